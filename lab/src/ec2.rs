@@ -1,0 +1,193 @@
+//! EC2 actions (query protocol, XML responses, API version 2016-11-15).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use axum::response::Response;
+
+use crate::fleet::LabNode;
+use crate::protocol::{
+    LabRequest, Service, error_response, iso8601, make_token, parse_token, request_id,
+    unknown_action, validation, xml_escape, xml_response,
+};
+use crate::{LAB_ACCOUNT, LabState};
+
+pub fn dispatch(state: &LabState, req: &LabRequest) -> Response {
+    match req.action.as_str() {
+        "DescribeInstances" => describe_instances(state, req),
+        other => unknown_action(Service::Ec2, other),
+    }
+}
+
+/// Collects `Prefix.N` values and `Prefix.N.Sub.M` groups from query parameters.
+fn filters(req: &LabRequest) -> Vec<(String, Vec<String>)> {
+    let mut names: BTreeMap<u32, String> = BTreeMap::new();
+    let mut values: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    for (k, v) in &req.form {
+        let Some(rest) = k.strip_prefix("Filter.") else {
+            continue;
+        };
+        let mut parts = rest.split('.');
+        let Some(n) = parts.next().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        match parts.next() {
+            Some("Name") => {
+                names.insert(n, v.clone());
+            }
+            Some("Value") => values.entry(n).or_default().push(v.clone()),
+            _ => {}
+        }
+    }
+    names
+        .into_iter()
+        .map(|(n, name)| (name, values.remove(&n).unwrap_or_default()))
+        .collect()
+}
+
+fn filter_matches(name: &str, values: &[String], n: &LabNode) -> Result<bool, String> {
+    let any = |v: &str| values.iter().any(|x| x == v);
+    Ok(match name {
+        "instance-id" => any(&n.id),
+        "instance-state-name" => any(&n.state),
+        "instance-type" => any(&n.instance_type),
+        "availability-zone" => any(&n.availability_zone),
+        "private-ip-address" => any(&n.ip),
+        "tag-key" => n.tags.iter().any(|(k, _)| any(k)),
+        other => match other.strip_prefix("tag:") {
+            Some(key) => n.tag(key).is_some_and(any),
+            None => return Err(format!("The filter '{other}' is invalid")),
+        },
+    })
+}
+
+fn describe_instances(state: &LabState, req: &LabRequest) -> Response {
+    let ids: Vec<&str> = req
+        .form
+        .iter()
+        .filter(|(k, _)| k.starts_with("InstanceId."))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let max = match req.param("MaxResults") {
+        None => None,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n @ 5..=1000) if ids.is_empty() => Some(n),
+            Ok(_) if !ids.is_empty() => {
+                return validation(
+                    Service::Ec2,
+                    "The parameter instancesSet cannot be used with the parameter maxResults",
+                );
+            }
+            _ => {
+                return validation(
+                    Service::Ec2,
+                    &format!(
+                        "Value ( {v} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000."
+                    ),
+                );
+            }
+        },
+    };
+    let offset = match req.param("NextToken") {
+        None => 0,
+        Some(t) => match parse_token(t) {
+            Some(o) => o,
+            None => {
+                return error_response(
+                    Service::Ec2,
+                    400,
+                    "InvalidParameterValue",
+                    &format!("Invalid value '{t}' for nextToken"),
+                );
+            }
+        },
+    };
+    let filters = filters(req);
+    let nodes = state.nodes.read().expect("nodes lock");
+    if let Some(missing) = ids
+        .iter()
+        .find(|id| !nodes.iter().any(|n| !n.is_hybrid() && n.id == **id))
+    {
+        return error_response(
+            Service::Ec2,
+            400,
+            "InvalidInstanceID.NotFound",
+            &format!("The instance ID '{missing}' does not exist"),
+        );
+    }
+    let mut matching = Vec::new();
+    for n in nodes.iter().filter(|n| !n.is_hybrid()) {
+        if !ids.is_empty() && !ids.contains(&n.id.as_str()) {
+            continue;
+        }
+        let mut keep = true;
+        for (name, values) in &filters {
+            match filter_matches(name, values, n) {
+                Ok(true) => {}
+                Ok(false) => {
+                    keep = false;
+                    break;
+                }
+                Err(message) => {
+                    return error_response(Service::Ec2, 400, "InvalidParameterValue", &message);
+                }
+            }
+        }
+        if keep {
+            matching.push(n);
+        }
+    }
+    let end = max.map_or(matching.len(), |m| (offset + m).min(matching.len()));
+    let start = offset.min(end);
+    let mut xml = String::with_capacity(1_024 * (end - start) + 256);
+    xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">");
+    let _ = write!(
+        xml,
+        "<requestId>{}</requestId><reservationSet>",
+        request_id()
+    );
+    for n in &matching[start..end] {
+        let (code, state_name) = if n.state == "running" {
+            (16, "running")
+        } else {
+            (80, "stopped")
+        };
+        let _ = write!(
+            xml,
+            "<item><reservationId>r-{rid}</reservationId><ownerId>{LAB_ACCOUNT}</ownerId><groupSet/><instancesSet><item>\
+<instanceId>{id}</instanceId><imageId>ami-0lab{img}</imageId>\
+<instanceState><code>{code}</code><name>{state_name}</name></instanceState>\
+<privateDnsName>{dns}</privateDnsName><privateIpAddress>{ip}</privateIpAddress>\
+<instanceType>{itype}</instanceType><launchTime>{launch}</launchTime>\
+<placement><availabilityZone>{az}</availabilityZone><tenancy>default</tenancy></placement>\
+<platformDetails>{platform}</platformDetails><architecture>x86_64</architecture>\
+<iamInstanceProfile><arn>arn:aws:iam::{LAB_ACCOUNT}:instance-profile/{role}</arn><id>AIPALAB{img}</id></iamInstanceProfile>\
+<tagSet>",
+            rid = &n.id[2..],
+            id = xml_escape(&n.id),
+            img = &n.id[2..10],
+            dns = xml_escape(&n.computer_name),
+            ip = xml_escape(&n.ip),
+            itype = xml_escape(&n.instance_type),
+            launch = iso8601(n.launch_epoch_s),
+            az = xml_escape(&n.availability_zone),
+            platform = xml_escape(&n.platform_name),
+            role = xml_escape(&n.iam_role),
+        );
+        for (k, v) in &n.tags {
+            let _ = write!(
+                xml,
+                "<item><key>{}</key><value>{}</value></item>",
+                xml_escape(k),
+                xml_escape(v)
+            );
+        }
+        xml.push_str("</tagSet></item></instancesSet></item>");
+    }
+    xml.push_str("</reservationSet>");
+    if end < matching.len() {
+        let _ = write!(xml, "<nextToken>{}</nextToken>", make_token(end));
+    }
+    xml.push_str("</DescribeInstancesResponse>");
+    xml_response(xml)
+}

@@ -1,0 +1,448 @@
+//! The simulated fleet: a deterministic set of managed nodes generated from a
+//! TOML spec and a seed.
+//!
+//! The same spec and seed always give the same nodes (ChaCha8 is a portable,
+//! version-stable generator), so tests and benchmarks can name node ids.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
+
+/// Ping status of a managed node, as `DescribeInstanceInformation` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PingStatus {
+    /// The agent checked in recently.
+    Online,
+    /// The agent stopped checking in.
+    ConnectionLost,
+    /// The node is stopped or deregistered.
+    Inactive,
+}
+
+impl PingStatus {
+    /// The AWS spelling (`Online`, `ConnectionLost`, `Inactive`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PingStatus::Online => "Online",
+            PingStatus::ConnectionLost => "ConnectionLost",
+            PingStatus::Inactive => "Inactive",
+        }
+    }
+}
+
+/// One simulated managed node: the SSM view plus, for EC2 nodes, the EC2 view.
+#[derive(Debug, Clone)]
+pub struct LabNode {
+    /// `i-` followed by 17 hex digits for EC2 nodes, `mi-` for hybrid ones.
+    pub id: String,
+    /// Value of the `Name` tag (also in `tags`).
+    pub name: String,
+    /// Ping status.
+    pub ping: PingStatus,
+    /// Last ping, epoch seconds.
+    pub last_ping_epoch_s: f64,
+    /// Agent version, e.g. `3.3.987.0`.
+    pub agent_version: String,
+    /// Whether `agent_version` is the newest in the spec.
+    pub agent_is_latest: bool,
+    /// `Linux`, `Windows` or `MacOS`.
+    pub platform_type: String,
+    /// e.g. `Amazon Linux`, `Ubuntu`, `Microsoft Windows Server 2022 Datacenter`.
+    pub platform_name: String,
+    /// e.g. `2023`, `22.04`.
+    pub platform_version: String,
+    /// Private IPv4 address.
+    pub ip: String,
+    /// Host name the agent reports.
+    pub computer_name: String,
+    /// Tags as key/value pairs, `Name` first.
+    pub tags: Vec<(String, String)>,
+    /// EC2 instance type (EC2 nodes only; empty for hybrid).
+    pub instance_type: String,
+    /// EC2 state name (`running`, `stopped`); `running` or `stopped` for hybrid as well.
+    pub state: String,
+    /// Availability zone (EC2 nodes only; empty for hybrid).
+    pub availability_zone: String,
+    /// Launch time for EC2 nodes or registration time for hybrid ones, epoch seconds.
+    pub launch_epoch_s: i64,
+    /// IAM role of the node (hybrid nodes' service role, EC2 nodes' instance profile role).
+    pub iam_role: String,
+}
+
+impl LabNode {
+    /// Whether this is a hybrid (`mi-`) node.
+    pub fn is_hybrid(&self) -> bool {
+        self.id.starts_with("mi-")
+    }
+
+    /// The value of tag `key`, if set.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A platform entry of the fleet spec.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformSpec {
+    /// `PlatformName`, e.g. `Ubuntu`.
+    pub name: String,
+    /// `PlatformType`: `Linux`, `Windows` or `MacOS`.
+    #[serde(rename = "type")]
+    pub platform_type: String,
+    /// `PlatformVersion`.
+    pub version: String,
+    /// Relative weight among platforms.
+    #[serde(default = "one")]
+    pub weight: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The TOML fleet spec. Every field has a default, so `seed = 7` alone is a
+/// valid spec.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FleetSpec {
+    /// Seed of the generator.
+    pub seed: u64,
+    /// Number of managed nodes.
+    pub nodes: usize,
+    /// Share of hybrid (`mi-`) nodes, 0.0 … 1.0.
+    pub hybrid_share: f64,
+    /// Share of nodes whose ping status is `ConnectionLost`.
+    pub connection_lost_share: f64,
+    /// Share of nodes whose ping status is `Inactive` (stopped).
+    pub inactive_share: f64,
+    /// Name pattern; `{env}`, `{role}`, `{team}` and `{index}` (4 digits) are replaced.
+    pub name_pattern: String,
+    /// Values of the `Env` tag.
+    pub envs: Vec<String>,
+    /// Values of the `Role` tag.
+    pub roles: Vec<String>,
+    /// Values of the `Team` tag.
+    pub teams: Vec<String>,
+    /// Agent versions; the last one is the latest.
+    pub agent_versions: Vec<String>,
+    /// EC2 instance types.
+    pub instance_types: Vec<String>,
+    /// Availability zones.
+    pub availability_zones: Vec<String>,
+    /// Platforms with weights.
+    pub platforms: Vec<PlatformSpec>,
+}
+
+impl Default for FleetSpec {
+    fn default() -> Self {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let p = |name: &str, t: &str, version: &str, weight| PlatformSpec {
+            name: name.into(),
+            platform_type: t.into(),
+            version: version.into(),
+            weight,
+        };
+        FleetSpec {
+            seed: 42,
+            nodes: 300,
+            hybrid_share: 0.08,
+            connection_lost_share: 0.05,
+            inactive_share: 0.03,
+            name_pattern: "{env}-{role}-{index}".into(),
+            envs: s(&["prod", "staging", "dev"]),
+            roles: s(&["web", "api", "worker", "db", "cache", "batch"]),
+            teams: s(&["payments", "search", "platform", "identity"]),
+            agent_versions: s(&["3.2.2303.0", "3.3.987.0", "3.3.1142.0"]),
+            instance_types: s(&[
+                "t3.micro",
+                "t3.large",
+                "m6i.large",
+                "c7g.xlarge",
+                "r6i.2xlarge",
+            ]),
+            availability_zones: s(&["us-east-1a", "us-east-1b", "us-east-1c"]),
+            platforms: vec![
+                p("Amazon Linux", "Linux", "2023", 5),
+                p("Ubuntu", "Linux", "22.04", 3),
+                p(
+                    "Microsoft Windows Server 2022 Datacenter",
+                    "Windows",
+                    "10.0.20348",
+                    2,
+                ),
+            ],
+        }
+    }
+}
+
+/// Errors of [`FleetSpec::parse`] and [`FleetSpec::preset_or_file`].
+#[derive(Debug, thiserror::Error)]
+pub enum FleetSpecError {
+    /// The TOML did not parse or had an unknown key.
+    #[error("fleet spec {origin}: {message}")]
+    Parse {
+        /// File path or preset name.
+        origin: String,
+        /// What was wrong, with line and column from the TOML parser.
+        message: String,
+    },
+    /// A value was out of range.
+    #[error("fleet spec {origin}: {message}")]
+    Invalid {
+        /// File path or preset name.
+        origin: String,
+        /// What was wrong and the allowed range.
+        message: String,
+    },
+    /// Neither a preset nor a readable file.
+    #[error("fleet '{0}' is neither a preset (demo, large, small) nor a readable TOML file: {1}")]
+    NotFound(String, String),
+}
+
+impl FleetSpec {
+    /// The `demo` preset: a few hundred nodes across prod, staging and dev.
+    pub fn demo() -> Self {
+        FleetSpec::default()
+    }
+
+    /// The `large` preset: 10,000 nodes, for benchmarks.
+    pub fn large() -> Self {
+        FleetSpec {
+            nodes: 10_000,
+            seed: 10_000,
+            ..FleetSpec::default()
+        }
+    }
+
+    /// The `small` preset: 24 nodes, for quick end-to-end tests.
+    pub fn small() -> Self {
+        FleetSpec {
+            nodes: 24,
+            seed: 24,
+            ..FleetSpec::default()
+        }
+    }
+
+    /// Parses a TOML spec; `origin` names it in errors.
+    ///
+    /// # Errors
+    /// [`FleetSpecError::Parse`] for bad TOML or unknown keys,
+    /// [`FleetSpecError::Invalid`] for shares outside 0…1 or empty lists.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, FleetSpecError> {
+        let spec: FleetSpec = toml::from_str(text).map_err(|e| FleetSpecError::Parse {
+            origin: origin.into(),
+            message: e.to_string(),
+        })?;
+        spec.validate(origin)?;
+        Ok(spec)
+    }
+
+    /// A preset by name (`demo`, `large`, `small`) or else a TOML file path.
+    ///
+    /// # Errors
+    /// As [`FleetSpec::parse`], or [`FleetSpecError::NotFound`].
+    pub fn preset_or_file(name: &str) -> Result<Self, FleetSpecError> {
+        match name {
+            "demo" => Ok(Self::demo()),
+            "large" => Ok(Self::large()),
+            "small" => Ok(Self::small()),
+            path => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| FleetSpecError::NotFound(path.into(), e.to_string()))?;
+                Self::parse(&text, path)
+            }
+        }
+    }
+
+    fn validate(&self, origin: &str) -> Result<(), FleetSpecError> {
+        let invalid = |message: String| FleetSpecError::Invalid {
+            origin: origin.into(),
+            message,
+        };
+        for (name, v) in [
+            ("hybrid_share", self.hybrid_share),
+            ("connection_lost_share", self.connection_lost_share),
+            ("inactive_share", self.inactive_share),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(invalid(format!("{name} = {v} must be between 0.0 and 1.0")));
+            }
+        }
+        if self.connection_lost_share + self.inactive_share > 1.0 {
+            return Err(invalid(
+                "connection_lost_share + inactive_share must not exceed 1.0".into(),
+            ));
+        }
+        for (name, list) in [
+            ("envs", &self.envs),
+            ("roles", &self.roles),
+            ("teams", &self.teams),
+            ("agent_versions", &self.agent_versions),
+            ("instance_types", &self.instance_types),
+            ("availability_zones", &self.availability_zones),
+        ] {
+            if list.is_empty() {
+                return Err(invalid(format!("{name} must list at least one value")));
+            }
+        }
+        if self.platforms.iter().map(|p| p.weight).sum::<u32>() == 0 {
+            return Err(invalid(
+                "platforms must list at least one platform with weight > 0".into(),
+            ));
+        }
+        if self.nodes > 100_000 {
+            return Err(invalid(format!(
+                "nodes = {} is above the lab's limit of 100000",
+                self.nodes
+            )));
+        }
+        Ok(())
+    }
+
+    /// Generates the fleet. Node order is by id, as `DescribeInstanceInformation`
+    /// pages return it.
+    pub fn generate(&self) -> Vec<LabNode> {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        // 2026-11-01T00:00:00Z: a fixed "now" keeps the fleet deterministic.
+        let now: i64 = 1_793_491_200;
+        let total_weight: u32 = self.platforms.iter().map(|p| p.weight).sum();
+        let latest = self.agent_versions.len() - 1;
+        let mut nodes = Vec::with_capacity(self.nodes);
+        for index in 0..self.nodes {
+            let hybrid = rng.random_bool(self.hybrid_share);
+            let hex: u128 = rng.random();
+            let id = if hybrid {
+                format!("mi-{:017x}", hex & ((1u128 << 68) - 1))
+            } else {
+                format!("i-{:017x}", hex & ((1u128 << 68) - 1))
+            };
+            let env = pick(&mut rng, &self.envs);
+            let role = pick(&mut rng, &self.roles);
+            let team = pick(&mut rng, &self.teams);
+            let name = self
+                .name_pattern
+                .replace("{env}", &env)
+                .replace("{role}", &role)
+                .replace("{team}", &team)
+                .replace("{index}", &format!("{index:04}"));
+            let roll: f64 = rng.random();
+            let ping = if roll < self.inactive_share {
+                PingStatus::Inactive
+            } else if roll < self.inactive_share + self.connection_lost_share {
+                PingStatus::ConnectionLost
+            } else {
+                PingStatus::Online
+            };
+            let mut w = rng.random_range(0..total_weight);
+            let platform = self
+                .platforms
+                .iter()
+                .find(|p| {
+                    if w < p.weight {
+                        true
+                    } else {
+                        w -= p.weight;
+                        false
+                    }
+                })
+                .unwrap_or(&self.platforms[0]);
+            let agent_index = rng.random_range(0..self.agent_versions.len());
+            let ip = format!(
+                "10.{}.{}.{}",
+                rng.random_range(0..4u8),
+                rng.random_range(0..=255u8),
+                rng.random_range(1..=254u8)
+            );
+            let last_ping = match ping {
+                PingStatus::Online => now - rng.random_range(0..300),
+                PingStatus::ConnectionLost => now - rng.random_range(3_600..86_400 * 3),
+                PingStatus::Inactive => now - rng.random_range(86_400 * 7..86_400 * 60),
+            };
+            let launch = now - rng.random_range(86_400..86_400 * 400);
+            let instance_type = if hybrid {
+                String::new()
+            } else {
+                pick(&mut rng, &self.instance_types)
+            };
+            let availability_zone = if hybrid {
+                String::new()
+            } else {
+                pick(&mut rng, &self.availability_zones)
+            };
+            let computer_name = if platform.platform_type == "Windows" {
+                format!("EC2AMAZ-{:07X}", hex >> 100)
+            } else {
+                format!("ip-{}.ec2.internal", ip.replace('.', "-"))
+            };
+            nodes.push(LabNode {
+                id,
+                tags: vec![
+                    ("Name".into(), name.clone()),
+                    ("Env".into(), env),
+                    ("Role".into(), role),
+                    ("Team".into(), team),
+                ],
+                name,
+                ping,
+                last_ping_epoch_s: last_ping as f64,
+                agent_version: self.agent_versions[agent_index].clone(),
+                agent_is_latest: agent_index == latest,
+                platform_type: platform.platform_type.clone(),
+                platform_name: platform.name.clone(),
+                platform_version: platform.version.clone(),
+                ip,
+                computer_name,
+                instance_type,
+                state: if ping == PingStatus::Inactive {
+                    "stopped".into()
+                } else {
+                    "running".into()
+                },
+                availability_zone,
+                launch_epoch_s: launch,
+                iam_role: if hybrid {
+                    "SSMServiceRole".into()
+                } else {
+                    "SSMInstanceProfileRole".into()
+                },
+            });
+        }
+        nodes.sort_by(|a, b| a.id.cmp(&b.id));
+        nodes
+    }
+}
+
+fn pick(rng: &mut ChaCha8Rng, list: &[String]) -> String {
+    list[rng.random_range(0..list.len())].clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_is_deterministic_and_sized() {
+        let a = FleetSpec::demo().generate();
+        let b = FleetSpec::demo().generate();
+        assert_eq!(a.len(), 300);
+        assert_eq!(
+            a.iter().map(|n| &n.id).collect::<Vec<_>>(),
+            b.iter().map(|n| &n.id).collect::<Vec<_>>()
+        );
+        assert!(a.iter().any(|n| n.is_hybrid()));
+        assert!(a.iter().any(|n| n.ping == PingStatus::ConnectionLost));
+        assert!(a.iter().all(|n| n.id.len() == 19 || n.id.len() == 20));
+    }
+
+    #[test]
+    fn spec_errors_name_the_field() {
+        let e = FleetSpec::parse("hybrid_share = 2.0", "x.toml").unwrap_err();
+        assert!(e.to_string().contains("hybrid_share"), "{e}");
+        let e = FleetSpec::parse("colour = 1", "x.toml").unwrap_err();
+        assert!(e.to_string().contains("colour"), "{e}");
+    }
+}

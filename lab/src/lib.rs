@@ -1,0 +1,365 @@
+//! `ssmdeck-lab`: an SSM-compatible endpoint on loopback with a simulated fleet.
+//!
+//! One HTTP endpoint serves SSM (JSON 1.1, `X-Amz-Target: AmazonSSM.<Action>`),
+//! EC2 (query protocol, XML) and STS (query protocol, XML). The service is chosen
+//! from the SigV4 credential scope, as AWS and moto do. Every request must be
+//! signed with the key pair the lab generated at start ([`LabHandle::credentials`]).
+//!
+//! The lab binds to 127.0.0.1 only.
+
+pub mod auth;
+mod ec2;
+pub mod fleet;
+mod protocol;
+mod ssm;
+mod sts;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::Response;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
+use tokio::sync::oneshot;
+
+pub use fleet::{FleetSpec, LabNode, PingStatus};
+use protocol::{Service, error_response};
+
+/// Fault knobs applied to every call before it is handled.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Faults {
+    /// Added latency per call, milliseconds.
+    pub latency_ms: u64,
+    /// Share of calls answered with the service's throttling error
+    /// (SSM `ThrottlingException`, EC2 `RequestLimitExceeded`, STS `Throttling`), 0.0 … 1.0.
+    pub throttle_share: f64,
+    /// Share of calls answered with HTTP 500 `InternalServerError`, 0.0 … 1.0.
+    pub server_error_share: f64,
+    /// Calls refused as access denied, as `service:Action` (`ec2:DescribeInstances`)
+    /// or `service:*` (`ec2:*`).
+    pub deny: Vec<String>,
+    /// Calls answered like a partial emulator does (moto, LocalStack): HTTP 500
+    /// with a non-AWS body, same pattern syntax as `deny`.
+    pub unsupported: Vec<String>,
+}
+
+impl Faults {
+    fn matches(list: &[String], service: &str, action: &str) -> bool {
+        list.iter().any(|p| {
+            p.split_once(':')
+                .is_some_and(|(s, a)| s.eq_ignore_ascii_case(service) && (a == "*" || a == action))
+        })
+    }
+}
+
+/// Lab start-up options.
+#[derive(Debug, Clone)]
+pub struct LabConfig {
+    /// TCP port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// The fleet to simulate.
+    pub fleet: FleetSpec,
+    /// Region reported in the printed environment and in ARNs.
+    pub region: String,
+    /// Fault knobs at start; change them later with [`LabHandle::set_faults`].
+    pub faults: Faults,
+}
+
+impl Default for LabConfig {
+    fn default() -> Self {
+        LabConfig {
+            port: 0,
+            fleet: FleetSpec::demo(),
+            region: "us-east-1".into(),
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// The key pair the lab accepts (generated at start, never persisted).
+#[derive(Clone)]
+pub struct LabCredentials {
+    /// Access key id (`AKIALAB…`).
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for LabCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"** redacted **")
+            .finish()
+    }
+}
+
+/// The account the lab pretends to be.
+pub const LAB_ACCOUNT: &str = "123456789012";
+
+pub(crate) struct LabState {
+    pub(crate) nodes: RwLock<Vec<LabNode>>,
+    pub(crate) faults: RwLock<Faults>,
+    pub(crate) calls: Mutex<BTreeMap<String, u64>>,
+    pub(crate) rng: Mutex<ChaCha8Rng>,
+    pub(crate) credentials: LabCredentials,
+    pub(crate) region: String,
+}
+
+/// A running lab. Dropping it (or [`LabHandle::shutdown`]) stops the server.
+pub struct LabHandle {
+    addr: SocketAddr,
+    state: Arc<LabState>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Errors starting the lab.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    /// The port could not be bound on 127.0.0.1.
+    #[error(
+        "cannot listen on 127.0.0.1:{port}: {source} (choose another --port, or 0 for a free one)"
+    )]
+    Bind {
+        /// Requested port.
+        port: u16,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+impl LabHandle {
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address (always on 127.0.0.1).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The key pair clients must sign with.
+    pub fn credentials(&self) -> &LabCredentials {
+        &self.state.credentials
+    }
+
+    /// The lab's region.
+    pub fn region(&self) -> &str {
+        &self.state.region
+    }
+
+    /// Shell lines that point an AWS client at this lab.
+    pub fn env_lines(&self) -> [String; 4] {
+        [
+            format!("export AWS_ENDPOINT_URL={}", self.endpoint_url()),
+            format!(
+                "export AWS_ACCESS_KEY_ID={}",
+                self.state.credentials.access_key_id
+            ),
+            format!(
+                "export AWS_SECRET_ACCESS_KEY={}",
+                self.state.credentials.secret_access_key
+            ),
+            format!("export AWS_REGION={}", self.state.region),
+        ]
+    }
+
+    /// Replaces the fault knobs for the calls that follow.
+    pub fn set_faults(&self, faults: Faults) {
+        *self.state.faults.write().expect("faults lock") = faults;
+    }
+
+    /// Calls served so far by `service:Action` (`ssm:DescribeInstanceInformation`),
+    /// including those answered with an injected fault.
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        self.state.calls.lock().expect("calls lock").clone()
+    }
+
+    /// Resets the call counters.
+    pub fn reset_calls(&self) {
+        self.state.calls.lock().expect("calls lock").clear();
+    }
+
+    /// A copy of the simulated nodes, ordered by id.
+    pub fn nodes(&self) -> Vec<LabNode> {
+        self.state.nodes.read().expect("nodes lock").clone()
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for LabHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts the lab on 127.0.0.1 and returns once it accepts connections.
+///
+/// # Errors
+/// [`LabError::Bind`] when the port is taken.
+pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
+        .await
+        .map_err(|source| LabError::Bind {
+            port: config.port,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| LabError::Bind {
+        port: config.port,
+        source,
+    })?;
+    let mut key_rng = ChaCha8Rng::from_os_rng();
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let access_key_id = format!(
+        "AKIALAB{}",
+        (0..13)
+            .map(|_| alphabet[key_rng.random_range(0..alphabet.len())] as char)
+            .collect::<String>()
+    );
+    let secret_access_key: String = (0..40)
+        .map(|_| {
+            let c = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            c[key_rng.random_range(0..c.len())] as char
+        })
+        .collect();
+    let state = Arc::new(LabState {
+        nodes: RwLock::new(config.fleet.generate()),
+        faults: RwLock::new(config.faults),
+        calls: Mutex::new(BTreeMap::new()),
+        rng: Mutex::new(ChaCha8Rng::seed_from_u64(config.fleet.seed ^ 0x5eed)),
+        credentials: LabCredentials {
+            access_key_id,
+            secret_access_key,
+        },
+        region: config.region,
+    });
+    let app = Router::new().fallback(handle).with_state(state.clone());
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop_rx.await;
+            })
+            .await;
+    });
+    Ok(LabHandle {
+        addr,
+        state,
+        stop: Some(stop_tx),
+        task: Some(task),
+    })
+}
+
+async fn handle(
+    State(state): State<Arc<LabState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    // Route by credential scope; an unsigned request is answered in the
+    // protocol its shape suggests (JSON when it carries X-Amz-Target).
+    let uri_text = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "/".into());
+    let verified = auth::verify(
+        method.as_str(),
+        &uri_text,
+        &headers,
+        &body,
+        &state.credentials.access_key_id,
+        &state.credentials.secret_access_key,
+    );
+    let service = match &verified {
+        Ok(a) => Service::from_scope(&a.service),
+        Err(_) => headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| auth::parse_authorization(v).ok())
+            .map(|a| Service::from_scope(&a.service))
+            .unwrap_or(if target.is_some() {
+                Service::Ssm
+            } else {
+                Service::Sts
+            }),
+    };
+    if let Err(e) = verified {
+        let status = if matches!(e, auth::AuthError::Missing) && service == Service::Ssm {
+            400
+        } else {
+            403
+        };
+        return error_response(service, status, e.code(), &e.to_string());
+    }
+    let request = match protocol::LabRequest::parse(service, target.as_deref(), &body) {
+        Ok(r) => r,
+        Err(resp) => return *resp,
+    };
+    let key = format!("{}:{}", service.scope_name(), request.action);
+    *state
+        .calls
+        .lock()
+        .expect("calls lock")
+        .entry(key)
+        .or_default() += 1;
+    let faults = state.faults.read().expect("faults lock").clone();
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+    }
+    if Faults::matches(&faults.unsupported, service.scope_name(), &request.action) {
+        return protocol::unsupported_response(&request.action);
+    }
+    if Faults::matches(&faults.deny, service.scope_name(), &request.action) {
+        return protocol::access_denied(service, &request.action);
+    }
+    let (throttle, server_error) = {
+        let mut rng = state.rng.lock().expect("rng lock");
+        (
+            faults.throttle_share > 0.0 && rng.random_bool(faults.throttle_share.min(1.0)),
+            faults.server_error_share > 0.0 && rng.random_bool(faults.server_error_share.min(1.0)),
+        )
+    };
+    if throttle {
+        return protocol::throttled(service);
+    }
+    if server_error {
+        return protocol::server_error(service);
+    }
+    match service {
+        Service::Ssm => ssm::dispatch(&state, &request),
+        Service::Ec2 => ec2::dispatch(&state, &request),
+        Service::Sts => sts::dispatch(&state, &request),
+        Service::Other => error_response(
+            service,
+            400,
+            "UnknownService",
+            "the lab serves ssm, ec2 and sts only",
+        ),
+    }
+}

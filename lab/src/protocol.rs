@@ -1,0 +1,342 @@
+//! Request parsing and response shapes for the JSON 1.1 and query protocols.
+
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use serde_json::Value;
+
+/// A service the lab recognises from the SigV4 credential scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Ssm,
+    Ec2,
+    Sts,
+    Other,
+}
+
+impl Service {
+    pub fn from_scope(name: &str) -> Self {
+        match name {
+            "ssm" => Service::Ssm,
+            "ec2" => Service::Ec2,
+            "sts" => Service::Sts,
+            _ => Service::Other,
+        }
+    }
+
+    pub fn scope_name(self) -> &'static str {
+        match self {
+            Service::Ssm => "ssm",
+            Service::Ec2 => "ec2",
+            Service::Sts => "sts",
+            Service::Other => "other",
+        }
+    }
+
+    fn is_json(self) -> bool {
+        matches!(self, Service::Ssm | Service::Other)
+    }
+}
+
+/// A parsed request: the action and its parameters.
+pub struct LabRequest {
+    pub action: String,
+    /// JSON body for JSON-protocol services.
+    pub json: Value,
+    /// Form parameters for query-protocol services, in order.
+    pub form: Vec<(String, String)>,
+}
+
+impl LabRequest {
+    pub fn parse(
+        service: Service,
+        target: Option<&str>,
+        body: &[u8],
+    ) -> Result<Self, Box<Response>> {
+        if service.is_json() {
+            let action = target
+                .and_then(|t| t.strip_prefix("AmazonSSM."))
+                .ok_or_else(|| {
+                    Box::new(error_response(
+                        service,
+                        400,
+                        "UnknownOperationException",
+                        "X-Amz-Target must be AmazonSSM.<Action>",
+                    ))
+                })?
+                .to_owned();
+            let json = if body.is_empty() {
+                Value::Object(Default::default())
+            } else {
+                serde_json::from_slice(body).map_err(|e| {
+                    Box::new(error_response(
+                        service,
+                        400,
+                        "SerializationException",
+                        &format!("request body is not JSON: {e}"),
+                    ))
+                })?
+            };
+            Ok(LabRequest {
+                action,
+                json,
+                form: Vec::new(),
+            })
+        } else {
+            let form: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+            let action = form
+                .iter()
+                .find(|(k, _)| k == "Action")
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| {
+                    Box::new(error_response(
+                        service,
+                        400,
+                        "MissingAction",
+                        "the Action parameter is missing",
+                    ))
+                })?;
+            Ok(LabRequest {
+                action,
+                json: Value::Null,
+                form,
+            })
+        }
+    }
+
+    /// The first form value of `key`.
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Escapes text for XML element content.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("0000lab0-0000-4000-8000-{n:012x}")
+}
+
+pub fn json_response(value: &Value) -> Response {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/x-amz-json-1.1")
+        .header("x-amzn-requestid", request_id())
+        .body(Body::from(value.to_string()))
+        .expect("static response parts")
+}
+
+pub fn xml_response(xml: String) -> Response {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/xml;charset=UTF-8")
+        .body(Body::from(xml))
+        .expect("static response parts")
+}
+
+/// An AWS-shaped error in the service's protocol.
+pub fn error_response(service: Service, status: u16, code: &str, message: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let rid = request_id();
+    let (content_type, body) = match service {
+        Service::Ssm | Service::Other => (
+            "application/x-amz-json-1.1",
+            serde_json::json!({"__type": code, "message": message}).to_string(),
+        ),
+        Service::Ec2 => (
+            "text/xml;charset=UTF-8",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>{}</Message></Error></Errors><RequestID>{rid}</RequestID></Response>",
+                xml_escape(code),
+                xml_escape(message)
+            ),
+        ),
+        Service::Sts => (
+            "text/xml;charset=UTF-8",
+            format!(
+                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>",
+                if status.is_server_error() {
+                    "Receiver"
+                } else {
+                    "Sender"
+                },
+                xml_escape(code),
+                xml_escape(message)
+            ),
+        ),
+    };
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, content_type)
+        .header("x-amzn-requestid", rid)
+        .body(Body::from(body))
+        .expect("static response parts")
+}
+
+pub fn validation(service: Service, message: &str) -> Response {
+    let code = match service {
+        Service::Ssm | Service::Other => "ValidationException",
+        Service::Ec2 | Service::Sts => "InvalidParameterValue",
+    };
+    error_response(service, 400, code, message)
+}
+
+pub fn unknown_action(service: Service, action: &str) -> Response {
+    match service {
+        Service::Ssm | Service::Other => error_response(
+            service,
+            400,
+            "UnknownOperationException",
+            &format!("the lab does not implement {action}"),
+        ),
+        Service::Ec2 | Service::Sts => error_response(
+            service,
+            400,
+            "InvalidAction",
+            &format!("The action {action} is not valid for this web service."),
+        ),
+    }
+}
+
+pub fn throttled(service: Service) -> Response {
+    match service {
+        Service::Ssm | Service::Other => {
+            error_response(service, 400, "ThrottlingException", "Rate exceeded")
+        }
+        Service::Ec2 => error_response(
+            service,
+            503,
+            "RequestLimitExceeded",
+            "Request limit exceeded.",
+        ),
+        Service::Sts => error_response(service, 400, "Throttling", "Rate exceeded"),
+    }
+}
+
+pub fn server_error(service: Service) -> Response {
+    match service {
+        Service::Ssm | Service::Other => error_response(
+            service,
+            500,
+            "InternalServerError",
+            "An internal error occurred (injected by the lab)",
+        ),
+        Service::Ec2 => error_response(
+            service,
+            500,
+            "InternalError",
+            "An internal error has occurred (injected by the lab)",
+        ),
+        Service::Sts => error_response(
+            service,
+            500,
+            "InternalFailure",
+            "An internal error occurred (injected by the lab)",
+        ),
+    }
+}
+
+pub fn access_denied(service: Service, action: &str) -> Response {
+    let who = format!("arn:aws:iam::{}:user/ssmdeck-lab", crate::LAB_ACCOUNT);
+    match service {
+        Service::Ssm | Service::Other => error_response(
+            service,
+            400,
+            "AccessDeniedException",
+            &format!(
+                "User: {who} is not authorized to perform: ssm:{action} because no identity-based policy allows the ssm:{action} action"
+            ),
+        ),
+        Service::Ec2 => error_response(
+            service,
+            403,
+            "UnauthorizedOperation",
+            "You are not authorized to perform this operation.",
+        ),
+        Service::Sts => error_response(
+            service,
+            403,
+            "AccessDenied",
+            &format!("User: {who} is not authorized to perform: sts:{action}"),
+        ),
+    }
+}
+
+/// What a partial emulator answers for an operation it lacks: HTTP 500 with
+/// an HTML body (moto's and LocalStack's behaviour for DescribeInstanceInformation).
+pub fn unsupported_response(action: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::INTERNAL_SERVER_ERROR)
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .body(Body::from(format!(
+            "<!doctype html><title>500 Internal Server Error</title><h1>Internal Server Error</h1><p>The method {action} has not been implemented</p>"
+        )))
+        .expect("static response parts")
+}
+
+/// Reads a pagination token the lab issued: `lab:<offset>`.
+pub fn parse_token(token: &str) -> Option<usize> {
+    token.strip_prefix("lab:")?.parse().ok()
+}
+
+pub fn make_token(offset: usize) -> String {
+    format!("lab:{offset}")
+}
+
+/// Formats epoch seconds as ISO-8601 UTC with milliseconds (`2026-01-02T03:04:05.000Z`).
+pub fn iso8601(epoch_s: i64) -> String {
+    let days = epoch_s.div_euclid(86_400);
+    let secs = epoch_s.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(1_793_491_200), "2026-11-01T00:00:00.000Z");
+        assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn xml_escaping() {
+        assert_eq!(xml_escape("a<b&'c\""), "a&lt;b&amp;&apos;c&quot;");
+    }
+}

@@ -1,0 +1,207 @@
+//! SSM actions (JSON 1.1, `X-Amz-Target: AmazonSSM.<Action>`).
+
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::LabState;
+use crate::fleet::LabNode;
+use crate::protocol::{
+    LabRequest, Service, error_response, json_response, make_token, parse_token, unknown_action,
+    validation,
+};
+
+pub fn dispatch(state: &LabState, req: &LabRequest) -> Response {
+    match req.action.as_str() {
+        "DescribeInstanceInformation" => describe_instance_information(state, &req.json),
+        "ListTagsForResource" => list_tags_for_resource(state, &req.json),
+        other => unknown_action(Service::Ssm, other),
+    }
+}
+
+/// One filter over managed nodes: a key and the values any of which must match.
+struct NodeFilter {
+    key: String,
+    values: Vec<String>,
+}
+
+impl NodeFilter {
+    fn matches(&self, n: &LabNode) -> Result<bool, String> {
+        let any = |v: &str| self.values.iter().any(|x| x == v);
+        Ok(match self.key.as_str() {
+            "InstanceIds" => any(&n.id),
+            "PingStatus" => any(n.ping.as_str()),
+            "PlatformTypes" => any(&n.platform_type),
+            "AgentVersion" => any(&n.agent_version),
+            "ResourceType" => any(if n.is_hybrid() {
+                "ManagedInstance"
+            } else {
+                "EC2Instance"
+            }),
+            "IamRole" => any(&n.iam_role),
+            "AssociationStatus" => any("Success"),
+            "tag-key" => n.tags.iter().any(|(k, _)| any(k)),
+            key => match key.strip_prefix("tag:") {
+                Some(tag) => n.tag(tag).is_some_and(any),
+                None => return Err(format!("The filter key {key} is not valid.")),
+            },
+        })
+    }
+}
+
+fn string_list(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn describe_instance_information(state: &LabState, body: &Value) -> Response {
+    let max = match body.get("MaxResults") {
+        None | Some(Value::Null) => 50,
+        Some(v) => match v.as_u64() {
+            Some(n @ 5..=50) => n as usize,
+            _ => {
+                return validation(
+                    Service::Ssm,
+                    &format!(
+                        "1 validation error detected: Value '{v}' at 'maxResults' failed to satisfy constraint: Member must have value between 5 and 50"
+                    ),
+                );
+            }
+        },
+    };
+    let offset = match body.get("NextToken").and_then(Value::as_str) {
+        None => 0,
+        Some(t) => match parse_token(t) {
+            Some(o) => o,
+            None => {
+                return error_response(
+                    Service::Ssm,
+                    400,
+                    "InvalidNextToken",
+                    "The specified token isn't valid.",
+                );
+            }
+        },
+    };
+    let mut filters = Vec::new();
+    for f in body
+        .get("InstanceInformationFilterList")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        filters.push(NodeFilter {
+            key: f.get("key").and_then(Value::as_str).unwrap_or("").into(),
+            values: string_list(f.get("valueSet")),
+        });
+    }
+    for f in body
+        .get("Filters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        filters.push(NodeFilter {
+            key: f.get("Key").and_then(Value::as_str).unwrap_or("").into(),
+            values: string_list(f.get("Values")),
+        });
+    }
+    let nodes = state.nodes.read().expect("nodes lock");
+    let mut matching = Vec::new();
+    for n in nodes.iter() {
+        let mut keep = true;
+        for f in &filters {
+            match f.matches(n) {
+                Ok(true) => {}
+                Ok(false) => {
+                    keep = false;
+                    break;
+                }
+                Err(message) => {
+                    return error_response(Service::Ssm, 400, "InvalidFilterKey", &message);
+                }
+            }
+        }
+        if keep {
+            matching.push(n);
+        }
+    }
+    if offset > matching.len() {
+        return error_response(
+            Service::Ssm,
+            400,
+            "InvalidNextToken",
+            "The specified token isn't valid.",
+        );
+    }
+    let end = (offset + max).min(matching.len());
+    let list: Vec<Value> = matching[offset..end].iter().map(|n| node_json(n)).collect();
+    let mut out = json!({ "InstanceInformationList": list });
+    if end < matching.len() {
+        out["NextToken"] = Value::String(make_token(end));
+    }
+    json_response(&out)
+}
+
+fn node_json(n: &LabNode) -> Value {
+    let mut v = json!({
+        "InstanceId": n.id,
+        "PingStatus": n.ping.as_str(),
+        "LastPingDateTime": n.last_ping_epoch_s,
+        "AgentVersion": n.agent_version,
+        "IsLatestVersion": n.agent_is_latest,
+        "PlatformType": n.platform_type,
+        "PlatformName": n.platform_name,
+        "PlatformVersion": n.platform_version,
+        "ResourceType": if n.is_hybrid() { "ManagedInstance" } else { "EC2Instance" },
+        "IPAddress": n.ip,
+        "ComputerName": n.computer_name,
+        "AssociationStatus": "Success",
+        "SourceId": n.id,
+        "SourceType": if n.is_hybrid() { "AWS::SSM::ManagedInstance" } else { "AWS::EC2::Instance" },
+    });
+    if n.is_hybrid() {
+        v["Name"] = Value::String(n.name.clone());
+        v["IamRole"] = Value::String(n.iam_role.clone());
+        v["RegistrationDate"] = json!(n.launch_epoch_s as f64);
+        v["ActivationId"] = Value::String(format!("lab-activation-{}", &n.id[3..11]));
+    }
+    v
+}
+
+fn list_tags_for_resource(state: &LabState, body: &Value) -> Response {
+    let rtype = body
+        .get("ResourceType")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let rid = body.get("ResourceId").and_then(Value::as_str).unwrap_or("");
+    if rtype != "ManagedInstance" {
+        return error_response(
+            Service::Ssm,
+            400,
+            "InvalidResourceType",
+            &format!("The lab supports ResourceType ManagedInstance only, not '{rtype}'."),
+        );
+    }
+    let nodes = state.nodes.read().expect("nodes lock");
+    match nodes.iter().find(|n| n.id == rid && n.is_hybrid()) {
+        Some(n) => {
+            let tags: Vec<Value> = n
+                .tags
+                .iter()
+                .map(|(k, v)| json!({"Key": k, "Value": v}))
+                .collect();
+            json_response(&json!({ "TagList": tags }))
+        }
+        None => error_response(
+            Service::Ssm,
+            400,
+            "InvalidResourceId",
+            &format!("The resource ID \"{rid}\" is not valid. Verify the ID and try again."),
+        ),
+    }
+}

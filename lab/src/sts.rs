@@ -1,0 +1,19 @@
+//! STS actions (query protocol, XML responses, API version 2011-06-15).
+
+use axum::response::Response;
+
+use crate::protocol::{LabRequest, Service, request_id, unknown_action, xml_response};
+use crate::{LAB_ACCOUNT, LabState};
+
+pub fn dispatch(_state: &LabState, req: &LabRequest) -> Response {
+    match req.action.as_str() {
+        "GetCallerIdentity" => xml_response(format!(
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+<GetCallerIdentityResult><Arn>arn:aws:iam::{LAB_ACCOUNT}:user/ssmdeck-lab</Arn>\
+<UserId>AIDALABUSER0000000001</UserId><Account>{LAB_ACCOUNT}</Account></GetCallerIdentityResult>\
+<ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
+            request_id()
+        )),
+        other => unknown_action(Service::Sts, other),
+    }
+}

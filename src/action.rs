@@ -1,0 +1,152 @@
+//! Actions: what the user asks for (bindable [`Command`]s, snake_case in
+//! keymaps) and what tasks report back (results, stream chunks, notices).
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aws::AwsError;
+use crate::aws::fleet::FleetEvent;
+use crate::model::CallerIdentity;
+
+/// User-bindable commands; keymaps name them in snake_case (`select_next`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Command {
+    /// Quit the console.
+    Quit,
+    /// Toggle the help overlay.
+    Help,
+    /// Open the `:` command line.
+    CommandLine,
+    /// Reload the current pane.
+    Refresh,
+    /// Cursor down one row.
+    SelectNext,
+    /// Cursor up one row.
+    SelectPrev,
+    /// Cursor to the first row.
+    SelectFirst,
+    /// Cursor to the last row.
+    SelectLast,
+    /// Cursor down half a page.
+    PageDown,
+    /// Cursor up half a page.
+    PageUp,
+    /// Edit the filter.
+    Filter,
+    /// Close the innermost view: details, then the filter.
+    Back,
+    /// Open the details of the row under the cursor.
+    OpenDetails,
+    /// Select or unselect the row under the cursor.
+    ToggleSelect,
+    /// Select every row that matches the filter.
+    SelectAllMatching,
+    /// Clear the selection.
+    ClearSelection,
+    /// Sort by the next column.
+    SortNext,
+    /// Reverse the sort order.
+    SortReverse,
+}
+
+impl Command {
+    /// Every command, for validation messages and completion.
+    pub const ALL: &'static [Command] = &[
+        Command::Quit,
+        Command::Help,
+        Command::CommandLine,
+        Command::Refresh,
+        Command::SelectNext,
+        Command::SelectPrev,
+        Command::SelectFirst,
+        Command::SelectLast,
+        Command::PageDown,
+        Command::PageUp,
+        Command::Filter,
+        Command::Back,
+        Command::OpenDetails,
+        Command::ToggleSelect,
+        Command::SelectAllMatching,
+        Command::ClearSelection,
+        Command::SortNext,
+        Command::SortReverse,
+    ];
+
+    /// The snake_case name used in keymaps.
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// Parses a snake_case name.
+    pub fn from_name(name: &str) -> Option<Command> {
+        serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+    }
+}
+
+/// Everything `update` consumes.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// A bound command.
+    Command(Command),
+    /// A key typed while a text input (filter, command line) has focus.
+    Input(InputKey),
+    /// Periodic tick carrying the current time (expires notices).
+    Tick(Instant),
+    /// The terminal was resized to columns × rows (characters).
+    Resize(u16, u16),
+    /// STS `GetCallerIdentity` answered.
+    IdentityLoaded(Result<CallerIdentity, AwsError>),
+    /// A fleet load reported; `generation` tells stale loads apart.
+    Fleet {
+        /// The load this event belongs to.
+        generation: u64,
+        /// What happened.
+        event: FleetEvent,
+    },
+    /// A passing notice (throttling, retries), shown for a few seconds.
+    Notice(String, Instant),
+    /// Configuration problems found at start, shown in the status line.
+    ConfigProblems(Vec<String>),
+}
+
+/// Keys a text input understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKey {
+    /// A printable character.
+    Char(char),
+    /// Delete the character before the cursor.
+    Backspace,
+    /// Delete the word before the cursor (Ctrl-W).
+    DeleteWord,
+    /// Clear the line (Ctrl-U).
+    Clear,
+    /// Complete (Tab).
+    Complete,
+    /// Accept (Enter).
+    Submit,
+    /// Abandon (Esc).
+    Cancel,
+    /// Move the cursor within the list while typing (Up/Down).
+    Up,
+    /// See [`InputKey::Up`].
+    Down,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for c in Command::ALL {
+            assert_eq!(Command::from_name(&c.name()), Some(*c), "{c:?}");
+        }
+        assert_eq!(Command::SelectNext.name(), "select_next");
+        assert_eq!(Command::from_name("nope"), None);
+    }
+}

@@ -1,0 +1,442 @@
+//! Fleet pane state: nodes, the filtered and sorted view, cursor, selection.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use nucleo_matcher::Utf32String;
+
+use crate::aws::AwsError;
+use crate::aws::fleet::{FleetEvent, LoadStats};
+use crate::filter::{FleetQuery, haystack, new_matcher};
+use crate::model::{ManagedNode, PingStatus};
+
+/// Sortable columns, in display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// Name tag.
+    Name,
+    /// Node id.
+    Id,
+    /// Ping status.
+    Ping,
+    /// Platform name and version.
+    Platform,
+    /// Agent version.
+    Agent,
+    /// IP address.
+    Ip,
+    /// Instance type.
+    Type,
+    /// EC2 state.
+    State,
+}
+
+impl Column {
+    /// Every column in display order.
+    pub const ALL: [Column; 8] = [
+        Column::Name,
+        Column::Id,
+        Column::Ping,
+        Column::Platform,
+        Column::Agent,
+        Column::Ip,
+        Column::Type,
+        Column::State,
+    ];
+
+    /// Header text.
+    pub fn title(self) -> &'static str {
+        match self {
+            Column::Name => "NAME",
+            Column::Id => "NODE ID",
+            Column::Ping => "PING",
+            Column::Platform => "PLATFORM",
+            Column::Agent => "AGENT",
+            Column::Ip => "IP",
+            Column::Type => "TYPE",
+            Column::State => "STATE",
+        }
+    }
+
+    fn next(self) -> Column {
+        let i = Column::ALL.iter().position(|c| *c == self).unwrap_or(0);
+        Column::ALL[(i + 1) % Column::ALL.len()]
+    }
+}
+
+/// An in-flight load.
+#[derive(Debug, Clone)]
+pub struct Loading {
+    /// Generation of the load.
+    pub generation: u64,
+    /// Pages received so far.
+    pub pages: u32,
+    /// When it started.
+    pub started: Instant,
+}
+
+/// The Fleet pane's state.
+#[derive(Debug)]
+pub struct FleetState {
+    /// Every node, in arrival order.
+    pub nodes: Vec<ManagedNode>,
+    haystacks: Vec<Utf32String>,
+    seen: Vec<u64>,
+    index: HashMap<String, usize>,
+    order: Vec<usize>,
+    /// Indices into `nodes` that match the filter, in sort order.
+    pub view: Vec<usize>,
+    /// Cursor row within `view`.
+    pub cursor: usize,
+    /// Id of the node under the cursor (kept across refresh and re-sort).
+    pub cursor_id: Option<String>,
+    /// First visible row.
+    pub scroll: usize,
+    /// The filter text.
+    pub filter: String,
+    /// Filter text before editing started (restored on cancel).
+    pub filter_before: Option<String>,
+    /// The parsed filter.
+    pub query: FleetQuery,
+    /// Selected node ids (the Run Command target set).
+    pub selected: HashSet<String>,
+    /// Sort column.
+    pub sort: Column,
+    /// Descending order.
+    pub sort_desc: bool,
+    /// Whether the details panel is open.
+    pub details: bool,
+    /// The load in flight, if any.
+    pub loading: Option<Loading>,
+    /// Generation of the newest load started.
+    pub generation: u64,
+    /// Stats of the last finished load.
+    pub last_stats: Option<LoadStats>,
+    /// When the last load finished.
+    pub loaded_at: Option<Instant>,
+    /// Why the last load failed.
+    pub error: Option<AwsError>,
+    /// Why the EC2 join is missing (the pane shows SSM columns only).
+    pub ec2_unavailable: Option<AwsError>,
+    /// The listing changed since the view was last computed.
+    dirty_order: bool,
+    dirty_view: bool,
+}
+
+impl Default for FleetState {
+    fn default() -> Self {
+        FleetState {
+            nodes: Vec::new(),
+            haystacks: Vec::new(),
+            seen: Vec::new(),
+            index: HashMap::new(),
+            order: Vec::new(),
+            view: Vec::new(),
+            cursor: 0,
+            cursor_id: None,
+            scroll: 0,
+            filter: String::new(),
+            filter_before: None,
+            query: FleetQuery::parse(""),
+            selected: HashSet::new(),
+            sort: Column::Name,
+            sort_desc: false,
+            details: false,
+            loading: None,
+            generation: 0,
+            last_stats: None,
+            loaded_at: None,
+            error: None,
+            ec2_unavailable: None,
+            dirty_order: false,
+            dirty_view: false,
+        }
+    }
+}
+
+impl FleetState {
+    /// Starts a new load generation; returns it.
+    pub fn begin_load(&mut self, now: Instant) -> u64 {
+        self.generation += 1;
+        self.loading = Some(Loading {
+            generation: self.generation,
+            pages: 0,
+            started: now,
+        });
+        self.error = None;
+        self.generation
+    }
+
+    /// The node under the cursor.
+    pub fn current(&self) -> Option<&ManagedNode> {
+        self.view.get(self.cursor).map(|i| &self.nodes[*i])
+    }
+
+    /// Counts by ping status over every node.
+    pub fn ping_counts(&self) -> [(PingStatus, usize); 3] {
+        let mut c = [0usize; 3];
+        for n in &self.nodes {
+            match n.ping_status {
+                PingStatus::Online => c[0] += 1,
+                PingStatus::ConnectionLost => c[1] += 1,
+                PingStatus::Inactive => c[2] += 1,
+                PingStatus::Unknown => {}
+            }
+        }
+        [
+            (PingStatus::Online, c[0]),
+            (PingStatus::ConnectionLost, c[1]),
+            (PingStatus::Inactive, c[2]),
+        ]
+    }
+
+    fn upsert(&mut self, mut node: ManagedNode, generation: u64) {
+        match self.index.get(&node.id) {
+            Some(&i) => {
+                // Keep the previous join until this load's join arrives.
+                let old = &self.nodes[i];
+                if node.ec2.is_none() {
+                    node.ec2 = old.ec2.clone();
+                }
+                if node.tags.is_empty() && !old.tags.is_empty() {
+                    let tags = old.tags.clone();
+                    node.apply_tags(tags);
+                }
+                self.haystacks[i] = haystack(&node);
+                self.nodes[i] = node;
+                self.seen[i] = generation;
+            }
+            None => {
+                self.index.insert(node.id.clone(), self.nodes.len());
+                self.haystacks.push(haystack(&node));
+                self.nodes.push(node);
+                self.seen.push(generation);
+            }
+        }
+    }
+
+    fn modify(&mut self, id: &str, f: impl FnOnce(&mut ManagedNode)) {
+        if let Some(&i) = self.index.get(id) {
+            f(&mut self.nodes[i]);
+            self.haystacks[i] = haystack(&self.nodes[i]);
+        }
+    }
+
+    /// Applies a fleet load event. Events of an older generation are ignored.
+    /// Returns a passing notice to show, if any.
+    pub fn apply(&mut self, generation: u64, event: FleetEvent, now: Instant) -> Option<String> {
+        if generation != self.generation {
+            return None;
+        }
+        match event {
+            FleetEvent::Page(nodes) => {
+                if let Some(l) = &mut self.loading {
+                    l.pages += 1;
+                }
+                for n in nodes {
+                    self.upsert(n, generation);
+                }
+                self.dirty_order = true;
+            }
+            FleetEvent::Ec2(joins) => {
+                self.ec2_unavailable = None;
+                for (id, details, tags) in joins {
+                    self.modify(&id, |n| n.apply_ec2(details, tags));
+                }
+                self.dirty_order = true;
+            }
+            FleetEvent::Ec2Unavailable(e) => {
+                let notice = (self.ec2_unavailable.is_none()).then(|| e.to_string());
+                self.ec2_unavailable = Some(e);
+                return notice;
+            }
+            FleetEvent::Tags(id, tags) => {
+                self.modify(&id, |n| n.apply_tags(tags));
+                self.dirty_order = true;
+            }
+            FleetEvent::TagsFailed(e) => return Some(e.to_string()),
+            FleetEvent::Done(stats) => {
+                self.loading = None;
+                self.loaded_at = Some(now);
+                self.last_stats = Some(stats);
+                self.retain_generation(generation);
+                self.dirty_order = true;
+            }
+            FleetEvent::Failed(e) => {
+                self.loading = None;
+                self.error = Some(e);
+            }
+        }
+        None
+    }
+
+    /// Drops nodes not reported by load `generation` (gone since the last refresh).
+    fn retain_generation(&mut self, generation: u64) {
+        if self.seen.iter().all(|g| *g == generation) {
+            return;
+        }
+        let mut keep = Vec::with_capacity(self.nodes.len());
+        let mut hay = Vec::with_capacity(self.nodes.len());
+        let mut seen = Vec::with_capacity(self.nodes.len());
+        for ((n, h), g) in self
+            .nodes
+            .drain(..)
+            .zip(self.haystacks.drain(..))
+            .zip(self.seen.drain(..))
+        {
+            if g == generation {
+                keep.push(n);
+                hay.push(h);
+                seen.push(g);
+            }
+        }
+        self.nodes = keep;
+        self.haystacks = hay;
+        self.seen = seen;
+        self.index = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.clone(), i))
+            .collect();
+        self.selected.retain(|id| self.index.contains_key(id));
+    }
+
+    /// Replaces the filter text and re-parses it.
+    pub fn set_filter(&mut self, text: String) {
+        self.query = FleetQuery::parse(&text);
+        self.filter = text;
+        self.dirty_view = true;
+    }
+
+    /// Sets the sort; the view follows on the next [`FleetState::settle`].
+    pub fn sort_next(&mut self) {
+        self.sort = self.sort.next();
+        self.sort_desc = false;
+        self.dirty_order = true;
+    }
+
+    /// Reverses the sort order.
+    pub fn sort_reverse(&mut self) {
+        self.sort_desc = !self.sort_desc;
+        self.dirty_order = true;
+    }
+
+    /// Moves the cursor to `row` (clamped) and remembers its node.
+    pub fn move_to(&mut self, row: usize, page_rows: usize) {
+        self.cursor = row.min(self.view.len().saturating_sub(1));
+        self.cursor_id = self.current().map(|n| n.id.clone());
+        self.follow(page_rows);
+    }
+
+    /// Moves the cursor by `delta` rows.
+    pub fn move_by(&mut self, delta: isize, page_rows: usize) {
+        let row = self.cursor.saturating_add_signed(delta);
+        self.move_to(row, page_rows);
+    }
+
+    fn follow(&mut self, page_rows: usize) {
+        let h = page_rows.max(1);
+        if self.cursor < self.scroll {
+            self.scroll = self.cursor;
+        } else if self.cursor >= self.scroll + h {
+            self.scroll = self.cursor + 1 - h;
+        }
+        let max_scroll = self.view.len().saturating_sub(h);
+        self.scroll = self.scroll.min(max_scroll);
+    }
+
+    /// Toggles selection of the node under the cursor.
+    pub fn toggle_select(&mut self) {
+        if let Some(id) = self.current().map(|n| n.id.clone())
+            && !self.selected.remove(&id)
+        {
+            self.selected.insert(id);
+        }
+    }
+
+    /// Selects every node in the view.
+    pub fn select_all_matching(&mut self) {
+        for i in &self.view {
+            self.selected.insert(self.nodes[*i].id.clone());
+        }
+    }
+
+    fn compare(&self, a: usize, b: usize) -> std::cmp::Ordering {
+        let (x, y) = (&self.nodes[a], &self.nodes[b]);
+        let primary = match self.sort {
+            Column::Name => x.name.cmp(&y.name),
+            Column::Id => x.id.cmp(&y.id),
+            Column::Ping => x.ping_status.cmp(&y.ping_status),
+            Column::Platform => (&x.platform_name, &x.platform_version)
+                .cmp(&(&y.platform_name, &y.platform_version)),
+            Column::Agent => version_key(&x.agent_version).cmp(&version_key(&y.agent_version)),
+            Column::Ip => ip_key(x.best_ip()).cmp(&ip_key(y.best_ip())),
+            Column::Type => x.instance_type().cmp(y.instance_type()),
+            Column::State => x.state().cmp(y.state()),
+        };
+        let primary = if self.sort_desc {
+            primary.reverse()
+        } else {
+            primary
+        };
+        primary.then_with(|| x.id.cmp(&y.id))
+    }
+
+    /// Recomputes order and view if anything changed, keeping the cursor on
+    /// the same node. `page_rows` is the table's visible height.
+    pub fn settle(&mut self, page_rows: usize) {
+        if self.dirty_order {
+            let mut order: Vec<usize> = (0..self.nodes.len()).collect();
+            order.sort_unstable_by(|a, b| self.compare(*a, *b));
+            self.order = order;
+            self.dirty_order = false;
+            self.dirty_view = true;
+        }
+        if self.dirty_view {
+            if self.query.is_empty() {
+                self.view.clone_from(&self.order);
+            } else {
+                let mut matcher = new_matcher();
+                let query = &self.query;
+                self.view = self
+                    .order
+                    .iter()
+                    .copied()
+                    .filter(|i| query.matches(&self.nodes[*i], &self.haystacks[*i], &mut matcher))
+                    .collect();
+            }
+            self.dirty_view = false;
+            let row = self
+                .cursor_id
+                .as_ref()
+                .and_then(|id| self.index.get(id))
+                .and_then(|ni| self.view.iter().position(|v| v == ni));
+            match row {
+                Some(r) => {
+                    self.cursor = r;
+                    self.follow(page_rows);
+                }
+                None => {
+                    // Nothing chosen yet (or the node is gone): keep the row,
+                    // without pinning a node, so arriving pages don't drag it.
+                    self.cursor = self.cursor.min(self.view.len().saturating_sub(1));
+                    self.follow(page_rows);
+                }
+            }
+        }
+    }
+}
+
+/// Sort key for dotted versions (`3.3.987.0`): numeric per part.
+fn version_key(v: &str) -> Vec<u64> {
+    v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
+}
+
+/// Sort key for IPv4 text: numeric octets; other text after.
+fn ip_key(ip: &str) -> (u8, [u8; 4], &str) {
+    match ip.parse::<std::net::Ipv4Addr>() {
+        Ok(a) => (0, a.octets(), ""),
+        Err(_) => (1, [0; 4], ip),
+    }
+}

@@ -1,0 +1,308 @@
+//! Loading the fleet: every managed node (SSM `DescribeInstanceInformation`,
+//! every page), joined with EC2 `DescribeInstances` for `i-…` nodes and with
+//! `ListTagsForResource` (`ManagedInstance`) for hybrid `mi-…` nodes.
+//!
+//! SSM pages are a sequential cursor; the EC2 join of each page runs alongside
+//! the next page's request (at most [`EC2_CONCURRENCY`] at once), so the join
+//! adds little to the SSM minimum.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Instant;
+
+use aws_sdk_ec2::types::Filter;
+use aws_sdk_ssm::types::{InstanceInformation, ResourceTypeForTagging};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::{AwsContext, AwsError, ErrorKind};
+use crate::model::{Ec2Details, ManagedNode, PingStatus};
+
+/// SSM page size (the API's maximum).
+pub const SSM_PAGE_SIZE: i32 = 50;
+/// EC2 join calls in flight at once.
+pub const EC2_CONCURRENCY: usize = 4;
+/// `ListTagsForResource` calls in flight at once.
+pub const TAG_CONCURRENCY: usize = 8;
+
+/// Counts and wall time of one fleet load.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadStats {
+    /// Managed nodes received.
+    pub nodes: usize,
+    /// `DescribeInstanceInformation` calls made (pages).
+    pub ssm_calls: u32,
+    /// `DescribeInstances` calls made.
+    pub ec2_calls: u32,
+    /// `ListTagsForResource` calls made.
+    pub tag_calls: u32,
+    /// Wall time from first request to last answer, milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// One EC2 join result: node id, details, tags.
+pub type Ec2Join = (String, Ec2Details, Vec<(String, String)>);
+
+/// What a fleet load reports, in order of arrival.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FleetEvent {
+    /// One SSM page of managed nodes (EC2 columns not yet joined).
+    Page(Vec<ManagedNode>),
+    /// EC2 details and tags for some `i-…` nodes.
+    Ec2(Vec<Ec2Join>),
+    /// The EC2 join failed (typically access denied); the pane shows SSM columns only.
+    Ec2Unavailable(AwsError),
+    /// Tags of one hybrid node.
+    Tags(String, Vec<(String, String)>),
+    /// Tags of a hybrid node could not be read.
+    TagsFailed(AwsError),
+    /// Every page and join finished.
+    Done(LoadStats),
+    /// The SSM listing failed; nothing more follows.
+    Failed(AwsError),
+}
+
+fn node_from_sdk(i: InstanceInformation) -> ManagedNode {
+    let epoch = |d: Option<aws_sdk_ssm::primitives::DateTime>| d.map(|d| d.secs());
+    let id = i.instance_id.unwrap_or_default();
+    ManagedNode {
+        name: i.name.unwrap_or_default(),
+        ping_status: i
+            .ping_status
+            .as_ref()
+            .map_or(PingStatus::Unknown, |p| PingStatus::parse(p.as_str())),
+        last_ping_s: epoch(i.last_ping_date_time),
+        agent_version: i.agent_version.unwrap_or_default(),
+        agent_is_latest: i.is_latest_version,
+        platform_type: i
+            .platform_type
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+        platform_name: i.platform_name.unwrap_or_default(),
+        platform_version: i.platform_version.unwrap_or_default(),
+        ip: i.ip_address.unwrap_or_default(),
+        computer_name: i.computer_name.unwrap_or_default(),
+        resource_type: i
+            .resource_type
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_default(),
+        iam_role: i.iam_role.unwrap_or_default(),
+        association_status: i.association_status.unwrap_or_default(),
+        activation_id: i.activation_id.unwrap_or_default(),
+        registration_s: epoch(i.registration_date),
+        ec2: None,
+        tags: Vec::new(),
+        id,
+    }
+}
+
+/// Reads EC2 details and tags for `ids` (`i-…` only) with the `instance-id`
+/// filter, every page. Unknown ids are skipped, not errors.
+///
+/// # Errors
+/// [`AwsError`] for `ec2:DescribeInstances`.
+pub async fn describe_ec2(
+    ctx: &AwsContext,
+    ids: Vec<String>,
+) -> Result<(Vec<Ec2Join>, u32), AwsError> {
+    let mut out = Vec::with_capacity(ids.len());
+    let mut token: Option<String> = None;
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        let resp = ctx
+            .ec2
+            .describe_instances()
+            .filters(
+                Filter::builder()
+                    .name("instance-id")
+                    .set_values(Some(ids.clone()))
+                    .build(),
+            )
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| ctx.error("ec2:DescribeInstances", e))?;
+        for r in resp.reservations.unwrap_or_default() {
+            for i in r.instances.unwrap_or_default() {
+                let details = Ec2Details {
+                    instance_type: i
+                        .instance_type
+                        .as_ref()
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                    state: i
+                        .state
+                        .as_ref()
+                        .and_then(|s| s.name.as_ref())
+                        .map(|n| n.as_str().to_owned())
+                        .unwrap_or_default(),
+                    availability_zone: i
+                        .placement
+                        .as_ref()
+                        .and_then(|p| p.availability_zone.clone())
+                        .unwrap_or_default(),
+                    private_ip: i.private_ip_address.clone().unwrap_or_default(),
+                    launch_time_s: i.launch_time.map(|t| t.secs()),
+                    image_id: i.image_id.clone().unwrap_or_default(),
+                };
+                let tags = i
+                    .tags
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| (t.key.unwrap_or_default(), t.value.unwrap_or_default()))
+                    .collect();
+                out.push((i.instance_id.unwrap_or_default(), details, tags));
+            }
+        }
+        match resp.next_token {
+            Some(t) if !t.is_empty() => token = Some(t),
+            _ => break,
+        }
+    }
+    Ok((out, calls))
+}
+
+/// Tags of a hybrid node (`ListTagsForResource`, `ResourceType=ManagedInstance`).
+///
+/// # Errors
+/// [`AwsError`] for `ssm:ListTagsForResource`.
+pub async fn hybrid_tags(ctx: &AwsContext, id: &str) -> Result<Vec<(String, String)>, AwsError> {
+    let out = ctx
+        .ssm
+        .list_tags_for_resource()
+        .resource_type(ResourceTypeForTagging::ManagedInstance)
+        .resource_id(id)
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:ListTagsForResource", e))?;
+    Ok(out
+        .tag_list
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect())
+}
+
+/// Loads the whole fleet, reporting through `emit` as pages and joins arrive.
+/// Ends with [`FleetEvent::Done`] or [`FleetEvent::Failed`]. Dropping the
+/// future cancels every call still in flight.
+pub async fn load_fleet<F>(ctx: AwsContext, emit: F)
+where
+    F: Fn(FleetEvent) + Send + Sync + 'static,
+{
+    let emit = Arc::new(emit);
+    let started = Instant::now();
+    let ec2_gate = Arc::new(Semaphore::new(EC2_CONCURRENCY));
+    let tag_gate = Arc::new(Semaphore::new(TAG_CONCURRENCY));
+    let ec2_off = Arc::new(AtomicBool::new(false));
+    let ec2_calls = Arc::new(AtomicU32::new(0));
+    let tag_calls = Arc::new(AtomicU32::new(0));
+    let mut joins = JoinSet::new();
+    let mut stats = LoadStats::default();
+    let mut token: Option<String> = None;
+    loop {
+        stats.ssm_calls += 1;
+        let resp = ctx
+            .ssm
+            .describe_instance_information()
+            .max_results(SSM_PAGE_SIZE)
+            .set_next_token(token.take())
+            .send()
+            .await;
+        let out = match resp {
+            Ok(out) => out,
+            Err(e) => {
+                joins.abort_all();
+                emit(FleetEvent::Failed(
+                    ctx.error("ssm:DescribeInstanceInformation", e),
+                ));
+                return;
+            }
+        };
+        let nodes: Vec<ManagedNode> = out
+            .instance_information_list
+            .unwrap_or_default()
+            .into_iter()
+            .map(node_from_sdk)
+            .collect();
+        stats.nodes += nodes.len();
+        let ec2_ids: Vec<String> = nodes
+            .iter()
+            .filter(|n| n.id.starts_with("i-"))
+            .map(|n| n.id.clone())
+            .collect();
+        let hybrid_ids: Vec<String> = nodes
+            .iter()
+            .filter(|n| n.is_hybrid())
+            .map(|n| n.id.clone())
+            .collect();
+        emit(FleetEvent::Page(nodes));
+        if !ec2_ids.is_empty() && !ec2_off.load(Ordering::Relaxed) {
+            let (ctx, emit, gate, off, calls) = (
+                ctx.clone(),
+                emit.clone(),
+                ec2_gate.clone(),
+                ec2_off.clone(),
+                ec2_calls.clone(),
+            );
+            joins.spawn(async move {
+                let Ok(_permit) = gate.acquire_owned().await else {
+                    return;
+                };
+                if off.load(Ordering::Relaxed) {
+                    return;
+                }
+                match describe_ec2(&ctx, ec2_ids).await {
+                    Ok((join, n)) => {
+                        calls.fetch_add(n, Ordering::Relaxed);
+                        emit(FleetEvent::Ec2(join));
+                    }
+                    Err(e) => {
+                        calls.fetch_add(1, Ordering::Relaxed);
+                        // A permanent failure is reported once and later
+                        // pages skip the join; a passing one per page.
+                        if !is_permanent(&e) || !off.swap(true, Ordering::Relaxed) {
+                            emit(FleetEvent::Ec2Unavailable(e));
+                        }
+                    }
+                }
+            });
+        }
+        for id in hybrid_ids {
+            let (ctx, emit, gate, calls) = (
+                ctx.clone(),
+                emit.clone(),
+                tag_gate.clone(),
+                tag_calls.clone(),
+            );
+            joins.spawn(async move {
+                let Ok(_permit) = gate.acquire_owned().await else {
+                    return;
+                };
+                calls.fetch_add(1, Ordering::Relaxed);
+                match hybrid_tags(&ctx, &id).await {
+                    Ok(tags) => emit(FleetEvent::Tags(id, tags)),
+                    Err(e) => emit(FleetEvent::TagsFailed(e)),
+                }
+            });
+        }
+        match out.next_token {
+            Some(t) if !t.is_empty() => token = Some(t),
+            _ => break,
+        }
+    }
+    while joins.join_next().await.is_some() {}
+    stats.ec2_calls = ec2_calls.load(Ordering::Relaxed);
+    stats.tag_calls = tag_calls.load(Ordering::Relaxed);
+    stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    emit(FleetEvent::Done(stats));
+}
+
+/// Whether an error means the EC2 join cannot be had (as opposed to a passing fault).
+pub fn is_permanent(e: &AwsError) -> bool {
+    matches!(
+        e.kind,
+        ErrorKind::AccessDenied | ErrorKind::Unsupported | ErrorKind::Credentials
+    )
+}

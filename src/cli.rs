@@ -1,0 +1,279 @@
+//! Command line: `ssmdeck`, `ssmdeck demo`, `ssmdeck lab serve`, `--check-config`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use ssmdeck_lab::{Faults, FleetSpec, LabConfig};
+
+use crate::aws::{AwsContext, ConnectOptions};
+use crate::config::{Settings, config_dir};
+
+/// A terminal operations console for AWS Systems Manager.
+#[derive(Debug, Parser)]
+#[command(name = "ssmdeck", version, about)]
+pub struct Cli {
+    /// AWS profile from the shared config files (default: AWS_PROFILE, then `default`).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// AWS region, e.g. eu-west-1 (default: AWS_REGION, then the profile's region).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Send every call to this endpoint (an SSM-compatible lab, LocalStack, moto).
+    /// Without it the SDK honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.
+    #[arg(long, global = true)]
+    pub endpoint_url: Option<String>,
+    /// Configuration directory (default: $SSMDECK_CONFIG_DIR, else $XDG_CONFIG_HOME/ssmdeck).
+    #[arg(long, global = true)]
+    pub config_dir: Option<std::path::PathBuf>,
+    /// Validate config.toml, keymap.toml and the theme, print every problem, and exit.
+    #[arg(long)]
+    pub check_config: bool,
+    /// What to run (default: the console).
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Start the lab in-process and open the console on it.
+    Demo(DemoArgs),
+    /// The SSM-compatible lab endpoint.
+    Lab {
+        /// Lab subcommand.
+        #[command(subcommand)]
+        command: LabCmd,
+    },
+}
+
+/// `ssmdeck demo` options.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Fleet preset (demo, large, small) or a TOML fleet spec file.
+    #[arg(long, default_value = "demo")]
+    pub fleet: String,
+    /// Added latency per lab call, milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+}
+
+/// `ssmdeck lab …`.
+#[derive(Debug, Subcommand)]
+pub enum LabCmd {
+    /// Serve the lab on 127.0.0.1 until interrupted; prints the environment to use it.
+    Serve(ServeArgs),
+}
+
+/// `ssmdeck lab serve` options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TCP port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Fleet preset (demo, large, small) or a TOML fleet spec file.
+    #[arg(long, default_value = "demo")]
+    pub fleet: String,
+    /// Added latency per call, milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of calls answered with a throttling error (0.0–1.0).
+    #[arg(long, default_value_t = 0.0)]
+    pub throttle_share: f64,
+    /// Share of calls answered with HTTP 500 (0.0–1.0).
+    #[arg(long, default_value_t = 0.0)]
+    pub server_error_share: f64,
+    /// Refuse calls as access denied: `ec2:DescribeInstances`, `ec2:*` (repeatable).
+    #[arg(long)]
+    pub deny: Vec<String>,
+    /// Answer calls as a partial emulator does, HTTP 500 (repeatable, same syntax as --deny).
+    #[arg(long)]
+    pub unsupported: Vec<String>,
+}
+
+fn share(name: &str, v: f64) -> Result<f64, String> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("--{name} {v} must be between 0.0 and 1.0"))
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let dir = cli.config_dir.clone().or_else(config_dir);
+    if cli.check_config {
+        return check_config(dir.as_deref());
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ssmdeck: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Some(Cmd::Lab {
+                command: LabCmd::Serve(args),
+            }) => serve(args).await,
+            Some(Cmd::Demo(ref args)) => demo(&cli, args, dir.as_deref()).await,
+            None => console(&cli, dir.as_deref()).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ssmdeck: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn check_config(dir: Option<&std::path::Path>) -> ExitCode {
+    let s = Settings::load(dir);
+    let where_ = dir.map_or("(no config directory)".into(), |d| d.display().to_string());
+    if s.problems.is_empty() {
+        println!("config OK: {where_} (theme {})", s.theme.name);
+        ExitCode::SUCCESS
+    } else {
+        for p in &s.problems {
+            eprintln!("{p}");
+        }
+        eprintln!(
+            "{} problem(s) in {where_}; the console skips the invalid entries and uses the rest",
+            s.problems.len()
+        );
+        ExitCode::from(1)
+    }
+}
+
+fn init_logging() {
+    // Logs go to a file only when asked for (SSMDECK_LOG=debug): the console
+    // owns the terminal. The SDK redacts credentials in its own logs.
+    let Ok(filter) = std::env::var("SSMDECK_LOG") else {
+        return;
+    };
+    let Some(dirs) = directories::ProjectDirs::from("", "", "ssmdeck") else {
+        return;
+    };
+    let dir = dirs.data_local_dir();
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("ssmdeck.log"))
+    else {
+        return;
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+}
+
+fn notice_sink(
+    tx: tokio::sync::mpsc::UnboundedSender<crate::action::Action>,
+) -> crate::aws::NoticeSink {
+    std::sync::Arc::new(move |text| {
+        let _ = tx.send(crate::action::Action::Notice(
+            text,
+            std::time::Instant::now(),
+        ));
+    })
+}
+
+async fn console(cli: &Cli, dir: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let opts = ConnectOptions {
+        profile: cli.profile.clone(),
+        region: cli.region.clone(),
+        endpoint_url: cli.endpoint_url.clone(),
+        ..Default::default()
+    };
+    run(opts, dir).await
+}
+
+async fn run(opts: ConnectOptions, dir: Option<&std::path::Path>) -> anyhow::Result<()> {
+    // Notices from SDK retries flow into the same action channel as results.
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let ctx = AwsContext::connect(&opts, Some(notice_sink(tx.clone()))).await?;
+    let settings = Settings::load(dir);
+    crate::runtime::run_console(ctx, settings, tx, rx).await
+}
+
+async fn demo(cli: &Cli, args: &DemoArgs, dir: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let fleet = FleetSpec::preset_or_file(&args.fleet)?;
+    let lab = ssmdeck_lab::start(LabConfig {
+        fleet,
+        faults: Faults {
+            latency_ms: args.latency_ms,
+            ..Faults::default()
+        },
+        ..LabConfig::default()
+    })
+    .await?;
+    let opts = ConnectOptions {
+        profile: None,
+        region: Some(
+            cli.region
+                .clone()
+                .unwrap_or_else(|| lab.region().to_owned()),
+        ),
+        endpoint_url: Some(lab.endpoint_url()),
+        static_credentials: Some((
+            lab.credentials().access_key_id.clone(),
+            lab.credentials().secret_access_key.clone(),
+        )),
+        max_attempts: 0,
+    };
+    let r = run(opts, dir).await;
+    lab.shutdown().await;
+    r
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let fleet = FleetSpec::preset_or_file(&args.fleet)?;
+    let faults = Faults {
+        latency_ms: args.latency_ms,
+        throttle_share: share("throttle-share", args.throttle_share).map_err(anyhow::Error::msg)?,
+        server_error_share: share("server-error-share", args.server_error_share)
+            .map_err(anyhow::Error::msg)?,
+        deny: args.deny,
+        unsupported: args.unsupported,
+    };
+    let nodes = fleet.nodes;
+    let lab = ssmdeck_lab::start(LabConfig {
+        port: args.port,
+        fleet,
+        faults,
+        ..LabConfig::default()
+    })
+    .await?;
+    {
+        let mut out = std::io::stdout().lock();
+        for line in lab.env_lines() {
+            writeln!(out, "{line}")?;
+        }
+        out.flush()?;
+    }
+    eprintln!(
+        "ssmdeck lab: {nodes} managed nodes on {} (127.0.0.1 only); Ctrl-C stops",
+        lab.endpoint_url()
+    );
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    lab.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,460 @@
+//! Keymaps: the embedded `keymaps/default.toml` with the user's `keymap.toml`
+//! prepended, validated with file, line and key in every message.
+
+use std::collections::HashMap;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::Deserialize;
+
+use super::{ConfigProblem, line_of};
+use crate::action::Command;
+
+/// The built-in keymap.
+pub const DEFAULT_KEYMAP: &str = include_str!("../../keymaps/default.toml");
+
+/// A keymap layer: `global` applies everywhere, the others in their pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Layer {
+    /// Everywhere.
+    Global,
+    /// The Fleet pane.
+    Fleet,
+}
+
+impl Layer {
+    /// Every layer, in help order.
+    pub const ALL: &'static [Layer] = &[Layer::Global, Layer::Fleet];
+
+    /// The TOML table name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Global => "global",
+            Layer::Fleet => "fleet",
+        }
+    }
+
+    fn from_name(s: &str) -> Option<Layer> {
+        Layer::ALL.iter().copied().find(|l| l.name() == s)
+    }
+}
+
+/// One key: code plus Ctrl/Alt (Shift is folded into the character).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeySpec {
+    /// The key.
+    pub code: KeyCode,
+    /// Ctrl and Alt only.
+    pub mods: KeyModifiers,
+}
+
+impl KeySpec {
+    /// Normalises a terminal key event: Shift is dropped for characters
+    /// (crossterm reports `G` as Shift+`G`), only Ctrl and Alt are kept.
+    pub fn from_event(ev: KeyEvent) -> Self {
+        let mut mods = ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let code = match ev.code {
+            KeyCode::Char(c) if mods.contains(KeyModifiers::CONTROL) => {
+                KeyCode::Char(c.to_ascii_lowercase())
+            }
+            KeyCode::BackTab => {
+                mods.remove(KeyModifiers::SHIFT);
+                KeyCode::BackTab
+            }
+            other => other,
+        };
+        KeySpec { code, mods }
+    }
+
+    /// Parses a key name (`q`, `G`, `<Enter>`, `<C-d>`, `<A-x>`, `<F5>`).
+    ///
+    /// # Errors
+    /// A message naming the key and the accepted forms.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "unknown key name '{name}': use a single character or <Enter> <Esc> <Space> <Tab> <BackTab> <Backspace> <Up> <Down> <Left> <Right> <PageUp> <PageDown> <Home> <End> <Delete> <F1>…<F12>, <C-x>, <A-x>"
+            )
+        };
+        let mut chars = name.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            return Ok(KeySpec {
+                code: KeyCode::Char(c),
+                mods: KeyModifiers::NONE,
+            });
+        }
+        let inner = name
+            .strip_prefix('<')
+            .and_then(|s| s.strip_suffix('>'))
+            .ok_or_else(bad)?;
+        let mut mods = KeyModifiers::NONE;
+        let mut rest = inner;
+        loop {
+            if let Some(r) = rest.strip_prefix("C-") {
+                mods |= KeyModifiers::CONTROL;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix("A-") {
+                mods |= KeyModifiers::ALT;
+                rest = r;
+            } else {
+                break;
+            }
+        }
+        let mut rc = rest.chars();
+        let code = match (rc.next(), rc.next()) {
+            (Some(c), None) => KeyCode::Char(if mods.contains(KeyModifiers::CONTROL) {
+                c.to_ascii_lowercase()
+            } else {
+                c
+            }),
+            _ => match rest {
+                "Enter" | "CR" => KeyCode::Enter,
+                "Esc" => KeyCode::Esc,
+                "Space" => KeyCode::Char(' '),
+                "Tab" => KeyCode::Tab,
+                "BackTab" => KeyCode::BackTab,
+                "Backspace" => KeyCode::Backspace,
+                "Up" => KeyCode::Up,
+                "Down" => KeyCode::Down,
+                "Left" => KeyCode::Left,
+                "Right" => KeyCode::Right,
+                "PageUp" => KeyCode::PageUp,
+                "PageDown" => KeyCode::PageDown,
+                "Home" => KeyCode::Home,
+                "End" => KeyCode::End,
+                "Delete" => KeyCode::Delete,
+                "Insert" => KeyCode::Insert,
+                f if f.starts_with('F') => match f[1..].parse::<u8>() {
+                    Ok(n @ 1..=12) => KeyCode::F(n),
+                    _ => return Err(bad()),
+                },
+                _ => return Err(bad()),
+            },
+        };
+        Ok(KeySpec { code, mods })
+    }
+}
+
+/// One binding; `run: None` is an explicit unbind.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    /// The key sequence.
+    pub on: Vec<KeySpec>,
+    /// The command, or `None` for `unbind`.
+    pub run: Option<Command>,
+    /// Help text.
+    pub desc: String,
+    /// The key names as written, joined by spaces, for help.
+    pub keys: String,
+}
+
+/// What a key sequence resolves to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolved {
+    /// Run this command.
+    Command(Command),
+    /// The sequence is the start of a longer binding: wait for more keys.
+    Pending,
+    /// Nothing is bound (or it was explicitly unbound).
+    Nothing,
+}
+
+/// The active keymap.
+#[derive(Debug, Clone, Default)]
+pub struct Keymap {
+    layers: HashMap<Layer, Vec<Binding>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LayerDef {
+    keymap: Vec<EntryDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryDef {
+    on: toml::Spanned<Vec<toml::Spanned<String>>>,
+    run: toml::Spanned<String>,
+    #[serde(default)]
+    desc: String,
+}
+
+impl Keymap {
+    /// Parses one keymap file's text into per-layer bindings; problems name
+    /// `origin` and the line.
+    fn parse_file(
+        text: &str,
+        origin: &str,
+        problems: &mut Vec<ConfigProblem>,
+    ) -> HashMap<Layer, Vec<Binding>> {
+        let mut out: HashMap<Layer, Vec<Binding>> = HashMap::new();
+        let root: std::collections::BTreeMap<String, LayerDef> = match toml::from_str(text) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(ConfigProblem::from_toml(origin, text, &e));
+                return out;
+            }
+        };
+        for (name, def) in root {
+            let Some(layer) = Layer::from_name(&name) else {
+                problems.push(ConfigProblem {
+                    file: origin.into(),
+                    line: find_table_line(text, &name),
+                    message: format!(
+                        "unknown keymap layer [{name}]: use {}",
+                        Layer::ALL
+                            .iter()
+                            .map(|l| format!("[{}]", l.name()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+                continue;
+            };
+            for entry in def.keymap {
+                let line = line_of(text, entry.run.span().start);
+                let run_name = entry.run.get_ref();
+                let run = if run_name == "unbind" {
+                    None
+                } else {
+                    match Command::from_name(run_name) {
+                        Some(c) => Some(c),
+                        None => {
+                            problems.push(ConfigProblem {
+                                file: origin.into(),
+                                line: Some(line),
+                                message: format!(
+                                    "[{name}] unknown action '{run_name}' (keys {}): use one of {}, or unbind",
+                                    entry
+                                        .on
+                                        .get_ref()
+                                        .iter()
+                                        .map(|k| k.get_ref().as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(" "),
+                                    Command::ALL
+                                        .iter()
+                                        .map(|c| c.name())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            });
+                            continue;
+                        }
+                    }
+                };
+                if entry.on.get_ref().is_empty() {
+                    problems.push(ConfigProblem {
+                        file: origin.into(),
+                        line: Some(line_of(text, entry.on.span().start)),
+                        message: format!("[{name}] action '{run_name}' has no keys in `on`"),
+                    });
+                    continue;
+                }
+                let mut keys = Vec::new();
+                let mut ok = true;
+                for k in entry.on.get_ref() {
+                    match KeySpec::parse(k.get_ref()) {
+                        Ok(spec) => keys.push(spec),
+                        Err(message) => {
+                            problems.push(ConfigProblem {
+                                file: origin.into(),
+                                line: Some(line_of(text, k.span().start)),
+                                message: format!("[{name}] {message}"),
+                            });
+                            ok = false;
+                        }
+                    }
+                }
+                if ok {
+                    out.entry(layer).or_default().push(Binding {
+                        keys: entry
+                            .on
+                            .get_ref()
+                            .iter()
+                            .map(|k| k.get_ref().as_str())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        on: keys,
+                        run,
+                        desc: entry.desc,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Builds the keymap: the user's entries (if any) before the defaults.
+    /// Invalid entries are skipped and reported; valid ones still apply.
+    pub fn load(user: Option<(&str, &str)>, problems: &mut Vec<ConfigProblem>) -> Keymap {
+        let mut layers =
+            Self::parse_file(DEFAULT_KEYMAP, "keymaps/default.toml (built in)", problems);
+        if let Some((origin, text)) = user {
+            let user_layers = Self::parse_file(text, origin, problems);
+            for (layer, mut bindings) in user_layers {
+                let defaults = layers.remove(&layer).unwrap_or_default();
+                bindings.extend(defaults);
+                layers.insert(layer, bindings);
+            }
+        }
+        Keymap { layers }
+    }
+
+    /// Resolves a key sequence: the pane's layer first, then `global`.
+    pub fn resolve(&self, pane: Layer, seq: &[KeySpec]) -> Resolved {
+        for layer in [pane, Layer::Global] {
+            let Some(bindings) = self.layers.get(&layer) else {
+                continue;
+            };
+            if let Some(b) = bindings.iter().find(|b| b.on == seq) {
+                return b.run.map_or(Resolved::Nothing, Resolved::Command);
+            }
+            if bindings
+                .iter()
+                .any(|b| b.run.is_some() && b.on.len() > seq.len() && b.on.starts_with(seq))
+            {
+                return Resolved::Pending;
+            }
+            if layer == Layer::Global {
+                break;
+            }
+        }
+        Resolved::Nothing
+    }
+
+    /// Help rows of a layer: (keys, description), bound entries only, first
+    /// binding of each key sequence only (later ones are shadowed).
+    pub fn help(&self, layer: Layer) -> Vec<(String, String)> {
+        let mut seen: Vec<&[KeySpec]> = Vec::new();
+        let mut rows = Vec::new();
+        for b in self.layers.get(&layer).into_iter().flatten() {
+            if seen.contains(&b.on.as_slice()) {
+                continue;
+            }
+            seen.push(&b.on);
+            if b.run.is_some() {
+                rows.push((b.keys.clone(), b.desc.clone()));
+            }
+        }
+        rows
+    }
+
+    /// The first key sequence bound to `command` in `layer` or `global`, for hints.
+    pub fn key_for(&self, layer: Layer, command: Command) -> Option<String> {
+        for l in [layer, Layer::Global] {
+            if let Some(b) = self
+                .layers
+                .get(&l)
+                .into_iter()
+                .flatten()
+                .find(|b| b.run == Some(command))
+            {
+                return Some(b.keys.clone());
+            }
+        }
+        None
+    }
+}
+
+fn find_table_line(text: &str, name: &str) -> Option<usize> {
+    let header = format!("[{name}]");
+    text.lines()
+        .position(|l| l.trim_start().starts_with(&header))
+        .map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(s: &str) -> KeySpec {
+        KeySpec::parse(s).unwrap()
+    }
+
+    #[test]
+    fn default_keymap_parses_without_problems() {
+        let mut p = Vec::new();
+        let km = Keymap::load(None, &mut p);
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(
+            km.resolve(Layer::Fleet, &[k("j")]),
+            Resolved::Command(Command::SelectNext)
+        );
+        assert_eq!(km.resolve(Layer::Fleet, &[k("g")]), Resolved::Pending);
+        assert_eq!(
+            km.resolve(Layer::Fleet, &[k("g"), k("g")]),
+            Resolved::Command(Command::SelectFirst)
+        );
+        assert_eq!(
+            km.resolve(Layer::Fleet, &[k("q")]),
+            Resolved::Command(Command::Quit)
+        );
+        assert_eq!(km.resolve(Layer::Fleet, &[k("z")]), Resolved::Nothing);
+    }
+
+    #[test]
+    fn user_entries_prepend_and_unbind() {
+        let user = r#"
+[fleet]
+keymap = [
+  { on = ["n"], run = "select_next", desc = "Next" },
+  { on = ["j"], run = "unbind" },
+]
+[global]
+keymap = [ { on = ["q"], run = "unbind" }, { on = ["<C-q>"], run = "quit", desc = "Quit" } ]
+"#;
+        let mut p = Vec::new();
+        let km = Keymap::load(Some(("keymap.toml", user)), &mut p);
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(
+            km.resolve(Layer::Fleet, &[k("n")]),
+            Resolved::Command(Command::SelectNext)
+        );
+        assert_eq!(km.resolve(Layer::Fleet, &[k("j")]), Resolved::Nothing);
+        assert_eq!(km.resolve(Layer::Fleet, &[k("q")]), Resolved::Nothing);
+        assert_eq!(
+            km.resolve(Layer::Fleet, &[k("<C-q>")]),
+            Resolved::Command(Command::Quit)
+        );
+        // Unchanged defaults are still there.
+        assert_eq!(
+            km.resolve(Layer::Fleet, &[k("k")]),
+            Resolved::Command(Command::SelectPrev)
+        );
+        assert!(!km.help(Layer::Fleet).iter().any(|(keys, _)| keys == "j"));
+    }
+
+    #[test]
+    fn problems_name_file_line_and_key() {
+        let user = "[fleet]\nkeymap = [\n  { on = [\"x\"], run = \"selct_next\" },\n  { on = [\"<Hyper-x>\"], run = \"quit\" },\n]\n[fleat]\nkeymap = []\n";
+        let mut p = Vec::new();
+        Keymap::load(Some(("keymap.toml", user)), &mut p);
+        let text: Vec<String> = p.iter().map(ToString::to_string).collect();
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("keymap.toml:3:") && t.contains("'selct_next'")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("keymap.toml:4:") && t.contains("<Hyper-x>")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("keymap.toml:6:") && t.contains("[fleat]")),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn key_names() {
+        assert_eq!(k("<C-d>").mods, KeyModifiers::CONTROL);
+        assert_eq!(k("<Space>").code, KeyCode::Char(' '));
+        assert_eq!(k("<F5>").code, KeyCode::F(5));
+        assert!(KeySpec::parse("<F13>").is_err());
+        let ev = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(KeySpec::from_event(ev), k("G"));
+    }
+}

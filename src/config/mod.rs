@@ -1,0 +1,179 @@
+//! Configuration: paths, `config.toml`, keymap and theme, each an embedded
+//! default plus a user overlay from the config directory, validated.
+
+pub mod keymap;
+pub mod theme;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use keymap::{Keymap, Layer};
+pub use theme::Theme;
+
+/// A problem in a configuration file, shown as `file:line: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// File path (or built-in name).
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{l}: {}", self.file, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl ConfigProblem {
+    /// From a TOML error, keeping the parser's line and first message line.
+    pub fn from_toml(file: &str, text: &str, e: &toml::de::Error) -> Self {
+        ConfigProblem {
+            file: file.into(),
+            line: e.span().map(|s| line_of(text, s.start)),
+            message: e.message().trim().replace('\n', " "),
+        }
+    }
+}
+
+/// 1-based line number of byte offset `offset` in `text`.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+/// `config.toml`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConfigFile {
+    /// Theme name: built in (`default`) or `themes/NAME.toml` in the config directory.
+    pub theme: String,
+    /// Fleet auto-refresh interval, seconds; 0 turns it off.
+    pub refresh_interval_secs: u64,
+}
+
+impl Default for ConfigFile {
+    fn default() -> Self {
+        ConfigFile {
+            theme: "default".into(),
+            refresh_interval_secs: 60,
+        }
+    }
+}
+
+/// Everything the console needs from configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The active keymap.
+    pub keymap: Keymap,
+    /// The active theme.
+    pub theme: Theme,
+    /// Auto-refresh interval (`None`: off).
+    pub refresh_interval: Option<Duration>,
+    /// Problems found; valid parts still apply.
+    pub problems: Vec<ConfigProblem>,
+    /// The directory read.
+    pub dir: Option<PathBuf>,
+}
+
+/// The config directory: `$SSMDECK_CONFIG_DIR` if set, else the platform's
+/// (`$XDG_CONFIG_HOME/ssmdeck` on Linux).
+pub fn config_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("SSMDECK_CONFIG_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    directories::ProjectDirs::from("", "", "ssmdeck").map(|p| p.config_dir().to_path_buf())
+}
+
+fn read_optional(path: &Path, problems: &mut Vec<ConfigProblem>) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            problems.push(ConfigProblem {
+                file: path.display().to_string(),
+                line: None,
+                message: format!("cannot read: {e}"),
+            });
+            None
+        }
+    }
+}
+
+impl Settings {
+    /// Loads settings from `dir` (`None`: built-in defaults only).
+    pub fn load(dir: Option<&Path>) -> Settings {
+        let mut problems = Vec::new();
+        let mut config = ConfigFile::default();
+        let mut keymap_text = None;
+        if let Some(dir) = dir {
+            let path = dir.join("config.toml");
+            if let Some(text) = read_optional(&path, &mut problems) {
+                match toml::from_str::<ConfigFile>(&text) {
+                    Ok(c) => config = c,
+                    Err(e) => problems.push(ConfigProblem::from_toml(
+                        &path.display().to_string(),
+                        &text,
+                        &e,
+                    )),
+                }
+            }
+            let kpath = dir.join("keymap.toml");
+            keymap_text =
+                read_optional(&kpath, &mut problems).map(|t| (kpath.display().to_string(), t));
+        }
+        let keymap = Keymap::load(
+            keymap_text.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
+            &mut problems,
+        );
+        let theme_text = dir.and_then(|d| {
+            let p = d.join("themes").join(format!("{}.toml", config.theme));
+            read_optional(&p, &mut problems).map(|t| (p.display().to_string(), t))
+        });
+        let mut theme = Theme::load(
+            &config.theme,
+            theme_text.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
+            &mut problems,
+        );
+        if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            theme = theme.without_colour();
+        }
+        Settings {
+            keymap,
+            theme,
+            refresh_interval: (config.refresh_interval_secs > 0)
+                .then(|| Duration::from_secs(config.refresh_interval_secs)),
+            problems,
+            dir: dir.map(Path::to_path_buf),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines() {
+        assert_eq!(line_of("a\nb\nc", 0), 1);
+        assert_eq!(line_of("a\nb\nc", 2), 2);
+        assert_eq!(line_of("a\nb\nc", 99), 3);
+    }
+
+    #[test]
+    fn defaults_without_a_directory() {
+        let s = Settings::load(None);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert_eq!(s.refresh_interval, Some(Duration::from_secs(60)));
+    }
+}

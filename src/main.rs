@@ -1,0 +1,5 @@
+//! The `ssmdeck` binary.
+
+fn main() -> std::process::ExitCode {
+    ssmdeck::cli::main()
+}

@@ -1,0 +1,200 @@
+//! The console's own domain types. The SDK's types stay inside `src/aws/`.
+
+/// Ping status of a managed node (SSM `InstanceInformation.PingStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum PingStatus {
+    /// The agent checked in within the last few minutes.
+    Online,
+    /// The agent has not checked in for a while.
+    ConnectionLost,
+    /// The node is stopped, terminated or deregistered.
+    Inactive,
+    /// A value this build does not know.
+    #[default]
+    Unknown,
+}
+
+impl PingStatus {
+    /// Parses the AWS spelling; anything else is [`PingStatus::Unknown`].
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "Online" => PingStatus::Online,
+            "ConnectionLost" => PingStatus::ConnectionLost,
+            "Inactive" => PingStatus::Inactive,
+            _ => PingStatus::Unknown,
+        }
+    }
+
+    /// The AWS spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PingStatus::Online => "Online",
+            PingStatus::ConnectionLost => "ConnectionLost",
+            PingStatus::Inactive => "Inactive",
+            PingStatus::Unknown => "Unknown",
+        }
+    }
+}
+
+/// What EC2 `DescribeInstances` adds to an `i-…` managed node.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Ec2Details {
+    /// e.g. `m6i.large`.
+    pub instance_type: String,
+    /// EC2 state name: `pending`, `running`, `stopping`, `stopped`, `terminated`.
+    pub state: String,
+    /// e.g. `us-east-1a`.
+    pub availability_zone: String,
+    /// Private IPv4 address.
+    pub private_ip: String,
+    /// Launch time, epoch seconds.
+    pub launch_time_s: Option<i64>,
+    /// AMI id.
+    pub image_id: String,
+}
+
+/// A managed node as the Fleet pane shows it: the SSM view
+/// (`DescribeInstanceInformation`) joined with EC2 (`DescribeInstances`) or,
+/// for hybrid nodes, `ListTagsForResource`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ManagedNode {
+    /// `i-…` (EC2) or `mi-…` (hybrid).
+    pub id: String,
+    /// The `Name` tag, or the hybrid node's registration name.
+    pub name: String,
+    /// Ping status.
+    pub ping_status: PingStatus,
+    /// Last ping, epoch seconds.
+    pub last_ping_s: Option<i64>,
+    /// SSM Agent version.
+    pub agent_version: String,
+    /// Whether the agent is the newest release.
+    pub agent_is_latest: Option<bool>,
+    /// `Linux`, `Windows`, `MacOS`.
+    pub platform_type: String,
+    /// e.g. `Ubuntu`.
+    pub platform_name: String,
+    /// e.g. `22.04`.
+    pub platform_version: String,
+    /// IP address the agent reports.
+    pub ip: String,
+    /// Host name the agent reports.
+    pub computer_name: String,
+    /// `EC2Instance` or `ManagedInstance`.
+    pub resource_type: String,
+    /// IAM role (hybrid nodes).
+    pub iam_role: String,
+    /// Association status reported by SSM.
+    pub association_status: String,
+    /// Hybrid activation id.
+    pub activation_id: String,
+    /// Hybrid registration time, epoch seconds.
+    pub registration_s: Option<i64>,
+    /// EC2 join, once loaded (`None` for hybrid nodes and while loading).
+    pub ec2: Option<Ec2Details>,
+    /// Tags (`Key`, `Value`), once loaded.
+    pub tags: Vec<(String, String)>,
+}
+
+impl ManagedNode {
+    /// Whether this is a hybrid (`mi-…`) node.
+    pub fn is_hybrid(&self) -> bool {
+        self.id.starts_with("mi-")
+    }
+
+    /// The value of tag `key`, if loaded and set.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// EC2 instance type, or empty.
+    pub fn instance_type(&self) -> &str {
+        self.ec2.as_ref().map_or("", |e| e.instance_type.as_str())
+    }
+
+    /// EC2 state, or empty for hybrid nodes and before the join arrives.
+    pub fn state(&self) -> &str {
+        self.ec2.as_ref().map_or("", |e| e.state.as_str())
+    }
+
+    /// Best IP: the agent's, else EC2's private IP.
+    pub fn best_ip(&self) -> &str {
+        if !self.ip.is_empty() {
+            &self.ip
+        } else {
+            self.ec2.as_ref().map_or("", |e| e.private_ip.as_str())
+        }
+    }
+
+    /// Applies the EC2 join: details plus tags; the `Name` tag becomes the name.
+    pub fn apply_ec2(&mut self, details: Ec2Details, tags: Vec<(String, String)>) {
+        self.ec2 = Some(details);
+        self.apply_tags(tags);
+    }
+
+    /// Applies tags; the `Name` tag, when present, becomes the name.
+    pub fn apply_tags(&mut self, tags: Vec<(String, String)>) {
+        if let Some((_, name)) = tags.iter().find(|(k, _)| k == "Name") {
+            self.name = name.clone();
+        }
+        self.tags = tags;
+    }
+}
+
+/// The caller identity (STS `GetCallerIdentity`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CallerIdentity {
+    /// 12-digit account id.
+    pub account: String,
+    /// Caller ARN.
+    pub arn: String,
+}
+
+/// Formats epoch seconds as `YYYY-MM-DD HH:MM:SS` UTC.
+pub fn format_epoch(epoch_s: i64) -> String {
+    let days = epoch_s.div_euclid(86_400);
+    let secs = epoch_s.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_formatting() {
+        assert_eq!(format_epoch(1_793_491_200), "2026-11-01 00:00:00");
+        assert_eq!(format_epoch(0), "1970-01-01 00:00:00");
+    }
+
+    #[test]
+    fn name_tag_becomes_name() {
+        let mut n = ManagedNode {
+            id: "i-1".into(),
+            ..Default::default()
+        };
+        n.apply_tags(vec![
+            ("Env".into(), "prod".into()),
+            ("Name".into(), "web".into()),
+        ]);
+        assert_eq!(n.name, "web");
+        assert_eq!(n.tag("Env"), Some("prod"));
+    }
+}

@@ -1,0 +1,285 @@
+//! The event loop: terminal events → keymap → `update` → effects run as
+//! cancellable tokio tasks → result actions (batched) → coalesced render.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::action::{Action, InputKey};
+use crate::app::{App, ContextInfo, Effect, Mode};
+use crate::aws::AwsContext;
+use crate::aws::fleet::load_fleet;
+use crate::config::Settings;
+use crate::config::keymap::{KeySpec, Resolved};
+use crate::tui::TerminalGuard;
+use crate::ui::{RenderContext, render};
+
+/// Minimum time between two draws (about 60 frames a second at most).
+pub const FRAME: Duration = Duration::from_millis(16);
+
+/// Sends actions from tasks to the loop.
+pub type ActionTx = mpsc::UnboundedSender<Action>;
+
+/// Runs effects as tokio tasks, one cancellation token per kind of work:
+/// starting a new load of the same kind cancels the old one, and dropping
+/// the manager cancels everything.
+pub struct TaskManager {
+    ctx: AwsContext,
+    tx: ActionTx,
+    running: HashMap<&'static str, CancellationToken>,
+}
+
+impl TaskManager {
+    /// A manager that sends results on `tx`.
+    pub fn new(ctx: AwsContext, tx: ActionTx) -> Self {
+        TaskManager {
+            ctx,
+            tx,
+            running: HashMap::new(),
+        }
+    }
+
+    fn spawn<F>(&mut self, kind: &'static str, fut: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        if let Some(old) = self.running.remove(kind) {
+            old.cancel();
+        }
+        let token = CancellationToken::new();
+        self.running.insert(kind, token.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = token.cancelled() => {}
+                () = fut => {}
+            }
+        });
+    }
+
+    /// Starts the work an effect asks for.
+    pub fn run(&mut self, effect: Effect) {
+        let ctx = self.ctx.clone();
+        let tx = self.tx.clone();
+        match effect {
+            Effect::LoadIdentity => self.spawn("identity", async move {
+                let r = ctx.caller_identity().await;
+                let _ = tx.send(Action::IdentityLoaded(r));
+            }),
+            Effect::LoadFleet { generation } => self.spawn("fleet", async move {
+                load_fleet(ctx, move |event| {
+                    let _ = tx.send(Action::Fleet { generation, event });
+                })
+                .await;
+            }),
+        }
+    }
+}
+
+impl Drop for TaskManager {
+    fn drop(&mut self) {
+        for t in self.running.values() {
+            t.cancel();
+        }
+    }
+}
+
+/// Maps a key to a text-input key while an input has focus.
+fn input_key(ev: KeyEvent) -> Option<InputKey> {
+    let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+    Some(match ev.code {
+        KeyCode::Char('u') if ctrl => InputKey::Clear,
+        KeyCode::Char('w') if ctrl => InputKey::DeleteWord,
+        KeyCode::Char('c') if ctrl => InputKey::Cancel,
+        KeyCode::Char(c) if !ctrl => InputKey::Char(c),
+        KeyCode::Backspace => InputKey::Backspace,
+        KeyCode::Tab => InputKey::Complete,
+        KeyCode::Enter => InputKey::Submit,
+        KeyCode::Esc => InputKey::Cancel,
+        KeyCode::Up => InputKey::Up,
+        KeyCode::Down => InputKey::Down,
+        _ => return None,
+    })
+}
+
+/// Turns terminal events into actions through the keymap, holding a pending
+/// key sequence (`g g`).
+pub struct KeyRouter {
+    pending: Vec<KeySpec>,
+}
+
+impl Default for KeyRouter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl KeyRouter {
+    /// An empty router.
+    pub fn new() -> Self {
+        KeyRouter {
+            pending: Vec::new(),
+        }
+    }
+
+    /// The action for a key event in the app's current mode, if any.
+    pub fn route(&mut self, app: &App, settings: &Settings, ev: KeyEvent) -> Option<Action> {
+        if ev.kind == KeyEventKind::Release {
+            return None;
+        }
+        if matches!(app.mode, Mode::Filter | Mode::CommandLine) {
+            self.pending.clear();
+            return input_key(ev).map(Action::Input);
+        }
+        let key = KeySpec::from_event(ev);
+        self.pending.push(key);
+        match settings.keymap.resolve(app.pane.layer(), &self.pending) {
+            Resolved::Command(c) => {
+                self.pending.clear();
+                Some(Action::Command(c))
+            }
+            Resolved::Pending => None,
+            Resolved::Nothing => {
+                // A dead sequence: retry the last key on its own.
+                let retry = self.pending.len() > 1;
+                self.pending.clear();
+                if retry {
+                    self.pending.push(key);
+                    match settings.keymap.resolve(app.pane.layer(), &self.pending) {
+                        Resolved::Command(c) => {
+                            self.pending.clear();
+                            return Some(Action::Command(c));
+                        }
+                        Resolved::Pending => return None,
+                        Resolved::Nothing => self.pending.clear(),
+                    }
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Runs the console until the user quits or the process gets SIGTERM/SIGHUP.
+///
+/// # Errors
+/// Terminal I/O errors.
+pub async fn run_console(
+    ctx: AwsContext,
+    settings: Settings,
+    tx: ActionTx,
+    mut rx: mpsc::UnboundedReceiver<Action>,
+) -> anyhow::Result<()> {
+    let mut guard = TerminalGuard::enter()?;
+    let size = guard.terminal.size()?;
+    let now = Instant::now();
+    let info = ContextInfo {
+        profile: ctx.profile.clone(),
+        region: ctx.region.clone(),
+        endpoint: ctx.endpoint.clone(),
+        identity: None,
+        identity_error: None,
+    };
+    let (mut app, effects) = App::new(info, (size.width, size.height), now);
+    if !settings.problems.is_empty() {
+        app.update(
+            Action::ConfigProblems(settings.problems.iter().map(ToString::to_string).collect()),
+            now,
+        );
+    }
+    // First frame before any network answer.
+    app.settle();
+    draw(&mut guard, &app, &settings)?;
+    let mut tasks = TaskManager::new(ctx, tx);
+    for e in effects {
+        tasks.run(e);
+    }
+    let mut events = EventStream::new();
+    let mut router = KeyRouter::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let refresh_every = settings.refresh_interval;
+    let mut next_refresh = refresh_every.map(|d| tokio::time::Instant::now() + d);
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut dirty = false;
+    let mut last_draw = Instant::now();
+    loop {
+        let frame_due = tokio::time::sleep(FRAME.saturating_sub(last_draw.elapsed()));
+        let refresh_due = async {
+            match next_refresh {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        let mut batch: Vec<Action> = Vec::new();
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) => {
+                    if let Some(a) = router.route(&app, &settings, k) {
+                        batch.push(a);
+                    }
+                }
+                Some(Ok(Event::Resize(w, h))) => batch.push(Action::Resize(w, h)),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.into()),
+                None => break,
+            },
+            Some(a) = rx.recv() => {
+                batch.push(a);
+                // Drain what else arrived: one render per batch, not per chunk.
+                while batch.len() < 512 {
+                    match rx.try_recv() {
+                        Ok(a) => batch.push(a),
+                        Err(_) => break,
+                    }
+                }
+            }
+            _ = tick.tick() => batch.push(Action::Tick(Instant::now())),
+            () = refresh_due => {
+                next_refresh = refresh_every.map(|d| tokio::time::Instant::now() + d);
+                if app.fleet.loading.is_none() {
+                    batch.push(Action::Command(crate::action::Command::Refresh));
+                }
+            }
+            () = frame_due, if dirty => {}
+            _ = sigterm.recv() => break,
+            _ = sighup.recv() => break,
+        }
+        let now = Instant::now();
+        for a in batch {
+            if matches!(a, Action::Command(crate::action::Command::Refresh)) {
+                next_refresh = refresh_every.map(|d| tokio::time::Instant::now() + d);
+            }
+            for e in app.update(a, now) {
+                tasks.run(e);
+            }
+            dirty = true;
+        }
+        if app.quit {
+            break;
+        }
+        if dirty && last_draw.elapsed() >= FRAME {
+            app.settle();
+            draw(&mut guard, &app, &settings)?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+    }
+    drop(tasks);
+    drop(guard);
+    Ok(())
+}
+
+fn draw(guard: &mut TerminalGuard, app: &App, settings: &Settings) -> std::io::Result<()> {
+    let cx = RenderContext {
+        theme: &settings.theme,
+        keymap: &settings.keymap,
+        now: Instant::now(),
+    };
+    guard.terminal.draw(|f| render(f, app, &cx))?;
+    Ok(())
+}

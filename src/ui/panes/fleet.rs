@@ -1,0 +1,311 @@
+//! The Fleet pane: the node table and, when open, the details panel.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+
+use crate::app::App;
+use crate::app::fleet::Column;
+use crate::filter::{match_indices, new_matcher};
+use crate::model::{ManagedNode, format_epoch};
+use crate::ui::RenderContext;
+use crate::ui::widgets::{ping_token, with_cursor};
+
+fn widths() -> [Constraint; 9] {
+    [
+        Constraint::Length(1),
+        Constraint::Min(16),
+        Constraint::Length(20),
+        Constraint::Length(14),
+        Constraint::Length(18),
+        Constraint::Length(11),
+        Constraint::Length(15),
+        Constraint::Length(11),
+        Constraint::Length(8),
+    ]
+}
+
+/// Spans of `text` with the characters at `hits` in `hit` style.
+fn highlighted(text: &str, hits: &[usize], base: Style, hit: Style) -> Line<'static> {
+    if hits.is_empty() {
+        return Line::from(Span::styled(text.to_owned(), base));
+    }
+    let mut spans = Vec::new();
+    let mut run = String::new();
+    let mut run_hit = false;
+    for (i, c) in text.chars().enumerate() {
+        let is_hit = hits.binary_search(&i).is_ok();
+        if is_hit != run_hit && !run.is_empty() {
+            spans.push(Span::styled(
+                std::mem::take(&mut run),
+                if run_hit { base.patch(hit) } else { base },
+            ));
+        }
+        run_hit = is_hit;
+        run.push(c);
+    }
+    if !run.is_empty() {
+        spans.push(Span::styled(
+            run,
+            if run_hit { base.patch(hit) } else { base },
+        ));
+    }
+    Line::from(spans)
+}
+
+/// Draws the pane into `area`.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let f = &app.fleet;
+    let (table_area, detail_area) = if f.details && area.width >= 100 {
+        let [a, b] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+            .areas(area);
+        (a, Some(b))
+    } else if f.details {
+        (Rect::default(), Some(area))
+    } else {
+        (area, None)
+    };
+    if table_area.area() > 0 {
+        render_table(frame, table_area, app, cx);
+    }
+    if let Some(d) = detail_area {
+        render_details(frame, d, f.current(), cx);
+    }
+}
+
+fn title(app: &App) -> String {
+    let f = &app.fleet;
+    let mut parts = vec![format!("{} nodes", f.nodes.len())];
+    if !f.filter.is_empty() {
+        parts.push(format!("{} match /{}", f.view.len(), f.filter));
+    }
+    if !f.selected.is_empty() {
+        parts.push(format!("{} selected", f.selected.len()));
+    }
+    parts.push(format!(
+        "sort {} {}",
+        f.sort.title().to_lowercase(),
+        if f.sort_desc { "▼" } else { "▲" }
+    ));
+    if let Some(l) = &f.loading {
+        parts.push(format!("loading… page {}", l.pages));
+    } else if let Some(s) = &f.last_stats {
+        parts.push(format!(
+            "loaded in {:.1}s ({} calls)",
+            s.elapsed_ms as f64 / 1_000.0,
+            s.ssm_calls + s.ec2_calls + s.tag_calls
+        ));
+    }
+    if f.ec2_unavailable.is_some() {
+        parts.push("EC2 join unavailable: SSM columns only".into());
+    }
+    format!(" Fleet — {} ", parts.join(" · "))
+}
+
+fn render_table(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let t = cx.theme;
+    let f = &app.fleet;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style("ui.border"))
+        .title(Span::styled(title(app), t.style("ui.title")));
+    let inner_rows = usize::from(area.height.saturating_sub(3));
+    if f.nodes.is_empty() || f.view.is_empty() {
+        let msg = match (&f.error, &f.loading, f.nodes.is_empty()) {
+            (Some(e), _, _) => vec![
+                Line::from(Span::styled(e.to_string(), t.style("ui.error"))),
+                Line::from(""),
+                Line::from("Press r to retry."),
+            ],
+            (None, Some(_), true) => vec![Line::from("Loading managed nodes…")],
+            (None, None, true) => vec![Line::from(
+                "No managed nodes in this account and region. Nodes appear once the SSM Agent registers.",
+            )],
+            (None, _, false) => vec![Line::from(format!(
+                "No node matches /{} — Esc clears the filter.",
+                f.filter
+            ))],
+        };
+        frame.render_widget(
+            Paragraph::new(msg)
+                .block(block)
+                .wrap(Wrap { trim: true })
+                .style(t.style("ui.text")),
+            area,
+        );
+        return;
+    }
+    let header = Row::new(
+        std::iter::once(Cell::from(" ")).chain(Column::ALL.iter().map(|c| {
+            let mark = if *c == f.sort {
+                if f.sort_desc { " ▼" } else { " ▲" }
+            } else {
+                ""
+            };
+            Cell::from(format!("{}{mark}", c.title()))
+        })),
+    )
+    .style(t.style("ui.table_header"));
+    let mut matcher = new_matcher();
+    let pattern = f.query.fuzzy();
+    let text = t.style("ui.text");
+    let hit = t.style("ui.match");
+    let cursor_style = t.style("ui.cursor");
+    let end = (f.scroll + inner_rows).min(f.view.len());
+    let rows: Vec<Row> = f.view[f.scroll.min(end)..end]
+        .iter()
+        .enumerate()
+        .map(|(offset, &i)| {
+            let n = &f.nodes[i];
+            let row_index = f.scroll + offset;
+            let is_cursor = row_index == f.cursor;
+            let selected = f.selected.contains(&n.id);
+            let base = if selected {
+                t.style("ui.selected")
+            } else {
+                text
+            };
+            let (name_hits, id_hits) = match pattern {
+                Some(p) => (
+                    match_indices(p, &n.name, &mut matcher),
+                    match_indices(p, &n.id, &mut matcher),
+                ),
+                None => (Vec::new(), Vec::new()),
+            };
+            let platform = if n.platform_version.is_empty() {
+                n.platform_name.clone()
+            } else {
+                format!("{} {}", n.platform_name, n.platform_version)
+            };
+            let row = Row::new(vec![
+                Cell::from(Span::styled(
+                    if selected { "●" } else { " " },
+                    t.style("ui.selected"),
+                )),
+                Cell::from(highlighted(&n.name, &name_hits, base, hit)),
+                Cell::from(highlighted(&n.id, &id_hits, base, hit)),
+                Cell::from(Span::styled(
+                    n.ping_status.as_str(),
+                    t.style(ping_token(n.ping_status)),
+                )),
+                Cell::from(Span::styled(platform, base)),
+                Cell::from(Span::styled(n.agent_version.clone(), base)),
+                Cell::from(Span::styled(n.best_ip().to_owned(), base)),
+                Cell::from(Span::styled(n.instance_type().to_owned(), base)),
+                Cell::from(Span::styled(n.state().to_owned(), base)),
+            ]);
+            if is_cursor {
+                row.style(with_cursor(Style::default(), cursor_style))
+            } else {
+                row
+            }
+        })
+        .collect();
+    frame.render_widget(
+        Table::new(rows, widths())
+            .header(header)
+            .block(block)
+            .column_spacing(1),
+        area,
+    );
+}
+
+/// Every field of a node as (label, value) rows.
+pub fn detail_rows(n: &ManagedNode) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = vec![
+        ("Node ID".into(), n.id.clone()),
+        ("Name".into(), n.name.clone()),
+        ("Ping status".into(), n.ping_status.as_str().into()),
+        (
+            "Last ping (UTC)".into(),
+            n.last_ping_s.map(format_epoch).unwrap_or_default(),
+        ),
+        (
+            "Agent version".into(),
+            match n.agent_is_latest {
+                Some(true) => format!("{} (latest)", n.agent_version),
+                Some(false) => format!("{} (update available)", n.agent_version),
+                None => n.agent_version.clone(),
+            },
+        ),
+        (
+            "Platform".into(),
+            format!("{} {}", n.platform_name, n.platform_version),
+        ),
+        ("Platform type".into(), n.platform_type.clone()),
+        ("IP address".into(), n.ip.clone()),
+        ("Computer name".into(), n.computer_name.clone()),
+        ("Resource type".into(), n.resource_type.clone()),
+        ("Association".into(), n.association_status.clone()),
+    ];
+    if !n.iam_role.is_empty() {
+        rows.push(("IAM role".into(), n.iam_role.clone()));
+    }
+    if !n.activation_id.is_empty() {
+        rows.push(("Activation ID".into(), n.activation_id.clone()));
+    }
+    if let Some(r) = n.registration_s {
+        rows.push(("Registered (UTC)".into(), format_epoch(r)));
+    }
+    if let Some(e) = &n.ec2 {
+        rows.push(("Instance type".into(), e.instance_type.clone()));
+        rows.push(("State".into(), e.state.clone()));
+        rows.push(("Availability zone".into(), e.availability_zone.clone()));
+        rows.push(("Private IP".into(), e.private_ip.clone()));
+        rows.push((
+            "Launched (UTC)".into(),
+            e.launch_time_s.map(format_epoch).unwrap_or_default(),
+        ));
+        rows.push(("Image".into(), e.image_id.clone()));
+    }
+    rows
+}
+
+fn render_details(frame: &mut Frame, area: Rect, node: Option<&ManagedNode>, cx: &RenderContext) {
+    let t = cx.theme;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style("ui.border"))
+        .title(Span::styled(
+            " Details — Enter/Esc closes ",
+            t.style("ui.title"),
+        ));
+    let Some(n) = node else {
+        frame.render_widget(
+            Paragraph::new("No node under the cursor.").block(block),
+            area,
+        );
+        return;
+    };
+    let mut lines: Vec<Line> = detail_rows(n)
+        .into_iter()
+        .map(|(k, v)| {
+            Line::from(vec![
+                Span::styled(format!("{k:<18}"), t.style("ui.dim")),
+                Span::styled(v, t.style("ui.text")),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        format!("Tags ({})", n.tags.len()),
+        t.style("ui.title"),
+    )));
+    if n.tags.is_empty() {
+        lines.push(Line::from(Span::styled("  none loaded", t.style("ui.dim"))));
+    }
+    for (k, v) in &n.tags {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {k:<16}"), t.style("ui.key")),
+            Span::styled(v.clone(), t.style("ui.text")),
+        ]));
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}

@@ -1,0 +1,3 @@
+//! One module per pane.
+
+pub mod fleet;

@@ -1,0 +1,228 @@
+//! Shared widgets: header, tabs, status line, help overlay.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table};
+
+use super::RenderContext;
+use crate::action::Command;
+use crate::app::{App, COMMANDS, Mode, Pane, completions};
+use crate::config::Layer;
+use crate::filter::TERM_KEYS;
+use crate::model::PingStatus;
+
+/// The theme token for a ping status.
+pub fn ping_token(p: PingStatus) -> &'static str {
+    match p {
+        PingStatus::Online => "status.online",
+        PingStatus::ConnectionLost => "status.connection_lost",
+        PingStatus::Inactive | PingStatus::Unknown => "status.inactive",
+    }
+}
+
+/// Header: account, profile, region, endpoint, ping counts.
+pub fn header(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let t = cx.theme;
+    let label = t.style("ui.header_label");
+    let value = t.style("ui.header_value");
+    let c = &app.context;
+    let account = match (&c.identity, &c.identity_error) {
+        (Some(id), _) => id.account.clone(),
+        (None, Some(_)) => "unknown".into(),
+        (None, None) => "…".into(),
+    };
+    let mut spans = vec![
+        Span::styled(" ssmdeck ", t.style("ui.tab_active")),
+        Span::styled("  account ", label),
+        Span::styled(account, value),
+        Span::styled("  profile ", label),
+        Span::styled(c.profile.clone().unwrap_or_else(|| "default".into()), value),
+        Span::styled("  region ", label),
+        Span::styled(c.region.clone(), value),
+    ];
+    if let Some(e) = &c.endpoint {
+        spans.push(Span::styled("  endpoint ", label));
+        spans.push(Span::styled(e.clone(), value));
+    }
+    let left = Line::from(spans);
+    let mut right = Vec::new();
+    for (status, n) in app.fleet.ping_counts() {
+        right.push(Span::styled(
+            format!(" ● {n} {} ", status.as_str()),
+            t.style(ping_token(status)).patch(t.style("ui.header")),
+        ));
+    }
+    let right = Line::from(right);
+    let rw = right.width() as u16;
+    frame.render_widget(Paragraph::new("").style(t.style("ui.header")), area);
+    let [l, r] = Layout::horizontal([Constraint::Min(10), Constraint::Length(rw)]).areas(area);
+    frame.render_widget(Paragraph::new(left).style(t.style("ui.header")), l);
+    frame.render_widget(Paragraph::new(right).style(t.style("ui.header")), r);
+}
+
+/// Pane tabs.
+pub fn tabs(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let mut spans = Vec::new();
+    for p in Pane::ALL {
+        let style = if *p == app.pane {
+            cx.theme.style("ui.tab_active")
+        } else {
+            cx.theme.style("ui.tab_inactive")
+        };
+        spans.push(Span::styled(format!(" {} ", p.title()), style));
+        spans.push(Span::raw(" "));
+    }
+    if !app.fleet.selected.is_empty() {
+        spans.push(Span::styled(
+            format!(" {} selected ", app.fleet.selected.len()),
+            cx.theme.style("ui.selected"),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn hint(cx: &RenderContext, layer: Layer, command: Command, label: &str) -> Vec<Span<'static>> {
+    match cx.keymap.key_for(layer, command) {
+        Some(k) => vec![
+            Span::styled(k, cx.theme.style("ui.key")),
+            Span::styled(format!(" {label}  "), cx.theme.style("ui.dim")),
+        ],
+        None => Vec::new(),
+    }
+}
+
+/// The bottom line: input, error, notice or key hints, in that order of precedence.
+pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let t = cx.theme;
+    let line = match app.mode {
+        Mode::Filter => {
+            let mut spans = vec![
+                Span::styled("/", t.style("ui.key")),
+                Span::styled(format!("{}█", app.fleet.filter), t.style("ui.input")),
+            ];
+            if let Some(err) = app.fleet.query.errors.first() {
+                spans.push(Span::styled(format!("  {err}"), t.style("ui.notice")));
+            } else {
+                spans.push(Span::styled(
+                    format!(
+                        "  Enter keep · Esc cancel · terms: {}",
+                        TERM_KEYS
+                            .iter()
+                            .map(|k| format!("{k}:"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                    t.style("ui.dim"),
+                ));
+            }
+            Line::from(spans)
+        }
+        Mode::CommandLine => {
+            let c = completions(app.command_line.trim());
+            Line::from(vec![
+                Span::styled(":", t.style("ui.key")),
+                Span::styled(format!("{}█", app.command_line), t.style("ui.input")),
+                Span::styled(
+                    format!("  Tab completes: {}", c.join(" ")),
+                    t.style("ui.dim"),
+                ),
+            ])
+        }
+        Mode::Normal | Mode::Help => {
+            if let Some(e) = &app.command_error {
+                Line::from(Span::styled(format!(" {e} "), t.style("ui.error")))
+            } else if let Some(p) = app.config_problems.first() {
+                let more = if app.config_problems.len() > 1 {
+                    format!(
+                        " (+{} more; run ssmdeck --check-config)",
+                        app.config_problems.len() - 1
+                    )
+                } else {
+                    String::new()
+                };
+                Line::from(Span::styled(
+                    format!(" config: {p}{more} "),
+                    t.style("ui.error"),
+                ))
+            } else if let Some(e) = &app.fleet.error {
+                let retry = cx
+                    .keymap
+                    .key_for(Layer::Fleet, Command::Refresh)
+                    .unwrap_or_else(|| ":refresh".into());
+                Line::from(Span::styled(
+                    format!(" {e} — press {retry} to retry "),
+                    t.style("ui.error"),
+                ))
+            } else if let Some((n, _)) = app.notices.iter().rev().find(|(_, until)| *until > cx.now)
+            {
+                Line::from(Span::styled(format!(" {n}"), t.style("ui.notice")))
+            } else {
+                let layer = app.pane.layer();
+                let mut spans = Vec::new();
+                for (c, l) in [
+                    (Command::Help, "help"),
+                    (Command::Filter, "filter"),
+                    (Command::ToggleSelect, "select"),
+                    (Command::OpenDetails, "details"),
+                    (Command::SortNext, "sort"),
+                    (Command::Refresh, "refresh"),
+                    (Command::CommandLine, "command"),
+                    (Command::Quit, "quit"),
+                ] {
+                    spans.extend(hint(cx, layer, c, l));
+                }
+                Line::from(spans)
+            }
+        }
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The help overlay, generated from the keymap's descriptions.
+pub fn help_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let t = cx.theme;
+    let popup = area.centered(Constraint::Max(110), Constraint::Percentage(90));
+    let mut rows: Vec<Row> = Vec::new();
+    for layer in [Layer::Global, app.pane.layer()] {
+        rows.push(Row::new(vec![
+            Span::styled(format!("[{}]", layer.name()), t.style("ui.title")),
+            Span::raw(""),
+        ]));
+        for (keys, desc) in cx.keymap.help(layer) {
+            rows.push(Row::new(vec![
+                Span::styled(keys, t.style("ui.key")),
+                Span::styled(desc, t.style("ui.text")),
+            ]));
+        }
+    }
+    rows.push(Row::new(vec![
+        Span::styled("[commands]", t.style("ui.title")),
+        Span::raw(""),
+    ]));
+    for (c, d) in COMMANDS {
+        rows.push(Row::new(vec![
+            Span::styled(format!(":{c}"), t.style("ui.key")),
+            Span::styled(*d, t.style("ui.text")),
+        ]));
+    }
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Table::new(rows, [Constraint::Length(16), Constraint::Min(10)]).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.style("ui.border"))
+                .title(Span::styled(
+                    " Help — ? or Esc closes ",
+                    t.style("ui.title"),
+                )),
+        ),
+        popup,
+    );
+}
+
+/// A style with the theme's cursor background laid over `base`.
+pub fn with_cursor(base: Style, cursor: Style) -> Style {
+    base.patch(cursor)
+}
