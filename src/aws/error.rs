@@ -130,9 +130,7 @@ impl AwsError {
                 "throttled after every retry: wait a moment and retry (r)".into()
             }
             ErrorKind::Unsupported => format!(
-                "the endpoint {endpoint} does not support {} (HTTP {}); panes that need it are unavailable, the others keep working",
-                operation.split_once(':').map_or(operation, |(_, o)| o),
-                status.map_or("?".into(), |s| s.to_string())
+                "the endpoint {endpoint} does not implement this operation; panes that need it are unavailable, the others keep working"
             ),
             ErrorKind::Unreachable => format!(
                 "cannot reach {endpoint}: {}; check the network or --endpoint-url, then retry (r)",

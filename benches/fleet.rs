@@ -1,0 +1,126 @@
+//! Criterion benches of the Fleet pane's hot paths, on 10,000 nodes loaded
+//! from the lab's `large` fleet through the real AWS layer.
+//!
+//! - `filter_keystroke_10k`: one keystroke in the filter (update + settle +
+//!   render to a 200×50 TestBackend). Goal: under 5 ms median.
+//! - `filter_only_10k`: the same keystroke without the render.
+//! - `first_frame`: settings, state and the first frame before any network answer.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ssmdeck::action::{Action, Command, InputKey};
+use ssmdeck::app::{App, ContextInfo};
+use ssmdeck::aws::fleet::load_fleet;
+use ssmdeck::aws::{AwsContext, ConnectOptions};
+use ssmdeck::config::Settings;
+use ssmdeck::ui::{RenderContext, render};
+use ssmdeck_lab::{FleetSpec, LabConfig};
+
+const SIZE: (u16, u16) = (200, 50);
+
+/// Loads the `large` fleet from an in-process lab into an App.
+fn loaded_app() -> App {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let lab = ssmdeck_lab::start(LabConfig {
+            fleet: FleetSpec::large(),
+            ..LabConfig::default()
+        })
+        .await
+        .unwrap();
+        let ctx = AwsContext::connect(
+            &ConnectOptions {
+                region: Some(lab.region().into()),
+                endpoint_url: Some(lab.endpoint_url()),
+                static_credentials: Some((
+                    lab.credentials().access_key_id.clone(),
+                    lab.credentials().secret_access_key.clone(),
+                )),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        let now = Instant::now();
+        let (mut app, _) = App::new(ContextInfo::default(), SIZE, now);
+        let generation = app.fleet.generation;
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = events.clone();
+        load_fleet(ctx, move |e| sink.lock().unwrap().push(e)).await;
+        for event in events.lock().unwrap().drain(..) {
+            app.update(Action::Fleet { generation, event }, now);
+        }
+        app.settle();
+        assert_eq!(app.fleet.nodes.len(), 10_000);
+        lab.shutdown().await;
+        app
+    })
+}
+
+fn benches(c: &mut Criterion) {
+    let settings = Settings::load(None);
+    let mut app = loaded_app();
+    let now = Instant::now();
+    app.update(Action::Command(Command::Filter), now);
+    for ch in "prod".chars() {
+        app.update(Action::Input(InputKey::Char(ch)), now);
+    }
+    app.settle();
+    let mut terminal = Terminal::new(TestBackend::new(SIZE.0, SIZE.1)).unwrap();
+    let cx = RenderContext {
+        theme: &settings.theme,
+        keymap: &settings.keymap,
+        now,
+    };
+
+    // Alternate between "prod" and "prod w" so every iteration refilters.
+    let mut typed = false;
+    c.bench_function("filter_keystroke_10k", |b| {
+        b.iter(|| {
+            let key = if typed {
+                InputKey::Backspace
+            } else {
+                InputKey::Char('w')
+            };
+            typed = !typed;
+            app.update(Action::Input(key), now);
+            app.settle();
+            terminal.draw(|f| render(f, &app, &cx)).unwrap();
+        })
+    });
+    c.bench_function("filter_only_10k", |b| {
+        b.iter(|| {
+            let key = if typed {
+                InputKey::Backspace
+            } else {
+                InputKey::Char('w')
+            };
+            typed = !typed;
+            app.update(Action::Input(key), now);
+            app.settle();
+        })
+    });
+    c.bench_function("first_frame", |b| {
+        b.iter(|| {
+            let settings = Settings::load(None);
+            let (mut app, effects) = App::new(ContextInfo::default(), SIZE, Instant::now());
+            app.settle();
+            let mut terminal = Terminal::new(TestBackend::new(SIZE.0, SIZE.1)).unwrap();
+            let cx = RenderContext {
+                theme: &settings.theme,
+                keymap: &settings.keymap,
+                now: Instant::now(),
+            };
+            terminal.draw(|f| render(f, &app, &cx)).unwrap();
+            effects
+        })
+    });
+}
+
+criterion_group!(fleet, benches);
+criterion_main!(fleet);

@@ -1,0 +1,182 @@
+//! Load scenario: the full `large` fleet (10,000 managed nodes) from
+//! `ssmdeck lab serve` running as its own process, with no added latency and
+//! with 20 ms per call.
+//!
+//! For each latency it reports:
+//! - the SSM sequential minimum: paging DescribeInstanceInformation alone
+//!   (50 a page is the API's maximum, and the cursor is sequential);
+//! - the full load (SSM pages + EC2 join + hybrid tags) through the console's
+//!   own loader, its wall time, API calls, and overhead over the minimum;
+//! - peak RSS (VmHWM) of this process with 10,000 nodes loaded into the
+//!   console's state and one frame rendered (the lab's memory is in the
+//!   other process).
+//!
+//! Run: `cargo bench --bench fleet_load`. Bounded: two loads per scenario.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ssmdeck::action::Action;
+use ssmdeck::app::{App, ContextInfo};
+use ssmdeck::aws::fleet::{FleetEvent, load_fleet};
+use ssmdeck::aws::{AwsContext, ConnectOptions};
+use ssmdeck::config::Settings;
+use ssmdeck::ui::{RenderContext, render};
+
+struct Lab {
+    child: std::process::Child,
+    env: Vec<(String, String)>,
+}
+
+impl Lab {
+    fn start(latency_ms: u64) -> Lab {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+            .args([
+                "lab",
+                "serve",
+                "--fleet",
+                "large",
+                "--latency-ms",
+                &latency_ms.to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ssmdeck lab serve");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut env = Vec::new();
+        for _ in 0..4 {
+            let line = lines.next().expect("lab prints 4 lines").unwrap();
+            let kv = line.strip_prefix("export ").expect("export line");
+            let (k, v) = kv.split_once('=').unwrap();
+            env.push((k.to_owned(), v.to_owned()));
+        }
+        Lab { child, env }
+    }
+
+    fn var(&self, k: &str) -> String {
+        self.env.iter().find(|(n, _)| n == k).unwrap().1.clone()
+    }
+
+    fn options(&self) -> ConnectOptions {
+        ConnectOptions {
+            region: Some(self.var("AWS_REGION")),
+            endpoint_url: Some(self.var("AWS_ENDPOINT_URL")),
+            static_credentials: Some((
+                self.var("AWS_ACCESS_KEY_ID"),
+                self.var("AWS_SECRET_ACCESS_KEY"),
+            )),
+            ..Default::default()
+        }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+async fn ssm_only(ctx: &AwsContext) -> (Duration, u32, usize) {
+    let t = Instant::now();
+    let mut token = None;
+    let mut calls = 0;
+    let mut nodes = 0;
+    loop {
+        calls += 1;
+        let out = ctx
+            .ssm
+            .describe_instance_information()
+            .max_results(50)
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("SSM page");
+        nodes += out.instance_information_list.map_or(0, |l| l.len());
+        token = out.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    (t.elapsed(), calls, nodes)
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` passes nothing: skip the slow run there.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("fleet_load: run with `cargo bench --bench fleet_load`");
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    println!(
+        "scenario          | SSM-only minimum        | full load (SSM + EC2 join + tags)        | overhead"
+    );
+    for latency in [0u64, 20] {
+        let lab = Lab::start(latency);
+        let (min, full, stats) = rt.block_on(async {
+            let ctx = AwsContext::connect(&lab.options(), None).await.unwrap();
+            let min = ssm_only(&ctx).await;
+            let t = Instant::now();
+            let events = Arc::new(Mutex::new(Vec::new()));
+            let sink = events.clone();
+            load_fleet(ctx, move |e| sink.lock().unwrap().push(e)).await;
+            let full = t.elapsed();
+            let events = Arc::try_unwrap(events).unwrap().into_inner().unwrap();
+            let stats = match events.last() {
+                Some(FleetEvent::Done(s)) => s.clone(),
+                other => panic!("load failed: {other:?}"),
+            };
+            // Fold into the console's state and render once, for RSS.
+            let now = Instant::now();
+            let (mut app, _) = App::new(ContextInfo::default(), (200, 50), now);
+            let generation = app.fleet.generation;
+            for event in events {
+                app.update(Action::Fleet { generation, event }, now);
+            }
+            app.settle();
+            let settings = Settings::load(None);
+            let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
+            let cx = RenderContext {
+                theme: &settings.theme,
+                keymap: &settings.keymap,
+                now,
+            };
+            term.draw(|f| render(f, &app, &cx)).unwrap();
+            assert_eq!(app.fleet.nodes.len(), 10_000);
+            (min, full, stats)
+        });
+        let (min_t, min_calls, min_nodes) = min;
+        assert_eq!(min_nodes, 10_000);
+        let overhead = (full.as_secs_f64() / min_t.as_secs_f64() - 1.0) * 100.0;
+        println!(
+            "{latency:>3} ms per call   | {:>7.0} ms, {min_calls} calls   | {:>7.0} ms, {} calls ({} SSM, {} EC2, {} tags) | {overhead:+.1} %",
+            min_t.as_secs_f64() * 1e3,
+            full.as_secs_f64() * 1e3,
+            stats.ssm_calls + stats.ec2_calls + stats.tag_calls,
+            stats.ssm_calls,
+            stats.ec2_calls,
+            stats.tag_calls,
+        );
+    }
+    println!(
+        "peak RSS of the console process with 10,000 nodes loaded and rendered: {:.1} MB",
+        vm_hwm_kib() as f64 / 1024.0
+    );
+}

@@ -1,0 +1,61 @@
+//! Shared helpers: an in-process lab and a context pointed at it.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+
+use ssmdeck::aws::fleet::{FleetEvent, load_fleet};
+use ssmdeck::aws::{AwsContext, ConnectOptions, NoticeSink};
+use ssmdeck_lab::{Faults, FleetSpec, LabConfig, LabHandle};
+
+/// Starts a lab with `nodes` nodes (seeded) and `faults`.
+pub async fn lab(nodes: usize, faults: Faults) -> LabHandle {
+    ssmdeck_lab::start(LabConfig {
+        fleet: FleetSpec {
+            nodes,
+            seed: nodes as u64,
+            ..FleetSpec::demo()
+        },
+        faults,
+        ..LabConfig::default()
+    })
+    .await
+    .expect("lab starts on loopback")
+}
+
+/// Options that point at `lab` with its credentials.
+pub fn options(lab: &LabHandle) -> ConnectOptions {
+    ConnectOptions {
+        profile: None,
+        region: Some(lab.region().to_owned()),
+        endpoint_url: Some(lab.endpoint_url()),
+        static_credentials: Some((
+            lab.credentials().access_key_id.clone(),
+            lab.credentials().secret_access_key.clone(),
+        )),
+        max_attempts: 0,
+    }
+}
+
+/// A context for `lab`, collecting notices into the returned vector.
+pub async fn context(lab: &LabHandle) -> (AwsContext, Arc<Mutex<Vec<String>>>) {
+    context_with(options(lab)).await
+}
+
+/// A context for `opts`, collecting notices.
+pub async fn context_with(opts: ConnectOptions) -> (AwsContext, Arc<Mutex<Vec<String>>>) {
+    let notices = Arc::new(Mutex::new(Vec::new()));
+    let sink_notices = notices.clone();
+    let sink: NoticeSink = Arc::new(move |n| sink_notices.lock().unwrap().push(n));
+    let ctx = AwsContext::connect(&opts, Some(sink))
+        .await
+        .expect("valid options");
+    (ctx, notices)
+}
+
+/// Runs a whole fleet load and returns its events in order.
+pub async fn load(ctx: &AwsContext) -> Vec<FleetEvent> {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    load_fleet(ctx.clone(), move |e| sink.lock().unwrap().push(e)).await;
+    Arc::try_unwrap(events).unwrap().into_inner().unwrap()
+}

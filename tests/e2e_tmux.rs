@@ -1,0 +1,238 @@
+//! End-to-end: the real binary (`ssmdeck demo`) in tmux, driven by keys as a
+//! user would type, read back with `capture-pane`.
+//!
+//! Needs tmux (scripts/test installs it). Each test uses its own tmux server
+//! socket and kills it when done.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use ssmdeck::filter::{FleetQuery, haystack, new_matcher};
+use ssmdeck::model::ManagedNode;
+use ssmdeck_lab::FleetSpec;
+
+struct Tmux {
+    socket: String,
+    dir: std::path::PathBuf,
+}
+
+impl Tmux {
+    /// Starts `ssmdeck demo --fleet small` in a detached session of `w`×`h`;
+    /// after it exits the shell prints the exit code and `stty -a`.
+    fn start(name: &str, w: u16, h: u16) -> Tmux {
+        let socket = format!("ssmdeck-e2e-{name}-{}", std::process::id());
+        let dir = std::env::temp_dir().join(&socket);
+        std::fs::create_dir_all(&dir).unwrap();
+        let bin = env!("CARGO_BIN_EXE_ssmdeck");
+        let script = format!(
+            "SSMDECK_CONFIG_DIR='{}' '{bin}' demo --fleet small; echo \"EXIT:$?\"; stty -a; sleep 30",
+            dir.display()
+        );
+        let t = Tmux { socket, dir };
+        t.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            &w.to_string(),
+            "-y",
+            &h.to_string(),
+            "sh",
+            "-c",
+            &script,
+        ]);
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux is installed (scripts/test installs it)");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    fn text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "e2e", "-l", text]);
+    }
+
+    /// Waits (at most 30 s) until the screen satisfies `pred`; returns it.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn shell_pid(&self) -> u32 {
+        self.run(&["list-panes", "-t", "e2e", "-F", "#{pane_pid}"])
+            .trim()
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Node ids (from the table rows) on a captured screen.
+fn ids_on_screen(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter(|l| l.starts_with('│'))
+        .flat_map(|l| l.split_whitespace())
+        .filter(|w| {
+            (w.starts_with("i-") && w.len() == 19) || (w.starts_with("mi-") && w.len() == 20)
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+fn assert_terminal_restored(screen: &str) {
+    assert!(
+        screen.contains(" icanon"),
+        "canonical mode back on:\n{screen}"
+    );
+    assert!(!screen.contains("-icanon"), "still in raw mode:\n{screen}");
+    assert!(screen.contains(" echo "), "echo back on:\n{screen}");
+}
+
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn filter_narrows_rows_and_quit_restores_the_terminal() {
+    let t = Tmux::start("filter", 150, 40);
+    let s = t.wait_for("the fleet to load", |s| {
+        s.contains("24 nodes") && s.contains("loaded in")
+    });
+    assert!(s.contains("account 123456789012"), "{s}");
+    assert_eq!(ids_on_screen(&s).len(), 24, "all nodes fit:\n{s}");
+
+    // What the filter should keep, computed from the lab's own fleet.
+    let query = FleetQuery::parse("prod");
+    let mut matcher = new_matcher();
+    let mut expected: Vec<String> = FleetSpec::small()
+        .generate()
+        .into_iter()
+        .map(|n| ManagedNode {
+            id: n.id.clone(),
+            name: n.name.clone(),
+            ip: n.ip.clone(),
+            tags: n.tags.clone(),
+            ..Default::default()
+        })
+        .filter(|n| query.matches(n, &haystack(n), &mut matcher))
+        .map(|n| n.id)
+        .collect();
+    expected.sort();
+    assert!(!expected.is_empty() && expected.len() < 24);
+
+    t.keys(&["/"]);
+    t.text("prod");
+    let s = t.wait_for("the filter to apply", |s| {
+        s.contains(&format!("{} match /prod", expected.len()))
+    });
+    let mut shown = ids_on_screen(&s);
+    shown.sort();
+    assert_eq!(shown, expected, "rows on screen after /prod:\n{s}");
+    assert!(
+        s.contains("/prod█"),
+        "the filter line shows the input:\n{s}"
+    );
+
+    // Enter keeps the filter; Esc then clears it.
+    t.keys(&["Enter"]);
+    t.keys(&["Escape"]);
+    t.wait_for("the filter to clear", |s| ids_on_screen(s).len() == 24);
+
+    t.keys(&["q"]);
+    let s = t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:"));
+    assert!(s.contains("EXIT:0"), "{s}");
+    assert_terminal_restored(&s);
+}
+
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn sigterm_restores_the_terminal() {
+    let t = Tmux::start("sigterm", 120, 30);
+    t.wait_for("the fleet to load", |s| s.contains("loaded in"));
+    let shell = t.shell_pid();
+    let out = Command::new("pgrep")
+        .args(["-P", &shell.to_string(), "ssmdeck"])
+        .output()
+        .expect("pgrep");
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(!pid.is_empty(), "ssmdeck runs under the pane's shell");
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    let s = t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:"));
+    assert_terminal_restored(&s);
+}
+
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn small_terminal_gets_a_clear_message_and_resize_reflows() {
+    let t = Tmux::start("resize", 120, 30);
+    t.wait_for("the fleet to load", |s| s.contains("loaded in"));
+    t.run(&["resize-window", "-t", "e2e", "-x", "50", "-y", "8"]);
+    t.wait_for("the too-small message", |s| {
+        s.contains("Terminal too small: 50×8")
+    });
+    t.run(&["resize-window", "-t", "e2e", "-x", "130", "-y", "30"]);
+    let s = t.wait_for("the table again", |s| s.contains("NODE ID"));
+    assert!(!s.contains("too small"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
+}
+
+#[test]
+fn bad_endpoint_is_a_clear_error_at_start() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+        .args(["--endpoint-url", "localhost:4566", "--region", "us-east-1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid endpoint URL 'localhost:4566'"),
+        "{err}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+        .args(["--region", "narnia", "demo"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid region 'narnia'"), "{err}");
+}

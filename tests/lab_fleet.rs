@@ -1,0 +1,407 @@
+//! Integration tests: the console's AWS layer against the lab over HTTP.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+
+use ssmdeck::aws::ErrorKind;
+use ssmdeck::aws::fleet::FleetEvent;
+use ssmdeck::model::ManagedNode;
+use ssmdeck_lab::Faults;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Folds events into nodes by id, as the pane does.
+fn fold(events: &[FleetEvent]) -> HashMap<String, ManagedNode> {
+    let mut nodes: HashMap<String, ManagedNode> = HashMap::new();
+    for e in events {
+        match e {
+            FleetEvent::Page(page) => {
+                for n in page {
+                    nodes.insert(n.id.clone(), n.clone());
+                }
+            }
+            FleetEvent::Ec2(joins) => {
+                for (id, d, tags) in joins {
+                    nodes
+                        .get_mut(id)
+                        .expect("EC2 join names a listed node")
+                        .apply_ec2(d.clone(), tags.clone());
+                }
+            }
+            FleetEvent::Tags(id, tags) => nodes
+                .get_mut(id)
+                .expect("tags name a listed node")
+                .apply_tags(tags.clone()),
+            _ => {}
+        }
+    }
+    nodes
+}
+
+fn done(events: &[FleetEvent]) -> &ssmdeck::aws::fleet::LoadStats {
+    match events.last() {
+        Some(FleetEvent::Done(s)) => s,
+        other => panic!("load did not finish: last event {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn every_page_of_1234_nodes_arrives_with_the_ec2_join() {
+    let lab = common::lab(1_234, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let events = common::load(&ctx).await;
+    let stats = done(&events).clone();
+    assert_eq!(stats.nodes, 1_234);
+    assert_eq!(stats.ssm_calls, 25, "1,234 nodes at 50 a page is 25 pages");
+    let nodes = fold(&events);
+    let expected = lab.nodes();
+    assert_eq!(
+        nodes.keys().collect::<HashSet<_>>(),
+        expected.iter().map(|n| &n.id).collect::<HashSet<_>>()
+    );
+    let ec2_nodes = expected.iter().filter(|n| !n.is_hybrid()).count();
+    let hybrid = expected.len() - ec2_nodes;
+    assert!(hybrid > 0, "the spec includes hybrid nodes");
+    assert_eq!(
+        stats.tag_calls as usize, hybrid,
+        "one ListTagsForResource per mi- node"
+    );
+    assert!(
+        stats.ec2_calls <= 25,
+        "EC2 join is batched per page, got {} calls",
+        stats.ec2_calls
+    );
+    for want in &expected {
+        let got = &nodes[&want.id];
+        assert_eq!(got.name, want.name, "{}", want.id);
+        assert_eq!(got.ping_status.as_str(), want.ping.as_str());
+        assert_eq!(got.agent_version, want.agent_version);
+        assert_eq!(got.platform_name, want.platform_name);
+        assert_eq!(got.ip, want.ip);
+        assert_eq!(got.tags, want.tags, "{}", want.id);
+        if want.is_hybrid() {
+            assert!(got.ec2.is_none());
+            assert_eq!(got.resource_type, "ManagedInstance");
+        } else {
+            let ec2 = got.ec2.as_ref().expect("EC2 join for i- node");
+            assert_eq!(ec2.instance_type, want.instance_type);
+            assert_eq!(ec2.state, want.state);
+            assert_eq!(ec2.availability_zone, want.availability_zone);
+            assert_eq!(ec2.launch_time_s, Some(want.launch_epoch_s));
+        }
+    }
+    let calls = lab.calls();
+    assert_eq!(calls["ssm:DescribeInstanceInformation"], 25);
+}
+
+#[tokio::test]
+async fn ec2_denied_degrades_to_ssm_columns() {
+    let lab = common::lab(
+        120,
+        Faults {
+            deny: vec!["ec2:*".into()],
+            ..Faults::default()
+        },
+    )
+    .await;
+    let (ctx, _) = common::context(&lab).await;
+    let events = common::load(&ctx).await;
+    assert_eq!(done(&events).nodes, 120);
+    let denied: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            FleetEvent::Ec2Unavailable(err) => Some(err),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(denied.len(), 1, "reported once, not per page");
+    assert_eq!(denied[0].kind, ErrorKind::AccessDenied);
+    assert_eq!(denied[0].code.as_deref(), Some("UnauthorizedOperation"));
+    assert!(denied[0].to_string().contains("ec2:DescribeInstances"));
+    let nodes = fold(&events);
+    assert_eq!(nodes.len(), 120);
+    assert!(nodes.values().all(|n| n.ec2.is_none()));
+    // Hybrid nodes still get their tags from SSM.
+    assert!(nodes.values().any(|n| n.is_hybrid() && !n.tags.is_empty()));
+}
+
+#[tokio::test]
+async fn throttling_is_retried_and_reported_as_notices() {
+    let lab = common::lab(
+        400,
+        Faults {
+            throttle_share: 0.25,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let mut opts = common::options(&lab);
+    opts.max_attempts = 12;
+    let (ctx, notices) = common::context_with(opts).await;
+    let events = common::load(&ctx).await;
+    assert_eq!(done(&events).nodes, 400);
+    assert_eq!(fold(&events).len(), 400);
+    let notices = notices.lock().unwrap();
+    assert!(!notices.is_empty(), "throttled attempts produce notices");
+    assert!(
+        notices.iter().any(|n| n.contains("throttled")),
+        "{notices:?}"
+    );
+}
+
+#[tokio::test]
+async fn partial_endpoint_names_the_unsupported_operation() {
+    let lab = common::lab(
+        10,
+        Faults {
+            unsupported: vec!["ssm:DescribeInstanceInformation".into()],
+            ..Faults::default()
+        },
+    )
+    .await;
+    let (ctx, _) = common::context(&lab).await;
+    let events = common::load(&ctx).await;
+    let Some(FleetEvent::Failed(e)) = events.last() else {
+        panic!("expected a failure, got {events:?}");
+    };
+    assert_eq!(e.kind, ErrorKind::Unsupported);
+    assert_eq!(e.status, Some(500));
+    let text = e.to_string();
+    assert!(text.contains("DescribeInstanceInformation"), "{text}");
+    assert!(text.contains(&lab.endpoint_url()), "{text}");
+    // The rest of the endpoint still works.
+    let id = ctx.caller_identity().await.expect("STS works");
+    assert_eq!(id.account, "123456789012");
+}
+
+#[tokio::test]
+async fn unreachable_endpoint_is_one_clear_error() {
+    // Bind and drop a listener to get a port nobody listens on.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let (ctx, _) = common::context_with(ssmdeck::aws::ConnectOptions {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(url.clone()),
+        static_credentials: Some(("AKIAX".into(), "secret".into())),
+        max_attempts: 1,
+        ..Default::default()
+    })
+    .await;
+    let events = common::load(&ctx).await;
+    let Some(FleetEvent::Failed(e)) = events.last() else {
+        panic!("expected a failure, got {events:?}");
+    };
+    assert_eq!(e.kind, ErrorKind::Unreachable, "{e:?}");
+    let text = e.to_string();
+    assert!(text.contains(&url), "{text}");
+    assert!(!text.contains('\n'), "one line: {text}");
+}
+
+#[tokio::test]
+async fn wrong_secret_and_unknown_key_are_refused_as_aws_does() {
+    let lab = common::lab(5, Faults::default()).await;
+    let mut opts = common::options(&lab);
+    let (ak, _) = opts.static_credentials.clone().unwrap();
+    opts.static_credentials = Some((ak, "not-the-secret".into()));
+    let (ctx, _) = common::context_with(opts.clone()).await;
+    let e = ctx.caller_identity().await.unwrap_err();
+    assert_eq!(e.code.as_deref(), Some("SignatureDoesNotMatch"));
+    assert_eq!(e.kind, ErrorKind::Credentials);
+    assert!(e.to_string().contains("aws configure"), "{e}");
+
+    opts.static_credentials = Some(("AKIAUNKNOWN".into(), "x".into()));
+    let (ctx, _) = common::context_with(opts).await;
+    let events = common::load(&ctx).await;
+    let Some(FleetEvent::Failed(e)) = events.last() else {
+        panic!("expected a failure, got {events:?}");
+    };
+    assert_eq!(e.code.as_deref(), Some("UnrecognizedClientException"));
+    assert_eq!(e.kind, ErrorKind::Credentials);
+}
+
+/// Sends one raw HTTP/1.1 request and returns (status, body).
+async fn raw(lab: &ssmdeck_lab::LabHandle, headers: &str, body: &str) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(lab.addr()).await.unwrap();
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: {}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        lab.addr(),
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    let status = out[9..12].parse().unwrap();
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
+
+#[tokio::test]
+async fn unsigned_and_malformed_requests_get_aws_shaped_errors() {
+    let lab = common::lab(5, Faults::default()).await;
+    let (status, body) = raw(
+        &lab,
+        "X-Amz-Target: AmazonSSM.DescribeInstanceInformation\r\nContent-Type: application/x-amz-json-1.1\r\n",
+        "{}",
+    )
+    .await;
+    assert_eq!(status, 400);
+    let v: serde_json::Value = serde_json::from_str(&body).expect("JSON error body");
+    assert_eq!(v["__type"], "MissingAuthenticationToken");
+
+    let (status, body) = raw(
+        &lab,
+        "Content-Type: application/x-www-form-urlencoded\r\n",
+        "Action=GetCallerIdentity&Version=2011-06-15",
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("<Code>MissingAuthenticationToken</Code>"),
+        "{body}"
+    );
+
+    let (status, body) = raw(
+        &lab,
+        "Authorization: AWS4-HMAC-SHA256 Credential=AKIAUNKNOWN/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=00\r\nX-Amz-Date: 20260101T000000Z\r\n",
+        "Action=DescribeInstances&Version=2016-11-15",
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("<Code>UnrecognizedClientException</Code>"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_actions_are_aws_errors_not_html() {
+    let lab = common::lab(5, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let e = ctx
+        .ssm
+        .describe_document()
+        .name("AWS-RunShellScript")
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:DescribeDocument", e))
+        .unwrap_err();
+    assert_eq!(e.code.as_deref(), Some("UnknownOperationException"));
+    assert_eq!(e.status, Some(400));
+    assert_eq!(e.kind, ErrorKind::Unsupported);
+}
+
+#[tokio::test]
+async fn describe_instance_information_filters_and_limits() {
+    use aws_sdk_ssm::types::{InstanceInformationStringFilter, PingStatus};
+    let lab = common::lab(600, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let expected: Vec<_> = lab
+        .nodes()
+        .into_iter()
+        .filter(|n| n.ping.as_str() == "ConnectionLost" && n.tag("Env") == Some("prod"))
+        .map(|n| n.id)
+        .collect();
+    assert!(!expected.is_empty());
+    let mut got = Vec::new();
+    let mut token = None;
+    loop {
+        let out = ctx
+            .ssm
+            .describe_instance_information()
+            .filters(
+                InstanceInformationStringFilter::builder()
+                    .key("PingStatus")
+                    .values(PingStatus::ConnectionLost.as_str())
+                    .build()
+                    .unwrap(),
+            )
+            .filters(
+                InstanceInformationStringFilter::builder()
+                    .key("tag:Env")
+                    .values("prod")
+                    .build()
+                    .unwrap(),
+            )
+            .max_results(5)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        let page = out.instance_information_list.unwrap_or_default();
+        assert!(page.len() <= 5);
+        got.extend(page.into_iter().filter_map(|i| i.instance_id));
+        token = out.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(got, expected);
+
+    let e = ctx
+        .ssm
+        .describe_instance_information()
+        .max_results(4)
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:DescribeInstanceInformation", e))
+        .unwrap_err();
+    assert_eq!(e.code.as_deref(), Some("ValidationException"));
+
+    let e = ctx
+        .ssm
+        .describe_instance_information()
+        .filters(
+            InstanceInformationStringFilter::builder()
+                .key("Colour")
+                .values("x")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:DescribeInstanceInformation", e))
+        .unwrap_err();
+    assert_eq!(e.code.as_deref(), Some("InvalidFilterKey"));
+}
+
+#[tokio::test]
+async fn ec2_tag_filter_and_paging() {
+    use aws_sdk_ec2::types::Filter;
+    let lab = common::lab(300, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let expected: HashSet<String> = lab
+        .nodes()
+        .into_iter()
+        .filter(|n| !n.is_hybrid() && n.tag("Role") == Some("db"))
+        .map(|n| n.id)
+        .collect();
+    let mut got = HashSet::new();
+    let mut token = None;
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        let out = ctx
+            .ec2
+            .describe_instances()
+            .filters(Filter::builder().name("tag:Role").values("db").build())
+            .max_results(5)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        for r in out.reservations.unwrap_or_default() {
+            for i in r.instances.unwrap_or_default() {
+                got.insert(i.instance_id.unwrap());
+            }
+        }
+        token = out.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(got, expected);
+    assert!(pages > 1);
+}
