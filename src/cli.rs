@@ -29,6 +29,10 @@ pub struct Cli {
     /// Validate config.toml, keymap.toml and the theme, print every problem, and exit.
     #[arg(long)]
     pub check_config: bool,
+    /// Measurement aid: draw the first frame, restore the terminal, print the
+    /// milliseconds since process start to stderr, and exit.
+    #[arg(long, hide = true, global = true)]
+    pub first_frame_exit: bool,
     /// What to run (default: the console).
     #[command(subcommand)]
     pub command: Option<Cmd>,
@@ -101,6 +105,7 @@ fn share(name: &str, v: f64) -> Result<f64, String> {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    let _ = crate::runtime::PROCESS_START.set(std::time::Instant::now());
     let cli = Cli::parse();
     init_logging();
     let dir = cli.config_dir.clone().or_else(config_dir);
@@ -199,15 +204,19 @@ async fn console(cli: &Cli, dir: Option<&std::path::Path>) -> anyhow::Result<()>
         endpoint_url: cli.endpoint_url.clone(),
         ..Default::default()
     };
-    run(opts, dir).await
+    run(opts, dir, cli.first_frame_exit).await
 }
 
-async fn run(opts: ConnectOptions, dir: Option<&std::path::Path>) -> anyhow::Result<()> {
+async fn run(
+    opts: ConnectOptions,
+    dir: Option<&std::path::Path>,
+    first_frame_exit: bool,
+) -> anyhow::Result<()> {
     // Notices from SDK retries flow into the same action channel as results.
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let ctx = AwsContext::connect(&opts, Some(notice_sink(tx.clone()))).await?;
     let settings = Settings::load(dir);
-    crate::runtime::run_console(ctx, settings, tx, rx).await
+    crate::runtime::run_console(ctx, settings, tx, rx, first_frame_exit).await
 }
 
 async fn demo(cli: &Cli, args: &DemoArgs, dir: Option<&std::path::Path>) -> anyhow::Result<()> {
@@ -235,7 +244,7 @@ async fn demo(cli: &Cli, args: &DemoArgs, dir: Option<&std::path::Path>) -> anyh
         )),
         max_attempts: 0,
     };
-    let r = run(opts, dir).await;
+    let r = run(opts, dir, cli.first_frame_exit).await;
     lab.shutdown().await;
     r
 }

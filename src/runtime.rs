@@ -18,6 +18,10 @@ use crate::config::keymap::{KeySpec, Resolved};
 use crate::tui::TerminalGuard;
 use crate::ui::{RenderContext, render};
 
+/// When the process started (set first thing in `main`), for the
+/// time-to-first-frame measurement.
+pub static PROCESS_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
 /// Minimum time between two draws (about 60 frames a second at most).
 pub const FRAME: Duration = Duration::from_millis(16);
 
@@ -172,6 +176,7 @@ pub async fn run_console(
     settings: Settings,
     tx: ActionTx,
     mut rx: mpsc::UnboundedReceiver<Action>,
+    first_frame_exit: bool,
 ) -> anyhow::Result<()> {
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
@@ -193,6 +198,12 @@ pub async fn run_console(
     // First frame before any network answer.
     app.settle();
     draw(&mut guard, &app, &settings)?;
+    if first_frame_exit {
+        drop(guard);
+        let since = PROCESS_START.get().map_or(Duration::ZERO, Instant::elapsed);
+        eprintln!("first frame after {:.1} ms", since.as_secs_f64() * 1e3);
+        return Ok(());
+    }
     let mut tasks = TaskManager::new(ctx, tx);
     for e in effects {
         tasks.run(e);

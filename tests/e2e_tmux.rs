@@ -236,3 +236,56 @@ fn bad_endpoint_is_a_clear_error_at_start() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("invalid region 'narnia'"), "{err}");
 }
+
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn expired_sso_profile_names_the_login_command() {
+    let socket = format!("ssmdeck-e2e-sso-{}", std::process::id());
+    let dir = std::env::temp_dir().join(&socket);
+    std::fs::create_dir_all(dir.join("home")).unwrap();
+    std::fs::write(
+        dir.join("aws-config"),
+        "[profile oncall-sso]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = OnCall\nregion = eu-west-1\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n",
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_ssmdeck");
+    // No cached SSO token: credentials fail before any network call; the
+    // endpoint is a closed loopback port so nothing leaves the machine.
+    let script = format!(
+        "HOME='{home}' AWS_CONFIG_FILE='{cfg}' AWS_SHARED_CREDENTIALS_FILE=/dev/null SSMDECK_CONFIG_DIR='{home}' AWS_EC2_METADATA_DISABLED=true '{bin}' --profile oncall-sso --endpoint-url http://127.0.0.1:9; echo \"EXIT:$?\"; sleep 30",
+        home = dir.join("home").display(),
+        cfg = dir.join("aws-config").display(),
+    );
+    let t = Tmux {
+        socket,
+        dir: dir.clone(),
+    };
+    t.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "200",
+        "-y",
+        "30",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let s = t.wait_for("the credentials error", |s| s.contains("aws sso login"));
+    assert!(
+        s.contains("aws sso login --profile oncall-sso"),
+        "the fix names the profile:\n{s}"
+    );
+    assert!(
+        s.contains("profile oncall-sso"),
+        "header names the profile:\n{s}"
+    );
+    assert!(
+        s.contains("region eu-west-1"),
+        "region from the profile:\n{s}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
+}

@@ -127,13 +127,13 @@ impl AwsError {
                 format!("the identity lacks {operation}: grant it in the role's IAM policy")
             }
             ErrorKind::Throttled => {
-                "throttled after every retry: wait a moment and retry (r)".into()
+                "still throttled after every retry: wait a moment, then retry".into()
             }
             ErrorKind::Unsupported => format!(
                 "the endpoint {endpoint} does not implement this operation; panes that need it are unavailable, the others keep working"
             ),
             ErrorKind::Unreachable => format!(
-                "cannot reach {endpoint}: {}; check the network or --endpoint-url, then retry (r)",
+                "cannot reach {endpoint}: {}; check the network or --endpoint-url",
                 short_cause(&full)
             ),
             ErrorKind::Service | ErrorKind::Other => message.clone(),

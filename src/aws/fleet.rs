@@ -21,7 +21,7 @@ use crate::model::{Ec2Details, ManagedNode, PingStatus};
 /// SSM page size (the API's maximum).
 pub const SSM_PAGE_SIZE: i32 = 50;
 /// EC2 join calls in flight at once.
-pub const EC2_CONCURRENCY: usize = 4;
+pub const EC2_CONCURRENCY: usize = 8;
 /// `ListTagsForResource` calls in flight at once.
 pub const TAG_CONCURRENCY: usize = 8;
 
@@ -36,7 +36,9 @@ pub struct LoadStats {
     pub ec2_calls: u32,
     /// `ListTagsForResource` calls made.
     pub tag_calls: u32,
-    /// Wall time from first request to last answer, milliseconds.
+    /// Wall time until every SSM page and EC2 join had arrived, milliseconds.
+    pub ec2_done_ms: u64,
+    /// Wall time from first request to last answer (hybrid tags included), milliseconds.
     pub elapsed_ms: u64,
 }
 
@@ -199,6 +201,7 @@ where
     let ec2_calls = Arc::new(AtomicU32::new(0));
     let tag_calls = Arc::new(AtomicU32::new(0));
     let mut joins = JoinSet::new();
+    let mut tag_joins = JoinSet::new();
     let mut stats = LoadStats::default();
     let mut token: Option<String> = None;
     loop {
@@ -214,6 +217,7 @@ where
             Ok(out) => out,
             Err(e) => {
                 joins.abort_all();
+                tag_joins.abort_all();
                 emit(FleetEvent::Failed(
                     ctx.error("ssm:DescribeInstanceInformation", e),
                 ));
@@ -276,7 +280,7 @@ where
                 tag_gate.clone(),
                 tag_calls.clone(),
             );
-            joins.spawn(async move {
+            tag_joins.spawn(async move {
                 let Ok(_permit) = gate.acquire_owned().await else {
                     return;
                 };
@@ -293,6 +297,8 @@ where
         }
     }
     while joins.join_next().await.is_some() {}
+    stats.ec2_done_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    while tag_joins.join_next().await.is_some() {}
     stats.ec2_calls = ec2_calls.load(Ordering::Relaxed);
     stats.tag_calls = tag_calls.load(Ordering::Relaxed);
     stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);

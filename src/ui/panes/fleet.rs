@@ -6,25 +6,52 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
+use crate::action::Command;
 use crate::app::App;
 use crate::app::fleet::Column;
+use crate::config::Layer;
 use crate::filter::{match_indices, new_matcher};
 use crate::model::{ManagedNode, format_epoch};
 use crate::ui::RenderContext;
 use crate::ui::widgets::{ping_token, with_cursor};
 
-fn widths() -> [Constraint; 9] {
-    [
-        Constraint::Length(1),
-        Constraint::Min(16),
-        Constraint::Length(20),
-        Constraint::Length(14),
-        Constraint::Length(18),
-        Constraint::Length(11),
-        Constraint::Length(15),
-        Constraint::Length(11),
-        Constraint::Length(8),
-    ]
+/// Width of a column in cells (the name column's minimum).
+fn width(c: Column) -> u16 {
+    match c {
+        Column::Name => 16,
+        Column::Id => 20,
+        Column::Ping => 14,
+        Column::Platform => 18,
+        Column::Agent => 11,
+        Column::Ip => 15,
+        Column::Type => 11,
+        Column::State => 8,
+    }
+}
+
+/// The columns that fit in `inner` cells, dropping the least important first
+/// (agent, platform, state, type, IP, ping); name and id always stay.
+pub fn visible_columns(inner: u16) -> Vec<Column> {
+    let mut cols = Column::ALL.to_vec();
+    let drop_order = [
+        Column::Agent,
+        Column::Platform,
+        Column::State,
+        Column::Type,
+        Column::Ip,
+        Column::Ping,
+    ];
+    let need = |cols: &[Column]| -> u16 {
+        // Selection marker, then one space between columns.
+        2 + cols.iter().map(|c| width(*c) + 1).sum::<u16>()
+    };
+    for d in drop_order {
+        if need(&cols) <= inner {
+            break;
+        }
+        cols.retain(|c| *c != d);
+    }
+    cols
 }
 
 /// Spans of `text` with the characters at `hits` in `hit` style.
@@ -117,7 +144,12 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
             (Some(e), _, _) => vec![
                 Line::from(Span::styled(e.to_string(), t.style("ui.error"))),
                 Line::from(""),
-                Line::from("Press r to retry."),
+                Line::from(format!(
+                    "Press {} to retry.",
+                    cx.keymap
+                        .key_for(Layer::Fleet, Command::Refresh)
+                        .unwrap_or_else(|| ":refresh".into())
+                )),
             ],
             (None, Some(_), true) => vec![Line::from("Loading managed nodes…")],
             (None, None, true) => vec![Line::from(
@@ -137,8 +169,9 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
         );
         return;
     }
+    let columns = visible_columns(area.width.saturating_sub(2));
     let header = Row::new(
-        std::iter::once(Cell::from(" ")).chain(Column::ALL.iter().map(|c| {
+        std::iter::once(Cell::from(" ")).chain(columns.iter().map(|c| {
             let mark = if *c == f.sort {
                 if f.sort_desc { " ▼" } else { " ▲" }
             } else {
@@ -174,28 +207,31 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
                 ),
                 None => (Vec::new(), Vec::new()),
             };
-            let platform = if n.platform_version.is_empty() {
-                n.platform_name.clone()
-            } else {
-                format!("{} {}", n.platform_name, n.platform_version)
-            };
-            let row = Row::new(vec![
-                Cell::from(Span::styled(
-                    if selected { "●" } else { " " },
-                    t.style("ui.selected"),
-                )),
-                Cell::from(highlighted(&n.name, &name_hits, base, hit)),
-                Cell::from(highlighted(&n.id, &id_hits, base, hit)),
-                Cell::from(Span::styled(
+            let cells = std::iter::once(Cell::from(Span::styled(
+                if selected { "●" } else { " " },
+                t.style("ui.selected"),
+            )))
+            .chain(columns.iter().map(|c| match c {
+                Column::Name => Cell::from(highlighted(&n.name, &name_hits, base, hit)),
+                Column::Id => Cell::from(highlighted(&n.id, &id_hits, base, hit)),
+                Column::Ping => Cell::from(Span::styled(
                     n.ping_status.as_str(),
                     t.style(ping_token(n.ping_status)),
                 )),
-                Cell::from(Span::styled(platform, base)),
-                Cell::from(Span::styled(n.agent_version.clone(), base)),
-                Cell::from(Span::styled(n.best_ip().to_owned(), base)),
-                Cell::from(Span::styled(n.instance_type().to_owned(), base)),
-                Cell::from(Span::styled(n.state().to_owned(), base)),
-            ]);
+                Column::Platform => Cell::from(Span::styled(
+                    if n.platform_version.is_empty() {
+                        n.platform_name.clone()
+                    } else {
+                        format!("{} {}", n.platform_name, n.platform_version)
+                    },
+                    base,
+                )),
+                Column::Agent => Cell::from(Span::styled(n.agent_version.clone(), base)),
+                Column::Ip => Cell::from(Span::styled(n.best_ip().to_owned(), base)),
+                Column::Type => Cell::from(Span::styled(n.instance_type().to_owned(), base)),
+                Column::State => Cell::from(Span::styled(n.state().to_owned(), base)),
+            }));
+            let row = Row::new(cells);
             if is_cursor {
                 row.style(with_cursor(Style::default(), cursor_style))
             } else {
@@ -204,10 +240,19 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
         })
         .collect();
     frame.render_widget(
-        Table::new(rows, widths())
-            .header(header)
-            .block(block)
-            .column_spacing(1),
+        Table::new(
+            rows,
+            std::iter::once(Constraint::Length(1)).chain(columns.iter().map(|c| {
+                if *c == Column::Name {
+                    Constraint::Min(width(*c))
+                } else {
+                    Constraint::Length(width(*c))
+                }
+            })),
+        )
+        .header(header)
+        .block(block)
+        .column_spacing(1),
         area,
     );
 }

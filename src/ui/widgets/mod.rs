@@ -46,23 +46,13 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
         spans.push(Span::styled("  endpoint ", label));
         spans.push(Span::styled(e.clone(), value));
     }
-    let left = Line::from(spans);
-    let mut right = Vec::new();
-    for (status, n) in app.fleet.ping_counts() {
-        right.push(Span::styled(
-            format!(" ● {n} {} ", status.as_str()),
-            t.style(ping_token(status)).patch(t.style("ui.header")),
-        ));
-    }
-    let right = Line::from(right);
-    let rw = right.width() as u16;
-    frame.render_widget(Paragraph::new("").style(t.style("ui.header")), area);
-    let [l, r] = Layout::horizontal([Constraint::Min(10), Constraint::Length(rw)]).areas(area);
-    frame.render_widget(Paragraph::new(left).style(t.style("ui.header")), l);
-    frame.render_widget(Paragraph::new(right).style(t.style("ui.header")), r);
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(t.style("ui.header")),
+        area,
+    );
 }
 
-/// Pane tabs.
+/// Pane tabs on the left, selection and ping-status counts on the right.
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
     let mut spans = Vec::new();
     for p in Pane::ALL {
@@ -80,7 +70,21 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
             cx.theme.style("ui.selected"),
         ));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let mut right = Vec::new();
+    for (status, n) in app.fleet.ping_counts() {
+        right.push(Span::styled(
+            format!(" ● {n} {} ", status.as_str()),
+            cx.theme.style(ping_token(status)),
+        ));
+    }
+    let right = Line::from(right);
+    let [l, r] = Layout::horizontal([
+        Constraint::Min(10),
+        Constraint::Length(right.width() as u16),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), l);
+    frame.render_widget(Paragraph::new(right), r);
 }
 
 fn hint(cx: &RenderContext, layer: Layer, command: Command, label: &str) -> Vec<Span<'static>> {
@@ -152,7 +156,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                     .key_for(Layer::Fleet, Command::Refresh)
                     .unwrap_or_else(|| ":refresh".into());
                 Line::from(Span::styled(
-                    format!(" {e} — press {retry} to retry "),
+                    format!(" {retry} retries │ {e} "),
                     t.style("ui.error"),
                 ))
             } else if let Some((n, _)) = app.notices.iter().rev().find(|(_, until)| *until > cx.now)
