@@ -198,3 +198,137 @@ mod tests {
         assert_eq!(n.tag("Env"), Some("prod"));
     }
 }
+
+/// Parameter type (`String`, `StringList`, `SecureString`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ParamKind {
+    /// Plain text.
+    #[default]
+    String,
+    /// Comma-separated list.
+    StringList,
+    /// Encrypted with KMS; masked everywhere until revealed.
+    SecureString,
+}
+
+impl ParamKind {
+    /// The AWS spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamKind::String => "String",
+            ParamKind::StringList => "StringList",
+            ParamKind::SecureString => "SecureString",
+        }
+    }
+
+    /// Every kind, for the create form.
+    pub const ALL: [ParamKind; 3] = [
+        ParamKind::String,
+        ParamKind::StringList,
+        ParamKind::SecureString,
+    ];
+}
+
+/// What DescribeParameters says of a parameter (no value).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ParameterMeta {
+    /// Full name, e.g. `/prod/api/db/url`.
+    pub name: String,
+    /// Type.
+    pub kind: ParamKind,
+    /// Current version.
+    pub version: i64,
+    /// `Standard`, `Advanced`, `Intelligent-Tiering`.
+    pub tier: String,
+    /// `text`, `aws:ec2:image`, …
+    pub data_type: String,
+    /// Last modified, epoch seconds.
+    pub last_modified_s: Option<i64>,
+    /// ARN of the last writer.
+    pub last_modified_user: String,
+    /// Description.
+    pub description: String,
+    /// Regular expression values must match.
+    pub allowed_pattern: String,
+    /// KMS key (SecureString).
+    pub key_id: String,
+    /// Policy documents (JSON text).
+    pub policies: Vec<String>,
+}
+
+/// A parameter's value (GetParameter(s)). `Debug` redacts SecureString values.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct ParameterValue {
+    /// Full name.
+    pub name: String,
+    /// Type.
+    pub kind: ParamKind,
+    /// The value: clear text, or for a SecureString read without decryption,
+    /// the ciphertext.
+    pub value: String,
+    /// Version this value belongs to.
+    pub version: i64,
+    /// Last modified, epoch seconds.
+    pub last_modified_s: Option<i64>,
+    /// Data type.
+    pub data_type: String,
+    /// ARN.
+    pub arn: String,
+}
+
+impl std::fmt::Debug for ParameterValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParameterValue")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field(
+                "value",
+                &if self.kind == ParamKind::SecureString {
+                    "** redacted **"
+                } else {
+                    self.value.as_str()
+                },
+            )
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+/// One version of a parameter (GetParameterHistory). `Debug` redacts SecureString values.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct ParameterVersion {
+    /// Version number.
+    pub version: i64,
+    /// Type at that version.
+    pub kind: ParamKind,
+    /// Value at that version (decrypted when asked).
+    pub value: String,
+    /// Labels attached to this version.
+    pub labels: Vec<String>,
+    /// When it was written, epoch seconds.
+    pub last_modified_s: Option<i64>,
+    /// Who wrote it.
+    pub last_modified_user: String,
+    /// Description at that version.
+    pub description: String,
+    /// Tier at that version.
+    pub tier: String,
+}
+
+impl std::fmt::Debug for ParameterVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParameterVersion")
+            .field("version", &self.version)
+            .field("kind", &self.kind)
+            .field(
+                "value",
+                &if self.kind == ParamKind::SecureString {
+                    "** redacted **"
+                } else {
+                    self.value.as_str()
+                },
+            )
+            .field("labels", &self.labels)
+            .finish()
+    }
+}

@@ -135,6 +135,8 @@ pub struct FleetSpec {
     pub availability_zones: Vec<String>,
     /// Platforms with weights.
     pub platforms: Vec<PlatformSpec>,
+    /// Parameters seeded into Parameter Store under `/{env}/{role}/…`.
+    pub parameters: usize,
 }
 
 impl Default for FleetSpec {
@@ -165,6 +167,7 @@ impl Default for FleetSpec {
                 "r6i.2xlarge",
             ]),
             availability_zones: s(&["us-east-1a", "us-east-1b", "us-east-1c"]),
+            parameters: 120,
             platforms: vec![
                 p("Amazon Linux", "Linux", "2023", 5),
                 p("Ubuntu", "Linux", "22.04", 3),
@@ -209,20 +212,22 @@ impl FleetSpec {
         FleetSpec::default()
     }
 
-    /// The `large` preset: 10,000 nodes, for benchmarks.
+    /// The `large` preset: 10,000 nodes and 10,000 parameters, for benchmarks.
     pub fn large() -> Self {
         FleetSpec {
             nodes: 10_000,
             seed: 10_000,
+            parameters: 10_000,
             ..FleetSpec::default()
         }
     }
 
-    /// The `small` preset: 24 nodes, for quick end-to-end tests.
+    /// The `small` preset: 24 nodes and 30 parameters, for quick end-to-end tests.
     pub fn small() -> Self {
         FleetSpec {
             nodes: 24,
             seed: 24,
+            parameters: 30,
             ..FleetSpec::default()
         }
     }
@@ -294,6 +299,12 @@ impl FleetSpec {
                 "platforms must list at least one platform with weight > 0".into(),
             ));
         }
+        if self.parameters > 100_000 {
+            return Err(invalid(format!(
+                "parameters = {} is above the lab's limit of 100000",
+                self.parameters
+            )));
+        }
         if self.nodes > 100_000 {
             return Err(invalid(format!(
                 "nodes = {} is above the lab's limit of 100000",
@@ -301,6 +312,11 @@ impl FleetSpec {
             )));
         }
         Ok(())
+    }
+
+    /// The seeded parameters of this spec.
+    pub fn parameters(&self) -> Vec<crate::params::SeedParam> {
+        crate::params::seed_parameters(self.seed, self.parameters, &self.envs, &self.roles)
     }
 
     /// Generates the fleet. Node order is by id, as `DescribeInstanceInformation`

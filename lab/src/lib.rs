@@ -10,6 +10,7 @@
 pub mod auth;
 mod ec2;
 pub mod fleet;
+pub mod params;
 mod protocol;
 mod ssm;
 mod sts;
@@ -107,6 +108,7 @@ pub const LAB_ACCOUNT: &str = "123456789012";
 
 pub(crate) struct LabState {
     pub(crate) nodes: RwLock<Vec<LabNode>>,
+    pub(crate) params: Mutex<params::ParamStore>,
     pub(crate) faults: RwLock<Faults>,
     pub(crate) calls: Mutex<BTreeMap<String, u64>>,
     pub(crate) rng: Mutex<ChaCha8Rng>,
@@ -245,6 +247,11 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
         .collect();
     let state = Arc::new(LabState {
         nodes: RwLock::new(config.fleet.generate()),
+        params: Mutex::new({
+            let mut store = params::ParamStore::new(&config.region);
+            store.seed(config.fleet.parameters());
+            store
+        }),
         faults: RwLock::new(config.faults),
         calls: Mutex::new(BTreeMap::new()),
         rng: Mutex::new(ChaCha8Rng::seed_from_u64(config.fleet.seed ^ 0x5eed)),

@@ -14,7 +14,19 @@ pub fn dispatch(state: &LabState, req: &LabRequest) -> Response {
     match req.action.as_str() {
         "DescribeInstanceInformation" => describe_instance_information(state, &req.json),
         "ListTagsForResource" => list_tags_for_resource(state, &req.json),
-        other => unknown_action(Service::Ssm, other),
+        other => {
+            let user = format!("arn:aws:iam::{}:user/ssmdeck-lab", crate::LAB_ACCOUNT);
+            let result = state
+                .params
+                .lock()
+                .expect("params lock")
+                .handle(other, &req.json, &user);
+            match result {
+                Some(Ok(v)) => json_response(&v),
+                Some(Err(e)) => error_response(Service::Ssm, 400, e.code, &e.message),
+                None => unknown_action(Service::Ssm, other),
+            }
+        }
     }
 }
 

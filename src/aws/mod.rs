@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod fleet;
+pub mod params;
 mod retry_notice;
 
 use std::sync::Arc;

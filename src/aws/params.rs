@@ -1,0 +1,366 @@
+//! Parameter Store calls: listing a hierarchy level, the background index,
+//! values (10 names a call), history, guarded writes, labels, delete.
+//!
+//! Values of SecureString parameters are never logged: [`ParameterValue`]'s
+//! `Debug` redacts them.
+
+use aws_sdk_ssm::types::{ParameterStringFilter, ParameterTier, ParameterType};
+
+use super::{AwsContext, AwsError};
+use crate::model::{ParamKind, ParameterMeta, ParameterValue, ParameterVersion};
+
+/// GetParameters accepts at most this many names per call.
+pub const GET_BATCH: usize = 10;
+/// DescribeParameters page size (the API's maximum).
+pub const DESCRIBE_PAGE: i32 = 50;
+
+fn epoch(d: Option<aws_sdk_ssm::primitives::DateTime>) -> Option<i64> {
+    d.map(|d| d.secs())
+}
+
+fn kind(t: Option<&ParameterType>) -> ParamKind {
+    match t.map(ParameterType::as_str) {
+        Some("SecureString") => ParamKind::SecureString,
+        Some("StringList") => ParamKind::StringList,
+        _ => ParamKind::String,
+    }
+}
+
+fn meta(p: aws_sdk_ssm::types::ParameterMetadata) -> ParameterMeta {
+    ParameterMeta {
+        name: p.name.unwrap_or_default(),
+        kind: kind(p.r#type.as_ref()),
+        version: p.version,
+        tier: p.tier.map(|t| t.as_str().to_owned()).unwrap_or_default(),
+        data_type: p.data_type.unwrap_or_default(),
+        last_modified_s: epoch(p.last_modified_date),
+        last_modified_user: p.last_modified_user.unwrap_or_default(),
+        description: p.description.unwrap_or_default(),
+        allowed_pattern: p.allowed_pattern.unwrap_or_default(),
+        key_id: p.key_id.unwrap_or_default(),
+        policies: p
+            .policies
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|x| x.policy_text)
+            .collect(),
+    }
+}
+
+/// One page of DescribeParameters, optionally restricted to one level of
+/// `path` (`Path` filter, `OneLevel`).
+///
+/// # Errors
+/// [`AwsError`] for `ssm:DescribeParameters`.
+pub async fn describe_page(
+    ctx: &AwsContext,
+    path: Option<&str>,
+    token: Option<String>,
+) -> Result<(Vec<ParameterMeta>, Option<String>), AwsError> {
+    let mut req = ctx
+        .ssm
+        .describe_parameters()
+        .max_results(DESCRIBE_PAGE)
+        .set_next_token(token);
+    if let Some(p) = path {
+        req = req.parameter_filters(
+            ParameterStringFilter::builder()
+                .key("Path")
+                .option("OneLevel")
+                .values(p)
+                .build()
+                .map_err(|e| local_error("ssm:DescribeParameters", e))?,
+        );
+    }
+    let out = req
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:DescribeParameters", e))?;
+    Ok((
+        out.parameters
+            .unwrap_or_default()
+            .into_iter()
+            .map(meta)
+            .collect(),
+        out.next_token.filter(|t| !t.is_empty()),
+    ))
+}
+
+fn local_error(op: &str, e: impl std::fmt::Display) -> AwsError {
+    AwsError {
+        operation: op.into(),
+        kind: super::ErrorKind::Other,
+        code: None,
+        status: None,
+        message: e.to_string(),
+        hint: e.to_string(),
+    }
+}
+
+/// Every parameter directly under `path` (every page). Returns the
+/// parameters and the number of calls made.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:DescribeParameters`.
+pub async fn list_level(
+    ctx: &AwsContext,
+    path: &str,
+) -> Result<(Vec<ParameterMeta>, u32), AwsError> {
+    let mut all = Vec::new();
+    let mut token = None;
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        let (page, next) = describe_page(ctx, Some(path), token).await?;
+        all.extend(page);
+        match next {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok((all, calls))
+}
+
+fn value(p: aws_sdk_ssm::types::Parameter) -> ParameterValue {
+    ParameterValue {
+        name: p.name.unwrap_or_default(),
+        kind: kind(p.r#type.as_ref()),
+        value: p.value.unwrap_or_default(),
+        version: p.version,
+        last_modified_s: epoch(p.last_modified_date),
+        data_type: p.data_type.unwrap_or_default(),
+        arn: p.arn.unwrap_or_default(),
+    }
+}
+
+/// Values of `names` with GetParameters, [`GET_BATCH`] names a call.
+/// `decrypt` asks for SecureString clear text (`WithDecryption`). Names that
+/// no longer exist are left out.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:GetParameters`.
+pub async fn get_values(
+    ctx: &AwsContext,
+    names: &[String],
+    decrypt: bool,
+) -> Result<Vec<ParameterValue>, AwsError> {
+    let mut out = Vec::with_capacity(names.len());
+    for chunk in names.chunks(GET_BATCH) {
+        let resp = ctx
+            .ssm
+            .get_parameters()
+            .set_names(Some(chunk.to_vec()))
+            .with_decryption(decrypt)
+            .send()
+            .await
+            .map_err(|e| ctx.error("ssm:GetParameters", e))?;
+        out.extend(resp.parameters.unwrap_or_default().into_iter().map(value));
+    }
+    Ok(out)
+}
+
+/// One value (GetParameter), e.g. for the no-lost-update check.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:GetParameter` (`ParameterNotFound` when gone).
+pub async fn get_value(
+    ctx: &AwsContext,
+    name: &str,
+    decrypt: bool,
+) -> Result<ParameterValue, AwsError> {
+    let out = ctx
+        .ssm
+        .get_parameter()
+        .name(name)
+        .with_decryption(decrypt)
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:GetParameter", e))?;
+    out.parameter
+        .map(value)
+        .ok_or_else(|| local_error("ssm:GetParameter", "the answer carried no parameter"))
+}
+
+/// Every version of `name`, oldest first (GetParameterHistory, every page).
+///
+/// # Errors
+/// [`AwsError`] for `ssm:GetParameterHistory`.
+pub async fn history(
+    ctx: &AwsContext,
+    name: &str,
+    decrypt: bool,
+) -> Result<Vec<ParameterVersion>, AwsError> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let resp = ctx
+            .ssm
+            .get_parameter_history()
+            .name(name)
+            .with_decryption(decrypt)
+            .max_results(50)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| ctx.error("ssm:GetParameterHistory", e))?;
+        for h in resp.parameters.unwrap_or_default() {
+            out.push(ParameterVersion {
+                version: h.version,
+                kind: kind(h.r#type.as_ref()),
+                value: h.value.unwrap_or_default(),
+                labels: h.labels.unwrap_or_default(),
+                last_modified_s: epoch(h.last_modified_date),
+                last_modified_user: h.last_modified_user.unwrap_or_default(),
+                description: h.description.unwrap_or_default(),
+                tier: h.tier.map(|t| t.as_str().to_owned()).unwrap_or_default(),
+            });
+        }
+        match resp.next_token.filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// A write to Parameter Store.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PutRequest {
+    /// Full name.
+    pub name: String,
+    /// New value.
+    pub value: String,
+    /// Type.
+    pub kind: ParamKind,
+    /// `Standard`, `Advanced` or `Intelligent-Tiering`; `None` keeps the current one.
+    pub tier: Option<String>,
+    /// Description; `None` keeps the current one.
+    pub description: Option<String>,
+    /// KMS key for SecureString; `None` uses `alias/aws/ssm`.
+    pub key_id: Option<String>,
+    /// `None`: create (fails with `ParameterAlreadyExists` if it exists).
+    /// `Some(v)`: overwrite, but only if the current version is still `v`.
+    pub expected_version: Option<i64>,
+}
+
+impl std::fmt::Debug for PutRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PutRequest")
+            .field("name", &self.name)
+            .field("value", &"** redacted **")
+            .field("kind", &self.kind)
+            .field("tier", &self.tier)
+            .field("expected_version", &self.expected_version)
+            .finish()
+    }
+}
+
+/// Why a guarded write did not happen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PutError {
+    /// Someone else wrote a newer version since the editor opened; nothing
+    /// was written. Carries their current value (decrypted).
+    Conflict(ParameterValue),
+    /// AWS refused the write (validation, access, …).
+    Aws(AwsError),
+}
+
+/// Writes a parameter. With `expected_version`, re-reads the parameter just
+/// before writing and refuses (PutError::Conflict) if the version moved:
+/// Parameter Store has no conditional write, so this is the guard against
+/// lost updates. Returns the new version.
+///
+/// # Errors
+/// [`PutError`].
+pub async fn put(ctx: &AwsContext, req: &PutRequest) -> Result<i64, PutError> {
+    if let Some(expected) = req.expected_version {
+        let current = get_value(ctx, &req.name, true)
+            .await
+            .map_err(PutError::Aws)?;
+        if current.version != expected {
+            return Err(PutError::Conflict(current));
+        }
+    }
+    let kind = match req.kind {
+        ParamKind::String => ParameterType::String,
+        ParamKind::StringList => ParameterType::StringList,
+        ParamKind::SecureString => ParameterType::SecureString,
+    };
+    let mut call = ctx
+        .ssm
+        .put_parameter()
+        .name(&req.name)
+        .value(&req.value)
+        .r#type(kind)
+        .overwrite(req.expected_version.is_some())
+        .set_description(req.description.clone())
+        .set_tier(req.tier.as_deref().map(ParameterTier::from));
+    if req.kind == ParamKind::SecureString {
+        call = call.set_key_id(req.key_id.clone());
+    }
+    let out = call
+        .send()
+        .await
+        .map_err(|e| PutError::Aws(ctx.error("ssm:PutParameter", e)))?;
+    Ok(out.version)
+}
+
+/// Deletes a parameter (every version).
+///
+/// # Errors
+/// [`AwsError`] for `ssm:DeleteParameter`.
+pub async fn delete(ctx: &AwsContext, name: &str) -> Result<(), AwsError> {
+    ctx.ssm
+        .delete_parameter()
+        .name(name)
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:DeleteParameter", e))?;
+    Ok(())
+}
+
+/// Attaches `labels` to `version` (moving them from other versions).
+/// Returns the labels AWS refused as invalid.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:LabelParameterVersion`
+/// (`ParameterVersionLabelLimitExceeded` past 10 labels on one version).
+pub async fn label(
+    ctx: &AwsContext,
+    name: &str,
+    version: i64,
+    labels: Vec<String>,
+) -> Result<Vec<String>, AwsError> {
+    let out = ctx
+        .ssm
+        .label_parameter_version()
+        .name(name)
+        .parameter_version(version)
+        .set_labels(Some(labels))
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:LabelParameterVersion", e))?;
+    Ok(out.invalid_labels.unwrap_or_default())
+}
+
+/// Detaches `labels` from `version`. Returns the labels removed.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:UnlabelParameterVersion`.
+pub async fn unlabel(
+    ctx: &AwsContext,
+    name: &str,
+    version: i64,
+    labels: Vec<String>,
+) -> Result<Vec<String>, AwsError> {
+    let out = ctx
+        .ssm
+        .unlabel_parameter_version()
+        .name(name)
+        .parameter_version(version)
+        .set_labels(Some(labels))
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:UnlabelParameterVersion", e))?;
+    Ok(out.removed_labels.unwrap_or_default())
+}
