@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::AwsError;
 use crate::aws::fleet::FleetEvent;
-use crate::model::CallerIdentity;
+use crate::aws::params::PutError;
+use crate::model::{CallerIdentity, ParameterMeta, ParameterValue, ParameterVersion};
 
 /// User-bindable commands; keymaps name them in snake_case (`select_next`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -49,6 +50,36 @@ pub enum Command {
     SortNext,
     /// Reverse the sort order.
     SortReverse,
+    /// Show the next pane.
+    NextPane,
+    /// Show the previous pane.
+    PrevPane,
+    /// Open the folder under the cursor.
+    Expand,
+    /// Close the folder, or go to the parent level.
+    Collapse,
+    /// Reveal the SecureString under the cursor (re-masked when the cursor moves).
+    Reveal,
+    /// Edit the value of the parameter under the cursor.
+    Edit,
+    /// Create a parameter under the current level.
+    Create,
+    /// Delete the parameter under the cursor (asks first).
+    Delete,
+    /// Show every version of the parameter under the cursor.
+    History,
+    /// Copy the name (OSC 52 clipboard).
+    CopyName,
+    /// Copy the value (a SecureString only once revealed).
+    CopyValue,
+    /// Diff the marked version against the one under the cursor.
+    Diff,
+    /// Restore the version under the cursor as a new version (asks first).
+    Restore,
+    /// Attach a label to the version under the cursor.
+    AddLabel,
+    /// Detach a label from the version under the cursor.
+    RemoveLabel,
 }
 
 impl Command {
@@ -72,6 +103,21 @@ impl Command {
         Command::ClearSelection,
         Command::SortNext,
         Command::SortReverse,
+        Command::NextPane,
+        Command::PrevPane,
+        Command::Expand,
+        Command::Collapse,
+        Command::Reveal,
+        Command::Edit,
+        Command::Create,
+        Command::Delete,
+        Command::History,
+        Command::CopyName,
+        Command::CopyValue,
+        Command::Diff,
+        Command::Restore,
+        Command::AddLabel,
+        Command::RemoveLabel,
     ];
 
     /// The snake_case name used in keymaps.
@@ -112,6 +158,31 @@ pub enum Action {
     Notice(String, Instant),
     /// Configuration problems found at start, shown in the status line.
     ConfigProblems(Vec<String>),
+    /// A raw key for the editor (it handles its own keys).
+    Key(crossterm::event::KeyEvent),
+    /// A Parameter Store task reported.
+    Params(ParamsEvent),
+}
+
+/// Results of Parameter Store tasks.
+#[derive(Debug, Clone)]
+pub enum ParamsEvent {
+    /// One hierarchy level listed completely.
+    Level(String, Result<Vec<ParameterMeta>, AwsError>),
+    /// One page of the background index; `done` on the last.
+    IndexPage(Result<Vec<ParameterMeta>, AwsError>, bool),
+    /// Values read (SecureStrings as ciphertext).
+    Values(Result<Vec<ParameterValue>, AwsError>),
+    /// A SecureString's clear text, asked for by the user.
+    Revealed(Result<ParameterValue, AwsError>),
+    /// A save finished.
+    Saved(String, Result<i64, PutError>),
+    /// A delete finished.
+    Deleted(String, Result<(), AwsError>),
+    /// History arrived.
+    History(String, Result<Vec<ParameterVersion>, AwsError>),
+    /// A label change finished: the notice to show, or the error.
+    Labeled(String, Result<String, AwsError>),
 }
 
 /// Keys a text input understands.

@@ -9,10 +9,11 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::action::{Action, InputKey};
+use crate::action::{Action, InputKey, ParamsEvent};
 use crate::app::{App, ContextInfo, Effect, Mode};
 use crate::aws::AwsContext;
 use crate::aws::fleet::load_fleet;
+use crate::aws::params;
 use crate::config::Settings;
 use crate::config::keymap::{KeySpec, Resolved};
 use crate::tui::TerminalGuard;
@@ -34,7 +35,7 @@ pub type ActionTx = mpsc::UnboundedSender<Action>;
 pub struct TaskManager {
     ctx: AwsContext,
     tx: ActionTx,
-    running: HashMap<&'static str, CancellationToken>,
+    running: HashMap<String, CancellationToken>,
 }
 
 impl TaskManager {
@@ -47,7 +48,7 @@ impl TaskManager {
         }
     }
 
-    fn spawn<F>(&mut self, kind: &'static str, fut: F)
+    fn spawn<F>(&mut self, kind: &str, fut: F)
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
@@ -55,7 +56,7 @@ impl TaskManager {
             old.cancel();
         }
         let token = CancellationToken::new();
-        self.running.insert(kind, token.clone());
+        self.running.insert(kind.to_owned(), token.clone());
         tokio::spawn(async move {
             tokio::select! {
                 () = token.cancelled() => {}
@@ -79,6 +80,105 @@ impl TaskManager {
                 })
                 .await;
             }),
+            Effect::ParamsLevel { path } => {
+                let kind = format!("params-level:{path}");
+                self.spawn(&kind, async move {
+                    let r = params::list_level(&ctx, &path).await.map(|(m, _)| m);
+                    let _ = tx.send(Action::Params(ParamsEvent::Level(path, r)));
+                })
+            }
+            Effect::ParamsIndex => self.spawn("params-index", async move {
+                let mut token = None;
+                loop {
+                    match params::describe_page(&ctx, None, token).await {
+                        Ok((metas, next)) => {
+                            let done = next.is_none();
+                            let _ =
+                                tx.send(Action::Params(ParamsEvent::IndexPage(Ok(metas), done)));
+                            match next {
+                                Some(t) => token = Some(t),
+                                None => break,
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Action::Params(ParamsEvent::IndexPage(Err(e), true)));
+                            break;
+                        }
+                    }
+                }
+            }),
+            Effect::ParamsValues { names } => {
+                tokio::spawn(async move {
+                    let r = params::get_values(&ctx, &names, false).await;
+                    let _ = tx.send(Action::Params(ParamsEvent::Values(r)));
+                });
+            }
+            Effect::ParamsReveal { name } => self.spawn("params-reveal", async move {
+                let r = params::get_value(&ctx, &name, true).await;
+                let _ = tx.send(Action::Params(ParamsEvent::Revealed(r)));
+            }),
+            Effect::ParamsSave(req) => {
+                tokio::spawn(async move {
+                    let r = params::put(&ctx, &req).await;
+                    let _ = tx.send(Action::Params(ParamsEvent::Saved(req.name, r)));
+                });
+            }
+            Effect::ParamsDelete { name } => {
+                tokio::spawn(async move {
+                    let r = params::delete(&ctx, &name).await;
+                    let _ = tx.send(Action::Params(ParamsEvent::Deleted(name, r)));
+                });
+            }
+            Effect::ParamsHistory { name } => self.spawn("params-history", async move {
+                let r = params::history(&ctx, &name, true).await;
+                let _ = tx.send(Action::Params(ParamsEvent::History(name, r)));
+            }),
+            Effect::ParamsLabel {
+                name,
+                version,
+                labels,
+            } => {
+                tokio::spawn(async move {
+                    let r = params::label(&ctx, &name, version, labels.clone())
+                        .await
+                        .map(|invalid| {
+                            if invalid.is_empty() {
+                                format!("labelled version {version} of {name}: {}", labels.join(", "))
+                            } else {
+                                format!(
+                                    "AWS refused the label(s) {}: labels are letters, digits, _ . -, at most 100 characters, not only digits, not starting with aws or ssm",
+                                    invalid.join(", ")
+                                )
+                            }
+                        });
+                    let _ = tx.send(Action::Params(ParamsEvent::Labeled(name, r)));
+                });
+            }
+            Effect::ParamsUnlabel {
+                name,
+                version,
+                labels,
+            } => {
+                tokio::spawn(async move {
+                    let r = params::unlabel(&ctx, &name, version, labels.clone())
+                        .await
+                        .map(|removed| {
+                            if removed.is_empty() {
+                                format!(
+                                    "version {version} of {name} has no label {}",
+                                    labels.join(", ")
+                                )
+                            } else {
+                                format!(
+                                    "removed {} from version {version} of {name}",
+                                    removed.join(", ")
+                                )
+                            }
+                        });
+                    let _ = tx.send(Action::Params(ParamsEvent::Labeled(name, r)));
+                });
+            }
+            Effect::Clipboard(text) => copy_osc52(&text.0),
         }
     }
 }
@@ -89,6 +189,17 @@ impl Drop for TaskManager {
             t.cancel();
         }
     }
+}
+
+/// Puts `text` on the clipboard of the user's terminal with OSC 52, which
+/// travels over SSH to the local terminal.
+fn copy_osc52(text: &str) {
+    use base64::Engine;
+    use std::io::Write;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+    let _ = out.flush();
 }
 
 /// Maps a key to a text-input key while an input has focus.
@@ -134,9 +245,16 @@ impl KeyRouter {
         if ev.kind == KeyEventKind::Release {
             return None;
         }
-        if matches!(app.mode, Mode::Filter | Mode::CommandLine) {
+        if matches!(
+            app.mode,
+            Mode::Filter | Mode::CommandLine | Mode::Confirm | Mode::Prompt
+        ) {
             self.pending.clear();
             return input_key(ev).map(Action::Input);
+        }
+        if app.mode == Mode::Editor {
+            self.pending.clear();
+            return Some(Action::Key(ev));
         }
         let key = KeySpec::from_event(ev);
         self.pending.push(key);
@@ -196,7 +314,7 @@ pub async fn run_console(
         );
     }
     // First frame before any network answer.
-    app.settle();
+    let first = app.settle();
     draw(&mut guard, &app, &settings)?;
     if first_frame_exit {
         drop(guard);
@@ -205,7 +323,7 @@ pub async fn run_console(
         return Ok(());
     }
     let mut tasks = TaskManager::new(ctx, tx);
-    for e in effects {
+    for e in effects.into_iter().chain(first) {
         tasks.run(e);
     }
     let mut events = EventStream::new();
@@ -274,7 +392,9 @@ pub async fn run_console(
             break;
         }
         if dirty && last_draw.elapsed() >= FRAME {
-            app.settle();
+            for e in app.settle() {
+                tasks.run(e);
+            }
             draw(&mut guard, &app, &settings)?;
             last_draw = Instant::now();
             dirty = false;

@@ -289,3 +289,33 @@ fn expired_sso_profile_names_the_login_command() {
     t.keys(&["q"]);
     t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
 }
+
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn edit_a_parameter_and_see_version_two() {
+    let t = Tmux::start("params", 150, 40);
+    t.wait_for("the fleet to load", |s| s.contains("loaded in"));
+    t.keys(&["Tab"]);
+    t.wait_for("the parameter index", |s| s.contains("index complete"));
+    t.keys(&["/"]);
+    t.text("web/log_level");
+    t.keys(&["Enter"]);
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the parameter and its value", |s| {
+        s.contains("Name            /prod/web/log_level") && s.contains("Version         1")
+    });
+    assert!(s.contains("Value"), "{s}");
+    t.keys(&["e"]);
+    t.wait_for("the editor", |s| {
+        s.contains("Edit /prod/web/log_level (from version 1)")
+    });
+    t.keys(&["Home", "C-k"]);
+    t.text("warn");
+    t.keys(&["C-s"]);
+    let s = t.wait_for("version 2", |s| {
+        s.contains("saved /prod/web/log_level: version 2") && s.contains("Version         2")
+    });
+    assert!(s.contains("warn"), "the new value is shown:\n{s}");
+    t.keys(&["q"]);
+    t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
+}

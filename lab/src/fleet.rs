@@ -167,7 +167,7 @@ impl Default for FleetSpec {
                 "r6i.2xlarge",
             ]),
             availability_zones: s(&["us-east-1a", "us-east-1b", "us-east-1c"]),
-            parameters: 120,
+            parameters: 240,
             platforms: vec![
                 p("Amazon Linux", "Linux", "2023", 5),
                 p("Ubuntu", "Linux", "22.04", 3),

@@ -2,34 +2,44 @@
 //! effects out. No I/O and no `.await` here.
 
 pub mod fleet;
+pub mod params;
 
 use std::time::{Duration, Instant};
 
-use crate::action::{Action, Command, InputKey};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+use crate::action::{Action, Command, InputKey, ParamsEvent};
 use crate::aws::AwsError;
+use crate::aws::params::PutRequest;
 use crate::config::Layer;
-use crate::model::CallerIdentity;
+use crate::model::{CallerIdentity, ParamKind};
 
 pub use fleet::FleetState;
+pub use params::ParamsState;
+use params::{Editor, EditorKind, Field, History, TreeRow};
 
 /// How long a passing notice stays on screen.
 pub const NOTICE_TTL: Duration = Duration::from_secs(5);
 
-/// Panes. Only the Fleet pane exists so far.
+/// Panes, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
     /// Managed nodes.
     Fleet,
+    /// Parameter Store.
+    Parameters,
 }
 
 impl Pane {
     /// Every pane, in tab order.
-    pub const ALL: &'static [Pane] = &[Pane::Fleet];
+    pub const ALL: &'static [Pane] = &[Pane::Fleet, Pane::Parameters];
 
     /// Tab title.
     pub fn title(self) -> &'static str {
         match self {
             Pane::Fleet => "Fleet",
+            Pane::Parameters => "Parameters",
         }
     }
 
@@ -37,8 +47,60 @@ impl Pane {
     pub fn layer(self) -> Layer {
         match self {
             Pane::Fleet => Layer::Fleet,
+            Pane::Parameters => Layer::Parameters,
         }
     }
+}
+
+/// Text that must not reach logs or test output (a copied SecureString).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretText(** {} characters **)", self.0.chars().count())
+    }
+}
+
+/// A confirmation: what will happen, and the effect to run on yes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    /// Title.
+    pub title: String,
+    /// Exactly what will happen, to what, where.
+    pub lines: Vec<String>,
+    /// Run on yes.
+    pub effect: Effect,
+}
+
+/// What a one-line prompt is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptPurpose {
+    /// Attach a label to a parameter version.
+    AddLabel {
+        /// Parameter.
+        name: String,
+        /// Version.
+        version: i64,
+    },
+    /// Detach a label from a parameter version.
+    RemoveLabel {
+        /// Parameter.
+        name: String,
+        /// Version.
+        version: i64,
+    },
+}
+
+/// A one-line prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    /// Question.
+    pub title: String,
+    /// Typed text.
+    pub text: String,
+    /// What the answer is for.
+    pub purpose: PromptPurpose,
 }
 
 /// Where keys go.
@@ -52,6 +114,12 @@ pub enum Mode {
     CommandLine,
     /// The help overlay is open.
     Help,
+    /// The Parameters editor has the keys.
+    Editor,
+    /// A confirmation dialog waits for y or n.
+    Confirm,
+    /// A one-line prompt has the keys.
+    Prompt,
 }
 
 /// Work for the task manager; each runs as a cancellable tokio task.
@@ -64,11 +132,61 @@ pub enum Effect {
     },
     /// STS `GetCallerIdentity`.
     LoadIdentity,
+    /// List one Parameter Store level (`Path`, `OneLevel`).
+    ParamsLevel {
+        /// The level, e.g. `/prod/api` (`/` for the root).
+        path: String,
+    },
+    /// Index every parameter in the background (cancels an older index).
+    ParamsIndex,
+    /// Read values (GetParameters, 10 a call; no decryption).
+    ParamsValues {
+        /// Names.
+        names: Vec<String>,
+    },
+    /// Read one SecureString in clear text.
+    ParamsReveal {
+        /// Name.
+        name: String,
+    },
+    /// Write a parameter (guarded when `expected_version` is set).
+    ParamsSave(PutRequest),
+    /// Delete a parameter.
+    ParamsDelete {
+        /// Name.
+        name: String,
+    },
+    /// Read every version.
+    ParamsHistory {
+        /// Name.
+        name: String,
+    },
+    /// Attach labels to a version.
+    ParamsLabel {
+        /// Name.
+        name: String,
+        /// Version.
+        version: i64,
+        /// Labels.
+        labels: Vec<String>,
+    },
+    /// Detach labels from a version.
+    ParamsUnlabel {
+        /// Name.
+        name: String,
+        /// Version.
+        version: i64,
+        /// Labels.
+        labels: Vec<String>,
+    },
+    /// Put text on the user's clipboard (OSC 52 through the terminal).
+    Clipboard(SecretText),
 }
 
 /// The `:` commands and what they do.
 pub const COMMANDS: &[(&str, &str)] = &[
     ("fleet", "show the Fleet pane"),
+    ("params", "show the Parameters pane"),
     ("help", "show the key bindings"),
     ("quit", "leave ssmdeck"),
     ("refresh", "reload the current pane"),
@@ -98,6 +216,12 @@ pub struct App {
     pub mode: Mode,
     /// Fleet pane.
     pub fleet: FleetState,
+    /// Parameters pane.
+    pub params: ParamsState,
+    /// The open confirmation.
+    pub confirm: Option<Confirm>,
+    /// The open prompt.
+    pub prompt: Option<Prompt>,
     /// AWS context for the header.
     pub context: ContextInfo,
     /// Passing notices with their expiry.
@@ -121,6 +245,9 @@ impl App {
             pane: Pane::Fleet,
             mode: Mode::Normal,
             fleet: FleetState::default(),
+            params: ParamsState::default(),
+            confirm: None,
+            prompt: None,
             context,
             notices: Vec::new(),
             config_problems: Vec::new(),
@@ -142,10 +269,44 @@ impl App {
         usize::from(self.size.1.saturating_sub(6)).max(1)
     }
 
-    /// Recomputes derived views (filter, sort) after a batch of actions.
-    pub fn settle(&mut self) {
+    /// Recomputes derived views (filter, sort, tree) after a batch of
+    /// actions; returns loads the new view needs (values of visible parameters).
+    pub fn settle(&mut self) -> Vec<Effect> {
         let rows = self.page_rows();
         self.fleet.settle(rows);
+        self.params.settle(rows);
+        if self.pane == Pane::Parameters && self.params.search.is_none() {
+            let names = self.params.values_to_load(rows);
+            if !names.is_empty() {
+                return vec![Effect::ParamsValues { names }];
+            }
+        }
+        Vec::new()
+    }
+
+    fn show_pane(&mut self, pane: Pane) -> Vec<Effect> {
+        self.pane = pane;
+        if pane == Pane::Parameters && !self.params.started {
+            self.params.started = true;
+            self.params.index.started = true;
+            self.params.levels_loading.insert("/".into());
+            return vec![
+                Effect::ParamsLevel { path: "/".into() },
+                Effect::ParamsIndex,
+            ];
+        }
+        Vec::new()
+    }
+
+    fn where_(&self) -> String {
+        format!(
+            "account {}, region {}",
+            self.context
+                .identity
+                .as_ref()
+                .map_or("(unknown)", |i| i.account.as_str()),
+            self.context.region
+        )
     }
 
     fn notice(&mut self, text: String, now: Instant) {
@@ -161,8 +322,29 @@ impl App {
         if self.context.identity.is_none() {
             effects.push(Effect::LoadIdentity);
         }
-        let generation = self.fleet.begin_load(now);
-        effects.push(Effect::LoadFleet { generation });
+        match self.pane {
+            Pane::Fleet => {
+                let generation = self.fleet.begin_load(now);
+                effects.push(Effect::LoadFleet { generation });
+            }
+            Pane::Parameters => {
+                let p = &mut self.params;
+                p.levels_loaded.clear();
+                p.values.clear();
+                p.values_requested.clear();
+                p.index = params::IndexProgress {
+                    started: true,
+                    ..Default::default()
+                };
+                let mut levels: Vec<String> = vec!["/".into()];
+                levels.extend(p.open.iter().cloned());
+                for path in levels {
+                    p.levels_loading.insert(path.clone());
+                    effects.push(Effect::ParamsLevel { path });
+                }
+                effects.push(Effect::ParamsIndex);
+            }
+        }
         effects
     }
 
@@ -204,11 +386,508 @@ impl App {
                 self.config_problems = p;
                 Vec::new()
             }
+            Action::Key(k) => self.editor_key(k),
+            Action::Params(ev) => self.params_event(ev, now),
         }
+    }
+
+    fn params_event(&mut self, ev: ParamsEvent, now: Instant) -> Vec<Effect> {
+        let p = &mut self.params;
+        match ev {
+            ParamsEvent::Level(path, Ok(metas)) => p.replace_level(&path, metas),
+            ParamsEvent::Level(path, Err(e)) => {
+                p.levels_loading.remove(&path);
+                p.error = Some(e);
+            }
+            ParamsEvent::IndexPage(Ok(metas), done) => {
+                p.index.pages += 1;
+                p.index.done = done;
+                p.learn(metas);
+            }
+            ParamsEvent::IndexPage(Err(e), _) => {
+                p.index.done = true;
+                p.error = Some(e);
+            }
+            ParamsEvent::Values(Ok(values)) => {
+                for v in values {
+                    p.values.insert(v.name.clone(), v);
+                }
+            }
+            ParamsEvent::Values(Err(e)) => {
+                let text = e.to_string();
+                self.notice(text, now);
+            }
+            ParamsEvent::Revealed(Ok(v)) => {
+                let on_it =
+                    matches!(p.current(), Some(TreeRow::Param { name, .. }) if *name == v.name);
+                if on_it {
+                    p.revealed = Some(v);
+                }
+            }
+            ParamsEvent::Revealed(Err(e)) => {
+                let text = e.to_string();
+                self.notice(text, now);
+            }
+            ParamsEvent::Saved(name, result) => {
+                let editor_open = p.editor.as_ref().is_some_and(|e| e.name == name);
+                if editor_open {
+                    if let Some(text) = p.saved(&name, result) {
+                        self.mode = Mode::Normal;
+                        self.notice(text, now);
+                        // Fresh metadata (modified date and user) for that level.
+                        let dir = params::split_name(&name).0;
+                        let path = if dir.is_empty() {
+                            "/".to_owned()
+                        } else {
+                            dir.to_owned()
+                        };
+                        return vec![Effect::ParamsLevel { path }];
+                    }
+                } else {
+                    // A restore from the history view.
+                    let text = match result {
+                        Ok(v) => format!("{name}: restored as version {v}"),
+                        Err(crate::aws::params::PutError::Conflict(t)) => format!(
+                            "{name}: not restored, it changed to version {} meanwhile; look again",
+                            t.version
+                        ),
+                        Err(crate::aws::params::PutError::Aws(e)) => format!("not restored: {e}"),
+                    };
+                    p.values.remove(&name);
+                    p.values_requested.remove(&name);
+                    let reload = p.history.as_ref().is_some_and(|h| h.name == name);
+                    self.notice(text, now);
+                    if reload {
+                        return vec![Effect::ParamsHistory { name }];
+                    }
+                }
+            }
+            ParamsEvent::Deleted(name, Ok(())) => {
+                p.forget(&name);
+                self.notice(format!("deleted {name}"), now);
+            }
+            ParamsEvent::Deleted(name, Err(e)) => {
+                self.notice(format!("{name} not deleted: {e}"), now);
+            }
+            ParamsEvent::History(name, result) => {
+                if let Some(h) = p.history.as_mut().filter(|h| h.name == name) {
+                    match result {
+                        Ok(v) => {
+                            h.cursor = h.cursor.min(v.len().saturating_sub(1));
+                            if h.versions.is_none() {
+                                h.cursor = v.len().saturating_sub(1);
+                            }
+                            h.versions = Some(v);
+                            h.error = None;
+                        }
+                        Err(e) => h.error = Some(e),
+                    }
+                }
+            }
+            ParamsEvent::Labeled(name, result) => {
+                match result {
+                    Ok(text) => self.notice(text, now),
+                    Err(e) => self.notice(e.to_string(), now),
+                }
+                return vec![Effect::ParamsHistory { name }];
+            }
+        }
+        Vec::new()
+    }
+
+    fn editor_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let Some(ed) = self.params.editor.as_mut() else {
+            self.mode = Mode::Normal;
+            return Vec::new();
+        };
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        match k.code {
+            KeyCode::Esc => {
+                self.params.editor = None;
+                self.mode = Mode::Normal;
+                return Vec::new();
+            }
+            KeyCode::Char('s') if ctrl => {
+                if ed.saving {
+                    return Vec::new();
+                }
+                match ed.validate() {
+                    Err(why) => ed.error = Some(format!("not saved: {why}. Your text is kept.")),
+                    Ok(()) => {
+                        ed.error = None;
+                        ed.saving = true;
+                        return vec![Effect::ParamsSave(ed.request())];
+                    }
+                }
+                return Vec::new();
+            }
+            KeyCode::Tab | KeyCode::BackTab => {
+                let fields = ed.fields();
+                let i = fields.iter().position(|f| *f == ed.focus).unwrap_or(0);
+                let n = fields.len();
+                let next = if k.code == KeyCode::Tab {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                ed.focus = fields[next];
+                return Vec::new();
+            }
+            _ => {}
+        }
+        match ed.focus {
+            Field::Value => {
+                ed.value.input(k);
+            }
+            Field::Kind | Field::Tier => {
+                if matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) {
+                    if ed.focus == Field::Kind {
+                        let i = ParamKind::ALL
+                            .iter()
+                            .position(|x| *x == ed.param_kind)
+                            .unwrap_or(0);
+                        ed.param_kind = ParamKind::ALL[(i + 1) % ParamKind::ALL.len()];
+                    } else {
+                        let tiers = ["Standard", "Advanced", "Intelligent-Tiering"];
+                        let i = tiers.iter().position(|t| *t == ed.tier).unwrap_or(0);
+                        ed.tier = tiers[(i + 1) % tiers.len()].to_owned();
+                    }
+                }
+            }
+            Field::Name | Field::Description | Field::KeyId => {
+                let text = match ed.focus {
+                    Field::Name => &mut ed.name,
+                    Field::Description => &mut ed.description,
+                    _ => &mut ed.key_id,
+                };
+                match k.code {
+                    KeyCode::Char('u') if ctrl => text.clear(),
+                    KeyCode::Char(c) if !ctrl => text.push(c),
+                    KeyCode::Backspace => {
+                        text.pop();
+                    }
+                    KeyCode::Enter => {
+                        let fields = ed.fields();
+                        let i = fields.iter().position(|f| *f == ed.focus).unwrap_or(0);
+                        ed.focus = fields[(i + 1) % fields.len()];
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn open_editor(&mut self, editor: Editor) {
+        self.params.editor = Some(editor);
+        self.mode = Mode::Editor;
+    }
+
+    fn params_command(&mut self, c: Command, now: Instant) -> Vec<Effect> {
+        let rows = self.page_rows();
+        if let Some(h) = self.params.history.as_mut() {
+            let n = h.versions.as_ref().map_or(0, Vec::len);
+            match c {
+                Command::SelectNext => h.cursor = (h.cursor + 1).min(n.saturating_sub(1)),
+                Command::SelectPrev => h.cursor = h.cursor.saturating_sub(1),
+                Command::SelectFirst => h.cursor = 0,
+                Command::SelectLast => h.cursor = n.saturating_sub(1),
+                Command::Back | Command::History => self.params.history = None,
+                Command::ToggleSelect => {
+                    let v = h.current().map(|v| v.version);
+                    h.marked = if h.marked == v { None } else { v };
+                }
+                Command::Diff => match (h.marked, h.current().map(|v| v.version)) {
+                    (Some(a), Some(b)) if a != b => h.diff = Some((a.min(b), a.max(b))),
+                    (_, Some(b)) => {
+                        // Without a mark: against the previous version.
+                        let prev = h
+                            .versions
+                            .as_ref()
+                            .and_then(|vs| vs.iter().rev().find(|v| v.version < b))
+                            .map(|v| v.version);
+                        match prev {
+                            Some(a) => h.diff = Some((a, b)),
+                            None => {
+                                self.notice(
+                                    "version 1 has nothing before it: mark another version with Space, then diff".into(),
+                                    now,
+                                );
+                            }
+                        }
+                    }
+                    _ => {}
+                },
+                Command::Restore => {
+                    let latest = h
+                        .versions
+                        .as_ref()
+                        .and_then(|v| v.last())
+                        .map(|v| v.version);
+                    if let (Some(v), Some(latest)) = (h.current().cloned(), latest) {
+                        if v.version == latest {
+                            self.notice(
+                                format!("version {latest} is already the current one"),
+                                now,
+                            );
+                        } else {
+                            let name = h.name.clone();
+                            let where_ = self.where_();
+                            self.confirm = Some(Confirm {
+                                title: "Restore a version".into(),
+                                lines: vec![
+                                    format!(
+                                        "Write version {} of {name} as a new version {}.",
+                                        v.version,
+                                        latest + 1
+                                    ),
+                                    format!(
+                                        "In {where_}. Refused if someone writes version {} first.",
+                                        latest + 1
+                                    ),
+                                ],
+                                effect: Effect::ParamsSave(PutRequest {
+                                    name,
+                                    value: v.value.clone(),
+                                    kind: v.kind,
+                                    tier: None,
+                                    description: None,
+                                    key_id: None,
+                                    expected_version: Some(latest),
+                                }),
+                            });
+                            self.mode = Mode::Confirm;
+                        }
+                    }
+                }
+                Command::AddLabel | Command::RemoveLabel => {
+                    if let Some(v) = h.current() {
+                        if c == Command::AddLabel && v.labels.len() >= params::LABEL_LIMIT {
+                            let text = format!(
+                                "version {} already has {} labels, the most AWS allows on one version: remove one first (U), or label another version",
+                                v.version,
+                                v.labels.len()
+                            );
+                            self.notice(text, now);
+                            return Vec::new();
+                        }
+                        let (name, version) = (h.name.clone(), v.version);
+                        let purpose = if c == Command::AddLabel {
+                            PromptPurpose::AddLabel { name, version }
+                        } else {
+                            PromptPurpose::RemoveLabel { name, version }
+                        };
+                        let title = if c == Command::AddLabel {
+                            format!("label for version {version} (moves it from any other version)")
+                        } else {
+                            format!(
+                                "label to remove from version {version} ({})",
+                                v.labels.join(", ")
+                            )
+                        };
+                        self.prompt = Some(Prompt {
+                            title,
+                            text: String::new(),
+                            purpose,
+                        });
+                        self.mode = Mode::Prompt;
+                    }
+                }
+                _ => {}
+            }
+            return Vec::new();
+        }
+        let p = &mut self.params;
+        match c {
+            Command::SelectNext => p.move_by(1, rows),
+            Command::SelectPrev => p.move_by(-1, rows),
+            Command::SelectFirst => p.move_to(0, rows),
+            Command::SelectLast => p.move_to(usize::MAX, rows),
+            Command::PageDown => p.move_by((rows / 2).max(1) as isize, rows),
+            Command::PageUp => p.move_by(-((rows / 2).max(1) as isize), rows),
+            Command::Expand | Command::OpenDetails => {
+                if let Some(TreeRow::Folder { path, open, .. }) = p.current().cloned() {
+                    if open && c == Command::OpenDetails {
+                        p.open.remove(&path);
+                        p.set_search(p.search.clone());
+                    } else if let Some(path) = p.open_folder(&path) {
+                        return vec![Effect::ParamsLevel { path }];
+                    }
+                } else if let (Some(TreeRow::Param { name, .. }), true) =
+                    (p.current().cloned(), p.search.is_some())
+                {
+                    // From search results: show the parameter in the tree.
+                    let mut effects = Vec::new();
+                    let (dir, _) = params::split_name(&name);
+                    let mut path = String::new();
+                    for part in dir
+                        .trim_start_matches('/')
+                        .split('/')
+                        .filter(|s| !s.is_empty())
+                    {
+                        path.push('/');
+                        path.push_str(part);
+                        if let Some(l) = p.open_folder(&path) {
+                            effects.push(Effect::ParamsLevel { path: l });
+                        }
+                    }
+                    p.cursor_key = Some(name);
+                    p.set_search(None);
+                    return effects;
+                }
+            }
+            Command::Collapse => p.close(rows),
+            Command::Filter => {
+                p.set_search(Some(p.search.clone().unwrap_or_default()));
+                self.mode = Mode::Filter;
+            }
+            Command::Back if p.search.is_some() => p.set_search(None),
+            Command::Reveal => {
+                if let Some(m) = p.current_param() {
+                    if m.kind != ParamKind::SecureString {
+                        let text = format!(
+                            "{} is a {}, not a SecureString: its value is shown already",
+                            m.name,
+                            m.kind.as_str()
+                        );
+                        self.notice(text, now);
+                    } else if p.revealed.as_ref().is_some_and(|r| r.name == m.name) {
+                        p.revealed = None;
+                    } else {
+                        return vec![Effect::ParamsReveal {
+                            name: m.name.clone(),
+                        }];
+                    }
+                }
+            }
+            Command::Edit => {
+                let Some(m) = p.current_param().cloned() else {
+                    return Vec::new();
+                };
+                let value = if m.kind == ParamKind::SecureString {
+                    p.revealed.as_ref().filter(|r| r.name == m.name).cloned()
+                } else {
+                    p.values.get(&m.name).cloned()
+                };
+                match value {
+                    None if m.kind == ParamKind::SecureString => {
+                        self.notice(
+                            format!("reveal {} first (v): editing shows the clear value", m.name),
+                            now,
+                        );
+                    }
+                    None => self.notice(format!("the value of {} is still loading", m.name), now),
+                    Some(v) => {
+                        let lines: Vec<String> = v.value.split('\n').map(str::to_owned).collect();
+                        let editor = Editor {
+                            kind: EditorKind::Edit { version: v.version },
+                            name: m.name.clone(),
+                            param_kind: m.kind,
+                            tier: if m.tier.is_empty() {
+                                "Standard".into()
+                            } else {
+                                m.tier.clone()
+                            },
+                            description: m.description.clone(),
+                            key_id: String::new(),
+                            allowed_pattern: m.allowed_pattern.clone(),
+                            value: TextArea::new(lines),
+                            focus: Field::Value,
+                            error: None,
+                            theirs: None,
+                            saving: false,
+                        };
+                        self.open_editor(editor);
+                    }
+                }
+            }
+            Command::Create => {
+                let base = match p.current() {
+                    Some(TreeRow::Folder { path, .. }) => path.clone(),
+                    Some(TreeRow::Param { name, .. }) => params::split_name(name).0.to_owned(),
+                    None => String::new(),
+                };
+                let editor = Editor {
+                    kind: EditorKind::Create,
+                    name: format!("{base}/"),
+                    param_kind: ParamKind::String,
+                    tier: "Standard".into(),
+                    description: String::new(),
+                    key_id: String::new(),
+                    allowed_pattern: String::new(),
+                    value: TextArea::default(),
+                    focus: Field::Name,
+                    error: None,
+                    theirs: None,
+                    saving: false,
+                };
+                self.open_editor(editor);
+            }
+            Command::Delete => {
+                if let Some(m) = p.current_param().cloned() {
+                    let where_ = self.where_();
+                    self.confirm = Some(Confirm {
+                        title: "Delete a parameter".into(),
+                        lines: vec![
+                            format!(
+                                "Delete {} and all of its versions (current: {}).",
+                                m.name, m.version
+                            ),
+                            format!("In {where_}. This cannot be undone."),
+                        ],
+                        effect: Effect::ParamsDelete { name: m.name },
+                    });
+                    self.mode = Mode::Confirm;
+                }
+            }
+            Command::History => {
+                if let Some(m) = p.current_param() {
+                    let name = m.name.clone();
+                    p.history = Some(History {
+                        name: name.clone(),
+                        ..Default::default()
+                    });
+                    return vec![Effect::ParamsHistory { name }];
+                }
+            }
+            Command::CopyName => {
+                if let Some(r) = p.current() {
+                    let key = r.key().to_owned();
+                    self.notice(format!("copied {key}"), now);
+                    return vec![Effect::Clipboard(SecretText(key))];
+                }
+            }
+            Command::CopyValue => {
+                if let Some(m) = p.current_param().cloned() {
+                    let value = if m.kind == ParamKind::SecureString {
+                        match p.revealed.as_ref().filter(|r| r.name == m.name) {
+                            Some(r) => r.value.clone(),
+                            None => {
+                                self.notice(format!("reveal {} first (v): a SecureString is copied only once revealed", m.name), now);
+                                return Vec::new();
+                            }
+                        }
+                    } else {
+                        match p.values.get(&m.name) {
+                            Some(v) => v.value.clone(),
+                            None => return Vec::new(),
+                        }
+                    };
+                    self.notice(format!("copied the value of {}", m.name), now);
+                    return vec![Effect::Clipboard(SecretText(value))];
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
     }
 
     fn command(&mut self, c: Command, now: Instant) -> Vec<Effect> {
         let rows = self.page_rows();
+        // Commands act on what is on screen: bring the views up to date with
+        // anything earlier in this batch (an opened level, a new filter).
+        self.fleet.settle(rows);
+        self.params.settle(rows);
         // Any command dismisses the start-up config report.
         if !self.config_problems.is_empty() && c != Command::Refresh {
             self.config_problems.clear();
@@ -222,6 +901,21 @@ impl App {
             return Vec::new();
         }
         self.command_error = None;
+        match c {
+            Command::NextPane | Command::PrevPane => {
+                let i = Pane::ALL.iter().position(|p| *p == self.pane).unwrap_or(0);
+                let n = Pane::ALL.len();
+                let next = if c == Command::NextPane {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                return self.show_pane(Pane::ALL[next]);
+            }
+            Command::Quit | Command::Help | Command::CommandLine | Command::Refresh => {}
+            _ if self.pane == Pane::Parameters => return self.params_command(c, now),
+            _ => {}
+        }
         match c {
             Command::Quit => self.quit = true,
             Command::Help => self.mode = Mode::Help,
@@ -256,6 +950,7 @@ impl App {
             Command::ClearSelection => self.fleet.selected.clear(),
             Command::SortNext => self.fleet.sort_next(),
             Command::SortReverse => self.fleet.sort_reverse(),
+            _ => {}
         }
         Vec::new()
     }
@@ -263,6 +958,93 @@ impl App {
     fn input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
         let rows = self.page_rows();
         match self.mode {
+            Mode::Filter if self.pane == Pane::Parameters => {
+                let p = &mut self.params;
+                let mut text = p.search.clone().unwrap_or_default();
+                match k {
+                    InputKey::Char(c) => text.push(c),
+                    InputKey::Backspace => {
+                        text.pop();
+                    }
+                    InputKey::DeleteWord => delete_word(&mut text),
+                    InputKey::Clear => text.clear(),
+                    InputKey::Submit | InputKey::Complete => {
+                        self.mode = Mode::Normal;
+                        return Vec::new();
+                    }
+                    InputKey::Cancel => {
+                        p.set_search(None);
+                        self.mode = Mode::Normal;
+                        return Vec::new();
+                    }
+                    InputKey::Up => {
+                        p.move_by(-1, rows);
+                        return Vec::new();
+                    }
+                    InputKey::Down => {
+                        p.move_by(1, rows);
+                        return Vec::new();
+                    }
+                }
+                p.cursor = 0;
+                p.cursor_key = None;
+                p.set_search(Some(text));
+                Vec::new()
+            }
+            Mode::Confirm => match k {
+                InputKey::Submit | InputKey::Char('y') | InputKey::Char('Y') => {
+                    self.mode = Mode::Normal;
+                    self.confirm
+                        .take()
+                        .map(|c| vec![c.effect])
+                        .unwrap_or_default()
+                }
+                InputKey::Cancel | InputKey::Char('n') | InputKey::Char('N') => {
+                    self.mode = Mode::Normal;
+                    self.confirm = None;
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            },
+            Mode::Prompt => {
+                let Some(prompt) = self.prompt.as_mut() else {
+                    self.mode = Mode::Normal;
+                    return Vec::new();
+                };
+                match k {
+                    InputKey::Char(c) => prompt.text.push(c),
+                    InputKey::Backspace => {
+                        prompt.text.pop();
+                    }
+                    InputKey::Clear => prompt.text.clear(),
+                    InputKey::Cancel => {
+                        self.prompt = None;
+                        self.mode = Mode::Normal;
+                    }
+                    InputKey::Submit => {
+                        self.mode = Mode::Normal;
+                        let prompt = self.prompt.take().expect("checked above");
+                        let label = prompt.text.trim().to_owned();
+                        if label.is_empty() {
+                            return Vec::new();
+                        }
+                        return vec![match prompt.purpose {
+                            PromptPurpose::AddLabel { name, version } => Effect::ParamsLabel {
+                                name,
+                                version,
+                                labels: vec![label],
+                            },
+                            PromptPurpose::RemoveLabel { name, version } => Effect::ParamsUnlabel {
+                                name,
+                                version,
+                                labels: vec![label],
+                            },
+                        }];
+                    }
+                    _ => {}
+                }
+                Vec::new()
+            }
             Mode::Filter => {
                 let mut text = self.fleet.filter.clone();
                 match k {
@@ -322,7 +1104,7 @@ impl App {
                 }
                 Vec::new()
             }
-            Mode::Normal | Mode::Help => Vec::new(),
+            Mode::Normal | Mode::Help | Mode::Editor => Vec::new(),
         }
     }
 
@@ -340,10 +1122,8 @@ impl App {
             None
         };
         match chosen.as_deref() {
-            Some("fleet") => {
-                self.pane = Pane::Fleet;
-                Vec::new()
-            }
+            Some("fleet") => self.show_pane(Pane::Fleet),
+            Some("params") => self.show_pane(Pane::Parameters),
             Some("help") => {
                 self.mode = Mode::Help;
                 Vec::new()

@@ -19,17 +19,20 @@ pub enum Layer {
     Global,
     /// The Fleet pane.
     Fleet,
+    /// The Parameters pane.
+    Parameters,
 }
 
 impl Layer {
     /// Every layer, in help order.
-    pub const ALL: &'static [Layer] = &[Layer::Global, Layer::Fleet];
+    pub const ALL: &'static [Layer] = &[Layer::Global, Layer::Fleet, Layer::Parameters];
 
     /// The TOML table name.
     pub fn name(self) -> &'static str {
         match self {
             Layer::Global => "global",
             Layer::Fleet => "fleet",
+            Layer::Parameters => "parameters",
         }
     }
 

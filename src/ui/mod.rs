@@ -44,10 +44,14 @@ pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
     widgets::tabs(frame, tabs, app, cx);
     match app.pane {
         Pane::Fleet => panes::fleet::render(frame, body, app, cx),
+        Pane::Parameters => panes::params::render(frame, body, app, cx),
     }
     widgets::status_line(frame, status, app, cx);
     if app.mode == Mode::Help {
         widgets::help_overlay(frame, body, app, cx);
+    }
+    if let Some(c) = &app.confirm {
+        widgets::confirm_dialog(frame, body, c, cx);
     }
 }
 

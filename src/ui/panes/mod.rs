@@ -1,3 +1,4 @@
 //! One module per pane.
 
 pub mod fleet;
+pub mod params;

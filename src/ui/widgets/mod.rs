@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table};
 
 use super::RenderContext;
 use crate::action::Command;
-use crate::app::{App, COMMANDS, Mode, Pane, completions};
+use crate::app::{App, COMMANDS, Confirm, Mode, Pane, completions};
 use crate::config::Layer;
 use crate::filter::TERM_KEYS;
 use crate::model::PingStatus;
@@ -101,6 +101,17 @@ fn hint(cx: &RenderContext, layer: Layer, command: Command, label: &str) -> Vec<
 pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
     let t = cx.theme;
     let line = match app.mode {
+        Mode::Filter if app.pane == Pane::Parameters => Line::from(vec![
+            Span::styled("/", t.style("ui.key")),
+            Span::styled(
+                format!("{}█", app.params.search.clone().unwrap_or_default()),
+                t.style("ui.input"),
+            ),
+            Span::styled(
+                "  fuzzy over every known name · Enter keeps · Esc leaves search",
+                t.style("ui.dim"),
+            ),
+        ]),
         Mode::Filter => {
             let mut spans = vec![
                 Span::styled("/", t.style("ui.key")),
@@ -122,6 +133,28 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                 ));
             }
             Line::from(spans)
+        }
+        Mode::Editor => Line::from(Span::styled(
+            " Ctrl-S save · Esc discard · Tab/Shift-Tab fields · Space changes type and tier",
+            t.style("ui.dim"),
+        )),
+        Mode::Confirm => Line::from(vec![
+            Span::styled(" y", t.style("ui.key")),
+            Span::styled(" confirms · ", t.style("ui.dim")),
+            Span::styled("n", t.style("ui.key")),
+            Span::styled("/Esc cancels", t.style("ui.dim")),
+        ]),
+        Mode::Prompt => {
+            let (title, text) = app
+                .prompt
+                .as_ref()
+                .map(|p| (p.title.clone(), p.text.clone()))
+                .unwrap_or_default();
+            Line::from(vec![
+                Span::styled(format!(" {title}: "), t.style("ui.key")),
+                Span::styled(format!("{text}█"), t.style("ui.input")),
+                Span::styled("  Enter applies · Esc cancels", t.style("ui.dim")),
+            ])
         }
         Mode::CommandLine => {
             let c = completions(app.command_line.trim());
@@ -150,7 +183,15 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                     format!(" config: {p}{more} "),
                     t.style("ui.error"),
                 ))
-            } else if let Some(e) = &app.fleet.error {
+            } else if let Some((n, _)) = app
+                .notices
+                .iter()
+                .rev()
+                .find(|(_, until)| *until > cx.now)
+                .filter(|_| app.pane != Pane::Fleet)
+            {
+                Line::from(Span::styled(format!(" {n}"), t.style("ui.notice")))
+            } else if let Some(e) = app.fleet.error.as_ref().filter(|_| app.pane == Pane::Fleet) {
                 let retry = cx
                     .keymap
                     .key_for(Layer::Fleet, Command::Refresh)
@@ -165,17 +206,31 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
             } else {
                 let layer = app.pane.layer();
                 let mut spans = Vec::new();
-                for (c, l) in [
-                    (Command::Help, "help"),
-                    (Command::Filter, "filter"),
-                    (Command::ToggleSelect, "select"),
-                    (Command::OpenDetails, "details"),
-                    (Command::SortNext, "sort"),
-                    (Command::Refresh, "refresh"),
-                    (Command::CommandLine, "command"),
-                    (Command::Quit, "quit"),
-                ] {
-                    spans.extend(hint(cx, layer, c, l));
+                let hints: &[(Command, &str)] = match app.pane {
+                    Pane::Fleet => &[
+                        (Command::Help, "help"),
+                        (Command::Filter, "filter"),
+                        (Command::ToggleSelect, "select"),
+                        (Command::OpenDetails, "details"),
+                        (Command::SortNext, "sort"),
+                        (Command::Refresh, "refresh"),
+                        (Command::NextPane, "next pane"),
+                        (Command::Quit, "quit"),
+                    ],
+                    Pane::Parameters => &[
+                        (Command::Help, "help"),
+                        (Command::Filter, "search"),
+                        (Command::Reveal, "reveal"),
+                        (Command::Edit, "edit"),
+                        (Command::Create, "new"),
+                        (Command::History, "history"),
+                        (Command::Delete, "delete"),
+                        (Command::NextPane, "next pane"),
+                        (Command::Quit, "quit"),
+                    ],
+                };
+                for (c, l) in hints {
+                    spans.extend(hint(cx, layer, *c, l));
                 }
                 Line::from(spans)
             }
@@ -220,6 +275,47 @@ pub fn help_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext
                 .title(Span::styled(
                     " Help — ? or Esc closes ",
                     t.style("ui.title"),
+                )),
+        ),
+        popup,
+    );
+}
+
+/// A confirmation dialog: what will happen, and y / n.
+pub fn confirm_dialog(frame: &mut Frame, area: Rect, c: &Confirm, cx: &RenderContext) {
+    let t = cx.theme;
+    let width = c
+        .lines
+        .iter()
+        .map(|l| l.chars().count() as u16 + 4)
+        .max()
+        .unwrap_or(40)
+        .clamp(40, area.width);
+    let popup = area.centered(
+        Constraint::Length(width),
+        Constraint::Length(c.lines.len() as u16 + 4),
+    );
+    let mut lines: Vec<Line> = c
+        .lines
+        .iter()
+        .map(|l| Line::from(Span::styled(l.clone(), t.style("ui.text"))))
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::from(vec![
+        Span::styled("y", t.style("ui.key")),
+        Span::styled(" yes, do it    ", t.style("ui.dim")),
+        Span::styled("n", t.style("ui.key")),
+        Span::styled(" / Esc: no", t.style("ui.dim")),
+    ]));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.style("status.failed"))
+                .title(Span::styled(
+                    format!(" {} ", c.title),
+                    t.style("status.failed"),
                 )),
         ),
         popup,

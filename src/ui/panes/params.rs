@@ -1,0 +1,469 @@
+//! The Parameters pane: the hierarchy as a tree, the selected parameter's
+//! details, the history view with diffs, and the editor.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::app::App;
+use crate::app::params::{Editor, EditorKind, Field, History, TreeRow, split_name};
+use crate::filter::{match_indices, new_matcher};
+use crate::model::{ParamKind, ParameterMeta, format_epoch};
+use crate::ui::RenderContext;
+
+/// What a masked SecureString looks like.
+pub const MASK: &str = "•••••••• (SecureString — v reveals)";
+
+fn block<'a>(title: String, cx: &RenderContext) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(cx.theme.style("ui.border"))
+        .title(Span::styled(title, cx.theme.style("ui.title")))
+}
+
+/// Draws the pane into `area`.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
+    render_tree(frame, left, app, cx);
+    match &app.params.history {
+        Some(h) => render_history(frame, right, app, h, cx),
+        None => render_details(frame, right, app, cx),
+    }
+    if let Some(ed) = &app.params.editor {
+        render_editor(frame, area, ed, cx);
+    }
+}
+
+fn render_tree(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let t = cx.theme;
+    let p = &app.params;
+    let index = if !p.index.started {
+        String::new()
+    } else if p.index.done {
+        format!(" · index complete ({} pages)", p.index.pages)
+    } else {
+        format!(" · indexing… page {}", p.index.pages)
+    };
+    let search = p
+        .search
+        .as_ref()
+        .map(|q| format!(" · /{q}: {} match", p.rows.len()))
+        .unwrap_or_default();
+    let title = format!(" Parameters — {} known{index}{search} ", p.known.len());
+    let h = usize::from(area.height.saturating_sub(2));
+    let mut lines = Vec::new();
+    if p.rows.is_empty() {
+        let msg = if let Some(e) = &p.error {
+            Line::from(Span::styled(e.to_string(), t.style("ui.error")))
+        } else if p.search.is_some() {
+            Line::from("No parameter name matches.")
+        } else if !p.levels_loaded.contains("/") || !p.index.done {
+            Line::from("Loading the hierarchy…")
+        } else {
+            Line::from("No parameters in this account and region. n creates one.")
+        };
+        lines.push(msg);
+    }
+    let pattern = p.search.as_ref().filter(|q| !q.is_empty()).map(|q| {
+        nucleo_matcher::pattern::Pattern::parse(
+            q,
+            nucleo_matcher::pattern::CaseMatching::Smart,
+            nucleo_matcher::pattern::Normalization::Smart,
+        )
+    });
+    let mut matcher = new_matcher();
+    let end = (p.scroll + h).min(p.rows.len());
+    for (offset, row) in p.rows[p.scroll.min(end)..end].iter().enumerate() {
+        let is_cursor = p.scroll + offset == p.cursor;
+        let base = if is_cursor {
+            t.style("ui.text").patch(t.style("ui.cursor"))
+        } else {
+            t.style("ui.text")
+        };
+        let line = match row {
+            TreeRow::Folder {
+                path,
+                depth,
+                open,
+                count,
+            } => {
+                let leaf = split_name(path).1;
+                let loading = if p.levels_loading.contains(path) {
+                    " …"
+                } else {
+                    ""
+                };
+                Line::from(vec![
+                    Span::styled("  ".repeat(*depth), base),
+                    Span::styled(
+                        if *open { "▾ " } else { "▸ " },
+                        base.patch(t.style("ui.key")),
+                    ),
+                    Span::styled(format!("{leaf}/"), base.patch(t.style("ui.title"))),
+                    Span::styled(format!(" {count}{loading}"), base.patch(t.style("ui.dim"))),
+                ])
+            }
+            TreeRow::Param { name, depth } => {
+                let shown = if p.search.is_some() {
+                    name.as_str()
+                } else {
+                    split_name(name).1
+                };
+                let mut spans = vec![Span::styled("  ".repeat(*depth + 1), base)];
+                match &pattern {
+                    Some(pat) => {
+                        let hits = match_indices(pat, shown, &mut matcher);
+                        for (i, c) in shown.chars().enumerate() {
+                            let s = if hits.binary_search(&i).is_ok() {
+                                base.patch(t.style("ui.match"))
+                            } else {
+                                base
+                            };
+                            spans.push(Span::styled(c.to_string(), s));
+                        }
+                    }
+                    None => spans.push(Span::styled(shown.to_owned(), base)),
+                }
+                if let Some(m) = p.known.get(name)
+                    && m.kind == ParamKind::SecureString
+                {
+                    spans.push(Span::styled(" (secure)", base.patch(t.style("ui.dim"))));
+                }
+                Line::from(spans)
+            }
+        };
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines).block(block(title, cx)), area);
+}
+
+/// The value as shown: masked for an unrevealed SecureString, JSON
+/// pretty-printed when it parses, else as is.
+pub fn display_value(kind: ParamKind, value: Option<&str>, revealed: Option<&str>) -> Vec<String> {
+    let text = match (kind, revealed, value) {
+        (ParamKind::SecureString, Some(clear), _) => clear.to_owned(),
+        (ParamKind::SecureString, None, _) => return vec![MASK.to_owned()],
+        (_, _, Some(v)) => v.to_owned(),
+        (_, _, None) => return vec!["(loading…)".to_owned()],
+    };
+    let trimmed = text.trim_start();
+    if (trimmed.starts_with('{') || trimmed.starts_with('['))
+        && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+        && let Ok(pretty) = serde_json::to_string_pretty(&v)
+    {
+        return pretty.lines().map(str::to_owned).collect();
+    }
+    if kind == ParamKind::StringList {
+        return text.split(',').map(|s| format!("• {s}")).collect();
+    }
+    text.lines().map(str::to_owned).collect()
+}
+
+fn meta_rows(m: &ParameterMeta) -> Vec<(&'static str, String)> {
+    let mut rows = vec![
+        ("Name", m.name.clone()),
+        ("Type", m.kind.as_str().to_owned()),
+        ("Tier", m.tier.clone()),
+        ("Data type", m.data_type.clone()),
+        ("Version", m.version.to_string()),
+        (
+            "Modified (UTC)",
+            m.last_modified_s.map(format_epoch).unwrap_or_default(),
+        ),
+        ("Modified by", m.last_modified_user.clone()),
+    ];
+    if !m.description.is_empty() {
+        rows.push(("Description", m.description.clone()));
+    }
+    if !m.allowed_pattern.is_empty() {
+        rows.push(("Allowed pattern", m.allowed_pattern.clone()));
+    }
+    if !m.key_id.is_empty() {
+        rows.push(("KMS key", m.key_id.clone()));
+    }
+    for pol in &m.policies {
+        rows.push(("Policy", pol.clone()));
+    }
+    rows
+}
+
+fn render_details(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let t = cx.theme;
+    let p = &app.params;
+    let mut lines: Vec<Line> = Vec::new();
+    let title = match p.current() {
+        Some(TreeRow::Folder { path, count, .. }) => {
+            lines.push(Line::from(format!(
+                "Level {path}: {count} parameters below. Enter or l opens it; n creates one here."
+            )));
+            " Level ".to_string()
+        }
+        Some(TreeRow::Param { name, .. }) => {
+            match p.known.get(name) {
+                Some(m) => {
+                    for (k, v) in meta_rows(m) {
+                        lines.push(Line::from(vec![
+                            Span::styled(format!("{k:<16}"), t.style("ui.dim")),
+                            Span::styled(v, t.style("ui.text")),
+                        ]));
+                    }
+                    if let Some(v) = p.values.get(name)
+                        && !v.arn.is_empty()
+                    {
+                        lines.push(Line::from(vec![
+                            Span::styled(format!("{:<16}", "ARN"), t.style("ui.dim")),
+                            Span::styled(v.arn.clone(), t.style("ui.text")),
+                        ]));
+                    }
+                    lines.push(Line::from(""));
+                    lines.push(Line::from(Span::styled("Value", t.style("ui.title"))));
+                    let revealed = p
+                        .revealed
+                        .as_ref()
+                        .filter(|r| r.name == *name)
+                        .map(|r| r.value.as_str());
+                    let value = p.values.get(name).map(|v| v.value.as_str());
+                    for l in display_value(m.kind, value, revealed) {
+                        lines.push(Line::from(Span::styled(l, t.style("ui.text"))));
+                    }
+                }
+                None => lines.push(Line::from("(gone)")),
+            }
+            " Parameter — e edit · H history · v reveal · y/Y copy · d delete ".to_string()
+        }
+        None => " Parameter ".to_string(),
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block(title, cx))
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+fn render_history(frame: &mut Frame, area: Rect, app: &App, h: &History, cx: &RenderContext) {
+    let t = cx.theme;
+    let revealed = app
+        .params
+        .revealed
+        .as_ref()
+        .is_some_and(|r| r.name == h.name);
+    let title = format!(
+        " History of {} — Space mark · D diff · R restore · L/U label · Esc back ",
+        h.name
+    );
+    let Some(versions) = &h.versions else {
+        let msg = match &h.error {
+            Some(e) => Line::from(Span::styled(e.to_string(), t.style("ui.error"))),
+            None => Line::from("Loading every version…"),
+        };
+        frame.render_widget(Paragraph::new(msg).block(block(title, cx)), area);
+        return;
+    };
+    let diff_height = if h.diff.is_some() { area.height / 2 } else { 0 };
+    let [list_area, diff_area] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(diff_height)]).areas(area);
+    let mut lines = Vec::new();
+    for (i, v) in versions.iter().enumerate() {
+        let base = if i == h.cursor {
+            t.style("ui.text").patch(t.style("ui.cursor"))
+        } else {
+            t.style("ui.text")
+        };
+        let mark = if h.marked == Some(v.version) {
+            "●"
+        } else {
+            " "
+        };
+        let value = if v.kind == ParamKind::SecureString && !revealed {
+            "••••••••".to_owned()
+        } else {
+            v.value
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(40)
+                .collect()
+        };
+        let mut spans = vec![
+            Span::styled(mark, t.style("ui.selected")),
+            Span::styled(format!(" v{:<4}", v.version), base.patch(t.style("ui.key"))),
+            Span::styled(
+                format!(
+                    "{}  ",
+                    v.last_modified_s.map(format_epoch).unwrap_or_default()
+                ),
+                base.patch(t.style("ui.dim")),
+            ),
+            Span::styled(value, base),
+        ];
+        if !v.labels.is_empty() {
+            spans.push(Span::styled(
+                format!("  [{}]", v.labels.join(", ")),
+                base.patch(t.style("ui.selected")),
+            ));
+        }
+        lines.push(Line::from(spans));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block(title, cx)), list_area);
+    if let Some((a, b)) = h.diff
+        && let (Some(va), Some(vb)) = (h.version(a), h.version(b))
+    {
+        let mut dl = Vec::new();
+        if va.kind == ParamKind::SecureString && !revealed {
+            dl.push(Line::from(
+                "SecureString values are masked: Esc, v to reveal, then H and D again.",
+            ));
+        } else {
+            let diff = similar::TextDiff::from_lines(&va.value, &vb.value);
+            for change in diff.iter_all_changes() {
+                let (sign, style) = match change.tag() {
+                    similar::ChangeTag::Delete => ("-", t.style("diff.removed")),
+                    similar::ChangeTag::Insert => ("+", t.style("diff.added")),
+                    similar::ChangeTag::Equal => (" ", t.style("ui.dim")),
+                };
+                dl.push(Line::from(Span::styled(
+                    format!("{sign} {}", change.value().trim_end_matches('\n')),
+                    style,
+                )));
+            }
+        }
+        frame.render_widget(
+            Paragraph::new(dl)
+                .block(block(format!(" Diff v{a} → v{b} "), cx))
+                .wrap(Wrap { trim: false }),
+            diff_area,
+        );
+    }
+}
+
+fn field_line<'a>(label: &str, value: String, focused: bool, cx: &RenderContext) -> Line<'a> {
+    let t = cx.theme;
+    let style = if focused {
+        t.style("ui.input")
+    } else {
+        t.style("ui.text")
+    };
+    Line::from(vec![
+        Span::styled(format!("{label:<13}"), t.style("ui.dim")),
+        Span::styled(
+            if focused {
+                format!("{value}█")
+            } else {
+                value
+            },
+            style,
+        ),
+    ])
+}
+
+fn render_editor(frame: &mut Frame, area: Rect, ed: &Editor, cx: &RenderContext) {
+    let t = cx.theme;
+    frame.render_widget(Clear, area);
+    let title = match ed.kind {
+        EditorKind::Edit { version } => format!(
+            " Edit {} (from version {version}) — Ctrl-S saves · Esc discards · Tab next field ",
+            ed.name
+        ),
+        EditorKind::Create => {
+            " New parameter — Ctrl-S creates · Esc discards · Tab next field ".to_string()
+        }
+    };
+    let outer = block(title, cx);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let mut fields = Vec::new();
+    for f in ed.fields() {
+        let focused = f == ed.focus;
+        match f {
+            Field::Name => fields.push(field_line("Name", ed.name.clone(), focused, cx)),
+            Field::Kind => fields.push(field_line(
+                "Type",
+                format!("{} (Space changes)", ed.param_kind.as_str()),
+                focused,
+                cx,
+            )),
+            Field::Tier => fields.push(field_line(
+                "Tier",
+                format!("{} (Space changes)", ed.tier),
+                focused,
+                cx,
+            )),
+            Field::Description => fields.push(field_line(
+                "Description",
+                ed.description.clone(),
+                focused,
+                cx,
+            )),
+            Field::KeyId => fields.push(field_line(
+                "KMS key",
+                if ed.key_id.is_empty() && !focused {
+                    "alias/aws/ssm (default)".into()
+                } else {
+                    ed.key_id.clone()
+                },
+                focused,
+                cx,
+            )),
+            Field::Value => {}
+        }
+    }
+    let error_lines = u16::from(ed.error.is_some()) * 2;
+    let [fields_area, value_area, error_area] = Layout::vertical([
+        Constraint::Length(fields.len() as u16),
+        Constraint::Min(3),
+        Constraint::Length(error_lines),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(fields), fields_area);
+    let chars = ed.text().chars().count();
+    let limit = if ed.tier == "Advanced" { 8_192 } else { 4_096 };
+    let value_title = format!(
+        " Value{} — {chars}/{limit} characters ",
+        if ed.focus == Field::Value {
+            " (editing)"
+        } else {
+            ""
+        }
+    );
+    let value_block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if ed.focus == Field::Value {
+            t.style("ui.key")
+        } else {
+            t.style("ui.border")
+        })
+        .title(value_title);
+    match &ed.theirs {
+        Some(theirs) => {
+            let [mine, other] =
+                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .areas(value_area);
+            let mut ta = ed.value.clone();
+            ta.set_block(value_block.title(" yours "));
+            frame.render_widget(&ta, mine);
+            frame.render_widget(
+                Paragraph::new(theirs.value.clone())
+                    .block(block(format!(" theirs: version {} ", theirs.version), cx))
+                    .wrap(Wrap { trim: false }),
+                other,
+            );
+        }
+        None => {
+            let mut ta = ed.value.clone();
+            ta.set_cursor_line_style(Style::default());
+            ta.set_block(value_block);
+            frame.render_widget(&ta, value_area);
+        }
+    }
+    if let Some(e) = &ed.error {
+        frame.render_widget(
+            Paragraph::new(Span::styled(e.clone(), t.style("ui.error"))).wrap(Wrap { trim: true }),
+            error_area,
+        );
+    }
+}

@@ -1,0 +1,419 @@
+//! The Parameters pane driven end to end without a terminal: real `update`,
+//! real effects run by the console's own TaskManager against the lab over
+//! HTTP, results fed back as the event loop does.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ssmdeck::action::{Action, Command, InputKey};
+use ssmdeck::app::params::TreeRow;
+use ssmdeck::app::{App, ContextInfo, Mode};
+use ssmdeck::aws::AwsContext;
+use ssmdeck::aws::params::{self, PutRequest};
+use ssmdeck::config::Settings;
+use ssmdeck::model::ParamKind;
+use ssmdeck::runtime::TaskManager;
+use ssmdeck::ui::{RenderContext, render};
+use ssmdeck_lab::Faults;
+use tokio::sync::mpsc;
+
+struct Live {
+    app: App,
+    tasks: TaskManager,
+    rx: mpsc::UnboundedReceiver<Action>,
+    settings: Settings,
+}
+
+impl Live {
+    async fn start(ctx: AwsContext) -> Live {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (app, effects) = App::new(
+            ContextInfo {
+                region: "us-east-1".into(),
+                ..Default::default()
+            },
+            (150, 40),
+            Instant::now(),
+        );
+        let mut live = Live {
+            app,
+            tasks: TaskManager::new(ctx, tx),
+            rx,
+            settings: Settings::load(None),
+        };
+        for e in effects {
+            live.tasks.run(e);
+        }
+        live
+    }
+
+    fn act(&mut self, a: Action) {
+        for e in self.app.update(a, Instant::now()) {
+            self.tasks.run(e);
+        }
+        for e in self.app.settle() {
+            self.tasks.run(e);
+        }
+    }
+
+    fn cmd(&mut self, c: Command) {
+        self.act(Action::Command(c));
+    }
+
+    fn key(&mut self, code: KeyCode, mods: KeyModifiers) {
+        self.act(Action::Key(KeyEvent::new(code, mods)));
+    }
+
+    fn type_text(&mut self, s: &str) {
+        for c in s.chars() {
+            self.key(KeyCode::Char(c), KeyModifiers::NONE);
+        }
+    }
+
+    /// Feeds task results until `pred` holds (at most 10 s).
+    async fn until(&mut self, what: &str, pred: impl Fn(&App) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !pred(&self.app) {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(a)) => self.act(a),
+                _ => panic!("timed out waiting for {what}; mode {:?}", self.app.mode),
+            }
+        }
+    }
+
+    fn screen(&self) -> String {
+        let mut t = Terminal::new(TestBackend::new(150, 40)).unwrap();
+        let cx = RenderContext {
+            theme: &self.settings.theme,
+            keymap: &self.settings.keymap,
+            now: Instant::now(),
+        };
+        t.draw(|f| render(f, &self.app, &cx)).unwrap();
+        let b = t.backend().buffer().clone();
+        (0..b.area.height)
+            .map(|y| {
+                (0..b.area.width)
+                    .map(|x| b[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Opens the Parameters pane and puts the cursor on `name` via search.
+    async fn goto(&mut self, name: &str) {
+        if self.app.pane != ssmdeck::app::Pane::Parameters {
+            self.cmd(Command::NextPane);
+        }
+        self.until("the index", |a| a.params.index.done).await;
+        self.cmd(Command::Filter);
+        for c in name.chars() {
+            self.act(Action::Input(InputKey::Char(c)));
+        }
+        self.act(Action::Input(InputKey::Submit));
+        let first = self.app.params.current().map(|r| r.key().to_owned());
+        assert_eq!(first.as_deref(), Some(name), "search puts {name} first");
+        self.cmd(Command::OpenDetails);
+        let want = name.to_owned();
+        self.until("the parameter in the tree with its value", move |a| {
+            matches!(a.params.current(), Some(TreeRow::Param { name, .. }) if *name == want)
+                && a.params.values.contains_key(&want)
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn edit_save_and_see_version_two() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx.clone()).await;
+    let name = "/prod/web/log_level";
+    live.goto(name).await;
+    let before = live.app.params.values[name].clone();
+    assert_eq!(before.version, 1);
+
+    live.cmd(Command::Edit);
+    assert_eq!(live.app.mode, Mode::Editor);
+    live.key(KeyCode::Home, KeyModifiers::NONE);
+    live.key(KeyCode::Char('k'), KeyModifiers::CONTROL);
+    live.type_text("warn");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    live.until("the save", |a| a.params.editor.is_none()).await;
+    live.until("version 2 on screen", |a| {
+        a.params.known.get(name).is_some_and(|m| m.version == 2)
+            && a.params.values.get(name).is_some_and(|v| v.version == 2)
+    })
+    .await;
+    let s = live.screen();
+    assert!(s.contains("Version         2"), "{s}");
+    assert!(s.contains("saved /prod/web/log_level: version 2"), "{s}");
+    let stored = params::get_value(&ctx, name, false).await.unwrap();
+    assert_eq!((stored.version, stored.value.as_str()), (2, "warn"));
+}
+
+#[tokio::test]
+async fn a_concurrent_write_is_refused_and_nothing_is_lost() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx.clone()).await;
+    let name = "/prod/web/replicas";
+    live.goto(name).await;
+    live.cmd(Command::Edit);
+    live.key(KeyCode::Home, KeyModifiers::NONE);
+    live.key(KeyCode::Char('k'), KeyModifiers::CONTROL);
+    live.type_text("42");
+
+    // Another client writes while the editor is open.
+    params::put(
+        &ctx,
+        &PutRequest {
+            name: name.into(),
+            value: "7".into(),
+            kind: ParamKind::String,
+            tier: None,
+            description: None,
+            key_id: None,
+            expected_version: Some(1),
+        },
+    )
+    .await
+    .unwrap();
+
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    live.until("the refusal", |a| {
+        a.params
+            .editor
+            .as_ref()
+            .is_some_and(|e| e.theirs.is_some() && !e.saving)
+    })
+    .await;
+    let ed = live.app.params.editor.as_ref().unwrap();
+    assert_eq!(ed.text(), "42", "the user's text is kept");
+    assert_eq!(ed.theirs.as_ref().unwrap().value, "7");
+    assert!(ed.error.as_ref().unwrap().contains("changed to version 2"));
+    let s = live.screen();
+    assert!(
+        s.contains("yours") && s.contains("theirs: version 2"),
+        "{s}"
+    );
+    // Nothing was overwritten.
+    let stored = params::get_value(&ctx, name, false).await.unwrap();
+    assert_eq!((stored.version, stored.value.as_str()), (2, "7"));
+
+    // Saving again, having seen theirs, overwrites deliberately.
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    live.until("the second save", |a| a.params.editor.is_none())
+        .await;
+    let stored = params::get_value(&ctx, name, false).await.unwrap();
+    assert_eq!((stored.version, stored.value.as_str()), (3, "42"));
+}
+
+#[tokio::test]
+async fn securestring_is_masked_until_revealed_and_remasked_on_move() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let clear = params::get_value(&ctx, "/prod/web/db/password", true)
+        .await
+        .unwrap()
+        .value;
+    let mut live = Live::start(ctx).await;
+    live.goto("/prod/web/db/password").await;
+    let s = live.screen();
+    assert!(s.contains("•••••••• (SecureString — v reveals)"), "{s}");
+    assert!(!s.contains(&clear), "masked by default");
+    insta::assert_snapshot!("params_tree_securestring_masked", s);
+    // Copying an unrevealed SecureString is refused.
+    live.cmd(Command::CopyValue);
+    assert!(live.app.notices.last().unwrap().0.contains("reveal"));
+
+    live.cmd(Command::Reveal);
+    live.until("the clear value", |a| a.params.revealed.is_some())
+        .await;
+    assert!(live.screen().contains(&clear));
+
+    live.cmd(Command::SelectNext);
+    assert!(
+        live.app.params.revealed.is_none(),
+        "moving away masks it again"
+    );
+    live.cmd(Command::SelectPrev);
+    assert!(!live.screen().contains(&clear));
+}
+
+#[tokio::test]
+async fn create_validates_before_calling_aws_and_keeps_the_text() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx.clone()).await;
+    live.goto("/prod/web/log_level").await;
+    live.cmd(Command::Create);
+    assert_eq!(live.app.mode, Mode::Editor);
+    // Name field starts with the current level.
+    assert_eq!(live.app.params.editor.as_ref().unwrap().name, "/prod/web/");
+    live.type_text("bad name");
+    for _ in 0..4 {
+        live.key(KeyCode::Tab, KeyModifiers::NONE);
+    }
+    live.type_text("value");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    let ed = live.app.params.editor.as_ref().unwrap();
+    assert!(
+        ed.error.as_ref().unwrap().contains("contains ' '"),
+        "{:?}",
+        ed.error
+    );
+    assert_eq!(ed.text(), "value");
+    assert!(!ed.saving, "nothing sent to AWS");
+
+    // Too big for Standard: the message offers the tier switch.
+    live.key(KeyCode::BackTab, KeyModifiers::NONE);
+    live.key(KeyCode::BackTab, KeyModifiers::NONE);
+    live.key(KeyCode::BackTab, KeyModifiers::NONE);
+    live.key(KeyCode::BackTab, KeyModifiers::NONE);
+    for _ in 0.."bad name".len() {
+        live.key(KeyCode::Backspace, KeyModifiers::NONE);
+    }
+    live.type_text("big");
+    let ed = live.app.params.editor.as_mut().unwrap();
+    assert_eq!(ed.name, "/prod/web/big");
+    ed.value = ratatui_textarea::TextArea::new(vec!["x".repeat(5_000)]);
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    let err = live
+        .app
+        .params
+        .editor
+        .as_ref()
+        .unwrap()
+        .error
+        .clone()
+        .unwrap();
+    assert!(
+        err.contains("Standard tier allows 4096") && err.contains("Advanced"),
+        "{err}"
+    );
+    // Switch the tier (Tab to Tier, Space) and create.
+    live.key(KeyCode::Tab, KeyModifiers::NONE);
+    live.key(KeyCode::Tab, KeyModifiers::NONE);
+    live.key(KeyCode::Char(' '), KeyModifiers::NONE);
+    assert_eq!(live.app.params.editor.as_ref().unwrap().tier, "Advanced");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    live.until("the create", |a| a.params.editor.is_none())
+        .await;
+    let stored = params::get_value(&ctx, "/prod/web/big", false)
+        .await
+        .unwrap();
+    assert_eq!(stored.value.len(), 5_000);
+}
+
+#[tokio::test]
+async fn delete_asks_first_then_deletes() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx.clone()).await;
+    let name = "/prod/web/replicas";
+    live.goto(name).await;
+    live.cmd(Command::Delete);
+    assert_eq!(live.app.mode, Mode::Confirm);
+    let s = live.screen();
+    assert!(
+        s.contains("Delete /prod/web/replicas and all of its versions"),
+        "{s}"
+    );
+    assert!(s.contains("region us-east-1"), "{s}");
+    live.act(Action::Input(InputKey::Cancel));
+    assert!(
+        params::get_value(&ctx, name, false).await.is_ok(),
+        "n keeps it"
+    );
+    live.cmd(Command::Delete);
+    live.act(Action::Input(InputKey::Char('y')));
+    live.until("the delete", |a| !a.params.known.contains_key(name))
+        .await;
+    let e = params::get_value(&ctx, name, false).await.unwrap_err();
+    assert_eq!(e.code.as_deref(), Some("ParameterNotFound"));
+}
+
+#[tokio::test]
+async fn history_labels_diff_and_restore() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let name = "/prod/web/config.json";
+    let v1 = params::get_value(&ctx, name, false).await.unwrap().value;
+    params::put(
+        &ctx,
+        &PutRequest {
+            name: name.into(),
+            value: "{\"service\":\"web\",\"timeout_ms\":9}".into(),
+            kind: ParamKind::String,
+            tier: None,
+            description: None,
+            key_id: None,
+            expected_version: Some(1),
+        },
+    )
+    .await
+    .unwrap();
+    let mut live = Live::start(ctx.clone()).await;
+    live.goto(name).await;
+    live.cmd(Command::History);
+    live.until("the history", |a| {
+        a.params
+            .history
+            .as_ref()
+            .is_some_and(|h| h.versions.is_some())
+    })
+    .await;
+    assert_eq!(
+        live.app.params.history.as_ref().unwrap().cursor,
+        1,
+        "on the newest"
+    );
+    live.cmd(Command::Diff);
+    let s = live.screen();
+    assert!(s.contains("Diff v1 → v2"), "{s}");
+    assert!(
+        s.contains("+ {\"service\":\"web\",\"timeout_ms\":9}"),
+        "{s}"
+    );
+
+    // Label version 1, via the prompt.
+    live.cmd(Command::SelectPrev);
+    live.cmd(Command::AddLabel);
+    assert_eq!(live.app.mode, Mode::Prompt);
+    for c in "known-good".chars() {
+        live.act(Action::Input(InputKey::Char(c)));
+    }
+    live.act(Action::Input(InputKey::Submit));
+    live.until("the label", |a| {
+        a.params
+            .history
+            .as_ref()
+            .and_then(|h| h.versions.as_ref())
+            .is_some_and(|v| v[0].labels == vec!["known-good".to_string()])
+    })
+    .await;
+
+    // Restore version 1 as version 3, after confirmation.
+    live.cmd(Command::Restore);
+    assert_eq!(live.app.mode, Mode::Confirm);
+    assert!(
+        live.screen()
+            .contains("Write version 1 of /prod/web/config.json as a new version 3")
+    );
+    live.act(Action::Input(InputKey::Submit));
+    live.until("the restore", |a| {
+        a.params
+            .history
+            .as_ref()
+            .and_then(|h| h.versions.as_ref())
+            .is_some_and(|v| v.len() == 3)
+    })
+    .await;
+    let stored = params::get_value(&ctx, name, false).await.unwrap();
+    assert_eq!((stored.version, stored.value), (3, v1));
+}
