@@ -10,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ssmdeck::action::{Action, Command, InputKey};
-use ssmdeck::app::params::TreeRow;
+use ssmdeck::app::params::{Field, TreeRow};
 use ssmdeck::app::{App, ContextInfo, Mode};
 use ssmdeck::aws::AwsContext;
 use ssmdeck::aws::params::{self, PutRequest};
@@ -66,6 +66,17 @@ impl Live {
 
     fn key(&mut self, code: KeyCode, mods: KeyModifiers) {
         self.act(Action::Key(KeyEvent::new(code, mods)));
+    }
+
+    /// Tabs through the editor until `field` has the focus.
+    fn focus(&mut self, field: ssmdeck::app::params::Field) {
+        for _ in 0..10 {
+            if self.app.params.editor.as_ref().map(|e| e.focus) == Some(field) {
+                return;
+            }
+            self.key(KeyCode::Tab, KeyModifiers::NONE);
+        }
+        panic!("no field {field:?} in the editor");
     }
 
     fn type_text(&mut self, s: &str) {
@@ -178,6 +189,8 @@ async fn a_concurrent_write_is_refused_and_nothing_is_lost() {
             tier: None,
             description: None,
             key_id: None,
+            data_type: None,
+            tags: Vec::new(),
             expected_version: Some(1),
         },
     )
@@ -256,9 +269,7 @@ async fn create_validates_before_calling_aws_and_keeps_the_text() {
     // Name field starts with the current level.
     assert_eq!(live.app.params.editor.as_ref().unwrap().name, "/prod/web/");
     live.type_text("bad name");
-    for _ in 0..4 {
-        live.key(KeyCode::Tab, KeyModifiers::NONE);
-    }
+    live.focus(Field::Value);
     live.type_text("value");
     live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
     let ed = live.app.params.editor.as_ref().unwrap();
@@ -270,35 +281,36 @@ async fn create_validates_before_calling_aws_and_keeps_the_text() {
     assert_eq!(ed.text(), "value");
     assert!(!ed.saving, "nothing sent to AWS");
 
-    // Too big for Standard: the message offers the tier switch.
-    live.key(KeyCode::BackTab, KeyModifiers::NONE);
-    live.key(KeyCode::BackTab, KeyModifiers::NONE);
-    live.key(KeyCode::BackTab, KeyModifiers::NONE);
-    live.key(KeyCode::BackTab, KeyModifiers::NONE);
+    // A malformed tag is named.
+    live.focus(Field::Tags);
+    live.type_text("Env=prod, oops");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    let err = live.app.params.editor.as_ref().unwrap().error.clone().unwrap();
+    assert!(err.contains("contains ' '"), "the name is checked first: {err}");
+
+    // Fix the name: now the tag is named.
+    live.focus(Field::Name);
     for _ in 0.."bad name".len() {
         live.key(KeyCode::Backspace, KeyModifiers::NONE);
     }
     live.type_text("big");
-    let ed = live.app.params.editor.as_mut().unwrap();
-    assert_eq!(ed.name, "/prod/web/big");
-    ed.value = ratatui_textarea::TextArea::new(vec!["x".repeat(5_000)]);
+    assert_eq!(live.app.params.editor.as_ref().unwrap().name, "/prod/web/big");
     live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
-    let err = live
-        .app
-        .params
-        .editor
-        .as_ref()
-        .unwrap()
-        .error
-        .clone()
-        .unwrap();
-    assert!(
-        err.contains("Standard tier allows 4096") && err.contains("Advanced"),
-        "{err}"
-    );
-    // Switch the tier (Tab to Tier, Space) and create.
-    live.key(KeyCode::Tab, KeyModifiers::NONE);
-    live.key(KeyCode::Tab, KeyModifiers::NONE);
+    let err = live.app.params.editor.as_ref().unwrap().error.clone().unwrap();
+    assert!(err.contains("tag 'oops' is not Key=Value"), "{err}");
+    live.focus(Field::Tags);
+    for _ in 0..", oops".len() {
+        live.key(KeyCode::Backspace, KeyModifiers::NONE);
+    }
+
+    // Too big for Standard: the message offers the tier switch.
+    live.app.params.editor.as_mut().unwrap().value =
+        ratatui_textarea::TextArea::new(vec!["x".repeat(5_000)]);
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    let err = live.app.params.editor.as_ref().unwrap().error.clone().unwrap();
+    assert!(err.contains("Standard tier allows 4096") && err.contains("Advanced"), "{err}");
+    // Switch the tier (Space on the Tier field) and create.
+    live.focus(Field::Tier);
     live.key(KeyCode::Char(' '), KeyModifiers::NONE);
     assert_eq!(live.app.params.editor.as_ref().unwrap().tier, "Advanced");
     live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
@@ -353,6 +365,8 @@ async fn history_labels_diff_and_restore() {
             tier: None,
             description: None,
             key_id: None,
+            data_type: None,
+            tags: Vec::new(),
             expected_version: Some(1),
         },
     )

@@ -24,6 +24,8 @@ fn create(name: &str, value: &str, kind: ParamKind) -> PutRequest {
         tier: None,
         description: Some(format!("test {name}")),
         key_id: None,
+        data_type: None,
+        tags: Vec::new(),
         expected_version: None,
     }
 }

@@ -539,9 +539,15 @@ impl App {
             Field::Value => {
                 ed.value.input(k);
             }
-            Field::Kind | Field::Tier => {
+            Field::Kind | Field::Tier | Field::DataType => {
                 if matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) {
-                    if ed.focus == Field::Kind {
+                    if ed.focus == Field::DataType {
+                        ed.data_type = if ed.data_type == "text" {
+                            "aws:ec2:image".into()
+                        } else {
+                            "text".into()
+                        };
+                    } else if ed.focus == Field::Kind {
                         let i = ParamKind::ALL
                             .iter()
                             .position(|x| *x == ed.param_kind)
@@ -554,10 +560,11 @@ impl App {
                     }
                 }
             }
-            Field::Name | Field::Description | Field::KeyId => {
+            Field::Name | Field::Description | Field::KeyId | Field::Tags => {
                 let text = match ed.focus {
                     Field::Name => &mut ed.name,
                     Field::Description => &mut ed.description,
+                    Field::Tags => &mut ed.tags,
                     _ => &mut ed.key_id,
                 };
                 match k.code {
@@ -653,6 +660,8 @@ impl App {
                                     tier: None,
                                     description: None,
                                     key_id: None,
+                                    data_type: None,
+                                    tags: Vec::new(),
                                     expected_version: Some(latest),
                                 }),
                             });
@@ -791,6 +800,8 @@ impl App {
                             description: m.description.clone(),
                             key_id: String::new(),
                             allowed_pattern: m.allowed_pattern.clone(),
+                            data_type: m.data_type.clone(),
+                            tags: String::new(),
                             value: TextArea::new(lines),
                             focus: Field::Value,
                             error: None,
@@ -815,6 +826,8 @@ impl App {
                     description: String::new(),
                     key_id: String::new(),
                     allowed_pattern: String::new(),
+                    data_type: "text".into(),
+                    tags: String::new(),
                     value: TextArea::default(),
                     focus: Field::Name,
                     error: None,

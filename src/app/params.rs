@@ -91,6 +91,10 @@ pub enum Field {
     Description,
     /// KMS key (SecureString).
     KeyId,
+    /// Data type (create only).
+    DataType,
+    /// Tags as `Key=Value, Key=Value` (create only).
+    Tags,
     /// The value.
     Value,
 }
@@ -113,6 +117,10 @@ pub struct Editor {
     pub key_id: String,
     /// Regular expression values must match (from the parameter).
     pub allowed_pattern: String,
+    /// Data type: `text` or `aws:ec2:image`.
+    pub data_type: String,
+    /// Tags typed as `Key=Value, Key=Value` (create only).
+    pub tags: String,
     /// The value being edited.
     pub value: TextArea<'static>,
     /// Focused field.
@@ -141,14 +149,39 @@ impl Editor {
         if self.param_kind == ParamKind::SecureString && self.kind == EditorKind::Create {
             f.push(Field::KeyId);
         }
+        if self.kind == EditorKind::Create {
+            f.extend([Field::DataType, Field::Tags]);
+        }
         f.push(Field::Value);
         f
     }
 
+    /// The tags field parsed into pairs.
+    ///
+    /// # Errors
+    /// Which item is not `Key=Value`.
+    pub fn parsed_tags(&self) -> Result<Vec<(String, String)>, String> {
+        let mut out = Vec::new();
+        for item in self.tags.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match item.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => {
+                    out.push((k.trim().to_owned(), v.trim().to_owned()))
+                }
+                _ => {
+                    return Err(format!(
+                        "tag '{item}' is not Key=Value (write tags as Env=prod, Team=payments)"
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Client-side checks before calling AWS: name, size by tier,
-    /// AllowedPattern, StringList syntax. Returns what is wrong and what to do.
+    /// AllowedPattern, StringList syntax, tags. Returns what is wrong and what to do.
     pub fn validate(&self) -> Result<(), String> {
         validate_name(&self.name)?;
+        self.parsed_tags()?;
         let value = self.text();
         if value.is_empty() {
             return Err("the value is empty: Parameter Store needs at least one character".into());
@@ -201,6 +234,12 @@ impl Editor {
             tier: Some(self.tier.clone()),
             description: (!self.description.is_empty()).then(|| self.description.clone()),
             key_id: (!self.key_id.is_empty()).then(|| self.key_id.clone()),
+            data_type: (self.kind == EditorKind::Create).then(|| self.data_type.clone()),
+            tags: if self.kind == EditorKind::Create {
+                self.parsed_tags().unwrap_or_default()
+            } else {
+                Vec::new()
+            },
             expected_version: match (&self.kind, &self.theirs) {
                 (EditorKind::Create, _) => None,
                 // After a conflict, saving again means "overwrite theirs".

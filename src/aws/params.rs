@@ -238,6 +238,10 @@ pub struct PutRequest {
     pub description: Option<String>,
     /// KMS key for SecureString; `None` uses `alias/aws/ssm`.
     pub key_id: Option<String>,
+    /// Data type (`text`, `aws:ec2:image`); `None` keeps the current one.
+    pub data_type: Option<String>,
+    /// Tags, on create only (AWS refuses tags with Overwrite).
+    pub tags: Vec<(String, String)>,
     /// `None`: create (fails with `ParameterAlreadyExists` if it exists).
     /// `Some(v)`: overwrite, but only if the current version is still `v`.
     pub expected_version: Option<i64>,
@@ -294,7 +298,17 @@ pub async fn put(ctx: &AwsContext, req: &PutRequest) -> Result<i64, PutError> {
         .r#type(kind)
         .overwrite(req.expected_version.is_some())
         .set_description(req.description.clone())
-        .set_tier(req.tier.as_deref().map(ParameterTier::from));
+        .set_tier(req.tier.as_deref().map(ParameterTier::from))
+        .set_data_type(req.data_type.clone());
+    for (k, v) in &req.tags {
+        call = call.tags(
+            aws_sdk_ssm::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| PutError::Aws(local_error("ssm:PutParameter", e)))?,
+        );
+    }
     if req.kind == ParamKind::SecureString {
         call = call.set_key_id(req.key_id.clone());
     }

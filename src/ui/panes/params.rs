@@ -409,6 +409,22 @@ fn render_editor(frame: &mut Frame, area: Rect, ed: &Editor, cx: &RenderContext)
                 focused,
                 cx,
             )),
+            Field::DataType => fields.push(field_line(
+                "Data type",
+                format!("{} (Space changes)", ed.data_type),
+                focused,
+                cx,
+            )),
+            Field::Tags => fields.push(field_line(
+                "Tags",
+                if ed.tags.is_empty() && !focused {
+                    "Key=Value, Key=Value".into()
+                } else {
+                    ed.tags.clone()
+                },
+                focused,
+                cx,
+            )),
             Field::Value => {}
         }
     }
