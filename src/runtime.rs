@@ -88,24 +88,13 @@ impl TaskManager {
                 })
             }
             Effect::ParamsIndex => self.spawn("params-index", async move {
-                let mut token = None;
-                loop {
-                    match params::describe_page(&ctx, None, token).await {
-                        Ok((metas, next)) => {
-                            let done = next.is_none();
-                            let _ =
-                                tx.send(Action::Params(ParamsEvent::IndexPage(Ok(metas), done)));
-                            match next {
-                                Some(t) => token = Some(t),
-                                None => break,
-                            }
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Action::Params(ParamsEvent::IndexPage(Err(e), true)));
-                            break;
-                        }
-                    }
-                }
+                let page_tx = tx.clone();
+                let r = params::index_all(&ctx, move |metas| {
+                    let _ = page_tx.send(Action::Params(ParamsEvent::IndexPage(Ok(metas), false)));
+                })
+                .await;
+                let last = r.map(|_| Vec::new());
+                let _ = tx.send(Action::Params(ParamsEvent::IndexPage(last, true)));
             }),
             Effect::ParamsValues { names } => {
                 tokio::spawn(async move {

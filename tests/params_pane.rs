@@ -285,8 +285,19 @@ async fn create_validates_before_calling_aws_and_keeps_the_text() {
     live.focus(Field::Tags);
     live.type_text("Env=prod, oops");
     live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
-    let err = live.app.params.editor.as_ref().unwrap().error.clone().unwrap();
-    assert!(err.contains("contains ' '"), "the name is checked first: {err}");
+    let err = live
+        .app
+        .params
+        .editor
+        .as_ref()
+        .unwrap()
+        .error
+        .clone()
+        .unwrap();
+    assert!(
+        err.contains("contains ' '"),
+        "the name is checked first: {err}"
+    );
 
     // Fix the name: now the tag is named.
     live.focus(Field::Name);
@@ -294,9 +305,20 @@ async fn create_validates_before_calling_aws_and_keeps_the_text() {
         live.key(KeyCode::Backspace, KeyModifiers::NONE);
     }
     live.type_text("big");
-    assert_eq!(live.app.params.editor.as_ref().unwrap().name, "/prod/web/big");
+    assert_eq!(
+        live.app.params.editor.as_ref().unwrap().name,
+        "/prod/web/big"
+    );
     live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
-    let err = live.app.params.editor.as_ref().unwrap().error.clone().unwrap();
+    let err = live
+        .app
+        .params
+        .editor
+        .as_ref()
+        .unwrap()
+        .error
+        .clone()
+        .unwrap();
     assert!(err.contains("tag 'oops' is not Key=Value"), "{err}");
     live.focus(Field::Tags);
     for _ in 0..", oops".len() {
@@ -307,8 +329,19 @@ async fn create_validates_before_calling_aws_and_keeps_the_text() {
     live.app.params.editor.as_mut().unwrap().value =
         ratatui_textarea::TextArea::new(vec!["x".repeat(5_000)]);
     live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
-    let err = live.app.params.editor.as_ref().unwrap().error.clone().unwrap();
-    assert!(err.contains("Standard tier allows 4096") && err.contains("Advanced"), "{err}");
+    let err = live
+        .app
+        .params
+        .editor
+        .as_ref()
+        .unwrap()
+        .error
+        .clone()
+        .unwrap();
+    assert!(
+        err.contains("Standard tier allows 4096") && err.contains("Advanced"),
+        "{err}"
+    );
     // Switch the tier (Space on the Tier field) and create.
     live.focus(Field::Tier);
     live.key(KeyCode::Char(' '), KeyModifiers::NONE);

@@ -175,6 +175,24 @@ async fn suite(ctx: &AwsContext, prefix: &str, aws_limits: bool) {
     assert_eq!(vals.len(), 12);
     assert_eq!(vals[11].value, "v11");
 
+    // The partitioned index finds every parameter once.
+    let seen = std::sync::Mutex::new(Vec::new());
+    params::index_all(ctx, |metas| {
+        seen.lock()
+            .unwrap()
+            .extend(metas.into_iter().map(|m| m.name))
+    })
+    .await
+    .unwrap();
+    let seen = seen.into_inner().unwrap();
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no parameter indexed twice");
+    for n in many.iter().chain([&url, &secret]) {
+        assert!(unique.binary_search(n).is_ok(), "{n} indexed");
+    }
+
     // Size limits: 4 KB standard, advanced above.
     let big = "x".repeat(4_097);
     if aws_limits {
@@ -222,6 +240,31 @@ async fn parameter_store_suite_against_moto() {
     })
     .await;
     suite(&ctx, &unique_prefix("moto"), false).await;
+}
+
+#[tokio::test]
+async fn the_index_covers_a_seeded_account_exactly() {
+    let lab = common::lab(5, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let seen = std::sync::Mutex::new(Vec::new());
+    let calls = params::index_all(&ctx, |metas| {
+        seen.lock()
+            .unwrap()
+            .extend(metas.into_iter().map(|m| m.name))
+    })
+    .await
+    .unwrap();
+    let mut seen = seen.into_inner().unwrap();
+    seen.sort();
+    let mut want: Vec<String> = ssmdeck_lab::FleetSpec::demo()
+        .parameters()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    want.sort();
+    assert_eq!(seen, want);
+    // 65 partitions, of which 3 hold the seeded names (d, p, s).
+    assert!(calls >= 65, "{calls}");
 }
 
 #[tokio::test]

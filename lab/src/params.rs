@@ -641,7 +641,8 @@ impl ParamStore {
     }
 
     fn describe(&self, body: &Value) -> Result<Value, ApiError> {
-        let max = max_results(body, 50, 50)?;
+        // Without MaxResults the service answers 10 at a time (moto does too).
+        let max = max_results(body, 50, 10)?;
         let offset = token(body)?;
         let filters = self.parameter_filters(body, false)?;
         let matching: Vec<Value> = self

@@ -162,7 +162,12 @@ impl Editor {
     /// Which item is not `Key=Value`.
     pub fn parsed_tags(&self) -> Result<Vec<(String, String)>, String> {
         let mut out = Vec::new();
-        for item in self.tags.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for item in self
+            .tags
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             match item.split_once('=') {
                 Some((k, v)) if !k.trim().is_empty() => {
                     out.push((k.trim().to_owned(), v.trim().to_owned()))

@@ -97,6 +97,95 @@ fn local_error(op: &str, e: impl std::fmt::Display) -> AwsError {
     }
 }
 
+/// Index partitions: the characters a name may start with (after an
+/// optional `/`). Each partition is listed with a `Name` `BeginsWith`
+/// filter on both spellings (`/c` and `c`), so together they cover every
+/// name exactly once and can be paged in parallel.
+pub fn index_partitions() -> Vec<[String; 2]> {
+    ('a'..='z')
+        .chain('A'..='Z')
+        .chain('0'..='9')
+        .chain(['_', '.', '-'])
+        .map(|c| [format!("/{c}"), c.to_string()])
+        .collect()
+}
+
+/// Partitions paged at once by [`index_all`].
+pub const INDEX_CONCURRENCY: usize = 8;
+
+async fn describe_prefix_page(
+    ctx: &AwsContext,
+    prefixes: &[String; 2],
+    token: Option<String>,
+) -> Result<(Vec<ParameterMeta>, Option<String>), AwsError> {
+    let out = ctx
+        .ssm
+        .describe_parameters()
+        .max_results(DESCRIBE_PAGE)
+        .parameter_filters(
+            ParameterStringFilter::builder()
+                .key("Name")
+                .option("BeginsWith")
+                .set_values(Some(prefixes.to_vec()))
+                .build()
+                .map_err(|e| local_error("ssm:DescribeParameters", e))?,
+        )
+        .set_next_token(token)
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:DescribeParameters", e))?;
+    Ok((
+        out.parameters
+            .unwrap_or_default()
+            .into_iter()
+            .map(meta)
+            .collect(),
+        out.next_token.filter(|t| !t.is_empty()),
+    ))
+}
+
+/// Indexes every parameter of the account: the first page of every
+/// partition first (so every top-level level appears early), then the rest,
+/// at most [`INDEX_CONCURRENCY`] calls at once; throttling is retried with
+/// backoff by the SDK. `emit` gets each page as it arrives. Returns the
+/// number of calls.
+///
+/// # Errors
+/// The first [`AwsError`]; pages already emitted stay valid.
+pub async fn index_all<F>(ctx: &AwsContext, emit: F) -> Result<u32, AwsError>
+where
+    F: Fn(Vec<ParameterMeta>),
+{
+    use std::collections::VecDeque;
+    let mut queue: VecDeque<([String; 2], Option<String>)> =
+        index_partitions().into_iter().map(|p| (p, None)).collect();
+    let mut running = futures::stream::FuturesUnordered::new();
+    let mut calls = 0u32;
+    loop {
+        while running.len() < INDEX_CONCURRENCY {
+            let Some((prefixes, token)) = queue.pop_front() else {
+                break;
+            };
+            calls += 1;
+            running.push(async move {
+                let r = describe_prefix_page(ctx, &prefixes, token).await;
+                (prefixes, r)
+            });
+        }
+        let Some((prefixes, result)) = futures::StreamExt::next(&mut running).await else {
+            break;
+        };
+        let (metas, next) = result?;
+        if !metas.is_empty() {
+            emit(metas);
+        }
+        if let Some(t) = next {
+            queue.push_back((prefixes, Some(t)));
+        }
+    }
+    Ok(calls)
+}
+
 /// Every parameter directly under `path` (every page). Returns the
 /// parameters and the number of calls made.
 ///
