@@ -5,6 +5,8 @@
 //!   render to a 200×50 TestBackend). Goal: under 5 ms median.
 //! - `filter_only_10k`: the same keystroke without the render.
 //! - `first_frame`: settings, state and the first frame before any network answer.
+//! - `params_search_10k`: one keystroke of the Parameters search over 10,000
+//!   names (fuzzy, ranked) and a render. Goal: under 5 ms median.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -122,5 +124,50 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(fleet, benches);
+fn params_search(c: &mut Criterion) {
+    use ssmdeck::model::ParameterMeta;
+    let settings = Settings::load(None);
+    let now = Instant::now();
+    let (mut app, _) = App::new(ContextInfo::default(), SIZE, now);
+    app.update(Action::Command(Command::NextPane), now);
+    let metas: Vec<ParameterMeta> = FleetSpec::large()
+        .parameters()
+        .into_iter()
+        .map(|p| ParameterMeta {
+            name: p.name,
+            version: 1,
+            ..Default::default()
+        })
+        .collect();
+    assert_eq!(metas.len(), 10_000);
+    app.params.learn(metas);
+    app.settle();
+    app.update(Action::Command(Command::Filter), now);
+    for ch in "prodapi".chars() {
+        app.update(Action::Input(InputKey::Char(ch)), now);
+    }
+    app.settle();
+    let mut terminal = Terminal::new(TestBackend::new(SIZE.0, SIZE.1)).unwrap();
+    let cx = RenderContext {
+        theme: &settings.theme,
+        keymap: &settings.keymap,
+        now,
+    };
+    let mut typed = false;
+    c.bench_function("params_search_10k", |b| {
+        b.iter(|| {
+            let key = if typed {
+                InputKey::Backspace
+            } else {
+                InputKey::Char('k')
+            };
+            typed = !typed;
+            app.update(Action::Input(key), now);
+            app.settle();
+            terminal.draw(|f| render(f, &app, &cx)).unwrap();
+        })
+    });
+}
+
+criterion_group!(fleet, benches, params_search);
 criterion_main!(fleet);
