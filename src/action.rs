@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::AwsError;
 use crate::aws::fleet::FleetEvent;
-use crate::aws::params::PutError;
+use crate::aws::params::{CopyOutcome, CopyPlan, PutError};
 use crate::model::{CallerIdentity, ParameterMeta, ParameterValue, ParameterVersion};
 
 /// User-bindable commands; keymaps name them in snake_case (`select_next`).
@@ -80,6 +80,10 @@ pub enum Command {
     AddLabel,
     /// Detach a label from the version under the cursor.
     RemoveLabel,
+    /// Copy the level (or parameter) under the cursor to another prefix, after a dry run.
+    CopyTree,
+    /// Move the level (or parameter) under the cursor to another prefix, after a dry run.
+    MoveTree,
 }
 
 impl Command {
@@ -118,6 +122,8 @@ impl Command {
         Command::Restore,
         Command::AddLabel,
         Command::RemoveLabel,
+        Command::CopyTree,
+        Command::MoveTree,
     ];
 
     /// The snake_case name used in keymaps.
@@ -183,6 +189,10 @@ pub enum ParamsEvent {
     History(String, Result<Vec<ParameterVersion>, AwsError>),
     /// A label change finished: the notice to show, or the error.
     Labeled(String, Result<String, AwsError>),
+    /// A copy dry run is ready.
+    CopyPlanned(Result<CopyPlan, AwsError>),
+    /// A copy (or move) was applied.
+    CopyApplied(CopyOutcome),
 }
 
 /// Keys a text input understands.

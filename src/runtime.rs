@@ -167,6 +167,21 @@ impl TaskManager {
                     let _ = tx.send(Action::Params(ParamsEvent::Labeled(name, r)));
                 });
             }
+            Effect::ParamsPlanCopy {
+                from,
+                to,
+                move_sources,
+            } => self.spawn("params-copy", async move {
+                let r = params::plan_copy(&ctx, &from, &to, move_sources).await;
+                let _ = tx.send(Action::Params(ParamsEvent::CopyPlanned(r)));
+            }),
+            Effect::ParamsApplyCopy(plan) => {
+                // Not cancellable: a half-applied copy must finish its steps.
+                tokio::spawn(async move {
+                    let out = params::apply_copy(&ctx, &plan).await;
+                    let _ = tx.send(Action::Params(ParamsEvent::CopyApplied(out)));
+                });
+            }
             Effect::Clipboard(text) => copy_osc52(&text.0),
         }
     }

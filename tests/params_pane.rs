@@ -464,3 +464,130 @@ async fn history_labels_diff_and_restore() {
     let stored = params::get_value(&ctx, name, false).await.unwrap();
     assert_eq!((stored.version, stored.value), (3, v1));
 }
+
+#[tokio::test]
+async fn promote_a_subtree_with_a_dry_run_then_move_it() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx.clone()).await;
+    live.goto("/prod/web/feature/new_checkout").await;
+    live.cmd(Command::Collapse);
+    assert_eq!(
+        live.app
+            .params
+            .current()
+            .map(|r| r.key().to_owned())
+            .as_deref(),
+        Some("/prod/web/feature")
+    );
+
+    let copy_to = |live: &mut Live, cmd: Command, dest: &str| {
+        live.cmd(cmd);
+        assert_eq!(live.app.mode, Mode::Prompt);
+        live.act(Action::Input(InputKey::Clear));
+        for c in dest.chars() {
+            live.act(Action::Input(InputKey::Char(c)));
+        }
+        live.act(Action::Input(InputKey::Submit));
+    };
+
+    // 1. Dry run, confirm, two parameters created.
+    copy_to(&mut live, Command::CopyTree, "/qa/web/feature");
+    live.until("the dry run", |a| a.mode == Mode::Confirm).await;
+    let s = live.screen();
+    assert!(
+        s.contains(
+            "Copy /prod/web/feature → /qa/web/feature: 2 to create, 0 to overwrite, 0 unchanged."
+        ),
+        "{s}"
+    );
+    assert!(s.contains("+ /qa/web/feature/dark_launch"), "{s}");
+    live.act(Action::Input(InputKey::Submit));
+    live.until("the copy", |a| {
+        a.notices.iter().any(|(n, _)| n.starts_with("2 created"))
+    })
+    .await;
+    for leaf in ["dark_launch", "new_checkout"] {
+        let src = params::get_value(&ctx, &format!("/prod/web/feature/{leaf}"), false)
+            .await
+            .unwrap();
+        let dst = params::get_value(&ctx, &format!("/qa/web/feature/{leaf}"), false)
+            .await
+            .unwrap();
+        assert_eq!(src.value, dst.value);
+    }
+
+    // 2. One source changes: the dry run shows one overwrite; n cancels.
+    let old = params::get_value(&ctx, "/prod/web/feature/dark_launch", false)
+        .await
+        .unwrap();
+    let new_value = if old.value == "true" { "false" } else { "true" };
+    params::put(
+        &ctx,
+        &PutRequest {
+            name: "/prod/web/feature/dark_launch".into(),
+            value: new_value.into(),
+            kind: ParamKind::String,
+            tier: None,
+            description: None,
+            key_id: None,
+            data_type: None,
+            tags: Vec::new(),
+            expected_version: Some(old.version),
+        },
+    )
+    .await
+    .unwrap();
+    copy_to(&mut live, Command::CopyTree, "/qa/web/feature");
+    live.until("the second dry run", |a| a.mode == Mode::Confirm)
+        .await;
+    let s = live.screen();
+    assert!(
+        s.contains("0 to create, 1 to overwrite, 1 unchanged."),
+        "{s}"
+    );
+    assert!(
+        s.contains(&format!(
+            "~ /qa/web/feature/dark_launch: {} → {new_value}",
+            old.value
+        )),
+        "{s}"
+    );
+    live.act(Action::Input(InputKey::Char('n')));
+    let dst = params::get_value(&ctx, "/qa/web/feature/dark_launch", false)
+        .await
+        .unwrap();
+    assert_eq!(dst.value, old.value, "cancelled: nothing written");
+
+    // 3. Move: copies, then deletes the sources.
+    copy_to(&mut live, Command::MoveTree, "/qa2/feature");
+    live.until("the move dry run", |a| a.mode == Mode::Confirm)
+        .await;
+    assert!(
+        live.screen()
+            .contains("Then delete the sources under /prod/web/feature")
+    );
+    live.act(Action::Input(InputKey::Char('y')));
+    live.until("the move", |a| {
+        a.notices
+            .iter()
+            .any(|(n, _)| n.contains("2 sources deleted"))
+    })
+    .await;
+    assert!(
+        params::get_value(&ctx, "/qa2/feature/dark_launch", false)
+            .await
+            .is_ok()
+    );
+    let gone = params::get_value(&ctx, "/prod/web/feature/dark_launch", false)
+        .await
+        .unwrap_err();
+    assert_eq!(gone.code.as_deref(), Some("ParameterNotFound"));
+    assert!(
+        !live
+            .app
+            .params
+            .known
+            .contains_key("/prod/web/feature/dark_launch")
+    );
+}

@@ -11,7 +11,7 @@ use ratatui_textarea::TextArea;
 
 use crate::action::{Action, Command, InputKey, ParamsEvent};
 use crate::aws::AwsError;
-use crate::aws::params::PutRequest;
+use crate::aws::params::{CopyPlan, PutRequest};
 use crate::config::Layer;
 use crate::model::{CallerIdentity, ParamKind};
 
@@ -89,6 +89,13 @@ pub enum PromptPurpose {
         name: String,
         /// Version.
         version: i64,
+    },
+    /// Copy or move a subtree to the typed prefix.
+    CopyTo {
+        /// Source prefix or name.
+        from: String,
+        /// Delete the sources afterwards.
+        move_sources: bool,
     },
 }
 
@@ -179,6 +186,17 @@ pub enum Effect {
         /// Labels.
         labels: Vec<String>,
     },
+    /// Dry run of copying `from` to `to` (reads both sides, changes nothing).
+    ParamsPlanCopy {
+        /// Source prefix.
+        from: String,
+        /// Destination prefix.
+        to: String,
+        /// Delete the sources after copying.
+        move_sources: bool,
+    },
+    /// Apply a confirmed copy plan.
+    ParamsApplyCopy(CopyPlan),
     /// Put text on the user's clipboard (OSC 52 through the terminal).
     Clipboard(SecretText),
 }
@@ -483,6 +501,83 @@ impl App {
                         Err(e) => h.error = Some(e),
                     }
                 }
+            }
+            ParamsEvent::CopyPlanned(Err(e)) => self.notice(format!("copy not planned: {e}"), now),
+            ParamsEvent::CopyPlanned(Ok(plan)) => {
+                if plan.steps.is_empty() && (!plan.move_sources || plan.unchanged.is_empty()) {
+                    self.notice(
+                        format!(
+                            "nothing to copy from {} to {}: {} parameters already hold the same values",
+                            plan.from,
+                            plan.to,
+                            plan.unchanged.len()
+                        ),
+                        now,
+                    );
+                    return Vec::new();
+                }
+                let creates = plan.steps.iter().filter(|s| s.overwrite.is_none()).count();
+                let overwrites = plan.steps.len() - creates;
+                let verb = if plan.move_sources { "Move" } else { "Copy" };
+                let mut lines = vec![format!(
+                    "{verb} {} → {}: {creates} to create, {overwrites} to overwrite, {} unchanged.",
+                    plan.from,
+                    plan.to,
+                    plan.unchanged.len()
+                )];
+                for s in plan.steps.iter().take(12) {
+                    let secure = s.kind == ParamKind::SecureString;
+                    lines.push(match (&s.before, secure) {
+                        (None, _) => format!("  + {}", s.to),
+                        (Some(_), true) => format!("  ~ {} (SecureString, values hidden)", s.to),
+                        (Some(b), false) => format!(
+                            "  ~ {}: {} → {}",
+                            s.to,
+                            b.chars().take(24).collect::<String>(),
+                            s.value.chars().take(24).collect::<String>()
+                        ),
+                    });
+                }
+                if plan.steps.len() > 12 {
+                    lines.push(format!("  … and {} more", plan.steps.len() - 12));
+                }
+                if plan.move_sources {
+                    lines.push(format!(
+                        "Then delete the sources under {} whose copy succeeded.",
+                        plan.from
+                    ));
+                }
+                lines.push(format!(
+                    "In {}. Each write is refused if its target changed since this dry run.",
+                    self.where_()
+                ));
+                self.confirm = Some(Confirm {
+                    title: format!("{verb} parameters"),
+                    lines,
+                    effect: Effect::ParamsApplyCopy(plan),
+                });
+                self.mode = Mode::Confirm;
+            }
+            ParamsEvent::CopyApplied(out) => {
+                for name in &out.deleted {
+                    p.forget(name);
+                }
+                let mut text = format!(
+                    "{} created, {} overwritten{}",
+                    out.created,
+                    out.overwritten,
+                    if out.deleted.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} sources deleted", out.deleted.len())
+                    }
+                );
+                if let Some(first) = out.failures.first() {
+                    text.push_str(&format!("; {} failed: {first}", out.failures.len()));
+                }
+                self.notice(text, now);
+                self.params.index.done = false;
+                return vec![Effect::ParamsIndex];
             }
             ParamsEvent::Labeled(name, result) => {
                 match result {
@@ -863,6 +958,21 @@ impl App {
                     return vec![Effect::ParamsHistory { name }];
                 }
             }
+            Command::CopyTree | Command::MoveTree => {
+                if let Some(r) = p.current() {
+                    let from = r.key().to_owned();
+                    let move_sources = c == Command::MoveTree;
+                    self.prompt = Some(Prompt {
+                        title: format!(
+                            "{} {from} to (a dry run comes first)",
+                            if move_sources { "move" } else { "copy" }
+                        ),
+                        text: from.clone(),
+                        purpose: PromptPurpose::CopyTo { from, move_sources },
+                    });
+                    self.mode = Mode::Prompt;
+                }
+            }
             Command::CopyName => {
                 if let Some(r) = p.current() {
                     let key = r.key().to_owned();
@@ -1052,6 +1162,21 @@ impl App {
                                 version,
                                 labels: vec![label],
                             },
+                            PromptPurpose::CopyTo { from, move_sources } => {
+                                if let Err(why) = params::validate_name(&format!("{label}/x")) {
+                                    self.notice(format!("destination {label}: {why}"), now);
+                                    return Vec::new();
+                                }
+                                if label.trim_end_matches('/') == from {
+                                    self.notice("the destination is the source".into(), now);
+                                    return Vec::new();
+                                }
+                                Effect::ParamsPlanCopy {
+                                    from,
+                                    to: label.trim_end_matches('/').to_owned(),
+                                    move_sources,
+                                }
+                            }
                         }];
                     }
                     _ => {}

@@ -467,3 +467,199 @@ pub async fn unlabel(
         .map_err(|e| ctx.error("ssm:UnlabelParameterVersion", e))?;
     Ok(out.removed_labels.unwrap_or_default())
 }
+
+/// Every parameter under `path` with its value (GetParametersByPath,
+/// `Recursive`, 10 a page, decrypted), for copying a subtree.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:GetParametersByPath`.
+pub async fn values_under(ctx: &AwsContext, path: &str) -> Result<Vec<ParameterValue>, AwsError> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let resp = ctx
+            .ssm
+            .get_parameters_by_path()
+            .path(path)
+            .recursive(true)
+            .with_decryption(true)
+            .max_results(10)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| ctx.error("ssm:GetParametersByPath", e))?;
+        out.extend(resp.parameters.unwrap_or_default().into_iter().map(value));
+        match resp.next_token.filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// One step of a subtree copy.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CopyStep {
+    /// Source name.
+    pub from: String,
+    /// Destination name.
+    pub to: String,
+    /// Value to write (clear text).
+    pub value: String,
+    /// Type.
+    pub kind: ParamKind,
+    /// `None`: the destination does not exist (create). `Some(v)`: it exists
+    /// at version `v` with another value (overwrite, guarded).
+    pub overwrite: Option<i64>,
+    /// The destination's current value when overwriting (for the dry run).
+    pub before: Option<String>,
+}
+
+impl std::fmt::Debug for CopyStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CopyStep")
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("kind", &self.kind)
+            .field("overwrite", &self.overwrite)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A dry run of copying (or moving) `from` to `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyPlan {
+    /// Source prefix, e.g. `/staging/api`.
+    pub from: String,
+    /// Destination prefix, e.g. `/prod/api`.
+    pub to: String,
+    /// Delete the sources after copying.
+    pub move_sources: bool,
+    /// Writes to make.
+    pub steps: Vec<CopyStep>,
+    /// Destination names already holding the same value (skipped).
+    pub unchanged: Vec<String>,
+}
+
+/// Plans a copy of every parameter under `from` to the same relative names
+/// under `to`, reading both sides; makes no change.
+///
+/// # Errors
+/// [`AwsError`] reading either side.
+pub async fn plan_copy(
+    ctx: &AwsContext,
+    from: &str,
+    to: &str,
+    move_sources: bool,
+) -> Result<CopyPlan, AwsError> {
+    let from = from.trim_end_matches('/').to_owned();
+    let to = to.trim_end_matches('/').to_owned();
+    let sources = values_under(ctx, &from).await?;
+    let existing: std::collections::HashMap<String, ParameterValue> = values_under(ctx, &to)
+        .await?
+        .into_iter()
+        .map(|v| (v.name.clone(), v))
+        .collect();
+    let mut steps = Vec::new();
+    let mut unchanged = Vec::new();
+    for s in sources {
+        let dest = format!("{to}{}", &s.name[from.len()..]);
+        match existing.get(&dest) {
+            Some(d) if d.value == s.value && d.kind == s.kind => unchanged.push(dest),
+            Some(d) => steps.push(CopyStep {
+                from: s.name.clone(),
+                to: dest,
+                value: s.value.clone(),
+                kind: s.kind,
+                overwrite: Some(d.version),
+                before: Some(d.value.clone()),
+            }),
+            None => steps.push(CopyStep {
+                from: s.name.clone(),
+                to: dest,
+                value: s.value.clone(),
+                kind: s.kind,
+                overwrite: None,
+                before: None,
+            }),
+        }
+    }
+    Ok(CopyPlan {
+        from,
+        to,
+        move_sources,
+        steps,
+        unchanged,
+    })
+}
+
+/// What applying a plan did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyOutcome {
+    /// Destinations created.
+    pub created: usize,
+    /// Destinations overwritten.
+    pub overwritten: usize,
+    /// Sources deleted (move).
+    pub deleted: Vec<String>,
+    /// What failed, one line each (name and reason); a failed step's source is never deleted.
+    pub failures: Vec<String>,
+}
+
+/// Applies a plan: each write guarded (create must not exist; overwrite must
+/// still be at the planned version); on a move, a source is deleted only
+/// after its copy succeeded.
+pub async fn apply_copy(ctx: &AwsContext, plan: &CopyPlan) -> CopyOutcome {
+    let mut out = CopyOutcome::default();
+    let mut delete = Vec::new();
+    for s in &plan.steps {
+        let req = PutRequest {
+            name: s.to.clone(),
+            value: s.value.clone(),
+            kind: s.kind,
+            tier: (s.value.chars().count() > 4_096).then(|| "Advanced".to_owned()),
+            description: None,
+            key_id: None,
+            data_type: None,
+            tags: Vec::new(),
+            expected_version: s.overwrite,
+        };
+        match put(ctx, &req).await {
+            Ok(_) => {
+                if s.overwrite.is_some() {
+                    out.overwritten += 1;
+                } else {
+                    out.created += 1;
+                }
+                delete.push(s.from.clone());
+            }
+            Err(PutError::Conflict(t)) => out.failures.push(format!(
+                "{}: changed to version {} after the dry run; not written",
+                s.to, t.version
+            )),
+            Err(PutError::Aws(e)) => out.failures.push(format!("{}: {e}", s.to)),
+        }
+    }
+    if plan.move_sources {
+        // Unchanged destinations already hold the value: their sources go too.
+        for u in &plan.unchanged {
+            delete.push(format!("{}{}", plan.from, &u[plan.to.len()..]));
+        }
+        for chunk in delete.chunks(10) {
+            match ctx
+                .ssm
+                .delete_parameters()
+                .set_names(Some(chunk.to_vec()))
+                .send()
+                .await
+            {
+                Ok(r) => out.deleted.extend(r.deleted_parameters.unwrap_or_default()),
+                Err(e) => out.failures.push(format!(
+                    "deleting sources: {}",
+                    ctx.error("ssm:DeleteParameters", e)
+                )),
+            }
+        }
+    }
+    out
+}
