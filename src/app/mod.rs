@@ -491,6 +491,10 @@ impl App {
                 if let Some(h) = p.history.as_mut().filter(|h| h.name == name) {
                     match result {
                         Ok(v) => {
+                            p.labels.insert(
+                                name.clone(),
+                                v.iter().map(|x| (x.version, x.labels.clone())).collect(),
+                            );
                             h.cursor = h.cursor.min(v.len().saturating_sub(1));
                             if h.versions.is_none() {
                                 h.cursor = v.len().saturating_sub(1);

@@ -372,6 +372,8 @@ pub struct ParamsState {
     pub history: Option<History>,
     /// Last error of a listing or action.
     pub error: Option<AwsError>,
+    /// Labels by parameter and version, as last read from its history.
+    pub labels: HashMap<String, Vec<(i64, Vec<String>)>>,
     /// Whether the pane has been opened (loads start then).
     pub started: bool,
     dirty_tree: bool,

@@ -210,6 +210,24 @@ fn render_details(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) 
                             Span::styled(v, t.style("ui.text")),
                         ]));
                     }
+                    let labels = match p.labels.get(name) {
+                        Some(by_version) => by_version
+                            .iter()
+                            .find(|(v, _)| *v == m.version)
+                            .map(|(_, l)| {
+                                if l.is_empty() {
+                                    "none".to_owned()
+                                } else {
+                                    l.join(", ")
+                                }
+                            })
+                            .unwrap_or_else(|| "none".to_owned()),
+                        None => "H reads them (GetParameterHistory)".to_owned(),
+                    };
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("{:<16}", "Labels"), t.style("ui.dim")),
+                        Span::styled(labels, t.style("ui.text")),
+                    ]));
                     if let Some(v) = p.values.get(name)
                         && !v.arn.is_empty()
                     {
