@@ -144,11 +144,12 @@ async fn describe_prefix_page(
     ))
 }
 
-/// Indexes every parameter of the account: the first page of every
-/// partition first (so every top-level level appears early), then the rest,
-/// at most [`INDEX_CONCURRENCY`] calls at once; throttling is retried with
-/// backoff by the SDK. `emit` gets each page as it arrives. Returns the
-/// number of calls.
+/// Indexes every parameter of the account. One unfiltered page comes first
+/// (with the root level listing beside it, the tree paints after two
+/// calls); then the first page of every partition (so every top-level level
+/// appears early), then the rest, at most [`INDEX_CONCURRENCY`] calls at
+/// once; throttling is retried with backoff by the SDK. `emit` gets each
+/// page as it arrives, each parameter once. Returns the number of calls.
 ///
 /// # Errors
 /// The first [`AwsError`]; pages already emitted stay valid.
@@ -160,7 +161,13 @@ where
     let mut queue: VecDeque<([String; 2], Option<String>)> =
         index_partitions().into_iter().map(|p| (p, None)).collect();
     let mut running = futures::stream::FuturesUnordered::new();
-    let mut calls = 0u32;
+    let (first, _) = describe_page(ctx, None, None).await?;
+    let seen_first: std::collections::HashSet<String> =
+        first.iter().map(|m| m.name.clone()).collect();
+    if !first.is_empty() {
+        emit(first);
+    }
+    let mut calls = 1u32;
     loop {
         while running.len() < INDEX_CONCURRENCY {
             let Some((prefixes, token)) = queue.pop_front() else {
@@ -175,7 +182,8 @@ where
         let Some((prefixes, result)) = futures::StreamExt::next(&mut running).await else {
             break;
         };
-        let (metas, next) = result?;
+        let (mut metas, next) = result?;
+        metas.retain(|m| !seen_first.contains(&m.name));
         if !metas.is_empty() {
             emit(metas);
         }
