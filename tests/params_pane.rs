@@ -591,3 +591,30 @@ async fn promote_a_subtree_with_a_dry_run_then_move_it() {
             .contains_key("/prod/web/feature/dark_launch")
     );
 }
+
+#[tokio::test]
+async fn escape_with_unsaved_changes_asks_before_discarding() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    live.goto("/prod/web/log_level").await;
+    // Unchanged: one Esc closes.
+    live.cmd(Command::Edit);
+    live.key(KeyCode::Esc, KeyModifiers::NONE);
+    assert!(live.app.params.editor.is_none());
+    // Changed: the first Esc warns and keeps the text, another key goes on editing.
+    live.cmd(Command::Edit);
+    live.type_text("!");
+    live.key(KeyCode::Esc, KeyModifiers::NONE);
+    let ed = live.app.params.editor.as_ref().expect("still open");
+    assert!(ed.error.as_ref().unwrap().contains("Esc again discards"));
+    live.type_text("?");
+    let ed = live.app.params.editor.as_ref().unwrap();
+    assert!(ed.text().contains("!?"), "{}", ed.text());
+    assert!(!ed.discard_armed);
+    // Esc twice discards.
+    live.key(KeyCode::Esc, KeyModifiers::NONE);
+    live.key(KeyCode::Esc, KeyModifiers::NONE);
+    assert!(live.app.params.editor.is_none());
+    assert_eq!(live.app.mode, Mode::Normal);
+}

@@ -600,8 +600,21 @@ impl App {
             return Vec::new();
         };
         let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        if k.code != KeyCode::Esc && ed.discard_armed {
+            ed.discard_armed = false;
+            ed.error = None;
+        }
         match k.code {
             KeyCode::Esc => {
+                let changed = ed.text() != ed.original
+                    || ed.kind == EditorKind::Create && !ed.text().is_empty();
+                if changed && !ed.discard_armed {
+                    ed.discard_armed = true;
+                    ed.error = Some(
+                        "unsaved changes: Esc again discards them, Ctrl-S saves, any other key keeps editing".into(),
+                    );
+                    return Vec::new();
+                }
                 self.params.editor = None;
                 self.mode = Mode::Normal;
                 return Vec::new();
@@ -906,6 +919,8 @@ impl App {
                             error: None,
                             theirs: None,
                             saving: false,
+                            original: v.value.clone(),
+                            discard_armed: false,
                         };
                         self.open_editor(editor);
                     }
@@ -932,6 +947,8 @@ impl App {
                     error: None,
                     theirs: None,
                     saving: false,
+                    original: String::new(),
+                    discard_armed: false,
                 };
                 self.open_editor(editor);
             }

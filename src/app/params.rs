@@ -131,6 +131,10 @@ pub struct Editor {
     pub theirs: Option<ParameterValue>,
     /// A save is in flight.
     pub saving: bool,
+    /// The value when the editor opened (to tell unsaved changes).
+    pub original: String,
+    /// Esc was pressed once with unsaved changes; a second Esc discards.
+    pub discard_armed: bool,
 }
 
 impl Editor {

@@ -135,7 +135,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
             Line::from(spans)
         }
         Mode::Editor => Line::from(Span::styled(
-            " Ctrl-S save · Esc discard · Tab/Shift-Tab fields · Space changes type and tier",
+            " Ctrl-S save · Esc discard (asks again if changed) · Tab/Shift-Tab fields · Space changes type and tier",
             t.style("ui.dim"),
         )),
         Mode::Confirm => Line::from(vec![
