@@ -505,6 +505,45 @@ pub async fn values_under(ctx: &AwsContext, path: &str) -> Result<Vec<ParameterV
     Ok(out)
 }
 
+/// Metadata of every parameter under `path` (DescribeParameters, `Path`
+/// filter, `Recursive`), by name.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:DescribeParameters`.
+pub async fn metadata_under(
+    ctx: &AwsContext,
+    path: &str,
+) -> Result<std::collections::HashMap<String, ParameterMeta>, AwsError> {
+    let mut out = std::collections::HashMap::new();
+    let mut token = None;
+    loop {
+        let resp = ctx
+            .ssm
+            .describe_parameters()
+            .max_results(DESCRIBE_PAGE)
+            .parameter_filters(
+                ParameterStringFilter::builder()
+                    .key("Path")
+                    .option("Recursive")
+                    .values(path)
+                    .build()
+                    .map_err(|e| local_error("ssm:DescribeParameters", e))?,
+            )
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| ctx.error("ssm:DescribeParameters", e))?;
+        for m in resp.parameters.unwrap_or_default().into_iter().map(meta) {
+            out.insert(m.name.clone(), m);
+        }
+        match resp.next_token.filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
 /// One step of a subtree copy.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CopyStep {
@@ -521,6 +560,12 @@ pub struct CopyStep {
     pub overwrite: Option<i64>,
     /// The destination's current value when overwriting (for the dry run).
     pub before: Option<String>,
+    /// Source tier, description and KMS key (carried over).
+    pub tier: Option<String>,
+    /// See `tier`.
+    pub description: Option<String>,
+    /// See `tier`.
+    pub key_id: Option<String>,
 }
 
 impl std::fmt::Debug for CopyStep {
@@ -563,6 +608,7 @@ pub async fn plan_copy(
     let from = from.trim_end_matches('/').to_owned();
     let to = to.trim_end_matches('/').to_owned();
     let sources = values_under(ctx, &from).await?;
+    let metas = metadata_under(ctx, &from).await?;
     let existing: std::collections::HashMap<String, ParameterValue> = values_under(ctx, &to)
         .await?
         .into_iter()
@@ -574,22 +620,20 @@ pub async fn plan_copy(
         let dest = format!("{to}{}", &s.name[from.len()..]);
         match existing.get(&dest) {
             Some(d) if d.value == s.value && d.kind == s.kind => unchanged.push(dest),
-            Some(d) => steps.push(CopyStep {
-                from: s.name.clone(),
-                to: dest,
-                value: s.value.clone(),
-                kind: s.kind,
-                overwrite: Some(d.version),
-                before: Some(d.value.clone()),
-            }),
-            None => steps.push(CopyStep {
-                from: s.name.clone(),
-                to: dest,
-                value: s.value.clone(),
-                kind: s.kind,
-                overwrite: None,
-                before: None,
-            }),
+            existing_dest => {
+                let m = metas.get(&s.name);
+                steps.push(CopyStep {
+                    from: s.name.clone(),
+                    to: dest,
+                    value: s.value.clone(),
+                    kind: s.kind,
+                    overwrite: existing_dest.map(|d| d.version),
+                    before: existing_dest.map(|d| d.value.clone()),
+                    tier: m.map(|m| m.tier.clone()).filter(|t| !t.is_empty()),
+                    description: m.map(|m| m.description.clone()).filter(|d| !d.is_empty()),
+                    key_id: m.map(|m| m.key_id.clone()).filter(|k| !k.is_empty()),
+                });
+            }
         }
     }
     Ok(CopyPlan {
@@ -625,9 +669,9 @@ pub async fn apply_copy(ctx: &AwsContext, plan: &CopyPlan) -> CopyOutcome {
             name: s.to.clone(),
             value: s.value.clone(),
             kind: s.kind,
-            tier: (s.value.chars().count() > 4_096).then(|| "Advanced".to_owned()),
-            description: None,
-            key_id: None,
+            tier: s.tier.clone(),
+            description: s.description.clone(),
+            key_id: s.key_id.clone(),
             data_type: None,
             tags: Vec::new(),
             expected_version: s.overwrite,
