@@ -182,7 +182,10 @@ impl TaskManager {
                     let _ = tx.send(Action::Params(ParamsEvent::CopyApplied(out)));
                 });
             }
-            Effect::Clipboard(text) => copy_osc52(&text.0),
+            Effect::Clipboard(text) => {
+                copy_osc52(&text.0);
+                tokio::task::spawn_blocking(move || copy_native(&text.0));
+            }
         }
     }
 }
@@ -204,6 +207,38 @@ fn copy_osc52(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = write!(out, "\x1b]52;c;{encoded}\x07");
     let _ = out.flush();
+}
+
+/// Also puts `text` on the local desktop clipboard where one exists
+/// (Wayland `wl-copy`, X11 `xclip`, macOS `pbcopy`); on a jump host
+/// without a display this does nothing and OSC 52 carries the text.
+fn copy_native(text: &str) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let tool: Option<(&str, &[&str])> = if std::env::var_os("WAYLAND_DISPLAY").is_some() {
+        Some(("wl-copy", &[]))
+    } else if std::env::var_os("DISPLAY").is_some() {
+        Some(("xclip", &["-selection", "clipboard"]))
+    } else if cfg!(target_os = "macos") {
+        Some(("pbcopy", &[]))
+    } else {
+        None
+    };
+    let Some((cmd, args)) = tool else {
+        return;
+    };
+    if let Ok(mut child) = Command::new(cmd)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    {
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(text.as_bytes());
+        }
+        let _ = child.wait();
+    }
 }
 
 /// Maps a key to a text-input key while an input has focus.
