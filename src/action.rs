@@ -72,6 +72,8 @@ pub enum Command {
     CopyName,
     /// Copy the value (a SecureString only once revealed).
     CopyValue,
+    /// Copy the ARN.
+    CopyArn,
     /// Diff the marked version against the one under the cursor.
     Diff,
     /// Restore the version under the cursor as a new version (asks first).
@@ -118,6 +120,7 @@ impl Command {
         Command::History,
         Command::CopyName,
         Command::CopyValue,
+        Command::CopyArn,
         Command::Diff,
         Command::Restore,
         Command::AddLabel,

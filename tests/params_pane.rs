@@ -240,9 +240,21 @@ async fn securestring_is_masked_until_revealed_and_remasked_on_move() {
     assert!(s.contains("•••••••• (SecureString — v reveals)"), "{s}");
     assert!(!s.contains(&clear), "masked by default");
     insta::assert_snapshot!("params_tree_securestring_masked", s);
-    // Copying an unrevealed SecureString is refused.
-    live.cmd(Command::CopyValue);
+    // Copying an unrevealed SecureString is refused; its ARN is fine.
+    let effects = live
+        .app
+        .update(Action::Command(Command::CopyValue), Instant::now());
+    assert!(effects.is_empty());
     assert!(live.app.notices.last().unwrap().0.contains("reveal"));
+    let effects = live
+        .app
+        .update(Action::Command(Command::CopyArn), Instant::now());
+    assert_eq!(
+        effects,
+        vec![ssmdeck::app::Effect::Clipboard(ssmdeck::app::SecretText(
+            "arn:aws:ssm:us-east-1:123456789012:parameter/prod/web/db/password".into()
+        ))]
+    );
 
     live.cmd(Command::Reveal);
     live.until("the clear value", |a| a.params.revealed.is_some())

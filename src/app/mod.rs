@@ -1001,6 +1001,21 @@ impl App {
                     return vec![Effect::Clipboard(SecretText(key))];
                 }
             }
+            Command::CopyArn => {
+                if let Some(m) = p.current_param() {
+                    match p.values.get(&m.name).filter(|v| !v.arn.is_empty()) {
+                        Some(v) => {
+                            let arn = v.arn.clone();
+                            self.notice(format!("copied {arn}"), now);
+                            return vec![Effect::Clipboard(SecretText(arn))];
+                        }
+                        None => {
+                            let text = format!("the ARN of {} is still loading", m.name);
+                            self.notice(text, now);
+                        }
+                    }
+                }
+            }
             Command::CopyValue => {
                 if let Some(m) = p.current_param().cloned() {
                     let value = if m.kind == ParamKind::SecureString {
