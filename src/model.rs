@@ -332,3 +332,127 @@ impl std::fmt::Debug for ParameterVersion {
             .finish()
     }
 }
+
+/// Status of one command invocation (SSM `CommandInvocationStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum InvocationStatus {
+    /// Not yet delivered.
+    #[default]
+    Pending,
+    /// Waiting for a concurrency slot or a reachable node.
+    Delayed,
+    /// Running.
+    InProgress,
+    /// Finished with exit code 0.
+    Success,
+    /// Finished with another exit code, or undeliverable.
+    Failed,
+    /// Delivery or execution timed out.
+    TimedOut,
+    /// Cancel requested.
+    Cancelling,
+    /// Cancelled.
+    Cancelled,
+}
+
+impl InvocationStatus {
+    /// Parses the AWS spelling (unknown values are `Pending`).
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "Delayed" => InvocationStatus::Delayed,
+            "InProgress" => InvocationStatus::InProgress,
+            "Success" => InvocationStatus::Success,
+            "Failed" => InvocationStatus::Failed,
+            "TimedOut" => InvocationStatus::TimedOut,
+            "Cancelling" => InvocationStatus::Cancelling,
+            "Cancelled" => InvocationStatus::Cancelled,
+            _ => InvocationStatus::Pending,
+        }
+    }
+
+    /// The AWS spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvocationStatus::Pending => "Pending",
+            InvocationStatus::Delayed => "Delayed",
+            InvocationStatus::InProgress => "InProgress",
+            InvocationStatus::Success => "Success",
+            InvocationStatus::Failed => "Failed",
+            InvocationStatus::TimedOut => "TimedOut",
+            InvocationStatus::Cancelling => "Cancelling",
+            InvocationStatus::Cancelled => "Cancelled",
+        }
+    }
+
+    /// Whether the invocation has finished.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            InvocationStatus::Success
+                | InvocationStatus::Failed
+                | InvocationStatus::TimedOut
+                | InvocationStatus::Cancelled
+        )
+    }
+}
+
+/// One node's part of a command (ListCommandInvocations with Details).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CommandInvocation {
+    /// Command id.
+    pub command_id: String,
+    /// Node id.
+    pub instance_id: String,
+    /// Node name, as SSM knows it.
+    pub instance_name: String,
+    /// Status.
+    pub status: InvocationStatus,
+    /// Status details (`Undeliverable`, `DeliveryTimedOut`, `ExecutionTimedOut`, …).
+    pub details: String,
+    /// Exit code (-1 while running or when none).
+    pub response_code: i32,
+    /// Plugin output, at most 2,500 characters (empty while running).
+    pub output: String,
+    /// Start, epoch seconds.
+    pub start_s: Option<f64>,
+    /// End, epoch seconds.
+    pub end_s: Option<f64>,
+}
+
+/// A past command (ListCommands).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CommandSummary {
+    /// Command id.
+    pub command_id: String,
+    /// Document.
+    pub document: String,
+    /// Comment.
+    pub comment: String,
+    /// Requested, epoch seconds.
+    pub requested_s: Option<f64>,
+    /// Overall status.
+    pub status: String,
+    /// Nodes targeted.
+    pub target_count: i32,
+    /// Nodes finished.
+    pub completed: i32,
+    /// Nodes failed.
+    pub errors: i32,
+    /// The `commands` parameter.
+    pub commands: Vec<String>,
+    /// CloudWatch log group when output went there (empty: the default group).
+    pub log_group: Option<String>,
+}
+
+/// One parameter of a document (DescribeDocument).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DocumentParam {
+    /// Name, e.g. `commands`.
+    pub name: String,
+    /// `String`, `StringList`, …
+    pub kind: String,
+    /// Description.
+    pub description: String,
+    /// Default value.
+    pub default: String,
+}

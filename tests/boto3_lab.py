@@ -91,7 +91,7 @@ def wrong_secret_is_refused():
 def unknown_action_is_aws_error():
     ssm = session().client("ssm")
     try:
-        ssm.describe_document(Name="AWS-RunShellScript")
+        ssm.describe_maintenance_windows()
     except botocore.exceptions.ClientError as e:
         assert e.response["Error"]["Code"] == "UnknownOperationException", e.response
     else:

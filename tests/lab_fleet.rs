@@ -282,11 +282,10 @@ async fn unknown_actions_are_aws_errors_not_html() {
     let (ctx, _) = common::context(&lab).await;
     let e = ctx
         .ssm
-        .describe_document()
-        .name("AWS-RunShellScript")
+        .describe_maintenance_windows()
         .send()
         .await
-        .map_err(|e| ctx.error("ssm:DescribeDocument", e))
+        .map_err(|e| ctx.error("ssm:DescribeMaintenanceWindows", e))
         .unwrap_err();
     assert_eq!(e.code.as_deref(), Some("UnknownOperationException"));
     assert_eq!(e.status, Some(400));

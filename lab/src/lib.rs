@@ -8,8 +8,10 @@
 //! The lab binds to 127.0.0.1 only.
 
 pub mod auth;
+mod commands;
 mod ec2;
 pub mod fleet;
+mod logs;
 pub mod params;
 mod protocol;
 mod ssm;
@@ -103,7 +105,7 @@ impl std::fmt::Debug for LabCredentials {
     }
 }
 
-/// The account the lab pretends to be.
+/// The account the lab pretends to be (also the one in ARNs).
 pub const LAB_ACCOUNT: &str = "123456789012";
 
 pub(crate) struct LabState {
@@ -114,6 +116,21 @@ pub(crate) struct LabState {
     pub(crate) rng: Mutex<ChaCha8Rng>,
     pub(crate) credentials: LabCredentials,
     pub(crate) region: String,
+    pub(crate) commands: Mutex<commands::CommandStore>,
+    pub(crate) logs: Mutex<logs::LogStore>,
+    /// Command runners; aborted (their processes killed) on shutdown.
+    pub(crate) tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Per-node working directories live under here (removed on shutdown).
+    pub(crate) work_dir: std::path::PathBuf,
+}
+
+impl LabState {
+    fn stop_commands(&self) {
+        for t in self.tasks.lock().expect("tasks lock").drain(..) {
+            t.abort();
+        }
+        let _ = std::fs::remove_dir_all(&self.work_dir);
+    }
 }
 
 /// A running lab. Dropping it (or [`LabHandle::shutdown`]) stops the server.
@@ -197,8 +214,9 @@ impl LabHandle {
         self.state.nodes.read().expect("nodes lock").clone()
     }
 
-    /// Stops the server and waits for it to finish.
+    /// Stops the server and every running command, and waits for it to finish.
     pub async fn shutdown(mut self) {
+        self.state.stop_commands();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -210,6 +228,7 @@ impl LabHandle {
 
 impl Drop for LabHandle {
     fn drop(&mut self) {
+        self.state.stop_commands();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -260,6 +279,14 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
             secret_access_key,
         },
         region: config.region,
+        commands: Mutex::new(commands::CommandStore::default()),
+        logs: Mutex::new(logs::LogStore::default()),
+        tasks: Mutex::new(Vec::new()),
+        work_dir: std::env::temp_dir().join(format!(
+            "ssmdeck-lab-{}-{}",
+            std::process::id(),
+            addr.port()
+        )),
     });
     let app = Router::new().fallback(handle).with_state(state.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -360,6 +387,18 @@ async fn handle(
     }
     match service {
         Service::Ssm => ssm::dispatch(&state, &request),
+        Service::Logs => {
+            let r = state
+                .logs
+                .lock()
+                .expect("logs lock")
+                .handle(&request.action, &request.json);
+            match r {
+                Some(Ok(v)) => protocol::json_response(&v),
+                Some(Err(e)) => error_response(service, 400, e.code, &e.message),
+                None => protocol::unknown_action(service, &request.action),
+            }
+        }
         Service::Ec2 => ec2::dispatch(&state, &request),
         Service::Sts => sts::dispatch(&state, &request),
         Service::Other => error_response(

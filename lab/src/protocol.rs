@@ -11,6 +11,7 @@ pub enum Service {
     Ssm,
     Ec2,
     Sts,
+    Logs,
     Other,
 }
 
@@ -20,6 +21,7 @@ impl Service {
             "ssm" => Service::Ssm,
             "ec2" => Service::Ec2,
             "sts" => Service::Sts,
+            "logs" => Service::Logs,
             _ => Service::Other,
         }
     }
@@ -29,12 +31,20 @@ impl Service {
             Service::Ssm => "ssm",
             Service::Ec2 => "ec2",
             Service::Sts => "sts",
+            Service::Logs => "logs",
             Service::Other => "other",
         }
     }
 
     fn is_json(self) -> bool {
-        matches!(self, Service::Ssm | Service::Other)
+        matches!(self, Service::Ssm | Service::Logs | Service::Other)
+    }
+
+    fn target_prefix(self) -> &'static str {
+        match self {
+            Service::Logs => "Logs_20140328.",
+            _ => "AmazonSSM.",
+        }
     }
 }
 
@@ -55,13 +65,13 @@ impl LabRequest {
     ) -> Result<Self, Box<Response>> {
         if service.is_json() {
             let action = target
-                .and_then(|t| t.strip_prefix("AmazonSSM."))
+                .and_then(|t| t.strip_prefix(service.target_prefix()))
                 .ok_or_else(|| {
                     Box::new(error_response(
                         service,
                         400,
                         "UnknownOperationException",
-                        "X-Amz-Target must be AmazonSSM.<Action>",
+                        &format!("X-Amz-Target must be {}<Action>", service.target_prefix()),
                     ))
                 })?
                 .to_owned();
@@ -158,7 +168,7 @@ pub fn error_response(service: Service, status: u16, code: &str, message: &str) 
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     let rid = request_id();
     let (content_type, body) = match service {
-        Service::Ssm | Service::Other => (
+        Service::Ssm | Service::Logs | Service::Other => (
             "application/x-amz-json-1.1",
             serde_json::json!({"__type": code, "message": message}).to_string(),
         ),
@@ -194,7 +204,7 @@ pub fn error_response(service: Service, status: u16, code: &str, message: &str) 
 
 pub fn validation(service: Service, message: &str) -> Response {
     let code = match service {
-        Service::Ssm | Service::Other => "ValidationException",
+        Service::Ssm | Service::Logs | Service::Other => "ValidationException",
         Service::Ec2 | Service::Sts => "InvalidParameterValue",
     };
     error_response(service, 400, code, message)
@@ -202,7 +212,7 @@ pub fn validation(service: Service, message: &str) -> Response {
 
 pub fn unknown_action(service: Service, action: &str) -> Response {
     match service {
-        Service::Ssm | Service::Other => error_response(
+        Service::Ssm | Service::Logs | Service::Other => error_response(
             service,
             400,
             "UnknownOperationException",
@@ -219,7 +229,7 @@ pub fn unknown_action(service: Service, action: &str) -> Response {
 
 pub fn throttled(service: Service) -> Response {
     match service {
-        Service::Ssm | Service::Other => {
+        Service::Ssm | Service::Logs | Service::Other => {
             error_response(service, 400, "ThrottlingException", "Rate exceeded")
         }
         Service::Ec2 => error_response(
@@ -234,7 +244,7 @@ pub fn throttled(service: Service) -> Response {
 
 pub fn server_error(service: Service) -> Response {
     match service {
-        Service::Ssm | Service::Other => error_response(
+        Service::Ssm | Service::Logs | Service::Other => error_response(
             service,
             500,
             "InternalServerError",
@@ -258,7 +268,7 @@ pub fn server_error(service: Service) -> Response {
 pub fn access_denied(service: Service, action: &str) -> Response {
     let who = format!("arn:aws:iam::{}:user/ssmdeck-lab", crate::LAB_ACCOUNT);
     match service {
-        Service::Ssm | Service::Other => error_response(
+        Service::Ssm | Service::Logs | Service::Other => error_response(
             service,
             400,
             "AccessDeniedException",

@@ -10,11 +10,16 @@ use crate::protocol::{
     validation,
 };
 
-pub fn dispatch(state: &LabState, req: &LabRequest) -> Response {
+pub fn dispatch(state: &std::sync::Arc<LabState>, req: &LabRequest) -> Response {
     match req.action.as_str() {
         "DescribeInstanceInformation" => describe_instance_information(state, &req.json),
         "ListTagsForResource" => list_tags_for_resource(state, &req.json),
         other => {
+            match crate::commands::handle(state, other, &req.json) {
+                Some(Ok(v)) => return json_response(&v),
+                Some(Err(e)) => return error_response(Service::Ssm, 400, e.code, &e.message),
+                None => {}
+            }
             let user = format!("arn:aws:iam::{}:user/ssmdeck-lab", crate::LAB_ACCOUNT);
             let result = state
                 .params

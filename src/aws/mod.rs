@@ -1,6 +1,7 @@
 //! AWS access: the client context and one module per service the console
 //! calls. Typed domain structs (`crate::model`) come out; SDK types stay here.
 
+pub mod commands;
 pub mod error;
 pub mod fleet;
 pub mod params;
@@ -126,6 +127,8 @@ pub struct AwsContext {
     pub ec2: aws_sdk_ec2::Client,
     /// STS client.
     pub sts: aws_sdk_sts::Client,
+    /// CloudWatch Logs client (live Run Command output).
+    pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 impl AwsContext {
@@ -225,6 +228,11 @@ impl AwsContext {
         );
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&sdk)
+                .interceptor(interceptor.clone())
+                .build(),
+        );
+        let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::config::Builder::from(&sdk)
                 .interceptor(interceptor)
                 .build(),
         );
@@ -236,6 +244,7 @@ impl AwsContext {
             ssm,
             ec2,
             sts,
+            logs,
         })
     }
 

@@ -1,0 +1,949 @@
+//! Run Command: the lab's simulated nodes really run AWS-RunShellScript's
+//! `commands` as local shell processes (one working directory per node, the
+//! node's id, name and tags in the environment), honouring MaxConcurrency,
+//! MaxErrors, TimeoutSeconds, executionTimeout and CancelCommand. Output
+//! streams into CloudWatch-Logs-compatible streams while a command runs;
+//! `StandardOutputContent` stays empty until the node finishes and is cut at
+//! 24,000 characters, as in AWS.
+//!
+//! Processes run in their own process group and are killed by group on
+//! cancel, timeout and lab shutdown.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use tokio::io::AsyncReadExt;
+use tokio::sync::{Notify, Semaphore};
+
+use crate::LabState;
+use crate::fleet::{LabNode, PingStatus};
+use crate::params::ApiError;
+
+/// SendCommand accepts at most this many InstanceIds.
+pub const MAX_INSTANCE_IDS: usize = 50;
+/// GetCommandInvocation returns at most this many characters of stdout.
+pub const STDOUT_LIMIT: usize = 24_000;
+/// … and of stderr.
+pub const STDERR_LIMIT: usize = 8_000;
+/// ListCommandInvocations Details output is cut here.
+pub const PLUGIN_OUTPUT_LIMIT: usize = 2_500;
+/// Output the lab keeps per invocation in memory (bytes); CloudWatch gets all.
+const KEEP_BYTES: usize = 256 * 1024;
+/// How long a ConnectionLost node takes to time out in the lab (AWS waits
+/// for TimeoutSeconds; the lab is quicker so tests stay short).
+const LAB_DELIVERY_TIMEOUT: Duration = Duration::from_millis(800);
+
+fn err(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError {
+        code,
+        message: message.into(),
+    }
+}
+
+fn now_s() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// ISO-8601 with milliseconds, as GetCommandInvocation returns dates.
+fn iso(s: f64) -> String {
+    let whole = s.floor() as i64;
+    let ms = ((s - s.floor()) * 1000.0) as i64;
+    let base = crate::protocol::iso8601(whole);
+    format!("{}.{ms:03}Z", &base[..19])
+}
+
+#[derive(Debug, Clone)]
+struct Invocation {
+    name: String,
+    status: &'static str,
+    details: &'static str,
+    response_code: i64,
+    stdout: String,
+    stderr: String,
+    start_s: Option<f64>,
+    end_s: Option<f64>,
+}
+
+impl Invocation {
+    fn done(&self) -> bool {
+        !matches!(
+            self.status,
+            "Pending" | "InProgress" | "Delayed" | "Cancelling"
+        )
+    }
+}
+
+#[derive(Debug)]
+struct Command {
+    id: String,
+    document: String,
+    commands: Vec<String>,
+    parameters: Value,
+    comment: String,
+    requested_s: f64,
+    targets: Value,
+    instance_ids: Vec<String>,
+    max_concurrency: String,
+    max_errors: String,
+    timeout_s: u64,
+    exec_timeout_s: u64,
+    log_group: Option<String>,
+    status: &'static str,
+    invocations: BTreeMap<String, Invocation>,
+    cancel_all: bool,
+    cancel_ids: HashSet<String>,
+    cancel: Arc<Notify>,
+    errors: usize,
+}
+
+/// Every command the lab has run.
+#[derive(Debug, Default)]
+pub struct CommandStore {
+    commands: Vec<Command>,
+    next: u64,
+}
+
+fn plugin_name(document: &str) -> &'static str {
+    if document == "AWS-RunPowerShellScript" {
+        "aws:runPowerShellScript"
+    } else {
+        "aws:runShellScript"
+    }
+}
+
+/// Parses `N` or `N%` of `total` (at least 1 for concurrency).
+fn parse_share(s: &str, total: usize, what: &str) -> Result<usize, ApiError> {
+    let bad = || {
+        err(
+            "ValidationException",
+            format!("{what} '{s}' must be a number or a percentage, e.g. 10 or 10%"),
+        )
+    };
+    if let Some(p) = s.strip_suffix('%') {
+        let p: usize = p.parse().map_err(|_| bad())?;
+        if p > 100 {
+            return Err(bad());
+        }
+        Ok((total * p).div_ceil(100))
+    } else {
+        s.parse().map_err(|_| bad())
+    }
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Built-in Command documents: (name, platform, description).
+const DOCUMENTS: &[(&str, &str, &str)] = &[
+    (
+        "AWS-RunShellScript",
+        "Linux",
+        "Run a shell script or specify the commands to run.",
+    ),
+    (
+        "AWS-RunPowerShellScript",
+        "Windows",
+        "Run a PowerShell script or specify the paths to scripts to run.",
+    ),
+];
+
+/// Resolves SendCommand targets to nodes.
+fn resolve_targets(nodes: &[LabNode], body: &Value) -> Result<Vec<LabNode>, ApiError> {
+    let ids = strings(body.get("InstanceIds"));
+    let targets = body
+        .get("Targets")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if ids.is_empty() && targets.is_empty() {
+        return Err(err(
+            "ValidationException",
+            "Either InstanceIds or Targets must be specified.",
+        ));
+    }
+    if !ids.is_empty() && !targets.is_empty() {
+        return Err(err(
+            "ValidationException",
+            "InstanceIds and Targets cannot be used together.",
+        ));
+    }
+    if ids.len() > MAX_INSTANCE_IDS {
+        return Err(err(
+            "ValidationException",
+            format!(
+                "1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to {MAX_INSTANCE_IDS}"
+            ),
+        ));
+    }
+    if targets.len() > 5 {
+        return Err(err(
+            "ValidationException",
+            "1 validation error detected: Value at 'targets' failed to satisfy constraint: Member must have length less than or equal to 5",
+        ));
+    }
+    if !ids.is_empty() {
+        let mut out = Vec::new();
+        for id in &ids {
+            match nodes.iter().find(|n| &n.id == id) {
+                Some(n) => out.push(n.clone()),
+                None => {
+                    return Err(err(
+                        "InvalidInstanceId",
+                        format!(
+                            "Instances [[{id}]] not in a valid state for account {}",
+                            crate::LAB_ACCOUNT
+                        ),
+                    ));
+                }
+            }
+        }
+        return Ok(out);
+    }
+    let mut out: Vec<LabNode> = nodes.to_vec();
+    for t in &targets {
+        let key = t.get("Key").and_then(Value::as_str).unwrap_or("");
+        let values = strings(t.get("Values"));
+        if values.len() > 50 {
+            return Err(err(
+                "ValidationException",
+                "A target may list at most 50 values.",
+            ));
+        }
+        if key == "InstanceIds" {
+            out.retain(|n| values.contains(&n.id));
+        } else if let Some(tag) = key.strip_prefix("tag:") {
+            out.retain(|n| n.tag(tag).is_some_and(|v| values.iter().any(|x| x == v)));
+        } else if key == "tag-key" {
+            out.retain(|n| n.tags.iter().any(|(k, _)| values.contains(k)));
+        } else {
+            return Err(err(
+                "ValidationException",
+                format!(
+                    "Target key {key} is not supported by the lab (use InstanceIds, tag:Key or tag-key)."
+                ),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+impl CommandStore {
+    fn find(&self, id: &str) -> Result<&Command, ApiError> {
+        self.commands
+            .iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| err("InvalidCommandId", format!("Command {id} does not exist.")))
+    }
+
+    fn find_mut(&mut self, id: &str) -> Result<&mut Command, ApiError> {
+        self.commands
+            .iter_mut()
+            .find(|c| c.id == id)
+            .ok_or_else(|| err("InvalidCommandId", format!("Command {id} does not exist.")))
+    }
+
+    fn command_json(c: &Command) -> Value {
+        let count = c.invocations.len();
+        let completed = c.invocations.values().filter(|i| i.done()).count();
+        let mut out = json!({
+            "CommandId": c.id,
+            "DocumentName": c.document,
+            "DocumentVersion": "$DEFAULT",
+            "Comment": c.comment,
+            "Parameters": c.parameters,
+            "InstanceIds": c.instance_ids,
+            "Targets": c.targets,
+            "RequestedDateTime": c.requested_s,
+            "Status": c.status,
+            "StatusDetails": c.status,
+            "MaxConcurrency": c.max_concurrency,
+            "MaxErrors": c.max_errors,
+            "TimeoutSeconds": c.timeout_s,
+            "TargetCount": count,
+            "CompletedCount": completed,
+            "ErrorCount": c.errors,
+            "DeliveryTimedOutCount": c.invocations.values().filter(|i| i.details == "DeliveryTimedOut").count(),
+            "ServiceRole": "",
+        });
+        if let Some(g) = &c.log_group {
+            out["CloudWatchOutputConfig"] =
+                json!({"CloudWatchLogGroupName": g, "CloudWatchOutputEnabled": true});
+        } else {
+            out["CloudWatchOutputConfig"] = json!({"CloudWatchOutputEnabled": false});
+        }
+        out
+    }
+}
+
+/// Handles a Run Command action; `None` when `action` is not one.
+pub fn handle(
+    state: &Arc<LabState>,
+    action: &str,
+    body: &Value,
+) -> Option<Result<Value, ApiError>> {
+    Some(match action {
+        "SendCommand" => send_command(state, body),
+        "ListCommands" => list_commands(state, body),
+        "ListCommandInvocations" => list_invocations(state, body),
+        "GetCommandInvocation" => get_invocation(state, body),
+        "CancelCommand" => cancel_command(state, body),
+        "ListDocuments" => Ok(json!({
+            "DocumentIdentifiers": DOCUMENTS.iter().map(|(n, p, _)| json!({
+                "Name": n, "Owner": "Amazon", "PlatformTypes": [p], "DocumentVersion": "1",
+                "DocumentType": "Command", "SchemaVersion": "2.2", "DocumentFormat": "JSON",
+            })).collect::<Vec<_>>()
+        })),
+        "DescribeDocument" => describe_document(body),
+        _ => return None,
+    })
+}
+
+fn describe_document(body: &Value) -> Result<Value, ApiError> {
+    let name = body.get("Name").and_then(Value::as_str).unwrap_or("");
+    let (n, platform, description) =
+        DOCUMENTS
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .ok_or_else(|| {
+                err(
+                    "InvalidDocument",
+                    format!("Document with name {name} does not exist."),
+                )
+            })?;
+    Ok(json!({"Document": {
+        "Name": n, "Owner": "Amazon", "Status": "Active", "DocumentType": "Command",
+        "SchemaVersion": "2.2", "DocumentVersion": "1", "LatestVersion": "1", "DefaultVersion": "1",
+        "DocumentFormat": "JSON", "PlatformTypes": [platform], "Description": description,
+        "Parameters": [
+            {"Name": "commands", "Type": "StringList", "Description": "(Required) Specify a shell script or a command to run."},
+            {"Name": "workingDirectory", "Type": "String", "Description": "(Optional) The path to the working directory on your instance.", "DefaultValue": ""},
+            {"Name": "executionTimeout", "Type": "String", "Description": "(Optional) The time in seconds for a command to complete before it is considered to have failed. Default is 3600 (1 hour). Maximum is 172800 (48 hours).", "DefaultValue": "3600"},
+        ],
+    }}))
+}
+
+fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {
+    let document = body
+        .get("DocumentName")
+        .and_then(Value::as_str)
+        .ok_or_else(|| err("ValidationException", "DocumentName is required"))?
+        .to_owned();
+    if !DOCUMENTS.iter().any(|(n, _, _)| *n == document) {
+        return Err(err(
+            "InvalidDocument",
+            format!("Document with name {document} does not exist."),
+        ));
+    }
+    let parameters = body.get("Parameters").cloned().unwrap_or_else(|| json!({}));
+    let commands = strings(parameters.get("commands"));
+    if commands.is_empty() {
+        return Err(err(
+            "InvalidParameters",
+            "document parameter 'commands' is required and must list at least one command",
+        ));
+    }
+    let exec_timeout_s = strings(parameters.get("executionTimeout"))
+        .first()
+        .map(|s| s.parse::<u64>())
+        .transpose()
+        .map_err(|_| {
+            err(
+                "InvalidParameters",
+                "executionTimeout must be a number of seconds",
+            )
+        })?
+        .unwrap_or(3_600);
+    let timeout_s = body
+        .get("TimeoutSeconds")
+        .and_then(Value::as_u64)
+        .unwrap_or(3_600);
+    if !(30..=2_592_000).contains(&timeout_s) {
+        return Err(err(
+            "ValidationException",
+            format!(
+                "1 validation error detected: Value '{timeout_s}' at 'timeoutSeconds' failed to satisfy constraint: Member must have value between 30 and 2592000"
+            ),
+        ));
+    }
+    let nodes = resolve_targets(&state.nodes.read().expect("nodes lock"), body)?;
+    let max_concurrency = body
+        .get("MaxConcurrency")
+        .and_then(Value::as_str)
+        .unwrap_or("50")
+        .to_owned();
+    let max_errors = body
+        .get("MaxErrors")
+        .and_then(Value::as_str)
+        .unwrap_or("0")
+        .to_owned();
+    let concurrency = parse_share(&max_concurrency, nodes.len(), "MaxConcurrency")?.max(1);
+    let error_limit = parse_share(&max_errors, nodes.len(), "MaxErrors")?;
+    let log_group = body
+        .get("CloudWatchOutputConfig")
+        .filter(|c| c.get("CloudWatchOutputEnabled").and_then(Value::as_bool) == Some(true))
+        .map(|c| {
+            c.get("CloudWatchLogGroupName")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("/aws/ssm/{document}"))
+        });
+    let mut store = state.commands.lock().expect("commands lock");
+    store.next += 1;
+    let id = format!(
+        "{:08x}-lab0-4000-8000-{:012x}",
+        store.next,
+        store.next * 7919
+    );
+    let now = now_s();
+    let command = Command {
+        id: id.clone(),
+        document: document.clone(),
+        commands,
+        parameters: parameters.clone(),
+        comment: body
+            .get("Comment")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
+        requested_s: now,
+        targets: body.get("Targets").cloned().unwrap_or_else(|| json!([])),
+        instance_ids: nodes.iter().map(|n| n.id.clone()).collect(),
+        max_concurrency,
+        max_errors,
+        timeout_s,
+        exec_timeout_s,
+        log_group,
+        status: "Pending",
+        invocations: nodes
+            .iter()
+            .map(|n| {
+                (
+                    n.id.clone(),
+                    Invocation {
+                        name: n.name.clone(),
+                        status: "Pending",
+                        details: "Pending",
+                        response_code: -1,
+                        stdout: String::new(),
+                        stderr: String::new(),
+                        start_s: None,
+                        end_s: None,
+                    },
+                )
+            })
+            .collect(),
+        cancel_all: false,
+        cancel_ids: HashSet::new(),
+        cancel: Arc::new(Notify::new()),
+        errors: 0,
+    };
+    let out = CommandStore::command_json(&command);
+    store.commands.push(command);
+    drop(store);
+    let task = tokio::spawn(run_command(
+        state.clone(),
+        id,
+        nodes,
+        concurrency,
+        error_limit,
+    ));
+    state.tasks.lock().expect("tasks lock").push(task);
+    Ok(json!({"Command": out}))
+}
+
+/// Updates one invocation (and the command's status when all are done).
+fn update_inv(
+    state: &LabState,
+    command_id: &str,
+    node: &str,
+    f: impl FnOnce(&mut Invocation, &mut usize),
+) {
+    let mut store = state.commands.lock().expect("commands lock");
+    let Ok(c) = store.find_mut(command_id) else {
+        return;
+    };
+    let mut errors = c.errors;
+    if let Some(inv) = c.invocations.get_mut(node) {
+        f(inv, &mut errors);
+    }
+    c.errors = errors;
+    if c.invocations.values().all(Invocation::done) {
+        let any = |s: &str| c.invocations.values().any(|i| i.status == s);
+        c.status = if c.cancel_all || any("Cancelled") {
+            "Cancelled"
+        } else if any("Failed") {
+            "Failed"
+        } else if any("TimedOut") {
+            "TimedOut"
+        } else {
+            "Success"
+        };
+    } else if c.status == "Pending" {
+        c.status = "InProgress";
+    }
+}
+
+fn cancelled(state: &LabState, command_id: &str, node: &str) -> bool {
+    let store = state.commands.lock().expect("commands lock");
+    store
+        .find(command_id)
+        .map(|c| c.cancel_all || c.cancel_ids.contains(node))
+        .unwrap_or(true)
+}
+
+async fn run_command(
+    state: Arc<LabState>,
+    command_id: String,
+    nodes: Vec<LabNode>,
+    concurrency: usize,
+    error_limit: usize,
+) {
+    let gate = Arc::new(Semaphore::new(concurrency));
+    let mut set = tokio::task::JoinSet::new();
+    for node in nodes {
+        let (state, gate, command_id) = (state.clone(), gate.clone(), command_id.clone());
+        set.spawn(async move {
+            let Ok(_permit) = gate.acquire_owned().await else {
+                return;
+            };
+            let over_limit = {
+                let store = state.commands.lock().expect("commands lock");
+                store
+                    .find(&command_id)
+                    .map(|c| c.errors > error_limit)
+                    .unwrap_or(true)
+            };
+            if cancelled(&state, &command_id, &node.id) || over_limit {
+                update_inv(&state, &command_id, &node.id, |i, _| {
+                    i.status = "Cancelled";
+                    i.details = "Cancelled";
+                });
+                return;
+            }
+            run_on_node(&state, &command_id, &node).await;
+        });
+    }
+    while set.join_next().await.is_some() {}
+}
+
+async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
+    match node.ping {
+        PingStatus::Inactive => {
+            update_inv(state, command_id, &node.id, |i, _| {
+                i.status = "Failed";
+                i.details = "Undeliverable";
+            });
+            return;
+        }
+        PingStatus::ConnectionLost => {
+            tokio::time::sleep(LAB_DELIVERY_TIMEOUT).await;
+            update_inv(state, command_id, &node.id, |i, errors| {
+                i.status = "TimedOut";
+                i.details = "DeliveryTimedOut";
+                *errors += 1;
+            });
+            return;
+        }
+        PingStatus::Online => {}
+    }
+    let (script, document, exec_timeout, log_group, cancel) = {
+        let store = state.commands.lock().expect("commands lock");
+        let Ok(c) = store.find(command_id) else {
+            return;
+        };
+        (
+            c.commands.join("\n"),
+            c.document.clone(),
+            c.exec_timeout_s,
+            c.log_group.clone(),
+            c.cancel.clone(),
+        )
+    };
+    let dir = state.work_dir.join(&node.id);
+    let _ = tokio::fs::create_dir_all(&dir).await;
+    let mut cmd = tokio::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(&script)
+        .current_dir(&dir)
+        .env("AWS_SSM_INSTANCE_ID", &node.id)
+        .env("SSM_NODE_ID", &node.id)
+        .env("SSM_NODE_NAME", &node.name)
+        .env("AWS_SSM_REGION_NAME", &state.region)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(0);
+    for (k, v) in &node.tags {
+        let key: String = k
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        cmd.env(format!("SSM_TAG_{key}"), v);
+    }
+    update_inv(state, command_id, &node.id, |i, _| {
+        i.status = "InProgress";
+        i.details = "InProgress";
+        i.start_s = Some(now_s());
+    });
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            update_inv(state, command_id, &node.id, |i, errors| {
+                i.status = "Failed";
+                i.details = "Failed";
+                i.stderr = format!("lab could not start sh: {e}");
+                i.response_code = 1;
+                i.end_s = Some(now_s());
+                *errors += 1;
+            });
+            return;
+        }
+    };
+    let pgid = child.id().map(|p| p as i32);
+    let plugin_stream = plugin_name(&document).replace(':', "-");
+    let stream = |kind: &str| format!("{command_id}/{}/{plugin_stream}/{kind}", node.id);
+    let mut out = child.stdout.take().expect("piped");
+    let mut errp = child.stderr.take().expect("piped");
+    let (mut out_buf, mut err_buf) = ([0u8; 4096], [0u8; 4096]);
+    let (mut out_partial, mut err_partial) = (String::new(), String::new());
+    let (mut out_open, mut err_open) = (true, true);
+    let deadline = tokio::time::sleep(Duration::from_secs(exec_timeout));
+    tokio::pin!(deadline);
+    let mut outcome: Option<(&'static str, &'static str)> = None;
+    while out_open || err_open {
+        if cancelled(state, command_id, &node.id) {
+            outcome = Some(("Cancelled", "Cancelled"));
+            break;
+        }
+        tokio::select! {
+            n = out.read(&mut out_buf), if out_open => match n {
+                Ok(0) | Err(_) => out_open = false,
+                Ok(n) => record(state, command_id, &node.id, &log_group, &stream("stdout"), &mut out_partial, &out_buf[..n], false),
+            },
+            n = errp.read(&mut err_buf), if err_open => match n {
+                Ok(0) | Err(_) => err_open = false,
+                Ok(n) => record(state, command_id, &node.id, &log_group, &stream("stderr"), &mut err_partial, &err_buf[..n], true),
+            },
+            () = &mut deadline => {
+                outcome = Some(("TimedOut", "ExecutionTimedOut"));
+                break;
+            }
+            () = cancel.notified() => {
+                if cancelled(state, command_id, &node.id) {
+                    outcome = Some(("Cancelled", "Cancelled"));
+                    break;
+                }
+            }
+        }
+    }
+    if outcome.is_some() {
+        if let Some(pg) = pgid {
+            // SAFETY: killpg only sends a signal to the process group this
+            // task created (process_group(0) made the child its leader).
+            unsafe {
+                libc::killpg(pg, libc::SIGKILL);
+            }
+        }
+        let _ = child.kill().await;
+    }
+    flush_partial(state, &log_group, &stream("stdout"), &mut out_partial);
+    flush_partial(state, &log_group, &stream("stderr"), &mut err_partial);
+    let code = match outcome {
+        Some(_) => -1,
+        None => child
+            .wait()
+            .await
+            .ok()
+            .and_then(|s| s.code())
+            .map_or(-1, i64::from),
+    };
+    update_inv(state, command_id, &node.id, |i, errors| {
+        let (status, details) = outcome.unwrap_or(if code == 0 {
+            ("Success", "Success")
+        } else {
+            ("Failed", "Failed")
+        });
+        i.status = status;
+        i.details = details;
+        i.response_code = code;
+        i.end_s = Some(now_s());
+        if matches!(status, "Failed" | "TimedOut") {
+            *errors += 1;
+        }
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    state: &LabState,
+    command_id: &str,
+    node: &str,
+    log_group: &Option<String>,
+    stream: &str,
+    partial: &mut String,
+    bytes: &[u8],
+    stderr: bool,
+) {
+    let text = String::from_utf8_lossy(bytes);
+    update_inv(state, command_id, node, |i, _| {
+        let buf = if stderr { &mut i.stderr } else { &mut i.stdout };
+        if buf.len() < KEEP_BYTES {
+            buf.push_str(&text);
+        }
+    });
+    if let Some(group) = log_group {
+        partial.push_str(&text);
+        if let Some(last_nl) = partial.rfind('\n') {
+            let complete: Vec<String> = partial[..last_nl].split('\n').map(str::to_owned).collect();
+            *partial = partial[last_nl + 1..].to_owned();
+            state
+                .logs
+                .lock()
+                .expect("logs lock")
+                .append(group, stream, complete);
+        }
+    }
+}
+
+fn flush_partial(state: &LabState, log_group: &Option<String>, stream: &str, partial: &mut String) {
+    if let Some(group) = log_group
+        && !partial.is_empty()
+    {
+        state
+            .logs
+            .lock()
+            .expect("logs lock")
+            .append(group, stream, vec![std::mem::take(partial)]);
+    }
+}
+
+fn page<T>(items: Vec<T>, body: &Value, max: u64) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let limit = match body.get("MaxResults").and_then(Value::as_u64) {
+        None => max as usize,
+        Some(n) if (1..=max).contains(&n) => n as usize,
+        Some(n) => {
+            return Err(err(
+                "ValidationException",
+                format!(
+                    "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to {max}"
+                ),
+            ));
+        }
+    };
+    let offset = match body.get("NextToken").and_then(Value::as_str) {
+        None => 0,
+        Some(t) => crate::protocol::parse_token(t)
+            .ok_or_else(|| err("InvalidNextToken", "The specified token isn't valid."))?,
+    };
+    let total = items.len();
+    let end = (offset + limit).min(total);
+    let next = (end < total).then(|| crate::protocol::make_token(end));
+    Ok((
+        items
+            .into_iter()
+            .skip(offset)
+            .take(end.saturating_sub(offset))
+            .collect(),
+        next,
+    ))
+}
+
+fn list_commands(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {
+    let store = state.commands.lock().expect("commands lock");
+    let id = body.get("CommandId").and_then(Value::as_str);
+    let instance = body.get("InstanceId").and_then(Value::as_str);
+    if let Some(id) = id {
+        store.find(id)?;
+    }
+    let items: Vec<Value> = store
+        .commands
+        .iter()
+        .rev()
+        .filter(|c| id.is_none_or(|i| c.id == i))
+        .filter(|c| instance.is_none_or(|i| c.invocations.contains_key(i)))
+        .map(CommandStore::command_json)
+        .collect();
+    let (page, next) = page(items, body, 50)?;
+    let mut out = json!({"Commands": page});
+    if let Some(t) = next {
+        out["NextToken"] = Value::String(t);
+    }
+    Ok(out)
+}
+
+fn list_invocations(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {
+    let store = state.commands.lock().expect("commands lock");
+    let details = body
+        .get("Details")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let instance = body.get("InstanceId").and_then(Value::as_str);
+    let commands: Vec<&Command> = match body.get("CommandId").and_then(Value::as_str) {
+        Some(id) => vec![store.find(id)?],
+        None => store.commands.iter().rev().collect(),
+    };
+    let mut items = Vec::new();
+    for c in commands {
+        for (node, i) in &c.invocations {
+            if instance.is_some_and(|x| x != node) {
+                continue;
+            }
+            let mut v = json!({
+                "CommandId": c.id,
+                "InstanceId": node,
+                "InstanceName": i.name,
+                "Comment": c.comment,
+                "DocumentName": c.document,
+                "DocumentVersion": "$DEFAULT",
+                "RequestedDateTime": c.requested_s,
+                "Status": i.status,
+                "StatusDetails": i.details,
+                "StandardOutputUrl": "",
+                "StandardErrorUrl": "",
+                "ServiceRole": "",
+            });
+            if let Some(g) = &c.log_group {
+                v["CloudWatchOutputConfig"] =
+                    json!({"CloudWatchLogGroupName": g, "CloudWatchOutputEnabled": true});
+            }
+            if details {
+                let output: String = if i.done() {
+                    let mut o = i.stdout.clone();
+                    if !i.stderr.is_empty() {
+                        o.push_str("\n----------ERROR-------\n");
+                        o.push_str(&i.stderr);
+                    }
+                    o.chars().take(PLUGIN_OUTPUT_LIMIT).collect()
+                } else {
+                    String::new()
+                };
+                let mut plugin = json!({
+                    "Name": plugin_name(&c.document),
+                    "Status": i.status,
+                    "StatusDetails": i.details,
+                    "ResponseCode": i.response_code,
+                    "Output": output,
+                    "StandardOutputUrl": "",
+                    "StandardErrorUrl": "",
+                });
+                if let Some(s) = i.start_s {
+                    plugin["ResponseStartDateTime"] = json!(s);
+                }
+                if let Some(e) = i.end_s {
+                    plugin["ResponseFinishDateTime"] = json!(e);
+                }
+                v["CommandPlugins"] = json!([plugin]);
+            }
+            items.push(v);
+        }
+    }
+    let (page, next) = page(items, body, 50)?;
+    let mut out = json!({"CommandInvocations": page});
+    if let Some(t) = next {
+        out["NextToken"] = Value::String(t);
+    }
+    Ok(out)
+}
+
+fn get_invocation(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {
+    let store = state.commands.lock().expect("commands lock");
+    let id = body.get("CommandId").and_then(Value::as_str).unwrap_or("");
+    let node = body.get("InstanceId").and_then(Value::as_str).unwrap_or("");
+    let missing = || {
+        err(
+            "InvocationDoesNotExist",
+            "An error occurred (InvocationDoesNotExist)",
+        )
+    };
+    let c = store.find(id).map_err(|_| missing())?;
+    let i = c.invocations.get(node).ok_or_else(missing)?;
+    // Output exists only once the node finished, as in AWS.
+    let (stdout, stderr) = if i.done() {
+        (
+            i.stdout.chars().take(STDOUT_LIMIT).collect::<String>(),
+            i.stderr.chars().take(STDERR_LIMIT).collect::<String>(),
+        )
+    } else {
+        (String::new(), String::new())
+    };
+    let elapsed = match (i.start_s, i.end_s) {
+        (Some(s), Some(e)) => format!("PT{:.3}S", e - s),
+        _ => String::new(),
+    };
+    let mut out = json!({
+        "CommandId": c.id,
+        "InstanceId": node,
+        "Comment": c.comment,
+        "DocumentName": c.document,
+        "DocumentVersion": "$DEFAULT",
+        "PluginName": plugin_name(&c.document),
+        "ResponseCode": i.response_code,
+        "ExecutionElapsedTime": elapsed,
+        "Status": i.status,
+        "StatusDetails": i.details,
+        "StandardOutputContent": stdout,
+        "StandardOutputUrl": "",
+        "StandardErrorContent": stderr,
+        "StandardErrorUrl": "",
+        "CloudWatchOutputConfig": {"CloudWatchLogGroupName": c.log_group.clone().unwrap_or_default(), "CloudWatchOutputEnabled": c.log_group.is_some()},
+    });
+    if let Some(s) = i.start_s {
+        out["ExecutionStartDateTime"] = Value::String(iso(s));
+    }
+    if let Some(e) = i.end_s {
+        out["ExecutionEndDateTime"] = Value::String(iso(e));
+    }
+    Ok(out)
+}
+
+fn cancel_command(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {
+    let id = body.get("CommandId").and_then(Value::as_str).unwrap_or("");
+    let ids = strings(body.get("InstanceIds"));
+    let mut store = state.commands.lock().expect("commands lock");
+    let c = store.find_mut(id)?;
+    if ids.is_empty() {
+        c.cancel_all = true;
+    } else {
+        c.cancel_ids.extend(ids);
+    }
+    c.cancel.notify_waiters();
+    Ok(json!({}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares() {
+        assert_eq!(parse_share("10", 300, "x").unwrap(), 10);
+        assert_eq!(parse_share("10%", 300, "x").unwrap(), 30);
+        assert_eq!(parse_share("1%", 50, "x").unwrap(), 1);
+        assert!(parse_share("ten", 3, "x").is_err());
+        assert!(parse_share("150%", 3, "x").is_err());
+    }
+
+    #[test]
+    fn iso_dates_have_milliseconds() {
+        assert_eq!(iso(1_793_491_200.25), "2026-11-01T00:00:00.250Z");
+    }
+}

@@ -1,0 +1,401 @@
+//! Run Command calls: SendCommand in chunks of 50 node ids (the API's limit)
+//! or by tag targets, status for many nodes from ListCommandInvocations pages
+//! (50 a call), output from GetCommandInvocation once a node finishes, live
+//! output from CloudWatch Logs (FilterLogEvents with the command id as
+//! stream prefix), CancelCommand, ListCommands, ListDocuments and
+//! DescribeDocument.
+
+use aws_sdk_ssm::types::{CloudWatchOutputConfig, DocumentFilter, DocumentFilterKey, Target};
+
+use super::{AwsContext, AwsError};
+use crate::model::{CommandInvocation, CommandSummary, DocumentParam, InvocationStatus};
+
+/// SendCommand takes at most this many InstanceIds.
+pub const IDS_PER_CALL: usize = 50;
+
+/// What to run where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendRequest {
+    /// Document, e.g. `AWS-RunShellScript`.
+    pub document: String,
+    /// The `commands` parameter, one entry per line.
+    pub commands: Vec<String>,
+    /// Targets.
+    pub targets: Targets,
+    /// Delivery timeout, seconds (30 … 2,592,000).
+    pub timeout_s: i32,
+    /// `executionTimeout` parameter, seconds.
+    pub execution_timeout_s: u32,
+    /// `N` or `N%`.
+    pub max_concurrency: String,
+    /// `N` or `N%`.
+    pub max_errors: String,
+    /// Comment (at most 100 characters).
+    pub comment: String,
+    /// CloudWatch output: `None` off, `Some("")` default group, else the group.
+    pub cloudwatch_group: Option<String>,
+}
+
+/// Where a command goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Targets {
+    /// Node ids (sent in chunks of [`IDS_PER_CALL`]).
+    Nodes(Vec<String>),
+    /// Up to 5 `tag:Key` targets, each with up to 50 values.
+    Tags(Vec<(String, Vec<String>)>),
+}
+
+fn local(op: &str, e: impl std::fmt::Display) -> AwsError {
+    AwsError {
+        operation: op.into(),
+        kind: super::ErrorKind::Other,
+        code: None,
+        status: None,
+        message: e.to_string(),
+        hint: e.to_string(),
+    }
+}
+
+/// Sends the command; one command id per chunk of 50 nodes (one for tag targets).
+///
+/// # Errors
+/// The first [`AwsError`] of `ssm:SendCommand`; ids sent before it are
+/// returned in the error's message so nothing is lost track of.
+pub async fn send(ctx: &AwsContext, req: &SendRequest) -> Result<Vec<String>, AwsError> {
+    let mut params = std::collections::HashMap::new();
+    params.insert("commands".to_owned(), req.commands.clone());
+    params.insert(
+        "executionTimeout".to_owned(),
+        vec![req.execution_timeout_s.to_string()],
+    );
+    let cw = req.cloudwatch_group.as_ref().map(|g| {
+        let b = CloudWatchOutputConfig::builder().cloud_watch_output_enabled(true);
+        if g.is_empty() {
+            b.build()
+        } else {
+            b.cloud_watch_log_group_name(g).build()
+        }
+    });
+    let base = || {
+        ctx.ssm
+            .send_command()
+            .document_name(&req.document)
+            .set_parameters(Some(params.clone()))
+            .timeout_seconds(req.timeout_s)
+            .max_concurrency(&req.max_concurrency)
+            .max_errors(&req.max_errors)
+            .comment(&req.comment)
+            .set_cloud_watch_output_config(cw.clone())
+    };
+    let mut ids = Vec::new();
+    match &req.targets {
+        Targets::Nodes(nodes) => {
+            for chunk in nodes.chunks(IDS_PER_CALL) {
+                let out = base()
+                    .set_instance_ids(Some(chunk.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        let mut err = ctx.error("ssm:SendCommand", e);
+                        if !ids.is_empty() {
+                            err.hint = format!("{} (already sent: {})", err.hint, ids.join(", "));
+                        }
+                        err
+                    })?;
+                if let Some(id) = out.command.and_then(|c| c.command_id) {
+                    ids.push(id);
+                }
+            }
+        }
+        Targets::Tags(tags) => {
+            let mut call = base();
+            for (k, v) in tags {
+                call = call.targets(
+                    Target::builder()
+                        .key(format!("tag:{k}"))
+                        .set_values(Some(v.clone()))
+                        .build(),
+                );
+            }
+            let out = call
+                .send()
+                .await
+                .map_err(|e| ctx.error("ssm:SendCommand", e))?;
+            if let Some(id) = out.command.and_then(|c| c.command_id) {
+                ids.push(id);
+            }
+        }
+    }
+    Ok(ids)
+}
+
+fn secs(d: Option<aws_sdk_ssm::primitives::DateTime>) -> Option<f64> {
+    d.map(|d| d.secs() as f64 + f64::from(d.subsec_nanos()) / 1e9)
+}
+
+/// Every invocation of `command_id` (ListCommandInvocations with Details,
+/// 50 a page, every page). Returns the invocations and the calls made.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:ListCommandInvocations`.
+pub async fn invocations(
+    ctx: &AwsContext,
+    command_id: &str,
+) -> Result<(Vec<CommandInvocation>, u32), AwsError> {
+    let mut out = Vec::new();
+    let mut token = None;
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        let resp = ctx
+            .ssm
+            .list_command_invocations()
+            .command_id(command_id)
+            .details(true)
+            .max_results(50)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| ctx.error("ssm:ListCommandInvocations", e))?;
+        for i in resp.command_invocations.unwrap_or_default() {
+            let plugin = i.command_plugins.as_ref().and_then(|p| p.first());
+            out.push(CommandInvocation {
+                command_id: i.command_id.clone().unwrap_or_default(),
+                instance_id: i.instance_id.clone().unwrap_or_default(),
+                instance_name: i.instance_name.clone().unwrap_or_default(),
+                status: InvocationStatus::parse(i.status.as_ref().map_or("", |s| s.as_str())),
+                details: i.status_details.clone().unwrap_or_default(),
+                response_code: plugin.map_or(-1, |p| p.response_code),
+                output: plugin.and_then(|p| p.output.clone()).unwrap_or_default(),
+                start_s: plugin.and_then(|p| secs(p.response_start_date_time)),
+                end_s: plugin.and_then(|p| secs(p.response_finish_date_time)),
+            });
+        }
+        match resp.next_token.filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok((out, calls))
+}
+
+/// Full output of one finished invocation (GetCommandInvocation: the first
+/// 24,000 characters of stdout, 8,000 of stderr; empty while running).
+///
+/// # Errors
+/// [`AwsError`] for `ssm:GetCommandInvocation`.
+pub async fn output(
+    ctx: &AwsContext,
+    command_id: &str,
+    instance_id: &str,
+) -> Result<(String, String), AwsError> {
+    let out = ctx
+        .ssm
+        .get_command_invocation()
+        .command_id(command_id)
+        .instance_id(instance_id)
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:GetCommandInvocation", e))?;
+    Ok((
+        out.standard_output_content.unwrap_or_default(),
+        out.standard_error_content.unwrap_or_default(),
+    ))
+}
+
+/// One line of live output from CloudWatch Logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveLine {
+    /// Node id (from the stream name).
+    pub instance_id: String,
+    /// Whether it came from stderr.
+    pub stderr: bool,
+    /// The line.
+    pub text: String,
+}
+
+/// New live output since `token` (FilterLogEvents, `logStreamNamePrefix` =
+/// the command id, every page). Streams are named
+/// `<CommandId>/<InstanceId>/<plugin>/stdout|stderr`. Returns the lines and
+/// the token to continue from. A missing log group (nothing written yet) is
+/// no lines, not an error.
+///
+/// # Errors
+/// [`AwsError`] for `logs:FilterLogEvents`.
+pub async fn live_output(
+    ctx: &AwsContext,
+    group: &str,
+    command_id: &str,
+    skip: usize,
+) -> Result<(Vec<LiveLine>, usize), AwsError> {
+    let mut lines = Vec::new();
+    let mut token: Option<String> = None;
+    let mut seen = 0usize;
+    loop {
+        let resp = ctx
+            .logs
+            .filter_log_events()
+            .log_group_name(group)
+            .log_stream_name_prefix(command_id)
+            .set_next_token(token)
+            .send()
+            .await;
+        let resp = match resp {
+            Ok(r) => r,
+            Err(e) => {
+                let e = ctx.error("logs:FilterLogEvents", e);
+                if e.code.as_deref() == Some("ResourceNotFoundException") {
+                    return Ok((lines, skip));
+                }
+                return Err(e);
+            }
+        };
+        for ev in resp.events.unwrap_or_default() {
+            seen += 1;
+            if seen <= skip {
+                continue;
+            }
+            let stream = ev.log_stream_name.unwrap_or_default();
+            let mut parts = stream.split('/');
+            let _command = parts.next();
+            let instance_id = parts.next().unwrap_or("").to_owned();
+            let stderr = stream.ends_with("/stderr");
+            lines.push(LiveLine {
+                instance_id,
+                stderr,
+                text: ev.message.unwrap_or_default(),
+            });
+        }
+        match resp.next_token.filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok((lines, seen.max(skip)))
+}
+
+/// Cancels a command, or only `instance_ids` of it.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:CancelCommand`.
+pub async fn cancel(
+    ctx: &AwsContext,
+    command_id: &str,
+    instance_ids: Vec<String>,
+) -> Result<(), AwsError> {
+    ctx.ssm
+        .cancel_command()
+        .command_id(command_id)
+        .set_instance_ids((!instance_ids.is_empty()).then_some(instance_ids))
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:CancelCommand", e))?;
+    Ok(())
+}
+
+/// Past commands, newest first (ListCommands, every page, at most `limit`).
+///
+/// # Errors
+/// [`AwsError`] for `ssm:ListCommands`.
+pub async fn history(ctx: &AwsContext, limit: usize) -> Result<Vec<CommandSummary>, AwsError> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let resp = ctx
+            .ssm
+            .list_commands()
+            .max_results(50)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| ctx.error("ssm:ListCommands", e))?;
+        for c in resp.commands.unwrap_or_default() {
+            out.push(CommandSummary {
+                command_id: c.command_id.unwrap_or_default(),
+                document: c.document_name.unwrap_or_default(),
+                comment: c.comment.unwrap_or_default(),
+                requested_s: secs(c.requested_date_time),
+                status: c.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                target_count: c.target_count,
+                completed: c.completed_count,
+                errors: c.error_count,
+                commands: c
+                    .parameters
+                    .and_then(|mut p| p.remove("commands"))
+                    .unwrap_or_default(),
+                log_group: c
+                    .cloud_watch_output_config
+                    .filter(|w| w.cloud_watch_output_enabled)
+                    .map(|w| w.cloud_watch_log_group_name.unwrap_or_default()),
+            });
+        }
+        match resp.next_token.filter(|t| !t.is_empty()) {
+            Some(t) if out.len() < limit => token = Some(t),
+            _ => break,
+        }
+    }
+    out.truncate(limit);
+    Ok(out)
+}
+
+/// Names of Command documents (ListDocuments, DocumentType Command, every page).
+///
+/// # Errors
+/// [`AwsError`] for `ssm:ListDocuments`.
+pub async fn documents(ctx: &AwsContext) -> Result<Vec<String>, AwsError> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let resp = ctx
+            .ssm
+            .list_documents()
+            .document_filter_list(
+                DocumentFilter::builder()
+                    .key(DocumentFilterKey::DocumentType)
+                    .value("Command")
+                    .build()
+                    .map_err(|e| local("ssm:ListDocuments", e))?,
+            )
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| ctx.error("ssm:ListDocuments", e))?;
+        out.extend(
+            resp.document_identifiers
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|d| d.name),
+        );
+        match resp.next_token.filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// A document's parameter schema (DescribeDocument).
+///
+/// # Errors
+/// [`AwsError`] for `ssm:DescribeDocument`.
+pub async fn document_params(ctx: &AwsContext, name: &str) -> Result<Vec<DocumentParam>, AwsError> {
+    let out = ctx
+        .ssm
+        .describe_document()
+        .name(name)
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:DescribeDocument", e))?;
+    Ok(out
+        .document
+        .and_then(|d| d.parameters)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| DocumentParam {
+            name: p.name.unwrap_or_default(),
+            kind: p.r#type.map(|t| t.as_str().to_owned()).unwrap_or_default(),
+            description: p.description.unwrap_or_default(),
+            default: p.default_value.unwrap_or_default(),
+        })
+        .collect())
+}
