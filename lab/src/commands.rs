@@ -619,6 +619,9 @@ async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
         }
     };
     let pgid = child.id().map(|p| p as i32);
+    if let Some(pg) = pgid {
+        state.process_groups.lock().expect("pgids lock").insert(pg);
+    }
     let plugin_stream = plugin_name(&document).replace(':', "-");
     let stream = |kind: &str| format!("{command_id}/{}/{plugin_stream}/{kind}", node.id);
     let mut out = child.stdout.take().expect("piped");
@@ -676,6 +679,9 @@ async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
             .and_then(|s| s.code())
             .map_or(-1, i64::from),
     };
+    if let Some(pg) = pgid {
+        state.process_groups.lock().expect("pgids lock").remove(&pg);
+    }
     update_inv(state, command_id, &node.id, |i, errors| {
         let (status, details) = outcome.unwrap_or(if code == 0 {
             ("Success", "Success")

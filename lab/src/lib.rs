@@ -122,12 +122,21 @@ pub(crate) struct LabState {
     pub(crate) tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// Per-node working directories live under here (removed on shutdown).
     pub(crate) work_dir: std::path::PathBuf,
+    /// Process groups of running commands (killed on shutdown).
+    pub(crate) process_groups: Mutex<std::collections::HashSet<i32>>,
 }
 
 impl LabState {
     fn stop_commands(&self) {
         for t in self.tasks.lock().expect("tasks lock").drain(..) {
             t.abort();
+        }
+        for pg in self.process_groups.lock().expect("pgids lock").drain() {
+            // SAFETY: each id is a process group the lab created for a
+            // command (process_group(0)); signalling it affects nothing else.
+            unsafe {
+                libc::killpg(pg, libc::SIGKILL);
+            }
         }
         let _ = std::fs::remove_dir_all(&self.work_dir);
     }
@@ -282,6 +291,7 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
         commands: Mutex::new(commands::CommandStore::default()),
         logs: Mutex::new(logs::LogStore::default()),
         tasks: Mutex::new(Vec::new()),
+        process_groups: Mutex::new(std::collections::HashSet::new()),
         work_dir: std::env::temp_dir().join(format!(
             "ssmdeck-lab-{}-{}",
             std::process::id(),
