@@ -129,7 +129,9 @@ fn params_search(c: &mut Criterion) {
     let settings = Settings::load(None);
     let now = Instant::now();
     let (mut app, _) = App::new(ContextInfo::default(), SIZE, now);
-    app.update(Action::Command(Command::NextPane), now);
+    while app.pane != ssmdeck::app::Pane::Parameters {
+        app.update(Action::Command(Command::NextPane), now);
+    }
     let metas: Vec<ParameterMeta> = FleetSpec::large()
         .parameters()
         .into_iter()

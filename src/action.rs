@@ -86,6 +86,16 @@ pub enum Command {
     CopyTree,
     /// Move the level (or parameter) under the cursor to another prefix, after a dry run.
     MoveTree,
+    /// Run a command on the selected nodes (opens the composer).
+    RunCommand,
+    /// Cancel the command (the chosen nodes, or all of them).
+    CancelCommand,
+    /// Run the same command again on the nodes that failed.
+    Rerun,
+    /// Group nodes by identical status, exit code and output.
+    ToggleGroups,
+    /// Export the results (status, exit code, stdout, stderr per node) as JSON.
+    Export,
 }
 
 impl Command {
@@ -127,6 +137,11 @@ impl Command {
         Command::RemoveLabel,
         Command::CopyTree,
         Command::MoveTree,
+        Command::RunCommand,
+        Command::CancelCommand,
+        Command::Rerun,
+        Command::ToggleGroups,
+        Command::Export,
     ];
 
     /// The snake_case name used in keymaps.
@@ -171,6 +186,39 @@ pub enum Action {
     Key(crossterm::event::KeyEvent),
     /// A Parameter Store task reported.
     Params(ParamsEvent),
+    /// A Run Command task reported.
+    Commands(CommandsEvent),
+}
+
+/// Results of Run Command tasks.
+#[derive(Debug, Clone)]
+pub enum CommandsEvent {
+    /// Command documents (ListDocuments).
+    Documents(Result<Vec<String>, AwsError>),
+    /// SendCommand answered; carries the request it answers.
+    Sent(
+        Result<Vec<String>, AwsError>,
+        crate::aws::commands::SendRequest,
+    ),
+    /// A status poll of run `.0`: invocations and calls made.
+    Polled(
+        usize,
+        Result<(Vec<crate::model::CommandInvocation>, u32), AwsError>,
+    ),
+    /// Live output of run `.0`, command `.1`: lines and the new position.
+    Live(
+        usize,
+        String,
+        Result<(Vec<crate::aws::commands::LiveLine>, usize), AwsError>,
+    ),
+    /// Full output of one node of run `.0`.
+    Output(usize, String, Result<(String, String), AwsError>),
+    /// CancelCommand answered.
+    Cancelled(Result<(), AwsError>),
+    /// Past commands.
+    History(Result<Vec<crate::model::CommandSummary>, AwsError>),
+    /// Export finished: the file written, or why not.
+    Exported(Result<String, String>),
 }
 
 /// Results of Parameter Store tasks.

@@ -9,11 +9,11 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::action::{Action, InputKey, ParamsEvent};
+use crate::action::{Action, CommandsEvent, InputKey, ParamsEvent};
 use crate::app::{App, ContextInfo, Effect, Mode};
 use crate::aws::AwsContext;
 use crate::aws::fleet::load_fleet;
-use crate::aws::params;
+use crate::aws::{commands, params};
 use crate::config::Settings;
 use crate::config::keymap::{KeySpec, Resolved};
 use crate::tui::TerminalGuard;
@@ -182,6 +182,89 @@ impl TaskManager {
                     let _ = tx.send(Action::Params(ParamsEvent::CopyApplied(out)));
                 });
             }
+            Effect::CommandDocuments => {
+                tokio::spawn(async move {
+                    let r = commands::documents(&ctx).await;
+                    let _ = tx.send(Action::Commands(CommandsEvent::Documents(r)));
+                });
+            }
+            Effect::SendCommand(req) => {
+                // Not cancellable: a send that started must report its ids.
+                tokio::spawn(async move {
+                    let r = commands::send(&ctx, &req).await;
+                    let _ = tx.send(Action::Commands(CommandsEvent::Sent(r, req)));
+                });
+            }
+            Effect::PollRun {
+                run,
+                command_ids,
+                delay_ms,
+            } => self.spawn(&format!("cmd-poll:{run}"), async move {
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                let mut all = Vec::new();
+                let mut calls = 0;
+                for id in &command_ids {
+                    match commands::invocations(&ctx, id).await {
+                        Ok((invs, c)) => {
+                            all.extend(invs);
+                            calls += c;
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Action::Commands(CommandsEvent::Polled(run, Err(e))));
+                            return;
+                        }
+                    }
+                }
+                let _ = tx.send(Action::Commands(CommandsEvent::Polled(
+                    run,
+                    Ok((all, calls)),
+                )));
+            }),
+            Effect::LiveOutput {
+                run,
+                group,
+                command_id,
+                skip,
+                delay_ms,
+            } => self.spawn(&format!("cmd-live:{run}:{command_id}"), async move {
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                let r = commands::live_output(&ctx, &group, &command_id, skip).await;
+                let _ = tx.send(Action::Commands(CommandsEvent::Live(run, command_id, r)));
+            }),
+            Effect::FetchOutput {
+                run,
+                command_id,
+                instance_id,
+            } => {
+                tokio::spawn(async move {
+                    let r = commands::output(&ctx, &command_id, &instance_id).await;
+                    let _ = tx.send(Action::Commands(CommandsEvent::Output(run, instance_id, r)));
+                });
+            }
+            Effect::CancelCommand {
+                command_ids,
+                instance_ids,
+            } => {
+                tokio::spawn(async move {
+                    let mut result = Ok(());
+                    for id in &command_ids {
+                        if let Err(e) = commands::cancel(&ctx, id, instance_ids.clone()).await {
+                            result = Err(e);
+                        }
+                    }
+                    let _ = tx.send(Action::Commands(CommandsEvent::Cancelled(result)));
+                });
+            }
+            Effect::CommandHistory => self.spawn("cmd-history", async move {
+                let r = commands::history(&ctx, 200).await;
+                let _ = tx.send(Action::Commands(CommandsEvent::History(r)));
+            }),
+            Effect::ExportRun { command_ids, path } => {
+                tokio::spawn(async move {
+                    let r = commands::export(&ctx, &command_ids, &path).await;
+                    let _ = tx.send(Action::Commands(CommandsEvent::Exported(r.map(|_| path))));
+                });
+            }
             Effect::Clipboard(text) => {
                 copy_osc52(&text.0);
                 tokio::task::spawn_blocking(move || copy_native(&text.0));
@@ -291,7 +374,7 @@ impl KeyRouter {
             self.pending.clear();
             return input_key(ev).map(Action::Input);
         }
-        if app.mode == Mode::Editor {
+        if matches!(app.mode, Mode::Editor | Mode::Compose) {
             self.pending.clear();
             return Some(Action::Key(ev));
         }

@@ -295,7 +295,7 @@ fn expired_sso_profile_names_the_login_command() {
 fn edit_a_parameter_and_see_version_two() {
     let t = Tmux::start("params", 150, 40);
     t.wait_for("the fleet to load", |s| s.contains("loaded in"));
-    t.keys(&["Tab"]);
+    t.keys(&["BTab"]);
     t.wait_for("the parameter index", |s| s.contains("index complete"));
     t.keys(&["/"]);
     t.text("web/log_level");
@@ -316,6 +316,48 @@ fn edit_a_parameter_and_see_version_two() {
         s.contains("saved /prod/web/log_level: version 2") && s.contains("Version         2")
     });
     assert!(s.contains("warn"), "the new value is shown:\n{s}");
+    t.keys(&["q"]);
+    t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
+}
+
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn select_nodes_run_hostname_and_see_the_grouped_result() {
+    let host = String::from_utf8(Command::new("hostname").output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let t = Tmux::start("runcmd", 160, 40);
+    t.wait_for("the fleet to load", |s| {
+        s.contains("24 nodes") && s.contains("loaded in")
+    });
+    t.keys(&["a"]);
+    t.wait_for("the selection", |s| s.contains("24 selected"));
+    t.keys(&["c"]);
+    t.wait_for("the composer", |s| s.contains("Run a command"));
+    t.text("hostname");
+    t.keys(&["C-s"]);
+    let s = t.wait_for("the confirmation", |s| s.contains("Send a command"));
+    assert!(
+        s.contains("Run `hostname` with AWS-RunShellScript on 24 nodes"),
+        "{s}"
+    );
+    t.keys(&["y"]);
+    t.wait_for("every node to finish", |s| s.contains("24/24 done"));
+    t.keys(&["o"]);
+    let s = t.wait_for("the groups", |s| s.contains("GROUP"));
+    assert!(
+        s.contains("23 nodes"),
+        "23 Online nodes print the same:\n{s}"
+    );
+    assert!(
+        s.contains(&host),
+        "their output is this machine's hostname:\n{s}"
+    );
+    assert!(
+        s.contains("1 nodes") && s.contains("TimedOut"),
+        "the ConnectionLost node:\n{s}"
+    );
     t.keys(&["q"]);
     t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
 }

@@ -117,7 +117,7 @@ impl Live {
 
     /// Opens the Parameters pane and puts the cursor on `name` via search.
     async fn goto(&mut self, name: &str) {
-        if self.app.pane != ssmdeck::app::Pane::Parameters {
+        while self.app.pane != ssmdeck::app::Pane::Parameters {
             self.cmd(Command::NextPane);
         }
         self.until("the index", |a| a.params.index.done).await;

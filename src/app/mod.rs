@@ -1,6 +1,7 @@
 //! Application state and the synchronous `update`: action in, state and
 //! effects out. No I/O and no `.await` here.
 
+pub mod commands;
 pub mod fleet;
 pub mod params;
 
@@ -15,6 +16,7 @@ use crate::aws::params::{CopyPlan, PutRequest};
 use crate::config::Layer;
 use crate::model::{CallerIdentity, ParamKind};
 
+pub use commands::CommandsState;
 pub use fleet::FleetState;
 pub use params::ParamsState;
 use params::{Editor, EditorKind, Field, History, TreeRow};
@@ -27,18 +29,21 @@ pub const NOTICE_TTL: Duration = Duration::from_secs(5);
 pub enum Pane {
     /// Managed nodes.
     Fleet,
+    /// Run Command.
+    Commands,
     /// Parameter Store.
     Parameters,
 }
 
 impl Pane {
     /// Every pane, in tab order.
-    pub const ALL: &'static [Pane] = &[Pane::Fleet, Pane::Parameters];
+    pub const ALL: &'static [Pane] = &[Pane::Fleet, Pane::Commands, Pane::Parameters];
 
     /// Tab title.
     pub fn title(self) -> &'static str {
         match self {
             Pane::Fleet => "Fleet",
+            Pane::Commands => "Run Command",
             Pane::Parameters => "Parameters",
         }
     }
@@ -47,6 +52,7 @@ impl Pane {
     pub fn layer(self) -> Layer {
         match self {
             Pane::Fleet => Layer::Fleet,
+            Pane::Commands => Layer::Commands,
             Pane::Parameters => Layer::Parameters,
         }
     }
@@ -127,6 +133,8 @@ pub enum Mode {
     Confirm,
     /// A one-line prompt has the keys.
     Prompt,
+    /// The Run Command composer has the keys.
+    Compose,
 }
 
 /// Work for the task manager; each runs as a cancellable tokio task.
@@ -199,11 +207,63 @@ pub enum Effect {
     ParamsApplyCopy(CopyPlan),
     /// Put text on the user's clipboard (OSC 52 through the terminal).
     Clipboard(SecretText),
+    /// List Command documents.
+    CommandDocuments,
+    /// SendCommand (chunks of 50 nodes).
+    SendCommand(crate::aws::commands::SendRequest),
+    /// Poll run `run`'s invocations after `delay_ms`.
+    PollRun {
+        /// Run number.
+        run: usize,
+        /// Its command ids.
+        command_ids: Vec<String>,
+        /// Wait before polling, milliseconds.
+        delay_ms: u64,
+    },
+    /// Read new live output of one command of a run after `delay_ms`.
+    LiveOutput {
+        /// Run number.
+        run: usize,
+        /// Log group.
+        group: String,
+        /// Command id (stream prefix).
+        command_id: String,
+        /// Events already read.
+        skip: usize,
+        /// Wait first, milliseconds.
+        delay_ms: u64,
+    },
+    /// Read one node's full output (GetCommandInvocation).
+    FetchOutput {
+        /// Run number.
+        run: usize,
+        /// Command id.
+        command_id: String,
+        /// Node id.
+        instance_id: String,
+    },
+    /// CancelCommand for these commands (only `instance_ids` when not empty).
+    CancelCommand {
+        /// Command ids.
+        command_ids: Vec<String>,
+        /// Nodes, or all.
+        instance_ids: Vec<String>,
+    },
+    /// ListCommands.
+    CommandHistory,
+    /// Write a run's results to `path` as JSON (fetches every node's output).
+    ExportRun {
+        /// Command ids.
+        command_ids: Vec<String>,
+        /// File to write.
+        path: String,
+    },
 }
 
 /// The `:` commands and what they do.
 pub const COMMANDS: &[(&str, &str)] = &[
     ("fleet", "show the Fleet pane"),
+    ("commands", "show the Run Command pane"),
     ("params", "show the Parameters pane"),
     ("help", "show the key bindings"),
     ("quit", "leave ssmdeck"),
@@ -236,6 +296,8 @@ pub struct App {
     pub fleet: FleetState,
     /// Parameters pane.
     pub params: ParamsState,
+    /// Run Command pane.
+    pub commands: CommandsState,
     /// The open confirmation.
     pub confirm: Option<Confirm>,
     /// The open prompt.
@@ -264,6 +326,7 @@ impl App {
             mode: Mode::Normal,
             fleet: FleetState::default(),
             params: ParamsState::default(),
+            commands: CommandsState::default(),
             confirm: None,
             prompt: None,
             context,
@@ -304,6 +367,10 @@ impl App {
 
     fn show_pane(&mut self, pane: Pane) -> Vec<Effect> {
         self.pane = pane;
+        if pane == Pane::Commands && self.commands.documents.is_empty() {
+            self.commands.documents = vec!["AWS-RunShellScript".into()];
+            return vec![Effect::CommandDocuments];
+        }
         if pane == Pane::Parameters && !self.params.started {
             self.params.started = true;
             self.params.index.started = true;
@@ -345,6 +412,7 @@ impl App {
                 let generation = self.fleet.begin_load(now);
                 effects.push(Effect::LoadFleet { generation });
             }
+            Pane::Commands => effects.push(Effect::CommandHistory),
             Pane::Parameters => {
                 let p = &mut self.params;
                 p.levels_loaded.clear();
@@ -404,8 +472,10 @@ impl App {
                 self.config_problems = p;
                 Vec::new()
             }
+            Action::Key(k) if self.mode == Mode::Compose => self.compose_key(k),
             Action::Key(k) => self.editor_key(k),
             Action::Params(ev) => self.params_event(ev, now),
+            Action::Commands(ev) => self.commands_event(ev, now),
         }
     }
 
@@ -1073,6 +1143,8 @@ impl App {
             }
             Command::Quit | Command::Help | Command::CommandLine | Command::Refresh => {}
             _ if self.pane == Pane::Parameters => return self.params_command(c, now),
+            _ if self.pane == Pane::Commands => return self.commands_command(c, now),
+            Command::RunCommand => return self.compose_from_fleet(now),
             _ => {}
         }
         match c {
@@ -1150,13 +1222,52 @@ impl App {
                 p.set_search(Some(text));
                 Vec::new()
             }
+            Mode::Filter if self.pane == Pane::Commands => {
+                let mut text = self.commands.search.clone().unwrap_or_default();
+                match k {
+                    InputKey::Char(c) => text.push(c),
+                    InputKey::Backspace => {
+                        text.pop();
+                    }
+                    InputKey::Clear => text.clear(),
+                    InputKey::Submit | InputKey::Complete => {
+                        self.mode = Mode::Normal;
+                        return Vec::new();
+                    }
+                    InputKey::Cancel => {
+                        self.commands.search = None;
+                        self.mode = Mode::Normal;
+                        return Vec::new();
+                    }
+                    _ => {}
+                }
+                self.commands.search = Some(text);
+                Vec::new()
+            }
             Mode::Confirm => match k {
                 InputKey::Submit | InputKey::Char('y') | InputKey::Char('Y') => {
                     self.mode = Mode::Normal;
-                    self.confirm
+                    let effects: Vec<Effect> = self
+                        .confirm
                         .take()
                         .map(|c| vec![c.effect])
-                        .unwrap_or_default()
+                        .unwrap_or_default();
+                    if effects.iter().any(|e| matches!(e, Effect::SendCommand(_))) {
+                        self.commands.sending = true;
+                    }
+                    effects
+                }
+                InputKey::Cancel | InputKey::Char('n') | InputKey::Char('N')
+                    if self.commands.compose.is_some()
+                        && self
+                            .confirm
+                            .as_ref()
+                            .is_some_and(|c| matches!(c.effect, Effect::SendCommand(_))) =>
+                {
+                    // Back to the composer, everything kept.
+                    self.confirm = None;
+                    self.mode = Mode::Compose;
+                    Vec::new()
                 }
                 InputKey::Cancel | InputKey::Char('n') | InputKey::Char('N') => {
                     self.mode = Mode::Normal;
@@ -1278,7 +1389,7 @@ impl App {
                 }
                 Vec::new()
             }
-            Mode::Normal | Mode::Help | Mode::Editor => Vec::new(),
+            Mode::Normal | Mode::Help | Mode::Editor | Mode::Compose => Vec::new(),
         }
     }
 
@@ -1297,6 +1408,7 @@ impl App {
         };
         match chosen.as_deref() {
             Some("fleet") => self.show_pane(Pane::Fleet),
+            Some("commands") => self.show_pane(Pane::Commands),
             Some("params") => self.show_pane(Pane::Parameters),
             Some("help") => {
                 self.mode = Mode::Help;

@@ -399,3 +399,43 @@ pub async fn document_params(ctx: &AwsContext, name: &str) -> Result<Vec<Documen
         })
         .collect())
 }
+
+/// Writes every node's result (status, details, exit code, stdout, stderr)
+/// of `command_ids` to `path` as JSON, reading full output with
+/// GetCommandInvocation (8 calls at once).
+///
+/// # Errors
+/// The AWS error or the file error, as one line.
+pub async fn export(ctx: &AwsContext, command_ids: &[String], path: &str) -> Result<(), String> {
+    use futures::StreamExt;
+    let mut invs = Vec::new();
+    for id in command_ids {
+        let (mut v, _) = invocations(ctx, id).await.map_err(|e| e.to_string())?;
+        invs.append(&mut v);
+    }
+    let results: Vec<serde_json::Value> = futures::stream::iter(invs)
+        .map(|i| async move {
+            let (stdout, stderr) = if i.status.is_final() {
+                output(ctx, &i.command_id, &i.instance_id)
+                    .await
+                    .unwrap_or_default()
+            } else {
+                (String::new(), String::new())
+            };
+            serde_json::json!({
+                "command_id": i.command_id,
+                "instance_id": i.instance_id,
+                "instance_name": i.instance_name,
+                "status": i.status.as_str(),
+                "status_details": i.details,
+                "exit_code": i.response_code,
+                "stdout": stdout,
+                "stderr": stderr,
+            })
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let text = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
+    std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))
+}

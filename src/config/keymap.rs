@@ -19,19 +19,27 @@ pub enum Layer {
     Global,
     /// The Fleet pane.
     Fleet,
+    /// The Run Command pane.
+    Commands,
     /// The Parameters pane.
     Parameters,
 }
 
 impl Layer {
     /// Every layer, in help order.
-    pub const ALL: &'static [Layer] = &[Layer::Global, Layer::Fleet, Layer::Parameters];
+    pub const ALL: &'static [Layer] = &[
+        Layer::Global,
+        Layer::Fleet,
+        Layer::Commands,
+        Layer::Parameters,
+    ];
 
     /// The TOML table name.
     pub fn name(self) -> &'static str {
         match self {
             Layer::Global => "global",
             Layer::Fleet => "fleet",
+            Layer::Commands => "commands",
             Layer::Parameters => "parameters",
         }
     }

@@ -44,6 +44,7 @@ pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
     widgets::tabs(frame, tabs, app, cx);
     match app.pane {
         Pane::Fleet => panes::fleet::render(frame, body, app, cx),
+        Pane::Commands => panes::commands::render(frame, body, app, cx),
         Pane::Parameters => panes::params::render(frame, body, app, cx),
     }
     widgets::status_line(frame, status, app, cx);

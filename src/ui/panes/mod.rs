@@ -1,4 +1,5 @@
 //! One module per pane.
 
+pub mod commands;
 pub mod fleet;
 pub mod params;

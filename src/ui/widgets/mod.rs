@@ -112,6 +112,17 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                 t.style("ui.dim"),
             ),
         ]),
+        Mode::Filter if app.pane == Pane::Commands => Line::from(vec![
+            Span::styled("/", t.style("ui.key")),
+            Span::styled(
+                format!("{}█", app.commands.search.clone().unwrap_or_default()),
+                t.style("ui.input"),
+            ),
+            Span::styled(
+                "  lines of the followed output containing this · Esc clears",
+                t.style("ui.dim"),
+            ),
+        ]),
         Mode::Filter => {
             let mut spans = vec![
                 Span::styled("/", t.style("ui.key")),
@@ -134,6 +145,10 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
             }
             Line::from(spans)
         }
+        Mode::Compose => Line::from(Span::styled(
+            " Ctrl-S review and send · Esc hide (kept) · Tab/Shift-Tab fields · Ctrl-P/N previous commands",
+            t.style("ui.dim"),
+        )),
         Mode::Editor => Line::from(Span::styled(
             " Ctrl-S save · Esc discard (asks again if changed) · Tab/Shift-Tab fields · Space changes type and tier",
             t.style("ui.dim"),
@@ -217,6 +232,17 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                         (Command::NextPane, "next pane"),
                         (Command::Quit, "quit"),
                     ],
+                    Pane::Commands => &[
+                        (Command::Help, "help"),
+                        (Command::Create, "new"),
+                        (Command::OpenDetails, "follow"),
+                        (Command::ToggleGroups, "groups"),
+                        (Command::CancelCommand, "cancel"),
+                        (Command::Rerun, "re-run failed"),
+                        (Command::Export, "export"),
+                        (Command::History, "history"),
+                        (Command::NextPane, "next pane"),
+                    ],
                     Pane::Parameters => &[
                         (Command::Help, "help"),
                         (Command::Filter, "search"),
@@ -291,9 +317,14 @@ pub fn confirm_dialog(frame: &mut Frame, area: Rect, c: &Confirm, cx: &RenderCon
         .max()
         .unwrap_or(40)
         .clamp(40, area.width);
+    let wrapped: u16 = c
+        .lines
+        .iter()
+        .map(|l| (l.chars().count() as u16).div_ceil(width.saturating_sub(2).max(1)))
+        .sum();
     let popup = area.centered(
         Constraint::Length(width),
-        Constraint::Length(c.lines.len() as u16 + 4),
+        Constraint::Length((wrapped + 4).min(area.height)),
     );
     let mut lines: Vec<Line> = c
         .lines
@@ -309,15 +340,17 @@ pub fn confirm_dialog(frame: &mut Frame, area: Rect, c: &Confirm, cx: &RenderCon
     ]));
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(t.style("status.failed"))
-                .title(Span::styled(
-                    format!(" {} ", c.title),
-                    t.style("status.failed"),
-                )),
-        ),
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(t.style("status.failed"))
+                    .title(Span::styled(
+                        format!(" {} ", c.title),
+                        t.style("status.failed"),
+                    )),
+            ),
         popup,
     );
 }

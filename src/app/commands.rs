@@ -1,0 +1,1134 @@
+//! Run Command pane state: the composer, runs with per-node status and
+//! output, grouping by identical output, history.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+use super::{App, Confirm, Effect, Mode, Pane};
+use crate::action::{Command, CommandsEvent};
+
+use crate::aws::AwsError;
+use crate::aws::commands::{LiveLine, SendRequest, Targets};
+use crate::model::{CommandInvocation, CommandSummary, InvocationStatus};
+
+/// Live output kept per node, in bytes; past it the oldest lines go and the
+/// view says how many bytes were dropped.
+pub const LIVE_KEEP_BYTES: usize = 64 * 1024;
+/// First poll delay after a change, and the ceiling it backs off to.
+pub const POLL_MIN: Duration = Duration::from_millis(500);
+/// See [`POLL_MIN`].
+pub const POLL_MAX: Duration = Duration::from_secs(5);
+
+/// Composer fields in focus order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComposeField {
+    /// Targets (tag expressions when not from the Fleet selection).
+    Targets,
+    /// Document name.
+    Document,
+    /// The commands.
+    Commands,
+    /// Delivery timeout, seconds.
+    Timeout,
+    /// executionTimeout, seconds.
+    ExecutionTimeout,
+    /// MaxConcurrency.
+    Concurrency,
+    /// MaxErrors.
+    Errors,
+    /// Comment.
+    Comment,
+    /// CloudWatch output on/off.
+    CloudWatch,
+    /// Log group (empty: `/aws/ssm/<document>`).
+    LogGroup,
+}
+
+impl ComposeField {
+    /// Every field in order.
+    pub const ALL: [ComposeField; 10] = [
+        ComposeField::Targets,
+        ComposeField::Document,
+        ComposeField::Commands,
+        ComposeField::Timeout,
+        ComposeField::ExecutionTimeout,
+        ComposeField::Concurrency,
+        ComposeField::Errors,
+        ComposeField::Comment,
+        ComposeField::CloudWatch,
+        ComposeField::LogGroup,
+    ];
+}
+
+/// The composer.
+#[derive(Debug)]
+pub struct Compose {
+    /// Node ids from the Fleet selection (empty: tag targets).
+    pub nodes: Vec<String>,
+    /// Tag targets typed as `Key=Value[,Value] Key=Value` (when no selection).
+    pub tags: String,
+    /// How many nodes the targets resolve to among the loaded fleet.
+    pub resolved: usize,
+    /// Document.
+    pub document: String,
+    /// Documents to cycle through.
+    pub documents: Vec<String>,
+    /// The commands, one per line.
+    pub commands: TextArea<'static>,
+    /// Seconds, as typed.
+    pub timeout: String,
+    /// Seconds, as typed.
+    pub execution_timeout: String,
+    /// `N` or `N%`.
+    pub concurrency: String,
+    /// `N` or `N%`.
+    pub errors: String,
+    /// Comment.
+    pub comment: String,
+    /// CloudWatch output.
+    pub cloudwatch: bool,
+    /// Log group (empty: the default).
+    pub log_group: String,
+    /// Focused field.
+    pub focus: ComposeField,
+    /// What is wrong, after a send attempt.
+    pub error: Option<String>,
+    /// Which recent command is shown (Ctrl-P / Ctrl-N).
+    pub recent_index: Option<usize>,
+}
+
+fn share_ok(s: &str) -> bool {
+    let n = s.strip_suffix('%').unwrap_or(s);
+    !n.is_empty()
+        && n.chars().all(|c| c.is_ascii_digit())
+        && (!s.ends_with('%') || n.parse::<u32>().is_ok_and(|p| p <= 100))
+}
+
+/// Parses `Key=V1,V2 Key2=V3` into tag targets.
+///
+/// # Errors
+/// What is wrong and the form expected.
+pub fn parse_tags(text: &str) -> Result<Vec<(String, Vec<String>)>, String> {
+    let mut out = Vec::new();
+    for word in text.split_whitespace() {
+        let word = word.strip_prefix("tag:").unwrap_or(word);
+        match word.split_once('=') {
+            Some((k, v)) if !k.is_empty() && !v.is_empty() => {
+                let values: Vec<String> = v
+                    .split(',')
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if values.len() > 50 {
+                    return Err(format!(
+                        "target {k} lists {} values; AWS allows 50",
+                        values.len()
+                    ));
+                }
+                out.push((k.to_owned(), values));
+            }
+            _ => {
+                return Err(format!(
+                    "target '{word}' is not Key=Value; write targets as tag:Role=web tag:Env=prod"
+                ));
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(
+            "no targets: select nodes in the Fleet pane (Space) or type tag:Key=Value".into(),
+        );
+    }
+    if out.len() > 5 {
+        return Err(format!(
+            "{} targets; SendCommand takes at most 5",
+            out.len()
+        ));
+    }
+    Ok(out)
+}
+
+impl Compose {
+    /// The lines of the commands field.
+    pub fn lines(&self) -> Vec<String> {
+        self.commands
+            .lines()
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .cloned()
+            .collect()
+    }
+
+    /// Checks every field and builds the request.
+    ///
+    /// # Errors
+    /// What is wrong and what to do.
+    pub fn request(&self) -> Result<SendRequest, String> {
+        let targets = if self.nodes.is_empty() {
+            Targets::Tags(parse_tags(&self.tags)?)
+        } else {
+            Targets::Nodes(self.nodes.clone())
+        };
+        let commands = self.lines();
+        if commands.is_empty() {
+            return Err("no command to run: type at least one line".into());
+        }
+        let timeout: i32 = self
+            .timeout
+            .trim()
+            .parse()
+            .ok()
+            .filter(|t| (30..=2_592_000).contains(t))
+            .ok_or_else(|| format!("timeout '{}' must be 30 to 2592000 seconds", self.timeout))?;
+        let execution_timeout: u32 = self
+            .execution_timeout
+            .trim()
+            .parse()
+            .ok()
+            .filter(|t| (1..=172_800).contains(t))
+            .ok_or_else(|| {
+                format!(
+                    "execution timeout '{}' must be 1 to 172800 seconds",
+                    self.execution_timeout
+                )
+            })?;
+        if !share_ok(self.concurrency.trim()) {
+            return Err(format!(
+                "MaxConcurrency '{}' must be a number or a percentage such as 10 or 25%",
+                self.concurrency
+            ));
+        }
+        if !share_ok(self.errors.trim()) {
+            return Err(format!(
+                "MaxErrors '{}' must be a number or a percentage such as 0 or 10%",
+                self.errors
+            ));
+        }
+        if self.comment.chars().count() > 100 {
+            return Err("the comment is longer than 100 characters".into());
+        }
+        Ok(SendRequest {
+            document: self.document.clone(),
+            commands,
+            targets,
+            timeout_s: timeout,
+            execution_timeout_s: execution_timeout,
+            max_concurrency: self.concurrency.trim().to_owned(),
+            max_errors: self.errors.trim().to_owned(),
+            comment: self.comment.clone(),
+            cloudwatch_group: self.cloudwatch.then(|| self.log_group.trim().to_owned()),
+        })
+    }
+}
+
+/// One node of a run.
+#[derive(Debug, Clone, Default)]
+pub struct NodeRun {
+    /// Latest status from ListCommandInvocations.
+    pub inv: CommandInvocation,
+    /// Live lines (stderr flag, text), newest last, bounded by [`LIVE_KEEP_BYTES`].
+    pub live: Vec<(bool, String)>,
+    /// Bytes of live output kept.
+    pub live_bytes: usize,
+    /// Bytes of live output dropped to stay within the bound.
+    pub dropped_bytes: usize,
+    /// Full output once fetched (stdout, stderr).
+    pub full: Option<(String, String)>,
+}
+
+/// One sent command (possibly several command ids, 50 nodes each).
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Local number.
+    pub number: usize,
+    /// Command ids.
+    pub command_ids: Vec<String>,
+    /// Document.
+    pub document: String,
+    /// The commands.
+    pub commands: Vec<String>,
+    /// CloudWatch group, when output goes there.
+    pub log_group: Option<String>,
+    /// Nodes by id.
+    pub nodes: BTreeMap<String, NodeRun>,
+    /// When it was sent.
+    pub started: Instant,
+    /// When every node was final.
+    pub finished: Option<Instant>,
+    /// Poll cycles so far.
+    pub polls: u32,
+    /// ListCommandInvocations calls in the last cycle.
+    pub last_poll_calls: u32,
+    /// Next poll delay.
+    pub poll_delay: Duration,
+    /// Log events consumed per command id (FilterLogEvents position).
+    pub live_skip: BTreeMap<String, usize>,
+    /// Why the last poll failed.
+    pub error: Option<AwsError>,
+}
+
+impl Run {
+    /// Counts by status, in a stable order.
+    pub fn counts(&self) -> Vec<(InvocationStatus, usize)> {
+        let mut m: BTreeMap<InvocationStatus, usize> = BTreeMap::new();
+        for n in self.nodes.values() {
+            *m.entry(n.inv.status).or_default() += 1;
+        }
+        m.into_iter().collect()
+    }
+
+    /// Whether every node is final.
+    pub fn done(&self) -> bool {
+        !self.nodes.is_empty() && self.nodes.values().all(|n| n.inv.status.is_final())
+    }
+
+    /// Node ids whose invocation failed or timed out (for a re-run).
+    pub fn failed(&self) -> Vec<String> {
+        self.nodes
+            .values()
+            .filter(|n| {
+                matches!(
+                    n.inv.status,
+                    InvocationStatus::Failed | InvocationStatus::TimedOut
+                ) && n.inv.details != "Undeliverable"
+            })
+            .map(|n| n.inv.instance_id.clone())
+            .collect()
+    }
+
+    /// The output a node shows: full if fetched, else the plugin output, else live lines.
+    pub fn output_of(&self, id: &str) -> String {
+        let Some(n) = self.nodes.get(id) else {
+            return String::new();
+        };
+        if let Some((out, err)) = &n.full {
+            let mut s = out.clone();
+            if !err.is_empty() {
+                s.push_str(err);
+            }
+            return s;
+        }
+        if !n.inv.output.is_empty() {
+            return n.inv.output.clone();
+        }
+        n.live
+            .iter()
+            .map(|(_, l)| format!("{l}\n"))
+            .collect::<String>()
+    }
+
+    /// Nodes grouped by (status, exit code, output), largest group first.
+    pub fn groups(&self) -> Vec<Group> {
+        let mut m: BTreeMap<(InvocationStatus, i32, String), Vec<String>> = BTreeMap::new();
+        for (id, n) in &self.nodes {
+            let out = if n.inv.status.is_final() {
+                self.output_of(id)
+            } else {
+                String::new()
+            };
+            m.entry((n.inv.status, n.inv.response_code, out))
+                .or_default()
+                .push(id.clone());
+        }
+        let mut groups: Vec<Group> = m
+            .into_iter()
+            .map(|((status, code, output), nodes)| Group {
+                status,
+                code,
+                output,
+                nodes,
+            })
+            .collect();
+        groups.sort_by(|a, b| {
+            b.nodes
+                .len()
+                .cmp(&a.nodes.len())
+                .then(a.status.cmp(&b.status))
+        });
+        groups
+    }
+
+    /// Applies live lines, keeping at most [`LIVE_KEEP_BYTES`] per node.
+    pub fn add_live(&mut self, lines: Vec<LiveLine>) {
+        for l in lines {
+            let n = self.nodes.entry(l.instance_id.clone()).or_default();
+            n.live_bytes += l.text.len() + 1;
+            n.live.push((l.stderr, l.text));
+            while n.live_bytes > LIVE_KEEP_BYTES && !n.live.is_empty() {
+                let (_, old) = n.live.remove(0);
+                n.live_bytes -= old.len() + 1;
+                n.dropped_bytes += old.len() + 1;
+            }
+        }
+    }
+}
+
+/// Nodes that ended the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// Status.
+    pub status: InvocationStatus,
+    /// Exit code.
+    pub code: i32,
+    /// Output (plugin output or fetched).
+    pub output: String,
+    /// Node ids.
+    pub nodes: Vec<String>,
+}
+
+/// The pane's state.
+#[derive(Debug, Default)]
+pub struct CommandsState {
+    /// The composer, when open.
+    pub compose: Option<Compose>,
+    /// Runs of this session, oldest first.
+    pub runs: Vec<Run>,
+    /// Run on screen.
+    pub current: Option<usize>,
+    /// Cursor row in the grid (or groups).
+    pub cursor: usize,
+    /// First visible row.
+    pub scroll: usize,
+    /// Show groups instead of nodes.
+    pub grouped: bool,
+    /// Show the followed node's output.
+    pub follow: bool,
+    /// Search text within the followed output.
+    pub search: Option<String>,
+    /// Nodes chosen in the grid (for cancel).
+    pub chosen: std::collections::BTreeSet<String>,
+    /// Past commands (ListCommands), when loaded.
+    pub history: Option<Vec<CommandSummary>>,
+    /// Showing history.
+    pub show_history: bool,
+    /// Cursor in history.
+    pub history_cursor: usize,
+    /// Recent command texts (newest last).
+    pub recent: Vec<Vec<String>>,
+    /// Documents from ListDocuments.
+    pub documents: Vec<String>,
+    /// A send in flight.
+    pub sending: bool,
+}
+
+impl CommandsState {
+    /// The run on screen.
+    pub fn run(&self) -> Option<&Run> {
+        self.current.and_then(|i| self.runs.get(i))
+    }
+
+    /// Node ids in grid order (by name, then id).
+    pub fn grid(&self) -> Vec<String> {
+        let Some(run) = self.run() else {
+            return Vec::new();
+        };
+        let mut ids: Vec<&NodeRun> = run.nodes.values().collect();
+        ids.sort_by(|a, b| {
+            a.inv
+                .instance_name
+                .cmp(&b.inv.instance_name)
+                .then(a.inv.instance_id.cmp(&b.inv.instance_id))
+        });
+        ids.into_iter().map(|n| n.inv.instance_id.clone()).collect()
+    }
+
+    /// Rows in the current view.
+    pub fn rows(&self) -> usize {
+        if self.show_history {
+            self.history.as_ref().map_or(0, Vec::len)
+        } else if self.grouped {
+            self.run().map_or(0, |r| r.groups().len())
+        } else {
+            self.run().map_or(0, |r| r.nodes.len())
+        }
+    }
+
+    /// The node under the cursor (in groups: the group's first node).
+    pub fn cursor_node(&self) -> Option<String> {
+        if self.grouped {
+            self.run()?
+                .groups()
+                .get(self.cursor)
+                .and_then(|g| g.nodes.first().cloned())
+        } else {
+            self.grid().get(self.cursor).cloned()
+        }
+    }
+
+    /// Moves the cursor.
+    pub fn move_by(&mut self, delta: isize, page_rows: usize) {
+        let n = self.rows();
+        if self.show_history {
+            self.history_cursor = self
+                .history_cursor
+                .saturating_add_signed(delta)
+                .min(n.saturating_sub(1));
+            return;
+        }
+        self.cursor = self
+            .cursor
+            .saturating_add_signed(delta)
+            .min(n.saturating_sub(1));
+        let h = page_rows.max(1);
+        if self.cursor < self.scroll {
+            self.scroll = self.cursor;
+        } else if self.cursor >= self.scroll + h {
+            self.scroll = self.cursor + 1 - h;
+        }
+    }
+
+    /// Finds a run by number.
+    pub fn run_mut(&mut self, number: usize) -> Option<&mut Run> {
+        self.runs.iter_mut().find(|r| r.number == number)
+    }
+}
+
+impl App {
+    /// Nodes of the loaded fleet matching tag targets.
+    fn resolve_tags(&self, tags: &[(String, Vec<String>)]) -> usize {
+        self.fleet
+            .nodes
+            .iter()
+            .filter(|n| {
+                tags.iter()
+                    .all(|(k, vs)| n.tag(k).is_some_and(|v| vs.iter().any(|x| x == v)))
+            })
+            .count()
+    }
+
+    fn new_compose(&self, nodes: Vec<String>) -> Compose {
+        let windows = !nodes.is_empty()
+            && nodes.iter().all(|id| {
+                self.fleet
+                    .nodes
+                    .iter()
+                    .any(|n| &n.id == id && n.platform_type == "Windows")
+            });
+        let document = if windows {
+            "AWS-RunPowerShellScript"
+        } else {
+            "AWS-RunShellScript"
+        };
+        Compose {
+            resolved: nodes.len(),
+            nodes,
+            tags: String::new(),
+            document: document.into(),
+            documents: self.commands.documents.clone(),
+            commands: TextArea::default(),
+            timeout: "600".into(),
+            execution_timeout: "3600".into(),
+            concurrency: "50".into(),
+            errors: "0".into(),
+            comment: String::new(),
+            cloudwatch: true,
+            log_group: String::new(),
+            focus: ComposeField::Commands,
+            error: None,
+            recent_index: None,
+        }
+    }
+
+    /// From the Fleet pane: compose a command for the selected nodes.
+    pub(super) fn compose_from_fleet(&mut self, now: Instant) -> Vec<Effect> {
+        let mut nodes: Vec<String> = self.fleet.selected.iter().cloned().collect();
+        nodes.sort();
+        if nodes.is_empty() {
+            self.notice(
+                "select nodes first (Space, or a to select all that match the filter); or open :commands and target tags".into(),
+                now,
+            );
+            return Vec::new();
+        }
+        let effects = self.show_pane(Pane::Commands);
+        self.commands.compose = Some(self.new_compose(nodes));
+        self.mode = Mode::Compose;
+        effects
+    }
+
+    pub(super) fn compose_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let fleet_total = self.fleet.nodes.len();
+        let Some(c) = self.commands.compose.as_mut() else {
+            self.mode = Mode::Normal;
+            return Vec::new();
+        };
+        match k.code {
+            KeyCode::Esc => {
+                // Hidden, not lost: n opens it again with everything typed.
+                self.mode = Mode::Normal;
+                return Vec::new();
+            }
+            KeyCode::Char('s') if ctrl => {
+                match c.request() {
+                    Err(why) => c.error = Some(format!("not sent: {why}")),
+                    Ok(req) => {
+                        c.error = None;
+                        let count = if c.nodes.is_empty() {
+                            c.resolved
+                        } else {
+                            c.nodes.len()
+                        };
+                        let first = req.commands.first().cloned().unwrap_or_default();
+                        let more = req.commands.len().saturating_sub(1);
+                        let names: Vec<String> = c
+                            .nodes
+                            .iter()
+                            .take(5)
+                            .map(|id| {
+                                self.fleet
+                                    .nodes
+                                    .iter()
+                                    .find(|n| &n.id == id)
+                                    .map_or_else(|| id.clone(), |n| n.name.clone())
+                            })
+                            .collect();
+                        let targets = if c.nodes.is_empty() {
+                            format!(
+                                "nodes tagged {} ({count} in the loaded fleet of {fleet_total})",
+                                c.tags.trim()
+                            )
+                        } else {
+                            format!(
+                                "{count} nodes ({}{})",
+                                names.join(", "),
+                                if count > 5 { ", …" } else { "" }
+                            )
+                        };
+                        let where_ = self.where_();
+                        self.confirm = Some(Confirm {
+                            title: "Send a command".into(),
+                            lines: vec![
+                                format!(
+                                    "Run `{first}`{} with {} on {targets}.",
+                                    if more > 0 {
+                                        format!(" (+{more} more lines)")
+                                    } else {
+                                        String::new()
+                                    },
+                                    req.document
+                                ),
+                                format!(
+                                    "MaxConcurrency {}, MaxErrors {}, delivery timeout {} s, execution timeout {} s, CloudWatch output {}.",
+                                    req.max_concurrency,
+                                    req.max_errors,
+                                    req.timeout_s,
+                                    req.execution_timeout_s,
+                                    if req.cloudwatch_group.is_some() {
+                                        "on"
+                                    } else {
+                                        "off"
+                                    }
+                                ),
+                                format!("In {where_}."),
+                            ],
+                            effect: Effect::SendCommand(req),
+                        });
+                        self.mode = Mode::Confirm;
+                    }
+                }
+                return Vec::new();
+            }
+            KeyCode::Char('p') | KeyCode::Char('n') if ctrl => {
+                let recent = &self.commands.recent;
+                if !recent.is_empty() {
+                    let last = recent.len() - 1;
+                    let i = match (c.recent_index, k.code) {
+                        (None, _) => last,
+                        (Some(i), KeyCode::Char('p')) => i.saturating_sub(1),
+                        (Some(i), _) => (i + 1).min(last),
+                    };
+                    c.recent_index = Some(i);
+                    c.commands = TextArea::new(recent[i].clone());
+                    c.focus = ComposeField::Commands;
+                }
+                return Vec::new();
+            }
+            KeyCode::Tab | KeyCode::BackTab => {
+                let all = ComposeField::ALL;
+                let mut i = all.iter().position(|f| *f == c.focus).unwrap_or(0);
+                loop {
+                    i = if k.code == KeyCode::Tab {
+                        (i + 1) % all.len()
+                    } else {
+                        (i + all.len() - 1) % all.len()
+                    };
+                    // The targets field is read-only for a Fleet selection.
+                    if all[i] != ComposeField::Targets || c.nodes.is_empty() {
+                        break;
+                    }
+                }
+                c.focus = all[i];
+                return Vec::new();
+            }
+            _ => {}
+        }
+        match c.focus {
+            ComposeField::Commands => {
+                c.commands.input(k);
+            }
+            ComposeField::Document => {
+                if matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right)
+                    && !c.documents.is_empty()
+                {
+                    let i = c
+                        .documents
+                        .iter()
+                        .position(|d| *d == c.document)
+                        .map_or(0, |i| (i + 1) % c.documents.len());
+                    c.document = c.documents[i].clone();
+                }
+            }
+            ComposeField::CloudWatch => {
+                if matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) {
+                    c.cloudwatch = !c.cloudwatch;
+                }
+            }
+            f => {
+                let text = match f {
+                    ComposeField::Targets => &mut c.tags,
+                    ComposeField::Timeout => &mut c.timeout,
+                    ComposeField::ExecutionTimeout => &mut c.execution_timeout,
+                    ComposeField::Concurrency => &mut c.concurrency,
+                    ComposeField::Errors => &mut c.errors,
+                    ComposeField::Comment => &mut c.comment,
+                    _ => &mut c.log_group,
+                };
+                match k.code {
+                    KeyCode::Char('u') if ctrl => text.clear(),
+                    KeyCode::Char(ch) if !ctrl => text.push(ch),
+                    KeyCode::Backspace => {
+                        text.pop();
+                    }
+                    _ => {}
+                }
+                if f == ComposeField::Targets {
+                    let tags = parse_tags(&c.tags).unwrap_or_default();
+                    let resolved = self.resolve_tags(&tags);
+                    if let Some(c) = self.commands.compose.as_mut() {
+                        c.resolved = resolved;
+                    }
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    pub(super) fn commands_command(&mut self, c: Command, now: Instant) -> Vec<Effect> {
+        let rows = self.page_rows();
+        let st = &mut self.commands;
+        match c {
+            Command::SelectNext => st.move_by(1, rows),
+            Command::SelectPrev => st.move_by(-1, rows),
+            Command::SelectFirst => st.move_by(isize::MIN / 2, rows),
+            Command::SelectLast => st.move_by(isize::MAX / 2, rows),
+            Command::PageDown => st.move_by((rows / 2).max(1) as isize, rows),
+            Command::PageUp => st.move_by(-((rows / 2).max(1) as isize), rows),
+            Command::Create | Command::RunCommand => {
+                if st.compose.is_none() {
+                    let nodes: Vec<String> = {
+                        let mut v: Vec<String> = self.fleet.selected.iter().cloned().collect();
+                        v.sort();
+                        v
+                    };
+                    let mut compose = self.new_compose(nodes);
+                    if compose.nodes.is_empty() {
+                        compose.focus = ComposeField::Targets;
+                    }
+                    self.commands.compose = Some(compose);
+                }
+                self.mode = Mode::Compose;
+            }
+            Command::History => {
+                st.show_history = !st.show_history;
+                if st.show_history {
+                    return vec![Effect::CommandHistory];
+                }
+            }
+            Command::Back => {
+                if st.show_history {
+                    st.show_history = false;
+                } else if st.search.is_some() {
+                    st.search = None;
+                } else if st.follow {
+                    st.follow = false;
+                }
+            }
+            Command::OpenDetails => {
+                if st.show_history {
+                    let Some(h) = st
+                        .history
+                        .as_ref()
+                        .and_then(|h| h.get(st.history_cursor))
+                        .cloned()
+                    else {
+                        return Vec::new();
+                    };
+                    st.show_history = false;
+                    let number = st.runs.len() + 1;
+                    st.runs.push(Run {
+                        number,
+                        command_ids: vec![h.command_id.clone()],
+                        document: h.document.clone(),
+                        commands: h.commands.clone(),
+                        log_group: h.log_group.as_ref().map(|g| {
+                            if g.is_empty() {
+                                format!("/aws/ssm/{}", h.document)
+                            } else {
+                                g.clone()
+                            }
+                        }),
+                        nodes: BTreeMap::new(),
+                        started: now,
+                        finished: None,
+                        polls: 0,
+                        last_poll_calls: 0,
+                        poll_delay: POLL_MIN,
+                        live_skip: BTreeMap::new(),
+                        error: None,
+                    });
+                    st.current = Some(st.runs.len() - 1);
+                    st.cursor = 0;
+                    st.scroll = 0;
+                    return vec![Effect::PollRun {
+                        run: number,
+                        command_ids: vec![h.command_id],
+                        delay_ms: 0,
+                    }];
+                }
+                st.follow = !st.follow;
+                return self.fetch_followed();
+            }
+            Command::ToggleSelect => {
+                if let Some(id) = st.cursor_node()
+                    && !st.chosen.remove(&id)
+                {
+                    st.chosen.insert(id);
+                }
+                st.move_by(1, rows);
+            }
+            Command::ToggleGroups => {
+                st.grouped = !st.grouped;
+                st.cursor = 0;
+                st.scroll = 0;
+            }
+            Command::Filter if st.follow => {
+                st.search = Some(String::new());
+                self.mode = Mode::Filter;
+            }
+            Command::CancelCommand => {
+                let Some(run) = st.run() else {
+                    return Vec::new();
+                };
+                if run.done() {
+                    self.notice("every node has finished: nothing to cancel".into(), now);
+                    return Vec::new();
+                }
+                let chosen: Vec<String> = st.chosen.iter().cloned().collect();
+                let count = if chosen.is_empty() {
+                    run.nodes.len()
+                } else {
+                    chosen.len()
+                };
+                let ids = run.command_ids.clone();
+                let first = run.commands.first().cloned().unwrap_or_default();
+                let where_ = self.where_();
+                self.confirm = Some(Confirm {
+                    title: "Cancel a command".into(),
+                    lines: vec![
+                        format!(
+                            "Cancel `{first}` on {count} {} (CancelCommand); finished nodes keep their results.",
+                            if chosen.is_empty() {
+                                "nodes (all of it)"
+                            } else {
+                                "chosen nodes"
+                            }
+                        ),
+                        format!("In {where_}."),
+                    ],
+                    effect: Effect::CancelCommand {
+                        command_ids: ids,
+                        instance_ids: chosen,
+                    },
+                });
+                self.mode = Mode::Confirm;
+            }
+            Command::Rerun => {
+                let Some(run) = st.run() else {
+                    return Vec::new();
+                };
+                let failed = run.failed();
+                if failed.is_empty() {
+                    self.notice("no node failed: nothing to re-run".into(), now);
+                    return Vec::new();
+                }
+                let lines = run.commands.clone();
+                let document = run.document.clone();
+                let mut compose = self.new_compose(failed);
+                compose.document = document;
+                compose.commands = TextArea::new(lines);
+                self.commands.compose = Some(compose);
+                self.mode = Mode::Compose;
+            }
+            Command::Export => {
+                let Some(run) = st.run() else {
+                    return Vec::new();
+                };
+                let path = std::env::temp_dir()
+                    .join(format!(
+                        "ssmdeck-run-{}.json",
+                        run.command_ids.first().cloned().unwrap_or_default()
+                    ))
+                    .display()
+                    .to_string();
+                return vec![Effect::ExportRun {
+                    command_ids: run.command_ids.clone(),
+                    path,
+                }];
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// When following a finished node whose full output is not loaded, fetch it.
+    fn fetch_followed(&self) -> Vec<Effect> {
+        let st = &self.commands;
+        let (Some(run), true) = (st.run(), st.follow) else {
+            return Vec::new();
+        };
+        let Some(id) = st.cursor_node() else {
+            return Vec::new();
+        };
+        match run.nodes.get(&id) {
+            Some(n) if n.inv.status.is_final() && n.full.is_none() => vec![Effect::FetchOutput {
+                run: run.number,
+                command_id: n.inv.command_id.clone(),
+                instance_id: id,
+            }],
+            _ => Vec::new(),
+        }
+    }
+
+    pub(super) fn commands_event(&mut self, ev: CommandsEvent, now: Instant) -> Vec<Effect> {
+        match ev {
+            CommandsEvent::Documents(Ok(docs)) if !docs.is_empty() => {
+                self.commands.documents = docs.clone();
+                if let Some(c) = self.commands.compose.as_mut() {
+                    c.documents = docs;
+                }
+            }
+            CommandsEvent::Documents(_) => {}
+            CommandsEvent::Sent(Err(e), _) => {
+                self.commands.sending = false;
+                if let Some(c) = self.commands.compose.as_mut() {
+                    c.error = Some(format!("not sent: {e}"));
+                }
+                self.mode = Mode::Compose;
+            }
+            CommandsEvent::Sent(Ok(ids), req) => {
+                let st = &mut self.commands;
+                st.sending = false;
+                st.compose = None;
+                st.recent.retain(|r| *r != req.commands);
+                st.recent.push(req.commands.clone());
+                let number = st.runs.len() + 1;
+                let log_group = req.cloudwatch_group.as_ref().map(|g| {
+                    if g.is_empty() {
+                        format!("/aws/ssm/{}", req.document)
+                    } else {
+                        g.clone()
+                    }
+                });
+                st.runs.push(Run {
+                    number,
+                    command_ids: ids.clone(),
+                    document: req.document.clone(),
+                    commands: req.commands.clone(),
+                    log_group: log_group.clone(),
+                    nodes: BTreeMap::new(),
+                    started: now,
+                    finished: None,
+                    polls: 0,
+                    last_poll_calls: 0,
+                    poll_delay: POLL_MIN,
+                    live_skip: BTreeMap::new(),
+                    error: None,
+                });
+                st.current = Some(st.runs.len() - 1);
+                st.cursor = 0;
+                st.scroll = 0;
+                st.chosen.clear();
+                st.grouped = false;
+                self.pane = Pane::Commands;
+                self.notice(format!("sent as {}", ids.join(", ")), now);
+                let mut effects = vec![Effect::PollRun {
+                    run: number,
+                    command_ids: ids.clone(),
+                    delay_ms: 0,
+                }];
+                if let Some(group) = log_group {
+                    for id in ids {
+                        effects.push(Effect::LiveOutput {
+                            run: number,
+                            group: group.clone(),
+                            command_id: id,
+                            skip: 0,
+                            delay_ms: 300,
+                        });
+                    }
+                }
+                return effects;
+            }
+            CommandsEvent::Polled(number, result) => {
+                let Some(run) = self.commands.run_mut(number) else {
+                    return Vec::new();
+                };
+                run.polls += 1;
+                match result {
+                    Err(e) => {
+                        run.error = Some(e);
+                        run.poll_delay = (run.poll_delay * 2).min(POLL_MAX);
+                    }
+                    Ok((invs, calls)) => {
+                        run.error = None;
+                        run.last_poll_calls = calls;
+                        let mut changed = false;
+                        for i in invs {
+                            let n = run.nodes.entry(i.instance_id.clone()).or_default();
+                            if n.inv != i {
+                                changed = true;
+                                n.inv = i;
+                            }
+                        }
+                        run.poll_delay = if changed {
+                            POLL_MIN
+                        } else {
+                            (run.poll_delay * 2).min(POLL_MAX)
+                        };
+                    }
+                }
+                if run.done() {
+                    if run.finished.is_none() {
+                        run.finished = Some(now);
+                        let counts = run
+                            .counts()
+                            .iter()
+                            .map(|(s, n)| format!("{n} {}", s.as_str()))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let text = format!("run #{number} finished: {counts}");
+                        let mut effects = self.fetch_followed();
+                        self.notice(text, now);
+                        // One last read of live output, for lines written at the end.
+                        if let Some(run) = self.commands.run_mut(number)
+                            && let Some(group) = run.log_group.clone()
+                        {
+                            for id in run.command_ids.clone() {
+                                let skip = run.live_skip.get(&id).copied().unwrap_or(0);
+                                effects.push(Effect::LiveOutput {
+                                    run: number,
+                                    group: group.clone(),
+                                    command_id: id,
+                                    skip,
+                                    delay_ms: 0,
+                                });
+                            }
+                        }
+                        return effects;
+                    }
+                    return Vec::new();
+                }
+                return vec![Effect::PollRun {
+                    run: number,
+                    command_ids: run.command_ids.clone(),
+                    delay_ms: run.poll_delay.as_millis() as u64,
+                }];
+            }
+            CommandsEvent::Live(number, command_id, result) => {
+                let Some(run) = self.commands.run_mut(number) else {
+                    return Vec::new();
+                };
+                if let Ok((lines, skip)) = result {
+                    run.live_skip.insert(command_id.clone(), skip);
+                    run.add_live(lines);
+                }
+                if !run.done()
+                    && let Some(group) = run.log_group.clone()
+                {
+                    let skip = run.live_skip.get(&command_id).copied().unwrap_or(0);
+                    return vec![Effect::LiveOutput {
+                        run: number,
+                        group,
+                        command_id,
+                        skip,
+                        delay_ms: 1_000,
+                    }];
+                }
+            }
+            CommandsEvent::Output(number, id, result) => match result {
+                Ok(out) => {
+                    if let Some(n) = self
+                        .commands
+                        .run_mut(number)
+                        .and_then(|r| r.nodes.get_mut(&id))
+                    {
+                        n.full = Some(out);
+                    }
+                }
+                Err(e) => self.notice(e.to_string(), now),
+            },
+            CommandsEvent::Cancelled(Ok(())) => {
+                self.commands.chosen.clear();
+                self.notice("cancel requested".into(), now);
+            }
+            CommandsEvent::Cancelled(Err(e)) => self.notice(format!("not cancelled: {e}"), now),
+            CommandsEvent::History(Ok(h)) => {
+                self.commands.history = Some(h);
+                self.commands.history_cursor = 0;
+            }
+            CommandsEvent::History(Err(e)) => self.notice(e.to_string(), now),
+            CommandsEvent::Exported(Ok(path)) => {
+                self.notice(format!("results written to {path}"), now)
+            }
+            CommandsEvent::Exported(Err(e)) => self.notice(format!("export failed: {e}"), now),
+        }
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_targets_parse_with_clear_errors() {
+        assert_eq!(
+            parse_tags("tag:Role=web,api Env=prod").unwrap(),
+            vec![
+                ("Role".into(), vec!["web".into(), "api".into()]),
+                ("Env".into(), vec!["prod".into()])
+            ]
+        );
+        assert!(parse_tags("Role").unwrap_err().contains("not Key=Value"));
+        assert!(parse_tags("").unwrap_err().contains("no targets"));
+        assert!(
+            parse_tags("a=1 b=1 c=1 d=1 e=1 f=1")
+                .unwrap_err()
+                .contains("at most 5")
+        );
+    }
+
+    #[test]
+    fn shares() {
+        for ok in ["0", "50", "10%", "100%"] {
+            assert!(share_ok(ok), "{ok}");
+        }
+        for bad in ["", "%", "ten", "101%", "-1"] {
+            assert!(!share_ok(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,516 @@
+//! The Run Command pane: per-node grid (or groups of identical results),
+//! the followed node's output, history, and the composer.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
+
+use crate::app::App;
+use crate::app::commands::{Compose, ComposeField, Run};
+use crate::model::{InvocationStatus, format_epoch};
+use crate::ui::RenderContext;
+
+/// Theme token of an invocation status.
+pub fn status_token(s: InvocationStatus) -> &'static str {
+    match s {
+        InvocationStatus::Pending | InvocationStatus::Delayed => "status.pending",
+        InvocationStatus::InProgress | InvocationStatus::Cancelling => "status.in_progress",
+        InvocationStatus::Success => "status.success",
+        InvocationStatus::Failed => "status.failed",
+        InvocationStatus::TimedOut => "status.timed_out",
+        InvocationStatus::Cancelled => "status.cancelled",
+    }
+}
+
+fn block<'a>(title: String, cx: &RenderContext) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(cx.theme.style("ui.border"))
+        .title(Span::styled(title, cx.theme.style("ui.title")))
+}
+
+/// Draws the pane.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let st = &app.commands;
+    if st.show_history {
+        render_history(frame, area, app, cx);
+    } else {
+        match st.run() {
+            None => {
+                let text = if st.sending {
+                    "Sending…".to_string()
+                } else {
+                    "No command yet. In the Fleet pane select nodes (Space, or a for all that match) and press c; or press n here and target tags. H lists past commands.".to_string()
+                };
+                frame.render_widget(
+                    Paragraph::new(text)
+                        .wrap(Wrap { trim: true })
+                        .block(block(" Run Command ".into(), cx)),
+                    area,
+                );
+            }
+            Some(run) => {
+                let (grid, out) = if st.follow && area.width >= 100 {
+                    let [a, b] = Layout::horizontal([
+                        Constraint::Percentage(55),
+                        Constraint::Percentage(45),
+                    ])
+                    .areas(area);
+                    (a, Some(b))
+                } else if st.follow {
+                    (Rect::default(), Some(area))
+                } else {
+                    (area, None)
+                };
+                if grid.area() > 0 {
+                    render_run(frame, grid, app, run, cx);
+                }
+                if let Some(o) = out {
+                    render_output(frame, o, app, run, cx);
+                }
+            }
+        }
+    }
+    if let (Some(c), crate::app::Mode::Compose) = (&st.compose, app.mode) {
+        render_compose(frame, area, app, c, cx);
+    }
+}
+
+fn elapsed(start: Option<f64>, end: Option<f64>) -> String {
+    match (start, end) {
+        (Some(s), Some(e)) => format!("{:.1}s", e - s),
+        (Some(_), None) => "…".into(),
+        _ => String::new(),
+    }
+}
+
+fn title(run: &Run) -> String {
+    let total = run.nodes.len();
+    let done = run
+        .nodes
+        .values()
+        .filter(|n| n.inv.status.is_final())
+        .count();
+    let counts = run
+        .counts()
+        .iter()
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    format!(
+        " Run #{} — `{}` — {} — {done}/{total} done — {counts} — {} polls, {} status calls/cycle{} ",
+        run.number,
+        run.commands.first().cloned().unwrap_or_default(),
+        run.document,
+        run.polls,
+        run.last_poll_calls,
+        if run.log_group.is_some() {
+            " · live output"
+        } else {
+            " · output when each node ends"
+        }
+    )
+}
+
+fn render_run(frame: &mut Frame, area: Rect, app: &App, run: &Run, cx: &RenderContext) {
+    let t = cx.theme;
+    let st = &app.commands;
+    let h = usize::from(area.height.saturating_sub(3));
+    if let Some(e) = &run.error {
+        let _ = e;
+    }
+    let header_style = t.style("ui.table_header");
+    if st.grouped {
+        let groups = run.groups();
+        let rows: Vec<Row> = groups
+            .iter()
+            .enumerate()
+            .skip(st.scroll)
+            .take(h)
+            .map(|(i, g)| {
+                let first = g.output.lines().next().unwrap_or("").to_owned();
+                let label = if groups.len() == 1 {
+                    "all nodes: same result".to_string()
+                } else {
+                    format!("{} nodes", g.nodes.len())
+                };
+                let row = Row::new(vec![
+                    Cell::from(label),
+                    Cell::from(Span::styled(
+                        g.status.as_str(),
+                        t.style(status_token(g.status)),
+                    )),
+                    Cell::from(if g.code >= 0 {
+                        format!("exit {}", g.code)
+                    } else {
+                        String::new()
+                    }),
+                    Cell::from(first),
+                ]);
+                if i == st.cursor {
+                    row.style(t.style("ui.cursor"))
+                } else {
+                    row
+                }
+            })
+            .collect();
+        frame.render_widget(
+            Table::new(
+                rows,
+                [
+                    Constraint::Length(24),
+                    Constraint::Length(11),
+                    Constraint::Length(8),
+                    Constraint::Min(10),
+                ],
+            )
+            .header(
+                Row::new(vec!["GROUP", "STATUS", "EXIT", "OUTPUT (first line)"])
+                    .style(header_style),
+            )
+            .block(block(title(run), cx)),
+            area,
+        );
+        return;
+    }
+    let ids = st.grid();
+    let rows: Vec<Row> = ids
+        .iter()
+        .enumerate()
+        .skip(st.scroll)
+        .take(h)
+        .map(|(i, id)| {
+            let n = &run.nodes[id];
+            let chosen = st.chosen.contains(id);
+            let out = run.output_of(id);
+            let first = out.lines().next().unwrap_or("").to_owned();
+            let row = Row::new(vec![
+                Cell::from(Span::styled(
+                    if chosen { "●" } else { " " },
+                    t.style("ui.selected"),
+                )),
+                Cell::from(n.inv.instance_name.clone()),
+                Cell::from(id.clone()),
+                Cell::from(Span::styled(
+                    if n.inv.details.is_empty() || n.inv.details == n.inv.status.as_str() {
+                        n.inv.status.as_str().to_owned()
+                    } else {
+                        n.inv.details.clone()
+                    },
+                    t.style(status_token(n.inv.status)),
+                )),
+                Cell::from(if n.inv.response_code >= 0 {
+                    n.inv.response_code.to_string()
+                } else {
+                    String::new()
+                }),
+                Cell::from(elapsed(n.inv.start_s, n.inv.end_s)),
+                Cell::from(first),
+            ]);
+            if i == st.cursor {
+                row.style(t.style("ui.cursor"))
+            } else {
+                row
+            }
+        })
+        .collect();
+    frame.render_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(1),
+                Constraint::Length(18),
+                Constraint::Length(20),
+                Constraint::Length(17),
+                Constraint::Length(5),
+                Constraint::Length(8),
+                Constraint::Min(10),
+            ],
+        )
+        .header(
+            Row::new(vec![
+                " ",
+                "NAME",
+                "NODE ID",
+                "STATUS",
+                "EXIT",
+                "TIME",
+                "OUTPUT (first line)",
+            ])
+            .style(header_style),
+        )
+        .block(block(title(run), cx)),
+        area,
+    );
+}
+
+fn render_output(frame: &mut Frame, area: Rect, app: &App, run: &Run, cx: &RenderContext) {
+    let t = cx.theme;
+    let st = &app.commands;
+    let Some(id) = st.cursor_node() else {
+        return;
+    };
+    let Some(n) = run.nodes.get(&id) else {
+        return;
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    let search = st.search.clone().filter(|s| !s.is_empty());
+    let keep = |l: &str| search.as_ref().is_none_or(|q| l.contains(q.as_str()));
+    if n.dropped_bytes > 0 {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "… truncated: {} bytes dropped, the last {} bytes kept",
+                n.dropped_bytes, n.live_bytes
+            ),
+            t.style("ui.notice"),
+        )));
+    }
+    let source = if let Some((out, err)) = &n.full {
+        for l in out.lines().filter(|l| keep(l)) {
+            lines.push(Line::from(l.to_owned()));
+        }
+        for l in err.lines().filter(|l| keep(l)) {
+            lines.push(Line::from(Span::styled(
+                l.to_owned(),
+                t.style("diff.removed"),
+            )));
+        }
+        "full output (GetCommandInvocation)"
+    } else if !n.live.is_empty() {
+        for (stderr, l) in n.live.iter().filter(|(_, l)| keep(l)) {
+            let style = if *stderr {
+                t.style("diff.removed")
+            } else {
+                t.style("ui.text")
+            };
+            lines.push(Line::from(Span::styled(l.clone(), style)));
+        }
+        "live (CloudWatch Logs)"
+    } else if !n.inv.output.is_empty() {
+        for l in n.inv.output.lines().filter(|l| keep(l)) {
+            lines.push(Line::from(l.to_owned()));
+        }
+        "first 2,500 characters"
+    } else if n.inv.status.is_final() {
+        lines.push(Line::from("(no output)"));
+        "output"
+    } else {
+        lines.push(Line::from(if run.log_group.is_some() {
+            "Waiting for output…"
+        } else {
+            "Output appears when this node finishes: GetCommandInvocation returns nothing before (turn CloudWatch output on to see it live)."
+        }));
+        "output"
+    };
+    // Follow like tail -f: show the end.
+    let height = usize::from(area.height.saturating_sub(2));
+    let skip = lines.len().saturating_sub(height);
+    let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
+    let started = n
+        .inv
+        .start_s
+        .map(|s| format_epoch(s as i64))
+        .unwrap_or_default();
+    let search_note = search
+        .map(|q| format!(" · lines with '{q}'"))
+        .unwrap_or_default();
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block(
+                format!(
+                    " {} {} — {source}{search_note} — started {started} ",
+                    n.inv.instance_name, id
+                ),
+                cx,
+            )),
+        area,
+    );
+}
+
+fn render_history(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let t = cx.theme;
+    let st = &app.commands;
+    let Some(h) = &st.history else {
+        frame.render_widget(
+            Paragraph::new("Loading past commands (ListCommands)…")
+                .block(block(" History ".into(), cx)),
+            area,
+        );
+        return;
+    };
+    let rows: Vec<Row> = h
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let row = Row::new(vec![
+                Cell::from(
+                    c.requested_s
+                        .map(|s| format_epoch(s as i64))
+                        .unwrap_or_default(),
+                ),
+                Cell::from(c.status.clone()),
+                Cell::from(format!(
+                    "{}/{} ({} errors)",
+                    c.completed, c.target_count, c.errors
+                )),
+                Cell::from(c.document.clone()),
+                Cell::from(c.commands.first().cloned().unwrap_or_default()),
+            ]);
+            if i == st.history_cursor {
+                row.style(t.style("ui.cursor"))
+            } else {
+                row
+            }
+        })
+        .collect();
+    frame.render_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(20),
+                Constraint::Length(11),
+                Constraint::Length(18),
+                Constraint::Length(24),
+                Constraint::Min(10),
+            ],
+        )
+        .header(
+            Row::new(vec![
+                "REQUESTED (UTC)",
+                "STATUS",
+                "DONE",
+                "DOCUMENT",
+                "COMMAND",
+            ])
+            .style(t.style("ui.table_header")),
+        )
+        .block(block(
+            format!(
+                " History — {} commands — Enter reopens · Esc back ",
+                h.len()
+            ),
+            cx,
+        )),
+        area,
+    );
+}
+
+fn render_compose(frame: &mut Frame, area: Rect, app: &App, c: &Compose, cx: &RenderContext) {
+    let t = cx.theme;
+    frame.render_widget(Clear, area);
+    let outer = block(
+        " Run a command — Ctrl-S review and send · Esc hides (kept) · Tab fields · Ctrl-P/N previous commands ".into(),
+        cx,
+    );
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let field = |f: ComposeField, label: &str, value: String| -> Line<'static> {
+        let focused = c.focus == f;
+        Line::from(vec![
+            Span::styled(format!("{label:<18}"), t.style("ui.dim")),
+            Span::styled(
+                if focused {
+                    format!("{value}█")
+                } else {
+                    value
+                },
+                if focused {
+                    t.style("ui.input")
+                } else {
+                    t.style("ui.text")
+                },
+            ),
+        ])
+    };
+    let targets = if c.nodes.is_empty() {
+        field(
+            ComposeField::Targets,
+            "Targets (tags)",
+            format!(
+                "{}  → {} of {} loaded nodes match",
+                c.tags,
+                c.resolved,
+                app.fleet.nodes.len()
+            ),
+        )
+    } else {
+        Line::from(vec![
+            Span::styled(format!("{:<18}", "Targets"), t.style("ui.dim")),
+            Span::styled(
+                format!("{} nodes selected in the Fleet pane", c.nodes.len()),
+                t.style("ui.selected"),
+            ),
+        ])
+    };
+    let top = vec![
+        targets,
+        field(
+            ComposeField::Document,
+            "Document",
+            format!("{} (Space changes)", c.document),
+        ),
+    ];
+    let bottom = vec![
+        field(ComposeField::Timeout, "Timeout (s)", c.timeout.clone()),
+        field(
+            ComposeField::ExecutionTimeout,
+            "Exec timeout (s)",
+            c.execution_timeout.clone(),
+        ),
+        field(
+            ComposeField::Concurrency,
+            "MaxConcurrency",
+            c.concurrency.clone(),
+        ),
+        field(ComposeField::Errors, "MaxErrors", c.errors.clone()),
+        field(ComposeField::Comment, "Comment", c.comment.clone()),
+        field(
+            ComposeField::CloudWatch,
+            "CloudWatch output",
+            format!(
+                "{} (Space toggles; live output needs it)",
+                if c.cloudwatch { "on" } else { "off" }
+            ),
+        ),
+        field(
+            ComposeField::LogGroup,
+            "Log group",
+            if c.log_group.is_empty() && c.focus != ComposeField::LogGroup {
+                format!("/aws/ssm/{} (default)", c.document)
+            } else {
+                c.log_group.clone()
+            },
+        ),
+    ];
+    let err_h = u16::from(c.error.is_some()) * 2;
+    let [a, b, d, e] = Layout::vertical([
+        Constraint::Length(top.len() as u16),
+        Constraint::Min(4),
+        Constraint::Length(bottom.len() as u16),
+        Constraint::Length(err_h),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(top), a);
+    let mut ta = c.commands.clone();
+    ta.set_block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(if c.focus == ComposeField::Commands {
+                t.style("ui.key")
+            } else {
+                t.style("ui.border")
+            })
+            .title(" Commands (one per line) "),
+    );
+    frame.render_widget(&ta, b);
+    frame.render_widget(Paragraph::new(bottom), d);
+    if let Some(err) = &c.error {
+        frame.render_widget(
+            Paragraph::new(Span::styled(err.clone(), t.style("ui.error")))
+                .wrap(Wrap { trim: true }),
+            e,
+        );
+    }
+}

@@ -1,0 +1,296 @@
+//! The Run Command pane driven without a terminal: real `update`, effects run
+//! by the console's TaskManager against the lab (whose nodes run the
+//! commands), results fed back as the event loop does.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ssmdeck::action::{Action, Command, InputKey};
+use ssmdeck::app::commands::ComposeField;
+use ssmdeck::app::{App, ContextInfo, Mode, Pane};
+use ssmdeck::aws::AwsContext;
+use ssmdeck::model::InvocationStatus;
+use ssmdeck::runtime::TaskManager;
+use ssmdeck_lab::{Faults, PingStatus};
+use tokio::sync::mpsc;
+
+struct Live {
+    app: App,
+    tasks: TaskManager,
+    rx: mpsc::UnboundedReceiver<Action>,
+}
+
+impl Live {
+    async fn start(ctx: AwsContext) -> Live {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (app, effects) = App::new(
+            ContextInfo {
+                region: "us-east-1".into(),
+                ..Default::default()
+            },
+            (160, 40),
+            Instant::now(),
+        );
+        let mut live = Live {
+            app,
+            tasks: TaskManager::new(ctx, tx),
+            rx,
+        };
+        for e in effects {
+            live.tasks.run(e);
+        }
+        live
+    }
+
+    fn act(&mut self, a: Action) {
+        for e in self.app.update(a, Instant::now()) {
+            self.tasks.run(e);
+        }
+        for e in self.app.settle() {
+            self.tasks.run(e);
+        }
+    }
+
+    fn cmd(&mut self, c: Command) {
+        self.act(Action::Command(c));
+    }
+
+    fn key(&mut self, code: KeyCode, mods: KeyModifiers) {
+        self.act(Action::Key(KeyEvent::new(code, mods)));
+    }
+
+    fn type_text(&mut self, s: &str) {
+        for c in s.chars() {
+            self.key(KeyCode::Char(c), KeyModifiers::NONE);
+        }
+    }
+
+    async fn until(&mut self, what: &str, pred: impl Fn(&App) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !pred(&self.app) {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(a)) => self.act(a),
+                _ => panic!("timed out waiting for {what}"),
+            }
+        }
+    }
+
+    /// Selects nodes in the Fleet pane by id.
+    async fn select(&mut self, ids: &[String]) {
+        self.until("the fleet", |a| {
+            a.fleet.loading.is_none() && !a.fleet.nodes.is_empty()
+        })
+        .await;
+        self.app.fleet.selected = ids.iter().cloned().collect();
+    }
+
+    /// Composes `script` for the selection and confirms.
+    async fn run(&mut self, script: &str) {
+        self.cmd(Command::RunCommand);
+        assert_eq!(self.app.mode, Mode::Compose);
+        assert_eq!(self.app.pane, Pane::Commands);
+        self.type_text(script);
+        self.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert_eq!(
+            self.app.mode,
+            Mode::Confirm,
+            "{:?}",
+            self.app
+                .commands
+                .compose
+                .as_ref()
+                .and_then(|c| c.error.clone())
+        );
+        self.act(Action::Input(InputKey::Char('y')));
+        self.until("the run to finish", |a| {
+            a.commands.run().is_some_and(|r| r.done())
+        })
+        .await;
+    }
+}
+
+fn online(lab: &ssmdeck_lab::LabHandle, n: usize) -> Vec<String> {
+    lab.nodes()
+        .into_iter()
+        .filter(|x| x.ping == PingStatus::Online)
+        .take(n)
+        .map(|x| x.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn run_on_the_fleet_selection_groups_identical_results() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    let mut ids = online(&lab, 6);
+    let lost = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping == PingStatus::ConnectionLost)
+        .expect("the fleet has a ConnectionLost node")
+        .id;
+    ids.push(lost.clone());
+    live.select(&ids).await;
+    live.run(r#"if [ "$SSM_NODE_ID" = "X" ]; then exit 9; fi; echo same"#)
+        .await;
+    let run = live.app.commands.run().unwrap();
+    assert_eq!(run.nodes.len(), 7);
+    assert_eq!(run.nodes[&lost].inv.details, "DeliveryTimedOut");
+    let groups = run.groups();
+    assert_eq!(groups[0].nodes.len(), 6, "{groups:?}");
+    assert_eq!(
+        (groups[0].status, groups[0].code),
+        (InvocationStatus::Success, 0)
+    );
+    assert_eq!(groups[0].output, "same\n");
+    assert_eq!(run.last_poll_calls, 1, "one status call per 50 nodes");
+    // Re-run on the failed ones: only the timed-out node.
+    live.cmd(Command::Rerun);
+    assert_eq!(live.app.mode, Mode::Compose);
+    assert_eq!(
+        live.app.commands.compose.as_ref().unwrap().nodes,
+        vec![lost]
+    );
+}
+
+#[tokio::test]
+async fn live_output_follow_search_and_cancel() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    let ids = online(&lab, 3);
+    live.select(&ids).await;
+    live.cmd(Command::RunCommand);
+    live.type_text("for i in 1 2 3 4 5 6 7 8 9 10; do echo tick $i; sleep 0.5; done");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    live.act(Action::Input(InputKey::Char('y')));
+    // Lines arrive while it runs (CloudWatch output is on by default).
+    live.until("live lines", |a| {
+        a.commands.run().is_some_and(|r| {
+            !r.done()
+                && r.nodes
+                    .values()
+                    .any(|n| n.live.iter().any(|(_, l)| l == "tick 2"))
+        })
+    })
+    .await;
+    live.cmd(Command::OpenDetails);
+    assert!(live.app.commands.follow);
+    live.cmd(Command::Filter);
+    for c in "tick 1".chars() {
+        live.act(Action::Input(InputKey::Char(c)));
+    }
+    live.act(Action::Input(InputKey::Submit));
+    assert_eq!(live.app.commands.search.as_deref(), Some("tick 1"));
+    // Cancel the whole command, after the confirmation.
+    live.cmd(Command::CancelCommand);
+    assert_eq!(live.app.mode, Mode::Confirm);
+    let started = Instant::now();
+    live.act(Action::Input(InputKey::Submit));
+    live.until("cancelled", |a| a.commands.run().is_some_and(|r| r.done()))
+        .await;
+    assert!(started.elapsed() < Duration::from_secs(4));
+    let run = live.app.commands.run().unwrap();
+    assert!(
+        run.nodes
+            .values()
+            .all(|n| n.inv.status == InvocationStatus::Cancelled)
+    );
+}
+
+#[tokio::test]
+async fn tag_targets_validation_history_and_export() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    live.until("the fleet", |a| a.fleet.loading.is_none()).await;
+    live.cmd(Command::NextPane);
+    assert_eq!(live.app.pane, Pane::Commands);
+    live.cmd(Command::Create);
+    assert_eq!(
+        live.app.commands.compose.as_ref().unwrap().focus,
+        ComposeField::Targets
+    );
+    live.type_text("tag:Role=web");
+    let want = lab
+        .nodes()
+        .iter()
+        .filter(|n| n.tag("Role") == Some("web"))
+        .count();
+    assert_eq!(live.app.commands.compose.as_ref().unwrap().resolved, want);
+    // Bad options are refused before any call, and nothing typed is lost.
+    while live.app.commands.compose.as_ref().unwrap().focus != ComposeField::Commands {
+        live.key(KeyCode::Tab, KeyModifiers::NONE);
+    }
+    live.type_text("uptime");
+    while live.app.commands.compose.as_ref().unwrap().focus != ComposeField::Timeout {
+        live.key(KeyCode::Tab, KeyModifiers::NONE);
+    }
+    live.key(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    live.type_text("5");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    let c = live.app.commands.compose.as_ref().unwrap();
+    assert!(
+        c.error
+            .as_ref()
+            .unwrap()
+            .contains("timeout '5' must be 30 to 2592000"),
+        "{:?}",
+        c.error
+    );
+    assert_eq!(c.lines(), vec!["uptime".to_string()]);
+    live.key(KeyCode::Backspace, KeyModifiers::NONE);
+    live.type_text("60");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    live.act(Action::Input(InputKey::Submit));
+    live.until("the run", |a| a.commands.run().is_some_and(|r| r.done()))
+        .await;
+    assert_eq!(live.app.commands.run().unwrap().nodes.len(), want);
+
+    // Export writes every node's result.
+    live.cmd(Command::Export);
+    live.until("the export", |a| {
+        a.notices
+            .iter()
+            .any(|(n, _)| n.starts_with("results written to"))
+    })
+    .await;
+    let note = live
+        .app
+        .notices
+        .iter()
+        .find(|(n, _)| n.starts_with("results written to"))
+        .unwrap()
+        .0
+        .clone();
+    let path = note.trim_start_matches("results written to ").to_owned();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(json.as_array().unwrap().len(), want);
+    assert!(json[0]["stdout"].as_str().is_some());
+
+    // History lists it; Enter reopens it as a new run view.
+    live.cmd(Command::History);
+    live.until("history", |a| a.commands.history.is_some())
+        .await;
+    assert_eq!(
+        live.app.commands.history.as_ref().unwrap()[0].commands,
+        vec!["uptime".to_string()]
+    );
+    live.cmd(Command::OpenDetails);
+    live.until("the reopened run", |a| {
+        a.commands.runs.len() == 2 && a.commands.run().is_some_and(|r| r.done())
+    })
+    .await;
+    // The previous command is one key away in the composer.
+    live.cmd(Command::Create);
+    live.key(KeyCode::Char('p'), KeyModifiers::CONTROL);
+    assert_eq!(
+        live.app.commands.compose.as_ref().unwrap().lines(),
+        vec!["uptime".to_string()]
+    );
+}
