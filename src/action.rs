@@ -195,6 +195,8 @@ pub enum Action {
 pub enum CommandsEvent {
     /// Command documents (ListDocuments).
     Documents(Result<Vec<String>, AwsError>),
+    /// A document's parameter schema (DescribeDocument).
+    DocumentParams(String, Result<Vec<crate::model::DocumentParam>, AwsError>),
     /// SendCommand answered; carries the request it answers.
     Sent(
         Result<Vec<String>, AwsError>,

@@ -188,6 +188,12 @@ impl TaskManager {
                     let _ = tx.send(Action::Commands(CommandsEvent::Documents(r)));
                 });
             }
+            Effect::DocumentParams { name } => {
+                tokio::spawn(async move {
+                    let r = commands::document_params(&ctx, &name).await;
+                    let _ = tx.send(Action::Commands(CommandsEvent::DocumentParams(name, r)));
+                });
+            }
             Effect::SendCommand(req) => {
                 // Not cancellable: a send that started must report its ids.
                 tokio::spawn(async move {
@@ -256,7 +262,7 @@ impl TaskManager {
                 });
             }
             Effect::CommandHistory => self.spawn("cmd-history", async move {
-                let r = commands::history(&ctx, 200).await;
+                let r = commands::history(&ctx, usize::MAX).await;
                 let _ = tx.send(Action::Commands(CommandsEvent::History(r)));
             }),
             Effect::ExportRun { command_ids, path } => {

@@ -294,3 +294,53 @@ async fn tag_targets_validation_history_and_export() {
         vec!["uptime".to_string()]
     );
 }
+
+#[tokio::test]
+async fn document_parameters_come_from_its_schema() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    let ids = online(&lab, 2);
+    live.select(&ids).await;
+    live.cmd(Command::RunCommand);
+    live.until("the document's parameters", |a| {
+        a.commands
+            .compose
+            .as_ref()
+            .is_some_and(|c| !c.params.is_empty())
+    })
+    .await;
+    let names: Vec<String> = live
+        .app
+        .commands
+        .compose
+        .as_ref()
+        .unwrap()
+        .params
+        .iter()
+        .map(|(p, _)| p.name.clone())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["workingDirectory".to_string()],
+        "commands and executionTimeout have their own fields"
+    );
+    live.type_text("pwd");
+    while live.app.commands.compose.as_ref().unwrap().focus != ComposeField::Param(0) {
+        live.key(KeyCode::Tab, KeyModifiers::NONE);
+    }
+    live.type_text("/");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    live.act(Action::Input(InputKey::Char('y')));
+    live.until("the run", |a| a.commands.run().is_some_and(|r| r.done()))
+        .await;
+    let run = live.app.commands.run().unwrap();
+    assert!(
+        run.nodes.values().all(|n| n.inv.output == "/\n"),
+        "{:?}",
+        run.nodes
+            .values()
+            .map(|n| n.inv.output.clone())
+            .collect::<Vec<_>>()
+    );
+}

@@ -21,6 +21,7 @@ fn request(targets: Targets, script: &[&str]) -> SendRequest {
         max_errors: "100%".into(),
         comment: "ssmdeck test".into(),
         cloudwatch_group: None,
+        extra: Vec::new(),
     }
 }
 
@@ -394,4 +395,62 @@ async fn moto_send_command_round_trip() {
     let e = commands::invocations(&ctx, &ids[0]).await.unwrap_err();
     assert_eq!(e.kind, ssmdeck::aws::ErrorKind::Unsupported, "{e:?}");
     assert!(e.to_string().contains("ListCommandInvocations"));
+}
+
+#[tokio::test]
+async fn node_profiles_add_delay_or_failure() {
+    let lab = ssmdeck_lab::start(ssmdeck_lab::LabConfig {
+        fleet: ssmdeck_lab::FleetSpec {
+            nodes: 40,
+            seed: 40,
+            slow_share: 0.3,
+            slow_ms: 400,
+            failing_share: 0.3,
+            ..ssmdeck_lab::FleetSpec::demo()
+        },
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let (ctx, _) = common::context(&lab).await;
+    let nodes: Vec<_> = lab
+        .nodes()
+        .into_iter()
+        .filter(|n| n.ping == PingStatus::Online)
+        .collect();
+    assert!(nodes.iter().any(|n| n.command_fails) && nodes.iter().any(|n| n.command_delay_ms > 0));
+    let ids: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
+    let sent = Instant::now();
+    let id = commands::send(&ctx, &request(Targets::Nodes(ids), &["echo ok"]))
+        .await
+        .unwrap()
+        .remove(0);
+    let (all, _) = wait_final(&ctx, &[id.clone()]).await;
+    let first_start = all
+        .values()
+        .filter_map(|i| i.start_s)
+        .fold(f64::MAX, f64::min);
+    for n in &nodes {
+        let i = &all[&n.id];
+        if n.command_fails {
+            assert_eq!(
+                (i.status, i.response_code),
+                (InvocationStatus::Failed, 1),
+                "{}",
+                n.id
+            );
+            let (_, err) = commands::output(&ctx, &id, &n.id).await.unwrap();
+            assert!(err.contains("node profile"), "{err}");
+        } else {
+            assert_eq!(i.status, InvocationStatus::Success, "{}", n.id);
+            if n.command_delay_ms > 0 {
+                assert!(
+                    i.start_s.unwrap() - first_start >= 0.3,
+                    "{} started late",
+                    n.id
+                );
+            }
+        }
+    }
+    assert!(sent.elapsed() >= Duration::from_millis(400));
 }

@@ -558,7 +558,26 @@ async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
         }
         PingStatus::Online => {}
     }
-    let (script, document, exec_timeout, log_group, cancel) = {
+    if node.command_delay_ms > 0 {
+        update_inv(state, command_id, &node.id, |i, _| {
+            i.status = "Delayed";
+            i.details = "Delayed";
+        });
+        tokio::time::sleep(Duration::from_millis(node.command_delay_ms)).await;
+    }
+    if node.command_fails {
+        update_inv(state, command_id, &node.id, |i, errors| {
+            i.status = "Failed";
+            i.details = "Failed";
+            i.response_code = 1;
+            i.start_s = Some(now_s());
+            i.end_s = Some(now_s());
+            i.stderr = "lab node profile: the agent failed to run the command\n".into();
+            *errors += 1;
+        });
+        return;
+    }
+    let (script, document, exec_timeout, log_group, cancel, working_dir) = {
         let store = state.commands.lock().expect("commands lock");
         let Ok(c) = store.find(command_id) else {
             return;
@@ -569,9 +588,14 @@ async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
             c.exec_timeout_s,
             c.log_group.clone(),
             c.cancel.clone(),
+            strings(c.parameters.get("workingDirectory"))
+                .into_iter()
+                .next()
+                .filter(|d| !d.is_empty()),
         )
     };
-    let dir = state.work_dir.join(&node.id);
+    // The document's workingDirectory when given, else the node's own directory.
+    let dir = working_dir.map_or_else(|| state.work_dir.join(&node.id), std::path::PathBuf::from);
     let _ = tokio::fs::create_dir_all(&dir).await;
     let mut cmd = tokio::process::Command::new("sh");
     cmd.arg("-c")

@@ -67,6 +67,10 @@ pub struct LabNode {
     pub launch_epoch_s: i64,
     /// IAM role of the node (hybrid nodes' service role, EC2 nodes' instance profile role).
     pub iam_role: String,
+    /// Node profile: added delay before a command starts, milliseconds.
+    pub command_delay_ms: u64,
+    /// Node profile: the agent fails every command (exit 1, a message on stderr).
+    pub command_fails: bool,
 }
 
 impl LabNode {
@@ -137,6 +141,12 @@ pub struct FleetSpec {
     pub platforms: Vec<PlatformSpec>,
     /// Parameters seeded into Parameter Store under `/{env}/{role}/…`.
     pub parameters: usize,
+    /// Node profile: share of Online nodes whose commands start late.
+    pub slow_share: f64,
+    /// Node profile: how late, milliseconds.
+    pub slow_ms: u64,
+    /// Node profile: share of Online nodes whose agent fails every command.
+    pub failing_share: f64,
 }
 
 impl Default for FleetSpec {
@@ -168,6 +178,9 @@ impl Default for FleetSpec {
             ]),
             availability_zones: s(&["us-east-1a", "us-east-1b", "us-east-1c"]),
             parameters: 240,
+            slow_share: 0.0,
+            slow_ms: 2_000,
+            failing_share: 0.0,
             platforms: vec![
                 p("Amazon Linux", "Linux", "2023", 5),
                 p("Ubuntu", "Linux", "22.04", 3),
@@ -269,6 +282,8 @@ impl FleetSpec {
             message,
         };
         for (name, v) in [
+            ("slow_share", self.slow_share),
+            ("failing_share", self.failing_share),
             ("hybrid_share", self.hybrid_share),
             ("connection_lost_share", self.connection_lost_share),
             ("inactive_share", self.inactive_share),
@@ -379,6 +394,16 @@ impl FleetSpec {
                 PingStatus::Inactive => now - rng.random_range(86_400 * 7..86_400 * 60),
             };
             let launch = now - rng.random_range(86_400..86_400 * 400);
+            // Drawn for every node so the rest of the fleet stays the same
+            // whatever the profile shares are.
+            let (slow_roll, fail_roll): (f64, f64) = (rng.random(), rng.random());
+            let online = ping == PingStatus::Online;
+            let command_delay_ms = if online && slow_roll < self.slow_share {
+                self.slow_ms
+            } else {
+                0
+            };
+            let command_fails = online && fail_roll < self.failing_share;
             let instance_type = if hybrid {
                 String::new()
             } else {
@@ -425,6 +450,8 @@ impl FleetSpec {
                 } else {
                     "SSMInstanceProfileRole".into()
                 },
+                command_delay_ms,
+                command_fails,
             });
         }
         nodes.sort_by(|a, b| a.id.cmp(&b.id));

@@ -25,6 +25,8 @@ pub const POLL_MAX: Duration = Duration::from_secs(5);
 /// Composer fields in focus order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ComposeField {
+    /// A document parameter from its schema (index into `Compose::params`).
+    Param(usize),
     /// Targets (tag expressions when not from the Fleet selection).
     Targets,
     /// Document name.
@@ -98,6 +100,8 @@ pub struct Compose {
     pub error: Option<String>,
     /// Which recent command is shown (Ctrl-P / Ctrl-N).
     pub recent_index: Option<usize>,
+    /// The document's other parameters (schema, value), from DescribeDocument.
+    pub params: Vec<(crate::model::DocumentParam, String)>,
 }
 
 fn share_ok(s: &str) -> bool {
@@ -152,6 +156,18 @@ pub fn parse_tags(text: &str) -> Result<Vec<(String, Vec<String>)>, String> {
 }
 
 impl Compose {
+    /// Fields in focus order: the document's own parameters follow the commands.
+    pub fn fields(&self) -> Vec<ComposeField> {
+        let mut out = Vec::new();
+        for f in ComposeField::ALL {
+            out.push(f);
+            if f == ComposeField::Commands {
+                out.extend((0..self.params.len()).map(ComposeField::Param));
+            }
+        }
+        out
+    }
+
     /// The lines of the commands field.
     pub fn lines(&self) -> Vec<String> {
         self.commands
@@ -220,6 +236,11 @@ impl Compose {
             max_errors: self.errors.trim().to_owned(),
             comment: self.comment.clone(),
             cloudwatch_group: self.cloudwatch.then(|| self.log_group.trim().to_owned()),
+            extra: self
+                .params
+                .iter()
+                .map(|(p, v)| (p.name.clone(), v.trim().to_owned()))
+                .collect(),
         })
     }
 }
@@ -318,6 +339,24 @@ impl Run {
             .iter()
             .map(|(_, l)| format!("{l}\n"))
             .collect::<String>()
+    }
+
+    /// The first line of a node's output, without building the whole text.
+    pub fn first_line(&self, id: &str) -> &str {
+        let Some(n) = self.nodes.get(id) else {
+            return "";
+        };
+        if let Some((out, err)) = &n.full {
+            return out
+                .lines()
+                .next()
+                .or_else(|| err.lines().next())
+                .unwrap_or("");
+        }
+        if !n.inv.output.is_empty() {
+            return n.inv.output.lines().next().unwrap_or("");
+        }
+        n.live.first().map_or("", |(_, l)| l.as_str())
     }
 
     /// Nodes grouped by (status, exit code, output), largest group first.
@@ -529,6 +568,7 @@ impl App {
             focus: ComposeField::Commands,
             error: None,
             recent_index: None,
+            params: Vec::new(),
         }
     }
 
@@ -543,8 +583,12 @@ impl App {
             );
             return Vec::new();
         }
-        let effects = self.show_pane(Pane::Commands);
-        self.commands.compose = Some(self.new_compose(nodes));
+        let mut effects = self.show_pane(Pane::Commands);
+        let compose = self.new_compose(nodes);
+        effects.push(Effect::DocumentParams {
+            name: compose.document.clone(),
+        });
+        self.commands.compose = Some(compose);
         self.mode = Mode::Compose;
         effects
     }
@@ -648,7 +692,7 @@ impl App {
                 return Vec::new();
             }
             KeyCode::Tab | KeyCode::BackTab => {
-                let all = ComposeField::ALL;
+                let all = c.fields();
                 let mut i = all.iter().position(|f| *f == c.focus).unwrap_or(0);
                 loop {
                     i = if k.code == KeyCode::Tab {
@@ -680,6 +724,22 @@ impl App {
                         .position(|d| *d == c.document)
                         .map_or(0, |i| (i + 1) % c.documents.len());
                     c.document = c.documents[i].clone();
+                    c.params.clear();
+                    return vec![Effect::DocumentParams {
+                        name: c.document.clone(),
+                    }];
+                }
+            }
+            ComposeField::Param(i) => {
+                if let Some((_, value)) = c.params.get_mut(i) {
+                    match k.code {
+                        KeyCode::Char('u') if ctrl => value.clear(),
+                        KeyCode::Char(ch) if !ctrl => value.push(ch),
+                        KeyCode::Backspace => {
+                            value.pop();
+                        }
+                        _ => {}
+                    }
                 }
             }
             ComposeField::CloudWatch => {
@@ -738,7 +798,10 @@ impl App {
                     if compose.nodes.is_empty() {
                         compose.focus = ComposeField::Targets;
                     }
+                    let name = compose.document.clone();
                     self.commands.compose = Some(compose);
+                    self.mode = Mode::Compose;
+                    return vec![Effect::DocumentParams { name }];
                 }
                 self.mode = Mode::Compose;
             }
@@ -922,6 +985,24 @@ impl App {
                 }
             }
             CommandsEvent::Documents(_) => {}
+            CommandsEvent::DocumentParams(name, Ok(schema)) => {
+                if let Some(c) = self
+                    .commands
+                    .compose
+                    .as_mut()
+                    .filter(|c| c.document == name)
+                {
+                    c.params = schema
+                        .into_iter()
+                        .filter(|p| p.name != "commands" && p.name != "executionTimeout")
+                        .map(|p| {
+                            let v = p.default.clone();
+                            (p, v)
+                        })
+                        .collect();
+                }
+            }
+            CommandsEvent::DocumentParams(_, Err(e)) => self.notice(e.to_string(), now),
             CommandsEvent::Sent(Err(e), _) => {
                 self.commands.sending = false;
                 if let Some(c) = self.commands.compose.as_mut() {

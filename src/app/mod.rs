@@ -209,6 +209,11 @@ pub enum Effect {
     Clipboard(SecretText),
     /// List Command documents.
     CommandDocuments,
+    /// Read a document's parameter schema.
+    DocumentParams {
+        /// Document name.
+        name: String,
+    },
     /// SendCommand (chunks of 50 nodes).
     SendCommand(crate::aws::commands::SendRequest),
     /// Poll run `run`'s invocations after `delay_ms`.

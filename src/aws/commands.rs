@@ -34,6 +34,8 @@ pub struct SendRequest {
     pub comment: String,
     /// CloudWatch output: `None` off, `Some("")` default group, else the group.
     pub cloudwatch_group: Option<String>,
+    /// Other document parameters (name, value), from DescribeDocument's schema.
+    pub extra: Vec<(String, String)>,
 }
 
 /// Where a command goes.
@@ -68,6 +70,11 @@ pub async fn send(ctx: &AwsContext, req: &SendRequest) -> Result<Vec<String>, Aw
         "executionTimeout".to_owned(),
         vec![req.execution_timeout_s.to_string()],
     );
+    for (k, v) in &req.extra {
+        if !v.is_empty() {
+            params.insert(k.clone(), vec![v.clone()]);
+        }
+    }
     let cw = req.cloudwatch_group.as_ref().map(|g| {
         let b = CloudWatchOutputConfig::builder().cloud_watch_output_enabled(true);
         if g.is_empty() {

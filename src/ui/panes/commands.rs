@@ -183,8 +183,7 @@ fn render_run(frame: &mut Frame, area: Rect, app: &App, run: &Run, cx: &RenderCo
         .map(|(i, id)| {
             let n = &run.nodes[id];
             let chosen = st.chosen.contains(id);
-            let out = run.output_of(id);
-            let first = out.lines().next().unwrap_or("").to_owned();
+            let first = run.first_line(id).to_owned();
             let row = Row::new(vec![
                 Cell::from(Span::styled(
                     if chosen { "●" } else { " " },
@@ -452,6 +451,23 @@ fn render_compose(frame: &mut Frame, area: Rect, app: &App, c: &Compose, cx: &Re
             format!("{} (Space changes)", c.document),
         ),
     ];
+    let params: Vec<Line> = c
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, (p, v))| {
+            let mut l = field(ComposeField::Param(i), &format!("  {}", p.name), v.clone());
+            l.spans.push(Span::styled(
+                format!(
+                    "  {} — {}",
+                    p.kind,
+                    p.description.chars().take(60).collect::<String>()
+                ),
+                t.style("ui.dim"),
+            ));
+            l
+        })
+        .collect();
     let bottom = vec![
         field(ComposeField::Timeout, "Timeout (s)", c.timeout.clone()),
         field(
@@ -485,14 +501,16 @@ fn render_compose(frame: &mut Frame, area: Rect, app: &App, c: &Compose, cx: &Re
         ),
     ];
     let err_h = u16::from(c.error.is_some()) * 2;
-    let [a, b, d, e] = Layout::vertical([
+    let [a, b, p, d, e] = Layout::vertical([
         Constraint::Length(top.len() as u16),
         Constraint::Min(4),
+        Constraint::Length(params.len() as u16),
         Constraint::Length(bottom.len() as u16),
         Constraint::Length(err_h),
     ])
     .areas(inner);
     frame.render_widget(Paragraph::new(top), a);
+    frame.render_widget(Paragraph::new(params), p);
     let mut ta = c.commands.clone();
     ta.set_block(
         Block::default()
