@@ -425,7 +425,7 @@ async fn node_profiles_add_delay_or_failure() {
         .await
         .unwrap()
         .remove(0);
-    let (all, _) = wait_final(&ctx, &[id.clone()]).await;
+    let (all, _) = wait_final(&ctx, std::slice::from_ref(&id)).await;
     let first_start = all
         .values()
         .filter_map(|i| i.start_s)
