@@ -153,25 +153,13 @@ pub struct CallerIdentity {
     pub arn: String,
 }
 
-/// Formats epoch seconds as `YYYY-MM-DD HH:MM:SS` UTC.
+/// Formats epoch seconds as `YYYY-MM-DD HH:MM:SS` UTC (via the SDK's
+/// RFC 3339 formatter).
 pub fn format_epoch(epoch_s: i64) -> String {
-    let days = epoch_s.div_euclid(86_400);
-    let secs = epoch_s.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        secs / 3_600,
-        secs % 3_600 / 60,
-        secs % 60
-    )
+    aws_smithy_types::DateTime::from_secs(epoch_s)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .map(|t| t.trim_end_matches('Z').replacen('T', " ", 1))
+        .unwrap_or_else(|_| epoch_s.to_string())
 }
 
 #[cfg(test)]

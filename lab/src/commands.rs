@@ -49,14 +49,6 @@ fn now_s() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// ISO-8601 with milliseconds, as GetCommandInvocation returns dates.
-fn iso(s: f64) -> String {
-    let whole = s.floor() as i64;
-    let ms = ((s - s.floor()) * 1000.0) as i64;
-    let base = crate::protocol::iso8601(whole);
-    format!("{}.{ms:03}Z", &base[..19])
-}
-
 #[derive(Debug, Clone)]
 struct Invocation {
     name: String,
@@ -937,10 +929,10 @@ fn get_invocation(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError
         "CloudWatchOutputConfig": {"CloudWatchLogGroupName": c.log_group.clone().unwrap_or_default(), "CloudWatchOutputEnabled": c.log_group.is_some()},
     });
     if let Some(s) = i.start_s {
-        out["ExecutionStartDateTime"] = Value::String(iso(s));
+        out["ExecutionStartDateTime"] = Value::String(crate::protocol::iso8601_ms(s));
     }
     if let Some(e) = i.end_s {
-        out["ExecutionEndDateTime"] = Value::String(iso(e));
+        out["ExecutionEndDateTime"] = Value::String(crate::protocol::iso8601_ms(e));
     }
     Ok(out)
 }
@@ -970,10 +962,5 @@ mod tests {
         assert_eq!(parse_share("1%", 50, "x").unwrap(), 1);
         assert!(parse_share("ten", 3, "x").is_err());
         assert!(parse_share("150%", 3, "x").is_err());
-    }
-
-    #[test]
-    fn iso_dates_have_milliseconds() {
-        assert_eq!(iso(1_793_491_200.25), "2026-11-01T00:00:00.250Z");
     }
 }

@@ -312,26 +312,20 @@ pub fn make_token(offset: usize) -> String {
     format!("lab:{offset}")
 }
 
-/// Formats epoch seconds as ISO-8601 UTC with milliseconds (`2026-01-02T03:04:05.000Z`).
+/// Formats epoch seconds as ISO-8601 UTC with milliseconds
+/// (`2026-01-02T03:04:05.000Z`), as EC2 writes dates.
 pub fn iso8601(epoch_s: i64) -> String {
-    let days = epoch_s.div_euclid(86_400);
-    let secs = epoch_s.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
-        secs / 3_600,
-        secs % 3_600 / 60,
-        secs % 60
-    )
+    iso8601_ms(epoch_s as f64)
+}
+
+/// Like [`iso8601`], for fractional seconds.
+pub fn iso8601_ms(epoch_s: f64) -> String {
+    let whole = epoch_s.floor();
+    let ms = ((epoch_s - whole) * 1_000.0).round().min(999.0) as u32;
+    let base = aws_smithy_types::DateTime::from_secs(whole as i64)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default();
+    format!("{}.{ms:03}Z", base.trim_end_matches('Z'))
 }
 
 #[cfg(test)]
@@ -343,6 +337,7 @@ mod tests {
         assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(iso8601(1_793_491_200), "2026-11-01T00:00:00.000Z");
         assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso8601_ms(1_793_491_200.25), "2026-11-01T00:00:00.250Z");
     }
 
     #[test]
