@@ -4,79 +4,23 @@
 
 mod common;
 
+use common::live::Live;
+
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyModifiers};
 use ssmdeck::action::{Action, Command, InputKey};
 use ssmdeck::app::commands::ComposeField;
-use ssmdeck::app::{App, ContextInfo, Mode, Pane};
-use ssmdeck::aws::AwsContext;
+use ssmdeck::app::{Mode, Pane};
 use ssmdeck::model::InvocationStatus;
-use ssmdeck::runtime::TaskManager;
 use ssmdeck_lab::{Faults, PingStatus};
-use tokio::sync::mpsc;
 
-struct Live {
-    app: App,
-    tasks: TaskManager,
-    rx: mpsc::UnboundedReceiver<Action>,
+trait CommandsLive {
+    async fn select(&mut self, ids: &[String]);
+    async fn run(&mut self, script: &str);
 }
 
-impl Live {
-    async fn start(ctx: AwsContext) -> Live {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let (app, effects) = App::new(
-            ContextInfo {
-                region: "us-east-1".into(),
-                ..Default::default()
-            },
-            (160, 40),
-            Instant::now(),
-        );
-        let mut live = Live {
-            app,
-            tasks: TaskManager::new(ctx, tx),
-            rx,
-        };
-        for e in effects {
-            live.tasks.run(e);
-        }
-        live
-    }
-
-    fn act(&mut self, a: Action) {
-        for e in self.app.update(a, Instant::now()) {
-            self.tasks.run(e);
-        }
-        for e in self.app.settle() {
-            self.tasks.run(e);
-        }
-    }
-
-    fn cmd(&mut self, c: Command) {
-        self.act(Action::Command(c));
-    }
-
-    fn key(&mut self, code: KeyCode, mods: KeyModifiers) {
-        self.act(Action::Key(KeyEvent::new(code, mods)));
-    }
-
-    fn type_text(&mut self, s: &str) {
-        for c in s.chars() {
-            self.key(KeyCode::Char(c), KeyModifiers::NONE);
-        }
-    }
-
-    async fn until(&mut self, what: &str, pred: impl Fn(&App) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        while !pred(&self.app) {
-            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
-                Ok(Some(a)) => self.act(a),
-                _ => panic!("timed out waiting for {what}"),
-            }
-        }
-    }
-
+impl CommandsLive for Live {
     /// Selects nodes in the Fleet pane by id.
     async fn select(&mut self, ids: &[String]) {
         self.until("the fleet", |a| {

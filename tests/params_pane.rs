@@ -4,72 +4,26 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use common::live::Live;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyModifiers};
 use ssmdeck::action::{Action, Command, InputKey};
+use ssmdeck::app::Mode;
 use ssmdeck::app::params::{Field, TreeRow};
-use ssmdeck::app::{App, ContextInfo, Mode};
-use ssmdeck::aws::AwsContext;
 use ssmdeck::aws::params::{self, PutRequest};
-use ssmdeck::config::Settings;
 use ssmdeck::model::ParamKind;
-use ssmdeck::runtime::TaskManager;
-use ssmdeck::ui::{RenderContext, render};
 use ssmdeck_lab::Faults;
-use tokio::sync::mpsc;
 
-struct Live {
-    app: App,
-    tasks: TaskManager,
-    rx: mpsc::UnboundedReceiver<Action>,
-    settings: Settings,
+trait ParamsLive {
+    fn focus(&mut self, field: Field);
+    async fn goto(&mut self, name: &str);
 }
 
-impl Live {
-    async fn start(ctx: AwsContext) -> Live {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let (app, effects) = App::new(
-            ContextInfo {
-                region: "us-east-1".into(),
-                ..Default::default()
-            },
-            (150, 40),
-            Instant::now(),
-        );
-        let mut live = Live {
-            app,
-            tasks: TaskManager::new(ctx, tx),
-            rx,
-            settings: Settings::load(None),
-        };
-        for e in effects {
-            live.tasks.run(e);
-        }
-        live
-    }
-
-    fn act(&mut self, a: Action) {
-        for e in self.app.update(a, Instant::now()) {
-            self.tasks.run(e);
-        }
-        for e in self.app.settle() {
-            self.tasks.run(e);
-        }
-    }
-
-    fn cmd(&mut self, c: Command) {
-        self.act(Action::Command(c));
-    }
-
-    fn key(&mut self, code: KeyCode, mods: KeyModifiers) {
-        self.act(Action::Key(KeyEvent::new(code, mods)));
-    }
-
+impl ParamsLive for Live {
     /// Tabs through the editor until `field` has the focus.
-    fn focus(&mut self, field: ssmdeck::app::params::Field) {
+    fn focus(&mut self, field: Field) {
         for _ in 0..10 {
             if self.app.params.editor.as_ref().map(|e| e.focus) == Some(field) {
                 return;
@@ -77,42 +31,6 @@ impl Live {
             self.key(KeyCode::Tab, KeyModifiers::NONE);
         }
         panic!("no field {field:?} in the editor");
-    }
-
-    fn type_text(&mut self, s: &str) {
-        for c in s.chars() {
-            self.key(KeyCode::Char(c), KeyModifiers::NONE);
-        }
-    }
-
-    /// Feeds task results until `pred` holds (at most 10 s).
-    async fn until(&mut self, what: &str, pred: impl Fn(&App) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while !pred(&self.app) {
-            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
-                Ok(Some(a)) => self.act(a),
-                _ => panic!("timed out waiting for {what}; mode {:?}", self.app.mode),
-            }
-        }
-    }
-
-    fn screen(&self) -> String {
-        let mut t = Terminal::new(TestBackend::new(150, 40)).unwrap();
-        let cx = RenderContext {
-            theme: &self.settings.theme,
-            keymap: &self.settings.keymap,
-            now: Instant::now(),
-        };
-        t.draw(|f| render(f, &self.app, &cx)).unwrap();
-        let b = t.backend().buffer().clone();
-        (0..b.area.height)
-            .map(|y| {
-                (0..b.area.width)
-                    .map(|x| b[(x, y)].symbol())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
     }
 
     /// Opens the Parameters pane and puts the cursor on `name` via search.

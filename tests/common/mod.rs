@@ -1,6 +1,8 @@
 //! Shared helpers: an in-process lab and a context pointed at it.
 #![allow(dead_code)]
 
+pub mod live;
+
 use std::sync::{Arc, Mutex};
 
 use ssmdeck::aws::fleet::{FleetEvent, load_fleet};

@@ -1,0 +1,107 @@
+//! A console without a terminal: real `App::update`, effects run by the
+//! console's own TaskManager against a real endpoint, results fed back as
+//! the event loop does, and a TestBackend to read the screen.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ssmdeck::action::{Action, Command};
+use ssmdeck::app::{App, ContextInfo};
+use ssmdeck::aws::AwsContext;
+use ssmdeck::config::Settings;
+use ssmdeck::runtime::TaskManager;
+use ssmdeck::ui::{RenderContext, render};
+use tokio::sync::mpsc;
+
+/// Screen size of the harness, columns × rows.
+pub const SIZE: (u16, u16) = (150, 40);
+
+pub struct Live {
+    pub app: App,
+    pub tasks: TaskManager,
+    pub rx: mpsc::UnboundedReceiver<Action>,
+    pub settings: Settings,
+}
+
+impl Live {
+    /// A fresh console on `ctx`, its start-up loads running.
+    pub async fn start(ctx: AwsContext) -> Live {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (app, effects) = App::new(
+            ContextInfo {
+                region: "us-east-1".into(),
+                ..Default::default()
+            },
+            SIZE,
+            Instant::now(),
+        );
+        let mut live = Live {
+            app,
+            tasks: TaskManager::new(ctx, tx),
+            rx,
+            settings: Settings::load(None),
+        };
+        for e in effects {
+            live.tasks.run(e);
+        }
+        live
+    }
+
+    /// Applies an action and runs the effects it (and the settled view) asks for.
+    pub fn act(&mut self, a: Action) {
+        for e in self.app.update(a, Instant::now()) {
+            self.tasks.run(e);
+        }
+        for e in self.app.settle() {
+            self.tasks.run(e);
+        }
+    }
+
+    pub fn cmd(&mut self, c: Command) {
+        self.act(Action::Command(c));
+    }
+
+    /// A raw key, as the editor and the composer get them.
+    pub fn key(&mut self, code: KeyCode, mods: KeyModifiers) {
+        self.act(Action::Key(KeyEvent::new(code, mods)));
+    }
+
+    pub fn type_text(&mut self, s: &str) {
+        for c in s.chars() {
+            self.key(KeyCode::Char(c), KeyModifiers::NONE);
+        }
+    }
+
+    /// Feeds task results until `pred` holds (at most 30 s).
+    pub async fn until(&mut self, what: &str, pred: impl Fn(&App) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !pred(&self.app) {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(a)) => self.act(a),
+                _ => panic!("timed out waiting for {what}; mode {:?}", self.app.mode),
+            }
+        }
+    }
+
+    /// The screen as text, one line per row.
+    pub fn screen(&self) -> String {
+        let mut t = Terminal::new(TestBackend::new(SIZE.0, SIZE.1)).unwrap();
+        let cx = RenderContext {
+            theme: &self.settings.theme,
+            keymap: &self.settings.keymap,
+            now: Instant::now(),
+        };
+        t.draw(|f| render(f, &self.app, &cx)).unwrap();
+        let b = t.backend().buffer().clone();
+        (0..b.area.height)
+            .map(|y| {
+                (0..b.area.width)
+                    .map(|x| b[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
