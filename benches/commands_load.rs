@@ -14,73 +14,21 @@
 //! Run: `cargo bench --bench commands_load`. Bounded: three runs, each with
 //! a deadline.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command as Process, Stdio};
+#[path = "common/lab.rs"]
+mod lab;
+
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ssmdeck::action::{Action, Command};
 use ssmdeck::app::{App, ContextInfo, Effect};
+use ssmdeck::aws::AwsContext;
 use ssmdeck::aws::commands::{SendRequest, Targets};
-use ssmdeck::aws::{AwsContext, ConnectOptions};
 use ssmdeck::config::Settings;
 use ssmdeck::runtime::TaskManager;
 use ssmdeck::ui::{RenderContext, render};
 use tokio::sync::mpsc;
-
-struct Lab {
-    child: std::process::Child,
-    env: Vec<(String, String)>,
-}
-
-impl Lab {
-    fn start() -> Lab {
-        let mut child = Process::new(env!("CARGO_BIN_EXE_ssmdeck"))
-            .args(["lab", "serve", "--fleet", "large"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start ssmdeck lab serve");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let env = (0..4)
-            .map(|_| {
-                let line = lines.next().unwrap().unwrap();
-                let (k, v) = line
-                    .strip_prefix("export ")
-                    .unwrap()
-                    .split_once('=')
-                    .unwrap();
-                (k.to_owned(), v.to_owned())
-            })
-            .collect();
-        Lab { child, env }
-    }
-
-    fn var(&self, k: &str) -> String {
-        self.env.iter().find(|(n, _)| n == k).unwrap().1.clone()
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn vm_hwm_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-        / 1024.0
-}
 
 struct Harness {
     app: App,
@@ -176,17 +124,9 @@ fn main() {
         println!("commands_load: run with `cargo bench --bench commands_load`");
         return;
     }
-    let lab = Lab::start();
+    let lab = lab::Lab::start(0);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let opts = ConnectOptions {
-        region: Some(lab.var("AWS_REGION")),
-        endpoint_url: Some(lab.var("AWS_ENDPOINT_URL")),
-        static_credentials: Some((
-            lab.var("AWS_ACCESS_KEY_ID"),
-            lab.var("AWS_SECRET_ACCESS_KEY"),
-        )),
-        ..Default::default()
-    };
+    let opts = lab.options();
     rt.block_on(async {
         let ctx = AwsContext::connect(&opts, None).await.unwrap();
         // Online nodes from the lab's own listing.
@@ -249,7 +189,7 @@ fn main() {
         );
 
         // 3. 1,000 nodes x 50 KB.
-        let before = vm_hwm_mb();
+        let before = lab::vm_hwm_mb();
         let mut h = Harness::new(ctx.clone());
         let nodes: Vec<String> = online.iter().take(1_000).cloned().collect();
         let script = "i=0; while [ $i -lt 512 ]; do printf '%099d\\n' $i; i=$((i+1)); done";
@@ -267,7 +207,7 @@ fn main() {
             took.as_secs_f64(),
             kept as f64 / 1e6,
             dropped as f64 / 1e6,
-            vm_hwm_mb(),
+            lab::vm_hwm_mb(),
             before
         );
     });

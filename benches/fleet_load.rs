@@ -13,8 +13,9 @@
 //!
 //! Run: `cargo bench --bench fleet_load`. Bounded: two loads per scenario.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+#[path = "common/lab.rs"]
+mod lab;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,77 +23,10 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ssmdeck::action::Action;
 use ssmdeck::app::{App, ContextInfo};
+use ssmdeck::aws::AwsContext;
 use ssmdeck::aws::fleet::{FleetEvent, load_fleet};
-use ssmdeck::aws::{AwsContext, ConnectOptions};
 use ssmdeck::config::Settings;
 use ssmdeck::ui::{RenderContext, render};
-
-struct Lab {
-    child: std::process::Child,
-    env: Vec<(String, String)>,
-}
-
-impl Lab {
-    fn start(latency_ms: u64) -> Lab {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
-            .args([
-                "lab",
-                "serve",
-                "--fleet",
-                "large",
-                "--latency-ms",
-                &latency_ms.to_string(),
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start ssmdeck lab serve");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut env = Vec::new();
-        for _ in 0..4 {
-            let line = lines.next().expect("lab prints 4 lines").unwrap();
-            let kv = line.strip_prefix("export ").expect("export line");
-            let (k, v) = kv.split_once('=').unwrap();
-            env.push((k.to_owned(), v.to_owned()));
-        }
-        Lab { child, env }
-    }
-
-    fn var(&self, k: &str) -> String {
-        self.env.iter().find(|(n, _)| n == k).unwrap().1.clone()
-    }
-
-    fn options(&self) -> ConnectOptions {
-        ConnectOptions {
-            region: Some(self.var("AWS_REGION")),
-            endpoint_url: Some(self.var("AWS_ENDPOINT_URL")),
-            static_credentials: Some((
-                self.var("AWS_ACCESS_KEY_ID"),
-                self.var("AWS_SECRET_ACCESS_KEY"),
-            )),
-            ..Default::default()
-        }
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn vm_hwm_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 async fn ssm_only(ctx: &AwsContext) -> (Duration, u32, usize) {
     let t = Instant::now();
@@ -129,7 +63,7 @@ fn main() {
         "scenario        | SSM-only minimum   | SSM + EC2 join (overhead)      | + hybrid tags: calls"
     );
     for latency in [0u64, 20] {
-        let lab = Lab::start(latency);
+        let lab = lab::Lab::start(latency);
         let (min, full, stats) = rt.block_on(async {
             let ctx = AwsContext::connect(&lab.options(), None).await.unwrap();
             let min = ssm_only(&ctx).await;
@@ -192,6 +126,6 @@ fn main() {
     }
     println!(
         "peak RSS of the console process with 10,000 nodes loaded and rendered: {:.1} MB",
-        vm_hwm_kib() as f64 / 1024.0
+        lab::vm_hwm_mb()
     );
 }

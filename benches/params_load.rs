@@ -11,57 +11,18 @@
 //!
 //! Run: `cargo bench --bench params_load` (after scripts/test has made .venv).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+#[path = "common/lab.rs"]
+mod lab;
+
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use ssmdeck::aws::AwsContext;
 use ssmdeck::aws::params;
-use ssmdeck::aws::{AwsContext, ConnectOptions};
 
 /// Pages of names with the time each arrived.
 type Arrivals = Vec<(Duration, Vec<String>)>;
-
-struct Lab {
-    child: std::process::Child,
-    env: Vec<(String, String)>,
-}
-
-impl Lab {
-    fn start(latency_ms: u64) -> Lab {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
-            .args(["lab", "serve", "--fleet", "large", "--latency-ms"])
-            .arg(latency_ms.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start ssmdeck lab serve");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let env = (0..4)
-            .map(|_| {
-                let line = lines.next().expect("4 export lines").unwrap();
-                let (k, v) = line
-                    .strip_prefix("export ")
-                    .unwrap()
-                    .split_once('=')
-                    .unwrap();
-                (k.to_owned(), v.to_owned())
-            })
-            .collect();
-        Lab { child, env }
-    }
-
-    fn var(&self, k: &str) -> String {
-        self.env.iter().find(|(n, _)| n == k).unwrap().1.clone()
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
@@ -71,16 +32,8 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let cli = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/aws");
     for latency in [0u64, 20] {
-        let lab = Lab::start(latency);
-        let opts = ConnectOptions {
-            region: Some(lab.var("AWS_REGION")),
-            endpoint_url: Some(lab.var("AWS_ENDPOINT_URL")),
-            static_credentials: Some((
-                lab.var("AWS_ACCESS_KEY_ID"),
-                lab.var("AWS_SECRET_ACCESS_KEY"),
-            )),
-            ..Default::default()
-        };
+        let lab = lab::Lab::start(latency);
+        let opts = lab.options();
         let (first_rows, root_done, index_time, calls, count, tops) = rt.block_on(async {
             let ctx = AwsContext::connect(&opts, None).await.unwrap();
             let start = Instant::now();

@@ -1,0 +1,79 @@
+//! `ssmdeck lab serve` as its own process for the load scenarios, killed by
+//! its PID when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use ssmdeck::aws::ConnectOptions;
+
+pub struct Lab {
+    child: std::process::Child,
+    /// The four variables `lab serve` printed (name, value).
+    pub env: Vec<(String, String)>,
+}
+
+impl Lab {
+    /// Starts `lab serve --fleet large` with `--latency-ms latency_ms`.
+    pub fn start(latency_ms: u64) -> Lab {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+            .args(["lab", "serve", "--fleet", "large", "--latency-ms"])
+            .arg(latency_ms.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ssmdeck lab serve");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let env = (0..4)
+            .map(|_| {
+                let line = lines.next().expect("4 export lines").unwrap();
+                let (k, v) = line
+                    .strip_prefix("export ")
+                    .expect("export line")
+                    .split_once('=')
+                    .unwrap();
+                (k.to_owned(), v.to_owned())
+            })
+            .collect();
+        Lab { child, env }
+    }
+
+    /// One of the printed variables.
+    pub fn var(&self, k: &str) -> String {
+        self.env.iter().find(|(n, _)| n == k).unwrap().1.clone()
+    }
+
+    /// Options that point the console at this lab.
+    pub fn options(&self) -> ConnectOptions {
+        ConnectOptions {
+            region: Some(self.var("AWS_REGION")),
+            endpoint_url: Some(self.var("AWS_ENDPOINT_URL")),
+            static_credentials: Some((
+                self.var("AWS_ACCESS_KEY_ID"),
+                self.var("AWS_SECRET_ACCESS_KEY"),
+            )),
+            ..Default::default()
+        }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Peak resident set size of this process (VmHWM), in MB.
+#[allow(dead_code)]
+pub fn vm_hwm_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
