@@ -931,10 +931,11 @@ impl App {
                 let lines = run.commands.clone();
                 let document = run.document.clone();
                 let mut compose = self.new_compose(failed);
-                compose.document = document;
+                compose.document = document.clone();
                 compose.commands = TextArea::new(lines);
                 self.commands.compose = Some(compose);
                 self.mode = Mode::Compose;
+                return vec![Effect::DocumentParams { name: document }];
             }
             Command::Export => {
                 let Some(run) = st.run() else {
