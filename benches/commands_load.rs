@@ -179,6 +179,25 @@ fn main() {
             percentile(&mut frames, 0.99),
             *frames.iter().max().unwrap(),
         );
+        // The same final state drawn again with the lab idle: the draw alone.
+        let mut idle = Vec::new();
+        for _ in 0..200 {
+            let t = Instant::now();
+            let cx = RenderContext {
+                theme: &h.settings.theme,
+                keymap: &h.settings.keymap,
+                now: Instant::now(),
+            };
+            let app = &h.app;
+            h.term.draw(|f| render(f, app, &cx)).unwrap();
+            idle.push(t.elapsed());
+        }
+        let (i50, i99) = (percentile(&mut idle, 0.5), percentile(&mut idle, 0.99));
+        println!(
+            "  the same screen drawn with the lab idle: p50 {:.2} ms, p99 {:.2} ms",
+            i50.as_secs_f64() * 1e3,
+            i99.as_secs_f64() * 1e3
+        );
         println!(
             "200 nodes x 20 lines/s: finished after {:.2} s; {lines} of 20000 lines arrived live ({dropped} bytes dropped by the bound); {} frames, draw p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (goal < 16 ms)",
             took.as_secs_f64(),
@@ -200,7 +219,7 @@ fn main() {
             h.run_effects(e);
         }
         let run = h.app.commands.run().unwrap();
-        let kept: usize = run.nodes.values().map(|n| n.live_bytes).sum();
+        let kept: usize = run.nodes.values().map(|n| n.live.bytes()).sum();
         let dropped: usize = run.nodes.values().map(|n| n.dropped_bytes).sum();
         println!(
             "1,000 nodes x 50 KB: finished after {:.2} s; live output kept {:.1} MB, dropped {:.1} MB (bound 64 KB per node); peak RSS {:.1} MB (before this scenario {:.1} MB)",

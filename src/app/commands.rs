@@ -245,15 +245,83 @@ impl Compose {
     }
 }
 
+/// Live output of one node: the lines in one buffer (each ends with `\n`)
+/// and, per line, where it starts and whether it came from stderr. One
+/// allocation per node instead of one per line.
+#[derive(Debug, Clone, Default)]
+pub struct LiveOutput {
+    text: String,
+    lines: std::collections::VecDeque<(usize, bool)>,
+    /// Offset of `text[0]` in the node's whole output (grows as lines are dropped).
+    base: usize,
+}
+
+impl LiveOutput {
+    /// Number of lines kept.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether nothing is kept.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Bytes kept.
+    pub fn bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    /// The lines, oldest first: (from stderr, text without the newline).
+    pub fn iter(&self) -> impl Iterator<Item = (bool, &str)> {
+        let ends = self
+            .lines
+            .iter()
+            .skip(1)
+            .map(|(o, _)| *o - self.base)
+            .chain(std::iter::once(self.text.len()));
+        self.lines
+            .iter()
+            .zip(ends)
+            .map(|((start, err), end)| (*err, &self.text[*start - self.base..end - 1]))
+    }
+
+    fn push(&mut self, stderr: bool, line: &str) {
+        self.lines.push_back((self.base + self.text.len(), stderr));
+        self.text.push_str(line);
+        self.text.push('\n');
+    }
+
+    /// Drops the oldest lines until at most `keep` bytes remain; returns the bytes dropped.
+    fn trim(&mut self, keep: usize) -> usize {
+        let mut cut = 0;
+        while self.text.len() - cut > keep && self.lines.len() > 1 {
+            self.lines.pop_front();
+            cut = self
+                .lines
+                .front()
+                .map_or(self.text.len(), |(o, _)| *o - self.base);
+        }
+        if self.text.len() - cut > keep {
+            // One line longer than the bound: drop it too.
+            self.lines.clear();
+            cut = self.text.len();
+        }
+        if cut > 0 {
+            self.text.drain(..cut);
+            self.base += cut;
+        }
+        cut
+    }
+}
+
 /// One node of a run.
 #[derive(Debug, Clone, Default)]
 pub struct NodeRun {
     /// Latest status from ListCommandInvocations.
     pub inv: CommandInvocation,
-    /// Live lines (stderr flag, text), newest last, bounded by [`LIVE_KEEP_BYTES`].
-    pub live: Vec<(bool, String)>,
-    /// Bytes of live output kept.
-    pub live_bytes: usize,
+    /// Live lines, bounded by [`LIVE_KEEP_BYTES`].
+    pub live: LiveOutput,
     /// Bytes of live output dropped to stay within the bound.
     pub dropped_bytes: usize,
     /// Full output once fetched (stdout, stderr).
@@ -335,10 +403,7 @@ impl Run {
         if !n.inv.output.is_empty() {
             return n.inv.output.clone();
         }
-        n.live
-            .iter()
-            .map(|(_, l)| format!("{l}\n"))
-            .collect::<String>()
+        n.live.text.clone()
     }
 
     /// The first line of a node's output, without building the whole text.
@@ -356,7 +421,7 @@ impl Run {
         if !n.inv.output.is_empty() {
             return n.inv.output.lines().next().unwrap_or("");
         }
-        n.live.first().map_or("", |(_, l)| l.as_str())
+        n.live.iter().next().map_or("", |(_, l)| l)
     }
 
     /// Nodes grouped by (status, exit code, output), largest group first.
@@ -394,13 +459,8 @@ impl Run {
     pub fn add_live(&mut self, lines: Vec<LiveLine>) {
         for l in lines {
             let n = self.nodes.entry(l.instance_id.clone()).or_default();
-            n.live_bytes += l.text.len() + 1;
-            n.live.push((l.stderr, l.text));
-            while n.live_bytes > LIVE_KEEP_BYTES && !n.live.is_empty() {
-                let (_, old) = n.live.remove(0);
-                n.live_bytes -= old.len() + 1;
-                n.dropped_bytes += old.len() + 1;
-            }
+            n.live.push(l.stderr, &l.text);
+            n.dropped_bytes += n.live.trim(LIVE_KEEP_BYTES);
         }
     }
 }

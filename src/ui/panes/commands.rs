@@ -260,7 +260,8 @@ fn render_output(frame: &mut Frame, area: Rect, app: &App, run: &Run, cx: &Rende
         lines.push(Line::from(Span::styled(
             format!(
                 "… truncated: {} bytes dropped, the last {} bytes kept",
-                n.dropped_bytes, n.live_bytes
+                n.dropped_bytes,
+                n.live.bytes()
             ),
             t.style("ui.notice"),
         )));
@@ -278,12 +279,12 @@ fn render_output(frame: &mut Frame, area: Rect, app: &App, run: &Run, cx: &Rende
         "full output (GetCommandInvocation)"
     } else if !n.live.is_empty() {
         for (stderr, l) in n.live.iter().filter(|(_, l)| keep(l)) {
-            let style = if *stderr {
+            let style = if stderr {
                 t.style("diff.removed")
             } else {
                 t.style("ui.text")
             };
-            lines.push(Line::from(Span::styled(l.clone(), style)));
+            lines.push(Line::from(Span::styled(l.to_owned(), style)));
         }
         "live (CloudWatch Logs)"
     } else if !n.inv.output.is_empty() {
