@@ -190,6 +190,12 @@ pub enum Action {
     Commands(CommandsEvent),
 }
 
+/// New live lines and the cursor to continue from.
+pub type LiveRead = (
+    Vec<crate::aws::commands::LiveLine>,
+    crate::aws::commands::LiveCursor,
+);
+
 /// Results of Run Command tasks.
 #[derive(Debug, Clone)]
 pub enum CommandsEvent {
@@ -207,12 +213,8 @@ pub enum CommandsEvent {
         usize,
         Result<(Vec<crate::model::CommandInvocation>, u32), AwsError>,
     ),
-    /// Live output of run `.0`, command `.1`: lines and the new position.
-    Live(
-        usize,
-        String,
-        Result<(Vec<crate::aws::commands::LiveLine>, usize), AwsError>,
-    ),
+    /// Live output of run `.0`, command `.1`: lines and where to continue.
+    Live(usize, String, Result<LiveRead, AwsError>),
     /// Full output of one node of run `.0`.
     Output(usize, String, Result<(String, String), AwsError>),
     /// CancelCommand answered.

@@ -230,11 +230,11 @@ impl TaskManager {
                 run,
                 group,
                 command_id,
-                skip,
+                cursor,
                 delay_ms,
             } => self.spawn(&format!("cmd-live:{run}:{command_id}"), async move {
                 tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-                let r = commands::live_output(&ctx, &group, &command_id, skip).await;
+                let r = commands::live_output(&ctx, &group, &command_id, cursor).await;
                 let _ = tx.send(Action::Commands(CommandsEvent::Live(run, command_id, r)));
             }),
             Effect::FetchOutput {

@@ -157,11 +157,13 @@ async fn output_arrives_live_through_cloudwatch_before_the_command_ends() {
     let group = "/aws/ssm/AWS-RunShellScript";
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut seen = Vec::new();
-    let mut skip = 0;
+    let mut cursor = commands::LiveCursor::default();
     let mut live_while_running = false;
     loop {
-        let (lines, next) = commands::live_output(&ctx, group, &id, skip).await.unwrap();
-        skip = next;
+        let (lines, next) = commands::live_output(&ctx, group, &id, cursor.clone())
+            .await
+            .unwrap();
+        cursor = next;
         let (invs, _) = commands::invocations(&ctx, &id).await.unwrap();
         let running = !invs[0].status.is_final();
         if running && !lines.is_empty() {
@@ -172,7 +174,9 @@ async fn output_arrives_live_through_cloudwatch_before_the_command_ends() {
         }
         seen.extend(lines);
         if !running {
-            let (lines, _) = commands::live_output(&ctx, group, &id, skip).await.unwrap();
+            let (lines, _) = commands::live_output(&ctx, group, &id, cursor.clone())
+                .await
+                .unwrap();
             seen.extend(lines);
             break;
         }

@@ -354,7 +354,7 @@ pub struct Run {
     /// Next poll delay.
     pub poll_delay: Duration,
     /// Log events consumed per command id (FilterLogEvents position).
-    pub live_skip: BTreeMap<String, usize>,
+    pub live_cursor: BTreeMap<String, crate::aws::commands::LiveCursor>,
     /// Why the last poll failed.
     pub error: Option<AwsError>,
 }
@@ -910,7 +910,7 @@ impl App {
                         polls: 0,
                         last_poll_calls: 0,
                         poll_delay: POLL_MIN,
-                        live_skip: BTreeMap::new(),
+                        live_cursor: BTreeMap::new(),
                         error: None,
                     });
                     st.current = Some(st.runs.len() - 1);
@@ -1097,7 +1097,7 @@ impl App {
                     polls: 0,
                     last_poll_calls: 0,
                     poll_delay: POLL_MIN,
-                    live_skip: BTreeMap::new(),
+                    live_cursor: BTreeMap::new(),
                     error: None,
                 });
                 st.current = Some(st.runs.len() - 1);
@@ -1118,7 +1118,7 @@ impl App {
                             run: number,
                             group: group.clone(),
                             command_id: id,
-                            skip: 0,
+                            cursor: Default::default(),
                             delay_ms: 300,
                         });
                     }
@@ -1170,12 +1170,12 @@ impl App {
                             && let Some(group) = run.log_group.clone()
                         {
                             for id in run.command_ids.clone() {
-                                let skip = run.live_skip.get(&id).copied().unwrap_or(0);
+                                let cursor = run.live_cursor.get(&id).cloned().unwrap_or_default();
                                 effects.push(Effect::LiveOutput {
                                     run: number,
                                     group: group.clone(),
                                     command_id: id,
-                                    skip,
+                                    cursor,
                                     delay_ms: 0,
                                 });
                             }
@@ -1194,19 +1194,23 @@ impl App {
                 let Some(run) = self.commands.run_mut(number) else {
                     return Vec::new();
                 };
-                if let Ok((lines, skip)) = result {
-                    run.live_skip.insert(command_id.clone(), skip);
+                if let Ok((lines, cursor)) = result {
+                    run.live_cursor.insert(command_id.clone(), cursor);
                     run.add_live(lines);
                 }
                 if !run.done()
                     && let Some(group) = run.log_group.clone()
                 {
-                    let skip = run.live_skip.get(&command_id).copied().unwrap_or(0);
+                    let cursor = run
+                        .live_cursor
+                        .get(&command_id)
+                        .cloned()
+                        .unwrap_or_default();
                     return vec![Effect::LiveOutput {
                         run: number,
                         group,
                         command_id,
-                        skip,
+                        cursor,
                         delay_ms: 1_000,
                     }];
                 }

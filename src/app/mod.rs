@@ -233,8 +233,8 @@ pub enum Effect {
         group: String,
         /// Command id (stream prefix).
         command_id: String,
-        /// Events already read.
-        skip: usize,
+        /// Where the last read stopped.
+        cursor: crate::aws::commands::LiveCursor,
         /// Wait first, milliseconds.
         delay_ms: u64,
     },

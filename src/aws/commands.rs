@@ -221,11 +221,29 @@ pub struct LiveLine {
     pub text: String,
 }
 
-/// New live output since `token` (FilterLogEvents, `logStreamNamePrefix` =
-/// the command id, every page). Streams are named
-/// `<CommandId>/<InstanceId>/<plugin>/stdout|stderr`. Returns the lines and
-/// the token to continue from. A missing log group (nothing written yet) is
-/// no lines, not an error.
+/// How far back each live read looks again, milliseconds: CloudWatch can
+/// store an event with an earlier timestamp after later ones were read (the
+/// agent stamps lines when it reads them and sends in batches).
+pub const LIVE_OVERLAP_MS: i64 = 10_000;
+
+/// Where a live-output reader stopped: the newest event time read and the
+/// ids of the events read within [`LIVE_OVERLAP_MS`] of it (skipped when
+/// the overlap brings them again).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveCursor {
+    /// Epoch milliseconds of the newest event read.
+    pub start_ms: i64,
+    /// Hash of each event id read in the overlap window → its timestamp
+    /// (8 bytes a key instead of the id's text).
+    pub seen: std::collections::BTreeMap<u64, i64>,
+}
+
+/// New live output since `cursor` (FilterLogEvents with
+/// `logStreamNamePrefix` = the command id and `startTime` = the cursor less
+/// [`LIVE_OVERLAP_MS`], every page). Streams are named
+/// `<CommandId>/<InstanceId>/<plugin>/stdout|stderr`. Returns the lines not
+/// read before and the cursor to continue from. A missing log group (nothing
+/// written yet) is no lines, not an error.
 ///
 /// # Errors
 /// [`AwsError`] for `logs:FilterLogEvents`.
@@ -233,17 +251,19 @@ pub async fn live_output(
     ctx: &AwsContext,
     group: &str,
     command_id: &str,
-    skip: usize,
-) -> Result<(Vec<LiveLine>, usize), AwsError> {
+    cursor: LiveCursor,
+) -> Result<(Vec<LiveLine>, LiveCursor), AwsError> {
     let mut lines = Vec::new();
     let mut token: Option<String> = None;
-    let mut seen = 0usize;
+    let mut next = cursor.clone();
+    let since = (cursor.start_ms > 0).then(|| (cursor.start_ms - LIVE_OVERLAP_MS).max(0));
     loop {
         let resp = ctx
             .logs
             .filter_log_events()
             .log_group_name(group)
             .log_stream_name_prefix(command_id)
+            .set_start_time(since)
             .set_next_token(token)
             .send()
             .await;
@@ -252,16 +272,24 @@ pub async fn live_output(
             Err(e) => {
                 let e = ctx.error("logs:FilterLogEvents", e);
                 if e.code.as_deref() == Some("ResourceNotFoundException") {
-                    return Ok((lines, skip));
+                    return Ok((lines, cursor));
                 }
                 return Err(e);
             }
         };
         for ev in resp.events.unwrap_or_default() {
-            seen += 1;
-            if seen <= skip {
+            let ts = ev.timestamp.unwrap_or(0);
+            let id = {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                ev.event_id.as_deref().unwrap_or_default().hash(&mut h);
+                h.finish()
+            };
+            if next.seen.contains_key(&id) {
                 continue;
             }
+            next.start_ms = next.start_ms.max(ts);
+            next.seen.insert(id, ts);
             let stream = ev.log_stream_name.unwrap_or_default();
             let mut parts = stream.split('/');
             let _command = parts.next();
@@ -278,7 +306,9 @@ pub async fn live_output(
             None => break,
         }
     }
-    Ok((lines, seen.max(skip)))
+    let horizon = next.start_ms - LIVE_OVERLAP_MS;
+    next.seen.retain(|_, ts| *ts >= horizon);
+    Ok((lines, next))
 }
 
 /// Cancels a command, or only `instance_ids` of it.
