@@ -1198,20 +1198,21 @@ impl App {
                     run.live_cursor.insert(command_id.clone(), cursor);
                     run.add_live(lines);
                 }
-                if !run.done()
+                let cursor = run
+                    .live_cursor
+                    .get(&command_id)
+                    .cloned()
+                    .unwrap_or_default();
+                // Another page waiting: read it now; else every second while running.
+                if (cursor.more() || !run.done())
                     && let Some(group) = run.log_group.clone()
                 {
-                    let cursor = run
-                        .live_cursor
-                        .get(&command_id)
-                        .cloned()
-                        .unwrap_or_default();
                     return vec![Effect::LiveOutput {
                         run: number,
                         group,
                         command_id,
+                        delay_ms: if cursor.more() { 0 } else { 1_000 },
                         cursor,
-                        delay_ms: 1_000,
                     }];
                 }
             }

@@ -226,9 +226,9 @@ pub struct LiveLine {
 /// agent stamps lines when it reads them and sends in batches).
 pub const LIVE_OVERLAP_MS: i64 = 10_000;
 
-/// Where a live-output reader stopped: the newest event time read and the
-/// ids of the events read within [`LIVE_OVERLAP_MS`] of it (skipped when
-/// the overlap brings them again).
+/// Where a live-output reader stopped: the newest event time read, the
+/// events read within [`LIVE_OVERLAP_MS`] of it (skipped when the overlap
+/// brings them again), and, in the middle of a query, its next page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LiveCursor {
     /// Epoch milliseconds of the newest event read.
@@ -236,14 +236,26 @@ pub struct LiveCursor {
     /// Hash of each event id read in the overlap window → its timestamp
     /// (8 bytes a key instead of the id's text).
     pub seen: std::collections::BTreeMap<u64, i64>,
+    /// `startTime` of the query being paged.
+    pub since: Option<i64>,
+    /// Next page of that query; `Some` means read again at once.
+    pub token: Option<String>,
 }
 
-/// New live output since `cursor` (FilterLogEvents with
+impl LiveCursor {
+    /// Whether the last read stopped in the middle of a query.
+    pub fn more(&self) -> bool {
+        self.token.is_some()
+    }
+}
+
+/// The next page of live output after `cursor` (FilterLogEvents with
 /// `logStreamNamePrefix` = the command id and `startTime` = the cursor less
-/// [`LIVE_OVERLAP_MS`], every page). Streams are named
-/// `<CommandId>/<InstanceId>/<plugin>/stdout|stderr`. Returns the lines not
-/// read before and the cursor to continue from. A missing log group (nothing
-/// written yet) is no lines, not an error.
+/// [`LIVE_OVERLAP_MS`]; one page, so a burst of output never sits in memory
+/// all at once). Streams are named `<CommandId>/<InstanceId>/<plugin>/stdout|stderr`.
+/// Returns the lines not read before and the cursor to continue from
+/// ([`LiveCursor::more`] when another page is waiting). A missing log group
+/// (nothing written yet) is no lines, not an error.
 ///
 /// # Errors
 /// [`AwsError`] for `logs:FilterLogEvents`.
@@ -254,60 +266,61 @@ pub async fn live_output(
     cursor: LiveCursor,
 ) -> Result<(Vec<LiveLine>, LiveCursor), AwsError> {
     let mut lines = Vec::new();
-    let mut token: Option<String> = None;
     let mut next = cursor.clone();
-    let since = (cursor.start_ms > 0).then(|| (cursor.start_ms - LIVE_OVERLAP_MS).max(0));
-    loop {
-        let resp = ctx
-            .logs
-            .filter_log_events()
-            .log_group_name(group)
-            .log_stream_name_prefix(command_id)
-            .set_start_time(since)
-            .set_next_token(token)
-            .send()
-            .await;
-        let resp = match resp {
-            Ok(r) => r,
-            Err(e) => {
-                let e = ctx.error("logs:FilterLogEvents", e);
-                if e.code.as_deref() == Some("ResourceNotFoundException") {
-                    return Ok((lines, cursor));
-                }
-                return Err(e);
+    let since = if cursor.token.is_some() {
+        cursor.since
+    } else {
+        (cursor.start_ms > 0).then(|| (cursor.start_ms - LIVE_OVERLAP_MS).max(0))
+    };
+    let resp = ctx
+        .logs
+        .filter_log_events()
+        .log_group_name(group)
+        .log_stream_name_prefix(command_id)
+        .set_start_time(since)
+        .set_next_token(cursor.token.clone())
+        .send()
+        .await;
+    let resp = match resp {
+        Ok(r) => r,
+        Err(e) => {
+            let e = ctx.error("logs:FilterLogEvents", e);
+            if e.code.as_deref() == Some("ResourceNotFoundException") {
+                return Ok((lines, cursor));
             }
+            return Err(e);
+        }
+    };
+    for ev in resp.events.unwrap_or_default() {
+        let ts = ev.timestamp.unwrap_or(0);
+        let id = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            ev.event_id.as_deref().unwrap_or_default().hash(&mut h);
+            h.finish()
         };
-        for ev in resp.events.unwrap_or_default() {
-            let ts = ev.timestamp.unwrap_or(0);
-            let id = {
-                use std::hash::{Hash, Hasher};
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                ev.event_id.as_deref().unwrap_or_default().hash(&mut h);
-                h.finish()
-            };
-            if next.seen.contains_key(&id) {
-                continue;
-            }
-            next.start_ms = next.start_ms.max(ts);
-            next.seen.insert(id, ts);
-            let stream = ev.log_stream_name.unwrap_or_default();
-            let mut parts = stream.split('/');
-            let _command = parts.next();
-            let instance_id = parts.next().unwrap_or("").to_owned();
-            let stderr = stream.ends_with("/stderr");
-            lines.push(LiveLine {
-                instance_id,
-                stderr,
-                text: ev.message.unwrap_or_default(),
-            });
+        if next.seen.contains_key(&id) {
+            continue;
         }
-        match resp.next_token.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => break,
-        }
+        next.start_ms = next.start_ms.max(ts);
+        next.seen.insert(id, ts);
+        let stream = ev.log_stream_name.unwrap_or_default();
+        let mut parts = stream.split('/');
+        let _command = parts.next();
+        let instance_id = parts.next().unwrap_or("").to_owned();
+        let stderr = stream.ends_with("/stderr");
+        lines.push(LiveLine {
+            instance_id,
+            stderr,
+            text: ev.message.unwrap_or_default(),
+        });
     }
-    let horizon = next.start_ms - LIVE_OVERLAP_MS;
-    next.seen.retain(|_, ts| *ts >= horizon);
+    next.token = resp.next_token.filter(|t| !t.is_empty());
+    next.since = since;
+    if next.token.is_none() {
+        let horizon = next.start_ms - LIVE_OVERLAP_MS;
+        next.seen.retain(|_, ts| *ts >= horizon);
+    }
     Ok((lines, next))
 }
 
