@@ -264,19 +264,21 @@ pub struct ParameterValue {
     pub arn: String,
 }
 
+/// The value as `Debug` may show it: redacted for a SecureString.
+fn shown(kind: ParamKind, value: &str) -> &str {
+    if kind == ParamKind::SecureString {
+        "** redacted **"
+    } else {
+        value
+    }
+}
+
 impl std::fmt::Debug for ParameterValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ParameterValue")
             .field("name", &self.name)
             .field("kind", &self.kind)
-            .field(
-                "value",
-                &if self.kind == ParamKind::SecureString {
-                    "** redacted **"
-                } else {
-                    self.value.as_str()
-                },
-            )
+            .field("value", &shown(self.kind, &self.value))
             .field("version", &self.version)
             .finish()
     }
@@ -308,14 +310,7 @@ impl std::fmt::Debug for ParameterVersion {
         f.debug_struct("ParameterVersion")
             .field("version", &self.version)
             .field("kind", &self.kind)
-            .field(
-                "value",
-                &if self.kind == ParamKind::SecureString {
-                    "** redacted **"
-                } else {
-                    self.value.as_str()
-                },
-            )
+            .field("value", &shown(self.kind, &self.value))
             .field("labels", &self.labels)
             .finish()
     }

@@ -579,6 +579,46 @@ impl CommandsState {
         }
     }
 
+    /// Adds a run for `command_ids` and puts it on screen; returns its number.
+    /// `log_group`: `Some("")` means the document's default group.
+    pub fn open_run(
+        &mut self,
+        command_ids: Vec<String>,
+        document: &str,
+        commands: Vec<String>,
+        log_group: Option<&str>,
+        now: Instant,
+    ) -> usize {
+        let number = self.runs.len() + 1;
+        self.runs.push(Run {
+            number,
+            command_ids,
+            document: document.to_owned(),
+            commands,
+            log_group: log_group.map(|g| {
+                if g.is_empty() {
+                    format!("/aws/ssm/{document}")
+                } else {
+                    g.to_owned()
+                }
+            }),
+            nodes: BTreeMap::new(),
+            started: now,
+            finished: None,
+            polls: 0,
+            last_poll_calls: 0,
+            poll_delay: POLL_MIN,
+            live_cursor: BTreeMap::new(),
+            error: None,
+        });
+        self.current = Some(self.runs.len() - 1);
+        self.cursor = 0;
+        self.scroll = 0;
+        self.chosen.clear();
+        self.grouped = false;
+        number
+    }
+
     /// Finds a run by number.
     pub fn run_mut(&mut self, number: usize) -> Option<&mut Run> {
         self.runs.iter_mut().find(|r| r.number == number)
@@ -891,31 +931,13 @@ impl App {
                         return Vec::new();
                     };
                     st.show_history = false;
-                    let number = st.runs.len() + 1;
-                    st.runs.push(Run {
-                        number,
-                        command_ids: vec![h.command_id.clone()],
-                        document: h.document.clone(),
-                        commands: h.commands.clone(),
-                        log_group: h.log_group.as_ref().map(|g| {
-                            if g.is_empty() {
-                                format!("/aws/ssm/{}", h.document)
-                            } else {
-                                g.clone()
-                            }
-                        }),
-                        nodes: BTreeMap::new(),
-                        started: now,
-                        finished: None,
-                        polls: 0,
-                        last_poll_calls: 0,
-                        poll_delay: POLL_MIN,
-                        live_cursor: BTreeMap::new(),
-                        error: None,
-                    });
-                    st.current = Some(st.runs.len() - 1);
-                    st.cursor = 0;
-                    st.scroll = 0;
+                    let number = st.open_run(
+                        vec![h.command_id.clone()],
+                        &h.document,
+                        h.commands.clone(),
+                        h.log_group.as_deref(),
+                        now,
+                    );
                     return vec![Effect::PollRun {
                         run: number,
                         command_ids: vec![h.command_id],
@@ -1077,34 +1099,14 @@ impl App {
                 st.compose = None;
                 st.recent.retain(|r| *r != req.commands);
                 st.recent.push(req.commands.clone());
-                let number = st.runs.len() + 1;
-                let log_group = req.cloudwatch_group.as_ref().map(|g| {
-                    if g.is_empty() {
-                        format!("/aws/ssm/{}", req.document)
-                    } else {
-                        g.clone()
-                    }
-                });
-                st.runs.push(Run {
-                    number,
-                    command_ids: ids.clone(),
-                    document: req.document.clone(),
-                    commands: req.commands.clone(),
-                    log_group: log_group.clone(),
-                    nodes: BTreeMap::new(),
-                    started: now,
-                    finished: None,
-                    polls: 0,
-                    last_poll_calls: 0,
-                    poll_delay: POLL_MIN,
-                    live_cursor: BTreeMap::new(),
-                    error: None,
-                });
-                st.current = Some(st.runs.len() - 1);
-                st.cursor = 0;
-                st.scroll = 0;
-                st.chosen.clear();
-                st.grouped = false;
+                let number = st.open_run(
+                    ids.clone(),
+                    &req.document,
+                    req.commands.clone(),
+                    req.cloudwatch_group.as_deref(),
+                    now,
+                );
+                let log_group = st.runs[number - 1].log_group.clone();
                 self.pane = Pane::Commands;
                 self.notice(format!("sent as {}", ids.join(", ")), now);
                 let mut effects = vec![Effect::PollRun {
