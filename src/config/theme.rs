@@ -266,6 +266,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_builtin_theme_file_sets_every_token_itself() {
+        for (name, text) in BUILTIN_THEMES {
+            let mut p = Vec::new();
+            let mut t = Theme {
+                name: (*name).into(),
+                styles: HashMap::new(),
+            };
+            t.apply(text, name, &mut p);
+            assert!(p.is_empty(), "{name}: {p:?}");
+            for token in TOKENS {
+                assert!(
+                    t.styles.contains_key(token),
+                    "themes/{name}.toml lacks {token}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn builtin_themes_define_every_token() {
         for (name, _) in BUILTIN_THEMES {
             let mut p = Vec::new();
