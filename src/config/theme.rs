@@ -11,8 +11,15 @@ use serde::Deserialize;
 use super::{ConfigProblem, line_of};
 
 /// Built-in themes: (name, TOML).
-pub const BUILTIN_THEMES: &[(&str, &str)] =
-    &[("default", include_str!("../../themes/default.toml"))];
+pub const BUILTIN_THEMES: &[(&str, &str)] = &[
+    ("default", include_str!("../../themes/default.toml")),
+    ("light", include_str!("../../themes/light.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
+    ("gruvbox", include_str!("../../themes/gruvbox.toml")),
+];
 
 /// Every token a theme may set, as `section.name`. Rendering asks only for these.
 pub const TOKENS: &[&str] = &[
