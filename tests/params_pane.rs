@@ -16,6 +16,21 @@ use ssmdeck::aws::params::{self, PutRequest};
 use ssmdeck::model::ParamKind;
 use ssmdeck_lab::Faults;
 
+/// Another client's write of a String parameter, guarded by `expected_version`.
+fn overwrite(name: &str, value: &str, expected_version: Option<i64>) -> PutRequest {
+    PutRequest {
+        name: name.into(),
+        value: value.into(),
+        kind: ParamKind::String,
+        tier: None,
+        description: None,
+        key_id: None,
+        data_type: None,
+        tags: Vec::new(),
+        expected_version,
+    }
+}
+
 trait ParamsLive {
     fn focus(&mut self, field: Field);
     async fn goto(&mut self, name: &str);
@@ -98,22 +113,9 @@ async fn a_concurrent_write_is_refused_and_nothing_is_lost() {
     live.type_text("42");
 
     // Another client writes while the editor is open.
-    params::put(
-        &ctx,
-        &PutRequest {
-            name: name.into(),
-            value: "7".into(),
-            kind: ParamKind::String,
-            tier: None,
-            description: None,
-            key_id: None,
-            data_type: None,
-            tags: Vec::new(),
-            expected_version: Some(1),
-        },
-    )
-    .await
-    .unwrap();
+    params::put(&ctx, &overwrite(name, "7", Some(1)))
+        .await
+        .unwrap();
 
     live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
     live.until("the refusal", |a| {
@@ -321,17 +323,7 @@ async fn history_labels_diff_and_restore() {
     let v1 = params::get_value(&ctx, name, false).await.unwrap().value;
     params::put(
         &ctx,
-        &PutRequest {
-            name: name.into(),
-            value: "{\"service\":\"web\",\"timeout_ms\":9}".into(),
-            kind: ParamKind::String,
-            tier: None,
-            description: None,
-            key_id: None,
-            data_type: None,
-            tags: Vec::new(),
-            expected_version: Some(1),
-        },
+        &overwrite(name, "{\"service\":\"web\",\"timeout_ms\":9}", Some(1)),
     )
     .await
     .unwrap();
@@ -454,17 +446,11 @@ async fn promote_a_subtree_with_a_dry_run_then_move_it() {
     let new_value = if old.value == "true" { "false" } else { "true" };
     params::put(
         &ctx,
-        &PutRequest {
-            name: "/prod/web/feature/dark_launch".into(),
-            value: new_value.into(),
-            kind: ParamKind::String,
-            tier: None,
-            description: None,
-            key_id: None,
-            data_type: None,
-            tags: Vec::new(),
-            expected_version: Some(old.version),
-        },
+        &overwrite(
+            "/prod/web/feature/dark_launch",
+            new_value,
+            Some(old.version),
+        ),
     )
     .await
     .unwrap();

@@ -47,17 +47,6 @@ pub enum Targets {
     Tags(Vec<(String, Vec<String>)>),
 }
 
-fn local(op: &str, e: impl std::fmt::Display) -> AwsError {
-    AwsError {
-        operation: op.into(),
-        kind: super::ErrorKind::Other,
-        code: None,
-        status: None,
-        message: e.to_string(),
-        hint: e.to_string(),
-    }
-}
-
 /// Sends the command; one command id per chunk of 50 nodes (one for tag targets).
 ///
 /// # Errors
@@ -404,7 +393,7 @@ pub async fn documents(ctx: &AwsContext) -> Result<Vec<String>, AwsError> {
                     .key(DocumentFilterKey::DocumentType)
                     .value("Command")
                     .build()
-                    .map_err(|e| local("ssm:ListDocuments", e))?,
+                    .map_err(|e| AwsError::local("ssm:ListDocuments", e))?,
             )
             .set_next_token(token)
             .send()

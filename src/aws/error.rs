@@ -96,6 +96,18 @@ impl AwsError {
             .map_or(self.operation.as_str(), |(_, op)| op)
     }
 
+    /// An error raised before any call (a request the SDK could not build).
+    pub fn local(operation: &str, e: impl std::fmt::Display) -> Self {
+        AwsError {
+            operation: operation.into(),
+            kind: ErrorKind::Other,
+            code: None,
+            status: None,
+            message: e.to_string(),
+            hint: e.to_string(),
+        }
+    }
+
     /// Builds the error from an SDK error, with hints that name the profile,
     /// the endpoint and the IAM action.
     pub fn from_sdk<E>(operation: &str, err: SdkError<E>, ctx: &AwsContext) -> Self

@@ -69,7 +69,7 @@ pub async fn describe_page(
                 .option("OneLevel")
                 .values(p)
                 .build()
-                .map_err(|e| local_error("ssm:DescribeParameters", e))?,
+                .map_err(|e| AwsError::local("ssm:DescribeParameters", e))?,
         );
     }
     let out = req
@@ -84,17 +84,6 @@ pub async fn describe_page(
             .collect(),
         out.next_token.filter(|t| !t.is_empty()),
     ))
-}
-
-fn local_error(op: &str, e: impl std::fmt::Display) -> AwsError {
-    AwsError {
-        operation: op.into(),
-        kind: super::ErrorKind::Other,
-        code: None,
-        status: None,
-        message: e.to_string(),
-        hint: e.to_string(),
-    }
 }
 
 /// Index partitions: the characters a name may start with (after an
@@ -128,7 +117,7 @@ async fn describe_prefix_page(
                 .option("BeginsWith")
                 .set_values(Some(prefixes.to_vec()))
                 .build()
-                .map_err(|e| local_error("ssm:DescribeParameters", e))?,
+                .map_err(|e| AwsError::local("ssm:DescribeParameters", e))?,
         )
         .set_next_token(token)
         .send()
@@ -275,7 +264,7 @@ pub async fn get_value(
         .map_err(|e| ctx.error("ssm:GetParameter", e))?;
     out.parameter
         .map(value)
-        .ok_or_else(|| local_error("ssm:GetParameter", "the answer carried no parameter"))
+        .ok_or_else(|| AwsError::local("ssm:GetParameter", "the answer carried no parameter"))
 }
 
 /// Every version of `name`, oldest first (GetParameterHistory, every page).
@@ -403,7 +392,7 @@ pub async fn put(ctx: &AwsContext, req: &PutRequest) -> Result<i64, PutError> {
                 .key(k)
                 .value(v)
                 .build()
-                .map_err(|e| PutError::Aws(local_error("ssm:PutParameter", e)))?,
+                .map_err(|e| PutError::Aws(AwsError::local("ssm:PutParameter", e)))?,
         );
     }
     if req.kind == ParamKind::SecureString {
@@ -527,7 +516,7 @@ pub async fn metadata_under(
                     .option("Recursive")
                     .values(path)
                     .build()
-                    .map_err(|e| local_error("ssm:DescribeParameters", e))?,
+                    .map_err(|e| AwsError::local("ssm:DescribeParameters", e))?,
             )
             .set_next_token(token)
             .send()

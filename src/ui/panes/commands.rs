@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::app::commands::{Compose, ComposeField, Run};
 use crate::model::{InvocationStatus, format_epoch};
 use crate::ui::RenderContext;
+use crate::ui::widgets::titled_block as block;
 
 /// Theme token of an invocation status.
 pub fn status_token(s: InvocationStatus) -> &'static str {
@@ -21,13 +22,6 @@ pub fn status_token(s: InvocationStatus) -> &'static str {
         InvocationStatus::TimedOut => "status.timed_out",
         InvocationStatus::Cancelled => "status.cancelled",
     }
-}
-
-fn block<'a>(title: String, cx: &RenderContext) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(cx.theme.style("ui.border"))
-        .title(Span::styled(title, cx.theme.style("ui.title")))
 }
 
 /// Draws the pane.
@@ -86,6 +80,12 @@ fn elapsed(start: Option<f64>, end: Option<f64>) -> String {
 }
 
 fn title(run: &Run) -> String {
+    if let Some(e) = &run.error {
+        return format!(
+            " Run #{} — status poll failed, retrying with backoff: {e} ",
+            run.number
+        );
+    }
     let total = run.nodes.len();
     let done = run
         .nodes
@@ -117,9 +117,6 @@ fn render_run(frame: &mut Frame, area: Rect, app: &App, run: &Run, cx: &RenderCo
     let t = cx.theme;
     let st = &app.commands;
     let h = usize::from(area.height.saturating_sub(3));
-    if let Some(e) = &run.error {
-        let _ = e;
-    }
     let header_style = t.style("ui.table_header");
     if st.grouped {
         let groups = run.groups();

@@ -12,16 +12,10 @@ use crate::app::params::{Editor, EditorKind, Field, History, TreeRow, split_name
 use crate::filter::{match_indices, new_matcher};
 use crate::model::{ParamKind, ParameterMeta, format_epoch};
 use crate::ui::RenderContext;
+use crate::ui::widgets::titled_block as block;
 
 /// What a masked SecureString looks like.
 pub const MASK: &str = "•••••••• (SecureString — v reveals)";
-
-fn block<'a>(title: String, cx: &RenderContext) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(cx.theme.style("ui.border"))
-        .title(Span::styled(title, cx.theme.style("ui.title")))
-}
 
 /// Draws the pane into `area`.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {

@@ -355,6 +355,14 @@ pub fn confirm_dialog(frame: &mut Frame, area: Rect, c: &Confirm, cx: &RenderCon
     );
 }
 
+/// A bordered block titled in the theme's title style.
+pub fn titled_block<'a>(title: String, cx: &RenderContext) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(cx.theme.style("ui.border"))
+        .title(Span::styled(title, cx.theme.style("ui.title")))
+}
+
 /// A style with the theme's cursor background laid over `base`.
 pub fn with_cursor(base: Style, cursor: Style) -> Style {
     base.patch(cursor)
