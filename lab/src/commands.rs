@@ -758,7 +758,11 @@ fn flush_partial(state: &LabState, log_group: &Option<String>, stream: &str, par
     }
 }
 
-fn page<T>(items: Vec<T>, body: &Value, max: u64) -> Result<(Vec<T>, Option<String>), ApiError> {
+pub(crate) fn page<T>(
+    items: Vec<T>,
+    body: &Value,
+    max: u64,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
     let limit = match body.get("MaxResults").and_then(Value::as_u64) {
         None => max as usize,
         Some(n) if (1..=max).contains(&n) => n as usize,

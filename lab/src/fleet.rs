@@ -147,6 +147,8 @@ pub struct FleetSpec {
     pub slow_ms: u64,
     /// Node profile: share of Online nodes whose agent fails every command.
     pub failing_share: f64,
+    /// OpsItems seeded into OpsCenter about the nodes.
+    pub ops_items: usize,
 }
 
 impl Default for FleetSpec {
@@ -181,6 +183,7 @@ impl Default for FleetSpec {
             slow_share: 0.0,
             slow_ms: 2_000,
             failing_share: 0.0,
+            ops_items: 80,
             platforms: vec![
                 p("Amazon Linux", "Linux", "2023", 5),
                 p("Ubuntu", "Linux", "22.04", 3),
@@ -231,6 +234,7 @@ impl FleetSpec {
             nodes: 10_000,
             seed: 10_000,
             parameters: 10_000,
+            ops_items: 5_000,
             ..FleetSpec::default()
         }
     }
@@ -241,6 +245,7 @@ impl FleetSpec {
             nodes: 24,
             seed: 24,
             parameters: 30,
+            ops_items: 12,
             ..FleetSpec::default()
         }
     }
@@ -318,6 +323,12 @@ impl FleetSpec {
             return Err(invalid(format!(
                 "parameters = {} is above the lab's limit of 100000",
                 self.parameters
+            )));
+        }
+        if self.ops_items > 100_000 {
+            return Err(invalid(format!(
+                "ops_items = {} is above the lab's limit of 100000",
+                self.ops_items
             )));
         }
         if self.nodes > 100_000 {

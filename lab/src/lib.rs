@@ -12,6 +12,7 @@ mod commands;
 mod ec2;
 pub mod fleet;
 mod logs;
+pub mod opscenter;
 pub mod params;
 mod protocol;
 mod ssm;
@@ -111,6 +112,7 @@ pub const LAB_ACCOUNT: &str = "123456789012";
 pub(crate) struct LabState {
     pub(crate) nodes: RwLock<Vec<LabNode>>,
     pub(crate) params: Mutex<params::ParamStore>,
+    pub(crate) ops: Mutex<opscenter::OpsStore>,
     pub(crate) faults: RwLock<Faults>,
     pub(crate) calls: Mutex<BTreeMap<String, u64>>,
     pub(crate) rng: Mutex<ChaCha8Rng>,
@@ -273,8 +275,19 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
             c[key_rng.random_range(0..c.len())] as char
         })
         .collect();
+    let nodes = config.fleet.generate();
+    let ops = {
+        let mut store = opscenter::OpsStore::new(&config.region);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as f64)
+            .unwrap_or(0.0);
+        store.seed(config.fleet.seed, config.fleet.ops_items, &nodes, now);
+        store
+    };
     let state = Arc::new(LabState {
-        nodes: RwLock::new(config.fleet.generate()),
+        nodes: RwLock::new(nodes),
+        ops: Mutex::new(ops),
         params: Mutex::new({
             let mut store = params::ParamStore::new(&config.region);
             store.seed(config.fleet.parameters());

@@ -21,6 +21,16 @@ pub fn dispatch(state: &std::sync::Arc<LabState>, req: &LabRequest) -> Response 
                 None => {}
             }
             let user = format!("arn:aws:iam::{}:user/ssmdeck-lab", crate::LAB_ACCOUNT);
+            let ops = state
+                .ops
+                .lock()
+                .expect("ops lock")
+                .handle(other, &req.json, &user);
+            match ops {
+                Some(Ok(v)) => return json_response(&v),
+                Some(Err(e)) => return error_response(Service::Ssm, 400, e.code, &e.message),
+                None => {}
+            }
             let result = state
                 .params
                 .lock()
