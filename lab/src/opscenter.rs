@@ -509,18 +509,19 @@ impl OpsStore {
         let ops_type = str_field(body, "OpsItemType")
             .unwrap_or("/aws/issue")
             .to_owned();
-        if let Some(dedup) = data.get("/aws/dedup") {
-            if let Some(same) = self.items.values().find(|i| {
+        let duplicate = data.get("/aws/dedup").and_then(|dedup| {
+            self.items.values().find(|i| {
                 i.status != "Resolved" && i.data.get("/aws/dedup").is_some_and(|d| d == dedup)
-            }) {
-                return Err(err(
-                    "OpsItemAlreadyExistsException",
-                    format!(
-                        "The OpsItem already exists: {} has the same dedup string.",
-                        same.id
-                    ),
-                ));
-            }
+            })
+        });
+        if let Some(same) = duplicate {
+            return Err(err(
+                "OpsItemAlreadyExistsException",
+                format!(
+                    "The OpsItem already exists: {} has the same dedup string.",
+                    same.id
+                ),
+            ));
         }
         let related = related_ids(body).unwrap_or_default();
         for r in &related {
