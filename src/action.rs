@@ -96,6 +96,22 @@ pub enum Command {
     ToggleGroups,
     /// Export the results (status, exit code, stdout, stderr per node) as JSON.
     Export,
+    /// Set the status of the OpsItem (or the selected ones).
+    SetStatus,
+    /// Set the priority of the OpsItem (or the selected ones).
+    SetPriority,
+    /// Set the severity of the OpsItem (or the selected ones).
+    SetSeverity,
+    /// Add a note (operational data with the time and your identity).
+    AddNote,
+    /// Add or replace an operational data entry.
+    AddOpsData,
+    /// Delete an operational data entry.
+    RemoveOpsData,
+    /// Relate another OpsItem.
+    LinkItem,
+    /// Show a related managed node in the Fleet pane.
+    JumpToNode,
 }
 
 impl Command {
@@ -142,6 +158,14 @@ impl Command {
         Command::Rerun,
         Command::ToggleGroups,
         Command::Export,
+        Command::SetStatus,
+        Command::SetPriority,
+        Command::SetSeverity,
+        Command::AddNote,
+        Command::AddOpsData,
+        Command::RemoveOpsData,
+        Command::LinkItem,
+        Command::JumpToNode,
     ];
 
     /// The snake_case name used in keymaps.
@@ -188,6 +212,31 @@ pub enum Action {
     Params(ParamsEvent),
     /// A Run Command task reported.
     Commands(CommandsEvent),
+    /// An OpsCenter task reported.
+    Ops(OpsCenterEvent),
+}
+
+/// Results of OpsCenter tasks.
+#[derive(Debug, Clone)]
+pub enum OpsCenterEvent {
+    /// A DescribeOpsItems page of load `.0`; `.2` is set on the last page.
+    Page(u64, Result<Vec<crate::model::OpsItem>, AwsError>, bool),
+    /// GetOpsItem answered for `.0`.
+    Item(String, Result<crate::model::OpsItem, AwsError>),
+    /// ListOpsItemEvents answered for `.0`.
+    Events(String, Result<Vec<crate::model::OpsEvent>, AwsError>),
+    /// ListOpsItemRelatedItems answered for `.0`.
+    Related(String, Result<Vec<crate::model::OpsRelatedItem>, AwsError>),
+    /// Guarded updates finished: per item, the item after the write or why not.
+    Updated(
+        crate::aws::opscenter::OpsChange,
+        Vec<(
+            String,
+            Result<crate::model::OpsItem, crate::aws::opscenter::UpdateError>,
+        )>,
+    ),
+    /// CreateOpsItem answered with the new id.
+    Created(Result<String, AwsError>),
 }
 
 /// New live lines and the cursor to continue from.

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod filter;
 pub mod model;
+pub mod ops_filter;
 pub mod runtime;
 pub mod tui;
 pub mod ui;

@@ -162,6 +162,174 @@ pub fn format_epoch(epoch_s: i64) -> String {
         .unwrap_or_else(|_| epoch_s.to_string())
 }
 
+/// One operational data entry of an OpsItem (`OpsItemDataValue`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpsData {
+    /// The value (up to 20 KB; often JSON).
+    pub value: String,
+    /// `SearchableString` (returned by DescribeOpsItems) rather than `String`.
+    pub searchable: bool,
+}
+
+/// An OpsItem: the `DescribeOpsItems` summary, completed by `GetOpsItem`
+/// (`description`, `notifications`, `related_ops_items`, `version`, `arn`
+/// are `None`/empty until the item was read whole).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OpsItem {
+    /// `oi-` followed by 12 hex digits.
+    pub id: String,
+    /// Title (at most 1,024 characters).
+    pub title: String,
+    /// `Open`, `InProgress`, `Resolved` (and the change-request states).
+    pub status: String,
+    /// 1 (highest) … 5.
+    pub priority: Option<i32>,
+    /// `1` (critical) … `4` (low).
+    pub severity: Option<String>,
+    /// Where it came from (`CloudWatch Alarm`, `EC2`, `Config`, …).
+    pub source: String,
+    /// `Availability`, `Cost`, `Performance`, `Recovery`, `Security`.
+    pub category: Option<String>,
+    /// `/aws/issue`, `/aws/changerequest`, `/aws/insight`.
+    pub ops_item_type: String,
+    /// ARN of the creator.
+    pub created_by: String,
+    /// ARN of the last writer.
+    pub last_modified_by: String,
+    /// Creation time, epoch milliseconds.
+    pub created_ms: i64,
+    /// Last modification, epoch milliseconds (the lost-update guard).
+    pub last_modified_ms: i64,
+    /// Operational data by key (the summary carries the searchable entries only).
+    pub operational_data: std::collections::BTreeMap<String, OpsData>,
+    /// Description (GetOpsItem only).
+    pub description: Option<String>,
+    /// SNS topic ARNs notified on change (GetOpsItem only).
+    pub notifications: Vec<String>,
+    /// Related OpsItem ids (GetOpsItem only).
+    pub related_ops_items: Vec<String>,
+    /// Version (GetOpsItem only).
+    pub version: Option<String>,
+    /// ARN (GetOpsItem only).
+    pub arn: Option<String>,
+}
+
+/// Prefix of the operational data keys that hold notes written from the
+/// console: `note:<ISO-8601 time>`; the value is JSON `{"at","by","text"}`.
+pub const NOTE_PREFIX: &str = "note:";
+
+/// A note read back from operational data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpsNote {
+    /// The operational data key.
+    pub key: String,
+    /// ISO-8601 time it was written.
+    pub at: String,
+    /// ARN of the writer.
+    pub by: String,
+    /// The text.
+    pub text: String,
+}
+
+impl OpsItem {
+    /// Managed node ids (`i-…`, `mi-…`) named by the `/aws/resources`
+    /// operational data (a JSON list of `{"arn": …}`; EC2 instance and SSM
+    /// managed-instance ARNs), in order, without repeats.
+    pub fn related_nodes(&self) -> Vec<String> {
+        let Some(d) = self.operational_data.get("/aws/resources") else {
+            return Vec::new();
+        };
+        let Ok(serde_json::Value::Array(list)) = serde_json::from_str(&d.value) else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = Vec::new();
+        for r in list {
+            let arn = r.get("arn").and_then(|a| a.as_str()).unwrap_or("");
+            let id = arn
+                .strip_prefix("arn:")
+                .and_then(|rest| rest.rsplit_once('/'))
+                .map(|(kind, id)| (kind, id.to_owned()));
+            if let Some((kind, id)) = id
+                && (kind.ends_with(":instance") || kind.ends_with(":managed-instance"))
+                && (id.starts_with("i-") || id.starts_with("mi-"))
+                && !out.contains(&id)
+            {
+                out.push(id);
+            }
+        }
+        out
+    }
+
+    /// ARNs in `/aws/resources` that are not managed nodes.
+    pub fn other_resources(&self) -> Vec<String> {
+        let Some(d) = self.operational_data.get("/aws/resources") else {
+            return Vec::new();
+        };
+        let Ok(serde_json::Value::Array(list)) = serde_json::from_str(&d.value) else {
+            return vec![d.value.clone()];
+        };
+        list.iter()
+            .filter_map(|r| r.get("arn").and_then(|a| a.as_str()))
+            .filter(|a| !a.contains(":instance/i-") && !a.contains(":managed-instance/mi-"))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Notes (operational data under [`NOTE_PREFIX`]), oldest first.
+    pub fn notes(&self) -> Vec<OpsNote> {
+        self.operational_data
+            .iter()
+            .filter(|(k, _)| k.starts_with(NOTE_PREFIX))
+            .map(|(k, d)| {
+                let v: serde_json::Value = serde_json::from_str(&d.value).unwrap_or_default();
+                let field = |name: &str| v.get(name).and_then(|x| x.as_str()).map(str::to_owned);
+                OpsNote {
+                    key: k.clone(),
+                    at: field("at").unwrap_or_else(|| k[NOTE_PREFIX.len()..].to_owned()),
+                    by: field("by").unwrap_or_default(),
+                    text: field("text").unwrap_or_else(|| d.value.clone()),
+                }
+            })
+            .collect()
+    }
+}
+
+/// One OpsItem event (`ListOpsItemEvents`): what the source reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpsEvent {
+    /// e.g. `aws.cloudwatch`.
+    pub source: String,
+    /// e.g. `CloudWatch Alarm State Change`.
+    pub detail_type: String,
+    /// The event detail (JSON text).
+    pub detail: String,
+    /// ARN of the creator.
+    pub created_by: String,
+    /// Epoch milliseconds.
+    pub created_ms: i64,
+}
+
+/// One related item (`ListOpsItemRelatedItems`): a document, an incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpsRelatedItem {
+    /// Association id.
+    pub association_id: String,
+    /// e.g. `AWS::SSM::Document`.
+    pub resource_type: String,
+    /// e.g. `RelatesTo`.
+    pub association_type: String,
+    /// ARN of the resource.
+    pub resource_uri: String,
+    /// Epoch milliseconds.
+    pub created_ms: i64,
+}
+
+/// Formats epoch milliseconds as `YYYY-MM-DD HH:MM` UTC.
+pub fn format_epoch_ms_minutes(ms: i64) -> String {
+    let full = format_epoch(ms.div_euclid(1_000));
+    full.get(..16).unwrap_or(&full).to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

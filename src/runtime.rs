@@ -9,11 +9,11 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::action::{Action, CommandsEvent, InputKey, ParamsEvent};
+use crate::action::{Action, CommandsEvent, InputKey, OpsCenterEvent, ParamsEvent};
 use crate::app::{App, ContextInfo, Effect, Mode};
 use crate::aws::AwsContext;
 use crate::aws::fleet::load_fleet;
-use crate::aws::{commands, params};
+use crate::aws::{commands, opscenter, params};
 use crate::config::Settings;
 use crate::config::keymap::{KeySpec, Resolved};
 use crate::tui::TerminalGuard;
@@ -271,6 +271,62 @@ impl TaskManager {
                     let _ = tx.send(Action::Commands(CommandsEvent::Exported(r.map(|_| path))));
                 });
             }
+            Effect::LoadOps {
+                generation,
+                filters,
+            } => self.spawn("ops-list", async move {
+                let page_tx = tx.clone();
+                let r = opscenter::list_all(&ctx, &filters, move |items, done| {
+                    let _ = page_tx.send(Action::Ops(OpsCenterEvent::Page(
+                        generation,
+                        Ok(items),
+                        done,
+                    )));
+                })
+                .await;
+                if let Err(e) = r {
+                    let _ = tx.send(Action::Ops(OpsCenterEvent::Page(generation, Err(e), true)));
+                }
+            }),
+            Effect::OpsDetail { id } => {
+                let (c2, c3, t2, t3, i2, i3) = (
+                    ctx.clone(),
+                    ctx.clone(),
+                    tx.clone(),
+                    tx.clone(),
+                    id.clone(),
+                    id.clone(),
+                );
+                self.spawn("ops-item", async move {
+                    let r = opscenter::get(&ctx, &id).await;
+                    let _ = tx.send(Action::Ops(OpsCenterEvent::Item(id, r)));
+                });
+                self.spawn("ops-events", async move {
+                    let r = opscenter::events(&c2, &i2).await;
+                    let _ = t2.send(Action::Ops(OpsCenterEvent::Events(i2, r)));
+                });
+                self.spawn("ops-related", async move {
+                    let r = opscenter::related(&c3, &i3).await;
+                    let _ = t3.send(Action::Ops(OpsCenterEvent::Related(i3, r)));
+                });
+            }
+            Effect::OpsUpdate { targets, change } => {
+                // Not cancellable: every item must report what happened to it.
+                tokio::spawn(async move {
+                    let mut results = Vec::with_capacity(targets.len());
+                    for (id, expected) in targets {
+                        let r = opscenter::update_guarded(&ctx, &id, expected, &change).await;
+                        results.push((id, r));
+                    }
+                    let _ = tx.send(Action::Ops(OpsCenterEvent::Updated(change, results)));
+                });
+            }
+            Effect::OpsCreate(req) => {
+                tokio::spawn(async move {
+                    let r = opscenter::create(&ctx, &req).await;
+                    let _ = tx.send(Action::Ops(OpsCenterEvent::Created(r)));
+                });
+            }
             Effect::Clipboard(text) => {
                 copy_osc52(&text.0);
                 tokio::task::spawn_blocking(move || copy_native(&text.0));
@@ -375,12 +431,12 @@ impl KeyRouter {
         }
         if matches!(
             app.mode,
-            Mode::Filter | Mode::CommandLine | Mode::Confirm | Mode::Prompt
+            Mode::Filter | Mode::CommandLine | Mode::Confirm | Mode::Prompt | Mode::Choose
         ) {
             self.pending.clear();
             return input_key(ev).map(Action::Input);
         }
-        if matches!(app.mode, Mode::Editor | Mode::Compose) {
+        if matches!(app.mode, Mode::Editor | Mode::Compose | Mode::OpsForm) {
             self.pending.clear();
             return Some(Action::Key(ev));
         }

@@ -346,6 +346,20 @@ impl FleetState {
         self.scroll = self.scroll.min(max_scroll);
     }
 
+    /// Puts the cursor on node `id` (clearing a filter that hides it) on the
+    /// next settle; false when the node is not loaded.
+    pub fn focus_node(&mut self, id: &str) -> bool {
+        let Some(ni) = self.index.get(id).copied() else {
+            return false;
+        };
+        if !self.view.contains(&ni) {
+            self.set_filter(String::new());
+        }
+        self.cursor_id = Some(id.to_owned());
+        self.dirty_view = true;
+        true
+    }
+
     /// Toggles selection of the node under the cursor.
     pub fn toggle_select(&mut self) {
         if let Some(id) = self.current().map(|n| n.id.clone())

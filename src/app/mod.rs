@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod fleet;
+pub mod opscenter;
 pub mod params;
 
 use std::time::{Duration, Instant};
@@ -18,6 +19,7 @@ use crate::model::{CallerIdentity, ParamKind};
 
 pub use commands::CommandsState;
 pub use fleet::FleetState;
+pub use opscenter::OpsState;
 pub use params::ParamsState;
 use params::{Editor, EditorKind, Field, History, TreeRow};
 
@@ -33,11 +35,18 @@ pub enum Pane {
     Commands,
     /// Parameter Store.
     Parameters,
+    /// OpsCenter.
+    OpsCenter,
 }
 
 impl Pane {
     /// Every pane, in tab order.
-    pub const ALL: &'static [Pane] = &[Pane::Fleet, Pane::Commands, Pane::Parameters];
+    pub const ALL: &'static [Pane] = &[
+        Pane::Fleet,
+        Pane::Commands,
+        Pane::Parameters,
+        Pane::OpsCenter,
+    ];
 
     /// Tab title.
     pub fn title(self) -> &'static str {
@@ -45,6 +54,7 @@ impl Pane {
             Pane::Fleet => "Fleet",
             Pane::Commands => "Run Command",
             Pane::Parameters => "Parameters",
+            Pane::OpsCenter => "OpsCenter",
         }
     }
 
@@ -54,6 +64,7 @@ impl Pane {
             Pane::Fleet => Layer::Fleet,
             Pane::Commands => Layer::Commands,
             Pane::Parameters => Layer::Parameters,
+            Pane::OpsCenter => Layer::OpsCenter,
         }
     }
 }
@@ -103,6 +114,27 @@ pub enum PromptPurpose {
         /// Delete the sources afterwards.
         move_sources: bool,
     },
+    /// A note on an OpsItem read at `expected` (LastModifiedTime, ms).
+    OpsNote {
+        /// OpsItem id.
+        id: String,
+        /// LastModifiedTime it was read at, epoch milliseconds.
+        expected: i64,
+    },
+    /// An operational data entry (`key=value`) for an OpsItem.
+    OpsData {
+        /// OpsItem id.
+        id: String,
+        /// LastModifiedTime it was read at, epoch milliseconds.
+        expected: i64,
+    },
+    /// Another OpsItem to relate.
+    OpsLink {
+        /// OpsItem id.
+        id: String,
+        /// LastModifiedTime it was read at, epoch milliseconds.
+        expected: i64,
+    },
 }
 
 /// A one-line prompt.
@@ -135,6 +167,10 @@ pub enum Mode {
     Prompt,
     /// The Run Command composer has the keys.
     Compose,
+    /// A choice list waits for a pick.
+    Choose,
+    /// The OpsItem create/edit form has the keys.
+    OpsForm,
 }
 
 /// Work for the task manager; each runs as a cancellable tokio task.
@@ -263,6 +299,28 @@ pub enum Effect {
         /// File to write.
         path: String,
     },
+    /// Read every DescribeOpsItems page with `filters` (cancels an older load).
+    LoadOps {
+        /// Generation tag for the pages.
+        generation: u64,
+        /// Server-side filters.
+        filters: Vec<crate::aws::opscenter::ServerFilter>,
+    },
+    /// Read one OpsItem whole, with its events and related items.
+    OpsDetail {
+        /// OpsItem id.
+        id: String,
+    },
+    /// Guarded UpdateOpsItem on each target (id, LastModifiedTime ms it was
+    /// read at; `None` writes without the check).
+    OpsUpdate {
+        /// Items.
+        targets: Vec<(String, Option<i64>)>,
+        /// The change.
+        change: crate::aws::opscenter::OpsChange,
+    },
+    /// CreateOpsItem.
+    OpsCreate(crate::aws::opscenter::CreateRequest),
 }
 
 /// The `:` commands and what they do.
@@ -270,6 +328,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("fleet", "show the Fleet pane"),
     ("commands", "show the Run Command pane"),
     ("params", "show the Parameters pane"),
+    ("ops", "show the OpsCenter pane"),
     ("help", "show the key bindings"),
     ("quit", "leave ssmdeck"),
     ("refresh", "reload the current pane"),
@@ -303,6 +362,10 @@ pub struct App {
     pub params: ParamsState,
     /// Run Command pane.
     pub commands: CommandsState,
+    /// OpsCenter pane.
+    pub ops: OpsState,
+    /// The open choice list.
+    pub choice: Option<opscenter::Choice>,
     /// The open confirmation.
     pub confirm: Option<Confirm>,
     /// The open prompt.
@@ -332,6 +395,8 @@ impl App {
             fleet: FleetState::default(),
             params: ParamsState::default(),
             commands: CommandsState::default(),
+            ops: OpsState::default(),
+            choice: None,
             confirm: None,
             prompt: None,
             context,
@@ -361,6 +426,7 @@ impl App {
         let rows = self.page_rows();
         self.fleet.settle(rows);
         self.params.settle(rows);
+        self.ops.settle(rows, wall_now_s());
         if self.pane == Pane::Parameters && self.params.search.is_none() {
             let names = self.params.values_to_load(rows);
             if !names.is_empty() {
@@ -372,6 +438,9 @@ impl App {
 
     fn show_pane(&mut self, pane: Pane) -> Vec<Effect> {
         self.pane = pane;
+        if pane == Pane::OpsCenter {
+            return self.show_opscenter();
+        }
         if pane == Pane::Commands && self.commands.documents.is_empty() {
             self.commands.documents = vec!["AWS-RunShellScript".into()];
             return vec![Effect::CommandDocuments];
@@ -418,6 +487,12 @@ impl App {
                 effects.push(Effect::LoadFleet { generation });
             }
             Pane::Commands => effects.push(Effect::CommandHistory),
+            Pane::OpsCenter => {
+                effects.push(self.ops.begin_load());
+                if let Some(d) = &self.ops.detail {
+                    effects.push(Effect::OpsDetail { id: d.id.clone() });
+                }
+            }
             Pane::Parameters => {
                 let p = &mut self.params;
                 p.levels_loaded.clear();
@@ -478,9 +553,11 @@ impl App {
                 Vec::new()
             }
             Action::Key(k) if self.mode == Mode::Compose => self.compose_key(k),
+            Action::Key(k) if self.mode == Mode::OpsForm => self.ops_form_key(k),
             Action::Key(k) => self.editor_key(k),
             Action::Params(ev) => self.params_event(ev, now),
             Action::Commands(ev) => self.commands_event(ev, now),
+            Action::Ops(ev) => self.ops_event(ev, now),
         }
     }
 
@@ -1122,6 +1199,7 @@ impl App {
         // anything earlier in this batch (an opened level, a new filter).
         self.fleet.settle(rows);
         self.params.settle(rows);
+        self.ops.settle(rows, wall_now_s());
         // Any command dismisses the start-up config report.
         if !self.config_problems.is_empty() && c != Command::Refresh {
             self.config_problems.clear();
@@ -1149,6 +1227,7 @@ impl App {
             Command::Quit | Command::Help | Command::CommandLine | Command::Refresh => {}
             _ if self.pane == Pane::Parameters => return self.params_command(c, now),
             _ if self.pane == Pane::Commands => return self.commands_command(c, now),
+            _ if self.pane == Pane::OpsCenter => return self.ops_command(c, now),
             Command::RunCommand => return self.compose_from_fleet(now),
             _ => {}
         }
@@ -1227,6 +1306,43 @@ impl App {
                 p.set_search(Some(text));
                 Vec::new()
             }
+            Mode::Filter if self.pane == Pane::OpsCenter => {
+                let o = &mut self.ops;
+                let mut text = o.filter.clone();
+                match k {
+                    InputKey::Char(c) => text.push(c),
+                    InputKey::Backspace => {
+                        text.pop();
+                    }
+                    InputKey::DeleteWord => delete_word(&mut text),
+                    InputKey::Clear => text.clear(),
+                    InputKey::Submit | InputKey::Complete => {
+                        o.filter_before = None;
+                        self.mode = Mode::Normal;
+                        if o.needs_reload() {
+                            return vec![o.begin_load()];
+                        }
+                        return Vec::new();
+                    }
+                    InputKey::Cancel => {
+                        text = o.filter_before.take().unwrap_or_else(|| o.filter.clone());
+                        self.mode = Mode::Normal;
+                    }
+                    InputKey::Up => {
+                        o.move_by(-1, rows);
+                        return Vec::new();
+                    }
+                    InputKey::Down => {
+                        o.move_by(1, rows);
+                        return Vec::new();
+                    }
+                }
+                if text != o.filter {
+                    o.set_filter(text);
+                }
+                Vec::new()
+            }
+            Mode::Choose => self.choice_input(k, now),
             Mode::Filter if self.pane == Pane::Commands => {
                 let mut text = self.commands.search.clone().unwrap_or_default();
                 match k {
@@ -1303,6 +1419,14 @@ impl App {
                         if label.is_empty() {
                             return Vec::new();
                         }
+                        if matches!(
+                            prompt.purpose,
+                            PromptPurpose::OpsNote { .. }
+                                | PromptPurpose::OpsData { .. }
+                                | PromptPurpose::OpsLink { .. }
+                        ) {
+                            return self.ops_prompt(prompt.purpose, label, now);
+                        }
                         return vec![match prompt.purpose {
                             PromptPurpose::AddLabel { name, version } => Effect::ParamsLabel {
                                 name,
@@ -1314,6 +1438,9 @@ impl App {
                                 version,
                                 labels: vec![label],
                             },
+                            PromptPurpose::OpsNote { .. }
+                            | PromptPurpose::OpsData { .. }
+                            | PromptPurpose::OpsLink { .. } => return Vec::new(),
                             PromptPurpose::CopyTo { from, move_sources } => {
                                 if let Err(why) = params::validate_name(&format!("{label}/x")) {
                                     self.notice(format!("destination {label}: {why}"), now);
@@ -1394,7 +1521,7 @@ impl App {
                 }
                 Vec::new()
             }
-            Mode::Normal | Mode::Help | Mode::Editor | Mode::Compose => Vec::new(),
+            Mode::Normal | Mode::Help | Mode::Editor | Mode::Compose | Mode::OpsForm => Vec::new(),
         }
     }
 
@@ -1415,6 +1542,7 @@ impl App {
             Some("fleet") => self.show_pane(Pane::Fleet),
             Some("commands") => self.show_pane(Pane::Commands),
             Some("params") => self.show_pane(Pane::Parameters),
+            Some("ops") => self.show_pane(Pane::OpsCenter),
             Some("help") => {
                 self.mode = Mode::Help;
                 Vec::new()
@@ -1435,6 +1563,13 @@ impl App {
             }
         }
     }
+}
+
+/// The wall clock, epoch seconds (for OpsCenter `created:` terms).
+fn wall_now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// `:` commands that start with `prefix`.

@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod error;
 pub mod fleet;
+pub mod opscenter;
 pub mod params;
 mod retry_notice;
 

@@ -23,6 +23,8 @@ pub enum Layer {
     Commands,
     /// The Parameters pane.
     Parameters,
+    /// The OpsCenter pane.
+    OpsCenter,
 }
 
 impl Layer {
@@ -32,6 +34,7 @@ impl Layer {
         Layer::Fleet,
         Layer::Commands,
         Layer::Parameters,
+        Layer::OpsCenter,
     ];
 
     /// The TOML table name.
@@ -41,6 +44,7 @@ impl Layer {
             Layer::Fleet => "fleet",
             Layer::Commands => "commands",
             Layer::Parameters => "parameters",
+            Layer::OpsCenter => "opscenter",
         }
     }
 

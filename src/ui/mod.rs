@@ -46,10 +46,14 @@ pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
         Pane::Fleet => panes::fleet::render(frame, body, app, cx),
         Pane::Commands => panes::commands::render(frame, body, app, cx),
         Pane::Parameters => panes::params::render(frame, body, app, cx),
+        Pane::OpsCenter => panes::opscenter::render(frame, body, app, cx),
     }
     widgets::status_line(frame, status, app, cx);
     if app.mode == Mode::Help {
         widgets::help_overlay(frame, body, app, cx);
+    }
+    if let Some(c) = app.choice.as_ref().filter(|_| app.mode == Mode::Choose) {
+        widgets::choice_dialog(frame, body, c, cx);
     }
     if let Some(c) = &app.confirm {
         widgets::confirm_dialog(frame, body, c, cx);

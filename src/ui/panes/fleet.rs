@@ -55,7 +55,7 @@ pub fn visible_columns(inner: u16) -> Vec<Column> {
 }
 
 /// Spans of `text` with the characters at `hits` in `hit` style.
-fn highlighted(text: &str, hits: &[usize], base: Style, hit: Style) -> Line<'static> {
+pub(crate) fn highlighted(text: &str, hits: &[usize], base: Style, hit: Style) -> Line<'static> {
     if hits.is_empty() {
         return Line::from(Span::styled(text.to_owned(), base));
     }

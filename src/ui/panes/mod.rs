@@ -2,4 +2,5 @@
 
 pub mod commands;
 pub mod fleet;
+pub mod opscenter;
 pub mod params;

@@ -112,6 +112,30 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                 t.style("ui.dim"),
             ),
         ]),
+        Mode::Filter if app.pane == Pane::OpsCenter => {
+            let o = &app.ops;
+            let mut spans = vec![
+                Span::styled("/", t.style("ui.key")),
+                Span::styled(format!("{}█", o.filter), t.style("ui.input")),
+            ];
+            if let Some(err) = &o.filter_error {
+                spans.push(Span::styled(format!("  {err}"), t.style("ui.notice")));
+            } else if o.needs_reload() {
+                spans.push(Span::styled(
+                    "  Enter reloads from AWS with these terms · Esc cancels",
+                    t.style("ui.notice"),
+                ));
+            } else {
+                spans.push(Span::styled(
+                    format!(
+                        "  fuzzy title · terms: {} · Enter keeps",
+                        crate::ops_filter::OPS_KEYS
+                    ),
+                    t.style("ui.dim"),
+                ));
+            }
+            Line::from(spans)
+        }
         Mode::Filter if app.pane == Pane::Commands => Line::from(vec![
             Span::styled("/", t.style("ui.key")),
             Span::styled(
@@ -149,6 +173,18 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
             " Ctrl-S review and send · Esc hide (kept) · Tab/Shift-Tab fields · Ctrl-P/N previous commands",
             t.style("ui.dim"),
         )),
+        Mode::OpsForm => Line::from(Span::styled(
+            " Ctrl-S save · Esc discard (asks again if changed) · Tab/Shift-Tab fields · Enter next field",
+            t.style("ui.dim"),
+        )),
+        Mode::Choose => Line::from(vec![
+            Span::styled(" j/k", t.style("ui.key")),
+            Span::styled(" move · ", t.style("ui.dim")),
+            Span::styled("Enter", t.style("ui.key")),
+            Span::styled(" or the digit picks · ", t.style("ui.dim")),
+            Span::styled("Esc", t.style("ui.key")),
+            Span::styled(" cancels", t.style("ui.dim")),
+        ]),
         Mode::Editor => Line::from(Span::styled(
             " Ctrl-S save · Esc discard (asks again if changed) · Tab/Shift-Tab fields · Space changes type and tier",
             t.style("ui.dim"),
@@ -241,6 +277,17 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                         (Command::Rerun, "re-run failed"),
                         (Command::Export, "export"),
                         (Command::History, "history"),
+                        (Command::NextPane, "next pane"),
+                    ],
+                    Pane::OpsCenter => &[
+                        (Command::Help, "help"),
+                        (Command::Filter, "filter"),
+                        (Command::OpenDetails, "open"),
+                        (Command::SetStatus, "status"),
+                        (Command::AddNote, "note"),
+                        (Command::ToggleSelect, "select"),
+                        (Command::JumpToNode, "node"),
+                        (Command::Create, "new"),
                         (Command::NextPane, "next pane"),
                     ],
                     Pane::Parameters => &[
@@ -366,4 +413,55 @@ pub fn titled_block<'a>(title: String, cx: &RenderContext) -> Block<'a> {
 /// A style with the theme's cursor background laid over `base`.
 pub fn with_cursor(base: Style, cursor: Style) -> Style {
     base.patch(cursor)
+}
+
+/// The choice list: a small bordered list with the highlighted option.
+pub fn choice_dialog(
+    frame: &mut Frame,
+    area: Rect,
+    c: &crate::app::opscenter::Choice,
+    cx: &RenderContext,
+) {
+    let t = cx.theme;
+    let width = c
+        .options
+        .iter()
+        .map(|o| o.chars().count() as u16 + 8)
+        .chain([c.title.chars().count() as u16 + 4])
+        .max()
+        .unwrap_or(30)
+        .clamp(30, area.width);
+    let popup = area.centered(
+        Constraint::Length(width),
+        Constraint::Length((c.options.len() as u16 + 2).min(area.height)),
+    );
+    let lines: Vec<Line> = c
+        .options
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let style = if i == c.cursor {
+                t.style("ui.cursor")
+            } else {
+                t.style("ui.text")
+            };
+            Line::from(vec![
+                Span::styled(format!(" {} ", i + 1), t.style("ui.key")),
+                Span::styled(
+                    format!("{o:<w$}", w = usize::from(width.saturating_sub(6))),
+                    style,
+                ),
+            ])
+        })
+        .collect();
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.style("ui.border"))
+                .title(Span::styled(format!(" {} ", c.title), t.style("ui.title"))),
+        ),
+        popup,
+    );
 }

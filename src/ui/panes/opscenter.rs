@@ -1,0 +1,652 @@
+//! The OpsCenter pane: the OpsItem table with counts by status and
+//! severity, the detail of one item, and the create/edit form.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
+
+use crate::action::Command;
+use crate::app::App;
+use crate::app::opscenter::{OpsColumn, OpsField, OpsForm};
+use crate::config::{Layer, Theme};
+use crate::filter::{match_indices, new_matcher};
+use crate::model::{OpsItem, format_epoch_ms_minutes};
+use crate::ui::RenderContext;
+use crate::ui::panes::fleet::highlighted;
+use crate::ui::widgets::{titled_block, with_cursor};
+
+/// The theme token of a severity (`1` critical … `4` low).
+pub fn severity_token(sev: Option<&str>) -> &'static str {
+    match sev {
+        Some("1") => "severity.critical",
+        Some("2") => "severity.high",
+        Some("3") => "severity.medium",
+        _ => "severity.low",
+    }
+}
+
+fn status_token(status: &str) -> &'static str {
+    match status {
+        "Open" => "status.failed",
+        "InProgress" => "status.in_progress",
+        "Resolved" => "status.success",
+        _ => "status.pending",
+    }
+}
+
+fn width(c: OpsColumn) -> u16 {
+    match c {
+        OpsColumn::Severity => 4,
+        OpsColumn::Priority => 4,
+        OpsColumn::Status => 11,
+        OpsColumn::Id => 15,
+        OpsColumn::Title => 48,
+        OpsColumn::Source => 16,
+        OpsColumn::Category => 12,
+        OpsColumn::Created => 16,
+        OpsColumn::Modified => 16,
+    }
+}
+
+/// Columns that fit in `inner` cells, dropping the least important first.
+pub fn visible_columns(inner: u16) -> Vec<OpsColumn> {
+    let mut cols = vec![
+        OpsColumn::Id,
+        OpsColumn::Severity,
+        OpsColumn::Priority,
+        OpsColumn::Status,
+        OpsColumn::Title,
+        OpsColumn::Source,
+        OpsColumn::Category,
+        OpsColumn::Created,
+        OpsColumn::Modified,
+    ];
+    for d in [
+        OpsColumn::Modified,
+        OpsColumn::Category,
+        OpsColumn::Source,
+        OpsColumn::Created,
+        OpsColumn::Id,
+    ] {
+        if 2 + cols.iter().map(|c| width(*c) + 1).sum::<u16>() <= inner {
+            break;
+        }
+        cols.retain(|c| *c != d);
+    }
+    cols
+}
+
+/// Draws the pane.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    if let Some(form) = &app.ops.form {
+        render_form(frame, area, form, cx);
+        return;
+    }
+    if app.ops.detail.is_some() {
+        render_detail(frame, area, app, cx);
+        return;
+    }
+    render_table(frame, area, app, cx);
+}
+
+fn counts_line(app: &App, t: &Theme) -> Line<'static> {
+    let (status, sev) = app.ops.counts();
+    let mut spans = Vec::new();
+    for (i, name) in ["Open", "InProgress", "Resolved"].iter().enumerate() {
+        spans.push(Span::styled(
+            format!(" {name} {} ", status[i]),
+            t.style(status_token(name)),
+        ));
+    }
+    if status[3] > 0 {
+        spans.push(Span::styled(
+            format!(" other {} ", status[3]),
+            t.style("ui.dim"),
+        ));
+    }
+    spans.push(Span::styled(" │ severity ", t.style("ui.dim")));
+    for (i, label) in ["1 critical", "2 high", "3 medium", "4 low"]
+        .iter()
+        .enumerate()
+    {
+        let sev_text = (i + 1).to_string();
+        spans.push(Span::styled(
+            format!(" {label} {} ", sev[i]),
+            t.style(severity_token(Some(&sev_text))),
+        ));
+    }
+    if sev[4] > 0 {
+        spans.push(Span::styled(
+            format!(" none {} ", sev[4]),
+            t.style("ui.dim"),
+        ));
+    }
+    Line::from(spans)
+}
+
+fn title(app: &App) -> String {
+    let o = &app.ops;
+    let mut parts = vec![format!("{} loaded", o.items.len())];
+    if !o.filter.is_empty() {
+        parts.push(format!("{} match /{}", o.view.len(), o.filter));
+    }
+    if o.needs_reload() {
+        parts.push("Enter in / reloads".into());
+    }
+    if !o.selected.is_empty() {
+        parts.push(format!("{} selected", o.selected.len()));
+    }
+    parts.push(format!(
+        "sort {} {}",
+        o.sort.title().to_lowercase(),
+        if o.sort_desc { "▼" } else { "▲" }
+    ));
+    if o.loading {
+        parts.push(format!("loading… {} pages", o.pages));
+    } else {
+        parts.push(format!("{} DescribeOpsItems calls", o.pages));
+    }
+    format!(" OpsCenter — {} ", parts.join(" · "))
+}
+
+fn render_table(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let t = cx.theme;
+    let o = &app.ops;
+    let [counts, table_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
+    frame.render_widget(Paragraph::new(counts_line(app, t)), counts);
+    let block = titled_block(title(app), cx);
+    if o.view.is_empty() {
+        let retry = cx
+            .keymap
+            .key_for(Layer::Global, Command::Refresh)
+            .unwrap_or_else(|| ":refresh".into());
+        let msg = match (&o.error, o.loading, o.items.is_empty()) {
+            (Some(e), _, _) => vec![
+                Line::from(Span::styled(e.to_string(), t.style("ui.error"))),
+                Line::from(""),
+                Line::from(format!("Press {retry} to retry.")),
+            ],
+            (None, true, _) => vec![Line::from("Loading OpsItems…")],
+            (None, false, true) => vec![Line::from(format!(
+                "No OpsItem matches {} in this account and region. / changes the filter; n creates one.",
+                if o.loaded_filters.is_empty() {
+                    "(no filter)".to_owned()
+                } else {
+                    format!("/{}", o.filter)
+                }
+            ))],
+            (None, false, false) => vec![Line::from(format!(
+                "No loaded OpsItem matches /{} — Esc goes back to the default filter.",
+                o.filter
+            ))],
+        };
+        frame.render_widget(
+            Paragraph::new(msg)
+                .block(block)
+                .wrap(Wrap { trim: true })
+                .style(t.style("ui.text")),
+            table_area,
+        );
+        return;
+    }
+    let inner_rows = usize::from(table_area.height.saturating_sub(3));
+    let columns = visible_columns(table_area.width.saturating_sub(2));
+    let header = Row::new(
+        std::iter::once(Cell::from(" ")).chain(columns.iter().map(|c| {
+            let mark = if *c == o.sort {
+                if o.sort_desc { "▼" } else { "▲" }
+            } else {
+                ""
+            };
+            Cell::from(format!("{}{mark}", c.title()))
+        })),
+    )
+    .style(t.style("ui.table_header"));
+    let mut matcher = new_matcher();
+    let pattern = o.query.fuzzy();
+    let end = (o.scroll + inner_rows).min(o.view.len());
+    let rows: Vec<Row> = o.view[o.scroll.min(end)..end]
+        .iter()
+        .enumerate()
+        .map(|(offset, &i)| {
+            let item = &o.items[i];
+            let selected = o.selected.contains(&item.id);
+            let base = if selected {
+                t.style("ui.selected")
+            } else {
+                t.style("ui.text")
+            };
+            let hits =
+                pattern.map_or_else(Vec::new, |p| match_indices(p, &item.title, &mut matcher));
+            let cells = std::iter::once(Cell::from(Span::styled(
+                if selected { "●" } else { " " },
+                t.style("ui.selected"),
+            )))
+            .chain(columns.iter().map(|c| cell(*c, item, base, &hits, t)));
+            let row = Row::new(cells.collect::<Vec<_>>());
+            if o.scroll + offset == o.cursor {
+                row.style(with_cursor(Style::default(), t.style("ui.cursor")))
+            } else {
+                row
+            }
+        })
+        .collect();
+    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
+        .chain(columns.iter().map(|c| {
+            if *c == OpsColumn::Title {
+                Constraint::Min(width(*c))
+            } else {
+                Constraint::Length(width(*c))
+            }
+        }))
+        .collect();
+    frame.render_widget(
+        Table::new(rows, widths).header(header).block(block),
+        table_area,
+    );
+}
+
+fn cell(c: OpsColumn, item: &OpsItem, base: Style, hits: &[usize], t: &Theme) -> Cell<'static> {
+    let text = |s: String| Cell::from(Span::styled(s, base));
+    match c {
+        OpsColumn::Severity => Cell::from(Span::styled(
+            item.severity.clone().unwrap_or_else(|| "-".into()),
+            t.style(severity_token(item.severity.as_deref())),
+        )),
+        OpsColumn::Priority => text(item.priority.map_or("-".into(), |p| p.to_string())),
+        OpsColumn::Status => Cell::from(Span::styled(
+            item.status.clone(),
+            t.style(status_token(&item.status)),
+        )),
+        OpsColumn::Id => text(item.id.clone()),
+        OpsColumn::Title => Cell::from(highlighted(&item.title, hits, base, t.style("ui.match"))),
+        OpsColumn::Source => text(item.source.clone()),
+        OpsColumn::Category => text(item.category.clone().unwrap_or_default()),
+        OpsColumn::Created => text(format_epoch_ms_minutes(item.created_ms)),
+        OpsColumn::Modified => text(format_epoch_ms_minutes(item.last_modified_ms)),
+    }
+}
+
+fn pretty(value: &str) -> Vec<String> {
+    match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
+            serde_json::to_string_pretty(&v)
+                .unwrap_or_else(|_| value.to_owned())
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        }
+        _ => value.lines().map(str::to_owned).collect(),
+    }
+}
+
+/// The lines of the detail view (pure; used by the renderer and tests).
+pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
+    let Some(d) = &app.ops.detail else {
+        return Vec::new();
+    };
+    let item = d.item.as_ref().or_else(|| app.ops.get(&d.id));
+    let dim = t.style("ui.dim");
+    let text = t.style("ui.text");
+    let head = t.style("ui.title");
+    let mut out: Vec<Line<'static>> = Vec::new();
+    let section = |out: &mut Vec<Line<'static>>, name: &str| {
+        out.push(Line::from(""));
+        out.push(Line::from(Span::styled(name.to_owned(), head)));
+    };
+    let Some(i) = item else {
+        out.push(Line::from(Span::styled(
+            match &d.error {
+                Some(e) => e.to_string(),
+                None => format!("Reading {}…", d.id),
+            },
+            if d.error.is_some() {
+                t.style("ui.error")
+            } else {
+                text
+            },
+        )));
+        return out;
+    };
+    out.push(Line::from(vec![
+        Span::styled(format!("{}  ", i.id), t.style("ui.key")),
+        Span::styled(i.title.clone(), text),
+    ]));
+    out.push(Line::from(vec![
+        Span::styled("Status ", dim),
+        Span::styled(i.status.clone(), t.style(status_token(&i.status))),
+        Span::styled("   Priority ", dim),
+        Span::styled(i.priority.map_or("-".into(), |p| p.to_string()), text),
+        Span::styled("   Severity ", dim),
+        Span::styled(
+            match i.severity.as_deref() {
+                Some("1") => "1 critical".to_owned(),
+                Some("2") => "2 high".to_owned(),
+                Some("3") => "3 medium".to_owned(),
+                Some("4") => "4 low".to_owned(),
+                Some(s) => s.to_owned(),
+                None => "-".to_owned(),
+            },
+            t.style(severity_token(i.severity.as_deref())),
+        ),
+        Span::styled("   Category ", dim),
+        Span::styled(i.category.clone().unwrap_or_else(|| "-".into()), text),
+        Span::styled("   Type ", dim),
+        Span::styled(i.ops_item_type.clone(), text),
+    ]));
+    out.push(Line::from(vec![
+        Span::styled("Source ", dim),
+        Span::styled(i.source.clone(), text),
+        Span::styled("   Created ", dim),
+        Span::styled(format_epoch_ms_minutes(i.created_ms), text),
+        Span::styled(" by ", dim),
+        Span::styled(i.created_by.clone(), text),
+    ]));
+    out.push(Line::from(vec![
+        Span::styled("Last modified ", dim),
+        Span::styled(format_epoch_ms_minutes(i.last_modified_ms), text),
+        Span::styled(" by ", dim),
+        Span::styled(i.last_modified_by.clone(), text),
+        Span::styled(
+            i.version
+                .as_ref()
+                .map_or(String::new(), |v| format!("   version {v}")),
+            dim,
+        ),
+    ]));
+    if let Some(e) = &d.error {
+        out.push(Line::from(Span::styled(e.to_string(), t.style("ui.error"))));
+    }
+    section(&mut out, "Description");
+    match &i.description {
+        Some(desc) => out.extend(
+            desc.lines()
+                .map(|l| Line::from(Span::styled(format!("  {l}"), text))),
+        ),
+        None => out.push(Line::from(Span::styled("  reading…", dim))),
+    }
+    let nodes = i.related_nodes();
+    section(
+        &mut out,
+        "Related managed nodes  (f shows one in Fleet · c runs a command on them)",
+    );
+    if nodes.is_empty() {
+        out.push(Line::from(Span::styled(
+            "  none named in /aws/resources",
+            dim,
+        )));
+    }
+    for n in &nodes {
+        let known = app.fleet.nodes.iter().find(|x| x.id == *n);
+        out.push(Line::from(vec![
+            Span::styled(format!("  {n:<20}  "), t.style("ui.key")),
+            match known {
+                Some(k) => Span::styled(
+                    format!("{}  {}", k.name, k.ping_status.as_str()),
+                    t.style(crate::ui::widgets::ping_token(k.ping_status)),
+                ),
+                None => Span::styled("not in the loaded fleet", dim),
+            },
+        ]));
+    }
+    let others = i.other_resources();
+    if !others.is_empty() {
+        section(&mut out, "Other related resources");
+        out.extend(
+            others
+                .into_iter()
+                .map(|a| Line::from(Span::styled(format!("  {a}"), text))),
+        );
+    }
+    section(&mut out, "Related OpsItems  (L links another)");
+    if i.related_ops_items.is_empty() {
+        out.push(Line::from(Span::styled("  none", dim)));
+    }
+    for r in &i.related_ops_items {
+        let other = app.ops.get(r);
+        out.push(Line::from(vec![
+            Span::styled(format!("  {r}  "), t.style("ui.key")),
+            Span::styled(
+                other.map_or(String::new(), |o| format!("{}  {}", o.status, o.title)),
+                text,
+            ),
+        ]));
+    }
+    section(&mut out, "Related items (ListOpsItemRelatedItems)");
+    match &d.related {
+        None => out.push(Line::from(Span::styled("  reading…", dim))),
+        Some(Err(e)) => out.push(Line::from(Span::styled(
+            format!("  {e}"),
+            t.style("ui.error"),
+        ))),
+        Some(Ok(list)) if list.is_empty() => out.push(Line::from(Span::styled("  none", dim))),
+        Some(Ok(list)) => out.extend(list.iter().map(|r| {
+            Line::from(Span::styled(
+                format!(
+                    "  {}  {}  {}",
+                    r.resource_type, r.association_type, r.resource_uri
+                ),
+                text,
+            ))
+        })),
+    }
+    if !i.notifications.is_empty() {
+        section(&mut out, "Notifications");
+        out.extend(
+            i.notifications
+                .iter()
+                .map(|n| Line::from(Span::styled(format!("  {n}"), text))),
+        );
+    }
+    let notes = i.notes();
+    section(&mut out, "Notes  (N adds one)");
+    if notes.is_empty() {
+        out.push(Line::from(Span::styled("  none", dim)));
+    }
+    for n in &notes {
+        out.push(Line::from(vec![
+            Span::styled(
+                format!(
+                    "  {}  ",
+                    n.at.get(..19).unwrap_or(&n.at).replacen('T', " ", 1)
+                ),
+                dim,
+            ),
+            Span::styled(format!("{}: ", n.by), dim),
+            Span::styled(n.text.clone(), text),
+        ]));
+    }
+    section(&mut out, "Operational data  (O adds · X deletes)");
+    let mut any = false;
+    for (k, v) in &i.operational_data {
+        if k.starts_with(crate::model::NOTE_PREFIX) {
+            continue;
+        }
+        any = true;
+        let lines = pretty(&v.value);
+        let tag = if v.searchable {
+            ""
+        } else {
+            "  (not searchable)"
+        };
+        if lines.len() <= 1 {
+            out.push(Line::from(vec![
+                Span::styled(format!("  {k}: "), t.style("ui.key")),
+                Span::styled(lines.first().cloned().unwrap_or_default(), text),
+                Span::styled(tag, dim),
+            ]));
+        } else {
+            out.push(Line::from(vec![
+                Span::styled(format!("  {k}:"), t.style("ui.key")),
+                Span::styled(tag, dim),
+            ]));
+            out.extend(
+                lines
+                    .into_iter()
+                    .map(|l| Line::from(Span::styled(format!("    {l}"), text))),
+            );
+        }
+    }
+    if !any {
+        out.push(Line::from(Span::styled("  none", dim)));
+    }
+    section(&mut out, "Timeline (ListOpsItemEvents, newest first)");
+    match &d.events {
+        None => out.push(Line::from(Span::styled("  reading…", dim))),
+        Some(Err(e)) => out.push(Line::from(Span::styled(
+            format!("  {e}"),
+            t.style("ui.error"),
+        ))),
+        Some(Ok(events)) => {
+            // Events, notes and the item's own times, newest first.
+            let mut rows: Vec<(i64, String, String)> = events
+                .iter()
+                .map(|e| {
+                    let detail: String = e.detail.chars().take(120).collect();
+                    (
+                        e.created_ms,
+                        format!("{}  {}", e.source, e.detail_type),
+                        detail,
+                    )
+                })
+                .collect();
+            rows.push((i.created_ms, "created".into(), i.created_by.clone()));
+            if i.last_modified_ms > i.created_ms + 1_000 {
+                rows.push((
+                    i.last_modified_ms,
+                    "last modified".into(),
+                    i.last_modified_by.clone(),
+                ));
+            }
+            rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+            for (ms, what, detail) in rows {
+                out.push(Line::from(vec![
+                    Span::styled(format!("  {}  ", format_epoch_ms_minutes(ms)), dim),
+                    Span::styled(what, text),
+                    Span::styled(format!("  {detail}"), dim),
+                ]));
+            }
+        }
+    }
+    out
+}
+
+fn render_detail(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let d = app.ops.detail.as_ref().expect("checked by the caller");
+    let lines = detail_lines(app, cx.theme);
+    let block = titled_block(
+        format!(
+            " OpsItem {} — Esc back · t status · p priority · v severity · N note · e edit · f node · c run command ",
+            d.id
+        ),
+        cx,
+    );
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((d.scroll, 0)),
+        area,
+    );
+}
+
+fn render_form(frame: &mut Frame, area: Rect, f: &OpsForm, cx: &RenderContext) {
+    let t = cx.theme;
+    frame.render_widget(Clear, area);
+    let title = match &f.editing {
+        Some((id, _)) => format!(
+            " Edit {id} — Ctrl-S saves (refused if someone changed it meanwhile) · Esc leaves "
+        ),
+        None => " New OpsItem — Ctrl-S creates · Esc leaves · Tab fields ".to_owned(),
+    };
+    let outer = titled_block(title, cx);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let line = |field: OpsField, label: &str, value: &str, hint: &str| -> Line<'static> {
+        let focused = f.focus == field;
+        Line::from(vec![
+            Span::styled(format!("{label:<14}"), t.style("ui.dim")),
+            Span::styled(
+                if focused {
+                    format!("{value}█")
+                } else {
+                    value.to_owned()
+                },
+                if focused {
+                    t.style("ui.input")
+                } else {
+                    t.style("ui.text")
+                },
+            ),
+            Span::styled(format!("  {hint}"), t.style("ui.dim")),
+        ])
+    };
+    let top = vec![line(OpsField::Title, "Title", &f.title, "")];
+    let mut bottom = Vec::new();
+    if f.editing.is_none() {
+        bottom.push(line(
+            OpsField::Source,
+            "Source",
+            &f.source,
+            "where it came from",
+        ));
+    }
+    bottom.push(line(
+        OpsField::Priority,
+        "Priority",
+        &f.priority,
+        "1 highest … 5",
+    ));
+    bottom.push(line(
+        OpsField::Severity,
+        "Severity",
+        &f.severity,
+        "1 critical … 4 low",
+    ));
+    bottom.push(line(
+        OpsField::Category,
+        "Category",
+        &f.category,
+        "Availability, Cost, Performance, Recovery, Security",
+    ));
+    if f.editing.is_none() {
+        bottom.push(line(
+            OpsField::Node,
+            "Related node",
+            &f.node,
+            "i-… or mi-… (stored in /aws/resources)",
+        ));
+    }
+    let err_h = u16::from(f.error.is_some()) * 2;
+    let [a, b, c, e] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(bottom.len() as u16),
+        Constraint::Length(err_h),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(top), a);
+    let mut ta = f.description.clone();
+    ta.set_block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(if f.focus == OpsField::Description {
+                t.style("ui.key")
+            } else {
+                t.style("ui.border")
+            })
+            .title(" Description "),
+    );
+    frame.render_widget(&ta, b);
+    frame.render_widget(Paragraph::new(bottom), c);
+    if let Some(err) = &f.error {
+        frame.render_widget(
+            Paragraph::new(Span::styled(err.clone(), t.style("ui.error")))
+                .wrap(Wrap { trim: true }),
+            e,
+        );
+    }
+}
