@@ -493,7 +493,10 @@ pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
     if !any {
         out.push(Line::from(Span::styled("  none", dim)));
     }
-    section(&mut out, "Timeline (ListOpsItemEvents, newest first)");
+    section(
+        &mut out,
+        "Timeline: events (ListOpsItemEvents), notes, changes; newest first",
+    );
     match &d.events {
         None => out.push(Line::from(Span::styled("  reading…", dim))),
         Some(Err(e)) => out.push(Line::from(Span::styled(
@@ -514,6 +517,14 @@ pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
                 })
                 .collect();
             rows.push((i.created_ms, "created".into(), i.created_by.clone()));
+            for n in i.notes() {
+                let ms = aws_smithy_types::DateTime::from_str(
+                    &n.at,
+                    aws_smithy_types::date_time::Format::DateTime,
+                )
+                .map_or(0, |d| d.to_millis().unwrap_or(0));
+                rows.push((ms, "note".into(), format!("{}: {}", n.by, n.text)));
+            }
             if i.last_modified_ms > i.created_ms + 1_000 {
                 rows.push((
                     i.last_modified_ms,
