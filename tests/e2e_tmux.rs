@@ -295,7 +295,9 @@ fn expired_sso_profile_names_the_login_command() {
 fn edit_a_parameter_and_see_version_two() {
     let t = Tmux::start("params", 150, 40);
     t.wait_for("the fleet to load", |s| s.contains("loaded in"));
-    t.keys(&["BTab"]);
+    t.keys(&[":"]);
+    t.text("params");
+    t.keys(&["Enter"]);
     t.wait_for("the parameter index", |s| s.contains("index complete"));
     t.keys(&["/"]);
     t.text("web/log_level");
@@ -365,6 +367,51 @@ fn select_nodes_run_hostname_and_see_the_grouped_result() {
         lost == 0 || s.contains("TimedOut"),
         "the ConnectionLost node:\n{s}"
     );
+    t.keys(&["q"]);
+    t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
+}
+
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn triage_an_opsitem_to_in_progress_with_a_note() {
+    let t = Tmux::start("ops", 150, 45);
+    t.wait_for("the fleet to load", |s| s.contains("loaded in"));
+    t.keys(&[":"]);
+    t.text("ops");
+    t.keys(&["Enter"]);
+    t.wait_for("the OpsItems", |s| s.contains("DescribeOpsItems calls"));
+    // Filter to severity 1: Enter sends it to AWS.
+    t.keys(&["/"]);
+    t.text(" sev:1");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the severity 1 items", |s| {
+        s.contains("match /status:Open,InProgress sev:1") && s.contains("DescribeOpsItems calls")
+    });
+    let rows: Vec<&str> = s.lines().filter(|l| l.contains("│  oi-")).collect();
+    assert!(!rows.is_empty(), "{s}");
+    assert!(
+        rows.iter()
+            .all(|r| r.split_whitespace().nth(2) == Some("1")),
+        "every row has severity 1:\n{s}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("the detail", |s| {
+        s.contains("Timeline") || s.contains("Description")
+    });
+    t.keys(&["t"]);
+    t.wait_for("the status choice", |s| s.contains("2 InProgress"));
+    t.keys(&["2"]);
+    t.wait_for("InProgress", |s| s.contains("Status InProgress"));
+    t.keys(&["N"]);
+    t.wait_for("the note prompt", |s| s.contains("Note on oi-"));
+    t.text("rebooting via runbook");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the note in the detail", |s| {
+        s.contains("user/ssmdeck-lab: rebooting via runbook")
+    });
+    assert!(s.contains("Status InProgress"), "both are shown:\n{s}");
+    t.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
     t.keys(&["q"]);
     t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
 }

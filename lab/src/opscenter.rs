@@ -934,7 +934,9 @@ impl OpsStore {
             };
             let age = rng.random_range(300.0..86_400.0 * 30.0);
             let created = (now - age).floor() + f64::from(n as u32 % 1000) / 1000.0;
-            let kind = rng.random_range(0..10);
+            // The first item is always an open, critical status check
+            // failure, so every preset has one to triage.
+            let kind = if n == 0 { 4 } else { rng.random_range(0..10) };
             let mut data = BTreeMap::new();
             data.insert(
                 "/aws/resources".to_owned(),
@@ -1092,8 +1094,9 @@ impl OpsStore {
                     )
                 }
             };
+            let severity = if n == 0 { "1" } else { severity };
             let roll: f64 = rng.random();
-            let status = if roll < 0.5 {
+            let status = if roll < 0.5 || n == 0 {
                 "Open"
             } else if roll < 0.7 {
                 "InProgress"
