@@ -98,6 +98,40 @@ def unknown_action_is_aws_error():
         raise AssertionError("unknown action answered as success")
 
 
+def opscenter_round_trip():
+    ssm = session().client("ssm")
+    items = []
+    for page in ssm.get_paginator("describe_ops_items").paginate(
+        OpsItemFilters=[{"Key": "Status", "Values": ["Open", "InProgress"], "Operator": "Equal"}],
+        PaginationConfig={"PageSize": 5},
+    ):
+        items += page["OpsItemSummaries"]
+    assert items, "the small preset seeds open OpsItems"
+    assert all(i["Status"] in ("Open", "InProgress") for i in items)
+    oid = items[0]["OpsItemId"]
+    ssm.update_ops_item(
+        OpsItemId=oid,
+        Status="InProgress",
+        OperationalData={"note:boto3": {"Value": "from boto3", "Type": "String"}},
+    )
+    item = ssm.get_ops_item(OpsItemId=oid)["OpsItem"]
+    assert item["Status"] == "InProgress", item
+    assert item["OperationalData"]["note:boto3"]["Value"] == "from boto3"
+    assert hasattr(item["LastModifiedTime"], "year"), "timestamps parse as datetimes"
+    events = ssm.list_ops_item_events(
+        Filters=[{"Key": "OpsItemId", "Values": [oid], "Operator": "Equal"}]
+    )["Summaries"]
+    assert all(e["OpsItemId"] == oid for e in events)
+    try:
+        ssm.update_ops_item(OpsItemId=oid, Priority=9)
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "ValidationException", e.response
+    except botocore.exceptions.ParamValidationError:
+        pass  # botocore checks the range itself before sending
+    else:
+        raise AssertionError("priority 9 accepted")
+
+
 for name, fn in [
     ("DescribeInstanceInformation every page", describe_instance_information_pages),
     ("ListTagsForResource ManagedInstance", list_tags_for_hybrid_node),
@@ -105,6 +139,7 @@ for name, fn in [
     ("STS GetCallerIdentity", sts_caller_identity),
     ("wrong secret -> SignatureDoesNotMatch", wrong_secret_is_refused),
     ("unknown action -> UnknownOperationException", unknown_action_is_aws_error),
+    ("OpsCenter describe/update/get/events", opscenter_round_trip),
 ]:
     check(name, fn)
 
