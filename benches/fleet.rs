@@ -7,6 +7,10 @@
 //! - `first_frame`: settings, state and the first frame before any network answer.
 //! - `params_search_10k`: one keystroke of the Parameters search over 10,000
 //!   names (fuzzy, ranked) and a render. Goal: under 5 ms median.
+//! - `ops_filter_keystroke_5k` / `ops_filter_only_5k`: one keystroke of the
+//!   OpsCenter filter over 5,000 OpsItems read from the lab's `large` preset
+//!   through the real AWS layer (fuzzy title; and with structured terms),
+//!   with and without the render. Goal: under 5 ms median.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -171,5 +175,97 @@ fn params_search(c: &mut Criterion) {
     });
 }
 
-criterion_group!(fleet, benches, params_search);
+fn ops_filter(c: &mut Criterion) {
+    use ssmdeck::action::OpsCenterEvent;
+    let settings = Settings::load(None);
+    let now = Instant::now();
+    let (mut app, _) = App::new(ContextInfo::default(), SIZE, now);
+    app.update(Action::Command(Command::PrevPane), now);
+    assert_eq!(app.pane, ssmdeck::app::Pane::OpsCenter);
+    let generation = app.ops.generation;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let pages = rt.block_on(async {
+        let lab = ssmdeck_lab::start(LabConfig {
+            fleet: FleetSpec::large(),
+            ..LabConfig::default()
+        })
+        .await
+        .unwrap();
+        let ctx = AwsContext::connect(
+            &ConnectOptions {
+                region: Some(lab.region().into()),
+                endpoint_url: Some(lab.endpoint_url()),
+                static_credentials: Some((
+                    lab.credentials().access_key_id.clone(),
+                    lab.credentials().secret_access_key.clone(),
+                )),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        let mut pages = Vec::new();
+        ssmdeck::aws::opscenter::list_all(&ctx, &[], |items, done| pages.push((items, done)))
+            .await
+            .unwrap();
+        lab.shutdown().await;
+        pages
+    });
+    for (items, done) in pages {
+        app.update(
+            Action::Ops(OpsCenterEvent::Page(generation, Ok(items), done)),
+            now,
+        );
+    }
+    app.update(Action::Command(Command::Filter), now);
+    for _ in 0..app.ops.filter.len() {
+        app.update(Action::Input(InputKey::Backspace), now);
+    }
+    app.settle();
+    assert_eq!(app.ops.items.len(), 5_000);
+    assert_eq!(app.ops.view.len(), 5_000);
+    let mut terminal = Terminal::new(TestBackend::new(SIZE.0, SIZE.1)).unwrap();
+    let cx = RenderContext {
+        theme: &settings.theme,
+        keymap: &settings.keymap,
+        now,
+    };
+    for (name, base, render_too) in [
+        ("ops_filter_keystroke_5k", "prod disk", true),
+        ("ops_filter_only_5k", "prod disk", false),
+        (
+            "ops_filter_terms_keystroke_5k",
+            "status:Open,InProgress sev:1,2 prod",
+            true,
+        ),
+    ] {
+        while !app.ops.filter.is_empty() {
+            app.update(Action::Input(InputKey::Backspace), now);
+        }
+        for ch in base.chars() {
+            app.update(Action::Input(InputKey::Char(ch)), now);
+        }
+        app.settle();
+        assert!(!app.ops.view.is_empty(), "{base} matches something");
+        let mut typed = false;
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                let key = if typed {
+                    InputKey::Backspace
+                } else {
+                    InputKey::Char('w')
+                };
+                typed = !typed;
+                app.update(Action::Input(key), now);
+                app.settle();
+                if render_too {
+                    terminal.draw(|f| render(f, &app, &cx)).unwrap();
+                }
+            })
+        });
+    }
+}
+
+criterion_group!(fleet, benches, params_search, ops_filter);
 criterion_main!(fleet);
