@@ -112,6 +112,8 @@ pub enum Command {
     LinkItem,
     /// Show a related managed node in the Fleet pane.
     JumpToNode,
+    /// Show the OpsItems about the node under the cursor (OpsCenter, `node:` filter).
+    NodeOpsItems,
 }
 
 impl Command {
@@ -166,6 +168,7 @@ impl Command {
         Command::RemoveOpsData,
         Command::LinkItem,
         Command::JumpToNode,
+        Command::NodeOpsItems,
     ];
 
     /// The snake_case name used in keymaps.

@@ -101,7 +101,7 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
-        let (mut app, _) = App::new(
+        let (app, _) = App::new(
             ContextInfo {
                 region: "us-east-1".into(),
                 identity: Some(CallerIdentity {
@@ -113,8 +113,6 @@ impl Harness {
             (140, 30),
             Instant::now(),
         );
-        let effects = app.update(Action::Input(InputKey::Char(':')), Instant::now());
-        assert!(effects.is_empty());
         let mut h = Harness {
             app,
             settings: Settings::load(None),
@@ -554,8 +552,26 @@ async fn form_keeps_text_on_errors_and_creates_with_a_related_node() {
     live.act(Action::Tick(Instant::now()));
     assert_eq!(live.app.fleet.current().unwrap().id, node);
     assert!(live.app.fleet.details);
-    // Back in OpsCenter: run a command on the related nodes.
-    live.cmd(Command::PrevPane);
+    // And back: the OpsItems about this node, from AWS (ResourceId Contains).
+    live.cmd(Command::NodeOpsItems);
+    assert_eq!(live.app.pane, Pane::OpsCenter);
+    assert_eq!(live.app.ops.filter, format!("node:{node}"));
+    live.until("the node's OpsItems", |a| !a.ops.loading).await;
+    assert!(live.app.ops.items.iter().any(|i| i.id == created.id));
+    assert!(
+        live.app
+            .ops
+            .items
+            .iter()
+            .all(|i| i.related_nodes().contains(&node)),
+        "only items about the node"
+    );
+    live.cmd(Command::OpenDetails);
+    live.until("the detail", |a| {
+        a.ops.detail.as_ref().is_some_and(|d| d.item.is_some())
+    })
+    .await;
+    // Run a command on the related nodes.
     live.cmd(Command::RunCommand);
     assert_eq!(live.app.pane, Pane::Commands);
     assert_eq!(live.app.mode, Mode::Compose);

@@ -1229,6 +1229,17 @@ impl App {
             _ if self.pane == Pane::Commands => return self.commands_command(c, now),
             _ if self.pane == Pane::OpsCenter => return self.ops_command(c, now),
             Command::RunCommand => return self.compose_from_fleet(now),
+            Command::NodeOpsItems => {
+                let Some(id) = self.fleet.current().map(|n| n.id.clone()) else {
+                    return Vec::new();
+                };
+                self.pane = Pane::OpsCenter;
+                self.ops.started = true;
+                self.ops.detail = None;
+                self.ops.selected.clear();
+                self.ops.set_filter(format!("node:{id}"));
+                return vec![self.ops.begin_load()];
+            }
             _ => {}
         }
         match c {
