@@ -29,6 +29,13 @@ pub struct Cli {
     /// Validate config.toml, keymap.toml and the theme, print every problem, and exit.
     #[arg(long)]
     pub check_config: bool,
+    /// Disable every action that changes something in AWS (send command,
+    /// put/delete parameter, update/create OpsItem); each says why.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Turn mouse support off (it is on unless `mouse = false` in config.toml).
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
     /// Measurement aid: draw the first frame, restore the terminal, print the
     /// milliseconds since process start to stderr, and exit.
     #[arg(long, hide = true, global = true)]
@@ -204,18 +211,21 @@ async fn console(cli: &Cli, dir: Option<&std::path::Path>) -> anyhow::Result<()>
         endpoint_url: cli.endpoint_url.clone(),
         ..Default::default()
     };
-    run(opts, dir, cli.first_frame_exit).await
+    run(opts, dir, cli).await
 }
 
-async fn run(
-    opts: ConnectOptions,
-    dir: Option<&std::path::Path>,
-    first_frame_exit: bool,
-) -> anyhow::Result<()> {
+async fn run(opts: ConnectOptions, dir: Option<&std::path::Path>, cli: &Cli) -> anyhow::Result<()> {
+    let first_frame_exit = cli.first_frame_exit;
     // Notices from SDK retries flow into the same action channel as results.
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let ctx = AwsContext::connect(&opts, Some(notice_sink(tx.clone()))).await?;
-    let settings = Settings::load(dir);
+    let mut settings = Settings::load_for(dir, ctx.profile.as_deref());
+    if cli.read_only {
+        settings.read_only = Some("--read-only".into());
+    }
+    if cli.no_mouse {
+        settings.mouse = false;
+    }
     crate::runtime::run_console(ctx, settings, tx, rx, first_frame_exit).await
 }
 
@@ -244,7 +254,7 @@ async fn demo(cli: &Cli, args: &DemoArgs, dir: Option<&std::path::Path>) -> anyh
         )),
         max_attempts: 0,
     };
-    let r = run(opts, dir, cli.first_frame_exit).await;
+    let r = run(opts, dir, cli).await;
     lab.shutdown().await;
     r
 }

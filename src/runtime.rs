@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::action::{Action, CommandsEvent, InputKey, OpsCenterEvent, ParamsEvent};
 use crate::app::{App, ContextInfo, Effect, Mode};
+use crate::audit::{Audit, error_outcome};
 use crate::aws::AwsContext;
 use crate::aws::fleet::load_fleet;
 use crate::aws::{commands, opscenter, params};
@@ -36,6 +37,33 @@ pub struct TaskManager {
     ctx: AwsContext,
     tx: ActionTx,
     running: HashMap<String, CancellationToken>,
+    audit: Option<Audit>,
+}
+
+/// Appends an audit line for a mutation; a failure to write becomes a notice.
+fn audit(
+    audit: &Option<Audit>,
+    tx: &ActionTx,
+    action: &str,
+    targets: &[String],
+    outcome: &str,
+    detail: &str,
+) {
+    if let Some(a) = audit
+        && let Err(e) = a.record(action, targets, outcome, detail)
+    {
+        let _ = tx.send(Action::Notice(
+            format!("audit log {} not written: {e}", a.path().display()),
+            Instant::now(),
+        ));
+    }
+}
+
+fn outcome_of<T>(r: &Result<T, crate::aws::AwsError>) -> String {
+    match r {
+        Ok(_) => "ok".into(),
+        Err(e) => error_outcome(e),
+    }
 }
 
 impl TaskManager {
@@ -45,7 +73,13 @@ impl TaskManager {
             ctx,
             tx,
             running: HashMap::new(),
+            audit: None,
         }
+    }
+
+    /// Records every mutation in `audit` from now on (`None`: no audit log).
+    pub fn set_audit(&mut self, audit: Option<Audit>) {
+        self.audit = audit;
     }
 
     fn spawn<F>(&mut self, kind: &str, fut: F)
@@ -69,9 +103,13 @@ impl TaskManager {
     pub fn run(&mut self, effect: Effect) {
         let ctx = self.ctx.clone();
         let tx = self.tx.clone();
+        let au = self.audit.clone();
         match effect {
             Effect::LoadIdentity => self.spawn("identity", async move {
                 let r = ctx.caller_identity().await;
+                if let (Some(a), Ok(id)) = (&au, &r) {
+                    a.set_identity(id.clone());
+                }
                 let _ = tx.send(Action::IdentityLoaded(r));
             }),
             Effect::LoadFleet { generation } => self.spawn("fleet", async move {
@@ -109,12 +147,39 @@ impl TaskManager {
             Effect::ParamsSave(req) => {
                 tokio::spawn(async move {
                     let r = params::put(&ctx, &req).await;
+                    let (outcome, detail) = match &r {
+                        Ok(v) => (
+                            "ok".to_owned(),
+                            format!("version {v}, {}", req.kind.as_str()),
+                        ),
+                        Err(params::PutError::Conflict(t)) => (
+                            "refused".to_owned(),
+                            format!("changed meanwhile to version {}", t.version),
+                        ),
+                        Err(params::PutError::Aws(e)) => (error_outcome(e), String::new()),
+                    };
+                    audit(
+                        &au,
+                        &tx,
+                        "ssm:PutParameter",
+                        std::slice::from_ref(&req.name),
+                        &outcome,
+                        &detail,
+                    );
                     let _ = tx.send(Action::Params(ParamsEvent::Saved(req.name, r)));
                 });
             }
             Effect::ParamsDelete { name } => {
                 tokio::spawn(async move {
                     let r = params::delete(&ctx, &name).await;
+                    audit(
+                        &au,
+                        &tx,
+                        "ssm:DeleteParameter",
+                        std::slice::from_ref(&name),
+                        &outcome_of(&r),
+                        "",
+                    );
                     let _ = tx.send(Action::Params(ParamsEvent::Deleted(name, r)));
                 });
             }
@@ -128,8 +193,16 @@ impl TaskManager {
                 labels,
             } => {
                 tokio::spawn(async move {
-                    let r = params::label(&ctx, &name, version, labels.clone())
-                        .await
+                    let r = params::label(&ctx, &name, version, labels.clone()).await;
+                    audit(
+                        &au,
+                        &tx,
+                        "ssm:LabelParameterVersion",
+                        &[format!("{name}:{version}")],
+                        &outcome_of(&r),
+                        &format!("labels {}", labels.join(", ")),
+                    );
+                    let r = r
                         .map(|invalid| {
                             if invalid.is_empty() {
                                 format!("labelled version {version} of {name}: {}", labels.join(", "))
@@ -149,21 +222,28 @@ impl TaskManager {
                 labels,
             } => {
                 tokio::spawn(async move {
-                    let r = params::unlabel(&ctx, &name, version, labels.clone())
-                        .await
-                        .map(|removed| {
-                            if removed.is_empty() {
-                                format!(
-                                    "version {version} of {name} has no label {}",
-                                    labels.join(", ")
-                                )
-                            } else {
-                                format!(
-                                    "removed {} from version {version} of {name}",
-                                    removed.join(", ")
-                                )
-                            }
-                        });
+                    let r = params::unlabel(&ctx, &name, version, labels.clone()).await;
+                    audit(
+                        &au,
+                        &tx,
+                        "ssm:UnlabelParameterVersion",
+                        &[format!("{name}:{version}")],
+                        &outcome_of(&r),
+                        &format!("labels {}", labels.join(", ")),
+                    );
+                    let r = r.map(|removed| {
+                        if removed.is_empty() {
+                            format!(
+                                "version {version} of {name} has no label {}",
+                                labels.join(", ")
+                            )
+                        } else {
+                            format!(
+                                "removed {} from version {version} of {name}",
+                                removed.join(", ")
+                            )
+                        }
+                    });
                     let _ = tx.send(Action::Params(ParamsEvent::Labeled(name, r)));
                 });
             }
@@ -179,6 +259,32 @@ impl TaskManager {
                 // Not cancellable: a half-applied copy must finish its steps.
                 tokio::spawn(async move {
                     let out = params::apply_copy(&ctx, &plan).await;
+                    let mut targets: Vec<String> =
+                        plan.steps.iter().map(|s| s.to.clone()).collect();
+                    targets.extend(out.deleted.iter().cloned());
+                    audit(
+                        &au,
+                        &tx,
+                        if plan.move_sources {
+                            "ssm:PutParameter + ssm:DeleteParameter (move)"
+                        } else {
+                            "ssm:PutParameter (copy)"
+                        },
+                        &targets,
+                        &if out.failures.is_empty() {
+                            "ok".to_owned()
+                        } else {
+                            format!("error: {} failed", out.failures.len())
+                        },
+                        &format!(
+                            "{} → {}: {} created, {} overwritten, {} deleted",
+                            plan.from,
+                            plan.to,
+                            out.created,
+                            out.overwritten,
+                            out.deleted.len()
+                        ),
+                    );
                     let _ = tx.send(Action::Params(ParamsEvent::CopyApplied(out)));
                 });
             }
@@ -198,6 +304,26 @@ impl TaskManager {
                 // Not cancellable: a send that started must report its ids.
                 tokio::spawn(async move {
                     let r = commands::send(&ctx, &req).await;
+                    let targets: Vec<String> = match &req.targets {
+                        commands::Targets::Nodes(n) => n.clone(),
+                        commands::Targets::Tags(t) => t
+                            .iter()
+                            .map(|(k, v)| format!("tag:{k}={}", v.join(",")))
+                            .collect(),
+                    };
+                    audit(
+                        &au,
+                        &tx,
+                        "ssm:SendCommand",
+                        &targets,
+                        &outcome_of(&r),
+                        &format!(
+                            "document {}; command ids {}; comment {:?} (parameters not recorded)",
+                            req.document,
+                            r.as_ref().map(|ids| ids.join(",")).unwrap_or_default(),
+                            req.comment
+                        ),
+                    );
                     let _ = tx.send(Action::Commands(CommandsEvent::Sent(r, req)));
                 });
             }
@@ -258,6 +384,20 @@ impl TaskManager {
                             result = Err(e);
                         }
                     }
+                    let mut targets = command_ids.clone();
+                    targets.extend(instance_ids.iter().cloned());
+                    audit(
+                        &au,
+                        &tx,
+                        "ssm:CancelCommand",
+                        &targets,
+                        &outcome_of(&result),
+                        if instance_ids.is_empty() {
+                            "every node"
+                        } else {
+                            "the chosen nodes"
+                        },
+                    );
                     let _ = tx.send(Action::Commands(CommandsEvent::Cancelled(result)));
                 });
             }
@@ -316,6 +456,21 @@ impl TaskManager {
                     let mut results = Vec::with_capacity(targets.len());
                     for (id, expected) in targets {
                         let r = opscenter::update_guarded(&ctx, &id, expected, &change).await;
+                        let outcome = match &r {
+                            Ok(_) => "ok".to_owned(),
+                            Err(opscenter::UpdateError::Conflict(_)) => {
+                                "refused: changed since read".to_owned()
+                            }
+                            Err(opscenter::UpdateError::Aws(e)) => error_outcome(e),
+                        };
+                        audit(
+                            &au,
+                            &tx,
+                            "ssm:UpdateOpsItem",
+                            std::slice::from_ref(&id),
+                            &outcome,
+                            &change.describe(),
+                        );
                         results.push((id, r));
                     }
                     let _ = tx.send(Action::Ops(OpsCenterEvent::Updated(change, results)));
@@ -324,6 +479,20 @@ impl TaskManager {
             Effect::OpsCreate(req) => {
                 tokio::spawn(async move {
                     let r = opscenter::create(&ctx, &req).await;
+                    audit(
+                        &au,
+                        &tx,
+                        "ssm:CreateOpsItem",
+                        r.as_ref()
+                            .map(|id| vec![id.clone()])
+                            .as_deref()
+                            .unwrap_or(&[]),
+                        &outcome_of(&r),
+                        &format!(
+                            "priority {}, severity {}, source {}",
+                            req.priority, req.severity, req.source
+                        ),
+                    );
                     let _ = tx.send(Action::Ops(OpsCenterEvent::Created(r)));
                 });
             }
@@ -491,6 +660,7 @@ pub async fn run_console(
         identity_error: None,
     };
     let (mut app, effects) = App::new(info, (size.width, size.height), now);
+    app.read_only = settings.read_only.clone();
     if !settings.problems.is_empty() {
         app.update(
             Action::ConfigProblems(settings.problems.iter().map(ToString::to_string).collect()),
@@ -506,7 +676,9 @@ pub async fn run_console(
         eprintln!("first frame after {:.1} ms", since.as_secs_f64() * 1e3);
         return Ok(());
     }
+    let audit = crate::audit::data_dir().map(|d| Audit::new(d.join("audit.jsonl"), &ctx));
     let mut tasks = TaskManager::new(ctx, tx);
+    tasks.set_audit(audit);
     for e in effects.into_iter().chain(first) {
         tasks.run(e);
     }

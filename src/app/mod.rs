@@ -384,6 +384,8 @@ pub struct App {
     pub size: (u16, u16),
     /// Set when the user asked to quit.
     pub quit: bool,
+    /// Why mutating actions are disabled (`--read-only`, config), if they are.
+    pub read_only: Option<String>,
 }
 
 impl App {
@@ -406,6 +408,7 @@ impl App {
             command_error: None,
             size,
             quit: false,
+            read_only: None,
         };
         let generation = app.fleet.begin_load(now);
         (
@@ -515,7 +518,39 @@ impl App {
     }
 
     /// Applies one action; returns the effects to run. Pure: no I/O.
+    ///
+    /// In read-only mode a mutating command is refused with a notice that
+    /// says why, and any mutating effect that would still come out is
+    /// dropped (with the same notice) before it reaches the task manager.
     pub fn update(&mut self, action: Action, now: Instant) -> Vec<Effect> {
+        if let (Some(why), Action::Command(c)) = (&self.read_only, &action)
+            && self.mode == Mode::Normal
+            && let Some(api) = mutation_of(*c, self.pane)
+        {
+            let text = format!(
+                "read-only ({why}): {} is disabled, it would call {api}",
+                c.name()
+            );
+            self.notice(text, now);
+            return Vec::new();
+        }
+        let effects = self.update_inner(action, now);
+        let Some(why) = self.read_only.clone() else {
+            return effects;
+        };
+        effects
+            .into_iter()
+            .filter(|e| match e.mutation() {
+                None => true,
+                Some(api) => {
+                    self.notice(format!("read-only ({why}): {api} not sent"), now);
+                    false
+                }
+            })
+            .collect()
+    }
+
+    fn update_inner(&mut self, action: Action, now: Instant) -> Vec<Effect> {
         match action {
             Action::Command(c) => self.command(c, now),
             Action::Input(k) => self.input(k, now),
@@ -1573,6 +1608,57 @@ impl App {
                 Vec::new()
             }
         }
+    }
+}
+
+/// The AWS action a command leads to when it changes something, by pane;
+/// `None` for commands that only read.
+pub fn mutation_of(c: Command, pane: Pane) -> Option<&'static str> {
+    Some(match (c, pane) {
+        (Command::RunCommand, _) => "ssm:SendCommand",
+        (Command::Create, Pane::Commands) | (Command::Rerun, _) => "ssm:SendCommand",
+        (Command::CancelCommand, _) => "ssm:CancelCommand",
+        (Command::Edit | Command::Create | Command::Restore, Pane::Parameters) => {
+            "ssm:PutParameter"
+        }
+        (Command::CopyTree | Command::MoveTree, Pane::Parameters) => {
+            "ssm:PutParameter / ssm:DeleteParameter"
+        }
+        (Command::Delete, Pane::Parameters) => "ssm:DeleteParameter",
+        (Command::AddLabel, _) => "ssm:LabelParameterVersion",
+        (Command::RemoveLabel, _) => "ssm:UnlabelParameterVersion",
+        (Command::Create, Pane::OpsCenter) => "ssm:CreateOpsItem",
+        (
+            Command::Edit
+            | Command::SetStatus
+            | Command::SetPriority
+            | Command::SetSeverity
+            | Command::AddNote
+            | Command::AddOpsData
+            | Command::RemoveOpsData
+            | Command::LinkItem,
+            _,
+        ) => "ssm:UpdateOpsItem",
+        _ => return None,
+    })
+}
+
+impl Effect {
+    /// The AWS action this effect performs when it changes something
+    /// (for read-only mode and the audit log); `None` for reads.
+    pub fn mutation(&self) -> Option<&'static str> {
+        Some(match self {
+            Effect::ParamsSave(_) => "ssm:PutParameter",
+            Effect::ParamsDelete { .. } => "ssm:DeleteParameter",
+            Effect::ParamsLabel { .. } => "ssm:LabelParameterVersion",
+            Effect::ParamsUnlabel { .. } => "ssm:UnlabelParameterVersion",
+            Effect::ParamsApplyCopy(_) => "ssm:PutParameter / ssm:DeleteParameter",
+            Effect::SendCommand(_) => "ssm:SendCommand",
+            Effect::CancelCommand { .. } => "ssm:CancelCommand",
+            Effect::OpsUpdate { .. } => "ssm:UpdateOpsItem",
+            Effect::OpsCreate(_) => "ssm:CreateOpsItem",
+            _ => return None,
+        })
     }
 }
 

@@ -12,6 +12,14 @@ use crate::action::Command;
 /// The built-in keymap.
 pub const DEFAULT_KEYMAP: &str = include_str!("../../keymaps/default.toml");
 
+/// Bundled keymaps that apply over the default (`keymap = "vim"` in
+/// config.toml): name and text.
+pub const BUNDLED_KEYMAPS: &[(&str, &str)] = &[
+    ("default", ""),
+    ("vim", include_str!("../../keymaps/vim.toml")),
+    ("emacs", include_str!("../../keymaps/emacs.toml")),
+];
+
 /// A keymap layer: `global` applies everywhere, the others in their pane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Layer {
@@ -303,13 +311,44 @@ impl Keymap {
     /// Builds the keymap: the user's entries (if any) before the defaults.
     /// Invalid entries are skipped and reported; valid ones still apply.
     pub fn load(user: Option<(&str, &str)>, problems: &mut Vec<ConfigProblem>) -> Keymap {
+        Self::load_bundled("default", user, problems)
+    }
+
+    /// Builds the keymap: the user's entries, then the bundled keymap
+    /// `bundled` (`default`, `vim`, `emacs`), then the defaults; earlier
+    /// entries win. An unknown bundled name is reported and ignored.
+    pub fn load_bundled(
+        bundled: &str,
+        user: Option<(&str, &str)>,
+        problems: &mut Vec<ConfigProblem>,
+    ) -> Keymap {
         let mut layers =
             Self::parse_file(DEFAULT_KEYMAP, "keymaps/default.toml (built in)", problems);
+        let mut overlays: Vec<(String, &str)> = Vec::new();
+        match BUNDLED_KEYMAPS.iter().find(|(n, _)| *n == bundled) {
+            Some((_, "")) => {}
+            Some((name, text)) => overlays.push((format!("keymaps/{name}.toml (built in)"), text)),
+            None => problems.push(ConfigProblem {
+                file: "config.toml".into(),
+                line: None,
+                message: format!(
+                    "keymap = \"{bundled}\" is not a bundled keymap: use {}",
+                    BUNDLED_KEYMAPS
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }),
+        }
         if let Some((origin, text)) = user {
-            let user_layers = Self::parse_file(text, origin, problems);
-            for (layer, mut bindings) in user_layers {
-                let defaults = layers.remove(&layer).unwrap_or_default();
-                bindings.extend(defaults);
+            overlays.push((origin.to_owned(), text));
+        }
+        for (origin, text) in overlays {
+            let over = Self::parse_file(text, &origin, problems);
+            for (layer, mut bindings) in over {
+                let below = layers.remove(&layer).unwrap_or_default();
+                bindings.extend(below);
                 layers.insert(layer, bindings);
             }
         }
@@ -322,14 +361,19 @@ impl Keymap {
             let Some(bindings) = self.layers.get(&layer) else {
                 continue;
             };
-            if let Some(b) = bindings.iter().find(|b| b.on == seq) {
-                return b.run.map_or(Resolved::Nothing, Resolved::Command);
+            let exact = bindings.iter().find(|b| b.on == seq);
+            if let Some(c) = exact.and_then(|b| b.run) {
+                return Resolved::Command(c);
             }
+            // An unbound key may start a longer binding (`d` unbound, `d d` bound).
             if bindings
                 .iter()
                 .any(|b| b.run.is_some() && b.on.len() > seq.len() && b.on.starts_with(seq))
             {
                 return Resolved::Pending;
+            }
+            if exact.is_some() {
+                return Resolved::Nothing;
             }
             if layer == Layer::Global {
                 break;
@@ -385,6 +429,40 @@ mod tests {
 
     fn k(s: &str) -> KeySpec {
         KeySpec::parse(s).unwrap()
+    }
+
+    #[test]
+    fn every_bundled_keymap_parses_and_layers_over_the_default() {
+        for (name, _) in BUNDLED_KEYMAPS {
+            let mut p = Vec::new();
+            let km = Keymap::load_bundled(name, None, &mut p);
+            assert!(p.is_empty(), "{name}: {p:?}");
+            // Defaults still apply underneath.
+            assert_eq!(
+                km.resolve(Layer::Fleet, &[k("j")]),
+                Resolved::Command(Command::SelectNext),
+                "{name}"
+            );
+        }
+        let mut p = Vec::new();
+        let vim = Keymap::load_bundled("vim", None, &mut p);
+        assert_eq!(vim.resolve(Layer::Parameters, &[k("d")]), Resolved::Pending);
+        assert_eq!(
+            vim.resolve(Layer::Parameters, &[k("d"), k("d")]),
+            Resolved::Command(Command::Delete)
+        );
+        assert_eq!(
+            vim.resolve(Layer::Fleet, &[k("g"), k("t")]),
+            Resolved::Command(Command::NextPane)
+        );
+        let emacs = Keymap::load_bundled("emacs", None, &mut p);
+        assert_eq!(
+            emacs.resolve(Layer::OpsCenter, &[k("<C-x>"), k("<C-c>")]),
+            Resolved::Command(Command::Quit)
+        );
+        assert!(p.is_empty(), "{p:?}");
+        Keymap::load_bundled("vi", None, &mut p);
+        assert!(p[0].message.contains("use default, vim, emacs"), "{p:?}");
     }
 
     #[test]

@@ -60,6 +60,24 @@ pub struct ConfigFile {
     pub theme: String,
     /// Fleet auto-refresh interval, seconds; 0 turns it off.
     pub refresh_interval_secs: u64,
+    /// Bundled keymap the user keymap applies over: `default`, `vim`, `emacs`.
+    pub keymap: String,
+    /// Every mutating action disabled (as `--read-only`).
+    pub read_only: bool,
+    /// Mouse support (click to select, wheel to scroll, click tabs).
+    pub mouse: bool,
+    /// Per AWS profile settings: `[profiles.prod] theme = "…", read_only = true`.
+    pub profiles: std::collections::BTreeMap<String, ProfileConfig>,
+}
+
+/// Settings that apply while one AWS profile is in use.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProfileConfig {
+    /// Theme for this profile (a red frame for prod, say).
+    pub theme: Option<String>,
+    /// Read-only while this profile is in use.
+    pub read_only: Option<bool>,
 }
 
 impl Default for ConfigFile {
@@ -67,6 +85,10 @@ impl Default for ConfigFile {
         ConfigFile {
             theme: "default".into(),
             refresh_interval_secs: 60,
+            keymap: "default".into(),
+            read_only: false,
+            mouse: true,
+            profiles: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -84,6 +106,13 @@ pub struct Settings {
     pub problems: Vec<ConfigProblem>,
     /// The directory read.
     pub dir: Option<PathBuf>,
+    /// Why mutating actions are disabled, if they are (`--read-only`,
+    /// `read_only = true`, or the profile's setting).
+    pub read_only: Option<String>,
+    /// Mouse support on.
+    pub mouse: bool,
+    /// The whole config file, for per-profile lookups on a context switch.
+    pub config: ConfigFile,
 }
 
 /// The config directory: `$SSMDECK_CONFIG_DIR` if set, else the platform's
@@ -111,8 +140,15 @@ fn read_optional(path: &Path, problems: &mut Vec<ConfigProblem>) -> Option<Strin
 }
 
 impl Settings {
-    /// Loads settings from `dir` (`None`: built-in defaults only).
+    /// Loads settings from `dir` (`None`: built-in defaults only) for no
+    /// particular profile.
     pub fn load(dir: Option<&Path>) -> Settings {
+        Self::load_for(dir, None)
+    }
+
+    /// Loads settings from `dir` for AWS profile `profile`: its
+    /// `[profiles.NAME]` theme and read-only setting apply over the global ones.
+    pub fn load_for(dir: Option<&Path>, profile: Option<&str>) -> Settings {
         let mut problems = Vec::new();
         let mut config = ConfigFile::default();
         let mut keymap_text = None;
@@ -132,16 +168,34 @@ impl Settings {
             keymap_text =
                 read_optional(&kpath, &mut problems).map(|t| (kpath.display().to_string(), t));
         }
-        let keymap = Keymap::load(
+        let keymap = Keymap::load_bundled(
+            &config.keymap,
             keymap_text.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
             &mut problems,
         );
+        let profile_cfg = profile
+            .and_then(|p| config.profiles.get(p))
+            .cloned()
+            .unwrap_or_default();
+        let theme_name = profile_cfg
+            .theme
+            .clone()
+            .unwrap_or_else(|| config.theme.clone());
         let theme_text = dir.and_then(|d| {
-            let p = d.join("themes").join(format!("{}.toml", config.theme));
+            let p = d.join("themes").join(format!("{theme_name}.toml"));
             read_optional(&p, &mut problems).map(|t| (p.display().to_string(), t))
         });
+        let read_only = match (profile_cfg.read_only, config.read_only) {
+            (Some(true), _) => Some(format!(
+                "profile {} is read-only (config.toml [profiles.{}])",
+                profile.unwrap_or_default(),
+                profile.unwrap_or_default()
+            )),
+            (Some(false), _) | (None, false) => None,
+            (None, true) => Some("read_only = true in config.toml".to_owned()),
+        };
         let mut theme = Theme::load(
-            &config.theme,
+            &theme_name,
             theme_text.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
             &mut problems,
         );
@@ -155,6 +209,9 @@ impl Settings {
                 .then(|| Duration::from_secs(config.refresh_interval_secs)),
             problems,
             dir: dir.map(Path::to_path_buf),
+            read_only,
+            mouse: config.mouse,
+            config,
         }
     }
 }
@@ -168,6 +225,30 @@ mod tests {
         assert_eq!(line_of("a\nb\nc", 0), 1);
         assert_eq!(line_of("a\nb\nc", 2), 2);
         assert_eq!(line_of("a\nb\nc", 99), 3);
+    }
+
+    #[test]
+    fn profile_settings_apply_over_the_global_ones() {
+        let dir = std::env::temp_dir().join(format!("ssmdeck-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("config.toml"),
+            "theme = \"light\"\nkeymap = \"vim\"\n[profiles.prod]\ntheme = \"high-contrast\"\nread_only = true\n",
+        )
+        .unwrap();
+        let prod = Settings::load_for(Some(&dir), Some("prod"));
+        assert!(prod.problems.is_empty(), "{:?}", prod.problems);
+        assert_eq!(prod.theme.name, "high-contrast");
+        assert!(
+            prod.read_only
+                .as_deref()
+                .unwrap()
+                .contains("profile prod is read-only")
+        );
+        let dev = Settings::load_for(Some(&dir), Some("dev"));
+        assert_eq!(dev.theme.name, "light");
+        assert_eq!(dev.read_only, None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

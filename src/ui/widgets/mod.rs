@@ -46,6 +46,10 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
         spans.push(Span::styled("  endpoint ", label));
         spans.push(Span::styled(e.clone(), value));
     }
+    if app.read_only.is_some() {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(" READ-ONLY ", t.style("ui.error")));
+    }
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(t.style("ui.header")),
         area,

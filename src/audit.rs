@@ -1,0 +1,125 @@
+//! The audit log: one JSON object per line for every change the console
+//! makes (or tries to make) in AWS, in the data directory
+//! (`$SSMDECK_DATA_DIR/audit.jsonl`, else `~/.local/share/ssmdeck/audit.jsonl`).
+//!
+//! A line: `{"time","identity","account","profile","region","endpoint",
+//! "action","targets","outcome","detail"}`; `time` is ISO-8601 UTC with
+//! milliseconds, `action` the IAM action (`ssm:PutParameter`), `outcome`
+//! `ok`, `refused` (the lost-update guard) or `error: <AWS code>`.
+//!
+//! Never a value: parameter values (SecureString or not), command text
+//! (CloudTrail hides SendCommand parameters too), note text and AWS error
+//! messages (which can echo input) are left out; names, ids, versions,
+//! documents and what changed are kept.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::aws::AwsContext;
+use crate::model::CallerIdentity;
+
+/// Where audit lines are appended, with the context they are about.
+#[derive(Clone, Debug)]
+pub struct Audit {
+    path: PathBuf,
+    profile: Option<String>,
+    region: String,
+    endpoint: Option<String>,
+    identity: Arc<Mutex<Option<CallerIdentity>>>,
+}
+
+/// The data directory: `$SSMDECK_DATA_DIR` if set, else the platform's
+/// (`$XDG_DATA_HOME/ssmdeck` on Linux).
+pub fn data_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("SSMDECK_DATA_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    directories::ProjectDirs::from("", "", "ssmdeck").map(|p| p.data_local_dir().to_path_buf())
+}
+
+impl Audit {
+    /// An audit log at `path` for the context `ctx`.
+    pub fn new(path: PathBuf, ctx: &AwsContext) -> Audit {
+        Audit {
+            path,
+            profile: ctx.profile.clone(),
+            region: ctx.region.clone(),
+            endpoint: ctx.endpoint.clone(),
+            identity: Arc::default(),
+        }
+    }
+
+    /// The file lines go to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records the caller identity (STS) for the lines that follow.
+    pub fn set_identity(&self, id: CallerIdentity) {
+        if let Ok(mut slot) = self.identity.lock() {
+            *slot = Some(id);
+        }
+    }
+
+    /// Appends one line. `targets` are names or ids; `detail` says what
+    /// changed, never a value.
+    ///
+    /// # Errors
+    /// The file cannot be created or written (the caller shows it as a notice).
+    pub fn record(
+        &self,
+        action: &str,
+        targets: &[String],
+        outcome: &str,
+        detail: &str,
+    ) -> std::io::Result<()> {
+        let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
+        let time = aws_smithy_types::DateTime::from_secs(now.secs())
+            .fmt(aws_smithy_types::date_time::Format::DateTime)
+            .map(|s| {
+                format!(
+                    "{}.{:03}Z",
+                    s.trim_end_matches('Z'),
+                    now.subsec_nanos() / 1_000_000
+                )
+            })
+            .unwrap_or_default();
+        let identity = self.identity.lock().ok().and_then(|i| i.clone());
+        let line = serde_json::json!({
+            "time": time,
+            "identity": identity.as_ref().map(|i| i.arn.clone()),
+            "account": identity.as_ref().map(|i| i.account.clone()),
+            "profile": self.profile,
+            "region": self.region,
+            "endpoint": self.endpoint,
+            "action": action,
+            "targets": targets,
+            "outcome": outcome,
+            "detail": detail,
+        });
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut opts = std::fs::OpenOptions::new();
+        opts.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&self.path)?;
+        writeln!(f, "{line}")
+    }
+}
+
+/// `error: <code>` for an AWS error (the message is left out: it can echo input).
+pub fn error_outcome(e: &crate::aws::AwsError) -> String {
+    format!(
+        "error: {}",
+        e.code
+            .clone()
+            .or_else(|| e.status.map(|s| format!("HTTP {s}")))
+            .unwrap_or_else(|| format!("{:?}", e.kind))
+    )
+}

@@ -1,0 +1,271 @@
+//! Safety for on-call: read-only mode blocks every mutating action (one
+//! case per action, each pane), and the audit log records every mutation
+//! run against the lab, without any value.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use ssmdeck::action::{Action, Command, InputKey};
+use ssmdeck::app::{App, Confirm, ContextInfo, Effect, Mode, Pane};
+use ssmdeck::audit::Audit;
+use ssmdeck::aws::commands::{SendRequest, Targets};
+use ssmdeck::aws::opscenter::{CreateRequest, OpsChange};
+use ssmdeck::aws::params::PutRequest;
+use ssmdeck::model::ParamKind;
+use ssmdeck::runtime::TaskManager;
+use ssmdeck_lab::{Faults, PingStatus};
+
+fn read_only_app(pane: Pane) -> App {
+    let (mut app, _) = App::new(ContextInfo::default(), (120, 40), Instant::now());
+    app.read_only = Some("--read-only".into());
+    app.pane = pane;
+    app
+}
+
+#[test]
+fn read_only_blocks_each_mutating_action_and_says_why() {
+    let cases: &[(Pane, Command, &str)] = &[
+        (Pane::Fleet, Command::RunCommand, "ssm:SendCommand"),
+        (Pane::Commands, Command::Create, "ssm:SendCommand"),
+        (Pane::Commands, Command::Rerun, "ssm:SendCommand"),
+        (Pane::Commands, Command::CancelCommand, "ssm:CancelCommand"),
+        (Pane::Parameters, Command::Edit, "ssm:PutParameter"),
+        (Pane::Parameters, Command::Create, "ssm:PutParameter"),
+        (Pane::Parameters, Command::Restore, "ssm:PutParameter"),
+        (Pane::Parameters, Command::Delete, "ssm:DeleteParameter"),
+        (
+            Pane::Parameters,
+            Command::AddLabel,
+            "ssm:LabelParameterVersion",
+        ),
+        (
+            Pane::Parameters,
+            Command::RemoveLabel,
+            "ssm:UnlabelParameterVersion",
+        ),
+        (Pane::Parameters, Command::CopyTree, "ssm:PutParameter"),
+        (Pane::Parameters, Command::MoveTree, "ssm:DeleteParameter"),
+        (Pane::OpsCenter, Command::SetStatus, "ssm:UpdateOpsItem"),
+        (Pane::OpsCenter, Command::SetPriority, "ssm:UpdateOpsItem"),
+        (Pane::OpsCenter, Command::SetSeverity, "ssm:UpdateOpsItem"),
+        (Pane::OpsCenter, Command::AddNote, "ssm:UpdateOpsItem"),
+        (Pane::OpsCenter, Command::AddOpsData, "ssm:UpdateOpsItem"),
+        (Pane::OpsCenter, Command::RemoveOpsData, "ssm:UpdateOpsItem"),
+        (Pane::OpsCenter, Command::LinkItem, "ssm:UpdateOpsItem"),
+        (Pane::OpsCenter, Command::Edit, "ssm:UpdateOpsItem"),
+        (Pane::OpsCenter, Command::Create, "ssm:CreateOpsItem"),
+        (Pane::OpsCenter, Command::RunCommand, "ssm:SendCommand"),
+    ];
+    for (pane, c, api) in cases {
+        let mut app = read_only_app(*pane);
+        let effects = app.update(Action::Command(*c), Instant::now());
+        assert!(effects.is_empty(), "{pane:?} {c:?}: {effects:?}");
+        assert_eq!(app.mode, Mode::Normal, "{pane:?} {c:?} opened nothing");
+        let notice = &app.notices.last().expect("a notice says why").0;
+        assert!(
+            notice.contains("read-only (--read-only)") && notice.contains(api),
+            "{pane:?} {c:?}: {notice}"
+        );
+    }
+    // Reading stays allowed.
+    let mut app = read_only_app(Pane::OpsCenter);
+    let effects = app.update(Action::Command(Command::Refresh), Instant::now());
+    assert!(effects.iter().any(|e| matches!(e, Effect::LoadOps { .. })));
+}
+
+#[test]
+fn read_only_drops_a_mutating_effect_that_got_past_the_keys() {
+    // A confirmation opened before read-only was switched on: yes sends nothing.
+    let (mut app, _) = App::new(ContextInfo::default(), (120, 40), Instant::now());
+    app.confirm = Some(Confirm {
+        title: "Delete parameter".into(),
+        lines: vec![],
+        effect: Effect::ParamsDelete {
+            name: "/prod/db/password".into(),
+        },
+    });
+    app.mode = Mode::Confirm;
+    app.read_only = Some("profile prod is read-only (config.toml [profiles.prod])".into());
+    let effects = app.update(Action::Input(InputKey::Char('y')), Instant::now());
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(
+        app.notices
+            .last()
+            .unwrap()
+            .0
+            .contains("ssm:DeleteParameter not sent")
+    );
+}
+
+const SECRET: &str = "hunter2-do-not-log-me";
+
+#[tokio::test]
+async fn the_audit_log_records_each_mutation_and_never_a_value() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let dir = std::env::temp_dir().join(format!("ssmdeck-audit-{}", std::process::id()));
+    let path = dir.join("audit.jsonl");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut tasks = TaskManager::new(ctx.clone(), tx);
+    tasks.set_audit(Some(Audit::new(path.clone(), &ctx)));
+    let mut wait = async |n: usize| {
+        let mut got = Vec::new();
+        while got.len() < n {
+            match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
+                Ok(Some(Action::Notice(..))) => {}
+                Ok(Some(a)) => got.push(a),
+                other => panic!("no result: {other:?}"),
+            }
+        }
+        got
+    };
+    tasks.run(Effect::LoadIdentity);
+    wait(1).await;
+    let put = |name: &str, value: &str| PutRequest {
+        name: name.into(),
+        value: value.into(),
+        kind: ParamKind::SecureString,
+        tier: None,
+        description: None,
+        key_id: None,
+        data_type: None,
+        tags: Vec::new(),
+        expected_version: None,
+    };
+    tasks.run(Effect::ParamsSave(put("/audit/db/password", SECRET)));
+    wait(1).await;
+    tasks.run(Effect::ParamsLabel {
+        name: "/audit/db/password".into(),
+        version: 1,
+        labels: vec!["live".into()],
+    });
+    wait(1).await;
+    tasks.run(Effect::ParamsUnlabel {
+        name: "/audit/db/password".into(),
+        version: 1,
+        labels: vec!["live".into()],
+    });
+    wait(1).await;
+    // A refused write (the version moved) is recorded as refused.
+    let mut guarded = put("/audit/db/password", "another-secret-value");
+    guarded.expected_version = Some(0);
+    tasks.run(Effect::ParamsSave(guarded));
+    wait(1).await;
+    tasks.run(Effect::ParamsDelete {
+        name: "/audit/db/password".into(),
+    });
+    wait(1).await;
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping == PingStatus::Online)
+        .unwrap()
+        .id;
+    tasks.run(Effect::SendCommand(SendRequest {
+        document: "AWS-RunShellScript".into(),
+        commands: vec![format!("echo {SECRET}")],
+        targets: Targets::Nodes(vec![node.clone()]),
+        timeout_s: 600,
+        execution_timeout_s: 60,
+        max_concurrency: "50".into(),
+        max_errors: "0".into(),
+        comment: "audit test".into(),
+        cloudwatch_group: None,
+        extra: Vec::new(),
+    }));
+    let sent = wait(1).await;
+    let command_id = match &sent[0] {
+        Action::Commands(ssmdeck::action::CommandsEvent::Sent(Ok(ids), _)) => ids[0].clone(),
+        other => panic!("{other:?}"),
+    };
+    tasks.run(Effect::CancelCommand {
+        command_ids: vec![command_id.clone()],
+        instance_ids: Vec::new(),
+    });
+    wait(1).await;
+    tasks.run(Effect::OpsCreate(CreateRequest {
+        title: "Disk full".into(),
+        description: "df".into(),
+        source: "audit".into(),
+        priority: 2,
+        severity: "2".into(),
+        category: None,
+        node_arn: None,
+    }));
+    let created = wait(1).await;
+    let ops_id = match &created[0] {
+        Action::Ops(ssmdeck::action::OpsCenterEvent::Created(Ok(id))) => id.clone(),
+        other => panic!("{other:?}"),
+    };
+    tasks.run(Effect::OpsUpdate {
+        targets: vec![(ops_id.clone(), None)],
+        change: OpsChange {
+            status: Some("InProgress".into()),
+            note: Some(format!("the password is {SECRET}")),
+            ..OpsChange::default()
+        },
+    });
+    wait(1).await;
+    drop(tasks);
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !text.contains(SECRET),
+        "a value reached the audit log:\n{text}"
+    );
+    assert!(!text.contains("another-secret-value"), "{text}");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let actions: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["action"].as_str().unwrap(),
+                l["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("ssm:PutParameter", "ok"),
+            ("ssm:LabelParameterVersion", "ok"),
+            ("ssm:UnlabelParameterVersion", "ok"),
+            ("ssm:PutParameter", "refused"),
+            ("ssm:DeleteParameter", "ok"),
+            ("ssm:SendCommand", "ok"),
+            ("ssm:CancelCommand", "ok"),
+            ("ssm:CreateOpsItem", "ok"),
+            ("ssm:UpdateOpsItem", "ok"),
+        ],
+        "{text}"
+    );
+    for l in &lines {
+        assert_eq!(l["identity"], "arn:aws:iam::123456789012:user/ssmdeck-lab");
+        assert_eq!(l["account"], "123456789012");
+        assert_eq!(l["region"], "us-east-1");
+        assert!(l["time"].as_str().unwrap().ends_with('Z'));
+    }
+    assert_eq!(lines[0]["targets"][0], "/audit/db/password");
+    assert_eq!(lines[5]["targets"][0], node);
+    assert!(lines[5]["detail"].as_str().unwrap().contains(&command_id));
+    assert_eq!(lines[8]["targets"][0], ops_id);
+    assert!(
+        lines[8]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("status → InProgress")
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "only the user reads the audit log");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    lab.shutdown().await;
+}
