@@ -1,4 +1,5 @@
-//! Command line: `ssmdeck`, `ssmdeck demo`, `ssmdeck lab serve`, `--check-config`.
+//! Command line: `ssmdeck`, `ssmdeck demo`, `ssmdeck lab serve`,
+//! `ssmdeck completions SHELL`, `ssmdeck man`, `--check-config`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -56,6 +57,13 @@ pub enum Cmd {
         #[command(subcommand)]
         command: LabCmd,
     },
+    /// Print a shell completion script: `ssmdeck completions bash > /etc/bash_completion.d/ssmdeck`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `ssmdeck man > ssmdeck.1`.
+    Man,
 }
 
 /// `ssmdeck demo` options.
@@ -119,6 +127,30 @@ pub fn main() -> ExitCode {
     if cli.check_config {
         return check_config(dir.as_deref());
     }
+    match &cli.command {
+        Some(Cmd::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "ssmdeck",
+                &mut std::io::stdout(),
+            );
+            return ExitCode::SUCCESS;
+        }
+        Some(Cmd::Man) => {
+            use clap::CommandFactory;
+            let page = clap_mangen::Man::new(Cli::command());
+            return match page.render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("ssmdeck: cannot write the man page: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        _ => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -136,6 +168,7 @@ pub fn main() -> ExitCode {
                 command: LabCmd::Serve(args),
             }) => serve(args).await,
             Some(Cmd::Demo(ref args)) => demo(&cli, args, dir.as_deref()).await,
+            Some(Cmd::Completions { .. } | Cmd::Man) => Ok(()),
             None => console(&cli, dir.as_deref()).await,
         }
     });

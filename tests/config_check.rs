@@ -51,3 +51,35 @@ fn bundled_keymap_and_theme_pass() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains("config OK"), "{stdout}");
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definition() {
+    let bash = Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(bash.status.success());
+    let text = String::from_utf8_lossy(&bash.stdout);
+    assert!(
+        text.contains("_ssmdeck()") && text.contains("--read-only"),
+        "{text}"
+    );
+    let man = Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+        .arg("man")
+        .output()
+        .unwrap();
+    assert!(man.status.success());
+    let text = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        text.starts_with(".ie") || text.contains(".TH ssmdeck"),
+        "{}",
+        &text[..200.min(text.len())]
+    );
+    assert!(text.contains("read\\-only"), "the flags are documented");
+    let bad = Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("possible values"));
+}

@@ -156,7 +156,28 @@ impl Settings {
             let path = dir.join("config.toml");
             if let Some(text) = read_optional(&path, &mut problems) {
                 match toml::from_str::<ConfigFile>(&text) {
-                    Ok(c) => config = c,
+                    Ok(mut c) => {
+                        if !keymap::BUNDLED_KEYMAPS.iter().any(|(n, _)| *n == c.keymap) {
+                            problems.push(ConfigProblem {
+                                file: path.display().to_string(),
+                                line: text
+                                    .lines()
+                                    .position(|l| l.trim_start().starts_with("keymap"))
+                                    .map(|i| i + 1),
+                                message: format!(
+                                    "keymap = \"{}\" is not a bundled keymap: use {} (your own bindings go in keymap.toml)",
+                                    c.keymap,
+                                    keymap::BUNDLED_KEYMAPS
+                                        .iter()
+                                        .map(|(n, _)| *n)
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            });
+                            c.keymap = "default".into();
+                        }
+                        config = c;
+                    }
                     Err(e) => problems.push(ConfigProblem::from_toml(
                         &path.display().to_string(),
                         &text,
