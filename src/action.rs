@@ -217,6 +217,8 @@ pub enum Action {
     Commands(CommandsEvent),
     /// An OpsCenter task reported.
     Ops(OpsCenterEvent),
+    /// Mouse input (only sent when mouse support is on).
+    Mouse(crate::app::MouseInput),
 }
 
 /// Results of OpsCenter tasks.

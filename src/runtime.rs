@@ -649,7 +649,7 @@ pub async fn run_console(
     mut rx: mpsc::UnboundedReceiver<Action>,
     first_frame_exit: bool,
 ) -> anyhow::Result<()> {
-    let mut guard = TerminalGuard::enter()?;
+    let mut guard = TerminalGuard::enter(settings.mouse)?;
     let size = guard.terminal.size()?;
     let now = Instant::now();
     let info = ContextInfo {
@@ -709,6 +709,20 @@ pub async fn run_console(
                     }
                 }
                 Some(Ok(Event::Resize(w, h))) => batch.push(Action::Resize(w, h)),
+                Some(Ok(Event::Mouse(m))) => {
+                    use crossterm::event::{MouseButton, MouseEventKind};
+                    let input = match m.kind {
+                        MouseEventKind::Down(MouseButton::Left) => {
+                            Some(crate::app::MouseInput::Click(m.column, m.row))
+                        }
+                        MouseEventKind::ScrollUp => Some(crate::app::MouseInput::ScrollUp),
+                        MouseEventKind::ScrollDown => Some(crate::app::MouseInput::ScrollDown),
+                        _ => None,
+                    };
+                    if let Some(i) = input {
+                        batch.push(Action::Mouse(i));
+                    }
+                }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e.into()),
                 None => break,

@@ -5,7 +5,9 @@
 use std::io::{Stdout, stdout};
 use std::sync::Once;
 
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -22,6 +24,7 @@ pub fn restore() {
     let _ = disable_raw_mode();
     let _ = execute!(
         stdout(),
+        DisableMouseCapture,
         DisableBracketedPaste,
         LeaveAlternateScreen,
         crossterm::cursor::Show
@@ -49,14 +52,19 @@ pub struct TerminalGuard {
 }
 
 impl TerminalGuard {
-    /// Enters raw mode and the alternate screen.
+    /// Enters raw mode and the alternate screen; with `mouse`, also
+    /// captures the mouse (clicks and the wheel).
     ///
     /// # Errors
     /// I/O errors from the terminal (e.g. stdout is not a terminal).
-    pub fn enter() -> std::io::Result<Self> {
+    pub fn enter(mouse: bool) -> std::io::Result<Self> {
         install_panic_hook();
         enable_raw_mode()?;
         if let Err(e) = execute!(stdout(), EnterAlternateScreen, EnableBracketedPaste) {
+            restore();
+            return Err(e);
+        }
+        if mouse && let Err(e) = execute!(stdout(), EnableMouseCapture) {
             restore();
             return Err(e);
         }

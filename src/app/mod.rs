@@ -58,6 +58,20 @@ impl Pane {
         }
     }
 
+    /// The pane whose tab covers column `x` of the tab line (each tab is
+    /// ` title ` followed by one space, as `ui::widgets::tabs` draws them).
+    pub fn tab_at(x: u16) -> Option<Pane> {
+        let mut start = 0u16;
+        for p in Pane::ALL {
+            let w = p.title().chars().count() as u16 + 2;
+            if x >= start && x < start + w {
+                return Some(*p);
+            }
+            start += w + 1;
+        }
+        None
+    }
+
     /// The keymap layer for this pane.
     pub fn layer(self) -> Layer {
         match self {
@@ -386,7 +400,23 @@ pub struct App {
     pub quit: bool,
     /// Why mutating actions are disabled (`--read-only`, config), if they are.
     pub read_only: Option<String>,
+    /// Panes shown before this one, most recent last (Esc walks back).
+    pub back: Vec<Pane>,
 }
+
+/// Mouse input the console handles (when mouse support is on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseInput {
+    /// Left click at column, row (cells, 0-based).
+    Click(u16, u16),
+    /// Wheel up.
+    ScrollUp,
+    /// Wheel down.
+    ScrollDown,
+}
+
+/// Panes kept on the back stack.
+pub const BACK_STACK: usize = 16;
 
 impl App {
     /// A fresh state and the effects that start the first loads.
@@ -409,6 +439,7 @@ impl App {
             size,
             quit: false,
             read_only: None,
+            back: Vec::new(),
         };
         let generation = app.fleet.begin_load(now);
         (
@@ -440,6 +471,13 @@ impl App {
     }
 
     fn show_pane(&mut self, pane: Pane) -> Vec<Effect> {
+        if pane != self.pane {
+            self.back.retain(|p| *p != self.pane);
+            self.back.push(self.pane);
+            if self.back.len() > BACK_STACK {
+                self.back.remove(0);
+            }
+        }
         self.pane = pane;
         if pane == Pane::OpsCenter {
             return self.show_opscenter();
@@ -593,6 +631,7 @@ impl App {
             Action::Params(ev) => self.params_event(ev, now),
             Action::Commands(ev) => self.commands_event(ev, now),
             Action::Ops(ev) => self.ops_event(ev, now),
+            Action::Mouse(m) => self.mouse(m, now),
         }
     }
 
@@ -1228,7 +1267,176 @@ impl App {
         Vec::new()
     }
 
+    /// What Esc can close in the current pane; when `Back` leaves it
+    /// unchanged, Esc walks back to the previous pane.
+    fn depth_signature(&self) -> (Pane, Mode, [bool; 8], usize, String) {
+        (
+            self.pane,
+            self.mode,
+            [
+                self.fleet.details,
+                self.params.history.is_some(),
+                self.params.search.is_some(),
+                self.commands.show_history,
+                self.commands.search.is_some(),
+                self.commands.follow,
+                self.ops.detail.is_some(),
+                self.ops.form.is_some(),
+            ],
+            self.fleet.filter.len() + self.ops.selected.len(),
+            self.ops.filter.clone(),
+        )
+    }
+
+    /// The trail shown on the tab line: earlier panes, this pane, and where
+    /// in it (node, level, command, OpsItem).
+    pub fn breadcrumbs(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .back
+            .iter()
+            .rev()
+            .take(2)
+            .rev()
+            .map(|p| p.title().to_owned())
+            .collect();
+        out.push(self.pane.title().to_owned());
+        match self.pane {
+            Pane::Fleet => {
+                if self.fleet.details
+                    && let Some(n) = self.fleet.current()
+                {
+                    out.push(n.name.clone());
+                }
+            }
+            Pane::Commands => {
+                if self.commands.show_history {
+                    out.push("history".into());
+                } else if self.commands.follow {
+                    out.push("output".into());
+                }
+            }
+            Pane::Parameters => {
+                if let Some(h) = &self.params.history {
+                    out.push(format!("history of {}", h.name));
+                } else if let Some(r) = self.params.current() {
+                    // The end of a long name is the part that tells.
+                    let key = r.key();
+                    let n = key.chars().count();
+                    out.push(if n > 32 {
+                        format!("…{}", key.chars().skip(n - 31).collect::<String>())
+                    } else {
+                        key.to_owned()
+                    });
+                }
+            }
+            Pane::OpsCenter => {
+                if let Some(d) = &self.ops.detail {
+                    out.push(d.id.clone());
+                }
+            }
+        }
+        out
+    }
+
+    fn mouse(&mut self, m: MouseInput, now: Instant) -> Vec<Effect> {
+        if self.mode != Mode::Normal {
+            return Vec::new();
+        }
+        let (w, _) = self.size;
+        let rows = self.page_rows();
+        match m {
+            MouseInput::ScrollUp | MouseInput::ScrollDown => {
+                let c = if m == MouseInput::ScrollUp {
+                    Command::SelectPrev
+                } else {
+                    Command::SelectNext
+                };
+                let mut effects = Vec::new();
+                for _ in 0..3 {
+                    effects.extend(self.command(c, now));
+                }
+                effects
+            }
+            MouseInput::Click(x, 1) => match Pane::tab_at(x) {
+                Some(p) => self.show_pane(p),
+                None => Vec::new(),
+            },
+            MouseInput::Click(x, y) => {
+                // Rows start below the body's border and column header.
+                let (first_row, scroll, len, cursor) = match self.pane {
+                    Pane::Fleet => {
+                        let table_w = if !self.fleet.details {
+                            w
+                        } else if w >= 100 {
+                            w * 58 / 100
+                        } else {
+                            0
+                        };
+                        if x >= table_w {
+                            return Vec::new();
+                        }
+                        (
+                            4,
+                            self.fleet.scroll,
+                            self.fleet.view.len(),
+                            self.fleet.cursor,
+                        )
+                    }
+                    Pane::Parameters if self.params.editor.is_none() => {
+                        if x >= w * 45 / 100 {
+                            return Vec::new();
+                        }
+                        (
+                            3,
+                            self.params.scroll,
+                            self.params.rows.len(),
+                            self.params.cursor,
+                        )
+                    }
+                    Pane::OpsCenter if self.ops.detail.is_none() && self.ops.form.is_none() => {
+                        (5, self.ops.scroll, self.ops.view.len(), self.ops.cursor)
+                    }
+                    _ => return Vec::new(),
+                };
+                if y < first_row {
+                    return Vec::new();
+                }
+                let index = scroll + usize::from(y - first_row);
+                if index >= len {
+                    return Vec::new();
+                }
+                if index == cursor {
+                    return self.command(Command::OpenDetails, now);
+                }
+                match self.pane {
+                    Pane::Fleet => self.fleet.move_to(index, rows),
+                    Pane::Parameters => self.params.move_to(index, rows),
+                    _ => self.ops.move_to(index, rows),
+                }
+                Vec::new()
+            }
+        }
+    }
+
     fn command(&mut self, c: Command, now: Instant) -> Vec<Effect> {
+        if c == Command::Back && self.mode == Mode::Normal {
+            let before = self.depth_signature();
+            let effects = self.command_inner(c, now);
+            if self.depth_signature() == before
+                && effects.is_empty()
+                && let Some(prev) = self.back.pop()
+            {
+                let effects = self.show_pane(prev);
+                // Going back is not a new visit.
+                self.back.pop();
+                return effects;
+            }
+            return effects;
+        }
+        self.command_inner(c, now)
+    }
+
+    fn command_inner(&mut self, c: Command, now: Instant) -> Vec<Effect> {
         let rows = self.page_rows();
         // Commands act on what is on screen: bring the views up to date with
         // anything earlier in this batch (an opened level, a new filter).

@@ -74,6 +74,13 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
             cx.theme.style("ui.selected"),
         ));
     }
+    let crumbs = app.breadcrumbs();
+    if crumbs.len() > 1 {
+        spans.push(Span::styled(
+            format!(" {} ", crumbs.join(" › ")),
+            cx.theme.style("ui.dim"),
+        ));
+    }
     let mut right = Vec::new();
     for (status, n) in app.fleet.ping_counts() {
         right.push(Span::styled(
