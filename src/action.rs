@@ -219,6 +219,11 @@ pub enum Action {
     Ops(OpsCenterEvent),
     /// Mouse input (only sent when mouse support is on).
     Mouse(crate::app::MouseInput),
+    /// A profile or region switch finished: the new context, or why not
+    /// (the old one stays).
+    ContextSwitched(Result<crate::app::ContextInfo, String>),
+    /// Profiles found in the shared AWS config files.
+    ProfilesLoaded(Vec<String>),
 }
 
 /// Results of OpsCenter tasks.

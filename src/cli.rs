@@ -226,7 +226,7 @@ fn init_logging() {
         .try_init();
 }
 
-fn notice_sink(
+pub(crate) fn notice_sink(
     tx: tokio::sync::mpsc::UnboundedSender<crate::action::Action>,
 ) -> crate::aws::NoticeSink {
     std::sync::Arc::new(move |text| {

@@ -496,6 +496,22 @@ impl TaskManager {
                     let _ = tx.send(Action::Ops(OpsCenterEvent::Created(r)));
                 });
             }
+            Effect::SaveUserState(json) => {
+                tokio::task::spawn_blocking(move || {
+                    let Some(dir) = crate::audit::data_dir() else {
+                        return;
+                    };
+                    if let Err(e) = write_private(&dir.join("state.json"), &json) {
+                        let _ = tx.send(Action::Notice(
+                            format!("saved filters not written to {}: {e}", dir.display()),
+                            Instant::now(),
+                        ));
+                    }
+                });
+            }
+            Effect::SwitchContext { .. } => {
+                // The event loop handles it: it replaces this manager.
+            }
             Effect::Clipboard(text) => {
                 copy_osc52(&text.0);
                 tokio::task::spawn_blocking(move || copy_native(&text.0));
@@ -510,6 +526,62 @@ impl Drop for TaskManager {
             t.cancel();
         }
     }
+}
+
+/// Writes `text` to `path` readable by the user only (0600), creating the directory.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).write(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(text.as_bytes())
+}
+
+/// Builds the context for a profile/region switch from `base` and checks its
+/// credentials (GetCallerIdentity) before the console moves to it.
+pub async fn switch_context(
+    base: &crate::aws::ConnectOptions,
+    profile: Option<String>,
+    region: Option<String>,
+    tx: ActionTx,
+) -> Result<AwsContext, String> {
+    let mut opts = base.clone();
+    if let Some(p) = &profile {
+        let known = crate::aws::profile_names().await;
+        if !known.contains(p) {
+            return Err(format!(
+                "profile '{p}' is not in the shared AWS config files (~/.aws/config, ~/.aws/credentials){}",
+                if known.is_empty() {
+                    String::new()
+                } else {
+                    format!("; known: {}", known.join(", "))
+                }
+            ));
+        }
+    }
+    if let Some(p) = profile {
+        opts.profile = Some(p);
+        // Another profile brings its own credentials and region.
+        opts.static_credentials = None;
+        if region.is_none() {
+            opts.region = None;
+        }
+    }
+    if let Some(r) = region {
+        opts.region = Some(r);
+    }
+    let ctx = AwsContext::connect(&opts, Some(crate::cli::notice_sink(tx)))
+        .await
+        .map_err(|e| e.to_string())?;
+    ctx.caller_identity().await.map_err(|e| e.to_string())?;
+    Ok(ctx)
 }
 
 /// Puts `text` on the clipboard of the user's terminal with OSC 52, which
@@ -661,6 +733,13 @@ pub async fn run_console(
     };
     let (mut app, effects) = App::new(info, (size.width, size.height), now);
     app.read_only = settings.read_only.clone();
+    app.keyhelp = keyhelp(&settings);
+    if let Some(text) =
+        crate::audit::data_dir().and_then(|d| std::fs::read_to_string(d.join("state.json")).ok())
+    {
+        app.load_user_state(&text);
+    }
+    let mut settings = settings;
     if !settings.problems.is_empty() {
         app.update(
             Action::ConfigProblems(settings.problems.iter().map(ToString::to_string).collect()),
@@ -677,10 +756,19 @@ pub async fn run_console(
         return Ok(());
     }
     let audit = crate::audit::data_dir().map(|d| Audit::new(d.join("audit.jsonl"), &ctx));
-    let mut tasks = TaskManager::new(ctx, tx);
+    let base_options = ctx.options.clone();
+    let mut tasks = TaskManager::new(ctx, tx.clone());
     tasks.set_audit(audit);
+    let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<Result<AwsContext, String>>();
+    let mut pending_switch: Vec<(Option<String>, Option<String>)> = Vec::new();
     for e in effects.into_iter().chain(first) {
         tasks.run(e);
+    }
+    {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(Action::ProfilesLoaded(crate::aws::profile_names().await));
+        });
     }
     let mut events = EventStream::new();
     let mut router = KeyRouter::new();
@@ -745,6 +833,33 @@ pub async fn run_console(
                 }
             }
             () = frame_due, if dirty => {}
+            Some(switched) = switch_rx.recv() => match switched {
+                Ok(ctx) => {
+                    // A new manager: every task of the old context is cancelled.
+                    let audit = crate::audit::data_dir()
+                        .map(|d| Audit::new(d.join("audit.jsonl"), &ctx));
+                    let forced = settings.read_only.as_deref() == Some("--read-only");
+                    let mouse = settings.mouse;
+                    settings = Settings::load_for(settings.dir.as_deref(), ctx.profile.as_deref());
+                    if forced {
+                        settings.read_only = Some("--read-only".into());
+                    }
+                    settings.mouse = mouse;
+                    app.read_only = settings.read_only.clone();
+                    app.keyhelp = keyhelp(&settings);
+                    let info = ContextInfo {
+                        profile: ctx.profile.clone(),
+                        region: ctx.region.clone(),
+                        endpoint: ctx.endpoint.clone(),
+                        identity: None,
+                        identity_error: None,
+                    };
+                    tasks = TaskManager::new(ctx, tx.clone());
+                    tasks.set_audit(audit);
+                    batch.push(Action::ContextSwitched(Ok(info)));
+                }
+                Err(e) => batch.push(Action::ContextSwitched(Err(e))),
+            },
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
         }
@@ -754,9 +869,19 @@ pub async fn run_console(
                 next_refresh = refresh_every.map(|d| tokio::time::Instant::now() + d);
             }
             for e in app.update(a, now) {
-                tasks.run(e);
+                if let Effect::SwitchContext { profile, region } = e {
+                    pending_switch.push((profile, region));
+                } else {
+                    tasks.run(e);
+                }
             }
             dirty = true;
+        }
+        for (profile, region) in pending_switch.drain(..) {
+            let (base, tx, done) = (base_options.clone(), tx.clone(), switch_tx.clone());
+            tokio::spawn(async move {
+                let _ = done.send(switch_context(&base, profile, region, tx).await);
+            });
         }
         if app.quit {
             break;
@@ -773,6 +898,27 @@ pub async fn run_console(
     drop(tasks);
     drop(guard);
     Ok(())
+}
+
+/// The bound actions the palette offers, by pane (`None`: every pane).
+fn keyhelp(
+    settings: &Settings,
+) -> Vec<(
+    Option<crate::app::Pane>,
+    String,
+    crate::action::Command,
+    String,
+)> {
+    let mut out = Vec::new();
+    for (keys, c, desc) in settings.keymap.bindings(crate::config::Layer::Global) {
+        out.push((None, keys, c, desc));
+    }
+    for p in crate::app::Pane::ALL {
+        for (keys, c, desc) in settings.keymap.bindings(p.layer()) {
+            out.push((Some(*p), keys, c, desc));
+        }
+    }
+    out
 }
 
 fn draw(guard: &mut TerminalGuard, app: &App, settings: &Settings) -> std::io::Result<()> {

@@ -404,3 +404,29 @@ async fn ec2_tag_filter_and_paging() {
     assert_eq!(got, expected);
     assert!(pages > 1);
 }
+
+#[tokio::test]
+async fn switching_region_and_profile_checks_the_new_context_first() {
+    let lab = common::lab(12, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let moved =
+        ssmdeck::runtime::switch_context(&ctx.options, None, Some("eu-west-1".into()), tx.clone())
+            .await
+            .expect("the lab answers in any region");
+    assert_eq!(moved.region, "eu-west-1");
+    assert_eq!(moved.endpoint, ctx.endpoint);
+    let e = ssmdeck::runtime::switch_context(
+        &ctx.options,
+        Some("ssmdeck-no-such-profile".into()),
+        Some("us-east-1".into()),
+        tx,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e.contains("ssmdeck-no-such-profile") || e.to_lowercase().contains("credential"),
+        "{e}"
+    );
+    lab.shutdown().await;
+}

@@ -117,3 +117,185 @@ fn mouse_clicks_tabs_and_rows_and_scrolls() {
     m(&mut app, MouseInput::Click(10, 29));
     assert_eq!(app.pane, Pane::Fleet);
 }
+
+fn palette(app: &mut App, line: &str) -> Vec<Effect> {
+    cmd(app, Command::CommandLine);
+    for c in line.chars() {
+        app.update(
+            Action::Input(ssmdeck::action::InputKey::Char(c)),
+            Instant::now(),
+        );
+    }
+    let e = app.update(
+        Action::Input(ssmdeck::action::InputKey::Submit),
+        Instant::now(),
+    );
+    app.settle();
+    e
+}
+
+#[test]
+fn the_palette_finds_actions_nodes_and_saved_filters() {
+    let mut app = app();
+    app.keyhelp = vec![
+        (
+            Some(Pane::OpsCenter),
+            "v".into(),
+            Command::SetSeverity,
+            "Set the severity".into(),
+        ),
+        (
+            Some(Pane::Fleet),
+            "s".into(),
+            Command::SortNext,
+            "Sort".into(),
+        ),
+    ];
+    // Actions of the current pane only, with their keys.
+    cmd(&mut app, Command::CommandLine);
+    for c in "sort".chars() {
+        app.update(
+            Action::Input(ssmdeck::action::InputKey::Char(c)),
+            Instant::now(),
+        );
+    }
+    assert_eq!(app.palette[0].line, "sort_next");
+    assert!(
+        app.palette[0].hint.starts_with("s  "),
+        "{:?}",
+        app.palette[0]
+    );
+    assert!(!app.palette.iter().any(|e| e.line == "set_severity"));
+    app.update(
+        Action::Input(ssmdeck::action::InputKey::Cancel),
+        Instant::now(),
+    );
+    // :node with fuzzy completion over names; Enter shows the best match.
+    cmd(&mut app, Command::CommandLine);
+    for c in "node web-1".chars() {
+        app.update(
+            Action::Input(ssmdeck::action::InputKey::Char(c)),
+            Instant::now(),
+        );
+    }
+    assert!(
+        app.palette
+            .iter()
+            .take(8)
+            .all(|e| e.line.starts_with("node web-1")),
+        "{:?}",
+        app.palette
+    );
+    app.update(
+        Action::Input(ssmdeck::action::InputKey::Cancel),
+        Instant::now(),
+    );
+    let e = palette(&mut app, "node web-17");
+    assert_eq!(app.pane, Pane::Fleet);
+    assert!(app.fleet.details);
+    assert_eq!(app.fleet.current().unwrap().name, "web-17");
+    assert!(matches!(e.last(), Some(Effect::SaveUserState(json)) if json.contains("web-17")));
+    assert_eq!(app.user.recent[0].key, "web-17");
+    // Recent targets come back in the palette.
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::CommandLine);
+    assert!(
+        app.palette
+            .iter()
+            .any(|e| e.line == "node web-17" && e.hint.starts_with("recent"))
+    );
+    app.update(
+        Action::Input(ssmdeck::action::InputKey::Cancel),
+        Instant::now(),
+    );
+    // Save a filter, clear it, apply it again by name.
+    cmd(&mut app, Command::Filter);
+    for c in "web-17".chars() {
+        app.update(
+            Action::Input(ssmdeck::action::InputKey::Char(c)),
+            Instant::now(),
+        );
+    }
+    app.update(
+        Action::Input(ssmdeck::action::InputKey::Submit),
+        Instant::now(),
+    );
+    let e = palette(&mut app, "save webs");
+    assert!(
+        matches!(e.last(), Some(Effect::SaveUserState(json)) if json.contains("\"webs\"") && json.contains("web-17"))
+    );
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.fleet.filter, "");
+    palette(&mut app, "filter webs");
+    assert_eq!(app.fleet.filter, "web-17");
+    assert_eq!(app.fleet.view.len(), 1);
+    // :ops with a filter reloads OpsCenter with it, server-side.
+    let e = palette(&mut app, "ops sev:1");
+    assert_eq!(app.pane, Pane::OpsCenter);
+    assert_eq!(app.ops.filter, "sev:1");
+    assert!(
+        e.iter()
+            .any(|e| matches!(e, Effect::LoadOps { filters, .. } if filters.len() == 1))
+    );
+    // Errors say what to type.
+    palette(&mut app, "filter nope");
+    assert!(
+        app.command_error
+            .as_deref()
+            .unwrap()
+            .contains("no saved filter 'nope': webs")
+    );
+    palette(&mut app, "region mars-1");
+    assert!(
+        app.command_error
+            .as_deref()
+            .unwrap()
+            .contains("not a region name")
+    );
+    // The state survives a restart.
+    let json = serde_json::to_string(&app.user).unwrap();
+    let mut fresh = self::app();
+    fresh.load_user_state(&json);
+    assert_eq!(fresh.user, app.user);
+}
+
+#[test]
+fn a_context_switch_reloads_every_pane() {
+    let mut app = app();
+    let e = palette(&mut app, "region eu-west-1");
+    assert_eq!(
+        e,
+        [Effect::SwitchContext {
+            profile: None,
+            region: Some("eu-west-1".into())
+        }]
+    );
+    let e = app.update(
+        Action::ContextSwitched(Ok(ContextInfo {
+            region: "eu-west-1".into(),
+            ..ContextInfo::default()
+        })),
+        Instant::now(),
+    );
+    assert_eq!(app.context.region, "eu-west-1");
+    assert!(
+        app.fleet.nodes.is_empty(),
+        "the old account's nodes are gone"
+    );
+    assert!(e.contains(&Effect::LoadIdentity));
+    assert!(e.iter().any(|e| matches!(e, Effect::LoadFleet { .. })));
+    let e = app.update(
+        Action::ContextSwitched(Err("profile nope: not in ~/.aws/config".into())),
+        Instant::now(),
+    );
+    assert!(e.is_empty());
+    assert!(app.notices.last().unwrap().0.contains("not switched"));
+    assert!(
+        app.notices
+            .last()
+            .unwrap()
+            .0
+            .contains("still on profile default, region eu-west-1")
+    );
+}

@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod fleet;
 pub mod opscenter;
+pub mod palette;
 pub mod params;
 
 use std::time::{Duration, Instant};
@@ -335,6 +336,15 @@ pub enum Effect {
     },
     /// CreateOpsItem.
     OpsCreate(crate::aws::opscenter::CreateRequest),
+    /// Write the user state (saved filters, recent targets) as this JSON.
+    SaveUserState(String),
+    /// Connect to another profile and/or region; the panes reload on success.
+    SwitchContext {
+        /// New profile (`None`: keep).
+        profile: Option<String>,
+        /// New region (`None`: keep, or the new profile's).
+        region: Option<String>,
+    },
 }
 
 /// The `:` commands and what they do.
@@ -346,6 +356,16 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("help", "show the key bindings"),
     ("quit", "leave ssmdeck"),
     ("refresh", "reload the current pane"),
+    ("node", "show a managed node: :node web-0042"),
+    ("params", "show a parameter or level: :params /prod/api"),
+    (
+        "ops",
+        "open an OpsItem or filter OpsCenter: :ops oi-… or :ops sev:1",
+    ),
+    ("save", "save the current pane's filter: :save NAME"),
+    ("filter", "apply a saved filter: :filter NAME"),
+    ("profile", "switch AWS profile: :profile NAME"),
+    ("region", "switch AWS region: :region eu-west-1"),
 ];
 
 /// What the header shows about the AWS context.
@@ -402,6 +422,16 @@ pub struct App {
     pub read_only: Option<String>,
     /// Panes shown before this one, most recent last (Esc walks back).
     pub back: Vec<Pane>,
+    /// Saved filters and recent targets (kept between runs).
+    pub user: palette::UserState,
+    /// Palette entries for the typed `:` line, best first.
+    pub palette: Vec<palette::PaletteEntry>,
+    /// The highlighted palette entry (Up/Down), if any.
+    pub palette_cursor: Option<usize>,
+    /// Profiles in the shared AWS config files, for `:profile`.
+    pub profiles: Vec<String>,
+    /// Bound actions for the palette: pane (`None`: global), keys, action, description.
+    pub keyhelp: Vec<(Option<Pane>, String, Command, String)>,
 }
 
 /// Mouse input the console handles (when mouse support is on).
@@ -440,6 +470,11 @@ impl App {
             quit: false,
             read_only: None,
             back: Vec::new(),
+            user: palette::UserState::default(),
+            palette: Vec::new(),
+            palette_cursor: None,
+            profiles: Vec::new(),
+            keyhelp: Vec::new(),
         };
         let generation = app.fleet.begin_load(now);
         (
@@ -632,6 +667,41 @@ impl App {
             Action::Commands(ev) => self.commands_event(ev, now),
             Action::Ops(ev) => self.ops_event(ev, now),
             Action::Mouse(m) => self.mouse(m, now),
+            Action::ProfilesLoaded(p) => {
+                self.profiles = p;
+                Vec::new()
+            }
+            Action::ContextSwitched(Err(e)) => {
+                let text = format!(
+                    "not switched: {e}; still on profile {}, region {}",
+                    self.context.profile.as_deref().unwrap_or("default"),
+                    self.context.region
+                );
+                self.notice(text, now);
+                Vec::new()
+            }
+            Action::ContextSwitched(Ok(info)) => {
+                self.notice(
+                    format!(
+                        "now on profile {}, region {}: every pane reloads",
+                        info.profile.as_deref().unwrap_or("default"),
+                        info.region
+                    ),
+                    now,
+                );
+                self.context = info;
+                self.fleet = FleetState::default();
+                self.params = ParamsState::default();
+                self.ops = OpsState::default();
+                self.commands = CommandsState::default();
+                self.confirm = None;
+                self.prompt = None;
+                self.choice = None;
+                let generation = self.fleet.begin_load(now);
+                let mut effects = vec![Effect::LoadIdentity, Effect::LoadFleet { generation }];
+                effects.extend(self.show_pane(self.pane));
+                effects
+            }
         }
     }
 
@@ -1064,23 +1134,11 @@ impl App {
                     (p.current().cloned(), p.search.is_some())
                 {
                     // From search results: show the parameter in the tree.
-                    let mut effects = Vec::new();
-                    let (dir, _) = params::split_name(&name);
-                    let mut path = String::new();
-                    for part in dir
-                        .trim_start_matches('/')
-                        .split('/')
-                        .filter(|s| !s.is_empty())
-                    {
-                        path.push('/');
-                        path.push_str(part);
-                        if let Some(l) = p.open_folder(&path) {
-                            effects.push(Effect::ParamsLevel { path: l });
-                        }
-                    }
-                    p.cursor_key = Some(name);
-                    p.set_search(None);
-                    return effects;
+                    return p
+                        .reveal_in_tree(&name)
+                        .into_iter()
+                        .map(|path| Effect::ParamsLevel { path })
+                        .collect();
                 }
             }
             Command::Collapse => p.close(rows),
@@ -1491,6 +1549,7 @@ impl App {
             Command::CommandLine => {
                 self.command_line.clear();
                 self.mode = Mode::CommandLine;
+                self.refresh_palette();
             }
             Command::Refresh => return self.refresh(now),
             Command::SelectNext => self.fleet.move_by(1, rows),
@@ -1760,19 +1819,21 @@ impl App {
                     InputKey::DeleteWord => delete_word(&mut self.command_line),
                     InputKey::Clear => self.command_line.clear(),
                     InputKey::Complete => {
-                        let c = completions(&self.command_line);
-                        if let Some(common) = common_prefix(&c) {
-                            self.command_line = common;
-                        }
+                        self.palette_complete();
+                        return Vec::new();
                     }
-                    InputKey::Cancel => self.mode = Mode::Normal,
-                    InputKey::Submit => {
+                    InputKey::Cancel => {
                         self.mode = Mode::Normal;
-                        let line = std::mem::take(&mut self.command_line);
-                        return self.run_command_line(line.trim(), now);
+                        self.palette.clear();
+                        return Vec::new();
                     }
-                    InputKey::Up | InputKey::Down => {}
+                    InputKey::Submit => return self.palette_submit(now),
+                    InputKey::Up | InputKey::Down => {
+                        self.palette_move(k == InputKey::Down);
+                        return Vec::new();
+                    }
                 }
+                self.refresh_palette();
                 Vec::new()
             }
             Mode::Normal | Mode::Help | Mode::Editor | Mode::Compose | Mode::OpsForm => Vec::new(),
@@ -1884,21 +1945,6 @@ pub fn completions(prefix: &str) -> Vec<&'static str> {
         .map(|(c, _)| *c)
         .filter(|c| c.starts_with(prefix))
         .collect()
-}
-
-fn common_prefix(words: &[&str]) -> Option<String> {
-    let first = words.first()?;
-    let mut len = first.len();
-    for w in &words[1..] {
-        len = len.min(
-            first
-                .chars()
-                .zip(w.chars())
-                .take_while(|(a, b)| a == b)
-                .count(),
-        );
-    }
-    Some(first[..len].to_owned())
 }
 
 fn delete_word(text: &mut String) {

@@ -558,6 +558,33 @@ impl ParamsState {
         self.move_to(row, page_rows);
     }
 
+    /// Shows `path` (a parameter name or a level) in the tree: opens every
+    /// level above it, leaves search, and puts the cursor on it. Returns the
+    /// levels that must be listed.
+    pub fn reveal_in_tree(&mut self, path: &str) -> Vec<String> {
+        let dir = if self.known.contains_key(path) {
+            split_name(path).0.to_owned()
+        } else {
+            path.to_owned()
+        };
+        let mut levels = Vec::new();
+        let mut at = String::new();
+        for part in dir
+            .trim_start_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+        {
+            at.push('/');
+            at.push_str(part);
+            if let Some(l) = self.open_folder(&at) {
+                levels.push(l);
+            }
+        }
+        self.cursor_key = Some(path.to_owned());
+        self.set_search(None);
+        levels
+    }
+
     /// Opens a folder; returns the path if its level should be listed.
     pub fn open_folder(&mut self, path: &str) -> Option<String> {
         self.open.insert(path.to_owned());

@@ -130,6 +130,24 @@ pub struct AwsContext {
     pub sts: aws_sdk_sts::Client,
     /// CloudWatch Logs client (live Run Command output).
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// The options it was built from (a profile or region switch starts from them).
+    pub options: ConnectOptions,
+}
+
+/// Profile names in the shared AWS config and credentials files (SSO
+/// profiles included), sorted; empty when the files cannot be read.
+pub async fn profile_names() -> Vec<String> {
+    let fs = aws_types::os_shim_internal::Fs::real();
+    let env = aws_types::os_shim_internal::Env::real();
+    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+    match aws_config::profile::load(&fs, &env, &files, None).await {
+        Ok(set) => {
+            let mut names: Vec<String> = set.profiles().map(str::to_owned).collect();
+            names.sort();
+            names
+        }
+        Err(_) => Vec::new(),
+    }
 }
 
 impl AwsContext {
@@ -246,6 +264,7 @@ impl AwsContext {
             ec2,
             sts,
             logs,
+            options: opts.clone(),
         })
     }
 

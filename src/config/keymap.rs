@@ -399,6 +399,21 @@ impl Keymap {
         rows
     }
 
+    /// Bound actions of a layer, first binding of each: keys, action, description.
+    pub fn bindings(&self, layer: Layer) -> Vec<(String, Command, String)> {
+        let mut seen: Vec<Command> = Vec::new();
+        let mut out = Vec::new();
+        for b in self.layers.get(&layer).into_iter().flatten() {
+            if let Some(c) = b.run
+                && !seen.contains(&c)
+            {
+                seen.push(c);
+                out.push((b.keys.clone(), c, b.desc.clone()));
+            }
+        }
+        out
+    }
+
     /// The first key sequence bound to `command` in `layer` or `global`, for hints.
     pub fn key_for(&self, layer: Layer, command: Command) -> Option<String> {
         for l in [layer, Layer::Global] {

@@ -52,6 +52,9 @@ pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
     if app.mode == Mode::Help {
         widgets::help_overlay(frame, body, app, cx);
     }
+    if app.mode == Mode::CommandLine && !app.palette.is_empty() {
+        widgets::palette(frame, body, app, cx);
+    }
     if let Some(c) = app.choice.as_ref().filter(|_| app.mode == Mode::Choose) {
         widgets::choice_dialog(frame, body, c, cx);
     }

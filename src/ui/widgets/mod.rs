@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table};
 
 use super::RenderContext;
 use crate::action::Command;
-use crate::app::{App, COMMANDS, Confirm, Mode, Pane, completions};
+use crate::app::{App, COMMANDS, Confirm, Mode, Pane};
 use crate::config::Layer;
 use crate::filter::TERM_KEYS;
 use crate::model::PingStatus;
@@ -218,17 +218,19 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                 Span::styled("  Enter applies · Esc cancels", t.style("ui.dim")),
             ])
         }
-        Mode::CommandLine => {
-            let c = completions(app.command_line.trim());
-            Line::from(vec![
-                Span::styled(":", t.style("ui.key")),
-                Span::styled(format!("{}█", app.command_line), t.style("ui.input")),
-                Span::styled(
-                    format!("  Tab completes: {}", c.join(" ")),
-                    t.style("ui.dim"),
-                ),
-            ])
-        }
+        Mode::CommandLine => Line::from(vec![
+            Span::styled(":", t.style("ui.key")),
+            Span::styled(format!("{}█", app.command_line), t.style("ui.input")),
+            Span::styled(
+                match app.palette_target() {
+                    t if t.is_empty() => {
+                        "  type to search · Tab completes · Esc cancels".to_owned()
+                    }
+                    t => format!("  Enter runs :{t} · Tab completes · Esc cancels"),
+                },
+                t.style("ui.dim"),
+            ),
+        ]),
         Mode::Normal | Mode::Help => {
             if let Some(e) = &app.command_error {
                 Line::from(Span::styled(format!(" {e} "), t.style("ui.error")))
@@ -475,4 +477,54 @@ pub fn choice_dialog(
         ),
         popup,
     );
+}
+
+/// The command palette: the best matches for the typed `:` line, drawn at
+/// the bottom of the body, the highlighted one in the cursor style.
+pub fn palette(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let t = cx.theme;
+    let shown = app.palette.len().min(crate::app::palette::PALETTE_ROWS);
+    let h = (shown as u16 + 2).min(area.height);
+    let popup = Rect {
+        x: area.x,
+        y: area.y + area.height.saturating_sub(h),
+        width: area.width,
+        height: h,
+    };
+    let width = app.palette[..shown]
+        .iter()
+        .map(|e| e.line.chars().count())
+        .max()
+        .unwrap_or(10)
+        .min(48);
+    let lines: Vec<Line> = app.palette[..shown]
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let cursor = app.palette_cursor == Some(i);
+            let base = if cursor {
+                t.style("ui.cursor")
+            } else {
+                Style::default()
+            };
+            Line::from(vec![
+                Span::styled(
+                    format!(" :{:<width$} ", e.line),
+                    t.style("ui.key").patch(base),
+                ),
+                Span::styled(format!(" {}", e.hint), t.style("ui.dim").patch(base)),
+            ])
+        })
+        .collect();
+    let more = app.palette.len().saturating_sub(shown);
+    let title = if more > 0 {
+        format!(
+            " {} matches (+{more}) · Up/Down choose · Tab completes · Enter runs ",
+            app.palette.len()
+        )
+    } else {
+        " Up/Down choose · Tab completes · Enter runs ".to_owned()
+    };
+    frame.render_widget(Clear, popup);
+    frame.render_widget(Paragraph::new(lines).block(titled_block(title, cx)), popup);
 }

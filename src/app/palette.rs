@@ -1,0 +1,498 @@
+//! The `:` command palette: fuzzy completion over panes, `:` commands,
+//! the actions of the current pane (with their keys), saved filters, recent
+//! targets, and the arguments of `:node`, `:params`, `:ops`, `:filter`,
+//! `:profile` and `:region`. Also the user state it keeps between runs
+//! (saved filters, recent targets), written by the runtime as JSON.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Matcher, Utf32Str};
+use serde::{Deserialize, Serialize};
+
+use super::{App, COMMANDS, Effect, Mode, Pane};
+use crate::action::Command;
+use crate::filter::new_matcher;
+
+/// Entries shown under the command line.
+pub const PALETTE_ROWS: usize = 8;
+/// Recent targets kept.
+pub const RECENT_MAX: usize = 30;
+
+/// Regions offered by `:region` (commercial partitions; any valid name is accepted).
+pub const REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "sa-east-1",
+    "me-south-1",
+    "af-south-1",
+];
+
+/// One palette entry: the command line it stands for and how it is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaletteEntry {
+    /// The `:` line Enter runs (`params /prod/api`, `set_status`).
+    pub line: String,
+    /// What it is (`pane`, `action  t`, `recent node`, `saved filter`).
+    pub hint: String,
+}
+
+/// A target visited recently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recent {
+    /// `node`, `params` or `ops`.
+    pub kind: String,
+    /// Node id, parameter name or OpsItem id.
+    pub key: String,
+    /// Node name, or the OpsItem title.
+    pub label: String,
+}
+
+/// A saved filter: the pane it belongs to and its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedFilter {
+    /// `fleet`, `params` or `ops`.
+    pub pane: String,
+    /// The filter text.
+    pub text: String,
+}
+
+/// What the console remembers between runs (`state.json` in the data directory).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UserState {
+    /// Saved filters by name.
+    pub filters: BTreeMap<String, SavedFilter>,
+    /// Recent targets, newest first.
+    pub recent: Vec<Recent>,
+}
+
+fn score(pattern: &Pattern, text: &str, matcher: &mut Matcher) -> Option<u32> {
+    let mut buf = Vec::new();
+    pattern.score(Utf32Str::new(text, &mut buf), matcher)
+}
+
+impl App {
+    /// Loads the state saved by an earlier run (ignored when it does not parse).
+    pub fn load_user_state(&mut self, json: &str) {
+        if let Ok(s) = serde_json::from_str::<UserState>(json) {
+            self.user = s;
+        }
+    }
+
+    fn save_user_state(&self) -> Effect {
+        Effect::SaveUserState(serde_json::to_string_pretty(&self.user).unwrap_or_default())
+    }
+
+    /// Remembers a target (newest first, no repeats) and returns the save effect.
+    pub(super) fn remember(&mut self, kind: &str, key: &str, label: &str) -> Effect {
+        self.user
+            .recent
+            .retain(|r| !(r.kind == kind && r.key == key));
+        self.user.recent.insert(
+            0,
+            Recent {
+                kind: kind.into(),
+                key: key.into(),
+                label: label.into(),
+            },
+        );
+        self.user.recent.truncate(RECENT_MAX);
+        self.save_user_state()
+    }
+
+    /// Every candidate for the typed line, before matching.
+    fn candidates(&self) -> Vec<PaletteEntry> {
+        let line = self.command_line.trim_start();
+        let (word, arg) = match line.split_once(' ') {
+            Some((w, a)) => (w, Some(a.trim_start())),
+            None => (line, None),
+        };
+        let entry = |line: String, hint: String| PaletteEntry { line, hint };
+        let mut out = Vec::new();
+        if let Some(_arg) = arg {
+            match word {
+                "node" => out.extend(self.fleet.nodes.iter().map(|n| {
+                    entry(
+                        format!("node {}", n.name),
+                        format!("{} {}", n.id, n.ping_status.as_str()),
+                    )
+                })),
+                "params" | "param" => out.extend(
+                    self.params
+                        .known
+                        .keys()
+                        .map(|k| entry(format!("params {k}"), "parameter".into())),
+                ),
+                "ops" => out.extend(self.ops.items.iter().map(|i| {
+                    entry(
+                        format!("ops {}", i.id),
+                        format!(
+                            "{} sev {} {}",
+                            i.status,
+                            i.severity.as_deref().unwrap_or("-"),
+                            i.title
+                        ),
+                    )
+                })),
+                "filter" => {
+                    out.extend(self.user.filters.iter().map(|(n, f)| {
+                        entry(format!("filter {n}"), format!("{}: {}", f.pane, f.text))
+                    }))
+                }
+                "profile" => out.extend(
+                    self.profiles
+                        .iter()
+                        .map(|p| entry(format!("profile {p}"), "AWS profile".into())),
+                ),
+                "region" => out.extend(
+                    REGIONS
+                        .iter()
+                        .map(|r| entry(format!("region {r}"), "AWS region".into())),
+                ),
+                _ => {}
+            }
+            return out;
+        }
+        for (c, d) in COMMANDS {
+            out.push(entry((*c).to_owned(), (*d).to_owned()));
+        }
+        for (layer_pane, keys, c, desc) in &self.keyhelp {
+            if layer_pane.is_none_or(|p| p == self.pane) {
+                out.push(entry(c.name(), format!("{keys}  {desc}")));
+            }
+        }
+        for (n, f) in &self.user.filters {
+            out.push(entry(
+                format!("filter {n}"),
+                format!("saved filter, {}: {}", f.pane, f.text),
+            ));
+        }
+        for r in &self.user.recent {
+            out.push(entry(
+                format!("{} {}", r.kind, r.key),
+                format!("recent {}", r.label),
+            ));
+        }
+        out
+    }
+
+    /// Recomputes the palette for the typed line: the best fuzzy matches first.
+    pub(super) fn refresh_palette(&mut self) {
+        let typed = self.command_line.trim_start().to_owned();
+        let mut list = self.candidates();
+        if !typed.is_empty() {
+            let pattern = Pattern::parse(&typed, CaseMatching::Smart, Normalization::Smart);
+            let mut matcher = new_matcher();
+            let mut scored: Vec<(u32, PaletteEntry)> = list
+                .into_iter()
+                .filter_map(|e| {
+                    let s = score(&pattern, &e.line, &mut matcher).or_else(|| {
+                        score(&pattern, &format!("{} {}", e.line, e.hint), &mut matcher)
+                            .map(|s| s / 2)
+                    })?;
+                    // An exact prefix of the line ranks first, then a substring.
+                    let lower = typed.to_lowercase();
+                    let bonus = if e.line.starts_with(&typed) {
+                        10_000
+                    } else if e.line.to_lowercase().contains(&lower)
+                        || e.hint.to_lowercase().contains(&lower)
+                    {
+                        5_000
+                    } else {
+                        0
+                    };
+                    Some((s + bonus, e))
+                })
+                .collect();
+            scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.line.cmp(&b.1.line)));
+            list = scored.into_iter().map(|(_, e)| e).collect();
+        }
+        list.dedup_by(|a, b| a.line == b.line);
+        list.truncate(200);
+        self.palette = list;
+        self.palette_cursor = None;
+    }
+
+    /// Runs the extended `:` commands; `None` when `line` is not one of them.
+    pub(super) fn run_palette_line(&mut self, line: &str, now: Instant) -> Option<Vec<Effect>> {
+        let (word, arg) = match line.split_once(' ') {
+            Some((w, a)) => (w, a.trim()),
+            None => (line, ""),
+        };
+        if let Some(c) = Command::from_name(word)
+            && arg.is_empty()
+        {
+            return Some(self.command(c, now));
+        }
+        let needs_arg = |app: &mut App, what: &str| {
+            app.command_error = Some(format!(":{word} needs {what}"));
+            Some(Vec::new())
+        };
+        match word {
+            "node" => {
+                if arg.is_empty() {
+                    return needs_arg(self, "a node name or id, as in :node web-0042");
+                }
+                let found = self
+                    .fleet
+                    .nodes
+                    .iter()
+                    .find(|n| n.id == arg || n.name == arg)
+                    .or_else(|| {
+                        let p = Pattern::parse(arg, CaseMatching::Smart, Normalization::Smart);
+                        let mut m = new_matcher();
+                        self.fleet
+                            .nodes
+                            .iter()
+                            .filter_map(|n| {
+                                score(&p, &format!("{} {}", n.name, n.id), &mut m).map(|s| (s, n))
+                            })
+                            .max_by_key(|(s, _)| *s)
+                            .map(|(_, n)| n)
+                    })
+                    .map(|n| (n.id.clone(), n.name.clone()));
+                let Some((id, name)) = found else {
+                    self.command_error = Some(format!(
+                        "no managed node matches '{arg}'{}",
+                        if self.fleet.loading.is_some() {
+                            " yet (the fleet is still loading)"
+                        } else {
+                            ""
+                        }
+                    ));
+                    return Some(Vec::new());
+                };
+                let mut effects = self.show_pane(Pane::Fleet);
+                self.fleet.focus_node(&id);
+                self.fleet.details = true;
+                effects.push(self.remember("node", &name, &id));
+                Some(effects)
+            }
+            "params" | "param" if !arg.is_empty() => {
+                let mut effects = self.show_pane(Pane::Parameters);
+                let path = if arg.starts_with('/') {
+                    arg.trim_end_matches('/').to_owned()
+                } else {
+                    format!("/{}", arg.trim_end_matches('/'))
+                };
+                effects.extend(
+                    self.params
+                        .reveal_in_tree(&path)
+                        .into_iter()
+                        .map(|path| Effect::ParamsLevel { path }),
+                );
+                effects.push(self.remember("params", &path, ""));
+                Some(effects)
+            }
+            "ops" if !arg.is_empty() => {
+                let mut effects = self.show_pane(Pane::OpsCenter);
+                if arg.starts_with("oi-") && !arg.contains(' ') {
+                    self.ops.detail = Some(super::opscenter::OpsDetail {
+                        id: arg.to_owned(),
+                        ..Default::default()
+                    });
+                    effects.push(Effect::OpsDetail { id: arg.to_owned() });
+                    let title = self
+                        .ops
+                        .get(arg)
+                        .map(|i| i.title.clone())
+                        .unwrap_or_default();
+                    effects.push(self.remember("ops", arg, &title));
+                } else {
+                    self.ops.detail = None;
+                    self.ops.set_filter(arg.to_owned());
+                    if let Some(e) = self.ops.filter_error.clone() {
+                        self.command_error = Some(e);
+                    } else if self.ops.needs_reload() {
+                        effects.push(self.ops.begin_load());
+                    }
+                }
+                Some(effects)
+            }
+            "save" => {
+                if arg.is_empty() {
+                    return needs_arg(self, "a name, as in :save prod-critical");
+                }
+                let (pane, text) = match self.pane {
+                    Pane::Fleet => ("fleet", self.fleet.filter.clone()),
+                    Pane::Parameters => ("params", self.params.search.clone().unwrap_or_default()),
+                    Pane::OpsCenter => ("ops", self.ops.filter.clone()),
+                    Pane::Commands => {
+                        self.command_error =
+                            Some("the Run Command pane has no filter to save".into());
+                        return Some(Vec::new());
+                    }
+                };
+                if text.is_empty() {
+                    self.command_error =
+                        Some(format!("the {pane} filter is empty: type one with / first"));
+                    return Some(Vec::new());
+                }
+                self.user.filters.insert(
+                    arg.to_owned(),
+                    SavedFilter {
+                        pane: pane.into(),
+                        text: text.clone(),
+                    },
+                );
+                self.notice(
+                    format!("saved filter {arg}: {pane} {text} (:filter {arg} applies it)"),
+                    now,
+                );
+                Some(vec![self.save_user_state()])
+            }
+            "filter" => {
+                let Some(f) = self.user.filters.get(arg).cloned() else {
+                    let names: Vec<&String> = self.user.filters.keys().collect();
+                    self.command_error = Some(if names.is_empty() {
+                        "no saved filters yet: type a filter with /, then :save NAME".into()
+                    } else {
+                        format!(
+                            "no saved filter '{arg}': {}",
+                            names
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    });
+                    return Some(Vec::new());
+                };
+                Some(match f.pane.as_str() {
+                    "fleet" => {
+                        let e = self.show_pane(Pane::Fleet);
+                        self.fleet.set_filter(f.text);
+                        e
+                    }
+                    "params" => {
+                        let e = self.show_pane(Pane::Parameters);
+                        self.params.set_search(Some(f.text));
+                        e
+                    }
+                    _ => {
+                        let mut e = self.show_pane(Pane::OpsCenter);
+                        self.ops.detail = None;
+                        self.ops.set_filter(f.text);
+                        if self.ops.needs_reload() {
+                            e.push(self.ops.begin_load());
+                        }
+                        e
+                    }
+                })
+            }
+            "profile" | "region" => {
+                if arg.is_empty() {
+                    return needs_arg(
+                        self,
+                        if word == "profile" {
+                            "a profile from your AWS config, as in :profile prod"
+                        } else {
+                            "a region, as in :region eu-west-1"
+                        },
+                    );
+                }
+                if word == "region" && crate::aws::validate_region(arg).is_err() {
+                    self.command_error = Some(format!("'{arg}' is not a region name (eu-west-1)"));
+                    return Some(Vec::new());
+                }
+                self.notice(format!("switching to {word} {arg}…"), now);
+                Some(vec![Effect::SwitchContext {
+                    profile: (word == "profile").then(|| arg.to_owned()),
+                    region: (word == "region").then(|| arg.to_owned()),
+                }])
+            }
+            _ => None,
+        }
+    }
+
+    /// Moves the palette highlight (Up/Down while typing).
+    pub(super) fn palette_move(&mut self, down: bool) {
+        let n = self.palette.len().min(PALETTE_ROWS);
+        if n == 0 {
+            return;
+        }
+        self.palette_cursor = Some(match (self.palette_cursor, down) {
+            (None, true) => 0,
+            (None, false) => n - 1,
+            (Some(i), true) => (i + 1) % n,
+            (Some(i), false) => (i + n - 1) % n,
+        });
+    }
+
+    /// Tab: the highlighted (or best) entry's line, with a space to type an argument.
+    pub(super) fn palette_complete(&mut self) {
+        let i = self.palette_cursor.unwrap_or(0);
+        if let Some(e) = self.palette.get(i) {
+            let takes_arg = matches!(
+                e.line.as_str(),
+                "node" | "params" | "ops" | "filter" | "profile" | "region" | "save"
+            );
+            self.command_line = if takes_arg {
+                format!("{} ", e.line)
+            } else {
+                e.line.clone()
+            };
+            self.refresh_palette();
+        }
+    }
+
+    /// The line Enter would run: the highlighted entry; for `:node` and
+    /// `:params` with an argument, the best match; a typed command as it is;
+    /// otherwise the best match. Empty when nothing is typed.
+    pub fn palette_target(&self) -> String {
+        if let Some(e) = self.palette_cursor.and_then(|i| self.palette.get(i)) {
+            return e.line.clone();
+        }
+        let typed = self.command_line.trim();
+        if typed.is_empty() {
+            return String::new();
+        }
+        let (first, arg) = typed.split_once(' ').unwrap_or((typed, ""));
+        let best = self.palette.first().map(|e| e.line.clone());
+        if matches!(first, "node" | "params" | "param") && !arg.trim().is_empty() {
+            return best.unwrap_or_else(|| typed.to_owned());
+        }
+        let known = COMMANDS.iter().any(|(c, _)| *c == first)
+            || Command::from_name(first).is_some()
+            || matches!(first, "param" | "save" | "filter" | "profile" | "region");
+        if known {
+            typed.to_owned()
+        } else {
+            best.unwrap_or_else(|| typed.to_owned())
+        }
+    }
+
+    /// Enter: runs [`App::palette_target`].
+    pub(super) fn palette_submit(&mut self, now: Instant) -> Vec<Effect> {
+        let line = self.palette_target();
+        self.mode = Mode::Normal;
+        self.command_line.clear();
+        self.palette.clear();
+        self.palette_cursor = None;
+        if line.is_empty() {
+            return Vec::new();
+        }
+        if let Some(effects) = self.run_palette_line(&line, now) {
+            return effects;
+        }
+        self.run_command_line(&line, now)
+    }
+}
