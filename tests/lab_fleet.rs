@@ -425,7 +425,7 @@ async fn switching_region_and_profile_checks_the_new_context_first() {
     .await
     .unwrap_err();
     assert!(
-        e.contains("ssmdeck-no-such-profile") || e.to_lowercase().contains("credential"),
+        e.contains("profile 'ssmdeck-no-such-profile' is not in the shared AWS config files"),
         "{e}"
     );
     lab.shutdown().await;
