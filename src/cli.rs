@@ -252,7 +252,8 @@ async fn run(opts: ConnectOptions, dir: Option<&std::path::Path>, cli: &Cli) -> 
     // Notices from SDK retries flow into the same action channel as results.
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let ctx = AwsContext::connect(&opts, Some(notice_sink(tx.clone()))).await?;
-    let mut settings = Settings::load_for(dir, ctx.profile.as_deref());
+    // No profile named: the SDK uses `default`, and so do the per-profile settings.
+    let mut settings = Settings::load_for(dir, Some(ctx.profile.as_deref().unwrap_or("default")));
     if cli.read_only {
         settings.read_only = Some("--read-only".into());
     }

@@ -840,7 +840,10 @@ pub async fn run_console(
                         .map(|d| Audit::new(d.join("audit.jsonl"), &ctx));
                     let forced = settings.read_only.as_deref() == Some("--read-only");
                     let mouse = settings.mouse;
-                    settings = Settings::load_for(settings.dir.as_deref(), ctx.profile.as_deref());
+                    settings = Settings::load_for(
+                        settings.dir.as_deref(),
+                        Some(ctx.profile.as_deref().unwrap_or("default")),
+                    );
                     if forced {
                         settings.read_only = Some("--read-only".into());
                     }

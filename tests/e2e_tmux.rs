@@ -20,13 +20,22 @@ impl Tmux {
     /// Starts `ssmdeck demo --fleet small` in a detached session of `w`×`h`;
     /// after it exits the shell prints the exit code and `stty -a`.
     fn start(name: &str, w: u16, h: u16) -> Tmux {
+        Self::start_with(name, w, h, None)
+    }
+
+    /// Like [`Tmux::start`], with `config_toml` as the config file. The
+    /// config and data directories (audit log, saved state) are the test's own.
+    fn start_with(name: &str, w: u16, h: u16, config_toml: Option<&str>) -> Tmux {
         let socket = format!("ssmdeck-e2e-{name}-{}", std::process::id());
         let dir = std::env::temp_dir().join(&socket);
         std::fs::create_dir_all(&dir).unwrap();
+        if let Some(c) = config_toml {
+            std::fs::write(dir.join("config.toml"), c).unwrap();
+        }
         let bin = env!("CARGO_BIN_EXE_ssmdeck");
         let script = format!(
-            "SSMDECK_CONFIG_DIR='{}' '{bin}' demo --fleet small; echo \"EXIT:$?\"; stty -a; sleep 30",
-            dir.display()
+            "SSMDECK_CONFIG_DIR='{d}' SSMDECK_DATA_DIR='{d}/data' '{bin}' demo --fleet small; echo \"EXIT:$?\"; stty -a; sleep 30",
+            d = dir.display()
         );
         let t = Tmux { socket, dir };
         t.run(&[
@@ -318,6 +327,13 @@ fn edit_a_parameter_and_see_version_two() {
         s.contains("saved /prod/web/log_level: version 2") && s.contains("Version         2")
     });
     assert!(s.contains("warn"), "the new value is shown:\n{s}");
+    let audit = std::fs::read_to_string(t.dir.join("data/audit.jsonl")).unwrap();
+    assert!(
+        audit.contains("\"action\":\"ssm:PutParameter\"")
+            && audit.contains("\"targets\":[\"/prod/web/log_level\"]")
+            && !audit.contains("warn"),
+        "the audit log records the write, not the value:\n{audit}"
+    );
     t.keys(&["q"]);
     t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
 }
@@ -414,4 +430,49 @@ fn triage_an_opsitem_to_in_progress_with_a_note() {
     std::thread::sleep(Duration::from_millis(300));
     t.keys(&["q"]);
     t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
+}
+
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn read_only_profile_refuses_changes_and_the_palette_jumps_to_a_node() {
+    let node = FleetSpec::small()
+        .generate()
+        .into_iter()
+        .find(|n| n.name.contains("web"))
+        .expect("the small fleet has a web node");
+    let t = Tmux::start_with(
+        "readonly",
+        150,
+        40,
+        Some("[profiles.default]\nread_only = true\ntheme = \"prod\"\n"),
+    );
+    let s = t.wait_for("the fleet to load", |s| s.contains("loaded in"));
+    assert!(s.lines().next().unwrap().contains("READ-ONLY"), "{s}");
+    t.keys(&["a"]);
+    t.keys(&["c"]);
+    let s = t.wait_for("the refusal", |s| {
+        s.contains("read-only (profile default is read-only")
+    });
+    assert!(s.contains("it would call ssm:SendCommand"), "{s}");
+    assert!(!s.contains("Run a command"), "no composer opened:\n{s}");
+    // The palette: fuzzy over node names, Enter shows the node.
+    t.keys(&[":"]);
+    t.text(&format!("node {}", &node.name[..node.name.len() - 1]));
+    t.wait_for("the palette", |s| {
+        s.contains(&format!(":node {}", node.name))
+    });
+    t.keys(&["Down", "Enter"]);
+    let s = t.wait_for("the node's details", |s| {
+        s.contains(&format!("Node ID           {}", node.id))
+            || s.contains(&node.id) && s.contains("Details")
+    });
+    assert!(s.contains(&node.name), "{s}");
+    t.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["q"]);
+    t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
+    assert!(
+        !t.dir.join("data/audit.jsonl").exists(),
+        "read-only: nothing was changed, nothing audited"
+    );
 }

@@ -19,6 +19,7 @@ pub const BUILTIN_THEMES: &[(&str, &str)] = &[
         include_str!("../../themes/high-contrast.toml"),
     ),
     ("gruvbox", include_str!("../../themes/gruvbox.toml")),
+    ("prod", include_str!("../../themes/prod.toml")),
 ];
 
 /// Every token a theme may set, as `section.name`. Rendering asks only for these.
