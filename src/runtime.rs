@@ -38,6 +38,7 @@ pub struct TaskManager {
     tx: ActionTx,
     running: HashMap<String, CancellationToken>,
     audit: Option<Audit>,
+    state_path: Option<std::path::PathBuf>,
 }
 
 /// Appends an audit line for a mutation; a failure to write becomes a notice.
@@ -74,7 +75,13 @@ impl TaskManager {
             tx,
             running: HashMap::new(),
             audit: None,
+            state_path: None,
         }
+    }
+
+    /// Where saved filters and recent targets are written (`None`: nowhere).
+    pub fn set_state_path(&mut self, path: Option<std::path::PathBuf>) {
+        self.state_path = path;
     }
 
     /// Records every mutation in `audit` from now on (`None`: no audit log).
@@ -497,13 +504,13 @@ impl TaskManager {
                 });
             }
             Effect::SaveUserState(json) => {
+                let Some(path) = self.state_path.clone() else {
+                    return;
+                };
                 tokio::task::spawn_blocking(move || {
-                    let Some(dir) = crate::audit::data_dir() else {
-                        return;
-                    };
-                    if let Err(e) = write_private(&dir.join("state.json"), &json) {
+                    if let Err(e) = write_private(&path, &json) {
                         let _ = tx.send(Action::Notice(
-                            format!("saved filters not written to {}: {e}", dir.display()),
+                            format!("saved filters not written to {}: {e}", path.display()),
                             Instant::now(),
                         ));
                     }
@@ -757,8 +764,10 @@ pub async fn run_console(
     }
     let audit = crate::audit::data_dir().map(|d| Audit::new(d.join("audit.jsonl"), &ctx));
     let base_options = ctx.options.clone();
+    let state_path = crate::audit::data_dir().map(|d| d.join("state.json"));
     let mut tasks = TaskManager::new(ctx, tx.clone());
     tasks.set_audit(audit);
+    tasks.set_state_path(state_path.clone());
     let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<Result<AwsContext, String>>();
     let mut pending_switch: Vec<(Option<String>, Option<String>)> = Vec::new();
     for e in effects.into_iter().chain(first) {
@@ -859,6 +868,7 @@ pub async fn run_console(
                     };
                     tasks = TaskManager::new(ctx, tx.clone());
                     tasks.set_audit(audit);
+                    tasks.set_state_path(state_path.clone());
                     batch.push(Action::ContextSwitched(Ok(info)));
                 }
                 Err(e) => batch.push(Action::ContextSwitched(Err(e))),

@@ -210,11 +210,12 @@ fn list_and_detail_snapshots() {
     );
     // Open the first row: the detail asks for the whole item.
     h.cmd(Command::OpenDetails);
-    assert_eq!(
-        h.effects.pop(),
-        Some(Effect::OpsDetail {
-            id: "oi-000000000002".into()
-        })
+    assert!(h.effects.contains(&Effect::OpsDetail {
+        id: "oi-000000000002".into()
+    }));
+    assert!(
+        matches!(h.effects.last(), Some(Effect::SaveUserState(json)) if json.contains("oi-000000000002")),
+        "opening an OpsItem makes it a recent target"
     );
     let mut whole = items()[1].clone();
     whole.description = Some("The instance status check has failed.\nReboot it.".into());

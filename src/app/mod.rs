@@ -1134,11 +1134,13 @@ impl App {
                     (p.current().cloned(), p.search.is_some())
                 {
                     // From search results: show the parameter in the tree.
-                    return p
+                    let mut effects: Vec<Effect> = p
                         .reveal_in_tree(&name)
                         .into_iter()
                         .map(|path| Effect::ParamsLevel { path })
                         .collect();
+                    effects.push(self.remember("params", &name, ""));
+                    return effects;
                 }
             }
             Command::Collapse => p.close(rows),
@@ -1569,7 +1571,15 @@ impl App {
                     self.fleet.set_filter(String::new());
                 }
             }
-            Command::OpenDetails => self.fleet.details = !self.fleet.details,
+            Command::OpenDetails => {
+                self.fleet.details = !self.fleet.details;
+                if self.fleet.details
+                    && let Some(n) = self.fleet.current()
+                {
+                    let (name, id) = (n.name.clone(), n.id.clone());
+                    return vec![self.remember("node", &name, &id)];
+                }
+            }
             Command::ToggleSelect => {
                 self.fleet.toggle_select();
                 self.fleet.move_by(1, rows);

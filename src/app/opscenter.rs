@@ -1010,11 +1010,13 @@ impl App {
                 let Some(id) = o.current().map(|i| i.id.clone()) else {
                     return Vec::new();
                 };
+                let title = o.current().map(|i| i.title.clone()).unwrap_or_default();
                 o.detail = Some(OpsDetail {
                     id: id.clone(),
                     ..OpsDetail::default()
                 });
-                return vec![Effect::OpsDetail { id }];
+                let remembered = self.remember("ops", &id, &title);
+                return vec![Effect::OpsDetail { id }, remembered];
             }
             Command::SetStatus => {
                 let targets = o.targets();
