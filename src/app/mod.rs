@@ -1456,6 +1456,26 @@ impl App {
                     Pane::OpsCenter if self.ops.detail.is_none() && self.ops.form.is_none() => {
                         (5, self.ops.scroll, self.ops.view.len(), self.ops.cursor)
                     }
+                    Pane::Commands
+                        if !self.commands.show_history && self.commands.run().is_some() =>
+                    {
+                        let grid_w = if !self.commands.follow {
+                            w
+                        } else if w >= 100 {
+                            w * 55 / 100
+                        } else {
+                            0
+                        };
+                        if x >= grid_w {
+                            return Vec::new();
+                        }
+                        (
+                            4,
+                            self.commands.scroll,
+                            self.commands.rows(),
+                            self.commands.cursor,
+                        )
+                    }
                     _ => return Vec::new(),
                 };
                 if y < first_row {
@@ -1471,6 +1491,9 @@ impl App {
                 match self.pane {
                     Pane::Fleet => self.fleet.move_to(index, rows),
                     Pane::Parameters => self.params.move_to(index, rows),
+                    Pane::Commands => self
+                        .commands
+                        .move_by(index as isize - cursor as isize, rows),
                     _ => self.ops.move_to(index, rows),
                 }
                 Vec::new()
