@@ -15,5 +15,6 @@ pub mod filter;
 pub mod model;
 pub mod ops_filter;
 pub mod runtime;
+pub mod session;
 pub mod tui;
 pub mod ui;
