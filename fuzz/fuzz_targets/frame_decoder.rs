@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssmdeck::session::protocol::ClientMessage;
+use ssmdeck_protocol::frame::ClientMessage;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(m) = ClientMessage::decode(data) {

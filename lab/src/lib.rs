@@ -15,6 +15,7 @@ mod logs;
 pub mod opscenter;
 pub mod params;
 mod protocol;
+mod sessions;
 mod ssm;
 mod sts;
 
@@ -113,6 +114,9 @@ pub(crate) struct LabState {
     pub(crate) nodes: RwLock<Vec<LabNode>>,
     pub(crate) params: Mutex<params::ParamStore>,
     pub(crate) ops: Mutex<opscenter::OpsStore>,
+    pub(crate) sessions: Mutex<sessions::SessionStore>,
+    /// Where the lab listens (StreamUrl of sessions points here).
+    pub(crate) addr: SocketAddr,
     pub(crate) faults: RwLock<Faults>,
     pub(crate) calls: Mutex<BTreeMap<String, u64>>,
     pub(crate) rng: Mutex<ChaCha8Rng>,
@@ -130,6 +134,9 @@ pub(crate) struct LabState {
 
 impl LabState {
     fn stop_commands(&self) {
+        if let Ok(mut s) = self.sessions.lock() {
+            s.terminate_all();
+        }
         for t in self.tasks.lock().expect("tasks lock").drain(..) {
             t.abort();
         }
@@ -220,6 +227,16 @@ impl LabHandle {
         self.state.calls.lock().expect("calls lock").clear();
     }
 
+    /// Closes every open Session Manager data channel websocket; the shells
+    /// keep running and their output waits for ResumeSession (fault knob).
+    pub fn drop_session_connections(&self) {
+        self.state
+            .sessions
+            .lock()
+            .expect("sessions lock")
+            .drop_connections();
+    }
+
     /// A copy of the simulated nodes, ordered by id.
     pub fn nodes(&self) -> Vec<LabNode> {
         self.state.nodes.read().expect("nodes lock").clone()
@@ -288,6 +305,8 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
     let state = Arc::new(LabState {
         nodes: RwLock::new(nodes),
         ops: Mutex::new(ops),
+        sessions: Mutex::new(sessions::SessionStore::default()),
+        addr,
         params: Mutex::new({
             let mut store = params::ParamStore::new(&config.region);
             store.seed(config.fleet.parameters());
@@ -311,7 +330,13 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
             addr.port()
         )),
     });
-    let app = Router::new().fallback(handle).with_state(state.clone());
+    let app = Router::new()
+        .route(
+            "/v1/data-channel/{id}",
+            axum::routing::get(sessions::data_channel),
+        )
+        .fallback(handle)
+        .with_state(state.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)

@@ -21,6 +21,12 @@ pub fn dispatch(state: &std::sync::Arc<LabState>, req: &LabRequest) -> Response 
                 None => {}
             }
             let user = format!("arn:aws:iam::{}:user/ssmdeck-lab", crate::LAB_ACCOUNT);
+            if let Some(r) = crate::sessions::handle(state, other, &req.json, &user) {
+                return match r {
+                    Ok(v) => json_response(&v),
+                    Err(e) => error_response(Service::Ssm, 400, e.code, &e.message),
+                };
+            }
             let ops = state
                 .ops
                 .lock()

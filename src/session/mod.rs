@@ -1,8 +1,9 @@
-//! Session Manager: the data channel protocol (framing, handshake,
-//! acknowledgements, retransmission, reordering) and, on top of it, the
-//! console's sessions.
+//! Session Manager: the data channel protocol (the `ssmdeck-protocol`
+//! crate, shared with the lab) and, on top of it, the console's sessions.
 //!
 //! Source: shared/reference/session-manager-protocol.md.
 
-pub mod channel;
-pub mod protocol;
+pub use ssmdeck_protocol::channel;
+pub use ssmdeck_protocol::frame as protocol;
+
+pub mod client;

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use super::protocol::{ACKNOWLEDGE, Acknowledge, ClientMessage, PayloadType};
+use crate::frame::{ACKNOWLEDGE, Acknowledge, ClientMessage, PayloadType};
 
 /// Initial retransmission timeout.
 pub const INITIAL_RTO: Duration = Duration::from_millis(200);
@@ -242,7 +242,7 @@ impl Channel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::protocol::{INPUT_STREAM, OUTPUT_STREAM};
+    use crate::frame::{INPUT_STREAM, OUTPUT_STREAM};
 
     fn out(seq: i64, text: &str) -> ClientMessage {
         ClientMessage::new(

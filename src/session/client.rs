@@ -1,0 +1,380 @@
+//! A native Session Manager client: StartSession, the data channel over a
+//! websocket (tokio-tungstenite with rustls, the SDK's TLS stack), the
+//! handshake, input held until it completes, the terminal size right after
+//! it and on every change, acknowledgements and retransmission (the
+//! `ssmdeck-protocol` rules), and ResumeSession when the websocket drops,
+//! continuing the same sequence numbers so nothing is lost or repeated.
+//!
+//! Source: shared/reference/session-manager-protocol.md.
+
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::channel::{Channel, Inbound};
+use super::protocol::{
+    CHANNEL_CLOSED, CLIENT_VERSION, ClientMessage, HandshakeRequest, INPUT_STREAM, OUTPUT_STREAM,
+    OpenDataChannel, PAUSE_PUBLICATION, PayloadType, START_PUBLICATION, TermSize, answer_handshake,
+    flag,
+};
+use crate::aws::{AwsContext, AwsError};
+
+/// Session types this client runs as a terminal.
+pub const SHELL_TYPES: &[&str] = &[
+    "Standard_Stream",
+    "InteractiveCommands",
+    "NonInteractiveCommands",
+];
+/// Reconnect attempts after a dropped websocket before the session is lost.
+pub const RESUME_ATTEMPTS: u32 = 5;
+
+/// What the console sends to a running session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionInput {
+    /// Keystrokes (Enter as `\r`).
+    Keys(Vec<u8>),
+    /// The pane's size changed, columns × rows (character cells).
+    Resize(u16, u16),
+    /// End the session (TerminateSession flag, then the API call).
+    Terminate,
+}
+
+/// What a running session reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// The handshake completed: input flows.
+    Ready,
+    /// Terminal bytes from the node.
+    Output(Vec<u8>),
+    /// The websocket dropped; ResumeSession is under way (attempt number).
+    Reconnecting(u32),
+    /// Reconnected with ResumeSession; unacknowledged input was sent again.
+    Resumed,
+    /// The session ended: why, and the remote exit code when known.
+    Closed {
+        /// Plain reason for the tab.
+        reason: String,
+        /// Exit code of the shell, if the agent sent it.
+        exit_code: Option<i32>,
+    },
+}
+
+/// StartSession's answer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Started {
+    /// Session id.
+    pub session_id: String,
+    /// Token for the data channel (a secret: never logged).
+    pub token: String,
+    /// The websocket URL, dialled as given.
+    pub stream_url: String,
+}
+
+impl std::fmt::Debug for Started {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Started")
+            .field("session_id", &self.session_id)
+            .field("token", &"** redacted **")
+            .field("stream_url", &self.stream_url)
+            .finish()
+    }
+}
+
+/// StartSession on `target` (a shell: the default document).
+///
+/// # Errors
+/// [`AwsError`] for `ssm:StartSession` (TargetNotConnected, access denied).
+pub async fn start(ctx: &AwsContext, target: &str) -> Result<Started, AwsError> {
+    let out = ctx
+        .ssm
+        .start_session()
+        .target(target)
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:StartSession", e))?;
+    Ok(Started {
+        session_id: out.session_id.unwrap_or_default(),
+        token: out.token_value.unwrap_or_default(),
+        stream_url: out.stream_url.unwrap_or_default(),
+    })
+}
+
+/// ResumeSession: a new token and URL for the same session.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:ResumeSession`.
+pub async fn resume(ctx: &AwsContext, session_id: &str) -> Result<Started, AwsError> {
+    let out = ctx
+        .ssm
+        .resume_session()
+        .session_id(session_id)
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:ResumeSession", e))?;
+    Ok(Started {
+        session_id: out.session_id.unwrap_or_else(|| session_id.to_owned()),
+        token: out.token_value.unwrap_or_default(),
+        stream_url: out.stream_url.unwrap_or_default(),
+    })
+}
+
+/// TerminateSession.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:TerminateSession`.
+pub async fn terminate(ctx: &AwsContext, session_id: &str) -> Result<(), AwsError> {
+    ctx.ssm
+        .terminate_session()
+        .session_id(session_id)
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:TerminateSession", e))?;
+    Ok(())
+}
+
+fn closed_reason(m: &ClientMessage) -> String {
+    serde_json::from_slice::<serde_json::Value>(&m.payload)
+        .ok()
+        .and_then(|v| v.get("Output").and_then(|o| o.as_str()).map(str::to_owned))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "the agent closed the channel".into())
+}
+
+/// Runs a started session until it ends: input from `input`, events to
+/// `events`. The terminal starts at `size` (columns × rows).
+pub async fn run(
+    ctx: AwsContext,
+    started: Started,
+    size: TermSize,
+    mut input: mpsc::UnboundedReceiver<SessionInput>,
+    events: mpsc::UnboundedSender<SessionEvent>,
+) {
+    let session_id = started.session_id.clone();
+    let client_id = uuid::Uuid::new_v4().to_string();
+    let mut ch = Channel::new(INPUT_STREAM, OUTPUT_STREAM);
+    let mut current = started;
+    let mut size = size;
+    let mut ready = false;
+    let mut paused = false;
+    let mut held: Vec<Vec<u8>> = Vec::new();
+    let mut exit_code: Option<i32> = None;
+    let mut attempt = 0u32;
+    let emit = |e: SessionEvent| {
+        let _ = events.send(e);
+    };
+    loop {
+        let ws = match tokio_tungstenite::connect_async(current.stream_url.as_str()).await {
+            Ok((ws, _)) => ws,
+            Err(e) => {
+                if attempt == 0 && ch.next_sequence() == 0 {
+                    emit(SessionEvent::Closed {
+                        reason: format!("the data channel did not open: {e}"),
+                        exit_code: None,
+                    });
+                    // Leave nothing dangling in the account.
+                    let _ = terminate(&ctx, &session_id).await;
+                    return;
+                }
+                match reconnect(&ctx, &session_id, &mut attempt, &emit).await {
+                    Some(s) => {
+                        current = s;
+                        continue;
+                    }
+                    None => return,
+                }
+            }
+        };
+        let (mut sink, mut stream) = ws.split();
+        let open = OpenDataChannel {
+            schema_version: "1.0".into(),
+            request_id: uuid::Uuid::new_v4().to_string(),
+            token: current.token.clone(),
+            client_id: client_id.clone(),
+            client_version: CLIENT_VERSION.into(),
+        };
+        let open_text = serde_json::to_string(&open).unwrap_or_default();
+        if sink.send(Message::Text(open_text.into())).await.is_err() {
+            match reconnect(&ctx, &session_id, &mut attempt, &emit).await {
+                Some(s) => {
+                    current = s;
+                    continue;
+                }
+                None => return,
+            }
+        }
+        if attempt > 0 {
+            for b in ch.resend_all(Instant::now()) {
+                let _ = sink.send(Message::Binary(b.into())).await;
+            }
+            attempt = 0;
+            emit(SessionEvent::Resumed);
+        }
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        let mut write_failed = false;
+        let dropped = loop {
+            let mut outgoing: Vec<Vec<u8>> = Vec::new();
+            tokio::select! {
+                m = stream.next() => match m {
+                    Some(Ok(Message::Binary(b))) => {
+                        let Ok(m) = ClientMessage::decode(&b) else {
+                            // Corrupt frame: not acknowledged, so the agent resends it.
+                            continue;
+                        };
+                        let (acks, delivered) = ch.receive(m, Instant::now());
+                        outgoing.extend(acks);
+                        for d in delivered {
+                            match d {
+                                Inbound::Deliver(m) => match m.payload_type {
+                                    PayloadType::HandshakeRequest => {
+                                        let req: HandshakeRequest =
+                                            serde_json::from_slice(&m.payload).unwrap_or(HandshakeRequest {
+                                                agent_version: String::new(),
+                                                actions: Vec::new(),
+                                            });
+                                        let (resp, _) = answer_handshake(&req, SHELL_TYPES);
+                                        outgoing.push(ch.send(
+                                            PayloadType::HandshakeResponse,
+                                            serde_json::to_vec(&resp).unwrap_or_default(),
+                                            Instant::now(),
+                                        ));
+                                    }
+                                    PayloadType::HandshakeComplete => {
+                                        ready = true;
+                                        emit(SessionEvent::Ready);
+                                        outgoing.push(ch.send(
+                                            PayloadType::Size,
+                                            serde_json::to_vec(&size).unwrap_or_default(),
+                                            Instant::now(),
+                                        ));
+                                        for k in held.drain(..) {
+                                            outgoing.push(ch.send(PayloadType::Output, k, Instant::now()));
+                                        }
+                                    }
+                                    PayloadType::Output | PayloadType::StdErr | PayloadType::Error => {
+                                        emit(SessionEvent::Output(m.payload));
+                                    }
+                                    PayloadType::ExitCode => {
+                                        exit_code = String::from_utf8_lossy(&m.payload).trim().parse().ok();
+                                    }
+                                    _ => {}
+                                },
+                                Inbound::Control(m) if m.message_type == CHANNEL_CLOSED => {
+                                    emit(SessionEvent::Closed {
+                                        reason: closed_reason(&m),
+                                        exit_code,
+                                    });
+                                    return;
+                                }
+                                Inbound::Control(m) if m.message_type == PAUSE_PUBLICATION => paused = true,
+                                Inbound::Control(m) if m.message_type == START_PUBLICATION => paused = false,
+                                Inbound::Control(_) => {}
+                            }
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break true,
+                    Some(Ok(_)) => {}
+                },
+                i = input.recv() => match i {
+                    Some(SessionInput::Keys(k)) => {
+                        if ready && !paused {
+                            outgoing.push(ch.send(PayloadType::Output, k, Instant::now()));
+                        } else {
+                            held.push(k);
+                        }
+                    }
+                    Some(SessionInput::Resize(cols, rows)) => {
+                        size = TermSize { cols, rows };
+                        if ready {
+                            outgoing.push(ch.send(
+                                PayloadType::Size,
+                                serde_json::to_vec(&size).unwrap_or_default(),
+                                Instant::now(),
+                            ));
+                        }
+                    }
+                    Some(SessionInput::Terminate) | None => {
+                        let f = ch.send(
+                            PayloadType::Flag,
+                            flag::TERMINATE_SESSION.to_be_bytes().to_vec(),
+                            Instant::now(),
+                        );
+                        let _ = sink.send(Message::Binary(f.into())).await;
+                        let r = terminate(&ctx, &session_id).await;
+                        emit(SessionEvent::Closed {
+                            reason: match r {
+                                Ok(()) => "terminated".into(),
+                                Err(e) => format!("terminate failed: {e}"),
+                            },
+                            exit_code,
+                        });
+                        return;
+                    }
+                },
+                _ = tick.tick() => match ch.due(Instant::now()) {
+                    Ok(Some(b)) => outgoing.push(b),
+                    Ok(None) => {}
+                    Err(e) => {
+                        let _ = terminate(&ctx, &session_id).await;
+                        emit(SessionEvent::Closed { reason: e.to_string(), exit_code });
+                        return;
+                    }
+                },
+            }
+            // After a failed write keep reading: frames the agent sent before
+            // closing (the exit code, channel_closed) are still buffered.
+            // What could not be sent stays unacknowledged and goes again
+            // after a resume.
+            if !write_failed {
+                for b in outgoing {
+                    if sink.send(Message::Binary(b.into())).await.is_err() {
+                        write_failed = true;
+                        break;
+                    }
+                }
+            }
+        };
+        if dropped {
+            match reconnect(&ctx, &session_id, &mut attempt, &emit).await {
+                Some(s) => current = s,
+                None => return,
+            }
+        }
+    }
+}
+
+/// ResumeSession with backoff (0.5 s, doubling); `None` when it cannot.
+async fn reconnect(
+    ctx: &AwsContext,
+    session_id: &str,
+    attempt: &mut u32,
+    emit: &impl Fn(SessionEvent),
+) -> Option<Started> {
+    loop {
+        *attempt += 1;
+        if *attempt > RESUME_ATTEMPTS {
+            emit(SessionEvent::Closed {
+                reason: format!(
+                    "the connection dropped and {RESUME_ATTEMPTS} ResumeSession attempts failed: the session is lost"
+                ),
+                exit_code: None,
+            });
+            let _ = terminate(ctx, session_id).await;
+            return None;
+        }
+        emit(SessionEvent::Reconnecting(*attempt));
+        tokio::time::sleep(Duration::from_millis(250 << (*attempt).min(4))).await;
+        match resume(ctx, session_id).await {
+            Ok(s) => return Some(s),
+            Err(e) if e.code.as_deref() == Some("DoesNotExistException") => {
+                emit(SessionEvent::Closed {
+                    reason: format!("the connection dropped and the session cannot resume: {e}"),
+                    exit_code: None,
+                });
+                return None;
+            }
+            Err(_) => continue,
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Session Manager against the lab's gateway over a real websocket on
+//! loopback: the console's native client opens a shell on a node (a real
+//! local shell in a PTY), runs commands, resizes, survives a dropped
+//! connection through ResumeSession without losing or repeating anything,
+//! and ends with the shell's exit code.
+
+mod common;
+
+use std::time::Duration;
+
+use ssmdeck::session::client::{self, SessionEvent, SessionInput};
+use ssmdeck::session::protocol::TermSize;
+use ssmdeck_lab::{Faults, PingStatus};
+use tokio::sync::mpsc;
+
+struct Shell {
+    input: mpsc::UnboundedSender<SessionInput>,
+    events: mpsc::UnboundedReceiver<SessionEvent>,
+    raw: Vec<u8>,
+    screen: String,
+    seen: Vec<SessionEvent>,
+}
+
+impl Shell {
+    fn keys(&self, s: &str) {
+        self.input
+            .send(SessionInput::Keys(s.as_bytes().to_vec()))
+            .unwrap();
+    }
+
+    /// Reads output until `pred(screen)` holds (at most 20 s).
+    async fn until(&mut self, what: &str, pred: impl Fn(&str) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let re = regex::Regex::new("\x1b\\[[0-9;?]*[A-Za-z]").unwrap();
+        while !pred(&self.screen) {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(SessionEvent::Output(b))) => {
+                    self.raw.extend_from_slice(&b);
+                    // The text without terminal control sequences or CRs.
+                    self.screen = re
+                        .replace_all(&String::from_utf8_lossy(&self.raw), "")
+                        .replace('\r', "");
+                }
+                Ok(Some(e)) => self.seen.push(e),
+                other => panic!(
+                    "timed out waiting for {what} ({other:?}); output so far:\n{}",
+                    self.screen
+                ),
+            }
+        }
+    }
+}
+
+async fn open(lab: &ssmdeck_lab::LabHandle) -> (Shell, ssmdeck::aws::AwsContext, String) {
+    let (ctx, _) = common::context(lab).await;
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping == PingStatus::Online)
+        .unwrap()
+        .id;
+    let started = client::start(&ctx, &node).await.unwrap();
+    assert!(
+        started.stream_url.starts_with("ws://127.0.0.1:"),
+        "{}",
+        started.stream_url
+    );
+    let id = started.session_id.clone();
+    let (in_tx, in_rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    tokio::spawn(client::run(
+        ctx.clone(),
+        started,
+        TermSize {
+            cols: 100,
+            rows: 30,
+        },
+        in_rx,
+        ev_tx,
+    ));
+    let mut shell = Shell {
+        input: in_tx,
+        events: ev_rx,
+        raw: Vec::new(),
+        screen: String::new(),
+        seen: Vec::new(),
+    };
+    // Input typed before the handshake completes is held, not lost.
+    shell.keys("echo hello-$((40+2))\r");
+    shell
+        .until("the first output", |s| s.contains("hello-42"))
+        .await;
+    assert!(shell.seen.contains(&SessionEvent::Ready));
+    (shell, ctx, id)
+}
+
+#[tokio::test]
+async fn a_shell_answers_resizes_and_exits_with_its_code() {
+    let lab = common::lab(12, Faults::default()).await;
+    let (mut s, ctx, id) = open(&lab).await;
+    s.keys("echo $((6*7))\r");
+    s.until("42", |t| t.lines().any(|l| l.trim_end() == "42"))
+        .await;
+    // The size sent at the start is the PTY's size.
+    s.keys("stty size\r");
+    s.until("the first size", |t| t.contains("30 100")).await;
+    s.input.send(SessionInput::Resize(120, 50)).unwrap();
+    s.keys("stty size\r");
+    s.until("the new size", |t| t.contains("50 120")).await;
+    // The node's identity is in the shell's environment.
+    s.keys("echo node=$AWS_SSM_INSTANCE_ID\r");
+    s.until("the node id", |t| {
+        t.contains("node=i-") || t.contains("node=mi-")
+    })
+    .await;
+    // DescribeSessions lists it as active.
+    let active = ctx
+        .ssm
+        .describe_sessions()
+        .state(aws_sdk_ssm::types::SessionState::Active)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        active
+            .sessions()
+            .iter()
+            .any(|x| x.session_id() == Some(id.as_str()))
+    );
+    s.keys("exit 3\r");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let closed = loop {
+        match tokio::time::timeout_at(deadline, s.events.recv()).await {
+            Ok(Some(SessionEvent::Closed { reason, exit_code })) => break (reason, exit_code),
+            Ok(Some(_)) => {}
+            other => panic!("no close: {other:?}"),
+        }
+    };
+    assert_eq!(closed.1, Some(3), "{closed:?}");
+    assert!(closed.0.contains(&id), "{closed:?}");
+    let history = ctx
+        .ssm
+        .describe_sessions()
+        .state(aws_sdk_ssm::types::SessionState::History)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        history
+            .sessions()
+            .iter()
+            .any(|x| x.session_id() == Some(id.as_str()))
+    );
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dropped_websocket_resumes_without_losing_or_repeating() {
+    let lab = common::lab(12, Faults::default()).await;
+    let (mut s, _ctx, _id) = open(&lab).await;
+    s.keys("for i in 1 2 3 4 5 6 7 8; do echo tick-$i; sleep 0.15; done\r");
+    s.until("the first tick", |t| t.contains("tick-2")).await;
+    lab.drop_session_connections();
+    // Typed while the connection is down: delivered once, after the resume.
+    s.keys("echo typed-$((2+3))\r");
+    s.until("the last tick and the typed command", |t| {
+        t.contains("tick-8") && t.contains("typed-5")
+    })
+    .await;
+    for i in 1..=8 {
+        let n = s
+            .screen
+            .lines()
+            .filter(|l| l.trim_end() == format!("tick-{i}"))
+            .count();
+        assert_eq!(n, 1, "tick-{i} exactly once:\n{}", s.screen);
+    }
+    assert_eq!(
+        s.screen
+            .lines()
+            .filter(|l| l.trim_end() == "typed-5")
+            .count(),
+        1,
+        "{}",
+        s.screen
+    );
+    assert!(
+        s.seen
+            .iter()
+            .any(|e| matches!(e, SessionEvent::Reconnecting(_))),
+        "{:?}",
+        s.seen
+    );
+    assert!(s.seen.contains(&SessionEvent::Resumed), "{:?}", s.seen);
+    s.input.send(SessionInput::Terminate).unwrap();
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_node_that_is_not_connected_is_refused_clearly() {
+    let lab = common::lab(40, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let lost = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping != PingStatus::Online)
+        .expect("a node that is not online")
+        .id;
+    let e = client::start(&ctx, &lost).await.unwrap_err();
+    assert_eq!(e.code.as_deref(), Some("TargetNotConnected"), "{e}");
+    lab.shutdown().await;
+}
