@@ -114,6 +114,20 @@ pub enum Command {
     JumpToNode,
     /// Show the OpsItems about the node under the cursor (OpsCenter, `node:` filter).
     NodeOpsItems,
+    /// Open a Session Manager shell on the node (a new tab in Sessions).
+    StartSession,
+    /// Give the keys to the shown session's shell.
+    TerminalFocus,
+    /// Take the keys back from the shell (the escape chord).
+    TerminalUnfocus,
+    /// Terminate the shown session (asks first).
+    TerminateSession,
+    /// Close the tab of an ended session.
+    CloseSession,
+    /// Show the next session tab.
+    NextTab,
+    /// Show the previous session tab.
+    PrevTab,
 }
 
 impl Command {
@@ -169,6 +183,13 @@ impl Command {
         Command::LinkItem,
         Command::JumpToNode,
         Command::NodeOpsItems,
+        Command::StartSession,
+        Command::TerminalFocus,
+        Command::TerminalUnfocus,
+        Command::TerminateSession,
+        Command::CloseSession,
+        Command::NextTab,
+        Command::PrevTab,
     ];
 
     /// The snake_case name used in keymaps.
@@ -224,6 +245,12 @@ pub enum Action {
     ContextSwitched(Result<crate::app::ContextInfo, String>),
     /// Profiles found in the shared AWS config files.
     ProfilesLoaded(Vec<String>),
+    /// A session tab's task reported.
+    Session(usize, crate::session::client::SessionEvent),
+    /// StartSession answered for a tab with its session id.
+    SessionStarted(usize, String),
+    /// Text pasted into the terminal (bracketed paste).
+    Paste(String),
 }
 
 /// Results of OpsCenter tasks.

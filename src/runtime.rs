@@ -39,6 +39,10 @@ pub struct TaskManager {
     running: HashMap<String, CancellationToken>,
     audit: Option<Audit>,
     state_path: Option<std::path::PathBuf>,
+    /// Input of each running session, by tab.
+    sessions: HashMap<usize, mpsc::UnboundedSender<crate::session::client::SessionInput>>,
+    /// Session tasks, to let them terminate their sessions on quit.
+    session_tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Appends an audit line for a mutation; a failure to write becomes a notice.
@@ -76,7 +80,19 @@ impl TaskManager {
             running: HashMap::new(),
             audit: None,
             state_path: None,
+            sessions: HashMap::new(),
+            session_tasks: Vec::new(),
         }
+    }
+
+    /// Ends every open session (TerminateSession), waiting at most
+    /// `within` for the calls: no session is left open in the account.
+    pub async fn terminate_sessions(&mut self, within: Duration) {
+        for tx in self.sessions.values() {
+            let _ = tx.send(crate::session::client::SessionInput::Terminate);
+        }
+        let tasks = std::mem::take(&mut self.session_tasks);
+        let _ = tokio::time::timeout(within, futures::future::join_all(tasks)).await;
     }
 
     /// Where saved filters and recent targets are written (`None`: nowhere).
@@ -516,6 +532,106 @@ impl TaskManager {
                     }
                 });
             }
+            Effect::StartSession {
+                tab,
+                target,
+                cols,
+                rows,
+            } => {
+                use crate::session::client::{self, SessionEvent};
+                let (in_tx, in_rx) = mpsc::unbounded_channel();
+                self.sessions.insert(tab, in_tx);
+                let task = tokio::spawn(async move {
+                    let started = client::start(&ctx, &target).await;
+                    audit(
+                        &au,
+                        &tx,
+                        "ssm:StartSession",
+                        std::slice::from_ref(&target),
+                        &outcome_of(&started),
+                        started
+                            .as_ref()
+                            .map(|s| s.session_id.as_str())
+                            .unwrap_or(""),
+                    );
+                    let started = match started {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = tx.send(Action::Session(
+                                tab,
+                                SessionEvent::Closed {
+                                    reason: format!("not started: {e}"),
+                                    exit_code: None,
+                                },
+                            ));
+                            return;
+                        }
+                    };
+                    let session_id = started.session_id.clone();
+                    let _ = tx.send(Action::SessionStarted(tab, session_id.clone()));
+                    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+                    let forward = {
+                        let tx = tx.clone();
+                        tokio::spawn(async move {
+                            // Output in batches: what arrived together is one action.
+                            while let Some(first) = ev_rx.recv().await {
+                                let mut pending = vec![first];
+                                while pending.len() < 1_024 {
+                                    match ev_rx.try_recv() {
+                                        Ok(e) => pending.push(e),
+                                        Err(_) => break,
+                                    }
+                                }
+                                let mut buf = Vec::new();
+                                for e in pending {
+                                    match e {
+                                        SessionEvent::Output(b) => buf.extend(b),
+                                        other => {
+                                            if !buf.is_empty() {
+                                                let out =
+                                                    SessionEvent::Output(std::mem::take(&mut buf));
+                                                let _ = tx.send(Action::Session(tab, out));
+                                            }
+                                            if matches!(&other, SessionEvent::Closed { reason, .. } if reason == "terminated")
+                                            {
+                                                audit(
+                                                    &au,
+                                                    &tx,
+                                                    "ssm:TerminateSession",
+                                                    std::slice::from_ref(&session_id),
+                                                    "ok",
+                                                    "",
+                                                );
+                                            }
+                                            let _ = tx.send(Action::Session(tab, other));
+                                        }
+                                    }
+                                }
+                                if !buf.is_empty() {
+                                    let _ =
+                                        tx.send(Action::Session(tab, SessionEvent::Output(buf)));
+                                }
+                            }
+                        })
+                    };
+                    client::run(
+                        ctx,
+                        started,
+                        crate::session::protocol::TermSize { cols, rows },
+                        in_rx,
+                        ev_tx,
+                    )
+                    .await;
+                    let _ = forward.await;
+                });
+                self.session_tasks.retain(|t| !t.is_finished());
+                self.session_tasks.push(task);
+            }
+            Effect::SessionInput { tab, input } => {
+                if let Some(s) = self.sessions.get(&tab) {
+                    let _ = s.send(input);
+                }
+            }
             Effect::SwitchContext { .. } => {
                 // The event loop handles it: it replaces this manager.
             }
@@ -688,6 +804,22 @@ impl KeyRouter {
             self.pending.clear();
             return Some(Action::Key(ev));
         }
+        if app.pane == crate::app::Pane::Sessions
+            && app.sessions.focused
+            && app.mode == Mode::Normal
+        {
+            // Every key goes to the shell except the escape chord.
+            self.pending.clear();
+            let key = KeySpec::from_event(ev);
+            if settings
+                .keymap
+                .resolve(crate::config::Layer::Sessions, &[key])
+                == Resolved::Command(crate::action::Command::TerminalUnfocus)
+            {
+                return Some(Action::Command(crate::action::Command::TerminalUnfocus));
+            }
+            return Some(Action::Key(ev));
+        }
         let key = KeySpec::from_event(ev);
         self.pending.push(key);
         match settings.keymap.resolve(app.pane.layer(), &self.pending) {
@@ -806,6 +938,7 @@ pub async fn run_console(
                     }
                 }
                 Some(Ok(Event::Resize(w, h))) => batch.push(Action::Resize(w, h)),
+                Some(Ok(Event::Paste(text))) => batch.push(Action::Paste(text)),
                 Some(Ok(Event::Mouse(m))) => {
                     use crossterm::event::{MouseButton, MouseEventKind};
                     let input = match m.kind {
@@ -908,8 +1041,10 @@ pub async fn run_console(
             dirty = false;
         }
     }
-    drop(tasks);
+    // Restore the terminal first, then end the open sessions (bounded).
     drop(guard);
+    tasks.terminate_sessions(Duration::from_secs(3)).await;
+    drop(tasks);
     Ok(())
 }
 

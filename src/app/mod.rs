@@ -6,6 +6,7 @@ pub mod fleet;
 pub mod opscenter;
 pub mod palette;
 pub mod params;
+pub mod sessions;
 
 use std::time::{Duration, Instant};
 
@@ -38,6 +39,8 @@ pub enum Pane {
     Parameters,
     /// OpsCenter.
     OpsCenter,
+    /// Session Manager shells.
+    Sessions,
 }
 
 impl Pane {
@@ -47,6 +50,7 @@ impl Pane {
         Pane::Commands,
         Pane::Parameters,
         Pane::OpsCenter,
+        Pane::Sessions,
     ];
 
     /// Tab title.
@@ -56,6 +60,7 @@ impl Pane {
             Pane::Commands => "Run Command",
             Pane::Parameters => "Parameters",
             Pane::OpsCenter => "OpsCenter",
+            Pane::Sessions => "Sessions",
         }
     }
 
@@ -80,6 +85,7 @@ impl Pane {
             Pane::Commands => Layer::Commands,
             Pane::Parameters => Layer::Parameters,
             Pane::OpsCenter => Layer::OpsCenter,
+            Pane::Sessions => Layer::Sessions,
         }
     }
 }
@@ -338,6 +344,24 @@ pub enum Effect {
     OpsCreate(crate::aws::opscenter::CreateRequest),
     /// Write the user state (saved filters, recent targets) as this JSON.
     SaveUserState(String),
+    /// StartSession on `target` and run its data channel as tab `tab`.
+    StartSession {
+        /// Tab number.
+        tab: usize,
+        /// Managed node id.
+        target: String,
+        /// Terminal columns.
+        cols: u16,
+        /// Terminal rows.
+        rows: u16,
+    },
+    /// Keys, a size or terminate for tab `tab`'s session.
+    SessionInput {
+        /// Tab number.
+        tab: usize,
+        /// What to send.
+        input: crate::session::client::SessionInput,
+    },
     /// Connect to another profile and/or region; the panes reload on success.
     SwitchContext {
         /// New profile (`None`: keep).
@@ -353,6 +377,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("commands", "show the Run Command pane"),
     ("params", "show the Parameters pane"),
     ("ops", "show the OpsCenter pane"),
+    ("sessions", "show the Sessions pane"),
     ("help", "show the key bindings"),
     ("quit", "leave ssmdeck"),
     ("refresh", "reload the current pane"),
@@ -398,6 +423,8 @@ pub struct App {
     pub commands: CommandsState,
     /// OpsCenter pane.
     pub ops: OpsState,
+    /// Sessions pane.
+    pub sessions: sessions::SessionsState,
     /// The open choice list.
     pub choice: Option<opscenter::Choice>,
     /// The open confirmation.
@@ -458,6 +485,7 @@ impl App {
             params: ParamsState::default(),
             commands: CommandsState::default(),
             ops: OpsState::default(),
+            sessions: sessions::SessionsState::default(),
             choice: None,
             confirm: None,
             prompt: None,
@@ -563,6 +591,7 @@ impl App {
                 effects.push(Effect::LoadFleet { generation });
             }
             Pane::Commands => effects.push(Effect::CommandHistory),
+            Pane::Sessions => {}
             Pane::OpsCenter => {
                 effects.push(self.ops.begin_load());
                 if let Some(d) = &self.ops.detail {
@@ -635,7 +664,7 @@ impl App {
                 self.size = (w, h);
                 let rows = self.page_rows();
                 self.fleet.move_by(0, rows);
-                Vec::new()
+                self.sessions_resized()
             }
             Action::IdentityLoaded(Ok(id)) => {
                 self.context.identity = Some(id);
@@ -662,6 +691,18 @@ impl App {
             }
             Action::Key(k) if self.mode == Mode::Compose => self.compose_key(k),
             Action::Key(k) if self.mode == Mode::OpsForm => self.ops_form_key(k),
+            Action::Key(k) if self.pane == Pane::Sessions && self.sessions.focused => {
+                self.session_key(k)
+            }
+            Action::Paste(text) if self.pane == Pane::Sessions && self.sessions.focused => {
+                self.session_paste(&text)
+            }
+            Action::Paste(_) => Vec::new(),
+            Action::Session(tab, ev) => self.session_event(tab, ev, now),
+            Action::SessionStarted(tab, id) => {
+                self.session_started(tab, id);
+                Vec::new()
+            }
             Action::Key(k) => self.editor_key(k),
             Action::Params(ev) => self.params_event(ev, now),
             Action::Commands(ev) => self.commands_event(ev, now),
@@ -1394,6 +1435,15 @@ impl App {
                     out.push(d.id.clone());
                 }
             }
+            Pane::Sessions => {
+                if let Some(t) = self.sessions.current() {
+                    out.push(if t.name.is_empty() {
+                        t.node.clone()
+                    } else {
+                        t.name.clone()
+                    });
+                }
+            }
         }
         out
     }
@@ -1553,7 +1603,34 @@ impl App {
             Command::Quit | Command::Help | Command::CommandLine | Command::Refresh => {}
             _ if self.pane == Pane::Parameters => return self.params_command(c, now),
             _ if self.pane == Pane::Commands => return self.commands_command(c, now),
+            Command::TerminalUnfocus => {
+                self.sessions.focused = false;
+                return Vec::new();
+            }
+            _ if self.pane == Pane::OpsCenter && c == Command::StartSession => {
+                let node = self
+                    .ops
+                    .focused()
+                    .and_then(|i| i.related_nodes().into_iter().next());
+                return match node {
+                    Some(n) => self.start_session(n, now),
+                    None => {
+                        self.notice(
+                            "this OpsItem names no managed node to open a session on".into(),
+                            now,
+                        );
+                        Vec::new()
+                    }
+                };
+            }
             _ if self.pane == Pane::OpsCenter => return self.ops_command(c, now),
+            _ if self.pane == Pane::Sessions => return self.sessions_command(c, now),
+            Command::StartSession => {
+                return match self.fleet.current().map(|n| n.id.clone()) {
+                    Some(n) => self.start_session(n, now),
+                    None => Vec::new(),
+                };
+            }
             Command::RunCommand => return self.compose_from_fleet(now),
             Command::NodeOpsItems => {
                 let Some(id) = self.fleet.current().map(|n| n.id.clone()) else {
@@ -1891,6 +1968,7 @@ impl App {
             Some("commands") => self.show_pane(Pane::Commands),
             Some("params") => self.show_pane(Pane::Parameters),
             Some("ops") => self.show_pane(Pane::OpsCenter),
+            Some("sessions") => self.show_pane(Pane::Sessions),
             Some("help") => {
                 self.mode = Mode::Help;
                 Vec::new()
@@ -1930,6 +2008,8 @@ pub fn mutation_of(c: Command, pane: Pane) -> Option<&'static str> {
         (Command::AddLabel, _) => "ssm:LabelParameterVersion",
         (Command::RemoveLabel, _) => "ssm:UnlabelParameterVersion",
         (Command::Create, Pane::OpsCenter) => "ssm:CreateOpsItem",
+        (Command::StartSession, _) => "ssm:StartSession",
+        (Command::TerminateSession, _) => "ssm:TerminateSession",
         (
             Command::Edit
             | Command::SetStatus
@@ -1959,6 +2039,11 @@ impl Effect {
             Effect::CancelCommand { .. } => "ssm:CancelCommand",
             Effect::OpsUpdate { .. } => "ssm:UpdateOpsItem",
             Effect::OpsCreate(_) => "ssm:CreateOpsItem",
+            Effect::StartSession { .. } => "ssm:StartSession",
+            Effect::SessionInput {
+                input: crate::session::client::SessionInput::Terminate,
+                ..
+            } => "ssm:TerminateSession",
             _ => return None,
         })
     }

@@ -335,9 +335,11 @@ impl App {
                     Pane::Fleet => ("fleet", self.fleet.filter.clone()),
                     Pane::Parameters => ("params", self.params.search.clone().unwrap_or_default()),
                     Pane::OpsCenter => ("ops", self.ops.filter.clone()),
-                    Pane::Commands => {
-                        self.command_error =
-                            Some("the Run Command pane has no filter to save".into());
+                    Pane::Commands | Pane::Sessions => {
+                        self.command_error = Some(format!(
+                            "the {} pane has no filter to save",
+                            self.pane.title()
+                        ));
                         return Some(Vec::new());
                     }
                 };

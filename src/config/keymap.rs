@@ -33,6 +33,8 @@ pub enum Layer {
     Parameters,
     /// The OpsCenter pane.
     OpsCenter,
+    /// The Sessions pane.
+    Sessions,
 }
 
 impl Layer {
@@ -43,6 +45,7 @@ impl Layer {
         Layer::Commands,
         Layer::Parameters,
         Layer::OpsCenter,
+        Layer::Sessions,
     ];
 
     /// The TOML table name.
@@ -53,6 +56,7 @@ impl Layer {
             Layer::Commands => "commands",
             Layer::Parameters => "parameters",
             Layer::OpsCenter => "opscenter",
+            Layer::Sessions => "sessions",
         }
     }
 
@@ -76,9 +80,15 @@ impl KeySpec {
     pub fn from_event(ev: KeyEvent) -> Self {
         let mut mods = ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
         let code = match ev.code {
-            KeyCode::Char(c) if mods.contains(KeyModifiers::CONTROL) => {
-                KeyCode::Char(c.to_ascii_lowercase())
-            }
+            // Terminals send Ctrl-\\ ] ^ _ as 0x1c…0x1f, which crossterm
+            // reports as Ctrl-4…7: name them as written in keymaps.
+            KeyCode::Char(c) if mods.contains(KeyModifiers::CONTROL) => KeyCode::Char(match c {
+                '4' => '\\',
+                '5' => ']',
+                '6' => '^',
+                '7' => '_',
+                c => c.to_ascii_lowercase(),
+            }),
             KeyCode::BackTab => {
                 mods.remove(KeyModifiers::SHIFT);
                 KeyCode::BackTab

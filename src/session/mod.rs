@@ -7,3 +7,4 @@ pub use ssmdeck_protocol::channel;
 pub use ssmdeck_protocol::frame as protocol;
 
 pub mod client;
+pub mod keys;

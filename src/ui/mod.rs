@@ -47,6 +47,7 @@ pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
         Pane::Commands => panes::commands::render(frame, body, app, cx),
         Pane::Parameters => panes::params::render(frame, body, app, cx),
         Pane::OpsCenter => panes::opscenter::render(frame, body, app, cx),
+        Pane::Sessions => panes::sessions::render(frame, body, app, cx),
     }
     widgets::status_line(frame, status, app, cx);
     if app.mode == Mode::Help {

@@ -4,3 +4,4 @@ pub mod commands;
 pub mod fleet;
 pub mod opscenter;
 pub mod params;
+pub mod sessions;

@@ -292,6 +292,15 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                         (Command::History, "history"),
                         (Command::NextPane, "next pane"),
                     ],
+                    Pane::Sessions => &[
+                        (Command::Help, "help"),
+                        (Command::TerminalFocus, "type in the shell"),
+                        (Command::NextTab, "next tab"),
+                        (Command::PageUp, "scroll back"),
+                        (Command::TerminateSession, "terminate"),
+                        (Command::CloseSession, "close tab"),
+                        (Command::NextPane, "next pane"),
+                    ],
                     Pane::OpsCenter => &[
                         (Command::Help, "help"),
                         (Command::Filter, "filter"),

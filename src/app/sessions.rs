@@ -1,0 +1,324 @@
+//! Sessions pane state: one tab per Session Manager shell, each with its
+//! own vt100 terminal (scrollback, alternate screen, application cursor
+//! keys tracked by the parser), its state, bytes in and out; keys go to the
+//! focused tab until the escape chord returns them to the console.
+
+use std::time::Instant;
+
+use crossterm::event::KeyEvent;
+
+use super::{App, Confirm, Effect, Mode, Pane};
+use crate::action::Command;
+use crate::session::client::{SessionEvent, SessionInput};
+
+/// Lines of scrollback kept per session.
+pub const SCROLLBACK: usize = 5_000;
+
+/// Where a session is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TabState {
+    /// StartSession sent, the channel opening.
+    Starting,
+    /// Handshake done: a live shell.
+    Ready,
+    /// The websocket dropped; ResumeSession attempt N.
+    Reconnecting(u32),
+    /// Ended: why, and the shell's exit code when known. Stays readable.
+    Closed {
+        /// Reason.
+        reason: String,
+        /// Exit code.
+        exit_code: Option<i32>,
+    },
+}
+
+/// One session tab.
+pub struct SessionTab {
+    /// Local tab number (stable while the tab exists).
+    pub tab: usize,
+    /// Managed node id.
+    pub node: String,
+    /// Node name, if known.
+    pub name: String,
+    /// Session id, once StartSession answered.
+    pub session_id: Option<String>,
+    /// State.
+    pub state: TabState,
+    /// When it started, `HH:MM` UTC.
+    pub started: String,
+    /// Bytes received from the node.
+    pub bytes_in: u64,
+    /// Bytes typed to the node.
+    pub bytes_out: u64,
+    /// The terminal.
+    pub parser: vt100::Parser,
+    /// Lines scrolled back (0: live).
+    pub scroll: usize,
+}
+
+impl std::fmt::Debug for SessionTab {
+    // Terminal contents are not printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionTab")
+            .field("tab", &self.tab)
+            .field("node", &self.node)
+            .field("session_id", &self.session_id)
+            .field("state", &self.state)
+            .field("bytes_in", &self.bytes_in)
+            .field("bytes_out", &self.bytes_out)
+            .finish()
+    }
+}
+
+impl SessionTab {
+    /// Whether keys can go to it.
+    pub fn live(&self) -> bool {
+        !matches!(self.state, TabState::Closed { .. })
+    }
+}
+
+/// The Sessions pane.
+#[derive(Debug, Default)]
+pub struct SessionsState {
+    /// Tabs, in opening order.
+    pub tabs: Vec<SessionTab>,
+    /// Index of the shown tab.
+    pub active: usize,
+    /// Keys go to the shown tab's shell.
+    pub focused: bool,
+    next_tab: usize,
+}
+
+impl SessionsState {
+    /// The shown tab.
+    pub fn current(&self) -> Option<&SessionTab> {
+        self.tabs.get(self.active)
+    }
+
+    fn by_tab(&mut self, tab: usize) -> Option<&mut SessionTab> {
+        self.tabs.iter_mut().find(|t| t.tab == tab)
+    }
+}
+
+fn wall_hhmm() -> String {
+    let s = crate::model::format_epoch(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64),
+    );
+    s.get(11..16).unwrap_or("").to_owned()
+}
+
+impl App {
+    /// Terminal size of the Sessions pane, rows × columns (the body less
+    /// the session bar and the borders).
+    pub fn terminal_size(&self) -> (u16, u16) {
+        (
+            self.size.1.saturating_sub(6).max(2),
+            self.size.0.saturating_sub(2).max(10),
+        )
+    }
+
+    /// Opens a shell on `node` in a new tab.
+    pub(super) fn start_session(&mut self, node: String, now: Instant) -> Vec<Effect> {
+        let name = self
+            .fleet
+            .nodes
+            .iter()
+            .find(|n| n.id == node)
+            .map(|n| n.name.clone())
+            .unwrap_or_default();
+        let (rows, cols) = self.terminal_size();
+        let s = &mut self.sessions;
+        s.next_tab += 1;
+        let tab = s.next_tab;
+        s.tabs.push(SessionTab {
+            tab,
+            node: node.clone(),
+            name,
+            session_id: None,
+            state: TabState::Starting,
+            started: wall_hhmm(),
+            bytes_in: 0,
+            bytes_out: 0,
+            parser: vt100::Parser::new(rows, cols, SCROLLBACK),
+            scroll: 0,
+        });
+        s.active = s.tabs.len() - 1;
+        s.focused = true;
+        self.notice(format!("opening a session on {node}…"), now);
+        let mut effects = self.show_pane(Pane::Sessions);
+        effects.push(Effect::StartSession {
+            tab,
+            target: node,
+            cols,
+            rows,
+        });
+        effects
+    }
+
+    /// A session task reported.
+    pub(super) fn session_event(
+        &mut self,
+        tab: usize,
+        ev: SessionEvent,
+        now: Instant,
+    ) -> Vec<Effect> {
+        let Some(t) = self.sessions.by_tab(tab) else {
+            return Vec::new();
+        };
+        match ev {
+            SessionEvent::Output(b) => {
+                t.bytes_in += b.len() as u64;
+                t.parser.process(&b);
+            }
+            SessionEvent::Ready => t.state = TabState::Ready,
+            SessionEvent::Reconnecting(n) => t.state = TabState::Reconnecting(n),
+            SessionEvent::Resumed => t.state = TabState::Ready,
+            SessionEvent::Closed { reason, exit_code } => {
+                let text = format!(
+                    "session on {} ended: {reason}{}",
+                    t.node,
+                    exit_code.map_or(String::new(), |c| format!(" (exit {c})"))
+                );
+                t.state = TabState::Closed { reason, exit_code };
+                if self.sessions.current().is_some_and(|c| c.tab == tab) {
+                    self.sessions.focused = false;
+                }
+                self.notice(text, now);
+            }
+        }
+        Vec::new()
+    }
+
+    /// StartSession answered with the session id.
+    pub(super) fn session_started(&mut self, tab: usize, session_id: String) {
+        if let Some(t) = self.sessions.by_tab(tab) {
+            t.session_id = Some(session_id);
+        }
+    }
+
+    /// A key while the shown tab has the focus: to the shell.
+    pub(super) fn session_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let Some(t) = self.sessions.tabs.get_mut(self.sessions.active) else {
+            self.sessions.focused = false;
+            return Vec::new();
+        };
+        if !t.live() {
+            self.sessions.focused = false;
+            return Vec::new();
+        }
+        let Some(bytes) =
+            crate::session::keys::key_bytes(k, t.parser.screen().application_cursor())
+        else {
+            return Vec::new();
+        };
+        t.bytes_out += bytes.len() as u64;
+        t.scroll = 0;
+        t.parser.screen_mut().set_scrollback(0);
+        vec![Effect::SessionInput {
+            tab: t.tab,
+            input: SessionInput::Keys(bytes),
+        }]
+    }
+
+    /// Pasted text while the shown tab has the focus.
+    pub(super) fn session_paste(&mut self, text: &str) -> Vec<Effect> {
+        let Some(t) = self
+            .sessions
+            .tabs
+            .get_mut(self.sessions.active)
+            .filter(|t| t.live())
+        else {
+            return Vec::new();
+        };
+        let bytes = crate::session::keys::paste_bytes(text, t.parser.screen().bracketed_paste());
+        t.bytes_out += bytes.len() as u64;
+        vec![Effect::SessionInput {
+            tab: t.tab,
+            input: SessionInput::Keys(bytes),
+        }]
+    }
+
+    /// The pane was resized: every terminal follows, and every live shell
+    /// is told (Size message).
+    pub(super) fn sessions_resized(&mut self) -> Vec<Effect> {
+        let (rows, cols) = self.terminal_size();
+        let mut effects = Vec::new();
+        for t in &mut self.sessions.tabs {
+            t.parser.screen_mut().set_size(rows, cols);
+            if t.live() {
+                effects.push(Effect::SessionInput {
+                    tab: t.tab,
+                    input: SessionInput::Resize(cols, rows),
+                });
+            }
+        }
+        effects
+    }
+
+    pub(super) fn sessions_command(&mut self, c: Command, now: Instant) -> Vec<Effect> {
+        let rows = usize::from(self.terminal_size().0);
+        let where_ = self.where_();
+        let s = &mut self.sessions;
+        let n = s.tabs.len();
+        match c {
+            Command::SelectNext | Command::NextTab if n > 0 => s.active = (s.active + 1) % n,
+            Command::SelectPrev | Command::PrevTab if n > 0 => s.active = (s.active + n - 1) % n,
+            Command::OpenDetails | Command::TerminalFocus => {
+                if s.current().is_some_and(SessionTab::live) {
+                    s.focused = true;
+                } else if s.current().is_some() {
+                    self.notice("this session has ended: d closes the tab".into(), now);
+                }
+            }
+            Command::PageUp | Command::PageDown => {
+                if let Some(t) = s.tabs.get_mut(s.active) {
+                    let half = (rows / 2).max(1);
+                    t.scroll = if c == Command::PageUp {
+                        (t.scroll + half).min(SCROLLBACK)
+                    } else {
+                        t.scroll.saturating_sub(half)
+                    };
+                    t.parser.screen_mut().set_scrollback(t.scroll);
+                    t.scroll = t.parser.screen().scrollback();
+                }
+            }
+            Command::TerminateSession => {
+                let Some(t) = s.current().filter(|t| t.live()) else {
+                    return Vec::new();
+                };
+                let what = t.session_id.clone().unwrap_or_else(|| "(starting)".into());
+                self.confirm = Some(Confirm {
+                    title: "Terminate session".into(),
+                    lines: vec![
+                        format!("Terminate session {what} on {} {}?", t.node, t.name),
+                        format!("TerminateSession in {where_}. The shell and what runs in it end."),
+                    ],
+                    effect: Effect::SessionInput {
+                        tab: t.tab,
+                        input: SessionInput::Terminate,
+                    },
+                });
+                self.mode = Mode::Confirm;
+            }
+            Command::CloseSession => {
+                let Some(t) = s.current() else {
+                    return Vec::new();
+                };
+                if t.live() {
+                    self.notice(
+                        "the session is still live: x terminates it first (asks), then d closes the tab"
+                            .into(),
+                        now,
+                    );
+                    return Vec::new();
+                }
+                s.tabs.remove(s.active);
+                s.active = s.active.min(s.tabs.len().saturating_sub(1));
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+}

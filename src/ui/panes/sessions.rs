@@ -1,0 +1,140 @@
+//! The Sessions pane: a bar with every session (node, start time, state,
+//! bytes in and out) and the shown session's terminal (tui-term over the
+//! vt100 screen), with the escape chord named while it has the keys.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use tui_term::widget::PseudoTerminal;
+
+use crate::action::Command;
+use crate::app::App;
+use crate::app::sessions::{SessionTab, TabState};
+use crate::config::Layer;
+use crate::ui::RenderContext;
+use crate::ui::widgets::titled_block;
+
+fn bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 20 => format!("{:.1}MB", n as f64 / f64::from(1 << 20)),
+        n if n >= 1 << 10 => format!("{:.1}KB", n as f64 / 1024.0),
+        n => format!("{n}B"),
+    }
+}
+
+fn state_text(t: &SessionTab) -> (String, &'static str) {
+    match &t.state {
+        TabState::Starting => ("starting".into(), "status.pending"),
+        TabState::Ready => ("live".into(), "status.success"),
+        TabState::Reconnecting(n) => (format!("reconnecting ({n})"), "status.timed_out"),
+        TabState::Closed { exit_code, .. } => (
+            exit_code.map_or("ended".into(), |c| format!("ended, exit {c}")),
+            "status.cancelled",
+        ),
+    }
+}
+
+/// Draws the pane.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let t = cx.theme;
+    let s = &app.sessions;
+    let chord = cx
+        .keymap
+        .key_for(Layer::Sessions, Command::TerminalUnfocus)
+        .unwrap_or_else(|| "(unbound)".into());
+    if s.tabs.is_empty() {
+        let start = cx
+            .keymap
+            .key_for(Layer::Fleet, Command::StartSession)
+            .unwrap_or_else(|| ":node".into());
+        frame.render_widget(
+            Paragraph::new(format!(
+                "No sessions. In the Fleet pane press {start} on an Online node to open a shell here (Session Manager, no plugin needed). While a shell has the keys, {chord} gives them back to the console."
+            ))
+            .wrap(Wrap { trim: true })
+            .block(titled_block(" Sessions ".into(), cx)),
+            area,
+        );
+        return;
+    }
+    let [bar, term] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+    let mut spans = Vec::new();
+    for (i, tab) in s.tabs.iter().enumerate() {
+        let (state, token) = state_text(tab);
+        let label = if tab.name.is_empty() {
+            tab.node.clone()
+        } else {
+            tab.name.clone()
+        };
+        let base = if i == s.active {
+            t.style("ui.tab_active")
+        } else {
+            t.style("ui.tab_inactive")
+        };
+        spans.push(Span::styled(format!(" {} {label} ", tab.tab), base));
+        spans.push(Span::styled(format!("● {state} "), t.style(token)));
+        spans.push(Span::styled(
+            format!(
+                "{} ↓{} ↑{}  ",
+                tab.started,
+                bytes(tab.bytes_in),
+                bytes(tab.bytes_out)
+            ),
+            t.style("ui.dim"),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), bar);
+    let Some(tab) = s.current() else {
+        return;
+    };
+    let focus = if s.focused {
+        format!("keys go to the shell · {chord} gives them back")
+    } else {
+        let enter = cx
+            .keymap
+            .key_for(Layer::Sessions, Command::TerminalFocus)
+            .unwrap_or_else(|| "Enter".into());
+        format!("{enter} types in the shell · PageUp scrolls back")
+    };
+    let scrolled = if tab.scroll > 0 {
+        format!(" · {} lines back", tab.scroll)
+    } else {
+        String::new()
+    };
+    let title = format!(
+        " {} on {} {} — {focus}{scrolled} ",
+        tab.session_id.as_deref().unwrap_or("(starting)"),
+        tab.node,
+        tab.name
+    );
+    let mut block = titled_block(title, cx);
+    if s.focused {
+        block = block.border_style(t.style("ui.key"));
+    }
+    if let TabState::Closed { reason, exit_code } = &tab.state {
+        let [screen, why] =
+            Layout::vertical([Constraint::Min(2), Constraint::Length(2)]).areas(term);
+        frame.render_widget(
+            PseudoTerminal::new(tab.parser.screen()).block(block),
+            screen,
+        );
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                format!(
+                    " Session ended: {reason}{}. d closes the tab.",
+                    exit_code.map_or(String::new(), |c| format!(" (exit code {c})"))
+                ),
+                t.style("ui.notice"),
+            ))
+            .wrap(Wrap { trim: true }),
+            why,
+        );
+        return;
+    }
+    let term_widget = PseudoTerminal::new(tab.parser.screen())
+        .block(block)
+        .style(Style::default());
+    frame.render_widget(term_widget, term);
+}
