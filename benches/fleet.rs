@@ -181,6 +181,7 @@ fn ops_filter(c: &mut Criterion) {
     let now = Instant::now();
     let (mut app, _) = App::new(ContextInfo::default(), SIZE, now);
     app.update(Action::Command(Command::PrevPane), now);
+    app.update(Action::Command(Command::PrevPane), now);
     assert_eq!(app.pane, ssmdeck::app::Pane::OpsCenter);
     let generation = app.ops.generation;
     let rt = tokio::runtime::Runtime::new().unwrap();
