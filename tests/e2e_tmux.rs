@@ -476,3 +476,50 @@ fn read_only_profile_refuses_changes_and_the_palette_jumps_to_a_node() {
         "read-only: nothing was changed, nothing audited"
     );
 }
+
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn a_shell_inside_the_console_answers_and_ends() {
+    let node = FleetSpec::small()
+        .generate()
+        .into_iter()
+        .find(|n| n.ping == ssmdeck_lab::PingStatus::Online)
+        .unwrap();
+    let t = Tmux::start("sessions", 140, 36);
+    t.wait_for("the fleet to load", |s| s.contains("loaded in"));
+    t.keys(&["/"]);
+    t.text(&node.id);
+    t.keys(&["Enter"]);
+    t.wait_for("the node alone", |s| s.contains("1 match"));
+    t.keys(&["t"]);
+    t.wait_for("the shell", |s| {
+        s.contains("keys go to the shell") && s.contains("$ ")
+    });
+    t.text("echo $((6*7)); stty size");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("42", |s| {
+        s.lines().any(|l| {
+            l.trim_start_matches('│')
+                .trim_end()
+                .trim_end_matches('│')
+                .trim()
+                == "42"
+        })
+    });
+    // 36 rows less header, tabs, session bar, borders and status line; 140 less borders.
+    assert!(s.contains("30 138"), "the remote size is the pane's:\n{s}");
+    t.keys(&["C-]"]);
+    t.wait_for("the keys back", |s| s.contains("types in the shell"));
+    t.keys(&["x"]);
+    t.wait_for("the confirmation", |s| s.contains("Terminate session"));
+    t.keys(&["y"]);
+    t.wait_for("the end", |s| s.contains("Session ended: terminated"));
+    t.keys(&["q"]);
+    t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
+    let audit = std::fs::read_to_string(t.dir.join("data/audit.jsonl")).unwrap();
+    assert!(audit.contains("\"action\":\"ssm:StartSession\""), "{audit}");
+    assert!(
+        audit.contains("\"action\":\"ssm:TerminateSession\""),
+        "{audit}"
+    );
+}

@@ -56,6 +56,13 @@ fn read_only_blocks_each_mutating_action_and_says_why() {
         (Pane::OpsCenter, Command::Edit, "ssm:UpdateOpsItem"),
         (Pane::OpsCenter, Command::Create, "ssm:CreateOpsItem"),
         (Pane::OpsCenter, Command::RunCommand, "ssm:SendCommand"),
+        (Pane::Fleet, Command::StartSession, "ssm:StartSession"),
+        (Pane::OpsCenter, Command::StartSession, "ssm:StartSession"),
+        (
+            Pane::Sessions,
+            Command::TerminateSession,
+            "ssm:TerminateSession",
+        ),
     ];
     for (pane, c, api) in cases {
         let mut app = read_only_app(*pane);

@@ -1,0 +1,158 @@
+//! The Sessions pane driven without a terminal: real `update`, effects run
+//! by the console's TaskManager (StartSession, the native client over the
+//! lab's websocket gateway, a real shell), output fed back as the event
+//! loop does, keys typed as the router delivers them.
+
+mod common;
+
+use std::time::Instant;
+
+use common::live::Live;
+use crossterm::event::{KeyCode, KeyModifiers};
+use ssmdeck::action::{Action, Command, InputKey};
+use ssmdeck::app::sessions::TabState;
+use ssmdeck::app::{Mode, Pane};
+use ssmdeck_lab::{Faults, PingStatus};
+
+fn screen_text(live: &Live) -> String {
+    live.app
+        .sessions
+        .current()
+        .map(|t| t.parser.screen().contents())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn open_type_resize_unfocus_and_terminate() {
+    let lab = common::lab(12, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    live.until("the fleet", |a| {
+        a.fleet.loading.is_none() && !a.fleet.nodes.is_empty()
+    })
+    .await;
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping == PingStatus::Online)
+        .unwrap();
+    assert!(live.app.fleet.focus_node(&node.id));
+    live.act(Action::Tick(Instant::now()));
+    live.cmd(Command::StartSession);
+    assert_eq!(live.app.pane, Pane::Sessions);
+    assert!(live.app.sessions.focused, "keys go to the new shell");
+    // Typed at once: held until the handshake completes.
+    live.type_text("echo $((6*7))");
+    live.key(KeyCode::Enter, KeyModifiers::NONE);
+    live.until("42", |a| {
+        a.sessions.current().is_some_and(|t| {
+            t.parser
+                .screen()
+                .contents()
+                .lines()
+                .any(|l| l.trim_end() == "42")
+        })
+    })
+    .await;
+    let tab = live.app.sessions.current().unwrap();
+    assert_eq!(tab.state, TabState::Ready);
+    assert!(tab.session_id.is_some());
+    assert!(tab.bytes_in > 0 && tab.bytes_out >= 14);
+    let s = live.screen();
+    assert!(s.contains(&format!("on {}", node.id)), "{s}");
+    assert!(s.contains("<C-]> gives them back"), "{s}");
+    // The remote size follows the pane: 150×40 harness → 38 rows less the bars.
+    let (rows, cols) = live.app.terminal_size();
+    live.type_text("stty size");
+    live.key(KeyCode::Enter, KeyModifiers::NONE);
+    let want = format!("{rows} {cols}");
+    live.until("the size", |a| {
+        a.sessions
+            .current()
+            .is_some_and(|t| t.parser.screen().contents().contains(&want))
+    })
+    .await;
+    live.act(Action::Resize(120, 30));
+    let (rows, cols) = live.app.terminal_size();
+    assert_eq!((rows, cols), (24, 118));
+    live.type_text("clear; stty size");
+    live.key(KeyCode::Enter, KeyModifiers::NONE);
+    let want = format!("{rows} {cols}");
+    live.until("the new size", |a| {
+        a.sessions
+            .current()
+            .is_some_and(|t| t.parser.screen().contents().contains(&want))
+    })
+    .await;
+    // Arrow keys follow the remote's cursor mode: history recall works.
+    live.type_text("echo up-$((1+1))");
+    live.key(KeyCode::Enter, KeyModifiers::NONE);
+    live.key(KeyCode::Up, KeyModifiers::NONE);
+    live.key(KeyCode::Enter, KeyModifiers::NONE);
+    live.until("the recalled command", |a| {
+        a.sessions.current().is_some_and(|t| {
+            t.parser
+                .screen()
+                .contents()
+                .lines()
+                .filter(|l| l.trim_end() == "up-2")
+                .count()
+                == 2
+        })
+    })
+    .await;
+    // The escape chord gives the keys back; then x asks, y terminates.
+    live.cmd(Command::TerminalUnfocus);
+    assert!(!live.app.sessions.focused);
+    live.cmd(Command::TerminateSession);
+    assert_eq!(live.app.mode, Mode::Confirm);
+    let c = live.app.confirm.clone().unwrap();
+    assert!(c.lines[0].contains(&node.id), "{:?}", c.lines);
+    live.act(Action::Input(InputKey::Char('y')));
+    live.until("the end", |a| {
+        a.sessions
+            .current()
+            .is_some_and(|t| matches!(t.state, TabState::Closed { .. }))
+    })
+    .await;
+    let s = live.screen();
+    assert!(s.contains("Session ended: terminated"), "{s}");
+    assert!(
+        screen_text(&live).contains("up-2"),
+        "the ended tab stays readable"
+    );
+    live.cmd(Command::CloseSession);
+    assert!(live.app.sessions.tabs.is_empty());
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_node_that_is_not_connected_gets_a_clear_reason() {
+    let lab = common::lab(40, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    live.until("the fleet", |a| {
+        a.fleet.loading.is_none() && !a.fleet.nodes.is_empty()
+    })
+    .await;
+    let lost = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping != PingStatus::Online)
+        .unwrap();
+    live.app.fleet.focus_node(&lost.id);
+    live.act(Action::Tick(Instant::now()));
+    live.cmd(Command::StartSession);
+    live.until("the refusal", |a| {
+        a.sessions
+            .current()
+            .is_some_and(|t| matches!(t.state, TabState::Closed { .. }))
+    })
+    .await;
+    let TabState::Closed { reason, .. } = &live.app.sessions.current().unwrap().state else {
+        unreachable!()
+    };
+    assert!(reason.contains("TargetNotConnected"), "{reason}");
+    assert!(!live.app.sessions.focused);
+    lab.shutdown().await;
+}
