@@ -210,3 +210,113 @@ async fn a_node_that_is_not_connected_is_refused_clearly() {
     assert_eq!(e.code.as_deref(), Some("TargetNotConnected"), "{e}");
     lab.shutdown().await;
 }
+
+/// A loopback echo server for the forwarding tests; returns its port.
+async fn echo_server() -> u16 {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((c, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let (mut r, mut w) = c.into_split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+                use tokio::io::AsyncWriteExt;
+                let _ = w.shutdown().await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn port_forwarding_moves_ten_megabytes_intact_over_several_connections() {
+    use ssmdeck::session::forward::{self, ForwardSpec};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let lab = common::lab(12, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping == PingStatus::Online)
+        .unwrap()
+        .id;
+    let echo = echo_server().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let local = listener.local_addr().unwrap().port();
+    let spec = ForwardSpec::parse(&format!("{local}:127.0.0.1:{echo}")).unwrap();
+    let started = forward::start(&ctx, &node, &spec, local).await.unwrap();
+    let (in_tx, in_rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel();
+    let (stats_tx, mut stats_rx) = mpsc::unbounded_channel();
+    tokio::spawn(client::run_with(
+        ctx.clone(),
+        started,
+        None,
+        &["Port"],
+        in_rx,
+        ev_tx,
+    ));
+    tokio::spawn(forward::bridge(
+        listener,
+        in_tx.clone(),
+        ev_rx,
+        out_tx,
+        stats_tx,
+    ));
+    // Three connections at once: 10 MB through one, small messages on two.
+    let big: Vec<u8> = (0..10 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let mut tasks = Vec::new();
+    for (i, payload) in [big.clone(), b"ping-1".to_vec(), b"ping-2".to_vec()]
+        .into_iter()
+        .enumerate()
+    {
+        tasks.push(tokio::spawn(async move {
+            let c = tokio::net::TcpStream::connect(("127.0.0.1", local))
+                .await
+                .unwrap();
+            let (mut r, mut w) = c.into_split();
+            let expected = payload.len();
+            let writer = tokio::spawn(async move {
+                w.write_all(&payload).await.unwrap();
+                w.shutdown().await.unwrap();
+            });
+            let mut got = Vec::with_capacity(expected);
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            while got.len() < expected {
+                let mut buf = vec![0u8; 64 * 1024];
+                let n = tokio::time::timeout_at(deadline, r.read(&mut buf))
+                    .await
+                    .unwrap_or_else(|_| panic!("connection {i} stalled at {} bytes", got.len()))
+                    .unwrap();
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            writer.await.unwrap();
+            got
+        }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    assert_eq!(results[0].len(), big.len());
+    assert!(results[0] == big, "10 MB came back intact");
+    assert_eq!(results[1], b"ping-1");
+    assert_eq!(results[2], b"ping-2");
+    let mut last = None;
+    while let Ok(s) = stats_rx.try_recv() {
+        last = Some(s);
+    }
+    let s = last.unwrap();
+    assert_eq!(s.total, 3);
+    assert!(
+        s.bytes_out >= big.len() as u64 && s.bytes_in >= big.len() as u64,
+        "{s:?}"
+    );
+    assert!(matches!(out_rx.try_recv(), Ok(SessionEvent::Ready)));
+    in_tx.send(SessionInput::Terminate).unwrap();
+    lab.shutdown().await;
+}

@@ -27,6 +27,7 @@ use ssmdeck_protocol::frame::{
     CHANNEL_CLOSED, ClientMessage, HandshakeComplete, HandshakeRequest, INPUT_STREAM,
     OUTPUT_STREAM, OpenDataChannel, PayloadType, RequestedAction, TermSize, flag,
 };
+use ssmdeck_protocol::smux::{self, Decoder, Frame};
 use tokio::sync::mpsc;
 
 use crate::LabState;
@@ -73,6 +74,8 @@ pub(crate) struct LabSession {
     status: &'static str,
     token: String,
     agent: Option<mpsc::UnboundedSender<AgentMsg>>,
+    /// Port forwarding: the host (loopback) and port; `None` for a shell.
+    port: Option<(String, u16)>,
 }
 
 /// Sessions of the lab.
@@ -150,14 +153,53 @@ fn start_session(state: &Arc<LabState>, body: &Value, user: &str) -> Result<Valu
         .and_then(Value::as_str)
         .unwrap_or("SSM-SessionManagerRunShell")
         .to_owned();
-    if document != "SSM-SessionManagerRunShell" && document != "AWS-StartInteractiveCommand" {
-        return Err(err(
-            "InvalidDocument",
-            format!(
-                "The lab runs shells only (SSM-SessionManagerRunShell); {document} is not supported yet."
-            ),
-        ));
-    }
+    let param = |k: &str| {
+        body.get("Parameters")
+            .and_then(|p| p.get(k))
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let port = match document.as_str() {
+        "SSM-SessionManagerRunShell" | "AWS-StartInteractiveCommand" => None,
+        "AWS-StartPortForwardingSession" | "AWS-StartPortForwardingSessionToRemoteHost" => {
+            let p: u16 = param("portNumber")
+                .and_then(|p| p.parse().ok())
+                .ok_or_else(|| {
+                    err(
+                        "InvalidParameters",
+                        "portNumber is required: a port from 1 to 65535.",
+                    )
+                })?;
+            let host = if document.ends_with("RemoteHost") {
+                param("host").ok_or_else(|| {
+                    err(
+                        "InvalidParameters",
+                        "host is required for AWS-StartPortForwardingSessionToRemoteHost.",
+                    )
+                })?
+            } else {
+                "127.0.0.1".to_owned()
+            };
+            // The lab reaches loopback only.
+            if !matches!(host.as_str(), "127.0.0.1" | "localhost") {
+                return Err(err(
+                    "InvalidParameters",
+                    format!("The lab forwards to 127.0.0.1 only, not to {host}."),
+                ));
+            }
+            Some(("127.0.0.1".to_owned(), p))
+        }
+        other => {
+            return Err(err(
+                "InvalidDocument",
+                format!(
+                    "The lab runs SSM-SessionManagerRunShell, AWS-StartPortForwardingSession and AWS-StartPortForwardingSessionToRemoteHost; not {other}."
+                ),
+            ));
+        }
+    };
     {
         let nodes = state.nodes.read().expect("nodes lock");
         let Some(n) = nodes.iter().find(|n| n.id == target) else {
@@ -197,6 +239,7 @@ fn start_session(state: &Arc<LabState>, body: &Value, user: &str) -> Result<Valu
                 status: "Connected",
                 token: token.clone(),
                 agent: None,
+                port,
             },
         );
     Ok(json!({"SessionId": id, "TokenValue": token, "StreamUrl": url}))
@@ -358,6 +401,7 @@ fn attach_agent(
                 state.clone(),
                 id.to_owned(),
                 s.target.clone(),
+                s.port.clone(),
                 rx,
             ));
             state.tasks.lock().expect("tasks lock").push(task);
@@ -458,11 +502,105 @@ fn spawn_shell(
     ))
 }
 
+/// The TCP side of a port session: one loopback connection per smux stream.
+struct PortBridge {
+    decoder: Decoder,
+    writers: std::collections::HashMap<u32, mpsc::UnboundedSender<Vec<u8>>>,
+    read_tx: mpsc::UnboundedSender<(u32, Option<Vec<u8>>)>,
+    read_rx: mpsc::UnboundedReceiver<(u32, Option<Vec<u8>>)>,
+}
+
+impl Default for PortBridge {
+    fn default() -> Self {
+        let (read_tx, read_rx) = mpsc::unbounded_channel();
+        PortBridge {
+            decoder: Decoder::default(),
+            writers: std::collections::HashMap::new(),
+            read_tx,
+            read_rx,
+        }
+    }
+}
+
+impl PortBridge {
+    /// smux bytes from the client: SYN opens a connection to `host:port`
+    /// (its data and FIN come back through `read_rx`), PSH writes, FIN
+    /// closes the writing side. False when the bytes are not smux.
+    fn input(&mut self, bytes: &[u8], host: &str, port: u16) -> bool {
+        let Ok(frames) = self.decoder.push(bytes) else {
+            return false;
+        };
+        for f in frames {
+            match f.cmd {
+                smux::SYN => {
+                    let (wtx, wrx) = mpsc::unbounded_channel::<Vec<u8>>();
+                    self.writers.insert(f.sid, wtx);
+                    tokio::spawn(connect_stream(
+                        format!("{host}:{port}"),
+                        f.sid,
+                        wrx,
+                        self.read_tx.clone(),
+                    ));
+                }
+                smux::PSH => {
+                    if let Some(w) = self.writers.get(&f.sid) {
+                        let _ = w.send(f.data);
+                    }
+                }
+                smux::FIN => {
+                    self.writers.remove(&f.sid);
+                }
+                _ => {}
+            }
+        }
+        true
+    }
+}
+
+/// One forwarded connection: what `wrx` brings is written to `addr`; what
+/// `addr` sends goes to `tx` in chunks, `None` at its end.
+async fn connect_stream(
+    addr: String,
+    sid: u32,
+    mut wrx: mpsc::UnboundedReceiver<Vec<u8>>,
+    tx: mpsc::UnboundedSender<(u32, Option<Vec<u8>>)>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(conn) = tokio::net::TcpStream::connect(&addr).await else {
+        let _ = tx.send((sid, None));
+        return;
+    };
+    let (mut rd, mut wr) = conn.into_split();
+    tokio::spawn(async move {
+        while let Some(b) = wrx.recv().await {
+            if wr.write_all(&b).await.is_err() {
+                return;
+            }
+        }
+        let _ = wr.shutdown().await;
+    });
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match rd.read(&mut buf).await {
+            Ok(0) | Err(_) => {
+                let _ = tx.send((sid, None));
+                return;
+            }
+            Ok(n) => {
+                if tx.send((sid, Some(buf[..n].to_vec()))).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
 /// One session's agent: the shell, the channel state, the attached socket.
 async fn run_agent(
     state: Arc<LabState>,
     id: String,
     target: String,
+    port: Option<(String, u16)>,
     mut rx: mpsc::UnboundedReceiver<AgentMsg>,
 ) {
     let mut ch = Channel::new(OUTPUT_STREAM, INPUT_STREAM);
@@ -472,18 +610,30 @@ async fn run_agent(
             let _ = o.send(Message::Binary(bytes.into()));
         }
     };
-    let (mut shell, mut pty_rx) = match spawn_shell(&state, &target) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!("lab session {id}: cannot start a shell: {e}");
-            return;
+    // A shell reads from its PTY; a port session from its TCP connections.
+    let (mut shell, mut pty_rx) = if port.is_none() {
+        match spawn_shell(&state, &target) {
+            Ok((s, rx)) => (Some(s), rx),
+            Err(e) => {
+                tracing::warn!("lab session {id}: cannot start a shell: {e}");
+                return;
+            }
         }
+    } else {
+        (None, mpsc::unbounded_channel().1)
+    };
+    let mut ports = PortBridge::default();
+    let session_type = match &port {
+        None => json!({"SessionType": "Standard_Stream", "Properties": {}}),
+        Some((host, p)) => json!({"SessionType": "Port", "Properties": {
+            "portNumber": p.to_string(), "host": host, "type": "LocalPortForwarding"
+        }}),
     };
     let request = HandshakeRequest {
         agent_version: "3.3.1142.0".into(),
         actions: vec![RequestedAction {
             action_type: "SessionType".into(),
-            parameters: json!({"SessionType": "Standard_Stream", "Properties": {}}),
+            parameters: session_type,
         }],
     };
     let started = Instant::now();
@@ -536,13 +686,23 @@ async fn run_agent(
                                     send(&out, b);
                                 }
                             }
-                            PayloadType::Output => {
-                                let _ = shell.writer.write_all(&m.payload);
-                                let _ = shell.writer.flush();
-                            }
+                            PayloadType::Output => match (&mut shell, &port) {
+                                (Some(sh), _) => {
+                                    let _ = sh.writer.write_all(&m.payload);
+                                    let _ = sh.writer.flush();
+                                }
+                                (None, Some((host, p))) => {
+                                    if !ports.input(&m.payload, host, *p) {
+                                        stop = true;
+                                    }
+                                }
+                                (None, None) => {}
+                            },
                             PayloadType::Size => {
-                                if let Ok(s) = serde_json::from_slice::<TermSize>(&m.payload) {
-                                    let _ = shell.master.resize(PtySize {
+                                if let (Some(sh), Ok(s)) =
+                                    (&mut shell, serde_json::from_slice::<TermSize>(&m.payload))
+                                {
+                                    let _ = sh.master.resize(PtySize {
                                         rows: s.rows.max(1),
                                         cols: s.cols.max(1),
                                         pixel_width: 0,
@@ -564,7 +724,18 @@ async fn run_agent(
                     }
                 }
             },
-            chunk = pty_rx.recv() => match chunk {
+            Some((sid, data)) = ports.read_rx.recv() => {
+                let f = match data {
+                    Some(d) => Frame::new(smux::PSH, sid, d),
+                    None => {
+                        ports.writers.remove(&sid);
+                        Frame::new(smux::FIN, sid, Vec::new())
+                    }
+                };
+                let b = ch.send(PayloadType::Output, f.encode(), Instant::now());
+                send(&out, b);
+            }
+            chunk = pty_rx.recv(), if shell.is_some() => match chunk {
                 Some(Some(bytes)) => {
                     for piece in bytes.chunks(CHUNK) {
                         if handshake_done {
@@ -577,7 +748,10 @@ async fn run_agent(
                 }
                 _ => {
                     // The shell ended: its exit code, then channel_closed.
-                    exit_code = shell.child.wait().ok().map(|s| s.exit_code());
+                    exit_code = shell
+                        .as_mut()
+                        .and_then(|s| s.child.wait().ok())
+                        .map(|s| s.exit_code());
                     break;
                 }
             },
@@ -593,13 +767,15 @@ async fn run_agent(
             }
         }
     }
-    let _ = shell.child.kill();
-    if let Some(pid) = shell.child.process_id() {
-        state
-            .process_groups
-            .lock()
-            .expect("pgids lock")
-            .remove(&(pid as i32));
+    if let Some(sh) = shell.as_mut() {
+        let _ = sh.child.kill();
+        if let Some(pid) = sh.child.process_id() {
+            state
+                .process_groups
+                .lock()
+                .expect("pgids lock")
+                .remove(&(pid as i32));
+        }
     }
     let code = exit_code.unwrap_or(0);
     let b = ch.send(

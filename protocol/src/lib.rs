@@ -8,3 +8,4 @@
 
 pub mod channel;
 pub mod frame;
+pub mod smux;

@@ -302,6 +302,19 @@ impl App {
                 });
                 self.mode = Mode::Confirm;
             }
+            Command::CopyName | Command::CopyValue => {
+                // The text on screen (scrolled back or live), as the user sees it.
+                let Some(t) = s.current() else {
+                    return Vec::new();
+                };
+                let text = t.parser.screen().contents();
+                let lines = text.lines().count();
+                self.notice(
+                    format!("copied {lines} lines of the terminal (OSC 52)"),
+                    now,
+                );
+                return vec![Effect::Clipboard(super::SecretText(text))];
+            }
             Command::CloseSession => {
                 let Some(t) = s.current() else {
                     return Vec::new();

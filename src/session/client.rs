@@ -142,12 +142,26 @@ fn closed_reason(m: &ClientMessage) -> String {
         .unwrap_or_else(|| "the agent closed the channel".into())
 }
 
-/// Runs a started session until it ends: input from `input`, events to
-/// `events`. The terminal starts at `size` (columns × rows).
+/// Runs a started shell session until it ends: input from `input`, events
+/// to `events`. The terminal starts at `size` (columns × rows).
 pub async fn run(
     ctx: AwsContext,
     started: Started,
     size: TermSize,
+    input: mpsc::UnboundedReceiver<SessionInput>,
+    events: mpsc::UnboundedSender<SessionEvent>,
+) {
+    run_with(ctx, started, Some(size), SHELL_TYPES, input, events).await;
+}
+
+/// Runs a started session of one of `session_types` until it ends. With a
+/// terminal `size`, Size messages follow the handshake and every resize;
+/// without one (port forwarding) none are sent and `Keys` carry raw data.
+pub async fn run_with(
+    ctx: AwsContext,
+    started: Started,
+    size: Option<TermSize>,
+    session_types: &[&str],
     mut input: mpsc::UnboundedReceiver<SessionInput>,
     events: mpsc::UnboundedSender<SessionEvent>,
 ) {
@@ -233,7 +247,7 @@ pub async fn run(
                                                 agent_version: String::new(),
                                                 actions: Vec::new(),
                                             });
-                                        let (resp, _) = answer_handshake(&req, SHELL_TYPES);
+                                        let (resp, _) = answer_handshake(&req, session_types);
                                         outgoing.push(ch.send(
                                             PayloadType::HandshakeResponse,
                                             serde_json::to_vec(&resp).unwrap_or_default(),
@@ -243,11 +257,13 @@ pub async fn run(
                                     PayloadType::HandshakeComplete => {
                                         ready = true;
                                         emit(SessionEvent::Ready);
-                                        outgoing.push(ch.send(
-                                            PayloadType::Size,
-                                            serde_json::to_vec(&size).unwrap_or_default(),
-                                            Instant::now(),
-                                        ));
+                                        if let Some(size) = size {
+                                            outgoing.push(ch.send(
+                                                PayloadType::Size,
+                                                serde_json::to_vec(&size).unwrap_or_default(),
+                                                Instant::now(),
+                                            ));
+                                        }
                                         for k in held.drain(..) {
                                             outgoing.push(ch.send(PayloadType::Output, k, Instant::now()));
                                         }
@@ -284,8 +300,8 @@ pub async fn run(
                             held.push(k);
                         }
                     }
-                    Some(SessionInput::Resize(cols, rows)) => {
-                        size = TermSize { cols, rows };
+                    Some(SessionInput::Resize(cols, rows)) if size.is_some() => {
+                        size = Some(TermSize { cols, rows });
                         if ready {
                             outgoing.push(ch.send(
                                 PayloadType::Size,
@@ -294,6 +310,7 @@ pub async fn run(
                             ));
                         }
                     }
+                    Some(SessionInput::Resize(..)) => {}
                     Some(SessionInput::Terminate) | None => {
                         let f = ch.send(
                             PayloadType::Flag,

@@ -7,4 +7,5 @@ pub use ssmdeck_protocol::channel;
 pub use ssmdeck_protocol::frame as protocol;
 
 pub mod client;
+pub mod forward;
 pub mod keys;

@@ -1,0 +1,262 @@
+//! Port forwarding over Session Manager: `AWS-StartPortForwardingSession`
+//! (local port → a port on the node) and
+//! `AWS-StartPortForwardingSessionToRemoteHost` (local port → a host the
+//! node reaches: the RDS-through-a-bastion case). Local TCP connections on
+//! 127.0.0.1 are multiplexed over the one data channel with smux v1, many
+//! at once; reads go in 1,024-byte chunks.
+//!
+//! Source: shared/reference/session-manager-protocol.md, "Port forwarding".
+
+use std::collections::HashMap;
+
+use ssmdeck_protocol::smux::{self, Decoder, Frame};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use super::client::{SessionEvent, SessionInput, Started};
+use crate::aws::{AwsContext, AwsError};
+
+/// Bytes read from a local connection per frame.
+pub const CHUNK: usize = 1_024;
+
+/// Where a forward goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardSpec {
+    /// Local port on 127.0.0.1 (0 picks a free one).
+    pub local_port: u16,
+    /// Remote host (`None`: the node itself).
+    pub host: Option<String>,
+    /// Remote port.
+    pub remote_port: u16,
+}
+
+impl ForwardSpec {
+    /// Parses `LOCAL:REMOTE` or `LOCAL:HOST:REMOTE` (`8080:80`,
+    /// `5432:db.internal:5432`).
+    ///
+    /// # Errors
+    /// What is wrong, with the accepted forms.
+    pub fn parse(text: &str) -> Result<ForwardSpec, String> {
+        let bad = || {
+            format!(
+                "'{text}': write LOCAL:REMOTE (8080:80) or LOCAL:HOST:REMOTE (5432:db.internal:5432)"
+            )
+        };
+        let parts: Vec<&str> = text.trim().split(':').collect();
+        let port = |s: &str| s.trim().parse::<u16>().map_err(|_| bad());
+        match parts.as_slice() {
+            [l, r] => Ok(ForwardSpec {
+                local_port: port(l)?,
+                host: None,
+                remote_port: port(r)?.max(1),
+            }),
+            [l, h, r] if !h.trim().is_empty() => Ok(ForwardSpec {
+                local_port: port(l)?,
+                host: Some(h.trim().to_owned()),
+                remote_port: port(r)?.max(1),
+            }),
+            _ => Err(bad()),
+        }
+    }
+
+    /// How the forward is shown: `localhost:8080 → db.internal:5432`.
+    pub fn describe(&self, local_port: u16) -> String {
+        format!(
+            "localhost:{local_port} → {}:{}",
+            self.host.as_deref().unwrap_or("node"),
+            self.remote_port
+        )
+    }
+}
+
+/// StartSession with the port forwarding document for `spec` (the local
+/// port as actually bound is `local_port`).
+///
+/// # Errors
+/// [`AwsError`] for `ssm:StartSession`.
+pub async fn start(
+    ctx: &AwsContext,
+    target: &str,
+    spec: &ForwardSpec,
+    local_port: u16,
+) -> Result<Started, AwsError> {
+    let mut call = ctx
+        .ssm
+        .start_session()
+        .target(target)
+        .parameters("portNumber", vec![spec.remote_port.to_string()])
+        .parameters("localPortNumber", vec![local_port.to_string()]);
+    call = match &spec.host {
+        Some(h) => call
+            .document_name("AWS-StartPortForwardingSessionToRemoteHost")
+            .parameters("host", vec![h.clone()]),
+        None => call.document_name("AWS-StartPortForwardingSession"),
+    };
+    let out = call
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:StartSession", e))?;
+    Ok(Started {
+        session_id: out.session_id.unwrap_or_default(),
+        token: out.token_value.unwrap_or_default(),
+        stream_url: out.stream_url.unwrap_or_default(),
+    })
+}
+
+/// What a forward reports (besides the session's own events).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardStats {
+    /// Connections open now.
+    pub open: usize,
+    /// Connections accepted so far.
+    pub total: u64,
+    /// Bytes from the remote side to local clients.
+    pub bytes_in: u64,
+    /// Bytes from local clients to the remote side.
+    pub bytes_out: u64,
+}
+
+/// Bridges local TCP connections accepted on `listener` and the session:
+/// each connection is an smux stream (odd ids from 1); data goes to the
+/// session as [`SessionInput::Keys`] and comes back as
+/// [`SessionEvent::Output`]. Session events other than output are passed to
+/// `events`; stats go to `stats` after every change. Returns when the
+/// session closes.
+pub async fn bridge(
+    listener: TcpListener,
+    to_session: mpsc::UnboundedSender<SessionInput>,
+    mut from_session: mpsc::UnboundedReceiver<SessionEvent>,
+    events: mpsc::UnboundedSender<SessionEvent>,
+    stats: mpsc::UnboundedSender<ForwardStats>,
+) {
+    let mut writers: HashMap<u32, mpsc::UnboundedSender<Vec<u8>>> = HashMap::new();
+    let (read_tx, mut read_rx) = mpsc::unbounded_channel::<(u32, Option<Vec<u8>>)>();
+    let mut next_sid: u32 = 1;
+    let mut decoder = Decoder::default();
+    let mut st = ForwardStats {
+        open: 0,
+        total: 0,
+        bytes_in: 0,
+        bytes_out: 0,
+    };
+    let send = |f: Frame| {
+        let _ = to_session.send(SessionInput::Keys(f.encode()));
+    };
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((conn, _)) = accepted else { continue };
+                let sid = next_sid;
+                next_sid = next_sid.wrapping_add(2);
+                send(Frame::new(smux::SYN, sid, Vec::new()));
+                let (mut rd, mut wr) = conn.into_split();
+                let tx = read_tx.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; CHUNK];
+                    loop {
+                        match rd.read(&mut buf).await {
+                            Ok(0) | Err(_) => {
+                                let _ = tx.send((sid, None));
+                                return;
+                            }
+                            Ok(n) => {
+                                if tx.send((sid, Some(buf[..n].to_vec()))).is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                });
+                let (wtx, mut wrx) = mpsc::unbounded_channel::<Vec<u8>>();
+                tokio::spawn(async move {
+                    while let Some(b) = wrx.recv().await {
+                        if wr.write_all(&b).await.is_err() {
+                            return;
+                        }
+                    }
+                    let _ = wr.shutdown().await;
+                });
+                writers.insert(sid, wtx);
+                st.open += 1;
+                st.total += 1;
+                let _ = stats.send(st.clone());
+            }
+            Some((sid, data)) = read_rx.recv() => match data {
+                Some(d) => {
+                    st.bytes_out += d.len() as u64;
+                    send(Frame::new(smux::PSH, sid, d));
+                }
+                None => send(Frame::new(smux::FIN, sid, Vec::new())),
+            },
+            ev = from_session.recv() => match ev {
+                Some(SessionEvent::Output(bytes)) => {
+                    let Ok(frames) = decoder.push(&bytes) else {
+                        let _ = events.send(SessionEvent::Closed {
+                            reason: "the agent sent data that is not smux".into(),
+                            exit_code: None,
+                        });
+                        let _ = to_session.send(SessionInput::Terminate);
+                        return;
+                    };
+                    for f in frames {
+                        match f.cmd {
+                            smux::PSH => {
+                                st.bytes_in += f.data.len() as u64;
+                                if let Some(w) = writers.get(&f.sid) {
+                                    let _ = w.send(f.data);
+                                }
+                            }
+                            smux::FIN => {
+                                if writers.remove(&f.sid).is_some() {
+                                    st.open = st.open.saturating_sub(1);
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    let _ = stats.send(st.clone());
+                }
+                Some(e @ SessionEvent::Closed { .. }) => {
+                    let _ = events.send(e);
+                    return;
+                }
+                Some(e) => {
+                    let _ = events.send(e);
+                }
+                None => return,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_with_clear_errors() {
+        assert_eq!(
+            ForwardSpec::parse("8080:80"),
+            Ok(ForwardSpec {
+                local_port: 8080,
+                host: None,
+                remote_port: 80
+            })
+        );
+        assert_eq!(
+            ForwardSpec::parse("5432:db.internal:5432")
+                .unwrap()
+                .host
+                .as_deref(),
+            Some("db.internal")
+        );
+        assert!(
+            ForwardSpec::parse("80")
+                .unwrap_err()
+                .contains("LOCAL:REMOTE")
+        );
+        assert!(ForwardSpec::parse("a:b").is_err());
+        assert!(ForwardSpec::parse("1:2:3:4").is_err());
+    }
+}
