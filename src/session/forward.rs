@@ -207,10 +207,8 @@ pub async fn bridge(
                                     let _ = w.send(f.data);
                                 }
                             }
-                            smux::FIN => {
-                                if writers.remove(&f.sid).is_some() {
-                                    st.open = st.open.saturating_sub(1);
-                                }
+                            smux::FIN if writers.remove(&f.sid).is_some() => {
+                                st.open = st.open.saturating_sub(1);
                             }
                             _ => {}
                         }
