@@ -128,6 +128,8 @@ pub enum Command {
     NextTab,
     /// Show the previous session tab.
     PrevTab,
+    /// Forward a local port to the node (or a host it reaches).
+    ForwardPort,
 }
 
 impl Command {
@@ -190,6 +192,7 @@ impl Command {
         Command::CloseSession,
         Command::NextTab,
         Command::PrevTab,
+        Command::ForwardPort,
     ];
 
     /// The snake_case name used in keymaps.
@@ -251,6 +254,10 @@ pub enum Action {
     SessionStarted(usize, String),
     /// Text pasted into the terminal (bracketed paste).
     Paste(String),
+    /// A port forward's connections and bytes changed.
+    ForwardStats(usize, crate::session::forward::ForwardStats),
+    /// A port forward listens on this local port.
+    ForwardListening(usize, u16),
 }
 
 /// Results of OpsCenter tasks.

@@ -627,6 +627,99 @@ impl TaskManager {
                 self.session_tasks.retain(|t| !t.is_finished());
                 self.session_tasks.push(task);
             }
+            Effect::StartForward { tab, target, spec } => {
+                use crate::session::client::{self, SessionEvent};
+                use crate::session::forward;
+                let (in_tx, in_rx) = mpsc::unbounded_channel();
+                self.sessions.insert(tab, in_tx.clone());
+                let task = tokio::spawn(async move {
+                    let closed = |reason: String| {
+                        Action::Session(
+                            tab,
+                            SessionEvent::Closed {
+                                reason,
+                                exit_code: None,
+                            },
+                        )
+                    };
+                    let listener = match tokio::net::TcpListener::bind((
+                        "127.0.0.1",
+                        spec.local_port,
+                    ))
+                    .await
+                    {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = tx.send(closed(format!(
+                                "cannot listen on 127.0.0.1:{}: {e}; choose another local port (0 picks a free one)",
+                                spec.local_port
+                            )));
+                            return;
+                        }
+                    };
+                    let local = listener.local_addr().map_or(spec.local_port, |a| a.port());
+                    let _ = tx.send(Action::ForwardListening(tab, local));
+                    let started = forward::start(&ctx, &target, &spec, local).await;
+                    audit(
+                        &au,
+                        &tx,
+                        "ssm:StartSession",
+                        std::slice::from_ref(&target),
+                        &outcome_of(&started),
+                        &format!(
+                            "port forward {}; {}",
+                            spec.describe(local),
+                            started
+                                .as_ref()
+                                .map(|s| s.session_id.as_str())
+                                .unwrap_or("")
+                        ),
+                    );
+                    let started = match started {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = tx.send(closed(format!("not started: {e}")));
+                            return;
+                        }
+                    };
+                    let _ = tx.send(Action::SessionStarted(tab, started.session_id.clone()));
+                    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+                    let (out_tx, mut out_rx) = mpsc::unbounded_channel();
+                    let (stats_tx, mut stats_rx) = mpsc::unbounded_channel();
+                    let relay = {
+                        let tx = tx.clone();
+                        tokio::spawn(async move {
+                            // Counters at most five times a second; events as they come.
+                            let mut tick = tokio::time::interval(Duration::from_millis(200));
+                            let mut latest = None;
+                            loop {
+                                tokio::select! {
+                                    ev = out_rx.recv() => match ev {
+                                        Some(ev) => { let _ = tx.send(Action::Session(tab, ev)); }
+                                        None => break,
+                                    },
+                                    Some(s) = stats_rx.recv() => latest = Some(s),
+                                    _ = tick.tick() => {
+                                        if let Some(s) = latest.take() {
+                                            let _ = tx.send(Action::ForwardStats(tab, s));
+                                        }
+                                    }
+                                }
+                            }
+                            if let Some(s) = latest.take() {
+                                let _ = tx.send(Action::ForwardStats(tab, s));
+                            }
+                        })
+                    };
+                    let bridge =
+                        tokio::spawn(forward::bridge(listener, in_tx, ev_rx, out_tx, stats_tx));
+                    client::run_with(ctx, started, None, &["Port"], in_rx, ev_tx).await;
+                    let _ = bridge.await;
+                    let _ = relay.await;
+                });
+                self.session_tasks.retain(|t| !t.is_finished());
+                self.session_tasks.push(task);
+            }
             Effect::SessionInput { tab, input } => {
                 if let Some(s) = self.sessions.get(&tab) {
                     let _ = s.send(input);

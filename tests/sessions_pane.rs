@@ -156,3 +156,87 @@ async fn a_node_that_is_not_connected_gets_a_clear_reason() {
     assert!(!live.app.sessions.focused);
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_port_forward_tab_counts_connections_and_bytes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let lab = common::lab(12, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    live.until("the fleet", |a| {
+        a.fleet.loading.is_none() && !a.fleet.nodes.is_empty()
+    })
+    .await;
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping == PingStatus::Online)
+        .unwrap();
+    live.app.fleet.focus_node(&node.id);
+    live.act(Action::Tick(Instant::now()));
+    // A loopback echo server stands for the database behind the node.
+    let echo = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let echo_port = echo.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((c, _)) = echo.accept().await {
+            tokio::spawn(async move {
+                let (mut r, mut w) = c.into_split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            });
+        }
+    });
+    live.cmd(Command::ForwardPort);
+    assert_eq!(live.app.mode, Mode::Prompt);
+    for c in format!("0:127.0.0.1:{echo_port}").chars() {
+        live.act(Action::Input(InputKey::Char(c)));
+    }
+    live.act(Action::Input(InputKey::Submit));
+    assert_eq!(live.app.pane, Pane::Sessions);
+    live.until("the listener and the session", |a| {
+        a.sessions.current().is_some_and(|t| {
+            t.state == TabState::Ready && t.forward.as_ref().is_some_and(|f| f.local_port.is_some())
+        })
+    })
+    .await;
+    let port = live
+        .app
+        .sessions
+        .current()
+        .unwrap()
+        .forward
+        .as_ref()
+        .unwrap()
+        .local_port
+        .unwrap();
+    let mut c = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    c.write_all(b"select 1;").await.unwrap();
+    let mut buf = [0u8; 9];
+    c.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"select 1;");
+    live.until("the counters", |a| {
+        a.sessions.current().is_some_and(|t| {
+            t.bytes_in >= 9
+                && t.forward
+                    .as_ref()
+                    .is_some_and(|f| f.total == 1 && f.open == 1)
+        })
+    })
+    .await;
+    let s = live.screen();
+    assert!(
+        s.contains(&format!("localhost:{port} → 127.0.0.1:{echo_port}")),
+        "{s}"
+    );
+    assert!(s.contains("1 open, 1 so far"), "{s}");
+    live.cmd(Command::TerminateSession);
+    live.act(Action::Input(InputKey::Char('y')));
+    live.until("the end", |a| {
+        a.sessions
+            .current()
+            .is_some_and(|t| matches!(t.state, TabState::Closed { .. }))
+    })
+    .await;
+    lab.shutdown().await;
+}

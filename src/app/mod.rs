@@ -149,6 +149,11 @@ pub enum PromptPurpose {
         /// LastModifiedTime it was read at, epoch milliseconds.
         expected: i64,
     },
+    /// A port forward from a node: `LOCAL:REMOTE` or `LOCAL:HOST:REMOTE`.
+    Forward {
+        /// Managed node id.
+        node: String,
+    },
     /// Another OpsItem to relate.
     OpsLink {
         /// OpsItem id.
@@ -354,6 +359,15 @@ pub enum Effect {
         cols: u16,
         /// Terminal rows.
         rows: u16,
+    },
+    /// Listen on 127.0.0.1 and forward to the node as tab `tab`.
+    StartForward {
+        /// Tab number.
+        tab: usize,
+        /// Managed node id.
+        target: String,
+        /// Ports and host.
+        spec: crate::session::forward::ForwardSpec,
     },
     /// Keys, a size or terminate for tab `tab`'s session.
     SessionInput {
@@ -701,6 +715,14 @@ impl App {
             Action::Session(tab, ev) => self.session_event(tab, ev, now),
             Action::SessionStarted(tab, id) => {
                 self.session_started(tab, id);
+                Vec::new()
+            }
+            Action::ForwardStats(tab, stats) => {
+                self.forward_stats(tab, stats);
+                Vec::new()
+            }
+            Action::ForwardListening(tab, port) => {
+                self.forward_listening(tab, port);
                 Vec::new()
             }
             Action::Key(k) => self.editor_key(k),
@@ -1631,6 +1653,20 @@ impl App {
                     None => Vec::new(),
                 };
             }
+            Command::ForwardPort => {
+                if let Some(n) = self.fleet.current() {
+                    self.prompt = Some(Prompt {
+                        title: format!(
+                            "Forward from {} ({}): LOCAL:REMOTE or LOCAL:HOST:REMOTE",
+                            n.name, n.id
+                        ),
+                        text: String::new(),
+                        purpose: PromptPurpose::Forward { node: n.id.clone() },
+                    });
+                    self.mode = Mode::Prompt;
+                }
+                return Vec::new();
+            }
             Command::RunCommand => return self.compose_from_fleet(now),
             Command::NodeOpsItems => {
                 let Some(id) = self.fleet.current().map(|n| n.id.clone()) else {
@@ -1850,6 +1886,15 @@ impl App {
                         ) {
                             return self.ops_prompt(prompt.purpose, label, now);
                         }
+                        if let PromptPurpose::Forward { node } = prompt.purpose {
+                            return match crate::session::forward::ForwardSpec::parse(&label) {
+                                Ok(spec) => self.start_forward(node, spec, now),
+                                Err(e) => {
+                                    self.notice(e, now);
+                                    Vec::new()
+                                }
+                            };
+                        }
                         return vec![match prompt.purpose {
                             PromptPurpose::AddLabel { name, version } => Effect::ParamsLabel {
                                 name,
@@ -1863,7 +1908,8 @@ impl App {
                             },
                             PromptPurpose::OpsNote { .. }
                             | PromptPurpose::OpsData { .. }
-                            | PromptPurpose::OpsLink { .. } => return Vec::new(),
+                            | PromptPurpose::OpsLink { .. }
+                            | PromptPurpose::Forward { .. } => return Vec::new(),
                             PromptPurpose::CopyTo { from, move_sources } => {
                                 if let Err(why) = params::validate_name(&format!("{label}/x")) {
                                     self.notice(format!("destination {label}: {why}"), now);
@@ -2008,7 +2054,7 @@ pub fn mutation_of(c: Command, pane: Pane) -> Option<&'static str> {
         (Command::AddLabel, _) => "ssm:LabelParameterVersion",
         (Command::RemoveLabel, _) => "ssm:UnlabelParameterVersion",
         (Command::Create, Pane::OpsCenter) => "ssm:CreateOpsItem",
-        (Command::StartSession, _) => "ssm:StartSession",
+        (Command::StartSession | Command::ForwardPort, _) => "ssm:StartSession",
         (Command::TerminateSession, _) => "ssm:TerminateSession",
         (
             Command::Edit
@@ -2039,7 +2085,7 @@ impl Effect {
             Effect::CancelCommand { .. } => "ssm:CancelCommand",
             Effect::OpsUpdate { .. } => "ssm:UpdateOpsItem",
             Effect::OpsCreate(_) => "ssm:CreateOpsItem",
-            Effect::StartSession { .. } => "ssm:StartSession",
+            Effect::StartSession { .. } | Effect::StartForward { .. } => "ssm:StartSession",
             Effect::SessionInput {
                 input: crate::session::client::SessionInput::Terminate,
                 ..

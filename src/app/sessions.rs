@@ -54,6 +54,21 @@ pub struct SessionTab {
     pub parser: vt100::Parser,
     /// Lines scrolled back (0: live).
     pub scroll: usize,
+    /// A port forward rather than a shell.
+    pub forward: Option<ForwardTab>,
+}
+
+/// What a port forward tab shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardTab {
+    /// Ports and host asked for.
+    pub spec: crate::session::forward::ForwardSpec,
+    /// The local port listening (once bound).
+    pub local_port: Option<u16>,
+    /// Connections open now.
+    pub open: usize,
+    /// Connections so far.
+    pub total: u64,
 }
 
 impl std::fmt::Debug for SessionTab {
@@ -143,6 +158,7 @@ impl App {
             bytes_out: 0,
             parser: vt100::Parser::new(rows, cols, SCROLLBACK),
             scroll: 0,
+            forward: None,
         });
         s.active = s.tabs.len() - 1;
         s.focused = true;
@@ -189,6 +205,78 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// Forwards a local port to `node` in a new tab.
+    pub(super) fn start_forward(
+        &mut self,
+        node: String,
+        spec: crate::session::forward::ForwardSpec,
+        now: Instant,
+    ) -> Vec<Effect> {
+        let name = self
+            .fleet
+            .nodes
+            .iter()
+            .find(|n| n.id == node)
+            .map(|n| n.name.clone())
+            .unwrap_or_default();
+        let s = &mut self.sessions;
+        s.next_tab += 1;
+        let tab = s.next_tab;
+        s.tabs.push(SessionTab {
+            tab,
+            node: node.clone(),
+            name,
+            session_id: None,
+            state: TabState::Starting,
+            started: wall_hhmm(),
+            bytes_in: 0,
+            bytes_out: 0,
+            parser: vt100::Parser::new(2, 10, 0),
+            scroll: 0,
+            forward: Some(ForwardTab {
+                spec: spec.clone(),
+                local_port: None,
+                open: 0,
+                total: 0,
+            }),
+        });
+        s.active = s.tabs.len() - 1;
+        s.focused = false;
+        self.notice(
+            format!(
+                "forwarding {} through {node}…",
+                spec.describe(spec.local_port)
+            ),
+            now,
+        );
+        let mut effects = self.show_pane(Pane::Sessions);
+        effects.push(Effect::StartForward {
+            tab,
+            target: node,
+            spec,
+        });
+        effects
+    }
+
+    /// A forward's counters changed.
+    pub(super) fn forward_stats(&mut self, tab: usize, st: crate::session::forward::ForwardStats) {
+        if let Some(t) = self.sessions.by_tab(tab) {
+            t.bytes_in = st.bytes_in;
+            t.bytes_out = st.bytes_out;
+            if let Some(f) = t.forward.as_mut() {
+                f.open = st.open;
+                f.total = st.total;
+            }
+        }
+    }
+
+    /// A forward's local port is bound.
+    pub(super) fn forward_listening(&mut self, tab: usize, port: u16) {
+        if let Some(f) = self.sessions.by_tab(tab).and_then(|t| t.forward.as_mut()) {
+            f.local_port = Some(port);
+        }
     }
 
     /// StartSession answered with the session id.
@@ -266,6 +354,9 @@ impl App {
             Command::SelectNext | Command::NextTab if n > 0 => s.active = (s.active + 1) % n,
             Command::SelectPrev | Command::PrevTab if n > 0 => s.active = (s.active + n - 1) % n,
             Command::OpenDetails | Command::TerminalFocus => {
+                if s.current().is_some_and(|t| t.forward.is_some()) {
+                    return Vec::new();
+                }
                 if s.current().is_some_and(SessionTab::live) {
                     s.focused = true;
                 } else if s.current().is_some() {

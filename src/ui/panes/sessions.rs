@@ -63,11 +63,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
     let mut spans = Vec::new();
     for (i, tab) in s.tabs.iter().enumerate() {
         let (state, token) = state_text(tab);
-        let label = if tab.name.is_empty() {
+        let mut label = if tab.name.is_empty() {
             tab.node.clone()
         } else {
             tab.name.clone()
         };
+        if let Some(f) = &tab.forward {
+            label = format!(
+                "{label} :{}→{} ({} conn)",
+                f.local_port.unwrap_or(f.spec.local_port),
+                f.spec.remote_port,
+                f.open
+            );
+        }
         let base = if i == s.active {
             t.style("ui.tab_active")
         } else {
@@ -112,6 +120,57 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
     let mut block = titled_block(title, cx);
     if s.focused {
         block = block.border_style(t.style("ui.key"));
+    }
+    if let Some(f) = &tab.forward {
+        let lines = vec![
+            Line::from(vec![
+                Span::styled("Forward   ", t.style("ui.dim")),
+                Span::styled(
+                    match f.local_port {
+                        Some(p) => f.spec.describe(p),
+                        None => format!("(binding 127.0.0.1:{})", f.spec.local_port),
+                    },
+                    t.style("ui.key"),
+                ),
+                Span::styled(format!("  through {} {}", tab.node, tab.name), t.style("ui.text")),
+            ]),
+            Line::from(vec![
+                Span::styled("State     ", t.style("ui.dim")),
+                Span::styled(state_text(tab).0, t.style(state_text(tab).1)),
+            ]),
+            Line::from(vec![
+                Span::styled("Connections ", t.style("ui.dim")),
+                Span::styled(format!("{} open, {} so far", f.open, f.total), t.style("ui.text")),
+            ]),
+            Line::from(vec![
+                Span::styled("Bytes     ", t.style("ui.dim")),
+                Span::styled(
+                    format!("↓{} from the node, ↑{} to it", bytes(tab.bytes_in), bytes(tab.bytes_out)),
+                    t.style("ui.text"),
+                ),
+            ]),
+            Line::from(""),
+            Line::from(Span::styled(
+                match &tab.state {
+                    TabState::Closed { reason, .. } => format!("Ended: {reason}. d closes the tab."),
+                    _ => "Connect to the local port; x stops the forward (TerminateSession, asks first).".into(),
+                },
+                t.style("ui.dim"),
+            )),
+        ];
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: true })
+                .block(titled_block(
+                    format!(
+                        " Port forward {} ",
+                        tab.session_id.as_deref().unwrap_or("(starting)")
+                    ),
+                    cx,
+                )),
+            term,
+        );
+        return;
     }
     if let TabState::Closed { reason, exit_code } = &tab.state {
         let [screen, why] =
