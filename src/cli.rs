@@ -302,6 +302,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .map_err(anyhow::Error::msg)?,
         deny: args.deny,
         unsupported: args.unsupported,
+        ..Faults::default()
     };
     let nodes = fleet.nodes;
     let lab = ssmdeck_lab::start(LabConfig {

@@ -320,3 +320,21 @@ async fn port_forwarding_moves_ten_megabytes_intact_over_several_connections() {
     in_tx.send(SessionInput::Terminate).unwrap();
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn reordered_and_delayed_frames_arrive_in_order_once() {
+    let lab = common::lab(12, Faults::default()).await;
+    lab.set_faults(Faults {
+        session_reorder: true,
+        session_delay_ms: 30,
+        ..Faults::default()
+    });
+    let (mut s, _ctx, _id) = open(&lab).await;
+    s.keys("for i in $(seq 1 40); do echo row-$i; done\r");
+    s.until("the last row", |t| t.contains("row-40\n")).await;
+    let rows: Vec<&str> = s.screen.lines().filter(|l| l.starts_with("row-")).collect();
+    let want: Vec<String> = (1..=40).map(|i| format!("row-{i}")).collect();
+    assert_eq!(rows, want, "in order, each once, despite swapped pairs");
+    s.input.send(SessionInput::Terminate).unwrap();
+    lab.shutdown().await;
+}

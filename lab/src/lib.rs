@@ -54,6 +54,12 @@ pub struct Faults {
     /// Calls answered like a partial emulator does (moto, LocalStack): HTTP 500
     /// with a non-AWS body, same pattern syntax as `deny`.
     pub unsupported: Vec<String>,
+    /// Session Manager data channel: every frame to the client waits this
+    /// long, milliseconds.
+    pub session_delay_ms: u64,
+    /// Session Manager data channel: frames to the client go out in swapped
+    /// pairs (the second before the first), as a network may reorder them.
+    pub session_reorder: bool,
 }
 
 impl Faults {
@@ -339,6 +345,11 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
         .with_state(state.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
+        use axum::serve::ListenerExt;
+        // Small frames (keystrokes, acknowledgements) must not wait for Nagle.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = stop_rx.await;

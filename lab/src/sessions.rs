@@ -355,20 +355,20 @@ async fn serve(state: Arc<LabState>, id: String, socket: WebSocket) {
     };
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Message>();
     let _ = agent.send(AgentMsg::Attach(out_tx));
+    // Writing never holds up reading: with data flowing both ways, a side
+    // blocked on a full send buffer while not reading would deadlock.
+    let mut writer = tokio::spawn(async move {
+        while let Some(m) = out_rx.recv().await {
+            if sink.send(m).await.is_err() {
+                return;
+            }
+        }
+        // The agent let go of this socket (drop knob or the end).
+        let _ = sink.send(Message::Close(None)).await;
+    });
     loop {
         tokio::select! {
-            m = out_rx.recv() => match m {
-                Some(m) => {
-                    if sink.send(m).await.is_err() {
-                        break;
-                    }
-                }
-                // The agent let go of this socket (drop knob or the end).
-                None => {
-                    let _ = sink.send(Message::Close(None)).await;
-                    break;
-                }
-            },
+            _ = &mut writer => break,
             m = stream.next() => match m {
                 Some(Ok(Message::Binary(b))) => {
                     let _ = agent.send(AgentMsg::Frame(b.to_vec()));
@@ -378,6 +378,7 @@ async fn serve(state: Arc<LabState>, id: String, socket: WebSocket) {
             },
         }
     }
+    writer.abort();
     let _ = agent.send(AgentMsg::Detach);
 }
 
@@ -605,9 +606,43 @@ async fn run_agent(
 ) {
     let mut ch = Channel::new(OUTPUT_STREAM, INPUT_STREAM);
     let mut out: Option<mpsc::UnboundedSender<Message>> = None;
+    // Fault knobs: a delay on every frame, and pairs sent swapped.
+    let swap: std::sync::Mutex<Option<Vec<u8>>> = std::sync::Mutex::new(None);
     let send = |out: &Option<mpsc::UnboundedSender<Message>>, bytes: Vec<u8>| {
-        if let Some(o) = out {
-            let _ = o.send(Message::Binary(bytes.into()));
+        let Some(o) = out else {
+            return;
+        };
+        let (delay, reorder) = {
+            let f = state.faults.read().expect("faults lock");
+            (f.session_delay_ms, f.session_reorder)
+        };
+        let mut batch = Vec::new();
+        if reorder {
+            let first = swap.lock().expect("swap lock").take();
+            match first {
+                None => {
+                    *swap.lock().expect("swap lock") = Some(bytes);
+                    return;
+                }
+                Some(first) => {
+                    batch.push(bytes);
+                    batch.push(first);
+                }
+            }
+        } else {
+            batch.extend(swap.lock().expect("swap lock").take());
+            batch.push(bytes);
+        }
+        for b in batch {
+            if delay == 0 {
+                let _ = o.send(Message::Binary(b.into()));
+            } else {
+                let o = o.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                    let _ = o.send(Message::Binary(b.into()));
+                });
+            }
         }
     };
     // A shell reads from its PTY; a port session from its TCP connections.
@@ -756,6 +791,11 @@ async fn run_agent(
                 }
             },
             _ = tick.tick() => {
+                // A frame held for reordering goes out now if nothing followed it.
+                let pending = swap.lock().expect("swap lock").take();
+                if let (Some(o), Some(b)) = (&out, pending) {
+                    let _ = o.send(Message::Binary(b.into()));
+                }
                 match ch.due(Instant::now()) {
                     Ok(Some(b)) => send(&out, b),
                     Ok(None) => {}

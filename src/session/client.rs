@@ -179,7 +179,10 @@ pub async fn run_with(
         let _ = events.send(e);
     };
     loop {
-        let ws = match tokio_tungstenite::connect_async(current.stream_url.as_str()).await {
+        // Keystrokes and acknowledgements are small: no Nagle delay.
+        let dial =
+            tokio_tungstenite::connect_async_with_config(current.stream_url.as_str(), None, true);
+        let ws = match dial.await {
             Ok((ws, _)) => ws,
             Err(e) => {
                 if attempt == 0 && ch.next_sequence() == 0 {
@@ -218,9 +221,19 @@ pub async fn run_with(
                 None => return,
             }
         }
+        // Writing never holds up reading: with data flowing both ways, a side
+        // blocked on a full send buffer while not reading would deadlock.
+        let (wire, mut wire_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+        let mut writer = tokio::spawn(async move {
+            while let Some(b) = wire_rx.recv().await {
+                if sink.send(Message::Binary(b.into())).await.is_err() {
+                    return;
+                }
+            }
+        });
         if attempt > 0 {
             for b in ch.resend_all(Instant::now()) {
-                let _ = sink.send(Message::Binary(b.into())).await;
+                let _ = wire.send(b);
             }
             attempt = 0;
             emit(SessionEvent::Resumed);
@@ -317,7 +330,9 @@ pub async fn run_with(
                             flag::TERMINATE_SESSION.to_be_bytes().to_vec(),
                             Instant::now(),
                         );
-                        let _ = sink.send(Message::Binary(f.into())).await;
+                        let _ = wire.send(f);
+                        drop(wire);
+                        let _ = tokio::time::timeout(Duration::from_secs(1), &mut writer).await;
                         let r = terminate(&ctx, &session_id).await;
                         emit(SessionEvent::Closed {
                             reason: match r {
@@ -345,13 +360,14 @@ pub async fn run_with(
             // after a resume.
             if !write_failed {
                 for b in outgoing {
-                    if sink.send(Message::Binary(b.into())).await.is_err() {
+                    if wire.send(b).is_err() || writer.is_finished() {
                         write_failed = true;
                         break;
                     }
                 }
             }
         };
+        writer.abort();
         if dropped {
             match reconnect(&ctx, &session_id, &mut attempt, &emit).await {
                 Some(s) => current = s,
