@@ -37,6 +37,10 @@ pub struct Cli {
     /// Turn mouse support off (it is on unless `mouse = false` in config.toml).
     #[arg(long, global = true)]
     pub no_mouse: bool,
+    /// Run Session Manager sessions through the official session-manager-plugin
+    /// (on PATH) in a terminal inside the tab, instead of the native client.
+    #[arg(long, global = true)]
+    pub session_plugin: bool,
     /// Measurement aid: draw the first frame, restore the terminal, print the
     /// milliseconds since process start to stderr, and exit.
     #[arg(long, hide = true, global = true)]
@@ -259,6 +263,9 @@ async fn run(opts: ConnectOptions, dir: Option<&std::path::Path>, cli: &Cli) -> 
     }
     if cli.no_mouse {
         settings.mouse = false;
+    }
+    if cli.session_plugin {
+        settings.session_plugin = Some("session-manager-plugin".into());
     }
     crate::runtime::run_console(ctx, settings, tx, rx, first_frame_exit).await
 }

@@ -43,6 +43,8 @@ pub struct TaskManager {
     sessions: HashMap<usize, mpsc::UnboundedSender<crate::session::client::SessionInput>>,
     /// Session tasks, to let them terminate their sessions on quit.
     session_tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Run shells through this session-manager-plugin instead of the native client.
+    session_plugin: Option<std::path::PathBuf>,
 }
 
 /// Appends an audit line for a mutation; a failure to write becomes a notice.
@@ -82,7 +84,13 @@ impl TaskManager {
             state_path: None,
             sessions: HashMap::new(),
             session_tasks: Vec::new(),
+            session_plugin: None,
         }
+    }
+
+    /// Shells go through `plugin` (session-manager-plugin) from now on.
+    pub fn set_session_plugin(&mut self, plugin: Option<std::path::PathBuf>) {
+        self.session_plugin = plugin;
     }
 
     /// Ends every open session (TerminateSession), waiting at most
@@ -541,6 +549,7 @@ impl TaskManager {
                 use crate::session::client::{self, SessionEvent};
                 let (in_tx, in_rx) = mpsc::unbounded_channel();
                 self.sessions.insert(tab, in_tx);
+                let plugin = self.session_plugin.clone();
                 let task = tokio::spawn(async move {
                     let started = client::start(&ctx, &target).await;
                     audit(
@@ -614,14 +623,14 @@ impl TaskManager {
                             }
                         })
                     };
-                    client::run(
-                        ctx,
-                        started,
-                        crate::session::protocol::TermSize { cols, rows },
-                        in_rx,
-                        ev_tx,
-                    )
-                    .await;
+                    let size = crate::session::protocol::TermSize { cols, rows };
+                    match plugin {
+                        Some(p) => {
+                            crate::session::plugin::run(ctx, started, target, p, size, in_rx, ev_tx)
+                                .await
+                        }
+                        None => client::run(ctx, started, size, in_rx, ev_tx).await,
+                    }
                     let _ = forward.await;
                 });
                 self.session_tasks.retain(|t| !t.is_finished());
@@ -993,6 +1002,7 @@ pub async fn run_console(
     let mut tasks = TaskManager::new(ctx, tx.clone());
     tasks.set_audit(audit);
     tasks.set_state_path(state_path.clone());
+    tasks.set_session_plugin(settings.session_plugin.clone());
     let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<Result<AwsContext, String>>();
     let mut pending_switch: Vec<(Option<String>, Option<String>)> = Vec::new();
     for e in effects.into_iter().chain(first) {
@@ -1075,6 +1085,7 @@ pub async fn run_console(
                         .map(|d| Audit::new(d.join("audit.jsonl"), &ctx));
                     let forced = settings.read_only.as_deref() == Some("--read-only");
                     let mouse = settings.mouse;
+                    let plugin = settings.session_plugin.clone();
                     settings = Settings::load_for(
                         settings.dir.as_deref(),
                         Some(ctx.profile.as_deref().unwrap_or("default")),
@@ -1083,6 +1094,9 @@ pub async fn run_console(
                         settings.read_only = Some("--read-only".into());
                     }
                     settings.mouse = mouse;
+                    if settings.session_plugin.is_none() {
+                        settings.session_plugin = plugin;
+                    }
                     app.read_only = settings.read_only.clone();
                     app.keyhelp = keyhelp(&settings);
                     let info = ContextInfo {
@@ -1095,6 +1109,7 @@ pub async fn run_console(
                     tasks = TaskManager::new(ctx, tx.clone());
                     tasks.set_audit(audit);
                     tasks.set_state_path(state_path.clone());
+                    tasks.set_session_plugin(settings.session_plugin.clone());
                     batch.push(Action::ContextSwitched(Ok(info)));
                 }
                 Err(e) => batch.push(Action::ContextSwitched(Err(e))),

@@ -240,3 +240,87 @@ async fn a_port_forward_tab_counts_connections_and_bytes() {
     .await;
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_plugin_fallback_runs_in_a_pty_with_the_cli_arguments() {
+    use std::os::unix::fs::PermissionsExt;
+    let lab = common::lab(12, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    // A stand-in for session-manager-plugin: prints what it was given, then
+    // echoes what is typed.
+    let dir = std::env::temp_dir().join(format!("ssmdeck-plugin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plugin = dir.join("session-manager-plugin");
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\nprintf 'PLUGIN %s | %s | %s | %s\\n' \"$2\" \"$3\" \"$5\" \"$6\"\nprintf '%s\\n' \"$1\" | grep -o '\"SessionId\":\"[^\"]*\"'\nexec cat\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut live = Live::start(ctx).await;
+    live.tasks.set_session_plugin(Some(plugin.clone()));
+    live.until("the fleet", |a| {
+        a.fleet.loading.is_none() && !a.fleet.nodes.is_empty()
+    })
+    .await;
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping == PingStatus::Online)
+        .unwrap();
+    live.app.fleet.focus_node(&node.id);
+    live.act(Action::Tick(Instant::now()));
+    live.cmd(Command::StartSession);
+    let want = format!(
+        "PLUGIN us-east-1 | StartSession | {{\"Target\":\"{}\"}} | {}",
+        node.id,
+        lab.endpoint_url()
+    );
+    live.until("the plugin's arguments", |a| {
+        a.sessions
+            .current()
+            .is_some_and(|t| t.parser.screen().contents().contains(&want))
+    })
+    .await;
+    let sid = live
+        .app
+        .sessions
+        .current()
+        .unwrap()
+        .session_id
+        .clone()
+        .unwrap();
+    live.until("the session id handed over", |a| {
+        a.sessions.current().is_some_and(|t| {
+            t.parser
+                .screen()
+                .contents()
+                .contains(&format!("\"SessionId\":\"{sid}\""))
+        })
+    })
+    .await;
+    live.type_text("typed-through");
+    live.key(KeyCode::Enter, KeyModifiers::NONE);
+    live.until("the echo", |a| {
+        a.sessions.current().is_some_and(|t| {
+            t.parser
+                .screen()
+                .contents()
+                .matches("typed-through")
+                .count()
+                >= 2
+        })
+    })
+    .await;
+    live.cmd(Command::TerminalUnfocus);
+    live.cmd(Command::TerminateSession);
+    live.act(Action::Input(InputKey::Char('y')));
+    live.until("the end", |a| {
+        a.sessions
+            .current()
+            .is_some_and(|t| matches!(t.state, TabState::Closed { .. }))
+    })
+    .await;
+    std::fs::remove_dir_all(&dir).unwrap();
+    lab.shutdown().await;
+}

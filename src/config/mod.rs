@@ -66,6 +66,9 @@ pub struct ConfigFile {
     pub read_only: bool,
     /// Mouse support (click to select, wheel to scroll, click tabs).
     pub mouse: bool,
+    /// Run sessions through the official `session-manager-plugin` in a PTY:
+    /// `""` off (the native client), `"true"` the plugin on PATH, or its path.
+    pub session_plugin: String,
     /// Per AWS profile settings: `[profiles.prod] theme = "…", read_only = true`.
     pub profiles: std::collections::BTreeMap<String, ProfileConfig>,
 }
@@ -88,6 +91,7 @@ impl Default for ConfigFile {
             keymap: "default".into(),
             read_only: false,
             mouse: true,
+            session_plugin: String::new(),
             profiles: std::collections::BTreeMap::new(),
         }
     }
@@ -111,6 +115,8 @@ pub struct Settings {
     pub read_only: Option<String>,
     /// Mouse support on.
     pub mouse: bool,
+    /// The session-manager-plugin to run sessions through (`None`: the native client).
+    pub session_plugin: Option<PathBuf>,
     /// The whole config file, for per-profile lookups on a context switch.
     pub config: ConfigFile,
 }
@@ -232,6 +238,8 @@ impl Settings {
             dir: dir.map(Path::to_path_buf),
             read_only,
             mouse: config.mouse,
+            session_plugin: (!config.session_plugin.is_empty() && config.session_plugin != "false")
+                .then(|| crate::session::plugin::plugin_command(&config.session_plugin)),
             config,
         }
     }

@@ -9,3 +9,4 @@ pub use ssmdeck_protocol::frame as protocol;
 pub mod client;
 pub mod forward;
 pub mod keys;
+pub mod plugin;
