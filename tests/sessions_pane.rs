@@ -101,9 +101,33 @@ async fn open_type_resize_unfocus_and_terminate() {
         })
     })
     .await;
-    // The escape chord gives the keys back; then x asks, y terminates.
+    // The escape chord gives the keys back.
     live.cmd(Command::TerminalUnfocus);
     assert!(!live.app.sessions.focused);
+    // Choose two rows (the prompt and the line above it) and copy them.
+    live.cmd(Command::ToggleSelect);
+    let (a, b) = live.app.sessions.current().unwrap().selection.unwrap();
+    assert_eq!(a, b, "starts on the cursor's row");
+    live.cmd(Command::SelectPrev);
+    live.cmd(Command::SelectPrev);
+    assert_eq!(
+        live.app.sessions.current().unwrap().selection,
+        Some((a, a - 2))
+    );
+    let s = live.screen();
+    live.cmd(Command::CopyValue);
+    assert!(live.app.sessions.current().unwrap().selection.is_none());
+    assert!(
+        live.app
+            .notices
+            .last()
+            .unwrap()
+            .0
+            .contains("copied 3 lines"),
+        "{:?}\n{s}",
+        live.app.notices
+    );
+    // Then x asks, y terminates.
     live.cmd(Command::TerminateSession);
     assert_eq!(live.app.mode, Mode::Confirm);
     let c = live.app.confirm.clone().unwrap();

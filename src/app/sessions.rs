@@ -56,6 +56,8 @@ pub struct SessionTab {
     pub scroll: usize,
     /// A port forward rather than a shell.
     pub forward: Option<ForwardTab>,
+    /// Rows chosen for copying: (anchor, cursor), rows of the shown screen.
+    pub selection: Option<(u16, u16)>,
 }
 
 /// What a port forward tab shows.
@@ -159,6 +161,7 @@ impl App {
             parser: vt100::Parser::new(rows, cols, SCROLLBACK),
             scroll: 0,
             forward: None,
+            selection: None,
         });
         s.active = s.tabs.len() - 1;
         s.focused = true;
@@ -241,6 +244,7 @@ impl App {
                 open: 0,
                 total: 0,
             }),
+            selection: None,
         });
         s.active = s.tabs.len() - 1;
         s.focused = false;
@@ -350,9 +354,41 @@ impl App {
         let where_ = self.where_();
         let s = &mut self.sessions;
         let n = s.tabs.len();
+        let screen_rows = rows as u16;
+        // While rows are chosen, moving extends the choice; Esc drops it.
+        if let Some(t) = s.tabs.get_mut(s.active)
+            && let Some((anchor, cursor)) = t.selection
+        {
+            match c {
+                Command::SelectNext => {
+                    t.selection = Some((anchor, (cursor + 1).min(screen_rows.saturating_sub(1))));
+                    return Vec::new();
+                }
+                Command::SelectPrev => {
+                    t.selection = Some((anchor, cursor.saturating_sub(1)));
+                    return Vec::new();
+                }
+                Command::Back | Command::ToggleSelect => {
+                    t.selection = None;
+                    return Vec::new();
+                }
+                _ => {}
+            }
+        }
         match c {
-            Command::SelectNext | Command::NextTab if n > 0 => s.active = (s.active + 1) % n,
-            Command::SelectPrev | Command::PrevTab if n > 0 => s.active = (s.active + n - 1) % n,
+            Command::ToggleSelect => {
+                if let Some(t) = s.tabs.get_mut(s.active) {
+                    // Start at the cursor's row (or the bottom when scrolled back).
+                    let row = if t.scroll > 0 {
+                        screen_rows.saturating_sub(1)
+                    } else {
+                        t.parser.screen().cursor_position().0
+                    };
+                    t.selection = Some((row, row));
+                }
+            }
+            Command::NextTab if n > 0 => s.active = (s.active + 1) % n,
+            Command::PrevTab if n > 0 => s.active = (s.active + n - 1) % n,
             Command::OpenDetails | Command::TerminalFocus => {
                 if s.current().is_some_and(|t| t.forward.is_some()) {
                     return Vec::new();
@@ -394,11 +430,23 @@ impl App {
                 self.mode = Mode::Confirm;
             }
             Command::CopyName | Command::CopyValue => {
-                // The text on screen (scrolled back or live), as the user sees it.
-                let Some(t) = s.current() else {
+                // The chosen rows, or the text on screen (scrolled back or live).
+                let Some(t) = s.tabs.get_mut(s.active) else {
                     return Vec::new();
                 };
-                let text = t.parser.screen().contents();
+                let all = t.parser.screen().contents();
+                let text = match t.selection.take() {
+                    Some((a, b)) => {
+                        let (lo, hi) = (usize::from(a.min(b)), usize::from(a.max(b)));
+                        all.lines()
+                            .skip(lo)
+                            .take(hi - lo + 1)
+                            .map(str::trim_end)
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    }
+                    None => all,
+                };
                 let lines = text.lines().count();
                 self.notice(
                     format!("copied {lines} lines of the terminal (OSC 52)"),

@@ -196,4 +196,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
         .block(block)
         .style(Style::default());
     frame.render_widget(term_widget, term);
+    // Rows chosen for copying, in the selection style.
+    if let Some((a, b)) = tab.selection {
+        let style = t.style("ui.selected").patch(t.style("ui.cursor"));
+        let buf = frame.buffer_mut();
+        for row in a.min(b)..=a.max(b) {
+            let y = term.y + 1 + row;
+            if y + 1 >= term.y + term.height {
+                break;
+            }
+            for x in term.x + 1..term.x + term.width.saturating_sub(1) {
+                if let Some(cell) = buf.cell_mut((x, y)) {
+                    cell.set_style(style);
+                }
+            }
+        }
+    }
 }
