@@ -109,7 +109,10 @@ impl Audit {
             opts.mode(0o600);
         }
         let mut f = opts.open(&self.path)?;
-        writeln!(f, "{line}")
+        // One write per line: concurrent writers (tasks, two consoles) never interleave.
+        let mut text = line.to_string();
+        text.push('\n');
+        f.write_all(text.as_bytes())
     }
 }
 

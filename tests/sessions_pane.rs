@@ -87,6 +87,14 @@ async fn open_type_resize_unfocus_and_terminate() {
     // Arrow keys follow the remote's cursor mode: history recall works.
     live.type_text("echo up-$((1+1))");
     live.key(KeyCode::Enter, KeyModifiers::NONE);
+    // As a user does: see the output and the prompt, then recall.
+    live.until("the first run", |a| {
+        a.sessions.current().is_some_and(|t| {
+            let c = t.parser.screen().contents();
+            c.lines().any(|l| l.trim_end() == "up-2") && c.trim_end().ends_with('$')
+        })
+    })
+    .await;
     live.key(KeyCode::Up, KeyModifiers::NONE);
     live.key(KeyCode::Enter, KeyModifiers::NONE);
     live.until("the recalled command", |a| {
@@ -277,7 +285,7 @@ async fn the_plugin_fallback_runs_in_a_pty_with_the_cli_arguments() {
     let plugin = dir.join("session-manager-plugin");
     std::fs::write(
         &plugin,
-        "#!/bin/sh\nprintf 'PLUGIN %s | %s | %s | %s\\n' \"$2\" \"$3\" \"$5\" \"$6\"\nprintf '%s\\n' \"$1\" | grep -o '\"SessionId\":\"[^\"]*\"'\nexec cat\n",
+        "#!/bin/sh\nprintf 'PLUGIN %s | %s | %s | %s | %s\\n' \"$1\" \"$2\" \"$3\" \"$5\" \"$6\"\nprintf '%s\\n' \"$AWS_SSM_START_SESSION_RESPONSE\" | grep -o '\"SessionId\":\"[^\"]*\"'\nexec cat\n",
     )
     .unwrap();
     std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -296,7 +304,7 @@ async fn the_plugin_fallback_runs_in_a_pty_with_the_cli_arguments() {
     live.act(Action::Tick(Instant::now()));
     live.cmd(Command::StartSession);
     let want = format!(
-        "PLUGIN us-east-1 | StartSession | {{\"Target\":\"{}\"}} | {}",
+        "PLUGIN AWS_SSM_START_SESSION_RESPONSE | us-east-1 | StartSession | {{\"Target\":\"{}\"}} | {}",
         node.id,
         lab.endpoint_url()
     );

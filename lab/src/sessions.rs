@@ -651,6 +651,18 @@ async fn run_agent(
             Ok((s, rx)) => (Some(s), rx),
             Err(e) => {
                 tracing::warn!("lab session {id}: cannot start a shell: {e}");
+                // Ended, so a resume is refused instead of attaching to nothing.
+                if let Some(s) = state
+                    .sessions
+                    .lock()
+                    .expect("sessions lock")
+                    .sessions
+                    .get_mut(&id)
+                {
+                    s.status = "Terminated";
+                    s.end = Some(now_s());
+                    s.agent = None;
+                }
                 return;
             }
         }

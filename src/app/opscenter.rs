@@ -159,9 +159,12 @@ impl OpsForm {
                 String::new(),
             ),
         };
+        let area = TextArea::from(description.lines().map(str::to_owned));
+        // As the text area gives it back, so opening changes nothing.
+        let description = area.lines().join("\n");
         OpsForm {
             editing: editing.map(|i| (i.id.clone(), i.last_modified_ms)),
-            description: TextArea::from(description.lines().map(str::to_owned)),
+            description: area,
             source: if editing.is_some() {
                 String::new()
             } else {
@@ -725,9 +728,16 @@ impl App {
                 }
             }
             OpsCenterEvent::Created(Ok(id)) => {
-                self.ops.form = None;
-                if self.mode == Mode::OpsForm {
-                    self.mode = Mode::Normal;
+                if self
+                    .ops
+                    .form
+                    .as_ref()
+                    .is_some_and(|f| f.saving && f.editing.is_none())
+                {
+                    self.ops.form = None;
+                    if self.mode == Mode::OpsForm {
+                        self.mode = Mode::Normal;
+                    }
                 }
                 self.notice(format!("created {id}"), now);
                 self.ops.detail = Some(OpsDetail {
@@ -740,7 +750,12 @@ impl App {
                 return effects;
             }
             OpsCenterEvent::Created(Err(e)) => {
-                if let Some(f) = self.ops.form.as_mut() {
+                if let Some(f) = self
+                    .ops
+                    .form
+                    .as_mut()
+                    .filter(|f| f.saving && f.editing.is_none())
+                {
                     f.saving = false;
                     f.error = Some(format!("not created: {e}. Your text is kept."));
                 } else {
@@ -760,6 +775,7 @@ impl App {
         results: Vec<(String, Result<OpsItem, UpdateError>)>,
         now: Instant,
     ) -> Vec<Effect> {
+        let result_ids: Vec<String> = results.iter().map(|(id, _)| id.clone()).collect();
         let mut done = 0;
         let mut conflicts: Vec<(OpsItem, Vec<String>)> = Vec::new();
         let mut failures: Vec<String> = Vec::new();
@@ -790,11 +806,14 @@ impl App {
             }
         }
         // The form: close on success, keep the text otherwise.
+        // Only the form's own save closes it or reports into it.
         let form_id = self
             .ops
             .form
             .as_ref()
-            .and_then(|f| f.editing.as_ref().map(|e| e.0.clone()));
+            .filter(|f| f.saving)
+            .and_then(|f| f.editing.as_ref().map(|e| e.0.clone()))
+            .filter(|fid| result_ids.contains(fid));
         if let Some(fid) = form_id {
             let f = self.ops.form.as_mut().expect("checked above");
             f.saving = false;

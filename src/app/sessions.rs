@@ -434,18 +434,21 @@ impl App {
                 let Some(t) = s.tabs.get_mut(s.active) else {
                     return Vec::new();
                 };
-                let all = t.parser.screen().contents();
+                let screen = t.parser.screen();
                 let text = match t.selection.take() {
+                    // Screen rows, as highlighted (wrapped lines are several rows).
                     Some((a, b)) => {
                         let (lo, hi) = (usize::from(a.min(b)), usize::from(a.max(b)));
-                        all.lines()
+                        let cols = screen.size().1;
+                        screen
+                            .rows(0, cols)
                             .skip(lo)
                             .take(hi - lo + 1)
-                            .map(str::trim_end)
+                            .map(|r| r.trim_end().to_owned())
                             .collect::<Vec<_>>()
                             .join("\n")
                     }
-                    None => all,
+                    None => screen.contents(),
                 };
                 let lines = text.lines().count();
                 self.notice(

@@ -235,8 +235,6 @@ pub async fn run_with(
             for b in ch.resend_all(Instant::now()) {
                 let _ = wire.send(b);
             }
-            attempt = 0;
-            emit(SessionEvent::Resumed);
         }
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         let mut write_failed = false;
@@ -249,6 +247,12 @@ pub async fn run_with(
                             // Corrupt frame: not acknowledged, so the agent resends it.
                             continue;
                         };
+                        // Resumed once the agent speaks on the new connection
+                        // (a gateway that accepts and closes does not count).
+                        if attempt > 0 {
+                            attempt = 0;
+                            emit(SessionEvent::Resumed);
+                        }
                         let (acks, delivered) = ch.receive(m, Instant::now());
                         outgoing.extend(acks);
                         for d in delivered {
@@ -297,7 +301,15 @@ pub async fn run_with(
                                     return;
                                 }
                                 Inbound::Control(m) if m.message_type == PAUSE_PUBLICATION => paused = true,
-                                Inbound::Control(m) if m.message_type == START_PUBLICATION => paused = false,
+                                Inbound::Control(m) if m.message_type == START_PUBLICATION => {
+                                    paused = false;
+                                    if ready {
+                                        // What was typed during the pause, in order.
+                                        for k in held.drain(..) {
+                                            outgoing.push(ch.send(PayloadType::Output, k, Instant::now()));
+                                        }
+                                    }
+                                }
                                 Inbound::Control(_) => {}
                             }
                         }
@@ -307,7 +319,8 @@ pub async fn run_with(
                 },
                 i = input.recv() => match i {
                     Some(SessionInput::Keys(k)) => {
-                        if ready && !paused {
+                        // Behind anything still held, so keys never overtake.
+                        if ready && !paused && held.is_empty() {
                             outgoing.push(ch.send(PayloadType::Output, k, Instant::now()));
                         } else {
                             held.push(k);

@@ -143,8 +143,13 @@ pub async fn bridge(
     let send = |f: Frame| {
         let _ = to_session.send(SessionInput::Keys(f.encode()));
     };
+    // smux keep-alive: an agent whose smux session expects traffic closes an
+    // idle one (30 s by default).
+    let mut keepalive = tokio::time::interval(std::time::Duration::from_secs(10));
+    keepalive.tick().await;
     loop {
         tokio::select! {
+            _ = keepalive.tick() => send(Frame::new(smux::NOP, 0, Vec::new())),
             accepted = listener.accept() => {
                 let Ok((conn, _)) = accepted else { continue };
                 let sid = next_sid;

@@ -72,7 +72,13 @@ pub fn key_bytes(k: KeyEvent, app_cursor: bool) -> Option<Vec<u8>> {
 /// Pasted text as the remote expects it: wrapped in bracketed-paste marks
 /// when the remote turned that mode on, line ends as `\r`.
 pub fn paste_bytes(text: &str, bracketed: bool) -> Vec<u8> {
-    let body = text.replace("\r\n", "\r").replace('\n', "\r");
+    // Control characters other than tab and line ends are dropped: an ESC
+    // in the clipboard could end the bracketed paste and run the rest.
+    let clean: String = text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\t' | '\r' | '\n'))
+        .collect();
+    let body = clean.replace("\r\n", "\r").replace('\n', "\r");
     if bracketed {
         format!("\x1b[200~{body}\x1b[201~").into_bytes()
     } else {
@@ -139,5 +145,10 @@ mod tests {
     fn paste_is_bracketed_when_asked() {
         assert_eq!(paste_bytes("a\nb", false), b"a\rb".to_vec());
         assert_eq!(paste_bytes("ls", true), b"\x1b[200~ls\x1b[201~".to_vec());
+        assert_eq!(
+            paste_bytes("a\x1b[201~\rrm -rf ~\r", true),
+            b"\x1b[200~a[201~\rrm -rf ~\r\x1b[201~".to_vec(),
+            "an ESC in the clipboard cannot end the paste"
+        );
     }
 }

@@ -2,8 +2,10 @@
 //! `session-manager-plugin` run in a PTY inside the same tab. ssmdeck still
 //! calls StartSession (the SDK, the console's credentials) and hands the
 //! answer to the plugin as the AWS CLI does:
-//! `session-manager-plugin '<StartSession response JSON>' <region>
-//! StartSession <profile> '<request JSON>' <SSM endpoint URL>`.
+//! `session-manager-plugin AWS_SSM_START_SESSION_RESPONSE <region>
+//! StartSession <profile> '<request JSON>' <SSM endpoint URL>`, with the
+//! StartSession response (and its token) in that environment variable, not
+//! on the command line.
 //! The plugin sends sizes itself (it reads the PTY's size), so a resize is
 //! applied to the PTY.
 
@@ -27,19 +29,30 @@ pub fn plugin_command(setting: &str) -> PathBuf {
     }
 }
 
-/// The arguments the plugin expects, in order.
-pub fn plugin_args(ctx: &AwsContext, started: &Started, target: &str) -> Vec<String> {
-    let response = serde_json::json!({
+/// The environment variable that carries the StartSession response (with
+/// the session token) to the plugin, so the token is not on its command
+/// line for other local users to read; the first argument names it.
+pub const RESPONSE_ENV: &str = "AWS_SSM_START_SESSION_RESPONSE";
+
+/// The StartSession response JSON for the plugin (holds the token).
+pub fn plugin_response(started: &Started) -> String {
+    serde_json::json!({
         "SessionId": started.session_id,
         "TokenValue": started.token,
         "StreamUrl": started.stream_url,
-    });
+    })
+    .to_string()
+}
+
+/// The arguments the plugin expects, in order; the response itself goes in
+/// [`RESPONSE_ENV`].
+pub fn plugin_args(ctx: &AwsContext, target: &str) -> Vec<String> {
     let endpoint = ctx
         .endpoint
         .clone()
         .unwrap_or_else(|| format!("https://ssm.{}.amazonaws.com", ctx.region));
     vec![
-        response.to_string(),
+        RESPONSE_ENV.to_owned(),
         ctx.region.clone(),
         "StartSession".into(),
         ctx.profile.clone().unwrap_or_default(),
@@ -80,7 +93,8 @@ pub async fn run(
         }
     };
     let mut cmd = CommandBuilder::new(&plugin);
-    cmd.args(plugin_args(&ctx, &started, &target));
+    cmd.args(plugin_args(&ctx, &target));
+    cmd.env(RESPONSE_ENV, plugin_response(&started));
     cmd.env("TERM", "xterm-256color");
     let mut child = match pty.slave.spawn_command(cmd) {
         Ok(c) => c,
