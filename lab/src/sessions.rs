@@ -52,12 +52,12 @@ fn now_s() -> f64 {
 
 /// What the gateway tells a session's agent task.
 enum AgentMsg {
-    /// A websocket is attached: frames go to it.
-    Attach(mpsc::UnboundedSender<Message>),
+    /// A websocket (numbered) is attached: frames go to it.
+    Attach(u64, mpsc::UnboundedSender<Message>),
     /// A binary frame arrived from the client.
     Frame(Vec<u8>),
-    /// The websocket closed.
-    Detach,
+    /// The websocket with this number closed.
+    Detach(u64),
     /// Close the websocket now (fault knob); the shell keeps running.
     Drop,
     /// TerminateSession: end the shell and the channel.
@@ -354,7 +354,9 @@ async fn serve(state: Arc<LabState>, id: String, socket: WebSocket) {
         return;
     };
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Message>();
-    let _ = agent.send(AgentMsg::Attach(out_tx));
+    static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let conn = CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let _ = agent.send(AgentMsg::Attach(conn, out_tx));
     // Writing never holds up reading: with data flowing both ways, a side
     // blocked on a full send buffer while not reading would deadlock.
     let mut writer = tokio::spawn(async move {
@@ -379,7 +381,7 @@ async fn serve(state: Arc<LabState>, id: String, socket: WebSocket) {
         }
     }
     writer.abort();
-    let _ = agent.send(AgentMsg::Detach);
+    let _ = agent.send(AgentMsg::Detach(conn));
 }
 
 /// The agent of session `id` (started on first use), when `open` carries its
@@ -606,6 +608,7 @@ async fn run_agent(
 ) {
     let mut ch = Channel::new(OUTPUT_STREAM, INPUT_STREAM);
     let mut out: Option<mpsc::UnboundedSender<Message>> = None;
+    let mut attached = u64::MAX;
     // Fault knobs: a delay on every frame, and pairs sent swapped.
     let swap: std::sync::Mutex<Option<Vec<u8>>> = std::sync::Mutex::new(None);
     let send = |out: &Option<mpsc::UnboundedSender<Message>>, bytes: Vec<u8>| {
@@ -696,13 +699,20 @@ async fn run_agent(
     loop {
         tokio::select! {
             msg = rx.recv() => match msg {
-                Some(AgentMsg::Attach(tx)) => {
+                Some(AgentMsg::Attach(n, tx)) => {
                     out = Some(tx);
+                    attached = n;
                     for b in ch.resend_all(Instant::now()) {
                         send(&out, b);
                     }
                 }
-                Some(AgentMsg::Detach) | Some(AgentMsg::Drop) => out = None,
+                // A late close of an old socket must not cut off the new one.
+                Some(AgentMsg::Detach(n)) => {
+                    if n == attached {
+                        out = None;
+                    }
+                }
+                Some(AgentMsg::Drop) => out = None,
                 Some(AgentMsg::Terminate) | None => break,
                 Some(AgentMsg::Frame(bytes)) => {
                     let Ok(m) = ClientMessage::decode(&bytes) else {
