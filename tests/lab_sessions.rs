@@ -316,7 +316,16 @@ async fn port_forwarding_moves_ten_megabytes_intact_over_several_connections() {
         s.bytes_out >= big.len() as u64 && s.bytes_in >= big.len() as u64,
         "{s:?}"
     );
-    assert!(matches!(out_rx.try_recv(), Ok(SessionEvent::Ready)));
+    let mut seen = Vec::new();
+    while let Ok(e) = out_rx.try_recv() {
+        seen.push(e);
+    }
+    assert!(seen.contains(&SessionEvent::Ready), "{seen:?}");
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, SessionEvent::Handshake { smux: true, .. })),
+        "{seen:?}"
+    );
     in_tx.send(SessionInput::Terminate).unwrap();
     lab.shutdown().await;
 }
@@ -336,5 +345,77 @@ async fn reordered_and_delayed_frames_arrive_in_order_once() {
     let want: Vec<String> = (1..=40).map(|i| format!("row-{i}")).collect();
     assert_eq!(rows, want, "in order, each once, despite swapped pairs");
     s.input.send(SessionInput::Terminate).unwrap();
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn port_forwarding_to_an_agent_without_smux_takes_one_connection_at_a_time() {
+    use ssmdeck::session::forward::{self, ForwardSpec};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let lab = common::lab(12, Faults::default()).await;
+    lab.set_faults(Faults {
+        session_legacy_port: true,
+        ..Faults::default()
+    });
+    let (ctx, _) = common::context(&lab).await;
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping == PingStatus::Online)
+        .unwrap()
+        .id;
+    let echo = echo_server().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let local = listener.local_addr().unwrap().port();
+    let spec = ForwardSpec::parse(&format!("{local}:{echo}")).unwrap();
+    let started = forward::start(&ctx, &node, &spec, local).await.unwrap();
+    let (in_tx, in_rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel();
+    let (stats_tx, _stats_rx) = mpsc::unbounded_channel();
+    tokio::spawn(client::run_with(
+        ctx.clone(),
+        started,
+        None,
+        &["Port"],
+        in_rx,
+        ev_tx,
+    ));
+    tokio::spawn(forward::bridge(
+        listener,
+        in_tx.clone(),
+        ev_rx,
+        out_tx,
+        stats_tx,
+    ));
+    for round in ["first", "second"] {
+        let mut c = tokio::net::TcpStream::connect(("127.0.0.1", local))
+            .await
+            .unwrap();
+        c.write_all(round.as_bytes()).await.unwrap();
+        let mut buf = vec![0u8; round.len()];
+        tokio::time::timeout(Duration::from_secs(20), c.read_exact(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("{round} connection got no echo"))
+            .unwrap();
+        assert_eq!(buf, round.as_bytes());
+        drop(c);
+    }
+    let mut saw = None;
+    while let Ok(e) = out_rx.try_recv() {
+        if let SessionEvent::Handshake {
+            smux,
+            agent_version,
+        } = e
+        {
+            saw = Some((smux, agent_version));
+        }
+    }
+    assert_eq!(
+        saw,
+        Some((false, "3.0.161.0".to_owned())),
+        "basic mode chosen from the handshake"
+    );
+    in_tx.send(SessionInput::Terminate).unwrap();
     lab.shutdown().await;
 }

@@ -60,6 +60,9 @@ pub struct Faults {
     /// Session Manager data channel: frames to the client go out in swapped
     /// pairs (the second before the first), as a network may reorder them.
     pub session_reorder: bool,
+    /// Port sessions behave as agents before 3.0.196.0: no smux, one raw
+    /// connection at a time, closed by the client's DisconnectToPort flag.
+    pub session_legacy_port: bool,
 }
 
 impl Faults {

@@ -526,6 +526,24 @@ impl Default for PortBridge {
 }
 
 impl PortBridge {
+    /// Raw bytes from the client (agents before smux): the one connection
+    /// (stream 0) is opened on first data after a DisconnectToPort.
+    fn raw(&mut self, bytes: Vec<u8>, host: &str, port: u16) {
+        if !self.writers.contains_key(&0) {
+            let (wtx, wrx) = mpsc::unbounded_channel::<Vec<u8>>();
+            self.writers.insert(0, wtx);
+            tokio::spawn(connect_stream(
+                format!("{host}:{port}"),
+                0,
+                wrx,
+                self.read_tx.clone(),
+            ));
+        }
+        if let Some(w) = self.writers.get(&0) {
+            let _ = w.send(bytes);
+        }
+    }
+
     /// smux bytes from the client: SYN opens a connection to `host:port`
     /// (its data and FIN come back through `read_rx`), PSH writes, FIN
     /// closes the writing side. False when the bytes are not smux.
@@ -673,14 +691,22 @@ async fn run_agent(
         (None, mpsc::unbounded_channel().1)
     };
     let mut ports = PortBridge::default();
-    let session_type = match &port {
-        None => json!({"SessionType": "Standard_Stream", "Properties": {}}),
-        Some((host, p)) => json!({"SessionType": "Port", "Properties": {
+    let legacy = state
+        .faults
+        .read()
+        .expect("faults lock")
+        .session_legacy_port;
+    let session_type = match (&port, legacy) {
+        (None, _) => json!({"SessionType": "Standard_Stream", "Properties": {}}),
+        (Some((host, p)), false) => json!({"SessionType": "Port", "Properties": {
             "portNumber": p.to_string(), "host": host, "type": "LocalPortForwarding"
+        }}),
+        (Some((host, p)), true) => json!({"SessionType": "Port", "Properties": {
+            "portNumber": p.to_string(), "host": host
         }}),
     };
     let request = HandshakeRequest {
-        agent_version: "3.3.1142.0".into(),
+        agent_version: if legacy { "3.0.161.0" } else { "3.3.1142.0" }.into(),
         actions: vec![RequestedAction {
             action_type: "SessionType".into(),
             parameters: session_type,
@@ -748,6 +774,9 @@ async fn run_agent(
                                     let _ = sh.writer.write_all(&m.payload);
                                     let _ = sh.writer.flush();
                                 }
+                                (None, Some((host, p))) if legacy => {
+                                    ports.raw(m.payload, host, *p);
+                                }
                                 (None, Some((host, p))) => {
                                     if !ports.input(&m.payload, host, *p) {
                                         stop = true;
@@ -772,6 +801,10 @@ async fn run_agent(
                                 if v == Some(flag::TERMINATE_SESSION) {
                                     stop = true;
                                 }
+                                if v == Some(flag::DISCONNECT_TO_PORT) {
+                                    // The client's connection ended: close ours.
+                                    ports.writers.remove(&0);
+                                }
                             }
                             _ => {}
                         }
@@ -782,6 +815,19 @@ async fn run_agent(
                 }
             },
             Some((sid, data)) = ports.read_rx.recv() => {
+                if legacy {
+                    // One raw connection: its bytes as they are.
+                    match data {
+                        Some(d) => {
+                            let b = ch.send(PayloadType::Output, d, Instant::now());
+                            send(&out, b);
+                        }
+                        None => {
+                            ports.writers.remove(&sid);
+                        }
+                    }
+                    continue;
+                }
                 let f = match data {
                     Some(d) => Frame::new(smux::PSH, sid, d),
                     None => {

@@ -191,6 +191,7 @@ impl App {
                 t.bytes_in += b.len() as u64;
                 t.parser.process(&b);
             }
+            SessionEvent::Handshake { .. } => {}
             SessionEvent::Ready => t.state = TabState::Ready,
             SessionEvent::Reconnecting(n) => t.state = TabState::Reconnecting(n),
             SessionEvent::Resumed => t.state = TabState::Ready,
@@ -435,7 +436,8 @@ impl App {
                     return Vec::new();
                 };
                 let screen = t.parser.screen();
-                let text = match t.selection.take() {
+                let chosen = t.selection.take();
+                let text = match chosen {
                     // Screen rows, as highlighted (wrapped lines are several rows).
                     Some((a, b)) => {
                         let (lo, hi) = (usize::from(a.min(b)), usize::from(a.max(b)));
@@ -450,7 +452,10 @@ impl App {
                     }
                     None => screen.contents(),
                 };
-                let lines = text.lines().count();
+                let lines = chosen.map_or_else(
+                    || text.lines().count(),
+                    |(a, b)| usize::from(a.abs_diff(b)) + 1,
+                );
                 self.notice(
                     format!("copied {lines} lines of the terminal (OSC 52)"),
                     now,

@@ -39,11 +39,22 @@ pub enum SessionInput {
     Resize(u16, u16),
     /// End the session (TerminateSession flag, then the API call).
     Terminate,
+    /// A flag payload (port forwarding without smux: DisconnectToPort).
+    Flag(u32),
 }
 
 /// What a running session reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionEvent {
+    /// The agent's handshake request: its version and, for port sessions,
+    /// whether the channel carries smux streams (`type: LocalPortForwarding`
+    /// and agent 3.0.196.0 or later) or one raw connection at a time.
+    Handshake {
+        /// Agent version.
+        agent_version: String,
+        /// smux multiplexing in use.
+        smux: bool,
+    },
     /// The handshake completed: input flows.
     Ready,
     /// Terminal bytes from the node.
@@ -132,6 +143,24 @@ pub async fn terminate(ctx: &AwsContext, session_id: &str) -> Result<(), AwsErro
         .await
         .map_err(|e| ctx.error("ssm:TerminateSession", e))?;
     Ok(())
+}
+
+/// Whether a port session's channel carries smux streams: properties
+/// `type: LocalPortForwarding` from an agent 3.0.196.0 or later.
+pub fn uses_smux(req: &HandshakeRequest) -> bool {
+    let local = req.actions.iter().any(|a| {
+        a.parameters
+            .get("Properties")
+            .and_then(|p| p.get("type"))
+            .and_then(|t| t.as_str())
+            == Some("LocalPortForwarding")
+    });
+    let v: Vec<u64> = req
+        .agent_version
+        .split('.')
+        .map(|p| p.parse().unwrap_or(0))
+        .collect();
+    local && v >= vec![3, 0, 196, 0]
 }
 
 fn closed_reason(m: &ClientMessage) -> String {
@@ -265,6 +294,10 @@ pub async fn run_with(
                                                 actions: Vec::new(),
                                             });
                                         let (resp, _) = answer_handshake(&req, session_types);
+                                        emit(SessionEvent::Handshake {
+                                            agent_version: req.agent_version.clone(),
+                                            smux: uses_smux(&req),
+                                        });
                                         outgoing.push(ch.send(
                                             PayloadType::HandshakeResponse,
                                             serde_json::to_vec(&resp).unwrap_or_default(),
@@ -337,6 +370,9 @@ pub async fn run_with(
                         }
                     }
                     Some(SessionInput::Resize(..)) => {}
+                    Some(SessionInput::Flag(f)) => {
+                        outgoing.push(ch.send(PayloadType::Flag, f.to_be_bytes().to_vec(), Instant::now()));
+                    }
                     Some(SessionInput::Terminate) | None => {
                         let f = ch.send(
                             PayloadType::Flag,

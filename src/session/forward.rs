@@ -147,14 +147,23 @@ pub async fn bridge(
     // idle one (30 s by default).
     let mut keepalive = tokio::time::interval(std::time::Duration::from_secs(10));
     keepalive.tick().await;
+    // Known from the handshake: smux (many connections) or, for agents
+    // before 3.0.196.0, one raw connection at a time. Connections wait in
+    // the listen queue until then.
+    let mut smux_mode: Option<bool> = None;
+    let mut basic_conn: Option<u32> = None;
     loop {
         tokio::select! {
-            _ = keepalive.tick() => send(Frame::new(smux::NOP, 0, Vec::new())),
-            accepted = listener.accept() => {
+            _ = keepalive.tick(), if smux_mode == Some(true) => send(Frame::new(smux::NOP, 0, Vec::new())),
+            accepted = listener.accept(), if smux_mode == Some(true) || (smux_mode == Some(false) && basic_conn.is_none()) => {
                 let Ok((conn, _)) = accepted else { continue };
                 let sid = next_sid;
                 next_sid = next_sid.wrapping_add(2);
-                send(Frame::new(smux::SYN, sid, Vec::new()));
+                if smux_mode == Some(true) {
+                    send(Frame::new(smux::SYN, sid, Vec::new()));
+                } else {
+                    basic_conn = Some(sid);
+                }
                 let (mut rd, mut wr) = conn.into_split();
                 let tx = read_tx.clone();
                 tokio::spawn(async move {
@@ -187,14 +196,39 @@ pub async fn bridge(
                 st.total += 1;
                 let _ = stats.send(st.clone());
             }
-            Some((sid, data)) = read_rx.recv() => match data {
-                Some(d) => {
+            Some((sid, data)) = read_rx.recv() => match (data, basic_conn == Some(sid)) {
+                (Some(d), true) => {
+                    st.bytes_out += d.len() as u64;
+                    let _ = to_session.send(SessionInput::Keys(d));
+                }
+                (Some(d), false) => {
                     st.bytes_out += d.len() as u64;
                     send(Frame::new(smux::PSH, sid, d));
                 }
-                None => send(Frame::new(smux::FIN, sid, Vec::new())),
+                (None, true) => {
+                    // The agent closes its side and takes the next connection.
+                    let _ = to_session.send(SessionInput::Flag(
+                        super::protocol::flag::DISCONNECT_TO_PORT,
+                    ));
+                    writers.remove(&sid);
+                    basic_conn = None;
+                    st.open = st.open.saturating_sub(1);
+                    let _ = stats.send(st.clone());
+                }
+                (None, false) => send(Frame::new(smux::FIN, sid, Vec::new())),
             },
             ev = from_session.recv() => match ev {
+                Some(SessionEvent::Handshake { smux, agent_version }) => {
+                    smux_mode = Some(smux);
+                    let _ = events.send(SessionEvent::Handshake { smux, agent_version });
+                }
+                Some(SessionEvent::Output(bytes)) if smux_mode == Some(false) => {
+                    st.bytes_in += bytes.len() as u64;
+                    if let Some(w) = basic_conn.and_then(|sid| writers.get(&sid)) {
+                        let _ = w.send(bytes);
+                    }
+                    let _ = stats.send(st.clone());
+                }
                 Some(SessionEvent::Output(bytes)) => {
                     let Ok(frames) = decoder.push(&bytes) else {
                         let _ = events.send(SessionEvent::Closed {

@@ -137,6 +137,7 @@ pub async fn run(
                     let _ = writer.write_all(&k);
                     let _ = writer.flush();
                 }
+                Some(SessionInput::Flag(_)) => {}
                 Some(SessionInput::Resize(cols, rows)) => {
                     let _ = pty.master.resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 });
                 }
