@@ -529,19 +529,13 @@ impl PortBridge {
     /// Raw bytes from the client (agents before smux): the one connection
     /// (stream 0) is opened on first data after a DisconnectToPort.
     fn raw(&mut self, bytes: Vec<u8>, host: &str, port: u16) {
-        if !self.writers.contains_key(&0) {
+        let read_tx = self.read_tx.clone();
+        let w = self.writers.entry(0).or_insert_with(|| {
             let (wtx, wrx) = mpsc::unbounded_channel::<Vec<u8>>();
-            self.writers.insert(0, wtx);
-            tokio::spawn(connect_stream(
-                format!("{host}:{port}"),
-                0,
-                wrx,
-                self.read_tx.clone(),
-            ));
-        }
-        if let Some(w) = self.writers.get(&0) {
-            let _ = w.send(bytes);
-        }
+            tokio::spawn(connect_stream(format!("{host}:{port}"), 0, wrx, read_tx));
+            wtx
+        });
+        let _ = w.send(bytes);
     }
 
     /// smux bytes from the client: SYN opens a connection to `host:port`
