@@ -30,8 +30,9 @@ pub const SHELL_TYPES: &[&str] = &[
 /// Reconnect attempts after a dropped websocket before the session is lost.
 pub const RESUME_ATTEMPTS: u32 = 5;
 
-/// What the console sends to a running session.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the console sends to a running session. `Debug` shows sizes, not
+/// the keys (they may be a password typed into the shell).
+#[derive(Clone, PartialEq, Eq)]
 pub enum SessionInput {
     /// Keystrokes (Enter as `\r`).
     Keys(Vec<u8>),
@@ -43,8 +44,20 @@ pub enum SessionInput {
     Flag(u32),
 }
 
-/// What a running session reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl std::fmt::Debug for SessionInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionInput::Keys(k) => write!(f, "Keys({} bytes)", k.len()),
+            SessionInput::Resize(c, r) => write!(f, "Resize({c}, {r})"),
+            SessionInput::Terminate => write!(f, "Terminate"),
+            SessionInput::Flag(v) => write!(f, "Flag({v})"),
+        }
+    }
+}
+
+/// What a running session reports. `Debug` shows the size of output, not
+/// its text.
+#[derive(Clone, PartialEq, Eq)]
 pub enum SessionEvent {
     /// The agent's handshake request: its version and, for port sessions,
     /// whether the channel carries smux streams (`type: LocalPortForwarding`
@@ -70,6 +83,24 @@ pub enum SessionEvent {
         /// Exit code of the shell, if the agent sent it.
         exit_code: Option<i32>,
     },
+}
+
+impl std::fmt::Debug for SessionEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionEvent::Handshake {
+                agent_version,
+                smux,
+            } => write!(f, "Handshake({agent_version}, smux {smux})"),
+            SessionEvent::Ready => write!(f, "Ready"),
+            SessionEvent::Output(b) => write!(f, "Output({} bytes)", b.len()),
+            SessionEvent::Reconnecting(n) => write!(f, "Reconnecting({n})"),
+            SessionEvent::Resumed => write!(f, "Resumed"),
+            SessionEvent::Closed { reason, exit_code } => {
+                write!(f, "Closed({reason:?}, exit {exit_code:?})")
+            }
+        }
+    }
 }
 
 /// StartSession's answer.
@@ -458,5 +489,24 @@ async fn reconnect(
             }
             Err(_) => continue,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_keys_output_or_the_token() {
+        let keys = format!("{:?}", SessionInput::Keys(b"hunter2\r".to_vec()));
+        assert_eq!(keys, "Keys(8 bytes)");
+        let out = format!("{:?}", SessionEvent::Output(b"secret".to_vec()));
+        assert_eq!(out, "Output(6 bytes)");
+        let s = Started {
+            session_id: "s-1".into(),
+            token: "tok-very-secret".into(),
+            stream_url: "wss://x".into(),
+        };
+        assert!(!format!("{s:?}").contains("tok-very-secret"));
     }
 }
