@@ -187,13 +187,13 @@ fn main() {
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let (out_tx, _out_rx) = mpsc::unbounded_channel();
         let (stats_tx, _stats_rx) = mpsc::unbounded_channel();
-        tokio::spawn(client::run_with(
+        let credit = forward::credit();
+        tokio::spawn(client::run_port(
             ctx.clone(),
             started,
-            None,
-            &["Port"],
             in_rx,
             ev_tx,
+            credit.clone(),
         ));
         tokio::spawn(forward::bridge(
             listener,
@@ -201,6 +201,7 @@ fn main() {
             ev_rx,
             out_tx,
             stats_tx,
+            credit,
         ));
         let size = 20 * 1024 * 1024;
         let data = vec![7u8; size];

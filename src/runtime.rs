@@ -720,9 +720,16 @@ impl TaskManager {
                             }
                         })
                     };
-                    let bridge =
-                        tokio::spawn(forward::bridge(listener, in_tx, ev_rx, out_tx, stats_tx));
-                    client::run_with(ctx, started, None, &["Port"], in_rx, ev_tx).await;
+                    let credit = forward::credit();
+                    let bridge = tokio::spawn(forward::bridge(
+                        listener,
+                        in_tx,
+                        ev_rx,
+                        out_tx,
+                        stats_tx,
+                        credit.clone(),
+                    ));
+                    client::run_port(ctx, started, in_rx, ev_tx, credit).await;
                     let _ = bridge.await;
                     let _ = relay.await;
                 });

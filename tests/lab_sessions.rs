@@ -249,13 +249,13 @@ async fn port_forwarding_moves_ten_megabytes_intact_over_several_connections() {
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
     let (out_tx, mut out_rx) = mpsc::unbounded_channel();
     let (stats_tx, mut stats_rx) = mpsc::unbounded_channel();
-    tokio::spawn(client::run_with(
+    let credit = forward::credit();
+    tokio::spawn(client::run_port(
         ctx.clone(),
         started,
-        None,
-        &["Port"],
         in_rx,
         ev_tx,
+        credit.clone(),
     ));
     tokio::spawn(forward::bridge(
         listener,
@@ -263,6 +263,7 @@ async fn port_forwarding_moves_ten_megabytes_intact_over_several_connections() {
         ev_rx,
         out_tx,
         stats_tx,
+        credit,
     ));
     // Three connections at once: 10 MB through one, small messages on two.
     let big: Vec<u8> = (0..10 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
@@ -373,13 +374,13 @@ async fn port_forwarding_to_an_agent_without_smux_takes_one_connection_at_a_time
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
     let (out_tx, mut out_rx) = mpsc::unbounded_channel();
     let (stats_tx, _stats_rx) = mpsc::unbounded_channel();
-    tokio::spawn(client::run_with(
+    let credit = forward::credit();
+    tokio::spawn(client::run_port(
         ctx.clone(),
         started,
-        None,
-        &["Port"],
         in_rx,
         ev_tx,
+        credit.clone(),
     ));
     tokio::spawn(forward::bridge(
         listener,
@@ -387,6 +388,7 @@ async fn port_forwarding_to_an_agent_without_smux_takes_one_connection_at_a_time
         ev_rx,
         out_tx,
         stats_tx,
+        credit,
     ));
     for round in ["first", "second"] {
         let mut c = tokio::net::TcpStream::connect(("127.0.0.1", local))
@@ -416,6 +418,97 @@ async fn port_forwarding_to_an_agent_without_smux_takes_one_connection_at_a_time
         Some((false, "3.0.161.0".to_owned())),
         "basic mode chosen from the handshake"
     );
+    in_tx.send(SessionInput::Terminate).unwrap();
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_slow_local_reader_slows_the_session_and_all_credit_comes_back() {
+    use ssmdeck::session::forward::{self, ForwardSpec};
+    // A small credit, so the slow reader must hold the session up.
+    const CREDIT: usize = 256 * 1024;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SIZE: usize = 12 * 1024 * 1024;
+    let lab = common::lab(12, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping == PingStatus::Online)
+        .unwrap()
+        .id;
+    // A source that sends 12 MB to whoever connects, as fast as it can.
+    let source = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let source_port = source.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut c, _)) = source.accept().await {
+            tokio::spawn(async move {
+                let data = vec![5u8; SIZE];
+                let _ = c.write_all(&data).await;
+            });
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let local = listener.local_addr().unwrap().port();
+    let spec = ForwardSpec::parse(&format!("{local}:{source_port}")).unwrap();
+    let started = forward::start(&ctx, &node, &spec, local).await.unwrap();
+    let (in_tx, in_rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    let (out_tx, _out_rx) = mpsc::unbounded_channel();
+    let (stats_tx, _stats_rx) = mpsc::unbounded_channel();
+    let credit = forward::credit_of(CREDIT);
+    tokio::spawn(client::run_port(
+        ctx.clone(),
+        started,
+        in_rx,
+        ev_tx,
+        credit.clone(),
+    ));
+    tokio::spawn(forward::bridge(
+        listener,
+        in_tx.clone(),
+        ev_rx,
+        out_tx,
+        stats_tx,
+        credit.clone(),
+    ));
+    // One reader gives up early: what was on its way is not credit lost.
+    let mut early = tokio::net::TcpStream::connect(("127.0.0.1", local))
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    early.read_exact(&mut buf).await.unwrap();
+    drop(early);
+    // A slow reader takes everything; the session waits for it.
+    let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", local))
+        .await
+        .unwrap();
+    let mut got = 0;
+    let mut lowest = CREDIT;
+    // About 8 MB/s: slower than the session carries.
+    let mut buf = vec![0u8; 16 * 1024];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while got < SIZE {
+        let n = tokio::time::timeout_at(deadline, slow.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("stalled at {got} bytes"))
+            .unwrap();
+        assert!(n > 0, "closed at {got} bytes");
+        got += n;
+        lowest = lowest.min(credit.available_permits());
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert!(
+        lowest < CREDIT / 4,
+        "flow control engaged: the credit went down to {lowest}"
+    );
+    // Everything read, both connections done: all credit is back.
+    drop(slow);
+    let back = tokio::time::Instant::now() + Duration::from_secs(10);
+    while credit.available_permits() < CREDIT && tokio::time::Instant::now() < back {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(credit.available_permits(), CREDIT, "no credit leaked");
     in_tx.send(SessionInput::Terminate).unwrap();
     lab.shutdown().await;
 }

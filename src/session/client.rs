@@ -222,8 +222,35 @@ pub async fn run_with(
     started: Started,
     size: Option<TermSize>,
     session_types: &[&str],
+    input: mpsc::UnboundedReceiver<SessionInput>,
+    events: mpsc::UnboundedSender<SessionEvent>,
+) {
+    run_inner(ctx, started, size, session_types, input, events, None).await;
+}
+
+/// Runs a started port forwarding session with flow control: before each
+/// output payload is handed on, its length is taken from `credit` (bytes);
+/// the consumer gives bytes back once written to the local connection. When
+/// the credit is spent the client stops reading the websocket, so a slow
+/// local reader slows the agent instead of growing memory.
+pub async fn run_port(
+    ctx: AwsContext,
+    started: Started,
+    input: mpsc::UnboundedReceiver<SessionInput>,
+    events: mpsc::UnboundedSender<SessionEvent>,
+    credit: std::sync::Arc<tokio::sync::Semaphore>,
+) {
+    run_inner(ctx, started, None, &["Port"], input, events, Some(credit)).await;
+}
+
+async fn run_inner(
+    ctx: AwsContext,
+    started: Started,
+    size: Option<TermSize>,
+    session_types: &[&str],
     mut input: mpsc::UnboundedReceiver<SessionInput>,
     events: mpsc::UnboundedSender<SessionEvent>,
+    credit: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 ) {
     let session_id = started.session_id.clone();
     let client_id = uuid::Uuid::new_v4().to_string();
@@ -350,6 +377,14 @@ pub async fn run_with(
                                         }
                                     }
                                     PayloadType::Output | PayloadType::StdErr | PayloadType::Error => {
+                                        if let Some(c) = &credit {
+                                            // Waits (not reading the websocket) while the
+                                            // local side is behind.
+                                            let n = m.payload.len().min(crate::session::forward::CREDIT_BYTES);
+                                            if let Ok(p) = c.acquire_many(n as u32).await {
+                                                p.forget();
+                                            }
+                                        }
                                         emit(SessionEvent::Output(m.payload));
                                     }
                                     PayloadType::ExitCode => {

@@ -10,15 +10,38 @@
 use std::collections::HashMap;
 
 use ssmdeck_protocol::smux::{self, Decoder, Frame};
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use super::client::{SessionEvent, SessionInput, Started};
 use crate::aws::{AwsContext, AwsError};
 
 /// Bytes read from a local connection per frame.
 pub const CHUNK: usize = 1_024;
+
+/// Bytes from the node that may wait for slow local readers before the
+/// client stops reading the session (flow control).
+pub const CREDIT_BYTES: usize = 8 * 1024 * 1024;
+
+/// A fresh credit of [`CREDIT_BYTES`] for [`super::client::run_port`] and [`bridge`].
+pub fn credit() -> Arc<Semaphore> {
+    credit_of(CREDIT_BYTES)
+}
+
+/// A credit of `bytes` (at most [`CREDIT_BYTES`]; at least one frame, 64 KiB).
+pub fn credit_of(bytes: usize) -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(bytes.clamp(64 * 1024, CREDIT_BYTES)))
+}
+
+/// Gives `n` bytes of credit back (capped as taken).
+fn release(credit: &Semaphore, n: usize) {
+    if n > 0 {
+        credit.add_permits(n.min(CREDIT_BYTES));
+    }
+}
 
 /// Where a forward goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +152,7 @@ pub async fn bridge(
     mut from_session: mpsc::UnboundedReceiver<SessionEvent>,
     events: mpsc::UnboundedSender<SessionEvent>,
     stats: mpsc::UnboundedSender<ForwardStats>,
+    credit: Arc<Semaphore>,
 ) {
     let mut writers: HashMap<u32, mpsc::UnboundedSender<Vec<u8>>> = HashMap::new();
     let (read_tx, mut read_rx) = mpsc::unbounded_channel::<(u32, Option<Vec<u8>>)>();
@@ -152,6 +176,8 @@ pub async fn bridge(
     // the listen queue until then.
     let mut smux_mode: Option<bool> = None;
     let mut basic_conn: Option<u32> = None;
+    // Credit taken for output this bridge still holds (see `release`).
+    let mut held_credit: usize = 0;
     loop {
         tokio::select! {
             _ = keepalive.tick(), if smux_mode == Some(true) => send(Frame::new(smux::NOP, 0, Vec::new())),
@@ -183,9 +209,18 @@ pub async fn bridge(
                     }
                 });
                 let (wtx, mut wrx) = mpsc::unbounded_channel::<Vec<u8>>();
+                let credit = credit.clone();
                 tokio::spawn(async move {
                     while let Some(b) = wrx.recv().await {
-                        if wr.write_all(&b).await.is_err() {
+                        let n = b.len();
+                        let ok = wr.write_all(&b).await.is_ok();
+                        // Written (or lost with the connection): the credit comes back.
+                        release(&credit, n);
+                        if !ok {
+                            wrx.close();
+                            while let Ok(rest) = wrx.try_recv() {
+                                release(&credit, rest.len());
+                            }
                             return;
                         }
                     }
@@ -224,12 +259,20 @@ pub async fn bridge(
                 }
                 Some(SessionEvent::Output(bytes)) if smux_mode == Some(false) => {
                     st.bytes_in += bytes.len() as u64;
-                    if let Some(w) = basic_conn.and_then(|sid| writers.get(&sid)) {
-                        let _ = w.send(bytes);
+                    let n = bytes.len();
+                    let sent = basic_conn
+                        .and_then(|sid| writers.get(&sid))
+                        .is_some_and(|w| w.send(bytes).is_ok());
+                    if !sent {
+                        release(&credit, n);
                     }
                     let _ = stats.send(st.clone());
                 }
                 Some(SessionEvent::Output(bytes)) => {
+                    // Credit for headers and data with nowhere to go comes back
+                    // now; data handed to a writer comes back once written;
+                    // bytes of a frame not yet complete keep theirs.
+                    held_credit += bytes.len();
                     let Ok(frames) = decoder.push(&bytes) else {
                         let _ = events.send(SessionEvent::Closed {
                             reason: "the agent sent data that is not smux".into(),
@@ -242,8 +285,11 @@ pub async fn bridge(
                         match f.cmd {
                             smux::PSH => {
                                 st.bytes_in += f.data.len() as u64;
-                                if let Some(w) = writers.get(&f.sid) {
-                                    let _ = w.send(f.data);
+                                let n = f.data.len();
+                                if let Some(w) = writers.get(&f.sid)
+                                    && w.send(f.data).is_ok()
+                                {
+                                    held_credit = held_credit.saturating_sub(n);
                                 }
                             }
                             smux::FIN if writers.remove(&f.sid).is_some() => {
@@ -252,6 +298,9 @@ pub async fn bridge(
                             _ => {}
                         }
                     }
+                    let back = held_credit.saturating_sub(decoder.pending());
+                    release(&credit, back);
+                    held_credit -= back;
                     let _ = stats.send(st.clone());
                 }
                 Some(e @ SessionEvent::Closed { .. }) => {
