@@ -74,17 +74,7 @@ impl Audit {
         outcome: &str,
         detail: &str,
     ) -> std::io::Result<()> {
-        let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
-        let time = aws_smithy_types::DateTime::from_secs(now.secs())
-            .fmt(aws_smithy_types::date_time::Format::DateTime)
-            .map(|s| {
-                format!(
-                    "{}.{:03}Z",
-                    s.trim_end_matches('Z'),
-                    now.subsec_nanos() / 1_000_000
-                )
-            })
-            .unwrap_or_default();
+        let time = crate::model::iso8601_ms_now();
         let identity = self.identity.lock().ok().and_then(|i| i.clone());
         let line = serde_json::json!({
             "time": time,

@@ -153,6 +153,29 @@ pub struct CallerIdentity {
     pub arn: String,
 }
 
+/// The wall clock, epoch seconds.
+pub fn now_epoch_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The wall clock as ISO-8601 UTC with milliseconds
+/// (`2026-11-22T01:50:56.182Z`), via the SDK's RFC 3339 formatter.
+pub fn iso8601_ms_now() -> String {
+    let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now());
+    aws_smithy_types::DateTime::from_secs(now.secs())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .map(|s| {
+            format!(
+                "{}.{:03}Z",
+                s.trim_end_matches('Z'),
+                now.subsec_nanos() / 1_000_000
+            )
+        })
+        .unwrap_or_default()
+}
+
 /// Formats epoch seconds as `YYYY-MM-DD HH:MM:SS` UTC (via the SDK's
 /// RFC 3339 formatter).
 pub fn format_epoch(epoch_s: i64) -> String {

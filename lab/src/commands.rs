@@ -19,7 +19,7 @@ use tokio::sync::{Notify, Semaphore};
 
 use crate::LabState;
 use crate::fleet::{LabNode, PingStatus};
-use crate::params::ApiError;
+use crate::params::{ApiError, err};
 
 /// SendCommand accepts at most this many InstanceIds.
 pub const MAX_INSTANCE_IDS: usize = 50;
@@ -34,13 +34,6 @@ const KEEP_BYTES: usize = 256 * 1024;
 /// How long a ConnectionLost node takes to time out in the lab (AWS waits
 /// for TimeoutSeconds; the lab is quicker so tests stay short).
 const LAB_DELIVERY_TIMEOUT: Duration = Duration::from_millis(800);
-
-fn err(code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError {
-        code,
-        message: message.into(),
-    }
-}
 
 fn now_s() -> f64 {
     SystemTime::now()
@@ -758,6 +751,16 @@ fn flush_partial(state: &LabState, log_group: &Option<String>, stream: &str, par
     }
 }
 
+/// A list answer: `{key: list}` plus `NextToken` when more pages follow.
+pub(crate) fn listed(key: &str, list: Vec<Value>, next: Option<String>) -> Value {
+    let mut out = serde_json::Map::new();
+    out.insert(key.to_owned(), Value::Array(list));
+    if let Some(t) = next {
+        out.insert("NextToken".into(), Value::String(t));
+    }
+    Value::Object(out)
+}
+
 pub(crate) fn page<T>(
     items: Vec<T>,
     body: &Value,
@@ -809,11 +812,7 @@ fn list_commands(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError>
         .map(CommandStore::command_json)
         .collect();
     let (page, next) = page(items, body, 50)?;
-    let mut out = json!({"Commands": page});
-    if let Some(t) = next {
-        out["NextToken"] = Value::String(t);
-    }
-    Ok(out)
+    Ok(listed("Commands", page, next))
 }
 
 fn list_invocations(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {
@@ -883,11 +882,7 @@ fn list_invocations(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiErr
         }
     }
     let (page, next) = page(items, body, 50)?;
-    let mut out = json!({"CommandInvocations": page});
-    if let Some(t) = next {
-        out["NextToken"] = Value::String(t);
-    }
-    Ok(out)
+    Ok(listed("CommandInvocations", page, next))
 }
 
 fn get_invocation(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::params::ApiError;
+use crate::params::{ApiError, err};
 
 /// One log event.
 #[derive(Debug, Clone)]
@@ -24,13 +24,6 @@ pub struct LogEvent {
 #[derive(Debug, Default)]
 pub struct LogStore {
     groups: BTreeMap<String, BTreeMap<String, Vec<LogEvent>>>,
-}
-
-fn err(code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError {
-        code,
-        message: message.into(),
-    }
 }
 
 fn now_ms() -> i64 {

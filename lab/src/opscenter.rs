@@ -9,7 +9,6 @@
 //! or that `CreateOpsItem` records (AWS's events come from EventBridge).
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -17,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::LAB_ACCOUNT;
 use crate::fleet::LabNode;
-use crate::params::ApiError;
+use crate::params::{ApiError, err, now_s, validation};
 
 /// Every OpsItem status AWS accepts in `UpdateOpsItem`.
 pub const STATUSES: &[&str] = &[
@@ -52,26 +51,8 @@ const SYSTEM_KEYS: &[&str] = &["/aws/resources", "/aws/automations", "/aws/dedup
 /// Largest operational data value, bytes (20 KB).
 const MAX_DATA_VALUE: usize = 20 * 1024;
 
-fn err(code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError {
-        code,
-        message: message.into(),
-    }
-}
-
-fn validation(message: impl Into<String>) -> ApiError {
-    err("ValidationException", message)
-}
-
 fn invalid_parameter(message: impl Into<String>) -> ApiError {
     err("OpsItemInvalidParameterException", message)
-}
-
-fn now_s() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as f64 / 1_000.0)
-        .unwrap_or(0.0)
 }
 
 /// One operational data entry.
@@ -598,11 +579,7 @@ impl OpsStore {
                 v
             })
             .collect();
-        let mut out = json!({ "OpsItemSummaries": summaries });
-        if let Some(t) = next {
-            out["NextToken"] = json!(t);
-        }
-        Ok(out)
+        Ok(crate::commands::listed("OpsItemSummaries", summaries, next))
     }
 
     fn get(&self, body: &Value) -> Result<Value, ApiError> {
@@ -763,11 +740,7 @@ impl OpsStore {
                 })
             })
             .collect();
-        let mut out = json!({ "Summaries": list });
-        if let Some(t) = next {
-            out["NextToken"] = json!(t);
-        }
-        Ok(out)
+        Ok(crate::commands::listed("Summaries", list, next))
     }
 
     fn list_related(&self, body: &Value) -> Result<Value, ApiError> {
@@ -808,11 +781,7 @@ impl OpsStore {
                 })
             })
             .collect();
-        let mut out = json!({ "Summaries": list });
-        if let Some(t) = next {
-            out["NextToken"] = json!(t);
-        }
-        Ok(out)
+        Ok(crate::commands::listed("Summaries", list, next))
     }
 
     fn associate(&mut self, body: &Value, user: &str) -> Result<Value, ApiError> {

@@ -35,14 +35,16 @@ pub struct ApiError {
     pub message: String,
 }
 
-fn err(code: &'static str, message: impl Into<String>) -> ApiError {
+/// An [`ApiError`] with `code` and `message` (shared by the lab's services).
+pub(crate) fn err(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError {
         code,
         message: message.into(),
     }
 }
 
-fn validation(message: impl Into<String>) -> ApiError {
+/// A `ValidationException`.
+pub(crate) fn validation(message: impl Into<String>) -> ApiError {
     err("ValidationException", message)
 }
 
@@ -83,7 +85,8 @@ pub struct ParamStore {
     region: String,
 }
 
-fn now_s() -> f64 {
+/// The wall clock, epoch seconds with milliseconds (AWS timestamps).
+pub(crate) fn now_s() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as f64 / 1_000.0)

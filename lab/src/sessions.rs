@@ -31,24 +31,10 @@ use ssmdeck_protocol::smux::{self, Decoder, Frame};
 use tokio::sync::mpsc;
 
 use crate::LabState;
-use crate::params::ApiError;
+use crate::params::{ApiError, err, now_s};
 
 /// Output chunk size sent per frame, bytes.
 const CHUNK: usize = 1_024;
-
-fn err(code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError {
-        code,
-        message: message.into(),
-    }
-}
-
-fn now_s() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as f64 / 1_000.0)
-        .unwrap_or(0.0)
-}
 
 /// What the gateway tells a session's agent task.
 enum AgentMsg {
@@ -321,11 +307,7 @@ fn describe_sessions(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiEr
         })
         .collect();
     let (page, next) = crate::commands::page(list, body, 200)?;
-    let mut out = json!({ "Sessions": page });
-    if let Some(t) = next {
-        out["NextToken"] = json!(t);
-    }
-    Ok(out)
+    Ok(crate::commands::listed("Sessions", page, next))
 }
 
 /// `GET /v1/data-channel/{id}`: the websocket of a session.
@@ -667,17 +649,7 @@ async fn run_agent(
             Err(e) => {
                 tracing::warn!("lab session {id}: cannot start a shell: {e}");
                 // Ended, so a resume is refused instead of attaching to nothing.
-                if let Some(s) = state
-                    .sessions
-                    .lock()
-                    .expect("sessions lock")
-                    .sessions
-                    .get_mut(&id)
-                {
-                    s.status = "Terminated";
-                    s.end = Some(now_s());
-                    s.agent = None;
-                }
+                end_session(&state, &id);
                 return;
             }
         }
@@ -898,12 +870,17 @@ async fn run_agent(
         .into_bytes(),
     );
     send(&out, closed.encode());
+    end_session(&state, &id);
+}
+
+/// Marks session `id` ended: no agent, listed in History, not resumable.
+fn end_session(state: &LabState, id: &str) {
     if let Some(s) = state
         .sessions
         .lock()
         .expect("sessions lock")
         .sessions
-        .get_mut(&id)
+        .get_mut(id)
     {
         s.status = "Terminated";
         s.end.get_or_insert(now_s());

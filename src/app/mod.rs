@@ -537,7 +537,7 @@ impl App {
         let rows = self.page_rows();
         self.fleet.settle(rows);
         self.params.settle(rows);
-        self.ops.settle(rows, wall_now_s());
+        self.ops.settle(rows, crate::model::now_epoch_s());
         if self.pane == Pane::Parameters && self.params.search.is_none() {
             let names = self.params.values_to_load(rows);
             if !names.is_empty() {
@@ -1597,7 +1597,7 @@ impl App {
         // anything earlier in this batch (an opened level, a new filter).
         self.fleet.settle(rows);
         self.params.settle(rows);
-        self.ops.settle(rows, wall_now_s());
+        self.ops.settle(rows, crate::model::now_epoch_s());
         // Any command dismisses the start-up config report.
         if !self.config_problems.is_empty() && c != Command::Refresh {
             self.config_problems.clear();
@@ -2093,13 +2093,6 @@ impl Effect {
             _ => return None,
         })
     }
-}
-
-/// The wall clock, epoch seconds (for OpsCenter `created:` terms).
-fn wall_now_s() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// `:` commands that start with `prefix`.

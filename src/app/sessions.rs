@@ -118,11 +118,7 @@ impl SessionsState {
 }
 
 fn wall_hhmm() -> String {
-    let s = crate::model::format_epoch(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64),
-    );
+    let s = crate::model::format_epoch(crate::model::now_epoch_s());
     s.get(11..16).unwrap_or("").to_owned()
 }
 
@@ -136,8 +132,10 @@ impl App {
         )
     }
 
-    /// Opens a shell on `node` in a new tab.
-    pub(super) fn start_session(&mut self, node: String, now: Instant) -> Vec<Effect> {
+    /// Adds a tab for `node` and shows it; returns its number. A shell tab
+    /// gets a terminal of `term` rows × columns and the keys; a forward tab
+    /// a token terminal (it shows its counters instead).
+    fn open_tab(&mut self, node: &str, forward: Option<ForwardTab>, term: (u16, u16)) -> usize {
         let name = self
             .fleet
             .nodes
@@ -145,26 +143,32 @@ impl App {
             .find(|n| n.id == node)
             .map(|n| n.name.clone())
             .unwrap_or_default();
-        let (rows, cols) = self.terminal_size();
         let s = &mut self.sessions;
         s.next_tab += 1;
-        let tab = s.next_tab;
+        let shell = forward.is_none();
         s.tabs.push(SessionTab {
-            tab,
-            node: node.clone(),
+            tab: s.next_tab,
+            node: node.to_owned(),
             name,
             session_id: None,
             state: TabState::Starting,
             started: wall_hhmm(),
             bytes_in: 0,
             bytes_out: 0,
-            parser: vt100::Parser::new(rows, cols, SCROLLBACK),
+            parser: vt100::Parser::new(term.0, term.1, if shell { SCROLLBACK } else { 0 }),
             scroll: 0,
-            forward: None,
+            forward,
             selection: None,
         });
         s.active = s.tabs.len() - 1;
-        s.focused = true;
+        s.focused = shell;
+        s.next_tab
+    }
+
+    /// Opens a shell on `node` in a new tab.
+    pub(super) fn start_session(&mut self, node: String, now: Instant) -> Vec<Effect> {
+        let (rows, cols) = self.terminal_size();
+        let tab = self.open_tab(&node, None, (rows, cols));
         self.notice(format!("opening a session on {node}…"), now);
         let mut effects = self.show_pane(Pane::Sessions);
         effects.push(Effect::StartSession {
@@ -218,37 +222,13 @@ impl App {
         spec: crate::session::forward::ForwardSpec,
         now: Instant,
     ) -> Vec<Effect> {
-        let name = self
-            .fleet
-            .nodes
-            .iter()
-            .find(|n| n.id == node)
-            .map(|n| n.name.clone())
-            .unwrap_or_default();
-        let s = &mut self.sessions;
-        s.next_tab += 1;
-        let tab = s.next_tab;
-        s.tabs.push(SessionTab {
-            tab,
-            node: node.clone(),
-            name,
-            session_id: None,
-            state: TabState::Starting,
-            started: wall_hhmm(),
-            bytes_in: 0,
-            bytes_out: 0,
-            parser: vt100::Parser::new(2, 10, 0),
-            scroll: 0,
-            forward: Some(ForwardTab {
-                spec: spec.clone(),
-                local_port: None,
-                open: 0,
-                total: 0,
-            }),
-            selection: None,
-        });
-        s.active = s.tabs.len() - 1;
-        s.focused = false;
+        let forward = ForwardTab {
+            spec: spec.clone(),
+            local_port: None,
+            open: 0,
+            total: 0,
+        };
+        let tab = self.open_tab(&node, Some(forward), (2, 10));
         self.notice(
             format!(
                 "forwarding {} through {node}…",

@@ -108,12 +108,6 @@ fn data(
         .collect()
 }
 
-fn now_s() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 /// One DescribeOpsItems page with `filters` (combined with AND by AWS).
 /// Returns the items and the token of the next page.
 ///
@@ -124,7 +118,7 @@ pub async fn list_page(
     filters: &[ServerFilter],
     token: Option<String>,
 ) -> Result<(Vec<OpsItem>, Option<String>), AwsError> {
-    let now = now_s();
+    let now = crate::model::now_epoch_s();
     let resp = ctx
         .ssm
         .describe_ops_items()
@@ -435,19 +429,8 @@ pub async fn update_guarded(
         );
     }
     if let Some(text) = &change.note {
-        let now = DateTime::from(std::time::SystemTime::now());
-        // `2026-11-22T01:50:56.182Z`: milliseconds keep two notes of one
-        // second apart.
-        let at = DateTime::from_secs(now.secs())
-            .fmt(aws_smithy_types::date_time::Format::DateTime)
-            .map(|s| {
-                format!(
-                    "{}.{:03}Z",
-                    s.trim_end_matches('Z'),
-                    now.subsec_nanos() / 1_000_000
-                )
-            })
-            .unwrap_or_default();
+        // Milliseconds keep two notes of one second apart.
+        let at = crate::model::iso8601_ms_now();
         let value = serde_json::json!({"at": at, "by": change.caller, "text": text}).to_string();
         call = call.operational_data(
             format!("{NOTE_PREFIX}{at}"),
