@@ -211,6 +211,54 @@ async fn a_node_that_is_not_connected_is_refused_clearly() {
     lab.shutdown().await;
 }
 
+/// A port forward through `node` to `to` (`PORT` or `HOST:PORT`) from a
+/// free local port, run as the console runs one: the client with flow
+/// control and the smux bridge.
+struct Forwarding {
+    local: u16,
+    input: mpsc::UnboundedSender<SessionInput>,
+    events: mpsc::UnboundedReceiver<SessionEvent>,
+    stats: mpsc::UnboundedReceiver<ssmdeck::session::forward::ForwardStats>,
+}
+
+async fn forward_to(
+    ctx: &ssmdeck::aws::AwsContext,
+    node: &str,
+    to: &str,
+    credit: std::sync::Arc<tokio::sync::Semaphore>,
+) -> Forwarding {
+    use ssmdeck::session::forward::{self, ForwardSpec};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let local = listener.local_addr().unwrap().port();
+    let spec = ForwardSpec::parse(&format!("{local}:{to}")).unwrap();
+    let started = forward::start(ctx, node, &spec, local).await.unwrap();
+    let (in_tx, in_rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    let (out_tx, out_rx) = mpsc::unbounded_channel();
+    let (stats_tx, stats_rx) = mpsc::unbounded_channel();
+    tokio::spawn(client::run_port(
+        ctx.clone(),
+        started,
+        in_rx,
+        ev_tx,
+        credit.clone(),
+    ));
+    tokio::spawn(forward::bridge(
+        listener,
+        in_tx.clone(),
+        ev_rx,
+        out_tx,
+        stats_tx,
+        credit,
+    ));
+    Forwarding {
+        local,
+        input: in_tx,
+        events: out_rx,
+        stats: stats_rx,
+    }
+}
+
 /// A loopback echo server for the forwarding tests; returns its port.
 async fn echo_server() -> u16 {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -230,7 +278,7 @@ async fn echo_server() -> u16 {
 
 #[tokio::test]
 async fn port_forwarding_moves_ten_megabytes_intact_over_several_connections() {
-    use ssmdeck::session::forward::{self, ForwardSpec};
+    use ssmdeck::session::forward;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let lab = common::lab(12, Faults::default()).await;
     let (ctx, _) = common::context(&lab).await;
@@ -241,30 +289,11 @@ async fn port_forwarding_moves_ten_megabytes_intact_over_several_connections() {
         .unwrap()
         .id;
     let echo = echo_server().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let local = listener.local_addr().unwrap().port();
-    let spec = ForwardSpec::parse(&format!("{local}:127.0.0.1:{echo}")).unwrap();
-    let started = forward::start(&ctx, &node, &spec, local).await.unwrap();
-    let (in_tx, in_rx) = mpsc::unbounded_channel();
-    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel();
-    let (stats_tx, mut stats_rx) = mpsc::unbounded_channel();
     let credit = forward::credit();
-    tokio::spawn(client::run_port(
-        ctx.clone(),
-        started,
-        in_rx,
-        ev_tx,
-        credit.clone(),
-    ));
-    tokio::spawn(forward::bridge(
-        listener,
-        in_tx.clone(),
-        ev_rx,
-        out_tx,
-        stats_tx,
-        credit,
-    ));
+    let fwd = forward_to(&ctx, &node, &format!("127.0.0.1:{echo}"), credit.clone()).await;
+    let (local, in_tx) = (fwd.local, fwd.input.clone());
+    let mut out_rx = fwd.events;
+    let mut stats_rx = fwd.stats;
     // Three connections at once: 10 MB through one, small messages on two.
     let big: Vec<u8> = (0..10 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     let mut tasks = Vec::new();
@@ -351,7 +380,7 @@ async fn reordered_and_delayed_frames_arrive_in_order_once() {
 
 #[tokio::test]
 async fn port_forwarding_to_an_agent_without_smux_takes_one_connection_at_a_time() {
-    use ssmdeck::session::forward::{self, ForwardSpec};
+    use ssmdeck::session::forward;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let lab = common::lab(12, Faults::default()).await;
     lab.set_faults(Faults {
@@ -366,30 +395,10 @@ async fn port_forwarding_to_an_agent_without_smux_takes_one_connection_at_a_time
         .unwrap()
         .id;
     let echo = echo_server().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let local = listener.local_addr().unwrap().port();
-    let spec = ForwardSpec::parse(&format!("{local}:{echo}")).unwrap();
-    let started = forward::start(&ctx, &node, &spec, local).await.unwrap();
-    let (in_tx, in_rx) = mpsc::unbounded_channel();
-    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel();
-    let (stats_tx, _stats_rx) = mpsc::unbounded_channel();
     let credit = forward::credit();
-    tokio::spawn(client::run_port(
-        ctx.clone(),
-        started,
-        in_rx,
-        ev_tx,
-        credit.clone(),
-    ));
-    tokio::spawn(forward::bridge(
-        listener,
-        in_tx.clone(),
-        ev_rx,
-        out_tx,
-        stats_tx,
-        credit,
-    ));
+    let fwd = forward_to(&ctx, &node, &format!("{echo}"), credit.clone()).await;
+    let (local, in_tx) = (fwd.local, fwd.input.clone());
+    let mut out_rx = fwd.events;
     for round in ["first", "second"] {
         let mut c = tokio::net::TcpStream::connect(("127.0.0.1", local))
             .await
@@ -424,7 +433,7 @@ async fn port_forwarding_to_an_agent_without_smux_takes_one_connection_at_a_time
 
 #[tokio::test]
 async fn a_slow_local_reader_slows_the_session_and_all_credit_comes_back() {
-    use ssmdeck::session::forward::{self, ForwardSpec};
+    use ssmdeck::session::forward;
     // A small credit, so the slow reader must hold the session up.
     const CREDIT: usize = 256 * 1024;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -448,30 +457,9 @@ async fn a_slow_local_reader_slows_the_session_and_all_credit_comes_back() {
             });
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let local = listener.local_addr().unwrap().port();
-    let spec = ForwardSpec::parse(&format!("{local}:{source_port}")).unwrap();
-    let started = forward::start(&ctx, &node, &spec, local).await.unwrap();
-    let (in_tx, in_rx) = mpsc::unbounded_channel();
-    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-    let (out_tx, _out_rx) = mpsc::unbounded_channel();
-    let (stats_tx, _stats_rx) = mpsc::unbounded_channel();
     let credit = forward::credit_of(CREDIT);
-    tokio::spawn(client::run_port(
-        ctx.clone(),
-        started,
-        in_rx,
-        ev_tx,
-        credit.clone(),
-    ));
-    tokio::spawn(forward::bridge(
-        listener,
-        in_tx.clone(),
-        ev_rx,
-        out_tx,
-        stats_tx,
-        credit.clone(),
-    ));
+    let fwd = forward_to(&ctx, &node, &format!("{source_port}"), credit.clone()).await;
+    let (local, in_tx) = (fwd.local, fwd.input.clone());
     // One reader gives up early: what was on its way is not credit lost.
     let mut early = tokio::net::TcpStream::connect(("127.0.0.1", local))
         .await

@@ -14,6 +14,27 @@ use ssmdeck::app::sessions::TabState;
 use ssmdeck::app::{Mode, Pane};
 use ssmdeck_lab::{Faults, PingStatus};
 
+/// Waits for the fleet and puts the Fleet cursor on a node that is (or is
+/// not) Online; returns it.
+async fn at_node(
+    live: &mut Live,
+    lab: &ssmdeck_lab::LabHandle,
+    online: bool,
+) -> ssmdeck_lab::LabNode {
+    live.until("the fleet", |a| {
+        a.fleet.loading.is_none() && !a.fleet.nodes.is_empty()
+    })
+    .await;
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| (n.ping == PingStatus::Online) == online)
+        .expect("the fleet has such a node");
+    assert!(live.app.fleet.focus_node(&node.id));
+    live.act(Action::Tick(Instant::now()));
+    node
+}
+
 fn screen_text(live: &Live) -> String {
     live.app
         .sessions
@@ -27,17 +48,7 @@ async fn open_type_resize_unfocus_and_terminate() {
     let lab = common::lab(12, Faults::default()).await;
     let (ctx, _) = common::context(&lab).await;
     let mut live = Live::start(ctx).await;
-    live.until("the fleet", |a| {
-        a.fleet.loading.is_none() && !a.fleet.nodes.is_empty()
-    })
-    .await;
-    let node = lab
-        .nodes()
-        .into_iter()
-        .find(|n| n.ping == PingStatus::Online)
-        .unwrap();
-    assert!(live.app.fleet.focus_node(&node.id));
-    live.act(Action::Tick(Instant::now()));
+    let node = at_node(&mut live, &lab, true).await;
     live.cmd(Command::StartSession);
     assert_eq!(live.app.pane, Pane::Sessions);
     assert!(live.app.sessions.focused, "keys go to the new shell");
@@ -163,17 +174,7 @@ async fn a_node_that_is_not_connected_gets_a_clear_reason() {
     let lab = common::lab(40, Faults::default()).await;
     let (ctx, _) = common::context(&lab).await;
     let mut live = Live::start(ctx).await;
-    live.until("the fleet", |a| {
-        a.fleet.loading.is_none() && !a.fleet.nodes.is_empty()
-    })
-    .await;
-    let lost = lab
-        .nodes()
-        .into_iter()
-        .find(|n| n.ping != PingStatus::Online)
-        .unwrap();
-    live.app.fleet.focus_node(&lost.id);
-    live.act(Action::Tick(Instant::now()));
+    at_node(&mut live, &lab, false).await;
     live.cmd(Command::StartSession);
     live.until("the refusal", |a| {
         a.sessions
@@ -195,17 +196,7 @@ async fn a_port_forward_tab_counts_connections_and_bytes() {
     let lab = common::lab(12, Faults::default()).await;
     let (ctx, _) = common::context(&lab).await;
     let mut live = Live::start(ctx).await;
-    live.until("the fleet", |a| {
-        a.fleet.loading.is_none() && !a.fleet.nodes.is_empty()
-    })
-    .await;
-    let node = lab
-        .nodes()
-        .into_iter()
-        .find(|n| n.ping == PingStatus::Online)
-        .unwrap();
-    live.app.fleet.focus_node(&node.id);
-    live.act(Action::Tick(Instant::now()));
+    at_node(&mut live, &lab, true).await;
     // A loopback echo server stands for the database behind the node.
     let echo = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let echo_port = echo.local_addr().unwrap().port();
@@ -291,17 +282,7 @@ async fn the_plugin_fallback_runs_in_a_pty_with_the_cli_arguments() {
     std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut live = Live::start(ctx).await;
     live.tasks.set_session_plugin(Some(plugin.clone()));
-    live.until("the fleet", |a| {
-        a.fleet.loading.is_none() && !a.fleet.nodes.is_empty()
-    })
-    .await;
-    let node = lab
-        .nodes()
-        .into_iter()
-        .find(|n| n.ping == PingStatus::Online)
-        .unwrap();
-    live.app.fleet.focus_node(&node.id);
-    live.act(Action::Tick(Instant::now()));
+    let node = at_node(&mut live, &lab, true).await;
     live.cmd(Command::StartSession);
     let want = format!(
         "PLUGIN AWS_SSM_START_SESSION_RESPONSE | us-east-1 | StartSession | {{\"Target\":\"{}\"}} | {}",
