@@ -3,11 +3,11 @@
 //! lab's websocket gateway, a real shell), output fed back as the event
 //! loop does, keys typed as the router delivers them.
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 
-use common::live::Live;
+use crate::common::live::Live;
 use crossterm::event::{KeyCode, KeyModifiers};
 use ssmdeck::action::{Action, Command, InputKey};
 use ssmdeck::app::sessions::TabState;

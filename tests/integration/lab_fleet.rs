@@ -1,6 +1,6 @@
 //! Integration tests: the console's AWS layer against the lab over HTTP.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 

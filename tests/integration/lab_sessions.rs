@@ -4,7 +4,7 @@
 //! connection through ResumeSession without losing or repeating anything,
 //! and ends with the shell's exit code.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

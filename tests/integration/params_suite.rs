@@ -1,7 +1,7 @@
 //! One Parameter Store suite, run against the lab and against moto: the
 //! console's own calls (src/aws/params.rs) must behave the same on both.
 
-mod common;
+use crate::common;
 
 use ssmdeck::aws::AwsContext;
 use ssmdeck::aws::params::{self, PutError, PutRequest};

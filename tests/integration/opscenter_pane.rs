@@ -4,12 +4,12 @@
 //! conflict detection, bulk resolve, the form, links to the Fleet and Run
 //! Command panes.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use common::live::Live;
+use crate::common::live::Live;
 use crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

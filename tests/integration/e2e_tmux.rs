@@ -426,8 +426,9 @@ fn triage_an_opsitem_to_in_progress_with_a_note() {
         s.contains("user/ssmdeck-lab: rebooting via runbook")
     });
     assert!(s.contains("Status InProgress"), "both are shown:\n{s}");
+    // Esc alone closes the detail; only then q (a quick Esc q reads as Alt-q).
     t.keys(&["Escape"]);
-    std::thread::sleep(Duration::from_millis(300));
+    t.wait_for("the detail to close", |s| !s.contains("Status InProgress"));
     t.keys(&["q"]);
     t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
 }
@@ -468,7 +469,10 @@ fn read_only_profile_refuses_changes_and_the_palette_jumps_to_a_node() {
     });
     assert!(s.contains(&node.name), "{s}");
     t.keys(&["Escape"]);
-    std::thread::sleep(Duration::from_millis(300));
+    t.wait_for("the details to close", |s| {
+        !s.contains(&format!("Node ID           {}", node.id))
+            && !(s.contains(&node.id) && s.contains("Details"))
+    });
     t.keys(&["q"]);
     t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
     assert!(

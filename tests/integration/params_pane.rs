@@ -2,9 +2,9 @@
 //! real effects run by the console's own TaskManager against the lab over
 //! HTTP, results fed back as the event loop does.
 
-mod common;
+use crate::common;
 
-use common::live::Live;
+use crate::common::live::Live;
 
 use std::time::Instant;
 

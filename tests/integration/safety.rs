@@ -2,7 +2,7 @@
 //! case per action, each pane), and the audit log records every mutation
 //! run against the lab, without any value.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! (`ssmdeck::aws::opscenter`) and, where the console never sends a request
 //! (bad operators, out-of-range values), the SDK directly.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

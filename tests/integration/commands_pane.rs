@@ -2,9 +2,9 @@
 //! by the console's TaskManager against the lab (whose nodes run the
 //! commands), results fed back as the event loop does.
 
-mod common;
+use crate::common;
 
-use common::live::Live;
+use crate::common::live::Live;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! Run Command against the lab: its nodes really run the commands.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -224,13 +224,24 @@ async fn cancel_mid_run_and_execution_timeout() {
     commands::cancel(&ctx, &id, vec![nodes[0].clone()])
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (invs, _) = commands::invocations(&ctx, &id).await.unwrap();
-    let by: HashMap<_, _> = invs
-        .iter()
-        .map(|i| (i.instance_id.clone(), i.status))
-        .collect();
-    assert_eq!(by[&nodes[0]], InvocationStatus::Cancelled);
+    // Wait until the cancelled node reports it, then look at the others.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let by: HashMap<_, _> = loop {
+        let (invs, _) = commands::invocations(&ctx, &id).await.unwrap();
+        let by: HashMap<_, _> = invs
+            .iter()
+            .map(|i| (i.instance_id.clone(), i.status))
+            .collect();
+        if by[&nodes[0]] == InvocationStatus::Cancelled {
+            break by;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node 0 not Cancelled: {:?}",
+            by[&nodes[0]]
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(by[&nodes[1]], InvocationStatus::InProgress);
     let started = Instant::now();
     commands::cancel(&ctx, &id, Vec::new()).await.unwrap();

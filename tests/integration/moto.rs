@@ -4,7 +4,7 @@
 //!
 //! Needs a moto server: `scripts/test` starts one and sets SSMDECK_MOTO_URL.
 
-mod common;
+use crate::common;
 
 use ssmdeck::aws::fleet::{FleetEvent, describe_ec2};
 use ssmdeck::aws::{ConnectOptions, ErrorKind};

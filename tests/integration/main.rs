@@ -1,0 +1,19 @@
+//! Every integration test in one binary (one link of the AWS SDKs instead of
+//! fifteen): the lab in-process over HTTP, moto, and the real binary in tmux.
+
+mod commands_pane;
+mod common;
+mod config_check;
+mod e2e_tmux;
+mod fleet_pane;
+mod lab_commands;
+mod lab_fleet;
+mod lab_opscenter;
+mod lab_sessions;
+mod moto;
+mod navigation;
+mod opscenter_pane;
+mod params_pane;
+mod params_suite;
+mod safety;
+mod sessions_pane;
