@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ssmdeck::action::{Action, Command};
-use ssmdeck::app::{App, ContextInfo, Effect};
+use ssmdeck::app::{App, CommandsJob, ContextInfo, Effect};
 use ssmdeck::aws::AwsContext;
 use ssmdeck::aws::commands::{SendRequest, Targets};
 use ssmdeck::config::Settings;
@@ -64,7 +64,7 @@ impl Harness {
     /// (batching, settle, one draw per batch) until every node is final.
     async fn send_and_wait(&mut self, req: SendRequest, deadline: Duration) -> Duration {
         let start = Instant::now();
-        self.tasks.run(Effect::SendCommand(req));
+        self.tasks.run(Effect::RunCommand(CommandsJob::Send(req)));
         let until = tokio::time::Instant::now() + deadline;
         loop {
             let Ok(Some(first)) = tokio::time::timeout_at(until, self.rx.recv()).await else {

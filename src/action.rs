@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::AwsError;
 use crate::aws::fleet::FleetEvent;
-use crate::aws::params::{CopyOutcome, CopyPlan, PutError};
-use crate::model::{CallerIdentity, ParameterMeta, ParameterValue, ParameterVersion};
+use crate::model::CallerIdentity;
 
 /// User-bindable commands; keymaps name them in snake_case (`select_next`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -242,10 +241,10 @@ pub enum Action {
     /// An OpsCenter task reported.
     Ops(OpsCenterEvent),
     /// Mouse input (only sent when mouse support is on).
-    Mouse(crate::app::MouseInput),
+    Mouse(MouseInput),
     /// A profile or region switch finished: the new context, or why not
     /// (the old one stays).
-    ContextSwitched(Result<crate::app::ContextInfo, String>),
+    ContextSwitched(Result<ContextInfo, String>),
     /// Profiles found in the shared AWS config files.
     ProfilesLoaded(Vec<String>),
     /// A session tab's task reported.
@@ -258,89 +257,58 @@ pub enum Action {
     ForwardStats(usize, crate::session::forward::ForwardStats),
     /// A port forward listens on this local port.
     ForwardListening(usize, u16),
+    /// A job's report, tagged with the context generation it was started
+    /// under: `update` drops reports of an older context (a profile or
+    /// region switch), except a session's, which lives on its own context.
+    Reported {
+        /// The context generation ([`ContextInfo::generation`]).
+        context: u64,
+        /// The report.
+        action: Box<Action>,
+    },
 }
 
-/// Results of OpsCenter tasks.
-#[derive(Debug, Clone)]
-pub enum OpsCenterEvent {
-    /// A DescribeOpsItems page of load `.0`; `.2` is set on the last page.
-    Page(u64, Result<Vec<crate::model::OpsItem>, AwsError>, bool),
-    /// GetOpsItem answered for `.0`.
-    Item(String, Result<crate::model::OpsItem, AwsError>),
-    /// ListOpsItemEvents answered for `.0`.
-    Events(String, Result<Vec<crate::model::OpsEvent>, AwsError>),
-    /// ListOpsItemRelatedItems answered for `.0`.
-    Related(String, Result<Vec<crate::model::OpsRelatedItem>, AwsError>),
-    /// Guarded updates finished: per item, the item after the write or why not.
-    Updated(
-        crate::aws::opscenter::OpsChange,
-        Vec<(
-            String,
-            Result<crate::model::OpsItem, crate::aws::opscenter::UpdateError>,
-        )>,
-    ),
-    /// CreateOpsItem answered with the new id.
-    Created(Result<String, AwsError>),
+impl Action {
+    /// The report inside [`Action::Reported`] (any other action as it is).
+    pub fn unreported(self) -> Action {
+        match self {
+            Action::Reported { action, .. } => action.unreported(),
+            other => other,
+        }
+    }
 }
 
-/// New live lines and the cursor to continue from.
-pub type LiveRead = (
-    Vec<crate::aws::commands::LiveLine>,
-    crate::aws::commands::LiveCursor,
-);
+pub use crate::panes::opscenter::OpsCenterEvent;
+pub use crate::panes::parameters::ParamsEvent;
+pub use crate::panes::run_command::{CommandsEvent, LiveRead};
 
-/// Results of Run Command tasks.
-#[derive(Debug, Clone)]
-pub enum CommandsEvent {
-    /// Command documents (ListDocuments).
-    Documents(Result<Vec<String>, AwsError>),
-    /// A document's parameter schema (DescribeDocument).
-    DocumentParams(String, Result<Vec<crate::model::DocumentParam>, AwsError>),
-    /// SendCommand answered; carries the request it answers.
-    Sent(
-        Result<Vec<String>, AwsError>,
-        crate::aws::commands::SendRequest,
-    ),
-    /// A status poll of run `.0`: invocations and calls made.
-    Polled(
-        usize,
-        Result<(Vec<crate::model::CommandInvocation>, u32), AwsError>,
-    ),
-    /// Live output of run `.0`, command `.1`: lines and where to continue.
-    Live(usize, String, Result<LiveRead, AwsError>),
-    /// Full output of one node of run `.0`.
-    Output(usize, String, Result<(String, String), AwsError>),
-    /// CancelCommand answered.
-    Cancelled(Result<(), AwsError>),
-    /// Past commands.
-    History(Result<Vec<crate::model::CommandSummary>, AwsError>),
-    /// Export finished: the file written, or why not.
-    Exported(Result<String, String>),
+/// What the header shows about the AWS context.
+#[derive(Debug, Clone, Default)]
+pub struct ContextInfo {
+    /// Profile name, if any.
+    pub profile: Option<String>,
+    /// Region.
+    pub region: String,
+    /// Endpoint when not AWS.
+    pub endpoint: Option<String>,
+    /// Caller identity once known.
+    pub identity: Option<CallerIdentity>,
+    /// Why the identity could not be read.
+    pub identity_error: Option<AwsError>,
+    /// Counts context switches: reports of jobs started under another
+    /// generation are stale ([`Action::Reported`]).
+    pub generation: u64,
 }
 
-/// Results of Parameter Store tasks.
-#[derive(Debug, Clone)]
-pub enum ParamsEvent {
-    /// One hierarchy level listed completely.
-    Level(String, Result<Vec<ParameterMeta>, AwsError>),
-    /// One page of the background index; `done` on the last.
-    IndexPage(Result<Vec<ParameterMeta>, AwsError>, bool),
-    /// Values read (SecureStrings as ciphertext).
-    Values(Result<Vec<ParameterValue>, AwsError>),
-    /// A SecureString's clear text, asked for by the user.
-    Revealed(Result<ParameterValue, AwsError>),
-    /// A save finished.
-    Saved(String, Result<i64, PutError>),
-    /// A delete finished.
-    Deleted(String, Result<(), AwsError>),
-    /// History arrived.
-    History(String, Result<Vec<ParameterVersion>, AwsError>),
-    /// A label change finished: the notice to show, or the error.
-    Labeled(String, Result<String, AwsError>),
-    /// A copy dry run is ready.
-    CopyPlanned(Result<CopyPlan, AwsError>),
-    /// A copy (or move) was applied.
-    CopyApplied(CopyOutcome),
+/// Mouse input the console handles (when mouse support is on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseInput {
+    /// Left click at column, row (cells, 0-based).
+    Click(u16, u16),
+    /// Wheel up.
+    ScrollUp,
+    /// Wheel down.
+    ScrollDown,
 }
 
 /// Keys a text input understands.

@@ -116,3 +116,22 @@ pub fn error_outcome(e: &crate::aws::AwsError) -> String {
             .unwrap_or_else(|| format!("{:?}", e.kind))
     )
 }
+
+/// Writes `text` to `path` readable by the user only (0600), creating the directory.
+///
+/// # Errors
+/// The directory or file cannot be created or written.
+pub fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).write(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(text.as_bytes())
+}

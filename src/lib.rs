@@ -1,9 +1,10 @@
 //! ssmdeck: a terminal operations console for AWS Systems Manager.
 //!
 //! Flow: terminal event → keymap → [`action::Action`] → synchronous
-//! [`app::App::update`] → [`app::Effect`]s run as cancellable tokio tasks
-//! ([`runtime::TaskManager`]) → result actions → coalesced, pure
-//! [`ui::render`].
+//! [`app::App::update`] → [`app::Effect`]s, each a pane's typed
+//! [`job::Job`], run by one runner ([`runtime::TaskManager`]: slots,
+//! read-only gate, audit log) → result actions tagged with their context →
+//! coalesced, pure [`ui::render`].
 
 pub mod action;
 pub mod app;
@@ -12,8 +13,10 @@ pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod filter;
+pub mod job;
 pub mod model;
 pub mod ops_filter;
+pub mod panes;
 pub mod runtime;
 pub mod session;
 pub mod tui;

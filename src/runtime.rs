@@ -9,14 +9,18 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::action::{Action, CommandsEvent, InputKey, OpsCenterEvent, ParamsEvent};
-use crate::app::{App, ContextInfo, Effect, Mode};
-use crate::audit::{Audit, error_outcome};
+use std::sync::Arc;
+
+use crate::action::{Action, InputKey};
+use crate::app::{App, ContextInfo, Effect, Mode, ShellMsg};
+use crate::audit::Audit;
 use crate::aws::AwsContext;
-use crate::aws::fleet::load_fleet;
-use crate::aws::{commands, opscenter, params};
 use crate::config::Settings;
 use crate::config::keymap::{KeySpec, Resolved};
+use crate::job::{AuditScope, AuditWhen, Job, JobBase, JobEnv, Mutation};
+use crate::panes::fleet::FleetMsg;
+use crate::panes::sessions::{SessionsJob, SessionsMsg};
+use crate::session::hub::SessionHub;
 use crate::tui::TerminalGuard;
 use crate::ui::{RenderContext, render};
 
@@ -30,725 +34,191 @@ pub const FRAME: Duration = Duration::from_millis(16);
 /// Sends actions from tasks to the loop.
 pub type ActionTx = mpsc::UnboundedSender<Action>;
 
-/// Runs effects as tokio tasks, one cancellation token per kind of work:
-/// starting a new load of the same kind cancels the old one, and dropping
-/// the manager cancels everything.
+/// The one job runner: spawns each pane's typed jobs, one cancellation
+/// token per slot (a new job in a slot cancels the old one; dropping the
+/// runner cancels every slotted job, while writes, which have no slot, run
+/// to completion), refuses a mutating job in read-only mode, writes the
+/// audit line of every write from its declaration, and tags every report
+/// with the context generation it was started under.
 pub struct TaskManager {
-    ctx: AwsContext,
+    base: JobBase,
     tx: ActionTx,
+    generation: u64,
+    read_only: Option<String>,
     running: HashMap<String, CancellationToken>,
-    audit: Option<Audit>,
-    state_path: Option<std::path::PathBuf>,
-    /// Input of each running session, by tab.
-    sessions: HashMap<usize, mpsc::UnboundedSender<crate::session::client::SessionInput>>,
-    /// Session tasks, to let them terminate their sessions on quit.
-    session_tasks: Vec<tokio::task::JoinHandle<()>>,
-    /// Run shells through this session-manager-plugin instead of the native client.
-    session_plugin: Option<std::path::PathBuf>,
 }
 
-/// Appends an audit line for a mutation; a failure to write becomes a notice.
-fn audit(
-    audit: &Option<Audit>,
-    tx: &ActionTx,
-    action: &str,
-    targets: &[String],
-    outcome: &str,
-    detail: &str,
-) {
-    if let Some(a) = audit
-        && let Err(e) = a.record(action, targets, outcome, detail)
-    {
-        let _ = tx.send(Action::Notice(
-            format!("audit log {} not written: {e}", a.path().display()),
-            Instant::now(),
-        ));
+/// A notice sink on `tx` (audit write failures and the like).
+fn notice_to(tx: &ActionTx) -> Arc<dyn Fn(String) + Send + Sync> {
+    let tx = tx.clone();
+    Arc::new(move |text| {
+        let _ = tx.send(Action::Notice(text, Instant::now()));
+    })
+}
+
+/// The action a session job's report becomes.
+fn session_action(m: SessionsMsg) -> Action {
+    match m {
+        SessionsMsg::Event(tab, e) => Action::Session(tab, e),
+        SessionsMsg::Started(tab, id) => Action::SessionStarted(tab, id),
+        SessionsMsg::Stats(tab, s) => Action::ForwardStats(tab, s),
+        SessionsMsg::Listening(tab, port) => Action::ForwardListening(tab, port),
     }
 }
 
-fn outcome_of<T>(r: &Result<T, crate::aws::AwsError>) -> String {
-    match r {
-        Ok(_) => "ok".into(),
-        Err(e) => error_outcome(e),
+/// The action a shell job's report becomes.
+fn shell_action(m: ShellMsg) -> Action {
+    match m {
+        ShellMsg::Identity(r) => Action::IdentityLoaded(r),
+        ShellMsg::Notice(text) => Action::Notice(text, Instant::now()),
     }
 }
 
 impl TaskManager {
-    /// A manager that sends results on `tx`.
+    /// A runner for context generation 0 that sends results on `tx`, with
+    /// a session hub of its own.
     pub fn new(ctx: AwsContext, tx: ActionTx) -> Self {
+        let audit = AuditScope::new(None, notice_to(&tx));
         TaskManager {
-            ctx,
+            base: JobBase {
+                ctx,
+                audit,
+                sessions: SessionHub::new(),
+                state_path: None,
+                session_plugin: None,
+            },
             tx,
+            generation: 0,
+            read_only: None,
             running: HashMap::new(),
-            audit: None,
-            state_path: None,
-            sessions: HashMap::new(),
-            session_tasks: Vec::new(),
-            session_plugin: None,
         }
+    }
+
+    /// Reports are tagged with context generation `g` from now on.
+    pub fn set_generation(&mut self, g: u64) {
+        self.generation = g;
+    }
+
+    /// Sessions go to `hub` (shared with the runner of the previous
+    /// context, so a context switch leaves them running).
+    pub fn set_sessions(&mut self, hub: SessionHub) {
+        self.base.sessions = hub;
+    }
+
+    /// The live sessions.
+    pub fn sessions(&self) -> SessionHub {
+        self.base.sessions.clone()
     }
 
     /// Shells go through `plugin` (session-manager-plugin) from now on.
     pub fn set_session_plugin(&mut self, plugin: Option<std::path::PathBuf>) {
-        self.session_plugin = plugin;
+        self.base.session_plugin = plugin;
+    }
+
+    /// Refuses every mutating job, saying `why` (`None`: writes allowed).
+    pub fn set_read_only(&mut self, why: Option<String>) {
+        self.read_only = why;
     }
 
     /// Ends every open session (TerminateSession), waiting at most
     /// `within` for the calls: no session is left open in the account.
     pub async fn terminate_sessions(&mut self, within: Duration) {
-        for tx in self.sessions.values() {
-            let _ = tx.send(crate::session::client::SessionInput::Terminate);
-        }
-        let tasks = std::mem::take(&mut self.session_tasks);
-        let _ = tokio::time::timeout(within, futures::future::join_all(tasks)).await;
+        self.base.sessions.terminate_all(within).await;
     }
 
     /// Where saved filters and recent targets are written (`None`: nowhere).
     pub fn set_state_path(&mut self, path: Option<std::path::PathBuf>) {
-        self.state_path = path;
+        self.base.state_path = path;
     }
 
     /// Records every mutation in `audit` from now on (`None`: no audit log).
     pub fn set_audit(&mut self, audit: Option<Audit>) {
-        self.audit = audit;
+        self.base.audit = AuditScope::new(audit, notice_to(&self.tx));
     }
 
-    fn spawn<F>(&mut self, kind: &str, fut: F)
-    where
-        F: std::future::Future<Output = ()> + Send + 'static,
-    {
-        if let Some(old) = self.running.remove(kind) {
+    /// Starts the work an effect asks for.
+    pub fn run(&mut self, effect: Effect) {
+        match effect {
+            Effect::Shell(j) => self.spawn(j, shell_action),
+            Effect::Fleet(j) => self.spawn(j, |m: FleetMsg| Action::Fleet {
+                generation: m.generation,
+                event: m.event,
+            }),
+            Effect::Parameters(j) => self.spawn(j, Action::Params),
+            Effect::RunCommand(j) => self.spawn(j, Action::Commands),
+            Effect::OpsCenter(j) => self.spawn(j, Action::Ops),
+            Effect::Sessions(j @ SessionsJob::Input { .. }) => {
+                // Input is a send on the session's channel, not work to
+                // spawn: it goes now, so keys keep their order.
+                if !self.refused(&j.mutation())
+                    && let SessionsJob::Input { tab, input } = j
+                {
+                    self.base.sessions.send(tab, input);
+                }
+            }
+            Effect::Sessions(j) => self.spawn(j, session_action),
+            Effect::SwitchContext { .. } => {
+                // The event loop handles it: it replaces this runner.
+            }
+        }
+    }
+
+    /// The read-only gate: whether `mutation` is refused (with a notice).
+    fn refused(&self, mutation: &Option<Mutation>) -> bool {
+        let (Some(why), Some(m)) = (&self.read_only, mutation) else {
+            return false;
+        };
+        tracing::warn!(action = m.action, "read-only: job refused");
+        let _ = self.tx.send(Action::Notice(
+            format!("read-only ({why}): {} not sent", m.action),
+            Instant::now(),
+        ));
+        true
+    }
+
+    /// Runs `job`: the read-only gate, its slot, its audit line, its
+    /// reports tagged with this runner's context generation.
+    fn spawn<J: Job>(&mut self, job: J, wrap: fn(J::Msg) -> Action) {
+        let mutation = job.mutation();
+        let slot = job.slot();
+        if self.refused(&mutation) {
+            return;
+        }
+        let (context, tx) = (self.generation, self.tx.clone());
+        let send: Arc<dyn Fn(J::Msg) + Send + Sync> = Arc::new(move |m| {
+            let action = Box::new(wrap(m));
+            let _ = tx.send(Action::Reported { context, action });
+        });
+        let env = JobEnv::new(self.base.clone(), send.clone());
+        let audit = self.base.audit.clone();
+        let fut = async move {
+            let msg = job.run(env).await;
+            if let Some(m) = mutation.as_ref().filter(|m| m.audit == AuditWhen::OnResult) {
+                let outcomes = msg.as_ref().map(J::outcomes).unwrap_or_default();
+                for o in outcomes.iter().filter(|o| o.outcome != "ok") {
+                    tracing::warn!(action = m.action, outcome = %o.outcome, "write did not succeed");
+                }
+                audit.record_outcomes(m, &outcomes);
+            }
+            if let Some(msg) = msg {
+                send(msg);
+            }
+        };
+        let Some(slot) = slot else {
+            tokio::spawn(fut);
+            return;
+        };
+        if let Some(old) = self.running.remove(&slot) {
             old.cancel();
         }
         let token = CancellationToken::new();
-        self.running.insert(kind.to_owned(), token.clone());
+        self.running.insert(slot, token.clone());
         tokio::spawn(async move {
             tokio::select! {
                 () = token.cancelled() => {}
                 () = fut => {}
             }
         });
-    }
-
-    /// Starts the work an effect asks for.
-    pub fn run(&mut self, effect: Effect) {
-        let ctx = self.ctx.clone();
-        let tx = self.tx.clone();
-        let au = self.audit.clone();
-        match effect {
-            Effect::LoadIdentity => self.spawn("identity", async move {
-                let r = ctx.caller_identity().await;
-                if let (Some(a), Ok(id)) = (&au, &r) {
-                    a.set_identity(id.clone());
-                }
-                let _ = tx.send(Action::IdentityLoaded(r));
-            }),
-            Effect::LoadFleet { generation } => self.spawn("fleet", async move {
-                load_fleet(ctx, move |event| {
-                    let _ = tx.send(Action::Fleet { generation, event });
-                })
-                .await;
-            }),
-            Effect::ParamsLevel { path } => {
-                let kind = format!("params-level:{path}");
-                self.spawn(&kind, async move {
-                    let r = params::list_level(&ctx, &path).await.map(|(m, _)| m);
-                    let _ = tx.send(Action::Params(ParamsEvent::Level(path, r)));
-                })
-            }
-            Effect::ParamsIndex => self.spawn("params-index", async move {
-                let page_tx = tx.clone();
-                let r = params::index_all(&ctx, move |metas| {
-                    let _ = page_tx.send(Action::Params(ParamsEvent::IndexPage(Ok(metas), false)));
-                })
-                .await;
-                let last = r.map(|_| Vec::new());
-                let _ = tx.send(Action::Params(ParamsEvent::IndexPage(last, true)));
-            }),
-            Effect::ParamsValues { names } => {
-                tokio::spawn(async move {
-                    let r = params::get_values(&ctx, &names, false).await;
-                    let _ = tx.send(Action::Params(ParamsEvent::Values(r)));
-                });
-            }
-            Effect::ParamsReveal { name } => self.spawn("params-reveal", async move {
-                let r = params::get_value(&ctx, &name, true).await;
-                let _ = tx.send(Action::Params(ParamsEvent::Revealed(r)));
-            }),
-            Effect::ParamsSave(req) => {
-                tokio::spawn(async move {
-                    let r = params::put(&ctx, &req).await;
-                    let (outcome, detail) = match &r {
-                        Ok(v) => (
-                            "ok".to_owned(),
-                            format!("version {v}, {}", req.kind.as_str()),
-                        ),
-                        Err(params::PutError::Conflict(t)) => (
-                            "refused".to_owned(),
-                            format!("changed meanwhile to version {}", t.version),
-                        ),
-                        Err(params::PutError::Aws(e)) => (error_outcome(e), String::new()),
-                    };
-                    audit(
-                        &au,
-                        &tx,
-                        "ssm:PutParameter",
-                        std::slice::from_ref(&req.name),
-                        &outcome,
-                        &detail,
-                    );
-                    let _ = tx.send(Action::Params(ParamsEvent::Saved(req.name, r)));
-                });
-            }
-            Effect::ParamsDelete { name } => {
-                tokio::spawn(async move {
-                    let r = params::delete(&ctx, &name).await;
-                    audit(
-                        &au,
-                        &tx,
-                        "ssm:DeleteParameter",
-                        std::slice::from_ref(&name),
-                        &outcome_of(&r),
-                        "",
-                    );
-                    let _ = tx.send(Action::Params(ParamsEvent::Deleted(name, r)));
-                });
-            }
-            Effect::ParamsHistory { name } => self.spawn("params-history", async move {
-                let r = params::history(&ctx, &name, true).await;
-                let _ = tx.send(Action::Params(ParamsEvent::History(name, r)));
-            }),
-            Effect::ParamsLabel {
-                name,
-                version,
-                labels,
-            } => {
-                tokio::spawn(async move {
-                    let r = params::label(&ctx, &name, version, labels.clone()).await;
-                    audit(
-                        &au,
-                        &tx,
-                        "ssm:LabelParameterVersion",
-                        &[format!("{name}:{version}")],
-                        &outcome_of(&r),
-                        &format!("labels {}", labels.join(", ")),
-                    );
-                    let r = r
-                        .map(|invalid| {
-                            if invalid.is_empty() {
-                                format!("labelled version {version} of {name}: {}", labels.join(", "))
-                            } else {
-                                format!(
-                                    "AWS refused the label(s) {}: labels are letters, digits, _ . -, at most 100 characters, not only digits, not starting with aws or ssm",
-                                    invalid.join(", ")
-                                )
-                            }
-                        });
-                    let _ = tx.send(Action::Params(ParamsEvent::Labeled(name, r)));
-                });
-            }
-            Effect::ParamsUnlabel {
-                name,
-                version,
-                labels,
-            } => {
-                tokio::spawn(async move {
-                    let r = params::unlabel(&ctx, &name, version, labels.clone()).await;
-                    audit(
-                        &au,
-                        &tx,
-                        "ssm:UnlabelParameterVersion",
-                        &[format!("{name}:{version}")],
-                        &outcome_of(&r),
-                        &format!("labels {}", labels.join(", ")),
-                    );
-                    let r = r.map(|removed| {
-                        if removed.is_empty() {
-                            format!(
-                                "version {version} of {name} has no label {}",
-                                labels.join(", ")
-                            )
-                        } else {
-                            format!(
-                                "removed {} from version {version} of {name}",
-                                removed.join(", ")
-                            )
-                        }
-                    });
-                    let _ = tx.send(Action::Params(ParamsEvent::Labeled(name, r)));
-                });
-            }
-            Effect::ParamsPlanCopy {
-                from,
-                to,
-                move_sources,
-            } => self.spawn("params-copy", async move {
-                let r = params::plan_copy(&ctx, &from, &to, move_sources).await;
-                let _ = tx.send(Action::Params(ParamsEvent::CopyPlanned(r)));
-            }),
-            Effect::ParamsApplyCopy(plan) => {
-                // Not cancellable: a half-applied copy must finish its steps.
-                tokio::spawn(async move {
-                    let out = params::apply_copy(&ctx, &plan).await;
-                    let mut targets: Vec<String> =
-                        plan.steps.iter().map(|s| s.to.clone()).collect();
-                    targets.extend(out.deleted.iter().cloned());
-                    audit(
-                        &au,
-                        &tx,
-                        if plan.move_sources {
-                            "ssm:PutParameter + ssm:DeleteParameter (move)"
-                        } else {
-                            "ssm:PutParameter (copy)"
-                        },
-                        &targets,
-                        &if out.failures.is_empty() {
-                            "ok".to_owned()
-                        } else {
-                            format!("error: {} failed", out.failures.len())
-                        },
-                        &format!(
-                            "{} → {}: {} created, {} overwritten, {} deleted",
-                            plan.from,
-                            plan.to,
-                            out.created,
-                            out.overwritten,
-                            out.deleted.len()
-                        ),
-                    );
-                    let _ = tx.send(Action::Params(ParamsEvent::CopyApplied(out)));
-                });
-            }
-            Effect::CommandDocuments => {
-                tokio::spawn(async move {
-                    let r = commands::documents(&ctx).await;
-                    let _ = tx.send(Action::Commands(CommandsEvent::Documents(r)));
-                });
-            }
-            Effect::DocumentParams { name } => {
-                tokio::spawn(async move {
-                    let r = commands::document_params(&ctx, &name).await;
-                    let _ = tx.send(Action::Commands(CommandsEvent::DocumentParams(name, r)));
-                });
-            }
-            Effect::SendCommand(req) => {
-                // Not cancellable: a send that started must report its ids.
-                tokio::spawn(async move {
-                    let r = commands::send(&ctx, &req).await;
-                    let targets: Vec<String> = match &req.targets {
-                        commands::Targets::Nodes(n) => n.clone(),
-                        commands::Targets::Tags(t) => t
-                            .iter()
-                            .map(|(k, v)| format!("tag:{k}={}", v.join(",")))
-                            .collect(),
-                    };
-                    audit(
-                        &au,
-                        &tx,
-                        "ssm:SendCommand",
-                        &targets,
-                        &outcome_of(&r),
-                        &format!(
-                            "document {}; command ids {}; comment {:?} (parameters not recorded)",
-                            req.document,
-                            r.as_ref().map(|ids| ids.join(",")).unwrap_or_default(),
-                            req.comment
-                        ),
-                    );
-                    let _ = tx.send(Action::Commands(CommandsEvent::Sent(r, req)));
-                });
-            }
-            Effect::PollRun {
-                run,
-                command_ids,
-                delay_ms,
-            } => self.spawn(&format!("cmd-poll:{run}"), async move {
-                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-                let mut all = Vec::new();
-                let mut calls = 0;
-                for id in &command_ids {
-                    match commands::invocations(&ctx, id).await {
-                        Ok((invs, c)) => {
-                            all.extend(invs);
-                            calls += c;
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Action::Commands(CommandsEvent::Polled(run, Err(e))));
-                            return;
-                        }
-                    }
-                }
-                let _ = tx.send(Action::Commands(CommandsEvent::Polled(
-                    run,
-                    Ok((all, calls)),
-                )));
-            }),
-            Effect::LiveOutput {
-                run,
-                group,
-                command_id,
-                cursor,
-                delay_ms,
-            } => self.spawn(&format!("cmd-live:{run}:{command_id}"), async move {
-                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-                let r = commands::live_output(&ctx, &group, &command_id, cursor).await;
-                let _ = tx.send(Action::Commands(CommandsEvent::Live(run, command_id, r)));
-            }),
-            Effect::FetchOutput {
-                run,
-                command_id,
-                instance_id,
-            } => {
-                tokio::spawn(async move {
-                    let r = commands::output(&ctx, &command_id, &instance_id).await;
-                    let _ = tx.send(Action::Commands(CommandsEvent::Output(run, instance_id, r)));
-                });
-            }
-            Effect::CancelCommand {
-                command_ids,
-                instance_ids,
-            } => {
-                tokio::spawn(async move {
-                    let mut result = Ok(());
-                    for id in &command_ids {
-                        if let Err(e) = commands::cancel(&ctx, id, instance_ids.clone()).await {
-                            result = Err(e);
-                        }
-                    }
-                    let mut targets = command_ids.clone();
-                    targets.extend(instance_ids.iter().cloned());
-                    audit(
-                        &au,
-                        &tx,
-                        "ssm:CancelCommand",
-                        &targets,
-                        &outcome_of(&result),
-                        if instance_ids.is_empty() {
-                            "every node"
-                        } else {
-                            "the chosen nodes"
-                        },
-                    );
-                    let _ = tx.send(Action::Commands(CommandsEvent::Cancelled(result)));
-                });
-            }
-            Effect::CommandHistory => self.spawn("cmd-history", async move {
-                let r = commands::history(&ctx, usize::MAX).await;
-                let _ = tx.send(Action::Commands(CommandsEvent::History(r)));
-            }),
-            Effect::ExportRun { command_ids, path } => {
-                tokio::spawn(async move {
-                    let r = commands::export(&ctx, &command_ids, &path).await;
-                    let _ = tx.send(Action::Commands(CommandsEvent::Exported(r.map(|_| path))));
-                });
-            }
-            Effect::LoadOps {
-                generation,
-                filters,
-            } => self.spawn("ops-list", async move {
-                let page_tx = tx.clone();
-                let r = opscenter::list_all(&ctx, &filters, move |items, done| {
-                    let _ = page_tx.send(Action::Ops(OpsCenterEvent::Page(
-                        generation,
-                        Ok(items),
-                        done,
-                    )));
-                })
-                .await;
-                if let Err(e) = r {
-                    let _ = tx.send(Action::Ops(OpsCenterEvent::Page(generation, Err(e), true)));
-                }
-            }),
-            Effect::OpsDetail { id } => {
-                let (c2, c3, t2, t3, i2, i3) = (
-                    ctx.clone(),
-                    ctx.clone(),
-                    tx.clone(),
-                    tx.clone(),
-                    id.clone(),
-                    id.clone(),
-                );
-                self.spawn("ops-item", async move {
-                    let r = opscenter::get(&ctx, &id).await;
-                    let _ = tx.send(Action::Ops(OpsCenterEvent::Item(id, r)));
-                });
-                self.spawn("ops-events", async move {
-                    let r = opscenter::events(&c2, &i2).await;
-                    let _ = t2.send(Action::Ops(OpsCenterEvent::Events(i2, r)));
-                });
-                self.spawn("ops-related", async move {
-                    let r = opscenter::related(&c3, &i3).await;
-                    let _ = t3.send(Action::Ops(OpsCenterEvent::Related(i3, r)));
-                });
-            }
-            Effect::OpsUpdate { targets, change } => {
-                // Not cancellable: every item must report what happened to it.
-                tokio::spawn(async move {
-                    let mut results = Vec::with_capacity(targets.len());
-                    for (id, expected) in targets {
-                        let r = opscenter::update_guarded(&ctx, &id, expected, &change).await;
-                        let outcome = match &r {
-                            Ok(_) => "ok".to_owned(),
-                            Err(opscenter::UpdateError::Conflict(_)) => {
-                                "refused: changed since read".to_owned()
-                            }
-                            Err(opscenter::UpdateError::Aws(e)) => error_outcome(e),
-                        };
-                        audit(
-                            &au,
-                            &tx,
-                            "ssm:UpdateOpsItem",
-                            std::slice::from_ref(&id),
-                            &outcome,
-                            &change.describe(),
-                        );
-                        results.push((id, r));
-                    }
-                    let _ = tx.send(Action::Ops(OpsCenterEvent::Updated(change, results)));
-                });
-            }
-            Effect::OpsCreate(req) => {
-                tokio::spawn(async move {
-                    let r = opscenter::create(&ctx, &req).await;
-                    audit(
-                        &au,
-                        &tx,
-                        "ssm:CreateOpsItem",
-                        r.as_ref()
-                            .map(|id| vec![id.clone()])
-                            .as_deref()
-                            .unwrap_or(&[]),
-                        &outcome_of(&r),
-                        &format!(
-                            "priority {}, severity {}, source {}",
-                            req.priority, req.severity, req.source
-                        ),
-                    );
-                    let _ = tx.send(Action::Ops(OpsCenterEvent::Created(r)));
-                });
-            }
-            Effect::SaveUserState(json) => {
-                let Some(path) = self.state_path.clone() else {
-                    return;
-                };
-                tokio::task::spawn_blocking(move || {
-                    if let Err(e) = write_private(&path, &json) {
-                        let _ = tx.send(Action::Notice(
-                            format!("saved filters not written to {}: {e}", path.display()),
-                            Instant::now(),
-                        ));
-                    }
-                });
-            }
-            Effect::StartSession {
-                tab,
-                target,
-                cols,
-                rows,
-            } => {
-                use crate::session::client::{self, SessionEvent};
-                let (in_tx, in_rx) = mpsc::unbounded_channel();
-                self.sessions.insert(tab, in_tx);
-                let plugin = self.session_plugin.clone();
-                let task = tokio::spawn(async move {
-                    let started = client::start(&ctx, &target).await;
-                    audit(
-                        &au,
-                        &tx,
-                        "ssm:StartSession",
-                        std::slice::from_ref(&target),
-                        &outcome_of(&started),
-                        started
-                            .as_ref()
-                            .map(|s| s.session_id.as_str())
-                            .unwrap_or(""),
-                    );
-                    let started = match started {
-                        Ok(s) => s,
-                        Err(e) => {
-                            let _ = tx.send(Action::Session(
-                                tab,
-                                SessionEvent::Closed {
-                                    reason: format!("not started: {e}"),
-                                    exit_code: None,
-                                },
-                            ));
-                            return;
-                        }
-                    };
-                    let session_id = started.session_id.clone();
-                    let _ = tx.send(Action::SessionStarted(tab, session_id.clone()));
-                    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-                    let forward = {
-                        let tx = tx.clone();
-                        tokio::spawn(async move {
-                            // Output in batches: what arrived together is one action.
-                            while let Some(first) = ev_rx.recv().await {
-                                let mut pending = vec![first];
-                                while pending.len() < 1_024 {
-                                    match ev_rx.try_recv() {
-                                        Ok(e) => pending.push(e),
-                                        Err(_) => break,
-                                    }
-                                }
-                                let mut buf = Vec::new();
-                                for e in pending {
-                                    match e {
-                                        SessionEvent::Output(b) => buf.extend(b),
-                                        other => {
-                                            if !buf.is_empty() {
-                                                let out =
-                                                    SessionEvent::Output(std::mem::take(&mut buf));
-                                                let _ = tx.send(Action::Session(tab, out));
-                                            }
-                                            if matches!(&other, SessionEvent::Closed { reason, .. } if reason == "terminated")
-                                            {
-                                                audit(
-                                                    &au,
-                                                    &tx,
-                                                    "ssm:TerminateSession",
-                                                    std::slice::from_ref(&session_id),
-                                                    "ok",
-                                                    "",
-                                                );
-                                            }
-                                            let _ = tx.send(Action::Session(tab, other));
-                                        }
-                                    }
-                                }
-                                if !buf.is_empty() {
-                                    let _ =
-                                        tx.send(Action::Session(tab, SessionEvent::Output(buf)));
-                                }
-                            }
-                        })
-                    };
-                    let size = crate::session::protocol::TermSize { cols, rows };
-                    match plugin {
-                        Some(p) => {
-                            crate::session::plugin::run(ctx, started, target, p, size, in_rx, ev_tx)
-                                .await
-                        }
-                        None => client::run(ctx, started, size, in_rx, ev_tx).await,
-                    }
-                    let _ = forward.await;
-                });
-                self.session_tasks.retain(|t| !t.is_finished());
-                self.session_tasks.push(task);
-            }
-            Effect::StartForward { tab, target, spec } => {
-                use crate::session::client::{self, SessionEvent};
-                use crate::session::forward;
-                let (in_tx, in_rx) = mpsc::unbounded_channel();
-                self.sessions.insert(tab, in_tx.clone());
-                let task = tokio::spawn(async move {
-                    let closed = |reason: String| {
-                        Action::Session(
-                            tab,
-                            SessionEvent::Closed {
-                                reason,
-                                exit_code: None,
-                            },
-                        )
-                    };
-                    let listener = match tokio::net::TcpListener::bind((
-                        "127.0.0.1",
-                        spec.local_port,
-                    ))
-                    .await
-                    {
-                        Ok(l) => l,
-                        Err(e) => {
-                            let _ = tx.send(closed(format!(
-                                "cannot listen on 127.0.0.1:{}: {e}; choose another local port (0 picks a free one)",
-                                spec.local_port
-                            )));
-                            return;
-                        }
-                    };
-                    let local = listener.local_addr().map_or(spec.local_port, |a| a.port());
-                    let _ = tx.send(Action::ForwardListening(tab, local));
-                    let started = forward::start(&ctx, &target, &spec, local).await;
-                    audit(
-                        &au,
-                        &tx,
-                        "ssm:StartSession",
-                        std::slice::from_ref(&target),
-                        &outcome_of(&started),
-                        &format!(
-                            "port forward {}; {}",
-                            spec.describe(local),
-                            started
-                                .as_ref()
-                                .map(|s| s.session_id.as_str())
-                                .unwrap_or("")
-                        ),
-                    );
-                    let started = match started {
-                        Ok(s) => s,
-                        Err(e) => {
-                            let _ = tx.send(closed(format!("not started: {e}")));
-                            return;
-                        }
-                    };
-                    let _ = tx.send(Action::SessionStarted(tab, started.session_id.clone()));
-                    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-                    let (out_tx, mut out_rx) = mpsc::unbounded_channel();
-                    let (stats_tx, mut stats_rx) = mpsc::unbounded_channel();
-                    let relay = {
-                        let tx = tx.clone();
-                        tokio::spawn(async move {
-                            // Counters at most five times a second; events as they come.
-                            let mut tick = tokio::time::interval(Duration::from_millis(200));
-                            let mut latest = None;
-                            loop {
-                                tokio::select! {
-                                    ev = out_rx.recv() => match ev {
-                                        Some(ev) => { let _ = tx.send(Action::Session(tab, ev)); }
-                                        None => break,
-                                    },
-                                    Some(s) = stats_rx.recv() => latest = Some(s),
-                                    _ = tick.tick() => {
-                                        if let Some(s) = latest.take() {
-                                            let _ = tx.send(Action::ForwardStats(tab, s));
-                                        }
-                                    }
-                                }
-                            }
-                            if let Some(s) = latest.take() {
-                                let _ = tx.send(Action::ForwardStats(tab, s));
-                            }
-                        })
-                    };
-                    let credit = forward::credit();
-                    let bridge = tokio::spawn(forward::bridge(
-                        listener,
-                        in_tx,
-                        ev_rx,
-                        out_tx,
-                        stats_tx,
-                        credit.clone(),
-                    ));
-                    client::run_port(ctx, started, in_rx, ev_tx, credit).await;
-                    let _ = bridge.await;
-                    let _ = relay.await;
-                });
-                self.session_tasks.retain(|t| !t.is_finished());
-                self.session_tasks.push(task);
-            }
-            Effect::SessionInput { tab, input } => {
-                if let Some(s) = self.sessions.get(&tab) {
-                    let _ = s.send(input);
-                }
-            }
-            Effect::SwitchContext { .. } => {
-                // The event loop handles it: it replaces this manager.
-            }
-            Effect::Clipboard(text) => {
-                copy_osc52(&text.0);
-                tokio::task::spawn_blocking(move || copy_native(&text.0));
-            }
-        }
     }
 }
 
@@ -758,22 +228,6 @@ impl Drop for TaskManager {
             t.cancel();
         }
     }
-}
-
-/// Writes `text` to `path` readable by the user only (0600), creating the directory.
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.create(true).write(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)?.write_all(text.as_bytes())
 }
 
 /// Builds the context for a profile/region switch from `base` and checks its
@@ -814,49 +268,6 @@ pub async fn switch_context(
         .map_err(|e| e.to_string())?;
     ctx.caller_identity().await.map_err(|e| e.to_string())?;
     Ok(ctx)
-}
-
-/// Puts `text` on the clipboard of the user's terminal with OSC 52, which
-/// travels over SSH to the local terminal.
-fn copy_osc52(text: &str) {
-    use base64::Engine;
-    use std::io::Write;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
-    let mut out = std::io::stdout().lock();
-    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
-    let _ = out.flush();
-}
-
-/// Also puts `text` on the local desktop clipboard where one exists
-/// (Wayland `wl-copy`, X11 `xclip`, macOS `pbcopy`); on a jump host
-/// without a display this does nothing and OSC 52 carries the text.
-fn copy_native(text: &str) {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let tool: Option<(&str, &[&str])> = if std::env::var_os("WAYLAND_DISPLAY").is_some() {
-        Some(("wl-copy", &[]))
-    } else if std::env::var_os("DISPLAY").is_some() {
-        Some(("xclip", &["-selection", "clipboard"]))
-    } else if cfg!(target_os = "macos") {
-        Some(("pbcopy", &[]))
-    } else {
-        None
-    };
-    let Some((cmd, args)) = tool else {
-        return;
-    };
-    if let Ok(mut child) = Command::new(cmd)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-    {
-        if let Some(mut stdin) = child.stdin.take() {
-            let _ = stdin.write_all(text.as_bytes());
-        }
-        let _ = child.wait();
-    }
 }
 
 /// Maps a key to a text-input key while an input has focus.
@@ -978,6 +389,7 @@ pub async fn run_console(
         endpoint: ctx.endpoint.clone(),
         identity: None,
         identity_error: None,
+        generation: 0,
     };
     let (mut app, effects) = App::new(info, (size.width, size.height), now);
     app.read_only = settings.read_only.clone();
@@ -1007,6 +419,7 @@ pub async fn run_console(
     let base_options = ctx.options.clone();
     let state_path = crate::audit::data_dir().map(|d| d.join("state.json"));
     let mut tasks = TaskManager::new(ctx, tx.clone());
+    tasks.set_read_only(settings.read_only.clone());
     tasks.set_audit(audit);
     tasks.set_state_path(state_path.clone());
     tasks.set_session_plugin(settings.session_plugin.clone());
@@ -1112,8 +525,14 @@ pub async fn run_console(
                         endpoint: ctx.endpoint.clone(),
                         identity: None,
                         identity_error: None,
+                        generation: app.context.generation + 1,
                     };
+                    // Sessions stay open on their own context: the hub moves over.
+                    let sessions = tasks.sessions();
                     tasks = TaskManager::new(ctx, tx.clone());
+                    tasks.set_generation(info.generation);
+                    tasks.set_sessions(sessions);
+                    tasks.set_read_only(settings.read_only.clone());
                     tasks.set_audit(audit);
                     tasks.set_state_path(state_path.clone());
                     tasks.set_session_plugin(settings.session_plugin.clone());

@@ -87,3 +87,46 @@ impl Drop for TerminalGuard {
         restore();
     }
 }
+
+/// Puts `text` on the clipboard of the user's terminal with OSC 52, which
+/// travels over SSH to the local terminal.
+pub fn copy_osc52(text: &str) {
+    use base64::Engine;
+    use std::io::Write;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+    let _ = out.flush();
+}
+
+/// Also puts `text` on the local desktop clipboard where one exists
+/// (Wayland `wl-copy`, X11 `xclip`, macOS `pbcopy`); on a jump host
+/// without a display this does nothing and OSC 52 carries the text.
+pub fn copy_native(text: &str) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let tool: Option<(&str, &[&str])> = if std::env::var_os("WAYLAND_DISPLAY").is_some() {
+        Some(("wl-copy", &[]))
+    } else if std::env::var_os("DISPLAY").is_some() {
+        Some(("xclip", &["-selection", "clipboard"]))
+    } else if cfg!(target_os = "macos") {
+        Some(("pbcopy", &[]))
+    } else {
+        None
+    };
+    let Some((cmd, args)) = tool else {
+        return;
+    };
+    if let Ok(mut child) = Command::new(cmd)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    {
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(text.as_bytes());
+        }
+        let _ = child.wait();
+    }
+}

@@ -1,6 +1,7 @@
 //! Run Command pane state: the composer, runs with per-node status and
 //! output, grouping by identical output, history.
 
+use super::CommandsJob;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -685,9 +686,9 @@ impl App {
         }
         let mut effects = self.show_pane(Pane::Commands);
         let compose = self.new_compose(nodes);
-        effects.push(Effect::DocumentParams {
+        effects.push(Effect::RunCommand(CommandsJob::DocumentParams {
             name: compose.document.clone(),
-        });
+        }));
         self.commands.compose = Some(compose);
         self.mode = Mode::Compose;
         effects
@@ -769,7 +770,7 @@ impl App {
                                 ),
                                 format!("In {where_}."),
                             ],
-                            effect: Effect::SendCommand(req),
+                            effect: Effect::RunCommand(CommandsJob::Send(req)),
                         });
                         self.mode = Mode::Confirm;
                     }
@@ -825,9 +826,9 @@ impl App {
                         .map_or(0, |i| (i + 1) % c.documents.len());
                     c.document = c.documents[i].clone();
                     c.params.clear();
-                    return vec![Effect::DocumentParams {
+                    return vec![Effect::RunCommand(CommandsJob::DocumentParams {
                         name: c.document.clone(),
-                    }];
+                    })];
                 }
             }
             ComposeField::Param(i) => {
@@ -901,14 +902,14 @@ impl App {
                     let name = compose.document.clone();
                     self.commands.compose = Some(compose);
                     self.mode = Mode::Compose;
-                    return vec![Effect::DocumentParams { name }];
+                    return vec![Effect::RunCommand(CommandsJob::DocumentParams { name })];
                 }
                 self.mode = Mode::Compose;
             }
             Command::History => {
                 st.show_history = !st.show_history;
                 if st.show_history {
-                    return vec![Effect::CommandHistory];
+                    return vec![Effect::RunCommand(CommandsJob::History)];
                 }
             }
             Command::Back => {
@@ -938,11 +939,11 @@ impl App {
                         h.log_group.as_deref(),
                         now,
                     );
-                    return vec![Effect::PollRun {
+                    return vec![Effect::RunCommand(CommandsJob::Poll {
                         run: number,
                         command_ids: vec![h.command_id],
                         delay_ms: 0,
-                    }];
+                    })];
                 }
                 st.follow = !st.follow;
                 return self.fetch_followed();
@@ -994,10 +995,10 @@ impl App {
                         ),
                         format!("In {where_}."),
                     ],
-                    effect: Effect::CancelCommand {
+                    effect: Effect::RunCommand(CommandsJob::Cancel {
                         command_ids: ids,
                         instance_ids: chosen,
-                    },
+                    }),
                 });
                 self.mode = Mode::Confirm;
             }
@@ -1017,7 +1018,9 @@ impl App {
                 compose.commands = TextArea::new(lines);
                 self.commands.compose = Some(compose);
                 self.mode = Mode::Compose;
-                return vec![Effect::DocumentParams { name: document }];
+                return vec![Effect::RunCommand(CommandsJob::DocumentParams {
+                    name: document,
+                })];
             }
             Command::Export => {
                 let Some(run) = st.run() else {
@@ -1030,10 +1033,10 @@ impl App {
                     ))
                     .display()
                     .to_string();
-                return vec![Effect::ExportRun {
+                return vec![Effect::RunCommand(CommandsJob::Export {
                     command_ids: run.command_ids.clone(),
                     path,
-                }];
+                })];
             }
             _ => {}
         }
@@ -1050,11 +1053,13 @@ impl App {
             return Vec::new();
         };
         match run.nodes.get(&id) {
-            Some(n) if n.inv.status.is_final() && n.full.is_none() => vec![Effect::FetchOutput {
-                run: run.number,
-                command_id: n.inv.command_id.clone(),
-                instance_id: id,
-            }],
+            Some(n) if n.inv.status.is_final() && n.full.is_none() => {
+                vec![Effect::RunCommand(CommandsJob::Output {
+                    run: run.number,
+                    command_id: n.inv.command_id.clone(),
+                    instance_id: id,
+                })]
+            }
             _ => Vec::new(),
         }
     }
@@ -1109,20 +1114,20 @@ impl App {
                 let log_group = st.runs[number - 1].log_group.clone();
                 self.pane = Pane::Commands;
                 self.notice(format!("sent as {}", ids.join(", ")), now);
-                let mut effects = vec![Effect::PollRun {
+                let mut effects = vec![Effect::RunCommand(CommandsJob::Poll {
                     run: number,
                     command_ids: ids.clone(),
                     delay_ms: 0,
-                }];
+                })];
                 if let Some(group) = log_group {
                     for id in ids {
-                        effects.push(Effect::LiveOutput {
+                        effects.push(Effect::RunCommand(CommandsJob::LiveOutput {
                             run: number,
                             group: group.clone(),
                             command_id: id,
                             cursor: Default::default(),
                             delay_ms: 300,
-                        });
+                        }));
                     }
                 }
                 return effects;
@@ -1173,24 +1178,24 @@ impl App {
                         {
                             for id in run.command_ids.clone() {
                                 let cursor = run.live_cursor.get(&id).cloned().unwrap_or_default();
-                                effects.push(Effect::LiveOutput {
+                                effects.push(Effect::RunCommand(CommandsJob::LiveOutput {
                                     run: number,
                                     group: group.clone(),
                                     command_id: id,
                                     cursor,
                                     delay_ms: 0,
-                                });
+                                }));
                             }
                         }
                         return effects;
                     }
                     return Vec::new();
                 }
-                return vec![Effect::PollRun {
+                return vec![Effect::RunCommand(CommandsJob::Poll {
                     run: number,
                     command_ids: run.command_ids.clone(),
                     delay_ms: run.poll_delay.as_millis() as u64,
-                }];
+                })];
             }
             CommandsEvent::Live(number, command_id, result) => {
                 let Some(run) = self.commands.run_mut(number) else {
@@ -1209,13 +1214,13 @@ impl App {
                 if (cursor.more() || !run.done())
                     && let Some(group) = run.log_group.clone()
                 {
-                    return vec![Effect::LiveOutput {
+                    return vec![Effect::RunCommand(CommandsJob::LiveOutput {
                         run: number,
                         group,
                         command_id,
                         delay_ms: if cursor.more() { 0 } else { 1_000 },
                         cursor,
-                    }];
+                    })];
                 }
             }
             CommandsEvent::Output(number, id, result) => match result {

@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod fleet;
+pub mod jobs;
 pub mod opscenter;
 pub mod palette;
 pub mod params;
@@ -14,10 +15,17 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use crate::action::{Action, Command, InputKey, ParamsEvent};
-use crate::aws::AwsError;
-use crate::aws::params::{CopyPlan, PutRequest};
+pub use crate::action::{ContextInfo, MouseInput};
+use crate::aws::params::PutRequest;
 use crate::config::Layer;
-use crate::model::{CallerIdentity, ParamKind};
+use crate::job::{Job, Mutation};
+use crate::model::ParamKind;
+pub use crate::panes::fleet::FleetJob;
+pub use crate::panes::opscenter::OpsJob;
+pub use crate::panes::parameters::ParamsJob;
+pub use crate::panes::run_command::CommandsJob;
+pub use crate::panes::sessions::SessionsJob;
+pub use jobs::{ShellJob, ShellMsg};
 
 pub use commands::CommandsState;
 pub use fleet::FleetState;
@@ -199,184 +207,24 @@ pub enum Mode {
     OpsForm,
 }
 
-/// Work for the task manager; each runs as a cancellable tokio task.
+/// Work for the job runner: one variant per pane (its typed job) and the
+/// shell's. A pane's jobs live in its folder under `src/panes/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// Load the fleet as `generation` (cancels an older load).
-    LoadFleet {
-        /// Generation tag for the results.
-        generation: u64,
-    },
-    /// STS `GetCallerIdentity`.
-    LoadIdentity,
-    /// List one Parameter Store level (`Path`, `OneLevel`).
-    ParamsLevel {
-        /// The level, e.g. `/prod/api` (`/` for the root).
-        path: String,
-    },
-    /// Index every parameter in the background (cancels an older index).
-    ParamsIndex,
-    /// Read values (GetParameters, 10 a call; no decryption).
-    ParamsValues {
-        /// Names.
-        names: Vec<String>,
-    },
-    /// Read one SecureString in clear text.
-    ParamsReveal {
-        /// Name.
-        name: String,
-    },
-    /// Write a parameter (guarded when `expected_version` is set).
-    ParamsSave(PutRequest),
-    /// Delete a parameter.
-    ParamsDelete {
-        /// Name.
-        name: String,
-    },
-    /// Read every version.
-    ParamsHistory {
-        /// Name.
-        name: String,
-    },
-    /// Attach labels to a version.
-    ParamsLabel {
-        /// Name.
-        name: String,
-        /// Version.
-        version: i64,
-        /// Labels.
-        labels: Vec<String>,
-    },
-    /// Detach labels from a version.
-    ParamsUnlabel {
-        /// Name.
-        name: String,
-        /// Version.
-        version: i64,
-        /// Labels.
-        labels: Vec<String>,
-    },
-    /// Dry run of copying `from` to `to` (reads both sides, changes nothing).
-    ParamsPlanCopy {
-        /// Source prefix.
-        from: String,
-        /// Destination prefix.
-        to: String,
-        /// Delete the sources after copying.
-        move_sources: bool,
-    },
-    /// Apply a confirmed copy plan.
-    ParamsApplyCopy(CopyPlan),
-    /// Put text on the user's clipboard (OSC 52 through the terminal).
-    Clipboard(SecretText),
-    /// List Command documents.
-    CommandDocuments,
-    /// Read a document's parameter schema.
-    DocumentParams {
-        /// Document name.
-        name: String,
-    },
-    /// SendCommand (chunks of 50 nodes).
-    SendCommand(crate::aws::commands::SendRequest),
-    /// Poll run `run`'s invocations after `delay_ms`.
-    PollRun {
-        /// Run number.
-        run: usize,
-        /// Its command ids.
-        command_ids: Vec<String>,
-        /// Wait before polling, milliseconds.
-        delay_ms: u64,
-    },
-    /// Read new live output of one command of a run after `delay_ms`.
-    LiveOutput {
-        /// Run number.
-        run: usize,
-        /// Log group.
-        group: String,
-        /// Command id (stream prefix).
-        command_id: String,
-        /// Where the last read stopped.
-        cursor: crate::aws::commands::LiveCursor,
-        /// Wait first, milliseconds.
-        delay_ms: u64,
-    },
-    /// Read one node's full output (GetCommandInvocation).
-    FetchOutput {
-        /// Run number.
-        run: usize,
-        /// Command id.
-        command_id: String,
-        /// Node id.
-        instance_id: String,
-    },
-    /// CancelCommand for these commands (only `instance_ids` when not empty).
-    CancelCommand {
-        /// Command ids.
-        command_ids: Vec<String>,
-        /// Nodes, or all.
-        instance_ids: Vec<String>,
-    },
-    /// ListCommands.
-    CommandHistory,
-    /// Write a run's results to `path` as JSON (fetches every node's output).
-    ExportRun {
-        /// Command ids.
-        command_ids: Vec<String>,
-        /// File to write.
-        path: String,
-    },
-    /// Read every DescribeOpsItems page with `filters` (cancels an older load).
-    LoadOps {
-        /// Generation tag for the pages.
-        generation: u64,
-        /// Server-side filters.
-        filters: Vec<crate::aws::opscenter::ServerFilter>,
-    },
-    /// Read one OpsItem whole, with its events and related items.
-    OpsDetail {
-        /// OpsItem id.
-        id: String,
-    },
-    /// Guarded UpdateOpsItem on each target (id, LastModifiedTime ms it was
-    /// read at; `None` writes without the check).
-    OpsUpdate {
-        /// Items.
-        targets: Vec<(String, Option<i64>)>,
-        /// The change.
-        change: crate::aws::opscenter::OpsChange,
-    },
-    /// CreateOpsItem.
-    OpsCreate(crate::aws::opscenter::CreateRequest),
-    /// Write the user state (saved filters, recent targets) as this JSON.
-    SaveUserState(String),
-    /// StartSession on `target` and run its data channel as tab `tab`.
-    StartSession {
-        /// Tab number.
-        tab: usize,
-        /// Managed node id.
-        target: String,
-        /// Terminal columns.
-        cols: u16,
-        /// Terminal rows.
-        rows: u16,
-    },
-    /// Listen on 127.0.0.1 and forward to the node as tab `tab`.
-    StartForward {
-        /// Tab number.
-        tab: usize,
-        /// Managed node id.
-        target: String,
-        /// Ports and host.
-        spec: crate::session::forward::ForwardSpec,
-    },
-    /// Keys, a size or terminate for tab `tab`'s session.
-    SessionInput {
-        /// Tab number.
-        tab: usize,
-        /// What to send.
-        input: crate::session::client::SessionInput,
-    },
-    /// Connect to another profile and/or region; the panes reload on success.
+    /// The shell's own work (identity, user state, clipboard).
+    Shell(ShellJob),
+    /// The Fleet pane's.
+    Fleet(FleetJob),
+    /// The Parameters pane's.
+    Parameters(ParamsJob),
+    /// The Run Command pane's.
+    RunCommand(CommandsJob),
+    /// The OpsCenter pane's.
+    OpsCenter(OpsJob),
+    /// The Sessions pane's.
+    Sessions(SessionsJob),
+    /// Connect to another profile and/or region; the panes reload on success
+    /// (the event loop does it: it replaces the runner).
     SwitchContext {
         /// New profile (`None`: keep).
         profile: Option<String>,
@@ -406,21 +254,6 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("profile", "switch AWS profile: :profile NAME"),
     ("region", "switch AWS region: :region eu-west-1"),
 ];
-
-/// What the header shows about the AWS context.
-#[derive(Debug, Clone, Default)]
-pub struct ContextInfo {
-    /// Profile name, if any.
-    pub profile: Option<String>,
-    /// Region.
-    pub region: String,
-    /// Endpoint when not AWS.
-    pub endpoint: Option<String>,
-    /// Caller identity once known.
-    pub identity: Option<CallerIdentity>,
-    /// Why the identity could not be read.
-    pub identity_error: Option<AwsError>,
-}
 
 /// The whole console state.
 #[derive(Debug)]
@@ -475,17 +308,6 @@ pub struct App {
     pub keyhelp: Vec<(Option<Pane>, String, Command, String)>,
 }
 
-/// Mouse input the console handles (when mouse support is on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MouseInput {
-    /// Left click at column, row (cells, 0-based).
-    Click(u16, u16),
-    /// Wheel up.
-    ScrollUp,
-    /// Wheel down.
-    ScrollDown,
-}
-
 /// Panes kept on the back stack.
 pub const BACK_STACK: usize = 16;
 
@@ -521,7 +343,10 @@ impl App {
         let generation = app.fleet.begin_load(now);
         (
             app,
-            vec![Effect::LoadIdentity, Effect::LoadFleet { generation }],
+            vec![
+                Effect::Shell(ShellJob::Identity),
+                Effect::Fleet(FleetJob::Load { generation }),
+            ],
         )
     }
 
@@ -541,7 +366,7 @@ impl App {
         if self.pane == Pane::Parameters && self.params.search.is_none() {
             let names = self.params.values_to_load(rows);
             if !names.is_empty() {
-                return vec![Effect::ParamsValues { names }];
+                return vec![Effect::Parameters(ParamsJob::Values { names })];
             }
         }
         Vec::new()
@@ -561,15 +386,15 @@ impl App {
         }
         if pane == Pane::Commands && self.commands.documents.is_empty() {
             self.commands.documents = vec!["AWS-RunShellScript".into()];
-            return vec![Effect::CommandDocuments];
+            return vec![Effect::RunCommand(CommandsJob::Documents)];
         }
         if pane == Pane::Parameters && !self.params.started {
             self.params.started = true;
             self.params.index.started = true;
             self.params.levels_loading.insert("/".into());
             return vec![
-                Effect::ParamsLevel { path: "/".into() },
-                Effect::ParamsIndex,
+                Effect::Parameters(ParamsJob::Level { path: "/".into() }),
+                Effect::Parameters(ParamsJob::Index),
             ];
         }
         Vec::new()
@@ -597,19 +422,19 @@ impl App {
     fn refresh(&mut self, now: Instant) -> Vec<Effect> {
         let mut effects = Vec::new();
         if self.context.identity.is_none() {
-            effects.push(Effect::LoadIdentity);
+            effects.push(Effect::Shell(ShellJob::Identity));
         }
         match self.pane {
             Pane::Fleet => {
                 let generation = self.fleet.begin_load(now);
-                effects.push(Effect::LoadFleet { generation });
+                effects.push(Effect::Fleet(FleetJob::Load { generation }));
             }
-            Pane::Commands => effects.push(Effect::CommandHistory),
+            Pane::Commands => effects.push(Effect::RunCommand(CommandsJob::History)),
             Pane::Sessions => {}
             Pane::OpsCenter => {
                 effects.push(self.ops.begin_load());
                 if let Some(d) = &self.ops.detail {
-                    effects.push(Effect::OpsDetail { id: d.id.clone() });
+                    effects.push(Effect::OpsCenter(OpsJob::Detail { id: d.id.clone() }));
                 }
             }
             Pane::Parameters => {
@@ -625,9 +450,9 @@ impl App {
                 levels.extend(p.open.iter().cloned());
                 for path in levels {
                     p.levels_loading.insert(path.clone());
-                    effects.push(Effect::ParamsLevel { path });
+                    effects.push(Effect::Parameters(ParamsJob::Level { path }));
                 }
-                effects.push(Effect::ParamsIndex);
+                effects.push(Effect::Parameters(ParamsJob::Index));
             }
         }
         effects
@@ -658,8 +483,8 @@ impl App {
             .into_iter()
             .filter(|e| match e.mutation() {
                 None => true,
-                Some(api) => {
-                    self.notice(format!("read-only ({why}): {api} not sent"), now);
+                Some(m) => {
+                    self.notice(format!("read-only ({why}): {} not sent", m.action), now);
                     false
                 }
             })
@@ -668,6 +493,20 @@ impl App {
 
     fn update_inner(&mut self, action: Action, now: Instant) -> Vec<Effect> {
         match action {
+            Action::Reported { context, action } => {
+                let session = matches!(
+                    *action,
+                    Action::Session(..)
+                        | Action::SessionStarted(..)
+                        | Action::ForwardStats(..)
+                        | Action::ForwardListening(..)
+                );
+                if context != self.context.generation && !session {
+                    tracing::debug!(context, "report of an earlier context dropped");
+                    return Vec::new();
+                }
+                self.update_inner(*action, now)
+            }
             Action::Command(c) => self.command(c, now),
             Action::Input(k) => self.input(k, now),
             Action::Tick(t) => {
@@ -761,7 +600,10 @@ impl App {
                 self.prompt = None;
                 self.choice = None;
                 let generation = self.fleet.begin_load(now);
-                let mut effects = vec![Effect::LoadIdentity, Effect::LoadFleet { generation }];
+                let mut effects = vec![
+                    Effect::Shell(ShellJob::Identity),
+                    Effect::Fleet(FleetJob::Load { generation }),
+                ];
                 effects.extend(self.show_pane(self.pane));
                 effects
             }
@@ -818,7 +660,7 @@ impl App {
                         } else {
                             dir.to_owned()
                         };
-                        return vec![Effect::ParamsLevel { path }];
+                        return vec![Effect::Parameters(ParamsJob::Level { path })];
                     }
                 } else {
                     // A restore from the history view.
@@ -835,7 +677,7 @@ impl App {
                     let reload = p.history.as_ref().is_some_and(|h| h.name == name);
                     self.notice(text, now);
                     if reload {
-                        return vec![Effect::ParamsHistory { name }];
+                        return vec![Effect::Parameters(ParamsJob::History { name })];
                     }
                 }
             }
@@ -917,7 +759,7 @@ impl App {
                 self.confirm = Some(Confirm {
                     title: format!("{verb} parameters"),
                     lines,
-                    effect: Effect::ParamsApplyCopy(plan),
+                    effect: Effect::Parameters(ParamsJob::ApplyCopy(plan)),
                 });
                 self.mode = Mode::Confirm;
             }
@@ -940,14 +782,14 @@ impl App {
                 }
                 self.notice(text, now);
                 self.params.index.done = false;
-                return vec![Effect::ParamsIndex];
+                return vec![Effect::Parameters(ParamsJob::Index)];
             }
             ParamsEvent::Labeled(name, result) => {
                 match result {
                     Ok(text) => self.notice(text, now),
                     Err(e) => self.notice(e.to_string(), now),
                 }
-                return vec![Effect::ParamsHistory { name }];
+                return vec![Effect::Parameters(ParamsJob::History { name })];
             }
         }
         Vec::new()
@@ -987,7 +829,7 @@ impl App {
                     Ok(()) => {
                         ed.error = None;
                         ed.saving = true;
-                        return vec![Effect::ParamsSave(ed.request())];
+                        return vec![Effect::Parameters(ParamsJob::Save(ed.request()))];
                     }
                 }
                 return Vec::new();
@@ -1124,7 +966,7 @@ impl App {
                                         latest + 1
                                     ),
                                 ],
-                                effect: Effect::ParamsSave(PutRequest {
+                                effect: Effect::Parameters(ParamsJob::Save(PutRequest {
                                     name,
                                     value: v.value.clone(),
                                     kind: v.kind,
@@ -1134,7 +976,7 @@ impl App {
                                     data_type: None,
                                     tags: Vec::new(),
                                     expected_version: Some(latest),
-                                }),
+                                })),
                             });
                             self.mode = Mode::Confirm;
                         }
@@ -1191,7 +1033,7 @@ impl App {
                         p.open.remove(&path);
                         p.set_search(p.search.clone());
                     } else if let Some(path) = p.open_folder(&path) {
-                        return vec![Effect::ParamsLevel { path }];
+                        return vec![Effect::Parameters(ParamsJob::Level { path })];
                     }
                 } else if let (Some(TreeRow::Param { name, .. }), true) =
                     (p.current().cloned(), p.search.is_some())
@@ -1200,7 +1042,7 @@ impl App {
                     let mut effects: Vec<Effect> = p
                         .reveal_in_tree(&name)
                         .into_iter()
-                        .map(|path| Effect::ParamsLevel { path })
+                        .map(|path| Effect::Parameters(ParamsJob::Level { path }))
                         .collect();
                     effects.push(self.remember("params", &name, ""));
                     return effects;
@@ -1224,9 +1066,9 @@ impl App {
                     } else if p.revealed.as_ref().is_some_and(|r| r.name == m.name) {
                         p.revealed = None;
                     } else {
-                        return vec![Effect::ParamsReveal {
+                        return vec![Effect::Parameters(ParamsJob::Reveal {
                             name: m.name.clone(),
-                        }];
+                        })];
                     }
                 }
             }
@@ -1313,7 +1155,7 @@ impl App {
                             ),
                             format!("In {where_}. This cannot be undone."),
                         ],
-                        effect: Effect::ParamsDelete { name: m.name },
+                        effect: Effect::Parameters(ParamsJob::Delete { name: m.name }),
                     });
                     self.mode = Mode::Confirm;
                 }
@@ -1325,7 +1167,7 @@ impl App {
                         name: name.clone(),
                         ..Default::default()
                     });
-                    return vec![Effect::ParamsHistory { name }];
+                    return vec![Effect::Parameters(ParamsJob::History { name })];
                 }
             }
             Command::CopyTree | Command::MoveTree => {
@@ -1347,7 +1189,7 @@ impl App {
                 if let Some(r) = p.current() {
                     let key = r.key().to_owned();
                     self.notice(format!("copied {key}"), now);
-                    return vec![Effect::Clipboard(SecretText(key))];
+                    return vec![Effect::Shell(ShellJob::Clipboard(SecretText(key)))];
                 }
             }
             Command::CopyArn => {
@@ -1356,7 +1198,7 @@ impl App {
                         Some(v) => {
                             let arn = v.arn.clone();
                             self.notice(format!("copied {arn}"), now);
-                            return vec![Effect::Clipboard(SecretText(arn))];
+                            return vec![Effect::Shell(ShellJob::Clipboard(SecretText(arn)))];
                         }
                         None => {
                             let text = format!("the ARN of {} is still loading", m.name);
@@ -1382,7 +1224,7 @@ impl App {
                         }
                     };
                     self.notice(format!("copied the value of {}", m.name), now);
-                    return vec![Effect::Clipboard(SecretText(value))];
+                    return vec![Effect::Shell(ShellJob::Clipboard(SecretText(value)))];
                 }
             }
             _ => {}
@@ -1832,17 +1674,19 @@ impl App {
                         .take()
                         .map(|c| vec![c.effect])
                         .unwrap_or_default();
-                    if effects.iter().any(|e| matches!(e, Effect::SendCommand(_))) {
+                    if effects
+                        .iter()
+                        .any(|e| matches!(e, Effect::RunCommand(CommandsJob::Send(_))))
+                    {
                         self.commands.sending = true;
                     }
                     effects
                 }
                 InputKey::Cancel | InputKey::Char('n') | InputKey::Char('N')
                     if self.commands.compose.is_some()
-                        && self
-                            .confirm
-                            .as_ref()
-                            .is_some_and(|c| matches!(c.effect, Effect::SendCommand(_))) =>
+                        && self.confirm.as_ref().is_some_and(|c| {
+                            matches!(c.effect, Effect::RunCommand(CommandsJob::Send(_)))
+                        }) =>
                 {
                     // Back to the composer, everything kept.
                     self.confirm = None;
@@ -1896,16 +1740,20 @@ impl App {
                             };
                         }
                         return vec![match prompt.purpose {
-                            PromptPurpose::AddLabel { name, version } => Effect::ParamsLabel {
-                                name,
-                                version,
-                                labels: vec![label],
-                            },
-                            PromptPurpose::RemoveLabel { name, version } => Effect::ParamsUnlabel {
-                                name,
-                                version,
-                                labels: vec![label],
-                            },
+                            PromptPurpose::AddLabel { name, version } => {
+                                Effect::Parameters(ParamsJob::Label {
+                                    name,
+                                    version,
+                                    labels: vec![label],
+                                })
+                            }
+                            PromptPurpose::RemoveLabel { name, version } => {
+                                Effect::Parameters(ParamsJob::Unlabel {
+                                    name,
+                                    version,
+                                    labels: vec![label],
+                                })
+                            }
                             PromptPurpose::OpsNote { .. }
                             | PromptPurpose::OpsData { .. }
                             | PromptPurpose::OpsLink { .. }
@@ -1919,11 +1767,11 @@ impl App {
                                     self.notice("the destination is the source".into(), now);
                                     return Vec::new();
                                 }
-                                Effect::ParamsPlanCopy {
+                                Effect::Parameters(ParamsJob::PlanCopy {
                                     from,
                                     to: label.trim_end_matches('/').to_owned(),
                                     move_sources,
-                                }
+                                })
                             }
                         }];
                     }
@@ -2072,26 +1920,18 @@ pub fn mutation_of(c: Command, pane: Pane) -> Option<&'static str> {
 }
 
 impl Effect {
-    /// The AWS action this effect performs when it changes something
-    /// (for read-only mode and the audit log); `None` for reads.
-    pub fn mutation(&self) -> Option<&'static str> {
-        Some(match self {
-            Effect::ParamsSave(_) => "ssm:PutParameter",
-            Effect::ParamsDelete { .. } => "ssm:DeleteParameter",
-            Effect::ParamsLabel { .. } => "ssm:LabelParameterVersion",
-            Effect::ParamsUnlabel { .. } => "ssm:UnlabelParameterVersion",
-            Effect::ParamsApplyCopy(_) => "ssm:PutParameter / ssm:DeleteParameter",
-            Effect::SendCommand(_) => "ssm:SendCommand",
-            Effect::CancelCommand { .. } => "ssm:CancelCommand",
-            Effect::OpsUpdate { .. } => "ssm:UpdateOpsItem",
-            Effect::OpsCreate(_) => "ssm:CreateOpsItem",
-            Effect::StartSession { .. } | Effect::StartForward { .. } => "ssm:StartSession",
-            Effect::SessionInput {
-                input: crate::session::client::SessionInput::Terminate,
-                ..
-            } => "ssm:TerminateSession",
-            _ => return None,
-        })
+    /// The AWS write this effect performs, as its job declares it (for
+    /// read-only mode and the audit log); `None` for reads.
+    pub fn mutation(&self) -> Option<Mutation> {
+        match self {
+            Effect::Shell(j) => j.mutation(),
+            Effect::Fleet(j) => j.mutation(),
+            Effect::Parameters(j) => j.mutation(),
+            Effect::RunCommand(j) => j.mutation(),
+            Effect::OpsCenter(j) => j.mutation(),
+            Effect::Sessions(j) => j.mutation(),
+            Effect::SwitchContext { .. } => None,
+        }
     }
 }
 

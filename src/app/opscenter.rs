@@ -4,6 +4,7 @@
 //! against lost updates, bulk changes on a selection, and the create/edit
 //! form.
 
+use super::{OpsJob, ShellJob};
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
@@ -416,10 +417,10 @@ impl OpsState {
         self.haystacks.clear();
         self.loaded_filters = self.query.server.clone();
         self.dirty_order = true;
-        Effect::LoadOps {
+        Effect::OpsCenter(OpsJob::List {
             generation: self.generation,
             filters: self.loaded_filters.clone(),
-        }
+        })
     }
 
     /// The item under the cursor.
@@ -744,7 +745,7 @@ impl App {
                     id: id.clone(),
                     ..OpsDetail::default()
                 });
-                let mut effects = vec![Effect::OpsDetail { id }];
+                let mut effects = vec![Effect::OpsCenter(OpsJob::Detail { id })];
                 // The list shows it once it matches the filter.
                 effects.push(self.ops.begin_load());
                 return effects;
@@ -866,13 +867,13 @@ impl App {
             self.confirm = Some(Confirm {
                 title: "Changed meanwhile".into(),
                 lines,
-                effect: Effect::OpsUpdate {
+                effect: Effect::OpsCenter(OpsJob::Update {
                     targets: conflicts
                         .iter()
                         .map(|(i, _)| (i.id.clone(), Some(i.last_modified_ms)))
                         .collect(),
                     change,
-                },
+                }),
             });
             self.mode = Mode::Confirm;
         }
@@ -899,13 +900,13 @@ impl App {
             return Vec::new();
         }
         let what = change.describe();
-        let effect = Effect::OpsUpdate {
+        let effect = Effect::OpsCenter(OpsJob::Update {
             targets: targets
                 .iter()
                 .map(|(id, ms)| (id.clone(), Some(*ms)))
                 .collect(),
             change: change.clone(),
-        };
+        });
         let resolving = change.status.as_deref() == Some("Resolved");
         if targets.len() == 1 && !resolving && change.delete_data.is_empty() {
             return vec![effect];
@@ -1035,7 +1036,7 @@ impl App {
                     ..OpsDetail::default()
                 });
                 let remembered = self.remember("ops", &id, &title);
-                return vec![Effect::OpsDetail { id }, remembered];
+                return vec![Effect::OpsCenter(OpsJob::Detail { id }), remembered];
             }
             Command::SetStatus => {
                 let targets = o.targets();
@@ -1176,7 +1177,7 @@ impl App {
             Command::CopyName => {
                 if let Some(id) = o.focused().map(|i| i.id.clone()) {
                     self.notice(format!("copied {id}"), now);
-                    return vec![Effect::Clipboard(super::SecretText(id))];
+                    return vec![Effect::Shell(ShellJob::Clipboard(super::SecretText(id)))];
                 }
             }
             _ => {}
@@ -1442,10 +1443,10 @@ impl App {
                         }
                         f.saving = true;
                         f.error = None;
-                        return vec![Effect::OpsUpdate {
+                        return vec![Effect::OpsCenter(OpsJob::Update {
                             targets: vec![(id, Some(ms))],
                             change,
-                        }];
+                        })];
                     }
                     None => {
                         let node = f.node.trim().to_owned();
@@ -1470,7 +1471,7 @@ impl App {
                         };
                         f.saving = true;
                         f.error = None;
-                        return vec![Effect::OpsCreate(CreateRequest {
+                        return vec![Effect::OpsCenter(OpsJob::Create(CreateRequest {
                             title: f.title.trim().to_owned(),
                             description: f.description_text(),
                             source: f.source.trim().to_owned(),
@@ -1478,7 +1479,7 @@ impl App {
                             severity,
                             category,
                             node_arn,
-                        })];
+                        }))];
                     }
                 }
             }

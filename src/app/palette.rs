@@ -4,6 +4,7 @@
 //! `:profile` and `:region`. Also the user state it keeps between runs
 //! (saved filters, recent targets), written by the runtime as JSON.
 
+use super::{OpsJob, ParamsJob, ShellJob};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -98,7 +99,9 @@ impl App {
     }
 
     fn save_user_state(&self) -> Effect {
-        Effect::SaveUserState(serde_json::to_string_pretty(&self.user).unwrap_or_default())
+        Effect::Shell(ShellJob::SaveUserState(
+            serde_json::to_string_pretty(&self.user).unwrap_or_default(),
+        ))
     }
 
     /// Remembers a target (newest first, no repeats) and returns the save effect.
@@ -297,7 +300,7 @@ impl App {
                     self.params
                         .reveal_in_tree(&path)
                         .into_iter()
-                        .map(|path| Effect::ParamsLevel { path }),
+                        .map(|path| Effect::Parameters(ParamsJob::Level { path })),
                 );
                 effects.push(self.remember("params", &path, ""));
                 Some(effects)
@@ -309,7 +312,7 @@ impl App {
                         id: arg.to_owned(),
                         ..Default::default()
                     });
-                    effects.push(Effect::OpsDetail { id: arg.to_owned() });
+                    effects.push(Effect::OpsCenter(OpsJob::Detail { id: arg.to_owned() }));
                     let title = self
                         .ops
                         .get(arg)

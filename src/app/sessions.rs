@@ -3,6 +3,7 @@
 //! keys tracked by the parser), its state, bytes in and out; keys go to the
 //! focused tab until the escape chord returns them to the console.
 
+use super::{SessionsJob, ShellJob};
 use std::time::Instant;
 
 use crossterm::event::KeyEvent;
@@ -171,12 +172,12 @@ impl App {
         let tab = self.open_tab(&node, None, (rows, cols));
         self.notice(format!("opening a session on {node}…"), now);
         let mut effects = self.show_pane(Pane::Sessions);
-        effects.push(Effect::StartSession {
+        effects.push(Effect::Sessions(SessionsJob::Shell {
             tab,
             target: node,
             cols,
             rows,
-        });
+        }));
         effects
     }
 
@@ -237,11 +238,11 @@ impl App {
             now,
         );
         let mut effects = self.show_pane(Pane::Sessions);
-        effects.push(Effect::StartForward {
+        effects.push(Effect::Sessions(SessionsJob::Forward {
             tab,
             target: node,
             spec,
-        });
+        }));
         effects
     }
 
@@ -289,10 +290,10 @@ impl App {
         t.bytes_out += bytes.len() as u64;
         t.scroll = 0;
         t.parser.screen_mut().set_scrollback(0);
-        vec![Effect::SessionInput {
+        vec![Effect::Sessions(SessionsJob::Input {
             tab: t.tab,
             input: SessionInput::Keys(bytes),
-        }]
+        })]
     }
 
     /// Pasted text while the shown tab has the focus.
@@ -307,10 +308,10 @@ impl App {
         };
         let bytes = crate::session::keys::paste_bytes(text, t.parser.screen().bracketed_paste());
         t.bytes_out += bytes.len() as u64;
-        vec![Effect::SessionInput {
+        vec![Effect::Sessions(SessionsJob::Input {
             tab: t.tab,
             input: SessionInput::Keys(bytes),
-        }]
+        })]
     }
 
     /// The pane was resized: every terminal follows, and every live shell
@@ -321,10 +322,10 @@ impl App {
         for t in &mut self.sessions.tabs {
             t.parser.screen_mut().set_size(rows, cols);
             if t.live() {
-                effects.push(Effect::SessionInput {
+                effects.push(Effect::Sessions(SessionsJob::Input {
                     tab: t.tab,
                     input: SessionInput::Resize(cols, rows),
-                });
+                }));
             }
         }
         effects
@@ -403,10 +404,10 @@ impl App {
                         format!("Terminate session {what} on {} {}?", t.node, t.name),
                         format!("TerminateSession in {where_}. The shell and what runs in it end."),
                     ],
-                    effect: Effect::SessionInput {
+                    effect: Effect::Sessions(SessionsJob::Input {
                         tab: t.tab,
                         input: SessionInput::Terminate,
-                    },
+                    }),
                 });
                 self.mode = Mode::Confirm;
             }
@@ -440,7 +441,7 @@ impl App {
                     format!("copied {lines} lines of the terminal (OSC 52)"),
                     now,
                 );
-                return vec![Effect::Clipboard(super::SecretText(text))];
+                return vec![Effect::Shell(ShellJob::Clipboard(super::SecretText(text)))];
             }
             Command::CloseSession => {
                 let Some(t) = s.current() else {

@@ -8,5 +8,6 @@ pub use ssmdeck_protocol::frame as protocol;
 
 pub mod client;
 pub mod forward;
+pub mod hub;
 pub mod keys;
 pub mod plugin;

@@ -186,7 +186,9 @@ fn filter_narrows_rows_and_quit_restores_the_terminal() {
     t.wait_for("the filter to clear", |s| ids_on_screen(s).len() == 24);
 
     t.keys(&["q"]);
-    let s = t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:"));
+    let s = t.wait_for("ssmdeck to exit and stty to report", |s| {
+        s.contains("EXIT:") && s.contains("icanon")
+    });
     assert!(s.contains("EXIT:0"), "{s}");
     assert_terminal_restored(&s);
 }
@@ -205,7 +207,9 @@ fn sigterm_restores_the_terminal() {
     assert!(!pid.is_empty(), "ssmdeck runs under the pane's shell");
     let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(status.success());
-    let s = t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:"));
+    let s = t.wait_for("ssmdeck to exit and stty to report", |s| {
+        s.contains("EXIT:") && s.contains("icanon")
+    });
     assert_terminal_restored(&s);
 }
 
@@ -470,8 +474,9 @@ fn read_only_profile_refuses_changes_and_the_palette_jumps_to_a_node() {
     assert!(s.contains(&node.name), "{s}");
     t.keys(&["Escape"]);
     t.wait_for("the details to close", |s| {
-        !s.contains(&format!("Node ID           {}", node.id))
-            && !(s.contains(&node.id) && s.contains("Details"))
+        let details = s.contains(&format!("Node ID           {}", node.id))
+            || s.contains(&node.id) && s.contains("Details");
+        !details
     });
     t.keys(&["q"]);
     t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));

@@ -3,6 +3,7 @@
 //! where colour carries meaning). Result actions are injected as a spawned
 //! task would send them.
 
+use ssmdeck::app::{FleetJob, ShellJob};
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
@@ -208,7 +209,10 @@ fn start_asks_for_identity_and_the_first_fleet_load() {
     let (h, effects) = Harness::new(120, 30);
     assert_eq!(
         effects,
-        vec![Effect::LoadIdentity, Effect::LoadFleet { generation: 1 }]
+        vec![
+            Effect::Shell(ShellJob::Identity),
+            Effect::Fleet(FleetJob::Load { generation: 1 })
+        ]
     );
     assert!(h.app.fleet.loading.is_some());
     assert!(h.screen().contains("Loading managed nodes…"));
@@ -302,7 +306,10 @@ fn refresh_keeps_the_cursor_on_the_same_node_and_drops_gone_nodes() {
     h.cmd(Command::SelectNext);
     assert_eq!(h.cursor_name(), "prod-db-01");
     let effects = h.cmd(Command::Refresh);
-    assert_eq!(effects, vec![Effect::LoadFleet { generation: 2 }]);
+    assert_eq!(
+        effects,
+        vec![Effect::Fleet(FleetJob::Load { generation: 2 })]
+    );
     // Generation 2 no longer has onprem-build-01 and adds a node sorting first.
     let mut nodes: Vec<_> = fleet()
         .into_iter()
@@ -347,7 +354,10 @@ fn command_line_completes_and_rejects_unknown_commands() {
     h.cmd(Command::CommandLine);
     h.typed("ref");
     let effects = h.act(Action::Input(InputKey::Submit));
-    assert_eq!(effects, vec![Effect::LoadFleet { generation: 2 }]);
+    assert_eq!(
+        effects,
+        vec![Effect::Fleet(FleetJob::Load { generation: 2 })]
+    );
 
     h.cmd(Command::CommandLine);
     h.typed("quit");
@@ -399,7 +409,7 @@ fn unreachable_endpoint_shows_a_banner_with_the_retry_key() {
     assert!(s.contains("Press r to retry."), "{s}");
     insta::assert_snapshot!("unreachable", s);
     let effects = h.cmd(Command::Refresh);
-    assert!(effects.contains(&Effect::LoadFleet { generation: 2 }));
+    assert!(effects.contains(&Effect::Fleet(FleetJob::Load { generation: 2 })));
     assert!(h.app.fleet.error.is_none());
 }
 

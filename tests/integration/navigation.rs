@@ -2,6 +2,7 @@
 //! back through panes once a pane has nothing left to close), breadcrumbs,
 //! and mouse input (tabs, rows, the wheel).
 
+use ssmdeck::app::{FleetJob, OpsJob, ShellJob};
 use std::time::Instant;
 
 use ssmdeck::action::{Action, Command, OpsCenterEvent};
@@ -111,7 +112,10 @@ fn mouse_clicks_tabs_and_rows_and_scrolls() {
     assert_eq!(Pane::tab_at(7), None, "the gap between tabs");
     let e = m(&mut app, MouseInput::Click(40, 1));
     assert_eq!(app.pane, Pane::OpsCenter);
-    assert!(e.iter().any(|e| matches!(e, Effect::LoadOps { .. })));
+    assert!(
+        e.iter()
+            .any(|e| matches!(e, Effect::OpsCenter(OpsJob::List { .. })))
+    );
     // Clicks below the last row do nothing.
     m(&mut app, MouseInput::Click(2, 1));
     m(&mut app, MouseInput::Click(10, 29));
@@ -194,7 +198,9 @@ fn the_palette_finds_actions_nodes_and_saved_filters() {
     assert_eq!(app.pane, Pane::Fleet);
     assert!(app.fleet.details);
     assert_eq!(app.fleet.current().unwrap().name, "web-17");
-    assert!(matches!(e.last(), Some(Effect::SaveUserState(json)) if json.contains("web-17")));
+    assert!(
+        matches!(e.last(), Some(Effect::Shell(ShellJob::SaveUserState(json))) if json.contains("web-17"))
+    );
     assert_eq!(app.user.recent[0].key, "web-17");
     // Recent targets come back in the palette.
     cmd(&mut app, Command::Back);
@@ -222,7 +228,7 @@ fn the_palette_finds_actions_nodes_and_saved_filters() {
     );
     let e = palette(&mut app, "save webs");
     assert!(
-        matches!(e.last(), Some(Effect::SaveUserState(json)) if json.contains("\"webs\"") && json.contains("web-17"))
+        matches!(e.last(), Some(Effect::Shell(ShellJob::SaveUserState(json))) if json.contains("\"webs\"") && json.contains("web-17"))
     );
     cmd(&mut app, Command::Back);
     cmd(&mut app, Command::Back);
@@ -234,10 +240,9 @@ fn the_palette_finds_actions_nodes_and_saved_filters() {
     let e = palette(&mut app, "ops sev:1");
     assert_eq!(app.pane, Pane::OpsCenter);
     assert_eq!(app.ops.filter, "sev:1");
-    assert!(
-        e.iter()
-            .any(|e| matches!(e, Effect::LoadOps { filters, .. } if filters.len() == 1))
-    );
+    assert!(e.iter().any(
+        |e| matches!(e, Effect::OpsCenter(OpsJob::List { filters, .. }) if filters.len() == 1)
+    ));
     // Errors say what to type.
     palette(&mut app, "filter nope");
     assert!(
@@ -283,8 +288,11 @@ fn a_context_switch_reloads_every_pane() {
         app.fleet.nodes.is_empty(),
         "the old account's nodes are gone"
     );
-    assert!(e.contains(&Effect::LoadIdentity));
-    assert!(e.iter().any(|e| matches!(e, Effect::LoadFleet { .. })));
+    assert!(e.contains(&Effect::Shell(ShellJob::Identity)));
+    assert!(
+        e.iter()
+            .any(|e| matches!(e, Effect::Fleet(FleetJob::Load { .. })))
+    );
     let e = app.update(
         Action::ContextSwitched(Err("profile nope: not in ~/.aws/config".into())),
         Instant::now(),

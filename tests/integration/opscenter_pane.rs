@@ -5,6 +5,7 @@
 //! Command panes.
 
 use crate::common;
+use ssmdeck::app::{OpsJob, ShellJob};
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -124,10 +125,10 @@ impl Harness {
         }
         h.act(Action::Input(InputKey::Submit));
         assert_eq!(h.app.pane, Pane::OpsCenter);
-        let Some(Effect::LoadOps {
+        let Some(Effect::OpsCenter(OpsJob::List {
             generation,
             filters,
-        }) = h.effects.pop()
+        })) = h.effects.pop()
         else {
             panic!("opening the pane loads it: {:?}", h.effects);
         };
@@ -210,11 +211,11 @@ fn list_and_detail_snapshots() {
     );
     // Open the first row: the detail asks for the whole item.
     h.cmd(Command::OpenDetails);
-    assert!(h.effects.contains(&Effect::OpsDetail {
+    assert!(h.effects.contains(&Effect::OpsCenter(OpsJob::Detail {
         id: "oi-000000000002".into()
-    }));
+    })));
     assert!(
-        matches!(h.effects.last(), Some(Effect::SaveUserState(json)) if json.contains("oi-000000000002")),
+        matches!(h.effects.last(), Some(Effect::Shell(ShellJob::SaveUserState(json))) if json.contains("oi-000000000002")),
         "opening an OpsItem makes it a recent target"
     );
     let mut whole = items()[1].clone();
@@ -273,10 +274,10 @@ fn filter_narrows_per_keystroke_and_reloads_on_enter() {
     assert!(h.effects.is_empty(), "no call per keystroke");
     h.act(Action::Input(InputKey::Submit));
     match h.effects.pop() {
-        Some(Effect::LoadOps {
+        Some(Effect::OpsCenter(OpsJob::List {
             filters,
             generation,
-        }) => {
+        })) => {
             assert_eq!(filters.len(), 2);
             // The reload answers (the harness plays the task).
             h.act(Action::Ops(OpsCenterEvent::Page(
@@ -346,7 +347,7 @@ fn bulk_status_asks_first_listing_the_items() {
     );
     h.act(Action::Input(InputKey::Char('y')));
     match h.effects.pop() {
-        Some(Effect::OpsUpdate { targets, change }) => {
+        Some(Effect::OpsCenter(OpsJob::Update { targets, change })) => {
             assert_eq!(targets.len(), 5);
             assert!(targets.iter().all(|(_, ms)| ms.is_some()), "each guarded");
             assert_eq!(change.status.as_deref(), Some("Resolved"));
@@ -358,7 +359,7 @@ fn bulk_status_asks_first_listing_the_items() {
     h.cmd(Command::SetPriority);
     h.act(Action::Input(InputKey::Char('1')));
     assert!(
-        matches!(h.effects.pop(), Some(Effect::OpsUpdate { targets, .. }) if targets.len() == 1)
+        matches!(h.effects.pop(), Some(Effect::OpsCenter(OpsJob::Update { targets, .. })) if targets.len() == 1)
     );
 }
 

@@ -3,6 +3,7 @@
 //! HTTP, results fed back as the event loop does.
 
 use crate::common;
+use ssmdeck::app::ShellJob;
 
 use crate::common::live::Live;
 
@@ -171,8 +172,10 @@ async fn securestring_is_masked_until_revealed_and_remasked_on_move() {
         .update(Action::Command(Command::CopyArn), Instant::now());
     assert_eq!(
         effects,
-        vec![ssmdeck::app::Effect::Clipboard(ssmdeck::app::SecretText(
-            "arn:aws:ssm:us-east-1:123456789012:parameter/prod/web/db/password".into()
+        vec![ssmdeck::app::Effect::Shell(ShellJob::Clipboard(
+            ssmdeck::app::SecretText(
+                "arn:aws:ssm:us-east-1:123456789012:parameter/prod/web/db/password".into()
+            )
         ))]
     );
 

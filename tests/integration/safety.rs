@@ -3,6 +3,7 @@
 //! run against the lab, without any value.
 
 use crate::common;
+use ssmdeck::app::{CommandsJob, OpsJob, ParamsJob, ShellJob};
 
 use std::time::{Duration, Instant};
 
@@ -78,7 +79,11 @@ fn read_only_blocks_each_mutating_action_and_says_why() {
     // Reading stays allowed.
     let mut app = read_only_app(Pane::OpsCenter);
     let effects = app.update(Action::Command(Command::Refresh), Instant::now());
-    assert!(effects.iter().any(|e| matches!(e, Effect::LoadOps { .. })));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::OpsCenter(OpsJob::List { .. })))
+    );
 }
 
 #[test]
@@ -88,9 +93,9 @@ fn read_only_drops_a_mutating_effect_that_got_past_the_keys() {
     app.confirm = Some(Confirm {
         title: "Delete parameter".into(),
         lines: vec![],
-        effect: Effect::ParamsDelete {
+        effect: Effect::Parameters(ParamsJob::Delete {
             name: "/prod/db/password".into(),
-        },
+        }),
     });
     app.mode = Mode::Confirm;
     app.read_only = Some("profile prod is read-only (config.toml [profiles.prod])".into());
@@ -120,7 +125,10 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
     let mut wait = async |n: usize| {
         let mut got = Vec::new();
         while got.len() < n {
-            match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
+            match tokio::time::timeout(Duration::from_secs(30), rx.recv())
+                .await
+                .map(|a| a.map(Action::unreported))
+            {
                 Ok(Some(Action::Notice(..))) => {}
                 Ok(Some(a)) => got.push(a),
                 other => panic!("no result: {other:?}"),
@@ -128,7 +136,7 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
         }
         got
     };
-    tasks.run(Effect::LoadIdentity);
+    tasks.run(Effect::Shell(ShellJob::Identity));
     wait(1).await;
     let put = |name: &str, value: &str| PutRequest {
         name: name.into(),
@@ -141,28 +149,31 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
         tags: Vec::new(),
         expected_version: None,
     };
-    tasks.run(Effect::ParamsSave(put("/audit/db/password", SECRET)));
+    tasks.run(Effect::Parameters(ParamsJob::Save(put(
+        "/audit/db/password",
+        SECRET,
+    ))));
     wait(1).await;
-    tasks.run(Effect::ParamsLabel {
+    tasks.run(Effect::Parameters(ParamsJob::Label {
         name: "/audit/db/password".into(),
         version: 1,
         labels: vec!["live".into()],
-    });
+    }));
     wait(1).await;
-    tasks.run(Effect::ParamsUnlabel {
+    tasks.run(Effect::Parameters(ParamsJob::Unlabel {
         name: "/audit/db/password".into(),
         version: 1,
         labels: vec!["live".into()],
-    });
+    }));
     wait(1).await;
     // A refused write (the version moved) is recorded as refused.
     let mut guarded = put("/audit/db/password", "another-secret-value");
     guarded.expected_version = Some(0);
-    tasks.run(Effect::ParamsSave(guarded));
+    tasks.run(Effect::Parameters(ParamsJob::Save(guarded)));
     wait(1).await;
-    tasks.run(Effect::ParamsDelete {
+    tasks.run(Effect::Parameters(ParamsJob::Delete {
         name: "/audit/db/password".into(),
-    });
+    }));
     wait(1).await;
     let node = lab
         .nodes()
@@ -170,7 +181,7 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
         .find(|n| n.ping == PingStatus::Online)
         .unwrap()
         .id;
-    tasks.run(Effect::SendCommand(SendRequest {
+    tasks.run(Effect::RunCommand(CommandsJob::Send(SendRequest {
         document: "AWS-RunShellScript".into(),
         commands: vec![format!("echo {SECRET}")],
         targets: Targets::Nodes(vec![node.clone()]),
@@ -181,18 +192,18 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
         comment: "audit test".into(),
         cloudwatch_group: None,
         extra: Vec::new(),
-    }));
+    })));
     let sent = wait(1).await;
     let command_id = match &sent[0] {
         Action::Commands(ssmdeck::action::CommandsEvent::Sent(Ok(ids), _)) => ids[0].clone(),
         other => panic!("{other:?}"),
     };
-    tasks.run(Effect::CancelCommand {
+    tasks.run(Effect::RunCommand(CommandsJob::Cancel {
         command_ids: vec![command_id.clone()],
         instance_ids: Vec::new(),
-    });
+    }));
     wait(1).await;
-    tasks.run(Effect::OpsCreate(CreateRequest {
+    tasks.run(Effect::OpsCenter(OpsJob::Create(CreateRequest {
         title: "Disk full".into(),
         description: "df".into(),
         source: "audit".into(),
@@ -200,20 +211,20 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
         severity: "2".into(),
         category: None,
         node_arn: None,
-    }));
+    })));
     let created = wait(1).await;
     let ops_id = match &created[0] {
         Action::Ops(ssmdeck::action::OpsCenterEvent::Created(Ok(id))) => id.clone(),
         other => panic!("{other:?}"),
     };
-    tasks.run(Effect::OpsUpdate {
+    tasks.run(Effect::OpsCenter(OpsJob::Update {
         targets: vec![(ops_id.clone(), None)],
         change: OpsChange {
             status: Some("InProgress".into()),
             note: Some(format!("the password is {SECRET}")),
             ..OpsChange::default()
         },
-    });
+    }));
     wait(1).await;
     drop(tasks);
 

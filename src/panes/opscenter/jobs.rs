@@ -1,0 +1,159 @@
+//! OpsCenter jobs: the OpsItem list, one item whole, guarded updates and
+//! create. UpdateOpsItem and CreateOpsItem declare their writes.
+
+use crate::aws::AwsError;
+use crate::aws::opscenter::{self, CreateRequest, OpsChange, ServerFilter, UpdateError};
+use crate::job::{Job, JobEnv, Mutation, Outcome};
+use crate::model::{OpsEvent, OpsItem, OpsRelatedItem};
+
+/// Results of OpsCenter jobs.
+#[derive(Debug, Clone)]
+pub enum OpsCenterEvent {
+    /// A DescribeOpsItems page of load `.0`; `.2` is set on the last page.
+    Page(u64, Result<Vec<OpsItem>, AwsError>, bool),
+    /// GetOpsItem answered for `.0`.
+    Item(String, Result<OpsItem, AwsError>),
+    /// ListOpsItemEvents answered for `.0`.
+    Events(String, Result<Vec<OpsEvent>, AwsError>),
+    /// ListOpsItemRelatedItems answered for `.0`.
+    Related(String, Result<Vec<OpsRelatedItem>, AwsError>),
+    /// Guarded updates finished: per item, the item after the write or why not.
+    Updated(OpsChange, Vec<(String, Result<OpsItem, UpdateError>)>),
+    /// CreateOpsItem answered with the new id.
+    Created(Result<String, AwsError>),
+}
+
+/// Work of the OpsCenter pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpsJob {
+    /// Read every DescribeOpsItems page with `filters` (cancels an older load).
+    List {
+        /// Generation tag for the pages.
+        generation: u64,
+        /// Server-side filters.
+        filters: Vec<ServerFilter>,
+    },
+    /// Read one OpsItem whole (GetOpsItem), with its events and related items.
+    Detail {
+        /// OpsItem id.
+        id: String,
+    },
+    /// Guarded UpdateOpsItem on each target (id, LastModifiedTime in
+    /// milliseconds it was read at; `None` writes without the check). Not
+    /// cancellable: every item reports what happened to it.
+    Update {
+        /// Items.
+        targets: Vec<(String, Option<i64>)>,
+        /// The change.
+        change: OpsChange,
+    },
+    /// CreateOpsItem.
+    Create(CreateRequest),
+}
+
+impl Job for OpsJob {
+    type Msg = OpsCenterEvent;
+
+    fn slot(&self) -> Option<String> {
+        match self {
+            OpsJob::List { .. } => Some("ops-list".into()),
+            OpsJob::Detail { .. } => Some("ops-item".into()),
+            OpsJob::Update { .. } | OpsJob::Create(_) => None,
+        }
+    }
+
+    fn mutation(&self) -> Option<Mutation> {
+        match self {
+            OpsJob::List { .. } | OpsJob::Detail { .. } => None,
+            OpsJob::Update { targets, change } => Some(Mutation::new(
+                "ssm:UpdateOpsItem",
+                targets.iter().map(|(id, _)| id.clone()).collect(),
+                change.describe(),
+            )),
+            OpsJob::Create(req) => Some(Mutation::new(
+                "ssm:CreateOpsItem",
+                Vec::new(),
+                format!(
+                    "priority {}, severity {}, source {}",
+                    req.priority, req.severity, req.source
+                ),
+            )),
+        }
+    }
+
+    async fn run(self, env: JobEnv<OpsCenterEvent>) -> Option<OpsCenterEvent> {
+        let ctx = &env.ctx;
+        match self {
+            OpsJob::List {
+                generation,
+                filters,
+            } => {
+                let r = opscenter::list_all(ctx, &filters, |items, done| {
+                    env.send(OpsCenterEvent::Page(generation, Ok(items), done));
+                })
+                .await;
+                r.err()
+                    .map(|e| OpsCenterEvent::Page(generation, Err(e), true))
+            }
+            OpsJob::Detail { id } => {
+                // The three reads at once; each is shown as it arrives.
+                let item = async {
+                    env.send(OpsCenterEvent::Item(
+                        id.clone(),
+                        opscenter::get(ctx, &id).await,
+                    ));
+                };
+                let events = async {
+                    env.send(OpsCenterEvent::Events(
+                        id.clone(),
+                        opscenter::events(ctx, &id).await,
+                    ));
+                };
+                let related = async {
+                    env.send(OpsCenterEvent::Related(
+                        id.clone(),
+                        opscenter::related(ctx, &id).await,
+                    ));
+                };
+                tokio::join!(item, events, related);
+                None
+            }
+            OpsJob::Update { targets, change } => {
+                let mut results = Vec::with_capacity(targets.len());
+                for (id, expected) in targets {
+                    let r = opscenter::update_guarded(ctx, &id, expected, &change).await;
+                    results.push((id, r));
+                }
+                Some(OpsCenterEvent::Updated(change, results))
+            }
+            OpsJob::Create(req) => {
+                Some(OpsCenterEvent::Created(opscenter::create(ctx, &req).await))
+            }
+        }
+    }
+
+    fn outcomes(msg: &OpsCenterEvent) -> Vec<Outcome> {
+        match msg {
+            OpsCenterEvent::Updated(_, results) => results
+                .iter()
+                .map(|(id, r)| {
+                    let o = match r {
+                        Ok(_) => Outcome::text("ok"),
+                        Err(UpdateError::Conflict(_)) => {
+                            Outcome::text("refused: changed since read")
+                        }
+                        Err(UpdateError::Aws(e)) => Outcome::of::<()>(&Err(e.clone())),
+                    };
+                    o.targets(vec![id.clone()])
+                })
+                .collect(),
+            OpsCenterEvent::Created(r) => vec![
+                Outcome::of(r).targets(r.as_ref().map(|id| vec![id.clone()]).unwrap_or_default()),
+            ],
+            OpsCenterEvent::Page(..)
+            | OpsCenterEvent::Item(..)
+            | OpsCenterEvent::Events(..)
+            | OpsCenterEvent::Related(..) => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! Parameter Store jobs: levels, the background index, values, writes,
+//! history, labels, copy and move. Each write declares its IAM action.
+
+use crate::aws::AwsError;
+use crate::aws::params::{self, CopyOutcome, CopyPlan, PutError, PutRequest};
+use crate::job::{Job, JobEnv, Mutation, Outcome};
+use crate::model::{ParameterMeta, ParameterValue, ParameterVersion};
+
+/// Results of Parameter Store jobs.
+#[derive(Debug, Clone)]
+pub enum ParamsEvent {
+    /// One hierarchy level listed completely.
+    Level(String, Result<Vec<ParameterMeta>, AwsError>),
+    /// One page of the background index; `done` on the last.
+    IndexPage(Result<Vec<ParameterMeta>, AwsError>, bool),
+    /// Values read (SecureStrings as ciphertext).
+    Values(Result<Vec<ParameterValue>, AwsError>),
+    /// A SecureString's clear text, asked for by the user.
+    Revealed(Result<ParameterValue, AwsError>),
+    /// A save finished.
+    Saved(String, Result<i64, PutError>),
+    /// A delete finished.
+    Deleted(String, Result<(), AwsError>),
+    /// History arrived.
+    History(String, Result<Vec<ParameterVersion>, AwsError>),
+    /// A label change finished: the notice to show, or the error.
+    Labeled(String, Result<String, AwsError>),
+    /// A copy dry run is ready.
+    CopyPlanned(Result<CopyPlan, AwsError>),
+    /// A copy (or move) was applied.
+    CopyApplied(CopyOutcome),
+}
+
+/// Work of the Parameters pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamsJob {
+    /// List one level (`GetParametersByPath`, `Recursive=false`), e.g. `/prod/api` (`/` for the root).
+    Level {
+        /// The level.
+        path: String,
+    },
+    /// Index every parameter in the background (DescribeParameters; cancels an older index).
+    Index,
+    /// Read values (GetParameters, 10 a call; no decryption).
+    Values {
+        /// Names.
+        names: Vec<String>,
+    },
+    /// Read one SecureString in clear text.
+    Reveal {
+        /// Name.
+        name: String,
+    },
+    /// Write a parameter (guarded when `expected_version` is set).
+    Save(PutRequest),
+    /// Delete a parameter.
+    Delete {
+        /// Name.
+        name: String,
+    },
+    /// Read every version.
+    History {
+        /// Name.
+        name: String,
+    },
+    /// Attach labels to a version.
+    Label {
+        /// Name.
+        name: String,
+        /// Version.
+        version: i64,
+        /// Labels.
+        labels: Vec<String>,
+    },
+    /// Detach labels from a version.
+    Unlabel {
+        /// Name.
+        name: String,
+        /// Version.
+        version: i64,
+        /// Labels.
+        labels: Vec<String>,
+    },
+    /// Dry run of copying `from` to `to` (reads both sides, changes nothing).
+    PlanCopy {
+        /// Source prefix.
+        from: String,
+        /// Destination prefix.
+        to: String,
+        /// Delete the sources after copying.
+        move_sources: bool,
+    },
+    /// Apply a confirmed copy plan (not cancellable: a half-applied copy finishes its steps).
+    ApplyCopy(CopyPlan),
+}
+
+impl Job for ParamsJob {
+    type Msg = ParamsEvent;
+
+    fn slot(&self) -> Option<String> {
+        match self {
+            ParamsJob::Level { path } => Some(format!("params-level:{path}")),
+            ParamsJob::Index => Some("params-index".into()),
+            ParamsJob::Reveal { .. } => Some("params-reveal".into()),
+            ParamsJob::History { .. } => Some("params-history".into()),
+            ParamsJob::PlanCopy { .. } => Some("params-copy".into()),
+            ParamsJob::Values { .. }
+            | ParamsJob::Save(_)
+            | ParamsJob::Delete { .. }
+            | ParamsJob::Label { .. }
+            | ParamsJob::Unlabel { .. }
+            | ParamsJob::ApplyCopy(_) => None,
+        }
+    }
+
+    fn mutation(&self) -> Option<Mutation> {
+        match self {
+            ParamsJob::Level { .. }
+            | ParamsJob::Index
+            | ParamsJob::Values { .. }
+            | ParamsJob::Reveal { .. }
+            | ParamsJob::History { .. }
+            | ParamsJob::PlanCopy { .. } => None,
+            ParamsJob::Save(req) => Some(Mutation::new(
+                "ssm:PutParameter",
+                vec![req.name.clone()],
+                req.kind.as_str(),
+            )),
+            ParamsJob::Delete { name } => {
+                Some(Mutation::new("ssm:DeleteParameter", vec![name.clone()], ""))
+            }
+            ParamsJob::Label {
+                name,
+                version,
+                labels,
+            } => Some(Mutation::new(
+                "ssm:LabelParameterVersion",
+                vec![format!("{name}:{version}")],
+                format!("labels {}", labels.join(", ")),
+            )),
+            ParamsJob::Unlabel {
+                name,
+                version,
+                labels,
+            } => Some(Mutation::new(
+                "ssm:UnlabelParameterVersion",
+                vec![format!("{name}:{version}")],
+                format!("labels {}", labels.join(", ")),
+            )),
+            ParamsJob::ApplyCopy(plan) => Some(Mutation::new(
+                if plan.move_sources {
+                    "ssm:PutParameter + ssm:DeleteParameter (move)"
+                } else {
+                    "ssm:PutParameter (copy)"
+                },
+                plan.steps.iter().map(|s| s.to.clone()).collect(),
+                format!("{} → {}", plan.from, plan.to),
+            )),
+        }
+    }
+
+    async fn run(self, env: JobEnv<ParamsEvent>) -> Option<ParamsEvent> {
+        let ctx = &env.ctx;
+        Some(match self {
+            ParamsJob::Level { path } => {
+                let r = params::list_level(ctx, &path).await.map(|(m, _)| m);
+                ParamsEvent::Level(path, r)
+            }
+            ParamsJob::Index => {
+                let send = env.sender();
+                let r = params::index_all(ctx, move |metas| {
+                    send(ParamsEvent::IndexPage(Ok(metas), false));
+                })
+                .await;
+                ParamsEvent::IndexPage(r.map(|_| Vec::new()), true)
+            }
+            ParamsJob::Values { names } => {
+                ParamsEvent::Values(params::get_values(ctx, &names, false).await)
+            }
+            ParamsJob::Reveal { name } => {
+                ParamsEvent::Revealed(params::get_value(ctx, &name, true).await)
+            }
+            ParamsJob::Save(req) => {
+                let r = params::put(ctx, &req).await;
+                ParamsEvent::Saved(req.name, r)
+            }
+            ParamsJob::Delete { name } => {
+                let r = params::delete(ctx, &name).await;
+                ParamsEvent::Deleted(name, r)
+            }
+            ParamsJob::History { name } => {
+                let r = params::history(ctx, &name, true).await;
+                ParamsEvent::History(name, r)
+            }
+            ParamsJob::Label {
+                name,
+                version,
+                labels,
+            } => {
+                let r = params::label(ctx, &name, version, labels.clone()).await;
+                let r = r.map(|invalid| label_notice(&name, version, &labels, &invalid));
+                ParamsEvent::Labeled(name, r)
+            }
+            ParamsJob::Unlabel {
+                name,
+                version,
+                labels,
+            } => {
+                let r = params::unlabel(ctx, &name, version, labels.clone()).await;
+                let r = r.map(|removed| unlabel_notice(&name, version, &labels, &removed));
+                ParamsEvent::Labeled(name, r)
+            }
+            ParamsJob::PlanCopy {
+                from,
+                to,
+                move_sources,
+            } => ParamsEvent::CopyPlanned(params::plan_copy(ctx, &from, &to, move_sources).await),
+            ParamsJob::ApplyCopy(plan) => {
+                ParamsEvent::CopyApplied(params::apply_copy(ctx, &plan).await)
+            }
+        })
+    }
+
+    fn outcomes(msg: &ParamsEvent) -> Vec<Outcome> {
+        match msg {
+            ParamsEvent::Saved(_, r) => vec![match r {
+                Ok(v) => Outcome::text("ok").detail(format!("version {v}")),
+                Err(PutError::Conflict(t)) => Outcome::text("refused")
+                    .detail(format!("changed meanwhile to version {}", t.version)),
+                Err(PutError::Aws(e)) => Outcome::of::<()>(&Err(e.clone())),
+            }],
+            ParamsEvent::Deleted(_, r) => vec![Outcome::of(r)],
+            ParamsEvent::Labeled(_, r) => vec![Outcome::of(r)],
+            ParamsEvent::CopyApplied(out) => {
+                let outcome = if out.failures.is_empty() {
+                    Outcome::text("ok")
+                } else {
+                    Outcome::text(format!("error: {} failed", out.failures.len()))
+                };
+                vec![outcome.detail(format!(
+                    "{} created, {} overwritten, {} deleted{}",
+                    out.created,
+                    out.overwritten,
+                    out.deleted.len(),
+                    if out.deleted.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", out.deleted.join(", "))
+                    }
+                ))]
+            }
+            ParamsEvent::Level(..)
+            | ParamsEvent::IndexPage(..)
+            | ParamsEvent::Values(_)
+            | ParamsEvent::Revealed(_)
+            | ParamsEvent::History(..)
+            | ParamsEvent::CopyPlanned(_) => Vec::new(),
+        }
+    }
+}
+
+/// What the user is told after LabelParameterVersion.
+fn label_notice(name: &str, version: i64, labels: &[String], invalid: &[String]) -> String {
+    if invalid.is_empty() {
+        format!(
+            "labelled version {version} of {name}: {}",
+            labels.join(", ")
+        )
+    } else {
+        format!(
+            "AWS refused the label(s) {}: labels are letters, digits, _ . -, at most 100 characters, not only digits, not starting with aws or ssm",
+            invalid.join(", ")
+        )
+    }
+}
+
+/// What the user is told after UnlabelParameterVersion.
+fn unlabel_notice(name: &str, version: i64, labels: &[String], removed: &[String]) -> String {
+    if removed.is_empty() {
+        format!(
+            "version {version} of {name} has no label {}",
+            labels.join(", ")
+        )
+    } else {
+        format!(
+            "removed {} from version {version} of {name}",
+            removed.join(", ")
+        )
+    }
+}

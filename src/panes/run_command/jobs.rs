@@ -1,0 +1,256 @@
+//! Run Command jobs: documents, send, status polls, live and full output,
+//! cancel, history, export. SendCommand and CancelCommand declare their writes.
+
+use std::time::Duration;
+
+use crate::aws::AwsError;
+use crate::aws::commands::{self, LiveCursor, LiveLine, SendRequest, Targets};
+use crate::job::{Job, JobEnv, Mutation, Outcome};
+use crate::model::{CommandInvocation, CommandSummary, DocumentParam};
+
+/// New live lines and the cursor to continue from.
+pub type LiveRead = (Vec<LiveLine>, LiveCursor);
+
+/// Results of Run Command jobs.
+#[derive(Debug, Clone)]
+pub enum CommandsEvent {
+    /// Command documents (ListDocuments).
+    Documents(Result<Vec<String>, AwsError>),
+    /// A document's parameter schema (DescribeDocument).
+    DocumentParams(String, Result<Vec<DocumentParam>, AwsError>),
+    /// SendCommand answered; carries the request it answers.
+    Sent(Result<Vec<String>, AwsError>, SendRequest),
+    /// A status poll of run `.0`: invocations and calls made.
+    Polled(usize, Result<(Vec<CommandInvocation>, u32), AwsError>),
+    /// Live output of run `.0`, command `.1`: lines and where to continue.
+    Live(usize, String, Result<LiveRead, AwsError>),
+    /// Full output of one node of run `.0`, node `.1`: stdout and stderr.
+    Output(usize, String, Result<(String, String), AwsError>),
+    /// CancelCommand answered.
+    Cancelled(Result<(), AwsError>),
+    /// Past commands.
+    History(Result<Vec<CommandSummary>, AwsError>),
+    /// Export finished: the file written, or why not.
+    Exported(Result<String, String>),
+}
+
+/// Work of the Run Command pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandsJob {
+    /// List Command documents.
+    Documents,
+    /// Read a document's parameter schema.
+    DocumentParams {
+        /// Document name.
+        name: String,
+    },
+    /// SendCommand (chunks of 50 nodes; not cancellable: a send that
+    /// started must report its command ids).
+    Send(SendRequest),
+    /// Poll run `run`'s invocations (ListCommandInvocations) after `delay_ms`.
+    Poll {
+        /// Run number.
+        run: usize,
+        /// Its command ids.
+        command_ids: Vec<String>,
+        /// Wait before polling, milliseconds.
+        delay_ms: u64,
+    },
+    /// Read new live output of one command of a run after `delay_ms`
+    /// (CloudWatch Logs FilterLogEvents).
+    LiveOutput {
+        /// Run number.
+        run: usize,
+        /// Log group.
+        group: String,
+        /// Command id (stream prefix).
+        command_id: String,
+        /// Where the last read stopped.
+        cursor: LiveCursor,
+        /// Wait first, milliseconds.
+        delay_ms: u64,
+    },
+    /// Read one node's full output (GetCommandInvocation).
+    Output {
+        /// Run number.
+        run: usize,
+        /// Command id.
+        command_id: String,
+        /// Node id.
+        instance_id: String,
+    },
+    /// CancelCommand for these commands (only `instance_ids` when not empty).
+    Cancel {
+        /// Command ids.
+        command_ids: Vec<String>,
+        /// Nodes, or all.
+        instance_ids: Vec<String>,
+    },
+    /// ListCommands.
+    History,
+    /// Write a run's results to `path` as JSON (fetches every node's output).
+    Export {
+        /// Command ids.
+        command_ids: Vec<String>,
+        /// File to write.
+        path: String,
+    },
+}
+
+impl Job for CommandsJob {
+    type Msg = CommandsEvent;
+
+    fn slot(&self) -> Option<String> {
+        match self {
+            CommandsJob::Poll { run, .. } => Some(format!("cmd-poll:{run}")),
+            CommandsJob::LiveOutput {
+                run, command_id, ..
+            } => Some(format!("cmd-live:{run}:{command_id}")),
+            CommandsJob::History => Some("cmd-history".into()),
+            CommandsJob::Documents
+            | CommandsJob::DocumentParams { .. }
+            | CommandsJob::Send(_)
+            | CommandsJob::Output { .. }
+            | CommandsJob::Cancel { .. }
+            | CommandsJob::Export { .. } => None,
+        }
+    }
+
+    fn mutation(&self) -> Option<Mutation> {
+        match self {
+            CommandsJob::Documents
+            | CommandsJob::DocumentParams { .. }
+            | CommandsJob::Poll { .. }
+            | CommandsJob::LiveOutput { .. }
+            | CommandsJob::Output { .. }
+            | CommandsJob::History
+            | CommandsJob::Export { .. } => None,
+            CommandsJob::Send(req) => {
+                let targets = match &req.targets {
+                    Targets::Nodes(n) => n.clone(),
+                    Targets::Tags(t) => t
+                        .iter()
+                        .map(|(k, v)| format!("tag:{k}={}", v.join(",")))
+                        .collect(),
+                };
+                Some(Mutation::new(
+                    "ssm:SendCommand",
+                    targets,
+                    format!(
+                        "document {}; comment {:?} (parameters not recorded)",
+                        req.document, req.comment
+                    ),
+                ))
+            }
+            CommandsJob::Cancel {
+                command_ids,
+                instance_ids,
+            } => {
+                let mut targets = command_ids.clone();
+                targets.extend(instance_ids.iter().cloned());
+                Some(Mutation::new(
+                    "ssm:CancelCommand",
+                    targets,
+                    if instance_ids.is_empty() {
+                        "every node"
+                    } else {
+                        "the chosen nodes"
+                    },
+                ))
+            }
+        }
+    }
+
+    async fn run(self, env: JobEnv<CommandsEvent>) -> Option<CommandsEvent> {
+        let ctx = &env.ctx;
+        Some(match self {
+            CommandsJob::Documents => CommandsEvent::Documents(commands::documents(ctx).await),
+            CommandsJob::DocumentParams { name } => {
+                let r = commands::document_params(ctx, &name).await;
+                CommandsEvent::DocumentParams(name, r)
+            }
+            CommandsJob::Send(req) => {
+                let r = commands::send(ctx, &req).await;
+                CommandsEvent::Sent(r, req)
+            }
+            CommandsJob::Poll {
+                run,
+                command_ids,
+                delay_ms,
+            } => {
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                CommandsEvent::Polled(run, poll(ctx, &command_ids).await)
+            }
+            CommandsJob::LiveOutput {
+                run,
+                group,
+                command_id,
+                cursor,
+                delay_ms,
+            } => {
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                let r = commands::live_output(ctx, &group, &command_id, cursor).await;
+                CommandsEvent::Live(run, command_id, r)
+            }
+            CommandsJob::Output {
+                run,
+                command_id,
+                instance_id,
+            } => {
+                let r = commands::output(ctx, &command_id, &instance_id).await;
+                CommandsEvent::Output(run, instance_id, r)
+            }
+            CommandsJob::Cancel {
+                command_ids,
+                instance_ids,
+            } => {
+                let mut result = Ok(());
+                for id in &command_ids {
+                    if let Err(e) = commands::cancel(ctx, id, instance_ids.clone()).await {
+                        result = Err(e);
+                    }
+                }
+                CommandsEvent::Cancelled(result)
+            }
+            CommandsJob::History => {
+                CommandsEvent::History(commands::history(ctx, usize::MAX).await)
+            }
+            CommandsJob::Export { command_ids, path } => {
+                let r = commands::export(ctx, &command_ids, &path).await;
+                CommandsEvent::Exported(r.map(|_| path))
+            }
+        })
+    }
+
+    fn outcomes(msg: &CommandsEvent) -> Vec<Outcome> {
+        match msg {
+            CommandsEvent::Sent(r, _) => vec![Outcome::of(r).detail(format!(
+                "command ids {}",
+                r.as_ref().map(|ids| ids.join(",")).unwrap_or_default()
+            ))],
+            CommandsEvent::Cancelled(r) => vec![Outcome::of(r)],
+            CommandsEvent::Documents(_)
+            | CommandsEvent::DocumentParams(..)
+            | CommandsEvent::Polled(..)
+            | CommandsEvent::Live(..)
+            | CommandsEvent::Output(..)
+            | CommandsEvent::History(_)
+            | CommandsEvent::Exported(_) => Vec::new(),
+        }
+    }
+}
+
+/// Every invocation of `command_ids`, and the calls it took.
+async fn poll(
+    ctx: &crate::aws::AwsContext,
+    command_ids: &[String],
+) -> Result<(Vec<CommandInvocation>, u32), AwsError> {
+    let mut all = Vec::new();
+    let mut calls = 0;
+    for id in command_ids {
+        let (invs, c) = commands::invocations(ctx, id).await?;
+        all.extend(invs);
+        calls += c;
+    }
+    Ok((all, calls))
+}
