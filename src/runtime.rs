@@ -94,20 +94,35 @@ impl TaskManager {
         }
     }
 
-    /// Reports are tagged with context generation `g` from now on.
-    pub fn set_generation(&mut self, g: u64) {
-        self.generation = g;
+    /// The runner for the context after a profile or region switch to
+    /// `ctx`: the next context generation (reports of this runner's jobs
+    /// become stale), the same session hub (open sessions keep running on
+    /// the context they were started in), read-only, state path and
+    /// plugin; no audit log until [`TaskManager::set_audit`]. Dropping
+    /// `self` afterwards cancels its slotted jobs; writes still finish.
+    pub fn next_context(&self, ctx: AwsContext) -> TaskManager {
+        let mut next = TaskManager::new(ctx, self.tx.clone());
+        next.generation = self.generation + 1;
+        next.base.sessions = self.base.sessions.clone();
+        next.base.state_path = self.base.state_path.clone();
+        next.base.session_plugin = self.base.session_plugin.clone();
+        next.read_only = self.read_only.clone();
+        next
     }
 
-    /// Sessions go to `hub` (shared with the runner of the previous
-    /// context, so a context switch leaves them running).
-    pub fn set_sessions(&mut self, hub: SessionHub) {
-        self.base.sessions = hub;
+    /// The context generation this runner tags its reports with.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The live sessions.
     pub fn sessions(&self) -> SessionHub {
         self.base.sessions.clone()
+    }
+
+    /// The AWS context its jobs run in.
+    pub fn context(&self) -> &AwsContext {
+        &self.base.ctx
     }
 
     /// Shells go through `plugin` (session-manager-plugin) from now on.
@@ -519,23 +534,20 @@ pub async fn run_console(
                     }
                     app.read_only = settings.read_only.clone();
                     app.keyhelp = keyhelp(&settings);
+                    // Sessions stay open on their own context: the hub moves over.
+                    tasks = tasks.next_context(ctx);
+                    tasks.set_read_only(settings.read_only.clone());
+                    tasks.set_audit(audit);
+                    tasks.set_session_plugin(settings.session_plugin.clone());
+                    let ctx = tasks.context();
                     let info = ContextInfo {
                         profile: ctx.profile.clone(),
                         region: ctx.region.clone(),
                         endpoint: ctx.endpoint.clone(),
                         identity: None,
                         identity_error: None,
-                        generation: app.context.generation + 1,
+                        generation: tasks.generation(),
                     };
-                    // Sessions stay open on their own context: the hub moves over.
-                    let sessions = tasks.sessions();
-                    tasks = TaskManager::new(ctx, tx.clone());
-                    tasks.set_generation(info.generation);
-                    tasks.set_sessions(sessions);
-                    tasks.set_read_only(settings.read_only.clone());
-                    tasks.set_audit(audit);
-                    tasks.set_state_path(state_path.clone());
-                    tasks.set_session_plugin(settings.session_plugin.clone());
                     batch.push(Action::ContextSwitched(Ok(info)));
                 }
                 Err(e) => batch.push(Action::ContextSwitched(Err(e))),

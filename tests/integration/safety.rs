@@ -287,3 +287,54 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
     std::fs::remove_dir_all(&dir).unwrap();
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_runner_refuses_every_declared_write_in_read_only_mode() {
+    // A write that got past `update` (a future pane's bug) still stops at
+    // the one runner, from the job's own declaration; reads still run.
+    let lab = common::lab(8, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut tasks = TaskManager::new(ctx.clone(), tx);
+    tasks.set_read_only(Some("--read-only".into()));
+    let put = PutRequest {
+        name: "/read-only/never".into(),
+        value: "x".into(),
+        kind: ParamKind::String,
+        tier: None,
+        description: None,
+        key_id: None,
+        data_type: None,
+        tags: Vec::new(),
+        expected_version: None,
+    };
+    tasks.run(Effect::Parameters(ParamsJob::Save(put)));
+    tasks.run(Effect::Parameters(ParamsJob::Level { path: "/".into() }));
+    let mut refused = None;
+    let mut listed = false;
+    while refused.is_none() || !listed {
+        let a = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("a report")
+            .expect("the runner is alive")
+            .unreported();
+        match a {
+            Action::Notice(text, _) => refused = Some(text),
+            Action::Params(ssmdeck::action::ParamsEvent::Level(_, r)) => {
+                assert!(r.is_ok(), "{r:?}");
+                listed = true;
+            }
+            Action::Params(ssmdeck::action::ParamsEvent::Saved(..)) => {
+                panic!("PutParameter ran in read-only mode")
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        refused.as_deref(),
+        Some("read-only (--read-only): ssm:PutParameter not sent")
+    );
+    let r = ssmdeck::aws::params::get_value(&ctx, "/read-only/never", false).await;
+    assert!(r.is_err(), "the parameter was written: {r:?}");
+    lab.shutdown().await;
+}

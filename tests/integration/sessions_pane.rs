@@ -337,3 +337,77 @@ async fn the_plugin_fallback_runs_in_a_pty_with_the_cli_arguments() {
     std::fs::remove_dir_all(&dir).unwrap();
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_context_switch_keeps_open_sessions_and_drops_stale_reports() {
+    let lab = common::lab(12, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    let node = at_node(&mut live, &lab, true).await;
+    live.cmd(Command::StartSession);
+    live.type_text("echo before-$((1+1))");
+    live.key(KeyCode::Enter, KeyModifiers::NONE);
+    live.until("before-2", |a| {
+        a.sessions.current().is_some_and(|t| {
+            t.parser
+                .screen()
+                .contents()
+                .lines()
+                .any(|l| l.trim_end() == "before-2")
+        })
+    })
+    .await;
+    let generation = live.app.context.generation;
+
+    // A switch to another context (a second client of the same lab).
+    let (other, _) = common::context(&lab).await;
+    live.switch(other);
+    assert_eq!(live.app.context.generation, generation + 1);
+    assert_eq!(live.tasks.sessions().live(), 1, "the session is not ended");
+    let tab = live.app.sessions.current().expect("the tab stays");
+    assert_eq!(tab.state, TabState::Ready, "{:?}", tab.state);
+
+    // A report of the old context that was still queued changes nothing
+    // (the fleet of the new context is loading from scratch).
+    let stale = ssmdeck::model::ManagedNode {
+        id: "i-0000000000stale0".into(),
+        ..Default::default()
+    };
+    live.act(Action::Reported {
+        context: generation,
+        action: Box::new(Action::Fleet {
+            generation: live.app.fleet.generation,
+            event: ssmdeck::aws::fleet::FleetEvent::Page(vec![stale]),
+        }),
+    });
+    assert!(
+        !live
+            .app
+            .fleet
+            .nodes
+            .iter()
+            .any(|n| n.id == "i-0000000000stale0"),
+        "a page of the old context reached the new one"
+    );
+
+    // The shell still answers: it runs on the context it was started in.
+    live.cmd(Command::NextPane);
+    while live.app.pane != Pane::Sessions {
+        live.cmd(Command::NextPane);
+    }
+    live.cmd(Command::TerminalFocus);
+    live.type_text("echo after-$((2+2))");
+    live.key(KeyCode::Enter, KeyModifiers::NONE);
+    live.until("after-4", |a| {
+        a.sessions.current().is_some_and(|t| {
+            t.parser
+                .screen()
+                .contents()
+                .lines()
+                .any(|l| l.trim_end() == "after-4")
+        })
+    })
+    .await;
+    assert!(live.screen().contains(&node.id));
+    lab.shutdown().await;
+}

@@ -49,6 +49,18 @@ impl Live {
         live
     }
 
+    /// Moves to `ctx` as the event loop does after a profile or region
+    /// switch: the next runner (same session hub), then ContextSwitched.
+    pub fn switch(&mut self, ctx: AwsContext) {
+        self.tasks = self.tasks.next_context(ctx);
+        let info = ContextInfo {
+            region: "us-east-1".into(),
+            generation: self.tasks.generation(),
+            ..Default::default()
+        };
+        self.act(Action::ContextSwitched(Ok(info)));
+    }
+
     /// Applies an action and runs the effects it (and the settled view) asks for.
     pub fn act(&mut self, a: Action) {
         for e in self.app.update(a, Instant::now()) {
