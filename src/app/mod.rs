@@ -1234,7 +1234,7 @@ impl App {
 
     /// What Esc can close in the current pane; when `Back` leaves it
     /// unchanged, Esc walks back to the previous pane.
-    fn depth_signature(&self) -> (Pane, Mode, [bool; 8], usize, String) {
+    fn depth_signature(&self) -> (Pane, Mode, [bool; 9], usize, String) {
         (
             self.pane,
             self.mode,
@@ -1247,6 +1247,9 @@ impl App {
                 self.commands.follow,
                 self.ops.detail.is_some(),
                 self.ops.form.is_some(),
+                self.sessions
+                    .current()
+                    .is_some_and(|t| t.selection.is_some()),
             ],
             self.fleet.filter.len() + self.ops.selected.len(),
             self.ops.filter.clone(),

@@ -408,6 +408,11 @@ fn unreachable_endpoint_shows_a_banner_with_the_retry_key() {
     );
     assert!(s.contains("Press r to retry."), "{s}");
     insta::assert_snapshot!("unreachable", s);
+    // A notice still shows while the load has an error ("select nodes first").
+    h.cmd(Command::RunCommand);
+    let s = h.screen();
+    let bottom = s.lines().last().unwrap();
+    assert!(bottom.contains("select"), "the notice is hidden:\n{s}");
     let effects = h.cmd(Command::Refresh);
     assert!(effects.contains(&Effect::Fleet(FleetJob::Load { generation: 2 })));
     assert!(h.app.fleet.error.is_none());

@@ -123,6 +123,12 @@ async fn open_type_resize_unfocus_and_terminate() {
     // The escape chord gives the keys back.
     live.cmd(Command::TerminalUnfocus);
     assert!(!live.app.sessions.focused);
+    // Esc drops a choice of rows and stays on the pane.
+    live.cmd(Command::ToggleSelect);
+    assert!(live.app.sessions.current().unwrap().selection.is_some());
+    live.cmd(Command::Back);
+    assert!(live.app.sessions.current().unwrap().selection.is_none());
+    assert_eq!(live.app.pane, Pane::Sessions, "Esc dropped the choice only");
     // Choose two rows (the prompt and the line above it) and copy them.
     live.cmd(Command::ToggleSelect);
     let (a, b) = live.app.sessions.current().unwrap().selection.unwrap();

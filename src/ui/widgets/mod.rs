@@ -247,13 +247,10 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                     format!(" config: {p}{more} "),
                     t.style("ui.error"),
                 ))
-            } else if let Some((n, _)) = app
-                .notices
-                .iter()
-                .rev()
-                .find(|(_, until)| *until > cx.now)
-                .filter(|_| app.pane != Pane::Fleet)
+            } else if let Some((n, _)) = app.notices.iter().rev().find(|(_, until)| *until > cx.now)
             {
+                // A passing notice (a refusal, "select nodes first") comes
+                // before the standing fleet error, on every pane.
                 Line::from(Span::styled(format!(" {n}"), t.style("ui.notice")))
             } else if let Some(e) = app.fleet.error.as_ref().filter(|_| app.pane == Pane::Fleet) {
                 let retry = cx
@@ -264,9 +261,6 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                     format!(" {retry} retries │ {e} "),
                     t.style("ui.error"),
                 ))
-            } else if let Some((n, _)) = app.notices.iter().rev().find(|(_, until)| *until > cx.now)
-            {
-                Line::from(Span::styled(format!(" {n}"), t.style("ui.notice")))
             } else {
                 let layer = app.pane.layer();
                 let mut spans = Vec::new();
