@@ -1112,7 +1112,7 @@ impl App {
                     now,
                 );
                 let log_group = st.runs[number - 1].log_group.clone();
-                self.pane = Pane::Commands;
+                self.go_to(Pane::Commands);
                 self.notice(format!("sent as {}", ids.join(", ")), now);
                 let mut effects = vec![Effect::RunCommand(CommandsJob::Poll {
                     run: number,

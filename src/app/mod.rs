@@ -372,7 +372,9 @@ impl App {
         Vec::new()
     }
 
-    fn show_pane(&mut self, pane: Pane) -> Vec<Effect> {
+    /// Moves to `pane`, remembering the pane left on the back stack (Esc
+    /// returns to it); loads nothing (see `show_pane`).
+    fn go_to(&mut self, pane: Pane) {
         if pane != self.pane {
             self.back.retain(|p| *p != self.pane);
             self.back.push(self.pane);
@@ -381,6 +383,10 @@ impl App {
             }
         }
         self.pane = pane;
+    }
+
+    fn show_pane(&mut self, pane: Pane) -> Vec<Effect> {
+        self.go_to(pane);
         if pane == Pane::OpsCenter {
             return self.show_opscenter();
         }
@@ -1517,7 +1523,7 @@ impl App {
                 let Some(id) = self.fleet.current().map(|n| n.id.clone()) else {
                     return Vec::new();
                 };
-                self.pane = Pane::OpsCenter;
+                self.go_to(Pane::OpsCenter);
                 self.ops.started = true;
                 self.ops.detail = None;
                 self.ops.selected.clear();

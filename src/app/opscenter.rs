@@ -1222,7 +1222,7 @@ impl App {
 
     fn jump_to_node(&mut self, id: &str, now: Instant) -> Vec<Effect> {
         if self.fleet.focus_node(id) {
-            self.pane = Pane::Fleet;
+            self.go_to(Pane::Fleet);
             self.fleet.details = true;
         } else {
             self.notice(

@@ -307,3 +307,69 @@ fn a_context_switch_reloads_every_pane() {
             .contains("still on profile default, region eu-west-1")
     );
 }
+
+#[test]
+fn jumps_from_an_opsitem_push_a_route_and_esc_returns_to_it() {
+    let mut app = app();
+    let node = app.fleet.nodes[7].id.clone();
+    let mut item = OpsItem {
+        id: "oi-000000000007".into(),
+        status: "Open".into(),
+        ..OpsItem::default()
+    };
+    item.operational_data.insert(
+        "/aws/resources".into(),
+        ssmdeck::model::OpsData {
+            value: format!(r#"[{{"arn":"arn:aws:ec2:us-east-1:123456789012:instance/{node}"}}]"#),
+            searchable: false,
+        },
+    );
+    cmd(&mut app, Command::NextPane);
+    cmd(&mut app, Command::NextPane);
+    cmd(&mut app, Command::NextPane);
+    assert_eq!(app.pane, Pane::OpsCenter);
+    let generation = app.ops.generation;
+    app.update(
+        Action::Ops(OpsCenterEvent::Page(generation, Ok(vec![item]), true)),
+        Instant::now(),
+    );
+    app.settle();
+    cmd(&mut app, Command::OpenDetails);
+    assert!(app.ops.detail.is_some());
+    // f: the node in Fleet, its details open.
+    cmd(&mut app, Command::JumpToNode);
+    assert_eq!(app.pane, Pane::Fleet);
+    assert!(app.fleet.details);
+    assert_eq!(app.fleet.current().unwrap().id, node);
+    assert_eq!(app.back.last(), Some(&Pane::OpsCenter));
+    // Esc closes the node's details, then returns to the OpsItem.
+    cmd(&mut app, Command::Back);
+    assert!(!app.fleet.details);
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.pane, Pane::OpsCenter);
+    assert_eq!(
+        app.ops.detail.as_ref().map(|d| d.id.as_str()),
+        Some("oi-000000000007")
+    );
+    // O from Fleet pushes a route too.
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::PrevPane);
+    while app.pane != Pane::Fleet {
+        cmd(&mut app, Command::PrevPane);
+    }
+    let before = app.back.len();
+    cmd(&mut app, Command::NodeOpsItems);
+    assert_eq!(app.pane, Pane::OpsCenter);
+    assert_eq!(
+        app.back.last(),
+        Some(&Pane::Fleet),
+        "{:?} (was {before})",
+        app.back
+    );
+    // Esc clears the node: filter first, then returns.
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.pane, Pane::OpsCenter);
+    assert!(!app.ops.filter.contains("node:"), "{}", app.ops.filter);
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.pane, Pane::Fleet);
+}
