@@ -332,6 +332,16 @@ pub enum InputKey {
     Up,
     /// See [`InputKey::Up`].
     Down,
+    /// Cursor one character left.
+    Left,
+    /// Cursor one character right.
+    Right,
+    /// Cursor to the start of the line (Home, Ctrl-A).
+    Home,
+    /// Cursor to the end of the line (End, Ctrl-E).
+    End,
+    /// Delete the character under the cursor.
+    Delete,
 }
 
 #[cfg(test)]

@@ -21,3 +21,4 @@ pub mod runtime;
 pub mod session;
 pub mod tui;
 pub mod ui;
+pub mod widgets;

@@ -292,6 +292,8 @@ fn input_key(ev: KeyEvent) -> Option<InputKey> {
         KeyCode::Char('u') if ctrl => InputKey::Clear,
         KeyCode::Char('w') if ctrl => InputKey::DeleteWord,
         KeyCode::Char('c') if ctrl => InputKey::Cancel,
+        KeyCode::Char('a') if ctrl => InputKey::Home,
+        KeyCode::Char('e') if ctrl => InputKey::End,
         KeyCode::Char(c) if !ctrl => InputKey::Char(c),
         KeyCode::Backspace => InputKey::Backspace,
         KeyCode::Tab => InputKey::Complete,
@@ -299,6 +301,11 @@ fn input_key(ev: KeyEvent) -> Option<InputKey> {
         KeyCode::Esc => InputKey::Cancel,
         KeyCode::Up => InputKey::Up,
         KeyCode::Down => InputKey::Down,
+        KeyCode::Left => InputKey::Left,
+        KeyCode::Right => InputKey::Right,
+        KeyCode::Home => InputKey::Home,
+        KeyCode::End => InputKey::End,
+        KeyCode::Delete => InputKey::Delete,
         _ => return None,
     })
 }

@@ -25,6 +25,7 @@ pub use crate::panes::opscenter::OpsJob;
 pub use crate::panes::parameters::ParamsJob;
 pub use crate::panes::run_command::CommandsJob;
 pub use crate::panes::sessions::SessionsJob;
+use crate::widgets::line_input::{self, Edit, FilterStep, filter_key};
 pub use jobs::{ShellJob, ShellMsg};
 
 pub use commands::CommandsState;
@@ -286,6 +287,10 @@ pub struct App {
     pub config_problems: Vec<String>,
     /// The `:` line.
     pub command_line: String,
+    /// Where the cursor stands in the open single-line input (filter, `:`
+    /// line, prompt), in characters; `None`: at the end. Reset whenever
+    /// the input mode changes.
+    pub line_cursor: Option<usize>,
     /// Result of the last `:` command, when it failed.
     pub command_error: Option<String>,
     /// Terminal size, columns × rows.
@@ -329,6 +334,7 @@ impl App {
             notices: Vec::new(),
             config_problems: Vec::new(),
             command_line: String::new(),
+            line_cursor: None,
             command_error: None,
             size,
             quit: false,
@@ -481,7 +487,12 @@ impl App {
             self.notice(text, now);
             return Vec::new();
         }
+        let mode = self.mode;
         let effects = self.update_inner(action, now);
+        if self.mode != mode {
+            // A new input starts with the cursor at the end of its text.
+            self.line_cursor = None;
+        }
         let Some(why) = self.read_only.clone() else {
             return effects;
         };
@@ -1056,6 +1067,7 @@ impl App {
             }
             Command::Collapse => p.close(rows),
             Command::Filter => {
+                p.search_before = p.search.clone();
                 p.set_search(Some(p.search.clone().unwrap_or_default()));
                 self.mode = Mode::Filter;
             }
@@ -1582,97 +1594,65 @@ impl App {
 
     fn input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
         let rows = self.page_rows();
+        let cursor = &mut self.line_cursor;
         match self.mode {
             Mode::Filter if self.pane == Pane::Parameters => {
                 let p = &mut self.params;
                 let mut text = p.search.clone().unwrap_or_default();
-                match k {
-                    InputKey::Char(c) => text.push(c),
-                    InputKey::Backspace => {
-                        text.pop();
+                match filter_key(&mut text, cursor, k) {
+                    FilterStep::Edited => {
+                        p.cursor = 0;
+                        p.cursor_key = None;
+                        p.set_search(Some(text));
                     }
-                    InputKey::DeleteWord => delete_word(&mut text),
-                    InputKey::Clear => text.clear(),
-                    InputKey::Submit | InputKey::Complete => {
+                    FilterStep::Moved => {}
+                    FilterStep::Keep => self.mode = Mode::Normal,
+                    FilterStep::Restore => {
+                        let before = p.search_before.take();
+                        p.set_search(before);
                         self.mode = Mode::Normal;
-                        return Vec::new();
                     }
-                    InputKey::Cancel => {
-                        p.set_search(None);
-                        self.mode = Mode::Normal;
-                        return Vec::new();
-                    }
-                    InputKey::Up => {
-                        p.move_by(-1, rows);
-                        return Vec::new();
-                    }
-                    InputKey::Down => {
-                        p.move_by(1, rows);
-                        return Vec::new();
-                    }
+                    FilterStep::Scroll(d) => p.move_by(d, rows),
                 }
-                p.cursor = 0;
-                p.cursor_key = None;
-                p.set_search(Some(text));
                 Vec::new()
             }
             Mode::Filter if self.pane == Pane::OpsCenter => {
                 let o = &mut self.ops;
                 let mut text = o.filter.clone();
-                match k {
-                    InputKey::Char(c) => text.push(c),
-                    InputKey::Backspace => {
-                        text.pop();
-                    }
-                    InputKey::DeleteWord => delete_word(&mut text),
-                    InputKey::Clear => text.clear(),
-                    InputKey::Submit | InputKey::Complete => {
+                match filter_key(&mut text, cursor, k) {
+                    FilterStep::Edited => o.set_filter(text),
+                    FilterStep::Moved => {}
+                    FilterStep::Keep => {
                         o.filter_before = None;
                         self.mode = Mode::Normal;
                         if o.needs_reload() {
                             return vec![o.begin_load()];
                         }
-                        return Vec::new();
                     }
-                    InputKey::Cancel => {
-                        text = o.filter_before.take().unwrap_or_else(|| o.filter.clone());
+                    FilterStep::Restore => {
+                        let before = o.filter_before.take().unwrap_or_else(|| o.filter.clone());
+                        if before != o.filter {
+                            o.set_filter(before);
+                        }
                         self.mode = Mode::Normal;
                     }
-                    InputKey::Up => {
-                        o.move_by(-1, rows);
-                        return Vec::new();
-                    }
-                    InputKey::Down => {
-                        o.move_by(1, rows);
-                        return Vec::new();
-                    }
-                }
-                if text != o.filter {
-                    o.set_filter(text);
+                    FilterStep::Scroll(d) => o.move_by(d, rows),
                 }
                 Vec::new()
             }
             Mode::Choose => self.choice_input(k, now),
             Mode::Filter if self.pane == Pane::Commands => {
                 let mut text = self.commands.search.clone().unwrap_or_default();
-                match k {
-                    InputKey::Char(c) => text.push(c),
-                    InputKey::Backspace => {
-                        text.pop();
-                    }
-                    InputKey::Clear => text.clear(),
-                    InputKey::Submit | InputKey::Complete => {
-                        self.mode = Mode::Normal;
-                        return Vec::new();
-                    }
-                    InputKey::Cancel => {
+                match filter_key(&mut text, cursor, k) {
+                    FilterStep::Edited => self.commands.search = Some(text),
+                    FilterStep::Moved | FilterStep::Scroll(_) => {}
+                    FilterStep::Keep => self.mode = Mode::Normal,
+                    FilterStep::Restore => {
+                        // The output search opens empty: as it was is no search.
                         self.commands.search = None;
                         self.mode = Mode::Normal;
-                        return Vec::new();
                     }
-                    _ => {}
                 }
-                self.commands.search = Some(text);
                 Vec::new()
             }
             Mode::Confirm => match k {
@@ -1715,11 +1695,6 @@ impl App {
                     return Vec::new();
                 };
                 match k {
-                    InputKey::Char(c) => prompt.text.push(c),
-                    InputKey::Backspace => {
-                        prompt.text.pop();
-                    }
-                    InputKey::Clear => prompt.text.clear(),
                     InputKey::Cancel => {
                         self.prompt = None;
                         self.mode = Mode::Normal;
@@ -1784,53 +1759,39 @@ impl App {
                             }
                         }];
                     }
-                    _ => {}
+                    k => {
+                        if let Some(e) = Edit::from_input(k) {
+                            line_input::apply(&mut prompt.text, cursor, e);
+                        }
+                    }
                 }
                 Vec::new()
             }
             Mode::Filter => {
                 let mut text = self.fleet.filter.clone();
-                match k {
-                    InputKey::Char(c) => text.push(c),
-                    InputKey::Backspace => {
-                        text.pop();
-                    }
-                    InputKey::DeleteWord => delete_word(&mut text),
-                    InputKey::Clear => text.clear(),
-                    InputKey::Submit => {
+                match filter_key(&mut text, cursor, k) {
+                    FilterStep::Edited => self.fleet.set_filter(text),
+                    FilterStep::Moved => {}
+                    FilterStep::Keep => {
                         self.fleet.filter_before = None;
                         self.mode = Mode::Normal;
-                        return Vec::new();
                     }
-                    InputKey::Cancel => {
-                        text = self.fleet.filter_before.take().unwrap_or_default();
+                    FilterStep::Restore => {
+                        let before = self.fleet.filter_before.take().unwrap_or_default();
+                        if before != self.fleet.filter {
+                            self.fleet.set_filter(before);
+                        }
                         self.mode = Mode::Normal;
                     }
-                    InputKey::Up => {
-                        self.fleet.move_by(-1, rows);
-                        return Vec::new();
-                    }
-                    InputKey::Down => {
-                        self.fleet.move_by(1, rows);
-                        return Vec::new();
-                    }
-                    InputKey::Complete => return Vec::new(),
-                }
-                if text != self.fleet.filter {
-                    self.fleet.set_filter(text);
+                    FilterStep::Scroll(d) => self.fleet.move_by(d, rows),
                 }
                 Vec::new()
             }
             Mode::CommandLine => {
                 match k {
-                    InputKey::Char(c) => self.command_line.push(c),
-                    InputKey::Backspace => {
-                        if self.command_line.pop().is_none() {
-                            self.mode = Mode::Normal;
-                        }
+                    InputKey::Backspace if self.command_line.is_empty() => {
+                        self.mode = Mode::Normal;
                     }
-                    InputKey::DeleteWord => delete_word(&mut self.command_line),
-                    InputKey::Clear => self.command_line.clear(),
                     InputKey::Complete => {
                         self.palette_complete();
                         return Vec::new();
@@ -1844,6 +1805,13 @@ impl App {
                     InputKey::Up | InputKey::Down => {
                         self.palette_move(k == InputKey::Down);
                         return Vec::new();
+                    }
+                    k => {
+                        if let Some(e) = Edit::from_input(k)
+                            && !line_input::apply(&mut self.command_line, cursor, e)
+                        {
+                            return Vec::new();
+                        }
                     }
                 }
                 self.refresh_palette();
@@ -1951,11 +1919,4 @@ pub fn completions(prefix: &str) -> Vec<&'static str> {
         .map(|(c, _)| *c)
         .filter(|c| c.starts_with(prefix))
         .collect()
-}
-
-fn delete_word(text: &mut String) {
-    let trimmed = text.trim_end().len();
-    text.truncate(trimmed);
-    let cut = text.rfind(' ').map_or(0, |i| i + 1);
-    text.truncate(cut);
 }

@@ -370,6 +370,8 @@ pub struct ParamsState {
     pub index: IndexProgress,
     /// Global search text (fuzzy over every known name), when searching.
     pub search: Option<String>,
+    /// The search as it was when its input opened (Esc goes back to it).
+    pub search_before: Option<String>,
     /// The editor or create form.
     pub editor: Option<Editor>,
     /// The history view.

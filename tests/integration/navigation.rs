@@ -6,7 +6,7 @@ use ssmdeck::app::{FleetJob, OpsJob, ShellJob};
 use std::time::Instant;
 
 use ssmdeck::action::{Action, Command, OpsCenterEvent};
-use ssmdeck::app::{App, ContextInfo, Effect, MouseInput, Pane};
+use ssmdeck::app::{App, ContextInfo, Effect, Mode, MouseInput, Pane};
 use ssmdeck::aws::fleet::FleetEvent;
 use ssmdeck::model::{ManagedNode, OpsItem, PingStatus};
 
@@ -372,4 +372,56 @@ fn jumps_from_an_opsitem_push_a_route_and_esc_returns_to_it() {
     assert!(!app.ops.filter.contains("node:"), "{}", app.ops.filter);
     cmd(&mut app, Command::Back);
     assert_eq!(app.pane, Pane::Fleet);
+}
+
+#[test]
+fn every_filter_has_one_rule_and_a_movable_cursor() {
+    use ssmdeck::action::InputKey;
+    let mut app = app();
+    let key = |app: &mut App, k: InputKey| {
+        app.update(Action::Input(k), Instant::now());
+        app.settle();
+    };
+    let text_of = |app: &App| -> String {
+        match app.pane {
+            Pane::Fleet => app.fleet.filter.clone(),
+            Pane::Parameters => app.params.search.clone().unwrap_or_default(),
+            Pane::OpsCenter => app.ops.filter.clone(),
+            other => panic!("no filter test for {other:?}"),
+        }
+    };
+    for pane in [Pane::Fleet, Pane::Parameters, Pane::OpsCenter] {
+        while app.pane != pane {
+            cmd(&mut app, Command::NextPane);
+        }
+        let start = text_of(&app);
+        cmd(&mut app, Command::Filter);
+        assert_eq!(app.mode, Mode::Filter, "{pane:?}");
+        key(&mut app, InputKey::Clear);
+        for c in "ab".chars() {
+            key(&mut app, InputKey::Char(c));
+        }
+        // Left, then a character lands between a and b; Home, End, Delete.
+        key(&mut app, InputKey::Left);
+        key(&mut app, InputKey::Char('X'));
+        assert_eq!(text_of(&app), "aXb", "{pane:?}");
+        key(&mut app, InputKey::Home);
+        key(&mut app, InputKey::Delete);
+        key(&mut app, InputKey::End);
+        key(&mut app, InputKey::Char('c'));
+        assert_eq!(text_of(&app), "Xbc", "{pane:?}");
+        // Tab keeps the filter and gives the keys back to the list, as Enter does.
+        key(&mut app, InputKey::Complete);
+        assert_eq!(app.mode, Mode::Normal, "{pane:?}: Tab leaves the input");
+        assert_eq!(text_of(&app), "Xbc", "{pane:?}: Tab keeps the filter");
+        // Esc restores the filter as it was when the input opened.
+        cmd(&mut app, Command::Filter);
+        key(&mut app, InputKey::DeleteWord);
+        key(&mut app, InputKey::Char('z'));
+        assert_eq!(text_of(&app), "z", "{pane:?}");
+        key(&mut app, InputKey::Cancel);
+        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(text_of(&app), "Xbc", "{pane:?}: Esc restores");
+        assert_ne!(start, "Xbc");
+    }
 }

@@ -1,5 +1,6 @@
 //! Shared widgets: header, tabs, status line, help overlay.
 
+use crate::widgets::line_input;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -115,7 +116,10 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
         Mode::Filter if app.pane == Pane::Parameters => Line::from(vec![
             Span::styled("/", t.style("ui.key")),
             Span::styled(
-                format!("{}█", app.params.search.clone().unwrap_or_default()),
+                line_input::with_cursor(
+                    app.params.search.as_deref().unwrap_or_default(),
+                    app.line_cursor,
+                ),
                 t.style("ui.input"),
             ),
             Span::styled(
@@ -127,7 +131,10 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
             let o = &app.ops;
             let mut spans = vec![
                 Span::styled("/", t.style("ui.key")),
-                Span::styled(format!("{}█", o.filter), t.style("ui.input")),
+                Span::styled(
+                    line_input::with_cursor(&o.filter, app.line_cursor),
+                    t.style("ui.input"),
+                ),
             ];
             if let Some(err) = &o.filter_error {
                 spans.push(Span::styled(format!("  {err}"), t.style("ui.notice")));
@@ -150,7 +157,10 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
         Mode::Filter if app.pane == Pane::Commands => Line::from(vec![
             Span::styled("/", t.style("ui.key")),
             Span::styled(
-                format!("{}█", app.commands.search.clone().unwrap_or_default()),
+                line_input::with_cursor(
+                    app.commands.search.as_deref().unwrap_or_default(),
+                    app.line_cursor,
+                ),
                 t.style("ui.input"),
             ),
             Span::styled(
@@ -161,7 +171,10 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
         Mode::Filter => {
             let mut spans = vec![
                 Span::styled("/", t.style("ui.key")),
-                Span::styled(format!("{}█", app.fleet.filter), t.style("ui.input")),
+                Span::styled(
+                    line_input::with_cursor(&app.fleet.filter, app.line_cursor),
+                    t.style("ui.input"),
+                ),
             ];
             if let Some(err) = app.fleet.query.errors.first() {
                 spans.push(Span::styled(format!("  {err}"), t.style("ui.notice")));
@@ -214,13 +227,19 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                 .unwrap_or_default();
             Line::from(vec![
                 Span::styled(format!(" {title}: "), t.style("ui.key")),
-                Span::styled(format!("{text}█"), t.style("ui.input")),
+                Span::styled(
+                    line_input::with_cursor(&text, app.line_cursor),
+                    t.style("ui.input"),
+                ),
                 Span::styled("  Enter applies · Esc cancels", t.style("ui.dim")),
             ])
         }
         Mode::CommandLine => Line::from(vec![
             Span::styled(":", t.style("ui.key")),
-            Span::styled(format!("{}█", app.command_line), t.style("ui.input")),
+            Span::styled(
+                line_input::with_cursor(&app.command_line, app.line_cursor),
+                t.style("ui.input"),
+            ),
             Span::styled(
                 match app.palette_target() {
                     t if t.is_empty() => {
