@@ -2,6 +2,7 @@
 //! output, grouping by identical output, history.
 
 use super::CommandsJob;
+use crate::widgets::line_input::{self, Edit};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -807,6 +808,7 @@ impl App {
                     }
                 }
                 c.focus = all[i];
+                self.line_cursor = None;
                 return Vec::new();
             }
             _ => {}
@@ -832,15 +834,10 @@ impl App {
                 }
             }
             ComposeField::Param(i) => {
-                if let Some((_, value)) = c.params.get_mut(i) {
-                    match k.code {
-                        KeyCode::Char('u') if ctrl => value.clear(),
-                        KeyCode::Char(ch) if !ctrl => value.push(ch),
-                        KeyCode::Backspace => {
-                            value.pop();
-                        }
-                        _ => {}
-                    }
+                if let Some((_, value)) = c.params.get_mut(i)
+                    && let Some(e) = Edit::from_key(k)
+                {
+                    line_input::apply(value, &mut self.line_cursor, e);
                 }
             }
             ComposeField::CloudWatch => {
@@ -858,13 +855,8 @@ impl App {
                     ComposeField::Comment => &mut c.comment,
                     _ => &mut c.log_group,
                 };
-                match k.code {
-                    KeyCode::Char('u') if ctrl => text.clear(),
-                    KeyCode::Char(ch) if !ctrl => text.push(ch),
-                    KeyCode::Backspace => {
-                        text.pop();
-                    }
-                    _ => {}
+                if let Some(e) = Edit::from_key(k) {
+                    line_input::apply(text, &mut self.line_cursor, e);
                 }
                 if f == ComposeField::Targets {
                     let tags = parse_tags(&c.tags).unwrap_or_default();

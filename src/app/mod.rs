@@ -861,6 +861,7 @@ impl App {
                     (i + n - 1) % n
                 };
                 ed.focus = fields[next];
+                self.line_cursor = None;
                 return Vec::new();
             }
             _ => {}
@@ -897,18 +898,13 @@ impl App {
                     Field::Tags => &mut ed.tags,
                     _ => &mut ed.key_id,
                 };
-                match k.code {
-                    KeyCode::Char('u') if ctrl => text.clear(),
-                    KeyCode::Char(c) if !ctrl => text.push(c),
-                    KeyCode::Backspace => {
-                        text.pop();
-                    }
-                    KeyCode::Enter => {
-                        let fields = ed.fields();
-                        let i = fields.iter().position(|f| *f == ed.focus).unwrap_or(0);
-                        ed.focus = fields[(i + 1) % fields.len()];
-                    }
-                    _ => {}
+                if k.code == KeyCode::Enter {
+                    let fields = ed.fields();
+                    let i = fields.iter().position(|f| *f == ed.focus).unwrap_or(0);
+                    ed.focus = fields[(i + 1) % fields.len()];
+                    self.line_cursor = None;
+                } else if let Some(e) = Edit::from_key(k) {
+                    line_input::apply(text, &mut self.line_cursor, e);
                 }
             }
         }

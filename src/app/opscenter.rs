@@ -5,6 +5,7 @@
 //! form.
 
 use super::{OpsJob, ShellJob};
+use crate::widgets::line_input::{self, Edit};
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
@@ -1492,6 +1493,7 @@ impl App {
                 } else {
                     (i + n - 1) % n
                 }];
+                self.line_cursor = None;
                 return Vec::new();
             }
             _ => {}
@@ -1508,18 +1510,13 @@ impl App {
             OpsField::Category => &mut f.category,
             OpsField::Node | OpsField::Description => &mut f.node,
         };
-        match k.code {
-            KeyCode::Char('u') if ctrl => text.clear(),
-            KeyCode::Char(c) if !ctrl => text.push(c),
-            KeyCode::Backspace => {
-                text.pop();
-            }
-            KeyCode::Enter => {
-                let fields = f.fields();
-                let i = fields.iter().position(|x| *x == f.focus).unwrap_or(0);
-                f.focus = fields[(i + 1) % fields.len()];
-            }
-            _ => {}
+        if k.code == KeyCode::Enter {
+            let fields = f.fields();
+            let i = fields.iter().position(|x| *x == f.focus).unwrap_or(0);
+            f.focus = fields[(i + 1) % fields.len()];
+            self.line_cursor = None;
+        } else if let Some(e) = Edit::from_key(k) {
+            line_input::apply(text, &mut self.line_cursor, e);
         }
         Vec::new()
     }

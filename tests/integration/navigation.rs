@@ -425,3 +425,60 @@ fn every_filter_has_one_rule_and_a_movable_cursor() {
         assert_ne!(start, "Xbc");
     }
 }
+
+#[test]
+fn form_fields_have_a_movable_cursor() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |app: &mut App, code: KeyCode| {
+        app.update(
+            Action::Key(KeyEvent::new(code, KeyModifiers::NONE)),
+            Instant::now(),
+        );
+    };
+    let typed = |app: &mut App, text: &str| {
+        for c in text.chars() {
+            app.update(
+                Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+                Instant::now(),
+            );
+        }
+    };
+    let mut app = app();
+    // The OpsItem form: the title field.
+    while app.pane != Pane::OpsCenter {
+        cmd(&mut app, Command::NextPane);
+    }
+    cmd(&mut app, Command::Create);
+    assert_eq!(app.mode, Mode::OpsForm);
+    typed(&mut app, "Dsk full");
+    key(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::Right);
+    typed(&mut app, "i");
+    key(&mut app, KeyCode::End);
+    key(&mut app, KeyCode::Left);
+    key(&mut app, KeyCode::Delete);
+    assert_eq!(app.ops.form.as_ref().unwrap().title, "Disk ful");
+    app.update(
+        Action::Key(KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL)),
+        Instant::now(),
+    );
+    assert_eq!(app.ops.form.as_ref().unwrap().title, "Disk ");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    // The parameter editor: the name field of a new parameter.
+    app.ops.form = None;
+    app.mode = Mode::Normal;
+    while app.pane != Pane::Parameters {
+        cmd(&mut app, Command::NextPane);
+    }
+    cmd(&mut app, Command::Create);
+    assert_eq!(app.mode, Mode::Editor);
+    let before = app.params.editor.as_ref().unwrap().name.clone();
+    typed(&mut app, "ac");
+    key(&mut app, KeyCode::Left);
+    typed(&mut app, "b");
+    assert_eq!(
+        app.params.editor.as_ref().unwrap().name,
+        format!("{before}abc")
+    );
+}

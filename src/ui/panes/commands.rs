@@ -409,7 +409,7 @@ fn render_compose(frame: &mut Frame, area: Rect, app: &App, c: &Compose, cx: &Re
             Span::styled(format!("{label:<18}"), t.style("ui.dim")),
             Span::styled(
                 if focused {
-                    format!("{value}█")
+                    crate::widgets::line_input::with_cursor(&value, app.line_cursor)
                 } else {
                     value
                 },

@@ -81,7 +81,7 @@ pub fn visible_columns(inner: u16) -> Vec<OpsColumn> {
 /// Draws the pane.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
     if let Some(form) = &app.ops.form {
-        render_form(frame, area, form, cx);
+        render_form(frame, area, form, app.line_cursor, cx);
         return;
     }
     if app.ops.detail.is_some() {
@@ -564,7 +564,13 @@ fn render_detail(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
     );
 }
 
-fn render_form(frame: &mut Frame, area: Rect, f: &OpsForm, cx: &RenderContext) {
+fn render_form(
+    frame: &mut Frame,
+    area: Rect,
+    f: &OpsForm,
+    cursor: Option<usize>,
+    cx: &RenderContext,
+) {
     let t = cx.theme;
     frame.render_widget(Clear, area);
     let title = match &f.editing {
@@ -582,7 +588,7 @@ fn render_form(frame: &mut Frame, area: Rect, f: &OpsForm, cx: &RenderContext) {
             Span::styled(format!("{label:<14}"), t.style("ui.dim")),
             Span::styled(
                 if focused {
-                    format!("{value}█")
+                    crate::widgets::line_input::with_cursor(value, cursor)
                 } else {
                     value.to_owned()
                 },

@@ -27,7 +27,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
         None => render_details(frame, right, app, cx),
     }
     if let Some(ed) = &app.params.editor {
-        render_editor(frame, area, ed, cx);
+        render_editor(frame, area, ed, app.line_cursor, cx);
     }
 }
 
@@ -353,7 +353,13 @@ fn render_history(frame: &mut Frame, area: Rect, app: &App, h: &History, cx: &Re
     }
 }
 
-fn field_line<'a>(label: &str, value: String, focused: bool, cx: &RenderContext) -> Line<'a> {
+fn field_line<'a>(
+    label: &str,
+    value: String,
+    focused: bool,
+    cursor: Option<usize>,
+    cx: &RenderContext,
+) -> Line<'a> {
     let t = cx.theme;
     let style = if focused {
         t.style("ui.input")
@@ -364,7 +370,7 @@ fn field_line<'a>(label: &str, value: String, focused: bool, cx: &RenderContext)
         Span::styled(format!("{label:<13}"), t.style("ui.dim")),
         Span::styled(
             if focused {
-                format!("{value}█")
+                crate::widgets::line_input::with_cursor(&value, cursor)
             } else {
                 value
             },
@@ -373,7 +379,13 @@ fn field_line<'a>(label: &str, value: String, focused: bool, cx: &RenderContext)
     ])
 }
 
-fn render_editor(frame: &mut Frame, area: Rect, ed: &Editor, cx: &RenderContext) {
+fn render_editor(
+    frame: &mut Frame,
+    area: Rect,
+    ed: &Editor,
+    cursor: Option<usize>,
+    cx: &RenderContext,
+) {
     let t = cx.theme;
     frame.render_widget(Clear, area);
     let title = match ed.kind {
@@ -392,23 +404,26 @@ fn render_editor(frame: &mut Frame, area: Rect, ed: &Editor, cx: &RenderContext)
     for f in ed.fields() {
         let focused = f == ed.focus;
         match f {
-            Field::Name => fields.push(field_line("Name", ed.name.clone(), focused, cx)),
+            Field::Name => fields.push(field_line("Name", ed.name.clone(), focused, cursor, cx)),
             Field::Kind => fields.push(field_line(
                 "Type",
                 format!("{} (Space changes)", ed.param_kind.as_str()),
                 focused,
+                None,
                 cx,
             )),
             Field::Tier => fields.push(field_line(
                 "Tier",
                 format!("{} (Space changes)", ed.tier),
                 focused,
+                None,
                 cx,
             )),
             Field::Description => fields.push(field_line(
                 "Description",
                 ed.description.clone(),
                 focused,
+                cursor,
                 cx,
             )),
             Field::KeyId => fields.push(field_line(
@@ -419,12 +434,14 @@ fn render_editor(frame: &mut Frame, area: Rect, ed: &Editor, cx: &RenderContext)
                     ed.key_id.clone()
                 },
                 focused,
+                cursor,
                 cx,
             )),
             Field::DataType => fields.push(field_line(
                 "Data type",
                 format!("{} (Space changes)", ed.data_type),
                 focused,
+                None,
                 cx,
             )),
             Field::Tags => fields.push(field_line(
@@ -435,6 +452,7 @@ fn render_editor(frame: &mut Frame, area: Rect, ed: &Editor, cx: &RenderContext)
                     ed.tags.clone()
                 },
                 focused,
+                cursor,
                 cx,
             )),
             Field::Value => {}
