@@ -123,7 +123,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                 t.style("ui.input"),
             ),
             Span::styled(
-                "  fuzzy over every known name · Enter keeps · Esc leaves search",
+                "  fuzzy over every known name · Enter/Tab keeps · Esc restores",
                 t.style("ui.dim"),
             ),
         ]),
@@ -140,13 +140,13 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                 spans.push(Span::styled(format!("  {err}"), t.style("ui.notice")));
             } else if o.needs_reload() {
                 spans.push(Span::styled(
-                    "  Enter reloads from AWS with these terms · Esc cancels",
+                    "  Enter/Tab reloads from AWS with these terms · Esc restores",
                     t.style("ui.notice"),
                 ));
             } else {
                 spans.push(Span::styled(
                     format!(
-                        "  fuzzy title · terms: {} · Enter keeps",
+                        "  fuzzy title · terms: {} · Enter/Tab keeps · Esc restores",
                         crate::ops_filter::OPS_KEYS
                     ),
                     t.style("ui.dim"),
@@ -164,7 +164,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                 t.style("ui.input"),
             ),
             Span::styled(
-                "  lines of the followed output containing this · Esc clears",
+                "  lines of the followed output containing this · Enter/Tab keeps · Esc clears",
                 t.style("ui.dim"),
             ),
         ]),
@@ -181,7 +181,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
             } else {
                 spans.push(Span::styled(
                     format!(
-                        "  Enter keep · Esc cancel · terms: {}",
+                        "  Enter/Tab keeps · Esc restores · terms: {}",
                         TERM_KEYS
                             .iter()
                             .map(|k| format!("{k}:"))
