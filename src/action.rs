@@ -230,6 +230,9 @@ pub enum Action {
     },
     /// A passing notice (throttling, retries), shown for a few seconds.
     Notice(String, Instant),
+    /// A write did not succeed (its audit outcome): kept on screen until
+    /// acknowledged, and in `:messages`.
+    WriteFailed(String),
     /// Configuration problems found at start, shown in the status line.
     ConfigProblems(Vec<String>),
     /// A raw key for the editor (it handles its own keys).

@@ -206,12 +206,18 @@ impl TaskManager {
         });
         let env = JobEnv::new(self.base.clone(), send.clone());
         let audit = self.base.audit.clone();
+        let failed = self.tx.clone();
         let fut = async move {
             let msg = job.run(env).await;
             if let Some(m) = mutation.as_ref().filter(|m| m.audit == AuditWhen::OnResult) {
                 let outcomes = msg.as_ref().map(J::outcomes).unwrap_or_default();
                 for o in outcomes.iter().filter(|o| o.outcome != "ok") {
                     tracing::warn!(action = m.action, outcome = %o.outcome, "write did not succeed");
+                    let targets = o.targets.as_ref().unwrap_or(&m.targets).join(", ");
+                    let _ = failed.send(Action::WriteFailed(format!(
+                        "{} {targets}: {} (Esc acknowledges; :messages keeps it)",
+                        m.action, o.outcome
+                    )));
                 }
                 audit.record_outcomes(m, &outcomes);
             }

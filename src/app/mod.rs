@@ -34,6 +34,9 @@ pub use opscenter::OpsState;
 pub use params::ParamsState;
 use params::{Editor, EditorKind, Field, History, TreeRow};
 
+/// Notices kept for `:messages`.
+pub const MESSAGES_KEPT: usize = 500;
+
 /// How long a passing notice stays on screen.
 pub const NOTICE_TTL: Duration = Duration::from_secs(5);
 
@@ -194,6 +197,8 @@ pub enum Mode {
     CommandLine,
     /// The help overlay is open.
     Help,
+    /// The message history (`:messages`) is open.
+    Messages,
     /// The Parameters editor has the keys.
     Editor,
     /// A confirmation dialog waits for y or n.
@@ -242,6 +247,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("ops", "show the OpsCenter pane"),
     ("sessions", "show the Sessions pane"),
     ("help", "show the key bindings"),
+    ("messages", "show every notice and error so far"),
     ("quit", "leave ssmdeck"),
     ("refresh", "reload the current pane"),
     ("node", "show a managed node: :node web-0042"),
@@ -283,6 +289,11 @@ pub struct App {
     pub context: ContextInfo,
     /// Passing notices with their expiry.
     pub notices: Vec<(String, Instant)>,
+    /// Every notice so far, oldest first, with when it came (at most
+    /// [`MESSAGES_KEPT`]): `:messages` shows them.
+    pub messages: Vec<(Instant, String)>,
+    /// A write that failed: shown until Esc acknowledges it.
+    pub write_failure: Option<String>,
     /// Configuration problems (shown until dismissed by a key).
     pub config_problems: Vec<String>,
     /// The `:` line.
@@ -332,6 +343,8 @@ impl App {
             prompt: None,
             context,
             notices: Vec::new(),
+            messages: Vec::new(),
+            write_failure: None,
             config_problems: Vec::new(),
             command_line: String::new(),
             line_cursor: None,
@@ -424,6 +437,11 @@ impl App {
     }
 
     fn notice(&mut self, text: String, now: Instant) {
+        tracing::info!(notice = %text);
+        self.messages.push((now, text.clone()));
+        if self.messages.len() > MESSAGES_KEPT {
+            self.messages.remove(0);
+        }
         self.notices.retain(|(t, _)| *t != text);
         self.notices.push((text, now + NOTICE_TTL));
         if self.notices.len() > 3 {
@@ -553,6 +571,11 @@ impl App {
             }
             Action::Notice(text, at) => {
                 self.notice(text, at);
+                Vec::new()
+            }
+            Action::WriteFailed(text) => {
+                self.notice(text.clone(), now);
+                self.write_failure = Some(text);
                 Vec::new()
             }
             Action::ConfigProblems(p) => {
@@ -1461,7 +1484,14 @@ impl App {
         if !self.config_problems.is_empty() && c != Command::Refresh {
             self.config_problems.clear();
         }
-        if self.mode == Mode::Help {
+        if self.write_failure.is_some() {
+            // Seen: Esc only acknowledges it, any other key also acts.
+            self.write_failure = None;
+            if c == Command::Back {
+                return Vec::new();
+            }
+        }
+        if matches!(self.mode, Mode::Help | Mode::Messages) {
             match c {
                 Command::Help | Command::Back => self.mode = Mode::Normal,
                 Command::Quit => self.mode = Mode::Normal,
@@ -1813,7 +1843,12 @@ impl App {
                 self.refresh_palette();
                 Vec::new()
             }
-            Mode::Normal | Mode::Help | Mode::Editor | Mode::Compose | Mode::OpsForm => Vec::new(),
+            Mode::Normal
+            | Mode::Help
+            | Mode::Messages
+            | Mode::Editor
+            | Mode::Compose
+            | Mode::OpsForm => Vec::new(),
         }
     }
 
@@ -1838,6 +1873,10 @@ impl App {
             Some("sessions") => self.show_pane(Pane::Sessions),
             Some("help") => {
                 self.mode = Mode::Help;
+                Vec::new()
+            }
+            Some("messages") => {
+                self.mode = Mode::Messages;
                 Vec::new()
             }
             Some("quit") => {

@@ -482,3 +482,58 @@ fn form_fields_have_a_movable_cursor() {
         format!("{before}abc")
     );
 }
+
+fn screen(app: &App) -> String {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let settings = ssmdeck::config::Settings::load(None);
+    let cx = ssmdeck::ui::RenderContext {
+        theme: &settings.theme,
+        keymap: &settings.keymap,
+        now: Instant::now() + std::time::Duration::from_secs(60),
+    };
+    let mut t = Terminal::new(TestBackend::new(140, 30)).unwrap();
+    t.draw(|f| ssmdeck::ui::render(f, app, &cx)).unwrap();
+    let b = t.backend().buffer().clone();
+    (0..b.area.height)
+        .map(|y| {
+            (0..b.area.width)
+                .map(|x| b[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_failed_write_stays_until_acknowledged_and_messages_keep_every_notice() {
+    let mut app = app();
+    app.update(
+        Action::Notice("throttled: retrying".into(), Instant::now()),
+        Instant::now(),
+    );
+    app.update(
+        Action::WriteFailed("ssm:DeleteParameter /x: error: ParameterNotFound".into()),
+        Instant::now(),
+    );
+    // A minute later (notices last 5 s) the failure is still on screen.
+    let s = screen(&app);
+    let bottom = s.lines().last().unwrap();
+    assert!(
+        bottom.contains("ssm:DeleteParameter /x: error: ParameterNotFound"),
+        "{s}"
+    );
+    // A key that acts also acknowledges it; Esc only acknowledges.
+    cmd(&mut app, Command::Back);
+    assert!(app.write_failure.is_none());
+    assert_eq!(app.pane, Pane::Fleet);
+    // :messages lists both, newest first, and Esc closes it.
+    palette(&mut app, "messages");
+    assert_eq!(app.mode, Mode::Messages);
+    let s = screen(&app);
+    let failed = s.find("ParameterNotFound").expect("the failure is listed");
+    let throttled = s.find("throttled: retrying").expect("the notice is listed");
+    assert!(failed < throttled, "newest first:\n{s}");
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.mode, Mode::Normal);
+}

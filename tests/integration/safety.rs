@@ -129,7 +129,7 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
                 .await
                 .map(|a| a.map(Action::unreported))
             {
-                Ok(Some(Action::Notice(..))) => {}
+                Ok(Some(Action::Notice(..) | Action::WriteFailed(_))) => {}
                 Ok(Some(a)) => got.push(a),
                 other => panic!("no result: {other:?}"),
             }
@@ -336,5 +336,40 @@ async fn the_runner_refuses_every_declared_write_in_read_only_mode() {
     );
     let r = ssmdeck::aws::params::get_value(&ctx, "/read-only/never", false).await;
     assert!(r.is_err(), "the parameter was written: {r:?}");
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_write_is_reported_to_stay_on_screen() {
+    let lab = common::lab(4, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut tasks = TaskManager::new(ctx, tx);
+    tasks.run(Effect::Parameters(ParamsJob::Delete {
+        name: "/no/such/parameter".into(),
+    }));
+    let mut failed = None;
+    let mut deleted = false;
+    while failed.is_none() || !deleted {
+        match tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("a report")
+            .expect("the runner is alive")
+            .unreported()
+        {
+            Action::WriteFailed(text) => failed = Some(text),
+            Action::Params(ssmdeck::action::ParamsEvent::Deleted(_, r)) => {
+                assert!(r.is_err());
+                deleted = true;
+            }
+            Action::Notice(..) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let text = failed.unwrap();
+    assert!(
+        text.starts_with("ssm:DeleteParameter /no/such/parameter: error: ParameterNotFound"),
+        "{text}"
+    );
     lab.shutdown().await;
 }

@@ -250,8 +250,10 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                 t.style("ui.dim"),
             ),
         ]),
-        Mode::Normal | Mode::Help => {
+        Mode::Normal | Mode::Help | Mode::Messages => {
             if let Some(e) = &app.command_error {
+                Line::from(Span::styled(format!(" {e} "), t.style("ui.error")))
+            } else if let Some(e) = &app.write_failure {
                 Line::from(Span::styled(format!(" {e} "), t.style("ui.error")))
             } else if let Some(p) = app.config_problems.first() {
                 let more = if app.config_problems.len() > 1 {
@@ -384,6 +386,40 @@ pub fn help_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext
                     " Help — ? or Esc closes ",
                     t.style("ui.title"),
                 )),
+        ),
+        popup,
+    );
+}
+
+/// The message history (`:messages`): every notice and error so far,
+/// newest first, with how long ago it came.
+pub fn messages_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    let t = cx.theme;
+    let popup = area.centered(Constraint::Max(140), Constraint::Percentage(90));
+    let rows: Vec<Row> = app
+        .messages
+        .iter()
+        .rev()
+        .map(|(at, text)| {
+            let ago = cx.now.saturating_duration_since(*at).as_secs();
+            Row::new(vec![
+                Span::styled(format!("{ago} s ago"), t.style("ui.dim")),
+                Span::styled(text.clone(), t.style("ui.text")),
+            ])
+        })
+        .collect();
+    let title = if rows.is_empty() {
+        " Messages — none yet · Esc closes ".to_owned()
+    } else {
+        format!(" Messages — {} · newest first · Esc closes ", rows.len())
+    };
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Table::new(rows, [Constraint::Length(12), Constraint::Min(10)]).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.style("ui.border"))
+                .title(Span::styled(title, t.style("ui.title"))),
         ),
         popup,
     );
