@@ -230,17 +230,6 @@ fn init_logging() {
         .try_init();
 }
 
-pub(crate) fn notice_sink(
-    tx: tokio::sync::mpsc::UnboundedSender<crate::action::Action>,
-) -> crate::aws::NoticeSink {
-    std::sync::Arc::new(move |text| {
-        let _ = tx.send(crate::action::Action::Notice(
-            text,
-            std::time::Instant::now(),
-        ));
-    })
-}
-
 async fn console(cli: &Cli, dir: Option<&std::path::Path>) -> anyhow::Result<()> {
     let opts = ConnectOptions {
         profile: cli.profile.clone(),
@@ -255,7 +244,7 @@ async fn run(opts: ConnectOptions, dir: Option<&std::path::Path>, cli: &Cli) -> 
     let first_frame_exit = cli.first_frame_exit;
     // Notices from SDK retries flow into the same action channel as results.
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let ctx = AwsContext::connect(&opts, Some(notice_sink(tx.clone()))).await?;
+    let ctx = AwsContext::connect(&opts, Some(crate::runtime::notice_sink(tx.clone()))).await?;
     // No profile named: the SDK uses `default`, and so do the per-profile settings.
     let mut settings = Settings::load_for(dir, Some(ctx.profile.as_deref().unwrap_or("default")));
     if cli.read_only {

@@ -48,9 +48,8 @@ pub struct TaskManager {
     running: HashMap<String, CancellationToken>,
 }
 
-/// A notice sink on `tx` (audit write failures and the like).
-fn notice_to(tx: &ActionTx) -> Arc<dyn Fn(String) + Send + Sync> {
-    let tx = tx.clone();
+/// A notice sink on `tx`: SDK retry notices, audit write failures.
+pub fn notice_sink(tx: ActionTx) -> crate::aws::NoticeSink {
     Arc::new(move |text| {
         let _ = tx.send(Action::Notice(text, Instant::now()));
     })
@@ -78,7 +77,7 @@ impl TaskManager {
     /// A runner for context generation 0 that sends results on `tx`, with
     /// a session hub of its own.
     pub fn new(ctx: AwsContext, tx: ActionTx) -> Self {
-        let audit = AuditScope::new(None, notice_to(&tx));
+        let audit = AuditScope::new(None, notice_sink(tx.clone()));
         TaskManager {
             base: JobBase {
                 ctx,
@@ -148,7 +147,7 @@ impl TaskManager {
 
     /// Records every mutation in `audit` from now on (`None`: no audit log).
     pub fn set_audit(&mut self, audit: Option<Audit>) {
-        self.base.audit = AuditScope::new(audit, notice_to(&self.tx));
+        self.base.audit = AuditScope::new(audit, notice_sink(self.tx.clone()));
     }
 
     /// Starts the work an effect asks for.
@@ -284,7 +283,7 @@ pub async fn switch_context(
     if let Some(r) = region {
         opts.region = Some(r);
     }
-    let ctx = AwsContext::connect(&opts, Some(crate::cli::notice_sink(tx)))
+    let ctx = AwsContext::connect(&opts, Some(notice_sink(tx)))
         .await
         .map_err(|e| e.to_string())?;
     ctx.caller_identity().await.map_err(|e| e.to_string())?;
