@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod filter;
 pub mod job;
+pub mod keys;
 pub mod model;
 pub mod ops_filter;
 pub mod panes;

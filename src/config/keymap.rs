@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::Deserialize;
 
 use super::{ConfigProblem, line_of};
-use crate::action::Command;
+use crate::keys::Command;
 
 /// The built-in keymap.
 pub const DEFAULT_KEYMAP: &str = include_str!("../../keymaps/default.toml");

@@ -7,7 +7,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::action::InputKey;
+use crate::keys::InputKey;
 
 /// An editing key of a single-line input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
