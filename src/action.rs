@@ -51,16 +51,10 @@ pub enum Action {
     ContextSwitched(Result<ContextInfo, String>),
     /// Profiles found in the shared AWS config files.
     ProfilesLoaded(Vec<String>),
-    /// A session tab's task reported.
-    Session(usize, crate::session::client::SessionEvent),
-    /// StartSession answered for a tab with its session id.
-    SessionStarted(usize, String),
+    /// A Sessions job reported (by tab).
+    Sessions(crate::panes::sessions::SessionsMsg),
     /// Text pasted into the terminal (bracketed paste).
     Paste(String),
-    /// A port forward's connections and bytes changed.
-    ForwardStats(usize, crate::session::forward::ForwardStats),
-    /// A port forward listens on this local port.
-    ForwardListening(usize, u16),
     /// A job's report, tagged with the context generation it was started
     /// under: `update` drops reports of an older context (a profile or
     /// region switch), except a session's, which lives on its own context.

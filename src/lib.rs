@@ -17,6 +17,7 @@ pub mod job;
 pub mod keys;
 pub mod model;
 pub mod ops_filter;
+pub mod pane;
 pub mod panes;
 pub mod runtime;
 pub mod session;

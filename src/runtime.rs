@@ -19,7 +19,7 @@ use crate::config::Settings;
 use crate::config::keymap::{KeySpec, Resolved};
 use crate::job::{AuditScope, AuditWhen, Job, JobBase, JobEnv, Mutation};
 use crate::panes::fleet::FleetMsg;
-use crate::panes::sessions::{SessionsJob, SessionsMsg};
+use crate::panes::sessions::SessionsJob;
 use crate::session::hub::SessionHub;
 use crate::tui::TerminalGuard;
 use crate::ui::{RenderContext, render};
@@ -53,16 +53,6 @@ pub fn notice_sink(tx: ActionTx) -> crate::aws::NoticeSink {
     Arc::new(move |text| {
         let _ = tx.send(Action::Notice(text, Instant::now()));
     })
-}
-
-/// The action a session job's report becomes.
-fn session_action(m: SessionsMsg) -> Action {
-    match m {
-        SessionsMsg::Event(tab, e) => Action::Session(tab, e),
-        SessionsMsg::Started(tab, id) => Action::SessionStarted(tab, id),
-        SessionsMsg::Stats(tab, s) => Action::ForwardStats(tab, s),
-        SessionsMsg::Listening(tab, port) => Action::ForwardListening(tab, port),
-    }
 }
 
 /// The action a shell job's report becomes.
@@ -170,7 +160,7 @@ impl TaskManager {
                     self.base.sessions.send(tab, input);
                 }
             }
-            Effect::Sessions(j) => self.spawn(j, session_action),
+            Effect::Sessions(j) => self.spawn(j, Action::Sessions),
             Effect::SwitchContext { .. } => {
                 // The event loop handles it: it replaces this runner.
             }

@@ -7,7 +7,7 @@ pub mod jobs;
 pub mod opscenter;
 pub mod palette;
 pub mod params;
-pub mod sessions;
+pub use crate::panes::sessions;
 
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,7 @@ use crate::aws::params::PutRequest;
 use crate::config::Layer;
 use crate::job::{Job, Mutation};
 use crate::model::ParamKind;
+use crate::pane::{Cx, Pane as _, Request, Shared};
 pub use crate::panes::fleet::FleetJob;
 pub use crate::panes::opscenter::OpsJob;
 pub use crate::panes::parameters::ParamsJob;
@@ -391,6 +392,62 @@ impl App {
         Vec::new()
     }
 
+    /// Terminal size of the Sessions pane, rows × columns.
+    pub fn terminal_size(&self) -> (u16, u16) {
+        sessions::terminal_size(self.size)
+    }
+
+    /// Runs `f` on the Sessions pane with a fresh [`Cx`] (the shell's
+    /// read-only state, the injected clock), then turns what it collected
+    /// into effects: its jobs, and its requests applied by the shell.
+    fn with_sessions<R>(
+        &mut self,
+        now: Instant,
+        f: impl FnOnce(&mut sessions::SessionsState, &mut Cx<SessionsJob>) -> R,
+    ) -> (R, Vec<Effect>) {
+        let where_ = self.where_();
+        let shared = Shared {
+            size: self.size,
+            where_: &where_,
+            nodes: &self.fleet.nodes,
+        };
+        let mut cx = Cx::new(now, shared);
+        let r = f(&mut self.sessions, &mut cx);
+        let (jobs, requests) = cx.finish();
+        let mut effects: Vec<Effect> = jobs.into_iter().map(Effect::Sessions).collect();
+        effects.extend(self.apply_requests(Pane::Sessions, requests, Effect::Sessions, now));
+        (r, effects)
+    }
+
+    /// Carries out what a pane asked for.
+    fn apply_requests<J>(
+        &mut self,
+        pane: Pane,
+        requests: Vec<Request<J>>,
+        wrap: fn(J) -> Effect,
+        now: Instant,
+    ) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for r in requests {
+            match r {
+                Request::Notice(text) => self.notice(text, now),
+                Request::Confirm { title, lines, yes } => {
+                    self.confirm = Some(Confirm {
+                        title,
+                        lines,
+                        effect: wrap(yes),
+                    });
+                    self.mode = Mode::Confirm;
+                }
+                Request::Clipboard(text) => {
+                    effects.push(Effect::Shell(ShellJob::Clipboard(SecretText(text))));
+                }
+                Request::Show => effects.extend(self.show_pane(pane)),
+            }
+        }
+        effects
+    }
+
     /// Moves to `pane`, remembering the pane left on the back stack (Esc
     /// returns to it); loads nothing (see `show_pane`).
     fn go_to(&mut self, pane: Pane) {
@@ -529,13 +586,7 @@ impl App {
     fn update_inner(&mut self, action: Action, now: Instant) -> Vec<Effect> {
         match action {
             Action::Reported { context, action } => {
-                let session = matches!(
-                    *action,
-                    Action::Session(..)
-                        | Action::SessionStarted(..)
-                        | Action::ForwardStats(..)
-                        | Action::ForwardListening(..)
-                );
+                let session = matches!(*action, Action::Sessions(_));
                 if context != self.context.generation && !session {
                     tracing::debug!(context, "report of an earlier context dropped");
                     return Vec::new();
@@ -552,7 +603,7 @@ impl App {
                 self.size = (w, h);
                 let rows = self.page_rows();
                 self.fleet.move_by(0, rows);
-                self.sessions_resized()
+                self.with_sessions(now, |p, cx| p.resized(cx)).1
             }
             Action::IdentityLoaded(Ok(id)) => {
                 self.context.identity = Some(id);
@@ -584,26 +635,14 @@ impl App {
             }
             Action::Key(k) if self.mode == Mode::Compose => self.compose_key(k),
             Action::Key(k) if self.mode == Mode::OpsForm => self.ops_form_key(k),
-            Action::Key(k) if self.pane == Pane::Sessions && self.sessions.focused => {
-                self.session_key(k)
+            Action::Key(k) if self.pane == Pane::Sessions && self.sessions.wants_keys() => {
+                self.with_sessions(now, |p, cx| p.key(k, cx)).1
             }
-            Action::Paste(text) if self.pane == Pane::Sessions && self.sessions.focused => {
-                self.session_paste(&text)
+            Action::Paste(text) if self.pane == Pane::Sessions && self.sessions.wants_keys() => {
+                self.with_sessions(now, |p, cx| p.paste(&text, cx)).1
             }
             Action::Paste(_) => Vec::new(),
-            Action::Session(tab, ev) => self.session_event(tab, ev, now),
-            Action::SessionStarted(tab, id) => {
-                self.session_started(tab, id);
-                Vec::new()
-            }
-            Action::ForwardStats(tab, stats) => {
-                self.forward_stats(tab, stats);
-                Vec::new()
-            }
-            Action::ForwardListening(tab, port) => {
-                self.forward_listening(tab, port);
-                Vec::new()
-            }
+            Action::Sessions(m) => self.with_sessions(now, |p, cx| p.message(m, cx)).1,
             Action::Key(k) => self.editor_key(k),
             Action::Params(ev) => self.params_event(ev, now),
             Action::Commands(ev) => self.commands_event(ev, now),
@@ -1339,15 +1378,7 @@ impl App {
                     out.push(d.id.clone());
                 }
             }
-            Pane::Sessions => {
-                if let Some(t) = self.sessions.current() {
-                    out.push(if t.name.is_empty() {
-                        t.node.clone()
-                    } else {
-                        t.name.clone()
-                    });
-                }
-            }
+            Pane::Sessions => out.extend(self.sessions.crumb()),
         }
         out
     }
@@ -1514,17 +1545,13 @@ impl App {
             Command::Quit | Command::Help | Command::CommandLine | Command::Refresh => {}
             _ if self.pane == Pane::Parameters => return self.params_command(c, now),
             _ if self.pane == Pane::Commands => return self.commands_command(c, now),
-            Command::TerminalUnfocus => {
-                self.sessions.focused = false;
-                return Vec::new();
-            }
             _ if self.pane == Pane::OpsCenter && c == Command::StartSession => {
                 let node = self
                     .ops
                     .focused()
                     .and_then(|i| i.related_nodes().into_iter().next());
                 return match node {
-                    Some(n) => self.start_session(n, now),
+                    Some(n) => self.with_sessions(now, |p, cx| p.open_shell(n, cx)).1,
                     None => {
                         self.notice(
                             "this OpsItem names no managed node to open a session on".into(),
@@ -1535,10 +1562,12 @@ impl App {
                 };
             }
             _ if self.pane == Pane::OpsCenter => return self.ops_command(c, now),
-            _ if self.pane == Pane::Sessions => return self.sessions_command(c, now),
+            _ if self.pane == Pane::Sessions => {
+                return self.with_sessions(now, |p, cx| p.command(c, cx)).1;
+            }
             Command::StartSession => {
                 return match self.fleet.current().map(|n| n.id.clone()) {
-                    Some(n) => self.start_session(n, now),
+                    Some(n) => self.with_sessions(now, |p, cx| p.open_shell(n, cx)).1,
                     None => Vec::new(),
                 };
             }
@@ -1742,7 +1771,10 @@ impl App {
                         }
                         if let PromptPurpose::Forward { node } = prompt.purpose {
                             return match crate::session::forward::ForwardSpec::parse(&label) {
-                                Ok(spec) => self.start_forward(node, spec, now),
+                                Ok(spec) => {
+                                    self.with_sessions(now, |p, cx| p.open_forward(node, spec, cx))
+                                        .1
+                                }
                                 Err(e) => {
                                     self.notice(e, now);
                                     Vec::new()

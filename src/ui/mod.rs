@@ -3,28 +3,18 @@
 pub mod panes;
 pub mod widgets;
 
-use std::time::Instant;
-
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::{App, Mode, Pane};
-use crate::config::{Keymap, Theme};
+use crate::pane::Pane as _;
 
 /// Smallest terminal the layout works in, columns × rows.
 pub const MIN_SIZE: (u16, u16) = (60, 10);
 
-/// What rendering needs besides state.
-pub struct RenderContext<'a> {
-    /// Active theme.
-    pub theme: &'a Theme,
-    /// Active keymap (help overlay, key hints).
-    pub keymap: &'a Keymap,
-    /// Now, for ages and notice expiry.
-    pub now: Instant,
-}
+pub use crate::pane::RenderContext;
 
 /// Draws the whole console.
 pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
@@ -47,7 +37,7 @@ pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
         Pane::Commands => panes::commands::render(frame, body, app, cx),
         Pane::Parameters => panes::params::render(frame, body, app, cx),
         Pane::OpsCenter => panes::opscenter::render(frame, body, app, cx),
-        Pane::Sessions => panes::sessions::render(frame, body, app, cx),
+        Pane::Sessions => app.sessions.view(frame, body, cx),
     }
     widgets::status_line(frame, status, app, cx);
     if app.mode == Mode::Help {

@@ -1,5 +1,6 @@
 //! Shared widgets: header, tabs, status line, help overlay.
 
+use crate::pane::Pane as _;
 use crate::widgets::line_input;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -307,15 +308,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                         (Command::History, "history"),
                         (Command::NextPane, "next pane"),
                     ],
-                    Pane::Sessions => &[
-                        (Command::Help, "help"),
-                        (Command::TerminalFocus, "type in the shell"),
-                        (Command::NextTab, "next tab"),
-                        (Command::PageUp, "scroll back"),
-                        (Command::TerminateSession, "terminate"),
-                        (Command::CloseSession, "close tab"),
-                        (Command::NextPane, "next pane"),
-                    ],
+                    Pane::Sessions => app.sessions.hints(),
                     Pane::OpsCenter => &[
                         (Command::Help, "help"),
                         (Command::Filter, "filter"),
@@ -473,13 +466,7 @@ pub fn confirm_dialog(frame: &mut Frame, area: Rect, c: &Confirm, cx: &RenderCon
     );
 }
 
-/// A bordered block titled in the theme's title style.
-pub fn titled_block<'a>(title: String, cx: &RenderContext) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(cx.theme.style("ui.border"))
-        .title(Span::styled(title, cx.theme.style("ui.title")))
-}
+pub use crate::widgets::titled_block;
 
 /// A style with the theme's cursor background laid over `base`.
 pub fn with_cursor(base: Style, cursor: Style) -> Style {

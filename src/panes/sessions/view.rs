@@ -9,12 +9,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use tui_term::widget::PseudoTerminal;
 
-use crate::action::Command;
-use crate::app::App;
-use crate::app::sessions::{SessionTab, TabState};
+use super::state::{ForwardTab, SessionTab, SessionsState, TabState};
 use crate::config::Layer;
-use crate::ui::RenderContext;
-use crate::ui::widgets::titled_block;
+use crate::keys::Command;
+use crate::pane::RenderContext;
+use crate::widgets::titled_block;
 
 fn bytes(n: u64) -> String {
     match n {
@@ -36,10 +35,9 @@ fn state_text(t: &SessionTab) -> (String, &'static str) {
     }
 }
 
-/// Draws the pane.
-pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+/// Draws the pane: the session bar and the shown tab.
+pub fn render(frame: &mut Frame, area: Rect, s: &SessionsState, cx: &RenderContext) {
     let t = cx.theme;
-    let s = &app.sessions;
     let chord = cx
         .keymap
         .key_for(Layer::Sessions, Command::TerminalUnfocus)
@@ -122,54 +120,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
         block = block.border_style(t.style("ui.key"));
     }
     if let Some(f) = &tab.forward {
-        let lines = vec![
-            Line::from(vec![
-                Span::styled("Forward   ", t.style("ui.dim")),
-                Span::styled(
-                    match f.local_port {
-                        Some(p) => f.spec.describe(p),
-                        None => format!("(binding 127.0.0.1:{})", f.spec.local_port),
-                    },
-                    t.style("ui.key"),
-                ),
-                Span::styled(format!("  through {} {}", tab.node, tab.name), t.style("ui.text")),
-            ]),
-            Line::from(vec![
-                Span::styled("State     ", t.style("ui.dim")),
-                Span::styled(state_text(tab).0, t.style(state_text(tab).1)),
-            ]),
-            Line::from(vec![
-                Span::styled("Connections ", t.style("ui.dim")),
-                Span::styled(format!("{} open, {} so far", f.open, f.total), t.style("ui.text")),
-            ]),
-            Line::from(vec![
-                Span::styled("Bytes     ", t.style("ui.dim")),
-                Span::styled(
-                    format!("↓{} from the node, ↑{} to it", bytes(tab.bytes_in), bytes(tab.bytes_out)),
-                    t.style("ui.text"),
-                ),
-            ]),
-            Line::from(""),
-            Line::from(Span::styled(
-                match &tab.state {
-                    TabState::Closed { reason, .. } => format!("Ended: {reason}. d closes the tab."),
-                    _ => "Connect to the local port; x stops the forward (TerminateSession, asks first).".into(),
-                },
-                t.style("ui.dim"),
-            )),
-        ];
-        frame.render_widget(
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: true })
-                .block(titled_block(
-                    format!(
-                        " Port forward {} ",
-                        tab.session_id.as_deref().unwrap_or("(starting)")
-                    ),
-                    cx,
-                )),
-            term,
-        );
+        render_forward(frame, term, tab, f, cx);
         return;
     }
     if let TabState::Closed { reason, exit_code } = &tab.state {
@@ -212,4 +163,76 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
             }
         }
     }
+}
+
+/// A port forward's tab: the forward, its state, connections and bytes.
+fn render_forward(
+    frame: &mut Frame,
+    term: Rect,
+    tab: &SessionTab,
+    f: &ForwardTab,
+    cx: &RenderContext,
+) {
+    let t = cx.theme;
+    let lines = vec![
+        Line::from(vec![
+            Span::styled("Forward   ", t.style("ui.dim")),
+            Span::styled(
+                match f.local_port {
+                    Some(p) => f.spec.describe(p),
+                    None => format!("(binding 127.0.0.1:{})", f.spec.local_port),
+                },
+                t.style("ui.key"),
+            ),
+            Span::styled(
+                format!("  through {} {}", tab.node, tab.name),
+                t.style("ui.text"),
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled("State     ", t.style("ui.dim")),
+            Span::styled(state_text(tab).0, t.style(state_text(tab).1)),
+        ]),
+        Line::from(vec![
+            Span::styled("Connections ", t.style("ui.dim")),
+            Span::styled(
+                format!("{} open, {} so far", f.open, f.total),
+                t.style("ui.text"),
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled("Bytes     ", t.style("ui.dim")),
+            Span::styled(
+                format!(
+                    "↓{} from the node, ↑{} to it",
+                    bytes(tab.bytes_in),
+                    bytes(tab.bytes_out)
+                ),
+                t.style("ui.text"),
+            ),
+        ]),
+        Line::from(""),
+        Line::from(Span::styled(
+            match &tab.state {
+                TabState::Closed { reason, .. } => format!("Ended: {reason}. d closes the tab."),
+                _ => {
+                    "Connect to the local port; x stops the forward (TerminateSession, asks first)."
+                        .into()
+                }
+            },
+            t.style("ui.dim"),
+        )),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(titled_block(
+                format!(
+                    " Port forward {} ",
+                    tab.session_id.as_deref().unwrap_or("(starting)")
+                ),
+                cx,
+            )),
+        term,
+    );
 }
