@@ -392,6 +392,22 @@ impl App {
         Vec::new()
     }
 
+    /// The open editors, composers and forms holding text the user typed
+    /// (a context switch would close them), named for a confirmation.
+    pub fn unsaved_work(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(ed) = &self.params.editor {
+            out.push(format!("the parameter editor ({})", ed.name));
+        }
+        if self.commands.compose.is_some() {
+            out.push("the Run Command composer".into());
+        }
+        if self.ops.form.is_some() {
+            out.push("the OpsItem form".into());
+        }
+        out
+    }
+
     /// Terminal size of the Sessions pane, rows × columns.
     pub fn terminal_size(&self) -> (u16, u16) {
         sessions::terminal_size(self.size)
@@ -678,6 +694,11 @@ impl App {
                 self.confirm = None;
                 self.prompt = None;
                 self.choice = None;
+                // What had the keys is gone with the old context's panes:
+                // the next key goes through the keymap again.
+                if !matches!(self.mode, Mode::Help | Mode::Messages) {
+                    self.mode = Mode::Normal;
+                }
                 let generation = self.fleet.begin_load(now);
                 let mut effects = vec![
                     Effect::Shell(ShellJob::Identity),

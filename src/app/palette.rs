@@ -12,7 +12,7 @@ use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Matcher, Utf32Str};
 use serde::{Deserialize, Serialize};
 
-use super::{App, COMMANDS, Effect, Mode, Pane};
+use super::{App, COMMANDS, Confirm, Effect, Mode, Pane};
 use crate::action::Command;
 use crate::filter::new_matcher;
 
@@ -418,11 +418,31 @@ impl App {
                     self.command_error = Some(format!("'{arg}' is not a region name (eu-west-1)"));
                     return Some(Vec::new());
                 }
-                self.notice(format!("switching to {word} {arg}…"), now);
-                Some(vec![Effect::SwitchContext {
+                let switch = Effect::SwitchContext {
                     profile: (word == "profile").then(|| arg.to_owned()),
                     region: (word == "region").then(|| arg.to_owned()),
-                }])
+                };
+                let unsaved = self.unsaved_work();
+                if !unsaved.is_empty() {
+                    // Every pane reloads on the new context: ask before
+                    // typed text goes with it.
+                    let mut lines = vec![format!("Switch to {word} {arg}?")];
+                    lines.extend(
+                        unsaved
+                            .iter()
+                            .map(|w| format!("{w} has unsaved text: it would be closed.")),
+                    );
+                    lines.push("n keeps you here with your text.".into());
+                    self.confirm = Some(Confirm {
+                        title: format!("Switch {word}"),
+                        lines,
+                        effect: switch,
+                    });
+                    self.mode = Mode::Confirm;
+                    return Some(Vec::new());
+                }
+                self.notice(format!("switching to {word} {arg}…"), now);
+                Some(vec![switch])
             }
             _ => None,
         }

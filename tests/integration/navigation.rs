@@ -537,3 +537,71 @@ fn a_failed_write_stays_until_acknowledged_and_messages_keep_every_notice() {
     cmd(&mut app, Command::Back);
     assert_eq!(app.mode, Mode::Normal);
 }
+
+#[test]
+fn a_context_switch_asks_before_closing_unsaved_text() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |app: &mut App, code: KeyCode| {
+        app.update(
+            Action::Key(KeyEvent::new(code, KeyModifiers::NONE)),
+            Instant::now(),
+        );
+    };
+    let mut app = app();
+    // A composer with a typed command, hidden by Esc (kept, not lost).
+    cmd(&mut app, Command::ToggleSelect);
+    cmd(&mut app, Command::RunCommand);
+    assert_eq!(app.mode, Mode::Compose);
+    for c in "uptime".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.commands.compose.is_some());
+    // :region asks first, naming what would be closed.
+    let e = palette(&mut app, "region eu-west-1");
+    assert!(e.is_empty(), "no switch before the answer: {e:?}");
+    assert_eq!(app.mode, Mode::Confirm);
+    let lines = app.confirm.as_ref().unwrap().lines.join("\n");
+    assert!(
+        lines.contains("the Run Command composer has unsaved text"),
+        "{lines}"
+    );
+    // n: stay, with the text.
+    app.update(
+        Action::Input(ssmdeck::action::InputKey::Char('n')),
+        Instant::now(),
+    );
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.commands.compose.is_some(), "the composer is kept");
+    // y: the switch goes out.
+    palette(&mut app, "region eu-west-1");
+    let e = app.update(
+        Action::Input(ssmdeck::action::InputKey::Char('y')),
+        Instant::now(),
+    );
+    assert_eq!(
+        e,
+        [Effect::SwitchContext {
+            profile: None,
+            region: Some("eu-west-1".into())
+        }]
+    );
+    // Once switched, nothing stale keeps the keys: the next key goes
+    // through the keymap, even if a form had them.
+    app.mode = Mode::Compose;
+    app.update(
+        Action::ContextSwitched(Ok(ContextInfo {
+            region: "eu-west-1".into(),
+            generation: 1,
+            ..ContextInfo::default()
+        })),
+        Instant::now(),
+    );
+    assert_eq!(
+        app.mode,
+        Mode::Normal,
+        "no stale mode swallows the next key"
+    );
+    assert!(app.commands.compose.is_none());
+}
