@@ -400,29 +400,8 @@ pub async fn run_console(
     let mut guard = TerminalGuard::enter(settings.mouse)?;
     let size = guard.terminal.size()?;
     let now = Instant::now();
-    let info = ContextInfo {
-        profile: ctx.profile.clone(),
-        region: ctx.region.clone(),
-        endpoint: ctx.endpoint.clone(),
-        identity: None,
-        identity_error: None,
-        generation: 0,
-    };
-    let (mut app, effects) = App::new(info, (size.width, size.height), now);
-    app.read_only = settings.read_only.clone();
-    app.keyhelp = keyhelp(&settings);
-    if let Some(text) =
-        crate::audit::data_dir().and_then(|d| std::fs::read_to_string(d.join("state.json")).ok())
-    {
-        app.load_user_state(&text);
-    }
+    let (mut app, effects) = start_app(&ctx, &settings, (size.width, size.height), now);
     let mut settings = settings;
-    if !settings.problems.is_empty() {
-        app.update(
-            Action::ConfigProblems(settings.problems.iter().map(ToString::to_string).collect()),
-            now,
-        );
-    }
     // First frame before any network answer.
     let first = app.settle();
     draw(&mut guard, &app, &settings)?;
@@ -432,14 +411,8 @@ pub async fn run_console(
         eprintln!("first frame after {:.1} ms", since.as_secs_f64() * 1e3);
         return Ok(());
     }
-    let audit = crate::audit::data_dir().map(|d| Audit::new(d.join("audit.jsonl"), &ctx));
     let base_options = ctx.options.clone();
-    let state_path = crate::audit::data_dir().map(|d| d.join("state.json"));
-    let mut tasks = TaskManager::new(ctx, tx.clone());
-    tasks.set_read_only(settings.read_only.clone());
-    tasks.set_audit(audit);
-    tasks.set_state_path(state_path.clone());
-    tasks.set_session_plugin(settings.session_plugin.clone());
+    let mut tasks = first_runner(ctx, tx.clone(), &settings);
     let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<Result<AwsContext, String>>();
     let mut pending_switch: Vec<(Option<String>, Option<String>)> = Vec::new();
     for e in effects.into_iter().chain(first) {
@@ -472,28 +445,7 @@ pub async fn run_console(
         let mut batch: Vec<Action> = Vec::new();
         tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(Event::Key(k))) => {
-                    if let Some(a) = router.route(&app, &settings, k) {
-                        batch.push(a);
-                    }
-                }
-                Some(Ok(Event::Resize(w, h))) => batch.push(Action::Resize(w, h)),
-                Some(Ok(Event::Paste(text))) => batch.push(Action::Paste(text)),
-                Some(Ok(Event::Mouse(m))) => {
-                    use crossterm::event::{MouseButton, MouseEventKind};
-                    let input = match m.kind {
-                        MouseEventKind::Down(MouseButton::Left) => {
-                            Some(crate::app::MouseInput::Click(m.column, m.row))
-                        }
-                        MouseEventKind::ScrollUp => Some(crate::app::MouseInput::ScrollUp),
-                        MouseEventKind::ScrollDown => Some(crate::app::MouseInput::ScrollDown),
-                        _ => None,
-                    };
-                    if let Some(i) = input {
-                        batch.push(Action::Mouse(i));
-                    }
-                }
-                Some(Ok(_)) => {}
+                Some(Ok(ev)) => batch.extend(terminal_action(ev, &mut router, &app, &settings)),
                 Some(Err(e)) => return Err(e.into()),
                 None => break,
             },
@@ -517,40 +469,16 @@ pub async fn run_console(
             () = frame_due, if dirty => {}
             Some(switched) = switch_rx.recv() => match switched {
                 Ok(ctx) => {
-                    // A new manager: every task of the old context is cancelled.
-                    let audit = crate::audit::data_dir()
-                        .map(|d| Audit::new(d.join("audit.jsonl"), &ctx));
-                    let forced = settings.read_only.as_deref() == Some("--read-only");
-                    let mouse = settings.mouse;
-                    let plugin = settings.session_plugin.clone();
-                    settings = Settings::load_for(
-                        settings.dir.as_deref(),
-                        Some(ctx.profile.as_deref().unwrap_or("default")),
-                    );
-                    if forced {
-                        settings.read_only = Some("--read-only".into());
-                    }
-                    settings.mouse = mouse;
-                    if settings.session_plugin.is_none() {
-                        settings.session_plugin = plugin;
-                    }
-                    app.read_only = settings.read_only.clone();
-                    app.keyhelp = keyhelp(&settings);
-                    // Sessions stay open on their own context: the hub moves over.
-                    tasks = tasks.next_context(ctx);
-                    tasks.set_read_only(settings.read_only.clone());
-                    tasks.set_audit(audit);
-                    tasks.set_session_plugin(settings.session_plugin.clone());
+                    tasks = next_runner(&tasks, ctx, &mut settings, &mut app);
                     let ctx = tasks.context();
-                    let info = ContextInfo {
+                    batch.push(Action::ContextSwitched(Ok(ContextInfo {
                         profile: ctx.profile.clone(),
                         region: ctx.region.clone(),
                         endpoint: ctx.endpoint.clone(),
                         identity: None,
                         identity_error: None,
                         generation: tasks.generation(),
-                    };
-                    batch.push(Action::ContextSwitched(Ok(info)));
+                    })));
                 }
                 Err(e) => batch.push(Action::ContextSwitched(Err(e))),
             },
@@ -594,6 +522,114 @@ pub async fn run_console(
     tasks.terminate_sessions(Duration::from_secs(3)).await;
     drop(tasks);
     Ok(())
+}
+
+/// The console's first state on `ctx`: the settings' read-only and key
+/// help, the saved user state, the configuration problems; and the
+/// effects of the first loads.
+fn start_app(
+    ctx: &AwsContext,
+    settings: &Settings,
+    size: (u16, u16),
+    now: Instant,
+) -> (App, Vec<Effect>) {
+    let info = ContextInfo {
+        profile: ctx.profile.clone(),
+        region: ctx.region.clone(),
+        endpoint: ctx.endpoint.clone(),
+        identity: None,
+        identity_error: None,
+        generation: 0,
+    };
+    let (mut app, effects) = App::new(info, size, now);
+    app.read_only = settings.read_only.clone();
+    app.keyhelp = keyhelp(settings);
+    if let Some(text) =
+        crate::audit::data_dir().and_then(|d| std::fs::read_to_string(d.join("state.json")).ok())
+    {
+        app.load_user_state(&text);
+    }
+    if !settings.problems.is_empty() {
+        app.update(
+            Action::ConfigProblems(settings.problems.iter().map(ToString::to_string).collect()),
+            now,
+        );
+    }
+    (app, effects)
+}
+
+/// The runner of the first context: read-only, the audit log and the
+/// user state in the data directory, the session plugin.
+fn first_runner(ctx: AwsContext, tx: ActionTx, settings: &Settings) -> TaskManager {
+    let audit = crate::audit::data_dir().map(|d| Audit::new(d.join("audit.jsonl"), &ctx));
+    let mut tasks = TaskManager::new(ctx, tx);
+    tasks.set_read_only(settings.read_only.clone());
+    tasks.set_audit(audit);
+    tasks.set_state_path(crate::audit::data_dir().map(|d| d.join("state.json")));
+    tasks.set_session_plugin(settings.session_plugin.clone());
+    tasks
+}
+
+/// Maps a terminal event to the console's action: keys through the
+/// keymap (`router`), resizes, pastes, mouse clicks and wheel.
+fn terminal_action(
+    ev: Event,
+    router: &mut KeyRouter,
+    app: &App,
+    settings: &Settings,
+) -> Option<Action> {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    match ev {
+        Event::Key(k) => router.route(app, settings, k),
+        Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        Event::Paste(text) => Some(Action::Paste(text)),
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                Some(crate::app::MouseInput::Click(m.column, m.row))
+            }
+            MouseEventKind::ScrollUp => Some(crate::app::MouseInput::ScrollUp),
+            MouseEventKind::ScrollDown => Some(crate::app::MouseInput::ScrollDown),
+            _ => None,
+        }
+        .map(Action::Mouse),
+        _ => None,
+    }
+}
+
+/// The runner for `ctx` after a profile or region switch: the new
+/// profile's settings (a `--read-only` from the command line, the mouse
+/// setting and the session plugin stay), applied to the app, and its audit
+/// log; open sessions move over (see [`TaskManager::next_context`]).
+fn next_runner(
+    tasks: &TaskManager,
+    ctx: AwsContext,
+    settings: &mut Settings,
+    app: &mut App,
+) -> TaskManager {
+    // A new manager: every task of the old context is cancelled.
+    let audit = crate::audit::data_dir().map(|d| Audit::new(d.join("audit.jsonl"), &ctx));
+    let forced = settings.read_only.as_deref() == Some("--read-only");
+    let mouse = settings.mouse;
+    let plugin = settings.session_plugin.clone();
+    *settings = Settings::load_for(
+        settings.dir.as_deref(),
+        Some(ctx.profile.as_deref().unwrap_or("default")),
+    );
+    if forced {
+        settings.read_only = Some("--read-only".into());
+    }
+    settings.mouse = mouse;
+    if settings.session_plugin.is_none() {
+        settings.session_plugin = plugin;
+    }
+    app.read_only = settings.read_only.clone();
+    app.keyhelp = keyhelp(settings);
+    // Sessions stay open on their own context: the hub moves over.
+    let mut next = tasks.next_context(ctx);
+    next.set_read_only(settings.read_only.clone());
+    next.set_audit(audit);
+    next.set_session_plugin(settings.session_plugin.clone());
+    next
 }
 
 /// The bound actions the palette offers, by pane (`None`: every pane).

@@ -710,6 +710,108 @@ impl App {
         }
     }
 
+    /// A copy or move dry run is ready: asks, listing what it will do.
+    fn confirm_copy(&mut self, plan: crate::aws::params::CopyPlan, now: Instant) -> Vec<Effect> {
+        if plan.steps.is_empty() && (!plan.move_sources || plan.unchanged.is_empty()) {
+            self.notice(
+                format!(
+                    "nothing to copy from {} to {}: {} parameters already hold the same values",
+                    plan.from,
+                    plan.to,
+                    plan.unchanged.len()
+                ),
+                now,
+            );
+            return Vec::new();
+        }
+        let creates = plan.steps.iter().filter(|s| s.overwrite.is_none()).count();
+        let overwrites = plan.steps.len() - creates;
+        let verb = if plan.move_sources { "Move" } else { "Copy" };
+        let mut lines = vec![format!(
+            "{verb} {} → {}: {creates} to create, {overwrites} to overwrite, {} unchanged.",
+            plan.from,
+            plan.to,
+            plan.unchanged.len()
+        )];
+        for s in plan.steps.iter().take(12) {
+            let secure = s.kind == ParamKind::SecureString;
+            lines.push(match (&s.before, secure) {
+                (None, _) => format!("  + {}", s.to),
+                (Some(_), true) => format!("  ~ {} (SecureString, values hidden)", s.to),
+                (Some(b), false) => format!(
+                    "  ~ {}: {} → {}",
+                    s.to,
+                    b.chars().take(24).collect::<String>(),
+                    s.value.chars().take(24).collect::<String>()
+                ),
+            });
+        }
+        if plan.steps.len() > 12 {
+            lines.push(format!("  … and {} more", plan.steps.len() - 12));
+        }
+        if plan.move_sources {
+            lines.push(format!(
+                "Then delete the sources under {} whose copy succeeded.",
+                plan.from
+            ));
+        }
+        lines.push(format!(
+            "In {}. Each write is refused if its target changed since this dry run.",
+            self.where_()
+        ));
+        self.confirm = Some(Confirm {
+            title: format!("{verb} parameters"),
+            lines,
+            effect: Effect::Parameters(ParamsJob::ApplyCopy(plan)),
+        });
+        self.mode = Mode::Confirm;
+        Vec::new()
+    }
+
+    /// A save finished: the editor's (closed on success, kept with the
+    /// conflict on a refusal) or a restore from the history view.
+    fn params_saved(
+        &mut self,
+        name: String,
+        result: Result<i64, crate::aws::params::PutError>,
+        now: Instant,
+    ) -> Vec<Effect> {
+        let p = &mut self.params;
+        let editor_open = p.editor.as_ref().is_some_and(|e| e.name == name);
+        if editor_open {
+            if let Some(text) = p.saved(&name, result) {
+                self.mode = Mode::Normal;
+                self.notice(text, now);
+                // Fresh metadata (modified date and user) for that level.
+                let dir = params::split_name(&name).0;
+                let path = if dir.is_empty() {
+                    "/".to_owned()
+                } else {
+                    dir.to_owned()
+                };
+                return vec![Effect::Parameters(ParamsJob::Level { path })];
+            }
+        } else {
+            // A restore from the history view.
+            let text = match result {
+                Ok(v) => format!("{name}: restored as version {v}"),
+                Err(crate::aws::params::PutError::Conflict(t)) => format!(
+                    "{name}: not restored, it changed to version {} meanwhile; look again",
+                    t.version
+                ),
+                Err(crate::aws::params::PutError::Aws(e)) => format!("not restored: {e}"),
+            };
+            p.values.remove(&name);
+            p.values_requested.remove(&name);
+            let reload = p.history.as_ref().is_some_and(|h| h.name == name);
+            self.notice(text, now);
+            if reload {
+                return vec![Effect::Parameters(ParamsJob::History { name })];
+            }
+        }
+        Vec::new()
+    }
+
     fn params_event(&mut self, ev: ParamsEvent, now: Instant) -> Vec<Effect> {
         let p = &mut self.params;
         match ev {
@@ -747,40 +849,7 @@ impl App {
                 let text = e.to_string();
                 self.notice(text, now);
             }
-            ParamsEvent::Saved(name, result) => {
-                let editor_open = p.editor.as_ref().is_some_and(|e| e.name == name);
-                if editor_open {
-                    if let Some(text) = p.saved(&name, result) {
-                        self.mode = Mode::Normal;
-                        self.notice(text, now);
-                        // Fresh metadata (modified date and user) for that level.
-                        let dir = params::split_name(&name).0;
-                        let path = if dir.is_empty() {
-                            "/".to_owned()
-                        } else {
-                            dir.to_owned()
-                        };
-                        return vec![Effect::Parameters(ParamsJob::Level { path })];
-                    }
-                } else {
-                    // A restore from the history view.
-                    let text = match result {
-                        Ok(v) => format!("{name}: restored as version {v}"),
-                        Err(crate::aws::params::PutError::Conflict(t)) => format!(
-                            "{name}: not restored, it changed to version {} meanwhile; look again",
-                            t.version
-                        ),
-                        Err(crate::aws::params::PutError::Aws(e)) => format!("not restored: {e}"),
-                    };
-                    p.values.remove(&name);
-                    p.values_requested.remove(&name);
-                    let reload = p.history.as_ref().is_some_and(|h| h.name == name);
-                    self.notice(text, now);
-                    if reload {
-                        return vec![Effect::Parameters(ParamsJob::History { name })];
-                    }
-                }
-            }
+            ParamsEvent::Saved(name, result) => return self.params_saved(name, result, now),
             ParamsEvent::Deleted(name, Ok(())) => {
                 p.forget(&name);
                 self.notice(format!("deleted {name}"), now);
@@ -808,61 +877,7 @@ impl App {
                 }
             }
             ParamsEvent::CopyPlanned(Err(e)) => self.notice(format!("copy not planned: {e}"), now),
-            ParamsEvent::CopyPlanned(Ok(plan)) => {
-                if plan.steps.is_empty() && (!plan.move_sources || plan.unchanged.is_empty()) {
-                    self.notice(
-                        format!(
-                            "nothing to copy from {} to {}: {} parameters already hold the same values",
-                            plan.from,
-                            plan.to,
-                            plan.unchanged.len()
-                        ),
-                        now,
-                    );
-                    return Vec::new();
-                }
-                let creates = plan.steps.iter().filter(|s| s.overwrite.is_none()).count();
-                let overwrites = plan.steps.len() - creates;
-                let verb = if plan.move_sources { "Move" } else { "Copy" };
-                let mut lines = vec![format!(
-                    "{verb} {} → {}: {creates} to create, {overwrites} to overwrite, {} unchanged.",
-                    plan.from,
-                    plan.to,
-                    plan.unchanged.len()
-                )];
-                for s in plan.steps.iter().take(12) {
-                    let secure = s.kind == ParamKind::SecureString;
-                    lines.push(match (&s.before, secure) {
-                        (None, _) => format!("  + {}", s.to),
-                        (Some(_), true) => format!("  ~ {} (SecureString, values hidden)", s.to),
-                        (Some(b), false) => format!(
-                            "  ~ {}: {} → {}",
-                            s.to,
-                            b.chars().take(24).collect::<String>(),
-                            s.value.chars().take(24).collect::<String>()
-                        ),
-                    });
-                }
-                if plan.steps.len() > 12 {
-                    lines.push(format!("  … and {} more", plan.steps.len() - 12));
-                }
-                if plan.move_sources {
-                    lines.push(format!(
-                        "Then delete the sources under {} whose copy succeeded.",
-                        plan.from
-                    ));
-                }
-                lines.push(format!(
-                    "In {}. Each write is refused if its target changed since this dry run.",
-                    self.where_()
-                ));
-                self.confirm = Some(Confirm {
-                    title: format!("{verb} parameters"),
-                    lines,
-                    effect: Effect::Parameters(ParamsJob::ApplyCopy(plan)),
-                });
-                self.mode = Mode::Confirm;
-            }
+            ParamsEvent::CopyPlanned(Ok(plan)) => return self.confirm_copy(plan, now),
             ParamsEvent::CopyApplied(out) => {
                 for name in &out.deleted {
                     p.forget(name);
@@ -999,121 +1014,209 @@ impl App {
         self.mode = Mode::Editor;
     }
 
-    fn params_command(&mut self, c: Command, now: Instant) -> Vec<Effect> {
-        let rows = self.page_rows();
-        if let Some(h) = self.params.history.as_mut() {
-            let n = h.versions.as_ref().map_or(0, Vec::len);
-            match c {
-                Command::SelectNext => h.cursor = (h.cursor + 1).min(n.saturating_sub(1)),
-                Command::SelectPrev => h.cursor = h.cursor.saturating_sub(1),
-                Command::SelectFirst => h.cursor = 0,
-                Command::SelectLast => h.cursor = n.saturating_sub(1),
-                Command::Back | Command::History => self.params.history = None,
-                Command::ToggleSelect => {
-                    let v = h.current().map(|v| v.version);
-                    h.marked = if h.marked == v { None } else { v };
-                }
-                Command::Diff => match (h.marked, h.current().map(|v| v.version)) {
-                    (Some(a), Some(b)) if a != b => h.diff = Some((a.min(b), a.max(b))),
-                    (_, Some(b)) => {
-                        // Without a mark: against the previous version.
-                        let prev = h
-                            .versions
-                            .as_ref()
-                            .and_then(|vs| vs.iter().rev().find(|v| v.version < b))
-                            .map(|v| v.version);
-                        match prev {
-                            Some(a) => h.diff = Some((a, b)),
-                            None => {
-                                self.notice(
-                                    "version 1 has nothing before it: mark another version with Space, then diff".into(),
-                                    now,
-                                );
-                            }
-                        }
-                    }
-                    _ => {}
-                },
-                Command::Restore => {
-                    let latest = h
+    /// A key action while a parameter's history is shown: move, mark,
+    /// diff, restore (asks first), add or remove a label.
+    fn params_history_command(&mut self, c: Command, now: Instant) -> Vec<Effect> {
+        let Some(h) = self.params.history.as_mut() else {
+            return Vec::new();
+        };
+        let n = h.versions.as_ref().map_or(0, Vec::len);
+        match c {
+            Command::SelectNext => h.cursor = (h.cursor + 1).min(n.saturating_sub(1)),
+            Command::SelectPrev => h.cursor = h.cursor.saturating_sub(1),
+            Command::SelectFirst => h.cursor = 0,
+            Command::SelectLast => h.cursor = n.saturating_sub(1),
+            Command::Back | Command::History => self.params.history = None,
+            Command::ToggleSelect => {
+                let v = h.current().map(|v| v.version);
+                h.marked = if h.marked == v { None } else { v };
+            }
+            Command::Diff => match (h.marked, h.current().map(|v| v.version)) {
+                (Some(a), Some(b)) if a != b => h.diff = Some((a.min(b), a.max(b))),
+                (_, Some(b)) => {
+                    // Without a mark: against the previous version.
+                    let prev = h
                         .versions
                         .as_ref()
-                        .and_then(|v| v.last())
+                        .and_then(|vs| vs.iter().rev().find(|v| v.version < b))
                         .map(|v| v.version);
-                    if let (Some(v), Some(latest)) = (h.current().cloned(), latest) {
-                        if v.version == latest {
+                    match prev {
+                        Some(a) => h.diff = Some((a, b)),
+                        None => {
                             self.notice(
-                                format!("version {latest} is already the current one"),
+                                "version 1 has nothing before it: mark another version with Space, then diff".into(),
                                 now,
                             );
-                        } else {
-                            let name = h.name.clone();
-                            let where_ = self.where_();
-                            self.confirm = Some(Confirm {
-                                title: "Restore a version".into(),
-                                lines: vec![
-                                    format!(
-                                        "Write version {} of {name} as a new version {}.",
-                                        v.version,
-                                        latest + 1
-                                    ),
-                                    format!(
-                                        "In {where_}. Refused if someone writes version {} first.",
-                                        latest + 1
-                                    ),
-                                ],
-                                effect: Effect::Parameters(ParamsJob::Save(PutRequest {
-                                    name,
-                                    value: v.value.clone(),
-                                    kind: v.kind,
-                                    tier: None,
-                                    description: None,
-                                    key_id: None,
-                                    data_type: None,
-                                    tags: Vec::new(),
-                                    expected_version: Some(latest),
-                                })),
-                            });
-                            self.mode = Mode::Confirm;
                         }
-                    }
-                }
-                Command::AddLabel | Command::RemoveLabel => {
-                    if let Some(v) = h.current() {
-                        if c == Command::AddLabel && v.labels.len() >= params::LABEL_LIMIT {
-                            let text = format!(
-                                "version {} already has {} labels, the most AWS allows on one version: remove one first (U), or label another version",
-                                v.version,
-                                v.labels.len()
-                            );
-                            self.notice(text, now);
-                            return Vec::new();
-                        }
-                        let (name, version) = (h.name.clone(), v.version);
-                        let purpose = if c == Command::AddLabel {
-                            PromptPurpose::AddLabel { name, version }
-                        } else {
-                            PromptPurpose::RemoveLabel { name, version }
-                        };
-                        let title = if c == Command::AddLabel {
-                            format!("label for version {version} (moves it from any other version)")
-                        } else {
-                            format!(
-                                "label to remove from version {version} ({})",
-                                v.labels.join(", ")
-                            )
-                        };
-                        self.prompt = Some(Prompt {
-                            title,
-                            text: String::new(),
-                            purpose,
-                        });
-                        self.mode = Mode::Prompt;
                     }
                 }
                 _ => {}
+            },
+            Command::Restore => {
+                let latest = h
+                    .versions
+                    .as_ref()
+                    .and_then(|v| v.last())
+                    .map(|v| v.version);
+                if let (Some(v), Some(latest)) = (h.current().cloned(), latest) {
+                    if v.version == latest {
+                        self.notice(
+                            format!("version {latest} is already the current one"),
+                            now,
+                        );
+                    } else {
+                        let name = h.name.clone();
+                        let where_ = self.where_();
+                        self.confirm = Some(Confirm {
+                            title: "Restore a version".into(),
+                            lines: vec![
+                                format!(
+                                    "Write version {} of {name} as a new version {}.",
+                                    v.version,
+                                    latest + 1
+                                ),
+                                format!(
+                                    "In {where_}. Refused if someone writes version {} first.",
+                                    latest + 1
+                                ),
+                            ],
+                            effect: Effect::Parameters(ParamsJob::Save(PutRequest {
+                                name,
+                                value: v.value.clone(),
+                                kind: v.kind,
+                                tier: None,
+                                description: None,
+                                key_id: None,
+                                data_type: None,
+                                tags: Vec::new(),
+                                expected_version: Some(latest),
+                            })),
+                        });
+                        self.mode = Mode::Confirm;
+                    }
+                }
             }
+            Command::AddLabel | Command::RemoveLabel => {
+                if let Some(v) = h.current() {
+                    if c == Command::AddLabel && v.labels.len() >= params::LABEL_LIMIT {
+                        let text = format!(
+                            "version {} already has {} labels, the most AWS allows on one version: remove one first (U), or label another version",
+                            v.version,
+                            v.labels.len()
+                        );
+                        self.notice(text, now);
+                        return Vec::new();
+                    }
+                    let (name, version) = (h.name.clone(), v.version);
+                    let purpose = if c == Command::AddLabel {
+                        PromptPurpose::AddLabel { name, version }
+                    } else {
+                        PromptPurpose::RemoveLabel { name, version }
+                    };
+                    let title = if c == Command::AddLabel {
+                        format!("label for version {version} (moves it from any other version)")
+                    } else {
+                        format!(
+                            "label to remove from version {version} ({})",
+                            v.labels.join(", ")
+                        )
+                    };
+                    self.prompt = Some(Prompt {
+                        title,
+                        text: String::new(),
+                        purpose,
+                    });
+                    self.mode = Mode::Prompt;
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Opens the editor on the parameter under the cursor (a SecureString
+    /// only once revealed).
+    fn params_edit(&mut self, now: Instant) -> Vec<Effect> {
+        let p = &mut self.params;
+        let Some(m) = p.current_param().cloned() else {
             return Vec::new();
+        };
+        let value = if m.kind == ParamKind::SecureString {
+            p.revealed.as_ref().filter(|r| r.name == m.name).cloned()
+        } else {
+            p.values.get(&m.name).cloned()
+        };
+        match value {
+            None if m.kind == ParamKind::SecureString => {
+                self.notice(
+                    format!("reveal {} first (v): editing shows the clear value", m.name),
+                    now,
+                );
+            }
+            None => self.notice(format!("the value of {} is still loading", m.name), now),
+            Some(v) => {
+                let lines: Vec<String> = v.value.split('\n').map(str::to_owned).collect();
+                let editor = Editor {
+                    kind: EditorKind::Edit { version: v.version },
+                    name: m.name.clone(),
+                    param_kind: m.kind,
+                    tier: if m.tier.is_empty() {
+                        "Standard".into()
+                    } else {
+                        m.tier.clone()
+                    },
+                    description: m.description.clone(),
+                    key_id: String::new(),
+                    allowed_pattern: m.allowed_pattern.clone(),
+                    data_type: m.data_type.clone(),
+                    tags: String::new(),
+                    value: TextArea::new(lines),
+                    focus: Field::Value,
+                    error: None,
+                    theirs: None,
+                    saving: false,
+                    original: v.value.clone(),
+                    discard_armed: false,
+                };
+                self.open_editor(editor);
+            }
+        }
+        Vec::new()
+    }
+
+    /// Opens the editor on a new parameter under the current level.
+    fn params_create(&mut self) {
+        let p = &mut self.params;
+        let base = match p.current() {
+            Some(TreeRow::Folder { path, .. }) => path.clone(),
+            Some(TreeRow::Param { name, .. }) => params::split_name(name).0.to_owned(),
+            None => String::new(),
+        };
+        let editor = Editor {
+            kind: EditorKind::Create,
+            name: format!("{base}/"),
+            param_kind: ParamKind::String,
+            tier: "Standard".into(),
+            description: String::new(),
+            key_id: String::new(),
+            allowed_pattern: String::new(),
+            data_type: "text".into(),
+            tags: String::new(),
+            value: TextArea::default(),
+            focus: Field::Name,
+            error: None,
+            theirs: None,
+            saving: false,
+            original: String::new(),
+            discard_armed: false,
+        };
+        self.open_editor(editor);
+    }
+
+    fn params_command(&mut self, c: Command, now: Instant) -> Vec<Effect> {
+        let rows = self.page_rows();
+        if self.params.history.is_some() {
+            return self.params_history_command(c, now);
         }
         let p = &mut self.params;
         match c {
@@ -1169,77 +1272,8 @@ impl App {
                     }
                 }
             }
-            Command::Edit => {
-                let Some(m) = p.current_param().cloned() else {
-                    return Vec::new();
-                };
-                let value = if m.kind == ParamKind::SecureString {
-                    p.revealed.as_ref().filter(|r| r.name == m.name).cloned()
-                } else {
-                    p.values.get(&m.name).cloned()
-                };
-                match value {
-                    None if m.kind == ParamKind::SecureString => {
-                        self.notice(
-                            format!("reveal {} first (v): editing shows the clear value", m.name),
-                            now,
-                        );
-                    }
-                    None => self.notice(format!("the value of {} is still loading", m.name), now),
-                    Some(v) => {
-                        let lines: Vec<String> = v.value.split('\n').map(str::to_owned).collect();
-                        let editor = Editor {
-                            kind: EditorKind::Edit { version: v.version },
-                            name: m.name.clone(),
-                            param_kind: m.kind,
-                            tier: if m.tier.is_empty() {
-                                "Standard".into()
-                            } else {
-                                m.tier.clone()
-                            },
-                            description: m.description.clone(),
-                            key_id: String::new(),
-                            allowed_pattern: m.allowed_pattern.clone(),
-                            data_type: m.data_type.clone(),
-                            tags: String::new(),
-                            value: TextArea::new(lines),
-                            focus: Field::Value,
-                            error: None,
-                            theirs: None,
-                            saving: false,
-                            original: v.value.clone(),
-                            discard_armed: false,
-                        };
-                        self.open_editor(editor);
-                    }
-                }
-            }
-            Command::Create => {
-                let base = match p.current() {
-                    Some(TreeRow::Folder { path, .. }) => path.clone(),
-                    Some(TreeRow::Param { name, .. }) => params::split_name(name).0.to_owned(),
-                    None => String::new(),
-                };
-                let editor = Editor {
-                    kind: EditorKind::Create,
-                    name: format!("{base}/"),
-                    param_kind: ParamKind::String,
-                    tier: "Standard".into(),
-                    description: String::new(),
-                    key_id: String::new(),
-                    allowed_pattern: String::new(),
-                    data_type: "text".into(),
-                    tags: String::new(),
-                    value: TextArea::default(),
-                    focus: Field::Name,
-                    error: None,
-                    theirs: None,
-                    saving: false,
-                    original: String::new(),
-                    discard_armed: false,
-                };
-                self.open_editor(editor);
-            }
+            Command::Edit => return self.params_edit(now),
+            Command::Create => self.params_create(),
             Command::Delete => {
                 if let Some(m) = p.current_param().cloned() {
                     let where_ = self.where_();
@@ -1668,6 +1702,129 @@ impl App {
         Vec::new()
     }
 
+    /// A key while a confirmation waits: y (or Enter) runs its effect,
+    /// n (or Esc) drops it (back to the composer for a send).
+    fn confirm_input(&mut self, k: InputKey) -> Vec<Effect> {
+        match k {
+            InputKey::Submit | InputKey::Char('y') | InputKey::Char('Y') => {
+                self.mode = Mode::Normal;
+                let effects: Vec<Effect> = self
+                    .confirm
+                    .take()
+                    .map(|c| vec![c.effect])
+                    .unwrap_or_default();
+                if effects
+                    .iter()
+                    .any(|e| matches!(e, Effect::RunCommand(CommandsJob::Send(_))))
+                {
+                    self.commands.sending = true;
+                }
+                effects
+            }
+            InputKey::Cancel | InputKey::Char('n') | InputKey::Char('N')
+                if self.commands.compose.is_some()
+                    && self.confirm.as_ref().is_some_and(|c| {
+                        matches!(c.effect, Effect::RunCommand(CommandsJob::Send(_)))
+                    }) =>
+            {
+                // Back to the composer, everything kept.
+                self.confirm = None;
+                self.mode = Mode::Compose;
+                Vec::new()
+            }
+            InputKey::Cancel | InputKey::Char('n') | InputKey::Char('N') => {
+                self.mode = Mode::Normal;
+                self.confirm = None;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A key while a one-line prompt has the keys; Enter acts on the
+    /// answer (labels, copy destination, OpsItem note, data, link, forward).
+    fn prompt_input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
+        let Some(prompt) = self.prompt.as_mut() else {
+            self.mode = Mode::Normal;
+            return Vec::new();
+        };
+        match k {
+            InputKey::Cancel => {
+                self.prompt = None;
+                self.mode = Mode::Normal;
+            }
+            InputKey::Submit => {
+                self.mode = Mode::Normal;
+                let prompt = self.prompt.take().expect("checked above");
+                let label = prompt.text.trim().to_owned();
+                if label.is_empty() {
+                    return Vec::new();
+                }
+                if matches!(
+                    prompt.purpose,
+                    PromptPurpose::OpsNote { .. }
+                        | PromptPurpose::OpsData { .. }
+                        | PromptPurpose::OpsLink { .. }
+                ) {
+                    return self.ops_prompt(prompt.purpose, label, now);
+                }
+                if let PromptPurpose::Forward { node } = prompt.purpose {
+                    return match crate::session::forward::ForwardSpec::parse(&label) {
+                        Ok(spec) => {
+                            self.with_sessions(now, |p, cx| p.open_forward(node, spec, cx))
+                                .1
+                        }
+                        Err(e) => {
+                            self.notice(e, now);
+                            Vec::new()
+                        }
+                    };
+                }
+                return vec![match prompt.purpose {
+                    PromptPurpose::AddLabel { name, version } => {
+                        Effect::Parameters(ParamsJob::Label {
+                            name,
+                            version,
+                            labels: vec![label],
+                        })
+                    }
+                    PromptPurpose::RemoveLabel { name, version } => {
+                        Effect::Parameters(ParamsJob::Unlabel {
+                            name,
+                            version,
+                            labels: vec![label],
+                        })
+                    }
+                    PromptPurpose::OpsNote { .. }
+                    | PromptPurpose::OpsData { .. }
+                    | PromptPurpose::OpsLink { .. }
+                    | PromptPurpose::Forward { .. } => return Vec::new(),
+                    PromptPurpose::CopyTo { from, move_sources } => {
+                        if let Err(why) = params::validate_name(&format!("{label}/x")) {
+                            self.notice(format!("destination {label}: {why}"), now);
+                            return Vec::new();
+                        }
+                        if label.trim_end_matches('/') == from {
+                            self.notice("the destination is the source".into(), now);
+                            return Vec::new();
+                        }
+                        Effect::Parameters(ParamsJob::PlanCopy {
+                            from,
+                            to: label.trim_end_matches('/').to_owned(),
+                            move_sources,
+                        })
+                    }
+                }];
+            }
+            k => {
+                if let Some(e) = Edit::from_input(k) {
+                    line_input::apply(&mut prompt.text, &mut self.line_cursor, e);
+                }
+            }
+        }
+        Vec::new()
+    }
+
     fn input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
         let rows = self.page_rows();
         let cursor = &mut self.line_cursor;
@@ -1731,121 +1888,8 @@ impl App {
                 }
                 Vec::new()
             }
-            Mode::Confirm => match k {
-                InputKey::Submit | InputKey::Char('y') | InputKey::Char('Y') => {
-                    self.mode = Mode::Normal;
-                    let effects: Vec<Effect> = self
-                        .confirm
-                        .take()
-                        .map(|c| vec![c.effect])
-                        .unwrap_or_default();
-                    if effects
-                        .iter()
-                        .any(|e| matches!(e, Effect::RunCommand(CommandsJob::Send(_))))
-                    {
-                        self.commands.sending = true;
-                    }
-                    effects
-                }
-                InputKey::Cancel | InputKey::Char('n') | InputKey::Char('N')
-                    if self.commands.compose.is_some()
-                        && self.confirm.as_ref().is_some_and(|c| {
-                            matches!(c.effect, Effect::RunCommand(CommandsJob::Send(_)))
-                        }) =>
-                {
-                    // Back to the composer, everything kept.
-                    self.confirm = None;
-                    self.mode = Mode::Compose;
-                    Vec::new()
-                }
-                InputKey::Cancel | InputKey::Char('n') | InputKey::Char('N') => {
-                    self.mode = Mode::Normal;
-                    self.confirm = None;
-                    Vec::new()
-                }
-                _ => Vec::new(),
-            },
-            Mode::Prompt => {
-                let Some(prompt) = self.prompt.as_mut() else {
-                    self.mode = Mode::Normal;
-                    return Vec::new();
-                };
-                match k {
-                    InputKey::Cancel => {
-                        self.prompt = None;
-                        self.mode = Mode::Normal;
-                    }
-                    InputKey::Submit => {
-                        self.mode = Mode::Normal;
-                        let prompt = self.prompt.take().expect("checked above");
-                        let label = prompt.text.trim().to_owned();
-                        if label.is_empty() {
-                            return Vec::new();
-                        }
-                        if matches!(
-                            prompt.purpose,
-                            PromptPurpose::OpsNote { .. }
-                                | PromptPurpose::OpsData { .. }
-                                | PromptPurpose::OpsLink { .. }
-                        ) {
-                            return self.ops_prompt(prompt.purpose, label, now);
-                        }
-                        if let PromptPurpose::Forward { node } = prompt.purpose {
-                            return match crate::session::forward::ForwardSpec::parse(&label) {
-                                Ok(spec) => {
-                                    self.with_sessions(now, |p, cx| p.open_forward(node, spec, cx))
-                                        .1
-                                }
-                                Err(e) => {
-                                    self.notice(e, now);
-                                    Vec::new()
-                                }
-                            };
-                        }
-                        return vec![match prompt.purpose {
-                            PromptPurpose::AddLabel { name, version } => {
-                                Effect::Parameters(ParamsJob::Label {
-                                    name,
-                                    version,
-                                    labels: vec![label],
-                                })
-                            }
-                            PromptPurpose::RemoveLabel { name, version } => {
-                                Effect::Parameters(ParamsJob::Unlabel {
-                                    name,
-                                    version,
-                                    labels: vec![label],
-                                })
-                            }
-                            PromptPurpose::OpsNote { .. }
-                            | PromptPurpose::OpsData { .. }
-                            | PromptPurpose::OpsLink { .. }
-                            | PromptPurpose::Forward { .. } => return Vec::new(),
-                            PromptPurpose::CopyTo { from, move_sources } => {
-                                if let Err(why) = params::validate_name(&format!("{label}/x")) {
-                                    self.notice(format!("destination {label}: {why}"), now);
-                                    return Vec::new();
-                                }
-                                if label.trim_end_matches('/') == from {
-                                    self.notice("the destination is the source".into(), now);
-                                    return Vec::new();
-                                }
-                                Effect::Parameters(ParamsJob::PlanCopy {
-                                    from,
-                                    to: label.trim_end_matches('/').to_owned(),
-                                    move_sources,
-                                })
-                            }
-                        }];
-                    }
-                    k => {
-                        if let Some(e) = Edit::from_input(k) {
-                            line_input::apply(&mut prompt.text, cursor, e);
-                        }
-                    }
-                }
-                Vec::new()
-            }
+            Mode::Confirm => self.confirm_input(k),
+            Mode::Prompt => self.prompt_input(k, now),
             Mode::Filter => {
                 let mut text = self.fleet.filter.clone();
                 match filter_key(&mut text, cursor, k) {
