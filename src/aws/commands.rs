@@ -383,32 +383,26 @@ pub async fn history(ctx: &AwsContext, limit: usize) -> Result<Vec<CommandSummar
 /// [`AwsError`] for `ssm:ListDocuments`.
 pub async fn documents(ctx: &AwsContext) -> Result<Vec<String>, AwsError> {
     let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let resp = ctx
-            .ssm
-            .list_documents()
-            .document_filter_list(
-                DocumentFilter::builder()
-                    .key(DocumentFilterKey::DocumentType)
-                    .value("Command")
-                    .build()
-                    .map_err(|e| AwsError::local("ssm:ListDocuments", e))?,
-            )
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| ctx.error("ssm:ListDocuments", e))?;
+    let mut pages = ctx
+        .ssm
+        .list_documents()
+        .document_filter_list(
+            DocumentFilter::builder()
+                .key(DocumentFilterKey::DocumentType)
+                .value("Command")
+                .build()
+                .map_err(|e| AwsError::local("ssm:ListDocuments", e))?,
+        )
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let resp = page.map_err(|e| ctx.error("ssm:ListDocuments", e))?;
         out.extend(
             resp.document_identifiers
                 .unwrap_or_default()
                 .into_iter()
                 .filter_map(|d| d.name),
         );
-        match resp.next_token.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => break,
-        }
     }
     Ok(out)
 }

@@ -244,17 +244,15 @@ pub async fn events(ctx: &AwsContext, id: &str) -> Result<Vec<OpsEvent>, AwsErro
         .build()
         .expect("key, values and operator are set");
     let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let resp = ctx
-            .ssm
-            .list_ops_item_events()
-            .filters(filter.clone())
-            .max_results(50)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| ctx.error("ssm:ListOpsItemEvents", e))?;
+    let mut pages = ctx
+        .ssm
+        .list_ops_item_events()
+        .filters(filter)
+        .max_results(50)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let resp = page.map_err(|e| ctx.error("ssm:ListOpsItemEvents", e))?;
         for e in resp.summaries.unwrap_or_default() {
             out.push(OpsEvent {
                 source: e.source.unwrap_or_default(),
@@ -264,11 +262,8 @@ pub async fn events(ctx: &AwsContext, id: &str) -> Result<Vec<OpsEvent>, AwsErro
                 created_ms: ms(e.created_time.as_ref()),
             });
         }
-        match resp.next_token.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => return Ok(out),
-        }
     }
+    Ok(out)
 }
 
 /// Every related item of one OpsItem (ListOpsItemRelatedItems, 50 a page).
@@ -277,17 +272,15 @@ pub async fn events(ctx: &AwsContext, id: &str) -> Result<Vec<OpsEvent>, AwsErro
 /// [`AwsError`] for `ssm:ListOpsItemRelatedItems`.
 pub async fn related(ctx: &AwsContext, id: &str) -> Result<Vec<OpsRelatedItem>, AwsError> {
     let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let resp = ctx
-            .ssm
-            .list_ops_item_related_items()
-            .ops_item_id(id)
-            .max_results(50)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| ctx.error("ssm:ListOpsItemRelatedItems", e))?;
+    let mut pages = ctx
+        .ssm
+        .list_ops_item_related_items()
+        .ops_item_id(id)
+        .max_results(50)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let resp = page.map_err(|e| ctx.error("ssm:ListOpsItemRelatedItems", e))?;
         for r in resp.summaries.unwrap_or_default() {
             out.push(OpsRelatedItem {
                 association_id: r.association_id.unwrap_or_default(),
@@ -297,11 +290,8 @@ pub async fn related(ctx: &AwsContext, id: &str) -> Result<Vec<OpsRelatedItem>, 
                 created_ms: ms(r.created_time.as_ref()),
             });
         }
-        match resp.next_token.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => return Ok(out),
-        }
     }
+    Ok(out)
 }
 
 /// What an update changes; `None`/empty fields are left alone.

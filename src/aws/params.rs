@@ -277,18 +277,16 @@ pub async fn history(
     decrypt: bool,
 ) -> Result<Vec<ParameterVersion>, AwsError> {
     let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let resp = ctx
-            .ssm
-            .get_parameter_history()
-            .name(name)
-            .with_decryption(decrypt)
-            .max_results(50)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| ctx.error("ssm:GetParameterHistory", e))?;
+    let mut pages = ctx
+        .ssm
+        .get_parameter_history()
+        .name(name)
+        .with_decryption(decrypt)
+        .max_results(50)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let resp = page.map_err(|e| ctx.error("ssm:GetParameterHistory", e))?;
         for h in resp.parameters.unwrap_or_default() {
             out.push(ParameterVersion {
                 version: h.version,
@@ -300,10 +298,6 @@ pub async fn history(
                 description: h.description.unwrap_or_default(),
                 tier: h.tier.map(|t| t.as_str().to_owned()).unwrap_or_default(),
             });
-        }
-        match resp.next_token.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => break,
         }
     }
     Ok(out)
@@ -472,24 +466,18 @@ pub async fn unlabel(
 /// [`AwsError`] for `ssm:GetParametersByPath`.
 pub async fn values_under(ctx: &AwsContext, path: &str) -> Result<Vec<ParameterValue>, AwsError> {
     let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let resp = ctx
-            .ssm
-            .get_parameters_by_path()
-            .path(path)
-            .recursive(true)
-            .with_decryption(true)
-            .max_results(10)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| ctx.error("ssm:GetParametersByPath", e))?;
+    let mut pages = ctx
+        .ssm
+        .get_parameters_by_path()
+        .path(path)
+        .recursive(true)
+        .with_decryption(true)
+        .max_results(10)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let resp = page.map_err(|e| ctx.error("ssm:GetParametersByPath", e))?;
         out.extend(resp.parameters.unwrap_or_default().into_iter().map(value));
-        match resp.next_token.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => break,
-        }
     }
     Ok(out)
 }
@@ -504,30 +492,24 @@ pub async fn metadata_under(
     path: &str,
 ) -> Result<std::collections::HashMap<String, ParameterMeta>, AwsError> {
     let mut out = std::collections::HashMap::new();
-    let mut token = None;
-    loop {
-        let resp = ctx
-            .ssm
-            .describe_parameters()
-            .max_results(DESCRIBE_PAGE)
-            .parameter_filters(
-                ParameterStringFilter::builder()
-                    .key("Path")
-                    .option("Recursive")
-                    .values(path)
-                    .build()
-                    .map_err(|e| AwsError::local("ssm:DescribeParameters", e))?,
-            )
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| ctx.error("ssm:DescribeParameters", e))?;
+    let mut pages = ctx
+        .ssm
+        .describe_parameters()
+        .max_results(DESCRIBE_PAGE)
+        .parameter_filters(
+            ParameterStringFilter::builder()
+                .key("Path")
+                .option("Recursive")
+                .values(path)
+                .build()
+                .map_err(|e| AwsError::local("ssm:DescribeParameters", e))?,
+        )
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let resp = page.map_err(|e| ctx.error("ssm:DescribeParameters", e))?;
         for m in resp.parameters.unwrap_or_default().into_iter().map(meta) {
             out.insert(m.name.clone(), m);
-        }
-        match resp.next_token.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => break,
         }
     }
     Ok(out)
