@@ -9,9 +9,13 @@
 
 use std::time::{Duration, Instant};
 
+use futures::stream::SplitSink;
 use futures::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::channel::{Channel, Inbound};
 use super::protocol::{
@@ -20,6 +24,9 @@ use super::protocol::{
     flag,
 };
 use crate::aws::{AwsContext, AwsError};
+
+/// The sending half of a data channel websocket.
+type WsSink = SplitSink<WebSocketStream<MaybeTlsStream<TcpStream>>, Message>;
 
 /// Session types this client runs as a terminal.
 pub const SHELL_TYPES: &[&str] = &[
@@ -243,6 +250,18 @@ pub async fn run_port(
     run_inner(ctx, started, None, &["Port"], input, events, Some(credit)).await;
 }
 
+/// What a session keeps across its websocket connections: the channel's
+/// sequence state, the terminal size, input held until it may flow, and
+/// the exit code once the agent sends it.
+struct SessionState {
+    ch: Channel,
+    size: Option<TermSize>,
+    ready: bool,
+    paused: bool,
+    held: Vec<Vec<u8>>,
+    exit_code: Option<i32>,
+}
+
 async fn run_inner(
     ctx: AwsContext,
     started: Started,
@@ -254,13 +273,15 @@ async fn run_inner(
 ) {
     let session_id = started.session_id.clone();
     let client_id = uuid::Uuid::new_v4().to_string();
-    let mut ch = Channel::new(INPUT_STREAM, OUTPUT_STREAM);
+    let mut state = SessionState {
+        ch: Channel::new(INPUT_STREAM, OUTPUT_STREAM),
+        size,
+        ready: false,
+        paused: false,
+        held: Vec::new(),
+        exit_code: None,
+    };
     let mut current = started;
-    let mut size = size;
-    let mut ready = false;
-    let mut paused = false;
-    let mut held: Vec<Vec<u8>> = Vec::new();
-    let mut exit_code: Option<i32> = None;
     let mut attempt = 0u32;
     let emit = |e: SessionEvent| {
         let _ = events.send(e);
@@ -272,7 +293,7 @@ async fn run_inner(
         let ws = match dial.await {
             Ok((ws, _)) => ws,
             Err(e) => {
-                if attempt == 0 && ch.next_sequence() == 0 {
+                if attempt == 0 && state.ch.next_sequence() == 0 {
                     emit(SessionEvent::Closed {
                         reason: format!("the data channel did not open: {e}"),
                         exit_code: None,
@@ -291,14 +312,7 @@ async fn run_inner(
             }
         };
         let (mut sink, mut stream) = ws.split();
-        let open = OpenDataChannel {
-            schema_version: "1.0".into(),
-            request_id: uuid::Uuid::new_v4().to_string(),
-            token: current.token.clone(),
-            client_id: client_id.clone(),
-            client_version: CLIENT_VERSION.into(),
-        };
-        let open_text = serde_json::to_string(&open).unwrap_or_default();
+        let open_text = open_message(&current, &client_id);
         if sink.send(Message::Text(open_text.into())).await.is_err() {
             match reconnect(&ctx, &session_id, &mut attempt, &emit).await {
                 Some(s) => {
@@ -308,18 +322,9 @@ async fn run_inner(
                 None => return,
             }
         }
-        // Writing never holds up reading: with data flowing both ways, a side
-        // blocked on a full send buffer while not reading would deadlock.
-        let (wire, mut wire_rx) = mpsc::unbounded_channel::<Vec<u8>>();
-        let mut writer = tokio::spawn(async move {
-            while let Some(b) = wire_rx.recv().await {
-                if sink.send(Message::Binary(b.into())).await.is_err() {
-                    return;
-                }
-            }
-        });
+        let (wire, mut writer) = spawn_writer(sink);
         if attempt > 0 {
-            for b in ch.resend_all(Instant::now()) {
+            for b in state.ch.resend_all(Instant::now()) {
                 let _ = wire.send(b);
             }
         }
@@ -340,131 +345,32 @@ async fn run_inner(
                             attempt = 0;
                             emit(SessionEvent::Resumed);
                         }
-                        let (acks, delivered) = ch.receive(m, Instant::now());
+                        let (acks, delivered) = state.ch.receive(m, Instant::now());
                         outgoing.extend(acks);
-                        for d in delivered {
-                            match d {
-                                Inbound::Deliver(m) => match m.payload_type {
-                                    PayloadType::HandshakeRequest => {
-                                        let req: HandshakeRequest =
-                                            serde_json::from_slice(&m.payload).unwrap_or(HandshakeRequest {
-                                                agent_version: String::new(),
-                                                actions: Vec::new(),
-                                            });
-                                        let (resp, _) = answer_handshake(&req, session_types);
-                                        emit(SessionEvent::Handshake {
-                                            agent_version: req.agent_version.clone(),
-                                            smux: uses_smux(&req),
-                                        });
-                                        outgoing.push(ch.send(
-                                            PayloadType::HandshakeResponse,
-                                            serde_json::to_vec(&resp).unwrap_or_default(),
-                                            Instant::now(),
-                                        ));
-                                    }
-                                    PayloadType::HandshakeComplete => {
-                                        ready = true;
-                                        emit(SessionEvent::Ready);
-                                        if let Some(size) = size {
-                                            outgoing.push(ch.send(
-                                                PayloadType::Size,
-                                                serde_json::to_vec(&size).unwrap_or_default(),
-                                                Instant::now(),
-                                            ));
-                                        }
-                                        for k in held.drain(..) {
-                                            outgoing.push(ch.send(PayloadType::Output, k, Instant::now()));
-                                        }
-                                    }
-                                    PayloadType::Output | PayloadType::StdErr | PayloadType::Error => {
-                                        if let Some(c) = &credit {
-                                            // Waits (not reading the websocket) while the
-                                            // local side is behind.
-                                            let n = m.payload.len().min(crate::session::forward::CREDIT_BYTES);
-                                            if let Ok(p) = c.acquire_many(n as u32).await {
-                                                p.forget();
-                                            }
-                                        }
-                                        emit(SessionEvent::Output(m.payload));
-                                    }
-                                    PayloadType::ExitCode => {
-                                        exit_code = String::from_utf8_lossy(&m.payload).trim().parse().ok();
-                                    }
-                                    _ => {}
-                                },
-                                Inbound::Control(m) if m.message_type == CHANNEL_CLOSED => {
-                                    emit(SessionEvent::Closed {
-                                        reason: closed_reason(&m),
-                                        exit_code,
-                                    });
-                                    return;
-                                }
-                                Inbound::Control(m) if m.message_type == PAUSE_PUBLICATION => paused = true,
-                                Inbound::Control(m) if m.message_type == START_PUBLICATION => {
-                                    paused = false;
-                                    if ready {
-                                        // What was typed during the pause, in order.
-                                        for k in held.drain(..) {
-                                            outgoing.push(ch.send(PayloadType::Output, k, Instant::now()));
-                                        }
-                                    }
-                                }
-                                Inbound::Control(_) => {}
-                            }
+                        let still_open = state
+                            .on_delivered(delivered, &mut outgoing, session_types, credit.as_ref(), &emit)
+                            .await;
+                        if !still_open {
+                            return;
                         }
                     }
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break true,
                     Some(Ok(_)) => {}
                 },
-                i = input.recv() => match i {
-                    Some(SessionInput::Keys(k)) => {
-                        // Behind anything still held, so keys never overtake.
-                        if ready && !paused && held.is_empty() {
-                            outgoing.push(ch.send(PayloadType::Output, k, Instant::now()));
-                        } else {
-                            held.push(k);
-                        }
-                    }
-                    Some(SessionInput::Resize(cols, rows)) if size.is_some() => {
-                        size = Some(TermSize { cols, rows });
-                        if ready {
-                            outgoing.push(ch.send(
-                                PayloadType::Size,
-                                serde_json::to_vec(&size).unwrap_or_default(),
-                                Instant::now(),
-                            ));
-                        }
-                    }
-                    Some(SessionInput::Resize(..)) => {}
-                    Some(SessionInput::Flag(f)) => {
-                        outgoing.push(ch.send(PayloadType::Flag, f.to_be_bytes().to_vec(), Instant::now()));
-                    }
-                    Some(SessionInput::Terminate) | None => {
-                        let f = ch.send(
-                            PayloadType::Flag,
-                            flag::TERMINATE_SESSION.to_be_bytes().to_vec(),
-                            Instant::now(),
-                        );
-                        let _ = wire.send(f);
-                        drop(wire);
-                        let _ = tokio::time::timeout(Duration::from_secs(1), &mut writer).await;
-                        let r = terminate(&ctx, &session_id).await;
-                        emit(SessionEvent::Closed {
-                            reason: match r {
-                                Ok(()) => "terminated".into(),
-                                Err(e) => format!("terminate failed: {e}"),
-                            },
-                            exit_code,
-                        });
+                i = input.recv() => {
+                    if !state.on_input(i, &mut outgoing) {
+                        let exit_code = state.exit_code;
+                        end_session(&ctx, &session_id, &mut state.ch, wire, &mut writer, exit_code, &emit)
+                            .await;
                         return;
                     }
-                },
-                _ = tick.tick() => match ch.due(Instant::now()) {
+                }
+                _ = tick.tick() => match state.ch.due(Instant::now()) {
                     Ok(Some(b)) => outgoing.push(b),
                     Ok(None) => {}
                     Err(e) => {
                         let _ = terminate(&ctx, &session_id).await;
-                        emit(SessionEvent::Closed { reason: e.to_string(), exit_code });
+                        emit(SessionEvent::Closed { reason: e.to_string(), exit_code: state.exit_code });
                         return;
                     }
                 },
@@ -474,12 +380,7 @@ async fn run_inner(
             // What could not be sent stays unacknowledged and goes again
             // after a resume.
             if !write_failed {
-                for b in outgoing {
-                    if wire.send(b).is_err() || writer.is_finished() {
-                        write_failed = true;
-                        break;
-                    }
-                }
+                write_failed = !send_all(outgoing, &wire, &writer);
             }
         };
         writer.abort();
@@ -490,6 +391,203 @@ async fn run_inner(
             }
         }
     }
+}
+
+impl SessionState {
+    /// Acts on the messages the channel delivered, in order: the handshake,
+    /// output (taking flow-control `credit` first), the exit code, pauses.
+    /// Frames to send go to `outgoing`. `false` once the agent closed the
+    /// channel (reported as [`SessionEvent::Closed`]; the rest is dropped).
+    async fn on_delivered(
+        &mut self,
+        delivered: Vec<Inbound>,
+        outgoing: &mut Vec<Vec<u8>>,
+        session_types: &[&str],
+        credit: Option<&std::sync::Arc<tokio::sync::Semaphore>>,
+        emit: &impl Fn(SessionEvent),
+    ) -> bool {
+        for d in delivered {
+            match d {
+                Inbound::Deliver(m) => match m.payload_type {
+                    PayloadType::HandshakeRequest => {
+                        let req: HandshakeRequest =
+                            serde_json::from_slice(&m.payload).unwrap_or(HandshakeRequest {
+                                agent_version: String::new(),
+                                actions: Vec::new(),
+                            });
+                        let (resp, _) = answer_handshake(&req, session_types);
+                        emit(SessionEvent::Handshake {
+                            agent_version: req.agent_version.clone(),
+                            smux: uses_smux(&req),
+                        });
+                        outgoing.push(self.ch.send(
+                            PayloadType::HandshakeResponse,
+                            serde_json::to_vec(&resp).unwrap_or_default(),
+                            Instant::now(),
+                        ));
+                    }
+                    PayloadType::HandshakeComplete => {
+                        self.ready = true;
+                        emit(SessionEvent::Ready);
+                        if let Some(size) = self.size {
+                            outgoing.push(self.ch.send(
+                                PayloadType::Size,
+                                serde_json::to_vec(&size).unwrap_or_default(),
+                                Instant::now(),
+                            ));
+                        }
+                        for k in self.held.drain(..) {
+                            outgoing.push(self.ch.send(PayloadType::Output, k, Instant::now()));
+                        }
+                    }
+                    PayloadType::Output | PayloadType::StdErr | PayloadType::Error => {
+                        if let Some(c) = credit {
+                            // Waits (not reading the websocket) while the
+                            // local side is behind.
+                            let n = m.payload.len().min(crate::session::forward::CREDIT_BYTES);
+                            if let Ok(p) = c.acquire_many(n as u32).await {
+                                p.forget();
+                            }
+                        }
+                        emit(SessionEvent::Output(m.payload));
+                    }
+                    PayloadType::ExitCode => {
+                        self.exit_code = String::from_utf8_lossy(&m.payload).trim().parse().ok();
+                    }
+                    _ => {}
+                },
+                Inbound::Control(m) if m.message_type == CHANNEL_CLOSED => {
+                    emit(SessionEvent::Closed {
+                        reason: closed_reason(&m),
+                        exit_code: self.exit_code,
+                    });
+                    return false;
+                }
+                Inbound::Control(m) if m.message_type == PAUSE_PUBLICATION => self.paused = true,
+                Inbound::Control(m) if m.message_type == START_PUBLICATION => {
+                    self.paused = false;
+                    if self.ready {
+                        // What was typed during the pause, in order.
+                        for k in self.held.drain(..) {
+                            outgoing.push(self.ch.send(PayloadType::Output, k, Instant::now()));
+                        }
+                    }
+                }
+                Inbound::Control(_) => {}
+            }
+        }
+        true
+    }
+
+    /// Acts on input from the console: keys are sent or held, resizes and
+    /// flags sent. Frames to send go to `outgoing`. `false` when the session
+    /// is to end (Terminate, or the console dropped its sender).
+    fn on_input(&mut self, i: Option<SessionInput>, outgoing: &mut Vec<Vec<u8>>) -> bool {
+        match i {
+            Some(SessionInput::Keys(k)) => {
+                // Behind anything still held, so keys never overtake.
+                if self.ready && !self.paused && self.held.is_empty() {
+                    outgoing.push(self.ch.send(PayloadType::Output, k, Instant::now()));
+                } else {
+                    self.held.push(k);
+                }
+            }
+            Some(SessionInput::Resize(cols, rows)) if self.size.is_some() => {
+                self.size = Some(TermSize { cols, rows });
+                if self.ready {
+                    outgoing.push(self.ch.send(
+                        PayloadType::Size,
+                        serde_json::to_vec(&self.size).unwrap_or_default(),
+                        Instant::now(),
+                    ));
+                }
+            }
+            Some(SessionInput::Resize(..)) => {}
+            Some(SessionInput::Flag(f)) => {
+                outgoing.push(self.ch.send(
+                    PayloadType::Flag,
+                    f.to_be_bytes().to_vec(),
+                    Instant::now(),
+                ));
+            }
+            Some(SessionInput::Terminate) | None => return false,
+        }
+        true
+    }
+}
+
+/// The OpenDataChannel message (the first on every connection) for the
+/// token of `current`, as JSON text.
+fn open_message(current: &Started, client_id: &str) -> String {
+    let open = OpenDataChannel {
+        schema_version: "1.0".into(),
+        request_id: uuid::Uuid::new_v4().to_string(),
+        token: current.token.clone(),
+        client_id: client_id.to_owned(),
+        client_version: CLIENT_VERSION.into(),
+    };
+    serde_json::to_string(&open).unwrap_or_default()
+}
+
+/// Spawns the task that writes binary frames to the websocket, so writing
+/// never holds up reading: with data flowing both ways, a side blocked on
+/// a full send buffer while not reading would deadlock. Returns the sender
+/// of frames and the task (which ends when a write fails).
+fn spawn_writer(mut sink: WsSink) -> (mpsc::UnboundedSender<Vec<u8>>, JoinHandle<()>) {
+    let (wire, mut wire_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let writer = tokio::spawn(async move {
+        while let Some(b) = wire_rx.recv().await {
+            if sink.send(Message::Binary(b.into())).await.is_err() {
+                return;
+            }
+        }
+    });
+    (wire, writer)
+}
+
+/// Hands `outgoing` to the writer in order; `false` (the rest left unsent)
+/// once a send fails or the writer has stopped.
+fn send_all(
+    outgoing: Vec<Vec<u8>>,
+    wire: &mpsc::UnboundedSender<Vec<u8>>,
+    writer: &JoinHandle<()>,
+) -> bool {
+    for b in outgoing {
+        if wire.send(b).is_err() || writer.is_finished() {
+            return false;
+        }
+    }
+    true
+}
+
+/// Ends the session for the console: the TerminateSession flag, up to 1 s
+/// for the writer to send it, then the TerminateSession call, reported as
+/// [`SessionEvent::Closed`].
+async fn end_session(
+    ctx: &AwsContext,
+    session_id: &str,
+    ch: &mut Channel,
+    wire: mpsc::UnboundedSender<Vec<u8>>,
+    writer: &mut JoinHandle<()>,
+    exit_code: Option<i32>,
+    emit: &impl Fn(SessionEvent),
+) {
+    let f = ch.send(
+        PayloadType::Flag,
+        flag::TERMINATE_SESSION.to_be_bytes().to_vec(),
+        Instant::now(),
+    );
+    let _ = wire.send(f);
+    drop(wire);
+    let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
+    let r = terminate(ctx, session_id).await;
+    emit(SessionEvent::Closed {
+        reason: match r {
+            Ok(()) => "terminated".into(),
+            Err(e) => format!("terminate failed: {e}"),
+        },
+        exit_code,
+    });
 }
 
 /// ResumeSession with backoff (0.5 s, doubling); `None` when it cannot.

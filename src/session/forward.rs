@@ -13,7 +13,7 @@ use ssmdeck_protocol::smux::{self, Decoder, Frame};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc};
 
 use super::client::{SessionEvent, SessionInput, Started};
@@ -190,43 +190,7 @@ pub async fn bridge(
                 } else {
                     basic_conn = Some(sid);
                 }
-                let (mut rd, mut wr) = conn.into_split();
-                let tx = read_tx.clone();
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; CHUNK];
-                    loop {
-                        match rd.read(&mut buf).await {
-                            Ok(0) | Err(_) => {
-                                let _ = tx.send((sid, None));
-                                return;
-                            }
-                            Ok(n) => {
-                                if tx.send((sid, Some(buf[..n].to_vec()))).is_err() {
-                                    return;
-                                }
-                            }
-                        }
-                    }
-                });
-                let (wtx, mut wrx) = mpsc::unbounded_channel::<Vec<u8>>();
-                let credit = credit.clone();
-                tokio::spawn(async move {
-                    while let Some(b) = wrx.recv().await {
-                        let n = b.len();
-                        let ok = wr.write_all(&b).await.is_ok();
-                        // Written (or lost with the connection): the credit comes back.
-                        release(&credit, n);
-                        if !ok {
-                            wrx.close();
-                            while let Ok(rest) = wrx.try_recv() {
-                                release(&credit, rest.len());
-                            }
-                            return;
-                        }
-                    }
-                    let _ = wr.shutdown().await;
-                });
-                writers.insert(sid, wtx);
+                writers.insert(sid, spawn_connection(conn, sid, &read_tx, &credit));
                 st.open += 1;
                 st.total += 1;
                 let _ = stats.send(st.clone());
@@ -269,38 +233,17 @@ pub async fn bridge(
                     let _ = stats.send(st.clone());
                 }
                 Some(SessionEvent::Output(bytes)) => {
-                    // Credit for headers and data with nowhere to go comes back
-                    // now; data handed to a writer comes back once written;
-                    // bytes of a frame not yet complete keep theirs.
-                    held_credit += bytes.len();
-                    let Ok(frames) = decoder.push(&bytes) else {
+                    let ok = smux_output(
+                        bytes, &mut decoder, &mut writers, &mut st, &mut held_credit, &credit,
+                    );
+                    if !ok {
                         let _ = events.send(SessionEvent::Closed {
                             reason: "the agent sent data that is not smux".into(),
                             exit_code: None,
                         });
                         let _ = to_session.send(SessionInput::Terminate);
                         return;
-                    };
-                    for f in frames {
-                        match f.cmd {
-                            smux::PSH => {
-                                st.bytes_in += f.data.len() as u64;
-                                let n = f.data.len();
-                                if let Some(w) = writers.get(&f.sid)
-                                    && w.send(f.data).is_ok()
-                                {
-                                    held_credit = held_credit.saturating_sub(n);
-                                }
-                            }
-                            smux::FIN if writers.remove(&f.sid).is_some() => {
-                                st.open = st.open.saturating_sub(1);
-                            }
-                            _ => {}
-                        }
                     }
-                    let back = held_credit.saturating_sub(decoder.pending());
-                    release(&credit, back);
-                    held_credit -= back;
                     let _ = stats.send(st.clone());
                 }
                 Some(e @ SessionEvent::Closed { .. }) => {
@@ -314,6 +257,95 @@ pub async fn bridge(
             },
         }
     }
+}
+
+/// Starts the tasks of one accepted local connection, stream `sid`: a
+/// reader sending its chunks (then `None` at the end) to `read_tx`, and a
+/// writer for data from the node, which gives credit back once written.
+/// Returns the writer's sender.
+fn spawn_connection(
+    conn: TcpStream,
+    sid: u32,
+    read_tx: &mpsc::UnboundedSender<(u32, Option<Vec<u8>>)>,
+    credit: &Arc<Semaphore>,
+) -> mpsc::UnboundedSender<Vec<u8>> {
+    let (mut rd, mut wr) = conn.into_split();
+    let tx = read_tx.clone();
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            match rd.read(&mut buf).await {
+                Ok(0) | Err(_) => {
+                    let _ = tx.send((sid, None));
+                    return;
+                }
+                Ok(n) => {
+                    if tx.send((sid, Some(buf[..n].to_vec()))).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    let (wtx, mut wrx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let credit = credit.clone();
+    tokio::spawn(async move {
+        while let Some(b) = wrx.recv().await {
+            let n = b.len();
+            let ok = wr.write_all(&b).await.is_ok();
+            // Written (or lost with the connection): the credit comes back.
+            release(&credit, n);
+            if !ok {
+                wrx.close();
+                while let Ok(rest) = wrx.try_recv() {
+                    release(&credit, rest.len());
+                }
+                return;
+            }
+        }
+        let _ = wr.shutdown().await;
+    });
+    wtx
+}
+
+/// Handles output of an smux session: decodes its frames, hands stream
+/// data to the connection writers and closes streams on FIN. Credit for
+/// headers and data with nowhere to go comes back now; data handed to a
+/// writer comes back once written; bytes of a frame not yet complete keep
+/// theirs. `false` when the bytes are not smux.
+fn smux_output(
+    bytes: Vec<u8>,
+    decoder: &mut Decoder,
+    writers: &mut HashMap<u32, mpsc::UnboundedSender<Vec<u8>>>,
+    st: &mut ForwardStats,
+    held_credit: &mut usize,
+    credit: &Semaphore,
+) -> bool {
+    *held_credit += bytes.len();
+    let Ok(frames) = decoder.push(&bytes) else {
+        return false;
+    };
+    for f in frames {
+        match f.cmd {
+            smux::PSH => {
+                st.bytes_in += f.data.len() as u64;
+                let n = f.data.len();
+                if let Some(w) = writers.get(&f.sid)
+                    && w.send(f.data).is_ok()
+                {
+                    *held_credit = held_credit.saturating_sub(n);
+                }
+            }
+            smux::FIN if writers.remove(&f.sid).is_some() => {
+                st.open = st.open.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+    let back = held_credit.saturating_sub(decoder.pending());
+    release(credit, back);
+    *held_credit -= back;
+    true
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap}
 
 use crate::action::Command;
 use crate::app::App;
-use crate::app::opscenter::{OpsColumn, OpsField, OpsForm};
+use crate::app::opscenter::{OpsColumn, OpsDetail, OpsField, OpsForm};
 use crate::config::{Layer, Theme};
 use crate::filter::{match_indices, new_matcher};
 use crate::model::{OpsItem, format_epoch_ms_minutes};
@@ -283,20 +283,20 @@ fn pretty(value: &str) -> Vec<String> {
     }
 }
 
+/// Pushes a blank line and the heading `name` of a detail section.
+fn section(out: &mut Vec<Line<'static>>, head: Style, name: &str) {
+    out.push(Line::from(""));
+    out.push(Line::from(Span::styled(name.to_owned(), head)));
+}
+
 /// The lines of the detail view (pure; used by the renderer and tests).
 pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
     let Some(d) = &app.ops.detail else {
         return Vec::new();
     };
     let item = d.item.as_ref().or_else(|| app.ops.get(&d.id));
-    let dim = t.style("ui.dim");
     let text = t.style("ui.text");
-    let head = t.style("ui.title");
     let mut out: Vec<Line<'static>> = Vec::new();
-    let section = |out: &mut Vec<Line<'static>>, name: &str| {
-        out.push(Line::from(""));
-        out.push(Line::from(Span::styled(name.to_owned(), head)));
-    };
     let Some(i) = item else {
         out.push(Line::from(Span::styled(
             match &d.error {
@@ -311,6 +311,20 @@ pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
         )));
         return out;
     };
+    summary_lines(&mut out, d, i, t);
+    related_lines(&mut out, app, d, i, t);
+    notes_lines(&mut out, i, t);
+    operational_data_lines(&mut out, i, t);
+    timeline_lines(&mut out, d, i, t);
+    out
+}
+
+/// The item's heading, status, source and modification lines, a read
+/// error if any, and its description.
+fn summary_lines(out: &mut Vec<Line<'static>>, d: &OpsDetail, i: &OpsItem, t: &Theme) {
+    let dim = t.style("ui.dim");
+    let text = t.style("ui.text");
+    let head = t.style("ui.title");
     out.push(Line::from(vec![
         Span::styled(format!("{}  ", i.id), t.style("ui.key")),
         Span::styled(i.title.clone(), text),
@@ -360,7 +374,7 @@ pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
     if let Some(e) = &d.error {
         out.push(Line::from(Span::styled(e.to_string(), t.style("ui.error"))));
     }
-    section(&mut out, "Description");
+    section(out, head, "Description");
     match &i.description {
         Some(desc) => out.extend(
             desc.lines()
@@ -368,9 +382,18 @@ pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
         ),
         None => out.push(Line::from(Span::styled("  reading…", dim))),
     }
+}
+
+/// The related managed nodes, other resources, OpsItems and related
+/// items (ListOpsItemRelatedItems) sections.
+fn related_lines(out: &mut Vec<Line<'static>>, app: &App, d: &OpsDetail, i: &OpsItem, t: &Theme) {
+    let dim = t.style("ui.dim");
+    let text = t.style("ui.text");
+    let head = t.style("ui.title");
     let nodes = i.related_nodes();
     section(
-        &mut out,
+        out,
+        head,
         "Related managed nodes  (f shows one in Fleet · c runs a command on them)",
     );
     if nodes.is_empty() {
@@ -394,14 +417,14 @@ pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
     }
     let others = i.other_resources();
     if !others.is_empty() {
-        section(&mut out, "Other related resources");
+        section(out, head, "Other related resources");
         out.extend(
             others
                 .into_iter()
                 .map(|a| Line::from(Span::styled(format!("  {a}"), text))),
         );
     }
-    section(&mut out, "Related OpsItems  (L links another)");
+    section(out, head, "Related OpsItems  (L links another)");
     if i.related_ops_items.is_empty() {
         out.push(Line::from(Span::styled("  none", dim)));
     }
@@ -415,7 +438,7 @@ pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
             ),
         ]));
     }
-    section(&mut out, "Related items (ListOpsItemRelatedItems)");
+    section(out, head, "Related items (ListOpsItemRelatedItems)");
     match &d.related {
         None => out.push(Line::from(Span::styled("  reading…", dim))),
         Some(Err(e)) => out.push(Line::from(Span::styled(
@@ -433,8 +456,15 @@ pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
             ))
         })),
     }
+}
+
+/// The notifications (when there are any) and notes sections.
+fn notes_lines(out: &mut Vec<Line<'static>>, i: &OpsItem, t: &Theme) {
+    let dim = t.style("ui.dim");
+    let text = t.style("ui.text");
+    let head = t.style("ui.title");
     if !i.notifications.is_empty() {
-        section(&mut out, "Notifications");
+        section(out, head, "Notifications");
         out.extend(
             i.notifications
                 .iter()
@@ -442,7 +472,7 @@ pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
         );
     }
     let notes = i.notes();
-    section(&mut out, "Notes  (N adds one)");
+    section(out, head, "Notes  (N adds one)");
     if notes.is_empty() {
         out.push(Line::from(Span::styled("  none", dim)));
     }
@@ -459,7 +489,14 @@ pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
             Span::styled(n.text.clone(), text),
         ]));
     }
-    section(&mut out, "Operational data  (O adds · X deletes)");
+}
+
+/// The operational data section (notes left out), JSON values pretty-printed.
+fn operational_data_lines(out: &mut Vec<Line<'static>>, i: &OpsItem, t: &Theme) {
+    let dim = t.style("ui.dim");
+    let text = t.style("ui.text");
+    let head = t.style("ui.title");
+    section(out, head, "Operational data  (O adds · X deletes)");
     let mut any = false;
     for (k, v) in &i.operational_data {
         if k.starts_with(crate::model::NOTE_PREFIX) {
@@ -493,8 +530,16 @@ pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
     if !any {
         out.push(Line::from(Span::styled("  none", dim)));
     }
+}
+
+/// The timeline section: events, notes and the item's own times, newest first.
+fn timeline_lines(out: &mut Vec<Line<'static>>, d: &OpsDetail, i: &OpsItem, t: &Theme) {
+    let dim = t.style("ui.dim");
+    let text = t.style("ui.text");
+    let head = t.style("ui.title");
     section(
-        &mut out,
+        out,
+        head,
         "Timeline: events (ListOpsItemEvents), notes, changes; newest first",
     );
     match &d.events {
@@ -542,7 +587,6 @@ pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
             }
         }
     }
-    out
 }
 
 fn render_detail(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
