@@ -10,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use super::{App, Confirm, Effect, Mode, Pane};
-use crate::action::{Command, CommandsEvent};
+use crate::action::{Command, CommandsEvent, LiveRead};
 
 use crate::aws::AwsError;
 use crate::aws::commands::{LiveLine, SendRequest, Targets};
@@ -697,7 +697,6 @@ impl App {
 
     pub(super) fn compose_key(&mut self, k: KeyEvent) -> Vec<Effect> {
         let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-        let fleet_total = self.fleet.nodes.len();
         let Some(c) = self.commands.compose.as_mut() else {
             self.mode = Mode::Normal;
             return Vec::new();
@@ -708,76 +707,7 @@ impl App {
                 self.mode = Mode::Normal;
                 return Vec::new();
             }
-            KeyCode::Char('s') if ctrl => {
-                match c.request() {
-                    Err(why) => c.error = Some(format!("not sent: {why}")),
-                    Ok(req) => {
-                        c.error = None;
-                        let count = if c.nodes.is_empty() {
-                            c.resolved
-                        } else {
-                            c.nodes.len()
-                        };
-                        let first = req.commands.first().cloned().unwrap_or_default();
-                        let more = req.commands.len().saturating_sub(1);
-                        let names: Vec<String> = c
-                            .nodes
-                            .iter()
-                            .take(5)
-                            .map(|id| {
-                                self.fleet
-                                    .nodes
-                                    .iter()
-                                    .find(|n| &n.id == id)
-                                    .map_or_else(|| id.clone(), |n| n.name.clone())
-                            })
-                            .collect();
-                        let targets = if c.nodes.is_empty() {
-                            format!(
-                                "nodes tagged {} ({count} in the loaded fleet of {fleet_total})",
-                                c.tags.trim()
-                            )
-                        } else {
-                            format!(
-                                "{count} nodes ({}{})",
-                                names.join(", "),
-                                if count > 5 { ", …" } else { "" }
-                            )
-                        };
-                        let where_ = self.where_();
-                        self.confirm = Some(Confirm {
-                            title: "Send a command".into(),
-                            lines: vec![
-                                format!(
-                                    "Run `{first}`{} with {} on {targets}.",
-                                    if more > 0 {
-                                        format!(" (+{more} more lines)")
-                                    } else {
-                                        String::new()
-                                    },
-                                    req.document
-                                ),
-                                format!(
-                                    "MaxConcurrency {}, MaxErrors {}, delivery timeout {} s, execution timeout {} s, CloudWatch output {}.",
-                                    req.max_concurrency,
-                                    req.max_errors,
-                                    req.timeout_s,
-                                    req.execution_timeout_s,
-                                    if req.cloudwatch_group.is_some() {
-                                        "on"
-                                    } else {
-                                        "off"
-                                    }
-                                ),
-                                format!("In {where_}."),
-                            ],
-                            effect: Effect::RunCommand(CommandsJob::Send(req)),
-                        });
-                        self.mode = Mode::Confirm;
-                    }
-                }
-                return Vec::new();
-            }
+            KeyCode::Char('s') if ctrl => return self.compose_confirm_send(),
             KeyCode::Char('p') | KeyCode::Char('n') if ctrl => {
                 let recent = &self.commands.recent;
                 if !recent.is_empty() {
@@ -813,6 +743,92 @@ impl App {
             }
             _ => {}
         }
+        self.compose_field_key(k)
+    }
+
+    /// Ctrl-S in the composer: check the fields and ask to confirm the send
+    /// (or show what is wrong).
+    fn compose_confirm_send(&mut self) -> Vec<Effect> {
+        let fleet_total = self.fleet.nodes.len();
+        let Some(c) = self.commands.compose.as_mut() else {
+            return Vec::new();
+        };
+        match c.request() {
+            Err(why) => c.error = Some(format!("not sent: {why}")),
+            Ok(req) => {
+                c.error = None;
+                let count = if c.nodes.is_empty() {
+                    c.resolved
+                } else {
+                    c.nodes.len()
+                };
+                let first = req.commands.first().cloned().unwrap_or_default();
+                let more = req.commands.len().saturating_sub(1);
+                let names: Vec<String> = c
+                    .nodes
+                    .iter()
+                    .take(5)
+                    .map(|id| {
+                        self.fleet
+                            .nodes
+                            .iter()
+                            .find(|n| &n.id == id)
+                            .map_or_else(|| id.clone(), |n| n.name.clone())
+                    })
+                    .collect();
+                let targets = if c.nodes.is_empty() {
+                    format!(
+                        "nodes tagged {} ({count} in the loaded fleet of {fleet_total})",
+                        c.tags.trim()
+                    )
+                } else {
+                    format!(
+                        "{count} nodes ({}{})",
+                        names.join(", "),
+                        if count > 5 { ", …" } else { "" }
+                    )
+                };
+                let where_ = self.where_();
+                self.confirm = Some(Confirm {
+                    title: "Send a command".into(),
+                    lines: vec![
+                        format!(
+                            "Run `{first}`{} with {} on {targets}.",
+                            if more > 0 {
+                                format!(" (+{more} more lines)")
+                            } else {
+                                String::new()
+                            },
+                            req.document
+                        ),
+                        format!(
+                            "MaxConcurrency {}, MaxErrors {}, delivery timeout {} s, execution timeout {} s, CloudWatch output {}.",
+                            req.max_concurrency,
+                            req.max_errors,
+                            req.timeout_s,
+                            req.execution_timeout_s,
+                            if req.cloudwatch_group.is_some() {
+                                "on"
+                            } else {
+                                "off"
+                            }
+                        ),
+                        format!("In {where_}."),
+                    ],
+                    effect: Effect::RunCommand(CommandsJob::Send(req)),
+                });
+                self.mode = Mode::Confirm;
+            }
+        }
+        Vec::new()
+    }
+
+    /// A key for the focused composer field: edit its text, cycle its choice
+    /// or toggle it.
+    fn compose_field_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let Some(c) = self.commands.compose.as_mut() else {
+            return Vec::new();
+        };
         match c.focus {
             ComposeField::Commands => {
                 c.commands.input(k);
@@ -880,24 +896,7 @@ impl App {
             Command::SelectLast => st.move_by(isize::MAX / 2, rows),
             Command::PageDown => st.move_by((rows / 2).max(1) as isize, rows),
             Command::PageUp => st.move_by(-((rows / 2).max(1) as isize), rows),
-            Command::Create | Command::RunCommand => {
-                if st.compose.is_none() {
-                    let nodes: Vec<String> = {
-                        let mut v: Vec<String> = self.fleet.selected.iter().cloned().collect();
-                        v.sort();
-                        v
-                    };
-                    let mut compose = self.new_compose(nodes);
-                    if compose.nodes.is_empty() {
-                        compose.focus = ComposeField::Targets;
-                    }
-                    let name = compose.document.clone();
-                    self.commands.compose = Some(compose);
-                    self.mode = Mode::Compose;
-                    return vec![Effect::RunCommand(CommandsJob::DocumentParams { name })];
-                }
-                self.mode = Mode::Compose;
-            }
+            Command::Create | Command::RunCommand => return self.open_composer(),
             Command::History => {
                 st.show_history = !st.show_history;
                 if st.show_history {
@@ -957,63 +956,8 @@ impl App {
                 st.search = Some(String::new());
                 self.mode = Mode::Filter;
             }
-            Command::CancelCommand => {
-                let Some(run) = st.run() else {
-                    return Vec::new();
-                };
-                if run.done() {
-                    self.notice("every node has finished: nothing to cancel".into(), now);
-                    return Vec::new();
-                }
-                let chosen: Vec<String> = st.chosen.iter().cloned().collect();
-                let count = if chosen.is_empty() {
-                    run.nodes.len()
-                } else {
-                    chosen.len()
-                };
-                let ids = run.command_ids.clone();
-                let first = run.commands.first().cloned().unwrap_or_default();
-                let where_ = self.where_();
-                self.confirm = Some(Confirm {
-                    title: "Cancel a command".into(),
-                    lines: vec![
-                        format!(
-                            "Cancel `{first}` on {count} {} (CancelCommand); finished nodes keep their results.",
-                            if chosen.is_empty() {
-                                "nodes (all of it)"
-                            } else {
-                                "chosen nodes"
-                            }
-                        ),
-                        format!("In {where_}."),
-                    ],
-                    effect: Effect::RunCommand(CommandsJob::Cancel {
-                        command_ids: ids,
-                        instance_ids: chosen,
-                    }),
-                });
-                self.mode = Mode::Confirm;
-            }
-            Command::Rerun => {
-                let Some(run) = st.run() else {
-                    return Vec::new();
-                };
-                let failed = run.failed();
-                if failed.is_empty() {
-                    self.notice("no node failed: nothing to re-run".into(), now);
-                    return Vec::new();
-                }
-                let lines = run.commands.clone();
-                let document = run.document.clone();
-                let mut compose = self.new_compose(failed);
-                compose.document = document.clone();
-                compose.commands = TextArea::new(lines);
-                self.commands.compose = Some(compose);
-                self.mode = Mode::Compose;
-                return vec![Effect::RunCommand(CommandsJob::DocumentParams {
-                    name: document,
-                })];
-            }
+            Command::CancelCommand => return self.confirm_cancel_command(now),
+            Command::Rerun => return self.rerun_failed(now),
             Command::Export => {
                 let Some(run) = st.run() else {
                     return Vec::new();
@@ -1035,6 +979,92 @@ impl App {
         Vec::new()
     }
 
+    /// `n` / Create in the Run Command pane: open a composer for the Fleet
+    /// selection (or tag targets), or show the one already open.
+    fn open_composer(&mut self) -> Vec<Effect> {
+        if self.commands.compose.is_none() {
+            let nodes: Vec<String> = {
+                let mut v: Vec<String> = self.fleet.selected.iter().cloned().collect();
+                v.sort();
+                v
+            };
+            let mut compose = self.new_compose(nodes);
+            if compose.nodes.is_empty() {
+                compose.focus = ComposeField::Targets;
+            }
+            let name = compose.document.clone();
+            self.commands.compose = Some(compose);
+            self.mode = Mode::Compose;
+            return vec![Effect::RunCommand(CommandsJob::DocumentParams { name })];
+        }
+        self.mode = Mode::Compose;
+        Vec::new()
+    }
+
+    /// Ask to cancel the run on screen (on the chosen nodes, or all of it).
+    fn confirm_cancel_command(&mut self, now: Instant) -> Vec<Effect> {
+        let st = &self.commands;
+        let Some(run) = st.run() else {
+            return Vec::new();
+        };
+        if run.done() {
+            self.notice("every node has finished: nothing to cancel".into(), now);
+            return Vec::new();
+        }
+        let chosen: Vec<String> = st.chosen.iter().cloned().collect();
+        let count = if chosen.is_empty() {
+            run.nodes.len()
+        } else {
+            chosen.len()
+        };
+        let ids = run.command_ids.clone();
+        let first = run.commands.first().cloned().unwrap_or_default();
+        let where_ = self.where_();
+        self.confirm = Some(Confirm {
+            title: "Cancel a command".into(),
+            lines: vec![
+                format!(
+                    "Cancel `{first}` on {count} {} (CancelCommand); finished nodes keep their results.",
+                    if chosen.is_empty() {
+                        "nodes (all of it)"
+                    } else {
+                        "chosen nodes"
+                    }
+                ),
+                format!("In {where_}."),
+            ],
+            effect: Effect::RunCommand(CommandsJob::Cancel {
+                command_ids: ids,
+                instance_ids: chosen,
+            }),
+        });
+        self.mode = Mode::Confirm;
+        Vec::new()
+    }
+
+    /// Open a composer with the run's commands for the nodes that failed.
+    fn rerun_failed(&mut self, now: Instant) -> Vec<Effect> {
+        let st = &self.commands;
+        let Some(run) = st.run() else {
+            return Vec::new();
+        };
+        let failed = run.failed();
+        if failed.is_empty() {
+            self.notice("no node failed: nothing to re-run".into(), now);
+            return Vec::new();
+        }
+        let lines = run.commands.clone();
+        let document = run.document.clone();
+        let mut compose = self.new_compose(failed);
+        compose.document = document.clone();
+        compose.commands = TextArea::new(lines);
+        self.commands.compose = Some(compose);
+        self.mode = Mode::Compose;
+        vec![Effect::RunCommand(CommandsJob::DocumentParams {
+            name: document,
+        })]
+    }
+
     /// When following a finished node whose full output is not loaded, fetch it.
     fn fetch_followed(&self) -> Vec<Effect> {
         let st = &self.commands;
@@ -1054,6 +1084,152 @@ impl App {
             }
             _ => Vec::new(),
         }
+    }
+
+    /// SendCommand succeeded: remember the commands, open a run for the ids
+    /// and start polling it (and reading its live output, when it has a log group).
+    fn commands_sent(&mut self, ids: Vec<String>, req: SendRequest, now: Instant) -> Vec<Effect> {
+        let st = &mut self.commands;
+        st.sending = false;
+        st.compose = None;
+        st.recent.retain(|r| *r != req.commands);
+        st.recent.push(req.commands.clone());
+        let number = st.open_run(
+            ids.clone(),
+            &req.document,
+            req.commands.clone(),
+            req.cloudwatch_group.as_deref(),
+            now,
+        );
+        let log_group = st.runs[number - 1].log_group.clone();
+        self.go_to(Pane::Commands);
+        self.notice(format!("sent as {}", ids.join(", ")), now);
+        let mut effects = vec![Effect::RunCommand(CommandsJob::Poll {
+            run: number,
+            command_ids: ids.clone(),
+            delay_ms: 0,
+        })];
+        if let Some(group) = log_group {
+            for id in ids {
+                effects.push(Effect::RunCommand(CommandsJob::LiveOutput {
+                    run: number,
+                    group: group.clone(),
+                    command_id: id,
+                    cursor: Default::default(),
+                    delay_ms: 300,
+                }));
+            }
+        }
+        effects
+    }
+
+    /// A status poll of run `number` answered: apply it, then poll again
+    /// (backing off while nothing changes) or, once every node is final,
+    /// announce the result and read the last live output.
+    fn commands_polled(
+        &mut self,
+        number: usize,
+        result: Result<(Vec<CommandInvocation>, u32), AwsError>,
+        now: Instant,
+    ) -> Vec<Effect> {
+        let Some(run) = self.commands.run_mut(number) else {
+            return Vec::new();
+        };
+        run.polls += 1;
+        match result {
+            Err(e) => {
+                run.error = Some(e);
+                run.poll_delay = (run.poll_delay * 2).min(POLL_MAX);
+            }
+            Ok((invs, calls)) => {
+                run.error = None;
+                run.last_poll_calls = calls;
+                let mut changed = false;
+                for i in invs {
+                    let n = run.nodes.entry(i.instance_id.clone()).or_default();
+                    if n.inv != i {
+                        changed = true;
+                        n.inv = i;
+                    }
+                }
+                run.poll_delay = if changed {
+                    POLL_MIN
+                } else {
+                    (run.poll_delay * 2).min(POLL_MAX)
+                };
+            }
+        }
+        if run.done() {
+            if run.finished.is_none() {
+                run.finished = Some(now);
+                let counts = run
+                    .counts()
+                    .iter()
+                    .map(|(s, n)| format!("{n} {}", s.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let text = format!("run #{number} finished: {counts}");
+                let mut effects = self.fetch_followed();
+                self.notice(text, now);
+                // One last read of live output, for lines written at the end.
+                if let Some(run) = self.commands.run_mut(number)
+                    && let Some(group) = run.log_group.clone()
+                {
+                    for id in run.command_ids.clone() {
+                        let cursor = run.live_cursor.get(&id).cloned().unwrap_or_default();
+                        effects.push(Effect::RunCommand(CommandsJob::LiveOutput {
+                            run: number,
+                            group: group.clone(),
+                            command_id: id,
+                            cursor,
+                            delay_ms: 0,
+                        }));
+                    }
+                }
+                return effects;
+            }
+            return Vec::new();
+        }
+        vec![Effect::RunCommand(CommandsJob::Poll {
+            run: number,
+            command_ids: run.command_ids.clone(),
+            delay_ms: run.poll_delay.as_millis() as u64,
+        })]
+    }
+
+    /// Live output of run `number`, command `command_id` arrived: keep it and
+    /// read the next page now, or again in a second while the run is going.
+    fn commands_live(
+        &mut self,
+        number: usize,
+        command_id: String,
+        result: Result<LiveRead, AwsError>,
+    ) -> Vec<Effect> {
+        let Some(run) = self.commands.run_mut(number) else {
+            return Vec::new();
+        };
+        if let Ok((lines, cursor)) = result {
+            run.live_cursor.insert(command_id.clone(), cursor);
+            run.add_live(lines);
+        }
+        let cursor = run
+            .live_cursor
+            .get(&command_id)
+            .cloned()
+            .unwrap_or_default();
+        // Another page waiting: read it now; else every second while running.
+        if (cursor.more() || !run.done())
+            && let Some(group) = run.log_group.clone()
+        {
+            return vec![Effect::RunCommand(CommandsJob::LiveOutput {
+                run: number,
+                group,
+                command_id,
+                delay_ms: if cursor.more() { 0 } else { 1_000 },
+                cursor,
+            })];
+        }
+        Vec::new()
     }
 
     pub(super) fn commands_event(&mut self, ev: CommandsEvent, now: Instant) -> Vec<Effect> {
@@ -1090,130 +1266,12 @@ impl App {
                 }
                 self.mode = Mode::Compose;
             }
-            CommandsEvent::Sent(Ok(ids), req) => {
-                let st = &mut self.commands;
-                st.sending = false;
-                st.compose = None;
-                st.recent.retain(|r| *r != req.commands);
-                st.recent.push(req.commands.clone());
-                let number = st.open_run(
-                    ids.clone(),
-                    &req.document,
-                    req.commands.clone(),
-                    req.cloudwatch_group.as_deref(),
-                    now,
-                );
-                let log_group = st.runs[number - 1].log_group.clone();
-                self.go_to(Pane::Commands);
-                self.notice(format!("sent as {}", ids.join(", ")), now);
-                let mut effects = vec![Effect::RunCommand(CommandsJob::Poll {
-                    run: number,
-                    command_ids: ids.clone(),
-                    delay_ms: 0,
-                })];
-                if let Some(group) = log_group {
-                    for id in ids {
-                        effects.push(Effect::RunCommand(CommandsJob::LiveOutput {
-                            run: number,
-                            group: group.clone(),
-                            command_id: id,
-                            cursor: Default::default(),
-                            delay_ms: 300,
-                        }));
-                    }
-                }
-                return effects;
-            }
+            CommandsEvent::Sent(Ok(ids), req) => return self.commands_sent(ids, req, now),
             CommandsEvent::Polled(number, result) => {
-                let Some(run) = self.commands.run_mut(number) else {
-                    return Vec::new();
-                };
-                run.polls += 1;
-                match result {
-                    Err(e) => {
-                        run.error = Some(e);
-                        run.poll_delay = (run.poll_delay * 2).min(POLL_MAX);
-                    }
-                    Ok((invs, calls)) => {
-                        run.error = None;
-                        run.last_poll_calls = calls;
-                        let mut changed = false;
-                        for i in invs {
-                            let n = run.nodes.entry(i.instance_id.clone()).or_default();
-                            if n.inv != i {
-                                changed = true;
-                                n.inv = i;
-                            }
-                        }
-                        run.poll_delay = if changed {
-                            POLL_MIN
-                        } else {
-                            (run.poll_delay * 2).min(POLL_MAX)
-                        };
-                    }
-                }
-                if run.done() {
-                    if run.finished.is_none() {
-                        run.finished = Some(now);
-                        let counts = run
-                            .counts()
-                            .iter()
-                            .map(|(s, n)| format!("{n} {}", s.as_str()))
-                            .collect::<Vec<_>>()
-                            .join(", ");
-                        let text = format!("run #{number} finished: {counts}");
-                        let mut effects = self.fetch_followed();
-                        self.notice(text, now);
-                        // One last read of live output, for lines written at the end.
-                        if let Some(run) = self.commands.run_mut(number)
-                            && let Some(group) = run.log_group.clone()
-                        {
-                            for id in run.command_ids.clone() {
-                                let cursor = run.live_cursor.get(&id).cloned().unwrap_or_default();
-                                effects.push(Effect::RunCommand(CommandsJob::LiveOutput {
-                                    run: number,
-                                    group: group.clone(),
-                                    command_id: id,
-                                    cursor,
-                                    delay_ms: 0,
-                                }));
-                            }
-                        }
-                        return effects;
-                    }
-                    return Vec::new();
-                }
-                return vec![Effect::RunCommand(CommandsJob::Poll {
-                    run: number,
-                    command_ids: run.command_ids.clone(),
-                    delay_ms: run.poll_delay.as_millis() as u64,
-                })];
+                return self.commands_polled(number, result, now);
             }
             CommandsEvent::Live(number, command_id, result) => {
-                let Some(run) = self.commands.run_mut(number) else {
-                    return Vec::new();
-                };
-                if let Ok((lines, cursor)) = result {
-                    run.live_cursor.insert(command_id.clone(), cursor);
-                    run.add_live(lines);
-                }
-                let cursor = run
-                    .live_cursor
-                    .get(&command_id)
-                    .cloned()
-                    .unwrap_or_default();
-                // Another page waiting: read it now; else every second while running.
-                if (cursor.more() || !run.done())
-                    && let Some(group) = run.log_group.clone()
-                {
-                    return vec![Effect::RunCommand(CommandsJob::LiveOutput {
-                        run: number,
-                        group,
-                        command_id,
-                        delay_ms: if cursor.more() { 0 } else { 1_000 },
-                        cursor,
-                    })];
-                }
+                return self.commands_live(number, command_id, result);
             }
             CommandsEvent::Output(number, id, result) => match result {
                 Ok(out) => {

@@ -949,34 +949,8 @@ impl App {
 
     pub(super) fn ops_command(&mut self, c: Command, now: Instant) -> Vec<Effect> {
         let rows = self.page_rows();
-        if let Some(d) = self.ops.detail.as_mut() {
-            match c {
-                Command::SelectNext => {
-                    d.scroll = d.scroll.saturating_add(1);
-                    return Vec::new();
-                }
-                Command::SelectPrev => {
-                    d.scroll = d.scroll.saturating_sub(1);
-                    return Vec::new();
-                }
-                Command::PageDown => {
-                    d.scroll = d.scroll.saturating_add((rows / 2).max(1) as u16);
-                    return Vec::new();
-                }
-                Command::PageUp => {
-                    d.scroll = d.scroll.saturating_sub((rows / 2).max(1) as u16);
-                    return Vec::new();
-                }
-                Command::SelectFirst => {
-                    d.scroll = 0;
-                    return Vec::new();
-                }
-                Command::Back | Command::OpenDetails => {
-                    self.ops.detail = None;
-                    return Vec::new();
-                }
-                _ => {}
-            }
+        if self.ops_detail_command(c, rows) {
+            return Vec::new();
         }
         let o = &mut self.ops;
         match c {
@@ -1073,108 +1047,13 @@ impl App {
                 );
             }
             Command::AddNote | Command::AddOpsData | Command::LinkItem => {
-                let Some(item) = o.focused() else {
-                    return Vec::new();
-                };
-                let (id, ms) = (item.id.clone(), item.last_modified_ms);
-                let (title, purpose) = match c {
-                    Command::AddNote => (
-                        format!(
-                            "Note on {id} (stored as operational data with the time and your identity)"
-                        ),
-                        PromptPurpose::OpsNote { id, expected: ms },
-                    ),
-                    Command::AddOpsData => (
-                        format!(
-                            "Operational data for {id}: key=value (JSON values are kept as typed)"
-                        ),
-                        PromptPurpose::OpsData { id, expected: ms },
-                    ),
-                    _ => (
-                        format!("Relate {id} to OpsItem (oi-…)"),
-                        PromptPurpose::OpsLink { id, expected: ms },
-                    ),
-                };
-                self.prompt = Some(Prompt {
-                    title,
-                    text: String::new(),
-                    purpose,
-                });
-                self.mode = Mode::Prompt;
+                return self.ops_open_prompt(c);
             }
-            Command::RemoveOpsData => {
-                let Some(item) = o.focused() else {
-                    return Vec::new();
-                };
-                if o.detail.as_ref().and_then(|d| d.item.as_ref()).is_none() {
-                    self.notice(
-                        "open the OpsItem first (Enter): the list shows only searchable data"
-                            .into(),
-                        now,
-                    );
-                    return Vec::new();
-                }
-                let keys: Vec<String> = item.operational_data.keys().cloned().collect();
-                if keys.is_empty() {
-                    let id = item.id.clone();
-                    self.notice(format!("{id} has no operational data"), now);
-                    return Vec::new();
-                }
-                let (id, ms) = (item.id.clone(), item.last_modified_ms);
-                self.ops_choice(
-                    format!("Delete which operational data of {id}?"),
-                    keys,
-                    ChoicePurpose::DeleteData(id, ms),
-                );
-            }
+            Command::RemoveOpsData => return self.ops_remove_data(now),
             Command::JumpToNode => return self.ops_jump(now),
-            Command::RunCommand => {
-                let Some(item) = o.focused() else {
-                    return Vec::new();
-                };
-                let nodes = item.related_nodes();
-                if nodes.is_empty() {
-                    let id = item.id.clone();
-                    self.notice(format!("{id} names no managed node in /aws/resources"), now);
-                    return Vec::new();
-                }
-                self.fleet.selected = nodes.into_iter().collect();
-                return self.compose_from_fleet(now);
-            }
-            Command::Edit => {
-                let Some(d) = o.detail.as_ref() else {
-                    self.notice(
-                        "open the OpsItem first (Enter), then e edits it".into(),
-                        now,
-                    );
-                    return Vec::new();
-                };
-                let Some(item) = d.item.as_ref() else {
-                    self.notice(
-                        "still reading the OpsItem; try again in a moment".into(),
-                        now,
-                    );
-                    return Vec::new();
-                };
-                o.form = Some(OpsForm::new(Some(item)));
-                self.mode = Mode::OpsForm;
-            }
-            Command::Create => {
-                if o.form.as_ref().is_none_or(|f| f.editing.is_some()) {
-                    let mut form = OpsForm::new(None);
-                    if self.fleet.selected.len() == 1 {
-                        form.node = self
-                            .fleet
-                            .selected
-                            .iter()
-                            .next()
-                            .cloned()
-                            .unwrap_or_default();
-                    }
-                    self.ops.form = Some(form);
-                }
-                self.mode = Mode::OpsForm;
-            }
+            Command::RunCommand => return self.ops_run_command(now),
+            Command::Edit => return self.ops_edit_form(now),
+            Command::Create => return self.ops_create_form(),
             Command::CopyName => {
                 if let Some(id) = o.focused().map(|i| i.id.clone()) {
                     self.notice(format!("copied {id}"), now);
@@ -1183,6 +1062,144 @@ impl App {
             }
             _ => {}
         }
+        Vec::new()
+    }
+
+    /// While an OpsItem is open: scroll its detail, or close it on Back or
+    /// Enter. Returns whether `c` was handled here.
+    fn ops_detail_command(&mut self, c: Command, rows: usize) -> bool {
+        let Some(d) = self.ops.detail.as_mut() else {
+            return false;
+        };
+        match c {
+            Command::SelectNext => d.scroll = d.scroll.saturating_add(1),
+            Command::SelectPrev => d.scroll = d.scroll.saturating_sub(1),
+            Command::PageDown => d.scroll = d.scroll.saturating_add((rows / 2).max(1) as u16),
+            Command::PageUp => d.scroll = d.scroll.saturating_sub((rows / 2).max(1) as u16),
+            Command::SelectFirst => d.scroll = 0,
+            Command::Back | Command::OpenDetails => self.ops.detail = None,
+            _ => return false,
+        }
+        true
+    }
+
+    /// Ask for a note, operational data or a related OpsItem (`c` says which)
+    /// for the focused OpsItem.
+    fn ops_open_prompt(&mut self, c: Command) -> Vec<Effect> {
+        let o = &self.ops;
+        let Some(item) = o.focused() else {
+            return Vec::new();
+        };
+        let (id, ms) = (item.id.clone(), item.last_modified_ms);
+        let (title, purpose) = match c {
+            Command::AddNote => (
+                format!(
+                    "Note on {id} (stored as operational data with the time and your identity)"
+                ),
+                PromptPurpose::OpsNote { id, expected: ms },
+            ),
+            Command::AddOpsData => (
+                format!("Operational data for {id}: key=value (JSON values are kept as typed)"),
+                PromptPurpose::OpsData { id, expected: ms },
+            ),
+            _ => (
+                format!("Relate {id} to OpsItem (oi-…)"),
+                PromptPurpose::OpsLink { id, expected: ms },
+            ),
+        };
+        self.prompt = Some(Prompt {
+            title,
+            text: String::new(),
+            purpose,
+        });
+        self.mode = Mode::Prompt;
+        Vec::new()
+    }
+
+    /// Offer the open OpsItem's operational data keys to delete.
+    fn ops_remove_data(&mut self, now: Instant) -> Vec<Effect> {
+        let o = &self.ops;
+        let Some(item) = o.focused() else {
+            return Vec::new();
+        };
+        if o.detail.as_ref().and_then(|d| d.item.as_ref()).is_none() {
+            self.notice(
+                "open the OpsItem first (Enter): the list shows only searchable data".into(),
+                now,
+            );
+            return Vec::new();
+        }
+        let keys: Vec<String> = item.operational_data.keys().cloned().collect();
+        if keys.is_empty() {
+            let id = item.id.clone();
+            self.notice(format!("{id} has no operational data"), now);
+            return Vec::new();
+        }
+        let (id, ms) = (item.id.clone(), item.last_modified_ms);
+        self.ops_choice(
+            format!("Delete which operational data of {id}?"),
+            keys,
+            ChoicePurpose::DeleteData(id, ms),
+        );
+        Vec::new()
+    }
+
+    /// Compose a command for the managed nodes the focused OpsItem names.
+    fn ops_run_command(&mut self, now: Instant) -> Vec<Effect> {
+        let o = &self.ops;
+        let Some(item) = o.focused() else {
+            return Vec::new();
+        };
+        let nodes = item.related_nodes();
+        if nodes.is_empty() {
+            let id = item.id.clone();
+            self.notice(format!("{id} names no managed node in /aws/resources"), now);
+            return Vec::new();
+        }
+        self.fleet.selected = nodes.into_iter().collect();
+        self.compose_from_fleet(now)
+    }
+
+    /// Open the form on the open OpsItem to edit it.
+    fn ops_edit_form(&mut self, now: Instant) -> Vec<Effect> {
+        let o = &mut self.ops;
+        let Some(d) = o.detail.as_ref() else {
+            self.notice(
+                "open the OpsItem first (Enter), then e edits it".into(),
+                now,
+            );
+            return Vec::new();
+        };
+        let Some(item) = d.item.as_ref() else {
+            self.notice(
+                "still reading the OpsItem; try again in a moment".into(),
+                now,
+            );
+            return Vec::new();
+        };
+        o.form = Some(OpsForm::new(Some(item)));
+        self.mode = Mode::OpsForm;
+        Vec::new()
+    }
+
+    /// Open the form for a new OpsItem (for the one selected node, if any),
+    /// or go back to a new one being typed.
+    fn ops_create_form(&mut self) -> Vec<Effect> {
+        let o = &self.ops;
+        if o.form.as_ref().is_none_or(|f| f.editing.is_some()) {
+            let mut form = OpsForm::new(None);
+            if self.fleet.selected.len() == 1 {
+                form.node = self
+                    .fleet
+                    .selected
+                    .iter()
+                    .next()
+                    .cloned()
+                    .unwrap_or_default();
+            }
+            self.ops.form = Some(form);
+        }
+        self.mode = Mode::OpsForm;
         Vec::new()
     }
 

@@ -254,40 +254,7 @@ impl App {
                 if arg.is_empty() {
                     return needs_arg(self, "a node name or id, as in :node web-0042");
                 }
-                let found = self
-                    .fleet
-                    .nodes
-                    .iter()
-                    .find(|n| n.id == arg || n.name == arg)
-                    .or_else(|| {
-                        let p = Pattern::parse(arg, CaseMatching::Smart, Normalization::Smart);
-                        let mut m = new_matcher();
-                        self.fleet
-                            .nodes
-                            .iter()
-                            .filter_map(|n| {
-                                score(&p, &format!("{} {}", n.name, n.id), &mut m).map(|s| (s, n))
-                            })
-                            .max_by_key(|(s, _)| *s)
-                            .map(|(_, n)| n)
-                    })
-                    .map(|n| (n.id.clone(), n.name.clone()));
-                let Some((id, name)) = found else {
-                    self.command_error = Some(format!(
-                        "no managed node matches '{arg}'{}",
-                        if self.fleet.loading.is_some() {
-                            " yet (the fleet is still loading)"
-                        } else {
-                            ""
-                        }
-                    ));
-                    return Some(Vec::new());
-                };
-                let mut effects = self.show_pane(Pane::Fleet);
-                self.fleet.focus_node(&id);
-                self.fleet.details = true;
-                effects.push(self.remember("node", &name, &id));
-                Some(effects)
+                Some(self.palette_node(arg))
             }
             "params" | "param" if !arg.is_empty() => {
                 let mut effects = self.show_pane(Pane::Parameters);
@@ -305,104 +272,14 @@ impl App {
                 effects.push(self.remember("params", &path, ""));
                 Some(effects)
             }
-            "ops" if !arg.is_empty() => {
-                let mut effects = self.show_pane(Pane::OpsCenter);
-                if arg.starts_with("oi-") && !arg.contains(' ') {
-                    self.ops.detail = Some(super::opscenter::OpsDetail {
-                        id: arg.to_owned(),
-                        ..Default::default()
-                    });
-                    effects.push(Effect::OpsCenter(OpsJob::Detail { id: arg.to_owned() }));
-                    let title = self
-                        .ops
-                        .get(arg)
-                        .map(|i| i.title.clone())
-                        .unwrap_or_default();
-                    effects.push(self.remember("ops", arg, &title));
-                } else {
-                    self.ops.detail = None;
-                    self.ops.set_filter(arg.to_owned());
-                    if let Some(e) = self.ops.filter_error.clone() {
-                        self.command_error = Some(e);
-                    } else if self.ops.needs_reload() {
-                        effects.push(self.ops.begin_load());
-                    }
-                }
-                Some(effects)
-            }
+            "ops" if !arg.is_empty() => Some(self.palette_ops(arg)),
             "save" => {
                 if arg.is_empty() {
                     return needs_arg(self, "a name, as in :save prod-critical");
                 }
-                let (pane, text) = match self.pane {
-                    Pane::Fleet => ("fleet", self.fleet.filter.clone()),
-                    Pane::Parameters => ("params", self.params.search.clone().unwrap_or_default()),
-                    Pane::OpsCenter => ("ops", self.ops.filter.clone()),
-                    Pane::Commands | Pane::Sessions => {
-                        self.command_error = Some(format!(
-                            "the {} pane has no filter to save",
-                            self.pane.title()
-                        ));
-                        return Some(Vec::new());
-                    }
-                };
-                if text.is_empty() {
-                    self.command_error =
-                        Some(format!("the {pane} filter is empty: type one with / first"));
-                    return Some(Vec::new());
-                }
-                self.user.filters.insert(
-                    arg.to_owned(),
-                    SavedFilter {
-                        pane: pane.into(),
-                        text: text.clone(),
-                    },
-                );
-                self.notice(
-                    format!("saved filter {arg}: {pane} {text} (:filter {arg} applies it)"),
-                    now,
-                );
-                Some(vec![self.save_user_state()])
+                Some(self.save_filter(arg, now))
             }
-            "filter" => {
-                let Some(f) = self.user.filters.get(arg).cloned() else {
-                    let names: Vec<&String> = self.user.filters.keys().collect();
-                    self.command_error = Some(if names.is_empty() {
-                        "no saved filters yet: type a filter with /, then :save NAME".into()
-                    } else {
-                        format!(
-                            "no saved filter '{arg}': {}",
-                            names
-                                .iter()
-                                .map(|s| s.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    });
-                    return Some(Vec::new());
-                };
-                Some(match f.pane.as_str() {
-                    "fleet" => {
-                        let e = self.show_pane(Pane::Fleet);
-                        self.fleet.set_filter(f.text);
-                        e
-                    }
-                    "params" => {
-                        let e = self.show_pane(Pane::Parameters);
-                        self.params.set_search(Some(f.text));
-                        e
-                    }
-                    _ => {
-                        let mut e = self.show_pane(Pane::OpsCenter);
-                        self.ops.detail = None;
-                        self.ops.set_filter(f.text);
-                        if self.ops.needs_reload() {
-                            e.push(self.ops.begin_load());
-                        }
-                        e
-                    }
-                })
-            }
+            "filter" => Some(self.apply_saved_filter(arg)),
             "profile" | "region" => {
                 if arg.is_empty() {
                     return needs_arg(
@@ -414,38 +291,183 @@ impl App {
                         },
                     );
                 }
-                if word == "region" && crate::aws::validate_region(arg).is_err() {
-                    self.command_error = Some(format!("'{arg}' is not a region name (eu-west-1)"));
-                    return Some(Vec::new());
-                }
-                let switch = Effect::SwitchContext {
-                    profile: (word == "profile").then(|| arg.to_owned()),
-                    region: (word == "region").then(|| arg.to_owned()),
-                };
-                let unsaved = self.unsaved_work();
-                if !unsaved.is_empty() {
-                    // Every pane reloads on the new context: ask before
-                    // typed text goes with it.
-                    let mut lines = vec![format!("Switch to {word} {arg}?")];
-                    lines.extend(
-                        unsaved
-                            .iter()
-                            .map(|w| format!("{w} has unsaved text: it would be closed.")),
-                    );
-                    lines.push("n keeps you here with your text.".into());
-                    self.confirm = Some(Confirm {
-                        title: format!("Switch {word}"),
-                        lines,
-                        effect: switch,
-                    });
-                    self.mode = Mode::Confirm;
-                    return Some(Vec::new());
-                }
-                self.notice(format!("switching to {word} {arg}…"), now);
-                Some(vec![switch])
+                Some(self.palette_switch_context(word, arg, now))
             }
             _ => None,
         }
+    }
+
+    /// `:node NAME`: show the Fleet pane on the node whose id or name is
+    /// `arg` (else the best fuzzy match), with its details open.
+    fn palette_node(&mut self, arg: &str) -> Vec<Effect> {
+        let found = self
+            .fleet
+            .nodes
+            .iter()
+            .find(|n| n.id == arg || n.name == arg)
+            .or_else(|| {
+                let p = Pattern::parse(arg, CaseMatching::Smart, Normalization::Smart);
+                let mut m = new_matcher();
+                self.fleet
+                    .nodes
+                    .iter()
+                    .filter_map(|n| {
+                        score(&p, &format!("{} {}", n.name, n.id), &mut m).map(|s| (s, n))
+                    })
+                    .max_by_key(|(s, _)| *s)
+                    .map(|(_, n)| n)
+            })
+            .map(|n| (n.id.clone(), n.name.clone()));
+        let Some((id, name)) = found else {
+            self.command_error = Some(format!(
+                "no managed node matches '{arg}'{}",
+                if self.fleet.loading.is_some() {
+                    " yet (the fleet is still loading)"
+                } else {
+                    ""
+                }
+            ));
+            return Vec::new();
+        };
+        let mut effects = self.show_pane(Pane::Fleet);
+        self.fleet.focus_node(&id);
+        self.fleet.details = true;
+        effects.push(self.remember("node", &name, &id));
+        effects
+    }
+
+    /// `:ops ARG`: open OpsItem `oi-…`, or set the OpsCenter filter to `arg`.
+    fn palette_ops(&mut self, arg: &str) -> Vec<Effect> {
+        let mut effects = self.show_pane(Pane::OpsCenter);
+        if arg.starts_with("oi-") && !arg.contains(' ') {
+            self.ops.detail = Some(super::opscenter::OpsDetail {
+                id: arg.to_owned(),
+                ..Default::default()
+            });
+            effects.push(Effect::OpsCenter(OpsJob::Detail { id: arg.to_owned() }));
+            let title = self
+                .ops
+                .get(arg)
+                .map(|i| i.title.clone())
+                .unwrap_or_default();
+            effects.push(self.remember("ops", arg, &title));
+        } else {
+            self.ops.detail = None;
+            self.ops.set_filter(arg.to_owned());
+            if let Some(e) = self.ops.filter_error.clone() {
+                self.command_error = Some(e);
+            } else if self.ops.needs_reload() {
+                effects.push(self.ops.begin_load());
+            }
+        }
+        effects
+    }
+
+    /// `:save NAME`: save the current pane's filter under `name`.
+    fn save_filter(&mut self, arg: &str, now: Instant) -> Vec<Effect> {
+        let (pane, text) = match self.pane {
+            Pane::Fleet => ("fleet", self.fleet.filter.clone()),
+            Pane::Parameters => ("params", self.params.search.clone().unwrap_or_default()),
+            Pane::OpsCenter => ("ops", self.ops.filter.clone()),
+            Pane::Commands | Pane::Sessions => {
+                self.command_error = Some(format!(
+                    "the {} pane has no filter to save",
+                    self.pane.title()
+                ));
+                return Vec::new();
+            }
+        };
+        if text.is_empty() {
+            self.command_error = Some(format!("the {pane} filter is empty: type one with / first"));
+            return Vec::new();
+        }
+        self.user.filters.insert(
+            arg.to_owned(),
+            SavedFilter {
+                pane: pane.into(),
+                text: text.clone(),
+            },
+        );
+        self.notice(
+            format!("saved filter {arg}: {pane} {text} (:filter {arg} applies it)"),
+            now,
+        );
+        vec![self.save_user_state()]
+    }
+
+    /// `:filter NAME`: apply a saved filter in its pane.
+    fn apply_saved_filter(&mut self, arg: &str) -> Vec<Effect> {
+        let Some(f) = self.user.filters.get(arg).cloned() else {
+            let names: Vec<&String> = self.user.filters.keys().collect();
+            self.command_error = Some(if names.is_empty() {
+                "no saved filters yet: type a filter with /, then :save NAME".into()
+            } else {
+                format!(
+                    "no saved filter '{arg}': {}",
+                    names
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            });
+            return Vec::new();
+        };
+        match f.pane.as_str() {
+            "fleet" => {
+                let e = self.show_pane(Pane::Fleet);
+                self.fleet.set_filter(f.text);
+                e
+            }
+            "params" => {
+                let e = self.show_pane(Pane::Parameters);
+                self.params.set_search(Some(f.text));
+                e
+            }
+            _ => {
+                let mut e = self.show_pane(Pane::OpsCenter);
+                self.ops.detail = None;
+                self.ops.set_filter(f.text);
+                if self.ops.needs_reload() {
+                    e.push(self.ops.begin_load());
+                }
+                e
+            }
+        }
+    }
+
+    /// `:profile NAME` / `:region NAME` (`word` says which): switch the AWS
+    /// context, asking first when typed text would be lost.
+    fn palette_switch_context(&mut self, word: &str, arg: &str, now: Instant) -> Vec<Effect> {
+        if word == "region" && crate::aws::validate_region(arg).is_err() {
+            self.command_error = Some(format!("'{arg}' is not a region name (eu-west-1)"));
+            return Vec::new();
+        }
+        let switch = Effect::SwitchContext {
+            profile: (word == "profile").then(|| arg.to_owned()),
+            region: (word == "region").then(|| arg.to_owned()),
+        };
+        let unsaved = self.unsaved_work();
+        if !unsaved.is_empty() {
+            // Every pane reloads on the new context: ask before
+            // typed text goes with it.
+            let mut lines = vec![format!("Switch to {word} {arg}?")];
+            lines.extend(
+                unsaved
+                    .iter()
+                    .map(|w| format!("{w} has unsaved text: it would be closed.")),
+            );
+            lines.push("n keeps you here with your text.".into());
+            self.confirm = Some(Confirm {
+                title: format!("Switch {word}"),
+                lines,
+                effect: switch,
+            });
+            self.mode = Mode::Confirm;
+            return Vec::new();
+        }
+        self.notice(format!("switching to {word} {arg}…"), now);
+        vec![switch]
     }
 
     /// Moves the palette highlight (Up/Down while typing).
