@@ -645,9 +645,9 @@ fn keyhelp(
     for (keys, c, desc) in settings.keymap.bindings(crate::config::Layer::Global) {
         out.push((None, keys, c, desc));
     }
-    for p in crate::app::Pane::ALL {
+    for p in crate::app::Pane::all() {
         for (keys, c, desc) in settings.keymap.bindings(p.layer()) {
-            out.push((Some(*p), keys, c, desc));
+            out.push((Some(p), keys, c, desc));
         }
     }
     out

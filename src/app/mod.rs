@@ -7,6 +7,7 @@ pub mod jobs;
 pub mod opscenter;
 pub mod palette;
 pub mod params;
+pub mod registry;
 pub use crate::panes::sessions;
 
 use std::time::{Duration, Instant};
@@ -57,34 +58,24 @@ pub enum Pane {
 }
 
 impl Pane {
-    /// Every pane, in tab order.
-    pub const ALL: &'static [Pane] = &[
-        Pane::Fleet,
-        Pane::Commands,
-        Pane::Parameters,
-        Pane::OpsCenter,
-        Pane::Sessions,
-    ];
+    /// Every pane, in tab order (the registry's).
+    pub fn all() -> impl Iterator<Item = Pane> {
+        registry::PANES.iter().map(|e| e.pane)
+    }
 
     /// Tab title.
     pub fn title(self) -> &'static str {
-        match self {
-            Pane::Fleet => "Fleet",
-            Pane::Commands => "Run Command",
-            Pane::Parameters => "Parameters",
-            Pane::OpsCenter => "OpsCenter",
-            Pane::Sessions => "Sessions",
-        }
+        registry::entry(self).title
     }
 
     /// The pane whose tab covers column `x` of the tab line (each tab is
     /// ` title ` followed by one space, as `ui::widgets::tabs` draws them).
     pub fn tab_at(x: u16) -> Option<Pane> {
         let mut start = 0u16;
-        for p in Pane::ALL {
+        for p in Pane::all() {
             let w = p.title().chars().count() as u16 + 2;
             if x >= start && x < start + w {
-                return Some(*p);
+                return Some(p);
             }
             start += w + 1;
         }
@@ -93,13 +84,7 @@ impl Pane {
 
     /// The keymap layer for this pane.
     pub fn layer(self) -> Layer {
-        match self {
-            Pane::Fleet => Layer::Fleet,
-            Pane::Commands => Layer::Commands,
-            Pane::Parameters => Layer::Parameters,
-            Pane::OpsCenter => Layer::OpsCenter,
-            Pane::Sessions => Layer::Sessions,
-        }
+        registry::entry(self).layer
     }
 }
 
@@ -1060,10 +1045,7 @@ impl App {
                     .map(|v| v.version);
                 if let (Some(v), Some(latest)) = (h.current().cloned(), latest) {
                     if v.version == latest {
-                        self.notice(
-                            format!("version {latest} is already the current one"),
-                            now,
-                        );
+                        self.notice(format!("version {latest} is already the current one"), now);
                     } else {
                         let name = h.name.clone();
                         let where_ = self.where_();
@@ -1588,14 +1570,15 @@ impl App {
         self.command_error = None;
         match c {
             Command::NextPane | Command::PrevPane => {
-                let i = Pane::ALL.iter().position(|p| *p == self.pane).unwrap_or(0);
-                let n = Pane::ALL.len();
+                let panes = registry::PANES;
+                let i = panes.iter().position(|e| e.pane == self.pane).unwrap_or(0);
+                let n = panes.len();
                 let next = if c == Command::NextPane {
                     (i + 1) % n
                 } else {
                     (i + n - 1) % n
                 };
-                return self.show_pane(Pane::ALL[next]);
+                return self.show_pane(panes[next].pane);
             }
             Command::Quit | Command::Help | Command::CommandLine | Command::Refresh => {}
             _ if self.pane == Pane::Parameters => return self.params_command(c, now),
@@ -1962,12 +1945,10 @@ impl App {
         } else {
             None
         };
+        if let Some(pane) = chosen.as_deref().and_then(registry::by_command) {
+            return self.show_pane(pane);
+        }
         match chosen.as_deref() {
-            Some("fleet") => self.show_pane(Pane::Fleet),
-            Some("commands") => self.show_pane(Pane::Commands),
-            Some("params") => self.show_pane(Pane::Parameters),
-            Some("ops") => self.show_pane(Pane::OpsCenter),
-            Some("sessions") => self.show_pane(Pane::Sessions),
             Some("help") => {
                 self.mode = Mode::Help;
                 Vec::new()

@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table};
 use super::RenderContext;
 use crate::action::Command;
 use crate::app::{App, COMMANDS, Confirm, Mode, Pane};
-use crate::config::Layer;
+use crate::config::{Layer, Theme};
 use crate::filter::TERM_KEYS;
 use crate::model::PingStatus;
 
@@ -61,8 +61,8 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
 /// Pane tabs on the left, selection and ping-status counts on the right.
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
     let mut spans = Vec::new();
-    for p in Pane::ALL {
-        let style = if *p == app.pane {
+    for p in Pane::all() {
+        let style = if p == app.pane {
             cx.theme.style("ui.tab_active")
         } else {
             cx.theme.style("ui.tab_inactive")
@@ -114,86 +114,7 @@ fn hint(cx: &RenderContext, layer: Layer, command: Command, label: &str) -> Vec<
 pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
     let t = cx.theme;
     let line = match app.mode {
-        Mode::Filter if app.pane == Pane::Parameters => Line::from(vec![
-            Span::styled("/", t.style("ui.key")),
-            Span::styled(
-                line_input::with_cursor(
-                    app.params.search.as_deref().unwrap_or_default(),
-                    app.line_cursor,
-                ),
-                t.style("ui.input"),
-            ),
-            Span::styled(
-                "  fuzzy over every known name · Enter/Tab keeps · Esc restores",
-                t.style("ui.dim"),
-            ),
-        ]),
-        Mode::Filter if app.pane == Pane::OpsCenter => {
-            let o = &app.ops;
-            let mut spans = vec![
-                Span::styled("/", t.style("ui.key")),
-                Span::styled(
-                    line_input::with_cursor(&o.filter, app.line_cursor),
-                    t.style("ui.input"),
-                ),
-            ];
-            if let Some(err) = &o.filter_error {
-                spans.push(Span::styled(format!("  {err}"), t.style("ui.notice")));
-            } else if o.needs_reload() {
-                spans.push(Span::styled(
-                    "  Enter/Tab reloads from AWS with these terms · Esc restores",
-                    t.style("ui.notice"),
-                ));
-            } else {
-                spans.push(Span::styled(
-                    format!(
-                        "  fuzzy title · terms: {} · Enter/Tab keeps · Esc restores",
-                        crate::ops_filter::OPS_KEYS
-                    ),
-                    t.style("ui.dim"),
-                ));
-            }
-            Line::from(spans)
-        }
-        Mode::Filter if app.pane == Pane::Commands => Line::from(vec![
-            Span::styled("/", t.style("ui.key")),
-            Span::styled(
-                line_input::with_cursor(
-                    app.commands.search.as_deref().unwrap_or_default(),
-                    app.line_cursor,
-                ),
-                t.style("ui.input"),
-            ),
-            Span::styled(
-                "  lines of the followed output containing this · Enter/Tab keeps · Esc clears",
-                t.style("ui.dim"),
-            ),
-        ]),
-        Mode::Filter => {
-            let mut spans = vec![
-                Span::styled("/", t.style("ui.key")),
-                Span::styled(
-                    line_input::with_cursor(&app.fleet.filter, app.line_cursor),
-                    t.style("ui.input"),
-                ),
-            ];
-            if let Some(err) = app.fleet.query.errors.first() {
-                spans.push(Span::styled(format!("  {err}"), t.style("ui.notice")));
-            } else {
-                spans.push(Span::styled(
-                    format!(
-                        "  Enter/Tab keeps · Esc restores · terms: {}",
-                        TERM_KEYS
-                            .iter()
-                            .map(|k| format!("{k}:"))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    ),
-                    t.style("ui.dim"),
-                ));
-            }
-            Line::from(spans)
-        }
+        Mode::Filter => filter_line(app, t),
         Mode::Compose => Line::from(Span::styled(
             " Ctrl-S review and send · Esc hide (kept) · Tab/Shift-Tab fields · Ctrl-P/N previous commands",
             t.style("ui.dim"),
@@ -251,95 +172,190 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                 t.style("ui.dim"),
             ),
         ]),
-        Mode::Normal | Mode::Help | Mode::Messages => {
-            if let Some(e) = &app.command_error {
-                Line::from(Span::styled(format!(" {e} "), t.style("ui.error")))
-            } else if let Some(e) = &app.write_failure {
-                Line::from(Span::styled(format!(" {e} "), t.style("ui.error")))
-            } else if let Some(p) = app.config_problems.first() {
-                let more = if app.config_problems.len() > 1 {
-                    format!(
-                        " (+{} more; run ssmdeck --check-config)",
-                        app.config_problems.len() - 1
-                    )
-                } else {
-                    String::new()
-                };
-                Line::from(Span::styled(
-                    format!(" config: {p}{more} "),
-                    t.style("ui.error"),
-                ))
-            } else if let Some((n, _)) = app.notices.iter().rev().find(|(_, until)| *until > cx.now)
-            {
-                // A passing notice (a refusal, "select nodes first") comes
-                // before the standing fleet error, on every pane.
-                Line::from(Span::styled(format!(" {n}"), t.style("ui.notice")))
-            } else if let Some(e) = app.fleet.error.as_ref().filter(|_| app.pane == Pane::Fleet) {
-                let retry = cx
-                    .keymap
-                    .key_for(Layer::Fleet, Command::Refresh)
-                    .unwrap_or_else(|| ":refresh".into());
-                Line::from(Span::styled(
-                    format!(" {retry} retries │ {e} "),
-                    t.style("ui.error"),
-                ))
-            } else {
-                let layer = app.pane.layer();
-                let mut spans = Vec::new();
-                let hints: &[(Command, &str)] = match app.pane {
-                    Pane::Fleet => &[
-                        (Command::Help, "help"),
-                        (Command::Filter, "filter"),
-                        (Command::ToggleSelect, "select"),
-                        (Command::OpenDetails, "details"),
-                        (Command::SortNext, "sort"),
-                        (Command::Refresh, "refresh"),
-                        (Command::NextPane, "next pane"),
-                        (Command::Quit, "quit"),
-                    ],
-                    Pane::Commands => &[
-                        (Command::Help, "help"),
-                        (Command::Create, "new"),
-                        (Command::OpenDetails, "follow"),
-                        (Command::ToggleGroups, "groups"),
-                        (Command::CancelCommand, "cancel"),
-                        (Command::Rerun, "re-run failed"),
-                        (Command::Export, "export"),
-                        (Command::History, "history"),
-                        (Command::NextPane, "next pane"),
-                    ],
-                    Pane::Sessions => app.sessions.hints(),
-                    Pane::OpsCenter => &[
-                        (Command::Help, "help"),
-                        (Command::Filter, "filter"),
-                        (Command::OpenDetails, "open"),
-                        (Command::SetStatus, "status"),
-                        (Command::AddNote, "note"),
-                        (Command::ToggleSelect, "select"),
-                        (Command::JumpToNode, "node"),
-                        (Command::Create, "new"),
-                        (Command::NextPane, "next pane"),
-                    ],
-                    Pane::Parameters => &[
-                        (Command::Help, "help"),
-                        (Command::Filter, "search"),
-                        (Command::Reveal, "reveal"),
-                        (Command::Edit, "edit"),
-                        (Command::Create, "new"),
-                        (Command::History, "history"),
-                        (Command::Delete, "delete"),
-                        (Command::NextPane, "next pane"),
-                        (Command::Quit, "quit"),
-                    ],
-                };
-                for (c, l) in hints {
-                    spans.extend(hint(cx, layer, *c, l));
-                }
-                Line::from(spans)
-            }
-        }
+        Mode::Normal | Mode::Help | Mode::Messages => normal_line(app, cx),
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The status line while a filter or search is typed: the text with its
+/// cursor and what the pane's filter does.
+fn filter_line(app: &App, t: &Theme) -> Line<'static> {
+    match app.pane {
+        Pane::Parameters => Line::from(vec![
+            Span::styled("/", t.style("ui.key")),
+            Span::styled(
+                line_input::with_cursor(
+                    app.params.search.as_deref().unwrap_or_default(),
+                    app.line_cursor,
+                ),
+                t.style("ui.input"),
+            ),
+            Span::styled(
+                "  fuzzy over every known name · Enter/Tab keeps · Esc restores",
+                t.style("ui.dim"),
+            ),
+        ]),
+        Pane::OpsCenter => {
+            let o = &app.ops;
+            let mut spans = vec![
+                Span::styled("/", t.style("ui.key")),
+                Span::styled(
+                    line_input::with_cursor(&o.filter, app.line_cursor),
+                    t.style("ui.input"),
+                ),
+            ];
+            if let Some(err) = &o.filter_error {
+                spans.push(Span::styled(format!("  {err}"), t.style("ui.notice")));
+            } else if o.needs_reload() {
+                spans.push(Span::styled(
+                    "  Enter/Tab reloads from AWS with these terms · Esc restores",
+                    t.style("ui.notice"),
+                ));
+            } else {
+                spans.push(Span::styled(
+                    format!(
+                        "  fuzzy title · terms: {} · Enter/Tab keeps · Esc restores",
+                        crate::ops_filter::OPS_KEYS
+                    ),
+                    t.style("ui.dim"),
+                ));
+            }
+            Line::from(spans)
+        }
+        Pane::Commands => Line::from(vec![
+            Span::styled("/", t.style("ui.key")),
+            Span::styled(
+                line_input::with_cursor(
+                    app.commands.search.as_deref().unwrap_or_default(),
+                    app.line_cursor,
+                ),
+                t.style("ui.input"),
+            ),
+            Span::styled(
+                "  lines of the followed output containing this · Enter/Tab keeps · Esc clears",
+                t.style("ui.dim"),
+            ),
+        ]),
+        _ => {
+            let mut spans = vec![
+                Span::styled("/", t.style("ui.key")),
+                Span::styled(
+                    line_input::with_cursor(&app.fleet.filter, app.line_cursor),
+                    t.style("ui.input"),
+                ),
+            ];
+            if let Some(err) = app.fleet.query.errors.first() {
+                spans.push(Span::styled(format!("  {err}"), t.style("ui.notice")));
+            } else {
+                spans.push(Span::styled(
+                    format!(
+                        "  Enter/Tab keeps · Esc restores · terms: {}",
+                        TERM_KEYS
+                            .iter()
+                            .map(|k| format!("{k}:"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                    t.style("ui.dim"),
+                ));
+            }
+            Line::from(spans)
+        }
+    }
+}
+
+/// The status line in normal mode: an error, a config problem, a passing
+/// notice, the fleet error, or else the pane's key hints.
+fn normal_line(app: &App, cx: &RenderContext) -> Line<'static> {
+    let t = cx.theme;
+    if let Some(e) = &app.command_error {
+        Line::from(Span::styled(format!(" {e} "), t.style("ui.error")))
+    } else if let Some(e) = &app.write_failure {
+        Line::from(Span::styled(format!(" {e} "), t.style("ui.error")))
+    } else if let Some(p) = app.config_problems.first() {
+        let more = if app.config_problems.len() > 1 {
+            format!(
+                " (+{} more; run ssmdeck --check-config)",
+                app.config_problems.len() - 1
+            )
+        } else {
+            String::new()
+        };
+        Line::from(Span::styled(
+            format!(" config: {p}{more} "),
+            t.style("ui.error"),
+        ))
+    } else if let Some((n, _)) = app.notices.iter().rev().find(|(_, until)| *until > cx.now) {
+        // A passing notice (a refusal, "select nodes first") comes
+        // before the standing fleet error, on every pane.
+        Line::from(Span::styled(format!(" {n}"), t.style("ui.notice")))
+    } else if let Some(e) = app.fleet.error.as_ref().filter(|_| app.pane == Pane::Fleet) {
+        let retry = cx
+            .keymap
+            .key_for(Layer::Fleet, Command::Refresh)
+            .unwrap_or_else(|| ":refresh".into());
+        Line::from(Span::styled(
+            format!(" {retry} retries │ {e} "),
+            t.style("ui.error"),
+        ))
+    } else {
+        let layer = app.pane.layer();
+        let mut spans = Vec::new();
+        for (c, l) in pane_hints(app) {
+            spans.extend(hint(cx, layer, *c, l));
+        }
+        Line::from(spans)
+    }
+}
+
+/// The key hints shown for the current pane, in order.
+fn pane_hints(app: &App) -> &'static [(Command, &'static str)] {
+    match app.pane {
+        Pane::Fleet => &[
+            (Command::Help, "help"),
+            (Command::Filter, "filter"),
+            (Command::ToggleSelect, "select"),
+            (Command::OpenDetails, "details"),
+            (Command::SortNext, "sort"),
+            (Command::Refresh, "refresh"),
+            (Command::NextPane, "next pane"),
+            (Command::Quit, "quit"),
+        ],
+        Pane::Commands => &[
+            (Command::Help, "help"),
+            (Command::Create, "new"),
+            (Command::OpenDetails, "follow"),
+            (Command::ToggleGroups, "groups"),
+            (Command::CancelCommand, "cancel"),
+            (Command::Rerun, "re-run failed"),
+            (Command::Export, "export"),
+            (Command::History, "history"),
+            (Command::NextPane, "next pane"),
+        ],
+        Pane::Sessions => app.sessions.hints(),
+        Pane::OpsCenter => &[
+            (Command::Help, "help"),
+            (Command::Filter, "filter"),
+            (Command::OpenDetails, "open"),
+            (Command::SetStatus, "status"),
+            (Command::AddNote, "note"),
+            (Command::ToggleSelect, "select"),
+            (Command::JumpToNode, "node"),
+            (Command::Create, "new"),
+            (Command::NextPane, "next pane"),
+        ],
+        Pane::Parameters => &[
+            (Command::Help, "help"),
+            (Command::Filter, "search"),
+            (Command::Reveal, "reveal"),
+            (Command::Edit, "edit"),
+            (Command::Create, "new"),
+            (Command::History, "history"),
+            (Command::Delete, "delete"),
+            (Command::NextPane, "next pane"),
+            (Command::Quit, "quit"),
+        ],
+    }
 }
 
 /// The help overlay, generated from the keymap's descriptions.
