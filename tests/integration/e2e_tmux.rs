@@ -316,8 +316,11 @@ fn edit_a_parameter_and_see_version_two() {
     t.text("web/log_level");
     t.keys(&["Enter"]);
     t.keys(&["Enter"]);
+    // e edits once the value is shown (before, it says the value is loading).
     let s = t.wait_for("the parameter and its value", |s| {
-        s.contains("Name            /prod/web/log_level") && s.contains("Version         1")
+        s.contains("Name            /prod/web/log_level")
+            && s.contains("Version         1")
+            && s.lines().any(|l| l.contains("│info "))
     });
     assert!(s.contains("Value"), "{s}");
     t.keys(&["e"]);
