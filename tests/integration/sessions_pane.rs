@@ -35,6 +35,20 @@ async fn at_node(
     node
 }
 
+/// Waits until the shown terminal has a line that reads `line`.
+async fn until_line(live: &mut Live, line: &str) {
+    live.until(line, |a| {
+        a.sessions.current().is_some_and(|t| {
+            t.parser
+                .screen()
+                .contents()
+                .lines()
+                .any(|l| l.trim_end() == line)
+        })
+    })
+    .await;
+}
+
 fn screen_text(live: &Live) -> String {
     live.app
         .sessions
@@ -55,16 +69,7 @@ async fn open_type_resize_unfocus_and_terminate() {
     // Typed at once: held until the handshake completes.
     live.type_text("echo $((6*7))");
     live.key(KeyCode::Enter, KeyModifiers::NONE);
-    live.until("42", |a| {
-        a.sessions.current().is_some_and(|t| {
-            t.parser
-                .screen()
-                .contents()
-                .lines()
-                .any(|l| l.trim_end() == "42")
-        })
-    })
-    .await;
+    until_line(&mut live, "42").await;
     let tab = live.app.sessions.current().unwrap();
     assert_eq!(tab.state, TabState::Ready);
     assert!(tab.session_id.is_some());
@@ -353,16 +358,7 @@ async fn a_context_switch_keeps_open_sessions_and_drops_stale_reports() {
     live.cmd(Command::StartSession);
     live.type_text("echo before-$((1+1))");
     live.key(KeyCode::Enter, KeyModifiers::NONE);
-    live.until("before-2", |a| {
-        a.sessions.current().is_some_and(|t| {
-            t.parser
-                .screen()
-                .contents()
-                .lines()
-                .any(|l| l.trim_end() == "before-2")
-        })
-    })
-    .await;
+    until_line(&mut live, "before-2").await;
     let generation = live.app.context.generation;
 
     // A switch to another context (a second client of the same lab).
@@ -404,16 +400,7 @@ async fn a_context_switch_keeps_open_sessions_and_drops_stale_reports() {
     live.cmd(Command::TerminalFocus);
     live.type_text("echo after-$((2+2))");
     live.key(KeyCode::Enter, KeyModifiers::NONE);
-    live.until("after-4", |a| {
-        a.sessions.current().is_some_and(|t| {
-            t.parser
-                .screen()
-                .contents()
-                .lines()
-                .any(|l| l.trim_end() == "after-4")
-        })
-    })
-    .await;
+    until_line(&mut live, "after-4").await;
     assert!(live.screen().contains(&node.id));
     lab.shutdown().await;
 }
