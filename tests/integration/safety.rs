@@ -288,14 +288,37 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
     lab.shutdown().await;
 }
 
+/// A lab with `nodes` nodes and the console's runner on it, its reports on
+/// the returned receiver.
+async fn runner(
+    nodes: usize,
+) -> (
+    ssmdeck_lab::LabHandle,
+    ssmdeck::aws::AwsContext,
+    TaskManager,
+    tokio::sync::mpsc::UnboundedReceiver<Action>,
+) {
+    let lab = common::lab(nodes, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let tasks = TaskManager::new(ctx.clone(), tx);
+    (lab, ctx, tasks, rx)
+}
+
+/// The next report of the runner (at most 30 s), unwrapped.
+async fn next_report(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Action>) -> Action {
+    tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        .await
+        .expect("a report")
+        .expect("the runner is alive")
+        .unreported()
+}
+
 #[tokio::test]
 async fn the_runner_refuses_every_declared_write_in_read_only_mode() {
     // A write that got past `update` (a future pane's bug) still stops at
     // the one runner, from the job's own declaration; reads still run.
-    let lab = common::lab(8, Faults::default()).await;
-    let (ctx, _) = common::context(&lab).await;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut tasks = TaskManager::new(ctx.clone(), tx);
+    let (lab, ctx, mut tasks, mut rx) = runner(8).await;
     tasks.set_read_only(Some("--read-only".into()));
     let put = PutRequest {
         name: "/read-only/never".into(),
@@ -313,12 +336,7 @@ async fn the_runner_refuses_every_declared_write_in_read_only_mode() {
     let mut refused = None;
     let mut listed = false;
     while refused.is_none() || !listed {
-        let a = tokio::time::timeout(Duration::from_secs(30), rx.recv())
-            .await
-            .expect("a report")
-            .expect("the runner is alive")
-            .unreported();
-        match a {
+        match next_report(&mut rx).await {
             Action::Notice(text, _) => refused = Some(text),
             Action::Params(ssmdeck::action::ParamsEvent::Level(_, r)) => {
                 assert!(r.is_ok(), "{r:?}");
@@ -341,22 +359,14 @@ async fn the_runner_refuses_every_declared_write_in_read_only_mode() {
 
 #[tokio::test]
 async fn a_failed_write_is_reported_to_stay_on_screen() {
-    let lab = common::lab(4, Faults::default()).await;
-    let (ctx, _) = common::context(&lab).await;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut tasks = TaskManager::new(ctx, tx);
+    let (lab, _, mut tasks, mut rx) = runner(4).await;
     tasks.run(Effect::Parameters(ParamsJob::Delete {
         name: "/no/such/parameter".into(),
     }));
     let mut failed = None;
     let mut deleted = false;
     while failed.is_none() || !deleted {
-        match tokio::time::timeout(Duration::from_secs(30), rx.recv())
-            .await
-            .expect("a report")
-            .expect("the runner is alive")
-            .unreported()
-        {
+        match next_report(&mut rx).await {
             Action::WriteFailed(text) => failed = Some(text),
             Action::Params(ssmdeck::action::ParamsEvent::Deleted(_, r)) => {
                 assert!(r.is_err());
