@@ -605,3 +605,41 @@ fn a_context_switch_asks_before_closing_unsaved_text() {
     );
     assert!(app.commands.compose.is_none());
 }
+
+#[test]
+fn the_composer_fields_have_a_movable_cursor() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ssmdeck::app::commands::ComposeField;
+    let key = |app: &mut App, code: KeyCode| {
+        app.update(
+            Action::Key(KeyEvent::new(code, KeyModifiers::NONE)),
+            Instant::now(),
+        );
+    };
+    let mut app = app();
+    cmd(&mut app, Command::ToggleSelect);
+    cmd(&mut app, Command::RunCommand);
+    assert_eq!(app.mode, Mode::Compose);
+    for _ in 0..20 {
+        if app.commands.compose.as_ref().unwrap().focus == ComposeField::Comment {
+            break;
+        }
+        key(&mut app, KeyCode::Tab);
+    }
+    assert_eq!(
+        app.commands.compose.as_ref().unwrap().focus,
+        ComposeField::Comment
+    );
+    key(&mut app, KeyCode::Char('u'));
+    app.update(
+        Action::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+        Instant::now(),
+    );
+    for c in "rstart".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Char('e'));
+    assert_eq!(app.commands.compose.as_ref().unwrap().comment, "restart");
+}
