@@ -32,6 +32,19 @@ fn app() -> App {
     app
 }
 
+/// A raw key, as the editor, the composer and the forms get them.
+fn key(app: &mut App, code: crossterm::event::KeyCode) {
+    let k = crossterm::event::KeyEvent::new(code, crossterm::event::KeyModifiers::NONE);
+    app.update(Action::Key(k), Instant::now());
+}
+
+/// `text` typed as raw keys.
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, crossterm::event::KeyCode::Char(c));
+    }
+}
+
 fn cmd(app: &mut App, c: Command) -> Vec<Effect> {
     let e = app.update(Action::Command(c), Instant::now());
     app.settle();
@@ -429,20 +442,6 @@ fn every_filter_has_one_rule_and_a_movable_cursor() {
 #[test]
 fn form_fields_have_a_movable_cursor() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    let key = |app: &mut App, code: KeyCode| {
-        app.update(
-            Action::Key(KeyEvent::new(code, KeyModifiers::NONE)),
-            Instant::now(),
-        );
-    };
-    let typed = |app: &mut App, text: &str| {
-        for c in text.chars() {
-            app.update(
-                Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
-                Instant::now(),
-            );
-        }
-    };
     let mut app = app();
     // The OpsItem form: the title field.
     while app.pane != Pane::OpsCenter {
@@ -540,13 +539,7 @@ fn a_failed_write_stays_until_acknowledged_and_messages_keep_every_notice() {
 
 #[test]
 fn a_context_switch_asks_before_closing_unsaved_text() {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    let key = |app: &mut App, code: KeyCode| {
-        app.update(
-            Action::Key(KeyEvent::new(code, KeyModifiers::NONE)),
-            Instant::now(),
-        );
-    };
+    use crossterm::event::KeyCode;
     let mut app = app();
     // A composer with a typed command, hidden by Esc (kept, not lost).
     cmd(&mut app, Command::ToggleSelect);
@@ -610,12 +603,6 @@ fn a_context_switch_asks_before_closing_unsaved_text() {
 fn the_composer_fields_have_a_movable_cursor() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use ssmdeck::app::commands::ComposeField;
-    let key = |app: &mut App, code: KeyCode| {
-        app.update(
-            Action::Key(KeyEvent::new(code, KeyModifiers::NONE)),
-            Instant::now(),
-        );
-    };
     let mut app = app();
     cmd(&mut app, Command::ToggleSelect);
     cmd(&mut app, Command::RunCommand);
