@@ -16,7 +16,7 @@ use ratatui::layout::Rect;
 
 use crate::config::{Keymap, Layer, Theme};
 use crate::job::Job;
-use crate::keys::Command;
+use crate::keys::{Command, InputKey};
 use crate::model::ManagedNode;
 
 /// Whether a pane used a key action; `No` lets it bubble to the shell
@@ -29,9 +29,10 @@ pub enum Handled {
     No,
 }
 
-/// What a pane asks of the shell.
+/// What a pane asks of the shell. `A` is what the pane's one-line prompts
+/// are for ([`Pane::Ask`]); the answer comes back through [`Pane::answer`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request<J> {
+pub enum Request<J, A> {
     /// A passing notice (kept in `:messages`).
     Notice(String),
     /// Ask first: `lines` say exactly what will happen; `yes` runs on y.
@@ -47,6 +48,27 @@ pub enum Request<J> {
     Clipboard(String),
     /// Show this pane (a route the user can walk back from).
     Show,
+    /// Ask for one line of text; Enter hands it to [`Pane::answer`] with
+    /// `ask`, Esc drops it.
+    Prompt {
+        /// The question.
+        title: String,
+        /// The text it starts with.
+        text: String,
+        /// What the answer is for.
+        ask: A,
+    },
+    /// Keys go to [`Pane::filter_input`] until it says the filter is done.
+    Filter,
+    /// Remember a visited object among the palette's recent targets.
+    Remember {
+        /// `node`, `params` or `ops`.
+        kind: &'static str,
+        /// What the palette's `:kind KEY` opens.
+        key: String,
+        /// A readable label (may be empty).
+        label: String,
+    },
 }
 
 /// What every pane may read of the shell while it updates.
@@ -58,6 +80,8 @@ pub struct Shared<'a> {
     pub where_: &'a str,
     /// The managed nodes the Fleet pane knows (names for ids).
     pub nodes: &'a [ManagedNode],
+    /// Rows of a list on a page (the body's height less its frame).
+    pub page_rows: usize,
 }
 
 impl Shared<'_> {
@@ -72,16 +96,16 @@ impl Shared<'_> {
 
 /// The pane's side of one update: what it may read, and the jobs and
 /// requests it collects for the shell.
-pub struct Cx<'a, J> {
+pub struct Cx<'a, J, A = std::convert::Infallible> {
     /// The injected clock: `update` never reads the wall clock itself.
     pub now: Instant,
     /// Read-only shell state.
     pub shared: Shared<'a>,
     jobs: Vec<J>,
-    requests: Vec<Request<J>>,
+    requests: Vec<Request<J, A>>,
 }
 
-impl<'a, J> Cx<'a, J> {
+impl<'a, J, A> Cx<'a, J, A> {
     /// An empty context for one update at `now`.
     pub fn new(now: Instant, shared: Shared<'a>) -> Self {
         Cx {
@@ -98,7 +122,7 @@ impl<'a, J> Cx<'a, J> {
     }
 
     /// Asks the shell for something.
-    pub fn request(&mut self, r: Request<J>) {
+    pub fn request(&mut self, r: Request<J, A>) {
         self.requests.push(r);
     }
 
@@ -108,7 +132,7 @@ impl<'a, J> Cx<'a, J> {
     }
 
     /// The jobs and requests collected, in order.
-    pub fn finish(self) -> (Vec<J>, Vec<Request<J>>) {
+    pub fn finish(self) -> (Vec<J>, Vec<Request<J, A>>) {
         (self.jobs, self.requests)
     }
 }
@@ -129,40 +153,76 @@ pub trait Pane {
     type Msg: Send + 'static;
     /// Its jobs.
     type Job: Job<Msg = Self::Msg>;
+    /// What its one-line prompts are for (`Infallible` when it asks none).
+    type Ask: std::fmt::Debug + Clone + PartialEq + Eq;
 
     /// Tab title.
     fn title(&self) -> &'static str;
     /// Its keymap layer (navigation is inherited from the shared layers).
     fn layer(&self) -> Layer;
     /// The pane is shown (first loads).
-    fn on_show(&mut self, _cx: &mut Cx<Self::Job>) {}
+    fn on_show(&mut self, _cx: &mut Cx<Self::Job, Self::Ask>) {}
     /// The user asked to reload.
-    fn refresh(&mut self, _cx: &mut Cx<Self::Job>) {}
+    fn refresh(&mut self, _cx: &mut Cx<Self::Job, Self::Ask>) {}
     /// A key action while the pane is shown.
-    fn command(&mut self, c: Command, cx: &mut Cx<Self::Job>) -> Handled;
+    fn command(&mut self, c: Command, cx: &mut Cx<Self::Job, Self::Ask>) -> Handled;
     /// Whether every key goes to [`Pane::key`] (a focused shell): the shell
     /// then resolves only the escape chord through the keymap.
     fn wants_keys(&self) -> bool {
         false
     }
     /// A raw key while [`Pane::wants_keys`].
-    fn key(&mut self, _k: KeyEvent, _cx: &mut Cx<Self::Job>) -> Handled {
+    fn key(&mut self, _k: KeyEvent, _cx: &mut Cx<Self::Job, Self::Ask>) -> Handled {
         Handled::No
     }
     /// Pasted text while [`Pane::wants_keys`].
-    fn paste(&mut self, _text: &str, _cx: &mut Cx<Self::Job>) -> Handled {
+    fn paste(&mut self, _text: &str, _cx: &mut Cx<Self::Job, Self::Ask>) -> Handled {
         Handled::No
     }
     /// A message from one of its jobs.
-    fn message(&mut self, m: Self::Msg, cx: &mut Cx<Self::Job>);
+    fn message(&mut self, m: Self::Msg, cx: &mut Cx<Self::Job, Self::Ask>);
     /// The terminal was resized (`cx.shared.size` is the new size).
-    fn resized(&mut self, _cx: &mut Cx<Self::Job>) {}
+    fn resized(&mut self, _cx: &mut Cx<Self::Job, Self::Ask>) {}
     /// Draws the pane into `area`.
     fn view(&self, frame: &mut Frame, area: Rect, rcx: &RenderContext);
     /// Key hints for the status line: the action and what it does here.
     fn hints(&self) -> &'static [(Command, &'static str)];
     /// Where in the pane the user is, for the breadcrumbs.
     fn crumb(&self) -> Option<String> {
+        None
+    }
+    /// The answer to a [`Request::Prompt`] (trimmed, not empty).
+    fn answer(&mut self, _ask: Self::Ask, _text: String, _cx: &mut Cx<Self::Job, Self::Ask>) {}
+    /// A key while the pane's filter is typed ([`Request::Filter`]);
+    /// `cursor` is the line's cursor in characters (`None`: at the end).
+    /// Returns whether the filter is still being typed.
+    fn filter_input(
+        &mut self,
+        _k: InputKey,
+        _cursor: &mut Option<usize>,
+        _cx: &mut Cx<Self::Job, Self::Ask>,
+    ) -> bool {
+        false
+    }
+    /// The status line while the filter is typed: the text and what it does.
+    fn filter_line(&self) -> (String, &'static str) {
+        (String::new(), "")
+    }
+    /// Whether a form or editor of the pane is open: it gets every key
+    /// ([`Pane::key`]) and the status line shows [`Pane::form_hint`].
+    fn form_open(&self) -> bool {
+        false
+    }
+    /// The keys of the open form, for the status line.
+    fn form_hint(&self) -> &'static str {
+        ""
+    }
+    /// After a batch of actions: bring derived views up to date and ask
+    /// for what the new view needs (values of visible rows).
+    fn settle(&mut self, _cx: &mut Cx<Self::Job, Self::Ask>) {}
+    /// Text the user typed that a context switch or quit would drop,
+    /// named for a confirmation ("the parameter editor (/a/b)").
+    fn unsaved(&self) -> Option<String> {
         None
     }
 }

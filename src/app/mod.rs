@@ -6,24 +6,20 @@ pub mod fleet;
 pub mod jobs;
 pub mod opscenter;
 pub mod palette;
-pub mod params;
 pub mod registry;
+pub use crate::panes::parameters::state as params;
 pub use crate::panes::sessions;
 
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui_textarea::TextArea;
-
-use crate::action::{Action, Command, InputKey, ParamsEvent};
+use crate::action::{Action, Command, InputKey};
 pub use crate::action::{ContextInfo, MouseInput};
-use crate::aws::params::PutRequest;
 use crate::config::Layer;
 use crate::job::{Job, Mutation};
-use crate::model::ParamKind;
-use crate::pane::{Cx, Pane as _, Request, Shared};
+use crate::pane::{Cx, Pane as PaneTrait, Request, Shared};
 pub use crate::panes::fleet::FleetJob;
 pub use crate::panes::opscenter::OpsJob;
+use crate::panes::parameters::Ask as ParamsAsk;
 pub use crate::panes::parameters::ParamsJob;
 pub use crate::panes::run_command::CommandsJob;
 pub use crate::panes::sessions::SessionsJob;
@@ -34,7 +30,6 @@ pub use commands::CommandsState;
 pub use fleet::FleetState;
 pub use opscenter::OpsState;
 pub use params::ParamsState;
-use params::{Editor, EditorKind, Field, History, TreeRow};
 
 /// Notices kept for `:messages`.
 pub const MESSAGES_KEPT: usize = 500;
@@ -112,27 +107,8 @@ pub struct Confirm {
 /// What a one-line prompt is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptPurpose {
-    /// Attach a label to a parameter version.
-    AddLabel {
-        /// Parameter.
-        name: String,
-        /// Version.
-        version: i64,
-    },
-    /// Detach a label from a parameter version.
-    RemoveLabel {
-        /// Parameter.
-        name: String,
-        /// Version.
-        version: i64,
-    },
-    /// Copy or move a subtree to the typed prefix.
-    CopyTo {
-        /// Source prefix or name.
-        from: String,
-        /// Delete the sources afterwards.
-        move_sources: bool,
-    },
+    /// One of the Parameters pane's (labels, copy destination).
+    Parameters(ParamsAsk),
     /// A note on an OpsItem read at `expected` (LastModifiedTime, ms).
     OpsNote {
         /// OpsItem id.
@@ -308,6 +284,9 @@ pub struct App {
     pub profiles: Vec<String>,
     /// Bound actions for the palette: pane (`None`: global), keys, action, description.
     pub keyhelp: Vec<(Option<Pane>, String, Command, String)>,
+    /// The injected clock as of the last update (what [`App::settle`] hands
+    /// the panes).
+    pub clock: Instant,
 }
 
 /// Panes kept on the back stack.
@@ -344,6 +323,7 @@ impl App {
             palette_cursor: None,
             profiles: Vec::new(),
             keyhelp: Vec::new(),
+            clock: now,
         };
         let generation = app.fleet.begin_load(now);
         (
@@ -366,14 +346,11 @@ impl App {
     pub fn settle(&mut self) -> Vec<Effect> {
         let rows = self.page_rows();
         self.fleet.settle(rows);
-        self.params.settle(rows);
         self.ops.settle(rows, crate::model::now_epoch_s());
-        if self.pane == Pane::Parameters && self.params.search.is_none() {
-            let names = self.params.values_to_load(rows);
-            if !names.is_empty() {
-                return vec![Effect::Parameters(ParamsJob::Values { names })];
-            }
+        if self.pane == Pane::Parameters {
+            return self.with_pane(PARAMS, self.clock, |p, cx| p.settle(cx)).1;
         }
+        self.params.settle_rows(rows);
         Vec::new()
     }
 
@@ -381,9 +358,7 @@ impl App {
     /// (a context switch would close them), named for a confirmation.
     pub fn unsaved_work(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if let Some(ed) = &self.params.editor {
-            out.push(format!("the parameter editor ({})", ed.name));
-        }
+        out.extend(self.params.unsaved());
         if self.commands.compose.is_some() {
             out.push("the Run Command composer".into());
         }
@@ -398,34 +373,58 @@ impl App {
         sessions::terminal_size(self.size)
     }
 
-    /// Runs `f` on the Sessions pane with a fresh [`Cx`] (the shell's
-    /// read-only state, the injected clock), then turns what it collected
-    /// into effects: its jobs, and its requests applied by the shell.
+    /// Runs `f` on the Sessions pane (see [`App::with_pane`]).
     fn with_sessions<R>(
         &mut self,
         now: Instant,
         f: impl FnOnce(&mut sessions::SessionsState, &mut Cx<SessionsJob>) -> R,
     ) -> (R, Vec<Effect>) {
+        self.with_pane(SESSIONS, now, f)
+    }
+
+    /// Runs `f` on a pane with a fresh [`Cx`] (the shell's read-only state,
+    /// the injected clock), then turns what it collected into effects: its
+    /// jobs, and its requests applied by the shell. Whether the pane's form
+    /// has the keys ([`Mode::Editor`]) follows the pane.
+    fn with_pane<P, R>(
+        &mut self,
+        slot: Slot<P>,
+        now: Instant,
+        f: impl FnOnce(&mut P, &mut Cx<P::Job, P::Ask>) -> R,
+    ) -> (R, Vec<Effect>)
+    where
+        P: PaneTrait + Default,
+    {
+        let mut state = std::mem::take((slot.state)(self));
         let where_ = self.where_();
         let shared = Shared {
             size: self.size,
             where_: &where_,
             nodes: &self.fleet.nodes,
+            page_rows: self.page_rows(),
         };
         let mut cx = Cx::new(now, shared);
-        let r = f(&mut self.sessions, &mut cx);
+        let r = f(&mut state, &mut cx);
         let (jobs, requests) = cx.finish();
-        let mut effects: Vec<Effect> = jobs.into_iter().map(Effect::Sessions).collect();
-        effects.extend(self.apply_requests(Pane::Sessions, requests, Effect::Sessions, now));
+        let form = state.form_open();
+        *(slot.state)(self) = state;
+        if self.pane == slot.pane {
+            if form && self.mode == Mode::Normal {
+                self.mode = Mode::Editor;
+            } else if !form && self.mode == Mode::Editor {
+                self.mode = Mode::Normal;
+            }
+        }
+        let mut effects: Vec<Effect> = jobs.into_iter().map(slot.job).collect();
+        effects.extend(self.apply_requests(&slot, requests, now));
         (r, effects)
     }
 
     /// Carries out what a pane asked for.
-    fn apply_requests<J>(
+    fn apply_requests<P: PaneTrait>(
         &mut self,
-        pane: Pane,
-        requests: Vec<Request<J>>,
-        wrap: fn(J) -> Effect,
+        slot: &Slot<P>,
+        requests: Vec<Request<P::Job, P::Ask>>,
         now: Instant,
     ) -> Vec<Effect> {
         let mut effects = Vec::new();
@@ -436,14 +435,26 @@ impl App {
                     self.confirm = Some(Confirm {
                         title,
                         lines,
-                        effect: wrap(yes),
+                        effect: (slot.job)(yes),
                     });
                     self.mode = Mode::Confirm;
                 }
                 Request::Clipboard(text) => {
                     effects.push(Effect::Shell(ShellJob::Clipboard(SecretText(text))));
                 }
-                Request::Show => effects.extend(self.show_pane(pane)),
+                Request::Show => effects.extend(self.show_pane(slot.pane)),
+                Request::Prompt { title, text, ask } => {
+                    self.prompt = Some(Prompt {
+                        title,
+                        text,
+                        purpose: (slot.ask)(ask),
+                    });
+                    self.mode = Mode::Prompt;
+                }
+                Request::Filter => self.mode = Mode::Filter,
+                Request::Remember { kind, key, label } => {
+                    effects.push(self.remember(kind, &key, &label));
+                }
             }
         }
         effects
@@ -471,14 +482,8 @@ impl App {
             self.commands.documents = vec!["AWS-RunShellScript".into()];
             return vec![Effect::RunCommand(CommandsJob::Documents)];
         }
-        if pane == Pane::Parameters && !self.params.started {
-            self.params.started = true;
-            self.params.index.started = true;
-            self.params.levels_loading.insert("/".into());
-            return vec![
-                Effect::Parameters(ParamsJob::Level { path: "/".into() }),
-                Effect::Parameters(ParamsJob::Index),
-            ];
+        if pane == Pane::Parameters {
+            return self.with_pane(PARAMS, self.clock, |p, cx| p.on_show(cx)).1;
         }
         Vec::new()
     }
@@ -526,21 +531,7 @@ impl App {
                 }
             }
             Pane::Parameters => {
-                let p = &mut self.params;
-                p.levels_loaded.clear();
-                p.values.clear();
-                p.values_requested.clear();
-                p.index = params::IndexProgress {
-                    started: true,
-                    ..Default::default()
-                };
-                let mut levels: Vec<String> = vec!["/".into()];
-                levels.extend(p.open.iter().cloned());
-                for path in levels {
-                    p.levels_loading.insert(path.clone());
-                    effects.push(Effect::Parameters(ParamsJob::Level { path }));
-                }
-                effects.push(Effect::Parameters(ParamsJob::Index));
+                effects.extend(self.with_pane(PARAMS, now, |p, cx| p.refresh(cx)).1);
             }
         }
         effects
@@ -552,6 +543,7 @@ impl App {
     /// says why, and any mutating effect that would still come out is
     /// dropped (with the same notice) before it reaches the task manager.
     pub fn update(&mut self, action: Action, now: Instant) -> Vec<Effect> {
+        self.clock = now;
         if let (Some(why), Action::Command(c)) = (&self.read_only, &action)
             && self.mode == Mode::Normal
             && let Some(api) = mutation_of(*c, self.pane)
@@ -644,8 +636,11 @@ impl App {
             }
             Action::Paste(_) => Vec::new(),
             Action::Sessions(m) => self.with_sessions(now, |p, cx| p.message(m, cx)).1,
-            Action::Key(k) => self.editor_key(k),
-            Action::Params(ev) => self.params_event(ev, now),
+            Action::Key(k) if self.pane == Pane::Parameters && self.params.wants_keys() => {
+                self.with_pane(PARAMS, now, |p, cx| p.key(k, cx)).1
+            }
+            Action::Key(_) => Vec::new(),
+            Action::Params(ev) => self.with_pane(PARAMS, now, |p, cx| p.message(ev, cx)).1,
             Action::Commands(ev) => self.commands_event(ev, now),
             Action::Ops(ev) => self.ops_event(ev, now),
             Action::Mouse(m) => self.mouse(m, now),
@@ -693,656 +688,6 @@ impl App {
                 effects
             }
         }
-    }
-
-    /// A copy or move dry run is ready: asks, listing what it will do.
-    fn confirm_copy(&mut self, plan: crate::aws::params::CopyPlan, now: Instant) -> Vec<Effect> {
-        if plan.steps.is_empty() && (!plan.move_sources || plan.unchanged.is_empty()) {
-            self.notice(
-                format!(
-                    "nothing to copy from {} to {}: {} parameters already hold the same values",
-                    plan.from,
-                    plan.to,
-                    plan.unchanged.len()
-                ),
-                now,
-            );
-            return Vec::new();
-        }
-        let creates = plan.steps.iter().filter(|s| s.overwrite.is_none()).count();
-        let overwrites = plan.steps.len() - creates;
-        let verb = if plan.move_sources { "Move" } else { "Copy" };
-        let mut lines = vec![format!(
-            "{verb} {} → {}: {creates} to create, {overwrites} to overwrite, {} unchanged.",
-            plan.from,
-            plan.to,
-            plan.unchanged.len()
-        )];
-        for s in plan.steps.iter().take(12) {
-            let secure = s.kind == ParamKind::SecureString;
-            lines.push(match (&s.before, secure) {
-                (None, _) => format!("  + {}", s.to),
-                (Some(_), true) => format!("  ~ {} (SecureString, values hidden)", s.to),
-                (Some(b), false) => format!(
-                    "  ~ {}: {} → {}",
-                    s.to,
-                    b.chars().take(24).collect::<String>(),
-                    s.value.chars().take(24).collect::<String>()
-                ),
-            });
-        }
-        if plan.steps.len() > 12 {
-            lines.push(format!("  … and {} more", plan.steps.len() - 12));
-        }
-        if plan.move_sources {
-            lines.push(format!(
-                "Then delete the sources under {} whose copy succeeded.",
-                plan.from
-            ));
-        }
-        lines.push(format!(
-            "In {}. Each write is refused if its target changed since this dry run.",
-            self.where_()
-        ));
-        self.confirm = Some(Confirm {
-            title: format!("{verb} parameters"),
-            lines,
-            effect: Effect::Parameters(ParamsJob::ApplyCopy(plan)),
-        });
-        self.mode = Mode::Confirm;
-        Vec::new()
-    }
-
-    /// A save finished: the editor's (closed on success, kept with the
-    /// conflict on a refusal) or a restore from the history view.
-    fn params_saved(
-        &mut self,
-        name: String,
-        result: Result<i64, crate::aws::params::PutError>,
-        now: Instant,
-    ) -> Vec<Effect> {
-        let p = &mut self.params;
-        let editor_open = p.editor.as_ref().is_some_and(|e| e.name == name);
-        if editor_open {
-            if let Some(text) = p.saved(&name, result) {
-                self.mode = Mode::Normal;
-                self.notice(text, now);
-                // Fresh metadata (modified date and user) for that level.
-                let dir = params::split_name(&name).0;
-                let path = if dir.is_empty() {
-                    "/".to_owned()
-                } else {
-                    dir.to_owned()
-                };
-                return vec![Effect::Parameters(ParamsJob::Level { path })];
-            }
-        } else {
-            // A restore from the history view.
-            let text = match result {
-                Ok(v) => format!("{name}: restored as version {v}"),
-                Err(crate::aws::params::PutError::Conflict(t)) => format!(
-                    "{name}: not restored, it changed to version {} meanwhile; look again",
-                    t.version
-                ),
-                Err(crate::aws::params::PutError::Aws(e)) => format!("not restored: {e}"),
-            };
-            p.values.remove(&name);
-            p.values_requested.remove(&name);
-            let reload = p.history.as_ref().is_some_and(|h| h.name == name);
-            self.notice(text, now);
-            if reload {
-                return vec![Effect::Parameters(ParamsJob::History { name })];
-            }
-        }
-        Vec::new()
-    }
-
-    fn params_event(&mut self, ev: ParamsEvent, now: Instant) -> Vec<Effect> {
-        let p = &mut self.params;
-        match ev {
-            ParamsEvent::Level(path, Ok(metas)) => p.replace_level(&path, metas),
-            ParamsEvent::Level(path, Err(e)) => {
-                p.levels_loading.remove(&path);
-                p.error = Some(e);
-            }
-            ParamsEvent::IndexPage(Ok(metas), done) => {
-                p.index.pages += 1;
-                p.index.done = done;
-                p.learn(metas);
-            }
-            ParamsEvent::IndexPage(Err(e), _) => {
-                p.index.done = true;
-                p.error = Some(e);
-            }
-            ParamsEvent::Values(Ok(values)) => {
-                for v in values {
-                    p.values.insert(v.name.clone(), v);
-                }
-            }
-            ParamsEvent::Values(Err(e)) => {
-                let text = e.to_string();
-                self.notice(text, now);
-            }
-            ParamsEvent::Revealed(Ok(v)) => {
-                let on_it =
-                    matches!(p.current(), Some(TreeRow::Param { name, .. }) if *name == v.name);
-                if on_it {
-                    p.revealed = Some(v);
-                }
-            }
-            ParamsEvent::Revealed(Err(e)) => {
-                let text = e.to_string();
-                self.notice(text, now);
-            }
-            ParamsEvent::Saved(name, result) => return self.params_saved(name, result, now),
-            ParamsEvent::Deleted(name, Ok(())) => {
-                p.forget(&name);
-                self.notice(format!("deleted {name}"), now);
-            }
-            ParamsEvent::Deleted(name, Err(e)) => {
-                self.notice(format!("{name} not deleted: {e}"), now);
-            }
-            ParamsEvent::History(name, result) => {
-                if let Some(h) = p.history.as_mut().filter(|h| h.name == name) {
-                    match result {
-                        Ok(v) => {
-                            p.labels.insert(
-                                name.clone(),
-                                v.iter().map(|x| (x.version, x.labels.clone())).collect(),
-                            );
-                            h.cursor = h.cursor.min(v.len().saturating_sub(1));
-                            if h.versions.is_none() {
-                                h.cursor = v.len().saturating_sub(1);
-                            }
-                            h.versions = Some(v);
-                            h.error = None;
-                        }
-                        Err(e) => h.error = Some(e),
-                    }
-                }
-            }
-            ParamsEvent::CopyPlanned(Err(e)) => self.notice(format!("copy not planned: {e}"), now),
-            ParamsEvent::CopyPlanned(Ok(plan)) => return self.confirm_copy(plan, now),
-            ParamsEvent::CopyApplied(out) => {
-                for name in &out.deleted {
-                    p.forget(name);
-                }
-                let mut text = format!(
-                    "{} created, {} overwritten{}",
-                    out.created,
-                    out.overwritten,
-                    if out.deleted.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", {} sources deleted", out.deleted.len())
-                    }
-                );
-                if let Some(first) = out.failures.first() {
-                    text.push_str(&format!("; {} failed: {first}", out.failures.len()));
-                }
-                self.notice(text, now);
-                self.params.index.done = false;
-                return vec![Effect::Parameters(ParamsJob::Index)];
-            }
-            ParamsEvent::Labeled(name, result) => {
-                match result {
-                    Ok(text) => self.notice(text, now),
-                    Err(e) => self.notice(e.to_string(), now),
-                }
-                return vec![Effect::Parameters(ParamsJob::History { name })];
-            }
-        }
-        Vec::new()
-    }
-
-    fn editor_key(&mut self, k: KeyEvent) -> Vec<Effect> {
-        let Some(ed) = self.params.editor.as_mut() else {
-            self.mode = Mode::Normal;
-            return Vec::new();
-        };
-        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-        if k.code != KeyCode::Esc && ed.discard_armed {
-            ed.discard_armed = false;
-            ed.error = None;
-        }
-        match k.code {
-            KeyCode::Esc => {
-                let changed = ed.text() != ed.original
-                    || ed.kind == EditorKind::Create && !ed.text().is_empty();
-                if changed && !ed.discard_armed {
-                    ed.discard_armed = true;
-                    ed.error = Some(
-                        "unsaved changes: Esc again discards them, Ctrl-S saves, any other key keeps editing".into(),
-                    );
-                    return Vec::new();
-                }
-                self.params.editor = None;
-                self.mode = Mode::Normal;
-                return Vec::new();
-            }
-            KeyCode::Char('s') if ctrl => {
-                if ed.saving {
-                    return Vec::new();
-                }
-                match ed.validate() {
-                    Err(why) => ed.error = Some(format!("not saved: {why}. Your text is kept.")),
-                    Ok(()) => {
-                        ed.error = None;
-                        ed.saving = true;
-                        return vec![Effect::Parameters(ParamsJob::Save(ed.request()))];
-                    }
-                }
-                return Vec::new();
-            }
-            KeyCode::Tab | KeyCode::BackTab => {
-                let fields = ed.fields();
-                let i = fields.iter().position(|f| *f == ed.focus).unwrap_or(0);
-                let n = fields.len();
-                let next = if k.code == KeyCode::Tab {
-                    (i + 1) % n
-                } else {
-                    (i + n - 1) % n
-                };
-                ed.focus = fields[next];
-                self.line_cursor = None;
-                return Vec::new();
-            }
-            _ => {}
-        }
-        match ed.focus {
-            Field::Value => {
-                ed.value.input(k);
-            }
-            Field::Kind | Field::Tier | Field::DataType => {
-                if matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) {
-                    if ed.focus == Field::DataType {
-                        ed.data_type = if ed.data_type == "text" {
-                            "aws:ec2:image".into()
-                        } else {
-                            "text".into()
-                        };
-                    } else if ed.focus == Field::Kind {
-                        let i = ParamKind::ALL
-                            .iter()
-                            .position(|x| *x == ed.param_kind)
-                            .unwrap_or(0);
-                        ed.param_kind = ParamKind::ALL[(i + 1) % ParamKind::ALL.len()];
-                    } else {
-                        let tiers = ["Standard", "Advanced", "Intelligent-Tiering"];
-                        let i = tiers.iter().position(|t| *t == ed.tier).unwrap_or(0);
-                        ed.tier = tiers[(i + 1) % tiers.len()].to_owned();
-                    }
-                }
-            }
-            Field::Name | Field::Description | Field::KeyId | Field::Tags => {
-                let text = match ed.focus {
-                    Field::Name => &mut ed.name,
-                    Field::Description => &mut ed.description,
-                    Field::Tags => &mut ed.tags,
-                    _ => &mut ed.key_id,
-                };
-                if k.code == KeyCode::Enter {
-                    let fields = ed.fields();
-                    let i = fields.iter().position(|f| *f == ed.focus).unwrap_or(0);
-                    ed.focus = fields[(i + 1) % fields.len()];
-                    self.line_cursor = None;
-                } else if let Some(e) = Edit::from_key(k) {
-                    line_input::apply(text, &mut self.line_cursor, e);
-                }
-            }
-        }
-        Vec::new()
-    }
-
-    fn open_editor(&mut self, editor: Editor) {
-        self.params.editor = Some(editor);
-        self.mode = Mode::Editor;
-    }
-
-    /// A key action while a parameter's history is shown: move, mark,
-    /// diff, restore (asks first), add or remove a label.
-    fn params_history_command(&mut self, c: Command, now: Instant) -> Vec<Effect> {
-        let Some(h) = self.params.history.as_mut() else {
-            return Vec::new();
-        };
-        let n = h.versions.as_ref().map_or(0, Vec::len);
-        match c {
-            Command::SelectNext => h.cursor = (h.cursor + 1).min(n.saturating_sub(1)),
-            Command::SelectPrev => h.cursor = h.cursor.saturating_sub(1),
-            Command::SelectFirst => h.cursor = 0,
-            Command::SelectLast => h.cursor = n.saturating_sub(1),
-            Command::Back | Command::History => self.params.history = None,
-            Command::ToggleSelect => {
-                let v = h.current().map(|v| v.version);
-                h.marked = if h.marked == v { None } else { v };
-            }
-            Command::Diff => match (h.marked, h.current().map(|v| v.version)) {
-                (Some(a), Some(b)) if a != b => h.diff = Some((a.min(b), a.max(b))),
-                (_, Some(b)) => {
-                    // Without a mark: against the previous version.
-                    let prev = h
-                        .versions
-                        .as_ref()
-                        .and_then(|vs| vs.iter().rev().find(|v| v.version < b))
-                        .map(|v| v.version);
-                    match prev {
-                        Some(a) => h.diff = Some((a, b)),
-                        None => {
-                            self.notice(
-                                "version 1 has nothing before it: mark another version with Space, then diff".into(),
-                                now,
-                            );
-                        }
-                    }
-                }
-                _ => {}
-            },
-            Command::Restore => {
-                let latest = h
-                    .versions
-                    .as_ref()
-                    .and_then(|v| v.last())
-                    .map(|v| v.version);
-                if let (Some(v), Some(latest)) = (h.current().cloned(), latest) {
-                    if v.version == latest {
-                        self.notice(format!("version {latest} is already the current one"), now);
-                    } else {
-                        let name = h.name.clone();
-                        let where_ = self.where_();
-                        self.confirm = Some(Confirm {
-                            title: "Restore a version".into(),
-                            lines: vec![
-                                format!(
-                                    "Write version {} of {name} as a new version {}.",
-                                    v.version,
-                                    latest + 1
-                                ),
-                                format!(
-                                    "In {where_}. Refused if someone writes version {} first.",
-                                    latest + 1
-                                ),
-                            ],
-                            effect: Effect::Parameters(ParamsJob::Save(PutRequest {
-                                name,
-                                value: v.value.clone(),
-                                kind: v.kind,
-                                tier: None,
-                                description: None,
-                                key_id: None,
-                                data_type: None,
-                                tags: Vec::new(),
-                                expected_version: Some(latest),
-                            })),
-                        });
-                        self.mode = Mode::Confirm;
-                    }
-                }
-            }
-            Command::AddLabel | Command::RemoveLabel => {
-                if let Some(v) = h.current() {
-                    if c == Command::AddLabel && v.labels.len() >= params::LABEL_LIMIT {
-                        let text = format!(
-                            "version {} already has {} labels, the most AWS allows on one version: remove one first (U), or label another version",
-                            v.version,
-                            v.labels.len()
-                        );
-                        self.notice(text, now);
-                        return Vec::new();
-                    }
-                    let (name, version) = (h.name.clone(), v.version);
-                    let purpose = if c == Command::AddLabel {
-                        PromptPurpose::AddLabel { name, version }
-                    } else {
-                        PromptPurpose::RemoveLabel { name, version }
-                    };
-                    let title = if c == Command::AddLabel {
-                        format!("label for version {version} (moves it from any other version)")
-                    } else {
-                        format!(
-                            "label to remove from version {version} ({})",
-                            v.labels.join(", ")
-                        )
-                    };
-                    self.prompt = Some(Prompt {
-                        title,
-                        text: String::new(),
-                        purpose,
-                    });
-                    self.mode = Mode::Prompt;
-                }
-            }
-            _ => {}
-        }
-        Vec::new()
-    }
-
-    /// Opens the editor on the parameter under the cursor (a SecureString
-    /// only once revealed).
-    fn params_edit(&mut self, now: Instant) -> Vec<Effect> {
-        let p = &mut self.params;
-        let Some(m) = p.current_param().cloned() else {
-            return Vec::new();
-        };
-        let value = if m.kind == ParamKind::SecureString {
-            p.revealed.as_ref().filter(|r| r.name == m.name).cloned()
-        } else {
-            p.values.get(&m.name).cloned()
-        };
-        match value {
-            None if m.kind == ParamKind::SecureString => {
-                self.notice(
-                    format!("reveal {} first (v): editing shows the clear value", m.name),
-                    now,
-                );
-            }
-            None => self.notice(format!("the value of {} is still loading", m.name), now),
-            Some(v) => {
-                let lines: Vec<String> = v.value.split('\n').map(str::to_owned).collect();
-                let editor = Editor {
-                    kind: EditorKind::Edit { version: v.version },
-                    name: m.name.clone(),
-                    param_kind: m.kind,
-                    tier: if m.tier.is_empty() {
-                        "Standard".into()
-                    } else {
-                        m.tier.clone()
-                    },
-                    description: m.description.clone(),
-                    key_id: String::new(),
-                    allowed_pattern: m.allowed_pattern.clone(),
-                    data_type: m.data_type.clone(),
-                    tags: String::new(),
-                    value: TextArea::new(lines),
-                    focus: Field::Value,
-                    error: None,
-                    theirs: None,
-                    saving: false,
-                    original: v.value.clone(),
-                    discard_armed: false,
-                };
-                self.open_editor(editor);
-            }
-        }
-        Vec::new()
-    }
-
-    /// Opens the editor on a new parameter under the current level.
-    fn params_create(&mut self) {
-        let p = &mut self.params;
-        let base = match p.current() {
-            Some(TreeRow::Folder { path, .. }) => path.clone(),
-            Some(TreeRow::Param { name, .. }) => params::split_name(name).0.to_owned(),
-            None => String::new(),
-        };
-        let editor = Editor {
-            kind: EditorKind::Create,
-            name: format!("{base}/"),
-            param_kind: ParamKind::String,
-            tier: "Standard".into(),
-            description: String::new(),
-            key_id: String::new(),
-            allowed_pattern: String::new(),
-            data_type: "text".into(),
-            tags: String::new(),
-            value: TextArea::default(),
-            focus: Field::Name,
-            error: None,
-            theirs: None,
-            saving: false,
-            original: String::new(),
-            discard_armed: false,
-        };
-        self.open_editor(editor);
-    }
-
-    fn params_command(&mut self, c: Command, now: Instant) -> Vec<Effect> {
-        let rows = self.page_rows();
-        if self.params.history.is_some() {
-            return self.params_history_command(c, now);
-        }
-        let p = &mut self.params;
-        match c {
-            Command::SelectNext => p.move_by(1, rows),
-            Command::SelectPrev => p.move_by(-1, rows),
-            Command::SelectFirst => p.move_to(0, rows),
-            Command::SelectLast => p.move_to(usize::MAX, rows),
-            Command::PageDown => p.move_by((rows / 2).max(1) as isize, rows),
-            Command::PageUp => p.move_by(-((rows / 2).max(1) as isize), rows),
-            Command::Expand | Command::OpenDetails => {
-                if let Some(TreeRow::Folder { path, open, .. }) = p.current().cloned() {
-                    if open && c == Command::OpenDetails {
-                        p.open.remove(&path);
-                        p.set_search(p.search.clone());
-                    } else if let Some(path) = p.open_folder(&path) {
-                        return vec![Effect::Parameters(ParamsJob::Level { path })];
-                    }
-                } else if let (Some(TreeRow::Param { name, .. }), true) =
-                    (p.current().cloned(), p.search.is_some())
-                {
-                    // From search results: show the parameter in the tree.
-                    let mut effects: Vec<Effect> = p
-                        .reveal_in_tree(&name)
-                        .into_iter()
-                        .map(|path| Effect::Parameters(ParamsJob::Level { path }))
-                        .collect();
-                    effects.push(self.remember("params", &name, ""));
-                    return effects;
-                }
-            }
-            Command::Collapse => p.close(rows),
-            Command::Filter => {
-                p.search_before = p.search.clone();
-                p.set_search(Some(p.search.clone().unwrap_or_default()));
-                self.mode = Mode::Filter;
-            }
-            Command::Back if p.search.is_some() => p.set_search(None),
-            Command::Reveal => {
-                if let Some(m) = p.current_param() {
-                    if m.kind != ParamKind::SecureString {
-                        let text = format!(
-                            "{} is a {}, not a SecureString: its value is shown already",
-                            m.name,
-                            m.kind.as_str()
-                        );
-                        self.notice(text, now);
-                    } else if p.revealed.as_ref().is_some_and(|r| r.name == m.name) {
-                        p.revealed = None;
-                    } else {
-                        return vec![Effect::Parameters(ParamsJob::Reveal {
-                            name: m.name.clone(),
-                        })];
-                    }
-                }
-            }
-            Command::Edit => return self.params_edit(now),
-            Command::Create => self.params_create(),
-            Command::Delete => {
-                if let Some(m) = p.current_param().cloned() {
-                    let where_ = self.where_();
-                    self.confirm = Some(Confirm {
-                        title: "Delete a parameter".into(),
-                        lines: vec![
-                            format!(
-                                "Delete {} and all of its versions (current: {}).",
-                                m.name, m.version
-                            ),
-                            format!("In {where_}. This cannot be undone."),
-                        ],
-                        effect: Effect::Parameters(ParamsJob::Delete { name: m.name }),
-                    });
-                    self.mode = Mode::Confirm;
-                }
-            }
-            Command::History => {
-                if let Some(m) = p.current_param() {
-                    let name = m.name.clone();
-                    p.history = Some(History {
-                        name: name.clone(),
-                        ..Default::default()
-                    });
-                    return vec![Effect::Parameters(ParamsJob::History { name })];
-                }
-            }
-            Command::CopyTree | Command::MoveTree => {
-                if let Some(r) = p.current() {
-                    let from = r.key().to_owned();
-                    let move_sources = c == Command::MoveTree;
-                    self.prompt = Some(Prompt {
-                        title: format!(
-                            "{} {from} to (a dry run comes first)",
-                            if move_sources { "move" } else { "copy" }
-                        ),
-                        text: from.clone(),
-                        purpose: PromptPurpose::CopyTo { from, move_sources },
-                    });
-                    self.mode = Mode::Prompt;
-                }
-            }
-            Command::CopyName => {
-                if let Some(r) = p.current() {
-                    let key = r.key().to_owned();
-                    self.notice(format!("copied {key}"), now);
-                    return vec![Effect::Shell(ShellJob::Clipboard(SecretText(key)))];
-                }
-            }
-            Command::CopyArn => {
-                if let Some(m) = p.current_param() {
-                    match p.values.get(&m.name).filter(|v| !v.arn.is_empty()) {
-                        Some(v) => {
-                            let arn = v.arn.clone();
-                            self.notice(format!("copied {arn}"), now);
-                            return vec![Effect::Shell(ShellJob::Clipboard(SecretText(arn)))];
-                        }
-                        None => {
-                            let text = format!("the ARN of {} is still loading", m.name);
-                            self.notice(text, now);
-                        }
-                    }
-                }
-            }
-            Command::CopyValue => {
-                if let Some(m) = p.current_param().cloned() {
-                    let value = if m.kind == ParamKind::SecureString {
-                        match p.revealed.as_ref().filter(|r| r.name == m.name) {
-                            Some(r) => r.value.clone(),
-                            None => {
-                                self.notice(format!("reveal {} first (v): a SecureString is copied only once revealed", m.name), now);
-                                return Vec::new();
-                            }
-                        }
-                    } else {
-                        match p.values.get(&m.name) {
-                            Some(v) => v.value.clone(),
-                            None => return Vec::new(),
-                        }
-                    };
-                    self.notice(format!("copied the value of {}", m.name), now);
-                    return vec![Effect::Shell(ShellJob::Clipboard(SecretText(value)))];
-                }
-            }
-            _ => {}
-        }
-        Vec::new()
     }
 
     /// What Esc can close in the current pane; when `Back` leaves it
@@ -1396,20 +741,7 @@ impl App {
                     out.push("output".into());
                 }
             }
-            Pane::Parameters => {
-                if let Some(h) = &self.params.history {
-                    out.push(format!("history of {}", h.name));
-                } else if let Some(r) = self.params.current() {
-                    // The end of a long name is the part that tells.
-                    let key = r.key();
-                    let n = key.chars().count();
-                    out.push(if n > 32 {
-                        format!("…{}", key.chars().skip(n - 31).collect::<String>())
-                    } else {
-                        key.to_owned()
-                    });
-                }
-            }
+            Pane::Parameters => out.extend(self.params.crumb()),
             Pane::OpsCenter => {
                 if let Some(d) = &self.ops.detail {
                     out.push(d.id.clone());
@@ -1546,7 +878,7 @@ impl App {
         // Commands act on what is on screen: bring the views up to date with
         // anything earlier in this batch (an opened level, a new filter).
         self.fleet.settle(rows);
-        self.params.settle(rows);
+        self.params.settle_rows(rows);
         self.ops.settle(rows, crate::model::now_epoch_s());
         // Any command dismisses the start-up config report.
         if !self.config_problems.is_empty() && c != Command::Refresh {
@@ -1581,7 +913,9 @@ impl App {
                 return self.show_pane(panes[next].pane);
             }
             Command::Quit | Command::Help | Command::CommandLine | Command::Refresh => {}
-            _ if self.pane == Pane::Parameters => return self.params_command(c, now),
+            _ if self.pane == Pane::Parameters => {
+                return self.with_pane(PARAMS, now, |p, cx| p.command(c, cx)).1;
+            }
             _ if self.pane == Pane::Commands => return self.commands_command(c, now),
             _ if self.pane == Pane::OpsCenter && c == Command::StartSession => {
                 let node = self
@@ -1763,41 +1097,12 @@ impl App {
                         }
                     };
                 }
-                return vec![match prompt.purpose {
-                    PromptPurpose::AddLabel { name, version } => {
-                        Effect::Parameters(ParamsJob::Label {
-                            name,
-                            version,
-                            labels: vec![label],
-                        })
-                    }
-                    PromptPurpose::RemoveLabel { name, version } => {
-                        Effect::Parameters(ParamsJob::Unlabel {
-                            name,
-                            version,
-                            labels: vec![label],
-                        })
-                    }
-                    PromptPurpose::OpsNote { .. }
-                    | PromptPurpose::OpsData { .. }
-                    | PromptPurpose::OpsLink { .. }
-                    | PromptPurpose::Forward { .. } => return Vec::new(),
-                    PromptPurpose::CopyTo { from, move_sources } => {
-                        if let Err(why) = params::validate_name(&format!("{label}/x")) {
-                            self.notice(format!("destination {label}: {why}"), now);
-                            return Vec::new();
-                        }
-                        if label.trim_end_matches('/') == from {
-                            self.notice("the destination is the source".into(), now);
-                            return Vec::new();
-                        }
-                        Effect::Parameters(ParamsJob::PlanCopy {
-                            from,
-                            to: label.trim_end_matches('/').to_owned(),
-                            move_sources,
-                        })
-                    }
-                }];
+                if let PromptPurpose::Parameters(ask) = prompt.purpose {
+                    return self
+                        .with_pane(PARAMS, now, |p, cx| p.answer(ask, label, cx))
+                        .1;
+                }
+                return Vec::new();
             }
             k => {
                 if let Some(e) = Edit::from_input(k) {
@@ -1813,24 +1118,14 @@ impl App {
         let cursor = &mut self.line_cursor;
         match self.mode {
             Mode::Filter if self.pane == Pane::Parameters => {
-                let p = &mut self.params;
-                let mut text = p.search.clone().unwrap_or_default();
-                match filter_key(&mut text, cursor, k) {
-                    FilterStep::Edited => {
-                        p.cursor = 0;
-                        p.cursor_key = None;
-                        p.set_search(Some(text));
-                    }
-                    FilterStep::Moved => {}
-                    FilterStep::Keep => self.mode = Mode::Normal,
-                    FilterStep::Restore => {
-                        let before = p.search_before.take();
-                        p.set_search(before);
-                        self.mode = Mode::Normal;
-                    }
-                    FilterStep::Scroll(d) => p.move_by(d, rows),
+                let mut cursor = self.line_cursor;
+                let (open, effects) =
+                    self.with_pane(PARAMS, now, |p, cx| p.filter_input(k, &mut cursor, cx));
+                self.line_cursor = cursor;
+                if !open {
+                    self.mode = Mode::Normal;
                 }
-                Vec::new()
+                effects
             }
             Mode::Filter if self.pane == Pane::OpsCenter => {
                 let o = &mut self.ops;
@@ -2033,3 +1328,36 @@ pub fn completions(prefix: &str) -> Vec<&'static str> {
         .filter(|c| c.starts_with(prefix))
         .collect()
 }
+
+/// How the shell reaches a pane on the [`Pane`](PaneTrait) trait: its
+/// state in the [`App`], and how its jobs and prompts are wrapped.
+struct Slot<P: PaneTrait> {
+    pane: Pane,
+    state: fn(&mut App) -> &mut P,
+    job: fn(P::Job) -> Effect,
+    ask: fn(P::Ask) -> PromptPurpose,
+}
+
+impl<P: PaneTrait> Clone for Slot<P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P: PaneTrait> Copy for Slot<P> {}
+
+/// The Parameters pane.
+const PARAMS: Slot<ParamsState> = Slot {
+    pane: Pane::Parameters,
+    state: |a| &mut a.params,
+    job: Effect::Parameters,
+    ask: PromptPurpose::Parameters,
+};
+
+/// The Sessions pane.
+const SESSIONS: Slot<sessions::SessionsState> = Slot {
+    pane: Pane::Sessions,
+    state: |a| &mut a.sessions,
+    job: Effect::Sessions,
+    ask: |never| match never {},
+};

@@ -35,7 +35,7 @@ pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
     match app.pane {
         Pane::Fleet => panes::fleet::render(frame, body, app, cx),
         Pane::Commands => panes::commands::render(frame, body, app, cx),
-        Pane::Parameters => panes::params::render(frame, body, app, cx),
+        Pane::Parameters => app.params.view(frame, body, cx),
         Pane::OpsCenter => panes::opscenter::render(frame, body, app, cx),
         Pane::Sessions => app.sessions.view(frame, body, cx),
     }

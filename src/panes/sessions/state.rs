@@ -355,6 +355,7 @@ impl SessionsState {
 impl Pane for SessionsState {
     type Msg = SessionsMsg;
     type Job = SessionsJob;
+    type Ask = std::convert::Infallible;
 
     fn title(&self) -> &'static str {
         "Sessions"
@@ -526,12 +527,17 @@ mod tests {
     fn with<R>(
         p: &mut SessionsState,
         f: impl FnOnce(&mut SessionsState, &mut SessionsCx) -> R,
-    ) -> (R, Vec<SessionsJob>, Vec<Request<SessionsJob>>) {
+    ) -> (
+        R,
+        Vec<SessionsJob>,
+        Vec<Request<SessionsJob, std::convert::Infallible>>,
+    ) {
         let nodes = nodes();
         let shared = Shared {
             size: (100, 30),
             where_: "account 1, region r",
             nodes: &nodes,
+            page_rows: 24,
         };
         let mut cx = Cx::new(Instant::now(), shared);
         let r = f(p, &mut cx);

@@ -3,4 +3,3 @@
 pub mod commands;
 pub mod fleet;
 pub mod opscenter;
-pub mod params;

@@ -132,7 +132,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
             Span::styled(" cancels", t.style("ui.dim")),
         ]),
         Mode::Editor => Line::from(Span::styled(
-            " Ctrl-S save · Esc discard (asks again if changed) · Tab/Shift-Tab fields · Space changes type and tier",
+            format!(" {}", form_hint(app)),
             t.style("ui.dim"),
         )),
         Mode::Confirm => Line::from(vec![
@@ -181,20 +181,17 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
 /// cursor and what the pane's filter does.
 fn filter_line(app: &App, t: &Theme) -> Line<'static> {
     match app.pane {
-        Pane::Parameters => Line::from(vec![
-            Span::styled("/", t.style("ui.key")),
-            Span::styled(
-                line_input::with_cursor(
-                    app.params.search.as_deref().unwrap_or_default(),
-                    app.line_cursor,
+        Pane::Parameters => {
+            let (text, what) = app.params.filter_line();
+            Line::from(vec![
+                Span::styled("/", t.style("ui.key")),
+                Span::styled(
+                    line_input::with_cursor(&text, app.line_cursor),
+                    t.style("ui.input"),
                 ),
-                t.style("ui.input"),
-            ),
-            Span::styled(
-                "  fuzzy over every known name · Enter/Tab keeps · Esc restores",
-                t.style("ui.dim"),
-            ),
-        ]),
+                Span::styled(format!("  {what}"), t.style("ui.dim")),
+            ])
+        }
         Pane::OpsCenter => {
             let o = &app.ops;
             let mut spans = vec![
@@ -344,17 +341,16 @@ fn pane_hints(app: &App) -> &'static [(Command, &'static str)] {
             (Command::Create, "new"),
             (Command::NextPane, "next pane"),
         ],
-        Pane::Parameters => &[
-            (Command::Help, "help"),
-            (Command::Filter, "search"),
-            (Command::Reveal, "reveal"),
-            (Command::Edit, "edit"),
-            (Command::Create, "new"),
-            (Command::History, "history"),
-            (Command::Delete, "delete"),
-            (Command::NextPane, "next pane"),
-            (Command::Quit, "quit"),
-        ],
+        Pane::Parameters => app.params.hints(),
+    }
+}
+
+/// The status line while a pane's form has the keys.
+fn form_hint(app: &App) -> &'static str {
+    match app.pane {
+        Pane::Parameters => app.params.form_hint(),
+        Pane::Sessions => app.sessions.form_hint(),
+        _ => "",
     }
 }
 

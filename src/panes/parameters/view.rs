@@ -7,33 +7,31 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::app::App;
-use crate::app::params::{Editor, EditorKind, Field, History, TreeRow, split_name};
+use super::state::{Editor, EditorKind, Field, History, ParamsState, TreeRow, split_name};
 use crate::filter::{match_indices, new_matcher};
 use crate::model::{ParamKind, ParameterMeta, format_epoch};
-use crate::ui::RenderContext;
-use crate::ui::widgets::titled_block as block;
+use crate::pane::RenderContext;
+use crate::widgets::titled_block as block;
 
 /// What a masked SecureString looks like.
 pub const MASK: &str = "•••••••• (SecureString — v reveals)";
 
 /// Draws the pane into `area`.
-pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+pub fn render(frame: &mut Frame, area: Rect, p: &ParamsState, cx: &RenderContext) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
-    render_tree(frame, left, app, cx);
-    match &app.params.history {
-        Some(h) => render_history(frame, right, app, h, cx),
-        None => render_details(frame, right, app, cx),
+    render_tree(frame, left, p, cx);
+    match &p.history {
+        Some(h) => render_history(frame, right, p, h, cx),
+        None => render_details(frame, right, p, cx),
     }
-    if let Some(ed) = &app.params.editor {
-        render_editor(frame, area, ed, app.line_cursor, cx);
+    if let Some(ed) = &p.editor {
+        render_editor(frame, area, ed, ed.cursor, cx);
     }
 }
 
-fn render_tree(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+fn render_tree(frame: &mut Frame, area: Rect, p: &ParamsState, cx: &RenderContext) {
     let t = cx.theme;
-    let p = &app.params;
     let index = if !p.index.started {
         String::new()
     } else if p.index.done {
@@ -184,9 +182,8 @@ fn meta_rows(m: &ParameterMeta) -> Vec<(&'static str, String)> {
     rows
 }
 
-fn render_details(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+fn render_details(frame: &mut Frame, area: Rect, p: &ParamsState, cx: &RenderContext) {
     let t = cx.theme;
-    let p = &app.params;
     let mut lines: Vec<Line> = Vec::new();
     let title = match p.current() {
         Some(TreeRow::Folder { path, count, .. }) => {
@@ -256,13 +253,9 @@ fn render_details(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) 
     );
 }
 
-fn render_history(frame: &mut Frame, area: Rect, app: &App, h: &History, cx: &RenderContext) {
+fn render_history(frame: &mut Frame, area: Rect, p: &ParamsState, h: &History, cx: &RenderContext) {
     let t = cx.theme;
-    let revealed = app
-        .params
-        .revealed
-        .as_ref()
-        .is_some_and(|r| r.name == h.name);
+    let revealed = p.revealed.as_ref().is_some_and(|r| r.name == h.name);
     let title = format!(
         " History of {} — Space mark · D diff · R restore · L/U label · Esc back ",
         h.name

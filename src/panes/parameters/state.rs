@@ -1,4 +1,4 @@
-//! Parameters pane state: the hierarchy as a tree, values on demand,
+//! The Parameters pane's state: the hierarchy as a tree, values on demand,
 //! SecureString reveal, the editor with its no-lost-update guard, history,
 //! labels and diffs.
 
@@ -135,6 +135,9 @@ pub struct Editor {
     pub original: String,
     /// Esc was pressed once with unsaved changes; a second Esc discards.
     pub discard_armed: bool,
+    /// Where the cursor stands in the focused one-line field, in
+    /// characters (`None`: at the end); reset when the focus moves.
+    pub cursor: Option<usize>,
 }
 
 impl Editor {
@@ -382,6 +385,9 @@ pub struct ParamsState {
     pub labels: HashMap<String, Vec<(i64, Vec<String>)>>,
     /// Whether the pane has been opened (loads start then).
     pub started: bool,
+    /// A SecureString the user asked to edit: the editor opens when its
+    /// clear value arrives.
+    pub edit_when_revealed: Option<String>,
     dirty_tree: bool,
     dirty_rows: bool,
 }
@@ -472,7 +478,7 @@ impl ParamsState {
     }
 
     /// Recomputes the tree and rows if needed, keeping the cursor on the same row.
-    pub fn settle(&mut self, page_rows: usize) {
+    pub fn settle_rows(&mut self, page_rows: usize) {
         if self.dirty_tree {
             self.rebuild_tree();
             self.dirty_tree = false;
