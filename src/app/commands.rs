@@ -675,6 +675,64 @@ impl App {
             .count()
     }
 
+    /// Confirmation lines that warn when the document's platform types
+    /// (DescribeDocument) leave out some target nodes: AWS fails those
+    /// invocations as `InvalidPlatform`. AWS-RunPowerShellScript on Linux
+    /// needs PowerShell Core on the node, which the console cannot see.
+    fn platform_warnings(&self, c: &Compose) -> Vec<String> {
+        let targets: Vec<&crate::model::ManagedNode> = if c.nodes.is_empty() {
+            let tags = parse_tags(&c.tags).unwrap_or_default();
+            self.fleet
+                .nodes
+                .iter()
+                .filter(|n| {
+                    tags.iter()
+                        .all(|(k, vs)| n.tag(k).is_some_and(|v| vs.iter().any(|x| x == v)))
+                })
+                .collect()
+        } else {
+            self.fleet
+                .nodes
+                .iter()
+                .filter(|n| c.nodes.contains(&n.id))
+                .collect()
+        };
+        let mut out = Vec::new();
+        if !c.platforms.is_empty() {
+            let off: Vec<&&crate::model::ManagedNode> = targets
+                .iter()
+                .filter(|n| !n.platform_type.is_empty() && !c.platforms.contains(&n.platform_type))
+                .collect();
+            if !off.is_empty() {
+                let mut kinds: Vec<&str> = off.iter().map(|n| n.platform_type.as_str()).collect();
+                kinds.sort_unstable();
+                kinds.dedup();
+                let names: Vec<&str> = off.iter().take(3).map(|n| n.name.as_str()).collect();
+                out.push(format!(
+                    "Warning: {} runs on {} only; {} of the {} target nodes are {} ({}{}) and will fail as InvalidPlatform.",
+                    c.document,
+                    c.platforms.join(", "),
+                    off.len(),
+                    targets.len(),
+                    kinds.join("/"),
+                    names.join(", "),
+                    if off.len() > 3 { ", …" } else { "" }
+                ));
+            }
+        }
+        let pwsh = targets
+            .iter()
+            .filter(|n| n.platform_type != "Windows" && !n.platform_type.is_empty())
+            .filter(|n| c.platforms.is_empty() || c.platforms.contains(&n.platform_type))
+            .count();
+        if c.document == "AWS-RunPowerShellScript" && pwsh > 0 {
+            out.push(format!(
+                "Note: {pwsh} target nodes are not Windows: AWS-RunPowerShellScript needs PowerShell Core (pwsh) installed there, or it fails."
+            ));
+        }
+        out
+    }
+
     fn new_compose(&self, nodes: Vec<String>) -> Compose {
         let windows = !nodes.is_empty()
             && nodes.iter().all(|id| {
@@ -786,6 +844,12 @@ impl App {
     /// (or show what is wrong).
     fn compose_confirm_send(&mut self) -> Vec<Effect> {
         let fleet_total = self.fleet.nodes.len();
+        let warnings = self
+            .commands
+            .compose
+            .as_ref()
+            .map(|c| self.platform_warnings(c))
+            .unwrap_or_default();
         let Some(c) = self.commands.compose.as_mut() else {
             return Vec::new();
         };
@@ -825,7 +889,7 @@ impl App {
                     )
                 };
                 let where_ = self.where_();
-                let lines = vec![
+                let mut lines = vec![
                     format!(
                         "Run `{first}`{} with {} on {targets}.",
                         if more > 0 {
@@ -849,6 +913,7 @@ impl App {
                     ),
                     format!("In {where_}."),
                 ];
+                lines.extend(warnings);
                 self.confirm = Some(Confirm {
                     title: "Send a command".into(),
                     lines,

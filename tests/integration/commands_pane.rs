@@ -378,3 +378,66 @@ async fn incomplete_commands_show_as_incomplete() {
     assert!(screen.contains("Incomplete"), "{screen}");
     assert!(screen.contains("1 Incomplete"), "{screen}");
 }
+
+#[tokio::test]
+async fn the_composer_warns_when_the_document_does_not_fit_the_nodes_platform() {
+    let lab = common::lab(40, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    let windows = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.platform_type == "Windows")
+        .unwrap();
+    let mut ids = online(&lab, 2);
+    ids.push(windows.id.clone());
+    live.select(&ids).await;
+    live.cmd(Command::RunCommand);
+    // Mixed selection: the shell document; its platforms come from DescribeDocument.
+    live.until("the document's platforms", |a| {
+        a.commands
+            .compose
+            .as_ref()
+            .is_some_and(|c| !c.platforms.is_empty())
+    })
+    .await;
+    assert_eq!(
+        live.app.commands.compose.as_ref().unwrap().document,
+        "AWS-RunShellScript"
+    );
+    live.type_text("uptime");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert_eq!(live.app.mode, Mode::Confirm);
+    let lines = live.app.confirm.as_ref().unwrap().lines.clone();
+    let warning = lines
+        .iter()
+        .find(|l| l.starts_with("Warning:"))
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert!(
+        warning.contains("runs on Linux, MacOS only; 1 of the 3 target nodes are Windows")
+            && warning.contains(&windows.name)
+            && warning.contains("InvalidPlatform"),
+        "{warning}"
+    );
+    // Linux nodes only: no warning.
+    live.act(Action::Input(InputKey::Char('n')));
+    assert_eq!(live.app.mode, Mode::Compose);
+    live.key(KeyCode::Esc, KeyModifiers::NONE);
+    live.app.commands.compose = None;
+    live.select(&online(&lab, 2)).await;
+    live.cmd(Command::RunCommand);
+    live.until("the document's platforms", |a| {
+        a.commands
+            .compose
+            .as_ref()
+            .is_some_and(|c| !c.platforms.is_empty())
+    })
+    .await;
+    live.type_text("uptime");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    let lines = live.app.confirm.as_ref().unwrap().lines.clone();
+    assert!(
+        !lines.iter().any(|l| l.starts_with("Warning:")),
+        "{lines:?}"
+    );
+}
