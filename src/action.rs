@@ -78,7 +78,7 @@ impl Action {
 
 pub use crate::panes::opscenter::OpsCenterEvent;
 pub use crate::panes::parameters::ParamsEvent;
-pub use crate::panes::run_command::{CommandsEvent, LiveRead};
+pub use crate::panes::run_command::{CommandsEvent, LiveRead, PollResult};
 
 /// What the header shows about the AWS context.
 #[derive(Debug, Clone, Default)]

@@ -593,6 +593,75 @@ pub struct CommandInvocation {
     pub end_s: Option<f64>,
 }
 
+/// Status of a whole command (ListCommands), from `Status` and `StatusDetails`:
+/// the service model's `CommandStatus` has no `Incomplete`, AWS reports it
+/// in `StatusDetails` ("attempted on all managed nodes, one or more
+/// invocations not Success, not enough failed for the status to be Failed").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum CommandStatus {
+    /// Not yet sent to any node.
+    #[default]
+    Pending,
+    /// Sent to at least one node, not final on all.
+    InProgress,
+    /// Final: every counted invocation succeeded.
+    Success,
+    /// Final: not all Success, but MaxErrors was not exceeded (e.g. delivery timed out).
+    Incomplete,
+    /// Final: more than MaxErrors invocations failed.
+    Failed,
+    /// Final: more than MaxErrors invocations timed out.
+    TimedOut,
+    /// Cancel requested.
+    Cancelling,
+    /// Final: cancelled (CancelCommand).
+    Cancelled,
+}
+
+impl CommandStatus {
+    /// From the AWS `Status` and `StatusDetails` (unknown values are `Pending`).
+    pub fn parse(status: &str, details: &str) -> Self {
+        if details == "Incomplete" {
+            return CommandStatus::Incomplete;
+        }
+        match status {
+            "InProgress" => CommandStatus::InProgress,
+            "Success" => CommandStatus::Success,
+            "Failed" => CommandStatus::Failed,
+            "TimedOut" => CommandStatus::TimedOut,
+            "Cancelling" => CommandStatus::Cancelling,
+            "Cancelled" => CommandStatus::Cancelled,
+            _ => CommandStatus::Pending,
+        }
+    }
+
+    /// The spelling shown (AWS's, with `Incomplete` from StatusDetails).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandStatus::Pending => "Pending",
+            CommandStatus::InProgress => "InProgress",
+            CommandStatus::Success => "Success",
+            CommandStatus::Incomplete => "Incomplete",
+            CommandStatus::Failed => "Failed",
+            CommandStatus::TimedOut => "TimedOut",
+            CommandStatus::Cancelling => "Cancelling",
+            CommandStatus::Cancelled => "Cancelled",
+        }
+    }
+
+    /// Whether the command has finished.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            CommandStatus::Success
+                | CommandStatus::Incomplete
+                | CommandStatus::Failed
+                | CommandStatus::TimedOut
+                | CommandStatus::Cancelled
+        )
+    }
+}
+
 /// A past command (ListCommands).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CommandSummary {
@@ -605,17 +674,30 @@ pub struct CommandSummary {
     /// Requested, epoch seconds.
     pub requested_s: Option<f64>,
     /// Overall status.
-    pub status: String,
-    /// Nodes targeted.
+    pub status: CommandStatus,
+    /// `StatusDetails` as AWS wrote it (`Incomplete`, `NoInstancesInTag`, …).
+    pub details: String,
+    /// Nodes targeted (0 while tag targets are still resolving).
     pub target_count: i32,
-    /// Nodes finished.
+    /// Nodes finished (any final status).
     pub completed: i32,
-    /// Nodes failed.
+    /// Nodes Failed or ExecutionTimedOut (what counts against MaxErrors).
     pub errors: i32,
+    /// Nodes DeliveryTimedOut.
+    pub delivery_timed_out: i32,
     /// The `commands` parameter.
     pub commands: Vec<String>,
     /// CloudWatch log group when output went there (empty: the default group).
     pub log_group: Option<String>,
+}
+
+/// What DescribeDocument says of a Command document.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DocumentInfo {
+    /// Its parameters.
+    pub params: Vec<DocumentParam>,
+    /// `PlatformTypes`: `Linux`, `Windows`, `MacOS`.
+    pub platform_types: Vec<String>,
 }
 
 /// One parameter of a document (DescribeDocument).

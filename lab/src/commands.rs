@@ -6,6 +6,15 @@
 //! `StandardOutputContent` stays empty until the node finishes and is cut at
 //! 24,000 characters, as in AWS.
 //!
+//! Statuses follow the user guide's "Understanding command statuses": only
+//! Failed and ExecutionTimedOut invocations count against MaxErrors; past the
+//! limit the nodes not yet started end `Cancelled` / `Terminated` and the
+//! command ends `Failed`; DeliveryTimedOut makes a command `Incomplete`
+//! (StatusDetails; the service model's `CommandStatus` has no such value, so
+//! Status says `Failed`); Undeliverable and InvalidPlatform invocations count
+//! neither way unless every invocation is one. Tag targets resolve after the
+//! send, in batches: until then `TargetCount` is 0 and `InstanceIds` empty.
+//!
 //! Processes run in their own process group and are killed by group on
 //! cancel, timeout and lab shutdown.
 
@@ -34,6 +43,12 @@ const KEEP_BYTES: usize = 256 * 1024;
 /// How long a ConnectionLost node takes to time out in the lab (AWS waits
 /// for TimeoutSeconds; the lab is quicker so tests stay short).
 const LAB_DELIVERY_TIMEOUT: Duration = Duration::from_millis(800);
+/// Tag targets: time before the first nodes resolve …
+const TARGET_RESOLVE_DELAY: Duration = Duration::from_millis(300);
+/// … and between batches (long enough that a poller sees a partial list).
+const TARGET_BATCH_GAP: Duration = Duration::from_secs(1);
+/// Tag targets resolve in this many batches (fewer for small sets).
+const TARGET_BATCHES: usize = 3;
 
 fn now_s() -> f64 {
     SystemTime::now()
@@ -55,11 +70,34 @@ struct Invocation {
 }
 
 impl Invocation {
+    fn pending(name: &str) -> Invocation {
+        Invocation {
+            name: name.to_owned(),
+            status: "Pending",
+            details: "Pending",
+            response_code: -1,
+            stdout: String::new(),
+            stderr: String::new(),
+            start_s: None,
+            end_s: None,
+        }
+    }
+
     fn done(&self) -> bool {
         !matches!(
             self.status,
             "Pending" | "InProgress" | "Delayed" | "Cancelling"
         )
+    }
+
+    /// Counts against MaxErrors (and in ErrorCount): Failed and ExecutionTimedOut.
+    fn is_error(&self) -> bool {
+        (self.status == "Failed" && self.details == "Failed") || self.details == "ExecutionTimedOut"
+    }
+
+    /// Counts neither for nor against the command: Undeliverable, InvalidPlatform.
+    fn is_ignored(&self) -> bool {
+        matches!(self.details, "Undeliverable" | "InvalidPlatform")
     }
 }
 
@@ -73,17 +111,77 @@ struct Command {
     requested_s: f64,
     targets: Value,
     instance_ids: Vec<String>,
+    /// 0 until tag targets are resolved.
+    target_count: usize,
+    /// Tag targets still resolving.
+    resolving: bool,
     max_concurrency: String,
     max_errors: String,
+    error_limit: usize,
     timeout_s: u64,
     exec_timeout_s: u64,
     log_group: Option<String>,
     status: &'static str,
+    details: &'static str,
     invocations: BTreeMap<String, Invocation>,
     cancel_all: bool,
     cancel_ids: HashSet<String>,
     cancel: Arc<Notify>,
-    errors: usize,
+}
+
+impl Command {
+    /// Invocations that count against MaxErrors.
+    fn errors(&self) -> usize {
+        self.invocations.values().filter(|i| i.is_error()).count()
+    }
+
+    /// Whether MaxErrors is exceeded: no further node is started.
+    fn over_limit(&self) -> bool {
+        self.errors() > self.error_limit
+    }
+
+    /// Recomputes the command's status from its invocations.
+    fn refresh_status(&mut self) {
+        if self.resolving || !self.invocations.values().all(Invocation::done) {
+            if self.invocations.values().any(|i| i.status != "Pending") {
+                (self.status, self.details) = ("InProgress", "InProgress");
+            }
+            return;
+        }
+        (self.status, self.details) = self.final_status();
+    }
+
+    /// (Status, StatusDetails) once every invocation is final.
+    fn final_status(&self) -> (&'static str, &'static str) {
+        if self.cancel_all {
+            return ("Cancelled", "Cancelled");
+        }
+        if self.invocations.is_empty() {
+            return ("Failed", "NoInstancesInTag");
+        }
+        let counted: Vec<&Invocation> = self
+            .invocations
+            .values()
+            .filter(|i| !i.is_ignored())
+            .collect();
+        if counted.is_empty() {
+            // Every invocation Undeliverable or InvalidPlatform: Failed.
+            return ("Failed", "Failed");
+        }
+        if self.over_limit() {
+            let failed = counted.iter().any(|i| i.status == "Failed");
+            return if failed {
+                ("Failed", "Failed")
+            } else {
+                ("TimedOut", "ExecutionTimedOut")
+            };
+        }
+        if counted.iter().all(|i| i.status == "Success") {
+            ("Success", "Success")
+        } else {
+            ("Failed", "Incomplete")
+        }
+    }
 }
 
 /// Every command the lab has run.
@@ -130,19 +228,30 @@ fn strings(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Built-in Command documents: (name, platform, description).
-const DOCUMENTS: &[(&str, &str, &str)] = &[
+/// Built-in Command documents: (name, platform types, description).
+/// AWS-RunShellScript declares Linux and MacOS; AWS-RunPowerShellScript
+/// also runs on Linux with PowerShell Core (user guide: "Running PowerShell
+/// scripts on Linux instances"), which the lab's nodes do not have.
+const DOCUMENTS: &[(&str, &[&str], &str)] = &[
     (
         "AWS-RunShellScript",
-        "Linux",
+        &["Linux", "MacOS"],
         "Run a shell script or specify the commands to run.",
     ),
     (
         "AWS-RunPowerShellScript",
-        "Windows",
+        &["Windows", "Linux"],
         "Run a PowerShell script or specify the paths to scripts to run.",
     ),
 ];
+
+/// Whether `document` may run on a node of `platform`.
+fn platform_ok(document: &str, platform: &str) -> bool {
+    DOCUMENTS
+        .iter()
+        .find(|(n, _, _)| *n == document)
+        .is_some_and(|(_, p, _)| p.contains(&platform))
+}
 
 /// Resolves SendCommand targets to nodes.
 fn resolve_targets(nodes: &[LabNode], body: &Value) -> Result<Vec<LabNode>, ApiError> {
@@ -240,7 +349,6 @@ impl CommandStore {
     }
 
     fn command_json(c: &Command) -> Value {
-        let count = c.invocations.len();
         let completed = c.invocations.values().filter(|i| i.done()).count();
         let mut out = json!({
             "CommandId": c.id,
@@ -252,13 +360,13 @@ impl CommandStore {
             "Targets": c.targets,
             "RequestedDateTime": c.requested_s,
             "Status": c.status,
-            "StatusDetails": c.status,
+            "StatusDetails": c.details,
             "MaxConcurrency": c.max_concurrency,
             "MaxErrors": c.max_errors,
             "TimeoutSeconds": c.timeout_s,
-            "TargetCount": count,
+            "TargetCount": c.target_count,
             "CompletedCount": completed,
-            "ErrorCount": c.errors,
+            "ErrorCount": c.errors(),
             "DeliveryTimedOutCount": c.invocations.values().filter(|i| i.details == "DeliveryTimedOut").count(),
             "ServiceRole": "",
         });
@@ -286,7 +394,7 @@ pub fn handle(
         "CancelCommand" => cancel_command(state, body),
         "ListDocuments" => Ok(json!({
             "DocumentIdentifiers": DOCUMENTS.iter().map(|(n, p, _)| json!({
-                "Name": n, "Owner": "Amazon", "PlatformTypes": [p], "DocumentVersion": "1",
+                "Name": n, "Owner": "Amazon", "PlatformTypes": p, "DocumentVersion": "1",
                 "DocumentType": "Command", "SchemaVersion": "2.2", "DocumentFormat": "JSON",
             })).collect::<Vec<_>>()
         })),
@@ -310,7 +418,7 @@ fn describe_document(body: &Value) -> Result<Value, ApiError> {
     Ok(json!({"Document": {
         "Name": n, "Owner": "Amazon", "Status": "Active", "DocumentType": "Command",
         "SchemaVersion": "2.2", "DocumentVersion": "1", "LatestVersion": "1", "DefaultVersion": "1",
-        "DocumentFormat": "JSON", "PlatformTypes": [platform], "Description": description,
+        "DocumentFormat": "JSON", "PlatformTypes": platform, "Description": description,
         "Parameters": [
             {"Name": "commands", "Type": "StringList", "Description": "(Required) Specify a shell script or a command to run."},
             {"Name": "workingDirectory", "Type": "String", "Description": "(Optional) The path to the working directory on your instance.", "DefaultValue": ""},
@@ -392,6 +500,12 @@ fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> 
         store.next * 7919
     );
     let now = now_s();
+    // Tag (or InstanceIds) targets resolve after the send, as in AWS: the
+    // answer has no InstanceIds and TargetCount 0, invocations appear later.
+    let targeted = body
+        .get("Targets")
+        .and_then(Value::as_array)
+        .is_some_and(|t| !t.is_empty());
     let command = Command {
         id: id.clone(),
         document: document.clone(),
@@ -404,80 +518,51 @@ fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> 
             .to_owned(),
         requested_s: now,
         targets: body.get("Targets").cloned().unwrap_or_else(|| json!([])),
-        instance_ids: nodes.iter().map(|n| n.id.clone()).collect(),
+        instance_ids: if targeted {
+            Vec::new()
+        } else {
+            nodes.iter().map(|n| n.id.clone()).collect()
+        },
+        target_count: if targeted { 0 } else { nodes.len() },
+        resolving: targeted,
         max_concurrency,
         max_errors,
+        error_limit,
         timeout_s,
         exec_timeout_s,
         log_group,
         status: "Pending",
-        invocations: nodes
-            .iter()
-            .map(|n| {
-                (
-                    n.id.clone(),
-                    Invocation {
-                        name: n.name.clone(),
-                        status: "Pending",
-                        details: "Pending",
-                        response_code: -1,
-                        stdout: String::new(),
-                        stderr: String::new(),
-                        start_s: None,
-                        end_s: None,
-                    },
-                )
-            })
-            .collect(),
+        details: "Pending",
+        invocations: if targeted {
+            BTreeMap::new()
+        } else {
+            nodes
+                .iter()
+                .map(|n| (n.id.clone(), Invocation::pending(&n.name)))
+                .collect()
+        },
         cancel_all: false,
         cancel_ids: HashSet::new(),
         cancel: Arc::new(Notify::new()),
-        errors: 0,
     };
     let out = CommandStore::command_json(&command);
     store.commands.push(command);
     drop(store);
-    let task = tokio::spawn(run_command(
-        state.clone(),
-        id,
-        nodes,
-        concurrency,
-        error_limit,
-    ));
+    let task = tokio::spawn(run_command(state.clone(), id, nodes, concurrency, targeted));
     state.tasks.lock().expect("tasks lock").push(task);
     Ok(json!({"Command": out}))
 }
 
-/// Updates one invocation (and the command's status when all are done).
-fn update_inv(
-    state: &LabState,
-    command_id: &str,
-    node: &str,
-    f: impl FnOnce(&mut Invocation, &mut usize),
-) {
+/// Updates one invocation (and the command's status).
+fn update_inv(state: &LabState, command_id: &str, node: &str, f: impl FnOnce(&mut Invocation)) {
     let mut store = state.commands.lock().expect("commands lock");
     let Ok(c) = store.find_mut(command_id) else {
         return;
     };
-    let mut errors = c.errors;
     if let Some(inv) = c.invocations.get_mut(node) {
-        f(inv, &mut errors);
+        f(inv);
     }
-    c.errors = errors;
-    if c.invocations.values().all(Invocation::done) {
-        let any = |s: &str| c.invocations.values().any(|i| i.status == s);
-        c.status = if c.cancel_all || any("Cancelled") {
-            "Cancelled"
-        } else if any("Failed") {
-            "Failed"
-        } else if any("TimedOut") {
-            "TimedOut"
-        } else {
-            "Success"
-        };
-    } else if c.status == "Pending" {
-        c.status = "InProgress";
-    }
+    c.refresh_status();
 }
 
 fn cancelled(state: &LabState, command_id: &str, node: &str) -> bool {
@@ -488,78 +573,157 @@ fn cancelled(state: &LabState, command_id: &str, node: &str) -> bool {
         .unwrap_or(true)
 }
 
+/// Starts `node` when a concurrency slot is free, unless the command was
+/// cancelled (`Cancelled`) or MaxErrors is exceeded (`Cancelled` /
+/// `Terminated`: "the parent command exceeded its max-errors limit and
+/// subsequent command invocations were canceled by the system").
+async fn dispatch(state: Arc<LabState>, gate: Arc<Semaphore>, command_id: String, node: LabNode) {
+    let Ok(_permit) = gate.acquire_owned().await else {
+        return;
+    };
+    let over_limit = {
+        let store = state.commands.lock().expect("commands lock");
+        store
+            .find(&command_id)
+            .map(Command::over_limit)
+            .unwrap_or(true)
+    };
+    if cancelled(&state, &command_id, &node.id) {
+        update_inv(&state, &command_id, &node.id, |i| {
+            i.status = "Cancelled";
+            i.details = "Cancelled";
+        });
+        return;
+    }
+    if over_limit {
+        update_inv(&state, &command_id, &node.id, |i| {
+            i.status = "Cancelled";
+            i.details = "Terminated";
+        });
+        return;
+    }
+    run_on_node(&state, &command_id, &node).await;
+}
+
 async fn run_command(
     state: Arc<LabState>,
     command_id: String,
     nodes: Vec<LabNode>,
     concurrency: usize,
-    error_limit: usize,
+    targeted: bool,
 ) {
     let gate = Arc::new(Semaphore::new(concurrency));
     let mut set = tokio::task::JoinSet::new();
-    for node in nodes {
-        let (state, gate, command_id) = (state.clone(), gate.clone(), command_id.clone());
-        set.spawn(async move {
-            let Ok(_permit) = gate.acquire_owned().await else {
+    // Targets resolve in a few batches after a short delay; node ids start at once.
+    let batch = if targeted {
+        nodes.len().div_ceil(TARGET_BATCHES).max(1)
+    } else {
+        nodes.len().max(1)
+    };
+    let mut chunks = nodes.chunks(batch).peekable();
+    if targeted {
+        tokio::time::sleep(TARGET_RESOLVE_DELAY).await;
+    }
+    while let Some(chunk) = chunks.next() {
+        if targeted {
+            let mut store = state.commands.lock().expect("commands lock");
+            let Ok(c) = store.find_mut(&command_id) else {
                 return;
             };
-            let over_limit = {
-                let store = state.commands.lock().expect("commands lock");
-                store
-                    .find(&command_id)
-                    .map(|c| c.errors > error_limit)
-                    .unwrap_or(true)
-            };
-            if cancelled(&state, &command_id, &node.id) || over_limit {
-                update_inv(&state, &command_id, &node.id, |i, _| {
-                    i.status = "Cancelled";
-                    i.details = "Cancelled";
-                });
-                return;
+            for n in chunk {
+                c.invocations
+                    .insert(n.id.clone(), Invocation::pending(&n.name));
             }
-            run_on_node(&state, &command_id, &node).await;
-        });
+        }
+        for node in chunk {
+            set.spawn(dispatch(
+                state.clone(),
+                gate.clone(),
+                command_id.clone(),
+                node.clone(),
+            ));
+        }
+        if targeted && chunks.peek().is_some() {
+            tokio::time::sleep(TARGET_BATCH_GAP).await;
+        }
+    }
+    if targeted {
+        let mut store = state.commands.lock().expect("commands lock");
+        if let Ok(c) = store.find_mut(&command_id) {
+            c.resolving = false;
+            c.target_count = c.invocations.len();
+            c.refresh_status();
+        }
     }
     while set.join_next().await.is_some() {}
 }
 
-async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
+/// What happens before a node's process starts: the document's platform,
+/// delivery (Inactive: Undeliverable, ConnectionLost: DeliveryTimedOut),
+/// the node profile's delay and failure. `false` when the invocation ended.
+async fn deliver(state: &Arc<LabState>, command_id: &str, node: &LabNode) -> bool {
+    let document = {
+        let store = state.commands.lock().expect("commands lock");
+        let Ok(c) = store.find(command_id) else {
+            return false;
+        };
+        c.document.clone()
+    };
+    if !platform_ok(&document, &node.platform_type) {
+        // "Invalid Platform": the node does not match the document's platform
+        // types; it does not count against MaxErrors.
+        update_inv(state, command_id, &node.id, |i| {
+            i.status = "Failed";
+            i.details = "InvalidPlatform";
+        });
+        return false;
+    }
     match node.ping {
         PingStatus::Inactive => {
-            update_inv(state, command_id, &node.id, |i, _| {
+            update_inv(state, command_id, &node.id, |i| {
                 i.status = "Failed";
                 i.details = "Undeliverable";
             });
-            return;
+            return false;
         }
         PingStatus::ConnectionLost => {
             tokio::time::sleep(LAB_DELIVERY_TIMEOUT).await;
-            update_inv(state, command_id, &node.id, |i, errors| {
+            update_inv(state, command_id, &node.id, |i| {
                 i.status = "TimedOut";
                 i.details = "DeliveryTimedOut";
-                *errors += 1;
             });
-            return;
+            return false;
         }
         PingStatus::Online => {}
     }
     if node.command_delay_ms > 0 {
-        update_inv(state, command_id, &node.id, |i, _| {
+        update_inv(state, command_id, &node.id, |i| {
             i.status = "Delayed";
             i.details = "Delayed";
         });
         tokio::time::sleep(Duration::from_millis(node.command_delay_ms)).await;
     }
-    if node.command_fails {
-        update_inv(state, command_id, &node.id, |i, errors| {
+    let no_pwsh = document == "AWS-RunPowerShellScript" && node.platform_type != "Windows";
+    if node.command_fails || no_pwsh {
+        update_inv(state, command_id, &node.id, |i| {
             i.status = "Failed";
             i.details = "Failed";
             i.response_code = 1;
             i.start_s = Some(now_s());
             i.end_s = Some(now_s());
-            i.stderr = "lab node profile: the agent failed to run the command\n".into();
-            *errors += 1;
+            i.stderr = if no_pwsh {
+                "lab node: pwsh not found; AWS-RunPowerShellScript needs PowerShell Core on a Linux node\n".into()
+            } else {
+                "lab node profile: the agent failed to run the command\n".into()
+            };
         });
+        return false;
+    }
+    true
+}
+
+async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
+    if !deliver(state, command_id, node).await {
         return;
     }
     let (script, document, exec_timeout, log_group, cancel, working_dir) = {
@@ -608,7 +772,7 @@ async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
             .collect();
         cmd.env(format!("SSM_TAG_{key}"), v);
     }
-    update_inv(state, command_id, &node.id, |i, _| {
+    update_inv(state, command_id, &node.id, |i| {
         i.status = "InProgress";
         i.details = "InProgress";
         i.start_s = Some(now_s());
@@ -616,13 +780,12 @@ async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
-            update_inv(state, command_id, &node.id, |i, errors| {
+            update_inv(state, command_id, &node.id, |i| {
                 i.status = "Failed";
                 i.details = "Failed";
                 i.stderr = format!("lab could not start sh: {e}");
                 i.response_code = 1;
                 i.end_s = Some(now_s());
-                *errors += 1;
             });
             return;
         }
@@ -691,7 +854,7 @@ async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
     if let Some(pg) = pgid {
         state.process_groups.lock().expect("pgids lock").remove(&pg);
     }
-    update_inv(state, command_id, &node.id, |i, errors| {
+    update_inv(state, command_id, &node.id, |i| {
         let (status, details) = outcome.unwrap_or(if code == 0 {
             ("Success", "Success")
         } else {
@@ -701,9 +864,6 @@ async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
         i.details = details;
         i.response_code = code;
         i.end_s = Some(now_s());
-        if matches!(status, "Failed" | "TimedOut") {
-            *errors += 1;
-        }
     });
 }
 
@@ -719,7 +879,7 @@ fn record(
     stderr: bool,
 ) {
     let text = String::from_utf8_lossy(bytes);
-    update_inv(state, command_id, node, |i, _| {
+    update_inv(state, command_id, node, |i| {
         let buf = if stderr { &mut i.stderr } else { &mut i.stdout };
         if buf.len() < KEEP_BYTES {
             buf.push_str(&text);

@@ -10,11 +10,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use super::{App, Confirm, Effect, Mode, Pane};
-use crate::action::{Command, CommandsEvent, LiveRead};
+use crate::action::{Command, CommandsEvent, LiveRead, PollResult};
 
 use crate::aws::AwsError;
 use crate::aws::commands::{LiveLine, SendRequest, Targets};
-use crate::model::{CommandInvocation, CommandSummary, InvocationStatus};
+use crate::model::{CommandInvocation, CommandStatus, CommandSummary, InvocationStatus};
 
 /// Live output kept per node, in bytes; past it the oldest lines go and the
 /// view says how many bytes were dropped.
@@ -104,6 +104,8 @@ pub struct Compose {
     pub recent_index: Option<usize>,
     /// The document's other parameters (schema, value), from DescribeDocument.
     pub params: Vec<(crate::model::DocumentParam, String)>,
+    /// The document's platform types, from DescribeDocument (empty until read).
+    pub platforms: Vec<String>,
 }
 
 fn share_ok(s: &str) -> bool {
@@ -359,6 +361,8 @@ pub struct Run {
     pub live_cursor: BTreeMap<String, crate::aws::commands::LiveCursor>,
     /// Why the last poll failed.
     pub error: Option<AwsError>,
+    /// Each command's own status and TargetCount (ListCommands), by id.
+    pub summaries: BTreeMap<String, CommandSummary>,
 }
 
 impl Run {
@@ -371,20 +375,50 @@ impl Run {
         m.into_iter().collect()
     }
 
-    /// Whether every node is final.
+    /// Whether the run has finished: for every command, ListCommands has
+    /// answered, and either its own status is final or its TargetCount is
+    /// known, and every invocation of it is listed (TargetCount of them) and
+    /// final. Tag targets resolve after the send (TargetCount 0 and no
+    /// invocations at first, then a few at a time), so a list of final
+    /// invocations alone does not mean the run is over.
     pub fn done(&self) -> bool {
-        !self.nodes.is_empty() && self.nodes.values().all(|n| n.inv.status.is_final())
+        !self.command_ids.is_empty()
+            && self.command_ids.iter().all(|id| {
+                let Some(c) = self.summaries.get(id) else {
+                    return false;
+                };
+                let invs: Vec<&NodeRun> = self
+                    .nodes
+                    .values()
+                    .filter(|n| &n.inv.command_id == id)
+                    .collect();
+                (c.status.is_final() || c.target_count > 0)
+                    && invs.len() == usize::try_from(c.target_count).unwrap_or(0)
+                    && invs.iter().all(|n| n.inv.status.is_final())
+            })
     }
 
-    /// Node ids whose invocation failed or timed out (for a re-run).
+    /// The commands' own statuses (ListCommands) with how many have each.
+    pub fn command_statuses(&self) -> Vec<(CommandStatus, usize)> {
+        let mut m: BTreeMap<CommandStatus, usize> = BTreeMap::new();
+        for c in self.summaries.values() {
+            *m.entry(c.status).or_default() += 1;
+        }
+        m.into_iter().collect()
+    }
+
+    /// Node ids worth a re-run: failed, timed out, or never started because
+    /// MaxErrors was exceeded (`Terminated`); not the ones that cannot be
+    /// reached or run this document (`Undeliverable`, `InvalidPlatform`).
     pub fn failed(&self) -> Vec<String> {
         self.nodes
             .values()
             .filter(|n| {
-                matches!(
+                let again = matches!(
                     n.inv.status,
                     InvocationStatus::Failed | InvocationStatus::TimedOut
-                ) && n.inv.details != "Undeliverable"
+                ) || n.inv.details == "Terminated";
+                again && !matches!(n.inv.details.as_str(), "Undeliverable" | "InvalidPlatform")
             })
             .map(|n| n.inv.instance_id.clone())
             .collect()
@@ -612,6 +646,7 @@ impl CommandsState {
             poll_delay: POLL_MIN,
             live_cursor: BTreeMap::new(),
             error: None,
+            summaries: BTreeMap::new(),
         });
         self.current = Some(self.runs.len() - 1);
         self.cursor = 0;
@@ -638,6 +673,64 @@ impl App {
                     .all(|(k, vs)| n.tag(k).is_some_and(|v| vs.iter().any(|x| x == v)))
             })
             .count()
+    }
+
+    /// Confirmation lines that warn when the document's platform types
+    /// (DescribeDocument) leave out some target nodes: AWS fails those
+    /// invocations as `InvalidPlatform`. AWS-RunPowerShellScript on Linux
+    /// needs PowerShell Core on the node, which the console cannot see.
+    fn platform_warnings(&self, c: &Compose) -> Vec<String> {
+        let targets: Vec<&crate::model::ManagedNode> = if c.nodes.is_empty() {
+            let tags = parse_tags(&c.tags).unwrap_or_default();
+            self.fleet
+                .nodes
+                .iter()
+                .filter(|n| {
+                    tags.iter()
+                        .all(|(k, vs)| n.tag(k).is_some_and(|v| vs.iter().any(|x| x == v)))
+                })
+                .collect()
+        } else {
+            self.fleet
+                .nodes
+                .iter()
+                .filter(|n| c.nodes.contains(&n.id))
+                .collect()
+        };
+        let mut out = Vec::new();
+        if !c.platforms.is_empty() {
+            let off: Vec<&&crate::model::ManagedNode> = targets
+                .iter()
+                .filter(|n| !n.platform_type.is_empty() && !c.platforms.contains(&n.platform_type))
+                .collect();
+            if !off.is_empty() {
+                let mut kinds: Vec<&str> = off.iter().map(|n| n.platform_type.as_str()).collect();
+                kinds.sort_unstable();
+                kinds.dedup();
+                let names: Vec<&str> = off.iter().take(3).map(|n| n.name.as_str()).collect();
+                out.push(format!(
+                    "Warning: {} runs on {} only; {} of the {} target nodes are {} ({}{}) and will fail as InvalidPlatform.",
+                    c.document,
+                    c.platforms.join(", "),
+                    off.len(),
+                    targets.len(),
+                    kinds.join("/"),
+                    names.join(", "),
+                    if off.len() > 3 { ", …" } else { "" }
+                ));
+            }
+        }
+        let pwsh = targets
+            .iter()
+            .filter(|n| n.platform_type != "Windows" && !n.platform_type.is_empty())
+            .filter(|n| c.platforms.is_empty() || c.platforms.contains(&n.platform_type))
+            .count();
+        if c.document == "AWS-RunPowerShellScript" && pwsh > 0 {
+            out.push(format!(
+                "Note: {pwsh} target nodes are not Windows: AWS-RunPowerShellScript needs PowerShell Core (pwsh) installed there, or it fails."
+            ));
+        }
+        out
     }
 
     fn new_compose(&self, nodes: Vec<String>) -> Compose {
@@ -671,6 +764,7 @@ impl App {
             error: None,
             recent_index: None,
             params: Vec::new(),
+            platforms: Vec::new(),
         }
     }
 
@@ -750,6 +844,12 @@ impl App {
     /// (or show what is wrong).
     fn compose_confirm_send(&mut self) -> Vec<Effect> {
         let fleet_total = self.fleet.nodes.len();
+        let warnings = self
+            .commands
+            .compose
+            .as_ref()
+            .map(|c| self.platform_warnings(c))
+            .unwrap_or_default();
         let Some(c) = self.commands.compose.as_mut() else {
             return Vec::new();
         };
@@ -789,32 +889,34 @@ impl App {
                     )
                 };
                 let where_ = self.where_();
+                let mut lines = vec![
+                    format!(
+                        "Run `{first}`{} with {} on {targets}.",
+                        if more > 0 {
+                            format!(" (+{more} more lines)")
+                        } else {
+                            String::new()
+                        },
+                        req.document
+                    ),
+                    format!(
+                        "MaxConcurrency {}, MaxErrors {}, delivery timeout {} s, execution timeout {} s, CloudWatch output {}.",
+                        req.max_concurrency,
+                        req.max_errors,
+                        req.timeout_s,
+                        req.execution_timeout_s,
+                        if req.cloudwatch_group.is_some() {
+                            "on"
+                        } else {
+                            "off"
+                        }
+                    ),
+                    format!("In {where_}."),
+                ];
+                lines.extend(warnings);
                 self.confirm = Some(Confirm {
                     title: "Send a command".into(),
-                    lines: vec![
-                        format!(
-                            "Run `{first}`{} with {} on {targets}.",
-                            if more > 0 {
-                                format!(" (+{more} more lines)")
-                            } else {
-                                String::new()
-                            },
-                            req.document
-                        ),
-                        format!(
-                            "MaxConcurrency {}, MaxErrors {}, delivery timeout {} s, execution timeout {} s, CloudWatch output {}.",
-                            req.max_concurrency,
-                            req.max_errors,
-                            req.timeout_s,
-                            req.execution_timeout_s,
-                            if req.cloudwatch_group.is_some() {
-                                "on"
-                            } else {
-                                "off"
-                            }
-                        ),
-                        format!("In {where_}."),
-                    ],
+                    lines,
                     effect: Effect::RunCommand(CommandsJob::Send(req)),
                 });
                 self.mode = Mode::Confirm;
@@ -844,6 +946,7 @@ impl App {
                         .map_or(0, |i| (i + 1) % c.documents.len());
                     c.document = c.documents[i].clone();
                     c.params.clear();
+                    c.platforms.clear();
                     return vec![Effect::RunCommand(CommandsJob::DocumentParams {
                         name: c.document.clone(),
                     })];
@@ -1129,7 +1232,7 @@ impl App {
     fn commands_polled(
         &mut self,
         number: usize,
-        result: Result<(Vec<CommandInvocation>, u32), AwsError>,
+        result: Result<PollResult, AwsError>,
         now: Instant,
     ) -> Vec<Effect> {
         let Some(run) = self.commands.run_mut(number) else {
@@ -1141,11 +1244,21 @@ impl App {
                 run.error = Some(e);
                 run.poll_delay = (run.poll_delay * 2).min(POLL_MAX);
             }
-            Ok((invs, calls)) => {
+            Ok(PollResult {
+                invocations,
+                calls,
+                commands,
+            }) => {
                 run.error = None;
                 run.last_poll_calls = calls;
                 let mut changed = false;
-                for i in invs {
+                for c in commands {
+                    if run.summaries.get(&c.command_id) != Some(&c) {
+                        changed = true;
+                        run.summaries.insert(c.command_id.clone(), c);
+                    }
+                }
+                for i in invocations {
                     let n = run.nodes.entry(i.instance_id.clone()).or_default();
                     if n.inv != i {
                         changed = true;
@@ -1168,7 +1281,19 @@ impl App {
                     .map(|(s, n)| format!("{n} {}", s.as_str()))
                     .collect::<Vec<_>>()
                     .join(", ");
-                let text = format!("run #{number} finished: {counts}");
+                let statuses = run
+                    .command_statuses()
+                    .iter()
+                    .map(|(s, n)| {
+                        if run.summaries.len() == 1 {
+                            s.as_str().to_owned()
+                        } else {
+                            format!("{n} {}", s.as_str())
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let text = format!("run #{number} finished {statuses}: {counts}");
                 let mut effects = self.fetch_followed();
                 self.notice(text, now);
                 // One last read of live output, for lines written at the end.
@@ -1241,14 +1366,16 @@ impl App {
                 }
             }
             CommandsEvent::Documents(_) => {}
-            CommandsEvent::DocumentParams(name, Ok(schema)) => {
+            CommandsEvent::DocumentParams(name, Ok(info)) => {
                 if let Some(c) = self
                     .commands
                     .compose
                     .as_mut()
                     .filter(|c| c.document == name)
                 {
-                    c.params = schema
+                    c.platforms = info.platform_types;
+                    c.params = info
+                        .params
                         .into_iter()
                         .filter(|p| p.name != "commands" && p.name != "executionTimeout")
                         .map(|p| {
@@ -1323,6 +1450,91 @@ mod tests {
             parse_tags("a=1 b=1 c=1 d=1 e=1 f=1")
                 .unwrap_err()
                 .contains("at most 5")
+        );
+    }
+
+    fn run_with(invs: &[(&str, InvocationStatus)]) -> Run {
+        let mut st = CommandsState::default();
+        st.open_run(
+            vec!["c1".into()],
+            "AWS-RunShellScript",
+            vec![],
+            None,
+            Instant::now(),
+        );
+        let mut run = st.runs.remove(0);
+        for (id, status) in invs {
+            run.nodes.insert(
+                (*id).to_owned(),
+                NodeRun {
+                    inv: CommandInvocation {
+                        command_id: "c1".into(),
+                        instance_id: (*id).to_owned(),
+                        status: *status,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+            );
+        }
+        run
+    }
+
+    fn summary(status: CommandStatus, target_count: i32) -> CommandSummary {
+        CommandSummary {
+            command_id: "c1".into(),
+            status,
+            target_count,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_run_is_done_when_its_command_says_so_not_when_the_listed_nodes_are() {
+        use InvocationStatus::{InProgress, Success};
+        // Every listed invocation final, but ListCommands not read yet.
+        let mut run = run_with(&[("i-1", Success)]);
+        assert!(!run.done());
+        // Targets still resolving: TargetCount 0, command InProgress.
+        run.summaries
+            .insert("c1".into(), summary(CommandStatus::InProgress, 0));
+        assert!(!run.done());
+        // TargetCount known, but one target not listed yet.
+        run.summaries
+            .insert("c1".into(), summary(CommandStatus::InProgress, 2));
+        assert!(!run.done());
+        run.nodes.insert(
+            "i-2".into(),
+            run_with(&[("i-2", InProgress)])
+                .nodes
+                .remove("i-2")
+                .unwrap(),
+        );
+        assert!(!run.done());
+        run.nodes.get_mut("i-2").unwrap().inv.status = Success;
+        assert!(run.done(), "TargetCount known and every invocation final");
+        // The command's own final status with all its targets listed.
+        run.summaries
+            .insert("c1".into(), summary(CommandStatus::Incomplete, 2));
+        assert!(run.done());
+        // No instances in the tag: final with no invocation at all.
+        let mut empty = run_with(&[]);
+        empty
+            .summaries
+            .insert("c1".into(), summary(CommandStatus::Failed, 0));
+        assert!(empty.done());
+    }
+
+    #[test]
+    fn incomplete_is_read_from_status_details() {
+        assert_eq!(
+            CommandStatus::parse("Failed", "Incomplete"),
+            CommandStatus::Incomplete
+        );
+        assert!(CommandStatus::Incomplete.is_final());
+        assert_eq!(
+            CommandStatus::parse("Failed", "Failed"),
+            CommandStatus::Failed
         );
     }
 

@@ -8,7 +8,9 @@
 use aws_sdk_ssm::types::{CloudWatchOutputConfig, DocumentFilter, DocumentFilterKey, Target};
 
 use super::{AwsContext, AwsError};
-use crate::model::{CommandInvocation, CommandSummary, DocumentParam, InvocationStatus};
+use crate::model::{
+    CommandInvocation, CommandStatus, CommandSummary, DocumentInfo, DocumentParam, InvocationStatus,
+};
 
 /// SendCommand takes at most this many InstanceIds.
 pub const IDS_PER_CALL: usize = 50;
@@ -332,6 +334,56 @@ pub async fn cancel(
     Ok(())
 }
 
+/// The console's summary of a command from ListCommands.
+fn summary(c: aws_sdk_ssm::types::Command) -> CommandSummary {
+    let status = c.status.as_ref().map_or("", |s| s.as_str()).to_owned();
+    let details = c.status_details.clone().unwrap_or_default();
+    CommandSummary {
+        command_id: c.command_id.unwrap_or_default(),
+        document: c.document_name.unwrap_or_default(),
+        comment: c.comment.unwrap_or_default(),
+        requested_s: secs(c.requested_date_time),
+        status: CommandStatus::parse(&status, &details),
+        details,
+        target_count: c.target_count,
+        completed: c.completed_count,
+        errors: c.error_count,
+        delivery_timed_out: c.delivery_timed_out_count,
+        commands: c
+            .parameters
+            .and_then(|mut p| p.remove("commands"))
+            .unwrap_or_default(),
+        log_group: c
+            .cloud_watch_output_config
+            .filter(|w| w.cloud_watch_output_enabled)
+            .map(|w| w.cloud_watch_log_group_name.unwrap_or_default()),
+    }
+}
+
+/// One command's own status, counts and TargetCount (ListCommands with
+/// CommandId); `None` when ListCommands does not list it.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:ListCommands`.
+pub async fn command(
+    ctx: &AwsContext,
+    command_id: &str,
+) -> Result<Option<CommandSummary>, AwsError> {
+    let resp = ctx
+        .ssm
+        .list_commands()
+        .command_id(command_id)
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:ListCommands", e))?;
+    Ok(resp
+        .commands
+        .unwrap_or_default()
+        .into_iter()
+        .next()
+        .map(summary))
+}
+
 /// Past commands, newest first (ListCommands, every page, at most `limit`).
 ///
 /// # Errors
@@ -348,26 +400,7 @@ pub async fn history(ctx: &AwsContext, limit: usize) -> Result<Vec<CommandSummar
             .send()
             .await
             .map_err(|e| ctx.error("ssm:ListCommands", e))?;
-        for c in resp.commands.unwrap_or_default() {
-            out.push(CommandSummary {
-                command_id: c.command_id.unwrap_or_default(),
-                document: c.document_name.unwrap_or_default(),
-                comment: c.comment.unwrap_or_default(),
-                requested_s: secs(c.requested_date_time),
-                status: c.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
-                target_count: c.target_count,
-                completed: c.completed_count,
-                errors: c.error_count,
-                commands: c
-                    .parameters
-                    .and_then(|mut p| p.remove("commands"))
-                    .unwrap_or_default(),
-                log_group: c
-                    .cloud_watch_output_config
-                    .filter(|w| w.cloud_watch_output_enabled)
-                    .map(|w| w.cloud_watch_log_group_name.unwrap_or_default()),
-            });
-        }
+        out.extend(resp.commands.unwrap_or_default().into_iter().map(summary));
         match resp.next_token.filter(|t| !t.is_empty()) {
             Some(t) if out.len() < limit => token = Some(t),
             _ => break,
@@ -407,11 +440,11 @@ pub async fn documents(ctx: &AwsContext) -> Result<Vec<String>, AwsError> {
     Ok(out)
 }
 
-/// A document's parameter schema (DescribeDocument).
+/// A document's parameter schema and platform types (DescribeDocument).
 ///
 /// # Errors
 /// [`AwsError`] for `ssm:DescribeDocument`.
-pub async fn document_params(ctx: &AwsContext, name: &str) -> Result<Vec<DocumentParam>, AwsError> {
+pub async fn document_info(ctx: &AwsContext, name: &str) -> Result<DocumentInfo, AwsError> {
     let out = ctx
         .ssm
         .describe_document()
@@ -419,9 +452,16 @@ pub async fn document_params(ctx: &AwsContext, name: &str) -> Result<Vec<Documen
         .send()
         .await
         .map_err(|e| ctx.error("ssm:DescribeDocument", e))?;
-    Ok(out
+    let doc = out
         .document
-        .and_then(|d| d.parameters)
+        .unwrap_or_else(|| aws_sdk_ssm::types::DocumentDescription::builder().build());
+    let platform_types = doc
+        .platform_types()
+        .iter()
+        .map(|p| p.as_str().to_owned())
+        .collect();
+    let params = doc
+        .parameters
         .unwrap_or_default()
         .into_iter()
         .map(|p| DocumentParam {
@@ -430,7 +470,11 @@ pub async fn document_params(ctx: &AwsContext, name: &str) -> Result<Vec<Documen
             description: p.description.unwrap_or_default(),
             default: p.default_value.unwrap_or_default(),
         })
-        .collect())
+        .collect();
+    Ok(DocumentInfo {
+        params,
+        platform_types,
+    })
 }
 
 /// Writes every node's result (status, details, exit code, stdout, stderr)

@@ -50,6 +50,7 @@ pub const TOKENS: &[&str] = &[
     "status.failed",
     "status.cancelled",
     "status.timed_out",
+    "status.incomplete",
     "severity.critical",
     "severity.high",
     "severity.medium",

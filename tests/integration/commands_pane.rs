@@ -55,10 +55,11 @@ impl CommandsLive for Live {
     }
 }
 
+/// `n` Online Linux nodes (AWS-RunShellScript runs on them).
 fn online(lab: &ssmdeck_lab::LabHandle, n: usize) -> Vec<String> {
     lab.nodes()
         .into_iter()
-        .filter(|x| x.ping == PingStatus::Online)
+        .filter(|x| x.ping == PingStatus::Online && x.platform_type == "Linux")
         .take(n)
         .map(|x| x.id)
         .collect()
@@ -73,7 +74,7 @@ async fn run_on_the_fleet_selection_groups_identical_results() {
     let lost = lab
         .nodes()
         .into_iter()
-        .find(|n| n.ping == PingStatus::ConnectionLost)
+        .find(|n| n.ping == PingStatus::ConnectionLost && n.platform_type == "Linux")
         .expect("the fleet has a ConnectionLost node")
         .id;
     ids.push(lost.clone());
@@ -286,5 +287,157 @@ async fn document_parameters_come_from_its_schema() {
             .values()
             .map(|n| n.inv.output.clone())
             .collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn a_tag_target_run_waits_until_every_target_resolved() {
+    let lab = common::lab(60, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    live.until("the fleet", |a| a.fleet.loading.is_none()).await;
+    let want = lab
+        .nodes()
+        .iter()
+        .filter(|n| n.tag("Role") == Some("web"))
+        .count();
+    assert!(want >= 6, "{want}");
+    live.cmd(Command::NextPane);
+    live.cmd(Command::Create);
+    live.type_text("tag:Role=web");
+    while live.app.commands.compose.as_ref().unwrap().focus != ComposeField::Commands {
+        live.key(KeyCode::Tab, KeyModifiers::NONE);
+    }
+    live.type_text("true");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert_eq!(live.app.mode, Mode::Confirm);
+    live.act(Action::Input(InputKey::Submit));
+    // While targets resolve, some polls list only part of the nodes, all of
+    // them final: the run must not be declared finished then.
+    let premature = std::cell::Cell::new(0);
+    live.until("the run", |a| {
+        let Some(r) = a.commands.run() else {
+            return false;
+        };
+        let listed_final = !r.nodes.is_empty() && r.nodes.values().all(|n| n.inv.status.is_final());
+        if listed_final && r.nodes.len() < want {
+            premature.set(premature.get() + 1);
+            assert!(!r.done(), "done with {} of {want} nodes", r.nodes.len());
+        }
+        r.done()
+    })
+    .await;
+    let run = live.app.commands.run().unwrap();
+    assert_eq!(run.nodes.len(), want);
+    let c = run.summaries.values().next().unwrap();
+    assert!(c.status.is_final(), "{:?}", c.status);
+    assert_eq!(c.target_count as usize, want);
+    assert!(run.finished.is_some());
+    assert!(
+        live.app
+            .notices
+            .iter()
+            .any(|(n, _)| n.starts_with("run #1 finished")),
+        "{:?}",
+        live.app.notices
+    );
+    // The lab resolves targets a second apart, so some poll saw a partial
+    // list of final invocations (which the old rule called finished).
+    assert!(premature.get() > 0, "no partial poll seen");
+}
+
+#[tokio::test]
+async fn incomplete_commands_show_as_incomplete() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    let mut ids = online(&lab, 2);
+    ids.push(
+        lab.nodes()
+            .into_iter()
+            .find(|n| n.ping == PingStatus::ConnectionLost && n.platform_type == "Linux")
+            .unwrap()
+            .id,
+    );
+    live.select(&ids).await;
+    live.run("echo hi").await;
+    let run = live.app.commands.run().unwrap();
+    assert_eq!(
+        run.command_statuses(),
+        vec![(ssmdeck::model::CommandStatus::Incomplete, 1)]
+    );
+    assert!(
+        live.screen().contains("command Incomplete"),
+        "{}",
+        live.screen()
+    );
+    live.cmd(Command::History);
+    live.until("history", |a| a.commands.history.is_some())
+        .await;
+    let screen = live.screen();
+    assert!(screen.contains("Incomplete"), "{screen}");
+    assert!(screen.contains("1 Incomplete"), "{screen}");
+}
+
+#[tokio::test]
+async fn the_composer_warns_when_the_document_does_not_fit_the_nodes_platform() {
+    let lab = common::lab(40, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    let windows = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.platform_type == "Windows")
+        .unwrap();
+    let mut ids = online(&lab, 2);
+    ids.push(windows.id.clone());
+    live.select(&ids).await;
+    live.cmd(Command::RunCommand);
+    // Mixed selection: the shell document; its platforms come from DescribeDocument.
+    live.until("the document's platforms", |a| {
+        a.commands
+            .compose
+            .as_ref()
+            .is_some_and(|c| !c.platforms.is_empty())
+    })
+    .await;
+    assert_eq!(
+        live.app.commands.compose.as_ref().unwrap().document,
+        "AWS-RunShellScript"
+    );
+    live.type_text("uptime");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert_eq!(live.app.mode, Mode::Confirm);
+    let lines = live.app.confirm.as_ref().unwrap().lines.clone();
+    let warning = lines
+        .iter()
+        .find(|l| l.starts_with("Warning:"))
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert!(
+        warning.contains("runs on Linux, MacOS only; 1 of the 3 target nodes are Windows")
+            && warning.contains(&windows.name)
+            && warning.contains("InvalidPlatform"),
+        "{warning}"
+    );
+    // Linux nodes only: no warning.
+    live.act(Action::Input(InputKey::Char('n')));
+    assert_eq!(live.app.mode, Mode::Compose);
+    live.key(KeyCode::Esc, KeyModifiers::NONE);
+    live.app.commands.compose = None;
+    live.select(&online(&lab, 2)).await;
+    live.cmd(Command::RunCommand);
+    live.until("the document's platforms", |a| {
+        a.commands
+            .compose
+            .as_ref()
+            .is_some_and(|c| !c.platforms.is_empty())
+    })
+    .await;
+    live.type_text("uptime");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    let lines = live.app.confirm.as_ref().unwrap().lines.clone();
+    assert!(
+        !lines.iter().any(|l| l.starts_with("Warning:")),
+        "{lines:?}"
     );
 }

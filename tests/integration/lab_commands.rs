@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use ssmdeck::aws::AwsContext;
 use ssmdeck::aws::commands::{self, SendRequest, Targets};
-use ssmdeck::model::{CommandInvocation, InvocationStatus};
+use ssmdeck::model::{CommandInvocation, CommandStatus, CommandSummary, InvocationStatus};
 use ssmdeck_lab::{Faults, PingStatus};
 
 fn request(targets: Targets, script: &[&str]) -> SendRequest {
@@ -25,21 +25,27 @@ fn request(targets: Targets, script: &[&str]) -> SendRequest {
     }
 }
 
-/// Polls until every invocation of every command is final (at most 60 s).
-/// Returns them by node, and the calls of the last poll cycle.
+/// Polls until every command is final (ListCommands) with every one of its
+/// TargetCount invocations final (at most 60 s). Returns the invocations by
+/// node, and the ListCommandInvocations calls of the last poll cycle.
 async fn wait_final(ctx: &AwsContext, ids: &[String]) -> (HashMap<String, CommandInvocation>, u32) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let mut all = HashMap::new();
         let mut calls = 0;
+        let mut over = true;
         for id in ids {
             let (invs, c) = commands::invocations(ctx, id).await.unwrap();
             calls += c;
+            let cmd = commands::command(ctx, id).await.unwrap().expect("listed");
+            over &= cmd.status.is_final()
+                && usize::try_from(cmd.target_count).unwrap() == invs.len()
+                && invs.iter().all(|i| i.status.is_final());
             for i in invs {
                 all.insert(i.instance_id.clone(), i);
             }
         }
-        if all.values().all(|i| i.status.is_final()) && !all.is_empty() {
+        if over {
             return (all, calls);
         }
         assert!(Instant::now() < deadline, "commands did not finish in 60 s");
@@ -66,6 +72,16 @@ async fn fan_out_to_300_nodes_lands_every_node_in_the_right_final_status() {
     assert_eq!(calls, 6, "one ListCommandInvocations page per 50 nodes");
     for n in &nodes {
         let i = &all[&n.id];
+        if n.platform_type == "Windows" {
+            // AWS-RunShellScript declares Linux and MacOS only.
+            assert_eq!(
+                (i.status, i.details.as_str()),
+                (InvocationStatus::Failed, "InvalidPlatform"),
+                "{}",
+                n.id
+            );
+            continue;
+        }
         match (n.ping, n.tag("Role")) {
             (PingStatus::Inactive, _) => {
                 assert_eq!(
@@ -106,7 +122,10 @@ async fn fan_out_to_300_nodes_lands_every_node_in_the_right_final_status() {
     // Re-run on the failed ones only: they now succeed.
     let failed: Vec<String> = all
         .values()
-        .filter(|i| i.status == InvocationStatus::Failed && i.details != "Undeliverable")
+        .filter(|i| {
+            i.status == InvocationStatus::Failed
+                && !matches!(i.details.as_str(), "Undeliverable" | "InvalidPlatform")
+        })
         .map(|i| i.instance_id.clone())
         .collect();
     assert!(!failed.is_empty());
@@ -131,10 +150,11 @@ async fn fan_out_to_300_nodes_lands_every_node_in_the_right_final_status() {
     assert_eq!(hist[0].commands, vec!["echo fixed".to_string()]);
 }
 
+/// `n` Online Linux nodes (AWS-RunShellScript runs on them).
 fn online(lab: &ssmdeck_lab::LabHandle, n: usize) -> Vec<String> {
     lab.nodes()
         .into_iter()
-        .filter(|x| x.ping == PingStatus::Online)
+        .filter(|x| x.ping == PingStatus::Online && x.platform_type == "Linux")
         .take(n)
         .map(|x| x.id)
         .collect()
@@ -333,11 +353,12 @@ async fn tag_targets_and_limits() {
     // Documents and their parameters.
     let docs = commands::documents(&ctx).await.unwrap();
     assert!(docs.contains(&"AWS-RunShellScript".to_string()));
-    let params = commands::document_params(&ctx, "AWS-RunShellScript")
+    let info = commands::document_info(&ctx, "AWS-RunShellScript")
         .await
         .unwrap();
+    assert_eq!(info.platform_types, vec!["Linux", "MacOS"]);
     assert!(
-        params
+        info.params
             .iter()
             .any(|p| p.name == "commands" && p.kind == "StringList")
     );
@@ -431,7 +452,7 @@ async fn node_profiles_add_delay_or_failure() {
     let nodes: Vec<_> = lab
         .nodes()
         .into_iter()
-        .filter(|n| n.ping == PingStatus::Online)
+        .filter(|n| n.ping == PingStatus::Online && n.platform_type != "Windows")
         .collect();
     assert!(nodes.iter().any(|n| n.command_fails) && nodes.iter().any(|n| n.command_delay_ms > 0));
     let ids: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
@@ -468,4 +489,251 @@ async fn node_profiles_add_delay_or_failure() {
         }
     }
     assert!(sent.elapsed() >= Duration::from_millis(400));
+}
+
+/// The command as ListCommands reports it.
+async fn summary(ctx: &AwsContext, id: &str) -> CommandSummary {
+    commands::command(ctx, id)
+        .await
+        .unwrap()
+        .expect("ListCommands lists it")
+}
+
+fn with_ping(lab: &ssmdeck_lab::LabHandle, ping: PingStatus) -> String {
+    lab.nodes()
+        .into_iter()
+        .find(|n| n.ping == ping && n.platform_type == "Linux")
+        .map(|n| n.id)
+        .expect("the fleet has such a Linux node")
+}
+
+#[tokio::test]
+async fn delivery_timeouts_and_undeliverable_nodes_do_not_count_against_max_errors() {
+    let lab = common::lab(40, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let lost = with_ping(&lab, PingStatus::ConnectionLost);
+    let gone = with_ping(&lab, PingStatus::Inactive);
+    let ok = online(&lab, 3);
+    // The lost node first, one at a time, MaxErrors 0: before the fix its
+    // delivery timeout cancelled every node after it and the command.
+    let mut ids = vec![lost.clone(), gone.clone()];
+    ids.extend(ok.iter().cloned());
+    let mut req = request(Targets::Nodes(ids), &["echo ok"]);
+    req.max_concurrency = "1".into();
+    req.max_errors = "0".into();
+    let id = commands::send(&ctx, &req).await.unwrap().remove(0);
+    let (all, _) = wait_final(&ctx, std::slice::from_ref(&id)).await;
+    assert_eq!(all[&lost].details, "DeliveryTimedOut");
+    assert_eq!(all[&gone].details, "Undeliverable");
+    for n in &ok {
+        assert_eq!(all[n].status, InvocationStatus::Success, "{n}");
+    }
+    let c = summary(&ctx, &id).await;
+    assert_eq!(
+        (c.status, c.details.as_str()),
+        (CommandStatus::Incomplete, "Incomplete")
+    );
+    assert_eq!(
+        (c.target_count, c.completed, c.errors, c.delivery_timed_out),
+        (5, 5, 0, 1)
+    );
+    // The wire spelling: Status is from the service model's enum (which has
+    // no Incomplete), StatusDetails carries it.
+    let raw = ctx
+        .ssm
+        .list_commands()
+        .command_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let cmd = &raw.commands()[0];
+    assert_eq!(cmd.status().map(|s| s.as_str()), Some("Failed"));
+    assert_eq!(cmd.status_details(), Some("Incomplete"));
+
+    // Undeliverable alone does not make a command Incomplete: Success.
+    let mut req = request(Targets::Nodes(vec![gone.clone(), ok[0].clone()]), &["true"]);
+    req.max_errors = "0".into();
+    let id = commands::send(&ctx, &req).await.unwrap().remove(0);
+    wait_final(&ctx, std::slice::from_ref(&id)).await;
+    let c = summary(&ctx, &id).await;
+    assert_eq!((c.status, c.errors), (CommandStatus::Success, 0));
+    // Every invocation undeliverable: Failed.
+    let id = commands::send(&ctx, &request(Targets::Nodes(vec![gone]), &["true"]))
+        .await
+        .unwrap()
+        .remove(0);
+    wait_final(&ctx, std::slice::from_ref(&id)).await;
+    assert_eq!(summary(&ctx, &id).await.status, CommandStatus::Failed);
+}
+
+#[tokio::test]
+async fn exceeding_max_errors_terminates_the_nodes_not_started_and_fails_the_command() {
+    let lab = common::lab(40, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let nodes = online(&lab, 5);
+    for (max_errors, failures) in [("0", 1), ("1", 2)] {
+        let mut req = request(Targets::Nodes(nodes.clone()), &["exit 4"]);
+        req.max_concurrency = "1".into();
+        req.max_errors = max_errors.into();
+        let id = commands::send(&ctx, &req).await.unwrap().remove(0);
+        let (all, _) = wait_final(&ctx, std::slice::from_ref(&id)).await;
+        let failed = all
+            .values()
+            .filter(|i| (i.status, i.details.as_str()) == (InvocationStatus::Failed, "Failed"))
+            .count();
+        let terminated = all
+            .values()
+            .filter(|i| {
+                (i.status, i.details.as_str()) == (InvocationStatus::Cancelled, "Terminated")
+            })
+            .count();
+        assert_eq!(
+            (failed, terminated),
+            (failures, 5 - failures),
+            "MaxErrors {max_errors}"
+        );
+        let c = summary(&ctx, &id).await;
+        assert_eq!(
+            (
+                c.status,
+                c.details.as_str(),
+                c.errors,
+                c.completed,
+                c.target_count
+            ),
+            (CommandStatus::Failed, "Failed", failures as i32, 5, 5),
+            "MaxErrors {max_errors}"
+        );
+    }
+    // Failures within MaxErrors: Incomplete, not Failed.
+    let mut req = request(
+        Targets::Nodes(nodes.clone()),
+        &[&format!(
+            r#"if [ "$SSM_NODE_ID" = "{}" ]; then exit 2; fi"#,
+            nodes[0]
+        )],
+    );
+    req.max_errors = "1".into();
+    let id = commands::send(&ctx, &req).await.unwrap().remove(0);
+    wait_final(&ctx, std::slice::from_ref(&id)).await;
+    let c = summary(&ctx, &id).await;
+    assert_eq!((c.status, c.errors), (CommandStatus::Incomplete, 1));
+    // An execution timeout counts against MaxErrors too.
+    let mut req = request(Targets::Nodes(vec![nodes[0].clone()]), &["sleep 5"]);
+    req.execution_timeout_s = 1;
+    req.max_errors = "0".into();
+    let id = commands::send(&ctx, &req).await.unwrap().remove(0);
+    wait_final(&ctx, std::slice::from_ref(&id)).await;
+    let c = summary(&ctx, &id).await;
+    assert_eq!((c.status, c.errors), (CommandStatus::TimedOut, 1));
+}
+
+#[tokio::test]
+async fn tag_targets_resolve_after_the_send_in_batches() {
+    let lab = common::lab(120, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let want = lab
+        .nodes()
+        .iter()
+        .filter(|n| n.tag("Role") == Some("web"))
+        .count();
+    assert!(want >= 6, "enough nodes to resolve in batches: {want}");
+    let sent = ctx
+        .ssm
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .targets(
+            aws_sdk_ssm::types::Target::builder()
+                .key("tag:Role")
+                .values("web")
+                .build(),
+        )
+        .parameters("commands", vec!["true".into()])
+        .max_errors("100%")
+        .send()
+        .await
+        .unwrap();
+    let cmd = sent.command.unwrap();
+    // As AWS answers a Targets send: no ids yet, TargetCount 0, Pending.
+    assert_eq!(cmd.instance_ids(), &[] as &[String]);
+    assert_eq!(cmd.target_count, 0);
+    assert_eq!(cmd.status().map(|s| s.as_str()), Some("Pending"));
+    let id = cmd.command_id.unwrap();
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (invs, _) = commands::invocations(&ctx, &id).await.unwrap();
+        let c = summary(&ctx, &id).await;
+        if invs.len() < want {
+            assert_eq!(c.target_count, 0, "TargetCount stays 0 while resolving");
+            assert!(!c.status.is_final());
+        }
+        if seen.last() != Some(&invs.len()) {
+            seen.push(invs.len());
+        }
+        if c.status.is_final() {
+            assert_eq!((invs.len(), c.target_count as usize), (want, want));
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not finish: {seen:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen.first(), Some(&0), "no invocation at first: {seen:?}");
+    assert!(
+        seen.iter().filter(|n| **n > 0 && **n < want).count() >= 1,
+        "invocations appear over several polls: {seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn documents_fail_on_nodes_of_another_platform() {
+    let lab = common::lab(40, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let windows = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping == PingStatus::Online && n.platform_type == "Windows")
+        .expect("the fleet has an Online Windows node")
+        .id;
+    let linux = online(&lab, 1).remove(0);
+    // A shell script on Windows: InvalidPlatform, which does not count
+    // against MaxErrors 0, so the Linux node's success makes it Success.
+    let mut req = request(
+        Targets::Nodes(vec![windows.clone(), linux.clone()]),
+        &["echo hi"],
+    );
+    req.max_errors = "0".into();
+    let id = commands::send(&ctx, &req).await.unwrap().remove(0);
+    let (all, _) = wait_final(&ctx, std::slice::from_ref(&id)).await;
+    assert_eq!(
+        (
+            all[&windows].status,
+            all[&windows].details.as_str(),
+            all[&windows].output.as_str()
+        ),
+        (InvocationStatus::Failed, "InvalidPlatform", "")
+    );
+    assert_eq!(all[&linux].status, InvocationStatus::Success);
+    let c = summary(&ctx, &id).await;
+    assert_eq!((c.status, c.errors), (CommandStatus::Success, 0));
+    // PowerShell on Linux is allowed by the document but the lab's Linux
+    // nodes have no PowerShell Core: the script fails there.
+    let mut req = request(Targets::Nodes(vec![linux.clone()]), &["Write-Output hi"]);
+    req.document = "AWS-RunPowerShellScript".into();
+    let id = commands::send(&ctx, &req).await.unwrap().remove(0);
+    let (all, _) = wait_final(&ctx, std::slice::from_ref(&id)).await;
+    assert_eq!(
+        (
+            all[&linux].status,
+            all[&linux].details.as_str(),
+            all[&linux].response_code
+        ),
+        (InvocationStatus::Failed, "Failed", 1)
+    );
+    let (_, err) = commands::output(&ctx, &id, &linux).await.unwrap();
+    assert!(err.contains("pwsh"), "{err}");
+    let info = commands::document_info(&ctx, "AWS-RunPowerShellScript")
+        .await
+        .unwrap();
+    assert_eq!(info.platform_types, vec!["Windows", "Linux"]);
 }

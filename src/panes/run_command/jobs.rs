@@ -6,10 +6,23 @@ use std::time::Duration;
 use crate::aws::AwsError;
 use crate::aws::commands::{self, LiveCursor, LiveLine, SendRequest, Targets};
 use crate::job::{Job, JobEnv, Mutation, Outcome};
-use crate::model::{CommandInvocation, CommandSummary, DocumentParam};
+use crate::model::{CommandInvocation, CommandSummary, DocumentInfo};
 
 /// New live lines and the cursor to continue from.
 pub type LiveRead = (Vec<LiveLine>, LiveCursor);
+
+/// One status poll of a run.
+#[derive(Debug, Clone, Default)]
+pub struct PollResult {
+    /// Every invocation listed (ListCommandInvocations).
+    pub invocations: Vec<CommandInvocation>,
+    /// ListCommandInvocations calls made.
+    pub calls: u32,
+    /// The commands' own status and TargetCount (ListCommands, one call per
+    /// command id), read only once every invocation listed is final: then
+    /// it tells whether more are still to come (tag targets resolving).
+    pub commands: Vec<CommandSummary>,
+}
 
 /// Results of Run Command jobs.
 #[derive(Debug, Clone)]
@@ -17,11 +30,11 @@ pub enum CommandsEvent {
     /// Command documents (ListDocuments).
     Documents(Result<Vec<String>, AwsError>),
     /// A document's parameter schema (DescribeDocument).
-    DocumentParams(String, Result<Vec<DocumentParam>, AwsError>),
+    DocumentParams(String, Result<DocumentInfo, AwsError>),
     /// SendCommand answered; carries the request it answers.
     Sent(Result<Vec<String>, AwsError>, SendRequest),
-    /// A status poll of run `.0`: invocations and calls made.
-    Polled(usize, Result<(Vec<CommandInvocation>, u32), AwsError>),
+    /// A status poll of run `.0`.
+    Polled(usize, Result<PollResult, AwsError>),
     /// Live output of run `.0`, command `.1`: lines and where to continue.
     Live(usize, String, Result<LiveRead, AwsError>),
     /// Full output of one node of run `.0`, node `.1`: stdout and stderr.
@@ -47,7 +60,8 @@ pub enum CommandsJob {
     /// SendCommand (chunks of 50 nodes; not cancellable: a send that
     /// started must report its command ids).
     Send(SendRequest),
-    /// Poll run `run`'s invocations (ListCommandInvocations) after `delay_ms`.
+    /// Poll run `run`'s invocations (ListCommandInvocations) after `delay_ms`,
+    /// and its commands (ListCommands) once those are all final.
     Poll {
         /// Run number.
         run: usize,
@@ -166,7 +180,7 @@ impl Job for CommandsJob {
         Some(match self {
             CommandsJob::Documents => CommandsEvent::Documents(commands::documents(ctx).await),
             CommandsJob::DocumentParams { name } => {
-                let r = commands::document_params(ctx, &name).await;
+                let r = commands::document_info(ctx, &name).await;
                 CommandsEvent::DocumentParams(name, r)
             }
             CommandsJob::Send(req) => {
@@ -240,17 +254,24 @@ impl Job for CommandsJob {
     }
 }
 
-/// Every invocation of `command_ids`, and the calls it took.
+/// Every invocation of `command_ids` and the calls it took; when every one
+/// listed is final, each command's own status and TargetCount as well.
 async fn poll(
     ctx: &crate::aws::AwsContext,
     command_ids: &[String],
-) -> Result<(Vec<CommandInvocation>, u32), AwsError> {
-    let mut all = Vec::new();
-    let mut calls = 0;
+) -> Result<PollResult, AwsError> {
+    let mut out = PollResult::default();
     for id in command_ids {
         let (invs, c) = commands::invocations(ctx, id).await?;
-        all.extend(invs);
-        calls += c;
+        out.invocations.extend(invs);
+        out.calls += c;
     }
-    Ok((all, calls))
+    if out.invocations.iter().all(|i| i.status.is_final()) {
+        for id in command_ids {
+            if let Some(c) = commands::command(ctx, id).await? {
+                out.commands.push(c);
+            }
+        }
+    }
+    Ok(out)
 }

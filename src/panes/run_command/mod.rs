@@ -2,4 +2,4 @@
 
 pub mod jobs;
 
-pub use jobs::{CommandsEvent, CommandsJob, LiveRead};
+pub use jobs::{CommandsEvent, CommandsJob, LiveRead, PollResult};

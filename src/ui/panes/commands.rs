@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap}
 
 use crate::app::App;
 use crate::app::commands::{Compose, ComposeField, Run};
-use crate::model::{InvocationStatus, format_epoch};
+use crate::model::{CommandStatus, InvocationStatus, format_epoch};
 use crate::ui::RenderContext;
 use crate::ui::widgets::titled_block as block;
 
@@ -22,6 +22,31 @@ pub fn status_token(s: InvocationStatus) -> &'static str {
         InvocationStatus::TimedOut => "status.timed_out",
         InvocationStatus::Cancelled => "status.cancelled",
     }
+}
+
+/// Theme token of a whole command's status (ListCommands).
+pub fn command_status_token(s: CommandStatus) -> &'static str {
+    match s {
+        CommandStatus::Pending => "status.pending",
+        CommandStatus::InProgress | CommandStatus::Cancelling => "status.in_progress",
+        CommandStatus::Success => "status.success",
+        CommandStatus::Incomplete => "status.incomplete",
+        CommandStatus::Failed => "status.failed",
+        CommandStatus::TimedOut => "status.timed_out",
+        CommandStatus::Cancelled => "status.cancelled",
+    }
+}
+
+/// "3 Success · 1 Incomplete": how many commands have each status.
+pub fn command_status_counts(statuses: impl IntoIterator<Item = CommandStatus>) -> String {
+    let mut m: std::collections::BTreeMap<CommandStatus, usize> = Default::default();
+    for s in statuses {
+        *m.entry(s).or_default() += 1;
+    }
+    m.iter()
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// Draws the pane.
@@ -98,8 +123,26 @@ fn title(run: &Run) -> String {
         .map(|(s, n)| format!("{n} {}", s.as_str()))
         .collect::<Vec<_>>()
         .join(" · ");
+    // The commands' own status once ListCommands told it; until then
+    // (targets may still be resolving) the run is not over.
+    let command = if run.summaries.is_empty() {
+        String::new()
+    } else if run.summaries.len() == 1 {
+        let c = run.summaries.values().next().expect("one");
+        let targets = if c.target_count == 0 && !c.status.is_final() {
+            "targets resolving".to_owned()
+        } else {
+            format!("{} targets", c.target_count)
+        };
+        format!(" — command {} ({targets})", c.status.as_str())
+    } else {
+        format!(
+            " — commands {}",
+            command_status_counts(run.summaries.values().map(|c| c.status))
+        )
+    };
     format!(
-        " Run #{} — `{}` — {} — {done}/{total} done — {counts} — {} polls, {} status calls/cycle{} ",
+        " Run #{} — `{}` — {}{command} — {done}/{total} done — {counts} — {} polls, {} status calls/cycle{} ",
         run.number,
         run.commands.first().cloned().unwrap_or_default(),
         run.document,
@@ -347,11 +390,18 @@ fn render_history(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) 
                         .map(|s| format_epoch(s as i64))
                         .unwrap_or_default(),
                 ),
-                Cell::from(c.status.clone()),
-                Cell::from(format!(
-                    "{}/{} ({} errors)",
-                    c.completed, c.target_count, c.errors
+                Cell::from(Span::styled(
+                    c.status.as_str(),
+                    t.style(command_status_token(c.status)),
                 )),
+                Cell::from(if c.delivery_timed_out > 0 {
+                    format!(
+                        "{}/{} ({} errors, {} not delivered)",
+                        c.completed, c.target_count, c.errors, c.delivery_timed_out
+                    )
+                } else {
+                    format!("{}/{} ({} errors)", c.completed, c.target_count, c.errors)
+                }),
                 Cell::from(c.document.clone()),
                 Cell::from(c.commands.first().cloned().unwrap_or_default()),
             ]);
@@ -368,7 +418,7 @@ fn render_history(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) 
             [
                 Constraint::Length(20),
                 Constraint::Length(11),
-                Constraint::Length(18),
+                Constraint::Length(32),
                 Constraint::Length(24),
                 Constraint::Min(10),
             ],
@@ -385,8 +435,9 @@ fn render_history(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) 
         )
         .block(block(
             format!(
-                " History — {} commands — Enter reopens · Esc back ",
-                h.len()
+                " History — {} commands: {} — Enter reopens · Esc back ",
+                h.len(),
+                command_status_counts(h.iter().map(|c| c.status))
             ),
             cx,
         )),
