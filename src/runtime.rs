@@ -164,6 +164,9 @@ impl TaskManager {
             Effect::SwitchContext { .. } => {
                 // The event loop handles it: it replaces this runner.
             }
+            Effect::Quit => {
+                // The shell acts on it when the user says yes.
+            }
         }
     }
 

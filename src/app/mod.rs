@@ -191,6 +191,9 @@ pub enum Effect {
     OpsCenter(OpsJob),
     /// The Sessions pane's.
     Sessions(SessionsJob),
+    /// Leave the console (asked for first when sessions or typed text
+    /// would go with it). The shell acts on it; it never reaches the runner.
+    Quit,
     /// Connect to another profile and/or region; the panes reload on success
     /// (the event loop does it: it replaces the runner).
     SwitchContext {
@@ -366,6 +369,47 @@ impl App {
             out.push("the OpsItem form".into());
         }
         out
+    }
+
+    /// `q` or `:quit`: quits at once when nothing would be lost, else asks,
+    /// naming the live sessions and port forwards it would end and the
+    /// typed text it would drop.
+    fn ask_quit(&mut self) {
+        let live: Vec<_> = self.sessions.live_tabs().collect();
+        let forwards = live.iter().filter(|t| t.forward.is_some()).count();
+        let shells = live.len() - forwards;
+        let mut lines = Vec::new();
+        if !live.is_empty() {
+            let mut what = Vec::new();
+            if shells > 0 {
+                what.push(plural(shells, "shell session", "shell sessions"));
+            }
+            if forwards > 0 {
+                what.push(plural(forwards, "port forward", "port forwards"));
+            }
+            lines.push(format!(
+                "{} open: quitting ends them (TerminateSession).",
+                what.join(" and ")
+            ));
+            for t in live.iter().take(6) {
+                let name = if t.name.is_empty() { &t.node } else { &t.name };
+                lines.push(format!("  {name} ({}) since {}", t.node, t.started));
+            }
+        }
+        for w in self.unsaved_work() {
+            lines.push(format!("{w} has unsaved text: it would be lost."));
+        }
+        if lines.is_empty() {
+            self.quit = true;
+            return;
+        }
+        lines.push("y quits · n stays".into());
+        self.confirm = Some(Confirm {
+            title: "Quit ssmdeck?".into(),
+            lines,
+            effect: Effect::Quit,
+        });
+        self.mode = Mode::Confirm;
     }
 
     /// Terminal size of the Sessions pane, rows × columns.
@@ -972,7 +1016,7 @@ impl App {
             _ => {}
         }
         match c {
-            Command::Quit => self.quit = true,
+            Command::Quit => self.ask_quit(),
             Command::Help => self.mode = Mode::Help,
             Command::CommandLine => {
                 self.command_line.clear();
@@ -1025,6 +1069,15 @@ impl App {
         match k {
             InputKey::Submit | InputKey::Char('y') | InputKey::Char('Y') => {
                 self.mode = Mode::Normal;
+                if self
+                    .confirm
+                    .as_ref()
+                    .is_some_and(|c| c.effect == Effect::Quit)
+                {
+                    self.confirm = None;
+                    self.quit = true;
+                    return Vec::new();
+                }
                 let effects: Vec<Effect> = self
                     .confirm
                     .take()
@@ -1253,7 +1306,7 @@ impl App {
                 Vec::new()
             }
             Some("quit") => {
-                self.quit = true;
+                self.ask_quit();
                 Vec::new()
             }
             Some("refresh") => self.refresh(now),
@@ -1315,7 +1368,7 @@ impl Effect {
             Effect::RunCommand(j) => j.mutation(),
             Effect::OpsCenter(j) => j.mutation(),
             Effect::Sessions(j) => j.mutation(),
-            Effect::SwitchContext { .. } => None,
+            Effect::SwitchContext { .. } | Effect::Quit => None,
         }
     }
 }
@@ -1361,3 +1414,8 @@ const SESSIONS: Slot<sessions::SessionsState> = Slot {
     job: Effect::Sessions,
     ask: |never| match never {},
 };
+
+/// `1 shell session`, `2 shell sessions`.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -501,35 +501,83 @@ impl App {
         }
     }
 
-    /// The line Enter would run: the highlighted entry; for `:node` and
-    /// `:params` with an argument, the best match; a typed command as it is;
-    /// otherwise the best match. Empty when nothing is typed.
-    pub fn palette_target(&self) -> String {
+    /// What Enter does with the `:` line ([`PaletteEnter`]). It runs only
+    /// what the user can see they asked for: an entry they highlighted, a
+    /// command typed in full or as a unique prefix, or a `:node` /
+    /// `:params` argument that names an object exactly. Anything else
+    /// (a fuzzy match) only fills the line with the best candidate, so a
+    /// second Enter runs it once the user has looked.
+    pub fn palette_enter(&self) -> PaletteEnter {
         if let Some(e) = self.palette_cursor.and_then(|i| self.palette.get(i)) {
-            return e.line.clone();
+            return PaletteEnter::Run(e.line.clone());
         }
         let typed = self.command_line.trim();
         if typed.is_empty() {
-            return String::new();
+            return PaletteEnter::Nothing;
         }
         let (first, arg) = typed.split_once(' ').unwrap_or((typed, ""));
+        let arg = arg.trim();
         let best = self.palette.first().map(|e| e.line.clone());
-        if matches!(first, "node" | "params" | "param") && !arg.trim().is_empty() {
-            return best.unwrap_or_else(|| typed.to_owned());
+        let exact = self.palette.iter().any(|e| e.line == typed) || self.names_exactly(first, arg);
+        if matches!(first, "node" | "params" | "param" | "ops") && !arg.is_empty() {
+            // The exact level, parameter or node; else look first.
+            return match best {
+                _ if exact => PaletteEnter::Run(typed.to_owned()),
+                Some(b) if first != "ops" => PaletteEnter::Fill(b),
+                _ => PaletteEnter::Run(typed.to_owned()),
+            };
         }
         let known = COMMANDS.iter().any(|(c, _)| *c == first)
             || Command::from_name(first).is_some()
             || matches!(first, "param" | "save" | "filter" | "profile" | "region");
-        if known {
-            typed.to_owned()
-        } else {
-            best.unwrap_or_else(|| typed.to_owned())
+        let unique_prefix = arg.is_empty() && super::completions(first).len() == 1;
+        match best {
+            _ if known || unique_prefix || exact => PaletteEnter::Run(typed.to_owned()),
+            Some(b) => PaletteEnter::Fill(b),
+            None => PaletteEnter::Run(typed.to_owned()),
         }
     }
 
-    /// Enter: runs [`App::palette_target`].
+    /// Whether `:first arg` names one object exactly: a node by name or
+    /// id, a parameter or a level of the hierarchy (`/prod/api` when
+    /// `/prod/api/…` exists).
+    fn names_exactly(&self, first: &str, arg: &str) -> bool {
+        match first {
+            "node" => self
+                .fleet
+                .nodes
+                .iter()
+                .any(|n| n.name == arg || n.id == arg),
+            "params" | "param" => {
+                let path = format!("/{}", arg.trim_matches('/'));
+                let level = format!("{path}/");
+                self.params.known.contains_key(&path)
+                    || self.params.known.contains_key(arg)
+                    || self
+                        .params
+                        .known
+                        .range(level.clone()..)
+                        .next()
+                        .is_some_and(|(k, _)| k.starts_with(&level))
+            }
+            _ => false,
+        }
+    }
+
+    /// Enter on the `:` line: see [`App::palette_enter`].
     pub(super) fn palette_submit(&mut self, now: Instant) -> Vec<Effect> {
-        let line = self.palette_target();
+        let line = match self.palette_enter() {
+            PaletteEnter::Nothing => String::new(),
+            PaletteEnter::Run(line) => line,
+            PaletteEnter::Fill(line) => {
+                // Stay on the line, now showing what Enter would run.
+                self.command_line = line.clone();
+                self.line_cursor = None;
+                self.refresh_palette();
+                self.palette_cursor = self.palette.iter().position(|e| e.line == line);
+                return Vec::new();
+            }
+        };
         self.mode = Mode::Normal;
         self.command_line.clear();
         self.palette.clear();
@@ -542,4 +590,15 @@ impl App {
         }
         self.run_command_line(&line, now)
     }
+}
+
+/// What Enter does with the typed `:` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaletteEnter {
+    /// Nothing typed: close the line.
+    Nothing,
+    /// Run this line.
+    Run(String),
+    /// Put this candidate on the line and wait for another Enter.
+    Fill(String),
 }

@@ -662,8 +662,10 @@ async fn tag_targets_resolve_after_the_send_in_batches() {
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (invs, _) = commands::invocations(&ctx, &id).await.unwrap();
+        // The command first, then its invocations: fewer invocations than
+        // targets now means they were still resolving when it was read.
         let c = summary(&ctx, &id).await;
+        let (invs, _) = commands::invocations(&ctx, &id).await.unwrap();
         if invs.len() < want {
             assert_eq!(c.target_count, 0, "TargetCount stays 0 while resolving");
             assert!(!c.status.is_final());

@@ -630,3 +630,69 @@ fn the_composer_fields_have_a_movable_cursor() {
     key(&mut app, KeyCode::Char('e'));
     assert_eq!(app.commands.compose.as_ref().unwrap().comment, "restart");
 }
+
+#[test]
+fn palette_enter_runs_only_what_was_asked_for_and_fills_the_line_otherwise() {
+    let mut app = app();
+    // A fuzzy match never runs on Enter: `:ssm` once quit the console.
+    let e = palette(&mut app, "ssm");
+    assert!(e.is_empty(), "{e:?}");
+    assert!(!app.quit);
+    assert_eq!(app.mode, Mode::CommandLine, "the line stays open");
+    assert_ne!(app.command_line, "ssm", "it shows the best candidate");
+    let shown = app.command_line.clone();
+    assert!(
+        matches!(app.palette_enter(), ssmdeck::app::palette::PaletteEnter::Run(l) if l == shown),
+        "a second Enter runs what is shown"
+    );
+    app.update(
+        Action::Input(ssmdeck::action::InputKey::Cancel),
+        Instant::now(),
+    );
+    // A unique prefix of a command runs: `:qu` is :quit (nothing open: at once).
+    palette(&mut app, "fle");
+    assert_eq!(app.pane, Pane::Fleet);
+    assert_eq!(app.mode, Mode::Normal);
+    // :node with a name that is not exact fills in the best node first.
+    palette(&mut app, "node web-1");
+    assert_eq!(app.mode, Mode::CommandLine);
+    assert!(
+        app.command_line.starts_with("node web-1"),
+        "{}",
+        app.command_line
+    );
+    app.update(
+        Action::Input(ssmdeck::action::InputKey::Submit),
+        Instant::now(),
+    );
+    assert_eq!(app.mode, Mode::Normal, "the second Enter ran it");
+    // An exact node name runs at once.
+    palette(&mut app, "node web-07");
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.fleet.current().map(|n| n.name.as_str()), Some("web-07"));
+    palette(&mut app, "qu");
+    assert!(app.quit, ":qu is the unique prefix of :quit");
+}
+
+#[test]
+fn quit_asks_first_when_typed_text_would_be_lost() {
+    use crossterm::event::KeyCode;
+    let mut app = app();
+    cmd(&mut app, Command::ToggleSelect);
+    cmd(&mut app, Command::RunCommand);
+    typed(&mut app, "uptime");
+    key(&mut app, KeyCode::Esc);
+    cmd(&mut app, Command::Quit);
+    assert!(!app.quit);
+    assert_eq!(app.mode, Mode::Confirm);
+    let lines = app.confirm.as_ref().unwrap().lines.join("\n");
+    assert!(
+        lines.contains("the Run Command composer has unsaved text"),
+        "{lines}"
+    );
+    app.update(
+        Action::Input(ssmdeck::action::InputKey::Char('y')),
+        Instant::now(),
+    );
+    assert!(app.quit, "y quits");
+}

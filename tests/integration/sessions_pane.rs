@@ -157,6 +157,21 @@ async fn open_type_resize_unfocus_and_terminate() {
         "{:?}\n{s}",
         live.app.notices
     );
+    // q with a live shell asks first, naming it; n stays with it open.
+    live.cmd(Command::Quit);
+    assert!(!live.app.quit, "a live shell is not ended without asking");
+    assert_eq!(live.app.mode, Mode::Confirm);
+    let c = live.app.confirm.clone().unwrap();
+    assert!(c.lines[0].contains("1 shell session open"), "{:?}", c.lines);
+    assert!(
+        c.lines.iter().any(|l| l.contains(&node.id)),
+        "{:?}",
+        c.lines
+    );
+    live.act(Action::Input(InputKey::Char('n')));
+    assert!(!live.app.quit);
+    assert_eq!(live.app.mode, Mode::Normal);
+    assert!(live.app.sessions.current().unwrap().live());
     // Then x asks, y terminates.
     live.cmd(Command::TerminateSession);
     assert_eq!(live.app.mode, Mode::Confirm);

@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table};
 
 use super::RenderContext;
 use crate::action::Command;
+use crate::app::palette::PaletteEnter;
 use crate::app::{App, COMMANDS, Confirm, Mode, Pane};
 use crate::config::{Layer, Theme};
 use crate::filter::TERM_KEYS;
@@ -163,11 +164,16 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                 t.style("ui.input"),
             ),
             Span::styled(
-                match app.palette_target() {
-                    t if t.is_empty() => {
+                match app.palette_enter() {
+                    PaletteEnter::Nothing => {
                         "  type to search · Tab completes · Esc cancels".to_owned()
                     }
-                    t => format!("  Enter runs :{t} · Tab completes · Esc cancels"),
+                    PaletteEnter::Run(t) => {
+                        format!("  Enter runs :{t} · Tab completes · Esc cancels")
+                    }
+                    PaletteEnter::Fill(t) => {
+                        format!("  Enter shows :{t} (Enter again runs it) · Esc cancels")
+                    }
                 },
                 t.style("ui.dim"),
             ),
