@@ -84,11 +84,7 @@ impl LogStore {
                 "The specified log stream does not exist.",
             )
         })?;
-        let limit = body
-            .get("limit")
-            .and_then(Value::as_u64)
-            .unwrap_or(10_000)
-            .clamp(1, 10_000) as usize;
+        let limit = limit(body)?;
         // Tokens: f/<index> (forward), b/<index> (backward).
         let start = match body.get("nextToken").and_then(Value::as_str) {
             Some(t) => t
@@ -125,11 +121,7 @@ impl LogStore {
             .and_then(Value::as_str)
             .unwrap_or("");
         let start_time = body.get("startTime").and_then(Value::as_i64).unwrap_or(0);
-        let limit = body
-            .get("limit")
-            .and_then(Value::as_u64)
-            .unwrap_or(10_000)
-            .clamp(1, 10_000) as usize;
+        let limit = limit(body)?;
         let skip = match body.get("nextToken").and_then(Value::as_str) {
             Some(t) => t
                 .strip_prefix("lab:")
@@ -172,5 +164,23 @@ impl LogStore {
             out["nextToken"] = Value::String(format!("lab:{end}"));
         }
         Ok(out)
+    }
+}
+
+/// `limit` of GetLogEvents / FilterLogEvents: the model's `EventsLimit`,
+/// 1 … 10,000 (default 10,000). Outside it CloudWatch Logs answers
+/// `InvalidParameterException`, the code the model lists for both calls.
+fn limit(body: &Value) -> Result<usize, ApiError> {
+    match body.get("limit") {
+        None | Some(Value::Null) => Ok(10_000),
+        Some(v) => match v.as_i64() {
+            Some(n @ 1..=10_000) => Ok(n as usize),
+            _ => Err(err(
+                "InvalidParameterException",
+                format!(
+                    "1 validation error detected: Value '{v}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 10000"
+                ),
+            )),
+        },
     }
 }
