@@ -73,6 +73,8 @@ impl LogStore {
     }
 
     fn get_log_events(&self, body: &Value) -> Result<Value, ApiError> {
+        // Member constraints are checked before the log group is looked up.
+        let limit = limit(body)?;
         let group = self.group(body)?;
         let stream = body
             .get("logStreamName")
@@ -84,7 +86,6 @@ impl LogStore {
                 "The specified log stream does not exist.",
             )
         })?;
-        let limit = limit(body)?;
         // Tokens: f/<index> (forward), b/<index> (backward).
         let start = match body.get("nextToken").and_then(Value::as_str) {
             Some(t) => t
@@ -115,13 +116,13 @@ impl LogStore {
     }
 
     fn filter_log_events(&self, body: &Value) -> Result<Value, ApiError> {
+        let limit = limit(body)?;
         let group = self.group(body)?;
         let prefix = body
             .get("logStreamNamePrefix")
             .and_then(Value::as_str)
             .unwrap_or("");
         let start_time = body.get("startTime").and_then(Value::as_i64).unwrap_or(0);
-        let limit = limit(body)?;
         let skip = match body.get("nextToken").and_then(Value::as_str) {
             Some(t) => t
                 .strip_prefix("lab:")
