@@ -188,6 +188,65 @@ fn valid_label(l: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
 }
 
+/// The tier a PutParameter lands in (Intelligent-Tiering resolved by the
+/// value's size), refusing a downgrade from Advanced and a value over the
+/// tier's limit.
+fn resolve_tier(
+    requested_tier: Option<&str>,
+    prev_tier: Option<String>,
+    value: &str,
+) -> Result<String, ApiError> {
+    let mut tier = requested_tier
+        .map(str::to_owned)
+        .or(prev_tier.clone())
+        .unwrap_or_else(|| "Standard".into());
+    if !["Standard", "Advanced", "Intelligent-Tiering"].contains(&tier.as_str()) {
+        return Err(validation(format!("Tier {tier} is not valid")));
+    }
+    if tier == "Intelligent-Tiering" {
+        tier = if value.len() > STANDARD_VALUE_LIMIT || prev_tier.as_deref() == Some("Advanced") {
+            "Advanced".into()
+        } else {
+            "Standard".into()
+        };
+    }
+    if prev_tier.as_deref() == Some("Advanced") && tier == "Standard" {
+        return Err(validation(
+            "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.",
+        ));
+    }
+    let limit = if tier == "Advanced" {
+        ADVANCED_VALUE_LIMIT
+    } else {
+        STANDARD_VALUE_LIMIT
+    };
+    if value.len() > limit {
+        return Err(validation(if tier == "Advanced" {
+            format!(
+                "Advanced tier parameters support a maximum parameter value of {ADVANCED_VALUE_LIMIT} characters."
+            )
+        } else {
+            format!(
+                "Standard tier parameters support a maximum parameter value of {STANDARD_VALUE_LIMIT} characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier."
+            )
+        }));
+    }
+    Ok(tier)
+}
+
+/// PutParameter members the model constrains: Description (0 … 1,024),
+/// KeyId (1 … 256 of `ParameterKeyId`'s pattern) and Tags.
+fn check_put_members(body: &Value) -> Result<(), ApiError> {
+    if let Some(d) = str_field(body, "Description") {
+        crate::validate::length("description", d, 0, 1_024)?;
+    }
+    if let Some(k) = str_field(body, "KeyId") {
+        crate::validate::length("keyId", k, 1, 256)?;
+        crate::validate::pattern("keyId", k, crate::validate::KEY_ID)?;
+    }
+    crate::validate::tags("tags", body.get("Tags"))
+}
+
 /// `Labels` of Label/UnlabelParameterVersion: 1 … 10 labels of 1 … 100
 /// characters (the model's `ParameterLabelList` and `ParameterLabel`).
 fn check_labels(labels: &[String]) -> Result<(), ApiError> {
@@ -381,14 +440,7 @@ impl ParamStore {
         let name = str_field(body, "Name")
             .ok_or_else(|| validation("Name is required"))?
             .to_owned();
-        if let Some(d) = str_field(body, "Description") {
-            crate::validate::length("description", d, 0, 1_024)?;
-        }
-        if let Some(k) = str_field(body, "KeyId") {
-            crate::validate::length("keyId", k, 1, 256)?;
-            crate::validate::pattern("keyId", k, crate::validate::KEY_ID)?;
-        }
-        crate::validate::tags("tags", body.get("Tags"))?;
+        check_put_members(body)?;
         validate_name(&name)?;
         let value = str_field(body, "Value")
             .ok_or_else(|| validation("Value is required"))?
@@ -443,44 +495,11 @@ impl ParamStore {
                 "1 validation error detected: Value '{kind}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]"
             )));
         }
-        let requested_tier = str_field(body, "Tier");
-        let prev_tier = prev.as_ref().map(|p| p.tier.clone());
-        let mut tier = requested_tier
-            .map(str::to_owned)
-            .or(prev_tier.clone())
-            .unwrap_or_else(|| "Standard".into());
-        if !["Standard", "Advanced", "Intelligent-Tiering"].contains(&tier.as_str()) {
-            return Err(validation(format!("Tier {tier} is not valid")));
-        }
-        if tier == "Intelligent-Tiering" {
-            tier = if value.len() > STANDARD_VALUE_LIMIT || prev_tier.as_deref() == Some("Advanced")
-            {
-                "Advanced".into()
-            } else {
-                "Standard".into()
-            };
-        }
-        if prev_tier.as_deref() == Some("Advanced") && tier == "Standard" {
-            return Err(validation(
-                "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.",
-            ));
-        }
-        let limit = if tier == "Advanced" {
-            ADVANCED_VALUE_LIMIT
-        } else {
-            STANDARD_VALUE_LIMIT
-        };
-        if value.len() > limit {
-            return Err(validation(if tier == "Advanced" {
-                format!(
-                    "Advanced tier parameters support a maximum parameter value of {ADVANCED_VALUE_LIMIT} characters."
-                )
-            } else {
-                format!(
-                    "Standard tier parameters support a maximum parameter value of {STANDARD_VALUE_LIMIT} characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier."
-                )
-            }));
-        }
+        let tier = resolve_tier(
+            str_field(body, "Tier"),
+            prev.as_ref().map(|p| p.tier.clone()),
+            &value,
+        )?;
         let allowed_pattern = str_field(body, "AllowedPattern")
             .map(str::to_owned)
             .or_else(|| prev.as_ref().map(|p| p.allowed_pattern.clone()))
