@@ -93,10 +93,10 @@ fn known_parameter(key: &str) -> bool {
 
 /// Checks what EC2 checks before it looks at the fleet: unknown parameters
 /// (`UnknownParameter`), DryRun (`DryRunOperation`), malformed instance ids
-/// (`InvalidInstanceID.Malformed`).
-fn check_request(req: &LabRequest, ids: &[&str]) -> Result<(), Response> {
+/// (`InvalidInstanceID.Malformed`); the answer, or `None` when all is well.
+fn check_request(req: &LabRequest, ids: &[&str]) -> Option<Response> {
     if let Some((k, _)) = req.form.iter().find(|(k, _)| !known_parameter(k)) {
-        return Err(error_response(
+        return Some(error_response(
             Service::Ec2,
             400,
             "UnknownParameter",
@@ -107,7 +107,7 @@ fn check_request(req: &LabRequest, ids: &[&str]) -> Result<(), Response> {
         .param("DryRun")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     {
-        return Err(error_response(
+        return Some(error_response(
             Service::Ec2,
             412,
             "DryRunOperation",
@@ -120,14 +120,14 @@ fn check_request(req: &LabRequest, ids: &[&str]) -> Result<(), Response> {
         })
     };
     if let Some(bad) = ids.iter().find(|id| !well_formed(id)) {
-        return Err(error_response(
+        return Some(error_response(
             Service::Ec2,
             400,
             "InvalidInstanceID.Malformed",
             &format!("Invalid id: \"{bad}\""),
         ));
     }
-    Ok(())
+    None
 }
 
 fn describe_instances(state: &LabState, req: &LabRequest) -> Response {
@@ -137,7 +137,7 @@ fn describe_instances(state: &LabState, req: &LabRequest) -> Response {
         .filter(|(k, _)| k.starts_with("InstanceId."))
         .map(|(_, v)| v.as_str())
         .collect();
-    if let Err(resp) = check_request(req, &ids) {
+    if let Some(resp) = check_request(req, &ids) {
         return resp;
     }
     let max = match req.param("MaxResults") {

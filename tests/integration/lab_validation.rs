@@ -358,7 +358,7 @@ async fn lab_refuses_what_aws_refuses_with_codes_from_the_model() {
                 c.action
             ));
         }
-        if !v["message"].as_str().is_some_and(|m| !m.is_empty()) {
+        if v["message"].as_str().is_none_or(str::is_empty) {
             wrong.push(format!("{label}: no message"));
         }
     }
