@@ -288,6 +288,23 @@ fn resolve_targets(nodes: &[LabNode], body: &Value) -> Result<Vec<LabNode>, ApiE
         ));
     }
     if !ids.is_empty() {
+        for (i, id) in ids.iter().enumerate() {
+            crate::validate::pattern(
+                &format!("instanceIds.{}.member", i + 1),
+                id,
+                crate::validate::INSTANCE_ID,
+            )?;
+        }
+        if let Some(dup) = ids
+            .iter()
+            .enumerate()
+            .find_map(|(i, id)| ids[..i].contains(id).then_some(id))
+        {
+            return Err(err(
+                "DuplicateInstanceId",
+                format!("Instance Id {dup} is specified more than once in the request."),
+            ));
+        }
         let mut out = Vec::new();
         for id in &ids {
             match nodes.iter().find(|n| &n.id == id) {
@@ -470,7 +487,6 @@ fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> 
             ),
         ));
     }
-    let nodes = resolve_targets(&state.nodes.read().expect("nodes lock"), body)?;
     let max_concurrency = body
         .get("MaxConcurrency")
         .and_then(Value::as_str)
@@ -481,6 +497,18 @@ fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> 
         .and_then(Value::as_str)
         .unwrap_or("0")
         .to_owned();
+    for (field, value, pattern) in [
+        (
+            "maxConcurrency",
+            &max_concurrency,
+            crate::validate::MAX_CONCURRENCY,
+        ),
+        ("maxErrors", &max_errors, crate::validate::MAX_ERRORS),
+    ] {
+        crate::validate::length(field, value, 1, 7)?;
+        crate::validate::pattern(field, value, pattern)?;
+    }
+    let nodes = resolve_targets(&state.nodes.read().expect("nodes lock"), body)?;
     let concurrency = parse_share(&max_concurrency, nodes.len(), "MaxConcurrency")?.max(1);
     let error_limit = parse_share(&max_errors, nodes.len(), "MaxErrors")?;
     let log_group = body
@@ -956,7 +984,42 @@ pub(crate) fn page<T>(
     ))
 }
 
+/// Checks `Filters` of ListCommands / ListCommandInvocations: keys from the
+/// model's `CommandFilterKey` enum, values of 1 … 128 characters, and (API
+/// reference) no `ExecutionStage` on ListCommandInvocations. The lab accepts
+/// the filters but does not narrow its answer by them.
+fn check_command_filters(body: &Value, invocations: bool) -> Result<(), ApiError> {
+    const KEYS: [&str; 5] = [
+        "InvokedAfter",
+        "InvokedBefore",
+        "Status",
+        "ExecutionStage",
+        "DocumentName",
+    ];
+    let filters = body.get("Filters").and_then(Value::as_array);
+    for (i, f) in filters.into_iter().flatten().enumerate() {
+        let key = f.get("key").and_then(Value::as_str).unwrap_or("");
+        let value = f.get("value").and_then(Value::as_str).unwrap_or("");
+        if !KEYS.contains(&key) {
+            return Err(crate::params::validation(format!(
+                "1 validation error detected: Value '{key}' at 'filters.{}.member.key' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                i + 1,
+                KEYS.join(", ")
+            )));
+        }
+        crate::validate::length(&format!("filters.{}.member.value", i + 1), value, 1, 128)?;
+        if invocations && key == "ExecutionStage" {
+            return Err(err(
+                "InvalidFilterKey",
+                "The ExecutionStage filter can't be used with ListCommandInvocations, only with ListCommands.",
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn list_commands(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {
+    check_command_filters(body, false)?;
     let store = state.commands.lock().expect("commands lock");
     let id = body.get("CommandId").and_then(Value::as_str);
     let instance = body.get("InstanceId").and_then(Value::as_str);
@@ -976,6 +1039,7 @@ fn list_commands(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError>
 }
 
 fn list_invocations(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {
+    check_command_filters(body, true)?;
     let store = state.commands.lock().expect("commands lock");
     let details = body
         .get("Details")
@@ -1055,8 +1119,18 @@ fn get_invocation(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError
             "An error occurred (InvocationDoesNotExist)",
         )
     };
+    let plugin = body.get("PluginName").and_then(Value::as_str);
+    if let Some(p) = plugin {
+        crate::validate::length("pluginName", p, 4, usize::MAX)?;
+    }
     let c = store.find(id).map_err(|_| missing())?;
     let i = c.invocations.get(node).ok_or_else(missing)?;
+    // The name the lab reports (CommandPlugins[].Name), or the document's
+    // step name (the same without `aws:`).
+    let reported = plugin_name(&c.document);
+    if plugin.is_some_and(|p| p != reported && Some(p) != reported.strip_prefix("aws:")) {
+        return Err(err("InvalidPluginName", "The plugin name isn't valid."));
+    }
     // Output exists only once the node finished, as in AWS.
     let (stdout, stderr) = if i.done() {
         (

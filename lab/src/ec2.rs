@@ -61,6 +61,75 @@ fn filter_matches(name: &str, values: &[String], n: &LabNode) -> Result<bool, St
     })
 }
 
+/// Whether `key` is a DescribeInstances query parameter (the EC2 model's
+/// members as the query protocol names them: `InstanceId.N`,
+/// `Filter.N.Name`, `Filter.N.Value.M`, `MaxResults`, `NextToken`, `DryRun`).
+fn known_parameter(key: &str) -> bool {
+    fn indexed(rest: &str) -> Option<Vec<&str>> {
+        let mut parts = rest.split('.');
+        parts
+            .next()
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| parts.collect())
+    }
+    if matches!(
+        key,
+        "Action" | "Version" | "MaxResults" | "NextToken" | "DryRun"
+    ) {
+        return true;
+    }
+    if let Some(rest) = key.strip_prefix("InstanceId.") {
+        return indexed(rest).is_some_and(|p| p.is_empty());
+    }
+    if let Some(rest) = key.strip_prefix("Filter.") {
+        return indexed(rest).is_some_and(|p| match p.as_slice() {
+            ["Name"] => true,
+            ["Value", n] => !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()),
+            _ => false,
+        });
+    }
+    false
+}
+
+/// Checks what EC2 checks before it looks at the fleet: unknown parameters
+/// (`UnknownParameter`), DryRun (`DryRunOperation`), malformed instance ids
+/// (`InvalidInstanceID.Malformed`); the answer, or `None` when all is well.
+fn check_request(req: &LabRequest, ids: &[&str]) -> Option<Response> {
+    if let Some((k, _)) = req.form.iter().find(|(k, _)| !known_parameter(k)) {
+        return Some(error_response(
+            Service::Ec2,
+            400,
+            "UnknownParameter",
+            &format!("The parameter {k} is not recognized"),
+        ));
+    }
+    if req
+        .param("DryRun")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        return Some(error_response(
+            Service::Ec2,
+            412,
+            "DryRunOperation",
+            "Request would have succeeded, but DryRun flag is set.",
+        ));
+    }
+    let well_formed = |id: &str| {
+        id.strip_prefix("i-").is_some_and(|h| {
+            (h.len() == 8 || h.len() == 17) && h.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+    };
+    if let Some(bad) = ids.iter().find(|id| !well_formed(id)) {
+        return Some(error_response(
+            Service::Ec2,
+            400,
+            "InvalidInstanceID.Malformed",
+            &format!("Invalid id: \"{bad}\""),
+        ));
+    }
+    None
+}
+
 fn describe_instances(state: &LabState, req: &LabRequest) -> Response {
     let ids: Vec<&str> = req
         .form
@@ -68,13 +137,18 @@ fn describe_instances(state: &LabState, req: &LabRequest) -> Response {
         .filter(|(k, _)| k.starts_with("InstanceId."))
         .map(|(_, v)| v.as_str())
         .collect();
+    if let Some(resp) = check_request(req, &ids) {
+        return resp;
+    }
     let max = match req.param("MaxResults") {
         None => None,
         Some(v) => match v.parse::<usize>() {
             Ok(n @ 5..=1000) if ids.is_empty() => Some(n),
             Ok(_) if !ids.is_empty() => {
-                return validation(
+                return error_response(
                     Service::Ec2,
+                    400,
+                    "InvalidParameterCombination",
                     "The parameter instancesSet cannot be used with the parameter maxResults",
                 );
             }

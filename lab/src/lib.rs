@@ -18,6 +18,7 @@ mod protocol;
 mod sessions;
 mod ssm;
 mod sts;
+mod validate;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

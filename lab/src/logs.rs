@@ -73,6 +73,8 @@ impl LogStore {
     }
 
     fn get_log_events(&self, body: &Value) -> Result<Value, ApiError> {
+        // Member constraints are checked before the log group is looked up.
+        let limit = limit(body)?;
         let group = self.group(body)?;
         let stream = body
             .get("logStreamName")
@@ -84,11 +86,6 @@ impl LogStore {
                 "The specified log stream does not exist.",
             )
         })?;
-        let limit = body
-            .get("limit")
-            .and_then(Value::as_u64)
-            .unwrap_or(10_000)
-            .clamp(1, 10_000) as usize;
         // Tokens: f/<index> (forward), b/<index> (backward).
         let start = match body.get("nextToken").and_then(Value::as_str) {
             Some(t) => t
@@ -119,17 +116,13 @@ impl LogStore {
     }
 
     fn filter_log_events(&self, body: &Value) -> Result<Value, ApiError> {
+        let limit = limit(body)?;
         let group = self.group(body)?;
         let prefix = body
             .get("logStreamNamePrefix")
             .and_then(Value::as_str)
             .unwrap_or("");
         let start_time = body.get("startTime").and_then(Value::as_i64).unwrap_or(0);
-        let limit = body
-            .get("limit")
-            .and_then(Value::as_u64)
-            .unwrap_or(10_000)
-            .clamp(1, 10_000) as usize;
         let skip = match body.get("nextToken").and_then(Value::as_str) {
             Some(t) => t
                 .strip_prefix("lab:")
@@ -172,5 +165,23 @@ impl LogStore {
             out["nextToken"] = Value::String(format!("lab:{end}"));
         }
         Ok(out)
+    }
+}
+
+/// `limit` of GetLogEvents / FilterLogEvents: the model's `EventsLimit`,
+/// 1 … 10,000 (default 10,000). Outside it CloudWatch Logs answers
+/// `InvalidParameterException`, the code the model lists for both calls.
+fn limit(body: &Value) -> Result<usize, ApiError> {
+    match body.get("limit") {
+        None | Some(Value::Null) => Ok(10_000),
+        Some(v) => match v.as_i64() {
+            Some(n @ 1..=10_000) => Ok(n as usize),
+            _ => Err(err(
+                "InvalidParameterException",
+                format!(
+                    "1 validation error detected: Value '{v}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 10000"
+                ),
+            )),
+        },
     }
 }

@@ -445,6 +445,7 @@ impl OpsStore {
                 "Value null at 'opsItemId' failed to satisfy constraint: Member must not be null",
             )
         })?;
+        crate::validate::pattern("opsItemId", id, crate::validate::OPS_ITEM_ID)?;
         self.items.get(id).ok_or_else(|| {
             err(
                 "OpsItemNotFoundException",
@@ -460,13 +461,24 @@ impl OpsStore {
         body: &Value,
         user: &str,
     ) -> Option<Result<Value, ApiError>> {
+        // The OpsCenter list calls list no InvalidNextToken in the model:
+        // a token they cannot read is a ValidationException.
+        let token = |r: Result<Value, ApiError>| {
+            r.map_err(|e| {
+                if e.code == "InvalidNextToken" {
+                    validation(e.message)
+                } else {
+                    e
+                }
+            })
+        };
         Some(match action {
             "CreateOpsItem" => self.create(body, user, now_s()),
-            "DescribeOpsItems" => self.describe(body),
+            "DescribeOpsItems" => token(self.describe(body)),
             "GetOpsItem" => self.get(body),
             "UpdateOpsItem" => self.update(body, user),
-            "ListOpsItemEvents" => self.list_events(body),
-            "ListOpsItemRelatedItems" => self.list_related(body),
+            "ListOpsItemEvents" => token(self.list_events(body)),
+            "ListOpsItemRelatedItems" => token(self.list_related(body)),
             "AssociateOpsItemRelatedItem" => self.associate(body, user),
             "DisassociateOpsItemRelatedItem" => self.disassociate(body),
             _ => return None,
@@ -542,7 +554,10 @@ impl OpsStore {
             .get("OpsItemFilters")
             .and_then(Value::as_array)
             .map(|a| a.iter().map(Filter::parse).collect::<Result<Vec<_>, _>>())
-            .transpose()?
+            .transpose()
+            // The model lists no OpsItemInvalidParameterException for
+            // DescribeOpsItems: a filter AWS refuses is a ValidationException.
+            .map_err(|e| validation(e.message))?
             .unwrap_or_default();
         let mut matching: Vec<&Item> = self
             .items
@@ -745,9 +760,11 @@ impl OpsStore {
 
     fn list_related(&self, body: &Value) -> Result<Value, ApiError> {
         let filters = Self::item_filter(body, &["ResourceType", "AssociationId", "ResourceUri"])?;
+        // The model lists no not-found error for ListOpsItemRelatedItems: an
+        // OpsItem the account does not have simply has no related items.
         let id = str_field(body, "OpsItemId");
-        if id.is_some() {
-            self.find(body)?;
+        if let Some(id) = id {
+            crate::validate::pattern("opsItemId", id, crate::validate::OPS_ITEM_ID)?;
         }
         let items: Vec<&Related> = self
             .related
@@ -1207,7 +1224,7 @@ mod tests {
         let s = store();
         let bad = json!({"OpsItemFilters": [{"Key": "Status", "Operator": "Contains", "Values": ["Open"]}]});
         let e = s.describe(&bad).unwrap_err();
-        assert_eq!(e.code, "OpsItemInvalidParameterException");
+        assert_eq!(e.code, "ValidationException");
         assert!(e.message.contains("Equal"), "{}", e.message);
         let ok = json!({"OpsItemFilters": [
             {"Key": "Status", "Operator": "Equal", "Values": ["Open", "InProgress"]},

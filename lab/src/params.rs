@@ -174,15 +174,97 @@ pub fn validate_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The user guide's label rules ("Working with parameter labels"): letters,
+/// numbers, periods, hyphens and underscores; not beginning with a number,
+/// `aws` or `ssm` (any case). A label that breaks them is answered in
+/// `InvalidLabels`; one over the model's 100 characters is refused first.
 fn valid_label(l: &str) -> bool {
     let lower = l.to_ascii_lowercase();
     !l.is_empty()
-        && l.len() <= 100
         && !lower.starts_with("aws")
         && !lower.starts_with("ssm")
-        && !l.chars().all(|c| c.is_ascii_digit())
+        && !l.starts_with(|c: char| c.is_ascii_digit())
         && l.chars()
             .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
+/// The tier a PutParameter lands in (Intelligent-Tiering resolved by the
+/// value's size), refusing a downgrade from Advanced and a value over the
+/// tier's limit.
+fn resolve_tier(
+    requested_tier: Option<&str>,
+    prev_tier: Option<String>,
+    value: &str,
+) -> Result<String, ApiError> {
+    let mut tier = requested_tier
+        .map(str::to_owned)
+        .or(prev_tier.clone())
+        .unwrap_or_else(|| "Standard".into());
+    if !["Standard", "Advanced", "Intelligent-Tiering"].contains(&tier.as_str()) {
+        return Err(validation(format!("Tier {tier} is not valid")));
+    }
+    if tier == "Intelligent-Tiering" {
+        tier = if value.len() > STANDARD_VALUE_LIMIT || prev_tier.as_deref() == Some("Advanced") {
+            "Advanced".into()
+        } else {
+            "Standard".into()
+        };
+    }
+    if prev_tier.as_deref() == Some("Advanced") && tier == "Standard" {
+        return Err(validation(
+            "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.",
+        ));
+    }
+    let limit = if tier == "Advanced" {
+        ADVANCED_VALUE_LIMIT
+    } else {
+        STANDARD_VALUE_LIMIT
+    };
+    if value.len() > limit {
+        return Err(validation(if tier == "Advanced" {
+            format!(
+                "Advanced tier parameters support a maximum parameter value of {ADVANCED_VALUE_LIMIT} characters."
+            )
+        } else {
+            format!(
+                "Standard tier parameters support a maximum parameter value of {STANDARD_VALUE_LIMIT} characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier."
+            )
+        }));
+    }
+    Ok(tier)
+}
+
+/// PutParameter members the model constrains: Description (0 … 1,024),
+/// KeyId (1 … 256 of `ParameterKeyId`'s pattern) and Tags.
+fn check_put_members(body: &Value) -> Result<(), ApiError> {
+    if let Some(d) = str_field(body, "Description") {
+        crate::validate::length("description", d, 0, 1_024)?;
+    }
+    if let Some(k) = str_field(body, "KeyId") {
+        crate::validate::length("keyId", k, 1, 256)?;
+        crate::validate::pattern("keyId", k, crate::validate::KEY_ID)?;
+    }
+    crate::validate::tags("tags", body.get("Tags"))
+}
+
+/// `Labels` of Label/UnlabelParameterVersion: 1 … 10 labels of 1 … 100
+/// characters (the model's `ParameterLabelList` and `ParameterLabel`).
+fn check_labels(labels: &[String]) -> Result<(), ApiError> {
+    if labels.is_empty() || labels.len() > MAX_LABELS {
+        return Err(validation(format!(
+            "1 validation error detected: Value '[{}]' at 'labels' failed to satisfy constraint: Member must have length less than or equal to {MAX_LABELS}, Member must have length greater than or equal to 1",
+            labels.join(", ")
+        )));
+    }
+    if let Some(l) = labels
+        .iter()
+        .find(|l| l.is_empty() || l.chars().count() > 100)
+    {
+        return Err(validation(format!(
+            "1 validation error detected: Value '[{l}]' at 'labels' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 100, Member must have length greater than or equal to 1]"
+        )));
+    }
+    Ok(())
 }
 
 /// The lab's stand-in ciphertext for a SecureString read without decryption.
@@ -358,6 +440,7 @@ impl ParamStore {
         let name = str_field(body, "Name")
             .ok_or_else(|| validation("Name is required"))?
             .to_owned();
+        check_put_members(body)?;
         validate_name(&name)?;
         let value = str_field(body, "Value")
             .ok_or_else(|| validation("Value is required"))?
@@ -412,44 +495,11 @@ impl ParamStore {
                 "1 validation error detected: Value '{kind}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]"
             )));
         }
-        let requested_tier = str_field(body, "Tier");
-        let prev_tier = prev.as_ref().map(|p| p.tier.clone());
-        let mut tier = requested_tier
-            .map(str::to_owned)
-            .or(prev_tier.clone())
-            .unwrap_or_else(|| "Standard".into());
-        if !["Standard", "Advanced", "Intelligent-Tiering"].contains(&tier.as_str()) {
-            return Err(validation(format!("Tier {tier} is not valid")));
-        }
-        if tier == "Intelligent-Tiering" {
-            tier = if value.len() > STANDARD_VALUE_LIMIT || prev_tier.as_deref() == Some("Advanced")
-            {
-                "Advanced".into()
-            } else {
-                "Standard".into()
-            };
-        }
-        if prev_tier.as_deref() == Some("Advanced") && tier == "Standard" {
-            return Err(validation(
-                "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.",
-            ));
-        }
-        let limit = if tier == "Advanced" {
-            ADVANCED_VALUE_LIMIT
-        } else {
-            STANDARD_VALUE_LIMIT
-        };
-        if value.len() > limit {
-            return Err(validation(if tier == "Advanced" {
-                format!(
-                    "Advanced tier parameters support a maximum parameter value of {ADVANCED_VALUE_LIMIT} characters."
-                )
-            } else {
-                format!(
-                    "Standard tier parameters support a maximum parameter value of {STANDARD_VALUE_LIMIT} characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier."
-                )
-            }));
-        }
+        let tier = resolve_tier(
+            str_field(body, "Tier"),
+            prev.as_ref().map(|p| p.tier.clone()),
+            &value,
+        )?;
         let allowed_pattern = str_field(body, "AllowedPattern")
             .map(str::to_owned)
             .or_else(|| prev.as_ref().map(|p| p.allowed_pattern.clone()))
@@ -597,35 +647,26 @@ impl ParamStore {
     }
 
     fn parameter_filters(&self, body: &Value, by_path: bool) -> Result<Vec<Filter>, ApiError> {
-        let mut out = Vec::new();
-        for f in body
-            .get("ParameterFilters")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let key = str_field(f, "Key").unwrap_or("").to_owned();
-            let option = str_field(f, "Option").map(str::to_owned);
-            let values = strings(f, "Values");
-            let allowed = if by_path {
-                matches!(key.as_str(), "Type" | "KeyId" | "Label") || key.starts_with("tag:")
-            } else {
-                matches!(
-                    key.as_str(),
-                    "Name" | "Path" | "Type" | "KeyId" | "Tier" | "Label" | "DataType"
-                ) || key.starts_with("tag:")
-            };
-            if !allowed {
+        let mut out: Vec<Filter> = Vec::new();
+        let string_filters = body.get("ParameterFilters").and_then(Value::as_array);
+        let legacy = body.get("Filters").and_then(Value::as_array);
+        if string_filters.is_some_and(|f| !f.is_empty()) && legacy.is_some_and(|f| !f.is_empty()) {
+            return Err(validation(
+                "You can use either Filters or ParameterFilters in a single request.",
+            ));
+        }
+        for (i, f) in string_filters.into_iter().flatten().enumerate() {
+            let filter = check_string_filter(i, f, by_path)?;
+            if out.iter().any(|o| o.key == filter.key) {
                 return Err(err(
                     "InvalidFilterKey",
-                    format!("The following filter key is not valid: {key}"),
+                    format!(
+                        "The following filter is duplicated in the request: {}. A request can contain only one occurrence of a specific filter.",
+                        filter.key
+                    ),
                 ));
             }
-            out.push(Filter {
-                key,
-                option,
-                values,
-            });
+            out.push(filter);
         }
         // Legacy Filters: Name, Type, KeyId with Equals semantics.
         for f in body
@@ -634,8 +675,15 @@ impl ParamStore {
             .into_iter()
             .flatten()
         {
+            let key = str_field(f, "Key").unwrap_or("");
+            if !["Name", "Type", "KeyId"].contains(&key) {
+                return Err(validation(format!(
+                    "1 validation error detected: Value '{key}' at 'filters.{}.member.key' failed to satisfy constraint: Member must satisfy enum value set: [Name, Type, KeyId]",
+                    out.len() + 1
+                )));
+            }
             out.push(Filter {
-                key: str_field(f, "Key").unwrap_or("").to_owned(),
+                key: key.to_owned(),
                 option: Some("Equals".into()),
                 values: strings(f, "Values"),
             });
@@ -715,9 +763,7 @@ impl ParamStore {
     fn label(&mut self, body: &Value) -> Result<Value, ApiError> {
         let name = str_field(body, "Name").ok_or_else(|| validation("Name is required"))?;
         let labels = strings(body, "Labels");
-        if labels.is_empty() || labels.len() > MAX_LABELS {
-            return Err(validation("Labels must list 1 to 10 labels"));
-        }
+        check_labels(&labels)?;
         let e = self
             .params
             .get_mut(name)
@@ -767,6 +813,7 @@ impl ParamStore {
             .and_then(Value::as_u64)
             .ok_or_else(|| validation("ParameterVersion is required"))?;
         let labels = strings(body, "Labels");
+        check_labels(&labels)?;
         let e = self
             .params
             .get_mut(name)
@@ -871,6 +918,133 @@ impl Filter {
             },
         }
     }
+}
+
+/// One `ParameterFilters` entry as AWS checks it: the model's key pattern and
+/// lengths (ValidationException), then the keys, options and values each
+/// call accepts (API reference `ParameterStringFilter`; the same checks moto
+/// makes): `Label` only on GetParametersByPath, `Name`, `Path`, `Tier`,
+/// `DataType` and `tag:` only on DescribeParameters, `Recursive`/`OneLevel`
+/// only for `Path`, `Contains` only for `Name`.
+fn check_string_filter(i: usize, f: &Value, by_path: bool) -> Result<Filter, ApiError> {
+    static KEY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new("^(tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType)$")
+            .expect("model pattern")
+    });
+    let at = |m: &str| format!("parameterFilters.{}.member.{m}", i + 1);
+    let key = str_field(f, "Key").unwrap_or("").to_owned();
+    let option = str_field(f, "Option").map(str::to_owned);
+    let values = strings(f, "Values");
+    crate::validate::length(&at("key"), &key, 1, 132)?;
+    if !KEY.is_match(&key) {
+        return Err(validation(format!(
+            "1 validation error detected: Value '{key}' at '{}' failed to satisfy constraint: Member must satisfy regular expression pattern: tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType",
+            at("key")
+        )));
+    }
+    if let Some(o) = &option {
+        crate::validate::length(&at("option"), o, 1, 10)?;
+    }
+    if values.len() > 50 {
+        return Err(validation(format!(
+            "1 validation error detected: Value at '{}' failed to satisfy constraint: Member must have length less than or equal to 50",
+            at("values")
+        )));
+    }
+    for v in &values {
+        crate::validate::length(&at("values.member"), v, 1, 1_024)?;
+    }
+    let allowed: &[&str] = if by_path {
+        &["Type", "KeyId", "Label"]
+    } else {
+        &["Name", "Path", "Type", "KeyId", "Tier", "DataType"]
+    };
+    if !(allowed.contains(&key.as_str()) || (!by_path && key.starts_with("tag:"))) {
+        return Err(err(
+            "InvalidFilterKey",
+            format!(
+                "The following filter key is not valid: {key}. Valid filter keys include: [{}].",
+                allowed.join(", ")
+            ),
+        ));
+    }
+    if !key.starts_with("tag:") && values.is_empty() {
+        return Err(err(
+            "InvalidFilterValue",
+            format!("The following filter values are missing : null for filter key {key}."),
+        ));
+    }
+    let opt = option.as_deref();
+    let bad_option = |valid: &str| {
+        err(
+            "InvalidFilterOption",
+            format!(
+                "The following filter option is not valid: {}. Valid options include: [{valid}].",
+                opt.unwrap_or("")
+            ),
+        )
+    };
+    match key.as_str() {
+        "Path" if !matches!(opt, None | Some("Recursive" | "OneLevel")) => {
+            return Err(bad_option("Recursive, OneLevel"));
+        }
+        "Path" => check_path_values(&values)?,
+        "Name" if !matches!(opt, None | Some("Equals" | "BeginsWith" | "Contains")) => {
+            return Err(bad_option("BeginsWith, Equals, Contains"));
+        }
+        "Label" if !matches!(opt, None | Some("Equals")) => return Err(bad_option("Equals")),
+        "Name" | "Label" => {}
+        _ if !matches!(opt, None | Some("Equals" | "BeginsWith")) => {
+            return Err(bad_option("BeginsWith, Equals"));
+        }
+        _ => {}
+    }
+    let enum_values: &[&str] = match key.as_str() {
+        "Type" => &["String", "StringList", "SecureString"],
+        "Tier" => &["Standard", "Advanced", "Intelligent-Tiering"],
+        _ => &[],
+    };
+    if let Some(v) = values
+        .iter()
+        .find(|v| !enum_values.is_empty() && !enum_values.contains(&v.as_str()))
+    {
+        return Err(err(
+            "InvalidFilterValue",
+            format!(
+                "The following filter value is not valid: {v}. Valid values include: [{}].",
+                enum_values.join(", ")
+            ),
+        ));
+    }
+    Ok(Filter {
+        key,
+        option,
+        values,
+    })
+}
+
+/// `Path` filter values: a path that begins with `/`, has no empty level and
+/// is not under the reserved `/aws` or `/ssm` (ValidationException in AWS).
+fn check_path_values(values: &[String]) -> Result<(), ApiError> {
+    for v in values {
+        let lower = v.to_ascii_lowercase();
+        if lower.starts_with("/aws") || lower.starts_with("/ssm") {
+            return Err(validation(
+                "Filters for common parameters can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). When using global parameters, please specify within a global namespace.",
+            ));
+        }
+        if !v.starts_with('/')
+            || v.contains("//")
+            || !v
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c))
+        {
+            return Err(validation(
+                "The parameter doesn't meet the parameter name requirements. The parameter name must begin with a forward slash \"/\". It can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). It must use only letters, numbers, or the following symbols: . (period), - (hyphen), _ (underscore). Special characters are not allowed. All sub-paths, if specified, must use the forward slash symbol \"/\". Valid example: /get/parameters2-/by1./path0_.",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A seeded parameter.

@@ -134,6 +134,7 @@ fn start_session(state: &Arc<LabState>, body: &Value, user: &str) -> Result<Valu
             )
         })?
         .to_owned();
+    crate::validate::length("target", &target, 1, 400)?;
     let document = body
         .get("DocumentName")
         .and_then(Value::as_str)
@@ -154,14 +155,14 @@ fn start_session(state: &Arc<LabState>, body: &Value, user: &str) -> Result<Valu
                 .and_then(|p| p.parse().ok())
                 .ok_or_else(|| {
                     err(
-                        "InvalidParameters",
+                        "ValidationException",
                         "portNumber is required: a port from 1 to 65535.",
                     )
                 })?;
             let host = if document.ends_with("RemoteHost") {
                 param("host").ok_or_else(|| {
                     err(
-                        "InvalidParameters",
+                        "ValidationException",
                         "host is required for AWS-StartPortForwardingSessionToRemoteHost.",
                     )
                 })?
@@ -171,7 +172,7 @@ fn start_session(state: &Arc<LabState>, body: &Value, user: &str) -> Result<Valu
             // The lab reaches loopback only.
             if !matches!(host.as_str(), "127.0.0.1" | "localhost") {
                 return Err(err(
-                    "InvalidParameters",
+                    "ValidationException",
                     format!("The lab forwards to 127.0.0.1 only, not to {host}."),
                 ));
             }
@@ -189,9 +190,11 @@ fn start_session(state: &Arc<LabState>, body: &Value, user: &str) -> Result<Valu
     {
         let nodes = state.nodes.read().expect("nodes lock");
         let Some(n) = nodes.iter().find(|n| n.id == target) else {
+            // AWS answers an unknown target as one that is not connected
+            // (the model lists no InvalidTarget for StartSession).
             return Err(err(
-                "InvalidTarget",
-                format!("{target} is not a managed node of this account."),
+                "TargetNotConnected",
+                format!("{target} is not connected."),
             ));
         };
         if n.ping != crate::PingStatus::Online {

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::LabState;
 use crate::fleet::LabNode;
+use crate::params::{ApiError, err};
 use crate::protocol::{
     LabRequest, Service, error_response, json_response, make_token, parse_token, unknown_action,
     validation,
@@ -91,6 +92,87 @@ fn string_list(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The filters of a DescribeInstanceInformation request, checked as AWS does:
+/// `InstanceInformationFilterList` keys from the model's enum, 1 … 100
+/// values each, not together with `Filters` (API reference: "leads to an
+/// exception error"), and values of the enum-valued keys (PingStatus,
+/// PlatformTypes, ResourceType) from the model's enums, else
+/// `InvalidInstanceInformationFilterValue`.
+fn node_filters(body: &Value) -> Result<Vec<NodeFilter>, ApiError> {
+    const LEGACY_KEYS: [&str; 8] = [
+        "InstanceIds",
+        "AgentVersion",
+        "PingStatus",
+        "PlatformTypes",
+        "ActivationIds",
+        "IamRole",
+        "ResourceType",
+        "AssociationStatus",
+    ];
+    let legacy = body
+        .get("InstanceInformationFilterList")
+        .and_then(Value::as_array);
+    let string = body.get("Filters").and_then(Value::as_array);
+    if legacy.is_some_and(|l| !l.is_empty()) && string.is_some_and(|f| !f.is_empty()) {
+        return Err(err(
+            "ValidationException",
+            "InstanceInformationFilterList and Filters can't be used in the same request; use Filters.",
+        ));
+    }
+    let mut filters = Vec::new();
+    for (i, f) in legacy.into_iter().flatten().enumerate() {
+        let key = f.get("key").and_then(Value::as_str).unwrap_or("");
+        if !LEGACY_KEYS.contains(&key) {
+            return Err(err(
+                "ValidationException",
+                format!(
+                    "1 validation error detected: Value '{key}' at 'instanceInformationFilterList.{}.member.key' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                    i + 1,
+                    LEGACY_KEYS.join(", ")
+                ),
+            ));
+        }
+        filters.push(NodeFilter {
+            key: key.into(),
+            values: string_list(f.get("valueSet")),
+        });
+    }
+    for f in string.into_iter().flatten() {
+        filters.push(NodeFilter {
+            key: f.get("Key").and_then(Value::as_str).unwrap_or("").into(),
+            values: string_list(f.get("Values")),
+        });
+    }
+    for f in &filters {
+        if f.values.is_empty() || f.values.len() > 100 {
+            return Err(err(
+                "ValidationException",
+                format!(
+                    "1 validation error detected: Value at 'filters.member.values' of filter {} failed to satisfy constraint: Member must have length less than or equal to 100, Member must have length greater than or equal to 1",
+                    f.key
+                ),
+            ));
+        }
+        let allowed: &[&str] = match f.key.as_str() {
+            "PingStatus" => &["Online", "ConnectionLost", "Inactive"],
+            "PlatformTypes" => &["Windows", "Linux", "MacOS"],
+            "ResourceType" => &["ManagedInstance", "EC2Instance"],
+            _ => continue,
+        };
+        if let Some(v) = f.values.iter().find(|v| !allowed.contains(&v.as_str())) {
+            return Err(err(
+                "InvalidInstanceInformationFilterValue",
+                format!(
+                    "The filter value {v} is not valid for the filter key {}. Valid values: {}.",
+                    f.key,
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(filters)
+}
+
 fn describe_instance_information(state: &LabState, body: &Value) -> Response {
     let max = match body.get("MaxResults") {
         None | Some(Value::Null) => 50,
@@ -120,29 +202,10 @@ fn describe_instance_information(state: &LabState, body: &Value) -> Response {
             }
         },
     };
-    let mut filters = Vec::new();
-    for f in body
-        .get("InstanceInformationFilterList")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        filters.push(NodeFilter {
-            key: f.get("key").and_then(Value::as_str).unwrap_or("").into(),
-            values: string_list(f.get("valueSet")),
-        });
-    }
-    for f in body
-        .get("Filters")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        filters.push(NodeFilter {
-            key: f.get("Key").and_then(Value::as_str).unwrap_or("").into(),
-            values: string_list(f.get("Values")),
-        });
-    }
+    let filters = match node_filters(body) {
+        Ok(f) => f,
+        Err(e) => return error_response(Service::Ssm, 400, e.code, &e.message),
+    };
     let nodes = state.nodes.read().expect("nodes lock");
     let mut matching = Vec::new();
     for n in nodes.iter() {

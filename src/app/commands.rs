@@ -108,11 +108,24 @@ pub struct Compose {
     pub platforms: Vec<String>,
 }
 
-fn share_ok(s: &str) -> bool {
-    let n = s.strip_suffix('%').unwrap_or(s);
-    !n.is_empty()
-        && n.chars().all(|c| c.is_ascii_digit())
-        && (!s.ends_with('%') || n.parse::<u32>().is_ok_and(|p| p <= 100))
+/// SendCommand's `MaxConcurrency` as the service model allows it: 1 … 7
+/// characters matching `^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$` (so no
+/// `0`, `0%` or leading zero).
+fn concurrency_ok(s: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new("^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$").expect("model pattern")
+    });
+    (1..=7).contains(&s.len()) && RE.is_match(s)
+}
+
+/// SendCommand's `MaxErrors` as the service model allows it: 1 … 7
+/// characters matching `^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$` (`0`
+/// and `0%` included).
+fn errors_ok(s: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new("^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$").expect("model pattern")
+    });
+    (1..=7).contains(&s.len()) && RE.is_match(s)
 }
 
 /// Parses `Key=V1,V2 Key2=V3` into tag targets.
@@ -215,15 +228,15 @@ impl Compose {
                     self.execution_timeout
                 )
             })?;
-        if !share_ok(self.concurrency.trim()) {
+        if !concurrency_ok(self.concurrency.trim()) {
             return Err(format!(
-                "MaxConcurrency '{}' must be a number or a percentage such as 10 or 25%",
+                "MaxConcurrency '{}' must be a number from 1 or a percentage from 1% to 100% (at most 7 characters), such as 10 or 25%",
                 self.concurrency
             ));
         }
-        if !share_ok(self.errors.trim()) {
+        if !errors_ok(self.errors.trim()) {
             return Err(format!(
-                "MaxErrors '{}' must be a number or a percentage such as 0 or 10%",
+                "MaxErrors '{}' must be a number from 0 or a percentage from 0% to 100% (at most 7 characters), such as 0 or 10%",
                 self.errors
             ));
         }
@@ -1539,12 +1552,20 @@ mod tests {
     }
 
     #[test]
-    fn shares() {
-        for ok in ["0", "50", "10%", "100%"] {
-            assert!(share_ok(ok), "{ok}");
+    fn shares_follow_the_service_model() {
+        // MaxConcurrency: AWS refuses 0, 0% and leading zeros.
+        for ok in ["1", "50", "1%", "10%", "100%", "1234567"] {
+            assert!(concurrency_ok(ok), "{ok}");
         }
-        for bad in ["", "%", "ten", "101%", "-1"] {
-            assert!(!share_ok(bad), "{bad}");
+        for bad in ["0", "0%", "05", "", "%", "ten", "101%", "-1", "12345678"] {
+            assert!(!concurrency_ok(bad), "{bad}");
+        }
+        // MaxErrors: 0 and 0% are AWS's default and valid.
+        for ok in ["0", "0%", "5%", "50", "100%"] {
+            assert!(errors_ok(ok), "{ok}");
+        }
+        for bad in ["00", "05", "", "%", "ten", "101%", "-1", "12345678"] {
+            assert!(!errors_ok(bad), "{bad}");
         }
     }
 }

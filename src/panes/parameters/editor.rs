@@ -229,3 +229,26 @@ fn edit_field(ed: &mut Editor, k: KeyEvent) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_checks_description_key_id_and_tags_as_put_parameter_does() {
+        let mut ed = Editor::create("/app");
+        ed.name = "/app/db".into();
+        ed.value = TextArea::new(vec!["v".into()]);
+        assert_eq!(ed.validate(), Ok(()));
+        ed.description = "d".repeat(1_025);
+        assert!(ed.validate().unwrap_err().contains("1024"));
+        ed.description = "d".repeat(1_024);
+        ed.key_id = "alias/my key".into();
+        assert!(ed.validate().unwrap_err().contains("KMS key id"));
+        ed.key_id = "alias/my-key".into();
+        ed.tags = "Env=prod, Team=pay*ments".into();
+        assert!(ed.validate().unwrap_err().contains("Team=pay*ments"));
+        ed.tags = "Env=prod, Owner=a.b@example.com".into();
+        assert_eq!(ed.validate(), Ok(()));
+    }
+}

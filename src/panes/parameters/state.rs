@@ -193,7 +193,18 @@ impl Editor {
     /// AllowedPattern, StringList syntax, tags. Returns what is wrong and what to do.
     pub fn validate(&self) -> Result<(), String> {
         validate_name(&self.name)?;
-        self.parsed_tags()?;
+        let description = self.description.chars().count();
+        if description > DESCRIPTION_LIMIT {
+            return Err(format!(
+                "the description has {description} characters; Parameter Store allows {DESCRIPTION_LIMIT}"
+            ));
+        }
+        if !self.key_id.is_empty() {
+            validate_key_id(&self.key_id)?;
+        }
+        for (k, v) in self.parsed_tags()? {
+            validate_tag(&k, &v)?;
+        }
         let value = self.text();
         if value.is_empty() {
             return Err("the value is empty: Parameter Store needs at least one character".into());
@@ -260,6 +271,94 @@ impl Editor {
             },
         }
     }
+}
+
+/// PutParameter `Description` (model `ParameterDescription`), characters.
+pub const DESCRIPTION_LIMIT: usize = 1_024;
+
+/// The service model's `TagKey` / `TagValue` pattern (letters, separators,
+/// numbers and `_ . : / = + - @`).
+const TAG_PATTERN: &str = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$";
+
+/// Checks a tag as AWS does: a key of 1 … 128 and a value of 0 … 256
+/// characters, both of [`TAG_PATTERN`].
+///
+/// # Errors
+/// Which tag is wrong and the rule.
+pub fn validate_tag(key: &str, value: &str) -> Result<(), String> {
+    static RE: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(TAG_PATTERN).expect("model pattern"));
+    let (k, v) = (key.chars().count(), value.chars().count());
+    if !(1..=128).contains(&k) {
+        return Err(format!(
+            "tag key '{key}' has {k} characters; AWS allows 1 to 128"
+        ));
+    }
+    if v > 256 {
+        return Err(format!(
+            "the value of tag {key} has {v} characters; AWS allows 256"
+        ));
+    }
+    if let Some(text) = [key, value].into_iter().find(|t| !RE.is_match(t)) {
+        return Err(format!(
+            "tag '{key}={value}': '{text}' may use only letters, digits, spaces and _ . : / = + - @"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a KMS key id as PutParameter does (model `ParameterKeyId`: 1 … 256
+/// characters of `a-zA-Z0-9:/_-`, e.g. `alias/my-key` or a key ARN).
+///
+/// # Errors
+/// What is wrong with the key id.
+pub fn validate_key_id(key_id: &str) -> Result<(), String> {
+    let n = key_id.chars().count();
+    if !(1..=256).contains(&n) {
+        return Err(format!(
+            "the KMS key id has {n} characters; AWS allows 1 to 256"
+        ));
+    }
+    if let Some(c) = key_id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || ":/_-".contains(*c)))
+    {
+        return Err(format!(
+            "the KMS key id contains '{c}': use a key id, alias/name or key ARN (letters, digits and : / _ -)"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a parameter version label as Parameter Store does (user guide,
+/// "Working with parameter labels"): 1 … 100 characters of letters, digits,
+/// `.`, `-`, `_`, not beginning with a digit, `aws` or `ssm` (any case).
+/// AWS answers a label that breaks these in `InvalidLabels` and does not
+/// attach it; the console says so before the call.
+///
+/// # Errors
+/// What is wrong with the label and the rule.
+pub fn validate_label(label: &str) -> Result<(), String> {
+    let n = label.chars().count();
+    if !(1..=100).contains(&n) {
+        return Err(format!("the label has {n} characters; AWS allows 1 to 100"));
+    }
+    let lower = label.to_ascii_lowercase();
+    if lower.starts_with("aws") || lower.starts_with("ssm") {
+        return Err("a label may not begin with aws or ssm (any case)".into());
+    }
+    if label.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err("a label may not begin with a digit".into());
+    }
+    if let Some(c) = label
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "._-".contains(*c)))
+    {
+        return Err(format!(
+            "the label contains '{c}': use only letters, digits and . - _"
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a parameter name as Parameter Store does, before any call.
@@ -693,6 +792,45 @@ impl ParamsState {
                 editor.error = Some(format!("not saved: {e}. Your text is kept."));
                 None
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_key_ids_and_labels_follow_the_service_model() {
+        assert!(validate_tag("Env name:ü/=+-@._", "").is_ok());
+        assert!(validate_tag(&"k".repeat(128), &"v".repeat(256)).is_ok());
+        assert!(validate_tag("", "v").is_err());
+        assert!(validate_tag(&"k".repeat(129), "v").is_err());
+        assert!(validate_tag("k", &"v".repeat(257)).is_err());
+        assert!(validate_tag("a*b", "v").is_err());
+        assert!(validate_tag("k", "a;b").is_err());
+        for ok in [
+            "alias/team-key_1",
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        ] {
+            assert!(validate_key_id(ok).is_ok(), "{ok}");
+        }
+        for bad in ["alias/my key", "key*", &"k".repeat(257)] {
+            assert!(validate_key_id(bad).is_err(), "{bad}");
+        }
+        for ok in ["prod", "v1.2-rc_3", &"l".repeat(100)] {
+            assert!(validate_label(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "9lives",
+            "awsx",
+            "SSM",
+            "a/b",
+            "has space",
+            &"l".repeat(101),
+        ] {
+            assert!(validate_label(bad).is_err(), "{bad}");
         }
     }
 }

@@ -6,7 +6,9 @@ use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use super::state::{IndexProgress, ParamsState, TreeRow, split_name, validate_name};
+use super::state::{
+    IndexProgress, ParamsState, TreeRow, split_name, validate_label, validate_name,
+};
 use super::{Ask, ParamsCx, ParamsEvent, ParamsJob};
 use crate::aws::params::{CopyPlan, PutError};
 use crate::config::Layer;
@@ -144,11 +146,14 @@ impl Pane for ParamsState {
 
     fn answer(&mut self, ask: Ask, text: String, cx: &mut ParamsCx) {
         match ask {
-            Ask::AddLabel { name, version } => cx.job(ParamsJob::Label {
-                name,
-                version,
-                labels: vec![text],
-            }),
+            Ask::AddLabel { name, version } => match validate_label(&text) {
+                Ok(()) => cx.job(ParamsJob::Label {
+                    name,
+                    version,
+                    labels: vec![text],
+                }),
+                Err(why) => cx.notice(format!("label {text}: {why}")),
+            },
             Ask::RemoveLabel { name, version } => cx.job(ParamsJob::Unlabel {
                 name,
                 version,
@@ -693,5 +698,38 @@ mod tests {
             requests,
             vec![Request::Notice("the destination is the source".into())]
         );
+    }
+
+    #[test]
+    fn a_label_aws_would_not_attach_is_refused_before_any_call() {
+        let mut p = one(ParamKind::String);
+        for bad in ["9lives", "AWS-prod", "ssm.x", "a/b", &"l".repeat(101)] {
+            let (jobs, requests) = with(&mut p, |p, cx| {
+                p.answer(
+                    Ask::AddLabel {
+                        name: "/db".into(),
+                        version: 3,
+                    },
+                    bad.to_owned(),
+                    cx,
+                );
+            });
+            assert!(jobs.is_empty(), "{bad}: {jobs:?}");
+            assert!(
+                matches!(&requests[..], [Request::Notice(n)] if n.starts_with("label ")),
+                "{bad}: {requests:?}"
+            );
+        }
+        let (jobs, _) = with(&mut p, |p, cx| {
+            p.answer(
+                Ask::AddLabel {
+                    name: "/db".into(),
+                    version: 3,
+                },
+                "prod-2.1_x".into(),
+                cx,
+            );
+        });
+        assert!(matches!(&jobs[..], [ParamsJob::Label { .. }]), "{jobs:?}");
     }
 }

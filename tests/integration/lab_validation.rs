@@ -1,0 +1,483 @@
+//! Input AWS refuses, sent to the lab as raw signed requests (no SDK in
+//! between to tidy it): every refusal must carry the code AWS answers, and
+//! every code must be one the service model lists for that operation (or a
+//! common AWS error such as ValidationException). The model's error lists
+//! are in tests/fixtures/model-errors.json (scripts/model-errors writes it
+//! from botocore).
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use serde_json::{Value, json};
+use ssmdeck_lab::{Faults, LabHandle};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::common;
+
+/// Errors every AWS JSON service may answer besides the operation's own
+/// (the API references' "Common Errors" pages).
+const COMMON: &[&str] = &[
+    "ValidationException",
+    "AccessDeniedException",
+    "ThrottlingException",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "IncompleteSignature",
+    "MissingAuthenticationToken",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+];
+
+fn model_errors() -> HashMap<String, HashMap<String, Vec<String>>> {
+    let text = include_str!("../fixtures/model-errors.json");
+    let v: Value = serde_json::from_str(text).expect("fixture is JSON");
+    let mut out = HashMap::new();
+    for svc in ["ssm", "logs"] {
+        let ops: HashMap<String, Vec<String>> =
+            serde_json::from_value(v[svc].clone()).expect("op -> [code]");
+        out.insert(svc.to_owned(), ops);
+    }
+    out
+}
+
+/// Sends one SigV4-signed POST to the lab: `service` is the credential
+/// scope (`ssm`, `logs`, `ec2`), `target` the X-Amz-Target (JSON services).
+async fn signed(lab: &LabHandle, service: &str, target: Option<&str>, body: &str) -> (u16, String) {
+    let host = lab.addr().to_string();
+    let content_type = if target.is_some() {
+        "application/x-amz-json-1.1"
+    } else {
+        "application/x-www-form-urlencoded; charset=utf-8"
+    };
+    let mut headers = vec![("host", host.as_str()), ("content-type", content_type)];
+    if let Some(t) = target {
+        headers.push(("x-amz-target", t));
+    }
+    let creds = lab.credentials();
+    let identity = Credentials::new(
+        &creds.access_key_id,
+        &creds.secret_access_key,
+        None,
+        None,
+        "test",
+    )
+    .into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(lab.region())
+        .name(service)
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .expect("signing params")
+        .into();
+    let request = SignableRequest::new(
+        "POST",
+        "/",
+        headers.iter().copied(),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .expect("signable request");
+    let (instructions, _) = sign(request, &params).expect("signs").into_parts();
+    let mut head = String::new();
+    for (k, v) in headers.iter().copied().chain(instructions.headers()) {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let mut s = tokio::net::TcpStream::connect(lab.addr()).await.unwrap();
+    let req = format!(
+        "POST / HTTP/1.1\r\n{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    let status = out[9..12].parse().unwrap();
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
+
+/// A JSON call (`AmazonSSM.<action>` or `Logs_20140328.<action>`).
+async fn json_call(lab: &LabHandle, service: &str, action: &str, body: &Value) -> (u16, Value) {
+    let prefix = if service == "logs" {
+        "Logs_20140328"
+    } else {
+        "AmazonSSM"
+    };
+    let (status, text) = signed(
+        lab,
+        service,
+        Some(&format!("{prefix}.{action}")),
+        &body.to_string(),
+    )
+    .await;
+    let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{action}: JSON body: {text}"));
+    (status, v)
+}
+
+/// One request AWS refuses and the code it answers.
+struct Case {
+    service: &'static str,
+    action: &'static str,
+    body: Value,
+    code: &'static str,
+    what: &'static str,
+}
+
+fn case(service: &'static str, action: &'static str, body: Value, code: &'static str) -> Case {
+    Case {
+        service,
+        action,
+        body,
+        code,
+        what: "",
+    }
+}
+
+impl Case {
+    fn because(mut self, what: &'static str) -> Case {
+        self.what = what;
+        self
+    }
+}
+
+fn run_command_cases(node: &str, command_id: &str) -> Vec<Case> {
+    let send = |extra: Value| {
+        let mut b = json!({"DocumentName": "AWS-RunShellScript",
+            "Parameters": {"commands": ["true"]}, "InstanceIds": [node]});
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    vec![
+        case(
+            "ssm",
+            "SendCommand",
+            send(json!({"MaxConcurrency": "0"})),
+            "ValidationException",
+        )
+        .because("MaxConcurrency 0 does not match ^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$"),
+        case(
+            "ssm",
+            "SendCommand",
+            send(json!({"MaxConcurrency": "0%"})),
+            "ValidationException",
+        ),
+        case(
+            "ssm",
+            "SendCommand",
+            send(json!({"MaxConcurrency": "101%"})),
+            "ValidationException",
+        ),
+        case(
+            "ssm",
+            "SendCommand",
+            send(json!({"MaxErrors": "00"})),
+            "ValidationException",
+        ),
+        case(
+            "ssm",
+            "SendCommand",
+            send(json!({"MaxErrors": "12345678"})),
+            "ValidationException",
+        )
+        .because("MaxErrors is at most 7 characters"),
+        case(
+            "ssm",
+            "SendCommand",
+            send(json!({"InstanceIds": [node, node]})),
+            "DuplicateInstanceId",
+        ),
+        case(
+            "ssm",
+            "SendCommand",
+            send(json!({"InstanceIds": ["web-1"]})),
+            "ValidationException",
+        )
+        .because("InstanceIds members must match the model's InstanceId pattern"),
+        case(
+            "ssm",
+            "GetCommandInvocation",
+            json!({"CommandId": command_id, "InstanceId": node, "PluginName": "aws"}),
+            "ValidationException",
+        )
+        .because("PluginName is at least 4 characters"),
+        case(
+            "ssm",
+            "GetCommandInvocation",
+            json!({"CommandId": command_id, "InstanceId": node, "PluginName": "aws:runPowerShellScript"}),
+            "InvalidPluginName",
+        ),
+        case(
+            "ssm",
+            "ListCommandInvocations",
+            json!({"Filters": [{"key": "ExecutionStage", "value": "Executing"}]}),
+            "InvalidFilterKey",
+        ),
+        case(
+            "ssm",
+            "ListCommandInvocations",
+            json!({"Filters": [{"key": "Colour", "value": "red"}]}),
+            "ValidationException",
+        ),
+    ]
+}
+
+fn parameter_cases() -> Vec<Case> {
+    let put = |extra: Value| {
+        let mut b = json!({"Name": "/validation/new", "Value": "v", "Type": "String"});
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    let filters = |f: Value| json!({"ParameterFilters": f});
+    vec![
+        case("ssm", "PutParameter", put(json!({"Description": "d".repeat(1_025)})), "ValidationException"),
+        case("ssm", "PutParameter", put(json!({"Tags": [{"Key": "a*b", "Value": "v"}]})), "ValidationException"),
+        case("ssm", "PutParameter", put(json!({"Tags": [{"Key": "k".repeat(129), "Value": "v"}]})), "ValidationException"),
+        case("ssm", "PutParameter", put(json!({"Tags": [{"Key": "", "Value": "v"}]})), "ValidationException"),
+        case("ssm", "PutParameter", put(json!({"Tags": [{"Key": "k", "Value": "v".repeat(257)}]})), "ValidationException"),
+        case("ssm", "PutParameter", put(json!({"Tags": [{"Key": "k", "Value": "a;b"}]})), "ValidationException"),
+        case("ssm", "PutParameter", put(json!({"Type": "SecureString", "KeyId": "alias/my key"})), "ValidationException"),
+        case("ssm", "LabelParameterVersion",
+            json!({"Name": "/validation/p", "Labels": ["l".repeat(101)]}), "ValidationException")
+            .because("a label is at most 100 characters (model ParameterLabel)"),
+        case("ssm", "LabelParameterVersion",
+            json!({"Name": "/validation/p", "Labels": (0..11).map(|i| format!("l{i}")).collect::<Vec<_>>()}),
+            "ValidationException"),
+        case("ssm", "DescribeParameters",
+            json!({"Filters": [{"Key": "Name", "Values": ["x"]}],
+                   "ParameterFilters": [{"Key": "Name", "Values": ["x"]}]}), "ValidationException"),
+        case("ssm", "DescribeParameters", filters(json!([{"Key": "Label", "Values": ["x"]}])), "InvalidFilterKey"),
+        case("ssm", "DescribeParameters", filters(json!([{"Key": "Colour", "Values": ["x"]}])), "ValidationException"),
+        case("ssm", "DescribeParameters",
+            filters(json!([{"Key": "Type", "Values": ["String"]}, {"Key": "Type", "Values": ["SecureString"]}])),
+            "InvalidFilterKey").because("a filter key may appear once"),
+        case("ssm", "DescribeParameters", filters(json!([{"Key": "Path", "Option": "Equals", "Values": ["/a"]}])), "InvalidFilterOption"),
+        case("ssm", "DescribeParameters", filters(json!([{"Key": "Type", "Option": "Contains", "Values": ["String"]}])), "InvalidFilterOption"),
+        case("ssm", "DescribeParameters", filters(json!([{"Key": "Type", "Values": ["Blob"]}])), "InvalidFilterValue"),
+        case("ssm", "DescribeParameters", filters(json!([{"Key": "Name"}])), "InvalidFilterValue"),
+        case("ssm", "DescribeParameters", filters(json!([{"Key": "Path", "Values": ["/aws/x"]}])), "ValidationException"),
+        case("ssm", "DescribeParameters", filters(json!([{"Key": "Path", "Values": ["no-slash"]}])), "ValidationException"),
+        case("ssm", "GetParametersByPath",
+            json!({"Path": "/validation", "ParameterFilters": [{"Key": "Name", "Values": ["x"]}]}), "InvalidFilterKey"),
+    ]
+}
+
+fn fleet_ops_logs_cases(node: &str) -> Vec<Case> {
+    vec![
+        case("ssm", "DescribeInstanceInformation",
+            json!({"Filters": [{"Key": "PingStatus", "Values": ["Sleeping"]}]}),
+            "InvalidInstanceInformationFilterValue"),
+        case("ssm", "DescribeInstanceInformation",
+            json!({"InstanceInformationFilterList": [{"key": "PingStatus", "valueSet": ["online"]}]}),
+            "InvalidInstanceInformationFilterValue").because("enum values are case-sensitive"),
+        case("ssm", "DescribeInstanceInformation",
+            json!({"InstanceInformationFilterList": [{"key": "tag:Env", "valueSet": ["prod"]}]}),
+            "ValidationException"),
+        case("ssm", "DescribeInstanceInformation",
+            json!({"InstanceInformationFilterList": [{"key": "PingStatus", "valueSet": ["Online"]}],
+                   "Filters": [{"Key": "PingStatus", "Values": ["Online"]}]}),
+            "ValidationException"),
+        case("ssm", "DescribeInstanceInformation",
+            json!({"Filters": [{"Key": "Colour", "Values": ["red"]}]}), "InvalidFilterKey"),
+        case("ssm", "GetOpsItem", json!({"OpsItemId": "oi-XYZ"}), "ValidationException"),
+        case("ssm", "UpdateOpsItem", json!({"OpsItemId": "12345", "Status": "Resolved"}), "ValidationException"),
+        case("ssm", "GetOpsItem", json!({"OpsItemId": "oi-000000000000"}), "OpsItemNotFoundException"),
+        case("ssm", "DescribeOpsItems",
+            json!({"OpsItemFilters": [{"Key": "Status", "Operator": "Contains", "Values": ["Open"]}]}),
+            "ValidationException").because("the model lists only InternalServerError for DescribeOpsItems"),
+        case("ssm", "DescribeOpsItems", json!({"NextToken": "not-a-token"}), "ValidationException"),
+        case("ssm", "ListOpsItemRelatedItems", json!({"OpsItemId": "oi-1"}), "ValidationException"),
+        case("ssm", "StartSession", json!({"Target": "i-0123456789abcdef0"}), "TargetNotConnected")
+            .because("AWS answers an unknown target as not connected"),
+        case("ssm", "StartSession",
+            json!({"Target": node, "DocumentName": "AWS-StartPortForwardingSession"}), "ValidationException"),
+        case("ssm", "StartSession", json!({"Target": node, "DocumentName": "No-Such-Doc"}), "InvalidDocument"),
+        case("logs", "GetLogEvents",
+            json!({"logGroupName": "/aws/ssm/AWS-RunShellScript", "logStreamName": "s", "limit": 0}),
+            "InvalidParameterException"),
+        case("logs", "FilterLogEvents",
+            json!({"logGroupName": "/aws/ssm/AWS-RunShellScript", "limit": 10_001}),
+            "InvalidParameterException"),
+    ]
+}
+
+/// Sends a valid command to `node` and returns its id.
+async fn a_command(lab: &LabHandle, node: &str) -> String {
+    let (status, v) = json_call(
+        lab,
+        "ssm",
+        "SendCommand",
+        &json!({"DocumentName": "AWS-RunShellScript", "Parameters": {"commands": ["true"]},
+                "InstanceIds": [node], "MaxErrors": "0", "MaxConcurrency": "1"}),
+    )
+    .await;
+    assert_eq!(status, 200, "MaxErrors 0 is valid: {v}");
+    v["Command"]["CommandId"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn lab_refuses_what_aws_refuses_with_codes_from_the_model() {
+    let lab = common::lab(6, Faults::default()).await;
+    let model = model_errors();
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping == ssmdeck_lab::PingStatus::Online && !n.is_hybrid())
+        .expect("an online EC2 node")
+        .id;
+    let command_id = a_command(&lab, &node).await;
+    let (status, _) = json_call(
+        &lab,
+        "ssm",
+        "PutParameter",
+        &json!({"Name": "/validation/p", "Value": "v", "Type": "String"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let mut cases = run_command_cases(&node, &command_id);
+    cases.extend(parameter_cases());
+    cases.extend(fleet_ops_logs_cases(&node));
+    let mut wrong = Vec::new();
+    for c in &cases {
+        let (status, v) = json_call(&lab, c.service, c.action, &c.body).await;
+        let code = v["__type"].as_str().unwrap_or("");
+        let listed = &model[c.service][c.action];
+        let label = format!("{} {} ({})", c.action, c.body, c.what);
+        if status != 400 || code != c.code {
+            wrong.push(format!("{label}: want 400 {}, got {status} {v}", c.code));
+        }
+        if !listed.iter().any(|l| l == code) && !COMMON.contains(&code) {
+            wrong.push(format!(
+                "{label}: {code} is not in the model's errors for {} ({listed:?}) nor a common error",
+                c.action
+            ));
+        }
+        if v["message"].as_str().is_none_or(str::is_empty) {
+            wrong.push(format!("{label}: no message"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn lab_accepts_what_aws_accepts_at_the_edges() {
+    let lab = common::lab(6, Faults::default()).await;
+    let node = lab.nodes()[0].id.clone();
+    for (mc, me) in [
+        ("1", "0%"),
+        ("100%", "100%"),
+        ("9%", "9%"),
+        ("1234567", "0"),
+    ] {
+        let (status, v) = json_call(
+            &lab,
+            "ssm",
+            "SendCommand",
+            &json!({"DocumentName": "AWS-RunShellScript", "Parameters": {"commands": ["true"]},
+                    "InstanceIds": [node], "MaxConcurrency": mc, "MaxErrors": me}),
+        )
+        .await;
+        assert_eq!(status, 200, "{mc} / {me}: {v}");
+    }
+    let put = json!({"Name": "/validation/edge", "Value": "v", "Type": "SecureString",
+        "Description": "d".repeat(1_024), "KeyId": "alias/team-key_1",
+        "Tags": [{"Key": "Env name:ü/=+-@._", "Value": ""}, {"Key": "k".repeat(128), "Value": "v".repeat(256)}]});
+    let (status, v) = json_call(&lab, "ssm", "PutParameter", &put).await;
+    assert_eq!(status, 200, "{v}");
+    // Labels that break the user guide's rules come back in InvalidLabels, HTTP 200.
+    let (status, v) = json_call(
+        &lab,
+        "ssm",
+        "LabelParameterVersion",
+        &json!({"Name": "/validation/edge",
+                "Labels": ["9lives", "AWSlabel", "ssm-x", "a/b", "has space", "ok-1.2_x", &"l".repeat(100)]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["InvalidLabels"],
+        json!(["9lives", "AWSlabel", "ssm-x", "a/b", "has space"]),
+        "{v}"
+    );
+    let (status, v) = json_call(
+        &lab,
+        "ssm",
+        "ListOpsItemRelatedItems",
+        &json!({"OpsItemId": "oi-000000000000"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["Summaries"], json!([]));
+    let (status, v) = json_call(
+        &lab,
+        "ssm",
+        "DescribeParameters",
+        &json!({"ParameterFilters": [{"Key": "Name", "Option": "Contains", "Values": ["edge"]},
+                                     {"Key": "Path", "Option": "Recursive", "Values": ["/validation"]},
+                                     {"Key": "tag:Env name:ü/=+-@._"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["Parameters"].as_array().map(Vec::len), Some(1), "{v}");
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn lab_ec2_refuses_unknown_parameters_and_bad_combinations() {
+    let lab = common::lab(6, Faults::default()).await;
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| !n.is_hybrid())
+        .expect("an EC2 node")
+        .id;
+    let base = "Action=DescribeInstances&Version=2016-11-15";
+    let cases = [
+        (format!("{base}&Colour=red"), "UnknownParameter"),
+        (format!("{base}&Filter.1.Nme=x"), "UnknownParameter"),
+        (
+            format!("{base}&InstanceId.1={node}&MaxResults=5"),
+            "InvalidParameterCombination",
+        ),
+        (
+            format!("{base}&InstanceId.1=i-xyz"),
+            "InvalidInstanceID.Malformed",
+        ),
+        (
+            format!("{base}&InstanceId.1=i-0123456789abcdef0"),
+            "InvalidInstanceID.NotFound",
+        ),
+        (
+            format!("{base}&Filter.1.Name=colour&Filter.1.Value.1=red"),
+            "InvalidParameterValue",
+        ),
+        (format!("{base}&MaxResults=2"), "InvalidParameterValue"),
+    ];
+    for (body, code) in cases {
+        let (status, text) = signed(&lab, "ec2", None, &body).await;
+        assert_eq!(status, 400, "{body}: {text}");
+        assert!(
+            text.contains(&format!("<Code>{code}</Code>")),
+            "{body}: want {code}: {text}"
+        );
+    }
+    let (status, text) = signed(&lab, "ec2", None, &format!("{base}&DryRun=true")).await;
+    assert_eq!(status, 412, "{text}");
+    assert!(text.contains("<Code>DryRunOperation</Code>"), "{text}");
+    let (status, text) = signed(
+        &lab,
+        "ec2",
+        None,
+        &format!("{base}&Filter.1.Name=instance-state-name&Filter.1.Value.1=running&MaxResults=5"),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    lab.shutdown().await;
+}
