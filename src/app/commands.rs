@@ -676,16 +676,21 @@ impl CommandsState {
 }
 
 impl App {
-    /// Nodes of the loaded fleet matching tag targets.
+    /// Nodes of the loaded fleet matching tag targets (every key, any of
+    /// its values).
+    fn tag_matches<'a, 't>(
+        &'a self,
+        tags: &'t [(String, Vec<String>)],
+    ) -> impl Iterator<Item = &'a crate::model::ManagedNode> + use<'a, 't> {
+        self.fleet.nodes.iter().filter(move |n| {
+            tags.iter()
+                .all(|(k, vs)| n.tag(k).is_some_and(|v| vs.iter().any(|x| x == v)))
+        })
+    }
+
+    /// How many nodes of the loaded fleet match tag targets.
     fn resolve_tags(&self, tags: &[(String, Vec<String>)]) -> usize {
-        self.fleet
-            .nodes
-            .iter()
-            .filter(|n| {
-                tags.iter()
-                    .all(|(k, vs)| n.tag(k).is_some_and(|v| vs.iter().any(|x| x == v)))
-            })
-            .count()
+        self.tag_matches(tags).count()
     }
 
     /// Confirmation lines that warn when the document's platform types
@@ -695,14 +700,7 @@ impl App {
     fn platform_warnings(&self, c: &Compose) -> Vec<String> {
         let targets: Vec<&crate::model::ManagedNode> = if c.nodes.is_empty() {
             let tags = parse_tags(&c.tags).unwrap_or_default();
-            self.fleet
-                .nodes
-                .iter()
-                .filter(|n| {
-                    tags.iter()
-                        .all(|(k, vs)| n.tag(k).is_some_and(|v| vs.iter().any(|x| x == v)))
-                })
-                .collect()
+            self.tag_matches(&tags).collect()
         } else {
             self.fleet
                 .nodes
