@@ -18,6 +18,7 @@ use crate::config::{Keymap, Layer, Theme};
 use crate::job::Job;
 use crate::keys::{Command, InputKey};
 use crate::model::ManagedNode;
+use crate::session::forward::ForwardSpec;
 
 /// Whether a pane used a key action; `No` lets it bubble to the shell
 /// (Esc with nothing left to close walks back through the route stack).
@@ -60,6 +61,9 @@ pub enum Request<J, A> {
     },
     /// Keys go to [`Pane::filter_input`] until it says the filter is done.
     Filter,
+    /// Show something another pane owns; the shell routes it there and
+    /// pushes a route, so Esc walks back to where the user was.
+    Open(Goto),
     /// Remember a visited object among the palette's recent targets.
     Remember {
         /// `node`, `params` or `ops`.
@@ -71,6 +75,36 @@ pub enum Request<J, A> {
     },
 }
 
+/// A cross-pane request ([`Request::Open`]): what to show in the pane that
+/// owns it. Panes never write each other's fields; they ask for one of
+/// these and the shell hands it to the owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Goto {
+    /// Fleet: managed node `id` with its details open. The user's filter
+    /// and selection are kept (a filter that hides the node is set aside
+    /// until Esc walks back).
+    Node(String),
+    /// Run Command: the composer on these managed node ids.
+    Compose {
+        /// Managed node ids (sorted, not empty).
+        nodes: Vec<String>,
+        /// Where they came from, for the composer's target line
+        /// ("the Fleet selection", "OpsItem oi-…").
+        origin: String,
+    },
+    /// Sessions: a shell on managed node `id` (StartSession).
+    Shell(String),
+    /// Sessions: a port forward through a managed node.
+    Forward {
+        /// Managed node id.
+        node: String,
+        /// Local port, remote host and port.
+        spec: ForwardSpec,
+    },
+    /// OpsCenter: the OpsItems that name managed node `id`.
+    NodeOpsItems(String),
+}
+
 /// What every pane may read of the shell while it updates.
 #[derive(Debug, Clone, Copy)]
 pub struct Shared<'a> {
@@ -80,6 +114,9 @@ pub struct Shared<'a> {
     pub where_: &'a str,
     /// The managed nodes the Fleet pane knows (names for ids).
     pub nodes: &'a [ManagedNode],
+    /// The managed node ids selected in the Fleet pane (Run Command's
+    /// default targets).
+    pub selected: &'a std::collections::HashSet<String>,
     /// Rows of a list on a page (the body's height less its frame).
     pub page_rows: usize,
 }

@@ -70,8 +70,10 @@ impl ComposeField {
 /// The composer.
 #[derive(Debug)]
 pub struct Compose {
-    /// Node ids from the Fleet selection (empty: tag targets).
+    /// Managed node ids to target (empty: tag targets).
     pub nodes: Vec<String>,
+    /// Where `nodes` came from ("the Fleet selection", "OpsItem oi-…").
+    pub origin: String,
     /// Tag targets typed as `Key=Value[,Value] Key=Value` (when no selection).
     pub tags: String,
     /// How many nodes the targets resolve to among the loaded fleet.
@@ -744,7 +746,7 @@ impl App {
         out
     }
 
-    fn new_compose(&self, nodes: Vec<String>) -> Compose {
+    fn new_compose(&self, nodes: Vec<String>, origin: String) -> Compose {
         let windows = !nodes.is_empty()
             && nodes.iter().all(|id| {
                 self.fleet
@@ -760,6 +762,7 @@ impl App {
         Compose {
             resolved: nodes.len(),
             nodes,
+            origin,
             tags: String::new(),
             document: document.into(),
             documents: self.commands.documents.clone(),
@@ -790,8 +793,14 @@ impl App {
             );
             return Vec::new();
         }
+        self.compose_for(nodes, "the Fleet selection".into())
+    }
+
+    /// Shows the Run Command pane with the composer on `nodes`
+    /// ([`Goto::Compose`](crate::pane::Goto::Compose)).
+    pub(super) fn compose_for(&mut self, nodes: Vec<String>, origin: String) -> Vec<Effect> {
         let mut effects = self.show_pane(Pane::Commands);
-        let compose = self.new_compose(nodes);
+        let compose = self.new_compose(nodes, origin);
         effects.push(Effect::RunCommand(CommandsJob::DocumentParams {
             name: compose.document.clone(),
         }));
@@ -1102,7 +1111,7 @@ impl App {
                 v.sort();
                 v
             };
-            let mut compose = self.new_compose(nodes);
+            let mut compose = self.new_compose(nodes, "the Fleet selection".into());
             if compose.nodes.is_empty() {
                 compose.focus = ComposeField::Targets;
             }
@@ -1169,7 +1178,11 @@ impl App {
         }
         let lines = run.commands.clone();
         let document = run.document.clone();
-        let mut compose = self.new_compose(failed);
+        let origin = format!(
+            "the failed nodes of `{}`",
+            run.commands.first().map_or("", |c| c.as_str())
+        );
+        let mut compose = self.new_compose(failed, origin);
         compose.document = document.clone();
         compose.commands = TextArea::new(lines);
         self.commands.compose = Some(compose);

@@ -16,7 +16,7 @@ use crate::action::{Action, Command, InputKey};
 pub use crate::action::{ContextInfo, MouseInput};
 use crate::config::Layer;
 use crate::job::{Job, Mutation};
-use crate::pane::{Cx, Pane as PaneTrait, Request, Shared};
+use crate::pane::{Cx, Goto, Pane as PaneTrait, Request, Shared};
 pub use crate::panes::fleet::FleetJob;
 pub use crate::panes::opscenter::OpsJob;
 use crate::panes::parameters::Ask as ParamsAsk;
@@ -445,6 +445,7 @@ impl App {
             size: self.size,
             where_: &where_,
             nodes: &self.fleet.nodes,
+            selected: &self.fleet.selected,
             page_rows: self.page_rows(),
         };
         let mut cx = Cx::new(now, shared);
@@ -496,12 +497,34 @@ impl App {
                     self.mode = Mode::Prompt;
                 }
                 Request::Filter => self.mode = Mode::Filter,
+                Request::Open(g) => effects.extend(self.goto(g, now)),
                 Request::Remember { kind, key, label } => {
                     effects.push(self.remember(kind, &key, &label));
                 }
             }
         }
         effects
+    }
+
+    /// Routes a cross-pane request ([`Goto`]) to the pane that owns it.
+    fn goto(&mut self, g: Goto, now: Instant) -> Vec<Effect> {
+        match g {
+            Goto::Node(id) => self.jump_to_node(&id, now),
+            Goto::Compose { nodes, origin } => self.compose_for(nodes, origin),
+            Goto::Shell(node) => self.with_sessions(now, |p, cx| p.open_shell(node, cx)).1,
+            Goto::Forward { node, spec } => {
+                self.with_sessions(now, |p, cx| p.open_forward(node, spec, cx))
+                    .1
+            }
+            Goto::NodeOpsItems(id) => {
+                self.go_to(Pane::OpsCenter);
+                self.ops.started = true;
+                self.ops.detail = None;
+                self.ops.selected.clear();
+                self.ops.set_filter(format!("node:{id}"));
+                vec![self.ops.begin_load()]
+            }
+        }
     }
 
     /// Moves to `pane`, remembering the pane left on the back stack (Esc
@@ -967,7 +990,7 @@ impl App {
                     .focused()
                     .and_then(|i| i.related_nodes().into_iter().next());
                 return match node {
-                    Some(n) => self.with_sessions(now, |p, cx| p.open_shell(n, cx)).1,
+                    Some(n) => self.goto(Goto::Shell(n), now),
                     None => {
                         self.notice(
                             "this OpsItem names no managed node to open a session on".into(),
@@ -983,7 +1006,7 @@ impl App {
             }
             Command::StartSession => {
                 return match self.fleet.current().map(|n| n.id.clone()) {
-                    Some(n) => self.with_sessions(now, |p, cx| p.open_shell(n, cx)).1,
+                    Some(n) => self.goto(Goto::Shell(n), now),
                     None => Vec::new(),
                 };
             }
@@ -1003,15 +1026,10 @@ impl App {
             }
             Command::RunCommand => return self.compose_from_fleet(now),
             Command::NodeOpsItems => {
-                let Some(id) = self.fleet.current().map(|n| n.id.clone()) else {
-                    return Vec::new();
+                return match self.fleet.current().map(|n| n.id.clone()) {
+                    Some(id) => self.goto(Goto::NodeOpsItems(id), now),
+                    None => Vec::new(),
                 };
-                self.go_to(Pane::OpsCenter);
-                self.ops.started = true;
-                self.ops.detail = None;
-                self.ops.selected.clear();
-                self.ops.set_filter(format!("node:{id}"));
-                return vec![self.ops.begin_load()];
             }
             _ => {}
         }
@@ -1140,10 +1158,7 @@ impl App {
                 }
                 if let PromptPurpose::Forward { node } = prompt.purpose {
                     return match crate::session::forward::ForwardSpec::parse(&label) {
-                        Ok(spec) => {
-                            self.with_sessions(now, |p, cx| p.open_forward(node, spec, cx))
-                                .1
-                        }
+                        Ok(spec) => self.goto(Goto::Forward { node, spec }, now),
                         Err(e) => {
                             self.notice(e, now);
                             Vec::new()

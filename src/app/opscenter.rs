@@ -20,6 +20,7 @@ use crate::aws::opscenter::{CreateRequest, OpsChange, ServerFilter, UpdateError}
 use crate::filter::new_matcher;
 use crate::model::{OpsEvent, OpsItem, OpsRelatedItem, format_epoch_ms_minutes};
 use crate::ops_filter::{OpsQuery, TRIAGE_STATUSES};
+use crate::pane::Goto;
 
 /// The filter the pane starts with: what an on-call engineer triages.
 pub const DEFAULT_FILTER: &str = "status:Open,InProgress";
@@ -1156,8 +1157,8 @@ impl App {
             self.notice(format!("{id} names no managed node in /aws/resources"), now);
             return Vec::new();
         }
-        self.fleet.selected = nodes.into_iter().collect();
-        self.compose_from_fleet(now)
+        let origin = format!("OpsItem {}", item.id);
+        self.goto(Goto::Compose { nodes, origin }, now)
     }
 
     /// Open the form on the open OpsItem to edit it.
@@ -1214,7 +1215,7 @@ impl App {
                 self.notice(format!("{id} names no managed node in /aws/resources"), now);
                 Vec::new()
             }
-            1 => self.jump_to_node(&nodes[0], now),
+            1 => self.goto(Goto::Node(nodes[0].clone()), now),
             _ => {
                 let options = nodes
                     .iter()
@@ -1238,7 +1239,7 @@ impl App {
         }
     }
 
-    fn jump_to_node(&mut self, id: &str, now: Instant) -> Vec<Effect> {
+    pub(super) fn jump_to_node(&mut self, id: &str, now: Instant) -> Vec<Effect> {
         if self.fleet.focus_node(id) {
             self.go_to(Pane::Fleet);
             self.fleet.details = true;
@@ -1310,7 +1311,7 @@ impl App {
                         change(&|c| c.delete_data = vec![value.clone()]),
                         now,
                     ),
-                    ChoicePurpose::JumpToNode => self.jump_to_node(&value, now),
+                    ChoicePurpose::JumpToNode => self.goto(Goto::Node(value), now),
                 };
             }
             _ => {}

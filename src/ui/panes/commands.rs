@@ -487,7 +487,15 @@ fn render_compose(frame: &mut Frame, area: Rect, app: &App, c: &Compose, cx: &Re
         Line::from(vec![
             Span::styled(format!("{:<18}", "Targets"), t.style("ui.dim")),
             Span::styled(
-                format!("{} nodes selected in the Fleet pane", c.nodes.len()),
+                format!(
+                    "{} from {}",
+                    if c.nodes.len() == 1 {
+                        "1 node".to_owned()
+                    } else {
+                        format!("{} nodes", c.nodes.len())
+                    },
+                    c.origin
+                ),
                 t.style("ui.selected"),
             ),
         ])
