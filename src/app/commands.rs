@@ -782,20 +782,6 @@ impl App {
         }
     }
 
-    /// From the Fleet pane: compose a command for the selected nodes.
-    pub(super) fn compose_from_fleet(&mut self, now: Instant) -> Vec<Effect> {
-        let mut nodes: Vec<String> = self.fleet.selected.iter().cloned().collect();
-        nodes.sort();
-        if nodes.is_empty() {
-            self.notice(
-                "select nodes first (Space, or a to select all that match the filter); or open :commands and target tags".into(),
-                now,
-            );
-            return Vec::new();
-        }
-        self.compose_for(nodes, "the Fleet selection".into())
-    }
-
     /// Shows the Run Command pane with the composer on `nodes`
     /// ([`Goto::Compose`](crate::pane::Goto::Compose)).
     pub(super) fn compose_for(&mut self, nodes: Vec<String>, origin: String) -> Vec<Effect> {

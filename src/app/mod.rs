@@ -2,11 +2,11 @@
 //! effects out. No I/O and no `.await` here.
 
 pub mod commands;
-pub mod fleet;
 pub mod jobs;
 pub mod opscenter;
 pub mod palette;
 pub mod registry;
+pub use crate::panes::fleet::state as fleet;
 pub use crate::panes::parameters::state as params;
 pub use crate::panes::sessions;
 
@@ -16,8 +16,9 @@ use crate::action::{Action, Command, InputKey};
 pub use crate::action::{ContextInfo, MouseInput};
 use crate::config::Layer;
 use crate::job::{Job, Mutation};
-use crate::pane::{Cx, Goto, Pane as PaneTrait, Request, Shared};
-pub use crate::panes::fleet::FleetJob;
+use crate::pane::{Cx, Goto, Handled, Pane as PaneTrait, Request, Shared};
+use crate::panes::fleet::Ask as FleetAsk;
+pub use crate::panes::fleet::{FleetJob, FleetMsg};
 pub use crate::panes::opscenter::OpsJob;
 use crate::panes::parameters::Ask as ParamsAsk;
 pub use crate::panes::parameters::ParamsJob;
@@ -123,11 +124,8 @@ pub enum PromptPurpose {
         /// LastModifiedTime it was read at, epoch milliseconds.
         expected: i64,
     },
-    /// A port forward from a node: `LOCAL:REMOTE` or `LOCAL:HOST:REMOTE`.
-    Forward {
-        /// Managed node id.
-        node: String,
-    },
+    /// One of the Fleet pane's (a port forward).
+    Fleet(FleetAsk),
     /// Another OpsItem to relate.
     OpsLink {
         /// OpsItem id.
@@ -287,6 +285,9 @@ pub struct App {
     pub profiles: Vec<String>,
     /// Bound actions for the palette: pane (`None`: global), keys, action, description.
     pub keyhelp: Vec<(Option<Pane>, String, Command, String)>,
+    /// The pane did not use the last Esc ([`Handled::No`]): walk back
+    /// through the route stack.
+    pub walk_back: bool,
     /// The injected clock as of the last update (what [`App::settle`] hands
     /// the panes).
     pub clock: Instant,
@@ -326,6 +327,7 @@ impl App {
             palette_cursor: None,
             profiles: Vec::new(),
             keyhelp: Vec::new(),
+            walk_back: false,
             clock: now,
         };
         let generation = app.fleet.begin_load(now);
@@ -509,7 +511,7 @@ impl App {
     /// Routes a cross-pane request ([`Goto`]) to the pane that owns it.
     fn goto(&mut self, g: Goto, now: Instant) -> Vec<Effect> {
         match g {
-            Goto::Node(id) => self.jump_to_node(&id, now),
+            Goto::Node(id) => self.with_pane(FLEET, now, |p, cx| p.show_node(&id, cx)).1,
             Goto::Compose { nodes, origin } => self.compose_for(nodes, origin),
             Goto::Shell(node) => self.with_sessions(now, |p, cx| p.open_shell(node, cx)).1,
             Goto::Forward { node, spec } => {
@@ -585,10 +587,7 @@ impl App {
             effects.push(Effect::Shell(ShellJob::Identity));
         }
         match self.pane {
-            Pane::Fleet => {
-                let generation = self.fleet.begin_load(now);
-                effects.push(Effect::Fleet(FleetJob::Load { generation }));
-            }
+            Pane::Fleet => effects.extend(self.with_pane(FLEET, now, |p, cx| p.refresh(cx)).1),
             Pane::Commands => effects.push(Effect::RunCommand(CommandsJob::History)),
             Pane::Sessions => {}
             Pane::OpsCenter => {
@@ -661,9 +660,9 @@ impl App {
             }
             Action::Resize(w, h) => {
                 self.size = (w, h);
-                let rows = self.page_rows();
-                self.fleet.move_by(0, rows);
-                self.with_sessions(now, |p, cx| p.resized(cx)).1
+                let mut effects = self.with_pane(FLEET, now, |p, cx| p.resized(cx)).1;
+                effects.extend(self.with_sessions(now, |p, cx| p.resized(cx)).1);
+                effects
             }
             Action::IdentityLoaded(Ok(id)) => {
                 self.context.identity = Some(id);
@@ -675,10 +674,8 @@ impl App {
                 Vec::new()
             }
             Action::Fleet { generation, event } => {
-                if let Some(text) = self.fleet.apply(generation, event, now) {
-                    self.notice(text, now);
-                }
-                Vec::new()
+                let m = FleetMsg { generation, event };
+                self.with_pane(FLEET, now, |p, cx| p.message(m, cx)).1
             }
             Action::Notice(text, at) => {
                 self.notice(text, at);
@@ -794,13 +791,7 @@ impl App {
             .collect();
         out.push(self.pane.title().to_owned());
         match self.pane {
-            Pane::Fleet => {
-                if self.fleet.details
-                    && let Some(n) = self.fleet.current()
-                {
-                    out.push(n.name.clone());
-                }
-            }
+            Pane::Fleet => out.extend(self.fleet.crumb()),
             Pane::Commands => {
                 if self.commands.show_history {
                     out.push("history".into());
@@ -925,8 +916,9 @@ impl App {
     fn command(&mut self, c: Command, now: Instant) -> Vec<Effect> {
         if c == Command::Back && self.mode == Mode::Normal {
             let before = self.depth_signature();
+            self.walk_back = false;
             let effects = self.command_inner(c, now);
-            if self.depth_signature() == before
+            if (self.walk_back || self.depth_signature() == before)
                 && effects.is_empty()
                 && let Some(prev) = self.back.pop()
             {
@@ -1004,34 +996,11 @@ impl App {
             _ if self.pane == Pane::Sessions => {
                 return self.with_sessions(now, |p, cx| p.command(c, cx)).1;
             }
-            Command::StartSession => {
-                return match self.fleet.current().map(|n| n.id.clone()) {
-                    Some(n) => self.goto(Goto::Shell(n), now),
-                    None => Vec::new(),
-                };
+            _ => {
+                let (handled, effects) = self.with_pane(FLEET, now, |p, cx| p.command(c, cx));
+                self.walk_back = handled == Handled::No && c == Command::Back;
+                return effects;
             }
-            Command::ForwardPort => {
-                if let Some(n) = self.fleet.current() {
-                    self.prompt = Some(Prompt {
-                        title: format!(
-                            "Forward from {} ({}): LOCAL:REMOTE or LOCAL:HOST:REMOTE",
-                            n.name, n.id
-                        ),
-                        text: String::new(),
-                        purpose: PromptPurpose::Forward { node: n.id.clone() },
-                    });
-                    self.mode = Mode::Prompt;
-                }
-                return Vec::new();
-            }
-            Command::RunCommand => return self.compose_from_fleet(now),
-            Command::NodeOpsItems => {
-                return match self.fleet.current().map(|n| n.id.clone()) {
-                    Some(id) => self.goto(Goto::NodeOpsItems(id), now),
-                    None => Vec::new(),
-                };
-            }
-            _ => {}
         }
         match c {
             Command::Quit => self.ask_quit(),
@@ -1042,40 +1011,6 @@ impl App {
                 self.refresh_palette();
             }
             Command::Refresh => return self.refresh(now),
-            Command::SelectNext => self.fleet.move_by(1, rows),
-            Command::SelectPrev => self.fleet.move_by(-1, rows),
-            Command::SelectFirst => self.fleet.move_to(0, rows),
-            Command::SelectLast => self.fleet.move_to(usize::MAX, rows),
-            Command::PageDown => self.fleet.move_by((rows / 2).max(1) as isize, rows),
-            Command::PageUp => self.fleet.move_by(-((rows / 2).max(1) as isize), rows),
-            Command::Filter => {
-                self.fleet.filter_before = Some(self.fleet.filter.clone());
-                self.mode = Mode::Filter;
-            }
-            Command::Back => {
-                if self.fleet.details {
-                    self.fleet.details = false;
-                } else if !self.fleet.filter.is_empty() {
-                    self.fleet.set_filter(String::new());
-                }
-            }
-            Command::OpenDetails => {
-                self.fleet.details = !self.fleet.details;
-                if self.fleet.details
-                    && let Some(n) = self.fleet.current()
-                {
-                    let (name, id) = (n.name.clone(), n.id.clone());
-                    return vec![self.remember("node", &name, &id)];
-                }
-            }
-            Command::ToggleSelect => {
-                self.fleet.toggle_select();
-                self.fleet.move_by(1, rows);
-            }
-            Command::SelectAllMatching => self.fleet.select_all_matching(),
-            Command::ClearSelection => self.fleet.selected.clear(),
-            Command::SortNext => self.fleet.sort_next(),
-            Command::SortReverse => self.fleet.sort_reverse(),
             _ => {}
         }
         Vec::new()
@@ -1156,14 +1091,10 @@ impl App {
                 ) {
                     return self.ops_prompt(prompt.purpose, label, now);
                 }
-                if let PromptPurpose::Forward { node } = prompt.purpose {
-                    return match crate::session::forward::ForwardSpec::parse(&label) {
-                        Ok(spec) => self.goto(Goto::Forward { node, spec }, now),
-                        Err(e) => {
-                            self.notice(e, now);
-                            Vec::new()
-                        }
-                    };
+                if let PromptPurpose::Fleet(ask) = prompt.purpose {
+                    return self
+                        .with_pane(FLEET, now, |p, cx| p.answer(ask, label, cx))
+                        .1;
                 }
                 if let PromptPurpose::Parameters(ask) = prompt.purpose {
                     return self
@@ -1237,24 +1168,14 @@ impl App {
             Mode::Confirm => self.confirm_input(k),
             Mode::Prompt => self.prompt_input(k, now),
             Mode::Filter => {
-                let mut text = self.fleet.filter.clone();
-                match filter_key(&mut text, cursor, k) {
-                    FilterStep::Edited => self.fleet.set_filter(text),
-                    FilterStep::Moved => {}
-                    FilterStep::Keep => {
-                        self.fleet.filter_before = None;
-                        self.mode = Mode::Normal;
-                    }
-                    FilterStep::Restore => {
-                        let before = self.fleet.filter_before.take().unwrap_or_default();
-                        if before != self.fleet.filter {
-                            self.fleet.set_filter(before);
-                        }
-                        self.mode = Mode::Normal;
-                    }
-                    FilterStep::Scroll(d) => self.fleet.move_by(d, rows),
+                let mut cursor = self.line_cursor;
+                let (open, effects) =
+                    self.with_pane(FLEET, now, |p, cx| p.filter_input(k, &mut cursor, cx));
+                self.line_cursor = cursor;
+                if !open {
+                    self.mode = Mode::Normal;
                 }
-                Vec::new()
+                effects
             }
             Mode::CommandLine => {
                 match k {
@@ -1413,6 +1334,14 @@ impl<P: PaneTrait> Clone for Slot<P> {
 }
 
 impl<P: PaneTrait> Copy for Slot<P> {}
+
+/// The Fleet pane.
+const FLEET: Slot<FleetState> = Slot {
+    pane: Pane::Fleet,
+    state: |a| &mut a.fleet,
+    job: Effect::Fleet,
+    ask: PromptPurpose::Fleet,
+};
 
 /// The Parameters pane.
 const PARAMS: Slot<ParamsState> = Slot {

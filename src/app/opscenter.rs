@@ -13,7 +13,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use nucleo_matcher::Utf32String;
 use ratatui_textarea::TextArea;
 
-use super::{App, Confirm, Effect, Mode, Pane, Prompt, PromptPurpose};
+use super::{App, Confirm, Effect, Mode, Prompt, PromptPurpose};
 use crate::action::{Command, OpsCenterEvent};
 use crate::aws::AwsError;
 use crate::aws::opscenter::{CreateRequest, OpsChange, ServerFilter, UpdateError};
@@ -1237,26 +1237,6 @@ impl App {
                 Vec::new()
             }
         }
-    }
-
-    pub(super) fn jump_to_node(&mut self, id: &str, now: Instant) -> Vec<Effect> {
-        if self.fleet.focus_node(id) {
-            self.go_to(Pane::Fleet);
-            self.fleet.details = true;
-        } else {
-            self.notice(
-                format!(
-                    "{id} is not in the fleet{}",
-                    if self.fleet.loading.is_some() {
-                        " yet (still loading); try again in a moment"
-                    } else {
-                        ": it is not a managed node of this account and region"
-                    }
-                ),
-                now,
-            );
-        }
-        Vec::new()
     }
 
     /// A pick in the choice list.

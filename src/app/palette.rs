@@ -254,7 +254,7 @@ impl App {
                 if arg.is_empty() {
                     return needs_arg(self, "a node name or id, as in :node web-0042");
                 }
-                Some(self.palette_node(arg))
+                Some(self.palette_node(arg, now))
             }
             "params" | "param" if !arg.is_empty() => {
                 let mut effects = self.show_pane(Pane::Parameters);
@@ -299,7 +299,7 @@ impl App {
 
     /// `:node NAME`: show the Fleet pane on the node whose id or name is
     /// `arg` (else the best fuzzy match), with its details open.
-    fn palette_node(&mut self, arg: &str) -> Vec<Effect> {
+    fn palette_node(&mut self, arg: &str, now: Instant) -> Vec<Effect> {
         let found = self
             .fleet
             .nodes
@@ -329,9 +329,7 @@ impl App {
             ));
             return Vec::new();
         };
-        let mut effects = self.show_pane(Pane::Fleet);
-        self.fleet.focus_node(&id);
-        self.fleet.details = true;
+        let mut effects = self.goto(crate::pane::Goto::Node(id.clone()), now);
         effects.push(self.remember("node", &name, &id));
         effects
     }

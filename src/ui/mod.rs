@@ -33,7 +33,7 @@ pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
     widgets::header(frame, header, app, cx);
     widgets::tabs(frame, tabs, app, cx);
     match app.pane {
-        Pane::Fleet => panes::fleet::render(frame, body, app, cx),
+        Pane::Fleet => app.fleet.view(frame, body, cx),
         Pane::Commands => panes::commands::render(frame, body, app, cx),
         Pane::Parameters => app.params.view(frame, body, cx),
         Pane::OpsCenter => panes::opscenter::render(frame, body, app, cx),

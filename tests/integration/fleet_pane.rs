@@ -503,7 +503,7 @@ fn colour_carries_meaning() {
 #[test]
 fn narrow_terminals_drop_the_least_important_columns() {
     use ssmdeck::app::fleet::Column;
-    use ssmdeck::ui::panes::fleet::visible_columns;
+    use ssmdeck::panes::fleet::view::visible_columns;
     assert_eq!(visible_columns(200), Column::ALL.to_vec());
     let narrow = visible_columns(70);
     assert!(narrow.contains(&Column::Name) && narrow.contains(&Column::Id));

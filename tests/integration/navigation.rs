@@ -355,10 +355,9 @@ fn jumps_from_an_opsitem_push_a_route_and_esc_returns_to_it() {
     assert!(app.fleet.details);
     assert_eq!(app.fleet.current().unwrap().id, node);
     assert_eq!(app.back.last(), Some(&Pane::OpsCenter));
-    // Esc closes the node's details, then returns to the OpsItem.
+    // One Esc closes what the jump opened and returns to the OpsItem.
     cmd(&mut app, Command::Back);
     assert!(!app.fleet.details);
-    cmd(&mut app, Command::Back);
     assert_eq!(app.pane, Pane::OpsCenter);
     assert_eq!(
         app.ops.detail.as_ref().map(|d| d.id.as_str()),
@@ -385,6 +384,61 @@ fn jumps_from_an_opsitem_push_a_route_and_esc_returns_to_it() {
     assert!(!app.ops.filter.contains("node:"), "{}", app.ops.filter);
     cmd(&mut app, Command::Back);
     assert_eq!(app.pane, Pane::Fleet);
+}
+
+#[test]
+fn a_jump_from_an_opsitem_keeps_the_fleet_filter_and_selection() {
+    let mut app = app();
+    // The user's own Fleet state: a filter that hides web-07, a selection.
+    app.fleet.set_filter("web-1".into());
+    app.fleet.selected.insert("i-00000000000000003".into());
+    app.settle();
+    let node = app.fleet.nodes[7].id.clone();
+    assert!(
+        app.fleet
+            .view
+            .iter()
+            .all(|i| app.fleet.nodes[*i].id != node)
+    );
+    let mut item = OpsItem {
+        id: "oi-000000000008".into(),
+        status: "Open".into(),
+        ..OpsItem::default()
+    };
+    item.operational_data.insert(
+        "/aws/resources".into(),
+        ssmdeck::model::OpsData {
+            value: format!(r#"[{{"arn":"arn:aws:ec2:us-east-1:123456789012:instance/{node}"}}]"#),
+            searchable: false,
+        },
+    );
+    while app.pane != Pane::OpsCenter {
+        cmd(&mut app, Command::NextPane);
+    }
+    let generation = app.ops.generation;
+    app.update(
+        Action::Ops(OpsCenterEvent::Page(generation, Ok(vec![item]), true)),
+        Instant::now(),
+    );
+    app.settle();
+    cmd(&mut app, Command::JumpToNode);
+    assert_eq!(app.pane, Pane::Fleet);
+    assert_eq!(app.fleet.current().map(|n| n.id.clone()), Some(node));
+    // Run Command from the OpsItem targets its node without touching the
+    // Fleet selection.
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.pane, Pane::OpsCenter);
+    assert_eq!(app.fleet.filter, "web-1", "the filter came back");
+    cmd(&mut app, Command::RunCommand);
+    assert_eq!(app.pane, Pane::Commands);
+    let compose = app.commands.compose.as_ref().expect("the composer is open");
+    assert_eq!(compose.origin, "OpsItem oi-000000000008");
+    assert_eq!(compose.nodes, vec![app.fleet.nodes[7].id.clone()]);
+    assert_eq!(
+        app.fleet.selected.iter().collect::<Vec<_>>(),
+        ["i-00000000000000003"],
+        "the Fleet selection is the user's"
+    );
 }
 
 #[test]

@@ -30,7 +30,7 @@ async fn at_node(
         .into_iter()
         .find(|n| (n.ping == PingStatus::Online) == online)
         .expect("the fleet has such a node");
-    assert!(live.app.fleet.focus_node(&node.id));
+    assert!(live.app.fleet.reveal(&node.id));
     live.act(Action::Tick(Instant::now()));
     node
 }

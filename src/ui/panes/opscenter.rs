@@ -14,8 +14,8 @@ use crate::config::{Layer, Theme};
 use crate::filter::{match_indices, new_matcher};
 use crate::model::{OpsItem, format_epoch_ms_minutes};
 use crate::ui::RenderContext;
-use crate::ui::panes::fleet::highlighted;
 use crate::ui::widgets::{titled_block, with_cursor};
+use crate::widgets::highlighted;
 
 /// The theme token of a severity (`1` critical … `4` low).
 pub fn severity_token(sev: Option<&str>) -> &'static str {

@@ -14,16 +14,8 @@ use crate::app::palette::PaletteEnter;
 use crate::app::{App, COMMANDS, Confirm, Mode, Pane};
 use crate::config::{Layer, Theme};
 use crate::filter::TERM_KEYS;
-use crate::model::PingStatus;
 
-/// The theme token for a ping status.
-pub fn ping_token(p: PingStatus) -> &'static str {
-    match p {
-        PingStatus::Online => "status.online",
-        PingStatus::ConnectionLost => "status.connection_lost",
-        PingStatus::Inactive | PingStatus::Unknown => "status.inactive",
-    }
-}
+pub use crate::widgets::{ping_token, with_cursor};
 
 /// Header: account, profile, region, endpoint, ping counts.
 pub fn header(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
@@ -314,16 +306,7 @@ fn normal_line(app: &App, cx: &RenderContext) -> Line<'static> {
 /// The key hints shown for the current pane, in order.
 fn pane_hints(app: &App) -> &'static [(Command, &'static str)] {
     match app.pane {
-        Pane::Fleet => &[
-            (Command::Help, "help"),
-            (Command::Filter, "filter"),
-            (Command::ToggleSelect, "select"),
-            (Command::OpenDetails, "details"),
-            (Command::SortNext, "sort"),
-            (Command::Refresh, "refresh"),
-            (Command::NextPane, "next pane"),
-            (Command::Quit, "quit"),
-        ],
+        Pane::Fleet => app.fleet.hints(),
         Pane::Commands => &[
             (Command::Help, "help"),
             (Command::Create, "new"),
@@ -485,11 +468,6 @@ pub fn confirm_dialog(frame: &mut Frame, area: Rect, c: &Confirm, cx: &RenderCon
 }
 
 pub use crate::widgets::titled_block;
-
-/// A style with the theme's cursor background laid over `base`.
-pub fn with_cursor(base: Style, cursor: Style) -> Style {
-    base.patch(cursor)
-}
 
 /// The choice list: a small bordered list with the highlighted option.
 pub fn choice_dialog(

@@ -6,14 +6,13 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
-use crate::action::Command;
-use crate::app::App;
-use crate::app::fleet::Column;
+use super::state::{Column, FleetState};
 use crate::config::Layer;
 use crate::filter::{match_indices, new_matcher};
+use crate::keys::Command;
 use crate::model::{ManagedNode, format_epoch};
-use crate::ui::RenderContext;
-use crate::ui::widgets::{ping_token, with_cursor};
+use crate::pane::RenderContext;
+use crate::widgets::{highlighted, ping_token, with_cursor};
 
 /// Width of a column in cells (the name column's minimum).
 fn width(c: Column) -> u16 {
@@ -54,37 +53,8 @@ pub fn visible_columns(inner: u16) -> Vec<Column> {
     cols
 }
 
-/// Spans of `text` with the characters at `hits` in `hit` style.
-pub(crate) fn highlighted(text: &str, hits: &[usize], base: Style, hit: Style) -> Line<'static> {
-    if hits.is_empty() {
-        return Line::from(Span::styled(text.to_owned(), base));
-    }
-    let mut spans = Vec::new();
-    let mut run = String::new();
-    let mut run_hit = false;
-    for (i, c) in text.chars().enumerate() {
-        let is_hit = hits.binary_search(&i).is_ok();
-        if is_hit != run_hit && !run.is_empty() {
-            spans.push(Span::styled(
-                std::mem::take(&mut run),
-                if run_hit { base.patch(hit) } else { base },
-            ));
-        }
-        run_hit = is_hit;
-        run.push(c);
-    }
-    if !run.is_empty() {
-        spans.push(Span::styled(
-            run,
-            if run_hit { base.patch(hit) } else { base },
-        ));
-    }
-    Line::from(spans)
-}
-
 /// Draws the pane into `area`.
-pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
-    let f = &app.fleet;
+pub fn render(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContext) {
     let (table_area, detail_area) = if f.details && area.width >= 100 {
         let [a, b] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
             .areas(area);
@@ -95,15 +65,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
         (area, None)
     };
     if table_area.area() > 0 {
-        render_table(frame, table_area, app, cx);
+        render_table(frame, table_area, f, cx);
     }
     if let Some(d) = detail_area {
         render_details(frame, d, f.current(), cx);
     }
 }
 
-fn title(app: &App) -> String {
-    let f = &app.fleet;
+fn title(f: &FleetState) -> String {
     let mut parts = vec![format!("{} nodes", f.nodes.len())];
     if !f.filter.is_empty() {
         parts.push(format!("{} match /{}", f.view.len(), f.filter));
@@ -131,13 +100,12 @@ fn title(app: &App) -> String {
     format!(" Fleet — {} ", parts.join(" · "))
 }
 
-fn render_table(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContext) {
     let t = cx.theme;
-    let f = &app.fleet;
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.style("ui.border"))
-        .title(Span::styled(title(app), t.style("ui.title")));
+        .title(Span::styled(title(f), t.style("ui.title")));
     let inner_rows = usize::from(area.height.saturating_sub(3));
     if f.nodes.is_empty() || f.view.is_empty() {
         let msg = match (&f.error, &f.loading, f.nodes.is_empty()) {

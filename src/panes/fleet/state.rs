@@ -106,6 +106,13 @@ pub struct FleetState {
     pub sort_desc: bool,
     /// Whether the details panel is open.
     pub details: bool,
+    /// The details were opened by a jump from another pane
+    /// ([`Goto::Node`](crate::pane::Goto::Node)): Esc closes them and walks
+    /// back there. Any other key makes the visit the user's own.
+    pub revealed: bool,
+    /// The user's filter, set aside because it hid the node a jump showed;
+    /// put back when Esc walks back.
+    pub filter_aside: Option<String>,
     /// The load in flight, if any.
     pub loading: Option<Loading>,
     /// Generation of the newest load started.
@@ -142,6 +149,8 @@ impl Default for FleetState {
             sort: Column::Name,
             sort_desc: false,
             details: false,
+            revealed: false,
+            filter_aside: None,
             loading: None,
             generation: 0,
             last_stats: None,
@@ -346,18 +355,31 @@ impl FleetState {
         self.scroll = self.scroll.min(max_scroll);
     }
 
-    /// Puts the cursor on node `id` (clearing a filter that hides it) on the
-    /// next settle; false when the node is not loaded.
-    pub fn focus_node(&mut self, id: &str) -> bool {
+    /// Puts the cursor on node `id` on the next settle; false when the
+    /// node is not loaded. A filter that hides it is set aside (see
+    /// [`FleetState::put_filter_back`]), never lost; the selection is kept.
+    pub fn reveal(&mut self, id: &str) -> bool {
         let Some(ni) = self.index.get(id).copied() else {
             return false;
         };
-        if !self.view.contains(&ni) {
+        if !self.view.contains(&ni) && !self.filter.is_empty() {
+            if self.filter_aside.is_none() {
+                self.filter_aside = Some(self.filter.clone());
+            }
             self.set_filter(String::new());
         }
         self.cursor_id = Some(id.to_owned());
         self.dirty_view = true;
+        self.revealed = true;
         true
+    }
+
+    /// Puts back the filter a jump set aside, if any; ends the jump.
+    pub fn put_filter_back(&mut self) {
+        self.revealed = false;
+        if let Some(f) = self.filter_aside.take() {
+            self.set_filter(f);
+        }
     }
 
     /// Toggles selection of the node under the cursor.

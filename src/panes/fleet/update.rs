@@ -1,0 +1,404 @@
+//! The Fleet pane's behaviour behind the [`Pane`] trait: keys, filter
+//! input, load reports, and the requests to other panes (shell, port
+//! forward, Run Command composer, the node's OpsItems).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::{Ask, FleetCx, FleetJob, FleetMsg, FleetState};
+use crate::config::Layer;
+use crate::keys::{Command, InputKey};
+use crate::pane::{Goto, Handled, Pane, RenderContext, Request};
+use crate::session::forward::ForwardSpec;
+use crate::widgets::line_input::{FilterStep, filter_key};
+
+/// The status line's key hints, in order.
+const HINTS: &[(Command, &str)] = &[
+    (Command::Help, "help"),
+    (Command::Filter, "filter"),
+    (Command::ToggleSelect, "select"),
+    (Command::OpenDetails, "details"),
+    (Command::SortNext, "sort"),
+    (Command::Refresh, "refresh"),
+    (Command::NextPane, "next pane"),
+    (Command::Quit, "quit"),
+];
+
+impl FleetState {
+    /// Starts a load of the whole fleet (a newer load makes the older
+    /// one's pages stale).
+    pub fn load(&mut self, cx: &mut FleetCx) {
+        let generation = self.begin_load(cx.now);
+        cx.job(FleetJob::Load { generation });
+    }
+
+    /// [`Goto::Node`]: the details of node `id`, the user's filter and
+    /// selection kept (a filter that hides the node is set aside until
+    /// Esc walks back). Says why when the node is not loaded.
+    pub fn show_node(&mut self, id: &str, cx: &mut FleetCx) {
+        if !self.reveal(id) {
+            cx.notice(format!(
+                "{id} is not in the fleet{}",
+                if self.loading.is_some() {
+                    " yet (still loading); try again in a moment"
+                } else {
+                    ": it is not a managed node of this account and region"
+                }
+            ));
+            return;
+        }
+        self.details = true;
+        cx.request(Request::Show);
+    }
+
+    fn node_command(&mut self, c: Command, cx: &mut FleetCx) -> Handled {
+        let Some(n) = self.current() else {
+            return Handled::Yes;
+        };
+        let (id, name) = (n.id.clone(), n.name.clone());
+        match c {
+            Command::StartSession => cx.request(Request::Open(Goto::Shell(id))),
+            Command::NodeOpsItems => cx.request(Request::Open(Goto::NodeOpsItems(id))),
+            Command::ForwardPort => cx.request(Request::Prompt {
+                title: format!("Forward from {name} ({id}): LOCAL:REMOTE or LOCAL:HOST:REMOTE"),
+                text: String::new(),
+                ask: Ask::Forward { node: id },
+            }),
+            Command::OpenDetails => {
+                self.details = !self.details;
+                if self.details {
+                    cx.request(Request::Remember {
+                        kind: "node",
+                        key: name,
+                        label: id,
+                    });
+                }
+            }
+            _ => return Handled::No,
+        }
+        Handled::Yes
+    }
+
+    fn compose(&mut self, cx: &mut FleetCx) {
+        let mut nodes: Vec<String> = self.selected.iter().cloned().collect();
+        nodes.sort();
+        if nodes.is_empty() {
+            cx.notice(
+                "select nodes first (Space, or a to select all that match the filter); or open :commands and target tags",
+            );
+            return;
+        }
+        cx.request(Request::Open(Goto::Compose {
+            nodes,
+            origin: "the Fleet selection".into(),
+        }));
+    }
+
+    fn back(&mut self) -> Handled {
+        if self.revealed {
+            // Came here from another pane: close what the jump opened and
+            // let the shell walk back to where the user was.
+            self.details = false;
+            self.put_filter_back();
+            return Handled::No;
+        }
+        if self.details {
+            self.details = false;
+        } else if self.filter_aside.is_some() {
+            self.put_filter_back();
+        } else if !self.filter.is_empty() {
+            self.set_filter(String::new());
+        } else {
+            return Handled::No;
+        }
+        Handled::Yes
+    }
+}
+
+impl Pane for FleetState {
+    type Msg = FleetMsg;
+    type Job = FleetJob;
+    type Ask = Ask;
+
+    fn title(&self) -> &'static str {
+        "Fleet"
+    }
+
+    fn layer(&self) -> Layer {
+        Layer::Fleet
+    }
+
+    fn refresh(&mut self, cx: &mut FleetCx) {
+        self.load(cx);
+    }
+
+    fn command(&mut self, c: Command, cx: &mut FleetCx) -> Handled {
+        let rows = cx.shared.page_rows;
+        let half = (rows / 2).max(1) as isize;
+        if c != Command::Back {
+            self.revealed = false;
+        }
+        match c {
+            Command::SelectNext => self.move_by(1, rows),
+            Command::SelectPrev => self.move_by(-1, rows),
+            Command::SelectFirst => self.move_to(0, rows),
+            Command::SelectLast => self.move_to(usize::MAX, rows),
+            Command::PageDown => self.move_by(half, rows),
+            Command::PageUp => self.move_by(-half, rows),
+            Command::Filter => {
+                self.filter_before = Some(self.filter.clone());
+                cx.request(Request::Filter);
+            }
+            Command::Back => return self.back(),
+            Command::ToggleSelect => {
+                self.toggle_select();
+                self.move_by(1, rows);
+            }
+            Command::SelectAllMatching => self.select_all_matching(),
+            Command::ClearSelection => self.selected.clear(),
+            Command::SortNext => self.sort_next(),
+            Command::SortReverse => self.sort_reverse(),
+            Command::RunCommand => self.compose(cx),
+            _ => return self.node_command(c, cx),
+        }
+        Handled::Yes
+    }
+
+    fn message(&mut self, m: FleetMsg, cx: &mut FleetCx) {
+        if let Some(text) = self.apply(m.generation, m.event, cx.now) {
+            cx.notice(text);
+        }
+    }
+
+    fn resized(&mut self, cx: &mut FleetCx) {
+        self.move_by(0, cx.shared.page_rows);
+    }
+
+    fn view(&self, frame: &mut Frame, area: Rect, rcx: &RenderContext) {
+        super::view::render(frame, area, self, rcx);
+    }
+
+    fn hints(&self) -> &'static [(Command, &'static str)] {
+        HINTS
+    }
+
+    fn crumb(&self) -> Option<String> {
+        self.details
+            .then(|| self.current().map(|n| n.name.clone()))
+            .flatten()
+    }
+
+    fn answer(&mut self, ask: Ask, text: String, cx: &mut FleetCx) {
+        let Ask::Forward { node } = ask;
+        match ForwardSpec::parse(&text) {
+            Ok(spec) => cx.request(Request::Open(Goto::Forward { node, spec })),
+            Err(e) => cx.notice(e),
+        }
+    }
+
+    fn filter_input(&mut self, k: InputKey, cursor: &mut Option<usize>, cx: &mut FleetCx) -> bool {
+        let mut text = self.filter.clone();
+        match filter_key(&mut text, cursor, k) {
+            FilterStep::Edited => {
+                self.revealed = false;
+                self.set_filter(text);
+            }
+            FilterStep::Moved => {}
+            FilterStep::Keep => {
+                self.filter_before = None;
+                return false;
+            }
+            FilterStep::Restore => {
+                let before = self.filter_before.take().unwrap_or_default();
+                if before != self.filter {
+                    self.set_filter(before);
+                }
+                return false;
+            }
+            FilterStep::Scroll(d) => self.move_by(d, cx.shared.page_rows),
+        }
+        true
+    }
+
+    fn filter_line(&self) -> (String, &'static str) {
+        (self.filter.clone(), "")
+    }
+
+    fn settle(&mut self, cx: &mut FleetCx) {
+        self.settle(cx.shared.page_rows);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::aws::fleet::FleetEvent;
+    use crate::model::ManagedNode;
+    use crate::pane::{Cx, Shared};
+
+    type Out = (Vec<FleetJob>, Vec<Request<FleetJob, Ask>>);
+
+    /// Runs `f` with the context of a 120×40 console.
+    fn with(p: &mut FleetState, f: impl FnOnce(&mut FleetState, &mut FleetCx)) -> Out {
+        let shared = Shared {
+            size: (120, 40),
+            where_: "account 1, region r",
+            nodes: &[],
+            selected: &HashSet::new(),
+            page_rows: 30,
+        };
+        let mut cx = Cx::new(Instant::now(), shared);
+        f(p, &mut cx);
+        cx.finish()
+    }
+
+    /// A loaded fleet of `web-1`, `web-2`, `db-1` (ids `i-…1`, `i-…2`, `i-…3`).
+    fn fleet() -> FleetState {
+        let mut p = FleetState::default();
+        let generation = p.begin_load(Instant::now());
+        let nodes = ["web-1", "web-2", "db-1"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| ManagedNode {
+                id: format!("i-000000000000000{}", i + 1),
+                name: (*name).into(),
+                ..ManagedNode::default()
+            })
+            .collect();
+        p.apply(generation, FleetEvent::Page(nodes), Instant::now());
+        p.apply(
+            generation,
+            FleetEvent::Done(Default::default()),
+            Instant::now(),
+        );
+        p.settle(30);
+        p
+    }
+
+    fn cmd(p: &mut FleetState, c: Command) -> (Handled, Out) {
+        let mut h = Handled::No;
+        let out = with(p, |p, cx| h = p.command(c, cx));
+        p.settle(30);
+        (h, out)
+    }
+
+    #[test]
+    fn a_jump_sets_a_hiding_filter_aside_and_esc_puts_it_back_and_walks_back() {
+        let mut p = fleet();
+        p.set_filter("web".into());
+        p.selected.insert("i-0000000000000001".into());
+        p.settle(30);
+        assert_eq!(p.view.len(), 2);
+        let (_, requests) = with(&mut p, |p, cx| p.show_node("i-0000000000000003", cx));
+        p.settle(30);
+        assert_eq!(requests, vec![Request::Show]);
+        assert!(p.details);
+        assert_eq!(p.current().map(|n| n.name.as_str()), Some("db-1"));
+        assert_eq!(p.filter_aside.as_deref(), Some("web"));
+        // Esc closes the jump's details, the filter comes back, and the
+        // pane lets the shell walk back to where the jump came from.
+        let (h, _) = cmd(&mut p, Command::Back);
+        assert_eq!(h, Handled::No);
+        assert!(!p.details);
+        assert_eq!(p.filter, "web");
+        assert_eq!(p.selected.len(), 1, "the selection is kept");
+    }
+
+    #[test]
+    fn a_jump_to_a_visible_node_keeps_the_filter_as_it_is() {
+        let mut p = fleet();
+        p.set_filter("web".into());
+        p.settle(30);
+        with(&mut p, |p, cx| p.show_node("i-0000000000000002", cx));
+        p.settle(30);
+        assert_eq!(p.filter, "web");
+        assert_eq!(p.filter_aside, None);
+        assert_eq!(p.current().map(|n| n.name.as_str()), Some("web-2"));
+    }
+
+    #[test]
+    fn after_a_jump_the_users_own_keys_make_esc_close_details_first() {
+        let mut p = fleet();
+        with(&mut p, |p, cx| p.show_node("i-0000000000000002", cx));
+        p.settle(30);
+        cmd(&mut p, Command::SelectPrev);
+        let (h, _) = cmd(&mut p, Command::Back);
+        assert_eq!(h, Handled::Yes);
+        assert!(!p.details);
+        let (h, _) = cmd(&mut p, Command::Back);
+        assert_eq!(h, Handled::No, "nothing left to close: Esc bubbles");
+    }
+
+    #[test]
+    fn a_jump_to_an_unknown_node_says_why_and_shows_nothing() {
+        let mut p = fleet();
+        let (_, requests) = with(&mut p, |p, cx| p.show_node("i-0fffffffffffffff0", cx));
+        assert!(!p.details);
+        assert!(
+            matches!(&requests[..], [Request::Notice(t)] if t.contains("not a managed node of this account")),
+            "{requests:?}"
+        );
+    }
+
+    #[test]
+    fn run_command_asks_for_the_composer_on_the_sorted_selection() {
+        let mut p = fleet();
+        let (_, (_, r)) = cmd(&mut p, Command::RunCommand);
+        assert!(matches!(&r[..], [Request::Notice(t)] if t.starts_with("select nodes first")));
+        p.selected.insert("i-0000000000000003".into());
+        p.selected.insert("i-0000000000000001".into());
+        let (_, (_, r)) = cmd(&mut p, Command::RunCommand);
+        assert_eq!(
+            r,
+            vec![Request::Open(Goto::Compose {
+                nodes: vec!["i-0000000000000001".into(), "i-0000000000000003".into()],
+                origin: "the Fleet selection".into(),
+            })]
+        );
+    }
+
+    #[test]
+    fn a_forward_answer_opens_a_forward_or_names_what_is_wrong() {
+        let mut p = fleet();
+        let (_, (_, r)) = cmd(&mut p, Command::ForwardPort);
+        let [Request::Prompt { ask, .. }] = &r[..] else {
+            panic!("{r:?}")
+        };
+        let ask = ask.clone();
+        let (_, r) = with(&mut p, |p, cx| p.answer(ask.clone(), "8080:80".into(), cx));
+        assert!(
+            matches!(&r[..], [Request::Open(Goto::Forward { node, spec })] if node == "i-0000000000000003" && spec.local_port == 8080 && spec.remote_port == 80),
+            "{r:?}"
+        );
+        let (_, r) = with(&mut p, |p, cx| p.answer(ask, "eighty".into(), cx));
+        assert!(matches!(&r[..], [Request::Notice(_)]), "{r:?}");
+    }
+
+    #[test]
+    fn the_filter_keeps_on_enter_and_restores_on_esc() {
+        let mut p = fleet();
+        let (_, (_, r)) = cmd(&mut p, Command::Filter);
+        assert_eq!(r, vec![Request::Filter]);
+        let mut cursor = None;
+        for ch in "db".chars() {
+            with(&mut p, |p, cx| {
+                assert!(p.filter_input(InputKey::Char(ch), &mut cursor, cx))
+            });
+        }
+        p.settle(30);
+        assert_eq!(p.view.len(), 1);
+        with(&mut p, |p, cx| {
+            assert!(!p.filter_input(InputKey::Cancel, &mut cursor, cx))
+        });
+        assert_eq!(p.filter, "", "Esc restores the filter from before");
+        cmd(&mut p, Command::Filter);
+        with(&mut p, |p, cx| {
+            p.filter_input(InputKey::Char('w'), &mut cursor, cx);
+            assert!(!p.filter_input(InputKey::Submit, &mut cursor, cx))
+        });
+        assert_eq!(p.filter, "w");
+    }
+}
