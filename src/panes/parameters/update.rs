@@ -577,6 +577,7 @@ mod tests {
             size: (120, 40),
             where_: "account 1, region r",
             nodes: &[],
+            selected: &Default::default(),
             page_rows: 30,
         };
         let mut cx = Cx::new(Instant::now(), shared);

@@ -537,6 +537,7 @@ mod tests {
             size: (100, 30),
             where_: "account 1, region r",
             nodes: &nodes,
+            selected: &Default::default(),
             page_rows: 24,
         };
         let mut cx = Cx::new(Instant::now(), shared);
