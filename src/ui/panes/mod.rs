@@ -1,5 +1,4 @@
 //! One module per pane.
 
-pub mod commands;
 pub mod fleet;
 pub mod opscenter;
