@@ -262,4 +262,28 @@ pub trait Pane {
     fn unsaved(&self) -> Option<String> {
         None
     }
+    /// The user answered one of the pane's [`Request::Confirm`]s about
+    /// `job`: `yes`, it runs now; no, it is dropped. A pane notes a write
+    /// in flight here, or goes back to the form the confirmation came from
+    /// (its [`Pane::form_open`] then gives it the keys again).
+    fn confirm_answered(
+        &mut self,
+        _job: &Self::Job,
+        _yes: bool,
+        _cx: &mut Cx<Self::Job, Self::Ask>,
+    ) {
+    }
+    /// A mouse click on cell `column`, `row` of the pane's area (counted
+    /// from its top-left corner, in character cells): a pane with a list
+    /// moves its cursor to the clicked row. Returns the command the click
+    /// stands for, if any (a click on the row already under the cursor
+    /// opens it, as Enter does), which the shell then runs as if typed.
+    fn click(
+        &mut self,
+        _column: u16,
+        _row: u16,
+        _cx: &mut Cx<Self::Job, Self::Ask>,
+    ) -> Option<Command> {
+        None
+    }
 }

@@ -1,7 +1,6 @@
 //! Application state and the synchronous `update`: action in, state and
 //! effects out. No I/O and no `.await` here.
 
-pub mod commands;
 pub mod jobs;
 pub mod opscenter;
 pub mod palette;
@@ -27,7 +26,7 @@ pub use crate::panes::sessions::SessionsJob;
 use crate::widgets::line_input::{self, Edit, FilterStep, filter_key};
 pub use jobs::{ShellJob, ShellMsg};
 
-pub use commands::CommandsState;
+pub use crate::panes::run_command::CommandsState;
 pub use fleet::FleetState;
 pub use opscenter::OpsState;
 pub use params::ParamsState;
@@ -165,8 +164,6 @@ pub enum Mode {
     Confirm,
     /// A one-line prompt has the keys.
     Prompt,
-    /// The Run Command composer has the keys.
-    Compose,
     /// A choice list waits for a pick.
     Choose,
     /// The OpsItem create/edit form has the keys.
@@ -356,6 +353,11 @@ impl App {
             return self.with_pane(PARAMS, self.clock, |p, cx| p.settle(cx)).1;
         }
         self.params.settle_rows(rows);
+        if self.pane == Pane::Commands {
+            return self
+                .with_pane(RUN_COMMAND, self.clock, |p, cx| p.settle(cx))
+                .1;
+        }
         Vec::new()
     }
 
@@ -364,9 +366,7 @@ impl App {
     pub fn unsaved_work(&self) -> Vec<String> {
         let mut out = Vec::new();
         out.extend(self.params.unsaved());
-        if self.commands.compose.is_some() {
-            out.push("the Run Command composer".into());
-        }
+        out.extend(self.commands.unsaved());
         if self.ops.form.is_some() {
             out.push("the OpsItem form".into());
         }
@@ -512,7 +512,14 @@ impl App {
     fn goto(&mut self, g: Goto, now: Instant) -> Vec<Effect> {
         match g {
             Goto::Node(id) => self.with_pane(FLEET, now, |p, cx| p.show_node(&id, cx)).1,
-            Goto::Compose { nodes, origin } => self.compose_for(nodes, origin),
+            Goto::Compose { nodes, origin } => {
+                let mut effects = self.show_pane(Pane::Commands);
+                effects.extend(
+                    self.with_pane(RUN_COMMAND, now, |p, cx| p.compose_for(nodes, origin, cx))
+                        .1,
+                );
+                effects
+            }
             Goto::Shell(node) => self.with_sessions(now, |p, cx| p.open_shell(node, cx)).1,
             Goto::Forward { node, spec } => {
                 self.with_sessions(now, |p, cx| p.open_forward(node, spec, cx))
@@ -547,9 +554,10 @@ impl App {
         if pane == Pane::OpsCenter {
             return self.show_opscenter();
         }
-        if pane == Pane::Commands && self.commands.documents.is_empty() {
-            self.commands.documents = vec!["AWS-RunShellScript".into()];
-            return vec![Effect::RunCommand(CommandsJob::Documents)];
+        if pane == Pane::Commands {
+            return self
+                .with_pane(RUN_COMMAND, self.clock, |p, cx| p.on_show(cx))
+                .1;
         }
         if pane == Pane::Parameters {
             return self.with_pane(PARAMS, self.clock, |p, cx| p.on_show(cx)).1;
@@ -588,7 +596,9 @@ impl App {
         }
         match self.pane {
             Pane::Fleet => effects.extend(self.with_pane(FLEET, now, |p, cx| p.refresh(cx)).1),
-            Pane::Commands => effects.push(Effect::RunCommand(CommandsJob::History)),
+            Pane::Commands => {
+                effects.extend(self.with_pane(RUN_COMMAND, now, |p, cx| p.refresh(cx)).1);
+            }
             Pane::Sessions => {}
             Pane::OpsCenter => {
                 effects.push(self.ops.begin_load());
@@ -690,7 +700,9 @@ impl App {
                 self.config_problems = p;
                 Vec::new()
             }
-            Action::Key(k) if self.mode == Mode::Compose => self.compose_key(k),
+            Action::Key(k) if self.pane == Pane::Commands && self.commands.form_open() => {
+                self.with_pane(RUN_COMMAND, now, |p, cx| p.key(k, cx)).1
+            }
             Action::Key(k) if self.mode == Mode::OpsForm => self.ops_form_key(k),
             Action::Key(k) if self.pane == Pane::Sessions && self.sessions.wants_keys() => {
                 self.with_sessions(now, |p, cx| p.key(k, cx)).1
@@ -705,7 +717,10 @@ impl App {
             }
             Action::Key(_) => Vec::new(),
             Action::Params(ev) => self.with_pane(PARAMS, now, |p, cx| p.message(ev, cx)).1,
-            Action::Commands(ev) => self.commands_event(ev, now),
+            Action::Commands(ev) => {
+                self.with_pane(RUN_COMMAND, now, |p, cx| p.message(ev, cx))
+                    .1
+            }
             Action::Ops(ev) => self.ops_event(ev, now),
             Action::Mouse(m) => self.mouse(m, now),
             Action::ProfilesLoaded(p) => {
@@ -792,13 +807,7 @@ impl App {
         out.push(self.pane.title().to_owned());
         match self.pane {
             Pane::Fleet => out.extend(self.fleet.crumb()),
-            Pane::Commands => {
-                if self.commands.show_history {
-                    out.push("history".into());
-                } else if self.commands.follow {
-                    out.push("output".into());
-                }
-            }
+            Pane::Commands => out.extend(self.commands.crumb()),
             Pane::Parameters => out.extend(self.params.crumb()),
             Pane::OpsCenter => {
                 if let Some(d) = &self.ops.detail {
@@ -833,6 +842,16 @@ impl App {
                 Some(p) => self.show_pane(p),
                 None => Vec::new(),
             },
+            // The body starts below the header and the tab line.
+            MouseInput::Click(x, y) if self.pane == Pane::Commands => {
+                let (c, mut effects) = self.with_pane(RUN_COMMAND, now, |p, cx| {
+                    p.click(x, y.saturating_sub(2), cx)
+                });
+                if let Some(c) = c {
+                    effects.extend(self.command(c, now));
+                }
+                effects
+            }
             MouseInput::Click(x, y) => {
                 // Rows start below the body's border and column header.
                 let (first_row, scroll, len, cursor) = match self.pane {
@@ -868,26 +887,6 @@ impl App {
                     Pane::OpsCenter if self.ops.detail.is_none() && self.ops.form.is_none() => {
                         (5, self.ops.scroll, self.ops.view.len(), self.ops.cursor)
                     }
-                    Pane::Commands
-                        if !self.commands.show_history && self.commands.run().is_some() =>
-                    {
-                        let grid_w = if !self.commands.follow {
-                            w
-                        } else if w >= 100 {
-                            w * 55 / 100
-                        } else {
-                            0
-                        };
-                        if x >= grid_w {
-                            return Vec::new();
-                        }
-                        (
-                            4,
-                            self.commands.scroll,
-                            self.commands.rows(),
-                            self.commands.cursor,
-                        )
-                    }
                     _ => return Vec::new(),
                 };
                 if y < first_row {
@@ -903,9 +902,6 @@ impl App {
                 match self.pane {
                     Pane::Fleet => self.fleet.move_to(index, rows),
                     Pane::Parameters => self.params.move_to(index, rows),
-                    Pane::Commands => self
-                        .commands
-                        .move_by(index as isize - cursor as isize, rows),
                     _ => self.ops.move_to(index, rows),
                 }
                 Vec::new()
@@ -975,7 +971,9 @@ impl App {
             _ if self.pane == Pane::Parameters => {
                 return self.with_pane(PARAMS, now, |p, cx| p.command(c, cx)).1;
             }
-            _ if self.pane == Pane::Commands => return self.commands_command(c, now),
+            _ if self.pane == Pane::Commands => {
+                return self.with_pane(RUN_COMMAND, now, |p, cx| p.command(c, cx)).1;
+            }
             _ if self.pane == Pane::OpsCenter && c == Command::StartSession => {
                 let node = self
                     .ops
@@ -1017,48 +1015,47 @@ impl App {
     }
 
     /// A key while a confirmation waits: y (or Enter) runs its effect,
-    /// n (or Esc) drops it (back to the composer for a send).
-    fn confirm_input(&mut self, k: InputKey) -> Vec<Effect> {
-        match k {
-            InputKey::Submit | InputKey::Char('y') | InputKey::Char('Y') => {
-                self.mode = Mode::Normal;
-                if self
-                    .confirm
-                    .as_ref()
-                    .is_some_and(|c| c.effect == Effect::Quit)
-                {
-                    self.confirm = None;
-                    self.quit = true;
-                    return Vec::new();
-                }
-                let effects: Vec<Effect> = self
-                    .confirm
-                    .take()
-                    .map(|c| vec![c.effect])
-                    .unwrap_or_default();
-                if effects
-                    .iter()
-                    .any(|e| matches!(e, Effect::RunCommand(CommandsJob::Send(_))))
-                {
-                    self.commands.sending = true;
-                }
-                effects
+    /// n (or Esc) drops it; the pane that asked hears the answer
+    /// ([`PaneTrait::confirm_answered`]: a send's n returns to the composer).
+    fn confirm_input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
+        let yes = match k {
+            InputKey::Submit | InputKey::Char('y') | InputKey::Char('Y') => true,
+            InputKey::Cancel | InputKey::Char('n') | InputKey::Char('N') => false,
+            _ => return Vec::new(),
+        };
+        self.mode = Mode::Normal;
+        let Some(confirm) = self.confirm.take() else {
+            return Vec::new();
+        };
+        if yes && confirm.effect == Effect::Quit {
+            self.quit = true;
+            return Vec::new();
+        }
+        let answered = self.confirm_answered(&confirm.effect, yes, now);
+        let mut effects = Vec::new();
+        if yes {
+            effects.push(confirm.effect);
+        }
+        effects.extend(answered);
+        effects
+    }
+
+    /// Tells the pane whose job a confirmation was about how it was
+    /// answered ([`PaneTrait::confirm_answered`]). Panes still driven by
+    /// the older code paths are not told.
+    fn confirm_answered(&mut self, effect: &Effect, yes: bool, now: Instant) -> Vec<Effect> {
+        match effect {
+            Effect::RunCommand(job) => {
+                self.with_pane(RUN_COMMAND, now, |p, cx| p.confirm_answered(job, yes, cx))
+                    .1
             }
-            InputKey::Cancel | InputKey::Char('n') | InputKey::Char('N')
-                if self.commands.compose.is_some()
-                    && self.confirm.as_ref().is_some_and(|c| {
-                        matches!(c.effect, Effect::RunCommand(CommandsJob::Send(_)))
-                    }) =>
-            {
-                // Back to the composer, everything kept.
-                self.confirm = None;
-                self.mode = Mode::Compose;
-                Vec::new()
+            Effect::Parameters(job) => {
+                self.with_pane(PARAMS, now, |p, cx| p.confirm_answered(job, yes, cx))
+                    .1
             }
-            InputKey::Cancel | InputKey::Char('n') | InputKey::Char('N') => {
-                self.mode = Mode::Normal;
-                self.confirm = None;
-                Vec::new()
+            Effect::Sessions(job) => {
+                self.with_pane(SESSIONS, now, |p, cx| p.confirm_answered(job, yes, cx))
+                    .1
             }
             _ => Vec::new(),
         }
@@ -1152,20 +1149,16 @@ impl App {
             }
             Mode::Choose => self.choice_input(k, now),
             Mode::Filter if self.pane == Pane::Commands => {
-                let mut text = self.commands.search.clone().unwrap_or_default();
-                match filter_key(&mut text, cursor, k) {
-                    FilterStep::Edited => self.commands.search = Some(text),
-                    FilterStep::Moved | FilterStep::Scroll(_) => {}
-                    FilterStep::Keep => self.mode = Mode::Normal,
-                    FilterStep::Restore => {
-                        // The output search opens empty: as it was is no search.
-                        self.commands.search = None;
-                        self.mode = Mode::Normal;
-                    }
+                let mut cursor = self.line_cursor;
+                let (open, effects) =
+                    self.with_pane(RUN_COMMAND, now, |p, cx| p.filter_input(k, &mut cursor, cx));
+                self.line_cursor = cursor;
+                if !open {
+                    self.mode = Mode::Normal;
                 }
-                Vec::new()
+                effects
             }
-            Mode::Confirm => self.confirm_input(k),
+            Mode::Confirm => self.confirm_input(k, now),
             Mode::Prompt => self.prompt_input(k, now),
             Mode::Filter => {
                 let mut cursor = self.line_cursor;
@@ -1207,12 +1200,7 @@ impl App {
                 self.refresh_palette();
                 Vec::new()
             }
-            Mode::Normal
-            | Mode::Help
-            | Mode::Messages
-            | Mode::Editor
-            | Mode::Compose
-            | Mode::OpsForm => Vec::new(),
+            Mode::Normal | Mode::Help | Mode::Messages | Mode::Editor | Mode::OpsForm => Vec::new(),
         }
     }
 
@@ -1349,6 +1337,14 @@ const PARAMS: Slot<ParamsState> = Slot {
     state: |a| &mut a.params,
     job: Effect::Parameters,
     ask: PromptPurpose::Parameters,
+};
+
+/// The Run Command pane.
+const RUN_COMMAND: Slot<CommandsState> = Slot {
+    pane: Pane::Commands,
+    state: |a| &mut a.commands,
+    job: Effect::RunCommand,
+    ask: |never| match never {},
 };
 
 /// The Sessions pane.

@@ -34,7 +34,7 @@ pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
     widgets::tabs(frame, tabs, app, cx);
     match app.pane {
         Pane::Fleet => app.fleet.view(frame, body, cx),
-        Pane::Commands => panes::commands::render(frame, body, app, cx),
+        Pane::Commands => app.commands.view(frame, body, cx),
         Pane::Parameters => app.params.view(frame, body, cx),
         Pane::OpsCenter => panes::opscenter::render(frame, body, app, cx),
         Pane::Sessions => app.sessions.view(frame, body, cx),

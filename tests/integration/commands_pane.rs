@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyModifiers};
 use ssmdeck::action::{Action, Command, InputKey};
-use ssmdeck::app::commands::ComposeField;
 use ssmdeck::app::{Mode, Pane};
 use ssmdeck::model::InvocationStatus;
+use ssmdeck::panes::run_command::ComposeField;
 use ssmdeck_lab::{Faults, PingStatus};
 
 trait CommandsLive {
@@ -33,7 +33,7 @@ impl CommandsLive for Live {
     /// Composes `script` for the selection and confirms.
     async fn run(&mut self, script: &str) {
         self.cmd(Command::RunCommand);
-        assert_eq!(self.app.mode, Mode::Compose);
+        assert_eq!(self.app.mode, Mode::Editor);
         assert_eq!(self.app.pane, Pane::Commands);
         self.type_text(script);
         self.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
@@ -94,7 +94,7 @@ async fn run_on_the_fleet_selection_groups_identical_results() {
     assert_eq!(run.last_poll_calls, 1, "one status call per 50 nodes");
     // Re-run on the failed ones: only the timed-out node.
     live.cmd(Command::Rerun);
-    assert_eq!(live.app.mode, Mode::Compose);
+    assert_eq!(live.app.mode, Mode::Editor);
     assert_eq!(
         live.app.commands.compose.as_ref().unwrap().nodes,
         vec![lost]
@@ -421,7 +421,7 @@ async fn the_composer_warns_when_the_document_does_not_fit_the_nodes_platform() 
     );
     // Linux nodes only: no warning.
     live.act(Action::Input(InputKey::Char('n')));
-    assert_eq!(live.app.mode, Mode::Compose);
+    assert_eq!(live.app.mode, Mode::Editor);
     live.key(KeyCode::Esc, KeyModifiers::NONE);
     live.app.commands.compose = None;
     live.select(&online(&lab, 2)).await;

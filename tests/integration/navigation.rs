@@ -598,7 +598,7 @@ fn a_context_switch_asks_before_closing_unsaved_text() {
     // A composer with a typed command, hidden by Esc (kept, not lost).
     cmd(&mut app, Command::ToggleSelect);
     cmd(&mut app, Command::RunCommand);
-    assert_eq!(app.mode, Mode::Compose);
+    assert_eq!(app.mode, Mode::Editor);
     for c in "uptime".chars() {
         key(&mut app, KeyCode::Char(c));
     }
@@ -636,7 +636,7 @@ fn a_context_switch_asks_before_closing_unsaved_text() {
     );
     // Once switched, nothing stale keeps the keys: the next key goes
     // through the keymap, even if a form had them.
-    app.mode = Mode::Compose;
+    app.mode = Mode::Editor;
     app.update(
         Action::ContextSwitched(Ok(ContextInfo {
             region: "eu-west-1".into(),
@@ -656,11 +656,11 @@ fn a_context_switch_asks_before_closing_unsaved_text() {
 #[test]
 fn the_composer_fields_have_a_movable_cursor() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use ssmdeck::app::commands::ComposeField;
+    use ssmdeck::panes::run_command::ComposeField;
     let mut app = app();
     cmd(&mut app, Command::ToggleSelect);
     cmd(&mut app, Command::RunCommand);
-    assert_eq!(app.mode, Mode::Compose);
+    assert_eq!(app.mode, Mode::Editor);
     for _ in 0..20 {
         if app.commands.compose.as_ref().unwrap().focus == ComposeField::Comment {
             break;

@@ -578,7 +578,7 @@ async fn form_keeps_text_on_errors_and_creates_with_a_related_node() {
     // Run a command on the related nodes.
     live.cmd(Command::RunCommand);
     assert_eq!(live.app.pane, Pane::Commands);
-    assert_eq!(live.app.mode, Mode::Compose);
+    assert_eq!(live.app.mode, Mode::Editor);
     assert_eq!(
         live.app.commands.compose.as_ref().unwrap().nodes,
         vec![node]

@@ -1,4 +1,3 @@
 //! One module per pane.
 
-pub mod commands;
 pub mod opscenter;

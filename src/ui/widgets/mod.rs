@@ -108,10 +108,6 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
     let t = cx.theme;
     let line = match app.mode {
         Mode::Filter => filter_line(app, t),
-        Mode::Compose => Line::from(Span::styled(
-            " Ctrl-S review and send · Esc hide (kept) · Tab/Shift-Tab fields · Ctrl-P/N previous commands",
-            t.style("ui.dim"),
-        )),
         Mode::OpsForm => Line::from(Span::styled(
             " Ctrl-S save · Esc discard (asks again if changed) · Tab/Shift-Tab fields · Enter next field",
             t.style("ui.dim"),
@@ -217,20 +213,17 @@ fn filter_line(app: &App, t: &Theme) -> Line<'static> {
             }
             Line::from(spans)
         }
-        Pane::Commands => Line::from(vec![
-            Span::styled("/", t.style("ui.key")),
-            Span::styled(
-                line_input::with_cursor(
-                    app.commands.search.as_deref().unwrap_or_default(),
-                    app.line_cursor,
+        Pane::Commands => {
+            let (text, what) = app.commands.filter_line();
+            Line::from(vec![
+                Span::styled("/", t.style("ui.key")),
+                Span::styled(
+                    line_input::with_cursor(&text, app.line_cursor),
+                    t.style("ui.input"),
                 ),
-                t.style("ui.input"),
-            ),
-            Span::styled(
-                "  lines of the followed output containing this · Enter/Tab keeps · Esc clears",
-                t.style("ui.dim"),
-            ),
-        ]),
+                Span::styled(format!("  {what}"), t.style("ui.dim")),
+            ])
+        }
         _ => {
             let mut spans = vec![
                 Span::styled("/", t.style("ui.key")),
@@ -307,17 +300,7 @@ fn normal_line(app: &App, cx: &RenderContext) -> Line<'static> {
 fn pane_hints(app: &App) -> &'static [(Command, &'static str)] {
     match app.pane {
         Pane::Fleet => app.fleet.hints(),
-        Pane::Commands => &[
-            (Command::Help, "help"),
-            (Command::Create, "new"),
-            (Command::OpenDetails, "follow"),
-            (Command::ToggleGroups, "groups"),
-            (Command::CancelCommand, "cancel"),
-            (Command::Rerun, "re-run failed"),
-            (Command::Export, "export"),
-            (Command::History, "history"),
-            (Command::NextPane, "next pane"),
-        ],
+        Pane::Commands => app.commands.hints(),
         Pane::Sessions => app.sessions.hints(),
         Pane::OpsCenter => &[
             (Command::Help, "help"),
@@ -338,6 +321,7 @@ fn pane_hints(app: &App) -> &'static [(Command, &'static str)] {
 fn form_hint(app: &App) -> &'static str {
     match app.pane {
         Pane::Parameters => app.params.form_hint(),
+        Pane::Commands => app.commands.form_hint(),
         Pane::Sessions => app.sessions.form_hint(),
         _ => "",
     }

@@ -6,11 +6,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 
-use crate::app::App;
-use crate::app::commands::{Compose, ComposeField, Run};
+use super::compose::{Compose, ComposeField};
+use super::state::{CommandsState, Run};
 use crate::model::{CommandStatus, InvocationStatus, format_epoch};
-use crate::ui::RenderContext;
-use crate::ui::widgets::titled_block as block;
+use crate::pane::RenderContext;
+use crate::widgets::titled_block as block;
 
 /// Theme token of an invocation status.
 pub fn status_token(s: InvocationStatus) -> &'static str {
@@ -49,11 +49,10 @@ pub fn command_status_counts(statuses: impl IntoIterator<Item = CommandStatus>) 
         .join(" · ")
 }
 
-/// Draws the pane.
-pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
-    let st = &app.commands;
+/// Draws the pane into `area`.
+pub fn render(frame: &mut Frame, area: Rect, st: &CommandsState, cx: &RenderContext) {
     if st.show_history {
-        render_history(frame, area, app, cx);
+        render_history(frame, area, st, cx);
     } else {
         match st.run() {
             None => {
@@ -83,16 +82,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
                     (area, None)
                 };
                 if grid.area() > 0 {
-                    render_run(frame, grid, app, run, cx);
+                    render_run(frame, grid, st, run, cx);
                 }
                 if let Some(o) = out {
-                    render_output(frame, o, app, run, cx);
+                    render_output(frame, o, st, run, cx);
                 }
             }
         }
     }
-    if let (Some(c), crate::app::Mode::Compose) = (&st.compose, app.mode) {
-        render_compose(frame, area, app, c, cx);
+    if let Some(c) = st.compose.as_ref().filter(|c| c.shown) {
+        render_compose(frame, area, c, cx);
     }
 }
 
@@ -156,9 +155,8 @@ fn title(run: &Run) -> String {
     )
 }
 
-fn render_run(frame: &mut Frame, area: Rect, app: &App, run: &Run, cx: &RenderContext) {
+fn render_run(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: &RenderContext) {
     let t = cx.theme;
-    let st = &app.commands;
     let h = usize::from(area.height.saturating_sub(3));
     let header_style = t.style("ui.table_header");
     if st.grouped {
@@ -284,9 +282,8 @@ fn render_run(frame: &mut Frame, area: Rect, app: &App, run: &Run, cx: &RenderCo
     );
 }
 
-fn render_output(frame: &mut Frame, area: Rect, app: &App, run: &Run, cx: &RenderContext) {
+fn render_output(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: &RenderContext) {
     let t = cx.theme;
-    let st = &app.commands;
     let Some(id) = st.cursor_node() else {
         return;
     };
@@ -369,9 +366,8 @@ fn render_output(frame: &mut Frame, area: Rect, app: &App, run: &Run, cx: &Rende
     );
 }
 
-fn render_history(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+fn render_history(frame: &mut Frame, area: Rect, st: &CommandsState, cx: &RenderContext) {
     let t = cx.theme;
-    let st = &app.commands;
     let Some(h) = &st.history else {
         frame.render_widget(
             Paragraph::new("Loading past commands (ListCommands)…")
@@ -445,7 +441,7 @@ fn render_history(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) 
     );
 }
 
-fn render_compose(frame: &mut Frame, area: Rect, app: &App, c: &Compose, cx: &RenderContext) {
+fn render_compose(frame: &mut Frame, area: Rect, c: &Compose, cx: &RenderContext) {
     let t = cx.theme;
     frame.render_widget(Clear, area);
     let outer = block(
@@ -460,7 +456,7 @@ fn render_compose(frame: &mut Frame, area: Rect, app: &App, c: &Compose, cx: &Re
             Span::styled(format!("{label:<18}"), t.style("ui.dim")),
             Span::styled(
                 if focused {
-                    crate::widgets::line_input::with_cursor(&value, app.line_cursor)
+                    crate::widgets::line_input::with_cursor(&value, c.cursor)
                 } else {
                     value
                 },
@@ -478,9 +474,7 @@ fn render_compose(frame: &mut Frame, area: Rect, app: &App, c: &Compose, cx: &Re
             "Targets (tags)",
             format!(
                 "{}  → {} of {} loaded nodes match",
-                c.tags,
-                c.resolved,
-                app.fleet.nodes.len()
+                c.tags, c.resolved, c.fleet_total
             ),
         )
     } else {

@@ -1,0 +1,641 @@
+//! The Run Command composer: its fields, the SendCommand request they make
+//! (checked against the service model first), and its keys while it is
+//! open ([`Pane::form_open`](crate::pane::Pane::form_open)). Reading the
+//! Fleet (names, platforms, tags, the selection) goes through
+//! [`Shared`](crate::pane::Shared).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+use super::state::CommandsState;
+use super::{CommandsCx, CommandsJob};
+use crate::aws::commands::{SendRequest, Targets};
+use crate::model::ManagedNode;
+use crate::pane::{Request, Shared};
+use crate::widgets::line_input::{self, Edit};
+
+/// Composer fields in focus order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComposeField {
+    /// A document parameter from its schema (index into `Compose::params`).
+    Param(usize),
+    /// Targets (tag expressions when not from the Fleet selection).
+    Targets,
+    /// Document name.
+    Document,
+    /// The commands.
+    Commands,
+    /// Delivery timeout, seconds.
+    Timeout,
+    /// executionTimeout, seconds.
+    ExecutionTimeout,
+    /// MaxConcurrency.
+    Concurrency,
+    /// MaxErrors.
+    Errors,
+    /// Comment.
+    Comment,
+    /// CloudWatch output on/off.
+    CloudWatch,
+    /// Log group (empty: `/aws/ssm/<document>`).
+    LogGroup,
+}
+
+impl ComposeField {
+    /// Every field in order.
+    pub const ALL: [ComposeField; 10] = [
+        ComposeField::Targets,
+        ComposeField::Document,
+        ComposeField::Commands,
+        ComposeField::Timeout,
+        ComposeField::ExecutionTimeout,
+        ComposeField::Concurrency,
+        ComposeField::Errors,
+        ComposeField::Comment,
+        ComposeField::CloudWatch,
+        ComposeField::LogGroup,
+    ];
+}
+
+/// The composer.
+/// The composer.
+#[derive(Debug)]
+pub struct Compose {
+    /// Managed node ids to target (empty: tag targets).
+    pub nodes: Vec<String>,
+    /// Where `nodes` came from ("the Fleet selection", "OpsItem oi-…").
+    pub origin: String,
+    /// Tag targets typed as `Key=Value[,Value] Key=Value` (when no selection).
+    pub tags: String,
+    /// How many nodes the targets resolve to among the loaded fleet.
+    pub resolved: usize,
+    /// Document.
+    pub document: String,
+    /// Documents to cycle through.
+    pub documents: Vec<String>,
+    /// The commands, one per line.
+    pub commands: TextArea<'static>,
+    /// Seconds, as typed.
+    pub timeout: String,
+    /// Seconds, as typed.
+    pub execution_timeout: String,
+    /// `N` or `N%`.
+    pub concurrency: String,
+    /// `N` or `N%`.
+    pub errors: String,
+    /// Comment.
+    pub comment: String,
+    /// CloudWatch output.
+    pub cloudwatch: bool,
+    /// Log group (empty: the default).
+    pub log_group: String,
+    /// Focused field.
+    pub focus: ComposeField,
+    /// What is wrong, after a send attempt.
+    pub error: Option<String>,
+    /// Which recent command is shown (Ctrl-P / Ctrl-N).
+    pub recent_index: Option<usize>,
+    /// The document's other parameters (schema, value), from DescribeDocument.
+    pub params: Vec<(crate::model::DocumentParam, String)>,
+    /// The document's platform types, from DescribeDocument (empty until read).
+    pub platforms: Vec<String>,
+    /// Whether it is shown with the keys; Esc hides it, everything typed
+    /// kept (`n` shows it again).
+    pub shown: bool,
+    /// Cursor of the focused one-line field, in characters (`None`: at
+    /// the end).
+    pub cursor: Option<usize>,
+    /// Nodes in the loaded fleet, for the tag targets' count.
+    pub fleet_total: usize,
+}
+
+/// SendCommand's `MaxConcurrency` as the service model allows it: 1 … 7
+/// characters matching `^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$` (so no
+/// `0`, `0%` or leading zero).
+fn concurrency_ok(s: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new("^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$").expect("model pattern")
+    });
+    (1..=7).contains(&s.len()) && RE.is_match(s)
+}
+
+/// SendCommand's `MaxErrors` as the service model allows it: 1 … 7
+/// characters matching `^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$` (`0`
+/// and `0%` included).
+fn errors_ok(s: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new("^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$").expect("model pattern")
+    });
+    (1..=7).contains(&s.len()) && RE.is_match(s)
+}
+
+/// Parses `Key=V1,V2 Key2=V3` into tag targets.
+///
+/// # Errors
+/// What is wrong and the form expected.
+pub fn parse_tags(text: &str) -> Result<Vec<(String, Vec<String>)>, String> {
+    let mut out = Vec::new();
+    for word in text.split_whitespace() {
+        let word = word.strip_prefix("tag:").unwrap_or(word);
+        match word.split_once('=') {
+            Some((k, v)) if !k.is_empty() && !v.is_empty() => {
+                let values: Vec<String> = v
+                    .split(',')
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if values.len() > 50 {
+                    return Err(format!(
+                        "target {k} lists {} values; AWS allows 50",
+                        values.len()
+                    ));
+                }
+                out.push((k.to_owned(), values));
+            }
+            _ => {
+                return Err(format!(
+                    "target '{word}' is not Key=Value; write targets as tag:Role=web tag:Env=prod"
+                ));
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(
+            "no targets: select nodes in the Fleet pane (Space) or type tag:Key=Value".into(),
+        );
+    }
+    if out.len() > 5 {
+        return Err(format!(
+            "{} targets; SendCommand takes at most 5",
+            out.len()
+        ));
+    }
+    Ok(out)
+}
+
+impl Compose {
+    /// Fields in focus order: the document's own parameters follow the commands.
+    pub fn fields(&self) -> Vec<ComposeField> {
+        let mut out = Vec::new();
+        for f in ComposeField::ALL {
+            out.push(f);
+            if f == ComposeField::Commands {
+                out.extend((0..self.params.len()).map(ComposeField::Param));
+            }
+        }
+        out
+    }
+
+    /// The lines of the commands field.
+    pub fn lines(&self) -> Vec<String> {
+        self.commands
+            .lines()
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .cloned()
+            .collect()
+    }
+
+    /// Checks every field and builds the request.
+    ///
+    /// # Errors
+    /// What is wrong and what to do.
+    pub fn request(&self) -> Result<SendRequest, String> {
+        let targets = if self.nodes.is_empty() {
+            Targets::Tags(parse_tags(&self.tags)?)
+        } else {
+            Targets::Nodes(self.nodes.clone())
+        };
+        let commands = self.lines();
+        if commands.is_empty() {
+            return Err("no command to run: type at least one line".into());
+        }
+        let timeout: i32 = self
+            .timeout
+            .trim()
+            .parse()
+            .ok()
+            .filter(|t| (30..=2_592_000).contains(t))
+            .ok_or_else(|| format!("timeout '{}' must be 30 to 2592000 seconds", self.timeout))?;
+        let execution_timeout: u32 = self
+            .execution_timeout
+            .trim()
+            .parse()
+            .ok()
+            .filter(|t| (1..=172_800).contains(t))
+            .ok_or_else(|| {
+                format!(
+                    "execution timeout '{}' must be 1 to 172800 seconds",
+                    self.execution_timeout
+                )
+            })?;
+        if !concurrency_ok(self.concurrency.trim()) {
+            return Err(format!(
+                "MaxConcurrency '{}' must be a number from 1 or a percentage from 1% to 100% (at most 7 characters), such as 10 or 25%",
+                self.concurrency
+            ));
+        }
+        if !errors_ok(self.errors.trim()) {
+            return Err(format!(
+                "MaxErrors '{}' must be a number from 0 or a percentage from 0% to 100% (at most 7 characters), such as 0 or 10%",
+                self.errors
+            ));
+        }
+        if self.comment.chars().count() > 100 {
+            return Err("the comment is longer than 100 characters".into());
+        }
+        Ok(SendRequest {
+            document: self.document.clone(),
+            commands,
+            targets,
+            timeout_s: timeout,
+            execution_timeout_s: execution_timeout,
+            max_concurrency: self.concurrency.trim().to_owned(),
+            max_errors: self.errors.trim().to_owned(),
+            comment: self.comment.clone(),
+            cloudwatch_group: self.cloudwatch.then(|| self.log_group.trim().to_owned()),
+            extra: self
+                .params
+                .iter()
+                .map(|(p, v)| (p.name.clone(), v.trim().to_owned()))
+                .collect(),
+        })
+    }
+}
+
+/// Nodes of the loaded fleet matching tag targets (every key, any of its
+/// values).
+fn tag_matches<'a, 't>(
+    nodes: &'a [ManagedNode],
+    tags: &'t [(String, Vec<String>)],
+) -> impl Iterator<Item = &'a ManagedNode> + use<'a, 't> {
+    nodes.iter().filter(move |n| {
+        tags.iter()
+            .all(|(k, vs)| n.tag(k).is_some_and(|v| vs.iter().any(|x| x == v)))
+    })
+}
+
+/// Confirmation lines that warn when the document's platform types
+/// (DescribeDocument) leave out some target nodes: AWS fails those
+/// invocations as `InvalidPlatform`. AWS-RunPowerShellScript on Linux
+/// needs PowerShell Core on the node, which the console cannot see.
+fn platform_warnings(c: &Compose, nodes: &[ManagedNode]) -> Vec<String> {
+    let targets: Vec<&ManagedNode> = if c.nodes.is_empty() {
+        let tags = parse_tags(&c.tags).unwrap_or_default();
+        tag_matches(nodes, &tags).collect()
+    } else {
+        nodes.iter().filter(|n| c.nodes.contains(&n.id)).collect()
+    };
+    let mut out = Vec::new();
+    if !c.platforms.is_empty() {
+        let off: Vec<&&ManagedNode> = targets
+            .iter()
+            .filter(|n| !n.platform_type.is_empty() && !c.platforms.contains(&n.platform_type))
+            .collect();
+        if !off.is_empty() {
+            let mut kinds: Vec<&str> = off.iter().map(|n| n.platform_type.as_str()).collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+            let names: Vec<&str> = off.iter().take(3).map(|n| n.name.as_str()).collect();
+            out.push(format!(
+                "Warning: {} runs on {} only; {} of the {} target nodes are {} ({}{}) and will fail as InvalidPlatform.",
+                c.document,
+                c.platforms.join(", "),
+                off.len(),
+                targets.len(),
+                kinds.join("/"),
+                names.join(", "),
+                if off.len() > 3 { ", …" } else { "" }
+            ));
+        }
+    }
+    let pwsh = targets
+        .iter()
+        .filter(|n| n.platform_type != "Windows" && !n.platform_type.is_empty())
+        .filter(|n| c.platforms.is_empty() || c.platforms.contains(&n.platform_type))
+        .count();
+    if c.document == "AWS-RunPowerShellScript" && pwsh > 0 {
+        out.push(format!(
+            "Note: {pwsh} target nodes are not Windows: AWS-RunPowerShellScript needs PowerShell Core (pwsh) installed there, or it fails."
+        ));
+    }
+    out
+}
+
+/// The first confirmation lines of a send: what runs, with which
+/// document, on which targets, with which options, where.
+fn send_lines(c: &Compose, req: &SendRequest, shared: &Shared) -> Vec<String> {
+    let fleet_total = shared.nodes.len();
+    let count = if c.nodes.is_empty() {
+        c.resolved
+    } else {
+        c.nodes.len()
+    };
+    let first = req.commands.first().cloned().unwrap_or_default();
+    let more = req.commands.len().saturating_sub(1);
+    let names: Vec<String> = c
+        .nodes
+        .iter()
+        .take(5)
+        .map(|id| {
+            shared
+                .nodes
+                .iter()
+                .find(|n| &n.id == id)
+                .map_or_else(|| id.clone(), |n| n.name.clone())
+        })
+        .collect();
+    let targets = if c.nodes.is_empty() {
+        format!(
+            "nodes tagged {} ({count} in the loaded fleet of {fleet_total})",
+            c.tags.trim()
+        )
+    } else {
+        format!(
+            "{count} nodes ({}{})",
+            names.join(", "),
+            if count > 5 { ", …" } else { "" }
+        )
+    };
+    vec![
+        format!(
+            "Run `{first}`{} with {} on {targets}.",
+            if more > 0 {
+                format!(" (+{more} more lines)")
+            } else {
+                String::new()
+            },
+            req.document
+        ),
+        format!(
+            "MaxConcurrency {}, MaxErrors {}, delivery timeout {} s, execution timeout {} s, CloudWatch output {}.",
+            req.max_concurrency,
+            req.max_errors,
+            req.timeout_s,
+            req.execution_timeout_s,
+            if req.cloudwatch_group.is_some() {
+                "on"
+            } else {
+                "off"
+            }
+        ),
+        format!("In {}.", shared.where_),
+    ]
+}
+
+impl CommandsState {
+    /// A composer on `nodes` (managed node ids; empty: tag targets), with
+    /// the defaults: the PowerShell document when every node is Windows,
+    /// else the shell one.
+    pub(super) fn new_compose(
+        &self,
+        nodes: Vec<String>,
+        origin: String,
+        shared: &Shared,
+    ) -> Compose {
+        let windows = !nodes.is_empty()
+            && nodes.iter().all(|id| {
+                shared
+                    .nodes
+                    .iter()
+                    .any(|n| &n.id == id && n.platform_type == "Windows")
+            });
+        let document = if windows {
+            "AWS-RunPowerShellScript"
+        } else {
+            "AWS-RunShellScript"
+        };
+        Compose {
+            resolved: nodes.len(),
+            nodes,
+            origin,
+            tags: String::new(),
+            document: document.into(),
+            documents: self.documents.clone(),
+            commands: TextArea::default(),
+            timeout: "600".into(),
+            execution_timeout: "3600".into(),
+            concurrency: "50".into(),
+            errors: "0".into(),
+            comment: String::new(),
+            cloudwatch: true,
+            log_group: String::new(),
+            focus: ComposeField::Commands,
+            error: None,
+            recent_index: None,
+            params: Vec::new(),
+            platforms: Vec::new(),
+            shown: true,
+            cursor: None,
+            fleet_total: shared.nodes.len(),
+        }
+    }
+
+    /// Opens the composer on `nodes` (managed node ids, sorted, not
+    /// empty), `origin` saying where they came from
+    /// ([`Goto::Compose`](crate::pane::Goto::Compose)); reads the
+    /// document's parameters (DescribeDocument).
+    pub fn compose_for(&mut self, nodes: Vec<String>, origin: String, cx: &mut CommandsCx) {
+        let compose = self.new_compose(nodes, origin, &cx.shared);
+        cx.job(CommandsJob::DocumentParams {
+            name: compose.document.clone(),
+        });
+        self.compose = Some(compose);
+    }
+
+    /// `n` / Create in the pane: a composer for the Fleet selection (or tag
+    /// targets when nothing is selected), or the one already open, shown
+    /// again with everything typed.
+    pub(super) fn open_composer(&mut self, cx: &mut CommandsCx) {
+        if let Some(c) = self.compose.as_mut() {
+            c.shown = true;
+            c.cursor = None;
+            return;
+        }
+        let mut nodes: Vec<String> = cx.shared.selected.iter().cloned().collect();
+        nodes.sort();
+        let mut compose = self.new_compose(nodes, "the Fleet selection".into(), &cx.shared);
+        if compose.nodes.is_empty() {
+            compose.focus = ComposeField::Targets;
+        }
+        cx.job(CommandsJob::DocumentParams {
+            name: compose.document.clone(),
+        });
+        self.compose = Some(compose);
+    }
+
+    /// A key while the composer is shown.
+    pub(super) fn compose_key(&mut self, k: KeyEvent, cx: &mut CommandsCx) {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let Some(c) = self.compose.as_mut() else {
+            return;
+        };
+        match k.code {
+            KeyCode::Esc => {
+                // Hidden, not lost: n opens it again with everything typed.
+                c.shown = false;
+                return;
+            }
+            KeyCode::Char('s') if ctrl => return self.confirm_send(cx),
+            KeyCode::Char('p') | KeyCode::Char('n') if ctrl => {
+                let recent = &self.recent;
+                if !recent.is_empty() {
+                    let last = recent.len() - 1;
+                    let i = match (c.recent_index, k.code) {
+                        (None, _) => last,
+                        (Some(i), KeyCode::Char('p')) => i.saturating_sub(1),
+                        (Some(i), _) => (i + 1).min(last),
+                    };
+                    c.recent_index = Some(i);
+                    c.commands = TextArea::new(recent[i].clone());
+                    c.focus = ComposeField::Commands;
+                }
+                return;
+            }
+            KeyCode::Tab | KeyCode::BackTab => {
+                let all = c.fields();
+                let mut i = all.iter().position(|f| *f == c.focus).unwrap_or(0);
+                loop {
+                    i = if k.code == KeyCode::Tab {
+                        (i + 1) % all.len()
+                    } else {
+                        (i + all.len() - 1) % all.len()
+                    };
+                    // The targets field is read-only for a Fleet selection.
+                    if all[i] != ComposeField::Targets || c.nodes.is_empty() {
+                        break;
+                    }
+                }
+                c.focus = all[i];
+                c.cursor = None;
+                return;
+            }
+            _ => {}
+        }
+        self.compose_field_key(k, cx);
+    }
+
+    /// Ctrl-S in the composer: check the fields and ask to confirm the send
+    /// (or show what is wrong).
+    fn confirm_send(&mut self, cx: &mut CommandsCx) {
+        let shared = cx.shared;
+        let Some(c) = self.compose.as_mut() else {
+            return;
+        };
+        match c.request() {
+            Err(why) => c.error = Some(format!("not sent: {why}")),
+            Ok(req) => {
+                c.error = None;
+                let mut lines = send_lines(c, &req, &shared);
+                lines.extend(platform_warnings(c, shared.nodes));
+                cx.request(Request::Confirm {
+                    title: "Send a command".into(),
+                    lines,
+                    yes: CommandsJob::Send(req),
+                });
+            }
+        }
+    }
+
+    /// A key for the focused composer field: edit its text, cycle its choice
+    /// or toggle it.
+    fn compose_field_key(&mut self, k: KeyEvent, cx: &mut CommandsCx) {
+        let Some(c) = self.compose.as_mut() else {
+            return;
+        };
+        match c.focus {
+            ComposeField::Commands => {
+                c.commands.input(k);
+            }
+            ComposeField::Document => {
+                if matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right)
+                    && !c.documents.is_empty()
+                {
+                    let i = c
+                        .documents
+                        .iter()
+                        .position(|d| *d == c.document)
+                        .map_or(0, |i| (i + 1) % c.documents.len());
+                    c.document = c.documents[i].clone();
+                    c.params.clear();
+                    c.platforms.clear();
+                    cx.job(CommandsJob::DocumentParams {
+                        name: c.document.clone(),
+                    });
+                }
+            }
+            ComposeField::Param(i) => {
+                if let Some((_, value)) = c.params.get_mut(i)
+                    && let Some(e) = Edit::from_key(k)
+                {
+                    line_input::apply(value, &mut c.cursor, e);
+                }
+            }
+            ComposeField::CloudWatch => {
+                if matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) {
+                    c.cloudwatch = !c.cloudwatch;
+                }
+            }
+            f => {
+                let text = match f {
+                    ComposeField::Targets => &mut c.tags,
+                    ComposeField::Timeout => &mut c.timeout,
+                    ComposeField::ExecutionTimeout => &mut c.execution_timeout,
+                    ComposeField::Concurrency => &mut c.concurrency,
+                    ComposeField::Errors => &mut c.errors,
+                    ComposeField::Comment => &mut c.comment,
+                    _ => &mut c.log_group,
+                };
+                if let Some(e) = Edit::from_key(k) {
+                    line_input::apply(text, &mut c.cursor, e);
+                }
+                if f == ComposeField::Targets {
+                    let tags = parse_tags(&c.tags).unwrap_or_default();
+                    c.resolved = tag_matches(cx.shared.nodes, &tags).count();
+                    c.fleet_total = cx.shared.nodes.len();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_targets_parse_with_clear_errors() {
+        assert_eq!(
+            parse_tags("tag:Role=web,api Env=prod").unwrap(),
+            vec![
+                ("Role".into(), vec!["web".into(), "api".into()]),
+                ("Env".into(), vec!["prod".into()])
+            ]
+        );
+        assert!(parse_tags("Role").unwrap_err().contains("not Key=Value"));
+        assert!(parse_tags("").unwrap_err().contains("no targets"));
+        assert!(
+            parse_tags("a=1 b=1 c=1 d=1 e=1 f=1")
+                .unwrap_err()
+                .contains("at most 5")
+        );
+    }
+
+    #[test]
+    fn shares_follow_the_service_model() {
+        // MaxConcurrency: AWS refuses 0, 0% and leading zeros.
+        for ok in ["1", "50", "1%", "10%", "100%", "1234567"] {
+            assert!(concurrency_ok(ok), "{ok}");
+        }
+        for bad in ["0", "0%", "05", "", "%", "ten", "101%", "-1", "12345678"] {
+            assert!(!concurrency_ok(bad), "{bad}");
+        }
+        // MaxErrors: 0 and 0% are AWS's default and valid.
+        for ok in ["0", "0%", "5%", "50", "100%"] {
+            assert!(errors_ok(ok), "{ok}");
+        }
+        for bad in ["00", "05", "", "%", "ten", "101%", "-1", "12345678"] {
+            assert!(!errors_ok(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,521 @@
+//! Run Command pane state: runs with per-node status and output, grouping
+//! by identical output, history, and the composer (see `compose`).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use super::compose::Compose;
+use crate::aws::AwsError;
+use crate::aws::commands::LiveLine;
+use crate::model::{CommandInvocation, CommandStatus, CommandSummary, InvocationStatus};
+
+/// Live output kept per node, in bytes; past it the oldest lines go and the
+/// view says how many bytes were dropped.
+pub const LIVE_KEEP_BYTES: usize = 64 * 1024;
+/// First poll delay after a change, and the ceiling it backs off to.
+pub const POLL_MIN: Duration = Duration::from_millis(500);
+/// See [`POLL_MIN`].
+pub const POLL_MAX: Duration = Duration::from_secs(5);
+
+/// Live output of one node: the lines in one buffer (each ends with `\n`)
+/// and, per line, where it starts and whether it came from stderr. One
+/// allocation per node instead of one per line.
+#[derive(Debug, Clone, Default)]
+pub struct LiveOutput {
+    text: String,
+    lines: std::collections::VecDeque<(usize, bool)>,
+    /// Offset of `text[0]` in the node's whole output (grows as lines are dropped).
+    base: usize,
+}
+
+impl LiveOutput {
+    /// Number of lines kept.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether nothing is kept.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Bytes kept.
+    pub fn bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    /// The lines, oldest first: (from stderr, text without the newline).
+    pub fn iter(&self) -> impl Iterator<Item = (bool, &str)> {
+        let ends = self
+            .lines
+            .iter()
+            .skip(1)
+            .map(|(o, _)| *o - self.base)
+            .chain(std::iter::once(self.text.len()));
+        self.lines
+            .iter()
+            .zip(ends)
+            .map(|((start, err), end)| (*err, &self.text[*start - self.base..end - 1]))
+    }
+
+    fn push(&mut self, stderr: bool, line: &str) {
+        self.lines.push_back((self.base + self.text.len(), stderr));
+        self.text.push_str(line);
+        self.text.push('\n');
+    }
+
+    /// Drops the oldest lines until at most `keep` bytes remain; returns the bytes dropped.
+    fn trim(&mut self, keep: usize) -> usize {
+        let mut cut = 0;
+        while self.text.len() - cut > keep && self.lines.len() > 1 {
+            self.lines.pop_front();
+            cut = self
+                .lines
+                .front()
+                .map_or(self.text.len(), |(o, _)| *o - self.base);
+        }
+        if self.text.len() - cut > keep {
+            // One line longer than the bound: drop it too.
+            self.lines.clear();
+            cut = self.text.len();
+        }
+        if cut > 0 {
+            self.text.drain(..cut);
+            self.base += cut;
+        }
+        cut
+    }
+}
+
+/// One node of a run.
+#[derive(Debug, Clone, Default)]
+pub struct NodeRun {
+    /// Latest status from ListCommandInvocations.
+    pub inv: CommandInvocation,
+    /// Live lines, bounded by [`LIVE_KEEP_BYTES`].
+    pub live: LiveOutput,
+    /// Bytes of live output dropped to stay within the bound.
+    pub dropped_bytes: usize,
+    /// Full output once fetched (stdout, stderr).
+    pub full: Option<(String, String)>,
+}
+
+/// One sent command (possibly several command ids, 50 nodes each).
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Local number.
+    pub number: usize,
+    /// Command ids.
+    pub command_ids: Vec<String>,
+    /// Document.
+    pub document: String,
+    /// The commands.
+    pub commands: Vec<String>,
+    /// CloudWatch group, when output goes there.
+    pub log_group: Option<String>,
+    /// Nodes by id.
+    pub nodes: BTreeMap<String, NodeRun>,
+    /// When it was sent.
+    pub started: Instant,
+    /// When every node was final.
+    pub finished: Option<Instant>,
+    /// Poll cycles so far.
+    pub polls: u32,
+    /// ListCommandInvocations calls in the last cycle.
+    pub last_poll_calls: u32,
+    /// Next poll delay.
+    pub poll_delay: Duration,
+    /// Log events consumed per command id (FilterLogEvents position).
+    pub live_cursor: BTreeMap<String, crate::aws::commands::LiveCursor>,
+    /// Why the last poll failed.
+    pub error: Option<AwsError>,
+    /// Each command's own status and TargetCount (ListCommands), by id.
+    pub summaries: BTreeMap<String, CommandSummary>,
+}
+
+impl Run {
+    /// Counts by status, in a stable order.
+    pub fn counts(&self) -> Vec<(InvocationStatus, usize)> {
+        let mut m: BTreeMap<InvocationStatus, usize> = BTreeMap::new();
+        for n in self.nodes.values() {
+            *m.entry(n.inv.status).or_default() += 1;
+        }
+        m.into_iter().collect()
+    }
+
+    /// Whether the run has finished: for every command, ListCommands has
+    /// answered, and either its own status is final or its TargetCount is
+    /// known, and every invocation of it is listed (TargetCount of them) and
+    /// final. Tag targets resolve after the send (TargetCount 0 and no
+    /// invocations at first, then a few at a time), so a list of final
+    /// invocations alone does not mean the run is over.
+    pub fn done(&self) -> bool {
+        !self.command_ids.is_empty()
+            && self.command_ids.iter().all(|id| {
+                let Some(c) = self.summaries.get(id) else {
+                    return false;
+                };
+                let invs: Vec<&NodeRun> = self
+                    .nodes
+                    .values()
+                    .filter(|n| &n.inv.command_id == id)
+                    .collect();
+                (c.status.is_final() || c.target_count > 0)
+                    && invs.len() == usize::try_from(c.target_count).unwrap_or(0)
+                    && invs.iter().all(|n| n.inv.status.is_final())
+            })
+    }
+
+    /// The commands' own statuses (ListCommands) with how many have each.
+    pub fn command_statuses(&self) -> Vec<(CommandStatus, usize)> {
+        let mut m: BTreeMap<CommandStatus, usize> = BTreeMap::new();
+        for c in self.summaries.values() {
+            *m.entry(c.status).or_default() += 1;
+        }
+        m.into_iter().collect()
+    }
+
+    /// Node ids worth a re-run: failed, timed out, or never started because
+    /// MaxErrors was exceeded (`Terminated`); not the ones that cannot be
+    /// reached or run this document (`Undeliverable`, `InvalidPlatform`).
+    pub fn failed(&self) -> Vec<String> {
+        self.nodes
+            .values()
+            .filter(|n| {
+                let again = matches!(
+                    n.inv.status,
+                    InvocationStatus::Failed | InvocationStatus::TimedOut
+                ) || n.inv.details == "Terminated";
+                again && !matches!(n.inv.details.as_str(), "Undeliverable" | "InvalidPlatform")
+            })
+            .map(|n| n.inv.instance_id.clone())
+            .collect()
+    }
+
+    /// The output a node shows: full if fetched, else the plugin output, else live lines.
+    pub fn output_of(&self, id: &str) -> String {
+        let Some(n) = self.nodes.get(id) else {
+            return String::new();
+        };
+        if let Some((out, err)) = &n.full {
+            let mut s = out.clone();
+            if !err.is_empty() {
+                s.push_str(err);
+            }
+            return s;
+        }
+        if !n.inv.output.is_empty() {
+            return n.inv.output.clone();
+        }
+        n.live.text.clone()
+    }
+
+    /// The first line of a node's output, without building the whole text.
+    pub fn first_line(&self, id: &str) -> &str {
+        let Some(n) = self.nodes.get(id) else {
+            return "";
+        };
+        if let Some((out, err)) = &n.full {
+            return out
+                .lines()
+                .next()
+                .or_else(|| err.lines().next())
+                .unwrap_or("");
+        }
+        if !n.inv.output.is_empty() {
+            return n.inv.output.lines().next().unwrap_or("");
+        }
+        n.live.iter().next().map_or("", |(_, l)| l)
+    }
+
+    /// Nodes grouped by (status, exit code, output), largest group first.
+    pub fn groups(&self) -> Vec<Group> {
+        let mut m: BTreeMap<(InvocationStatus, i32, String), Vec<String>> = BTreeMap::new();
+        for (id, n) in &self.nodes {
+            let out = if n.inv.status.is_final() {
+                self.output_of(id)
+            } else {
+                String::new()
+            };
+            m.entry((n.inv.status, n.inv.response_code, out))
+                .or_default()
+                .push(id.clone());
+        }
+        let mut groups: Vec<Group> = m
+            .into_iter()
+            .map(|((status, code, output), nodes)| Group {
+                status,
+                code,
+                output,
+                nodes,
+            })
+            .collect();
+        groups.sort_by(|a, b| {
+            b.nodes
+                .len()
+                .cmp(&a.nodes.len())
+                .then(a.status.cmp(&b.status))
+        });
+        groups
+    }
+
+    /// Applies live lines, keeping at most [`LIVE_KEEP_BYTES`] per node.
+    pub fn add_live(&mut self, lines: Vec<LiveLine>) {
+        for l in lines {
+            let n = self.nodes.entry(l.instance_id.clone()).or_default();
+            n.live.push(l.stderr, &l.text);
+            n.dropped_bytes += n.live.trim(LIVE_KEEP_BYTES);
+        }
+    }
+}
+
+/// Nodes that ended the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// Status.
+    pub status: InvocationStatus,
+    /// Exit code.
+    pub code: i32,
+    /// Output (plugin output or fetched).
+    pub output: String,
+    /// Node ids.
+    pub nodes: Vec<String>,
+}
+
+/// The pane's state.
+#[derive(Debug, Default)]
+pub struct CommandsState {
+    /// The composer, when open.
+    pub compose: Option<Compose>,
+    /// Runs of this session, oldest first.
+    pub runs: Vec<Run>,
+    /// Run on screen.
+    pub current: Option<usize>,
+    /// Cursor row in the grid (or groups).
+    pub cursor: usize,
+    /// First visible row.
+    pub scroll: usize,
+    /// Show groups instead of nodes.
+    pub grouped: bool,
+    /// Show the followed node's output.
+    pub follow: bool,
+    /// Search text within the followed output.
+    pub search: Option<String>,
+    /// Nodes chosen in the grid (for cancel).
+    pub chosen: std::collections::BTreeSet<String>,
+    /// Past commands (ListCommands), when loaded.
+    pub history: Option<Vec<CommandSummary>>,
+    /// Showing history.
+    pub show_history: bool,
+    /// Cursor in history.
+    pub history_cursor: usize,
+    /// Recent command texts (newest last).
+    pub recent: Vec<Vec<String>>,
+    /// Documents from ListDocuments.
+    pub documents: Vec<String>,
+    /// A send in flight (SendCommand asked, not answered yet).
+    pub sending: bool,
+}
+
+impl CommandsState {
+    /// The run on screen.
+    pub fn run(&self) -> Option<&Run> {
+        self.current.and_then(|i| self.runs.get(i))
+    }
+
+    /// Node ids in grid order (by name, then id).
+    pub fn grid(&self) -> Vec<String> {
+        let Some(run) = self.run() else {
+            return Vec::new();
+        };
+        let mut ids: Vec<&NodeRun> = run.nodes.values().collect();
+        ids.sort_by(|a, b| {
+            a.inv
+                .instance_name
+                .cmp(&b.inv.instance_name)
+                .then(a.inv.instance_id.cmp(&b.inv.instance_id))
+        });
+        ids.into_iter().map(|n| n.inv.instance_id.clone()).collect()
+    }
+
+    /// Rows in the current view.
+    pub fn rows(&self) -> usize {
+        if self.show_history {
+            self.history.as_ref().map_or(0, Vec::len)
+        } else if self.grouped {
+            self.run().map_or(0, |r| r.groups().len())
+        } else {
+            self.run().map_or(0, |r| r.nodes.len())
+        }
+    }
+
+    /// The node under the cursor (in groups: the group's first node).
+    pub fn cursor_node(&self) -> Option<String> {
+        if self.grouped {
+            self.run()?
+                .groups()
+                .get(self.cursor)
+                .and_then(|g| g.nodes.first().cloned())
+        } else {
+            self.grid().get(self.cursor).cloned()
+        }
+    }
+
+    /// Moves the cursor.
+    pub fn move_by(&mut self, delta: isize, page_rows: usize) {
+        let n = self.rows();
+        if self.show_history {
+            self.history_cursor = self
+                .history_cursor
+                .saturating_add_signed(delta)
+                .min(n.saturating_sub(1));
+            return;
+        }
+        self.cursor = self
+            .cursor
+            .saturating_add_signed(delta)
+            .min(n.saturating_sub(1));
+        let h = page_rows.max(1);
+        if self.cursor < self.scroll {
+            self.scroll = self.cursor;
+        } else if self.cursor >= self.scroll + h {
+            self.scroll = self.cursor + 1 - h;
+        }
+    }
+
+    /// Adds a run for `command_ids` and puts it on screen; returns its number.
+    /// `log_group`: `Some("")` means the document's default group.
+    pub fn open_run(
+        &mut self,
+        command_ids: Vec<String>,
+        document: &str,
+        commands: Vec<String>,
+        log_group: Option<&str>,
+        now: Instant,
+    ) -> usize {
+        let number = self.runs.len() + 1;
+        self.runs.push(Run {
+            number,
+            command_ids,
+            document: document.to_owned(),
+            commands,
+            log_group: log_group.map(|g| {
+                if g.is_empty() {
+                    format!("/aws/ssm/{document}")
+                } else {
+                    g.to_owned()
+                }
+            }),
+            nodes: BTreeMap::new(),
+            started: now,
+            finished: None,
+            polls: 0,
+            last_poll_calls: 0,
+            poll_delay: POLL_MIN,
+            live_cursor: BTreeMap::new(),
+            error: None,
+            summaries: BTreeMap::new(),
+        });
+        self.current = Some(self.runs.len() - 1);
+        self.cursor = 0;
+        self.scroll = 0;
+        self.chosen.clear();
+        self.grouped = false;
+        number
+    }
+
+    /// Finds a run by number.
+    pub fn run_mut(&mut self, number: usize) -> Option<&mut Run> {
+        self.runs.iter_mut().find(|r| r.number == number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_with(invs: &[(&str, InvocationStatus)]) -> Run {
+        let mut st = CommandsState::default();
+        st.open_run(
+            vec!["c1".into()],
+            "AWS-RunShellScript",
+            vec![],
+            None,
+            Instant::now(),
+        );
+        let mut run = st.runs.remove(0);
+        for (id, status) in invs {
+            run.nodes.insert(
+                (*id).to_owned(),
+                NodeRun {
+                    inv: CommandInvocation {
+                        command_id: "c1".into(),
+                        instance_id: (*id).to_owned(),
+                        status: *status,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+            );
+        }
+        run
+    }
+
+    fn summary(status: CommandStatus, target_count: i32) -> CommandSummary {
+        CommandSummary {
+            command_id: "c1".into(),
+            status,
+            target_count,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_run_is_done_when_its_command_says_so_not_when_the_listed_nodes_are() {
+        use InvocationStatus::{InProgress, Success};
+        // Every listed invocation final, but ListCommands not read yet.
+        let mut run = run_with(&[("i-1", Success)]);
+        assert!(!run.done());
+        // Targets still resolving: TargetCount 0, command InProgress.
+        run.summaries
+            .insert("c1".into(), summary(CommandStatus::InProgress, 0));
+        assert!(!run.done());
+        // TargetCount known, but one target not listed yet.
+        run.summaries
+            .insert("c1".into(), summary(CommandStatus::InProgress, 2));
+        assert!(!run.done());
+        run.nodes.insert(
+            "i-2".into(),
+            run_with(&[("i-2", InProgress)])
+                .nodes
+                .remove("i-2")
+                .unwrap(),
+        );
+        assert!(!run.done());
+        run.nodes.get_mut("i-2").unwrap().inv.status = Success;
+        assert!(run.done(), "TargetCount known and every invocation final");
+        // The command's own final status with all its targets listed.
+        run.summaries
+            .insert("c1".into(), summary(CommandStatus::Incomplete, 2));
+        assert!(run.done());
+        // No instances in the tag: final with no invocation at all.
+        let mut empty = run_with(&[]);
+        empty
+            .summaries
+            .insert("c1".into(), summary(CommandStatus::Failed, 0));
+        assert!(empty.done());
+    }
+
+    #[test]
+    fn incomplete_is_read_from_status_details() {
+        assert_eq!(
+            CommandStatus::parse("Failed", "Incomplete"),
+            CommandStatus::Incomplete
+        );
+        assert!(CommandStatus::Incomplete.is_final());
+        assert_eq!(
+            CommandStatus::parse("Failed", "Failed"),
+            CommandStatus::Failed
+        );
+    }
+}

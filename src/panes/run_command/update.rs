@@ -1,0 +1,968 @@
+//! The Run Command pane behind the [`Pane`] trait: grid and history keys,
+//! its jobs' messages (send, status polls with backoff, live output, full
+//! output, cancel, history, export), the output search, mouse clicks on
+//! the grid. Pure: effects are the jobs and requests collected in the
+//! [`Cx`](crate::pane::Cx).
+
+use std::convert::Infallible;
+use std::time::Instant;
+
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui_textarea::TextArea;
+
+use super::state::{CommandsState, POLL_MAX, POLL_MIN};
+use super::{CommandsCx, CommandsEvent, CommandsJob, LiveRead, PollResult};
+use crate::aws::AwsError;
+use crate::aws::commands::SendRequest;
+use crate::config::Layer;
+use crate::keys::{Command, InputKey};
+use crate::pane::{Handled, Pane, RenderContext, Request};
+use crate::widgets::line_input::{FilterStep, filter_key};
+
+/// The status-line hints of the grid.
+const HINTS: &[(Command, &str)] = &[
+    (Command::Help, "help"),
+    (Command::Create, "new"),
+    (Command::OpenDetails, "follow"),
+    (Command::ToggleGroups, "groups"),
+    (Command::CancelCommand, "cancel"),
+    (Command::Rerun, "re-run failed"),
+    (Command::Export, "export"),
+    (Command::History, "history"),
+    (Command::NextPane, "next pane"),
+];
+
+/// Rows above the grid's first row in the pane's area: the border and the
+/// column header.
+const GRID_TOP: u16 = 2;
+
+impl Pane for CommandsState {
+    type Msg = CommandsEvent;
+    type Job = CommandsJob;
+    type Ask = Infallible;
+
+    fn title(&self) -> &'static str {
+        "Run Command"
+    }
+
+    fn layer(&self) -> Layer {
+        Layer::Commands
+    }
+
+    fn on_show(&mut self, cx: &mut CommandsCx) {
+        if self.documents.is_empty() {
+            self.documents = vec!["AWS-RunShellScript".into()];
+            cx.job(CommandsJob::Documents);
+        }
+    }
+
+    fn refresh(&mut self, cx: &mut CommandsCx) {
+        cx.job(CommandsJob::History);
+    }
+
+    fn command(&mut self, c: Command, cx: &mut CommandsCx) -> Handled {
+        let rows = cx.shared.page_rows;
+        let half = (rows / 2).max(1) as isize;
+        match c {
+            Command::SelectNext => self.move_by(1, rows),
+            Command::SelectPrev => self.move_by(-1, rows),
+            Command::SelectFirst => self.move_by(isize::MIN / 2, rows),
+            Command::SelectLast => self.move_by(isize::MAX / 2, rows),
+            Command::PageDown => self.move_by(half, rows),
+            Command::PageUp => self.move_by(-half, rows),
+            Command::Create | Command::RunCommand => self.open_composer(cx),
+            Command::History => {
+                self.show_history = !self.show_history;
+                if self.show_history {
+                    cx.job(CommandsJob::History);
+                }
+            }
+            Command::Back => return self.back(),
+            Command::OpenDetails => self.open_details(cx),
+            Command::ToggleSelect => {
+                if let Some(id) = self.cursor_node()
+                    && !self.chosen.remove(&id)
+                {
+                    self.chosen.insert(id);
+                }
+                self.move_by(1, rows);
+            }
+            Command::ToggleGroups => {
+                self.grouped = !self.grouped;
+                self.cursor = 0;
+                self.scroll = 0;
+            }
+            Command::Filter if self.follow => {
+                self.search = Some(String::new());
+                cx.request(Request::Filter);
+            }
+            Command::CancelCommand => self.confirm_cancel(cx),
+            Command::Rerun => self.rerun_failed(cx),
+            Command::Export => self.export(cx),
+            _ => return Handled::No,
+        }
+        Handled::Yes
+    }
+
+    fn key(&mut self, k: KeyEvent, cx: &mut CommandsCx) -> Handled {
+        if !self.form_open() {
+            return Handled::No;
+        }
+        self.compose_key(k, cx);
+        Handled::Yes
+    }
+
+    fn message(&mut self, m: CommandsEvent, cx: &mut CommandsCx) {
+        self.event(m, cx);
+    }
+
+    fn view(&self, frame: &mut Frame, area: Rect, rcx: &RenderContext) {
+        super::view::render(frame, area, self, rcx);
+    }
+
+    fn hints(&self) -> &'static [(Command, &'static str)] {
+        HINTS
+    }
+
+    fn crumb(&self) -> Option<String> {
+        if self.show_history {
+            Some("history".into())
+        } else if self.follow {
+            Some("output".into())
+        } else {
+            None
+        }
+    }
+
+    fn filter_input(
+        &mut self,
+        k: InputKey,
+        cursor: &mut Option<usize>,
+        _cx: &mut CommandsCx,
+    ) -> bool {
+        let mut text = self.search.clone().unwrap_or_default();
+        match filter_key(&mut text, cursor, k) {
+            FilterStep::Edited => self.search = Some(text),
+            FilterStep::Moved | FilterStep::Scroll(_) => {}
+            FilterStep::Keep => return false,
+            FilterStep::Restore => {
+                // The output search opens empty: as it was is no search.
+                self.search = None;
+                return false;
+            }
+        }
+        true
+    }
+
+    fn filter_line(&self) -> (String, &'static str) {
+        (
+            self.search.clone().unwrap_or_default(),
+            "lines of the followed output containing this · Enter/Tab keeps · Esc clears",
+        )
+    }
+
+    fn form_open(&self) -> bool {
+        self.compose.as_ref().is_some_and(|c| c.shown)
+    }
+
+    fn form_hint(&self) -> &'static str {
+        "Ctrl-S review and send · Esc hide (kept) · Tab/Shift-Tab fields · Ctrl-P/N previous commands"
+    }
+
+    fn settle(&mut self, cx: &mut CommandsCx) {
+        if let Some(c) = self.compose.as_mut() {
+            c.fleet_total = cx.shared.nodes.len();
+        }
+    }
+
+    fn unsaved(&self) -> Option<String> {
+        self.compose
+            .as_ref()
+            .map(|_| "the Run Command composer".to_owned())
+    }
+
+    fn confirm_answered(&mut self, job: &CommandsJob, yes: bool, _cx: &mut CommandsCx) {
+        if !matches!(job, CommandsJob::Send(_)) {
+            return;
+        }
+        if yes {
+            self.sending = true;
+        }
+        if let Some(c) = self.compose.as_mut() {
+            // Yes: hidden while it is sent. No: back to it, everything kept.
+            c.shown = !yes;
+            c.cursor = None;
+        }
+    }
+
+    fn click(&mut self, column: u16, row: u16, cx: &mut CommandsCx) -> Option<Command> {
+        if self.show_history || self.run().is_none() {
+            return None;
+        }
+        let w = cx.shared.size.0;
+        let grid_w = if !self.follow {
+            w
+        } else if w >= 100 {
+            w * 55 / 100
+        } else {
+            0
+        };
+        if column >= grid_w || row < GRID_TOP {
+            return None;
+        }
+        let index = self.scroll + usize::from(row - GRID_TOP);
+        if index >= self.rows() {
+            return None;
+        }
+        if index == self.cursor {
+            return Some(Command::OpenDetails);
+        }
+        self.move_by(index as isize - self.cursor as isize, cx.shared.page_rows);
+        None
+    }
+}
+
+impl CommandsState {
+    /// Esc: closes history, the output search, then the followed output;
+    /// with none of them open it bubbles (the shell walks back).
+    fn back(&mut self) -> Handled {
+        if self.show_history {
+            self.show_history = false;
+        } else if self.search.is_some() {
+            self.search = None;
+        } else if self.follow {
+            self.follow = false;
+        } else {
+            return Handled::No;
+        }
+        Handled::Yes
+    }
+
+    /// Enter: in history, reopen the command as a new run (and poll it);
+    /// in the grid, follow the node under the cursor (or stop).
+    fn open_details(&mut self, cx: &mut CommandsCx) {
+        if self.show_history {
+            let Some(h) = self
+                .history
+                .as_ref()
+                .and_then(|h| h.get(self.history_cursor))
+                .cloned()
+            else {
+                return;
+            };
+            self.show_history = false;
+            let number = self.open_run(
+                vec![h.command_id.clone()],
+                &h.document,
+                h.commands.clone(),
+                h.log_group.as_deref(),
+                cx.now,
+            );
+            cx.job(CommandsJob::Poll {
+                run: number,
+                command_ids: vec![h.command_id],
+                delay_ms: 0,
+            });
+            return;
+        }
+        self.follow = !self.follow;
+        self.fetch_followed(cx);
+    }
+
+    /// Writes the results of the run on screen to a JSON file in the
+    /// temporary directory.
+    fn export(&self, cx: &mut CommandsCx) {
+        let Some(run) = self.run() else {
+            return;
+        };
+        let path = std::env::temp_dir()
+            .join(format!(
+                "ssmdeck-run-{}.json",
+                run.command_ids.first().cloned().unwrap_or_default()
+            ))
+            .display()
+            .to_string();
+        cx.job(CommandsJob::Export {
+            command_ids: run.command_ids.clone(),
+            path,
+        });
+    }
+
+    /// Ask to cancel the run on screen (on the chosen nodes, or all of it).
+    fn confirm_cancel(&self, cx: &mut CommandsCx) {
+        let Some(run) = self.run() else {
+            return;
+        };
+        if run.done() {
+            cx.notice("every node has finished: nothing to cancel");
+            return;
+        }
+        let chosen: Vec<String> = self.chosen.iter().cloned().collect();
+        let count = if chosen.is_empty() {
+            run.nodes.len()
+        } else {
+            chosen.len()
+        };
+        let first = run.commands.first().cloned().unwrap_or_default();
+        cx.request(Request::Confirm {
+            title: "Cancel a command".into(),
+            lines: vec![
+                format!(
+                    "Cancel `{first}` on {count} {} (CancelCommand); finished nodes keep their results.",
+                    if chosen.is_empty() {
+                        "nodes (all of it)"
+                    } else {
+                        "chosen nodes"
+                    }
+                ),
+                format!("In {}.", cx.shared.where_),
+            ],
+            yes: CommandsJob::Cancel {
+                command_ids: run.command_ids.clone(),
+                instance_ids: chosen,
+            },
+        });
+    }
+
+    /// Open a composer with the run's commands for the nodes that failed.
+    fn rerun_failed(&mut self, cx: &mut CommandsCx) {
+        let Some(run) = self.run() else {
+            return;
+        };
+        let failed = run.failed();
+        if failed.is_empty() {
+            cx.notice("no node failed: nothing to re-run");
+            return;
+        }
+        let lines = run.commands.clone();
+        let document = run.document.clone();
+        let origin = format!(
+            "the failed nodes of `{}`",
+            run.commands.first().map_or("", |c| c.as_str())
+        );
+        let mut compose = self.new_compose(failed, origin, &cx.shared);
+        compose.document = document.clone();
+        compose.commands = TextArea::new(lines);
+        self.compose = Some(compose);
+        cx.job(CommandsJob::DocumentParams { name: document });
+    }
+
+    /// When following a finished node whose full output is not loaded, fetch it.
+    fn fetch_followed(&self, cx: &mut CommandsCx) {
+        let (Some(run), true) = (self.run(), self.follow) else {
+            return;
+        };
+        let Some(id) = self.cursor_node() else {
+            return;
+        };
+        if let Some(n) = run.nodes.get(&id)
+            && n.inv.status.is_final()
+            && n.full.is_none()
+        {
+            cx.job(CommandsJob::Output {
+                run: run.number,
+                command_id: n.inv.command_id.clone(),
+                instance_id: id,
+            });
+        }
+    }
+
+    /// SendCommand succeeded: remember the commands, open a run for the ids
+    /// and start polling it (and reading its live output, when it has a log
+    /// group); the pane shows itself.
+    fn sent(&mut self, ids: Vec<String>, req: SendRequest, cx: &mut CommandsCx) {
+        self.sending = false;
+        self.compose = None;
+        self.recent.retain(|r| *r != req.commands);
+        self.recent.push(req.commands.clone());
+        let number = self.open_run(
+            ids.clone(),
+            &req.document,
+            req.commands.clone(),
+            req.cloudwatch_group.as_deref(),
+            cx.now,
+        );
+        let log_group = self.runs[number - 1].log_group.clone();
+        cx.request(Request::Show);
+        cx.notice(format!("sent as {}", ids.join(", ")));
+        cx.job(CommandsJob::Poll {
+            run: number,
+            command_ids: ids.clone(),
+            delay_ms: 0,
+        });
+        if let Some(group) = log_group {
+            for id in ids {
+                cx.job(CommandsJob::LiveOutput {
+                    run: number,
+                    group: group.clone(),
+                    command_id: id,
+                    cursor: Default::default(),
+                    delay_ms: 300,
+                });
+            }
+        }
+    }
+
+    /// A status poll of run `number` answered: apply it, then poll again
+    /// (backing off while nothing changes) or, once every node is final,
+    /// announce the result and read the last live output.
+    fn polled(&mut self, number: usize, result: Result<PollResult, AwsError>, cx: &mut CommandsCx) {
+        let now: Instant = cx.now;
+        let Some(run) = self.run_mut(number) else {
+            return;
+        };
+        run.polls += 1;
+        match result {
+            Err(e) => {
+                run.error = Some(e);
+                run.poll_delay = (run.poll_delay * 2).min(POLL_MAX);
+            }
+            Ok(PollResult {
+                invocations,
+                calls,
+                commands,
+            }) => {
+                run.error = None;
+                run.last_poll_calls = calls;
+                let mut changed = false;
+                for c in commands {
+                    if run.summaries.get(&c.command_id) != Some(&c) {
+                        changed = true;
+                        run.summaries.insert(c.command_id.clone(), c);
+                    }
+                }
+                for i in invocations {
+                    let n = run.nodes.entry(i.instance_id.clone()).or_default();
+                    if n.inv != i {
+                        changed = true;
+                        n.inv = i;
+                    }
+                }
+                run.poll_delay = if changed {
+                    POLL_MIN
+                } else {
+                    (run.poll_delay * 2).min(POLL_MAX)
+                };
+            }
+        }
+        if !run.done() {
+            cx.job(CommandsJob::Poll {
+                run: number,
+                command_ids: run.command_ids.clone(),
+                delay_ms: run.poll_delay.as_millis() as u64,
+            });
+            return;
+        }
+        if run.finished.is_some() {
+            return;
+        }
+        run.finished = Some(now);
+        let counts = run
+            .counts()
+            .iter()
+            .map(|(s, n)| format!("{n} {}", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let statuses = run
+            .command_statuses()
+            .iter()
+            .map(|(s, n)| {
+                if run.summaries.len() == 1 {
+                    s.as_str().to_owned()
+                } else {
+                    format!("{n} {}", s.as_str())
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = format!("run #{number} finished {statuses}: {counts}");
+        self.fetch_followed(cx);
+        cx.notice(text);
+        // One last read of live output, for lines written at the end.
+        if let Some(run) = self.run_mut(number)
+            && let Some(group) = run.log_group.clone()
+        {
+            for id in run.command_ids.clone() {
+                let cursor = run.live_cursor.get(&id).cloned().unwrap_or_default();
+                cx.job(CommandsJob::LiveOutput {
+                    run: number,
+                    group: group.clone(),
+                    command_id: id,
+                    cursor,
+                    delay_ms: 0,
+                });
+            }
+        }
+    }
+
+    /// Live output of run `number`, command `command_id` arrived: keep it and
+    /// read the next page now, or again in a second while the run is going.
+    fn live(
+        &mut self,
+        number: usize,
+        command_id: String,
+        result: Result<LiveRead, AwsError>,
+        cx: &mut CommandsCx,
+    ) {
+        let Some(run) = self.run_mut(number) else {
+            return;
+        };
+        if let Ok((lines, cursor)) = result {
+            run.live_cursor.insert(command_id.clone(), cursor);
+            run.add_live(lines);
+        }
+        let cursor = run
+            .live_cursor
+            .get(&command_id)
+            .cloned()
+            .unwrap_or_default();
+        // Another page waiting: read it now; else every second while running.
+        if (cursor.more() || !run.done())
+            && let Some(group) = run.log_group.clone()
+        {
+            cx.job(CommandsJob::LiveOutput {
+                run: number,
+                group,
+                command_id,
+                delay_ms: if cursor.more() { 0 } else { 1_000 },
+                cursor,
+            });
+        }
+    }
+
+    /// One message of the pane's jobs.
+    fn event(&mut self, ev: CommandsEvent, cx: &mut CommandsCx) {
+        match ev {
+            CommandsEvent::Documents(Ok(docs)) if !docs.is_empty() => {
+                self.documents = docs.clone();
+                if let Some(c) = self.compose.as_mut() {
+                    c.documents = docs;
+                }
+            }
+            CommandsEvent::Documents(_) => {}
+            CommandsEvent::DocumentParams(name, Ok(info)) => {
+                if let Some(c) = self.compose.as_mut().filter(|c| c.document == name) {
+                    c.platforms = info.platform_types;
+                    c.params = info
+                        .params
+                        .into_iter()
+                        .filter(|p| p.name != "commands" && p.name != "executionTimeout")
+                        .map(|p| {
+                            let v = p.default.clone();
+                            (p, v)
+                        })
+                        .collect();
+                }
+            }
+            CommandsEvent::DocumentParams(_, Err(e)) => cx.notice(e.to_string()),
+            CommandsEvent::Sent(Err(e), _) => {
+                self.sending = false;
+                if let Some(c) = self.compose.as_mut() {
+                    c.error = Some(format!("not sent: {e}"));
+                    c.shown = true;
+                    c.cursor = None;
+                }
+            }
+            CommandsEvent::Sent(Ok(ids), req) => self.sent(ids, req, cx),
+            CommandsEvent::Polled(number, result) => self.polled(number, result, cx),
+            CommandsEvent::Live(number, command_id, result) => {
+                self.live(number, command_id, result, cx)
+            }
+            CommandsEvent::Output(number, id, result) => match result {
+                Ok(out) => {
+                    if let Some(n) = self.run_mut(number).and_then(|r| r.nodes.get_mut(&id)) {
+                        n.full = Some(out);
+                    }
+                }
+                Err(e) => cx.notice(e.to_string()),
+            },
+            CommandsEvent::Cancelled(Ok(())) => {
+                self.chosen.clear();
+                cx.notice("cancel requested");
+            }
+            CommandsEvent::Cancelled(Err(e)) => cx.notice(format!("not cancelled: {e}")),
+            CommandsEvent::History(Ok(h)) => {
+                self.history = Some(h);
+                self.history_cursor = 0;
+            }
+            CommandsEvent::History(Err(e)) => cx.notice(e.to_string()),
+            CommandsEvent::Exported(Ok(path)) => cx.notice(format!("results written to {path}")),
+            CommandsEvent::Exported(Err(e)) => cx.notice(format!("export failed: {e}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    use super::*;
+    use crate::aws::commands::Targets;
+    use crate::aws::error::ErrorKind;
+    use crate::config::Settings;
+    use crate::model::{
+        CommandInvocation, CommandStatus, CommandSummary, InvocationStatus, ManagedNode,
+    };
+    use crate::pane::{Cx, Shared};
+    use crate::panes::run_command::ComposeField;
+
+    type Requests = Vec<Request<CommandsJob, Infallible>>;
+
+    fn node(id: &str, name: &str, platform: &str, role: &str) -> ManagedNode {
+        ManagedNode {
+            id: id.into(),
+            name: name.into(),
+            platform_type: platform.into(),
+            tags: vec![("Role".into(), role.into())],
+            ..Default::default()
+        }
+    }
+
+    /// Runs `f` with the context of a 120×40 console whose fleet has two
+    /// Linux web nodes and one Windows node, `selected` chosen in it.
+    fn with<R>(
+        p: &mut CommandsState,
+        selected: &[&str],
+        f: impl FnOnce(&mut CommandsState, &mut CommandsCx) -> R,
+    ) -> (R, Vec<CommandsJob>, Requests) {
+        let nodes = vec![
+            node("i-1", "web-1", "Linux", "web"),
+            node("i-2", "web-2", "Linux", "web"),
+            node("i-3", "win-1", "Windows", "db"),
+        ];
+        let selected: HashSet<String> = selected.iter().map(|s| (*s).to_owned()).collect();
+        let shared = Shared {
+            size: (120, 40),
+            where_: "account 1, region r",
+            nodes: &nodes,
+            selected: &selected,
+            page_rows: 30,
+        };
+        let mut cx = Cx::new(Instant::now(), shared);
+        let r = f(p, &mut cx);
+        let (jobs, requests) = cx.finish();
+        (r, jobs, requests)
+    }
+
+    fn key(
+        p: &mut CommandsState,
+        code: KeyCode,
+        mods: KeyModifiers,
+    ) -> (Vec<CommandsJob>, Requests) {
+        let (h, jobs, requests) = with(p, &[], |p, cx| p.key(KeyEvent::new(code, mods), cx));
+        assert_eq!(h, Handled::Yes, "the open composer takes every key");
+        (jobs, requests)
+    }
+
+    fn type_text(p: &mut CommandsState, text: &str) {
+        for c in text.chars() {
+            key(p, KeyCode::Char(c), KeyModifiers::NONE);
+        }
+    }
+
+    /// The pane drawn into a 120×20 area, as text.
+    fn screen(p: &CommandsState) -> String {
+        let settings = Settings::load(None);
+        let rcx = RenderContext {
+            theme: &settings.theme,
+            keymap: &settings.keymap,
+            now: Instant::now(),
+        };
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 20)).unwrap();
+        term.draw(|f| p.view(f, Rect::new(0, 0, 120, 20), &rcx))
+            .unwrap();
+        let b = term.backend().buffer().clone();
+        (0..b.area.height)
+            .map(|y| {
+                (0..b.area.width)
+                    .map(|x| b[(x, y)].symbol())
+                    .collect::<String>()
+                    + "\n"
+            })
+            .collect()
+    }
+
+    fn error() -> AwsError {
+        AwsError {
+            operation: "ssm:SendCommand".into(),
+            kind: ErrorKind::AccessDenied,
+            code: Some("AccessDeniedException".into()),
+            status: Some(400),
+            message: "no".into(),
+            hint: String::new(),
+        }
+    }
+
+    fn invocation(id: &str, status: InvocationStatus) -> CommandInvocation {
+        CommandInvocation {
+            command_id: "c1".into(),
+            instance_id: id.into(),
+            instance_name: id.into(),
+            status,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_send_is_confirmed_first_and_no_returns_to_the_composer() {
+        let mut p = CommandsState::default();
+        let (_, jobs, _) = with(&mut p, &["i-1", "i-2"], |p, cx| {
+            p.command(Command::Create, cx)
+        });
+        assert_eq!(
+            jobs,
+            [CommandsJob::DocumentParams {
+                name: "AWS-RunShellScript".into()
+            }]
+        );
+        assert!(p.form_open());
+        assert_eq!(p.compose.as_ref().unwrap().nodes, ["i-1", "i-2"]);
+        type_text(&mut p, "uptime");
+        let (jobs, requests) = key(&mut p, KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert!(jobs.is_empty(), "nothing is sent before yes");
+        let [Request::Confirm { title, lines, yes }] = requests.as_slice() else {
+            panic!("{requests:?}");
+        };
+        assert_eq!(title, "Send a command");
+        assert_eq!(
+            lines[0],
+            "Run `uptime` with AWS-RunShellScript on 2 nodes (web-1, web-2)."
+        );
+        assert_eq!(lines[2], "In account 1, region r.");
+        let CommandsJob::Send(req) = yes else {
+            panic!("{yes:?}");
+        };
+        assert_eq!(
+            req.targets,
+            Targets::Nodes(vec!["i-1".into(), "i-2".into()])
+        );
+        // n: back to the composer, everything kept.
+        with(&mut p, &[], |p, cx| p.confirm_answered(yes, false, cx));
+        assert!(p.form_open());
+        assert!(!p.sending);
+        assert_eq!(p.compose.as_ref().unwrap().lines(), ["uptime"]);
+        // y: hidden (kept) while it is sent.
+        with(&mut p, &[], |p, cx| p.confirm_answered(yes, true, cx));
+        assert!(!p.form_open());
+        assert!(p.sending);
+        assert!(screen(&p).contains("Sending…"), "{}", screen(&p));
+        // Refused: shown again with why.
+        let req = req.clone();
+        with(&mut p, &[], |p, cx| {
+            p.message(CommandsEvent::Sent(Err(error()), req), cx)
+        });
+        assert!(p.form_open());
+        assert!(!p.sending);
+        let why = p.compose.as_ref().unwrap().error.clone().unwrap();
+        assert!(why.starts_with("not sent: "), "{why}");
+    }
+
+    #[test]
+    fn esc_hides_the_composer_and_n_shows_it_again_as_it_was() {
+        let mut p = CommandsState::default();
+        with(&mut p, &[], |p, cx| p.command(Command::Create, cx));
+        let c = p.compose.as_ref().unwrap();
+        assert_eq!(c.focus, ComposeField::Targets, "no selection: tag targets");
+        type_text(&mut p, "tag:Role=web");
+        assert_eq!(p.compose.as_ref().unwrap().resolved, 2);
+        assert!(
+            screen(&p).contains("tag:Role=web  → 2 of 3 loaded nodes match"),
+            "{}",
+            screen(&p)
+        );
+        key(&mut p, KeyCode::Esc, KeyModifiers::NONE);
+        assert!(!p.form_open());
+        assert!(!screen(&p).contains("Run a command"), "hidden");
+        assert_eq!(p.unsaved().as_deref(), Some("the Run Command composer"));
+        let (_, jobs, _) = with(&mut p, &["i-3"], |p, cx| p.command(Command::Create, cx));
+        assert!(jobs.is_empty(), "the same composer, not a new one");
+        assert!(p.form_open());
+        assert_eq!(p.compose.as_ref().unwrap().tags, "tag:Role=web");
+    }
+
+    #[test]
+    fn a_composer_on_windows_nodes_picks_powershell() {
+        let mut p = CommandsState::default();
+        let (_, jobs, requests) = with(&mut p, &[], |p, cx| {
+            p.compose_for(vec!["i-3".into()], "OpsItem oi-1".into(), cx)
+        });
+        assert!(requests.is_empty(), "the shell shows the pane");
+        assert_eq!(
+            jobs,
+            [CommandsJob::DocumentParams {
+                name: "AWS-RunPowerShellScript".into()
+            }]
+        );
+        assert_eq!(p.compose.as_ref().unwrap().origin, "OpsItem oi-1");
+    }
+
+    #[test]
+    fn a_sent_command_opens_a_run_polls_it_and_reads_its_live_output() {
+        let mut p = CommandsState::default();
+        with(&mut p, &["i-1"], |p, cx| p.command(Command::Create, cx));
+        type_text(&mut p, "uptime");
+        let req = p.compose.as_ref().unwrap().request().unwrap();
+        p.sending = true;
+        let (_, jobs, requests) = with(&mut p, &[], |p, cx| {
+            p.message(CommandsEvent::Sent(Ok(vec!["c1".into()]), req), cx)
+        });
+        assert!(p.compose.is_none() && !p.sending);
+        assert_eq!(p.recent, [vec!["uptime".to_string()]]);
+        assert_eq!(
+            jobs,
+            [
+                CommandsJob::Poll {
+                    run: 1,
+                    command_ids: vec!["c1".into()],
+                    delay_ms: 0
+                },
+                CommandsJob::LiveOutput {
+                    run: 1,
+                    group: "/aws/ssm/AWS-RunShellScript".into(),
+                    command_id: "c1".into(),
+                    cursor: Default::default(),
+                    delay_ms: 300
+                }
+            ]
+        );
+        assert_eq!(
+            requests,
+            [Request::Show, Request::Notice("sent as c1".into())]
+        );
+    }
+
+    #[test]
+    fn polls_back_off_while_nothing_changes_and_the_end_is_told_once() {
+        let mut p = CommandsState::default();
+        p.open_run(
+            vec!["c1".into()],
+            "AWS-RunShellScript",
+            vec!["true".into()],
+            None,
+            Instant::now(),
+        );
+        let poll = |status, command: Option<CommandStatus>| PollResult {
+            invocations: vec![invocation("i-1", status)],
+            calls: 1,
+            commands: command
+                .map(|status| CommandSummary {
+                    command_id: "c1".into(),
+                    status,
+                    target_count: 1,
+                    ..Default::default()
+                })
+                .into_iter()
+                .collect(),
+        };
+        let delay = |jobs: &[CommandsJob]| match jobs {
+            [CommandsJob::Poll { delay_ms, .. }] => *delay_ms,
+            other => panic!("{other:?}"),
+        };
+        let mut answer = |r: PollResult| {
+            let (_, jobs, requests) = with(&mut p, &[], |p, cx| {
+                p.message(CommandsEvent::Polled(1, Ok(r)), cx)
+            });
+            (jobs, requests)
+        };
+        let (jobs, _) = answer(poll(InvocationStatus::InProgress, None));
+        assert_eq!(delay(&jobs), 500, "a change: poll again soon");
+        let (jobs, _) = answer(poll(InvocationStatus::InProgress, None));
+        assert_eq!(delay(&jobs), 1000, "no change: back off");
+        let (jobs, requests) = answer(poll(
+            InvocationStatus::Success,
+            Some(CommandStatus::Success),
+        ));
+        assert!(jobs.is_empty(), "{jobs:?}");
+        assert_eq!(
+            requests,
+            [Request::Notice("run #1 finished Success: 1 Success".into())]
+        );
+        let (jobs, requests) = answer(poll(
+            InvocationStatus::Success,
+            Some(CommandStatus::Success),
+        ));
+        assert!(jobs.is_empty() && requests.is_empty());
+    }
+
+    #[test]
+    fn a_click_moves_the_grid_cursor_and_a_click_on_it_follows() {
+        let mut p = CommandsState::default();
+        let (click, ..) = with(&mut p, &[], |p, cx| p.click(5, 3, cx));
+        assert_eq!(click, None, "no run: nothing to click");
+        p.open_run(
+            vec!["c1".into()],
+            "AWS-RunShellScript",
+            vec![],
+            None,
+            Instant::now(),
+        );
+        let run = p.run_mut(1).unwrap();
+        for id in ["i-1", "i-2", "i-3"] {
+            run.nodes.entry(id.into()).or_default().inv = invocation(id, InvocationStatus::Success);
+        }
+        let click = |p: &mut CommandsState, x, y| with(p, &[], |p, cx| p.click(x, y, cx)).0;
+        assert_eq!(click(&mut p, 5, 1), None, "the column header");
+        assert_eq!(p.cursor, 0);
+        assert_eq!(click(&mut p, 5, 4), None);
+        assert_eq!(p.cursor, 2, "the third row");
+        assert_eq!(click(&mut p, 5, 5), None, "below the last row");
+        assert_eq!(click(&mut p, 5, 4), Some(Command::OpenDetails));
+        p.follow = true;
+        assert_eq!(click(&mut p, 70, 2), None, "the output beside the grid");
+        assert_eq!(p.cursor, 2);
+    }
+
+    #[test]
+    fn the_output_search_and_esc_close_in_turn_then_bubble() {
+        let mut p = CommandsState {
+            follow: true,
+            ..Default::default()
+        };
+        let (_, _, requests) = with(&mut p, &[], |p, cx| p.command(Command::Filter, cx));
+        assert_eq!(requests, [Request::Filter]);
+        let mut cursor = None;
+        let input = |p: &mut CommandsState, k, cursor: &mut Option<usize>| {
+            with(p, &[], |p, cx| p.filter_input(k, cursor, cx)).0
+        };
+        assert!(input(&mut p, InputKey::Char('x'), &mut cursor));
+        assert_eq!(p.filter_line().0, "x");
+        assert!(!input(&mut p, InputKey::Submit, &mut cursor));
+        assert_eq!(p.search.as_deref(), Some("x"), "Enter keeps it");
+        assert_eq!(p.crumb().as_deref(), Some("output"));
+        let back = |p: &mut CommandsState| with(p, &[], |p, cx| p.command(Command::Back, cx)).0;
+        assert_eq!(back(&mut p), Handled::Yes);
+        assert!(p.search.is_none() && p.follow);
+        assert_eq!(back(&mut p), Handled::Yes);
+        assert!(!p.follow);
+        assert_eq!(
+            back(&mut p),
+            Handled::No,
+            "nothing left: the shell walks back"
+        );
+        // Esc while typing: no search at all.
+        with(&mut p, &[], |p, cx| p.command(Command::Filter, cx));
+        assert!(p.search.is_none(), "not following: no output to search");
+        p.follow = true;
+        with(&mut p, &[], |p, cx| p.command(Command::Filter, cx));
+        input(&mut p, InputKey::Char('y'), &mut cursor);
+        assert!(!input(&mut p, InputKey::Cancel, &mut cursor));
+        assert!(p.search.is_none());
+    }
+
+    #[test]
+    fn the_documents_load_once_and_refresh_reads_history() {
+        let mut p = CommandsState::default();
+        let (_, jobs, _) = with(&mut p, &[], |p, cx| p.on_show(cx));
+        assert_eq!(jobs, [CommandsJob::Documents]);
+        let (_, jobs, _) = with(&mut p, &[], |p, cx| p.on_show(cx));
+        assert!(jobs.is_empty());
+        let (_, jobs, _) = with(&mut p, &[], |p, cx| p.refresh(cx));
+        assert_eq!(jobs, [CommandsJob::History]);
+        p.show_history = true;
+        assert_eq!(p.crumb().as_deref(), Some("history"));
+    }
+}
