@@ -4,9 +4,9 @@
 pub mod commands;
 pub mod fleet;
 pub mod jobs;
-pub mod opscenter;
 pub mod palette;
 pub mod registry;
+pub use crate::panes::opscenter::state as opscenter;
 pub use crate::panes::parameters::state as params;
 pub use crate::panes::sessions;
 
@@ -18,11 +18,13 @@ use crate::config::Layer;
 use crate::job::{Job, Mutation};
 use crate::pane::{Cx, Goto, Pane as PaneTrait, Request, Shared};
 pub use crate::panes::fleet::FleetJob;
+use crate::panes::opscenter::Ask as OpsAsk;
 pub use crate::panes::opscenter::OpsJob;
 use crate::panes::parameters::Ask as ParamsAsk;
 pub use crate::panes::parameters::ParamsJob;
 pub use crate::panes::run_command::CommandsJob;
 pub use crate::panes::sessions::SessionsJob;
+use crate::widgets::choice::{Choice, ChoiceStep};
 use crate::widgets::line_input::{self, Edit, FilterStep, filter_key};
 pub use jobs::{ShellJob, ShellMsg};
 
@@ -104,36 +106,17 @@ pub struct Confirm {
     pub effect: Effect,
 }
 
-/// What a one-line prompt is for.
+/// What a one-line prompt or a choice list is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptPurpose {
     /// One of the Parameters pane's (labels, copy destination).
     Parameters(ParamsAsk),
-    /// A note on an OpsItem read at `expected` (LastModifiedTime, ms).
-    OpsNote {
-        /// OpsItem id.
-        id: String,
-        /// LastModifiedTime it was read at, epoch milliseconds.
-        expected: i64,
-    },
-    /// An operational data entry (`key=value`) for an OpsItem.
-    OpsData {
-        /// OpsItem id.
-        id: String,
-        /// LastModifiedTime it was read at, epoch milliseconds.
-        expected: i64,
-    },
+    /// One of the OpsCenter pane's (note, data, link, triage picks).
+    OpsCenter(OpsAsk),
     /// A port forward from a node: `LOCAL:REMOTE` or `LOCAL:HOST:REMOTE`.
     Forward {
         /// Managed node id.
         node: String,
-    },
-    /// Another OpsItem to relate.
-    OpsLink {
-        /// OpsItem id.
-        id: String,
-        /// LastModifiedTime it was read at, epoch milliseconds.
-        expected: i64,
     },
 }
 
@@ -171,8 +154,6 @@ pub enum Mode {
     Compose,
     /// A choice list waits for a pick.
     Choose,
-    /// The OpsItem create/edit form has the keys.
-    OpsForm,
 }
 
 /// Work for the job runner: one variant per pane (its typed job) and the
@@ -245,7 +226,7 @@ pub struct App {
     /// Sessions pane.
     pub sessions: sessions::SessionsState,
     /// The open choice list.
-    pub choice: Option<opscenter::Choice>,
+    pub choice: Option<Choice<PromptPurpose>>,
     /// The open confirmation.
     pub confirm: Option<Confirm>,
     /// The open prompt.
@@ -349,12 +330,13 @@ impl App {
     pub fn settle(&mut self) -> Vec<Effect> {
         let rows = self.page_rows();
         self.fleet.settle(rows);
-        self.ops.settle(rows, crate::model::now_epoch_s());
+        let mut effects = self.with_pane(OPS, self.clock, |p, cx| p.settle(cx)).1;
         if self.pane == Pane::Parameters {
-            return self.with_pane(PARAMS, self.clock, |p, cx| p.settle(cx)).1;
+            effects.extend(self.with_pane(PARAMS, self.clock, |p, cx| p.settle(cx)).1);
+            return effects;
         }
         self.params.settle_rows(rows);
-        Vec::new()
+        effects
     }
 
     /// The open editors, composers and forms holding text the user typed
@@ -365,9 +347,7 @@ impl App {
         if self.commands.compose.is_some() {
             out.push("the Run Command composer".into());
         }
-        if self.ops.form.is_some() {
-            out.push("the OpsItem form".into());
-        }
+        out.extend(self.ops.unsaved());
         out
     }
 
@@ -447,6 +427,10 @@ impl App {
             nodes: &self.fleet.nodes,
             selected: &self.fleet.selected,
             page_rows: self.page_rows(),
+            nodes_loading: self.fleet.loading.is_some(),
+            identity: self.context.identity.as_ref(),
+            region: &self.context.region,
+            epoch_s: crate::model::now_epoch_s(),
         };
         let mut cx = Cx::new(now, shared);
         let r = f(&mut state, &mut cx);
@@ -497,6 +481,14 @@ impl App {
                     self.mode = Mode::Prompt;
                 }
                 Request::Filter => self.mode = Mode::Filter,
+                Request::Choose {
+                    title,
+                    options,
+                    ask,
+                } => {
+                    self.choice = Some(Choice::new(title, options, (slot.ask)(ask)));
+                    self.mode = Mode::Choose;
+                }
                 Request::Open(g) => effects.extend(self.goto(g, now)),
                 Request::Remember { kind, key, label } => {
                     effects.push(self.remember(kind, &key, &label));
@@ -518,13 +510,32 @@ impl App {
             }
             Goto::NodeOpsItems(id) => {
                 self.go_to(Pane::OpsCenter);
-                self.ops.started = true;
-                self.ops.detail = None;
-                self.ops.selected.clear();
-                self.ops.set_filter(format!("node:{id}"));
-                vec![self.ops.begin_load()]
+                self.with_pane(OPS, now, |p, cx| p.show_node_items(&id, cx))
+                    .1
             }
         }
+    }
+
+    /// [`Goto::Node`]: the Fleet pane on node `id` with its details open,
+    /// or a notice saying why not.
+    fn jump_to_node(&mut self, id: &str, now: Instant) -> Vec<Effect> {
+        if self.fleet.focus_node(id) {
+            self.go_to(Pane::Fleet);
+            self.fleet.details = true;
+        } else {
+            self.notice(
+                format!(
+                    "{id} is not in the fleet{}",
+                    if self.fleet.loading.is_some() {
+                        " yet (still loading); try again in a moment"
+                    } else {
+                        ": it is not a managed node of this account and region"
+                    }
+                ),
+                now,
+            );
+        }
+        Vec::new()
     }
 
     /// Moves to `pane`, remembering the pane left on the back stack (Esc
@@ -543,7 +554,7 @@ impl App {
     fn show_pane(&mut self, pane: Pane) -> Vec<Effect> {
         self.go_to(pane);
         if pane == Pane::OpsCenter {
-            return self.show_opscenter();
+            return self.with_pane(OPS, self.clock, |p, cx| p.on_show(cx)).1;
         }
         if pane == Pane::Commands && self.commands.documents.is_empty() {
             self.commands.documents = vec!["AWS-RunShellScript".into()];
@@ -592,10 +603,7 @@ impl App {
             Pane::Commands => effects.push(Effect::RunCommand(CommandsJob::History)),
             Pane::Sessions => {}
             Pane::OpsCenter => {
-                effects.push(self.ops.begin_load());
-                if let Some(d) = &self.ops.detail {
-                    effects.push(Effect::OpsCenter(OpsJob::Detail { id: d.id.clone() }));
-                }
+                effects.extend(self.with_pane(OPS, now, |p, cx| p.refresh(cx)).1);
             }
             Pane::Parameters => {
                 effects.extend(self.with_pane(PARAMS, now, |p, cx| p.refresh(cx)).1);
@@ -694,7 +702,9 @@ impl App {
                 Vec::new()
             }
             Action::Key(k) if self.mode == Mode::Compose => self.compose_key(k),
-            Action::Key(k) if self.mode == Mode::OpsForm => self.ops_form_key(k),
+            Action::Key(k) if self.pane == Pane::OpsCenter && self.ops.wants_keys() => {
+                self.with_pane(OPS, now, |p, cx| p.key(k, cx)).1
+            }
             Action::Key(k) if self.pane == Pane::Sessions && self.sessions.wants_keys() => {
                 self.with_sessions(now, |p, cx| p.key(k, cx)).1
             }
@@ -709,7 +719,7 @@ impl App {
             Action::Key(_) => Vec::new(),
             Action::Params(ev) => self.with_pane(PARAMS, now, |p, cx| p.message(ev, cx)).1,
             Action::Commands(ev) => self.commands_event(ev, now),
-            Action::Ops(ev) => self.ops_event(ev, now),
+            Action::Ops(ev) => self.with_pane(OPS, now, |p, cx| p.message(ev, cx)).1,
             Action::Mouse(m) => self.mouse(m, now),
             Action::ProfilesLoaded(p) => {
                 self.profiles = p;
@@ -809,11 +819,7 @@ impl App {
                 }
             }
             Pane::Parameters => out.extend(self.params.crumb()),
-            Pane::OpsCenter => {
-                if let Some(d) = &self.ops.detail {
-                    out.push(d.id.clone());
-                }
-            }
+            Pane::OpsCenter => out.extend(self.ops.crumb()),
             Pane::Sessions => out.extend(self.sessions.crumb()),
         }
         out
@@ -874,8 +880,11 @@ impl App {
                             self.params.cursor,
                         )
                     }
-                    Pane::OpsCenter if self.ops.detail.is_none() && self.ops.form.is_none() => {
-                        (5, self.ops.scroll, self.ops.view.len(), self.ops.cursor)
+                    Pane::OpsCenter if y >= 2 => {
+                        // The body starts below the header and the tabs.
+                        return self
+                            .with_pane(OPS, now, |p, cx| p.click_row(y - 2, x, cx))
+                            .1;
                     }
                     Pane::Commands
                         if !self.commands.show_history && self.commands.run().is_some() =>
@@ -912,10 +921,9 @@ impl App {
                 match self.pane {
                     Pane::Fleet => self.fleet.move_to(index, rows),
                     Pane::Parameters => self.params.move_to(index, rows),
-                    Pane::Commands => self
+                    _ => self
                         .commands
                         .move_by(index as isize - cursor as isize, rows),
-                    _ => self.ops.move_to(index, rows),
                 }
                 Vec::new()
             }
@@ -946,7 +954,6 @@ impl App {
         // anything earlier in this batch (an opened level, a new filter).
         self.fleet.settle(rows);
         self.params.settle_rows(rows);
-        self.ops.settle(rows, crate::model::now_epoch_s());
         // Any command dismisses the start-up config report.
         if !self.config_problems.is_empty() && c != Command::Refresh {
             self.config_problems.clear();
@@ -984,23 +991,9 @@ impl App {
                 return self.with_pane(PARAMS, now, |p, cx| p.command(c, cx)).1;
             }
             _ if self.pane == Pane::Commands => return self.commands_command(c, now),
-            _ if self.pane == Pane::OpsCenter && c == Command::StartSession => {
-                let node = self
-                    .ops
-                    .focused()
-                    .and_then(|i| i.related_nodes().into_iter().next());
-                return match node {
-                    Some(n) => self.goto(Goto::Shell(n), now),
-                    None => {
-                        self.notice(
-                            "this OpsItem names no managed node to open a session on".into(),
-                            now,
-                        );
-                        Vec::new()
-                    }
-                };
+            _ if self.pane == Pane::OpsCenter => {
+                return self.with_pane(OPS, now, |p, cx| p.command(c, cx)).1;
             }
-            _ if self.pane == Pane::OpsCenter => return self.ops_command(c, now),
             _ if self.pane == Pane::Sessions => {
                 return self.with_sessions(now, |p, cx| p.command(c, cx)).1;
             }
@@ -1148,29 +1141,7 @@ impl App {
                 if label.is_empty() {
                     return Vec::new();
                 }
-                if matches!(
-                    prompt.purpose,
-                    PromptPurpose::OpsNote { .. }
-                        | PromptPurpose::OpsData { .. }
-                        | PromptPurpose::OpsLink { .. }
-                ) {
-                    return self.ops_prompt(prompt.purpose, label, now);
-                }
-                if let PromptPurpose::Forward { node } = prompt.purpose {
-                    return match crate::session::forward::ForwardSpec::parse(&label) {
-                        Ok(spec) => self.goto(Goto::Forward { node, spec }, now),
-                        Err(e) => {
-                            self.notice(e, now);
-                            Vec::new()
-                        }
-                    };
-                }
-                if let PromptPurpose::Parameters(ask) = prompt.purpose {
-                    return self
-                        .with_pane(PARAMS, now, |p, cx| p.answer(ask, label, cx))
-                        .1;
-                }
-                return Vec::new();
+                return self.answer(prompt.purpose, label, now);
             }
             k => {
                 if let Some(e) = Edit::from_input(k) {
@@ -1179,6 +1150,54 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// Hands the answer of a prompt or the pick of a choice list to what
+    /// it is for.
+    fn answer(&mut self, purpose: PromptPurpose, text: String, now: Instant) -> Vec<Effect> {
+        match purpose {
+            PromptPurpose::Forward { node } => {
+                match crate::session::forward::ForwardSpec::parse(&text) {
+                    Ok(spec) => self.goto(Goto::Forward { node, spec }, now),
+                    Err(e) => {
+                        self.notice(e, now);
+                        Vec::new()
+                    }
+                }
+            }
+            PromptPurpose::Parameters(ask) => {
+                self.with_pane(PARAMS, now, |p, cx| p.answer(ask, text, cx))
+                    .1
+            }
+            PromptPurpose::OpsCenter(ask) => {
+                self.with_pane(OPS, now, |p, cx| p.answer(ask, text, cx)).1
+            }
+        }
+    }
+
+    /// A key while a choice list waits ([`Request::Choose`]): the pick
+    /// goes to what the list is for.
+    fn choice_input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
+        let Some(ch) = self.choice.as_mut() else {
+            self.mode = Mode::Normal;
+            return Vec::new();
+        };
+        match ch.input(k) {
+            ChoiceStep::Open => Vec::new(),
+            ChoiceStep::Cancelled => {
+                self.choice = None;
+                self.mode = Mode::Normal;
+                Vec::new()
+            }
+            ChoiceStep::Picked => {
+                let ch = self.choice.take().expect("checked above");
+                self.mode = Mode::Normal;
+                match ch.value() {
+                    Some(value) => self.answer(ch.ask, value, now),
+                    None => Vec::new(),
+                }
+            }
+        }
     }
 
     fn input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
@@ -1196,28 +1215,14 @@ impl App {
                 effects
             }
             Mode::Filter if self.pane == Pane::OpsCenter => {
-                let o = &mut self.ops;
-                let mut text = o.filter.clone();
-                match filter_key(&mut text, cursor, k) {
-                    FilterStep::Edited => o.set_filter(text),
-                    FilterStep::Moved => {}
-                    FilterStep::Keep => {
-                        o.filter_before = None;
-                        self.mode = Mode::Normal;
-                        if o.needs_reload() {
-                            return vec![o.begin_load()];
-                        }
-                    }
-                    FilterStep::Restore => {
-                        let before = o.filter_before.take().unwrap_or_else(|| o.filter.clone());
-                        if before != o.filter {
-                            o.set_filter(before);
-                        }
-                        self.mode = Mode::Normal;
-                    }
-                    FilterStep::Scroll(d) => o.move_by(d, rows),
+                let mut cursor = self.line_cursor;
+                let (open, effects) =
+                    self.with_pane(OPS, now, |p, cx| p.filter_input(k, &mut cursor, cx));
+                self.line_cursor = cursor;
+                if !open {
+                    self.mode = Mode::Normal;
                 }
-                Vec::new()
+                effects
             }
             Mode::Choose => self.choice_input(k, now),
             Mode::Filter if self.pane == Pane::Commands => {
@@ -1286,12 +1291,7 @@ impl App {
                 self.refresh_palette();
                 Vec::new()
             }
-            Mode::Normal
-            | Mode::Help
-            | Mode::Messages
-            | Mode::Editor
-            | Mode::Compose
-            | Mode::OpsForm => Vec::new(),
+            Mode::Normal | Mode::Help | Mode::Messages | Mode::Editor | Mode::Compose => Vec::new(),
         }
     }
 
@@ -1420,6 +1420,14 @@ const PARAMS: Slot<ParamsState> = Slot {
     state: |a| &mut a.params,
     job: Effect::Parameters,
     ask: PromptPurpose::Parameters,
+};
+
+/// The OpsCenter pane.
+const OPS: Slot<OpsState> = Slot {
+    pane: Pane::OpsCenter,
+    state: |a| &mut a.ops,
+    job: Effect::OpsCenter,
+    ask: PromptPurpose::OpsCenter,
 };
 
 /// The Sessions pane.

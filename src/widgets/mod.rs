@@ -1,13 +1,59 @@
 //! Widgets shared by every pane and the shell. Today: the single-line text
-//! input and the one filter rule, the titled block; the list state, sortable table, dialogs
-//! and hit map move here next (issue "One pane, one module").
+//! input and the one filter rule, the choice list, the titled block, fuzzy
+//! match highlighting; the list state, sortable table, other dialogs and
+//! hit map move here next (issue "One pane, one module").
 
+pub mod choice;
 pub mod line_input;
 
-use ratatui::text::Span;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
 
+use crate::model::PingStatus;
 use crate::pane::RenderContext;
+
+/// The theme token for a ping status.
+pub fn ping_token(p: PingStatus) -> &'static str {
+    match p {
+        PingStatus::Online => "status.online",
+        PingStatus::ConnectionLost => "status.connection_lost",
+        PingStatus::Inactive | PingStatus::Unknown => "status.inactive",
+    }
+}
+
+/// A style with the theme's cursor background laid over `base`.
+pub fn with_cursor(base: Style, cursor: Style) -> Style {
+    base.patch(cursor)
+}
+
+/// Spans of `text` with the characters at `hits` in `hit` style.
+pub fn highlighted(text: &str, hits: &[usize], base: Style, hit: Style) -> Line<'static> {
+    if hits.is_empty() {
+        return Line::from(Span::styled(text.to_owned(), base));
+    }
+    let mut spans = Vec::new();
+    let mut run = String::new();
+    let mut run_hit = false;
+    for (i, c) in text.chars().enumerate() {
+        let is_hit = hits.binary_search(&i).is_ok();
+        if is_hit != run_hit && !run.is_empty() {
+            spans.push(Span::styled(
+                std::mem::take(&mut run),
+                if run_hit { base.patch(hit) } else { base },
+            ));
+        }
+        run_hit = is_hit;
+        run.push(c);
+    }
+    if !run.is_empty() {
+        spans.push(Span::styled(
+            run,
+            if run_hit { base.patch(hit) } else { base },
+        ));
+    }
+    Line::from(spans)
+}
 
 /// A bordered block titled in the theme's title style.
 pub fn titled_block<'a>(title: String, cx: &RenderContext) -> Block<'a> {

@@ -578,6 +578,7 @@ mod tests {
             where_: "account 1, region r",
             nodes: &[],
             page_rows: 30,
+            ..Shared::default()
         };
         let mut cx = Cx::new(Instant::now(), shared);
         f(p, &mut cx);

@@ -538,6 +538,7 @@ mod tests {
             where_: "account 1, region r",
             nodes: &nodes,
             page_rows: 24,
+            ..Shared::default()
         };
         let mut cx = Cx::new(Instant::now(), shared);
         let r = f(p, &mut cx);

@@ -54,33 +54,7 @@ pub fn visible_columns(inner: u16) -> Vec<Column> {
     cols
 }
 
-/// Spans of `text` with the characters at `hits` in `hit` style.
-pub(crate) fn highlighted(text: &str, hits: &[usize], base: Style, hit: Style) -> Line<'static> {
-    if hits.is_empty() {
-        return Line::from(Span::styled(text.to_owned(), base));
-    }
-    let mut spans = Vec::new();
-    let mut run = String::new();
-    let mut run_hit = false;
-    for (i, c) in text.chars().enumerate() {
-        let is_hit = hits.binary_search(&i).is_ok();
-        if is_hit != run_hit && !run.is_empty() {
-            spans.push(Span::styled(
-                std::mem::take(&mut run),
-                if run_hit { base.patch(hit) } else { base },
-            ));
-        }
-        run_hit = is_hit;
-        run.push(c);
-    }
-    if !run.is_empty() {
-        spans.push(Span::styled(
-            run,
-            if run_hit { base.patch(hit) } else { base },
-        ));
-    }
-    Line::from(spans)
-}
+pub(crate) use crate::widgets::highlighted;
 
 /// Draws the pane into `area`.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {

@@ -2,4 +2,3 @@
 
 pub mod commands;
 pub mod fleet;
-pub mod opscenter;
