@@ -215,7 +215,11 @@ fn ops_filter(c: &mut Criterion) {
     });
     for (items, done) in pages {
         app.update(
-            Action::Ops(OpsCenterEvent::Page(generation, Ok(items), done)),
+            Action::Ops(OpsCenterEvent::Page {
+                generation,
+                result: Ok(items),
+                done,
+            }),
             now,
         );
     }

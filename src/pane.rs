@@ -17,7 +17,7 @@ use ratatui::layout::Rect;
 use crate::config::{Keymap, Layer, Theme};
 use crate::job::Job;
 use crate::keys::{Command, InputKey};
-use crate::model::ManagedNode;
+use crate::model::{CallerIdentity, ManagedNode};
 use crate::session::forward::ForwardSpec;
 
 /// Whether a pane used a key action; `No` lets it bubble to the shell
@@ -61,6 +61,18 @@ pub enum Request<J, A> {
     },
     /// Keys go to [`Pane::filter_input`] until it says the filter is done.
     Filter,
+    /// Pick one of a few options (j/k or Up/Down and Enter, or the option's
+    /// digit 1 … 9; Esc or q cancels). The pick's value, the option's text
+    /// before its first two spaces (`"1  critical"` gives `"1"`), goes to
+    /// [`Pane::answer`] with `ask`.
+    Choose {
+        /// The question.
+        title: String,
+        /// The options, in order (at most 9 can be picked by digit).
+        options: Vec<String>,
+        /// What the pick is for.
+        ask: A,
+    },
     /// Show something another pane owns; the shell routes it there and
     /// pushes a route, so Esc walks back to where the user was.
     Open(Goto),
@@ -119,6 +131,37 @@ pub struct Shared<'a> {
     pub selected: &'a std::collections::HashSet<String>,
     /// Rows of a list on a page (the body's height less its frame).
     pub page_rows: usize,
+    /// Whether the Fleet pane is still loading (`nodes` may be partial).
+    pub nodes_loading: bool,
+    /// The caller (STS GetCallerIdentity) once known.
+    pub identity: Option<&'a CallerIdentity>,
+    /// The AWS region the console is on.
+    pub region: &'a str,
+    /// The wall clock at this update, epoch seconds (the shell reads it;
+    /// panes never do), for ages such as an OpsItem filter's `created:`.
+    pub epoch_s: i64,
+}
+
+/// The empty selection [`Shared::default`] points to.
+static NO_SELECTION: std::sync::LazyLock<std::collections::HashSet<String>> =
+    std::sync::LazyLock::new(std::collections::HashSet::new);
+
+impl Default for Shared<'static> {
+    /// A shell that knows nothing yet (tests override what they need):
+    /// 80×24, no nodes, no identity, 20 rows a page, epoch 0.
+    fn default() -> Self {
+        Shared {
+            size: (80, 24),
+            where_: "",
+            nodes: &[],
+            selected: &NO_SELECTION,
+            page_rows: 20,
+            nodes_loading: false,
+            identity: None,
+            region: "",
+            epoch_s: 0,
+        }
+    }
 }
 
 impl Shared<'_> {
@@ -128,6 +171,11 @@ impl Shared<'_> {
             .iter()
             .find(|n| n.id == id)
             .map_or("", |n| n.name.as_str())
+    }
+
+    /// The caller's ARN, or "" while the identity is not known.
+    pub fn caller(&self) -> &str {
+        self.identity.map_or("", |i| i.arn.as_str())
     }
 }
 
@@ -228,7 +276,8 @@ pub trait Pane {
     fn crumb(&self) -> Option<String> {
         None
     }
-    /// The answer to a [`Request::Prompt`] (trimmed, not empty).
+    /// The answer to a [`Request::Prompt`] (trimmed, not empty), or the
+    /// value picked in a [`Request::Choose`].
     fn answer(&mut self, _ask: Self::Ask, _text: String, _cx: &mut Cx<Self::Job, Self::Ask>) {}
     /// A key while the pane's filter is typed ([`Request::Filter`]);
     /// `cursor` is the line's cursor in characters (`None`: at the end).
@@ -257,6 +306,19 @@ pub trait Pane {
     /// After a batch of actions: bring derived views up to date and ask
     /// for what the new view needs (values of visible rows).
     fn settle(&mut self, _cx: &mut Cx<Self::Job, Self::Ask>) {}
+    /// A left click on the pane's body, `y` rows and `x` columns from the
+    /// top-left cell of the area given to [`Pane::view`] (its frame
+    /// included). Lists move their cursor to the clicked row, or open it
+    /// when it is the cursor's; `No` when nothing is there.
+    fn click_row(&mut self, _y: u16, _x: u16, _cx: &mut Cx<Self::Job, Self::Ask>) -> Handled {
+        Handled::No
+    }
+    /// Something the user should see about the filter being typed (it does
+    /// not parse; Enter will reload from AWS): the status line shows it in
+    /// the notice style instead of [`Pane::filter_line`]'s description.
+    fn filter_warning(&self) -> Option<String> {
+        None
+    }
     /// Text the user typed that a context switch or quit would drop,
     /// named for a confirmation ("the parameter editor (/a/b)").
     fn unsaved(&self) -> Option<String> {

@@ -340,7 +340,7 @@ impl KeyRouter {
             self.pending.clear();
             return input_key(ev).map(Action::Input);
         }
-        if matches!(app.mode, Mode::Editor | Mode::OpsForm) {
+        if matches!(app.mode, Mode::Editor) {
             self.pending.clear();
             return Some(Action::Key(ev));
         }

@@ -2,10 +2,10 @@
 //! effects out. No I/O and no `.await` here.
 
 pub mod jobs;
-pub mod opscenter;
 pub mod palette;
 pub mod registry;
 pub use crate::panes::fleet::state as fleet;
+pub use crate::panes::opscenter::state as opscenter;
 pub use crate::panes::parameters::state as params;
 pub use crate::panes::sessions;
 
@@ -18,12 +18,14 @@ use crate::job::{Job, Mutation};
 use crate::pane::{Cx, Goto, Handled, Pane as PaneTrait, Request, Shared};
 use crate::panes::fleet::Ask as FleetAsk;
 pub use crate::panes::fleet::{FleetJob, FleetMsg};
+use crate::panes::opscenter::Ask as OpsAsk;
 pub use crate::panes::opscenter::OpsJob;
 use crate::panes::parameters::Ask as ParamsAsk;
 pub use crate::panes::parameters::ParamsJob;
 pub use crate::panes::run_command::CommandsJob;
 pub use crate::panes::sessions::SessionsJob;
-use crate::widgets::line_input::{self, Edit, FilterStep, filter_key};
+use crate::widgets::choice::{Choice, ChoiceStep};
+use crate::widgets::line_input::{self, Edit};
 pub use jobs::{ShellJob, ShellMsg};
 
 pub use crate::panes::run_command::CommandsState;
@@ -104,34 +106,15 @@ pub struct Confirm {
     pub effect: Effect,
 }
 
-/// What a one-line prompt is for.
+/// What a one-line prompt or a choice list is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptPurpose {
     /// One of the Parameters pane's (labels, copy destination).
     Parameters(ParamsAsk),
-    /// A note on an OpsItem read at `expected` (LastModifiedTime, ms).
-    OpsNote {
-        /// OpsItem id.
-        id: String,
-        /// LastModifiedTime it was read at, epoch milliseconds.
-        expected: i64,
-    },
-    /// An operational data entry (`key=value`) for an OpsItem.
-    OpsData {
-        /// OpsItem id.
-        id: String,
-        /// LastModifiedTime it was read at, epoch milliseconds.
-        expected: i64,
-    },
+    /// One of the OpsCenter pane's (note, data, link, triage picks).
+    OpsCenter(OpsAsk),
     /// One of the Fleet pane's (a port forward).
     Fleet(FleetAsk),
-    /// Another OpsItem to relate.
-    OpsLink {
-        /// OpsItem id.
-        id: String,
-        /// LastModifiedTime it was read at, epoch milliseconds.
-        expected: i64,
-    },
 }
 
 /// A one-line prompt.
@@ -166,8 +149,6 @@ pub enum Mode {
     Prompt,
     /// A choice list waits for a pick.
     Choose,
-    /// The OpsItem create/edit form has the keys.
-    OpsForm,
 }
 
 /// Work for the job runner: one variant per pane (its typed job) and the
@@ -240,7 +221,7 @@ pub struct App {
     /// Sessions pane.
     pub sessions: sessions::SessionsState,
     /// The open choice list.
-    pub choice: Option<opscenter::Choice>,
+    pub choice: Option<Choice<PromptPurpose>>,
     /// The open confirmation.
     pub confirm: Option<Confirm>,
     /// The open prompt.
@@ -348,17 +329,19 @@ impl App {
     pub fn settle(&mut self) -> Vec<Effect> {
         let rows = self.page_rows();
         self.fleet.settle(rows);
-        self.ops.settle(rows, crate::model::now_epoch_s());
+        let mut effects = self.with_pane(OPS, self.clock, |p, cx| p.settle(cx)).1;
         if self.pane == Pane::Parameters {
-            return self.with_pane(PARAMS, self.clock, |p, cx| p.settle(cx)).1;
+            effects.extend(self.with_pane(PARAMS, self.clock, |p, cx| p.settle(cx)).1);
+            return effects;
         }
         self.params.settle_rows(rows);
         if self.pane == Pane::Commands {
-            return self
-                .with_pane(RUN_COMMAND, self.clock, |p, cx| p.settle(cx))
-                .1;
+            effects.extend(
+                self.with_pane(RUN_COMMAND, self.clock, |p, cx| p.settle(cx))
+                    .1,
+            );
         }
-        Vec::new()
+        effects
     }
 
     /// The open editors, composers and forms holding text the user typed
@@ -367,9 +350,7 @@ impl App {
         let mut out = Vec::new();
         out.extend(self.params.unsaved());
         out.extend(self.commands.unsaved());
-        if self.ops.form.is_some() {
-            out.push("the OpsItem form".into());
-        }
+        out.extend(self.ops.unsaved());
         out
     }
 
@@ -449,6 +430,10 @@ impl App {
             nodes: &self.fleet.nodes,
             selected: &self.fleet.selected,
             page_rows: self.page_rows(),
+            nodes_loading: self.fleet.loading.is_some(),
+            identity: self.context.identity.as_ref(),
+            region: &self.context.region,
+            epoch_s: crate::model::now_epoch_s(),
         };
         let mut cx = Cx::new(now, shared);
         let r = f(&mut state, &mut cx);
@@ -499,6 +484,14 @@ impl App {
                     self.mode = Mode::Prompt;
                 }
                 Request::Filter => self.mode = Mode::Filter,
+                Request::Choose {
+                    title,
+                    options,
+                    ask,
+                } => {
+                    self.choice = Some(Choice::new(title, options, (slot.ask)(ask)));
+                    self.mode = Mode::Choose;
+                }
                 Request::Open(g) => effects.extend(self.goto(g, now)),
                 Request::Remember { kind, key, label } => {
                     effects.push(self.remember(kind, &key, &label));
@@ -527,11 +520,8 @@ impl App {
             }
             Goto::NodeOpsItems(id) => {
                 self.go_to(Pane::OpsCenter);
-                self.ops.started = true;
-                self.ops.detail = None;
-                self.ops.selected.clear();
-                self.ops.set_filter(format!("node:{id}"));
-                vec![self.ops.begin_load()]
+                self.with_pane(OPS, now, |p, cx| p.show_node_items(&id, cx))
+                    .1
             }
         }
     }
@@ -552,7 +542,7 @@ impl App {
     fn show_pane(&mut self, pane: Pane) -> Vec<Effect> {
         self.go_to(pane);
         if pane == Pane::OpsCenter {
-            return self.show_opscenter();
+            return self.with_pane(OPS, self.clock, |p, cx| p.on_show(cx)).1;
         }
         if pane == Pane::Commands {
             return self
@@ -601,10 +591,7 @@ impl App {
             }
             Pane::Sessions => {}
             Pane::OpsCenter => {
-                effects.push(self.ops.begin_load());
-                if let Some(d) = &self.ops.detail {
-                    effects.push(Effect::OpsCenter(OpsJob::Detail { id: d.id.clone() }));
-                }
+                effects.extend(self.with_pane(OPS, now, |p, cx| p.refresh(cx)).1);
             }
             Pane::Parameters => {
                 effects.extend(self.with_pane(PARAMS, now, |p, cx| p.refresh(cx)).1);
@@ -703,7 +690,9 @@ impl App {
             Action::Key(k) if self.pane == Pane::Commands && self.commands.form_open() => {
                 self.with_pane(RUN_COMMAND, now, |p, cx| p.key(k, cx)).1
             }
-            Action::Key(k) if self.mode == Mode::OpsForm => self.ops_form_key(k),
+            Action::Key(k) if self.pane == Pane::OpsCenter && self.ops.wants_keys() => {
+                self.with_pane(OPS, now, |p, cx| p.key(k, cx)).1
+            }
             Action::Key(k) if self.pane == Pane::Sessions && self.sessions.wants_keys() => {
                 self.with_sessions(now, |p, cx| p.key(k, cx)).1
             }
@@ -721,7 +710,7 @@ impl App {
                 self.with_pane(RUN_COMMAND, now, |p, cx| p.message(ev, cx))
                     .1
             }
-            Action::Ops(ev) => self.ops_event(ev, now),
+            Action::Ops(ev) => self.with_pane(OPS, now, |p, cx| p.message(ev, cx)).1,
             Action::Mouse(m) => self.mouse(m, now),
             Action::ProfilesLoaded(p) => {
                 self.profiles = p;
@@ -809,11 +798,7 @@ impl App {
             Pane::Fleet => out.extend(self.fleet.crumb()),
             Pane::Commands => out.extend(self.commands.crumb()),
             Pane::Parameters => out.extend(self.params.crumb()),
-            Pane::OpsCenter => {
-                if let Some(d) = &self.ops.detail {
-                    out.push(d.id.clone());
-                }
-            }
+            Pane::OpsCenter => out.extend(self.ops.crumb()),
             Pane::Sessions => out.extend(self.sessions.crumb()),
         }
         out
@@ -884,8 +869,11 @@ impl App {
                             self.params.cursor,
                         )
                     }
-                    Pane::OpsCenter if self.ops.detail.is_none() && self.ops.form.is_none() => {
-                        (5, self.ops.scroll, self.ops.view.len(), self.ops.cursor)
+                    Pane::OpsCenter if y >= 2 => {
+                        // The body starts below the header and the tabs.
+                        return self
+                            .with_pane(OPS, now, |p, cx| p.click_row(y - 2, x, cx))
+                            .1;
                     }
                     _ => return Vec::new(),
                 };
@@ -902,7 +890,7 @@ impl App {
                 match self.pane {
                     Pane::Fleet => self.fleet.move_to(index, rows),
                     Pane::Parameters => self.params.move_to(index, rows),
-                    _ => self.ops.move_to(index, rows),
+                    _ => {}
                 }
                 Vec::new()
             }
@@ -934,7 +922,6 @@ impl App {
         // anything earlier in this batch (an opened level, a new filter).
         self.fleet.settle(rows);
         self.params.settle_rows(rows);
-        self.ops.settle(rows, crate::model::now_epoch_s());
         // Any command dismisses the start-up config report.
         if !self.config_problems.is_empty() && c != Command::Refresh {
             self.config_problems.clear();
@@ -974,23 +961,9 @@ impl App {
             _ if self.pane == Pane::Commands => {
                 return self.with_pane(RUN_COMMAND, now, |p, cx| p.command(c, cx)).1;
             }
-            _ if self.pane == Pane::OpsCenter && c == Command::StartSession => {
-                let node = self
-                    .ops
-                    .focused()
-                    .and_then(|i| i.related_nodes().into_iter().next());
-                return match node {
-                    Some(n) => self.goto(Goto::Shell(n), now),
-                    None => {
-                        self.notice(
-                            "this OpsItem names no managed node to open a session on".into(),
-                            now,
-                        );
-                        Vec::new()
-                    }
-                };
+            _ if self.pane == Pane::OpsCenter => {
+                return self.with_pane(OPS, now, |p, cx| p.command(c, cx)).1;
             }
-            _ if self.pane == Pane::OpsCenter => return self.ops_command(c, now),
             _ if self.pane == Pane::Sessions => {
                 return self.with_sessions(now, |p, cx| p.command(c, cx)).1;
             }
@@ -1080,25 +1053,7 @@ impl App {
                 if label.is_empty() {
                     return Vec::new();
                 }
-                if matches!(
-                    prompt.purpose,
-                    PromptPurpose::OpsNote { .. }
-                        | PromptPurpose::OpsData { .. }
-                        | PromptPurpose::OpsLink { .. }
-                ) {
-                    return self.ops_prompt(prompt.purpose, label, now);
-                }
-                if let PromptPurpose::Fleet(ask) = prompt.purpose {
-                    return self
-                        .with_pane(FLEET, now, |p, cx| p.answer(ask, label, cx))
-                        .1;
-                }
-                if let PromptPurpose::Parameters(ask) = prompt.purpose {
-                    return self
-                        .with_pane(PARAMS, now, |p, cx| p.answer(ask, label, cx))
-                        .1;
-                }
-                return Vec::new();
+                return self.answer(prompt.purpose, label, now);
             }
             k => {
                 if let Some(e) = Edit::from_input(k) {
@@ -1109,67 +1064,80 @@ impl App {
         Vec::new()
     }
 
-    fn input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
-        let rows = self.page_rows();
-        let cursor = &mut self.line_cursor;
-        match self.mode {
-            Mode::Filter if self.pane == Pane::Parameters => {
-                let mut cursor = self.line_cursor;
-                let (open, effects) =
-                    self.with_pane(PARAMS, now, |p, cx| p.filter_input(k, &mut cursor, cx));
-                self.line_cursor = cursor;
-                if !open {
-                    self.mode = Mode::Normal;
-                }
-                effects
+    /// Hands the answer of a prompt or the pick of a choice list to what
+    /// it is for.
+    fn answer(&mut self, purpose: PromptPurpose, text: String, now: Instant) -> Vec<Effect> {
+        match purpose {
+            PromptPurpose::Fleet(ask) => {
+                self.with_pane(FLEET, now, |p, cx| p.answer(ask, text, cx))
+                    .1
             }
-            Mode::Filter if self.pane == Pane::OpsCenter => {
-                let o = &mut self.ops;
-                let mut text = o.filter.clone();
-                match filter_key(&mut text, cursor, k) {
-                    FilterStep::Edited => o.set_filter(text),
-                    FilterStep::Moved => {}
-                    FilterStep::Keep => {
-                        o.filter_before = None;
-                        self.mode = Mode::Normal;
-                        if o.needs_reload() {
-                            return vec![o.begin_load()];
-                        }
-                    }
-                    FilterStep::Restore => {
-                        let before = o.filter_before.take().unwrap_or_else(|| o.filter.clone());
-                        if before != o.filter {
-                            o.set_filter(before);
-                        }
-                        self.mode = Mode::Normal;
-                    }
-                    FilterStep::Scroll(d) => o.move_by(d, rows),
-                }
+            PromptPurpose::Parameters(ask) => {
+                self.with_pane(PARAMS, now, |p, cx| p.answer(ask, text, cx))
+                    .1
+            }
+            PromptPurpose::OpsCenter(ask) => {
+                self.with_pane(OPS, now, |p, cx| p.answer(ask, text, cx)).1
+            }
+        }
+    }
+
+    /// A key while a choice list waits ([`Request::Choose`]): the pick
+    /// goes to what the list is for.
+    fn choice_input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
+        let Some(ch) = self.choice.as_mut() else {
+            self.mode = Mode::Normal;
+            return Vec::new();
+        };
+        match ch.input(k) {
+            ChoiceStep::Open => Vec::new(),
+            ChoiceStep::Cancelled => {
+                self.choice = None;
+                self.mode = Mode::Normal;
                 Vec::new()
             }
-            Mode::Choose => self.choice_input(k, now),
-            Mode::Filter if self.pane == Pane::Commands => {
-                let mut cursor = self.line_cursor;
-                let (open, effects) =
-                    self.with_pane(RUN_COMMAND, now, |p, cx| p.filter_input(k, &mut cursor, cx));
-                self.line_cursor = cursor;
-                if !open {
-                    self.mode = Mode::Normal;
+            ChoiceStep::Picked => {
+                let ch = self.choice.take().expect("checked above");
+                self.mode = Mode::Normal;
+                match ch.value() {
+                    Some(value) => self.answer(ch.ask, value, now),
+                    None => Vec::new(),
                 }
-                effects
             }
+        }
+    }
+
+    /// A key while pane `slot`'s filter is typed: the pane's one filter
+    /// rule ([`Pane::filter_input`](PaneTrait::filter_input)); the input
+    /// closes when the pane says the filter is done.
+    fn filter_input_of<P: PaneTrait + Default>(
+        &mut self,
+        slot: Slot<P>,
+        k: InputKey,
+        now: Instant,
+    ) -> Vec<Effect> {
+        let mut cursor = self.line_cursor;
+        let (open, effects) = self.with_pane(slot, now, |p, cx| p.filter_input(k, &mut cursor, cx));
+        self.line_cursor = cursor;
+        if !open {
+            self.mode = Mode::Normal;
+        }
+        effects
+    }
+
+    fn input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
+        let cursor = &mut self.line_cursor;
+        match self.mode {
+            Mode::Filter => match self.pane {
+                Pane::Fleet => self.filter_input_of(FLEET, k, now),
+                Pane::Commands => self.filter_input_of(RUN_COMMAND, k, now),
+                Pane::Parameters => self.filter_input_of(PARAMS, k, now),
+                Pane::OpsCenter => self.filter_input_of(OPS, k, now),
+                Pane::Sessions => self.filter_input_of(SESSIONS, k, now),
+            },
+            Mode::Choose => self.choice_input(k, now),
             Mode::Confirm => self.confirm_input(k, now),
             Mode::Prompt => self.prompt_input(k, now),
-            Mode::Filter => {
-                let mut cursor = self.line_cursor;
-                let (open, effects) =
-                    self.with_pane(FLEET, now, |p, cx| p.filter_input(k, &mut cursor, cx));
-                self.line_cursor = cursor;
-                if !open {
-                    self.mode = Mode::Normal;
-                }
-                effects
-            }
             Mode::CommandLine => {
                 match k {
                     InputKey::Backspace if self.command_line.is_empty() => {
@@ -1200,7 +1168,7 @@ impl App {
                 self.refresh_palette();
                 Vec::new()
             }
-            Mode::Normal | Mode::Help | Mode::Messages | Mode::Editor | Mode::OpsForm => Vec::new(),
+            Mode::Normal | Mode::Help | Mode::Messages | Mode::Editor => Vec::new(),
         }
     }
 
@@ -1345,6 +1313,14 @@ const RUN_COMMAND: Slot<CommandsState> = Slot {
     state: |a| &mut a.commands,
     job: Effect::RunCommand,
     ask: |never| match never {},
+};
+
+/// The OpsCenter pane.
+const OPS: Slot<OpsState> = Slot {
+    pane: Pane::OpsCenter,
+    state: |a| &mut a.ops,
+    job: Effect::OpsCenter,
+    ask: PromptPurpose::OpsCenter,
 };
 
 /// The Sessions pane.

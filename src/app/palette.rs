@@ -4,7 +4,7 @@
 //! `:profile` and `:region`. Also the user state it keeps between runs
 //! (saved filters, recent targets), written by the runtime as JSON.
 
-use super::{OpsJob, ParamsJob, ShellJob};
+use super::{ParamsJob, ShellJob};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -337,27 +337,12 @@ impl App {
     /// `:ops ARG`: open OpsItem `oi-…`, or set the OpsCenter filter to `arg`.
     fn palette_ops(&mut self, arg: &str) -> Vec<Effect> {
         let mut effects = self.show_pane(Pane::OpsCenter);
-        if arg.starts_with("oi-") && !arg.contains(' ') {
-            self.ops.detail = Some(super::opscenter::OpsDetail {
-                id: arg.to_owned(),
-                ..Default::default()
-            });
-            effects.push(Effect::OpsCenter(OpsJob::Detail { id: arg.to_owned() }));
-            let title = self
-                .ops
-                .get(arg)
-                .map(|i| i.title.clone())
-                .unwrap_or_default();
-            effects.push(self.remember("ops", arg, &title));
-        } else {
-            self.ops.detail = None;
-            self.ops.set_filter(arg.to_owned());
-            if let Some(e) = self.ops.filter_error.clone() {
-                self.command_error = Some(e);
-            } else if self.ops.needs_reload() {
-                effects.push(self.ops.begin_load());
-            }
+        let (opened, more) =
+            self.with_pane(super::OPS, self.clock, |p, cx| p.palette_open(arg, cx));
+        if let Err(e) = opened {
+            self.command_error = Some(e);
         }
+        effects.extend(more);
         effects
     }
 
@@ -424,11 +409,9 @@ impl App {
             }
             _ => {
                 let mut e = self.show_pane(Pane::OpsCenter);
-                self.ops.detail = None;
-                self.ops.set_filter(f.text);
-                if self.ops.needs_reload() {
-                    e.push(self.ops.begin_load());
-                }
+                let (_, more) =
+                    self.with_pane(super::OPS, self.clock, |p, cx| p.apply_filter(f.text, cx));
+                e.extend(more);
                 e
             }
         }

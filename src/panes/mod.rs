@@ -1,9 +1,7 @@
 //! The panes, one folder each: the pane's jobs (the asynchronous work it
 //! asks for, with the AWS write each declares) and the messages they
-//! report. Parameters, Run Command and Sessions also hold their state,
-//! update and view here behind the [`Pane`](crate::pane::Pane) trait;
-//! Fleet and OpsCenter still keep those in `src/app/` and `src/ui/panes/`
-//! (issue "One pane, one module").
+//! report, and their state, update and view behind the
+//! [`Pane`](crate::pane::Pane) trait.
 
 pub mod fleet;
 pub mod opscenter;

@@ -1,6 +1,5 @@
 //! Rendering: reads state and draws; never mutates state or waits on I/O.
 
-pub mod panes;
 pub mod widgets;
 
 use ratatui::Frame;
@@ -36,7 +35,7 @@ pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
         Pane::Fleet => app.fleet.view(frame, body, cx),
         Pane::Commands => app.commands.view(frame, body, cx),
         Pane::Parameters => app.params.view(frame, body, cx),
-        Pane::OpsCenter => panes::opscenter::render(frame, body, app, cx),
+        Pane::OpsCenter => app.ops.view(frame, body, cx),
         Pane::Sessions => app.sessions.view(frame, body, cx),
     }
     widgets::status_line(frame, status, app, cx);
@@ -50,7 +49,7 @@ pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
         widgets::palette(frame, body, app, cx);
     }
     if let Some(c) = app.choice.as_ref().filter(|_| app.mode == Mode::Choose) {
-        widgets::choice_dialog(frame, body, c, cx);
+        crate::widgets::choice::render(frame, body, c, cx);
     }
     if let Some(c) = &app.confirm {
         widgets::confirm_dialog(frame, body, c, cx);

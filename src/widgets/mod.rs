@@ -1,8 +1,10 @@
 //! Widgets shared by every pane and the shell. Today: the single-line text
-//! input and the one filter rule, the titled block, match highlighting,
-//! the cursor and ping styles; the list state, sortable table, dialogs
-//! and hit map move here next (issue "One pane, one module").
+//! input and the one filter rule, the choice list, the titled block, fuzzy
+//! match highlighting, the cursor and ping styles; the list state, sortable
+//! table, other dialogs and hit map move here next (issue "One pane, one
+//! module").
 
+pub mod choice;
 pub mod line_input;
 
 use ratatui::style::Style;
@@ -11,14 +13,6 @@ use ratatui::widgets::{Block, Borders};
 
 use crate::model::PingStatus;
 use crate::pane::RenderContext;
-
-/// A bordered block titled in the theme's title style.
-pub fn titled_block<'a>(title: String, cx: &RenderContext) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(cx.theme.style("ui.border"))
-        .title(Span::styled(title, cx.theme.style("ui.title")))
-}
 
 /// The theme token for a ping status.
 pub fn ping_token(p: PingStatus) -> &'static str {
@@ -60,4 +54,12 @@ pub fn highlighted(text: &str, hits: &[usize], base: Style, hit: Style) -> Line<
         ));
     }
     Line::from(spans)
+}
+
+/// A bordered block titled in the theme's title style.
+pub fn titled_block<'a>(title: String, cx: &RenderContext) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(cx.theme.style("ui.border"))
+        .title(Span::styled(title, cx.theme.style("ui.title")))
 }

@@ -67,15 +67,15 @@ fn esc_closes_inner_views_first_then_walks_back_through_panes() {
     );
     let generation = app.ops.generation;
     app.update(
-        Action::Ops(OpsCenterEvent::Page(
+        Action::Ops(OpsCenterEvent::Page {
             generation,
-            Ok(vec![OpsItem {
+            result: Ok(vec![OpsItem {
                 id: "oi-000000000001".into(),
                 status: "Open".into(),
                 ..OpsItem::default()
             }]),
-            true,
-        )),
+            done: true,
+        }),
         Instant::now(),
     );
     app.settle();
@@ -343,7 +343,11 @@ fn jumps_from_an_opsitem_push_a_route_and_esc_returns_to_it() {
     assert_eq!(app.pane, Pane::OpsCenter);
     let generation = app.ops.generation;
     app.update(
-        Action::Ops(OpsCenterEvent::Page(generation, Ok(vec![item]), true)),
+        Action::Ops(OpsCenterEvent::Page {
+            generation,
+            result: Ok(vec![item]),
+            done: true,
+        }),
         Instant::now(),
     );
     app.settle();
@@ -417,7 +421,11 @@ fn a_jump_from_an_opsitem_keeps_the_fleet_filter_and_selection() {
     }
     let generation = app.ops.generation;
     app.update(
-        Action::Ops(OpsCenterEvent::Page(generation, Ok(vec![item]), true)),
+        Action::Ops(OpsCenterEvent::Page {
+            generation,
+            result: Ok(vec![item]),
+            done: true,
+        }),
         Instant::now(),
     );
     app.settle();
@@ -502,7 +510,7 @@ fn form_fields_have_a_movable_cursor() {
         cmd(&mut app, Command::NextPane);
     }
     cmd(&mut app, Command::Create);
-    assert_eq!(app.mode, Mode::OpsForm);
+    assert_eq!(app.mode, Mode::Editor);
     typed(&mut app, "Dsk full");
     key(&mut app, KeyCode::Home);
     key(&mut app, KeyCode::Right);

@@ -141,11 +141,11 @@ impl Harness {
             }],
             "the default filter is sent to AWS"
         );
-        h.act(Action::Ops(OpsCenterEvent::Page(
+        h.act(Action::Ops(OpsCenterEvent::Page {
             generation,
-            Ok(items()),
-            true,
-        )));
+            result: Ok(items()),
+            done: true,
+        }));
         h
     }
 
@@ -237,27 +237,30 @@ fn list_and_detail_snapshots() {
         },
     );
     let id = whole.id.clone();
-    h.act(Action::Ops(OpsCenterEvent::Item(id.clone(), Ok(whole))));
-    h.act(Action::Ops(OpsCenterEvent::Events(
-        id.clone(),
-        Ok(vec![OpsEvent {
+    h.act(Action::Ops(OpsCenterEvent::Item {
+        id: id.clone(),
+        result: Ok(whole),
+    }));
+    h.act(Action::Ops(OpsCenterEvent::Events {
+        id: id.clone(),
+        result: Ok(vec![OpsEvent {
             source: "aws.ec2".into(),
             detail_type: "EC2 Instance Status Check Failure".into(),
             detail: r#"{"check":"reachability"}"#.into(),
             created_by: String::new(),
             created_ms: T0 - 7_000_000,
         }]),
-    )));
-    h.act(Action::Ops(OpsCenterEvent::Related(
+    }));
+    h.act(Action::Ops(OpsCenterEvent::Related {
         id,
-        Ok(vec![OpsRelatedItem {
+        result: Ok(vec![OpsRelatedItem {
             association_id: "a-1".into(),
             resource_type: "AWS::SSM::Document".into(),
             association_type: "RelatesTo".into(),
             resource_uri: "arn:aws:ssm:us-east-1::document/AWS-RestartEC2Instance".into(),
             created_ms: T0,
         }]),
-    )));
+    }));
     h.app.size = (140, 60);
     insta::assert_snapshot!("ops_detail", h.screen());
 }
@@ -280,11 +283,11 @@ fn filter_narrows_per_keystroke_and_reloads_on_enter() {
         })) => {
             assert_eq!(filters.len(), 2);
             // The reload answers (the harness plays the task).
-            h.act(Action::Ops(OpsCenterEvent::Page(
+            h.act(Action::Ops(OpsCenterEvent::Page {
                 generation,
-                Ok(items()),
-                true,
-            )));
+                result: Ok(items()),
+                done: true,
+            }));
         }
         other => panic!("Enter reloads with the new server filter: {other:?}"),
     }
@@ -513,7 +516,7 @@ async fn form_keeps_text_on_errors_and_creates_with_a_related_node() {
     })
     .await;
     live.cmd(Command::Create);
-    assert_eq!(live.app.mode, Mode::OpsForm);
+    assert_eq!(live.app.mode, Mode::Editor);
     live.type_text("Disk full on web-1");
     live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
     let err = live.app.ops.form.as_ref().unwrap().error.clone().unwrap();

@@ -9,16 +9,43 @@ use crate::model::{OpsEvent, OpsItem, OpsRelatedItem};
 /// Results of OpsCenter jobs.
 #[derive(Debug, Clone)]
 pub enum OpsCenterEvent {
-    /// A DescribeOpsItems page of load `.0`; `.2` is set on the last page.
-    Page(u64, Result<Vec<OpsItem>, AwsError>, bool),
-    /// GetOpsItem answered for `.0`.
-    Item(String, Result<OpsItem, AwsError>),
-    /// ListOpsItemEvents answered for `.0`.
-    Events(String, Result<Vec<OpsEvent>, AwsError>),
-    /// ListOpsItemRelatedItems answered for `.0`.
-    Related(String, Result<Vec<OpsRelatedItem>, AwsError>),
-    /// Guarded updates finished: per item, the item after the write or why not.
-    Updated(OpsChange, Vec<(String, Result<OpsItem, UpdateError>)>),
+    /// A DescribeOpsItems page (or why the load stopped).
+    Page {
+        /// The load it belongs to ([`OpsJob::List`]'s generation).
+        generation: u64,
+        /// The page's items.
+        result: Result<Vec<OpsItem>, AwsError>,
+        /// Set on the last page (and on an error).
+        done: bool,
+    },
+    /// GetOpsItem answered.
+    Item {
+        /// OpsItem id asked for.
+        id: String,
+        /// The item whole.
+        result: Result<OpsItem, AwsError>,
+    },
+    /// ListOpsItemEvents answered.
+    Events {
+        /// OpsItem id asked for.
+        id: String,
+        /// Its events, newest first as AWS gives them.
+        result: Result<Vec<OpsEvent>, AwsError>,
+    },
+    /// ListOpsItemRelatedItems answered.
+    Related {
+        /// OpsItem id asked for.
+        id: String,
+        /// Its related items.
+        result: Result<Vec<OpsRelatedItem>, AwsError>,
+    },
+    /// Guarded updates finished.
+    Updated {
+        /// What was written.
+        change: OpsChange,
+        /// Per OpsItem id, the item after the write or why not.
+        results: Vec<(String, Result<OpsItem, UpdateError>)>,
+    },
     /// CreateOpsItem answered with the new id.
     Created(Result<String, AwsError>),
 }
@@ -89,31 +116,38 @@ impl Job for OpsJob {
                 filters,
             } => {
                 let r = opscenter::list_all(ctx, &filters, |items, done| {
-                    env.send(OpsCenterEvent::Page(generation, Ok(items), done));
+                    env.send(OpsCenterEvent::Page {
+                        generation,
+                        result: Ok(items),
+                        done,
+                    });
                 })
                 .await;
-                r.err()
-                    .map(|e| OpsCenterEvent::Page(generation, Err(e), true))
+                r.err().map(|e| OpsCenterEvent::Page {
+                    generation,
+                    result: Err(e),
+                    done: true,
+                })
             }
             OpsJob::Detail { id } => {
                 // The three reads at once; each is shown as it arrives.
                 let item = async {
-                    env.send(OpsCenterEvent::Item(
-                        id.clone(),
-                        opscenter::get(ctx, &id).await,
-                    ));
+                    env.send(OpsCenterEvent::Item {
+                        id: id.clone(),
+                        result: opscenter::get(ctx, &id).await,
+                    });
                 };
                 let events = async {
-                    env.send(OpsCenterEvent::Events(
-                        id.clone(),
-                        opscenter::events(ctx, &id).await,
-                    ));
+                    env.send(OpsCenterEvent::Events {
+                        id: id.clone(),
+                        result: opscenter::events(ctx, &id).await,
+                    });
                 };
                 let related = async {
-                    env.send(OpsCenterEvent::Related(
-                        id.clone(),
-                        opscenter::related(ctx, &id).await,
-                    ));
+                    env.send(OpsCenterEvent::Related {
+                        id: id.clone(),
+                        result: opscenter::related(ctx, &id).await,
+                    });
                 };
                 tokio::join!(item, events, related);
                 None
@@ -124,7 +158,7 @@ impl Job for OpsJob {
                     let r = opscenter::update_guarded(ctx, &id, expected, &change).await;
                     results.push((id, r));
                 }
-                Some(OpsCenterEvent::Updated(change, results))
+                Some(OpsCenterEvent::Updated { change, results })
             }
             OpsJob::Create(req) => {
                 Some(OpsCenterEvent::Created(opscenter::create(ctx, &req).await))
@@ -134,7 +168,7 @@ impl Job for OpsJob {
 
     fn outcomes(msg: &OpsCenterEvent) -> Vec<Outcome> {
         match msg {
-            OpsCenterEvent::Updated(_, results) => results
+            OpsCenterEvent::Updated { results, .. } => results
                 .iter()
                 .map(|(id, r)| {
                     let o = match r {
@@ -150,10 +184,10 @@ impl Job for OpsJob {
             OpsCenterEvent::Created(r) => vec![
                 Outcome::of(r).targets(r.as_ref().map(|id| vec![id.clone()]).unwrap_or_default()),
             ],
-            OpsCenterEvent::Page(..)
-            | OpsCenterEvent::Item(..)
-            | OpsCenterEvent::Events(..)
-            | OpsCenterEvent::Related(..) => Vec::new(),
+            OpsCenterEvent::Page { .. }
+            | OpsCenterEvent::Item { .. }
+            | OpsCenterEvent::Events { .. }
+            | OpsCenterEvent::Related { .. } => Vec::new(),
         }
     }
 }

@@ -579,6 +579,7 @@ mod tests {
             nodes: &[],
             selected: &std::collections::HashSet::new(),
             page_rows: 30,
+            ..Shared::default()
         };
         let mut cx = Cx::new(Instant::now(), shared);
         f(p, &mut cx);

@@ -641,6 +641,7 @@ mod tests {
             nodes: &nodes,
             selected: &selected,
             page_rows: 30,
+            ..Shared::default()
         };
         let mut cx = Cx::new(Instant::now(), shared);
         let r = f(p, &mut cx);

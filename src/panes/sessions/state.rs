@@ -539,6 +539,7 @@ mod tests {
             nodes: &nodes,
             selected: &std::collections::HashSet::new(),
             page_rows: 24,
+            ..Shared::default()
         };
         let mut cx = Cx::new(Instant::now(), shared);
         let r = f(p, &mut cx);

@@ -108,10 +108,6 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
     let t = cx.theme;
     let line = match app.mode {
         Mode::Filter => filter_line(app, t),
-        Mode::OpsForm => Line::from(Span::styled(
-            " Ctrl-S save · Esc discard (asks again if changed) · Tab/Shift-Tab fields · Enter next field",
-            t.style("ui.dim"),
-        )),
         Mode::Choose => Line::from(vec![
             Span::styled(" j/k", t.style("ui.key")),
             Span::styled(" move · ", t.style("ui.dim")),
@@ -175,43 +171,9 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
 /// cursor and what the pane's filter does.
 fn filter_line(app: &App, t: &Theme) -> Line<'static> {
     match app.pane {
-        Pane::Parameters => {
-            let (text, what) = app.params.filter_line();
-            Line::from(vec![
-                Span::styled("/", t.style("ui.key")),
-                Span::styled(
-                    line_input::with_cursor(&text, app.line_cursor),
-                    t.style("ui.input"),
-                ),
-                Span::styled(format!("  {what}"), t.style("ui.dim")),
-            ])
-        }
+        Pane::Parameters => pane_filter_line(app.params.filter_line(), None, app, t),
         Pane::OpsCenter => {
-            let o = &app.ops;
-            let mut spans = vec![
-                Span::styled("/", t.style("ui.key")),
-                Span::styled(
-                    line_input::with_cursor(&o.filter, app.line_cursor),
-                    t.style("ui.input"),
-                ),
-            ];
-            if let Some(err) = &o.filter_error {
-                spans.push(Span::styled(format!("  {err}"), t.style("ui.notice")));
-            } else if o.needs_reload() {
-                spans.push(Span::styled(
-                    "  Enter/Tab reloads from AWS with these terms · Esc restores",
-                    t.style("ui.notice"),
-                ));
-            } else {
-                spans.push(Span::styled(
-                    format!(
-                        "  fuzzy title · terms: {} · Enter/Tab keeps · Esc restores",
-                        crate::ops_filter::OPS_KEYS
-                    ),
-                    t.style("ui.dim"),
-                ));
-            }
-            Line::from(spans)
+            pane_filter_line(app.ops.filter_line(), app.ops.filter_warning(), app, t)
         }
         Pane::Commands => {
             let (text, what) = app.commands.filter_line();
@@ -250,6 +212,28 @@ fn filter_line(app: &App, t: &Theme) -> Line<'static> {
             Line::from(spans)
         }
     }
+}
+
+/// The filter line of a pane on the trait: `/`, the text with its cursor,
+/// then the warning (notice style) or what the filter does (dim).
+fn pane_filter_line(
+    (text, what): (String, &'static str),
+    warning: Option<String>,
+    app: &App,
+    t: &Theme,
+) -> Line<'static> {
+    let note = match warning {
+        Some(w) => Span::styled(format!("  {w}"), t.style("ui.notice")),
+        None => Span::styled(format!("  {what}"), t.style("ui.dim")),
+    };
+    Line::from(vec![
+        Span::styled("/", t.style("ui.key")),
+        Span::styled(
+            line_input::with_cursor(&text, app.line_cursor),
+            t.style("ui.input"),
+        ),
+        note,
+    ])
 }
 
 /// The status line in normal mode: an error, a config problem, a passing
@@ -302,17 +286,7 @@ fn pane_hints(app: &App) -> &'static [(Command, &'static str)] {
         Pane::Fleet => app.fleet.hints(),
         Pane::Commands => app.commands.hints(),
         Pane::Sessions => app.sessions.hints(),
-        Pane::OpsCenter => &[
-            (Command::Help, "help"),
-            (Command::Filter, "filter"),
-            (Command::OpenDetails, "open"),
-            (Command::SetStatus, "status"),
-            (Command::AddNote, "note"),
-            (Command::ToggleSelect, "select"),
-            (Command::JumpToNode, "node"),
-            (Command::Create, "new"),
-            (Command::NextPane, "next pane"),
-        ],
+        Pane::OpsCenter => app.ops.hints(),
         Pane::Parameters => app.params.hints(),
     }
 }
@@ -323,6 +297,7 @@ fn form_hint(app: &App) -> &'static str {
         Pane::Parameters => app.params.form_hint(),
         Pane::Commands => app.commands.form_hint(),
         Pane::Sessions => app.sessions.form_hint(),
+        Pane::OpsCenter => app.ops.form_hint(),
         _ => "",
     }
 }
@@ -452,57 +427,6 @@ pub fn confirm_dialog(frame: &mut Frame, area: Rect, c: &Confirm, cx: &RenderCon
 }
 
 pub use crate::widgets::titled_block;
-
-/// The choice list: a small bordered list with the highlighted option.
-pub fn choice_dialog(
-    frame: &mut Frame,
-    area: Rect,
-    c: &crate::app::opscenter::Choice,
-    cx: &RenderContext,
-) {
-    let t = cx.theme;
-    let width = c
-        .options
-        .iter()
-        .map(|o| o.chars().count() as u16 + 8)
-        .chain([c.title.chars().count() as u16 + 4])
-        .max()
-        .unwrap_or(30)
-        .clamp(30, area.width);
-    let popup = area.centered(
-        Constraint::Length(width),
-        Constraint::Length((c.options.len() as u16 + 2).min(area.height)),
-    );
-    let lines: Vec<Line> = c
-        .options
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let style = if i == c.cursor {
-                t.style("ui.cursor")
-            } else {
-                t.style("ui.text")
-            };
-            Line::from(vec![
-                Span::styled(format!(" {} ", i + 1), t.style("ui.key")),
-                Span::styled(
-                    format!("{o:<w$}", w = usize::from(width.saturating_sub(6))),
-                    style,
-                ),
-            ])
-        })
-        .collect();
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(t.style("ui.border"))
-                .title(Span::styled(format!(" {} ", c.title), t.style("ui.title"))),
-        ),
-        popup,
-    );
-}
 
 /// The command palette: the best matches for the typed `:` line, drawn at
 /// the bottom of the body, the highlighted one in the cursor style.

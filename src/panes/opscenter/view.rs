@@ -7,15 +7,14 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 
-use crate::action::Command;
-use crate::app::App;
-use crate::app::opscenter::{OpsColumn, OpsDetail, OpsField, OpsForm};
+use super::form::{OpsField, OpsForm};
+use super::state::{OpsColumn, OpsDetail, OpsState};
 use crate::config::{Layer, Theme};
 use crate::filter::{match_indices, new_matcher};
+use crate::keys::Command;
 use crate::model::{OpsItem, format_epoch_ms_minutes};
-use crate::ui::RenderContext;
-use crate::ui::widgets::{titled_block, with_cursor};
-use crate::widgets::highlighted;
+use crate::pane::RenderContext;
+use crate::widgets::{highlighted, ping_token, titled_block, with_cursor};
 
 /// The theme token of a severity (`1` critical … `4` low).
 pub fn severity_token(sev: Option<&str>) -> &'static str {
@@ -78,21 +77,21 @@ pub fn visible_columns(inner: u16) -> Vec<OpsColumn> {
     cols
 }
 
-/// Draws the pane.
-pub fn render(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
-    if let Some(form) = &app.ops.form {
-        render_form(frame, area, form, app.line_cursor, cx);
+/// Draws the pane: the form when open, else the open item, else the list.
+pub fn render(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext) {
+    if let Some(form) = &o.form {
+        render_form(frame, area, form, form.cursor, cx);
         return;
     }
-    if app.ops.detail.is_some() {
-        render_detail(frame, area, app, cx);
+    if o.detail.is_some() {
+        render_detail(frame, area, o, cx);
         return;
     }
-    render_table(frame, area, app, cx);
+    render_table(frame, area, o, cx);
 }
 
-fn counts_line(app: &App, t: &Theme) -> Line<'static> {
-    let (status, sev) = app.ops.counts();
+fn counts_line(o: &OpsState, t: &Theme) -> Line<'static> {
+    let (status, sev) = o.counts();
     let mut spans = Vec::new();
     for (i, name) in ["Open", "InProgress", "Resolved"].iter().enumerate() {
         spans.push(Span::styled(
@@ -126,8 +125,7 @@ fn counts_line(app: &App, t: &Theme) -> Line<'static> {
     Line::from(spans)
 }
 
-fn title(app: &App) -> String {
-    let o = &app.ops;
+fn title(o: &OpsState) -> String {
     let mut parts = vec![format!("{} loaded", o.items.len())];
     if !o.filter.is_empty() {
         parts.push(format!("{} match /{}", o.view.len(), o.filter));
@@ -151,13 +149,12 @@ fn title(app: &App) -> String {
     format!(" OpsCenter — {} ", parts.join(" · "))
 }
 
-fn render_table(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+fn render_table(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext) {
     let t = cx.theme;
-    let o = &app.ops;
     let [counts, table_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
-    frame.render_widget(Paragraph::new(counts_line(app, t)), counts);
-    let block = titled_block(title(app), cx);
+    frame.render_widget(Paragraph::new(counts_line(o, t)), counts);
+    let block = titled_block(title(o), cx);
     if o.view.is_empty() {
         let retry = cx
             .keymap
@@ -290,11 +287,11 @@ fn section(out: &mut Vec<Line<'static>>, head: Style, name: &str) {
 }
 
 /// The lines of the detail view (pure; used by the renderer and tests).
-pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
-    let Some(d) = &app.ops.detail else {
+pub fn detail_lines(o: &OpsState, t: &Theme) -> Vec<Line<'static>> {
+    let Some(d) = &o.detail else {
         return Vec::new();
     };
-    let item = d.item.as_ref().or_else(|| app.ops.get(&d.id));
+    let item = d.item.as_ref().or_else(|| o.get(&d.id));
     let text = t.style("ui.text");
     let mut out: Vec<Line<'static>> = Vec::new();
     let Some(i) = item else {
@@ -312,7 +309,7 @@ pub fn detail_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
         return out;
     };
     summary_lines(&mut out, d, i, t);
-    related_lines(&mut out, app, d, i, t);
+    related_lines(&mut out, o, d, i, t);
     notes_lines(&mut out, i, t);
     operational_data_lines(&mut out, i, t);
     timeline_lines(&mut out, d, i, t);
@@ -386,7 +383,13 @@ fn summary_lines(out: &mut Vec<Line<'static>>, d: &OpsDetail, i: &OpsItem, t: &T
 
 /// The related managed nodes, other resources, OpsItems and related
 /// items (ListOpsItemRelatedItems) sections.
-fn related_lines(out: &mut Vec<Line<'static>>, app: &App, d: &OpsDetail, i: &OpsItem, t: &Theme) {
+fn related_lines(
+    out: &mut Vec<Line<'static>>,
+    o: &OpsState,
+    d: &OpsDetail,
+    i: &OpsItem,
+    t: &Theme,
+) {
     let dim = t.style("ui.dim");
     let text = t.style("ui.text");
     let head = t.style("ui.title");
@@ -403,13 +406,13 @@ fn related_lines(out: &mut Vec<Line<'static>>, app: &App, d: &OpsDetail, i: &Ops
         )));
     }
     for n in &nodes {
-        let known = app.fleet.nodes.iter().find(|x| x.id == *n);
+        let known = d.known_nodes.iter().find(|x| x.id == *n);
         out.push(Line::from(vec![
             Span::styled(format!("  {n:<20}  "), t.style("ui.key")),
             match known {
                 Some(k) => Span::styled(
                     format!("{}  {}", k.name, k.ping_status.as_str()),
-                    t.style(crate::ui::widgets::ping_token(k.ping_status)),
+                    t.style(ping_token(k.ping_status)),
                 ),
                 None => Span::styled("not in the loaded fleet", dim),
             },
@@ -429,7 +432,7 @@ fn related_lines(out: &mut Vec<Line<'static>>, app: &App, d: &OpsDetail, i: &Ops
         out.push(Line::from(Span::styled("  none", dim)));
     }
     for r in &i.related_ops_items {
-        let other = app.ops.get(r);
+        let other = o.get(r);
         out.push(Line::from(vec![
             Span::styled(format!("  {r}  "), t.style("ui.key")),
             Span::styled(
@@ -589,9 +592,9 @@ fn timeline_lines(out: &mut Vec<Line<'static>>, d: &OpsDetail, i: &OpsItem, t: &
     }
 }
 
-fn render_detail(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
-    let d = app.ops.detail.as_ref().expect("checked by the caller");
-    let lines = detail_lines(app, cx.theme);
+fn render_detail(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext) {
+    let d = o.detail.as_ref().expect("checked by the caller");
+    let lines = detail_lines(o, cx.theme);
     let block = titled_block(
         format!(
             " OpsItem {} — Esc back · t status · p priority · v severity · N note · e edit · f node · c run command ",

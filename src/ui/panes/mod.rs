@@ -1,3 +1,0 @@
-//! One module per pane.
-
-pub mod opscenter;
