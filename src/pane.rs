@@ -349,3 +349,53 @@ pub trait Pane {
         None
     }
 }
+
+/// What the shell reads of whichever pane is shown, without knowing its
+/// types: the object-safe part of [`Pane`], implemented for every pane
+/// (the registry hands it out as `&dyn PaneView`).
+pub trait PaneView {
+    /// [`Pane::view`].
+    fn draw(&self, frame: &mut Frame, area: Rect, rcx: &RenderContext);
+    /// [`Pane::hints`].
+    fn key_hints(&self) -> &'static [(Command, &'static str)];
+    /// [`Pane::crumb`].
+    fn where_in(&self) -> Option<String>;
+    /// Whether raw keys go to the pane: [`Pane::wants_keys`] or
+    /// [`Pane::form_open`].
+    fn takes_keys(&self) -> bool;
+    /// [`Pane::form_open`].
+    fn has_form(&self) -> bool;
+    /// [`Pane::form_hint`].
+    fn form_keys(&self) -> &'static str;
+    /// [`Pane::filter_line`] and [`Pane::filter_warning`].
+    fn filter_status(&self) -> ((String, &'static str), Option<String>);
+    /// [`Pane::unsaved`].
+    fn unsaved_text(&self) -> Option<String>;
+}
+
+impl<P: Pane> PaneView for P {
+    fn draw(&self, frame: &mut Frame, area: Rect, rcx: &RenderContext) {
+        self.view(frame, area, rcx);
+    }
+    fn key_hints(&self) -> &'static [(Command, &'static str)] {
+        self.hints()
+    }
+    fn where_in(&self) -> Option<String> {
+        self.crumb()
+    }
+    fn takes_keys(&self) -> bool {
+        self.wants_keys() || self.form_open()
+    }
+    fn has_form(&self) -> bool {
+        self.form_open()
+    }
+    fn form_keys(&self) -> &'static str {
+        self.form_hint()
+    }
+    fn filter_status(&self) -> ((String, &'static str), Option<String>) {
+        (self.filter_line(), self.filter_warning())
+    }
+    fn unsaved_text(&self) -> Option<String> {
+        self.unsaved()
+    }
+}

@@ -8,6 +8,7 @@ pub use crate::panes::fleet::state as fleet;
 pub use crate::panes::opscenter::state as opscenter;
 pub use crate::panes::parameters::state as params;
 pub use crate::panes::sessions;
+use registry::{FLEET, OPS, PARAMS, RUN_COMMAND, SESSIONS, Slot, with_slot};
 
 use std::time::{Duration, Instant};
 
@@ -328,30 +329,28 @@ impl App {
     /// actions; returns loads the new view needs (values of visible parameters).
     pub fn settle(&mut self) -> Vec<Effect> {
         let rows = self.page_rows();
+        // Every pane reads the Fleet's nodes, the palette reads the
+        // parameter rows, and OpsCenter's view follows the clock: these
+        // settle shown or not, without asking for loads.
         self.fleet.settle(rows);
-        let mut effects = self.with_pane(OPS, self.clock, |p, cx| p.settle(cx)).1;
-        if self.pane == Pane::Parameters {
-            effects.extend(self.with_pane(PARAMS, self.clock, |p, cx| p.settle(cx)).1);
-            return effects;
-        }
         self.params.settle_rows(rows);
-        if self.pane == Pane::Commands {
-            effects.extend(
-                self.with_pane(RUN_COMMAND, self.clock, |p, cx| p.settle(cx))
-                    .1,
-            );
+        let mut effects = Vec::new();
+        if self.pane != Pane::OpsCenter {
+            effects.extend(self.with_pane(OPS, self.clock, |p, cx| p.settle(cx)).1);
         }
+        let clock = self.clock;
+        effects.extend(with_slot!(self.pane, |s| self
+            .with_pane(s, clock, PaneTrait::settle)
+            .1));
         effects
     }
 
     /// The open editors, composers and forms holding text the user typed
     /// (a context switch would close them), named for a confirmation.
     pub fn unsaved_work(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        out.extend(self.params.unsaved());
-        out.extend(self.commands.unsaved());
-        out.extend(self.ops.unsaved());
-        out
+        Pane::all()
+            .filter_map(|p| registry::view_of(self, p).unsaved_text())
+            .collect()
     }
 
     /// `q` or `:quit`: quits at once when nothing would be lost, else asks,
@@ -541,18 +540,8 @@ impl App {
 
     fn show_pane(&mut self, pane: Pane) -> Vec<Effect> {
         self.go_to(pane);
-        if pane == Pane::OpsCenter {
-            return self.with_pane(OPS, self.clock, |p, cx| p.on_show(cx)).1;
-        }
-        if pane == Pane::Commands {
-            return self
-                .with_pane(RUN_COMMAND, self.clock, |p, cx| p.on_show(cx))
-                .1;
-        }
-        if pane == Pane::Parameters {
-            return self.with_pane(PARAMS, self.clock, |p, cx| p.on_show(cx)).1;
-        }
-        Vec::new()
+        let clock = self.clock;
+        with_slot!(pane, |s| self.with_pane(s, clock, |p, cx| p.on_show(cx)).1)
     }
 
     fn where_(&self) -> String {
@@ -584,19 +573,9 @@ impl App {
         if self.context.identity.is_none() {
             effects.push(Effect::Shell(ShellJob::Identity));
         }
-        match self.pane {
-            Pane::Fleet => effects.extend(self.with_pane(FLEET, now, |p, cx| p.refresh(cx)).1),
-            Pane::Commands => {
-                effects.extend(self.with_pane(RUN_COMMAND, now, |p, cx| p.refresh(cx)).1);
-            }
-            Pane::Sessions => {}
-            Pane::OpsCenter => {
-                effects.extend(self.with_pane(OPS, now, |p, cx| p.refresh(cx)).1);
-            }
-            Pane::Parameters => {
-                effects.extend(self.with_pane(PARAMS, now, |p, cx| p.refresh(cx)).1);
-            }
-        }
+        effects.extend(with_slot!(self.pane, |s| self
+            .with_pane(s, now, |p, cx| p.refresh(cx))
+            .1));
         effects
     }
 
@@ -687,24 +666,19 @@ impl App {
                 self.config_problems = p;
                 Vec::new()
             }
-            Action::Key(k) if self.pane == Pane::Commands && self.commands.form_open() => {
-                self.with_pane(RUN_COMMAND, now, |p, cx| p.key(k, cx)).1
+            Action::Key(k) if registry::view_of(self, self.pane).takes_keys() => {
+                with_slot!(self.pane, |s| self
+                    .with_pane(s, now, |p, cx| p.key(k, cx))
+                    .1)
             }
-            Action::Key(k) if self.pane == Pane::OpsCenter && self.ops.wants_keys() => {
-                self.with_pane(OPS, now, |p, cx| p.key(k, cx)).1
-            }
-            Action::Key(k) if self.pane == Pane::Sessions && self.sessions.wants_keys() => {
-                self.with_sessions(now, |p, cx| p.key(k, cx)).1
-            }
-            Action::Paste(text) if self.pane == Pane::Sessions && self.sessions.wants_keys() => {
-                self.with_sessions(now, |p, cx| p.paste(&text, cx)).1
+            Action::Key(_) => Vec::new(),
+            Action::Paste(text) if registry::view_of(self, self.pane).takes_keys() => {
+                with_slot!(self.pane, |s| self
+                    .with_pane(s, now, |p, cx| p.paste(&text, cx))
+                    .1)
             }
             Action::Paste(_) => Vec::new(),
             Action::Sessions(m) => self.with_sessions(now, |p, cx| p.message(m, cx)).1,
-            Action::Key(k) if self.pane == Pane::Parameters && self.params.wants_keys() => {
-                self.with_pane(PARAMS, now, |p, cx| p.key(k, cx)).1
-            }
-            Action::Key(_) => Vec::new(),
             Action::Params(ev) => self.with_pane(PARAMS, now, |p, cx| p.message(ev, cx)).1,
             Action::Commands(ev) => {
                 self.with_pane(RUN_COMMAND, now, |p, cx| p.message(ev, cx))
@@ -794,13 +768,7 @@ impl App {
             .map(|p| p.title().to_owned())
             .collect();
         out.push(self.pane.title().to_owned());
-        match self.pane {
-            Pane::Fleet => out.extend(self.fleet.crumb()),
-            Pane::Commands => out.extend(self.commands.crumb()),
-            Pane::Parameters => out.extend(self.params.crumb()),
-            Pane::OpsCenter => out.extend(self.ops.crumb()),
-            Pane::Sessions => out.extend(self.sessions.crumb()),
-        }
+        out.extend(registry::view_of(self, self.pane).where_in());
         out
     }
 
@@ -955,20 +923,11 @@ impl App {
                 return self.show_pane(panes[next].pane);
             }
             Command::Quit | Command::Help | Command::CommandLine | Command::Refresh => {}
-            _ if self.pane == Pane::Parameters => {
-                return self.with_pane(PARAMS, now, |p, cx| p.command(c, cx)).1;
-            }
-            _ if self.pane == Pane::Commands => {
-                return self.with_pane(RUN_COMMAND, now, |p, cx| p.command(c, cx)).1;
-            }
-            _ if self.pane == Pane::OpsCenter => {
-                return self.with_pane(OPS, now, |p, cx| p.command(c, cx)).1;
-            }
-            _ if self.pane == Pane::Sessions => {
-                return self.with_sessions(now, |p, cx| p.command(c, cx)).1;
-            }
             _ => {
-                let (handled, effects) = self.with_pane(FLEET, now, |p, cx| p.command(c, cx));
+                let (handled, effects) =
+                    with_slot!(self.pane, |s| self
+                        .with_pane(s, now, |p, cx| p.command(c, cx)));
+                // Esc the pane had no use for walks back through the routes.
                 self.walk_back = handled == Handled::No && c == Command::Back;
                 return effects;
             }
@@ -1128,13 +1087,7 @@ impl App {
     fn input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
         let cursor = &mut self.line_cursor;
         match self.mode {
-            Mode::Filter => match self.pane {
-                Pane::Fleet => self.filter_input_of(FLEET, k, now),
-                Pane::Commands => self.filter_input_of(RUN_COMMAND, k, now),
-                Pane::Parameters => self.filter_input_of(PARAMS, k, now),
-                Pane::OpsCenter => self.filter_input_of(OPS, k, now),
-                Pane::Sessions => self.filter_input_of(SESSIONS, k, now),
-            },
+            Mode::Filter => with_slot!(self.pane, |s| self.filter_input_of(s, k, now)),
             Mode::Choose => self.choice_input(k, now),
             Mode::Confirm => self.confirm_input(k, now),
             Mode::Prompt => self.prompt_input(k, now),
@@ -1273,63 +1226,6 @@ pub fn completions(prefix: &str) -> Vec<&'static str> {
         .filter(|c| c.starts_with(prefix))
         .collect()
 }
-
-/// How the shell reaches a pane on the [`Pane`](PaneTrait) trait: its
-/// state in the [`App`], and how its jobs and prompts are wrapped.
-struct Slot<P: PaneTrait> {
-    pane: Pane,
-    state: fn(&mut App) -> &mut P,
-    job: fn(P::Job) -> Effect,
-    ask: fn(P::Ask) -> PromptPurpose,
-}
-
-impl<P: PaneTrait> Clone for Slot<P> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<P: PaneTrait> Copy for Slot<P> {}
-
-/// The Fleet pane.
-const FLEET: Slot<FleetState> = Slot {
-    pane: Pane::Fleet,
-    state: |a| &mut a.fleet,
-    job: Effect::Fleet,
-    ask: PromptPurpose::Fleet,
-};
-
-/// The Parameters pane.
-const PARAMS: Slot<ParamsState> = Slot {
-    pane: Pane::Parameters,
-    state: |a| &mut a.params,
-    job: Effect::Parameters,
-    ask: PromptPurpose::Parameters,
-};
-
-/// The Run Command pane.
-const RUN_COMMAND: Slot<CommandsState> = Slot {
-    pane: Pane::Commands,
-    state: |a| &mut a.commands,
-    job: Effect::RunCommand,
-    ask: |never| match never {},
-};
-
-/// The OpsCenter pane.
-const OPS: Slot<OpsState> = Slot {
-    pane: Pane::OpsCenter,
-    state: |a| &mut a.ops,
-    job: Effect::OpsCenter,
-    ask: PromptPurpose::OpsCenter,
-};
-
-/// The Sessions pane.
-const SESSIONS: Slot<sessions::SessionsState> = Slot {
-    pane: Pane::Sessions,
-    state: |a| &mut a.sessions,
-    job: Effect::Sessions,
-    ask: |never| match never {},
-};
 
 /// `1 shell session`, `2 shell sessions`.
 fn plural(n: usize, one: &str, many: &str) -> String {

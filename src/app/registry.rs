@@ -3,8 +3,10 @@
 //! from here; [`entry`] matches every [`Pane`] exhaustively, so a new pane
 //! that is not registered does not compile.
 
-use super::Pane;
+use super::{App, CommandsState, Effect, FleetState, OpsState, Pane, ParamsState, PromptPurpose};
 use crate::config::Layer;
+use crate::pane::{Pane as PaneTrait, PaneView};
+use crate::panes::sessions::SessionsState;
 
 /// What the shell knows of a pane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,10 +67,112 @@ pub fn entry(p: Pane) -> &'static PaneEntry {
     &PANES[i]
 }
 
+/// The shown-pane view of pane `p` (what the shell and the renderer read).
+pub fn view_of(app: &App, p: Pane) -> &dyn PaneView {
+    match p {
+        Pane::Fleet => &app.fleet,
+        Pane::Commands => &app.commands,
+        Pane::Parameters => &app.params,
+        Pane::OpsCenter => &app.ops,
+        Pane::Sessions => &app.sessions,
+    }
+}
+
+/// Runs `$body` with `$slot` bound to the [`Slot`] of pane `$pane`: with
+/// [`view_of`] and [`entry`], the only matches over every pane.
+macro_rules! with_slot {
+    ($pane:expr, |$slot:ident| $body:expr) => {
+        match $pane {
+            $crate::app::Pane::Fleet => {
+                let $slot = $crate::app::registry::FLEET;
+                $body
+            }
+            $crate::app::Pane::Commands => {
+                let $slot = $crate::app::registry::RUN_COMMAND;
+                $body
+            }
+            $crate::app::Pane::Parameters => {
+                let $slot = $crate::app::registry::PARAMS;
+                $body
+            }
+            $crate::app::Pane::OpsCenter => {
+                let $slot = $crate::app::registry::OPS;
+                $body
+            }
+            $crate::app::Pane::Sessions => {
+                let $slot = $crate::app::registry::SESSIONS;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_slot;
+
 /// The pane a `:` command shows, if it is one.
 pub fn by_command(word: &str) -> Option<Pane> {
     PANES.iter().find(|e| e.command == word).map(|e| e.pane)
 }
+
+/// How the shell reaches a pane on the [`Pane`](PaneTrait) trait: its
+/// state in the [`App`], and how its jobs and prompts are wrapped.
+pub(super) struct Slot<P: PaneTrait> {
+    /// Which pane.
+    pub pane: Pane,
+    /// Its state in the shell.
+    pub state: fn(&mut App) -> &mut P,
+    /// Its jobs as the runner's effects.
+    pub job: fn(P::Job) -> Effect,
+    /// Its prompts' purpose in the shell.
+    pub ask: fn(P::Ask) -> PromptPurpose,
+}
+
+impl<P: PaneTrait> Clone for Slot<P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P: PaneTrait> Copy for Slot<P> {}
+
+/// The Fleet pane.
+pub(super) const FLEET: Slot<FleetState> = Slot {
+    pane: Pane::Fleet,
+    state: |a| &mut a.fleet,
+    job: Effect::Fleet,
+    ask: PromptPurpose::Fleet,
+};
+
+/// The Parameters pane.
+pub(super) const PARAMS: Slot<ParamsState> = Slot {
+    pane: Pane::Parameters,
+    state: |a| &mut a.params,
+    job: Effect::Parameters,
+    ask: PromptPurpose::Parameters,
+};
+
+/// The Run Command pane.
+pub(super) const RUN_COMMAND: Slot<CommandsState> = Slot {
+    pane: Pane::Commands,
+    state: |a| &mut a.commands,
+    job: Effect::RunCommand,
+    ask: |never| match never {},
+};
+
+/// The OpsCenter pane.
+pub(super) const OPS: Slot<OpsState> = Slot {
+    pane: Pane::OpsCenter,
+    state: |a| &mut a.ops,
+    job: Effect::OpsCenter,
+    ask: PromptPurpose::OpsCenter,
+};
+
+/// The Sessions pane.
+pub(super) const SESSIONS: Slot<SessionsState> = Slot {
+    pane: Pane::Sessions,
+    state: |a| &mut a.sessions,
+    job: Effect::Sessions,
+    ask: |never| match never {},
+};
 
 #[cfg(test)]
 mod tests {

@@ -7,8 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::app::{App, Mode, Pane};
-use crate::pane::Pane as _;
+use crate::app::{App, Mode};
 
 /// Smallest terminal the layout works in, columns × rows.
 pub const MIN_SIZE: (u16, u16) = (60, 10);
@@ -31,13 +30,7 @@ pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
     .areas(area);
     widgets::header(frame, header, app, cx);
     widgets::tabs(frame, tabs, app, cx);
-    match app.pane {
-        Pane::Fleet => app.fleet.view(frame, body, cx),
-        Pane::Commands => app.commands.view(frame, body, cx),
-        Pane::Parameters => app.params.view(frame, body, cx),
-        Pane::OpsCenter => app.ops.view(frame, body, cx),
-        Pane::Sessions => app.sessions.view(frame, body, cx),
-    }
+    crate::app::registry::view_of(app, app.pane).draw(frame, body, cx);
     widgets::status_line(frame, status, app, cx);
     if app.mode == Mode::Help {
         widgets::help_overlay(frame, body, app, cx);

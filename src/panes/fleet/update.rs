@@ -7,6 +7,7 @@ use ratatui::layout::Rect;
 
 use super::{Ask, FleetCx, FleetJob, FleetMsg, FleetState};
 use crate::config::Layer;
+use crate::filter::TERM_KEYS;
 use crate::keys::{Command, InputKey};
 use crate::pane::{Goto, Handled, Pane, RenderContext, Request};
 use crate::session::forward::ForwardSpec;
@@ -221,7 +222,18 @@ impl Pane for FleetState {
     }
 
     fn filter_line(&self) -> (String, &'static str) {
-        (self.filter.clone(), "")
+        static WHAT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            let terms: Vec<String> = TERM_KEYS.iter().map(|k| format!("{k}:")).collect();
+            format!(
+                "Enter/Tab keeps · Esc restores · terms: {}",
+                terms.join(" ")
+            )
+        });
+        (self.filter.clone(), WHAT.as_str())
+    }
+
+    fn filter_warning(&self) -> Option<String> {
+        self.query.errors.first().cloned()
     }
 
     fn settle(&mut self, cx: &mut FleetCx) {

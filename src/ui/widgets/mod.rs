@@ -1,6 +1,5 @@
 //! Shared widgets: header, tabs, status line, help overlay.
 
-use crate::pane::Pane as _;
 use crate::widgets::line_input;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -11,9 +10,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table};
 use super::RenderContext;
 use crate::action::Command;
 use crate::app::palette::PaletteEnter;
-use crate::app::{App, COMMANDS, Confirm, Mode, Pane};
+use crate::app::{App, COMMANDS, Confirm, Mode, Pane, registry};
 use crate::config::{Layer, Theme};
-use crate::filter::TERM_KEYS;
 
 pub use crate::widgets::{ping_token, with_cursor};
 
@@ -170,48 +168,8 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
 /// The status line while a filter or search is typed: the text with its
 /// cursor and what the pane's filter does.
 fn filter_line(app: &App, t: &Theme) -> Line<'static> {
-    match app.pane {
-        Pane::Parameters => pane_filter_line(app.params.filter_line(), None, app, t),
-        Pane::OpsCenter => {
-            pane_filter_line(app.ops.filter_line(), app.ops.filter_warning(), app, t)
-        }
-        Pane::Commands => {
-            let (text, what) = app.commands.filter_line();
-            Line::from(vec![
-                Span::styled("/", t.style("ui.key")),
-                Span::styled(
-                    line_input::with_cursor(&text, app.line_cursor),
-                    t.style("ui.input"),
-                ),
-                Span::styled(format!("  {what}"), t.style("ui.dim")),
-            ])
-        }
-        _ => {
-            let mut spans = vec![
-                Span::styled("/", t.style("ui.key")),
-                Span::styled(
-                    line_input::with_cursor(&app.fleet.filter, app.line_cursor),
-                    t.style("ui.input"),
-                ),
-            ];
-            if let Some(err) = app.fleet.query.errors.first() {
-                spans.push(Span::styled(format!("  {err}"), t.style("ui.notice")));
-            } else {
-                spans.push(Span::styled(
-                    format!(
-                        "  Enter/Tab keeps · Esc restores · terms: {}",
-                        TERM_KEYS
-                            .iter()
-                            .map(|k| format!("{k}:"))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    ),
-                    t.style("ui.dim"),
-                ));
-            }
-            Line::from(spans)
-        }
-    }
+    let (line, warning) = registry::view_of(app, app.pane).filter_status();
+    pane_filter_line(line, warning, app, t)
 }
 
 /// The filter line of a pane on the trait: `/`, the text with its cursor,
@@ -282,24 +240,12 @@ fn normal_line(app: &App, cx: &RenderContext) -> Line<'static> {
 
 /// The key hints shown for the current pane, in order.
 fn pane_hints(app: &App) -> &'static [(Command, &'static str)] {
-    match app.pane {
-        Pane::Fleet => app.fleet.hints(),
-        Pane::Commands => app.commands.hints(),
-        Pane::Sessions => app.sessions.hints(),
-        Pane::OpsCenter => app.ops.hints(),
-        Pane::Parameters => app.params.hints(),
-    }
+    registry::view_of(app, app.pane).key_hints()
 }
 
 /// The status line while a pane's form has the keys.
 fn form_hint(app: &App) -> &'static str {
-    match app.pane {
-        Pane::Parameters => app.params.form_hint(),
-        Pane::Commands => app.commands.form_hint(),
-        Pane::Sessions => app.sessions.form_hint(),
-        Pane::OpsCenter => app.ops.form_hint(),
-        _ => "",
-    }
+    registry::view_of(app, app.pane).form_keys()
 }
 
 /// The help overlay, generated from the keymap's descriptions.
