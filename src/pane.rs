@@ -306,13 +306,6 @@ pub trait Pane {
     /// After a batch of actions: bring derived views up to date and ask
     /// for what the new view needs (values of visible rows).
     fn settle(&mut self, _cx: &mut Cx<Self::Job, Self::Ask>) {}
-    /// A left click on the pane's body, `y` rows and `x` columns from the
-    /// top-left cell of the area given to [`Pane::view`] (its frame
-    /// included). Lists move their cursor to the clicked row, or open it
-    /// when it is the cursor's; `No` when nothing is there.
-    fn click_row(&mut self, _y: u16, _x: u16, _cx: &mut Cx<Self::Job, Self::Ask>) -> Handled {
-        Handled::No
-    }
     /// Something the user should see about the filter being typed (it does
     /// not parse; Enter will reload from AWS): the status line shows it in
     /// the notice style instead of [`Pane::filter_line`]'s description.
@@ -335,9 +328,10 @@ pub trait Pane {
         _cx: &mut Cx<Self::Job, Self::Ask>,
     ) {
     }
-    /// A mouse click on cell `column`, `row` of the pane's area (counted
-    /// from its top-left corner, in character cells): a pane with a list
-    /// moves its cursor to the clicked row. Returns the command the click
+    /// A left click on terminal cell `column`, `row` (from the screen's
+    /// top-left corner, in character cells): a pane with a list moves its
+    /// cursor to the row its last draw put there (see
+    /// [`RowHits`](crate::widgets::hits::RowHits)). Returns the command the click
     /// stands for, if any (a click on the row already under the cursor
     /// opens it, as Enter does), which the shell then runs as if typed.
     fn click(

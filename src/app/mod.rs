@@ -776,8 +776,6 @@ impl App {
         if self.mode != Mode::Normal {
             return Vec::new();
         }
-        let (w, _) = self.size;
-        let rows = self.page_rows();
         match m {
             MouseInput::ScrollUp | MouseInput::ScrollDown => {
                 let c = if m == MouseInput::ScrollUp {
@@ -795,72 +793,14 @@ impl App {
                 Some(p) => self.show_pane(p),
                 None => Vec::new(),
             },
-            // The body starts below the header and the tab line.
-            MouseInput::Click(x, y) if self.pane == Pane::Commands => {
-                let (c, mut effects) = self.with_pane(RUN_COMMAND, now, |p, cx| {
-                    p.click(x, y.saturating_sub(2), cx)
-                });
+            MouseInput::Click(x, y) => {
+                let (c, mut effects) =
+                    with_slot!(self.pane, |s| self
+                        .with_pane(s, now, |p, cx| p.click(x, y, cx)));
                 if let Some(c) = c {
                     effects.extend(self.command(c, now));
                 }
                 effects
-            }
-            MouseInput::Click(x, y) => {
-                // Rows start below the body's border and column header.
-                let (first_row, scroll, len, cursor) = match self.pane {
-                    Pane::Fleet => {
-                        let table_w = if !self.fleet.details {
-                            w
-                        } else if w >= 100 {
-                            w * 58 / 100
-                        } else {
-                            0
-                        };
-                        if x >= table_w {
-                            return Vec::new();
-                        }
-                        (
-                            4,
-                            self.fleet.scroll,
-                            self.fleet.view.len(),
-                            self.fleet.cursor,
-                        )
-                    }
-                    Pane::Parameters if self.params.editor.is_none() => {
-                        if x >= w * 45 / 100 {
-                            return Vec::new();
-                        }
-                        (
-                            3,
-                            self.params.scroll,
-                            self.params.rows.len(),
-                            self.params.cursor,
-                        )
-                    }
-                    Pane::OpsCenter if y >= 2 => {
-                        // The body starts below the header and the tabs.
-                        return self
-                            .with_pane(OPS, now, |p, cx| p.click_row(y - 2, x, cx))
-                            .1;
-                    }
-                    _ => return Vec::new(),
-                };
-                if y < first_row {
-                    return Vec::new();
-                }
-                let index = scroll + usize::from(y - first_row);
-                if index >= len {
-                    return Vec::new();
-                }
-                if index == cursor {
-                    return self.command(Command::OpenDetails, now);
-                }
-                match self.pane {
-                    Pane::Fleet => self.fleet.move_to(index, rows),
-                    Pane::Parameters => self.params.move_to(index, rows),
-                    _ => {}
-                }
-                Vec::new()
             }
         }
     }

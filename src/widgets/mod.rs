@@ -5,6 +5,7 @@
 //! module").
 
 pub mod choice;
+pub mod hits;
 pub mod line_input;
 
 use ratatui::style::Style;

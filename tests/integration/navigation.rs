@@ -103,7 +103,9 @@ fn esc_closes_inner_views_first_then_walks_back_through_panes() {
 #[test]
 fn mouse_clicks_tabs_and_rows_and_scrolls() {
     let mut app = app();
+    // A click hits what the last frame drew, as the user saw it.
     let m = |app: &mut App, i: MouseInput| {
+        screen(app);
         let e = app.update(Action::Mouse(i), Instant::now());
         app.settle();
         e

@@ -78,6 +78,8 @@ pub struct Loading {
 /// The Fleet pane's state.
 #[derive(Debug)]
 pub struct FleetState {
+    /// Where the last draw put the list's rows (mouse clicks).
+    pub hits: crate::widgets::hits::RowHits,
     /// Every node, in arrival order.
     pub nodes: Vec<ManagedNode>,
     haystacks: Vec<Utf32String>,
@@ -133,6 +135,7 @@ pub struct FleetState {
 impl Default for FleetState {
     fn default() -> Self {
         FleetState {
+            hits: Default::default(),
             nodes: Vec::new(),
             haystacks: Vec::new(),
             seen: Vec::new(),

@@ -11,6 +11,7 @@ use crate::filter::TERM_KEYS;
 use crate::keys::{Command, InputKey};
 use crate::pane::{Goto, Handled, Pane, RenderContext, Request};
 use crate::session::forward::ForwardSpec;
+use crate::widgets::hits::ListClick;
 use crate::widgets::line_input::{FilterStep, filter_key};
 
 /// The status line's key hints, in order.
@@ -234,6 +235,17 @@ impl Pane for FleetState {
 
     fn filter_warning(&self) -> Option<String> {
         self.query.errors.first().cloned()
+    }
+
+    fn click(&mut self, column: u16, row: u16, cx: &mut FleetCx) -> Option<Command> {
+        match self.hits.click(column, row, self.view.len(), self.cursor) {
+            ListClick::Open => Some(Command::OpenDetails),
+            ListClick::MoveTo(i) => {
+                self.move_to(i, cx.shared.page_rows);
+                None
+            }
+            ListClick::Nothing => None,
+        }
     }
 
     fn settle(&mut self, cx: &mut FleetCx) {

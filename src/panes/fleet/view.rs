@@ -12,6 +12,7 @@ use crate::filter::{match_indices, new_matcher};
 use crate::keys::Command;
 use crate::model::{ManagedNode, format_epoch};
 use crate::pane::RenderContext;
+use crate::widgets::hits::table_rows;
 use crate::widgets::{highlighted, ping_token, with_cursor};
 
 /// Width of a column in cells (the name column's minimum).
@@ -55,6 +56,7 @@ pub fn visible_columns(inner: u16) -> Vec<Column> {
 
 /// Draws the pane into `area`.
 pub fn render(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContext) {
+    f.hits.forget();
     let (table_area, detail_area) = if f.details && area.width >= 100 {
         let [a, b] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
             .areas(area);
@@ -137,6 +139,7 @@ fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContex
         );
         return;
     }
+    f.hits.record(table_rows(area), f.scroll);
     let columns = visible_columns(area.width.saturating_sub(2));
     let header = Row::new(
         std::iter::once(Cell::from(" ")).chain(columns.iter().map(|c| {

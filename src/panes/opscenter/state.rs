@@ -95,6 +95,8 @@ pub struct OpsDetail {
 /// The OpsCenter pane.
 #[derive(Debug)]
 pub struct OpsState {
+    /// Where the last draw put the list's rows (mouse clicks).
+    pub hits: crate::widgets::hits::RowHits,
     /// Whether the pane was opened (the first load started).
     pub started: bool,
     /// Loaded items.
@@ -144,6 +146,7 @@ pub struct OpsState {
 impl Default for OpsState {
     fn default() -> Self {
         OpsState {
+            hits: Default::default(),
             started: false,
             items: Vec::new(),
             index: HashMap::new(),

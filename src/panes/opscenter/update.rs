@@ -16,6 +16,7 @@ use crate::keys::{Command, InputKey};
 use crate::model::OpsItem;
 use crate::ops_filter::{OPS_KEYS, TRIAGE_STATUSES};
 use crate::pane::{Goto, Handled, Pane, RenderContext, Request};
+use crate::widgets::hits::ListClick;
 use crate::widgets::line_input::{FilterStep, filter_key};
 
 /// The status-line hints of the list.
@@ -35,10 +36,6 @@ const HINTS: &[(Command, &str)] = &[
 static FILTER_HELP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!("fuzzy title · terms: {OPS_KEYS} · Enter/Tab keeps · Esc restores")
 });
-
-/// The first list row below the body's top: the counts line, the table's
-/// border and its column header come first.
-const FIRST_ROW: u16 = 3;
 
 impl Pane for OpsState {
     type Msg = OpsCenterEvent;
@@ -238,19 +235,18 @@ impl Pane for OpsState {
         self.form.as_ref().map(|_| "the OpsItem form".to_owned())
     }
 
-    fn click_row(&mut self, y: u16, _x: u16, cx: &mut OpsCx) -> Handled {
-        if self.detail.is_some() || self.form.is_some() || y < FIRST_ROW {
-            return Handled::No;
+    fn click(&mut self, column: u16, row: u16, cx: &mut OpsCx) -> Option<Command> {
+        if self.detail.is_some() || self.form.is_some() {
+            return None;
         }
-        let index = self.scroll + usize::from(y - FIRST_ROW);
-        if index >= self.view.len() {
-            return Handled::No;
+        match self.hits.click(column, row, self.view.len(), self.cursor) {
+            ListClick::Open => Some(Command::OpenDetails),
+            ListClick::MoveTo(i) => {
+                self.move_to(i, cx.shared.page_rows);
+                None
+            }
+            ListClick::Nothing => None,
         }
-        if index == self.cursor {
-            return self.command(Command::OpenDetails, cx);
-        }
-        self.move_to(index, cx.shared.page_rows);
-        Handled::Yes
     }
 }
 
@@ -1102,23 +1098,23 @@ mod tests {
     #[test]
     fn a_click_moves_to_a_row_and_a_click_on_the_cursor_opens_it() {
         let mut o = loaded(vec![item(1, &[]), item(2, &[]), item(3, &[])]);
+        // As drawn: rows from screen row 5 (header, tabs, counts, border,
+        // column header), none scrolled away.
+        o.hits.record(
+            crate::widgets::hits::table_rows(Rect::new(0, 3, 100, 20)),
+            0,
+        );
         let (_, requests) = with(&mut o, |o, cx| {
-            assert_eq!(o.click_row(FIRST_ROW - 1, 5, cx), Handled::No, "the header");
-            assert_eq!(o.click_row(FIRST_ROW + 2, 5, cx), Handled::Yes);
+            assert_eq!(o.click(5, 4, cx), None, "the column header");
+            assert_eq!(o.click(5, 7, cx), None);
         });
         assert!(requests.is_empty());
         assert_eq!(o.cursor, 2);
-        let (jobs, _) = with(&mut o, |o, cx| {
-            assert_eq!(
-                o.click_row(FIRST_ROW + 9, 5, cx),
-                Handled::No,
-                "below the rows"
-            );
-            o.click_row(FIRST_ROW + 2, 5, cx);
+        with(&mut o, |o, cx| {
+            assert_eq!(o.click(5, 14, cx), None, "below the rows");
+            assert_eq!(o.click(5, 7, cx), Some(Command::OpenDetails));
         });
-        let id = o.current().unwrap().id.clone();
-        assert_eq!(jobs, vec![OpsJob::Detail { id: id.clone() }]);
-        assert_eq!(o.crumb(), Some(id));
+        assert_eq!(o.cursor, 2);
     }
 
     #[test]

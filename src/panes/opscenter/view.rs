@@ -14,6 +14,7 @@ use crate::filter::{match_indices, new_matcher};
 use crate::keys::Command;
 use crate::model::{OpsItem, format_epoch_ms_minutes};
 use crate::pane::RenderContext;
+use crate::widgets::hits::table_rows;
 use crate::widgets::{highlighted, ping_token, titled_block, with_cursor};
 
 /// The theme token of a severity (`1` critical … `4` low).
@@ -79,6 +80,7 @@ pub fn visible_columns(inner: u16) -> Vec<OpsColumn> {
 
 /// Draws the pane: the form when open, else the open item, else the list.
 pub fn render(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext) {
+    o.hits.forget();
     if let Some(form) = &o.form {
         render_form(frame, area, form, form.cursor, cx);
         return;
@@ -189,6 +191,7 @@ fn render_table(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext)
         );
         return;
     }
+    o.hits.record(table_rows(table_area), o.scroll);
     let inner_rows = usize::from(table_area.height.saturating_sub(3));
     let columns = visible_columns(table_area.width.saturating_sub(2));
     let header = Row::new(

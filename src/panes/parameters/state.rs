@@ -445,6 +445,8 @@ pub struct IndexProgress {
 /// The Parameters pane's state.
 #[derive(Debug, Default)]
 pub struct ParamsState {
+    /// Where the last draw put the list's rows (mouse clicks).
+    pub hits: crate::widgets::hits::RowHits,
     /// Every parameter known so far, by name.
     pub known: BTreeMap<String, ParameterMeta>,
     tree: Folder,

@@ -15,6 +15,7 @@ use crate::config::Layer;
 use crate::keys::{Command, InputKey};
 use crate::model::ParamKind;
 use crate::pane::{Handled, Pane, RenderContext, Request};
+use crate::widgets::hits::ListClick;
 use crate::widgets::line_input::{FilterStep, filter_key};
 
 /// The status-line hints of the tree.
@@ -210,6 +211,17 @@ impl Pane for ParamsState {
 
     fn form_hint(&self) -> &'static str {
         "Ctrl-S save · Esc discard (asks again if changed) · Tab/Shift-Tab fields · Space changes type and tier"
+    }
+
+    fn click(&mut self, column: u16, row: u16, cx: &mut ParamsCx) -> Option<Command> {
+        match self.hits.click(column, row, self.rows.len(), self.cursor) {
+            ListClick::Open => Some(Command::OpenDetails),
+            ListClick::MoveTo(i) => {
+                self.move_to(i, cx.shared.page_rows);
+                None
+            }
+            ListClick::Nothing => None,
+        }
     }
 
     fn settle(&mut self, cx: &mut ParamsCx) {

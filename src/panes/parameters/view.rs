@@ -11,6 +11,7 @@ use super::state::{Editor, EditorKind, Field, History, ParamsState, TreeRow, spl
 use crate::filter::{match_indices, new_matcher};
 use crate::model::{ParamKind, ParameterMeta, format_epoch};
 use crate::pane::RenderContext;
+use crate::widgets::hits::list_rows;
 use crate::widgets::titled_block as block;
 
 /// What a masked SecureString looks like.
@@ -21,6 +22,11 @@ pub fn render(frame: &mut Frame, area: Rect, p: &ParamsState, cx: &RenderContext
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
     render_tree(frame, left, p, cx);
+    if p.rows.is_empty() || p.editor.is_some() {
+        p.hits.forget();
+    } else {
+        p.hits.record(list_rows(left), p.scroll);
+    }
     match &p.history {
         Some(h) => render_history(frame, right, p, h, cx),
         None => render_details(frame, right, p, cx),

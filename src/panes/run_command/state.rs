@@ -285,6 +285,8 @@ pub struct Group {
 /// The pane's state.
 #[derive(Debug, Default)]
 pub struct CommandsState {
+    /// Where the last draw put the list's rows (mouse clicks).
+    pub hits: crate::widgets::hits::RowHits,
     /// The composer, when open.
     pub compose: Option<Compose>,
     /// Runs of this session, oldest first.

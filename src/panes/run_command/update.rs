@@ -19,6 +19,7 @@ use crate::aws::commands::SendRequest;
 use crate::config::Layer;
 use crate::keys::{Command, InputKey};
 use crate::pane::{Handled, Pane, RenderContext, Request};
+use crate::widgets::hits::ListClick;
 use crate::widgets::line_input::{FilterStep, filter_key};
 
 /// The status-line hints of the grid.
@@ -33,10 +34,6 @@ const HINTS: &[(Command, &str)] = &[
     (Command::History, "history"),
     (Command::NextPane, "next pane"),
 ];
-
-/// Rows above the grid's first row in the pane's area: the border and the
-/// column header.
-const GRID_TOP: u16 = 2;
 
 impl Pane for CommandsState {
     type Msg = CommandsEvent;
@@ -201,26 +198,14 @@ impl Pane for CommandsState {
         if self.show_history || self.run().is_none() {
             return None;
         }
-        let w = cx.shared.size.0;
-        let grid_w = if !self.follow {
-            w
-        } else if w >= 100 {
-            w * 55 / 100
-        } else {
-            0
-        };
-        if column >= grid_w || row < GRID_TOP {
-            return None;
+        match self.hits.click(column, row, self.rows(), self.cursor) {
+            ListClick::Open => Some(Command::OpenDetails),
+            ListClick::MoveTo(i) => {
+                self.move_by(i as isize - self.cursor as isize, cx.shared.page_rows);
+                None
+            }
+            ListClick::Nothing => None,
         }
-        let index = self.scroll + usize::from(row - GRID_TOP);
-        if index >= self.rows() {
-            return None;
-        }
-        if index == self.cursor {
-            return Some(Command::OpenDetails);
-        }
-        self.move_by(index as isize - self.cursor as isize, cx.shared.page_rows);
-        None
     }
 }
 
@@ -905,15 +890,20 @@ mod tests {
         for id in ["i-1", "i-2", "i-3"] {
             run.nodes.entry(id.into()).or_default().inv = invocation(id, InvocationStatus::Success);
         }
+        // As drawn: the grid 60 cells wide below the header and tabs, its
+        // rows from screen row 4 (border, column header).
+        p.hits.record(
+            crate::widgets::hits::table_rows(ratatui::layout::Rect::new(0, 2, 60, 20)),
+            0,
+        );
         let click = |p: &mut CommandsState, x, y| with(p, &[], |p, cx| p.click(x, y, cx)).0;
-        assert_eq!(click(&mut p, 5, 1), None, "the column header");
+        assert_eq!(click(&mut p, 5, 3), None, "the column header");
         assert_eq!(p.cursor, 0);
-        assert_eq!(click(&mut p, 5, 4), None);
+        assert_eq!(click(&mut p, 5, 6), None);
         assert_eq!(p.cursor, 2, "the third row");
-        assert_eq!(click(&mut p, 5, 5), None, "below the last row");
-        assert_eq!(click(&mut p, 5, 4), Some(Command::OpenDetails));
-        p.follow = true;
-        assert_eq!(click(&mut p, 70, 2), None, "the output beside the grid");
+        assert_eq!(click(&mut p, 5, 7), None, "below the last row");
+        assert_eq!(click(&mut p, 5, 6), Some(Command::OpenDetails));
+        assert_eq!(click(&mut p, 70, 4), None, "the output beside the grid");
         assert_eq!(p.cursor, 2);
     }
 

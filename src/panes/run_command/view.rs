@@ -10,6 +10,7 @@ use super::compose::{Compose, ComposeField};
 use super::state::{CommandsState, Run};
 use crate::model::{CommandStatus, InvocationStatus, format_epoch};
 use crate::pane::RenderContext;
+use crate::widgets::hits::table_rows;
 use crate::widgets::titled_block as block;
 
 /// Theme token of an invocation status.
@@ -51,6 +52,7 @@ pub fn command_status_counts(statuses: impl IntoIterator<Item = CommandStatus>) 
 
 /// Draws the pane into `area`.
 pub fn render(frame: &mut Frame, area: Rect, st: &CommandsState, cx: &RenderContext) {
+    st.hits.forget();
     if st.show_history {
         render_history(frame, area, st, cx);
     } else {
@@ -160,6 +162,7 @@ fn render_run(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: 
     let h = usize::from(area.height.saturating_sub(3));
     let header_style = t.style("ui.table_header");
     if st.grouped {
+        st.hits.record(table_rows(area), st.scroll);
         let groups = run.groups();
         let rows: Vec<Row> = groups
             .iter()
@@ -212,6 +215,7 @@ fn render_run(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: 
         );
         return;
     }
+    st.hits.record(table_rows(area), st.scroll);
     let ids = st.grid();
     let rows: Vec<Row> = ids
         .iter()
