@@ -331,7 +331,7 @@ pub trait Pane {
     /// A left click on terminal cell `column`, `row` (from the screen's
     /// top-left corner, in character cells): a pane with a list moves its
     /// cursor to the row its last draw put there (see
-    /// [`RowHits`](crate::widgets::hits::RowHits)). Returns the command the click
+    /// `widgets::hits::RowHits`). Returns the command the click
     /// stands for, if any (a click on the row already under the cursor
     /// opens it, as Enter does), which the shell then runs as if typed.
     fn click(
