@@ -334,19 +334,19 @@ impl KeyRouter {
             return None;
         }
         if matches!(
-            app.mode,
+            app.mode(),
             Mode::Filter | Mode::CommandLine | Mode::Confirm | Mode::Prompt | Mode::Choose
         ) {
             self.pending.clear();
             return input_key(ev).map(Action::Input);
         }
-        if matches!(app.mode, Mode::Editor) {
+        if matches!(app.mode(), Mode::Editor) {
             self.pending.clear();
             return Some(Action::Key(ev));
         }
         if app.pane == crate::app::Pane::Sessions
             && app.sessions.focused
-            && app.mode == Mode::Normal
+            && app.mode() == Mode::Normal
         {
             // Every key goes to the shell except the escape chord.
             self.pending.clear();

@@ -129,7 +129,8 @@ pub struct Prompt {
     pub purpose: PromptPurpose,
 }
 
-/// Where keys go.
+/// Where keys go: derived by [`App::mode`] from the overlay stack and the
+/// shown pane's form, never kept by hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Keys go through the keymap.
@@ -150,6 +151,40 @@ pub enum Mode {
     Prompt,
     /// A choice list waits for a pick.
     Choose,
+}
+
+/// What sits over the panes and has the keys ([`App::overlays`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    /// The shown pane's filter is typed.
+    Filter,
+    /// The `:` line and its palette.
+    CommandLine,
+    /// The key bindings.
+    Help,
+    /// Every notice so far (`:messages`).
+    Messages,
+    /// A confirmation waits for y or n.
+    Confirm(Box<Confirm>),
+    /// A one-line prompt has the keys.
+    Prompt(Prompt),
+    /// A choice list waits for a pick.
+    Choose(Choice<PromptPurpose>),
+}
+
+impl Overlay {
+    /// The key layer while this overlay is on top.
+    pub fn mode(&self) -> Mode {
+        match self {
+            Overlay::Filter => Mode::Filter,
+            Overlay::CommandLine => Mode::CommandLine,
+            Overlay::Help => Mode::Help,
+            Overlay::Messages => Mode::Messages,
+            Overlay::Confirm(_) => Mode::Confirm,
+            Overlay::Prompt(_) => Mode::Prompt,
+            Overlay::Choose(_) => Mode::Choose,
+        }
+    }
 }
 
 /// Work for the job runner: one variant per pane (its typed job) and the
@@ -209,8 +244,9 @@ pub const COMMANDS: &[(&str, &str)] = &[
 pub struct App {
     /// Current pane.
     pub pane: Pane,
-    /// Input mode.
-    pub mode: Mode,
+    /// What sits over the panes and has the keys, topmost last; the key
+    /// layer ([`App::mode`]) is derived from it and the shown pane.
+    pub overlays: Vec<Overlay>,
     /// Fleet pane.
     pub fleet: FleetState,
     /// Parameters pane.
@@ -221,12 +257,6 @@ pub struct App {
     pub ops: OpsState,
     /// Sessions pane.
     pub sessions: sessions::SessionsState,
-    /// The open choice list.
-    pub choice: Option<Choice<PromptPurpose>>,
-    /// The open confirmation.
-    pub confirm: Option<Confirm>,
-    /// The open prompt.
-    pub prompt: Option<Prompt>,
     /// AWS context for the header.
     pub context: ContextInfo,
     /// Passing notices with their expiry.
@@ -280,15 +310,12 @@ impl App {
     pub fn new(context: ContextInfo, size: (u16, u16), now: Instant) -> (App, Vec<Effect>) {
         let mut app = App {
             pane: Pane::Fleet,
-            mode: Mode::Normal,
+            overlays: Vec::new(),
             fleet: FleetState::default(),
             params: ParamsState::default(),
             commands: CommandsState::default(),
             ops: OpsState::default(),
             sessions: sessions::SessionsState::default(),
-            choice: None,
-            confirm: None,
-            prompt: None,
             context,
             notices: Vec::new(),
             messages: Vec::new(),
@@ -323,6 +350,56 @@ impl App {
     /// borders and the column header taken away).
     pub fn page_rows(&self) -> usize {
         usize::from(self.size.1.saturating_sub(6)).max(1)
+    }
+
+    /// Where keys go: the top overlay's layer, else the shown pane's form
+    /// ([`Mode::Editor`]) when one is open, else the keymap.
+    pub fn mode(&self) -> Mode {
+        match self.overlays.last() {
+            Some(o) => o.mode(),
+            None if registry::view_of(self, self.pane).has_form() => Mode::Editor,
+            None => Mode::Normal,
+        }
+    }
+
+    /// Puts `o` on top: it has the keys until closed.
+    pub fn open_overlay(&mut self, o: Overlay) {
+        self.overlays.push(o);
+    }
+
+    /// Closes the topmost overlay `f` picks; returns it.
+    fn close_overlay_where(&mut self, f: impl Fn(&Overlay) -> bool) -> Option<Overlay> {
+        let i = self.overlays.iter().rposition(f)?;
+        Some(self.overlays.remove(i))
+    }
+
+    /// Closes the top overlay.
+    fn close_overlay(&mut self) -> Option<Overlay> {
+        self.overlays.pop()
+    }
+
+    /// The confirmation that waits, if any.
+    pub fn confirm(&self) -> Option<&Confirm> {
+        self.overlays.iter().rev().find_map(|o| match o {
+            Overlay::Confirm(c) => Some(c.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// The open prompt, if any.
+    pub fn prompt(&self) -> Option<&Prompt> {
+        self.overlays.iter().rev().find_map(|o| match o {
+            Overlay::Prompt(p) => Some(p),
+            _ => None,
+        })
+    }
+
+    /// The open choice list, if any.
+    pub fn choice(&self) -> Option<&Choice<PromptPurpose>> {
+        self.overlays.iter().rev().find_map(|o| match o {
+            Overlay::Choose(c) => Some(c),
+            _ => None,
+        })
     }
 
     /// Recomputes derived views (filter, sort, tree) after a batch of
@@ -386,12 +463,11 @@ impl App {
             return;
         }
         lines.push("y quits · n stays".into());
-        self.confirm = Some(Confirm {
+        self.open_overlay(Overlay::Confirm(Box::new(Confirm {
             title: "Quit ssmdeck?".into(),
             lines,
             effect: Effect::Quit,
-        });
-        self.mode = Mode::Confirm;
+        })));
     }
 
     /// Terminal size of the Sessions pane, rows × columns.
@@ -410,8 +486,7 @@ impl App {
 
     /// Runs `f` on a pane with a fresh [`Cx`] (the shell's read-only state,
     /// the injected clock), then turns what it collected into effects: its
-    /// jobs, and its requests applied by the shell. Whether the pane's form
-    /// has the keys ([`Mode::Editor`]) follows the pane.
+    /// jobs, and its requests applied by the shell.
     fn with_pane<P, R>(
         &mut self,
         slot: Slot<P>,
@@ -437,15 +512,7 @@ impl App {
         let mut cx = Cx::new(now, shared);
         let r = f(&mut state, &mut cx);
         let (jobs, requests) = cx.finish();
-        let form = state.form_open();
         *(slot.state)(self) = state;
-        if self.pane == slot.pane {
-            if form && self.mode == Mode::Normal {
-                self.mode = Mode::Editor;
-            } else if !form && self.mode == Mode::Editor {
-                self.mode = Mode::Normal;
-            }
-        }
         let mut effects: Vec<Effect> = jobs.into_iter().map(slot.job).collect();
         effects.extend(self.apply_requests(&slot, requests, now));
         (r, effects)
@@ -463,33 +530,34 @@ impl App {
             match r {
                 Request::Notice(text) => self.notice(text, now),
                 Request::Confirm { title, lines, yes } => {
-                    self.confirm = Some(Confirm {
+                    self.open_overlay(Overlay::Confirm(Box::new(Confirm {
                         title,
                         lines,
                         effect: (slot.job)(yes),
-                    });
-                    self.mode = Mode::Confirm;
+                    })));
                 }
                 Request::Clipboard(text) => {
                     effects.push(Effect::Shell(ShellJob::Clipboard(SecretText(text))));
                 }
                 Request::Show => effects.extend(self.show_pane(slot.pane)),
                 Request::Prompt { title, text, ask } => {
-                    self.prompt = Some(Prompt {
+                    self.open_overlay(Overlay::Prompt(Prompt {
                         title,
                         text,
                         purpose: (slot.ask)(ask),
-                    });
-                    self.mode = Mode::Prompt;
+                    }));
                 }
-                Request::Filter => self.mode = Mode::Filter,
+                Request::Filter => self.open_overlay(Overlay::Filter),
                 Request::Choose {
                     title,
                     options,
                     ask,
                 } => {
-                    self.choice = Some(Choice::new(title, options, (slot.ask)(ask)));
-                    self.mode = Mode::Choose;
+                    self.open_overlay(Overlay::Choose(Choice::new(
+                        title,
+                        options,
+                        (slot.ask)(ask),
+                    )));
                 }
                 Request::Open(g) => effects.extend(self.goto(g, now)),
                 Request::Remember { kind, key, label } => {
@@ -587,7 +655,7 @@ impl App {
     pub fn update(&mut self, action: Action, now: Instant) -> Vec<Effect> {
         self.clock = now;
         if let (Some(why), Action::Command(c)) = (&self.read_only, &action)
-            && self.mode == Mode::Normal
+            && self.mode() == Mode::Normal
             && let Some(api) = mutation_of(*c, self.pane)
         {
             let text = format!(
@@ -597,9 +665,9 @@ impl App {
             self.notice(text, now);
             return Vec::new();
         }
-        let mode = self.mode;
+        let mode = self.mode();
         let effects = self.update_inner(action, now);
-        if self.mode != mode {
+        if self.mode() != mode {
             // A new input starts with the cursor at the end of its text.
             self.line_cursor = None;
         }
@@ -713,14 +781,10 @@ impl App {
                 self.params = ParamsState::default();
                 self.ops = OpsState::default();
                 self.commands = CommandsState::default();
-                self.confirm = None;
-                self.prompt = None;
-                self.choice = None;
                 // What had the keys is gone with the old context's panes:
                 // the next key goes through the keymap again.
-                if !matches!(self.mode, Mode::Help | Mode::Messages) {
-                    self.mode = Mode::Normal;
-                }
+                self.overlays
+                    .retain(|o| matches!(o, Overlay::Help | Overlay::Messages));
                 let generation = self.fleet.begin_load(now);
                 let mut effects = vec![
                     Effect::Shell(ShellJob::Identity),
@@ -737,7 +801,7 @@ impl App {
     fn depth_signature(&self) -> (Pane, Mode, [bool; 9], usize, String) {
         (
             self.pane,
-            self.mode,
+            self.mode(),
             [
                 self.fleet.details,
                 self.params.history.is_some(),
@@ -773,7 +837,7 @@ impl App {
     }
 
     fn mouse(&mut self, m: MouseInput, now: Instant) -> Vec<Effect> {
-        if self.mode != Mode::Normal {
+        if self.mode() != Mode::Normal {
             return Vec::new();
         }
         match m {
@@ -806,7 +870,7 @@ impl App {
     }
 
     fn command(&mut self, c: Command, now: Instant) -> Vec<Effect> {
-        if c == Command::Back && self.mode == Mode::Normal {
+        if c == Command::Back && self.mode() == Mode::Normal {
             let before = self.depth_signature();
             self.walk_back = false;
             let effects = self.command_inner(c, now);
@@ -841,11 +905,9 @@ impl App {
                 return Vec::new();
             }
         }
-        if matches!(self.mode, Mode::Help | Mode::Messages) {
-            match c {
-                Command::Help | Command::Back => self.mode = Mode::Normal,
-                Command::Quit => self.mode = Mode::Normal,
-                _ => {}
+        if matches!(self.mode(), Mode::Help | Mode::Messages) {
+            if matches!(c, Command::Help | Command::Back | Command::Quit) {
+                self.close_overlay();
             }
             return Vec::new();
         }
@@ -874,10 +936,10 @@ impl App {
         }
         match c {
             Command::Quit => self.ask_quit(),
-            Command::Help => self.mode = Mode::Help,
+            Command::Help => self.open_overlay(Overlay::Help),
             Command::CommandLine => {
                 self.command_line.clear();
-                self.mode = Mode::CommandLine;
+                self.open_overlay(Overlay::CommandLine);
                 self.refresh_palette();
             }
             Command::Refresh => return self.refresh(now),
@@ -895,8 +957,9 @@ impl App {
             InputKey::Cancel | InputKey::Char('n') | InputKey::Char('N') => false,
             _ => return Vec::new(),
         };
-        self.mode = Mode::Normal;
-        let Some(confirm) = self.confirm.take() else {
+        let Some(Overlay::Confirm(confirm)) =
+            self.close_overlay_where(|o| matches!(o, Overlay::Confirm(_)))
+        else {
             return Vec::new();
         };
         if yes && confirm.effect == Effect::Quit {
@@ -936,18 +999,19 @@ impl App {
     /// A key while a one-line prompt has the keys; Enter acts on the
     /// answer (labels, copy destination, OpsItem note, data, link, forward).
     fn prompt_input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
-        let Some(prompt) = self.prompt.as_mut() else {
-            self.mode = Mode::Normal;
+        let is_prompt = |o: &Overlay| matches!(o, Overlay::Prompt(_));
+        let Some(Overlay::Prompt(prompt)) = self.overlays.iter_mut().rev().find(|o| is_prompt(o))
+        else {
             return Vec::new();
         };
         match k {
             InputKey::Cancel => {
-                self.prompt = None;
-                self.mode = Mode::Normal;
+                self.close_overlay_where(is_prompt);
             }
             InputKey::Submit => {
-                self.mode = Mode::Normal;
-                let prompt = self.prompt.take().expect("checked above");
+                let Some(Overlay::Prompt(prompt)) = self.close_overlay_where(is_prompt) else {
+                    return Vec::new();
+                };
                 let label = prompt.text.trim().to_owned();
                 if label.is_empty() {
                     return Vec::new();
@@ -984,20 +1048,21 @@ impl App {
     /// A key while a choice list waits ([`Request::Choose`]): the pick
     /// goes to what the list is for.
     fn choice_input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
-        let Some(ch) = self.choice.as_mut() else {
-            self.mode = Mode::Normal;
+        let is_choice = |o: &Overlay| matches!(o, Overlay::Choose(_));
+        let Some(Overlay::Choose(ch)) = self.overlays.iter_mut().rev().find(|o| is_choice(o))
+        else {
             return Vec::new();
         };
         match ch.input(k) {
             ChoiceStep::Open => Vec::new(),
             ChoiceStep::Cancelled => {
-                self.choice = None;
-                self.mode = Mode::Normal;
+                self.close_overlay_where(is_choice);
                 Vec::new()
             }
             ChoiceStep::Picked => {
-                let ch = self.choice.take().expect("checked above");
-                self.mode = Mode::Normal;
+                let Some(Overlay::Choose(ch)) = self.close_overlay_where(is_choice) else {
+                    return Vec::new();
+                };
                 match ch.value() {
                     Some(value) => self.answer(ch.ask, value, now),
                     None => Vec::new(),
@@ -1019,14 +1084,15 @@ impl App {
         let (open, effects) = self.with_pane(slot, now, |p, cx| p.filter_input(k, &mut cursor, cx));
         self.line_cursor = cursor;
         if !open {
-            self.mode = Mode::Normal;
+            self.close_overlay_where(|o| *o == Overlay::Filter);
         }
         effects
     }
 
     fn input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
+        let mode = self.mode();
         let cursor = &mut self.line_cursor;
-        match self.mode {
+        match mode {
             Mode::Filter => with_slot!(self.pane, |s| self.filter_input_of(s, k, now)),
             Mode::Choose => self.choice_input(k, now),
             Mode::Confirm => self.confirm_input(k, now),
@@ -1034,14 +1100,14 @@ impl App {
             Mode::CommandLine => {
                 match k {
                     InputKey::Backspace if self.command_line.is_empty() => {
-                        self.mode = Mode::Normal;
+                        self.close_overlay_where(|o| *o == Overlay::CommandLine);
                     }
                     InputKey::Complete => {
                         self.palette_complete();
                         return Vec::new();
                     }
                     InputKey::Cancel => {
-                        self.mode = Mode::Normal;
+                        self.close_overlay_where(|o| *o == Overlay::CommandLine);
                         self.palette.clear();
                         return Vec::new();
                     }
@@ -1083,11 +1149,11 @@ impl App {
         }
         match chosen.as_deref() {
             Some("help") => {
-                self.mode = Mode::Help;
+                self.open_overlay(Overlay::Help);
                 Vec::new()
             }
             Some("messages") => {
-                self.mode = Mode::Messages;
+                self.open_overlay(Overlay::Messages);
                 Vec::new()
             }
             Some("quit") => {

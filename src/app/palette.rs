@@ -12,7 +12,7 @@ use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Matcher, Utf32Str};
 use serde::{Deserialize, Serialize};
 
-use super::{App, COMMANDS, Confirm, Effect, Mode, Pane};
+use super::{App, COMMANDS, Confirm, Effect, Overlay, Pane};
 use crate::action::Command;
 use crate::filter::new_matcher;
 
@@ -439,12 +439,11 @@ impl App {
                     .map(|w| format!("{w} has unsaved text: it would be closed.")),
             );
             lines.push("n keeps you here with your text.".into());
-            self.confirm = Some(Confirm {
+            self.open_overlay(Overlay::Confirm(Box::new(Confirm {
                 title: format!("Switch {word}"),
                 lines,
                 effect: switch,
-            });
-            self.mode = Mode::Confirm;
+            })));
             return Vec::new();
         }
         self.notice(format!("switching to {word} {arg}…"), now);
@@ -559,7 +558,7 @@ impl App {
                 return Vec::new();
             }
         };
-        self.mode = Mode::Normal;
+        self.close_overlay_where(|o| *o == Overlay::CommandLine);
         self.command_line.clear();
         self.palette.clear();
         self.palette_cursor = None;

@@ -32,19 +32,19 @@ pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
     widgets::tabs(frame, tabs, app, cx);
     crate::app::registry::view_of(app, app.pane).draw(frame, body, cx);
     widgets::status_line(frame, status, app, cx);
-    if app.mode == Mode::Help {
+    if app.mode() == Mode::Help {
         widgets::help_overlay(frame, body, app, cx);
     }
-    if app.mode == Mode::Messages {
+    if app.mode() == Mode::Messages {
         widgets::messages_overlay(frame, body, app, cx);
     }
-    if app.mode == Mode::CommandLine && !app.palette.is_empty() {
+    if app.mode() == Mode::CommandLine && !app.palette.is_empty() {
         widgets::palette(frame, body, app, cx);
     }
-    if let Some(c) = app.choice.as_ref().filter(|_| app.mode == Mode::Choose) {
+    if let Some(c) = app.choice().filter(|_| app.mode() == Mode::Choose) {
         crate::widgets::choice::render(frame, body, c, cx);
     }
-    if let Some(c) = &app.confirm {
+    if let Some(c) = app.confirm() {
         widgets::confirm_dialog(frame, body, c, cx);
     }
 }

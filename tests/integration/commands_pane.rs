@@ -33,12 +33,12 @@ impl CommandsLive for Live {
     /// Composes `script` for the selection and confirms.
     async fn run(&mut self, script: &str) {
         self.cmd(Command::RunCommand);
-        assert_eq!(self.app.mode, Mode::Editor);
+        assert_eq!(self.app.mode(), Mode::Editor);
         assert_eq!(self.app.pane, Pane::Commands);
         self.type_text(script);
         self.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
         assert_eq!(
-            self.app.mode,
+            self.app.mode(),
             Mode::Confirm,
             "{:?}",
             self.app
@@ -94,7 +94,7 @@ async fn run_on_the_fleet_selection_groups_identical_results() {
     assert_eq!(run.last_poll_calls, 1, "one status call per 50 nodes");
     // Re-run on the failed ones: only the timed-out node.
     live.cmd(Command::Rerun);
-    assert_eq!(live.app.mode, Mode::Editor);
+    assert_eq!(live.app.mode(), Mode::Editor);
     assert_eq!(
         live.app.commands.compose.as_ref().unwrap().nodes,
         vec![lost]
@@ -132,7 +132,7 @@ async fn live_output_follow_search_and_cancel() {
     assert_eq!(live.app.commands.search.as_deref(), Some("tick 1"));
     // Cancel the whole command, after the confirmation.
     live.cmd(Command::CancelCommand);
-    assert_eq!(live.app.mode, Mode::Confirm);
+    assert_eq!(live.app.mode(), Mode::Confirm);
     let started = Instant::now();
     live.act(Action::Input(InputKey::Submit));
     live.until("cancelled", |a| a.commands.run().is_some_and(|r| r.done()))
@@ -310,7 +310,7 @@ async fn a_tag_target_run_waits_until_every_target_resolved() {
     }
     live.type_text("true");
     live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
-    assert_eq!(live.app.mode, Mode::Confirm);
+    assert_eq!(live.app.mode(), Mode::Confirm);
     live.act(Action::Input(InputKey::Submit));
     // While targets resolve, some polls list only part of the nodes, all of
     // them final: the run must not be declared finished then.
@@ -407,8 +407,8 @@ async fn the_composer_warns_when_the_document_does_not_fit_the_nodes_platform() 
     );
     live.type_text("uptime");
     live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
-    assert_eq!(live.app.mode, Mode::Confirm);
-    let lines = live.app.confirm.as_ref().unwrap().lines.clone();
+    assert_eq!(live.app.mode(), Mode::Confirm);
+    let lines = live.app.confirm().unwrap().lines.clone();
     let warning = lines
         .iter()
         .find(|l| l.starts_with("Warning:"))
@@ -421,7 +421,7 @@ async fn the_composer_warns_when_the_document_does_not_fit_the_nodes_platform() 
     );
     // Linux nodes only: no warning.
     live.act(Action::Input(InputKey::Char('n')));
-    assert_eq!(live.app.mode, Mode::Editor);
+    assert_eq!(live.app.mode(), Mode::Editor);
     live.key(KeyCode::Esc, KeyModifiers::NONE);
     live.app.commands.compose = None;
     live.select(&online(&lab, 2)).await;
@@ -435,7 +435,7 @@ async fn the_composer_warns_when_the_document_does_not_fit_the_nodes_platform() 
     .await;
     live.type_text("uptime");
     live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
-    let lines = live.app.confirm.as_ref().unwrap().lines.clone();
+    let lines = live.app.confirm().unwrap().lines.clone();
     assert!(
         !lines.iter().any(|l| l.starts_with("Warning:")),
         "{lines:?}"

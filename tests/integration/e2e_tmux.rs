@@ -330,10 +330,13 @@ fn edit_a_parameter_and_see_version_two() {
     t.keys(&["Home", "C-k"]);
     t.text("warn");
     t.keys(&["C-s"]);
-    let s = t.wait_for("version 2", |s| {
-        s.contains("saved /prod/web/log_level: version 2") && s.contains("Version         2")
+    // The new value is read back after the save: wait for it too (under
+    // load it shows a moment after the version).
+    t.wait_for("version 2 and its value", |s| {
+        s.contains("saved /prod/web/log_level: version 2")
+            && s.contains("Version         2")
+            && s.lines().any(|l| l.contains("│warn "))
     });
-    assert!(s.contains("warn"), "the new value is shown:\n{s}");
     let audit = std::fs::read_to_string(t.dir.join("data/audit.jsonl")).unwrap();
     assert!(
         audit.contains("\"action\":\"ssm:PutParameter\"")

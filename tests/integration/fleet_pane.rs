@@ -269,14 +269,14 @@ fn update_table() {
 fn filter_typing_narrows_and_escape_restores() {
     let mut h = Harness::loaded(120, 30);
     h.cmd(Command::Filter);
-    assert_eq!(h.app.mode, Mode::Filter);
+    assert_eq!(h.app.mode(), Mode::Filter);
     h.typed("prod");
     assert_eq!(h.names(), vec!["prod-db-01", "prod-web-01", "prod-web-02"]);
     h.typed(" ping:conn");
     assert_eq!(h.names(), vec!["prod-db-01"]);
     // Cancel puts back the filter from before editing (none).
     h.act(Action::Input(InputKey::Cancel));
-    assert_eq!(h.app.mode, Mode::Normal);
+    assert_eq!(h.app.mode(), Mode::Normal);
     assert_eq!(h.names().len(), 6);
     // Submit keeps it; Back clears it.
     h.cmd(Command::Filter);
@@ -338,7 +338,7 @@ fn command_line_completes_and_rejects_unknown_commands() {
     h.act(Action::Input(InputKey::Complete));
     assert_eq!(h.app.command_line, "fleet");
     h.act(Action::Input(InputKey::Submit));
-    assert_eq!(h.app.mode, Mode::Normal);
+    assert_eq!(h.app.mode(), Mode::Normal);
     assert!(h.app.command_error.is_none());
 
     h.cmd(Command::CommandLine);

@@ -473,7 +473,7 @@ fn every_filter_has_one_rule_and_a_movable_cursor() {
         }
         let start = text_of(&app);
         cmd(&mut app, Command::Filter);
-        assert_eq!(app.mode, Mode::Filter, "{pane:?}");
+        assert_eq!(app.mode(), Mode::Filter, "{pane:?}");
         key(&mut app, InputKey::Clear);
         for c in "ab".chars() {
             key(&mut app, InputKey::Char(c));
@@ -489,7 +489,7 @@ fn every_filter_has_one_rule_and_a_movable_cursor() {
         assert_eq!(text_of(&app), "Xbc", "{pane:?}");
         // Tab keeps the filter and gives the keys back to the list, as Enter does.
         key(&mut app, InputKey::Complete);
-        assert_eq!(app.mode, Mode::Normal, "{pane:?}: Tab leaves the input");
+        assert_eq!(app.mode(), Mode::Normal, "{pane:?}: Tab leaves the input");
         assert_eq!(text_of(&app), "Xbc", "{pane:?}: Tab keeps the filter");
         // Esc restores the filter as it was when the input opened.
         cmd(&mut app, Command::Filter);
@@ -497,7 +497,7 @@ fn every_filter_has_one_rule_and_a_movable_cursor() {
         key(&mut app, InputKey::Char('z'));
         assert_eq!(text_of(&app), "z", "{pane:?}");
         key(&mut app, InputKey::Cancel);
-        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.mode(), Mode::Normal);
         assert_eq!(text_of(&app), "Xbc", "{pane:?}: Esc restores");
         assert_ne!(start, "Xbc");
     }
@@ -512,7 +512,7 @@ fn form_fields_have_a_movable_cursor() {
         cmd(&mut app, Command::NextPane);
     }
     cmd(&mut app, Command::Create);
-    assert_eq!(app.mode, Mode::Editor);
+    assert_eq!(app.mode(), Mode::Editor);
     typed(&mut app, "Dsk full");
     key(&mut app, KeyCode::Home);
     key(&mut app, KeyCode::Right);
@@ -530,12 +530,11 @@ fn form_fields_have_a_movable_cursor() {
     key(&mut app, KeyCode::Esc);
     // The parameter editor: the name field of a new parameter.
     app.ops.form = None;
-    app.mode = Mode::Normal;
     while app.pane != Pane::Parameters {
         cmd(&mut app, Command::NextPane);
     }
     cmd(&mut app, Command::Create);
-    assert_eq!(app.mode, Mode::Editor);
+    assert_eq!(app.mode(), Mode::Editor);
     let before = app.params.editor.as_ref().unwrap().name.clone();
     typed(&mut app, "ac");
     key(&mut app, KeyCode::Left);
@@ -592,13 +591,13 @@ fn a_failed_write_stays_until_acknowledged_and_messages_keep_every_notice() {
     assert_eq!(app.pane, Pane::Fleet);
     // :messages lists both, newest first, and Esc closes it.
     palette(&mut app, "messages");
-    assert_eq!(app.mode, Mode::Messages);
+    assert_eq!(app.mode(), Mode::Messages);
     let s = screen(&app);
     let failed = s.find("ParameterNotFound").expect("the failure is listed");
     let throttled = s.find("throttled: retrying").expect("the notice is listed");
     assert!(failed < throttled, "newest first:\n{s}");
     cmd(&mut app, Command::Back);
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
 }
 
 #[test]
@@ -608,18 +607,18 @@ fn a_context_switch_asks_before_closing_unsaved_text() {
     // A composer with a typed command, hidden by Esc (kept, not lost).
     cmd(&mut app, Command::ToggleSelect);
     cmd(&mut app, Command::RunCommand);
-    assert_eq!(app.mode, Mode::Editor);
+    assert_eq!(app.mode(), Mode::Editor);
     for c in "uptime".chars() {
         key(&mut app, KeyCode::Char(c));
     }
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     assert!(app.commands.compose.is_some());
     // :region asks first, naming what would be closed.
     let e = palette(&mut app, "region eu-west-1");
     assert!(e.is_empty(), "no switch before the answer: {e:?}");
-    assert_eq!(app.mode, Mode::Confirm);
-    let lines = app.confirm.as_ref().unwrap().lines.join("\n");
+    assert_eq!(app.mode(), Mode::Confirm);
+    let lines = app.confirm().unwrap().lines.join("\n");
     assert!(
         lines.contains("the Run Command composer has unsaved text"),
         "{lines}"
@@ -629,7 +628,7 @@ fn a_context_switch_asks_before_closing_unsaved_text() {
         Action::Input(ssmdeck::action::InputKey::Char('n')),
         Instant::now(),
     );
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     assert!(app.commands.compose.is_some(), "the composer is kept");
     // y: the switch goes out.
     palette(&mut app, "region eu-west-1");
@@ -645,8 +644,8 @@ fn a_context_switch_asks_before_closing_unsaved_text() {
         }]
     );
     // Once switched, nothing stale keeps the keys: the next key goes
-    // through the keymap, even if a form had them.
-    app.mode = Mode::Editor;
+    // through the keymap (the layer is derived from what is open, and the
+    // old context's forms are gone).
     app.update(
         Action::ContextSwitched(Ok(ContextInfo {
             region: "eu-west-1".into(),
@@ -656,7 +655,7 @@ fn a_context_switch_asks_before_closing_unsaved_text() {
         Instant::now(),
     );
     assert_eq!(
-        app.mode,
+        app.mode(),
         Mode::Normal,
         "no stale mode swallows the next key"
     );
@@ -670,7 +669,7 @@ fn the_composer_fields_have_a_movable_cursor() {
     let mut app = app();
     cmd(&mut app, Command::ToggleSelect);
     cmd(&mut app, Command::RunCommand);
-    assert_eq!(app.mode, Mode::Editor);
+    assert_eq!(app.mode(), Mode::Editor);
     for _ in 0..20 {
         if app.commands.compose.as_ref().unwrap().focus == ComposeField::Comment {
             break;
@@ -702,7 +701,7 @@ fn palette_enter_runs_only_what_was_asked_for_and_fills_the_line_otherwise() {
     let e = palette(&mut app, "ssm");
     assert!(e.is_empty(), "{e:?}");
     assert!(!app.quit);
-    assert_eq!(app.mode, Mode::CommandLine, "the line stays open");
+    assert_eq!(app.mode(), Mode::CommandLine, "the line stays open");
     assert_ne!(app.command_line, "ssm", "it shows the best candidate");
     let shown = app.command_line.clone();
     assert!(
@@ -716,10 +715,10 @@ fn palette_enter_runs_only_what_was_asked_for_and_fills_the_line_otherwise() {
     // A unique prefix of a command runs: `:qu` is :quit (nothing open: at once).
     palette(&mut app, "fle");
     assert_eq!(app.pane, Pane::Fleet);
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     // :node with a name that is not exact fills in the best node first.
     palette(&mut app, "node web-1");
-    assert_eq!(app.mode, Mode::CommandLine);
+    assert_eq!(app.mode(), Mode::CommandLine);
     assert!(
         app.command_line.starts_with("node web-1"),
         "{}",
@@ -729,10 +728,10 @@ fn palette_enter_runs_only_what_was_asked_for_and_fills_the_line_otherwise() {
         Action::Input(ssmdeck::action::InputKey::Submit),
         Instant::now(),
     );
-    assert_eq!(app.mode, Mode::Normal, "the second Enter ran it");
+    assert_eq!(app.mode(), Mode::Normal, "the second Enter ran it");
     // An exact node name runs at once.
     palette(&mut app, "node web-07");
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     assert_eq!(app.fleet.current().map(|n| n.name.as_str()), Some("web-07"));
     palette(&mut app, "qu");
     assert!(app.quit, ":qu is the unique prefix of :quit");
@@ -748,8 +747,8 @@ fn quit_asks_first_when_typed_text_would_be_lost() {
     key(&mut app, KeyCode::Esc);
     cmd(&mut app, Command::Quit);
     assert!(!app.quit);
-    assert_eq!(app.mode, Mode::Confirm);
-    let lines = app.confirm.as_ref().unwrap().lines.join("\n");
+    assert_eq!(app.mode(), Mode::Confirm);
+    let lines = app.confirm().unwrap().lines.join("\n");
     assert!(
         lines.contains("the Run Command composer has unsaved text"),
         "{lines}"
@@ -759,4 +758,26 @@ fn quit_asks_first_when_typed_text_would_be_lost() {
         Instant::now(),
     );
     assert!(app.quit, "y quits");
+}
+
+#[test]
+fn overlays_stack_and_the_key_layer_follows_the_top_one() {
+    use ssmdeck::action::InputKey;
+    use ssmdeck::app::{Confirm, Overlay};
+    let mut app = app();
+    assert_eq!(app.mode(), Mode::Normal);
+    cmd(&mut app, Command::Filter);
+    assert_eq!(app.mode(), Mode::Filter);
+    app.open_overlay(Overlay::Confirm(Box::new(Confirm {
+        title: "Quit ssmdeck?".into(),
+        lines: vec![],
+        effect: Effect::Quit,
+    })));
+    assert_eq!(app.mode(), Mode::Confirm);
+    app.update(Action::Input(InputKey::Char('n')), Instant::now());
+    assert_eq!(app.mode(), Mode::Filter, "n closes the confirmation only");
+    assert!(!app.quit);
+    app.update(Action::Input(InputKey::Cancel), Instant::now());
+    assert_eq!(app.mode(), Mode::Normal);
+    assert!(app.overlays.is_empty());
 }

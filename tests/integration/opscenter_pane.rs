@@ -331,11 +331,11 @@ fn bulk_status_asks_first_listing_the_items() {
     h.effects.clear();
     h.cmd(Command::SelectAllMatching);
     h.cmd(Command::SetStatus);
-    assert_eq!(h.app.mode, Mode::Choose);
+    assert_eq!(h.app.mode(), Mode::Choose);
     h.act(Action::Input(InputKey::Char('3')));
-    assert_eq!(h.app.mode, Mode::Confirm);
+    assert_eq!(h.app.mode(), Mode::Confirm);
     assert!(h.effects.is_empty(), "nothing is written before yes");
-    let c = h.app.confirm.clone().unwrap();
+    let c = h.app.confirm().cloned().unwrap();
     assert_eq!(c.title, "Resolve OpsItems");
     assert!(
         c.lines[0].contains("status → Resolved on 5 OpsItem(s)"),
@@ -437,7 +437,7 @@ async fn triage_in_progress_with_a_note_and_a_conflict_refused() {
     .await;
     // Add a note.
     live.cmd(Command::AddNote);
-    assert_eq!(live.app.mode, Mode::Prompt);
+    assert_eq!(live.app.mode(), Mode::Prompt);
     for c in "rebooting via runbook".chars() {
         live.act(Action::Input(InputKey::Char(c)));
     }
@@ -473,15 +473,13 @@ async fn triage_in_progress_with_a_note_and_a_conflict_refused() {
     .unwrap();
     live.cmd(Command::SetStatus);
     live.act(Action::Input(InputKey::Char('3')));
-    assert_eq!(live.app.mode, Mode::Confirm, "resolving asks first");
+    assert_eq!(live.app.mode(), Mode::Confirm, "resolving asks first");
     live.act(Action::Input(InputKey::Char('y')));
     live.until("the conflict", |a| {
-        a.confirm
-            .as_ref()
-            .is_some_and(|c| c.title == "Changed meanwhile")
+        a.confirm().is_some_and(|c| c.title == "Changed meanwhile")
     })
     .await;
-    let c = live.app.confirm.clone().unwrap();
+    let c = live.app.confirm().cloned().unwrap();
     let text = c.lines.join("\n");
     assert!(
         text.contains(&format!("priority: {} → 5", opened.priority.unwrap())),
@@ -516,7 +514,7 @@ async fn form_keeps_text_on_errors_and_creates_with_a_related_node() {
     })
     .await;
     live.cmd(Command::Create);
-    assert_eq!(live.app.mode, Mode::Editor);
+    assert_eq!(live.app.mode(), Mode::Editor);
     live.type_text("Disk full on web-1");
     live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
     let err = live.app.ops.form.as_ref().unwrap().error.clone().unwrap();
@@ -581,7 +579,7 @@ async fn form_keeps_text_on_errors_and_creates_with_a_related_node() {
     // Run a command on the related nodes.
     live.cmd(Command::RunCommand);
     assert_eq!(live.app.pane, Pane::Commands);
-    assert_eq!(live.app.mode, Mode::Editor);
+    assert_eq!(live.app.mode(), Mode::Editor);
     assert_eq!(
         live.app.commands.compose.as_ref().unwrap().nodes,
         vec![node]

@@ -83,7 +83,7 @@ async fn edit_save_and_see_version_two() {
     assert_eq!(before.version, 1);
 
     live.cmd(Command::Edit);
-    assert_eq!(live.app.mode, Mode::Editor);
+    assert_eq!(live.app.mode(), Mode::Editor);
     live.key(KeyCode::Home, KeyModifiers::NONE);
     live.key(KeyCode::Char('k'), KeyModifiers::CONTROL);
     live.type_text("warn");
@@ -200,7 +200,7 @@ async fn create_validates_before_calling_aws_and_keeps_the_text() {
     let mut live = Live::start(ctx.clone()).await;
     live.goto("/prod/web/log_level").await;
     live.cmd(Command::Create);
-    assert_eq!(live.app.mode, Mode::Editor);
+    assert_eq!(live.app.mode(), Mode::Editor);
     // Name field starts with the current level.
     assert_eq!(live.app.params.editor.as_ref().unwrap().name, "/prod/web/");
     live.type_text("bad name");
@@ -298,7 +298,7 @@ async fn delete_asks_first_then_deletes() {
     let name = "/prod/web/replicas";
     live.goto(name).await;
     live.cmd(Command::Delete);
-    assert_eq!(live.app.mode, Mode::Confirm);
+    assert_eq!(live.app.mode(), Mode::Confirm);
     let s = live.screen();
     assert!(
         s.contains("Delete /prod/web/replicas and all of its versions"),
@@ -356,7 +356,7 @@ async fn history_labels_diff_and_restore() {
     // Label version 1, via the prompt.
     live.cmd(Command::SelectPrev);
     live.cmd(Command::AddLabel);
-    assert_eq!(live.app.mode, Mode::Prompt);
+    assert_eq!(live.app.mode(), Mode::Prompt);
     for c in "known-good".chars() {
         live.act(Action::Input(InputKey::Char(c)));
     }
@@ -372,7 +372,7 @@ async fn history_labels_diff_and_restore() {
 
     // Restore version 1 as version 3, after confirmation.
     live.cmd(Command::Restore);
-    assert_eq!(live.app.mode, Mode::Confirm);
+    assert_eq!(live.app.mode(), Mode::Confirm);
     assert!(
         live.screen()
             .contains("Write version 1 of /prod/web/config.json as a new version 3")
@@ -408,7 +408,7 @@ async fn promote_a_subtree_with_a_dry_run_then_move_it() {
 
     let copy_to = |live: &mut Live, cmd: Command, dest: &str| {
         live.cmd(cmd);
-        assert_eq!(live.app.mode, Mode::Prompt);
+        assert_eq!(live.app.mode(), Mode::Prompt);
         live.act(Action::Input(InputKey::Clear));
         for c in dest.chars() {
             live.act(Action::Input(InputKey::Char(c)));
@@ -418,7 +418,8 @@ async fn promote_a_subtree_with_a_dry_run_then_move_it() {
 
     // 1. Dry run, confirm, two parameters created.
     copy_to(&mut live, Command::CopyTree, "/qa/web/feature");
-    live.until("the dry run", |a| a.mode == Mode::Confirm).await;
+    live.until("the dry run", |a| a.mode() == Mode::Confirm)
+        .await;
     let s = live.screen();
     assert!(
         s.contains(
@@ -458,7 +459,7 @@ async fn promote_a_subtree_with_a_dry_run_then_move_it() {
     .await
     .unwrap();
     copy_to(&mut live, Command::CopyTree, "/qa/web/feature");
-    live.until("the second dry run", |a| a.mode == Mode::Confirm)
+    live.until("the second dry run", |a| a.mode() == Mode::Confirm)
         .await;
     let s = live.screen();
     assert!(
@@ -480,7 +481,7 @@ async fn promote_a_subtree_with_a_dry_run_then_move_it() {
 
     // 3. Move: copies, then deletes the sources.
     copy_to(&mut live, Command::MoveTree, "/qa2/feature");
-    live.until("the move dry run", |a| a.mode == Mode::Confirm)
+    live.until("the move dry run", |a| a.mode() == Mode::Confirm)
         .await;
     assert!(
         live.screen()
@@ -535,5 +536,5 @@ async fn escape_with_unsaved_changes_asks_before_discarding() {
     live.key(KeyCode::Esc, KeyModifiers::NONE);
     live.key(KeyCode::Esc, KeyModifiers::NONE);
     assert!(live.app.params.editor.is_none());
-    assert_eq!(live.app.mode, Mode::Normal);
+    assert_eq!(live.app.mode(), Mode::Normal);
 }

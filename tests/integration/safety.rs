@@ -8,7 +8,7 @@ use ssmdeck::app::{CommandsJob, OpsJob, ParamsJob, ShellJob};
 use std::time::{Duration, Instant};
 
 use ssmdeck::action::{Action, Command, InputKey};
-use ssmdeck::app::{App, Confirm, ContextInfo, Effect, Mode, Pane};
+use ssmdeck::app::{App, Confirm, ContextInfo, Effect, Mode, Overlay, Pane};
 use ssmdeck::audit::Audit;
 use ssmdeck::aws::commands::{SendRequest, Targets};
 use ssmdeck::aws::opscenter::{CreateRequest, OpsChange};
@@ -69,7 +69,7 @@ fn read_only_blocks_each_mutating_action_and_says_why() {
         let mut app = read_only_app(*pane);
         let effects = app.update(Action::Command(*c), Instant::now());
         assert!(effects.is_empty(), "{pane:?} {c:?}: {effects:?}");
-        assert_eq!(app.mode, Mode::Normal, "{pane:?} {c:?} opened nothing");
+        assert_eq!(app.mode(), Mode::Normal, "{pane:?} {c:?} opened nothing");
         let notice = &app.notices.last().expect("a notice says why").0;
         assert!(
             notice.contains("read-only (--read-only)") && notice.contains(api),
@@ -90,14 +90,13 @@ fn read_only_blocks_each_mutating_action_and_says_why() {
 fn read_only_drops_a_mutating_effect_that_got_past_the_keys() {
     // A confirmation opened before read-only was switched on: yes sends nothing.
     let (mut app, _) = App::new(ContextInfo::default(), (120, 40), Instant::now());
-    app.confirm = Some(Confirm {
+    app.open_overlay(Overlay::Confirm(Box::new(Confirm {
         title: "Delete parameter".into(),
         lines: vec![],
         effect: Effect::Parameters(ParamsJob::Delete {
             name: "/prod/db/password".into(),
         }),
-    });
-    app.mode = Mode::Confirm;
+    })));
     app.read_only = Some("profile prod is read-only (config.toml [profiles.prod])".into());
     let effects = app.update(Action::Input(InputKey::Char('y')), Instant::now());
     assert!(effects.is_empty(), "{effects:?}");

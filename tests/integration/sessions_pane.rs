@@ -160,8 +160,8 @@ async fn open_type_resize_unfocus_and_terminate() {
     // q with a live shell asks first, naming it; n stays with it open.
     live.cmd(Command::Quit);
     assert!(!live.app.quit, "a live shell is not ended without asking");
-    assert_eq!(live.app.mode, Mode::Confirm);
-    let c = live.app.confirm.clone().unwrap();
+    assert_eq!(live.app.mode(), Mode::Confirm);
+    let c = live.app.confirm().cloned().unwrap();
     assert!(c.lines[0].contains("1 shell session open"), "{:?}", c.lines);
     assert!(
         c.lines.iter().any(|l| l.contains(&node.id)),
@@ -170,12 +170,12 @@ async fn open_type_resize_unfocus_and_terminate() {
     );
     live.act(Action::Input(InputKey::Char('n')));
     assert!(!live.app.quit);
-    assert_eq!(live.app.mode, Mode::Normal);
+    assert_eq!(live.app.mode(), Mode::Normal);
     assert!(live.app.sessions.current().unwrap().live());
     // Then x asks, y terminates.
     live.cmd(Command::TerminateSession);
-    assert_eq!(live.app.mode, Mode::Confirm);
-    let c = live.app.confirm.clone().unwrap();
+    assert_eq!(live.app.mode(), Mode::Confirm);
+    let c = live.app.confirm().cloned().unwrap();
     assert!(c.lines[0].contains(&node.id), "{:?}", c.lines);
     live.act(Action::Input(InputKey::Char('y')));
     live.until("the end", |a| {
@@ -235,7 +235,7 @@ async fn a_port_forward_tab_counts_connections_and_bytes() {
         }
     });
     live.cmd(Command::ForwardPort);
-    assert_eq!(live.app.mode, Mode::Prompt);
+    assert_eq!(live.app.mode(), Mode::Prompt);
     for c in format!("0:127.0.0.1:{echo_port}").chars() {
         live.act(Action::Input(InputKey::Char(c)));
     }

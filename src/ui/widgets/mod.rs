@@ -104,7 +104,7 @@ fn hint(cx: &RenderContext, layer: Layer, command: Command, label: &str) -> Vec<
 /// The bottom line: input, error, notice or key hints, in that order of precedence.
 pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
     let t = cx.theme;
-    let line = match app.mode {
+    let line = match app.mode() {
         Mode::Filter => filter_line(app, t),
         Mode::Choose => Line::from(vec![
             Span::styled(" j/k", t.style("ui.key")),
@@ -126,8 +126,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
         ]),
         Mode::Prompt => {
             let (title, text) = app
-                .prompt
-                .as_ref()
+                .prompt()
                 .map(|p| (p.title.clone(), p.text.clone()))
                 .unwrap_or_default();
             Line::from(vec![

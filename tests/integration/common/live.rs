@@ -92,7 +92,7 @@ impl Live {
         while !pred(&self.app) {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Ok(Some(a)) => self.act(a),
-                _ => panic!("timed out waiting for {what}; mode {:?}", self.app.mode),
+                _ => panic!("timed out waiting for {what}; mode {:?}", self.app.mode()),
             }
         }
     }
