@@ -516,3 +516,26 @@ fn narrow_terminals_drop_the_least_important_columns() {
     let s = h.screen();
     assert!(s.contains("NODE ID") && !s.contains("AGENT"), "{s}");
 }
+
+#[test]
+fn at_80_columns_every_tab_shows_and_the_ping_counts_shorten() {
+    let h = Harness::loaded(80, 24);
+    let screen = h.screen();
+    let tabs = screen.lines().nth(1).unwrap();
+    for title in [
+        "Fleet",
+        "Run Command",
+        "Parameters",
+        "OpsCenter",
+        "Sessions",
+    ] {
+        assert!(tabs.contains(title), "{title} is missing: {tabs}");
+    }
+    assert!(tabs.contains("● "), "{tabs}");
+    assert!(
+        !tabs.contains("Online"),
+        "the long form does not fit: {tabs}"
+    );
+    let wide = Harness::loaded(200, 30).screen();
+    assert!(wide.lines().nth(1).unwrap().contains("Online"), "{wide}");
+}

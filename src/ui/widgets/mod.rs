@@ -74,16 +74,36 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
             cx.theme.style("ui.dim"),
         ));
     }
-    let mut right = Vec::new();
-    for (status, n) in app.fleet.ping_counts() {
-        right.push(Span::styled(
-            format!(" ● {n} {} ", status.as_str()),
-            cx.theme.style(ping_token(status)),
-        ));
-    }
-    let right = Line::from(right);
+    // The tabs always show in full; the ping counts take what is left,
+    // short (`● 279`) when the long form does not fit, else nothing.
+    let tabs_w: u16 = Pane::all()
+        .map(|p| p.title().chars().count() as u16 + 3)
+        .sum();
+    let counts = app.fleet.ping_counts();
+    let long = Line::from(
+        counts
+            .iter()
+            .map(|(status, n)| {
+                Span::styled(
+                    format!(" ● {n} {} ", status.as_str()),
+                    cx.theme.style(ping_token(*status)),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    let short = Line::from(
+        counts
+            .iter()
+            .map(|(status, n)| Span::styled(format!(" ● {n}"), cx.theme.style(ping_token(*status))))
+            .collect::<Vec<_>>(),
+    );
+    let room = area.width.saturating_sub(tabs_w);
+    let right = [long, short]
+        .into_iter()
+        .find(|l| l.width() as u16 <= room)
+        .unwrap_or_default();
     let [l, r] = Layout::horizontal([
-        Constraint::Min(10),
+        Constraint::Min(tabs_w.min(area.width)),
         Constraint::Length(right.width() as u16),
     ])
     .areas(area);
