@@ -649,8 +649,13 @@ fn keyhelp(
         out.push((None, keys, c, desc));
     }
     for p in crate::app::Pane::all() {
-        for (keys, c, desc) in settings.keymap.bindings(p.layer()) {
-            out.push((Some(p), keys, c, desc));
+        for layer in crate::config::Keymap::chain(p.layer()) {
+            if layer == crate::config::Layer::Global {
+                continue;
+            }
+            for (keys, c, desc) in settings.keymap.bindings(layer) {
+                out.push((Some(p), keys, c, desc));
+            }
         }
     }
     out

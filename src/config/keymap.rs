@@ -25,6 +25,9 @@ pub const BUNDLED_KEYMAPS: &[(&str, &str)] = &[
 pub enum Layer {
     /// Everywhere.
     Global,
+    /// Every list pane (Fleet, Run Command, Parameters, OpsCenter):
+    /// moving through rows, inherited below the pane's own table.
+    List,
     /// The Fleet pane.
     Fleet,
     /// The Run Command pane.
@@ -41,6 +44,7 @@ impl Layer {
     /// Every layer, in help order.
     pub const ALL: &'static [Layer] = &[
         Layer::Global,
+        Layer::List,
         Layer::Fleet,
         Layer::Commands,
         Layer::Parameters,
@@ -52,6 +56,7 @@ impl Layer {
     pub fn name(self) -> &'static str {
         match self {
             Layer::Global => "global",
+            Layer::List => "list",
             Layer::Fleet => "fleet",
             Layer::Commands => "commands",
             Layer::Parameters => "parameters",
@@ -365,9 +370,20 @@ impl Keymap {
         Keymap { layers }
     }
 
-    /// Resolves a key sequence: the pane's layer first, then `global`.
+    /// The layers a key is looked up in for pane layer `pane`, first
+    /// match wins: the pane's own, then `list` for list panes, then `global`.
+    pub fn chain(pane: Layer) -> Vec<Layer> {
+        match pane {
+            Layer::Global => vec![Layer::Global],
+            Layer::List => vec![Layer::List, Layer::Global],
+            Layer::Sessions => vec![pane, Layer::Global],
+            _ => vec![pane, Layer::List, Layer::Global],
+        }
+    }
+
+    /// Resolves a key sequence through [`Keymap::chain`].
     pub fn resolve(&self, pane: Layer, seq: &[KeySpec]) -> Resolved {
-        for layer in [pane, Layer::Global] {
+        for layer in Self::chain(pane) {
             let Some(bindings) = self.layers.get(&layer) else {
                 continue;
             };
@@ -426,7 +442,7 @@ impl Keymap {
 
     /// The first key sequence bound to `command` in `layer` or `global`, for hints.
     pub fn key_for(&self, layer: Layer, command: Command) -> Option<String> {
-        for l in [layer, Layer::Global] {
+        for l in Self::chain(layer) {
             if let Some(b) = self
                 .layers
                 .get(&l)
@@ -454,6 +470,47 @@ mod tests {
 
     fn k(s: &str) -> KeySpec {
         KeySpec::parse(s).unwrap()
+    }
+
+    #[test]
+    fn list_panes_inherit_the_list_layer_and_can_rebind_its_keys() {
+        let mut p = Vec::new();
+        let user = r#"
+[opscenter]
+keymap = [{ on = ["G"], run = "refresh", desc = "x" }]
+"#;
+        let km = Keymap::load(Some(("keymap.toml", user)), &mut p);
+        assert!(p.is_empty(), "{p:?}");
+        for layer in [
+            Layer::Fleet,
+            Layer::Commands,
+            Layer::Parameters,
+            Layer::OpsCenter,
+        ] {
+            assert_eq!(
+                km.resolve(layer, &[k("<End>")]),
+                Resolved::Command(Command::SelectLast),
+                "{layer:?}"
+            );
+            assert_eq!(
+                km.key_for(layer, Command::PageDown).as_deref(),
+                Some("<C-d>")
+            );
+        }
+        assert_eq!(
+            km.resolve(Layer::OpsCenter, &[k("G")]),
+            Resolved::Command(Command::Refresh),
+            "the pane's own table comes first"
+        );
+        assert_eq!(
+            km.resolve(Layer::Fleet, &[k("G")]),
+            Resolved::Command(Command::SelectLast)
+        );
+        assert_ne!(
+            km.resolve(Layer::Sessions, &[k("<End>")]),
+            Resolved::Command(Command::SelectLast),
+            "Sessions is not a list pane"
+        );
     }
 
     #[test]

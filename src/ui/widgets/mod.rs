@@ -272,7 +272,9 @@ pub fn help_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext
     let t = cx.theme;
     let popup = area.centered(Constraint::Max(110), Constraint::Percentage(90));
     let mut rows: Vec<Row> = Vec::new();
-    for layer in [Layer::Global, app.pane.layer()] {
+    let mut layers = crate::config::Keymap::chain(app.pane.layer());
+    layers.reverse();
+    for layer in layers {
         rows.push(Row::new(vec![
             Span::styled(format!("[{}]", layer.name()), t.style("ui.title")),
             Span::raw(""),
