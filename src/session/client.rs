@@ -201,12 +201,23 @@ pub fn uses_smux(req: &HandshakeRequest) -> bool {
     local && v >= vec![3, 0, 196, 0]
 }
 
+/// Why the channel closed, from `channel_closed`'s payload: its `Output`
+/// when the service gave one, else (a normal exit: the service sends none)
+/// the line the session-manager-plugin prints, with the payload's SessionId.
 fn closed_reason(m: &ClientMessage) -> String {
-    serde_json::from_slice::<serde_json::Value>(&m.payload)
-        .ok()
-        .and_then(|v| v.get("Output").and_then(|o| o.as_str()).map(str::to_owned))
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "the agent closed the channel".into())
+    let v = serde_json::from_slice::<serde_json::Value>(&m.payload).ok();
+    let field = |k: &str| {
+        v.as_ref()
+            .and_then(|v| v.get(k))
+            .and_then(|o| o.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    match (field("Output"), field("SessionId")) {
+        (Some(o), _) => o,
+        (None, Some(id)) => format!("Exiting session with sessionId: {id}."),
+        (None, None) => "the agent closed the channel".into(),
+    }
 }
 
 /// Runs a started shell session until it ends: input from `input`, events

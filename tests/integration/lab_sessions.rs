@@ -2,7 +2,8 @@
 //! loopback: the console's native client opens a shell on a node (a real
 //! local shell in a PTY), runs commands, resizes, survives a dropped
 //! connection through ResumeSession without losing or repeating anything,
-//! and ends with the shell's exit code.
+//! and ends as the agent ends a shell: every line delivered before
+//! `channel_closed`, no exit-code frame.
 
 use crate::common;
 
@@ -95,7 +96,7 @@ async fn open(lab: &ssmdeck_lab::LabHandle) -> (Shell, ssmdeck::aws::AwsContext,
 }
 
 #[tokio::test]
-async fn a_shell_answers_resizes_and_exits_with_its_code() {
+async fn a_shell_answers_resizes_and_ends_without_an_exit_code_frame() {
     let lab = common::lab(12, Faults::default()).await;
     let (mut s, ctx, id) = open(&lab).await;
     s.keys("echo $((6*7))\r");
@@ -136,8 +137,11 @@ async fn a_shell_answers_resizes_and_exits_with_its_code() {
             other => panic!("no close: {other:?}"),
         }
     };
-    assert_eq!(closed.1, Some(3), "{closed:?}");
-    assert!(closed.0.contains(&id), "{closed:?}");
+    // A shell's agent sends no exit code (only non-interactive commands
+    // carry one), and the service's channel_closed has no Output for a
+    // normal exit: the client says what the plugin prints.
+    assert_eq!(closed.1, None, "{closed:?}");
+    assert_eq!(closed.0, format!("Exiting session with sessionId: {id}."));
     let history = ctx
         .ssm
         .describe_sessions()
@@ -498,5 +502,57 @@ async fn a_slow_local_reader_slows_the_session_and_all_credit_comes_back() {
     }
     assert_eq!(credit.available_permits(), CREDIT, "no credit leaked");
     in_tx.send(SessionInput::Terminate).unwrap();
+    lab.shutdown().await;
+}
+
+/// Runs `seq 1 2000; exit` in a new shell and returns every output byte
+/// up to the close, and the close.
+async fn seq_then_exit(lab: &ssmdeck_lab::LabHandle) -> (String, SessionEvent) {
+    let (mut s, _ctx, _id) = open(lab).await;
+    s.keys("seq 1 2000; exit\r");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let closed = loop {
+        match tokio::time::timeout_at(deadline, s.events.recv()).await {
+            Ok(Some(SessionEvent::Output(b))) => s.raw.extend_from_slice(&b),
+            Ok(Some(e @ SessionEvent::Closed { .. })) => break e,
+            Ok(Some(_)) => {}
+            other => panic!(
+                "no close: {other:?}; output:\n{}",
+                String::from_utf8_lossy(&s.raw)
+            ),
+        }
+    };
+    let re = regex::Regex::new("\x1b\\[[0-9;?]*[A-Za-z]").unwrap();
+    let text = re
+        .replace_all(&String::from_utf8_lossy(&s.raw), "")
+        .replace('\r', "");
+    (text, closed)
+}
+
+#[tokio::test]
+async fn the_end_of_a_shell_arrives_every_time_before_the_channel_closes() {
+    // Frames to the client delayed and swapped in pairs: at the end some
+    // output is still unacknowledged (or held) when the shell exits. The
+    // gateway must deliver it all, then close; five runs, every one whole.
+    let lab = common::lab(12, Faults::default()).await;
+    lab.set_faults(Faults {
+        session_reorder: true,
+        session_delay_ms: 20,
+        ..Faults::default()
+    });
+    for run in 0..5 {
+        let (text, closed) = seq_then_exit(&lab).await;
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+            .collect();
+        assert_eq!(lines.last().copied(), Some("2000"), "run {run}: {closed:?}");
+        let want: Vec<String> = (1..=2000).map(|i| i.to_string()).collect();
+        assert_eq!(lines, want, "run {run}: every line once, in order");
+        assert!(
+            matches!(&closed, SessionEvent::Closed { exit_code: None, reason } if reason.starts_with("Exiting session")),
+            "run {run}: {closed:?}"
+        );
+    }
     lab.shutdown().await;
 }

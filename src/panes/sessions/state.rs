@@ -607,6 +607,34 @@ mod tests {
     }
 
     #[test]
+    fn a_shell_that_ends_without_an_exit_code_says_ended_and_no_code() {
+        // Against AWS an ordinary shell's agent sends no exit-code frame.
+        let mut p = opened();
+        let closed = SessionsMsg::Event(
+            1,
+            SessionEvent::Closed {
+                reason: "Exiting session with sessionId: s-1.".into(),
+                exit_code: None,
+            },
+        );
+        let (_, _, requests) = with(&mut p, |p, cx| p.message(closed, cx));
+        assert_eq!(
+            requests,
+            [Request::Notice(
+                "session on i-0123456789abcdef0 ended: Exiting session with sessionId: s-1.".into()
+            )]
+        );
+        assert_eq!(
+            p.tabs[0].state,
+            TabState::Closed {
+                reason: "Exiting session with sessionId: s-1.".into(),
+                exit_code: None
+            }
+        );
+        assert_eq!(super::super::view::state_text(&p.tabs[0]).0, "ended");
+    }
+
+    #[test]
     fn esc_drops_a_choice_and_otherwise_bubbles() {
         let mut p = opened();
         p.focused = false;
