@@ -83,6 +83,9 @@ pub enum SessionEvent {
     Reconnecting(u32),
     /// Reconnected with ResumeSession; unacknowledged input was sent again.
     Resumed,
+    /// The agent could not connect to the destination port (the
+    /// ConnectToPortError flag); the session stays open.
+    ConnectToPortFailed,
     /// The session ended: why, and the remote exit code when known.
     Closed {
         /// Plain reason for the tab.
@@ -103,6 +106,7 @@ impl std::fmt::Debug for SessionEvent {
             SessionEvent::Output(b) => write!(f, "Output({} bytes)", b.len()),
             SessionEvent::Reconnecting(n) => write!(f, "Reconnecting({n})"),
             SessionEvent::Resumed => write!(f, "Resumed"),
+            SessionEvent::ConnectToPortFailed => write!(f, "ConnectToPortFailed"),
             SessionEvent::Closed { reason, exit_code } => {
                 write!(f, "Closed({reason:?}, exit {exit_code:?})")
             }
@@ -461,6 +465,12 @@ impl SessionState {
                             }
                         }
                         emit(SessionEvent::Output(m.payload));
+                    }
+                    PayloadType::Flag
+                        if m.payload.get(..4)
+                            == Some(&flag::CONNECT_TO_PORT_ERROR.to_be_bytes()[..]) =>
+                    {
+                        emit(SessionEvent::ConnectToPortFailed);
                     }
                     PayloadType::ExitCode => {
                         self.exit_code = String::from_utf8_lossy(&m.payload).trim().parse().ok();

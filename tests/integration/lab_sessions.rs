@@ -556,3 +556,150 @@ async fn the_end_of_a_shell_arrives_every_time_before_the_channel_closes() {
     }
     lab.shutdown().await;
 }
+
+/// A port nothing listens on (bound, then closed).
+async fn closed_port() -> u16 {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn a_refused_destination_sends_the_connection_failed_flag() {
+    use tokio::io::AsyncReadExt;
+    let lab = common::lab(12, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping == PingStatus::Online)
+        .unwrap();
+    let port = closed_port().await;
+    let credit = ssmdeck::session::forward::credit();
+    let mut f = forward_to(&ctx, &node.id, &port.to_string(), credit).await;
+    // The handshake carries the node's own agent version.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut conn: Option<tokio::net::TcpStream> = None;
+    loop {
+        match tokio::time::timeout_at(deadline, f.events.recv()).await {
+            Ok(Some(SessionEvent::Handshake { agent_version, .. })) => {
+                assert_eq!(agent_version, node.agent_version);
+                conn = Some(
+                    tokio::net::TcpStream::connect(("127.0.0.1", f.local))
+                        .await
+                        .unwrap(),
+                );
+            }
+            Ok(Some(SessionEvent::ConnectToPortFailed)) => break,
+            Ok(Some(_)) => {}
+            other => panic!("no ConnectToPortFailed: {other:?}"),
+        }
+    }
+    // The local connection is closed after it (smux FIN), the session lives on.
+    let mut c = conn.expect("connected before the flag");
+    let mut buf = [0u8; 16];
+    let n = tokio::time::timeout(Duration::from_secs(10), c.read(&mut buf))
+        .await
+        .expect("the local connection ends")
+        .unwrap_or(0);
+    assert_eq!(n, 0);
+    f.input.send(SessionInput::Terminate).unwrap();
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_port_handshake_names_the_local_port_asked_for() {
+    use futures::{SinkExt, StreamExt};
+    use ssmdeck::session::protocol::{ClientMessage, HandshakeRequest, PayloadType};
+    use tokio_tungstenite::tungstenite::Message;
+    let lab = common::lab(12, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping == PingStatus::Online)
+        .unwrap();
+    let out = ctx
+        .ssm
+        .start_session()
+        .target(&node.id)
+        .document_name("AWS-StartPortForwardingSession")
+        .parameters("portNumber", vec!["5432".into()])
+        .parameters("localPortNumber", vec!["15432".into()])
+        .send()
+        .await
+        .unwrap();
+    let (mut ws, _) = tokio_tungstenite::connect_async(out.stream_url().unwrap())
+        .await
+        .unwrap();
+    let open = serde_json::json!({
+        "MessageSchemaVersion": "1.0", "RequestId": "00000000-0000-4000-8000-000000000001",
+        "TokenValue": out.token_value().unwrap(), "ClientId": "00000000-0000-4000-8000-000000000002",
+        "ClientVersion": "1.2.0.0",
+    });
+    ws.send(Message::Text(open.to_string().into()))
+        .await
+        .unwrap();
+    let first = loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(Message::Binary(b)))) => break ClientMessage::decode(&b).unwrap(),
+            Ok(Some(Ok(_))) => {}
+            other => panic!("no handshake: {other:?}"),
+        }
+    };
+    assert_eq!(first.payload_type, PayloadType::HandshakeRequest);
+    let req: HandshakeRequest = serde_json::from_slice(&first.payload).unwrap();
+    assert_eq!(req.agent_version, node.agent_version);
+    let props = &req.actions[0].parameters["Properties"];
+    assert_eq!(props["localPortNumber"], "15432", "{props}");
+    assert_eq!(props["portNumber"], "5432", "{props}");
+    assert_eq!(props["type"], "LocalPortForwarding", "{props}");
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_interactive_command_session_runs_its_command() {
+    let lab = common::lab(12, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping == PingStatus::Online)
+        .unwrap()
+        .id;
+    let out = ctx
+        .ssm
+        .start_session()
+        .target(&node)
+        .document_name("AWS-StartInteractiveCommand")
+        .parameters("command", vec!["echo interactive-$((6*7))".into()])
+        .send()
+        .await
+        .unwrap();
+    let started = client::Started {
+        session_id: out.session_id().unwrap().to_owned(),
+        token: out.token_value().unwrap().to_owned(),
+        stream_url: out.stream_url().unwrap().to_owned(),
+    };
+    let (_in_tx, in_rx) = mpsc::unbounded_channel();
+    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+    tokio::spawn(client::run(
+        ctx.clone(),
+        started,
+        TermSize { cols: 80, rows: 24 },
+        in_rx,
+        ev_tx,
+    ));
+    let mut text = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match tokio::time::timeout_at(deadline, ev_rx.recv()).await {
+            Ok(Some(SessionEvent::Output(b))) => text.extend(b),
+            Ok(Some(SessionEvent::Closed { .. })) => break,
+            Ok(Some(_)) => {}
+            other => panic!("no close: {other:?}"),
+        }
+    }
+    let text = String::from_utf8_lossy(&text);
+    assert!(text.contains("interactive-42"), "{text}");
+    lab.shutdown().await;
+}
