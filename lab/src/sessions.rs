@@ -7,8 +7,16 @@
 //! backlog kept across a dropped connection so ResumeSession continues
 //! where it stopped.
 //!
-//! Fault knob: [`crate::LabHandle::drop_session_connections`] closes every
-//! open data channel websocket (the shells keep running) to test resume.
+//! The end of a shell follows the agent: output acknowledged (at most
+//! [`DRAIN_TIMEOUT`]), then `channel_closed`, then the websocket kept open
+//! and read until the client closes it (at most [`LINGER_TIMEOUT`]). No
+//! exit-code frame for shells (the agent sends one only for
+//! non-interactive commands).
+//!
+//! Fault knobs: [`crate::LabHandle::drop_session_connections`] closes every
+//! open data channel websocket (the shells keep running) to test resume;
+//! [`crate::Faults`] `session_*` delay, reorder and periodically drop
+//! frames' websockets, or make port sessions an old agent's.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

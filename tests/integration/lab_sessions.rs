@@ -703,3 +703,26 @@ async fn an_interactive_command_session_runs_its_command() {
     assert!(text.contains("interactive-42"), "{text}");
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_drop_knob_closes_websockets_and_the_client_resumes() {
+    let lab = common::lab(12, Faults::default()).await;
+    lab.set_faults(Faults {
+        session_drop_every_ms: 700,
+        ..Faults::default()
+    });
+    let (mut s, _ctx, _id) = open(&lab).await;
+    s.keys("sleep 2; echo after-$((1+1))\r");
+    s.until("output after the drops", |t| t.contains("after-2\n"))
+        .await;
+    assert!(
+        s.seen
+            .iter()
+            .any(|e| matches!(e, SessionEvent::Reconnecting(_))),
+        "{:?}",
+        s.seen
+    );
+    assert!(s.seen.contains(&SessionEvent::Resumed), "{:?}", s.seen);
+    s.input.send(SessionInput::Terminate).unwrap();
+    lab.shutdown().await;
+}
