@@ -112,6 +112,40 @@ pub struct ServeArgs {
     /// Answer calls as a partial emulator does, HTTP 500 (repeatable, same syntax as --deny).
     #[arg(long)]
     pub unsupported: Vec<String>,
+    /// Session data channel: delay every frame to the client, milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub session_delay_ms: u64,
+    /// Session data channel: send frames to the client in swapped pairs.
+    #[arg(long)]
+    pub session_reorder: bool,
+    /// Session data channel: close each websocket after it has been open
+    /// this long, milliseconds (0: never); clients must ResumeSession.
+    #[arg(long, default_value_t = 0)]
+    pub session_drop_every_ms: u64,
+    /// Port sessions behave as an agent before 3.0.196.0 (no smux, one
+    /// connection at a time, agent version 3.0.161.0 in the handshake).
+    #[arg(long)]
+    pub session_old_agent: bool,
+}
+
+impl ServeArgs {
+    /// The fault knobs these options ask for.
+    ///
+    /// # Errors
+    /// A share outside 0.0–1.0, named by its option.
+    pub fn faults(&self) -> Result<Faults, String> {
+        Ok(Faults {
+            latency_ms: self.latency_ms,
+            throttle_share: share("throttle-share", self.throttle_share)?,
+            server_error_share: share("server-error-share", self.server_error_share)?,
+            deny: self.deny.clone(),
+            unsupported: self.unsupported.clone(),
+            session_delay_ms: self.session_delay_ms,
+            session_reorder: self.session_reorder,
+            session_drop_every_ms: self.session_drop_every_ms,
+            session_legacy_port: self.session_old_agent,
+        })
+    }
 }
 
 fn share(name: &str, v: f64) -> Result<f64, String> {
@@ -291,15 +325,7 @@ async fn demo(cli: &Cli, args: &DemoArgs, dir: Option<&std::path::Path>) -> anyh
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let fleet = FleetSpec::preset_or_file(&args.fleet)?;
-    let faults = Faults {
-        latency_ms: args.latency_ms,
-        throttle_share: share("throttle-share", args.throttle_share).map_err(anyhow::Error::msg)?,
-        server_error_share: share("server-error-share", args.server_error_share)
-            .map_err(anyhow::Error::msg)?,
-        deny: args.deny,
-        unsupported: args.unsupported,
-        ..Faults::default()
-    };
+    let faults = args.faults().map_err(anyhow::Error::msg)?;
     let nodes = fleet.nodes;
     let lab = ssmdeck_lab::start(LabConfig {
         port: args.port,
@@ -326,4 +352,49 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     lab.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lab_serve_takes_the_session_fault_knobs() {
+        let cli = Cli::try_parse_from([
+            "ssmdeck",
+            "lab",
+            "serve",
+            "--session-delay-ms",
+            "30",
+            "--session-reorder",
+            "--session-drop-every-ms",
+            "1500",
+            "--session-old-agent",
+        ])
+        .unwrap();
+        let Some(Cmd::Lab {
+            command: LabCmd::Serve(args),
+        }) = cli.command
+        else {
+            panic!("not lab serve");
+        };
+        let f = args.faults().unwrap();
+        assert_eq!(
+            (
+                f.session_delay_ms,
+                f.session_reorder,
+                f.session_drop_every_ms,
+                f.session_legacy_port
+            ),
+            (30, true, 1500, true)
+        );
+        let plain = Cli::try_parse_from(["ssmdeck", "lab", "serve"]).unwrap();
+        let Some(Cmd::Lab {
+            command: LabCmd::Serve(args),
+        }) = plain.command
+        else {
+            panic!("not lab serve");
+        };
+        assert_eq!(args.faults().unwrap(), Faults::default());
+    }
 }

@@ -64,6 +64,10 @@ pub struct Faults {
     /// Port sessions behave as agents before 3.0.196.0: no smux, one raw
     /// connection at a time, closed by the client's DisconnectToPort flag.
     pub session_legacy_port: bool,
+    /// Session Manager data channel: each websocket is closed after it has
+    /// been open this long, milliseconds (0: never), as a flaky network
+    /// drops it; the session lives on and the client resumes it.
+    pub session_drop_every_ms: u64,
 }
 
 impl Faults {

@@ -7,8 +7,16 @@
 //! backlog kept across a dropped connection so ResumeSession continues
 //! where it stopped.
 //!
-//! Fault knob: [`crate::LabHandle::drop_session_connections`] closes every
-//! open data channel websocket (the shells keep running) to test resume.
+//! The end of a shell follows the agent: output acknowledged (at most
+//! [`DRAIN_TIMEOUT`]), then `channel_closed`, then the websocket kept open
+//! and read until the client closes it (at most [`LINGER_TIMEOUT`]). No
+//! exit-code frame for shells (the agent sends one only for
+//! non-interactive commands).
+//!
+//! Fault knobs: [`crate::LabHandle::drop_session_connections`] closes every
+//! open data channel websocket (the shells keep running) to test resume;
+//! [`crate::Faults`] `session_*` delay, reorder and periodically drop
+//! frames' websockets, or make port sessions an old agent's.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -60,8 +68,10 @@ pub(crate) struct LabSession {
     status: &'static str,
     token: String,
     agent: Option<mpsc::UnboundedSender<AgentMsg>>,
-    /// Port forwarding: the host (loopback) and port; `None` for a shell.
-    port: Option<(String, u16)>,
+    /// Port forwarding: where to and the local port asked for; `None` for a shell.
+    port: Option<PortTarget>,
+    /// AWS-StartInteractiveCommand: the command the PTY runs instead of a shell.
+    command: Option<String>,
 }
 
 /// Sessions of the lab.
@@ -148,6 +158,20 @@ fn start_session(state: &Arc<LabState>, body: &Value, user: &str) -> Result<Valu
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
+    let command = if document == "AWS-StartInteractiveCommand" {
+        Some(
+            param("command")
+                .filter(|c| !c.trim().is_empty())
+                .ok_or_else(|| {
+                    err(
+                        "ValidationException",
+                        "command is required for AWS-StartInteractiveCommand.",
+                    )
+                })?,
+        )
+    } else {
+        None
+    };
     let port = match document.as_str() {
         "SSM-SessionManagerRunShell" | "AWS-StartInteractiveCommand" => None,
         "AWS-StartPortForwardingSession" | "AWS-StartPortForwardingSessionToRemoteHost" => {
@@ -176,7 +200,11 @@ fn start_session(state: &Arc<LabState>, body: &Value, user: &str) -> Result<Valu
                     format!("The lab forwards to 127.0.0.1 only, not to {host}."),
                 ));
             }
-            Some(("127.0.0.1".to_owned(), p))
+            Some(PortTarget {
+                host: "127.0.0.1".to_owned(),
+                port: p,
+                local: param("localPortNumber"),
+            })
         }
         other => {
             return Err(err(
@@ -229,6 +257,7 @@ fn start_session(state: &Arc<LabState>, body: &Value, user: &str) -> Result<Valu
                 token: token.clone(),
                 agent: None,
                 port,
+                command,
             },
         );
     Ok(json!({"SessionId": id, "TokenValue": token, "StreamUrl": url}))
@@ -390,6 +419,7 @@ fn attach_agent(
                 id.to_owned(),
                 s.target.clone(),
                 s.port.clone(),
+                s.command.clone(),
                 rx,
             ));
             state.tasks.lock().expect("tasks lock").push(task);
@@ -405,9 +435,13 @@ struct Shell {
     child: Box<dyn portable_pty::Child + Send + Sync>,
 }
 
+/// A login-less interactive shell in a PTY (80×24 until the client sends
+/// its size), or with `command` that command run by the shell (`-c`),
+/// as AWS-StartInteractiveCommand does.
 fn spawn_shell(
     state: &LabState,
     target: &str,
+    command: Option<&str>,
 ) -> std::io::Result<(Shell, mpsc::UnboundedReceiver<Option<Vec<u8>>>)> {
     let (name, tags) = {
         let nodes = state.nodes.read().expect("nodes lock");
@@ -427,14 +461,23 @@ fn spawn_shell(
             pixel_height: 0,
         })
         .map_err(std::io::Error::other)?;
-    let mut cmd = if std::path::Path::new("/bin/bash").exists() {
-        let mut c = CommandBuilder::new("/bin/bash");
-        c.args(["--noprofile", "--norc", "-i"]);
-        c
-    } else {
-        let mut c = CommandBuilder::new("/bin/sh");
-        c.arg("-i");
-        c
+    let bash = std::path::Path::new("/bin/bash").exists();
+    let mut cmd = match (command, bash) {
+        (Some(line), _) => {
+            let mut c = CommandBuilder::new("/bin/sh");
+            c.args(["-c", line]);
+            c
+        }
+        (None, true) => {
+            let mut c = CommandBuilder::new("/bin/bash");
+            c.args(["--noprofile", "--norc", "-i"]);
+            c
+        }
+        (None, false) => {
+            let mut c = CommandBuilder::new("/bin/sh");
+            c.arg("-i");
+            c
+        }
     };
     cmd.cwd(&dir);
     cmd.env("TERM", "xterm-256color");
@@ -490,12 +533,39 @@ fn spawn_shell(
     ))
 }
 
+/// Where a port session forwards to, and the local port the client asked
+/// to listen on (`localPortNumber`, echoed in the handshake).
+#[derive(Debug, Clone)]
+pub(crate) struct PortTarget {
+    host: String,
+    port: u16,
+    local: Option<String>,
+}
+
+impl PortTarget {
+    fn addr(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// What a forwarded connection reports.
+enum PortRead {
+    /// Bytes from the destination.
+    Data(Vec<u8>),
+    /// The destination closed the connection.
+    End,
+    /// The destination refused the connection (nothing listens there).
+    Refused,
+}
+
+type PortReads = mpsc::UnboundedReceiver<(u32, PortRead)>;
+
 /// The TCP side of a port session: one loopback connection per smux stream.
 struct PortBridge {
     decoder: Decoder,
     writers: std::collections::HashMap<u32, mpsc::UnboundedSender<Vec<u8>>>,
-    read_tx: mpsc::UnboundedSender<(u32, Option<Vec<u8>>)>,
-    read_rx: mpsc::UnboundedReceiver<(u32, Option<Vec<u8>>)>,
+    read_tx: mpsc::UnboundedSender<(u32, PortRead)>,
+    read_rx: Option<PortReads>,
 }
 
 impl Default for PortBridge {
@@ -505,28 +575,35 @@ impl Default for PortBridge {
             decoder: Decoder::default(),
             writers: std::collections::HashMap::new(),
             read_tx,
-            read_rx,
+            read_rx: Some(read_rx),
         }
     }
 }
 
 impl PortBridge {
+    /// What the connections report, for the agent's loop (once).
+    fn take_reader(&mut self) -> PortReads {
+        self.read_rx
+            .take()
+            .unwrap_or_else(|| mpsc::unbounded_channel().1)
+    }
+
     /// Raw bytes from the client (agents before smux): the one connection
     /// (stream 0) is opened on first data after a DisconnectToPort.
-    fn raw(&mut self, bytes: Vec<u8>, host: &str, port: u16) {
+    fn raw(&mut self, bytes: Vec<u8>, addr: String) {
         let read_tx = self.read_tx.clone();
         let w = self.writers.entry(0).or_insert_with(|| {
             let (wtx, wrx) = mpsc::unbounded_channel::<Vec<u8>>();
-            tokio::spawn(connect_stream(format!("{host}:{port}"), 0, wrx, read_tx));
+            tokio::spawn(connect_stream(addr, 0, wrx, read_tx));
             wtx
         });
         let _ = w.send(bytes);
     }
 
-    /// smux bytes from the client: SYN opens a connection to `host:port`
-    /// (its data and FIN come back through `read_rx`), PSH writes, FIN
+    /// smux bytes from the client: SYN opens a connection to `addr`
+    /// (its data and FIN come back through the reader), PSH writes, FIN
     /// closes the writing side. False when the bytes are not smux.
-    fn input(&mut self, bytes: &[u8], host: &str, port: u16) -> bool {
+    fn input(&mut self, bytes: &[u8], addr: String) -> bool {
         let Ok(frames) = self.decoder.push(bytes) else {
             return false;
         };
@@ -536,7 +613,7 @@ impl PortBridge {
                     let (wtx, wrx) = mpsc::unbounded_channel::<Vec<u8>>();
                     self.writers.insert(f.sid, wtx);
                     tokio::spawn(connect_stream(
-                        format!("{host}:{port}"),
+                        addr.clone(),
                         f.sid,
                         wrx,
                         self.read_tx.clone(),
@@ -558,16 +635,16 @@ impl PortBridge {
 }
 
 /// One forwarded connection: what `wrx` brings is written to `addr`; what
-/// `addr` sends goes to `tx` in chunks, `None` at its end.
+/// `addr` sends goes to `tx` in chunks, then its end (or its refusal).
 async fn connect_stream(
     addr: String,
     sid: u32,
     mut wrx: mpsc::UnboundedReceiver<Vec<u8>>,
-    tx: mpsc::UnboundedSender<(u32, Option<Vec<u8>>)>,
+    tx: mpsc::UnboundedSender<(u32, PortRead)>,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let Ok(conn) = tokio::net::TcpStream::connect(&addr).await else {
-        let _ = tx.send((sid, None));
+        let _ = tx.send((sid, PortRead::Refused));
         return;
     };
     let (mut rd, mut wr) = conn.into_split();
@@ -583,11 +660,11 @@ async fn connect_stream(
     loop {
         match rd.read(&mut buf).await {
             Ok(0) | Err(_) => {
-                let _ = tx.send((sid, None));
+                let _ = tx.send((sid, PortRead::End));
                 return;
             }
             Ok(n) => {
-                if tx.send((sid, Some(buf[..n].to_vec()))).is_err() {
+                if tx.send((sid, PortRead::Data(buf[..n].to_vec()))).is_err() {
                     return;
                 }
             }
@@ -595,21 +672,31 @@ async fn connect_stream(
     }
 }
 
-/// One session's agent: the shell, the channel state, the attached socket.
-async fn run_agent(
-    state: Arc<LabState>,
-    id: String,
-    target: String,
-    port: Option<(String, u16)>,
-    mut rx: mpsc::UnboundedReceiver<AgentMsg>,
-) {
-    let mut ch = Channel::new(OUTPUT_STREAM, INPUT_STREAM);
-    let mut out: Option<mpsc::UnboundedSender<Message>> = None;
-    let mut attached = u64::MAX;
-    // Fault knobs: a delay on every frame, and pairs sent swapped.
-    let swap: std::sync::Mutex<Option<Vec<u8>>> = std::sync::Mutex::new(None);
-    let send = |out: &Option<mpsc::UnboundedSender<Message>>, bytes: Vec<u8>| {
-        let Some(o) = out else {
+/// How long a closing agent waits for the client to acknowledge every
+/// output frame before it sends `channel_closed`, resending meanwhile as
+/// usual (the real agent's PrepareToCloseChannel waits 2 s for its buffer
+/// to empty).
+pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+/// After `channel_closed` the gateway keeps the websocket open and keeps
+/// reading it (late acknowledgements, the client's own close) until the
+/// client closes it or this much time passes; only then does it close.
+pub(crate) const LINGER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The attached websocket of a session, with the session fault knobs
+/// applied to frames going out (delay, swapped pairs, periodic drops).
+struct Wire {
+    out: Option<mpsc::UnboundedSender<Message>>,
+    /// Number of the attached websocket.
+    attached: u64,
+    /// When it attached (for the drop knob).
+    since: Instant,
+    /// A frame held back for the reorder knob.
+    swap: Option<Vec<u8>>,
+}
+
+impl Wire {
+    fn send(&mut self, state: &LabState, bytes: Vec<u8>) {
+        let Some(o) = &self.out else {
             return;
         };
         let (delay, reorder) = {
@@ -618,10 +705,9 @@ async fn run_agent(
         };
         let mut batch = Vec::new();
         if reorder {
-            let first = swap.lock().expect("swap lock").take();
-            match first {
+            match self.swap.take() {
                 None => {
-                    *swap.lock().expect("swap lock") = Some(bytes);
+                    self.swap = Some(bytes);
                     return;
                 }
                 Some(first) => {
@@ -630,7 +716,7 @@ async fn run_agent(
                 }
             }
         } else {
-            batch.extend(swap.lock().expect("swap lock").take());
+            batch.extend(self.swap.take());
             batch.push(bytes);
         }
         for b in batch {
@@ -644,10 +730,367 @@ async fn run_agent(
                 });
             }
         }
-    };
+    }
+
+    /// A frame held for reordering goes out now (nothing followed it).
+    fn flush(&mut self) {
+        if let (Some(o), Some(b)) = (&self.out, self.swap.take()) {
+            let _ = o.send(Message::Binary(b.into()));
+        }
+    }
+
+    /// The drop knob: the websocket closes once it has been open
+    /// `session_drop_every_ms`.
+    fn drop_if_due(&mut self, state: &LabState) {
+        let every = state
+            .faults
+            .read()
+            .expect("faults lock")
+            .session_drop_every_ms;
+        if every > 0 && self.out.is_some() && self.since.elapsed() >= Duration::from_millis(every) {
+            self.out = None;
+        }
+    }
+
+    /// Attach, Detach and Drop; `false` for Terminate (or the gateway gone).
+    fn control(&mut self, msg: Option<&AgentMsg>, ch: &mut Channel, state: &LabState) -> bool {
+        match msg {
+            Some(AgentMsg::Attach(n, tx)) => {
+                self.out = Some(tx.clone());
+                self.attached = *n;
+                self.since = Instant::now();
+                self.swap = None;
+                for b in ch.resend_all(Instant::now()) {
+                    self.send(state, b);
+                }
+            }
+            // A late close of an old socket must not cut off the new one.
+            Some(AgentMsg::Detach(n)) => {
+                if *n == self.attached {
+                    self.out = None;
+                }
+            }
+            Some(AgentMsg::Drop) => self.out = None,
+            Some(AgentMsg::Frame(_)) => {}
+            Some(AgentMsg::Terminate) | None => return false,
+        }
+        true
+    }
+}
+
+/// One session's agent: the channel, the shell or the forwarded
+/// connections, the attached socket.
+struct Agent {
+    state: Arc<LabState>,
+    id: String,
+    ch: Channel,
+    wire: Wire,
+    shell: Option<Shell>,
+    port: Option<PortTarget>,
+    legacy: bool,
+    /// AWS-StartInteractiveCommand: the PTY runs the document's `command`.
+    interactive: bool,
+    ports: PortBridge,
+    handshake_done: bool,
+    held: Vec<Vec<u8>>,
+    started: Instant,
+}
+
+impl Agent {
+    /// Numbers, buffers and sends one stream frame.
+    fn emit(&mut self, payload_type: PayloadType, payload: Vec<u8>) {
+        let b = self.ch.send(payload_type, payload, Instant::now());
+        self.wire.send(&self.state, b);
+    }
+
+    /// The handshake request: the session type and its properties, the
+    /// node's agent version (an old one with the legacy knob).
+    fn handshake(&mut self, target: &str) {
+        let node_version = {
+            let nodes = self.state.nodes.read().expect("nodes lock");
+            nodes
+                .iter()
+                .find(|n| n.id == target)
+                .map(|n| n.agent_version.clone())
+                .unwrap_or_else(|| "3.3.1142.0".into())
+        };
+        let session_type = match (&self.port, self.legacy) {
+            (None, _) => json!({"SessionType": self.shell_type(), "Properties": {}}),
+            (Some(p), legacy) => {
+                let mut props = json!({"portNumber": p.port.to_string(), "host": p.host});
+                if let Some(l) = &p.local {
+                    props["localPortNumber"] = json!(l);
+                }
+                if !legacy {
+                    props["type"] = json!("LocalPortForwarding");
+                }
+                json!({"SessionType": "Port", "Properties": props})
+            }
+        };
+        let request = HandshakeRequest {
+            agent_version: if self.legacy {
+                "3.0.161.0".into()
+            } else {
+                node_version
+            },
+            actions: vec![RequestedAction {
+                action_type: "SessionType".into(),
+                parameters: session_type,
+            }],
+        };
+        self.emit(
+            PayloadType::HandshakeRequest,
+            serde_json::to_vec(&request).unwrap_or_default(),
+        );
+    }
+
+    /// `InteractiveCommands` for AWS-StartInteractiveCommand, else a shell.
+    fn shell_type(&self) -> &'static str {
+        if self.interactive {
+            "InteractiveCommands"
+        } else {
+            "Standard_Stream"
+        }
+    }
+
+    /// A binary frame from the client; `true` when the session is to end.
+    fn on_frame(&mut self, bytes: &[u8]) -> bool {
+        let Ok(m) = ClientMessage::decode(bytes) else {
+            return false;
+        };
+        let (acks, delivered) = self.ch.receive(m, Instant::now());
+        for a in acks {
+            self.wire.send(&self.state, a);
+        }
+        let mut stop = false;
+        for d in delivered {
+            let Inbound::Deliver(m) = d else { continue };
+            match m.payload_type {
+                PayloadType::HandshakeResponse if !self.handshake_done => {
+                    self.handshake_done = true;
+                    let done = HandshakeComplete {
+                        time_to_complete: self.started.elapsed().as_nanos() as i64,
+                        customer_message: String::new(),
+                    };
+                    self.emit(
+                        PayloadType::HandshakeComplete,
+                        serde_json::to_vec(&done).unwrap_or_default(),
+                    );
+                    for chunk in std::mem::take(&mut self.held) {
+                        self.emit(PayloadType::Output, chunk);
+                    }
+                }
+                PayloadType::Output => match (&mut self.shell, &self.port) {
+                    (Some(sh), _) => {
+                        let _ = sh.writer.write_all(&m.payload);
+                        let _ = sh.writer.flush();
+                    }
+                    (None, Some(p)) if self.legacy => {
+                        let addr = p.addr();
+                        self.ports.raw(m.payload, addr);
+                    }
+                    (None, Some(p)) => {
+                        let addr = p.addr();
+                        if !self.ports.input(&m.payload, addr) {
+                            stop = true;
+                        }
+                    }
+                    (None, None) => {}
+                },
+                PayloadType::Size => {
+                    if let (Some(sh), Ok(s)) = (
+                        &mut self.shell,
+                        serde_json::from_slice::<TermSize>(&m.payload),
+                    ) {
+                        let _ = sh.master.resize(PtySize {
+                            rows: s.rows.max(1),
+                            cols: s.cols.max(1),
+                            pixel_width: 0,
+                            pixel_height: 0,
+                        });
+                    }
+                }
+                PayloadType::Flag => {
+                    let v = m
+                        .payload
+                        .get(..4)
+                        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+                    if v == Some(flag::TERMINATE_SESSION) {
+                        stop = true;
+                    }
+                    if v == Some(flag::DISCONNECT_TO_PORT) {
+                        // The client's connection ended: close ours.
+                        self.ports.writers.remove(&0);
+                    }
+                }
+                _ => {}
+            }
+        }
+        stop
+    }
+
+    /// What forwarded connection `sid` reports. A refused connection gets
+    /// the ConnectToPortError flag (the plugin prints "Connection to
+    /// destination port failed"), then ends like a closed one.
+    fn on_port_read(&mut self, sid: u32, read: PortRead) {
+        let data = match read {
+            PortRead::Data(d) => Some(d),
+            PortRead::End => None,
+            PortRead::Refused => {
+                self.emit(
+                    PayloadType::Flag,
+                    flag::CONNECT_TO_PORT_ERROR.to_be_bytes().to_vec(),
+                );
+                None
+            }
+        };
+        if self.legacy {
+            // One raw connection: its bytes as they are.
+            match data {
+                Some(d) => self.emit(PayloadType::Output, d),
+                None => {
+                    self.ports.writers.remove(&sid);
+                }
+            }
+            return;
+        }
+        let f = match data {
+            Some(d) => Frame::new(smux::PSH, sid, d),
+            None => {
+                self.ports.writers.remove(&sid);
+                Frame::new(smux::FIN, sid, Vec::new())
+            }
+        };
+        self.emit(PayloadType::Output, f.encode());
+    }
+
+    /// Bytes from the shell's PTY.
+    fn on_pty(&mut self, bytes: &[u8]) {
+        for piece in bytes.chunks(CHUNK) {
+            if self.handshake_done {
+                self.emit(PayloadType::Output, piece.to_vec());
+            } else {
+                self.held.push(piece.to_vec());
+            }
+        }
+    }
+
+    /// Every 100 ms: the held frame, the drop knob, retransmission.
+    /// `false` when the client stopped acknowledging for good.
+    fn on_tick(&mut self) -> bool {
+        self.wire.flush();
+        self.wire.drop_if_due(&self.state);
+        match self.ch.due(Instant::now()) {
+            Ok(Some(b)) => self.wire.send(&self.state, b),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!("lab session {}: {e}", self.id);
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The end, as the agent and the service do it: wait (at most
+    /// [`DRAIN_TIMEOUT`]) until every output frame is acknowledged on an
+    /// attached websocket, send
+    /// `channel_closed` (empty `Output`: the client prints its own
+    /// "Exiting session" line), end the session, then keep reading until
+    /// the client closes the websocket or [`LINGER_TIMEOUT`] passes.
+    async fn close(mut self, rx: &mut mpsc::UnboundedReceiver<AgentMsg>, terminated: bool) {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        let drain_until = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+        // Detached meanwhile (a dropped connection): the client may resume
+        // and get the rest, so wait for that too.
+        while !terminated && (self.ch.unacked() > 0 || self.wire.out.is_none()) {
+            tokio::select! {
+                () = tokio::time::sleep_until(drain_until) => break,
+                msg = rx.recv() => match msg {
+                    Some(AgentMsg::Frame(b)) => {
+                        self.on_frame(&b);
+                    }
+                    other => {
+                        if !self.wire.control(other.as_ref(), &mut self.ch, &self.state) {
+                            break;
+                        }
+                    }
+                },
+                _ = tick.tick() => {
+                    if !self.on_tick() {
+                        break;
+                    }
+                }
+            }
+        }
+        let closed = ClientMessage::new(
+            CHANNEL_CLOSED,
+            0,
+            PayloadType::Output,
+            json!({
+                "MessageType": CHANNEL_CLOSED,
+                "MessageId": uuid_v4(),
+                "CreatedDate": crate::protocol::iso8601_ms(now_s()),
+                "DestinationId": self.id,
+                "SessionId": self.id,
+                "SchemaVersion": 1,
+                "Output": "",
+            })
+            .to_string()
+            .into_bytes(),
+        );
+        self.wire.send(&self.state, closed.encode());
+        self.wire.flush();
+        end_session(&self.state, &self.id);
+        let linger_until = tokio::time::Instant::now() + LINGER_TIMEOUT;
+        while self.wire.out.is_some() {
+            tokio::select! {
+                () = tokio::time::sleep_until(linger_until) => break,
+                msg = rx.recv() => match msg {
+                    Some(AgentMsg::Frame(b)) => {
+                        // Acknowledgements only: nothing runs any more.
+                        if let Ok(m) = ClientMessage::decode(&b) {
+                            let _ = self.ch.receive(m, Instant::now());
+                        }
+                    }
+                    other => {
+                        if !self.wire.control(other.as_ref(), &mut self.ch, &self.state) {
+                            break;
+                        }
+                    }
+                },
+            }
+        }
+        // Dropping the wire closes the websocket.
+    }
+}
+
+fn uuid_v4() -> String {
+    let mut rng = rand::rng();
+    let b: [u8; 16] = rng.random();
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+        u16::from_be_bytes([b[4], b[5]]),
+        u16::from_be_bytes([b[6], b[7]]) & 0x0fff,
+        (u16::from_be_bytes([b[8], b[9]]) & 0x3fff) | 0x8000,
+        u64::from_be_bytes([0, 0, b[10], b[11], b[12], b[13], b[14], b[15]]),
+    )
+}
+
+/// One session's agent task: the shell (or the forwarded connections),
+/// the channel, the attached socket, until the shell ends, the client
+/// terminates or TerminateSession; then [`Agent::close`].
+async fn run_agent(
+    state: Arc<LabState>,
+    id: String,
+    target: String,
+    port: Option<PortTarget>,
+    command: Option<String>,
+    mut rx: mpsc::UnboundedReceiver<AgentMsg>,
+) {
     // A shell reads from its PTY; a port session from its TCP connections.
-    let (mut shell, mut pty_rx) = if port.is_none() {
-        match spawn_shell(&state, &target) {
+    let (shell, mut pty_rx) = if port.is_none() {
+        match spawn_shell(&state, &target, command.as_deref()) {
             Ok((s, rx)) => (Some(s), rx),
             Err(e) => {
                 tracing::warn!("lab session {id}: cannot start a shell: {e}");
@@ -659,193 +1102,65 @@ async fn run_agent(
     } else {
         (None, mpsc::unbounded_channel().1)
     };
-    let mut ports = PortBridge::default();
     let legacy = state
         .faults
         .read()
         .expect("faults lock")
         .session_legacy_port;
-    let session_type = match (&port, legacy) {
-        (None, _) => json!({"SessionType": "Standard_Stream", "Properties": {}}),
-        (Some((host, p)), false) => json!({"SessionType": "Port", "Properties": {
-            "portNumber": p.to_string(), "host": host, "type": "LocalPortForwarding"
-        }}),
-        (Some((host, p)), true) => json!({"SessionType": "Port", "Properties": {
-            "portNumber": p.to_string(), "host": host
-        }}),
+    let mut ports = PortBridge::default();
+    let mut port_rx = ports.take_reader();
+    let mut agent = Agent {
+        state: state.clone(),
+        id: id.clone(),
+        ch: Channel::new(OUTPUT_STREAM, INPUT_STREAM),
+        wire: Wire {
+            out: None,
+            attached: u64::MAX,
+            since: Instant::now(),
+            swap: None,
+        },
+        shell,
+        port,
+        legacy,
+        interactive: command.is_some(),
+        ports,
+        handshake_done: false,
+        held: Vec::new(),
+        started: Instant::now(),
     };
-    let request = HandshakeRequest {
-        agent_version: if legacy { "3.0.161.0" } else { "3.3.1142.0" }.into(),
-        actions: vec![RequestedAction {
-            action_type: "SessionType".into(),
-            parameters: session_type,
-        }],
-    };
-    let started = Instant::now();
-    ch.send(
-        PayloadType::HandshakeRequest,
-        serde_json::to_vec(&request).unwrap_or_default(),
-        started,
-    );
-    let mut handshake_done = false;
-    let mut held: Vec<Vec<u8>> = Vec::new();
+    agent.handshake(&target);
     let mut tick = tokio::time::interval(Duration::from_millis(100));
-    let mut exit_code: Option<u32> = None;
-    loop {
+    let terminated = loop {
         tokio::select! {
             msg = rx.recv() => match msg {
-                Some(AgentMsg::Attach(n, tx)) => {
-                    out = Some(tx);
-                    attached = n;
-                    for b in ch.resend_all(Instant::now()) {
-                        send(&out, b);
-                    }
-                }
-                // A late close of an old socket must not cut off the new one.
-                Some(AgentMsg::Detach(n)) => {
-                    if n == attached {
-                        out = None;
-                    }
-                }
-                Some(AgentMsg::Drop) => out = None,
-                Some(AgentMsg::Terminate) | None => break,
                 Some(AgentMsg::Frame(bytes)) => {
-                    let Ok(m) = ClientMessage::decode(&bytes) else {
-                        continue;
-                    };
-                    let (acks, delivered) = ch.receive(m, Instant::now());
-                    for a in acks {
-                        send(&out, a);
+                    if agent.on_frame(&bytes) {
+                        break false;
                     }
-                    let mut stop = false;
-                    for d in delivered {
-                        let Inbound::Deliver(m) = d else { continue };
-                        match m.payload_type {
-                            PayloadType::HandshakeResponse if !handshake_done => {
-                                handshake_done = true;
-                                let done = HandshakeComplete {
-                                    time_to_complete: started.elapsed().as_nanos() as i64,
-                                    customer_message: String::new(),
-                                };
-                                let b = ch.send(
-                                    PayloadType::HandshakeComplete,
-                                    serde_json::to_vec(&done).unwrap_or_default(),
-                                    Instant::now(),
-                                );
-                                send(&out, b);
-                                for chunk in held.drain(..) {
-                                    let b = ch.send(PayloadType::Output, chunk, Instant::now());
-                                    send(&out, b);
-                                }
-                            }
-                            PayloadType::Output => match (&mut shell, &port) {
-                                (Some(sh), _) => {
-                                    let _ = sh.writer.write_all(&m.payload);
-                                    let _ = sh.writer.flush();
-                                }
-                                (None, Some((host, p))) if legacy => {
-                                    ports.raw(m.payload, host, *p);
-                                }
-                                (None, Some((host, p))) => {
-                                    if !ports.input(&m.payload, host, *p) {
-                                        stop = true;
-                                    }
-                                }
-                                (None, None) => {}
-                            },
-                            PayloadType::Size => {
-                                if let (Some(sh), Ok(s)) =
-                                    (&mut shell, serde_json::from_slice::<TermSize>(&m.payload))
-                                {
-                                    let _ = sh.master.resize(PtySize {
-                                        rows: s.rows.max(1),
-                                        cols: s.cols.max(1),
-                                        pixel_width: 0,
-                                        pixel_height: 0,
-                                    });
-                                }
-                            }
-                            PayloadType::Flag => {
-                                let v = m.payload.get(..4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-                                if v == Some(flag::TERMINATE_SESSION) {
-                                    stop = true;
-                                }
-                                if v == Some(flag::DISCONNECT_TO_PORT) {
-                                    // The client's connection ended: close ours.
-                                    ports.writers.remove(&0);
-                                }
-                            }
-                            _ => {}
-                        }
-                    }
-                    if stop {
-                        break;
+                }
+                other => {
+                    if !agent.wire.control(other.as_ref(), &mut agent.ch, &state) {
+                        break true;
                     }
                 }
             },
-            Some((sid, data)) = ports.read_rx.recv() => {
-                if legacy {
-                    // One raw connection: its bytes as they are.
-                    match data {
-                        Some(d) => {
-                            let b = ch.send(PayloadType::Output, d, Instant::now());
-                            send(&out, b);
-                        }
-                        None => {
-                            ports.writers.remove(&sid);
-                        }
-                    }
-                    continue;
-                }
-                let f = match data {
-                    Some(d) => Frame::new(smux::PSH, sid, d),
-                    None => {
-                        ports.writers.remove(&sid);
-                        Frame::new(smux::FIN, sid, Vec::new())
-                    }
-                };
-                let b = ch.send(PayloadType::Output, f.encode(), Instant::now());
-                send(&out, b);
-            }
-            chunk = pty_rx.recv(), if shell.is_some() => match chunk {
-                Some(Some(bytes)) => {
-                    for piece in bytes.chunks(CHUNK) {
-                        if handshake_done {
-                            let b = ch.send(PayloadType::Output, piece.to_vec(), Instant::now());
-                            send(&out, b);
-                        } else {
-                            held.push(piece.to_vec());
-                        }
-                    }
-                }
-                _ => {
-                    // The shell ended: its exit code, then channel_closed.
-                    exit_code = shell
-                        .as_mut()
-                        .and_then(|s| s.child.wait().ok())
-                        .map(|s| s.exit_code());
-                    break;
-                }
+            Some((sid, data)) = port_rx.recv() => agent.on_port_read(sid, data),
+            chunk = pty_rx.recv(), if agent.shell.is_some() => match chunk {
+                Some(Some(bytes)) => agent.on_pty(&bytes),
+                // The shell ended. The agent sends no exit code for a shell
+                // (only non-interactive commands carry one).
+                _ => break false,
             },
             _ = tick.tick() => {
-                // A frame held for reordering goes out now if nothing followed it.
-                let pending = swap.lock().expect("swap lock").take();
-                if let (Some(o), Some(b)) = (&out, pending) {
-                    let _ = o.send(Message::Binary(b.into()));
-                }
-                match ch.due(Instant::now()) {
-                    Ok(Some(b)) => send(&out, b),
-                    Ok(None) => {}
-                    Err(e) => {
-                        tracing::warn!("lab session {id}: {e}");
-                        break;
-                    }
+                if !agent.on_tick() {
+                    break true;
                 }
             }
         }
-    }
-    if let Some(sh) = shell.as_mut() {
+    };
+    if let Some(sh) = agent.shell.as_mut() {
         let _ = sh.child.kill();
+        let _ = sh.child.wait();
         if let Some(pid) = sh.child.process_id() {
             state
                 .process_groups
@@ -854,26 +1169,7 @@ async fn run_agent(
                 .remove(&(pid as i32));
         }
     }
-    let code = exit_code.unwrap_or(0);
-    let b = ch.send(
-        PayloadType::ExitCode,
-        code.to_string().into_bytes(),
-        Instant::now(),
-    );
-    send(&out, b);
-    let closed = ClientMessage::new(
-        CHANNEL_CLOSED,
-        0,
-        PayloadType::Output,
-        json!({
-            "SessionId": id,
-            "Output": format!("Exiting session with sessionId: {id}."),
-        })
-        .to_string()
-        .into_bytes(),
-    );
-    send(&out, closed.encode());
-    end_session(&state, &id);
+    agent.close(&mut rx, terminated).await;
 }
 
 /// Marks session `id` ended: no agent, listed in History, not resumable.

@@ -201,6 +201,192 @@ pub async fn output(
     ))
 }
 
+/// GetCommandInvocation returns at most this many characters of
+/// `StandardOutputContent` (the rest is only in CloudWatch Logs or S3).
+pub const STDOUT_CAP: usize = 24_000;
+/// … and of `StandardErrorContent`.
+pub const STDERR_CAP: usize = 8_000;
+/// Most the console reads of one output stream from CloudWatch Logs, bytes
+/// (a runaway command's output must not fill the console's memory).
+pub const LOGS_READ_MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// One finished node's whole output: GetCommandInvocation's, or, where
+/// that was cut at its cap and the command sent output to CloudWatch Logs,
+/// the streams read back from Logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FullOutput {
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// `stdout` is not the whole output (cut by GetCommandInvocation at
+    /// [`STDOUT_CAP`] characters, or by the console at [`LOGS_READ_MAX_BYTES`]).
+    pub stdout_cut: bool,
+    /// `stderr` is not the whole error output (cap [`STDERR_CAP`]).
+    pub stderr_cut: bool,
+    /// At least one stream was read from CloudWatch Logs.
+    pub from_logs: bool,
+    /// Why CloudWatch Logs could not supply the rest, when it was tried.
+    pub logs_error: Option<String>,
+}
+
+impl FullOutput {
+    /// Whether any part is cut.
+    pub fn truncated(&self) -> bool {
+        self.stdout_cut || self.stderr_cut
+    }
+
+    /// The line that says what is missing, when something is.
+    pub fn marker(&self) -> Option<String> {
+        let what = match (self.stdout_cut, self.stderr_cut) {
+            (false, false) => return None,
+            (true, false) => "output truncated at 24,000 characters".to_owned(),
+            (false, true) => "error output truncated at 8,000 characters".to_owned(),
+            (true, true) => {
+                "output truncated at 24,000 characters (error output at 8,000)".to_owned()
+            }
+        };
+        let why = self
+            .logs_error
+            .as_ref()
+            .map(|e| format!(" (CloudWatch Logs: {e})"))
+            .unwrap_or_default();
+        Some(format!(
+            "… {what} by GetCommandInvocation; the rest is in CloudWatch Logs / S3 when configured{why}"
+        ))
+    }
+
+    /// Where the text came from, for a title.
+    pub fn source(&self) -> &'static str {
+        if self.from_logs {
+            "full output (CloudWatch Logs)"
+        } else {
+            "full output (GetCommandInvocation)"
+        }
+    }
+}
+
+/// A finished node's whole output. GetCommandInvocation first; a stream it
+/// cut at its cap ([`STDOUT_CAP`], [`STDERR_CAP`]) is read again from
+/// CloudWatch Logs when the command had CloudWatch output on (group
+/// `CloudWatchLogGroupName`, default `/aws/ssm/<DocumentName>`; stream
+/// `<CommandId>/<InstanceId>/<PluginName with : as ->/stdout|stderr`, read
+/// from the head with GetLogEvents's paginator). When Logs is off, fails
+/// (access denied, no such stream) or holds less than GetCommandInvocation
+/// gave (not uploaded yet), the cut text stays and [`FullOutput::marker`]
+/// says so.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:GetCommandInvocation` only; a Logs failure is
+/// reported in [`FullOutput::logs_error`].
+pub async fn full_output(
+    ctx: &AwsContext,
+    command_id: &str,
+    instance_id: &str,
+) -> Result<FullOutput, AwsError> {
+    let out = ctx
+        .ssm
+        .get_command_invocation()
+        .command_id(command_id)
+        .instance_id(instance_id)
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:GetCommandInvocation", e))?;
+    let mut full = FullOutput {
+        stdout: out.standard_output_content.clone().unwrap_or_default(),
+        stderr: out.standard_error_content.clone().unwrap_or_default(),
+        ..Default::default()
+    };
+    full.stdout_cut = full.stdout.chars().count() >= STDOUT_CAP;
+    full.stderr_cut = full.stderr.chars().count() >= STDERR_CAP;
+    if !full.truncated() {
+        return Ok(full);
+    }
+    let Some(group) = out
+        .cloud_watch_output_config
+        .as_ref()
+        .filter(|c| c.cloud_watch_output_enabled)
+        .map(|c| match c.cloud_watch_log_group_name.as_deref() {
+            Some(g) if !g.is_empty() => g.to_owned(),
+            _ => format!(
+                "/aws/ssm/{}",
+                out.document_name.as_deref().unwrap_or_default()
+            ),
+        })
+    else {
+        return Ok(full);
+    };
+    let plugin = out
+        .plugin_name
+        .as_deref()
+        .unwrap_or("aws:runShellScript")
+        .replace(':', "-");
+    let prefix = format!("{command_id}/{instance_id}/{plugin}");
+    for stderr in [false, true] {
+        let (cut, text) = if stderr {
+            (full.stderr_cut, &mut full.stderr)
+        } else {
+            (full.stdout_cut, &mut full.stdout)
+        };
+        if !cut {
+            continue;
+        }
+        let kind = if stderr { "stderr" } else { "stdout" };
+        match read_stream(ctx, &group, &format!("{prefix}/{kind}")).await {
+            Ok((logs, capped)) if logs.chars().count() > text.chars().count() => {
+                *text = logs;
+                full.from_logs = true;
+                if stderr {
+                    full.stderr_cut = capped;
+                } else {
+                    full.stdout_cut = capped;
+                }
+            }
+            Ok(_) => {
+                full.logs_error = Some(format!(
+                    "stream {prefix}/{kind} holds no more than GetCommandInvocation gave"
+                ));
+            }
+            Err(e) => full.logs_error = Some(e.to_string()),
+        }
+    }
+    Ok(full)
+}
+
+/// One log stream from its head (GetLogEvents, `startFromHead`, every page
+/// through the SDK's paginator, which stops when `nextForwardToken` comes
+/// back unchanged), each event a line. Returns the text and whether
+/// [`LOGS_READ_MAX_BYTES`] stopped the read.
+async fn read_stream(
+    ctx: &AwsContext,
+    group: &str,
+    stream: &str,
+) -> Result<(String, bool), AwsError> {
+    let mut text = String::new();
+    let mut pages = ctx
+        .logs
+        .get_log_events()
+        .log_group_name(group)
+        .log_stream_name(stream)
+        .start_from_head(true)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| ctx.error("logs:GetLogEvents", e))?;
+        for ev in page.events.unwrap_or_default() {
+            let m = ev.message.unwrap_or_default();
+            if text.len() + m.len() > LOGS_READ_MAX_BYTES {
+                return Ok((text, true));
+            }
+            text.push_str(&m);
+            if !m.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+    }
+    Ok((text, false))
+}
+
 /// One line of live output from CloudWatch Logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveLine {
@@ -477,9 +663,11 @@ pub async fn document_info(ctx: &AwsContext, name: &str) -> Result<DocumentInfo,
     })
 }
 
-/// Writes every node's result (status, details, exit code, stdout, stderr)
-/// of `command_ids` to `path` as JSON, reading full output with
-/// GetCommandInvocation (8 calls at once).
+/// Writes every node's result (status, details, exit code, stdout, stderr,
+/// `output_source`) of `command_ids` to `path` as JSON, reading whole output
+/// with [`full_output`] (8 nodes at once). Output still cut carries
+/// `stdout_truncated` / `stderr_truncated` and the `truncated` note of
+/// [`FullOutput::marker`].
 ///
 /// # Errors
 /// The AWS error or the file error, as one line.
@@ -492,23 +680,30 @@ pub async fn export(ctx: &AwsContext, command_ids: &[String], path: &str) -> Res
     }
     let results: Vec<serde_json::Value> = futures::stream::iter(invs)
         .map(|i| async move {
-            let (stdout, stderr) = if i.status.is_final() {
-                output(ctx, &i.command_id, &i.instance_id)
+            let full = if i.status.is_final() {
+                full_output(ctx, &i.command_id, &i.instance_id)
                     .await
                     .unwrap_or_default()
             } else {
-                (String::new(), String::new())
+                FullOutput::default()
             };
-            serde_json::json!({
+            let mut v = serde_json::json!({
                 "command_id": i.command_id,
                 "instance_id": i.instance_id,
                 "instance_name": i.instance_name,
                 "status": i.status.as_str(),
                 "status_details": i.details,
                 "exit_code": i.response_code,
-                "stdout": stdout,
-                "stderr": stderr,
-            })
+                "stdout": full.stdout,
+                "stderr": full.stderr,
+                "output_source": if full.from_logs { "CloudWatch Logs" } else { "GetCommandInvocation" },
+            });
+            if let Some(m) = full.marker() {
+                v["stdout_truncated"] = full.stdout_cut.into();
+                v["stderr_truncated"] = full.stderr_cut.into();
+                v["truncated"] = m.into();
+            }
+            v
         })
         .buffer_unordered(8)
         .collect()

@@ -83,6 +83,9 @@ pub enum SessionEvent {
     Reconnecting(u32),
     /// Reconnected with ResumeSession; unacknowledged input was sent again.
     Resumed,
+    /// The agent could not connect to the destination port (the
+    /// ConnectToPortError flag); the session stays open.
+    ConnectToPortFailed,
     /// The session ended: why, and the remote exit code when known.
     Closed {
         /// Plain reason for the tab.
@@ -103,6 +106,7 @@ impl std::fmt::Debug for SessionEvent {
             SessionEvent::Output(b) => write!(f, "Output({} bytes)", b.len()),
             SessionEvent::Reconnecting(n) => write!(f, "Reconnecting({n})"),
             SessionEvent::Resumed => write!(f, "Resumed"),
+            SessionEvent::ConnectToPortFailed => write!(f, "ConnectToPortFailed"),
             SessionEvent::Closed { reason, exit_code } => {
                 write!(f, "Closed({reason:?}, exit {exit_code:?})")
             }
@@ -201,12 +205,23 @@ pub fn uses_smux(req: &HandshakeRequest) -> bool {
     local && v >= vec![3, 0, 196, 0]
 }
 
+/// Why the channel closed, from `channel_closed`'s payload: its `Output`
+/// when the service gave one, else (a normal exit: the service sends none)
+/// the line the session-manager-plugin prints, with the payload's SessionId.
 fn closed_reason(m: &ClientMessage) -> String {
-    serde_json::from_slice::<serde_json::Value>(&m.payload)
-        .ok()
-        .and_then(|v| v.get("Output").and_then(|o| o.as_str()).map(str::to_owned))
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "the agent closed the channel".into())
+    let v = serde_json::from_slice::<serde_json::Value>(&m.payload).ok();
+    let field = |k: &str| {
+        v.as_ref()
+            .and_then(|v| v.get(k))
+            .and_then(|o| o.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    match (field("Output"), field("SessionId")) {
+        (Some(o), _) => o,
+        (None, Some(id)) => format!("Exiting session with sessionId: {id}."),
+        (None, None) => "the agent closed the channel".into(),
+    }
 }
 
 /// Runs a started shell session until it ends: input from `input`, events
@@ -450,6 +465,12 @@ impl SessionState {
                             }
                         }
                         emit(SessionEvent::Output(m.payload));
+                    }
+                    PayloadType::Flag
+                        if m.payload.get(..4)
+                            == Some(&flag::CONNECT_TO_PORT_ERROR.to_be_bytes()[..]) =>
+                    {
+                        emit(SessionEvent::ConnectToPortFailed);
                     }
                     PayloadType::ExitCode => {
                         self.exit_code = String::from_utf8_lossy(&m.payload).trim().parse().ok();

@@ -441,3 +441,148 @@ async fn the_composer_warns_when_the_document_does_not_fit_the_nodes_platform() 
         "{lines:?}"
     );
 }
+
+/// Runs `seq 1 10000` (48,894 characters, twice what GetCommandInvocation
+/// returns) on one node, with CloudWatch output `cloudwatch`, follows the
+/// node until its full output is read and returns the lab (keep it: it
+/// stops when dropped), the console and the node.
+async fn long_output_run(
+    faults: Faults,
+    cloudwatch: bool,
+) -> (ssmdeck_lab::LabHandle, Live, String) {
+    let lab = common::lab(24, faults).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx.clone()).await;
+    let ids = online(&lab, 1);
+    live.select(&ids).await;
+    live.cmd(Command::RunCommand);
+    live.app.commands.compose.as_mut().unwrap().cloudwatch = cloudwatch;
+    live.type_text("seq 1 10000");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert_eq!(live.app.mode, Mode::Confirm);
+    live.act(Action::Input(InputKey::Char('y')));
+    live.until("the run to finish", |a| {
+        a.commands.run().is_some_and(|r| r.done())
+    })
+    .await;
+    // GetCommandInvocation alone gives the first 24,000 characters.
+    let run = live.app.commands.run().unwrap();
+    let (out, _) = ssmdeck::aws::commands::output(&ctx, &run.command_ids[0], &ids[0])
+        .await
+        .unwrap();
+    assert_eq!(out.chars().count(), 24_000);
+    live.cmd(Command::OpenDetails);
+    live.until("the full output", |a| {
+        a.commands
+            .run()
+            .is_some_and(|r| r.nodes[&ids[0]].full.is_some())
+    })
+    .await;
+    (lab, live, ids[0].clone())
+}
+
+/// Exports the run on screen and returns the JSON written.
+async fn export_json(live: &mut Live) -> serde_json::Value {
+    live.cmd(Command::Export);
+    live.until("the export", |a| {
+        a.notices
+            .iter()
+            .any(|(n, _)| n.starts_with("results written to"))
+    })
+    .await;
+    let note = live
+        .app
+        .notices
+        .iter()
+        .find(|(n, _)| n.starts_with("results written to"))
+        .unwrap()
+        .0
+        .clone();
+    let path = note.trim_start_matches("results written to ").to_owned();
+    let json = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&path);
+    json
+}
+
+fn all_lines() -> String {
+    (1..=10_000).map(|i| format!("{i}\n")).collect()
+}
+
+#[tokio::test]
+async fn output_past_24000_characters_is_read_whole_from_cloudwatch_logs() {
+    let (_lab, mut live, id) = long_output_run(Faults::default(), true).await;
+    let full = live.app.commands.run().unwrap().nodes[&id]
+        .full
+        .clone()
+        .unwrap();
+    assert!(full.from_logs, "{:?}", full.logs_error);
+    assert!(!full.truncated(), "{:?}", full.marker());
+    assert_eq!(full.stdout, all_lines());
+    let screen = live.screen();
+    assert!(screen.contains("full output (CloudWatch"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.trim_end().ends_with("│10000") || l.contains("│10000 ")),
+        "the follow view ends with the last line: {screen}"
+    );
+    assert!(!screen.contains("truncated"), "{screen}");
+    let json = export_json(&mut live).await;
+    assert_eq!(json[0]["stdout"].as_str(), Some(all_lines().as_str()));
+    assert_eq!(json[0]["output_source"], "CloudWatch Logs");
+    assert!(json[0].get("truncated").is_none(), "{}", json[0]);
+}
+
+const MARKER: &str = "… output truncated at 24,000 characters by GetCommandInvocation; the rest is in CloudWatch Logs / S3 when configured";
+
+/// The cut output is shown and exported as cut: the note in the follow
+/// view, in the grid and in the export.
+async fn assert_marked(live: &mut Live, id: &str) -> serde_json::Value {
+    let full = live.app.commands.run().unwrap().nodes[id]
+        .full
+        .clone()
+        .unwrap();
+    assert!(full.stdout_cut && !full.from_logs);
+    assert_eq!(full.stdout.chars().count(), 24_000);
+    assert!(full.marker().unwrap().starts_with(MARKER));
+    let out = live.app.commands.run().unwrap().output_of(id);
+    assert!(
+        out.ends_with(&format!("{}\n", full.marker().unwrap())),
+        "{out:.80}"
+    );
+    let screen = live.screen();
+    assert!(screen.contains("… output truncated at 24,000"), "{screen}");
+    // The grid (follow closed) marks the node.
+    live.cmd(Command::OpenDetails);
+    assert!(!live.app.commands.follow);
+    let screen = live.screen();
+    assert!(screen.contains("✂ truncated · 1"), "{screen}");
+    let json = export_json(live).await;
+    assert_eq!(json[0]["stdout_truncated"], true);
+    assert!(json[0]["truncated"].as_str().unwrap().starts_with(MARKER));
+    assert_eq!(json[0]["stdout"].as_str().unwrap().chars().count(), 24_000);
+    json
+}
+
+#[tokio::test]
+async fn output_cut_by_get_command_invocation_is_marked_when_cloudwatch_is_off() {
+    let (_lab, mut live, id) = long_output_run(Faults::default(), false).await;
+    let json = assert_marked(&mut live, &id).await;
+    assert_eq!(json[0]["truncated"].as_str(), Some(MARKER));
+    assert_eq!(json[0]["output_source"], "GetCommandInvocation");
+}
+
+#[tokio::test]
+async fn output_cut_is_marked_with_the_reason_when_logs_denies_the_read() {
+    let faults = Faults {
+        deny: vec!["logs:GetLogEvents".into()],
+        ..Faults::default()
+    };
+    let (_lab, mut live, id) = long_output_run(faults, true).await;
+    let json = assert_marked(&mut live, &id).await;
+    let note = json[0]["truncated"].as_str().unwrap();
+    assert!(
+        note.contains("(CloudWatch Logs: ") && note.contains("AccessDenied"),
+        "{note}"
+    );
+}

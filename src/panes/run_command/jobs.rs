@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::aws::AwsError;
-use crate::aws::commands::{self, LiveCursor, LiveLine, SendRequest, Targets};
+use crate::aws::commands::{self, FullOutput, LiveCursor, LiveLine, SendRequest, Targets};
 use crate::job::{Job, JobEnv, Mutation, Outcome};
 use crate::model::{CommandInvocation, CommandSummary, DocumentInfo};
 
@@ -37,8 +37,8 @@ pub enum CommandsEvent {
     Polled(usize, Result<PollResult, AwsError>),
     /// Live output of run `.0`, command `.1`: lines and where to continue.
     Live(usize, String, Result<LiveRead, AwsError>),
-    /// Full output of one node of run `.0`, node `.1`: stdout and stderr.
-    Output(usize, String, Result<(String, String), AwsError>),
+    /// Full output of one node of run `.0`, node `.1`.
+    Output(usize, String, Result<FullOutput, AwsError>),
     /// CancelCommand answered.
     Cancelled(Result<(), AwsError>),
     /// Past commands.
@@ -84,7 +84,8 @@ pub enum CommandsJob {
         /// Wait first, milliseconds.
         delay_ms: u64,
     },
-    /// Read one node's full output (GetCommandInvocation).
+    /// Read one node's full output (GetCommandInvocation, then CloudWatch
+    /// Logs for what it cut).
     Output {
         /// Run number.
         run: usize,
@@ -211,7 +212,7 @@ impl Job for CommandsJob {
                 command_id,
                 instance_id,
             } => {
-                let r = commands::output(ctx, &command_id, &instance_id).await;
+                let r = commands::full_output(ctx, &command_id, &instance_id).await;
                 CommandsEvent::Output(run, instance_id, r)
             }
             CommandsJob::Cancel {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::compose::Compose;
 use crate::aws::AwsError;
-use crate::aws::commands::LiveLine;
+use crate::aws::commands::{FullOutput, LiveLine};
 use crate::model::{CommandInvocation, CommandStatus, CommandSummary, InvocationStatus};
 
 /// Live output kept per node, in bytes; past it the oldest lines go and the
@@ -96,8 +96,9 @@ pub struct NodeRun {
     pub live: LiveOutput,
     /// Bytes of live output dropped to stay within the bound.
     pub dropped_bytes: usize,
-    /// Full output once fetched (stdout, stderr).
-    pub full: Option<(String, String)>,
+    /// Full output once fetched (GetCommandInvocation, completed from
+    /// CloudWatch Logs where it was cut).
+    pub full: Option<FullOutput>,
 }
 
 /// One sent command (possibly several command ids, 50 nodes each).
@@ -192,15 +193,21 @@ impl Run {
             .collect()
     }
 
-    /// The output a node shows: full if fetched, else the plugin output, else live lines.
+    /// The output a node shows: full if fetched (with the truncation note
+    /// last when it is cut), else the plugin output, else live lines.
     pub fn output_of(&self, id: &str) -> String {
         let Some(n) = self.nodes.get(id) else {
             return String::new();
         };
-        if let Some((out, err)) = &n.full {
-            let mut s = out.clone();
-            if !err.is_empty() {
-                s.push_str(err);
+        if let Some(f) = &n.full {
+            let mut s = f.stdout.clone();
+            s.push_str(&f.stderr);
+            if let Some(m) = f.marker() {
+                if !s.is_empty() && !s.ends_with('\n') {
+                    s.push('\n');
+                }
+                s.push_str(&m);
+                s.push('\n');
             }
             return s;
         }
@@ -210,16 +217,26 @@ impl Run {
         n.live.text.clone()
     }
 
+    /// Whether the node's fetched output is known to be cut (see
+    /// [`FullOutput::marker`]).
+    pub fn truncated(&self, id: &str) -> bool {
+        self.nodes
+            .get(id)
+            .and_then(|n| n.full.as_ref())
+            .is_some_and(FullOutput::truncated)
+    }
+
     /// The first line of a node's output, without building the whole text.
     pub fn first_line(&self, id: &str) -> &str {
         let Some(n) = self.nodes.get(id) else {
             return "";
         };
-        if let Some((out, err)) = &n.full {
-            return out
+        if let Some(f) = &n.full {
+            return f
+                .stdout
                 .lines()
                 .next()
-                .or_else(|| err.lines().next())
+                .or_else(|| f.stderr.lines().next())
                 .unwrap_or("");
         }
         if !n.inv.output.is_empty() {

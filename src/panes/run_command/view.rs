@@ -171,6 +171,14 @@ fn render_run(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: 
             .take(h)
             .map(|(i, g)| {
                 let first = g.output.lines().next().unwrap_or("").to_owned();
+                let first = if g.nodes.iter().any(|id| run.truncated(id)) {
+                    Line::from(vec![
+                        Span::styled("✂ truncated · ", t.style("ui.notice")),
+                        Span::raw(first),
+                    ])
+                } else {
+                    Line::from(first)
+                };
                 let label = if groups.len() == 1 {
                     "all nodes: same result".to_string()
                 } else {
@@ -225,7 +233,14 @@ fn render_run(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: 
         .map(|(i, id)| {
             let n = &run.nodes[id];
             let chosen = st.chosen.contains(id);
-            let first = run.first_line(id).to_owned();
+            let first = if run.truncated(id) {
+                Line::from(vec![
+                    Span::styled("✂ truncated · ", t.style("ui.notice")),
+                    Span::raw(run.first_line(id).to_owned()),
+                ])
+            } else {
+                Line::from(run.first_line(id).to_owned())
+            };
             let row = Row::new(vec![
                 Cell::from(Span::styled(
                     if chosen { "●" } else { " " },
@@ -307,17 +322,21 @@ fn render_output(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, c
             t.style("ui.notice"),
         )));
     }
-    let source = if let Some((out, err)) = &n.full {
-        for l in out.lines().filter(|l| keep(l)) {
+    let source = if let Some(f) = &n.full {
+        for l in f.stdout.lines().filter(|l| keep(l)) {
             lines.push(Line::from(l.to_owned()));
         }
-        for l in err.lines().filter(|l| keep(l)) {
+        for l in f.stderr.lines().filter(|l| keep(l)) {
             lines.push(Line::from(Span::styled(
                 l.to_owned(),
                 t.style("diff.removed"),
             )));
         }
-        "full output (GetCommandInvocation)"
+        // The note stays last whatever the search: it says what is missing.
+        if let Some(m) = f.marker() {
+            lines.push(Line::from(Span::styled(m, t.style("ui.notice"))));
+        }
+        f.source()
     } else if !n.live.is_empty() {
         for (stderr, l) in n.live.iter().filter(|(_, l)| keep(l)) {
             let style = if stderr {

@@ -220,6 +220,13 @@ impl SessionsState {
                 t.parser.process(&b);
             }
             SessionEvent::Handshake { .. } => {}
+            SessionEvent::ConnectToPortFailed => {
+                let port = t
+                    .forward
+                    .as_ref()
+                    .map_or(String::new(), |f| format!(" {}", f.spec.remote_port));
+                cx.notice(format!("{}: connection to port{port} failed", t.node));
+            }
             SessionEvent::Ready | SessionEvent::Resumed => t.state = TabState::Ready,
             SessionEvent::Reconnecting(n) => t.state = TabState::Reconnecting(n),
             SessionEvent::Closed { reason, exit_code } => {
@@ -604,6 +611,54 @@ mod tests {
         );
         let (h, jobs, _) = with(&mut p, |p, cx| p.key(k, cx));
         assert_eq!((h, jobs.len()), (Handled::No, 0));
+    }
+
+    #[test]
+    fn a_shell_that_ends_without_an_exit_code_says_ended_and_no_code() {
+        // Against AWS an ordinary shell's agent sends no exit-code frame.
+        let mut p = opened();
+        let closed = SessionsMsg::Event(
+            1,
+            SessionEvent::Closed {
+                reason: "Exiting session with sessionId: s-1.".into(),
+                exit_code: None,
+            },
+        );
+        let (_, _, requests) = with(&mut p, |p, cx| p.message(closed, cx));
+        assert_eq!(
+            requests,
+            [Request::Notice(
+                "session on i-0123456789abcdef0 ended: Exiting session with sessionId: s-1.".into()
+            )]
+        );
+        assert_eq!(
+            p.tabs[0].state,
+            TabState::Closed {
+                reason: "Exiting session with sessionId: s-1.".into(),
+                exit_code: None
+            }
+        );
+        assert_eq!(super::super::view::state_text(&p.tabs[0]).0, "ended");
+    }
+
+    #[test]
+    fn a_refused_destination_port_is_named_in_a_notice() {
+        let mut p = opened();
+        p.tabs[0].forward = Some(ForwardTab {
+            spec: ForwardSpec::parse("8080:5432").unwrap(),
+            local_port: Some(8080),
+            open: 0,
+            total: 0,
+        });
+        let ev = SessionsMsg::Event(1, SessionEvent::ConnectToPortFailed);
+        let (_, _, requests) = with(&mut p, |p, cx| p.message(ev, cx));
+        assert_eq!(
+            requests,
+            [Request::Notice(
+                "i-0123456789abcdef0: connection to port 5432 failed".into()
+            )]
+        );
+        assert!(p.tabs[0].live(), "the forward stays open");
     }
 
     #[test]

@@ -23,7 +23,9 @@ fn bytes(n: u64) -> String {
     }
 }
 
-fn state_text(t: &SessionTab) -> (String, &'static str) {
+/// The tab's state as the session bar shows it, and its theme token:
+/// "ended" with no code when the agent sent none (a shell against AWS).
+pub(crate) fn state_text(t: &SessionTab) -> (String, &'static str) {
     match &t.state {
         TabState::Starting => ("starting".into(), "status.pending"),
         TabState::Ready => ("live".into(), "status.success"),
