@@ -459,7 +459,7 @@ async fn long_output_run(
     live.app.commands.compose.as_mut().unwrap().cloudwatch = cloudwatch;
     live.type_text("seq 1 10000");
     live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
-    assert_eq!(live.app.mode, Mode::Confirm);
+    assert_eq!(live.app.mode(), Mode::Confirm);
     live.act(Action::Input(InputKey::Char('y')));
     live.until("the run to finish", |a| {
         a.commands.run().is_some_and(|r| r.done())
