@@ -112,6 +112,9 @@ pub struct ServeArgs {
     /// Answer calls as a partial emulator does, HTTP 500 (repeatable, same syntax as --deny).
     #[arg(long)]
     pub unsupported: Vec<String>,
+    /// Share of list pages cut short or empty, still with a NextToken, as AWS may (0.0–1.0).
+    #[arg(long, default_value_t = 0.0)]
+    pub short_pages: f64,
 }
 
 fn share(name: &str, v: f64) -> Result<f64, String> {
@@ -298,6 +301,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .map_err(anyhow::Error::msg)?,
         deny: args.deny,
         unsupported: args.unsupported,
+        short_pages: share("short-pages", args.short_pages).map_err(anyhow::Error::msg)?,
         ..Faults::default()
     };
     let nodes = fleet.nodes;

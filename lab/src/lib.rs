@@ -13,6 +13,7 @@ mod ec2;
 pub mod fleet;
 mod logs;
 pub mod opscenter;
+mod paging;
 pub mod params;
 mod protocol;
 mod sessions;
@@ -64,6 +65,10 @@ pub struct Faults {
     /// Port sessions behave as agents before 3.0.196.0: no smux, one raw
     /// connection at a time, closed by the client's DisconnectToPort flag.
     pub session_legacy_port: bool,
+    /// Share of list pages cut short, 0.0 … 1.0: fewer items than
+    /// MaxResults (half of them none) with a NextToken, and at the end
+    /// possibly a NextToken whose page is empty, as AWS documents it may.
+    pub short_pages: f64,
 }
 
 impl Faults {
@@ -131,6 +136,8 @@ pub(crate) struct LabState {
     pub(crate) calls: Mutex<BTreeMap<String, u64>>,
     pub(crate) rng: Mutex<ChaCha8Rng>,
     pub(crate) credentials: LabCredentials,
+    /// Key of the list tokens' checksum (drawn at start).
+    pub(crate) token_key: u64,
     pub(crate) region: String,
     pub(crate) commands: Mutex<commands::CommandStore>,
     pub(crate) logs: Mutex<logs::LogStore>,
@@ -329,6 +336,7 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
             access_key_id,
             secret_access_key,
         },
+        token_key: key_rng.random(),
         region: config.region,
         commands: Mutex::new(commands::CommandStore::default()),
         logs: Mutex::new(logs::LogStore::default()),
@@ -423,7 +431,7 @@ async fn handle(
         .calls
         .lock()
         .expect("calls lock")
-        .entry(key)
+        .entry(key.clone())
         .or_default() += 1;
     let faults = state.faults.read().expect("faults lock").clone();
     if faults.latency_ms > 0 {
@@ -435,11 +443,12 @@ async fn handle(
     if Faults::matches(&faults.deny, service.scope_name(), &request.action) {
         return protocol::access_denied(service, &request.action);
     }
-    let (throttle, server_error) = {
+    let (throttle, server_error, page_seed) = {
         let mut rng = state.rng.lock().expect("rng lock");
         (
             faults.throttle_share > 0.0 && rng.random_bool(faults.throttle_share.min(1.0)),
             faults.server_error_share > 0.0 && rng.random_bool(faults.server_error_share.min(1.0)),
+            rng.random::<u64>(),
         )
     };
     if throttle {
@@ -448,8 +457,25 @@ async fn handle(
     if server_error {
         return protocol::server_error(service);
     }
+    let scope = paging::Scope {
+        binding: if request.form.is_empty() {
+            paging::json_binding(&request.json)
+        } else {
+            paging::form_binding(&request.form)
+        },
+        op: key,
+        key: state.token_key,
+        short_pages: faults.short_pages,
+        seed: page_seed,
+    };
+    paging::scoped(scope, || dispatch(&state, service, &request))
+}
+
+/// Answers a parsed, authorised request (synchronously: list calls read
+/// their paging scope from [`paging::scoped`]).
+fn dispatch(state: &Arc<LabState>, service: Service, request: &protocol::LabRequest) -> Response {
     match service {
-        Service::Ssm => ssm::dispatch(&state, &request),
+        Service::Ssm => ssm::dispatch(state, request),
         Service::Logs => {
             let r = state
                 .logs
@@ -462,8 +488,8 @@ async fn handle(
                 None => protocol::unknown_action(service, &request.action),
             }
         }
-        Service::Ec2 => ec2::dispatch(&state, &request),
-        Service::Sts => sts::dispatch(&state, &request),
+        Service::Ec2 => ec2::dispatch(state, request),
+        Service::Sts => sts::dispatch(state, request),
         Service::Other => error_response(
             service,
             400,

@@ -51,8 +51,11 @@ const SYSTEM_KEYS: &[&str] = &["/aws/resources", "/aws/automations", "/aws/dedup
 /// Largest operational data value, bytes (20 KB).
 const MAX_DATA_VALUE: usize = 20 * 1024;
 
+/// The parameter error the OpsCenter model lists.
+const INVALID_PARAMETER: &str = "OpsItemInvalidParameterException";
+
 fn invalid_parameter(message: impl Into<String>) -> ApiError {
-    err("OpsItemInvalidParameterException", message)
+    err(INVALID_PARAMETER, message)
 }
 
 /// One operational data entry.
@@ -461,12 +464,17 @@ impl OpsStore {
         body: &Value,
         user: &str,
     ) -> Option<Result<Value, ApiError>> {
-        // The OpsCenter list calls list no InvalidNextToken in the model:
-        // a token they cannot read is a ValidationException.
-        let token = |r: Result<Value, ApiError>| {
+        // The OpsCenter list calls list no InvalidNextToken in the model: a
+        // token they cannot read is the parameter error the model lists
+        // (OpsItemInvalidParameterException), or for DescribeOpsItems, which
+        // lists none, the common ValidationException.
+        let token = |r: Result<Value, ApiError>, code: &'static str| {
             r.map_err(|e| {
                 if e.code == "InvalidNextToken" {
-                    validation(e.message)
+                    ApiError {
+                        code,
+                        message: e.message,
+                    }
                 } else {
                     e
                 }
@@ -474,11 +482,11 @@ impl OpsStore {
         };
         Some(match action {
             "CreateOpsItem" => self.create(body, user, now_s()),
-            "DescribeOpsItems" => token(self.describe(body)),
+            "DescribeOpsItems" => token(self.describe(body), "ValidationException"),
             "GetOpsItem" => self.get(body),
             "UpdateOpsItem" => self.update(body, user),
-            "ListOpsItemEvents" => token(self.list_events(body)),
-            "ListOpsItemRelatedItems" => token(self.list_related(body)),
+            "ListOpsItemEvents" => token(self.list_events(body), INVALID_PARAMETER),
+            "ListOpsItemRelatedItems" => token(self.list_related(body), INVALID_PARAMETER),
             "AssociateOpsItemRelatedItem" => self.associate(body, user),
             "DisassociateOpsItemRelatedItem" => self.disassociate(body),
             _ => return None,
@@ -566,7 +574,12 @@ impl OpsStore {
             .collect();
         // Newest first, ids breaking ties, so pages are stable.
         matching.sort_by(|a, b| b.created.total_cmp(&a.created).then(a.id.cmp(&b.id)));
-        let (page, next) = crate::commands::page(matching, body, 50)?;
+        let (page, next) = crate::commands::page(
+            matching,
+            |i| format!("{}{}", crate::paging::desc(i.created), i.id),
+            body,
+            50,
+        )?;
         let summaries: Vec<Value> = page
             .into_iter()
             .map(|i| {
@@ -734,13 +747,17 @@ impl OpsStore {
 
     fn list_events(&self, body: &Value) -> Result<Value, ApiError> {
         let filters = Self::item_filter(body, &["OpsItemId"])?;
-        let mut events: Vec<&Event> = self
+        let events: Vec<&Event> = self
             .events
             .iter()
             .filter(|e| filters.iter().all(|(_, v)| v.contains(&e.ops_item_id)))
             .collect();
-        events.sort_by(|a, b| b.created.total_cmp(&a.created));
-        let (page, next) = crate::commands::page(events, body, 50)?;
+        let (page, next) = crate::commands::page(
+            events,
+            |e| format!("{}{}", crate::paging::desc(e.created), e.event_id),
+            body,
+            50,
+        )?;
         let list: Vec<Value> = page
             .into_iter()
             .map(|e| {
@@ -781,7 +798,12 @@ impl OpsStore {
                 })
             })
             .collect();
-        let (page, next) = crate::commands::page(items, body, 50)?;
+        let (page, next) = crate::commands::page(
+            items,
+            |r| format!("{}{}", crate::paging::asc(r.created), r.association_id),
+            body,
+            50,
+        )?;
         let list: Vec<Value> = page
             .into_iter()
             .map(|r| {

@@ -303,15 +303,6 @@ pub fn unsupported_response(action: &str) -> Response {
         .expect("static response parts")
 }
 
-/// Reads a pagination token the lab issued: `lab:<offset>`.
-pub fn parse_token(token: &str) -> Option<usize> {
-    token.strip_prefix("lab:")?.parse().ok()
-}
-
-pub fn make_token(offset: usize) -> String {
-    format!("lab:{offset}")
-}
-
 /// Formats epoch seconds as ISO-8601 UTC with milliseconds
 /// (`2026-01-02T03:04:05.000Z`), as EC2 writes dates.
 pub fn iso8601(epoch_s: i64) -> String {

@@ -309,7 +309,8 @@ fn describe_sessions(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiEr
             v
         })
         .collect();
-    let (page, next) = crate::commands::page(list, body, 200)?;
+    let key = |v: &Value| v["SessionId"].as_str().unwrap_or("").to_owned();
+    let (page, next) = crate::commands::page(list, key, body, 200)?;
     Ok(crate::commands::listed("Sessions", page, next))
 }
 

@@ -7,8 +7,7 @@ use crate::LabState;
 use crate::fleet::LabNode;
 use crate::params::{ApiError, err};
 use crate::protocol::{
-    LabRequest, Service, error_response, json_response, make_token, parse_token, unknown_action,
-    validation,
+    LabRequest, Service, error_response, json_response, unknown_action, validation,
 };
 
 pub fn dispatch(state: &std::sync::Arc<LabState>, req: &LabRequest) -> Response {
@@ -188,20 +187,6 @@ fn describe_instance_information(state: &LabState, body: &Value) -> Response {
             }
         },
     };
-    let offset = match body.get("NextToken").and_then(Value::as_str) {
-        None => 0,
-        Some(t) => match parse_token(t) {
-            Some(o) => o,
-            None => {
-                return error_response(
-                    Service::Ssm,
-                    400,
-                    "InvalidNextToken",
-                    "The specified token isn't valid.",
-                );
-            }
-        },
-    };
     let filters = match node_filters(body) {
         Ok(f) => f,
         Err(e) => return error_response(Service::Ssm, 400, e.code, &e.message),
@@ -226,19 +211,19 @@ fn describe_instance_information(state: &LabState, body: &Value) -> Response {
             matching.push(n);
         }
     }
-    if offset > matching.len() {
+    let token = body.get("NextToken").and_then(Value::as_str);
+    let Ok((page, next)) = crate::paging::page_by(matching, |n| n.id.clone(), token, max) else {
         return error_response(
             Service::Ssm,
             400,
             "InvalidNextToken",
             "The specified token isn't valid.",
         );
-    }
-    let end = (offset + max).min(matching.len());
-    let list: Vec<Value> = matching[offset..end].iter().map(|n| node_json(n)).collect();
+    };
+    let list: Vec<Value> = page.into_iter().map(node_json).collect();
     let mut out = json!({ "InstanceInformationList": list });
-    if end < matching.len() {
-        out["NextToken"] = Value::String(make_token(end));
+    if let Some(t) = next {
+        out["NextToken"] = Value::String(t);
     }
     json_response(&out)
 }

@@ -19,7 +19,7 @@ use crate::common;
 
 /// Errors every AWS JSON service may answer besides the operation's own
 /// (the API references' "Common Errors" pages).
-const COMMON: &[&str] = &[
+pub(crate) const COMMON: &[&str] = &[
     "ValidationException",
     "AccessDeniedException",
     "ThrottlingException",
@@ -31,7 +31,7 @@ const COMMON: &[&str] = &[
     "InvalidSignatureException",
 ];
 
-fn model_errors() -> HashMap<String, HashMap<String, Vec<String>>> {
+pub(crate) fn model_errors() -> HashMap<String, HashMap<String, Vec<String>>> {
     let text = include_str!("../fixtures/model-errors.json");
     let v: Value = serde_json::from_str(text).expect("fixture is JSON");
     let mut out = HashMap::new();
@@ -45,7 +45,12 @@ fn model_errors() -> HashMap<String, HashMap<String, Vec<String>>> {
 
 /// Sends one SigV4-signed POST to the lab: `service` is the credential
 /// scope (`ssm`, `logs`, `ec2`), `target` the X-Amz-Target (JSON services).
-async fn signed(lab: &LabHandle, service: &str, target: Option<&str>, body: &str) -> (u16, String) {
+pub(crate) async fn signed(
+    lab: &LabHandle,
+    service: &str,
+    target: Option<&str>,
+    body: &str,
+) -> (u16, String) {
     let host = lab.addr().to_string();
     let content_type = if target.is_some() {
         "application/x-amz-json-1.1"
@@ -100,7 +105,12 @@ async fn signed(lab: &LabHandle, service: &str, target: Option<&str>, body: &str
 }
 
 /// A JSON call (`AmazonSSM.<action>` or `Logs_20140328.<action>`).
-async fn json_call(lab: &LabHandle, service: &str, action: &str, body: &Value) -> (u16, Value) {
+pub(crate) async fn json_call(
+    lab: &LabHandle,
+    service: &str,
+    action: &str,
+    body: &Value,
+) -> (u16, Value) {
     let prefix = if service == "logs" {
         "Logs_20140328"
     } else {

@@ -9,6 +9,7 @@ mod fleet_pane;
 mod lab_commands;
 mod lab_fleet;
 mod lab_opscenter;
+mod lab_paging;
 mod lab_sessions;
 mod lab_validation;
 mod moto;
