@@ -414,15 +414,15 @@ async fn handle(
                 Service::Sts
             }),
     };
-    if let Err(e) = verified {
-        let status = if matches!(e, auth::AuthError::Missing) && service == Service::Ssm {
-            400
-        } else {
-            403
-        };
-        return error_response(service, status, e.code(), &e.to_string());
+    let auth = match verified {
+        Ok(a) => a,
+        Err(e) => return refusal(service, &e),
+    };
+    if service == Service::Other {
+        return protocol::unknown_service(&auth.service, target.is_some());
     }
-    let request = match protocol::LabRequest::parse(service, target.as_deref(), &body) {
+    let request = match protocol::LabRequest::parse(service, target.as_deref(), uri.query(), &body)
+    {
         Ok(r) => r,
         Err(resp) => return *resp,
     };
@@ -471,6 +471,28 @@ async fn handle(
     paging::scoped(scope, || dispatch(&state, service, &request))
 }
 
+/// The answer to a request whose signature is refused, in the service's
+/// protocol. A signature whose X-Amz-Date is more than 5 minutes off the
+/// lab's clock is refused as each service refuses it: JSON services
+/// `InvalidSignatureException` (HTTP 400, "Signature expired: …"), EC2
+/// `RequestExpired` (400, "Request has expired."), STS
+/// `SignatureDoesNotMatch` (403, "Signature expired: …").
+fn refusal(service: Service, e: &auth::AuthError) -> Response {
+    if e.is_clock_skew() {
+        return match service {
+            Service::Ec2 => error_response(service, 400, "RequestExpired", "Request has expired."),
+            Service::Sts => error_response(service, 403, "SignatureDoesNotMatch", &e.to_string()),
+            _ => error_response(service, 400, "InvalidSignatureException", &e.to_string()),
+        };
+    }
+    let status = if matches!(e, auth::AuthError::Missing) && service == Service::Ssm {
+        400
+    } else {
+        403
+    };
+    error_response(service, status, e.code(), &e.to_string())
+}
+
 /// Answers a parsed, authorised request (synchronously: list calls read
 /// their paging scope from [`paging::scoped`]).
 fn dispatch(state: &Arc<LabState>, service: Service, request: &protocol::LabRequest) -> Response {
@@ -490,11 +512,6 @@ fn dispatch(state: &Arc<LabState>, service: Service, request: &protocol::LabRequ
         }
         Service::Ec2 => ec2::dispatch(state, request),
         Service::Sts => sts::dispatch(state, request),
-        Service::Other => error_response(
-            service,
-            400,
-            "UnknownService",
-            "the lab serves ssm, ec2 and sts only",
-        ),
+        Service::Other => protocol::unknown_service("other", true),
     }
 }

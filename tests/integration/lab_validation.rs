@@ -51,6 +51,20 @@ pub(crate) async fn signed(
     target: Option<&str>,
     body: &str,
 ) -> (u16, String) {
+    signed_raw(lab, "POST", "/", service, target, body, SystemTime::now()).await
+}
+
+/// Sends one request signed at `time` with `method` to `uri` (path and
+/// query); the status and the body of the answer.
+pub(crate) async fn signed_raw(
+    lab: &LabHandle,
+    method: &str,
+    uri: &str,
+    service: &str,
+    target: Option<&str>,
+    body: &str,
+    time: SystemTime,
+) -> (u16, String) {
     let host = lab.addr().to_string();
     let content_type = if target.is_some() {
         "application/x-amz-json-1.1"
@@ -74,14 +88,14 @@ pub(crate) async fn signed(
         .identity(&identity)
         .region(lab.region())
         .name(service)
-        .time(SystemTime::now())
+        .time(time)
         .settings(SigningSettings::default())
         .build()
         .expect("signing params")
         .into();
     let request = SignableRequest::new(
-        "POST",
-        "/",
+        method,
+        uri,
         headers.iter().copied(),
         SignableBody::Bytes(body.as_bytes()),
     )
@@ -93,7 +107,7 @@ pub(crate) async fn signed(
     }
     let mut s = tokio::net::TcpStream::connect(lab.addr()).await.unwrap();
     let req = format!(
-        "POST / HTTP/1.1\r\n{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {uri} HTTP/1.1\r\n{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).await.unwrap();

@@ -10,6 +10,7 @@ mod lab_commands;
 mod lab_fleet;
 mod lab_opscenter;
 mod lab_paging;
+mod lab_protocols;
 mod lab_sessions;
 mod lab_validation;
 mod moto;
