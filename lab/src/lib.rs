@@ -309,14 +309,20 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
             c[key_rng.random_range(0..c.len())] as char
         })
         .collect();
-    let nodes = config.fleet.generate();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    // Times relative to the real clock: Online nodes pinged minutes ago.
+    let nodes = config.fleet.generate_at(now);
     let ops = {
         let mut store = opscenter::OpsStore::new(&config.region);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as f64)
-            .unwrap_or(0.0);
-        store.seed(config.fleet.seed, config.fleet.ops_items, &nodes, now);
+        store.seed(
+            config.fleet.seed,
+            config.fleet.ops_items,
+            &nodes,
+            now as f64,
+        );
         store
     };
     let state = Arc::new(LabState {

@@ -54,6 +54,34 @@ const MAX_DATA_VALUE: usize = 20 * 1024;
 /// The parameter error the OpsCenter model lists.
 const INVALID_PARAMETER: &str = "OpsItemInvalidParameterException";
 
+/// The node a seeded OpsItem of `kind` is about, starting from
+/// `nodes[pick]`: EC2 status checks (kinds 4 and 5) exist for EC2 instances
+/// only, so one drawn for a hybrid node goes to the next EC2 node, or
+/// becomes a Config finding (kind 6) in a fleet without any.
+fn subject(nodes: &[LabNode], pick: usize, kind: u32) -> (&LabNode, u32) {
+    let node = &nodes[pick];
+    if !(4..=5).contains(&kind) || !node.is_hybrid() {
+        return (node, kind);
+    }
+    match (0..nodes.len())
+        .map(|i| &nodes[(pick + i) % nodes.len()])
+        .find(|x| !x.is_hybrid())
+    {
+        Some(ec2) => (ec2, kind),
+        None => (node, 6),
+    }
+}
+
+/// The seeded alarm metric (index into `seed`'s list) for `node`: a hybrid
+/// node has no AWS/EC2 metrics, only the agent's (CWAgent, indices 1 and 2).
+fn metric_for(node: &LabNode, drawn: usize) -> usize {
+    if node.is_hybrid() && !(1..=2).contains(&drawn) {
+        1
+    } else {
+        drawn
+    }
+}
+
 fn invalid_parameter(message: impl Into<String>) -> ApiError {
     err(INVALID_PARAMETER, message)
 }
@@ -928,7 +956,13 @@ impl OpsStore {
         ];
         let mut ids = Vec::with_capacity(count);
         for n in 0..count {
-            let node = &nodes[rng.random_range(0..nodes.len())];
+            let pick = rng.random_range(0..nodes.len());
+            let age = rng.random_range(300.0..86_400.0 * 30.0);
+            let created = (now - age).floor() + f64::from(n as u32 % 1000) / 1000.0;
+            // The first item is always an open, critical status check
+            // failure, so every preset has one to triage.
+            let kind = if n == 0 { 4 } else { rng.random_range(0..10) };
+            let (node, kind) = subject(nodes, pick, kind);
             let arn = if node.is_hybrid() {
                 format!(
                     "arn:aws:ssm:{}:{LAB_ACCOUNT}:managed-instance/{}",
@@ -940,11 +974,6 @@ impl OpsStore {
                     self.region, node.id
                 )
             };
-            let age = rng.random_range(300.0..86_400.0 * 30.0);
-            let created = (now - age).floor() + f64::from(n as u32 % 1000) / 1000.0;
-            // The first item is always an open, critical status check
-            // failure, so every preset has one to triage.
-            let kind = if n == 0 { 4 } else { rng.random_range(0..10) };
             let mut data = BTreeMap::new();
             data.insert(
                 "/aws/resources".to_owned(),
@@ -956,7 +985,8 @@ impl OpsStore {
             let mut events = Vec::new();
             let (title, description, source, category, severity, created_by) = match kind {
                 0..=3 => {
-                    let (metric, unit, threshold) = metrics[rng.random_range(0..metrics.len())];
+                    let drawn = rng.random_range(0..metrics.len());
+                    let (metric, unit, threshold) = metrics[metric_for(node, drawn)];
                     let alarm = format!("{}-{metric}", node.name);
                     let value = threshold * rng.random_range(1.02..1.3);
                     data.insert(

@@ -228,11 +228,26 @@ fn describe_instance_information(state: &LabState, body: &Value) -> Response {
     json_response(&out)
 }
 
+/// When `n` last pinged, as of `now` (epoch seconds): an Online agent pings
+/// about every 5 minutes, so its last ping stays within 5 minutes of now
+/// however long the lab runs (at the same phase as its generated ping);
+/// other nodes stopped pinging when they were generated.
+fn last_ping(n: &LabNode, now: f64) -> f64 {
+    if n.ping == crate::PingStatus::Online && now > n.last_ping_epoch_s {
+        now - (now - n.last_ping_epoch_s) % 300.0
+    } else {
+        n.last_ping_epoch_s
+    }
+}
+
 fn node_json(n: &LabNode) -> Value {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs() as f64);
     let mut v = json!({
         "InstanceId": n.id,
         "PingStatus": n.ping.as_str(),
-        "LastPingDateTime": n.last_ping_epoch_s,
+        "LastPingDateTime": last_ping(n, now),
         "AgentVersion": n.agent_version,
         "IsLatestVersion": n.agent_is_latest,
         "PlatformType": n.platform_type,

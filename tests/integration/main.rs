@@ -7,6 +7,7 @@ mod config_check;
 mod e2e_tmux;
 mod fleet_pane;
 mod lab_commands;
+mod lab_demo;
 mod lab_fleet;
 mod lab_opscenter;
 mod lab_paging;
