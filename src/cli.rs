@@ -126,6 +126,10 @@ pub struct ServeArgs {
     /// connection at a time, agent version 3.0.161.0 in the handshake).
     #[arg(long)]
     pub session_old_agent: bool,
+    /// Share of list pages cut short or empty, still with a NextToken,
+    /// as AWS may (0.0–1.0).
+    #[arg(long, default_value_t = 0.0)]
+    pub short_pages: f64,
 }
 
 impl ServeArgs {
@@ -144,6 +148,7 @@ impl ServeArgs {
             session_reorder: self.session_reorder,
             session_drop_every_ms: self.session_drop_every_ms,
             session_legacy_port: self.session_old_agent,
+            short_pages: share("short-pages", self.short_pages)?,
         })
     }
 }

@@ -46,7 +46,30 @@ pub enum AuthError {
         "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."
     )]
     Mismatch,
+    /// X-Amz-Date more than 5 minutes before the lab's clock (AWS: "Signature expired").
+    #[error("Signature expired: {signed} is now earlier than {earliest} ({now} - 5 min.)")]
+    Expired {
+        /// The request's X-Amz-Date.
+        signed: String,
+        /// The oldest date accepted now.
+        earliest: String,
+        /// The lab's clock.
+        now: String,
+    },
+    /// X-Amz-Date more than 5 minutes after the lab's clock.
+    #[error("Signature not yet current: {signed} is still later than {latest} ({now} + 5 min.)")]
+    NotYetCurrent {
+        /// The request's X-Amz-Date.
+        signed: String,
+        /// The latest date accepted now.
+        latest: String,
+        /// The lab's clock.
+        now: String,
+    },
 }
+
+/// How far a request's X-Amz-Date may be from the lab's clock (AWS: 5 minutes).
+pub const MAX_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl AuthError {
     /// The AWS error code for this refusal.
@@ -56,8 +79,49 @@ impl AuthError {
             AuthError::Malformed(_) => "IncompleteSignature",
             AuthError::UnknownKey => "UnrecognizedClientException",
             AuthError::Mismatch => "SignatureDoesNotMatch",
+            AuthError::Expired { .. } | AuthError::NotYetCurrent { .. } => {
+                "InvalidSignatureException"
+            }
         }
     }
+
+    /// Whether the refusal is a signature too far from the lab's clock.
+    pub fn is_clock_skew(&self) -> bool {
+        matches!(
+            self,
+            AuthError::Expired { .. } | AuthError::NotYetCurrent { .. }
+        )
+    }
+}
+
+/// Formats a time as X-Amz-Date (`YYYYMMDDTHHMMSSZ`).
+fn fmt_amz_date(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    aws_smithy_types::DateTime::from_secs(secs as i64)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default()
+        .replace(['-', ':'], "")
+}
+
+/// Refuses `signed` when it is more than [`MAX_CLOCK_SKEW`] off `now`.
+fn check_clock(amz_date: &str, signed: SystemTime, now: SystemTime) -> Result<(), AuthError> {
+    if signed + MAX_CLOCK_SKEW < now {
+        return Err(AuthError::Expired {
+            signed: amz_date.to_owned(),
+            earliest: fmt_amz_date(now - MAX_CLOCK_SKEW),
+            now: fmt_amz_date(now),
+        });
+    }
+    if signed > now + MAX_CLOCK_SKEW {
+        return Err(AuthError::NotYetCurrent {
+            signed: amz_date.to_owned(),
+            latest: fmt_amz_date(now + MAX_CLOCK_SKEW),
+            now: fmt_amz_date(now),
+        });
+    }
+    Ok(())
 }
 
 /// Parses an `Authorization` header value.
@@ -182,11 +246,13 @@ pub fn verify(
     let request = SignableRequest::new(method, uri, signed.into_iter(), SignableBody::Bytes(body))
         .map_err(|e| AuthError::Malformed(e.to_string()))?;
     let output = sign(request, &params).map_err(|e| AuthError::Malformed(e.to_string()))?;
-    if output.signature() == auth.signature {
-        Ok(auth)
-    } else {
-        Err(AuthError::Mismatch)
+    if output.signature() != auth.signature {
+        return Err(AuthError::Mismatch);
     }
+    // A genuine signature too old (or too new) is refused: a captured
+    // request cannot be replayed later.
+    check_clock(amz_date, time, SystemTime::now())?;
+    Ok(auth)
 }
 
 #[cfg(test)]
@@ -202,6 +268,27 @@ mod tests {
         assert_eq!(
             parse_authorization("Bearer x").unwrap_err().code(),
             "IncompleteSignature"
+        );
+    }
+
+    #[test]
+    fn clock_skew_of_more_than_five_minutes_is_refused() {
+        let now = parse_amz_date("20261121T233610Z").unwrap();
+        let at = |s: &str| check_clock(s, parse_amz_date(s).unwrap(), now);
+        assert!(at("20261121T233110Z").is_ok(), "exactly 5 minutes");
+        assert!(at("20261121T234110Z").is_ok());
+        let e = at("20261121T231610Z").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Signature expired: 20261121T231610Z is now earlier than 20261121T233110Z (20261121T233610Z - 5 min.)"
+        );
+        assert!(e.is_clock_skew());
+        let e = at("20261121T234111Z").unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "Signature not yet current: 20261121T234111Z is still later than 20261121T234110Z"
+            ),
+            "{e}"
         );
     }
 

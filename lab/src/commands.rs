@@ -949,8 +949,13 @@ pub(crate) fn listed(key: &str, list: Vec<Value>, next: Option<String>) -> Value
     Value::Object(out)
 }
 
+/// One page of `items` under the request's `MaxResults` (1 … `max`,
+/// default `max`) and `NextToken`, in the order of `key` (see
+/// [`crate::paging::page_by`]). A token not issued for this call is
+/// `InvalidNextToken`.
 pub(crate) fn page<T>(
     items: Vec<T>,
+    key: impl Fn(&T) -> String,
     body: &Value,
     max: u64,
 ) -> Result<(Vec<T>, Option<String>), ApiError> {
@@ -966,22 +971,9 @@ pub(crate) fn page<T>(
             ));
         }
     };
-    let offset = match body.get("NextToken").and_then(Value::as_str) {
-        None => 0,
-        Some(t) => crate::protocol::parse_token(t)
-            .ok_or_else(|| err("InvalidNextToken", "The specified token isn't valid."))?,
-    };
-    let total = items.len();
-    let end = (offset + limit).min(total);
-    let next = (end < total).then(|| crate::protocol::make_token(end));
-    Ok((
-        items
-            .into_iter()
-            .skip(offset)
-            .take(end.saturating_sub(offset))
-            .collect(),
-        next,
-    ))
+    let token = body.get("NextToken").and_then(Value::as_str);
+    crate::paging::page_by(items, key, token, limit)
+        .map_err(|_| err("InvalidNextToken", "The specified token isn't valid."))
 }
 
 /// Checks `Filters` of ListCommands / ListCommandInvocations: keys from the
@@ -1018,6 +1010,11 @@ fn check_command_filters(body: &Value, invocations: bool) -> Result<(), ApiError
     Ok(())
 }
 
+/// The sort key of the `n`th command of the store, newest first.
+fn newest_first(n: usize) -> String {
+    format!("{:020}", u64::MAX - n as u64)
+}
+
 fn list_commands(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {
     check_command_filters(body, false)?;
     let store = state.commands.lock().expect("commands lock");
@@ -1026,16 +1023,21 @@ fn list_commands(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError>
     if let Some(id) = id {
         store.find(id)?;
     }
-    let items: Vec<Value> = store
+    // Newest first: commands are only appended, so the position in the
+    // store, counted down, is a stable sort key.
+    let items: Vec<(usize, &Command)> = store
         .commands
         .iter()
-        .rev()
-        .filter(|c| id.is_none_or(|i| c.id == i))
-        .filter(|c| instance.is_none_or(|i| c.invocations.contains_key(i)))
-        .map(CommandStore::command_json)
+        .enumerate()
+        .filter(|(_, c)| id.is_none_or(|i| c.id == i))
+        .filter(|(_, c)| instance.is_none_or(|i| c.invocations.contains_key(i)))
         .collect();
-    let (page, next) = page(items, body, 50)?;
-    Ok(listed("Commands", page, next))
+    let (page, next) = page(items, |(n, _)| newest_first(*n), body, 50)?;
+    let list = page
+        .into_iter()
+        .map(|(_, c)| CommandStore::command_json(c))
+        .collect();
+    Ok(listed("Commands", list, next))
 }
 
 fn list_invocations(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {
@@ -1046,12 +1048,20 @@ fn list_invocations(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiErr
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let instance = body.get("InstanceId").and_then(Value::as_str);
-    let commands: Vec<&Command> = match body.get("CommandId").and_then(Value::as_str) {
-        Some(id) => vec![store.find(id)?],
-        None => store.commands.iter().rev().collect(),
+    let commands: Vec<(usize, &Command)> = match body.get("CommandId").and_then(Value::as_str) {
+        Some(id) => {
+            let c = store.find(id)?;
+            let n = store
+                .commands
+                .iter()
+                .position(|x| x.id == c.id)
+                .unwrap_or(0);
+            vec![(n, c)]
+        }
+        None => store.commands.iter().enumerate().collect(),
     };
     let mut items = Vec::new();
-    for c in commands {
+    for (n, c) in commands {
         for (node, i) in &c.invocations {
             if instance.is_some_and(|x| x != node) {
                 continue;
@@ -1102,11 +1112,12 @@ fn list_invocations(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiErr
                 }
                 v["CommandPlugins"] = json!([plugin]);
             }
-            items.push(v);
+            items.push((format!("{}{node}", newest_first(n)), v));
         }
     }
-    let (page, next) = page(items, body, 50)?;
-    Ok(listed("CommandInvocations", page, next))
+    let (page, next) = page(items, |(k, _)| k.clone(), body, 50)?;
+    let list = page.into_iter().map(|(_, v)| v).collect();
+    Ok(listed("CommandInvocations", list, next))
 }
 
 fn get_invocation(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {

@@ -7,8 +7,8 @@ use axum::response::Response;
 
 use crate::fleet::LabNode;
 use crate::protocol::{
-    LabRequest, Service, error_response, iso8601, make_token, parse_token, request_id,
-    unknown_action, validation, xml_escape, xml_response,
+    LabRequest, Service, error_response, iso8601, request_id, unknown_action, validation,
+    xml_escape, xml_response,
 };
 use crate::{LAB_ACCOUNT, LabState};
 
@@ -162,20 +162,6 @@ fn describe_instances(state: &LabState, req: &LabRequest) -> Response {
             }
         },
     };
-    let offset = match req.param("NextToken") {
-        None => 0,
-        Some(t) => match parse_token(t) {
-            Some(o) => o,
-            None => {
-                return error_response(
-                    Service::Ec2,
-                    400,
-                    "InvalidParameterValue",
-                    &format!("Invalid value '{t}' for nextToken"),
-                );
-            }
-        },
-    };
     let filters = filters(req);
     let nodes = state.nodes.read().expect("nodes lock");
     if let Some(missing) = ids
@@ -211,16 +197,27 @@ fn describe_instances(state: &LabState, req: &LabRequest) -> Response {
             matching.push(n);
         }
     }
-    let end = max.map_or(matching.len(), |m| (offset + m).min(matching.len()));
-    let start = offset.min(end);
-    let mut xml = String::with_capacity(1_024 * (end - start) + 256);
+    let limit = max.unwrap_or(matching.len());
+    let token = req.param("NextToken");
+    let Ok((page, next)) = crate::paging::page_by(matching, |n| n.id.clone(), token, limit) else {
+        return error_response(
+            Service::Ec2,
+            400,
+            "InvalidPaginationToken",
+            &format!(
+                "The pagination token '{}' is not valid.",
+                token.unwrap_or("")
+            ),
+        );
+    };
+    let mut xml = String::with_capacity(1_024 * page.len() + 256);
     xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">");
     let _ = write!(
         xml,
         "<requestId>{}</requestId><reservationSet>",
         request_id()
     );
-    for n in &matching[start..end] {
+    for n in &page {
         let (code, state_name) = if n.state == "running" {
             (16, "running")
         } else {
@@ -259,8 +256,8 @@ fn describe_instances(state: &LabState, req: &LabRequest) -> Response {
         xml.push_str("</tagSet></item></instancesSet></item>");
     }
     xml.push_str("</reservationSet>");
-    if end < matching.len() {
-        let _ = write!(xml, "<nextToken>{}</nextToken>", make_token(end));
+    if let Some(t) = next {
+        let _ = write!(xml, "<nextToken>{}</nextToken>", xml_escape(&t));
     }
     xml.push_str("</DescribeInstancesResponse>");
     xml_response(xml)

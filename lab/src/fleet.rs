@@ -345,25 +345,50 @@ impl FleetSpec {
         crate::params::seed_parameters(self.seed, self.parameters, &self.envs, &self.roles)
     }
 
-    /// Generates the fleet. Node order is by id, as `DescribeInstanceInformation`
-    /// pages return it.
+    /// Generates the fleet as of 2026-11-01T00:00:00Z (a fixed "now", so the
+    /// same spec always gives the same nodes, times included); see
+    /// [`FleetSpec::generate_at`].
     pub fn generate(&self) -> Vec<LabNode> {
+        self.generate_at(1_793_491_200)
+    }
+
+    /// Generates the fleet with times relative to `now` (epoch seconds):
+    /// Online nodes pinged in the last 5 minutes, ConnectionLost ones 1 hour
+    /// to 3 days ago, Inactive ones 7 to 60 days ago. Every node has its own
+    /// ComputerName. The first nodes (indices 0, 1, 2) are EC2 instances of
+    /// the first env and first role (the demo's `prod` `web`), one in each
+    /// ping state whose share is above 0, so a first filter for them finds
+    /// every state. Node order is by id, as `DescribeInstanceInformation`
+    /// pages return it.
+    pub fn generate_at(&self, now: i64) -> Vec<LabNode> {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        // 2026-11-01T00:00:00Z: a fixed "now" keeps the fleet deterministic.
-        let now: i64 = 1_793_491_200;
         let total_weight: u32 = self.platforms.iter().map(|p| p.weight).sum();
         let latest = self.agent_versions.len() - 1;
         let mut nodes = Vec::with_capacity(self.nodes);
+        let mut hostnames = std::collections::HashSet::new();
+        // Ping states the first nodes are given (each only when the spec has some).
+        let mut showcase = vec![PingStatus::Online];
+        if self.connection_lost_share > 0.0 {
+            showcase.push(PingStatus::ConnectionLost);
+        }
+        if self.inactive_share > 0.0 {
+            showcase.push(PingStatus::Inactive);
+        }
         for index in 0..self.nodes {
-            let hybrid = rng.random_bool(self.hybrid_share);
+            let shown = showcase.get(index).copied();
+            let hybrid = rng.random_bool(self.hybrid_share) && shown.is_none();
             let hex: u128 = rng.random();
             let id = if hybrid {
                 format!("mi-{:017x}", hex & ((1u128 << 68) - 1))
             } else {
                 format!("i-{:017x}", hex & ((1u128 << 68) - 1))
             };
-            let env = pick(&mut rng, &self.envs);
-            let role = pick(&mut rng, &self.roles);
+            let mut env = pick(&mut rng, &self.envs);
+            let mut role = pick(&mut rng, &self.roles);
+            if shown.is_some() {
+                env.clone_from(&self.envs[0]);
+                role.clone_from(&self.roles[0]);
+            }
             let team = pick(&mut rng, &self.teams);
             let name = self
                 .name_pattern
@@ -372,7 +397,9 @@ impl FleetSpec {
                 .replace("{team}", &team)
                 .replace("{index}", &format!("{index:04}"));
             let roll: f64 = rng.random();
-            let ping = if roll < self.inactive_share {
+            let ping = if let Some(p) = shown {
+                p
+            } else if roll < self.inactive_share {
                 PingStatus::Inactive
             } else if roll < self.inactive_share + self.connection_lost_share {
                 PingStatus::ConnectionLost
@@ -425,11 +452,8 @@ impl FleetSpec {
             } else {
                 pick(&mut rng, &self.availability_zones)
             };
-            let computer_name = if platform.platform_type == "Windows" {
-                format!("EC2AMAZ-{:07X}", hex >> 100)
-            } else {
-                format!("ip-{}.ec2.internal", ip.replace('.', "-"))
-            };
+            let computer_name =
+                hostname(&mut rng, &mut hostnames, hybrid, platform, &name, &ip, hex);
             nodes.push(LabNode {
                 id,
                 tags: vec![
@@ -470,6 +494,46 @@ impl FleetSpec {
     }
 }
 
+/// A ComputerName no other node of the fleet has: EC2 Linux
+/// `ip-10-1-2-3.ec2.internal` (its private IP), EC2 Windows
+/// `EC2AMAZ-XXXXXXX`, a hybrid node its own name (upper case, at most 15
+/// characters, on Windows). A clash is redrawn (bounded) or numbered.
+fn hostname(
+    rng: &mut ChaCha8Rng,
+    taken: &mut std::collections::HashSet<String>,
+    hybrid: bool,
+    platform: &PlatformSpec,
+    name: &str,
+    ip: &str,
+    hex: u128,
+) -> String {
+    let windows = platform.platform_type == "Windows";
+    let mut candidate = match (hybrid, windows) {
+        (true, true) => name.to_uppercase().chars().take(15).collect(),
+        (true, false) => name.to_lowercase(),
+        (false, true) => format!("EC2AMAZ-{:07X}", hex >> 100),
+        (false, false) => format!("ip-{}.ec2.internal", ip.replace('.', "-")),
+    };
+    for attempt in 0..1_000u32 {
+        if taken.insert(candidate.clone()) {
+            return candidate;
+        }
+        candidate = if !hybrid && windows {
+            format!("EC2AMAZ-{:07X}", rng.random::<u32>() >> 4)
+        } else if !hybrid {
+            format!(
+                "ip-10-{}-{}-{}.ec2.internal",
+                rng.random_range(0..4u8),
+                rng.random_range(0..=255u8),
+                rng.random_range(1..=254u8)
+            )
+        } else {
+            format!("{name}-{}", attempt + 2)
+        };
+    }
+    candidate
+}
+
 fn pick(rng: &mut ChaCha8Rng, list: &[String]) -> String {
     list[rng.random_range(0..list.len())].clone()
 }
@@ -490,6 +554,37 @@ mod tests {
         assert!(a.iter().any(|n| n.is_hybrid()));
         assert!(a.iter().any(|n| n.ping == PingStatus::ConnectionLost));
         assert!(a.iter().all(|n| n.id.len() == 19 || n.id.len() == 20));
+    }
+
+    #[test]
+    fn every_node_has_its_own_hostname_and_prod_web_has_every_ping_state() {
+        for spec in [FleetSpec::demo(), FleetSpec::large(), FleetSpec::small()] {
+            let nodes = spec.generate();
+            let names: std::collections::HashSet<&str> =
+                nodes.iter().map(|n| n.computer_name.as_str()).collect();
+            assert_eq!(names.len(), nodes.len(), "{} nodes", nodes.len());
+            for ping in [
+                PingStatus::Online,
+                PingStatus::ConnectionLost,
+                PingStatus::Inactive,
+            ] {
+                assert!(
+                    nodes.iter().any(|n| n.ping == ping
+                        && !n.is_hybrid()
+                        && n.tag("Env") == Some("prod")
+                        && n.tag("Role") == Some("web")),
+                    "{} nodes: a prod web node {ping:?}",
+                    nodes.len()
+                );
+            }
+        }
+        // A spec without lost or inactive nodes gets none.
+        let spec = FleetSpec {
+            connection_lost_share: 0.0,
+            inactive_share: 0.0,
+            ..FleetSpec::small()
+        };
+        assert!(spec.generate().iter().all(|n| n.ping == PingStatus::Online));
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod ec2;
 pub mod fleet;
 mod logs;
 pub mod opscenter;
+mod paging;
 pub mod params;
 mod protocol;
 mod sessions;
@@ -68,6 +69,10 @@ pub struct Faults {
     /// been open this long, milliseconds (0: never), as a flaky network
     /// drops it; the session lives on and the client resumes it.
     pub session_drop_every_ms: u64,
+    /// Share of list pages cut short, 0.0 … 1.0: fewer items than
+    /// MaxResults (half of them none) with a NextToken, and at the end
+    /// possibly a NextToken whose page is empty, as AWS documents it may.
+    pub short_pages: f64,
 }
 
 impl Faults {
@@ -135,6 +140,8 @@ pub(crate) struct LabState {
     pub(crate) calls: Mutex<BTreeMap<String, u64>>,
     pub(crate) rng: Mutex<ChaCha8Rng>,
     pub(crate) credentials: LabCredentials,
+    /// Key of the list tokens' checksum (drawn at start).
+    pub(crate) token_key: u64,
     pub(crate) region: String,
     pub(crate) commands: Mutex<commands::CommandStore>,
     pub(crate) logs: Mutex<logs::LogStore>,
@@ -306,14 +313,20 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
             c[key_rng.random_range(0..c.len())] as char
         })
         .collect();
-    let nodes = config.fleet.generate();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    // Times relative to the real clock: Online nodes pinged minutes ago.
+    let nodes = config.fleet.generate_at(now);
     let ops = {
         let mut store = opscenter::OpsStore::new(&config.region);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as f64)
-            .unwrap_or(0.0);
-        store.seed(config.fleet.seed, config.fleet.ops_items, &nodes, now);
+        store.seed(
+            config.fleet.seed,
+            config.fleet.ops_items,
+            &nodes,
+            now as f64,
+        );
         store
     };
     let state = Arc::new(LabState {
@@ -333,6 +346,7 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
             access_key_id,
             secret_access_key,
         },
+        token_key: key_rng.random(),
         region: config.region,
         commands: Mutex::new(commands::CommandStore::default()),
         logs: Mutex::new(logs::LogStore::default()),
@@ -410,15 +424,15 @@ async fn handle(
                 Service::Sts
             }),
     };
-    if let Err(e) = verified {
-        let status = if matches!(e, auth::AuthError::Missing) && service == Service::Ssm {
-            400
-        } else {
-            403
-        };
-        return error_response(service, status, e.code(), &e.to_string());
+    let auth = match verified {
+        Ok(a) => a,
+        Err(e) => return refusal(service, &e),
+    };
+    if service == Service::Other {
+        return protocol::unknown_service(&auth.service, target.is_some());
     }
-    let request = match protocol::LabRequest::parse(service, target.as_deref(), &body) {
+    let request = match protocol::LabRequest::parse(service, target.as_deref(), uri.query(), &body)
+    {
         Ok(r) => r,
         Err(resp) => return *resp,
     };
@@ -427,7 +441,7 @@ async fn handle(
         .calls
         .lock()
         .expect("calls lock")
-        .entry(key)
+        .entry(key.clone())
         .or_default() += 1;
     let faults = state.faults.read().expect("faults lock").clone();
     if faults.latency_ms > 0 {
@@ -439,11 +453,12 @@ async fn handle(
     if Faults::matches(&faults.deny, service.scope_name(), &request.action) {
         return protocol::access_denied(service, &request.action);
     }
-    let (throttle, server_error) = {
+    let (throttle, server_error, page_seed) = {
         let mut rng = state.rng.lock().expect("rng lock");
         (
             faults.throttle_share > 0.0 && rng.random_bool(faults.throttle_share.min(1.0)),
             faults.server_error_share > 0.0 && rng.random_bool(faults.server_error_share.min(1.0)),
+            rng.random::<u64>(),
         )
     };
     if throttle {
@@ -452,8 +467,47 @@ async fn handle(
     if server_error {
         return protocol::server_error(service);
     }
+    let scope = paging::Scope {
+        binding: if request.form.is_empty() {
+            paging::json_binding(&request.json)
+        } else {
+            paging::form_binding(&request.form)
+        },
+        op: key,
+        key: state.token_key,
+        short_pages: faults.short_pages,
+        seed: page_seed,
+    };
+    paging::scoped(scope, || dispatch(&state, service, &request))
+}
+
+/// The answer to a request whose signature is refused, in the service's
+/// protocol. A signature whose X-Amz-Date is more than 5 minutes off the
+/// lab's clock is refused as each service refuses it: JSON services
+/// `InvalidSignatureException` (HTTP 400, "Signature expired: …"), EC2
+/// `RequestExpired` (400, "Request has expired."), STS
+/// `SignatureDoesNotMatch` (403, "Signature expired: …").
+fn refusal(service: Service, e: &auth::AuthError) -> Response {
+    if e.is_clock_skew() {
+        return match service {
+            Service::Ec2 => error_response(service, 400, "RequestExpired", "Request has expired."),
+            Service::Sts => error_response(service, 403, "SignatureDoesNotMatch", &e.to_string()),
+            _ => error_response(service, 400, "InvalidSignatureException", &e.to_string()),
+        };
+    }
+    let status = if matches!(e, auth::AuthError::Missing) && service == Service::Ssm {
+        400
+    } else {
+        403
+    };
+    error_response(service, status, e.code(), &e.to_string())
+}
+
+/// Answers a parsed, authorised request (synchronously: list calls read
+/// their paging scope from [`paging::scoped`]).
+fn dispatch(state: &Arc<LabState>, service: Service, request: &protocol::LabRequest) -> Response {
     match service {
-        Service::Ssm => ssm::dispatch(&state, &request),
+        Service::Ssm => ssm::dispatch(state, request),
         Service::Logs => {
             let r = state
                 .logs
@@ -466,13 +520,8 @@ async fn handle(
                 None => protocol::unknown_action(service, &request.action),
             }
         }
-        Service::Ec2 => ec2::dispatch(&state, &request),
-        Service::Sts => sts::dispatch(&state, &request),
-        Service::Other => error_response(
-            service,
-            400,
-            "UnknownService",
-            "the lab serves ssm, ec2 and sts only",
-        ),
+        Service::Ec2 => ec2::dispatch(state, request),
+        Service::Sts => sts::dispatch(state, request),
+        Service::Other => protocol::unknown_service("other", true),
     }
 }

@@ -129,18 +129,6 @@ impl LogStore {
             .and_then(Value::as_str)
             .unwrap_or("");
         let start_time = body.get("startTime").and_then(Value::as_i64).unwrap_or(0);
-        let skip = match body.get("nextToken").and_then(Value::as_str) {
-            Some(t) => t
-                .strip_prefix("lab:")
-                .and_then(|n| n.parse::<usize>().ok())
-                .ok_or_else(|| {
-                    err(
-                        "InvalidParameterException",
-                        "The specified nextToken is invalid.",
-                    )
-                })?,
-            None => 0,
-        };
         let mut all: Vec<(&String, usize, &LogEvent)> = Vec::new();
         for (name, events) in group.range(prefix.to_owned()..) {
             if !name.starts_with(prefix) {
@@ -152,9 +140,18 @@ impl LogStore {
                 }
             }
         }
-        all.sort_by_key(|(_, _, e)| e.timestamp_ms);
-        let end = (skip + limit).min(all.len());
-        let page: Vec<Value> = all[skip.min(end)..end]
+        // Time order; stream and index break ties (and keep the key unique).
+        let key = |(name, i, e): &(&String, usize, &LogEvent)| {
+            format!("{:020}{name}\0{i:010}", e.timestamp_ms.max(0))
+        };
+        let token = body.get("nextToken").and_then(Value::as_str);
+        let (page, next) = crate::paging::page_by(all, key, token, limit).map_err(|_| {
+            err(
+                "InvalidParameterException",
+                "The specified nextToken is invalid.",
+            )
+        })?;
+        let page: Vec<Value> = page
             .iter()
             .map(|(name, i, e)| {
                 json!({
@@ -167,8 +164,8 @@ impl LogStore {
             })
             .collect();
         let mut out = json!({"events": page, "searchedLogStreams": []});
-        if end < all.len() {
-            out["nextToken"] = Value::String(format!("lab:{end}"));
+        if let Some(t) = next {
+            out["nextToken"] = Value::String(t);
         }
         Ok(out)
     }

@@ -51,8 +51,39 @@ const SYSTEM_KEYS: &[&str] = &["/aws/resources", "/aws/automations", "/aws/dedup
 /// Largest operational data value, bytes (20 KB).
 const MAX_DATA_VALUE: usize = 20 * 1024;
 
+/// The parameter error the OpsCenter model lists.
+const INVALID_PARAMETER: &str = "OpsItemInvalidParameterException";
+
+/// The node a seeded OpsItem of `kind` is about, starting from
+/// `nodes[pick]`: EC2 status checks (kinds 4 and 5) exist for EC2 instances
+/// only, so one drawn for a hybrid node goes to the next EC2 node, or
+/// becomes a Config finding (kind 6) in a fleet without any.
+fn subject(nodes: &[LabNode], pick: usize, kind: u32) -> (&LabNode, u32) {
+    let node = &nodes[pick];
+    if !(4..=5).contains(&kind) || !node.is_hybrid() {
+        return (node, kind);
+    }
+    match (0..nodes.len())
+        .map(|i| &nodes[(pick + i) % nodes.len()])
+        .find(|x| !x.is_hybrid())
+    {
+        Some(ec2) => (ec2, kind),
+        None => (node, 6),
+    }
+}
+
+/// The seeded alarm metric (index into `seed`'s list) for `node`: a hybrid
+/// node has no AWS/EC2 metrics, only the agent's (CWAgent, indices 1 and 2).
+fn metric_for(node: &LabNode, drawn: usize) -> usize {
+    if node.is_hybrid() && !(1..=2).contains(&drawn) {
+        1
+    } else {
+        drawn
+    }
+}
+
 fn invalid_parameter(message: impl Into<String>) -> ApiError {
-    err("OpsItemInvalidParameterException", message)
+    err(INVALID_PARAMETER, message)
 }
 
 /// One operational data entry.
@@ -461,12 +492,17 @@ impl OpsStore {
         body: &Value,
         user: &str,
     ) -> Option<Result<Value, ApiError>> {
-        // The OpsCenter list calls list no InvalidNextToken in the model:
-        // a token they cannot read is a ValidationException.
-        let token = |r: Result<Value, ApiError>| {
+        // The OpsCenter list calls list no InvalidNextToken in the model: a
+        // token they cannot read is the parameter error the model lists
+        // (OpsItemInvalidParameterException), or for DescribeOpsItems, which
+        // lists none, the common ValidationException.
+        let token = |r: Result<Value, ApiError>, code: &'static str| {
             r.map_err(|e| {
                 if e.code == "InvalidNextToken" {
-                    validation(e.message)
+                    ApiError {
+                        code,
+                        message: e.message,
+                    }
                 } else {
                     e
                 }
@@ -474,11 +510,11 @@ impl OpsStore {
         };
         Some(match action {
             "CreateOpsItem" => self.create(body, user, now_s()),
-            "DescribeOpsItems" => token(self.describe(body)),
+            "DescribeOpsItems" => token(self.describe(body), "ValidationException"),
             "GetOpsItem" => self.get(body),
             "UpdateOpsItem" => self.update(body, user),
-            "ListOpsItemEvents" => token(self.list_events(body)),
-            "ListOpsItemRelatedItems" => token(self.list_related(body)),
+            "ListOpsItemEvents" => token(self.list_events(body), INVALID_PARAMETER),
+            "ListOpsItemRelatedItems" => token(self.list_related(body), INVALID_PARAMETER),
             "AssociateOpsItemRelatedItem" => self.associate(body, user),
             "DisassociateOpsItemRelatedItem" => self.disassociate(body),
             _ => return None,
@@ -566,7 +602,12 @@ impl OpsStore {
             .collect();
         // Newest first, ids breaking ties, so pages are stable.
         matching.sort_by(|a, b| b.created.total_cmp(&a.created).then(a.id.cmp(&b.id)));
-        let (page, next) = crate::commands::page(matching, body, 50)?;
+        let (page, next) = crate::commands::page(
+            matching,
+            |i| format!("{}{}", crate::paging::desc(i.created), i.id),
+            body,
+            50,
+        )?;
         let summaries: Vec<Value> = page
             .into_iter()
             .map(|i| {
@@ -734,13 +775,17 @@ impl OpsStore {
 
     fn list_events(&self, body: &Value) -> Result<Value, ApiError> {
         let filters = Self::item_filter(body, &["OpsItemId"])?;
-        let mut events: Vec<&Event> = self
+        let events: Vec<&Event> = self
             .events
             .iter()
             .filter(|e| filters.iter().all(|(_, v)| v.contains(&e.ops_item_id)))
             .collect();
-        events.sort_by(|a, b| b.created.total_cmp(&a.created));
-        let (page, next) = crate::commands::page(events, body, 50)?;
+        let (page, next) = crate::commands::page(
+            events,
+            |e| format!("{}{}", crate::paging::desc(e.created), e.event_id),
+            body,
+            50,
+        )?;
         let list: Vec<Value> = page
             .into_iter()
             .map(|e| {
@@ -781,7 +826,12 @@ impl OpsStore {
                 })
             })
             .collect();
-        let (page, next) = crate::commands::page(items, body, 50)?;
+        let (page, next) = crate::commands::page(
+            items,
+            |r| format!("{}{}", crate::paging::asc(r.created), r.association_id),
+            body,
+            50,
+        )?;
         let list: Vec<Value> = page
             .into_iter()
             .map(|r| {
@@ -906,7 +956,13 @@ impl OpsStore {
         ];
         let mut ids = Vec::with_capacity(count);
         for n in 0..count {
-            let node = &nodes[rng.random_range(0..nodes.len())];
+            let pick = rng.random_range(0..nodes.len());
+            let age = rng.random_range(300.0..86_400.0 * 30.0);
+            let created = (now - age).floor() + f64::from(n as u32 % 1000) / 1000.0;
+            // The first item is always an open, critical status check
+            // failure, so every preset has one to triage.
+            let kind = if n == 0 { 4 } else { rng.random_range(0..10) };
+            let (node, kind) = subject(nodes, pick, kind);
             let arn = if node.is_hybrid() {
                 format!(
                     "arn:aws:ssm:{}:{LAB_ACCOUNT}:managed-instance/{}",
@@ -918,11 +974,6 @@ impl OpsStore {
                     self.region, node.id
                 )
             };
-            let age = rng.random_range(300.0..86_400.0 * 30.0);
-            let created = (now - age).floor() + f64::from(n as u32 % 1000) / 1000.0;
-            // The first item is always an open, critical status check
-            // failure, so every preset has one to triage.
-            let kind = if n == 0 { 4 } else { rng.random_range(0..10) };
             let mut data = BTreeMap::new();
             data.insert(
                 "/aws/resources".to_owned(),
@@ -934,7 +985,8 @@ impl OpsStore {
             let mut events = Vec::new();
             let (title, description, source, category, severity, created_by) = match kind {
                 0..=3 => {
-                    let (metric, unit, threshold) = metrics[rng.random_range(0..metrics.len())];
+                    let drawn = rng.random_range(0..metrics.len());
+                    let (metric, unit, threshold) = metrics[metric_for(node, drawn)];
                     let alarm = format!("{}-{metric}", node.name);
                     let value = threshold * rng.random_range(1.02..1.3);
                     data.insert(

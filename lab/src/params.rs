@@ -120,12 +120,15 @@ fn max_results(body: &Value, max: u64, default: u64) -> Result<usize, ApiError> 
     }
 }
 
-fn token(body: &Value) -> Result<usize, ApiError> {
-    match str_field(body, "NextToken") {
-        None => Ok(0),
-        Some(t) => crate::protocol::parse_token(t)
-            .ok_or_else(|| err("InvalidNextToken", "The specified token isn't valid.")),
-    }
+/// One page after the request's `NextToken` (see [`crate::paging::page_by`]).
+fn paged<T>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> String,
+    body: &Value,
+    limit: usize,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    crate::paging::page_by(items, key, str_field(body, "NextToken"), limit)
+        .map_err(|_| err("InvalidNextToken", "The specified token isn't valid."))
 }
 
 /// Checks a parameter name as AWS does.
@@ -619,7 +622,6 @@ impl ParamStore {
             .and_then(Value::as_bool)
             .unwrap_or(false);
         let max = max_results(body, 10, 10)?;
-        let offset = token(body)?;
         let filters = self.parameter_filters(body, true)?;
         let prefix = if path.ends_with('/') {
             path.to_owned()
@@ -634,14 +636,14 @@ impl ParamStore {
             })
             .filter(|(n, e)| filters.iter().all(|f| f.matches(n, e)))
             .collect();
-        let end = (offset + max).min(matching.len());
-        let page: Vec<Value> = matching[offset.min(end)..end]
+        let (page, next) = paged(matching, |(n, _)| (*n).clone(), body, max)?;
+        let page: Vec<Value> = page
             .iter()
             .map(|(n, e)| self.parameter_json(n, e.latest(), decrypt, None))
             .collect();
         let mut out = json!({"Parameters": page});
-        if end < matching.len() {
-            out["NextToken"] = Value::String(crate::protocol::make_token(end));
+        if let Some(t) = next {
+            out["NextToken"] = Value::String(t);
         }
         Ok(out)
     }
@@ -694,21 +696,20 @@ impl ParamStore {
     fn describe(&self, body: &Value) -> Result<Value, ApiError> {
         // Without MaxResults the service answers 10 at a time (moto does too).
         let max = max_results(body, 50, 10)?;
-        let offset = token(body)?;
         let filters = self.parameter_filters(body, false)?;
-        let matching: Vec<Value> = self
+        let matching: Vec<(&String, &Entry)> = self
             .params
             .iter()
             .filter(|(n, e)| filters.iter().all(|f| f.matches(n, e)))
-            .skip(offset)
-            .take(max + 1)
+            .collect();
+        let (page, next) = paged(matching, |(n, _)| (*n).clone(), body, max)?;
+        let page: Vec<Value> = page
+            .into_iter()
             .map(|(n, e)| self.metadata_json(n, e))
             .collect();
-        let more = matching.len() > max;
-        let page: Vec<Value> = matching.into_iter().take(max).collect();
         let mut out = json!({"Parameters": page});
-        if more {
-            out["NextToken"] = Value::String(crate::protocol::make_token(offset + max));
+        if let Some(t) = next {
+            out["NextToken"] = Value::String(t);
         }
         Ok(out)
     }
@@ -720,14 +721,14 @@ impl ParamStore {
             .and_then(Value::as_bool)
             .unwrap_or(false);
         let max = max_results(body, 50, 50)?;
-        let offset = token(body)?;
         let e = self
             .params
             .get(name)
             .ok_or_else(|| err("ParameterNotFound", format!("Parameter {name} not found.")))?;
-        let end = (offset + max).min(e.versions.len());
-        let page: Vec<Value> = e.versions[offset.min(end)..end]
-            .iter()
+        let versions: Vec<&Version> = e.versions.iter().collect();
+        let (page, next) = paged(versions, |v| format!("{:020}", v.version), body, max)?;
+        let page: Vec<Value> = page
+            .into_iter()
             .map(|v| {
                 let mut h = json!({
                     "Name": name,
@@ -754,8 +755,8 @@ impl ParamStore {
             })
             .collect();
         let mut out = json!({"Parameters": page});
-        if end < e.versions.len() {
-            out["NextToken"] = Value::String(crate::protocol::make_token(end));
+        if let Some(t) = next {
+            out["NextToken"] = Value::String(t);
         }
         Ok(out)
     }

@@ -58,9 +58,14 @@ pub struct LabRequest {
 }
 
 impl LabRequest {
+    /// Parses a request of `service`. Query-protocol parameters (EC2, STS)
+    /// may come in the URL `query` string, in a form body, or both (GET, or
+    /// POST with an empty body, as AWS accepts them); the query string's
+    /// come first.
     pub fn parse(
         service: Service,
         target: Option<&str>,
+        query: Option<&str>,
         body: &[u8],
     ) -> Result<Self, Box<Response>> {
         if service.is_json() {
@@ -93,7 +98,11 @@ impl LabRequest {
                 form: Vec::new(),
             })
         } else {
-            let form: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+            let form: Vec<(String, String)> =
+                form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                    .into_owned()
+                    .chain(form_urlencoded::parse(body).into_owned())
+                    .collect();
             let action = form
                 .iter()
                 .find(|(k, _)| k == "Action")
@@ -202,6 +211,31 @@ pub fn error_response(service: Service, status: u16, code: &str, message: &str) 
         .expect("static response parts")
 }
 
+/// The answer to a request signed for a service the lab does not serve
+/// (credential scope `scope`): HTTP 400 `UnknownOperationException`, the
+/// code AWS endpoints give an operation they do not know, with a message
+/// that names the service. JSON when the request is a JSON-protocol call
+/// (it carries `X-Amz-Target`), else the query protocol's XML
+/// `ErrorResponse`; the SDKs of either protocol read the code and message.
+pub fn unknown_service(scope: &str, json: bool) -> Response {
+    let message = format!(
+        "The service {scope} is not available at this endpoint; the lab serves ssm, ec2, sts and logs."
+    );
+    if json {
+        return error_response(Service::Other, 400, "UnknownOperationException", &message);
+    }
+    let rid = request_id();
+    Response::builder()
+        .status(StatusCode::BAD_REQUEST)
+        .header(header::CONTENT_TYPE, "text/xml;charset=UTF-8")
+        .header("x-amzn-requestid", rid.clone())
+        .body(Body::from(format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>UnknownOperationException</Code><Message>{}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>",
+            xml_escape(&message)
+        )))
+        .expect("static response parts")
+}
+
 pub fn validation(service: Service, message: &str) -> Response {
     let code = match service {
         Service::Ssm | Service::Logs | Service::Other => "ValidationException",
@@ -301,15 +335,6 @@ pub fn unsupported_response(action: &str) -> Response {
             "<!doctype html><title>500 Internal Server Error</title><h1>Internal Server Error</h1><p>The method {action} has not been implemented</p>"
         )))
         .expect("static response parts")
-}
-
-/// Reads a pagination token the lab issued: `lab:<offset>`.
-pub fn parse_token(token: &str) -> Option<usize> {
-    token.strip_prefix("lab:")?.parse().ok()
-}
-
-pub fn make_token(offset: usize) -> String {
-    format!("lab:{offset}")
 }
 
 /// Formats epoch seconds as ISO-8601 UTC with milliseconds

@@ -338,7 +338,8 @@ fn describe_sessions(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiEr
             v
         })
         .collect();
-    let (page, next) = crate::commands::page(list, body, 200)?;
+    let key = |v: &Value| v["SessionId"].as_str().unwrap_or("").to_owned();
+    let (page, next) = crate::commands::page(list, key, body, 200)?;
     Ok(crate::commands::listed("Sessions", page, next))
 }
 
@@ -682,6 +683,10 @@ pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 /// client closes it or this much time passes; only then does it close.
 pub(crate) const LINGER_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long output waits for a client that has not connected at all yet
+/// (a command that ended before its data channel opened), seconds.
+pub(crate) const ATTACH_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The attached websocket of a session, with the session fault knobs
 /// applied to frames going out (delay, swapped pairs, periodic drops).
 struct Wire {
@@ -999,10 +1004,25 @@ impl Agent {
     /// the client closes the websocket or [`LINGER_TIMEOUT`] passes.
     async fn close(mut self, rx: &mut mpsc::UnboundedReceiver<AgentMsg>, terminated: bool) {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
-        let drain_until = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+        // A client that never connected yet (a command that ended before
+        // the data channel opened) gets the longer wait to connect first:
+        // the agent holds the output for it, as AWS does.
+        let mut drain_until = tokio::time::Instant::now()
+            + if self.wire.attached == u64::MAX {
+                ATTACH_TIMEOUT
+            } else {
+                DRAIN_TIMEOUT
+            };
+        let mut waiting_for_first = self.wire.attached == u64::MAX;
         // Detached meanwhile (a dropped connection): the client may resume
         // and get the rest, so wait for that too.
-        while !terminated && (self.ch.unacked() > 0 || self.wire.out.is_none()) {
+        // Output held until the client answers the handshake (a command
+        // that ended first) still goes out before the channel closes.
+        while !terminated
+            && (self.ch.unacked() > 0
+                || self.wire.out.is_none()
+                || (!self.handshake_done && !self.held.is_empty()))
+        {
             tokio::select! {
                 () = tokio::time::sleep_until(drain_until) => break,
                 msg = rx.recv() => match msg {
@@ -1012,6 +1032,10 @@ impl Agent {
                     other => {
                         if !self.wire.control(other.as_ref(), &mut self.ch, &self.state) {
                             break;
+                        }
+                        if waiting_for_first && self.wire.attached != u64::MAX {
+                            waiting_for_first = false;
+                            drain_until = tokio::time::Instant::now() + DRAIN_TIMEOUT;
                         }
                     }
                 },

@@ -7,8 +7,7 @@ use crate::LabState;
 use crate::fleet::LabNode;
 use crate::params::{ApiError, err};
 use crate::protocol::{
-    LabRequest, Service, error_response, json_response, make_token, parse_token, unknown_action,
-    validation,
+    LabRequest, Service, error_response, json_response, unknown_action, validation,
 };
 
 pub fn dispatch(state: &std::sync::Arc<LabState>, req: &LabRequest) -> Response {
@@ -188,20 +187,6 @@ fn describe_instance_information(state: &LabState, body: &Value) -> Response {
             }
         },
     };
-    let offset = match body.get("NextToken").and_then(Value::as_str) {
-        None => 0,
-        Some(t) => match parse_token(t) {
-            Some(o) => o,
-            None => {
-                return error_response(
-                    Service::Ssm,
-                    400,
-                    "InvalidNextToken",
-                    "The specified token isn't valid.",
-                );
-            }
-        },
-    };
     let filters = match node_filters(body) {
         Ok(f) => f,
         Err(e) => return error_response(Service::Ssm, 400, e.code, &e.message),
@@ -226,28 +211,43 @@ fn describe_instance_information(state: &LabState, body: &Value) -> Response {
             matching.push(n);
         }
     }
-    if offset > matching.len() {
+    let token = body.get("NextToken").and_then(Value::as_str);
+    let Ok((page, next)) = crate::paging::page_by(matching, |n| n.id.clone(), token, max) else {
         return error_response(
             Service::Ssm,
             400,
             "InvalidNextToken",
             "The specified token isn't valid.",
         );
-    }
-    let end = (offset + max).min(matching.len());
-    let list: Vec<Value> = matching[offset..end].iter().map(|n| node_json(n)).collect();
+    };
+    let list: Vec<Value> = page.into_iter().map(node_json).collect();
     let mut out = json!({ "InstanceInformationList": list });
-    if end < matching.len() {
-        out["NextToken"] = Value::String(make_token(end));
+    if let Some(t) = next {
+        out["NextToken"] = Value::String(t);
     }
     json_response(&out)
 }
 
+/// When `n` last pinged, as of `now` (epoch seconds): an Online agent pings
+/// about every 5 minutes, so its last ping stays within 5 minutes of now
+/// however long the lab runs (at the same phase as its generated ping);
+/// other nodes stopped pinging when they were generated.
+fn last_ping(n: &LabNode, now: f64) -> f64 {
+    if n.ping == crate::PingStatus::Online && now > n.last_ping_epoch_s {
+        now - (now - n.last_ping_epoch_s) % 300.0
+    } else {
+        n.last_ping_epoch_s
+    }
+}
+
 fn node_json(n: &LabNode) -> Value {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs() as f64);
     let mut v = json!({
         "InstanceId": n.id,
         "PingStatus": n.ping.as_str(),
-        "LastPingDateTime": n.last_ping_epoch_s,
+        "LastPingDateTime": last_ping(n, now),
         "AgentVersion": n.agent_version,
         "IsLatestVersion": n.agent_is_latest,
         "PlatformType": n.platform_type,

@@ -19,7 +19,7 @@ use crate::common;
 
 /// Errors every AWS JSON service may answer besides the operation's own
 /// (the API references' "Common Errors" pages).
-const COMMON: &[&str] = &[
+pub(crate) const COMMON: &[&str] = &[
     "ValidationException",
     "AccessDeniedException",
     "ThrottlingException",
@@ -31,7 +31,7 @@ const COMMON: &[&str] = &[
     "InvalidSignatureException",
 ];
 
-fn model_errors() -> HashMap<String, HashMap<String, Vec<String>>> {
+pub(crate) fn model_errors() -> HashMap<String, HashMap<String, Vec<String>>> {
     let text = include_str!("../fixtures/model-errors.json");
     let v: Value = serde_json::from_str(text).expect("fixture is JSON");
     let mut out = HashMap::new();
@@ -45,7 +45,26 @@ fn model_errors() -> HashMap<String, HashMap<String, Vec<String>>> {
 
 /// Sends one SigV4-signed POST to the lab: `service` is the credential
 /// scope (`ssm`, `logs`, `ec2`), `target` the X-Amz-Target (JSON services).
-async fn signed(lab: &LabHandle, service: &str, target: Option<&str>, body: &str) -> (u16, String) {
+pub(crate) async fn signed(
+    lab: &LabHandle,
+    service: &str,
+    target: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    signed_raw(lab, "POST", "/", service, target, body, SystemTime::now()).await
+}
+
+/// Sends one request signed at `time` with `method` to `uri` (path and
+/// query); the status and the body of the answer.
+pub(crate) async fn signed_raw(
+    lab: &LabHandle,
+    method: &str,
+    uri: &str,
+    service: &str,
+    target: Option<&str>,
+    body: &str,
+    time: SystemTime,
+) -> (u16, String) {
     let host = lab.addr().to_string();
     let content_type = if target.is_some() {
         "application/x-amz-json-1.1"
@@ -69,14 +88,14 @@ async fn signed(lab: &LabHandle, service: &str, target: Option<&str>, body: &str
         .identity(&identity)
         .region(lab.region())
         .name(service)
-        .time(SystemTime::now())
+        .time(time)
         .settings(SigningSettings::default())
         .build()
         .expect("signing params")
         .into();
     let request = SignableRequest::new(
-        "POST",
-        "/",
+        method,
+        uri,
         headers.iter().copied(),
         SignableBody::Bytes(body.as_bytes()),
     )
@@ -88,7 +107,7 @@ async fn signed(lab: &LabHandle, service: &str, target: Option<&str>, body: &str
     }
     let mut s = tokio::net::TcpStream::connect(lab.addr()).await.unwrap();
     let req = format!(
-        "POST / HTTP/1.1\r\n{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {uri} HTTP/1.1\r\n{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).await.unwrap();
@@ -100,7 +119,12 @@ async fn signed(lab: &LabHandle, service: &str, target: Option<&str>, body: &str
 }
 
 /// A JSON call (`AmazonSSM.<action>` or `Logs_20140328.<action>`).
-async fn json_call(lab: &LabHandle, service: &str, action: &str, body: &Value) -> (u16, Value) {
+pub(crate) async fn json_call(
+    lab: &LabHandle,
+    service: &str,
+    action: &str,
+    body: &Value,
+) -> (u16, Value) {
     let prefix = if service == "logs" {
         "Logs_20140328"
     } else {
