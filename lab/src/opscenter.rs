@@ -443,6 +443,225 @@ fn notifications(body: &Value) -> Option<Vec<String>> {
         })
 }
 
+/// CloudWatch metrics an alarm can watch: name, unit, threshold.
+const SEED_METRICS: [(&str, &str, f64); 5] = [
+    ("CPUUtilization", "Percent", 90.0),
+    ("mem_used_percent", "Percent", 85.0),
+    ("disk_used_percent", "Percent", 80.0),
+    ("StatusCheckFailed", "Count", 1.0),
+    ("NetworkOut", "Bytes", 5.0e9),
+];
+
+/// AWS Config rules a finding can name.
+const SEED_CONFIG_RULES: [&str; 4] = [
+    "ec2-managedinstance-patch-compliance-status-check",
+    "ec2-managedinstance-association-compliance-status-check",
+    "ec2-instance-managed-by-systems-manager",
+    "restricted-ssh",
+];
+
+/// Security Hub controls a finding can name: id, text.
+const SEED_HUB: [(&str, &str); 3] = [
+    (
+        "SSM.1",
+        "EC2 instances should be managed by AWS Systems Manager",
+    ),
+    (
+        "EC2.8",
+        "EC2 instances should use Instance Metadata Service Version 2",
+    ),
+    (
+        "SSM.2",
+        "Managed instances should have a patch compliance status of COMPLIANT",
+    ),
+];
+
+/// A seeded source event: when (epoch seconds), source, detail type, detail JSON.
+type SeedEvent = (f64, &'static str, &'static str, String);
+
+/// What a seeded finding says: title, description, source, category,
+/// severity, created by.
+type Finding = (
+    String,
+    String,
+    &'static str,
+    &'static str,
+    &'static str,
+    String,
+);
+
+/// A CloudWatch alarm in ALARM state on `node`, with its state changes.
+fn seed_alarm(
+    rng: &mut ChaCha8Rng,
+    node: &LabNode,
+    created: f64,
+    data: &mut BTreeMap<String, Data>,
+    events: &mut Vec<SeedEvent>,
+) -> Finding {
+    let drawn = rng.random_range(0..SEED_METRICS.len());
+    let (metric, unit, threshold) = SEED_METRICS[metric_for(node, drawn)];
+    let alarm = format!("{}-{metric}", node.name);
+    let value = threshold * rng.random_range(1.02..1.3);
+    data.insert(
+        "AlarmName".into(),
+        Data {
+            value: alarm.clone(),
+            kind: "SearchableString".into(),
+        },
+    );
+    data.insert(
+                "AlarmDetails".into(),
+                Data {
+                    value: json!({
+                        "metric": metric, "namespace": if metric.contains('_') { "CWAgent" } else { "AWS/EC2" },
+                        "threshold": threshold, "unit": unit, "statistic": "Average",
+                        "period": 300, "evaluationPeriods": 3,
+                        "dimensions": { "InstanceId": node.id },
+                    })
+                    .to_string(),
+                    kind: "String".into(),
+                },
+            );
+    data.insert(
+                "/aws/automations".into(),
+                Data {
+                    value: json!([{ "automationType": "AWS::SSM::Automation", "automationId": "AWS-RestartEC2Instance" }]).to_string(),
+                    kind: "SearchableString".into(),
+                },
+            );
+    for step in 0..rng.random_range(1..4) {
+        let state = if step % 2 == 0 { "ALARM" } else { "OK" };
+        events.push((
+                    created + f64::from(step) * 420.0,
+                    "aws.cloudwatch",
+                    "CloudWatch Alarm State Change",
+                    json!({
+                        "alarmName": alarm, "state": { "value": state,
+                        "reason": format!("Threshold Crossed: 3 datapoints were greater than the threshold ({threshold}); the last one was {value:.1} {unit}") }
+                    })
+                    .to_string(),
+                ));
+    }
+    (
+        format!("CloudWatch alarm - '{alarm}' is in ALARM state"),
+        format!(
+            "{metric} on {} ({}) was above {threshold} {unit} for 3 periods of 5 minutes; the last datapoint was {value:.1}.",
+            node.name, node.id
+        ),
+        "CloudWatch Alarm",
+        "Performance",
+        ["2", "2", "3", "3", "4"][rng.random_range(0..5)],
+        format!(
+            "arn:aws:sts::{LAB_ACCOUNT}:assumed-role/AWSServiceRoleForCloudWatchEvents/cloudwatch"
+        ),
+    )
+}
+
+/// An EC2 status check failure of `node`.
+fn seed_status_check(
+    rng: &mut ChaCha8Rng,
+    node: &LabNode,
+    created: f64,
+    data: &mut BTreeMap<String, Data>,
+    events: &mut Vec<SeedEvent>,
+) -> Finding {
+    data.insert(
+                "StatusCheck".into(),
+                Data {
+                    value: json!({
+                        "InstanceStatus": {"Status": "impaired", "Details": [{"Name": "reachability", "Status": "failed"}]},
+                        "SystemStatus": {"Status": if rng.random_bool(0.3) { "impaired" } else { "ok" }},
+                        "AvailabilityZone": if node.availability_zone.is_empty() { "on-premises" } else { node.availability_zone.as_str() },
+                    })
+                    .to_string(),
+                    kind: "String".into(),
+                },
+            );
+    events.push((
+        created,
+        "aws.ec2",
+        "EC2 Instance Status Check Failure",
+        json!({"instance-id": node.id, "check": "reachability", "status": "failed"}).to_string(),
+    ));
+    (
+        format!(
+            "EC2 instance status check failed: {} ({})",
+            node.name, node.id
+        ),
+        format!(
+            "The instance status check of {} has failed since {}: the instance does not answer ARP requests. Reboot it, or look at the system log.",
+            node.id,
+            crate::protocol::iso8601(created as i64)
+        ),
+        "EC2",
+        "Availability",
+        ["1", "1", "2"][rng.random_range(0..3)],
+        format!(
+            "arn:aws:sts::{LAB_ACCOUNT}:assumed-role/AWSServiceRoleForSystemsManagerOpsCenter/ec2"
+        ),
+    )
+}
+
+/// An AWS Config rule that found `node` NON_COMPLIANT.
+fn seed_config(
+    rng: &mut ChaCha8Rng,
+    node: &LabNode,
+    created: f64,
+    data: &mut BTreeMap<String, Data>,
+    events: &mut Vec<SeedEvent>,
+) -> Finding {
+    let rule = SEED_CONFIG_RULES[rng.random_range(0..SEED_CONFIG_RULES.len())];
+    data.insert(
+        "ConfigRuleName".into(),
+        Data {
+            value: rule.into(),
+            kind: "SearchableString".into(),
+        },
+    );
+    events.push((
+                created,
+                "aws.config",
+                "Config Rules Compliance Change",
+                json!({"configRuleName": rule, "resourceId": node.id, "newEvaluationResult": {"complianceType": "NON_COMPLIANT"}})
+                    .to_string(),
+            ));
+    (
+        format!("Config rule {rule} is NON_COMPLIANT: {}", node.name),
+        format!(
+            "AWS Config evaluated {} against {rule} and found it NON_COMPLIANT.",
+            node.id
+        ),
+        "Config",
+        "Security",
+        ["2", "3", "3", "4"][rng.random_range(0..4)],
+        format!("arn:aws:sts::{LAB_ACCOUNT}:assumed-role/AWSServiceRoleForConfig/config"),
+    )
+}
+
+/// A Security Hub control that failed for `node`.
+fn seed_hub(
+    rng: &mut ChaCha8Rng,
+    node: &LabNode,
+    created: f64,
+    events: &mut Vec<SeedEvent>,
+) -> Finding {
+    let (control, text) = SEED_HUB[rng.random_range(0..SEED_HUB.len())];
+    events.push((
+        created,
+        "aws.securityhub",
+        "Security Hub Findings - Imported",
+        json!({"control": control, "resource": node.id, "severity": "MEDIUM"}).to_string(),
+    ));
+    (
+        format!("{control} {text}: {}", node.name),
+        format!("Security Hub control {control} failed for {}.", node.id),
+        "Security Hub",
+        "Security",
+        ["2", "3", "4"][rng.random_range(0..3)],
+        format!("arn:aws:sts::{LAB_ACCOUNT}:assumed-role/AWSServiceRoleForSecurityHub/securityhub"),
+    )
+}
+
 impl OpsStore {
     /// An empty store for `region`.
     pub fn new(region: &str) -> Self {
@@ -927,33 +1146,6 @@ impl OpsStore {
         }
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0b5c);
         self.rng = Some(ChaCha8Rng::seed_from_u64(seed ^ 0x1d5));
-        let metrics = [
-            ("CPUUtilization", "Percent", 90.0),
-            ("mem_used_percent", "Percent", 85.0),
-            ("disk_used_percent", "Percent", 80.0),
-            ("StatusCheckFailed", "Count", 1.0),
-            ("NetworkOut", "Bytes", 5.0e9),
-        ];
-        let config_rules = [
-            "ec2-managedinstance-patch-compliance-status-check",
-            "ec2-managedinstance-association-compliance-status-check",
-            "ec2-instance-managed-by-systems-manager",
-            "restricted-ssh",
-        ];
-        let hub = [
-            (
-                "SSM.1",
-                "EC2 instances should be managed by AWS Systems Manager",
-            ),
-            (
-                "EC2.8",
-                "EC2 instances should use Instance Metadata Service Version 2",
-            ),
-            (
-                "SSM.2",
-                "Managed instances should have a patch compliance status of COMPLIANT",
-            ),
-        ];
         let mut ids = Vec::with_capacity(count);
         for n in 0..count {
             let pick = rng.random_range(0..nodes.len());
@@ -983,155 +1175,13 @@ impl OpsStore {
                 },
             );
             let mut events = Vec::new();
-            let (title, description, source, category, severity, created_by) = match kind {
-                0..=3 => {
-                    let drawn = rng.random_range(0..metrics.len());
-                    let (metric, unit, threshold) = metrics[metric_for(node, drawn)];
-                    let alarm = format!("{}-{metric}", node.name);
-                    let value = threshold * rng.random_range(1.02..1.3);
-                    data.insert(
-                        "AlarmName".into(),
-                        Data {
-                            value: alarm.clone(),
-                            kind: "SearchableString".into(),
-                        },
-                    );
-                    data.insert(
-                        "AlarmDetails".into(),
-                        Data {
-                            value: json!({
-                                "metric": metric, "namespace": if metric.contains('_') { "CWAgent" } else { "AWS/EC2" },
-                                "threshold": threshold, "unit": unit, "statistic": "Average",
-                                "period": 300, "evaluationPeriods": 3,
-                                "dimensions": { "InstanceId": node.id },
-                            })
-                            .to_string(),
-                            kind: "String".into(),
-                        },
-                    );
-                    data.insert(
-                        "/aws/automations".into(),
-                        Data {
-                            value: json!([{ "automationType": "AWS::SSM::Automation", "automationId": "AWS-RestartEC2Instance" }]).to_string(),
-                            kind: "SearchableString".into(),
-                        },
-                    );
-                    for step in 0..rng.random_range(1..4) {
-                        let state = if step % 2 == 0 { "ALARM" } else { "OK" };
-                        events.push((
-                            created + f64::from(step) * 420.0,
-                            "aws.cloudwatch",
-                            "CloudWatch Alarm State Change",
-                            json!({
-                                "alarmName": alarm, "state": { "value": state,
-                                "reason": format!("Threshold Crossed: 3 datapoints were greater than the threshold ({threshold}); the last one was {value:.1} {unit}") }
-                            })
-                            .to_string(),
-                        ));
-                    }
-                    (
-                        format!("CloudWatch alarm - '{alarm}' is in ALARM state"),
-                        format!(
-                            "{metric} on {} ({}) was above {threshold} {unit} for 3 periods of 5 minutes; the last datapoint was {value:.1}.",
-                            node.name, node.id
-                        ),
-                        "CloudWatch Alarm",
-                        "Performance",
-                        ["2", "2", "3", "3", "4"][rng.random_range(0..5)],
-                        format!(
-                            "arn:aws:sts::{LAB_ACCOUNT}:assumed-role/AWSServiceRoleForCloudWatchEvents/cloudwatch"
-                        ),
-                    )
-                }
-                4..=5 => {
-                    data.insert(
-                        "StatusCheck".into(),
-                        Data {
-                            value: json!({
-                                "InstanceStatus": {"Status": "impaired", "Details": [{"Name": "reachability", "Status": "failed"}]},
-                                "SystemStatus": {"Status": if rng.random_bool(0.3) { "impaired" } else { "ok" }},
-                                "AvailabilityZone": if node.availability_zone.is_empty() { "on-premises" } else { node.availability_zone.as_str() },
-                            })
-                            .to_string(),
-                            kind: "String".into(),
-                        },
-                    );
-                    events.push((
-                        created,
-                        "aws.ec2",
-                        "EC2 Instance Status Check Failure",
-                        json!({"instance-id": node.id, "check": "reachability", "status": "failed"})
-                            .to_string(),
-                    ));
-                    (
-                        format!(
-                            "EC2 instance status check failed: {} ({})",
-                            node.name, node.id
-                        ),
-                        format!(
-                            "The instance status check of {} has failed since {}: the instance does not answer ARP requests. Reboot it, or look at the system log.",
-                            node.id,
-                            crate::protocol::iso8601(created as i64)
-                        ),
-                        "EC2",
-                        "Availability",
-                        ["1", "1", "2"][rng.random_range(0..3)],
-                        format!(
-                            "arn:aws:sts::{LAB_ACCOUNT}:assumed-role/AWSServiceRoleForSystemsManagerOpsCenter/ec2"
-                        ),
-                    )
-                }
-                6..=8 => {
-                    let rule = config_rules[rng.random_range(0..config_rules.len())];
-                    data.insert(
-                        "ConfigRuleName".into(),
-                        Data {
-                            value: rule.into(),
-                            kind: "SearchableString".into(),
-                        },
-                    );
-                    events.push((
-                        created,
-                        "aws.config",
-                        "Config Rules Compliance Change",
-                        json!({"configRuleName": rule, "resourceId": node.id, "newEvaluationResult": {"complianceType": "NON_COMPLIANT"}})
-                            .to_string(),
-                    ));
-                    (
-                        format!("Config rule {rule} is NON_COMPLIANT: {}", node.name),
-                        format!(
-                            "AWS Config evaluated {} against {rule} and found it NON_COMPLIANT.",
-                            node.id
-                        ),
-                        "Config",
-                        "Security",
-                        ["2", "3", "3", "4"][rng.random_range(0..4)],
-                        format!(
-                            "arn:aws:sts::{LAB_ACCOUNT}:assumed-role/AWSServiceRoleForConfig/config"
-                        ),
-                    )
-                }
-                _ => {
-                    let (control, text) = hub[rng.random_range(0..hub.len())];
-                    events.push((
-                        created,
-                        "aws.securityhub",
-                        "Security Hub Findings - Imported",
-                        json!({"control": control, "resource": node.id, "severity": "MEDIUM"})
-                            .to_string(),
-                    ));
-                    (
-                        format!("{control} {text}: {}", node.name),
-                        format!("Security Hub control {control} failed for {}.", node.id),
-                        "Security Hub",
-                        "Security",
-                        ["2", "3", "4"][rng.random_range(0..3)],
-                        format!(
-                            "arn:aws:sts::{LAB_ACCOUNT}:assumed-role/AWSServiceRoleForSecurityHub/securityhub"
-                        ),
-                    )
-                }
+            let finding = match kind {
+                0..=3 => seed_alarm(&mut rng, node, created, &mut data, &mut events),
+                4..=5 => seed_status_check(&mut rng, node, created, &mut data, &mut events),
+                6..=8 => seed_config(&mut rng, node, created, &mut data, &mut events),
+                _ => seed_hub(&mut rng, node, created, &mut events),
             };
+            let (title, description, source, category, severity, created_by) = finding;
             let severity = if n == 0 { "1" } else { severity };
             let roll: f64 = rng.random();
             let status = if roll < 0.5 || n == 0 {
