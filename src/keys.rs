@@ -122,6 +122,12 @@ pub enum Command {
     NextTab,
     /// Show the previous session tab.
     PrevTab,
+    /// In a confirmation: do it (`[confirm]`).
+    Yes,
+    /// In a confirmation: don't (`[confirm]`).
+    No,
+    /// In a choice list: take the highlighted option (`[choice]`).
+    Pick,
     /// Forward a local port to the node (or a host it reaches).
     ForwardPort,
 }
@@ -187,6 +193,9 @@ impl Command {
         Command::NextTab,
         Command::PrevTab,
         Command::ForwardPort,
+        Command::Yes,
+        Command::No,
+        Command::Pick,
     ];
 
     /// The snake_case name used in keymaps.

@@ -308,6 +308,30 @@ fn input_key(ev: KeyEvent) -> Option<InputKey> {
     })
 }
 
+/// A key in a confirmation or a choice list, through the `[confirm]` or
+/// `[choice]` keymap layer, as the input the dialog acts on; digits 1–9
+/// pick the option they number in a choice list. Unbound keys do nothing.
+fn dialog_key(mode: Mode, settings: &Settings, ev: KeyEvent) -> Option<InputKey> {
+    use crate::action::Command as C;
+    if mode == Mode::Choose
+        && let KeyCode::Char(d @ '1'..='9') = ev.code
+    {
+        return Some(InputKey::Char(d));
+    }
+    let layer = if mode == Mode::Confirm {
+        crate::config::Layer::Confirm
+    } else {
+        crate::config::Layer::Choice
+    };
+    match settings.keymap.resolve(layer, &[KeySpec::from_event(ev)]) {
+        Resolved::Command(C::Yes | C::Pick) => Some(InputKey::Submit),
+        Resolved::Command(C::No | C::Back) => Some(InputKey::Cancel),
+        Resolved::Command(C::SelectNext) => Some(InputKey::Down),
+        Resolved::Command(C::SelectPrev) => Some(InputKey::Up),
+        _ => None,
+    }
+}
+
 /// Turns terminal events into actions through the keymap, holding a pending
 /// key sequence (`g g`).
 pub struct KeyRouter {
@@ -333,10 +357,11 @@ impl KeyRouter {
         if ev.kind == KeyEventKind::Release {
             return None;
         }
-        if matches!(
-            app.mode(),
-            Mode::Filter | Mode::CommandLine | Mode::Confirm | Mode::Prompt | Mode::Choose
-        ) {
+        if matches!(app.mode(), Mode::Confirm | Mode::Choose) {
+            self.pending.clear();
+            return dialog_key(app.mode(), settings, ev).map(Action::Input);
+        }
+        if matches!(app.mode(), Mode::Filter | Mode::CommandLine | Mode::Prompt) {
             self.pending.clear();
             return input_key(ev).map(Action::Input);
         }

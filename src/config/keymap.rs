@@ -38,6 +38,11 @@ pub enum Layer {
     OpsCenter,
     /// The Sessions pane.
     Sessions,
+    /// A confirmation dialog (`yes`, `no`); nothing else applies there.
+    Confirm,
+    /// A choice list (`select_next`, `select_prev`, `pick`, `back`; the
+    /// digits 1–9 always pick the option they number).
+    Choice,
 }
 
 impl Layer {
@@ -50,6 +55,8 @@ impl Layer {
         Layer::Parameters,
         Layer::OpsCenter,
         Layer::Sessions,
+        Layer::Confirm,
+        Layer::Choice,
     ];
 
     /// The TOML table name.
@@ -62,6 +69,8 @@ impl Layer {
             Layer::Parameters => "parameters",
             Layer::OpsCenter => "opscenter",
             Layer::Sessions => "sessions",
+            Layer::Confirm => "confirm",
+            Layer::Choice => "choice",
         }
     }
 
@@ -377,6 +386,9 @@ impl Keymap {
             Layer::Global => vec![Layer::Global],
             Layer::List => vec![Layer::List, Layer::Global],
             Layer::Sessions => vec![pane, Layer::Global],
+            // Dialogs see only their own keys: `q` in a choice list cancels
+            // it, it does not quit.
+            Layer::Confirm | Layer::Choice => vec![pane],
             _ => vec![pane, Layer::List, Layer::Global],
         }
     }

@@ -781,3 +781,40 @@ fn overlays_stack_and_the_key_layer_follows_the_top_one() {
     assert_eq!(app.mode(), Mode::Normal);
     assert!(app.overlays.is_empty());
 }
+
+#[test]
+fn confirmation_and_choice_keys_come_from_their_keymap_layers() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ssmdeck::action::InputKey;
+    use ssmdeck::app::{Confirm, Overlay};
+    use ssmdeck::config::Keymap;
+    use ssmdeck::runtime::KeyRouter;
+    let mut settings = ssmdeck::config::Settings::load(None);
+    let user = r#"
+[confirm]
+keymap = [{ on = ["o"], run = "yes", desc = "ok" }, { on = ["y"], run = "unbind" }]
+"#;
+    let mut problems = Vec::new();
+    settings.keymap = Keymap::load(Some(("keymap.toml", user)), &mut problems);
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut app = app();
+    app.open_overlay(Overlay::Confirm(Box::new(Confirm {
+        title: "Quit ssmdeck?".into(),
+        lines: vec![],
+        effect: Effect::Quit,
+    })));
+    let press = |app: &App, c: KeyCode| {
+        let a = KeyRouter::new().route(app, &settings, KeyEvent::new(c, KeyModifiers::NONE));
+        format!("{a:?}")
+    };
+    assert_eq!(press(&app, KeyCode::Char('y')), "None", "y is unbound here");
+    let submit = format!("{:?}", Some(Action::Input(InputKey::Submit)));
+    let cancel = format!("{:?}", Some(Action::Input(InputKey::Cancel)));
+    assert_eq!(press(&app, KeyCode::Char('o')), submit);
+    assert_eq!(press(&app, KeyCode::Esc), cancel);
+    assert_eq!(
+        press(&app, KeyCode::Char('q')),
+        "None",
+        "q does not quit from a dialog"
+    );
+}
