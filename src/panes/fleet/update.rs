@@ -229,7 +229,7 @@ impl Pane for FleetState {
         static WHAT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             let terms: Vec<String> = TERM_KEYS.iter().map(|k| format!("{k}:")).collect();
             format!(
-                "Enter/Tab keeps · Esc restores · terms: {}",
+                "Enter/Tab keeps · Esc restores · terms: {} (!term negates, a,b either)",
                 terms.join(" ")
             )
         });
