@@ -1,27 +1,69 @@
 //! The Fleet filter: structured terms (`tag:Env=prod`, `ping:ConnectionLost`,
 //! `platform:windows`, `state:running`, `type:t3`) combined with fuzzy text
 //! (nucleo) over name, id, IP and tags.
+//!
+//! A `!` before a term negates it (`!ping:online`); commas inside a term's
+//! value are alternatives (`tag:Env=prod,staging`, `ping:lost,inactive`).
+//! Fuzzy words match within one field each (the name, the id, the IP, or
+//! one `key=value` tag): `web1` never takes `web` from a name and `1` from
+//! an IP address. `!word` (nucleo's negation) excludes nodes with `word` in
+//! any field. Results with fuzzy text are ranked: an exact name or id
+//! first, then a name or id that starts with the text, then by fuzzy
+//! score (ties keep the column sort).
 
-use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::pattern::{Atom, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str, Utf32String};
 
-use crate::model::ManagedNode;
+use crate::model::{ManagedNode, PingStatus};
 
 /// Structured filter keys, for help and error messages.
 pub const TERM_KEYS: &[&str] = &["tag", "ping", "platform", "state", "type"];
 
+/// The ping statuses `ping:` knows.
+const PINGS: [PingStatus; 3] = [
+    PingStatus::Online,
+    PingStatus::ConnectionLost,
+    PingStatus::Inactive,
+];
+
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Term {
-    /// `tag:Key` (has the key) or `tag:Key=Value` (case-insensitive equality).
-    Tag(String, Option<String>),
+enum Test {
+    /// `tag:Key` (has the key) or `tag:Key=Value` (case-insensitive
+    /// equality); alternatives `tag:Env=prod,staging` (values) or
+    /// `tag:Env,Role` (keys).
+    Tag(Vec<(String, Option<String>)>),
     /// `ping:` prefix of the ping status, case-insensitive.
-    Ping(String),
+    Ping(Vec<String>),
     /// `platform:` substring of platform type or name, case-insensitive.
-    Platform(String),
+    Platform(Vec<String>),
     /// `state:` prefix of the EC2 state.
-    State(String),
+    State(Vec<String>),
     /// `type:` prefix of the instance type.
-    Type(String),
+    Type(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Term {
+    test: Test,
+    negated: bool,
+}
+
+/// The fields of a node fuzzy text searches, each matched on its own:
+/// name, id, IP, then one `key=value` per tag (the `Name` tag is the name).
+#[derive(Debug, Clone, Default)]
+pub struct Haystack {
+    fields: Vec<Utf32String>,
+}
+
+/// Where a node ranks among the matches of a query with text: lower
+/// first. `class` 0 is an exact name or id, 1 a name or id prefix, 2 a
+/// fuzzy match; `score` is nucleo's (higher is better).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rank {
+    /// 0 exact, 1 prefix, 2 fuzzy.
+    pub class: u8,
+    /// Fuzzy score summed over the query's words.
+    pub score: u32,
 }
 
 /// A parsed filter query.
@@ -29,58 +71,138 @@ enum Term {
 pub struct FleetQuery {
     terms: Vec<Term>,
     fuzzy: Option<Pattern>,
+    /// The fuzzy text, lower-cased, for exact and prefix ranking.
+    text: String,
     /// Problems found while parsing (unknown keys, empty values), for the status line.
     pub errors: Vec<String>,
 }
 
+fn alternatives(
+    word: &str,
+    key: &str,
+    value: &str,
+    errors: &mut Vec<String>,
+) -> Option<Vec<String>> {
+    if value.is_empty() {
+        errors.push(format!(
+            "'{word}': {key}: needs a value, as in {}",
+            example(key)
+        ));
+        return None;
+    }
+    let alts: Vec<String> = value.split(',').map(str::to_lowercase).collect();
+    if alts.iter().any(String::is_empty) {
+        errors.push(format!(
+            "'{word}': an empty alternative: separate values with single commas, as in {}",
+            example(key)
+        ));
+        return None;
+    }
+    Some(alts)
+}
+
+fn example(key: &str) -> &'static str {
+    match key {
+        "tag" => "tag:Env=prod,staging",
+        "ping" => "ping:online or !ping:online",
+        "platform" => "platform:windows,linux",
+        "state" => "state:running,stopped",
+        _ => "type:t3,m6i",
+    }
+}
+
+fn parse_term(word: &str, key: &str, value: &str, errors: &mut Vec<String>) -> Option<Test> {
+    let alts = alternatives(word, key, value, errors)?;
+    Some(match key {
+        "tag" => {
+            let mut pairs = Vec::new();
+            for a in alts {
+                let (k, v) = match a.split_once('=') {
+                    Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+                    None => (a.clone(), None),
+                };
+                pairs.push((k, v));
+            }
+            // `tag:Env=prod,staging`: later bare alternatives are values of
+            // the first key.
+            if let Some((first, _)) = pairs.first().cloned()
+                && pairs[0].1.is_some()
+            {
+                for p in pairs.iter_mut().skip(1) {
+                    if p.1.is_none() {
+                        *p = (first.clone(), Some(std::mem::take(&mut p.0)));
+                    }
+                }
+            }
+            if pairs.iter().any(|(k, _)| k.is_empty()) {
+                errors.push(format!("'{word}': tag: needs a key, as in tag:Env=prod"));
+                return None;
+            }
+            Test::Tag(pairs)
+        }
+        "ping" => {
+            for a in &alts {
+                if !PINGS
+                    .iter()
+                    .any(|p| p.as_str().to_lowercase().starts_with(a.as_str()))
+                {
+                    errors.push(format!(
+                        "'{word}': '{a}' is no ping status: use a prefix of {}",
+                        PINGS.map(|p| p.as_str()).join(", ")
+                    ));
+                    return None;
+                }
+            }
+            Test::Ping(alts)
+        }
+        "platform" => Test::Platform(alts),
+        "state" => Test::State(alts),
+        _ => Test::Type(alts),
+    })
+}
+
 impl FleetQuery {
     /// Parses a query. Words of the form `key:value` with a known key are
-    /// structured terms; other words are fuzzy text. Unknown keys are reported
-    /// in [`FleetQuery::errors`] and ignored.
+    /// structured terms (`!` before one negates it; commas in its value are
+    /// alternatives); other words are fuzzy text. Unknown keys and empty or
+    /// impossible values are reported in [`FleetQuery::errors`] and ignored.
     pub fn parse(input: &str) -> Self {
         let mut terms = Vec::new();
         let mut errors = Vec::new();
         let mut text = Vec::new();
         for word in input.split_whitespace() {
-            let Some((key, value)) = word.split_once(':') else {
-                text.push(word);
+            let (negated, bare) = match word.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, word),
+            };
+            let Some((key, value)) = bare.split_once(':') else {
+                if bare.is_empty() {
+                    errors.push("'!' alone: put it before a term, as in !ping:online".into());
+                } else {
+                    text.push(word);
+                }
                 continue;
             };
-            let lower = value.to_lowercase();
-            let term = match key.to_ascii_lowercase().as_str() {
-                "tag" => {
-                    let (k, v) = match value.split_once('=') {
-                        Some((k, v)) => (k.to_lowercase(), Some(v.to_lowercase())),
-                        None => (lower.clone(), None),
-                    };
-                    if k.is_empty() {
-                        errors.push(format!("'{word}': tag: needs a key, as in tag:Env=prod"));
-                        continue;
-                    }
-                    Term::Tag(k, v)
+            let lower_key = key.to_ascii_lowercase();
+            if TERM_KEYS.contains(&lower_key.as_str()) {
+                if let Some(test) = parse_term(word, &lower_key, value, &mut errors) {
+                    terms.push(Term { test, negated });
                 }
-                "ping" => Term::Ping(lower),
-                "platform" => Term::Platform(lower),
-                "state" => Term::State(lower),
-                "type" => Term::Type(lower),
-                // `i-…:` or a URL-ish word is text, not a typo'd key.
-                k if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphabetic()) => {
-                    text.push(word);
-                    continue;
-                }
-                _ => {
-                    errors.push(format!(
-                        "unknown filter key '{key}:' — use {}",
-                        TERM_KEYS
-                            .iter()
-                            .map(|k| format!("{k}:"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-                    continue;
-                }
-            };
-            terms.push(term);
+                continue;
+            }
+            // `i-…:` or a URL-ish word is text, not a typo'd key.
+            if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphabetic()) {
+                text.push(word);
+                continue;
+            }
+            errors.push(format!(
+                "unknown filter key '{key}:' — use {}",
+                TERM_KEYS
+                    .iter()
+                    .map(|k| format!("{k}:"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
         let joined = text.join(" ");
         let fuzzy = (!joined.is_empty())
@@ -88,6 +210,7 @@ impl FleetQuery {
         FleetQuery {
             terms,
             fuzzy,
+            text: joined.to_lowercase(),
             errors,
         }
     }
@@ -103,54 +226,104 @@ impl FleetQuery {
     }
 
     /// Whether `node` (with its precomputed `haystack`) matches.
-    pub fn matches(
+    pub fn matches(&self, node: &ManagedNode, haystack: &Haystack, matcher: &mut Matcher) -> bool {
+        self.rank(node, haystack, matcher).is_some()
+    }
+
+    /// Whether `node` matches, and if so where it ranks (see [`Rank`];
+    /// every match of a query without text ranks the same).
+    pub fn rank(
         &self,
         node: &ManagedNode,
-        haystack: &Utf32String,
+        haystack: &Haystack,
         matcher: &mut Matcher,
-    ) -> bool {
+    ) -> Option<Rank> {
         for t in &self.terms {
-            let ok = match t {
-                Term::Tag(k, v) => node.tags.iter().any(|(tk, tv)| {
-                    tk.to_lowercase() == *k && v.as_ref().is_none_or(|v| tv.to_lowercase() == *v)
-                }),
-                Term::Ping(p) => node.ping_status.as_str().to_lowercase().starts_with(p),
-                Term::Platform(p) => {
-                    node.platform_type.to_lowercase().contains(p)
-                        || node.platform_name.to_lowercase().contains(p)
-                }
-                Term::State(s) => node.state().to_lowercase().starts_with(s),
-                Term::Type(s) => node.instance_type().to_lowercase().starts_with(s),
-            };
-            if !ok {
-                return false;
+            if term_holds(&t.test, node) == t.negated {
+                return None;
             }
         }
-        match &self.fuzzy {
-            None => true,
-            Some(p) => p.score(haystack.slice(..), matcher).is_some(),
+        let Some(p) = &self.fuzzy else {
+            return Some(Rank { class: 2, score: 0 });
+        };
+        let mut score = 0u32;
+        for atom in &p.atoms {
+            score += atom_score(atom, haystack, matcher)?;
+        }
+        let (name, id) = (node.name.to_lowercase(), node.id.to_lowercase());
+        let class = if name == self.text || id == self.text {
+            0
+        } else if name.starts_with(&self.text) || id.starts_with(&self.text) {
+            1
+        } else {
+            2
+        };
+        Some(Rank { class, score })
+    }
+}
+
+/// One word's score: its best field (a negated word must be in none).
+fn atom_score(atom: &Atom, haystack: &Haystack, matcher: &mut Matcher) -> Option<u32> {
+    if atom.negative {
+        return haystack
+            .fields
+            .iter()
+            .all(|f| atom.score(f.slice(..), matcher).is_some())
+            .then_some(0);
+    }
+    haystack
+        .fields
+        .iter()
+        .filter_map(|f| atom.score(f.slice(..), matcher))
+        .max()
+        .map(u32::from)
+}
+
+fn term_holds(test: &Test, node: &ManagedNode) -> bool {
+    match test {
+        Test::Tag(alts) => node.tags.iter().any(|(tk, tv)| {
+            let (tk, tv) = (tk.to_lowercase(), tv.to_lowercase());
+            alts.iter()
+                .any(|(k, v)| tk == *k && v.as_ref().is_none_or(|v| tv == *v))
+        }),
+        Test::Ping(alts) => {
+            let s = node.ping_status.as_str().to_lowercase();
+            alts.iter().any(|p| s.starts_with(p.as_str()))
+        }
+        Test::Platform(alts) => {
+            let (t, n) = (
+                node.platform_type.to_lowercase(),
+                node.platform_name.to_lowercase(),
+            );
+            alts.iter()
+                .any(|p| t.contains(p.as_str()) || n.contains(p.as_str()))
+        }
+        Test::State(alts) => {
+            let s = node.state().to_lowercase();
+            alts.iter().any(|p| s.starts_with(p.as_str()))
+        }
+        Test::Type(alts) => {
+            let s = node.instance_type().to_lowercase();
+            alts.iter().any(|p| s.starts_with(p.as_str()))
         }
     }
 }
 
-/// The text fuzzy filtering searches: name, id, IP, then `key=value` tags.
-pub fn haystack(node: &ManagedNode) -> Utf32String {
-    let mut s = String::with_capacity(96);
-    s.push_str(&node.name);
-    s.push(' ');
-    s.push_str(&node.id);
-    s.push(' ');
-    s.push_str(node.best_ip());
+/// The fields fuzzy filtering searches, each on its own: name, id, IP,
+/// then `key=value` tags.
+pub fn haystack(node: &ManagedNode) -> Haystack {
+    let mut fields = vec![
+        Utf32String::from(node.name.as_str()),
+        Utf32String::from(node.id.as_str()),
+        Utf32String::from(node.best_ip()),
+    ];
     for (k, v) in &node.tags {
         if k == "Name" {
             continue;
         }
-        s.push(' ');
-        s.push_str(k);
-        s.push('=');
-        s.push_str(v);
+        fields.push(Utf32String::from(format!("{k}={v}")));
     }
-    Utf32String::from(s)
+    Haystack { fields }
 }
 
 /// A matcher configured for this filter.
@@ -167,6 +340,23 @@ pub fn match_indices(pattern: &Pattern, text: &str, matcher: &mut Matcher) -> Ve
         idx.sort_unstable();
         idx.dedup();
     }
+    idx.into_iter().map(|i| i as usize).collect()
+}
+
+/// Character indices in one field that the pattern's words matching in
+/// that field hit (the Fleet matches each word within one field).
+pub fn field_indices(pattern: &Pattern, text: &str, matcher: &mut Matcher) -> Vec<usize> {
+    let mut buf = Vec::new();
+    let hay = Utf32Str::new(text, &mut buf);
+    let mut idx = Vec::new();
+    for atom in pattern.atoms.iter().filter(|a| !a.negative) {
+        let mut one = Vec::new();
+        if atom.indices(hay, matcher, &mut one).is_some() {
+            idx.extend(one);
+        }
+    }
+    idx.sort_unstable();
+    idx.dedup();
     idx.into_iter().map(|i| i as usize).collect()
 }
 
@@ -229,5 +419,81 @@ mod tests {
     fn highlight_indices() {
         let p = Pattern::parse("wb", CaseMatching::Smart, Normalization::Smart);
         assert_eq!(match_indices(&p, "web", &mut new_matcher()), vec![0, 2]);
+    }
+
+    #[test]
+    fn negation_and_comma_alternatives() {
+        let web = node("web-01", PingStatus::Online, "Linux", &[("Env", "prod")]);
+        let stg = node(
+            "web-02",
+            PingStatus::Inactive,
+            "Linux",
+            &[("Env", "staging")],
+        );
+        let dev = node(
+            "db-01",
+            PingStatus::ConnectionLost,
+            "Windows",
+            &[("Env", "dev")],
+        );
+        assert!(!m("!ping:online", &web));
+        assert!(m("!ping:online", &stg) && m("!ping:online", &dev));
+        assert!(m("tag:Env=prod,staging", &web) && m("tag:Env=prod,staging", &stg));
+        assert!(!m("tag:Env=prod,staging", &dev));
+        assert!(m("!tag:Env=prod,staging", &dev) && !m("!tag:Env=prod,staging", &web));
+        assert!(m("ping:inactive,conn", &stg) && m("ping:inactive,conn", &dev));
+        assert!(!m("ping:inactive,conn", &web));
+        assert!(m("tag:Env=dev,Team", &dev), "a key alternative with =");
+        assert!(m("platform:windows,mac", &dev) && !m("platform:windows,mac", &web));
+        assert!(!m("web !02", &stg) && m("web !02", &web), "nucleo's !word");
+    }
+
+    #[test]
+    fn bad_terms_say_what_to_write() {
+        let errs = |q: &str| FleetQuery::parse(q).errors;
+        assert!(
+            errs("ping:")[0].contains("needs a value"),
+            "{:?}",
+            errs("ping:")
+        );
+        assert!(errs("tag:Env=prod,")[0].contains("empty alternative"));
+        assert!(errs("ping:sleepy")[0].contains("no ping status"));
+        assert!(errs("!")[0].contains("before a term"));
+        assert!(errs("!ping:online tag:Env=prod,staging").is_empty());
+        // A bad term is ignored, the rest still filters.
+        let q = FleetQuery::parse("ping:sleepy web");
+        assert!(!q.is_empty());
+    }
+
+    #[test]
+    fn words_match_within_one_field_not_across_name_and_ip() {
+        let mut api = node("api-3", PingStatus::Online, "Linux", &[]);
+        api.id = "i-0abc".into();
+        api.ip = "10.1.2.3".into();
+        assert!(!m("web1", &api), "w, e, b from nowhere");
+        let mut web = node("web-7", PingStatus::Online, "Linux", &[]);
+        web.ip = "10.1.2.3".into();
+        assert!(!m("web1", &web), "web from the name and 1 from the IP");
+        assert!(m("web 10.1", &web), "two words, two fields");
+        let web1 = node("prod-web-1", PingStatus::Online, "Linux", &[]);
+        assert!(m("web1", &web1));
+    }
+
+    #[test]
+    fn exact_then_prefix_then_fuzzy_by_score() {
+        let q = FleetQuery::parse("web-1");
+        let rank = |n: &ManagedNode| q.rank(n, &haystack(n), &mut new_matcher());
+        let exact = node("web-1", PingStatus::Online, "Linux", &[]);
+        let prefix = node("web-10", PingStatus::Online, "Linux", &[]);
+        let fuzzy = node("prod-web-1", PingStatus::Online, "Linux", &[]);
+        let loose = node("w-e-b-x-1", PingStatus::Online, "Linux", &[]);
+        let (e, p, f, l) = (
+            rank(&exact).unwrap(),
+            rank(&prefix).unwrap(),
+            rank(&fuzzy).unwrap(),
+            rank(&loose).unwrap(),
+        );
+        assert_eq!((e.class, p.class, f.class, l.class), (0, 1, 2, 2));
+        assert!(f.score > l.score, "{f:?} {l:?}");
     }
 }

@@ -571,6 +571,7 @@ fn start_app(
     };
     let (mut app, effects) = App::new(info, size, now);
     app.read_only = settings.read_only.clone();
+    app.fleet.tag_columns = settings.config.fleet.tag_columns.clone();
     app.keyhelp = keyhelp(settings);
     if let Some(text) =
         crate::audit::data_dir().and_then(|d| std::fs::read_to_string(d.join("state.json")).ok())

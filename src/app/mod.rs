@@ -777,7 +777,9 @@ impl App {
                     now,
                 );
                 self.context = info;
+                let tag_columns = std::mem::take(&mut self.fleet.tag_columns);
                 self.fleet = FleetState::default();
+                self.fleet.tag_columns = tag_columns;
                 self.params = ParamsState::default();
                 self.ops = OpsState::default();
                 self.commands = CommandsState::default();

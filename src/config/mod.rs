@@ -71,6 +71,17 @@ pub struct ConfigFile {
     pub session_plugin: String,
     /// Per AWS profile settings: `[profiles.prod] theme = "…", read_only = true`.
     pub profiles: std::collections::BTreeMap<String, ProfileConfig>,
+    /// The Fleet pane: `[fleet] tag_columns = ["Env", "Role", "Team"]`.
+    pub fleet: FleetConfig,
+}
+
+/// `[fleet]` in `config.toml`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FleetConfig {
+    /// Tag keys shown as Fleet columns, in order (exact, case-sensitive
+    /// keys as EC2 and SSM return them).
+    pub tag_columns: Vec<String>,
 }
 
 /// Settings that apply while one AWS profile is in use.
@@ -93,6 +104,7 @@ impl Default for ConfigFile {
             mouse: true,
             session_plugin: String::new(),
             profiles: std::collections::BTreeMap::new(),
+            fleet: FleetConfig::default(),
         }
     }
 }
@@ -278,6 +290,15 @@ mod tests {
         assert_eq!(dev.theme.name, "light");
         assert_eq!(dev.read_only, None);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn fleet_tag_columns_come_from_config_toml() {
+        let c: ConfigFile =
+            toml::from_str("[fleet]\ntag_columns = [\"Env\", \"Role\", \"Team\"]\n").unwrap();
+        assert_eq!(c.fleet.tag_columns, ["Env", "Role", "Team"]);
+        assert!(ConfigFile::default().fleet.tag_columns.is_empty());
+        assert!(toml::from_str::<ConfigFile>("[fleet]\ncolumns = []\n").is_err());
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub const TOKENS: &[&str] = &[
     "ui.text",
     "ui.key",
     "ui.notice",
+    "ui.stale",
     "ui.error",
     "ui.input",
     "status.online",

@@ -29,7 +29,8 @@ fn node(i: usize, name: &str, ping: PingStatus, env: &str) -> ManagedNode {
         id,
         name: String::new(),
         ping_status: ping,
-        last_ping_s: Some(1_793_491_200 - i as i64 * 60),
+        // Whole half hours ago, so the ages a snapshot shows hold for a minute.
+        last_ping_s: Some(ssmdeck::model::now_epoch_s() - (i as i64 * 3_600 + 1_800)),
         agent_version: format!("3.3.{}.0", 900 + i),
         agent_is_latest: Some(i.is_multiple_of(2)),
         platform_type: if windows { "Windows" } else { "Linux" }.into(),
@@ -447,6 +448,16 @@ fn ec2_denied_keeps_ssm_columns_and_says_so() {
     assert_eq!(h.names().len(), 6);
 }
 
+/// `screen` with the wall-clock time of the last ping blanked (the
+/// fixture's pings are relative to the real clock so the ages hold).
+fn without_clock(screen: &str) -> String {
+    const LABEL: &str = "Last ping (UTC)   ";
+    let Some(at) = screen.find(LABEL).map(|i| i + LABEL.len()) else {
+        return screen.to_owned();
+    };
+    format!("{}YYYY-MM-DD hh:mm:ss{}", &screen[..at], &screen[at + 19..])
+}
+
 #[test]
 fn snapshots_of_the_pane() {
     let h = Harness::loaded(140, 14);
@@ -460,7 +471,7 @@ fn snapshots_of_the_pane() {
     let mut h = Harness::loaded(140, 30);
     h.cmd(Command::SelectNext);
     h.cmd(Command::OpenDetails);
-    insta::assert_snapshot!("details", h.screen());
+    insta::assert_snapshot!("details", without_clock(&h.screen()));
 
     let mut h = Harness::loaded(120, 30);
     h.cmd(Command::Help);
@@ -504,12 +515,12 @@ fn colour_carries_meaning() {
 fn narrow_terminals_drop_the_least_important_columns() {
     use ssmdeck::app::fleet::Column;
     use ssmdeck::panes::fleet::view::visible_columns;
-    assert_eq!(visible_columns(200), Column::ALL.to_vec());
-    let narrow = visible_columns(70);
+    assert_eq!(visible_columns(200, 0), Column::ALL.to_vec());
+    let narrow = visible_columns(70, 0);
     assert!(narrow.contains(&Column::Name) && narrow.contains(&Column::Id));
     assert!(!narrow.contains(&Column::Agent));
     assert!(narrow.len() < Column::ALL.len());
-    let tiny = visible_columns(20);
+    let tiny = visible_columns(20, 0);
     assert_eq!(tiny, vec![Column::Name, Column::Id]);
     // The rendered header follows.
     let h = Harness::loaded(70, 14);

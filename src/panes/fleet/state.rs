@@ -3,11 +3,9 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use nucleo_matcher::Utf32String;
-
 use crate::aws::AwsError;
 use crate::aws::fleet::{FleetEvent, LoadStats};
-use crate::filter::{FleetQuery, haystack, new_matcher};
+use crate::filter::{FleetQuery, Haystack, haystack, new_matcher};
 use crate::model::{ManagedNode, PingStatus};
 
 /// Sortable columns, in display order.
@@ -19,6 +17,10 @@ pub enum Column {
     Id,
     /// Ping status.
     Ping,
+    /// Age of the last ping ("3m", "2h", "5d"); ascending is newest first.
+    LastPing,
+    /// The value of the `i`th tag of [`FleetState::tag_columns`].
+    Tag(usize),
     /// Platform name and version.
     Platform,
     /// Agent version.
@@ -29,38 +31,43 @@ pub enum Column {
     Type,
     /// EC2 state.
     State,
+    /// EC2 availability zone.
+    Zone,
 }
 
 impl Column {
-    /// Every column in display order.
-    pub const ALL: [Column; 8] = [
+    /// Every fixed column in display order (the configured tag columns,
+    /// [`Column::Tag`], come after [`Column::LastPing`]; see
+    /// [`FleetState::columns`]).
+    pub const ALL: [Column; 10] = [
         Column::Name,
         Column::Id,
         Column::Ping,
+        Column::LastPing,
         Column::Platform,
         Column::Agent,
         Column::Ip,
         Column::Type,
+        Column::Zone,
         Column::State,
     ];
 
-    /// Header text.
+    /// Header text (`TAG` for a tag column: [`FleetState::heading`] names
+    /// its key).
     pub fn title(self) -> &'static str {
         match self {
             Column::Name => "NAME",
             Column::Id => "NODE ID",
             Column::Ping => "PING",
+            Column::LastPing => "LAST PING",
+            Column::Tag(_) => "TAG",
+            Column::Zone => "AZ",
             Column::Platform => "PLATFORM",
             Column::Agent => "AGENT",
             Column::Ip => "IP",
             Column::Type => "TYPE",
             Column::State => "STATE",
         }
-    }
-
-    fn next(self) -> Column {
-        let i = Column::ALL.iter().position(|c| *c == self).unwrap_or(0);
-        Column::ALL[(i + 1) % Column::ALL.len()]
     }
 }
 
@@ -82,7 +89,7 @@ pub struct FleetState {
     pub hits: crate::widgets::hits::RowHits,
     /// Every node, in arrival order.
     pub nodes: Vec<ManagedNode>,
-    haystacks: Vec<Utf32String>,
+    haystacks: Vec<Haystack>,
     seen: Vec<u64>,
     index: HashMap<String, usize>,
     order: Vec<usize>,
@@ -127,6 +134,10 @@ pub struct FleetState {
     pub error: Option<AwsError>,
     /// Why the EC2 join is missing (the pane shows SSM columns only).
     pub ec2_unavailable: Option<AwsError>,
+    /// Tag keys shown as columns (config.toml `[fleet] tag_columns`).
+    pub tag_columns: Vec<String>,
+    /// The wall clock at the last settle, epoch seconds (for ping ages).
+    pub epoch_s: i64,
     /// The listing changed since the view was last computed.
     dirty_order: bool,
     dirty_view: bool,
@@ -160,6 +171,8 @@ impl Default for FleetState {
             loaded_at: None,
             error: None,
             ec2_unavailable: None,
+            tag_columns: Vec::new(),
+            epoch_s: 0,
             dirty_order: false,
             dirty_view: false,
         }
@@ -181,7 +194,73 @@ impl FleetState {
 
     /// The node under the cursor.
     pub fn current(&self) -> Option<&ManagedNode> {
-        self.view.get(self.cursor).map(|i| &self.nodes[*i])
+        self.view.get(self.cursor).and_then(|i| self.nodes.get(*i))
+    }
+
+    /// Every column in display order: the fixed ones with the configured
+    /// tag columns after the last ping.
+    pub fn columns(&self) -> Vec<Column> {
+        let mut cols = Column::ALL.to_vec();
+        let at = cols
+            .iter()
+            .position(|c| *c == Column::LastPing)
+            .unwrap_or(0)
+            + 1;
+        cols.splice(at..at, (0..self.tag_columns.len()).map(Column::Tag));
+        cols
+    }
+
+    /// A column's header text: the tag key upper-cased for a tag column.
+    pub fn heading(&self, c: Column) -> String {
+        match c {
+            Column::Tag(i) => self
+                .tag_columns
+                .get(i)
+                .map_or_else(|| "TAG".into(), |k| k.to_uppercase()),
+            c => c.title().into(),
+        }
+    }
+
+    /// A node's text for a column that shows plain text (not name, id or
+    /// ping, which the view styles itself).
+    pub fn cell_text(&self, n: &ManagedNode, c: Column) -> String {
+        match c {
+            Column::Name => n.name.clone(),
+            Column::Id => n.id.clone(),
+            Column::Ping => n.ping_status.as_str().into(),
+            Column::LastPing => n
+                .last_ping_s
+                .map(|t| age(self.epoch_s - t))
+                .unwrap_or_default(),
+            Column::Tag(i) => self
+                .tag_columns
+                .get(i)
+                .and_then(|k| n.tag(k))
+                .unwrap_or_default()
+                .into(),
+            Column::Platform => {
+                if n.platform_version.is_empty() {
+                    n.platform_name.clone()
+                } else {
+                    format!("{} {}", n.platform_name, n.platform_version)
+                }
+            }
+            Column::Agent => n.agent_version.clone(),
+            Column::Ip => n.best_ip().into(),
+            Column::Type => n.instance_type().into(),
+            Column::Zone => zone(n).into(),
+            Column::State => n.state().into(),
+        }
+    }
+
+    /// Whether a node's last ping is stale: an Online node silent for
+    /// more than [`STALE_ONLINE_S`], or any node for more than
+    /// [`STALE_ANY_S`].
+    pub fn stale(&self, n: &ManagedNode) -> bool {
+        n.last_ping_s.is_some_and(|t| {
+            let a = self.epoch_s - t;
+            a > STALE_ANY_S || (n.ping_status == PingStatus::Online && a > STALE_ONLINE_S)
+        })
     }
 
     /// Counts by ping status over every node.
@@ -287,6 +366,7 @@ impl FleetState {
         if self.seen.iter().all(|g| *g == generation) {
             return;
         }
+        let seen_before = self.seen.clone();
         let mut keep = Vec::with_capacity(self.nodes.len());
         let mut hay = Vec::with_capacity(self.nodes.len());
         let mut seen = Vec::with_capacity(self.nodes.len());
@@ -301,6 +381,34 @@ impl FleetState {
                 hay.push(h);
                 seen.push(g);
             }
+        }
+        // The view keeps pointing at the same nodes until the next settle
+        // (a key pressed in between acts on the node the user saw).
+        let mut new_index = vec![usize::MAX; seen_before.len()];
+        let mut next = 0;
+        for (old, g) in seen_before.iter().enumerate() {
+            if *g == generation {
+                new_index[old] = next;
+                next += 1;
+            }
+        }
+        let remap = |v: &mut Vec<usize>| {
+            v.retain_mut(|i| match new_index.get(*i) {
+                Some(&n) if n != usize::MAX => {
+                    *i = n;
+                    true
+                }
+                _ => false,
+            })
+        };
+        let under = self.view.get(self.cursor).copied();
+        remap(&mut self.view);
+        remap(&mut self.order);
+        if let Some(row) = under
+            .and_then(|old| new_index.get(old).copied())
+            .and_then(|ni| self.view.iter().position(|v| *v == ni))
+        {
+            self.cursor = row;
         }
         self.nodes = keep;
         self.haystacks = hay;
@@ -323,7 +431,9 @@ impl FleetState {
 
     /// Sets the sort; the view follows on the next [`FleetState::settle`].
     pub fn sort_next(&mut self) {
-        self.sort = self.sort.next();
+        let cols = self.columns();
+        let i = cols.iter().position(|c| *c == self.sort).unwrap_or(0);
+        self.sort = cols[(i + 1) % cols.len()];
         self.sort_desc = false;
         self.dirty_order = true;
     }
@@ -403,7 +513,20 @@ impl FleetState {
 
     fn compare(&self, a: usize, b: usize) -> std::cmp::Ordering {
         let (x, y) = (&self.nodes[a], &self.nodes[b]);
+        // Rows without the sort column's value yet (a name, type or state
+        // the EC2 join has not brought) sort last either way, so they do
+        // not crowd the top of the table while the fleet loads.
+        let (ex, ey) = (self.lacks(x), self.lacks(y));
+        if ex != ey {
+            return ex.cmp(&ey);
+        }
         let primary = match self.sort {
+            Column::LastPing => y.last_ping_s.cmp(&x.last_ping_s),
+            Column::Tag(i) => {
+                let k = self.tag_columns.get(i).map_or("", String::as_str);
+                x.tag(k).cmp(&y.tag(k))
+            }
+            Column::Zone => zone(x).cmp(zone(y)),
             Column::Name => x.name.cmp(&y.name),
             Column::Id => x.id.cmp(&y.id),
             Column::Ping => x.ping_status.cmp(&y.ping_status),
@@ -422,6 +545,26 @@ impl FleetState {
         primary.then_with(|| x.id.cmp(&y.id))
     }
 
+    /// Whether a node has no value in the sort column yet.
+    fn lacks(&self, n: &ManagedNode) -> bool {
+        match self.sort {
+            Column::Id | Column::Ping => false,
+            Column::LastPing => n.last_ping_s.is_none(),
+            Column::Agent => n.agent_version.is_empty(),
+            Column::Platform => n.platform_name.is_empty(),
+            Column::Name => n.name.is_empty(),
+            Column::Ip => n.best_ip().is_empty(),
+            Column::Type => n.instance_type().is_empty(),
+            Column::State => n.state().is_empty(),
+            Column::Zone => zone(n).is_empty(),
+            Column::Tag(i) => self
+                .tag_columns
+                .get(i)
+                .and_then(|k| n.tag(k))
+                .is_none_or(str::is_empty),
+        }
+    }
+
     /// Recomputes order and view if anything changed, keeping the cursor on
     /// the same node. `page_rows` is the table's visible height.
     pub fn settle(&mut self, page_rows: usize) {
@@ -438,12 +581,20 @@ impl FleetState {
             } else {
                 let mut matcher = new_matcher();
                 let query = &self.query;
-                self.view = self
+                let mut ranked: Vec<(usize, crate::filter::Rank)> = self
                     .order
                     .iter()
-                    .copied()
-                    .filter(|i| query.matches(&self.nodes[*i], &self.haystacks[*i], &mut matcher))
+                    .filter_map(|&i| {
+                        query
+                            .rank(&self.nodes[i], &self.haystacks[i], &mut matcher)
+                            .map(|r| (i, r))
+                    })
                     .collect();
+                if query.fuzzy().is_some() {
+                    // Exact, then prefix, then by score; ties keep the sort.
+                    ranked.sort_by_key(|(_, r)| (r.class, std::cmp::Reverse(r.score)));
+                }
+                self.view = ranked.into_iter().map(|(i, _)| i).collect();
             }
             self.dirty_view = false;
             let row = self
@@ -465,6 +616,28 @@ impl FleetState {
             }
         }
     }
+}
+
+/// An Online node whose last ping is older than this (seconds) is stale.
+pub const STALE_ONLINE_S: i64 = 600;
+/// Any node whose last ping is older than this (seconds) is stale.
+pub const STALE_ANY_S: i64 = 86_400;
+
+/// A relative age for `secs` seconds: `45s`, `3m`, `2h`, `5d` (whole
+/// units, rounded down; a ping from the future reads `0s`).
+pub fn age(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3_600 => format!("{}m", s / 60),
+        3_600..86_400 => format!("{}h", s / 3_600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// The EC2 availability zone, or empty.
+fn zone(n: &ManagedNode) -> &str {
+    n.ec2.as_ref().map_or("", |e| e.availability_zone.as_str())
 }
 
 /// Sort key for dotted versions (`3.3.987.0`): numeric per part.

@@ -58,6 +58,9 @@ impl FleetState {
             return Handled::Yes;
         };
         let (id, name) = (n.id.clone(), n.name.clone());
+        // The node the key acted on stays under the cursor while pages
+        // and EC2 joins still arrive.
+        self.cursor_id = Some(id.clone());
         match c {
             Command::StartSession => cx.request(Request::Open(Goto::Shell(id))),
             Command::NodeOpsItems => cx.request(Request::Open(Goto::NodeOpsItems(id))),
@@ -226,7 +229,7 @@ impl Pane for FleetState {
         static WHAT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             let terms: Vec<String> = TERM_KEYS.iter().map(|k| format!("{k}:")).collect();
             format!(
-                "Enter/Tab keeps · Esc restores · terms: {}",
+                "Enter/Tab keeps · Esc restores · terms: {} (!term negates, a,b either)",
                 terms.join(" ")
             )
         });
@@ -249,6 +252,7 @@ impl Pane for FleetState {
     }
 
     fn settle(&mut self, cx: &mut FleetCx) {
+        self.epoch_s = cx.shared.epoch_s;
         self.settle(cx.shared.page_rows);
     }
 }
@@ -425,5 +429,295 @@ mod tests {
             assert!(!p.filter_input(InputKey::Submit, &mut cursor, cx))
         });
         assert_eq!(p.filter, "w");
+    }
+
+    fn ec2(zone: &str) -> crate::model::Ec2Details {
+        crate::model::Ec2Details {
+            instance_type: "m6i.large".into(),
+            state: "running".into(),
+            availability_zone: zone.into(),
+            ..Default::default()
+        }
+    }
+
+    /// An EC2 node as a DescribeInstanceInformation page brings it: no
+    /// name until the EC2 join.
+    fn unnamed(i: usize) -> ManagedNode {
+        ManagedNode {
+            id: format!("i-{i:017x}"),
+            last_ping_s: Some(1_000_000 - i as i64),
+            ..ManagedNode::default()
+        }
+    }
+
+    fn join(i: usize, name: &str) -> (String, crate::model::Ec2Details, Vec<(String, String)>) {
+        (
+            format!("i-{i:017x}"),
+            ec2("eu-west-1a"),
+            vec![("Name".into(), name.into())],
+        )
+    }
+
+    #[test]
+    fn rows_do_not_churn_and_the_cursor_keeps_its_node_while_the_fleet_loads() {
+        let mut p = FleetState::default();
+        let g = p.begin_load(Instant::now());
+        // First page: ten named nodes (hybrid-style names known at once) …
+        let named: Vec<ManagedNode> = (0..10)
+            .map(|i| ManagedNode {
+                name: format!("node-{i:02}"),
+                ..unnamed(i)
+            })
+            .collect();
+        p.apply(g, FleetEvent::Page(named), Instant::now());
+        p.settle(30);
+        assert_eq!(p.current().unwrap().name, "node-00");
+        // … the user moves to node-02.
+        cmd(&mut p, Command::SelectNext);
+        cmd(&mut p, Command::SelectNext);
+        let mine = p.current().unwrap().id.clone();
+        let mut tops = vec![p.nodes[p.view[0]].name.clone()];
+        // Pages of nodes still waiting for their EC2 name, then their joins.
+        for page in 0..5 {
+            let nodes = (0..50).map(|k| unnamed(100 + page * 50 + k)).collect();
+            p.apply(g, FleetEvent::Page(nodes), Instant::now());
+            p.settle(30);
+            assert_eq!(p.current().unwrap().id, mine, "page {page}");
+            tops.push(p.nodes[p.view[0]].name.clone());
+        }
+        for page in 0..5 {
+            let joins = (0..50)
+                .map(|k| join(100 + page * 50 + k, &format!("web-{page}{k:02}")))
+                .collect();
+            p.apply(g, FleetEvent::Ec2(joins), Instant::now());
+            p.settle(30);
+            assert_eq!(p.current().unwrap().id, mine, "join {page}");
+            tops.push(p.nodes[p.view[0]].name.clone());
+        }
+        // Unnamed nodes never took the top row: it stayed node-00, which
+        // sorts first among every name that arrived.
+        assert!(tops.iter().all(|t| t == "node-00"), "{tops:?}");
+        let unnamed_rows = p
+            .view
+            .iter()
+            .filter(|i| p.nodes[**i].name.is_empty())
+            .count();
+        assert_eq!(unnamed_rows, 0);
+        // A key pressed after a page arrived but before the next settle
+        // acts on the user's node; so does one pressed after Done dropped
+        // a node the load no longer reports.
+        p.apply(g, FleetEvent::Page(vec![unnamed(999)]), Instant::now());
+        let (_, (_, r)) = cmd(&mut p, Command::StartSession);
+        assert_eq!(r, vec![Request::Open(Goto::Shell(mine.clone()))]);
+        let g2 = p.begin_load(Instant::now());
+        let again: Vec<ManagedNode> = p.nodes.iter().skip(1).cloned().collect();
+        p.apply(g2, FleetEvent::Page(again), Instant::now());
+        p.apply(g2, FleetEvent::Done(Default::default()), Instant::now());
+        let (_, r) = with(&mut p, |p, cx| {
+            p.command(Command::StartSession, cx);
+        });
+        assert_eq!(r, vec![Request::Open(Goto::Shell(mine.clone()))]);
+        p.settle(30);
+        assert_eq!(p.current().unwrap().id, mine);
+    }
+
+    #[test]
+    fn nodes_without_a_value_sort_last_in_either_direction() {
+        let mut p = FleetState::default();
+        let g = p.begin_load(Instant::now());
+        let mut nodes = vec![unnamed(1), unnamed(2)];
+        nodes[1].name = "b".into();
+        nodes.push(ManagedNode {
+            name: "a".into(),
+            ..unnamed(3)
+        });
+        p.apply(g, FleetEvent::Page(nodes), Instant::now());
+        p.settle(30);
+        let names = |p: &FleetState| -> Vec<String> {
+            p.view.iter().map(|i| p.nodes[*i].name.clone()).collect()
+        };
+        assert_eq!(names(&p), ["a", "b", ""]);
+        p.sort_reverse();
+        p.settle(30);
+        assert_eq!(names(&p), ["b", "a", ""]);
+    }
+
+    #[test]
+    fn last_ping_age_tag_and_zone_columns() {
+        let mut p = FleetState::default();
+        p.tag_columns = vec!["Env".into(), "Team".into()];
+        p.epoch_s = 1_000_000;
+        use super::super::Column;
+        assert_eq!(
+            p.columns(),
+            [
+                Column::Name,
+                Column::Id,
+                Column::Ping,
+                Column::LastPing,
+                Column::Tag(0),
+                Column::Tag(1),
+                Column::Platform,
+                Column::Agent,
+                Column::Ip,
+                Column::Type,
+                Column::Zone,
+                Column::State,
+            ]
+        );
+        assert_eq!(p.heading(Column::Tag(1)), "TEAM");
+        let g = p.begin_load(Instant::now());
+        let mk = |i: usize, ago: i64, ping: crate::model::PingStatus, env: &str, zone: &str| {
+            let mut n = ManagedNode {
+                id: format!("i-{i:017x}"),
+                ping_status: ping,
+                last_ping_s: Some(1_000_000 - ago),
+                ..ManagedNode::default()
+            };
+            n.apply_ec2(
+                ec2(zone),
+                vec![("Name".into(), format!("n{i}")), ("Env".into(), env.into())],
+            );
+            n
+        };
+        use crate::model::PingStatus::{ConnectionLost, Online};
+        let nodes = vec![
+            mk(1, 180, Online, "prod", "eu-west-1b"),
+            mk(2, 7_200, Online, "dev", "eu-west-1a"),
+            mk(3, 5 * 86_400, ConnectionLost, "staging", "eu-west-1c"),
+            mk(4, 45, ConnectionLost, "", "eu-west-1a"),
+        ];
+        p.apply(g, FleetEvent::Page(nodes), Instant::now());
+        p.settle(30);
+        let n =
+            |p: &FleetState, name: &str| p.nodes.iter().find(|n| n.name == name).unwrap().clone();
+        let text: Vec<String> = ["n1", "n2", "n3", "n4"]
+            .iter()
+            .map(|m| p.cell_text(&n(&p, m), Column::LastPing))
+            .collect();
+        assert_eq!(text, ["3m", "2h", "5d", "45s"]);
+        assert_eq!(p.cell_text(&n(&p, "n1"), Column::Tag(0)), "prod");
+        assert_eq!(p.cell_text(&n(&p, "n1"), Column::Tag(1)), "");
+        assert_eq!(p.cell_text(&n(&p, "n2"), Column::Zone), "eu-west-1a");
+        // Stale: Online but silent over 10 minutes, or anything over a day.
+        let stale: Vec<bool> = ["n1", "n2", "n3", "n4"]
+            .iter()
+            .map(|m| p.stale(&n(&p, m)))
+            .collect();
+        assert_eq!(stale, [false, true, true, false]);
+        let order = |p: &mut FleetState, c: Column| -> Vec<String> {
+            p.sort = c;
+            p.sort_desc = false;
+            p.sort_reverse();
+            p.sort_reverse();
+            p.settle(30);
+            p.view.iter().map(|i| p.nodes[*i].name.clone()).collect()
+        };
+        assert_eq!(order(&mut p, Column::LastPing), ["n4", "n1", "n2", "n3"]);
+        assert_eq!(
+            order(&mut p, Column::Tag(0)),
+            ["n2", "n1", "n3", "n4"],
+            "no Env value last"
+        );
+        assert_eq!(order(&mut p, Column::Zone), ["n2", "n4", "n1", "n3"]);
+        // `s` walks every column, the tag columns included.
+        p.sort = Column::LastPing;
+        p.sort_next();
+        assert_eq!(p.sort, Column::Tag(0));
+    }
+
+    #[test]
+    fn fuzzy_text_ranks_exact_then_prefix_then_score_and_ignores_ip_digits() {
+        let mut p = FleetState::default();
+        let g = p.begin_load(Instant::now());
+        let nodes = ["prod-web-1", "web-10", "web1", "api-3", "w-e-b-x-1"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| ManagedNode {
+                id: format!("i-{i:017x}"),
+                name: (*name).into(),
+                ip: format!("10.0.{i}.1"),
+                ..ManagedNode::default()
+            })
+            .collect();
+        p.apply(g, FleetEvent::Page(nodes), Instant::now());
+        p.set_filter("web1".into());
+        p.settle(30);
+        let names: Vec<&str> = p.view.iter().map(|i| p.nodes[*i].name.as_str()).collect();
+        assert_eq!(names[0], "web1", "exact first: {names:?}");
+        assert_eq!(names[1], "web-10", "then prefix: {names:?}");
+        assert!(!names.contains(&"api-3"), "{names:?}");
+        let prod = names.iter().position(|n| *n == "prod-web-1").unwrap();
+        let loose = names.iter().position(|n| *n == "w-e-b-x-1").unwrap();
+        assert!(prod < loose, "by score: {names:?}");
+    }
+
+    /// The table drawn at `width`×12, as text lines.
+    fn screen(p: &FleetState, width: u16) -> Vec<String> {
+        let settings = crate::config::Settings::load(None);
+        let rcx = RenderContext {
+            theme: &settings.theme,
+            keymap: &settings.keymap,
+            now: Instant::now(),
+        };
+        let mut term =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, 12)).unwrap();
+        term.draw(|f| p.view(f, Rect::new(0, 0, width, 12), &rcx))
+            .unwrap();
+        let b = term.backend().buffer().clone();
+        (0..b.area.height)
+            .map(|y| (0..b.area.width).map(|x| b[(x, y)].symbol()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn narrow_tables_drop_columns_and_never_cut_an_id() {
+        let mut p = FleetState::default();
+        p.tag_columns = vec!["Env".into(), "Role".into(), "Team".into()];
+        p.epoch_s = 1_000_000;
+        let g = p.begin_load(Instant::now());
+        let nodes = (0..4)
+            .map(|i| {
+                let mut n = ManagedNode {
+                    id: if i == 0 {
+                        format!("mi-{i:017x}")
+                    } else {
+                        format!("i-{i:017x}")
+                    },
+                    name: format!("a-rather-long-node-name-{i}"),
+                    last_ping_s: Some(1_000_000 - 7_200),
+                    ping_status: crate::model::PingStatus::Online,
+                    ..ManagedNode::default()
+                };
+                n.apply_ec2(ec2("eu-west-1a"), vec![("Env".into(), "prod".into())]);
+                n.name = format!("a-rather-long-node-name-{i}");
+                n
+            })
+            .collect();
+        p.apply(g, FleetEvent::Page(nodes), Instant::now());
+        p.settle(30);
+        let wide = screen(&p, 200).join("\n");
+        for h in [
+            "LAST PING",
+            "ENV",
+            "ROLE",
+            "TEAM",
+            "AZ",
+            "2h!",
+            "eu-west-1a",
+        ] {
+            assert!(wide.contains(h), "{h} at 200:\n{wide}");
+        }
+        for w in [80, 60, 45] {
+            let s = screen(&p, w).join("\n");
+            for n in &p.nodes {
+                assert!(s.contains(&n.id), "{} cut at {w}:\n{s}", n.id);
+            }
+        }
+        let narrow = screen(&p, 80).join("\n");
+        assert!(
+            !narrow.contains("AGENT") && narrow.contains("PING"),
+            "{narrow}"
+        );
     }
 }

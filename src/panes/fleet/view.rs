@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::state::{Column, FleetState};
 use crate::config::Layer;
-use crate::filter::{match_indices, new_matcher};
+use crate::filter::{field_indices, new_matcher};
 use crate::keys::Command;
 use crate::model::{ManagedNode, format_epoch};
 use crate::pane::RenderContext;
@@ -21,6 +21,9 @@ fn width(c: Column) -> u16 {
         Column::Name => 16,
         Column::Id => 20,
         Column::Ping => 14,
+        Column::LastPing => 9,
+        Column::Tag(_) => 10,
+        Column::Zone => 12,
         Column::Platform => 18,
         Column::Agent => 11,
         Column::Ip => 15,
@@ -29,18 +32,28 @@ fn width(c: Column) -> u16 {
     }
 }
 
-/// The columns that fit in `inner` cells, dropping the least important first
-/// (agent, platform, state, type, IP, ping); name and id always stay.
-pub fn visible_columns(inner: u16) -> Vec<Column> {
+/// The columns that fit in `inner` cells with `tags` configured tag
+/// columns, dropping the least important first (agent, platform, state,
+/// zone, type, the tags from the last, IP, last ping, ping); name and id
+/// always stay, and an id is never cut (its column is as wide as the
+/// longest id, `mi-` and 17 hex digits).
+pub fn visible_columns(inner: u16, tags: usize) -> Vec<Column> {
     let mut cols = Column::ALL.to_vec();
-    let drop_order = [
+    let at = cols
+        .iter()
+        .position(|c| *c == Column::LastPing)
+        .unwrap_or(0)
+        + 1;
+    cols.splice(at..at, (0..tags).map(Column::Tag));
+    let mut drop_order = vec![
         Column::Agent,
         Column::Platform,
         Column::State,
+        Column::Zone,
         Column::Type,
-        Column::Ip,
-        Column::Ping,
     ];
+    drop_order.extend((0..tags).rev().map(Column::Tag));
+    drop_order.extend([Column::Ip, Column::LastPing, Column::Ping]);
     let need = |cols: &[Column]| -> u16 {
         // Selection marker, then one space between columns.
         2 + cols.iter().map(|c| width(*c) + 1).sum::<u16>()
@@ -84,7 +97,7 @@ fn title(f: &FleetState) -> String {
     }
     parts.push(format!(
         "sort {} {}",
-        f.sort.title().to_lowercase(),
+        f.heading(f.sort).to_lowercase(),
         if f.sort_desc { "▼" } else { "▲" }
     ));
     if let Some(l) = &f.loading {
@@ -140,7 +153,7 @@ fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContex
         return;
     }
     f.hits.record(table_rows(area), f.scroll);
-    let columns = visible_columns(area.width.saturating_sub(2));
+    let columns = visible_columns(area.width.saturating_sub(2), f.tag_columns.len());
     let header = Row::new(
         std::iter::once(Cell::from(" ")).chain(columns.iter().map(|c| {
             let mark = if *c == f.sort {
@@ -148,7 +161,7 @@ fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContex
             } else {
                 ""
             };
-            Cell::from(format!("{}{mark}", c.title()))
+            Cell::from(format!("{}{mark}", f.heading(*c)))
         })),
     )
     .style(t.style("ui.table_header"));
@@ -173,8 +186,8 @@ fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContex
             };
             let (name_hits, id_hits) = match pattern {
                 Some(p) => (
-                    match_indices(p, &n.name, &mut matcher),
-                    match_indices(p, &n.id, &mut matcher),
+                    field_indices(p, &n.name, &mut matcher),
+                    field_indices(p, &n.id, &mut matcher),
                 ),
                 None => (Vec::new(), Vec::new()),
             };
@@ -189,18 +202,11 @@ fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContex
                     n.ping_status.as_str(),
                     t.style(ping_token(n.ping_status)),
                 )),
-                Column::Platform => Cell::from(Span::styled(
-                    if n.platform_version.is_empty() {
-                        n.platform_name.clone()
-                    } else {
-                        format!("{} {}", n.platform_name, n.platform_version)
-                    },
-                    base,
+                Column::LastPing if f.stale(n) => Cell::from(Span::styled(
+                    format!("{}!", f.cell_text(n, *c)),
+                    t.style("ui.stale"),
                 )),
-                Column::Agent => Cell::from(Span::styled(n.agent_version.clone(), base)),
-                Column::Ip => Cell::from(Span::styled(n.best_ip().to_owned(), base)),
-                Column::Type => Cell::from(Span::styled(n.instance_type().to_owned(), base)),
-                Column::State => Cell::from(Span::styled(n.state().to_owned(), base)),
+                c => Cell::from(Span::styled(f.cell_text(n, *c), base)),
             }));
             let row = Row::new(cells);
             if is_cursor {
