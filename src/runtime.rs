@@ -74,6 +74,7 @@ impl TaskManager {
                 audit,
                 sessions: SessionHub::new(),
                 state_path: None,
+                data_dir: None,
                 session_plugin: None,
             },
             tx,
@@ -94,6 +95,7 @@ impl TaskManager {
         next.generation = self.generation + 1;
         next.base.sessions = self.base.sessions.clone();
         next.base.state_path = self.base.state_path.clone();
+        next.base.data_dir = self.base.data_dir.clone();
         next.base.session_plugin = self.base.session_plugin.clone();
         next.read_only = self.read_only.clone();
         next
@@ -133,6 +135,11 @@ impl TaskManager {
     /// Where saved filters and recent targets are written (`None`: nowhere).
     pub fn set_state_path(&mut self, path: Option<std::path::PathBuf>) {
         self.base.state_path = path;
+    }
+
+    /// Where exports (Run Command results) are written (`None`: nowhere).
+    pub fn set_data_dir(&mut self, dir: Option<std::path::PathBuf>) {
+        self.base.data_dir = dir;
     }
 
     /// Records every mutation in `audit` from now on (`None`: no audit log).
@@ -569,6 +576,7 @@ fn first_runner(ctx: AwsContext, tx: ActionTx, settings: &Settings) -> TaskManag
     tasks.set_read_only(settings.read_only.clone());
     tasks.set_audit(audit);
     tasks.set_state_path(crate::audit::data_dir().map(|d| d.join("state.json")));
+    tasks.set_data_dir(crate::audit::data_dir());
     tasks.set_session_plugin(settings.session_plugin.clone());
     tasks
 }

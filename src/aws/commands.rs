@@ -671,7 +671,11 @@ pub async fn document_info(ctx: &AwsContext, name: &str) -> Result<DocumentInfo,
 ///
 /// # Errors
 /// The AWS error or the file error, as one line.
-pub async fn export(ctx: &AwsContext, command_ids: &[String], path: &str) -> Result<(), String> {
+pub async fn export(
+    ctx: &AwsContext,
+    command_ids: &[String],
+    path: &std::path::Path,
+) -> Result<(), String> {
     use futures::StreamExt;
     let mut invs = Vec::new();
     for id in command_ids {
@@ -709,5 +713,6 @@ pub async fn export(ctx: &AwsContext, command_ids: &[String], path: &str) -> Res
         .collect()
         .await;
     let text = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
-    std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))
+    crate::audit::write_private(path, &text)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
