@@ -347,7 +347,18 @@ impl KeyRouter {
             self.pending.clear();
             return input_key(ev).map(Action::Input);
         }
-        if matches!(app.mode(), Mode::Editor) {
+        if app.mode() == Mode::Help
+            && !app.help().is_some_and(|h| h.typing)
+            && settings
+                .keymap
+                .resolve(crate::config::Layer::Global, &[KeySpec::from_event(ev)])
+                == Resolved::Command(crate::action::Command::Help)
+        {
+            // The user's help key closes help too (not only `?`).
+            self.pending.clear();
+            return Some(Action::Command(crate::action::Command::Help));
+        }
+        if matches!(app.mode(), Mode::Editor | Mode::Help) {
             self.pending.clear();
             return Some(Action::Key(ev));
         }
@@ -554,6 +565,7 @@ fn start_app(
     let (mut app, effects) = App::new(info, size, now);
     app.read_only = settings.read_only.clone();
     app.keyhelp = keyhelp(settings);
+    app.keymap = settings.keymap.clone();
     if let Some(text) =
         crate::audit::data_dir().and_then(|d| std::fs::read_to_string(d.join("state.json")).ok())
     {
@@ -635,6 +647,7 @@ fn next_runner(
     }
     app.read_only = settings.read_only.clone();
     app.keyhelp = keyhelp(settings);
+    app.keymap = settings.keymap.clone();
     // Sessions stay open on their own context: the hub moves over.
     let mut next = tasks.next_context(ctx);
     next.set_read_only(settings.read_only.clone());

@@ -238,8 +238,13 @@ impl Job for CommandsJob {
                     )));
                 };
                 let path = dir.join("exports").join(file);
-                let r = commands::export(ctx, &command_ids, &path).await;
-                CommandsEvent::Exported(r.map(|_| path.display().to_string()))
+                let written = match commands::export(ctx, &command_ids).await {
+                    Ok(text) => crate::audit::write_private(&path, &text)
+                        .map(|()| path.display().to_string())
+                        .map_err(|e| format!("cannot write {}: {e}", path.display())),
+                    Err(e) => Err(e),
+                };
+                CommandsEvent::Exported(written)
             }
         })
     }
