@@ -729,6 +729,71 @@ keymap = [{ on = ["G"], run = "refresh", desc = "x" }]
         assert!(!handled(Layer::Fleet).contains(&Command::Export));
     }
 
+    /// A README key name as keymap key names: `Ctrl-d` → `<C-d>`,
+    /// `Shift-Tab` → `<BackTab>`, `gg` → `g g`, `Enter` → `<Enter>`.
+    fn readme_key(name: &str) -> Vec<String> {
+        if let Some(c) = name.strip_prefix("Ctrl-") {
+            return vec![format!("<C-{}>", c.to_lowercase())];
+        }
+        match name {
+            "Shift-Tab" => vec!["<BackTab>".into()],
+            "gg" => vec!["g".into(), "g".into()],
+            n if n.chars().count() == 1 => vec![n.into()],
+            n => vec![format!("<{n}>")],
+        }
+    }
+
+    /// Every key in the README's per-pane key tables (`| key | what it
+    /// does |`, first column) runs an action in that pane with the default
+    /// keymap.
+    #[test]
+    fn every_key_in_the_readme_key_tables_is_bound_in_its_pane() {
+        let readme = include_str!("../../README.md");
+        let km = Keymap::load(None, &mut Vec::new());
+        let mut layer = None;
+        let mut in_table = false;
+        let mut checked = 0;
+        for line in readme.lines() {
+            if let Some(title) = line.strip_prefix("## ") {
+                layer = match title {
+                    "The Fleet pane" => Some(Layer::Fleet),
+                    "The Run Command pane" => Some(Layer::Commands),
+                    "The Parameters pane" => Some(Layer::Parameters),
+                    "The OpsCenter pane" => Some(Layer::OpsCenter),
+                    "The Sessions pane" => Some(Layer::Sessions),
+                    _ => None,
+                };
+                in_table = false;
+                continue;
+            }
+            if line.starts_with("| key |") {
+                in_table = true;
+                continue;
+            }
+            if !line.starts_with('|') {
+                in_table = false;
+                continue;
+            }
+            let (Some(layer), true) = (layer, in_table) else {
+                continue;
+            };
+            let first = line.split('|').nth(1).unwrap_or_default();
+            for name in first.split('`').skip(1).step_by(2) {
+                let keys: Vec<KeySpec> = readme_key(name)
+                    .iter()
+                    .map(|k| KeySpec::parse(k).unwrap_or_else(|e| panic!("{name}: {e}")))
+                    .collect();
+                assert!(
+                    matches!(km.resolve(layer, &keys), Resolved::Command(_)),
+                    "README says `{name}` in [{}] ({line}), the keymap binds nothing",
+                    layer.name()
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 60, "only {checked} README keys found");
+    }
+
     #[test]
     fn default_keymap_parses_without_problems() {
         let mut p = Vec::new();
