@@ -4,7 +4,9 @@
 //!
 //! A line: `{"time","identity","account","profile","region","endpoint",
 //! "action","targets","outcome","detail"}`; `time` is ISO-8601 UTC with
-//! milliseconds, `action` the IAM action (`ssm:PutParameter`), `outcome`
+//! milliseconds, `action` the IAM action (`ssm:PutParameter`; a session or
+//! port forward that the node or the connection ended, with no call of
+//! ours, is `session:Ended`), `outcome`
 //! `ok`, `refused` (the lost-update guard) or `error: <AWS code>`.
 //!
 //! Never a value: parameter values (SecureString or not), command text
@@ -117,7 +119,8 @@ pub fn error_outcome(e: &crate::aws::AwsError) -> String {
     )
 }
 
-/// Writes `text` to `path` readable by the user only (0600), creating the directory.
+/// Writes `text` to `path` readable by the user only (0600, also when the
+/// file existed with a wider mode), creating the directory.
 ///
 /// # Errors
 /// The directory or file cannot be created or written.
@@ -133,5 +136,30 @@ pub fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> 
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    opts.open(path)?.write_all(text.as_bytes())
+    let mut f = opts.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn a_private_file_is_0600_even_over_a_wider_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("ssmdeck-private-{}", std::process::id()));
+        let path = dir.join("x.json");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        super::write_private(&path, "new").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

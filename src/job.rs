@@ -141,6 +141,8 @@ pub struct JobBase {
     pub sessions: crate::session::hub::SessionHub,
     /// Where the user state (saved filters, recent targets) is written.
     pub state_path: Option<std::path::PathBuf>,
+    /// The data directory exports are written to (`None`: no export).
+    pub data_dir: Option<std::path::PathBuf>,
     /// Shells go through this session-manager-plugin instead of the native client.
     pub session_plugin: Option<std::path::PathBuf>,
 }

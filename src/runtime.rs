@@ -74,6 +74,7 @@ impl TaskManager {
                 audit,
                 sessions: SessionHub::new(),
                 state_path: None,
+                data_dir: None,
                 session_plugin: None,
             },
             tx,
@@ -94,6 +95,7 @@ impl TaskManager {
         next.generation = self.generation + 1;
         next.base.sessions = self.base.sessions.clone();
         next.base.state_path = self.base.state_path.clone();
+        next.base.data_dir = self.base.data_dir.clone();
         next.base.session_plugin = self.base.session_plugin.clone();
         next.read_only = self.read_only.clone();
         next
@@ -133,6 +135,11 @@ impl TaskManager {
     /// Where saved filters and recent targets are written (`None`: nowhere).
     pub fn set_state_path(&mut self, path: Option<std::path::PathBuf>) {
         self.base.state_path = path;
+    }
+
+    /// Where exports (Run Command results) are written (`None`: nowhere).
+    pub fn set_data_dir(&mut self, dir: Option<std::path::PathBuf>) {
+        self.base.data_dir = dir;
     }
 
     /// Records every mutation in `audit` from now on (`None`: no audit log).
@@ -365,7 +372,18 @@ impl KeyRouter {
             self.pending.clear();
             return input_key(ev).map(Action::Input);
         }
-        if matches!(app.mode(), Mode::Editor) {
+        if app.mode() == Mode::Help
+            && !app.help().is_some_and(|h| h.typing)
+            && settings
+                .keymap
+                .resolve(crate::config::Layer::Global, &[KeySpec::from_event(ev)])
+                == Resolved::Command(crate::action::Command::Help)
+        {
+            // The user's help key closes help too (not only `?`).
+            self.pending.clear();
+            return Some(Action::Command(crate::action::Command::Help));
+        }
+        if matches!(app.mode(), Mode::Editor | Mode::Help) {
             self.pending.clear();
             return Some(Action::Key(ev));
         }
@@ -573,6 +591,7 @@ fn start_app(
     app.read_only = settings.read_only.clone();
     app.fleet.tag_columns = settings.config.fleet.tag_columns.clone();
     app.keyhelp = keyhelp(settings);
+    app.keymap = settings.keymap.clone();
     if let Some(text) =
         crate::audit::data_dir().and_then(|d| std::fs::read_to_string(d.join("state.json")).ok())
     {
@@ -595,6 +614,7 @@ fn first_runner(ctx: AwsContext, tx: ActionTx, settings: &Settings) -> TaskManag
     tasks.set_read_only(settings.read_only.clone());
     tasks.set_audit(audit);
     tasks.set_state_path(crate::audit::data_dir().map(|d| d.join("state.json")));
+    tasks.set_data_dir(crate::audit::data_dir());
     tasks.set_session_plugin(settings.session_plugin.clone());
     tasks
 }
@@ -653,6 +673,7 @@ fn next_runner(
     }
     app.read_only = settings.read_only.clone();
     app.keyhelp = keyhelp(settings);
+    app.keymap = settings.keymap.clone();
     // Sessions stay open on their own context: the hub moves over.
     let mut next = tasks.next_context(ctx);
     next.set_read_only(settings.read_only.clone());

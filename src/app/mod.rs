@@ -1,6 +1,7 @@
 //! Application state and the synchronous `update`: action in, state and
 //! effects out. No I/O and no `.await` here.
 
+pub mod help;
 pub mod jobs;
 pub mod palette;
 pub mod registry;
@@ -160,8 +161,8 @@ pub enum Overlay {
     Filter,
     /// The `:` line and its palette.
     CommandLine,
-    /// The key bindings.
-    Help,
+    /// The key bindings, scrolled and searched.
+    Help(help::HelpState),
     /// Every notice so far (`:messages`).
     Messages,
     /// A confirmation waits for y or n.
@@ -178,7 +179,7 @@ impl Overlay {
         match self {
             Overlay::Filter => Mode::Filter,
             Overlay::CommandLine => Mode::CommandLine,
-            Overlay::Help => Mode::Help,
+            Overlay::Help(_) => Mode::Help,
             Overlay::Messages => Mode::Messages,
             Overlay::Confirm(_) => Mode::Confirm,
             Overlay::Prompt(_) => Mode::Prompt,
@@ -294,6 +295,9 @@ pub struct App {
     pub profiles: Vec<String>,
     /// Bound actions for the palette: pane (`None`: global), keys, action, description.
     pub keyhelp: Vec<(Option<Pane>, String, Command, String)>,
+    /// The effective keymap (the runtime sets the one it routes keys
+    /// with): the help overlay lists and scrolls its lines.
+    pub keymap: crate::config::Keymap,
     /// The pane did not use the last Esc ([`Handled::No`]): walk back
     /// through the route stack.
     pub walk_back: bool,
@@ -333,6 +337,7 @@ impl App {
             palette_cursor: None,
             profiles: Vec::new(),
             keyhelp: Vec::new(),
+            keymap: crate::config::Keymap::load(None, &mut Vec::new()),
             walk_back: false,
             clock: now,
         };
@@ -365,6 +370,26 @@ impl App {
     /// Puts `o` on top: it has the keys until closed.
     pub fn open_overlay(&mut self, o: Overlay) {
         self.overlays.push(o);
+    }
+
+    /// The open help overlay's state, if help is open.
+    pub fn help(&self) -> Option<&help::HelpState> {
+        self.overlays.iter().rev().find_map(|o| match o {
+            Overlay::Help(h) => Some(h),
+            _ => None,
+        })
+    }
+
+    /// A key while help is on top: scroll, search, or close.
+    fn help_key(&mut self, k: crossterm::event::KeyEvent) {
+        let layer = self.pane.layer();
+        let page = help::visible_lines(self.size.1);
+        let Some(Overlay::Help(h)) = self.overlays.last_mut() else {
+            return;
+        };
+        if h.key(k, &self.keymap, layer, page) == help::HelpStep::Close {
+            self.close_overlay();
+        }
     }
 
     /// Closes the topmost overlay `f` picks; returns it.
@@ -734,6 +759,10 @@ impl App {
                 self.config_problems = p;
                 Vec::new()
             }
+            Action::Key(k) if self.mode() == Mode::Help => {
+                self.help_key(k);
+                Vec::new()
+            }
             Action::Key(k) if registry::view_of(self, self.pane).takes_keys() => {
                 with_slot!(self.pane, |s| self
                     .with_pane(s, now, |p, cx| p.key(k, cx))
@@ -786,7 +815,7 @@ impl App {
                 // What had the keys is gone with the old context's panes:
                 // the next key goes through the keymap again.
                 self.overlays
-                    .retain(|o| matches!(o, Overlay::Help | Overlay::Messages));
+                    .retain(|o| matches!(o, Overlay::Help(_) | Overlay::Messages));
                 let generation = self.fleet.begin_load(now);
                 let mut effects = vec![
                     Effect::Shell(ShellJob::Identity),
@@ -938,7 +967,7 @@ impl App {
         }
         match c {
             Command::Quit => self.ask_quit(),
-            Command::Help => self.open_overlay(Overlay::Help),
+            Command::Help => self.open_overlay(Overlay::Help(help::HelpState::default())),
             Command::CommandLine => {
                 self.command_line.clear();
                 self.open_overlay(Overlay::CommandLine);
@@ -1151,7 +1180,7 @@ impl App {
         }
         match chosen.as_deref() {
             Some("help") => {
-                self.open_overlay(Overlay::Help);
+                self.open_overlay(Overlay::Help(help::HelpState::default()));
                 Vec::new()
             }
             Some("messages") => {

@@ -663,15 +663,15 @@ pub async fn document_info(ctx: &AwsContext, name: &str) -> Result<DocumentInfo,
     })
 }
 
-/// Writes every node's result (status, details, exit code, stdout, stderr,
-/// `output_source`) of `command_ids` to `path` as JSON, reading whole output
+/// Every node's result (status, details, exit code, stdout, stderr,
+/// `output_source`) of `command_ids` as pretty JSON text (an array), reading whole output
 /// with [`full_output`] (8 nodes at once). Output still cut carries
 /// `stdout_truncated` / `stderr_truncated` and the `truncated` note of
 /// [`FullOutput::marker`].
 ///
 /// # Errors
-/// The AWS error or the file error, as one line.
-pub async fn export(ctx: &AwsContext, command_ids: &[String], path: &str) -> Result<(), String> {
+/// The AWS error, as one line.
+pub async fn export(ctx: &AwsContext, command_ids: &[String]) -> Result<String, String> {
     use futures::StreamExt;
     let mut invs = Vec::new();
     for id in command_ids {
@@ -708,6 +708,5 @@ pub async fn export(ctx: &AwsContext, command_ids: &[String], path: &str) -> Res
         .buffer_unordered(8)
         .collect()
         .await;
-    let text = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
-    std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))
+    serde_json::to_string_pretty(&results).map_err(|e| e.to_string())
 }

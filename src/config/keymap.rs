@@ -192,6 +192,8 @@ pub struct Binding {
     pub desc: String,
     /// The key names as written, joined by spaces, for help.
     pub keys: String,
+    /// The 1-based line of the entry in its file.
+    pub line: usize,
 }
 
 /// What a key sequence resolves to.
@@ -325,6 +327,7 @@ impl Keymap {
                         on: keys,
                         run,
                         desc: entry.desc,
+                        line,
                     });
                 }
             }
@@ -370,6 +373,7 @@ impl Keymap {
         }
         for (origin, text) in overlays {
             let over = Self::parse_file(text, &origin, problems);
+            misplaced(&over, &origin, problems);
             for (layer, mut bindings) in over {
                 let below = layers.remove(&layer).unwrap_or_default();
                 bindings.extend(below);
@@ -452,21 +456,180 @@ impl Keymap {
         out
     }
 
-    /// The first key sequence bound to `command` in `layer` or `global`, for hints.
+    /// The first key sequence that runs `command` in pane layer `layer`
+    /// (through [`Keymap::chain`]), for hints. A binding shadowed by an
+    /// earlier one (vim's `o` = create over `o` = toggle_groups) does not
+    /// count: the hint shows a key that works, or none.
     pub fn key_for(&self, layer: Layer, command: Command) -> Option<String> {
+        self.effective_keys(layer, command).into_iter().next()
+    }
+
+    /// Every key sequence that runs `command` in pane layer `layer`, in
+    /// lookup order (shadowed bindings left out).
+    pub fn effective_keys(&self, layer: Layer, command: Command) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
         for l in Self::chain(layer) {
-            if let Some(b) = self
-                .layers
-                .get(&l)
-                .into_iter()
-                .flatten()
-                .find(|b| b.run == Some(command))
-            {
-                return Some(b.keys.clone());
+            for b in self.layers.get(&l).into_iter().flatten() {
+                if b.run == Some(command)
+                    && self.resolve(layer, &b.on) == Resolved::Command(command)
+                    && !out.contains(&b.keys)
+                {
+                    out.push(b.keys.clone());
+                }
             }
         }
-        None
+        out
     }
+
+    /// The help of pane layer `pane`: one section per layer of its chain
+    /// (global first), one row per action with every key that runs it
+    /// there, described by its longest description. An action whose every
+    /// key is shadowed by a nearer binding
+    /// keeps a row with no keys and says what its keys do now.
+    pub fn help_sections(&self, pane: Layer) -> Vec<HelpSection> {
+        let mut chain = Self::chain(pane);
+        chain.reverse();
+        let mut out = Vec::new();
+        for layer in chain {
+            let mut rows: Vec<HelpRow> = Vec::new();
+            for b in self.layers.get(&layer).into_iter().flatten() {
+                let Some(c) = b.run else { continue };
+                if rows.iter().any(|r| r.action == c) {
+                    continue;
+                }
+                let keys: Vec<String> = self
+                    .layers
+                    .get(&layer)
+                    .into_iter()
+                    .flatten()
+                    .filter(|o| {
+                        o.run == Some(c) && self.resolve(pane, &o.on) == Resolved::Command(c)
+                    })
+                    .map(|o| o.keys.clone())
+                    .fold(Vec::new(), |mut v, k| {
+                        if !v.contains(&k) {
+                            v.push(k);
+                        }
+                        v
+                    });
+                let mut desc = self
+                    .layers
+                    .get(&layer)
+                    .into_iter()
+                    .flatten()
+                    .filter(|o| o.run == Some(c))
+                    .max_by_key(|o| o.desc.len())
+                    .filter(|o| !o.desc.is_empty())
+                    .map_or_else(|| c.name().to_owned(), |o| o.desc.clone());
+                if keys.is_empty() {
+                    let now = match self.resolve(pane, &b.on) {
+                        Resolved::Command(other) => other.name(),
+                        _ => "nothing".to_owned(),
+                    };
+                    desc = format!("{desc} (no key: {} now runs {now})", b.keys);
+                }
+                rows.push(HelpRow {
+                    action: c,
+                    keys,
+                    desc,
+                });
+            }
+            out.push(HelpSection { layer, rows });
+        }
+        out
+    }
+}
+
+/// Reports the bindings of `layers` (one file's, `origin`) whose action
+/// their layer's pane does not handle ([`handled`]): `copy_name` in
+/// `[fleet]` would do nothing.
+fn misplaced(
+    layers: &HashMap<Layer, Vec<Binding>>,
+    origin: &str,
+    problems: &mut Vec<ConfigProblem>,
+) {
+    let mut sorted: Vec<_> = layers
+        .iter()
+        .filter(|(l, _)| **l != Layer::Global)
+        .collect();
+    sorted.sort_by_key(|(l, _)| **l);
+    for (layer, bindings) in sorted {
+        let works = handled(*layer);
+        for b in bindings {
+            let Some(c) = b.run else { continue };
+            if works.contains(&c) {
+                continue;
+            }
+            let elsewhere: Vec<String> = Layer::ALL
+                .iter()
+                .filter(|l| **l != Layer::Global && handled(**l).contains(&c))
+                .map(|l| format!("[{}]", l.name()))
+                .collect();
+            problems.push(ConfigProblem {
+                file: origin.into(),
+                line: Some(b.line),
+                message: format!(
+                    "[{}] action '{}' (keys {}) does nothing in this layer{}",
+                    layer.name(),
+                    c.name(),
+                    b.keys,
+                    if elsewhere.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": bind it in {}", elsewhere.join(", "))
+                    }
+                ),
+            });
+        }
+    }
+}
+
+/// One section of the help overlay: a layer's actions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpSection {
+    /// The layer.
+    pub layer: Layer,
+    /// Its actions, in keymap order.
+    pub rows: Vec<HelpRow>,
+}
+
+/// One action in the help overlay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpRow {
+    /// The action.
+    pub action: Command,
+    /// Every key sequence that runs it (empty: all shadowed).
+    pub keys: Vec<String>,
+    /// What it does.
+    pub desc: String,
+}
+
+/// The actions that work when bound in `layer`: the table is the built-in
+/// keymap itself. Every action a pane handles has a default key in its
+/// layer (or in `[list]` for the four list panes), and the shell handles
+/// the `[global]` actions everywhere; so an action a user binds in a layer
+/// outside this set does nothing there (`--check-config` says so). The
+/// test `every_hint_is_handled_in_its_layer` keeps the panes' hints inside
+/// it.
+pub fn handled(layer: Layer) -> Vec<Command> {
+    static DEFAULTS: std::sync::OnceLock<HashMap<Layer, Vec<Binding>>> = std::sync::OnceLock::new();
+    let defaults =
+        DEFAULTS.get_or_init(|| Keymap::parse_file(DEFAULT_KEYMAP, "default", &mut Vec::new()));
+    let mut layers = vec![layer, Layer::Global];
+    if layer == Layer::List || Keymap::chain(layer).contains(&Layer::List) {
+        layers.push(Layer::List);
+    }
+    let mut out = Vec::new();
+    for l in layers {
+        for b in defaults.get(&l).into_iter().flatten() {
+            if let Some(c) = b.run
+                && !out.contains(&c)
+            {
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 fn find_table_line(text: &str, name: &str) -> Option<usize> {
@@ -557,6 +720,90 @@ keymap = [{ on = ["G"], run = "refresh", desc = "x" }]
         assert!(p.is_empty(), "{p:?}");
         Keymap::load_bundled("vi", None, &mut p);
         assert!(p[0].message.contains("use default, vim, emacs"), "{p:?}");
+    }
+
+    #[test]
+    fn an_action_bound_where_its_pane_does_not_handle_it_is_reported() {
+        let user = "[fleet]\nkeymap = [\n  { on = [\"y\"], run = \"copy_arn\", desc = \"\" },\n  { on = [\"J\"], run = \"select_next\", desc = \"\" },\n  { on = [\"Q\"], run = \"quit\", desc = \"\" },\n]\n";
+        let mut p = Vec::new();
+        Keymap::load(Some(("keymap.toml", user)), &mut p);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].line, Some(3));
+        assert_eq!(
+            p[0].message,
+            "[fleet] action 'copy_arn' (keys y) does nothing in this layer: bind it in [parameters]"
+        );
+        // Row movement works in every list pane ([list] is below them), the
+        // global actions everywhere; Sessions has no [list] below it.
+        assert!(handled(Layer::OpsCenter).contains(&Command::SelectFirst));
+        assert!(handled(Layer::Sessions).contains(&Command::Quit));
+        assert!(!handled(Layer::Sessions).contains(&Command::SelectFirst));
+        assert!(!handled(Layer::Fleet).contains(&Command::Export));
+    }
+
+    /// A README key name as keymap key names: `Ctrl-d` → `<C-d>`,
+    /// `Shift-Tab` → `<BackTab>`, `gg` → `g g`, `Enter` → `<Enter>`.
+    fn readme_key(name: &str) -> Vec<String> {
+        if let Some(c) = name.strip_prefix("Ctrl-") {
+            return vec![format!("<C-{}>", c.to_lowercase())];
+        }
+        match name {
+            "Shift-Tab" => vec!["<BackTab>".into()],
+            "gg" => vec!["g".into(), "g".into()],
+            n if n.chars().count() == 1 => vec![n.into()],
+            n => vec![format!("<{n}>")],
+        }
+    }
+
+    /// Every key in the README's per-pane key tables (`| key | what it
+    /// does |`, first column) runs an action in that pane with the default
+    /// keymap.
+    #[test]
+    fn every_key_in_the_readme_key_tables_is_bound_in_its_pane() {
+        let readme = include_str!("../../README.md");
+        let km = Keymap::load(None, &mut Vec::new());
+        let mut layer = None;
+        let mut in_table = false;
+        let mut checked = 0;
+        for line in readme.lines() {
+            if let Some(title) = line.strip_prefix("## ") {
+                layer = match title {
+                    "The Fleet pane" => Some(Layer::Fleet),
+                    "The Run Command pane" => Some(Layer::Commands),
+                    "The Parameters pane" => Some(Layer::Parameters),
+                    "The OpsCenter pane" => Some(Layer::OpsCenter),
+                    "The Sessions pane" => Some(Layer::Sessions),
+                    _ => None,
+                };
+                in_table = false;
+                continue;
+            }
+            if line.starts_with("| key |") {
+                in_table = true;
+                continue;
+            }
+            if !line.starts_with('|') {
+                in_table = false;
+                continue;
+            }
+            let (Some(layer), true) = (layer, in_table) else {
+                continue;
+            };
+            let first = line.split('|').nth(1).unwrap_or_default();
+            for name in first.split('`').skip(1).step_by(2) {
+                let keys: Vec<KeySpec> = readme_key(name)
+                    .iter()
+                    .map(|k| KeySpec::parse(k).unwrap_or_else(|e| panic!("{name}: {e}")))
+                    .collect();
+                assert!(
+                    matches!(km.resolve(layer, &keys), Resolved::Command(_)),
+                    "README says `{name}` in [{}] ({line}), the keymap binds nothing",
+                    layer.name()
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 60, "only {checked} README keys found");
     }
 
     #[test]

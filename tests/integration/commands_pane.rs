@@ -212,9 +212,23 @@ async fn tag_targets_validation_history_and_export() {
         .0
         .clone();
     let path = note.trim_start_matches("results written to ").to_owned();
+    // In the data directory, readable by the user only; the notice names it.
+    let cid = live.app.commands.run().unwrap().command_ids[0].clone();
+    assert_eq!(
+        std::path::Path::new(&path),
+        live.data_dir
+            .join("exports")
+            .join(format!("run-{cid}.json"))
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the export is private");
+    }
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_dir_all(&live.data_dir);
     assert_eq!(json.as_array().unwrap().len(), want);
     assert!(json[0]["stdout"].as_str().is_some());
 

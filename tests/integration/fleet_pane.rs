@@ -481,6 +481,41 @@ fn snapshots_of_the_pane() {
     insta::assert_snapshot!("too_small", h.screen());
 }
 
+/// Help at 80x24: scrolled to the end it lists every `:` command; `/`
+/// then text keeps only the rows with it; Esc clears, then closes.
+#[test]
+fn help_scrolls_searches_and_lists_every_colon_command() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |h: &mut Harness, c: KeyCode| {
+        h.act(Action::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    };
+    let mut h = Harness::loaded(80, 24);
+    h.cmd(Command::Help);
+    let top = h.screen();
+    assert!(top.contains("q / <C-c>"), "{top}");
+    assert!(!top.contains(":region"), "{top}");
+    key(&mut h, KeyCode::Char('G'));
+    let end = h.screen();
+    assert!(end.contains(":region"), "{end}");
+    assert!(!end.contains("q / <C-c>"), "{end}");
+    key(&mut h, KeyCode::Char('g'));
+    assert!(h.screen().contains("q / <C-c>"));
+    key(&mut h, KeyCode::Char('/'));
+    for c in "session".chars() {
+        key(&mut h, KeyCode::Char(c));
+    }
+    key(&mut h, KeyCode::Enter);
+    let found = h.screen();
+    assert!(found.contains("Open a Session Manager shell"), "{found}");
+    assert!(!found.contains("Quit ssmdeck"), "{found}");
+    assert!(found.contains("/session"), "{found}");
+    assert_eq!(h.app.mode(), Mode::Help);
+    key(&mut h, KeyCode::Esc);
+    assert!(h.screen().contains("Quit ssmdeck"));
+    key(&mut h, KeyCode::Esc);
+    assert_eq!(h.app.mode(), Mode::Normal);
+}
+
 #[test]
 fn colour_carries_meaning() {
     let h = Harness::loaded(140, 14);

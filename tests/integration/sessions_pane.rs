@@ -221,7 +221,10 @@ async fn a_port_forward_tab_counts_connections_and_bytes() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let lab = common::lab(12, Faults::default()).await;
     let (ctx, _) = common::context(&lab).await;
-    let mut live = Live::start(ctx).await;
+    let mut live = Live::start(ctx.clone()).await;
+    let audit_path = live.data_dir.join("audit.jsonl");
+    live.tasks
+        .set_audit(Some(ssmdeck::audit::Audit::new(audit_path.clone(), &ctx)));
     at_node(&mut live, &lab, true).await;
     // A loopback echo server stands for the database behind the node.
     let echo = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -287,6 +290,30 @@ async fn a_port_forward_tab_counts_connections_and_bytes() {
             .is_some_and(|t| matches!(t.state, TabState::Closed { .. }))
     })
     .await;
+    // The forward's end is audited: a TerminateSession line naming the
+    // session and the forward (the line is written before the tab closes).
+    let sid = live
+        .app
+        .sessions
+        .current()
+        .unwrap()
+        .session_id
+        .clone()
+        .unwrap();
+    let audit = std::fs::read_to_string(&audit_path).unwrap();
+    let ends: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["action"] == "ssm:TerminateSession")
+        .collect();
+    assert_eq!(ends.len(), 1, "{audit}");
+    assert_eq!(ends[0]["targets"], serde_json::json!([sid]), "{audit}");
+    let detail = ends[0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("127.0.0.1:{echo_port}")) && detail.contains("ended: terminated"),
+        "{detail}"
+    );
+    let _ = std::fs::remove_dir_all(&live.data_dir);
     lab.shutdown().await;
 }
 

@@ -103,12 +103,13 @@ pub enum CommandsJob {
     },
     /// ListCommands.
     History,
-    /// Write a run's results to `path` as JSON (fetches every node's output).
+    /// Write a run's results as JSON (fetches every node's output) to
+    /// `<data dir>/exports/<file>`, readable by the user only (0600).
     Export {
         /// Command ids.
         command_ids: Vec<String>,
-        /// File to write.
-        path: String,
+        /// File name in the data directory's `exports` folder.
+        file: String,
     },
 }
 
@@ -230,9 +231,20 @@ impl Job for CommandsJob {
             CommandsJob::History => {
                 CommandsEvent::History(commands::history(ctx, usize::MAX).await)
             }
-            CommandsJob::Export { command_ids, path } => {
-                let r = commands::export(ctx, &command_ids, &path).await;
-                CommandsEvent::Exported(r.map(|_| path))
+            CommandsJob::Export { command_ids, file } => {
+                let Some(dir) = env.data_dir.clone() else {
+                    return Some(CommandsEvent::Exported(Err(
+                        "no data directory (set SSMDECK_DATA_DIR)".into(),
+                    )));
+                };
+                let path = dir.join("exports").join(file);
+                let written = match commands::export(ctx, &command_ids).await {
+                    Ok(text) => crate::audit::write_private(&path, &text)
+                        .map(|()| path.display().to_string())
+                        .map_err(|e| format!("cannot write {}: {e}", path.display())),
+                    Err(e) => Err(e),
+                };
+                CommandsEvent::Exported(written)
             }
         })
     }

@@ -256,22 +256,19 @@ impl CommandsState {
         self.fetch_followed(cx);
     }
 
-    /// Writes the results of the run on screen to a JSON file in the
-    /// temporary directory.
+    /// Writes the results of the run on screen to a JSON file in the data
+    /// directory (`exports/run-<command id>.json`, mode 0600).
     fn export(&self, cx: &mut CommandsCx) {
         let Some(run) = self.run() else {
             return;
         };
-        let path = std::env::temp_dir()
-            .join(format!(
-                "ssmdeck-run-{}.json",
-                run.command_ids.first().cloned().unwrap_or_default()
-            ))
-            .display()
-            .to_string();
+        let file = format!(
+            "run-{}.json",
+            run.command_ids.first().cloned().unwrap_or_default()
+        );
         cx.job(CommandsJob::Export {
             command_ids: run.command_ids.clone(),
-            path,
+            file,
         });
     }
 

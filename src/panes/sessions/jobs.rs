@@ -242,7 +242,12 @@ async fn port_forward(env: &JobEnv<SessionsMsg>, tab: usize, target: String, spe
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
     let (out_tx, out_rx) = mpsc::unbounded_channel();
     let (stats_tx, stats_rx) = mpsc::unbounded_channel();
-    let relay = tokio::spawn(relay_forward(env.sender(), tab, out_rx, stats_rx));
+    let ended = ForwardEnd {
+        audit: env.audit.clone(),
+        session_id: started.session_id.clone(),
+        what: spec.describe(local),
+    };
+    let relay = tokio::spawn(relay_forward(env.sender(), tab, ended, out_rx, stats_rx));
     let credit = forward::credit();
     let bridge = tokio::spawn(forward::bridge(
         listener,
@@ -257,11 +262,39 @@ async fn port_forward(env: &JobEnv<SessionsMsg>, tab: usize, target: String, spe
     let _ = relay.await;
 }
 
+/// What the audit line of a forward's end names.
+struct ForwardEnd {
+    audit: crate::job::AuditScope,
+    session_id: String,
+    what: String,
+}
+
+impl ForwardEnd {
+    /// One audit line for the end of the forward: `ssm:TerminateSession`
+    /// when the console ended it (the user's `x`, quit, context switch),
+    /// `session:Ended` (no AWS call of ours) when the node or the
+    /// connection did; the detail names the forward and the reason.
+    fn record(&self, reason: &str) {
+        let action = if reason == "terminated" {
+            "ssm:TerminateSession"
+        } else {
+            "session:Ended"
+        };
+        self.audit.record(
+            action,
+            std::slice::from_ref(&self.session_id),
+            "ok",
+            &format!("port forward {} ended: {reason}", self.what),
+        );
+    }
+}
+
 /// Passes a forward's events on as they come, its counters at most five
-/// times a second.
+/// times a second; records the forward's end in the audit log.
 async fn relay_forward(
     send: std::sync::Arc<dyn Fn(SessionsMsg) + Send + Sync>,
     tab: usize,
+    ended: ForwardEnd,
     mut out_rx: mpsc::UnboundedReceiver<SessionEvent>,
     mut stats_rx: mpsc::UnboundedReceiver<ForwardStats>,
 ) {
@@ -270,7 +303,12 @@ async fn relay_forward(
     loop {
         tokio::select! {
             ev = out_rx.recv() => match ev {
-                Some(ev) => send(SessionsMsg::Event(tab, ev)),
+                Some(ev) => {
+                    if let SessionEvent::Closed { reason, .. } = &ev {
+                        ended.record(reason);
+                    }
+                    send(SessionsMsg::Event(tab, ev));
+                }
                 None => break,
             },
             Some(s) = stats_rx.recv() => latest = Some(s),

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table};
 use super::RenderContext;
 use crate::action::Command;
 use crate::app::palette::PaletteEnter;
-use crate::app::{App, COMMANDS, Confirm, Mode, Pane, registry};
+use crate::app::{App, Confirm, Mode, Pane, registry};
 use crate::config::{Layer, Theme};
 
 pub use crate::widgets::{ping_token, with_cursor};
@@ -267,48 +267,83 @@ fn form_hint(app: &App) -> &'static str {
     registry::view_of(app, app.pane).form_keys()
 }
 
-/// The help overlay, generated from the keymap's descriptions.
+/// The help overlay: the lines of [`crate::app::help::lines`] for the
+/// shown pane (from the effective keymap), scrolled and searched as the
+/// overlay's state says; the last line shows the search and the keys.
 pub fn help_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    use crate::app::help::{self, HelpLine};
     let t = cx.theme;
+    let state = app.help().cloned().unwrap_or_default();
     let popup = area.centered(Constraint::Max(110), Constraint::Percentage(90));
-    let mut rows: Vec<Row> = Vec::new();
-    let mut layers = crate::config::Keymap::chain(app.pane.layer());
-    layers.reverse();
-    for layer in layers {
-        rows.push(Row::new(vec![
-            Span::styled(format!("[{}]", layer.name()), t.style("ui.title")),
-            Span::raw(""),
-        ]));
-        for (keys, desc) in cx.keymap.help(layer) {
-            rows.push(Row::new(vec![
-                Span::styled(keys, t.style("ui.key")),
-                Span::styled(desc, t.style("ui.text")),
-            ]));
-        }
-    }
-    rows.push(Row::new(vec![
-        Span::styled("[commands]", t.style("ui.title")),
-        Span::raw(""),
-    ]));
-    for (c, d) in COMMANDS {
-        rows.push(Row::new(vec![
-            Span::styled(format!(":{c}"), t.style("ui.key")),
-            Span::styled(*d, t.style("ui.text")),
-        ]));
-    }
+    let lines = help::lines(&app.keymap, app.pane.layer(), &state.query);
+    let shown = usize::from(popup.height.saturating_sub(3)).max(1);
+    let first = state.scroll.min(lines.len().saturating_sub(shown));
+    let rows: Vec<Row> = lines
+        .iter()
+        .skip(first)
+        .take(shown)
+        .map(|l| match l {
+            HelpLine::Section(title) => Row::new(vec![
+                Span::styled(title.clone(), t.style("ui.title")),
+                Span::raw(""),
+            ]),
+            HelpLine::Row(keys, desc) => Row::new(vec![
+                Span::styled(keys.clone(), t.style("ui.key")),
+                Span::styled(desc.clone(), t.style("ui.text")),
+            ]),
+        })
+        .collect();
+    let search = if state.typing {
+        Line::from(vec![
+            Span::styled("/", t.style("ui.key")),
+            Span::styled(state.query.clone(), t.style("ui.text")),
+            Span::styled("▏ Enter keeps, Esc clears", t.style("ui.dim")),
+        ])
+    } else if !state.query.is_empty() {
+        Line::from(vec![
+            Span::styled(format!("/{}", state.query), t.style("ui.key")),
+            Span::styled(
+                format!(" {} lines · Esc clears", lines.len()),
+                t.style("ui.dim"),
+            ),
+        ])
+    } else {
+        Line::from(Span::styled(
+            format!(
+                "lines {}-{} of {} · j/k PgUp/PgDn g/G scroll · / search",
+                (first + 1).min(lines.len()),
+                (first + shown).min(lines.len()),
+                lines.len()
+            ),
+            t.style("ui.dim"),
+        ))
+    };
     frame.render_widget(Clear, popup);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style("ui.border"))
+        .title(Span::styled(
+            " Help — ? or Esc closes ",
+            t.style("ui.title"),
+        ));
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let [table_area, search_area] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+    let key_width = lines
+        .iter()
+        .map(|l| match l {
+            HelpLine::Row(k, _) => k.chars().count(),
+            HelpLine::Section(_) => 0,
+        })
+        .max()
+        .unwrap_or(8)
+        .clamp(8, 28) as u16;
     frame.render_widget(
-        Table::new(rows, [Constraint::Length(16), Constraint::Min(10)]).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(t.style("ui.border"))
-                .title(Span::styled(
-                    " Help — ? or Esc closes ",
-                    t.style("ui.title"),
-                )),
-        ),
-        popup,
+        Table::new(rows, [Constraint::Length(key_width), Constraint::Min(10)]),
+        table_area,
     );
+    frame.render_widget(Paragraph::new(search), search_area);
 }
 
 /// The message history (`:messages`): every notice and error so far,

@@ -23,6 +23,15 @@ pub struct Live {
     pub tasks: TaskManager,
     pub rx: mpsc::UnboundedReceiver<Action>,
     pub settings: Settings,
+    /// The console's data directory (exports), the test's own.
+    pub data_dir: std::path::PathBuf,
+}
+
+/// A data directory of its own for each console of this test process.
+fn fresh_data_dir() -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("ssmdeck-live-{}-{n}", std::process::id()))
 }
 
 impl Live {
@@ -37,11 +46,15 @@ impl Live {
             SIZE,
             Instant::now(),
         );
+        let data_dir = fresh_data_dir();
+        let mut tasks = TaskManager::new(ctx, tx);
+        tasks.set_data_dir(Some(data_dir.clone()));
         let mut live = Live {
             app,
-            tasks: TaskManager::new(ctx, tx),
+            tasks,
             rx,
             settings: Settings::load(None),
+            data_dir,
         };
         for e in effects {
             live.tasks.run(e);
