@@ -45,6 +45,11 @@ fn render_tree(frame: &mut Frame, area: Rect, p: &ParamsState, cx: &RenderContex
     } else {
         format!(" · indexing… page {}", p.index.pages)
     };
+    let index = if p.calls > 0 {
+        format!("{index} · {} calls", p.calls)
+    } else {
+        index
+    };
     let search = p
         .search
         .as_ref()
