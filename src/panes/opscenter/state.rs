@@ -226,6 +226,19 @@ impl OpsState {
         self.dirty_order = true;
     }
 
+    /// Whether the last load asked DescribeOpsItems for items of `status`:
+    /// false when its server-side `Status` filter leaves the status out (the
+    /// default filter loads only Open and InProgress), so a count of the
+    /// loaded items says nothing about it.
+    pub fn status_loaded(&self, status: &str) -> bool {
+        self.loaded_filters.iter().all(|f| match f {
+            ServerFilter::Text { key, values, .. } if key == "Status" => {
+                values.iter().any(|v| v == status)
+            }
+            _ => true,
+        })
+    }
+
     /// Counts of loaded items by status (Open, InProgress, Resolved, other)
     /// and by severity (1 … 4, none).
     pub fn counts(&self) -> ([usize; 4], [usize; 5]) {
@@ -533,5 +546,24 @@ mod tests {
         assert!(s.filter_error.is_some());
         s.settle_view(10, 0);
         assert_eq!(s.view.len(), 2, "a bad filter keeps the last good one");
+    }
+}
+
+#[cfg(test)]
+mod status_count_tests {
+    use super::*;
+
+    #[test]
+    fn a_status_the_load_left_out_is_not_counted_as_zero() {
+        let mut s = OpsState::default();
+        let _ = s.begin_load();
+        assert!(s.status_loaded("Open") && s.status_loaded("InProgress"));
+        assert!(
+            !s.status_loaded("Resolved"),
+            "the default filter does not load Resolved items"
+        );
+        s.set_filter("sev:1".into());
+        let _ = s.begin_load();
+        assert!(s.status_loaded("Resolved"), "no status filter loads every status");
     }
 }

@@ -96,10 +96,17 @@ fn counts_line(o: &OpsState, t: &Theme) -> Line<'static> {
     let (status, sev) = o.counts();
     let mut spans = Vec::new();
     for (i, name) in ["Open", "InProgress", "Resolved"].iter().enumerate() {
-        spans.push(Span::styled(
-            format!(" {name} {} ", status[i]),
-            t.style(status_token(name)),
-        ));
+        if o.status_loaded(name) {
+            spans.push(Span::styled(
+                format!(" {name} {} ", status[i]),
+                t.style(status_token(name)),
+            ));
+        } else {
+            spans.push(Span::styled(
+                format!(" {name} not loaded (/status:{name}) "),
+                t.style("ui.dim"),
+            ));
+        }
     }
     if status[3] > 0 {
         spans.push(Span::styled(
