@@ -1,7 +1,7 @@
 //! The console's own domain types. The SDK's types stay inside `src/aws/`.
 
 /// Ping status of a managed node (SSM `InstanceInformation.PingStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize)]
 pub enum PingStatus {
     /// The agent checked in within the last few minutes.
     Online,
@@ -37,7 +37,7 @@ impl PingStatus {
 }
 
 /// What EC2 `DescribeInstances` adds to an `i-…` managed node.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Ec2Details {
     /// e.g. `m6i.large`.
     pub instance_type: String,
@@ -56,7 +56,7 @@ pub struct Ec2Details {
 /// A managed node as the Fleet pane shows it: the SSM view
 /// (`DescribeInstanceInformation`) joined with EC2 (`DescribeInstances`) or,
 /// for hybrid nodes, `ListTagsForResource`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct ManagedNode {
     /// `i-…` (EC2) or `mi-…` (hybrid).
     pub id: String,
@@ -186,7 +186,7 @@ pub fn format_epoch(epoch_s: i64) -> String {
 }
 
 /// One operational data entry of an OpsItem (`OpsItemDataValue`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OpsData {
     /// The value (up to 20 KB; often JSON).
     pub value: String,
@@ -197,7 +197,7 @@ pub struct OpsData {
 /// An OpsItem: the `DescribeOpsItems` summary, completed by `GetOpsItem`
 /// (`description`, `notifications`, `related_ops_items`, `version`, `arn`
 /// are `None`/empty until the item was read whole).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct OpsItem {
     /// `oi-` followed by 12 hex digits.
     pub id: String,
@@ -379,7 +379,7 @@ mod tests {
 }
 
 /// Parameter type (`String`, `StringList`, `SecureString`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub enum ParamKind {
     /// Plain text.
     #[default]
@@ -409,7 +409,7 @@ impl ParamKind {
 }
 
 /// What DescribeParameters says of a parameter (no value).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct ParameterMeta {
     /// Full name, e.g. `/prod/api/db/url`.
     pub name: String,
@@ -508,7 +508,7 @@ impl std::fmt::Debug for ParameterVersion {
 }
 
 /// Status of one command invocation (SSM `CommandInvocationStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize)]
 pub enum InvocationStatus {
     /// Not yet delivered.
     #[default]
@@ -571,7 +571,7 @@ impl InvocationStatus {
 }
 
 /// One node's part of a command (ListCommandInvocations with Details).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct CommandInvocation {
     /// Command id.
     pub command_id: String,

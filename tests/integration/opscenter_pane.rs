@@ -191,7 +191,8 @@ impl Harness {
 fn list_and_detail_snapshots() {
     let mut h = Harness::new();
     assert!(
-        h.screen().contains("Resolved not loaded (/status:Resolved)"),
+        h.screen()
+            .contains("Resolved not loaded (/status:Resolved)"),
         "the default filter loads no Resolved item, so it cannot count them"
     );
     insta::assert_snapshot!("ops_list", h.screen());

@@ -137,6 +137,8 @@ pub struct OpsState {
     pub sort_desc: bool,
     /// The open detail.
     pub detail: Option<OpsDetail>,
+    /// The raw JSON view of an OpsItem (`y`), drawn over the pane while open.
+    pub json: Option<crate::widgets::raw_json::RawJson>,
     /// The open create/edit form.
     pub form: Option<OpsForm>,
     pub(super) dirty: bool,
@@ -169,6 +171,7 @@ impl Default for OpsState {
             sort: OpsColumn::Severity,
             sort_desc: false,
             detail: None,
+            json: None,
             form: None,
             dirty: true,
             dirty_order: true,
@@ -564,6 +567,9 @@ mod status_count_tests {
         );
         s.set_filter("sev:1".into());
         let _ = s.begin_load();
-        assert!(s.status_loaded("Resolved"), "no status filter loads every status");
+        assert!(
+            s.status_loaded("Resolved"),
+            "no status filter loads every status"
+        );
     }
 }

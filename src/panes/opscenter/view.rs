@@ -81,6 +81,10 @@ pub fn visible_columns(inner: u16) -> Vec<OpsColumn> {
 /// Draws the pane: the form when open, else the open item, else the list.
 pub fn render(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext) {
     o.hits.forget();
+    if let Some(json) = &o.json {
+        json.render(frame, area, cx);
+        return;
+    }
     if let Some(form) = &o.form {
         render_form(frame, area, form, form.cursor, cx);
         return;

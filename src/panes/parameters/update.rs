@@ -74,6 +74,21 @@ impl Pane for ParamsState {
 
     fn command(&mut self, c: Command, cx: &mut ParamsCx) -> Handled {
         self.settle_rows(cx.shared.page_rows);
+        if crate::widgets::raw_json::command(&mut self.json, c, cx.shared.page_rows) {
+            return Handled::Yes;
+        }
+        if c == Command::RawJson {
+            match self.current_param() {
+                Some(m) => {
+                    self.json = Some(crate::widgets::raw_json::RawJson::of(
+                        format!("{} (metadata, no value)", m.name),
+                        m,
+                    ));
+                }
+                None => cx.notice("a level has no JSON of its own: pick a parameter"),
+            }
+            return Handled::Yes;
+        }
         if self.history.is_some() {
             return self.history_command(c, cx);
         }
