@@ -92,7 +92,9 @@ pub struct ManagedNode {
     pub registration_s: Option<i64>,
     /// EC2 join, once loaded (`None` for hybrid nodes and while loading).
     pub ec2: Option<Ec2Details>,
-    /// Tags (`Key`, `Value`), once loaded.
+    /// Tags (`Key`, `Value`), once loaded; JSON shows them as AWS does,
+    /// `[{"Key": …, "Value": …}]`.
+    #[serde(serialize_with = "tags_as_aws")]
     pub tags: Vec<(String, String)>,
 }
 
@@ -711,4 +713,17 @@ pub struct DocumentParam {
     pub description: String,
     /// Default value.
     pub default: String,
+}
+
+/// Tags as the AWS APIs write them: a list of `{"Key": …, "Value": …}`.
+fn tags_as_aws<S: serde::Serializer>(tags: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(tags.len()))?;
+    for (k, v) in tags {
+        let mut m = std::collections::BTreeMap::new();
+        m.insert("Key", k);
+        m.insert("Value", v);
+        seq.serialize_element(&m)?;
+    }
+    seq.end()
 }

@@ -7,7 +7,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::titled_block;
 use crate::keys::Command;
@@ -58,6 +58,7 @@ impl RawJson {
         frame.render_widget(
             Paragraph::new(lines)
                 .block(titled_block(title, cx))
+                .wrap(Wrap { trim: false })
                 .style(cx.theme.style("ui.text")),
             area,
         );

@@ -92,6 +92,12 @@ async fn fleet_sorts_by_a_picked_column_copies_and_shows_raw_json() {
     );
     let json = live.app.fleet.json.as_ref().unwrap();
     assert!(json.lines.iter().any(|l| l.contains("\"tags\"")));
+    let (k, v) = node.tags.first().expect("the lab tags its nodes");
+    let body = json.lines.join("\n");
+    assert!(
+        body.contains(&format!("\"Key\": \"{k}\",\n      \"Value\": \"{v}\"")),
+        "tags as AWS writes them: {body}"
+    );
     live.cmd(Command::SelectNext);
     assert_eq!(live.app.fleet.json.as_ref().unwrap().scroll, 1);
     live.cmd(Command::Back);

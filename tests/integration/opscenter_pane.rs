@@ -192,7 +192,7 @@ fn list_and_detail_snapshots() {
     let mut h = Harness::new();
     assert!(
         h.screen()
-            .contains("Resolved not loaded (/status:Resolved)"),
+            .contains("InProgress 2  Resolved not loaded  │ severity"),
         "the default filter loads no Resolved item, so it cannot count them"
     );
     insta::assert_snapshot!("ops_list", h.screen());

@@ -107,7 +107,7 @@ fn counts_line(o: &OpsState, t: &Theme) -> Line<'static> {
             ));
         } else {
             spans.push(Span::styled(
-                format!(" {name} not loaded (/status:{name}) "),
+                format!(" {name} not loaded "),
                 t.style("ui.dim"),
             ));
         }
