@@ -146,3 +146,36 @@ async fn opscenter_letters_mean_what_they_mean_in_fleet() {
     live.cmd(Command::Back);
     assert!(live.app.ops.json.is_none());
 }
+
+#[tokio::test]
+async fn parameter_json_is_metadata_and_never_the_value() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let clear = ssmdeck::aws::params::get_value(&ctx, "/prod/web/db/password", true)
+        .await
+        .unwrap()
+        .value;
+    let mut live = Live::start(ctx).await;
+    while live.app.pane != Pane::Parameters {
+        live.cmd(Command::NextPane);
+    }
+    live.until("the index", |a| a.params.index.done).await;
+    live.cmd(Command::Filter);
+    for c in "/prod/web/db/password".chars() {
+        live.act(Action::Input(InputKey::Char(c)));
+    }
+    live.act(Action::Input(InputKey::Submit));
+    assert_eq!(bound(&live, Layer::Parameters, "J"), Command::RawJson);
+    live.cmd(Command::RawJson);
+    let json = live.app.params.json.as_ref().expect("the JSON view");
+    let body = json.lines.join("\n");
+    assert!(
+        body.contains("\"name\": \"/prod/web/db/password\""),
+        "{body}"
+    );
+    assert!(body.contains("\"kind\": \"SecureString\""), "{body}");
+    assert!(!body.contains(&clear), "never the value: {body}");
+    assert!(live.screen().contains("(metadata, no value) — JSON"));
+    live.cmd(Command::Back);
+    assert!(live.app.params.json.is_none());
+}
