@@ -42,6 +42,10 @@ pub enum Command {
     ClearSelection,
     /// Sort by the next column.
     SortNext,
+    /// Sort by a column picked from a list (one step).
+    SortBy,
+    /// Show the object under the cursor as read-only pretty JSON.
+    RawJson,
     /// Reverse the sort order.
     SortReverse,
     /// Show the next pane.
@@ -152,6 +156,8 @@ impl Command {
         Command::SelectAllMatching,
         Command::ClearSelection,
         Command::SortNext,
+        Command::SortBy,
+        Command::RawJson,
         Command::SortReverse,
         Command::NextPane,
         Command::PrevPane,

@@ -1,7 +1,7 @@
 //! The console's own domain types. The SDK's types stay inside `src/aws/`.
 
 /// Ping status of a managed node (SSM `InstanceInformation.PingStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize)]
 pub enum PingStatus {
     /// The agent checked in within the last few minutes.
     Online,
@@ -37,7 +37,7 @@ impl PingStatus {
 }
 
 /// What EC2 `DescribeInstances` adds to an `i-…` managed node.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Ec2Details {
     /// e.g. `m6i.large`.
     pub instance_type: String,
@@ -56,7 +56,7 @@ pub struct Ec2Details {
 /// A managed node as the Fleet pane shows it: the SSM view
 /// (`DescribeInstanceInformation`) joined with EC2 (`DescribeInstances`) or,
 /// for hybrid nodes, `ListTagsForResource`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct ManagedNode {
     /// `i-…` (EC2) or `mi-…` (hybrid).
     pub id: String,
@@ -92,7 +92,9 @@ pub struct ManagedNode {
     pub registration_s: Option<i64>,
     /// EC2 join, once loaded (`None` for hybrid nodes and while loading).
     pub ec2: Option<Ec2Details>,
-    /// Tags (`Key`, `Value`), once loaded.
+    /// Tags (`Key`, `Value`), once loaded; JSON shows them as AWS does,
+    /// `[{"Key": …, "Value": …}]`.
+    #[serde(serialize_with = "tags_as_aws")]
     pub tags: Vec<(String, String)>,
 }
 
@@ -186,7 +188,7 @@ pub fn format_epoch(epoch_s: i64) -> String {
 }
 
 /// One operational data entry of an OpsItem (`OpsItemDataValue`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OpsData {
     /// The value (up to 20 KB; often JSON).
     pub value: String,
@@ -197,7 +199,7 @@ pub struct OpsData {
 /// An OpsItem: the `DescribeOpsItems` summary, completed by `GetOpsItem`
 /// (`description`, `notifications`, `related_ops_items`, `version`, `arn`
 /// are `None`/empty until the item was read whole).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct OpsItem {
     /// `oi-` followed by 12 hex digits.
     pub id: String,
@@ -379,7 +381,7 @@ mod tests {
 }
 
 /// Parameter type (`String`, `StringList`, `SecureString`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub enum ParamKind {
     /// Plain text.
     #[default]
@@ -409,7 +411,7 @@ impl ParamKind {
 }
 
 /// What DescribeParameters says of a parameter (no value).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct ParameterMeta {
     /// Full name, e.g. `/prod/api/db/url`.
     pub name: String,
@@ -508,7 +510,7 @@ impl std::fmt::Debug for ParameterVersion {
 }
 
 /// Status of one command invocation (SSM `CommandInvocationStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize)]
 pub enum InvocationStatus {
     /// Not yet delivered.
     #[default]
@@ -571,7 +573,7 @@ impl InvocationStatus {
 }
 
 /// One node's part of a command (ListCommandInvocations with Details).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct CommandInvocation {
     /// Command id.
     pub command_id: String,
@@ -711,4 +713,17 @@ pub struct DocumentParam {
     pub description: String,
     /// Default value.
     pub default: String,
+}
+
+/// Tags as the AWS APIs write them: a list of `{"Key": …, "Value": …}`.
+fn tags_as_aws<S: serde::Serializer>(tags: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(tags.len()))?;
+    for (k, v) in tags {
+        let mut m = std::collections::BTreeMap::new();
+        m.insert("Key", k);
+        m.insert("Value", v);
+        seq.serialize_element(&m)?;
+    }
+    seq.end()
 }

@@ -138,7 +138,8 @@ async fn describe_prefix_page(
 /// calls); then the first page of every partition (so every top-level level
 /// appears early), then the rest, at most [`INDEX_CONCURRENCY`] calls at
 /// once; throttling is retried with backoff by the SDK. `emit` gets each
-/// page as it arrives, each parameter once. Returns the number of calls.
+/// page as it arrives (once per successful call, possibly empty), each
+/// parameter once. Returns the number of calls.
 ///
 /// # Errors
 /// The first [`AwsError`]; pages already emitted stay valid.
@@ -153,9 +154,7 @@ where
     let (first, _) = describe_page(ctx, None, None).await?;
     let seen_first: std::collections::HashSet<String> =
         first.iter().map(|m| m.name.clone()).collect();
-    if !first.is_empty() {
-        emit(first);
-    }
+    emit(first);
     let mut calls = 1u32;
     loop {
         while running.len() < INDEX_CONCURRENCY {
@@ -173,9 +172,7 @@ where
         };
         let (mut metas, next) = result?;
         metas.retain(|m| !seen_first.contains(&m.name));
-        if !metas.is_empty() {
-            emit(metas);
-        }
+        emit(metas);
         if let Some(t) = next {
             queue.push_back((prefixes, Some(t)));
         }

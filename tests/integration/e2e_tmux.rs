@@ -426,7 +426,7 @@ fn triage_an_opsitem_to_in_progress_with_a_note() {
     t.wait_for("the detail", |s| {
         s.contains("Timeline") || s.contains("Description")
     });
-    t.keys(&["t"]);
+    t.keys(&["m"]);
     t.wait_for("the status choice", |s| s.contains("2 InProgress"));
     t.keys(&["2"]);
     t.wait_for("InProgress", |s| s.contains("Status InProgress"));

@@ -14,6 +14,7 @@ mod lab_paging;
 mod lab_protocols;
 mod lab_sessions;
 mod lab_validation;
+mod letters_json;
 mod moto;
 mod navigation;
 mod opscenter_pane;

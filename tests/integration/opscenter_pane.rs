@@ -190,6 +190,11 @@ impl Harness {
 #[test]
 fn list_and_detail_snapshots() {
     let mut h = Harness::new();
+    assert!(
+        h.screen()
+            .contains("InProgress 2  Resolved not loaded  │ severity"),
+        "the default filter loads no Resolved item, so it cannot count them"
+    );
     insta::assert_snapshot!("ops_list", h.screen());
     // Severity 1 first; its severity cell carries the critical style.
     assert_eq!(h.app.ops.current().unwrap().id, "oi-000000000002");

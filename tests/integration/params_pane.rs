@@ -538,3 +538,39 @@ async fn escape_with_unsaved_changes_asks_before_discarding() {
     assert!(live.app.params.editor.is_none());
     assert_eq!(live.app.mode(), Mode::Normal);
 }
+
+/// The lab's count of the Parameter Store read calls the pane makes.
+fn params_reads(lab: &ssmdeck_lab::LabHandle) -> u32 {
+    let calls = lab.calls();
+    [
+        "ssm:DescribeParameters",
+        "ssm:GetParameters",
+        "ssm:GetParameter",
+    ]
+    .iter()
+    .map(|op| calls.get(*op).copied().unwrap_or(0))
+    .sum::<u64>()
+    .try_into()
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_title_counts_every_call_the_pane_made() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    lab.reset_calls();
+    let mut live = Live::start(ctx).await;
+    live.goto("/prod/web/db/password").await;
+    live.until("the pane's count reaches the lab's", |a| {
+        a.params.calls == params_reads(&lab)
+    })
+    .await;
+    let n = live.app.params.calls;
+    assert!(
+        n > live.app.params.index.pages,
+        "levels and values are calls too: {n} calls, {} index pages",
+        live.app.params.index.pages
+    );
+    let s = live.screen();
+    assert!(s.contains(&format!("· {n} calls")), "{s}");
+}

@@ -337,7 +337,7 @@ async fn the_runner_refuses_every_declared_write_in_read_only_mode() {
     while refused.is_none() || !listed {
         match next_report(&mut rx).await {
             Action::Notice(text, _) => refused = Some(text),
-            Action::Params(ssmdeck::action::ParamsEvent::Level(_, r)) => {
+            Action::Params(ssmdeck::action::ParamsEvent::Level(_, r, _)) => {
                 assert!(r.is_ok(), "{r:?}");
                 listed = true;
             }

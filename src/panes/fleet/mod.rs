@@ -21,6 +21,13 @@ pub enum Ask {
         /// Managed node id.
         node: String,
     },
+    /// The column to sort by: the answer is a column title ([`state::Column::title`]).
+    SortBy,
+    /// What of node `node` to copy: the answer is `id`, `name` or `ip`.
+    Copy {
+        /// Managed node id.
+        node: String,
+    },
 }
 
 /// The pane's side of one update.

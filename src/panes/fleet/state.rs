@@ -115,6 +115,8 @@ pub struct FleetState {
     pub sort_desc: bool,
     /// Whether the details panel is open.
     pub details: bool,
+    /// The raw JSON view of a node (`y`), drawn over the pane while open.
+    pub json: Option<crate::widgets::raw_json::RawJson>,
     /// The details were opened by a jump from another pane
     /// ([`Goto::Node`](crate::pane::Goto::Node)): Esc closes them and walks
     /// back there. Any other key makes the visit the user's own.
@@ -163,6 +165,7 @@ impl Default for FleetState {
             sort: Column::Name,
             sort_desc: false,
             details: false,
+            json: None,
             revealed: false,
             filter_aside: None,
             loading: None,
@@ -435,6 +438,19 @@ impl FleetState {
         let i = cols.iter().position(|c| *c == self.sort).unwrap_or(0);
         self.sort = cols[(i + 1) % cols.len()];
         self.sort_desc = false;
+        self.dirty_order = true;
+    }
+
+    /// The loaded node with id `id`.
+    pub fn node(&self, id: &str) -> Option<&ManagedNode> {
+        self.index.get(id).map(|i| &self.nodes[*i])
+    }
+
+    /// Sorts by `column` (ascending; picking the current column again
+    /// reverses it).
+    pub fn sort_by(&mut self, column: Column) {
+        self.sort_desc = self.sort == column && !self.sort_desc;
+        self.sort = column;
         self.dirty_order = true;
     }
 

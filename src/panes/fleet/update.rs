@@ -20,7 +20,7 @@ const HINTS: &[(Command, &str)] = &[
     (Command::Filter, "filter"),
     (Command::ToggleSelect, "select"),
     (Command::OpenDetails, "details"),
-    (Command::SortNext, "sort"),
+    (Command::SortBy, "sort"),
     (Command::Refresh, "refresh"),
     (Command::NextPane, "next pane"),
     (Command::Quit, "quit"),
@@ -64,6 +64,21 @@ impl FleetState {
         match c {
             Command::StartSession => cx.request(Request::Open(Goto::Shell(id))),
             Command::NodeOpsItems => cx.request(Request::Open(Goto::NodeOpsItems(id))),
+            Command::RawJson => {
+                self.json = Some(crate::widgets::raw_json::RawJson::of(
+                    format!("{name} ({id}), ManagedNode with its EC2 details and tags"),
+                    n,
+                ));
+            }
+            Command::CopyValue => cx.request(Request::Choose {
+                title: format!("Copy of {name} ({id})"),
+                options: vec![
+                    "id  node id".into(),
+                    "name  Name tag".into(),
+                    "ip  IP address".into(),
+                ],
+                ask: Ask::Copy { node: id },
+            }),
             Command::ForwardPort => cx.request(Request::Prompt {
                 title: format!("Forward from {name} ({id}): LOCAL:REMOTE or LOCAL:HOST:REMOTE"),
                 text: String::new(),
@@ -140,6 +155,9 @@ impl Pane for FleetState {
     fn command(&mut self, c: Command, cx: &mut FleetCx) -> Handled {
         let rows = cx.shared.page_rows;
         let half = (rows / 2).max(1) as isize;
+        if crate::widgets::raw_json::command(&mut self.json, c, rows) {
+            return Handled::Yes;
+        }
         if c != Command::Back {
             self.revealed = false;
         }
@@ -162,6 +180,14 @@ impl Pane for FleetState {
             Command::SelectAllMatching => self.select_all_matching(),
             Command::ClearSelection => self.selected.clear(),
             Command::SortNext => self.sort_next(),
+            Command::SortBy => cx.request(Request::Choose {
+                title: "Sort the fleet by".into(),
+                options: super::state::Column::ALL
+                    .iter()
+                    .map(|c| c.title().to_owned())
+                    .collect(),
+                ask: Ask::SortBy,
+            }),
             Command::SortReverse => self.sort_reverse(),
             Command::RunCommand => self.compose(cx),
             _ => return self.node_command(c, cx),
@@ -194,10 +220,31 @@ impl Pane for FleetState {
     }
 
     fn answer(&mut self, ask: Ask, text: String, cx: &mut FleetCx) {
-        let Ask::Forward { node } = ask;
-        match ForwardSpec::parse(&text) {
-            Ok(spec) => cx.request(Request::Open(Goto::Forward { node, spec })),
-            Err(e) => cx.notice(e),
+        match ask {
+            Ask::Forward { node } => match ForwardSpec::parse(&text) {
+                Ok(spec) => cx.request(Request::Open(Goto::Forward { node, spec })),
+                Err(e) => cx.notice(e),
+            },
+            Ask::SortBy => {
+                if let Some(c) = super::state::Column::ALL.iter().find(|c| c.title() == text) {
+                    self.sort_by(*c);
+                }
+            }
+            Ask::Copy { node } => {
+                let Some(n) = self.node(&node) else {
+                    return cx.notice(format!("{node} is no longer loaded"));
+                };
+                let (value, what) = match text.as_str() {
+                    "name" => (n.name.clone(), "name"),
+                    "ip" => (n.ip.clone(), "IP address"),
+                    _ => (n.id.clone(), "node id"),
+                };
+                if value.is_empty() {
+                    return cx.notice(format!("{node} has no {what}"));
+                }
+                cx.notice(format!("copied the {what} of {node}"));
+                cx.request(Request::Clipboard(value));
+            }
         }
     }
 

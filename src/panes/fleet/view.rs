@@ -70,6 +70,10 @@ pub fn visible_columns(inner: u16, tags: usize) -> Vec<Column> {
 /// Draws the pane into `area`.
 pub fn render(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContext) {
     f.hits.forget();
+    if let Some(json) = &f.json {
+        json.render(frame, area, cx);
+        return;
+    }
     let (table_area, detail_area) = if f.details && area.width >= 100 {
         let [a, b] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
             .areas(area);

@@ -55,6 +55,8 @@ pub enum Ask {
     },
     /// A related managed node to show in the Fleet pane.
     JumpToNode,
+    /// The column to sort by: the answer is a column title ([`state::OpsColumn::title`]).
+    SortBy,
 }
 
 /// The pane's side of one update.

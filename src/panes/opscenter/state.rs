@@ -137,6 +137,8 @@ pub struct OpsState {
     pub sort_desc: bool,
     /// The open detail.
     pub detail: Option<OpsDetail>,
+    /// The raw JSON view of an OpsItem (`y`), drawn over the pane while open.
+    pub json: Option<crate::widgets::raw_json::RawJson>,
     /// The open create/edit form.
     pub form: Option<OpsForm>,
     pub(super) dirty: bool,
@@ -169,6 +171,7 @@ impl Default for OpsState {
             sort: OpsColumn::Severity,
             sort_desc: false,
             detail: None,
+            json: None,
             form: None,
             dirty: true,
             dirty_order: true,
@@ -224,6 +227,19 @@ impl OpsState {
             }
         }
         self.dirty_order = true;
+    }
+
+    /// Whether the last load asked DescribeOpsItems for items of `status`:
+    /// false when its server-side `Status` filter leaves the status out (the
+    /// default filter loads only Open and InProgress), so a count of the
+    /// loaded items says nothing about it.
+    pub fn status_loaded(&self, status: &str) -> bool {
+        self.loaded_filters.iter().all(|f| match f {
+            ServerFilter::Text { key, values, .. } if key == "Status" => {
+                values.iter().any(|v| v == status)
+            }
+            _ => true,
+        })
     }
 
     /// Counts of loaded items by status (Open, InProgress, Resolved, other)
@@ -533,5 +549,27 @@ mod tests {
         assert!(s.filter_error.is_some());
         s.settle_view(10, 0);
         assert_eq!(s.view.len(), 2, "a bad filter keeps the last good one");
+    }
+}
+
+#[cfg(test)]
+mod status_count_tests {
+    use super::*;
+
+    #[test]
+    fn a_status_the_load_left_out_is_not_counted_as_zero() {
+        let mut s = OpsState::default();
+        let _ = s.begin_load();
+        assert!(s.status_loaded("Open") && s.status_loaded("InProgress"));
+        assert!(
+            !s.status_loaded("Resolved"),
+            "the default filter does not load Resolved items"
+        );
+        s.set_filter("sev:1".into());
+        let _ = s.begin_load();
+        assert!(
+            s.status_loaded("Resolved"),
+            "no status filter loads every status"
+        );
     }
 }

@@ -68,6 +68,18 @@ impl Pane for OpsState {
     fn command(&mut self, c: Command, cx: &mut OpsCx) -> Handled {
         // Commands act on what is on screen.
         self.settle_view(cx.shared.page_rows, cx.shared.epoch_s);
+        if crate::widgets::raw_json::command(&mut self.json, c, cx.shared.page_rows) {
+            return Handled::Yes;
+        }
+        if c == Command::RawJson {
+            if let Some(i) = self.focused() {
+                self.json = Some(crate::widgets::raw_json::RawJson::of(
+                    format!("{} (OpsItem)", i.id),
+                    i,
+                ));
+            }
+            return Handled::Yes;
+        }
         if c == Command::StartSession {
             match self
                 .focused()
@@ -173,6 +185,14 @@ impl Pane for OpsState {
                 vec![(id, expected)]
             }
             Ask::JumpToNode => return cx.request(Request::Open(Goto::Node(text))),
+            Ask::SortBy => {
+                if let Some(c) = OpsColumn::ALL.iter().find(|c| c.title() == text) {
+                    self.sort_desc = self.sort == *c && !self.sort_desc;
+                    self.sort = *c;
+                    self.dirty_order = true;
+                }
+                return;
+            }
         };
         self.apply(targets, change, cx);
     }
@@ -363,6 +383,14 @@ impl OpsState {
             Command::SelectLast => self.move_to(usize::MAX, rows),
             Command::PageDown => self.move_by(half, rows),
             Command::PageUp => self.move_by(-half, rows),
+            Command::SortBy => cx.request(Request::Choose {
+                title: "Sort the OpsItems by".into(),
+                options: OpsColumn::ALL
+                    .iter()
+                    .map(|c| c.title().to_owned())
+                    .collect(),
+                ask: Ask::SortBy,
+            }),
             Command::SortNext => {
                 let i = OpsColumn::ALL
                     .iter()

@@ -81,6 +81,10 @@ pub fn visible_columns(inner: u16) -> Vec<OpsColumn> {
 /// Draws the pane: the form when open, else the open item, else the list.
 pub fn render(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext) {
     o.hits.forget();
+    if let Some(json) = &o.json {
+        json.render(frame, area, cx);
+        return;
+    }
     if let Some(form) = &o.form {
         render_form(frame, area, form, form.cursor, cx);
         return;
@@ -96,10 +100,17 @@ fn counts_line(o: &OpsState, t: &Theme) -> Line<'static> {
     let (status, sev) = o.counts();
     let mut spans = Vec::new();
     for (i, name) in ["Open", "InProgress", "Resolved"].iter().enumerate() {
-        spans.push(Span::styled(
-            format!(" {name} {} ", status[i]),
-            t.style(status_token(name)),
-        ));
+        if o.status_loaded(name) {
+            spans.push(Span::styled(
+                format!(" {name} {} ", status[i]),
+                t.style(status_token(name)),
+            ));
+        } else {
+            spans.push(Span::styled(
+                format!(" {name} not loaded "),
+                t.style("ui.dim"),
+            ));
+        }
     }
     if status[3] > 0 {
         spans.push(Span::styled(

@@ -9,12 +9,16 @@ use crate::model::{ParameterMeta, ParameterValue, ParameterVersion};
 /// Results of Parameter Store jobs.
 #[derive(Debug, Clone)]
 pub enum ParamsEvent {
-    /// One hierarchy level listed completely.
-    Level(String, Result<Vec<ParameterMeta>, AwsError>),
-    /// One page of the background index; `done` on the last.
+    /// One hierarchy level listed completely, and the `DescribeParameters`
+    /// calls it took (1 when the first call failed).
+    Level(String, Result<Vec<ParameterMeta>, AwsError>, u32),
+    /// One `DescribeParameters` page of the background index (possibly empty
+    /// after dropping names already seen: one event per call); `done` marks the
+    /// closing event, which is not a call of its own unless it is an error.
     IndexPage(Result<Vec<ParameterMeta>, AwsError>, bool),
-    /// Values read (SecureStrings as ciphertext).
-    Values(Result<Vec<ParameterValue>, AwsError>),
+    /// Values read (SecureStrings as ciphertext), and the `GetParameters`
+    /// calls made (10 names a call).
+    Values(Result<Vec<ParameterValue>, AwsError>, u32),
     /// A SecureString's clear text, asked for by the user.
     Revealed(Result<ParameterValue, AwsError>),
     /// A save finished.
@@ -162,10 +166,10 @@ impl Job for ParamsJob {
     async fn run(self, env: JobEnv<ParamsEvent>) -> Option<ParamsEvent> {
         let ctx = &env.ctx;
         Some(match self {
-            ParamsJob::Level { path } => {
-                let r = params::list_level(ctx, &path).await.map(|(m, _)| m);
-                ParamsEvent::Level(path, r)
-            }
+            ParamsJob::Level { path } => match params::list_level(ctx, &path).await {
+                Ok((metas, calls)) => ParamsEvent::Level(path, Ok(metas), calls),
+                Err(e) => ParamsEvent::Level(path, Err(e), 1),
+            },
             ParamsJob::Index => {
                 let send = env.sender();
                 let r = params::index_all(ctx, move |metas| {
@@ -175,7 +179,9 @@ impl Job for ParamsJob {
                 ParamsEvent::IndexPage(r.map(|_| Vec::new()), true)
             }
             ParamsJob::Values { names } => {
-                ParamsEvent::Values(params::get_values(ctx, &names, false).await)
+                let calls =
+                    u32::try_from(names.len().div_ceil(params::GET_BATCH)).unwrap_or(u32::MAX);
+                ParamsEvent::Values(params::get_values(ctx, &names, false).await, calls)
             }
             ParamsJob::Reveal { name } => {
                 ParamsEvent::Revealed(params::get_value(ctx, &name, true).await)
@@ -251,7 +257,7 @@ impl Job for ParamsJob {
             }
             ParamsEvent::Level(..)
             | ParamsEvent::IndexPage(..)
-            | ParamsEvent::Values(_)
+            | ParamsEvent::Values(..)
             | ParamsEvent::Revealed(_)
             | ParamsEvent::History(..)
             | ParamsEvent::CopyPlanned(_) => Vec::new(),

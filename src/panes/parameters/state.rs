@@ -445,6 +445,12 @@ pub struct IndexProgress {
 /// The Parameters pane's state.
 #[derive(Debug, Default)]
 pub struct ParamsState {
+    /// The raw JSON view of a parameter's metadata (never its value), drawn
+    /// over the pane while open.
+    pub json: Option<crate::widgets::raw_json::RawJson>,
+    /// AWS read calls the pane made: every `DescribeParameters` page (index
+    /// and levels), `GetParameters` batch and reveal.
+    pub calls: u32,
     /// Where the last draw put the list's rows (mouse clicks).
     pub hits: crate::widgets::hits::RowHits,
     /// Every parameter known so far, by name.

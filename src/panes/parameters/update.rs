@@ -74,6 +74,21 @@ impl Pane for ParamsState {
 
     fn command(&mut self, c: Command, cx: &mut ParamsCx) -> Handled {
         self.settle_rows(cx.shared.page_rows);
+        if crate::widgets::raw_json::command(&mut self.json, c, cx.shared.page_rows) {
+            return Handled::Yes;
+        }
+        if c == Command::RawJson {
+            match self.current_param() {
+                Some(m) => {
+                    self.json = Some(crate::widgets::raw_json::RawJson::of(
+                        format!("{} (metadata, no value)", m.name),
+                        m,
+                    ));
+                }
+                None => cx.notice("a level has no JSON of its own: pick a parameter"),
+            }
+            return Handled::Yes;
+        }
         if self.history.is_some() {
             return self.history_command(c, cx);
         }
@@ -390,30 +405,47 @@ impl ParamsState {
     /// One message of the pane's jobs.
     fn event(&mut self, ev: ParamsEvent, cx: &mut ParamsCx) {
         match ev {
-            ParamsEvent::Level(path, Ok(metas)) => self.replace_level(&path, metas),
-            ParamsEvent::Level(path, Err(e)) => {
+            ParamsEvent::Level(path, Ok(metas), calls) => {
+                self.calls += calls;
+                self.replace_level(&path, metas);
+            }
+            ParamsEvent::Level(path, Err(e), calls) => {
+                self.calls += calls;
                 self.levels_loading.remove(&path);
                 self.error = Some(e);
             }
             ParamsEvent::IndexPage(Ok(metas), done) => {
-                self.index.pages += 1;
+                if !done {
+                    self.index.pages += 1;
+                    self.calls += 1;
+                }
                 self.index.done = done;
                 self.learn(metas);
             }
             ParamsEvent::IndexPage(Err(e), _) => {
+                self.index.pages += 1;
+                self.calls += 1;
                 self.index.done = true;
                 self.error = Some(e);
             }
-            ParamsEvent::Values(Ok(values)) => {
+            ParamsEvent::Values(Ok(values), calls) => {
+                self.calls += calls;
                 for v in values {
                     self.values.insert(v.name.clone(), v);
                 }
             }
-            ParamsEvent::Values(Err(e)) | ParamsEvent::Revealed(Err(e)) => {
+            ParamsEvent::Values(Err(e), calls) => {
+                self.calls += calls;
+                self.edit_when_revealed = None;
+                cx.notice(e.to_string());
+            }
+            ParamsEvent::Revealed(Err(e)) => {
+                self.calls += 1;
                 self.edit_when_revealed = None;
                 cx.notice(e.to_string());
             }
             ParamsEvent::Revealed(Ok(v)) => {
+                self.calls += 1;
                 let on_it =
                     matches!(self.current(), Some(TreeRow::Param { name, .. }) if *name == v.name);
                 if on_it {

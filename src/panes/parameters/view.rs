@@ -19,6 +19,10 @@ pub const MASK: &str = "•••••••• (SecureString — v reveals)";
 
 /// Draws the pane into `area`.
 pub fn render(frame: &mut Frame, area: Rect, p: &ParamsState, cx: &RenderContext) {
+    if let Some(json) = &p.json {
+        json.render(frame, area, cx);
+        return;
+    }
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
     render_tree(frame, left, p, cx);
@@ -44,6 +48,11 @@ fn render_tree(frame: &mut Frame, area: Rect, p: &ParamsState, cx: &RenderContex
         format!(" · index complete ({} pages)", p.index.pages)
     } else {
         format!(" · indexing… page {}", p.index.pages)
+    };
+    let index = if p.calls > 0 {
+        format!("{index} · {} calls", p.calls)
+    } else {
+        index
     };
     let search = p
         .search

@@ -304,6 +304,8 @@ pub struct Group {
 pub struct CommandsState {
     /// Where the last draw put the list's rows (mouse clicks).
     pub hits: crate::widgets::hits::RowHits,
+    /// The raw JSON view of an invocation (`y`), drawn over the pane while open.
+    pub json: Option<crate::widgets::raw_json::RawJson>,
     /// The composer, when open.
     pub compose: Option<Compose>,
     /// Runs of this session, oldest first.

@@ -62,7 +62,29 @@ impl Pane for CommandsState {
     fn command(&mut self, c: Command, cx: &mut CommandsCx) -> Handled {
         let rows = cx.shared.page_rows;
         let half = (rows / 2).max(1) as isize;
+        if crate::widgets::raw_json::command(&mut self.json, c, rows) {
+            return Handled::Yes;
+        }
         match c {
+            Command::RawJson => {
+                let inv = self.cursor_node().and_then(|id| {
+                    self.run()
+                        .and_then(|r| r.nodes.get(&id))
+                        .map(|n| n.inv.clone())
+                });
+                match inv {
+                    Some(inv) if !self.show_history => {
+                        self.json = Some(crate::widgets::raw_json::RawJson::of(
+                            format!(
+                                "{} on {} (CommandInvocation)",
+                                inv.command_id, inv.instance_id
+                            ),
+                            &inv,
+                        ));
+                    }
+                    _ => cx.notice("no command invocation under the cursor"),
+                }
+            }
             Command::SelectNext => self.move_by(1, rows),
             Command::SelectPrev => self.move_by(-1, rows),
             Command::SelectFirst => self.move_by(isize::MIN / 2, rows),

@@ -53,6 +53,10 @@ pub fn command_status_counts(statuses: impl IntoIterator<Item = CommandStatus>) 
 /// Draws the pane into `area`.
 pub fn render(frame: &mut Frame, area: Rect, st: &CommandsState, cx: &RenderContext) {
     st.hits.forget();
+    if let Some(json) = &st.json {
+        json.render(frame, area, cx);
+        return;
+    }
     if st.show_history {
         render_history(frame, area, st, cx);
     } else {
