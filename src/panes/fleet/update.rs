@@ -58,18 +58,19 @@ impl FleetState {
             return Handled::Yes;
         };
         let (id, name) = (n.id.clone(), n.name.clone());
+        let json = (c == Command::RawJson).then(|| {
+            crate::widgets::raw_json::RawJson::of(
+                format!("{name} ({id}), ManagedNode with its EC2 details and tags"),
+                n,
+            )
+        });
         // The node the key acted on stays under the cursor while pages
         // and EC2 joins still arrive.
         self.cursor_id = Some(id.clone());
         match c {
             Command::StartSession => cx.request(Request::Open(Goto::Shell(id))),
             Command::NodeOpsItems => cx.request(Request::Open(Goto::NodeOpsItems(id))),
-            Command::RawJson => {
-                self.json = Some(crate::widgets::raw_json::RawJson::of(
-                    format!("{name} ({id}), ManagedNode with its EC2 details and tags"),
-                    n,
-                ));
-            }
+            Command::RawJson => self.json = json,
             Command::CopyValue => cx.request(Request::Choose {
                 title: format!("Copy of {name} ({id})"),
                 options: vec![
