@@ -6,6 +6,8 @@ use std::cell::Cell;
 
 use ratatui::layout::{Position, Rect};
 
+use crate::keys::Command;
+
 /// The rows of a list or table as last drawn: their screen area (terminal
 /// cells, one row per line) and the index of the first row drawn.
 /// Interior-mutable so a view, which only reads the pane (`&self`), can
@@ -22,6 +24,21 @@ pub enum ListClick {
     Open,
     /// On another row: move the cursor to this index.
     MoveTo(usize),
+}
+
+impl ListClick {
+    /// What the click means for a list pane: `OpenDetails` for the shell to
+    /// run (as Enter), or the cursor moved by `move_to` (nothing to run).
+    pub fn act(self, move_to: impl FnOnce(usize)) -> Option<Command> {
+        match self {
+            ListClick::Open => Some(Command::OpenDetails),
+            ListClick::MoveTo(i) => {
+                move_to(i);
+                None
+            }
+            ListClick::Nothing => None,
+        }
+    }
 }
 
 impl RowHits {

@@ -11,7 +11,6 @@ use crate::filter::TERM_KEYS;
 use crate::keys::{Command, InputKey};
 use crate::pane::{Goto, Handled, Pane, RenderContext, Request};
 use crate::session::forward::ForwardSpec;
-use crate::widgets::hits::ListClick;
 use crate::widgets::line_input::{FilterStep, filter_key};
 
 /// The status line's key hints, in order.
@@ -289,14 +288,9 @@ impl Pane for FleetState {
     }
 
     fn click(&mut self, column: u16, row: u16, cx: &mut FleetCx) -> Option<Command> {
-        match self.hits.click(column, row, self.view.len(), self.cursor) {
-            ListClick::Open => Some(Command::OpenDetails),
-            ListClick::MoveTo(i) => {
-                self.move_to(i, cx.shared.page_rows);
-                None
-            }
-            ListClick::Nothing => None,
-        }
+        let rows = cx.shared.page_rows;
+        let click = self.hits.click(column, row, self.view.len(), self.cursor);
+        click.act(|i| self.move_to(i, rows))
     }
 
     fn settle(&mut self, cx: &mut FleetCx) {

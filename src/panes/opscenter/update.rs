@@ -16,7 +16,6 @@ use crate::keys::{Command, InputKey};
 use crate::model::OpsItem;
 use crate::ops_filter::{OPS_KEYS, TRIAGE_STATUSES};
 use crate::pane::{Goto, Handled, Pane, RenderContext, Request};
-use crate::widgets::hits::ListClick;
 use crate::widgets::line_input::{FilterStep, filter_key};
 
 /// The status-line hints of the list.
@@ -259,14 +258,9 @@ impl Pane for OpsState {
         if self.detail.is_some() || self.form.is_some() {
             return None;
         }
-        match self.hits.click(column, row, self.view.len(), self.cursor) {
-            ListClick::Open => Some(Command::OpenDetails),
-            ListClick::MoveTo(i) => {
-                self.move_to(i, cx.shared.page_rows);
-                None
-            }
-            ListClick::Nothing => None,
-        }
+        let rows = cx.shared.page_rows;
+        let click = self.hits.click(column, row, self.view.len(), self.cursor);
+        click.act(|i| self.move_to(i, rows))
     }
 }
 

@@ -15,7 +15,6 @@ use crate::config::Layer;
 use crate::keys::{Command, InputKey};
 use crate::model::ParamKind;
 use crate::pane::{Handled, Pane, RenderContext, Request};
-use crate::widgets::hits::ListClick;
 use crate::widgets::line_input::{FilterStep, filter_key};
 
 /// The status-line hints of the tree.
@@ -229,14 +228,9 @@ impl Pane for ParamsState {
     }
 
     fn click(&mut self, column: u16, row: u16, cx: &mut ParamsCx) -> Option<Command> {
-        match self.hits.click(column, row, self.rows.len(), self.cursor) {
-            ListClick::Open => Some(Command::OpenDetails),
-            ListClick::MoveTo(i) => {
-                self.move_to(i, cx.shared.page_rows);
-                None
-            }
-            ListClick::Nothing => None,
-        }
+        let rows = cx.shared.page_rows;
+        let click = self.hits.click(column, row, self.rows.len(), self.cursor);
+        click.act(|i| self.move_to(i, rows))
     }
 
     fn settle(&mut self, cx: &mut ParamsCx) {

@@ -19,7 +19,6 @@ use crate::aws::commands::SendRequest;
 use crate::config::Layer;
 use crate::keys::{Command, InputKey};
 use crate::pane::{Handled, Pane, RenderContext, Request};
-use crate::widgets::hits::ListClick;
 use crate::widgets::line_input::{FilterStep, filter_key};
 
 /// The status-line hints of the grid.
@@ -220,14 +219,9 @@ impl Pane for CommandsState {
         if self.show_history || self.run().is_none() {
             return None;
         }
-        match self.hits.click(column, row, self.rows(), self.cursor) {
-            ListClick::Open => Some(Command::OpenDetails),
-            ListClick::MoveTo(i) => {
-                self.move_by(i as isize - self.cursor as isize, cx.shared.page_rows);
-                None
-            }
-            ListClick::Nothing => None,
-        }
+        let rows = cx.shared.page_rows;
+        let click = self.hits.click(column, row, self.rows(), self.cursor);
+        click.act(|i| self.move_by(i as isize - self.cursor as isize, rows))
     }
 }
 
