@@ -4,6 +4,8 @@
 //! - `filter_keystroke_10k`: one keystroke in the filter (update + settle +
 //!   render to a 200×50 TestBackend). Goal: under 5 ms median.
 //! - `filter_only_10k`: the same keystroke without the render.
+//! - `filter_cold_10k`: a filter text no recent query's matches help
+//!   (a full pass over every node), without the render.
 //! - `first_frame`: settings, state and the first frame before any network answer.
 //! - `params_search_10k`: one keystroke of the Parameters search over 10,000
 //!   names (fuzzy, ranked) and a render. Goal: under 5 ms median.
@@ -108,6 +110,20 @@ fn benches(c: &mut Criterion) {
             };
             typed = !typed;
             app.update(Action::Input(key), now);
+            app.settle();
+        })
+    });
+    // A query no recent one helps (ten texts, none a prefix of another,
+    // more than the pane remembers): a full pass over 10,000 nodes.
+    let cold = [
+        "prod w", "stag d", "web-3", "db 7", "i-0a", "10.0.1", "api-2", "Env=dev", "cache 9",
+        "worker",
+    ];
+    let mut k = 0;
+    c.bench_function("filter_cold_10k", |b| {
+        b.iter(|| {
+            k = (k + 1) % cold.len();
+            app.fleet.set_filter(cold[k].into());
             app.settle();
         })
     });

@@ -53,6 +53,10 @@ struct Term {
 #[derive(Debug, Clone, Default)]
 pub struct Haystack {
     fields: Vec<Utf32String>,
+    /// The name, lower-cased (exact and prefix ranking).
+    name_lc: String,
+    /// The id, lower-cased.
+    id_lc: String,
 }
 
 /// Where a node ranks among the matches of a query with text: lower
@@ -67,12 +71,14 @@ pub struct Rank {
 }
 
 /// A parsed filter query.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FleetQuery {
     terms: Vec<Term>,
     fuzzy: Option<Pattern>,
     /// The fuzzy text, lower-cased, for exact and prefix ranking.
     text: String,
+    /// The fuzzy text as typed (words joined by one space).
+    raw: String,
     /// Problems found while parsing (unknown keys, empty values), for the status line.
     pub errors: Vec<String>,
 }
@@ -211,8 +217,33 @@ impl FleetQuery {
             terms,
             fuzzy,
             text: joined.to_lowercase(),
+            raw: joined,
             errors,
         }
+    }
+
+    /// Whether `other` asks exactly what this query asks (same terms,
+    /// same text), so its matches can be reused.
+    pub fn same_as(&self, other: &FleetQuery) -> bool {
+        self.terms == other.terms && self.raw == other.raw
+    }
+
+    /// Whether every node this query matches is matched by `older` as
+    /// well, so filtering can start from `older`'s matches instead of
+    /// every node (typing one more character narrows). Holds when the
+    /// terms are the same and this text extends `older`'s, both made of
+    /// plain characters only: a `!`, `^`, `$`, `'` or `\` (nucleo's
+    /// negation, anchors, exact match and escapes) or any non-ASCII
+    /// character can widen a match, and then nothing is assumed.
+    pub fn narrows(&self, older: &FleetQuery) -> bool {
+        let plain = |s: &str| {
+            s.bytes()
+                .all(|b| (b.is_ascii_graphic() && !b"!^$'\\".contains(&b)) || b == b' ')
+        };
+        self.terms == older.terms
+            && self.raw.starts_with(older.raw.as_str())
+            && plain(&self.raw)
+            && plain(&older.raw)
     }
 
     /// Whether the query matches everything.
@@ -250,8 +281,8 @@ impl FleetQuery {
         for atom in &p.atoms {
             score += atom_score(atom, haystack, matcher)?;
         }
-        let (name, id) = (node.name.to_lowercase(), node.id.to_lowercase());
-        let class = if name == self.text || id == self.text {
+        let (name, id) = (&haystack.name_lc, &haystack.id_lc);
+        let class = if *name == self.text || *id == self.text {
             0
         } else if name.starts_with(&self.text) || id.starts_with(&self.text) {
             1
@@ -323,7 +354,11 @@ pub fn haystack(node: &ManagedNode) -> Haystack {
         }
         fields.push(Utf32String::from(format!("{k}={v}")));
     }
-    Haystack { fields }
+    Haystack {
+        fields,
+        name_lc: node.name.to_lowercase(),
+        id_lc: node.id.to_lowercase(),
+    }
 }
 
 /// A matcher configured for this filter.
@@ -495,5 +530,21 @@ mod tests {
         );
         assert_eq!((e.class, p.class, f.class, l.class), (0, 1, 2, 2));
         assert!(f.score > l.score, "{f:?} {l:?}");
+    }
+
+    #[test]
+    fn only_plain_extensions_narrow() {
+        let n = |new: &str, old: &str| FleetQuery::parse(new).narrows(&FleetQuery::parse(old));
+        assert!(n("prod", "pro") && n("prod w", "prod") && n("prodW", "prod"));
+        assert!(n("ping:on prod", "ping:on") && n("ping:on", "ping:on"));
+        assert!(!n("pro", "prod"), "a deletion widens");
+        assert!(!n("prod !w", "prod") && !n("prod$", "prod") && !n("^prod", "prod"));
+        assert!(!n("ping:onl", "ping:on"), "terms differ: no assumption");
+        assert!(
+            !n("tag:Env=prod, x", "tag:Env=prod"),
+            "a broken term is dropped"
+        );
+        assert!(!n("café", "caf"));
+        assert!(FleetQuery::parse("a  b").same_as(&FleetQuery::parse("a b")));
     }
 }

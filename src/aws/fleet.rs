@@ -15,6 +15,7 @@ use aws_sdk_ssm::types::{InstanceInformation, ResourceTypeForTagging};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use super::resume::{self, Stall};
 use super::{AwsContext, AwsError, ErrorKind};
 use crate::model::{Ec2Details, ManagedNode, PingStatus};
 
@@ -24,7 +25,6 @@ pub const SSM_PAGE_SIZE: i32 = 50;
 pub const EC2_CONCURRENCY: usize = 8;
 /// `ListTagsForResource` calls in flight at once.
 pub const TAG_CONCURRENCY: usize = 8;
-
 /// Counts and wall time of one fleet load.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadStats {
@@ -60,7 +60,12 @@ pub enum FleetEvent {
     TagsFailed(AwsError),
     /// Every page and join finished.
     Done(LoadStats),
-    /// The SSM listing failed; nothing more follows.
+    /// A page failed with a passing fault after the SDK's retries: the load
+    /// asks for the same page again, its NextToken kept (see
+    /// [`resume`](super::resume)).
+    Stalled(Stall),
+    /// The SSM listing failed (at once, or after every resume round); the
+    /// pages that arrived before stay; nothing more follows.
     Failed(AwsError),
 }
 
@@ -205,22 +210,34 @@ where
     let mut stats = LoadStats::default();
     let mut token: Option<String> = None;
     loop {
-        stats.ssm_calls += 1;
-        let resp = ctx
-            .ssm
-            .describe_instance_information()
-            .max_results(SSM_PAGE_SIZE)
-            .set_next_token(token.take())
-            .send()
-            .await;
+        let calls = &mut stats.ssm_calls;
+        let page = token.clone();
+        let stalled = emit.clone();
+        let resp = resume::again(
+            || {
+                *calls += 1;
+                let request = ctx
+                    .ssm
+                    .describe_instance_information()
+                    .max_results(SSM_PAGE_SIZE)
+                    .set_next_token(page.clone());
+                async {
+                    request
+                        .send()
+                        .await
+                        .map_err(|e| ctx.error("ssm:DescribeInstanceInformation", e))
+                }
+            },
+            stats.nodes > 0,
+            move |s| stalled(FleetEvent::Stalled(s)),
+        )
+        .await;
         let out = match resp {
             Ok(out) => out,
             Err(e) => {
                 joins.abort_all();
                 tag_joins.abort_all();
-                emit(FleetEvent::Failed(
-                    ctx.error("ssm:DescribeInstanceInformation", e),
-                ));
+                emit(FleetEvent::Failed(e));
                 return;
             }
         };

@@ -6,6 +6,7 @@ pub mod error;
 pub mod fleet;
 pub mod opscenter;
 pub mod params;
+pub mod resume;
 mod retry_notice;
 
 use std::sync::Arc;

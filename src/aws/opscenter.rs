@@ -164,13 +164,34 @@ pub async fn list_page(
 pub async fn list_all(
     ctx: &AwsContext,
     filters: &[ServerFilter],
-    mut on_page: impl FnMut(Vec<OpsItem>, bool),
+    on_page: impl FnMut(Vec<OpsItem>, bool),
 ) -> Result<u32, AwsError> {
-    let mut token = None;
+    list_all_with_stalls(ctx, filters, on_page, |_| {}).await
+}
+
+/// [`list_all`], where a page that fails with a passing fault after the
+/// SDK's retries is asked for again from its NextToken
+/// ([`resume::again`](super::resume::again)); `on_stall` hears of each
+/// pause.
+///
+/// # Errors
+/// The first [`AwsError`] that is not passing, or the last after every
+/// round; pages before it were already handed over.
+pub async fn list_all_with_stalls(
+    ctx: &AwsContext,
+    filters: &[ServerFilter],
+    mut on_page: impl FnMut(Vec<OpsItem>, bool),
+    on_stall: impl Fn(super::resume::Stall),
+) -> Result<u32, AwsError> {
+    let mut token: Option<String> = None;
     let mut calls = 0;
     loop {
-        calls += 1;
-        let (items, next) = list_page(ctx, filters, token).await?;
+        let midway = calls > 0;
+        let page = || {
+            calls += 1;
+            list_page(ctx, filters, token.clone())
+        };
+        let (items, next) = super::resume::again(page, midway, &on_stall).await?;
         let done = next.is_none();
         on_page(items, done);
         match next {

@@ -147,11 +147,31 @@ pub async fn index_all<F>(ctx: &AwsContext, emit: F) -> Result<u32, AwsError>
 where
     F: Fn(Vec<ParameterMeta>),
 {
+    index_all_with_stalls(ctx, emit, &|_| {}).await
+}
+
+/// [`index_all`], where a page that fails with a passing fault after the
+/// SDK's retries is asked for again from its NextToken
+/// ([`resume::again`](super::resume::again)); `on_stall` hears of each
+/// pause.
+///
+/// # Errors
+/// The first [`AwsError`] that is not passing, or the last after every
+/// round; pages already emitted stay valid.
+pub async fn index_all_with_stalls<F>(
+    ctx: &AwsContext,
+    emit: F,
+    on_stall: &(dyn Fn(super::resume::Stall) + Sync),
+) -> Result<u32, AwsError>
+where
+    F: Fn(Vec<ParameterMeta>),
+{
+    use super::resume::again;
     use std::collections::VecDeque;
     let mut queue: VecDeque<([String; 2], Option<String>)> =
         index_partitions().into_iter().map(|p| (p, None)).collect();
     let mut running = futures::stream::FuturesUnordered::new();
-    let (first, _) = describe_page(ctx, None, None).await?;
+    let (first, _) = again(|| describe_page(ctx, None, None), false, on_stall).await?;
     let seen_first: std::collections::HashSet<String> =
         first.iter().map(|m| m.name.clone()).collect();
     emit(first);
@@ -163,7 +183,8 @@ where
             };
             calls += 1;
             running.push(async move {
-                let r = describe_prefix_page(ctx, &prefixes, token).await;
+                let page = || describe_prefix_page(ctx, &prefixes, token.clone());
+                let r = again(page, true, on_stall).await;
                 (prefixes, r)
             });
         }

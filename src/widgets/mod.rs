@@ -65,3 +65,27 @@ pub fn titled_block<'a>(title: String, cx: &RenderContext) -> Block<'a> {
         .border_style(cx.theme.style("ui.border"))
         .title(Span::styled(title, cx.theme.style("ui.title")))
 }
+
+/// `throttled: page asked again in 4s (round 3/5)`.
+pub fn stall_text(s: &crate::aws::resume::Stall) -> String {
+    format!(
+        "{}: page asked again in {}s (round {}/{})",
+        s.reason(),
+        s.retry_in_s,
+        s.round,
+        crate::aws::resume::ROUNDS
+    )
+}
+
+/// `9050` as `9,050`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -430,3 +430,64 @@ async fn switching_region_and_profile_checks_the_new_context_first() {
     );
     lab.shutdown().await;
 }
+
+/// Issue 18 item 1: a page that keeps failing after the SDK's retries is
+/// asked for again from its NextToken (no restart from page one), and the
+/// load ends with every node once.
+#[tokio::test]
+async fn a_load_throttled_mid_way_resumes_from_the_page_that_failed() {
+    use ssmdeck::aws::fleet::load_fleet;
+    use std::sync::{Arc, Mutex};
+    let lab = common::lab(
+        400,
+        Faults {
+            latency_ms: 40,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let mut opts = common::options(&lab);
+    opts.max_attempts = 1;
+    let (ctx, _) = common::context_with(opts).await;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let load = tokio::spawn(load_fleet(ctx, move |e| sink.lock().unwrap().push(e)));
+    let count = |pred: &dyn Fn(&FleetEvent) -> bool| {
+        events.lock().unwrap().iter().filter(|e| pred(e)).count()
+    };
+    common::wait_for("two pages", || {
+        count(&|e| matches!(e, FleetEvent::Page(_))) >= 2
+    })
+    .await;
+    lab.set_faults(Faults {
+        throttle_share: 1.0,
+        ..Faults::default()
+    });
+    common::wait_for("a stall", || {
+        count(&|e| matches!(e, FleetEvent::Stalled(_))) >= 1
+    })
+    .await;
+    lab.set_faults(Faults::default());
+    load.await.unwrap();
+    let events = events.lock().unwrap();
+    let Some(FleetEvent::Done(stats)) = events.last() else {
+        panic!("expected Done, got {:?}", events.last());
+    };
+    assert_eq!(stats.nodes, 400);
+    let paged: usize = events
+        .iter()
+        .map(|e| match e {
+            FleetEvent::Page(p) => p.len(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(paged, 400, "no page read twice");
+    assert_eq!(fold(&events).len(), 400);
+    let Some(FleetEvent::Stalled(stall)) =
+        events.iter().find(|e| matches!(e, FleetEvent::Stalled(_)))
+    else {
+        unreachable!()
+    };
+    assert_eq!(stall.error.kind, ErrorKind::Throttled);
+    assert_eq!((stall.retry_in_s, stall.round), (1, 1));
+}

@@ -411,3 +411,98 @@ async fn a_create_or_delete_between_pages_neither_skips_nor_repeats() {
     assert!(counts.values().all(|&n| n == 1), "{counts:?}");
     lab.shutdown().await;
 }
+
+/// Issue 18 item 1: the Parameters index and the OpsCenter list, throttled
+/// part-way past the SDK's retries, ask for the failed page again (no
+/// restart) and end with every parameter and OpsItem exactly once.
+#[tokio::test]
+async fn index_and_opsitem_list_resume_after_a_stall() {
+    use ssmdeck::aws::resume::Stall;
+    let lab = common::lab(
+        40,
+        Faults {
+            latency_ms: 40,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let mut opts = common::options(&lab);
+    opts.max_attempts = 1;
+    let (ctx, _) = common::context_with(opts).await;
+    let throttle = Faults {
+        throttle_share: 1.0,
+        ..Faults::default()
+    };
+    let calm = Faults {
+        latency_ms: 40,
+        ..Faults::default()
+    };
+    // OpsCenter: throttled after the first page.
+    let ids = Mutex::new(Vec::new());
+    let stalls: Mutex<Vec<Stall>> = Mutex::new(Vec::new());
+    let list = opscenter::list_all_with_stalls(
+        &ctx,
+        &[],
+        |items, _| ids.lock().unwrap().extend(items.into_iter().map(|i| i.id)),
+        |s| stalls.lock().unwrap().push(s),
+    );
+    let steer = async {
+        common::wait_for("a first page", || !ids.lock().unwrap().is_empty()).await;
+        lab.set_faults(throttle.clone());
+        common::wait_for("a stall", || !stalls.lock().unwrap().is_empty()).await;
+        lab.set_faults(calm.clone());
+    };
+    let (r, ()) = tokio::join!(list, steer);
+    r.unwrap();
+    let ids = ids.into_inner().unwrap();
+    let mut calm_ids = Vec::new();
+    opscenter::list_all(&ctx, &[], |items, _| {
+        calm_ids.extend(items.into_iter().map(|i| i.id))
+    })
+    .await
+    .unwrap();
+    assert!(
+        calm_ids.len() > 50,
+        "more than one page: {}",
+        calm_ids.len()
+    );
+    assert_eq!(ids.len(), calm_ids.len(), "every OpsItem once");
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
+    assert_eq!(stalls.lock().unwrap()[0].round, 1);
+    // Parameters index: throttled once some pages arrived.
+    let names = Mutex::new(Vec::new());
+    let stalled = Mutex::new(0);
+    let on_stall = |_| *stalled.lock().unwrap() += 1;
+    let index = params::index_all_with_stalls(
+        &ctx,
+        |metas| {
+            names
+                .lock()
+                .unwrap()
+                .extend(metas.into_iter().map(|m| m.name))
+        },
+        &on_stall,
+    );
+    let steer = async {
+        common::wait_for("index pages", || names.lock().unwrap().len() >= 50).await;
+        lab.set_faults(throttle.clone());
+        common::wait_for("an index stall", || *stalled.lock().unwrap() > 0).await;
+        lab.set_faults(calm.clone());
+    };
+    let (r, ()) = tokio::join!(index, steer);
+    r.unwrap();
+    let mut names = names.into_inner().unwrap();
+    let total = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(total, names.len(), "no parameter twice");
+    let want = Mutex::new(Vec::new());
+    params::index_all(&ctx, |m| {
+        want.lock().unwrap().extend(m.into_iter().map(|m| m.name))
+    })
+    .await
+    .unwrap();
+    let mut want = want.into_inner().unwrap();
+    want.sort();
+    assert_eq!(names, want, "every parameter once");
+}

@@ -3,9 +3,12 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
+use nucleo_matcher::Matcher;
+
 use crate::aws::AwsError;
 use crate::aws::fleet::{FleetEvent, LoadStats};
-use crate::filter::{FleetQuery, Haystack, haystack, new_matcher};
+
+use crate::filter::{FleetQuery, Haystack, Rank, haystack, new_matcher};
 use crate::model::{ManagedNode, PingStatus};
 
 /// Sortable columns, in display order.
@@ -80,6 +83,9 @@ pub struct Loading {
     pub pages: u32,
     /// When it started.
     pub started: Instant,
+    /// The page asked for failed with a passing fault and will be asked
+    /// for again.
+    pub stalled: Option<crate::aws::resume::Stall>,
 }
 
 /// The Fleet pane's state.
@@ -90,6 +96,8 @@ pub struct FleetState {
     /// Every node, in arrival order.
     pub nodes: Vec<ManagedNode>,
     haystacks: Vec<Haystack>,
+    /// Matches of recent queries over the current nodes and order.
+    recent: RecentMatches,
     seen: Vec<u64>,
     index: HashMap<String, usize>,
     order: Vec<usize>,
@@ -151,6 +159,7 @@ impl Default for FleetState {
             hits: Default::default(),
             nodes: Vec::new(),
             haystacks: Vec::new(),
+            recent: RecentMatches::default(),
             seen: Vec::new(),
             index: HashMap::new(),
             order: Vec::new(),
@@ -190,6 +199,7 @@ impl FleetState {
             generation: self.generation,
             pages: 0,
             started: now,
+            stalled: None,
         });
         self.error = None;
         self.generation
@@ -297,12 +307,14 @@ impl FleetState {
                     node.apply_tags(tags);
                 }
                 self.haystacks[i] = haystack(&node);
+                self.recent.clear();
                 self.nodes[i] = node;
                 self.seen[i] = generation;
             }
             None => {
                 self.index.insert(node.id.clone(), self.nodes.len());
                 self.haystacks.push(haystack(&node));
+                self.recent.clear();
                 self.nodes.push(node);
                 self.seen.push(generation);
             }
@@ -313,6 +325,7 @@ impl FleetState {
         if let Some(&i) = self.index.get(id) {
             f(&mut self.nodes[i]);
             self.haystacks[i] = haystack(&self.nodes[i]);
+            self.recent.clear();
         }
     }
 
@@ -326,6 +339,7 @@ impl FleetState {
             FleetEvent::Page(nodes) => {
                 if let Some(l) = &mut self.loading {
                     l.pages += 1;
+                    l.stalled = None;
                 }
                 for n in nodes {
                     self.upsert(n, generation);
@@ -355,6 +369,11 @@ impl FleetState {
                 self.last_stats = Some(stats);
                 self.retain_generation(generation);
                 self.dirty_order = true;
+            }
+            FleetEvent::Stalled(stall) => {
+                if let Some(l) = &mut self.loading {
+                    l.stalled = Some(stall);
+                }
             }
             FleetEvent::Failed(e) => {
                 self.loading = None;
@@ -415,6 +434,7 @@ impl FleetState {
         }
         self.nodes = keep;
         self.haystacks = hay;
+        self.recent.clear();
         self.seen = seen;
         self.index = self
             .nodes
@@ -581,6 +601,32 @@ impl FleetState {
         }
     }
 
+    /// The nodes the query matches, in sort order, with their rank: from
+    /// the recent matches of the same query, else by ranking the matches
+    /// of a query this one narrows (one more character typed), else every
+    /// node. Remembered for the keystrokes that follow.
+    fn matches(&mut self) -> Vec<(usize, Rank)> {
+        if let Some(hit) = self.recent.same(&self.query) {
+            return hit.to_vec();
+        }
+        let mut matcher = new_matcher();
+        let (query, nodes, hay) = (&self.query, &self.nodes, &self.haystacks);
+        let rank = |i: usize, m: &mut Matcher| query.rank(&nodes[i], &hay[i], m).map(|r| (i, r));
+        let ranked: Vec<(usize, Rank)> = match self.recent.narrowed_by(query) {
+            Some(base) => base
+                .iter()
+                .filter_map(|&(i, _)| rank(i, &mut matcher))
+                .collect(),
+            None => self
+                .order
+                .iter()
+                .filter_map(|&i| rank(i, &mut matcher))
+                .collect(),
+        };
+        self.recent.remember(self.query.clone(), ranked.clone());
+        ranked
+    }
+
     /// Recomputes order and view if anything changed, keeping the cursor on
     /// the same node. `page_rows` is the table's visible height.
     pub fn settle(&mut self, page_rows: usize) {
@@ -590,23 +636,14 @@ impl FleetState {
             self.order = order;
             self.dirty_order = false;
             self.dirty_view = true;
+            self.recent.clear();
         }
         if self.dirty_view {
             if self.query.is_empty() {
                 self.view.clone_from(&self.order);
             } else {
-                let mut matcher = new_matcher();
-                let query = &self.query;
-                let mut ranked: Vec<(usize, crate::filter::Rank)> = self
-                    .order
-                    .iter()
-                    .filter_map(|&i| {
-                        query
-                            .rank(&self.nodes[i], &self.haystacks[i], &mut matcher)
-                            .map(|r| (i, r))
-                    })
-                    .collect();
-                if query.fuzzy().is_some() {
+                let mut ranked = self.matches();
+                if self.query.fuzzy().is_some() {
                     // Exact, then prefix, then by score; ties keep the sort.
                     ranked.sort_by_key(|(_, r)| (r.class, std::cmp::Reverse(r.score)));
                 }
@@ -631,6 +668,49 @@ impl FleetState {
                 }
             }
         }
+    }
+}
+
+/// How many recent queries' matches [`RecentMatches`] keeps.
+const RECENT_QUERIES: usize = 8;
+
+/// The matches (node index and rank, in sort order) of the last few
+/// filter queries, valid while the nodes and their order stay as they
+/// were: cleared on any change to either. Typing one more character
+/// ranks only the previous matches; Backspace finds its query here.
+#[derive(Debug, Default)]
+struct RecentMatches {
+    entries: Vec<(FleetQuery, Vec<(usize, Rank)>)>,
+}
+
+impl RecentMatches {
+    fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// The matches of a query asking exactly what `q` asks.
+    fn same(&self, q: &FleetQuery) -> Option<&[(usize, Rank)]> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|(old, _)| q.same_as(old))
+            .map(|(_, m)| m.as_slice())
+    }
+
+    /// The fewest matches of a query that `q` narrows.
+    fn narrowed_by(&self, q: &FleetQuery) -> Option<&[(usize, Rank)]> {
+        self.entries
+            .iter()
+            .filter(|(old, _)| q.narrows(old))
+            .min_by_key(|(_, m)| m.len())
+            .map(|(_, m)| m.as_slice())
+    }
+
+    fn remember(&mut self, q: FleetQuery, matches: Vec<(usize, Rank)>) {
+        if self.entries.len() == RECENT_QUERIES {
+            self.entries.remove(0);
+        }
+        self.entries.push((q, matches));
     }
 }
 

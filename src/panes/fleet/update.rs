@@ -762,4 +762,82 @@ mod tests {
             "{narrow}"
         );
     }
+
+    /// Typing, deleting and changing terms reuse recent matches (see
+    /// `RecentMatches`): every view must equal the one a fresh pane
+    /// computes from the same text, and a page that arrives in between
+    /// must show up.
+    #[test]
+    fn reused_matches_give_the_views_a_fresh_filter_gives() {
+        let names = [
+            "prod-web-1",
+            "prod-web-10",
+            "web-prod",
+            "db-1",
+            "p-r-o-d",
+            "PRODW",
+        ];
+        let envs = ["prod", "staging", "dev"];
+        let node = |i: usize| {
+            let mut n = ManagedNode {
+                id: format!("i-{i:017x}"),
+                name: format!("{}-{i}", names[i % names.len()]),
+                ping_status: if i.is_multiple_of(4) {
+                    crate::model::PingStatus::ConnectionLost
+                } else {
+                    crate::model::PingStatus::Online
+                },
+                ..ManagedNode::default()
+            };
+            n.apply_tags(vec![("Env".into(), envs[i % 3].into())]);
+            n
+        };
+        let mut p = FleetState::default();
+        let g = p.begin_load(Instant::now());
+        p.apply(
+            g,
+            FleetEvent::Page((0..300).map(node).collect()),
+            Instant::now(),
+        );
+        let mut steps: Vec<String> = Vec::new();
+        for text in [
+            "prod w1",
+            "!ping:online prod",
+            "PRODW",
+            "web !1",
+            "i-0 tag:Env=dev",
+        ] {
+            for end in 1..=text.len() {
+                steps.push(text[..end].into());
+            }
+            for end in (0..text.len()).rev() {
+                steps.push(text[..end].into());
+            }
+        }
+        for (k, text) in steps.iter().enumerate() {
+            if k == steps.len() / 2 {
+                p.apply(
+                    g,
+                    FleetEvent::Page((300..340).map(node).collect()),
+                    Instant::now(),
+                );
+            }
+            p.set_filter(text.clone());
+            p.settle(30);
+            let mut fresh = FleetState::default();
+            let fg = fresh.begin_load(Instant::now());
+            let upto = if k >= steps.len() / 2 { 340 } else { 300 };
+            fresh.apply(
+                fg,
+                FleetEvent::Page((0..upto).map(node).collect()),
+                Instant::now(),
+            );
+            fresh.set_filter(text.clone());
+            fresh.settle(30);
+            let ids = |s: &FleetState| -> Vec<String> {
+                s.view.iter().map(|i| s.nodes[*i].id.clone()).collect()
+            };
+            assert_eq!(ids(&p), ids(&fresh), "after typing {text:?} (step {k})");
+        }
+    }
 }

@@ -7,13 +7,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::state::{Column, FleetState};
+use crate::aws::resume;
 use crate::config::Layer;
 use crate::filter::{field_indices, new_matcher};
 use crate::keys::Command;
 use crate::model::{ManagedNode, format_epoch};
 use crate::pane::RenderContext;
 use crate::widgets::hits::table_rows;
-use crate::widgets::{highlighted, ping_token, with_cursor};
+use crate::widgets::{highlighted, ping_token, stall_text, thousands, with_cursor};
 
 /// Width of a column in cells (the name column's minimum).
 fn width(c: Column) -> u16 {
@@ -91,8 +92,31 @@ pub fn render(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContext)
     }
 }
 
-fn title(f: &FleetState) -> String {
-    let mut parts = vec![format!("{} nodes", f.nodes.len())];
+/// The node count: `10,000 nodes` when complete; while a page is asked
+/// for again, or after the load stopped part-way, the count says the
+/// total is unknown (`9,050 of ? nodes — stopped: throttled`).
+fn count_part(f: &FleetState, refresh_key: &str) -> String {
+    let n = thousands(f.nodes.len());
+    if let Some(s) = f.loading.as_ref().and_then(|l| l.stalled.as_ref()) {
+        return format!("{n} of ? nodes — {}", stall_text(s));
+    }
+    match &f.error {
+        Some(e) if !f.nodes.is_empty() => {
+            format!(
+                "{n} of ? nodes — stopped: {} ({refresh_key} reloads)",
+                resume::reason(e)
+            )
+        }
+        _ => format!("{n} nodes"),
+    }
+}
+
+fn title(f: &FleetState, cx: &RenderContext) -> String {
+    let refresh = cx
+        .keymap
+        .key_for(Layer::Fleet, Command::Refresh)
+        .unwrap_or_else(|| ":refresh".into());
+    let mut parts = vec![count_part(f, &refresh)];
     if !f.filter.is_empty() {
         parts.push(format!("{} match /{}", f.view.len(), f.filter));
     }
@@ -124,7 +148,7 @@ fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContex
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.style("ui.border"))
-        .title(Span::styled(title(f), t.style("ui.title")));
+        .title(Span::styled(title(f, cx), t.style("ui.title")));
     let inner_rows = usize::from(area.height.saturating_sub(3));
     if f.nodes.is_empty() || f.view.is_empty() {
         let msg = match (&f.error, &f.loading, f.nodes.is_empty()) {
@@ -334,4 +358,51 @@ fn render_details(frame: &mut Frame, area: Rect, node: Option<&ManagedNode>, cx:
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::aws::fleet::FleetEvent;
+
+    fn throttled() -> crate::aws::AwsError {
+        resume::throttled("ssm:DescribeInstanceInformation")
+    }
+
+    /// Issue 18 item 1: a load that stops part-way never reads as complete.
+    #[test]
+    fn a_stalled_or_stopped_load_says_the_total_is_unknown() {
+        let mut f = FleetState::default();
+        let g = f.begin_load(Instant::now());
+        let nodes = (0..1_050)
+            .map(|i| ManagedNode {
+                id: format!("i-{i:017x}"),
+                ..ManagedNode::default()
+            })
+            .collect();
+        f.apply(g, FleetEvent::Page(nodes), Instant::now());
+        let stall = FleetEvent::Stalled(resume::Stall {
+            error: throttled(),
+            retry_in_s: 4,
+            round: 3,
+        });
+        f.apply(g, stall, Instant::now());
+        assert_eq!(
+            count_part(&f, "r"),
+            "1,050 of ? nodes — throttled: page asked again in 4s (round 3/5)"
+        );
+        f.apply(g, FleetEvent::Failed(throttled()), Instant::now());
+        assert_eq!(
+            count_part(&f, "r"),
+            "1,050 of ? nodes — stopped: throttled (r reloads)"
+        );
+        let g = f.begin_load(Instant::now());
+        f.apply(g, FleetEvent::Done(Default::default()), Instant::now());
+        assert_eq!(count_part(&f, "r"), "0 nodes");
+        assert_eq!(thousands(9_050), "9,050");
+        assert_eq!(thousands(100_000), "100,000");
+        assert_eq!(thousands(999), "999");
+    }
 }

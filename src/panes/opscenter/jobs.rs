@@ -18,6 +18,14 @@ pub enum OpsCenterEvent {
         /// Set on the last page (and on an error).
         done: bool,
     },
+    /// A page failed with a passing fault and is asked for again
+    /// ([`resume`](crate::aws::resume)).
+    Stalled {
+        /// The load it belongs to.
+        generation: u64,
+        /// The error, the pause, the round.
+        stall: crate::aws::resume::Stall,
+    },
     /// GetOpsItem answered.
     Item {
         /// OpsItem id asked for.
@@ -115,14 +123,15 @@ impl Job for OpsJob {
                 generation,
                 filters,
             } => {
-                let r = opscenter::list_all(ctx, &filters, |items, done| {
+                let on_page = |items, done| {
                     env.send(OpsCenterEvent::Page {
                         generation,
                         result: Ok(items),
                         done,
                     });
-                })
-                .await;
+                };
+                let on_stall = |stall| env.send(OpsCenterEvent::Stalled { generation, stall });
+                let r = opscenter::list_all_with_stalls(ctx, &filters, on_page, on_stall).await;
                 r.err().map(|e| OpsCenterEvent::Page {
                     generation,
                     result: Err(e),
@@ -185,6 +194,7 @@ impl Job for OpsJob {
                 Outcome::of(r).targets(r.as_ref().map(|id| vec![id.clone()]).unwrap_or_default()),
             ],
             OpsCenterEvent::Page { .. }
+            | OpsCenterEvent::Stalled { .. }
             | OpsCenterEvent::Item { .. }
             | OpsCenterEvent::Events { .. }
             | OpsCenterEvent::Related { .. } => Vec::new(),

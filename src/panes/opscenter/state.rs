@@ -127,6 +127,8 @@ pub struct OpsState {
     pub loading: bool,
     /// DescribeOpsItems calls of the current load.
     pub pages: u32,
+    /// The page asked for failed with a passing fault and is asked again.
+    pub stalled: Option<crate::aws::resume::Stall>,
     /// Why the last load failed.
     pub error: Option<AwsError>,
     /// Selected item ids (bulk triage).
@@ -166,6 +168,7 @@ impl Default for OpsState {
             generation: 0,
             loading: false,
             pages: 0,
+            stalled: None,
             error: None,
             selected: BTreeSet::new(),
             sort: OpsColumn::Severity,

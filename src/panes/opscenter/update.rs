@@ -619,6 +619,7 @@ impl OpsState {
                 if generation != self.generation {
                     return;
                 }
+                self.stalled = None;
                 match result {
                     Ok(items) => {
                         self.pages += 1;
@@ -631,6 +632,11 @@ impl OpsState {
                         self.loading = false;
                         self.error = Some(e);
                     }
+                }
+            }
+            OpsCenterEvent::Stalled { generation, stall } => {
+                if generation == self.generation {
+                    self.stalled = Some(stall);
                 }
             }
             OpsCenterEvent::Item { id, result } => match result {

@@ -15,7 +15,7 @@ use crate::keys::Command;
 use crate::model::{OpsItem, format_epoch_ms_minutes};
 use crate::pane::RenderContext;
 use crate::widgets::hits::table_rows;
-use crate::widgets::{highlighted, ping_token, titled_block, with_cursor};
+use crate::widgets::{highlighted, ping_token, stall_text, thousands, titled_block, with_cursor};
 
 /// The theme token of a severity (`1` critical … `4` low).
 pub fn severity_token(sev: Option<&str>) -> &'static str {
@@ -99,6 +99,9 @@ pub fn render(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext) {
 fn counts_line(o: &OpsState, t: &Theme) -> Line<'static> {
     let (status, sev) = o.counts();
     let mut spans = Vec::new();
+    if o.error.is_some() && !o.items.is_empty() {
+        spans.push(Span::styled(" partial: ", t.style("ui.error")));
+    }
     for (i, name) in ["Open", "InProgress", "Resolved"].iter().enumerate() {
         if o.status_loaded(name) {
             spans.push(Span::styled(
@@ -138,8 +141,24 @@ fn counts_line(o: &OpsState, t: &Theme) -> Line<'static> {
     Line::from(spans)
 }
 
-fn title(o: &OpsState) -> String {
-    let mut parts = vec![format!("{} loaded", o.items.len())];
+/// `3,559 loaded`, or while a page is asked again or after the load
+/// stopped part-way, `2,550 of ? loaded — stopped: throttled`.
+fn loaded_part(o: &OpsState, refresh_key: &str) -> String {
+    let n = thousands(o.items.len());
+    if let Some(s) = o.stalled.as_ref().filter(|_| o.loading) {
+        return format!("{n} of ? loaded — {}", stall_text(s));
+    }
+    match &o.error {
+        Some(e) if !o.items.is_empty() => format!(
+            "{n} of ? loaded — stopped: {} ({refresh_key} reloads)",
+            crate::aws::resume::reason(e)
+        ),
+        _ => format!("{n} loaded"),
+    }
+}
+
+fn title(o: &OpsState, refresh_key: &str) -> String {
+    let mut parts = vec![loaded_part(o, refresh_key)];
     if !o.filter.is_empty() {
         parts.push(format!("{} match /{}", o.view.len(), o.filter));
     }
@@ -167,12 +186,12 @@ fn render_table(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext)
     let [counts, table_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
     frame.render_widget(Paragraph::new(counts_line(o, t)), counts);
-    let block = titled_block(title(o), cx);
+    let retry = cx
+        .keymap
+        .key_for(Layer::Global, Command::Refresh)
+        .unwrap_or_else(|| ":refresh".into());
+    let block = titled_block(title(o, &retry), cx);
     if o.view.is_empty() {
-        let retry = cx
-            .keymap
-            .key_for(Layer::Global, Command::Refresh)
-            .unwrap_or_else(|| ":refresh".into());
         let msg = match (&o.error, o.loading, o.items.is_empty()) {
             (Some(e), _, _) => vec![
                 Line::from(Span::styled(e.to_string(), t.style("ui.error"))),
@@ -726,5 +745,64 @@ fn render_form(
                 .wrap(Wrap { trim: true }),
             e,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::aws::resume::{Stall, throttled};
+    use crate::pane::{Cx, Pane, Shared};
+    use crate::panes::opscenter::jobs::OpsCenterEvent;
+
+    /// Issue 18 item 1: a list that stopped part-way never reads as complete.
+    #[test]
+    fn a_stalled_or_stopped_list_says_the_total_is_unknown() {
+        let mut o = OpsState::default();
+        let job = o.begin_load();
+        drop(job);
+        let generation = o.generation;
+        let mut cx = Cx::new(Instant::now(), Shared::default());
+        let items = (0..2_550)
+            .map(|i| OpsItem {
+                id: format!("oi-{i:012x}"),
+                ..OpsItem::default()
+            })
+            .collect();
+        let page = OpsCenterEvent::Page {
+            generation,
+            result: Ok(items),
+            done: false,
+        };
+        o.message(page, &mut cx);
+        let stall = Stall {
+            error: throttled("ssm:DescribeOpsItems"),
+            retry_in_s: 1,
+            round: 1,
+        };
+        o.message(OpsCenterEvent::Stalled { generation, stall }, &mut cx);
+        assert_eq!(
+            loaded_part(&o, "r"),
+            "2,550 of ? loaded — throttled: page asked again in 1s (round 1/5)"
+        );
+        let stop = OpsCenterEvent::Page {
+            generation,
+            result: Err(throttled("ssm:DescribeOpsItems")),
+            done: true,
+        };
+        o.message(stop, &mut cx);
+        assert_eq!(
+            loaded_part(&o, "r"),
+            "2,550 of ? loaded — stopped: throttled (r reloads)"
+        );
+        let theme = Theme::default();
+        let counts: String = counts_line(&o, &theme)
+            .spans
+            .iter()
+            .map(|s| s.content.to_string())
+            .collect();
+        assert!(counts.starts_with(" partial: "), "{counts}");
     }
 }

@@ -16,6 +16,9 @@ pub enum ParamsEvent {
     /// after dropping names already seen: one event per call); `done` marks the
     /// closing event, which is not a call of its own unless it is an error.
     IndexPage(Result<Vec<ParameterMeta>, AwsError>, bool),
+    /// An index page failed with a passing fault and is asked for again
+    /// ([`resume`](crate::aws::resume)).
+    IndexStalled(crate::aws::resume::Stall),
     /// Values read (SecureStrings as ciphertext), and the `GetParameters`
     /// calls made (10 names a call).
     Values(Result<Vec<ParameterValue>, AwsError>, u32),
@@ -172,9 +175,13 @@ impl Job for ParamsJob {
             },
             ParamsJob::Index => {
                 let send = env.sender();
-                let r = params::index_all(ctx, move |metas| {
-                    send(ParamsEvent::IndexPage(Ok(metas), false));
-                })
+                let stalled = env.sender();
+                let on_stall = move |s| stalled(ParamsEvent::IndexStalled(s));
+                let r = params::index_all_with_stalls(
+                    ctx,
+                    move |metas| send(ParamsEvent::IndexPage(Ok(metas), false)),
+                    &on_stall,
+                )
                 .await;
                 ParamsEvent::IndexPage(r.map(|_| Vec::new()), true)
             }
@@ -257,6 +264,7 @@ impl Job for ParamsJob {
             }
             ParamsEvent::Level(..)
             | ParamsEvent::IndexPage(..)
+            | ParamsEvent::IndexStalled(_)
             | ParamsEvent::Values(..)
             | ParamsEvent::Revealed(_)
             | ParamsEvent::History(..)

@@ -440,6 +440,11 @@ pub struct IndexProgress {
     pub done: bool,
     /// Started at all.
     pub started: bool,
+    /// A page failed with a passing fault and is asked for again.
+    pub stalled: Option<crate::aws::resume::Stall>,
+    /// The index ended without every page: why, in a few words. The
+    /// names known are then not every parameter of the account.
+    pub stopped: Option<String>,
 }
 
 /// The Parameters pane's state.

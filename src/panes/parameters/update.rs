@@ -408,7 +408,9 @@ impl ParamsState {
                 self.levels_loading.remove(&path);
                 self.error = Some(e);
             }
+            ParamsEvent::IndexStalled(stall) => self.index.stalled = Some(stall),
             ParamsEvent::IndexPage(Ok(metas), done) => {
+                self.index.stalled = None;
                 if !done {
                     self.index.pages += 1;
                     self.calls += 1;
@@ -420,6 +422,8 @@ impl ParamsState {
                 self.index.pages += 1;
                 self.calls += 1;
                 self.index.done = true;
+                self.index.stalled = None;
+                self.index.stopped = Some(crate::aws::resume::reason(&e));
                 self.error = Some(e);
             }
             ParamsEvent::Values(Ok(values), calls) => {

@@ -8,10 +8,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::state::{Editor, EditorKind, Field, History, ParamsState, TreeRow, split_name};
+use crate::config::Layer;
 use crate::filter::{match_indices, new_matcher};
+use crate::keys::Command;
 use crate::model::{ParamKind, ParameterMeta, format_epoch};
 use crate::pane::RenderContext;
 use crate::widgets::hits::list_rows;
+use crate::widgets::stall_text;
 use crate::widgets::titled_block as block;
 
 /// What a masked SecureString looks like.
@@ -40,15 +43,33 @@ pub fn render(frame: &mut Frame, area: Rect, p: &ParamsState, cx: &RenderContext
     }
 }
 
-fn render_tree(frame: &mut Frame, area: Rect, p: &ParamsState, cx: &RenderContext) {
-    let t = cx.theme;
-    let index = if !p.index.started {
+/// The index's progress in the title: `indexing… page 12`, `index
+/// complete (40 pages)`, or how it stalls or stopped part-way (then the
+/// names known are not every parameter).
+fn index_part(p: &ParamsState, refresh: &str) -> String {
+    if !p.index.started {
         String::new()
+    } else if let Some(why) = &p.index.stopped {
+        format!(
+            " · index stopped part-way: {why} ({} pages; {refresh} reads again)",
+            p.index.pages
+        )
+    } else if let Some(s) = &p.index.stalled {
+        format!(" · indexing… page {}, {}", p.index.pages, stall_text(s))
     } else if p.index.done {
         format!(" · index complete ({} pages)", p.index.pages)
     } else {
         format!(" · indexing… page {}", p.index.pages)
-    };
+    }
+}
+
+fn render_tree(frame: &mut Frame, area: Rect, p: &ParamsState, cx: &RenderContext) {
+    let t = cx.theme;
+    let refresh = cx
+        .keymap
+        .key_for(Layer::Global, Command::Refresh)
+        .unwrap_or_else(|| ":refresh".into());
+    let index = index_part(p, &refresh);
     let index = if p.calls > 0 {
         format!("{index} · {} calls", p.calls)
     } else {
@@ -66,7 +87,12 @@ fn render_tree(frame: &mut Frame, area: Rect, p: &ParamsState, cx: &RenderContex
         let msg = if let Some(e) = &p.error {
             Line::from(Span::styled(e.to_string(), t.style("ui.error")))
         } else if p.search.is_some() {
-            Line::from("No parameter name matches.")
+            Line::from(match &p.index.stopped {
+                Some(why) => format!(
+                    "No known parameter name matches: the index stopped part-way ({why}), so names may be missing. {refresh} reads again."
+                ),
+                None => "No parameter name matches.".into(),
+            })
         } else if !p.levels_loaded.contains("/") || !p.index.done {
             Line::from("Loading the hierarchy…")
         } else {
@@ -519,5 +545,42 @@ fn render_editor(
             Paragraph::new(Span::styled(e.clone(), t.style("ui.error"))).wrap(Wrap { trim: true }),
             error_area,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::aws::resume::{Stall, throttled};
+    use crate::pane::{Cx, Pane, Shared};
+    use crate::panes::parameters::jobs::ParamsEvent;
+
+    /// Issue 18 item 1: an index that stopped part-way never reads as complete.
+    #[test]
+    fn a_stalled_or_stopped_index_says_so() {
+        let mut p = ParamsState::default();
+        p.index.started = true;
+        let mut cx = Cx::new(Instant::now(), Shared::default());
+        p.message(ParamsEvent::IndexPage(Ok(Vec::new()), false), &mut cx);
+        let stall = Stall {
+            error: throttled("ssm:DescribeParameters"),
+            retry_in_s: 2,
+            round: 2,
+        };
+        p.message(ParamsEvent::IndexStalled(stall), &mut cx);
+        assert_eq!(
+            index_part(&p, "r"),
+            " · indexing… page 1, throttled: page asked again in 2s (round 2/5)"
+        );
+        let e = throttled("ssm:DescribeParameters");
+        p.message(ParamsEvent::IndexPage(Err(e), true), &mut cx);
+        assert_eq!(
+            index_part(&p, "r"),
+            " · index stopped part-way: throttled (2 pages; r reads again)"
+        );
+        p.message(ParamsEvent::IndexPage(Ok(Vec::new()), true), &mut cx);
+        assert!(index_part(&p, "r").contains("stopped"), "until a new index");
     }
 }

@@ -61,3 +61,15 @@ pub async fn load(ctx: &AwsContext) -> Vec<FleetEvent> {
     load_fleet(ctx.clone(), move |e| sink.lock().unwrap().push(e)).await;
     Arc::try_unwrap(events).unwrap().into_inner().unwrap()
 }
+
+/// Waits until `pred` holds, polling every 25 ms for at most 10 s;
+/// panics naming `what` otherwise.
+pub async fn wait_for(what: &str, pred: impl Fn() -> bool) {
+    for _ in 0..400 {
+        if pred() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
