@@ -299,8 +299,8 @@ pub fn server_error(service: Service) -> Response {
     }
 }
 
-pub fn access_denied(service: Service, action: &str) -> Response {
-    let who = format!("arn:aws:iam::{}:user/ssmdeck-lab", crate::LAB_ACCOUNT);
+/// Access denied by the fault knob, for the caller `who` (an IAM ARN).
+pub fn access_denied(service: Service, action: &str, who: &str) -> Response {
     match service {
         Service::Ssm | Service::Logs | Service::Other => error_response(
             service,
@@ -322,6 +322,27 @@ pub fn access_denied(service: Service, action: &str) -> Response {
             "AccessDenied",
             &format!("User: {who} is not authorized to perform: sts:{action}"),
         ),
+    }
+}
+
+/// The answer to a call signed for a region the lab's grid does not have:
+/// what AWS answers in a Region that is not enabled for the account (an
+/// opt-in Region: the account's credentials are not valid there). JSON
+/// services (SSM, Logs) `UnrecognizedClientException` (HTTP 400, "The
+/// security token included in the request is invalid."), EC2 `AuthFailure`
+/// (401), STS `InvalidClientTokenId` (403); source: AWS Account Management
+/// guide, "Enable or disable AWS Regions", and the services' common errors.
+pub fn region_not_enabled(service: Service) -> Response {
+    const INVALID: &str = "The security token included in the request is invalid.";
+    match service {
+        Service::Ec2 => error_response(
+            service,
+            401,
+            "AuthFailure",
+            "AWS was not able to validate the provided access credentials",
+        ),
+        Service::Sts => error_response(service, 403, "InvalidClientTokenId", INVALID),
+        _ => error_response(service, 400, "UnrecognizedClientException", INVALID),
     }
 }
 
