@@ -203,6 +203,8 @@ pub(crate) struct Lab {
     pub(crate) keys: Vec<LabCredentials>,
     /// No region grid was given: every region is served by the first.
     any_region: bool,
+    /// Temporary keys issued by STS AssumeRole.
+    pub(crate) roles: sts::RoleSessions,
     global_faults: RwLock<Faults>,
     context_faults: RwLock<BTreeMap<(String, String), Faults>>,
 }
@@ -228,6 +230,55 @@ impl Lab {
             .map(|i| (self.accounts[i].as_str(), &self.keys[i]))
     }
 
+    /// The keys a request signed with access key `key` must verify with,
+    /// its account and caller: an account's long-term keys, or temporary
+    /// keys from AssumeRole when the request carries their
+    /// `X-Amz-Security-Token` (without it, or with another token, the keys
+    /// are unknown). Unknown keys: the first account's, which then refuse.
+    fn signer(&self, key: &str, headers: &HeaderMap) -> Signer {
+        if let Some((account, keys)) = self.account_of_key(key) {
+            return Signer {
+                keys: keys.clone(),
+                account: account.to_owned(),
+                caller: sts::Caller {
+                    arn: format!("arn:aws:iam::{account}:user/ssmdeck-lab"),
+                    user_id: "AIDALABUSER0000000001".into(),
+                },
+                expired: false,
+            };
+        }
+        let token = headers
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok());
+        let roles = self.roles.sessions.lock().expect("roles lock");
+        let found = roles
+            .iter()
+            .find(|r| r.access_key_id == key && Some(r.session_token.as_str()) == token);
+        match found {
+            Some(r) => Signer {
+                keys: LabCredentials {
+                    access_key_id: r.access_key_id.clone(),
+                    secret_access_key: r.secret_access_key.clone(),
+                },
+                account: r.account.clone(),
+                caller: sts::Caller {
+                    arn: r.arn.clone(),
+                    user_id: r.role_id.clone(),
+                },
+                expired: r.expires <= epoch_now(),
+            },
+            None => Signer {
+                keys: self.keys[0].clone(),
+                account: self.accounts[0].clone(),
+                caller: sts::Caller {
+                    arn: String::new(),
+                    user_id: String::new(),
+                },
+                expired: false,
+            },
+        }
+    }
+
     /// Sets every tenant's effective faults from the global and per-tenant knobs.
     fn apply_faults(&self) {
         let global = self.global_faults.read().expect("faults lock");
@@ -237,6 +288,21 @@ impl Lab {
             *t.faults.write().expect("faults lock") = tenancy::merge(&global, own.get(&key));
         }
     }
+}
+
+/// Who signed a request (see [`Lab::signer`]).
+struct Signer {
+    keys: LabCredentials,
+    account: String,
+    caller: sts::Caller,
+    /// Temporary keys past their expiration.
+    expired: bool,
+}
+
+fn epoch_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// A running lab. Dropping it (or [`LabHandle::shutdown`]) stops the server.
@@ -359,6 +425,24 @@ impl LabHandle {
             .tenant(account, region)
             .map(|t| t.calls.lock().expect("calls lock").clone())
             .unwrap_or_default()
+    }
+
+    /// Test knob: every temporary key pair issued by STS AssumeRole so far
+    /// expires now; calls signed with them get the service's expired-token
+    /// error (SSM `ExpiredTokenException`, STS `ExpiredToken`, EC2
+    /// `RequestExpired`) until the caller assumes the role again.
+    pub fn expire_role_sessions(&self) {
+        let now = epoch_now();
+        for r in self
+            .lab
+            .roles
+            .sessions
+            .lock()
+            .expect("roles lock")
+            .iter_mut()
+        {
+            r.expires = r.expires.min(now);
+        }
     }
 
     /// Resets the call counters of every tenant.
@@ -569,6 +653,7 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
         regions,
         keys,
         any_region,
+        roles: sts::RoleSessions::default(),
         global_faults: RwLock::new(config.faults),
         context_faults: RwLock::new(BTreeMap::new()),
     });
@@ -609,7 +694,7 @@ fn authenticate(
     headers: &HeaderMap,
     body: &[u8],
     json: bool,
-) -> Result<(Arc<LabState>, Service, auth::Authorization), Box<Response>> {
+) -> Result<(Arc<LabState>, Service, sts::Caller), Box<Response>> {
     // Route by credential scope; an unsigned request is answered in the
     // protocol its shape suggests (JSON when it carries X-Amz-Target).
     let uri_text = uri
@@ -620,18 +705,17 @@ fn authenticate(
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| auth::parse_authorization(v).ok());
-    let (account, keys) = parsed
-        .as_ref()
-        .and_then(|a| lab.account_of_key(&a.access_key))
-        .unwrap_or((lab.accounts[0].as_str(), &lab.keys[0]));
+    let key = parsed.as_ref().map_or("", |a| a.access_key.as_str());
+    let signer = lab.signer(key, headers);
     let verified = auth::verify(
         method.as_str(),
         &uri_text,
         headers,
         body,
-        &keys.access_key_id,
-        &keys.secret_access_key,
+        &signer.keys.access_key_id,
+        &signer.keys.secret_access_key,
     );
+    let account = signer.account.as_str();
     let service = match (&verified, &parsed) {
         (Ok(a), _) | (Err(_), Some(a)) => Service::from_scope(&a.service),
         (Err(_), None) if json => Service::Ssm,
@@ -641,13 +725,16 @@ fn authenticate(
     if service == Service::Other {
         return Err(Box::new(protocol::unknown_service(&auth.service, json)));
     }
+    if signer.expired {
+        return Err(Box::new(protocol::expired_token(service)));
+    }
     let tenant = lab.tenant(account, &auth.region).or_else(|| {
         (lab.any_region || (service == Service::Sts && auth.region == "us-east-1"))
             .then(|| lab.tenant(account, &lab.regions[0]))
             .flatten()
     });
     match tenant {
-        Some(t) => Ok((t.clone(), service, auth)),
+        Some(t) => Ok((t.clone(), service, signer.caller)),
         None => Err(Box::new(protocol::region_not_enabled(service))),
     }
 }
@@ -663,7 +750,7 @@ async fn handle(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let (state, service, _auth) =
+    let (state, service, caller) =
         match authenticate(&lab, &method, &uri, &headers, &body, target.is_some()) {
             Ok(x) => x,
             Err(resp) => return *resp,
@@ -715,7 +802,10 @@ async fn handle(
         short_pages: faults.short_pages,
         seed: page_seed,
     };
-    paging::scoped(scope, || dispatch(&state, service, &request))
+    if service == Service::Sts && request.action == "AssumeRole" {
+        return sts::assume_role(&lab.roles, &lab.accounts, &caller, &request);
+    }
+    paging::scoped(scope, || dispatch(&state, service, &request, &caller))
 }
 
 /// The answer to a request whose signature is refused, in the service's
@@ -742,7 +832,12 @@ fn refusal(service: Service, e: &auth::AuthError) -> Response {
 
 /// Answers a parsed, authorised request (synchronously: list calls read
 /// their paging scope from [`paging::scoped`]).
-fn dispatch(state: &Arc<LabState>, service: Service, request: &protocol::LabRequest) -> Response {
+fn dispatch(
+    state: &Arc<LabState>,
+    service: Service,
+    request: &protocol::LabRequest,
+    caller: &sts::Caller,
+) -> Response {
     match service {
         Service::Ssm => ssm::dispatch(state, request),
         Service::Logs => {
@@ -758,7 +853,7 @@ fn dispatch(state: &Arc<LabState>, service: Service, request: &protocol::LabRequ
             }
         }
         Service::Ec2 => ec2::dispatch(state, request),
-        Service::Sts => sts::dispatch(state, request),
+        Service::Sts => sts::dispatch(&state.account, caller, request),
         Service::Other => protocol::unknown_service("other", true),
     }
 }

@@ -328,7 +328,7 @@ pub fn access_denied(service: Service, action: &str, who: &str) -> Response {
 /// The answer to a call signed for a region the lab's grid does not have:
 /// what AWS answers in a Region that is not enabled for the account (an
 /// opt-in Region: the account's credentials are not valid there). JSON
-/// services (SSM, Logs) `UnrecognizedClientException` (HTTP 400, "The
+/// services (SSM, Logs) `UnrecognizedClientException` (HTTP 403, "The
 /// security token included in the request is invalid."), EC2 `AuthFailure`
 /// (401), STS `InvalidClientTokenId` (403); source: AWS Account Management
 /// guide, "Enable or disable AWS Regions", and the services' common errors.
@@ -342,7 +342,20 @@ pub fn region_not_enabled(service: Service) -> Response {
             "AWS was not able to validate the provided access credentials",
         ),
         Service::Sts => error_response(service, 403, "InvalidClientTokenId", INVALID),
-        _ => error_response(service, 400, "UnrecognizedClientException", INVALID),
+        _ => error_response(service, 403, "UnrecognizedClientException", INVALID),
+    }
+}
+
+/// The answer to a call signed with temporary keys past their expiration:
+/// SSM and Logs `ExpiredTokenException` (HTTP 403, a common error), STS `ExpiredToken`
+/// (400), EC2 `RequestExpired` (400), each "The security token included in
+/// the request is expired" as AWS words it.
+pub fn expired_token(service: Service) -> Response {
+    const EXPIRED: &str = "The security token included in the request is expired";
+    match service {
+        Service::Ec2 => error_response(service, 400, "RequestExpired", "Request has expired."),
+        Service::Sts => error_response(service, 400, "ExpiredToken", EXPIRED),
+        _ => error_response(service, 403, "ExpiredTokenException", EXPIRED),
     }
 }
 

@@ -364,3 +364,115 @@ async fn a_tenant_s_own_faults_hit_that_tenant_only() {
     assert!(lab.calls().is_empty());
     lab.shutdown().await;
 }
+
+/// An SSM client signing with the temporary keys `c` in `region`.
+fn ssm_with(lab: &LabHandle, c: Credentials, region: &str) -> aws_sdk_ssm::Client {
+    let conf = aws_sdk_ssm::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(lab.endpoint_url())
+        .credentials_provider(c)
+        .retry_config(RetryConfig::disabled())
+        .build();
+    aws_sdk_ssm::Client::from_conf(conf)
+}
+
+#[tokio::test]
+async fn assumed_role_keys_call_in_their_account_until_they_expire() {
+    let lab = grid_lab(10).await;
+    let accounts = lab.accounts();
+    let mgmt = sts(&lab, &accounts[0], "us-east-1");
+    let role = format!("arn:aws:iam::{}:role/ssmdeck-operator", accounts[1]);
+    let out = mgmt
+        .assume_role()
+        .role_arn(&role)
+        .role_session_name("lab-test")
+        .duration_seconds(900)
+        .send()
+        .await
+        .expect("assume a role of the lab");
+    let c = out.credentials().expect("credentials");
+    assert!(c.access_key_id().starts_with("ASIA"));
+    assert!(!c.session_token().is_empty());
+    let user = out.assumed_role_user().unwrap();
+    assert_eq!(
+        user.arn(),
+        format!(
+            "arn:aws:sts::{}:assumed-role/ssmdeck-operator/lab-test",
+            accounts[1]
+        )
+    );
+    assert!(user.assumed_role_id().ends_with(":lab-test"));
+    let temp = Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_owned()),
+        None,
+        "role",
+    );
+    // The keys call in the role's account.
+    let seen = described(&ssm_with(&lab, temp.clone(), "eu-west-1")).await;
+    let expected: Vec<String> = lab
+        .nodes_in(&accounts[1], "eu-west-1")
+        .into_iter()
+        .map(|n| n.id)
+        .collect();
+    assert_eq!(seen.into_iter().map(|n| n.0).collect::<Vec<_>>(), expected);
+    assert_eq!(
+        lab.calls_in(&accounts[1], "eu-west-1")
+            .get("ssm:DescribeInstanceInformation"),
+        Some(&1)
+    );
+    let sts_conf = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new("us-east-1"))
+        .endpoint_url(lab.endpoint_url())
+        .credentials_provider(temp.clone())
+        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+        .build();
+    let role_sts = aws_sdk_sts::Client::from_conf(sts_conf);
+    let who = role_sts.get_caller_identity().send().await.unwrap();
+    assert_eq!(who.account(), Some(accounts[1].as_str()));
+    assert_eq!(who.arn(), Some(user.arn()));
+    // Without its session token the key is unknown.
+    let bare = Credentials::new(c.access_key_id(), c.secret_access_key(), None, None, "bare");
+    let e = ssm_with(&lab, bare, "eu-west-1")
+        .describe_instance_information()
+        .send()
+        .await
+        .expect_err("no token");
+    assert_eq!(e.code(), Some("UnrecognizedClientException"));
+    // Expired keys get each service's expired-token error.
+    lab.expire_role_sessions();
+    let e = ssm_with(&lab, temp, "eu-west-1")
+        .describe_instance_information()
+        .send()
+        .await
+        .expect_err("expired");
+    assert_eq!(e.code(), Some("ExpiredTokenException"));
+    let e = role_sts
+        .get_caller_identity()
+        .send()
+        .await
+        .expect_err("expired");
+    assert_eq!(e.code(), Some("ExpiredToken"));
+    // Refusals: a role outside the lab, a duration out of range.
+    let e = mgmt
+        .assume_role()
+        .role_arn("arn:aws:iam::999999999999:role/x")
+        .role_session_name("s1")
+        .send()
+        .await
+        .expect_err("not an account of the lab");
+    assert_eq!(e.code(), Some("AccessDenied"));
+    let e = mgmt
+        .assume_role()
+        .role_arn(&role)
+        .role_session_name("s1")
+        .duration_seconds(899)
+        .send()
+        .await
+        .expect_err("too short");
+    assert_eq!(e.code(), Some("ValidationError"));
+    lab.shutdown().await;
+}
