@@ -13,6 +13,7 @@ mod ec2;
 pub mod fleet;
 mod logs;
 pub mod opscenter;
+mod organizations;
 mod paging;
 pub mod params;
 mod protocol;
@@ -729,7 +730,8 @@ fn authenticate(
         return Err(Box::new(protocol::expired_token(service)));
     }
     let tenant = lab.tenant(account, &auth.region).or_else(|| {
-        (lab.any_region || (service == Service::Sts && auth.region == "us-east-1"))
+        let global = matches!(service, Service::Sts | Service::Organizations);
+        (lab.any_region || (global && auth.region == "us-east-1"))
             .then(|| lab.tenant(account, &lab.regions[0]))
             .flatten()
     });
@@ -805,6 +807,11 @@ async fn handle(
     if service == Service::Sts && request.action == "AssumeRole" {
         return sts::assume_role(&lab.roles, &lab.accounts, &caller, &request);
     }
+    if service == Service::Organizations {
+        return paging::scoped(scope, || {
+            organizations::dispatch(&lab.accounts, &state.account, &request)
+        });
+    }
     paging::scoped(scope, || dispatch(&state, service, &request, &caller))
 }
 
@@ -854,6 +861,7 @@ fn dispatch(
         }
         Service::Ec2 => ec2::dispatch(state, request),
         Service::Sts => sts::dispatch(&state.account, caller, request),
+        Service::Organizations => protocol::unknown_action(service, &request.action),
         Service::Other => protocol::unknown_service("other", true),
     }
 }

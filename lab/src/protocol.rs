@@ -12,6 +12,8 @@ pub enum Service {
     Ec2,
     Sts,
     Logs,
+    /// AWS Organizations (JSON 1.1, `AWSOrganizationsV20161128.<Action>`).
+    Organizations,
     Other,
 }
 
@@ -22,6 +24,7 @@ impl Service {
             "ec2" => Service::Ec2,
             "sts" => Service::Sts,
             "logs" => Service::Logs,
+            "organizations" => Service::Organizations,
             _ => Service::Other,
         }
     }
@@ -32,17 +35,22 @@ impl Service {
             Service::Ec2 => "ec2",
             Service::Sts => "sts",
             Service::Logs => "logs",
+            Service::Organizations => "organizations",
             Service::Other => "other",
         }
     }
 
     fn is_json(self) -> bool {
-        matches!(self, Service::Ssm | Service::Logs | Service::Other)
+        matches!(
+            self,
+            Service::Ssm | Service::Logs | Service::Organizations | Service::Other
+        )
     }
 
     fn target_prefix(self) -> &'static str {
         match self {
             Service::Logs => "Logs_20140328.",
+            Service::Organizations => "AWSOrganizationsV20161128.",
             _ => "AmazonSSM.",
         }
     }
@@ -177,7 +185,7 @@ pub fn error_response(service: Service, status: u16, code: &str, message: &str) 
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     let rid = request_id();
     let (content_type, body) = match service {
-        Service::Ssm | Service::Logs | Service::Other => (
+        Service::Ssm | Service::Logs | Service::Organizations | Service::Other => (
             "application/x-amz-json-1.1",
             serde_json::json!({"__type": code, "message": message}).to_string(),
         ),
@@ -219,7 +227,7 @@ pub fn error_response(service: Service, status: u16, code: &str, message: &str) 
 /// `ErrorResponse`; the SDKs of either protocol read the code and message.
 pub fn unknown_service(scope: &str, json: bool) -> Response {
     let message = format!(
-        "The service {scope} is not available at this endpoint; the lab serves ssm, ec2, sts and logs."
+        "The service {scope} is not available at this endpoint; the lab serves ssm, ec2, sts, logs and organizations."
     );
     if json {
         return error_response(Service::Other, 400, "UnknownOperationException", &message);
@@ -238,7 +246,9 @@ pub fn unknown_service(scope: &str, json: bool) -> Response {
 
 pub fn validation(service: Service, message: &str) -> Response {
     let code = match service {
-        Service::Ssm | Service::Logs | Service::Other => "ValidationException",
+        Service::Ssm | Service::Logs | Service::Organizations | Service::Other => {
+            "ValidationException"
+        }
         Service::Ec2 | Service::Sts => "InvalidParameterValue",
     };
     error_response(service, 400, code, message)
@@ -246,7 +256,7 @@ pub fn validation(service: Service, message: &str) -> Response {
 
 pub fn unknown_action(service: Service, action: &str) -> Response {
     match service {
-        Service::Ssm | Service::Logs | Service::Other => error_response(
+        Service::Ssm | Service::Logs | Service::Organizations | Service::Other => error_response(
             service,
             400,
             "UnknownOperationException",
@@ -263,7 +273,7 @@ pub fn unknown_action(service: Service, action: &str) -> Response {
 
 pub fn throttled(service: Service) -> Response {
     match service {
-        Service::Ssm | Service::Logs | Service::Other => {
+        Service::Ssm | Service::Logs | Service::Organizations | Service::Other => {
             error_response(service, 400, "ThrottlingException", "Rate exceeded")
         }
         Service::Ec2 => error_response(
@@ -278,7 +288,7 @@ pub fn throttled(service: Service) -> Response {
 
 pub fn server_error(service: Service) -> Response {
     match service {
-        Service::Ssm | Service::Logs | Service::Other => error_response(
+        Service::Ssm | Service::Logs | Service::Organizations | Service::Other => error_response(
             service,
             500,
             "InternalServerError",
@@ -302,7 +312,7 @@ pub fn server_error(service: Service) -> Response {
 /// Access denied by the fault knob, for the caller `who` (an IAM ARN).
 pub fn access_denied(service: Service, action: &str, who: &str) -> Response {
     match service {
-        Service::Ssm | Service::Logs | Service::Other => error_response(
+        Service::Ssm | Service::Logs | Service::Organizations | Service::Other => error_response(
             service,
             400,
             "AccessDeniedException",

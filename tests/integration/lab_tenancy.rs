@@ -476,3 +476,76 @@ async fn assumed_role_keys_call_in_their_account_until_they_expire() {
     assert_eq!(e.code(), Some("ValidationError"));
     lab.shutdown().await;
 }
+
+async fn org_call(lab: &LabHandle, action: &str, body: &str) -> (u16, serde_json::Value) {
+    let (status, text) = crate::lab_validation::signed_raw(
+        lab,
+        "POST",
+        "/",
+        "organizations",
+        Some(&format!("AWSOrganizationsV20161128.{action}")),
+        body,
+        std::time::SystemTime::now(),
+    )
+    .await;
+    (status, serde_json::from_str(&text).unwrap_or_default())
+}
+
+#[tokio::test]
+async fn organizations_lists_the_lab_s_accounts_in_pages() {
+    let lab = grid_lab(4).await;
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let body = match &token {
+            Some(t) => serde_json::json!({"MaxResults": 2, "NextToken": t}),
+            None => serde_json::json!({"MaxResults": 2}),
+        };
+        let (status, v) = org_call(&lab, "ListAccounts", &body.to_string()).await;
+        assert_eq!(status, 200, "{v}");
+        pages += 1;
+        for a in v["Accounts"].as_array().unwrap() {
+            assert_eq!(a["Status"], "ACTIVE");
+            assert!(a["Email"].as_str().unwrap().contains('@'));
+            assert!(
+                a["Arn"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("arn:aws:organizations::")
+            );
+            seen.push(a["Id"].as_str().unwrap().to_owned());
+        }
+        token = v["NextToken"].as_str().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(pages, 2);
+    let mut accounts = lab.accounts();
+    accounts.sort();
+    assert_eq!(seen, accounts);
+    let (status, v) = org_call(&lab, "ListAccounts", r#"{"MaxResults": 21}"#).await;
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("InvalidInputException"))
+    );
+    let (status, v) = org_call(&lab, "DescribeOrganization", "{}").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["Organization"]["MasterAccountId"],
+        lab.accounts()[0].as_str()
+    );
+    let (status, v) = org_call(&lab, "ListDelegatedAdministrators", "{}").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["DelegatedAdministrators"][0]["Id"],
+        lab.accounts()[1].as_str()
+    );
+    let (status, v) = org_call(&lab, "ListRoots", "{}").await;
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("UnknownOperationException"))
+    );
+    lab.shutdown().await;
+}
