@@ -189,6 +189,20 @@ impl Command {
 pub struct CommandStore {
     commands: Vec<Command>,
     next: u64,
+    /// The second group of this store's command ids (`lab0` for the first
+    /// tenant), so ids never collide across the lab's tenants.
+    pub(crate) tag: String,
+}
+
+impl CommandStore {
+    /// An empty store whose command ids carry `tag` as their second group
+    /// (empty: `lab0`, the first tenant's).
+    pub(crate) fn tagged(tag: String) -> Self {
+        CommandStore {
+            tag,
+            ..CommandStore::default()
+        }
+    }
 }
 
 fn plugin_name(document: &str) -> &'static str {
@@ -254,7 +268,11 @@ fn platform_ok(document: &str, platform: &str) -> bool {
 }
 
 /// Resolves SendCommand targets to nodes.
-fn resolve_targets(nodes: &[LabNode], body: &Value) -> Result<Vec<LabNode>, ApiError> {
+fn resolve_targets(
+    nodes: &[LabNode],
+    body: &Value,
+    account: &str,
+) -> Result<Vec<LabNode>, ApiError> {
     let ids = strings(body.get("InstanceIds"));
     let targets = body
         .get("Targets")
@@ -314,7 +332,7 @@ fn resolve_targets(nodes: &[LabNode], body: &Value) -> Result<Vec<LabNode>, ApiE
                         "InvalidInstanceId",
                         format!(
                             "Instances [[{id}]] not in a valid state for account {}",
-                            crate::LAB_ACCOUNT
+                            account
                         ),
                     ));
                 }
@@ -508,7 +526,11 @@ fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> 
         crate::validate::length(field, value, 1, 7)?;
         crate::validate::pattern(field, value, pattern)?;
     }
-    let nodes = resolve_targets(&state.nodes.read().expect("nodes lock"), body)?;
+    let nodes = resolve_targets(
+        &state.nodes.read().expect("nodes lock"),
+        body,
+        &state.account,
+    )?;
     let concurrency = parse_share(&max_concurrency, nodes.len(), "MaxConcurrency")?.max(1);
     let error_limit = parse_share(&max_errors, nodes.len(), "MaxErrors")?;
     let log_group = body
@@ -523,8 +545,13 @@ fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> 
     let mut store = state.commands.lock().expect("commands lock");
     store.next += 1;
     let id = format!(
-        "{:08x}-lab0-4000-8000-{:012x}",
+        "{:08x}-{}-4000-8000-{:012x}",
         store.next,
+        if store.tag.is_empty() {
+            "lab0"
+        } else {
+            &store.tag
+        },
         store.next * 7919
     );
     let now = now_s();

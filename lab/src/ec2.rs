@@ -5,12 +5,12 @@ use std::fmt::Write as _;
 
 use axum::response::Response;
 
+use crate::LabState;
 use crate::fleet::LabNode;
 use crate::protocol::{
     LabRequest, Service, error_response, iso8601, request_id, unknown_action, validation,
     xml_escape, xml_response,
 };
-use crate::{LAB_ACCOUNT, LabState};
 
 pub fn dispatch(state: &LabState, req: &LabRequest) -> Response {
     match req.action.as_str() {
@@ -225,14 +225,14 @@ fn describe_instances(state: &LabState, req: &LabRequest) -> Response {
         };
         let _ = write!(
             xml,
-            "<item><reservationId>r-{rid}</reservationId><ownerId>{LAB_ACCOUNT}</ownerId><groupSet/><instancesSet><item>\
+            "<item><reservationId>r-{rid}</reservationId><ownerId>{account}</ownerId><groupSet/><instancesSet><item>\
 <instanceId>{id}</instanceId><imageId>ami-0lab{img}</imageId>\
 <instanceState><code>{code}</code><name>{state_name}</name></instanceState>\
 <privateDnsName>{dns}</privateDnsName><privateIpAddress>{ip}</privateIpAddress>\
 <instanceType>{itype}</instanceType><launchTime>{launch}</launchTime>\
 <placement><availabilityZone>{az}</availabilityZone><tenancy>default</tenancy></placement>\
 <platformDetails>{platform}</platformDetails><architecture>x86_64</architecture>\
-<iamInstanceProfile><arn>arn:aws:iam::{LAB_ACCOUNT}:instance-profile/{role}</arn><id>AIPALAB{img}</id></iamInstanceProfile>\
+<iamInstanceProfile><arn>arn:aws:iam::{account}:instance-profile/{role}</arn><id>AIPALAB{img}</id></iamInstanceProfile>\
 <tagSet>",
             rid = &n.id[2..],
             id = xml_escape(&n.id),
@@ -244,6 +244,7 @@ fn describe_instances(state: &LabState, req: &LabRequest) -> Response {
             az = xml_escape(&n.availability_zone),
             platform = xml_escape(&n.platform_name),
             role = xml_escape(&n.iam_role),
+            account = state.account,
         );
         for (k, v) in &n.tags {
             let _ = write!(

@@ -13,12 +13,14 @@ mod ec2;
 pub mod fleet;
 mod logs;
 pub mod opscenter;
+mod organizations;
 mod paging;
 pub mod params;
 mod protocol;
 mod sessions;
 mod ssm;
 mod sts;
+pub mod tenancy;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -93,6 +95,17 @@ pub struct LabConfig {
     pub fleet: FleetSpec,
     /// Region reported in the printed environment and in ARNs.
     pub region: String,
+    /// Accounts the lab serves (12-digit ids); the first is the
+    /// management account. Empty: [`LAB_ACCOUNT`] alone.
+    /// [`tenancy::synthetic_accounts`] makes a list of any length.
+    pub accounts: Vec<String>,
+    /// Regions the lab serves; every (account, region) pair is a tenant
+    /// with its own fleet and stores, and a call signed for another region
+    /// is refused as AWS refuses a Region not enabled for the account
+    /// (see `protocol::region_not_enabled`). Empty: `region` alone, and
+    /// calls signed for any region are served by it (the single-region lab
+    /// of before, which answers in any region).
+    pub regions: Vec<String>,
     /// Fault knobs at start; change them later with [`LabHandle::set_faults`].
     pub faults: Faults,
 }
@@ -103,6 +116,8 @@ impl Default for LabConfig {
             port: 0,
             fleet: FleetSpec::demo(),
             region: "us-east-1".into(),
+            accounts: Vec::new(),
+            regions: Vec::new(),
             faults: Faults::default(),
         }
     }
@@ -129,7 +144,10 @@ impl std::fmt::Debug for LabCredentials {
 /// The account the lab pretends to be (also the one in ARNs).
 pub const LAB_ACCOUNT: &str = "123456789012";
 
+/// One tenant of the lab: an (account, region) with its own stores.
 pub(crate) struct LabState {
+    /// The tenant's account id.
+    pub(crate) account: String,
     pub(crate) nodes: RwLock<Vec<LabNode>>,
     pub(crate) params: Mutex<params::ParamStore>,
     pub(crate) ops: Mutex<opscenter::OpsStore>,
@@ -139,7 +157,6 @@ pub(crate) struct LabState {
     pub(crate) faults: RwLock<Faults>,
     pub(crate) calls: Mutex<BTreeMap<String, u64>>,
     pub(crate) rng: Mutex<ChaCha8Rng>,
-    pub(crate) credentials: LabCredentials,
     /// Key of the list tokens' checksum (drawn at start).
     pub(crate) token_key: u64,
     pub(crate) region: String,
@@ -154,6 +171,11 @@ pub(crate) struct LabState {
 }
 
 impl LabState {
+    /// The ARN of the lab's caller in this tenant's account.
+    pub(crate) fn caller_arn(&self) -> String {
+        format!("arn:aws:iam::{}:user/ssmdeck-lab", self.account)
+    }
+
     fn stop_commands(&self) {
         if let Ok(mut s) = self.sessions.lock() {
             s.terminate_all();
@@ -172,10 +194,122 @@ impl LabState {
     }
 }
 
+/// The whole lab: its tenants (account-major: every region of the first
+/// account, then of the next), the accounts' keys and the fault knobs.
+pub(crate) struct Lab {
+    pub(crate) tenants: Vec<Arc<LabState>>,
+    pub(crate) accounts: Vec<String>,
+    pub(crate) regions: Vec<String>,
+    /// Long-term keys, one pair per account (same order as `accounts`).
+    pub(crate) keys: Vec<LabCredentials>,
+    /// No region grid was given: every region is served by the first.
+    any_region: bool,
+    /// Temporary keys issued by STS AssumeRole.
+    pub(crate) roles: sts::RoleSessions,
+    global_faults: RwLock<Faults>,
+    context_faults: RwLock<BTreeMap<(String, String), Faults>>,
+}
+
+impl Lab {
+    /// The tenant of `account` in `region`, if the grid has it.
+    pub(crate) fn tenant(&self, account: &str, region: &str) -> Option<&Arc<LabState>> {
+        let a = self.accounts.iter().position(|x| x == account)?;
+        let r = self.regions.iter().position(|x| x == region)?;
+        self.tenants.get(a * self.regions.len() + r)
+    }
+
+    /// The first tenant (today's single lab).
+    pub(crate) fn first(&self) -> &Arc<LabState> {
+        &self.tenants[0]
+    }
+
+    /// The account whose long-term access key id is `key`.
+    pub(crate) fn account_of_key(&self, key: &str) -> Option<(&str, &LabCredentials)> {
+        self.keys
+            .iter()
+            .position(|k| k.access_key_id == key)
+            .map(|i| (self.accounts[i].as_str(), &self.keys[i]))
+    }
+
+    /// The keys a request signed with access key `key` must verify with,
+    /// its account and caller: an account's long-term keys, or temporary
+    /// keys from AssumeRole when the request carries their
+    /// `X-Amz-Security-Token` (without it, or with another token, the keys
+    /// are unknown). Unknown keys: the first account's, which then refuse.
+    fn signer(&self, key: &str, headers: &HeaderMap) -> Signer {
+        if let Some((account, keys)) = self.account_of_key(key) {
+            return Signer {
+                keys: keys.clone(),
+                account: account.to_owned(),
+                caller: sts::Caller {
+                    arn: format!("arn:aws:iam::{account}:user/ssmdeck-lab"),
+                    user_id: "AIDALABUSER0000000001".into(),
+                },
+                expired: false,
+            };
+        }
+        let token = headers
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok());
+        let roles = self.roles.sessions.lock().expect("roles lock");
+        let found = roles
+            .iter()
+            .find(|r| r.access_key_id == key && Some(r.session_token.as_str()) == token);
+        match found {
+            Some(r) => Signer {
+                keys: LabCredentials {
+                    access_key_id: r.access_key_id.clone(),
+                    secret_access_key: r.secret_access_key.clone(),
+                },
+                account: r.account.clone(),
+                caller: sts::Caller {
+                    arn: r.arn.clone(),
+                    user_id: r.role_id.clone(),
+                },
+                expired: r.expires <= epoch_now(),
+            },
+            None => Signer {
+                keys: self.keys[0].clone(),
+                account: self.accounts[0].clone(),
+                caller: sts::Caller {
+                    arn: String::new(),
+                    user_id: String::new(),
+                },
+                expired: false,
+            },
+        }
+    }
+
+    /// Sets every tenant's effective faults from the global and per-tenant knobs.
+    fn apply_faults(&self) {
+        let global = self.global_faults.read().expect("faults lock");
+        let own = self.context_faults.read().expect("faults lock");
+        for t in &self.tenants {
+            let key = (t.account.clone(), t.region.clone());
+            *t.faults.write().expect("faults lock") = tenancy::merge(&global, own.get(&key));
+        }
+    }
+}
+
+/// Who signed a request (see [`Lab::signer`]).
+struct Signer {
+    keys: LabCredentials,
+    account: String,
+    caller: sts::Caller,
+    /// Temporary keys past their expiration.
+    expired: bool,
+}
+
+fn epoch_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// A running lab. Dropping it (or [`LabHandle::shutdown`]) stops the server.
 pub struct LabHandle {
     addr: SocketAddr,
-    state: Arc<LabState>,
+    lab: Arc<Lab>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -206,14 +340,35 @@ impl LabHandle {
         self.addr
     }
 
-    /// The key pair clients must sign with.
+    /// The key pair clients must sign with: the long-term keys of the
+    /// first (management) account.
     pub fn credentials(&self) -> &LabCredentials {
-        &self.state.credentials
+        &self.lab.keys[0]
     }
 
-    /// The lab's region.
+    /// The long-term keys of `account` (as if each account had its own
+    /// profile), `None` for an account the lab does not serve.
+    pub fn account_credentials(&self, account: &str) -> Option<LabCredentials> {
+        self.lab
+            .accounts
+            .iter()
+            .position(|a| a == account)
+            .map(|i| self.lab.keys[i].clone())
+    }
+
+    /// The accounts the lab serves (12-digit ids), the management account first.
+    pub fn accounts(&self) -> Vec<String> {
+        self.lab.accounts.clone()
+    }
+
+    /// The regions the lab serves, the first region first.
+    pub fn regions(&self) -> Vec<String> {
+        self.lab.regions.clone()
+    }
+
+    /// The lab's first region.
     pub fn region(&self) -> &str {
-        &self.state.region
+        &self.lab.regions[0]
     }
 
     /// Shell lines that point an AWS client at this lab.
@@ -222,50 +377,109 @@ impl LabHandle {
             format!("export AWS_ENDPOINT_URL={}", self.endpoint_url()),
             format!(
                 "export AWS_ACCESS_KEY_ID={}",
-                self.state.credentials.access_key_id
+                self.credentials().access_key_id
             ),
             format!(
                 "export AWS_SECRET_ACCESS_KEY={}",
-                self.state.credentials.secret_access_key
+                self.credentials().secret_access_key
             ),
-            format!("export AWS_REGION={}", self.state.region),
+            format!("export AWS_REGION={}", self.region()),
         ]
     }
 
-    /// Replaces the fault knobs for the calls that follow.
+    /// Replaces the lab-wide fault knobs for the calls that follow (every
+    /// tenant; a tenant's own knobs from [`LabHandle::set_context_faults`]
+    /// apply on top).
     pub fn set_faults(&self, faults: Faults) {
-        *self.state.faults.write().expect("faults lock") = faults;
+        *self.lab.global_faults.write().expect("faults lock") = faults;
+        self.lab.apply_faults();
+    }
+
+    /// Replaces the fault knobs of one tenant (`account` in `region`) only,
+    /// on top of the lab-wide ones: one account denies (`deny: ["ssm:*"]`),
+    /// one region throttles. Knobs for a pair outside the grid are ignored.
+    pub fn set_context_faults(&self, account: &str, region: &str, faults: Faults) {
+        self.lab
+            .context_faults
+            .write()
+            .expect("faults lock")
+            .insert((account.to_owned(), region.to_owned()), faults);
+        self.lab.apply_faults();
     }
 
     /// Calls served so far by `service:Action` (`ssm:DescribeInstanceInformation`),
-    /// including those answered with an injected fault.
+    /// including those answered with an injected fault, summed over every tenant.
     pub fn calls(&self) -> BTreeMap<String, u64> {
-        self.state.calls.lock().expect("calls lock").clone()
+        let mut total = BTreeMap::new();
+        for t in &self.lab.tenants {
+            for (k, v) in t.calls.lock().expect("calls lock").iter() {
+                *total.entry(k.clone()).or_default() += v;
+            }
+        }
+        total
     }
 
-    /// Resets the call counters.
+    /// Calls served so far in one tenant, by `service:Action`; empty for a
+    /// pair outside the grid.
+    pub fn calls_in(&self, account: &str, region: &str) -> BTreeMap<String, u64> {
+        self.lab
+            .tenant(account, region)
+            .map(|t| t.calls.lock().expect("calls lock").clone())
+            .unwrap_or_default()
+    }
+
+    /// Test knob: every temporary key pair issued by STS AssumeRole so far
+    /// expires now; calls signed with them get the service's expired-token
+    /// error (SSM `ExpiredTokenException`, STS `ExpiredToken`, EC2
+    /// `RequestExpired`) until the caller assumes the role again.
+    pub fn expire_role_sessions(&self) {
+        let now = epoch_now();
+        for r in self
+            .lab
+            .roles
+            .sessions
+            .lock()
+            .expect("roles lock")
+            .iter_mut()
+        {
+            r.expires = r.expires.min(now);
+        }
+    }
+
+    /// Resets the call counters of every tenant.
     pub fn reset_calls(&self) {
-        self.state.calls.lock().expect("calls lock").clear();
+        for t in &self.lab.tenants {
+            t.calls.lock().expect("calls lock").clear();
+        }
     }
 
     /// Closes every open Session Manager data channel websocket; the shells
     /// keep running and their output waits for ResumeSession (fault knob).
     pub fn drop_session_connections(&self) {
-        self.state
-            .sessions
-            .lock()
-            .expect("sessions lock")
-            .drop_connections();
+        for t in &self.lab.tenants {
+            t.sessions.lock().expect("sessions lock").drop_connections();
+        }
     }
 
-    /// A copy of the simulated nodes, ordered by id.
+    /// A copy of the first tenant's simulated nodes, ordered by id.
     pub fn nodes(&self) -> Vec<LabNode> {
-        self.state.nodes.read().expect("nodes lock").clone()
+        self.lab.first().nodes.read().expect("nodes lock").clone()
+    }
+
+    /// A copy of the simulated nodes of `account` in `region`, ordered by
+    /// id; empty for a pair outside the grid.
+    pub fn nodes_in(&self, account: &str, region: &str) -> Vec<LabNode> {
+        self.lab
+            .tenant(account, region)
+            .map(|t| t.nodes.read().expect("nodes lock").clone())
+            .unwrap_or_default()
     }
 
     /// Stops the server and every running command, and waits for it to finish.
     pub async fn shutdown(mut self) {
-        self.state.stop_commands();
+        for t in &self.lab.tenants {
+            t.stop_commands();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -277,11 +491,112 @@ impl LabHandle {
 
 impl Drop for LabHandle {
     fn drop(&mut self) {
-        self.state.stop_commands();
+        for t in &self.lab.tenants {
+            t.stop_commands();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
     }
+}
+
+/// A fresh long-term key pair (`AKIALAB…`, 40-character secret).
+fn new_keys(rng: &mut ChaCha8Rng) -> LabCredentials {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let access_key_id = format!(
+        "AKIALAB{}",
+        (0..13)
+            .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+            .collect::<String>()
+    );
+    let secret_access_key: String = (0..40)
+        .map(|_| {
+            let c = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            c[rng.random_range(0..c.len())] as char
+        })
+        .collect();
+    LabCredentials {
+        access_key_id,
+        secret_access_key,
+    }
+}
+
+/// What a tenant is built from besides its fleet spec.
+struct Tenant<'a> {
+    account: &'a str,
+    region: &'a str,
+    /// Place in the grid (0: the first tenant, today's lab).
+    k: usize,
+    addr: SocketAddr,
+    faults: &'a Faults,
+    token_key: u64,
+}
+
+/// Builds one tenant's state: its fleet (node ids made unique against
+/// `seen`), OpsItems, parameters and empty command, log and session stores.
+fn new_tenant(
+    t: &Tenant<'_>,
+    spec: &FleetSpec,
+    now: i64,
+    seen: &mut std::collections::HashSet<String>,
+) -> LabState {
+    // Times relative to the real clock: Online nodes pinged minutes ago.
+    let mut nodes = spec.generate_at(now);
+    tenancy::unique_ids(&mut nodes, seen, spec.seed);
+    let salt = if t.k == 0 { 0 } else { spec.seed };
+    let mut ops = opscenter::OpsStore::for_tenant(t.account, t.region, salt);
+    ops.seed(spec.seed, spec.ops_items, &nodes, now as f64);
+    let mut params = params::ParamStore::for_tenant(t.account, t.region);
+    params.seed(spec.parameters());
+    let dir = if t.k == 0 {
+        format!("ssmdeck-lab-{}-{}", std::process::id(), t.addr.port())
+    } else {
+        format!(
+            "ssmdeck-lab-{}-{}-{}-{}",
+            std::process::id(),
+            t.addr.port(),
+            t.account,
+            t.region
+        )
+    };
+    LabState {
+        account: t.account.to_owned(),
+        nodes: RwLock::new(nodes),
+        ops: Mutex::new(ops),
+        sessions: Mutex::new(sessions::SessionStore::default()),
+        addr: t.addr,
+        params: Mutex::new(params),
+        faults: RwLock::new(t.faults.clone()),
+        calls: Mutex::new(BTreeMap::new()),
+        rng: Mutex::new(ChaCha8Rng::seed_from_u64(spec.seed ^ 0x5eed)),
+        token_key: t.token_key,
+        region: t.region.to_owned(),
+        commands: Mutex::new(commands::CommandStore::tagged(if t.k == 0 {
+            String::new()
+        } else {
+            format!("l{:03x}", t.k)
+        })),
+        logs: Mutex::new(logs::LogStore::default()),
+        tasks: Mutex::new(Vec::new()),
+        process_groups: Mutex::new(std::collections::HashSet::new()),
+        work_dir: std::env::temp_dir().join(dir),
+    }
+}
+
+/// `GET /v1/data-channel/{id}`: the websocket of a session, served by the
+/// tenant that started it.
+async fn data_channel(
+    ws: axum::extract::WebSocketUpgrade,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    State(lab): State<Arc<Lab>>,
+) -> Response {
+    let tenant = lab
+        .tenants
+        .iter()
+        .find(|t| t.sessions.lock().expect("sessions lock").contains(&id))
+        .unwrap_or_else(|| lab.first())
+        .clone();
+    ws.on_upgrade(move |socket| sessions::serve(tenant, id, socket))
 }
 
 /// Starts the lab on 127.0.0.1 and returns once it accepts connections.
@@ -300,71 +615,53 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
         source,
     })?;
     let mut key_rng = ChaCha8Rng::from_os_rng();
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let access_key_id = format!(
-        "AKIALAB{}",
-        (0..13)
-            .map(|_| alphabet[key_rng.random_range(0..alphabet.len())] as char)
-            .collect::<String>()
-    );
-    let secret_access_key: String = (0..40)
-        .map(|_| {
-            let c = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-            c[key_rng.random_range(0..c.len())] as char
-        })
-        .collect();
+    let accounts = if config.accounts.is_empty() {
+        vec![LAB_ACCOUNT.to_owned()]
+    } else {
+        config.accounts.clone()
+    };
+    let any_region = config.regions.is_empty();
+    let regions = if any_region {
+        vec![config.region.clone()]
+    } else {
+        config.regions.clone()
+    };
+    let keys: Vec<LabCredentials> = accounts.iter().map(|_| new_keys(&mut key_rng)).collect();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    // Times relative to the real clock: Online nodes pinged minutes ago.
-    let nodes = config.fleet.generate_at(now);
-    let ops = {
-        let mut store = opscenter::OpsStore::new(&config.region);
-        store.seed(
-            config.fleet.seed,
-            config.fleet.ops_items,
-            &nodes,
-            now as f64,
-        );
-        store
-    };
-    let state = Arc::new(LabState {
-        nodes: RwLock::new(nodes),
-        ops: Mutex::new(ops),
-        sessions: Mutex::new(sessions::SessionStore::default()),
-        addr,
-        params: Mutex::new({
-            let mut store = params::ParamStore::new(&config.region);
-            store.seed(config.fleet.parameters());
-            store
-        }),
-        faults: RwLock::new(config.faults),
-        calls: Mutex::new(BTreeMap::new()),
-        rng: Mutex::new(ChaCha8Rng::seed_from_u64(config.fleet.seed ^ 0x5eed)),
-        credentials: LabCredentials {
-            access_key_id,
-            secret_access_key,
-        },
-        token_key: key_rng.random(),
-        region: config.region,
-        commands: Mutex::new(commands::CommandStore::default()),
-        logs: Mutex::new(logs::LogStore::default()),
-        tasks: Mutex::new(Vec::new()),
-        process_groups: Mutex::new(std::collections::HashSet::new()),
-        work_dir: std::env::temp_dir().join(format!(
-            "ssmdeck-lab-{}-{}",
-            std::process::id(),
-            addr.port()
-        )),
+    let mut seen = std::collections::HashSet::new();
+    let mut tenants = Vec::with_capacity(accounts.len() * regions.len());
+    for account in &accounts {
+        for region in &regions {
+            let k = tenants.len();
+            let spec = tenancy::tenant_spec(&config.fleet, k);
+            let t = Tenant {
+                account,
+                region,
+                k,
+                addr,
+                faults: &config.faults,
+                token_key: key_rng.random(),
+            };
+            tenants.push(Arc::new(new_tenant(&t, &spec, now, &mut seen)));
+        }
+    }
+    let lab = Arc::new(Lab {
+        tenants,
+        accounts,
+        regions,
+        keys,
+        any_region,
+        roles: sts::RoleSessions::default(),
+        global_faults: RwLock::new(config.faults),
+        context_faults: RwLock::new(BTreeMap::new()),
     });
     let app = Router::new()
-        .route(
-            "/v1/data-channel/{id}",
-            axum::routing::get(sessions::data_channel),
-        )
+        .route("/v1/data-channel/{id}", axum::routing::get(data_channel))
         .fallback(handle)
-        .with_state(state.clone());
+        .with_state(lab.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         use axum::serve::ListenerExt;
@@ -380,14 +677,72 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
     });
     Ok(LabHandle {
         addr,
-        state,
+        lab,
         stop: Some(stop_tx),
         task: Some(task),
     })
 }
 
+/// Checks a request's signature against the keys of the account its access
+/// key belongs to, and picks its tenant: that account in the credential
+/// scope's region. STS is also answered for `us-east-1` (its global
+/// endpoint) in the account's first region, and a lab without a region grid
+/// answers every region in its one region. Errors are the responses AWS gives.
+fn authenticate(
+    lab: &Lab,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    json: bool,
+) -> Result<(Arc<LabState>, Service, sts::Caller), Box<Response>> {
+    // Route by credential scope; an unsigned request is answered in the
+    // protocol its shape suggests (JSON when it carries X-Amz-Target).
+    let uri_text = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "/".into());
+    let parsed = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| auth::parse_authorization(v).ok());
+    let key = parsed.as_ref().map_or("", |a| a.access_key.as_str());
+    let signer = lab.signer(key, headers);
+    let verified = auth::verify(
+        method.as_str(),
+        &uri_text,
+        headers,
+        body,
+        &signer.keys.access_key_id,
+        &signer.keys.secret_access_key,
+    );
+    let account = signer.account.as_str();
+    let service = match (&verified, &parsed) {
+        (Ok(a), _) | (Err(_), Some(a)) => Service::from_scope(&a.service),
+        (Err(_), None) if json => Service::Ssm,
+        (Err(_), None) => Service::Sts,
+    };
+    let auth = verified.map_err(|e| Box::new(refusal(service, &e)))?;
+    if service == Service::Other {
+        return Err(Box::new(protocol::unknown_service(&auth.service, json)));
+    }
+    if signer.expired {
+        return Err(Box::new(protocol::expired_token(service)));
+    }
+    let tenant = lab.tenant(account, &auth.region).or_else(|| {
+        let global = matches!(service, Service::Sts | Service::Organizations);
+        (lab.any_region || (global && auth.region == "us-east-1"))
+            .then(|| lab.tenant(account, &lab.regions[0]))
+            .flatten()
+    });
+    match tenant {
+        Some(t) => Ok((t.clone(), service, signer.caller)),
+        None => Err(Box::new(protocol::region_not_enabled(service))),
+    }
+}
+
 async fn handle(
-    State(state): State<Arc<LabState>>,
+    State(lab): State<Arc<Lab>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -397,40 +752,11 @@ async fn handle(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    // Route by credential scope; an unsigned request is answered in the
-    // protocol its shape suggests (JSON when it carries X-Amz-Target).
-    let uri_text = uri
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "/".into());
-    let verified = auth::verify(
-        method.as_str(),
-        &uri_text,
-        &headers,
-        &body,
-        &state.credentials.access_key_id,
-        &state.credentials.secret_access_key,
-    );
-    let service = match &verified {
-        Ok(a) => Service::from_scope(&a.service),
-        Err(_) => headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| auth::parse_authorization(v).ok())
-            .map(|a| Service::from_scope(&a.service))
-            .unwrap_or(if target.is_some() {
-                Service::Ssm
-            } else {
-                Service::Sts
-            }),
-    };
-    let auth = match verified {
-        Ok(a) => a,
-        Err(e) => return refusal(service, &e),
-    };
-    if service == Service::Other {
-        return protocol::unknown_service(&auth.service, target.is_some());
-    }
+    let (state, service, caller) =
+        match authenticate(&lab, &method, &uri, &headers, &body, target.is_some()) {
+            Ok(x) => x,
+            Err(resp) => return *resp,
+        };
     let request = match protocol::LabRequest::parse(service, target.as_deref(), uri.query(), &body)
     {
         Ok(r) => r,
@@ -451,7 +777,7 @@ async fn handle(
         return protocol::unsupported_response(&request.action);
     }
     if Faults::matches(&faults.deny, service.scope_name(), &request.action) {
-        return protocol::access_denied(service, &request.action);
+        return protocol::access_denied(service, &request.action, &state.caller_arn());
     }
     let (throttle, server_error, page_seed) = {
         let mut rng = state.rng.lock().expect("rng lock");
@@ -478,7 +804,15 @@ async fn handle(
         short_pages: faults.short_pages,
         seed: page_seed,
     };
-    paging::scoped(scope, || dispatch(&state, service, &request))
+    if service == Service::Sts && request.action == "AssumeRole" {
+        return sts::assume_role(&lab.roles, &lab.accounts, &caller, &request);
+    }
+    if service == Service::Organizations {
+        return paging::scoped(scope, || {
+            organizations::dispatch(&lab.accounts, &state.account, &request)
+        });
+    }
+    paging::scoped(scope, || dispatch(&state, service, &request, &caller))
 }
 
 /// The answer to a request whose signature is refused, in the service's
@@ -505,7 +839,12 @@ fn refusal(service: Service, e: &auth::AuthError) -> Response {
 
 /// Answers a parsed, authorised request (synchronously: list calls read
 /// their paging scope from [`paging::scoped`]).
-fn dispatch(state: &Arc<LabState>, service: Service, request: &protocol::LabRequest) -> Response {
+fn dispatch(
+    state: &Arc<LabState>,
+    service: Service,
+    request: &protocol::LabRequest,
+    caller: &sts::Caller,
+) -> Response {
     match service {
         Service::Ssm => ssm::dispatch(state, request),
         Service::Logs => {
@@ -521,7 +860,8 @@ fn dispatch(state: &Arc<LabState>, service: Service, request: &protocol::LabRequ
             }
         }
         Service::Ec2 => ec2::dispatch(state, request),
-        Service::Sts => sts::dispatch(state, request),
+        Service::Sts => sts::dispatch(&state.account, caller, request),
+        Service::Organizations => protocol::unknown_action(service, &request.action),
         Service::Other => protocol::unknown_service("other", true),
     }
 }

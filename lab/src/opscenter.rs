@@ -144,6 +144,8 @@ pub struct OpsStore {
     events: Vec<Event>,
     related: Vec<Related>,
     region: String,
+    /// The account in ARNs and messages (the tenant's).
+    account: String,
     rng: Option<ChaCha8Rng>,
 }
 
@@ -667,13 +669,25 @@ impl OpsStore {
     pub fn new(region: &str) -> Self {
         OpsStore {
             region: region.to_owned(),
+            account: LAB_ACCOUNT.to_owned(),
             rng: Some(ChaCha8Rng::seed_from_u64(0x0c5e)),
             ..OpsStore::default()
         }
     }
 
+    /// A store of `account` in `region` whose new OpsItem ids are drawn
+    /// from a stream salted with `salt` (0 for the lab's first tenant), so
+    /// ids of different tenants differ.
+    pub(crate) fn for_tenant(account: &str, region: &str, salt: u64) -> Self {
+        OpsStore {
+            account: account.to_owned(),
+            rng: Some(ChaCha8Rng::seed_from_u64(0x0c5e ^ salt)),
+            ..OpsStore::new(region)
+        }
+    }
+
     fn arn(&self, id: &str) -> String {
-        format!("arn:aws:ssm:{}:{LAB_ACCOUNT}:opsitem/{id}", self.region)
+        format!("arn:aws:ssm:{}:{}:opsitem/{id}", self.region, self.account)
     }
 
     fn new_id(&mut self) -> String {
@@ -699,7 +713,7 @@ impl OpsStore {
         self.items.get(id).ok_or_else(|| {
             err(
                 "OpsItemNotFoundException",
-                format!("OpsItem {id} was not found in account {LAB_ACCOUNT}."),
+                format!("OpsItem {id} was not found in account {}.", self.account),
             )
         })
     }
@@ -1157,13 +1171,13 @@ impl OpsStore {
             let (node, kind) = subject(nodes, pick, kind);
             let arn = if node.is_hybrid() {
                 format!(
-                    "arn:aws:ssm:{}:{LAB_ACCOUNT}:managed-instance/{}",
-                    self.region, node.id
+                    "arn:aws:ssm:{}:{}:managed-instance/{}",
+                    self.region, self.account, node.id
                 )
             } else {
                 format!(
-                    "arn:aws:ec2:{}:{LAB_ACCOUNT}:instance/{}",
-                    self.region, node.id
+                    "arn:aws:ec2:{}:{}:instance/{}",
+                    self.region, self.account, node.id
                 )
             };
             let mut data = BTreeMap::new();
@@ -1200,7 +1214,8 @@ impl OpsStore {
                 created_by.clone()
             } else {
                 format!(
-                    "arn:aws:sts::{LAB_ACCOUNT}:assumed-role/OnCall/{}",
+                    "arn:aws:sts::{}:assumed-role/OnCall/{}",
+                    self.account,
                     ["alice", "bob", "chen", "dana"][rng.random_range(0..4)]
                 )
             };
@@ -1257,8 +1272,8 @@ impl OpsStore {
                     data,
                     notifications: if rng.random_bool(0.2) {
                         vec![format!(
-                            "arn:aws:sns:{}:{LAB_ACCOUNT}:oncall-pager",
-                            self.region
+                            "arn:aws:sns:{}:{}:oncall-pager",
+                            self.region, self.account
                         )]
                     } else {
                         Vec::new()

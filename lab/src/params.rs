@@ -83,6 +83,8 @@ impl Entry {
 pub struct ParamStore {
     params: BTreeMap<String, Entry>,
     region: String,
+    /// The account in ARNs (the tenant's).
+    account: String,
 }
 
 /// The wall clock, epoch seconds with milliseconds (AWS timestamps).
@@ -285,6 +287,15 @@ impl ParamStore {
         ParamStore {
             params: BTreeMap::new(),
             region: region.to_owned(),
+            account: LAB_ACCOUNT.to_owned(),
+        }
+    }
+
+    /// An empty store of `account` in `region`.
+    pub(crate) fn for_tenant(account: &str, region: &str) -> Self {
+        ParamStore {
+            account: account.to_owned(),
+            ..ParamStore::new(region)
         }
     }
 
@@ -301,8 +312,8 @@ impl ParamStore {
     fn arn(&self, name: &str) -> String {
         let slash = if name.starts_with('/') { "" } else { "/" };
         format!(
-            "arn:aws:ssm:{}:{LAB_ACCOUNT}:parameter{slash}{name}",
-            self.region
+            "arn:aws:ssm:{}:{}:parameter{slash}{name}",
+            self.region, self.account
         )
     }
 
@@ -409,7 +420,7 @@ impl ParamStore {
                         allowed_pattern: String::new(),
                         key_id: "alias/aws/ssm".into(),
                         modified: s.modified_s,
-                        user: format!("arn:aws:iam::{LAB_ACCOUNT}:user/seed"),
+                        user: format!("arn:aws:iam::{}:user/seed", self.account),
                         labels: Vec::new(),
                     }],
                 },

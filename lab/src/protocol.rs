@@ -12,6 +12,8 @@ pub enum Service {
     Ec2,
     Sts,
     Logs,
+    /// AWS Organizations (JSON 1.1, `AWSOrganizationsV20161128.<Action>`).
+    Organizations,
     Other,
 }
 
@@ -22,6 +24,7 @@ impl Service {
             "ec2" => Service::Ec2,
             "sts" => Service::Sts,
             "logs" => Service::Logs,
+            "organizations" => Service::Organizations,
             _ => Service::Other,
         }
     }
@@ -32,17 +35,22 @@ impl Service {
             Service::Ec2 => "ec2",
             Service::Sts => "sts",
             Service::Logs => "logs",
+            Service::Organizations => "organizations",
             Service::Other => "other",
         }
     }
 
     fn is_json(self) -> bool {
-        matches!(self, Service::Ssm | Service::Logs | Service::Other)
+        matches!(
+            self,
+            Service::Ssm | Service::Logs | Service::Organizations | Service::Other
+        )
     }
 
     fn target_prefix(self) -> &'static str {
         match self {
             Service::Logs => "Logs_20140328.",
+            Service::Organizations => "AWSOrganizationsV20161128.",
             _ => "AmazonSSM.",
         }
     }
@@ -177,7 +185,7 @@ pub fn error_response(service: Service, status: u16, code: &str, message: &str) 
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     let rid = request_id();
     let (content_type, body) = match service {
-        Service::Ssm | Service::Logs | Service::Other => (
+        Service::Ssm | Service::Logs | Service::Organizations | Service::Other => (
             "application/x-amz-json-1.1",
             serde_json::json!({"__type": code, "message": message}).to_string(),
         ),
@@ -219,7 +227,7 @@ pub fn error_response(service: Service, status: u16, code: &str, message: &str) 
 /// `ErrorResponse`; the SDKs of either protocol read the code and message.
 pub fn unknown_service(scope: &str, json: bool) -> Response {
     let message = format!(
-        "The service {scope} is not available at this endpoint; the lab serves ssm, ec2, sts and logs."
+        "The service {scope} is not available at this endpoint; the lab serves ssm, ec2, sts, logs and organizations."
     );
     if json {
         return error_response(Service::Other, 400, "UnknownOperationException", &message);
@@ -238,7 +246,9 @@ pub fn unknown_service(scope: &str, json: bool) -> Response {
 
 pub fn validation(service: Service, message: &str) -> Response {
     let code = match service {
-        Service::Ssm | Service::Logs | Service::Other => "ValidationException",
+        Service::Ssm | Service::Logs | Service::Organizations | Service::Other => {
+            "ValidationException"
+        }
         Service::Ec2 | Service::Sts => "InvalidParameterValue",
     };
     error_response(service, 400, code, message)
@@ -246,7 +256,7 @@ pub fn validation(service: Service, message: &str) -> Response {
 
 pub fn unknown_action(service: Service, action: &str) -> Response {
     match service {
-        Service::Ssm | Service::Logs | Service::Other => error_response(
+        Service::Ssm | Service::Logs | Service::Organizations | Service::Other => error_response(
             service,
             400,
             "UnknownOperationException",
@@ -263,7 +273,7 @@ pub fn unknown_action(service: Service, action: &str) -> Response {
 
 pub fn throttled(service: Service) -> Response {
     match service {
-        Service::Ssm | Service::Logs | Service::Other => {
+        Service::Ssm | Service::Logs | Service::Organizations | Service::Other => {
             error_response(service, 400, "ThrottlingException", "Rate exceeded")
         }
         Service::Ec2 => error_response(
@@ -278,7 +288,7 @@ pub fn throttled(service: Service) -> Response {
 
 pub fn server_error(service: Service) -> Response {
     match service {
-        Service::Ssm | Service::Logs | Service::Other => error_response(
+        Service::Ssm | Service::Logs | Service::Organizations | Service::Other => error_response(
             service,
             500,
             "InternalServerError",
@@ -299,10 +309,10 @@ pub fn server_error(service: Service) -> Response {
     }
 }
 
-pub fn access_denied(service: Service, action: &str) -> Response {
-    let who = format!("arn:aws:iam::{}:user/ssmdeck-lab", crate::LAB_ACCOUNT);
+/// Access denied by the fault knob, for the caller `who` (an IAM ARN).
+pub fn access_denied(service: Service, action: &str, who: &str) -> Response {
     match service {
-        Service::Ssm | Service::Logs | Service::Other => error_response(
+        Service::Ssm | Service::Logs | Service::Organizations | Service::Other => error_response(
             service,
             400,
             "AccessDeniedException",
@@ -322,6 +332,40 @@ pub fn access_denied(service: Service, action: &str) -> Response {
             "AccessDenied",
             &format!("User: {who} is not authorized to perform: sts:{action}"),
         ),
+    }
+}
+
+/// The answer to a call signed for a region the lab's grid does not have:
+/// what AWS answers in a Region that is not enabled for the account (an
+/// opt-in Region: the account's credentials are not valid there). JSON
+/// services (SSM, Logs) `UnrecognizedClientException` (HTTP 403, "The
+/// security token included in the request is invalid."), EC2 `AuthFailure`
+/// (401), STS `InvalidClientTokenId` (403); source: AWS Account Management
+/// guide, "Enable or disable AWS Regions", and the services' common errors.
+pub fn region_not_enabled(service: Service) -> Response {
+    const INVALID: &str = "The security token included in the request is invalid.";
+    match service {
+        Service::Ec2 => error_response(
+            service,
+            401,
+            "AuthFailure",
+            "AWS was not able to validate the provided access credentials",
+        ),
+        Service::Sts => error_response(service, 403, "InvalidClientTokenId", INVALID),
+        _ => error_response(service, 403, "UnrecognizedClientException", INVALID),
+    }
+}
+
+/// The answer to a call signed with temporary keys past their expiration:
+/// SSM and Logs `ExpiredTokenException` (HTTP 403, a common error), STS `ExpiredToken`
+/// (400), EC2 `RequestExpired` (400), each "The security token included in
+/// the request is expired" as AWS words it.
+pub fn expired_token(service: Service) -> Response {
+    const EXPIRED: &str = "The security token included in the request is expired";
+    match service {
+        Service::Ec2 => error_response(service, 400, "RequestExpired", "Request has expired."),
+        Service::Sts => error_response(service, 400, "ExpiredToken", EXPIRED),
+        _ => error_response(service, 403, "ExpiredTokenException", EXPIRED),
     }
 }
 

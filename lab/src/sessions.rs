@@ -23,9 +23,7 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::extract::ws::{Message, WebSocket};
 use futures::{SinkExt, StreamExt};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use rand::Rng;
@@ -89,6 +87,11 @@ impl SessionStore {
                 c[rng.random_range(0..c.len())] as char
             })
             .collect()
+    }
+
+    /// Whether the session `id` is one of this store's.
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.sessions.contains_key(id)
     }
 
     /// Closes every attached websocket (the fault knob).
@@ -343,16 +346,7 @@ fn describe_sessions(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiEr
     Ok(crate::commands::listed("Sessions", page, next))
 }
 
-/// `GET /v1/data-channel/{id}`: the websocket of a session.
-pub(crate) async fn data_channel(
-    ws: WebSocketUpgrade,
-    Path(id): Path<String>,
-    State(state): State<Arc<LabState>>,
-) -> Response {
-    ws.on_upgrade(move |socket| serve(state, id, socket))
-}
-
-async fn serve(state: Arc<LabState>, id: String, socket: WebSocket) {
+pub(crate) async fn serve(state: Arc<LabState>, id: String, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     // The first message is OpenDataChannelInput (text) with the token.
     let open = loop {

@@ -20,7 +20,7 @@ pub fn dispatch(state: &std::sync::Arc<LabState>, req: &LabRequest) -> Response 
                 Some(Err(e)) => return error_response(Service::Ssm, 400, e.code, &e.message),
                 None => {}
             }
-            let user = format!("arn:aws:iam::{}:user/ssmdeck-lab", crate::LAB_ACCOUNT);
+            let user = state.caller_arn();
             if let Some(r) = crate::sessions::handle(state, other, &req.json, &user) {
                 return match r {
                     Ok(v) => json_response(&v),

@@ -13,6 +13,7 @@ mod lab_opscenter;
 mod lab_paging;
 mod lab_protocols;
 mod lab_sessions;
+mod lab_tenancy;
 mod lab_validation;
 mod letters_json;
 mod moto;
