@@ -227,6 +227,10 @@ pub fn main() -> ExitCode {
 fn check_config(dir: Option<&std::path::Path>) -> ExitCode {
     let s = Settings::load(dir);
     let where_ = dir.map_or("(no config directory)".into(), |d| d.display().to_string());
+    if let Some(why) = &s.read_only {
+        println!("read-only: {why}");
+        eprintln!("read-only: {why}");
+    }
     if s.problems.is_empty() {
         println!("config OK: {where_} (theme {})", s.theme.name);
         ExitCode::SUCCESS

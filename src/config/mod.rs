@@ -1,6 +1,7 @@
 //! Configuration: paths, `config.toml`, keymap and theme, each an embedded
 //! default plus a user overlay from the config directory, validated.
 
+mod file;
 pub mod keymap;
 pub mod theme;
 
@@ -166,42 +167,22 @@ impl Settings {
 
     /// Loads settings from `dir` for AWS profile `profile`: its
     /// `[profiles.NAME]` theme and read-only setting apply over the global ones.
+    ///
+    /// A broken `config.toml` fails closed: every setting that could be read
+    /// applies, each problem is reported, and when `read_only` is set where
+    /// it applies (or cannot be read with certainty) the console is read-only.
     pub fn load_for(dir: Option<&Path>, profile: Option<&str>) -> Settings {
         let mut problems = Vec::new();
         let mut config = ConfigFile::default();
         let mut keymap_text = None;
+        let mut forced_read_only: Option<String> = None;
         if let Some(dir) = dir {
             let path = dir.join("config.toml");
             if let Some(text) = read_optional(&path, &mut problems) {
-                match toml::from_str::<ConfigFile>(&text) {
-                    Ok(mut c) => {
-                        if !keymap::BUNDLED_KEYMAPS.iter().any(|(n, _)| *n == c.keymap) {
-                            problems.push(ConfigProblem {
-                                file: path.display().to_string(),
-                                line: text
-                                    .lines()
-                                    .position(|l| l.trim_start().starts_with("keymap"))
-                                    .map(|i| i + 1),
-                                message: format!(
-                                    "keymap = \"{}\" is not a bundled keymap: use {} (your own bindings go in keymap.toml)",
-                                    c.keymap,
-                                    keymap::BUNDLED_KEYMAPS
-                                        .iter()
-                                        .map(|(n, _)| *n)
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                ),
-                            });
-                            c.keymap = "default".into();
-                        }
-                        config = c;
-                    }
-                    Err(e) => problems.push(ConfigProblem::from_toml(
-                        &path.display().to_string(),
-                        &text,
-                        &e,
-                    )),
-                }
+                let parsed = file::parse_config(&path.display().to_string(), &text, profile);
+                config = parsed.config;
+                problems.extend(parsed.problems);
+                forced_read_only = parsed.read_only_unsure;
             }
             let kpath = dir.join("keymap.toml");
             keymap_text =
@@ -233,6 +214,8 @@ impl Settings {
             (Some(false), _) | (None, false) => None,
             (None, true) => Some("read_only = true in config.toml".to_owned()),
         };
+        // Fail closed: a read_only that could not be read counts as set.
+        let read_only = read_only.or(forced_read_only);
         let mut theme = Theme::load(
             &theme_name,
             theme_text.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
