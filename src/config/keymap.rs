@@ -482,6 +482,8 @@ impl Keymap {
                 layers.insert(layer, bindings);
             }
         }
+        let origin = user.map_or("keymap", |(o, _)| o);
+        keep_a_way_to_quit(&mut layers, origin, problems);
         Keymap {
             layers: layers
                 .into_iter()
@@ -648,6 +650,56 @@ impl Keymap {
     }
 }
 
+/// Refuses a keymap that leaves no way to quit: when no key in `[global]`
+/// runs `quit`, or none opens the command line (`:quit`), the default
+/// bindings of that action go back in front of `[global]` and a problem
+/// says so (naming `origin`, the user's file).
+fn keep_a_way_to_quit(
+    layers: &mut HashMap<Layer, Vec<Binding>>,
+    origin: &str,
+    problems: &mut Vec<ConfigProblem>,
+) {
+    for command in [Command::Quit, Command::CommandLine] {
+        let probe = Keymap {
+            layers: [(
+                Layer::Global,
+                LayerMap::new(layers.get(&Layer::Global).cloned().unwrap_or_default()),
+            )]
+            .into(),
+        };
+        if !probe.effective_keys(Layer::Global, command).is_empty() {
+            continue;
+        }
+        let kept: Vec<Binding> = defaults()
+            .get(&Layer::Global)
+            .into_iter()
+            .flatten()
+            .filter(|b| b.run == Some(command))
+            .cloned()
+            .collect();
+        problems.push(ConfigProblem {
+            file: origin.into(),
+            line: None,
+            message: format!(
+                "[global] no key runs '{}' (that would leave no way to quit): kept the default {} for it",
+                command.name(),
+                kept.iter()
+                    .map(|b| b.keys.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+        let global = layers.entry(Layer::Global).or_default();
+        global.splice(0..0, kept);
+    }
+}
+
+/// The built-in keymap's bindings, parsed once.
+fn defaults() -> &'static HashMap<Layer, Vec<Binding>> {
+    static DEFAULTS: std::sync::OnceLock<HashMap<Layer, Vec<Binding>>> = std::sync::OnceLock::new();
+    DEFAULTS.get_or_init(|| Keymap::parse_file(DEFAULT_KEYMAP, "default", &mut Vec::new()))
+}
+
 /// Reports the bindings of `layers` (one file's, `origin`) whose action
 /// their layer's pane does not handle ([`handled`]): `copy_name` in
 /// `[fleet]` would do nothing.
@@ -720,9 +772,7 @@ pub struct HelpRow {
 /// test `every_hint_is_handled_in_its_layer` keeps the panes' hints inside
 /// it.
 pub fn handled(layer: Layer) -> Vec<Command> {
-    static DEFAULTS: std::sync::OnceLock<HashMap<Layer, Vec<Binding>>> = std::sync::OnceLock::new();
-    let defaults =
-        DEFAULTS.get_or_init(|| Keymap::parse_file(DEFAULT_KEYMAP, "default", &mut Vec::new()));
+    let defaults = defaults();
     let mut layers = vec![layer, Layer::Global];
     if layer == Layer::List || Keymap::chain(layer).contains(&Layer::List) {
         layers.push(Layer::List);
@@ -1027,6 +1077,38 @@ keymap = [ { on = ["q"], run = "unbind" }, { on = ["<C-q>"], run = "quit", desc 
             km.resolve(Layer::Sessions, &[k("n")]),
             Resolved::Command(Command::SelectNext)
         );
+    }
+
+    #[test]
+    fn a_keymap_that_unbinds_every_way_to_quit_is_refused() {
+        let user = "[global]\nkeymap = [\n  { on = [\"q\"], run = \"unbind\" },\n  { on = [\"<C-c>\"], run = \"refresh\" },\n  { on = [\":\"], run = \"unbind\" },\n]\n";
+        let mut p = Vec::new();
+        let km = Keymap::load(Some(("keymap.toml", user)), &mut p);
+        let text: Vec<String> = p.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "keymap.toml: [global] no key runs 'quit' (that would leave no way to quit): kept the default q, <C-c> for it",
+                "keymap.toml: [global] no key runs 'command_line' (that would leave no way to quit): kept the default : for it",
+            ]
+        );
+        for pane in [Layer::Global, Layer::Fleet, Layer::Sessions] {
+            assert_eq!(
+                km.resolve(pane, &[k("q")]),
+                Resolved::Command(Command::Quit),
+                "{pane:?}"
+            );
+        }
+        assert_eq!(
+            km.resolve(Layer::Global, &[k(":")]),
+            Resolved::Command(Command::CommandLine)
+        );
+        // Moving quit to another key is fine.
+        let user = "[global]\nkeymap = [ { on = [\"q\"], run = \"unbind\" }, { on = [\"<C-c>\"], run = \"unbind\" }, { on = [\"<C-q>\"], run = \"quit\" } ]\n";
+        let mut p = Vec::new();
+        let km = Keymap::load(Some(("keymap.toml", user)), &mut p);
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(km.resolve(Layer::Fleet, &[k("q")]), Resolved::Nothing);
     }
 
     #[test]
