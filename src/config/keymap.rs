@@ -541,18 +541,22 @@ impl Keymap {
     /// Help rows of a layer: (keys, description), bound entries only, first
     /// binding of each key sequence only (later ones are shadowed).
     pub fn help(&self, layer: Layer) -> Vec<(String, String)> {
-        let mut seen: Vec<&[KeySpec]> = Vec::new();
+        let mut seen: std::collections::HashSet<&[KeySpec]> = std::collections::HashSet::new();
         let mut rows = Vec::new();
         for b in self.of(layer).iter() {
-            if seen.contains(&b.on.as_slice()) {
+            if !seen.insert(b.on.as_slice()) {
                 continue;
             }
-            seen.push(&b.on);
             if b.run.is_some() {
                 rows.push((b.keys.clone(), b.desc.clone()));
             }
         }
         rows
+    }
+
+    /// How many entries `layer` holds (bound and unbound, shadowed included).
+    pub fn bindings_count(&self, layer: Layer) -> usize {
+        self.of(layer).len()
     }
 
     /// Bound actions of a layer, first binding of each: keys, action, description.
@@ -582,11 +586,12 @@ impl Keymap {
     /// lookup order (shadowed bindings left out).
     pub fn effective_keys(&self, layer: Layer, command: Command) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for l in Self::chain(layer) {
             for b in self.of(l).iter() {
                 if b.run == Some(command)
                     && self.resolve(layer, &b.on) == Resolved::Command(command)
-                    && !out.contains(&b.keys)
+                    && seen.insert(b.keys.as_str())
                 {
                     out.push(b.keys.clone());
                 }
@@ -618,12 +623,16 @@ impl Keymap {
                         o.run == Some(c) && self.resolve(pane, &o.on) == Resolved::Command(c)
                     })
                     .map(|o| o.keys.clone())
-                    .fold(Vec::new(), |mut v, k| {
-                        if !v.contains(&k) {
-                            v.push(k);
-                        }
-                        v
-                    });
+                    .fold(
+                        (Vec::new(), std::collections::HashSet::new()),
+                        |(mut v, mut seen), k| {
+                            if seen.insert(k.clone()) {
+                                v.push(k);
+                            }
+                            (v, seen)
+                        },
+                    )
+                    .0;
                 let mut desc = self
                     .of(layer)
                     .iter()
