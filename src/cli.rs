@@ -246,28 +246,81 @@ fn check_config(dir: Option<&std::path::Path>) -> ExitCode {
     }
 }
 
+/// Crates whose trace and debug output carries request and response
+/// bodies, headers or websocket frames (session tokens, session input
+/// bytes, command text and output, SecureString values): capped at `info`
+/// whatever `SSMDECK_LOG` asks for.
+pub const WIRE_TARGETS: &[&str] = &[
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http",
+    "aws_smithy_http_client",
+    "aws_smithy_types",
+    "aws_smithy_json",
+    "aws_smithy_query",
+    "aws_sigv4",
+    "aws_config",
+    "aws_runtime",
+    "aws_sdk_ssm",
+    "aws_sdk_ec2",
+    "aws_sdk_sts",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "rustls",
+    "tungstenite",
+    "tokio_tungstenite",
+];
+
+/// The log filter for `SSMDECK_LOG=spec`: the user's directives, with
+/// every crate of [`WIRE_TARGETS`] capped at `info` (their lower levels
+/// log bodies and frames that hold secrets).
+pub fn log_filter(spec: &str) -> tracing_subscriber::EnvFilter {
+    let mut filter = tracing_subscriber::EnvFilter::new(spec);
+    for target in WIRE_TARGETS {
+        if let Ok(d) = format!("{target}=info").parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    filter
+}
+
+/// The log file: `ssmdeck.log` in the data directory (`SSMDECK_DATA_DIR`
+/// or the platform's), created with mode 0600 (and set to 0600 if it was
+/// there with a wider mode).
+///
+/// # Errors
+/// No data directory, or it cannot be created or the file opened.
+pub fn open_log_file() -> std::io::Result<std::fs::File> {
+    let dir = crate::audit::data_dir().ok_or_else(|| std::io::Error::other("no data directory"))?;
+    std::fs::create_dir_all(&dir)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let file = opts.open(dir.join("ssmdeck.log"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
+}
+
 fn init_logging() {
     // Logs go to a file only when asked for (SSMDECK_LOG=debug): the console
-    // owns the terminal. The SDK redacts credentials in its own logs.
-    let Ok(filter) = std::env::var("SSMDECK_LOG") else {
+    // owns the terminal. Wire-level crates stay at info (see log_filter).
+    let Ok(spec) = std::env::var("SSMDECK_LOG") else {
         return;
     };
-    let Some(dirs) = directories::ProjectDirs::from("", "", "ssmdeck") else {
-        return;
-    };
-    let dir = dirs.data_local_dir();
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    let Ok(file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("ssmdeck.log"))
-    else {
+    let Ok(file) = open_log_file() else {
         return;
     };
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_env_filter(log_filter(&spec))
         .with_ansi(false)
         .with_writer(std::sync::Mutex::new(file))
         .try_init();

@@ -15,6 +15,7 @@ mod lab_protocols;
 mod lab_sessions;
 mod lab_validation;
 mod letters_json;
+mod logging;
 mod moto;
 mod navigation;
 mod opscenter_pane;
