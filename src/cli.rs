@@ -130,6 +130,11 @@ pub struct ServeArgs {
     /// as AWS may (0.0–1.0).
     #[arg(long, default_value_t = 0.0)]
     pub short_pages: f64,
+    /// Write the four `export` lines to this file (created 0600, replaced
+    /// whole once the lab listens) instead of standard output: they hold
+    /// the lab's secret key.
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<std::path::PathBuf>,
 }
 
 impl ServeArgs {
@@ -385,6 +390,34 @@ async fn demo(cli: &Cli, args: &DemoArgs, dir: Option<&std::path::Path>) -> anyh
     r
 }
 
+/// Writes `text` to `path` readable by the owner only (0600): into
+/// `PATH.tmp` created 0600, then renamed over `path`, so a reader never
+/// sees a partial file nor a wider mode.
+///
+/// # Errors
+/// The file cannot be created, written or renamed.
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(&tmp)
+        .with_context(|| format!("cannot create {}", tmp.display()))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let fleet = FleetSpec::preset_or_file(&args.fleet)?;
     let faults = args.faults().map_err(anyhow::Error::msg)?;
@@ -396,7 +429,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..LabConfig::default()
     })
     .await?;
-    {
+    if let Some(path) = &args.env_file {
+        write_private(path, &(lab.env_lines().join("\n") + "\n"))?;
+        eprintln!("ssmdeck lab: environment in {} (mode 0600)", path.display());
+    } else {
         let mut out = std::io::stdout().lock();
         for line in lab.env_lines() {
             writeln!(out, "{line}")?;
