@@ -130,6 +130,11 @@ pub struct ServeArgs {
     /// as AWS may (0.0–1.0).
     #[arg(long, default_value_t = 0.0)]
     pub short_pages: f64,
+    /// Write the four `export` lines to this file (created 0600, replaced
+    /// whole once the lab listens) instead of standard output: they hold
+    /// the lab's secret key.
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<std::path::PathBuf>,
 }
 
 impl ServeArgs {
@@ -227,6 +232,10 @@ pub fn main() -> ExitCode {
 fn check_config(dir: Option<&std::path::Path>) -> ExitCode {
     let s = Settings::load(dir);
     let where_ = dir.map_or("(no config directory)".into(), |d| d.display().to_string());
+    if let Some(why) = &s.read_only {
+        println!("read-only: {why}");
+        eprintln!("read-only: {why}");
+    }
     if s.problems.is_empty() {
         println!("config OK: {where_} (theme {})", s.theme.name);
         ExitCode::SUCCESS
@@ -242,28 +251,81 @@ fn check_config(dir: Option<&std::path::Path>) -> ExitCode {
     }
 }
 
+/// Crates whose trace and debug output carries request and response
+/// bodies, headers or websocket frames (session tokens, session input
+/// bytes, command text and output, SecureString values): capped at `info`
+/// whatever `SSMDECK_LOG` asks for.
+pub const WIRE_TARGETS: &[&str] = &[
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http",
+    "aws_smithy_http_client",
+    "aws_smithy_types",
+    "aws_smithy_json",
+    "aws_smithy_query",
+    "aws_sigv4",
+    "aws_config",
+    "aws_runtime",
+    "aws_sdk_ssm",
+    "aws_sdk_ec2",
+    "aws_sdk_sts",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "rustls",
+    "tungstenite",
+    "tokio_tungstenite",
+];
+
+/// The log filter for `SSMDECK_LOG=spec`: the user's directives, with
+/// every crate of [`WIRE_TARGETS`] capped at `info` (their lower levels
+/// log bodies and frames that hold secrets).
+pub fn log_filter(spec: &str) -> tracing_subscriber::EnvFilter {
+    let mut filter = tracing_subscriber::EnvFilter::new(spec);
+    for target in WIRE_TARGETS {
+        if let Ok(d) = format!("{target}=info").parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    filter
+}
+
+/// The log file: `ssmdeck.log` in the data directory (`SSMDECK_DATA_DIR`
+/// or the platform's), created with mode 0600 (and set to 0600 if it was
+/// there with a wider mode).
+///
+/// # Errors
+/// No data directory, or it cannot be created or the file opened.
+pub fn open_log_file() -> std::io::Result<std::fs::File> {
+    let dir = crate::audit::data_dir().ok_or_else(|| std::io::Error::other("no data directory"))?;
+    std::fs::create_dir_all(&dir)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let file = opts.open(dir.join("ssmdeck.log"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
+}
+
 fn init_logging() {
     // Logs go to a file only when asked for (SSMDECK_LOG=debug): the console
-    // owns the terminal. The SDK redacts credentials in its own logs.
-    let Ok(filter) = std::env::var("SSMDECK_LOG") else {
+    // owns the terminal. Wire-level crates stay at info (see log_filter).
+    let Ok(spec) = std::env::var("SSMDECK_LOG") else {
         return;
     };
-    let Some(dirs) = directories::ProjectDirs::from("", "", "ssmdeck") else {
-        return;
-    };
-    let dir = dirs.data_local_dir();
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    let Ok(file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("ssmdeck.log"))
-    else {
+    let Ok(file) = open_log_file() else {
         return;
     };
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_env_filter(log_filter(&spec))
         .with_ansi(false)
         .with_writer(std::sync::Mutex::new(file))
         .try_init();
@@ -328,6 +390,34 @@ async fn demo(cli: &Cli, args: &DemoArgs, dir: Option<&std::path::Path>) -> anyh
     r
 }
 
+/// Writes `text` to `path` readable by the owner only (0600): into
+/// `PATH.tmp` created 0600, then renamed over `path`, so a reader never
+/// sees a partial file nor a wider mode.
+///
+/// # Errors
+/// The file cannot be created, written or renamed.
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(&tmp)
+        .with_context(|| format!("cannot create {}", tmp.display()))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let fleet = FleetSpec::preset_or_file(&args.fleet)?;
     let faults = args.faults().map_err(anyhow::Error::msg)?;
@@ -339,7 +429,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..LabConfig::default()
     })
     .await?;
-    {
+    if let Some(path) = &args.env_file {
+        write_private(path, &(lab.env_lines().join("\n") + "\n"))?;
+        eprintln!("ssmdeck lab: environment in {} (mode 0600)", path.display());
+    } else {
         let mut out = std::io::stdout().lock();
         for line in lab.env_lines() {
             writeln!(out, "{line}")?;

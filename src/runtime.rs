@@ -478,6 +478,12 @@ pub async fn run_console(
     let mut next_refresh = refresh_every.map(|d| tokio::time::Instant::now() + d);
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    // SIGINT, SIGQUIT and SIGUSR1 end the console as SIGTERM does (their
+    // default actions left the terminal raw and sessions open).
+    use tokio::signal::unix::SignalKind;
+    let mut sigint = tokio::signal::unix::signal(SignalKind::interrupt())?;
+    let mut sigquit = tokio::signal::unix::signal(SignalKind::quit())?;
+    let mut sigusr1 = tokio::signal::unix::signal(SignalKind::user_defined1())?;
     let mut dirty = false;
     let mut last_draw = Instant::now();
     loop {
@@ -530,6 +536,9 @@ pub async fn run_console(
             },
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
+            _ = sigint.recv() => break,
+            _ = sigquit.recv() => break,
+            _ = sigusr1.recv() => break,
         }
         let now = Instant::now();
         for a in batch {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::Deserialize;
 
-use super::{ConfigProblem, line_of};
+use super::ConfigProblem;
 use crate::keys::Command;
 
 /// The built-in keymap.
@@ -210,13 +210,7 @@ pub enum Resolved {
 /// The active keymap.
 #[derive(Debug, Clone, Default)]
 pub struct Keymap {
-    layers: HashMap<Layer, Vec<Binding>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LayerDef {
-    keymap: Vec<EntryDef>,
+    layers: HashMap<Layer, LayerMap>,
 }
 
 #[derive(Deserialize)]
@@ -228,27 +222,87 @@ struct EntryDef {
     desc: String,
 }
 
+/// Byte offsets of line starts, for 1-based line numbers in O(log n)
+/// (scanning from the start of the text for every entry was quadratic).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Lines(starts)
+    }
+
+    fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|s| *s <= offset)
+    }
+}
+
+/// One layer's bindings, with an index for [`Keymap::resolve`]: the
+/// first binding of each exact sequence and every proper prefix of a
+/// bound sequence, so a lookup does not walk the list.
+#[derive(Debug, Clone, Default)]
+struct LayerMap {
+    bindings: Vec<Binding>,
+    exact: HashMap<Vec<KeySpec>, usize>,
+    prefixes: std::collections::HashSet<Vec<KeySpec>>,
+}
+
+impl LayerMap {
+    fn new(bindings: Vec<Binding>) -> Self {
+        let mut exact = HashMap::new();
+        let mut prefixes = std::collections::HashSet::new();
+        for (i, b) in bindings.iter().enumerate() {
+            exact.entry(b.on.clone()).or_insert(i);
+            if b.run.is_some() {
+                for n in 1..b.on.len() {
+                    prefixes.insert(b.on[..n].to_vec());
+                }
+            }
+        }
+        LayerMap {
+            bindings,
+            exact,
+            prefixes,
+        }
+    }
+}
+
 impl Keymap {
     /// Parses one keymap file's text into per-layer bindings; problems name
-    /// `origin` and the line.
+    /// `origin` and the line. Each entry is read on its own: a bad one is
+    /// reported and dropped, the others apply.
     fn parse_file(
         text: &str,
         origin: &str,
         problems: &mut Vec<ConfigProblem>,
     ) -> HashMap<Layer, Vec<Binding>> {
         let mut out: HashMap<Layer, Vec<Binding>> = HashMap::new();
-        let root: std::collections::BTreeMap<String, LayerDef> = match toml::from_str(text) {
-            Ok(t) => t,
+        let root = match toml::de::DeTable::parse(text) {
+            Ok(t) => t.into_inner(),
             Err(e) => {
                 problems.push(ConfigProblem::from_toml(origin, text, &e));
                 return out;
             }
         };
+        let lines = Lines::new(text);
+        let problem = |line: usize, message: String| ConfigProblem {
+            file: origin.into(),
+            line: Some(line),
+            message,
+        };
         for (name, def) in root {
+            let name_at = lines.line(name.span().start);
+            let name = name.get_ref().to_string();
             let Some(layer) = Layer::from_name(&name) else {
                 problems.push(ConfigProblem {
                     file: origin.into(),
-                    line: find_table_line(text, &name),
+                    line: find_table_line(text, &name).or(Some(name_at)),
                     message: format!(
                         "unknown keymap layer [{name}]: use {}",
                         Layer::ALL
@@ -260,79 +314,127 @@ impl Keymap {
                 });
                 continue;
             };
-            for entry in def.keymap {
-                let line = line_of(text, entry.run.span().start);
-                let run_name = entry.run.get_ref();
-                let run = if run_name == "unbind" {
-                    None
-                } else {
-                    match Command::from_name(run_name) {
-                        Some(c) => Some(c),
-                        None => {
-                            problems.push(ConfigProblem {
-                                file: origin.into(),
-                                line: Some(line),
-                                message: format!(
-                                    "[{name}] unknown action '{run_name}' (keys {}): use one of {}, or unbind",
-                                    entry
-                                        .on
-                                        .get_ref()
-                                        .iter()
-                                        .map(|k| k.get_ref().as_str())
-                                        .collect::<Vec<_>>()
-                                        .join(" "),
-                                    Command::ALL
-                                        .iter()
-                                        .map(|c| c.name())
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                ),
-                            });
-                            continue;
-                        }
-                    }
-                };
-                if entry.on.get_ref().is_empty() {
-                    problems.push(ConfigProblem {
-                        file: origin.into(),
-                        line: Some(line_of(text, entry.on.span().start)),
-                        message: format!("[{name}] action '{run_name}' has no keys in `on`"),
-                    });
+            let toml::de::DeValue::Table(def) = def.into_inner() else {
+                problems.push(problem(
+                    name_at,
+                    format!("[{name}] must be a table: write [{name}] then keymap = [ ... ]"),
+                ));
+                continue;
+            };
+            for (key, entries) in def {
+                let at = lines.line(key.span().start);
+                if key.get_ref().as_ref() != "keymap" {
+                    problems.push(problem(
+                        at,
+                        format!(
+                            "[{name}] unknown field `{}`, expected `keymap`",
+                            key.get_ref()
+                        ),
+                    ));
                     continue;
                 }
-                let mut keys = Vec::new();
-                let mut ok = true;
-                for k in entry.on.get_ref() {
-                    match KeySpec::parse(k.get_ref()) {
-                        Ok(spec) => keys.push(spec),
-                        Err(message) => {
-                            problems.push(ConfigProblem {
-                                file: origin.into(),
-                                line: Some(line_of(text, k.span().start)),
-                                message: format!("[{name}] {message}"),
-                            });
-                            ok = false;
+                let toml::de::DeValue::Array(entries) = entries.into_inner() else {
+                    problems.push(problem(
+                        at,
+                        format!("[{name}] keymap must be a list: write keymap = [ {{ on = [\"q\"], run = \"quit\" }} ]"),
+                    ));
+                    continue;
+                };
+                let bindings = out.entry(layer).or_default();
+                for entry in entries {
+                    let entry_at = entry.span().start;
+                    match EntryDef::deserialize(toml::de::ValueDeserializer::from(entry)) {
+                        Ok(e) => {
+                            if let Some(b) = Self::binding(e, &name, &lines, origin, problems) {
+                                bindings.push(b);
+                            }
                         }
+                        Err(e) => problems.push(problem(
+                            lines.line(e.span().map_or(entry_at, |s| s.start)),
+                            format!(
+                                "[{name}] {}: write {{ on = [\"KEY\"], run = \"ACTION\", desc = \"…\" }}",
+                                e.message().trim().replace('\n', " ")
+                            ),
+                        )),
                     }
-                }
-                if ok {
-                    out.entry(layer).or_default().push(Binding {
-                        keys: entry
-                            .on
-                            .get_ref()
-                            .iter()
-                            .map(|k| k.get_ref().as_str())
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                        on: keys,
-                        run,
-                        desc: entry.desc,
-                        line,
-                    });
                 }
             }
         }
         out
+    }
+
+    /// One entry of layer `name` as a binding, or its problems reported.
+    fn binding(
+        entry: EntryDef,
+        name: &str,
+        lines: &Lines,
+        origin: &str,
+        problems: &mut Vec<ConfigProblem>,
+    ) -> Option<Binding> {
+        let line = lines.line(entry.run.span().start);
+        let run_name = entry.run.get_ref();
+        let run = if run_name == "unbind" {
+            None
+        } else if let Some(c) = Command::from_name(run_name) {
+            Some(c)
+        } else {
+            problems.push(ConfigProblem {
+                file: origin.into(),
+                line: Some(line),
+                message: format!(
+                    "[{name}] unknown action '{run_name}' (keys {}): use one of {}, or unbind",
+                    entry
+                        .on
+                        .get_ref()
+                        .iter()
+                        .map(|k| k.get_ref().as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    Command::ALL
+                        .iter()
+                        .map(|c| c.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+            return None;
+        };
+        if entry.on.get_ref().is_empty() {
+            problems.push(ConfigProblem {
+                file: origin.into(),
+                line: Some(lines.line(entry.on.span().start)),
+                message: format!("[{name}] action '{run_name}' has no keys in `on`"),
+            });
+            return None;
+        }
+        let mut keys = Vec::new();
+        let mut ok = true;
+        for k in entry.on.get_ref() {
+            match KeySpec::parse(k.get_ref()) {
+                Ok(spec) => keys.push(spec),
+                Err(message) => {
+                    problems.push(ConfigProblem {
+                        file: origin.into(),
+                        line: Some(lines.line(k.span().start)),
+                        message: format!("[{name}] {message}"),
+                    });
+                    ok = false;
+                }
+            }
+        }
+        ok.then(|| Binding {
+            keys: entry
+                .on
+                .get_ref()
+                .iter()
+                .map(|k| k.get_ref().as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            on: keys,
+            run,
+            desc: entry.desc,
+            line,
+        })
     }
 
     /// Builds the keymap: the user's entries (if any) before the defaults.
@@ -380,7 +482,14 @@ impl Keymap {
                 layers.insert(layer, bindings);
             }
         }
-        Keymap { layers }
+        let origin = user.map_or("keymap", |(o, _)| o);
+        keep_a_way_to_quit(&mut layers, origin, problems);
+        Keymap {
+            layers: layers
+                .into_iter()
+                .map(|(l, b)| (l, LayerMap::new(b)))
+                .collect(),
+        }
     }
 
     /// The layers a key is looked up in for pane layer `pane`, first
@@ -397,21 +506,26 @@ impl Keymap {
         }
     }
 
-    /// Resolves a key sequence through [`Keymap::chain`].
+    /// The bindings of `layer`, in lookup order.
+    fn of(&self, layer: Layer) -> &[Binding] {
+        self.layers
+            .get(&layer)
+            .map_or(&[], |m| m.bindings.as_slice())
+    }
+
+    /// Resolves a key sequence through [`Keymap::chain`] (hash lookups,
+    /// not a walk over the bindings).
     pub fn resolve(&self, pane: Layer, seq: &[KeySpec]) -> Resolved {
         for layer in Self::chain(pane) {
-            let Some(bindings) = self.layers.get(&layer) else {
+            let Some(map) = self.layers.get(&layer) else {
                 continue;
             };
-            let exact = bindings.iter().find(|b| b.on == seq);
+            let exact = map.exact.get(seq).map(|i| &map.bindings[*i]);
             if let Some(c) = exact.and_then(|b| b.run) {
                 return Resolved::Command(c);
             }
             // An unbound key may start a longer binding (`d` unbound, `d d` bound).
-            if bindings
-                .iter()
-                .any(|b| b.run.is_some() && b.on.len() > seq.len() && b.on.starts_with(seq))
-            {
+            if map.prefixes.contains(seq) {
                 return Resolved::Pending;
             }
             if exact.is_some() {
@@ -427,13 +541,12 @@ impl Keymap {
     /// Help rows of a layer: (keys, description), bound entries only, first
     /// binding of each key sequence only (later ones are shadowed).
     pub fn help(&self, layer: Layer) -> Vec<(String, String)> {
-        let mut seen: Vec<&[KeySpec]> = Vec::new();
+        let mut seen: std::collections::HashSet<&[KeySpec]> = std::collections::HashSet::new();
         let mut rows = Vec::new();
-        for b in self.layers.get(&layer).into_iter().flatten() {
-            if seen.contains(&b.on.as_slice()) {
+        for b in self.of(layer).iter() {
+            if !seen.insert(b.on.as_slice()) {
                 continue;
             }
-            seen.push(&b.on);
             if b.run.is_some() {
                 rows.push((b.keys.clone(), b.desc.clone()));
             }
@@ -441,11 +554,16 @@ impl Keymap {
         rows
     }
 
+    /// How many entries `layer` holds (bound and unbound, shadowed included).
+    pub fn bindings_count(&self, layer: Layer) -> usize {
+        self.of(layer).len()
+    }
+
     /// Bound actions of a layer, first binding of each: keys, action, description.
     pub fn bindings(&self, layer: Layer) -> Vec<(String, Command, String)> {
         let mut seen: Vec<Command> = Vec::new();
         let mut out = Vec::new();
-        for b in self.layers.get(&layer).into_iter().flatten() {
+        for b in self.of(layer).iter() {
             if let Some(c) = b.run
                 && !seen.contains(&c)
             {
@@ -468,11 +586,12 @@ impl Keymap {
     /// lookup order (shadowed bindings left out).
     pub fn effective_keys(&self, layer: Layer, command: Command) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for l in Self::chain(layer) {
-            for b in self.layers.get(&l).into_iter().flatten() {
+            for b in self.of(l).iter() {
                 if b.run == Some(command)
                     && self.resolve(layer, &b.on) == Resolved::Command(command)
-                    && !out.contains(&b.keys)
+                    && seen.insert(b.keys.as_str())
                 {
                     out.push(b.keys.clone());
                 }
@@ -492,31 +611,31 @@ impl Keymap {
         let mut out = Vec::new();
         for layer in chain {
             let mut rows: Vec<HelpRow> = Vec::new();
-            for b in self.layers.get(&layer).into_iter().flatten() {
+            for b in self.of(layer).iter() {
                 let Some(c) = b.run else { continue };
                 if rows.iter().any(|r| r.action == c) {
                     continue;
                 }
                 let keys: Vec<String> = self
-                    .layers
-                    .get(&layer)
-                    .into_iter()
-                    .flatten()
+                    .of(layer)
+                    .iter()
                     .filter(|o| {
                         o.run == Some(c) && self.resolve(pane, &o.on) == Resolved::Command(c)
                     })
                     .map(|o| o.keys.clone())
-                    .fold(Vec::new(), |mut v, k| {
-                        if !v.contains(&k) {
-                            v.push(k);
-                        }
-                        v
-                    });
+                    .fold(
+                        (Vec::new(), std::collections::HashSet::new()),
+                        |(mut v, mut seen), k| {
+                            if seen.insert(k.clone()) {
+                                v.push(k);
+                            }
+                            (v, seen)
+                        },
+                    )
+                    .0;
                 let mut desc = self
-                    .layers
-                    .get(&layer)
-                    .into_iter()
-                    .flatten()
+                    .of(layer)
+                    .iter()
                     .filter(|o| o.run == Some(c))
                     .max_by_key(|o| o.desc.len())
                     .filter(|o| !o.desc.is_empty())
@@ -538,6 +657,56 @@ impl Keymap {
         }
         out
     }
+}
+
+/// Refuses a keymap that leaves no way to quit: when no key in `[global]`
+/// runs `quit`, or none opens the command line (`:quit`), the default
+/// bindings of that action go back in front of `[global]` and a problem
+/// says so (naming `origin`, the user's file).
+fn keep_a_way_to_quit(
+    layers: &mut HashMap<Layer, Vec<Binding>>,
+    origin: &str,
+    problems: &mut Vec<ConfigProblem>,
+) {
+    for command in [Command::Quit, Command::CommandLine] {
+        let probe = Keymap {
+            layers: [(
+                Layer::Global,
+                LayerMap::new(layers.get(&Layer::Global).cloned().unwrap_or_default()),
+            )]
+            .into(),
+        };
+        if !probe.effective_keys(Layer::Global, command).is_empty() {
+            continue;
+        }
+        let kept: Vec<Binding> = defaults()
+            .get(&Layer::Global)
+            .into_iter()
+            .flatten()
+            .filter(|b| b.run == Some(command))
+            .cloned()
+            .collect();
+        problems.push(ConfigProblem {
+            file: origin.into(),
+            line: None,
+            message: format!(
+                "[global] no key runs '{}' (that would leave no way to quit): kept the default {} for it",
+                command.name(),
+                kept.iter()
+                    .map(|b| b.keys.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+        let global = layers.entry(Layer::Global).or_default();
+        global.splice(0..0, kept);
+    }
+}
+
+/// The built-in keymap's bindings, parsed once.
+fn defaults() -> &'static HashMap<Layer, Vec<Binding>> {
+    static DEFAULTS: std::sync::OnceLock<HashMap<Layer, Vec<Binding>>> = std::sync::OnceLock::new();
+    DEFAULTS.get_or_init(|| Keymap::parse_file(DEFAULT_KEYMAP, "default", &mut Vec::new()))
 }
 
 /// Reports the bindings of `layers` (one file's, `origin`) whose action
@@ -612,9 +781,7 @@ pub struct HelpRow {
 /// test `every_hint_is_handled_in_its_layer` keeps the panes' hints inside
 /// it.
 pub fn handled(layer: Layer) -> Vec<Command> {
-    static DEFAULTS: std::sync::OnceLock<HashMap<Layer, Vec<Binding>>> = std::sync::OnceLock::new();
-    let defaults =
-        DEFAULTS.get_or_init(|| Keymap::parse_file(DEFAULT_KEYMAP, "default", &mut Vec::new()));
+    let defaults = defaults();
     let mut layers = vec![layer, Layer::Global];
     if layer == Layer::List || Keymap::chain(layer).contains(&Layer::List) {
         layers.push(Layer::List);
@@ -880,6 +1047,77 @@ keymap = [ { on = ["q"], run = "unbind" }, { on = ["<C-q>"], run = "quit", desc 
                 .any(|t| t.starts_with("keymap.toml:6:") && t.contains("[fleat]")),
             "{text:?}"
         );
+    }
+
+    #[test]
+    fn one_bad_entry_drops_only_that_entry() {
+        let user = "[global]\nkeymap = [\n  { on = \"Q\", run = \"quit\" },\n  { on = [\"R\"], run = \"refresh\", colour = 1 },\n  { on = [\"<C-r>\"], run = \"refresh\" },\n]\n[fleet]\nkeymap = 3\nextra = []\n[sessions]\nkeymap = [ { on = [\"n\"], run = \"select_next\" } ]\n";
+        let mut p = Vec::new();
+        let km = Keymap::load(Some(("keymap.toml", user)), &mut p);
+        let text: Vec<String> = p.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 4, "{text:?}");
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("keymap.toml:3: [global] invalid type")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("keymap.toml:4: [global] unknown field `colour`")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("keymap.toml:8: [fleet] keymap must be a list")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("keymap.toml:9: [fleet] unknown field `extra`")),
+            "{text:?}"
+        );
+        // The good entries of the same file apply.
+        assert_eq!(
+            km.resolve(Layer::Fleet, &[k("<C-r>")]),
+            Resolved::Command(Command::Refresh)
+        );
+        assert_eq!(km.resolve(Layer::Fleet, &[k("R")]), Resolved::Nothing);
+        assert_eq!(
+            km.resolve(Layer::Sessions, &[k("n")]),
+            Resolved::Command(Command::SelectNext)
+        );
+    }
+
+    #[test]
+    fn a_keymap_that_unbinds_every_way_to_quit_is_refused() {
+        let user = "[global]\nkeymap = [\n  { on = [\"q\"], run = \"unbind\" },\n  { on = [\"<C-c>\"], run = \"refresh\" },\n  { on = [\":\"], run = \"unbind\" },\n]\n";
+        let mut p = Vec::new();
+        let km = Keymap::load(Some(("keymap.toml", user)), &mut p);
+        let text: Vec<String> = p.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "keymap.toml: [global] no key runs 'quit' (that would leave no way to quit): kept the default q, <C-c> for it",
+                "keymap.toml: [global] no key runs 'command_line' (that would leave no way to quit): kept the default : for it",
+            ]
+        );
+        for pane in [Layer::Global, Layer::Fleet, Layer::Sessions] {
+            assert_eq!(
+                km.resolve(pane, &[k("q")]),
+                Resolved::Command(Command::Quit),
+                "{pane:?}"
+            );
+        }
+        assert_eq!(
+            km.resolve(Layer::Global, &[k(":")]),
+            Resolved::Command(Command::CommandLine)
+        );
+        // Moving quit to another key is fine.
+        let user = "[global]\nkeymap = [ { on = [\"q\"], run = \"unbind\" }, { on = [\"<C-c>\"], run = \"unbind\" }, { on = [\"<C-q>\"], run = \"quit\" } ]\n";
+        let mut p = Vec::new();
+        let km = Keymap::load(Some(("keymap.toml", user)), &mut p);
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(km.resolve(Layer::Fleet, &[k("q")]), Resolved::Nothing);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Configuration: paths, `config.toml`, keymap and theme, each an embedded
 //! default plus a user overlay from the config directory, validated.
 
+mod file;
 pub mod keymap;
 pub mod theme;
 
@@ -142,16 +143,47 @@ pub fn config_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "ssmdeck").map(|p| p.config_dir().to_path_buf())
 }
 
+/// The largest configuration file read (`config.toml`, `keymap.toml`, a
+/// theme), bytes: 1 MiB; a bigger file is refused with a problem.
+pub const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
+
 fn read_optional(path: &Path, problems: &mut Vec<ConfigProblem>) -> Option<String> {
-    match std::fs::read_to_string(path) {
-        Ok(t) => Some(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+    use std::io::Read;
+    let cannot = |problems: &mut Vec<ConfigProblem>, message: String| {
+        problems.push(ConfigProblem {
+            file: path.display().to_string(),
+            line: None,
+            message,
+        });
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => {
-            problems.push(ConfigProblem {
-                file: path.display().to_string(),
-                line: None,
-                message: format!("cannot read: {e}"),
-            });
+            cannot(problems, format!("cannot read: {e}"));
+            return None;
+        }
+    };
+    // Read at most one byte past the limit: the size is checked on what
+    // was read, not on metadata that a pipe or a growing file may not have.
+    let mut bytes = Vec::new();
+    if let Err(e) = file.take(MAX_CONFIG_FILE_BYTES + 1).read_to_end(&mut bytes) {
+        cannot(problems, format!("cannot read: {e}"));
+        return None;
+    }
+    if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
+        cannot(
+            problems,
+            format!(
+                "file is larger than the 1 MiB limit ({MAX_CONFIG_FILE_BYTES} bytes) for configuration files: not read, the defaults apply"
+            ),
+        );
+        return None;
+    }
+    match String::from_utf8(bytes) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            cannot(problems, format!("cannot read: not UTF-8 ({e})"));
             None
         }
     }
@@ -166,42 +198,31 @@ impl Settings {
 
     /// Loads settings from `dir` for AWS profile `profile`: its
     /// `[profiles.NAME]` theme and read-only setting apply over the global ones.
+    ///
+    /// A broken `config.toml` fails closed: every setting that could be read
+    /// applies, each problem is reported, and when `read_only` is set where
+    /// it applies (or cannot be read with certainty) the console is read-only.
     pub fn load_for(dir: Option<&Path>, profile: Option<&str>) -> Settings {
         let mut problems = Vec::new();
         let mut config = ConfigFile::default();
         let mut keymap_text = None;
+        let mut forced_read_only: Option<String> = None;
         if let Some(dir) = dir {
             let path = dir.join("config.toml");
-            if let Some(text) = read_optional(&path, &mut problems) {
-                match toml::from_str::<ConfigFile>(&text) {
-                    Ok(mut c) => {
-                        if !keymap::BUNDLED_KEYMAPS.iter().any(|(n, _)| *n == c.keymap) {
-                            problems.push(ConfigProblem {
-                                file: path.display().to_string(),
-                                line: text
-                                    .lines()
-                                    .position(|l| l.trim_start().starts_with("keymap"))
-                                    .map(|i| i + 1),
-                                message: format!(
-                                    "keymap = \"{}\" is not a bundled keymap: use {} (your own bindings go in keymap.toml)",
-                                    c.keymap,
-                                    keymap::BUNDLED_KEYMAPS
-                                        .iter()
-                                        .map(|(n, _)| *n)
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                ),
-                            });
-                            c.keymap = "default".into();
-                        }
-                        config = c;
-                    }
-                    Err(e) => problems.push(ConfigProblem::from_toml(
-                        &path.display().to_string(),
-                        &text,
-                        &e,
-                    )),
-                }
+            let before = problems.len();
+            let text = read_optional(&path, &mut problems);
+            if problems.len() > before {
+                // There and unreadable (too big, not UTF-8): fail closed.
+                forced_read_only = Some(format!(
+                    "{} could not be read: read-only until it is fixed",
+                    path.display()
+                ));
+            }
+            if let Some(text) = text {
+                let parsed = file::parse_config(&path.display().to_string(), &text, profile);
+                config = parsed.config;
+                problems.extend(parsed.problems);
+                forced_read_only = parsed.read_only_unsure;
             }
             let kpath = dir.join("keymap.toml");
             keymap_text =
@@ -233,6 +254,8 @@ impl Settings {
             (Some(false), _) | (None, false) => None,
             (None, true) => Some("read_only = true in config.toml".to_owned()),
         };
+        // Fail closed: a read_only that could not be read counts as set.
+        let read_only = read_only.or(forced_read_only);
         let mut theme = Theme::load(
             &theme_name,
             theme_text.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
@@ -299,6 +322,51 @@ mod tests {
         assert_eq!(c.fleet.tag_columns, ["Env", "Role", "Team"]);
         assert!(ConfigFile::default().fleet.tag_columns.is_empty());
         assert!(toml::from_str::<ConfigFile>("[fleet]\ncolumns = []\n").is_err());
+    }
+
+    /// Issue 18 item 5: 40,000 keymap entries parse (line numbers and
+    /// lookups were quadratic), and a file over the limit is refused with
+    /// a message naming it and the limit.
+    #[test]
+    fn a_large_keymap_parses_and_an_oversize_file_is_refused() {
+        let dir = std::env::temp_dir().join(format!("ssmdeck-big-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let letters: Vec<char> = ('a'..='z').chain('A'..='Z').chain('0'..='9').collect();
+        let mut text = String::from("[fleet]\nkeymap = [\n");
+        for n in 0..40_000 {
+            let key = letters[n % letters.len()];
+            text.push_str(&format!("{{on=[\"{key}\"],run=\"quit\"}},\n"));
+        }
+        text.push_str("]\n");
+        assert!(text.len() as u64 <= MAX_CONFIG_FILE_BYTES, "{}", text.len());
+        std::fs::write(dir.join("keymap.toml"), &text).unwrap();
+        let s = Settings::load(Some(&dir));
+        assert!(s.problems.is_empty(), "{:?}", &s.problems[..1]);
+        let user = s.keymap.bindings_count(Layer::Fleet)
+            - Keymap::load(None, &mut Vec::new()).bindings_count(Layer::Fleet);
+        assert_eq!(user, 40_000);
+        let spec = |c: char| keymap::KeySpec::parse(&c.to_string()).unwrap();
+        assert_eq!(
+            s.keymap.resolve(Layer::Fleet, &[spec('Z')]),
+            keymap::Resolved::Command(crate::keys::Command::Quit)
+        );
+        assert_eq!(s.keymap.help_sections(Layer::Fleet).len(), 3);
+
+        let big = "# padding\n".repeat(120_000);
+        std::fs::write(dir.join("keymap.toml"), &big).unwrap();
+        std::fs::write(dir.join("config.toml"), format!("read_only = true\n{big}")).unwrap();
+        let s = Settings::load(Some(&dir));
+        let text: Vec<String> = s.problems.iter().map(ToString::to_string).collect();
+        for file in ["config.toml", "keymap.toml"] {
+            let path = dir.join(file).display().to_string();
+            assert!(
+                text.iter().any(|t| t
+                    == &format!("{path}: file is larger than the 1 MiB limit (1048576 bytes) for configuration files: not read, the defaults apply")),
+                "{text:?}"
+            );
+        }
+        assert!(s.read_only.is_some(), "an unread config.toml fails closed");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -193,10 +193,9 @@ fn filter_narrows_rows_and_quit_restores_the_terminal() {
     assert_terminal_restored(&s);
 }
 
-#[test]
-#[ignore = "needs tmux: scripts/test runs it"]
-fn sigterm_restores_the_terminal() {
-    let t = Tmux::start("sigterm", 120, 30);
+/// Starts the console, sends it `signal` by PID, waits for the shell.
+fn signal_restores_the_terminal(signal: &str) {
+    let t = Tmux::start(&format!("sig{}", signal.to_lowercase()), 120, 30);
     t.wait_for("the fleet to load", |s| s.contains("loaded in"));
     let shell = t.shell_pid();
     let out = Command::new("pgrep")
@@ -205,12 +204,32 @@ fn sigterm_restores_the_terminal() {
         .expect("pgrep");
     let pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     assert!(!pid.is_empty(), "ssmdeck runs under the pane's shell");
-    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .unwrap();
     assert!(status.success());
-    let s = t.wait_for("ssmdeck to exit and stty to report", |s| {
-        s.contains("EXIT:") && s.contains("icanon")
-    });
+    let s = t.wait_for(
+        &format!("ssmdeck to exit on SIG{signal} and stty to report"),
+        |s| s.contains("EXIT:") && s.contains("icanon"),
+    );
     assert_terminal_restored(&s);
+}
+
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn sigterm_restores_the_terminal() {
+    signal_restores_the_terminal("TERM");
+}
+
+/// Issue 18 item 7: SIGINT, SIGQUIT and SIGUSR1 left the terminal raw, on
+/// the alternate screen, mouse reporting on.
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn sigint_sigquit_and_sigusr1_restore_the_terminal() {
+    for signal in ["INT", "QUIT", "USR1"] {
+        signal_restores_the_terminal(signal);
+    }
 }
 
 #[test]

@@ -127,3 +127,48 @@ async fn the_demo_fleet_has_prod_web_nodes_in_every_ping_state() {
     }
     lab.shutdown().await;
 }
+
+/// Issue 18 item 9: `lab serve --env-file PATH` writes its four export
+/// lines 0600 (the README's `> /tmp/lab.env` left the secret key
+/// world-readable), and the key in it works against the lab.
+#[test]
+fn lab_serve_writes_its_env_file_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("ssmdeck-envfile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("lab.env");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
+        .args(["lab", "serve", "--fleet", "small", "--env-file"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::metadata(&path).map_or(true, |m| m.len() == 0) {
+        assert!(std::time::Instant::now() < deadline, "no env file");
+        assert!(child.try_wait().unwrap().is_none(), "lab serve ended");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Stop it by its PID (SIGTERM: a clean shutdown).
+    let _ = std::process::Command::new("kill")
+        .arg(child.id().to_string())
+        .status();
+    let status = child.wait().unwrap();
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(mode, 0o600, "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[0].starts_with("export AWS_ENDPOINT_URL=http://127.0.0.1:"));
+    assert!(lines[2].starts_with("export AWS_SECRET_ACCESS_KEY="));
+    assert!(
+        !stdout.contains("AWS_SECRET_ACCESS_KEY"),
+        "the key went to stdout too: {stdout}"
+    );
+    assert!(status.success() || status.code().is_none(), "{status:?}");
+}

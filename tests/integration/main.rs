@@ -16,6 +16,7 @@ mod lab_sessions;
 mod lab_tenancy;
 mod lab_validation;
 mod letters_json;
+mod logging;
 mod moto;
 mod navigation;
 mod opscenter_pane;

@@ -591,3 +591,71 @@ async fn form_keeps_text_on_errors_and_creates_with_a_related_node() {
     );
     lab.shutdown().await;
 }
+
+/// Issue 18 item 11: at a small height the cursor went one row past the
+/// visible area when scrolling (an action could hit an item the user could
+/// not see) and the last OpsItem was never shown. Walking down and up
+/// through 30 items at 12 rows, every frame draws the cursor's item, and
+/// the last one can be reached and seen.
+#[test]
+fn the_cursor_row_is_always_drawn_and_the_last_item_is_reachable() {
+    let size = (120, 12);
+    let (mut app, _) = App::new(ContextInfo::default(), size, Instant::now());
+    app.pane = Pane::OpsCenter;
+    let generation = app.ops.generation;
+    let all: Vec<OpsItem> = (0..30)
+        .map(|n| {
+            let mut i = item(n, "Open", "2", 3, &format!("title-{n:02}"));
+            i.id = format!("oi-{n:012}");
+            i
+        })
+        .collect();
+    app.update(
+        Action::Ops(OpsCenterEvent::Page {
+            generation,
+            result: Ok(all),
+            done: true,
+        }),
+        Instant::now(),
+    );
+    app.settle();
+    let settings = Settings::load(None);
+    let screen = |app: &App| {
+        let mut t = Terminal::new(TestBackend::new(size.0, size.1)).unwrap();
+        let cx = RenderContext {
+            theme: &settings.theme,
+            keymap: &settings.keymap,
+            now: Instant::now(),
+        };
+        t.draw(|f| render(f, app, &cx)).unwrap();
+        let b = t.backend().buffer().clone();
+        (0..b.area.height)
+            .map(|y| {
+                (0..b.area.width)
+                    .map(|x| b[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let step = |app: &mut App, c: Command| {
+        app.update(Action::Command(c), Instant::now());
+        app.settle();
+    };
+    let mut seen_last = false;
+    for c in std::iter::repeat_n(Command::SelectNext, 35)
+        .chain(std::iter::repeat_n(Command::SelectPrev, 35))
+        .chain([Command::SelectLast, Command::PageUp, Command::PageDown])
+    {
+        step(&mut app, c);
+        let text = screen(&app);
+        let id = app.ops.current().expect("a cursor").id.clone();
+        assert!(
+            text.contains(&id),
+            "after {c:?} the cursor is on {id}, not drawn:\n{text}"
+        );
+        seen_last |= text.contains("oi-000000000029");
+    }
+    assert_eq!(app.ops.current().unwrap().id, "oi-000000000029");
+    assert!(seen_last, "the last OpsItem was never shown");
+}

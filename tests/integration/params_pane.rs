@@ -574,3 +574,52 @@ async fn the_title_counts_every_call_the_pane_made() {
     let s = live.screen();
     assert!(s.contains(&format!("· {n} calls")), "{s}");
 }
+
+/// Issue 18 item 10: `Y` copied a value's raw escape bytes while the
+/// screen showed them stripped. The clipboard gets what the screen shows,
+/// and the notice says characters were left out.
+#[tokio::test]
+async fn copy_value_copies_what_the_screen_shows() {
+    let lab = common::lab(4, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let name = "/copy/escapes";
+    let raw = "ok\u{1b}[31mred\u{1b}[0m\u{202e}end";
+    params::put(
+        &ctx,
+        &PutRequest {
+            name: name.into(),
+            value: raw.into(),
+            kind: ParamKind::String,
+            tier: None,
+            description: None,
+            key_id: None,
+            data_type: None,
+            tags: Vec::new(),
+            expected_version: None,
+        },
+    )
+    .await
+    .unwrap();
+    let mut live = Live::start(ctx).await;
+    live.goto(name).await;
+    live.until("the value", |a| a.params.values.contains_key(name))
+        .await;
+    let shown = "ok[31mred[0mend";
+    let screen = live.screen();
+    assert!(screen.contains(shown), "{screen}");
+    let effects = live
+        .app
+        .update(Action::Command(Command::CopyValue), Instant::now());
+    assert_eq!(
+        effects,
+        vec![ssmdeck::app::Effect::Shell(ShellJob::Clipboard(
+            ssmdeck::app::SecretText(shown.into())
+        ))]
+    );
+    let notice = &live.app.notices.last().unwrap().0;
+    assert!(
+        notice.contains("as shown (3 control character(s) left out)"),
+        "{notice}"
+    );
+    lab.shutdown().await;
+}

@@ -382,3 +382,91 @@ async fn a_failed_write_is_reported_to_stay_on_screen() {
     );
     lab.shutdown().await;
 }
+
+/// Issue 18 item 4: `read_only = true` with a bad key elsewhere in
+/// config.toml used to drop the whole file, read-only included, and a
+/// DeleteParameter went through. Now the console is read-only, says why,
+/// reports the bad key, and the delete never reaches the lab.
+#[tokio::test]
+async fn a_broken_config_keeps_read_only_and_refuses_a_delete() {
+    let dir = std::env::temp_dir().join(format!("ssmdeck-fail-closed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "read_only = true\nrefresh_interval = 30\n[fleet]\ntag_colums = [\"Env\"]\n",
+    )
+    .unwrap();
+    let settings = ssmdeck::config::Settings::load_for(Some(&dir), Some("default"));
+    std::fs::remove_dir_all(&dir).unwrap();
+    let problems: Vec<String> = settings.problems.iter().map(ToString::to_string).collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("config.toml:2: unknown field `refresh_interval`")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("config.toml:4: [fleet] unknown field `tag_colums`")),
+        "{problems:?}"
+    );
+    assert_eq!(
+        settings.read_only.as_deref(),
+        Some("read_only = true in config.toml")
+    );
+
+    let (lab, ctx, mut tasks, mut rx) = runner(4).await;
+    let name = "/fail-closed/keep-me";
+    ssmdeck::aws::params::put(
+        &ctx,
+        &PutRequest {
+            name: name.into(),
+            value: "v".into(),
+            kind: ParamKind::String,
+            tier: None,
+            description: None,
+            key_id: None,
+            data_type: None,
+            tags: Vec::new(),
+            expected_version: None,
+        },
+    )
+    .await
+    .unwrap();
+    // The shell: the Delete key opens nothing and says why.
+    let (mut app, _) = App::new(ContextInfo::default(), (120, 40), Instant::now());
+    app.read_only = settings.read_only.clone();
+    app.pane = Pane::Parameters;
+    assert!(
+        app.update(Action::Command(Command::Delete), Instant::now())
+            .is_empty()
+    );
+    assert!(
+        app.notices
+            .last()
+            .unwrap()
+            .0
+            .contains("read_only = true in config.toml")
+    );
+    // The runner, as the console sets it up from these settings.
+    tasks.set_read_only(settings.read_only.clone());
+    lab.reset_calls();
+    tasks.run(Effect::Parameters(ParamsJob::Delete { name: name.into() }));
+    match next_report(&mut rx).await {
+        Action::Notice(text, _) => assert_eq!(
+            text,
+            "read-only (read_only = true in config.toml): ssm:DeleteParameter not sent"
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(
+        lab.calls().get("DeleteParameter"),
+        None,
+        "{:?}",
+        lab.calls()
+    );
+    let kept = ssmdeck::aws::params::get_value(&ctx, name, false).await;
+    assert!(kept.is_ok(), "the parameter was deleted: {kept:?}");
+    lab.shutdown().await;
+}

@@ -186,6 +186,13 @@ fn severity_rank(s: Option<&str>) -> u8 {
     s.and_then(|s| s.parse().ok()).unwrap_or(9)
 }
 
+/// Rows of OpsItems the table shows when the shell's list height is
+/// `page_rows` ([`crate::app::App::page_rows`]): one less, for the counts
+/// line above the table.
+pub fn list_rows(page_rows: usize) -> usize {
+    page_rows.saturating_sub(1).max(1)
+}
+
 impl OpsState {
     /// Starts a load with the current filter's server part; returns its job.
     pub fn begin_load(&mut self) -> OpsJob {
@@ -368,8 +375,12 @@ impl OpsState {
         }
     }
 
+    /// Keeps the cursor row inside the rows the table shows: `page_rows`
+    /// (the shell's list height) less the counts line drawn above the
+    /// table ([`list_rows`]); with the whole height the cursor went one
+    /// row past the visible area and the last item was never shown.
     fn follow(&mut self, page_rows: usize) {
-        let h = page_rows.max(1);
+        let h = list_rows(page_rows);
         if self.cursor < self.scroll {
             self.scroll = self.cursor;
         } else if self.cursor >= self.scroll + h {

@@ -221,8 +221,15 @@ fn render_table(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext)
         );
         return;
     }
-    o.hits.record(table_rows(table_area), o.scroll);
     let inner_rows = usize::from(table_area.height.saturating_sub(3));
+    // The cursor row is always drawn, whatever scroll the update left
+    // (a list height that disagrees with this frame's table).
+    let scroll = if o.cursor >= o.scroll + inner_rows.max(1) {
+        o.cursor + 1 - inner_rows.max(1)
+    } else {
+        o.scroll.min(o.cursor)
+    };
+    o.hits.record(table_rows(table_area), scroll);
     let columns = visible_columns(table_area.width.saturating_sub(2));
     let header = Row::new(
         std::iter::once(Cell::from(" ")).chain(columns.iter().map(|c| {
@@ -237,8 +244,8 @@ fn render_table(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext)
     .style(t.style("ui.table_header"));
     let mut matcher = new_matcher();
     let pattern = o.query.fuzzy();
-    let end = (o.scroll + inner_rows).min(o.view.len());
-    let rows: Vec<Row> = o.view[o.scroll.min(end)..end]
+    let end = (scroll + inner_rows).min(o.view.len());
+    let rows: Vec<Row> = o.view[scroll.min(end)..end]
         .iter()
         .enumerate()
         .map(|(offset, &i)| {
@@ -257,7 +264,7 @@ fn render_table(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext)
             )))
             .chain(columns.iter().map(|c| cell(*c, item, base, &hits, t)));
             let row = Row::new(cells.collect::<Vec<_>>());
-            if o.scroll + offset == o.cursor {
+            if scroll + offset == o.cursor {
                 row.style(with_cursor(Style::default(), t.style("ui.cursor")))
             } else {
                 row

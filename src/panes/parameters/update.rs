@@ -389,7 +389,19 @@ impl ParamsState {
                         None => return,
                     }
                 };
-                (value, format!("the value of {}", m.name))
+                // Copy what the screen shows: the terminal never sees the
+                // value's control characters (ESC sequences, bidi controls),
+                // so neither does the clipboard.
+                let (shown, left_out) = as_shown(&value);
+                let what = if left_out == 0 {
+                    format!("the value of {}", m.name)
+                } else {
+                    format!(
+                        "the value of {} as shown ({left_out} control character(s) left out)",
+                        m.name
+                    )
+                };
+                (shown, what)
             }
         };
         cx.notice(format!("copied {what}"));
@@ -599,6 +611,23 @@ fn confirm_copy(plan: CopyPlan, cx: &mut ParamsCx) {
         lines,
         yes: ParamsJob::ApplyCopy(plan),
     });
+}
+
+/// `value` as the screen shows it: control characters (C0 but tab and
+/// newline, DEL, C1) and bidirectional controls left out; with how many
+/// were left out.
+fn as_shown(value: &str) -> (String, usize) {
+    let mut left_out = 0;
+    let shown = value
+        .chars()
+        .filter(|c| {
+            let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            let drop = bidi || (c.is_control() && !matches!(c, '\n' | '\t'));
+            left_out += usize::from(drop);
+            !drop
+        })
+        .collect();
+    (shown, left_out)
 }
 
 #[cfg(test)]

@@ -246,13 +246,21 @@ impl Run {
     }
 
     /// Nodes grouped by (status, exit code, output), largest group first.
+    ///
+    /// The output compared is the plugin output ListCommandInvocations
+    /// gives every node alike (stdout, then AWS's `----------ERROR-------`
+    /// and stderr), not the fetched full output: following one node (which
+    /// fetches its stdout and stderr apart) must not move it into a group
+    /// of its own. Nodes without plugin output compare what they show.
     pub fn groups(&self) -> Vec<Group> {
         let mut m: BTreeMap<(InvocationStatus, i32, String), Vec<String>> = BTreeMap::new();
         for (id, n) in &self.nodes {
-            let out = if n.inv.status.is_final() {
-                self.output_of(id)
-            } else {
+            let out = if !n.inv.status.is_final() {
                 String::new()
+            } else if !n.inv.output.is_empty() {
+                n.inv.output.clone()
+            } else {
+                self.output_of(id)
             };
             m.entry((n.inv.status, n.inv.response_code, out))
                 .or_default()
@@ -489,6 +497,36 @@ mod tests {
             target_count,
             ..Default::default()
         }
+    }
+
+    /// Issue 18 item 12: following one node whose command wrote to stderr
+    /// fetched its full output (stdout and stderr apart), which grouped it
+    /// on its own: "20 nodes" + "1 nodes".
+    #[test]
+    fn following_a_node_does_not_change_its_group() {
+        use InvocationStatus::Success;
+        let ids: Vec<String> = (0..21).map(|i| format!("i-{i:02}")).collect();
+        let invs: Vec<(&str, InvocationStatus)> =
+            ids.iter().map(|i| (i.as_str(), Success)).collect();
+        let mut run = run_with(&invs);
+        for n in run.nodes.values_mut() {
+            n.inv.output = "ok\n\n----------ERROR-------\nwarning: disk 91%\n".into();
+        }
+        assert_eq!(run.groups().len(), 1);
+        // The follow view fetched one node's full output.
+        run.nodes.get_mut("i-07").unwrap().full = Some(FullOutput {
+            stdout: "ok\n".into(),
+            stderr: "warning: disk 91%\n".into(),
+            ..Default::default()
+        });
+        let groups = run.groups();
+        assert_eq!(
+            groups.iter().map(|g| g.nodes.len()).collect::<Vec<_>>(),
+            [21],
+            "{groups:?}"
+        );
+        // The followed node still shows its full output.
+        assert_eq!(run.output_of("i-07"), "ok\nwarning: disk 91%\n");
     }
 
     #[test]
