@@ -187,7 +187,7 @@ fn severity_rank(s: Option<&str>) -> u8 {
 }
 
 /// Rows of OpsItems the table shows when the shell's list height is
-/// `page_rows` ([`crate::app::App::page_rows`]): one less, for the counts
+/// `page_rows` (the shell's `page_rows`): one less, for the counts
 /// line above the table.
 pub fn list_rows(page_rows: usize) -> usize {
     page_rows.saturating_sub(1).max(1)
