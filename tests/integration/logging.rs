@@ -45,8 +45,35 @@ fn the_log_file_is_private_and_in_the_data_directory() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-#[tokio::test]
-async fn a_trace_log_holds_no_secret_value_and_no_command_text() {
+/// Runs [`trace_scenario`] in a child process of this test binary with
+/// only this test selected: tracing's callsite interest is process-wide,
+/// and other tests running beside it in this binary left the SDK's
+/// callsites unseen by this test's subscriber (an empty log).
+#[test]
+fn a_trace_log_holds_no_secret_value_and_no_command_text() {
+    const NAME: &str = "logging::a_trace_log_holds_no_secret_value_and_no_command_text";
+    if std::env::var_os("SSMDECK_TRACE_SCENARIO").is_some() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(trace_scenario());
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([NAME, "--exact", "--test-threads=1", "--nocapture"])
+        .env("SSMDECK_TRACE_SCENARIO", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn trace_scenario() {
     let buf = Buf::default();
     let writer = buf.clone();
     let subscriber = tracing_subscriber::fmt()
