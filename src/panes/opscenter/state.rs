@@ -329,6 +329,9 @@ impl OpsState {
             self.dirty = true;
         }
         if !self.dirty {
+            // The height may have changed (a resize): keep the cursor in
+            // view and no blank rows below the last item.
+            self.follow(page_rows);
             return;
         }
         self.dirty = false;
@@ -563,6 +566,25 @@ mod tests {
         assert!(s.filter_error.is_some());
         s.settle_view(10, 0);
         assert_eq!(s.view.len(), 2, "a bad filter keeps the last good one");
+    }
+
+    /// Growing the window with the cursor on the last item shows the items
+    /// above it again (no blank rows below the last one).
+    #[test]
+    fn a_taller_window_scrolls_back_to_fill_the_rows() {
+        let mut s = OpsState::default();
+        s.set_filter(String::new());
+        s.upsert(
+            (0..30)
+                .map(|i| item(&format!("oi-{i:02}"), "Open", "2", 3))
+                .collect(),
+        );
+        s.settle_view(10, 0);
+        s.move_to(29, 10);
+        assert_eq!(s.scroll, 30 - list_rows(10));
+        s.settle_view(40, 0);
+        assert_eq!(s.scroll, 0, "every row shown again after a resize");
+        assert_eq!(s.cursor, 29);
     }
 }
 
