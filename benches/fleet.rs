@@ -61,7 +61,14 @@ fn loaded_app() -> App {
         let sink = events.clone();
         load_fleet(ctx, move |e| sink.lock().unwrap().push(e)).await;
         for event in events.lock().unwrap().drain(..) {
-            app.update(Action::Fleet { generation, event }, now);
+            app.update(
+                Action::Fleet {
+                    generation,
+                    ctx: Default::default(),
+                    event,
+                },
+                now,
+            );
         }
         app.settle();
         assert_eq!(app.fleet.nodes.len(), 10_000);

@@ -96,7 +96,11 @@ fn main() {
             let (mut app, _) = App::new(ContextInfo::default(), (200, 50), now);
             let generation = app.fleet.generation;
             for event in events {
-                app.update(Action::Fleet { generation, event }, now);
+                app.update(Action::Fleet {
+    generation,
+    ctx: Default::default(),
+    event,
+}, now);
             }
             app.settle();
             let settings = Settings::load(None);

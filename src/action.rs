@@ -22,10 +22,14 @@ pub enum Action {
     Resize(u16, u16),
     /// STS `GetCallerIdentity` answered.
     IdentityLoaded(Result<CallerIdentity, AwsError>),
+    /// STS GetCallerIdentity of one context of the set answered.
+    ContextIdentity(crate::model::ContextId, Result<CallerIdentity, AwsError>),
     /// A fleet load reported; `generation` tells stale loads apart.
     Fleet {
         /// The load this event belongs to.
         generation: u64,
+        /// The context it is about.
+        ctx: crate::model::ContextId,
         /// What happened.
         event: FleetEvent,
     },

@@ -7,19 +7,26 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use ssmdeck_lab::{Faults, FleetSpec, LabConfig};
 
-use crate::aws::{AwsContext, ConnectOptions};
+use crate::aws::ConnectOptions;
+use crate::aws::contexts::{ContextSet, ContextSpec, pairs, role_arn, split_list};
 use crate::config::{Settings, config_dir};
 
 /// A terminal operations console for AWS Systems Manager.
 #[derive(Debug, Parser)]
 #[command(name = "ssmdeck", version, about)]
 pub struct Cli {
-    /// AWS profile from the shared config files (default: AWS_PROFILE, then `default`).
+    /// AWS profile from the shared config files (default: AWS_PROFILE, then
+    /// `default`); several, comma-separated (`a,b`), work across every
+    /// profile × region pair.
     #[arg(long, global = true)]
     pub profile: Option<String>,
-    /// AWS region, e.g. eu-west-1 (default: AWS_REGION, then the profile's region).
+    /// AWS region, e.g. eu-west-1 (default: AWS_REGION, then the profile's
+    /// region); several, comma-separated (`eu-west-1,us-east-1`).
     #[arg(long, global = true)]
     pub region: Option<String>,
+    /// A named context set from config.toml (`[contexts.NAME]`).
+    #[arg(long, global = true, value_name = "NAME", conflicts_with = "profile")]
+    pub contexts: Option<String>,
     /// Send every call to this endpoint (an SSM-compatible lab, LocalStack, moto).
     /// Without it the SDK honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.
     #[arg(long, global = true)]
@@ -79,7 +86,26 @@ pub struct DemoArgs {
     /// Added latency per lab call, milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// Accounts in the lab (1–50): the console works across all of them,
+    /// assuming the role `ssmdeck-demo` in every account but the first.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=50))]
+    pub accounts: u16,
+    /// Regions in the lab (1–8): us-east-1, eu-west-1, ap-southeast-2, …
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=8))]
+    pub regions: u16,
 }
+
+/// The regions `ssmdeck demo --regions N` uses, the first `N` of these.
+pub const DEMO_REGIONS: [&str; 8] = [
+    "us-east-1",
+    "eu-west-1",
+    "ap-southeast-2",
+    "us-west-2",
+    "eu-central-1",
+    "ap-northeast-1",
+    "sa-east-1",
+    "ca-central-1",
+];
 
 /// `ssmdeck lab …`.
 #[derive(Debug, Subcommand)]
@@ -333,21 +359,93 @@ fn init_logging() {
 
 async fn console(cli: &Cli, dir: Option<&std::path::Path>) -> anyhow::Result<()> {
     let opts = ConnectOptions {
-        profile: cli.profile.clone(),
-        region: cli.region.clone(),
         endpoint_url: cli.endpoint_url.clone(),
         ..Default::default()
     };
-    run(opts, dir, cli).await
+    let settings = Settings::load_for(dir, None);
+    let specs = context_specs(cli, &settings)?;
+    run(opts, specs, dir, cli).await
 }
 
-async fn run(opts: ConnectOptions, dir: Option<&std::path::Path>, cli: &Cli) -> anyhow::Result<()> {
-    let first_frame_exit = cli.first_frame_exit;
-    // Notices from SDK retries flow into the same action channel as results.
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let ctx = AwsContext::connect(&opts, Some(crate::runtime::notice_sink(tx.clone()))).await?;
-    // No profile named: the SDK uses `default`, and so do the per-profile settings.
-    let mut settings = Settings::load_for(dir, Some(ctx.profile.as_deref().unwrap_or("default")));
+/// The contexts the command line names: a `--contexts NAME` set from
+/// config.toml, else every `--profile` × `--region` pair (one context
+/// when neither lists several).
+///
+/// # Errors
+/// An unknown set name (the known ones are listed), or a set that names
+/// no account for its role.
+pub fn context_specs(cli: &Cli, settings: &Settings) -> anyhow::Result<Vec<ContextSpec>> {
+    let regions = cli.region.as_deref().map(split_list).unwrap_or_default();
+    let Some(name) = &cli.contexts else {
+        let profiles = cli.profile.as_deref().map(split_list).unwrap_or_default();
+        return Ok(pairs(&profiles, &regions));
+    };
+    let Some(set) = settings.config.contexts.get(name) else {
+        let known: Vec<&str> = settings
+            .config
+            .contexts
+            .keys()
+            .map(String::as_str)
+            .collect();
+        anyhow::bail!(
+            "no context set '{name}' in config.toml: {} (add [contexts.{name}] with profiles and regions)",
+            if known.is_empty() {
+                "there is none".to_owned()
+            } else {
+                format!("known sets are {}", known.join(", "))
+            }
+        );
+    };
+    let regions = if regions.is_empty() {
+        set.regions.clone()
+    } else {
+        regions
+    };
+    let Some(role) = &set.role else {
+        return Ok(pairs(&set.profiles, &regions));
+    };
+    if set.accounts.is_empty() {
+        anyhow::bail!(
+            "[contexts.{name}] has a role but no accounts: add accounts = [\"123456789012\", …]"
+        );
+    }
+    let base = set.profiles.first().cloned();
+    let mut specs = Vec::new();
+    for account in &set.accounts {
+        for region in pairs(&[], &regions) {
+            specs.push(ContextSpec {
+                profile: base.clone(),
+                region: region.region,
+                role_arn: Some(role_arn(role, account)),
+                account: Some(account.clone()),
+                account_name: None,
+            });
+        }
+    }
+    Ok(specs)
+}
+
+/// Settings of the first context's profile, made read-only when any
+/// profile of the set is (the strictest wins), with the command line's
+/// `--read-only`, `--no-mouse` and `--session-plugin` on top.
+fn settings_for(set: &ContextSet, dir: Option<&std::path::Path>, cli: &Cli) -> Settings {
+    let profile_of =
+        |l: &crate::model::ContextLabel| l.profile.clone().unwrap_or_else(|| "default".into());
+    let first = profile_of(&set.labels()[0]);
+    let mut settings = Settings::load_for(dir, Some(&first));
+    let mut seen = vec![first];
+    for l in set.labels() {
+        let p = profile_of(l);
+        if seen.contains(&p) {
+            continue;
+        }
+        if settings.read_only.is_none()
+            && let Some(why) = Settings::load_for(dir, Some(&p)).read_only
+        {
+            settings.read_only = Some(format!("{why} (profile {p} of the set)"));
+        }
+        seen.push(p);
+    }
     if cli.read_only {
         settings.read_only = Some("--read-only".into());
     }
@@ -357,17 +455,48 @@ async fn run(opts: ConnectOptions, dir: Option<&std::path::Path>, cli: &Cli) -> 
     if cli.session_plugin {
         settings.session_plugin = Some("session-manager-plugin".into());
     }
-    crate::runtime::run_console(ctx, settings, tx, rx, first_frame_exit).await
+    settings
+}
+
+async fn run(
+    base: ConnectOptions,
+    specs: Vec<ContextSpec>,
+    dir: Option<&std::path::Path>,
+    cli: &Cli,
+) -> anyhow::Result<()> {
+    let first_frame_exit = cli.first_frame_exit;
+    // Notices from SDK retries flow into the same action channel as results.
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let set =
+        ContextSet::connect(&base, &specs, Some(crate::runtime::notice_sink(tx.clone()))).await?;
+    // No profile named: the SDK uses `default`, and so do the per-profile settings.
+    let settings = settings_for(&set, dir, cli);
+    crate::runtime::run_console(set, settings, tx, rx, first_frame_exit).await
 }
 
 async fn demo(cli: &Cli, args: &DemoArgs, dir: Option<&std::path::Path>) -> anyhow::Result<()> {
     let fleet = FleetSpec::preset_or_file(&args.fleet)?;
+    let several = args.accounts > 1 || args.regions > 1;
+    let regions: Vec<String> = if several {
+        DEMO_REGIONS[..usize::from(args.regions)]
+            .iter()
+            .map(|r| (*r).to_owned())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let lab = ssmdeck_lab::start(LabConfig {
         fleet,
         faults: Faults {
             latency_ms: args.latency_ms,
             ..Faults::default()
         },
+        accounts: if several {
+            ssmdeck_lab::tenancy::synthetic_accounts(usize::from(args.accounts))
+        } else {
+            Vec::new()
+        },
+        regions: regions.clone(),
         ..LabConfig::default()
     })
     .await?;
@@ -384,10 +513,34 @@ async fn demo(cli: &Cli, args: &DemoArgs, dir: Option<&std::path::Path>) -> anyh
             lab.credentials().secret_access_key.clone(),
         )),
         max_attempts: 0,
+        role_arn: None,
     };
-    let r = run(opts, dir, cli).await;
+    let specs = if several {
+        demo_specs(&lab.accounts(), &regions)
+    } else {
+        vec![ContextSpec::default()]
+    };
+    let r = run(opts, specs, dir, cli).await;
     lab.shutdown().await;
     r
+}
+
+/// The demo's contexts: every account × region, the first account with
+/// the lab's own keys, every other through STS AssumeRole of
+/// `ssmdeck-demo` in it (as `[contexts.NAME] role = …` works on AWS).
+pub fn demo_specs(accounts: &[String], regions: &[String]) -> Vec<ContextSpec> {
+    let mut specs = Vec::new();
+    for (k, account) in accounts.iter().enumerate() {
+        for region in regions {
+            specs.push(ContextSpec {
+                region: Some(region.clone()),
+                role_arn: (k > 0).then(|| role_arn("ssmdeck-demo", account)),
+                account: Some(account.clone()),
+                ..ContextSpec::default()
+            });
+        }
+    }
+    specs
 }
 
 /// Writes `text` to `path` readable by the owner only (0600): into

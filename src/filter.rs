@@ -1,6 +1,7 @@
 //! The Fleet filter: structured terms (`tag:Env=prod`, `ping:ConnectionLost`,
-//! `platform:windows`, `state:running`, `type:t3`) combined with fuzzy text
-//! (nucleo) over name, id, IP and tags.
+//! `platform:windows`, `state:running`, `type:t3`, and across a context set
+//! `account:prod` and `region:eu-`) combined with fuzzy text (nucleo) over
+//! name, id, IP and tags.
 //!
 //! A `!` before a term negates it (`!ping:online`); commas inside a term's
 //! value are alternatives (`tag:Env=prod,staging`, `ping:lost,inactive`).
@@ -14,10 +15,12 @@
 use nucleo_matcher::pattern::{Atom, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str, Utf32String};
 
-use crate::model::{ManagedNode, PingStatus};
+use crate::model::{ContextLabel, ManagedNode, PingStatus};
 
 /// Structured filter keys, for help and error messages.
-pub const TERM_KEYS: &[&str] = &["tag", "ping", "platform", "state", "type"];
+pub const TERM_KEYS: &[&str] = &[
+    "tag", "ping", "platform", "state", "type", "account", "region",
+];
 
 /// The ping statuses `ping:` knows.
 const PINGS: [PingStatus; 3] = [
@@ -40,6 +43,12 @@ enum Test {
     State(Vec<String>),
     /// `type:` prefix of the instance type.
     Type(Vec<String>),
+    /// `account:` a prefix of the account id, or a substring of the
+    /// account name or profile ([`ContextLabel::account_matches`]); with,
+    /// once bound ([`FleetQuery::bind`]), whether each context matches.
+    Account(Vec<String>, Vec<bool>),
+    /// `region:` prefix of the region; with the contexts that match.
+    Region(Vec<String>, Vec<bool>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +122,8 @@ fn example(key: &str) -> &'static str {
         "ping" => "ping:online or !ping:online",
         "platform" => "platform:windows,linux",
         "state" => "state:running,stopped",
+        "account" => "account:prod or account:123456789012",
+        "region" => "region:eu-west-1,us-east-1",
         _ => "type:t3,m6i",
     }
 }
@@ -163,6 +174,8 @@ fn parse_term(word: &str, key: &str, value: &str, errors: &mut Vec<String>) -> O
         }
         "platform" => Test::Platform(alts),
         "state" => Test::State(alts),
+        "account" => Test::Account(alts, Vec::new()),
+        "region" => Test::Region(alts, Vec::new()),
         _ => Test::Type(alts),
     })
 }
@@ -220,6 +233,30 @@ impl FleetQuery {
             raw: joined,
             errors,
         }
+    }
+
+    /// This query with its `account:` and `region:` terms resolved against
+    /// the context set `labels` (a context the query does not know, such
+    /// as one of a set without labels, matches neither).
+    pub fn bind(mut self, labels: &[ContextLabel]) -> Self {
+        for t in &mut self.terms {
+            match &mut t.test {
+                Test::Account(alts, ok) => {
+                    *ok = labels
+                        .iter()
+                        .map(|l| alts.iter().any(|a| l.account_matches(a)))
+                        .collect();
+                }
+                Test::Region(alts, ok) => {
+                    *ok = labels
+                        .iter()
+                        .map(|l| alts.iter().any(|a| l.region.starts_with(a.as_str())))
+                        .collect();
+                }
+                _ => {}
+            }
+        }
+        self
     }
 
     /// Whether `other` asks exactly what this query asks (same terms,
@@ -336,6 +373,9 @@ fn term_holds(test: &Test, node: &ManagedNode) -> bool {
         Test::Type(alts) => {
             let s = node.instance_type().to_lowercase();
             alts.iter().any(|p| s.starts_with(p.as_str()))
+        }
+        Test::Account(_, ok) | Test::Region(_, ok) => {
+            ok.get(node.ctx.index()).copied().unwrap_or(false)
         }
     }
 }
@@ -546,5 +586,43 @@ mod tests {
         );
         assert!(!n("café", "caf"));
         assert!(FleetQuery::parse("a  b").same_as(&FleetQuery::parse("a b")));
+    }
+
+    #[test]
+    fn account_and_region_terms_follow_the_node_context() {
+        use crate::model::{ContextId, ContextLabel};
+        let labels = vec![
+            ContextLabel {
+                id: ContextId(0),
+                profile: Some("prod-a".into()),
+                region: "us-east-1".into(),
+                account: Some("123456789012".into()),
+                ..ContextLabel::default()
+            },
+            ContextLabel {
+                id: ContextId(1),
+                region: "eu-west-1".into(),
+                account: Some("210001000003".into()),
+                account_name: Some("Payments".into()),
+                ..ContextLabel::default()
+            },
+        ];
+        let mut second = node("web", PingStatus::Online, "Linux", &[]);
+        second.ctx = ContextId(1);
+        let first = node("web", PingStatus::Online, "Linux", &[]);
+        let q = |text: &str, n: &ManagedNode| {
+            FleetQuery::parse(text)
+                .bind(&labels)
+                .matches(n, &haystack(n), &mut new_matcher())
+        };
+        assert!(q("account:2100", &second) && !q("account:2100", &first));
+        assert!(q("account:payments", &second), "the account name, any case");
+        assert!(q("account:prod", &first), "the profile");
+        assert!(q("region:eu", &second) && !q("region:eu", &first));
+        assert!(q("!region:eu", &first));
+        assert!(q("region:us-east-1,eu-west-1", &first) && q("region:us,eu", &second));
+        // Unbound (no labels): a context term matches nothing.
+        assert!(!m("region:eu", &second));
+        assert!(FleetQuery::parse("account:").errors[0].contains("account:"));
     }
 }

@@ -14,7 +14,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::audit::{Audit, error_outcome};
+use crate::aws::contexts::ContextSet;
 use crate::aws::{AwsContext, AwsError};
+use crate::model::ContextId;
 
 /// An AWS write a job performs (IAM action names as in CloudTrail).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,8 +135,14 @@ pub trait Job: Send + Sized + 'static {
 /// the session hub and the settings jobs read.
 #[derive(Clone)]
 pub struct JobBase {
-    /// The AWS context the job was started under.
+    /// The AWS context the job was started under (the set's first).
     pub ctx: AwsContext,
+    /// Every context of the set (fan-out loads; a write goes to its
+    /// item's [`ContextSet::get`]).
+    pub contexts: ContextSet,
+    /// Which context each Run Command command id was sent in (or listed
+    /// in), so polls, output, cancel and export of a command go there.
+    pub command_homes: CommandHomes,
     /// Audit lines for jobs that record their own ([`AuditWhen::ByTheJob`]).
     pub audit: AuditScope,
     /// Live sessions (their input), shared across context switches.
@@ -145,6 +153,39 @@ pub struct JobBase {
     pub data_dir: Option<std::path::PathBuf>,
     /// Shells go through this session-manager-plugin instead of the native client.
     pub session_plugin: Option<std::path::PathBuf>,
+}
+
+/// Which context each command id belongs to: filled by the jobs that learn
+/// a command id (SendCommand, ListCommands), read by the ones that use one.
+/// Command ids are UUIDs, unique across accounts and regions.
+#[derive(Clone, Default, Debug)]
+pub struct CommandHomes(Arc<std::sync::Mutex<std::collections::HashMap<String, ContextId>>>);
+
+impl CommandHomes {
+    /// Records that `ids` live in context `ctx`.
+    pub fn record(&self, ctx: ContextId, ids: &[String]) {
+        if let Ok(mut m) = self.0.lock() {
+            for id in ids {
+                m.insert(id.clone(), ctx);
+            }
+        }
+    }
+
+    /// The context of command `id` (the first context when unknown).
+    pub fn of(&self, id: &str) -> ContextId {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(id).copied())
+            .unwrap_or_default()
+    }
+}
+
+impl JobBase {
+    /// The AWS context of command `id` ([`CommandHomes`]).
+    pub fn command_context(&self, id: &str) -> &AwsContext {
+        self.contexts.get(self.command_homes.of(id))
+    }
 }
 
 /// What a running job has ([`JobBase`]) and a way to report.

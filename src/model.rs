@@ -36,6 +36,69 @@ impl PingStatus {
     }
 }
 
+/// Which context of the console's set (credentials in a region, see
+/// `aws::contexts`) a row came from: its index in the set, `0` for the
+/// first (and, with one context, the only) one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize)]
+pub struct ContextId(pub u16);
+
+impl ContextId {
+    /// The index into the context set.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+/// What the console shows of one context: where its rows come from.
+/// Built before any call; the account fills in once STS
+/// `GetCallerIdentity` (or Organizations `ListAccounts`) has answered.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContextLabel {
+    /// Its place in the set.
+    pub id: ContextId,
+    /// The profile its credentials come from (`None`: the default chain).
+    pub profile: Option<String>,
+    /// The AWS region.
+    pub region: String,
+    /// The 12-digit account id, once known.
+    pub account: Option<String>,
+    /// The account's name (Organizations) or alias, where known.
+    pub account_name: Option<String>,
+    /// The role assumed in the account (`--org ROLE`, `role_arn`), if any.
+    pub role: Option<String>,
+}
+
+impl ContextLabel {
+    /// The account as a column shows it: its name, else its id, else the
+    /// profile, else `?` (not yet known).
+    pub fn account_text(&self) -> &str {
+        self.account_name
+            .as_deref()
+            .or(self.account.as_deref())
+            .or(self.profile.as_deref())
+            .unwrap_or("?")
+    }
+
+    /// `ACCOUNT REGION` for confirmations and failure lines
+    /// (`prod-a us-east-1`).
+    pub fn short(&self) -> String {
+        format!("{} {}", self.account_text(), self.region)
+    }
+
+    /// Whether `account:VALUE` names this context: a prefix of the account
+    /// id, or a case-insensitive substring of the account name or the
+    /// profile (`value` lower-cased).
+    pub fn account_matches(&self, value: &str) -> bool {
+        self.account
+            .as_deref()
+            .is_some_and(|a| a.starts_with(value))
+            || [&self.account_name, &self.profile].iter().any(|s| {
+                s.as_deref()
+                    .is_some_and(|s| s.to_lowercase().contains(value))
+            })
+    }
+}
+
 /// What EC2 `DescribeInstances` adds to an `i-…` managed node.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Ec2Details {
@@ -96,6 +159,10 @@ pub struct ManagedNode {
     /// `[{"Key": …, "Value": …}]`.
     #[serde(serialize_with = "tags_as_aws")]
     pub tags: Vec<(String, String)>,
+    /// The context it was listed in (not an AWS field: the raw JSON view
+    /// leaves it out).
+    #[serde(skip)]
+    pub ctx: ContextId,
 }
 
 impl ManagedNode {

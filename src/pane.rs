@@ -135,8 +135,11 @@ pub struct Shared<'a> {
     pub nodes_loading: bool,
     /// The caller (STS GetCallerIdentity) once known.
     pub identity: Option<&'a CallerIdentity>,
-    /// The AWS region the console is on.
+    /// The AWS region the console is on (the first context's).
     pub region: &'a str,
+    /// Every context of the set, by [`ContextId`](crate::model::ContextId)
+    /// (one entry, or none in tests: one context).
+    pub contexts: &'a [crate::model::ContextLabel],
     /// The wall clock at this update, epoch seconds (the shell reads it;
     /// panes never do), for ages such as an OpsItem filter's `created:`.
     pub epoch_s: i64,
@@ -159,6 +162,7 @@ impl Default for Shared<'static> {
             nodes_loading: false,
             identity: None,
             region: "",
+            contexts: &[],
             epoch_s: 0,
         }
     }
@@ -171,6 +175,25 @@ impl Shared<'_> {
             .iter()
             .find(|n| n.id == id)
             .map_or("", |n| n.name.as_str())
+    }
+
+    /// The context managed node `id` was listed in (the first context
+    /// when the Fleet pane does not know it).
+    pub fn node_context(&self, id: &str) -> crate::model::ContextId {
+        self.nodes
+            .iter()
+            .find(|n| n.id == id)
+            .map_or_else(Default::default, |n| n.ctx)
+    }
+
+    /// `ACCOUNT REGION` of context `id`, or "" with one context.
+    pub fn context_name(&self, id: crate::model::ContextId) -> String {
+        if self.contexts.len() <= 1 {
+            return String::new();
+        }
+        self.contexts
+            .get(id.index())
+            .map_or_else(String::new, crate::model::ContextLabel::short)
     }
 
     /// The caller's ARN, or "" while the identity is not known.

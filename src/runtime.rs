@@ -15,6 +15,7 @@ use crate::action::{Action, InputKey};
 use crate::app::{App, ContextInfo, Effect, Mode, ShellMsg};
 use crate::audit::Audit;
 use crate::aws::AwsContext;
+use crate::aws::contexts::ContextSet;
 use crate::config::Settings;
 use crate::config::keymap::{KeySpec, Resolved};
 use crate::job::{AuditScope, AuditWhen, Job, JobBase, JobEnv, Mutation};
@@ -59,18 +60,26 @@ pub fn notice_sink(tx: ActionTx) -> crate::aws::NoticeSink {
 fn shell_action(m: ShellMsg) -> Action {
     match m {
         ShellMsg::Identity(r) => Action::IdentityLoaded(r),
+        ShellMsg::ContextIdentity(id, r) => Action::ContextIdentity(id, r),
         ShellMsg::Notice(text) => Action::Notice(text, Instant::now()),
     }
 }
 
 impl TaskManager {
-    /// A runner for context generation 0 that sends results on `tx`, with
-    /// a session hub of its own.
+    /// A runner for context generation 0 on the one context `ctx` that
+    /// sends results on `tx`, with a session hub of its own.
     pub fn new(ctx: AwsContext, tx: ActionTx) -> Self {
+        Self::for_set(ContextSet::single(ctx), tx)
+    }
+
+    /// A runner for context generation 0 on every context of `set`.
+    pub fn for_set(set: ContextSet, tx: ActionTx) -> Self {
         let audit = AuditScope::new(None, notice_sink(tx.clone()));
         TaskManager {
             base: JobBase {
-                ctx,
+                ctx: set.primary().clone(),
+                contexts: set,
+                command_homes: Default::default(),
                 audit,
                 sessions: SessionHub::new(),
                 state_path: None,
@@ -153,6 +162,7 @@ impl TaskManager {
             Effect::Shell(j) => self.spawn(j, shell_action),
             Effect::Fleet(j) => self.spawn(j, |m: FleetMsg| Action::Fleet {
                 generation: m.generation,
+                ctx: m.ctx,
                 event: m.event,
             }),
             Effect::Parameters(j) => self.spawn(j, Action::Params),
@@ -437,7 +447,7 @@ impl KeyRouter {
 /// # Errors
 /// Terminal I/O errors.
 pub async fn run_console(
-    ctx: AwsContext,
+    set: ContextSet,
     settings: Settings,
     tx: ActionTx,
     mut rx: mpsc::UnboundedReceiver<Action>,
@@ -446,7 +456,9 @@ pub async fn run_console(
     let mut guard = TerminalGuard::enter(settings.mouse)?;
     let size = guard.terminal.size()?;
     let now = Instant::now();
+    let ctx = set.primary().clone();
     let (mut app, effects) = start_app(&ctx, &settings, (size.width, size.height), now);
+    app.set_contexts(set.labels().to_vec());
     let mut settings = settings;
     // First frame before any network answer.
     let first = app.settle();
@@ -458,7 +470,7 @@ pub async fn run_console(
         return Ok(());
     }
     let base_options = ctx.options.clone();
-    let mut tasks = first_runner(ctx, tx.clone(), &settings);
+    let mut tasks = first_runner(set, tx.clone(), &settings);
     let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<Result<AwsContext, String>>();
     let mut pending_switch: Vec<(Option<String>, Option<String>)> = Vec::new();
     for e in effects.into_iter().chain(first) {
@@ -617,9 +629,9 @@ fn start_app(
 
 /// The runner of the first context: read-only, the audit log and the
 /// user state in the data directory, the session plugin.
-fn first_runner(ctx: AwsContext, tx: ActionTx, settings: &Settings) -> TaskManager {
-    let audit = crate::audit::data_dir().map(|d| Audit::new(d.join("audit.jsonl"), &ctx));
-    let mut tasks = TaskManager::new(ctx, tx);
+fn first_runner(set: ContextSet, tx: ActionTx, settings: &Settings) -> TaskManager {
+    let audit = crate::audit::data_dir().map(|d| Audit::new(d.join("audit.jsonl"), set.primary()));
+    let mut tasks = TaskManager::for_set(set, tx);
     tasks.set_read_only(settings.read_only.clone());
     tasks.set_audit(audit);
     tasks.set_state_path(crate::audit::data_dir().map(|d| d.join("state.json")));

@@ -3,15 +3,17 @@
 
 use crate::aws::AwsError;
 use crate::job::{Job, JobEnv, Mutation, Outcome};
-use crate::model::CallerIdentity;
+use crate::model::{CallerIdentity, ContextId};
 
 use super::SecretText;
 
 /// Reports of the shell's jobs.
 #[derive(Debug, Clone)]
 pub enum ShellMsg {
-    /// STS GetCallerIdentity answered.
+    /// STS GetCallerIdentity answered (the first context's).
     Identity(Result<CallerIdentity, AwsError>),
+    /// STS GetCallerIdentity of one context of a set of several answered.
+    ContextIdentity(ContextId, Result<CallerIdentity, AwsError>),
     /// Something to tell the user (a file that could not be written).
     Notice(String),
 }
@@ -19,7 +21,9 @@ pub enum ShellMsg {
 /// Work of the shell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ShellJob {
-    /// STS GetCallerIdentity (also names the identity in the audit log).
+    /// STS GetCallerIdentity of every context, at most
+    /// `contexts::CONTEXTS_AT_ONCE` at a time (the first context's also
+    /// names the identity in the audit log).
     Identity,
     /// Write the user state (saved filters, recent targets) as this JSON,
     /// 0600, where the runtime says (nowhere in tests).
@@ -51,6 +55,26 @@ impl Job for ShellJob {
                 let r = env.ctx.caller_identity().await;
                 if let (Some(a), Ok(id)) = (env.audit.log(), &r) {
                     a.set_identity(id.clone());
+                }
+                if env.contexts.len() > 1 {
+                    use futures::StreamExt;
+                    env.send(ShellMsg::Identity(r.clone()));
+                    env.send(ShellMsg::ContextIdentity(ContextId(0), r.clone()));
+                    let others: Vec<_> = env
+                        .contexts
+                        .iter()
+                        .skip(1)
+                        .map(|(id, ctx)| (id, ctx.clone()))
+                        .collect();
+                    let calls = others
+                        .into_iter()
+                        .map(|(id, ctx)| async move { (id, ctx.caller_identity().await) });
+                    let mut answers = futures::stream::iter(calls)
+                        .buffer_unordered(crate::aws::contexts::CONTEXTS_AT_ONCE);
+                    while let Some((id, r)) = answers.next().await {
+                        env.send(ShellMsg::ContextIdentity(id, r));
+                    }
+                    return None;
                 }
                 Some(ShellMsg::Identity(r))
             }

@@ -165,6 +165,8 @@ pub enum Overlay {
     Help(help::HelpState),
     /// Every notice so far (`:messages`).
     Messages,
+    /// Every context of the set and how its loads stand (`:contexts`).
+    Contexts,
     /// A confirmation waits for y or n.
     Confirm(Box<Confirm>),
     /// A one-line prompt has the keys.
@@ -180,7 +182,7 @@ impl Overlay {
             Overlay::Filter => Mode::Filter,
             Overlay::CommandLine => Mode::CommandLine,
             Overlay::Help(_) => Mode::Help,
-            Overlay::Messages => Mode::Messages,
+            Overlay::Messages | Overlay::Contexts => Mode::Messages,
             Overlay::Confirm(_) => Mode::Confirm,
             Overlay::Prompt(_) => Mode::Prompt,
             Overlay::Choose(_) => Mode::Choose,
@@ -226,6 +228,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("sessions", "show the Sessions pane"),
     ("help", "show the key bindings"),
     ("messages", "show every notice and error so far"),
+    (
+        "contexts",
+        "show every account and region of the set and how its loads stand",
+    ),
     ("quit", "leave ssmdeck"),
     ("refresh", "reload the current pane"),
     ("node", "show a managed node: :node web-0042"),
@@ -258,8 +264,10 @@ pub struct App {
     pub ops: OpsState,
     /// Sessions pane.
     pub sessions: sessions::SessionsState,
-    /// AWS context for the header.
+    /// AWS context for the header (the set's first context).
     pub context: ContextInfo,
+    /// Every context of the set, in order (one entry: the usual console).
+    pub contexts: Vec<crate::model::ContextLabel>,
     /// Passing notices with their expiry.
     pub notices: Vec<(String, Instant)>,
     /// Every notice so far, oldest first, with when it came (at most
@@ -310,6 +318,19 @@ pub struct App {
 pub const BACK_STACK: usize = 16;
 
 impl App {
+    /// Sets the context set the console works across (labels in set
+    /// order; the first is [`App::context`]'s).
+    pub fn set_contexts(&mut self, labels: Vec<crate::model::ContextLabel>) {
+        self.fleet.set_contexts(labels.clone());
+        // Parameters and OpsCenter work in the first context only (for now):
+        // their titles say so when the set has more.
+        let scope =
+            (labels.len() > 1).then(|| format!("first context only: {}", labels[0].short()));
+        self.params.scope = scope.clone();
+        self.ops.scope = scope;
+        self.contexts = labels;
+    }
+
     /// A fresh state and the effects that start the first loads.
     pub fn new(context: ContextInfo, size: (u16, u16), now: Instant) -> (App, Vec<Effect>) {
         let mut app = App {
@@ -320,6 +341,11 @@ impl App {
             commands: CommandsState::default(),
             ops: OpsState::default(),
             sessions: sessions::SessionsState::default(),
+            contexts: vec![crate::model::ContextLabel {
+                profile: context.profile.clone(),
+                region: context.region.clone(),
+                ..Default::default()
+            }],
             context,
             notices: Vec::new(),
             messages: Vec::new(),
@@ -532,6 +558,7 @@ impl App {
             nodes_loading: self.fleet.loading.is_some(),
             identity: self.context.identity.as_ref(),
             region: &self.context.region,
+            contexts: &self.contexts,
             epoch_s: crate::model::now_epoch_s(),
         };
         let mut cx = Cx::new(now, shared);
@@ -711,6 +738,32 @@ impl App {
             .collect()
     }
 
+    /// STS GetCallerIdentity of context `id` answered: its account shows
+    /// (and `account:` matches it), or a notice says why not.
+    fn context_identity(
+        &mut self,
+        id: crate::model::ContextId,
+        r: Result<crate::model::CallerIdentity, crate::aws::AwsError>,
+        now: Instant,
+    ) {
+        match r {
+            Ok(who) => {
+                let mut labels = self.contexts.clone();
+                if let Some(l) = labels.get_mut(id.index()) {
+                    l.account = Some(who.account);
+                    self.set_contexts(labels);
+                }
+            }
+            Err(e) => {
+                let name = self
+                    .contexts
+                    .get(id.index())
+                    .map_or_else(|| "?".into(), crate::model::ContextLabel::short);
+                self.notice(format!("{name}: caller identity unknown: {e}"), now);
+            }
+        }
+    }
+
     fn update_inner(&mut self, action: Action, now: Instant) -> Vec<Effect> {
         match action {
             Action::Reported { context, action } => {
@@ -734,16 +787,35 @@ impl App {
                 effects
             }
             Action::IdentityLoaded(Ok(id)) => {
+                let mut labels = self.contexts.clone();
+                if let Some(first) = labels.first_mut()
+                    && first.account.is_none()
+                {
+                    first.account = Some(id.account.clone());
+                    self.set_contexts(labels);
+                }
                 self.context.identity = Some(id);
                 self.context.identity_error = None;
+                Vec::new()
+            }
+            Action::ContextIdentity(id, r) => {
+                self.context_identity(id, r, now);
                 Vec::new()
             }
             Action::IdentityLoaded(Err(e)) => {
                 self.context.identity_error = Some(e);
                 Vec::new()
             }
-            Action::Fleet { generation, event } => {
-                let m = FleetMsg { generation, event };
+            Action::Fleet {
+                generation,
+                ctx,
+                event,
+            } => {
+                let m = FleetMsg {
+                    generation,
+                    ctx,
+                    event,
+                };
                 self.with_pane(FLEET, now, |p, cx| p.message(m, cx)).1
             }
             Action::Notice(text, at) => {
@@ -809,13 +881,20 @@ impl App {
                 let tag_columns = std::mem::take(&mut self.fleet.tag_columns);
                 self.fleet = FleetState::default();
                 self.fleet.tag_columns = tag_columns;
+                // A switch lands on one context (it leaves a set).
+                self.set_contexts(vec![crate::model::ContextLabel {
+                    profile: self.context.profile.clone(),
+                    region: self.context.region.clone(),
+                    ..Default::default()
+                }]);
                 self.params = ParamsState::default();
                 self.ops = OpsState::default();
                 self.commands = CommandsState::default();
                 // What had the keys is gone with the old context's panes:
                 // the next key goes through the keymap again.
-                self.overlays
-                    .retain(|o| matches!(o, Overlay::Help(_) | Overlay::Messages));
+                self.overlays.retain(|o| {
+                    matches!(o, Overlay::Help(_) | Overlay::Messages | Overlay::Contexts)
+                });
                 let generation = self.fleet.begin_load(now);
                 let mut effects = vec![
                     Effect::Shell(ShellJob::Identity),
@@ -1185,6 +1264,10 @@ impl App {
             }
             Some("messages") => {
                 self.open_overlay(Overlay::Messages);
+                Vec::new()
+            }
+            Some("contexts") => {
+                self.open_overlay(Overlay::Contexts);
                 Vec::new()
             }
             Some("quit") => {

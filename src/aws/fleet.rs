@@ -99,6 +99,7 @@ fn node_from_sdk(i: InstanceInformation) -> ManagedNode {
         registration_s: epoch(i.registration_date),
         ec2: None,
         tags: Vec::new(),
+        ctx: crate::model::ContextId::default(),
         id,
     }
 }

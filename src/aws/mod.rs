@@ -2,6 +2,7 @@
 //! calls. Typed domain structs (`crate::model`) come out; SDK types stay here.
 
 pub mod commands;
+pub mod contexts;
 pub mod error;
 pub mod fleet;
 pub mod opscenter;
@@ -39,6 +40,9 @@ pub struct ConnectOptions {
     pub static_credentials: Option<(String, String)>,
     /// Maximum attempts per call, including the first (SDK standard retry mode).
     pub max_attempts: u32,
+    /// A role to assume (STS `AssumeRole`) with the profile's credentials;
+    /// the SDK refreshes the temporary keys before they expire.
+    pub role_arn: Option<String>,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -47,6 +51,7 @@ impl std::fmt::Debug for ConnectOptions {
             .field("profile", &self.profile)
             .field("region", &self.region)
             .field("endpoint_url", &self.endpoint_url)
+            .field("role_arn", &self.role_arn)
             .field(
                 "static_credentials",
                 &self.static_credentials.as_ref().map(|_| "** redacted **"),
@@ -73,6 +78,11 @@ pub enum ConnectError {
         "no AWS region configured{0}: pass --region, set AWS_REGION, or add `region = …` to the profile in ~/.aws/config"
     )]
     NoRegion(String),
+    /// A context set with no context, or more than the console takes.
+    #[error(
+        "{0} contexts: name between 1 and 512 (profiles × regions, a [contexts.NAME] set, or --org accounts × regions)"
+    )]
+    NoContexts(usize),
 }
 
 /// Checks an endpoint URL: absolute, `http` or `https`, with a host.
@@ -202,7 +212,18 @@ impl AwsContext {
                 "ssmdeck-static",
             )));
         }
-        let sdk = loader.load().await;
+        let mut sdk = loader.load().await;
+        if let Some(arn) = &opts.role_arn {
+            let role = aws_config::sts::AssumeRoleProvider::builder(arn.clone())
+                .session_name("ssmdeck")
+                .configure(&sdk)
+                .build()
+                .await;
+            sdk = sdk
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(role))
+                .build();
+        }
         let profile = opts
             .profile
             .clone()

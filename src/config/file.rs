@@ -174,6 +174,7 @@ pub(super) fn parse_config(file: &str, text: &str, profile: Option<&str>) -> Par
             }
             "profiles" => profiles(&mut r, v, profile, &mut config),
             "fleet" => fleet(&mut r, v, &mut config.fleet),
+            "contexts" => contexts(&mut r, v, &mut config),
             other => r.unknown("", other, at, v.get_ref(), EXPECTED),
         }
     }
@@ -278,6 +279,61 @@ fn profiles(
     }
 }
 
+/// `[contexts.NAME]` tables: `profiles`, `regions`, `role`, `accounts`,
+/// each field on its own.
+fn contexts(r: &mut Reader<'_>, v: Spanned<DeValue<'_>>, config: &mut ConfigFile) {
+    let Some(t) = table(r, v, "contexts") else {
+        return;
+    };
+    for (name, cv) in t {
+        let name = name.get_ref().to_string();
+        let Some(ct) = table(r, cv, &format!("contexts.{name}")) else {
+            continue;
+        };
+        let prefix = format!("[contexts.{name}] ");
+        let mut c = super::ContextsConfig::default();
+        for (k, fv) in ct {
+            let kat = k.span().start;
+            match k.get_ref().as_ref() {
+                "profiles" => {
+                    c.profiles = r
+                        .read(
+                            &prefix,
+                            "profiles",
+                            fv,
+                            "profiles = [\"prod-a\", \"prod-b\"]",
+                        )
+                        .unwrap_or_default();
+                }
+                "regions" => {
+                    c.regions = r
+                        .read(
+                            &prefix,
+                            "regions",
+                            fv,
+                            "regions = [\"us-east-1\", \"eu-west-1\"]",
+                        )
+                        .unwrap_or_default();
+                }
+                "role" => c.role = r.read(&prefix, "role", fv, "role = \"ssmdeck-operator\""),
+                "accounts" => {
+                    c.accounts = r
+                        .read(&prefix, "accounts", fv, "accounts = [\"123456789012\"]")
+                        .unwrap_or_default();
+                }
+                other => r.unknown(
+                    &prefix,
+                    other,
+                    kat,
+                    fv.get_ref(),
+                    "`profiles`, `regions`, `role` or `accounts`",
+                ),
+            }
+        }
+        config.contexts.insert(name, c);
+    }
+}
+
 /// `[fleet]`: `tag_columns`.
 fn fleet(r: &mut Reader<'_>, v: Spanned<DeValue<'_>>, fleet: &mut FleetConfig) {
     let Some(t) = table(r, v, "fleet") else {
@@ -322,6 +378,21 @@ mod tests {
         );
         assert!(text[1].starts_with("config.toml:2: unknown field `refresh_interval`"));
         assert_eq!(p.read_only_unsure, None);
+    }
+
+    #[test]
+    fn context_sets_are_read_field_by_field() {
+        let text = "[contexts.prod]\nprofiles = [\"a\", \"b\"]\nregions = [\"us-east-1\"]\n[contexts.org]\nrole = \"ssmdeck-operator\"\naccounts = [\"210000000001\"]\nregion = \"x\"\n";
+        let p = parse_config("config.toml", text, None);
+        assert_eq!(p.config.contexts["prod"].profiles, ["a", "b"]);
+        assert_eq!(p.config.contexts["prod"].regions, ["us-east-1"]);
+        assert_eq!(
+            p.config.contexts["org"].role.as_deref(),
+            Some("ssmdeck-operator")
+        );
+        assert_eq!(p.config.contexts["org"].accounts, ["210000000001"]);
+        assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+        assert!(p.problems[0].message.contains("region"), "{:?}", p.problems);
     }
 
     #[test]

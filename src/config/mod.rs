@@ -74,6 +74,26 @@ pub struct ConfigFile {
     pub profiles: std::collections::BTreeMap<String, ProfileConfig>,
     /// The Fleet pane: `[fleet] tag_columns = ["Env", "Role", "Team"]`.
     pub fleet: FleetConfig,
+    /// Named context sets for `--contexts NAME`:
+    /// `[contexts.prod] profiles = ["prod-a", "prod-b"], regions = ["us-east-1", "eu-west-1"]`.
+    pub contexts: std::collections::BTreeMap<String, ContextsConfig>,
+}
+
+/// `[contexts.NAME]` in `config.toml`: every profile × region pair, or with
+/// `role` and `accounts`, that role assumed in each account (from the
+/// first profile, or the default chain) × every region.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContextsConfig {
+    /// Profiles from the shared AWS config files.
+    pub profiles: Vec<String>,
+    /// Regions (`us-east-1`).
+    pub regions: Vec<String>,
+    /// A role name (`ssmdeck-operator`) or ARN template
+    /// (`arn:aws:iam::{account}:role/x`) to assume in each of `accounts`.
+    pub role: Option<String>,
+    /// 12-digit account ids to assume `role` in.
+    pub accounts: Vec<String>,
 }
 
 /// `[fleet]` in `config.toml`.
@@ -106,6 +126,7 @@ impl Default for ConfigFile {
             session_plugin: String::new(),
             profiles: std::collections::BTreeMap::new(),
             fleet: FleetConfig::default(),
+            contexts: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -35,7 +35,9 @@ pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
     if app.mode() == Mode::Help {
         widgets::help_overlay(frame, body, app, cx);
     }
-    if app.mode() == Mode::Messages {
+    if app.overlays.last() == Some(&crate::app::Overlay::Contexts) {
+        widgets::contexts_overlay(frame, body, app, cx);
+    } else if app.mode() == Mode::Messages {
         widgets::messages_overlay(frame, body, app, cx);
     }
     if app.mode() == Mode::CommandLine && !app.palette.is_empty() {

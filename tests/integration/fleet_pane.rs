@@ -152,7 +152,11 @@ impl Harness {
     }
 
     fn fleet_event(&mut self, generation: u64, event: FleetEvent) {
-        self.act(Action::Fleet { generation, event });
+        self.act(Action::Fleet {
+            generation,
+            ctx: Default::default(),
+            event,
+        });
     }
 
     fn typed(&mut self, s: &str) {

@@ -187,6 +187,7 @@ async fn unreachable_endpoint_is_one_clear_error() {
         endpoint_url: Some(url.clone()),
         static_credentials: Some(("AKIAX".into(), "secret".into())),
         max_attempts: 1,
+        role_arn: None,
         ..Default::default()
     })
     .await;

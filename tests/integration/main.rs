@@ -4,6 +4,7 @@
 mod commands_pane;
 mod common;
 mod config_check;
+mod contexts;
 mod e2e_tmux;
 mod fleet_pane;
 mod lab_commands;

@@ -23,6 +23,7 @@ fn app() -> App {
         .collect();
     app.update(
         Action::Fleet {
+            ctx: Default::default(),
             generation,
             event: FleetEvent::Page(nodes),
         },

@@ -1,14 +1,24 @@
 //! Fleet jobs: the fleet load (DescribeInstanceInformation pages joined
-//! with EC2 DescribeInstances). The Fleet pane only reads.
+//! with EC2 DescribeInstances), fanned out over every context of the set.
+//! The Fleet pane only reads.
 
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::aws::contexts::CONTEXTS_AT_ONCE;
 use crate::aws::fleet::{FleetEvent, load_fleet};
 use crate::job::{Job, JobEnv, Mutation, Outcome};
+use crate::model::ContextId;
 
 /// A fleet load's report, tagged with the load it belongs to.
 #[derive(Debug, Clone)]
 pub struct FleetMsg {
     /// The load (a newer load makes older reports stale).
     pub generation: u64,
+    /// The context it is about (its nodes carry the same id).
+    pub ctx: ContextId,
     /// What happened.
     pub event: FleetEvent,
 }
@@ -16,7 +26,9 @@ pub struct FleetMsg {
 /// Work of the Fleet pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FleetJob {
-    /// Load the fleet as `generation` (cancels an older load).
+    /// Load the fleet of every context as `generation` (cancels an older
+    /// load): one load per context, at most
+    /// [`CONTEXTS_AT_ONCE`] at a time, each reporting as its pages arrive.
     Load {
         /// Generation tag for the results.
         generation: u64,
@@ -41,11 +53,25 @@ impl Job for FleetJob {
     async fn run(self, env: JobEnv<FleetMsg>) -> Option<FleetMsg> {
         match self {
             FleetJob::Load { generation } => {
-                let send = env.sender();
-                load_fleet(env.ctx.clone(), move |event| {
-                    send(FleetMsg { generation, event });
-                })
-                .await;
+                let gate = Arc::new(Semaphore::new(CONTEXTS_AT_ONCE));
+                let mut loads = JoinSet::new();
+                for (ctx_id, ctx) in env.contexts.iter() {
+                    let (send, gate, ctx) = (env.sender(), gate.clone(), ctx.clone());
+                    loads.spawn(async move {
+                        let Ok(_turn) = gate.acquire_owned().await else {
+                            return;
+                        };
+                        load_fleet(ctx, move |event| {
+                            send(FleetMsg {
+                                generation,
+                                ctx: ctx_id,
+                                event: stamped(event, ctx_id),
+                            });
+                        })
+                        .await;
+                    });
+                }
+                while loads.join_next().await.is_some() {}
                 None
             }
         }
@@ -53,5 +79,18 @@ impl Job for FleetJob {
 
     fn outcomes(_: &FleetMsg) -> Vec<Outcome> {
         Vec::new()
+    }
+}
+
+/// `event` with its nodes marked as listed in context `id`.
+fn stamped(event: FleetEvent, id: ContextId) -> FleetEvent {
+    match event {
+        FleetEvent::Page(mut nodes) => {
+            for n in &mut nodes {
+                n.ctx = id;
+            }
+            FleetEvent::Page(nodes)
+        }
+        other => other,
     }
 }

@@ -10,7 +10,7 @@ mod update;
 pub mod view;
 
 pub use jobs::{FleetJob, FleetMsg};
-pub use state::{Column, FleetState};
+pub use state::{Column, ContextLoad, FleetState};
 
 /// What the pane's one-line prompts are for.
 #[derive(Debug, Clone, PartialEq, Eq)]

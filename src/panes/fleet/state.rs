@@ -9,7 +9,7 @@ use crate::aws::AwsError;
 use crate::aws::fleet::{FleetEvent, LoadStats};
 
 use crate::filter::{FleetQuery, Haystack, Rank, haystack, new_matcher};
-use crate::model::{ManagedNode, PingStatus};
+use crate::model::{ContextId, ContextLabel, ManagedNode, PingStatus};
 
 /// Sortable columns, in display order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +18,10 @@ pub enum Column {
     Name,
     /// Node id.
     Id,
+    /// The account of the node's context (shown when the set has more than one).
+    Account,
+    /// The region of the node's context (shown when the set has more than one).
+    Region,
     /// Ping status.
     Ping,
     /// Age of the last ping ("3m", "2h", "5d"); ascending is newest first.
@@ -61,6 +65,8 @@ impl Column {
         match self {
             Column::Name => "NAME",
             Column::Id => "NODE ID",
+            Column::Account => "ACCOUNT",
+            Column::Region => "REGION",
             Column::Ping => "PING",
             Column::LastPing => "LAST PING",
             Column::Tag(_) => "TAG",
@@ -86,6 +92,23 @@ pub struct Loading {
     /// The page asked for failed with a passing fault and will be asked
     /// for again.
     pub stalled: Option<crate::aws::resume::Stall>,
+}
+
+/// How one context's part of a fleet load stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContextLoad {
+    /// Pages are arriving; `stalled` while a page is asked for again.
+    Loading {
+        /// Pages received.
+        pages: u32,
+        /// The passing fault of the page asked for again, if any.
+        stalled: Option<crate::aws::resume::Stall>,
+    },
+    /// Every page and join arrived.
+    Done,
+    /// The listing failed (access denied, expired token, region not
+    /// enabled, or out of resume rounds); its earlier rows stay.
+    Failed(AwsError),
 }
 
 /// The Fleet pane's state.
@@ -140,8 +163,16 @@ pub struct FleetState {
     pub last_stats: Option<LoadStats>,
     /// When the last load finished.
     pub loaded_at: Option<Instant>,
-    /// Why the last load failed.
+    /// Why the last load failed (with several contexts: only when every
+    /// context failed; see [`FleetState::failures`]).
     pub error: Option<AwsError>,
+    /// The context set's labels (empty: one unnamed context), set by the
+    /// shell; see [`FleetState::set_contexts`].
+    pub contexts: Vec<ContextLabel>,
+    /// Each context's part of the last load, by [`ContextId`].
+    pub context_loads: Vec<ContextLoad>,
+    /// Stats of the contexts finished in the load in flight, summed.
+    pending_stats: LoadStats,
     /// Why the EC2 join is missing (the pane shows SSM columns only).
     pub ec2_unavailable: Option<AwsError>,
     /// Tag keys shown as columns (config.toml `[fleet] tag_columns`).
@@ -182,6 +213,9 @@ impl Default for FleetState {
             last_stats: None,
             loaded_at: None,
             error: None,
+            contexts: Vec::new(),
+            context_loads: Vec::new(),
+            pending_stats: LoadStats::default(),
             ec2_unavailable: None,
             tag_columns: Vec::new(),
             epoch_s: 0,
@@ -202,7 +236,85 @@ impl FleetState {
             stalled: None,
         });
         self.error = None;
+        self.pending_stats = LoadStats::default();
+        self.context_loads = vec![
+            ContextLoad::Loading {
+                pages: 0,
+                stalled: None
+            };
+            self.contexts.len().max(1)
+        ];
         self.generation
+    }
+
+    /// Whether rows come from more than one context (the ACCOUNT and
+    /// REGION columns show).
+    pub fn multi_context(&self) -> bool {
+        self.contexts.len() > 1
+    }
+
+    /// Sets the context set's labels (at start, and when an account id or
+    /// name becomes known): the filter's `account:`/`region:` terms are
+    /// resolved again.
+    pub fn set_contexts(&mut self, labels: Vec<ContextLabel>) {
+        self.contexts = labels;
+        self.query = std::mem::replace(&mut self.query, FleetQuery::parse("")).bind(&self.contexts);
+        self.recent.clear();
+        self.dirty_order = true;
+        // Labels set while the first load runs: it loads every context.
+        if self.context_loads.len() < self.contexts.len() {
+            let state = if self.loading.is_some() {
+                ContextLoad::Loading {
+                    pages: 0,
+                    stalled: None,
+                }
+            } else {
+                ContextLoad::Done
+            };
+            self.context_loads.resize(self.contexts.len(), state);
+        }
+    }
+
+    /// How many nodes each context has, by [`ContextId`].
+    pub fn nodes_by_context(&self) -> Vec<usize> {
+        let mut counts = vec![0usize; self.contexts.len().max(1)];
+        for n in &self.nodes {
+            if let Some(c) = counts.get_mut(n.ctx.index()) {
+                *c += 1;
+            }
+        }
+        counts
+    }
+
+    /// The label of context `id`, if the set has one.
+    pub fn label(&self, id: ContextId) -> Option<&ContextLabel> {
+        self.contexts.get(id.index())
+    }
+
+    /// The contexts whose part of the last load failed, with why.
+    pub fn failures(&self) -> Vec<(ContextId, &AwsError)> {
+        self.context_loads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| match l {
+                ContextLoad::Failed(e) => Some((ContextId(i as u16), e)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The contexts asking for a page again, with the fault.
+    pub fn stalls(&self) -> Vec<(ContextId, &crate::aws::resume::Stall)> {
+        self.context_loads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| match l {
+                ContextLoad::Loading {
+                    stalled: Some(s), ..
+                } => Some((ContextId(i as u16), s)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The node under the cursor.
@@ -214,6 +326,9 @@ impl FleetState {
     /// tag columns after the last ping.
     pub fn columns(&self) -> Vec<Column> {
         let mut cols = Column::ALL.to_vec();
+        if self.multi_context() {
+            cols.splice(2..2, [Column::Account, Column::Region]);
+        }
         let at = cols
             .iter()
             .position(|c| *c == Column::LastPing)
@@ -240,6 +355,12 @@ impl FleetState {
         match c {
             Column::Name => n.name.clone(),
             Column::Id => n.id.clone(),
+            Column::Account => self
+                .label(n.ctx)
+                .map_or_else(String::new, |l| l.account_text().to_owned()),
+            Column::Region => self
+                .label(n.ctx)
+                .map_or_else(String::new, |l| l.region.clone()),
             Column::Ping => n.ping_status.as_str().into(),
             Column::LastPing => n
                 .last_ping_s
@@ -329,11 +450,28 @@ impl FleetState {
         }
     }
 
-    /// Applies a fleet load event. Events of an older generation are ignored.
-    /// Returns a passing notice to show, if any.
+    /// Applies a fleet load event of the first context (see
+    /// [`FleetState::apply_in`]).
     pub fn apply(&mut self, generation: u64, event: FleetEvent, now: Instant) -> Option<String> {
+        self.apply_in(generation, ContextId(0), event, now)
+    }
+
+    /// Applies a fleet load event of context `ctx`. Events of an older
+    /// generation are ignored. The load is over once every context is
+    /// done or failed. Returns a passing notice to show, if any.
+    pub fn apply_in(
+        &mut self,
+        generation: u64,
+        ctx: ContextId,
+        event: FleetEvent,
+        now: Instant,
+    ) -> Option<String> {
         if generation != self.generation {
             return None;
+        }
+        if self.context_loads.len() <= ctx.index() {
+            self.context_loads
+                .resize(ctx.index() + 1, ContextLoad::Done);
         }
         match event {
             FleetEvent::Page(nodes) => {
@@ -341,6 +479,14 @@ impl FleetState {
                     l.pages += 1;
                     l.stalled = None;
                 }
+                let pages = match &self.context_loads[ctx.index()] {
+                    ContextLoad::Loading { pages, .. } => *pages,
+                    _ => 0,
+                };
+                self.context_loads[ctx.index()] = ContextLoad::Loading {
+                    pages: pages + 1,
+                    stalled: None,
+                };
                 for n in nodes {
                     self.upsert(n, generation);
                 }
@@ -364,31 +510,66 @@ impl FleetState {
             }
             FleetEvent::TagsFailed(e) => return Some(e.to_string()),
             FleetEvent::Done(stats) => {
-                self.loading = None;
-                self.loaded_at = Some(now);
-                self.last_stats = Some(stats);
-                self.retain_generation(generation);
+                self.context_loads[ctx.index()] = ContextLoad::Done;
+                add_stats(&mut self.pending_stats, &stats);
+                self.retain_generation(generation, ctx);
                 self.dirty_order = true;
+                self.finish_if_over(now);
             }
             FleetEvent::Stalled(stall) => {
                 if let Some(l) = &mut self.loading {
-                    l.stalled = Some(stall);
+                    l.stalled = Some(stall.clone());
                 }
+                let pages = match &self.context_loads[ctx.index()] {
+                    ContextLoad::Loading { pages, .. } => *pages,
+                    _ => 0,
+                };
+                self.context_loads[ctx.index()] = ContextLoad::Loading {
+                    pages,
+                    stalled: Some(stall),
+                };
             }
             FleetEvent::Failed(e) => {
-                self.loading = None;
-                self.error = Some(e);
+                self.context_loads[ctx.index()] = ContextLoad::Failed(e);
+                self.finish_if_over(now);
             }
         }
         None
     }
 
-    /// Drops nodes not reported by load `generation` (gone since the last refresh).
-    fn retain_generation(&mut self, generation: u64) {
-        if self.seen.iter().all(|g| *g == generation) {
+    /// Ends the load once no context is still loading: the stats of the
+    /// contexts that finished; the error when every context failed.
+    fn finish_if_over(&mut self, now: Instant) {
+        if self
+            .context_loads
+            .iter()
+            .any(|l| matches!(l, ContextLoad::Loading { .. }))
+        {
             return;
         }
-        let seen_before = self.seen.clone();
+        self.loading = None;
+        let failures = self.failures();
+        if failures.len() == self.context_loads.len() {
+            self.error = failures.first().map(|(_, e)| (*e).clone());
+            return;
+        }
+        self.loaded_at = Some(now);
+        self.last_stats = Some(std::mem::take(&mut self.pending_stats));
+    }
+
+    /// Drops the nodes of context `ctx` not reported by load `generation`
+    /// (gone since the last refresh).
+    fn retain_generation(&mut self, generation: u64, ctx: ContextId) {
+        let kept = |n: &ManagedNode, g: u64| g == generation || n.ctx != ctx;
+        if self.nodes.iter().zip(&self.seen).all(|(n, g)| kept(n, *g)) {
+            return;
+        }
+        let kept_before: Vec<bool> = self
+            .nodes
+            .iter()
+            .zip(&self.seen)
+            .map(|(n, g)| kept(n, *g))
+            .collect();
         let mut keep = Vec::with_capacity(self.nodes.len());
         let mut hay = Vec::with_capacity(self.nodes.len());
         let mut seen = Vec::with_capacity(self.nodes.len());
@@ -398,7 +579,7 @@ impl FleetState {
             .zip(self.haystacks.drain(..))
             .zip(self.seen.drain(..))
         {
-            if g == generation {
+            if kept(&n, g) {
                 keep.push(n);
                 hay.push(h);
                 seen.push(g);
@@ -406,10 +587,10 @@ impl FleetState {
         }
         // The view keeps pointing at the same nodes until the next settle
         // (a key pressed in between acts on the node the user saw).
-        let mut new_index = vec![usize::MAX; seen_before.len()];
+        let mut new_index = vec![usize::MAX; kept_before.len()];
         let mut next = 0;
-        for (old, g) in seen_before.iter().enumerate() {
-            if *g == generation {
+        for (old, k) in kept_before.iter().enumerate() {
+            if *k {
                 new_index[old] = next;
                 next += 1;
             }
@@ -447,7 +628,7 @@ impl FleetState {
 
     /// Replaces the filter text and re-parses it.
     pub fn set_filter(&mut self, text: String) {
-        self.query = FleetQuery::parse(&text);
+        self.query = FleetQuery::parse(&text).bind(&self.contexts);
         self.filter = text;
         self.dirty_view = true;
     }
@@ -565,6 +746,10 @@ impl FleetState {
             Column::Zone => zone(x).cmp(zone(y)),
             Column::Name => x.name.cmp(&y.name),
             Column::Id => x.id.cmp(&y.id),
+            Column::Account | Column::Region => self
+                .cell_text(x, self.sort)
+                .cmp(&self.cell_text(y, self.sort))
+                .then(x.ctx.cmp(&y.ctx)),
             Column::Ping => x.ping_status.cmp(&y.ping_status),
             Column::Platform => (&x.platform_name, &x.platform_version)
                 .cmp(&(&y.platform_name, &y.platform_version)),
@@ -584,7 +769,7 @@ impl FleetState {
     /// Whether a node has no value in the sort column yet.
     fn lacks(&self, n: &ManagedNode) -> bool {
         match self.sort {
-            Column::Id | Column::Ping => false,
+            Column::Id | Column::Ping | Column::Account | Column::Region => false,
             Column::LastPing => n.last_ping_s.is_none(),
             Column::Agent => n.agent_version.is_empty(),
             Column::Platform => n.platform_name.is_empty(),
@@ -747,4 +932,15 @@ fn ip_key(ip: &str) -> (u8, [u8; 4], &str) {
         Ok(a) => (0, a.octets(), ""),
         Err(_) => (1, [0; 4], ip),
     }
+}
+
+/// Adds `more` to `sum`: counts and calls summed, wall times the longest
+/// (the contexts load side by side).
+fn add_stats(sum: &mut LoadStats, more: &LoadStats) {
+    sum.nodes += more.nodes;
+    sum.ssm_calls += more.ssm_calls;
+    sum.ec2_calls += more.ec2_calls;
+    sum.tag_calls += more.tag_calls;
+    sum.ec2_done_ms = sum.ec2_done_ms.max(more.ec2_done_ms);
+    sum.elapsed_ms = sum.elapsed_ms.max(more.elapsed_ms);
 }

@@ -196,7 +196,7 @@ impl Pane for FleetState {
     }
 
     fn message(&mut self, m: FleetMsg, cx: &mut FleetCx) {
-        if let Some(text) = self.apply(m.generation, m.event, cx.now) {
+        if let Some(text) = self.apply_in(m.generation, m.ctx, m.event, cx.now) {
             cx.notice(text);
         }
     }

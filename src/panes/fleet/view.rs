@@ -21,6 +21,8 @@ fn width(c: Column) -> u16 {
     match c {
         Column::Name => 16,
         Column::Id => 20,
+        Column::Account => 14,
+        Column::Region => 14,
         Column::Ping => 14,
         Column::LastPing => 9,
         Column::Tag(_) => 10,
@@ -39,7 +41,17 @@ fn width(c: Column) -> u16 {
 /// always stay, and an id is never cut (its column is as wide as the
 /// longest id, `mi-` and 17 hex digits).
 pub fn visible_columns(inner: u16, tags: usize) -> Vec<Column> {
+    columns_that_fit(inner, tags, false)
+}
+
+/// [`visible_columns`], with the ACCOUNT and REGION columns after the id
+/// when `contexts` (rows from several contexts): region goes after the
+/// type, account after the IP.
+pub fn columns_that_fit(inner: u16, tags: usize, contexts: bool) -> Vec<Column> {
     let mut cols = Column::ALL.to_vec();
+    if contexts {
+        cols.splice(2..2, [Column::Account, Column::Region]);
+    }
     let at = cols
         .iter()
         .position(|c| *c == Column::LastPing)
@@ -54,7 +66,13 @@ pub fn visible_columns(inner: u16, tags: usize) -> Vec<Column> {
         Column::Type,
     ];
     drop_order.extend((0..tags).rev().map(Column::Tag));
-    drop_order.extend([Column::Ip, Column::LastPing, Column::Ping]);
+    drop_order.extend([
+        Column::Region,
+        Column::Ip,
+        Column::Account,
+        Column::LastPing,
+        Column::Ping,
+    ]);
     let need = |cols: &[Column]| -> u16 {
         // Selection marker, then one space between columns.
         2 + cols.iter().map(|c| width(*c) + 1).sum::<u16>()
@@ -97,6 +115,9 @@ pub fn render(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContext)
 /// total is unknown (`9,050 of ? nodes — stopped: throttled`).
 fn count_part(f: &FleetState, refresh_key: &str) -> String {
     let n = thousands(f.nodes.len());
+    if f.multi_context() {
+        return contexts_count_part(f, &n, refresh_key);
+    }
     if let Some(s) = f.loading.as_ref().and_then(|l| l.stalled.as_ref()) {
         return format!("{n} of ? nodes — {}", stall_text(s));
     }
@@ -109,6 +130,57 @@ fn count_part(f: &FleetState, refresh_key: &str) -> String {
         }
         _ => format!("{n} nodes"),
     }
+}
+
+/// The node count across a context set: complete only when every
+/// context finished (`12,031 nodes in 6 contexts`); else the contexts that
+/// stalled or failed are counted (`9,050 of ? nodes — 1 of 6 contexts
+/// failed, 1 asking again`).
+fn contexts_count_part(f: &FleetState, n: &str, refresh_key: &str) -> String {
+    let total = f.contexts.len();
+    let (failed, stalled) = (f.failures().len(), f.stalls().len());
+    if failed == 0 && stalled == 0 {
+        return format!("{n} nodes in {total} contexts");
+    }
+    let mut why = Vec::new();
+    if failed > 0 {
+        why.push(format!("{failed} of {total} contexts failed"));
+    }
+    if stalled > 0 {
+        why.push(format!("{stalled} asking again"));
+    }
+    let retry = if f.loading.is_none() {
+        format!(" ({refresh_key} reloads)")
+    } else {
+        String::new()
+    };
+    format!("{n} of ? nodes — {}{retry}", why.join(", "))
+}
+
+/// The row-less lines above the table of a context set: one per context
+/// that failed or asks for a page again, naming it and the fix; at most
+/// `room`, the last saying how many more.
+pub fn context_lines(f: &FleetState, room: usize) -> Vec<String> {
+    if !f.multi_context() || room == 0 {
+        return Vec::new();
+    }
+    let name = |id| f.label(id).map_or_else(|| "?".into(), |l| l.short());
+    let mut lines: Vec<String> = f
+        .failures()
+        .into_iter()
+        .map(|(id, e)| format!("✗ {}: {e}", name(id)))
+        .collect();
+    lines.extend(
+        f.stalls()
+            .into_iter()
+            .map(|(id, s)| format!("… {}: {}", name(id), stall_text(s))),
+    );
+    if lines.len() > room {
+        let more = lines.len() - (room - 1);
+        lines.truncate(room - 1);
+        lines.push(format!("… and {more} more contexts (:contexts lists them)"));
+    }
+    lines
 }
 
 fn title(f: &FleetState, cx: &RenderContext) -> String {
@@ -144,6 +216,20 @@ fn title(f: &FleetState, cx: &RenderContext) -> String {
 }
 
 fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContext) {
+    let lines = context_lines(f, usize::from(area.height.saturating_sub(4) / 3));
+    let area = if lines.is_empty() {
+        area
+    } else {
+        let [top, rest] =
+            Layout::vertical([Constraint::Length(lines.len() as u16), Constraint::Min(0)])
+                .areas(area);
+        let text: Vec<Line> = lines
+            .into_iter()
+            .map(|l| Line::from(Span::styled(format!(" {l}"), cx.theme.style("ui.error"))))
+            .collect();
+        frame.render_widget(Paragraph::new(text), top);
+        rest
+    };
     let t = cx.theme;
     let block = Block::default()
         .borders(Borders::ALL)
@@ -181,7 +267,11 @@ fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContex
         return;
     }
     f.hits.record(table_rows(area), f.scroll);
-    let columns = visible_columns(area.width.saturating_sub(2), f.tag_columns.len());
+    let columns = columns_that_fit(
+        area.width.saturating_sub(2),
+        f.tag_columns.len(),
+        f.multi_context(),
+    );
     let header = Row::new(
         std::iter::once(Cell::from(" ")).chain(columns.iter().map(|c| {
             let mark = if *c == f.sort {

@@ -95,6 +95,10 @@ pub struct OpsDetail {
 /// The OpsCenter pane.
 #[derive(Debug)]
 pub struct OpsState {
+    /// Where this pane works when the console spans a context set
+    /// (`first context only: ACCOUNT REGION`), shown in its title; `None`
+    /// with one context.
+    pub scope: Option<String>,
     /// Where the last draw put the list's rows (mouse clicks).
     pub hits: crate::widgets::hits::RowHits,
     /// Whether the pane was opened (the first load started).
@@ -150,6 +154,7 @@ pub struct OpsState {
 impl Default for OpsState {
     fn default() -> Self {
         OpsState {
+            scope: None,
             hits: Default::default(),
             started: false,
             items: Vec::new(),

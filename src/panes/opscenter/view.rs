@@ -178,6 +178,9 @@ fn title(o: &OpsState, refresh_key: &str) -> String {
     } else {
         parts.push(format!("{} DescribeOpsItems calls", o.pages));
     }
+    if let Some(s) = &o.scope {
+        parts.push(s.clone());
+    }
     format!(" OpsCenter — {} ", parts.join(" · "))
 }
 

@@ -450,6 +450,10 @@ pub struct IndexProgress {
 /// The Parameters pane's state.
 #[derive(Debug, Default)]
 pub struct ParamsState {
+    /// Where this pane works when the console spans a context set
+    /// (`first context only: ACCOUNT REGION`), shown in its title; `None`
+    /// with one context.
+    pub scope: Option<String>,
     /// The raw JSON view of a parameter's metadata (never its value), drawn
     /// over the pane while open.
     pub json: Option<crate::widgets::raw_json::RawJson>,

@@ -80,7 +80,15 @@ fn render_tree(frame: &mut Frame, area: Rect, p: &ParamsState, cx: &RenderContex
         .as_ref()
         .map(|q| format!(" · /{q}: {} match", p.rows.len()))
         .unwrap_or_default();
-    let title = format!(" Parameters — {} known{index}{search} ", p.known.len());
+    let scope = p
+        .scope
+        .as_ref()
+        .map(|s| format!(" · {s}"))
+        .unwrap_or_default();
+    let title = format!(
+        " Parameters — {} known{index}{search}{scope} ",
+        p.known.len()
+    );
     let h = usize::from(area.height.saturating_sub(2));
     let mut lines = Vec::new();
     if p.rows.is_empty() {

@@ -7,6 +7,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
+use super::jobs::Placement;
 use super::state::CommandsState;
 use super::{CommandsCx, CommandsJob};
 use crate::aws::commands::{SendRequest, Targets};
@@ -324,6 +325,62 @@ fn platform_warnings(c: &Compose, nodes: &[ManagedNode]) -> Vec<String> {
 
 /// The first confirmation lines of a send: what runs, with which
 /// document, on which targets, with which options, where.
+/// Where a send across a context set goes: node targets grouped by the
+/// context each node was listed in (set order); tag targets to every
+/// context of the set.
+fn placements(req: &SendRequest, shared: &Shared) -> Vec<Placement> {
+    let mut out: Vec<Placement> = Vec::new();
+    match &req.targets {
+        Targets::Nodes(ids) => {
+            for id in ids {
+                let ctx = shared.node_context(id);
+                match out.iter_mut().find(|p| p.ctx == ctx) {
+                    Some(p) => p.nodes.push(id.clone()),
+                    None => out.push(Placement {
+                        ctx,
+                        name: shared.context_name(ctx),
+                        nodes: vec![id.clone()],
+                    }),
+                }
+            }
+            out.sort_by_key(|p| p.ctx);
+        }
+        Targets::Tags(_) => {
+            for l in shared.contexts {
+                out.push(Placement {
+                    ctx: l.id,
+                    name: l.short(),
+                    nodes: Vec::new(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The confirmation's line naming each context and its count: "One
+/// SendCommand per context: 12 nodes in prod-a us-east-1, 3 in prod-b
+/// eu-west-1." (tag targets: every context named).
+fn placement_line(placements: &[Placement]) -> String {
+    if placements.iter().all(|p| p.nodes.is_empty()) {
+        let names: Vec<&str> = placements.iter().map(|p| p.name.as_str()).collect();
+        return format!(
+            "Sent by tag in every one of {} contexts: {}.",
+            placements.len(),
+            names.join(", ")
+        );
+    }
+    let parts: Vec<String> = placements
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let what = if i == 0 { " nodes" } else { "" };
+            format!("{}{what} in {}", p.nodes.len(), p.name)
+        })
+        .collect();
+    format!("One SendCommand per context: {}.", parts.join(", "))
+}
+
 fn send_lines(c: &Compose, req: &SendRequest, shared: &Shared) -> Vec<String> {
     let fleet_total = shared.nodes.len();
     let count = if c.nodes.is_empty() {
@@ -528,10 +585,17 @@ impl CommandsState {
                 c.error = None;
                 let mut lines = send_lines(c, &req, &shared);
                 lines.extend(platform_warnings(c, shared.nodes));
+                let yes = if shared.contexts.len() > 1 {
+                    let placements = placements(&req, &shared);
+                    lines.push(placement_line(&placements));
+                    CommandsJob::SendAcross { req, placements }
+                } else {
+                    CommandsJob::Send(req)
+                };
                 cx.request(Request::Confirm {
                     title: "Send a command".into(),
                     lines,
-                    yes: CommandsJob::Send(req),
+                    yes,
                 });
             }
         }

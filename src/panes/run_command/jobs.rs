@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::aws::AwsError;
 use crate::aws::commands::{self, FullOutput, LiveCursor, LiveLine, SendRequest, Targets};
 use crate::job::{Job, JobEnv, Mutation, Outcome};
-use crate::model::{CommandInvocation, CommandSummary, DocumentInfo};
+use crate::model::{CommandInvocation, CommandSummary, ContextId, DocumentInfo};
 
 /// New live lines and the cursor to continue from.
 pub type LiveRead = (Vec<LiveLine>, LiveCursor);
@@ -33,6 +33,9 @@ pub enum CommandsEvent {
     DocumentParams(String, Result<DocumentInfo, AwsError>),
     /// SendCommand answered; carries the request it answers.
     Sent(Result<Vec<String>, AwsError>, SendRequest),
+    /// A send across several contexts answered: each context's command
+    /// ids or error, with the node ids sent there and the context's name.
+    SentAcross(Vec<ContextSend>, SendRequest),
     /// A status poll of run `.0`.
     Polled(usize, Result<PollResult, AwsError>),
     /// Live output of run `.0`, command `.1`: lines and where to continue.
@@ -45,6 +48,26 @@ pub enum CommandsEvent {
     History(Result<Vec<CommandSummary>, AwsError>),
     /// Export finished: the file written, or why not.
     Exported(Result<String, String>),
+}
+
+/// One context's part of a send across several ([`CommandsJob::SendAcross`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// The context.
+    pub ctx: ContextId,
+    /// `ACCOUNT REGION`, for the audit line and messages.
+    pub name: String,
+    /// Its managed node ids (empty: tag targets, sent as they are).
+    pub nodes: Vec<String>,
+}
+
+/// What one context answered to a send across several.
+#[derive(Debug, Clone)]
+pub struct ContextSend {
+    /// Where it went.
+    pub placement: Placement,
+    /// Its command ids (one per 50 nodes), or why not.
+    pub result: Result<Vec<String>, AwsError>,
 }
 
 /// Work of the Run Command pane.
@@ -60,6 +83,15 @@ pub enum CommandsJob {
     /// SendCommand (chunks of 50 nodes; not cancellable: a send that
     /// started must report its command ids).
     Send(SendRequest),
+    /// SendCommand in each context of `placements`, one after the other
+    /// (its nodes in chunks of 50, or the request's tag targets); a context
+    /// that fails does not stop the others.
+    SendAcross {
+        /// The command (its node targets are replaced per context).
+        req: SendRequest,
+        /// Where it goes.
+        placements: Vec<Placement>,
+    },
     /// Poll run `run`'s invocations (ListCommandInvocations) after `delay_ms`,
     /// and its commands (ListCommands) once those are all final.
     Poll {
@@ -126,6 +158,7 @@ impl Job for CommandsJob {
             CommandsJob::Documents
             | CommandsJob::DocumentParams { .. }
             | CommandsJob::Send(_)
+            | CommandsJob::SendAcross { .. }
             | CommandsJob::Output { .. }
             | CommandsJob::Cancel { .. }
             | CommandsJob::Export { .. } => None,
@@ -141,6 +174,19 @@ impl Job for CommandsJob {
             | CommandsJob::Output { .. }
             | CommandsJob::History
             | CommandsJob::Export { .. } => None,
+            CommandsJob::SendAcross { req, placements } => Some(Mutation::new(
+                "ssm:SendCommand",
+                placements
+                    .iter()
+                    .flat_map(|p| p.nodes.iter().cloned())
+                    .collect(),
+                format!(
+                    "document {}; comment {:?}; in {} contexts (parameters not recorded)",
+                    req.document,
+                    req.comment,
+                    placements.len()
+                ),
+            )),
             CommandsJob::Send(req) => {
                 let targets = match &req.targets {
                     Targets::Nodes(n) => n.clone(),
@@ -187,7 +233,28 @@ impl Job for CommandsJob {
             }
             CommandsJob::Send(req) => {
                 let r = commands::send(ctx, &req).await;
+                if let Ok(ids) = &r {
+                    env.command_homes.record(ContextId(0), ids);
+                }
                 CommandsEvent::Sent(r, req)
+            }
+            CommandsJob::SendAcross { req, placements } => {
+                let mut answers = Vec::with_capacity(placements.len());
+                for p in placements {
+                    let mut one = req.clone();
+                    if !p.nodes.is_empty() {
+                        one.targets = Targets::Nodes(p.nodes.clone());
+                    }
+                    let result = commands::send(env.contexts.get(p.ctx), &one).await;
+                    if let Ok(ids) = &result {
+                        env.command_homes.record(p.ctx, ids);
+                    }
+                    answers.push(ContextSend {
+                        placement: p,
+                        result,
+                    });
+                }
+                CommandsEvent::SentAcross(answers, req)
             }
             CommandsJob::Poll {
                 run,
@@ -195,7 +262,7 @@ impl Job for CommandsJob {
                 delay_ms,
             } => {
                 tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-                CommandsEvent::Polled(run, poll(ctx, &command_ids).await)
+                CommandsEvent::Polled(run, poll(&env, &command_ids).await)
             }
             CommandsJob::LiveOutput {
                 run,
@@ -205,6 +272,7 @@ impl Job for CommandsJob {
                 delay_ms,
             } => {
                 tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                let ctx = env.command_context(&command_id);
                 let r = commands::live_output(ctx, &group, &command_id, cursor).await;
                 CommandsEvent::Live(run, command_id, r)
             }
@@ -213,6 +281,7 @@ impl Job for CommandsJob {
                 command_id,
                 instance_id,
             } => {
+                let ctx = env.command_context(&command_id);
                 let r = commands::full_output(ctx, &command_id, &instance_id).await;
                 CommandsEvent::Output(run, instance_id, r)
             }
@@ -222,15 +291,14 @@ impl Job for CommandsJob {
             } => {
                 let mut result = Ok(());
                 for id in &command_ids {
+                    let ctx = env.command_context(id);
                     if let Err(e) = commands::cancel(ctx, id, instance_ids.clone()).await {
                         result = Err(e);
                     }
                 }
                 CommandsEvent::Cancelled(result)
             }
-            CommandsJob::History => {
-                CommandsEvent::History(commands::history(ctx, usize::MAX).await)
-            }
+            CommandsJob::History => CommandsEvent::History(history(&env).await),
             CommandsJob::Export { command_ids, file } => {
                 let Some(dir) = env.data_dir.clone() else {
                     return Some(CommandsEvent::Exported(Err(
@@ -238,7 +306,10 @@ impl Job for CommandsJob {
                     )));
                 };
                 let path = dir.join("exports").join(file);
-                let written = match commands::export(ctx, &command_ids).await {
+                let home = command_ids
+                    .first()
+                    .map_or(ctx, |id| env.command_context(id));
+                let written = match commands::export(home, &command_ids).await {
                     Ok(text) => crate::audit::write_private(&path, &text)
                         .map(|()| path.display().to_string())
                         .map_err(|e| format!("cannot write {}: {e}", path.display())),
@@ -255,6 +326,24 @@ impl Job for CommandsJob {
                 "command ids {}",
                 r.as_ref().map(|ids| ids.join(",")).unwrap_or_default()
             ))],
+            CommandsEvent::SentAcross(answers, _) => answers
+                .iter()
+                .map(|a| {
+                    let o = Outcome::of(&a.result).detail(format!(
+                        "in {}; command ids {}",
+                        a.placement.name,
+                        a.result
+                            .as_ref()
+                            .map(|ids| ids.join(","))
+                            .unwrap_or_default()
+                    ));
+                    if a.placement.nodes.is_empty() {
+                        o
+                    } else {
+                        o.targets(a.placement.nodes.clone())
+                    }
+                })
+                .collect(),
             CommandsEvent::Cancelled(r) => vec![Outcome::of(r)],
             CommandsEvent::Documents(_)
             | CommandsEvent::DocumentParams(..)
@@ -267,24 +356,55 @@ impl Job for CommandsJob {
     }
 }
 
-/// Every invocation of `command_ids` and the calls it took; when every one
-/// listed is final, each command's own status and TargetCount as well.
-async fn poll(
-    ctx: &crate::aws::AwsContext,
-    command_ids: &[String],
-) -> Result<PollResult, AwsError> {
+/// Every invocation of `command_ids` (each asked in its own context) and
+/// the calls it took; when every one listed is final, each command's own
+/// status and TargetCount as well.
+async fn poll(env: &JobEnv<CommandsEvent>, command_ids: &[String]) -> Result<PollResult, AwsError> {
     let mut out = PollResult::default();
     for id in command_ids {
-        let (invs, c) = commands::invocations(ctx, id).await?;
+        let (invs, c) = commands::invocations(env.command_context(id), id).await?;
         out.invocations.extend(invs);
         out.calls += c;
     }
     if out.invocations.iter().all(|i| i.status.is_final()) {
         for id in command_ids {
-            if let Some(c) = commands::command(ctx, id).await? {
+            if let Some(c) = commands::command(env.command_context(id), id).await? {
                 out.commands.push(c);
             }
         }
     }
     Ok(out)
+}
+
+/// Past commands of every context, newest first; each id recorded in its
+/// context. A context that fails is skipped while another answers; all
+/// failing gives the first error.
+async fn history(env: &JobEnv<CommandsEvent>) -> Result<Vec<CommandSummary>, AwsError> {
+    let mut all = Vec::new();
+    let mut first_error = None;
+    for (id, ctx) in env.contexts.iter() {
+        match commands::history(ctx, usize::MAX).await {
+            Ok(list) => {
+                let ids: Vec<String> = list.iter().map(|c| c.command_id.clone()).collect();
+                env.command_homes.record(id, &ids);
+                all.extend(list);
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if all.is_empty()
+        && let Some(e) = first_error
+    {
+        return Err(e);
+    }
+    if env.contexts.len() > 1 {
+        all.sort_by(|a, b| {
+            b.requested_s
+                .partial_cmp(&a.requested_s)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    }
+    Ok(all)
 }

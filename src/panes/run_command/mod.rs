@@ -12,7 +12,7 @@ mod update;
 pub mod view;
 
 pub use compose::{Compose, ComposeField, parse_tags};
-pub use jobs::{CommandsEvent, CommandsJob, LiveRead, PollResult};
+pub use jobs::{CommandsEvent, CommandsJob, ContextSend, LiveRead, Placement, PollResult};
 pub use state::{
     CommandsState, Group, LIVE_KEEP_BYTES, LiveOutput, NodeRun, POLL_MAX, POLL_MIN, Run,
 };

@@ -12,6 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui_textarea::TextArea;
 
+use super::jobs::ContextSend;
 use super::state::{CommandsState, POLL_MAX, POLL_MIN};
 use super::{CommandsCx, CommandsEvent, CommandsJob, LiveRead, PollResult};
 use crate::aws::AwsError;
@@ -403,6 +404,33 @@ impl CommandsState {
         }
     }
 
+    /// A send across several contexts answered: one run of every command
+    /// id that came back; each context that failed is named with why (the
+    /// composer keeps the text when none was sent).
+    fn sent_across(&mut self, answers: Vec<ContextSend>, req: SendRequest, cx: &mut CommandsCx) {
+        let mut ids = Vec::new();
+        let mut failed = Vec::new();
+        for a in answers {
+            match a.result {
+                Ok(mut more) => ids.append(&mut more),
+                Err(e) => failed.push(format!("not sent in {}: {e}", a.placement.name)),
+            }
+        }
+        if ids.is_empty() {
+            self.sending = false;
+            if let Some(c) = self.compose.as_mut() {
+                c.error = Some(failed.join("; "));
+                c.shown = true;
+                c.cursor = None;
+            }
+            return;
+        }
+        self.sent(ids, req, cx);
+        for f in failed {
+            cx.notice(f);
+        }
+    }
+
     /// A status poll of run `number` answered: apply it, then poll again
     /// (backing off while nothing changes) or, once every node is final,
     /// announce the result and read the last live output.
@@ -564,6 +592,7 @@ impl CommandsState {
                 }
             }
             CommandsEvent::Sent(Ok(ids), req) => self.sent(ids, req, cx),
+            CommandsEvent::SentAcross(answers, req) => self.sent_across(answers, req, cx),
             CommandsEvent::Polled(number, result) => self.polled(number, result, cx),
             CommandsEvent::Live(number, command_id, result) => {
                 self.live(number, command_id, result, cx)

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use crate::aws::AwsContext;
 use crate::job::{Job, JobEnv, Mutation, Outcome};
+use crate::model::ContextId;
 use crate::session::client::{self, SessionEvent, SessionInput};
 use crate::session::forward::{self, ForwardSpec, ForwardStats};
 
@@ -33,6 +35,8 @@ pub enum SessionsJob {
         tab: usize,
         /// Managed node id.
         target: String,
+        /// The node's context (StartSession goes there).
+        ctx: ContextId,
         /// Terminal columns.
         cols: u16,
         /// Terminal rows.
@@ -44,6 +48,8 @@ pub enum SessionsJob {
         tab: usize,
         /// Managed node id.
         target: String,
+        /// The node's context (StartSession goes there).
+        ctx: ContextId,
         /// Ports and host.
         spec: ForwardSpec,
     },
@@ -87,16 +93,24 @@ impl Job for SessionsJob {
             SessionsJob::Shell {
                 tab,
                 target,
+                ctx,
                 cols,
                 rows,
             } => {
                 let hub = env.sessions.clone();
-                hub.track(shell(&env, tab, target, cols, rows)).await;
+                let aws = env.contexts.get(ctx).clone();
+                hub.track(shell(&env, aws, tab, target, cols, rows)).await;
                 hub.unregister(tab);
             }
-            SessionsJob::Forward { tab, target, spec } => {
+            SessionsJob::Forward {
+                tab,
+                target,
+                ctx,
+                spec,
+            } => {
                 let hub = env.sessions.clone();
-                hub.track(port_forward(&env, tab, target, spec)).await;
+                let aws = env.contexts.get(ctx).clone();
+                hub.track(port_forward(&env, aws, tab, target, spec)).await;
                 hub.unregister(tab);
             }
             SessionsJob::Input { tab, input } => {
@@ -123,10 +137,16 @@ fn closed(tab: usize, reason: String) -> SessionsMsg {
 
 /// A shell: StartSession, then the data channel (native client or the
 /// session-manager-plugin) until the session ends.
-async fn shell(env: &JobEnv<SessionsMsg>, tab: usize, target: String, cols: u16, rows: u16) {
+async fn shell(
+    env: &JobEnv<SessionsMsg>,
+    ctx: AwsContext,
+    tab: usize,
+    target: String,
+    cols: u16,
+    rows: u16,
+) {
     let (in_tx, in_rx) = mpsc::unbounded_channel();
     env.sessions.register(tab, in_tx);
-    let ctx = env.ctx.clone();
     let started = client::start(&ctx, &target).await;
     env.audit.record(
         "ssm:StartSession",
@@ -205,10 +225,15 @@ async fn relay_output(
 
 /// A port forward: listen on 127.0.0.1, StartSession with the port
 /// forwarding document, then carry every local connection until it ends.
-async fn port_forward(env: &JobEnv<SessionsMsg>, tab: usize, target: String, spec: ForwardSpec) {
+async fn port_forward(
+    env: &JobEnv<SessionsMsg>,
+    ctx: AwsContext,
+    tab: usize,
+    target: String,
+    spec: ForwardSpec,
+) {
     let (in_tx, in_rx) = mpsc::unbounded_channel();
     env.sessions.register(tab, in_tx.clone());
-    let ctx = env.ctx.clone();
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", spec.local_port)).await {
         Ok(l) => l,
         Err(e) => {

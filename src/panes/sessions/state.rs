@@ -176,6 +176,7 @@ impl SessionsState {
         cx.request(Request::Show);
         cx.job(SessionsJob::Shell {
             tab,
+            ctx: cx.shared.node_context(&node),
             target: node,
             cols,
             rows,
@@ -199,6 +200,7 @@ impl SessionsState {
         cx.request(Request::Show);
         cx.job(SessionsJob::Forward {
             tab,
+            ctx: cx.shared.node_context(&node),
             target: node,
             spec,
         });
@@ -564,6 +566,7 @@ mod tests {
             [SessionsJob::Shell {
                 tab: 1,
                 target: "i-0123456789abcdef0".into(),
+                ctx: Default::default(),
                 cols: 98,
                 rows: 24,
             }]

@@ -26,15 +26,24 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
         (None, Some(_)) => "unknown".into(),
         (None, None) => "…".into(),
     };
-    let mut spans = vec![
-        Span::styled(" ssmdeck ", t.style("ui.tab_active")),
-        Span::styled("  account ", label),
-        Span::styled(account, value),
-        Span::styled("  profile ", label),
-        Span::styled(c.profile.clone().unwrap_or_else(|| "default".into()), value),
-        Span::styled("  region ", label),
-        Span::styled(c.region.clone(), value),
-    ];
+    let mut spans = if app.contexts.len() > 1 {
+        vec![
+            Span::styled(" ssmdeck ", t.style("ui.tab_active")),
+            Span::styled("  contexts ", label),
+            Span::styled(crate::aws::contexts::describe(&app.contexts), value),
+            Span::styled("  (:contexts)", label),
+        ]
+    } else {
+        vec![
+            Span::styled(" ssmdeck ", t.style("ui.tab_active")),
+            Span::styled("  account ", label),
+            Span::styled(account, value),
+            Span::styled("  profile ", label),
+            Span::styled(c.profile.clone().unwrap_or_else(|| "default".into()), value),
+            Span::styled("  region ", label),
+            Span::styled(c.region.clone(), value),
+        ]
+    };
     if let Some(e) = &c.endpoint {
         spans.push(Span::styled("  endpoint ", label));
         spans.push(Span::styled(e.clone(), value));
@@ -371,6 +380,80 @@ pub fn messages_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderCon
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Table::new(rows, [Constraint::Length(12), Constraint::Min(10)]).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.style("ui.border"))
+                .title(Span::styled(title, t.style("ui.title"))),
+        ),
+        popup,
+    );
+}
+
+/// Every context of the set (`:contexts`): account (name or id), region,
+/// profile or role, and how its part of the fleet load stands.
+pub fn contexts_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
+    use crate::panes::fleet::ContextLoad;
+    let t = cx.theme;
+    let tall = (app.contexts.len() as u16).saturating_add(3);
+    let popup = area.centered(
+        Constraint::Max(140),
+        Constraint::Length(tall.min(area.height)),
+    );
+    let counts = app.fleet.nodes_by_context();
+    let rows: Vec<Row> = app
+        .contexts
+        .iter()
+        .map(|l| {
+            let (state, style) = match app.fleet.context_loads.get(l.id.index()) {
+                Some(ContextLoad::Loading { stalled: None, .. }) => {
+                    ("loading".to_owned(), "ui.dim")
+                }
+                Some(ContextLoad::Loading {
+                    stalled: Some(s), ..
+                }) => (crate::widgets::stall_text(s), "ui.notice"),
+                Some(ContextLoad::Done) | None => ("ok".to_owned(), "ui.text"),
+                Some(ContextLoad::Failed(e)) => (format!("error: {e}"), "ui.error"),
+            };
+            let via = l
+                .role
+                .as_deref()
+                .and_then(|r| r.split_once(":role/"))
+                .map(|(_, name)| format!("role {name}"))
+                .or_else(|| l.profile.clone())
+                .unwrap_or_else(|| "default".into());
+            Row::new(vec![
+                Span::styled(l.account_text().to_owned(), t.style("ui.text")),
+                Span::styled(l.region.clone(), t.style("ui.text")),
+                Span::styled(via, t.style("ui.dim")),
+                Span::styled(
+                    crate::widgets::thousands(counts.get(l.id.index()).copied().unwrap_or(0)),
+                    t.style("ui.text"),
+                ),
+                Span::styled(state, t.style(style)),
+            ])
+        })
+        .collect();
+    let title = format!(
+        " Contexts — {} · Esc closes ",
+        crate::aws::contexts::describe(&app.contexts)
+    );
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(14),
+                Constraint::Length(15),
+                Constraint::Length(24),
+                Constraint::Length(8),
+                Constraint::Min(10),
+            ],
+        )
+        .header(
+            Row::new(["ACCOUNT", "REGION", "PROFILE / ROLE", "NODES", "FLEET LOAD"])
+                .style(t.style("ui.table_header")),
+        )
+        .block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(t.style("ui.border"))

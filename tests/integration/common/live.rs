@@ -10,6 +10,7 @@ use ratatui::backend::TestBackend;
 use ssmdeck::action::{Action, Command};
 use ssmdeck::app::{App, ContextInfo};
 use ssmdeck::aws::AwsContext;
+use ssmdeck::aws::contexts::ContextSet;
 use ssmdeck::config::Settings;
 use ssmdeck::runtime::TaskManager;
 use ssmdeck::ui::{RenderContext, render};
@@ -37,6 +38,12 @@ fn fresh_data_dir() -> std::path::PathBuf {
 impl Live {
     /// A fresh console on `ctx`, its start-up loads running.
     pub async fn start(ctx: AwsContext) -> Live {
+        Self::start_set(ContextSet::single(ctx)).await
+    }
+
+    /// A fresh console across every context of `set`, its start-up loads
+    /// running.
+    pub async fn start_set(set: ContextSet) -> Live {
         let (tx, rx) = mpsc::unbounded_channel();
         let (app, effects) = App::new(
             ContextInfo {
@@ -46,8 +53,10 @@ impl Live {
             SIZE,
             Instant::now(),
         );
+        let mut app = app;
+        app.set_contexts(set.labels().to_vec());
         let data_dir = fresh_data_dir();
-        let mut tasks = TaskManager::new(ctx, tx);
+        let mut tasks = TaskManager::for_set(set, tx);
         tasks.set_data_dir(Some(data_dir.clone()));
         let mut live = Live {
             app,

@@ -35,6 +35,7 @@ pub fn options(lab: &LabHandle) -> ConnectOptions {
             lab.credentials().secret_access_key.clone(),
         )),
         max_attempts: 0,
+        role_arn: None,
     }
 }
 
@@ -62,10 +63,11 @@ pub async fn load(ctx: &AwsContext) -> Vec<FleetEvent> {
     Arc::try_unwrap(events).unwrap().into_inner().unwrap()
 }
 
-/// Waits until `pred` holds, polling every 25 ms for at most 10 s;
+/// Waits until `pred` holds, polling every 25 ms for at most 30 s (a
+/// loaded machine runs the whole binary in parallel);
 /// panics naming `what` otherwise.
 pub async fn wait_for(what: &str, pred: impl Fn() -> bool) {
-    for _ in 0..400 {
+    for _ in 0..1200 {
         if pred() {
             return;
         }

@@ -1,0 +1,291 @@
+//! The console across a context set (issue 14): a lab of 3 accounts × 2
+//! regions, the first account with its own keys and the others through STS
+//! AssumeRole, as `ssmdeck demo --accounts 3 --regions 2` runs it. Real
+//! `update`, the console's own TaskManager, HTTP to the lab.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crossterm::event::{KeyCode, KeyModifiers};
+use ssmdeck::action::{Action, Command, InputKey};
+use ssmdeck::app::Mode;
+use ssmdeck::aws::contexts::ContextSet;
+use ssmdeck::model::{ContextId, InvocationStatus};
+use ssmdeck::panes::fleet::ContextLoad;
+use ssmdeck_lab::{Faults, LabHandle, PingStatus};
+
+use crate::common;
+use crate::common::live::Live;
+use crate::lab_tenancy::{REGIONS, grid_lab};
+
+/// The console's set for `lab`: every account × region, as the demo makes it.
+async fn set_for(lab: &LabHandle) -> ContextSet {
+    let regions: Vec<String> = REGIONS.iter().map(|r| (*r).to_owned()).collect();
+    let specs = ssmdeck::cli::demo_specs(&lab.accounts(), &regions);
+    let mut base = common::options(lab);
+    base.max_attempts = 8;
+    ContextSet::connect(&base, &specs, None)
+        .await
+        .expect("six contexts connect")
+}
+
+/// (account, region) of every context of the console, by id.
+fn homes(live: &Live) -> HashMap<ContextId, (String, String)> {
+    live.app
+        .contexts
+        .iter()
+        .map(|l| {
+            (
+                l.id,
+                (l.account.clone().unwrap_or_default(), l.region.clone()),
+            )
+        })
+        .collect()
+}
+
+/// The node ids the console lists in (account, region).
+fn listed_in(live: &Live, account: &str, region: &str) -> BTreeSet<String> {
+    let homes = homes(live);
+    live.app
+        .fleet
+        .nodes
+        .iter()
+        .filter(|n| homes.get(&n.ctx) == Some(&(account.to_owned(), region.to_owned())))
+        .map(|n| n.id.clone())
+        .collect()
+}
+
+fn lab_ids(lab: &LabHandle, account: &str, region: &str) -> BTreeSet<String> {
+    lab.nodes_in(account, region)
+        .into_iter()
+        .map(|n| n.id)
+        .collect()
+}
+
+async fn loaded(live: &mut Live) {
+    live.until("the fleet of every context", |a| {
+        a.fleet.loading.is_none() && a.contexts.iter().all(|l| l.account.is_some())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_row_of_a_three_by_two_set_comes_once_with_its_context() {
+    let lab = grid_lab(40).await;
+    let mut live = Live::start_set(set_for(&lab).await).await;
+    loaded(&mut live).await;
+    assert_eq!(live.app.contexts.len(), 6);
+    let mut total = 0;
+    for account in lab.accounts() {
+        for region in REGIONS {
+            let want = lab_ids(&lab, &account, region);
+            assert!(!want.is_empty(), "{account} {region} has nodes");
+            assert_eq!(
+                listed_in(&live, &account, region),
+                want,
+                "{account} {region}"
+            );
+            total += want.len();
+        }
+    }
+    assert_eq!(live.app.fleet.nodes.len(), total, "no node twice");
+    // The identity each assumed-role context reports is its own account.
+    let accounts: BTreeSet<String> = live
+        .app
+        .contexts
+        .iter()
+        .filter_map(|l| l.account.clone())
+        .collect();
+    assert_eq!(accounts, lab.accounts().into_iter().collect());
+    let screen = live.screen();
+    assert!(screen.contains("3 accounts × 2 regions"), "{screen}");
+    assert!(
+        screen.contains("ACCOUNT") && screen.contains("REGION"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!("{total} nodes in 6 contexts")),
+        "{screen}"
+    );
+    // account: and region: narrow the view to one context's rows.
+    let (second, region) = (lab.accounts()[1].clone(), REGIONS[1]);
+    live.app
+        .fleet
+        .set_filter(format!("account:{second} region:{region}"));
+    live.app.settle();
+    let shown: BTreeSet<String> = live
+        .app
+        .fleet
+        .view
+        .iter()
+        .map(|i| live.app.fleet.nodes[*i].id.clone())
+        .collect();
+    assert_eq!(shown, lab_ids(&lab, &second, region));
+}
+
+#[tokio::test]
+async fn a_denied_and_a_throttled_context_do_not_stop_the_others() {
+    let lab = grid_lab(40).await;
+    let accounts = lab.accounts();
+    lab.set_context_faults(
+        &accounts[1],
+        REGIONS[0],
+        Faults {
+            deny: vec!["ssm:DescribeInstanceInformation".into()],
+            ..Faults::default()
+        },
+    );
+    lab.set_context_faults(
+        &accounts[2],
+        REGIONS[1],
+        Faults {
+            throttle_share: 0.4,
+            ..Faults::default()
+        },
+    );
+    let mut live = Live::start_set(set_for(&lab).await).await;
+    loaded(&mut live).await;
+    let homes = homes(&live);
+    let denied = homes
+        .iter()
+        .find(|(_, h)| **h == (accounts[1].clone(), REGIONS[0].to_owned()))
+        .map(|(id, _)| *id)
+        .unwrap();
+    let failures = live.app.fleet.failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].0, denied);
+    assert!(
+        failures[0].1.to_string().contains("AccessDenied")
+            || failures[0].1.to_string().contains("not authorized"),
+        "{}",
+        failures[0].1
+    );
+    for account in &accounts {
+        for region in REGIONS {
+            let got = listed_in(&live, account, region);
+            if (account, region) == (&accounts[1], REGIONS[0]) {
+                assert!(got.is_empty(), "the denied context lists nothing");
+            } else {
+                assert_eq!(got, lab_ids(&lab, account, region), "{account} {region}");
+            }
+        }
+    }
+    let done = live
+        .app
+        .fleet
+        .context_loads
+        .iter()
+        .filter(|l| **l == ContextLoad::Done)
+        .count();
+    assert_eq!(done, 5);
+    let screen = live.screen();
+    assert!(screen.contains("1 of 6 contexts failed"), "{screen}");
+    assert!(
+        screen.contains(&format!("✗ {} {}", accounts[1], REGIONS[0])),
+        "{screen}"
+    );
+}
+
+#[tokio::test]
+async fn a_send_across_three_contexts_lands_in_each_with_its_nodes() {
+    let lab = grid_lab(40).await;
+    let mut live = Live::start_set(set_for(&lab).await).await;
+    loaded(&mut live).await;
+    // Two Online Linux nodes in each account, each in another region.
+    let mut chosen: Vec<(String, &str, Vec<String>)> = Vec::new();
+    for (k, account) in lab.accounts().into_iter().enumerate() {
+        let region = REGIONS[k % 2];
+        let ids: Vec<String> = lab
+            .nodes_in(&account, region)
+            .into_iter()
+            .filter(|n| n.ping == PingStatus::Online && n.platform_type == "Linux")
+            .take(2)
+            .map(|n| n.id)
+            .collect();
+        assert_eq!(ids.len(), 2, "{account} {region}");
+        chosen.push((account, region, ids));
+    }
+    live.app.fleet.selected = chosen.iter().flat_map(|c| c.2.clone()).collect();
+    lab.reset_calls();
+    live.cmd(Command::RunCommand);
+    live.type_text("echo across");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert_eq!(live.app.mode(), Mode::Confirm);
+    let confirm = live.app.confirm().expect("a confirmation").lines.join("\n");
+    for (account, region, _) in &chosen {
+        assert!(
+            confirm.contains(&format!("2 nodes in {account} {region}"))
+                || confirm.contains(&format!("2 in {account} {region}")),
+            "{confirm}"
+        );
+    }
+    live.act(Action::Input(InputKey::Char('y')));
+    live.until("the run to finish", |a| {
+        a.commands.run().is_some_and(|r| r.done())
+    })
+    .await;
+    // The contexts not chosen got no command.
+    for account in lab.accounts() {
+        for region in REGIONS {
+            if !chosen.iter().any(|c| c.0 == account && c.1 == region) {
+                let calls = lab.calls_in(&account, region);
+                assert_eq!(calls.get("ssm:SendCommand"), None, "{account} {region}");
+            }
+        }
+    }
+    let run = live.app.commands.run().unwrap();
+    assert_eq!(run.command_ids.len(), 3, "one command per context");
+    assert_eq!(run.nodes.len(), 6);
+    for (account, region, ids) in &chosen {
+        let calls = lab.calls_in(account, region);
+        assert_eq!(
+            calls.get("ssm:SendCommand"),
+            Some(&1),
+            "{account} {region}: {calls:?}"
+        );
+        for id in ids {
+            let node = &run.nodes[id].inv;
+            assert_eq!(node.command_id.len(), 36, "a command id");
+            assert_eq!(node.status, InvocationStatus::Success, "{id}");
+            assert!(
+                node.output.contains("across"),
+                "{id} in {account} {region}: {:?}",
+                node.output
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_shell_starts_in_the_nodes_own_account_and_region() {
+    let lab = grid_lab(20).await;
+    let mut live = Live::start_set(set_for(&lab).await).await;
+    loaded(&mut live).await;
+    let (account, region) = (lab.accounts()[2].clone(), REGIONS[1]);
+    let node = lab
+        .nodes_in(&account, region)
+        .into_iter()
+        .find(|n| n.ping == PingStatus::Online && n.platform_type == "Linux")
+        .expect("an Online Linux node there");
+    assert!(live.app.fleet.reveal(&node.id));
+    lab.reset_calls();
+    live.cmd(Command::StartSession);
+    live.type_text("echo $((6*7))");
+    live.key(KeyCode::Enter, KeyModifiers::NONE);
+    live.until("the shell's answer", |a| {
+        a.sessions.current().is_some_and(|t| {
+            t.parser
+                .screen()
+                .contents()
+                .lines()
+                .any(|l| l.trim_end() == "42")
+        })
+    })
+    .await;
+    let there = lab.calls_in(&account, region);
+    assert_eq!(there.get("ssm:StartSession"), Some(&1), "{there:?}");
+    let first = lab.calls_in(&lab.accounts()[0], REGIONS[0]);
+    assert_eq!(first.get("ssm:StartSession"), None, "{first:?}");
+    live.tasks
+        .terminate_sessions(std::time::Duration::from_secs(3))
+        .await;
+}
