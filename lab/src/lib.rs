@@ -636,7 +636,8 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
     for account in &accounts {
         for region in &regions {
             let k = tenants.len();
-            let spec = tenancy::tenant_spec(&config.fleet, k);
+            let mut spec = tenancy::tenant_spec(&config.fleet, k);
+            spec.availability_zones = tenancy::zones_in(&spec.availability_zones, region);
             let t = Tenant {
                 account,
                 region,

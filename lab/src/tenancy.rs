@@ -49,6 +49,26 @@ pub(crate) fn tenant_spec(spec: &FleetSpec, k: usize) -> FleetSpec {
     }
 }
 
+/// `zones` moved to `region`: an availability zone is its region's code and
+/// one letter (`us-east-1b` in eu-west-1 becomes `eu-west-1b`); a name of
+/// another form stays as it is.
+pub(crate) fn zones_in(zones: &[String], region: &str) -> Vec<String> {
+    zones
+        .iter()
+        .map(|z| {
+            let mut chars = z.chars();
+            match (chars.next_back(), chars.as_str().chars().last()) {
+                (Some(letter), Some(digit))
+                    if letter.is_ascii_lowercase() && digit.is_ascii_digit() =>
+                {
+                    format!("{region}{letter}")
+                }
+                _ => z.clone(),
+            }
+        })
+        .collect()
+}
+
 /// Gives every node of `nodes` whose id is already in `seen` a fresh id of
 /// the same kind (`i-`/`mi-`), records every id in `seen`, and keeps the
 /// nodes ordered by id: node ids are unique across the whole lab.
@@ -116,6 +136,16 @@ mod tests {
         let other = tenant_spec(&spec, 3);
         assert_ne!(other.seed, spec.seed);
         assert!(other.nodes.abs_diff(spec.nodes) <= spec.nodes / 10);
+    }
+
+    #[test]
+    fn zones_follow_the_tenant_region() {
+        let z = vec!["us-east-1a".to_owned(), "us-east-1c".into(), "local".into()];
+        assert_eq!(
+            zones_in(&z, "eu-west-1"),
+            ["eu-west-1a", "eu-west-1c", "local"]
+        );
+        assert_eq!(zones_in(&z, "us-east-1"), z);
     }
 
     #[test]

@@ -88,6 +88,14 @@ async fn every_row_of_a_three_by_two_set_comes_once_with_its_context() {
         }
     }
     assert_eq!(live.app.fleet.nodes.len(), total, "no node twice");
+    // An EC2 node's zone is in its context's region.
+    let homes = homes(&live);
+    for n in &live.app.fleet.nodes {
+        if let Some(ec2) = &n.ec2 {
+            let region = &homes[&n.ctx].1;
+            assert!(ec2.availability_zone.starts_with(region.as_str()), "{n:?}");
+        }
+    }
     // The identity each assumed-role context reports is its own account.
     let accounts: BTreeSet<String> = live
         .app

@@ -69,8 +69,8 @@ pub fn columns_that_fit(inner: u16, tags: usize, contexts: bool) -> Vec<Column> 
     drop_order.extend([
         Column::Region,
         Column::Ip,
-        Column::Account,
         Column::LastPing,
+        Column::Account,
         Column::Ping,
     ]);
     let need = |cols: &[Column]| -> u16 {
@@ -106,7 +106,7 @@ pub fn render(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContext)
         render_table(frame, table_area, f, cx);
     }
     if let Some(d) = detail_area {
-        render_details(frame, d, f.current(), cx);
+        render_details(frame, d, f, cx);
     }
 }
 
@@ -403,7 +403,8 @@ pub fn detail_rows(n: &ManagedNode) -> Vec<(String, String)> {
     rows
 }
 
-fn render_details(frame: &mut Frame, area: Rect, node: Option<&ManagedNode>, cx: &RenderContext) {
+fn render_details(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContext) {
+    let node = f.current();
     let t = cx.theme;
     let block = Block::default()
         .borders(Borders::ALL)
@@ -419,7 +420,20 @@ fn render_details(frame: &mut Frame, area: Rect, node: Option<&ManagedNode>, cx:
         );
         return;
     };
-    let mut lines: Vec<Line> = detail_rows(n)
+    let mut rows = detail_rows(n);
+    if let Some(l) = f.label(n.ctx).filter(|_| f.multi_context()) {
+        let via = l.role.clone().or_else(|| l.profile.clone());
+        rows.insert(2, ("Account".into(), l.account_text().to_owned()));
+        rows.insert(3, ("Region".into(), l.region.clone()));
+        rows.insert(
+            4,
+            (
+                "Credentials".into(),
+                via.unwrap_or_else(|| "default".into()),
+            ),
+        );
+    }
+    let mut lines: Vec<Line> = rows
         .into_iter()
         .map(|(k, v)| {
             Line::from(vec![
