@@ -27,6 +27,12 @@ pub struct Cli {
     /// A named context set from config.toml (`[contexts.NAME]`).
     #[arg(long, global = true, value_name = "NAME", conflicts_with = "profile")]
     pub contexts: Option<String>,
+    /// Every ACTIVE account of the organization (Organizations ListAccounts,
+    /// from the management or a delegated administrator account) × every
+    /// `--region`, assuming ROLE (a role name or an ARN template with
+    /// `{account}`) in each account but the caller's own.
+    #[arg(long, global = true, value_name = "ROLE", conflicts_with = "contexts")]
+    pub org: Option<String>,
     /// Send every call to this endpoint (an SSM-compatible lab, LocalStack, moto).
     /// Without it the SDK honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.
     #[arg(long, global = true)]
@@ -363,8 +369,66 @@ async fn console(cli: &Cli, dir: Option<&std::path::Path>) -> anyhow::Result<()>
         ..Default::default()
     };
     let settings = Settings::load_for(dir, None);
-    let specs = context_specs(cli, &settings)?;
+    let specs = match &cli.org {
+        Some(role) => {
+            let profiles = cli.profile.as_deref().map(split_list).unwrap_or_default();
+            let regions = cli.region.as_deref().map(split_list).unwrap_or_default();
+            org_specs(&opts, &profiles, &regions, role).await?
+        }
+        None => context_specs(cli, &settings)?,
+    };
     run(opts, specs, dir, cli).await
+}
+
+/// `--org ROLE`: the organization's ACTIVE accounts, listed with the first
+/// profile in the first region, × every region (the first profile's own
+/// region when none is named); ROLE is assumed in every account but the
+/// caller's own, which keeps the profile's credentials.
+///
+/// # Errors
+/// No credentials, or the accounts cannot be listed (not the management
+/// account nor a delegated administrator): the message says which account
+/// asked and what to do.
+pub async fn org_specs(
+    base: &ConnectOptions,
+    profiles: &[String],
+    regions: &[String],
+    role: &str,
+) -> anyhow::Result<Vec<ContextSpec>> {
+    let first = pairs(
+        &profiles[..profiles.len().min(1)],
+        &regions[..regions.len().min(1)],
+    );
+    let home = ContextSet::connect(base, &first, None).await?;
+    let ctx = home.primary();
+    let me = ctx
+        .caller_identity()
+        .await
+        .map_err(|e| anyhow::anyhow!("--org {role}: who am I (STS GetCallerIdentity): {e}"))?;
+    let accounts = crate::aws::org::active_accounts(ctx).await.map_err(|e| {
+        anyhow::anyhow!(
+            "--org {role}: the organization's accounts cannot be listed from account {}: {e} (run from the management account or a delegated administrator for Organizations)",
+            me.account
+        )
+    })?;
+    let regions = if regions.is_empty() {
+        vec![ctx.region.clone()]
+    } else {
+        regions.to_vec()
+    };
+    let mut specs = Vec::new();
+    for a in &accounts {
+        for region in &regions {
+            specs.push(ContextSpec {
+                profile: profiles.first().cloned(),
+                region: Some(region.clone()),
+                role_arn: (a.id != me.account).then(|| role_arn(role, &a.id)),
+                account: Some(a.id.clone()),
+                account_name: (!a.name.is_empty()).then(|| a.name.clone()),
+            });
+        }
+    }
+    Ok(specs)
 }
 
 /// The contexts the command line names: a `--contexts NAME` set from

@@ -6,6 +6,7 @@ pub mod contexts;
 pub mod error;
 pub mod fleet;
 pub mod opscenter;
+pub mod org;
 pub mod params;
 pub mod resume;
 mod retry_notice;
@@ -141,6 +142,8 @@ pub struct AwsContext {
     pub sts: aws_sdk_sts::Client,
     /// CloudWatch Logs client (live Run Command output).
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// Organizations client (`--org`: the accounts of the organization).
+    pub org: aws_sdk_organizations::Client,
     /// The options it was built from (a profile or region switch starts from them).
     pub options: ConnectOptions,
 }
@@ -274,6 +277,11 @@ impl AwsContext {
         );
         let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
             aws_sdk_cloudwatchlogs::config::Builder::from(&sdk)
+                .interceptor(interceptor.clone())
+                .build(),
+        );
+        let org = aws_sdk_organizations::Client::from_conf(
+            aws_sdk_organizations::config::Builder::from(&sdk)
                 .interceptor(interceptor)
                 .build(),
         );
@@ -286,6 +294,7 @@ impl AwsContext {
             ec2,
             sts,
             logs,
+            org,
             options: opts.clone(),
         })
     }

@@ -297,3 +297,49 @@ async fn a_shell_starts_in_the_nodes_own_account_and_region() {
         .terminate_sessions(std::time::Duration::from_secs(3))
         .await;
 }
+
+#[tokio::test]
+async fn org_lists_the_accounts_and_assumes_the_role_in_each() {
+    let lab = grid_lab(20).await;
+    let regions: Vec<String> = REGIONS.iter().map(|r| (*r).to_owned()).collect();
+    let base = common::options(&lab);
+    let specs = ssmdeck::cli::org_specs(&base, &[], &regions, "ssmdeck-operator")
+        .await
+        .expect("the management account lists the organization");
+    assert_eq!(specs.len(), 6);
+    let own = &lab.accounts()[0];
+    for s in &specs {
+        let account = s.account.clone().unwrap();
+        assert_eq!(
+            s.role_arn.is_none(),
+            &account == own,
+            "the caller's own account keeps its keys: {s:?}"
+        );
+        assert!(s.account_name.is_some(), "{s:?}");
+    }
+    let mut live = Live::start_set(
+        ContextSet::connect(&base, &specs, None)
+            .await
+            .expect("six contexts"),
+    )
+    .await;
+    loaded(&mut live).await;
+    for account in lab.accounts() {
+        for region in REGIONS {
+            assert_eq!(
+                listed_in(&live, &account, region),
+                lab_ids(&lab, &account, region)
+            );
+        }
+    }
+    // A member account is no administrator: the error names the account and the fix.
+    let member = lab.account_credentials(&lab.accounts()[1]).unwrap();
+    let mut as_member = common::options(&lab);
+    as_member.static_credentials = Some((member.access_key_id, member.secret_access_key));
+    let err = ssmdeck::cli::org_specs(&as_member, &[], &regions, "x")
+        .await
+        .expect_err("a member account cannot list the organization")
+        .to_string();
+    assert!(err.contains(&lab.accounts()[1]), "{err}");
+    assert!(err.contains("delegated administrator"), "{err}");
+}
