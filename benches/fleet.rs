@@ -239,6 +239,7 @@ fn ops_filter(c: &mut Criterion) {
     for (items, done) in pages {
         app.update(
             Action::Ops(OpsCenterEvent::Page {
+                ctx: Default::default(),
                 generation,
                 result: Ok(items),
                 done,

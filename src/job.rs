@@ -142,7 +142,7 @@ pub struct JobBase {
     pub contexts: ContextSet,
     /// Which context each Run Command command id was sent in (or listed
     /// in), so polls, output, cancel and export of a command go there.
-    pub command_homes: CommandHomes,
+    pub homes: ItemHomes,
     /// Audit lines for jobs that record their own ([`AuditWhen::ByTheJob`]).
     pub audit: AuditScope,
     /// Live sessions (their input), shared across context switches.
@@ -159,9 +159,9 @@ pub struct JobBase {
 /// a command id (SendCommand, ListCommands), read by the ones that use one.
 /// Command ids are UUIDs, unique across accounts and regions.
 #[derive(Clone, Default, Debug)]
-pub struct CommandHomes(Arc<std::sync::Mutex<std::collections::HashMap<String, ContextId>>>);
+pub struct ItemHomes(Arc<std::sync::Mutex<std::collections::HashMap<String, ContextId>>>);
 
-impl CommandHomes {
+impl ItemHomes {
     /// Records that `ids` live in context `ctx`.
     pub fn record(&self, ctx: ContextId, ids: &[String]) {
         if let Ok(mut m) = self.0.lock() {
@@ -182,9 +182,9 @@ impl CommandHomes {
 }
 
 impl JobBase {
-    /// The AWS context of command `id` ([`CommandHomes`]).
+    /// The AWS context of command `id` ([`ItemHomes`]).
     pub fn command_context(&self, id: &str) -> &AwsContext {
-        self.contexts.get(self.command_homes.of(id))
+        self.contexts.get(self.homes.of(id))
     }
 }
 

@@ -304,6 +304,9 @@ pub struct OpsItem {
     pub version: Option<String>,
     /// ARN (GetOpsItem only).
     pub arn: Option<String>,
+    /// The context it was listed in (not an AWS field).
+    #[serde(skip)]
+    pub ctx: ContextId,
 }
 
 /// Prefix of the operational data keys that hold notes written from the

@@ -79,7 +79,7 @@ impl TaskManager {
             base: JobBase {
                 ctx: set.primary().clone(),
                 contexts: set,
-                command_homes: Default::default(),
+                homes: Default::default(),
                 audit,
                 sessions: SessionHub::new(),
                 state_path: None,

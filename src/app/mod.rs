@@ -322,12 +322,11 @@ impl App {
     /// order; the first is [`App::context`]'s).
     pub fn set_contexts(&mut self, labels: Vec<crate::model::ContextLabel>) {
         self.fleet.set_contexts(labels.clone());
-        // Parameters and OpsCenter work in the first context only (for now):
-        // their titles say so when the set has more.
-        let scope =
+        // Parameters works in the first context only (for now): its title
+        // says so when the set has more.
+        self.params.scope =
             (labels.len() > 1).then(|| format!("first context only: {}", labels[0].short()));
-        self.params.scope = scope.clone();
-        self.ops.scope = scope;
+        self.ops.contexts = labels.clone();
         self.contexts = labels;
     }
 

@@ -221,6 +221,7 @@ pub async fn get(ctx: &AwsContext, id: &str) -> Result<OpsItem, AwsError> {
         ));
     };
     Ok(OpsItem {
+        ctx: crate::model::ContextId::default(),
         id: i.ops_item_id.unwrap_or_default(),
         title: i.title.unwrap_or_default(),
         status: i.status.map(|x| x.as_str().to_owned()).unwrap_or_default(),

@@ -343,3 +343,88 @@ async fn org_lists_the_accounts_and_assumes_the_role_in_each() {
     assert!(err.contains(&lab.accounts()[1]), "{err}");
     assert!(err.contains("delegated administrator"), "{err}");
 }
+
+/// OpsItem ids of every status in one tenant (DescribeOpsItems, every page).
+async fn tenant_ops_ids(lab: &LabHandle, account: &str, region: &str) -> BTreeSet<String> {
+    let client = crate::lab_tenancy::ssm(lab, account, region);
+    let mut ids = BTreeSet::new();
+    let mut pages = client.describe_ops_items().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for s in page.expect("a page").ops_item_summaries.unwrap_or_default() {
+            ids.insert(s.ops_item_id.unwrap_or_default());
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn opscenter_lists_every_context_and_writes_to_the_items_own() {
+    use ssmdeck::app::Effect;
+    use ssmdeck::aws::opscenter::OpsChange;
+    use ssmdeck::panes::opscenter::OpsJob;
+    let lab = grid_lab(20).await;
+    let mut live = Live::start_set(set_for(&lab).await).await;
+    loaded(&mut live).await;
+    live.app.ops.set_filter(String::new());
+    let job = live.app.ops.begin_load();
+    live.tasks.run(Effect::OpsCenter(job));
+    live.until("every context's OpsItems", |a| !a.ops.loading)
+        .await;
+    let homes = homes(&live);
+    let mut total = 0;
+    for account in lab.accounts() {
+        for region in REGIONS {
+            let want = tenant_ops_ids(&lab, &account, region).await;
+            let got: BTreeSet<String> = live
+                .app
+                .ops
+                .items
+                .iter()
+                .filter(|i| homes[&i.ctx] == (account.clone(), region.to_owned()))
+                .map(|i| i.id.clone())
+                .collect();
+            assert!(!want.is_empty());
+            assert_eq!(got, want, "{account} {region}");
+            total += want.len();
+        }
+    }
+    assert_eq!(live.app.ops.items.len(), total);
+    // A status change of an item of the third account goes there.
+    let (account, region) = (lab.accounts()[2].clone(), REGIONS[1]);
+    let item = live
+        .app
+        .ops
+        .items
+        .iter()
+        .find(|i| homes[&i.ctx] == (account.clone(), region.to_owned()) && i.status == "Open")
+        .expect("an Open item there")
+        .clone();
+    lab.reset_calls();
+    live.tasks.run(Effect::OpsCenter(OpsJob::Update {
+        targets: vec![(item.id.clone(), Some(item.last_modified_ms))],
+        change: OpsChange {
+            status: Some("InProgress".into()),
+            ..OpsChange::default()
+        },
+    }));
+    live.until("the update", |a| {
+        a.ops
+            .get(&item.id)
+            .is_some_and(|i| i.status == "InProgress")
+    })
+    .await;
+    assert_eq!(
+        lab.calls_in(&account, region).get("ssm:UpdateOpsItem"),
+        Some(&1)
+    );
+    assert_eq!(
+        live.app.ops.get(&item.id).unwrap().ctx,
+        item.ctx,
+        "still its context"
+    );
+    assert_eq!(
+        lab.calls_in(&lab.accounts()[0], REGIONS[0])
+            .get("ssm:UpdateOpsItem"),
+        None
+    );
+}

@@ -69,6 +69,7 @@ fn esc_closes_inner_views_first_then_walks_back_through_panes() {
     let generation = app.ops.generation;
     app.update(
         Action::Ops(OpsCenterEvent::Page {
+            ctx: Default::default(),
             generation,
             result: Ok(vec![OpsItem {
                 id: "oi-000000000001".into(),
@@ -347,6 +348,7 @@ fn jumps_from_an_opsitem_push_a_route_and_esc_returns_to_it() {
     let generation = app.ops.generation;
     app.update(
         Action::Ops(OpsCenterEvent::Page {
+            ctx: Default::default(),
             generation,
             result: Ok(vec![item]),
             done: true,
@@ -425,6 +427,7 @@ fn a_jump_from_an_opsitem_keeps_the_fleet_filter_and_selection() {
     let generation = app.ops.generation;
     app.update(
         Action::Ops(OpsCenterEvent::Page {
+            ctx: Default::default(),
             generation,
             result: Ok(vec![item]),
             done: true,

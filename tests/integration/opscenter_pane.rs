@@ -142,6 +142,7 @@ impl Harness {
             "the default filter is sent to AWS"
         );
         h.act(Action::Ops(OpsCenterEvent::Page {
+            ctx: Default::default(),
             generation,
             result: Ok(items()),
             done: true,
@@ -289,6 +290,7 @@ fn filter_narrows_per_keystroke_and_reloads_on_enter() {
             assert_eq!(filters.len(), 2);
             // The reload answers (the harness plays the task).
             h.act(Action::Ops(OpsCenterEvent::Page {
+                ctx: Default::default(),
                 generation,
                 result: Ok(items()),
                 done: true,
@@ -612,6 +614,7 @@ fn the_cursor_row_is_always_drawn_and_the_last_item_is_reachable() {
         .collect();
     app.update(
         Action::Ops(OpsCenterEvent::Page {
+            ctx: Default::default(),
             generation,
             result: Ok(all),
             done: true,

@@ -4,7 +4,7 @@
 use crate::aws::AwsError;
 use crate::aws::opscenter::{self, CreateRequest, OpsChange, ServerFilter, UpdateError};
 use crate::job::{Job, JobEnv, Mutation, Outcome};
-use crate::model::{OpsEvent, OpsItem, OpsRelatedItem};
+use crate::model::{ContextId, OpsEvent, OpsItem, OpsRelatedItem};
 
 /// Results of OpsCenter jobs.
 #[derive(Debug, Clone)]
@@ -13,6 +13,8 @@ pub enum OpsCenterEvent {
     Page {
         /// The load it belongs to ([`OpsJob::List`]'s generation).
         generation: u64,
+        /// The context the page is of (its items carry the same id).
+        ctx: ContextId,
         /// The page's items.
         result: Result<Vec<OpsItem>, AwsError>,
         /// Set on the last page (and on an error).
@@ -23,6 +25,8 @@ pub enum OpsCenterEvent {
     Stalled {
         /// The load it belongs to.
         generation: u64,
+        /// The context asking again.
+        ctx: ContextId,
         /// The error, the pause, the round.
         stall: crate::aws::resume::Stall,
     },
@@ -61,7 +65,9 @@ pub enum OpsCenterEvent {
 /// Work of the OpsCenter pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpsJob {
-    /// Read every DescribeOpsItems page with `filters` (cancels an older load).
+    /// Read every DescribeOpsItems page with `filters` in every context of
+    /// the set, at most `contexts::CONTEXTS_AT_ONCE` at a time (cancels an
+    /// older load); each context ends with a page marked `done`.
     List {
         /// Generation tag for the pages.
         generation: u64,
@@ -123,27 +129,29 @@ impl Job for OpsJob {
                 generation,
                 filters,
             } => {
-                let on_page = |items, done| {
-                    env.send(OpsCenterEvent::Page {
-                        generation,
-                        result: Ok(items),
-                        done,
-                    });
-                };
-                let on_stall = |stall| env.send(OpsCenterEvent::Stalled { generation, stall });
-                let r = opscenter::list_all_with_stalls(ctx, &filters, on_page, on_stall).await;
-                r.err().map(|e| OpsCenterEvent::Page {
-                    generation,
-                    result: Err(e),
-                    done: true,
-                })
+                let gate = tokio::sync::Semaphore::new(crate::aws::contexts::CONTEXTS_AT_ONCE);
+                let loads = env.contexts.iter().map(|(id, ctx)| {
+                    let (env, gate, filters) = (&env, &gate, &filters);
+                    async move {
+                        let Ok(_turn) = gate.acquire().await else {
+                            return;
+                        };
+                        list_one(env, generation, id, ctx, filters).await;
+                    }
+                });
+                futures::future::join_all(loads).await;
+                None
             }
             OpsJob::Detail { id } => {
+                let home = env.homes.of(&id);
+                let ctx = env.contexts.get(home);
                 // The three reads at once; each is shown as it arrives.
                 let item = async {
                     env.send(OpsCenterEvent::Item {
                         id: id.clone(),
-                        result: opscenter::get(ctx, &id).await,
+                        result: opscenter::get(ctx, &id)
+                            .await
+                            .map(|i| OpsItem { ctx: home, ..i }),
                     });
                 };
                 let events = async {
@@ -164,7 +172,11 @@ impl Job for OpsJob {
             OpsJob::Update { targets, change } => {
                 let mut results = Vec::with_capacity(targets.len());
                 for (id, expected) in targets {
-                    let r = opscenter::update_guarded(ctx, &id, expected, &change).await;
+                    let home = env.homes.of(&id);
+                    let ctx = env.contexts.get(home);
+                    let r = opscenter::update_guarded(ctx, &id, expected, &change)
+                        .await
+                        .map(|i| OpsItem { ctx: home, ..i });
                     results.push((id, r));
                 }
                 Some(OpsCenterEvent::Updated { change, results })
@@ -199,5 +211,44 @@ impl Job for OpsJob {
             | OpsCenterEvent::Events { .. }
             | OpsCenterEvent::Related { .. } => Vec::new(),
         }
+    }
+}
+
+/// One context's part of a list: its pages (items stamped with `id` and
+/// their homes recorded), then a `done` page or the error.
+async fn list_one(
+    env: &JobEnv<OpsCenterEvent>,
+    generation: u64,
+    id: ContextId,
+    ctx: &crate::aws::AwsContext,
+    filters: &[ServerFilter],
+) {
+    let on_page = |mut items: Vec<OpsItem>, done| {
+        for i in &mut items {
+            i.ctx = id;
+        }
+        let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
+        env.homes.record(id, &ids);
+        env.send(OpsCenterEvent::Page {
+            generation,
+            ctx: id,
+            result: Ok(items),
+            done,
+        });
+    };
+    let on_stall = |stall| {
+        env.send(OpsCenterEvent::Stalled {
+            generation,
+            ctx: id,
+            stall,
+        })
+    };
+    if let Err(e) = opscenter::list_all_with_stalls(ctx, filters, on_page, on_stall).await {
+        env.send(OpsCenterEvent::Page {
+            generation,
+            ctx: id,
+            result: Err(e),
+            done: true,
+        });
     }
 }

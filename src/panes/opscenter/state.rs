@@ -40,6 +40,9 @@ pub enum OpsColumn {
     Created,
     /// Last modified time.
     Modified,
+    /// The account and region of the item's context (shown when the set
+    /// has more than one; sorts by context).
+    Context,
 }
 
 impl OpsColumn {
@@ -68,6 +71,7 @@ impl OpsColumn {
             OpsColumn::Category => "Category",
             OpsColumn::Created => "Created",
             OpsColumn::Modified => "Modified",
+            OpsColumn::Context => "Context",
         }
     }
 }
@@ -95,10 +99,6 @@ pub struct OpsDetail {
 /// The OpsCenter pane.
 #[derive(Debug)]
 pub struct OpsState {
-    /// Where this pane works when the console spans a context set
-    /// (`first context only: ACCOUNT REGION`), shown in its title; `None`
-    /// with one context.
-    pub scope: Option<String>,
     /// Where the last draw put the list's rows (mouse clicks).
     pub hits: crate::widgets::hits::RowHits,
     /// Whether the pane was opened (the first load started).
@@ -133,8 +133,15 @@ pub struct OpsState {
     pub pages: u32,
     /// The page asked for failed with a passing fault and is asked again.
     pub stalled: Option<crate::aws::resume::Stall>,
-    /// Why the last load failed.
+    /// Why the last load failed (with several contexts: only when every
+    /// context failed; see [`OpsState::context_errors`]).
     pub error: Option<AwsError>,
+    /// The context set's labels (empty or one: one context), set by the shell.
+    pub contexts: Vec<crate::model::ContextLabel>,
+    /// The contexts whose part of the last load failed, with why.
+    pub context_errors: Vec<(crate::model::ContextId, AwsError)>,
+    /// Contexts of the load in flight still sending pages.
+    pub(super) pending: usize,
     /// Selected item ids (bulk triage).
     pub selected: BTreeSet<String>,
     /// Sort column.
@@ -154,7 +161,6 @@ pub struct OpsState {
 impl Default for OpsState {
     fn default() -> Self {
         OpsState {
-            scope: None,
             hits: Default::default(),
             started: false,
             items: Vec::new(),
@@ -175,6 +181,9 @@ impl Default for OpsState {
             pages: 0,
             stalled: None,
             error: None,
+            contexts: Vec::new(),
+            context_errors: Vec::new(),
+            pending: 0,
             selected: BTreeSet::new(),
             sort: OpsColumn::Severity,
             sort_desc: false,
@@ -205,6 +214,8 @@ impl OpsState {
         self.loading = true;
         self.pages = 0;
         self.error = None;
+        self.context_errors.clear();
+        self.pending = self.contexts.len().max(1);
         self.items.clear();
         self.index.clear();
         self.haystacks.clear();
@@ -213,6 +224,41 @@ impl OpsState {
         OpsJob::List {
             generation: self.generation,
             filters: self.loaded_filters.clone(),
+        }
+    }
+
+    /// Whether items come from more than one context (the CONTEXT column
+    /// shows).
+    pub fn multi_context(&self) -> bool {
+        self.contexts.len() > 1
+    }
+
+    /// `ACCOUNT REGION` of an item's context ("" with one context).
+    pub fn context_of(&self, item: &OpsItem) -> String {
+        if !self.multi_context() {
+            return String::new();
+        }
+        self.contexts
+            .get(item.ctx.index())
+            .map_or_else(String::new, crate::model::ContextLabel::short)
+    }
+
+    /// One context's part of the load ended (its last page, or an error).
+    pub(super) fn context_ended(&mut self, ctx: crate::model::ContextId, error: Option<AwsError>) {
+        self.pending = self.pending.saturating_sub(1);
+        if let Some(e) = error {
+            if self.multi_context() {
+                self.context_errors.push((ctx, e));
+                if self.context_errors.len() == self.contexts.len() {
+                    self.error = self.context_errors.first().map(|(_, e)| e.clone());
+                }
+            } else {
+                self.error = Some(e);
+            }
+        }
+        if self.pending == 0 {
+            self.loading = false;
+            self.stalled = None;
         }
     }
 
@@ -313,6 +359,7 @@ impl OpsState {
             OpsColumn::Category => x.category.cmp(&y.category),
             OpsColumn::Created => newest,
             OpsColumn::Modified => y.last_modified_ms.cmp(&x.last_modified_ms),
+            OpsColumn::Context => x.ctx.cmp(&y.ctx),
         };
         let primary = if self.sort_desc {
             primary.reverse()

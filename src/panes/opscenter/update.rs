@@ -613,6 +613,7 @@ impl OpsState {
         match ev {
             OpsCenterEvent::Page {
                 generation,
+                ctx,
                 result,
                 done,
             } => {
@@ -625,16 +626,15 @@ impl OpsState {
                         self.pages += 1;
                         self.upsert(items);
                         if done {
-                            self.loading = false;
+                            self.context_ended(ctx, None);
                         }
                     }
-                    Err(e) => {
-                        self.loading = false;
-                        self.error = Some(e);
-                    }
+                    Err(e) => self.context_ended(ctx, Some(e)),
                 }
             }
-            OpsCenterEvent::Stalled { generation, stall } => {
+            OpsCenterEvent::Stalled {
+                generation, stall, ..
+            } => {
                 if generation == self.generation {
                     self.stalled = Some(stall);
                 }

@@ -47,11 +47,14 @@ fn width(c: OpsColumn) -> u16 {
         OpsColumn::Category => 12,
         OpsColumn::Created => 16,
         OpsColumn::Modified => 16,
+        OpsColumn::Context => 26,
     }
 }
 
-/// Columns that fit in `inner` cells, dropping the least important first.
-pub fn visible_columns(inner: u16) -> Vec<OpsColumn> {
+/// Columns that fit in `inner` cells, dropping the least important first;
+/// with `contexts` (items of several contexts) the CONTEXT column after
+/// the id (dropped after the source).
+pub fn visible_columns(inner: u16, contexts: bool) -> Vec<OpsColumn> {
     let mut cols = vec![
         OpsColumn::Id,
         OpsColumn::Severity,
@@ -63,10 +66,14 @@ pub fn visible_columns(inner: u16) -> Vec<OpsColumn> {
         OpsColumn::Created,
         OpsColumn::Modified,
     ];
+    if contexts {
+        cols.insert(1, OpsColumn::Context);
+    }
     for d in [
         OpsColumn::Modified,
         OpsColumn::Category,
         OpsColumn::Source,
+        OpsColumn::Context,
         OpsColumn::Created,
         OpsColumn::Id,
     ] {
@@ -99,6 +106,20 @@ pub fn render(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext) {
 fn counts_line(o: &OpsState, t: &Theme) -> Line<'static> {
     let (status, sev) = o.counts();
     let mut spans = Vec::new();
+    if let Some((ctx, e)) = o.context_errors.first().filter(|_| o.error.is_none()) {
+        let name = o
+            .contexts
+            .get(ctx.index())
+            .map_or_else(|| "?".into(), crate::model::ContextLabel::short);
+        let more = match o.context_errors.len() {
+            1 => String::new(),
+            n => format!(" (+{} more: :contexts)", n - 1),
+        };
+        spans.push(Span::styled(
+            format!(" ✗ {name}: {}{more} ", crate::aws::resume::reason(e)),
+            t.style("ui.error"),
+        ));
+    }
     if o.error.is_some() && !o.items.is_empty() {
         spans.push(Span::styled(" partial: ", t.style("ui.error")));
     }
@@ -145,6 +166,18 @@ fn counts_line(o: &OpsState, t: &Theme) -> Line<'static> {
 /// stopped part-way, `2,550 of ? loaded — stopped: throttled`.
 fn loaded_part(o: &OpsState, refresh_key: &str) -> String {
     let n = thousands(o.items.len());
+    if !o.context_errors.is_empty() && o.error.is_none() {
+        let retry = if o.loading {
+            String::new()
+        } else {
+            format!(" ({refresh_key} reloads)")
+        };
+        return format!(
+            "{n} of ? loaded — {} of {} contexts failed{retry}",
+            o.context_errors.len(),
+            o.contexts.len()
+        );
+    }
     if let Some(s) = o.stalled.as_ref().filter(|_| o.loading) {
         return format!("{n} of ? loaded — {}", stall_text(s));
     }
@@ -178,8 +211,10 @@ fn title(o: &OpsState, refresh_key: &str) -> String {
     } else {
         parts.push(format!("{} DescribeOpsItems calls", o.pages));
     }
-    if let Some(s) = &o.scope {
-        parts.push(s.clone());
+    if o.multi_context() {
+        if o.context_errors.is_empty() {
+            parts.push(format!("{} contexts", o.contexts.len()));
+        }
     }
     format!(" OpsCenter — {} ", parts.join(" · "))
 }
@@ -233,7 +268,7 @@ fn render_table(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext)
         o.scroll.min(o.cursor)
     };
     o.hits.record(table_rows(table_area), scroll);
-    let columns = visible_columns(table_area.width.saturating_sub(2));
+    let columns = visible_columns(table_area.width.saturating_sub(2), o.multi_context());
     let header = Row::new(
         std::iter::once(Cell::from(" ")).chain(columns.iter().map(|c| {
             let mark = if *c == o.sort {
@@ -265,7 +300,10 @@ fn render_table(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext)
                 if selected { "●" } else { " " },
                 t.style("ui.selected"),
             )))
-            .chain(columns.iter().map(|c| cell(*c, item, base, &hits, t)));
+            .chain(columns.iter().map(|c| match c {
+                OpsColumn::Context => Cell::from(Span::styled(o.context_of(item), base)),
+                c => cell(*c, item, base, &hits, t),
+            }));
             let row = Row::new(cells.collect::<Vec<_>>());
             if scroll + offset == o.cursor {
                 row.style(with_cursor(Style::default(), t.style("ui.cursor")))
@@ -307,6 +345,7 @@ fn cell(c: OpsColumn, item: &OpsItem, base: Style, hits: &[usize], t: &Theme) ->
         OpsColumn::Category => text(item.category.clone().unwrap_or_default()),
         OpsColumn::Created => text(format_epoch_ms_minutes(item.created_ms)),
         OpsColumn::Modified => text(format_epoch_ms_minutes(item.last_modified_ms)),
+        OpsColumn::Context => text(String::new()),
     }
 }
 
@@ -782,6 +821,7 @@ mod tests {
             })
             .collect();
         let page = OpsCenterEvent::Page {
+            ctx: Default::default(),
             generation,
             result: Ok(items),
             done: false,
@@ -792,12 +832,20 @@ mod tests {
             retry_in_s: 1,
             round: 1,
         };
-        o.message(OpsCenterEvent::Stalled { generation, stall }, &mut cx);
+        o.message(
+            OpsCenterEvent::Stalled {
+                generation,
+                ctx: Default::default(),
+                stall,
+            },
+            &mut cx,
+        );
         assert_eq!(
             loaded_part(&o, "r"),
             "2,550 of ? loaded — throttled: page asked again in 1s (round 1/5)"
         );
         let stop = OpsCenterEvent::Page {
+            ctx: Default::default(),
             generation,
             result: Err(throttled("ssm:DescribeOpsItems")),
             done: true,

@@ -234,7 +234,7 @@ impl Job for CommandsJob {
             CommandsJob::Send(req) => {
                 let r = commands::send(ctx, &req).await;
                 if let Ok(ids) = &r {
-                    env.command_homes.record(ContextId(0), ids);
+                    env.homes.record(ContextId(0), ids);
                 }
                 CommandsEvent::Sent(r, req)
             }
@@ -247,7 +247,7 @@ impl Job for CommandsJob {
                     }
                     let result = commands::send(env.contexts.get(p.ctx), &one).await;
                     if let Ok(ids) = &result {
-                        env.command_homes.record(p.ctx, ids);
+                        env.homes.record(p.ctx, ids);
                     }
                     answers.push(ContextSend {
                         placement: p,
@@ -386,7 +386,7 @@ async fn history(env: &JobEnv<CommandsEvent>) -> Result<Vec<CommandSummary>, Aws
         match commands::history(ctx, usize::MAX).await {
             Ok(list) => {
                 let ids: Vec<String> = list.iter().map(|c| c.command_id.clone()).collect();
-                env.command_homes.record(id, &ids);
+                env.homes.record(id, &ids);
                 all.extend(list);
             }
             Err(e) => {
