@@ -211,10 +211,8 @@ fn title(o: &OpsState, refresh_key: &str) -> String {
     } else {
         parts.push(format!("{} DescribeOpsItems calls", o.pages));
     }
-    if o.multi_context() {
-        if o.context_errors.is_empty() {
-            parts.push(format!("{} contexts", o.contexts.len()));
-        }
+    if o.multi_context() && o.context_errors.is_empty() {
+        parts.push(format!("{} contexts", o.contexts.len()));
     }
     format!(" OpsCenter — {} ", parts.join(" · "))
 }
