@@ -84,6 +84,8 @@ pub enum Command {
     CopyTree,
     /// Move the level (or parameter) under the cursor to another prefix, after a dry run.
     MoveTree,
+    /// Compare the parameter under the cursor across every context of the set.
+    Compare,
     /// Run a command on the selected nodes (opens the composer).
     RunCommand,
     /// Cancel the command (the chosen nodes, or all of them).
@@ -177,6 +179,7 @@ impl Command {
         Command::RemoveLabel,
         Command::CopyTree,
         Command::MoveTree,
+        Command::Compare,
         Command::RunCommand,
         Command::CancelCommand,
         Command::Rerun,

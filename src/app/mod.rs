@@ -322,11 +322,12 @@ impl App {
     /// order; the first is [`App::context`]'s).
     pub fn set_contexts(&mut self, labels: Vec<crate::model::ContextLabel>) {
         self.fleet.set_contexts(labels.clone());
-        // Parameters works in the first context only (for now): its title
-        // says so when the set has more.
-        self.params.scope =
-            (labels.len() > 1).then(|| format!("first context only: {}", labels[0].short()));
+        // Parameters browses the first context; `=` compares a parameter
+        // across the set and copy may go to another context.
+        self.params.scope = (labels.len() > 1)
+            .then(|| format!("browsing {} · = compares across the set", labels[0].short()));
         self.ops.contexts = labels.clone();
+        self.params.contexts = labels.clone();
         self.contexts = labels;
     }
 

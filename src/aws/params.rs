@@ -581,24 +581,30 @@ pub struct CopyPlan {
     pub steps: Vec<CopyStep>,
     /// Destination names already holding the same value (skipped).
     pub unchanged: Vec<String>,
+    /// The context the destination is in (the source is the Parameters
+    /// pane's context, the set's first).
+    pub to_ctx: crate::model::ContextId,
 }
 
-/// Plans a copy of every parameter under `from` to the same relative names
-/// under `to`, reading both sides; makes no change.
+/// Plans a copy of every parameter under `from` in `src` to the same
+/// relative names under `to` in `dst` (the same context, or another
+/// account or region), reading both sides; makes no change. The plan's
+/// `to_ctx` is left for the caller to set.
 ///
 /// # Errors
 /// [`AwsError`] reading either side.
 pub async fn plan_copy(
-    ctx: &AwsContext,
+    src: &AwsContext,
+    dst: &AwsContext,
     from: &str,
     to: &str,
     move_sources: bool,
 ) -> Result<CopyPlan, AwsError> {
     let from = from.trim_end_matches('/').to_owned();
     let to = to.trim_end_matches('/').to_owned();
-    let sources = values_under(ctx, &from).await?;
-    let metas = metadata_under(ctx, &from).await?;
-    let existing: std::collections::HashMap<String, ParameterValue> = values_under(ctx, &to)
+    let sources = values_under(src, &from).await?;
+    let metas = metadata_under(src, &from).await?;
+    let existing: std::collections::HashMap<String, ParameterValue> = values_under(dst, &to)
         .await?
         .into_iter()
         .map(|v| (v.name.clone(), v))
@@ -631,6 +637,7 @@ pub async fn plan_copy(
         move_sources,
         steps,
         unchanged,
+        to_ctx: crate::model::ContextId::default(),
     })
 }
 
@@ -647,10 +654,10 @@ pub struct CopyOutcome {
     pub failures: Vec<String>,
 }
 
-/// Applies a plan: each write guarded (create must not exist; overwrite must
-/// still be at the planned version); on a move, a source is deleted only
-/// after its copy succeeded.
-pub async fn apply_copy(ctx: &AwsContext, plan: &CopyPlan) -> CopyOutcome {
+/// Applies a plan: each write to `dst` guarded (create must not exist;
+/// overwrite must still be at the planned version); on a move, a source is
+/// deleted from `src` only after its copy succeeded.
+pub async fn apply_copy(src: &AwsContext, dst: &AwsContext, plan: &CopyPlan) -> CopyOutcome {
     let mut out = CopyOutcome::default();
     let mut delete = Vec::new();
     for s in &plan.steps {
@@ -665,7 +672,7 @@ pub async fn apply_copy(ctx: &AwsContext, plan: &CopyPlan) -> CopyOutcome {
             tags: Vec::new(),
             expected_version: s.overwrite,
         };
-        match put(ctx, &req).await {
+        match put(dst, &req).await {
             Ok(_) => {
                 if s.overwrite.is_some() {
                     out.overwritten += 1;
@@ -687,7 +694,7 @@ pub async fn apply_copy(ctx: &AwsContext, plan: &CopyPlan) -> CopyOutcome {
             delete.push(format!("{}{}", plan.from, &u[plan.to.len()..]));
         }
         for chunk in delete.chunks(10) {
-            match ctx
+            match src
                 .ssm
                 .delete_parameters()
                 .set_names(Some(chunk.to_vec()))
@@ -697,7 +704,7 @@ pub async fn apply_copy(ctx: &AwsContext, plan: &CopyPlan) -> CopyOutcome {
                 Ok(r) => out.deleted.extend(r.deleted_parameters.unwrap_or_default()),
                 Err(e) => out.failures.push(format!(
                     "deleting sources: {}",
-                    ctx.error("ssm:DeleteParameters", e)
+                    src.error("ssm:DeleteParameters", e)
                 )),
             }
         }

@@ -428,3 +428,157 @@ async fn opscenter_lists_every_context_and_writes_to_the_items_own() {
         None
     );
 }
+
+/// Puts `name` = `value` in one tenant.
+async fn put(lab: &LabHandle, account: &str, region: &str, name: &str, value: &str, secure: bool) {
+    use aws_sdk_ssm::types::ParameterType;
+    crate::lab_tenancy::ssm(lab, account, region)
+        .put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(if secure {
+            ParameterType::SecureString
+        } else {
+            ParameterType::String
+        })
+        .send()
+        .await
+        .expect("put");
+}
+
+#[tokio::test]
+async fn a_parameter_compares_across_contexts_and_a_level_copies_to_another() {
+    use ssmdeck::app::Effect;
+    use ssmdeck::panes::parameters::ParamsJob;
+    let lab = grid_lab(8).await;
+    let accounts = lab.accounts();
+    let (a, b, c) = (&accounts[0], &accounts[1], &accounts[2]);
+    put(
+        &lab,
+        a,
+        REGIONS[0],
+        "/app/db/url",
+        "db.internal:5432",
+        false,
+    )
+    .await;
+    put(
+        &lab,
+        b,
+        REGIONS[0],
+        "/app/db/url",
+        "db.internal:5432",
+        false,
+    )
+    .await;
+    put(
+        &lab,
+        c,
+        REGIONS[1],
+        "/app/db/url",
+        "db-eu.internal:5432",
+        false,
+    )
+    .await;
+    put(
+        &lab,
+        a,
+        REGIONS[0],
+        "/app/db/pass",
+        "s3cret-value-one",
+        true,
+    )
+    .await;
+    put(
+        &lab,
+        b,
+        REGIONS[0],
+        "/app/db/pass",
+        "s3cret-value-two",
+        true,
+    )
+    .await;
+    let mut live = Live::start_set(set_for(&lab).await).await;
+    loaded(&mut live).await;
+    let homes = homes(&live);
+    let ctx_of = |account: &str, region: &str| {
+        *homes
+            .iter()
+            .find(|(_, h)| **h == (account.to_owned(), region.to_owned()))
+            .unwrap()
+            .0
+    };
+    while live.app.pane != ssmdeck::app::Pane::Parameters {
+        live.cmd(Command::NextPane);
+    }
+    for name in ["/app/db/url", "/app/db/pass"] {
+        live.app.params.compare = Some((name.into(), None));
+        live.tasks
+            .run(Effect::Parameters(ParamsJob::Compare { name: name.into() }));
+        live.until("the comparison", |app| {
+            app.params.compare.as_ref().is_some_and(|c| c.1.is_some())
+        })
+        .await;
+        let rows = live.app.params.compare.clone().unwrap().1.unwrap();
+        assert_eq!(rows.len(), 6);
+        let at = |ctx| {
+            rows.iter()
+                .find(|r| r.ctx == ctx)
+                .unwrap()
+                .result
+                .clone()
+                .unwrap()
+        };
+        let there = at(ctx_of(b, REGIONS[0])).expect("present in b");
+        if name == "/app/db/url" {
+            assert_eq!(there.same_as_first, Some(true));
+            assert_eq!(there.shown.as_deref(), Some("db.internal:5432"));
+            let eu = at(ctx_of(c, REGIONS[1])).unwrap();
+            assert_eq!(eu.same_as_first, Some(false));
+            assert!(at(ctx_of(a, REGIONS[1])).is_none(), "not in a eu-west-1");
+            let screen = live.screen();
+            assert!(screen.contains("differ from the first"), "{screen}");
+            assert!(screen.contains("not there"), "{screen}");
+        } else {
+            assert_eq!(there.same_as_first, Some(false), "another secret");
+            assert_eq!(there.shown, None, "a SecureString is never shown");
+            let screen = live.screen();
+            assert!(!screen.contains("s3cret"), "{screen}");
+        }
+    }
+    // Copy /app from the first context to account c in eu-west-1: a dry
+    // run, the confirmation names both places, then the writes land there.
+    let to = ctx_of(c, REGIONS[1]);
+    lab.reset_calls();
+    live.tasks.run(Effect::Parameters(ParamsJob::PlanCopy {
+        from: "/app".into(),
+        to: "/app".into(),
+        move_sources: false,
+        to_ctx: to,
+    }));
+    live.until("the dry run", |app| app.confirm().is_some())
+        .await;
+    let lines = live.app.confirm().unwrap().lines.join("\n");
+    assert!(lines.contains("1 to overwrite"), "{lines}");
+    assert!(lines.contains("1 to create"), "{lines}");
+    assert!(
+        lines.contains(&format!("From {a} {} to {c} {}", REGIONS[0], REGIONS[1])),
+        "{lines}"
+    );
+    live.act(Action::Input(InputKey::Char('y')));
+    live.until("the copy", |_| {
+        lab.calls_in(c, REGIONS[1]).get("ssm:PutParameter") == Some(&2)
+    })
+    .await;
+    let got = crate::lab_tenancy::ssm(&lab, c, REGIONS[1])
+        .get_parameter()
+        .name("/app/db/url")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.parameter.unwrap().value.as_deref(),
+        Some("db.internal:5432")
+    );
+    assert_eq!(lab.calls_in(a, REGIONS[0]).get("ssm:PutParameter"), None);
+}

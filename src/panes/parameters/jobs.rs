@@ -4,7 +4,7 @@
 use crate::aws::AwsError;
 use crate::aws::params::{self, CopyOutcome, CopyPlan, PutError, PutRequest};
 use crate::job::{Job, JobEnv, Mutation, Outcome};
-use crate::model::{ParameterMeta, ParameterValue, ParameterVersion};
+use crate::model::{ContextId, ParamKind, ParameterMeta, ParameterValue, ParameterVersion};
 
 /// Results of Parameter Store jobs.
 #[derive(Debug, Clone)]
@@ -32,10 +32,37 @@ pub enum ParamsEvent {
     History(String, Result<Vec<ParameterVersion>, AwsError>),
     /// A label change finished: the notice to show, or the error.
     Labeled(String, Result<String, AwsError>),
+    /// One parameter read in every context of the set ([`ParamsJob::Compare`]).
+    Compared(String, Vec<Compared>),
     /// A copy dry run is ready.
     CopyPlanned(Result<CopyPlan, AwsError>),
     /// A copy (or move) was applied.
     CopyApplied(CopyOutcome),
+}
+
+/// What one context holds under a compared name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compared {
+    /// The context.
+    pub ctx: ContextId,
+    /// Its parameter (`None`: not there), or why it could not be read.
+    pub result: Result<Option<ComparedValue>, AwsError>,
+}
+
+/// One context's parameter, as the comparison shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComparedValue {
+    /// String, StringList or SecureString.
+    pub kind: ParamKind,
+    /// Its version.
+    pub version: i64,
+    /// Last modified, epoch seconds.
+    pub last_modified_s: Option<i64>,
+    /// The value, for String and StringList only (never a SecureString's).
+    pub shown: Option<String>,
+    /// Whether the value equals the first context's (`None`: the first
+    /// context has none to compare with).
+    pub same_as_first: Option<bool>,
 }
 
 /// Work of the Parameters pane.
@@ -88,6 +115,15 @@ pub enum ParamsJob {
         /// Labels.
         labels: Vec<String>,
     },
+    /// Read parameter `name` (GetParameter, decrypted) in every context of
+    /// the set, at most `contexts::CONTEXTS_AT_ONCE` at a time, and tell
+    /// each value from the first context's: the question "is /app/db/url the
+    /// same in every region?". A SecureString's value is compared in the
+    /// job and never reported.
+    Compare {
+        /// Parameter name.
+        name: String,
+    },
     /// Dry run of copying `from` to `to` (reads both sides, changes nothing).
     PlanCopy {
         /// Source prefix.
@@ -96,6 +132,9 @@ pub enum ParamsJob {
         to: String,
         /// Delete the sources after copying.
         move_sources: bool,
+        /// The context of the destination (the set's first: the same as
+        /// the source's).
+        to_ctx: ContextId,
     },
     /// Apply a confirmed copy plan (not cancellable: a half-applied copy finishes its steps).
     ApplyCopy(CopyPlan),
@@ -111,6 +150,7 @@ impl Job for ParamsJob {
             ParamsJob::Reveal { .. } => Some("params-reveal".into()),
             ParamsJob::History { .. } => Some("params-history".into()),
             ParamsJob::PlanCopy { .. } => Some("params-copy".into()),
+            ParamsJob::Compare { .. } => Some("params-compare".into()),
             ParamsJob::Values { .. }
             | ParamsJob::Save(_)
             | ParamsJob::Delete { .. }
@@ -127,7 +167,8 @@ impl Job for ParamsJob {
             | ParamsJob::Values { .. }
             | ParamsJob::Reveal { .. }
             | ParamsJob::History { .. }
-            | ParamsJob::PlanCopy { .. } => None,
+            | ParamsJob::PlanCopy { .. }
+            | ParamsJob::Compare { .. } => None,
             ParamsJob::Save(req) => Some(Mutation::new(
                 "ssm:PutParameter",
                 vec![req.name.clone()],
@@ -161,7 +202,16 @@ impl Job for ParamsJob {
                     "ssm:PutParameter (copy)"
                 },
                 plan.steps.iter().map(|s| s.to.clone()).collect(),
-                format!("{} → {}", plan.from, plan.to),
+                if plan.to_ctx == ContextId(0) {
+                    format!("{} → {}", plan.from, plan.to)
+                } else {
+                    format!(
+                        "{} → {} in context {} of the set",
+                        plan.from,
+                        plan.to,
+                        plan.to_ctx.index() + 1
+                    )
+                },
             )),
         }
     }
@@ -192,6 +242,10 @@ impl Job for ParamsJob {
             }
             ParamsJob::Reveal { name } => {
                 ParamsEvent::Revealed(params::get_value(ctx, &name, true).await)
+            }
+            ParamsJob::Compare { name } => {
+                let rows = compare(&env, &name).await;
+                ParamsEvent::Compared(name, rows)
             }
             ParamsJob::Save(req) => {
                 let r = params::put(ctx, &req).await;
@@ -227,9 +281,15 @@ impl Job for ParamsJob {
                 from,
                 to,
                 move_sources,
-            } => ParamsEvent::CopyPlanned(params::plan_copy(ctx, &from, &to, move_sources).await),
+                to_ctx,
+            } => {
+                let dst = env.contexts.get(to_ctx);
+                let plan = params::plan_copy(ctx, dst, &from, &to, move_sources).await;
+                ParamsEvent::CopyPlanned(plan.map(|p| CopyPlan { to_ctx, ..p }))
+            }
             ParamsJob::ApplyCopy(plan) => {
-                ParamsEvent::CopyApplied(params::apply_copy(ctx, &plan).await)
+                let dst = env.contexts.get(plan.to_ctx);
+                ParamsEvent::CopyApplied(params::apply_copy(ctx, dst, &plan).await)
             }
         })
     }
@@ -268,7 +328,8 @@ impl Job for ParamsJob {
             | ParamsEvent::Values(..)
             | ParamsEvent::Revealed(_)
             | ParamsEvent::History(..)
-            | ParamsEvent::CopyPlanned(_) => Vec::new(),
+            | ParamsEvent::CopyPlanned(_)
+            | ParamsEvent::Compared(..) => Vec::new(),
         }
     }
 }
@@ -301,4 +362,47 @@ fn unlabel_notice(name: &str, version: i64, labels: &[String], removed: &[String
             removed.join(", ")
         )
     }
+}
+
+/// [`ParamsJob::Compare`]: every context's value of `name`, in set order.
+async fn compare(env: &JobEnv<ParamsEvent>, name: &str) -> Vec<Compared> {
+    use futures::StreamExt;
+    let all: Vec<(ContextId, crate::aws::AwsContext)> = env
+        .contexts
+        .iter()
+        .map(|(id, ctx)| (id, ctx.clone()))
+        .collect();
+    let reads = all.into_iter().map(|(id, ctx)| async move {
+        let r = match params::get_value(&ctx, name, true).await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.code.as_deref() == Some("ParameterNotFound") => Ok(None),
+            Err(e) => Err(e),
+        };
+        (id, r)
+    });
+    let mut got: Vec<(
+        ContextId,
+        Result<Option<crate::model::ParameterValue>, AwsError>,
+    )> = futures::stream::iter(reads)
+        .buffered(crate::aws::contexts::CONTEXTS_AT_ONCE)
+        .collect()
+        .await;
+    let first: Option<String> = got
+        .first()
+        .and_then(|(_, r)| r.as_ref().ok())
+        .and_then(|v| v.as_ref().map(|v| v.value.clone()));
+    got.drain(..)
+        .map(|(ctx, r)| Compared {
+            ctx,
+            result: r.map(|v| {
+                v.map(|v| ComparedValue {
+                    kind: v.kind,
+                    version: v.version,
+                    last_modified_s: v.last_modified_s,
+                    same_as_first: first.as_ref().map(|f| *f == v.value),
+                    shown: (v.kind != ParamKind::SecureString).then_some(v.value),
+                })
+            }),
+        })
+        .collect()
 }

@@ -41,6 +41,17 @@ pub enum Ask {
         /// Delete the sources afterwards.
         move_sources: bool,
     },
+    /// The context to copy (or move) `from` to, as `to` (a pick of
+    /// [`Request::Choose`](crate::pane::Request::Choose): the context's
+    /// number, 1 the first).
+    CopyContext {
+        /// Source prefix or name.
+        from: String,
+        /// Destination prefix.
+        to: String,
+        /// Delete the sources afterwards.
+        move_sources: bool,
+    },
 }
 
 /// The pane's side of one update.

@@ -495,6 +495,11 @@ pub struct ParamsState {
     pub editor: Option<Editor>,
     /// The history view.
     pub history: Option<History>,
+    /// The comparison across the context set (`=`), drawn over the pane
+    /// while open: the name, and each context's answer once read.
+    pub compare: Option<(String, Option<Vec<super::jobs::Compared>>)>,
+    /// The context set's labels (one or none: one context), set by the shell.
+    pub contexts: Vec<crate::model::ContextLabel>,
     /// Last error of a listing or action.
     pub error: Option<AwsError>,
     /// Labels by parameter and version, as last read from its history.

@@ -13,7 +13,7 @@ use super::{Ask, ParamsCx, ParamsEvent, ParamsJob};
 use crate::aws::params::{CopyPlan, PutError};
 use crate::config::Layer;
 use crate::keys::{Command, InputKey};
-use crate::model::ParamKind;
+use crate::model::{ContextId, ParamKind};
 use crate::pane::{Handled, Pane, RenderContext, Request};
 use crate::widgets::line_input::{FilterStep, filter_key};
 
@@ -91,6 +91,10 @@ impl Pane for ParamsState {
         if self.history.is_some() {
             return self.history_command(c, cx);
         }
+        if self.compare.is_some() && matches!(c, Command::Back | Command::Compare) {
+            self.compare = None;
+            return Handled::Yes;
+        }
         if self.move_command(c, cx.shared.page_rows) {
             return Handled::Yes;
         }
@@ -118,6 +122,7 @@ impl Pane for ParamsState {
                 }
             }
             Command::CopyTree | Command::MoveTree => self.ask_copy_to(c, cx),
+            Command::Compare => self.compare(cx),
             Command::CopyName | Command::CopyArn | Command::CopyValue => self.copy(c, cx),
             _ => return Handled::No,
         }
@@ -179,16 +184,38 @@ impl Pane for ParamsState {
                 let to = text.trim_end_matches('/');
                 if let Err(why) = validate_name(&format!("{to}/x")) {
                     cx.notice(format!("destination {text}: {why}"));
-                } else if to == from {
-                    cx.notice("the destination is the source");
-                } else {
-                    cx.job(ParamsJob::PlanCopy {
-                        from,
-                        to: to.to_owned(),
-                        move_sources,
+                } else if self.contexts.len() > 1 {
+                    cx.request(Request::Choose {
+                        title: format!("{from} to {to} in which account and region?"),
+                        options: self
+                            .contexts
+                            .iter()
+                            .enumerate()
+                            .map(|(i, l)| {
+                                let this = if i == 0 { " (this one)" } else { "" };
+                                format!("{}  {}{this}", i + 1, l.short())
+                            })
+                            .collect(),
+                        ask: Ask::CopyContext {
+                            from,
+                            to: to.to_owned(),
+                            move_sources,
+                        },
                     });
+                } else {
+                    self.plan_copy(from, to.to_owned(), move_sources, ContextId(0), cx);
                 }
             }
+            Ask::CopyContext {
+                from,
+                to,
+                move_sources,
+            } => match text.parse::<usize>() {
+                Ok(n) if (1..=self.contexts.len()).contains(&n) => {
+                    self.plan_copy(from, to, move_sources, ContextId((n - 1) as u16), cx);
+                }
+                _ => cx.notice(format!("no context {text}: pick one of the list")),
+            },
         }
     }
 
@@ -332,6 +359,44 @@ impl ParamsState {
         });
     }
 
+    /// Asks for the copy's dry run, unless it would copy onto itself.
+    fn plan_copy(
+        &self,
+        from: String,
+        to: String,
+        move_sources: bool,
+        to_ctx: ContextId,
+        cx: &mut ParamsCx,
+    ) {
+        if to == from && to_ctx == ContextId(0) {
+            cx.notice("the destination is the source");
+            return;
+        }
+        cx.job(ParamsJob::PlanCopy {
+            from,
+            to,
+            move_sources,
+            to_ctx,
+        });
+    }
+
+    /// `=`: reads the parameter under the cursor in every context of the
+    /// set and shows how each differs from the first.
+    fn compare(&mut self, cx: &mut ParamsCx) {
+        if self.contexts.len() <= 1 {
+            cx.notice(
+                "one account and region: nothing to compare with (start with --profile a,b, --region x,y, --contexts NAME or --org ROLE)",
+            );
+            return;
+        }
+        let Some(name) = self.current_param().map(|m| m.name.clone()) else {
+            cx.notice("pick a parameter (not a level) to compare");
+            return;
+        };
+        self.compare = Some((name.clone(), None));
+        cx.job(ParamsJob::Compare { name });
+    }
+
     fn ask_copy_to(&self, c: Command, cx: &mut ParamsCx) {
         let Some(r) = self.current() else {
             return;
@@ -471,6 +536,11 @@ impl ParamsState {
             ParamsEvent::Deleted(name, Err(e)) => cx.notice(format!("{name} not deleted: {e}")),
             ParamsEvent::History(name, result) => self.history_loaded(name, result),
             ParamsEvent::CopyPlanned(Err(e)) => cx.notice(format!("copy not planned: {e}")),
+            ParamsEvent::Compared(name, rows) => {
+                if let Some(c) = self.compare.as_mut().filter(|c| c.0 == name) {
+                    c.1 = Some(rows);
+                }
+            }
             ParamsEvent::CopyPlanned(Ok(plan)) => confirm_copy(plan, cx),
             ParamsEvent::CopyApplied(out) => {
                 for name in &out.deleted {
@@ -602,9 +672,23 @@ fn confirm_copy(plan: CopyPlan, cx: &mut ParamsCx) {
             plan.from
         ));
     }
+    let place = if plan.to_ctx == ContextId(0) {
+        format!("In {}", cx.shared.where_)
+    } else {
+        format!(
+            "From {} to {}",
+            cx.shared
+                .contexts
+                .first()
+                .map_or_else(String::new, |l| l.short()),
+            cx.shared
+                .contexts
+                .get(plan.to_ctx.index())
+                .map_or_else(String::new, |l| l.short())
+        )
+    };
     lines.push(format!(
-        "In {}. Each write is refused if its target changed since this dry run.",
-        cx.shared.where_
+        "{place}. Each write is refused if its target changed since this dry run."
     ));
     cx.request(Request::Confirm {
         title: format!("{verb} parameters"),

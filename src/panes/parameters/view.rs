@@ -14,6 +14,7 @@ use crate::keys::Command;
 use crate::model::{ParamKind, ParameterMeta, format_epoch};
 use crate::pane::RenderContext;
 use crate::widgets::hits::list_rows;
+use crate::widgets::raw_json::sanitize;
 use crate::widgets::stall_text;
 use crate::widgets::titled_block as block;
 
@@ -34,9 +35,10 @@ pub fn render(frame: &mut Frame, area: Rect, p: &ParamsState, cx: &RenderContext
     } else {
         p.hits.record(list_rows(left), p.scroll);
     }
-    match &p.history {
-        Some(h) => render_history(frame, right, p, h, cx),
-        None => render_details(frame, right, p, cx),
+    match (&p.history, &p.compare) {
+        (Some(h), _) => render_history(frame, right, p, h, cx),
+        (None, Some((name, rows))) => render_compare(frame, right, p, name, rows.as_deref(), cx),
+        (None, None) => render_details(frame, right, p, cx),
     }
     if let Some(ed) = &p.editor {
         render_editor(frame, area, ed, ed.cursor, cx);
@@ -591,4 +593,96 @@ mod tests {
         p.message(ParamsEvent::IndexPage(Ok(Vec::new()), true), &mut cx);
         assert!(index_part(&p, "r").contains("stopped"), "until a new index");
     }
+}
+
+/// The comparison of `name` across the context set: one block per
+/// context (account and region, then type, version, modified time and the
+/// value, or for a SecureString only whether it equals the first
+/// context's), the ones that differ from the first marked.
+fn render_compare(
+    frame: &mut Frame,
+    area: Rect,
+    p: &ParamsState,
+    name: &str,
+    rows: Option<&[super::jobs::Compared]>,
+    cx: &RenderContext,
+) {
+    let t = cx.theme;
+    let title = format!(
+        " {} across {} contexts — Esc closes ",
+        sanitize(name),
+        p.contexts.len()
+    );
+    let Some(rows) = rows else {
+        frame.render_widget(
+            Paragraph::new("Reading it in every context…").block(block(title, cx)),
+            area,
+        );
+        return;
+    };
+    let differ = rows
+        .iter()
+        .filter(|r| {
+            matches!(&r.result, Ok(Some(v)) if v.same_as_first == Some(false))
+                || matches!(r.result, Ok(None))
+        })
+        .count();
+    let mut lines = vec![Line::from(Span::styled(
+        if differ == 0 {
+            "The same in every context.".to_owned()
+        } else {
+            format!(
+                "{differ} of {} contexts differ from the first (or lack it).",
+                rows.len()
+            )
+        },
+        t.style(if differ == 0 { "ui.text" } else { "ui.error" }),
+    ))];
+    for r in rows {
+        let place = p
+            .contexts
+            .get(r.ctx.index())
+            .map_or_else(|| "?".into(), crate::model::ContextLabel::short);
+        lines.push(Line::from(""));
+        let (mark, style, what) = match &r.result {
+            Err(e) => ("!", "ui.error", format!("not read: {e}")),
+            Ok(None) => ("✗", "ui.error", "not there".to_owned()),
+            Ok(Some(v)) => {
+                let modified = v.last_modified_s.map(format_epoch).unwrap_or_default();
+                let (mark, style) = match v.same_as_first {
+                    Some(false) => ("≠", "ui.error"),
+                    _ => ("=", "ui.text"),
+                };
+                (
+                    mark,
+                    style,
+                    format!("{} v{} {modified}", v.kind.as_str(), v.version),
+                )
+            }
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{mark} {place}  "), t.style(style)),
+            Span::styled(what, t.style("ui.dim")),
+        ]));
+        if let Ok(Some(v)) = &r.result {
+            let value = match (&v.shown, v.same_as_first) {
+                (Some(text), _) => sanitize(text),
+                (None, Some(true)) => "(SecureString: same value as the first context)".into(),
+                (None, Some(false)) => {
+                    "(SecureString: another value than the first context's)".into()
+                }
+                (None, None) => "(SecureString)".into(),
+            };
+            lines.push(Line::from(Span::styled(
+                format!("  {value}"),
+                t.style("ui.text"),
+            )));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block(title, cx))
+            .wrap(Wrap { trim: false }),
+        area,
+    );
 }
