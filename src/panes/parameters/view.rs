@@ -558,43 +558,6 @@ fn render_editor(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::time::Instant;
-
-    use super::*;
-    use crate::aws::resume::{Stall, throttled};
-    use crate::pane::{Cx, Pane, Shared};
-    use crate::panes::parameters::jobs::ParamsEvent;
-
-    /// Issue 18 item 1: an index that stopped part-way never reads as complete.
-    #[test]
-    fn a_stalled_or_stopped_index_says_so() {
-        let mut p = ParamsState::default();
-        p.index.started = true;
-        let mut cx = Cx::new(Instant::now(), Shared::default());
-        p.message(ParamsEvent::IndexPage(Ok(Vec::new()), false), &mut cx);
-        let stall = Stall {
-            error: throttled("ssm:DescribeParameters"),
-            retry_in_s: 2,
-            round: 2,
-        };
-        p.message(ParamsEvent::IndexStalled(stall), &mut cx);
-        assert_eq!(
-            index_part(&p, "r"),
-            " · indexing… page 1, throttled: page asked again in 2s (round 2/5)"
-        );
-        let e = throttled("ssm:DescribeParameters");
-        p.message(ParamsEvent::IndexPage(Err(e), true), &mut cx);
-        assert_eq!(
-            index_part(&p, "r"),
-            " · index stopped part-way: throttled (2 pages; r reads again)"
-        );
-        p.message(ParamsEvent::IndexPage(Ok(Vec::new()), true), &mut cx);
-        assert!(index_part(&p, "r").contains("stopped"), "until a new index");
-    }
-}
-
 /// The comparison of `name` across the context set: one block per
 /// context (account and region, then type, version, modified time and the
 /// value, or for a SecureString only whether it equals the first
@@ -685,4 +648,41 @@ fn render_compare(
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::aws::resume::{Stall, throttled};
+    use crate::pane::{Cx, Pane, Shared};
+    use crate::panes::parameters::jobs::ParamsEvent;
+
+    /// Issue 18 item 1: an index that stopped part-way never reads as complete.
+    #[test]
+    fn a_stalled_or_stopped_index_says_so() {
+        let mut p = ParamsState::default();
+        p.index.started = true;
+        let mut cx = Cx::new(Instant::now(), Shared::default());
+        p.message(ParamsEvent::IndexPage(Ok(Vec::new()), false), &mut cx);
+        let stall = Stall {
+            error: throttled("ssm:DescribeParameters"),
+            retry_in_s: 2,
+            round: 2,
+        };
+        p.message(ParamsEvent::IndexStalled(stall), &mut cx);
+        assert_eq!(
+            index_part(&p, "r"),
+            " · indexing… page 1, throttled: page asked again in 2s (round 2/5)"
+        );
+        let e = throttled("ssm:DescribeParameters");
+        p.message(ParamsEvent::IndexPage(Err(e), true), &mut cx);
+        assert_eq!(
+            index_part(&p, "r"),
+            " · index stopped part-way: throttled (2 pages; r reads again)"
+        );
+        p.message(ParamsEvent::IndexPage(Ok(Vec::new()), true), &mut cx);
+        assert!(index_part(&p, "r").contains("stopped"), "until a new index");
+    }
 }
