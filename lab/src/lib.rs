@@ -387,6 +387,41 @@ impl LabHandle {
         ]
     }
 
+    /// The AWS shared config and credentials files (`~/.aws/config`,
+    /// `~/.aws/credentials` formats) that name every account of the lab as
+    /// a profile: `lab-<n>` for the `n`-th account of
+    /// [`LabHandle::accounts`] (0-based; `lab-0` is the management account).
+    /// Returns `(config, credentials)`:
+    ///
+    /// - config: `[profile lab-<n>]` with `region = <first region>` and
+    ///   `endpoint_url = <this lab>` (honoured by SDKs and CLIs that read
+    ///   endpoint settings from profiles; `--endpoint-url` overrides it);
+    /// - credentials: `[lab-<n>]` with the account's long-term
+    ///   `aws_access_key_id` and `aws_secret_access_key`.
+    ///
+    /// The credentials text holds secret keys: write it owner-only (0600)
+    /// and never log it.
+    pub fn aws_config_files(&self) -> (String, String) {
+        let mut config = String::from(
+            "# ssmdeck lab: one profile per account (lab-0 is the management account).\n",
+        );
+        let mut credentials = String::from("# ssmdeck lab: long-term keys of each account.\n");
+        for (n, account) in self.lab.accounts.iter().enumerate() {
+            let name = tenancy::profile_name(n);
+            config.push_str(&format!(
+                "\n# account {account}\n[profile {name}]\nregion = {}\nendpoint_url = {}\n",
+                self.region(),
+                self.endpoint_url()
+            ));
+            let keys = &self.lab.keys[n];
+            credentials.push_str(&format!(
+                "\n# account {account}\n[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+                keys.access_key_id, keys.secret_access_key
+            ));
+        }
+        (config, credentials)
+    }
+
     /// Replaces the lab-wide fault knobs for the calls that follow (every
     /// tenant; a tenant's own knobs from [`LabHandle::set_context_faults`]
     /// apply on top).
