@@ -48,7 +48,8 @@ pub struct Faults {
     /// Added latency per call, milliseconds.
     pub latency_ms: u64,
     /// Share of calls answered with the service's throttling error
-    /// (SSM `ThrottlingException`, EC2 `RequestLimitExceeded`, STS `Throttling`), 0.0 … 1.0.
+    /// (SSM `ThrottlingException`, EC2 `RequestLimitExceeded`, STS `Throttling`,
+    /// Organizations `TooManyRequestsException`), 0.0 … 1.0.
     pub throttle_share: f64,
     /// Share of calls answered with HTTP 500 `InternalServerError`, 0.0 … 1.0.
     pub server_error_share: f64,
