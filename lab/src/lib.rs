@@ -10,6 +10,7 @@
 pub mod auth;
 mod commands;
 mod ec2;
+pub mod explorer;
 pub mod fleet;
 mod logs;
 pub mod opscenter;
@@ -847,6 +848,9 @@ async fn handle(
         return paging::scoped(scope, || {
             organizations::dispatch(&lab.accounts, &state.account, &request)
         });
+    }
+    if service == Service::Ssm && explorer::handles(&request.action) {
+        return paging::scoped(scope, || explorer::dispatch(&lab, &state, &request));
     }
     paging::scoped(scope, || dispatch(&state, service, &request, &caller))
 }

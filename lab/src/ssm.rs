@@ -232,7 +232,7 @@ fn describe_instance_information(state: &LabState, body: &Value) -> Response {
 /// about every 5 minutes, so its last ping stays within 5 minutes of now
 /// however long the lab runs (at the same phase as its generated ping);
 /// other nodes stopped pinging when they were generated.
-fn last_ping(n: &LabNode, now: f64) -> f64 {
+pub(crate) fn last_ping(n: &LabNode, now: f64) -> f64 {
     if n.ping == crate::PingStatus::Online && now > n.last_ping_epoch_s {
         now - (now - n.last_ping_epoch_s) % 300.0
     } else {

@@ -8,6 +8,7 @@ mod e2e_tmux;
 mod fleet_pane;
 mod lab_commands;
 mod lab_demo;
+mod lab_explorer;
 mod lab_fleet;
 mod lab_opscenter;
 mod lab_paging;
