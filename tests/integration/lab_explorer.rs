@@ -573,3 +573,77 @@ async fn ops_items_of_every_tenant_carry_its_account() {
     }
     lab.shutdown().await;
 }
+
+/// The raw JSON answers of ListNodes, ListNodesSummary, GetOpsSummary and
+/// the Organizations calls, checked strictly against botocore's output
+/// shapes (tests/integration/model_shapes.rs).
+#[tokio::test]
+async fn explorer_and_organizations_answers_have_the_model_shapes() {
+    use crate::lab_validation::{json_call, signed_raw};
+    use crate::model_shapes::check_output;
+    use serde_json::json;
+    let lab = grid_lab(30).await;
+    let node_agg =
+        |a: &str| json!({"AggregatorType": "Count", "TypeName": "Instance", "AttributeName": a});
+    let ops_agg =
+        |a: &str| json!({"AggregatorType": "count", "TypeName": "AWS:OpsItem", "AttributeName": a});
+    let mut calls = vec![
+        ("ListNodes", json!({})),
+        ("ListNodes", json!({"MaxResults": 3, "SyncName": SYNC})),
+        (
+            "ListNodes",
+            json!({"Filters": [{"Key": "PlatformType", "Values": ["Linux"], "Type": "Equal"}]}),
+        ),
+        (
+            "GetOpsSummary",
+            json!({"Aggregators": [ops_agg("Status"), ops_agg("Severity")]}),
+        ),
+        (
+            "GetOpsSummary",
+            json!({"SyncName": SYNC, "Aggregators": [
+            {"AggregatorType": "count", "TypeName": "AWS:OpsItem", "AttributeName": "Status",
+             "Aggregators": [ops_agg("Priority")]}]}),
+        ),
+    ];
+    for a in [
+        "AgentVersion",
+        "PlatformName",
+        "PlatformType",
+        "PlatformVersion",
+        "Region",
+        "ResourceType",
+    ] {
+        calls.push((
+            "ListNodesSummary",
+            json!({"SyncName": SYNC, "Aggregators": [
+            {"AggregatorType": "Count", "TypeName": "Instance", "AttributeName": a,
+             "Aggregators": [node_agg("PlatformType"), node_agg("Region")]}]}),
+        ));
+    }
+    for (op, body) in calls {
+        let (status, v) = json_call(&lab, "ssm", op, &body).await;
+        assert_eq!(status, 200, "{op} {body}: {v}");
+        check_output("ssm", op, &v).unwrap_or_else(|e| panic!("{op} {body}: {e}"));
+    }
+    for (op, body) in [
+        ("ListAccounts", r#"{"MaxResults": 2}"#),
+        ("DescribeOrganization", "{}"),
+        ("ListDelegatedAdministrators", "{}"),
+    ] {
+        let target = format!("AWSOrganizationsV20161128.{op}");
+        let (status, text) = signed_raw(
+            &lab,
+            "POST",
+            "/",
+            "organizations",
+            Some(&target),
+            body,
+            std::time::SystemTime::now(),
+        )
+        .await;
+        assert_eq!(status, 200, "{op}: {text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        check_output("organizations", op, &v).unwrap_or_else(|e| panic!("{op}: {e}"));
+    }
+    lab.shutdown().await;
+}

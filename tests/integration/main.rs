@@ -18,6 +18,7 @@ mod lab_tenancy;
 mod lab_validation;
 mod letters_json;
 mod logging;
+mod model_shapes;
 mod moto;
 mod navigation;
 mod opscenter_pane;
