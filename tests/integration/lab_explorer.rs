@@ -574,11 +574,12 @@ async fn ops_items_of_every_tenant_carry_its_account() {
     lab.shutdown().await;
 }
 
-/// The raw JSON answers of ListNodes, ListNodesSummary, GetOpsSummary and
-/// the Organizations calls, checked strictly against botocore's output
-/// shapes (tests/integration/model_shapes.rs).
+/// The raw answers of ListNodes, ListNodesSummary, GetOpsSummary, the
+/// Organizations calls (JSON) and STS GetCallerIdentity and AssumeRole
+/// (XML), checked strictly against botocore's output shapes
+/// (tests/integration/model_shapes.rs).
 #[tokio::test]
-async fn explorer_and_organizations_answers_have_the_model_shapes() {
+async fn explorer_organizations_and_sts_answers_have_the_model_shapes() {
     use crate::lab_validation::{json_call, signed_raw};
     use crate::model_shapes::check_output;
     use serde_json::json;
@@ -644,6 +645,33 @@ async fn explorer_and_organizations_answers_have_the_model_shapes() {
         assert_eq!(status, 200, "{op}: {text}");
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         check_output("organizations", op, &v).unwrap_or_else(|e| panic!("{op}: {e}"));
+    }
+    let role = format!("arn:aws:iam::{}:role/ssmdeck-operator", lab.accounts()[1]);
+    for (op, body) in [
+        (
+            "GetCallerIdentity",
+            "Action=GetCallerIdentity&Version=2011-06-15".to_owned(),
+        ),
+        (
+            "AssumeRole",
+            format!(
+                "Action=AssumeRole&Version=2011-06-15&RoleArn={role}&RoleSessionName=shapes&DurationSeconds=900"
+            ),
+        ),
+    ] {
+        let (status, text) = signed_raw(
+            &lab,
+            "POST",
+            "/",
+            "sts",
+            None,
+            &body,
+            std::time::SystemTime::now(),
+        )
+        .await;
+        assert_eq!(status, 200, "{op}: {text}");
+        crate::model_shapes::check_query_output("sts", op, &text)
+            .unwrap_or_else(|e| panic!("{op}: {e}"));
     }
     lab.shutdown().await;
 }

@@ -1,4 +1,4 @@
-//! Strict checks of the lab's JSON answers against botocore's output
+//! Strict checks of the lab's JSON and query-protocol (XML) answers against botocore's output
 //! shapes (tests/fixtures/model-shapes.json, written by scripts/model-shapes):
 //! every member is one the shape names, required members are there, and
 //! values have the model's type, enum, bounds and pattern. Stricter than an
@@ -140,6 +140,169 @@ fn check(shapes: &Value, name: &str, v: &Value, path: &str) -> Result<(), String
     Ok(())
 }
 
+/// An element of a query-protocol (STS) answer: local name, children, text.
+struct Elem {
+    name: String,
+    children: Vec<Elem>,
+    text: String,
+}
+
+fn unescape(t: &str) -> String {
+    t.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Parses the elements of `xml` (no CDATA or comments: the lab writes none).
+fn parse_xml(xml: &str) -> Result<Elem, String> {
+    let mut stack: Vec<Elem> = vec![Elem {
+        name: String::new(),
+        children: Vec::new(),
+        text: String::new(),
+    }];
+    let mut rest = xml.trim();
+    while !rest.is_empty() {
+        let Some(lt) = rest.find('<') else {
+            return Err(format!("text after the last element: {rest:?}"));
+        };
+        let text = &rest[..lt];
+        if !text.trim().is_empty() {
+            stack.last_mut().unwrap().text.push_str(&unescape(text));
+        }
+        let gt = rest[lt..].find('>').ok_or("unclosed tag")? + lt;
+        let tag = &rest[lt + 1..gt];
+        rest = &rest[gt + 1..];
+        if tag.starts_with('?') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            let done = stack.pop().ok_or("too many closing tags")?;
+            if done.name != name.trim() {
+                return Err(format!("</{name}> closes <{}>", done.name));
+            }
+            stack
+                .last_mut()
+                .ok_or("too many closing tags")?
+                .children
+                .push(done);
+            continue;
+        }
+        let self_closing = tag.ends_with('/');
+        let name = tag
+            .trim_end_matches('/')
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        let e = Elem {
+            name: name.to_owned(),
+            children: Vec::new(),
+            text: String::new(),
+        };
+        if self_closing {
+            stack.last_mut().unwrap().children.push(e);
+        } else {
+            stack.push(e);
+        }
+    }
+    let mut root = stack.pop().ok_or("no document")?;
+    if !stack.is_empty() || root.children.len() != 1 {
+        return Err("not one root element, or unclosed elements".into());
+    }
+    Ok(root.children.remove(0))
+}
+
+/// The JSON form of `e` under shape `name`, for [`check`]: structures and
+/// lists from child elements (`<member>` entries), scalars typed from their
+/// text, timestamps (ISO 8601) as epoch seconds.
+fn xml_value(shapes: &Value, name: &str, e: &Elem, path: &str) -> Result<Value, String> {
+    let s = &shapes[name];
+    Ok(match s["type"].as_str().unwrap_or("") {
+        "structure" => {
+            let mut m = serde_json::Map::new();
+            for c in &e.children {
+                let member = s["members"][&c.name].as_str().ok_or_else(|| {
+                    format!("{path}: element {} is not a member of {name}", c.name)
+                })?;
+                m.insert(
+                    c.name.clone(),
+                    xml_value(shapes, member, c, &format!("{path}.{}", c.name))?,
+                );
+            }
+            Value::Object(m)
+        }
+        "list" => {
+            let member = s["member"].as_str().unwrap_or("");
+            let mut out = Vec::new();
+            for (i, c) in e.children.iter().enumerate() {
+                if c.name != "member" {
+                    return Err(format!("{path}: list entry <{}> is not <member>", c.name));
+                }
+                out.push(xml_value(shapes, member, c, &format!("{path}[{i}]"))?);
+            }
+            Value::Array(out)
+        }
+        t => {
+            if !e.children.is_empty() {
+                return Err(format!("{path}: a {t} has no child elements"));
+            }
+            match t {
+                "integer" | "long" => serde_json::json!(
+                    e.text
+                        .parse::<i64>()
+                        .map_err(|_| format!("{path}: {:?} is not an integer", e.text))?
+                ),
+                "boolean" => serde_json::json!(
+                    e.text
+                        .parse::<bool>()
+                        .map_err(|_| format!("{path}: {:?} is not a boolean", e.text))?
+                ),
+                "timestamp" => {
+                    let d = aws_smithy_types::DateTime::from_str(
+                        &e.text,
+                        aws_smithy_types::date_time::Format::DateTime,
+                    )
+                    .map_err(|_| format!("{path}: {:?} is not an ISO 8601 time", e.text))?;
+                    serde_json::json!(d.secs())
+                }
+                _ => Value::String(e.text.clone()),
+            }
+        }
+    })
+}
+
+/// Checks `xml`, the answer of STS `operation`: root `<{operation}Response>`
+/// holding `<{operation}Result>` (checked as the output shape) and
+/// `<ResponseMetadata>`, nothing else.
+pub(crate) fn check_query_output(service: &str, operation: &str, xml: &str) -> Result<(), String> {
+    let svc = &MODEL[service];
+    let shape = svc["operations"][operation]
+        .as_str()
+        .ok_or_else(|| format!("{service}:{operation} is not in the fixture"))?;
+    let root = parse_xml(xml)?;
+    if root.name != format!("{operation}Response") {
+        return Err(format!(
+            "root element {} is not {operation}Response",
+            root.name
+        ));
+    }
+    let mut results = 0;
+    for c in &root.children {
+        if c.name == format!("{operation}Result") {
+            results += 1;
+            let v = xml_value(&svc["shapes"], shape, c, &c.name)?;
+            check(&svc["shapes"], shape, &v, &c.name)?;
+        } else if c.name != "ResponseMetadata" {
+            return Err(format!("{}: unexpected element {}", root.name, c.name));
+        }
+    }
+    if results != 1 {
+        return Err(format!("{results} <{operation}Result> elements"));
+    }
+    Ok(())
+}
+
 #[test]
 fn the_checks_catch_what_a_parser_would_let_through() {
     let node = serde_json::json!({
@@ -176,6 +339,32 @@ fn the_checks_catch_what_a_parser_would_let_through() {
     assert!(
         check_output("ssm", "ListNodesSummary", &summary).is_err(),
         "a NodeSummary has at most 3 entries"
+    );
+    let xml = "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/x</Arn><UserId>AIDA</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>";
+    assert_eq!(check_query_output("sts", "GetCallerIdentity", xml), Ok(()));
+    for (what, bad) in [
+        (
+            "unknown element",
+            xml.replace("<Account>", "<Colour>x</Colour><Account>"),
+        ),
+        (
+            "wrong result element",
+            xml.replace("GetCallerIdentityResult>", "Result>"),
+        ),
+        (
+            "short ARN",
+            xml.replace("arn:aws:iam::123456789012:user/x", "arn:x"),
+        ),
+    ] {
+        assert!(
+            check_query_output("sts", "GetCallerIdentity", &bad).is_err(),
+            "{what} passed"
+        );
+    }
+    let creds = "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIALAB0123456789AB</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>soon</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>";
+    assert!(
+        check_query_output("sts", "AssumeRole", creds).is_err(),
+        "Expiration must be a time"
     );
     let account = serde_json::json!({"Accounts": [{"Id": "12345", "Status": "ACTIVE"}]});
     assert!(
