@@ -38,11 +38,13 @@ def session():
 
 
 def describe_instance_information_pages():
-    ssm = session().client("ssm")
+    ssm, rec = strict("ssm")
     ids = []
     for page in ssm.get_paginator("describe_instance_information").paginate(
         PaginationConfig={"PageSize": 5}
     ):
+        body = rec.bodies["DescribeInstanceInformation"]
+        model_shapes.check_response(ssm, "DescribeInstanceInformation", body)
         ids += [i["InstanceId"] for i in page["InstanceInformationList"]]
     assert len(ids) == 24, len(ids)
     assert len(set(ids)) == 24

@@ -240,6 +240,23 @@ pub(crate) fn last_ping(n: &LabNode, now: f64) -> f64 {
     }
 }
 
+/// The activation a hybrid node registered with: a UUID, as the model's
+/// `ActivationId` pattern requires (`^[0-9a-f]{8}-[0-9a-f]{4}-…$`), made
+/// from the node id's hex digits so it is the same for every call.
+fn activation_id(n: &LabNode) -> String {
+    let hex: String = n.id.chars().filter(char::is_ascii_hexdigit).collect();
+    let hex = format!("{:0>32}", hex.to_ascii_lowercase());
+    let hex = &hex[hex.len() - 32..];
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
 fn node_json(n: &LabNode) -> Value {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -264,7 +281,7 @@ fn node_json(n: &LabNode) -> Value {
         v["Name"] = Value::String(n.name.clone());
         v["IamRole"] = Value::String(n.iam_role.clone());
         v["RegistrationDate"] = json!(n.launch_epoch_s as f64);
-        v["ActivationId"] = Value::String(format!("lab-activation-{}", &n.id[3..11]));
+        v["ActivationId"] = Value::String(activation_id(n));
     }
     v
 }

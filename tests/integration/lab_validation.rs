@@ -692,3 +692,26 @@ async fn sts_and_organizations_refuse_with_codes_from_the_model() {
     }
     lab.shutdown().await;
 }
+
+/// DescribeInstanceInformation (hybrid nodes with their activation and
+/// registration), DescribeOpsItems and GetOpsItem answers, checked strictly
+/// against botocore's output shapes.
+#[tokio::test]
+async fn fleet_and_opscenter_answers_have_the_model_shapes() {
+    use crate::model_shapes::check_output;
+    let lab = crate::common::lab(40, Faults::default()).await;
+    assert!(lab.nodes().iter().any(|n| n.is_hybrid()));
+    let (status, v) = json_call(&lab, "ssm", "DescribeInstanceInformation", &json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    check_output("ssm", "DescribeInstanceInformation", &v).unwrap();
+    let (status, v) = json_call(&lab, "ssm", "DescribeOpsItems", &json!({"MaxResults": 50})).await;
+    assert_eq!(status, 200, "{v}");
+    check_output("ssm", "DescribeOpsItems", &v).unwrap();
+    for s in v["OpsItemSummaries"].as_array().unwrap().iter().take(10) {
+        let id = s["OpsItemId"].clone();
+        let (status, item) = json_call(&lab, "ssm", "GetOpsItem", &json!({"OpsItemId": id})).await;
+        assert_eq!(status, 200, "{item}");
+        check_output("ssm", "GetOpsItem", &item).unwrap();
+    }
+    lab.shutdown().await;
+}
