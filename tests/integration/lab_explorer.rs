@@ -675,3 +675,80 @@ async fn explorer_organizations_and_sts_answers_have_the_model_shapes() {
     }
     lab.shutdown().await;
 }
+
+/// Short and empty pages with a NextToken (the `short_pages` knob) lose and
+/// repeat nothing, and a token of one operation or other filters is refused
+/// by another as the model says (`InvalidNextToken`).
+#[tokio::test]
+async fn short_pages_and_foreign_tokens() {
+    use crate::lab_validation::json_call;
+    use serde_json::json;
+    let lab = grid_lab(30).await;
+    lab.set_faults(ssmdeck_lab::Faults {
+        short_pages: 0.6,
+        ..Default::default()
+    });
+    let accounts = lab.accounts();
+    let client = ssm(&lab, &accounts[1], REGIONS[0]);
+    let got: Vec<String> = listed(&client, None, 5)
+        .await
+        .into_iter()
+        .map(|n| n.0)
+        .collect();
+    let want: Vec<String> = lab
+        .nodes_in(&accounts[1], REGIONS[0])
+        .into_iter()
+        .map(|n| n.id)
+        .collect();
+    assert_eq!(got, want);
+    let by_name = summary(
+        &client,
+        None,
+        vec![aggregator(NodeAttributeName::AgentVersion)],
+        1,
+    )
+    .await;
+    let n: i64 = by_name
+        .iter()
+        .map(|m| m["Count"].parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(n as usize, want.len());
+    lab.set_faults(ssmdeck_lab::Faults::default());
+    let (_, v) = json_call(&lab, "ssm", "ListNodes", &json!({"MaxResults": 1})).await;
+    let token = v["NextToken"].as_str().unwrap().to_owned();
+    let agg =
+        json!([{"AggregatorType": "Count", "TypeName": "Instance", "AttributeName": "Region"}]);
+    for (op, body) in [
+        (
+            "ListNodesSummary",
+            json!({"Aggregators": agg, "NextToken": token}),
+        ),
+        (
+            "ListNodes",
+            json!({"NextToken": token, "Filters": [{"Key": "PlatformType", "Values": ["Linux"]}]}),
+        ),
+        (
+            "GetOpsSummary",
+            json!({"NextToken": token, "Aggregators": [{"AggregatorType": "count", "TypeName": "AWS:OpsItem", "AttributeName": "Status"}]}),
+        ),
+    ] {
+        let (status, v) = json_call(&lab, "ssm", op, &body).await;
+        assert_eq!(
+            (status, v["__type"].as_str()),
+            (400, Some("InvalidNextToken")),
+            "{op}"
+        );
+    }
+    let (status, _) = json_call(
+        &lab,
+        "ssm",
+        "ListNodes",
+        &json!({"MaxResults": 2, "NextToken": token}),
+    )
+    .await;
+    assert_eq!(
+        status, 200,
+        "the token is good for its own call, at another page size"
+    );
+    lab.shutdown().await;
+}
