@@ -13,7 +13,9 @@
 //!
 //! Departures, on purpose: GetOpsSummary needs `Aggregators` (count only,
 //! on `AWS:OpsItem`); each entity is one value of one aggregator, its `Id`
-//! that value and its content `{attribute: value, …, "Count": "n"}`;
+//! that value, its content first `{attribute: value, "Count": "n"}` and
+//! then, for each nested aggregator, `{attribute: value, inner: value2,
+//! "Count": "m"}` per value of the inner attribute;
 //! `InstanceStatus` of a node is its ping status (`Online`,
 //! `ConnectionLost`, `Inactive`).
 
@@ -114,8 +116,13 @@ fn list<'a>(
         .as_array()
         .ok_or_else(|| validation(format!("Value at '{field}' must be a list.")))?;
     if a.is_empty() || a.len() > max {
+        let constraint = if a.is_empty() {
+            "Member must have length greater than or equal to 1".to_owned()
+        } else {
+            format!("Member must have length less than or equal to {max}")
+        };
         return Err(validation(format!(
-            "1 validation error detected: Value at '{field}' failed to satisfy constraint: Member must have length less than or equal to {max}, Member must have length greater than or equal to 1"
+            "1 validation error detected: Value at '{field}' failed to satisfy constraint: {constraint}"
         )));
     }
     Ok(Some(a))
@@ -703,33 +710,67 @@ fn get_ops_summary(scope: &[Arc<LabState>], body: &Value) -> Result<Value, ApiEr
         .flat_map(|t| t.ops.lock().expect("ops lock").summary_rows())
         .filter(|r| filters.iter().all(|f| f.matches(r)))
         .collect();
-    let mut groups = Vec::new();
-    for (i, (agg, own)) in aggs.into_iter().enumerate() {
-        let kept = rows.iter().filter(|r| own.iter().all(|f| f.matches(r)));
-        let borrowed = kept.map(|r| r.iter().map(|(k, v)| (*k, v.as_str())).collect());
-        let borrowed: Vec<BTreeMap<&str, &str>> = borrowed.collect();
-        for (key, entry, count) in group(std::slice::from_ref(&agg), borrowed.into_iter()) {
-            // group() numbers its one aggregator 00: put this one's index first.
-            groups.push((format!("{i:02}{}", &key[2..]), entry, count));
+    // One entity per (aggregator, value): its total first, then the
+    // counts per value of each nested aggregator.
+    let mut grouped: BTreeMap<(usize, String), Vec<Value>> = BTreeMap::new();
+    let content = |pairs: &[(&str, &str)], n: usize| {
+        let mut m: serde_json::Map<String, Value> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+            .collect();
+        m.insert("Count".into(), Value::String(n.to_string()));
+        Value::Object(m)
+    };
+    for (i, (agg, own)) in aggs.iter().enumerate() {
+        let attr = agg.attribute.as_str();
+        let kept: Vec<&BTreeMap<&str, String>> = rows
+            .iter()
+            .filter(|r| own.iter().all(|f| f.matches(r)))
+            .collect();
+        let mut totals: BTreeMap<&str, usize> = BTreeMap::new();
+        for v in kept.iter().filter_map(|r| r.get(attr)) {
+            *totals.entry(v).or_default() += 1;
+        }
+        for (v, n) in totals {
+            grouped
+                .entry((i, v.to_owned()))
+                .or_default()
+                .push(content(&[(attr, v)], n));
+        }
+        for nested in &agg.nested {
+            let inner = nested.attribute.as_str();
+            let mut pairs: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+            for r in &kept {
+                if let (Some(v), Some(w)) = (r.get(attr), r.get(inner)) {
+                    *pairs.entry((v, w)).or_default() += 1;
+                }
+            }
+            for ((v, w), n) in pairs {
+                grouped
+                    .entry((i, v.to_owned()))
+                    .or_default()
+                    .push(content(&[(attr, v), (inner, w)], n));
+            }
         }
     }
     let token = body.get("NextToken").and_then(Value::as_str);
-    let (page, next) =
-        crate::paging::page_by(groups, |g| g.0.clone(), token, max).map_err(bad_token)?;
+    let (page, next) = crate::paging::page_by(
+        grouped.into_iter().collect(),
+        |((i, v), _): &((usize, String), Vec<Value>)| format!("{i:02}|{v}"),
+        token,
+        max,
+    )
+    .map_err(bad_token)?;
     let captured = capture_time(now());
-    let mut entities: Vec<Value> = Vec::new();
-    for (_, entry, count) in page {
-        let id = entry.first().map(|(_, v)| v.clone()).unwrap_or_default();
-        let mut content: serde_json::Map<String, Value> = entry
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
-        content.insert("Count".into(), Value::String(count.to_string()));
-        entities.push(json!({
-            "Id": id,
-            "Data": {OPS_ITEM_TYPE: {"CaptureTime": captured, "Content": [content]}},
-        }));
-    }
+    let entities: Vec<Value> = page
+        .into_iter()
+        .map(|((_, id), content)| {
+            json!({
+                "Id": id,
+                "Data": {OPS_ITEM_TYPE: {"CaptureTime": captured, "Content": content}},
+            })
+        })
+        .collect();
     let mut out = json!({"Entities": entities});
     if let Some(t) = next {
         out["NextToken"] = Value::String(t);

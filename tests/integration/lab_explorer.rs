@@ -405,6 +405,41 @@ async fn get_ops_summary_counts_ops_items_by_status_and_severity() {
     .await;
     let sev: BTreeMap<String, i64> = got.into_iter().skip(want.len()).collect();
     assert_eq!(sev, count_by(items.iter().map(|i| i.1.clone())));
+    // Severity nested in Status: one entity per status, its total first,
+    // then one count per severity that adds up to it.
+    let nested = OpsAggregator::builder()
+        .aggregator_type("count")
+        .type_name("AWS:OpsItem")
+        .attribute_name("Status")
+        .aggregators(ops_count("Severity"))
+        .build();
+    let r = client
+        .get_ops_summary()
+        .aggregators(nested)
+        .send()
+        .await
+        .expect("nested");
+    let ids: Vec<&str> = r.entities().iter().map(|e| e.id().unwrap()).collect();
+    assert_eq!(ids, want.keys().map(String::as_str).collect::<Vec<_>>());
+    for e in r.entities() {
+        let content = e.data().unwrap()["AWS:OpsItem"].content();
+        let status = e.id().unwrap();
+        let total: i64 = content[0]["Count"].parse().unwrap();
+        assert_eq!(total, want[status]);
+        let per_severity: Vec<(String, i64)> = content[1..]
+            .iter()
+            .map(|c| {
+                assert_eq!(c["Status"], status);
+                (c["Severity"].clone(), c["Count"].parse().unwrap())
+            })
+            .collect();
+        let expected = count_by(items.iter().filter(|i| i.0 == status).map(|i| i.1.clone()));
+        assert_eq!(
+            per_severity.into_iter().collect::<BTreeMap<_, _>>(),
+            expected,
+            "{status}"
+        );
+    }
     // A filter: everything not resolved.
     let open = OpsFilter::builder()
         .key("AWS:OpsItem.Status")
