@@ -806,10 +806,14 @@ async fn handle(
         .expect("calls lock")
         .entry(key.clone())
         .or_default() += 1;
-    let faults = state.faults.read().expect("faults lock").clone();
-    if faults.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+    let latency = state.faults.read().expect("faults lock").latency_ms;
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
     }
+    // The other knobs as they are once the latency has passed: a call in
+    // flight when a test turns throttling on is throttled, as a call
+    // reaching a busy service would be.
+    let faults = state.faults.read().expect("faults lock").clone();
     if Faults::matches(&faults.unsupported, service.scope_name(), &request.action) {
         return protocol::unsupported_response(&request.action);
     }
