@@ -167,6 +167,22 @@ pub struct ServeArgs {
     /// the lab's secret key.
     #[arg(long, value_name = "PATH")]
     pub env_file: Option<std::path::PathBuf>,
+    /// Number of accounts the lab serves (1 … 1000): the management account
+    /// 123456789012, then synthetic 12-digit ids, each with its own keys.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub accounts: usize,
+    /// Regions the lab serves, comma-separated (`us-east-1,eu-west-1`):
+    /// every (account, region) is a tenant with its own fleet; calls signed
+    /// for another region are refused. Default: us-east-1 alone, which
+    /// answers calls signed for any region (the single-tenant lab).
+    #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
+    pub regions: Vec<String>,
+    /// Write DIR/config and DIR/credentials (0600, replaced whole): one AWS
+    /// profile per account, `lab-0` (management) … `lab-<N-1>`, with the
+    /// account's keys and the first region; use them with
+    /// AWS_CONFIG_FILE=DIR/config AWS_SHARED_CREDENTIALS_FILE=DIR/credentials.
+    #[arg(long, value_name = "DIR")]
+    pub aws_config_dir: Option<std::path::PathBuf>,
 }
 
 impl ServeArgs {
@@ -187,6 +203,44 @@ impl ServeArgs {
             session_legacy_port: self.session_old_agent,
             short_pages: share("short-pages", self.short_pages)?,
         })
+    }
+}
+
+impl ServeArgs {
+    /// The lab's accounts and regions from `--accounts` and `--regions`, as
+    /// [`LabConfig::accounts`] and [`LabConfig::regions`] take them: empty
+    /// lists for the defaults (today's single tenant).
+    ///
+    /// # Errors
+    /// `--accounts` outside 1 … 1000, or a region that is not a region name
+    /// (`xx-name-N`, lower case) or is given twice.
+    pub fn tenancy(&self) -> Result<(Vec<String>, Vec<String>), String> {
+        if !(1..=1000).contains(&self.accounts) {
+            return Err(format!(
+                "--accounts {} must be between 1 and 1000",
+                self.accounts
+            ));
+        }
+        let accounts = if self.accounts == 1 {
+            Vec::new()
+        } else {
+            ssmdeck_lab::tenancy::synthetic_accounts(self.accounts)
+        };
+        let name = regex::Regex::new("^[a-z]{2}(-[a-z]+)+-[0-9]+$").expect("region pattern");
+        let mut regions: Vec<String> = Vec::new();
+        for r in &self.regions {
+            let r = r.trim();
+            if !name.is_match(r) {
+                return Err(format!(
+                    "--regions: '{r}' is not a region name (like us-east-1)"
+                ));
+            }
+            if regions.iter().any(|x| x == r) {
+                return Err(format!("--regions: {r} is given twice"));
+            }
+            regions.push(r.to_owned());
+        }
+        Ok((accounts, regions))
     }
 }
 
@@ -635,17 +689,53 @@ fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes `dir/config` and `dir/credentials` (0600, see [`write_private`])
+/// from [`ssmdeck_lab::LabHandle::aws_config_files`], creating `dir` if
+/// needed, and tells on stderr how to use them.
+///
+/// # Errors
+/// The directory or a file cannot be written.
+fn write_aws_config_dir(dir: &std::path::Path, lab: &ssmdeck_lab::LabHandle) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let (config, credentials) = lab.aws_config_files();
+    let (config_path, credentials_path) = (dir.join("config"), dir.join("credentials"));
+    write_private(&config_path, &config)?;
+    write_private(&credentials_path, &credentials)?;
+    let last = lab.accounts().len() - 1;
+    eprintln!(
+        "ssmdeck lab: AWS profiles lab-0 (management) … lab-{last} in {} and {} (mode 0600); use them with\n  \
+         AWS_CONFIG_FILE={} AWS_SHARED_CREDENTIALS_FILE={} aws --profile lab-{} --endpoint-url {} ssm describe-instance-information",
+        config_path.display(),
+        credentials_path.display(),
+        config_path.display(),
+        credentials_path.display(),
+        last.min(1),
+        lab.endpoint_url()
+    );
+    Ok(())
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let fleet = FleetSpec::preset_or_file(&args.fleet)?;
     let faults = args.faults().map_err(anyhow::Error::msg)?;
+    let (accounts, regions) = args.tenancy().map_err(anyhow::Error::msg)?;
     let nodes = fleet.nodes;
     let lab = ssmdeck_lab::start(LabConfig {
         port: args.port,
         fleet,
         faults,
-        ..LabConfig::default()
+        region: regions
+            .first()
+            .cloned()
+            .unwrap_or_else(|| LabConfig::default().region),
+        accounts,
+        regions,
     })
     .await?;
+    if let Some(dir) = &args.aws_config_dir {
+        write_aws_config_dir(dir, &lab)?;
+    }
     if let Some(path) = &args.env_file {
         write_private(path, &(lab.env_lines().join("\n") + "\n"))?;
         eprintln!("ssmdeck lab: environment in {} (mode 0600)", path.display());
@@ -656,8 +746,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         out.flush()?;
     }
+    let (n_accounts, n_regions) = (lab.accounts().len(), lab.regions().len());
     eprintln!(
-        "ssmdeck lab: {nodes} managed nodes on {} (127.0.0.1 only); Ctrl-C stops",
+        "ssmdeck lab: {nodes} managed nodes in the first of {} tenant(s) ({n_accounts} account(s) x {n_regions} region(s)) on {} (127.0.0.1 only); Ctrl-C stops",
+        n_accounts * n_regions,
         lab.endpoint_url()
     );
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -711,5 +803,94 @@ mod tests {
             panic!("not lab serve");
         };
         assert_eq!(args.faults().unwrap(), Faults::default());
+    }
+
+    fn serve_args(extra: &[&str]) -> Result<ServeArgs, clap::Error> {
+        let argv = ["ssmdeck", "lab", "serve"].iter().chain(extra).copied();
+        match Cli::try_parse_from(argv)?.command {
+            Some(Cmd::Lab {
+                command: LabCmd::Serve(args),
+            }) => Ok(args),
+            _ => panic!("not lab serve"),
+        }
+    }
+
+    #[test]
+    fn lab_serve_takes_accounts_regions_and_an_aws_config_dir() {
+        let plain = serve_args(&[]).unwrap();
+        assert_eq!(plain.tenancy().unwrap(), (Vec::new(), Vec::new()));
+        assert!(plain.aws_config_dir.is_none());
+        let args = serve_args(&[
+            "--accounts",
+            "3",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--aws-config-dir",
+            "/tmp/x",
+        ])
+        .unwrap();
+        let (accounts, regions) = args.tenancy().unwrap();
+        assert_eq!(accounts, ssmdeck_lab::tenancy::synthetic_accounts(3));
+        assert_eq!(regions, ["us-east-1", "eu-west-1"]);
+        assert_eq!(
+            args.aws_config_dir.as_deref(),
+            Some(std::path::Path::new("/tmp/x"))
+        );
+        // Repeated --regions add up, like the comma list.
+        let twice = serve_args(&["--regions", "us-east-1", "--regions", "ap-south-1"]).unwrap();
+        assert_eq!(twice.tenancy().unwrap().1, ["us-east-1", "ap-south-1"]);
+        for bad in [
+            &["--accounts", "0"][..],
+            &["--accounts", "1001"],
+            &["--regions", "us-east-1,us-east-1"],
+            &["--regions", "US-EAST-1"],
+            &["--regions", "us-east-1,"],
+        ] {
+            assert!(serve_args(bad).unwrap().tenancy().is_err(), "{bad:?}");
+        }
+        assert!(serve_args(&["--accounts", "two"]).is_err());
+    }
+
+    #[test]
+    fn aws_config_dir_has_a_private_profile_per_account() {
+        use std::os::unix::fs::PermissionsExt;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = std::env::temp_dir().join(format!("ssmdeck-awsdir-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        rt.block_on(async {
+            let lab = ssmdeck_lab::start(LabConfig {
+                fleet: FleetSpec::small(),
+                accounts: ssmdeck_lab::tenancy::synthetic_accounts(2),
+                regions: vec!["eu-west-1".into()],
+                region: "eu-west-1".into(),
+                ..LabConfig::default()
+            })
+            .await
+            .unwrap();
+            write_aws_config_dir(&dir, &lab).unwrap();
+            let config = std::fs::read_to_string(dir.join("config")).unwrap();
+            let credentials = std::fs::read_to_string(dir.join("credentials")).unwrap();
+            for f in ["config", "credentials"] {
+                let mode = std::fs::metadata(dir.join(f)).unwrap().permissions().mode();
+                assert_eq!(mode & 0o777, 0o600, "{f}");
+            }
+            assert!(
+                config.contains("[profile lab-0]\nregion = eu-west-1\n"),
+                "{config}"
+            );
+            assert!(config.contains("[profile lab-1]"), "{config}");
+            assert!(!config.contains("[profile lab-2]"), "{config}");
+            let keys = lab.account_credentials(&lab.accounts()[1]).unwrap();
+            assert!(credentials.contains(&format!(
+                "[lab-1]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+                keys.access_key_id, keys.secret_access_key
+            )));
+            assert!(!config.contains(&keys.secret_access_key));
+            lab.shutdown().await;
+        });
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

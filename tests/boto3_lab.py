@@ -1,15 +1,22 @@
 """boto3 (botocore's parsers, as the AWS CLI uses) against `ssmdeck lab serve`.
 
 Run by scripts/test with the environment the lab printed (AWS_ENDPOINT_URL,
-AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION). The `small` fleet has
-24 nodes.
+AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION) of
+`ssmdeck lab serve --fleet small --accounts 3 --regions us-east-1,eu-west-1
+--aws-config-dir DIR`, and SSMDECK_LAB_AWS_DIR=DIR. The `small` fleet has
+24 nodes in the first tenant. Responses of STS, Organizations and the SSM
+Explorer calls are checked strictly against botocore's model
+(tests/model_shapes.py).
 """
 
+import json
 import os
 import sys
 
 import boto3
 import botocore.exceptions
+
+import model_shapes
 
 FAILURES = []
 PASSED = 0
@@ -31,11 +38,13 @@ def session():
 
 
 def describe_instance_information_pages():
-    ssm = session().client("ssm")
+    ssm, rec = strict("ssm")
     ids = []
     for page in ssm.get_paginator("describe_instance_information").paginate(
         PaginationConfig={"PageSize": 5}
     ):
+        body = rec.bodies["DescribeInstanceInformation"]
+        model_shapes.check_response(ssm, "DescribeInstanceInformation", body)
         ids += [i["InstanceId"] for i in page["InstanceInformationList"]]
     assert len(ids) == 24, len(ids)
     assert len(set(ids)) == 24
@@ -132,6 +141,220 @@ def opscenter_round_trip():
         raise AssertionError("priority 9 accepted")
 
 
+def strict(service, region=None, session_=None):
+    """A client whose raw responses are recorded for the model checks."""
+    client = (session_ or session()).client(service, region_name=region)
+    return client, model_shapes.Recorder(client)
+
+
+def call(client, rec, operation, method, **kwargs):
+    """Calls `method`, checks its raw answer against the model, returns the parsed one."""
+    out = getattr(client, method)(**kwargs)
+    model_shapes.check_response(client, operation, rec.bodies[operation])
+    return out
+
+
+def refused(client, operation, method, **kwargs):
+    """Calls `method`, which must fail with a code the model lists; returns the code."""
+    try:
+        getattr(client, method)(**kwargs)
+    except botocore.exceptions.ClientError as e:
+        return model_shapes.check_error(client, operation, e)
+    raise AssertionError(f"{operation} {kwargs} succeeded")
+
+
+def sts_shapes():
+    sts, rec = strict("sts")
+    ident = call(sts, rec, "GetCallerIdentity", "get_caller_identity")
+    out = call(
+        sts,
+        rec,
+        "AssumeRole",
+        "assume_role",
+        RoleArn=f"arn:aws:iam::{accounts()[1]}:role/ssmdeck-operator",
+        RoleSessionName="boto3-check",
+        DurationSeconds=900,
+    )
+    assert out["Credentials"]["AccessKeyId"].startswith("ASIA")
+    assert hasattr(out["Credentials"]["Expiration"], "year")
+    assert ident["Account"] == accounts()[0]
+    code = refused(
+        sts,
+        "AssumeRole",
+        "assume_role",
+        RoleArn="arn:aws:iam::999999999999:role/x",
+        RoleSessionName="boto3-check",
+    )
+    assert code == "AccessDenied", code
+    code = refused(
+        sts,
+        "AssumeRole",
+        "assume_role",
+        RoleArn=f"arn:aws:iam::{accounts()[1]}:role/x",
+        RoleSessionName="boto3-check",
+        DurationSeconds=43201,
+    )
+    assert code == "ValidationError", code
+
+
+def accounts():
+    org, rec = strict("organizations", "us-east-1")
+    ids = []
+    for page in org.get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": 2}):
+        model_shapes.check_response(org, "ListAccounts", rec.bodies["ListAccounts"])
+        ids += [a["Id"] for a in page["Accounts"]]
+    mgmt = org.describe_organization()["Organization"]["MasterAccountId"]
+    return [mgmt] + sorted(i for i in ids if i != mgmt)
+
+
+def organizations_shapes():
+    org, rec = strict("organizations", "us-east-1")
+    ids = accounts()
+    assert len(ids) == 3, ids
+    o = call(org, rec, "DescribeOrganization", "describe_organization")["Organization"]
+    assert o["MasterAccountId"] == "123456789012", o
+    d = call(org, rec, "ListDelegatedAdministrators", "list_delegated_administrators")
+    assert [a["Id"] for a in d["DelegatedAdministrators"]] == [ids[1]], d
+    code = refused(org, "ListAccounts", "list_accounts", NextToken="bogus")
+    assert code == "InvalidInputException", code
+    member = boto3.session.Session(profile_name="lab-2")
+    morg, _ = strict("organizations", "us-east-1", member)
+    code = refused(morg, "ListAccounts", "list_accounts")
+    assert code == "AccessDeniedException", code
+
+
+def profile_lab_1_reaches_account_1():
+    # AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE from `--aws-config-dir`.
+    ids = accounts()
+    mine = {n["InstanceId"] for p in session().client("ssm").get_paginator(
+        "describe_instance_information").paginate() for n in p["InstanceInformationList"]}
+    for k, account in enumerate(ids):
+        s = boto3.session.Session(profile_name=f"lab-{k}")
+        assert s.region_name == "us-east-1", s.region_name
+        assert s.client("sts").get_caller_identity()["Account"] == account
+        nodes = [
+            n
+            for p in s.client("ssm").get_paginator("list_nodes").paginate()
+            for n in p["Nodes"]
+        ]
+        assert nodes and all(n["Owner"]["AccountId"] == account for n in nodes), account
+        ids_k = {n["Id"] for n in nodes}
+        assert (ids_k == mine) == (k == 0), f"lab-{k} sees its own account's nodes"
+
+
+def explorer_shapes():
+    ssm, rec = strict("ssm")
+    total = 0
+    for page in ssm.get_paginator("list_nodes").paginate(PaginationConfig={"PageSize": 7}):
+        model_shapes.check_response(ssm, "ListNodes", rec.bodies["ListNodes"])
+        total += len(page["Nodes"])
+    assert total == 24, total
+    synced = 0
+    for page in ssm.get_paginator("list_nodes").paginate(SyncName="AWS-QuickSetup-ManagedNode"):
+        model_shapes.check_response(ssm, "ListNodes", rec.bodies["ListNodes"])
+        synced += len(page["Nodes"])
+    assert synced > total, (synced, total)
+    for attribute in ["AgentVersion", "PlatformName", "PlatformType", "PlatformVersion", "Region", "ResourceType"]:
+        out = call(
+            ssm,
+            rec,
+            "ListNodesSummary",
+            "list_nodes_summary",
+            SyncName="AWS-QuickSetup-ManagedNode",
+            Aggregators=[{
+                "AggregatorType": "Count",
+                "TypeName": "Instance",
+                "AttributeName": attribute,
+                "Aggregators": [{"AggregatorType": "Count", "TypeName": "Instance", "AttributeName": "PlatformType"}],
+            }],
+        )
+        assert out["Summary"] and all("Count" in s and attribute in s for s in out["Summary"]), out
+    n = sum(
+        int(s["Count"])
+        for p in ssm.get_paginator("list_nodes_summary").paginate(
+            Aggregators=[{"AggregatorType": "Count", "TypeName": "Instance", "AttributeName": "Region"}],
+            PaginationConfig={"PageSize": 1},
+        )
+        for s in p["Summary"]
+    )
+    assert n == 24, n
+    for attribute in ["Status", "Severity"]:
+        for sync in [None, "AWS-QuickSetup-ManagedNode"]:
+            kwargs = {"SyncName": sync} if sync else {}
+            out = call(
+                ssm,
+                rec,
+                "GetOpsSummary",
+                "get_ops_summary",
+                Aggregators=[{"AggregatorType": "count", "TypeName": "AWS:OpsItem", "AttributeName": attribute}],
+                **kwargs,
+            )
+            assert out["Entities"], out
+    codes = [
+        refused(ssm, "ListNodes", "list_nodes", SyncName="no-such-sync"),
+        refused(ssm, "ListNodes", "list_nodes", NextToken="bogus"),
+        refused(
+            ssm,
+            "ListNodesSummary",
+            "list_nodes_summary",
+            SyncName="no-such-sync",
+            Aggregators=[{"AggregatorType": "Count", "TypeName": "Instance", "AttributeName": "Region"}],
+        ),
+        refused(
+            ssm,
+            "GetOpsSummary",
+            "get_ops_summary",
+            SyncName="no-such-sync",
+            Aggregators=[{"AggregatorType": "count", "TypeName": "AWS:OpsItem", "AttributeName": "Status"}],
+        ),
+        refused(
+            ssm,
+            "GetOpsSummary",
+            "get_ops_summary",
+            Aggregators=[{"AggregatorType": "count", "TypeName": "AWS:Nope", "AttributeName": "Status"}],
+        ),
+    ]
+    assert codes == [
+        "ResourceDataSyncNotFoundException",
+        "InvalidNextToken",
+        "ResourceDataSyncNotFoundException",
+        "ResourceDataSyncNotFoundException",
+        "InvalidTypeNameException",
+    ], codes
+
+
+def model_checks_catch_mismatches():
+    """The strict checks fail on bodies that botocore would parse silently."""
+    ssm, rec = strict("ssm")
+    call(ssm, rec, "ListNodes", "list_nodes", MaxResults=1)
+    good = rec.bodies["ListNodes"]
+    node = json.loads(good)["Nodes"][0]
+    bad_bodies = {
+        "unknown member": {"Nodes": [dict(node, Colour="red")]},
+        "enum": {"Nodes": [dict(node, NodeType={"Instance": dict(node["NodeType"]["Instance"], PlatformType="Solaris")})]},
+        "timestamp as text": {"Nodes": [dict(node, CaptureTime="yesterday")]},
+        "two union members": {"Nodes": [dict(node, NodeType=dict(node["NodeType"], Other={}))]},
+    }
+    for what, body in bad_bodies.items():
+        try:
+            model_shapes.check_response(ssm, "ListNodes", json.dumps(body).encode())
+        except AssertionError:
+            continue
+        raise AssertionError(f"ListNodes with a wrong {what} passed the model check")
+    sts, srec = strict("sts")
+    call(sts, srec, "GetCallerIdentity", "get_caller_identity")
+    xml = srec.bodies["GetCallerIdentity"].decode()
+    for what, body in {
+        "unknown element": xml.replace("<Account>", "<Colour>x</Colour><Account>"),
+        "wrong result element": xml.replace("GetCallerIdentityResult>", "Result>"),
+    }.items():
+        try:
+            model_shapes.check_response(sts, "GetCallerIdentity", body.encode())
+        except AssertionError:
+            continue
+        raise AssertionError(f"GetCallerIdentity with a {what} passed the model check")
+
+
 for name, fn in [
     ("DescribeInstanceInformation every page", describe_instance_information_pages),
     ("ListTagsForResource ManagedInstance", list_tags_for_hybrid_node),
@@ -140,6 +363,11 @@ for name, fn in [
     ("wrong secret -> SignatureDoesNotMatch", wrong_secret_is_refused),
     ("unknown action -> UnknownOperationException", unknown_action_is_aws_error),
     ("OpsCenter describe/update/get/events", opscenter_round_trip),
+    ("STS responses and errors match the model", sts_shapes),
+    ("Organizations responses and errors match the model", organizations_shapes),
+    ("profiles lab-0..2 from --aws-config-dir reach their accounts", profile_lab_1_reaches_account_1),
+    ("ListNodes/ListNodesSummary/GetOpsSummary match the model", explorer_shapes),
+    ("the model checks catch mismatches", model_checks_catch_mismatches),
 ]:
     check(name, fn)
 

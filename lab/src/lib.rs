@@ -10,6 +10,7 @@
 pub mod auth;
 mod commands;
 mod ec2;
+pub mod explorer;
 pub mod fleet;
 mod logs;
 pub mod opscenter;
@@ -48,7 +49,8 @@ pub struct Faults {
     /// Added latency per call, milliseconds.
     pub latency_ms: u64,
     /// Share of calls answered with the service's throttling error
-    /// (SSM `ThrottlingException`, EC2 `RequestLimitExceeded`, STS `Throttling`), 0.0 … 1.0.
+    /// (SSM `ThrottlingException`, EC2 `RequestLimitExceeded`, STS `Throttling`,
+    /// Organizations `TooManyRequestsException`), 0.0 … 1.0.
     pub throttle_share: f64,
     /// Share of calls answered with HTTP 500 `InternalServerError`, 0.0 … 1.0.
     pub server_error_share: f64,
@@ -385,6 +387,41 @@ impl LabHandle {
             ),
             format!("export AWS_REGION={}", self.region()),
         ]
+    }
+
+    /// The AWS shared config and credentials files (`~/.aws/config`,
+    /// `~/.aws/credentials` formats) that name every account of the lab as
+    /// a profile: `lab-<n>` for the `n`-th account of
+    /// [`LabHandle::accounts`] (0-based; `lab-0` is the management account).
+    /// Returns `(config, credentials)`:
+    ///
+    /// - config: `[profile lab-<n>]` with `region = <first region>` and
+    ///   `endpoint_url = <this lab>` (honoured by SDKs and CLIs that read
+    ///   endpoint settings from profiles; `--endpoint-url` overrides it);
+    /// - credentials: `[lab-<n>]` with the account's long-term
+    ///   `aws_access_key_id` and `aws_secret_access_key`.
+    ///
+    /// The credentials text holds secret keys: write it owner-only (0600)
+    /// and never log it.
+    pub fn aws_config_files(&self) -> (String, String) {
+        let mut config = String::from(
+            "# ssmdeck lab: one profile per account (lab-0 is the management account).\n",
+        );
+        let mut credentials = String::from("# ssmdeck lab: long-term keys of each account.\n");
+        for (n, account) in self.lab.accounts.iter().enumerate() {
+            let name = tenancy::profile_name(n);
+            config.push_str(&format!(
+                "\n# account {account}\n[profile {name}]\nregion = {}\nendpoint_url = {}\n",
+                self.region(),
+                self.endpoint_url()
+            ));
+            let keys = &self.lab.keys[n];
+            credentials.push_str(&format!(
+                "\n# account {account}\n[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+                keys.access_key_id, keys.secret_access_key
+            ));
+        }
+        (config, credentials)
     }
 
     /// Replaces the lab-wide fault knobs for the calls that follow (every
@@ -770,10 +807,14 @@ async fn handle(
         .expect("calls lock")
         .entry(key.clone())
         .or_default() += 1;
-    let faults = state.faults.read().expect("faults lock").clone();
-    if faults.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+    let latency = state.faults.read().expect("faults lock").latency_ms;
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
     }
+    // The other knobs as they are once the latency has passed: a call in
+    // flight when a test turns throttling on is throttled, as a call
+    // reaching a busy service would be.
+    let faults = state.faults.read().expect("faults lock").clone();
     if Faults::matches(&faults.unsupported, service.scope_name(), &request.action) {
         return protocol::unsupported_response(&request.action);
     }
@@ -812,6 +853,9 @@ async fn handle(
         return paging::scoped(scope, || {
             organizations::dispatch(&lab.accounts, &state.account, &request)
         });
+    }
+    if service == Service::Ssm && explorer::handles(&request.action) {
+        return paging::scoped(scope, || explorer::dispatch(&lab, &state, &request));
     }
     paging::scoped(scope, || dispatch(&state, service, &request, &caller))
 }

@@ -42,6 +42,17 @@ pub const STATUSES: &[&str] = &[
     "Closed",
 ];
 
+/// The `AWS:OpsItem` attributes GetOpsSummary aggregates and filters on.
+pub(crate) const SUMMARY_ATTRIBUTES: &[&str] = &[
+    "Status",
+    "Severity",
+    "Priority",
+    "Source",
+    "Category",
+    "OpsItemType",
+    "Title",
+];
+
 /// Operational data keys may not start with these (system keys excepted).
 const RESERVED_PREFIXES: &[&str] = &[
     "amazon", "aws", "amzn", "ssm", "/amazon", "/aws", "/amzn", "/ssm",
@@ -274,7 +285,8 @@ impl Filter {
         })
     }
 
-    fn matches(&self, item: &Item) -> bool {
+    /// Whether `item` of the store of `account` passes this filter.
+    fn matches(&self, item: &Item, account: &str) -> bool {
         match self.key.as_str() {
             "Status" => self.text_matches(&item.status),
             "Priority" => item
@@ -294,7 +306,7 @@ impl Filter {
             "OpsItemId" => self.text_matches(&item.id),
             "CreatedBy" => self.text_matches(&item.created_by),
             "LastModifiedBy" => self.text_matches(&item.modified_by),
-            "AccountId" => self.text_matches(LAB_ACCOUNT),
+            "AccountId" => self.text_matches(account),
             "CreatedTime" | "LastModifiedTime" => {
                 let t = if self.key == "CreatedTime" {
                     item.created
@@ -831,7 +843,7 @@ impl OpsStore {
         let mut matching: Vec<&Item> = self
             .items
             .values()
-            .filter(|i| filters.iter().all(|f| f.matches(i)))
+            .filter(|i| filters.iter().all(|f| f.matches(i, &self.account)))
             .collect();
         // Newest first, ids breaking ties, so pages are stable.
         matching.sort_by(|a, b| b.created.total_cmp(&a.created).then(a.id.cmp(&b.id)));
@@ -1196,6 +1208,9 @@ impl OpsStore {
                 _ => seed_hub(&mut rng, node, created, &mut events),
             };
             let (title, description, source, category, severity, created_by) = finding;
+            // The seed texts name the service roles of the lab's first
+            // account; an item of another tenant names its own account.
+            let created_by = created_by.replace(LAB_ACCOUNT, &self.account);
             let severity = if n == 0 { "1" } else { severity };
             let roll: f64 = rng.random();
             let status = if roll < 0.5 || n == 0 {
@@ -1284,6 +1299,32 @@ impl OpsStore {
             );
             ids.push((id, node.id.clone()));
         }
+    }
+
+    /// Every OpsItem as the attributes GetOpsSummary aggregates and filters
+    /// on ([`SUMMARY_ATTRIBUTES`]): name to value, an attribute the item
+    /// lacks (no severity) left out.
+    pub(crate) fn summary_rows(&self) -> Vec<BTreeMap<&'static str, String>> {
+        self.items
+            .values()
+            .map(|i| {
+                let mut row = BTreeMap::new();
+                row.insert("Status", i.status.clone());
+                row.insert("Source", i.source.clone());
+                row.insert("OpsItemType", i.ops_type.clone());
+                row.insert("Title", i.title.clone());
+                if let Some(p) = i.priority {
+                    row.insert("Priority", p.to_string());
+                }
+                if let Some(s) = &i.severity {
+                    row.insert("Severity", s.clone());
+                }
+                if let Some(c) = &i.category {
+                    row.insert("Category", c.clone());
+                }
+                row
+            })
+            .collect()
     }
 
     /// Number of OpsItems.

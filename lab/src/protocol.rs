@@ -273,9 +273,16 @@ pub fn unknown_action(service: Service, action: &str) -> Response {
 
 pub fn throttled(service: Service) -> Response {
     match service {
-        Service::Ssm | Service::Logs | Service::Organizations | Service::Other => {
+        Service::Ssm | Service::Logs | Service::Other => {
             error_response(service, 400, "ThrottlingException", "Rate exceeded")
         }
+        // The code the Organizations model lists for every operation.
+        Service::Organizations => error_response(
+            service,
+            400,
+            "TooManyRequestsException",
+            "You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.",
+        ),
         Service::Ec2 => error_response(
             service,
             503,
@@ -288,11 +295,18 @@ pub fn throttled(service: Service) -> Response {
 
 pub fn server_error(service: Service) -> Response {
     match service {
-        Service::Ssm | Service::Logs | Service::Organizations | Service::Other => error_response(
+        Service::Ssm | Service::Logs | Service::Other => error_response(
             service,
             500,
             "InternalServerError",
             "An internal error occurred (injected by the lab)",
+        ),
+        // The code the Organizations model lists for every operation.
+        Service::Organizations => error_response(
+            service,
+            500,
+            "ServiceException",
+            "AWS Organizations can't complete your request because of an internal service error (injected by the lab).",
         ),
         Service::Ec2 => error_response(
             service,
@@ -317,7 +331,8 @@ pub fn access_denied(service: Service, action: &str, who: &str) -> Response {
             400,
             "AccessDeniedException",
             &format!(
-                "User: {who} is not authorized to perform: ssm:{action} because no identity-based policy allows the ssm:{action} action"
+                "User: {who} is not authorized to perform: {0}:{action} because no identity-based policy allows the {0}:{action} action",
+                service.scope_name()
             ),
         ),
         Service::Ec2 => error_response(

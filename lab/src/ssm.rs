@@ -232,12 +232,29 @@ fn describe_instance_information(state: &LabState, body: &Value) -> Response {
 /// about every 5 minutes, so its last ping stays within 5 minutes of now
 /// however long the lab runs (at the same phase as its generated ping);
 /// other nodes stopped pinging when they were generated.
-fn last_ping(n: &LabNode, now: f64) -> f64 {
+pub(crate) fn last_ping(n: &LabNode, now: f64) -> f64 {
     if n.ping == crate::PingStatus::Online && now > n.last_ping_epoch_s {
         now - (now - n.last_ping_epoch_s) % 300.0
     } else {
         n.last_ping_epoch_s
     }
+}
+
+/// The activation a hybrid node registered with: a UUID, as the model's
+/// `ActivationId` pattern requires (`^[0-9a-f]{8}-[0-9a-f]{4}-…$`), made
+/// from the node id's hex digits so it is the same for every call.
+fn activation_id(n: &LabNode) -> String {
+    let hex: String = n.id.chars().filter(char::is_ascii_hexdigit).collect();
+    let hex = format!("{:0>32}", hex.to_ascii_lowercase());
+    let hex = &hex[hex.len() - 32..];
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 fn node_json(n: &LabNode) -> Value {
@@ -264,7 +281,7 @@ fn node_json(n: &LabNode) -> Value {
         v["Name"] = Value::String(n.name.clone());
         v["IamRole"] = Value::String(n.iam_role.clone());
         v["RegistrationDate"] = json!(n.launch_epoch_s as f64);
-        v["ActivationId"] = Value::String(format!("lab-activation-{}", &n.id[3..11]));
+        v["ActivationId"] = Value::String(activation_id(n));
     }
     v
 }

@@ -25,6 +25,12 @@ pub fn synthetic_accounts(n: usize) -> Vec<String> {
         .collect()
 }
 
+/// The profile name [`crate::LabHandle::aws_config_files`] gives the
+/// `n`-th account (0-based): `lab-0` (the management account), `lab-1`, ….
+pub fn profile_name(n: usize) -> String {
+    format!("lab-{n}")
+}
+
 /// The fleet spec of tenant number `k` (account-major over the grid):
 /// tenant 0 is `spec` itself (today's lab); every other tenant has its own
 /// seed and a node count up to 10 % off the spec's.

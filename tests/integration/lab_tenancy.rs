@@ -549,3 +549,70 @@ async fn organizations_lists_the_lab_s_accounts_in_pages() {
     );
     lab.shutdown().await;
 }
+
+/// The shared config files of `LabHandle::aws_config_files`, written to a
+/// fresh directory: profile `lab-1` reaches account 1 with the SDK's own
+/// profile loading (credentials and region from the files, as
+/// `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` would point it).
+#[tokio::test]
+async fn aws_config_files_give_each_account_a_profile_the_sdk_loads() {
+    use aws_config::profile::{ProfileFileCredentialsProvider, ProfileFileRegionProvider};
+    use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+    let lab = grid_lab(20).await;
+    let dir = std::env::temp_dir().join(format!("ssmdeck-profiles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (config, credentials) = lab.aws_config_files();
+    std::fs::write(dir.join("config"), config).unwrap();
+    std::fs::write(dir.join("credentials"), credentials).unwrap();
+    let files = EnvConfigFiles::builder()
+        .with_file(EnvConfigFileKind::Config, dir.join("config"))
+        .with_file(EnvConfigFileKind::Credentials, dir.join("credentials"))
+        .build();
+    for (n, account) in lab.accounts().iter().enumerate() {
+        // Credentials and region from the files only (not from AWS_* variables
+        // the environment may hold).
+        let profile = format!("lab-{n}");
+        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .credentials_provider(
+                ProfileFileCredentialsProvider::builder()
+                    .profile_files(files.clone())
+                    .profile_name(&profile)
+                    .build(),
+            )
+            .region(
+                ProfileFileRegionProvider::builder()
+                    .profile_files(files.clone())
+                    .profile_name(&profile)
+                    .build(),
+            )
+            .endpoint_url(lab.endpoint_url())
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .load()
+            .await;
+        assert_eq!(
+            shared.region().map(|r| r.as_ref()),
+            Some(REGIONS[0]),
+            "lab-{n}"
+        );
+        let client = aws_sdk_ssm::Client::new(&shared);
+        let ids: Vec<String> = described(&client)
+            .await
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect();
+        let expected: Vec<String> = lab
+            .nodes_in(account, REGIONS[0])
+            .into_iter()
+            .map(|n| n.id)
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(ids, expected, "profile lab-{n} sees account {account}");
+        let who = aws_sdk_sts::Client::new(&shared)
+            .get_caller_identity()
+            .send()
+            .await
+            .expect("GetCallerIdentity");
+        assert_eq!(who.account(), Some(account.as_str()), "lab-{n}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -35,7 +35,7 @@ pub(crate) fn model_errors() -> HashMap<String, HashMap<String, Vec<String>>> {
     let text = include_str!("../fixtures/model-errors.json");
     let v: Value = serde_json::from_str(text).expect("fixture is JSON");
     let mut out = HashMap::new();
-    for svc in ["ssm", "logs"] {
+    for svc in ["ssm", "logs", "sts", "organizations"] {
         let ops: HashMap<String, Vec<String>> =
             serde_json::from_value(v[svc].clone()).expect("op -> [code]");
         out.insert(svc.to_owned(), ops);
@@ -65,6 +65,22 @@ pub(crate) async fn signed_raw(
     body: &str,
     time: SystemTime,
 ) -> (u16, String) {
+    let creds = lab.credentials().clone();
+    signed_by(lab, &creds, method, uri, service, target, body, time).await
+}
+
+/// [`signed_raw`] with the keys `creds` (another account's).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn signed_by(
+    lab: &LabHandle,
+    creds: &ssmdeck_lab::LabCredentials,
+    method: &str,
+    uri: &str,
+    service: &str,
+    target: Option<&str>,
+    body: &str,
+    time: SystemTime,
+) -> (u16, String) {
     let host = lab.addr().to_string();
     let content_type = if target.is_some() {
         "application/x-amz-json-1.1"
@@ -75,7 +91,6 @@ pub(crate) async fn signed_raw(
     if let Some(t) = target {
         headers.push(("x-amz-target", t));
     }
-    let creds = lab.credentials();
     let identity = Credentials::new(
         &creds.access_key_id,
         &creds.secret_access_key,
@@ -503,5 +518,200 @@ async fn lab_ec2_refuses_unknown_parameters_and_bad_combinations() {
     )
     .await;
     assert_eq!(status, 200, "{text}");
+    lab.shutdown().await;
+}
+
+/// Errors every AWS query-protocol service (STS) may answer besides the
+/// operation's own (the STS API reference's "Common Errors", in the
+/// spelling STS answers them).
+const COMMON_QUERY: &[&str] = &[
+    "AccessDenied",
+    "ValidationError",
+    "InvalidAction",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "IncompleteSignature",
+    "MissingAuthenticationToken",
+    "ExpiredToken",
+    "Throttling",
+    "InternalFailure",
+    "ServiceUnavailable",
+];
+
+fn xml_code(body: &str) -> String {
+    body.split_once("<Code>")
+        .and_then(|(_, rest)| rest.split_once("</Code>"))
+        .map(|(code, _)| code.to_owned())
+        .unwrap_or_default()
+}
+
+/// STS and Organizations: every refusal (bad input, a member account, the
+/// fault knobs) carries a code that botocore's model lists for that
+/// operation, or a common error of the protocol.
+#[tokio::test]
+async fn sts_and_organizations_refuse_with_codes_from_the_model() {
+    let model = model_errors();
+    let lab = crate::lab_tenancy::grid_lab(4).await;
+    let accounts = lab.accounts();
+    let member = lab.account_credentials(&accounts[1]).unwrap();
+    let mgmt = lab.credentials().clone();
+    let now = SystemTime::now;
+    let role = format!("arn:aws:iam::{}:role/x", accounts[1]);
+    let sts_cases = [
+        (
+            "AssumeRole",
+            format!("Action=AssumeRole&Version=2011-06-15&RoleArn={role}&RoleSessionName=s&DurationSeconds=900"),
+            "ValidationError",
+        ),
+        (
+            "AssumeRole",
+            format!("Action=AssumeRole&Version=2011-06-15&RoleArn={role}&RoleSessionName=ok&DurationSeconds=60"),
+            "ValidationError",
+        ),
+        (
+            "AssumeRole",
+            "Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::999999999999:role/x&RoleSessionName=ok".to_owned(),
+            "AccessDenied",
+        ),
+    ];
+    let mut seen = Vec::new();
+    for (op, body, want) in &sts_cases {
+        let (status, text) = signed_by(&lab, &mgmt, "POST", "/", "sts", None, body, now()).await;
+        let code = xml_code(&text);
+        assert_eq!(
+            (status >= 400, code.as_str()),
+            (true, *want),
+            "{body}: {text}"
+        );
+        seen.push(("sts", *op, code));
+    }
+    let org = |action: &str| format!("AWSOrganizationsV20161128.{action}");
+    let org_cases: [(&str, &str, &ssmdeck_lab::LabCredentials, &str); 5] = [
+        (
+            "ListAccounts",
+            r#"{"MaxResults": 0}"#,
+            &mgmt,
+            "InvalidInputException",
+        ),
+        (
+            "ListAccounts",
+            r#"{"NextToken": "bogus"}"#,
+            &mgmt,
+            "InvalidInputException",
+        ),
+        ("ListAccounts", "{}", &member, "AccessDeniedException"),
+        (
+            "DescribeOrganization",
+            "{}",
+            &member,
+            "AccessDeniedException",
+        ),
+        (
+            "ListDelegatedAdministrators",
+            "{}",
+            &member,
+            "AccessDeniedException",
+        ),
+    ];
+    for (op, body, creds, want) in org_cases {
+        let target = org(op);
+        let (status, text) = signed_by(
+            &lab,
+            creds,
+            "POST",
+            "/",
+            "organizations",
+            Some(&target),
+            body,
+            now(),
+        )
+        .await;
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            (status, v["__type"].as_str()),
+            (400, Some(want)),
+            "{op} {body}"
+        );
+        seen.push(("organizations", op, want.to_owned()));
+    }
+    // The fault knobs answer in each service's own words.
+    for (faults, org_want, sts_want) in [
+        (
+            Faults {
+                throttle_share: 1.0,
+                ..Faults::default()
+            },
+            "TooManyRequestsException",
+            "Throttling",
+        ),
+        (
+            Faults {
+                server_error_share: 1.0,
+                ..Faults::default()
+            },
+            "ServiceException",
+            "InternalFailure",
+        ),
+    ] {
+        lab.set_faults(faults);
+        for op in [
+            "ListAccounts",
+            "DescribeOrganization",
+            "ListDelegatedAdministrators",
+        ] {
+            let target = org(op);
+            let (_, text) = signed_by(
+                &lab,
+                &mgmt,
+                "POST",
+                "/",
+                "organizations",
+                Some(&target),
+                "{}",
+                now(),
+            )
+            .await;
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["__type"].as_str(), Some(org_want), "{op}");
+            seen.push(("organizations", op, org_want.to_owned()));
+        }
+        for op in ["GetCallerIdentity", "AssumeRole"] {
+            let body = format!("Action={op}&Version=2011-06-15&RoleArn={role}&RoleSessionName=ok");
+            let (_, text) = signed_by(&lab, &mgmt, "POST", "/", "sts", None, &body, now()).await;
+            assert_eq!(xml_code(&text), sts_want, "{op}");
+            seen.push(("sts", op, sts_want.to_owned()));
+        }
+    }
+    for (svc, op, code) in &seen {
+        let listed = &model[*svc][*op];
+        let common: &[&str] = if *svc == "sts" { COMMON_QUERY } else { COMMON };
+        assert!(
+            listed.iter().any(|l| l == code) || common.contains(&code.as_str()),
+            "{svc}:{op}: {code} is not in the model's errors ({listed:?}) nor a common error"
+        );
+    }
+    lab.shutdown().await;
+}
+
+/// DescribeInstanceInformation (hybrid nodes with their activation and
+/// registration), DescribeOpsItems and GetOpsItem answers, checked strictly
+/// against botocore's output shapes.
+#[tokio::test]
+async fn fleet_and_opscenter_answers_have_the_model_shapes() {
+    use crate::model_shapes::check_output;
+    let lab = crate::common::lab(40, Faults::default()).await;
+    assert!(lab.nodes().iter().any(|n| n.is_hybrid()));
+    let (status, v) = json_call(&lab, "ssm", "DescribeInstanceInformation", &json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    check_output("ssm", "DescribeInstanceInformation", &v).unwrap();
+    let (status, v) = json_call(&lab, "ssm", "DescribeOpsItems", &json!({"MaxResults": 50})).await;
+    assert_eq!(status, 200, "{v}");
+    check_output("ssm", "DescribeOpsItems", &v).unwrap();
+    for s in v["OpsItemSummaries"].as_array().unwrap().iter().take(10) {
+        let id = s["OpsItemId"].clone();
+        let (status, item) = json_call(&lab, "ssm", "GetOpsItem", &json!({"OpsItemId": id})).await;
+        assert_eq!(status, 200, "{item}");
+        check_output("ssm", "GetOpsItem", &item).unwrap();
+    }
     lab.shutdown().await;
 }
