@@ -296,5 +296,123 @@ fn ops_filter(c: &mut Criterion) {
     }
 }
 
-criterion_group!(fleet, benches, params_search, ops_filter);
+/// 100,000 managed nodes over a set of 20 contexts (5,000 each), made
+/// here (a lab load of that size takes 2,000 pages), folded into the app
+/// as the Fleet load reports them: a keystroke of the filter, then a frame
+/// (issue 14's goal: under 16 ms median).
+fn fleet_100k(c: &mut Criterion) {
+    use ssmdeck::aws::fleet::FleetEvent;
+    use ssmdeck::model::{ContextId, ContextLabel, Ec2Details, ManagedNode, PingStatus};
+    let settings = Settings::load(None);
+    let now = Instant::now();
+    let (mut app, _) = App::new(ContextInfo::default(), SIZE, now);
+    let labels: Vec<ContextLabel> = (0..20u16)
+        .map(|k| ContextLabel {
+            id: ContextId(k),
+            region: ["us-east-1", "eu-west-1"][usize::from(k % 2)].into(),
+            account: Some(format!("{}", 210_000_000_000u64 + u64::from(k) * 1_000_003)),
+            ..ContextLabel::default()
+        })
+        .collect();
+    app.set_contexts(labels);
+    let generation = app.fleet.generation;
+    let (envs, roles) = (
+        ["prod", "staging", "dev"],
+        ["web", "api", "worker", "db", "cache", "batch"],
+    );
+    for k in 0..20u16 {
+        let nodes: Vec<ManagedNode> = (0..5_000usize)
+            .map(|i| {
+                let n = usize::from(k) * 5_000 + i;
+                let (env, role) = (envs[n % 3], roles[n % 6]);
+                let mut node = ManagedNode {
+                    id: format!("i-{n:017x}"),
+                    name: format!("{env}-{role}-{i:04}"),
+                    ping_status: PingStatus::Online,
+                    ip: format!("10.{}.{}.{}", k, (i / 250) % 250, i % 250),
+                    platform_name: "Amazon Linux".into(),
+                    platform_version: "2023".into(),
+                    agent_version: "3.3.987.0".into(),
+                    ec2: Some(Ec2Details {
+                        instance_type: "m6i.large".into(),
+                        state: "running".into(),
+                        ..Ec2Details::default()
+                    }),
+                    ctx: ContextId(k),
+                    ..ManagedNode::default()
+                };
+                node.apply_tags(vec![
+                    ("Env".into(), env.into()),
+                    ("Role".into(), role.into()),
+                ]);
+                node
+            })
+            .collect();
+        app.update(
+            Action::Fleet {
+                generation,
+                ctx: ContextId(k),
+                event: FleetEvent::Page(nodes),
+            },
+            now,
+        );
+        app.update(
+            Action::Fleet {
+                generation,
+                ctx: ContextId(k),
+                event: FleetEvent::Done(Default::default()),
+            },
+            now,
+        );
+    }
+    app.settle();
+    assert_eq!(app.fleet.nodes.len(), 100_000);
+    app.update(Action::Command(Command::Filter), now);
+    for ch in "prod".chars() {
+        app.update(Action::Input(InputKey::Char(ch)), now);
+    }
+    app.settle();
+    let mut terminal = Terminal::new(TestBackend::new(SIZE.0, SIZE.1)).unwrap();
+    let cx = RenderContext {
+        theme: &settings.theme,
+        keymap: &settings.keymap,
+        now,
+    };
+    let mut typed = false;
+    c.bench_function("filter_keystroke_100k_20_contexts", |b| {
+        b.iter(|| {
+            let key = if typed {
+                InputKey::Backspace
+            } else {
+                InputKey::Char('w')
+            };
+            typed = !typed;
+            app.update(Action::Input(key), now);
+            app.settle();
+            terminal.draw(|f| render(f, &app, &cx)).unwrap();
+        })
+    });
+    let cold = [
+        "prod w",
+        "stag d",
+        "web-3",
+        "db 7",
+        "region:eu api",
+        "account:2100 cache",
+        "10.3.1",
+        "Env=dev",
+        "cache 9",
+        "worker",
+    ];
+    let mut k = 0;
+    c.bench_function("filter_cold_100k", |b| {
+        b.iter(|| {
+            k = (k + 1) % cold.len();
+            app.fleet.set_filter(cold[k].into());
+            app.settle();
+        })
+    });
+}
+
+criterion_group!(fleet, benches, params_search, ops_filter, fleet_100k);
 criterion_main!(fleet);

@@ -28,30 +28,6 @@ use ssmdeck::aws::fleet::{FleetEvent, load_fleet};
 use ssmdeck::config::Settings;
 use ssmdeck::ui::{RenderContext, render};
 
-async fn ssm_only(ctx: &AwsContext) -> (Duration, u32, usize) {
-    let t = Instant::now();
-    let mut token = None;
-    let mut calls = 0;
-    let mut nodes = 0;
-    loop {
-        calls += 1;
-        let out = ctx
-            .ssm
-            .describe_instance_information()
-            .max_results(50)
-            .set_next_token(token)
-            .send()
-            .await
-            .expect("SSM page");
-        nodes += out.instance_information_list.map_or(0, |l| l.len());
-        token = out.next_token;
-        if token.is_none() {
-            break;
-        }
-    }
-    (t.elapsed(), calls, nodes)
-}
-
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing: skip the slow run there.
     if !std::env::args().any(|a| a == "--bench") {
@@ -66,7 +42,7 @@ fn main() {
         let lab = lab::Lab::start(latency);
         let (min, full, stats) = rt.block_on(async {
             let ctx = AwsContext::connect(&lab.options(), None).await.unwrap();
-            let min = ssm_only(&ctx).await;
+            let min = lab::ssm_only(&ctx).await;
             let t = Instant::now();
             let events = Arc::new(Mutex::new(Vec::new()));
             let sink = events.clone();

@@ -76,14 +76,46 @@ impl Audit {
         outcome: &str,
         detail: &str,
     ) -> std::io::Result<()> {
+        self.record_in(None, action, targets, outcome, detail)
+    }
+
+    /// [`Audit::record`] about a write in context `place` of a set (its
+    /// account, region, profile, and the role assumed there as the
+    /// identity); `None`: the log's own context.
+    ///
+    /// # Errors
+    /// As [`Audit::record`].
+    pub fn record_in(
+        &self,
+        place: Option<&crate::model::ContextLabel>,
+        action: &str,
+        targets: &[String],
+        outcome: &str,
+        detail: &str,
+    ) -> std::io::Result<()> {
         let time = crate::model::iso8601_ms_now();
         let identity = self.identity.lock().ok().and_then(|i| i.clone());
+        let (mut arn, mut account) = (
+            identity.as_ref().map(|i| i.arn.clone()),
+            identity.as_ref().map(|i| i.account.clone()),
+        );
+        let (mut profile, mut region) = (self.profile.clone(), self.region.clone());
+        // A place with the log's own profile and region and no role is the
+        // log's own context: its identity stays.
+        if let Some(p) = place
+            .filter(|p| p.role.is_some() || p.profile != self.profile || p.region != self.region)
+        {
+            arn = p.role.clone();
+            account = p.account.clone();
+            profile = p.profile.clone();
+            region = p.region.clone();
+        }
         let line = serde_json::json!({
             "time": time,
-            "identity": identity.as_ref().map(|i| i.arn.clone()),
-            "account": identity.as_ref().map(|i| i.account.clone()),
-            "profile": self.profile,
-            "region": self.region,
+            "identity": arn,
+            "account": account,
+            "profile": profile,
+            "region": region,
             "endpoint": self.endpoint,
             "action": action,
             "targets": targets,

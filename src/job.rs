@@ -72,6 +72,8 @@ pub struct Outcome {
     pub outcome: String,
     /// What happened, appended to the declared detail (never a value).
     pub detail: String,
+    /// The context of the set the write went to (`None`: the first).
+    pub context: Option<ContextId>,
 }
 
 impl Outcome {
@@ -84,7 +86,14 @@ impl Outcome {
                 Err(e) => error_outcome(e),
             },
             detail: String::new(),
+            context: None,
         }
+    }
+
+    /// This outcome about a write in context `id` of the set.
+    pub fn in_context(mut self, id: ContextId) -> Outcome {
+        self.context = Some(id);
+        self
     }
 
     /// This outcome with `detail`.
@@ -105,6 +114,7 @@ impl Outcome {
             targets: None,
             outcome: outcome.into(),
             detail: String::new(),
+            context: None,
         }
     }
 }
@@ -223,12 +233,57 @@ impl<M: Send + 'static> JobEnv<M> {
 pub struct AuditScope {
     audit: Option<Audit>,
     notice: Arc<dyn Fn(String) + Send + Sync>,
+    /// The context set's labels (a line about context `n` names its account
+    /// and region); empty: one context.
+    labels: Arc<Vec<crate::model::ContextLabel>>,
+    /// The context [`AuditScope::record`] writes about.
+    home: ContextId,
 }
 
 impl AuditScope {
     /// Lines go to `audit` (`None`: nowhere); write failures to `notice`.
     pub fn new(audit: Option<Audit>, notice: Arc<dyn Fn(String) + Send + Sync>) -> Self {
-        AuditScope { audit, notice }
+        AuditScope {
+            audit,
+            notice,
+            labels: Arc::default(),
+            home: ContextId::default(),
+        }
+    }
+
+    /// This scope writing about context `ctx` (a session's own context).
+    pub fn at(&self, ctx: ContextId) -> AuditScope {
+        AuditScope {
+            home: ctx,
+            ..self.clone()
+        }
+    }
+
+    /// This scope naming the contexts of a set (`labels`, in set order).
+    pub fn with_labels(mut self, labels: Vec<crate::model::ContextLabel>) -> Self {
+        self.labels = Arc::new(labels);
+        self
+    }
+
+    /// Appends one line about a write in context `ctx` of the set (the
+    /// first context: the log's own).
+    pub fn record_in(
+        &self,
+        ctx: ContextId,
+        action: &str,
+        targets: &[String],
+        outcome: &str,
+        detail: &str,
+    ) {
+        let place = self
+            .labels
+            .get(ctx.index())
+            .filter(|_| self.labels.len() > 1);
+        if let Some(a) = &self.audit
+            && let Err(e) = a.record_in(place, action, targets, outcome, detail)
+        {
+            (self.notice)(format!("audit log {} not written: {e}", a.path().display()));
+        }
     }
 
     /// The audit log, if any (to record the identity once known).
@@ -236,13 +291,10 @@ impl AuditScope {
         self.audit.as_ref()
     }
 
-    /// Appends one line (action, targets, outcome, detail: never a value).
+    /// Appends one line (action, targets, outcome, detail: never a value)
+    /// about this scope's context.
     pub fn record(&self, action: &str, targets: &[String], outcome: &str, detail: &str) {
-        if let Some(a) = &self.audit
-            && let Err(e) = a.record(action, targets, outcome, detail)
-        {
-            (self.notice)(format!("audit log {} not written: {e}", a.path().display()));
-        }
+        self.record_in(self.home, action, targets, outcome, detail);
     }
 
     /// Appends the lines of `outcomes` of the declared write `m`.
@@ -257,7 +309,13 @@ impl AuditScope {
                 (false, false) => format!("{}; {}", m.detail, o.detail),
             };
             let targets = o.targets.as_ref().unwrap_or(&m.targets);
-            self.record(m.action, targets, &o.outcome, &detail);
+            self.record_in(
+                o.context.unwrap_or(self.home),
+                m.action,
+                targets,
+                &o.outcome,
+                &detail,
+            );
         }
     }
 }

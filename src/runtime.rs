@@ -153,7 +153,8 @@ impl TaskManager {
 
     /// Records every mutation in `audit` from now on (`None`: no audit log).
     pub fn set_audit(&mut self, audit: Option<Audit>) {
-        self.base.audit = AuditScope::new(audit, notice_sink(self.tx.clone()));
+        self.base.audit = AuditScope::new(audit, notice_sink(self.tx.clone()))
+            .with_labels(self.base.contexts.labels().to_vec());
     }
 
     /// Starts the work an effect asks for.

@@ -14,10 +14,17 @@ pub struct Lab {
 
 impl Lab {
     /// Starts `lab serve --fleet large` with `--latency-ms latency_ms`.
+    #[allow(dead_code)]
     pub fn start(latency_ms: u64) -> Lab {
+        let latency = latency_ms.to_string();
+        Self::start_args(&["--fleet", "large", "--latency-ms", &latency])
+    }
+
+    /// Starts `lab serve` with `args`.
+    pub fn start_args(args: &[&str]) -> Lab {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ssmdeck"))
-            .args(["lab", "serve", "--fleet", "large", "--latency-ms"])
-            .arg(latency_ms.to_string())
+            .args(["lab", "serve"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -43,6 +50,7 @@ impl Lab {
     }
 
     /// Options that point the console at this lab.
+    #[allow(dead_code)]
     pub fn options(&self) -> ConnectOptions {
         ConnectOptions {
             region: Some(self.var("AWS_REGION")),
@@ -76,4 +84,32 @@ pub fn vm_hwm_mb() -> f64 {
         })
         .unwrap_or(0.0)
         / 1024.0
+}
+
+/// Pages DescribeInstanceInformation alone (50 a page, the API's maximum;
+/// the cursor is sequential): the minimum any fleet load of `ctx` takes.
+/// Returns the wall time, the calls and the nodes.
+#[allow(dead_code)]
+pub async fn ssm_only(ctx: &ssmdeck::aws::AwsContext) -> (std::time::Duration, u32, usize) {
+    let t = std::time::Instant::now();
+    let mut token = None;
+    let mut calls = 0;
+    let mut nodes = 0;
+    loop {
+        calls += 1;
+        let out = ctx
+            .ssm
+            .describe_instance_information()
+            .max_results(50)
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("SSM page");
+        nodes += out.instance_information_list.map_or(0, |l| l.len());
+        token = out.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    (t.elapsed(), calls, nodes)
 }

@@ -652,13 +652,18 @@ pub struct CopyOutcome {
     pub deleted: Vec<String>,
     /// What failed, one line each (name and reason); a failed step's source is never deleted.
     pub failures: Vec<String>,
+    /// The context the copies were written to (the plan's `to_ctx`).
+    pub to_ctx: crate::model::ContextId,
 }
 
 /// Applies a plan: each write to `dst` guarded (create must not exist;
 /// overwrite must still be at the planned version); on a move, a source is
 /// deleted from `src` only after its copy succeeded.
 pub async fn apply_copy(src: &AwsContext, dst: &AwsContext, plan: &CopyPlan) -> CopyOutcome {
-    let mut out = CopyOutcome::default();
+    let mut out = CopyOutcome {
+        to_ctx: plan.to_ctx,
+        ..CopyOutcome::default()
+    };
     let mut delete = Vec::new();
     for s in &plan.steps {
         let req = PutRequest {

@@ -213,6 +213,14 @@ async fn a_send_across_three_contexts_lands_in_each_with_its_nodes() {
         chosen.push((account, region, ids));
     }
     live.app.fleet.selected = chosen.iter().flat_map(|c| c.2.clone()).collect();
+    let audit_path = live.data_dir.join("audit.jsonl");
+    let audit = ssmdeck::audit::Audit::new(audit_path.clone(), live.tasks.context());
+    // As the identity job does once STS has answered (it ran before this log).
+    audit.set_identity(ssmdeck::model::CallerIdentity {
+        account: lab.accounts()[0].clone(),
+        arn: format!("arn:aws:iam::{}:user/lab", lab.accounts()[0]),
+    });
+    live.tasks.set_audit(Some(audit));
     lab.reset_calls();
     live.cmd(Command::RunCommand);
     live.type_text("echo across");
@@ -242,6 +250,25 @@ async fn a_send_across_three_contexts_lands_in_each_with_its_nodes() {
     }
     let run = live.app.commands.run().unwrap();
     assert_eq!(run.command_ids.len(), 3, "one command per context");
+    // The audit log: one line per context, naming its account and region.
+    let text = std::fs::read_to_string(&audit_path).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    for (account, region, ids) in &chosen {
+        let line = lines
+            .iter()
+            .find(|l| l["account"] == account.as_str())
+            .unwrap_or_else(|| panic!("a line for {account}: {text}"));
+        assert_eq!(line["region"], *region, "{line}");
+        assert_eq!(line["action"], "ssm:SendCommand");
+        assert_eq!(line["outcome"], "ok");
+        let targets: Vec<String> = serde_json::from_value(line["targets"].clone()).unwrap();
+        assert_eq!(&targets, ids, "{line}");
+        assert!(!text.contains("echo across"), "never the command text");
+    }
     assert_eq!(run.nodes.len(), 6);
     for (account, region, ids) in &chosen {
         let calls = lab.calls_in(account, region);

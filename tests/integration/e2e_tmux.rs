@@ -26,6 +26,12 @@ impl Tmux {
     /// Like [`Tmux::start`], with `config_toml` as the config file. The
     /// config and data directories (audit log, saved state) are the test's own.
     fn start_with(name: &str, w: u16, h: u16, config_toml: Option<&str>) -> Tmux {
+        Self::start_demo(name, w, h, config_toml, "")
+    }
+
+    /// Like [`Tmux::start_with`], with more `demo` arguments (`demo_args`,
+    /// already shell-quoted).
+    fn start_demo(name: &str, w: u16, h: u16, config_toml: Option<&str>, demo_args: &str) -> Tmux {
         let socket = format!("ssmdeck-e2e-{name}-{}", std::process::id());
         let dir = std::env::temp_dir().join(&socket);
         std::fs::create_dir_all(&dir).unwrap();
@@ -34,7 +40,7 @@ impl Tmux {
         }
         let bin = env!("CARGO_BIN_EXE_ssmdeck");
         let script = format!(
-            "SSMDECK_CONFIG_DIR='{d}' SSMDECK_DATA_DIR='{d}/data' '{bin}' demo --fleet small; echo \"EXIT:$?\"; stty -a; sleep 30",
+            "SSMDECK_CONFIG_DIR='{d}' SSMDECK_DATA_DIR='{d}/data' '{bin}' demo --fleet small {demo_args}; echo \"EXIT:$?\"; stty -a; sleep 30",
             d = dir.display()
         );
         let t = Tmux { socket, dir };
@@ -559,4 +565,53 @@ fn a_shell_inside_the_console_answers_and_ends() {
         audit.contains("\"action\":\"ssm:TerminateSession\""),
         "{audit}"
     );
+}
+
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn the_demo_across_two_accounts_and_two_regions_filters_by_region() {
+    let t = Tmux::start_demo("contexts", 200, 50, None, "--accounts 2 --regions 2");
+    let s = t.wait_for("every context's nodes", |s| {
+        s.contains("nodes in 4 contexts") && s.contains("loaded in")
+    });
+    assert!(s.contains("contexts 2 accounts × 2 regions"), "{s}");
+    assert!(s.contains("ACCOUNT") && s.contains("REGION"), "{s}");
+    assert!(
+        s.contains("210001000003") && s.contains("123456789012"),
+        "{s}"
+    );
+    t.keys(&["/"]);
+    t.text("region:eu-west-1");
+    let s = t.wait_for("the region filter", |s| {
+        s.contains("match /region:eu-west-1")
+    });
+    let rows: Vec<&str> = s
+        .lines()
+        .filter(|l| l.contains(" i-") || l.contains(" mi-"))
+        .collect();
+    assert!(!rows.is_empty(), "{s}");
+    for r in &rows {
+        assert!(
+            r.contains("eu-west-1") && !r.contains("us-east-1 "),
+            "{r}\n{s}"
+        );
+    }
+    t.keys(&["Enter"]);
+    t.keys(&[":"]);
+    t.text("contexts");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the contexts list", |s| {
+        s.contains("Contexts — 2 accounts × 2 regions")
+    });
+    let ok = s
+        .lines()
+        .filter(|l| l.contains("│") && l.trim_end().ends_with("│") && l.contains(" ok "))
+        .count();
+    assert_eq!(ok, 4, "four contexts, each loaded:\n{s}");
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    let s = t.wait_for("ssmdeck to exit", |s| {
+        s.contains("EXIT:") && s.contains("icanon")
+    });
+    assert!(s.contains("EXIT:0"), "{s}");
 }

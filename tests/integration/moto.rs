@@ -109,3 +109,147 @@ async fn fleet_pane_names_what_moto_does_not_support() {
     let id = ctx.caller_identity().await.expect("moto implements STS");
     assert_eq!(id.account.len(), 12);
 }
+
+/// Two contexts on moto: its default account in us-east-1, and a role
+/// assumed in account 222222222222 in eu-west-1 (moto maps the keys
+/// AssumeRole issues to the role's account, and keeps each region apart).
+async fn two_contexts() -> ssmdeck::aws::contexts::ContextSet {
+    use ssmdeck::aws::contexts::{ContextSet, ContextSpec};
+    let specs = [
+        ContextSpec::default(),
+        ContextSpec {
+            region: Some("eu-west-1".into()),
+            role_arn: Some("arn:aws:iam::222222222222:role/ssmdeck-moto".into()),
+            account: Some("222222222222".into()),
+            ..ContextSpec::default()
+        },
+    ];
+    ContextSet::connect(&moto_options(), &specs, None)
+        .await
+        .expect("two contexts")
+}
+
+#[tokio::test]
+#[ignore = "needs moto: scripts/test starts it"]
+async fn parameters_ec2_and_send_command_stay_in_their_context_on_moto() {
+    use ssmdeck::aws::commands::{self, SendRequest, Targets};
+    use ssmdeck::aws::params;
+    use ssmdeck::model::{ContextId, ParamKind};
+    let set = two_contexts().await;
+    let (home, away) = (set.get(ContextId(0)), set.get(ContextId(1)));
+    let who = away.caller_identity().await.expect("the assumed role");
+    assert_eq!(who.account, "222222222222", "{who:?}");
+    assert_ne!(home.caller_identity().await.unwrap().account, who.account);
+
+    // Parameters: the same name holds its own value in each context, and a
+    // copy plans against the destination's own value and lands there only.
+    let root = format!("/deck-moto-{}", std::process::id());
+    let name = format!("{root}/db/url");
+    let put = |value: &str| params::PutRequest {
+        name: name.clone(),
+        value: value.into(),
+        kind: ParamKind::String,
+        tier: None,
+        description: None,
+        key_id: None,
+        data_type: None,
+        tags: Vec::new(),
+        expected_version: None,
+    };
+    params::put(home, &put("db.us.internal"))
+        .await
+        .expect("put at home");
+    params::put(away, &put("db.eu.internal"))
+        .await
+        .expect("put away");
+    assert_eq!(
+        params::get_value(home, &name, false).await.unwrap().value,
+        "db.us.internal"
+    );
+    assert_eq!(
+        params::get_value(away, &name, false).await.unwrap().value,
+        "db.eu.internal"
+    );
+    let mut plan = params::plan_copy(home, away, &root, &root, false)
+        .await
+        .expect("a dry run across contexts");
+    assert_eq!(plan.steps.len(), 1, "{plan:?}");
+    assert_eq!(
+        plan.steps[0].overwrite,
+        Some(1),
+        "the destination's own version"
+    );
+    plan.to_ctx = ContextId(1);
+    let out = params::apply_copy(home, away, &plan).await;
+    assert!(out.failures.is_empty(), "{out:?}");
+    assert_eq!(
+        params::get_value(away, &name, false).await.unwrap().value,
+        "db.us.internal"
+    );
+    assert_eq!(
+        params::get_value(home, &name, false).await.unwrap().version,
+        1,
+        "home untouched"
+    );
+
+    // EC2: an instance of the other account and region is not joined at home.
+    let image = away
+        .ec2
+        .describe_images()
+        .owners("amazon")
+        .send()
+        .await
+        .expect("moto lists images")
+        .images
+        .unwrap_or_default()
+        .into_iter()
+        .find_map(|i| i.image_id)
+        .expect("an image");
+    let id = away
+        .ec2
+        .run_instances()
+        .image_id(image)
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .expect("an instance away")
+        .instances
+        .unwrap_or_default()
+        .into_iter()
+        .find_map(|i| i.instance_id)
+        .unwrap();
+    let (there, _) = describe_ec2(away, vec![id.clone()]).await.unwrap();
+    let (here, _) = describe_ec2(home, vec![id.clone()]).await.unwrap();
+    assert_eq!(there.len(), 1);
+    assert!(here.is_empty(), "{here:?}");
+
+    // SendCommand: a command sent away is listed away, not at home.
+    let req = SendRequest {
+        document: "AWS-RunShellScript".into(),
+        commands: vec!["uptime".into()],
+        targets: Targets::Nodes(vec![id.clone()]),
+        timeout_s: 600,
+        execution_timeout_s: 60,
+        max_concurrency: "50".into(),
+        max_errors: "0".into(),
+        comment: "ssmdeck cross-context".into(),
+        cloudwatch_group: None,
+        extra: Vec::new(),
+    };
+    let sent = commands::send(away, &req).await.expect("sent away");
+    let away_ids: Vec<String> = commands::history(away, usize::MAX)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.command_id)
+        .collect();
+    let home_ids: Vec<String> = commands::history(home, usize::MAX)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.command_id)
+        .collect();
+    assert!(away_ids.contains(&sent[0]), "{away_ids:?}");
+    assert!(!home_ids.contains(&sent[0]), "{home_ids:?}");
+}

@@ -94,6 +94,22 @@ pub struct Loading {
     pub stalled: Option<crate::aws::resume::Stall>,
 }
 
+/// One context's nodes, counted ([`FleetState::counts_by_context`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ContextCounts {
+    /// Managed nodes.
+    pub nodes: usize,
+    /// Online.
+    pub online: usize,
+    /// ConnectionLost.
+    pub lost: usize,
+    /// Inactive.
+    pub inactive: usize,
+    /// Nodes whose SSM Agent is not the newest release (`IsLatestVersion`
+    /// false): they need an agent update.
+    pub agent_behind: usize,
+}
+
 /// How one context's part of a fleet load stands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContextLoad {
@@ -275,12 +291,21 @@ impl FleetState {
         }
     }
 
-    /// How many nodes each context has, by [`ContextId`].
-    pub fn nodes_by_context(&self) -> Vec<usize> {
-        let mut counts = vec![0usize; self.contexts.len().max(1)];
+    /// Each context's nodes by ping status and agent, by [`ContextId`].
+    pub fn counts_by_context(&self) -> Vec<ContextCounts> {
+        let mut counts = vec![ContextCounts::default(); self.contexts.len().max(1)];
         for n in &self.nodes {
             if let Some(c) = counts.get_mut(n.ctx.index()) {
-                *c += 1;
+                c.nodes += 1;
+                match n.ping_status {
+                    PingStatus::Online => c.online += 1,
+                    PingStatus::ConnectionLost => c.lost += 1,
+                    PingStatus::Inactive => c.inactive += 1,
+                    PingStatus::Unknown => {}
+                }
+                if n.agent_is_latest == Some(false) {
+                    c.agent_behind += 1;
+                }
             }
         }
         counts

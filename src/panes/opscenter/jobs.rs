@@ -55,6 +55,9 @@ pub enum OpsCenterEvent {
     Updated {
         /// What was written.
         change: OpsChange,
+        /// The context each target is in (same order as `results`; empty:
+        /// every one in the first).
+        homes: Vec<ContextId>,
         /// Per OpsItem id, the item after the write or why not.
         results: Vec<(String, Result<OpsItem, UpdateError>)>,
     },
@@ -171,15 +174,21 @@ impl Job for OpsJob {
             }
             OpsJob::Update { targets, change } => {
                 let mut results = Vec::with_capacity(targets.len());
+                let mut homes = Vec::with_capacity(targets.len());
                 for (id, expected) in targets {
                     let home = env.homes.of(&id);
+                    homes.push(home);
                     let ctx = env.contexts.get(home);
                     let r = opscenter::update_guarded(ctx, &id, expected, &change)
                         .await
                         .map(|i| OpsItem { ctx: home, ..i });
                     results.push((id, r));
                 }
-                Some(OpsCenterEvent::Updated { change, results })
+                Some(OpsCenterEvent::Updated {
+                    change,
+                    homes,
+                    results,
+                })
             }
             OpsJob::Create(req) => {
                 Some(OpsCenterEvent::Created(opscenter::create(ctx, &req).await))
@@ -189,9 +198,10 @@ impl Job for OpsJob {
 
     fn outcomes(msg: &OpsCenterEvent) -> Vec<Outcome> {
         match msg {
-            OpsCenterEvent::Updated { results, .. } => results
+            OpsCenterEvent::Updated { results, homes, .. } => results
                 .iter()
-                .map(|(id, r)| {
+                .enumerate()
+                .map(|(k, (id, r))| {
                     let o = match r {
                         Ok(_) => Outcome::text("ok"),
                         Err(UpdateError::Conflict(_)) => {
@@ -200,6 +210,7 @@ impl Job for OpsJob {
                         Err(UpdateError::Aws(e)) => Outcome::of::<()>(&Err(e.clone())),
                     };
                     o.targets(vec![id.clone()])
+                        .in_context(homes.get(k).copied().unwrap_or_default())
                 })
                 .collect(),
             OpsCenterEvent::Created(r) => vec![

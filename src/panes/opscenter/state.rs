@@ -243,6 +243,31 @@ impl OpsState {
             .map_or_else(String::new, crate::model::ContextLabel::short)
     }
 
+    /// Open and InProgress OpsItems of each context by severity (`1` … `4`,
+    /// others under 4), by [`ContextId`](crate::model::ContextId); `None`
+    /// before the pane loaded.
+    pub fn open_by_context(&self) -> Option<Vec<[usize; 4]>> {
+        if !self.started || self.loading {
+            return None;
+        }
+        let mut out = vec![[0usize; 4]; self.contexts.len().max(1)];
+        for i in &self.items {
+            if !matches!(i.status.as_str(), "Open" | "InProgress") {
+                continue;
+            }
+            let sev = i
+                .severity
+                .as_deref()
+                .and_then(|s| s.parse::<usize>().ok())
+                .unwrap_or(4)
+                .clamp(1, 4);
+            if let Some(c) = out.get_mut(i.ctx.index()) {
+                c[sev - 1] += 1;
+            }
+        }
+        Some(out)
+    }
+
     /// One context's part of the load ended (its last page, or an error).
     pub(super) fn context_ended(&mut self, ctx: crate::model::ContextId, error: Option<AwsError>) {
         self.pending = self.pending.saturating_sub(1);

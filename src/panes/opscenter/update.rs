@@ -696,7 +696,9 @@ impl OpsState {
                     cx.notice(format!("not created: {e}"));
                 }
             }
-            OpsCenterEvent::Updated { change, results } => self.updated(change, results, cx),
+            OpsCenterEvent::Updated {
+                change, results, ..
+            } => self.updated(change, results, cx),
         }
     }
 
@@ -1174,7 +1176,14 @@ mod tests {
             Err(UpdateError::Conflict(Box::new(theirs))),
         )];
         let (jobs, requests) = with(&mut o, |o, cx| {
-            o.message(OpsCenterEvent::Updated { change, results }, cx)
+            o.message(
+                OpsCenterEvent::Updated {
+                    change,
+                    homes: Vec::new(),
+                    results,
+                },
+                cx,
+            )
         });
         assert!(jobs.is_empty());
         let [Request::Confirm { title, lines, yes }] = &requests[..] else {

@@ -310,7 +310,7 @@ impl Job for ParamsJob {
                 } else {
                     Outcome::text(format!("error: {} failed", out.failures.len()))
                 };
-                vec![outcome.detail(format!(
+                vec![outcome.in_context(out.to_ctx).detail(format!(
                     "{} created, {} overwritten, {} deleted{}",
                     out.created,
                     out.overwritten,

@@ -329,14 +329,16 @@ impl Job for CommandsJob {
             CommandsEvent::SentAcross(answers, _) => answers
                 .iter()
                 .map(|a| {
-                    let o = Outcome::of(&a.result).detail(format!(
-                        "in {}; command ids {}",
-                        a.placement.name,
-                        a.result
-                            .as_ref()
-                            .map(|ids| ids.join(","))
-                            .unwrap_or_default()
-                    ));
+                    let o = Outcome::of(&a.result)
+                        .in_context(a.placement.ctx)
+                        .detail(format!(
+                            "in {}; command ids {}",
+                            a.placement.name,
+                            a.result
+                                .as_ref()
+                                .map(|ids| ids.join(","))
+                                .unwrap_or_default()
+                        ));
                     if a.placement.nodes.is_empty() {
                         o
                     } else {

@@ -98,7 +98,7 @@ impl Job for SessionsJob {
                 rows,
             } => {
                 let hub = env.sessions.clone();
-                let aws = env.contexts.get(ctx).clone();
+                let aws = (ctx, env.contexts.get(ctx).clone());
                 hub.track(shell(&env, aws, tab, target, cols, rows)).await;
                 hub.unregister(tab);
             }
@@ -109,7 +109,7 @@ impl Job for SessionsJob {
                 spec,
             } => {
                 let hub = env.sessions.clone();
-                let aws = env.contexts.get(ctx).clone();
+                let aws = (ctx, env.contexts.get(ctx).clone());
                 hub.track(port_forward(&env, aws, tab, target, spec)).await;
                 hub.unregister(tab);
             }
@@ -139,7 +139,7 @@ fn closed(tab: usize, reason: String) -> SessionsMsg {
 /// session-manager-plugin) until the session ends.
 async fn shell(
     env: &JobEnv<SessionsMsg>,
-    ctx: AwsContext,
+    (ctx_id, ctx): (ContextId, AwsContext),
     tab: usize,
     target: String,
     cols: u16,
@@ -147,8 +147,9 @@ async fn shell(
 ) {
     let (in_tx, in_rx) = mpsc::unbounded_channel();
     env.sessions.register(tab, in_tx);
+    let audit = env.audit.at(ctx_id);
     let started = client::start(&ctx, &target).await;
-    env.audit.record(
+    audit.record(
         "ssm:StartSession",
         std::slice::from_ref(&target),
         &Outcome::of(&started).outcome,
@@ -163,7 +164,7 @@ async fn shell(
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
     let relay = tokio::spawn(relay_output(
         env.sender(),
-        env.audit.clone(),
+        audit.clone(),
         tab,
         session_id,
         ev_rx,
@@ -227,13 +228,14 @@ async fn relay_output(
 /// forwarding document, then carry every local connection until it ends.
 async fn port_forward(
     env: &JobEnv<SessionsMsg>,
-    ctx: AwsContext,
+    (ctx_id, ctx): (ContextId, AwsContext),
     tab: usize,
     target: String,
     spec: ForwardSpec,
 ) {
     let (in_tx, in_rx) = mpsc::unbounded_channel();
     env.sessions.register(tab, in_tx.clone());
+    let audit = env.audit.at(ctx_id);
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", spec.local_port)).await {
         Ok(l) => l,
         Err(e) => {
@@ -249,7 +251,7 @@ async fn port_forward(
     let local = listener.local_addr().map_or(spec.local_port, |a| a.port());
     env.send(SessionsMsg::Listening(tab, local));
     let started = forward::start(&ctx, &target, &spec, local).await;
-    env.audit.record(
+    audit.record(
         "ssm:StartSession",
         std::slice::from_ref(&target),
         &Outcome::of(&started).outcome,
@@ -268,7 +270,7 @@ async fn port_forward(
     let (out_tx, out_rx) = mpsc::unbounded_channel();
     let (stats_tx, stats_rx) = mpsc::unbounded_channel();
     let ended = ForwardEnd {
-        audit: env.audit.clone(),
+        audit: audit.clone(),
         session_id: started.session_id.clone(),
         what: spec.describe(local),
     };

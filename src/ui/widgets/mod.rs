@@ -390,51 +390,62 @@ pub fn messages_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderCon
 }
 
 /// Every context of the set (`:contexts`): account (name or id), region,
-/// profile or role, and how its part of the fleet load stands.
+/// profile or role, its nodes by ping status, the nodes whose agent needs
+/// an update, its open OpsItems by severity (once OpsCenter loaded), how
+/// its part of the fleet load stands; and the totals.
 pub fn contexts_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
-    use crate::panes::fleet::ContextLoad;
     let t = cx.theme;
-    let tall = (app.contexts.len() as u16).saturating_add(3);
+    let tall = (app.contexts.len() as u16).saturating_add(4);
     let popup = area.centered(
-        Constraint::Max(140),
+        Constraint::Max(150),
         Constraint::Length(tall.min(area.height)),
     );
-    let counts = app.fleet.nodes_by_context();
-    let rows: Vec<Row> = app
-        .contexts
-        .iter()
-        .map(|l| {
-            let (state, style) = match app.fleet.context_loads.get(l.id.index()) {
-                Some(ContextLoad::Loading { stalled: None, .. }) => {
-                    ("loading".to_owned(), "ui.dim")
-                }
-                Some(ContextLoad::Loading {
-                    stalled: Some(s), ..
-                }) => (crate::widgets::stall_text(s), "ui.notice"),
-                Some(ContextLoad::Done) | None => ("ok".to_owned(), "ui.text"),
-                Some(ContextLoad::Failed(e)) => (format!("error: {e}"), "ui.error"),
-            };
-            let via = l
-                .role
-                .as_deref()
-                .and_then(|r| r.split_once(":role/"))
-                .map(|(_, name)| format!("role {name}"))
-                .or_else(|| l.profile.clone())
-                .unwrap_or_else(|| "default".into());
-            Row::new(vec![
-                Span::styled(l.account_text().to_owned(), t.style("ui.text")),
-                Span::styled(l.region.clone(), t.style("ui.text")),
-                Span::styled(via, t.style("ui.dim")),
-                Span::styled(
-                    crate::widgets::thousands(counts.get(l.id.index()).copied().unwrap_or(0)),
-                    t.style("ui.text"),
-                ),
-                Span::styled(state, t.style(style)),
-            ])
-        })
-        .collect();
+    let counts = app.fleet.counts_by_context();
+    let ops = app.ops.open_by_context();
+    let mut total = crate::panes::fleet::state::ContextCounts::default();
+    let mut ops_total = [0usize; 4];
+    let mut rows: Vec<Row> = Vec::new();
+    for l in &app.contexts {
+        let c = counts.get(l.id.index()).copied().unwrap_or_default();
+        total.nodes += c.nodes;
+        total.online += c.online;
+        total.lost += c.lost;
+        total.inactive += c.inactive;
+        total.agent_behind += c.agent_behind;
+        let sev = ops.as_ref().and_then(|o| o.get(l.id.index()).copied());
+        if let Some(s) = sev {
+            for k in 0..4 {
+                ops_total[k] += s[k];
+            }
+        }
+        let (state, style) = context_state(app, l.id);
+        let via = l
+            .role
+            .as_deref()
+            .and_then(|r| r.split_once(":role/"))
+            .map(|(_, name)| format!("role {name}"))
+            .or_else(|| l.profile.clone())
+            .unwrap_or_else(|| "default".into());
+        rows.push(context_row(
+            [l.account_text().to_owned(), l.region.clone(), via],
+            c,
+            sev,
+            (state, style),
+            t,
+        ));
+    }
+    rows.push(
+        context_row(
+            ["all".into(), String::new(), String::new()],
+            total,
+            ops.as_ref().map(|_| ops_total),
+            (String::new(), "ui.text"),
+            t,
+        )
+        .style(t.style("ui.table_header")),
+    );
     let title = format!(
-        " Contexts — {} · Esc closes ",
+        " Contexts — {} · OpsItems open by severity once OpsCenter loaded · Esc closes ",
         crate::aws::contexts::describe(&app.contexts)
     );
     frame.render_widget(Clear, popup);
@@ -444,14 +455,30 @@ pub fn contexts_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderCon
             [
                 Constraint::Length(14),
                 Constraint::Length(15),
-                Constraint::Length(24),
+                Constraint::Length(20),
+                Constraint::Length(7),
+                Constraint::Length(7),
+                Constraint::Length(6),
                 Constraint::Length(8),
+                Constraint::Length(6),
+                Constraint::Length(14),
                 Constraint::Min(10),
             ],
         )
         .header(
-            Row::new(["ACCOUNT", "REGION", "PROFILE / ROLE", "NODES", "FLEET LOAD"])
-                .style(t.style("ui.table_header")),
+            Row::new([
+                "ACCOUNT",
+                "REGION",
+                "PROFILE / ROLE",
+                "NODES",
+                "ONLINE",
+                "LOST",
+                "INACTIVE",
+                "AGENT↑",
+                "OPS 1/2/3/4",
+                "FLEET LOAD",
+            ])
+            .style(t.style("ui.table_header")),
         )
         .block(
             Block::default()
@@ -461,6 +488,56 @@ pub fn contexts_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderCon
         ),
         popup,
     );
+}
+
+/// How context `id`'s part of the fleet load stands, with its style token.
+fn context_state(app: &App, id: crate::model::ContextId) -> (String, &'static str) {
+    use crate::panes::fleet::ContextLoad;
+    match app.fleet.context_loads.get(id.index()) {
+        Some(ContextLoad::Loading { stalled: None, .. }) => ("loading".to_owned(), "ui.dim"),
+        Some(ContextLoad::Loading {
+            stalled: Some(s), ..
+        }) => (crate::widgets::stall_text(s), "ui.notice"),
+        Some(ContextLoad::Done) | None => ("ok".to_owned(), "ui.text"),
+        Some(ContextLoad::Failed(e)) => (format!("error: {e}"), "ui.error"),
+    }
+}
+
+/// One row of the contexts overlay.
+fn context_row(
+    names: [String; 3],
+    c: crate::panes::fleet::state::ContextCounts,
+    sev: Option<[usize; 4]>,
+    (state, style): (String, &'static str),
+    t: &Theme,
+) -> Row<'static> {
+    let n = |v: usize| crate::widgets::thousands(v);
+    let ops = sev.map_or_else(
+        || "-".to_owned(),
+        |s| format!("{}/{}/{}/{}", s[0], s[1], s[2], s[3]),
+    );
+    let [account, region, via] = names;
+    Row::new(vec![
+        Span::styled(account, t.style("ui.text")),
+        Span::styled(region, t.style("ui.text")),
+        Span::styled(via, t.style("ui.dim")),
+        Span::styled(n(c.nodes), t.style("ui.text")),
+        Span::styled(
+            n(c.online),
+            t.style(ping_token(crate::model::PingStatus::Online)),
+        ),
+        Span::styled(
+            n(c.lost),
+            t.style(ping_token(crate::model::PingStatus::ConnectionLost)),
+        ),
+        Span::styled(
+            n(c.inactive),
+            t.style(ping_token(crate::model::PingStatus::Inactive)),
+        ),
+        Span::styled(n(c.agent_behind), t.style("ui.text")),
+        Span::styled(ops, t.style("ui.text")),
+        Span::styled(state, t.style(style)),
+    ])
 }
 
 /// A confirmation dialog: what will happen, and y / n.
