@@ -480,51 +480,15 @@ async fn a_parameter_compares_across_contexts_and_a_level_copies_to_another() {
     let lab = grid_lab(8).await;
     let accounts = lab.accounts();
     let (a, b, c) = (&accounts[0], &accounts[1], &accounts[2]);
-    put(
-        &lab,
-        a,
-        REGIONS[0],
-        "/app/db/url",
-        "db.internal:5432",
-        false,
-    )
-    .await;
-    put(
-        &lab,
-        b,
-        REGIONS[0],
-        "/app/db/url",
-        "db.internal:5432",
-        false,
-    )
-    .await;
-    put(
-        &lab,
-        c,
-        REGIONS[1],
-        "/app/db/url",
-        "db-eu.internal:5432",
-        false,
-    )
-    .await;
-    put(
-        &lab,
-        a,
-        REGIONS[0],
-        "/app/db/pass",
-        "s3cret-value-one",
-        true,
-    )
-    .await;
-    put(
-        &lab,
-        b,
-        REGIONS[0],
-        "/app/db/pass",
-        "s3cret-value-two",
-        true,
-    )
-    .await;
+    for (account, region, name, value, secure) in [
+        (a, REGIONS[0], "/app/db/url", "db.internal:5432", false),
+        (b, REGIONS[0], "/app/db/url", "db.internal:5432", false),
+        (c, REGIONS[1], "/app/db/url", "db-eu.internal:5432", false),
+        (a, REGIONS[0], "/app/db/pass", "s3cret-value-one", true),
+        (b, REGIONS[0], "/app/db/pass", "s3cret-value-two", true),
+    ] {
+        put(&lab, account, region, name, value, secure).await;
+    }
     let mut live = Live::start_set(set_for(&lab).await).await;
     loaded(&mut live).await;
     let homes = homes(&live);
