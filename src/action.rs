@@ -57,6 +57,8 @@ pub enum Action {
     ProfilesLoaded(Vec<String>),
     /// A Sessions job reported (by tab).
     Sessions(crate::panes::sessions::SessionsMsg),
+    /// An Overview job reported.
+    Overview(crate::panes::overview::OverviewMsg),
     /// Text pasted into the terminal (bracketed paste).
     Paste(String),
     /// A job's report, tagged with the context generation it was started

@@ -1,5 +1,6 @@
 //! The Fleet filter: structured terms (`tag:Env=prod`, `ping:ConnectionLost`,
-//! `platform:windows`, `state:running`, `type:t3`, and across a context set
+//! `platform:windows`, `state:running`, `type:t3`, `agent:outdated`, and
+//! across a context set
 //! `account:prod` and `region:eu-`) combined with fuzzy text (nucleo) over
 //! name, id, IP and tags.
 //!
@@ -19,7 +20,7 @@ use crate::model::{ContextLabel, ManagedNode, PingStatus};
 
 /// Structured filter keys, for help and error messages.
 pub const TERM_KEYS: &[&str] = &[
-    "tag", "ping", "platform", "state", "type", "account", "region",
+    "tag", "ping", "platform", "state", "type", "account", "region", "agent",
 ];
 
 /// The ping statuses `ping:` knows.
@@ -28,6 +29,33 @@ const PINGS: [PingStatus; 3] = [
     PingStatus::ConnectionLost,
     PingStatus::Inactive,
 ];
+
+/// Which part of a context a filter term names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// `account:` — a prefix of the account id, or a case-insensitive
+    /// substring of the account name or profile
+    /// ([`ContextLabel::account_matches`]).
+    Account,
+    /// `region:` — a prefix of the region.
+    Region,
+}
+
+/// Which contexts of the set `labels` an `account:` or `region:` term with
+/// alternatives `alts` (lower-cased) names: one flag per context, by
+/// [`ContextId`](crate::model::ContextId). Shared by the Fleet and
+/// OpsCenter filters.
+pub fn context_mask(place: Place, alts: &[String], labels: &[ContextLabel]) -> Vec<bool> {
+    labels
+        .iter()
+        .map(|l| {
+            alts.iter().any(|a| match place {
+                Place::Account => l.account_matches(a),
+                Place::Region => l.region.starts_with(a.as_str()),
+            })
+        })
+        .collect()
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Test {
@@ -49,6 +77,10 @@ enum Test {
     Account(Vec<String>, Vec<bool>),
     /// `region:` prefix of the region; with the contexts that match.
     Region(Vec<String>, Vec<bool>),
+    /// `agent:outdated` (SSM Agent not the newest release:
+    /// `IsLatestVersion` false), `agent:latest`, or a prefix of the agent
+    /// version (`agent:3.2`).
+    Agent(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +208,7 @@ fn parse_term(word: &str, key: &str, value: &str, errors: &mut Vec<String>) -> O
         "state" => Test::State(alts),
         "account" => Test::Account(alts, Vec::new()),
         "region" => Test::Region(alts, Vec::new()),
+        "agent" => Test::Agent(alts),
         _ => Test::Type(alts),
     })
 }
@@ -241,18 +274,8 @@ impl FleetQuery {
     pub fn bind(mut self, labels: &[ContextLabel]) -> Self {
         for t in &mut self.terms {
             match &mut t.test {
-                Test::Account(alts, ok) => {
-                    *ok = labels
-                        .iter()
-                        .map(|l| alts.iter().any(|a| l.account_matches(a)))
-                        .collect();
-                }
-                Test::Region(alts, ok) => {
-                    *ok = labels
-                        .iter()
-                        .map(|l| alts.iter().any(|a| l.region.starts_with(a.as_str())))
-                        .collect();
-                }
+                Test::Account(alts, ok) => *ok = context_mask(Place::Account, alts, labels),
+                Test::Region(alts, ok) => *ok = context_mask(Place::Region, alts, labels),
                 _ => {}
             }
         }
@@ -377,6 +400,11 @@ fn term_holds(test: &Test, node: &ManagedNode) -> bool {
         Test::Account(_, ok) | Test::Region(_, ok) => {
             ok.get(node.ctx.index()).copied().unwrap_or(false)
         }
+        Test::Agent(alts) => alts.iter().any(|a| match a.as_str() {
+            "outdated" | "behind" | "old" => node.agent_is_latest == Some(false),
+            "latest" | "current" => node.agent_is_latest == Some(true),
+            v => node.agent_version.starts_with(v),
+        }),
     }
 }
 
@@ -624,5 +652,24 @@ mod tests {
         // Unbound (no labels): a context term matches nothing.
         assert!(!m("region:eu", &second));
         assert!(FleetQuery::parse("account:").errors[0].contains("account:"));
+    }
+
+    #[test]
+    fn agent_term_finds_nodes_that_need_an_agent_update() {
+        let mut old = node("old", PingStatus::Online, "Linux", &[]);
+        old.agent_is_latest = Some(false);
+        old.agent_version = "3.1.1004.0".into();
+        let mut new = node("new", PingStatus::Online, "Linux", &[]);
+        new.agent_is_latest = Some(true);
+        new.agent_version = "3.3.40.0".into();
+        let unknown = node("unknown", PingStatus::Online, "Linux", &[]);
+        assert!(m("agent:outdated", &old) && !m("agent:outdated", &new));
+        assert!(
+            !m("agent:outdated", &unknown),
+            "no IsLatestVersion: not known to be behind"
+        );
+        assert!(m("agent:latest", &new) && !m("agent:latest", &old));
+        assert!(m("agent:3.1", &old) && !m("agent:3.1", &new));
+        assert!(m("!agent:outdated", &new));
     }
 }

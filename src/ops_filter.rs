@@ -1,7 +1,8 @@
 //! The OpsCenter filter: structured terms that DescribeOpsItems can apply
 //! server-side (`status:`, `sev:`, `prio:`, `source:`, `type:`, `cat:`,
-//! `title:`, `node:`, `created:`) plus fuzzy text over the title, applied
-//! client-side. The same terms are also applied client-side, so typing
+//! `title:`, `node:`, `created:`), `account:` and `region:` across a
+//! context set (the contexts to show, applied client-side), plus fuzzy
+//! text over the title, applied client-side. The same terms are also applied client-side, so typing
 //! narrows the loaded list at once; Enter reloads from AWS when the server
 //! part changed.
 
@@ -9,10 +10,12 @@ use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Matcher, Utf32String};
 
 use crate::aws::opscenter::{ServerFilter, TimeBound};
-use crate::model::OpsItem;
+use crate::filter::{Place, context_mask};
+use crate::model::{ContextLabel, OpsItem};
 
 /// Filter keys, for help and error messages.
-pub const OPS_KEYS: &str = "status: sev: prio: source: type: cat: title: node: created:";
+pub const OPS_KEYS: &str =
+    "status: sev: prio: source: type: cat: title: node: created: account: region:";
 
 /// The statuses the console offers (OpsItem type `/aws/issue`).
 pub const TRIAGE_STATUSES: &[&str] = &["Open", "InProgress", "Resolved"];
@@ -22,6 +25,10 @@ pub const TRIAGE_STATUSES: &[&str] = &["Open", "InProgress", "Resolved"];
 pub struct OpsQuery {
     /// Terms DescribeOpsItems applies (also applied client-side).
     pub server: Vec<ServerFilter>,
+    /// `account:` and `region:` terms: the place, the alternatives
+    /// (lower-cased) and, once bound ([`OpsQuery::bind`]), whether each
+    /// context of the set matches.
+    places: Vec<(Place, Vec<String>, Vec<bool>)>,
     fuzzy: Option<Pattern>,
 }
 
@@ -110,6 +117,7 @@ impl OpsQuery {
     /// The first bad term, naming it and the accepted form.
     pub fn parse(input: &str) -> Result<OpsQuery, String> {
         let mut server = Vec::new();
+        let mut places = Vec::new();
         let mut words = Vec::new();
         for word in input.split_whitespace() {
             let Some((key, value)) = word.split_once(':') else {
@@ -151,6 +159,16 @@ impl OpsQuery {
                 "title" => text("Title", true, values()),
                 "node" => text("ResourceId", true, values()),
                 "created" => ServerFilter::Created(age(value)?),
+                k @ ("account" | "region") => {
+                    let place = if k == "account" {
+                        Place::Account
+                    } else {
+                        Place::Region
+                    };
+                    let alts = values().iter().map(|v| v.to_lowercase()).collect();
+                    places.push((place, alts, Vec::new()));
+                    continue;
+                }
                 // `arn:aws:…` or a URL-ish word is text, not a typo'd key.
                 k if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphabetic()) || k == "arn" => {
                     words.push(word);
@@ -163,7 +181,21 @@ impl OpsQuery {
         let joined = words.join(" ");
         let fuzzy = (!joined.is_empty())
             .then(|| Pattern::parse(&joined, CaseMatching::Smart, Normalization::Smart));
-        Ok(OpsQuery { server, fuzzy })
+        Ok(OpsQuery {
+            server,
+            places,
+            fuzzy,
+        })
+    }
+
+    /// This query with its `account:` and `region:` terms resolved against
+    /// the context set `labels` (unbound, or with a context the set does
+    /// not have, such a term matches nothing).
+    pub fn bind(mut self, labels: &[ContextLabel]) -> Self {
+        for (place, alts, ok) in &mut self.places {
+            *ok = context_mask(*place, alts, labels);
+        }
+        self
     }
 
     /// The fuzzy part, for highlighting.
@@ -173,7 +205,7 @@ impl OpsQuery {
 
     /// Whether the query keeps everything.
     pub fn is_empty(&self) -> bool {
-        self.server.is_empty() && self.fuzzy.is_none()
+        self.server.is_empty() && self.places.is_empty() && self.fuzzy.is_none()
     }
 
     /// Whether `item` (with its title as `haystack`) matches; `now_s` is
@@ -185,6 +217,10 @@ impl OpsQuery {
         now_s: i64,
         matcher: &mut Matcher,
     ) -> bool {
+        let here = |ok: &Vec<bool>| ok.get(item.ctx.index()).copied().unwrap_or(false);
+        if !self.places.iter().all(|(_, _, ok)| here(ok)) {
+            return false;
+        }
         for f in &self.server {
             let ok = match f {
                 ServerFilter::Created(b) => match b {
@@ -310,5 +346,49 @@ mod tests {
                 .server
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn account_and_region_terms_keep_the_items_of_those_contexts() {
+        use crate::model::{ContextId, ContextLabel};
+        let labels = vec![
+            ContextLabel {
+                id: ContextId(0),
+                region: "us-east-1".into(),
+                account: Some("111111111111".into()),
+                ..ContextLabel::default()
+            },
+            ContextLabel {
+                id: ContextId(1),
+                region: "eu-west-1".into(),
+                account: Some("222222222222".into()),
+                account_name: Some("Payments".into()),
+                ..ContextLabel::default()
+            },
+        ];
+        let first = item("Open", "1", 1, "disk full", 0);
+        let second = OpsItem {
+            ctx: ContextId(1),
+            ..item("Open", "1", 1, "disk full", 0)
+        };
+        let q = |text: &str, i: &OpsItem| {
+            OpsQuery::parse(text).unwrap().bind(&labels).matches(
+                i,
+                &Utf32String::from(i.title.as_str()),
+                0,
+                &mut new_matcher(),
+            )
+        };
+        assert!(q("account:2222", &second) && !q("account:2222", &first));
+        assert!(q("account:PAY", &second), "the account name, any case");
+        assert!(q("region:us", &first) && !q("region:us", &second));
+        assert!(q("region:eu sev:1 disk", &second));
+        let parsed = OpsQuery::parse("account:2222 region:eu").unwrap();
+        assert!(
+            parsed.server.is_empty(),
+            "client-side terms, not DescribeOpsItems filters"
+        );
+        assert!(!parsed.is_empty());
+        assert!(!m("region:eu", &second), "unbound: matches nothing");
     }
 }

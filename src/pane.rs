@@ -115,6 +115,12 @@ pub enum Goto {
     },
     /// OpsCenter: the OpsItems that name managed node `id`.
     NodeOpsItems(String),
+    /// Fleet: the nodes this filter text keeps (the Overview's jumps);
+    /// Esc walks back.
+    FleetFilter(String),
+    /// OpsCenter: the OpsItems this filter text keeps, loaded afresh when
+    /// its DescribeOpsItems filters differ from the loaded ones.
+    OpsFilter(String),
 }
 
 /// What every pane may read of the shell while it updates.
@@ -133,6 +139,9 @@ pub struct Shared<'a> {
     pub page_rows: usize,
     /// Whether the Fleet pane is still loading (`nodes` may be partial).
     pub nodes_loading: bool,
+    /// How each context's part of the Fleet's load stands, by
+    /// [`ContextId`](crate::model::ContextId) (empty before the first).
+    pub node_loads: &'a [crate::aws::contexts::ContextLoad],
     /// The caller (STS GetCallerIdentity) once known.
     pub identity: Option<&'a CallerIdentity>,
     /// The AWS region the console is on (the first context's).
@@ -160,6 +169,7 @@ impl Default for Shared<'static> {
             selected: &NO_SELECTION,
             page_rows: 20,
             nodes_loading: false,
+            node_loads: &[],
             identity: None,
             region: "",
             contexts: &[],

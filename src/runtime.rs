@@ -179,6 +179,7 @@ impl TaskManager {
                 }
             }
             Effect::Sessions(j) => self.spawn(j, Action::Sessions),
+            Effect::Overview(j) => self.spawn(j, Action::Overview),
             Effect::SwitchContext { .. } => {
                 // The event loop handles it: it replaces this runner.
             }

@@ -9,7 +9,7 @@ pub use crate::panes::fleet::state as fleet;
 pub use crate::panes::opscenter::state as opscenter;
 pub use crate::panes::parameters::state as params;
 pub use crate::panes::sessions;
-use registry::{FLEET, OPS, PARAMS, RUN_COMMAND, SESSIONS, Slot, with_slot};
+use registry::{FLEET, OPS, OVERVIEW, PARAMS, RUN_COMMAND, SESSIONS, Slot, with_slot};
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,7 @@ use crate::panes::fleet::Ask as FleetAsk;
 pub use crate::panes::fleet::{FleetJob, FleetMsg};
 use crate::panes::opscenter::Ask as OpsAsk;
 pub use crate::panes::opscenter::OpsJob;
+pub use crate::panes::overview::{OverviewJob, OverviewState};
 use crate::panes::parameters::Ask as ParamsAsk;
 pub use crate::panes::parameters::ParamsJob;
 pub use crate::panes::run_command::CommandsJob;
@@ -54,6 +55,8 @@ pub enum Pane {
     OpsCenter,
     /// Session Manager shells.
     Sessions,
+    /// Counts across the context set.
+    Overview,
 }
 
 impl Pane {
@@ -206,6 +209,8 @@ pub enum Effect {
     OpsCenter(OpsJob),
     /// The Sessions pane's.
     Sessions(SessionsJob),
+    /// The Overview pane's.
+    Overview(OverviewJob),
     /// Leave the console (asked for first when sessions or typed text
     /// would go with it). The shell acts on it; it never reaches the runner.
     Quit,
@@ -226,6 +231,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("params", "show the Parameters pane"),
     ("ops", "show the OpsCenter pane"),
     ("sessions", "show the Sessions pane"),
+    (
+        "overview",
+        "show the Overview: nodes and open OpsItems per account and region",
+    ),
     ("help", "show the key bindings"),
     ("messages", "show every notice and error so far"),
     (
@@ -264,6 +273,8 @@ pub struct App {
     pub ops: OpsState,
     /// Sessions pane.
     pub sessions: sessions::SessionsState,
+    /// Overview pane state.
+    pub overview: OverviewState,
     /// AWS context for the header (the set's first context).
     pub context: ContextInfo,
     /// Every context of the set, in order (one entry: the usual console).
@@ -326,7 +337,8 @@ impl App {
         // across the set and copy may go to another context.
         self.params.scope = (labels.len() > 1)
             .then(|| format!("browsing {} · = compares across the set", labels[0].short()));
-        self.ops.contexts = labels.clone();
+        self.ops.set_contexts(labels.clone());
+        self.overview.set_contexts(labels.clone());
         self.params.contexts = labels.clone();
         self.contexts = labels;
     }
@@ -341,6 +353,7 @@ impl App {
             commands: CommandsState::default(),
             ops: OpsState::default(),
             sessions: sessions::SessionsState::default(),
+            overview: OverviewState::default(),
             contexts: vec![crate::model::ContextLabel {
                 profile: context.profile.clone(),
                 region: context.region.clone(),
@@ -556,6 +569,7 @@ impl App {
             selected: &self.fleet.selected,
             page_rows: self.page_rows(),
             nodes_loading: self.fleet.loading.is_some(),
+            node_loads: &self.fleet.context_loads,
             identity: self.context.identity.as_ref(),
             region: &self.context.region,
             contexts: &self.contexts,
@@ -640,6 +654,15 @@ impl App {
             Goto::NodeOpsItems(id) => {
                 self.go_to(Pane::OpsCenter);
                 self.with_pane(OPS, now, |p, cx| p.show_node_items(&id, cx))
+                    .1
+            }
+            Goto::FleetFilter(text) => {
+                self.go_to(Pane::Fleet);
+                self.with_pane(FLEET, now, |p, _| p.show_filtered(text)).1
+            }
+            Goto::OpsFilter(text) => {
+                self.go_to(Pane::OpsCenter);
+                self.with_pane(OPS, now, |p, cx| p.show_filtered(text, cx))
                     .1
             }
         }
@@ -848,6 +871,7 @@ impl App {
             }
             Action::Paste(_) => Vec::new(),
             Action::Sessions(m) => self.with_sessions(now, |p, cx| p.message(m, cx)).1,
+            Action::Overview(m) => self.with_pane(OVERVIEW, now, |p, cx| p.message(m, cx)).1,
             Action::Params(ev) => self.with_pane(PARAMS, now, |p, cx| p.message(ev, cx)).1,
             Action::Commands(ev) => {
                 self.with_pane(RUN_COMMAND, now, |p, cx| p.message(ev, cx))
@@ -1333,6 +1357,7 @@ impl Effect {
             Effect::RunCommand(j) => j.mutation(),
             Effect::OpsCenter(j) => j.mutation(),
             Effect::Sessions(j) => j.mutation(),
+            Effect::Overview(j) => j.mutation(),
             Effect::SwitchContext { .. } | Effect::Quit => None,
         }
     }

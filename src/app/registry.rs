@@ -3,7 +3,10 @@
 //! from here; [`entry`] matches every [`Pane`] exhaustively, so a new pane
 //! that is not registered does not compile.
 
-use super::{App, CommandsState, Effect, FleetState, OpsState, Pane, ParamsState, PromptPurpose};
+use super::{
+    App, CommandsState, Effect, FleetState, OpsState, OverviewState, Pane, ParamsState,
+    PromptPurpose,
+};
 use crate::config::Layer;
 use crate::pane::{Pane as PaneTrait, PaneView};
 use crate::panes::sessions::SessionsState;
@@ -15,6 +18,8 @@ pub struct PaneEntry {
     pub pane: Pane,
     /// Tab title.
     pub title: &'static str,
+    /// Tab title where the full ones do not fit (80 columns).
+    pub short: &'static str,
     /// Its keymap layer (`[fleet]`, …).
     pub layer: Layer,
     /// The `:` command that shows it.
@@ -26,32 +31,44 @@ pub const PANES: &[PaneEntry] = &[
     PaneEntry {
         pane: Pane::Fleet,
         title: "Fleet",
+        short: "Fleet",
         layer: Layer::Fleet,
         command: "fleet",
     },
     PaneEntry {
         pane: Pane::Commands,
         title: "Run Command",
+        short: "Run",
         layer: Layer::Commands,
         command: "commands",
     },
     PaneEntry {
         pane: Pane::Parameters,
         title: "Parameters",
+        short: "Params",
         layer: Layer::Parameters,
         command: "params",
     },
     PaneEntry {
         pane: Pane::OpsCenter,
         title: "OpsCenter",
+        short: "Ops",
         layer: Layer::OpsCenter,
         command: "ops",
     },
     PaneEntry {
         pane: Pane::Sessions,
         title: "Sessions",
+        short: "Sessions",
         layer: Layer::Sessions,
         command: "sessions",
+    },
+    PaneEntry {
+        pane: Pane::Overview,
+        title: "Overview",
+        short: "Overview",
+        layer: Layer::Overview,
+        command: "overview",
     },
 ];
 
@@ -63,6 +80,7 @@ pub fn entry(p: Pane) -> &'static PaneEntry {
         Pane::Parameters => 2,
         Pane::OpsCenter => 3,
         Pane::Sessions => 4,
+        Pane::Overview => 5,
     };
     &PANES[i]
 }
@@ -75,6 +93,7 @@ pub fn view_of(app: &App, p: Pane) -> &dyn PaneView {
         Pane::Parameters => &app.params,
         Pane::OpsCenter => &app.ops,
         Pane::Sessions => &app.sessions,
+        Pane::Overview => &app.overview,
     }
 }
 
@@ -101,6 +120,10 @@ macro_rules! with_slot {
             }
             $crate::app::Pane::Sessions => {
                 let $slot = $crate::app::registry::SESSIONS;
+                $body
+            }
+            $crate::app::Pane::Overview => {
+                let $slot = $crate::app::registry::OVERVIEW;
                 $body
             }
         }
@@ -171,6 +194,14 @@ pub(super) const SESSIONS: Slot<SessionsState> = Slot {
     pane: Pane::Sessions,
     state: |a| &mut a.sessions,
     job: Effect::Sessions,
+    ask: |never| match never {},
+};
+
+/// The Overview pane.
+pub(super) const OVERVIEW: Slot<OverviewState> = Slot {
+    pane: Pane::Overview,
+    state: |a| &mut a.overview,
+    job: Effect::Overview,
     ask: |never| match never {},
 };
 

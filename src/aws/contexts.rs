@@ -191,6 +191,47 @@ impl ContextSet {
     pub fn labels(&self) -> &[ContextLabel] {
         &self.labels
     }
+
+    /// Runs `each` for every context of the set, at most
+    /// [`CONTEXTS_AT_ONCE`] at a time (the global cap, so fifty accounts do
+    /// not hit throttling together), concurrently on the calling task;
+    /// returns when every one has finished.
+    pub async fn for_each_capped<'a, F, Fut>(&'a self, each: F)
+    where
+        F: Fn(ContextId, &'a AwsContext) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let gate = tokio::sync::Semaphore::new(CONTEXTS_AT_ONCE);
+        let runs = self.iter().map(|(id, ctx)| {
+            let (gate, run) = (&gate, each(id, ctx));
+            async move {
+                // The semaphore is never closed.
+                let Ok(_turn) = gate.acquire().await else {
+                    return;
+                };
+                run.await;
+            }
+        });
+        futures::future::join_all(runs).await;
+    }
+}
+
+/// How one context's part of a load stands (the Fleet's per context, read
+/// by the Overview).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContextLoad {
+    /// Pages are arriving; `stalled` while a page is asked for again.
+    Loading {
+        /// Pages received.
+        pages: u32,
+        /// The passing fault of the page asked for again, if any.
+        stalled: Option<super::resume::Stall>,
+    },
+    /// Every page and join arrived.
+    Done,
+    /// The listing failed (access denied, expired token, region not
+    /// enabled, or out of resume rounds); its earlier rows stay.
+    Failed(super::AwsError),
 }
 
 fn label_of(ctx: &AwsContext, id: ContextId, spec: &ContextSpec) -> ContextLabel {

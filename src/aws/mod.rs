@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod contexts;
 pub mod error;
+pub mod explorer;
 pub mod fleet;
 pub mod opscenter;
 pub mod org;

@@ -38,6 +38,8 @@ pub enum Layer {
     OpsCenter,
     /// The Sessions pane.
     Sessions,
+    /// The Overview pane.
+    Overview,
     /// A confirmation dialog (`yes`, `no`); nothing else applies there.
     Confirm,
     /// A choice list (`select_next`, `select_prev`, `pick`, `back`; the
@@ -55,6 +57,7 @@ impl Layer {
         Layer::Parameters,
         Layer::OpsCenter,
         Layer::Sessions,
+        Layer::Overview,
         Layer::Confirm,
         Layer::Choice,
     ];
@@ -69,6 +72,7 @@ impl Layer {
             Layer::Parameters => "parameters",
             Layer::OpsCenter => "opscenter",
             Layer::Sessions => "sessions",
+            Layer::Overview => "overview",
             Layer::Confirm => "confirm",
             Layer::Choice => "choice",
         }
@@ -940,6 +944,7 @@ keymap = [{ on = ["G"], run = "refresh", desc = "x" }]
                     "The Parameters pane" => Some(Layer::Parameters),
                     "The OpsCenter pane" => Some(Layer::OpsCenter),
                     "The Sessions pane" => Some(Layer::Sessions),
+                    "The Overview pane" => Some(Layer::Overview),
                     _ => None,
                 };
                 in_table = false;

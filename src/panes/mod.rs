@@ -5,6 +5,7 @@
 
 pub mod fleet;
 pub mod opscenter;
+pub mod overview;
 pub mod parameters;
 pub mod run_command;
 pub mod sessions;

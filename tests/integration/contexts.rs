@@ -573,3 +573,139 @@ async fn a_parameter_compares_across_contexts_and_a_level_copies_to_another() {
     );
     assert_eq!(lab.calls_in(a, REGIONS[0]).get("ssm:PutParameter"), None);
 }
+
+/// Open (Open or InProgress) OpsItems of one tenant by severity 1 … 4
+/// (none counts as 4), from DescribeOpsItems.
+async fn tenant_open_by_severity(lab: &LabHandle, account: &str, region: &str) -> [u64; 4] {
+    let client = crate::lab_tenancy::ssm(lab, account, region);
+    let mut counts = [0u64; 4];
+    let mut pages = client.describe_ops_items().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for s in page.expect("a page").ops_item_summaries.unwrap_or_default() {
+            let status = s.status.map(|x| x.as_str().to_owned()).unwrap_or_default();
+            if status == "Open" || status == "InProgress" {
+                let sev: usize = s.severity.and_then(|v| v.parse().ok()).unwrap_or(4);
+                counts[sev.clamp(1, 4) - 1] += 1;
+            }
+        }
+    }
+    counts
+}
+
+/// `:overview`, typed.
+fn show_overview(live: &mut Live) {
+    live.cmd(Command::CommandLine);
+    for c in "overview".chars() {
+        live.act(Action::Input(InputKey::Char(c)));
+    }
+    live.act(Action::Input(InputKey::Submit));
+}
+
+#[tokio::test]
+async fn the_overview_counts_every_context_and_each_number_jumps_to_its_rows() {
+    use ssmdeck::app::Pane;
+    use ssmdeck::panes::overview::state::{Metric, OpsCount, OrgView};
+    let lab = grid_lab(40).await;
+    let mut live = Live::start_set(set_for(&lab).await).await;
+    loaded(&mut live).await;
+    show_overview(&mut live);
+    assert_eq!(live.app.pane, Pane::Overview);
+    live.until("every context's open OpsItems and the organization", |a| {
+        a.overview
+            .ops
+            .iter()
+            .all(|o| matches!(o, OpsCount::Done(_)))
+            && matches!(a.overview.org, OrgView::Ready(_))
+    })
+    .await;
+    let homes = homes(&live);
+    let (mut nodes, mut ops) = (0u64, [0u64; 4]);
+    for (row, label) in live.app.contexts.clone().iter().enumerate() {
+        let (account, region) = &homes[&label.id];
+        let tenant = lab.nodes_in(account, region);
+        let o = &live.app.overview;
+        assert_eq!(o.value(row, Metric::Nodes), Some(tenant.len() as u64));
+        let lost = tenant
+            .iter()
+            .filter(|n| n.ping == PingStatus::ConnectionLost)
+            .count() as u64;
+        assert_eq!(o.value(row, Metric::Lost), Some(lost), "{account} {region}");
+        let want = tenant_open_by_severity(&lab, account, region).await;
+        for s in 1..=4u8 {
+            assert_eq!(
+                o.value(row, Metric::Severity(s)),
+                Some(want[usize::from(s) - 1]),
+                "{account} {region} severity {s}"
+            );
+        }
+        nodes += tenant.len() as u64;
+        (0..4).for_each(|k| ops[k] += want[k]);
+    }
+    let total_row = live.app.contexts.len();
+    assert_eq!(
+        live.app.overview.value(total_row, Metric::Nodes),
+        Some(nodes)
+    );
+    let OrgView::Ready(org) = &live.app.overview.org else {
+        unreachable!()
+    };
+    assert_eq!(org.nodes.total(), nodes, "the sync counts every account");
+    assert_eq!(org.ops, ops);
+    let screen = live.screen();
+    assert!(
+        screen.contains("Organization (resource data sync"),
+        "{screen}"
+    );
+    // ConnectionLost of the second context: the Fleet, filtered to it.
+    live.app.overview.row = 1;
+    live.app.overview.col = 2;
+    let want = live.app.overview.value(1, Metric::Lost).unwrap() as usize;
+    assert!(want > 0, "the lab has lost nodes there");
+    live.cmd(Command::OpenDetails);
+    assert_eq!(live.app.pane, Pane::Fleet);
+    assert_eq!(live.app.fleet.view.len(), want, "{}", live.app.fleet.filter);
+    live.cmd(Command::Back);
+    assert_eq!(live.app.pane, Pane::Overview, "Esc walks back");
+    assert_eq!(live.app.fleet.filter, "", "the user's own filter is back");
+    // Severity 2 of the third context: OpsCenter, loaded with the filter.
+    live.app.overview.row = 2;
+    live.app.overview.col = Metric::ALL
+        .iter()
+        .position(|m| *m == Metric::Severity(2))
+        .unwrap();
+    let want = live.app.overview.value(2, Metric::Severity(2)).unwrap() as usize;
+    live.cmd(Command::OpenDetails);
+    assert_eq!(live.app.pane, Pane::OpsCenter);
+    live.until("the filtered OpsItems", |a| !a.ops.loading)
+        .await;
+    assert_eq!(live.app.ops.view.len(), want, "{}", live.app.ops.filter);
+}
+
+#[tokio::test]
+async fn the_overview_says_why_a_member_account_has_no_organization_counts() {
+    use ssmdeck::panes::overview::state::OrgView;
+    let lab = grid_lab(10).await;
+    let member = lab.accounts()[2].clone();
+    let spec = ssmdeck::aws::contexts::ContextSpec {
+        region: Some(REGIONS[0].into()),
+        role_arn: Some(ssmdeck::aws::contexts::role_arn("ssmdeck-demo", &member)),
+        account: Some(member.clone()),
+        ..Default::default()
+    };
+    let set = ContextSet::connect(&common::options(&lab), &[spec], None)
+        .await
+        .expect("the member account connects");
+    let mut live = Live::start_set(set).await;
+    show_overview(&mut live);
+    live.until("the organization's answer", |a| {
+        matches!(a.overview.org, OrgView::Unavailable(_))
+    })
+    .await;
+    let OrgView::Unavailable(why) = &live.app.overview.org else {
+        unreachable!()
+    };
+    assert!(why.contains("delegated administrator"), "{why}");
+    assert!(why.contains("AWS-QuickSetup-ManagedNode"), "{why}");
+    let screen = live.screen();
+    assert!(screen.contains("not available"), "{screen}");
+}

@@ -572,13 +572,7 @@ fn at_80_columns_every_tab_shows_and_the_ping_counts_shorten() {
     let h = Harness::loaded(80, 24);
     let screen = h.screen();
     let tabs = screen.lines().nth(1).unwrap();
-    for title in [
-        "Fleet",
-        "Run Command",
-        "Parameters",
-        "OpsCenter",
-        "Sessions",
-    ] {
+    for title in ["Fleet", "Run", "Params", "Ops", "Sessions", "Overview"] {
         assert!(tabs.contains(title), "{title} is missing: {tabs}");
     }
     assert!(tabs.contains("● "), "{tabs}");

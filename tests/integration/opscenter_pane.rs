@@ -389,7 +389,8 @@ async fn ops_lab() -> ssmdeck_lab::LabHandle {
 }
 
 async fn open_ops(live: &mut Live) {
-    // Two panes back from Fleet (Sessions, then OpsCenter).
+    // Three panes back from Fleet (Overview, Sessions, then OpsCenter).
+    live.cmd(Command::PrevPane);
     live.cmd(Command::PrevPane);
     live.cmd(Command::PrevPane);
     assert_eq!(live.app.pane, Pane::OpsCenter);

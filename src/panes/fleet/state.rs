@@ -110,22 +110,7 @@ pub struct ContextCounts {
     pub agent_behind: usize,
 }
 
-/// How one context's part of a fleet load stands.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ContextLoad {
-    /// Pages are arriving; `stalled` while a page is asked for again.
-    Loading {
-        /// Pages received.
-        pages: u32,
-        /// The passing fault of the page asked for again, if any.
-        stalled: Option<crate::aws::resume::Stall>,
-    },
-    /// Every page and join arrived.
-    Done,
-    /// The listing failed (access denied, expired token, region not
-    /// enabled, or out of resume rounds); its earlier rows stay.
-    Failed(AwsError),
-}
+pub use crate::aws::contexts::ContextLoad;
 
 /// The Fleet pane's state.
 #[derive(Debug)]

@@ -33,6 +33,22 @@ impl FleetState {
         cx.job(FleetJob::Load { generation });
     }
 
+    /// [`Goto::FleetFilter`](crate::pane::Goto::FleetFilter): the nodes
+    /// `text` keeps, the cursor on the first. The user's own filter is set
+    /// aside as for a node jump: Esc puts it back and walks back.
+    pub fn show_filtered(&mut self, text: String) {
+        self.details = false;
+        if self.filter_aside.is_none() {
+            self.filter_aside = Some(std::mem::take(&mut self.filter));
+        }
+        self.revealed = true;
+        self.filter_before = None;
+        self.cursor = 0;
+        self.cursor_id = None;
+        self.scroll = 0;
+        self.set_filter(text);
+    }
+
     /// [`Goto::Node`]: the details of node `id`, the user's filter and
     /// selection kept (a filter that hides the node is set aside until
     /// Esc walks back). Says why when the node is not loaded.
@@ -376,6 +392,20 @@ mod tests {
         assert!(!p.details);
         assert_eq!(p.filter, "web");
         assert_eq!(p.selected.len(), 1, "the selection is kept");
+    }
+
+    #[test]
+    fn a_filter_jump_sets_the_users_filter_aside_until_esc_walks_back() {
+        let mut p = fleet();
+        p.set_filter("web".into());
+        p.settle(30);
+        p.show_filtered("db".into());
+        p.settle(30);
+        assert_eq!(p.filter, "db");
+        assert_eq!(p.current().map(|n| n.name.as_str()), Some("db-1"));
+        let (h, _) = cmd(&mut p, Command::Back);
+        assert_eq!(h, Handled::No, "the shell walks back to the Overview");
+        assert_eq!(p.filter, "web", "the user's own filter is back");
     }
 
     #[test]

@@ -132,17 +132,10 @@ impl Job for OpsJob {
                 generation,
                 filters,
             } => {
-                let gate = tokio::sync::Semaphore::new(crate::aws::contexts::CONTEXTS_AT_ONCE);
-                let loads = env.contexts.iter().map(|(id, ctx)| {
-                    let (env, gate, filters) = (&env, &gate, &filters);
-                    async move {
-                        let Ok(_turn) = gate.acquire().await else {
-                            return;
-                        };
-                        list_one(env, generation, id, ctx, filters).await;
-                    }
-                });
-                futures::future::join_all(loads).await;
+                let filters = &filters;
+                env.contexts
+                    .for_each_capped(|id, ctx| list_one(&env, generation, id, ctx, filters))
+                    .await;
                 None
             }
             OpsJob::Detail { id } => {

@@ -351,11 +351,19 @@ impl OpsState {
         (status, sev)
     }
 
+    /// Sets the context set's labels (at start, and when an account id or
+    /// name becomes known): `account:`/`region:` terms are resolved again.
+    pub fn set_contexts(&mut self, labels: Vec<crate::model::ContextLabel>) {
+        self.contexts = labels;
+        self.query = std::mem::take(&mut self.query).bind(&self.contexts);
+        self.dirty = true;
+    }
+
     /// Replaces the filter text; parses it (a bad one keeps the last good query).
     pub fn set_filter(&mut self, text: String) {
         match OpsQuery::parse(&text) {
             Ok(q) => {
-                self.query = q;
+                self.query = q.bind(&self.contexts);
                 self.filter_error = None;
             }
             Err(e) => self.filter_error = Some(e),

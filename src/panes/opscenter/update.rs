@@ -347,6 +347,19 @@ impl OpsState {
         cx.job(self.begin_load());
     }
 
+    /// [`Goto::OpsFilter`]: the OpsItems `text` keeps, loaded afresh when
+    /// its server-side terms differ from the loaded list's (or nothing is
+    /// loaded yet); the selection is cleared.
+    pub fn show_filtered(&mut self, text: String, cx: &mut OpsCx) {
+        self.detail = None;
+        self.selected.clear();
+        self.set_filter(text);
+        if !self.started || self.needs_reload() {
+            self.started = true;
+            cx.job(self.begin_load());
+        }
+    }
+
     /// While an OpsItem is open: scroll its detail, or close it on Back or
     /// Enter. Returns whether `c` was handled here.
     fn detail_command(&mut self, c: Command, rows: usize) -> bool {

@@ -60,34 +60,6 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
 
 /// Pane tabs on the left, selection and ping-status counts on the right.
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
-    let mut spans = Vec::new();
-    for p in Pane::all() {
-        let style = if p == app.pane {
-            cx.theme.style("ui.tab_active")
-        } else {
-            cx.theme.style("ui.tab_inactive")
-        };
-        spans.push(Span::styled(format!(" {} ", p.title()), style));
-        spans.push(Span::raw(" "));
-    }
-    if !app.fleet.selected.is_empty() {
-        spans.push(Span::styled(
-            format!(" {} selected ", app.fleet.selected.len()),
-            cx.theme.style("ui.selected"),
-        ));
-    }
-    let crumbs = app.breadcrumbs();
-    if crumbs.len() > 1 {
-        spans.push(Span::styled(
-            format!(" {} ", crumbs.join(" › ")),
-            cx.theme.style("ui.dim"),
-        ));
-    }
-    // The tabs always show in full; the ping counts take what is left,
-    // short (`● 279`) when the long form does not fit, else nothing.
-    let tabs_w: u16 = Pane::all()
-        .map(|p| p.title().chars().count() as u16 + 3)
-        .sum();
     let counts = app.fleet.ping_counts();
     let long = Line::from(
         counts
@@ -106,6 +78,41 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
             .map(|(status, n)| Span::styled(format!(" ● {n}"), cx.theme.style(ping_token(*status))))
             .collect::<Vec<_>>(),
     );
+    // The tabs always show, in full where the short ping counts fit beside
+    // them, else by their short titles (`Run`, `Params`, `Ops`); the ping
+    // counts take what is left, long (`● 279 Online`) or short (`● 279`).
+    let width = |short_titles: bool| -> u16 {
+        crate::app::registry::PANES
+            .iter()
+            .map(|e| if short_titles { e.short } else { e.title }.chars().count() as u16 + 3)
+            .sum()
+    };
+    let short_titles = width(false) + short.width() as u16 > area.width;
+    let tabs_w = width(short_titles);
+    let mut spans = Vec::new();
+    for e in crate::app::registry::PANES {
+        let style = if e.pane == app.pane {
+            cx.theme.style("ui.tab_active")
+        } else {
+            cx.theme.style("ui.tab_inactive")
+        };
+        let title = if short_titles { e.short } else { e.title };
+        spans.push(Span::styled(format!(" {title} "), style));
+        spans.push(Span::raw(" "));
+    }
+    if !app.fleet.selected.is_empty() {
+        spans.push(Span::styled(
+            format!(" {} selected ", app.fleet.selected.len()),
+            cx.theme.style("ui.selected"),
+        ));
+    }
+    let crumbs = app.breadcrumbs();
+    if crumbs.len() > 1 {
+        spans.push(Span::styled(
+            format!(" {} ", crumbs.join(" › ")),
+            cx.theme.style("ui.dim"),
+        ));
+    }
     let room = area.width.saturating_sub(tabs_w);
     let right = [long, short]
         .into_iter()
