@@ -615,3 +615,47 @@ fn the_demo_across_two_accounts_and_two_regions_filters_by_region() {
     });
     assert!(s.contains("EXIT:0"), "{s}");
 }
+
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn the_overview_at_80_columns_counts_each_context_and_jumps_to_its_nodes() {
+    let t = Tmux::start_demo("overview", 80, 24, None, "--accounts 2 --regions 2");
+    t.wait_for("every context's nodes", |s| {
+        s.contains("nodes in 4 contexts")
+    });
+    t.keys(&[":"]);
+    t.text("overview");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the overview, every context ok", |s| {
+        s.contains("Overview — 2 accounts × 2 regions")
+            && s.lines().filter(|l| l.contains(" ok ")).count() == 4
+    });
+    for column in ["ACCOUNT", "REGION", "NODES", "ONLINE", "LOST", "SEV1"] {
+        assert!(s.contains(column), "{column} at 80 columns:\n{s}");
+    }
+    assert!(
+        s.lines().any(|l| l.starts_with("│all ")),
+        "the total row:\n{s}"
+    );
+    assert!(s.contains("Organization (resource data sync"), "{s}");
+    // Enter on the first context's NODES (24 in the demo): the Fleet,
+    // filtered to it.
+    assert!(
+        s.lines()
+            .any(|l| l.starts_with("│123456789012   us-east-1           24 ")),
+        "{s}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("the Fleet filtered to the first context", |s| {
+        s.contains("24 match /account:123456789012 region:us-eas")
+    });
+    t.keys(&["Escape"]);
+    t.wait_for("back on the overview", |s| {
+        s.contains("Overview — 2 accounts")
+    });
+    t.keys(&["q"]);
+    let s = t.wait_for("ssmdeck to exit", |s| {
+        s.contains("EXIT:") && s.contains("icanon")
+    });
+    assert!(s.contains("EXIT:0"), "{s}");
+}
