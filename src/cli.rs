@@ -543,27 +543,13 @@ pub fn context_specs(cli: &Cli, settings: &Settings) -> anyhow::Result<Vec<Conte
     Ok(specs)
 }
 
-/// Settings of the first context's profile, made read-only when any
-/// profile of the set is (the strictest wins), with the command line's
-/// `--read-only`, `--no-mouse` and `--session-plugin` on top.
+/// Settings across the set ([`Settings::for_set`]: each context as its
+/// profile says, the theme of the strictest), with the command line's
+/// `--read-only` (the whole console), `--no-mouse` and `--session-plugin`
+/// on top.
 fn settings_for(set: &ContextSet, dir: Option<&std::path::Path>, cli: &Cli) -> Settings {
-    let profile_of =
-        |l: &crate::model::ContextLabel| l.profile.clone().unwrap_or_else(|| "default".into());
-    let first = profile_of(&set.labels()[0]);
-    let mut settings = Settings::load_for(dir, Some(&first));
-    let mut seen = vec![first];
-    for l in set.labels() {
-        let p = profile_of(l);
-        if seen.contains(&p) {
-            continue;
-        }
-        if settings.read_only.is_none()
-            && let Some(why) = Settings::load_for(dir, Some(&p)).read_only
-        {
-            settings.read_only = Some(format!("{why} (profile {p} of the set)"));
-        }
-        seen.push(p);
-    }
+    let profiles: Vec<Option<String>> = set.labels().iter().map(|l| l.profile.clone()).collect();
+    let mut settings = Settings::for_set(dir, &profiles);
     if cli.read_only {
         settings.read_only = Some("--read-only".into());
     }

@@ -139,6 +139,14 @@ pub trait Job: Send + Sized + 'static {
     /// The audit lines of a write's result: one per item written. Called
     /// only for a job whose mutation is audited [`AuditWhen::OnResult`].
     fn outcomes(msg: &Self::Msg) -> Vec<Outcome>;
+
+    /// The contexts of the set a mutating job writes to, by
+    /// [`ContextId`]: the read-only gate refuses the job when one of them
+    /// is read-only (one read-only profile makes its rows read-only). The
+    /// first context unless the job says otherwise.
+    fn writes_to(&self, _base: &JobBase) -> Vec<ContextId> {
+        vec![ContextId::default()]
+    }
 }
 
 /// What every job of one context shares: the AWS context, the audit log,

@@ -66,6 +66,9 @@ pub struct ContextLabel {
     pub account_name: Option<String>,
     /// The role assumed in the account (`--org ROLE`, `role_arn`), if any.
     pub role: Option<String>,
+    /// Why the context is read-only (its profile's `read_only`), if it is:
+    /// its rows may not be written.
+    pub read_only: Option<String>,
 }
 
 impl ContextLabel {

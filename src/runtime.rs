@@ -19,6 +19,7 @@ use crate::aws::contexts::ContextSet;
 use crate::config::Settings;
 use crate::config::keymap::{KeySpec, Resolved};
 use crate::job::{AuditScope, AuditWhen, Job, JobBase, JobEnv, Mutation};
+use crate::model::ContextId;
 use crate::panes::fleet::FleetMsg;
 use crate::panes::sessions::SessionsJob;
 use crate::session::hub::SessionHub;
@@ -46,6 +47,8 @@ pub struct TaskManager {
     tx: ActionTx,
     generation: u64,
     read_only: Option<String>,
+    /// Why each context of the set is read-only (`None`: writable).
+    context_read_only: Vec<Option<String>>,
     running: HashMap<String, CancellationToken>,
 }
 
@@ -89,6 +92,7 @@ impl TaskManager {
             tx,
             generation: 0,
             read_only: None,
+            context_read_only: Vec::new(),
             running: HashMap::new(),
         }
     }
@@ -135,6 +139,13 @@ impl TaskManager {
         self.read_only = why;
     }
 
+    /// Refuses a mutating job that writes to a read-only context of the
+    /// set ([`Job::writes_to`]): `why` by [`ContextId`], `None` where
+    /// writes are allowed (a context past the end is writable).
+    pub fn set_context_read_only(&mut self, why: Vec<Option<String>>) {
+        self.context_read_only = why;
+    }
+
     /// Ends every open session (TerminateSession), waiting at most
     /// `within` for the calls: no session is left open in the account.
     pub async fn terminate_sessions(&mut self, within: Duration) {
@@ -172,7 +183,7 @@ impl TaskManager {
             Effect::Sessions(j @ SessionsJob::Input { .. }) => {
                 // Input is a send on the session's channel, not work to
                 // spawn: it goes now, so keys keep their order.
-                if !self.refused(&j.mutation())
+                if !self.refused(&j.mutation(), &[])
                     && let SessionsJob::Input { tab, input } = j
                 {
                     self.base.sessions.send(tab, input);
@@ -189,16 +200,41 @@ impl TaskManager {
         }
     }
 
-    /// The read-only gate: whether `mutation` is refused (with a notice).
-    fn refused(&self, mutation: &Option<Mutation>) -> bool {
-        let (Some(why), Some(m)) = (&self.read_only, mutation) else {
+    /// The read-only gate: whether `mutation`, writing to contexts
+    /// `places`, is refused (with a notice naming why and where).
+    fn refused(&self, mutation: &Option<Mutation>, places: &[ContextId]) -> bool {
+        let Some(m) = mutation else {
             return false;
         };
+        let text = if let Some(why) = &self.read_only {
+            format!("read-only ({why}): {} not sent", m.action)
+        } else {
+            let labels = self.base.contexts.labels();
+            let mut shut: Vec<(String, &str)> = Vec::new();
+            for p in places {
+                if let Some(Some(why)) = self.context_read_only.get(p.index()) {
+                    let name = labels
+                        .get(p.index())
+                        .map_or_else(String::new, |l| l.short());
+                    if !shut.iter().any(|(n, _)| *n == name) {
+                        shut.push((name, why));
+                    }
+                }
+            }
+            let Some((name, why)) = shut.first() else {
+                return false;
+            };
+            let more = match shut.len() {
+                1 => String::new(),
+                n => format!(" and {} more read-only contexts", n - 1),
+            };
+            format!(
+                "read-only in {name}{more} ({why}): {} not sent; its rows are read-only",
+                m.action
+            )
+        };
         tracing::warn!(action = m.action, "read-only: job refused");
-        let _ = self.tx.send(Action::Notice(
-            format!("read-only ({why}): {} not sent", m.action),
-            Instant::now(),
-        ));
+        let _ = self.tx.send(Action::Notice(text, Instant::now()));
         true
     }
 
@@ -207,7 +243,12 @@ impl TaskManager {
     fn spawn<J: Job>(&mut self, job: J, wrap: fn(J::Msg) -> Action) {
         let mutation = job.mutation();
         let slot = job.slot();
-        if self.refused(&mutation) {
+        let places = if mutation.is_some() {
+            job.writes_to(&self.base)
+        } else {
+            Vec::new()
+        };
+        if self.refused(&mutation, &places) {
             return;
         }
         let (context, tx) = (self.generation, self.tx.clone());
@@ -460,7 +501,7 @@ pub async fn run_console(
     let now = Instant::now();
     let ctx = set.primary().clone();
     let (mut app, effects) = start_app(&ctx, &settings, (size.width, size.height), now);
-    app.set_contexts(set.labels().to_vec());
+    app.set_contexts(with_read_only(set.labels(), &settings));
     let mut settings = settings;
     // First frame before any network answer.
     let first = app.settle();
@@ -593,6 +634,22 @@ pub async fn run_console(
     Ok(())
 }
 
+/// The set's labels, each with why it is read-only
+/// ([`Settings::context_read_only`]).
+fn with_read_only(
+    labels: &[crate::model::ContextLabel],
+    settings: &Settings,
+) -> Vec<crate::model::ContextLabel> {
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| crate::model::ContextLabel {
+            read_only: settings.context_read_only.get(i).cloned().flatten(),
+            ..l.clone()
+        })
+        .collect()
+}
+
 /// The console's first state on `ctx`: the settings' read-only and key
 /// help, the saved user state, the configuration problems; and the
 /// effects of the first loads.
@@ -635,6 +692,7 @@ fn first_runner(set: ContextSet, tx: ActionTx, settings: &Settings) -> TaskManag
     let audit = crate::audit::data_dir().map(|d| Audit::new(d.join("audit.jsonl"), set.primary()));
     let mut tasks = TaskManager::for_set(set, tx);
     tasks.set_read_only(settings.read_only.clone());
+    tasks.set_context_read_only(settings.context_read_only.clone());
     tasks.set_audit(audit);
     tasks.set_state_path(crate::audit::data_dir().map(|d| d.join("state.json")));
     tasks.set_data_dir(crate::audit::data_dir());

@@ -245,6 +245,7 @@ fn label_of(ctx: &AwsContext, id: ContextId, spec: &ContextSpec) -> ContextLabel
             .or_else(|| spec.role_arn.as_deref().and_then(account_of_arn)),
         account_name: spec.account_name.clone(),
         role: spec.role_arn.clone(),
+        read_only: None,
     }
 }
 

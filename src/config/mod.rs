@@ -147,6 +147,11 @@ pub struct Settings {
     /// Why mutating actions are disabled, if they are (`--read-only`,
     /// `read_only = true`, or the profile's setting).
     pub read_only: Option<String>,
+    /// Across a context set ([`Settings::for_set`]): why each context is
+    /// read-only (its profile's `read_only`, or the global one), by
+    /// [`ContextId`](crate::model::ContextId); `None` where it may be
+    /// written. Empty for one context ([`Settings::read_only`] says it).
+    pub context_read_only: Vec<Option<String>>,
     /// Mouse support on.
     pub mouse: bool,
     /// The session-manager-plugin to run sessions through (`None`: the native client).
@@ -215,6 +220,52 @@ impl Settings {
     /// particular profile.
     pub fn load(dir: Option<&Path>) -> Settings {
         Self::load_for(dir, None)
+    }
+
+    /// Settings across a context set whose contexts come from `profiles`
+    /// (in set order; `None`: the default chain, read as profile
+    /// `default`). Each context is read-only as its own profile says
+    /// ([`Settings::context_read_only`]); the console as a whole only when
+    /// every context is. The theme follows the strictest profile: the
+    /// first read-only context's, else the first context's.
+    pub fn for_set(dir: Option<&Path>, profiles: &[Option<String>]) -> Settings {
+        let name = |p: &Option<String>| p.clone().unwrap_or_else(|| "default".into());
+        let first = profiles
+            .first()
+            .map(name)
+            .unwrap_or_else(|| "default".into());
+        let mut settings = Self::load_for(dir, Some(&first));
+        if profiles.len() <= 1 {
+            return settings;
+        }
+        let mut by_profile: Vec<(String, Option<String>, Theme)> = Vec::new();
+        let mut why = Vec::with_capacity(profiles.len());
+        for p in profiles {
+            let p = name(p);
+            if let Some((_, ro, _)) = by_profile.iter().find(|(n, _, _)| *n == p) {
+                why.push(ro.clone());
+                continue;
+            }
+            let s = if p == first {
+                (settings.read_only.clone(), settings.theme.clone())
+            } else {
+                let s = Self::load_for(dir, Some(&p));
+                (s.read_only, s.theme)
+            };
+            let ro = s.0.map(|w| format!("{w}; profile {p} of the set"));
+            why.push(ro.clone());
+            by_profile.push((p, ro, s.1));
+        }
+        if let Some((_, _, theme)) = by_profile.iter().find(|(_, ro, _)| ro.is_some()) {
+            settings.theme = theme.clone();
+        }
+        settings.read_only = if why.iter().all(Option::is_some) {
+            why[0].clone()
+        } else {
+            None
+        };
+        settings.context_read_only = why;
+        settings
     }
 
     /// Loads settings from `dir` for AWS profile `profile`: its
@@ -293,6 +344,7 @@ impl Settings {
             problems,
             dir: dir.map(Path::to_path_buf),
             read_only,
+            context_read_only: Vec::new(),
             mouse: config.mouse,
             session_plugin: (!config.session_plugin.is_empty() && config.session_plugin != "false")
                 .then(|| crate::session::plugin::plugin_command(&config.session_plugin)),
@@ -310,6 +362,51 @@ mod tests {
         assert_eq!(line_of("a\nb\nc", 0), 1);
         assert_eq!(line_of("a\nb\nc", 2), 2);
         assert_eq!(line_of("a\nb\nc", 99), 3);
+    }
+
+    #[test]
+    fn across_a_set_each_context_is_read_only_as_its_profile_says() {
+        let dir = std::env::temp_dir().join(format!("ssmdeck-cfgset-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("config.toml"),
+            "theme = \"light\"\n[profiles.prod]\ntheme = \"high-contrast\"\nread_only = true\n",
+        )
+        .unwrap();
+        let p = |n: &str| Some(n.to_owned());
+        let mixed = Settings::for_set(Some(&dir), &[p("dev"), p("prod"), p("dev")]);
+        assert_eq!(mixed.read_only, None, "the dev rows stay writable");
+        assert_eq!(mixed.context_read_only.len(), 3);
+        assert!(mixed.context_read_only[0].is_none() && mixed.context_read_only[2].is_none());
+        let why = mixed.context_read_only[1].as_deref().unwrap();
+        assert!(why.contains("profile prod"), "{why}");
+        assert_eq!(
+            mixed.theme.name, "high-contrast",
+            "the strictest profile's theme"
+        );
+        let all = Settings::for_set(Some(&dir), &[p("prod"), p("prod")]);
+        assert!(
+            all.read_only.is_some(),
+            "every context read-only: the console is"
+        );
+        let global = dir.join("global");
+        std::fs::create_dir_all(&global).unwrap();
+        std::fs::write(
+            global.join("config.toml"),
+            "read_only = true\n[profiles.dev]\nread_only = false\n",
+        )
+        .unwrap();
+        let g = Settings::for_set(Some(&global), &[p("dev"), None]);
+        assert_eq!(g.context_read_only[0], None, "the profile's false wins");
+        assert!(
+            g.context_read_only[1]
+                .as_deref()
+                .unwrap()
+                .contains("read_only = true")
+        );
+        let one = Settings::for_set(Some(&dir), &[p("prod")]);
+        assert!(one.read_only.is_some() && one.context_read_only.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -709,3 +709,100 @@ async fn the_overview_says_why_a_member_account_has_no_organization_counts() {
     let screen = live.screen();
     assert!(screen.contains("not available"), "{screen}");
 }
+
+#[tokio::test]
+async fn a_read_only_context_refuses_writes_to_its_rows_and_the_others_write() {
+    use ssmdeck::app::Effect;
+    use ssmdeck::aws::opscenter::OpsChange;
+    use ssmdeck::panes::opscenter::OpsJob;
+    let lab = grid_lab(10).await;
+    let mut live = Live::start_set(set_for(&lab).await).await;
+    loaded(&mut live).await;
+    // The second context (first account, eu-west-1) is read-only, as a
+    // `[profiles.NAME] read_only = true` of its profile makes it.
+    let mut why = vec![None; live.app.contexts.len()];
+    why[1] = Some("profile prod is read-only".to_owned());
+    live.tasks.set_context_read_only(why.clone());
+    let mut labels = live.app.contexts.clone();
+    labels[1].read_only = why[1].clone();
+    live.app.set_contexts(labels);
+    let screen = live.screen();
+    assert!(screen.contains("READ-ONLY in 1 of 6 contexts"), "{screen}");
+    live.app.ops.set_filter("status:Open".into());
+    let job = live.app.ops.begin_load();
+    live.tasks.run(Effect::OpsCenter(job));
+    live.until("the OpsItems", |a| !a.ops.loading).await;
+    let homes = homes(&live);
+    let open_in = |ctx: u16| {
+        live.app
+            .ops
+            .items
+            .iter()
+            .find(|i| i.ctx == ContextId(ctx))
+            .cloned()
+            .expect("an Open item there")
+    };
+    let (shut, free) = (open_in(1), open_in(0));
+    lab.reset_calls();
+    let change = OpsChange {
+        status: Some("InProgress".into()),
+        ..OpsChange::default()
+    };
+    live.tasks.run(Effect::OpsCenter(OpsJob::Update {
+        targets: vec![(shut.id.clone(), Some(shut.last_modified_ms))],
+        change: change.clone(),
+    }));
+    live.until("the refusal", |a| {
+        a.messages
+            .iter()
+            .any(|(_, m)| m.contains("read-only in") && m.contains("ssm:UpdateOpsItem not sent"))
+    })
+    .await;
+    live.tasks.run(Effect::OpsCenter(OpsJob::Update {
+        targets: vec![(free.id.clone(), Some(free.last_modified_ms))],
+        change,
+    }));
+    live.until("the update of the writable context", |a| {
+        a.ops
+            .get(&free.id)
+            .is_some_and(|i| i.status == "InProgress")
+    })
+    .await;
+    let (shut_home, free_home) = (&homes[&ContextId(1)], &homes[&ContextId(0)]);
+    assert_eq!(
+        lab.calls_in(&shut_home.0, &shut_home.1)
+            .get("ssm:UpdateOpsItem"),
+        None,
+        "nothing reached the read-only context"
+    );
+    assert_eq!(
+        lab.calls_in(&free_home.0, &free_home.1)
+            .get("ssm:UpdateOpsItem"),
+        Some(&1)
+    );
+    // A send across a read-only and a writable context is refused whole.
+    let node_in = |ctx: u16| {
+        live.app
+            .fleet
+            .nodes
+            .iter()
+            .find(|n| {
+                n.ctx == ContextId(ctx) && n.ping_status == ssmdeck::model::PingStatus::Online
+            })
+            .map(|n| n.id.clone())
+            .unwrap()
+    };
+    live.app.fleet.selected = [node_in(0), node_in(1)].into_iter().collect();
+    live.cmd(Command::RunCommand);
+    live.type_text("echo hi");
+    live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert_eq!(live.app.mode(), Mode::Confirm);
+    live.act(Action::Input(InputKey::Char('y')));
+    live.until("the send's refusal", |a| {
+        a.messages
+            .iter()
+            .any(|(_, m)| m.contains("read-only in") && m.contains("ssm:SendCommand not sent"))
+    })
+    .await;
+    assert_eq!(lab.calls().get("ssm:SendCommand"), None);
+}

@@ -106,6 +106,15 @@ impl Job for OpsJob {
         }
     }
 
+    fn writes_to(&self, base: &crate::job::JobBase) -> Vec<ContextId> {
+        match self {
+            OpsJob::Update { targets, .. } => {
+                targets.iter().map(|(id, _)| base.homes.of(id)).collect()
+            }
+            _ => vec![ContextId::default()],
+        }
+    }
+
     fn mutation(&self) -> Option<Mutation> {
         match self {
             OpsJob::List { .. } | OpsJob::Detail { .. } => None,

@@ -59,6 +59,14 @@ fn severity_style(m: Metric, t: &Theme, n: Option<u64>) -> ratatui::style::Style
 /// The state cell of context row `i`: nodes and OpsItems loading, ok or
 /// failed (the reason in the status line when the cursor is there).
 fn state_text(o: &OverviewState, i: usize) -> (String, &'static str) {
+    let (text, token) = load_text(o, i);
+    match o.contexts.get(i).and_then(|l| l.read_only.as_ref()) {
+        Some(_) => (format!("{text} · read-only"), token),
+        None => (text, token),
+    }
+}
+
+fn load_text(o: &OverviewState, i: usize) -> (String, &'static str) {
     let nodes = o.node_marks.get(i).cloned().unwrap_or_default();
     let ops = o.ops.get(i);
     match (&nodes, ops) {

@@ -160,6 +160,16 @@ impl Job for ParamsJob {
         }
     }
 
+    fn writes_to(&self, _base: &crate::job::JobBase) -> Vec<ContextId> {
+        match self {
+            // A copy writes to its destination; a move deletes in the
+            // first context too.
+            ParamsJob::ApplyCopy(plan) if plan.move_sources => vec![ContextId(0), plan.to_ctx],
+            ParamsJob::ApplyCopy(plan) => vec![plan.to_ctx],
+            _ => vec![ContextId::default()],
+        }
+    }
+
     fn mutation(&self) -> Option<Mutation> {
         match self {
             ParamsJob::Level { .. }

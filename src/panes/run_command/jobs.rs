@@ -165,6 +165,18 @@ impl Job for CommandsJob {
         }
     }
 
+    fn writes_to(&self, base: &crate::job::JobBase) -> Vec<ContextId> {
+        match self {
+            CommandsJob::SendAcross { placements, .. } => {
+                placements.iter().map(|p| p.ctx).collect()
+            }
+            CommandsJob::Cancel { command_ids, .. } => {
+                command_ids.iter().map(|id| base.homes.of(id)).collect()
+            }
+            _ => vec![ContextId::default()],
+        }
+    }
+
     fn mutation(&self) -> Option<Mutation> {
         match self {
             CommandsJob::Documents

@@ -69,6 +69,13 @@ impl Job for SessionsJob {
         None
     }
 
+    fn writes_to(&self, _base: &crate::job::JobBase) -> Vec<ContextId> {
+        match self {
+            SessionsJob::Shell { ctx, .. } | SessionsJob::Forward { ctx, .. } => vec![*ctx],
+            _ => vec![ContextId::default()],
+        }
+    }
+
     fn mutation(&self) -> Option<Mutation> {
         match self {
             SessionsJob::Shell { target, .. } | SessionsJob::Forward { target, .. } => Some(

@@ -48,9 +48,20 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
         spans.push(Span::styled("  endpoint ", label));
         spans.push(Span::styled(e.clone(), value));
     }
+    let shut = app
+        .contexts
+        .iter()
+        .filter(|l| l.read_only.is_some())
+        .count();
     if app.read_only.is_some() {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(" READ-ONLY ", t.style("ui.error")));
+    } else if shut > 0 {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(
+            format!(" READ-ONLY in {shut} of {} contexts ", app.contexts.len()),
+            t.style("ui.error"),
+        ));
     }
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(t.style("ui.header")),
@@ -499,6 +510,18 @@ pub fn contexts_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderCon
 
 /// How context `id`'s part of the fleet load stands, with its style token.
 fn context_state(app: &App, id: crate::model::ContextId) -> (String, &'static str) {
+    let (state, style) = load_state(app, id);
+    match app
+        .contexts
+        .get(id.index())
+        .and_then(|l| l.read_only.as_ref())
+    {
+        Some(_) => (format!("{state} · read-only"), style),
+        None => (state, style),
+    }
+}
+
+fn load_state(app: &App, id: crate::model::ContextId) -> (String, &'static str) {
     use crate::panes::fleet::ContextLoad;
     match app.fleet.context_loads.get(id.index()) {
         Some(ContextLoad::Loading { stalled: None, .. }) => ("loading".to_owned(), "ui.dim"),
