@@ -102,6 +102,10 @@ pub struct ContextInfo {
     /// Counts context switches: reports of jobs started under another
     /// generation are stale ([`Action::Reported`]).
     pub generation: u64,
+    /// After a switch to a context set (the `:contexts` picker): its
+    /// labels, in set order, with why each is read-only (empty: one
+    /// context, this one).
+    pub labels: Vec<crate::model::ContextLabel>,
 }
 
 /// Mouse input the console handles (when mouse support is on).

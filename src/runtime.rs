@@ -104,7 +104,13 @@ impl TaskManager {
     /// plugin; no audit log until [`TaskManager::set_audit`]. Dropping
     /// `self` afterwards cancels its slotted jobs; writes still finish.
     pub fn next_context(&self, ctx: AwsContext) -> TaskManager {
-        let mut next = TaskManager::new(ctx, self.tx.clone());
+        self.next_set(ContextSet::single(ctx))
+    }
+
+    /// [`TaskManager::next_context`] onto every context of `set` (the
+    /// `:contexts` picker's switch).
+    pub fn next_set(&self, set: ContextSet) -> TaskManager {
+        let mut next = TaskManager::for_set(set, self.tx.clone());
         next.generation = self.generation + 1;
         next.base.sessions = self.base.sessions.clone();
         next.base.state_path = self.base.state_path.clone();
@@ -122,6 +128,11 @@ impl TaskManager {
     /// The live sessions.
     pub fn sessions(&self) -> SessionHub {
         self.base.sessions.clone()
+    }
+
+    /// The labels of every context of its set, in order.
+    pub fn context_labels(&self) -> &[crate::model::ContextLabel] {
+        self.base.contexts.labels()
     }
 
     /// The AWS context its jobs run in.
@@ -191,7 +202,7 @@ impl TaskManager {
             }
             Effect::Sessions(j) => self.spawn(j, Action::Sessions),
             Effect::Overview(j) => self.spawn(j, Action::Overview),
-            Effect::SwitchContext { .. } => {
+            Effect::SwitchContext { .. } | Effect::SwitchSet(_) => {
                 // The event loop handles it: it replaces this runner.
             }
             Effect::Quit => {
@@ -343,6 +354,48 @@ pub async fn switch_context(
     Ok(ctx)
 }
 
+/// Connects what a switch effect asks for: one context (`:profile`,
+/// `:region`) or a set (the `:contexts` picker).
+///
+/// # Errors
+/// Why the switch failed, in the console's words (the old set stays).
+pub async fn switch(
+    base: &crate::aws::ConnectOptions,
+    e: Effect,
+    tx: ActionTx,
+) -> Result<ContextSet, String> {
+    match e {
+        Effect::SwitchSet(specs) => ContextSet::connect(base, &specs, Some(notice_sink(tx)))
+            .await
+            .map_err(|e| e.to_string()),
+        Effect::SwitchContext { profile, region } => switch_context(base, profile, region, tx)
+            .await
+            .map(ContextSet::single),
+        _ => Err("not a context switch".into()),
+    }
+}
+
+/// What the shell learns of the runner after a switch: the first
+/// context, the generation and, for a set, every label with why each is
+/// read-only.
+fn switched_info(tasks: &TaskManager, settings: &Settings) -> ContextInfo {
+    let ctx = tasks.context();
+    let labels = tasks.context_labels();
+    ContextInfo {
+        profile: ctx.profile.clone(),
+        region: ctx.region.clone(),
+        endpoint: ctx.endpoint.clone(),
+        identity: None,
+        identity_error: None,
+        generation: tasks.generation(),
+        labels: if labels.len() > 1 {
+            with_read_only(labels, settings)
+        } else {
+            Vec::new()
+        },
+    }
+}
+
 /// Maps a key to a text-input key while an input has focus.
 fn input_key(ev: KeyEvent) -> Option<InputKey> {
     let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
@@ -377,6 +430,17 @@ fn dialog_key(mode: Mode, settings: &Settings, ev: KeyEvent) -> Option<InputKey>
         && let KeyCode::Char(d @ '1'..='9') = ev.code
     {
         return Some(InputKey::Char(d));
+    }
+    // The `:contexts` picker: the `[choice]` keys, and Space toggles,
+    // Tab, h/l or Left/Right go to the other list.
+    if mode == Mode::Contexts {
+        match ev.code {
+            KeyCode::Char(' ') => return Some(InputKey::Char(' ')),
+            KeyCode::Tab | KeyCode::BackTab => return Some(InputKey::Complete),
+            KeyCode::Left | KeyCode::Char('h') => return Some(InputKey::Left),
+            KeyCode::Right | KeyCode::Char('l') => return Some(InputKey::Right),
+            _ => {}
+        }
     }
     let layer = if mode == Mode::Confirm {
         crate::config::Layer::Confirm
@@ -417,7 +481,7 @@ impl KeyRouter {
         if ev.kind == KeyEventKind::Release {
             return None;
         }
-        if matches!(app.mode(), Mode::Confirm | Mode::Choose) {
+        if matches!(app.mode(), Mode::Confirm | Mode::Choose | Mode::Contexts) {
             self.pending.clear();
             return dialog_key(app.mode(), settings, ev).map(Action::Input);
         }
@@ -514,8 +578,8 @@ pub async fn run_console(
     }
     let base_options = ctx.options.clone();
     let mut tasks = first_runner(set, tx.clone(), &settings);
-    let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<Result<AwsContext, String>>();
-    let mut pending_switch: Vec<(Option<String>, Option<String>)> = Vec::new();
+    let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<Result<ContextSet, String>>();
+    let mut pending_switch: Vec<Effect> = Vec::new();
     for e in effects.into_iter().chain(first) {
         tasks.run(e);
     }
@@ -575,17 +639,9 @@ pub async fn run_console(
             }
             () = frame_due, if dirty => {}
             Some(switched) = switch_rx.recv() => match switched {
-                Ok(ctx) => {
-                    tasks = next_runner(&tasks, ctx, &mut settings, &mut app);
-                    let ctx = tasks.context();
-                    batch.push(Action::ContextSwitched(Ok(ContextInfo {
-                        profile: ctx.profile.clone(),
-                        region: ctx.region.clone(),
-                        endpoint: ctx.endpoint.clone(),
-                        identity: None,
-                        identity_error: None,
-                        generation: tasks.generation(),
-                    })));
+                Ok(set) => {
+                    tasks = next_runner(&tasks, set, &mut settings, &mut app);
+                    batch.push(Action::ContextSwitched(Ok(switched_info(&tasks, &settings))));
                 }
                 Err(e) => batch.push(Action::ContextSwitched(Err(e))),
             },
@@ -601,18 +657,18 @@ pub async fn run_console(
                 next_refresh = refresh_every.map(|d| tokio::time::Instant::now() + d);
             }
             for e in app.update(a, now) {
-                if let Effect::SwitchContext { profile, region } = e {
-                    pending_switch.push((profile, region));
+                if matches!(e, Effect::SwitchContext { .. } | Effect::SwitchSet(_)) {
+                    pending_switch.push(e);
                 } else {
                     tasks.run(e);
                 }
             }
             dirty = true;
         }
-        for (profile, region) in pending_switch.drain(..) {
+        for e in pending_switch.drain(..) {
             let (base, tx, done) = (base_options.clone(), tx.clone(), switch_tx.clone());
             tokio::spawn(async move {
-                let _ = done.send(switch_context(&base, profile, region, tx).await);
+                let _ = done.send(switch(&base, e, tx).await);
             });
         }
         if app.quit {
@@ -666,6 +722,7 @@ fn start_app(
         identity: None,
         identity_error: None,
         generation: 0,
+        labels: Vec::new(),
     };
     let (mut app, effects) = App::new(info, size, now);
     app.read_only = settings.read_only.clone();
@@ -726,25 +783,24 @@ fn terminal_action(
     }
 }
 
-/// The runner for `ctx` after a profile or region switch: the new
-/// profile's settings (a `--read-only` from the command line, the mouse
-/// setting and the session plugin stay), applied to the app, and its audit
-/// log; open sessions move over (see [`TaskManager::next_context`]).
+/// The runner for `set` after a profile, region or set switch: the new
+/// set's settings ([`Settings::for_set`]; a `--read-only` from the command
+/// line, the mouse setting and the session plugin stay), applied to the
+/// app, and its audit log; open sessions move over (see
+/// [`TaskManager::next_set`]).
 fn next_runner(
     tasks: &TaskManager,
-    ctx: AwsContext,
+    set: ContextSet,
     settings: &mut Settings,
     app: &mut App,
 ) -> TaskManager {
     // A new manager: every task of the old context is cancelled.
-    let audit = crate::audit::data_dir().map(|d| Audit::new(d.join("audit.jsonl"), &ctx));
+    let audit = crate::audit::data_dir().map(|d| Audit::new(d.join("audit.jsonl"), set.primary()));
     let forced = settings.read_only.as_deref() == Some("--read-only");
     let mouse = settings.mouse;
     let plugin = settings.session_plugin.clone();
-    *settings = Settings::load_for(
-        settings.dir.as_deref(),
-        Some(ctx.profile.as_deref().unwrap_or("default")),
-    );
+    let profiles: Vec<Option<String>> = set.labels().iter().map(|l| l.profile.clone()).collect();
+    *settings = Settings::for_set(settings.dir.as_deref(), &profiles);
     if forced {
         settings.read_only = Some("--read-only".into());
     }
@@ -756,8 +812,9 @@ fn next_runner(
     app.keyhelp = keyhelp(settings);
     app.keymap = settings.keymap.clone();
     // Sessions stay open on their own context: the hub moves over.
-    let mut next = tasks.next_context(ctx);
+    let mut next = tasks.next_set(set);
     next.set_read_only(settings.read_only.clone());
+    next.set_context_read_only(settings.context_read_only.clone());
     next.set_audit(audit);
     next.set_session_plugin(settings.session_plugin.clone());
     next

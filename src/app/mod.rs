@@ -4,6 +4,7 @@
 pub mod help;
 pub mod jobs;
 pub mod palette;
+pub mod picker;
 pub mod registry;
 pub use crate::panes::fleet::state as fleet;
 pub use crate::panes::opscenter::state as opscenter;
@@ -155,6 +156,8 @@ pub enum Mode {
     Prompt,
     /// A choice list waits for a pick.
     Choose,
+    /// The `:contexts` picker has the keys.
+    Contexts,
 }
 
 /// What sits over the panes and has the keys ([`App::overlays`]).
@@ -168,8 +171,9 @@ pub enum Overlay {
     Help(help::HelpState),
     /// Every notice so far (`:messages`).
     Messages,
-    /// Every context of the set and how its loads stand (`:contexts`).
-    Contexts,
+    /// Every context of the set and how its loads stand, and the picker
+    /// that changes the set (`:contexts`).
+    Contexts(Box<picker::ContextPicker>),
     /// A confirmation waits for y or n.
     Confirm(Box<Confirm>),
     /// A one-line prompt has the keys.
@@ -185,7 +189,8 @@ impl Overlay {
             Overlay::Filter => Mode::Filter,
             Overlay::CommandLine => Mode::CommandLine,
             Overlay::Help(_) => Mode::Help,
-            Overlay::Messages | Overlay::Contexts => Mode::Messages,
+            Overlay::Messages => Mode::Messages,
+            Overlay::Contexts(_) => Mode::Contexts,
             Overlay::Confirm(_) => Mode::Confirm,
             Overlay::Prompt(_) => Mode::Prompt,
             Overlay::Choose(_) => Mode::Choose,
@@ -214,6 +219,10 @@ pub enum Effect {
     /// Leave the console (asked for first when sessions or typed text
     /// would go with it). The shell acts on it; it never reaches the runner.
     Quit,
+    /// Connect to this context set (the `:contexts` picker); the panes
+    /// reload on success, live sessions keep running (the event loop does
+    /// it: it replaces the runner).
+    SwitchSet(Vec<crate::aws::contexts::ContextSpec>),
     /// Connect to another profile and/or region; the panes reload on success
     /// (the event loop does it: it replaces the runner).
     SwitchContext {
@@ -892,42 +901,58 @@ impl App {
                 self.notice(text, now);
                 Vec::new()
             }
-            Action::ContextSwitched(Ok(info)) => {
-                self.notice(
-                    format!(
-                        "now on profile {}, region {}: every pane reloads",
-                        info.profile.as_deref().unwrap_or("default"),
-                        info.region
-                    ),
-                    now,
-                );
-                self.context = info;
-                let tag_columns = std::mem::take(&mut self.fleet.tag_columns);
-                self.fleet = FleetState::default();
-                self.fleet.tag_columns = tag_columns;
-                // A switch lands on one context (it leaves a set).
-                self.set_contexts(vec![crate::model::ContextLabel {
-                    profile: self.context.profile.clone(),
-                    region: self.context.region.clone(),
-                    ..Default::default()
-                }]);
-                self.params = ParamsState::default();
-                self.ops = OpsState::default();
-                self.commands = CommandsState::default();
-                // What had the keys is gone with the old context's panes:
-                // the next key goes through the keymap again.
-                self.overlays.retain(|o| {
-                    matches!(o, Overlay::Help(_) | Overlay::Messages | Overlay::Contexts)
-                });
-                let generation = self.fleet.begin_load(now);
-                let mut effects = vec![
-                    Effect::Shell(ShellJob::Identity),
-                    Effect::Fleet(FleetJob::Load { generation }),
-                ];
-                effects.extend(self.show_pane(self.pane));
-                effects
-            }
+            Action::ContextSwitched(Ok(info)) => self.context_switched(info, now),
         }
+    }
+
+    /// A profile, region or set switch connected: every pane starts
+    /// again on the new set (live sessions keep running on their own).
+    fn context_switched(&mut self, mut info: ContextInfo, now: Instant) -> Vec<Effect> {
+        let info_labels = std::mem::take(&mut info.labels);
+        let text = if info_labels.len() > 1 {
+            format!(
+                "now on {}: every pane reloads",
+                crate::aws::contexts::describe(&info_labels)
+            )
+        } else {
+            format!(
+                "now on profile {}, region {}: every pane reloads",
+                info.profile.as_deref().unwrap_or("default"),
+                info.region
+            )
+        };
+        self.notice(text, now);
+        self.context = info;
+        let tag_columns = std::mem::take(&mut self.fleet.tag_columns);
+        self.fleet = FleetState::default();
+        self.fleet.tag_columns = tag_columns;
+        self.overview = OverviewState::default();
+        // A profile or region switch lands on one context (it
+        // leaves a set); the picker's on the set it connected.
+        let labels = if info_labels.is_empty() {
+            vec![crate::model::ContextLabel {
+                profile: self.context.profile.clone(),
+                region: self.context.region.clone(),
+                ..Default::default()
+            }]
+        } else {
+            info_labels
+        };
+        self.params = ParamsState::default();
+        self.ops = OpsState::default();
+        self.commands = CommandsState::default();
+        self.set_contexts(labels);
+        // What had the keys is gone with the old context's panes:
+        // the next key goes through the keymap again.
+        self.overlays
+            .retain(|o| matches!(o, Overlay::Help(_) | Overlay::Messages));
+        let generation = self.fleet.begin_load(now);
+        let mut effects = vec![
+            Effect::Shell(ShellJob::Identity),
+            Effect::Fleet(FleetJob::Load { generation }),
+        ];
+        effects.extend(self.show_pane(self.pane));
+        effects
     }
 
     /// What Esc can close in the current pane; when `Back` leaves it
@@ -1229,6 +1254,7 @@ impl App {
         match mode {
             Mode::Filter => with_slot!(self.pane, |s| self.filter_input_of(s, k, now)),
             Mode::Choose => self.choice_input(k, now),
+            Mode::Contexts => self.picker_input(k, now),
             Mode::Confirm => self.confirm_input(k, now),
             Mode::Prompt => self.prompt_input(k, now),
             Mode::CommandLine => {
@@ -1291,7 +1317,7 @@ impl App {
                 Vec::new()
             }
             Some("contexts") => {
-                self.open_overlay(Overlay::Contexts);
+                self.open_contexts();
                 Vec::new()
             }
             Some("quit") => {
@@ -1358,7 +1384,7 @@ impl Effect {
             Effect::OpsCenter(j) => j.mutation(),
             Effect::Sessions(j) => j.mutation(),
             Effect::Overview(j) => j.mutation(),
-            Effect::SwitchContext { .. } | Effect::Quit => None,
+            Effect::SwitchContext { .. } | Effect::SwitchSet(_) | Effect::Quit => None,
         }
     }
 }

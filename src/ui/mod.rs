@@ -35,7 +35,7 @@ pub fn render(frame: &mut Frame, app: &App, cx: &RenderContext) {
     if app.mode() == Mode::Help {
         widgets::help_overlay(frame, body, app, cx);
     }
-    if app.overlays.last() == Some(&crate::app::Overlay::Contexts) {
+    if app.mode() == Mode::Contexts {
         widgets::contexts_overlay(frame, body, app, cx);
     } else if app.mode() == Mode::Messages {
         widgets::messages_overlay(frame, body, app, cx);

@@ -806,3 +806,98 @@ async fn a_read_only_context_refuses_writes_to_its_rows_and_the_others_write() {
     .await;
     assert_eq!(lab.calls().get("ssm:SendCommand"), None);
 }
+
+#[tokio::test]
+async fn the_contexts_picker_changes_the_set_and_a_live_shell_keeps_running() {
+    use ssmdeck::app::{ContextInfo, Effect, Mode};
+    let lab = grid_lab(20).await;
+    let mut live = Live::start_set(set_for(&lab).await).await;
+    loaded(&mut live).await;
+    // A shell in the third account, eu-west-1.
+    let (account, region) = (lab.accounts()[2].clone(), REGIONS[1]);
+    let node = lab
+        .nodes_in(&account, region)
+        .into_iter()
+        .find(|n| n.ping == PingStatus::Online && n.platform_type == "Linux")
+        .expect("an Online Linux node there");
+    assert!(live.app.fleet.reveal(&node.id));
+    live.cmd(Command::StartSession);
+    live.until("the shell", |a| {
+        a.sessions
+            .current()
+            .is_some_and(|t| t.parser.screen().contents().contains('$'))
+    })
+    .await;
+    // :contexts, drop the second account (the first role), keep both
+    // regions: four contexts.
+    live.cmd(Command::TerminalUnfocus);
+    live.cmd(Command::CommandLine);
+    for c in "contexts".chars() {
+        live.act(Action::Input(InputKey::Char(c)));
+    }
+    live.act(Action::Input(InputKey::Submit));
+    assert_eq!(live.app.mode(), Mode::Contexts);
+    live.act(Action::Input(InputKey::Down));
+    live.act(Action::Input(InputKey::Char(' ')));
+    let effects = live
+        .app
+        .update(Action::Input(InputKey::Submit), std::time::Instant::now());
+    let [Effect::SwitchSet(specs)] = effects.as_slice() else {
+        panic!("one switch: {effects:?}");
+    };
+    assert_eq!(specs.len(), 4);
+    let base = {
+        let mut b = common::options(&lab);
+        b.max_attempts = 8;
+        b
+    };
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let set = ssmdeck::runtime::switch(&base, effects[0].clone(), tx)
+        .await
+        .expect("the chosen set connects");
+    live.tasks = live.tasks.next_set(set);
+    let info = ContextInfo {
+        region: REGIONS[0].into(),
+        generation: live.tasks.generation(),
+        labels: live.tasks.context_labels().to_vec(),
+        ..Default::default()
+    };
+    live.act(Action::ContextSwitched(Ok(info)));
+    loaded(&mut live).await;
+    assert_eq!(live.app.contexts.len(), 4);
+    let accounts: BTreeSet<String> = live
+        .app
+        .contexts
+        .iter()
+        .filter_map(|l| l.account.clone())
+        .collect();
+    let want: BTreeSet<String> = [lab.accounts()[0].clone(), lab.accounts()[2].clone()].into();
+    assert_eq!(accounts, want);
+    let total: usize = want
+        .iter()
+        .flat_map(|a| REGIONS.iter().map(move |r| (a.clone(), *r)))
+        .map(|(a, r)| lab.nodes_in(&a, r).len())
+        .sum();
+    assert_eq!(
+        live.app.fleet.nodes.len(),
+        total,
+        "only the chosen contexts' nodes"
+    );
+    // The shell started before the switch still answers.
+    live.cmd(Command::TerminalFocus);
+    live.type_text("echo $((6*7))");
+    live.key(KeyCode::Enter, KeyModifiers::NONE);
+    live.until("the shell's answer after the switch", |a| {
+        a.sessions.current().is_some_and(|t| {
+            t.parser
+                .screen()
+                .contents()
+                .lines()
+                .any(|l| l.trim_end() == "42")
+        })
+    })
+    .await;
+    live.tasks
+        .terminate_sessions(std::time::Duration::from_secs(3))
+        .await;
+}

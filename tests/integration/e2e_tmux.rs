@@ -608,7 +608,16 @@ fn the_demo_across_two_accounts_and_two_regions_filters_by_region() {
         .filter(|l| l.contains("│") && l.trim_end().ends_with("│") && l.contains(" ok "))
         .count();
     assert_eq!(ok, 4, "four contexts, each loaded:\n{s}");
-    t.keys(&["Escape"]);
+    assert!(s.contains("[x] role ssmdeck-demo in 210001000003"), "{s}");
+    // The picker: to the regions, drop eu-west-1 (the second), connect.
+    t.keys(&["Tab", "j", "Space", "Enter"]);
+    let s = t.wait_for("the set without eu-west-1", |s| {
+        s.contains("contexts 2 accounts × 1 region") && s.contains("nodes in 2 contexts")
+    });
+    assert!(
+        !s.contains("eu-west-1  "),
+        "no row of the dropped region:\n{s}"
+    );
     t.keys(&["q"]);
     let s = t.wait_for("ssmdeck to exit", |s| {
         s.contains("EXIT:") && s.contains("icanon")

@@ -150,7 +150,7 @@ impl Metric {
             Metric::Nodes => "NODES",
             Metric::Online => "ONLINE",
             Metric::Lost => "LOST",
-            Metric::Inactive => "INACTIVE",
+            Metric::Inactive => "INACT",
             Metric::AgentBehind => "AGENT↑",
             Metric::Linux => "LINUX",
             Metric::Windows => "WINDOWS",

@@ -1,6 +1,8 @@
 //! Shared widgets: header, tabs, status line, help overlay.
 
 use crate::widgets::line_input;
+
+pub mod picker;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -205,6 +207,21 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext)
                 },
                 t.style("ui.dim"),
             ),
+        ]),
+        Mode::Contexts => Line::from(vec![
+            Span::styled(" j/k", t.style("ui.key")),
+            Span::styled(" move · ", t.style("ui.dim")),
+            Span::styled("Tab/h/l", t.style("ui.key")),
+            Span::styled(" profiles or regions · ", t.style("ui.dim")),
+            Span::styled("Space", t.style("ui.key")),
+            Span::styled(" toggles · ", t.style("ui.dim")),
+            Span::styled("Enter", t.style("ui.key")),
+            Span::styled(
+                " connects the chosen set (sessions stay) · ",
+                t.style("ui.dim"),
+            ),
+            Span::styled("Esc", t.style("ui.key")),
+            Span::styled(" closes", t.style("ui.dim")),
         ]),
         Mode::Normal | Mode::Help | Mode::Messages => normal_line(app, cx),
     };
@@ -413,16 +430,25 @@ pub fn messages_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderCon
 /// its part of the fleet load stands; and the totals.
 pub fn contexts_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
     let t = cx.theme;
-    let tall = (app.contexts.len() as u16).saturating_add(4);
-    let popup = area.centered(
+    let table_h = (app.contexts.len() as u16).saturating_add(4);
+    let lists_h = app.picker().map_or(0, |p| {
+        picker::height(p, area.height.saturating_sub(table_h.min(area.height / 2)))
+    });
+    let whole = area.centered(
         Constraint::Max(150),
-        Constraint::Length(tall.min(area.height)),
+        Constraint::Length((table_h + lists_h).min(area.height)),
     );
+    frame.render_widget(Clear, whole);
+    let [popup, lists] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(lists_h)]).areas(whole);
+    if let Some(p) = app.picker() {
+        picker::render(frame, lists, p, t);
+    }
     let counts = app.fleet.counts_by_context();
     let ops = app.ops.open_by_context();
     let mut total = crate::panes::fleet::state::ContextCounts::default();
     let mut ops_total = [0usize; 4];
-    let mut rows: Vec<Row> = Vec::new();
+    let mut rows: Vec<Vec<Span<'static>>> = Vec::new();
     for l in &app.contexts {
         let c = counts.get(l.id.index()).copied().unwrap_or_default();
         total.nodes += c.nodes;
@@ -452,58 +478,87 @@ pub fn contexts_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderCon
             t,
         ));
     }
-    rows.push(
-        context_row(
-            ["all".into(), String::new(), String::new()],
-            total,
-            ops.as_ref().map(|_| ops_total),
-            (String::new(), "ui.text"),
-            t,
-        )
-        .style(t.style("ui.table_header")),
-    );
+    rows.push(context_row(
+        ["all".into(), String::new(), String::new()],
+        total,
+        ops.as_ref().map(|_| ops_total),
+        (String::new(), "ui.text"),
+        t,
+    ));
     let title = format!(
-        " Contexts — {} · OpsItems open by severity once OpsCenter loaded · Esc closes ",
+        " Contexts — {} · OPS: open OpsItems by severity once OpsCenter loaded · Space toggles, Enter connects ",
         crate::aws::contexts::describe(&app.contexts)
     );
     frame.render_widget(Clear, popup);
+    // Narrow (80 columns): account, region, nodes, lost and the load.
+    let wide = popup.width >= 128;
+    let keep = |i: usize| wide || [0, 1, 3, 5, 9].contains(&i);
+    let pick = |cells: Vec<Span<'static>>| -> Row<'static> {
+        Row::new(
+            cells
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| keep(*i))
+                .map(|(_, c)| c)
+                .collect::<Vec<_>>(),
+        )
+    };
+    let total_row = rows.len() - 1;
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, cells)| {
+            let r = pick(cells);
+            if i == total_row {
+                r.style(t.style("ui.table_header"))
+            } else {
+                r
+            }
+        })
+        .collect();
+    let widths: Vec<Constraint> = [
+        Constraint::Length(14),
+        Constraint::Length(15),
+        Constraint::Length(20),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(6),
+        Constraint::Length(8),
+        Constraint::Length(6),
+        Constraint::Length(14),
+        Constraint::Min(10),
+    ]
+    .into_iter()
+    .enumerate()
+    .filter(|(i, _)| keep(*i))
+    .map(|(_, c)| c)
+    .collect();
+    let header = [
+        "ACCOUNT",
+        "REGION",
+        "PROFILE / ROLE",
+        "NODES",
+        "ONLINE",
+        "LOST",
+        "INACTIVE",
+        "AGENT↑",
+        "OPS 1/2/3/4",
+        "FLEET LOAD",
+    ]
+    .into_iter()
+    .enumerate()
+    .filter(|(i, _)| keep(*i))
+    .map(|(_, h)| Span::raw(h))
+    .collect::<Vec<_>>();
     frame.render_widget(
-        Table::new(
-            rows,
-            [
-                Constraint::Length(14),
-                Constraint::Length(15),
-                Constraint::Length(20),
-                Constraint::Length(7),
-                Constraint::Length(7),
-                Constraint::Length(6),
-                Constraint::Length(8),
-                Constraint::Length(6),
-                Constraint::Length(14),
-                Constraint::Min(10),
-            ],
-        )
-        .header(
-            Row::new([
-                "ACCOUNT",
-                "REGION",
-                "PROFILE / ROLE",
-                "NODES",
-                "ONLINE",
-                "LOST",
-                "INACTIVE",
-                "AGENT↑",
-                "OPS 1/2/3/4",
-                "FLEET LOAD",
-            ])
-            .style(t.style("ui.table_header")),
-        )
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(t.style("ui.border"))
-                .title(Span::styled(title, t.style("ui.title"))),
-        ),
+        Table::new(rows, widths)
+            .header(Row::new(header).style(t.style("ui.table_header")))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(t.style("ui.border"))
+                    .title(Span::styled(title, t.style("ui.title"))),
+            ),
         popup,
     );
 }
@@ -533,21 +588,21 @@ fn load_state(app: &App, id: crate::model::ContextId) -> (String, &'static str) 
     }
 }
 
-/// One row of the contexts overlay.
+/// The cells of one row of the contexts overlay.
 fn context_row(
     names: [String; 3],
     c: crate::panes::fleet::state::ContextCounts,
     sev: Option<[usize; 4]>,
     (state, style): (String, &'static str),
     t: &Theme,
-) -> Row<'static> {
+) -> Vec<Span<'static>> {
     let n = |v: usize| crate::widgets::thousands(v);
     let ops = sev.map_or_else(
         || "-".to_owned(),
         |s| format!("{}/{}/{}/{}", s[0], s[1], s[2], s[3]),
     );
     let [account, region, via] = names;
-    Row::new(vec![
+    vec![
         Span::styled(account, t.style("ui.text")),
         Span::styled(region, t.style("ui.text")),
         Span::styled(via, t.style("ui.dim")),
@@ -567,7 +622,7 @@ fn context_row(
         Span::styled(n(c.agent_behind), t.style("ui.text")),
         Span::styled(ops, t.style("ui.text")),
         Span::styled(state, t.style(style)),
-    ])
+    ]
 }
 
 /// A confirmation dialog: what will happen, and y / n.
