@@ -136,6 +136,8 @@ pub enum Command {
     Pick,
     /// Forward a local port to the node (or a host it reaches).
     ForwardPort,
+    /// Browse another context (account and region) of the set.
+    Context,
 }
 
 impl Command {
@@ -202,6 +204,7 @@ impl Command {
         Command::NextTab,
         Command::PrevTab,
         Command::ForwardPort,
+        Command::Context,
         Command::Yes,
         Command::No,
         Command::Pick,

@@ -299,6 +299,12 @@ pub trait Pane {
     }
     /// A message from one of its jobs.
     fn message(&mut self, m: Self::Msg, cx: &mut Cx<Self::Job, Self::Ask>);
+    /// Every job the pane asks for (and every confirmation's) passes here
+    /// before it runs: a pane that browses one context of the set sends
+    /// its jobs there. The job as it is by default.
+    fn wrap_job(&self, job: Self::Job) -> Self::Job {
+        job
+    }
     /// The terminal was resized (`cx.shared.size` is the new size).
     fn resized(&mut self, _cx: &mut Cx<Self::Job, Self::Ask>) {}
     /// Draws the pane into `area`.

@@ -342,13 +342,12 @@ impl App {
     /// order; the first is [`App::context`]'s).
     pub fn set_contexts(&mut self, labels: Vec<crate::model::ContextLabel>) {
         self.fleet.set_contexts(labels.clone());
-        // Parameters browses the first context; `=` compares a parameter
-        // across the set and copy may go to another context.
-        self.params.scope = (labels.len() > 1)
-            .then(|| format!("browsing {} · = compares across the set", labels[0].short()));
+        // Parameters browses one context of the set (`w` picks it); `=`
+        // compares a parameter across the set and copy may go to another.
         self.ops.set_contexts(labels.clone());
         self.overview.set_contexts(labels.clone());
         self.params.contexts = labels.clone();
+        self.params.scope = (labels.len() > 1).then(|| self.params.scope_text());
         self.contexts = labels;
     }
 
@@ -587,6 +586,18 @@ impl App {
         let mut cx = Cx::new(now, shared);
         let r = f(&mut state, &mut cx);
         let (jobs, requests) = cx.finish();
+        let jobs: Vec<P::Job> = jobs.into_iter().map(|j| state.wrap_job(j)).collect();
+        let requests: Vec<Request<P::Job, P::Ask>> = requests
+            .into_iter()
+            .map(|r| match r {
+                Request::Confirm { title, lines, yes } => Request::Confirm {
+                    title,
+                    lines,
+                    yes: state.wrap_job(yes),
+                },
+                r => r,
+            })
+            .collect();
         *(slot.state)(self) = state;
         let mut effects: Vec<Effect> = jobs.into_iter().map(slot.job).collect();
         effects.extend(self.apply_requests(&slot, requests, now));

@@ -901,3 +901,92 @@ async fn the_contexts_picker_changes_the_set_and_a_live_shell_keeps_running() {
         .terminate_sessions(std::time::Duration::from_secs(3))
         .await;
 }
+
+#[tokio::test]
+async fn parameters_browse_another_context_and_write_there() {
+    use ssmdeck::panes::parameters::state::TreeRow;
+    let lab = grid_lab(8).await;
+    let accounts = lab.accounts();
+    // Only in the second account's us-east-1: context 3 of the set.
+    put(&lab, &accounts[1], REGIONS[0], "/only/here", "v1", false).await;
+    put(&lab, &accounts[0], REGIONS[0], "/first/one", "v0", false).await;
+    let mut live = Live::start_set(set_for(&lab).await).await;
+    loaded(&mut live).await;
+    while live.app.pane != ssmdeck::app::Pane::Parameters {
+        live.cmd(Command::NextPane);
+    }
+    let folders = |a: &ssmdeck::app::App| -> Vec<String> {
+        a.params
+            .rows
+            .iter()
+            .filter_map(|r| match r {
+                TreeRow::Folder { path, .. } => Some(path.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    live.until("the first context's tree", |a| {
+        folders(a).contains(&"/first".to_owned())
+    })
+    .await;
+    assert!(!folders(&live.app).contains(&"/only".to_owned()));
+    live.cmd(Command::Context);
+    assert_eq!(live.app.mode(), Mode::Choose);
+    live.act(Action::Input(InputKey::Char('3')));
+    live.until("the browsed context's tree", |a| {
+        folders(a).contains(&"/only".to_owned())
+    })
+    .await;
+    assert!(
+        !folders(&live.app).contains(&"/first".to_owned()),
+        "only its own"
+    );
+    let scope = live.app.params.scope.clone().unwrap_or_default();
+    assert!(
+        scope.contains(&format!("browsing {} {}", accounts[1], REGIONS[0])),
+        "{scope}"
+    );
+    assert!(live.screen().contains("browsing"));
+    // Open /only, delete /only/here: the call goes to that context alone.
+    while live
+        .app
+        .params
+        .rows
+        .get(live.app.params.cursor)
+        .map(|r| r.key().to_owned())
+        != Some("/only".to_owned())
+    {
+        live.cmd(Command::SelectNext);
+    }
+    live.cmd(Command::Expand);
+    live.until("the level", |a| {
+        a.params
+            .rows
+            .iter()
+            .any(|r| matches!(r, TreeRow::Param { name, .. } if name == "/only/here"))
+    })
+    .await;
+    live.cmd(Command::SelectNext);
+    assert_eq!(
+        live.app.params.current_param().map(|m| m.name.as_str()),
+        Some("/only/here")
+    );
+    lab.reset_calls();
+    live.cmd(Command::Delete);
+    let confirm = live.app.confirm().expect("a confirmation").lines.join("\n");
+    assert!(
+        confirm.contains(&format!("In {} {}", accounts[1], REGIONS[0])),
+        "{confirm}"
+    );
+    live.act(Action::Input(InputKey::Char('y')));
+    live.until("the delete", |_| {
+        lab.calls_in(&accounts[1], REGIONS[0])
+            .contains_key("ssm:DeleteParameter")
+    })
+    .await;
+    assert_eq!(
+        lab.calls_in(&accounts[0], REGIONS[0])
+            .get("ssm:DeleteParameter"),
+        None
+    );
+}

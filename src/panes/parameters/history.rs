@@ -10,6 +10,7 @@ use crate::pane::{Handled, Request};
 impl ParamsState {
     /// A key action while the history is shown.
     pub(super) fn history_command(&mut self, c: Command, cx: &mut ParamsCx) -> Handled {
+        let here = self.where_in(cx);
         let Some(h) = self.history.as_mut() else {
             return Handled::No;
         };
@@ -25,7 +26,7 @@ impl ParamsState {
                 h.marked = if h.marked == v { None } else { v };
             }
             Command::Diff => diff(h, cx),
-            Command::Restore => restore(h, cx),
+            Command::Restore => restore(h, &here, cx),
             Command::AddLabel | Command::RemoveLabel => label_prompt(h, c, cx),
             _ => return Handled::No,
         }
@@ -57,7 +58,9 @@ fn diff(h: &mut History, cx: &mut ParamsCx) {
 
 /// Asks to write the version under the cursor as a new latest version,
 /// refused by AWS's version check if someone writes first.
-fn restore(h: &History, cx: &mut ParamsCx) {
+/// Asks to write the version under the cursor again as the newest, in
+/// `here` (the account and region browsed).
+fn restore(h: &History, here: &str, cx: &mut ParamsCx) {
     let latest = h
         .versions
         .as_ref()
@@ -78,8 +81,7 @@ fn restore(h: &History, cx: &mut ParamsCx) {
             latest + 1
         ),
         format!(
-            "In {}. Refused if someone writes version {} first.",
-            cx.shared.where_,
+            "In {here}. Refused if someone writes version {} first.",
             latest + 1
         ),
     ];

@@ -38,6 +38,10 @@ pub enum ParamsEvent {
     CopyPlanned(Result<CopyPlan, AwsError>),
     /// A copy (or move) was applied.
     CopyApplied(CopyOutcome),
+    /// A report of a job run in context `0` of the set
+    /// ([`ParamsJob::At`]): the pane drops it unless it still browses
+    /// that context.
+    At(ContextId, Box<ParamsEvent>),
 }
 
 /// What one context holds under a compared name.
@@ -138,6 +142,30 @@ pub enum ParamsJob {
     },
     /// Apply a confirmed copy plan (not cancellable: a half-applied copy finishes its steps).
     ApplyCopy(CopyPlan),
+    /// The job, in context `0` of the set instead of the first (the
+    /// context the pane browses): it runs there, writes there (a copy's
+    /// destination stays its own) and reports as [`ParamsEvent::At`].
+    At(ContextId, Box<ParamsJob>),
+}
+
+/// Runs `job` in context `id` of the set: its environment's context is
+/// that one, and every report it sends comes back as [`ParamsEvent::At`].
+fn run_at(
+    env: JobEnv<ParamsEvent>,
+    id: ContextId,
+    job: ParamsJob,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<ParamsEvent>> + Send>> {
+    let mut base = (*env).clone();
+    base.ctx = env.contexts.get(id).clone();
+    let send = env.sender();
+    let wrapped: std::sync::Arc<dyn Fn(ParamsEvent) + Send + Sync> =
+        std::sync::Arc::new(move |m| send(ParamsEvent::At(id, Box::new(m))));
+    let inner = JobEnv::new(base, wrapped);
+    Box::pin(async move {
+        job.run(inner)
+            .await
+            .map(|m| ParamsEvent::At(id, Box::new(m)))
+    })
 }
 
 impl Job for ParamsJob {
@@ -145,6 +173,7 @@ impl Job for ParamsJob {
 
     fn slot(&self) -> Option<String> {
         match self {
+            ParamsJob::At(_, inner) => inner.slot(),
             ParamsJob::Level { path } => Some(format!("params-level:{path}")),
             ParamsJob::Index => Some("params-index".into()),
             ParamsJob::Reveal { .. } => Some("params-reveal".into()),
@@ -161,17 +190,22 @@ impl Job for ParamsJob {
     }
 
     fn writes_to(&self, _base: &crate::job::JobBase) -> Vec<ContextId> {
-        match self {
-            // A copy writes to its destination; a move deletes in the
-            // first context too.
-            ParamsJob::ApplyCopy(plan) if plan.move_sources => vec![ContextId(0), plan.to_ctx],
+        // The browsed context ([`ParamsJob::At`], else the first); a copy
+        // writes to its destination, a move deletes in the browsed one too.
+        let (here, job) = match self {
+            ParamsJob::At(id, inner) => (*id, inner.as_ref()),
+            job => (ContextId(0), job),
+        };
+        match job {
+            ParamsJob::ApplyCopy(plan) if plan.move_sources => vec![here, plan.to_ctx],
             ParamsJob::ApplyCopy(plan) => vec![plan.to_ctx],
-            _ => vec![ContextId::default()],
+            _ => vec![here],
         }
     }
 
     fn mutation(&self) -> Option<Mutation> {
         match self {
+            ParamsJob::At(_, inner) => inner.mutation(),
             ParamsJob::Level { .. }
             | ParamsJob::Index
             | ParamsJob::Values { .. }
@@ -227,8 +261,12 @@ impl Job for ParamsJob {
     }
 
     async fn run(self, env: JobEnv<ParamsEvent>) -> Option<ParamsEvent> {
+        if let ParamsJob::At(id, inner) = self {
+            return run_at(env, id, *inner).await;
+        }
         let ctx = &env.ctx;
         Some(match self {
+            ParamsJob::At(..) => unreachable!("handled above"),
             ParamsJob::Level { path } => match params::list_level(ctx, &path).await {
                 Ok((metas, calls)) => ParamsEvent::Level(path, Ok(metas), calls),
                 Err(e) => ParamsEvent::Level(path, Err(e), 1),
@@ -306,6 +344,15 @@ impl Job for ParamsJob {
 
     fn outcomes(msg: &ParamsEvent) -> Vec<Outcome> {
         match msg {
+            // Audited in the browsed context (a copy's line keeps its
+            // destination).
+            ParamsEvent::At(id, inner) => Self::outcomes(inner)
+                .into_iter()
+                .map(|o| match o.context {
+                    None => o.in_context(*id),
+                    Some(_) => o,
+                })
+                .collect(),
             ParamsEvent::Saved(_, r) => vec![match r {
                 Ok(v) => Outcome::text("ok").detail(format!("version {v}")),
                 Err(PutError::Conflict(t)) => Outcome::text("refused")

@@ -41,6 +41,10 @@ pub enum Ask {
         /// Delete the sources afterwards.
         move_sources: bool,
     },
+    /// The context to browse (`w`): a pick of
+    /// [`Request::Choose`](crate::pane::Request::Choose), the context's
+    /// number, 1 the first.
+    Browse,
     /// The context to copy (or move) `from` to, as `to` (a pick of
     /// [`Request::Choose`](crate::pane::Request::Choose): the context's
     /// number, 1 the first).

@@ -500,6 +500,9 @@ pub struct ParamsState {
     pub compare: Option<(String, Option<Vec<super::jobs::Compared>>)>,
     /// The context set's labels (one or none: one context), set by the shell.
     pub contexts: Vec<crate::model::ContextLabel>,
+    /// The context of the set the pane browses (`w` changes it): every
+    /// job runs there ([`ParamsJob::At`](super::jobs::ParamsJob::At)).
+    pub browse: crate::model::ContextId,
     /// Last error of a listing or action.
     pub error: Option<AwsError>,
     /// Labels by parameter and version, as last read from its history.

@@ -123,6 +123,7 @@ impl Pane for ParamsState {
             }
             Command::CopyTree | Command::MoveTree => self.ask_copy_to(c, cx),
             Command::Compare => self.compare(cx),
+            Command::Context => self.ask_browse(cx),
             Command::CopyName | Command::CopyArn | Command::CopyValue => self.copy(c, cx),
             _ => return Handled::No,
         }
@@ -139,7 +140,22 @@ impl Pane for ParamsState {
     }
 
     fn message(&mut self, m: ParamsEvent, cx: &mut ParamsCx) {
-        self.event(m, cx);
+        // A report of a context the pane no longer browses is stale.
+        let at = match &m {
+            ParamsEvent::At(id, _) => *id,
+            _ => ContextId(0),
+        };
+        if at == self.browse {
+            self.event(m, cx);
+        }
+    }
+
+    fn wrap_job(&self, job: ParamsJob) -> ParamsJob {
+        match job {
+            ParamsJob::At(..) => job,
+            j if self.browse == ContextId(0) => j,
+            j => ParamsJob::At(self.browse, Box::new(j)),
+        }
     }
 
     fn view(&self, frame: &mut Frame, area: Rect, rcx: &RenderContext) {
@@ -192,7 +208,11 @@ impl Pane for ParamsState {
                             .iter()
                             .enumerate()
                             .map(|(i, l)| {
-                                let this = if i == 0 { " (this one)" } else { "" };
+                                let this = if i == self.browse.index() {
+                                    " (this one)"
+                                } else {
+                                    ""
+                                };
                                 format!("{}  {}{this}", i + 1, l.short())
                             })
                             .collect(),
@@ -203,7 +223,7 @@ impl Pane for ParamsState {
                         },
                     });
                 } else {
-                    self.plan_copy(from, to.to_owned(), move_sources, ContextId(0), cx);
+                    self.plan_copy(from, to.to_owned(), move_sources, self.browse, cx);
                 }
             }
             Ask::CopyContext {
@@ -213,6 +233,12 @@ impl Pane for ParamsState {
             } => match text.parse::<usize>() {
                 Ok(n) if (1..=self.contexts.len()).contains(&n) => {
                     self.plan_copy(from, to, move_sources, ContextId((n - 1) as u16), cx);
+                }
+                _ => cx.notice(format!("no context {text}: pick one of the list")),
+            },
+            Ask::Browse => match text.parse::<usize>() {
+                Ok(n) if (1..=self.contexts.len()).contains(&n) => {
+                    self.browse_to(ContextId((n - 1) as u16), cx);
                 }
                 _ => cx.notice(format!("no context {text}: pick one of the list")),
             },
@@ -348,7 +374,7 @@ impl ParamsState {
                 "Delete {} and all of its versions (current: {}).",
                 m.name, m.version
             ),
-            format!("In {}. This cannot be undone.", cx.shared.where_),
+            format!("In {}. This cannot be undone.", self.where_in(cx)),
         ];
         cx.request(Request::Confirm {
             title: "Delete a parameter".into(),
@@ -368,7 +394,7 @@ impl ParamsState {
         to_ctx: ContextId,
         cx: &mut ParamsCx,
     ) {
-        if to == from && to_ctx == ContextId(0) {
+        if to == from && to_ctx == self.browse {
             cx.notice("the destination is the source");
             return;
         }
@@ -378,6 +404,73 @@ impl ParamsState {
             move_sources,
             to_ctx,
         });
+    }
+
+    /// Where the pane browses, for confirmations: `ACCOUNT REGION` of the
+    /// browsed context in a set, else the shell's "account A, region R".
+    pub(super) fn where_in(&self, cx: &ParamsCx) -> String {
+        match self.contexts.get(self.browse.index()) {
+            Some(l) if self.contexts.len() > 1 => l.short(),
+            _ => cx.shared.where_.to_owned(),
+        }
+    }
+
+    /// `w`: which context of the set to browse.
+    fn ask_browse(&mut self, cx: &mut ParamsCx) {
+        if self.contexts.len() <= 1 {
+            cx.notice(
+                "one account and region: nothing else to browse (start with --profile a,b, --region x,y, --contexts NAME or --org ROLE)",
+            );
+            return;
+        }
+        if let Some(what) = self.unsaved() {
+            cx.notice(format!(
+                "{what} is open: save or close it before browsing elsewhere"
+            ));
+            return;
+        }
+        cx.request(Request::Choose {
+            title: "Browse the parameters of which account and region?".into(),
+            options: self
+                .contexts
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let this = if i == self.browse.index() {
+                        " (browsed)"
+                    } else {
+                        ""
+                    };
+                    format!("{}  {}{this}", i + 1, l.short())
+                })
+                .collect(),
+            ask: Ask::Browse,
+        });
+    }
+
+    /// Browses context `id`: the tree, values, index and views start
+    /// again there (reports of the old context are dropped).
+    fn browse_to(&mut self, id: ContextId, cx: &mut ParamsCx) {
+        if id == self.browse {
+            return;
+        }
+        let contexts = std::mem::take(&mut self.contexts);
+        *self = ParamsState::default();
+        self.browse = id;
+        self.contexts = contexts;
+        self.scope = Some(self.scope_text());
+        cx.notice(format!("browsing the parameters of {}", self.where_in(cx)));
+        self.on_show(cx);
+    }
+
+    /// The title's word on the scope: the browsed context, and how to
+    /// change and compare.
+    pub fn scope_text(&self) -> String {
+        let here = self
+            .contexts
+            .get(self.browse.index())
+            .map_or_else(String::new, |l| l.short());
+        format!("browsing {here} · w browses another · = compares across the set")
     }
 
     /// `=`: reads the parameter under the cursor in every context of the
@@ -541,7 +634,20 @@ impl ParamsState {
                     c.1 = Some(rows);
                 }
             }
-            ParamsEvent::CopyPlanned(Ok(plan)) => confirm_copy(plan, cx),
+            ParamsEvent::CopyPlanned(Ok(plan)) => {
+                let here = self.where_in(cx);
+                let there = self
+                    .contexts
+                    .get(plan.to_ctx.index())
+                    .map_or_else(String::new, |l| l.short());
+                let place = if plan.to_ctx == self.browse {
+                    format!("In {here}")
+                } else {
+                    format!("From {here} to {there}")
+                };
+                confirm_copy(plan, place, cx);
+            }
+            ParamsEvent::At(_, inner) => self.event(*inner, cx),
             ParamsEvent::CopyApplied(out) => {
                 for name in &out.deleted {
                     self.forget(name);
@@ -631,7 +737,7 @@ impl ParamsState {
 }
 
 /// A copy or move dry run is ready: asks, listing what it will do.
-fn confirm_copy(plan: CopyPlan, cx: &mut ParamsCx) {
+fn confirm_copy(plan: CopyPlan, place: String, cx: &mut ParamsCx) {
     if plan.steps.is_empty() && (!plan.move_sources || plan.unchanged.is_empty()) {
         cx.notice(format!(
             "nothing to copy from {} to {}: {} parameters already hold the same values",
@@ -672,21 +778,6 @@ fn confirm_copy(plan: CopyPlan, cx: &mut ParamsCx) {
             plan.from
         ));
     }
-    let place = if plan.to_ctx == ContextId(0) {
-        format!("In {}", cx.shared.where_)
-    } else {
-        format!(
-            "From {} to {}",
-            cx.shared
-                .contexts
-                .first()
-                .map_or_else(String::new, |l| l.short()),
-            cx.shared
-                .contexts
-                .get(plan.to_ctx.index())
-                .map_or_else(String::new, |l| l.short())
-        )
-    };
     lines.push(format!(
         "{place}. Each write is refused if its target changed since this dry run."
     ));
