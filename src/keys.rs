@@ -138,6 +138,9 @@ pub enum Command {
     ForwardPort,
     /// Browse another context (account and region) of the set.
     Context,
+    /// The contexts of the set, how each one's loads stand, and the
+    /// picker that changes the set (`:contexts`).
+    Contexts,
 }
 
 impl Command {
@@ -205,6 +208,7 @@ impl Command {
         Command::PrevTab,
         Command::ForwardPort,
         Command::Context,
+        Command::Contexts,
         Command::Yes,
         Command::No,
         Command::Pick,

@@ -1094,7 +1094,11 @@ impl App {
                 };
                 return self.show_pane(panes[next].pane);
             }
-            Command::Quit | Command::Help | Command::CommandLine | Command::Refresh => {}
+            Command::Quit
+            | Command::Help
+            | Command::Contexts
+            | Command::CommandLine
+            | Command::Refresh => {}
             _ => {
                 let (handled, effects) =
                     with_slot!(self.pane, |s| self
@@ -1107,6 +1111,7 @@ impl App {
         match c {
             Command::Quit => self.ask_quit(),
             Command::Help => self.open_overlay(Overlay::Help(help::HelpState::default())),
+            Command::Contexts => self.open_contexts(),
             Command::CommandLine => {
                 self.command_line.clear();
                 self.open_overlay(Overlay::CommandLine);

@@ -33,7 +33,13 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
             Span::styled(" ssmdeck ", t.style("ui.tab_active")),
             Span::styled("  contexts ", label),
             Span::styled(crate::aws::contexts::describe(&app.contexts), value),
-            Span::styled("  (:contexts)", label),
+            Span::styled(
+                match cx.keymap.key_for(Layer::Global, Command::Contexts) {
+                    Some(k) => format!("  ({k} or :contexts)"),
+                    None => "  (:contexts)".to_owned(),
+                },
+                label,
+            ),
         ]
     } else {
         vec![
