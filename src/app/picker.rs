@@ -1,7 +1,8 @@
 //! The `:contexts` picker: the context set and how each context's loads
 //! stand, with two lists to change the set at run time: where credentials
 //! come from (the set's profiles and roles, and every profile of the
-//! shared AWS config files) and the regions. Space toggles, Enter connects
+//! shared AWS config files) and the regions (the set's, and those
+//! `:region` offers). Space toggles, Enter connects
 //! every chosen source × region (asking first when typed text would be
 //! dropped; live sessions keep running on their own context), Esc closes.
 
@@ -11,28 +12,6 @@ use super::{App, Confirm, Effect, Overlay};
 use crate::action::InputKey;
 use crate::aws::contexts::ContextSpec;
 use crate::model::ContextLabel;
-
-/// Regions the picker offers besides the set's own (the commercial AWS
-/// regions enabled by default).
-pub const REGIONS: &[&str] = &[
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ca-central-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-central-1",
-    "eu-north-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-south-1",
-    "sa-east-1",
-];
 
 /// Where one context's credentials come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +71,7 @@ pub struct ContextPicker {
 
 impl ContextPicker {
     /// The picker over the set `labels` (chosen) and the known `profiles`
-    /// and [`REGIONS`] (not chosen).
+    /// and the regions `:region` offers (not chosen).
     pub fn new(labels: &[ContextLabel], profiles: &[String]) -> Self {
         let mut sources: Vec<(Source, bool)> = Vec::new();
         let mut regions: Vec<(String, bool)> = Vec::new();
@@ -111,7 +90,7 @@ impl ContextPicker {
                 sources.push((s, false));
             }
         }
-        for r in REGIONS {
+        for r in super::palette::REGIONS {
             if !regions.iter().any(|(x, _)| x == r) {
                 regions.push(((*r).to_owned(), false));
             }

@@ -290,17 +290,21 @@ async fn a_send_across_three_contexts_lands_in_each_with_its_nodes() {
     }
 }
 
+/// An Online Linux node of (account, region) in the lab.
+fn online_linux(lab: &LabHandle, account: &str, region: &str) -> ssmdeck_lab::LabNode {
+    lab.nodes_in(account, region)
+        .into_iter()
+        .find(|n| n.ping == PingStatus::Online && n.platform_type == "Linux")
+        .expect("an Online Linux node there")
+}
+
 #[tokio::test]
 async fn a_shell_starts_in_the_nodes_own_account_and_region() {
     let lab = grid_lab(20).await;
     let mut live = Live::start_set(set_for(&lab).await).await;
     loaded(&mut live).await;
     let (account, region) = (lab.accounts()[2].clone(), REGIONS[1]);
-    let node = lab
-        .nodes_in(&account, region)
-        .into_iter()
-        .find(|n| n.ping == PingStatus::Online && n.platform_type == "Linux")
-        .expect("an Online Linux node there");
+    let node = online_linux(&lab, &account, region);
     assert!(live.app.fleet.reveal(&node.id));
     lab.reset_calls();
     live.cmd(Command::StartSession);
@@ -815,11 +819,7 @@ async fn the_contexts_picker_changes_the_set_and_a_live_shell_keeps_running() {
     loaded(&mut live).await;
     // A shell in the third account, eu-west-1.
     let (account, region) = (lab.accounts()[2].clone(), REGIONS[1]);
-    let node = lab
-        .nodes_in(&account, region)
-        .into_iter()
-        .find(|n| n.ping == PingStatus::Online && n.platform_type == "Linux")
-        .expect("an Online Linux node there");
+    let node = online_linux(&lab, &account, region);
     assert!(live.app.fleet.reveal(&node.id));
     live.cmd(Command::StartSession);
     live.until("the shell", |a| {

@@ -203,19 +203,7 @@ impl Pane for ParamsState {
                 } else if self.contexts.len() > 1 {
                     cx.request(Request::Choose {
                         title: format!("{from} to {to} in which account and region?"),
-                        options: self
-                            .contexts
-                            .iter()
-                            .enumerate()
-                            .map(|(i, l)| {
-                                let this = if i == self.browse.index() {
-                                    " (this one)"
-                                } else {
-                                    ""
-                                };
-                                format!("{}  {}{this}", i + 1, l.short())
-                            })
-                            .collect(),
+                        options: self.context_options(" (this one)"),
                         ask: Ask::CopyContext {
                             from,
                             to: to.to_owned(),
@@ -415,6 +403,19 @@ impl ParamsState {
         }
     }
 
+    /// The contexts of the set as [`Request::Choose`] options (`"2  ACCOUNT
+    /// REGION"`), the browsed one with `mark` after it.
+    fn context_options(&self, mark: &str) -> Vec<String> {
+        self.contexts
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let this = if i == self.browse.index() { mark } else { "" };
+                format!("{}  {}{this}", i + 1, l.short())
+            })
+            .collect()
+    }
+
     /// `w`: which context of the set to browse.
     fn ask_browse(&mut self, cx: &mut ParamsCx) {
         if self.contexts.len() <= 1 {
@@ -431,19 +432,7 @@ impl ParamsState {
         }
         cx.request(Request::Choose {
             title: "Browse the parameters of which account and region?".into(),
-            options: self
-                .contexts
-                .iter()
-                .enumerate()
-                .map(|(i, l)| {
-                    let this = if i == self.browse.index() {
-                        " (browsed)"
-                    } else {
-                        ""
-                    };
-                    format!("{}  {}{this}", i + 1, l.short())
-                })
-                .collect(),
+            options: self.context_options(" (browsed)"),
             ask: Ask::Browse,
         });
     }
