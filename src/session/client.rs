@@ -147,11 +147,14 @@ pub async fn start(ctx: &AwsContext, target: &str) -> Result<Started, AwsError> 
         .send()
         .await
         .map_err(|e| ctx.error("ssm:StartSession", e))?;
-    Ok(Started {
+    let started = Started {
         session_id: out.session_id.unwrap_or_default(),
         token: out.token_value.unwrap_or_default(),
         stream_url: out.stream_url.unwrap_or_default(),
-    })
+    };
+    // The token stays out: `Started`'s Debug redacts it.
+    tracing::debug!(target, started = ?started, "StartSession answered");
+    Ok(started)
 }
 
 /// ResumeSession: a new token and URL for the same session.

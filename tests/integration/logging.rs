@@ -1,8 +1,9 @@
 //! Issue 18 item 8: with `SSMDECK_LOG=trace` the log held session tokens,
 //! command text and SecureString values, in a 0644 file outside
 //! `SSMDECK_DATA_DIR`. The file is 0600 in the data directory, and a trace
-//! log of a SecureString reveal and a SendCommand on the lab holds neither
-//! the value nor the command text.
+//! log of a SecureString reveal, a SendCommand and a shell session on the
+//! lab holds neither the value, the command text, the session token nor
+//! the bytes typed in the session.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -148,8 +149,18 @@ async fn trace_scenario() {
         assert!(std::time::Instant::now() < deadline, "no output: {inv:?}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let token = typed_in_a_session(&lab, &ctx).await;
     lab.shutdown().await;
     let log = String::from_utf8_lossy(&buf.0.lock().unwrap()).into_owned();
+    assert!(
+        log.contains("StartSession answered") && log.contains("** redacted **"),
+        "the session's start was traced (its token redacted)"
+    );
+    assert!(!log.contains(&token), "the session token is in the log");
+    assert!(
+        !log.contains("typed-input"),
+        "bytes typed in the session are in the log"
+    );
     assert!(!log.is_empty(), "trace logging ran");
     assert!(
         !log.contains(secret),
@@ -159,4 +170,46 @@ async fn trace_scenario() {
         !log.contains("command-text-never"),
         "the command text is in the log"
     );
+}
+
+/// Opens a shell on an Online node (StartSession, the data channel), types
+/// a line and reads its output back; returns the session token.
+async fn typed_in_a_session(
+    lab: &ssmdeck_lab::LabHandle,
+    ctx: &ssmdeck::aws::AwsContext,
+) -> String {
+    use ssmdeck::session::client::{self, SessionEvent, SessionInput};
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.platform_type == "Linux" && n.ping == ssmdeck_lab::PingStatus::Online)
+        .expect("an online Linux node")
+        .id;
+    let started = client::start(ctx, &node).await.unwrap();
+    let token = started.token.clone();
+    assert!(token.len() > 8, "a token to look for");
+    let (in_tx, in_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, mut ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let size = ssmdeck::session::protocol::TermSize {
+        cols: 100,
+        rows: 30,
+    };
+    let run = tokio::spawn(client::run(ctx.clone(), started, size, in_rx, ev_tx));
+    // Typed as keys; the shell computes the answer, so the output proves
+    // the input went through.
+    in_tx
+        .send(SessionInput::Keys(b"echo typed-input-$((6*7))\r".to_vec()))
+        .unwrap();
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !String::from_utf8_lossy(&out).contains("typed-input-42") {
+        match tokio::time::timeout_at(deadline, ev_rx.recv()).await {
+            Ok(Some(SessionEvent::Output(b))) => out.extend_from_slice(&b),
+            Ok(Some(_)) => {}
+            other => panic!("no answer from the shell: {other:?}"),
+        }
+    }
+    drop(in_tx);
+    run.abort();
+    token
 }
