@@ -12,7 +12,6 @@ use std::time::Instant;
 
 use aws_sdk_ec2::types::Filter;
 use aws_sdk_ssm::types::{InstanceInformation, ResourceTypeForTagging};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::resume::{self, Stall};
@@ -201,8 +200,10 @@ where
 {
     let emit = Arc::new(emit);
     let started = Instant::now();
-    let ec2_gate = Arc::new(Semaphore::new(EC2_CONCURRENCY));
-    let tag_gate = Arc::new(Semaphore::new(TAG_CONCURRENCY));
+    // Each join gives way under throttling (fewer at once) and asks a
+    // throttled page again instead of dropping its names and tags.
+    let ec2_gate = super::gate::Gate::new(EC2_CONCURRENCY);
+    let tag_gate = super::gate::Gate::new(TAG_CONCURRENCY);
     let ec2_off = Arc::new(AtomicBool::new(false));
     let ec2_calls = Arc::new(AtomicU32::new(0));
     let tag_calls = Arc::new(AtomicU32::new(0));
@@ -269,13 +270,10 @@ where
                 ec2_calls.clone(),
             );
             joins.spawn(async move {
-                let Ok(_permit) = gate.acquire_owned().await else {
-                    return;
-                };
                 if off.load(Ordering::Relaxed) {
                     return;
                 }
-                match describe_ec2(&ctx, ec2_ids).await {
+                match gated(&gate, || describe_ec2(&ctx, ec2_ids.clone())).await {
                     Ok((join, n)) => {
                         calls.fetch_add(n, Ordering::Relaxed);
                         emit(FleetEvent::Ec2(join));
@@ -299,11 +297,12 @@ where
                 tag_calls.clone(),
             );
             tag_joins.spawn(async move {
-                let Ok(_permit) = gate.acquire_owned().await else {
-                    return;
-                };
-                calls.fetch_add(1, Ordering::Relaxed);
-                match hybrid_tags(&ctx, &id).await {
+                let r = gated(&gate, || {
+                    calls.fetch_add(1, Ordering::Relaxed);
+                    hybrid_tags(&ctx, &id)
+                })
+                .await;
+                match r {
                     Ok(tags) => emit(FleetEvent::Tags(id, tags)),
                     Err(e) => emit(FleetEvent::TagsFailed(e)),
                 }
@@ -321,6 +320,36 @@ where
     stats.tag_calls = tag_calls.load(Ordering::Relaxed);
     stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     emit(FleetEvent::Done(stats));
+}
+
+/// One join call through `gate`: a turn, the call, the gate told how it
+/// went; a throttled or otherwise passing failure is asked again after a
+/// pause ([`resume::again`]), at the lower concurrency the gate then allows.
+async fn gated<T, Fut>(
+    gate: &Arc<super::gate::Gate>,
+    mut call: impl FnMut() -> Fut,
+) -> Result<T, AwsError>
+where
+    Fut: std::future::Future<Output = Result<T, AwsError>>,
+{
+    resume::again(
+        || {
+            let fut = call();
+            async move {
+                let _turn = gate.enter().await;
+                let r = fut.await;
+                match &r {
+                    Err(e) if e.kind == ErrorKind::Throttled => gate.throttled(),
+                    Err(_) => {}
+                    Ok(_) => gate.succeeded(),
+                }
+                r
+            }
+        },
+        true,
+        |_| {},
+    )
+    .await
 }
 
 /// Whether an error means the EC2 join cannot be had (as opposed to a passing fault).

@@ -6,6 +6,7 @@ pub mod contexts;
 pub mod error;
 pub mod explorer;
 pub mod fleet;
+pub mod gate;
 pub mod opscenter;
 pub mod org;
 pub mod params;

@@ -149,6 +149,39 @@ async fn throttling_is_retried_and_reported_as_notices() {
     );
 }
 
+/// Issue 18 item 1: under heavy throttling the EC2 and tag joins give way
+/// (fewer at once) and ask a throttled call again instead of dropping it:
+/// every node keeps the EC2 details and tags an unthrottled load gives.
+#[tokio::test]
+async fn heavy_throttling_slows_the_joins_but_loses_no_name_or_tag() {
+    let lab = common::lab(200, Faults::default()).await;
+    let mut opts = common::options(&lab);
+    opts.max_attempts = 3;
+    let (ctx, _) = common::context_with(opts).await;
+    let calm = fold(&common::load(&ctx).await);
+    lab.set_faults(Faults {
+        throttle_share: 0.5,
+        ..Faults::default()
+    });
+    let events = common::load(&ctx).await;
+    let lost: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            FleetEvent::Ec2Unavailable(err) | FleetEvent::TagsFailed(err) => Some(err.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(lost.is_empty(), "joins dropped under throttling: {lost:?}");
+    let stormy = fold(&events);
+    assert_eq!(stormy.len(), 200);
+    for (id, n) in &calm {
+        let s = &stormy[id];
+        assert_eq!(s.ec2.is_some(), n.ec2.is_some(), "{id}: EC2 details");
+        assert_eq!(s.tags, n.tags, "{id}: tags");
+    }
+    assert!(calm.values().any(|n| n.is_hybrid() && !n.tags.is_empty()));
+}
+
 #[tokio::test]
 async fn partial_endpoint_names_the_unsupported_operation() {
     let lab = common::lab(
