@@ -187,8 +187,11 @@ impl AwsContext {
             opts.max_attempts
         };
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            // Adaptive: the standard retries plus client-side rate
+            // limiting once throttled, so the bulk loaders slow down
+            // instead of running out of attempts (issue 18 item 1).
             .retry_config(
-                RetryConfig::standard()
+                RetryConfig::adaptive()
                     .with_max_attempts(attempts)
                     .with_initial_backoff(Duration::from_millis(100))
                     .with_max_backoff(Duration::from_secs(5)),
@@ -262,14 +265,31 @@ impl AwsContext {
             is_sso_profile(profile.as_deref().unwrap_or("default")).await
         };
         let interceptor = retry_notice::RetryNotice::new(notices);
+        // The adaptive rate limiter is shared by clients of one partition:
+        // one per context (and endpoint), so a throttled account does not
+        // slow the others.
+        let partition = |service: &str| {
+            format!(
+                "{service}/{}/{}/{region}/{}",
+                profile.as_deref().unwrap_or("default"),
+                opts.role_arn.as_deref().unwrap_or(""),
+                opts.endpoint_url.as_deref().unwrap_or("")
+            )
+        };
         let ssm = aws_sdk_ssm::Client::from_conf(
             aws_sdk_ssm::config::Builder::from(&sdk)
                 .interceptor(interceptor.clone())
+                .retry_partition(aws_sdk_ssm::config::retry::RetryPartition::new(partition(
+                    "ssm",
+                )))
                 .build(),
         );
         let ec2 = aws_sdk_ec2::Client::from_conf(
             aws_sdk_ec2::config::Builder::from(&sdk)
                 .interceptor(interceptor.clone())
+                .retry_partition(aws_sdk_ec2::config::retry::RetryPartition::new(partition(
+                    "ec2",
+                )))
                 .build(),
         );
         let sts = aws_sdk_sts::Client::from_conf(

@@ -149,18 +149,39 @@ async fn throttling_is_retried_and_reported_as_notices() {
     );
 }
 
+/// Issue 18 item 1: the clients retry in the SDK's adaptive mode (client
+/// side rate limiting once throttled), each context in its own partition.
+#[tokio::test]
+async fn clients_retry_adaptively_in_a_partition_of_their_own() {
+    use aws_smithy_types::retry::RetryMode;
+    let lab = common::lab(4, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let conf = ctx.ssm.config();
+    assert_eq!(
+        conf.retry_config().map(|r| r.mode()),
+        Some(RetryMode::Adaptive)
+    );
+    let mut opts = common::options(&lab);
+    opts.region = Some("eu-west-1".into());
+    let (other, _) = common::context_with(opts).await;
+    let name = |c: &ssmdeck::aws::AwsContext| format!("{:?}", c.ssm.config().retry_partition());
+    assert_ne!(name(&ctx), name(&other), "one rate limiter per context");
+    assert!(name(&ctx).contains("us-east-1"), "{}", name(&ctx));
+}
+
 /// Issue 18 item 1: under heavy throttling the EC2 and tag joins give way
 /// (fewer at once) and ask a throttled call again instead of dropping it:
 /// every node keeps the EC2 details and tags an unthrottled load gives.
 #[tokio::test]
 async fn heavy_throttling_slows_the_joins_but_loses_no_name_or_tag() {
-    let lab = common::lab(200, Faults::default()).await;
+    let lab = common::lab(100, Faults::default()).await;
     let mut opts = common::options(&lab);
-    opts.max_attempts = 3;
+    // No SDK retry: every throttle reaches the joins.
+    opts.max_attempts = 1;
     let (ctx, _) = common::context_with(opts).await;
     let calm = fold(&common::load(&ctx).await);
     lab.set_faults(Faults {
-        throttle_share: 0.5,
+        throttle_share: 0.3,
         ..Faults::default()
     });
     let events = common::load(&ctx).await;
@@ -173,7 +194,7 @@ async fn heavy_throttling_slows_the_joins_but_loses_no_name_or_tag() {
         .collect();
     assert!(lost.is_empty(), "joins dropped under throttling: {lost:?}");
     let stormy = fold(&events);
-    assert_eq!(stormy.len(), 200);
+    assert_eq!(stormy.len(), 100);
     for (id, n) in &calm {
         let s = &stormy[id];
         assert_eq!(s.ec2.is_some(), n.ec2.is_some(), "{id}: EC2 details");
