@@ -668,3 +668,65 @@ fn the_overview_at_80_columns_counts_each_context_and_jumps_to_its_nodes() {
     });
     assert!(s.contains("EXIT:0"), "{s}");
 }
+
+/// Issue 13 items 1 and 2, as a user types them: with a live shell open,
+/// `:ssm` (a fuzzy match of nothing exact) does not run anything, `q` and
+/// `:quit` ask before ending the session, `n` keeps everything, `y` quits.
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn the_palette_never_guesses_and_quitting_with_a_live_shell_asks_first() {
+    let node = FleetSpec::small()
+        .generate()
+        .into_iter()
+        .find(|n| n.ping == ssmdeck_lab::PingStatus::Online)
+        .unwrap();
+    let t = Tmux::start("palette-quit", 140, 36);
+    t.wait_for("the fleet to load", |s| s.contains("loaded in"));
+    t.keys(&["/"]);
+    t.text(&node.id);
+    t.keys(&["Enter"]);
+    t.wait_for("the node alone", |s| s.contains("1 match"));
+    t.keys(&["t"]);
+    t.wait_for("the shell", |s| {
+        s.contains("keys go to the shell") && s.contains("$ ")
+    });
+    t.keys(&["C-]"]);
+    t.wait_for("the keys back", |s| s.contains("types in the shell"));
+    // `:ssm` matches nothing exactly: Enter fills the line, runs nothing.
+    t.keys(&[":"]);
+    t.text("ssm");
+    t.keys(&["Enter"]);
+    // The candidate is on the line now, waiting for a second Enter.
+    let s = t.wait_for("the candidate filled in, not run", |s| {
+        s.lines()
+            .last()
+            .is_some_and(|l| l.starts_with(':') && l.contains("Enter runs :"))
+    });
+    assert!(!s.contains("EXIT:"), "the palette ran something:\n{s}");
+    t.keys(&["Escape"]);
+    // q with a live shell: asked, and n keeps the console and the shell.
+    t.keys(&["q"]);
+    let s = t.wait_for("the quit confirmation", |s| s.contains("Quit ssmdeck?"));
+    assert!(s.contains("1 shell session open"), "{s}");
+    t.keys(&["n"]);
+    t.wait_for("still running", |s| {
+        !s.contains("Quit ssmdeck?") && s.contains("Sessions")
+    });
+    // :quit asks the same; y ends the session and the console.
+    t.keys(&[":"]);
+    t.text("quit");
+    t.keys(&["Enter"]);
+    t.wait_for("the quit confirmation again", |s| {
+        s.contains("Quit ssmdeck?")
+    });
+    t.keys(&["y"]);
+    let s = t.wait_for("ssmdeck to exit", |s| {
+        s.contains("EXIT:") && s.contains("icanon")
+    });
+    assert!(s.contains("EXIT:0"), "{s}");
+    let audit = std::fs::read_to_string(t.dir.join("data/audit.jsonl")).unwrap();
+    assert!(
+        audit.contains("\"action\":\"ssm:TerminateSession\""),
+        "quitting ended the session: {audit}"
+    );
+}
