@@ -98,10 +98,14 @@ pub fn render<A>(frame: &mut Frame, area: Rect, c: &Choice<A>, cx: &RenderContex
             } else {
                 t.style("ui.text")
             };
+            // An option whose value is its own number ("2  high") shows
+            // the number once.
+            let numbered = format!("{}  ", i + 1);
+            let text = o.strip_prefix(numbered.as_str()).unwrap_or(o);
             Line::from(vec![
                 Span::styled(format!(" {} ", i + 1), t.style("ui.key")),
                 Span::styled(
-                    format!("{o:<w$}", w = usize::from(width.saturating_sub(6))),
+                    format!("{text:<w$}", w = usize::from(width.saturating_sub(6))),
                     style,
                 ),
             ])
