@@ -17,6 +17,7 @@ pub mod opscenter;
 mod organizations;
 mod paging;
 pub mod params;
+pub mod patch;
 mod protocol;
 mod sessions;
 mod ssm;

@@ -715,3 +715,70 @@ async fn fleet_and_opscenter_answers_have_the_model_shapes() {
     }
     lab.shutdown().await;
 }
+
+/// DescribeInstancePatchStates (issue 15): the model's shapes, its
+/// validation (InstanceIds required, at most 50, each a node id;
+/// MaxResults 10 … 100) and paging; a node never scanned is left out.
+#[tokio::test]
+async fn patch_states_have_the_model_shapes_validation_and_paging() {
+    use crate::model_shapes::check_output;
+    let lab = crate::common::lab(60, Faults::default()).await;
+    let ids: Vec<String> = lab.nodes().iter().take(50).map(|n| n.id.clone()).collect();
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut body = json!({"InstanceIds": ids, "MaxResults": 10});
+        if let Some(t) = &token {
+            body["NextToken"] = json!(t);
+        }
+        let (status, v) = json_call(&lab, "ssm", "DescribeInstancePatchStates", &body).await;
+        assert_eq!(status, 200, "{v}");
+        check_output("ssm", "DescribeInstancePatchStates", &v).unwrap();
+        let page = v["InstancePatchStates"].as_array().unwrap();
+        assert!(page.len() <= 10);
+        seen.extend(
+            page.iter()
+                .map(|s| s["InstanceId"].as_str().unwrap().to_owned()),
+        );
+        token = v["NextToken"].as_str().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no state twice");
+    assert!(
+        seen.len() < ids.len() && seen.len() * 2 > ids.len(),
+        "some never scanned: {}",
+        seen.len()
+    );
+    assert!(seen.iter().all(|s| ids.contains(s)));
+    let bad = |body: Value, code: &'static str| {
+        let lab = &lab;
+        async move {
+            let (status, v) = json_call(lab, "ssm", "DescribeInstancePatchStates", &body).await;
+            assert_eq!(
+                (status, v["__type"].as_str().unwrap_or("")),
+                (400, code),
+                "{body}: {v}"
+            );
+        }
+    };
+    let many: Vec<String> = (0..51).map(|k| format!("i-{k:017x}")).collect();
+    bad(json!({}), "ValidationException").await;
+    bad(json!({"InstanceIds": many}), "ValidationException").await;
+    bad(json!({"InstanceIds": ["web-1"]}), "ValidationException").await;
+    bad(
+        json!({"InstanceIds": ids, "MaxResults": 5}),
+        "ValidationException",
+    )
+    .await;
+    bad(
+        json!({"InstanceIds": ids, "NextToken": "nope"}),
+        "InvalidNextToken",
+    )
+    .await;
+    lab.shutdown().await;
+}
