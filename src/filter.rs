@@ -1,6 +1,7 @@
 //! The Fleet filter: structured terms (`tag:Env=prod`, `ping:ConnectionLost`,
-//! `platform:windows`, `state:running`, `type:t3`, `agent:outdated`, and
-//! across a context set
+//! `platform:windows`, `state:running`, `type:t3`, `agent:outdated`,
+//! `patch:missing|failed|reboot|critical|security|never|ok|noncompliant`,
+//! and across a context set
 //! `account:prod` and `region:eu-`) combined with fuzzy text (nucleo) over
 //! name, id, IP and tags.
 //!
@@ -20,7 +21,20 @@ use crate::model::{ContextLabel, ManagedNode, PingStatus};
 
 /// Structured filter keys, for help and error messages.
 pub const TERM_KEYS: &[&str] = &[
-    "tag", "ping", "platform", "state", "type", "account", "region", "agent",
+    "tag", "ping", "platform", "state", "type", "account", "region", "agent", "patch",
+];
+
+/// The values `patch:` knows: what each asks of a node's patch state
+/// (DescribeInstancePatchStates). `NotApplicable` patches never count.
+pub const PATCH_STATES: [&str; 8] = [
+    "missing",
+    "failed",
+    "reboot",
+    "critical",
+    "security",
+    "never",
+    "ok",
+    "noncompliant",
 ];
 
 /// The ping statuses `ping:` knows.
@@ -81,6 +95,8 @@ enum Test {
     /// `IsLatestVersion` false), `agent:latest`, or a prefix of the agent
     /// version (`agent:3.2`).
     Agent(Vec<String>),
+    /// `patch:` one of [`PATCH_STATES`] (prefixes allowed).
+    Patch(Vec<&'static str>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,6 +225,22 @@ fn parse_term(word: &str, key: &str, value: &str, errors: &mut Vec<String>) -> O
         "account" => Test::Account(alts, Vec::new()),
         "region" => Test::Region(alts, Vec::new()),
         "agent" => Test::Agent(alts),
+        "patch" => {
+            let mut states = Vec::new();
+            for a in &alts {
+                match PATCH_STATES.iter().find(|s| s.starts_with(a.as_str())) {
+                    Some(s) => states.push(*s),
+                    None => {
+                        errors.push(format!(
+                            "'{word}': '{a}' is no patch state: use one of {}",
+                            PATCH_STATES.join(", ")
+                        ));
+                        return None;
+                    }
+                }
+            }
+            Test::Patch(states)
+        }
         _ => Test::Type(alts),
     })
 }
@@ -405,6 +437,27 @@ fn term_holds(test: &Test, node: &ManagedNode) -> bool {
             "latest" | "current" => node.agent_is_latest == Some(true),
             v => node.agent_version.starts_with(v),
         }),
+        Test::Patch(states) => states.iter().any(|s| patch_is(&node.patch, s)),
+    }
+}
+
+/// Whether a node's patch state is `state` (one of [`PATCH_STATES`]). A
+/// node whose state is not known yet matches none of them.
+fn patch_is(patch: &crate::model::Patch, state: &str) -> bool {
+    use crate::model::Patch;
+    match (patch, state) {
+        (Patch::NeverScanned, "never") => true,
+        (Patch::Scanned(p), _) => match state {
+            "missing" => p.missing > 0,
+            "failed" => p.failed > 0,
+            "reboot" => p.pending_reboot > 0,
+            "critical" => p.critical > 0,
+            "security" => p.security > 0,
+            "noncompliant" => p.noncompliant(),
+            "ok" => !p.noncompliant(),
+            _ => false,
+        },
+        _ => false,
     }
 }
 
@@ -652,6 +705,56 @@ mod tests {
         // Unbound (no labels): a context term matches nothing.
         assert!(!m("region:eu", &second));
         assert!(FleetQuery::parse("account:").errors[0].contains("account:"));
+    }
+
+    #[test]
+    fn patch_terms_ask_the_patch_state_and_never_count_unknown() {
+        use crate::model::{Patch, PatchSummary};
+        let with = |p: Patch| {
+            let mut n = node("n", PingStatus::Online, "Linux", &[]);
+            n.patch = p;
+            n
+        };
+        let ok = with(Patch::Scanned(PatchSummary {
+            installed: 40,
+            ..PatchSummary::default()
+        }));
+        let missing = with(Patch::Scanned(PatchSummary {
+            missing: 3,
+            critical: 1,
+            ..PatchSummary::default()
+        }));
+        let reboot = with(Patch::Scanned(PatchSummary {
+            pending_reboot: 2,
+            ..PatchSummary::default()
+        }));
+        let failed = with(Patch::Scanned(PatchSummary {
+            failed: 1,
+            security: 1,
+            ..PatchSummary::default()
+        }));
+        let never = with(Patch::NeverScanned);
+        let unknown = with(Patch::Unknown);
+        assert!(m("patch:ok", &ok) && !m("patch:ok", &missing) && !m("patch:ok", &reboot));
+        assert!(m("patch:missing", &missing) && !m("patch:missing", &failed));
+        assert!(m("patch:crit", &missing) && !m("patch:critical", &failed));
+        assert!(m("patch:security", &failed) && m("patch:failed", &failed));
+        assert!(m("patch:reboot", &reboot));
+        assert!(m("patch:never", &never) && !m("patch:never", &ok));
+        for n in [&missing, &reboot, &failed] {
+            assert!(m("patch:noncompliant", n), "{:?}", n.patch);
+        }
+        for n in [&ok, &never, &unknown] {
+            assert!(!m("patch:noncompliant", n), "{:?}", n.patch);
+        }
+        assert!(m("patch:missing,failed", &failed));
+        assert!(m("!patch:ok", &never));
+        let q = FleetQuery::parse("patch:broken");
+        assert!(
+            q.errors[0].contains("no patch state") && q.errors[0].contains("noncompliant"),
+            "{:?}",
+            q.errors
+        );
     }
 
     #[test]

@@ -166,6 +166,88 @@ pub struct ManagedNode {
     /// leaves it out).
     #[serde(skip)]
     pub ctx: ContextId,
+    /// Its patch state (DescribeInstancePatchStates), once asked.
+    #[serde(skip)]
+    pub patch: Patch,
+}
+
+/// A managed node's patch state as Patch Manager last reported it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Patch {
+    /// Not asked yet, or the endpoint does not answer it.
+    #[default]
+    Unknown,
+    /// Asked: the node was never scanned (AWS has no state for it).
+    NeverScanned,
+    /// Its last scan or install.
+    Scanned(PatchSummary),
+}
+
+/// The counts of one node's patch state (AWS `InstancePatchState`).
+/// `NotApplicable` patches never count as non-compliant.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PatchSummary {
+    /// Approved patches not installed (`MissingCount`).
+    pub missing: u32,
+    /// Patches whose install failed (`FailedCount`).
+    pub failed: u32,
+    /// Installed, waiting for a reboot (`InstalledPendingRebootCount`).
+    pub pending_reboot: u32,
+    /// Non-compliant with severity critical (`CriticalNonCompliantCount`).
+    pub critical: u32,
+    /// Non-compliant security updates (`SecurityNonCompliantCount`).
+    pub security: u32,
+    /// Installed (`InstalledCount`).
+    pub installed: u32,
+    /// `Scan` or `Install`.
+    pub operation: String,
+    /// When the operation ended, epoch seconds.
+    pub ended_s: Option<i64>,
+}
+
+impl PatchSummary {
+    /// Missing or failed patches, or installed ones waiting for a reboot:
+    /// AWS reports such a node `NON_COMPLIANT` (DescribePatchGroupState's
+    /// `InstancesWithInstalledPendingRebootPatches` are non-compliant).
+    pub fn noncompliant(&self) -> bool {
+        self.missing + self.failed + self.pending_reboot > 0
+    }
+}
+
+impl Patch {
+    /// The PATCH column: `ok`, `3 missing`, `1 failed`, `2 missing 1
+    /// failed`, `reboot`, `never scanned`, or empty while unknown.
+    pub fn text(&self) -> String {
+        match self {
+            Patch::Unknown => String::new(),
+            Patch::NeverScanned => "never scanned".into(),
+            Patch::Scanned(s) => {
+                let mut parts = Vec::new();
+                if s.missing > 0 {
+                    parts.push(format!("{} missing", s.missing));
+                }
+                if s.failed > 0 {
+                    parts.push(format!("{} failed", s.failed));
+                }
+                if s.pending_reboot > 0 {
+                    parts.push("reboot".into());
+                }
+                if parts.is_empty() {
+                    "ok".into()
+                } else {
+                    parts.join(" ")
+                }
+            }
+        }
+    }
+
+    /// The summary, when scanned.
+    pub fn summary(&self) -> Option<&PatchSummary> {
+        match self {
+            Patch::Scanned(s) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 impl ManagedNode {

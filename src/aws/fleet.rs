@@ -4,7 +4,10 @@
 //!
 //! SSM pages are a sequential cursor; the EC2 join of each page runs alongside
 //! the next page's request (at most [`EC2_CONCURRENCY`] at once), so the join
-//! adds little to the SSM minimum.
+//! adds little to the SSM minimum. The patch state of each page's nodes
+//! (`DescribeInstancePatchStates`, one call per page of at most 50 ids)
+//! runs alongside in the same way; an endpoint without it leaves the PATCH
+//! column out.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -16,7 +19,7 @@ use tokio::task::JoinSet;
 
 use super::resume::{self, Stall};
 use super::{AwsContext, AwsError, ErrorKind};
-use crate::model::{Ec2Details, ManagedNode, PingStatus};
+use crate::model::{Ec2Details, ManagedNode, PatchSummary, PingStatus};
 
 /// SSM page size (the API's maximum).
 pub const SSM_PAGE_SIZE: i32 = 50;
@@ -24,6 +27,8 @@ pub const SSM_PAGE_SIZE: i32 = 50;
 pub const EC2_CONCURRENCY: usize = 8;
 /// `ListTagsForResource` calls in flight at once.
 pub const TAG_CONCURRENCY: usize = 8;
+/// `DescribeInstancePatchStates` calls in flight at once.
+pub const PATCH_CONCURRENCY: usize = 8;
 /// Counts and wall time of one fleet load.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadStats {
@@ -35,6 +40,8 @@ pub struct LoadStats {
     pub ec2_calls: u32,
     /// `ListTagsForResource` calls made.
     pub tag_calls: u32,
+    /// `DescribeInstancePatchStates` calls made.
+    pub patch_calls: u32,
     /// Wall time until every SSM page and EC2 join had arrived, milliseconds.
     pub ec2_done_ms: u64,
     /// Wall time from first request to last answer (hybrid tags included), milliseconds.
@@ -57,6 +64,17 @@ pub enum FleetEvent {
     Tags(String, Vec<(String, String)>),
     /// Tags of a hybrid node could not be read.
     TagsFailed(AwsError),
+    /// The patch state of the nodes of one page: `asked` are the node ids
+    /// asked about; those absent from `states` were never scanned.
+    Patch {
+        /// Node ids asked about (one SSM page).
+        asked: Vec<String>,
+        /// `(node id, summary)` for each node Patch Manager reported on.
+        states: Vec<(String, PatchSummary)>,
+    },
+    /// The patch state cannot be read (the endpoint lacks the operation,
+    /// or access denied); reported once, later pages skip it.
+    PatchUnavailable(AwsError),
     /// Every page and join finished.
     Done(LoadStats),
     /// A page failed with a passing fault after the SDK's retries: the load
@@ -99,8 +117,56 @@ fn node_from_sdk(i: InstanceInformation) -> ManagedNode {
         ec2: None,
         tags: Vec::new(),
         ctx: crate::model::ContextId::default(),
+        patch: crate::model::Patch::Unknown,
         id,
     }
+}
+
+/// Reads the patch state of `ids` (at most 50, the API's `InstanceIds`
+/// limit), every page (`DescribeInstancePatchStates`, 50 a page). Nodes
+/// Patch Manager never scanned are absent from the answer. Returns the
+/// summaries and the number of calls made.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:DescribeInstancePatchStates`.
+pub async fn describe_patch_states(
+    ctx: &AwsContext,
+    ids: Vec<String>,
+) -> Result<(Vec<(String, PatchSummary)>, u32), AwsError> {
+    let mut out = Vec::with_capacity(ids.len());
+    let mut token: Option<String> = None;
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        let resp = ctx
+            .ssm
+            .describe_instance_patch_states()
+            .set_instance_ids(Some(ids.clone()))
+            .max_results(50)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| ctx.error("ssm:DescribeInstancePatchStates", e))?;
+        for p in resp.instance_patch_states.unwrap_or_default() {
+            let count = |c: Option<i32>| u32::try_from(c.unwrap_or(0)).unwrap_or(0);
+            let summary = PatchSummary {
+                missing: count(Some(p.missing_count)),
+                failed: count(Some(p.failed_count)),
+                pending_reboot: count(p.installed_pending_reboot_count),
+                critical: count(p.critical_non_compliant_count),
+                security: count(p.security_non_compliant_count),
+                installed: count(Some(p.installed_count)),
+                operation: p.operation.as_str().to_owned(),
+                ended_s: Some(p.operation_end_time.secs()),
+            };
+            out.push((p.instance_id, summary));
+        }
+        match resp.next_token {
+            Some(t) if !t.is_empty() => token = Some(t),
+            _ => break,
+        }
+    }
+    Ok((out, calls))
 }
 
 /// Reads EC2 details and tags for `ids` (`i-…` only) with the `instance-id`
@@ -204,7 +270,10 @@ where
     // throttled page again instead of dropping its names and tags.
     let ec2_gate = super::gate::Gate::new(EC2_CONCURRENCY);
     let tag_gate = super::gate::Gate::new(TAG_CONCURRENCY);
+    let patch_gate = super::gate::Gate::new(PATCH_CONCURRENCY);
     let ec2_off = Arc::new(AtomicBool::new(false));
+    let patch_off = Arc::new(AtomicBool::new(false));
+    let patch_calls = Arc::new(AtomicU32::new(0));
     let ec2_calls = Arc::new(AtomicU32::new(0));
     let tag_calls = Arc::new(AtomicU32::new(0));
     let mut joins = JoinSet::new();
@@ -260,7 +329,17 @@ where
             .filter(|n| n.is_hybrid())
             .map(|n| n.id.clone())
             .collect();
+        let all_ids: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
         emit(FleetEvent::Page(nodes));
+        if !all_ids.is_empty() && !patch_off.load(Ordering::Relaxed) {
+            let join = PatchJoin {
+                ctx: ctx.clone(),
+                gate: patch_gate.clone(),
+                off: patch_off.clone(),
+                calls: patch_calls.clone(),
+            };
+            joins.spawn(join.run(all_ids, emit.clone()));
+        }
         if !ec2_ids.is_empty() && !ec2_off.load(Ordering::Relaxed) {
             let (ctx, emit, gate, off, calls) = (
                 ctx.clone(),
@@ -318,8 +397,45 @@ where
     while tag_joins.join_next().await.is_some() {}
     stats.ec2_calls = ec2_calls.load(Ordering::Relaxed);
     stats.tag_calls = tag_calls.load(Ordering::Relaxed);
+    stats.patch_calls = patch_calls.load(Ordering::Relaxed);
     stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     emit(FleetEvent::Done(stats));
+}
+
+/// The patch-state join of one load: its gate, the switch that turns it
+/// off after a permanent failure, and its call count.
+struct PatchJoin {
+    ctx: AwsContext,
+    gate: Arc<super::gate::Gate>,
+    off: Arc<AtomicBool>,
+    calls: Arc<AtomicU32>,
+}
+
+impl PatchJoin {
+    /// Asks for the patch state of one page's `ids` and reports it. A
+    /// permanent failure (unknown operation, access denied) is reported
+    /// once and turns the join off; a passing one leaves the page's
+    /// column unknown.
+    async fn run<F>(self, ids: Vec<String>, emit: Arc<F>)
+    where
+        F: Fn(FleetEvent) + Send + Sync + 'static,
+    {
+        if self.off.load(Ordering::Relaxed) {
+            return;
+        }
+        match gated(&self.gate, || describe_patch_states(&self.ctx, ids.clone())).await {
+            Ok((states, n)) => {
+                self.calls.fetch_add(n, Ordering::Relaxed);
+                emit(FleetEvent::Patch { asked: ids, states });
+            }
+            Err(e) => {
+                self.calls.fetch_add(1, Ordering::Relaxed);
+                if !is_permanent(&e) || !self.off.swap(true, Ordering::Relaxed) {
+                    emit(FleetEvent::PatchUnavailable(e));
+                }
+            }
+        }
+    }
 }
 
 /// One join call through `gate`: a turn, the call, the gate told how it

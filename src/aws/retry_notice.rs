@@ -31,9 +31,19 @@ impl RetryNotice {
     }
 }
 
-/// Reads a response into "throttled" / "server error" / nothing.
+/// Reads a response into "throttled" / "server error" / nothing. A 5xx
+/// with an HTML page is a partial emulator saying it lacks the operation
+/// (moto, LocalStack): no notice, the final error says so once.
 fn describe(status: u16, body: Option<&[u8]>) -> Option<&'static str> {
     let text = body.map(String::from_utf8_lossy).unwrap_or_default();
+    let head = text
+        .trim_start()
+        .get(..15)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if head.starts_with("<!doctype html") || head.starts_with("<html") {
+        return None;
+    }
     if status == 429
         || ((status == 400 || status == 503)
             && (text.contains("Throttl")
@@ -96,5 +106,10 @@ mod tests {
         assert_eq!(describe(500, None), Some("server error"));
         assert_eq!(describe(400, Some(b"ValidationException")), None);
         assert_eq!(describe(200, None), None);
+        assert_eq!(
+            describe(500, Some(b"<!doctype html><title>500</title>")),
+            None,
+            "an emulator lacking the operation is no passing fault"
+        );
     }
 }

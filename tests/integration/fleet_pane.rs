@@ -134,6 +134,7 @@ impl Harness {
                 ssm_calls: 1,
                 ec2_calls: 1,
                 tag_calls: 1,
+                patch_calls: 0,
                 ec2_done_ms: 200,
                 elapsed_ms: 250,
             }),

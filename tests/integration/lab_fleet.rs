@@ -546,3 +546,94 @@ async fn a_load_throttled_mid_way_resumes_from_the_page_that_failed() {
     assert_eq!(stall.error.kind, ErrorKind::Throttled);
     assert_eq!((stall.retry_in_s, stall.round), (1, 1));
 }
+
+#[tokio::test]
+async fn patch_state_is_joined_per_page_and_never_scanned_nodes_are_marked() {
+    use ssmdeck::model::Patch;
+    let lab = common::lab(260, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let events = common::load(&ctx).await;
+    let stats = done(&events).clone();
+    assert_eq!(stats.ssm_calls, 6, "260 nodes at 50 a page");
+    assert_eq!(
+        stats.patch_calls, 6,
+        "one DescribeInstancePatchStates per page of 50 ids, never one per node"
+    );
+    assert_eq!(lab.calls()["ssm:DescribeInstancePatchStates"], 6);
+    let mut patch: HashMap<String, Patch> = HashMap::new();
+    for e in &events {
+        if let FleetEvent::Patch { asked, states } = e {
+            for id in asked {
+                patch.insert(id.clone(), Patch::NeverScanned);
+            }
+            for (id, s) in states {
+                assert!(asked.contains(id), "{id} was not asked about");
+                patch.insert(id.clone(), Patch::Scanned(s.clone()));
+            }
+        }
+    }
+    let expected = lab.nodes();
+    assert_eq!(patch.len(), expected.len(), "every node was asked about");
+    let mut never = 0;
+    let mut noncompliant = 0;
+    for n in &expected {
+        let want = ssmdeck_lab::patch::state_of(n, lab.region(), 0.0);
+        match (&patch[&n.id], want) {
+            (Patch::NeverScanned, None) => never += 1,
+            (Patch::Scanned(got), Some(w)) => {
+                assert_eq!(
+                    (got.missing, got.failed, got.pending_reboot),
+                    (w.missing, w.failed, w.pending_reboot),
+                    "{}",
+                    n.id
+                );
+                assert_eq!((got.critical, got.security), (w.critical, w.security));
+                assert_eq!(got.installed, w.installed);
+                noncompliant += usize::from(got.noncompliant());
+            }
+            (got, want) => panic!("{}: loaded {got:?}, lab has {want:?}", n.id),
+        }
+    }
+    assert!(
+        never > 0 && noncompliant > 0,
+        "{never} never, {noncompliant} bad"
+    );
+}
+
+#[tokio::test]
+async fn an_endpoint_without_patch_state_leaves_the_column_out_quietly() {
+    let lab = common::lab(
+        120,
+        Faults {
+            unsupported: vec!["ssm:DescribeInstancePatchStates".into()],
+            ..Faults::default()
+        },
+    )
+    .await;
+    let (ctx, notices) = common::context(&lab).await;
+    let events = common::load(&ctx).await;
+    assert_eq!(done(&events).nodes, 120);
+    let unavailable = events
+        .iter()
+        .filter(|e| matches!(e, FleetEvent::PatchUnavailable(_)))
+        .count();
+    assert_eq!(unavailable, 1, "reported once, later pages skip it");
+    assert!(!events.iter().any(|e| matches!(e, FleetEvent::Patch { .. })));
+    let mut state = ssmdeck::app::fleet::FleetState::default();
+    let now = std::time::Instant::now();
+    let shown: Vec<_> = events
+        .into_iter()
+        .filter_map(|e| state.apply(0, e, now))
+        .collect();
+    assert!(
+        shown.iter().all(|n| !n.contains("PatchStates")),
+        "no notice for a missing patch state: {shown:?}"
+    );
+    assert!(
+        !state
+            .columns()
+            .contains(&ssmdeck::app::fleet::Column::Patch)
+    );
+    assert!(state.patch_unavailable.is_some());
+    assert!(notices.lock().unwrap().iter().all(|n| !n.contains("Patch")));
+}

@@ -46,7 +46,10 @@ async fn fleet_sorts_by_a_picked_column_copies_and_shows_raw_json() {
     assert_eq!(live.app.mode(), Mode::Choose);
     let screen = live.screen();
     assert!(screen.contains("Sort the fleet by"), "{screen}");
-    let ip_pick = ssmdeck::app::fleet::Column::ALL
+    let ip_pick = live
+        .app
+        .fleet
+        .columns()
         .iter()
         .position(|c| c.title() == "IP")
         .unwrap();

@@ -9,7 +9,7 @@ use crate::aws::AwsError;
 use crate::aws::fleet::{FleetEvent, LoadStats};
 
 use crate::filter::{FleetQuery, Haystack, Rank, haystack, new_matcher};
-use crate::model::{ContextId, ContextLabel, ManagedNode, PingStatus};
+use crate::model::{ContextId, ContextLabel, ManagedNode, Patch, PingStatus};
 
 /// Sortable columns, in display order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +32,9 @@ pub enum Column {
     Platform,
     /// Agent version.
     Agent,
+    /// Patch state (DescribeInstancePatchStates): shown once some node's
+    /// state is known ([`FleetState::patch_known`]).
+    Patch,
     /// IP address.
     Ip,
     /// Instance type.
@@ -73,6 +76,7 @@ impl Column {
             Column::Zone => "AZ",
             Column::Platform => "PLATFORM",
             Column::Agent => "AGENT",
+            Column::Patch => "PATCH",
             Column::Ip => "IP",
             Column::Type => "TYPE",
             Column::State => "STATE",
@@ -176,6 +180,10 @@ pub struct FleetState {
     pending_stats: LoadStats,
     /// Why the EC2 join is missing (the pane shows SSM columns only).
     pub ec2_unavailable: Option<AwsError>,
+    /// Some node's patch state is known: the PATCH column shows.
+    pub patch_known: bool,
+    /// Why the patch state could not be read, if it could not.
+    pub patch_unavailable: Option<AwsError>,
     /// Tag keys shown as columns (config.toml `[fleet] tag_columns`).
     pub tag_columns: Vec<String>,
     /// The wall clock at the last settle, epoch seconds (for ping ages).
@@ -218,6 +226,8 @@ impl Default for FleetState {
             context_loads: Vec::new(),
             pending_stats: LoadStats::default(),
             ec2_unavailable: None,
+            patch_known: false,
+            patch_unavailable: None,
             tag_columns: Vec::new(),
             epoch_s: 0,
             dirty_order: false,
@@ -333,19 +343,14 @@ impl FleetState {
     }
 
     /// Every column in display order: the fixed ones with the configured
-    /// tag columns after the last ping.
+    /// tag columns after the last ping, ACCOUNT and REGION across a set,
+    /// PATCH once a patch state is known (see [`all_columns`]).
     pub fn columns(&self) -> Vec<Column> {
-        let mut cols = Column::ALL.to_vec();
-        if self.multi_context() {
-            cols.splice(2..2, [Column::Account, Column::Region]);
-        }
-        let at = cols
-            .iter()
-            .position(|c| *c == Column::LastPing)
-            .unwrap_or(0)
-            + 1;
-        cols.splice(at..at, (0..self.tag_columns.len()).map(Column::Tag));
-        cols
+        all_columns(
+            self.tag_columns.len(),
+            self.multi_context(),
+            self.patch_known,
+        )
     }
 
     /// A column's header text: the tag key upper-cased for a tag column.
@@ -390,6 +395,7 @@ impl FleetState {
                 }
             }
             Column::Agent => n.agent_version.clone(),
+            Column::Patch => n.patch.text(),
             Column::Ip => n.best_ip().into(),
             Column::Type => n.instance_type().into(),
             Column::Zone => zone(n).into(),
@@ -433,6 +439,9 @@ impl FleetState {
                 if node.ec2.is_none() {
                     node.ec2 = old.ec2.clone();
                 }
+                if node.patch == Patch::Unknown {
+                    node.patch = old.patch.clone();
+                }
                 if node.tags.is_empty() && !old.tags.is_empty() {
                     let tags = old.tags.clone();
                     node.apply_tags(tags);
@@ -449,6 +458,14 @@ impl FleetState {
                 self.nodes.push(node);
                 self.seen.push(generation);
             }
+        }
+    }
+
+    /// Changes a node without touching its fuzzy-search fields (the patch
+    /// state is not searched as text).
+    fn modify_quietly(&mut self, id: &str, f: impl FnOnce(&mut ManagedNode)) {
+        if let Some(&i) = self.index.get(id) {
+            f(&mut self.nodes[i]);
         }
     }
 
@@ -519,6 +536,23 @@ impl FleetState {
                 self.dirty_order = true;
             }
             FleetEvent::TagsFailed(e) => return Some(e.to_string()),
+            FleetEvent::Patch { asked, states } => {
+                self.patch_known = true;
+                self.patch_unavailable = None;
+                for id in asked {
+                    self.modify_quietly(&id, |n| n.patch = Patch::NeverScanned);
+                }
+                for (id, summary) in states {
+                    self.modify_quietly(&id, |n| n.patch = Patch::Scanned(summary));
+                }
+                self.recent.clear();
+                self.dirty_order = true;
+            }
+            FleetEvent::PatchUnavailable(e) => {
+                // Quiet: many endpoints (and identities) lack it, and the
+                // column simply stays out; the details say why.
+                self.patch_unavailable = Some(e);
+            }
             FleetEvent::Done(stats) => {
                 self.context_loads[ctx.index()] = ContextLoad::Done;
                 add_stats(&mut self.pending_stats, &stats);
@@ -764,6 +798,7 @@ impl FleetState {
             Column::Platform => (&x.platform_name, &x.platform_version)
                 .cmp(&(&y.platform_name, &y.platform_version)),
             Column::Agent => version_key(&x.agent_version).cmp(&version_key(&y.agent_version)),
+            Column::Patch => patch_key(&y.patch).cmp(&patch_key(&x.patch)),
             Column::Ip => ip_key(x.best_ip()).cmp(&ip_key(y.best_ip())),
             Column::Type => x.instance_type().cmp(y.instance_type()),
             Column::State => x.state().cmp(y.state()),
@@ -782,6 +817,7 @@ impl FleetState {
             Column::Id | Column::Ping | Column::Account | Column::Region => false,
             Column::LastPing => n.last_ping_s.is_none(),
             Column::Agent => n.agent_version.is_empty(),
+            Column::Patch => n.patch == Patch::Unknown,
             Column::Platform => n.platform_name.is_empty(),
             Column::Name => n.name.is_empty(),
             Column::Ip => n.best_ip().is_empty(),
@@ -931,6 +967,46 @@ fn zone(n: &ManagedNode) -> &str {
     n.ec2.as_ref().map_or("", |e| e.availability_zone.as_str())
 }
 
+/// Sort key for the PATCH column, worst highest: critical, then
+/// security, failed, missing, waiting for a reboot; a node never scanned
+/// above a compliant one.
+fn patch_key(p: &Patch) -> (u8, u32, u32, u32, u32, u32) {
+    match p {
+        Patch::Unknown => (0, 0, 0, 0, 0, 0),
+        Patch::Scanned(s) if !s.noncompliant() => (1, 0, 0, 0, 0, 0),
+        Patch::NeverScanned => (2, 0, 0, 0, 0, 0),
+        Patch::Scanned(s) => (
+            3,
+            s.critical,
+            s.security,
+            s.failed,
+            s.missing,
+            s.pending_reboot,
+        ),
+    }
+}
+
+/// Every column in display order for `tags` configured tag columns:
+/// NAME, NODE ID, then ACCOUNT and REGION when `contexts` (rows from
+/// several contexts), PING, LAST PING, the tags, PLATFORM, AGENT, PATCH
+/// when `patch` (some node's patch state known), IP, TYPE, AZ, STATE.
+pub fn all_columns(tags: usize, contexts: bool, patch: bool) -> Vec<Column> {
+    let mut cols = Column::ALL.to_vec();
+    if contexts {
+        cols.splice(2..2, [Column::Account, Column::Region]);
+    }
+    if patch && let Some(at) = cols.iter().position(|c| *c == Column::Agent) {
+        cols.insert(at + 1, Column::Patch);
+    }
+    let at = cols
+        .iter()
+        .position(|c| *c == Column::LastPing)
+        .unwrap_or(0)
+        + 1;
+    cols.splice(at..at, (0..tags).map(Column::Tag));
+    cols
+}
+
 /// Sort key for dotted versions (`3.3.987.0`): numeric per part.
 fn version_key(v: &str) -> Vec<u64> {
     v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
@@ -951,6 +1027,7 @@ fn add_stats(sum: &mut LoadStats, more: &LoadStats) {
     sum.ssm_calls += more.ssm_calls;
     sum.ec2_calls += more.ec2_calls;
     sum.tag_calls += more.tag_calls;
+    sum.patch_calls += more.patch_calls;
     sum.ec2_done_ms = sum.ec2_done_ms.max(more.ec2_done_ms);
     sum.elapsed_ms = sum.elapsed_ms.max(more.elapsed_ms);
 }

@@ -198,9 +198,10 @@ impl Pane for FleetState {
             Command::SortNext => self.sort_next(),
             Command::SortBy => cx.request(Request::Choose {
                 title: "Sort the fleet by".into(),
-                options: super::state::Column::ALL
-                    .iter()
-                    .map(|c| c.title().to_owned())
+                options: self
+                    .columns()
+                    .into_iter()
+                    .map(|c| self.heading(c))
                     .collect(),
                 ask: Ask::SortBy,
             }),
@@ -242,8 +243,12 @@ impl Pane for FleetState {
                 Err(e) => cx.notice(e),
             },
             Ask::SortBy => {
-                if let Some(c) = super::state::Column::ALL.iter().find(|c| c.title() == text) {
-                    self.sort_by(*c);
+                if let Some(c) = self
+                    .columns()
+                    .into_iter()
+                    .find(|c| self.heading(*c) == text)
+                {
+                    self.sort_by(c);
                 }
             }
             Ask::Copy { node } => {

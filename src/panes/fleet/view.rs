@@ -6,7 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
-use super::state::{Column, FleetState};
+use super::state::{Column, FleetState, all_columns};
 use crate::aws::resume;
 use crate::config::Layer;
 use crate::filter::{field_indices, new_matcher};
@@ -29,6 +29,7 @@ fn width(c: Column) -> u16 {
         Column::Zone => 12,
         Column::Platform => 18,
         Column::Agent => 11,
+        Column::Patch => 22,
         Column::Ip => 15,
         Column::Type => 11,
         Column::State => 8,
@@ -37,33 +38,25 @@ fn width(c: Column) -> u16 {
 
 /// The columns that fit in `inner` cells with `tags` configured tag
 /// columns, dropping the least important first (agent, platform, state,
-/// zone, type, the tags from the last, IP, last ping, ping); name and id
-/// always stay, and an id is never cut (its column is as wide as the
-/// longest id, `mi-` and 17 hex digits).
+/// zone, type, patch, the tags from the last, IP, last ping, ping); name
+/// and id always stay, and an id is never cut (its column is as wide as
+/// the longest id, `mi-` and 17 hex digits).
 pub fn visible_columns(inner: u16, tags: usize) -> Vec<Column> {
-    columns_that_fit(inner, tags, false)
+    fit(inner, all_columns(tags, false, false))
 }
 
-/// [`visible_columns`], with the ACCOUNT and REGION columns after the id
-/// when `contexts` (rows from several contexts): region goes after the
-/// type, account after the IP.
-pub fn columns_that_fit(inner: u16, tags: usize, contexts: bool) -> Vec<Column> {
-    let mut cols = Column::ALL.to_vec();
-    if contexts {
-        cols.splice(2..2, [Column::Account, Column::Region]);
-    }
-    let at = cols
-        .iter()
-        .position(|c| *c == Column::LastPing)
-        .unwrap_or(0)
-        + 1;
-    cols.splice(at..at, (0..tags).map(Column::Tag));
+/// The columns of `cols` ([`all_columns`]) that fit in `inner` cells,
+/// dropped in the order [`visible_columns`] gives; across a context set
+/// region goes after the type, account after the IP.
+pub fn fit(inner: u16, mut cols: Vec<Column>) -> Vec<Column> {
+    let tags = cols.iter().filter(|c| matches!(c, Column::Tag(_))).count();
     let mut drop_order = vec![
         Column::Agent,
         Column::Platform,
         Column::State,
         Column::Zone,
         Column::Type,
+        Column::Patch,
     ];
     drop_order.extend((0..tags).rev().map(Column::Tag));
     drop_order.extend([
@@ -84,6 +77,58 @@ pub fn columns_that_fit(inner: u16, tags: usize, contexts: bool) -> Vec<Column> 
         cols.retain(|c| *c != d);
     }
     cols
+}
+
+/// The PATCH cell: failed, missing and reboot in the colour of the worst
+/// of them, then the critical and security counts in their severity's
+/// colour; words shorten (`miss`, `fail`) and the security count goes
+/// first when the whole does not fit the column's [`width`].
+fn patch_cell<'a>(n: &ManagedNode, t: &crate::config::theme::Theme) -> Cell<'a> {
+    let Some(s) = n.patch.summary() else {
+        return Cell::from(Span::styled(n.patch.text(), t.style("ui.dim")));
+    };
+    let room = usize::from(width(Column::Patch));
+    let parts = |short: bool, sec: bool| {
+        let mut p: Vec<(String, &'static str)> = Vec::new();
+        let (miss, fail) = if short {
+            ("miss", "fail")
+        } else {
+            ("missing", "failed")
+        };
+        if s.failed > 0 {
+            p.push((format!("{} {fail}", s.failed), "status.failed"));
+        }
+        if s.missing > 0 {
+            p.push((format!("{} {miss}", s.missing), "severity.medium"));
+        }
+        if s.pending_reboot > 0 {
+            p.push(("reboot".into(), "severity.low"));
+        }
+        if p.is_empty() {
+            p.push(("ok".into(), "status.success"));
+        }
+        if s.critical > 0 {
+            p.push((format!("{} crit", s.critical), "severity.critical"));
+        }
+        if sec && s.security > 0 {
+            p.push((format!("{} sec", s.security), "severity.high"));
+        }
+        p
+    };
+    let len = |p: &[(String, &str)]| p.iter().map(|(w, _)| w.len() + 1).sum::<usize>();
+    let chosen = [(false, true), (true, true), (true, false)]
+        .into_iter()
+        .map(|(short, sec)| parts(short, sec))
+        .find(|p| len(p) <= room + 1)
+        .unwrap_or_else(|| parts(true, false));
+    let mut spans = Vec::new();
+    for (i, (word, token)) in chosen.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(" "));
+        }
+        spans.push(Span::styled(word, t.style(token)));
+    }
+    Cell::from(Line::from(spans))
 }
 
 /// Draws the pane into `area`.
@@ -206,7 +251,7 @@ fn title(f: &FleetState, cx: &RenderContext) -> String {
         parts.push(format!(
             "loaded in {:.1}s ({} calls)",
             s.elapsed_ms as f64 / 1_000.0,
-            s.ssm_calls + s.ec2_calls + s.tag_calls
+            s.ssm_calls + s.ec2_calls + s.tag_calls + s.patch_calls
         ));
     }
     if f.ec2_unavailable.is_some() {
@@ -267,11 +312,7 @@ fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContex
         return;
     }
     f.hits.record(table_rows(area), f.scroll);
-    let columns = columns_that_fit(
-        area.width.saturating_sub(2),
-        f.tag_columns.len(),
-        f.multi_context(),
-    );
+    let columns = fit(area.width.saturating_sub(2), f.columns());
     let header = Row::new(
         std::iter::once(Cell::from(" ")).chain(columns.iter().map(|c| {
             let mark = if *c == f.sort {
@@ -324,6 +365,7 @@ fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContex
                     format!("{}!", f.cell_text(n, *c)),
                     t.style("ui.stale"),
                 )),
+                Column::Patch => patch_cell(n, t),
                 c => Cell::from(Span::styled(f.cell_text(n, *c), base)),
             }));
             let row = Row::new(cells);
@@ -400,7 +442,40 @@ pub fn detail_rows(n: &ManagedNode) -> Vec<(String, String)> {
         ));
         rows.push(("Image".into(), e.image_id.clone()));
     }
+    rows.extend(patch_rows(&n.patch));
     rows
+}
+
+/// The patch state's detail rows (none while unknown).
+fn patch_rows(p: &crate::model::Patch) -> Vec<(String, String)> {
+    use crate::model::Patch;
+    match p {
+        Patch::Unknown => Vec::new(),
+        Patch::NeverScanned => vec![("Patch state".into(), "never scanned".into())],
+        Patch::Scanned(s) => {
+            let mut rows = vec![
+                ("Patch state".into(), p.text()),
+                (
+                    "Patches".into(),
+                    format!(
+                        "{} installed, {} missing, {} failed, {} pending reboot",
+                        s.installed, s.missing, s.failed, s.pending_reboot
+                    ),
+                ),
+                (
+                    "Non-compliant".into(),
+                    format!("{} critical, {} security", s.critical, s.security),
+                ),
+            ];
+            if let Some(t) = s.ended_s {
+                rows.push((
+                    "Last patch op".into(),
+                    format!("{} ended {} UTC", s.operation, format_epoch(t)),
+                ));
+            }
+            rows
+        }
+    }
 }
 
 fn render_details(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContext) {
@@ -421,6 +496,12 @@ fn render_details(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderCont
         return;
     };
     let mut rows = detail_rows(n);
+    if let Some(e) = f.patch_unavailable.as_ref().filter(|_| !f.patch_known) {
+        rows.push((
+            "Patch state".into(),
+            format!("not available: {}", e.message),
+        ));
+    }
     if let Some(l) = f.label(n.ctx).filter(|_| f.multi_context()) {
         let via = l.role.clone().or_else(|| l.profile.clone());
         rows.insert(2, ("Account".into(), l.account_text().to_owned()));

@@ -25,6 +25,9 @@ pub struct Pulse {
     pub inactive: usize,
     /// SSM Agent not the newest release (`IsLatestVersion` false).
     pub agent_behind: usize,
+    /// Patch-non-compliant: missing or failed patches, or waiting for a
+    /// reboot (DescribeInstancePatchStates).
+    pub patch_noncompliant: usize,
     /// Platform type Linux.
     pub linux: usize,
     /// Platform type Windows.
@@ -45,6 +48,9 @@ impl Pulse {
         if n.agent_is_latest == Some(false) {
             self.agent_behind += 1;
         }
+        if n.patch.summary().is_some_and(|p| p.noncompliant()) {
+            self.patch_noncompliant += 1;
+        }
         match n.platform_type.to_ascii_lowercase().as_str() {
             "linux" => self.linux += 1,
             "windows" => self.windows += 1,
@@ -59,6 +65,7 @@ impl Pulse {
         self.lost += o.lost;
         self.inactive += o.inactive;
         self.agent_behind += o.agent_behind;
+        self.patch_noncompliant += o.patch_noncompliant;
         self.linux += o.linux;
         self.windows += o.windows;
         self.macos += o.macos;
@@ -117,6 +124,8 @@ pub enum Metric {
     Inactive,
     /// Agents needing an update.
     AgentBehind,
+    /// Patch-non-compliant nodes.
+    PatchNoncompliant,
     /// Linux nodes.
     Linux,
     /// Windows nodes.
@@ -129,12 +138,13 @@ pub enum Metric {
 
 impl Metric {
     /// Every column, left to right.
-    pub const ALL: [Metric; 12] = [
+    pub const ALL: [Metric; 13] = [
         Metric::Nodes,
         Metric::Online,
         Metric::Lost,
         Metric::Inactive,
         Metric::AgentBehind,
+        Metric::PatchNoncompliant,
         Metric::Linux,
         Metric::Windows,
         Metric::MacOs,
@@ -152,6 +162,7 @@ impl Metric {
             Metric::Lost => "LOST",
             Metric::Inactive => "INACT",
             Metric::AgentBehind => "AGENT↑",
+            Metric::PatchNoncompliant => "PATCH✗",
             Metric::Linux => "LINUX",
             Metric::Windows => "WINDOWS",
             Metric::MacOs => "MACOS",
@@ -170,6 +181,9 @@ impl Metric {
             Metric::Lost => "nodes ConnectionLost",
             Metric::Inactive => "nodes Inactive",
             Metric::AgentBehind => "nodes whose SSM Agent needs an update",
+            Metric::PatchNoncompliant => {
+                "nodes missing patches, failed to patch or waiting for a reboot"
+            }
             Metric::Linux => "Linux nodes",
             Metric::Windows => "Windows nodes",
             Metric::MacOs => "macOS nodes",
@@ -188,6 +202,7 @@ impl Metric {
             Metric::Lost => "ping:connectionlost".into(),
             Metric::Inactive => "ping:inactive".into(),
             Metric::AgentBehind => "agent:outdated".into(),
+            Metric::PatchNoncompliant => "patch:noncompliant".into(),
             Metric::Linux => "platform:linux".into(),
             Metric::Windows => "platform:windows".into(),
             Metric::MacOs => "platform:macos".into(),
@@ -330,6 +345,7 @@ impl OverviewState {
                 Metric::Lost => p.lost,
                 Metric::Inactive => p.inactive,
                 Metric::AgentBehind => p.agent_behind,
+                Metric::PatchNoncompliant => p.patch_noncompliant,
                 Metric::Linux => p.linux,
                 Metric::Windows => p.windows,
                 Metric::MacOs => p.macos,
@@ -480,6 +496,11 @@ mod tests {
         assert_eq!(
             s.jump(),
             Goto::FleetFilter("account:prod-b region:eu-west-1 agent:outdated".into())
+        );
+        s.step(0, 1);
+        assert_eq!(
+            s.jump(),
+            Goto::FleetFilter("account:prod-b region:eu-west-1 patch:noncompliant".into())
         );
         s.step(1, 4);
         assert_eq!(s.row, 2, "the total row");

@@ -20,7 +20,7 @@ const NUMBER: u16 = 7;
 /// The metric columns that fit in `inner` cells beside the labels
 /// (`label` cells wide) and a state column of at least 6: the least
 /// important go first (platforms, severity 4, inactive, severity 3, the
-/// agent, severity 2), in [`Metric::ALL`] order.
+/// agent, patch, severity 2), in [`Metric::ALL`] order.
 pub fn metrics_that_fit(inner: u16, label: u16) -> Vec<Metric> {
     let mut cols: Vec<Metric> = Metric::ALL.to_vec();
     for drop in [
@@ -31,6 +31,7 @@ pub fn metrics_that_fit(inner: u16, label: u16) -> Vec<Metric> {
         Metric::Inactive,
         Metric::Severity(3),
         Metric::AgentBehind,
+        Metric::PatchNoncompliant,
         Metric::Severity(2),
     ] {
         if label + 6 + cols.len() as u16 * (NUMBER + 1) <= inner {
@@ -51,6 +52,7 @@ fn severity_style(m: Metric, t: &Theme, n: Option<u64>) -> ratatui::style::Style
         (Metric::Lost, _) => t.style("status.connection_lost"),
         (Metric::Inactive, _) => t.style("status.inactive"),
         (Metric::AgentBehind, _) => t.style("status.pending"),
+        (Metric::PatchNoncompliant, _) => t.style("severity.medium"),
         (Metric::Online, _) => t.style("status.online"),
         _ => t.style("ui.text"),
     }
