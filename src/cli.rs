@@ -617,6 +617,7 @@ async fn demo(cli: &Cli, args: &DemoArgs, dir: Option<&std::path::Path>) -> anyh
             lab.credentials().secret_access_key.clone(),
         )),
         max_attempts: 0,
+        timeouts: Default::default(),
         role_arn: None,
     };
     let specs = if several {

@@ -633,7 +633,10 @@ pub async fn run_console(
             _ = tick.tick() => batch.push(Action::Tick(Instant::now())),
             () = refresh_due => {
                 next_refresh = refresh_every.map(|d| tokio::time::Instant::now() + d);
-                if app.fleet.loading.is_none() {
+                // Not over a failed load: its error stays on screen (with
+                // how to retry) instead of flashing past as the next load
+                // starts.
+                if app.fleet.loading.is_none() && app.fleet.error.is_none() {
                     batch.push(Action::Command(crate::action::Command::Refresh));
                 }
             }

@@ -388,6 +388,7 @@ impl App {
             walk_back: false,
             clock: now,
         };
+        app.fleet.endpoint = app.context.endpoint.clone();
         let generation = app.fleet.begin_load(now);
         (
             app,
@@ -937,6 +938,7 @@ impl App {
         let tag_columns = std::mem::take(&mut self.fleet.tag_columns);
         self.fleet = FleetState::default();
         self.fleet.tag_columns = tag_columns;
+        self.fleet.endpoint = self.context.endpoint.clone();
         self.overview = OverviewState::default();
         // A profile or region switch lands on one context (it
         // leaves a set); the picker's on the set it connected.

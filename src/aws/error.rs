@@ -47,6 +47,7 @@ impl std::fmt::Display for AwsError {
             (Some(code), _) => code.clone(),
             (None, Some(status)) => format!("HTTP {status}"),
             (None, None) => match self.kind {
+                ErrorKind::Unreachable if self.message.starts_with(NO_ANSWER) => "timed out".into(),
                 ErrorKind::Unreachable => "unreachable".into(),
                 ErrorKind::Credentials => "no credentials".into(),
                 _ => "error".into(),
@@ -130,6 +131,9 @@ impl AwsError {
                 Some(se.raw().status().as_u16()),
             ),
             SdkError::ResponseError(re) => (None, full.clone(), Some(re.raw().status().as_u16())),
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+                (None, transport_text(&err, &full, &endpoint, ctx), None)
+            }
             _ => (None, full.clone(), None),
         };
         let kind = classify(&err, code.as_deref(), status, &full);
@@ -144,10 +148,18 @@ impl AwsError {
             ErrorKind::Unsupported => format!(
                 "the endpoint {endpoint} does not implement this operation; panes that need it are unavailable, the others keep working"
             ),
-            ErrorKind::Unreachable => format!(
-                "cannot reach {endpoint}: {}; check the network or --endpoint-url",
-                short_cause(&full)
-            ),
+            ErrorKind::Unreachable if message.starts_with(NO_ANSWER) => {
+                let t = &ctx.options.timeouts;
+                format!(
+                    "{message}; the endpoint accepted the connection but did not answer (timeouts: connect {} s, attempt {} s, operation {} s): check the endpoint, the network or --endpoint-url",
+                    t.connect.as_secs(),
+                    t.attempt.as_secs(),
+                    t.operation.as_secs()
+                )
+            }
+            ErrorKind::Unreachable => {
+                format!("{message}; check the network or --endpoint-url")
+            }
             ErrorKind::Service | ErrorKind::Other => message.clone(),
         };
         AwsError {
@@ -200,6 +212,41 @@ fn classify<E, R>(
             ErrorKind::Unreachable
         }
         _ => ErrorKind::Other,
+    }
+}
+
+/// How a timed-out call's message starts.
+const NO_ANSWER: &str = "no answer from ";
+
+/// A transport failure in words: `no answer from ENDPOINT within 60 s`
+/// (the operation or attempt timeout), `could not connect to ENDPOINT
+/// within 3 s`, `connection refused by ENDPOINT`, else `cannot reach
+/// ENDPOINT: CAUSE` with the innermost cause.
+fn transport_text<E, R>(
+    err: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    full: &str,
+    endpoint: &str,
+    ctx: &AwsContext,
+) -> String {
+    use aws_smithy_runtime_api::client::result::SdkError;
+    let t = &ctx.options.timeouts;
+    let lower = full.to_ascii_lowercase();
+    match err {
+        SdkError::TimeoutError(_) if lower.contains("all attempts") => format!(
+            "{NO_ANSWER}{endpoint} within {} s, retries included",
+            t.operation.as_secs()
+        ),
+        SdkError::TimeoutError(_) => {
+            format!("{NO_ANSWER}{endpoint} within {} s", t.attempt.as_secs())
+        }
+        SdkError::DispatchFailure(d) if d.is_timeout() => format!(
+            "could not connect to {endpoint} within {} s",
+            t.connect.as_secs()
+        ),
+        _ if lower.contains("connection refused") => {
+            format!("connection refused by {endpoint}")
+        }
+        _ => format!("cannot reach {endpoint}: {}", short_cause(full)),
     }
 }
 

@@ -46,6 +46,33 @@ pub struct ConnectOptions {
     /// A role to assume (STS `AssumeRole`) with the profile's credentials;
     /// the SDK refreshes the temporary keys before they expire.
     pub role_arn: Option<String>,
+    /// How long to wait for a connection, an attempt and a whole call.
+    pub timeouts: Timeouts,
+}
+
+/// How long a call may take before it fails as timed out (the SDK's
+/// `TimeoutConfig`): the TCP/TLS connect, one attempt (one HTTP request
+/// and its answer), and the whole operation, retries and backoff
+/// included. A hung endpoint (accepts, never answers) fails after
+/// `operation`. Defaults: 3 s, 30 s, 60 s (stated in the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Connect timeout.
+    pub connect: Duration,
+    /// One attempt.
+    pub attempt: Duration,
+    /// The whole operation, every attempt included.
+    pub operation: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(3),
+            attempt: Duration::from_secs(30),
+            operation: Duration::from_secs(60),
+        }
+    }
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -55,6 +82,7 @@ impl std::fmt::Debug for ConnectOptions {
             .field("region", &self.region)
             .field("endpoint_url", &self.endpoint_url)
             .field("role_arn", &self.role_arn)
+            .field("timeouts", &self.timeouts)
             .field(
                 "static_credentials",
                 &self.static_credentials.as_ref().map(|_| "** redacted **"),
@@ -198,8 +226,9 @@ impl AwsContext {
             )
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(3))
-                    .operation_attempt_timeout(Duration::from_secs(30))
+                    .connect_timeout(opts.timeouts.connect)
+                    .operation_attempt_timeout(opts.timeouts.attempt)
+                    .operation_timeout(opts.timeouts.operation)
                     .build(),
             );
         if let Some(p) = &opts.profile {

@@ -584,3 +584,50 @@ fn at_80_columns_every_tab_shows_and_the_ping_counts_shorten() {
     let wide = Harness::loaded(200, 30).screen();
     assert!(wide.lines().nth(1).unwrap().contains("Online"), "{wide}");
 }
+
+#[test]
+fn a_silent_endpoint_is_named_in_the_title_while_the_load_waits() {
+    let (mut h, _) = Harness::new(160, 20);
+    assert!(!h.screen().contains("waiting for"), "{}", h.screen());
+    h.now += Duration::from_secs(12);
+    h.act(Action::Tick(h.now));
+    let screen = h.screen();
+    assert!(
+        screen.contains("waiting for DescribeInstanceInformation at http://127.0.0.1:4566 (12 s)"),
+        "{screen}"
+    );
+    h.fleet_event(1, FleetEvent::Page(fleet()));
+    assert!(!h.screen().contains("waiting for"), "a page answered");
+}
+
+#[test]
+fn the_patch_column_appears_once_a_state_is_known() {
+    use ssmdeck::model::{Patch, PatchSummary};
+    let mut h = Harness::loaded(200, 20);
+    assert!(!h.screen().contains("PATCH"), "no state yet: no column");
+    let ids: Vec<String> = h.app.fleet.nodes.iter().map(|n| n.id.clone()).collect();
+    let bad = PatchSummary {
+        missing: 3,
+        critical: 1,
+        security: 2,
+        installed: 30,
+        operation: "Scan".into(),
+        ..PatchSummary::default()
+    };
+    h.fleet_event(
+        1,
+        FleetEvent::Patch {
+            asked: ids.clone(),
+            states: vec![(ids[0].clone(), bad.clone())],
+        },
+    );
+    let screen = h.screen();
+    assert!(screen.contains("PATCH"), "{screen}");
+    assert!(screen.contains("3 missing 1 crit 2 sec"), "{screen}");
+    assert!(screen.contains("never scanned"), "{screen}");
+    assert_eq!(h.app.fleet.nodes[0].patch, Patch::Scanned(bad));
+    h.cmd(Command::Filter);
+    h.typed("patch:noncompliant");
+    h.act(Action::Input(InputKey::Submit));
+    assert_eq!(h.names().len(), 1, "{:?}", h.names());
+}

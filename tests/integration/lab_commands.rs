@@ -374,6 +374,7 @@ async fn moto_send_command_round_trip() {
         endpoint_url: Some(url),
         static_credentials: Some(("testing".into(), "testing".into())),
         max_attempts: 2,
+        timeouts: Default::default(),
         role_arn: None,
         ..Default::default()
     })

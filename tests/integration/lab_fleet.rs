@@ -241,6 +241,7 @@ async fn unreachable_endpoint_is_one_clear_error() {
         endpoint_url: Some(url.clone()),
         static_credentials: Some(("AKIAX".into(), "secret".into())),
         max_attempts: 1,
+        timeouts: Default::default(),
         role_arn: None,
         ..Default::default()
     })
@@ -252,7 +253,56 @@ async fn unreachable_endpoint_is_one_clear_error() {
     assert_eq!(e.kind, ErrorKind::Unreachable, "{e:?}");
     let text = e.to_string();
     assert!(text.contains(&url), "{text}");
+    assert!(text.contains("connection refused by"), "{text}");
     assert!(!text.contains('\n'), "one line: {text}");
+    assert!(!text.contains(" }"), "no Debug fragments: {text}");
+}
+
+#[tokio::test]
+async fn a_hung_endpoint_times_out_with_a_readable_error() {
+    // Accepts every connection and never answers, as a wedged proxy does.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(sock);
+        }
+    });
+    let (ctx, _) = common::context_with(ssmdeck::aws::ConnectOptions {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(url.clone()),
+        static_credentials: Some(("AKIAX".into(), "secret".into())),
+        max_attempts: 3,
+        timeouts: ssmdeck::aws::Timeouts {
+            connect: std::time::Duration::from_secs(1),
+            attempt: std::time::Duration::from_secs(1),
+            operation: std::time::Duration::from_secs(2),
+        },
+        ..Default::default()
+    })
+    .await;
+    let events = common::load(&ctx).await;
+    holder.abort();
+    let Some(FleetEvent::Failed(e)) = events.last() else {
+        panic!("expected a failure, got {events:?}");
+    };
+    assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    assert_eq!(e.kind, ErrorKind::Unreachable, "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.starts_with("DescribeInstanceInformation: timed out"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("no answer from {url} within 2 s")),
+        "{text}"
+    );
+    assert!(text.contains("operation 2 s"), "names the timeouts: {text}");
+    assert!(!text.contains(" }") && !text.contains('\n'), "{text}");
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ fn moto_options() -> ConnectOptions {
         endpoint_url: Some(moto_url()),
         static_credentials: Some(("testing".into(), "testing".into())),
         max_attempts: 2,
+        timeouts: Default::default(),
         role_arn: None,
         ..Default::default()
     }

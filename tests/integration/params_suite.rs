@@ -236,6 +236,7 @@ async fn parameter_store_suite_against_moto() {
         endpoint_url: Some(url),
         static_credentials: Some(("testing".into(), "testing".into())),
         max_attempts: 2,
+        timeouts: Default::default(),
         role_arn: None,
         ..Default::default()
     })

@@ -96,7 +96,14 @@ pub struct Loading {
     /// The page asked for failed with a passing fault and will be asked
     /// for again.
     pub stalled: Option<crate::aws::resume::Stall>,
+    /// When the last page arrived (the start, before the first): the
+    /// title says how long the endpoint has been silent once it is
+    /// [`WAITING_AFTER`] or more.
+    pub last_answer: Instant,
 }
+
+/// How long a page may take before the title says what it waits for.
+pub const WAITING_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// One context's nodes, counted ([`FleetState::counts_by_context`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -180,6 +187,8 @@ pub struct FleetState {
     pending_stats: LoadStats,
     /// Why the EC2 join is missing (the pane shows SSM columns only).
     pub ec2_unavailable: Option<AwsError>,
+    /// The endpoint when not AWS (`--endpoint-url`), for the waiting line.
+    pub endpoint: Option<String>,
     /// Some node's patch state is known: the PATCH column shows.
     pub patch_known: bool,
     /// Why the patch state could not be read, if it could not.
@@ -226,6 +235,7 @@ impl Default for FleetState {
             context_loads: Vec::new(),
             pending_stats: LoadStats::default(),
             ec2_unavailable: None,
+            endpoint: None,
             patch_known: false,
             patch_unavailable: None,
             tag_columns: Vec::new(),
@@ -245,6 +255,7 @@ impl FleetState {
             pages: 0,
             started: now,
             stalled: None,
+            last_answer: now,
         });
         self.error = None;
         self.pending_stats = LoadStats::default();
@@ -505,6 +516,7 @@ impl FleetState {
                 if let Some(l) = &mut self.loading {
                     l.pages += 1;
                     l.stalled = None;
+                    l.last_answer = now;
                 }
                 let pages = match &self.context_loads[ctx.index()] {
                     ContextLoad::Loading { pages, .. } => *pages,

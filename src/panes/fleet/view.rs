@@ -228,6 +228,21 @@ pub fn context_lines(f: &FleetState, room: usize) -> Vec<String> {
     lines
 }
 
+/// `waiting for DescribeInstanceInformation at ENDPOINT (12 s)` once the
+/// load has heard nothing for [`WAITING_AFTER`](super::state::WAITING_AFTER)
+/// (not while a stalled page waits to be asked again: that says so).
+fn waiting_text(f: &FleetState, now: std::time::Instant) -> Option<String> {
+    let l = f.loading.as_ref()?;
+    let silent = now.saturating_duration_since(l.last_answer);
+    (l.stalled.is_none() && silent >= super::state::WAITING_AFTER).then(|| {
+        let at = f.endpoint.clone().unwrap_or_else(|| "AWS".into());
+        format!(
+            "waiting for DescribeInstanceInformation at {at} ({} s)",
+            silent.as_secs()
+        )
+    })
+}
+
 fn title(f: &FleetState, cx: &RenderContext) -> String {
     let refresh = cx
         .keymap
@@ -247,6 +262,7 @@ fn title(f: &FleetState, cx: &RenderContext) -> String {
     ));
     if let Some(l) = &f.loading {
         parts.push(format!("loading… page {}", l.pages));
+        parts.extend(waiting_text(f, cx.now));
     } else if let Some(s) = &f.last_stats {
         parts.push(format!(
             "loaded in {:.1}s ({} calls)",
@@ -293,7 +309,10 @@ fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContex
                         .unwrap_or_else(|| ":refresh".into())
                 )),
             ],
-            (None, Some(_), true) => vec![Line::from("Loading managed nodes…")],
+            (None, Some(_), true) => vec![Line::from(match waiting_text(f, cx.now) {
+                Some(w) => format!("Loading managed nodes… {w}"),
+                None => "Loading managed nodes…".into(),
+            })],
             (None, None, true) => vec![Line::from(
                 "No managed nodes in this account and region. Nodes appear once the SSM Agent registers.",
             )],

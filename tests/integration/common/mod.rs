@@ -35,6 +35,7 @@ pub fn options(lab: &LabHandle) -> ConnectOptions {
             lab.credentials().secret_access_key.clone(),
         )),
         max_attempts: 0,
+        timeouts: Default::default(),
         role_arn: None,
     }
 }
