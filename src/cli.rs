@@ -162,6 +162,14 @@ pub struct ServeArgs {
     /// as AWS may (0.0–1.0).
     #[arg(long, default_value_t = 0.0)]
     pub short_pages: f64,
+    /// Share of calls handled in full and then answered HTTP 500
+    /// InternalServerError (0.0–1.0): a retried SendCommand runs twice.
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_after_share: f64,
+    /// Apply the shares (throttle, server error, fail after) only to these
+    /// calls: `ssm:SendCommand`, `ssm:*` (repeatable; default every call).
+    #[arg(long, value_name = "SERVICE:ACTION")]
+    pub shares_only: Vec<String>,
     /// Write the four `export` lines to this file (created 0600, replaced
     /// whole once the lab listens) instead of standard output: they hold
     /// the lab's secret key.
@@ -202,6 +210,8 @@ impl ServeArgs {
             session_drop_every_ms: self.session_drop_every_ms,
             session_legacy_port: self.session_old_agent,
             short_pages: share("short-pages", self.short_pages)?,
+            fail_after_share: share("fail-after-share", self.fail_after_share)?,
+            shares_only: self.shares_only.clone(),
         })
     }
 }

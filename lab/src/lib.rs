@@ -43,7 +43,8 @@ use tokio::sync::oneshot;
 pub use fleet::{FleetSpec, LabNode, PingStatus};
 use protocol::{Service, error_response};
 
-/// Fault knobs applied to every call before it is handled.
+/// Fault knobs applied to every call before it is handled (and, for
+/// [`Faults::fail_after_share`], after).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Faults {
@@ -78,6 +79,16 @@ pub struct Faults {
     /// MaxResults (half of them none) with a NextToken, and at the end
     /// possibly a NextToken whose page is empty, as AWS documents it may.
     pub short_pages: f64,
+    /// Share of calls handled in full (a command sent, an OpsItem
+    /// created, a session started) and then answered HTTP 500
+    /// `InternalServerError`, as a request that reached AWS can still fail
+    /// on its way back; 0.0 … 1.0. Clients that retry such a call do the
+    /// work twice.
+    pub fail_after_share: f64,
+    /// The shares above (throttle, server error, fail after handling)
+    /// apply only to calls matching these patterns (`ssm:SendCommand`,
+    /// `ssm:*`, as `deny`); empty: to every call.
+    pub shares_only: Vec<String>,
 }
 
 impl Faults {
@@ -822,13 +833,15 @@ async fn handle(
     if Faults::matches(&faults.deny, service.scope_name(), &request.action) {
         return protocol::access_denied(service, &request.action, &state.caller_arn());
     }
-    let (throttle, server_error, page_seed) = {
+    let shares = faults.shares_only.is_empty()
+        || Faults::matches(&faults.shares_only, service.scope_name(), &request.action);
+    let (throttle, server_error, page_seed, fail_after) = {
         let mut rng = state.rng.lock().expect("rng lock");
-        (
-            faults.throttle_share > 0.0 && rng.random_bool(faults.throttle_share.min(1.0)),
-            faults.server_error_share > 0.0 && rng.random_bool(faults.server_error_share.min(1.0)),
-            rng.random::<u64>(),
-        )
+        let mut roll = |share: f64| shares && share > 0.0 && rng.random_bool(share.min(1.0));
+        let throttle = roll(faults.throttle_share);
+        let server_error = roll(faults.server_error_share);
+        let fail_after = roll(faults.fail_after_share);
+        (throttle, server_error, rng.random::<u64>(), fail_after)
     };
     if throttle {
         return protocol::throttled(service);
@@ -858,7 +871,12 @@ async fn handle(
     if service == Service::Ssm && explorer::handles(&request.action) {
         return paging::scoped(scope, || explorer::dispatch(&lab, &state, &request));
     }
-    paging::scoped(scope, || dispatch(&state, service, &request, &caller))
+    let handled = paging::scoped(scope, || dispatch(&state, service, &request, &caller));
+    if fail_after && handled.status().is_success() {
+        // Done, then lost on the way back.
+        return protocol::server_error(service);
+    }
+    handled
 }
 
 /// The answer to a request whose signature is refused, in the service's

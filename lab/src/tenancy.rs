@@ -116,6 +116,8 @@ pub(crate) fn merge(global: &Faults, own: Option<&Faults>) -> Faults {
             (a, b) => a.min(b),
         },
         short_pages: global.short_pages.max(own.short_pages),
+        fail_after_share: global.fail_after_share.max(own.fail_after_share),
+        shares_only: join(&global.shares_only, &own.shares_only),
     }
 }
 

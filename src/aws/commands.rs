@@ -7,7 +7,7 @@
 
 use aws_sdk_ssm::types::{CloudWatchOutputConfig, DocumentFilter, DocumentFilterKey, Target};
 
-use super::{AwsContext, AwsError};
+use super::{AwsContext, AwsError, ErrorKind};
 use crate::model::{
     CommandInvocation, CommandStatus, CommandSummary, DocumentInfo, DocumentParam, InvocationStatus,
 };
@@ -49,7 +49,14 @@ pub enum Targets {
     Tags(Vec<(String, Vec<String>)>),
 }
 
-/// Sends the command; one command id per chunk of 50 nodes (one for tag targets).
+/// Sends the command; one command id per chunk of 50 nodes (one for tag
+/// targets). Each SendCommand goes out at most once
+/// ([`once`](super::once)): asked again only when throttled or never
+/// connected. When the answer is lost after the request went out (an
+/// HTTP 5xx, a timeout), ListCommands tells whether the command exists
+/// (same document, comment and targets, requested since a minute
+/// before): if so its id is used, else the error says it was most likely
+/// not sent.
 ///
 /// # Errors
 /// The first [`AwsError`] of `ssm:SendCommand`; ids sent before it are
@@ -85,46 +92,184 @@ pub async fn send(ctx: &AwsContext, req: &SendRequest) -> Result<Vec<String>, Aw
             .comment(&req.comment)
             .set_cloud_watch_output_config(cw.clone())
     };
+    let calls: Vec<Sent> = match &req.targets {
+        Targets::Nodes(nodes) => nodes
+            .chunks(IDS_PER_CALL)
+            .map(|c| Sent::Nodes(c.to_vec()))
+            .collect(),
+        Targets::Tags(tags) => vec![Sent::Tags(tags.clone())],
+    };
     let mut ids = Vec::new();
-    match &req.targets {
-        Targets::Nodes(nodes) => {
-            for chunk in nodes.chunks(IDS_PER_CALL) {
-                let out = base()
-                    .set_instance_ids(Some(chunk.to_vec()))
-                    .send()
+    for sent in calls {
+        let started = aws_sdk_ssm::primitives::DateTime::from(std::time::SystemTime::now());
+        let r = super::once::once(|| {
+            let call = match &sent {
+                Sent::Nodes(chunk) => base().set_instance_ids(Some(chunk.clone())),
+                Sent::Tags(tags) => tags.iter().fold(base(), |call, (k, v)| {
+                    call.targets(
+                        Target::builder()
+                            .key(format!("tag:{k}"))
+                            .set_values(Some(v.clone()))
+                            .build(),
+                    )
+                }),
+            };
+            let call = call
+                .customize()
+                .config_override(super::once::no_retry_ssm());
+            async move {
+                call.send()
                     .await
-                    .map_err(|e| {
-                        let mut err = ctx.error("ssm:SendCommand", e);
-                        if !ids.is_empty() {
-                            err.hint = format!("{} (already sent: {})", err.hint, ids.join(", "));
-                        }
-                        err
-                    })?;
-                if let Some(id) = out.command.and_then(|c| c.command_id) {
-                    ids.push(id);
+                    .map_err(|e| ctx.error("ssm:SendCommand", e))
+            }
+        })
+        .await;
+        let id = match r {
+            Ok(out) => out.command.and_then(|c| c.command_id),
+            Err(e) if e.kind == ErrorKind::MaybeSent => {
+                Some(settle_maybe_sent(ctx, req, &sent, started, e, &ids).await?)
+            }
+            Err(mut e) => {
+                if !ids.is_empty() {
+                    e.hint = format!("{} (already sent: {})", e.hint, ids.join(", "));
                 }
+                return Err(e);
             }
-        }
-        Targets::Tags(tags) => {
-            let mut call = base();
-            for (k, v) in tags {
-                call = call.targets(
-                    Target::builder()
-                        .key(format!("tag:{k}"))
-                        .set_values(Some(v.clone()))
-                        .build(),
-                );
-            }
-            let out = call
-                .send()
-                .await
-                .map_err(|e| ctx.error("ssm:SendCommand", e))?;
-            if let Some(id) = out.command.and_then(|c| c.command_id) {
-                ids.push(id);
-            }
-        }
+        };
+        ids.extend(id);
     }
     Ok(ids)
+}
+
+/// What one SendCommand call targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Sent {
+    /// Node ids (at most [`IDS_PER_CALL`]).
+    Nodes(Vec<String>),
+    /// Tag targets.
+    Tags(Vec<(String, Vec<String>)>),
+}
+
+/// After a SendCommand that may or may not have been sent: the command
+/// id if ListCommands shows it was (the run goes on with it, sent once),
+/// else the error, its hint saying what the check found.
+async fn settle_maybe_sent(
+    ctx: &AwsContext,
+    req: &SendRequest,
+    sent: &Sent,
+    started: aws_sdk_ssm::primitives::DateTime,
+    mut e: AwsError,
+    ids: &[String],
+) -> Result<String, AwsError> {
+    match find_sent(ctx, req, sent, started).await {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => {
+            e.hint = format!(
+                "{}; ListCommands shows no such command since {} UTC, so it was most likely not sent: send again from the composer (the draft is kept)",
+                e.hint,
+                crate::model::format_epoch(started.secs())
+            );
+            if !ids.is_empty() {
+                e.hint = format!("{} (already sent: {})", e.hint, ids.join(", "));
+            }
+            Err(e)
+        }
+        Err(check) => {
+            e.hint = format!(
+                "{}; checking ListCommands failed too ({}): look in the command history (h) before sending again",
+                e.hint, check.hint
+            );
+            Err(e)
+        }
+    }
+}
+
+/// Looks for the command one SendCommand call would have made: the same
+/// document, comment and targets, requested at or after `since` (less a
+/// minute of clock skew); ListCommands newest first (InvokedAfter and
+/// DocumentName filters), at most 5 pages. Returns its command id.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:ListCommands`.
+async fn find_sent(
+    ctx: &AwsContext,
+    req: &SendRequest,
+    sent: &Sent,
+    since: aws_sdk_ssm::primitives::DateTime,
+) -> Result<Option<String>, AwsError> {
+    use aws_sdk_ssm::types::{CommandFilter, CommandFilterKey};
+    let after = since.secs() - 60;
+    let iso = aws_sdk_ssm::primitives::DateTime::from_secs(after)
+        .fmt(aws_sdk_ssm::primitives::DateTimeFormat::DateTime)
+        .map_err(|e| AwsError::local("ssm:ListCommands", e))?;
+    let filter = |k: CommandFilterKey, v: &str| {
+        CommandFilter::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .map_err(|e| AwsError::local("ssm:ListCommands", e))
+    };
+    let filters = vec![
+        filter(CommandFilterKey::InvokedAfter, &iso)?,
+        filter(CommandFilterKey::DocumentName, &req.document)?,
+    ];
+    let mut token = None;
+    for _ in 0..5 {
+        let resp = ctx
+            .ssm
+            .list_commands()
+            .set_filters(Some(filters.clone()))
+            .max_results(50)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| ctx.error("ssm:ListCommands", e))?;
+        let mut older = false;
+        for c in resp.commands.unwrap_or_default() {
+            let at = c.requested_date_time.map_or(i64::MAX, |d| d.secs());
+            older |= at < after;
+            if at >= after && is_sent(&c, req, sent) {
+                return Ok(c.command_id);
+            }
+        }
+        match resp.next_token.filter(|t| !t.is_empty()) {
+            Some(t) if !older => token = Some(t),
+            _ => break,
+        }
+    }
+    Ok(None)
+}
+
+/// Whether ListCommands' `c` is the command `sent` of `req` would make.
+fn is_sent(c: &aws_sdk_ssm::types::Command, req: &SendRequest, sent: &Sent) -> bool {
+    if c.document_name.as_deref() != Some(req.document.as_str())
+        || c.comment.as_deref().unwrap_or("") != req.comment
+    {
+        return false;
+    }
+    match sent {
+        Sent::Nodes(chunk) => {
+            let mut have: Vec<&str> = c.instance_ids().iter().map(String::as_str).collect();
+            let mut want: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            have.sort_unstable();
+            want.sort_unstable();
+            have == want
+        }
+        Sent::Tags(tags) => {
+            let mut have: Vec<(String, Vec<String>)> = c
+                .targets()
+                .iter()
+                .filter_map(|t| {
+                    let k = t.key.as_deref()?.strip_prefix("tag:")?;
+                    Some((k.to_owned(), t.values().to_vec()))
+                })
+                .collect();
+            let mut want = tags.clone();
+            have.sort();
+            want.sort();
+            have == want
+        }
+    }
 }
 
 fn secs(d: Option<aws_sdk_ssm::primitives::DateTime>) -> Option<f64> {

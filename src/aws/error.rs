@@ -22,6 +22,11 @@ pub enum ErrorKind {
     Service,
     /// Anything else (request construction, parsing).
     Other,
+    /// A call that must not run twice (SendCommand, StartSession,
+    /// CreateOpsItem) failed after its request went out (an HTTP 5xx, a
+    /// timeout, a dropped connection): AWS may or may not have acted on
+    /// it. See [`once`](super::once).
+    MaybeSent,
 }
 
 /// A failed AWS call as the console reports it.
@@ -50,6 +55,7 @@ impl std::fmt::Display for AwsError {
                 ErrorKind::Unreachable if self.message.starts_with(NO_ANSWER) => "timed out".into(),
                 ErrorKind::Unreachable => "unreachable".into(),
                 ErrorKind::Credentials => "no credentials".into(),
+                ErrorKind::MaybeSent => "may or may not have been sent".into(),
                 _ => "error".into(),
             },
         };
@@ -160,7 +166,7 @@ impl AwsError {
             ErrorKind::Unreachable => {
                 format!("{message}; check the network or --endpoint-url")
             }
-            ErrorKind::Service | ErrorKind::Other => message.clone(),
+            ErrorKind::Service | ErrorKind::Other | ErrorKind::MaybeSent => message.clone(),
         };
         AwsError {
             operation: operation.to_owned(),
@@ -215,6 +221,23 @@ fn classify<E, R>(
     }
 }
 
+impl AwsError {
+    /// Whether AWS certainly did not act on the request: it was throttled
+    /// (refused before it was handled) or no connection was made (refused,
+    /// or the connect timeout passed). Only then may a call that must not
+    /// run twice be sent again ([`once`](super::once)).
+    pub fn certainly_not_sent(&self) -> bool {
+        self.kind == ErrorKind::Throttled
+            || (self.kind == ErrorKind::Unreachable
+                && (self.message.starts_with(REFUSED) || self.message.starts_with(NO_CONNECT)))
+    }
+}
+
+/// How a refused connection's message starts.
+const REFUSED: &str = "connection refused by ";
+/// How a connect timeout's message starts.
+const NO_CONNECT: &str = "could not connect to ";
+
 /// How a timed-out call's message starts.
 const NO_ANSWER: &str = "no answer from ";
 
@@ -239,13 +262,10 @@ fn transport_text<E, R>(
         SdkError::TimeoutError(_) => {
             format!("{NO_ANSWER}{endpoint} within {} s", t.attempt.as_secs())
         }
-        SdkError::DispatchFailure(d) if d.is_timeout() => format!(
-            "could not connect to {endpoint} within {} s",
-            t.connect.as_secs()
-        ),
-        _ if lower.contains("connection refused") => {
-            format!("connection refused by {endpoint}")
+        SdkError::DispatchFailure(d) if d.is_timeout() => {
+            format!("{NO_CONNECT}{endpoint} within {} s", t.connect.as_secs())
         }
+        _ if lower.contains("connection refused") => format!("{REFUSED}{endpoint}"),
         _ => format!("cannot reach {endpoint}: {}", short_cause(full)),
     }
 }

@@ -496,11 +496,90 @@ pub struct CreateRequest {
     pub node_arn: Option<String>,
 }
 
-/// CreateOpsItem (type `/aws/issue`). Returns the new id.
+/// CreateOpsItem (type `/aws/issue`), sent at most once
+/// ([`once`](super::once)). Returns the new id. When the answer was lost
+/// after the request went out, DescribeOpsItems (same title and source,
+/// created since a minute before) tells whether it was created.
 ///
 /// # Errors
-/// [`AwsError`] for `ssm:CreateOpsItem`.
+/// [`AwsError`] for `ssm:CreateOpsItem`; `MaybeSent` when it may have
+/// been created and the check found nothing.
 pub async fn create(ctx: &AwsContext, req: &CreateRequest) -> Result<String, AwsError> {
+    let started = DateTime::from(std::time::SystemTime::now());
+    match create_once(ctx, req).await {
+        Err(mut e) if e.kind == super::ErrorKind::MaybeSent => {
+            match find_created(ctx, req, started.secs() - 60).await {
+                Ok(Some(id)) => Ok(id),
+                Ok(None) => {
+                    e.hint = format!(
+                        "{}; DescribeOpsItems shows no such OpsItem, so it was most likely not created: create it again (the form is kept)",
+                        e.hint
+                    );
+                    Err(e)
+                }
+                Err(check) => {
+                    e.hint = format!(
+                        "{}; checking DescribeOpsItems failed too ({}): look in OpsCenter before creating it again",
+                        e.hint, check.hint
+                    );
+                    Err(e)
+                }
+            }
+        }
+        other => other,
+    }
+}
+
+/// The OpsItem `req` would have created since `after` (epoch seconds):
+/// DescribeOpsItems with Title, Source and CreatedTime filters.
+async fn find_created(
+    ctx: &AwsContext,
+    req: &CreateRequest,
+    after: i64,
+) -> Result<Option<String>, AwsError> {
+    let filter = |k: OpsItemFilterKey, op: OpsItemFilterOperator, v: String| {
+        OpsItemFilter::builder()
+            .key(k)
+            .values(v)
+            .operator(op)
+            .build()
+            .map_err(|e| AwsError::local("ssm:DescribeOpsItems", e))
+    };
+    let title: String = req.title.chars().take(100).collect();
+    let when = DateTime::from_secs(after)
+        .fmt(aws_sdk_ssm::primitives::DateTimeFormat::DateTime)
+        .map_err(|e| AwsError::local("ssm:DescribeOpsItems", e))?;
+    let resp = ctx
+        .ssm
+        .describe_ops_items()
+        .ops_item_filters(filter(
+            OpsItemFilterKey::Title,
+            OpsItemFilterOperator::Equal,
+            title,
+        )?)
+        .ops_item_filters(filter(
+            OpsItemFilterKey::Source,
+            OpsItemFilterOperator::Equal,
+            req.source.clone(),
+        )?)
+        .ops_item_filters(filter(
+            OpsItemFilterKey::CreatedTime,
+            OpsItemFilterOperator::GreaterThan,
+            when,
+        )?)
+        .send()
+        .await
+        .map_err(|e| ctx.error("ssm:DescribeOpsItems", e))?;
+    Ok(resp
+        .ops_item_summaries
+        .unwrap_or_default()
+        .into_iter()
+        .find(|o| o.title.as_deref() == Some(req.title.as_str()))
+        .and_then(|o| o.ops_item_id))
+}
+
+/// One CreateOpsItem, through [`once`](super::once::once).
+async fn create_once(ctx: &AwsContext, req: &CreateRequest) -> Result<String, AwsError> {
     let mut call = ctx
         .ssm
         .create_ops_item()
@@ -520,9 +599,17 @@ pub async fn create(ctx: &AwsContext, req: &CreateRequest) -> Result<String, Aws
                 .build(),
         );
     }
-    let out = call
-        .send()
-        .await
-        .map_err(|e| ctx.error("ssm:CreateOpsItem", e))?;
+    let out = super::once::once(|| {
+        let call = call
+            .clone()
+            .customize()
+            .config_override(super::once::no_retry_ssm());
+        async move {
+            call.send()
+                .await
+                .map_err(|e| ctx.error("ssm:CreateOpsItem", e))
+        }
+    })
+    .await?;
     Ok(out.ops_item_id.unwrap_or_default())
 }

@@ -741,3 +741,108 @@ async fn documents_fail_on_nodes_of_another_platform() {
         .unwrap();
     assert_eq!(info.platform_types, vec!["Windows", "Linux"]);
 }
+
+#[tokio::test]
+async fn a_send_answered_500_after_it_ran_is_sent_once_and_found_again() {
+    // SendCommand runs, then its answer is lost (HTTP 500): the SDK's
+    // retries would send it six times; the console sends it once and finds
+    // it with ListCommands.
+    let lab = common::lab(
+        40,
+        Faults {
+            fail_after_share: 1.0,
+            shares_only: vec!["ssm:SendCommand".into()],
+            ..Faults::default()
+        },
+    )
+    .await;
+    let (ctx, _) = common::context(&lab).await;
+    let nodes = online(&lab, 3);
+    let ids = commands::send(
+        &ctx,
+        &request(Targets::Nodes(nodes.clone()), &["echo once"]),
+    )
+    .await
+    .expect("found by ListCommands");
+    assert_eq!(ids.len(), 1);
+    assert_eq!(
+        lab.calls()["ssm:SendCommand"],
+        1,
+        "sent once, never retried"
+    );
+    let history = commands::history(&ctx, 50).await.unwrap();
+    assert_eq!(history.len(), 1, "one command on the endpoint: {history:?}");
+    assert_eq!(history[0].command_id, ids[0]);
+    let (invocations, _) = wait_final(&ctx, &ids).await;
+    assert_eq!(invocations.len(), nodes.len());
+    // Tag targets likewise.
+    let tagged = commands::send(
+        &ctx,
+        &request(
+            Targets::Tags(vec![("Env".into(), vec!["prod".into()])]),
+            &["echo tags"],
+        ),
+    )
+    .await
+    .expect("found by ListCommands");
+    assert_eq!(lab.calls()["ssm:SendCommand"], 2);
+    assert_eq!(commands::history(&ctx, 50).await.unwrap().len(), 2);
+    assert_ne!(tagged[0], ids[0]);
+    lab.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_send_that_may_not_have_run_is_not_sent_again_and_says_so() {
+    use ssmdeck::aws::ErrorKind;
+    // HTTP 500 before the lab handled it: nothing ran; the console cannot
+    // know, so it checks, finds nothing, and says so without sending again.
+    let lab = common::lab(
+        40,
+        Faults {
+            server_error_share: 1.0,
+            shares_only: vec!["ssm:SendCommand".into()],
+            ..Faults::default()
+        },
+    )
+    .await;
+    let (ctx, _) = common::context(&lab).await;
+    let e = commands::send(
+        &ctx,
+        &request(Targets::Nodes(online(&lab, 2)), &["echo no"]),
+    )
+    .await
+    .expect_err("not found");
+    assert_eq!(e.kind, ErrorKind::MaybeSent, "{e:?}");
+    let text = e.to_string();
+    assert!(text.contains("may or may not have been sent"), "{text}");
+    assert!(text.contains("HTTP 500 InternalServerError"), "{text}");
+    assert!(text.contains("most likely not sent"), "{text}");
+    assert!(text.contains("the draft is kept"), "{text}");
+    assert_eq!(lab.calls()["ssm:SendCommand"], 1, "never sent twice");
+    assert!(lab.calls()["ssm:ListCommands"] >= 1, "checked");
+    assert!(commands::history(&ctx, 50).await.unwrap().is_empty());
+
+    // Throttling is refused before handling: asked again, with backoff.
+    lab.set_faults(Faults {
+        throttle_share: 1.0,
+        shares_only: vec!["ssm:SendCommand".into()],
+        ..Faults::default()
+    });
+    let e = commands::send(&ctx, &request(Targets::Nodes(online(&lab, 2)), &["echo t"]))
+        .await
+        .expect_err("throttled throughout");
+    assert_eq!(e.kind, ErrorKind::Throttled);
+    assert_eq!(
+        lab.calls()["ssm:SendCommand"],
+        1 + u64::from(ssmdeck::aws::once::ATTEMPTS)
+    );
+    lab.set_faults(Faults::default());
+    let ok = commands::send(
+        &ctx,
+        &request(Targets::Nodes(online(&lab, 2)), &["echo ok"]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.len(), 1);
+    lab.shutdown().await;
+}

@@ -325,3 +325,36 @@ async fn create_relates_the_node_and_detail_reads_events_and_related_items() {
     assert!(opscenter::events(&ctx, &id).await.unwrap().is_empty());
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_create_answered_500_after_it_ran_is_found_not_created_twice() {
+    let lab = lab_with(20).await;
+    lab.set_faults(Faults {
+        fail_after_share: 1.0,
+        shares_only: vec!["ssm:CreateOpsItem".into()],
+        ..Faults::default()
+    });
+    let (ctx, _) = common::context(&lab).await;
+    let id = opscenter::create(
+        &ctx,
+        &CreateRequest {
+            title: "Lost answer".into(),
+            description: "created, then HTTP 500".into(),
+            source: "ssmdeck".into(),
+            priority: 3,
+            severity: "2".into(),
+            category: None,
+            node_arn: None,
+        },
+    )
+    .await
+    .expect("found by DescribeOpsItems");
+    assert_eq!(lab.calls()["ssm:CreateOpsItem"], 1, "never sent twice");
+    let item = opscenter::get(&ctx, &id).await.unwrap();
+    assert_eq!(item.title, "Lost answer");
+    let (same, _) = opscenter::list_page(&ctx, &[text("Title", false, &["Lost answer"])], None)
+        .await
+        .unwrap();
+    assert_eq!(same.len(), 1, "one OpsItem: {same:?}");
+    lab.shutdown().await;
+}

@@ -782,3 +782,66 @@ async fn patch_states_have_the_model_shapes_validation_and_paging() {
     .await;
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_fail_after_knob_runs_the_call_then_answers_a_code_the_model_lists() {
+    // Each write the console must not repeat, failed after it was handled:
+    // the answer is a code the model lists for that operation, and the
+    // work was done (a command exists, an OpsItem exists).
+    let errors = model_errors();
+    let lab = crate::common::lab(30, Faults::default()).await;
+    let node = lab
+        .nodes()
+        .into_iter()
+        .find(|n| n.ping == ssmdeck_lab::PingStatus::Online)
+        .unwrap()
+        .id;
+    lab.set_faults(Faults {
+        fail_after_share: 1.0,
+        shares_only: vec![
+            "ssm:SendCommand".into(),
+            "ssm:CreateOpsItem".into(),
+            "ssm:StartSession".into(),
+        ],
+        ..Faults::default()
+    });
+    let calls = [
+        (
+            "SendCommand",
+            json!({"DocumentName": "AWS-RunShellScript", "InstanceIds": [node],
+                   "Parameters": {"commands": ["true"]}}),
+        ),
+        (
+            "CreateOpsItem",
+            json!({"Title": "t", "Description": "d", "Source": "lab-test"}),
+        ),
+        ("StartSession", json!({"Target": node})),
+    ];
+    for (op, body) in &calls {
+        let (status, v) = json_call(&lab, "ssm", op, body).await;
+        let code = v["__type"].as_str().unwrap_or("");
+        assert_eq!(status, 500, "{op}: {v}");
+        let listed = errors["ssm"].get(*op).expect("operation in the model");
+        assert!(
+            listed.iter().any(|c| c == code) || COMMON.contains(&code),
+            "{op} answered {code}, the model lists {listed:?}"
+        );
+    }
+    lab.set_faults(Faults::default());
+    let (_, v) = json_call(&lab, "ssm", "ListCommands", &json!({})).await;
+    assert_eq!(v["Commands"].as_array().unwrap().len(), 1, "it ran: {v}");
+    let (_, v) = json_call(
+        &lab,
+        "ssm",
+        "DescribeOpsItems",
+        &json!({"OpsItemFilters": [{"Key": "Source", "Values": ["lab-test"], "Operator": "Equal"}]}),
+    )
+    .await;
+    assert_eq!(v["OpsItemSummaries"].as_array().unwrap().len(), 1, "{v}");
+    let (_, v) = json_call(&lab, "ssm", "DescribeSessions", &json!({"State": "Active"})).await;
+    assert!(
+        v["Sessions"].as_array().is_some_and(|s| !s.is_empty()),
+        "a session started: {v}"
+    );
+    lab.shutdown().await;
+}

@@ -586,7 +586,13 @@ impl CommandsState {
             CommandsEvent::Sent(Err(e), _) => {
                 self.sending = false;
                 if let Some(c) = self.compose.as_mut() {
-                    c.error = Some(format!("not sent: {e}"));
+                    // A lost answer is no refusal: the error says what
+                    // the ListCommands check found.
+                    c.error = Some(if e.kind == crate::aws::ErrorKind::MaybeSent {
+                        e.to_string()
+                    } else {
+                        format!("not sent: {e}")
+                    });
                     c.shown = true;
                     c.cursor = None;
                 }
@@ -781,12 +787,32 @@ mod tests {
         // Refused: shown again with why.
         let req = req.clone();
         with(&mut p, &[], |p, cx| {
-            p.message(CommandsEvent::Sent(Err(error()), req), cx)
+            p.message(CommandsEvent::Sent(Err(error()), req.clone()), cx)
         });
         assert!(p.form_open());
         assert!(!p.sending);
         let why = p.compose.as_ref().unwrap().error.clone().unwrap();
         assert!(why.starts_with("not sent: "), "{why}");
+        // A lost answer is not called "not sent": it may have been.
+        with(&mut p, &[], |p, cx| p.confirm_answered(yes, true, cx));
+        let lost = AwsError {
+            kind: ErrorKind::MaybeSent,
+            code: Some("InternalServerError".into()),
+            status: Some(500),
+            hint: "most likely not sent: send again from the composer".into(),
+            ..error()
+        };
+        with(&mut p, &[], |p, cx| {
+            p.message(CommandsEvent::Sent(Err(lost), req.clone()), cx)
+        });
+        let why = p.compose.as_ref().unwrap().error.clone().unwrap();
+        assert!(!why.starts_with("not sent"), "{why}");
+        assert!(why.contains("most likely not sent"), "{why}");
+        assert_eq!(
+            p.compose.as_ref().unwrap().lines(),
+            ["uptime"],
+            "draft kept"
+        );
     }
 
     #[test]
