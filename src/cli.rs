@@ -117,7 +117,7 @@ pub const DEMO_REGIONS: [&str; 8] = [
 #[derive(Debug, Subcommand)]
 pub enum LabCmd {
     /// Serve the lab on 127.0.0.1 until interrupted; prints the environment to use it.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
 }
 
 /// `ssmdeck lab serve` options.
@@ -191,6 +191,15 @@ pub struct ServeArgs {
     /// AWS_CONFIG_FILE=DIR/config AWS_SHARED_CREDENTIALS_FILE=DIR/credentials.
     #[arg(long, value_name = "DIR")]
     pub aws_config_dir: Option<std::path::PathBuf>,
+    /// Close an HTTP connection idle (no byte either way) this long, seconds.
+    #[arg(long, default_value_t = ssmdeck_lab::serve::HTTP_IDLE_TIMEOUT_S, value_name = "S",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub http_idle_timeout_secs: u64,
+    /// Close a session's websocket idle this long, seconds (Session
+    /// Manager's default idle session timeout is 20 minutes).
+    #[arg(long, default_value_t = ssmdeck_lab::serve::WEBSOCKET_IDLE_TIMEOUT_S, value_name = "S",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub websocket_idle_timeout_secs: u64,
 }
 
 impl ServeArgs {
@@ -310,7 +319,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Some(Cmd::Lab {
                 command: LabCmd::Serve(args),
-            }) => serve(args).await,
+            }) => serve(*args).await,
             Some(Cmd::Demo(ref args)) => demo(&cli, args, dir.as_deref()).await,
             Some(Cmd::Completions { .. } | Cmd::Man) => Ok(()),
             None => console(&cli, dir.as_deref()).await,
@@ -728,6 +737,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| LabConfig::default().region),
         accounts,
         regions,
+        http_idle_timeout: std::time::Duration::from_secs(args.http_idle_timeout_secs),
+        websocket_idle_timeout: std::time::Duration::from_secs(args.websocket_idle_timeout_secs),
     })
     .await?;
     if let Some(dir) = &args.aws_config_dir {
@@ -807,7 +818,7 @@ mod tests {
         match Cli::try_parse_from(argv)?.command {
             Some(Cmd::Lab {
                 command: LabCmd::Serve(args),
-            }) => Ok(args),
+            }) => Ok(*args),
             _ => panic!("not lab serve"),
         }
     }

@@ -19,6 +19,7 @@ mod paging;
 pub mod params;
 pub mod patch;
 mod protocol;
+pub mod serve;
 mod sessions;
 mod ssm;
 mod sts;
@@ -122,6 +123,12 @@ pub struct LabConfig {
     pub regions: Vec<String>,
     /// Fault knobs at start; change them later with [`LabHandle::set_faults`].
     pub faults: Faults,
+    /// An HTTP connection idle this long (no byte either way) is closed;
+    /// default [`serve::HTTP_IDLE_TIMEOUT_S`].
+    pub http_idle_timeout: Duration,
+    /// A session's websocket idle this long is closed; default
+    /// [`serve::WEBSOCKET_IDLE_TIMEOUT_S`].
+    pub websocket_idle_timeout: Duration,
 }
 
 impl Default for LabConfig {
@@ -133,6 +140,8 @@ impl Default for LabConfig {
             accounts: Vec::new(),
             regions: Vec::new(),
             faults: Faults::default(),
+            http_idle_timeout: Duration::from_secs(serve::HTTP_IDLE_TIMEOUT_S),
+            websocket_idle_timeout: Duration::from_secs(serve::WEBSOCKET_IDLE_TIMEOUT_S),
         }
     }
 }
@@ -220,6 +229,8 @@ pub(crate) struct Lab {
     any_region: bool,
     /// Temporary keys issued by STS AssumeRole.
     pub(crate) roles: sts::RoleSessions,
+    /// The idle timeout of a session's websocket.
+    websocket_idle: Duration,
     global_faults: RwLock<Faults>,
     context_faults: RwLock<BTreeMap<(String, String), Faults>>,
 }
@@ -637,8 +648,10 @@ fn new_tenant(
 async fn data_channel(
     ws: axum::extract::WebSocketUpgrade,
     axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::ConnectInfo(knob): axum::extract::ConnectInfo<serve::IdleKnob>,
     State(lab): State<Arc<Lab>>,
 ) -> Response {
+    knob.set(lab.websocket_idle);
     let tenant = lab
         .tenants
         .iter()
@@ -705,6 +718,7 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
         keys,
         any_region,
         roles: sts::RoleSessions::default(),
+        websocket_idle: config.websocket_idle_timeout,
         global_faults: RwLock::new(config.faults),
         context_faults: RwLock::new(BTreeMap::new()),
     });
@@ -714,11 +728,8 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
         .with_state(lab.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        use axum::serve::ListenerExt;
-        // Small frames (keystrokes, acknowledgements) must not wait for Nagle.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
+        let listener = serve::IdleListener::new(listener, config.http_idle_timeout);
+        let app = app.into_make_service_with_connect_info::<serve::IdleKnob>();
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = stop_rx.await;

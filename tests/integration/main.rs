@@ -11,6 +11,7 @@ mod lab_commands;
 mod lab_demo;
 mod lab_explorer;
 mod lab_fleet;
+mod lab_idle;
 mod lab_opscenter;
 mod lab_paging;
 mod lab_protocols;
