@@ -216,11 +216,15 @@ impl AwsContext {
             opts.max_attempts
         };
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            // Adaptive: the standard retries plus client-side rate
-            // limiting once throttled, so the bulk loaders slow down
-            // instead of running out of attempts (issue 18 item 1).
+            // Standard, not adaptive: the adaptive mode's client-side
+            // rate limiter falls to about 3 calls a second once throttled
+            // and stays there while the throttling does not follow the
+            // rate (measured on the lab at throttle 0.2: 1,000 nodes in
+            // 52 s against 2 s). The loaders give way themselves instead:
+            // the joins' AIMD gates and resuming a page from its NextToken
+            // (issue 18 item 1).
             .retry_config(
-                RetryConfig::adaptive()
+                RetryConfig::standard()
                     .with_max_attempts(attempts)
                     .with_initial_backoff(Duration::from_millis(100))
                     .with_max_backoff(Duration::from_secs(5)),
@@ -295,9 +299,9 @@ impl AwsContext {
             is_sso_profile(profile.as_deref().unwrap_or("default")).await
         };
         let interceptor = retry_notice::RetryNotice::new(notices);
-        // The adaptive rate limiter is shared by clients of one partition:
-        // one per context (and endpoint), so a throttled account does not
-        // slow the others.
+        // The retry quota (the standard mode's token bucket) is shared by
+        // clients of one partition: one per context (and endpoint), so a
+        // throttled account does not use up the others' retries.
         let partition = |service: &str| {
             format!(
                 "{service}/{}/{}/{region}/{}",

@@ -26,6 +26,27 @@ pub fn no_retry_ssm() -> aws_sdk_ssm::config::Builder {
         .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
 }
 
+/// StartSession `call`, sent at most once ([`once`]).
+///
+/// # Errors
+/// [`AwsError`] for `ssm:StartSession`; `MaybeSent` when the answer was
+/// lost after the request went out (a session may have started: it ends
+/// by its idle timeout).
+pub async fn start_session(
+    ctx: &super::AwsContext,
+    call: aws_sdk_ssm::operation::start_session::builders::StartSessionFluentBuilder,
+) -> Result<aws_sdk_ssm::operation::start_session::StartSessionOutput, AwsError> {
+    once(|| {
+        let call = call.clone().customize().config_override(no_retry_ssm());
+        async move {
+            call.send()
+                .await
+                .map_err(|e| ctx.error("ssm:StartSession", e))
+        }
+    })
+    .await
+}
+
 /// Runs `call` (one attempt, SDK retries off) until it succeeds, fails for
 /// certain, or may have acted. A throttled or never-connected attempt is
 /// asked again after [`FIRST_BACKOFF`], doubling, at most [`ATTEMPTS`]

@@ -145,20 +145,7 @@ impl std::fmt::Debug for Started {
 /// denied); `MaybeSent` when the request went out and the answer was lost
 /// (a session may have started and will end by its idle timeout).
 pub async fn start(ctx: &AwsContext, target: &str) -> Result<Started, AwsError> {
-    let out = crate::aws::once::once(|| {
-        let call = ctx
-            .ssm
-            .start_session()
-            .target(target)
-            .customize()
-            .config_override(crate::aws::once::no_retry_ssm());
-        async move {
-            call.send()
-                .await
-                .map_err(|e| ctx.error("ssm:StartSession", e))
-        }
-    })
-    .await?;
+    let out = crate::aws::once::start_session(ctx, ctx.ssm.start_session().target(target)).await?;
     let started = Started {
         session_id: out.session_id.unwrap_or_default(),
         token: out.token_value.unwrap_or_default(),

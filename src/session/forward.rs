@@ -117,18 +117,7 @@ pub async fn start(
         None => call.document_name("AWS-StartPortForwardingSession"),
     };
     // Sent at most once: asked again only when throttled or never connected.
-    let out = crate::aws::once::once(|| {
-        let call = call
-            .clone()
-            .customize()
-            .config_override(crate::aws::once::no_retry_ssm());
-        async move {
-            call.send()
-                .await
-                .map_err(|e| ctx.error("ssm:StartSession", e))
-        }
-    })
-    .await?;
+    let out = crate::aws::once::start_session(ctx, call).await?;
     Ok(Started {
         session_id: out.session_id.unwrap_or_default(),
         token: out.token_value.unwrap_or_default(),

@@ -149,17 +149,18 @@ async fn throttling_is_retried_and_reported_as_notices() {
     );
 }
 
-/// Issue 18 item 1: the clients retry in the SDK's adaptive mode (client
-/// side rate limiting once throttled), each context in its own partition.
+/// Issue 18 item 1: the clients retry in the SDK's standard mode (the
+/// adaptive mode's rate limiter collapsed under throttling; see
+/// `AwsContext::connect`), each context in its own retry partition.
 #[tokio::test]
-async fn clients_retry_adaptively_in_a_partition_of_their_own() {
+async fn clients_retry_in_standard_mode_in_a_partition_of_their_own() {
     use aws_smithy_types::retry::RetryMode;
     let lab = common::lab(4, Faults::default()).await;
     let (ctx, _) = common::context(&lab).await;
     let conf = ctx.ssm.config();
     assert_eq!(
         conf.retry_config().map(|r| r.mode()),
-        Some(RetryMode::Adaptive)
+        Some(RetryMode::Standard)
     );
     let mut opts = common::options(&lab);
     opts.region = Some("eu-west-1".into());

@@ -63,7 +63,7 @@ async fn idle_http_connections_are_closed_after_the_idle_timeout() {
 
 #[tokio::test]
 async fn a_session_websocket_outlives_the_http_idle_timeout_then_closes() {
-    use futures::{SinkExt, StreamExt};
+    use futures::StreamExt;
     use tokio_tungstenite::tungstenite::Message;
     let lab = lab(1, 3).await;
     let (ctx, _) = common::context(&lab).await;
@@ -79,17 +79,7 @@ async fn a_session_websocket_outlives_the_http_idle_timeout_then_closes() {
         .send()
         .await
         .unwrap();
-    let (mut ws, _) = tokio_tungstenite::connect_async(out.stream_url().unwrap())
-        .await
-        .unwrap();
-    let open = serde_json::json!({
-        "MessageSchemaVersion": "1.0", "RequestId": "00000000-0000-4000-8000-000000000001",
-        "TokenValue": out.token_value().unwrap(), "ClientId": "00000000-0000-4000-8000-000000000002",
-        "ClientVersion": "1.2.0.0",
-    });
-    ws.send(Message::Text(open.to_string().into()))
-        .await
-        .unwrap();
+    let mut ws = common::open_channel(&out).await;
     let sent = Instant::now();
     // Read what the gateway sends (its handshake, retransmitted while
     // unacknowledged: that keeps nothing alive) until it closes the socket

@@ -608,7 +608,7 @@ async fn a_refused_destination_sends_the_connection_failed_flag() {
 
 #[tokio::test]
 async fn the_port_handshake_names_the_local_port_asked_for() {
-    use futures::{SinkExt, StreamExt};
+    use futures::StreamExt;
     use ssmdeck::session::protocol::{ClientMessage, HandshakeRequest, PayloadType};
     use tokio_tungstenite::tungstenite::Message;
     let lab = common::lab(12, Faults::default()).await;
@@ -628,17 +628,7 @@ async fn the_port_handshake_names_the_local_port_asked_for() {
         .send()
         .await
         .unwrap();
-    let (mut ws, _) = tokio_tungstenite::connect_async(out.stream_url().unwrap())
-        .await
-        .unwrap();
-    let open = serde_json::json!({
-        "MessageSchemaVersion": "1.0", "RequestId": "00000000-0000-4000-8000-000000000001",
-        "TokenValue": out.token_value().unwrap(), "ClientId": "00000000-0000-4000-8000-000000000002",
-        "ClientVersion": "1.2.0.0",
-    });
-    ws.send(Message::Text(open.to_string().into()))
-        .await
-        .unwrap();
+    let mut ws = common::open_channel(&out).await;
     let first = loop {
         match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
             Ok(Some(Ok(Message::Binary(b)))) => break ClientMessage::decode(&b).unwrap(),

@@ -76,3 +76,26 @@ pub async fn wait_for(what: &str, pred: impl Fn() -> bool) {
     }
     panic!("timed out waiting for {what}");
 }
+
+/// A session's data channel, opened as session-manager-plugin opens it:
+/// the websocket at the StartSession answer's StreamUrl, then the
+/// `open_data_channel` text message with its token.
+pub async fn open_channel(
+    out: &aws_sdk_ssm::operation::start_session::StartSessionOutput,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use futures::SinkExt;
+    let (mut ws, _) = tokio_tungstenite::connect_async(out.stream_url().unwrap())
+        .await
+        .unwrap();
+    let open = serde_json::json!({
+        "MessageSchemaVersion": "1.0", "RequestId": "00000000-0000-4000-8000-000000000001",
+        "TokenValue": out.token_value().unwrap(), "ClientId": "00000000-0000-4000-8000-000000000002",
+        "ClientVersion": "1.2.0.0",
+    });
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(
+        open.to_string().into(),
+    ))
+    .await
+    .unwrap();
+    ws
+}
