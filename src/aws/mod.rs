@@ -210,32 +210,7 @@ impl AwsContext {
         if let Some(region) = &opts.region {
             validate_region(region)?;
         }
-        let attempts = if opts.max_attempts == 0 {
-            6
-        } else {
-            opts.max_attempts
-        };
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            // Standard, not adaptive: the adaptive mode's client-side
-            // rate limiter falls to about 3 calls a second once throttled
-            // and stays there while the throttling does not follow the
-            // rate (measured on the lab at throttle 0.2: 1,000 nodes in
-            // 52 s against 2 s). The loaders give way themselves instead:
-            // the joins' AIMD gates and resuming a page from its NextToken
-            // (issue 18 item 1).
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(attempts)
-                    .with_initial_backoff(Duration::from_millis(100))
-                    .with_max_backoff(Duration::from_secs(5)),
-            )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(opts.timeouts.connect)
-                    .operation_attempt_timeout(opts.timeouts.attempt)
-                    .operation_timeout(opts.timeouts.operation)
-                    .build(),
-            );
+        let mut loader = retries_and_timeouts(opts);
         if let Some(p) = &opts.profile {
             loader = loader.profile_name(p);
         }
@@ -381,6 +356,38 @@ impl AwsContext {
     {
         AwsError::from_sdk(operation, err, self)
     }
+}
+
+/// The SDK config loader with the console's retries and timeouts:
+/// `opts.max_attempts` attempts (0: 6) in the standard mode, backoff from
+/// 100 ms to 5 s, and [`Timeouts`].
+fn retries_and_timeouts(opts: &ConnectOptions) -> aws_config::ConfigLoader {
+    let attempts = if opts.max_attempts == 0 {
+        6
+    } else {
+        opts.max_attempts
+    };
+    aws_config::defaults(BehaviorVersion::latest())
+        // Standard, not adaptive: the adaptive mode's client-side
+        // rate limiter falls to about 3 calls a second once throttled
+        // and stays there while the throttling does not follow the
+        // rate (measured on the lab at throttle 0.2: 1,000 nodes in
+        // 52 s against 2 s). The loaders give way themselves instead:
+        // the joins' AIMD gates and resuming a page from its NextToken
+        // (issue 18 item 1).
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(attempts)
+                .with_initial_backoff(Duration::from_millis(100))
+                .with_max_backoff(Duration::from_secs(5)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(opts.timeouts.connect)
+                .operation_attempt_timeout(opts.timeouts.attempt)
+                .operation_timeout(opts.timeouts.operation)
+                .build(),
+        )
 }
 
 /// The SDK's error type, shared by every service crate.
