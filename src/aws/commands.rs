@@ -158,30 +158,28 @@ async fn settle_maybe_sent(
     req: &SendRequest,
     sent: &Sent,
     started: aws_sdk_ssm::primitives::DateTime,
-    mut e: AwsError,
+    e: AwsError,
     ids: &[String],
 ) -> Result<String, AwsError> {
-    match find_sent(ctx, req, sent, started).await {
-        Ok(Some(id)) => Ok(id),
-        Ok(None) => {
-            e.hint = format!(
-                "{}; ListCommands shows no such command since {} UTC, so it was most likely not sent: send again from the composer (the draft is kept)",
-                e.hint,
-                crate::model::format_epoch(started.secs())
-            );
-            if !ids.is_empty() {
-                e.hint = format!("{} (already sent: {})", e.hint, ids.join(", "));
-            }
-            Err(e)
+    let found = find_sent(ctx, req, sent, started).await;
+    let not_found = matches!(found, Ok(None));
+    let none = format!(
+        "ListCommands shows no such command since {} UTC, so it was most likely not sent: send again from the composer (the draft is kept)",
+        crate::model::format_epoch(started.secs())
+    );
+    super::once::settle(
+        e,
+        found,
+        "ListCommands",
+        &none,
+        "look in the command history (h) before sending again",
+    )
+    .map_err(|mut e| {
+        if not_found && !ids.is_empty() {
+            e.hint = format!("{} (already sent: {})", e.hint, ids.join(", "));
         }
-        Err(check) => {
-            e.hint = format!(
-                "{}; checking ListCommands failed too ({}): look in the command history (h) before sending again",
-                e.hint, check.hint
-            );
-            Err(e)
-        }
-    }
+        e
+    })
 }
 
 /// Looks for the command one SendCommand call would have made: the same

@@ -268,13 +268,9 @@ where
     let started = Instant::now();
     // Each join gives way under throttling (fewer at once) and asks a
     // throttled page again instead of dropping its names and tags.
-    let ec2_gate = super::gate::Gate::new(EC2_CONCURRENCY);
     let tag_gate = super::gate::Gate::new(TAG_CONCURRENCY);
-    let patch_gate = super::gate::Gate::new(PATCH_CONCURRENCY);
-    let ec2_off = Arc::new(AtomicBool::new(false));
-    let patch_off = Arc::new(AtomicBool::new(false));
-    let patch_calls = Arc::new(AtomicU32::new(0));
-    let ec2_calls = Arc::new(AtomicU32::new(0));
+    let ec2 = PageJoin::new(EC2_CONCURRENCY);
+    let patch = PageJoin::new(PATCH_CONCURRENCY);
     let tag_calls = Arc::new(AtomicU32::new(0));
     let mut joins = JoinSet::new();
     let mut tag_joins = JoinSet::new();
@@ -331,42 +327,32 @@ where
             .collect();
         let all_ids: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
         emit(FleetEvent::Page(nodes));
-        if !all_ids.is_empty() && !patch_off.load(Ordering::Relaxed) {
-            let join = PatchJoin {
-                ctx: ctx.clone(),
-                gate: patch_gate.clone(),
-                off: patch_off.clone(),
-                calls: patch_calls.clone(),
-            };
-            joins.spawn(join.run(all_ids, emit.clone()));
-        }
-        if !ec2_ids.is_empty() && !ec2_off.load(Ordering::Relaxed) {
-            let (ctx, emit, gate, off, calls) = (
-                ctx.clone(),
+        if !all_ids.is_empty() && !patch.is_off() {
+            let (c, ids) = (ctx.clone(), all_ids.clone());
+            joins.spawn(patch.clone().run(
+                move || {
+                    let (c, ids) = (c.clone(), ids.clone());
+                    async move { describe_patch_states(&c, ids).await }
+                },
+                move |states| FleetEvent::Patch {
+                    asked: all_ids,
+                    states,
+                },
+                FleetEvent::PatchUnavailable,
                 emit.clone(),
-                ec2_gate.clone(),
-                ec2_off.clone(),
-                ec2_calls.clone(),
-            );
-            joins.spawn(async move {
-                if off.load(Ordering::Relaxed) {
-                    return;
-                }
-                match gated(&gate, || describe_ec2(&ctx, ec2_ids.clone())).await {
-                    Ok((join, n)) => {
-                        calls.fetch_add(n, Ordering::Relaxed);
-                        emit(FleetEvent::Ec2(join));
-                    }
-                    Err(e) => {
-                        calls.fetch_add(1, Ordering::Relaxed);
-                        // A permanent failure is reported once and later
-                        // pages skip the join; a passing one per page.
-                        if !is_permanent(&e) || !off.swap(true, Ordering::Relaxed) {
-                            emit(FleetEvent::Ec2Unavailable(e));
-                        }
-                    }
-                }
-            });
+            ));
+        }
+        if !ec2_ids.is_empty() && !ec2.is_off() {
+            let c = ctx.clone();
+            joins.spawn(ec2.clone().run(
+                move || {
+                    let (c, ids) = (c.clone(), ec2_ids.clone());
+                    async move { describe_ec2(&c, ids).await }
+                },
+                FleetEvent::Ec2,
+                FleetEvent::Ec2Unavailable,
+                emit.clone(),
+            ));
         }
         for id in hybrid_ids {
             let (ctx, emit, gate, calls) = (
@@ -395,43 +381,62 @@ where
     while joins.join_next().await.is_some() {}
     stats.ec2_done_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     while tag_joins.join_next().await.is_some() {}
-    stats.ec2_calls = ec2_calls.load(Ordering::Relaxed);
+    stats.ec2_calls = ec2.calls.load(Ordering::Relaxed);
     stats.tag_calls = tag_calls.load(Ordering::Relaxed);
-    stats.patch_calls = patch_calls.load(Ordering::Relaxed);
+    stats.patch_calls = patch.calls.load(Ordering::Relaxed);
     stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     emit(FleetEvent::Done(stats));
 }
 
-/// The patch-state join of one load: its gate, the switch that turns it
-/// off after a permanent failure, and its call count.
-struct PatchJoin {
-    ctx: AwsContext,
+/// A per-page join of one load (EC2 details, patch state): its AIMD gate,
+/// the switch a permanent failure turns off, and its call count.
+#[derive(Clone)]
+struct PageJoin {
     gate: Arc<super::gate::Gate>,
     off: Arc<AtomicBool>,
     calls: Arc<AtomicU32>,
 }
 
-impl PatchJoin {
-    /// Asks for the patch state of one page's `ids` and reports it. A
-    /// permanent failure (unknown operation, access denied) is reported
-    /// once and turns the join off; a passing one leaves the page's
-    /// column unknown.
-    async fn run<F>(self, ids: Vec<String>, emit: Arc<F>)
-    where
+impl PageJoin {
+    fn new(concurrency: usize) -> Self {
+        PageJoin {
+            gate: super::gate::Gate::new(concurrency),
+            off: Arc::new(AtomicBool::new(false)),
+            calls: Arc::new(AtomicU32::new(0)),
+        }
+    }
+
+    /// Turned off by a permanent failure: later pages skip the join.
+    fn is_off(&self) -> bool {
+        self.off.load(Ordering::Relaxed)
+    }
+
+    /// Runs one page's join through the gate and reports it: `ok` of the
+    /// answer, else `unavailable` of the error. A permanent failure
+    /// (unknown operation, access denied) is reported once and turns the
+    /// join off; a passing one is reported for its page.
+    async fn run<T, Fut, F>(
+        self,
+        call: impl FnMut() -> Fut,
+        ok: impl FnOnce(T) -> FleetEvent,
+        unavailable: fn(AwsError) -> FleetEvent,
+        emit: Arc<F>,
+    ) where
+        Fut: std::future::Future<Output = Result<(T, u32), AwsError>>,
         F: Fn(FleetEvent) + Send + Sync + 'static,
     {
-        if self.off.load(Ordering::Relaxed) {
+        if self.is_off() {
             return;
         }
-        match gated(&self.gate, || describe_patch_states(&self.ctx, ids.clone())).await {
-            Ok((states, n)) => {
+        match gated(&self.gate, call).await {
+            Ok((answer, n)) => {
                 self.calls.fetch_add(n, Ordering::Relaxed);
-                emit(FleetEvent::Patch { asked: ids, states });
+                emit(ok(answer));
             }
             Err(e) => {
                 self.calls.fetch_add(1, Ordering::Relaxed);
                 if !is_permanent(&e) || !self.off.swap(true, Ordering::Relaxed) {
-                    emit(FleetEvent::PatchUnavailable(e));
+                    emit(unavailable(e));
                 }
             }
         }

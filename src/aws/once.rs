@@ -47,6 +47,33 @@ pub async fn start_session(
     .await
 }
 
+/// Settles a [`ErrorKind::MaybeSent`] error `e` by what a check (`op`,
+/// such as ListCommands) `found`: the id when it found the write; else
+/// `e` with its hint extended by `none` (not found) or by why the check
+/// failed and `instead` (what to do then).
+///
+/// # Errors
+/// `e`, its hint extended, when the check found nothing or failed.
+pub fn settle(
+    mut e: AwsError,
+    found: Result<Option<String>, AwsError>,
+    op: &str,
+    none: &str,
+    instead: &str,
+) -> Result<String, AwsError> {
+    match found {
+        Ok(Some(id)) => return Ok(id),
+        Ok(None) => e.hint = format!("{}; {none}", e.hint),
+        Err(check) => {
+            e.hint = format!(
+                "{}; checking {op} failed too ({}): {instead}",
+                e.hint, check.hint
+            );
+        }
+    }
+    Err(e)
+}
+
 /// Runs `call` (one attempt, SDK retries off) until it succeeds, fails for
 /// certain, or may have acted. A throttled or never-connected attempt is
 /// asked again after [`FIRST_BACKOFF`], doubling, at most [`ATTEMPTS`]

@@ -507,25 +507,13 @@ pub struct CreateRequest {
 pub async fn create(ctx: &AwsContext, req: &CreateRequest) -> Result<String, AwsError> {
     let started = DateTime::from(std::time::SystemTime::now());
     match create_once(ctx, req).await {
-        Err(mut e) if e.kind == super::ErrorKind::MaybeSent => {
-            match find_created(ctx, req, started.secs() - 60).await {
-                Ok(Some(id)) => Ok(id),
-                Ok(None) => {
-                    e.hint = format!(
-                        "{}; DescribeOpsItems shows no such OpsItem, so it was most likely not created: create it again (the form is kept)",
-                        e.hint
-                    );
-                    Err(e)
-                }
-                Err(check) => {
-                    e.hint = format!(
-                        "{}; checking DescribeOpsItems failed too ({}): look in OpsCenter before creating it again",
-                        e.hint, check.hint
-                    );
-                    Err(e)
-                }
-            }
-        }
+        Err(e) if e.kind == super::ErrorKind::MaybeSent => super::once::settle(
+            e,
+            find_created(ctx, req, started.secs() - 60).await,
+            "DescribeOpsItems",
+            "DescribeOpsItems shows no such OpsItem, so it was most likely not created: create it again (the form is kept)",
+            "look in OpsCenter before creating it again",
+        ),
         other => other,
     }
 }
