@@ -59,6 +59,8 @@ pub enum Action {
     Sessions(crate::panes::sessions::SessionsMsg),
     /// An Overview job reported.
     Overview(crate::panes::overview::OverviewMsg),
+    /// A Maintenance job reported.
+    Maintenance(crate::panes::maintenance::MaintenanceMsg),
     /// Text pasted into the terminal (bracketed paste).
     Paste(String),
     /// A job's report, tagged with the context generation it was started

@@ -141,6 +141,10 @@ pub enum Command {
     /// The contexts of the set, how each one's loads stand, and the
     /// picker that changes the set (`:contexts`).
     Contexts,
+    /// Enable or disable the maintenance window in view (asks first).
+    ToggleEnabled,
+    /// A change calendar's state at a time the user types.
+    AtTime,
 }
 
 impl Command {
@@ -209,6 +213,8 @@ impl Command {
         Command::ForwardPort,
         Command::Context,
         Command::Contexts,
+        Command::ToggleEnabled,
+        Command::AtTime,
         Command::Yes,
         Command::No,
         Command::Pick,

@@ -118,6 +118,14 @@ pub enum Goto {
     /// Fleet: the nodes this filter text keeps (the Overview's jumps);
     /// Esc walks back.
     FleetFilter(String),
+    /// Run Command: command `id` (a maintenance window task's), polled as
+    /// a run of its own.
+    Command {
+        /// The command id.
+        id: String,
+        /// Its document, for the run's title (may be empty).
+        document: String,
+    },
     /// OpsCenter: the OpsItems this filter text keeps, loaded afresh when
     /// its DescribeOpsItems filters differ from the loaded ones.
     OpsFilter(String),

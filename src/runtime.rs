@@ -202,6 +202,7 @@ impl TaskManager {
             }
             Effect::Sessions(j) => self.spawn(j, Action::Sessions),
             Effect::Overview(j) => self.spawn(j, Action::Overview),
+            Effect::Maintenance(j) => self.spawn(j, Action::Maintenance),
             Effect::SwitchContext { .. } | Effect::SwitchSet(_) => {
                 // The event loop handles it: it replaces this runner.
             }
@@ -730,6 +731,12 @@ fn start_app(
     let (mut app, effects) = App::new(info, size, now);
     app.read_only = settings.read_only.clone();
     app.fleet.tag_columns = settings.config.fleet.tag_columns.clone();
+    app.maintenance.calendars_that_matter = settings
+        .config
+        .profiles
+        .iter()
+        .filter_map(|(name, p)| Some((name.clone(), p.change_calendars.clone()?)))
+        .collect();
     app.keyhelp = keyhelp(settings);
     app.keymap = settings.keymap.clone();
     if let Some(text) =

@@ -10,7 +10,7 @@ pub use crate::panes::fleet::state as fleet;
 pub use crate::panes::opscenter::state as opscenter;
 pub use crate::panes::parameters::state as params;
 pub use crate::panes::sessions;
-use registry::{FLEET, OPS, OVERVIEW, PARAMS, RUN_COMMAND, SESSIONS, Slot, with_slot};
+use registry::{FLEET, MAINTENANCE, OPS, OVERVIEW, PARAMS, RUN_COMMAND, SESSIONS, Slot, with_slot};
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,7 @@ use crate::job::{Job, Mutation};
 use crate::pane::{Cx, Goto, Handled, Pane as PaneTrait, Request, Shared};
 use crate::panes::fleet::Ask as FleetAsk;
 pub use crate::panes::fleet::{FleetJob, FleetMsg};
+pub use crate::panes::maintenance::{MaintenanceAsk, MaintenanceJob, MaintenanceState};
 use crate::panes::opscenter::Ask as OpsAsk;
 pub use crate::panes::opscenter::OpsJob;
 pub use crate::panes::overview::{OverviewJob, OverviewState};
@@ -58,6 +59,8 @@ pub enum Pane {
     Sessions,
     /// Counts across the context set.
     Overview,
+    /// Maintenance windows and change calendars.
+    Maintenance,
 }
 
 impl Pane {
@@ -110,7 +113,14 @@ pub struct Confirm {
     pub lines: Vec<String>,
     /// Run on yes.
     pub effect: Effect,
+    /// Asked again on yes before `effect` runs: a send while a change
+    /// calendar is CLOSED (the second question's lines).
+    pub again: Option<Vec<String>>,
 }
+
+/// The AWS writes a change freeze asks twice about: sends that change
+/// what runs on nodes (Run Command, Automation).
+pub const SENDS: &[&str] = &["ssm:SendCommand", "ssm:StartAutomationExecution"];
 
 /// What a one-line prompt or a choice list is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +131,8 @@ pub enum PromptPurpose {
     OpsCenter(OpsAsk),
     /// One of the Fleet pane's (a port forward).
     Fleet(FleetAsk),
+    /// One of the Maintenance pane's (a calendar's state at a time).
+    Maintenance(MaintenanceAsk),
 }
 
 /// A one-line prompt.
@@ -216,6 +228,8 @@ pub enum Effect {
     Sessions(SessionsJob),
     /// The Overview pane's.
     Overview(OverviewJob),
+    /// The Maintenance pane's.
+    Maintenance(MaintenanceJob),
     /// Leave the console (asked for first when sessions or typed text
     /// would go with it). The shell acts on it; it never reaches the runner.
     Quit,
@@ -243,6 +257,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (
         "overview",
         "show the Overview: nodes and open OpsItems per account and region",
+    ),
+    (
+        "maintenance",
+        "show maintenance windows, the next 7 days' runs and change calendars",
     ),
     ("help", "show the key bindings"),
     ("messages", "show every notice and error so far"),
@@ -284,6 +302,9 @@ pub struct App {
     pub sessions: sessions::SessionsState,
     /// Overview pane state.
     pub overview: OverviewState,
+    /// Maintenance pane state (also the change calendars behind the
+    /// header's freeze badge and a send's second question).
+    pub maintenance: MaintenanceState,
     /// AWS context for the header (the set's first context).
     pub context: ContextInfo,
     /// Every context of the set, in order (one entry: the usual console).
@@ -346,6 +367,7 @@ impl App {
         // compares a parameter across the set and copy may go to another.
         self.ops.set_contexts(labels.clone());
         self.overview.set_contexts(labels.clone());
+        self.maintenance.contexts = labels.clone();
         self.params.contexts = labels.clone();
         self.params.scope = (labels.len() > 1).then(|| self.params.scope_text());
         self.contexts = labels;
@@ -362,6 +384,7 @@ impl App {
             ops: OpsState::default(),
             sessions: sessions::SessionsState::default(),
             overview: OverviewState::default(),
+            maintenance: MaintenanceState::default(),
             contexts: vec![crate::model::ContextLabel {
                 profile: context.profile.clone(),
                 region: context.region.clone(),
@@ -390,13 +413,20 @@ impl App {
         };
         app.fleet.endpoint = app.context.endpoint.clone();
         let generation = app.fleet.begin_load(now);
-        (
-            app,
-            vec![
-                Effect::Shell(ShellJob::Identity),
-                Effect::Fleet(FleetJob::Load { generation }),
-            ],
-        )
+        let mut effects = vec![
+            Effect::Shell(ShellJob::Identity),
+            Effect::Fleet(FleetJob::Load { generation }),
+        ];
+        effects.extend(app.check_calendars(now));
+        (app, effects)
+    }
+
+    /// Reads the change calendars of every context again (the header's
+    /// freeze badge, a send's second question; at start, every
+    /// `CALENDAR_EVERY_S` and after a context switch).
+    fn check_calendars(&mut self, now: Instant) -> Vec<Effect> {
+        self.with_pane(MAINTENANCE, now, |p, cx| p.check_calendars(cx))
+            .1
     }
 
     /// Rows of the fleet table that fit on screen (header, tabs, status line,
@@ -540,6 +570,7 @@ impl App {
             title: "Quit ssmdeck?".into(),
             lines,
             effect: Effect::Quit,
+            again: None,
         })));
     }
 
@@ -617,11 +648,14 @@ impl App {
             match r {
                 Request::Notice(text) => self.notice(text, now),
                 Request::Confirm { title, lines, yes } => {
-                    self.open_overlay(Overlay::Confirm(Box::new(Confirm {
+                    let effect = (slot.job)(yes);
+                    let confirm = self.frozen(Confirm {
                         title,
                         lines,
-                        effect: (slot.job)(yes),
-                    })));
+                        effect,
+                        again: None,
+                    });
+                    self.open_overlay(Overlay::Confirm(Box::new(confirm)));
                 }
                 Request::Clipboard(text) => {
                     effects.push(Effect::Shell(ShellJob::Clipboard(SecretText(text))));
@@ -655,6 +689,27 @@ impl App {
         effects
     }
 
+    /// `c` as asked while a counted change calendar is CLOSED: a send
+    /// ([`SENDS`]) names the freeze at the top and asks a second time.
+    fn frozen(&self, mut c: Confirm) -> Confirm {
+        let send = c
+            .effect
+            .mutation()
+            .is_some_and(|m| SENDS.contains(&m.action));
+        let now_s = crate::model::now_epoch_s();
+        let freeze = self.maintenance.freeze_lines(now_s);
+        if !send || freeze.is_empty() {
+            return c;
+        }
+        let mut again = freeze.clone();
+        again.pop();
+        again.push(format!("{} — really go ahead during the freeze?", c.title));
+        again.push("y sends anyway · n does not".into());
+        c.lines.splice(0..0, freeze);
+        c.again = Some(again);
+        c
+    }
+
     /// Routes a cross-pane request ([`Goto`]) to the pane that owns it.
     fn goto(&mut self, g: Goto, now: Instant) -> Vec<Effect> {
         match g {
@@ -671,6 +726,14 @@ impl App {
             Goto::Forward { node, spec } => {
                 self.with_sessions(now, |p, cx| p.open_forward(node, spec, cx))
                     .1
+            }
+            Goto::Command { id, document } => {
+                let mut effects = self.show_pane(Pane::Commands);
+                effects.extend(
+                    self.with_pane(RUN_COMMAND, now, |p, cx| p.open_command(id, &document, cx))
+                        .1,
+                );
+                effects
             }
             Goto::NodeOpsItems(id) => {
                 self.go_to(Pane::OpsCenter);
@@ -822,6 +885,9 @@ impl App {
             Action::Input(k) => self.input(k, now),
             Action::Tick(t) => {
                 self.notices.retain(|(_, until)| *until > t);
+                if self.maintenance.calendars_due(crate::model::now_epoch_s()) {
+                    return self.check_calendars(now);
+                }
                 Vec::new()
             }
             Action::Resize(w, h) => {
@@ -893,6 +959,7 @@ impl App {
             Action::Paste(_) => Vec::new(),
             Action::Sessions(m) => self.with_sessions(now, |p, cx| p.message(m, cx)).1,
             Action::Overview(m) => self.with_pane(OVERVIEW, now, |p, cx| p.message(m, cx)).1,
+            Action::Maintenance(m) => self.with_pane(MAINTENANCE, now, |p, cx| p.message(m, cx)).1,
             Action::Params(ev) => self.with_pane(PARAMS, now, |p, cx| p.message(ev, cx)).1,
             Action::Commands(ev) => {
                 self.with_pane(RUN_COMMAND, now, |p, cx| p.message(ev, cx))
@@ -940,6 +1007,9 @@ impl App {
         self.fleet.tag_columns = tag_columns;
         self.fleet.endpoint = self.context.endpoint.clone();
         self.overview = OverviewState::default();
+        let calendars_that_matter = std::mem::take(&mut self.maintenance.calendars_that_matter);
+        self.maintenance = MaintenanceState::default();
+        self.maintenance.calendars_that_matter = calendars_that_matter;
         // A profile or region switch lands on one context (it
         // leaves a set); the picker's on the set it connected.
         let labels = if info_labels.is_empty() {
@@ -965,6 +1035,7 @@ impl App {
             Effect::Fleet(FleetJob::Load { generation }),
         ];
         effects.extend(self.show_pane(self.pane));
+        effects.extend(self.check_calendars(now));
         effects
     }
 
@@ -1143,6 +1214,15 @@ impl App {
             self.quit = true;
             return Vec::new();
         }
+        if yes && let Some(lines) = confirm.again {
+            self.open_overlay(Overlay::Confirm(Box::new(Confirm {
+                title: "Change freeze: send anyway?".into(),
+                lines,
+                effect: confirm.effect,
+                again: None,
+            })));
+            return Vec::new();
+        }
         let answered = self.confirm_answered(&confirm.effect, yes, now);
         let mut effects = Vec::new();
         if yes {
@@ -1218,6 +1298,10 @@ impl App {
             }
             PromptPurpose::OpsCenter(ask) => {
                 self.with_pane(OPS, now, |p, cx| p.answer(ask, text, cx)).1
+            }
+            PromptPurpose::Maintenance(ask) => {
+                self.with_pane(MAINTENANCE, now, |p, cx| p.answer(ask, text, cx))
+                    .1
             }
         }
     }
@@ -1362,7 +1446,9 @@ pub fn mutation_of(c: Command, pane: Pane) -> Option<&'static str> {
     Some(match (c, pane) {
         (Command::RunCommand, _) => "ssm:SendCommand",
         (Command::Create, Pane::Commands) | (Command::Rerun, _) => "ssm:SendCommand",
+        (Command::CancelCommand, Pane::Maintenance) => "ssm:CancelMaintenanceWindowExecution",
         (Command::CancelCommand, _) => "ssm:CancelCommand",
+        (Command::ToggleEnabled, _) => "ssm:UpdateMaintenanceWindow",
         (Command::Edit | Command::Create | Command::Restore, Pane::Parameters) => {
             "ssm:PutParameter"
         }
@@ -1402,6 +1488,7 @@ impl Effect {
             Effect::OpsCenter(j) => j.mutation(),
             Effect::Sessions(j) => j.mutation(),
             Effect::Overview(j) => j.mutation(),
+            Effect::Maintenance(j) => j.mutation(),
             Effect::SwitchContext { .. } | Effect::SwitchSet(_) | Effect::Quit => None,
         }
     }

@@ -352,7 +352,7 @@ impl App {
             Pane::Fleet => ("fleet", self.fleet.filter.clone()),
             Pane::Parameters => ("params", self.params.search.clone().unwrap_or_default()),
             Pane::OpsCenter => ("ops", self.ops.filter.clone()),
-            Pane::Commands | Pane::Sessions | Pane::Overview => {
+            Pane::Commands | Pane::Sessions | Pane::Overview | Pane::Maintenance => {
                 self.command_error = Some(format!(
                     "the {} pane has no filter to save",
                     self.pane.title()
@@ -443,6 +443,7 @@ impl App {
                 title: format!("Switch {word}"),
                 lines,
                 effect: switch,
+                again: None,
             })));
             return Vec::new();
         }

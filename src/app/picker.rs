@@ -253,6 +253,7 @@ impl App {
                 title: "Switch the context set".into(),
                 lines,
                 effect: switch,
+                again: None,
             })));
             return Vec::new();
         }

@@ -4,8 +4,8 @@
 //! that is not registered does not compile.
 
 use super::{
-    App, CommandsState, Effect, FleetState, OpsState, OverviewState, Pane, ParamsState,
-    PromptPurpose,
+    App, CommandsState, Effect, FleetState, MaintenanceState, OpsState, OverviewState, Pane,
+    ParamsState, PromptPurpose,
 };
 use crate::config::Layer;
 use crate::pane::{Pane as PaneTrait, PaneView};
@@ -70,6 +70,13 @@ pub const PANES: &[PaneEntry] = &[
         layer: Layer::Overview,
         command: "overview",
     },
+    PaneEntry {
+        pane: Pane::Maintenance,
+        title: "Maintenance",
+        short: "Maint",
+        layer: Layer::Maintenance,
+        command: "maintenance",
+    },
 ];
 
 /// The registry entry of `p`.
@@ -81,6 +88,7 @@ pub fn entry(p: Pane) -> &'static PaneEntry {
         Pane::OpsCenter => 3,
         Pane::Sessions => 4,
         Pane::Overview => 5,
+        Pane::Maintenance => 6,
     };
     &PANES[i]
 }
@@ -94,6 +102,7 @@ pub fn view_of(app: &App, p: Pane) -> &dyn PaneView {
         Pane::OpsCenter => &app.ops,
         Pane::Sessions => &app.sessions,
         Pane::Overview => &app.overview,
+        Pane::Maintenance => &app.maintenance,
     }
 }
 
@@ -124,6 +133,10 @@ macro_rules! with_slot {
             }
             $crate::app::Pane::Overview => {
                 let $slot = $crate::app::registry::OVERVIEW;
+                $body
+            }
+            $crate::app::Pane::Maintenance => {
+                let $slot = $crate::app::registry::MAINTENANCE;
                 $body
             }
         }
@@ -203,6 +216,14 @@ pub(super) const OVERVIEW: Slot<OverviewState> = Slot {
     state: |a| &mut a.overview,
     job: Effect::Overview,
     ask: |never| match never {},
+};
+
+/// The Maintenance pane.
+pub(super) const MAINTENANCE: Slot<MaintenanceState> = Slot {
+    pane: Pane::Maintenance,
+    state: |a| &mut a.maintenance,
+    job: Effect::Maintenance,
+    ask: PromptPurpose::Maintenance,
 };
 
 #[cfg(test)]

@@ -75,6 +75,14 @@ pub enum FleetEvent {
     /// The patch state cannot be read (the endpoint lacks the operation,
     /// or access denied); reported once, later pages skip it.
     PatchUnavailable(AwsError),
+    /// The maintenance windows that target a node and their last runs
+    /// (the node details ask for them; not part of a load).
+    NodeWindows {
+        /// The managed node id.
+        node: String,
+        /// Its windows, or why not.
+        result: Result<Vec<super::maintenance::NodeWindow>, AwsError>,
+    },
     /// Every page and join finished.
     Done(LoadStats),
     /// A page failed with a passing fault after the SDK's retries: the load

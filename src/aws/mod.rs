@@ -7,6 +7,7 @@ pub mod error;
 pub mod explorer;
 pub mod fleet;
 pub mod gate;
+pub mod maintenance;
 pub mod once;
 pub mod opscenter;
 pub mod org;

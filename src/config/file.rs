@@ -250,6 +250,14 @@ fn profiles(
             let kat = k.span().start;
             match k.get_ref().as_ref() {
                 "theme" => p.theme = r.read(&prefix, "theme", fv, "theme = \"high-contrast\""),
+                "change_calendars" => {
+                    p.change_calendars = r.read(
+                        &prefix,
+                        "change_calendars",
+                        fv,
+                        "change_calendars = [\"prod-freeze\"] (ChangeCalendar document names)",
+                    );
+                }
                 "read_only" => {
                     let vat = fv.span().start;
                     p.read_only = r.read(&prefix, "read_only", fv, "read_only = true or false");
@@ -263,12 +271,18 @@ fn profiles(
                 other => {
                     // A misspelt read_only counts for the active profile only.
                     if is_active {
-                        r.unknown(&prefix, other, kat, fv.get_ref(), "`theme` or `read_only`");
+                        r.unknown(
+                            &prefix,
+                            other,
+                            kat,
+                            fv.get_ref(),
+                            "`theme`, `read_only` or `change_calendars`",
+                        );
                     } else {
                         r.problem(
                             kat,
                             format!(
-                                "{prefix}unknown field `{other}`, expected `theme` or `read_only`"
+                                "{prefix}unknown field `{other}`, expected `theme`, `read_only` or `change_calendars`"
                             ),
                         );
                     }

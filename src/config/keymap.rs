@@ -40,6 +40,8 @@ pub enum Layer {
     Sessions,
     /// The Overview pane.
     Overview,
+    /// The Maintenance pane.
+    Maintenance,
     /// A confirmation dialog (`yes`, `no`); nothing else applies there.
     Confirm,
     /// A choice list (`select_next`, `select_prev`, `pick`, `back`; the
@@ -58,6 +60,7 @@ impl Layer {
         Layer::OpsCenter,
         Layer::Sessions,
         Layer::Overview,
+        Layer::Maintenance,
         Layer::Confirm,
         Layer::Choice,
     ];
@@ -73,6 +76,7 @@ impl Layer {
             Layer::OpsCenter => "opscenter",
             Layer::Sessions => "sessions",
             Layer::Overview => "overview",
+            Layer::Maintenance => "maintenance",
             Layer::Confirm => "confirm",
             Layer::Choice => "choice",
         }
@@ -945,6 +949,7 @@ keymap = [{ on = ["G"], run = "refresh", desc = "x" }]
                     "The OpsCenter pane" => Some(Layer::OpsCenter),
                     "The Sessions pane" => Some(Layer::Sessions),
                     "The Overview pane" => Some(Layer::Overview),
+                    "The Maintenance pane" => Some(Layer::Maintenance),
                     _ => None,
                 };
                 in_table = false;

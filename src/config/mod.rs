@@ -113,6 +113,10 @@ pub struct ProfileConfig {
     pub theme: Option<String>,
     /// Read-only while this profile is in use.
     pub read_only: Option<bool>,
+    /// The change calendars that matter in this profile's accounts (the
+    /// header's freeze badge, a send's second question); unset: every
+    /// change calendar of the account.
+    pub change_calendars: Option<Vec<String>>,
 }
 
 impl Default for ConfigFile {

@@ -4,6 +4,7 @@
 //! [`Pane`](crate::pane::Pane) trait.
 
 pub mod fleet;
+pub mod maintenance;
 pub mod opscenter;
 pub mod overview;
 pub mod parameters;

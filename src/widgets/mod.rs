@@ -7,6 +7,7 @@
 pub mod choice;
 pub mod hits;
 pub mod line_input;
+pub mod list;
 pub mod raw_json;
 
 use ratatui::style::Style;

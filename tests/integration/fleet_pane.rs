@@ -3,7 +3,7 @@
 //! where colour carries meaning). Result actions are injected as a spawned
 //! task would send them.
 
-use ssmdeck::app::{FleetJob, ShellJob};
+use ssmdeck::app::{FleetJob, MaintenanceJob, ShellJob};
 use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
@@ -214,12 +214,24 @@ impl Harness {
 fn start_asks_for_identity_and_the_first_fleet_load() {
     let (h, effects) = Harness::new(120, 30);
     assert_eq!(
-        effects,
-        vec![
+        effects[..2],
+        [
             Effect::Shell(ShellJob::Identity),
             Effect::Fleet(FleetJob::Load { generation: 1 })
         ]
     );
+    // The change calendars, for the header's freeze badge: 7 days ahead.
+    let [
+        _,
+        _,
+        Effect::Maintenance(MaintenanceJob::Calendars {
+            from_s, until_s, ..
+        }),
+    ] = effects[..]
+    else {
+        panic!("the start reads the change calendars: {effects:?}");
+    };
+    assert_eq!(until_s - from_s, 7 * 86_400);
     assert!(h.app.fleet.loading.is_some());
     assert!(h.screen().contains("Loading managed nodes…"));
 }

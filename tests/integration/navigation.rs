@@ -776,6 +776,7 @@ fn overlays_stack_and_the_key_layer_follows_the_top_one() {
         title: "Quit ssmdeck?".into(),
         lines: vec![],
         effect: Effect::Quit,
+        again: None,
     })));
     assert_eq!(app.mode(), Mode::Confirm);
     app.update(Action::Input(InputKey::Char('n')), Instant::now());
@@ -806,6 +807,7 @@ keymap = [{ on = ["o"], run = "yes", desc = "ok" }, { on = ["y"], run = "unbind"
         title: "Quit ssmdeck?".into(),
         lines: vec![],
         effect: Effect::Quit,
+        again: None,
     })));
     let press = |app: &App, c: KeyCode| {
         let a = KeyRouter::new().route(app, &settings, KeyEvent::new(c, KeyModifiers::NONE));

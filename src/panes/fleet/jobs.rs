@@ -33,6 +33,17 @@ pub enum FleetJob {
         /// Generation tag for the results.
         generation: u64,
     },
+    /// The maintenance windows that target managed node `node` and their
+    /// last runs (DescribeMaintenanceWindowsForTarget, then
+    /// DescribeMaintenanceWindowExecutions), for the node details.
+    NodeWindows {
+        /// Generation tag (the fleet load the node belongs to).
+        generation: u64,
+        /// The node's context.
+        ctx: ContextId,
+        /// The managed node id.
+        node: String,
+    },
 }
 
 impl Job for FleetJob {
@@ -41,12 +52,13 @@ impl Job for FleetJob {
     fn slot(&self) -> Option<String> {
         match self {
             FleetJob::Load { .. } => Some("fleet".into()),
+            FleetJob::NodeWindows { .. } => Some("fleet-node-windows".into()),
         }
     }
 
     fn mutation(&self) -> Option<Mutation> {
         match self {
-            FleetJob::Load { .. } => None,
+            FleetJob::Load { .. } | FleetJob::NodeWindows { .. } => None,
         }
     }
 
@@ -73,6 +85,19 @@ impl Job for FleetJob {
                 }
                 while loads.join_next().await.is_some() {}
                 None
+            }
+            FleetJob::NodeWindows {
+                generation,
+                ctx,
+                node,
+            } => {
+                let result =
+                    crate::aws::maintenance::node_windows(env.contexts.get(ctx), &node).await;
+                Some(FleetMsg {
+                    generation,
+                    ctx,
+                    event: FleetEvent::NodeWindows { node, result },
+                })
             }
         }
     }

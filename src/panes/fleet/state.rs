@@ -123,6 +123,10 @@ pub struct ContextCounts {
 
 pub use crate::aws::contexts::ContextLoad;
 
+/// The node details' maintenance windows as read (`Err`: why not, as the
+/// user reads it).
+pub type NodeWindowsAnswer = Result<Vec<crate::aws::maintenance::NodeWindow>, String>;
+
 /// The Fleet pane's state.
 #[derive(Debug)]
 pub struct FleetState {
@@ -193,6 +197,9 @@ pub struct FleetState {
     pub patch_known: bool,
     /// Why the patch state could not be read, if it could not.
     pub patch_unavailable: Option<AwsError>,
+    /// The node the details last asked the maintenance windows of, and
+    /// the answer once it came (`Err`: why not, as the user reads it).
+    pub node_windows: Option<(String, Option<NodeWindowsAnswer>)>,
     /// Tag keys shown as columns (config.toml `[fleet] tag_columns`).
     pub tag_columns: Vec<String>,
     /// The wall clock at the last settle, epoch seconds (for ping ages).
@@ -238,6 +245,7 @@ impl Default for FleetState {
             endpoint: None,
             patch_known: false,
             patch_unavailable: None,
+            node_windows: None,
             tag_columns: Vec::new(),
             epoch_s: 0,
             dirty_order: false,
@@ -564,6 +572,13 @@ impl FleetState {
                 // Quiet: many endpoints (and identities) lack it, and the
                 // column simply stays out; the details say why.
                 self.patch_unavailable = Some(e);
+            }
+            FleetEvent::NodeWindows { node, result } => {
+                if let Some((asked, slot)) = self.node_windows.as_mut()
+                    && *asked == node
+                {
+                    *slot = Some(result.map_err(|e| e.to_string()));
+                }
             }
             FleetEvent::Done(stats) => {
                 self.context_loads[ctx.index()] = ContextLoad::Done;

@@ -317,6 +317,23 @@ impl Pane for FleetState {
     fn settle(&mut self, cx: &mut FleetCx) {
         self.epoch_s = cx.shared.epoch_s;
         self.settle(cx.shared.page_rows);
+        let wanted = self
+            .details
+            .then(|| self.current().map(|n| (n.id.clone(), n.ctx)))
+            .flatten();
+        if let Some((node, ctx)) = wanted
+            && self
+                .node_windows
+                .as_ref()
+                .is_none_or(|(asked, _)| *asked != node)
+        {
+            self.node_windows = Some((node.clone(), None));
+            cx.job(FleetJob::NodeWindows {
+                generation: self.generation,
+                ctx,
+                node,
+            });
+        }
     }
 }
 

@@ -497,6 +497,59 @@ fn patch_rows(p: &crate::model::Patch) -> Vec<(String, String)> {
     }
 }
 
+/// The node details' maintenance windows: each window that targets node
+/// `id` with its last runs (status and start, UTC), or why not.
+fn window_lines(f: &FleetState, id: &str, t: &crate::config::Theme) -> Vec<Line<'static>> {
+    use crate::widgets::raw_json::sanitize;
+    let answer = f
+        .node_windows
+        .as_ref()
+        .filter(|(asked, _)| asked == id)
+        .and_then(|(_, a)| a.as_ref());
+    let mut lines = vec![Line::from(Span::styled(
+        match answer {
+            Some(Ok(ws)) => format!("Maintenance windows ({})", ws.len()),
+            _ => "Maintenance windows".to_owned(),
+        },
+        t.style("ui.title"),
+    ))];
+    match answer {
+        None => lines.push(Line::styled("  reading…", t.style("ui.dim"))),
+        Some(Err(e)) => lines.push(Line::styled(
+            format!("  not available: {}", sanitize(e)),
+            t.style("ui.dim"),
+        )),
+        Some(Ok(ws)) if ws.is_empty() => {
+            lines.push(Line::styled("  none targets this node", t.style("ui.dim")));
+        }
+        Some(Ok(ws)) => {
+            for w in ws {
+                let runs: Vec<String> = w
+                    .last
+                    .iter()
+                    .map(|x| {
+                        let at = x
+                            .start_s
+                            .map_or_else(String::new, crate::model::format_epoch);
+                        format!("{} {at}", x.status)
+                    })
+                    .collect();
+                let runs = if runs.is_empty() {
+                    "no runs yet".to_owned()
+                } else {
+                    runs.join(" · ")
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {:<22}", sanitize(&w.name)), t.style("ui.key")),
+                    Span::styled(format!("{} ", w.id), t.style("ui.dim")),
+                    Span::styled(runs, t.style("ui.text")),
+                ]));
+            }
+        }
+    }
+    lines
+}
+
 fn render_details(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContext) {
     let node = f.current();
     let t = cx.theme;
@@ -542,6 +595,8 @@ fn render_details(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderCont
             ])
         })
         .collect();
+    lines.push(Line::from(""));
+    lines.extend(window_lines(f, &n.id, t));
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
         format!("Tags ({})", n.tags.len()),

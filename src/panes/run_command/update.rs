@@ -255,22 +255,51 @@ impl CommandsState {
                 return;
             };
             self.show_history = false;
-            let number = self.open_run(
-                vec![h.command_id.clone()],
+            self.reopen(
+                h.command_id,
                 &h.document,
-                h.commands.clone(),
+                h.commands,
                 h.log_group.as_deref(),
-                cx.now,
+                cx,
             );
-            cx.job(CommandsJob::Poll {
-                run: number,
-                command_ids: vec![h.command_id],
-                delay_ms: 0,
-            });
             return;
         }
         self.follow = !self.follow;
         self.fetch_followed(cx);
+    }
+
+    /// Puts command `id` on screen as a run of its own and polls it.
+    fn reopen(
+        &mut self,
+        id: String,
+        document: &str,
+        commands: Vec<String>,
+        log_group: Option<&str>,
+        cx: &mut CommandsCx,
+    ) {
+        let number = self.open_run(vec![id.clone()], document, commands, log_group, cx.now);
+        cx.job(CommandsJob::Poll {
+            run: number,
+            command_ids: vec![id],
+            delay_ms: 0,
+        });
+    }
+
+    /// Shows command `id` (another pane's: a maintenance window task's
+    /// invocation): the run that has it, else a new run polled from
+    /// ListCommandInvocations. An open composer is hidden, its text kept.
+    pub fn open_command(&mut self, id: String, document: &str, cx: &mut CommandsCx) {
+        self.show_history = false;
+        if let Some(c) = self.compose.as_mut() {
+            c.shown = false;
+        }
+        if let Some(i) = self.runs.iter().position(|r| r.command_ids.contains(&id)) {
+            self.current = Some(i);
+            self.cursor = 0;
+            self.scroll = 0;
+            return;
+        }
+        self.reopen(id, document, Vec::new(), None, cx);
     }
 
     /// Writes the results of the run on screen to a JSON file in the data

@@ -28,9 +28,14 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
         (None, Some(_)) => "unknown".into(),
         (None, None) => "…".into(),
     };
-    let mut spans = if app.contexts.len() > 1 {
+    let mut spans = vec![Span::styled(" ssmdeck ", t.style("ui.tab_active"))];
+    // A change freeze comes first: it must show at 80 columns.
+    if let Some(badge) = app.maintenance.badge(crate::model::now_epoch_s()) {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(format!(" {badge} "), t.style("ui.error")));
+    }
+    spans.extend(if app.contexts.len() > 1 {
         vec![
-            Span::styled(" ssmdeck ", t.style("ui.tab_active")),
             Span::styled("  contexts ", label),
             Span::styled(crate::aws::contexts::describe(&app.contexts), value),
             Span::styled(
@@ -43,7 +48,6 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
         ]
     } else {
         vec![
-            Span::styled(" ssmdeck ", t.style("ui.tab_active")),
             Span::styled("  account ", label),
             Span::styled(account, value),
             Span::styled("  profile ", label),
@@ -51,7 +55,7 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
             Span::styled("  region ", label),
             Span::styled(c.region.clone(), value),
         ]
-    };
+    });
     if let Some(e) = &c.endpoint {
         spans.push(Span::styled("  endpoint ", label));
         spans.push(Span::styled(e.clone(), value));
