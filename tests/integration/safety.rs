@@ -64,6 +64,16 @@ fn read_only_blocks_each_mutating_action_and_says_why() {
             Command::TerminateSession,
             "ssm:TerminateSession",
         ),
+        (
+            Pane::Maintenance,
+            Command::CancelCommand,
+            "ssm:CancelMaintenanceWindowExecution",
+        ),
+        (
+            Pane::Maintenance,
+            Command::ToggleEnabled,
+            "ssm:UpdateMaintenanceWindow",
+        ),
     ];
     for (pane, c, api) in cases {
         let mut app = read_only_app(*pane);

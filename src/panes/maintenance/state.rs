@@ -141,6 +141,8 @@ pub struct MaintenanceState {
     pub windows_failed: Vec<(ContextId, String)>,
     /// The runs of the next 7 days, in time order.
     pub upcoming: Loaded<Vec<(ContextId, ScheduledRun)>>,
+    /// Generation of the upcoming runs' load.
+    pub upcoming_generation: u64,
     /// Contexts whose schedule is still on its way.
     pub upcoming_pending: usize,
     /// Contexts whose schedule failed.

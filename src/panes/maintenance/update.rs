@@ -67,12 +67,32 @@ impl MaintenanceState {
         });
     }
 
+    /// Lists every context's windows again (a new generation).
+    fn reload_windows(&mut self, cx: &mut MaintenanceCx) {
+        self.generation += 1;
+        self.windows_pending = cx.shared.contexts.len().max(1);
+        self.windows_failed.clear();
+        cx.job(MaintenanceJob::Windows {
+            generation: self.generation,
+        });
+    }
+
+    /// When window `id` of context `ctx` runs next, epoch seconds (`None`:
+    /// not scheduled, or not listed).
+    fn next_run_s(&self, ctx: ContextId, id: &str) -> Option<i64> {
+        self.window(ctx, id)?
+            .next_execution
+            .as_deref()
+            .and_then(crate::aws::maintenance::parse_iso8601)
+    }
+
     fn load_upcoming(&mut self, cx: &mut MaintenanceCx) {
         self.upcoming = Loaded::Loading;
         self.upcoming_pending = cx.shared.contexts.len().max(1);
         self.upcoming_failed.clear();
+        self.upcoming_generation += 1;
         cx.job(MaintenanceJob::Upcoming {
-            generation: self.generation,
+            generation: self.upcoming_generation,
             until_s: cx.shared.epoch_s + HORIZON_S,
         });
     }
@@ -483,12 +503,7 @@ impl Pane for MaintenanceState {
 
     fn refresh(&mut self, cx: &mut MaintenanceCx) {
         self.started = true;
-        self.generation += 1;
-        self.windows_pending = cx.shared.contexts.len().max(1);
-        self.windows_failed.clear();
-        cx.job(MaintenanceJob::Windows {
-            generation: self.generation,
-        });
+        self.reload_windows(cx);
         self.check_calendars(cx);
         if self.upcoming != Loaded::NotAsked {
             self.load_upcoming(cx);
@@ -564,6 +579,7 @@ impl Pane for MaintenanceState {
     }
 
     fn message(&mut self, m: MaintenanceMsg, cx: &mut MaintenanceCx) {
+        self.now_s = cx.shared.epoch_s;
         self.take(m, cx);
         self.settle(cx);
     }
@@ -679,7 +695,7 @@ impl MaintenanceState {
         ctx: ContextId,
         result: Result<Vec<crate::aws::maintenance::ScheduledRun>, crate::aws::AwsError>,
     ) {
-        if generation != self.generation {
+        if generation != self.upcoming_generation {
             return;
         }
         self.upcoming_pending = self.upcoming_pending.saturating_sub(1);
@@ -720,11 +736,27 @@ impl MaintenanceState {
                 let running = result
                     .as_ref()
                     .is_ok_and(|d| d.executions.iter().any(|x| !is_final(&x.status)));
+                // The next run is due (or overdue): read again until it
+                // shows, and list the windows again once it has started
+                // (its NextExecutionTime has moved on).
+                let due = self.next_run_s(ctx, &window);
+                let started = due.is_some_and(|t| {
+                    result.as_ref().is_ok_and(|d| {
+                        d.executions
+                            .iter()
+                            .any(|x| x.start_s.is_some_and(|s| s + 60 >= t))
+                    })
+                });
+                let due = due.is_some_and(|t| t <= self.now_s + 5);
                 self.details = match result {
                     Ok(d) => Loaded::Ready(d),
                     Err(e) => Loaded::Failed(e.to_string()),
                 };
-                if running && matches!(&top, Some(Inner::Window { id, .. }) if *id == window) {
+                if due && started {
+                    self.reload_windows(cx);
+                }
+                let this = matches!(&top, Some(Inner::Window { id, .. }) if *id == window);
+                if this && (running || due) {
                     self.load_inner(RUNNING_POLL_MS, cx);
                 }
             }
