@@ -9,6 +9,7 @@
 
 pub mod auth;
 mod commands;
+mod cron;
 mod ec2;
 pub mod explorer;
 pub mod fleet;
