@@ -259,6 +259,11 @@ const DOCUMENTS: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
+/// Whether the lab has the Command document `name`.
+pub(crate) fn document_exists(name: &str) -> bool {
+    DOCUMENTS.iter().any(|(n, _, _)| *n == name)
+}
+
 /// Whether `document` may run on a node of `platform`.
 fn platform_ok(document: &str, platform: &str) -> bool {
     DOCUMENTS
@@ -462,7 +467,11 @@ fn describe_document(body: &Value) -> Result<Value, ApiError> {
     }}))
 }
 
-fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {
+/// SendCommand: validates `body` (the SendCommand request), stores the
+/// command and starts it on the simulated nodes; returns
+/// `{"Command": {…}}`. Maintenance windows send their RUN_COMMAND tasks
+/// through here.
+pub(crate) fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {
     let document = body
         .get("DocumentName")
         .and_then(Value::as_str)
@@ -1206,6 +1215,31 @@ fn get_invocation(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError
         out["ExecutionEndDateTime"] = Value::String(crate::protocol::iso8601_ms(e));
     }
     Ok(out)
+}
+
+/// A command's (Status, StatusDetails) and whether it is final.
+pub(crate) type Outcome = (&'static str, &'static str, bool);
+
+/// The [`Outcome`] of command `id`; `None` for an unknown command.
+pub(crate) fn command_outcome(state: &LabState, id: &str) -> Option<Outcome> {
+    let store = state.commands.lock().expect("commands lock");
+    let c = store.find(id).ok()?;
+    let done = !matches!(c.status, "Pending" | "InProgress" | "Cancelling")
+        && !c.resolving
+        && c.invocations.values().all(Invocation::done);
+    Some((c.status, c.details, done))
+}
+
+/// Cancels every invocation of command `id` still to run or running, as
+/// CancelCommand without InstanceIds does; `false` for an unknown command.
+pub(crate) fn cancel_all(state: &LabState, id: &str) -> bool {
+    let mut store = state.commands.lock().expect("commands lock");
+    let Ok(c) = store.find_mut(id) else {
+        return false;
+    };
+    c.cancel_all = true;
+    c.cancel.notify_waiters();
+    true
 }
 
 fn cancel_command(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {

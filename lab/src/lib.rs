@@ -14,6 +14,7 @@ mod ec2;
 pub mod explorer;
 pub mod fleet;
 mod logs;
+mod maintenance;
 pub mod opscenter;
 mod organizations;
 mod paging;
@@ -130,6 +131,11 @@ pub struct LabConfig {
     /// A session's websocket idle this long is closed; default
     /// [`serve::WEBSOCKET_IDLE_TIMEOUT_S`].
     pub websocket_idle_timeout: Duration,
+    /// The seeded maintenance window `canary-check` (`rate(1 day)`) first
+    /// opens this many seconds after the lab starts, in every tenant;
+    /// `None`: 1,800 (30 minutes). Its RUN_COMMAND task then really runs
+    /// on the tenant's nodes tagged `Env=dev`, `Role=web`.
+    pub start_before_window_s: Option<u64>,
 }
 
 impl Default for LabConfig {
@@ -143,6 +149,7 @@ impl Default for LabConfig {
             faults: Faults::default(),
             http_idle_timeout: Duration::from_secs(serve::HTTP_IDLE_TIMEOUT_S),
             websocket_idle_timeout: Duration::from_secs(serve::WEBSOCKET_IDLE_TIMEOUT_S),
+            start_before_window_s: None,
         }
     }
 }
@@ -185,6 +192,8 @@ pub(crate) struct LabState {
     pub(crate) token_key: u64,
     pub(crate) region: String,
     pub(crate) commands: Mutex<commands::CommandStore>,
+    /// Maintenance windows and their executions.
+    pub(crate) maintenance: Mutex<maintenance::MaintenanceStore>,
     pub(crate) logs: Mutex<logs::LogStore>,
     /// Command runners; aborted (their processes killed) on shutdown.
     pub(crate) tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -591,6 +600,8 @@ struct Tenant<'a> {
     addr: SocketAddr,
     faults: &'a Faults,
     token_key: u64,
+    /// See [`LabConfig::start_before_window_s`].
+    first_window_in_s: Option<u64>,
 }
 
 /// Builds one tenant's state: its fleet (node ids made unique against
@@ -609,6 +620,8 @@ fn new_tenant(
     ops.seed(spec.seed, spec.ops_items, &nodes, now as f64);
     let mut params = params::ParamStore::for_tenant(t.account, t.region);
     params.seed(spec.parameters());
+    let mut maintenance = maintenance::MaintenanceStore::for_tenant(t.account, t.region);
+    maintenance.seed(now as f64, t.first_window_in_s);
     let dir = if t.k == 0 {
         format!("ssmdeck-lab-{}-{}", std::process::id(), t.addr.port())
     } else {
@@ -638,6 +651,7 @@ fn new_tenant(
             format!("l{:03x}", t.k)
         })),
         logs: Mutex::new(logs::LogStore::default()),
+        maintenance: Mutex::new(maintenance),
         tasks: Mutex::new(Vec::new()),
         process_groups: Mutex::new(std::collections::HashSet::new()),
         work_dir: std::env::temp_dir().join(dir),
@@ -708,8 +722,11 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
                 addr,
                 faults: &config.faults,
                 token_key: key_rng.random(),
+                first_window_in_s: config.start_before_window_s,
             };
-            tenants.push(Arc::new(new_tenant(&t, &spec, now, &mut seen)));
+            let tenant = Arc::new(new_tenant(&t, &spec, now, &mut seen));
+            maintenance::spawn_scheduler(&tenant);
+            tenants.push(tenant);
         }
     }
     let lab = Arc::new(Lab {

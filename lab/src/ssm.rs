@@ -35,6 +35,12 @@ pub fn dispatch(state: &std::sync::Arc<LabState>, req: &LabRequest) -> Response 
                 Some(Err(e)) => return error_response(Service::Ssm, 400, e.code, &e.message),
                 None => {}
             }
+            if let Some(r) = crate::maintenance::handle(state, other, &req.json) {
+                return match r {
+                    Ok(v) => json_response(&v),
+                    Err(e) => error_response(Service::Ssm, 400, e.code, &e.message),
+                };
+            }
             let user = state.caller_arn();
             if let Some(r) = crate::sessions::handle(state, other, &req.json, &user) {
                 return match r {
