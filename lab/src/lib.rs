@@ -8,6 +8,7 @@
 //! The lab binds to 127.0.0.1 only.
 
 pub mod auth;
+mod calendar;
 mod commands;
 mod cron;
 mod ec2;
@@ -194,6 +195,8 @@ pub(crate) struct LabState {
     pub(crate) commands: Mutex<commands::CommandStore>,
     /// Maintenance windows and their executions.
     pub(crate) maintenance: Mutex<maintenance::MaintenanceStore>,
+    /// ChangeCalendar documents.
+    pub(crate) calendars: Mutex<calendar::CalendarStore>,
     pub(crate) logs: Mutex<logs::LogStore>,
     /// Command runners; aborted (their processes killed) on shutdown.
     pub(crate) tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -622,6 +625,8 @@ fn new_tenant(
     params.seed(spec.parameters());
     let mut maintenance = maintenance::MaintenanceStore::for_tenant(t.account, t.region);
     maintenance.seed(now as f64, t.first_window_in_s);
+    let mut calendars = calendar::CalendarStore::default();
+    calendars.seed(now as f64);
     let dir = if t.k == 0 {
         format!("ssmdeck-lab-{}-{}", std::process::id(), t.addr.port())
     } else {
@@ -652,6 +657,7 @@ fn new_tenant(
         })),
         logs: Mutex::new(logs::LogStore::default()),
         maintenance: Mutex::new(maintenance),
+        calendars: Mutex::new(calendars),
         tasks: Mutex::new(Vec::new()),
         process_groups: Mutex::new(std::collections::HashSet::new()),
         work_dir: std::env::temp_dir().join(dir),

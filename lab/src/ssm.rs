@@ -29,6 +29,14 @@ pub fn dispatch(state: &std::sync::Arc<LabState>, req: &LabRequest) -> Response 
                 Err(e) => error_response(Service::Ssm, 400, e.code, &e.message),
             }
         }
+        "GetCalendarState" => {
+            let now = crate::epoch_now();
+            let store = state.calendars.lock().expect("calendars lock");
+            match crate::calendar::get_calendar_state(&store, &req.json, now) {
+                Ok(v) => json_response(&v),
+                Err(e) => error_response(Service::Ssm, 400, e.code, &e.message),
+            }
+        }
         other => {
             match crate::commands::handle(state, other, &req.json) {
                 Some(Ok(v)) => return json_response(&v),
