@@ -625,7 +625,6 @@ fn get_document(state: &LabState, body: &Value) -> Result<Value, ApiError> {
         json!({
             "Name": name, "DocumentVersion": "1", "Status": "Active",
             "DocumentType": kind, "DocumentFormat": format, "Content": content,
-            "Requires": [], "AttachmentsContent": [],
         })
     };
     if let Some(d) = state.calendars.lock().expect("calendars lock").find(name) {

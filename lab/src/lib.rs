@@ -24,6 +24,8 @@ pub mod patch;
 mod protocol;
 pub mod serve;
 mod sessions;
+#[cfg(test)]
+mod shapes;
 mod ssm;
 mod sts;
 pub mod tenancy;
