@@ -9,7 +9,7 @@
 //!
 //! The iCalendar the lab reads: `DTSTART`/`DTEND` in UTC
 //! (`YYYYMMDDTHHMMSSZ`), in a zone (`;TZID=<zone>:YYYYMMDDTHHMMSS`, for
-//! the zones of [`crate::cron::tz_offset`]) or as dates
+//! the zones of [`crate::cron::zone`]) or as dates
 //! (`;VALUE=DATE:YYYYMMDD`, UTC midnight; an event without DTEND then
 //! lasts the day); folded lines; `RRULE` with `FREQ=DAILY` or `WEEKLY`,
 //! `INTERVAL`, `COUNT` and `UNTIL` (no BYDAY etc.: a rule with other parts
@@ -17,7 +17,7 @@
 
 use serde_json::{Value, json};
 
-use crate::cron::{epoch_of, iso_seconds, parse_iso, tz_offset};
+use crate::cron::{epoch_of, iso_seconds, parse_iso};
 use crate::params::{ApiError, err, validation};
 
 /// How far ahead NextTransitionTime is looked for.
@@ -102,8 +102,9 @@ fn ical_time(params: &str, value: &str) -> Result<(i64, bool), String> {
         .split(';')
         .find_map(|p| p.strip_prefix("TZID="))
         .unwrap_or("UTC");
-    let offset = tz_offset(zone).ok_or_else(|| format!("the time zone {zone} is not supported"))?;
-    Ok((local - offset, false))
+    let zone =
+        crate::cron::zone(zone).ok_or_else(|| format!("the time zone {zone} is not supported"))?;
+    Ok((zone.to_utc(local), false))
 }
 
 fn rule(value: &str) -> Result<Rule, String> {

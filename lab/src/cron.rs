@@ -16,11 +16,15 @@
 //!   creation time).
 //! - `at(YYYY-MM-DDTHH:MM:SS)`: once, in the window's time zone.
 //!
-//! Time zones: [`tz_offset`] knows UTC and a small built-in table of IANA
-//! names whose offset is fixed (no daylight saving time), e.g.
-//! `Asia/Tokyo`, `Asia/Kolkata`, `America/Phoenix`, and `Etc/GMT±N`. A zone
-//! with daylight saving time (`America/New_York`, `Europe/London`) is not
-//! in the table and is refused, rather than computed with a wrong offset.
+//! Time zones, without a time-zone database ([`zone`]): UTC, a small
+//! built-in table of IANA names whose offset is fixed (`Asia/Tokyo`,
+//! `Asia/Kolkata`, `America/Phoenix`, `Etc/GMT±N` …), and the main zones
+//! of North America and Europe with their current daylight saving rules
+//! (US and Canada: second Sunday of March 02:00 local to first Sunday of
+//! November 02:00 local; EU and UK: last Sunday of March to last Sunday of
+//! October, 01:00 UTC), e.g. `America/New_York`, `Europe/London`,
+//! `Europe/Berlin`. Past rule changes are not modelled. Any other name is
+//! unknown (the maintenance window calls refuse it).
 
 /// Days since 1970-01-01 of the proleptic Gregorian date `y-m-d`.
 pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
@@ -183,9 +187,140 @@ const ZONES: &[(&str, i64)] = &[
     ("Pacific/Honolulu", -36_000),
 ];
 
-/// The fixed offset east of UTC, in seconds, of time zone `name` (IANA
-/// name; see the module documentation), `None` for a zone the lab does not
-/// know. `Etc/GMT+5` is five hours *west* of UTC, as in the tz database.
+/// Zones with US and Canadian daylight saving time: (name, standard
+/// offset east of UTC in seconds).
+const US_ZONES: &[(&str, i64)] = &[
+    ("America/New_York", -18_000),
+    ("America/Detroit", -18_000),
+    ("America/Toronto", -18_000),
+    ("America/Chicago", -21_600),
+    ("America/Winnipeg", -21_600),
+    ("America/Denver", -25_200),
+    ("America/Edmonton", -25_200),
+    ("America/Los_Angeles", -28_800),
+    ("America/Vancouver", -28_800),
+    ("America/Anchorage", -32_400),
+    ("America/Halifax", -14_400),
+];
+
+/// Zones with EU and UK summer time: (name, standard offset).
+const EU_ZONES: &[(&str, i64)] = &[
+    ("Europe/London", 0),
+    ("Europe/Dublin", 0),
+    ("Europe/Lisbon", 0),
+    ("Europe/Paris", 3_600),
+    ("Europe/Berlin", 3_600),
+    ("Europe/Amsterdam", 3_600),
+    ("Europe/Brussels", 3_600),
+    ("Europe/Madrid", 3_600),
+    ("Europe/Rome", 3_600),
+    ("Europe/Vienna", 3_600),
+    ("Europe/Zurich", 3_600),
+    ("Europe/Stockholm", 3_600),
+    ("Europe/Oslo", 3_600),
+    ("Europe/Copenhagen", 3_600),
+    ("Europe/Warsaw", 3_600),
+    ("Europe/Prague", 3_600),
+    ("Europe/Athens", 7_200),
+    ("Europe/Helsinki", 7_200),
+    ("Europe/Bucharest", 7_200),
+    ("Europe/Sofia", 7_200),
+    ("Europe/Kyiv", 7_200),
+];
+
+/// A time zone the lab knows (see the module documentation); offsets are
+/// standard offsets east of UTC in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Zone {
+    /// No daylight saving time.
+    Fixed(i64),
+    /// US and Canadian rules.
+    Us(i64),
+    /// EU and UK rules.
+    Eu(i64),
+}
+
+/// UTC.
+pub(crate) const UTC: Zone = Zone::Fixed(0);
+
+/// The `n`-th (1-based) Sunday of month `m` of `y`, or the last when `n` is 0.
+fn sunday(y: i64, m: u32, n: u32) -> u32 {
+    if n == 0 {
+        let last = days_in_month(y, m);
+        return last - weekday(days_from_civil(y, m, last));
+    }
+    let first = weekday(days_from_civil(y, m, 1));
+    1 + (7 - first) % 7 + 7 * (n - 1)
+}
+
+impl Zone {
+    /// The offset east of UTC in force at `utc` (epoch seconds).
+    pub(crate) fn offset_at(self, utc: i64) -> i64 {
+        let (std, summer) = match self {
+            Zone::Fixed(o) => return o,
+            Zone::Us(o) | Zone::Eu(o) => (o, o + 3_600),
+        };
+        let (y, _, _) = civil_from_days((utc + std).div_euclid(86_400));
+        let (start, end) = match self {
+            Zone::Us(_) => (
+                epoch_of(y, 3, sunday(y, 3, 2), 2, 0, 0) - std,
+                epoch_of(y, 11, sunday(y, 11, 1), 2, 0, 0) - summer,
+            ),
+            _ => (
+                epoch_of(y, 3, sunday(y, 3, 0), 1, 0, 0),
+                epoch_of(y, 10, sunday(y, 10, 0), 1, 0, 0),
+            ),
+        };
+        if (start..end).contains(&utc) {
+            summer
+        } else {
+            std
+        }
+    }
+
+    /// The UTC instant of local civil time `local` (epoch seconds of the
+    /// civil time). A local time skipped by the spring change is read with
+    /// the standard offset; one repeated in autumn is the later instant.
+    pub(crate) fn to_utc(self, local: i64) -> i64 {
+        let std = match self {
+            Zone::Fixed(o) => return local - o,
+            Zone::Us(o) | Zone::Eu(o) => o,
+        };
+        let guess = local - std;
+        let o = self.offset_at(guess);
+        let u = local - o;
+        if self.offset_at(u) == o { u } else { guess }
+    }
+
+    /// The local civil time (as epoch seconds) of `utc`.
+    pub(crate) fn to_local(self, utc: i64) -> i64 {
+        utc + self.offset_at(utc)
+    }
+}
+
+/// The zone named `name` (IANA name; see the module documentation),
+/// `None` for a zone the lab does not know.
+pub(crate) fn zone(name: &str) -> Option<Zone> {
+    if let Some((_, o)) = US_ZONES.iter().find(|(n, _)| *n == name) {
+        return Some(Zone::Us(*o));
+    }
+    if let Some((_, o)) = EU_ZONES.iter().find(|(n, _)| *n == name) {
+        return Some(Zone::Eu(*o));
+    }
+    tz_offset(name).map(Zone::Fixed)
+}
+
+/// [`parse_iso`] for a string without an offset read as local time in `zone`.
+pub(crate) fn parse_iso_in(s: &str, zone: Zone) -> Option<i64> {
+    let time = s.trim().split_once('T').map_or("", |(_, t)| t);
+    let explicit = time.ends_with('Z') || time.contains(['+', '-']);
+    let t = parse_iso(s, 0)?;
+    Some(if explicit { t } else { zone.to_utc(t) })
+}
+
+/// The fixed offset east of UTC, in seconds, of a zone without daylight
+/// saving time (see the module documentation), `None` for any other.
+/// `Etc/GMT+5` is five hours *west* of UTC, as in the tz database.
 pub(crate) fn tz_offset(name: &str) -> Option<i64> {
     if let Some((_, o)) = ZONES.iter().find(|(n, _)| *n == name) {
         return Some(*o);
@@ -434,17 +569,27 @@ impl Schedule {
     }
 
     /// The first occurrence strictly after `after` (epoch seconds, UTC), in
-    /// a zone `offset_s` east of UTC; `anchor` is where a rate's
-    /// occurrences start (a rate's first occurrence is the anchor itself).
-    pub(crate) fn next_after(&self, after: i64, offset_s: i64, anchor: i64) -> Option<i64> {
+    /// `zone`; `anchor` is where a rate's occurrences start (a rate's first
+    /// occurrence is the anchor itself).
+    pub(crate) fn next_after(&self, after: i64, zone: Zone, anchor: i64) -> Option<i64> {
         match self {
-            Schedule::Cron(c) => c.next_local(after + offset_s).map(|t| t - offset_s),
+            Schedule::Cron(c) => {
+                let mut cursor = zone.to_local(after);
+                loop {
+                    let local = c.next_local(cursor)?;
+                    let utc = zone.to_utc(local);
+                    if utc > after {
+                        return Some(utc);
+                    }
+                    cursor = local;
+                }
+            }
             Schedule::Rate(p) => Some(if after < anchor {
                 anchor
             } else {
                 anchor + ((after - anchor) / p + 1) * p
             }),
-            Schedule::At(t) => Some(t - offset_s).filter(|t| *t > after),
+            Schedule::At(t) => Some(zone.to_utc(*t)).filter(|t| *t > after),
         }
     }
 }
@@ -457,9 +602,9 @@ mod tests {
         parse_iso(s, 0).expect(s)
     }
 
-    fn next(expr: &str, after: &str, offset: i64) -> String {
+    fn next(expr: &str, after: &str, zone: Zone) -> String {
         let s = Schedule::parse(expr).expect(expr);
-        iso_minutes(s.next_after(t(after), offset, 0).expect("an occurrence"))
+        iso_minutes(s.next_after(t(after), zone, 0).expect("an occurrence"))
     }
 
     #[test]
@@ -484,55 +629,55 @@ mod tests {
     fn cron_next_times() {
         // Sundays at 03:00 UTC; 2026-12-03 is a Thursday.
         assert_eq!(
-            next("cron(0 3 ? * SUN *)", "2026-12-03T10:00:00Z", 0),
+            next("cron(0 3 ? * SUN *)", "2026-12-03T10:00:00Z", UTC),
             "2026-12-06T03:00Z"
         );
         assert_eq!(
-            next("cron(0 3 ? * 1 *)", "2026-12-06T03:00:00Z", 0),
+            next("cron(0 3 ? * 1 *)", "2026-12-06T03:00:00Z", UTC),
             "2026-12-13T03:00Z"
         );
         // Every 15 minutes on weekdays.
         assert_eq!(
-            next("cron(*/15 * ? * MON-FRI *)", "2026-12-04T23:50:00Z", 0),
+            next("cron(*/15 * ? * MON-FRI *)", "2026-12-04T23:50:00Z", UTC),
             "2026-12-07T00:00Z"
         );
         assert_eq!(
-            next("cron(0/15 9-17 ? * * *)", "2026-12-03T10:16:00Z", 0),
+            next("cron(0/15 9-17 ? * * *)", "2026-12-03T10:16:00Z", UTC),
             "2026-12-03T10:30Z"
         );
         // Lists, the last day of the month, months by name, a year.
         assert_eq!(
-            next("cron(30 1 1,15 * ? *)", "2026-12-03T00:00:00Z", 0),
+            next("cron(30 1 1,15 * ? *)", "2026-12-03T00:00:00Z", UTC),
             "2026-12-15T01:30Z"
         );
         assert_eq!(
-            next("cron(0 0 L FEB ? 2028)", "2026-12-03T00:00:00Z", 0),
+            next("cron(0 0 L FEB ? 2028)", "2026-12-03T00:00:00Z", UTC),
             "2028-02-29T00:00Z"
         );
         // Patch Tuesday: the second Tuesday of the month.
         assert_eq!(
-            next("cron(0 2 ? * TUE#2 *)", "2026-12-03T00:00:00Z", 0),
+            next("cron(0 2 ? * TUE#2 *)", "2026-12-03T00:00:00Z", UTC),
             "2026-12-08T02:00Z"
         );
         // The last Friday.
         assert_eq!(
-            next("cron(0 2 ? * 6L *)", "2026-12-03T00:00:00Z", 0),
+            next("cron(0 2 ? * 6L *)", "2026-12-03T00:00:00Z", UTC),
             "2026-12-25T02:00Z"
         );
         // A year with no occurrence left.
         let s = Schedule::parse("cron(0 0 1 1 ? 2020)").unwrap();
-        assert_eq!(s.next_after(t("2026-01-01T00:00:00Z"), 0, 0), None);
+        assert_eq!(s.next_after(t("2026-01-01T00:00:00Z"), UTC, 0), None);
     }
 
     #[test]
     fn cron_in_a_time_zone() {
-        let tokyo = tz_offset("Asia/Tokyo").unwrap();
+        let tokyo = zone("Asia/Tokyo").unwrap();
         // 03:00 in Tokyo on Sunday is 18:00 UTC on Saturday.
         assert_eq!(
             next("cron(0 3 ? * SUN *)", "2026-12-03T10:00:00Z", tokyo),
             "2026-12-05T18:00Z"
         );
-        let kolkata = tz_offset("Asia/Kolkata").unwrap();
+        let kolkata = zone("Asia/Kolkata").unwrap();
         assert_eq!(
             next("cron(0 0 * * ? *)", "2026-12-03T10:00:00Z", kolkata),
             "2026-12-03T18:30Z"
@@ -540,7 +685,50 @@ mod tests {
         assert_eq!(tz_offset("Etc/GMT+5"), Some(-5 * 3_600));
         assert_eq!(tz_offset("Etc/GMT-14"), Some(14 * 3_600));
         assert_eq!(tz_offset("America/New_York"), None);
+        assert_eq!(zone("Mars/Olympus"), None);
         assert_eq!(tz_offset("Etc/GMT+15"), None);
+    }
+
+    #[test]
+    fn daylight_saving_zones() {
+        let ny = zone("America/New_York").unwrap();
+        // 2026: EDT from 8 March 07:00 UTC to 1 November 06:00 UTC.
+        assert_eq!(ny.offset_at(t("2026-03-08T06:59:59Z")), -5 * 3_600);
+        assert_eq!(ny.offset_at(t("2026-03-08T07:00:00Z")), -4 * 3_600);
+        assert_eq!(ny.offset_at(t("2026-11-01T05:59:59Z")), -4 * 3_600);
+        assert_eq!(ny.offset_at(t("2026-11-01T06:00:00Z")), -5 * 3_600);
+        let london = zone("Europe/London").unwrap();
+        // 2026: BST from 29 March to 25 October, 01:00 UTC.
+        assert_eq!(london.offset_at(t("2026-03-29T00:59:59Z")), 0);
+        assert_eq!(london.offset_at(t("2026-03-29T01:00:00Z")), 3_600);
+        assert_eq!(london.offset_at(t("2026-10-25T01:00:00Z")), 0);
+        // 02:00 every day in New York, across the spring change.
+        assert_eq!(
+            next("cron(0 2 * * ? *)", "2026-03-07T08:00:00Z", ny),
+            "2026-03-08T07:00Z"
+        );
+        assert_eq!(
+            next("cron(0 2 * * ? *)", "2026-03-08T08:00:00Z", ny),
+            "2026-03-09T06:00Z"
+        );
+        // Summer in Berlin: 03:00 local is 01:00 UTC.
+        let berlin = zone("Europe/Berlin").unwrap();
+        assert_eq!(
+            next("cron(0 3 ? * SUN *)", "2026-07-01T00:00:00Z", berlin),
+            "2026-07-05T01:00Z"
+        );
+        assert_eq!(
+            next("cron(0 3 ? * SUN *)", "2026-12-01T00:00:00Z", berlin),
+            "2026-12-06T02:00Z"
+        );
+        assert_eq!(
+            parse_iso_in("2026-07-01T12:00", ny),
+            Some(t("2026-07-01T16:00:00Z"))
+        );
+        assert_eq!(
+            parse_iso_in("2026-07-01T12:00Z", ny),
+            Some(t("2026-07-01T12:00:00Z"))
+        );
     }
 
     #[test]
@@ -548,24 +736,24 @@ mod tests {
         let s = Schedule::parse("rate(6 hours)").unwrap();
         let anchor = t("2026-12-01T00:00:00Z");
         assert_eq!(
-            s.next_after(t("2026-11-30T00:00:00Z"), 0, anchor),
+            s.next_after(t("2026-11-30T00:00:00Z"), UTC, anchor),
             Some(anchor)
         );
         assert_eq!(
-            s.next_after(t("2026-12-03T10:00:00Z"), 0, anchor),
+            s.next_after(t("2026-12-03T10:00:00Z"), UTC, anchor),
             Some(t("2026-12-03T12:00:00Z"))
         );
-        assert_eq!(s.next_after(anchor, 0, anchor), Some(anchor + 6 * 3_600));
+        assert_eq!(s.next_after(anchor, UTC, anchor), Some(anchor + 6 * 3_600));
         assert_eq!(
             Schedule::parse("rate(1 day)").unwrap(),
             Schedule::Rate(86_400)
         );
         let at = Schedule::parse("at(2026-12-24T08:00:00)").unwrap();
         assert_eq!(
-            at.next_after(t("2026-12-03T00:00:00Z"), 3_600, 0),
+            at.next_after(t("2026-12-03T00:00:00Z"), Zone::Fixed(3_600), 0),
             Some(t("2026-12-24T07:00:00Z"))
         );
-        assert_eq!(at.next_after(t("2026-12-25T00:00:00Z"), 0, 0), None);
+        assert_eq!(at.next_after(t("2026-12-25T00:00:00Z"), UTC, 0), None);
     }
 
     #[test]

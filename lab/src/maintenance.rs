@@ -30,7 +30,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::LabState;
-use crate::cron::{Schedule, iso_minutes, parse_iso, tz_offset};
+use crate::cron::{Schedule, Zone, iso_minutes, parse_iso, parse_iso_in};
 use crate::fleet::LabNode;
 use crate::params::{ApiError, err, now_s, validation};
 use crate::validate;
@@ -128,8 +128,11 @@ struct Window {
 }
 
 impl Window {
-    fn zone_offset(&self) -> i64 {
-        self.timezone.as_deref().and_then(tz_offset).unwrap_or(0)
+    fn zone(&self) -> Zone {
+        self.timezone
+            .as_deref()
+            .and_then(crate::cron::zone)
+            .unwrap_or(crate::cron::UTC)
     }
 
     /// The first opening strictly after `after` (epoch seconds), within
@@ -138,13 +141,16 @@ impl Window {
         if !self.enabled {
             return None;
         }
-        let zone = self.zone_offset();
-        let start = self.start_date.as_deref().and_then(|s| parse_iso(s, zone));
+        let zone = self.zone();
+        let start = self
+            .start_date
+            .as_deref()
+            .and_then(|s| parse_iso_in(s, zone));
         let anchor = start.unwrap_or(self.created as i64);
         let shift = self.offset_days.unwrap_or(0) * 86_400;
         let after = start.map_or(after, |s| after.max(s - 1));
         let t = self.parsed.next_after(after - shift, zone, anchor)? + shift;
-        let end = self.end_date.as_deref().and_then(|s| parse_iso(s, zone));
+        let end = self.end_date.as_deref().and_then(|s| parse_iso_in(s, zone));
         if end.is_some_and(|e| t > e) {
             return None;
         }
@@ -486,10 +492,10 @@ struct ScheduleSettings {
 fn check_schedule(s: ScheduleSettings, now: i64) -> Result<ScheduleSettings, ApiError> {
     validate::length("schedule", &s.schedule, 1, 256)?;
     if let Some(z) = &s.timezone
-        && tz_offset(z).is_none()
+        && crate::cron::zone(z).is_none()
     {
         return Err(validation(format!(
-            "Invalid ScheduleTimezone {z}: the lab knows UTC and fixed-offset IANA zones (Asia/Tokyo, America/Phoenix, Etc/GMT+5 …), not zones with daylight saving time."
+            "Invalid ScheduleTimezone {z}: the lab knows UTC, fixed-offset IANA zones (Asia/Tokyo, America/Phoenix, Etc/GMT+5 …) and the main North American and European zones (America/New_York, Europe/London …)."
         )));
     }
     if s.offset_days.is_some() && !matches!(s.parsed, Schedule::Cron(_)) {
@@ -503,11 +509,15 @@ fn check_schedule(s: ScheduleSettings, now: i64) -> Result<ScheduleSettings, Api
             s.cutoff, s.duration
         )));
     }
-    let zone = s.timezone.as_deref().and_then(tz_offset).unwrap_or(0);
+    let zone = s
+        .timezone
+        .as_deref()
+        .and_then(crate::cron::zone)
+        .unwrap_or(crate::cron::UTC);
     let date = |d: &Option<String>, what: &str| -> Result<Option<i64>, ApiError> {
         d.as_deref()
             .map(|x| {
-                parse_iso(x, zone).ok_or_else(|| {
+                parse_iso_in(x, zone).ok_or_else(|| {
                     validation(format!("{what} {x} is not an ISO-8601 date and time."))
                 })
             })

@@ -83,7 +83,7 @@ async fn window_validation_uses_the_models_codes() {
         with("Name", json!("x")),
         with("Name", json!("bad name")),
         with("ScheduleTimezone", json!("Mars/Olympus")),
-        with("ScheduleTimezone", json!("America/New_York")),
+        with("ScheduleTimezone", json!("Australia/Sydney")),
         {
             let mut b = with("Schedule", json!("rate(1 day)"));
             b["ScheduleOffset"] = json!(2);
