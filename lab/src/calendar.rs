@@ -317,6 +317,86 @@ impl CalendarStore {
     }
 }
 
+/// Largest ChangeCalendar content CreateDocument accepts (64 KB, the
+/// service's document size limit).
+pub const MAX_CONTENT: usize = 64 * 1024;
+
+/// CreateDocument for `DocumentType` `ChangeCalendar` (the only type the
+/// lab creates; any other is a `ValidationException`): `Name` (model
+/// pattern; the `AWS-`, `aws`, `amazon` prefixes are reserved),
+/// `Content` (iCalendar the lab can read, else `InvalidDocumentContent`;
+/// at most [`MAX_CONTENT`] bytes, else `MaxDocumentSizeExceeded`),
+/// `DocumentFormat` TEXT. A taken name is `DocumentAlreadyExists`.
+/// Answers `{"DocumentDescription": {…}}`.
+pub(crate) fn create_document(
+    store: &mut CalendarStore,
+    account: &str,
+    body: &Value,
+    now: f64,
+) -> Result<Value, ApiError> {
+    let name = body.get("Name").and_then(Value::as_str).unwrap_or("");
+    crate::validate::pattern("name", name, crate::validate::WINDOW_NAME)?;
+    let lower = name.to_ascii_lowercase();
+    if lower.starts_with("aws") || lower.starts_with("amazon") {
+        return Err(validation(format!(
+            "The document name {name} is reserved: names can't begin with AWS, aws or amazon."
+        )));
+    }
+    let kind = body
+        .get("DocumentType")
+        .and_then(Value::as_str)
+        .unwrap_or("Command");
+    if kind != "ChangeCalendar" {
+        return Err(validation(format!(
+            "The lab creates ChangeCalendar documents only, not {kind} documents."
+        )));
+    }
+    let format = body
+        .get("DocumentFormat")
+        .and_then(Value::as_str)
+        .unwrap_or("JSON");
+    if format != "TEXT" {
+        return Err(err(
+            "InvalidDocumentContent",
+            format!("A ChangeCalendar document has DocumentFormat TEXT, not {format}."),
+        ));
+    }
+    let content = body.get("Content").and_then(Value::as_str).unwrap_or("");
+    crate::validate::length("content", content, 1, usize::MAX)?;
+    if content.len() > MAX_CONTENT {
+        return Err(err(
+            "MaxDocumentSizeExceeded",
+            format!(
+                "The content is {} bytes; the limit is {MAX_CONTENT}.",
+                content.len()
+            ),
+        ));
+    }
+    Calendar::parse(content).map_err(|why| {
+        err(
+            "InvalidDocumentContent",
+            format!("The calendar can't be read: {why}."),
+        )
+    })?;
+    if store.find(name).is_some() || crate::commands::document_exists(name) {
+        return Err(err(
+            "DocumentAlreadyExists",
+            format!("A document named {name} already exists."),
+        ));
+    }
+    store.docs.push(CalendarDoc {
+        name: name.to_owned(),
+        content: content.to_owned(),
+        created: now,
+    });
+    Ok(json!({"DocumentDescription": {
+        "Name": name, "Owner": account, "CreatedDate": now, "Status": "Active",
+        "DocumentVersion": "1", "LatestVersion": "1", "DefaultVersion": "1",
+        "DocumentType": "ChangeCalendar", "DocumentFormat": "TEXT",
+        "PlatformTypes": [], "Tags": [],
+    }}))
+}
+
 /// GetCalendarState: `CalendarNames` (names or ARNs, at least one) and
 /// optional `AtTime` (ISO 8601; default now). Unknown names are
 /// `InvalidDocument`, Command documents `InvalidDocumentType`, content
@@ -606,6 +686,69 @@ mod tests {
             let e = call("GetDocument", body).unwrap_err();
             assert_eq!(e.code, code);
             assert!(listed("GetDocument", code), "{code}");
+        }
+    }
+
+    #[test]
+    fn create_document_for_a_calendar() {
+        let mut store = CalendarStore::default();
+        store.seed(t("2026-12-03T10:00:00Z") as f64);
+        let content = store.docs[0].content.clone();
+        let body = |name: &str, kind: &str, format: &str, content: &str| json!({"Name": name, "DocumentType": kind, "DocumentFormat": format, "Content": content});
+        let ok = create_document(
+            &mut store,
+            "123456789012",
+            &body("team-freeze", "ChangeCalendar", "TEXT", &content),
+            1.0,
+        )
+        .unwrap();
+        assert_eq!(ok["DocumentDescription"]["DocumentType"], "ChangeCalendar");
+        assert!(store.find("team-freeze").is_some());
+        let errors: Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/model-errors.json")).unwrap();
+        let listed = errors["ssm"]["CreateDocument"].as_array().unwrap();
+        let big = "x".repeat(MAX_CONTENT + 1);
+        for (b, code) in [
+            (
+                body("team-freeze", "ChangeCalendar", "TEXT", &content),
+                "DocumentAlreadyExists",
+            ),
+            (
+                body(
+                    "other-freeze",
+                    "ChangeCalendar",
+                    "TEXT",
+                    "BEGIN:VCALENDAR\r\n",
+                ),
+                "InvalidDocumentContent",
+            ),
+            (
+                body("other-freeze", "ChangeCalendar", "JSON", &content),
+                "InvalidDocumentContent",
+            ),
+            (
+                body("other-freeze", "ChangeCalendar", "TEXT", &big),
+                "MaxDocumentSizeExceeded",
+            ),
+            (
+                body("other-freeze", "Command", "JSON", "{}"),
+                "ValidationException",
+            ),
+            (
+                body("AWS-Freeze", "ChangeCalendar", "TEXT", &content),
+                "ValidationException",
+            ),
+            (
+                body("x", "ChangeCalendar", "TEXT", &content),
+                "ValidationException",
+            ),
+        ] {
+            let e = create_document(&mut store, "123456789012", &b, 1.0).unwrap_err();
+            assert_eq!(e.code, code, "{}", e.message);
+            assert!(
+                code == "ValidationException" || listed.iter().any(|c| c == code),
+                "{code}"
+            );
         }
     }
 }

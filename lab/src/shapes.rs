@@ -25,7 +25,16 @@ fn call(state: &Arc<LabState>, op: &str, body: Value) -> Value {
             crate::maintenance::handle(state, op, &body)
                 .or_else(|| crate::commands::handle(state, op, &body))
                 .unwrap_or_else(|| {
-                    let store = state.calendars.lock().unwrap();
+                    let mut store = state.calendars.lock().unwrap();
+                    if op == "CreateDocument" {
+                        let now = crate::params::now_s();
+                        return crate::calendar::create_document(
+                            &mut store,
+                            &state.account,
+                            &body,
+                            now,
+                        );
+                    }
                     crate::calendar::get_calendar_state(&store, &body, crate::epoch_now())
                 })
         },
