@@ -536,6 +536,18 @@ impl LabHandle {
         }
     }
 
+    /// Opens the first tenant's maintenance window named `name` at once,
+    /// whatever its schedule, as if its time had come (a demo and test
+    /// knob; its NextExecutionTime moves on as on a scheduled opening):
+    /// an execution IN_PROGRESS whose RUN_COMMAND tasks run on the nodes.
+    /// Returns the WindowExecutionId; `None` for an unknown name or when
+    /// its previous execution still runs (the new one is then recorded
+    /// SKIPPED_OVERLAPPING). Seeded names: `prod-patching`,
+    /// `staging-restart`, `dev-cleanup`, `canary-check`.
+    pub fn open_maintenance_window(&self, name: &str) -> Option<String> {
+        maintenance::open_now(self.lab.first(), name)
+    }
+
     /// A copy of the first tenant's simulated nodes, ordered by id.
     pub fn nodes(&self) -> Vec<LabNode> {
         self.lab.first().nodes.read().expect("nodes lock").clone()

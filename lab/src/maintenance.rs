@@ -1474,7 +1474,7 @@ fn cancel_execution(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiErr
 mod run;
 mod seed;
 
-pub(crate) use run::spawn_scheduler;
+pub(crate) use run::{open_now, spawn_scheduler};
 
 #[cfg(test)]
 mod tests;

@@ -48,6 +48,21 @@ pub(super) fn fire_due(state: &Arc<LabState>, now: f64) -> Vec<String> {
     opened
 }
 
+/// Opens the window named `name` at once, whatever its schedule (and
+/// whether enabled), as if its time had come; returns the execution's id
+/// (`None` for an unknown window, or when its previous execution still
+/// runs: that one is recorded SKIPPED_OVERLAPPING).
+pub(crate) fn open_now(state: &Arc<LabState>, name: &str) -> Option<String> {
+    let id = {
+        let mut store = state.maintenance.lock().expect("maintenance lock");
+        let i = store.windows.iter().position(|w| w.name == name)?;
+        open(&mut store, i, now_s())?
+    };
+    let task = tokio::spawn(run_execution(state.clone(), id.clone()));
+    state.tasks.lock().expect("tasks lock").push(task);
+    Some(id)
+}
+
 /// Opens window `i` now: moves its NextExecutionTime on and records an
 /// execution, IN_PROGRESS, or SKIPPED_OVERLAPPING while its previous one
 /// still runs. Returns the id of an execution to run.

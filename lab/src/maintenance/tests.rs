@@ -534,3 +534,42 @@ async fn cancelling_an_execution_cancels_its_commands() {
     let (status, _, done) = crate::commands::command_outcome(&s, &command).unwrap();
     assert_eq!((status, done), ("Cancelled", true));
 }
+
+#[tokio::test]
+async fn a_window_can_be_opened_at_once() {
+    let (lab, s) = lab(None).await;
+    let id = window_named(&s, "staging-restart")["WindowId"].clone();
+    let before = executions(&s, &id).len();
+    let exec = lab
+        .open_maintenance_window("staging-restart")
+        .expect("opened");
+    assert_eq!(lab.open_maintenance_window("no-such-window"), None);
+    let list = executions(&s, &id);
+    assert_eq!(list.len(), before + 1);
+    let running: Vec<&Value> = list
+        .iter()
+        .filter(|e| e["Status"] == "IN_PROGRESS")
+        .collect();
+    assert_eq!(running.len(), 1);
+    assert_eq!(running[0]["WindowExecutionId"], exec.as_str());
+    // Opened again while it runs: skipped as overlapping.
+    assert_eq!(lab.open_maintenance_window("staging-restart"), None);
+    let list = executions(&s, &id);
+    assert_eq!(list.len(), before + 2);
+    assert_eq!(
+        list.iter()
+            .filter(|e| e["Status"] == "SKIPPED_OVERLAPPING")
+            .count(),
+        1
+    );
+    until(|| {
+        let e = call(
+            &s,
+            "GetMaintenanceWindowExecution",
+            json!({"WindowExecutionId": exec}),
+        )
+        .unwrap();
+        e["Status"] != "IN_PROGRESS"
+    })
+    .await;
+}
