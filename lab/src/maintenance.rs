@@ -1,4 +1,5 @@
-//! Maintenance windows: windows, their targets and tasks, executions with
+//! Maintenance windows: windows, their targets and tasks (register,
+//! describe, get a task, deregister), executions with
 //! their task executions and task invocations, the schedule, and a
 //! scheduler that opens enabled windows on the lab's clock (the real clock)
 //! and sends their RUN_COMMAND tasks through the lab's Run Command engine,
@@ -1416,6 +1417,9 @@ pub(crate) fn handle(
         "DescribeMaintenanceWindowTargets" => describe_targets(&store, body),
         "RegisterTaskWithMaintenanceWindow" => register_task(&mut store, body),
         "DescribeMaintenanceWindowTasks" => describe_tasks(&store, body),
+        "GetMaintenanceWindowTask" => get_task(&store, body),
+        "DeregisterTaskFromMaintenanceWindow" => deregister_task(&mut store, body),
+        "DeregisterTargetFromMaintenanceWindow" => deregister_target(&mut store, body),
         "DescribeMaintenanceWindowExecutions" => describe_executions(&store, body),
         "GetMaintenanceWindowExecution" => id_member(body, "WindowExecutionId", validate::UUID)
             .and_then(|id| store.execution(id).map(|e| execution_json(e, true))),
@@ -1429,6 +1433,86 @@ pub(crate) fn handle(
         "DescribeMaintenanceWindowsForTarget" => windows_for_target(&store, &nodes, body),
         _ => return None,
     })
+}
+
+/// The window of `body`'s WindowId and the index of its task `WindowTaskId`.
+fn task_index(store: &MaintenanceStore, body: &Value) -> Result<(String, usize), ApiError> {
+    let w = store.window(id_member(body, "WindowId", validate::WINDOW_ID)?)?;
+    let id = id_member(body, "WindowTaskId", validate::UUID)?;
+    let i = w.tasks.iter().position(|t| t.id == id).ok_or_else(|| {
+        err(
+            "DoesNotExistException",
+            format!(
+                "Maintenance window task {id} does not exist in window {}",
+                w.id
+            ),
+        )
+    })?;
+    Ok((w.id.clone(), i))
+}
+
+/// GetMaintenanceWindowTask: the task as registered (TaskArn, Type,
+/// Targets, Priority, MaxConcurrency, MaxErrors, TaskParameters,
+/// TaskInvocationParameters, …).
+fn get_task(store: &MaintenanceStore, body: &Value) -> Result<Value, ApiError> {
+    let (w, i) = task_index(store, body)?;
+    let t = &store.window(&w)?.tasks[i];
+    let mut v = task_json(&w, t);
+    if let Some(m) = v.as_object_mut() {
+        let kind = m.remove("Type").unwrap_or(Value::Null);
+        m.insert("TaskType".into(), kind);
+    }
+    if let Some(p) = &t.invocation {
+        v["TaskInvocationParameters"] = p.clone();
+    }
+    Ok(v)
+}
+
+/// DeregisterTaskFromMaintenanceWindow.
+fn deregister_task(store: &mut MaintenanceStore, body: &Value) -> Result<Value, ApiError> {
+    let (w, i) = task_index(store, body)?;
+    let t = store.window_mut(&w)?.tasks.remove(i);
+    Ok(json!({"WindowId": w, "WindowTaskId": t.id}))
+}
+
+/// DeregisterTargetFromMaintenanceWindow: with `Safe` true, a target a
+/// task still names is `TargetInUseException`; without, the tasks stop
+/// naming it.
+fn deregister_target(store: &mut MaintenanceStore, body: &Value) -> Result<Value, ApiError> {
+    let window = id_member(body, "WindowId", validate::WINDOW_ID)?.to_owned();
+    let id = id_member(body, "WindowTargetId", validate::UUID)?.to_owned();
+    let w = store.window_mut(&window)?;
+    let Some(i) = w.targets.iter().position(|t| t.id == id) else {
+        return Err(err(
+            "DoesNotExistException",
+            format!("Maintenance window target {id} does not exist in window {window}"),
+        ));
+    };
+    let names = |t: &Task| {
+        t.targets.as_array().into_iter().flatten().any(|x| {
+            x["Key"] == "WindowTargetIds"
+                && x["Values"]
+                    .as_array()
+                    .is_some_and(|v| v.iter().any(|v| v == id.as_str()))
+        })
+    };
+    if body.get("Safe").and_then(Value::as_bool) == Some(true) && w.tasks.iter().any(names) {
+        return Err(err(
+            "TargetInUseException",
+            format!("Target {id} is used by a task of window {window}."),
+        ));
+    }
+    w.targets.remove(i);
+    for t in &mut w.tasks {
+        for x in t.targets.as_array_mut().into_iter().flatten() {
+            if x["Key"] == "WindowTargetIds"
+                && let Some(v) = x["Values"].as_array_mut()
+            {
+                v.retain(|v| v != id.as_str());
+            }
+        }
+    }
+    Ok(json!({"WindowId": window, "WindowTargetId": id}))
 }
 
 /// DeleteMaintenanceWindow: the model lists no DoesNotExistException, so

@@ -573,3 +573,41 @@ async fn a_window_can_be_opened_at_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn tasks_and_targets_can_be_read_and_deregistered() {
+    let (_lab, s) = lab(None).await;
+    let id = window_named(&s, "prod-patching")["WindowId"].clone();
+    let task = call(
+        &s,
+        "DescribeMaintenanceWindowTasks",
+        json!({"WindowId": id}),
+    )
+    .unwrap()["Tasks"][0]
+        .clone();
+    let target = call(
+        &s,
+        "DescribeMaintenanceWindowTargets",
+        json!({"WindowId": id}),
+    )
+    .unwrap()["Targets"][0]
+        .clone();
+    let ids = json!({"WindowId": id, "WindowTaskId": task["WindowTaskId"]});
+    let got = call(&s, "GetMaintenanceWindowTask", ids.clone()).unwrap();
+    assert_eq!(got["TaskType"], "RUN_COMMAND");
+    assert_eq!(
+        got["TaskInvocationParameters"]["RunCommand"]["Parameters"]["commands"][1],
+        "sleep 2"
+    );
+    let op = "DeregisterTargetFromMaintenanceWindow";
+    let t = json!({"WindowId": id, "WindowTargetId": target["WindowTargetId"], "Safe": true});
+    assert_code(op, call(&s, op, t.clone()), "TargetInUseException");
+    let op = "DeregisterTaskFromMaintenanceWindow";
+    call(&s, op, ids.clone()).unwrap();
+    assert_code(op, call(&s, op, ids.clone()), "DoesNotExistException");
+    let op = "GetMaintenanceWindowTask";
+    assert_code(op, call(&s, op, ids), "DoesNotExistException");
+    let op = "DeregisterTargetFromMaintenanceWindow";
+    call(&s, op, t.clone()).unwrap();
+    assert_code(op, call(&s, op, t), "DoesNotExistException");
+}
