@@ -79,6 +79,9 @@ pub(crate) struct Calendar {
 /// (`TZID=…`, `VALUE=DATE`); returns epoch seconds and whether it is a date.
 fn ical_time(params: &str, value: &str) -> Result<(i64, bool), String> {
     let bad = || format!("'{value}' is not an iCalendar date-time");
+    if !value.is_ascii() {
+        return Err(bad());
+    }
     let digits = |s: &str| -> Result<u32, String> { s.parse().map_err(|_| bad()) };
     let d = value.get(..8).ok_or_else(bad)?;
     let (y, mo, day) = (
@@ -521,6 +524,7 @@ mod tests {
             "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
             "BEGIN:VCALENDAR\r\nX-CALENDAR-TYPE:SOMETIMES\r\nEND:VCALENDAR\r\n",
             "BEGIN:VCALENDAR\r\nX-CALENDAR-TYPE:DEFAULT_OPEN\r\nBEGIN:VEVENT\r\nDTSTART:2026\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            "BEGIN:VCALENDAR\r\nX-CALENDAR-TYPE:DEFAULT_OPEN\r\nBEGIN:VEVENT\r\nDTSTART:20é61203T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
             "BEGIN:VCALENDAR\r\nX-CALENDAR-TYPE:DEFAULT_OPEN\r\nBEGIN:VEVENT\r\nDTSTART:20261203T090000Z\r\nRRULE:FREQ=WEEKLY;BYDAY=MO\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
         ] {
             assert!(Calendar::parse(bad).is_err(), "{bad}");

@@ -449,7 +449,7 @@ impl Cron {
         if (dom == "?") == (dow == "?") {
             return Err("exactly one of day-of-month and day-of-week must be '?'".to_owned());
         }
-        if s.contains('W') {
+        if dom.contains('W') {
             return Err("'W' (nearest weekday) is not supported".to_owned());
         }
         let dom = match dom {
@@ -653,6 +653,14 @@ mod tests {
         assert_eq!(
             next("cron(0 0 L FEB ? 2028)", "2026-12-03T00:00:00Z", UTC),
             "2028-02-29T00:00Z"
+        );
+        assert_eq!(
+            next("cron(0 4 ? * WED *)", "2026-12-03T00:00:00Z", UTC),
+            "2026-12-09T04:00Z"
+        );
+        assert_eq!(
+            next("cron(0 4 ? * MON,WED,FRI *)", "2026-12-03T00:00:00Z", UTC),
+            "2026-12-04T04:00Z"
         );
         // Patch Tuesday: the second Tuesday of the month.
         assert_eq!(

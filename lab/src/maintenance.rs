@@ -413,14 +413,18 @@ fn text<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
     body.get(key).and_then(Value::as_str)
 }
 
+/// The `ValidationException` of a required member `key` missing (or not
+/// of its type).
+fn missing(key: &str) -> ApiError {
+    validation(format!(
+        "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
+        lower_first(key)
+    ))
+}
+
 /// A required string member (else `ValidationException`).
 fn required<'a>(body: &'a Value, key: &str) -> Result<&'a str, ApiError> {
-    text(body, key).ok_or_else(|| {
-        validation(format!(
-            "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
-            lower_first(key)
-        ))
-    })
+    text(body, key).ok_or_else(|| missing(key))
 }
 
 fn lower_first(key: &str) -> String {
@@ -546,16 +550,14 @@ fn create_window(store: &mut MaintenanceStore, body: &Value, now: f64) -> Result
     if let Some(id) = store.replay("CreateMaintenanceWindow", body)? {
         return Ok(json!({ "WindowId": id }));
     }
-    let name = name_member(body, "Name")?.ok_or_else(|| required(body, "Name").unwrap_err())?;
+    let name = name_member(body, "Name")?.ok_or_else(|| missing("Name"))?;
     let schedule = required(body, "Schedule")?.to_owned();
-    let duration =
-        int_in(body, "Duration", 1, 24)?.ok_or_else(|| required(body, "Duration").unwrap_err())?;
-    let cutoff =
-        int_in(body, "Cutoff", 0, 23)?.ok_or_else(|| required(body, "Cutoff").unwrap_err())?;
+    let duration = int_in(body, "Duration", 1, 24)?.ok_or_else(|| missing("Duration"))?;
+    let cutoff = int_in(body, "Cutoff", 0, 23)?.ok_or_else(|| missing("Cutoff"))?;
     let allow = body
         .get("AllowUnassociatedTargets")
         .and_then(Value::as_bool)
-        .ok_or_else(|| required(body, "AllowUnassociatedTargets").unwrap_err())?;
+        .ok_or_else(|| missing("AllowUnassociatedTargets"))?;
     let description = optional_text(body, "Description", 1, 128)?;
     validate::tags("tags", body.get("Tags"))?;
     let s = check_schedule(

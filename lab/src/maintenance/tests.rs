@@ -98,6 +98,9 @@ async fn window_validation_uses_the_models_codes() {
         assert!(r.is_err(), "{shown} was accepted");
         assert_code(op, r, "ValidationException");
     }
+    let mut wrong_type = new_window();
+    wrong_type["AllowUnassociatedTargets"] = json!("true");
+    assert_code(op, call(&s, op, wrong_type), "ValidationException");
     let mut missing = new_window();
     missing.as_object_mut().unwrap().remove("Duration");
     assert_code(op, call(&s, op, missing), "ValidationException");
