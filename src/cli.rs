@@ -739,6 +739,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         regions,
         http_idle_timeout: std::time::Duration::from_secs(args.http_idle_timeout_secs),
         websocket_idle_timeout: std::time::Duration::from_secs(args.websocket_idle_timeout_secs),
+        start_before_window_s: None,
     })
     .await?;
     if let Some(dir) = &args.aws_config_dir {

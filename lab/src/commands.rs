@@ -259,6 +259,11 @@ const DOCUMENTS: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
+/// Whether the lab has the Command document `name`.
+pub(crate) fn document_exists(name: &str) -> bool {
+    DOCUMENTS.iter().any(|(n, _, _)| *n == name)
+}
+
 /// Whether `document` may run on a node of `platform`.
 fn platform_ok(document: &str, platform: &str) -> bool {
     DOCUMENTS
@@ -427,15 +432,221 @@ pub fn handle(
         "ListCommandInvocations" => list_invocations(state, body),
         "GetCommandInvocation" => get_invocation(state, body),
         "CancelCommand" => cancel_command(state, body),
-        "ListDocuments" => Ok(json!({
-            "DocumentIdentifiers": DOCUMENTS.iter().map(|(n, p, _)| json!({
-                "Name": n, "Owner": "Amazon", "PlatformTypes": p, "DocumentVersion": "1",
-                "DocumentType": "Command", "SchemaVersion": "2.2", "DocumentFormat": "JSON",
-            })).collect::<Vec<_>>()
-        })),
+        "ListDocuments" => list_documents(state, body),
+        "GetDocument" => get_document(state, body),
         "DescribeDocument" => describe_document(body),
         _ => return None,
     })
+}
+
+/// One document of ListDocuments: its identifier, owner, type and
+/// platform types.
+struct DocumentRow {
+    name: String,
+    owner: String,
+    kind: &'static str,
+    platforms: Vec<String>,
+    identifier: Value,
+}
+
+/// Every document the tenant sees: the Amazon-owned Command documents
+/// and the tenant's ChangeCalendar documents.
+fn document_rows(state: &LabState) -> Vec<DocumentRow> {
+    let mut rows: Vec<DocumentRow> = DOCUMENTS
+        .iter()
+        .map(|(n, p, _)| DocumentRow {
+            name: (*n).to_owned(),
+            owner: "Amazon".into(),
+            kind: "Command",
+            platforms: p.iter().map(|x| (*x).to_owned()).collect(),
+            identifier: json!({
+                "Name": n, "Owner": "Amazon", "PlatformTypes": p, "DocumentVersion": "1",
+                "DocumentType": "Command", "SchemaVersion": "2.2", "DocumentFormat": "JSON",
+            }),
+        })
+        .collect();
+    for d in &state.calendars.lock().expect("calendars lock").docs {
+        rows.push(DocumentRow {
+            name: d.name.clone(),
+            owner: state.account.clone(),
+            kind: "ChangeCalendar",
+            platforms: Vec::new(),
+            identifier: json!({
+                "Name": d.name, "Owner": state.account, "PlatformTypes": [], "DocumentVersion": "1",
+                "DocumentType": "ChangeCalendar", "DocumentFormat": "TEXT", "CreatedDate": d.created,
+                "Tags": [],
+            }),
+        });
+    }
+    rows
+}
+
+/// Whether `row` passes the filter `key` = any of `values`. `Owner`:
+/// `Self` and `Private` the tenant's own documents, `Amazon` Amazon's,
+/// `Public` and `All` every document, an account id that account's;
+/// `Name` a prefix of the name; `SearchKeyword` a part of the name.
+fn document_passes(row: &DocumentRow, account: &str, key: &str, values: &[String]) -> Option<bool> {
+    Some(values.iter().any(|v| match key {
+        "DocumentType" => row.kind == v,
+        "Name" => row.name.starts_with(v.as_str()),
+        "SearchKeyword" => row.name.contains(v.as_str()),
+        "PlatformTypes" => row.platforms.contains(v),
+        "Owner" => match v.as_str() {
+            "Self" | "Private" => row.owner == account,
+            "Public" | "All" => true,
+            other => row.owner == other,
+        },
+        // No lab document has tags.
+        _ => false,
+    }))
+    .filter(|_| {
+        matches!(
+            key,
+            "DocumentType" | "Name" | "SearchKeyword" | "PlatformTypes" | "Owner"
+        ) || key.starts_with("tag:")
+    })
+}
+
+/// ListDocuments: `Filters` (`[{Key, Values}]`; keys DocumentType, Owner,
+/// Name, PlatformTypes, SearchKeyword, else `InvalidFilterKey`) and the
+/// older `DocumentFilterList` (`[{key, value}]`, keys from the model's
+/// enum Name, Owner, PlatformTypes, DocumentType, else
+/// `ValidationException`), all of which must match; paged by name,
+/// MaxResults 1 … 50, `InvalidNextToken`.
+fn list_documents(state: &LabState, body: &Value) -> Result<Value, ApiError> {
+    let mut filters: Vec<(String, Vec<String>)> = Vec::new();
+    for (i, f) in body
+        .get("DocumentFilterList")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let key = f.get("key").and_then(Value::as_str).unwrap_or("");
+        if !["Name", "Owner", "PlatformTypes", "DocumentType"].contains(&key) {
+            return Err(crate::params::validation(format!(
+                "1 validation error detected: Value '{key}' at 'documentFilterList.{}.member.key' failed to satisfy constraint: Member must satisfy enum value set: [Name, Owner, PlatformTypes, DocumentType]",
+                i + 1
+            )));
+        }
+        let value = f.get("value").and_then(Value::as_str).unwrap_or("");
+        crate::validate::length(
+            &format!("documentFilterList.{}.member.value", i + 1),
+            value,
+            1,
+            usize::MAX,
+        )?;
+        filters.push((key.to_owned(), vec![value.to_owned()]));
+    }
+    for f in body
+        .get("Filters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let key = f.get("Key").and_then(Value::as_str).unwrap_or("");
+        filters.push((key.to_owned(), strings(f.get("Values"))));
+    }
+    let rows = document_rows(state);
+    let mut kept = Vec::new();
+    for row in rows {
+        let mut keep = true;
+        for (k, vs) in &filters {
+            match document_passes(&row, &state.account, k, vs) {
+                Some(p) => keep &= p,
+                None => {
+                    return Err(err(
+                        "InvalidFilterKey",
+                        format!("The filter key {k} is not valid."),
+                    ));
+                }
+            }
+        }
+        if keep {
+            kept.push(row);
+        }
+    }
+    let (page, next) = page(kept, |r| r.name.clone(), body, 50)?;
+    Ok(listed(
+        "DocumentIdentifiers",
+        page.into_iter().map(|r| r.identifier).collect(),
+        next,
+    ))
+}
+
+/// The JSON content of a built-in Command document (schema 2.2).
+fn command_content(name: &str, platforms: &[&str], description: &str) -> String {
+    let (action, step) = if name == "AWS-RunPowerShellScript" {
+        ("aws:runPowerShellScript", "runPowerShellScript")
+    } else {
+        ("aws:runShellScript", "runShellScript")
+    };
+    let content = json!({
+        "schemaVersion": "2.2",
+        "description": description,
+        "parameters": {
+            "commands": {"type": "StringList", "description": "(Required) Specify a shell script or a command to run."},
+            "workingDirectory": {"type": "String", "default": "", "description": "(Optional) The path to the working directory on your instance."},
+            "executionTimeout": {"type": "String", "default": "3600", "description": "(Optional) The time in seconds for a command to complete before it is considered to have failed. Default is 3600 (1 hour). Maximum is 172800 (48 hours)."},
+        },
+        "mainSteps": [{
+            "action": action, "name": step,
+            "precondition": {"StringEquals": ["platformType", platforms[0]]},
+            "inputs": {"runCommand": "{{ commands }}", "workingDirectory": "{{ workingDirectory }}", "timeoutSeconds": "{{ executionTimeout }}"},
+        }],
+    });
+    serde_json::to_string_pretty(&content).unwrap_or_default()
+}
+
+/// GetDocument: `Name` (or ARN), `DocumentVersion` (`$LATEST`,
+/// `$DEFAULT` or `1`, else `InvalidDocumentVersion`), `DocumentFormat`.
+/// A ChangeCalendar answers its iCalendar text (DocumentFormat TEXT
+/// whatever was asked); a Command document its JSON content (JSON even
+/// when YAML is asked: a departure).
+fn get_document(state: &LabState, body: &Value) -> Result<Value, ApiError> {
+    let raw = body.get("Name").and_then(Value::as_str).unwrap_or("");
+    let name = raw.rsplit_once(":document/").map_or(raw, |(_, n)| n);
+    if let Some(f) = body.get("DocumentFormat").and_then(Value::as_str)
+        && !["YAML", "JSON", "TEXT"].contains(&f)
+    {
+        return Err(crate::params::validation(format!(
+            "1 validation error detected: Value '{f}' at 'documentFormat' failed to satisfy constraint: Member must satisfy enum value set: [YAML, JSON, TEXT]"
+        )));
+    }
+    if let Some(v) = body.get("DocumentVersion").and_then(Value::as_str)
+        && !["$LATEST", "$DEFAULT", "1"].contains(&v)
+    {
+        return Err(err(
+            "InvalidDocumentVersion",
+            format!("Document {name} has no version {v}."),
+        ));
+    }
+    let base = |kind: &str, format: &str, content: String| {
+        json!({
+            "Name": name, "DocumentVersion": "1", "Status": "Active",
+            "DocumentType": kind, "DocumentFormat": format, "Content": content,
+        })
+    };
+    if let Some(d) = state.calendars.lock().expect("calendars lock").find(name) {
+        let mut v = base("ChangeCalendar", "TEXT", d.content.clone());
+        v["CreatedDate"] = json!(d.created);
+        return Ok(v);
+    }
+    let (n, platforms, description) =
+        DOCUMENTS
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .ok_or_else(|| {
+                err(
+                    "InvalidDocument",
+                    format!("Document with name {raw} does not exist."),
+                )
+            })?;
+    Ok(base(
+        "Command",
+        "JSON",
+        command_content(n, platforms, description),
+    ))
 }
 
 fn describe_document(body: &Value) -> Result<Value, ApiError> {
@@ -462,7 +673,11 @@ fn describe_document(body: &Value) -> Result<Value, ApiError> {
     }}))
 }
 
-fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {
+/// SendCommand: validates `body` (the SendCommand request), stores the
+/// command and starts it on the simulated nodes; returns
+/// `{"Command": {…}}`. Maintenance windows send their RUN_COMMAND tasks
+/// through here.
+pub(crate) fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {
     let document = body
         .get("DocumentName")
         .and_then(Value::as_str)
@@ -1206,6 +1421,31 @@ fn get_invocation(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError
         out["ExecutionEndDateTime"] = Value::String(crate::protocol::iso8601_ms(e));
     }
     Ok(out)
+}
+
+/// A command's (Status, StatusDetails) and whether it is final.
+pub(crate) type Outcome = (&'static str, &'static str, bool);
+
+/// The [`Outcome`] of command `id`; `None` for an unknown command.
+pub(crate) fn command_outcome(state: &LabState, id: &str) -> Option<Outcome> {
+    let store = state.commands.lock().expect("commands lock");
+    let c = store.find(id).ok()?;
+    let done = !matches!(c.status, "Pending" | "InProgress" | "Cancelling")
+        && !c.resolving
+        && c.invocations.values().all(Invocation::done);
+    Some((c.status, c.details, done))
+}
+
+/// Cancels every invocation of command `id` still to run or running, as
+/// CancelCommand without InstanceIds does; `false` for an unknown command.
+pub(crate) fn cancel_all(state: &LabState, id: &str) -> bool {
+    let mut store = state.commands.lock().expect("commands lock");
+    let Ok(c) = store.find_mut(id) else {
+        return false;
+    };
+    c.cancel_all = true;
+    c.cancel.notify_waiters();
+    true
 }
 
 fn cancel_command(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError> {

@@ -8,11 +8,14 @@
 //! The lab binds to 127.0.0.1 only.
 
 pub mod auth;
+mod calendar;
 mod commands;
+mod cron;
 mod ec2;
 pub mod explorer;
 pub mod fleet;
 mod logs;
+mod maintenance;
 pub mod opscenter;
 mod organizations;
 mod paging;
@@ -21,6 +24,8 @@ pub mod patch;
 mod protocol;
 pub mod serve;
 mod sessions;
+#[cfg(test)]
+mod shapes;
 mod ssm;
 mod sts;
 pub mod tenancy;
@@ -129,6 +134,11 @@ pub struct LabConfig {
     /// A session's websocket idle this long is closed; default
     /// [`serve::WEBSOCKET_IDLE_TIMEOUT_S`].
     pub websocket_idle_timeout: Duration,
+    /// The seeded maintenance window `canary-check` (`rate(1 day)`) first
+    /// opens this many seconds after the lab starts, in every tenant;
+    /// `None`: 1,800 (30 minutes). Its RUN_COMMAND task then really runs
+    /// on the tenant's nodes tagged `Env=dev`, `Role=web`.
+    pub start_before_window_s: Option<u64>,
 }
 
 impl Default for LabConfig {
@@ -142,6 +152,7 @@ impl Default for LabConfig {
             faults: Faults::default(),
             http_idle_timeout: Duration::from_secs(serve::HTTP_IDLE_TIMEOUT_S),
             websocket_idle_timeout: Duration::from_secs(serve::WEBSOCKET_IDLE_TIMEOUT_S),
+            start_before_window_s: None,
         }
     }
 }
@@ -184,6 +195,10 @@ pub(crate) struct LabState {
     pub(crate) token_key: u64,
     pub(crate) region: String,
     pub(crate) commands: Mutex<commands::CommandStore>,
+    /// Maintenance windows and their executions.
+    pub(crate) maintenance: Mutex<maintenance::MaintenanceStore>,
+    /// ChangeCalendar documents.
+    pub(crate) calendars: Mutex<calendar::CalendarStore>,
     pub(crate) logs: Mutex<logs::LogStore>,
     /// Command runners; aborted (their processes killed) on shutdown.
     pub(crate) tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -521,6 +536,18 @@ impl LabHandle {
         }
     }
 
+    /// Opens the first tenant's maintenance window named `name` at once,
+    /// whatever its schedule, as if its time had come (a demo and test
+    /// knob; its NextExecutionTime moves on as on a scheduled opening):
+    /// an execution IN_PROGRESS whose RUN_COMMAND tasks run on the nodes.
+    /// Returns the WindowExecutionId; `None` for an unknown name or when
+    /// its previous execution still runs (the new one is then recorded
+    /// SKIPPED_OVERLAPPING). Seeded names: `prod-patching`,
+    /// `staging-restart`, `dev-cleanup`, `canary-check`.
+    pub fn open_maintenance_window(&self, name: &str) -> Option<String> {
+        maintenance::open_now(self.lab.first(), name)
+    }
+
     /// A copy of the first tenant's simulated nodes, ordered by id.
     pub fn nodes(&self) -> Vec<LabNode> {
         self.lab.first().nodes.read().expect("nodes lock").clone()
@@ -590,6 +617,8 @@ struct Tenant<'a> {
     addr: SocketAddr,
     faults: &'a Faults,
     token_key: u64,
+    /// See [`LabConfig::start_before_window_s`].
+    first_window_in_s: Option<u64>,
 }
 
 /// Builds one tenant's state: its fleet (node ids made unique against
@@ -608,6 +637,10 @@ fn new_tenant(
     ops.seed(spec.seed, spec.ops_items, &nodes, now as f64);
     let mut params = params::ParamStore::for_tenant(t.account, t.region);
     params.seed(spec.parameters());
+    let mut maintenance = maintenance::MaintenanceStore::for_tenant(t.account, t.region);
+    maintenance.seed(now as f64, t.first_window_in_s);
+    let mut calendars = calendar::CalendarStore::default();
+    calendars.seed(now as f64);
     let dir = if t.k == 0 {
         format!("ssmdeck-lab-{}-{}", std::process::id(), t.addr.port())
     } else {
@@ -637,6 +670,8 @@ fn new_tenant(
             format!("l{:03x}", t.k)
         })),
         logs: Mutex::new(logs::LogStore::default()),
+        maintenance: Mutex::new(maintenance),
+        calendars: Mutex::new(calendars),
         tasks: Mutex::new(Vec::new()),
         process_groups: Mutex::new(std::collections::HashSet::new()),
         work_dir: std::env::temp_dir().join(dir),
@@ -707,8 +742,11 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
                 addr,
                 faults: &config.faults,
                 token_key: key_rng.random(),
+                first_window_in_s: config.start_before_window_s,
             };
-            tenants.push(Arc::new(new_tenant(&t, &spec, now, &mut seen)));
+            let tenant = Arc::new(new_tenant(&t, &spec, now, &mut seen));
+            maintenance::spawn_scheduler(&tenant);
+            tenants.push(tenant);
         }
     }
     let lab = Arc::new(Lab {

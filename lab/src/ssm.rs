@@ -29,11 +29,33 @@ pub fn dispatch(state: &std::sync::Arc<LabState>, req: &LabRequest) -> Response 
                 Err(e) => error_response(Service::Ssm, 400, e.code, &e.message),
             }
         }
+        "GetCalendarState" => {
+            let now = crate::epoch_now();
+            let store = state.calendars.lock().expect("calendars lock");
+            match crate::calendar::get_calendar_state(&store, &req.json, now) {
+                Ok(v) => json_response(&v),
+                Err(e) => error_response(Service::Ssm, 400, e.code, &e.message),
+            }
+        }
+        "CreateDocument" => {
+            let now = crate::params::now_s();
+            let mut store = state.calendars.lock().expect("calendars lock");
+            match crate::calendar::create_document(&mut store, &state.account, &req.json, now) {
+                Ok(v) => json_response(&v),
+                Err(e) => error_response(Service::Ssm, 400, e.code, &e.message),
+            }
+        }
         other => {
             match crate::commands::handle(state, other, &req.json) {
                 Some(Ok(v)) => return json_response(&v),
                 Some(Err(e)) => return error_response(Service::Ssm, 400, e.code, &e.message),
                 None => {}
+            }
+            if let Some(r) = crate::maintenance::handle(state, other, &req.json) {
+                return match r {
+                    Ok(v) => json_response(&v),
+                    Err(e) => error_response(Service::Ssm, 400, e.code, &e.message),
+                };
             }
             let user = state.caller_arn();
             if let Some(r) = crate::sessions::handle(state, other, &req.json, &user) {

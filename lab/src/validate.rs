@@ -25,6 +25,15 @@ pub(crate) const OPS_ITEM_ID: &str = "^(oi)-[0-9a-f]{12}$";
 /// `InstanceId` (SSM).
 pub(crate) const INSTANCE_ID: &str = r"(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)";
 
+/// `MaintenanceWindowId`.
+pub(crate) const WINDOW_ID: &str = "^mw-[0-9a-f]{17}$";
+/// `MaintenanceWindowName` (also window target and task names, and
+/// document names of ChangeCalendar documents).
+pub(crate) const WINDOW_NAME: &str = r"^[a-zA-Z0-9_\-.]{3,128}$";
+/// Maintenance window execution, task, target and invocation ids (UUIDs).
+pub(crate) const UUID: &str =
+    r"^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$";
+
 fn compiled(pattern: &str) -> &'static Regex {
     static CACHE: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         [
@@ -34,6 +43,9 @@ fn compiled(pattern: &str) -> &'static Regex {
             KEY_ID,
             OPS_ITEM_ID,
             INSTANCE_ID,
+            WINDOW_ID,
+            WINDOW_NAME,
+            UUID,
         ]
         .into_iter()
         .map(|p| (p, Regex::new(p).expect("model pattern compiles")))

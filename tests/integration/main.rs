@@ -12,6 +12,7 @@ mod lab_demo;
 mod lab_explorer;
 mod lab_fleet;
 mod lab_idle;
+mod lab_maintenance;
 mod lab_opscenter;
 mod lab_paging;
 mod lab_protocols;
