@@ -99,6 +99,11 @@ pub struct DemoArgs {
     /// Regions in the lab (1–8): us-east-1, eu-west-1, ap-southeast-2, …
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=8))]
     pub regions: u16,
+    /// The seeded maintenance window `canary-check` first opens this many
+    /// seconds after start (default 120: watch it fire in the
+    /// Maintenance pane).
+    #[arg(long, default_value_t = 120, value_name = "S")]
+    pub window_opens_in_secs: u64,
 }
 
 /// The regions `ssmdeck demo --regions N` uses, the first `N` of these.
@@ -200,6 +205,11 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = ssmdeck_lab::serve::WEBSOCKET_IDLE_TIMEOUT_S, value_name = "S",
           value_parser = clap::value_parser!(u64).range(1..))]
     pub websocket_idle_timeout_secs: u64,
+    /// The seeded maintenance window `canary-check` first opens this many
+    /// seconds after start (default 1,800), then runs its RUN_COMMAND task
+    /// on the dev web nodes: a window to watch fire.
+    #[arg(long, value_name = "S")]
+    pub window_opens_in_secs: Option<u64>,
 }
 
 impl ServeArgs {
@@ -620,6 +630,7 @@ async fn demo(cli: &Cli, args: &DemoArgs, dir: Option<&std::path::Path>) -> anyh
             Vec::new()
         },
         regions: regions.clone(),
+        start_before_window_s: Some(args.window_opens_in_secs),
         ..LabConfig::default()
     })
     .await?;
@@ -739,7 +750,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         regions,
         http_idle_timeout: std::time::Duration::from_secs(args.http_idle_timeout_secs),
         websocket_idle_timeout: std::time::Duration::from_secs(args.websocket_idle_timeout_secs),
-        start_before_window_s: None,
+        start_before_window_s: args.window_opens_in_secs,
     })
     .await?;
     if let Some(dir) = &args.aws_config_dir {

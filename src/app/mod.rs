@@ -1039,30 +1039,6 @@ impl App {
         effects
     }
 
-    /// What Esc can close in the current pane; when `Back` leaves it
-    /// unchanged, Esc walks back to the previous pane.
-    fn depth_signature(&self) -> (Pane, Mode, [bool; 9], usize, String) {
-        (
-            self.pane,
-            self.mode(),
-            [
-                self.fleet.details,
-                self.params.history.is_some(),
-                self.params.search.is_some(),
-                self.commands.show_history,
-                self.commands.search.is_some(),
-                self.commands.follow,
-                self.ops.detail.is_some(),
-                self.ops.form.is_some(),
-                self.sessions
-                    .current()
-                    .is_some_and(|t| t.selection.is_some()),
-            ],
-            self.fleet.filter.len() + self.ops.selected.len(),
-            self.ops.filter.clone(),
-        )
-    }
-
     /// The trail shown on the tab line: earlier panes, this pane, and where
     /// in it (node, level, command, OpsItem).
     pub fn breadcrumbs(&self) -> Vec<String> {
@@ -1114,10 +1090,11 @@ impl App {
 
     fn command(&mut self, c: Command, now: Instant) -> Vec<Effect> {
         if c == Command::Back && self.mode() == Mode::Normal {
-            let before = self.depth_signature();
+            // The pane says whether it used Esc (`Handled::No` sets
+            // `walk_back`): nothing left to close walks back a pane.
             self.walk_back = false;
             let effects = self.command_inner(c, now);
-            if (self.walk_back || self.depth_signature() == before)
+            if self.walk_back
                 && effects.is_empty()
                 && let Some(prev) = self.back.pop()
             {

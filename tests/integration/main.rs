@@ -20,6 +20,7 @@ mod lab_sessions;
 mod lab_tenancy;
 mod lab_validation;
 mod letters_json;
+mod maintenance_pane;
 mod logging;
 mod model_shapes;
 mod moto;

@@ -6,8 +6,8 @@
 use aws_sdk_ssm::types::{MaintenanceWindowTaskType, Target};
 use ssmdeck::action::{Action, Command, InputKey};
 use ssmdeck::app::{Mode, Pane};
-use ssmdeck::model::PingStatus;
-use ssmdeck::panes::maintenance::state::{Inner, TopTab};
+use ssmdeck_lab::PingStatus;
+use ssmdeck::panes::maintenance::state::Inner;
 use ssmdeck_lab::{Faults, FleetSpec, LabConfig, LabHandle};
 
 use crate::common::{self, live::Live};

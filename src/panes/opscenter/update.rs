@@ -423,6 +423,9 @@ impl OpsState {
                     if self.needs_reload() {
                         cx.job(self.begin_load());
                     }
+                } else {
+                    // Nothing to close: the shell walks back.
+                    return false;
                 }
             }
             Command::ToggleSelect => {
