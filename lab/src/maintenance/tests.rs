@@ -614,3 +614,50 @@ async fn tasks_and_targets_can_be_read_and_deregistered() {
     call(&s, op, t.clone()).unwrap();
     assert_code(op, call(&s, op, t), "DoesNotExistException");
 }
+
+#[tokio::test]
+async fn odd_input_is_an_error_not_a_panic() {
+    let (_lab, s) = lab(None).await;
+    let w = window_named(&s, "prod-patching")["WindowId"].clone();
+    let ops = [
+        "CreateMaintenanceWindow",
+        "DescribeMaintenanceWindows",
+        "GetMaintenanceWindow",
+        "UpdateMaintenanceWindow",
+        "DeleteMaintenanceWindow",
+        "RegisterTargetWithMaintenanceWindow",
+        "DescribeMaintenanceWindowTargets",
+        "RegisterTaskWithMaintenanceWindow",
+        "DescribeMaintenanceWindowTasks",
+        "GetMaintenanceWindowTask",
+        "DeregisterTaskFromMaintenanceWindow",
+        "DeregisterTargetFromMaintenanceWindow",
+        "DescribeMaintenanceWindowExecutions",
+        "GetMaintenanceWindowExecution",
+        "DescribeMaintenanceWindowExecutionTasks",
+        "GetMaintenanceWindowExecutionTask",
+        "DescribeMaintenanceWindowExecutionTaskInvocations",
+        "GetMaintenanceWindowExecutionTaskInvocation",
+        "CancelMaintenanceWindowExecution",
+        "DescribeMaintenanceWindowSchedule",
+        "DescribeMaintenanceWindowsForTarget",
+    ];
+    let odd = [
+        json!({}),
+        json!(null),
+        json!([1, 2]),
+        json!({"WindowId": 5, "Name": 7, "Schedule": [], "Duration": "3", "Cutoff": -1}),
+        json!({"WindowId": w, "Targets": "x", "Filters": "x", "MaxResults": "x", "NextToken": 3}),
+        json!({"WindowId": w, "Filters": [{"Key": 5, "Values": [1, null]}], "MaxResults": -3}),
+        json!({"WindowId": w, "Targets": [{"Key": "InstanceIds", "Values": "i-1"}], "ResourceType": 1}),
+        json!({"WindowId": w, "Targets": [{}], "TaskArn": "AWS-RunShellScript", "TaskType": "RUN_COMMAND",
+            "Priority": "high", "MaxConcurrency": 1, "MaxErrors": [], "TaskInvocationParameters": "x"}),
+        json!({"WindowId": w, "Schedule": "cron(é é é é é é)", "StartDate": "2026-01-0é", "ScheduleTimezone": "é"}),
+        json!({"WindowExecutionId": "é", "TaskId": 1, "InvocationId": null, "WindowTaskId": {}, "WindowTargetId": []}),
+    ];
+    for op in ops {
+        for body in &odd {
+            let _ = call(&s, op, body.clone());
+        }
+    }
+}
