@@ -691,6 +691,21 @@ mod tests {
             assert_eq!(e.code, code);
             assert!(listed("GetDocument", code), "{code}");
         }
+        // Odd input is an error, not a panic.
+        for body in [
+            json!(null),
+            json!({"Name": 5, "Filters": "x", "DocumentFilterList": [{"key": 1}], "MaxResults": "x"}),
+            json!({"Name": "é", "Filters": [{"Key": "Owner", "Values": "x"}], "DocumentVersion": 1}),
+            json!({"CalendarNames": "x", "AtTime": 5, "Content": 3, "DocumentType": []}),
+            json!({"CalendarNames": [1, "é"], "AtTime": "2026-13-01T00:00:00Z", "Name": "abc-é", "DocumentFormat": "TEXT",
+                "DocumentType": "ChangeCalendar", "Content": "BEGIN:VCALENDAR\nX-CALENDAR-TYPE:DEFAULT_OPEN\nBEGIN:VEVENT\nDTSTART:é\nEND:VEVENT"}),
+        ] {
+            let _ = call("ListDocuments", body.clone());
+            let _ = call("GetDocument", body.clone());
+            let mut store = state.calendars.lock().unwrap();
+            let _ = get_calendar_state(&store, &body, 0);
+            let _ = create_document(&mut store, "123456789012", &body, 0.0);
+        }
     }
 
     #[test]

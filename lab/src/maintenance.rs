@@ -18,10 +18,17 @@
 //! `ExecutionTime` are ISO-8601 strings in UTC with minutes
 //! (`2026-12-06T03:00Z`). Schedules are [`crate::cron`] expressions.
 //!
-//! Departures, on purpose: Duration and Cutoff are validated and reported
-//! but do not stop a running execution; AUTOMATION, LAMBDA and
-//! STEP_FUNCTIONS tasks are accepted and recorded, and when a window opens
-//! such a task ends FAILED ("not run by the lab"); the seeded history's
+//! Cutoff: once an execution reaches its window's cutoff (Duration −
+//! Cutoff hours after it opened) no further task starts (those tasks end
+//! TIMED_OUT, "not started: the cutoff was reached"), and a RUN_COMMAND task
+//! with CutoffBehavior CANCEL_TASK has its commands cancelled and ends
+//! TIMED_OUT, as the API reference describes; the execution then ends
+//! TIMED_OUT.
+//!
+//! Departures, on purpose: the end of Duration itself stops nothing;
+//! AUTOMATION, LAMBDA and STEP_FUNCTIONS tasks are accepted and recorded,
+//! and when a window opens such a task ends FAILED ("not run by the
+//! lab"); the seeded history's
 //! invocations carry plausible command ids (`xxxxxxxx-hist-4000-8000-…`)
 //! that are not in the command store.
 
@@ -262,6 +269,12 @@ struct Execution {
     tasks: Vec<TaskExecution>,
     /// CancelMaintenanceWindowExecution was called.
     cancel: bool,
+    /// When the window's cutoff comes (epoch seconds): the start plus
+    /// Duration − Cutoff hours. No task starts after it, and a
+    /// RUN_COMMAND task with CutoffBehavior CANCEL_TASK is cancelled.
+    cutoff_at: f64,
+    /// The cutoff stopped a task.
+    cut: bool,
 }
 
 impl Execution {

@@ -86,6 +86,8 @@ fn open(store: &mut MaintenanceStore, i: usize, now: f64) -> Option<String> {
         end: None,
         tasks: Vec::new(),
         cancel: false,
+        cutoff_at: now + ((window.duration - window.cutoff) * 3_600) as f64,
+        cut: false,
     };
     if overlapping {
         e.status = "SKIPPED_OVERLAPPING";
@@ -239,7 +241,11 @@ fn with_execution<R>(state: &LabState, id: &str, f: impl FnOnce(&mut Execution) 
 async fn run_execution(state: Arc<LabState>, id: String) {
     let count = with_execution(&state, &id, |e| e.tasks.len()).unwrap_or(0);
     for k in 0..count {
-        if with_execution(&state, &id, |e| e.cancel).unwrap_or(true) {
+        let stop = with_execution(&state, &id, |e| {
+            e.cut |= now_s() >= e.cutoff_at;
+            e.cancel || e.cut
+        });
+        if stop.unwrap_or(true) {
             break;
         }
         run_task(&state, &id, k).await;
@@ -253,8 +259,17 @@ fn finish(e: &mut Execution) {
     let now = now_s();
     for t in &mut e.tasks {
         if t.status == "PENDING" {
-            t.status = "CANCELLED";
-            t.details = "The maintenance window execution was cancelled.".into();
+            (t.status, t.details) = if e.cancel {
+                (
+                    "CANCELLED",
+                    "The maintenance window execution was cancelled.".into(),
+                )
+            } else {
+                (
+                    "TIMED_OUT",
+                    "Not started: the maintenance window's cutoff was reached.".into(),
+                )
+            };
             t.end = Some(now);
         }
     }
@@ -263,6 +278,11 @@ fn finish(e: &mut Execution) {
         (
             "CANCELLED",
             "The maintenance window execution was cancelled.".into(),
+        )
+    } else if e.cut {
+        (
+            "TIMED_OUT",
+            "The maintenance window's cutoff was reached.".into(),
         )
     } else if any("FAILED") {
         (
@@ -364,7 +384,12 @@ async fn follow(state: &Arc<LabState>, id: &str, k: usize) {
                 .filter(|(_, i)| i.status == "IN_PROGRESS")
                 .map(|(n, i)| (n, i.execution_id.clone()))
                 .collect();
-            (running, e.cancel)
+            let cancel_task =
+                e.tasks[k].window_task.cutoff_behavior.as_deref() == Some("CANCEL_TASK");
+            if cancel_task && !running.is_empty() && now_s() >= e.cutoff_at {
+                e.cut = true;
+            }
+            (running, e.cancel || (cancel_task && e.cut))
         }) else {
             return;
         };
@@ -402,8 +427,16 @@ async fn follow(state: &Arc<LabState>, id: &str, k: usize) {
         tokio::time::sleep(POLL).await;
     }
     with_execution(state, id, |e| {
-        let cancel = e.cancel;
+        let (cancel, cut) = (e.cancel, e.cut);
         let t = &mut e.tasks[k];
+        if cut && !cancel && t.window_task.cutoff_behavior.as_deref() == Some("CANCEL_TASK") {
+            for i in &mut t.invocations {
+                if i.status == "CANCELLED" {
+                    i.status = "TIMED_OUT";
+                    i.details = "Cancelled at the maintenance window's cutoff.".into();
+                }
+            }
+        }
         let any = |s: &str| t.invocations.iter().any(|i| i.status == s);
         (t.status, t.details) = if t.invocations.is_empty() {
             (

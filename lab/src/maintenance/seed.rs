@@ -274,6 +274,8 @@ impl MaintenanceStore {
             end: Some(end),
             tasks,
             cancel: outcome == "CANCELLED",
+            cutoff_at: start + ((w.duration - w.cutoff) * 3_600) as f64,
+            cut: false,
         }
     }
 }

@@ -193,7 +193,13 @@ async fn targets_and_tasks_are_checked_and_listed() {
     )
     .unwrap();
     assert_eq!(tasks["Tasks"].as_array().unwrap().len(), 2);
-    assert_eq!(tasks["Tasks"][0]["WindowTaskId"], ok["WindowTaskId"]);
+    assert!(
+        tasks["Tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["WindowTaskId"] == ok["WindowTaskId"] && t["Type"] == "RUN_COMMAND")
+    );
     let targets = call(
         &s,
         "DescribeMaintenanceWindowTargets",
@@ -613,4 +619,173 @@ async fn tasks_and_targets_can_be_read_and_deregistered() {
     let op = "DeregisterTargetFromMaintenanceWindow";
     call(&s, op, t.clone()).unwrap();
     assert_code(op, call(&s, op, t), "DoesNotExistException");
+}
+
+#[tokio::test]
+async fn odd_input_is_an_error_not_a_panic() {
+    let (_lab, s) = lab(None).await;
+    let w = window_named(&s, "prod-patching")["WindowId"].clone();
+    let ops = [
+        "CreateMaintenanceWindow",
+        "DescribeMaintenanceWindows",
+        "GetMaintenanceWindow",
+        "UpdateMaintenanceWindow",
+        "DeleteMaintenanceWindow",
+        "RegisterTargetWithMaintenanceWindow",
+        "DescribeMaintenanceWindowTargets",
+        "RegisterTaskWithMaintenanceWindow",
+        "DescribeMaintenanceWindowTasks",
+        "GetMaintenanceWindowTask",
+        "DeregisterTaskFromMaintenanceWindow",
+        "DeregisterTargetFromMaintenanceWindow",
+        "DescribeMaintenanceWindowExecutions",
+        "GetMaintenanceWindowExecution",
+        "DescribeMaintenanceWindowExecutionTasks",
+        "GetMaintenanceWindowExecutionTask",
+        "DescribeMaintenanceWindowExecutionTaskInvocations",
+        "GetMaintenanceWindowExecutionTaskInvocation",
+        "CancelMaintenanceWindowExecution",
+        "DescribeMaintenanceWindowSchedule",
+        "DescribeMaintenanceWindowsForTarget",
+    ];
+    let odd = [
+        json!({}),
+        json!(null),
+        json!([1, 2]),
+        json!({"WindowId": 5, "Name": 7, "Schedule": [], "Duration": "3", "Cutoff": -1}),
+        json!({"WindowId": w, "Targets": "x", "Filters": "x", "MaxResults": "x", "NextToken": 3}),
+        json!({"WindowId": w, "Filters": [{"Key": 5, "Values": [1, null]}], "MaxResults": -3}),
+        json!({"WindowId": w, "Targets": [{"Key": "InstanceIds", "Values": "i-1"}], "ResourceType": 1}),
+        json!({"WindowId": w, "Targets": [{}], "TaskArn": "AWS-RunShellScript", "TaskType": "RUN_COMMAND",
+            "Priority": "high", "MaxConcurrency": 1, "MaxErrors": [], "TaskInvocationParameters": "x"}),
+        json!({"WindowId": w, "Schedule": "cron(é é é é é é)", "StartDate": "2026-01-0é", "ScheduleTimezone": "é"}),
+        json!({"WindowExecutionId": "é", "TaskId": 1, "InvocationId": null, "WindowTaskId": {}, "WindowTargetId": []}),
+    ];
+    for op in ops {
+        for body in &odd {
+            let _ = call(&s, op, body.clone());
+        }
+    }
+}
+
+/// A window of two tasks on one Linux node: `sleep 30` (CutoffBehavior
+/// `behavior`) then `true`.
+fn slow_window(s: &Arc<LabState>, name: &str, behavior: &str) -> Value {
+    let mut body = new_window();
+    body["Name"] = json!(name);
+    let id = call(s, "CreateMaintenanceWindow", body).unwrap()["WindowId"].clone();
+    let node = s
+        .nodes
+        .read()
+        .unwrap()
+        .iter()
+        .find(|n| n.platform_type == "Linux" && n.ping == crate::PingStatus::Online)
+        .unwrap()
+        .id
+        .clone();
+    let t = call(
+        s,
+        "RegisterTargetWithMaintenanceWindow",
+        json!({"WindowId": id, "ResourceType": "INSTANCE",
+        "Targets": [{"Key": "InstanceIds", "Values": [node]}]}),
+    )
+    .unwrap()["WindowTargetId"]
+        .clone();
+    for (priority, command) in [(1, "sleep 30"), (2, "true")] {
+        call(s, "RegisterTaskWithMaintenanceWindow", json!({"WindowId": id, "TaskArn": "AWS-RunShellScript",
+            "TaskType": "RUN_COMMAND", "Targets": [{"Key": "WindowTargetIds", "Values": [t]}],
+            "MaxConcurrency": "1", "MaxErrors": "0", "Priority": priority, "CutoffBehavior": behavior,
+            "TaskInvocationParameters": {"RunCommand": {"Parameters": {"commands": [command]}}}})).unwrap();
+    }
+    id
+}
+
+#[tokio::test]
+async fn the_cutoff_stops_new_tasks_and_cancels_cancel_task_ones() {
+    let (lab, s) = lab(None).await;
+    for (name, behavior) in [
+        ("cut-cancel", "CANCEL_TASK"),
+        ("cut-continue", "CONTINUE_TASK"),
+    ] {
+        slow_window(&s, name, behavior);
+        let exec = lab.open_maintenance_window(name).unwrap();
+        until(|| {
+            let tasks = call(
+                &s,
+                "DescribeMaintenanceWindowExecutionTasks",
+                json!({"WindowExecutionId": exec}),
+            )
+            .unwrap();
+            tasks["WindowExecutionTaskIdentities"][0]["Status"] == "IN_PROGRESS"
+        })
+        .await;
+        // The lab's windows last hours: bring this one's cutoff forward.
+        if let Some(e) = s
+            .maintenance
+            .lock()
+            .unwrap()
+            .executions
+            .iter_mut()
+            .find(|e| e.id == exec)
+        {
+            e.cutoff_at = now_s();
+        }
+        if behavior == "CONTINUE_TASK" {
+            // The running task goes on; cancel to end the test quickly.
+            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+            let e = call(
+                &s,
+                "GetMaintenanceWindowExecution",
+                json!({"WindowExecutionId": exec}),
+            )
+            .unwrap();
+            assert_eq!(e["Status"], "IN_PROGRESS");
+            call(
+                &s,
+                "CancelMaintenanceWindowExecution",
+                json!({"WindowExecutionId": exec}),
+            )
+            .unwrap();
+        }
+        until(|| {
+            let e = call(
+                &s,
+                "GetMaintenanceWindowExecution",
+                json!({"WindowExecutionId": exec}),
+            )
+            .unwrap();
+            !e.get("EndTime").is_none_or(Value::is_null)
+        })
+        .await;
+        let e = call(
+            &s,
+            "GetMaintenanceWindowExecution",
+            json!({"WindowExecutionId": exec}),
+        )
+        .unwrap();
+        let tasks = call(
+            &s,
+            "DescribeMaintenanceWindowExecutionTasks",
+            json!({"WindowExecutionId": exec}),
+        )
+        .unwrap();
+        let status: Vec<&str> = tasks["WindowExecutionTaskIdentities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["Status"].as_str().unwrap())
+            .collect();
+        if behavior == "CANCEL_TASK" {
+            assert_eq!(e["Status"], "TIMED_OUT", "{e}");
+            assert_eq!(status, ["TIMED_OUT", "TIMED_OUT"]);
+            let inv = first_invocation(&s, &json!(exec));
+            assert_eq!(inv["Status"], "TIMED_OUT");
+            let (cmd, _, _) =
+                crate::commands::command_outcome(&s, inv["ExecutionId"].as_str().unwrap()).unwrap();
+            assert_eq!(cmd, "Cancelled");
+        } else {
+            assert_eq!(e["Status"], "CANCELLED", "{e}");
+            assert_eq!(status, ["CANCELLED", "CANCELLED"]);
+        }
+    }
 }
