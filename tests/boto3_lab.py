@@ -100,7 +100,7 @@ def wrong_secret_is_refused():
 def unknown_action_is_aws_error():
     ssm = session().client("ssm")
     try:
-        ssm.describe_maintenance_windows()
+        ssm.describe_patch_baselines()
     except botocore.exceptions.ClientError as e:
         assert e.response["Error"]["Code"] == "UnknownOperationException", e.response
     else:
@@ -355,6 +355,56 @@ def model_checks_catch_mismatches():
         raise AssertionError(f"GetCallerIdentity with a {what} passed the model check")
 
 
+def maintenance_windows_and_calendars():
+    """The maintenance window reads the console makes, and the change
+    calendars, parsed by botocore and checked strictly against its model;
+    every page of the windows; errors with the codes the model lists."""
+    ssm, rec = strict("ssm")
+    windows = []
+    for page in ssm.get_paginator("describe_maintenance_windows").paginate(
+        PaginationConfig={"PageSize": 10}
+    ):
+        model_shapes.check_response(ssm, "DescribeMaintenanceWindows", rec.bodies["DescribeMaintenanceWindows"])
+        windows += page["WindowIdentities"]
+    names = sorted(w["Name"] for w in windows)
+    assert names == ["canary-check", "dev-cleanup", "prod-patching", "staging-restart"], names
+    by = {w["Name"]: w for w in windows}
+    assert "NextExecutionTime" not in by["dev-cleanup"], "a disabled window has no next run"
+    assert by["prod-patching"]["ScheduleTimezone"] == "Asia/Tokyo"
+    wid = by["staging-restart"]["WindowId"]
+    call(ssm, rec, "DescribeMaintenanceWindowTargets", "describe_maintenance_window_targets", WindowId=wid)
+    tasks = call(ssm, rec, "DescribeMaintenanceWindowTasks", "describe_maintenance_window_tasks", WindowId=wid)
+    assert tasks["Tasks"][0]["Type"] == "RUN_COMMAND"
+    runs = call(ssm, rec, "DescribeMaintenanceWindowExecutions", "describe_maintenance_window_executions", WindowId=wid)
+    statuses = {x["Status"] for x in runs["WindowExecutions"]}
+    assert {"SUCCESS", "FAILED", "CANCELLED"} <= statuses, statuses
+    failed = next(x for x in runs["WindowExecutions"] if x["Status"] == "FAILED")
+    tasks = call(
+        ssm, rec, "DescribeMaintenanceWindowExecutionTasks", "describe_maintenance_window_execution_tasks",
+        WindowExecutionId=failed["WindowExecutionId"],
+    )
+    task = tasks["WindowExecutionTaskIdentities"][0]
+    call(
+        ssm, rec, "DescribeMaintenanceWindowExecutionTaskInvocations",
+        "describe_maintenance_window_execution_task_invocations",
+        WindowExecutionId=failed["WindowExecutionId"], TaskId=task["TaskExecutionId"],
+    )
+    sched = call(ssm, rec, "DescribeMaintenanceWindowSchedule", "describe_maintenance_window_schedule", WindowId=wid)
+    assert sched["ScheduledWindowExecutions"][0]["ExecutionTime"] == by["staging-restart"]["NextExecutionTime"]
+    cals = call(
+        ssm, rec, "ListDocuments", "list_documents",
+        Filters=[{"Key": "DocumentType", "Values": ["ChangeCalendar"]}],
+    )
+    cal_names = sorted(d["Name"] for d in cals["DocumentIdentifiers"])
+    assert cal_names == ["prod-change-freeze", "weekend-change-window"], cal_names
+    state = call(ssm, rec, "GetCalendarState", "get_calendar_state", CalendarNames=["prod-change-freeze"])
+    assert state["State"] == "CLOSED", state
+    text = call(ssm, rec, "GetDocument", "get_document", Name="prod-change-freeze", DocumentFormat="TEXT")
+    assert "BEGIN:VCALENDAR" in text["Content"]
+    assert refused(ssm, "GetMaintenanceWindow", "get_maintenance_window", WindowId="mw-0123456789abcdef0") == "DoesNotExistException"
+    assert refused(ssm, "GetCalendarState", "get_calendar_state", CalendarNames=["no-such-calendar"])
+
+
 for name, fn in [
     ("DescribeInstanceInformation every page", describe_instance_information_pages),
     ("ListTagsForResource ManagedInstance", list_tags_for_hybrid_node),
@@ -368,6 +418,7 @@ for name, fn in [
     ("profiles lab-0..2 from --aws-config-dir reach their accounts", profile_lab_1_reaches_account_1),
     ("ListNodes/ListNodesSummary/GetOpsSummary match the model", explorer_shapes),
     ("the model checks catch mismatches", model_checks_catch_mismatches),
+    ("maintenance windows and change calendars match the model", maintenance_windows_and_calendars),
 ]:
     check(name, fn)
 

@@ -582,6 +582,7 @@ mod tests {
     async fn documents_are_listed_by_type_and_read() {
         let lab = crate::start(crate::LabConfig {
             fleet: crate::FleetSpec::small(),
+            change_calendars: true,
             ..crate::LabConfig::default()
         })
         .await

@@ -139,6 +139,12 @@ pub struct LabConfig {
     /// `None`: 1,800 (30 minutes). Its RUN_COMMAND task then really runs
     /// on the tenant's nodes tagged `Env=dev`, `Role=web`.
     pub start_before_window_s: Option<u64>,
+    /// Seed the two change calendars (`prod-change-freeze`, CLOSED for
+    /// the first hours, and `weekend-change-window`, DEFAULT_CLOSED). Off
+    /// by default: with a calendar CLOSED every send asks a second time,
+    /// and a test that sends should not depend on whether the console read
+    /// the calendars yet. `ssmdeck demo` and `lab serve` turn it on.
+    pub change_calendars: bool,
 }
 
 impl Default for LabConfig {
@@ -153,6 +159,7 @@ impl Default for LabConfig {
             http_idle_timeout: Duration::from_secs(serve::HTTP_IDLE_TIMEOUT_S),
             websocket_idle_timeout: Duration::from_secs(serve::WEBSOCKET_IDLE_TIMEOUT_S),
             start_before_window_s: None,
+            change_calendars: false,
         }
     }
 }
@@ -619,6 +626,8 @@ struct Tenant<'a> {
     token_key: u64,
     /// See [`LabConfig::start_before_window_s`].
     first_window_in_s: Option<u64>,
+    /// See [`LabConfig::change_calendars`].
+    change_calendars: bool,
 }
 
 /// Builds one tenant's state: its fleet (node ids made unique against
@@ -640,7 +649,9 @@ fn new_tenant(
     let mut maintenance = maintenance::MaintenanceStore::for_tenant(t.account, t.region);
     maintenance.seed(now as f64, t.first_window_in_s);
     let mut calendars = calendar::CalendarStore::default();
-    calendars.seed(now as f64);
+    if t.change_calendars {
+        calendars.seed(now as f64);
+    }
     let dir = if t.k == 0 {
         format!("ssmdeck-lab-{}-{}", std::process::id(), t.addr.port())
     } else {
@@ -743,6 +754,7 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
                 faults: &config.faults,
                 token_key: key_rng.random(),
                 first_window_in_s: config.start_before_window_s,
+                change_calendars: config.change_calendars,
             };
             let tenant = Arc::new(new_tenant(&t, &spec, now, &mut seen));
             maintenance::spawn_scheduler(&tenant);

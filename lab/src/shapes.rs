@@ -51,6 +51,7 @@ async fn answers_match_the_models_output_shapes() {
     let lab = crate::start(crate::LabConfig {
         fleet: crate::FleetSpec::small(),
         start_before_window_s: Some(1),
+        change_calendars: true,
         ..crate::LabConfig::default()
     })
     .await

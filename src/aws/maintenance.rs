@@ -141,6 +141,10 @@ pub struct WindowDetails {
     pub tasks: Vec<WindowTask>,
     /// DescribeMaintenanceWindowExecutions, newest first.
     pub executions: Vec<Execution>,
+    /// Why the executions could not be read, when they could not (an
+    /// emulator without the operation, a role without the action): the
+    /// targets and tasks still show.
+    pub executions_error: Option<String>,
 }
 
 /// A coming run (`ScheduledWindowExecution`).
@@ -262,11 +266,13 @@ pub async fn windows(ctx: &AwsContext) -> Result<Vec<Window>, AwsError> {
 }
 
 /// A window's targets, tasks and executions (three paginated lists read
-/// at once; executions newest first, tasks by priority).
+/// at once; executions newest first, tasks by priority). Executions that
+/// cannot be read leave the list empty with the reason in
+/// [`WindowDetails::executions_error`].
 ///
 /// # Errors
 /// [`AwsError`] of the first list that fails
-/// (`ssm:DescribeMaintenanceWindowTargets`, `…Tasks`, `…Executions`;
+/// (`ssm:DescribeMaintenanceWindowTargets`, `…Tasks`;
 /// `DoesNotExistException` for a window that is gone).
 pub async fn window_details(ctx: &AwsContext, window: &str) -> Result<WindowDetails, AwsError> {
     let (targets, tasks, executions) = tokio::join!(
@@ -274,14 +280,23 @@ pub async fn window_details(ctx: &AwsContext, window: &str) -> Result<WindowDeta
         window_tasks(ctx, window),
         window_executions(ctx, window)
     );
+    let (executions, executions_error) = match executions {
+        Ok(x) => (x, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
     Ok(WindowDetails {
         targets: targets?,
         tasks: tasks?,
-        executions: executions?,
+        executions,
+        executions_error,
     })
 }
 
-async fn window_targets(ctx: &AwsContext, window: &str) -> Result<Vec<WindowTarget>, AwsError> {
+/// A window's targets (DescribeMaintenanceWindowTargets, every page).
+///
+/// # Errors
+/// [`AwsError`] for `ssm:DescribeMaintenanceWindowTargets`.
+pub async fn window_targets(ctx: &AwsContext, window: &str) -> Result<Vec<WindowTarget>, AwsError> {
     let op = "ssm:DescribeMaintenanceWindowTargets";
     let mut pages = ctx
         .ssm
@@ -308,7 +323,12 @@ async fn window_targets(ctx: &AwsContext, window: &str) -> Result<Vec<WindowTarg
     Ok(out)
 }
 
-async fn window_tasks(ctx: &AwsContext, window: &str) -> Result<Vec<WindowTask>, AwsError> {
+/// A window's tasks by priority (DescribeMaintenanceWindowTasks, every
+/// page).
+///
+/// # Errors
+/// [`AwsError`] for `ssm:DescribeMaintenanceWindowTasks`.
+pub async fn window_tasks(ctx: &AwsContext, window: &str) -> Result<Vec<WindowTask>, AwsError> {
     let op = "ssm:DescribeMaintenanceWindowTasks";
     let mut pages = ctx
         .ssm
@@ -683,14 +703,18 @@ pub async fn calendar_state(
 pub struct Timeline {
     /// The state now.
     pub now: Calendar,
+    /// When "now" was, epoch seconds (the first span starts there).
+    pub from_s: i64,
     /// CLOSED spans from now until the horizon, in order.
     pub closed: Vec<(i64, Option<i64>)>,
 }
 
 impl Timeline {
     /// Whether the calendar is CLOSED at `t` (epoch seconds), as far as
-    /// the spans read reach.
+    /// the spans read reach; a time before the check (a run due a few
+    /// seconds ago, AWS writes minutes only) is judged by the state then.
     pub fn closed_at(&self, t: i64) -> bool {
+        let t = t.max(self.from_s);
         self.closed
             .iter()
             .any(|(a, b)| *a <= t && b.is_none_or(|b| t < b))
@@ -736,7 +760,11 @@ pub async fn timeline(
             s.next_transition.as_deref().and_then(parse_iso8601),
         );
     }
-    Ok(Timeline { now, closed })
+    Ok(Timeline {
+        now,
+        from_s,
+        closed,
+    })
 }
 
 /// Epoch seconds as ISO 8601 UTC (`2026-12-03T18:00:00Z`), as

@@ -381,8 +381,14 @@ fn select_nodes_run_hostname_and_see_the_grouped_result() {
         .trim()
         .to_owned();
     let t = Tmux::start("runcmd", 160, 40);
-    t.wait_for("the fleet to load", |s| {
-        s.contains("24 nodes") && s.contains("loaded in")
+    // The demo's change calendar is CLOSED for its first hours: the
+    // header says so once read, and the send asks a second time.
+    t.wait_for("the fleet to load and the freeze badge", |s| {
+        s.contains("24 nodes")
+            && s.contains("loaded in")
+            && s.lines()
+                .next()
+                .is_some_and(|l| l.contains("freeze prod-change-freeze CLOSED until"))
     });
     t.keys(&["a"]);
     t.wait_for("the selection", |s| s.contains("24 selected"));
@@ -395,6 +401,11 @@ fn select_nodes_run_hostname_and_see_the_grouped_result() {
         s.contains("Run `hostname` with AWS-RunShellScript on 24 nodes"),
         "{s}"
     );
+    assert!(s.contains("CHANGE FREEZE"), "{s}");
+    t.keys(&["y"]);
+    t.wait_for("the second question", |s| {
+        s.contains("Change freeze: send anyway?")
+    });
     t.keys(&["y"]);
     t.wait_for("every node to finish", |s| s.contains("24/24 done"));
     t.keys(&["o"]);
@@ -731,4 +742,58 @@ fn the_palette_never_guesses_and_quitting_with_a_live_shell_asks_first() {
         audit.contains("\"action\":\"ssm:TerminateSession\""),
         "quitting ended the session: {audit}"
     );
+}
+
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn a_maintenance_window_fires_and_its_command_opens_at_80_columns() {
+    let t = Tmux::start_demo("maint", 80, 24, None, "--window-opens-in-secs 3");
+    t.wait_for("the fleet to load", |s| s.contains("loaded in"));
+    t.keys(&[":"]);
+    t.text("maintenance");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the windows", |s| s.contains("Windows (4)"));
+    let disabled = s
+        .lines()
+        .find(|l| l.contains("dev-cleanup"))
+        .unwrap_or_default();
+    assert_eq!(
+        disabled.matches("disabled").count(),
+        2,
+        "the disabled window has no next run and says so:\n{s}"
+    );
+    // canary-check sorts first; it opens 3 s after the demo started.
+    t.keys(&["g", "g", "Enter"]);
+    let s = t.wait_for("canary-check's run, finished", |s| {
+        s.contains("Executions (1)") && (s.contains("SUCCESS") || s.contains("FAILED"))
+    });
+    assert!(s.contains("canary-check · executions"), "{s}");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the invocations", |s| {
+        s.contains("EXECUTION ID") && s.contains("-4000-")
+    });
+    // The command id is never cut at 80 columns.
+    let id = s
+        .split(|c: char| !(c.is_ascii_hexdigit() || c == '-' || c.is_ascii_alphanumeric()))
+        .find(|w| w.len() == 36 && w.contains("-4000-"))
+        .unwrap_or_else(|| panic!("a whole command id on screen:\n{s}"))
+        .to_owned();
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the command in Run Command", |s| {
+        s.contains("Run #1") && s.contains("Success")
+    });
+    assert!(s.contains(&id), "the run is the window's command:\n{s}");
+    // A node id is never cut at 80 columns (the TIME column gives way).
+    assert!(
+        s.lines().any(|l| l
+            .split_whitespace()
+            .any(|w| w.starts_with("i-") && w.len() == 19)),
+        "{s}"
+    );
+    t.keys(&["Escape"]);
+    t.wait_for("back at the execution", |s| {
+        s.contains("Maintenance · execution") && s.contains(&id)
+    });
+    t.keys(&["q"]);
+    t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
 }

@@ -24,6 +24,7 @@ async fn windows_calendars_and_a_window_that_opens() {
     let lab = ssmdeck_lab::start(LabConfig {
         fleet: FleetSpec::small(),
         start_before_window_s: Some(2),
+        change_calendars: true,
         ..LabConfig::default()
     })
     .await

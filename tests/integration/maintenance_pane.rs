@@ -6,8 +6,8 @@
 use aws_sdk_ssm::types::{MaintenanceWindowTaskType, Target};
 use ssmdeck::action::{Action, Command, InputKey};
 use ssmdeck::app::{Mode, Pane};
-use ssmdeck_lab::PingStatus;
 use ssmdeck::panes::maintenance::state::Inner;
+use ssmdeck_lab::PingStatus;
 use ssmdeck_lab::{Faults, FleetSpec, LabConfig, LabHandle};
 
 use crate::common::{self, live::Live};
@@ -21,6 +21,7 @@ async fn lab(first_window_in_s: Option<u64>) -> LabHandle {
         },
         faults: Faults::default(),
         start_before_window_s: first_window_in_s,
+        change_calendars: true,
         ..LabConfig::default()
     })
     .await
@@ -87,10 +88,16 @@ async fn a_window_fires_on_the_lab_clock_and_its_invocation_opens_in_run_command
         live.app.maintenance.inner(),
         Some(Inner::Execution { .. })
     ));
-    live.until("the invocations", |a| !a.maintenance.invocations().is_empty())
-        .await;
+    live.until("the invocations", |a| {
+        !a.maintenance.invocations().is_empty()
+    })
+    .await;
     let command_id = live.app.maintenance.invocations()[0].1.execution_id.clone();
-    assert_eq!(command_id.len(), 36, "a Run Command command id: {command_id}");
+    assert_eq!(
+        command_id.len(),
+        36,
+        "a Run Command command id: {command_id}"
+    );
     let screen = live.screen();
     assert!(screen.contains(&command_id), "{screen}");
     live.cmd(Command::OpenDetails);
@@ -111,9 +118,16 @@ async fn a_window_fires_on_the_lab_clock_and_its_invocation_opens_in_run_command
                 && n.ping == PingStatus::Online
         })
         .count();
-    assert!(nodes >= tagged && tagged > 0, "{nodes} invocations, {tagged} dev web nodes online");
+    assert!(
+        nodes >= tagged && tagged > 0,
+        "{nodes} invocations, {tagged} dev web nodes online"
+    );
     live.cmd(Command::Back);
-    assert_eq!(live.app.pane, Pane::Maintenance, "Esc walks back to the execution");
+    assert_eq!(
+        live.app.pane,
+        Pane::Maintenance,
+        "Esc walks back to the execution"
+    );
 }
 
 /// A window, created through the SDK, whose one RUN_COMMAND task sleeps
@@ -179,22 +193,27 @@ async fn a_running_execution_is_cancelled_after_the_question() {
     cursor_to(&mut live, "long-job");
     live.cmd(Command::OpenDetails);
     live.until("the running execution", |a| {
-        a.maintenance
-            .details
-            .ready()
-            .is_some_and(|d| d.executions.first().is_some_and(|x| x.status == "IN_PROGRESS"))
+        a.maintenance.details.ready().is_some_and(|d| {
+            d.executions
+                .first()
+                .is_some_and(|x| x.status == "IN_PROGRESS")
+        })
     })
     .await;
     live.cmd(Command::CancelCommand);
     assert_eq!(live.app.mode(), Mode::Confirm);
     let lines = live.app.confirm().unwrap().lines.join("\n");
-    assert!(lines.contains("long-job") && lines.contains("IN_PROGRESS"), "{lines}");
+    assert!(
+        lines.contains("long-job") && lines.contains("IN_PROGRESS"),
+        "{lines}"
+    );
     live.act(Action::Input(InputKey::Char('y')));
     live.until("CANCELLED", |a| {
-        a.maintenance
-            .details
-            .ready()
-            .is_some_and(|d| d.executions.first().is_some_and(|x| x.status == "CANCELLED"))
+        a.maintenance.details.ready().is_some_and(|d| {
+            d.executions
+                .first()
+                .is_some_and(|x| x.status == "CANCELLED")
+        })
     })
     .await;
     // AWS agrees, and the command the task started is cancelled too.
@@ -227,12 +246,14 @@ async fn a_window_is_disabled_and_enabled_again_after_each_question() {
     assert!(before.enabled && before.next_execution.is_some());
     assert!(live.screen().contains("Asia/Tokyo"), "{}", live.screen());
     live.cmd(Command::ToggleEnabled);
-    assert_eq!(live.app.confirm().unwrap().title, "Disable maintenance window?");
+    assert_eq!(
+        live.app.confirm().unwrap().title,
+        "Disable maintenance window?"
+    );
     live.act(Action::Input(InputKey::Char('y')));
     live.until("disabled, listed again", |a| {
         a.maintenance.windows_pending == 0
-            && a
-                .maintenance
+            && a.maintenance
                 .windows
                 .iter()
                 .any(|(_, w)| w.id == before.id && !w.enabled && w.next_execution.is_none())
@@ -249,7 +270,10 @@ async fn a_window_is_disabled_and_enabled_again_after_each_question() {
     assert!(live.screen().contains("— (disabled)"), "{}", live.screen());
     cursor_to(&mut live, "prod-patching");
     live.cmd(Command::ToggleEnabled);
-    assert_eq!(live.app.confirm().unwrap().title, "Enable maintenance window?");
+    assert_eq!(
+        live.app.confirm().unwrap().title,
+        "Enable maintenance window?"
+    );
     live.act(Action::Input(InputKey::Char('y')));
     live.until("enabled again with a next run", |a| {
         a.maintenance
@@ -267,12 +291,25 @@ async fn read_only_refuses_the_writes_and_nothing_changes() {
     let mut live = shown(&lab).await;
     live.app.read_only = Some("--read-only".into());
     cursor_to(&mut live, "prod-patching");
-    let id = live.app.maintenance.window_at_cursor().unwrap().1.id.clone();
+    let id = live
+        .app
+        .maintenance
+        .window_at_cursor()
+        .unwrap()
+        .1
+        .id
+        .clone();
     live.cmd(Command::ToggleEnabled);
     assert_eq!(live.app.mode(), Mode::Normal, "nothing is asked");
     let notice = &live.app.notices.last().expect("a notice says why").0;
     assert!(notice.contains("ssm:UpdateMaintenanceWindow"), "{notice}");
-    let w = ctx.ssm.get_maintenance_window().window_id(&id).send().await.unwrap();
+    let w = ctx
+        .ssm
+        .get_maintenance_window()
+        .window_id(&id)
+        .send()
+        .await
+        .unwrap();
     assert!(w.enabled());
 }
 
@@ -306,11 +343,17 @@ async fn a_closed_change_calendar_shows_in_the_header_and_a_send_asks_twice() {
     );
     assert_eq!(live.app.mode(), Mode::Confirm);
     let first = live.app.confirm().unwrap().lines.join("\n");
-    assert!(first.contains("CHANGE FREEZE") && first.contains("prod-change-freeze: CLOSED until"), "{first}");
+    assert!(
+        first.contains("CHANGE FREEZE") && first.contains("prod-change-freeze: CLOSED until"),
+        "{first}"
+    );
     // The first yes only leads to the second question; nothing is sent.
     live.act(Action::Input(InputKey::Char('y')));
     assert_eq!(live.app.mode(), Mode::Confirm);
-    assert_eq!(live.app.confirm().unwrap().title, "Change freeze: send anyway?");
+    assert_eq!(
+        live.app.confirm().unwrap().title,
+        "Change freeze: send anyway?"
+    );
     let sent = |lab: &LabHandle| lab.calls().get("ssm:SendCommand").copied().unwrap_or(0);
     assert_eq!(sent(&lab), 0);
     live.act(Action::Input(InputKey::Char('n')));
@@ -322,7 +365,9 @@ async fn a_closed_change_calendar_shows_in_the_header_and_a_send_asks_twice() {
     );
     live.act(Action::Input(InputKey::Char('y')));
     live.act(Action::Input(InputKey::Char('y')));
-    live.until("the command", |a| a.commands.run().is_some_and(|r| !r.command_ids.is_empty()))
-        .await;
+    live.until("the command", |a| {
+        a.commands.run().is_some_and(|r| !r.command_ids.is_empty())
+    })
+    .await;
     assert_eq!(sent(&lab), 1);
 }

@@ -254,3 +254,148 @@ async fn parameters_ec2_and_send_command_stay_in_their_context_on_moto() {
     assert!(away_ids.contains(&sent[0]), "{away_ids:?}");
     assert!(!home_ids.contains(&sent[0]), "{home_ids:?}");
 }
+
+/// What the console reads of one window, its targets and tasks, with the
+/// ids each endpoint draws left out.
+type WindowReading = (
+    (
+        String,
+        bool,
+        String,
+        Option<String>,
+        Option<i32>,
+        i32,
+        String,
+    ),
+    Vec<(String, String, Vec<(String, Vec<String>)>, String)>,
+    Vec<(String, String, i32, String, String, Vec<String>)>,
+);
+
+/// Creates one window with a tag target and a RUN_COMMAND task through
+/// the SDK, reads it back through the console's calls, and deletes it.
+async fn window_round_trip(ctx: &ssmdeck::aws::AwsContext) -> WindowReading {
+    use aws_sdk_ssm::types::{MaintenanceWindowResourceType, MaintenanceWindowTaskType, Target};
+    use ssmdeck::aws::maintenance;
+    let id = ctx
+        .ssm
+        .create_maintenance_window()
+        .name("shift-check")
+        .description("weekly shift check")
+        .schedule("cron(0 3 ? * SUN *)")
+        .schedule_timezone("Asia/Tokyo")
+        .duration(4)
+        .cutoff(1)
+        .allow_unassociated_targets(false)
+        .send()
+        .await
+        .expect("CreateMaintenanceWindow")
+        .window_id
+        .expect("a window id");
+    let target = ctx
+        .ssm
+        .register_target_with_maintenance_window()
+        .window_id(&id)
+        .name("prod-fleet")
+        .owner_information("team-platform")
+        .resource_type(MaintenanceWindowResourceType::Instance)
+        .targets(Target::builder().key("tag:Env").values("prod").build())
+        .send()
+        .await
+        .expect("RegisterTargetWithMaintenanceWindow")
+        .window_target_id
+        .expect("a window target id");
+    ctx.ssm
+        .register_task_with_maintenance_window()
+        .window_id(&id)
+        .task_arn("AWS-RunShellScript")
+        .task_type(MaintenanceWindowTaskType::RunCommand)
+        .priority(1)
+        .max_concurrency("10%")
+        .max_errors("1")
+        .targets(
+            Target::builder()
+                .key("WindowTargetIds")
+                .values(&target)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("RegisterTaskWithMaintenanceWindow");
+    let w = maintenance::windows(ctx)
+        .await
+        .expect("DescribeMaintenanceWindows")
+        .into_iter()
+        .find(|w| w.id == id)
+        .expect("the window is listed");
+    let targets = maintenance::window_targets(ctx, &id)
+        .await
+        .expect("targets");
+    let tasks = maintenance::window_tasks(ctx, &id).await.expect("tasks");
+    ctx.ssm
+        .delete_maintenance_window()
+        .window_id(&id)
+        .send()
+        .await
+        .expect("DeleteMaintenanceWindow");
+    (
+        (
+            w.name,
+            w.enabled,
+            w.schedule,
+            w.timezone,
+            w.duration_h,
+            w.cutoff_h,
+            w.description,
+        ),
+        targets
+            .into_iter()
+            .map(|t| (t.name, t.resource_type, t.targets, t.owner_information))
+            .collect(),
+        tasks
+            .into_iter()
+            .map(|t| {
+                let keys = t
+                    .targets
+                    .iter()
+                    .map(|(k, v)| format!("{k}×{}", v.len()))
+                    .collect();
+                (
+                    t.task_type,
+                    t.task_arn,
+                    t.priority,
+                    t.max_concurrency,
+                    t.max_errors,
+                    keys,
+                )
+            })
+            .collect(),
+    )
+}
+
+#[tokio::test]
+#[ignore = "needs moto: scripts/test starts it"]
+async fn maintenance_window_lists_read_the_same_on_moto_and_on_the_lab() {
+    let (moto, _) = common::context_with(moto_options()).await;
+    let lab = common::lab(24, ssmdeck_lab::Faults::default()).await;
+    let (on_lab, _) = common::context(&lab).await;
+    let mut from_moto = window_round_trip(&moto).await;
+    let from_lab = window_round_trip(&on_lab).await;
+    // moto 5.2.5 leaves out two members the service model has and the lab
+    // sends: the target's OwnerInformation and the task's Type.
+    assert_eq!(
+        (from_lab.1[0].3.as_str(), from_lab.2[0].0.as_str()),
+        ("team-platform", "RUN_COMMAND")
+    );
+    assert_eq!(
+        (from_moto.1[0].3.as_str(), from_moto.2[0].0.as_str()),
+        ("", "")
+    );
+    from_moto.1[0].3 = from_lab.1[0].3.clone();
+    from_moto.2[0].0 = from_lab.2[0].0.clone();
+    assert_eq!(from_moto, from_lab);
+    assert_eq!(
+        from_lab.1[0].2,
+        [("tag:Env".to_owned(), vec!["prod".to_owned()])]
+    );
+    assert_eq!(from_lab.2[0].5, ["WindowTargetIds×1"]);
+}

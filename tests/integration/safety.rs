@@ -3,7 +3,7 @@
 //! run against the lab, without any value.
 
 use crate::common;
-use ssmdeck::app::{CommandsJob, OpsJob, ParamsJob, ShellJob};
+use ssmdeck::app::{CommandsJob, MaintenanceJob, OpsJob, ParamsJob, ShellJob};
 
 use std::time::{Duration, Instant};
 
@@ -236,6 +236,23 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
         },
     }));
     wait(1).await;
+    // The Maintenance pane's writes: disable a window, cancel an
+    // execution that does not exist (recorded with AWS's error code).
+    let windows = ssmdeck::aws::maintenance::windows(&ctx).await.unwrap();
+    let w = windows.iter().find(|w| w.name == "prod-patching").unwrap();
+    tasks.run(Effect::Maintenance(MaintenanceJob::SetEnabled {
+        ctx: Default::default(),
+        window: w.id.clone(),
+        name: w.name.clone(),
+        enabled: false,
+    }));
+    wait(1).await;
+    tasks.run(Effect::Maintenance(MaintenanceJob::Cancel {
+        ctx: Default::default(),
+        execution: "00000000-0000-4000-8000-000000000000".into(),
+        window_name: "prod-patching".into(),
+    }));
+    wait(1).await;
     drop(tasks);
 
     let text = std::fs::read_to_string(&path).unwrap();
@@ -269,6 +286,11 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
             ("ssm:CancelCommand", "ok"),
             ("ssm:CreateOpsItem", "ok"),
             ("ssm:UpdateOpsItem", "ok"),
+            ("ssm:UpdateMaintenanceWindow", "ok"),
+            (
+                "ssm:CancelMaintenanceWindowExecution",
+                "error: DoesNotExistException"
+            ),
         ],
         "{text}"
     );
@@ -282,6 +304,8 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
     assert_eq!(lines[5]["targets"][0], node);
     assert!(lines[5]["detail"].as_str().unwrap().contains(&command_id));
     assert_eq!(lines[8]["targets"][0], ops_id);
+    assert_eq!(lines[9]["targets"][0], w.id.as_str());
+    assert_eq!(lines[9]["detail"], "disable prod-patching");
     assert!(
         lines[8]["detail"]
             .as_str()

@@ -28,6 +28,7 @@ async fn lab(first_window_in_s: Option<u64>) -> (crate::LabHandle, Arc<LabState>
     let handle = crate::start(LabConfig {
         fleet: FleetSpec::small(),
         start_before_window_s: first_window_in_s,
+        change_calendars: true,
         ..LabConfig::default()
     })
     .await

@@ -371,6 +371,7 @@ mod tests {
                 at: String::new(),
                 next_transition: next.map(str::to_owned),
             },
+            from_s: closed.first().map_or(0, |c| c.0),
             closed,
         }
     }
@@ -405,6 +406,11 @@ mod tests {
                 .any(|l| l.contains("prod-freeze: CLOSED until 18:00"))
         );
         assert_eq!(s.closed_at(now + 3600), ["prod-freeze"]);
+        assert_eq!(
+            s.closed_at(now - 30),
+            ["prod-freeze"],
+            "a run due seconds before the check is judged by the state then"
+        );
         assert!(s.closed_at(now + 9 * 3600).is_empty());
         s.calendars_that_matter
             .insert("default".into(), vec!["release-train".into()]);

@@ -254,19 +254,22 @@ fn render_windows(frame: &mut Frame, area: Rect, s: &MaintenanceState, cx: &Rend
         note(frame, area, text.into(), t.style("ui.dim"));
         return;
     }
+    // Narrow (80 columns): no id, no duration, the next run as "in 2h".
     let wide = area.width >= 120;
     let multi = s.contexts.len() > 1;
-    let mut header = vec!["NAME", "STATE", "SCHEDULE", "DUR/CUT", "NEXT RUN"];
+    let mut header = vec!["NAME", "STATE", "SCHEDULE", "NEXT RUN"];
     let mut widths = vec![
         Constraint::Fill(2),
         Constraint::Length(8),
-        Constraint::Fill(2),
-        Constraint::Length(7),
-        Constraint::Fill(2),
+        Constraint::Fill(3),
+        Constraint::Length(12),
     ];
     if wide {
         header.insert(1, "ID");
         widths.insert(1, Constraint::Length(20));
+        header.insert(4, "DUR/CUT");
+        widths.insert(4, Constraint::Length(7));
+        widths[5] = Constraint::Fill(2);
     }
     if multi {
         header.push("CONTEXT");
@@ -276,7 +279,10 @@ fn render_windows(frame: &mut Frame, area: Rect, s: &MaintenanceState, cx: &Rend
         .windows
         .iter()
         .map(|(ctx, w)| {
-            let (next, token) = next_text(w, s.now_s);
+            let (mut next, token) = next_text(w, s.now_s);
+            if !wide && let Some((_, rel)) = next.split_once(" (") {
+                next = rel.trim_end_matches(')').to_owned();
+            }
             let sched = match &w.timezone {
                 Some(tz) => format!("{} {}", sanitize(&w.schedule), sanitize(tz)),
                 None => sanitize(&w.schedule),
@@ -289,11 +295,12 @@ fn render_windows(frame: &mut Frame, area: Rect, s: &MaintenanceState, cx: &Rend
                     styled("disabled", t.style("ui.dim"))
                 },
                 Cell::from(sched),
-                Cell::from(format!("{}h/{}h", w.duration_h.unwrap_or(0), w.cutoff_h)),
                 styled(next, t.style(token)),
             ];
             if wide {
                 cells.insert(1, Cell::from(w.id.clone()));
+                let dur = format!("{}h/{}h", w.duration_h.unwrap_or(0), w.cutoff_h);
+                cells.insert(4, Cell::from(dur));
             }
             if multi {
                 cells.push(Cell::from(s.context_name(*ctx)));
@@ -467,24 +474,66 @@ fn render_window(
         return;
     };
     let (header, widths, rows) = match tab {
-        WindowTab::Executions => executions_table(d, s.now_s, t),
+        WindowTab::Executions => narrow(
+            executions_table(d, s.now_s, t),
+            &[true, true, true, false, true],
+            list.width >= 120,
+        ),
         WindowTab::Tasks => tasks_table(d),
         WindowTab::Targets => targets_table(d),
     };
     if rows.is_empty() {
         s.hits.forget();
-        note(
-            frame,
-            list,
-            format!("No {}.", tab.title().to_lowercase()),
-            t.style("ui.dim"),
-        );
+        let (text, style) = match (&d.executions_error, tab) {
+            (Some(e), WindowTab::Executions) => (
+                format!("✗ executions not read: {}", sanitize(e)),
+                t.style("ui.error"),
+            ),
+            _ => (
+                format!("No {}.", tab.title().to_lowercase()),
+                t.style("ui.dim"),
+            ),
+        };
+        note(frame, list, text, style);
         return;
     }
     table(frame, list, s, (header, widths), rows, cursor, cx);
 }
 
 type Columns = (Vec<&'static str>, Vec<Constraint>, Vec<Vec<Cell<'static>>>);
+
+/// Keeps the columns `keep` marks (all when `wide`): below 120 columns
+/// the ones that matter least give way, so ids are never cut mid-id.
+fn narrow(cols: Columns, keep: &[bool], wide: bool) -> Columns {
+    if wide {
+        return cols;
+    }
+    let (header, widths, rows) = cols;
+    let pick = |i: &usize| keep.get(*i).copied().unwrap_or(true);
+    (
+        header
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| pick(i))
+            .map(|(_, h)| h)
+            .collect(),
+        widths
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| pick(i))
+            .map(|(_, w)| w)
+            .collect(),
+        rows.into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| pick(i))
+                    .map(|(_, c)| c)
+                    .collect()
+            })
+            .collect(),
+    )
+}
 
 fn span_text(start: Option<i64>, end: Option<i64>, now_s: i64) -> (String, String) {
     let started = start.map_or_else(
@@ -655,7 +704,7 @@ fn render_execution(
         Constraint::Length(24),
         Constraint::Fill(2),
     ];
-    let rows = invs
+    let rows: Vec<Vec<Cell>> = invs
         .iter()
         .map(|(task, i)| {
             let (started, _) = span_text(i.start_s, i.end_s, s.now_s);
@@ -671,6 +720,11 @@ fn render_execution(
             ]
         })
         .collect();
+    let (header, widths, rows) = narrow(
+        (header, widths, rows),
+        &[true, false, true, true, false, true],
+        list.width >= 120,
+    );
     table(frame, list, s, (header, widths), rows, cursor, cx);
 }
 
@@ -705,8 +759,13 @@ fn render_calendar(
         ]));
         for (a, b) in &tl.closed {
             let end = b.map_or_else(|| "no reopening known".into(), |b| when(b, s.now_s));
+            let start = if *a == tl.from_s {
+                "now".to_owned()
+            } else {
+                when(*a, s.now_s)
+            };
             lines.push(Line::styled(
-                format!("  CLOSED {} → {end}", when(*a, s.now_s)),
+                format!("  CLOSED {start} → {end}"),
                 t.style("ui.error"),
             ));
         }

@@ -146,11 +146,17 @@ fn title(run: &Run) -> String {
             command_status_counts(run.summaries.values().map(|c| c.status))
         )
     };
+    // A command opened from elsewhere (a maintenance window's) has no
+    // text of ours: its id names it. Commands read back from ListCommands
+    // are AWS's data: never raw to the terminal.
+    let what = run.commands.first().map_or_else(
+        || run.command_ids.first().cloned().unwrap_or_default(),
+        |c| format!("`{}`", crate::widgets::raw_json::sanitize(c)),
+    );
     format!(
-        " Run #{} — `{}` — {}{command} — {done}/{total} done — {counts} — {} polls, {} status calls/cycle{} ",
+        " Run #{} — {what} — {}{command} — {done}/{total} done — {counts} — {} polls, {} status calls/cycle{} ",
         run.number,
-        run.commands.first().cloned().unwrap_or_default(),
-        run.document,
+        crate::widgets::raw_json::sanitize(&run.document),
         run.polls,
         run.last_poll_calls,
         if run.log_group.is_some() {
@@ -228,6 +234,9 @@ fn render_run(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: 
         return;
     }
     st.hits.record(table_rows(area), st.scroll);
+    // Below 88 columns the TIME column gives way, so node ids are never
+    // cut mid-id.
+    let narrow = area.width < 88;
     let ids = st.grid();
     let rows: Vec<Row> = ids
         .iter()
@@ -245,7 +254,7 @@ fn render_run(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: 
             } else {
                 Line::from(run.first_line(id).to_owned())
             };
-            let row = Row::new(vec![
+            let mut cells = vec![
                 Cell::from(Span::styled(
                     if chosen { "●" } else { " " },
                     t.style("ui.selected"),
@@ -267,7 +276,11 @@ fn render_run(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: 
                 }),
                 Cell::from(elapsed(n.inv.start_s, n.inv.end_s)),
                 Cell::from(first),
-            ]);
+            ];
+            if narrow {
+                cells.remove(5);
+            }
+            let row = Row::new(cells);
             if i == st.cursor {
                 row.style(t.style("ui.cursor"))
             } else {
@@ -275,32 +288,32 @@ fn render_run(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: 
             }
         })
         .collect();
+    let mut widths = vec![
+        Constraint::Length(1),
+        Constraint::Length(18),
+        Constraint::Length(20),
+        Constraint::Length(17),
+        Constraint::Length(5),
+        Constraint::Length(8),
+        Constraint::Min(10),
+    ];
+    let mut header = vec![
+        " ",
+        "NAME",
+        "NODE ID",
+        "STATUS",
+        "EXIT",
+        "TIME",
+        "OUTPUT (first line)",
+    ];
+    if narrow {
+        widths.remove(5);
+        header.remove(5);
+    }
     frame.render_widget(
-        Table::new(
-            rows,
-            [
-                Constraint::Length(1),
-                Constraint::Length(18),
-                Constraint::Length(20),
-                Constraint::Length(17),
-                Constraint::Length(5),
-                Constraint::Length(8),
-                Constraint::Min(10),
-            ],
-        )
-        .header(
-            Row::new(vec![
-                " ",
-                "NAME",
-                "NODE ID",
-                "STATUS",
-                "EXIT",
-                "TIME",
-                "OUTPUT (first line)",
-            ])
-            .style(header_style),
-        )
-        .block(block(title(run), cx)),
+        Table::new(rows, widths)
+            .header(Row::new(header).style(header_style))
+            .block(block(title(run), cx)),
         area,
     );
 }

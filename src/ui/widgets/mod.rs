@@ -29,7 +29,23 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
         (None, None) => "…".into(),
     };
     let mut spans = vec![Span::styled(" ssmdeck ", t.style("ui.tab_active"))];
-    // A change freeze comes first: it must show at 80 columns.
+    // Read-only and a change freeze come first: they must show at any
+    // width, before names that may push the rest off the line.
+    let shut = app
+        .contexts
+        .iter()
+        .filter(|l| l.read_only.is_some())
+        .count();
+    if app.read_only.is_some() {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(" READ-ONLY ", t.style("ui.error")));
+    } else if shut > 0 {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            format!(" READ-ONLY in {shut} of {} contexts ", app.contexts.len()),
+            t.style("ui.error"),
+        ));
+    }
     if let Some(badge) = app.maintenance.badge(crate::model::now_epoch_s()) {
         spans.push(Span::raw(" "));
         spans.push(Span::styled(format!(" {badge} "), t.style("ui.error")));
@@ -59,21 +75,6 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
     if let Some(e) = &c.endpoint {
         spans.push(Span::styled("  endpoint ", label));
         spans.push(Span::styled(e.clone(), value));
-    }
-    let shut = app
-        .contexts
-        .iter()
-        .filter(|l| l.read_only.is_some())
-        .count();
-    if app.read_only.is_some() {
-        spans.push(Span::raw("  "));
-        spans.push(Span::styled(" READ-ONLY ", t.style("ui.error")));
-    } else if shut > 0 {
-        spans.push(Span::raw("  "));
-        spans.push(Span::styled(
-            format!(" READ-ONLY in {shut} of {} contexts ", app.contexts.len()),
-            t.style("ui.error"),
-        ));
     }
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(t.style("ui.header")),
