@@ -185,6 +185,18 @@ fn secs(t: Option<&aws_smithy_types::DateTime>) -> Option<i64> {
     t.map(aws_smithy_types::DateTime::secs)
 }
 
+/// A window execution as the console keeps it.
+fn execution_of(x: &aws_sdk_ssm::types::MaintenanceWindowExecution) -> Execution {
+    Execution {
+        id: x.window_execution_id().unwrap_or_default().to_owned(),
+        status: status_text(x.status()),
+        status_details: x.status_details().unwrap_or_default().to_owned(),
+        start_s: secs(x.start_time()),
+        end_s: secs(x.end_time()),
+        task: None,
+    }
+}
+
 fn status_text(s: Option<&MaintenanceWindowExecutionStatus>) -> String {
     s.map(|s| s.as_str().to_owned()).unwrap_or_default()
 }
@@ -370,14 +382,7 @@ async fn window_executions(ctx: &AwsContext, window: &str) -> Result<Vec<Executi
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| ctx.error(op, e))?;
-        out.extend(page.window_executions().iter().map(|x| Execution {
-            id: x.window_execution_id().unwrap_or_default().to_owned(),
-            status: status_text(x.status()),
-            status_details: x.status_details().unwrap_or_default().to_owned(),
-            start_s: secs(x.start_time()),
-            end_s: secs(x.end_time()),
-            task: None,
-        }));
+        out.extend(page.window_executions().iter().map(execution_of));
     }
     out.sort_by_key(|x| std::cmp::Reverse(x.start_s));
     Ok(out)
@@ -582,18 +587,7 @@ pub async fn node_windows(ctx: &AwsContext, node: &str) -> Result<Vec<NodeWindow
                 .send()
                 .await
                 .map_err(|e| ctx.error(op, e))?;
-            last = page
-                .window_executions()
-                .iter()
-                .map(|x| Execution {
-                    id: x.window_execution_id().unwrap_or_default().to_owned(),
-                    status: status_text(x.status()),
-                    status_details: x.status_details().unwrap_or_default().to_owned(),
-                    start_s: secs(x.start_time()),
-                    end_s: secs(x.end_time()),
-                    task: None,
-                })
-                .collect();
+            last = page.window_executions().iter().map(execution_of).collect();
             last.sort_by_key(|x| std::cmp::Reverse(x.start_s));
             last.truncate(NODE_RUNS);
         }

@@ -990,3 +990,59 @@ async fn parameters_browse_another_context_and_write_there() {
         None
     );
 }
+
+#[tokio::test]
+async fn maintenance_windows_list_every_context_and_a_write_goes_to_its_own() {
+    use ssmdeck::app::Pane;
+    let lab = grid_lab(20).await;
+    let mut live = Live::start_set(set_for(&lab).await).await;
+    loaded(&mut live).await;
+    for _ in Pane::all() {
+        if live.app.pane == Pane::Maintenance {
+            break;
+        }
+        live.cmd(Command::PrevPane);
+    }
+    live.until("every context's windows", |a| {
+        a.maintenance.windows_pending == 0 && a.maintenance.windows.len() == 4 * a.contexts.len()
+    })
+    .await;
+    assert!(live.app.maintenance.windows_failed.is_empty());
+    assert!(live.screen().contains("CONTEXT"), "{}", live.screen());
+    // The second context's prod-patching, disabled from the console.
+    let at = live
+        .app
+        .maintenance
+        .windows
+        .iter()
+        .position(|(c, w)| c.index() == 1 && w.name == "prod-patching")
+        .expect("the second context's prod-patching");
+    live.cmd(Command::SelectFirst);
+    for _ in 0..at {
+        live.cmd(Command::SelectNext);
+    }
+    let (ctx, window) = live.app.maintenance.windows[at].clone();
+    live.cmd(Command::ToggleEnabled);
+    let lines = live.app.confirm().unwrap().lines.join("\n");
+    let (account, region) = homes(&live)[&ctx].clone();
+    assert!(
+        lines.contains(&account) && lines.contains(&region),
+        "{lines}"
+    );
+    live.act(Action::Input(InputKey::Char('y')));
+    live.until("the window disabled and listed again", |a| {
+        a.maintenance.windows_pending == 0
+            && a.maintenance
+                .windows
+                .iter()
+                .any(|(c, w)| *c == ctx && w.id == window.id && !w.enabled)
+    })
+    .await;
+    // Only that tenant's window changed.
+    let check = set_for(&lab).await;
+    for (id, aws) in check.iter() {
+        let windows = ssmdeck::aws::maintenance::windows(aws).await.unwrap();
+        let prod = windows.iter().find(|w| w.name == "prod-patching").unwrap();
+        assert_eq!(prod.enabled, id != ctx, "context {id:?}: {prod:?}");
+    }
+}

@@ -272,15 +272,7 @@ impl MaintenanceState {
     pub fn badge(&self, now_s: i64) -> Option<String> {
         let closed = self.closed_now();
         let (_, first) = closed.first()?;
-        let until = first
-            .now
-            .next_transition
-            .as_deref()
-            .and_then(crate::aws::maintenance::parse_iso8601)
-            .map_or_else(
-                || "no reopening known".into(),
-                |t| format!("until {}", when(t, now_s)),
-            );
+        let until = until_text(first, now_s);
         let more = match closed.len() {
             1 => String::new(),
             n => format!(" +{}", n - 1),
@@ -300,15 +292,7 @@ impl MaintenanceState {
         }
         let mut lines = vec!["CHANGE FREEZE — a change calendar is CLOSED:".to_owned()];
         for (ctx, t) in closed {
-            let until = t
-                .now
-                .next_transition
-                .as_deref()
-                .and_then(crate::aws::maintenance::parse_iso8601)
-                .map_or_else(
-                    || "no reopening known".into(),
-                    |x| format!("until {}", when(x, now_s)),
-                );
+            let until = until_text(t, now_s);
             let place = self.context_name(*ctx);
             let place = if place.is_empty() {
                 String::new()
@@ -323,6 +307,19 @@ impl MaintenanceState {
         lines.push("You will be asked a second time.".into());
         lines
     }
+}
+
+/// When a CLOSED calendar opens again: `until 18:00`, or that no
+/// reopening is known.
+fn until_text(t: &Timeline, now_s: i64) -> String {
+    t.now
+        .next_transition
+        .as_deref()
+        .and_then(crate::aws::maintenance::parse_iso8601)
+        .map_or_else(
+            || "no reopening known".into(),
+            |x| format!("until {}", when(x, now_s)),
+        )
 }
 
 /// A time for the tables: `18:00` today (UTC), `Dec 05 18:00` otherwise,
