@@ -125,6 +125,9 @@ pub enum Goto {
         id: String,
         /// Its document, for the run's title (may be empty).
         document: String,
+        /// The context of the set it was sent in (polls and cancel go
+        /// there).
+        ctx: crate::model::ContextId,
     },
     /// OpsCenter: the OpsItems this filter text keeps, loaded afresh when
     /// its DescribeOpsItems filters differ from the loaded ones.

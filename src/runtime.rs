@@ -484,6 +484,16 @@ impl KeyRouter {
         }
         if matches!(app.mode(), Mode::Confirm | Mode::Choose | Mode::Contexts) {
             self.pending.clear();
+            // A change freeze's second question takes a capital Y only,
+            // as typed, not through the keymap's yes keys.
+            if app.confirm().is_some_and(|c| c.second) {
+                return match ev.code {
+                    KeyCode::Char('Y') => Some(Action::Input(InputKey::Char('Y'))),
+                    _ => dialog_key(app.mode(), settings, ev)
+                        .filter(|k| *k == InputKey::Cancel)
+                        .map(Action::Input),
+                };
+            }
             return dialog_key(app.mode(), settings, ev).map(Action::Input);
         }
         if matches!(app.mode(), Mode::Filter | Mode::CommandLine | Mode::Prompt) {

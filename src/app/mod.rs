@@ -116,6 +116,8 @@ pub struct Confirm {
     /// Asked again on yes before `effect` runs: a send while a change
     /// calendar is CLOSED (the second question's lines).
     pub again: Option<Vec<String>>,
+    /// This is that second question: only a capital `Y` says yes.
+    pub second: bool,
 }
 
 /// The AWS writes a change freeze asks twice about: sends that change
@@ -571,6 +573,7 @@ impl App {
             lines,
             effect: Effect::Quit,
             again: None,
+            second: false,
         })));
     }
 
@@ -654,6 +657,7 @@ impl App {
                         lines,
                         effect,
                         again: None,
+                        second: false,
                     });
                     self.open_overlay(Overlay::Confirm(Box::new(confirm)));
                 }
@@ -689,24 +693,29 @@ impl App {
         effects
     }
 
-    /// `c` as asked while a counted change calendar is CLOSED: a send
-    /// ([`SENDS`]) names the freeze at the top and asks a second time.
+    /// `c` as asked while a counted change calendar is CLOSED (or of
+    /// unknown state): a send ([`SENDS`]) names the freeze at the top and
+    /// asks a second time, where only a capital `Y` sends (Enter and `y`,
+    /// typed twice or repeated, do not). Calendars that could not be
+    /// listed are named, not asked about.
     fn frozen(&self, mut c: Confirm) -> Confirm {
         let send = c
             .effect
             .mutation()
             .is_some_and(|m| SENDS.contains(&m.action));
         let now_s = crate::model::now_epoch_s();
-        let freeze = self.maintenance.freeze_lines(now_s);
+        let (freeze, twice) = self.maintenance.freeze_lines(now_s);
         if !send || freeze.is_empty() {
             return c;
         }
-        let mut again = freeze.clone();
-        again.pop();
-        again.push(format!("{} — really go ahead during the freeze?", c.title));
-        again.push("y sends anyway · n does not".into());
+        if twice {
+            let mut again = freeze.clone();
+            again.pop();
+            again.push(format!("{} — really go ahead during the freeze?", c.title));
+            again.push("Y (capital) sends anyway · n or Esc does not".into());
+            c.again = Some(again);
+        }
         c.lines.splice(0..0, freeze);
-        c.again = Some(again);
         c
     }
 
@@ -727,11 +736,13 @@ impl App {
                 self.with_sessions(now, |p, cx| p.open_forward(node, spec, cx))
                     .1
             }
-            Goto::Command { id, document } => {
+            Goto::Command { id, document, ctx } => {
                 let mut effects = self.show_pane(Pane::Commands);
                 effects.extend(
-                    self.with_pane(RUN_COMMAND, now, |p, cx| p.open_command(id, &document, cx))
-                        .1,
+                    self.with_pane(RUN_COMMAND, now, |p, cx| {
+                        p.open_command(id, &document, ctx, cx)
+                    })
+                    .1,
                 );
                 effects
             }
@@ -783,6 +794,9 @@ impl App {
     }
 
     fn notice(&mut self, text: String, now: Instant) {
+        // Notices quote AWS (names, error messages): never raw control
+        // characters to the terminal or the log.
+        let text = crate::widgets::raw_json::sanitize(&text);
         tracing::info!(notice = %text);
         self.messages.push((now, text.clone()));
         if self.messages.len() > MESSAGES_KEPT {
@@ -1177,7 +1191,11 @@ impl App {
     /// n (or Esc) drops it; the pane that asked hears the answer
     /// ([`PaneTrait::confirm_answered`]: a send's n returns to the composer).
     fn confirm_input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
+        let second = matches!(self.confirm(), Some(c) if c.second);
         let yes = match k {
+            // The second question of a freeze: only a capital Y.
+            InputKey::Char('Y') if second => true,
+            InputKey::Submit | InputKey::Char('y') if second => return Vec::new(),
             InputKey::Submit | InputKey::Char('y') | InputKey::Char('Y') => true,
             InputKey::Cancel | InputKey::Char('n') | InputKey::Char('N') => false,
             _ => return Vec::new(),
@@ -1197,6 +1215,7 @@ impl App {
                 lines,
                 effect: confirm.effect,
                 again: None,
+                second: true,
             })));
             return Vec::new();
         }

@@ -444,6 +444,7 @@ impl App {
                 lines,
                 effect: switch,
                 again: None,
+                second: false,
             })));
             return Vec::new();
         }

@@ -219,18 +219,40 @@ pub fn parse_iso8601(text: &str) -> Option<i64> {
         .next()
         .map(|s| s.split('.').next().unwrap_or("0").parse().ok())
         .unwrap_or(Some(0))?;
-    let offset = match zone.chars().next() {
-        None | Some('Z' | 'z') => 0,
-        Some(sign) => {
-            let (oh, om) = zone[1..].split_once(':').unwrap_or((&zone[1..], "0"));
-            let o = oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60;
-            if sign == '-' { -o } else { o }
+    let offset = match zone {
+        "" | "Z" | "z" => 0,
+        z if z.is_ascii() && z.len() > 1 => {
+            // `+05:30` or `+0530` (hours, minutes), nothing after.
+            let digits = z[1..].replace(':', "");
+            if digits.len() != 4 || z[1..].len() > 5 {
+                return None;
+            }
+            let (oh, om) = digits.split_at(2);
+            let (oh, om) = (oh.parse::<i64>().ok()?, om.parse::<i64>().ok()?);
+            if oh > 14 || om > 59 {
+                return None;
+            }
+            if z.starts_with('-') {
+                -(oh * 3600 + om * 60)
+            } else {
+                oh * 3600 + om * 60
+            }
         }
+        _ => return None,
     };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || s > 60 {
-        return None;
-    }
-    Some(days_from_civil(y, m, day) * 86_400 + h * 3600 + min * 60 + s - offset)
+    let month_days = match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    let valid = (1970..=9999).contains(&y)
+        && (1..=12).contains(&m)
+        && (1..=month_days).contains(&day)
+        && h <= 23
+        && min <= 59
+        && s <= 60;
+    valid.then(|| days_from_civil(y, m, day) * 86_400 + h * 3600 + min * 60 + s - offset)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
@@ -684,7 +706,9 @@ pub async fn calendar_state(
         .map_err(|e| ctx.error("ssm:GetCalendarState", e))?;
     Ok(Calendar {
         name: name.to_owned(),
-        open: out.state() != Some(&SdkCalendarState::Closed),
+        // A state AWS did not give (or one this SDK does not know) is
+        // not taken as OPEN.
+        open: out.state() == Some(&SdkCalendarState::Open),
         at: out.at_time().unwrap_or_default().to_owned(),
         next_transition: out.next_transition_time().map(str::to_owned),
     })
@@ -701,6 +725,10 @@ pub struct Timeline {
     pub from_s: i64,
     /// CLOSED spans from now until the horizon, in order.
     pub closed: Vec<(i64, Option<i64>)>,
+    /// Why the state could not be read (the calendar is listed but
+    /// GetCalendarState failed): its state is unknown, and a send treats
+    /// it as CLOSED.
+    pub error: Option<String>,
 }
 
 impl Timeline {
@@ -709,9 +737,11 @@ impl Timeline {
     /// seconds ago, AWS writes minutes only) is judged by the state then.
     pub fn closed_at(&self, t: i64) -> bool {
         let t = t.max(self.from_s);
-        self.closed
-            .iter()
-            .any(|(a, b)| *a <= t && b.is_none_or(|b| t < b))
+        self.error.is_some()
+            || self
+                .closed
+                .iter()
+                .any(|(a, b)| *a <= t && b.is_none_or(|b| t < b))
     }
 }
 
@@ -758,6 +788,7 @@ pub async fn timeline(
         now,
         from_s,
         closed,
+        error: None,
     })
 }
 
@@ -797,6 +828,8 @@ mod tests {
         assert_eq!(parse_iso8601("2026-12-03T18:00:00.123Z"), Some(base));
         assert_eq!(parse_iso8601("2026-12-03T19:00+01:00"), Some(base));
         assert_eq!(parse_iso8601("2026-12-03T13:00:00-05:00"), Some(base));
+        assert_eq!(parse_iso8601("2026-12-03T23:30+0530"), Some(base));
+        assert_eq!(parse_iso8601("2026-12-03T23:30+0530"), Some(base));
         assert_eq!(parse_iso8601("1970-01-01T00:00Z"), Some(0));
         assert_eq!(parse_iso8601("2024-02-29T00:00Z"), Some(1_709_164_800));
         for bad in [
@@ -805,6 +838,11 @@ mod tests {
             "2026-13-01T00:00Z",
             "2026-12-03",
             "2026-12-03T25:00Z",
+            "2026-02-31T00:00Z",
+            "2026-12-03T18:00Zjunk",
+            "2026-12-03T18:00+01:00:00",
+            "99999999-12-03T18:00Z",
+            "2026-12-03T18:00+€1",
         ] {
             assert_eq!(parse_iso8601(bad), None, "{bad}");
         }

@@ -406,7 +406,7 @@ fn select_nodes_run_hostname_and_see_the_grouped_result() {
     t.wait_for("the second question", |s| {
         s.contains("Change freeze: send anyway?")
     });
-    t.keys(&["y"]);
+    t.keys(&["Y"]);
     t.wait_for("every node to finish", |s| s.contains("24/24 done"));
     t.keys(&["o"]);
     let s = t.wait_for("the groups", |s| s.contains("GROUP"));

@@ -347,12 +347,20 @@ async fn a_closed_change_calendar_shows_in_the_header_and_a_send_asks_twice() {
         first.contains("CHANGE FREEZE") && first.contains("prod-change-freeze: CLOSED until"),
         "{first}"
     );
-    // The first yes only leads to the second question; nothing is sent.
+    // The first yes only leads to the second question; nothing is sent,
+    // and neither Enter nor a second y answers it.
     live.act(Action::Input(InputKey::Char('y')));
     assert_eq!(live.app.mode(), Mode::Confirm);
     assert_eq!(
         live.app.confirm().unwrap().title,
         "Change freeze: send anyway?"
+    );
+    live.act(Action::Input(InputKey::Char('y')));
+    live.act(Action::Input(InputKey::Submit));
+    assert_eq!(
+        live.app.confirm().map(|c| c.title.as_str()),
+        Some("Change freeze: send anyway?"),
+        "y and Enter do not answer the second question"
     );
     let sent = |lab: &LabHandle| lab.calls().get("ssm:SendCommand").copied().unwrap_or(0);
     assert_eq!(sent(&lab), 0);
@@ -364,7 +372,7 @@ async fn a_closed_change_calendar_shows_in_the_header_and_a_send_asks_twice() {
         crossterm::event::KeyModifiers::CONTROL,
     );
     live.act(Action::Input(InputKey::Char('y')));
-    live.act(Action::Input(InputKey::Char('y')));
+    live.act(Action::Input(InputKey::Char('Y')));
     live.until("the command", |a| {
         a.commands.run().is_some_and(|r| !r.command_ids.is_empty())
     })

@@ -777,6 +777,7 @@ fn overlays_stack_and_the_key_layer_follows_the_top_one() {
         lines: vec![],
         effect: Effect::Quit,
         again: None,
+        second: false,
     })));
     assert_eq!(app.mode(), Mode::Confirm);
     app.update(Action::Input(InputKey::Char('n')), Instant::now());
@@ -808,6 +809,7 @@ keymap = [{ on = ["o"], run = "yes", desc = "ok" }, { on = ["y"], run = "unbind"
         lines: vec![],
         effect: Effect::Quit,
         again: None,
+        second: false,
     })));
     let press = |app: &App, c: KeyCode| {
         let a = KeyRouter::new().route(app, &settings, KeyEvent::new(c, KeyModifiers::NONE));

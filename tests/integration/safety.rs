@@ -107,6 +107,7 @@ fn read_only_drops_a_mutating_effect_that_got_past_the_keys() {
             name: "/prod/db/password".into(),
         }),
         again: None,
+        second: false,
     })));
     app.read_only = Some("profile prod is read-only (config.toml [profiles.prod])".into());
     let effects = app.update(Action::Input(InputKey::Char('y')), Instant::now());

@@ -573,13 +573,8 @@ impl FleetState {
                 // column simply stays out; the details say why.
                 self.patch_unavailable = Some(e);
             }
-            FleetEvent::NodeWindows { node, result } => {
-                if let Some((asked, slot)) = self.node_windows.as_mut()
-                    && *asked == node
-                {
-                    *slot = Some(result.map_err(|e| e.to_string()));
-                }
-            }
+            // Taken by the pane before a load's events (not generation-bound).
+            FleetEvent::NodeWindows { .. } => {}
             FleetEvent::Done(stats) => {
                 self.context_loads[ctx.index()] = ContextLoad::Done;
                 add_stats(&mut self.pending_stats, &stats);

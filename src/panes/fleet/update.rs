@@ -213,6 +213,16 @@ impl Pane for FleetState {
     }
 
     fn message(&mut self, m: FleetMsg, cx: &mut FleetCx) {
+        // Not part of a load: a reload while it was on its way must not
+        // drop it (the details would read "reading…" for good).
+        if let crate::aws::fleet::FleetEvent::NodeWindows { node, result } = m.event {
+            if let Some((asked, slot)) = self.node_windows.as_mut()
+                && *asked == node
+            {
+                *slot = Some(result.map_err(|e| e.to_string()));
+            }
+            return;
+        }
         if let Some(text) = self.apply_in(m.generation, m.ctx, m.event, cx.now) {
             cx.notice(text);
         }

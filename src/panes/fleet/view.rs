@@ -531,7 +531,7 @@ fn window_lines(f: &FleetState, id: &str, t: &crate::config::Theme) -> Vec<Line<
                         let at = x
                             .start_s
                             .map_or_else(String::new, crate::model::format_epoch);
-                        format!("{} {at}", x.status)
+                        format!("{} {at}", sanitize(&x.status))
                     })
                     .collect();
                 let runs = if runs.is_empty() {
@@ -541,7 +541,7 @@ fn window_lines(f: &FleetState, id: &str, t: &crate::config::Theme) -> Vec<Line<
                 };
                 lines.push(Line::from(vec![
                     Span::styled(format!("  {:<22}", sanitize(&w.name)), t.style("ui.key")),
-                    Span::styled(format!("{} ", w.id), t.style("ui.dim")),
+                    Span::styled(format!("{} ", sanitize(&w.id)), t.style("ui.dim")),
                     Span::styled(runs, t.style("ui.text")),
                 ]));
             }

@@ -53,16 +53,29 @@ fn unfold(text: &str) -> Vec<String> {
 /// `20261203T180000Z` or `20261203` as epoch seconds (a floating or
 /// zoned local time is not read: `None`).
 pub fn ical_time(v: &str) -> Option<i64> {
-    let num = |s: &str| s.parse::<i64>().ok();
+    // Untrusted text: only ASCII digits are sliced (a multi-byte
+    // character would split a slice), every field within its range.
+    if !v.is_ascii() {
+        return None;
+    }
+    let num = |s: &str, max: i64| s.parse::<i64>().ok().filter(|n| (0..=max).contains(n));
     let (date, time) = v.split_once('T').unwrap_or((v, ""));
     if date.len() != 8 {
         return None;
     }
-    let day = days_from_civil(num(&date[..4])?, num(&date[4..6])?, num(&date[6..8])?) * 86_400;
+    let (y, m, d) = (
+        num(&date[..4], 9999)?,
+        num(&date[4..6], 12)?,
+        num(&date[6..8], 31)?,
+    );
+    if m == 0 || d == 0 {
+        return None;
+    }
+    let day = days_from_civil(y, m, d) * 86_400;
     match time {
         "" => Some(day),
         t if t.len() == 7 && t.ends_with('Z') => {
-            Some(day + num(&t[..2])? * 3600 + num(&t[2..4])? * 60 + num(&t[4..6])?)
+            Some(day + num(&t[..2], 23)? * 3600 + num(&t[2..4], 59)? * 60 + num(&t[4..6], 60)?)
         }
         _ => None,
     }
@@ -145,5 +158,16 @@ mod tests {
             "a floating time is not guessed"
         );
         assert_eq!(parse("garbage\nno colon").events, Vec::new());
+        for bad in [
+            "202€12",
+            "20261224T1é000Z",
+            "20261324",
+            "20261200",
+            "20261224T250000Z",
+        ] {
+            assert_eq!(ical_time(bad), None, "{bad}");
+        }
+        let hostile = "BEGIN:VEVENT\nDTSTART:202€12\nDTEND:2026122€\nSUMMARY:x\nEND:VEVENT\n";
+        assert_eq!(parse(hostile).events[0].start_s, None, "no panic, no time");
     }
 }

@@ -193,7 +193,8 @@ async fn after(delay_ms: u64) {
 }
 
 /// One context's runs of its enabled windows until `until_s`, in time
-/// order.
+/// order; a window whose schedule cannot be read is a run without a time
+/// that names the error, the others go on.
 async fn upcoming(
     aws: &crate::aws::AwsContext,
     until_s: i64,
@@ -201,7 +202,15 @@ async fn upcoming(
     let mut runs = Vec::new();
     for w in maintenance::windows(aws).await? {
         if w.enabled {
-            let mut these = maintenance::schedule(aws, &w.id, until_s).await?;
+            let mut these = match maintenance::schedule(aws, &w.id, until_s).await {
+                Ok(these) => these,
+                Err(e) => vec![ScheduledRun {
+                    window_id: w.id.clone(),
+                    name: w.name.clone(),
+                    at: format!("schedule not read: {e}"),
+                    at_s: None,
+                }],
+            };
             for r in &mut these {
                 if r.name.is_empty() {
                     r.name.clone_from(&w.name);
@@ -214,7 +223,9 @@ async fn upcoming(
     Ok(runs)
 }
 
-/// One context's calendars and their spans.
+/// One context's calendars and their spans; a calendar whose state
+/// cannot be read is kept with the error (its state unknown), the others
+/// go on.
 async fn calendars(
     aws: &crate::aws::AwsContext,
     from_s: i64,
@@ -222,7 +233,20 @@ async fn calendars(
 ) -> Result<Vec<Timeline>, AwsError> {
     let mut out = Vec::new();
     for name in maintenance::calendars(aws).await? {
-        out.push(maintenance::timeline(aws, &name, from_s, until_s).await?);
+        out.push(
+            match maintenance::timeline(aws, &name, from_s, until_s).await {
+                Ok(t) => t,
+                Err(e) => Timeline {
+                    now: maintenance::Calendar {
+                        name,
+                        ..Default::default()
+                    },
+                    from_s,
+                    closed: Vec::new(),
+                    error: Some(e.to_string()),
+                },
+            },
+        );
     }
     Ok(out)
 }

@@ -9,7 +9,7 @@ use crate::aws::maintenance::{
 use crate::model::{ContextId, ContextLabel};
 use crate::widgets::hits::RowHits;
 use crate::widgets::list::ListCursor;
-use crate::widgets::raw_json::RawJson;
+use crate::widgets::raw_json::{RawJson, sanitize};
 
 /// Something read from AWS: not asked yet, on its way, there, or why not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -119,6 +119,8 @@ pub enum Inner {
         ctx: ContextId,
         /// Its name.
         name: String,
+        /// The first line shown (row keys scroll the view).
+        cursor: ListCursor,
     },
 }
 
@@ -141,6 +143,9 @@ pub struct MaintenanceState {
     pub windows_failed: Vec<(ContextId, String)>,
     /// The runs of the next 7 days, in time order.
     pub upcoming: Loaded<Vec<(ContextId, ScheduledRun)>>,
+    /// The due time the windows were last listed again for (a window
+    /// that just opened moves its NextExecutionTime on).
+    pub windows_reloaded_for: Option<i64>,
     /// Generation of the upcoming runs' load.
     pub upcoming_generation: u64,
     /// Contexts whose schedule is still on its way.
@@ -225,7 +230,7 @@ impl MaintenanceState {
 
     /// Whether calendar `name` of context `ctx` counts for the badge and
     /// the second question: its profile's `change_calendars` name it, or
-    /// the profile names none.
+    /// the profile sets none (`change_calendars = []` counts none).
     pub fn counts(&self, ctx: ContextId, name: &str) -> bool {
         let profile = self
             .contexts
@@ -234,7 +239,7 @@ impl MaintenanceState {
             .unwrap_or("default");
         self.calendars_that_matter
             .get(profile)
-            .is_none_or(|names| names.is_empty() || names.iter().any(|n| n == name))
+            .is_none_or(|names| names.iter().any(|n| n == name))
     }
 
     /// The calendars that count ([`MaintenanceState::counts`]).
@@ -244,9 +249,12 @@ impl MaintenanceState {
             .filter(|(ctx, t)| self.counts(*ctx, &t.now.name))
     }
 
-    /// The counted calendars CLOSED now, with their contexts.
-    pub fn closed_now(&self) -> Vec<&(ContextId, Timeline)> {
-        self.counted().filter(|(_, t)| !t.now.open).collect()
+    /// The counted calendars CLOSED at `now_s` (epoch seconds), or whose
+    /// state could not be read, with their contexts: from the CLOSED
+    /// spans read ahead, so a freeze that began since the last check
+    /// counts, and one that ended does not.
+    pub fn closed_now(&self, now_s: i64) -> Vec<&(ContextId, Timeline)> {
+        self.counted().filter(|(_, t)| t.closed_at(now_s)).collect()
     }
 
     /// The counted calendars CLOSED at `t` (epoch seconds), by name.
@@ -267,62 +275,86 @@ impl MaintenanceState {
             .map_or_else(String::new, ContextLabel::short)
     }
 
-    /// The header badge: `freeze CLOSED until 18:00` (UTC) for the first
-    /// counted calendar CLOSED now, `+N` more; `None` when none is.
+    /// The header badge: `freeze NAME CLOSED until 18:00` (UTC) for the
+    /// first counted calendar CLOSED now, `+N` more; `freeze check failed`
+    /// when a calendar's state or a context's calendars could not be read
+    /// and none is known CLOSED; `None` otherwise.
     pub fn badge(&self, now_s: i64) -> Option<String> {
-        let closed = self.closed_now();
-        let (_, first) = closed.first()?;
-        let until = until_text(first, now_s);
+        let closed = self.closed_now(now_s);
+        let known: Vec<_> = closed.iter().filter(|(_, t)| t.error.is_none()).collect();
+        let unknown = closed.len() - known.len() + self.calendars_failed.len();
+        let Some((_, first)) = known.first() else {
+            return (unknown > 0).then(|| format!("freeze check failed ({unknown})"));
+        };
         let more = match closed.len() {
             1 => String::new(),
             n => format!(" +{}", n - 1),
         };
         Some(format!(
-            "freeze {} CLOSED {until}{more}",
-            crate::widgets::raw_json::sanitize(&first.now.name)
+            "freeze {} CLOSED {}{more}",
+            sanitize(&first.now.name),
+            until_text(first, now_s)
         ))
     }
 
-    /// The lines a send's confirmation gets while a counted calendar is
-    /// CLOSED (empty when none is): which, where, until when.
-    pub fn freeze_lines(&self, now_s: i64) -> Vec<String> {
-        let closed = self.closed_now();
-        if closed.is_empty() {
-            return Vec::new();
+    /// What a send's confirmation says of the change calendars, and
+    /// whether it asks a second time: each counted calendar CLOSED now or
+    /// of unknown state (asks twice), and each context whose calendars
+    /// could not be listed (said, not asked).
+    pub fn freeze_lines(&self, now_s: i64) -> (Vec<String>, bool) {
+        let closed = self.closed_now(now_s);
+        let mut lines = Vec::new();
+        if !closed.is_empty() {
+            lines.push("CHANGE FREEZE — a change calendar is CLOSED:".to_owned());
         }
-        let mut lines = vec!["CHANGE FREEZE — a change calendar is CLOSED:".to_owned()];
-        for (ctx, t) in closed {
-            let until = until_text(t, now_s);
-            let place = self.context_name(*ctx);
-            let place = if place.is_empty() {
-                String::new()
-            } else {
-                format!(" in {place}")
+        for (ctx, t) in &closed {
+            let place = match self.context_name(*ctx) {
+                p if p.is_empty() => String::new(),
+                p => format!(" in {p}"),
+            };
+            let name = sanitize(&t.now.name);
+            lines.push(match &t.error {
+                Some(e) => format!(
+                    "  {name}{place}: state unknown, taken as CLOSED ({})",
+                    sanitize(e)
+                ),
+                None => format!("  {name}{place}: CLOSED {}", until_text(t, now_s)),
+            });
+        }
+        for (ctx, e) in &self.calendars_failed {
+            let place = match self.context_name(*ctx) {
+                p if p.is_empty() => "this account".to_owned(),
+                p => p,
             };
             lines.push(format!(
-                "  {}{place}: CLOSED {until}",
-                crate::widgets::raw_json::sanitize(&t.now.name)
+                "Change calendars of {place} not read ({}): look for a freeze before sending.",
+                sanitize(e)
             ));
         }
-        lines.push("You will be asked a second time.".into());
-        lines
+        let twice = !closed.is_empty();
+        if twice {
+            lines.push("You will be asked a second time.".into());
+        }
+        (lines, twice)
     }
 }
 
-/// When a CLOSED calendar opens again: `until 18:00`, or that no
-/// reopening is known.
+/// When the calendar CLOSED at `now_s` opens again: the end of the span
+/// it is in (`until 18:00`), or that no reopening is known.
 fn until_text(t: &Timeline, now_s: i64) -> String {
-    t.now
-        .next_transition
-        .as_deref()
-        .and_then(crate::aws::maintenance::parse_iso8601)
-        .map_or_else(
-            || "no reopening known".into(),
-            |x| format!("until {}", when(x, now_s)),
-        )
+    let now_s = now_s.max(t.from_s);
+    let end = t
+        .closed
+        .iter()
+        .find(|(a, b)| *a <= now_s && b.is_none_or(|b| now_s < b))
+        .and_then(|(_, b)| *b);
+    end.map_or_else(
+        || "no reopening known".into(),
+        |x| format!("until {}", when(x, now_s)),
+    )
 }
 
-/// A time for the tables: `18:00` today (UTC), `Dec 05 18:00` otherwise,
+/// A time for the tables: `18:00` today (UTC), `12-05 18:00` otherwise,
 /// always UTC (the header says so).
 pub fn when(t: i64, now_s: i64) -> String {
     let full = crate::model::format_epoch(t);
@@ -370,6 +402,7 @@ mod tests {
             },
             from_s: closed.first().map_or(0, |c| c.0),
             closed,
+            error: None,
         }
     }
 
@@ -397,11 +430,19 @@ mod tests {
             s.badge(now).as_deref(),
             Some("freeze prod-freeze CLOSED until 18:00")
         );
+        let (lines, twice) = s.freeze_lines(now);
+        assert!(twice);
         assert!(
-            s.freeze_lines(now)
+            lines
                 .iter()
                 .any(|l| l.contains("prod-freeze: CLOSED until 18:00"))
         );
+        assert_eq!(
+            s.badge(now + 9 * 3600),
+            None,
+            "the freeze ended: the spans say so"
+        );
+        assert!(!s.freeze_lines(now + 9 * 3600).1);
         assert_eq!(s.closed_at(now + 3600), ["prod-freeze"]);
         assert_eq!(
             s.closed_at(now - 30),
@@ -412,7 +453,24 @@ mod tests {
         s.calendars_that_matter
             .insert("default".into(), vec!["release-train".into()]);
         assert_eq!(s.badge(now), None, "only the profile's calendars count");
-        assert!(s.freeze_lines(now).is_empty());
+        assert!(s.freeze_lines(now).0.is_empty());
+        // A counted calendar whose state could not be read is taken as
+        // CLOSED; a context whose calendars could not be listed is named.
+        s.calendars[0].1.error = Some("ThrottlingException".into());
+        assert_eq!(s.badge(now).as_deref(), Some("freeze check failed (1)"));
+        let (lines, twice) = s.freeze_lines(now);
+        assert!(
+            twice
+                && lines
+                    .iter()
+                    .any(|l| l.contains("release-train: state unknown"))
+        );
+        s.calendars_that_matter.insert("default".into(), Vec::new());
+        s.calendars_failed = vec![(ContextId::default(), "AccessDenied".into())];
+        let (lines, twice) = s.freeze_lines(now);
+        assert!(!twice, "an unlisted calendar is said, not asked about");
+        assert!(lines[0].contains("Change calendars of this account not read (AccessDenied)"));
+        assert_eq!(s.badge(now).as_deref(), Some("freeze check failed (1)"));
     }
 
     #[test]

@@ -127,12 +127,30 @@ impl MaintenanceState {
                     delay_ms,
                 });
             }
-            Some(Inner::Calendar { ctx, name }) => {
+            Some(Inner::Calendar { ctx, name, .. }) => {
                 self.calendar_text = Loaded::Loading;
                 self.calendar_at = Loaded::NotAsked;
                 cx.job(MaintenanceJob::CalendarContent { ctx, name });
             }
             None => {}
+        }
+    }
+
+    /// Reads what the route's top shows again, keeping what is on screen
+    /// until the answer comes (Esc back to a window or an execution).
+    fn reread_inner(&mut self, cx: &mut MaintenanceCx) {
+        match self.inner().cloned() {
+            Some(Inner::Window { ctx, id, .. }) => cx.job(MaintenanceJob::Details {
+                ctx,
+                window: id,
+                delay_ms: 0,
+            }),
+            Some(Inner::Execution { ctx, id, .. }) => cx.job(MaintenanceJob::ExecutionTasks {
+                ctx,
+                execution: id,
+                delay_ms: 0,
+            }),
+            _ => {}
         }
     }
 
@@ -150,7 +168,11 @@ impl MaintenanceState {
                 WindowTab::Targets => d.targets.len(),
             }),
             Some(Inner::Execution { .. }) => self.invocations().len(),
-            Some(Inner::Calendar { .. }) => 0,
+            // Lines of the view: events plus the state lines above them.
+            Some(Inner::Calendar { .. }) => self
+                .calendar_text
+                .ready()
+                .map_or(0, |t| super::ical::parse(t).events.len() + 8),
         }
     }
 
@@ -163,8 +185,9 @@ impl MaintenanceState {
                 let i = WindowTab::ALL.iter().position(|t| t == tab).unwrap_or(0);
                 Some(&mut cursors[i])
             }
-            Some(Inner::Execution { cursor, .. }) => Some(cursor),
-            Some(Inner::Calendar { .. }) => None,
+            Some(Inner::Execution { cursor, .. }) | Some(Inner::Calendar { cursor, .. }) => {
+                Some(cursor)
+            }
         }
     }
 
@@ -176,8 +199,9 @@ impl MaintenanceState {
             Some(Inner::Window { tab, cursors, .. }) => {
                 cursors[WindowTab::ALL.iter().position(|t| t == tab).unwrap_or(0)].at
             }
-            Some(Inner::Execution { cursor, .. }) => cursor.at,
-            Some(Inner::Calendar { .. }) => 0,
+            Some(Inner::Execution { cursor, .. }) | Some(Inner::Calendar { cursor, .. }) => {
+                cursor.at
+            }
         }
     }
 
@@ -241,6 +265,7 @@ impl MaintenanceState {
                             Inner::Calendar {
                                 ctx,
                                 name: t.now.name,
+                                cursor: ListCursor::default(),
                             },
                             cx,
                         );
@@ -267,14 +292,14 @@ impl MaintenanceState {
                     _ => cx.notice("Enter opens an execution: Tab to the Executions list"),
                 }
             }
-            Some(Inner::Execution { .. }) => self.open_invocation(at, cx),
+            Some(Inner::Execution { ctx, .. }) => self.open_invocation(ctx, at, cx),
             Some(Inner::Calendar { .. }) => {}
         }
     }
 
     /// Enter on an invocation: its Run Command command in the Run Command
     /// pane; other task types are named.
-    fn open_invocation(&mut self, at: usize, cx: &mut MaintenanceCx) {
+    fn open_invocation(&mut self, ctx: ContextId, at: usize, cx: &mut MaintenanceCx) {
         let Some((task, inv)) = self
             .invocations()
             .get(at)
@@ -290,6 +315,7 @@ impl MaintenanceState {
             ("RUN_COMMAND", false) => cx.request(Request::Open(Goto::Command {
                 id: inv.execution_id,
                 document: task.task.map(|(arn, _)| arn).unwrap_or_default(),
+                ctx,
             })),
             (kind, false) => cx.notice(format!(
                 "{kind} execution {}: ssmdeck opens Run Command commands only (no Automation pane yet)",
@@ -521,6 +547,9 @@ impl Pane for MaintenanceState {
                 if self.stack.pop().is_none() {
                     return Handled::No;
                 }
+                // What is shown again may have moved on meanwhile (its
+                // re-reads stopped while another view was on top).
+                self.reread_inner(cx);
             }
             Command::NextTab => self.switch_tab(1, cx),
             Command::PrevTab => self.switch_tab(-1, cx),
@@ -529,7 +558,7 @@ impl Pane for MaintenanceState {
             Command::ToggleEnabled => self.ask_toggle(cx),
             Command::RawJson => self.raw_view(cx),
             Command::AtTime => match self.inner() {
-                Some(Inner::Calendar { ctx, name }) => cx.request(Request::Prompt {
+                Some(Inner::Calendar { ctx, name, .. }) => cx.request(Request::Prompt {
                     title: format!(
                         "State of {} at (UTC, 2026-12-24T09:00Z or 2026-12-24 09:00)",
                         sanitize(name)
@@ -620,7 +649,7 @@ impl Pane for MaintenanceState {
                 ),
                 tab.title().to_lowercase()
             ),
-            Some(Inner::Execution { id, .. }) => format!("execution {id}"),
+            Some(Inner::Execution { id, .. }) => format!("execution {}", sanitize(id)),
             Some(Inner::Calendar { name, .. }) => format!("calendar {}", sanitize(name)),
         })
     }
@@ -736,23 +765,25 @@ impl MaintenanceState {
                 let running = result
                     .as_ref()
                     .is_ok_and(|d| d.executions.iter().any(|x| !is_final(&x.status)));
-                // The next run is due (or overdue): read again until it
-                // shows, and list the windows again once it has started
-                // (its NextExecutionTime has moved on).
-                let due = self.next_run_s(ctx, &window);
-                let started = due.is_some_and(|t| {
+                // The next run is due (or overdue, for at most 10 minutes):
+                // read again until it shows, and list the windows again
+                // once it has started (its NextExecutionTime has moved
+                // on), once per due time.
+                let next = self.next_run_s(ctx, &window);
+                let started = next.is_some_and(|t| {
                     result.as_ref().is_ok_and(|d| {
                         d.executions
                             .iter()
                             .any(|x| x.start_s.is_some_and(|s| s + 60 >= t))
                     })
                 });
-                let due = due.is_some_and(|t| t <= self.now_s + 5);
+                let due = next.is_some_and(|t| t <= self.now_s + 5 && self.now_s <= t + 600);
                 self.details = match result {
                     Ok(d) => Loaded::Ready(d),
                     Err(e) => Loaded::Failed(e.to_string()),
                 };
-                if due && started {
+                if due && started && self.windows_reloaded_for != next {
+                    self.windows_reloaded_for = next;
                     self.reload_windows(cx);
                 }
                 let this = matches!(&top, Some(Inner::Window { id, .. }) if *id == window);
@@ -786,23 +817,30 @@ impl MaintenanceState {
                     self.load_inner(RUNNING_POLL_MS, cx);
                 }
             }
-            MaintenanceMsg::CalendarContent { ctx, name, result } => {
-                if top == Some(Inner::Calendar { ctx, name }) {
-                    self.calendar_text = match result {
-                        Ok(t) => Loaded::Ready(t),
-                        Err(e) => Loaded::Failed(e.to_string()),
-                    };
-                }
-            }
-            MaintenanceMsg::CalendarAt { ctx, name, result } => {
-                if top == Some(Inner::Calendar { ctx, name }) {
-                    self.calendar_at = match result {
-                        Ok(c) => Loaded::Ready(c),
-                        Err(e) => Loaded::Failed(e.to_string()),
-                    };
-                }
+            m @ (MaintenanceMsg::CalendarContent { .. } | MaintenanceMsg::CalendarAt { .. }) => {
+                self.take_calendar(m, top.as_ref());
             }
             m => self.take_write(m, cx),
+        }
+    }
+
+    /// A calendar's text or its state at a time, for the calendar shown.
+    fn take_calendar(&mut self, m: MaintenanceMsg, top: Option<&Inner>) {
+        let shown = |ctx: ContextId, name: &str| matches!(top, Some(Inner::Calendar { ctx: c, name: n, .. }) if *c == ctx && n == name);
+        match m {
+            MaintenanceMsg::CalendarContent { ctx, name, result } if shown(ctx, &name) => {
+                self.calendar_text = match result {
+                    Ok(t) => Loaded::Ready(t),
+                    Err(e) => Loaded::Failed(e.to_string()),
+                };
+            }
+            MaintenanceMsg::CalendarAt { ctx, name, result } if shown(ctx, &name) => {
+                self.calendar_at = match result {
+                    Ok(c) => Loaded::Ready(c),
+                    Err(e) => Loaded::Failed(e.to_string()),
+                };
+            }
+            _ => {}
         }
     }
 
@@ -987,6 +1025,7 @@ mod tests {
             [Request::Open(Goto::Command {
                 id: "0b1c2d3e-0000-4000-8000-000000000001".into(),
                 document: "AWS-RunShellScript".into(),
+                ctx: ContextId::default(),
             })]
         );
         assert_eq!(cmd(&mut p, Command::Back).0, Handled::Yes);
@@ -1164,6 +1203,63 @@ mod tests {
         assert!(jobs.is_empty());
         assert!(
             matches!(&requests[0], Request::Notice(t) if t.contains("not a time: next friday"))
+        );
+    }
+
+    /// The pane drawn into a `w`×20 area, as text.
+    fn screen(p: &MaintenanceState, w: u16) -> String {
+        let settings = crate::config::Settings::load(None);
+        let rcx = RenderContext {
+            theme: &settings.theme,
+            keymap: &settings.keymap,
+            now: Instant::now(),
+        };
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, 20)).unwrap();
+        term.draw(|f| p.view(f, ratatui::layout::Rect::new(0, 0, w, 20), &rcx))
+            .unwrap();
+        let b = term.backend().buffer().clone();
+        (0..b.area.height)
+            .map(|y| {
+                (0..b.area.width)
+                    .map(|x| b[(x, y)].symbol())
+                    .collect::<String>()
+                    + "\n"
+            })
+            .collect()
+    }
+
+    #[test]
+    fn aws_text_is_drawn_escaped_and_ids_stay_whole_at_80_columns() {
+        let mut p = loaded();
+        p.windows[0].1.name = "evil\u{1b}[2Jname".into();
+        p.windows[0].1.schedule = "rate(1 day)\u{202e}".into();
+        for w in [80, 200] {
+            let s = screen(&p, w);
+            assert!(!s.contains('\u{1b}') && !s.contains('\u{202e}'), "{s}");
+            assert!(s.contains("evil\\u{001b}[2Jname"), "{s}");
+        }
+        cmd(&mut p, Command::OpenDetails);
+        let details = WindowDetails {
+            executions: vec![Execution {
+                status_details: "bad\u{7}bell".into(),
+                ..execution("0b1c2d3e-0000-4000-8000-000000000001", "FAILED")
+            }],
+            ..WindowDetails::default()
+        };
+        let window = p.windows[0].1.id.clone();
+        msg(
+            &mut p,
+            MaintenanceMsg::Details {
+                ctx: ContextId::default(),
+                window,
+                result: Ok(details),
+            },
+        );
+        let s = screen(&p, 80);
+        assert!(!s.contains('\u{7}'), "{s}");
+        assert!(
+            s.contains("0b1c2d3e-0000-4000-8000-000000000001"),
+            "the execution id whole:\n{s}"
         );
     }
 }

@@ -59,9 +59,9 @@ pub fn render(frame: &mut Frame, area: Rect, s: &MaintenanceState, cx: &RenderCo
         Some(Inner::Execution { id, cursor, .. }) => {
             render_execution(frame, inner, s, id, *cursor, cx)
         }
-        Some(Inner::Calendar { name, .. }) => {
+        Some(Inner::Calendar { ctx, name, cursor }) => {
             s.hits.forget();
-            render_calendar(frame, inner, s, name, cx);
+            render_calendar(frame, inner, s, (*ctx, name, cursor.at), cx);
         }
     }
 }
@@ -164,7 +164,7 @@ fn next_text(w: &Window, now_s: i64) -> (String, &'static str) {
 fn render_top(frame: &mut Frame, area: Rect, s: &MaintenanceState, cx: &RenderContext) {
     let t = cx.theme;
     let [tabs, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let closed = s.closed_now().len();
+    let closed = s.closed_now(s.now_s).len();
     let counts = [
         format!("{} ({})", TopTab::Windows.title(), s.windows.len()),
         match s.upcoming.ready() {
@@ -298,7 +298,7 @@ fn render_windows(frame: &mut Frame, area: Rect, s: &MaintenanceState, cx: &Rend
                 styled(next, t.style(token)),
             ];
             if wide {
-                cells.insert(1, Cell::from(w.id.clone()));
+                cells.insert(1, Cell::from(sanitize(&w.id)));
                 let dur = format!("{}h/{}h", w.duration_h.unwrap_or(0), w.cutoff_h);
                 cells.insert(4, Cell::from(dur));
             }
@@ -408,6 +408,32 @@ fn render_calendars(frame: &mut Frame, area: Rect, s: &MaintenanceState, cx: &Re
     table(frame, area, s, (header, widths), rows, s.cursors[2], cx);
 }
 
+/// A window's two summary lines: name, id, state, schedule and time zone,
+/// duration, cutoff, next run; its description.
+fn window_summary(w: &Window, now_s: i64, t: &Theme) -> Vec<Line<'static>> {
+    let (next, token) = next_text(w, now_s);
+    vec![
+        Line::from(vec![
+            Span::styled(format!("{} ", sanitize(&w.name)), t.style("ui.title")),
+            Span::styled(format!("{} · ", sanitize(&w.id)), t.style("ui.dim")),
+            if w.enabled {
+                Span::styled("enabled", t.style("status.success"))
+            } else {
+                Span::styled("disabled", t.style("ui.dim"))
+            },
+            Span::raw(format!(
+                " · {} {} · {}h, cutoff {}h · next ",
+                sanitize(&w.schedule),
+                sanitize(w.timezone.as_deref().unwrap_or("UTC")),
+                w.duration_h.unwrap_or(0),
+                w.cutoff_h
+            )),
+            Span::styled(next, t.style(token)),
+        ]),
+        Line::styled(sanitize(&w.description), t.style("ui.dim")),
+    ]
+}
+
 fn render_window(
     frame: &mut Frame,
     area: Rect,
@@ -423,32 +449,10 @@ fn render_window(
         Constraint::Min(1),
     ])
     .areas(area);
-    let lines = match w {
-        Some(w) => {
-            let (next, token) = next_text(w, s.now_s);
-            vec![
-                Line::from(vec![
-                    Span::styled(format!("{} ", sanitize(&w.name)), t.style("ui.title")),
-                    Span::styled(format!("{} · ", w.id), t.style("ui.dim")),
-                    if w.enabled {
-                        Span::styled("enabled", t.style("status.success"))
-                    } else {
-                        Span::styled("disabled", t.style("ui.dim"))
-                    },
-                    Span::raw(format!(
-                        " · {} {} · {}h, cutoff {}h · next ",
-                        sanitize(&w.schedule),
-                        sanitize(w.timezone.as_deref().unwrap_or("UTC")),
-                        w.duration_h.unwrap_or(0),
-                        w.cutoff_h
-                    )),
-                    Span::styled(next, t.style(token)),
-                ]),
-                Line::styled(sanitize(&w.description), t.style("ui.dim")),
-            ]
-        }
-        None => vec![Line::from("(window not in the list: r reloads)")],
-    };
+    let lines = w.map_or_else(
+        || vec![Line::from("(window not in the list: r reloads)")],
+        |w| window_summary(w, s.now_s, t),
+    );
     frame.render_widget(Paragraph::new(lines), summary);
     let d = s.details.ready();
     let titles: Vec<(String, bool)> = WindowTab::ALL
@@ -563,8 +567,8 @@ fn executions_table(d: &crate::aws::maintenance::WindowDetails, now_s: i64, t: &
         .map(|x| {
             let (started, took) = span_text(x.start_s, x.end_s, now_s);
             vec![
-                Cell::from(x.id.clone()),
-                styled(x.status.clone(), t.style(status_token(&x.status))),
+                Cell::from(sanitize(&x.id)),
+                styled(sanitize(&x.status), t.style(status_token(&x.status))),
                 Cell::from(started),
                 Cell::from(took),
                 Cell::from(sanitize(&x.status_details)),
@@ -608,7 +612,7 @@ fn tasks_table(d: &crate::aws::maintenance::WindowDetails) -> Columns {
         .map(|x| {
             vec![
                 Cell::from(x.priority.to_string()),
-                Cell::from(x.task_type.clone()),
+                Cell::from(sanitize(&x.task_type)),
                 Cell::from(sanitize(&x.task_arn)),
                 Cell::from(sanitize(&x.name)),
                 Cell::from(sanitize(&x.max_concurrency)),
@@ -634,9 +638,9 @@ fn targets_table(d: &crate::aws::maintenance::WindowDetails) -> Columns {
         .iter()
         .map(|x| {
             vec![
-                Cell::from(x.id.clone()),
+                Cell::from(sanitize(&x.id)),
                 Cell::from(sanitize(&x.name)),
-                Cell::from(x.resource_type.clone()),
+                Cell::from(sanitize(&x.resource_type)),
                 Cell::from(pairs_text(&x.targets)),
                 Cell::from(sanitize(&x.owner_information)),
             ]
@@ -663,15 +667,15 @@ fn render_execution(
         Some(x) => {
             let (started, took) = span_text(x.start_s, x.end_s, s.now_s);
             Line::from(vec![
-                Span::styled(format!("{id} "), t.style("ui.title")),
-                Span::styled(x.status.clone(), t.style(status_token(&x.status))),
+                Span::styled(format!("{} ", sanitize(id)), t.style("ui.title")),
+                Span::styled(sanitize(&x.status), t.style(status_token(&x.status))),
                 Span::raw(format!(
                     " · started {started} · {took} · {}",
                     sanitize(&x.status_details)
                 )),
             ])
         }
-        None => Line::from(id.to_owned()),
+        None => Line::from(sanitize(id)),
     };
     frame.render_widget(Paragraph::new(vec![line, Line::styled(
         "one row per task and target; Enter opens a RUN_COMMAND invocation's command in the Run Command pane",
@@ -688,6 +692,23 @@ fn render_execution(
         note(frame, list, text, style);
         return;
     }
+    let (header, widths, rows) = narrow(
+        invocations_table(&invs, s.now_s, t),
+        &[true, false, true, true, false, true],
+        list.width >= 120,
+    );
+    table(frame, list, s, (header, widths), rows, cursor, cx);
+}
+
+/// One row per task and target of an execution.
+fn invocations_table(
+    invs: &[(
+        &crate::aws::maintenance::Execution,
+        &crate::aws::maintenance::Invocation,
+    )],
+    now_s: i64,
+    t: &Theme,
+) -> Columns {
     let header = vec![
         "TASK",
         "TYPE",
@@ -704,40 +725,38 @@ fn render_execution(
         Constraint::Length(24),
         Constraint::Fill(2),
     ];
-    let rows: Vec<Vec<Cell>> = invs
+    let rows = invs
         .iter()
         .map(|(task, i)| {
-            let (started, _) = span_text(i.start_s, i.end_s, s.now_s);
+            let (started, _) = span_text(i.start_s, i.end_s, now_s);
             vec![
                 Cell::from(sanitize(
                     &task.task.as_ref().map_or(String::new(), |(a, _)| a.clone()),
                 )),
-                Cell::from(i.task_type.clone()),
-                styled(i.status.clone(), t.style(status_token(&i.status))),
+                Cell::from(sanitize(&i.task_type)),
+                styled(sanitize(&i.status), t.style(status_token(&i.status))),
                 Cell::from(sanitize(&i.execution_id)),
                 Cell::from(started),
                 Cell::from(sanitize(&i.status_details)),
             ]
         })
         .collect();
-    let (header, widths, rows) = narrow(
-        (header, widths, rows),
-        &[true, false, true, true, false, true],
-        list.width >= 120,
-    );
-    table(frame, list, s, (header, widths), rows, cursor, cx);
+    (header, widths, rows)
 }
 
-fn render_calendar(
-    frame: &mut Frame,
-    area: Rect,
+/// A calendar's state now, its CLOSED spans ahead and the state at the
+/// time the user asked for.
+fn calendar_state_lines(
     s: &MaintenanceState,
-    name: &str,
-    cx: &RenderContext,
-) {
-    let t = cx.theme;
+    (ctx, name): (crate::model::ContextId, &str),
+    t: &Theme,
+) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    if let Some((_, tl)) = s.calendars.iter().find(|(_, tl)| tl.now.name == name) {
+    let this = s
+        .calendars
+        .iter()
+        .find(|(c, tl)| *c == ctx && tl.now.name == name);
+    if let Some((_, tl)) = this {
         let (state, token) = if tl.now.open {
             ("OPEN", "status.success")
         } else {
@@ -784,39 +803,67 @@ fn render_calendar(
         )),
         Loaded::Failed(e) => Line::styled(format!("✗ {}", sanitize(e)), t.style("ui.error")),
     });
-    lines.push(Line::raw(""));
-    match &s.calendar_text {
-        Loaded::Ready(text) => {
-            let p = super::ical::parse(text);
-            lines.push(Line::styled(
-                format!("{} · {} events", sanitize(&p.default_state), p.events.len()),
-                t.style("ui.table_header"),
-            ));
-            for e in &p.events {
-                let at = |x: Option<i64>, raw: &str| {
-                    x.map_or_else(|| sanitize(raw), crate::model::format_epoch)
-                };
-                let repeat = if e.rrule.is_empty() {
-                    String::new()
-                } else {
-                    format!(" · repeats {}", sanitize(&e.rrule))
-                };
-                lines.push(Line::from(format!(
-                    "{} → {}  {}{repeat}",
-                    at(e.start_s, &e.start),
-                    at(e.end_s, &e.end),
-                    sanitize(&e.summary)
-                )));
-            }
+    lines
+}
+
+/// The calendar's events from its iCalendar text, or why not yet.
+fn calendar_event_lines(s: &MaintenanceState, t: &Theme) -> Vec<Line<'static>> {
+    let text = match &s.calendar_text {
+        Loaded::Ready(text) => text,
+        Loaded::Failed(e) => {
+            return vec![Line::styled(
+                format!("✗ {}", sanitize(e)),
+                t.style("ui.error"),
+            )];
         }
-        Loaded::Failed(e) => lines.push(Line::styled(
-            format!("✗ {}", sanitize(e)),
-            t.style("ui.error"),
-        )),
-        _ => lines.push(Line::styled(
-            "reading the calendar (GetDocument)…",
-            t.style("ui.dim"),
-        )),
+        _ => {
+            return vec![Line::styled(
+                "reading the calendar (GetDocument)…",
+                t.style("ui.dim"),
+            )];
+        }
+    };
+    let p = super::ical::parse(text);
+    let mut lines = vec![Line::styled(
+        format!("{} · {} events", sanitize(&p.default_state), p.events.len()),
+        t.style("ui.table_header"),
+    )];
+    let at =
+        |x: Option<i64>, raw: &str| x.map_or_else(|| sanitize(raw), crate::model::format_epoch);
+    for e in &p.events {
+        let repeat = if e.rrule.is_empty() {
+            String::new()
+        } else {
+            format!(" · repeats {}", sanitize(&e.rrule))
+        };
+        lines.push(Line::from(format!(
+            "{} → {}  {}{repeat}",
+            at(e.start_s, &e.start),
+            at(e.end_s, &e.end),
+            sanitize(&e.summary)
+        )));
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    lines
+}
+
+/// A calendar: its state lines, then its events; row keys scroll
+/// (`scroll` lines off the top).
+fn render_calendar(
+    frame: &mut Frame,
+    area: Rect,
+    s: &MaintenanceState,
+    (ctx, name, scroll): (crate::model::ContextId, &str, usize),
+    cx: &RenderContext,
+) {
+    let t = cx.theme;
+    let mut lines = calendar_state_lines(s, (ctx, name), t);
+    lines.push(Line::raw(""));
+    lines.extend(calendar_event_lines(s, t));
+    let scroll = u16::try_from(scroll).unwrap_or(u16::MAX);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
 }

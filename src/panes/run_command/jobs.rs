@@ -101,6 +101,10 @@ pub enum CommandsJob {
         command_ids: Vec<String>,
         /// Wait before polling, milliseconds.
         delay_ms: u64,
+        /// The context the commands were sent in, when the run did not
+        /// send them itself (a maintenance window's command): recorded
+        /// before the poll, so polls, output and cancel go there.
+        home: Option<ContextId>,
     },
     /// Read new live output of one command of a run after `delay_ms`
     /// (CloudWatch Logs FilterLogEvents).
@@ -272,7 +276,11 @@ impl Job for CommandsJob {
                 run,
                 command_ids,
                 delay_ms,
+                home,
             } => {
+                if let Some(ctx) = home {
+                    env.homes.record(ctx, &command_ids);
+                }
                 tokio::time::sleep(Duration::from_millis(delay_ms)).await;
                 CommandsEvent::Polled(run, poll(&env, &command_ids).await)
             }

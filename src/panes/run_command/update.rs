@@ -257,9 +257,8 @@ impl CommandsState {
             self.show_history = false;
             self.reopen(
                 h.command_id,
-                &h.document,
-                h.commands,
-                h.log_group.as_deref(),
+                (&h.document, h.commands, h.log_group.as_deref()),
+                None,
                 cx,
             );
             return;
@@ -269,12 +268,14 @@ impl CommandsState {
     }
 
     /// Puts command `id` on screen as a run of its own and polls it.
+    /// Puts command `id` on screen as a run of its own and polls it
+    /// (`home`: the context it was sent in, when known here and not to
+    /// the runner).
     fn reopen(
         &mut self,
         id: String,
-        document: &str,
-        commands: Vec<String>,
-        log_group: Option<&str>,
+        (document, commands, log_group): (&str, Vec<String>, Option<&str>),
+        home: Option<crate::model::ContextId>,
         cx: &mut CommandsCx,
     ) {
         let number = self.open_run(vec![id.clone()], document, commands, log_group, cx.now);
@@ -282,13 +283,20 @@ impl CommandsState {
             run: number,
             command_ids: vec![id],
             delay_ms: 0,
+            home,
         });
     }
 
     /// Shows command `id` (another pane's: a maintenance window task's
     /// invocation): the run that has it, else a new run polled from
     /// ListCommandInvocations. An open composer is hidden, its text kept.
-    pub fn open_command(&mut self, id: String, document: &str, cx: &mut CommandsCx) {
+    pub fn open_command(
+        &mut self,
+        id: String,
+        document: &str,
+        ctx: crate::model::ContextId,
+        cx: &mut CommandsCx,
+    ) {
         self.show_history = false;
         if let Some(c) = self.compose.as_mut() {
             c.shown = false;
@@ -299,7 +307,7 @@ impl CommandsState {
             self.scroll = 0;
             return;
         }
-        self.reopen(id, document, Vec::new(), None, cx);
+        self.reopen(id, (document, Vec::new(), None), Some(ctx), cx);
     }
 
     /// Writes the results of the run on screen to a JSON file in the data
@@ -419,6 +427,7 @@ impl CommandsState {
             run: number,
             command_ids: ids.clone(),
             delay_ms: 0,
+            home: None,
         });
         if let Some(group) = log_group {
             for id in ids {
@@ -507,6 +516,7 @@ impl CommandsState {
                 run: number,
                 command_ids: run.command_ids.clone(),
                 delay_ms: run.poll_delay.as_millis() as u64,
+                home: None,
             });
             return;
         }
@@ -901,7 +911,8 @@ mod tests {
                 CommandsJob::Poll {
                     run: 1,
                     command_ids: vec!["c1".into()],
-                    delay_ms: 0
+                    delay_ms: 0,
+                    home: None,
                 },
                 CommandsJob::LiveOutput {
                     run: 1,

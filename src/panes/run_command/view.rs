@@ -288,6 +288,17 @@ fn render_run(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: 
             }
         })
         .collect();
+    let (widths, header) = grid_columns(narrow);
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(Row::new(header).style(header_style))
+            .block(block(title(run), cx)),
+        area,
+    );
+}
+
+/// The grid's column widths and titles; `narrow` leaves TIME out.
+fn grid_columns(narrow: bool) -> (Vec<Constraint>, Vec<&'static str>) {
     let mut widths = vec![
         Constraint::Length(1),
         Constraint::Length(18),
@@ -310,12 +321,7 @@ fn render_run(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: 
         widths.remove(5);
         header.remove(5);
     }
-    frame.render_widget(
-        Table::new(rows, widths)
-            .header(Row::new(header).style(header_style))
-            .block(block(title(run), cx)),
-        area,
-    );
+    (widths, header)
 }
 
 fn render_output(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: &RenderContext) {

@@ -658,15 +658,31 @@ pub fn confirm_dialog(frame: &mut Frame, area: Rect, c: &Confirm, cx: &RenderCon
     let mut lines: Vec<Line> = c
         .lines
         .iter()
-        .map(|l| Line::from(Span::styled(l.clone(), t.style("ui.text"))))
+        .map(|l| {
+            // The lines name AWS objects (window names, OpsItem titles):
+            // never raw control characters to the terminal.
+            Line::from(Span::styled(
+                crate::widgets::raw_json::sanitize(l),
+                t.style("ui.text"),
+            ))
+        })
         .collect();
     lines.push(Line::from(""));
-    lines.push(Line::from(vec![
-        Span::styled("y", t.style("ui.key")),
-        Span::styled(" yes, do it    ", t.style("ui.dim")),
-        Span::styled("n", t.style("ui.key")),
-        Span::styled(" / Esc: no", t.style("ui.dim")),
-    ]));
+    lines.push(Line::from(if c.second {
+        vec![
+            Span::styled("Y", t.style("ui.key")),
+            Span::styled(" (capital) yes, anyway    ", t.style("ui.dim")),
+            Span::styled("n", t.style("ui.key")),
+            Span::styled(" / Esc: no", t.style("ui.dim")),
+        ]
+    } else {
+        vec![
+            Span::styled("y", t.style("ui.key")),
+            Span::styled(" yes, do it    ", t.style("ui.dim")),
+            Span::styled("n", t.style("ui.key")),
+            Span::styled(" / Esc: no", t.style("ui.dim")),
+        ]
+    }));
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines)
