@@ -555,6 +555,17 @@ impl LabHandle {
         maintenance::open_now(self.lab.first(), name)
     }
 
+    /// [`LabHandle::open_maintenance_window`] in the tenant of `account`
+    /// in `region`; `None` also for a pair outside the grid.
+    pub fn open_maintenance_window_in(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Option<String> {
+        maintenance::open_now(self.lab.tenant(account, region)?, name)
+    }
+
     /// A copy of the first tenant's simulated nodes, ordered by id.
     pub fn nodes(&self) -> Vec<LabNode> {
         self.lab.first().nodes.read().expect("nodes lock").clone()

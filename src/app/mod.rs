@@ -704,7 +704,15 @@ impl App {
             .mutation()
             .is_some_and(|m| SENDS.contains(&m.action));
         let now_s = crate::model::now_epoch_s();
-        let (freeze, twice) = self.maintenance.freeze_lines(now_s);
+        // The contexts the send goes to, where the effect says.
+        let to: Option<Vec<crate::model::ContextId>> = match &c.effect {
+            Effect::RunCommand(CommandsJob::SendAcross { placements, .. }) => {
+                Some(placements.iter().map(|p| p.ctx).collect())
+            }
+            Effect::RunCommand(CommandsJob::Send(_)) => Some(vec![Default::default()]),
+            _ => None,
+        };
+        let (freeze, twice) = self.maintenance.freeze_lines(now_s, to.as_deref());
         if !send || freeze.is_empty() {
             return c;
         }

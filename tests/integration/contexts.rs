@@ -1046,3 +1046,89 @@ async fn maintenance_windows_list_every_context_and_a_write_goes_to_its_own() {
         assert_eq!(prod.enabled, id != ctx, "context {id:?}: {prod:?}");
     }
 }
+
+#[tokio::test]
+async fn a_window_command_of_another_account_opens_and_polls_in_that_account() {
+    use ssmdeck::app::Pane;
+    use ssmdeck::panes::maintenance::state::Inner;
+    let lab = grid_lab(20).await;
+    let mut live = Live::start_set(set_for(&lab).await).await;
+    loaded(&mut live).await;
+    let homes = homes(&live);
+    let (&ctx, (account, region)) = homes
+        .iter()
+        .find(|(c, _)| c.index() == 3)
+        .expect("a fourth context");
+    let (account, region) = (account.clone(), region.clone());
+    let execution = lab
+        .open_maintenance_window_in(&account, &region, "prod-patching")
+        .expect("prod-patching opens in that tenant");
+    for _ in Pane::all() {
+        if live.app.pane == Pane::Maintenance {
+            break;
+        }
+        live.cmd(Command::PrevPane);
+    }
+    live.until("the windows", |a| {
+        a.maintenance.windows_pending == 0 && !a.maintenance.windows.is_empty()
+    })
+    .await;
+    let at = live
+        .app
+        .maintenance
+        .windows
+        .iter()
+        .position(|(c, w)| *c == ctx && w.name == "prod-patching")
+        .unwrap();
+    live.cmd(Command::SelectFirst);
+    for _ in 0..at {
+        live.cmd(Command::SelectNext);
+    }
+    live.cmd(Command::OpenDetails);
+    live.until("the execution listed", |a| {
+        a.maintenance
+            .details
+            .ready()
+            .is_some_and(|d| d.executions.iter().any(|x| x.id == execution))
+    })
+    .await;
+    let row = live
+        .app
+        .maintenance
+        .details
+        .ready()
+        .unwrap()
+        .executions
+        .iter()
+        .position(|x| x.id == execution)
+        .unwrap();
+    for _ in 0..row {
+        live.cmd(Command::SelectNext);
+    }
+    live.cmd(Command::OpenDetails);
+    assert!(
+        matches!(live.app.maintenance.inner(), Some(Inner::Execution { ctx: c, .. }) if *c == ctx)
+    );
+    live.until("an invocation with its command", |a| {
+        a.maintenance
+            .invocations()
+            .iter()
+            .any(|(_, i)| !i.execution_id.is_empty())
+    })
+    .await;
+    live.cmd(Command::OpenDetails);
+    assert_eq!(live.app.pane, Pane::Commands);
+    // Polled in the window's own account and region: its invocations are
+    // that tenant's nodes.
+    live.until("the command's invocations", |a| {
+        a.commands.run().is_some_and(|r| !r.nodes.is_empty())
+    })
+    .await;
+    let theirs = lab_ids(&lab, &account, &region);
+    let run = live.app.commands.run().unwrap();
+    assert!(
+        run.nodes.keys().all(|n| theirs.contains(n)),
+        "{:?}",
+        run.nodes.keys()
+    );
+}

@@ -300,9 +300,15 @@ impl MaintenanceState {
     /// What a send's confirmation says of the change calendars, and
     /// whether it asks a second time: each counted calendar CLOSED now or
     /// of unknown state (asks twice), and each context whose calendars
-    /// could not be listed (said, not asked).
-    pub fn freeze_lines(&self, now_s: i64) -> (Vec<String>, bool) {
-        let closed = self.closed_now(now_s);
+    /// could not be listed (said, not asked); only in the contexts `to`
+    /// the send goes to (`None`: every context of the set).
+    pub fn freeze_lines(&self, now_s: i64, to: Option<&[ContextId]>) -> (Vec<String>, bool) {
+        let goes_to = |ctx: &ContextId| to.is_none_or(|to| to.contains(ctx));
+        let closed: Vec<_> = self
+            .closed_now(now_s)
+            .into_iter()
+            .filter(|(ctx, _)| goes_to(ctx))
+            .collect();
         let mut lines = Vec::new();
         if !closed.is_empty() {
             lines.push("CHANGE FREEZE — a change calendar is CLOSED:".to_owned());
@@ -321,7 +327,7 @@ impl MaintenanceState {
                 None => format!("  {name}{place}: CLOSED {}", until_text(t, now_s)),
             });
         }
-        for (ctx, e) in &self.calendars_failed {
+        for (ctx, e) in self.calendars_failed.iter().filter(|(c, _)| goes_to(c)) {
             let place = match self.context_name(*ctx) {
                 p if p.is_empty() => "this account".to_owned(),
                 p => p,
@@ -430,7 +436,7 @@ mod tests {
             s.badge(now).as_deref(),
             Some("freeze prod-freeze CLOSED until 18:00")
         );
-        let (lines, twice) = s.freeze_lines(now);
+        let (lines, twice) = s.freeze_lines(now, None);
         assert!(twice);
         assert!(
             lines
@@ -442,7 +448,12 @@ mod tests {
             None,
             "the freeze ended: the spans say so"
         );
-        assert!(!s.freeze_lines(now + 9 * 3600).1);
+        assert!(!s.freeze_lines(now + 9 * 3600, None).1);
+        let elsewhere = [ContextId(1)];
+        assert!(
+            !s.freeze_lines(now, Some(&elsewhere)).1,
+            "a send to another context is not asked about this one's freeze"
+        );
         assert_eq!(s.closed_at(now + 3600), ["prod-freeze"]);
         assert_eq!(
             s.closed_at(now - 30),
@@ -453,12 +464,12 @@ mod tests {
         s.calendars_that_matter
             .insert("default".into(), vec!["release-train".into()]);
         assert_eq!(s.badge(now), None, "only the profile's calendars count");
-        assert!(s.freeze_lines(now).0.is_empty());
+        assert!(s.freeze_lines(now, None).0.is_empty());
         // A counted calendar whose state could not be read is taken as
         // CLOSED; a context whose calendars could not be listed is named.
         s.calendars[0].1.error = Some("ThrottlingException".into());
         assert_eq!(s.badge(now).as_deref(), Some("freeze check failed (1)"));
-        let (lines, twice) = s.freeze_lines(now);
+        let (lines, twice) = s.freeze_lines(now, None);
         assert!(
             twice
                 && lines
@@ -467,7 +478,7 @@ mod tests {
         );
         s.calendars_that_matter.insert("default".into(), Vec::new());
         s.calendars_failed = vec![(ContextId::default(), "AccessDenied".into())];
-        let (lines, twice) = s.freeze_lines(now);
+        let (lines, twice) = s.freeze_lines(now, None);
         assert!(!twice, "an unlisted calendar is said, not asked about");
         assert!(lines[0].contains("Change calendars of this account not read (AccessDenied)"));
         assert_eq!(s.badge(now).as_deref(), Some("freeze check failed (1)"));
