@@ -195,7 +195,10 @@ async fn after(delay_ms: u64) {
 /// One context's runs of its enabled windows until `until_s`, in time
 /// order; a window whose schedule cannot be read is a run without a time
 /// that names the error, the others go on.
-async fn upcoming(
+///
+/// # Errors
+/// [`AwsError`] when the windows cannot be listed.
+pub async fn upcoming(
     aws: &crate::aws::AwsContext,
     until_s: i64,
 ) -> Result<Vec<ScheduledRun>, AwsError> {
@@ -226,7 +229,10 @@ async fn upcoming(
 /// One context's calendars and their spans; a calendar whose state
 /// cannot be read is kept with the error (its state unknown), the others
 /// go on.
-async fn calendars(
+///
+/// # Errors
+/// [`AwsError`] when the calendars cannot be listed.
+pub async fn calendars(
     aws: &crate::aws::AwsContext,
     from_s: i64,
     until_s: i64,
