@@ -997,12 +997,7 @@ async fn maintenance_windows_list_every_context_and_a_write_goes_to_its_own() {
     let lab = grid_lab(20).await;
     let mut live = Live::start_set(set_for(&lab).await).await;
     loaded(&mut live).await;
-    for _ in Pane::all() {
-        if live.app.pane == Pane::Maintenance {
-            break;
-        }
-        live.cmd(Command::PrevPane);
-    }
+    live.show(Pane::Maintenance);
     live.until("every context's windows", |a| {
         a.maintenance.windows_pending == 0 && a.maintenance.windows.len() == 4 * a.contexts.len()
     })
@@ -1063,12 +1058,7 @@ async fn a_window_command_of_another_account_opens_and_polls_in_that_account() {
     let execution = lab
         .open_maintenance_window_in(&account, &region, "prod-patching")
         .expect("prod-patching opens in that tenant");
-    for _ in Pane::all() {
-        if live.app.pane == Pane::Maintenance {
-            break;
-        }
-        live.cmd(Command::PrevPane);
-    }
+    live.show(Pane::Maintenance);
     live.until("the windows", |a| {
         a.maintenance.windows_pending == 0 && !a.maintenance.windows.is_empty()
     })

@@ -32,13 +32,7 @@ async fn lab(first_window_in_s: Option<u64>) -> LabHandle {
 async fn shown(lab: &LabHandle) -> Live {
     let (ctx, _) = common::context(lab).await;
     let mut live = Live::start(ctx).await;
-    for _ in Pane::all() {
-        if live.app.pane == Pane::Maintenance {
-            break;
-        }
-        live.cmd(Command::PrevPane);
-    }
-    assert_eq!(live.app.pane, Pane::Maintenance);
+    live.show(Pane::Maintenance);
     live.until("the windows", |a| {
         a.maintenance.windows_pending == 0 && !a.maintenance.windows.is_empty()
     })

@@ -389,14 +389,7 @@ async fn ops_lab() -> ssmdeck_lab::LabHandle {
 }
 
 async fn open_ops(live: &mut Live) {
-    // Back from Fleet through the last tabs to OpsCenter.
-    for _ in Pane::all() {
-        if live.app.pane == Pane::OpsCenter {
-            break;
-        }
-        live.cmd(Command::PrevPane);
-    }
-    assert_eq!(live.app.pane, Pane::OpsCenter);
+    live.show(Pane::OpsCenter);
     live.until("the OpsItems", |a| {
         !a.ops.loading && !a.ops.items.is_empty()
     })

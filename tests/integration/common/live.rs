@@ -97,6 +97,18 @@ impl Live {
         self.act(Action::Command(c));
     }
 
+    /// Moves to `pane` as a user does, one tab back at a time (the
+    /// pane's first loads start as it shows).
+    pub fn show(&mut self, pane: ssmdeck::app::Pane) {
+        for _ in ssmdeck::app::Pane::all() {
+            if self.app.pane == pane {
+                break;
+            }
+            self.cmd(Command::PrevPane);
+        }
+        assert_eq!(self.app.pane, pane);
+    }
+
     /// A raw key, as the editor and the composer get them.
     pub fn key(&mut self, code: KeyCode, mods: KeyModifiers) {
         self.act(Action::Key(KeyEvent::new(code, mods)));
