@@ -1,6 +1,7 @@
 //! The Fleet filter: structured terms (`tag:Env=prod`, `ping:ConnectionLost`,
 //! `platform:windows`, `state:running`, `type:t3`, `agent:outdated`,
 //! `patch:missing|failed|reboot|critical|security|never|ok|noncompliant`,
+//! `assoc:failed|pending|ok|none` (State Manager associations),
 //! and across a context set
 //! `account:prod` and `region:eu-`) combined with fuzzy text (nucleo) over
 //! name, id, IP and tags.
@@ -21,8 +22,13 @@ use crate::model::{ContextLabel, ManagedNode, PingStatus};
 
 /// Structured filter keys, for help and error messages.
 pub const TERM_KEYS: &[&str] = &[
-    "tag", "ping", "platform", "state", "type", "account", "region", "agent", "patch",
+    "tag", "ping", "platform", "state", "type", "account", "region", "agent", "patch", "assoc",
 ];
+
+/// The values `assoc:` knows: a node with a failed association, one not
+/// run yet, every one succeeded, or none at all (DescribeInstanceInformation's
+/// AssociationOverview).
+pub const ASSOC_STATES: [&str; 4] = ["failed", "pending", "ok", "none"];
 
 /// The values `patch:` knows: what each asks of a node's patch state
 /// (DescribeInstancePatchStates). `NotApplicable` patches never count.
@@ -97,6 +103,8 @@ enum Test {
     Agent(Vec<String>),
     /// `patch:` one of [`PATCH_STATES`] (prefixes allowed).
     Patch(Vec<&'static str>),
+    /// `assoc:` one of [`ASSOC_STATES`] (prefixes allowed).
+    Assoc(Vec<&'static str>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,24 +233,41 @@ fn parse_term(word: &str, key: &str, value: &str, errors: &mut Vec<String>) -> O
         "account" => Test::Account(alts, Vec::new()),
         "region" => Test::Region(alts, Vec::new()),
         "agent" => Test::Agent(alts),
-        "patch" => {
-            let mut states = Vec::new();
-            for a in &alts {
-                match PATCH_STATES.iter().find(|s| s.starts_with(a.as_str())) {
-                    Some(s) => states.push(*s),
-                    None => {
-                        errors.push(format!(
-                            "'{word}': '{a}' is no patch state: use one of {}",
-                            PATCH_STATES.join(", ")
-                        ));
-                        return None;
-                    }
-                }
-            }
-            Test::Patch(states)
-        }
+        "patch" => Test::Patch(one_of(&alts, &PATCH_STATES, "patch state", word, errors)?),
+        "assoc" => Test::Assoc(one_of(
+            &alts,
+            &ASSOC_STATES,
+            "association state",
+            word,
+            errors,
+        )?),
         _ => Test::Type(alts),
     })
+}
+
+/// Each of `alts` as the one of `known` it is a prefix of, or an error
+/// naming `what` and every value known (`None`).
+fn one_of(
+    alts: &[String],
+    known: &[&'static str],
+    what: &str,
+    word: &str,
+    errors: &mut Vec<String>,
+) -> Option<Vec<&'static str>> {
+    let mut out = Vec::new();
+    for a in alts {
+        match known.iter().find(|s| s.starts_with(a.as_str())) {
+            Some(s) => out.push(*s),
+            None => {
+                errors.push(format!(
+                    "'{word}': '{a}' is no {what}: use one of {}",
+                    known.join(", ")
+                ));
+                return None;
+            }
+        }
+    }
+    Some(out)
 }
 
 impl FleetQuery {
@@ -438,6 +463,13 @@ fn term_holds(test: &Test, node: &ManagedNode) -> bool {
             v => node.agent_version.starts_with(v),
         }),
         Test::Patch(states) => states.iter().any(|s| patch_is(&node.patch, s)),
+        Test::Assoc(states) => states.iter().any(|s| match (node.associations, *s) {
+            (None, "none") => true,
+            (Some(a), "failed") => a.failed > 0,
+            (Some(a), "pending") => a.pending > 0,
+            (Some(a), "ok") => a.failed == 0 && a.pending == 0,
+            _ => false,
+        }),
     }
 }
 
@@ -705,6 +737,44 @@ mod tests {
         // Unbound (no labels): a context term matches nothing.
         assert!(!m("region:eu", &second));
         assert!(FleetQuery::parse("account:").errors[0].contains("account:"));
+    }
+
+    #[test]
+    fn assoc_terms_ask_the_association_overview() {
+        use crate::model::AssociationCounts;
+        let with = |a: Option<AssociationCounts>| {
+            let mut n = node("n", PingStatus::Online, "Linux", &[]);
+            n.associations = a;
+            n
+        };
+        let ok = with(Some(AssociationCounts {
+            success: 3,
+            ..Default::default()
+        }));
+        let failed = with(Some(AssociationCounts {
+            success: 1,
+            failed: 2,
+            ..Default::default()
+        }));
+        let pending = with(Some(AssociationCounts {
+            pending: 1,
+            ..Default::default()
+        }));
+        let none = with(None);
+        assert!(m("assoc:failed", &failed) && !m("assoc:failed", &ok) && !m("assoc:failed", &none));
+        assert!(m("assoc:pend", &pending) && !m("assoc:pending", &failed));
+        assert!(m("assoc:ok", &ok) && !m("assoc:ok", &pending) && !m("assoc:ok", &none));
+        assert!(m("assoc:none", &none) && !m("assoc:none", &ok));
+        assert!(m("!assoc:failed", &ok) && m("assoc:failed,pending", &pending));
+        assert_eq!(failed.associations.unwrap().text(), "2 failed");
+        assert_eq!(pending.associations.unwrap().text(), "1 pending");
+        let q = FleetQuery::parse("assoc:broken");
+        assert!(
+            q.errors[0].contains("no association state")
+                && q.errors[0].contains("failed, pending, ok, none"),
+            "{:?}",
+            q.errors
+        );
     }
 
     #[test]

@@ -169,6 +169,51 @@ pub struct ManagedNode {
     /// Its patch state (DescribeInstancePatchStates), once asked.
     #[serde(skip)]
     pub patch: Patch,
+    /// Its State Manager associations by status, as
+    /// DescribeInstanceInformation sums them up
+    /// (`AssociationOverview.InstanceAssociationStatusAggregatedCount`);
+    /// `None` when AWS gives no overview (no association).
+    pub associations: Option<AssociationCounts>,
+}
+
+/// A node's associations counted by status (`Success`, `Failed`,
+/// `Pending`; any other status counts as `other`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct AssociationCounts {
+    /// Associations whose last run succeeded.
+    pub success: u32,
+    /// Associations whose last run failed.
+    pub failed: u32,
+    /// Associations not run yet.
+    pub pending: u32,
+    /// Any other status.
+    pub other: u32,
+}
+
+impl AssociationCounts {
+    /// Counts from AWS's status → count map.
+    pub fn from_map<'a>(counts: impl IntoIterator<Item = (&'a String, &'a i32)>) -> Self {
+        let mut c = AssociationCounts::default();
+        for (status, n) in counts {
+            let n = u32::try_from(*n).unwrap_or(0);
+            match status.as_str() {
+                "Success" => c.success += n,
+                "Failed" => c.failed += n,
+                "Pending" => c.pending += n,
+                _ => c.other += n,
+            }
+        }
+        c
+    }
+
+    /// The ASSOC cell: `2 failed`, `1 pending`, else `ok`.
+    pub fn text(&self) -> String {
+        match (self.failed, self.pending) {
+            (0, 0) => "ok".into(),
+            (0, p) => format!("{p} pending"),
+            (f, _) => format!("{f} failed"),
+        }
+    }
 }
 
 /// A managed node's patch state as Patch Manager last reported it.

@@ -108,7 +108,12 @@ impl NodeFilter {
                 "EC2Instance"
             }),
             "IamRole" => any(&n.iam_role),
-            "AssociationStatus" => any("Success"),
+            "AssociationStatus" => match crate::patch::associations_of(n) {
+                Some((_, f, _)) if f > 0 => any("Failed"),
+                Some((_, _, p)) if p > 0 => any("Pending"),
+                Some(_) => any("Success"),
+                None => false,
+            },
             "tag-key" => n.tags.iter().any(|(k, _)| any(k)),
             key => match key.strip_prefix("tag:") {
                 Some(tag) => n.tag(tag).is_some_and(any),
@@ -310,10 +315,34 @@ fn node_json(n: &LabNode) -> Value {
         "ResourceType": if n.is_hybrid() { "ManagedInstance" } else { "EC2Instance" },
         "IPAddress": n.ip,
         "ComputerName": n.computer_name,
-        "AssociationStatus": "Success",
         "SourceId": n.id,
         "SourceType": if n.is_hybrid() { "AWS::SSM::ManagedInstance" } else { "AWS::EC2::Instance" },
     });
+    if let Some((success, failed, pending)) = crate::patch::associations_of(n) {
+        let status = if failed > 0 {
+            "Failed"
+        } else if pending > 0 {
+            "Pending"
+        } else {
+            "Success"
+        };
+        let mut counts = serde_json::Map::new();
+        for (k, c) in [
+            ("Success", success),
+            ("Failed", failed),
+            ("Pending", pending),
+        ] {
+            if c > 0 {
+                counts.insert(k.into(), json!(c));
+            }
+        }
+        v["AssociationStatus"] = json!(status);
+        v["LastAssociationExecutionDate"] = json!((now / 60.0).floor() * 60.0 - 1800.0);
+        v["AssociationOverview"] = json!({
+            "DetailedStatus": status,
+            "InstanceAssociationStatusAggregatedCount": counts,
+        });
+    }
     if n.is_hybrid() {
         v["Name"] = Value::String(n.name.clone());
         v["IamRole"] = Value::String(n.iam_role.clone());

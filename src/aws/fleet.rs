@@ -126,6 +126,11 @@ fn node_from_sdk(i: InstanceInformation) -> ManagedNode {
         tags: Vec::new(),
         ctx: crate::model::ContextId::default(),
         patch: crate::model::Patch::Unknown,
+        associations: i
+            .association_overview
+            .as_ref()
+            .and_then(|o| o.instance_association_status_aggregated_count.as_ref())
+            .map(crate::model::AssociationCounts::from_map),
         id,
     }
 }

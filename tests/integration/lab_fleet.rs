@@ -688,3 +688,47 @@ async fn an_endpoint_without_patch_state_leaves_the_column_out_quietly() {
     assert!(state.patch_unavailable.is_some());
     assert!(notices.lock().unwrap().iter().all(|n| !n.contains("Patch")));
 }
+
+#[tokio::test]
+async fn associations_come_with_the_node_listing_and_the_assoc_column_and_filter_use_them() {
+    use ssmdeck::action::{Action, Command, InputKey};
+    let lab = common::lab(120, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let events = common::load(&ctx).await;
+    let stats = done(&events).clone();
+    assert_eq!(stats.ssm_calls, 3, "no call beyond the listing's 3 pages");
+    let mut got: HashMap<String, Option<ssmdeck::model::AssociationCounts>> = HashMap::new();
+    for e in &events {
+        if let FleetEvent::Page(p) = e {
+            got.extend(p.iter().map(|n| (n.id.clone(), n.associations)));
+        }
+    }
+    let expected = lab.nodes();
+    let mut failed = 0;
+    for n in &expected {
+        let want = ssmdeck_lab::patch::associations_of(n);
+        let have = got[&n.id].map(|a| (a.success, a.failed, a.pending));
+        assert_eq!(have, want, "{}", n.id);
+        failed += usize::from(want.is_some_and(|(_, f, _)| f > 0));
+    }
+    assert!(
+        failed > 0 && got.values().any(Option::is_none),
+        "the fleet has both"
+    );
+    // The console: the ASSOC column shows, and assoc:failed keeps those.
+    let mut live = crate::common::live::Live::start(ctx).await;
+    live.until("the fleet", |a| {
+        a.fleet.loading.is_none() && !a.fleet.nodes.is_empty()
+    })
+    .await;
+    assert!(live.app.fleet.assoc_known);
+    assert!(live.screen().contains("ASSOC"), "{}", live.screen());
+    live.cmd(Command::Filter);
+    for c in "assoc:failed".chars() {
+        live.act(Action::Input(InputKey::Char(c)));
+    }
+    live.act(Action::Input(InputKey::Submit));
+    live.app.settle();
+    assert_eq!(live.app.fleet.view.len(), failed);
+    assert!(live.screen().contains("1 failed"), "{}", live.screen());
+}

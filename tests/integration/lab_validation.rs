@@ -703,6 +703,14 @@ async fn fleet_and_opscenter_answers_have_the_model_shapes() {
     assert!(lab.nodes().iter().any(|n| n.is_hybrid()));
     let (status, v) = json_call(&lab, "ssm", "DescribeInstanceInformation", &json!({})).await;
     assert_eq!(status, 200, "{v}");
+    let nodes = v["InstanceInformationList"].as_array().unwrap();
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["AssociationOverview"]["DetailedStatus"] == "Failed")
+            && nodes.iter().any(|n| n.get("AssociationOverview").is_none()),
+        "the shapes are checked with and without an association overview"
+    );
     check_output("ssm", "DescribeInstanceInformation", &v).unwrap();
     let (status, v) = json_call(&lab, "ssm", "DescribeOpsItems", &json!({"MaxResults": 50})).await;
     assert_eq!(status, 200, "{v}");

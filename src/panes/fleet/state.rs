@@ -35,6 +35,10 @@ pub enum Column {
     /// Patch state (DescribeInstancePatchStates): shown once some node's
     /// state is known ([`FleetState::patch_known`]).
     Patch,
+    /// State Manager associations (DescribeInstanceInformation's
+    /// AssociationOverview): shown once some node has one
+    /// ([`FleetState::assoc_known`]).
+    Assoc,
     /// IP address.
     Ip,
     /// Instance type.
@@ -77,6 +81,7 @@ impl Column {
             Column::Platform => "PLATFORM",
             Column::Agent => "AGENT",
             Column::Patch => "PATCH",
+            Column::Assoc => "ASSOC",
             Column::Ip => "IP",
             Column::Type => "TYPE",
             Column::State => "STATE",
@@ -195,6 +200,8 @@ pub struct FleetState {
     pub endpoint: Option<String>,
     /// Some node's patch state is known: the PATCH column shows.
     pub patch_known: bool,
+    /// Some node has associations: the ASSOC column shows.
+    pub assoc_known: bool,
     /// Why the patch state could not be read, if it could not.
     pub patch_unavailable: Option<AwsError>,
     /// The node the details last asked the maintenance windows of, and
@@ -244,6 +251,7 @@ impl Default for FleetState {
             ec2_unavailable: None,
             endpoint: None,
             patch_known: false,
+            assoc_known: false,
             patch_unavailable: None,
             node_windows: None,
             tag_columns: Vec::new(),
@@ -363,12 +371,13 @@ impl FleetState {
 
     /// Every column in display order: the fixed ones with the configured
     /// tag columns after the last ping, ACCOUNT and REGION across a set,
-    /// PATCH once a patch state is known (see [`all_columns`]).
+    /// PATCH once a patch state is known, ASSOC once a node has
+    /// associations (see [`all_columns`]).
     pub fn columns(&self) -> Vec<Column> {
         all_columns(
             self.tag_columns.len(),
             self.multi_context(),
-            self.patch_known,
+            (self.patch_known, self.assoc_known),
         )
     }
 
@@ -415,6 +424,7 @@ impl FleetState {
             }
             Column::Agent => n.agent_version.clone(),
             Column::Patch => n.patch.text(),
+            Column::Assoc => n.associations.map_or_else(String::new, |a| a.text()),
             Column::Ip => n.best_ip().into(),
             Column::Type => n.instance_type().into(),
             Column::Zone => zone(n).into(),
@@ -521,6 +531,7 @@ impl FleetState {
         }
         match event {
             FleetEvent::Page(nodes) => {
+                self.assoc_known |= nodes.iter().any(|n| n.associations.is_some());
                 if let Some(l) = &mut self.loading {
                     l.pages += 1;
                     l.stalled = None;
@@ -821,6 +832,8 @@ impl FleetState {
                 .cmp(&(&y.platform_name, &y.platform_version)),
             Column::Agent => version_key(&x.agent_version).cmp(&version_key(&y.agent_version)),
             Column::Patch => patch_key(&y.patch).cmp(&patch_key(&x.patch)),
+            // Worst first: failed, then pending.
+            Column::Assoc => assoc_key(&y.associations).cmp(&assoc_key(&x.associations)),
             Column::Ip => ip_key(x.best_ip()).cmp(&ip_key(y.best_ip())),
             Column::Type => x.instance_type().cmp(y.instance_type()),
             Column::State => x.state().cmp(y.state()),
@@ -840,6 +853,7 @@ impl FleetState {
             Column::LastPing => n.last_ping_s.is_none(),
             Column::Agent => n.agent_version.is_empty(),
             Column::Patch => n.patch == Patch::Unknown,
+            Column::Assoc => n.associations.is_none(),
             Column::Platform => n.platform_name.is_empty(),
             Column::Name => n.name.is_empty(),
             Column::Ip => n.best_ip().is_empty(),
@@ -1011,14 +1025,20 @@ fn patch_key(p: &Patch) -> (u8, u32, u32, u32, u32, u32) {
 /// Every column in display order for `tags` configured tag columns:
 /// NAME, NODE ID, then ACCOUNT and REGION when `contexts` (rows from
 /// several contexts), PING, LAST PING, the tags, PLATFORM, AGENT, PATCH
-/// when `patch` (some node's patch state known), IP, TYPE, AZ, STATE.
-pub fn all_columns(tags: usize, contexts: bool, patch: bool) -> Vec<Column> {
+/// when `patch` (some node's patch state known), ASSOC when `assoc`
+/// (some node has associations), IP, TYPE, AZ, STATE.
+pub fn all_columns(tags: usize, contexts: bool, (patch, assoc): (bool, bool)) -> Vec<Column> {
     let mut cols = Column::ALL.to_vec();
     if contexts {
         cols.splice(2..2, [Column::Account, Column::Region]);
     }
-    if patch && let Some(at) = cols.iter().position(|c| *c == Column::Agent) {
+    let mut after = cols.iter().position(|c| *c == Column::Agent);
+    if patch && let Some(at) = after {
         cols.insert(at + 1, Column::Patch);
+        after = Some(at + 1);
+    }
+    if assoc && let Some(at) = after {
+        cols.insert(at + 1, Column::Assoc);
     }
     let at = cols
         .iter()
@@ -1027,6 +1047,15 @@ pub fn all_columns(tags: usize, contexts: bool, patch: bool) -> Vec<Column> {
         + 1;
     cols.splice(at..at, (0..tags).map(Column::Tag));
     cols
+}
+
+/// Sort key of a node's associations: failed, then pending, count; none
+/// and unknown least.
+fn assoc_key(a: &Option<crate::model::AssociationCounts>) -> (u8, u32, u32) {
+    match a {
+        None => (0, 0, 0),
+        Some(a) => (1, a.failed, a.pending),
+    }
 }
 
 /// Sort key for dotted versions (`3.3.987.0`): numeric per part.

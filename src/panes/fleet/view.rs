@@ -30,6 +30,7 @@ fn width(c: Column) -> u16 {
         Column::Platform => 18,
         Column::Agent => 11,
         Column::Patch => 22,
+        Column::Assoc => 10,
         Column::Ip => 15,
         Column::Type => 11,
         Column::State => 8,
@@ -42,7 +43,7 @@ fn width(c: Column) -> u16 {
 /// and id always stay, and an id is never cut (its column is as wide as
 /// the longest id, `mi-` and 17 hex digits).
 pub fn visible_columns(inner: u16, tags: usize) -> Vec<Column> {
-    fit(inner, all_columns(tags, false, false))
+    fit(inner, all_columns(tags, false, (false, false)))
 }
 
 /// The columns of `cols` ([`all_columns`]) that fit in `inner` cells,
@@ -56,6 +57,7 @@ pub fn fit(inner: u16, mut cols: Vec<Column>) -> Vec<Column> {
         Column::State,
         Column::Zone,
         Column::Type,
+        Column::Assoc,
         Column::Patch,
     ];
     drop_order.extend((0..tags).rev().map(Column::Tag));
@@ -77,6 +79,20 @@ pub fn fit(inner: u16, mut cols: Vec<Column>) -> Vec<Column> {
         cols.retain(|c| *c != d);
     }
     cols
+}
+
+/// The ASSOC cell: `2 failed` in the failed colour, `1 pending`, `ok`;
+/// empty for a node without associations.
+fn assoc_cell<'a>(n: &ManagedNode, t: &crate::config::theme::Theme) -> Cell<'a> {
+    let Some(a) = n.associations else {
+        return Cell::from("");
+    };
+    let token = match (a.failed, a.pending) {
+        (0, 0) => "status.success",
+        (0, _) => "status.pending",
+        _ => "status.failed",
+    };
+    Cell::from(Span::styled(a.text(), t.style(token)))
 }
 
 /// The PATCH cell: failed, missing and reboot in the colour of the worst
@@ -385,6 +401,7 @@ fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContex
                     t.style("ui.stale"),
                 )),
                 Column::Patch => patch_cell(n, t),
+                Column::Assoc => assoc_cell(n, t),
                 c => Cell::from(Span::styled(f.cell_text(n, *c), base)),
             }));
             let row = Row::new(cells);
