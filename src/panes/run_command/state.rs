@@ -130,6 +130,9 @@ pub struct Run {
     pub live_cursor: BTreeMap<String, crate::aws::commands::LiveCursor>,
     /// Why the last poll failed.
     pub error: Option<AwsError>,
+    /// The command does not exist here (`InvalidCommandId`: past Run
+    /// Command's 30 days, or another account's): not polled again.
+    pub gone: bool,
     /// Each command's own status and TargetCount (ListCommands), by id.
     pub summaries: BTreeMap<String, CommandSummary>,
 }
@@ -443,6 +446,7 @@ impl CommandsState {
             poll_delay: POLL_MIN,
             live_cursor: BTreeMap::new(),
             error: None,
+            gone: false,
             summaries: BTreeMap::new(),
         });
         self.current = Some(self.runs.len() - 1);

@@ -474,11 +474,17 @@ impl CommandsState {
     /// announce the result and read the last live output.
     fn polled(&mut self, number: usize, result: Result<PollResult, AwsError>, cx: &mut CommandsCx) {
         let now: Instant = cx.now;
-        let Some(run) = self.run_mut(number) else {
+        let Some(run) = self.run_mut(number).filter(|r| !r.gone) else {
             return;
         };
         run.polls += 1;
         match result {
+            // Asking again cannot help: the command is not there.
+            Err(e) if e.code.as_deref() == Some("InvalidCommandId") => {
+                run.error = Some(e);
+                run.gone = true;
+                return;
+            }
             Err(e) => {
                 run.error = Some(e);
                 run.poll_delay = (run.poll_delay * 2).min(POLL_MAX);
@@ -926,6 +932,42 @@ mod tests {
         assert_eq!(
             requests,
             [Request::Show, Request::Notice("sent as c1".into())]
+        );
+    }
+
+    #[test]
+    fn a_command_that_does_not_exist_is_not_polled_again() {
+        let mut p = CommandsState::default();
+        p.open_run(
+            vec!["c1".into()],
+            "AWS-RunShellScript",
+            Vec::new(),
+            None,
+            Instant::now(),
+        );
+        let gone = AwsError {
+            operation: "ssm:ListCommandInvocations".into(),
+            kind: ErrorKind::Service,
+            code: Some("InvalidCommandId".into()),
+            status: Some(400),
+            message: "Command c1 does not exist.".into(),
+            hint: String::new(),
+        };
+        let (_, jobs, _) = with(&mut p, &[], |p, cx| {
+            p.message(CommandsEvent::Polled(1, Err(gone)), cx)
+        });
+        assert!(jobs.is_empty(), "no poll after InvalidCommandId: {jobs:?}");
+        let s = screen(&p);
+        assert!(
+            s.contains("not polled again") && s.contains("30 days"),
+            "{s}"
+        );
+        let (_, jobs, _) = with(&mut p, &[], |p, cx| {
+            p.message(CommandsEvent::Polled(1, Err(error())), cx)
+        });
+        assert!(
+            jobs.is_empty(),
+            "a late answer does not restart the polls either"
         );
     }
 

@@ -110,6 +110,14 @@ fn elapsed(start: Option<f64>, end: Option<f64>) -> String {
 }
 
 fn title(run: &Run) -> String {
+    if run.gone {
+        // Short: the cause comes first (a command older than Run
+        // Command's 30 days, or of another account or region).
+        return format!(
+            " Run #{} — command not found (InvalidCommandId), not polled again: Run Command keeps 30 days ",
+            run.number
+        );
+    }
     if let Some(e) = &run.error {
         return format!(
             " Run #{} — status poll failed, retrying with backoff: {e} ",
