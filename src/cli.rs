@@ -632,6 +632,7 @@ async fn demo(cli: &Cli, args: &DemoArgs, dir: Option<&std::path::Path>) -> anyh
         regions: regions.clone(),
         start_before_window_s: Some(args.window_opens_in_secs),
         change_calendars: true,
+        history_commands: true,
         ..LabConfig::default()
     })
     .await?;
@@ -753,6 +754,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         websocket_idle_timeout: std::time::Duration::from_secs(args.websocket_idle_timeout_secs),
         start_before_window_s: args.window_opens_in_secs,
         change_calendars: true,
+        history_commands: true,
     })
     .await?;
     if let Some(dir) = &args.aws_config_dir {

@@ -194,6 +194,22 @@ pub struct CommandStore {
     pub(crate) tag: String,
 }
 
+/// One node's part of a command that ran before the lab started.
+pub(crate) struct PastInvocation {
+    /// The managed node id.
+    pub node: String,
+    /// Its name.
+    pub name: String,
+    /// `Success`, `Failed` or `Cancelled`.
+    pub status: &'static str,
+    /// Exit code (-1: none).
+    pub code: i64,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
 impl CommandStore {
     /// An empty store whose command ids carry `tag` as their second group
     /// (empty: `lab0`, the first tenant's).
@@ -203,6 +219,83 @@ impl CommandStore {
             ..CommandStore::default()
         }
     }
+
+    /// A new command id, as SendCommand draws them.
+    fn new_id(&mut self) -> String {
+        self.next += 1;
+        format!(
+            "{:08x}-{}-4000-8000-{:012x}",
+            self.next,
+            if self.tag.is_empty() {
+                "lab0"
+            } else {
+                &self.tag
+            },
+            self.next * 7919
+        )
+    }
+
+    /// Records a command that ran before the lab started (a maintenance
+    /// window task's history): final, sent to `targets` from `start` to
+    /// `end` (epoch seconds) with these invocations, so
+    /// ListCommandInvocations and GetCommandInvocation answer for it.
+    /// Returns its id.
+    pub(crate) fn record_past(
+        &mut self,
+        (document, commands): (&str, Vec<String>),
+        (start, end): (f64, f64),
+        targets: Value,
+        invocations: Vec<PastInvocation>,
+    ) -> String {
+        let id = self.new_id();
+        let mut command = Command {
+            id: id.clone(),
+            document: document.to_owned(),
+            parameters: json!({"commands": commands}),
+            commands,
+            comment: String::new(),
+            requested_s: start,
+            targets,
+            instance_ids: Vec::new(),
+            target_count: invocations.len(),
+            resolving: false,
+            max_concurrency: "50".into(),
+            max_errors: "100%".into(),
+            error_limit: invocations.len(),
+            timeout_s: 600,
+            exec_timeout_s: 3600,
+            log_group: None,
+            status: "Success",
+            details: "Success",
+            invocations: invocations
+                .into_iter()
+                .map(|i| {
+                    let inv = Invocation {
+                        name: i.name,
+                        status: i.status,
+                        details: i.status,
+                        response_code: i.code,
+                        stdout: i.stdout,
+                        stderr: i.stderr,
+                        start_s: Some(start + 1.0),
+                        end_s: Some(end - 1.0),
+                    };
+                    (i.node, inv)
+                })
+                .collect(),
+            cancel_all: false,
+            cancel_ids: HashSet::new(),
+            cancel: Arc::new(Notify::new()),
+        };
+        (command.status, command.details) = command.final_status();
+        self.commands.push(command);
+        id
+    }
+}
+
+/// The nodes `targets` (SendCommand's `Targets`) select among `nodes`.
+pub(crate) fn resolve(nodes: &[LabNode], targets: &Value, account: &str) -> Vec<LabNode> {
+    resolve_targets(nodes, &json!({"Targets": targets}), account).unwrap_or_default()
 }
 
 fn plugin_name(document: &str) -> &'static str {
@@ -758,17 +851,7 @@ pub(crate) fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value,
                 .unwrap_or_else(|| format!("/aws/ssm/{document}"))
         });
     let mut store = state.commands.lock().expect("commands lock");
-    store.next += 1;
-    let id = format!(
-        "{:08x}-{}-4000-8000-{:012x}",
-        store.next,
-        if store.tag.is_empty() {
-            "lab0"
-        } else {
-            &store.tag
-        },
-        store.next * 7919
-    );
+    let id = store.new_id();
     let now = now_s();
     // Tag (or InstanceIds) targets resolve after the send, as in AWS: the
     // answer has no InstanceIds and TargetCount 0, invocations appear later.

@@ -145,6 +145,13 @@ pub struct LabConfig {
     /// and a test that sends should not depend on whether the console read
     /// the calendars yet. `ssmdeck demo` and `lab serve` turn it on.
     pub change_calendars: bool,
+    /// Record the seeded maintenance window history's commands in the
+    /// command store (ListCommands lists them; an invocation opened in
+    /// Run Command shows each node's result). Off by default, so a test's
+    /// command store holds only what it sent; `ssmdeck demo` and `lab
+    /// serve` turn it on. Off, those invocations name commands that do not
+    /// exist (`InvalidCommandId`, as AWS answers past its 30 days).
+    pub history_commands: bool,
 }
 
 impl Default for LabConfig {
@@ -160,6 +167,7 @@ impl Default for LabConfig {
             websocket_idle_timeout: Duration::from_secs(serve::WEBSOCKET_IDLE_TIMEOUT_S),
             start_before_window_s: None,
             change_calendars: false,
+            history_commands: false,
         }
     }
 }
@@ -639,6 +647,8 @@ struct Tenant<'a> {
     first_window_in_s: Option<u64>,
     /// See [`LabConfig::change_calendars`].
     change_calendars: bool,
+    /// See [`LabConfig::history_commands`].
+    history_commands: bool,
 }
 
 /// Builds one tenant's state: its fleet (node ids made unique against
@@ -659,6 +669,14 @@ fn new_tenant(
     params.seed(spec.parameters());
     let mut maintenance = maintenance::MaintenanceStore::for_tenant(t.account, t.region);
     maintenance.seed(now as f64, t.first_window_in_s);
+    let mut history = commands::CommandStore::tagged(if t.k == 0 {
+        String::new()
+    } else {
+        format!("l{:03x}", t.k)
+    });
+    if t.history_commands {
+        maintenance.link_history(&nodes, &mut history, t.account);
+    }
     let mut calendars = calendar::CalendarStore::default();
     if t.change_calendars {
         calendars.seed(now as f64);
@@ -686,11 +704,7 @@ fn new_tenant(
         rng: Mutex::new(ChaCha8Rng::seed_from_u64(spec.seed ^ 0x5eed)),
         token_key: t.token_key,
         region: t.region.to_owned(),
-        commands: Mutex::new(commands::CommandStore::tagged(if t.k == 0 {
-            String::new()
-        } else {
-            format!("l{:03x}", t.k)
-        })),
+        commands: Mutex::new(history),
         logs: Mutex::new(logs::LogStore::default()),
         maintenance: Mutex::new(maintenance),
         calendars: Mutex::new(calendars),
@@ -766,6 +780,7 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
                 token_key: key_rng.random(),
                 first_window_in_s: config.start_before_window_s,
                 change_calendars: config.change_calendars,
+                history_commands: config.history_commands,
             };
             let tenant = Arc::new(new_tenant(&t, &spec, now, &mut seen));
             maintenance::spawn_scheduler(&tenant);

@@ -28,9 +28,9 @@
 //! Departures, on purpose: the end of Duration itself stops nothing;
 //! AUTOMATION, LAMBDA and STEP_FUNCTIONS tasks are accepted and recorded,
 //! and when a window opens such a task ends FAILED ("not run by the
-//! lab"); the seeded history's
-//! invocations carry plausible command ids (`xxxxxxxx-hist-4000-8000-…`)
-//! that are not in the command store.
+//! lab"); the seeded history's RUN_COMMAND invocations name commands
+//! recorded as already finished where `LabConfig::history_commands` asks
+//! (no process ran for them), else command ids that do not exist.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -22,6 +22,7 @@ async fn lab(first_window_in_s: Option<u64>) -> LabHandle {
         faults: Faults::default(),
         start_before_window_s: first_window_in_s,
         change_calendars: true,
+        history_commands: true,
         ..LabConfig::default()
     })
     .await
@@ -372,4 +373,53 @@ async fn a_closed_change_calendar_shows_in_the_header_and_a_send_asks_twice() {
     })
     .await;
     assert_eq!(sent(&lab), 1);
+}
+
+#[tokio::test]
+async fn a_failed_run_of_the_history_opens_its_command_with_the_failed_node() {
+    let lab = lab(None).await;
+    let mut live = shown(&lab).await;
+    cursor_to(&mut live, "staging-restart");
+    live.cmd(Command::OpenDetails);
+    live.until("the history", |a| a.maintenance.details.ready().is_some())
+        .await;
+    let at = live
+        .app
+        .maintenance
+        .details
+        .ready()
+        .unwrap()
+        .executions
+        .iter()
+        .position(|x| x.status == "FAILED")
+        .expect("the seeded history has a FAILED run");
+    for _ in 0..at {
+        live.cmd(Command::SelectNext);
+    }
+    live.cmd(Command::OpenDetails);
+    live.until("its invocation", |a| {
+        !a.maintenance.invocations().is_empty()
+    })
+    .await;
+    live.cmd(Command::OpenDetails);
+    assert_eq!(live.app.pane, Pane::Commands);
+    live.until("the command's nodes, final", |a| {
+        a.commands
+            .run()
+            .is_some_and(|r| r.done() && !r.nodes.is_empty())
+    })
+    .await;
+    let run = live.app.commands.run().unwrap();
+    let failed: Vec<_> = run
+        .nodes
+        .values()
+        .filter(|n| n.inv.status == ssmdeck::model::InvocationStatus::Failed)
+        .collect();
+    assert_eq!(failed.len(), 1, "{:?}", run.nodes);
+    let staging = lab
+        .nodes()
+        .into_iter()
+        .filter(|n| n.tag("Env") == Some("staging"))
+        .count();
+    assert_eq!(run.nodes.len(), staging, "every staging node has its part");
 }

@@ -13,9 +13,12 @@
 //! History: every 6-hour execution of `staging-restart` of the last 7
 //! days (the third most recent FAILED, with a failed invocation; the
 //! eighth CANCELLED) and the last Sunday run of `prod-patching` (SUCCESS).
-//! Their invocations carry plausible command ids
-//! (`xxxxxxxx-hist-4000-8000-xxxxxxxxxxxx`) that are not in the command
-//! store.
+//! Their RUN_COMMAND invocations name plausible command ids
+//! (`xxxxxxxx-hist-4000-8000-…`); with `LabConfig::history_commands`
+//! (the demo, `lab serve`) they are given real, finished commands in the
+//! tenant's command store instead ([`MaintenanceStore::link_history`]),
+//! so opening one in Run Command shows each node's result (a FAILED run's
+//! first node failed, with its stderr).
 
 use serde_json::{Value, json};
 
@@ -276,6 +279,95 @@ impl MaintenanceStore {
             cancel: outcome == "CANCELLED",
             cutoff_at: start + ((w.duration - w.cutoff) * 3_600) as f64,
             cut: false,
+        }
+    }
+}
+
+/// One node's part of a seeded run, by the invocation's outcome: a FAILED
+/// run's first node failed; a CANCELLED run's nodes were cancelled.
+fn past_invocation(
+    n: &crate::fleet::LabNode,
+    outcome: &str,
+    first: bool,
+) -> crate::commands::PastInvocation {
+    let (status, code, stdout, stderr) = match (outcome, first) {
+        ("FAILED", true) => (
+            "Failed",
+            1,
+            String::new(),
+            format!(
+                "app.service on {}: restart failed (seeded history)\n",
+                n.name
+            ),
+        ),
+        ("CANCELLED", _) => ("Cancelled", -1, String::new(), String::new()),
+        _ => (
+            "Success",
+            0,
+            format!(
+                "ran on {} (seeded history: before the lab started)\n",
+                n.name
+            ),
+            String::new(),
+        ),
+    };
+    crate::commands::PastInvocation {
+        node: n.id.clone(),
+        name: n.name.clone(),
+        status,
+        code,
+        stdout,
+        stderr,
+    }
+}
+
+impl MaintenanceStore {
+    /// Gives the seeded history's RUN_COMMAND invocations real, final
+    /// commands in `commands` on the nodes their targets select among
+    /// `nodes` (of `account`), and their ExecutionIds those commands' ids.
+    pub(crate) fn link_history(
+        &mut self,
+        nodes: &[crate::fleet::LabNode],
+        commands: &mut crate::commands::CommandStore,
+        account: &str,
+    ) {
+        let windows = self.windows.clone();
+        for e in &mut self.executions {
+            let Some(w) = windows.iter().find(|w| w.id == e.window_id) else {
+                continue;
+            };
+            for t in e.tasks.iter_mut().filter(|t| t.kind == "RUN_COMMAND") {
+                for inv in &mut t.invocations {
+                    let target = w
+                        .targets
+                        .iter()
+                        .find(|x| inv.target_id.as_ref() == Some(&x.id));
+                    let (Some(target), Some(start), Some(end)) = (target, inv.start, inv.end)
+                    else {
+                        continue;
+                    };
+                    let body = send_body(&t.window_task, &target.targets);
+                    let document = body["DocumentName"].as_str().unwrap_or_default().to_owned();
+                    let lines: Vec<String> = body["Parameters"]["commands"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|c| c.as_str().map(str::to_owned))
+                        .collect();
+                    let picked = crate::commands::resolve(nodes, &target.targets, account);
+                    let past = picked
+                        .iter()
+                        .enumerate()
+                        .map(|(k, n)| past_invocation(n, inv.status, k == 0))
+                        .collect();
+                    inv.execution_id = commands.record_past(
+                        (&document, lines),
+                        (start, end),
+                        target.targets.clone(),
+                        past,
+                    );
+                }
+            }
         }
     }
 }
