@@ -126,10 +126,12 @@ async fn a_window_fires_on_the_lab_clock_and_its_invocation_opens_in_run_command
 }
 
 /// A window, created through the SDK, whose one RUN_COMMAND task sleeps
-/// `sleep_s` on the prod nodes, and which first opens about a second from
-/// now (`rate(1 day)` from a StartDate).
+/// `sleep_s` on the prod nodes; it opens once a day, a day from now (the
+/// test opens it at once with `LabHandle::open_maintenance_window`, once
+/// its target and task are registered: a window that opened before its
+/// task was registered would run nothing).
 async fn sleepy_window(ctx: &ssmdeck::aws::AwsContext, sleep_s: u32) -> String {
-    let start = ssmdeck::aws::maintenance::iso8601(ssmdeck::model::now_epoch_s() + 1);
+    let start = ssmdeck::aws::maintenance::iso8601(ssmdeck::model::now_epoch_s() + 86_400);
     let w = ctx
         .ssm
         .create_maintenance_window()
@@ -184,6 +186,9 @@ async fn a_running_execution_is_cancelled_after_the_question() {
     let lab = lab(None).await;
     let (ctx, _) = common::context(&lab).await;
     let id = sleepy_window(&ctx, 60).await;
+    let execution = lab
+        .open_maintenance_window("long-job")
+        .expect("long-job opens at once");
     let mut live = shown(&lab).await;
     cursor_to(&mut live, "long-job");
     live.cmd(Command::OpenDetails);
@@ -191,7 +196,7 @@ async fn a_running_execution_is_cancelled_after_the_question() {
         a.maintenance.details.ready().is_some_and(|d| {
             d.executions
                 .first()
-                .is_some_and(|x| x.status == "IN_PROGRESS")
+                .is_some_and(|x| x.id == execution && x.status == "IN_PROGRESS")
         })
     })
     .await;
