@@ -170,8 +170,9 @@ pub struct MaintenanceState {
     pub details: Loaded<WindowDetails>,
     /// The execution shown in [`Inner::Execution`].
     pub execution: Loaded<Vec<ExecutionTask>>,
-    /// The calendar shown in [`Inner::Calendar`]: its iCalendar text.
-    pub calendar_text: Loaded<String>,
+    /// The calendar shown in [`Inner::Calendar`]: its iCalendar text,
+    /// read once when it arrives (the view and the row keys use it).
+    pub calendar_text: Loaded<super::ical::Parsed>,
     /// Its state at the time the user chose.
     pub calendar_at: Loaded<Calendar>,
     /// Every context of the set (names for the Context column).

@@ -169,10 +169,9 @@ impl MaintenanceState {
             }),
             Some(Inner::Execution { .. }) => self.invocations().len(),
             // Lines of the view: events plus the state lines above them.
-            Some(Inner::Calendar { .. }) => self
-                .calendar_text
-                .ready()
-                .map_or(0, |t| super::ical::parse(t).events.len() + 8),
+            Some(Inner::Calendar { .. }) => {
+                self.calendar_text.ready().map_or(0, |p| p.events.len() + 8)
+            }
         }
     }
 
@@ -495,10 +494,9 @@ impl MaintenanceState {
                 .invocations()
                 .get(at)
                 .map(|(_, i)| RawJson::of(&i.id, *i)),
-            Some(Inner::Calendar { name, .. }) => self
-                .calendar_text
-                .ready()
-                .map(|t| RawJson::of(name, &super::ical::parse(t))),
+            Some(Inner::Calendar { name, .. }) => {
+                self.calendar_text.ready().map(|p| RawJson::of(name, p))
+            }
         };
         match view {
             Some(v) => self.raw = Some(v),
@@ -830,7 +828,7 @@ impl MaintenanceState {
         match m {
             MaintenanceMsg::CalendarContent { ctx, name, result } if shown(ctx, &name) => {
                 self.calendar_text = match result {
-                    Ok(t) => Loaded::Ready(t),
+                    Ok(t) => Loaded::Ready(super::ical::parse(&t)),
                     Err(e) => Loaded::Failed(e.to_string()),
                 };
             }

@@ -808,8 +808,8 @@ fn calendar_state_lines(
 
 /// The calendar's events from its iCalendar text, or why not yet.
 fn calendar_event_lines(s: &MaintenanceState, t: &Theme) -> Vec<Line<'static>> {
-    let text = match &s.calendar_text {
-        Loaded::Ready(text) => text,
+    let p = match &s.calendar_text {
+        Loaded::Ready(p) => p,
         Loaded::Failed(e) => {
             return vec![Line::styled(
                 format!("✗ {}", sanitize(e)),
@@ -823,7 +823,6 @@ fn calendar_event_lines(s: &MaintenanceState, t: &Theme) -> Vec<Line<'static>> {
             )];
         }
     };
-    let p = super::ical::parse(text);
     let mut lines = vec![Line::styled(
         format!("{} · {} events", sanitize(&p.default_state), p.events.len()),
         t.style("ui.table_header"),
