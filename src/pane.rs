@@ -443,3 +443,27 @@ impl<P: Pane> PaneView for P {
         self.unsaved()
     }
 }
+
+/// Something read from AWS: not asked yet, on its way, there, or why not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Loaded<T> {
+    /// Not asked for yet.
+    #[default]
+    NotAsked,
+    /// Asked for.
+    Loading,
+    /// Here.
+    Ready(T),
+    /// Failed, with the error as the user reads it.
+    Failed(String),
+}
+
+impl<T> Loaded<T> {
+    /// The value, once here.
+    pub fn ready(&self) -> Option<&T> {
+        match self {
+            Loaded::Ready(v) => Some(v),
+            _ => None,
+        }
+    }
+}

@@ -9,6 +9,7 @@ pub mod hits;
 pub mod line_input;
 pub mod list;
 pub mod raw_json;
+pub mod table;
 
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};

@@ -6,9 +6,8 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Wrap};
 
 use super::state::{Inner, Loaded, MaintenanceState, TopTab, WindowTab, relative, when};
 use crate::aws::maintenance::{Window, parse_iso8601};
@@ -16,6 +15,7 @@ use crate::config::Theme;
 use crate::pane::RenderContext;
 use crate::widgets::list::ListCursor;
 use crate::widgets::raw_json::sanitize;
+use crate::widgets::table::{Columns, narrow, note, styled, tab_line, table};
 use crate::widgets::titled_block;
 
 /// The theme token of an execution status.
@@ -70,81 +70,6 @@ impl MaintenanceState {
     fn crumb_text(&self) -> String {
         crate::pane::Pane::crumb(self).unwrap_or_default()
     }
-}
-
-/// A tab line: each title with its count, the active one highlighted.
-fn tab_line(tabs: &[(String, bool)], t: &Theme) -> Line<'static> {
-    let mut spans = Vec::new();
-    for (i, (title, active)) in tabs.iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::styled(" │ ", t.style("ui.dim")));
-        }
-        let style = if *active {
-            t.style("ui.tab_active")
-        } else {
-            t.style("ui.tab_inactive")
-        };
-        spans.push(Span::styled(format!(" {title} "), style));
-    }
-    Line::from(spans)
-}
-
-/// A table of `rows` under `header`, the cursor's row styled; the drawn
-/// rows recorded for the mouse.
-fn table(
-    frame: &mut Frame,
-    area: Rect,
-    s: &MaintenanceState,
-    (header, widths): (Vec<&'static str>, Vec<Constraint>),
-    rows: Vec<Vec<Cell<'static>>>,
-    cursor: ListCursor,
-    cx: &RenderContext,
-) {
-    let t = cx.theme;
-    let visible = usize::from(area.height.saturating_sub(1));
-    let shown = cursor.shown(rows.len(), visible);
-    let first = shown.start;
-    let body: Vec<Row> = rows
-        .into_iter()
-        .enumerate()
-        .skip(shown.start)
-        .take(shown.len())
-        .map(|(i, cells)| {
-            let row = Row::new(cells);
-            if i == cursor.at {
-                row.style(t.style("ui.cursor"))
-            } else {
-                row
-            }
-        })
-        .collect();
-    s.hits.record(
-        Rect {
-            y: area.y + 1,
-            height: area.height.saturating_sub(1),
-            ..area
-        },
-        first,
-    );
-    frame.render_widget(
-        Table::new(body, widths)
-            .header(Row::new(header).style(t.style("ui.table_header")))
-            .column_spacing(1)
-            .style(t.style("ui.text")),
-        area,
-    );
-}
-
-/// A one-line message in place of a list (loading, empty, failed).
-fn note(frame: &mut Frame, area: Rect, text: String, style: Style) {
-    frame.render_widget(
-        Paragraph::new(text).style(style).wrap(Wrap { trim: true }),
-        area,
-    );
-}
-
-fn styled(text: impl Into<String>, style: Style) -> Cell<'static> {
-    Cell::from(Span::styled(text.into(), style))
 }
 
 fn next_text(w: &Window, now_s: i64) -> (String, &'static str) {
@@ -308,7 +233,15 @@ fn render_windows(frame: &mut Frame, area: Rect, s: &MaintenanceState, cx: &Rend
             cells
         })
         .collect();
-    table(frame, area, s, (header, widths), rows, s.cursors[0], cx);
+    table(
+        frame,
+        area,
+        &s.hits,
+        (header, widths),
+        rows,
+        s.cursors[0],
+        cx,
+    );
 }
 
 fn render_upcoming(frame: &mut Frame, area: Rect, s: &MaintenanceState, cx: &RenderContext) {
@@ -353,7 +286,15 @@ fn render_upcoming(frame: &mut Frame, area: Rect, s: &MaintenanceState, cx: &Ren
             vec![Cell::from(at), Cell::from(rel), Cell::from(name), cal]
         })
         .collect();
-    table(frame, area, s, (header, widths), rows, s.cursors[1], cx);
+    table(
+        frame,
+        area,
+        &s.hits,
+        (header, widths),
+        rows,
+        s.cursors[1],
+        cx,
+    );
 }
 
 fn render_calendars(frame: &mut Frame, area: Rect, s: &MaintenanceState, cx: &RenderContext) {
@@ -405,7 +346,15 @@ fn render_calendars(frame: &mut Frame, area: Rect, s: &MaintenanceState, cx: &Re
             cells
         })
         .collect();
-    table(frame, area, s, (header, widths), rows, s.cursors[2], cx);
+    table(
+        frame,
+        area,
+        &s.hits,
+        (header, widths),
+        rows,
+        s.cursors[2],
+        cx,
+    );
 }
 
 /// A window's two summary lines: name, id, state, schedule and time zone,
@@ -501,42 +450,7 @@ fn render_window(
         note(frame, list, text, style);
         return;
     }
-    table(frame, list, s, (header, widths), rows, cursor, cx);
-}
-
-type Columns = (Vec<&'static str>, Vec<Constraint>, Vec<Vec<Cell<'static>>>);
-
-/// Keeps the columns `keep` marks (all when `wide`): below 120 columns
-/// the ones that matter least give way, so ids are never cut mid-id.
-fn narrow(cols: Columns, keep: &[bool], wide: bool) -> Columns {
-    if wide {
-        return cols;
-    }
-    let (header, widths, rows) = cols;
-    let pick = |i: &usize| keep.get(*i).copied().unwrap_or(true);
-    (
-        header
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| pick(i))
-            .map(|(_, h)| h)
-            .collect(),
-        widths
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| pick(i))
-            .map(|(_, w)| w)
-            .collect(),
-        rows.into_iter()
-            .map(|r| {
-                r.into_iter()
-                    .enumerate()
-                    .filter(|(i, _)| pick(i))
-                    .map(|(_, c)| c)
-                    .collect()
-            })
-            .collect(),
-    )
+    table(frame, list, &s.hits, (header, widths), rows, cursor, cx);
 }
 
 fn span_text(start: Option<i64>, end: Option<i64>, now_s: i64) -> (String, String) {
@@ -697,7 +611,7 @@ fn render_execution(
         &[true, false, true, true, false, true],
         list.width >= 120,
     );
-    table(frame, list, s, (header, widths), rows, cursor, cx);
+    table(frame, list, &s.hits, (header, widths), rows, cursor, cx);
 }
 
 /// One row per task and target of an execution.
