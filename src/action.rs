@@ -61,6 +61,8 @@ pub enum Action {
     Overview(crate::panes::overview::OverviewMsg),
     /// A Maintenance job reported.
     Maintenance(crate::panes::maintenance::MaintenanceMsg),
+    /// An Automation job reported.
+    Automation(crate::panes::automation::AutomationMsg),
     /// Text pasted into the terminal (bracketed paste).
     Paste(String),
     /// A job's report, tagged with the context generation it was started

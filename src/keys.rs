@@ -145,6 +145,19 @@ pub enum Command {
     ToggleEnabled,
     /// A change calendar's state at a time the user types.
     AtTime,
+    /// Approve the waiting `aws:approve` step (SendAutomationSignal).
+    Approve,
+    /// Reject the waiting `aws:approve` step.
+    Reject,
+    /// Interactive mode: run the step under the cursor (StartStep).
+    StartStep,
+    /// Interactive mode: let the execution go on by itself (Resume).
+    Resume,
+    /// Start an Automation runbook on the selected nodes (Fleet) or the
+    /// OpsItem's nodes.
+    RunRunbook,
+    /// The Automation executions recorded on the OpsItem.
+    Automations,
 }
 
 impl Command {
@@ -215,6 +228,12 @@ impl Command {
         Command::Contexts,
         Command::ToggleEnabled,
         Command::AtTime,
+        Command::Approve,
+        Command::Reject,
+        Command::StartStep,
+        Command::Resume,
+        Command::RunRunbook,
+        Command::Automations,
         Command::Yes,
         Command::No,
         Command::Pick,

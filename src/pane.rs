@@ -132,6 +132,26 @@ pub enum Goto {
     /// OpsCenter: the OpsItems this filter text keeps, loaded afresh when
     /// its DescribeOpsItems filters differ from the loaded ones.
     OpsFilter(String),
+    /// Automation: pick a runbook to start on these nodes.
+    Runbook {
+        /// Managed node ids (sorted; may be empty).
+        nodes: Vec<String>,
+        /// Where they came from ("the Fleet selection", "OpsItem oi-…").
+        origin: String,
+        /// The OpsItem the execution is recorded on.
+        ops_item: Option<String>,
+        /// Runbooks listed first (the OpsItem's `/aws/automations`).
+        suggested: Vec<String>,
+    },
+    /// Automation: automation execution `id` of context `ctx`.
+    Execution {
+        /// The context it ran in.
+        ctx: crate::model::ContextId,
+        /// The automation execution id.
+        id: String,
+    },
+    /// Automation: the executions with these ids (an OpsItem's).
+    Executions(Vec<String>),
 }
 
 /// What every pane may read of the shell while it updates.

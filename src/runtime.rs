@@ -203,6 +203,7 @@ impl TaskManager {
             Effect::Sessions(j) => self.spawn(j, Action::Sessions),
             Effect::Overview(j) => self.spawn(j, Action::Overview),
             Effect::Maintenance(j) => self.spawn(j, Action::Maintenance),
+            Effect::Automation(j) => self.spawn(j, Action::Automation),
             Effect::SwitchContext { .. } | Effect::SwitchSet(_) => {
                 // The event loop handles it: it replaces this runner.
             }

@@ -10,7 +10,9 @@ pub use crate::panes::fleet::state as fleet;
 pub use crate::panes::opscenter::state as opscenter;
 pub use crate::panes::parameters::state as params;
 pub use crate::panes::sessions;
-use registry::{FLEET, MAINTENANCE, OPS, OVERVIEW, PARAMS, RUN_COMMAND, SESSIONS, Slot, with_slot};
+use registry::{
+    AUTOMATION, FLEET, MAINTENANCE, OPS, OVERVIEW, PARAMS, RUN_COMMAND, SESSIONS, Slot, with_slot,
+};
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +21,7 @@ pub use crate::action::{ContextInfo, MouseInput};
 use crate::config::Layer;
 use crate::job::{Job, Mutation};
 use crate::pane::{Cx, Goto, Handled, Pane as PaneTrait, Request, Shared};
+pub use crate::panes::automation::{AutomationAsk, AutomationJob, AutomationState};
 use crate::panes::fleet::Ask as FleetAsk;
 pub use crate::panes::fleet::{FleetJob, FleetMsg};
 pub use crate::panes::maintenance::{MaintenanceAsk, MaintenanceJob, MaintenanceState};
@@ -61,6 +64,8 @@ pub enum Pane {
     Overview,
     /// Maintenance windows and change calendars.
     Maintenance,
+    /// Automation executions and runbooks.
+    Automation,
 }
 
 impl Pane {
@@ -135,6 +140,8 @@ pub enum PromptPurpose {
     Fleet(FleetAsk),
     /// One of the Maintenance pane's (a calendar's state at a time).
     Maintenance(MaintenanceAsk),
+    /// One of the Automation pane's (an approval's comment).
+    Automation(AutomationAsk),
 }
 
 /// A one-line prompt.
@@ -232,6 +239,8 @@ pub enum Effect {
     Overview(OverviewJob),
     /// The Maintenance pane's.
     Maintenance(MaintenanceJob),
+    /// The Automation pane's.
+    Automation(AutomationJob),
     /// Leave the console (asked for first when sessions or typed text
     /// would go with it). The shell acts on it; it never reaches the runner.
     Quit,
@@ -263,6 +272,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (
         "maintenance",
         "show maintenance windows, the next 7 days' runs and change calendars",
+    ),
+    (
+        "automation",
+        "show Automation executions and runbooks (start, approve, stop)",
     ),
     ("help", "show the key bindings"),
     ("messages", "show every notice and error so far"),
@@ -307,6 +320,8 @@ pub struct App {
     /// Maintenance pane state (also the change calendars behind the
     /// header's freeze badge and a send's second question).
     pub maintenance: MaintenanceState,
+    /// Automation pane state.
+    pub automation: AutomationState,
     /// AWS context for the header (the set's first context).
     pub context: ContextInfo,
     /// Every context of the set, in order (one entry: the usual console).
@@ -370,6 +385,7 @@ impl App {
         self.ops.set_contexts(labels.clone());
         self.overview.set_contexts(labels.clone());
         self.maintenance.contexts = labels.clone();
+        self.automation.contexts = labels.clone();
         self.params.contexts = labels.clone();
         self.params.scope = (labels.len() > 1).then(|| self.params.scope_text());
         self.contexts = labels;
@@ -387,6 +403,7 @@ impl App {
             sessions: sessions::SessionsState::default(),
             overview: OverviewState::default(),
             maintenance: MaintenanceState::default(),
+            automation: AutomationState::default(),
             contexts: vec![crate::model::ContextLabel {
                 profile: context.profile.clone(),
                 region: context.region.clone(),
@@ -754,6 +771,41 @@ impl App {
                 );
                 effects
             }
+            Goto::Runbook {
+                nodes,
+                origin,
+                ops_item,
+                suggested,
+            } => {
+                let from = crate::panes::automation::state::StartFrom {
+                    nodes,
+                    origin,
+                    ops_item,
+                    suggested,
+                };
+                let mut effects = self.show_pane(Pane::Automation);
+                effects.extend(
+                    self.with_pane(AUTOMATION, now, |p, cx| p.start_from(from, cx))
+                        .1,
+                );
+                effects
+            }
+            Goto::Execution { ctx, id } => {
+                let mut effects = self.show_pane(Pane::Automation);
+                effects.extend(
+                    self.with_pane(AUTOMATION, now, |p, cx| p.open_execution(ctx, id, cx))
+                        .1,
+                );
+                effects
+            }
+            Goto::Executions(ids) => {
+                let mut effects = self.show_pane(Pane::Automation);
+                effects.extend(
+                    self.with_pane(AUTOMATION, now, |p, cx| p.show_executions(&ids, cx))
+                        .1,
+                );
+                effects
+            }
             Goto::NodeOpsItems(id) => {
                 self.go_to(Pane::OpsCenter);
                 self.with_pane(OPS, now, |p, cx| p.show_node_items(&id, cx))
@@ -982,6 +1034,7 @@ impl App {
             Action::Sessions(m) => self.with_sessions(now, |p, cx| p.message(m, cx)).1,
             Action::Overview(m) => self.with_pane(OVERVIEW, now, |p, cx| p.message(m, cx)).1,
             Action::Maintenance(m) => self.with_pane(MAINTENANCE, now, |p, cx| p.message(m, cx)).1,
+            Action::Automation(m) => self.with_pane(AUTOMATION, now, |p, cx| p.message(m, cx)).1,
             Action::Params(ev) => self.with_pane(PARAMS, now, |p, cx| p.message(ev, cx)).1,
             Action::Commands(ev) => {
                 self.with_pane(RUN_COMMAND, now, |p, cx| p.message(ev, cx))
@@ -1031,6 +1084,7 @@ impl App {
         self.overview = OverviewState::default();
         let calendars_that_matter = std::mem::take(&mut self.maintenance.calendars_that_matter);
         self.maintenance = MaintenanceState::default();
+        self.automation = AutomationState::default();
         self.maintenance.calendars_that_matter = calendars_that_matter;
         // A profile or region switch lands on one context (it
         // leaves a set); the picker's on the set it connected.
@@ -1307,6 +1361,10 @@ impl App {
                 self.with_pane(MAINTENANCE, now, |p, cx| p.answer(ask, text, cx))
                     .1
             }
+            PromptPurpose::Automation(ask) => {
+                self.with_pane(AUTOMATION, now, |p, cx| p.answer(ask, text, cx))
+                    .1
+            }
         }
     }
 
@@ -1451,6 +1509,13 @@ pub fn mutation_of(c: Command, pane: Pane) -> Option<&'static str> {
         (Command::RunCommand, _) => "ssm:SendCommand",
         (Command::Create, Pane::Commands) | (Command::Rerun, _) => "ssm:SendCommand",
         (Command::CancelCommand, Pane::Maintenance) => "ssm:CancelMaintenanceWindowExecution",
+        (Command::CancelCommand, Pane::Automation) => "ssm:StopAutomationExecution",
+        (Command::RunRunbook, _) | (Command::Create, Pane::Automation) => {
+            "ssm:StartAutomationExecution"
+        }
+        (Command::Approve | Command::Reject | Command::StartStep | Command::Resume, _) => {
+            "ssm:SendAutomationSignal"
+        }
         (Command::CancelCommand, _) => "ssm:CancelCommand",
         (Command::ToggleEnabled, _) => "ssm:UpdateMaintenanceWindow",
         (Command::Edit | Command::Create | Command::Restore, Pane::Parameters) => {
@@ -1493,6 +1558,7 @@ impl Effect {
             Effect::Sessions(j) => j.mutation(),
             Effect::Overview(j) => j.mutation(),
             Effect::Maintenance(j) => j.mutation(),
+            Effect::Automation(j) => j.mutation(),
             Effect::SwitchContext { .. } | Effect::SwitchSet(_) | Effect::Quit => None,
         }
     }

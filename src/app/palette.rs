@@ -352,7 +352,11 @@ impl App {
             Pane::Fleet => ("fleet", self.fleet.filter.clone()),
             Pane::Parameters => ("params", self.params.search.clone().unwrap_or_default()),
             Pane::OpsCenter => ("ops", self.ops.filter.clone()),
-            Pane::Commands | Pane::Sessions | Pane::Overview | Pane::Maintenance => {
+            Pane::Commands
+            | Pane::Sessions
+            | Pane::Overview
+            | Pane::Maintenance
+            | Pane::Automation => {
                 self.command_error = Some(format!(
                     "the {} pane has no filter to save",
                     self.pane.title()

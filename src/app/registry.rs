@@ -4,8 +4,8 @@
 //! that is not registered does not compile.
 
 use super::{
-    App, CommandsState, Effect, FleetState, MaintenanceState, OpsState, OverviewState, Pane,
-    ParamsState, PromptPurpose,
+    App, AutomationState, CommandsState, Effect, FleetState, MaintenanceState, OpsState,
+    OverviewState, Pane, ParamsState, PromptPurpose,
 };
 use crate::config::Layer;
 use crate::pane::{Pane as PaneTrait, PaneView};
@@ -77,6 +77,13 @@ pub const PANES: &[PaneEntry] = &[
         layer: Layer::Maintenance,
         command: "maintenance",
     },
+    PaneEntry {
+        pane: Pane::Automation,
+        title: "Automation",
+        short: "Auto",
+        layer: Layer::Automation,
+        command: "automation",
+    },
 ];
 
 /// The registry entry of `p`.
@@ -89,6 +96,7 @@ pub fn entry(p: Pane) -> &'static PaneEntry {
         Pane::Sessions => 4,
         Pane::Overview => 5,
         Pane::Maintenance => 6,
+        Pane::Automation => 7,
     };
     &PANES[i]
 }
@@ -103,6 +111,7 @@ pub fn view_of(app: &App, p: Pane) -> &dyn PaneView {
         Pane::Sessions => &app.sessions,
         Pane::Overview => &app.overview,
         Pane::Maintenance => &app.maintenance,
+        Pane::Automation => &app.automation,
     }
 }
 
@@ -137,6 +146,10 @@ macro_rules! with_slot {
             }
             $crate::app::Pane::Maintenance => {
                 let $slot = $crate::app::registry::MAINTENANCE;
+                $body
+            }
+            $crate::app::Pane::Automation => {
+                let $slot = $crate::app::registry::AUTOMATION;
                 $body
             }
         }
@@ -224,6 +237,14 @@ pub(super) const MAINTENANCE: Slot<MaintenanceState> = Slot {
     state: |a| &mut a.maintenance,
     job: Effect::Maintenance,
     ask: PromptPurpose::Maintenance,
+};
+
+/// The Automation pane.
+pub(super) const AUTOMATION: Slot<AutomationState> = Slot {
+    pane: Pane::Automation,
+    state: |a| &mut a.automation,
+    job: Effect::Automation,
+    ask: PromptPurpose::Automation,
 };
 
 #[cfg(test)]

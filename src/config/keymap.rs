@@ -42,6 +42,8 @@ pub enum Layer {
     Overview,
     /// The Maintenance pane.
     Maintenance,
+    /// The Automation pane.
+    Automation,
     /// A confirmation dialog (`yes`, `no`); nothing else applies there.
     Confirm,
     /// A choice list (`select_next`, `select_prev`, `pick`, `back`; the
@@ -61,6 +63,7 @@ impl Layer {
         Layer::Sessions,
         Layer::Overview,
         Layer::Maintenance,
+        Layer::Automation,
         Layer::Confirm,
         Layer::Choice,
     ];
@@ -77,6 +80,7 @@ impl Layer {
             Layer::Sessions => "sessions",
             Layer::Overview => "overview",
             Layer::Maintenance => "maintenance",
+            Layer::Automation => "automation",
             Layer::Confirm => "confirm",
             Layer::Choice => "choice",
         }
@@ -950,6 +954,7 @@ keymap = [{ on = ["G"], run = "refresh", desc = "x" }]
                     "The Sessions pane" => Some(Layer::Sessions),
                     "The Overview pane" => Some(Layer::Overview),
                     "The Maintenance pane" => Some(Layer::Maintenance),
+                    "The Automation pane" => Some(Layer::Automation),
                     _ => None,
                 };
                 in_table = false;

@@ -3,6 +3,7 @@
 //! report, and their state, update and view behind the
 //! [`Pane`](crate::pane::Pane) trait.
 
+pub mod automation;
 pub mod fleet;
 pub mod maintenance;
 pub mod opscenter;

@@ -130,6 +130,30 @@ impl FleetState {
         }));
     }
 
+    /// `A`: the Automation pane's runbooks, to start one on the
+    /// selection (or the node under the cursor when nothing is selected).
+    fn runbook(&mut self, cx: &mut FleetCx) {
+        let mut nodes: Vec<String> = self.selected.iter().cloned().collect();
+        nodes.sort();
+        let origin = if nodes.is_empty() {
+            match self.current() {
+                Some(n) => {
+                    nodes.push(n.id.clone());
+                    format!("the node under the cursor ({})", n.id)
+                }
+                None => return cx.notice("no node to start a runbook on"),
+            }
+        } else {
+            "the Fleet selection".into()
+        };
+        cx.request(Request::Open(Goto::Runbook {
+            nodes,
+            origin,
+            ops_item: None,
+            suggested: Vec::new(),
+        }));
+    }
+
     fn back(&mut self) -> Handled {
         if self.revealed {
             // Came here from another pane: close what the jump opened and
@@ -207,6 +231,7 @@ impl Pane for FleetState {
             }),
             Command::SortReverse => self.sort_reverse(),
             Command::RunCommand => self.compose(cx),
+            Command::RunRunbook => self.runbook(cx),
             _ => return self.node_command(c, cx),
         }
         Handled::Yes

@@ -11,6 +11,7 @@ use crate::widgets::hits::RowHits;
 use crate::widgets::list::ListCursor;
 use crate::widgets::raw_json::{RawJson, sanitize};
 
+pub use crate::model::{relative, when};
 pub use crate::pane::Loaded;
 
 /// The pane's top-level lists (Tab / Shift-Tab switch).
@@ -337,35 +338,6 @@ fn until_text(t: &Timeline, now_s: i64) -> String {
         || "no reopening known".into(),
         |x| format!("until {}", when(x, now_s)),
     )
-}
-
-/// A time for the tables: `18:00` today (UTC), `12-05 18:00` otherwise,
-/// always UTC (the header says so).
-pub fn when(t: i64, now_s: i64) -> String {
-    let full = crate::model::format_epoch(t);
-    let same_day = t.div_euclid(86_400) == now_s.div_euclid(86_400);
-    match (same_day, full.get(5..16), full.get(11..16)) {
-        (true, _, Some(hm)) => hm.to_owned(),
-        (false, Some(md_hm), _) => md_hm.to_owned(),
-        _ => full,
-    }
-}
-
-/// How far `t` is from `now_s`: `in 2h 05m`, `3d 4h ago`, `now`.
-pub fn relative(t: i64, now_s: i64) -> String {
-    let d = t - now_s;
-    let a = d.unsigned_abs();
-    let text = match a {
-        0..=59 => return "now".into(),
-        60..=3599 => format!("{}m", a / 60),
-        3600..=86_399 => format!("{}h {:02}m", a / 3600, a % 3600 / 60),
-        _ => format!("{}d {}h", a / 86_400, a % 86_400 / 3600),
-    };
-    if d > 0 {
-        format!("in {text}")
-    } else {
-        format!("{text} ago")
-    }
 }
 
 #[cfg(test)]

@@ -316,8 +316,12 @@ impl MaintenanceState {
                 document: task.task.map(|(arn, _)| arn).unwrap_or_default(),
                 ctx,
             })),
+            ("AUTOMATION", false) => cx.request(Request::Open(Goto::Execution {
+                ctx,
+                id: inv.execution_id,
+            })),
             (kind, false) => cx.notice(format!(
-                "{kind} execution {}: ssmdeck opens Run Command commands only (no Automation pane yet)",
+                "{kind} execution {}: ssmdeck opens Run Command commands and Automation executions only",
                 sanitize(&inv.execution_id)
             )),
         }

@@ -101,6 +101,8 @@ impl Pane for OpsState {
             Command::RemoveOpsData => self.remove_data(cx),
             Command::JumpToNode => self.jump(cx),
             Command::RunCommand => self.run_command(cx),
+            Command::RunRunbook => self.run_runbook(cx),
+            Command::Automations => self.automations(cx),
             Command::Edit => self.edit_form(cx),
             Command::Create => self.create_form(cx),
             Command::CopyName => {
@@ -561,6 +563,50 @@ impl OpsState {
         }
         let origin = format!("OpsItem {}", item.id);
         cx.request(Request::Open(Goto::Compose { nodes, origin }));
+    }
+
+    /// `A`: start a runbook on the OpsItem's nodes, the runbooks its
+    /// `/aws/automations` names first; the execution is recorded there.
+    fn run_runbook(&self, cx: &mut OpsCx) {
+        let Some(item) = self.focused() else {
+            return;
+        };
+        let entries = item
+            .operational_data
+            .get(crate::aws::automation::OPS_KEY)
+            .map(|d| crate::aws::automation::ops_entries(&d.value))
+            .unwrap_or_default();
+        cx.request(Request::Open(Goto::Runbook {
+            nodes: item.related_nodes(),
+            origin: format!("OpsItem {}", item.id),
+            ops_item: Some(item.id.clone()),
+            suggested: entries
+                .into_iter()
+                .filter(|e| !crate::aws::automation::is_execution_id(e))
+                .collect(),
+        }));
+    }
+
+    /// `E`: the Automation executions recorded on the OpsItem.
+    fn automations(&self, cx: &mut OpsCx) {
+        let Some(item) = self.focused() else {
+            return;
+        };
+        let ids: Vec<String> = item
+            .operational_data
+            .get(crate::aws::automation::OPS_KEY)
+            .map(|d| crate::aws::automation::ops_entries(&d.value))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| crate::aws::automation::is_execution_id(e))
+            .collect();
+        if ids.is_empty() {
+            return cx.notice(format!(
+                "{} records no Automation execution in /aws/automations (A starts one)",
+                item.id
+            ));
+        }
+        cx.request(Request::Open(Goto::Executions(ids)));
     }
 
     /// Show a managed node the focused OpsItem names in the Fleet pane

@@ -390,6 +390,7 @@ pub fn detail_lines(o: &OpsState, t: &Theme) -> Vec<Line<'static>> {
     };
     summary_lines(&mut out, d, i, t);
     related_lines(&mut out, o, d, i, t);
+    runbook_lines(&mut out, i, t);
     notes_lines(&mut out, i, t);
     operational_data_lines(&mut out, i, t);
     timeline_lines(&mut out, d, i, t);
@@ -575,6 +576,48 @@ fn notes_lines(out: &mut Vec<Line<'static>>, i: &OpsItem, t: &Theme) {
 }
 
 /// The operational data section (notes left out), JSON values pretty-printed.
+/// The runbooks `/aws/automations` suggests and the executions recorded
+/// there.
+fn runbook_lines(out: &mut Vec<Line<'static>>, i: &OpsItem, t: &Theme) {
+    use crate::aws::automation::{OPS_KEY, is_execution_id, ops_entries};
+    let entries = i
+        .operational_data
+        .get(OPS_KEY)
+        .map(|d| ops_entries(&d.value))
+        .unwrap_or_default();
+    section(
+        out,
+        t.style("ui.title"),
+        "Runbooks  (A starts one on the related nodes · E lists the executions)",
+    );
+    let (runs, books): (Vec<String>, Vec<String>) =
+        entries.into_iter().partition(|e| is_execution_id(e));
+    let dim = t.style("ui.dim");
+    let books = if books.is_empty() {
+        "none suggested in /aws/automations".to_owned()
+    } else {
+        books
+            .iter()
+            .map(|b| crate::widgets::raw_json::sanitize(b))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    out.push(Line::from(Span::styled(
+        format!("  suggested: {books}"),
+        dim,
+    )));
+    out.push(Line::from(Span::styled(
+        format!("  executions recorded: {}", runs.len()),
+        dim,
+    )));
+    for r in runs.iter().rev().take(5) {
+        out.push(Line::from(Span::styled(
+            format!("    {r}"),
+            t.style("ui.text"),
+        )));
+    }
+}
+
 fn operational_data_lines(out: &mut Vec<Line<'static>>, i: &OpsItem, t: &Theme) {
     let dim = t.style("ui.dim");
     let text = t.style("ui.text");

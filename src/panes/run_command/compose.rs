@@ -110,20 +110,22 @@ pub struct Compose {
     pub fleet_total: usize,
 }
 
-/// SendCommand's `MaxConcurrency` as the service model allows it: 1 … 7
+/// SendCommand's and StartAutomationExecution's `MaxConcurrency` as the
+/// service model allows it: 1 … 7
 /// characters matching `^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$` (so no
 /// `0`, `0%` or leading zero).
-fn concurrency_ok(s: &str) -> bool {
+pub fn concurrency_ok(s: &str) -> bool {
     static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new("^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$").expect("model pattern")
     });
     (1..=7).contains(&s.len()) && RE.is_match(s)
 }
 
-/// SendCommand's `MaxErrors` as the service model allows it: 1 … 7
+/// SendCommand's and StartAutomationExecution's `MaxErrors` as the
+/// service model allows it: 1 … 7
 /// characters matching `^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$` (`0`
 /// and `0%` included).
-fn errors_ok(s: &str) -> bool {
+pub fn errors_ok(s: &str) -> bool {
     static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new("^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$").expect("model pattern")
     });
