@@ -727,6 +727,9 @@ impl App {
                 Some(placements.iter().map(|p| p.ctx).collect())
             }
             Effect::RunCommand(CommandsJob::Send(_)) => Some(vec![Default::default()]),
+            Effect::Automation(AutomationJob::Start { requests, .. }) => {
+                Some(requests.iter().map(|(ctx, _)| *ctx).collect())
+            }
             _ => None,
         };
         let (freeze, twice) = self.maintenance.freeze_lines(now_s, to.as_deref());
