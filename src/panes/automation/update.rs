@@ -1065,3 +1065,395 @@ impl AutomationState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::aws::automation::{Execution, Runbook, RunbookInfo, RunbookParam, Step};
+    use crate::job::Job;
+    use crate::pane::Shared;
+
+    type Requests = Vec<Request<AutomationJob, AutomationAsk>>;
+
+    const NOW: i64 = 1_796_292_000;
+    const ID: &str = "0b6c2c9e-1f7e-4a58-9c43-5d9a1b2c3d4e";
+
+    fn with<R>(
+        p: &mut AutomationState,
+        f: impl FnOnce(&mut AutomationState, &mut AutomationCx) -> R,
+    ) -> (R, Vec<AutomationJob>, Requests) {
+        let shared = Shared {
+            size: (120, 40),
+            where_: "account 1, region r",
+            page_rows: 30,
+            epoch_s: NOW,
+            ..Shared::default()
+        };
+        let mut cx = Cx::new(Instant::now(), shared);
+        let r = f(p, &mut cx);
+        let (jobs, requests) = cx.finish();
+        (r, jobs, requests)
+    }
+
+    fn cmd(p: &mut AutomationState, c: Command) -> (Vec<AutomationJob>, Requests) {
+        let (_, j, r) = with(p, |p, cx| p.command(c, cx));
+        (j, r)
+    }
+
+    fn msg(p: &mut AutomationState, m: AutomationMsg) -> (Vec<AutomationJob>, Requests) {
+        let ((), j, r) = with(p, |p, cx| p.message(m, cx));
+        (j, r)
+    }
+
+    fn execution(status: &str) -> Execution {
+        Execution {
+            id: ID.into(),
+            runbook: "Lab-CollectDiagnostics".into(),
+            status: status.into(),
+            mode: "Auto".into(),
+            start_s: Some(NOW - 60),
+            ..Execution::default()
+        }
+    }
+
+    fn detail(status: &str, steps: Vec<Step>) -> AutomationMsg {
+        AutomationMsg::Detail {
+            ctx: ContextId::default(),
+            id: ID.into(),
+            result: Ok(Box::new(ExecutionDetail {
+                execution: Execution {
+                    current_step: "approve".into(),
+                    current_action: "aws:approve".into(),
+                    ..execution(status)
+                },
+                steps,
+                ..ExecutionDetail::default()
+            })),
+        }
+    }
+
+    fn step(name: &str, action: &str, status: &str) -> Step {
+        Step {
+            name: name.into(),
+            action: action.into(),
+            status: status.into(),
+            ..Step::default()
+        }
+    }
+
+    fn loaded() -> AutomationState {
+        let mut p = AutomationState::default();
+        let ((), jobs, _) = with(&mut p, |p, cx| p.on_show(cx));
+        assert!(
+            matches!(jobs[0], AutomationJob::Executions { generation: 1, .. }),
+            "{jobs:?}"
+        );
+        msg(
+            &mut p,
+            AutomationMsg::Executions {
+                generation: 1,
+                ctx: ContextId::default(),
+                result: Ok((vec![execution("Waiting")], false)),
+            },
+        );
+        p
+    }
+
+    #[test]
+    fn a_running_execution_is_polled_with_back_off_and_an_approval_asks_twice() {
+        let mut p = loaded();
+        assert_eq!(p.counts(), vec![("Waiting", 1)]);
+        let (jobs, _) = cmd(&mut p, Command::OpenDetails);
+        assert!(
+            matches!(&jobs[0], AutomationJob::Detail { delay_ms: 0, .. }),
+            "{jobs:?}"
+        );
+        let steps = || {
+            vec![
+                step("collect", "aws:runCommand", "Success"),
+                step("approve", "aws:approve", "InProgress"),
+            ]
+        };
+        let (jobs, _) = msg(&mut p, detail("Waiting", steps()));
+        assert!(
+            matches!(
+                &jobs[0],
+                AutomationJob::Detail {
+                    delay_ms: POLL_FIRST_MS,
+                    ..
+                }
+            ),
+            "{jobs:?}"
+        );
+        let (jobs, _) = msg(&mut p, detail("Waiting", steps()));
+        assert!(
+            matches!(
+                &jobs[0],
+                AutomationJob::Detail {
+                    delay_ms: 4_000,
+                    ..
+                }
+            ),
+            "nothing moved: {jobs:?}"
+        );
+        for _ in 0..5 {
+            msg(&mut p, detail("Waiting", steps()));
+        }
+        assert_eq!(p.poll.delay_ms, POLL_MAX_MS);
+        let (jobs, requests) = cmd(&mut p, Command::Approve);
+        assert!(jobs.is_empty());
+        let Request::Prompt { ask, .. } = &requests[0] else {
+            panic!("{requests:?}")
+        };
+        let ((), jobs, requests) =
+            with(&mut p, |p, cx| p.answer(ask.clone(), "ok to go".into(), cx));
+        assert!(jobs.is_empty(), "nothing is sent before the confirmation");
+        let Request::Confirm { yes, lines, .. } = &requests[0] else {
+            panic!("{requests:?}")
+        };
+        assert!(
+            lines.iter().any(|l| l.contains("Approve step approve")),
+            "{lines:?}"
+        );
+        assert_eq!(yes.mutation().unwrap().action, "ssm:SendAutomationSignal");
+        assert!(
+            matches!(yes, AutomationJob::Signal { signal: Signal::Approve, comment: Some(c), .. } if c == "ok to go")
+        );
+        // Something moved: back to the first wait; finished: no more polls.
+        let moved = vec![
+            step("collect", "aws:runCommand", "Success"),
+            step("approve", "aws:approve", "Success"),
+        ];
+        let (jobs, _) = msg(&mut p, detail("InProgress", moved.clone()));
+        assert!(
+            matches!(
+                &jobs[0],
+                AutomationJob::Detail {
+                    delay_ms: POLL_FIRST_MS,
+                    ..
+                }
+            ),
+            "{jobs:?}"
+        );
+        let (jobs, _) = msg(&mut p, detail("Success", moved));
+        assert!(jobs.is_empty(), "{jobs:?}");
+        let (_, requests) = cmd(&mut p, Command::CancelCommand);
+        assert!(
+            matches!(&requests[0], Request::Notice(t) if t.contains("Success")),
+            "{requests:?}"
+        );
+        assert_eq!(
+            p.listed(ContextId::default(), ID).unwrap().status,
+            "Success",
+            "the row follows"
+        );
+    }
+
+    #[test]
+    fn a_runbook_form_checks_before_any_call_and_a_refused_confirmation_goes_back_to_it() {
+        let mut p = loaded();
+        let from = StartFrom {
+            nodes: vec!["i-0000000000000001".into()],
+            origin: "OpsItem oi-0123456789ab".into(),
+            ops_item: Some("oi-0123456789ab".into()),
+            suggested: vec!["AWS-RestartEC2Instance".into()],
+        };
+        with(&mut p, |p, cx| p.start_from(from, cx));
+        assert_eq!(p.tab, TopTab::Runbooks);
+        let generation = p.runbook_generation;
+        msg(
+            &mut p,
+            AutomationMsg::Runbooks {
+                generation,
+                ctx: ContextId::default(),
+                result: Ok([
+                    "AWS-CreateImage",
+                    "AWS-RestartEC2Instance",
+                    "AWS-StopEC2Instance",
+                ]
+                .map(|n| Runbook {
+                    name: n.into(),
+                    owner: "Amazon".into(),
+                    version: "1".into(),
+                    ..Runbook::default()
+                })
+                .to_vec()),
+            },
+        );
+        assert_eq!(
+            p.runbooks[p.runbooks_shown[0]].1.name, "AWS-RestartEC2Instance",
+            "suggested first"
+        );
+        let (jobs, _) = cmd(&mut p, Command::OpenDetails);
+        assert!(
+            matches!(&jobs[0], AutomationJob::Runbook { name, .. } if name == "AWS-RestartEC2Instance")
+        );
+        assert!(p.form_open());
+        let info = RunbookInfo {
+            name: "AWS-RestartEC2Instance".into(),
+            version: "1".into(),
+            params: vec![
+                RunbookParam {
+                    name: "InstanceId".into(),
+                    kind: "StringList".into(),
+                    ..RunbookParam::default()
+                },
+                RunbookParam {
+                    name: "Reason".into(),
+                    kind: "String".into(),
+                    ..RunbookParam::default()
+                },
+            ],
+            ..RunbookInfo::default()
+        };
+        msg(
+            &mut p,
+            AutomationMsg::Runbook {
+                name: info.name.clone(),
+                result: Ok(info),
+            },
+        );
+        let ctrl_s = KeyEvent::new(
+            crossterm::event::KeyCode::Char('s'),
+            crossterm::event::KeyModifiers::CONTROL,
+        );
+        let (_, jobs, requests) = with(&mut p, |p, cx| p.key(ctrl_s, cx));
+        assert!(jobs.is_empty() && requests.is_empty());
+        let e = p.form.as_ref().unwrap().error.clone().unwrap();
+        assert!(e.contains("Reason is required"), "{e}");
+        for c in "disk full".chars() {
+            with(&mut p, |p, cx| {
+                p.key(KeyEvent::from(crossterm::event::KeyCode::Char(c)), cx)
+            });
+        }
+        assert!(p.unsaved().is_some(), "typed text is named before a quit");
+        let (_, _, requests) = with(&mut p, |p, cx| p.key(ctrl_s, cx));
+        let Request::Confirm { yes, lines, .. } = &requests[0] else {
+            panic!("{requests:?}")
+        };
+        assert!(
+            lines.iter().any(|l| l.contains("Reason = disk full")),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("recorded on oi-0123456789ab")),
+            "{lines:?}"
+        );
+        let AutomationJob::Start { requests: reqs, .. } = yes else {
+            panic!()
+        };
+        assert_eq!(
+            reqs[0].1.parameters["InstanceId"],
+            vec!["i-0000000000000001"]
+        );
+        let yes = yes.clone();
+        with(&mut p, |p, cx| p.confirm_answered(&yes, false, cx));
+        assert!(p.form_open(), "no: back to the form");
+        assert_eq!(
+            p.form.as_ref().unwrap().values[1],
+            "disk full",
+            "nothing typed is lost"
+        );
+        with(&mut p, |p, cx| p.confirm_answered(&yes, true, cx));
+        let (jobs, _) = msg(
+            &mut p,
+            AutomationMsg::Started {
+                ctx: ContextId::default(),
+                runbook: "AWS-RestartEC2Instance".into(),
+                ops_item: Some("oi-0123456789ab".into()),
+                result: Ok(ID.into()),
+            },
+        );
+        assert!(jobs.iter().any(|j| matches!(j, AutomationJob::Record { ops_item, execution, .. } if ops_item == "oi-0123456789ab" && execution == ID)), "{jobs:?}");
+        assert!(p.form.is_none());
+        assert_eq!(
+            p.execution_in_view(),
+            Some((ContextId::default(), ID.to_owned()))
+        );
+    }
+
+    #[test]
+    fn a_bad_filter_says_why_and_does_not_reload() {
+        let mut p = loaded();
+        let (_, requests) = cmd(&mut p, Command::Filter);
+        assert!(matches!(requests[0], Request::Filter));
+        let mut cursor = None;
+        for c in "status:Broke".chars() {
+            with(&mut p, |p, cx| {
+                p.filter_input(InputKey::Char(c), &mut cursor, cx)
+            });
+        }
+        assert!(p.filter_warning().unwrap().contains("status:Broke"));
+        let (_, jobs, requests) = with(&mut p, |p, cx| {
+            p.filter_input(InputKey::Submit, &mut cursor, cx)
+        });
+        assert!(jobs.is_empty(), "{jobs:?}");
+        assert!(matches!(&requests[0], Request::Notice(t) if t.contains("filter not applied")));
+        p.filter = "status:Failed".into();
+        let (_, jobs, _) = with(&mut p, |p, cx| {
+            p.filter_input(InputKey::Submit, &mut cursor, cx)
+        });
+        assert!(
+            matches!(&jobs[0], AutomationJob::Executions { filters, .. } if filters.status == vec!["Failed"]),
+            "{jobs:?}"
+        );
+    }
+
+    fn screen(p: &AutomationState, w: u16) -> String {
+        let settings = crate::config::Settings::load(None);
+        let rcx = RenderContext {
+            theme: &settings.theme,
+            keymap: &settings.keymap,
+            now: Instant::now(),
+        };
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, 20)).unwrap();
+        term.draw(|f| p.view(f, ratatui::layout::Rect::new(0, 0, w, 20), &rcx))
+            .unwrap();
+        let b = term.backend().buffer().clone();
+        (0..b.area.height)
+            .map(|y| {
+                (0..b.area.width)
+                    .map(|x| b[(x, y)].symbol())
+                    .collect::<String>()
+                    + "\n"
+            })
+            .collect()
+    }
+
+    #[test]
+    fn aws_text_is_drawn_escaped_and_the_execution_id_stays_whole_at_80_columns() {
+        let mut p = loaded();
+        p.executions[0].1.runbook = "evil\u{1b}[2Jbook".into();
+        p.derive();
+        for w in [80, 200] {
+            let s = screen(&p, w);
+            assert!(!s.contains('\u{1b}'), "{s}");
+            assert!(s.contains(ID), "the id whole at {w}:\n{s}");
+        }
+        cmd(&mut p, Command::OpenDetails);
+        let mut st = step("collect", "aws:runCommand", "Failed");
+        st.failure = "exit 1\u{7}\u{1b}]0;pwned\u{7}".into();
+        st.outputs.insert(
+            "CommandId".into(),
+            vec!["c0ffee00-0000-4000-8000-000000000001".into()],
+        );
+        msg(&mut p, detail("Failed", vec![st]));
+        let s = screen(&p, 80);
+        assert!(!s.contains('\u{7}') && !s.contains('\u{1b}'), "{s}");
+        cmd(&mut p, Command::OpenDetails);
+        let s = screen(&p, 80);
+        assert!(
+            s.contains("command c0ffee00-0000-4000-8000-000000000001"),
+            "{s}"
+        );
+        let (_, requests) = cmd(&mut p, Command::OpenDetails);
+        assert!(
+            matches!(&requests[0], Request::Open(Goto::Command { id, .. }) if id == "c0ffee00-0000-4000-8000-000000000001"),
+            "{requests:?}"
+        );
+    }
+}

@@ -252,6 +252,8 @@ fn render_executions(frame: &mut Frame, area: Rect, s: &AutomationState, cx: &Re
     ];
     let multi = s.contexts.len() > 1;
     let wide = area.width >= 150;
+    // Below 100 columns the step / failure column gives way: the id, the
+    // runbook and the status stay whole.
     let keep = [
         true,
         true,
@@ -260,7 +262,7 @@ fn render_executions(frame: &mut Frame, area: Rect, s: &AutomationState, cx: &Re
         area.width >= 120,
         wide,
         multi && wide,
-        true,
+        area.width >= 100,
     ];
     let (header, widths, rows) = narrow((header, widths, rows), &keep, false);
     table(
