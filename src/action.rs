@@ -63,6 +63,8 @@ pub enum Action {
     Maintenance(crate::panes::maintenance::MaintenanceMsg),
     /// An Automation job reported.
     Automation(crate::panes::automation::AutomationMsg),
+    /// A Documents job reported.
+    Documents(crate::panes::documents::DocumentsMsg),
     /// Text pasted into the terminal (bracketed paste).
     Paste(String),
     /// A job's report, tagged with the context generation it was started

@@ -143,6 +143,14 @@ pub enum Goto {
         /// Runbooks listed first (the OpsItem's `/aws/automations`).
         suggested: Vec<String>,
     },
+    /// Run Command: the composer with `document` on the Fleet selection,
+    /// parameters preset (a Distributor package's `action` and `name`).
+    ComposeDocument {
+        /// The document.
+        document: String,
+        /// Parameter name and value, set once its parameters are read.
+        presets: Vec<(String, String)>,
+    },
     /// Automation: automation execution `id` of context `ctx`.
     Execution {
         /// The context it ran in.

@@ -204,6 +204,7 @@ impl TaskManager {
             Effect::Overview(j) => self.spawn(j, Action::Overview),
             Effect::Maintenance(j) => self.spawn(j, Action::Maintenance),
             Effect::Automation(j) => self.spawn(j, Action::Automation),
+            Effect::Documents(j) => self.spawn(j, Action::Documents),
             Effect::SwitchContext { .. } | Effect::SwitchSet(_) => {
                 // The event loop handles it: it replaces this runner.
             }

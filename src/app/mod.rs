@@ -11,7 +11,8 @@ pub use crate::panes::opscenter::state as opscenter;
 pub use crate::panes::parameters::state as params;
 pub use crate::panes::sessions;
 use registry::{
-    AUTOMATION, FLEET, MAINTENANCE, OPS, OVERVIEW, PARAMS, RUN_COMMAND, SESSIONS, Slot, with_slot,
+    AUTOMATION, DOCUMENTS, FLEET, MAINTENANCE, OPS, OVERVIEW, PARAMS, RUN_COMMAND, SESSIONS, Slot,
+    with_slot,
 };
 
 use std::time::{Duration, Instant};
@@ -22,6 +23,7 @@ use crate::config::Layer;
 use crate::job::{Job, Mutation};
 use crate::pane::{Cx, Goto, Handled, Pane as PaneTrait, Request, Shared};
 pub use crate::panes::automation::{AutomationAsk, AutomationJob, AutomationState};
+pub use crate::panes::documents::{DocumentsJob, DocumentsState};
 use crate::panes::fleet::Ask as FleetAsk;
 pub use crate::panes::fleet::{FleetJob, FleetMsg};
 pub use crate::panes::maintenance::{MaintenanceAsk, MaintenanceJob, MaintenanceState};
@@ -66,6 +68,8 @@ pub enum Pane {
     Maintenance,
     /// Automation executions and runbooks.
     Automation,
+    /// SSM documents, their content and versions.
+    Documents,
 }
 
 impl Pane {
@@ -241,6 +245,8 @@ pub enum Effect {
     Maintenance(MaintenanceJob),
     /// The Automation pane's.
     Automation(AutomationJob),
+    /// The Documents pane's.
+    Documents(DocumentsJob),
     /// Leave the console (asked for first when sessions or typed text
     /// would go with it). The shell acts on it; it never reaches the runner.
     Quit,
@@ -276,6 +282,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (
         "automation",
         "show Automation executions and runbooks (start, approve, stop)",
+    ),
+    (
+        "documents",
+        "show SSM documents by type and owner: content, versions, diff",
     ),
     ("help", "show the key bindings"),
     ("messages", "show every notice and error so far"),
@@ -322,6 +332,8 @@ pub struct App {
     pub maintenance: MaintenanceState,
     /// Automation pane state.
     pub automation: AutomationState,
+    /// Documents pane state.
+    pub documents: DocumentsState,
     /// AWS context for the header (the set's first context).
     pub context: ContextInfo,
     /// Every context of the set, in order (one entry: the usual console).
@@ -386,6 +398,7 @@ impl App {
         self.overview.set_contexts(labels.clone());
         self.maintenance.contexts = labels.clone();
         self.automation.contexts = labels.clone();
+        self.documents.contexts = labels.clone();
         self.params.contexts = labels.clone();
         self.params.scope = (labels.len() > 1).then(|| self.params.scope_text());
         self.contexts = labels;
@@ -404,6 +417,7 @@ impl App {
             overview: OverviewState::default(),
             maintenance: MaintenanceState::default(),
             automation: AutomationState::default(),
+            documents: DocumentsState::default(),
             contexts: vec![crate::model::ContextLabel {
                 profile: context.profile.clone(),
                 region: context.region.clone(),
@@ -793,6 +807,16 @@ impl App {
                 );
                 effects
             }
+            Goto::ComposeDocument { document, presets } => {
+                let mut effects = self.show_pane(Pane::Commands);
+                effects.extend(
+                    self.with_pane(RUN_COMMAND, now, |p, cx| {
+                        p.compose_document(document, presets, cx)
+                    })
+                    .1,
+                );
+                effects
+            }
             Goto::Execution { ctx, id } => {
                 let mut effects = self.show_pane(Pane::Automation);
                 effects.extend(
@@ -1038,6 +1062,7 @@ impl App {
             Action::Overview(m) => self.with_pane(OVERVIEW, now, |p, cx| p.message(m, cx)).1,
             Action::Maintenance(m) => self.with_pane(MAINTENANCE, now, |p, cx| p.message(m, cx)).1,
             Action::Automation(m) => self.with_pane(AUTOMATION, now, |p, cx| p.message(m, cx)).1,
+            Action::Documents(m) => self.with_pane(DOCUMENTS, now, |p, cx| p.message(m, cx)).1,
             Action::Params(ev) => self.with_pane(PARAMS, now, |p, cx| p.message(ev, cx)).1,
             Action::Commands(ev) => {
                 self.with_pane(RUN_COMMAND, now, |p, cx| p.message(ev, cx))
@@ -1088,6 +1113,7 @@ impl App {
         let calendars_that_matter = std::mem::take(&mut self.maintenance.calendars_that_matter);
         self.maintenance = MaintenanceState::default();
         self.automation = AutomationState::default();
+        self.documents = DocumentsState::default();
         self.maintenance.calendars_that_matter = calendars_that_matter;
         // A profile or region switch lands on one context (it
         // leaves a set); the picker's on the set it connected.
@@ -1562,6 +1588,7 @@ impl Effect {
             Effect::Overview(j) => j.mutation(),
             Effect::Maintenance(j) => j.mutation(),
             Effect::Automation(j) => j.mutation(),
+            Effect::Documents(j) => j.mutation(),
             Effect::SwitchContext { .. } | Effect::SwitchSet(_) | Effect::Quit => None,
         }
     }

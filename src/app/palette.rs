@@ -356,7 +356,8 @@ impl App {
             | Pane::Sessions
             | Pane::Overview
             | Pane::Maintenance
-            | Pane::Automation => {
+            | Pane::Automation
+            | Pane::Documents => {
                 self.command_error = Some(format!(
                     "the {} pane has no filter to save",
                     self.pane.title()

@@ -4,8 +4,8 @@
 //! that is not registered does not compile.
 
 use super::{
-    App, AutomationState, CommandsState, Effect, FleetState, MaintenanceState, OpsState,
-    OverviewState, Pane, ParamsState, PromptPurpose,
+    App, AutomationState, CommandsState, DocumentsState, Effect, FleetState, MaintenanceState,
+    OpsState, OverviewState, Pane, ParamsState, PromptPurpose,
 };
 use crate::config::Layer;
 use crate::pane::{Pane as PaneTrait, PaneView};
@@ -84,6 +84,13 @@ pub const PANES: &[PaneEntry] = &[
         layer: Layer::Automation,
         command: "automation",
     },
+    PaneEntry {
+        pane: Pane::Documents,
+        title: "Documents",
+        short: "Docs",
+        layer: Layer::Documents,
+        command: "documents",
+    },
 ];
 
 /// The registry entry of `p`.
@@ -97,6 +104,7 @@ pub fn entry(p: Pane) -> &'static PaneEntry {
         Pane::Overview => 5,
         Pane::Maintenance => 6,
         Pane::Automation => 7,
+        Pane::Documents => 8,
     };
     &PANES[i]
 }
@@ -112,6 +120,7 @@ pub fn view_of(app: &App, p: Pane) -> &dyn PaneView {
         Pane::Overview => &app.overview,
         Pane::Maintenance => &app.maintenance,
         Pane::Automation => &app.automation,
+        Pane::Documents => &app.documents,
     }
 }
 
@@ -150,6 +159,10 @@ macro_rules! with_slot {
             }
             $crate::app::Pane::Automation => {
                 let $slot = $crate::app::registry::AUTOMATION;
+                $body
+            }
+            $crate::app::Pane::Documents => {
+                let $slot = $crate::app::registry::DOCUMENTS;
                 $body
             }
         }
@@ -245,6 +258,14 @@ pub(super) const AUTOMATION: Slot<AutomationState> = Slot {
     state: |a| &mut a.automation,
     job: Effect::Automation,
     ask: PromptPurpose::Automation,
+};
+
+/// The Documents pane.
+pub(super) const DOCUMENTS: Slot<DocumentsState> = Slot {
+    pane: Pane::Documents,
+    state: |a| &mut a.documents,
+    job: Effect::Documents,
+    ask: |never| match never {},
 };
 
 #[cfg(test)]

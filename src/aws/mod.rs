@@ -4,6 +4,7 @@
 pub mod automation;
 pub mod commands;
 pub mod contexts;
+pub mod documents;
 pub mod error;
 pub mod explorer;
 pub mod fleet;

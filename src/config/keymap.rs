@@ -44,6 +44,8 @@ pub enum Layer {
     Maintenance,
     /// The Automation pane.
     Automation,
+    /// The Documents pane.
+    Documents,
     /// A confirmation dialog (`yes`, `no`); nothing else applies there.
     Confirm,
     /// A choice list (`select_next`, `select_prev`, `pick`, `back`; the
@@ -64,6 +66,7 @@ impl Layer {
         Layer::Overview,
         Layer::Maintenance,
         Layer::Automation,
+        Layer::Documents,
         Layer::Confirm,
         Layer::Choice,
     ];
@@ -81,6 +84,7 @@ impl Layer {
             Layer::Overview => "overview",
             Layer::Maintenance => "maintenance",
             Layer::Automation => "automation",
+            Layer::Documents => "documents",
             Layer::Confirm => "confirm",
             Layer::Choice => "choice",
         }
@@ -955,6 +959,7 @@ keymap = [{ on = ["G"], run = "refresh", desc = "x" }]
                     "The Overview pane" => Some(Layer::Overview),
                     "The Maintenance pane" => Some(Layer::Maintenance),
                     "The Automation pane" => Some(Layer::Automation),
+                    "The Documents pane" => Some(Layer::Documents),
                     _ => None,
                 };
                 in_table = false;

@@ -4,6 +4,7 @@
 //! [`Pane`](crate::pane::Pane) trait.
 
 pub mod automation;
+pub mod documents;
 pub mod fleet;
 pub mod maintenance;
 pub mod opscenter;

@@ -108,6 +108,9 @@ pub struct Compose {
     pub cursor: Option<usize>,
     /// Nodes in the loaded fleet, for the tag targets' count.
     pub fleet_total: usize,
+    /// Parameter values to set once the document's parameters are read
+    /// (name, value).
+    pub presets: Vec<(String, String)>,
 }
 
 /// SendCommand's and StartAutomationExecution's `MaxConcurrency` as the
@@ -487,6 +490,7 @@ impl CommandsState {
             shown: true,
             cursor: None,
             fleet_total: shared.nodes.len(),
+            presets: Vec::new(),
         }
     }
 
@@ -496,6 +500,38 @@ impl CommandsState {
     /// document's parameters (DescribeDocument).
     pub fn compose_for(&mut self, nodes: Vec<String>, origin: String, cx: &mut CommandsCx) {
         let compose = self.new_compose(nodes, origin, &cx.shared);
+        cx.job(CommandsJob::DocumentParams {
+            name: compose.document.clone(),
+        });
+        self.compose = Some(compose);
+    }
+
+    /// A composer with `document` on the Fleet selection (tag targets when
+    /// nothing is selected), `presets` set once its parameters are read
+    /// ([`Goto::ComposeDocument`](crate::pane::Goto::ComposeDocument): the
+    /// Documents pane). A composer already open with typed text is shown
+    /// instead, its text kept.
+    pub fn compose_document(
+        &mut self,
+        document: String,
+        presets: Vec<(String, String)>,
+        cx: &mut CommandsCx,
+    ) {
+        if let Some(c) = self.compose.as_mut()
+            && (!c.commands.is_empty() || !c.comment.is_empty())
+        {
+            c.shown = true;
+            cx.notice("a composer with typed text is open: send or clear it first");
+            return;
+        }
+        let mut nodes: Vec<String> = cx.shared.selected.iter().cloned().collect();
+        nodes.sort();
+        let mut compose = self.new_compose(nodes, "the Fleet selection".into(), &cx.shared);
+        if compose.nodes.is_empty() {
+            compose.focus = ComposeField::Targets;
+        }
+        compose.document = document;
+        compose.presets = presets;
         cx.job(CommandsJob::DocumentParams {
             name: compose.document.clone(),
         });

@@ -621,7 +621,11 @@ impl CommandsState {
                         .into_iter()
                         .filter(|p| p.name != "commands" && p.name != "executionTimeout")
                         .map(|p| {
-                            let v = p.default.clone();
+                            let v = c
+                                .presets
+                                .iter()
+                                .find(|(n, _)| *n == p.name)
+                                .map_or_else(|| p.default.clone(), |(_, v)| v.clone());
                             (p, v)
                         })
                         .collect();

@@ -1,0 +1,552 @@
+//! The Documents pane behind the [`Pane`] trait: keys, job messages and
+//! the route inside the pane.
+
+use super::jobs::{DocumentsJob, DocumentsMsg};
+use super::state::{DocumentsState, Inner, parse_filter};
+use crate::aws::documents::TYPES;
+use crate::config::Layer;
+use crate::keys::{Command, InputKey};
+use crate::model::ContextId;
+use crate::pane::{Cx, Goto, Handled, Loaded, Pane, RenderContext, Request};
+use crate::widgets::line_input::{FilterStep, filter_key};
+use crate::widgets::list::ListCursor;
+use crate::widgets::raw_json::{self, RawJson};
+
+/// The pane's side of one update.
+pub type DocumentsCx<'a> = Cx<'a, DocumentsJob>;
+
+const LIST_HINTS: &[(Command, &str)] = &[
+    (Command::Help, "help"),
+    (Command::OpenDetails, "open"),
+    (Command::NextTab, "type"),
+    (Command::Filter, "search / owner:"),
+    (Command::RunCommand, "run (Command, Package)"),
+    (Command::RunRunbook, "start (Automation)"),
+    (Command::RawJson, "JSON"),
+];
+
+const DOC_HINTS: &[(Command, &str)] = &[
+    (Command::Back, "back"),
+    (Command::NextTab, "JSON/YAML"),
+    (Command::History, "versions"),
+    (Command::RunCommand, "run"),
+    (Command::RunRunbook, "start"),
+    (Command::RawJson, "JSON"),
+];
+
+const VERSION_HINTS: &[(Command, &str)] = &[
+    (Command::Back, "back"),
+    (Command::OpenDetails, "show this version"),
+    (Command::ToggleSelect, "mark"),
+    (Command::Diff, "diff with the marked (or default)"),
+];
+
+/// The filter line's help.
+pub const FILTER_HELP: &str =
+    "fuzzy name search; owner:Self|Amazon|Private|Public|ThirdParty reloads";
+
+impl DocumentsState {
+    fn reload(&mut self, cx: &mut DocumentsCx) {
+        self.generation += 1;
+        self.pending = cx.shared.contexts.len().max(1);
+        self.failed.clear();
+        self.docs.clear();
+        self.derive();
+        cx.job(DocumentsJob::List {
+            generation: self.generation,
+            owner: self.owner.clone(),
+        });
+    }
+
+    /// The document the route is about.
+    fn document(&self) -> Option<(ContextId, String)> {
+        self.stack.iter().rev().find_map(|i| match i {
+            Inner::Document { ctx, name, .. } | Inner::Versions { ctx, name, .. } => {
+                Some((*ctx, name.clone()))
+            }
+            Inner::Diff { .. } => None,
+        })
+    }
+
+    fn kind_of(&self, name: &str) -> String {
+        self.description
+            .ready()
+            .filter(|d| d.name == name)
+            .map(|d| d.kind.clone())
+            .or_else(|| {
+                self.docs
+                    .iter()
+                    .find(|(_, d)| d.name == name)
+                    .map(|(_, d)| d.kind.clone())
+            })
+            .unwrap_or_default()
+    }
+
+    fn load_content(&mut self, cx: &mut DocumentsCx) {
+        if let Some(Inner::Document {
+            ctx,
+            name,
+            version,
+            yaml,
+            ..
+        }) = self.inner().cloned()
+        {
+            self.content = Loaded::Loading;
+            let text = self.kind_of(&name) == "ChangeCalendar";
+            cx.job(DocumentsJob::Content {
+                ctx,
+                name,
+                version,
+                yaml,
+                text,
+            });
+        }
+    }
+
+    fn open_document(
+        &mut self,
+        ctx: ContextId,
+        name: String,
+        version: Option<String>,
+        cx: &mut DocumentsCx,
+    ) {
+        if self.description.ready().is_none_or(|d| d.name != name) {
+            self.description = Loaded::Loading;
+            cx.job(DocumentsJob::Describe {
+                ctx,
+                name: name.clone(),
+            });
+        }
+        self.stack.push(Inner::Document {
+            ctx,
+            name,
+            version,
+            yaml: false,
+            scroll: ListCursor::default(),
+        });
+        self.load_content(cx);
+    }
+
+    fn open(&mut self, cx: &mut DocumentsCx) {
+        match self.inner().cloned() {
+            None => {
+                if let Some((ctx, d)) = self.focused().cloned() {
+                    self.open_document(ctx, d.name, None, cx);
+                }
+            }
+            Some(Inner::Versions {
+                ctx, name, cursor, ..
+            }) => {
+                let v = self
+                    .versions
+                    .ready()
+                    .and_then(|v| v.get(cursor.at))
+                    .map(|v| v.version.clone());
+                if let Some(v) = v {
+                    self.open_document(ctx, name, Some(v), cx);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn history(&mut self, cx: &mut DocumentsCx) {
+        let Some((ctx, name)) = self.document() else {
+            return cx.notice("open a document first (Enter)");
+        };
+        self.versions = Loaded::Loading;
+        cx.job(DocumentsJob::Versions {
+            ctx,
+            name: name.clone(),
+        });
+        self.stack.push(Inner::Versions {
+            ctx,
+            name,
+            cursor: ListCursor::default(),
+            marked: None,
+        });
+    }
+
+    fn mark(&mut self) {
+        let at = match self.inner() {
+            Some(Inner::Versions { cursor, .. }) => cursor.at,
+            _ => return,
+        };
+        let v = self
+            .versions
+            .ready()
+            .and_then(|v| v.get(at))
+            .map(|v| v.version.clone());
+        if let Some(Inner::Versions { marked, .. }) = self.stack.last_mut() {
+            *marked = if *marked == v { None } else { v };
+        }
+    }
+
+    fn diff(&mut self, cx: &mut DocumentsCx) {
+        let Some(Inner::Versions {
+            ctx,
+            name,
+            cursor,
+            marked,
+        }) = self.inner().cloned()
+        else {
+            return cx.notice("open the versions first (H)");
+        };
+        let Some(list) = self.versions.ready() else {
+            return;
+        };
+        let Some(here) = list.get(cursor.at).map(|v| v.version.clone()) else {
+            return;
+        };
+        let other = marked
+            .or_else(|| {
+                list.iter()
+                    .find(|v| v.is_default)
+                    .map(|v| v.version.clone())
+            })
+            .filter(|o| *o != here);
+        let Some(other) = other else {
+            return cx.notice(
+                "mark another version first (Space), or put the cursor off the default one",
+            );
+        };
+        let n = |v: &str| v.parse::<u64>().unwrap_or(0);
+        let versions = if n(&other) <= n(&here) {
+            (other, here)
+        } else {
+            (here, other)
+        };
+        let text = self.kind_of(&name) == "ChangeCalendar";
+        self.diff = Loaded::Loading;
+        cx.job(DocumentsJob::Diff {
+            ctx,
+            name: name.clone(),
+            versions,
+            yaml: false,
+            text,
+        });
+        self.stack.push(Inner::Diff {
+            name,
+            scroll: ListCursor::default(),
+        });
+    }
+
+    /// `c`: a Command document in the Run Command composer, a Package
+    /// with AWS-ConfigureAWSPackage; `A`: an Automation runbook's start.
+    fn run(&mut self, runbook: bool, cx: &mut DocumentsCx) {
+        let focused = self
+            .document()
+            .map(|(_, n)| n)
+            .or_else(|| self.focused().map(|(_, d)| d.name.clone()));
+        let Some(name) = focused else {
+            return;
+        };
+        let mut nodes: Vec<String> = cx.shared.selected.iter().cloned().collect();
+        nodes.sort();
+        let kind = self.kind_of(&name);
+        match (runbook, kind.as_str()) {
+            (true, "Automation") => cx.request(Request::Open(Goto::Runbook {
+                nodes,
+                origin: "the Fleet selection".into(),
+                ops_item: None,
+                suggested: vec![name],
+            })),
+            (false, "Command") => cx.request(Request::Open(Goto::ComposeDocument {
+                document: name,
+                presets: Vec::new(),
+            })),
+            (false, "Package") => cx.request(Request::Open(Goto::ComposeDocument {
+                document: "AWS-ConfigureAWSPackage".into(),
+                presets: vec![("action".into(), "Install".into()), ("name".into(), name)],
+            })),
+            (true, k) | (false, k) => cx.notice(format!(
+                "{} is a {k} document: c runs Command and Package documents, A starts Automation runbooks",
+                crate::widgets::raw_json::sanitize(&name)
+            )),
+        }
+    }
+
+    fn rows_shown(&self) -> usize {
+        match self.inner() {
+            None => self.shown.len(),
+            Some(Inner::Document { .. }) => super::view::document_lines(self).len(),
+            Some(Inner::Versions { .. }) => self.versions.ready().map_or(0, Vec::len),
+            Some(Inner::Diff { .. }) => super::view::diff_lines(self).len(),
+        }
+    }
+
+    fn cursor_mut(&mut self) -> &mut ListCursor {
+        match self.stack.last_mut() {
+            None => &mut self.cursors[self.tab],
+            Some(Inner::Document { scroll, .. } | Inner::Diff { scroll, .. }) => scroll,
+            Some(Inner::Versions { cursor, .. }) => cursor,
+        }
+    }
+
+    /// The cursor's row in the list in view.
+    pub fn cursor_at(&self) -> usize {
+        match self.inner() {
+            None => self.cursors[self.tab].at,
+            Some(Inner::Document { scroll, .. } | Inner::Diff { scroll, .. }) => scroll.at,
+            Some(Inner::Versions { cursor, .. }) => cursor.at,
+        }
+    }
+
+    fn switch(&mut self, step: isize, cx: &mut DocumentsCx) {
+        match self.stack.last_mut() {
+            None => {
+                self.tab = (self.tab as isize + step).rem_euclid(TYPES.len() as isize) as usize;
+                self.derive();
+            }
+            Some(Inner::Document { yaml, .. }) => {
+                *yaml = !*yaml;
+                self.load_content(cx);
+            }
+            _ => {}
+        }
+    }
+
+    fn raw_view(&mut self, cx: &mut DocumentsCx) {
+        let view = match self.inner() {
+            None => self.focused().map(|(_, d)| RawJson::of(&d.name, d)),
+            Some(Inner::Versions { cursor, name, .. }) => self
+                .versions
+                .ready()
+                .and_then(|v| v.get(cursor.at))
+                .map(|v| RawJson::of(format!("{name} v{}", v.version), v)),
+            _ => self.description.ready().map(|d| RawJson::of(&d.name, d)),
+        };
+        match view {
+            Some(v) => self.raw = Some(v),
+            None => cx.notice("nothing under the cursor to show"),
+        }
+    }
+}
+
+impl Pane for DocumentsState {
+    type Msg = DocumentsMsg;
+    type Job = DocumentsJob;
+    type Ask = std::convert::Infallible;
+
+    fn title(&self) -> &'static str {
+        "Documents"
+    }
+
+    fn layer(&self) -> Layer {
+        Layer::Documents
+    }
+
+    fn on_show(&mut self, cx: &mut DocumentsCx) {
+        if !self.started {
+            self.refresh(cx);
+        }
+        self.settle(cx);
+    }
+
+    fn refresh(&mut self, cx: &mut DocumentsCx) {
+        self.started = true;
+        self.reload(cx);
+        self.load_content(cx);
+    }
+
+    fn command(&mut self, c: Command, cx: &mut DocumentsCx) -> Handled {
+        let rows = self.page_rows.max(1);
+        if raw_json::command(&mut self.raw, c, rows) {
+            return Handled::Yes;
+        }
+        match c {
+            Command::Back => {
+                if self.stack.pop().is_none() {
+                    return Handled::No;
+                }
+                if matches!(self.inner(), Some(Inner::Document { .. })) {
+                    self.load_content(cx);
+                }
+            }
+            Command::NextTab => self.switch(1, cx),
+            Command::PrevTab => self.switch(-1, cx),
+            Command::OpenDetails => self.open(cx),
+            Command::History => self.history(cx),
+            Command::ToggleSelect => self.mark(),
+            Command::Diff => self.diff(cx),
+            Command::RunCommand => self.run(false, cx),
+            Command::RunRunbook => self.run(true, cx),
+            Command::RawJson => self.raw_view(cx),
+            Command::Filter => {
+                self.stack.clear();
+                self.filter_before = Some(self.filter.clone());
+                cx.request(Request::Filter);
+            }
+            c => {
+                let len = self.rows_shown();
+                if !self.cursor_mut().command(c, len, rows) {
+                    return Handled::No;
+                }
+            }
+        }
+        Handled::Yes
+    }
+
+    fn filter_input(
+        &mut self,
+        k: InputKey,
+        cursor: &mut Option<usize>,
+        cx: &mut DocumentsCx,
+    ) -> bool {
+        let mut text = self.filter.clone();
+        match filter_key(&mut text, cursor, k) {
+            FilterStep::Edited => {
+                self.filter_error = parse_filter(&text).err();
+                self.filter = text;
+                self.derive();
+            }
+            FilterStep::Moved => {}
+            FilterStep::Keep => {
+                self.filter_before = None;
+                match parse_filter(&self.filter) {
+                    Ok((owner, _)) if owner != self.owner => {
+                        self.owner = owner;
+                        self.reload(cx);
+                    }
+                    Ok(_) => {}
+                    Err(e) => cx.notice(format!("owner not applied: {e}")),
+                }
+                return false;
+            }
+            FilterStep::Restore => {
+                self.filter = self.filter_before.take().unwrap_or_default();
+                self.filter_error = None;
+                self.derive();
+                return false;
+            }
+            FilterStep::Scroll(d) => {
+                let (len, rows) = (self.shown.len(), self.page_rows.max(1));
+                self.cursors[self.tab].step(d, len, rows);
+            }
+        }
+        true
+    }
+
+    fn filter_line(&self) -> (String, &'static str) {
+        (self.filter.clone(), FILTER_HELP)
+    }
+
+    fn filter_warning(&self) -> Option<String> {
+        self.filter_error.clone()
+    }
+
+    fn message(&mut self, m: DocumentsMsg, cx: &mut DocumentsCx) {
+        self.take(m);
+        self.settle(cx);
+    }
+
+    fn settle(&mut self, cx: &mut DocumentsCx) {
+        self.page_rows = cx.shared.page_rows;
+        self.now_s = cx.shared.epoch_s;
+        if self.contexts.as_slice() != cx.shared.contexts {
+            self.contexts = cx.shared.contexts.to_vec();
+        }
+        let (len, rows) = (self.rows_shown(), self.page_rows.max(1));
+        self.cursor_mut().keep_in_view(len, rows);
+    }
+
+    fn view(&self, frame: &mut ratatui::Frame, area: ratatui::layout::Rect, rcx: &RenderContext) {
+        super::view::render(frame, area, self, rcx);
+    }
+
+    fn hints(&self) -> &'static [(Command, &'static str)] {
+        match self.inner() {
+            None => LIST_HINTS,
+            Some(Inner::Versions { .. }) => VERSION_HINTS,
+            Some(_) => DOC_HINTS,
+        }
+    }
+
+    fn crumb(&self) -> Option<String> {
+        let parts: Vec<String> = self
+            .stack
+            .iter()
+            .map(|i| match i {
+                Inner::Document { name, version, .. } => match version {
+                    Some(v) => format!("{} v{v}", crate::widgets::raw_json::sanitize(name)),
+                    None => crate::widgets::raw_json::sanitize(name),
+                },
+                Inner::Versions { .. } => "versions".into(),
+                Inner::Diff { .. } => "diff".into(),
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" › "))
+    }
+
+    fn click(&mut self, column: u16, row: u16, _cx: &mut DocumentsCx) -> Option<Command> {
+        let (len, at, rows) = (self.rows_shown(), self.cursor_at(), self.page_rows.max(1));
+        let click = self.hits.click(column, row, len, at);
+        click.act(|i| {
+            let c = self.cursor_mut();
+            c.at = i;
+            c.keep_in_view(len, rows);
+        })
+    }
+}
+
+impl DocumentsState {
+    fn take(&mut self, m: DocumentsMsg) {
+        let err = |e: crate::aws::AwsError| e.to_string();
+        match m {
+            DocumentsMsg::List {
+                generation,
+                ctx,
+                result,
+            } => {
+                if generation != self.generation {
+                    return;
+                }
+                self.pending = self.pending.saturating_sub(1);
+                match result {
+                    Ok(docs) => self.docs.extend(docs.into_iter().map(|d| (ctx, d))),
+                    Err(e) => self.failed.push((ctx, err(e))),
+                }
+                self.docs
+                    .sort_by(|a, b| a.1.name.cmp(&b.1.name).then(a.0.cmp(&b.0)));
+                self.derive();
+            }
+            DocumentsMsg::Described { name, result } => {
+                if self.document().is_some_and(|(_, n)| n == name) {
+                    self.description =
+                        result.map_or_else(|e| Loaded::Failed(err(e)), Loaded::Ready);
+                }
+            }
+            DocumentsMsg::Content {
+                name,
+                version,
+                result,
+            } => {
+                if let Some(Inner::Document {
+                    name: n,
+                    version: v,
+                    ..
+                }) = self.inner()
+                    && *n == name
+                    && *v == version
+                {
+                    self.content = result.map_or_else(|e| Loaded::Failed(err(e)), Loaded::Ready);
+                }
+            }
+            DocumentsMsg::Versions { name, result } => {
+                if self.document().is_some_and(|(_, n)| n == name) {
+                    self.versions = result.map_or_else(|e| Loaded::Failed(err(e)), Loaded::Ready);
+                }
+            }
+            DocumentsMsg::Diff {
+                name,
+                versions,
+                result,
+            } => {
+                if matches!(self.inner(), Some(Inner::Diff { name: n, .. }) if *n == name) {
+                    self.diff = result
+                        .map_or_else(|e| Loaded::Failed(err(e)), |t| Loaded::Ready((versions, t)));
+                }
+            }
+        }
+    }
+}
