@@ -550,3 +550,182 @@ impl DocumentsState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::aws::documents::{Document, Version};
+    use crate::pane::Shared;
+
+    type Requests = Vec<Request<DocumentsJob, std::convert::Infallible>>;
+
+    fn with<R>(
+        p: &mut DocumentsState,
+        f: impl FnOnce(&mut DocumentsState, &mut DocumentsCx) -> R,
+    ) -> (R, Vec<DocumentsJob>, Requests) {
+        let shared = Shared {
+            page_rows: 30,
+            ..Shared::default()
+        };
+        let mut cx = Cx::new(Instant::now(), shared);
+        let r = f(p, &mut cx);
+        let (jobs, requests) = cx.finish();
+        (r, jobs, requests)
+    }
+
+    fn cmd(p: &mut DocumentsState, c: Command) -> (Vec<DocumentsJob>, Requests) {
+        let (_, j, r) = with(p, |p, cx| p.command(c, cx));
+        (j, r)
+    }
+
+    fn doc(name: &str, kind: &str) -> Document {
+        Document {
+            name: name.into(),
+            kind: kind.into(),
+            owner: "Amazon".into(),
+            version: "1".into(),
+            ..Document::default()
+        }
+    }
+
+    fn loaded() -> DocumentsState {
+        let mut p = DocumentsState::default();
+        with(&mut p, |p, cx| p.on_show(cx));
+        let docs = vec![
+            doc("AWS-RunShellScript", "Command"),
+            doc("AWS-RestartEC2Instance", "Automation"),
+            doc("AmazonCloudWatchAgent", "Package"),
+            doc("prod-change-freeze", "ChangeCalendar"),
+        ];
+        with(&mut p, |p, cx| {
+            p.message(
+                DocumentsMsg::List {
+                    generation: 1,
+                    ctx: ContextId::default(),
+                    result: Ok(docs),
+                },
+                cx,
+            )
+        });
+        p
+    }
+
+    #[test]
+    fn tabs_and_search_narrow_the_list_and_a_package_opens_the_composer_with_configure_package() {
+        let mut p = loaded();
+        assert_eq!(p.shown.len(), 4);
+        cmd(&mut p, Command::NextTab);
+        assert_eq!(
+            p.focused().unwrap().1.name,
+            "AWS-RunShellScript",
+            "Command tab"
+        );
+        for _ in 0..3 {
+            cmd(&mut p, Command::NextTab);
+        }
+        assert_eq!(
+            p.focused().unwrap().1.name,
+            "AmazonCloudWatchAgent",
+            "Package tab"
+        );
+        let (_, requests) = cmd(&mut p, Command::RunCommand);
+        assert!(
+            matches!(&requests[0], Request::Open(Goto::ComposeDocument { document, presets })
+                if document == "AWS-ConfigureAWSPackage"
+                    && presets.contains(&("name".to_owned(), "AmazonCloudWatchAgent".to_owned()))
+                    && presets.contains(&("action".to_owned(), "Install".to_owned()))),
+            "{requests:?}"
+        );
+        let (_, requests) = cmd(&mut p, Command::RunRunbook);
+        assert!(
+            matches!(&requests[0], Request::Notice(t) if t.contains("Package document")),
+            "{requests:?}"
+        );
+        p.tab = 0;
+        p.filter = "restart".into();
+        p.derive();
+        assert_eq!(p.shown.len(), 1);
+        let (_, requests) = cmd(&mut p, Command::RunRunbook);
+        assert!(
+            matches!(&requests[0], Request::Open(Goto::Runbook { suggested, .. }) if suggested == &["AWS-RestartEC2Instance"])
+        );
+    }
+
+    #[test]
+    fn a_document_reads_its_content_yaml_on_l_and_two_versions_diff_older_first() {
+        let mut p = loaded();
+        let (jobs, _) = cmd(&mut p, Command::OpenDetails);
+        assert!(
+            matches!(&jobs[0], DocumentsJob::Describe { name, .. } if name == "AWS-RestartEC2Instance"),
+            "{jobs:?}"
+        );
+        assert!(
+            matches!(
+                &jobs[1],
+                DocumentsJob::Content {
+                    yaml: false,
+                    version: None,
+                    ..
+                }
+            ),
+            "{jobs:?}"
+        );
+        let (jobs, _) = cmd(&mut p, Command::NextTab);
+        assert!(
+            matches!(&jobs[0], DocumentsJob::Content { yaml: true, .. }),
+            "{jobs:?}"
+        );
+        let (jobs, _) = cmd(&mut p, Command::History);
+        assert!(matches!(&jobs[0], DocumentsJob::Versions { .. }));
+        let versions = ["3", "2", "1"]
+            .map(|v| Version {
+                version: v.into(),
+                is_default: v == "2",
+                ..Version::default()
+            })
+            .to_vec();
+        with(&mut p, |p, cx| {
+            p.message(
+                DocumentsMsg::Versions {
+                    name: "AWS-RestartEC2Instance".into(),
+                    result: Ok(versions),
+                },
+                cx,
+            )
+        });
+        let (jobs, _) = cmd(&mut p, Command::Diff);
+        assert!(
+            matches!(&jobs[0], DocumentsJob::Diff { versions, .. } if versions == &("2".to_owned(), "3".to_owned())),
+            "the newest against the default: {jobs:?}"
+        );
+        cmd(&mut p, Command::Back);
+        cmd(&mut p, Command::SelectLast);
+        cmd(&mut p, Command::ToggleSelect);
+        cmd(&mut p, Command::SelectFirst);
+        let (jobs, _) = cmd(&mut p, Command::Diff);
+        assert!(
+            matches!(&jobs[0], DocumentsJob::Diff { versions, .. } if versions == &("1".to_owned(), "3".to_owned())),
+            "{jobs:?}"
+        );
+        with(&mut p, |p, cx| {
+            p.message(
+                DocumentsMsg::Diff {
+                    name: "AWS-RestartEC2Instance".into(),
+                    versions: ("1".into(), "3".into()),
+                    result: Ok(("a\nb\n".into(), "a\nc\u{1b}[2J\n".into())),
+                },
+                cx,
+            )
+        });
+        let lines = super::super::view::diff_lines(&p);
+        assert!(lines.contains(&"-b".to_owned()), "{lines:?}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("+c") && !l.contains('\u{1b}')),
+            "{lines:?}"
+        );
+    }
+}
