@@ -8,6 +8,7 @@
 //! The lab binds to 127.0.0.1 only.
 
 pub mod auth;
+mod automation;
 mod calendar;
 mod commands;
 mod cron;
@@ -46,6 +47,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 use tokio::sync::oneshot;
 
+pub use automation::AutomationSummary;
 pub use fleet::{FleetSpec, LabNode, PingStatus};
 use protocol::{Service, error_response};
 
@@ -152,6 +154,21 @@ pub struct LabConfig {
     /// serve` turn it on. Off, those invocations name commands that do not
     /// exist (`InvalidCommandId`, as AWS answers past its 30 days).
     pub history_commands: bool,
+    /// How long one simulated Automation step takes (`aws:sleep`,
+    /// `aws:changeInstanceState`'s stop or start, `aws:executeAwsApi`),
+    /// milliseconds. Default 50, so tests are quick; `ssmdeck demo` and
+    /// `lab serve` want about 2,000.
+    pub automation_step_ms: u64,
+    /// Seed the Automation history of the last days (Success, Failed,
+    /// Cancelled and rate-controlled executions, and one really running
+    /// and waiting for approval). Off by default, so a test sees only the
+    /// executions it started; `ssmdeck demo` and `lab serve` turn it on.
+    pub automation_history: bool,
+    /// Top-level Automation executions that may run (or wait) at once in
+    /// a tenant; one more is refused with
+    /// `AutomationExecutionLimitExceededException`. Default 100 (the
+    /// Systems Manager quota).
+    pub automation_running_limit: usize,
 }
 
 impl Default for LabConfig {
@@ -168,6 +185,9 @@ impl Default for LabConfig {
             start_before_window_s: None,
             change_calendars: false,
             history_commands: false,
+            automation_step_ms: 50,
+            automation_history: false,
+            automation_running_limit: automation::DEFAULT_RUNNING_LIMIT,
         }
     }
 }
@@ -214,6 +234,8 @@ pub(crate) struct LabState {
     pub(crate) maintenance: Mutex<maintenance::MaintenanceStore>,
     /// ChangeCalendar documents.
     pub(crate) calendars: Mutex<calendar::CalendarStore>,
+    /// Runbooks and Automation executions.
+    pub(crate) automation: Mutex<automation::AutomationStore>,
     pub(crate) logs: Mutex<logs::LogStore>,
     /// Command runners; aborted (their processes killed) on shutdown.
     pub(crate) tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -574,6 +596,44 @@ impl LabHandle {
         maintenance::open_now(self.lab.tenant(account, region)?, name)
     }
 
+    /// A snapshot of the first tenant's Automation executions, oldest
+    /// first (children of a rate-controlled run after their parent).
+    pub fn automation_executions(&self) -> Vec<AutomationSummary> {
+        automation::summaries(self.lab.first())
+    }
+
+    /// Failure knob: from now on, every step named `step_name` (of any
+    /// runbook, e.g. `stopInstances`, `collectBasic`) fails in every
+    /// tenant, with FailureMessage "Step fails when it is Execution. Step
+    /// <name> was made to fail by the lab's failure knob. …" and
+    /// FailureDetails {FailureStage Execution, FailureType Unknown}.
+    pub fn fail_automation_step(&self, step_name: &str) {
+        self.fail_automation_step_on(step_name, &[]);
+    }
+
+    /// Failure knob: the step named `step_name` fails on the executions
+    /// whose target (a rate-controlled child's) or `InstanceId` parameter
+    /// is one of `node_ids` (empty: on every execution), in every tenant.
+    pub fn fail_automation_step_on(&self, step_name: &str, node_ids: &[&str]) {
+        for t in &self.lab.tenants {
+            t.automation
+                .lock()
+                .expect("automation lock")
+                .fail
+                .push(automation::FailRule {
+                    step: step_name.to_owned(),
+                    nodes: node_ids.iter().map(|n| (*n).to_owned()).collect(),
+                });
+        }
+    }
+
+    /// Clears the failure knobs of [`LabHandle::fail_automation_step`].
+    pub fn clear_automation_failures(&self) {
+        for t in &self.lab.tenants {
+            t.automation.lock().expect("automation lock").fail.clear();
+        }
+    }
+
     /// A copy of the first tenant's simulated nodes, ordered by id.
     pub fn nodes(&self) -> Vec<LabNode> {
         self.lab.first().nodes.read().expect("nodes lock").clone()
@@ -649,6 +709,9 @@ struct Tenant<'a> {
     change_calendars: bool,
     /// See [`LabConfig::history_commands`].
     history_commands: bool,
+    /// See [`LabConfig::automation_step_ms`], [`LabConfig::automation_history`]
+    /// and [`LabConfig::automation_running_limit`].
+    automation: (u64, bool, usize),
 }
 
 /// Builds one tenant's state: its fleet (node ids made unique against
@@ -681,6 +744,12 @@ fn new_tenant(
     if t.change_calendars {
         calendars.seed(now as f64);
     }
+    let (step_ms, seeded, limit) = t.automation;
+    let mut automation =
+        automation::AutomationStore::for_tenant(t.account, t.region, now as f64, step_ms, limit);
+    if seeded {
+        automation.live = automation::seed_history(&mut automation, &nodes, t.account, now as f64);
+    }
     let dir = if t.k == 0 {
         format!("ssmdeck-lab-{}-{}", std::process::id(), t.addr.port())
     } else {
@@ -708,6 +777,7 @@ fn new_tenant(
         logs: Mutex::new(logs::LogStore::default()),
         maintenance: Mutex::new(maintenance),
         calendars: Mutex::new(calendars),
+        automation: Mutex::new(automation),
         tasks: Mutex::new(Vec::new()),
         process_groups: Mutex::new(std::collections::HashSet::new()),
         work_dir: std::env::temp_dir().join(dir),
@@ -781,9 +851,15 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
                 first_window_in_s: config.start_before_window_s,
                 change_calendars: config.change_calendars,
                 history_commands: config.history_commands,
+                automation: (
+                    config.automation_step_ms,
+                    config.automation_history,
+                    config.automation_running_limit,
+                ),
             };
             let tenant = Arc::new(new_tenant(&t, &spec, now, &mut seen));
             maintenance::spawn_scheduler(&tenant);
+            automation::spawn_seeded(&tenant);
             tenants.push(tenant);
         }
     }
