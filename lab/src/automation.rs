@@ -395,7 +395,7 @@ pub(crate) fn document_name<'a>(body: &'a Value, key: &str) -> Result<&'a str, A
 }
 
 /// A DocumentVersion (`$LATEST`, `$DEFAULT` or a number) member.
-pub(crate) fn document_version<'a>(body: &'a Value) -> Result<Option<&'a str>, ApiError> {
+pub(crate) fn document_version(body: &Value) -> Result<Option<&str>, ApiError> {
     let Some(v) = text(body, "DocumentVersion") else {
         return Ok(None);
     };

@@ -28,6 +28,9 @@ use crate::fleet::{LabNode, PingStatus};
 
 const HOUR: f64 = 3_600.0;
 
+/// A seeded step: (step name, status, seconds it took, outputs).
+type SeedStep<'a> = (&'a str, &'static str, f64, &'a [(&'a str, &'a str)]);
+
 /// A finished execution of `runbook` started `start`, its steps given
 /// (step name, status, seconds it took, outputs) in runbook order; the
 /// others stay Pending.
@@ -37,7 +40,7 @@ fn finished(
     (runbook, version): (&str, Option<&str>),
     parameters: BTreeMap<String, Vec<String>>,
     start: f64,
-    steps: &[(&str, &'static str, f64, &[(&str, &str)])],
+    steps: &[SeedStep<'_>],
 ) -> Option<Execution> {
     let v = store.runbook(runbook)?.version(version).ok()?.clone();
     let mut e = new_execution(store, runbook, &v, parameters, by, start);
@@ -158,7 +161,7 @@ fn rate_controlled(
         let t = start + 2.0 + (i / 2) as f64 * 70.0;
         let mut p = base.clone();
         p.insert("InstanceId".into(), vec![n.id.clone()]);
-        let steps: &[(&str, &'static str, f64, &[(&str, &str)])] = &[
+        let steps: &[SeedStep<'_>] = &[
             ("stopInstances", "Success", 31.0, &[]),
             ("startInstances", "Success", 28.0, &[]),
         ];
