@@ -11,8 +11,23 @@ use super::{AutomationStore, Execution, STATUSES, StepExec, enum_error, executio
 use crate::LabState;
 use crate::params::{ApiError, err, validation};
 
+/// An `AutomationParameterMap` as the model bounds it: values of 1 … 512
+/// characters (an empty string is left out, so a parameter whose value
+/// is `""` shows an empty list; longer values are cut), at most 50 each.
 fn string_map(m: &BTreeMap<String, Vec<String>>) -> Value {
-    Value::Object(m.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+    Value::Object(
+        m.iter()
+            .map(|(k, v)| {
+                let values: Vec<String> = v
+                    .iter()
+                    .filter(|x| !x.is_empty())
+                    .take(50)
+                    .map(|x| x.chars().take(512).collect())
+                    .collect();
+                (k.clone(), json!(values))
+            })
+            .collect(),
+    )
 }
 
 /// A `StepExecution`.
