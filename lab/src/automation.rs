@@ -33,7 +33,7 @@
 //!
 //! Timing: every simulated step (`aws:sleep`, `aws:changeInstanceState`'s
 //! transition, `aws:executeAwsApi`, `aws:branch`) takes
-//! `LabConfig::automation_step_ms` whatever its declared Duration;
+//! `LabHandle::set_automation_step_ms` whatever its declared Duration;
 //! `aws:runCommand` takes as long as the command; `aws:approve` waits for
 //! its signal (or its timeoutSeconds, in real seconds).
 //!
@@ -65,6 +65,9 @@ use runbooks::{Param, Runbook, StepDef, Version};
 /// Top-level executions that may run at once by default (the Systems
 /// Manager quota "Concurrently running automations").
 pub const DEFAULT_RUNNING_LIMIT: usize = 100;
+/// How long one simulated step takes at start, milliseconds (see
+/// [`crate::LabHandle::set_automation_step_ms`]).
+pub const DEFAULT_STEP_MS: u64 = 50;
 /// `ResolvedTargets.ParameterValues` lists at most this many values
 /// (`Truncated` beyond).
 pub const RESOLVED_TARGETS_LIMIT: usize = 100;
@@ -246,8 +249,6 @@ pub struct AutomationStore {
     pub(crate) step_ms: u64,
     /// Top-level executions that may run at once.
     pub(crate) running_limit: usize,
-    /// The seeded execution to run at start (see [`seed_history`]).
-    pub(crate) live: Option<String>,
 }
 
 impl AutomationStore {
@@ -1129,19 +1130,6 @@ pub(crate) mod docs;
 mod view;
 
 pub(crate) use seed::seed_history;
-
-/// Starts the runner of the tenant's seeded live execution, if any.
-pub(crate) fn spawn_seeded(state: &Arc<LabState>) {
-    let live = state
-        .automation
-        .lock()
-        .expect("automation lock")
-        .live
-        .take();
-    if let Some(id) = live {
-        spawn_execution(state, &id);
-    }
-}
 
 #[cfg(test)]
 mod tests;

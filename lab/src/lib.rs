@@ -154,21 +154,6 @@ pub struct LabConfig {
     /// serve` turn it on. Off, those invocations name commands that do not
     /// exist (`InvalidCommandId`, as AWS answers past its 30 days).
     pub history_commands: bool,
-    /// How long one simulated Automation step takes (`aws:sleep`,
-    /// `aws:changeInstanceState`'s stop or start, `aws:executeAwsApi`),
-    /// milliseconds. Default 50, so tests are quick; `ssmdeck demo` and
-    /// `lab serve` want about 2,000.
-    pub automation_step_ms: u64,
-    /// Seed the Automation history of the last days (Success, Failed,
-    /// Cancelled and rate-controlled executions, and one really running
-    /// and waiting for approval). Off by default, so a test sees only the
-    /// executions it started; `ssmdeck demo` and `lab serve` turn it on.
-    pub automation_history: bool,
-    /// Top-level Automation executions that may run (or wait) at once in
-    /// a tenant; one more is refused with
-    /// `AutomationExecutionLimitExceededException`. Default 100 (the
-    /// Systems Manager quota).
-    pub automation_running_limit: usize,
 }
 
 impl Default for LabConfig {
@@ -185,9 +170,6 @@ impl Default for LabConfig {
             start_before_window_s: None,
             change_calendars: false,
             history_commands: false,
-            automation_step_ms: 50,
-            automation_history: false,
-            automation_running_limit: automation::DEFAULT_RUNNING_LIMIT,
         }
     }
 }
@@ -627,6 +609,54 @@ impl LabHandle {
         }
     }
 
+    /// Timing knob: how long one simulated Automation step takes from now
+    /// on (`aws:sleep`, `aws:changeInstanceState`'s stop or start,
+    /// `aws:executeAwsApi`, a quarter of it for `aws:branch`), in
+    /// milliseconds, in every tenant. The lab starts at 50 (tests stay
+    /// quick); `ssmdeck demo` and `lab serve` want about 2,000.
+    pub fn set_automation_step_ms(&self, ms: u64) {
+        for t in &self.lab.tenants {
+            t.automation.lock().expect("automation lock").step_ms = ms;
+        }
+    }
+
+    /// Quota knob: top-level Automation executions that may run (or wait)
+    /// at once in a tenant; one more is refused with
+    /// `AutomationExecutionLimitExceededException`. The lab starts at 100
+    /// (the Systems Manager quota "concurrently running automations").
+    pub fn set_automation_running_limit(&self, limit: usize) {
+        for t in &self.lab.tenants {
+            t.automation.lock().expect("automation lock").running_limit = limit;
+        }
+    }
+
+    /// Seeds every tenant's Automation history of the last days, relative
+    /// to now (for `ssmdeck demo` and `lab serve`; a test's lab has only
+    /// the executions it starts): AWS-RestartEC2Instance Success 3 days
+    /// ago, Lab-CollectDiagnostics Success 2 days ago, AWS-StopEC2Instance
+    /// Failed on a hybrid node 30 hours ago, a rate-controlled
+    /// AWS-RestartEC2Instance over tag Env=staging (parent Failed, its
+    /// hybrid children Failed) 20 hours ago, Lab-CollectDiagnostics
+    /// Cancelled 6 hours ago, and one Lab-CollectDiagnostics (Depth full)
+    /// that really runs now and waits for approval. Returns the ids of
+    /// those waiting executions (one per tenant with a fitting node).
+    pub fn seed_automation_history(&self) -> Vec<String> {
+        let now = epoch_now() as f64;
+        let mut live = Vec::new();
+        for t in &self.lab.tenants {
+            let nodes = t.nodes.read().expect("nodes lock").clone();
+            let id = {
+                let mut store = t.automation.lock().expect("automation lock");
+                automation::seed_history(&mut store, &nodes, &t.account, now)
+            };
+            if let Some(id) = id {
+                automation::spawn_execution(t, &id);
+                live.push(id);
+            }
+        }
+        live
+    }
+
     /// Clears the failure knobs of [`LabHandle::fail_automation_step`].
     pub fn clear_automation_failures(&self) {
         for t in &self.lab.tenants {
@@ -709,9 +739,6 @@ struct Tenant<'a> {
     change_calendars: bool,
     /// See [`LabConfig::history_commands`].
     history_commands: bool,
-    /// See [`LabConfig::automation_step_ms`], [`LabConfig::automation_history`]
-    /// and [`LabConfig::automation_running_limit`].
-    automation: (u64, bool, usize),
 }
 
 /// Builds one tenant's state: its fleet (node ids made unique against
@@ -744,12 +771,13 @@ fn new_tenant(
     if t.change_calendars {
         calendars.seed(now as f64);
     }
-    let (step_ms, seeded, limit) = t.automation;
-    let mut automation =
-        automation::AutomationStore::for_tenant(t.account, t.region, now as f64, step_ms, limit);
-    if seeded {
-        automation.live = automation::seed_history(&mut automation, &nodes, t.account, now as f64);
-    }
+    let automation = automation::AutomationStore::for_tenant(
+        t.account,
+        t.region,
+        now as f64,
+        automation::DEFAULT_STEP_MS,
+        automation::DEFAULT_RUNNING_LIMIT,
+    );
     let dir = if t.k == 0 {
         format!("ssmdeck-lab-{}-{}", std::process::id(), t.addr.port())
     } else {
@@ -851,15 +879,9 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
                 first_window_in_s: config.start_before_window_s,
                 change_calendars: config.change_calendars,
                 history_commands: config.history_commands,
-                automation: (
-                    config.automation_step_ms,
-                    config.automation_history,
-                    config.automation_running_limit,
-                ),
             };
             let tenant = Arc::new(new_tenant(&t, &spec, now, &mut seen));
             maintenance::spawn_scheduler(&tenant);
-            automation::spawn_seeded(&tenant);
             tenants.push(tenant);
         }
     }

@@ -218,12 +218,12 @@ async fn wait_status(s: &Arc<LabState>, id: &Value, status: &str) {
 async fn automation_answers_match_the_models_output_shapes() {
     let lab = crate::start(crate::LabConfig {
         fleet: crate::FleetSpec::small(),
-        automation_history: true,
         change_calendars: true,
         ..crate::LabConfig::default()
     })
     .await
     .unwrap();
+    lab.seed_automation_history();
     let s = lab.lab.first().clone();
     let node = s
         .nodes

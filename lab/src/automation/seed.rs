@@ -1,5 +1,5 @@
-//! The automation history a tenant starts with where
-//! `LabConfig::automation_history` asks (the demo, `lab serve`):
+//! The automation history [`crate::LabHandle::seed_automation_history`]
+//! adds (for the demo and `lab serve`):
 //!
 //! - 3 days ago: AWS-RestartEC2Instance on the first Online EC2 node,
 //!   Success;

@@ -24,13 +24,33 @@ fn assert_code(op: &str, r: Result<Value, ApiError>, code: &str) {
     );
 }
 
-async fn lab_with(f: impl FnOnce(&mut LabConfig)) -> (crate::LabHandle, Arc<LabState>) {
-    let mut config = LabConfig {
+/// Test settings: the fleet, and the knobs set on the handle.
+struct Knobs {
+    fleet: FleetSpec,
+    step_ms: u64,
+    running_limit: usize,
+    history: bool,
+}
+
+async fn lab_with(f: impl FnOnce(&mut Knobs)) -> (crate::LabHandle, Arc<LabState>) {
+    let mut k = Knobs {
         fleet: FleetSpec::small(),
-        ..LabConfig::default()
+        step_ms: super::DEFAULT_STEP_MS,
+        running_limit: super::DEFAULT_RUNNING_LIMIT,
+        history: false,
     };
-    f(&mut config);
-    let handle = crate::start(config).await.expect("lab starts");
+    f(&mut k);
+    let handle = crate::start(LabConfig {
+        fleet: k.fleet,
+        ..LabConfig::default()
+    })
+    .await
+    .expect("lab starts");
+    handle.set_automation_step_ms(k.step_ms);
+    handle.set_automation_running_limit(k.running_limit);
+    if k.history {
+        handle.seed_automation_history();
+    }
     let state = handle.lab.first().clone();
     (handle, state)
 }
@@ -124,7 +144,7 @@ fn node(s: &Arc<LabState>, id: &str) -> crate::LabNode {
 
 #[tokio::test]
 async fn restart_stops_and_starts_the_node_and_brings_it_back_online() {
-    let (_lab, s) = lab_with(|c| c.automation_step_ms = 400).await;
+    let (_lab, s) = lab_with(|c| c.step_ms = 400).await;
     let id_node = online_node(&s);
     let id = start(
         &s,
@@ -460,7 +480,7 @@ async fn interactive_mode_waits_for_start_step_and_resume_continues() {
 
 #[tokio::test]
 async fn stop_step_cancels_the_running_step() {
-    let (_lab, s) = lab_with(|c| c.automation_step_ms = 2_000).await;
+    let (_lab, s) = lab_with(|c| c.step_ms = 2_000).await;
     let n = online_node(&s);
     let id = start(
         &s,
@@ -493,7 +513,7 @@ async fn stop_step_cancels_the_running_step() {
 
 #[tokio::test]
 async fn parameters_and_requests_are_checked_as_aws_does() {
-    let (_lab, s) = lab_with(|c| c.automation_running_limit = 2).await;
+    let (_lab, s) = lab_with(|c| c.running_limit = 2).await;
     let op = "StartAutomationExecution";
     let n = online_node(&s);
     let diag = |p: Value| json!({"DocumentName": "Lab-CollectDiagnostics", "Parameters": p});
@@ -745,7 +765,7 @@ async fn describe_filters_and_pages() {
 }
 
 /// A fleet of 100 nodes, all EC2 and Online.
-fn hundred(c: &mut LabConfig) {
+fn hundred(c: &mut Knobs) {
     c.fleet = FleetSpec {
         nodes: 100,
         seed: 100,
@@ -756,7 +776,7 @@ fn hundred(c: &mut LabConfig) {
         ops_items: 0,
         ..FleetSpec::small()
     };
-    c.automation_step_ms = 20;
+    c.step_ms = 20;
 }
 
 #[tokio::test]
@@ -1055,7 +1075,7 @@ async fn every_document_lists_its_versions() {
 
 #[tokio::test]
 async fn seeded_history_shows_every_outcome_and_one_waits_for_approval() {
-    let (lab, s) = lab_with(|c| c.automation_history = true).await;
+    let (lab, s) = lab_with(|c| c.history = true).await;
     let all = lab.automation_executions();
     for st in ["Success", "Failed", "Cancelled"] {
         assert!(
