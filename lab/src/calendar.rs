@@ -628,16 +628,33 @@ mod tests {
             json!({"Filters": [{"Key": "Owner", "Values": ["Self"]}]}),
         )
         .unwrap();
-        assert_eq!(names(&own).len(), 2);
+        // The two calendars and the lab account's runbook.
+        assert_eq!(
+            names(&own),
+            [
+                "Lab-CollectDiagnostics",
+                "prod-change-freeze",
+                "weekend-change-window"
+            ]
+        );
         let first = call("ListDocuments", json!({"MaxResults": 3})).unwrap();
         assert_eq!(names(&first).len(), 3);
         let token = first["NextToken"].as_str().unwrap();
         let rest = call(
             "ListDocuments",
-            json!({"MaxResults": 3, "NextToken": token}),
+            json!({"MaxResults": 10, "NextToken": token}),
         )
         .unwrap();
-        assert_eq!(names(&rest), ["weekend-change-window"]);
+        assert_eq!(
+            names(&rest),
+            [
+                "AWS-StartEC2Instance",
+                "AWS-StopEC2Instance",
+                "Lab-CollectDiagnostics",
+                "prod-change-freeze",
+                "weekend-change-window"
+            ]
+        );
         let errors: Value =
             serde_json::from_str(include_str!("../../tests/fixtures/model-errors.json")).unwrap();
         let listed = |op: &str, code: &str| {

@@ -527,7 +527,7 @@ pub fn handle(
         "CancelCommand" => cancel_command(state, body),
         "ListDocuments" => list_documents(state, body),
         "GetDocument" => get_document(state, body),
-        "DescribeDocument" => describe_document(body),
+        "DescribeDocument" => describe_document(state, body),
         _ => return None,
     })
 }
@@ -542,8 +542,9 @@ struct DocumentRow {
     identifier: Value,
 }
 
-/// Every document the tenant sees: the Amazon-owned Command documents
-/// and the tenant's ChangeCalendar documents.
+/// Every document the tenant sees: the Amazon-owned Command documents,
+/// the runbooks (Amazon's and the tenant's own Automation documents) and
+/// the tenant's ChangeCalendar documents.
 fn document_rows(state: &LabState) -> Vec<DocumentRow> {
     let mut rows: Vec<DocumentRow> = DOCUMENTS
         .iter()
@@ -558,6 +559,15 @@ fn document_rows(state: &LabState) -> Vec<DocumentRow> {
             }),
         })
         .collect();
+    for rb in crate::automation::docs::runbooks(state) {
+        rows.push(DocumentRow {
+            identifier: crate::automation::docs::identifier(&rb),
+            name: rb.name,
+            owner: rb.owner,
+            kind: "Automation",
+            platforms: vec!["Windows".into(), "Linux".into(), "MacOS".into()],
+        });
+    }
     for d in &state.calendars.lock().expect("calendars lock").docs {
         rows.push(DocumentRow {
             name: d.name.clone(),
@@ -706,7 +716,12 @@ fn get_document(state: &LabState, body: &Value) -> Result<Value, ApiError> {
             "1 validation error detected: Value '{f}' at 'documentFormat' failed to satisfy constraint: Member must satisfy enum value set: [YAML, JSON, TEXT]"
         )));
     }
-    if let Some(v) = body.get("DocumentVersion").and_then(Value::as_str)
+    let version = crate::automation::docs::version_selector(body)?;
+    let format = body.get("DocumentFormat").and_then(Value::as_str);
+    if let Some(r) = crate::automation::docs::get_document(state, name, version, format) {
+        return r;
+    }
+    if let Some(v) = version
         && !["$LATEST", "$DEFAULT", "1"].contains(&v)
     {
         return Err(err(
@@ -742,8 +757,24 @@ fn get_document(state: &LabState, body: &Value) -> Result<Value, ApiError> {
     ))
 }
 
-fn describe_document(body: &Value) -> Result<Value, ApiError> {
-    let name = body.get("Name").and_then(Value::as_str).unwrap_or("");
+/// DescribeDocument: a runbook's description at `DocumentVersion`
+/// (default its default version) with its declared Parameters, or a
+/// Command document's (version 1, else `InvalidDocumentVersion`).
+fn describe_document(state: &LabState, body: &Value) -> Result<Value, ApiError> {
+    let raw = body.get("Name").and_then(Value::as_str).unwrap_or("");
+    let name = raw.rsplit_once(":document/").map_or(raw, |(_, n)| n);
+    let version = crate::automation::docs::version_selector(body)?;
+    if let Some(r) = crate::automation::docs::describe_document(state, name, version) {
+        return r;
+    }
+    if let Some(v) = version
+        && !["$LATEST", "$DEFAULT", "1"].contains(&v)
+    {
+        return Err(err(
+            "InvalidDocumentVersion",
+            format!("Document {name} has no version {v}."),
+        ));
+    }
     let (n, platform, description) =
         DOCUMENTS
             .iter()

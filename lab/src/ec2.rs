@@ -218,10 +218,11 @@ fn describe_instances(state: &LabState, req: &LabRequest) -> Response {
         request_id()
     );
     for n in &page {
-        let (code, state_name) = if n.state == "running" {
-            (16, "running")
-        } else {
-            (80, "stopped")
+        let (code, state_name) = match n.state.as_str() {
+            "running" => (16, "running"),
+            "pending" => (0, "pending"),
+            "stopping" => (64, "stopping"),
+            _ => (80, "stopped"),
         };
         let _ = write!(
             xml,

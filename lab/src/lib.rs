@@ -8,6 +8,7 @@
 //! The lab binds to 127.0.0.1 only.
 
 pub mod auth;
+mod automation;
 mod calendar;
 mod commands;
 mod cron;
@@ -46,6 +47,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 use tokio::sync::oneshot;
 
+pub use automation::AutomationSummary;
 pub use fleet::{FleetSpec, LabNode, PingStatus};
 use protocol::{Service, error_response};
 
@@ -214,6 +216,8 @@ pub(crate) struct LabState {
     pub(crate) maintenance: Mutex<maintenance::MaintenanceStore>,
     /// ChangeCalendar documents.
     pub(crate) calendars: Mutex<calendar::CalendarStore>,
+    /// Runbooks and Automation executions.
+    pub(crate) automation: Mutex<automation::AutomationStore>,
     pub(crate) logs: Mutex<logs::LogStore>,
     /// Command runners; aborted (their processes killed) on shutdown.
     pub(crate) tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -574,6 +578,92 @@ impl LabHandle {
         maintenance::open_now(self.lab.tenant(account, region)?, name)
     }
 
+    /// A snapshot of the first tenant's Automation executions, oldest
+    /// first (children of a rate-controlled run after their parent).
+    pub fn automation_executions(&self) -> Vec<AutomationSummary> {
+        automation::summaries(self.lab.first())
+    }
+
+    /// Failure knob: from now on, every step named `step_name` (of any
+    /// runbook, e.g. `stopInstances`, `collectBasic`) fails in every
+    /// tenant, with FailureMessage "Step fails when it is Execution. Step
+    /// <name> was made to fail by the lab's failure knob. …" and
+    /// FailureDetails {FailureStage Execution, FailureType Unknown}.
+    pub fn fail_automation_step(&self, step_name: &str) {
+        self.fail_automation_step_on(step_name, &[]);
+    }
+
+    /// Failure knob: the step named `step_name` fails on the executions
+    /// whose target (a rate-controlled child's) or `InstanceId` parameter
+    /// is one of `node_ids` (empty: on every execution), in every tenant.
+    pub fn fail_automation_step_on(&self, step_name: &str, node_ids: &[&str]) {
+        for t in &self.lab.tenants {
+            t.automation
+                .lock()
+                .expect("automation lock")
+                .fail
+                .push(automation::FailRule {
+                    step: step_name.to_owned(),
+                    nodes: node_ids.iter().map(|n| (*n).to_owned()).collect(),
+                });
+        }
+    }
+
+    /// Timing knob: how long one simulated Automation step takes from now
+    /// on (`aws:sleep`, `aws:changeInstanceState`'s stop or start,
+    /// `aws:executeAwsApi`, a quarter of it for `aws:branch`), in
+    /// milliseconds, in every tenant. The lab starts at 50 (tests stay
+    /// quick); `ssmdeck demo` and `lab serve` want about 2,000.
+    pub fn set_automation_step_ms(&self, ms: u64) {
+        for t in &self.lab.tenants {
+            t.automation.lock().expect("automation lock").step_ms = ms;
+        }
+    }
+
+    /// Quota knob: top-level Automation executions that may run (or wait)
+    /// at once in a tenant; one more is refused with
+    /// `AutomationExecutionLimitExceededException`. The lab starts at 100
+    /// (the Systems Manager quota "concurrently running automations").
+    pub fn set_automation_running_limit(&self, limit: usize) {
+        for t in &self.lab.tenants {
+            t.automation.lock().expect("automation lock").running_limit = limit;
+        }
+    }
+
+    /// Seeds every tenant's Automation history of the last days, relative
+    /// to now (for `ssmdeck demo` and `lab serve`; a test's lab has only
+    /// the executions it starts): AWS-RestartEC2Instance Success 3 days
+    /// ago, Lab-CollectDiagnostics Success 2 days ago, AWS-StopEC2Instance
+    /// Failed on a hybrid node 30 hours ago, a rate-controlled
+    /// AWS-RestartEC2Instance over tag Env=staging (parent Failed, its
+    /// hybrid children Failed) 20 hours ago, Lab-CollectDiagnostics
+    /// Cancelled 6 hours ago, and one Lab-CollectDiagnostics (Depth full)
+    /// that really runs now and waits for approval. Returns the ids of
+    /// those waiting executions (one per tenant with a fitting node).
+    pub fn seed_automation_history(&self) -> Vec<String> {
+        let now = epoch_now() as f64;
+        let mut live = Vec::new();
+        for t in &self.lab.tenants {
+            let nodes = t.nodes.read().expect("nodes lock").clone();
+            let id = {
+                let mut store = t.automation.lock().expect("automation lock");
+                automation::seed_history(&mut store, &nodes, &t.account, now)
+            };
+            if let Some(id) = id {
+                automation::spawn_execution(t, &id);
+                live.push(id);
+            }
+        }
+        live
+    }
+
+    /// Clears the failure knobs of [`LabHandle::fail_automation_step`].
+    pub fn clear_automation_failures(&self) {
+        for t in &self.lab.tenants {
+            t.automation.lock().expect("automation lock").fail.clear();
+        }
+    }
+
     /// A copy of the first tenant's simulated nodes, ordered by id.
     pub fn nodes(&self) -> Vec<LabNode> {
         self.lab.first().nodes.read().expect("nodes lock").clone()
@@ -681,6 +771,13 @@ fn new_tenant(
     if t.change_calendars {
         calendars.seed(now as f64);
     }
+    let automation = automation::AutomationStore::for_tenant(
+        t.account,
+        t.region,
+        now as f64,
+        automation::DEFAULT_STEP_MS,
+        automation::DEFAULT_RUNNING_LIMIT,
+    );
     let dir = if t.k == 0 {
         format!("ssmdeck-lab-{}-{}", std::process::id(), t.addr.port())
     } else {
@@ -708,6 +805,7 @@ fn new_tenant(
         logs: Mutex::new(logs::LogStore::default()),
         maintenance: Mutex::new(maintenance),
         calendars: Mutex::new(calendars),
+        automation: Mutex::new(automation),
         tasks: Mutex::new(Vec::new()),
         process_groups: Mutex::new(std::collections::HashSet::new()),
         work_dir: std::env::temp_dir().join(dir),

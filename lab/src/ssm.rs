@@ -46,6 +46,12 @@ pub fn dispatch(state: &std::sync::Arc<LabState>, req: &LabRequest) -> Response 
             }
         }
         other => {
+            if let Some(r) = crate::automation::handle(state, other, &req.json) {
+                return match r {
+                    Ok(v) => json_response(&v),
+                    Err(e) => error_response(Service::Ssm, 400, e.code, &e.message),
+                };
+            }
             match crate::commands::handle(state, other, &req.json) {
                 Some(Ok(v)) => return json_response(&v),
                 Some(Err(e)) => return error_response(Service::Ssm, 400, e.code, &e.message),
