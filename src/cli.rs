@@ -636,6 +636,10 @@ async fn demo(cli: &Cli, args: &DemoArgs, dir: Option<&std::path::Path>) -> anyh
         ..LabConfig::default()
     })
     .await?;
+    // Runbook steps at a pace a person can follow, and the last days'
+    // executions (one waiting for approval).
+    lab.set_automation_step_ms(2_000);
+    lab.seed_automation_history();
     let opts = ConnectOptions {
         profile: None,
         region: Some(
@@ -757,6 +761,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         history_commands: true,
     })
     .await?;
+    lab.set_automation_step_ms(2_000);
+    lab.seed_automation_history();
     if let Some(dir) = &args.aws_config_dir {
         write_aws_config_dir(dir, &lab)?;
     }

@@ -41,8 +41,9 @@
 //! like `Cancel`; the quota counts top-level executions only (children of
 //! a rate-controlled run do not), and an execution past it is refused at
 //! once (AWS queues up to 1,000 before it refuses); Targets resolve
-//! `InstanceIds`, `tag:<key>` and `tag-key` on the lab fleet (resource
-//! groups and ParameterValues are `InvalidTarget`); TargetLocations,
+//! `InstanceIds`, `tag:<key>` and `tag-key` on the lab fleet, and
+//! `ParameterValues` are the target parameter's values as given (resource
+//! groups are `InvalidTarget`); TargetLocations,
 //! AlarmConfiguration and change requests are not run (a request with
 //! TargetLocations is refused as unsupported).
 
@@ -587,6 +588,9 @@ fn resolve_targets(state: &LabState, body: &Value) -> Result<Vec<String>, ApiErr
             }
             values.iter().map(|v| (*v).to_owned()).collect()
         }
+        // The values of TargetParameterName, one child each (AWS's
+        // `Key=ParameterValues`); a value that is no node fails in its child.
+        "ParameterValues" => values.iter().map(|v| (*v).to_owned()).collect(),
         "tag-key" => nodes
             .iter()
             .filter(|n| n.tags.iter().any(|(k, _)| values.contains(&k.as_str())))
@@ -602,7 +606,7 @@ fn resolve_targets(state: &LabState, body: &Value) -> Result<Vec<String>, ApiErr
                 return Err(err(
                     "InvalidTarget",
                     format!(
-                        "Target key {k} is not supported here: use InstanceIds, tag:<key> or tag-key."
+                        "Target key {k} is not supported here: use InstanceIds, ParameterValues, tag:<key> or tag-key."
                     ),
                 ));
             }

@@ -683,7 +683,8 @@ impl Signal {
 }
 
 /// Sends `signal` to execution `id`: Approve / Reject with `comment`
-/// (`Payload` `Comment`), StartStep with `step` (`Payload` `StepName`).
+/// (`Payload` `Comment`), StartStep and Resume with `step` (`Payload`
+/// `StepName`, which AWS requires for both).
 ///
 /// # Errors
 /// [`AwsError`] for `ssm:SendAutomationSignal`

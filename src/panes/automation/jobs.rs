@@ -160,8 +160,8 @@ pub enum AutomationJob {
         id: String,
         /// The signal.
         signal: Signal,
-        /// The step it is about (StartStep; Approve/Reject name it for the
-        /// audit line only).
+        /// The step it is about (StartStep and Resume send it as the
+        /// Payload StepName; Approve/Reject name it for the audit line only).
         step: Option<String>,
         /// The comment (Approve, Reject).
         comment: Option<String>,
@@ -414,7 +414,10 @@ async fn run_one(job: AutomationJob, env: &JobEnv<AutomationMsg>) -> Option<Auto
             step,
             comment,
         } => {
-            let step = (signal == Signal::StartStep).then_some(step).flatten();
+            // StartStep and Resume name the step (AWS: Payload StepName).
+            let step = matches!(signal, Signal::StartStep | Signal::Resume)
+                .then_some(step)
+                .flatten();
             let result = automation::signal(
                 env.contexts.get(ctx),
                 &id,

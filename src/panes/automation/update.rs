@@ -472,6 +472,18 @@ impl AutomationState {
             ));
         }
         let where_ = cx.shared.context_name(ctx);
+        // Resume names the step to go on from (AWS: Payload StepName):
+        // the one under the cursor when it waits, else the first waiting.
+        let next_step = self.detail_in_view().and_then(|d| {
+            d.steps
+                .get(self.cursor_at())
+                .filter(|s| s.status == "Pending")
+                .or_else(|| d.steps.iter().find(|s| s.status == "Pending"))
+                .map(|s| s.name.clone())
+        });
+        if !stop && next_step.is_none() {
+            return cx.notice("no step is waiting to run: nothing to resume");
+        }
         let (title, yes) = if stop {
             (
                 "Stop the execution",
@@ -488,7 +500,7 @@ impl AutomationState {
                     ctx,
                     id: id.clone(),
                     signal: Signal::Resume,
-                    step: None,
+                    step: next_step,
                     comment: None,
                 },
             )
@@ -955,8 +967,23 @@ impl AutomationState {
                             (self.poll.delay_ms * 2).min(POLL_MAX_MS)
                         };
                         self.poll.last = sig;
-                        let parent_now = !d.execution.target_parameter.is_empty()
-                            && !matches!(self.children, Loaded::Ready(_) | Loaded::Loading);
+                        let parent = !d.execution.target_parameter.is_empty();
+                        let parent_now =
+                            parent && !matches!(self.children, Loaded::Ready(_) | Loaded::Loading);
+                        // A run that just ended: its children once more,
+                        // as they ended.
+                        let was_running = self
+                            .detail
+                            .ready()
+                            .filter(|x| x.execution.id == id)
+                            .is_none_or(|x| !is_final(&x.execution.status));
+                        if parent && !parent_now && !running && was_running {
+                            cx.job(AutomationJob::Children {
+                                ctx,
+                                parent: id.clone(),
+                                delay_ms: 0,
+                            });
+                        }
                         self.detail = Loaded::Ready(*d);
                         if parent_now {
                             self.children = Loaded::Loading;
