@@ -246,7 +246,7 @@ impl StartForm {
         let mut out: Vec<Field> = (0..params).map(Field::Param).collect();
         out.push(Field::Mode);
         let node = self.info.ready().and_then(|i| node_param(&i.params));
-        if node.is_some() && !self.nodes.is_empty() {
+        if node.is_some() && self.nodes.len() > 1 {
             out.push(Field::RateControl);
             if self.rate {
                 out.push(Field::Concurrency);

@@ -104,6 +104,8 @@ pub enum AutomationJob {
         generation: u64,
         /// The server-side filters.
         filters: ExecutionFilters,
+        /// Wait first, milliseconds (the list re-read while one runs).
+        delay_ms: u64,
     },
     /// GetAutomationExecution after `delay_ms`.
     Detail {
@@ -264,7 +266,9 @@ impl Job for AutomationJob {
             AutomationJob::Executions {
                 generation,
                 filters,
+                delay_ms,
             } => {
+                after(delay_ms).await;
                 let filters = &filters;
                 env.contexts
                     .for_each_capped(|ctx, aws| async move {

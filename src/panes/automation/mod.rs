@@ -46,5 +46,9 @@ pub const POLL_FIRST_MS: u64 = 2_000;
 /// milliseconds.
 pub const POLL_MAX_MS: u64 = 16_000;
 
+/// How long the list waits before it is read again while one of its
+/// executions runs, milliseconds.
+pub const LIST_POLL_MS: u64 = 10_000;
+
 /// Executions read per context at most (the newest first).
 pub const EXECUTIONS_CAP: usize = 2_000;

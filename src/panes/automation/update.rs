@@ -7,7 +7,7 @@ use crossterm::event::KeyEvent;
 use super::form::StartForm;
 use super::jobs::{AutomationJob, AutomationMsg};
 use super::state::{AutomationState, Backoff, ExecTab, Inner, StartFrom, TopTab, parse_filter};
-use super::{AutomationAsk, POLL_FIRST_MS, POLL_MAX_MS};
+use super::{AutomationAsk, LIST_POLL_MS, POLL_FIRST_MS, POLL_MAX_MS};
 use crate::aws::automation::{ExecutionDetail, Signal, is_final};
 use crate::config::Layer;
 use crate::keys::{Command, InputKey};
@@ -64,6 +64,24 @@ impl AutomationState {
         cx.job(AutomationJob::Executions {
             generation: self.generation,
             filters: self.filters.clone(),
+            delay_ms: 0,
+        });
+    }
+
+    /// Reads the list again after [`LIST_POLL_MS`] when every context has
+    /// answered and one of its executions still runs; the rows stay until
+    /// each context's new ones arrive.
+    fn relist_while_running(&mut self, cx: &mut AutomationCx) {
+        let running = self.executions.iter().any(|(_, e)| !is_final(&e.status));
+        if self.pending > 0 || !running {
+            return;
+        }
+        self.generation += 1;
+        self.pending = cx.shared.contexts.len().max(1);
+        cx.job(AutomationJob::Executions {
+            generation: self.generation,
+            filters: self.filters.clone(),
+            delay_ms: LIST_POLL_MS,
         });
     }
 
@@ -714,7 +732,7 @@ impl Pane for AutomationState {
             lines.push("A rejected approval fails the execution".into());
         }
         cx.request(Request::Confirm {
-            title: format!("{word} the approval"),
+            title: format!("{word} the waiting step"),
             lines,
             yes: AutomationJob::Signal {
                 ctx,
@@ -905,6 +923,7 @@ impl AutomationState {
                     Err(e) => self.failed.push((ctx, e.to_string())),
                 }
                 self.derive();
+                self.relist_while_running(cx);
             }
             AutomationMsg::Runbooks {
                 generation,

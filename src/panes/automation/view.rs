@@ -77,7 +77,8 @@ fn render_top(frame: &mut Frame, area: Rect, s: &AutomationState, cx: &RenderCon
     ])
     .areas(area);
     let counts = s.counts();
-    let exec_title = if counts.is_empty() {
+    // Below 120 columns the counts by status give way, so both tabs show.
+    let exec_title = if counts.is_empty() || area.width < 120 {
         format!("Executions {}", s.shown.len())
     } else {
         let c: Vec<String> = counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
@@ -185,7 +186,8 @@ fn execution_cells(e: &Execution, ctx: String, now_s: i64, t: &Theme) -> Vec<Cel
             sanitize(&e.current_action)
         )
     } else if !e.target.is_empty() {
-        sanitize(&e.target)
+        // A rate-controlled run's child: its target.
+        format!("↳ {}", sanitize(&e.target))
     } else {
         e.targets
             .iter()
@@ -245,7 +247,7 @@ fn render_executions(frame: &mut Frame, area: Rect, s: &AutomationState, cx: &Re
         Constraint::Length(26),
         Constraint::Length(12),
         Constraint::Length(11),
-        Constraint::Length(21),
+        Constraint::Length(25),
         Constraint::Length(10),
         Constraint::Length(24),
         Constraint::Min(10),
