@@ -797,3 +797,114 @@ fn a_maintenance_window_fires_and_its_command_opens_at_80_columns() {
     t.keys(&["q"]);
     t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
 }
+
+/// The first managed node id (`i-…`) the OpsItem detail names under its
+/// related nodes.
+fn related_ec2_node(screen: &str) -> Option<String> {
+    let at = screen.find("Related managed nodes")?;
+    screen[at..]
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.contains("Runbooks"))
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("i-") && w.len() >= 10)
+                .map(|w| w.trim_matches('│').to_owned())
+        })
+}
+
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn from_an_opsitem_restart_its_node_watch_the_steps_and_see_it_online() {
+    let t = Tmux::start("runbook", 160, 45);
+    t.wait_for("the fleet to load", |s| s.contains("loaded in"));
+    t.keys(&[":"]);
+    t.text("ops");
+    t.keys(&["Enter"]);
+    t.wait_for("the OpsItems", |s| s.contains("DescribeOpsItems calls"));
+    // An OpsItem whose /aws/automations suggests the restart runbook and
+    // that names an EC2 node (the seeded CloudWatch alarms do).
+    let mut node = None;
+    for _ in 0..12 {
+        t.keys(&["Enter"]);
+        let s = t.wait_for("the detail", |s| s.contains("Runbooks  (A starts"));
+        if s.contains("suggested: AWS-RestartEC2Instance")
+            && let Some(n) = related_ec2_node(&s)
+        {
+            node = Some(n);
+            break;
+        }
+        t.keys(&["Escape"]);
+        t.wait_for("the detail to close", |s| {
+            !s.contains("Runbooks  (A starts")
+        });
+        t.keys(&["j"]);
+    }
+    let node = node.expect("a seeded OpsItem suggests AWS-RestartEC2Instance on an EC2 node");
+    t.keys(&["A"]);
+    let s = t.wait_for("the runbooks, the suggested one first", |s| {
+        s.contains("★ suggested by oi-")
+    });
+    let first = s
+        .lines()
+        .find(|l| l.contains("★ suggested"))
+        .unwrap_or_default();
+    assert!(first.contains("AWS-RestartEC2Instance"), "{s}");
+    t.keys(&["Enter"]);
+    t.wait_for("the form with the node", |s| {
+        s.contains("Start AWS-RestartEC2Instance") && s.contains(&node)
+    });
+    t.keys(&["C-s"]);
+    let s = t.wait_for("the confirmation", |s| {
+        s.contains("Runbook AWS-RestartEC2Instance")
+    });
+    assert!(s.contains("recorded on oi-"), "{s}");
+    t.keys(&["y"]);
+    // During a change freeze the demo asks a second time (capital Y).
+    std::thread::sleep(Duration::from_millis(300));
+    if t.screen().contains("send anyway?") {
+        t.keys(&["Y"]);
+    }
+    t.wait_for("the steps", |s| {
+        s.contains("stopInstances") && s.contains("startInstances")
+    });
+    let s = t.wait_for("the restart to succeed", |s| {
+        s.contains("v1 · Success")
+            && s.lines()
+                .filter(|l| l.contains("Instances") && l.contains("Success"))
+                .count()
+                == 2
+    });
+    assert!(
+        s.contains("stopInstances") && s.contains("startInstances"),
+        "{s}"
+    );
+    // The node is back: the palette opens it in Fleet.
+    t.keys(&[":"]);
+    t.text(&format!("node {node}"));
+    t.keys(&["Enter"]);
+    t.wait_for("the node in Fleet", |s| {
+        s.contains(&node) && s.contains("Ping status")
+    });
+    // Read again from the lab (the list was loaded before the restart).
+    t.keys(&["r"]);
+    t.wait_for("the reload", |s| {
+        s.contains("loaded in") && !s.contains("loading")
+    });
+    let s = t.wait_for("the node Online and running", |s| {
+        let line = |k: &str| {
+            s.lines()
+                .find(|l| l.contains(k))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        s.contains(&format!("Node ID           {node}"))
+            && line("Ping status").contains("Online")
+            && line("State     ").contains("running")
+    });
+    assert!(s.contains(&node), "{s}");
+    t.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(200));
+    t.keys(&["q"]);
+    t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
+}
