@@ -3,7 +3,7 @@
 //! run against the lab, without any value.
 
 use crate::common;
-use ssmdeck::app::{CommandsJob, MaintenanceJob, OpsJob, ParamsJob, ShellJob};
+use ssmdeck::app::{AutomationJob, CommandsJob, MaintenanceJob, OpsJob, ParamsJob, ShellJob};
 
 use std::time::{Duration, Instant};
 
@@ -73,6 +73,46 @@ fn read_only_blocks_each_mutating_action_and_says_why() {
             Pane::Maintenance,
             Command::ToggleEnabled,
             "ssm:UpdateMaintenanceWindow",
+        ),
+        (
+            Pane::Fleet,
+            Command::RunRunbook,
+            "ssm:StartAutomationExecution",
+        ),
+        (
+            Pane::OpsCenter,
+            Command::RunRunbook,
+            "ssm:StartAutomationExecution",
+        ),
+        (
+            Pane::Automation,
+            Command::Create,
+            "ssm:StartAutomationExecution",
+        ),
+        (
+            Pane::Automation,
+            Command::Approve,
+            "ssm:SendAutomationSignal",
+        ),
+        (
+            Pane::Automation,
+            Command::Reject,
+            "ssm:SendAutomationSignal",
+        ),
+        (
+            Pane::Automation,
+            Command::StartStep,
+            "ssm:SendAutomationSignal",
+        ),
+        (
+            Pane::Automation,
+            Command::Resume,
+            "ssm:SendAutomationSignal",
+        ),
+        (
+            Pane::Automation,
+            Command::CancelCommand,
+            "ssm:StopAutomationExecution",
         ),
     ];
     for (pane, c, api) in cases {
@@ -254,6 +294,26 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
         window_name: "prod-patching".into(),
     }));
     wait(1).await;
+    // The Automation pane's: a start, and a stop of an execution that
+    // does not exist.
+    tasks.run(Effect::Automation(AutomationJob::Start {
+        requests: vec![(
+            Default::default(),
+            ssmdeck::aws::automation::StartRequest {
+                runbook: "AWS-RestartEC2Instance".into(),
+                parameters: [("InstanceId".to_owned(), vec![node.clone()])].into(),
+                ..Default::default()
+            },
+        )],
+        ops_item: None,
+    }));
+    wait(1).await;
+    tasks.run(Effect::Automation(AutomationJob::Stop {
+        ctx: Default::default(),
+        id: "00000000-0000-4000-8000-000000000000".into(),
+        runbook: "AWS-RestartEC2Instance".into(),
+    }));
+    wait(1).await;
     drop(tasks);
 
     let text = std::fs::read_to_string(&path).unwrap();
@@ -292,6 +352,11 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
                 "ssm:CancelMaintenanceWindowExecution",
                 "error: DoesNotExistException"
             ),
+            ("ssm:StartAutomationExecution", "ok"),
+            (
+                "ssm:StopAutomationExecution",
+                "error: AutomationExecutionNotFoundException"
+            ),
         ],
         "{text}"
     );
@@ -307,6 +372,12 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
     assert_eq!(lines[8]["targets"][0], ops_id);
     assert_eq!(lines[9]["targets"][0], w.id.as_str());
     assert_eq!(lines[9]["detail"], "disable prod-patching");
+    assert_eq!(lines[11]["targets"][0], "AWS-RestartEC2Instance");
+    assert!(
+        lines[11]["detail"].as_str().unwrap().contains("execution "),
+        "the execution id is recorded: {}",
+        lines[11]
+    );
     assert!(
         lines[8]["detail"]
             .as_str()
