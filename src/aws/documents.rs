@@ -274,3 +274,26 @@ pub async fn versions(ctx: &AwsContext, name: &str) -> Result<Vec<Version>, AwsE
     });
     Ok(out)
 }
+
+/// Versions 1 … latest of `name` as DescribeDocument names them (newest
+/// first, the default marked; no dates): for an endpoint without
+/// ListDocumentVersions (moto answers it with HTTP 500).
+///
+/// # Errors
+/// [`AwsError`] for `ssm:DescribeDocument`.
+pub async fn versions_from_description(
+    ctx: &AwsContext,
+    name: &str,
+) -> Result<Vec<Version>, AwsError> {
+    let d = describe(ctx, name).await?;
+    let latest: u64 = d.latest_version.parse().unwrap_or(1);
+    Ok((1..=latest)
+        .rev()
+        .map(|v| Version {
+            version: v.to_string(),
+            is_default: v.to_string() == d.default_version,
+            status: d.status.clone(),
+            ..Version::default()
+        })
+        .collect())
+}

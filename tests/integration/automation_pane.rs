@@ -441,3 +441,52 @@ async fn a_rate_controlled_run_over_100_nodes_shows_its_children_and_failures() 
     assert_eq!(failed_children, 3, "the three failing nodes");
     assert_eq!(all.iter().filter(|e| e.parent.is_some()).count(), 100);
 }
+
+#[tokio::test]
+async fn the_documents_pane_shows_a_runbooks_versions_and_their_diff() {
+    let lab = lab(4, 0).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    live.show(Pane::Documents);
+    live.until("the documents", |a| {
+        a.documents.pending == 0 && !a.documents.docs.is_empty()
+    })
+    .await;
+    live.cmd(Command::Filter);
+    for c in "diag".chars() {
+        live.act(Action::Input(InputKey::Char(c)));
+    }
+    live.act(Action::Input(InputKey::Submit));
+    assert_eq!(
+        live.app.documents.focused().unwrap().1.name,
+        "Lab-CollectDiagnostics"
+    );
+    live.cmd(Command::OpenDetails);
+    live.until("the content", |a| {
+        a.documents.content.ready().is_some() && a.documents.description.ready().is_some()
+    })
+    .await;
+    let screen = live.screen();
+    assert!(screen.contains("default v2 · latest v3"), "{screen}");
+    assert!(screen.contains("\"mainSteps\""), "{screen}");
+    live.cmd(Command::History);
+    live.until("the versions", |a| {
+        a.documents.versions.ready().is_some_and(|v| v.len() == 3)
+    })
+    .await;
+    // The cursor is on the newest (3); D diffs it with the default (2).
+    live.cmd(Command::Diff);
+    live.until("the diff", |a| a.documents.diff.ready().is_some())
+        .await;
+    let lines = ssmdeck::panes::documents::diff_text(&live.app.documents);
+    assert!(
+        lines[0].contains("version 2") && lines[1].contains("version 3"),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with('+') && l.contains("trace")),
+        "version 3 adds Depth trace: {lines:?}"
+    );
+}

@@ -162,7 +162,15 @@ impl Job for DocumentsJob {
                 }
             }
             DocumentsJob::Versions { ctx, name } => {
-                let result = documents::versions(env.contexts.get(ctx), &name).await;
+                let aws = env.contexts.get(ctx);
+                // An endpoint without ListDocumentVersions: the versions
+                // DescribeDocument counts.
+                let result = match documents::versions(aws, &name).await {
+                    Err(e) if e.kind == crate::aws::ErrorKind::Unsupported => {
+                        documents::versions_from_description(aws, &name).await
+                    }
+                    r => r,
+                };
                 DocumentsMsg::Versions { name, result }
             }
             DocumentsJob::Diff {

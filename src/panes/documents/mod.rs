@@ -18,3 +18,9 @@ mod view;
 
 pub use jobs::{DocumentsJob, DocumentsMsg};
 pub use state::DocumentsState;
+
+/// The diff shown, one line each (`-`, `+`, ` ` prefixes; the two
+/// versions' headers first), for tests and exports.
+pub fn diff_text(s: &DocumentsState) -> Vec<String> {
+    view::diff_lines(s)
+}
