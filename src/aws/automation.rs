@@ -359,7 +359,6 @@ pub async fn executions(
         .ssm
         .describe_automation_executions()
         .set_filters(Some(filters.sdk()?).filter(|f| !f.is_empty()))
-        .max_results(50)
         .into_paginator()
         .send();
     let mut out = Vec::new();
