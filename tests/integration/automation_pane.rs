@@ -490,3 +490,36 @@ async fn the_documents_pane_shows_a_runbooks_versions_and_their_diff() {
         "version 3 adds Depth trace: {lines:?}"
     );
 }
+
+#[tokio::test]
+async fn a_runbook_on_tag_targets_fans_out_over_the_nodes_aws_resolves() {
+    let lab = lab(12, 0).await;
+    let dev = lab
+        .nodes()
+        .iter()
+        .filter(|n| n.tag("Env") == Some("dev"))
+        .count();
+    assert!(dev > 0);
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    runbooks(&mut live).await;
+    open_form(&mut live, "AWS-RestartEC2Instance").await;
+    while live.app.automation.form.as_ref().unwrap().focus
+        != ssmdeck::panes::automation::form::Field::Tags
+    {
+        live.key(KeyCode::Tab, KeyModifiers::NONE);
+    }
+    live.type_text("tag:Env=dev");
+    ctrl_s(&mut live);
+    let lines = live.app.confirm().unwrap().lines.join("\n");
+    assert!(lines.contains("Targets: tag:Env=dev"), "{lines}");
+    yes(&mut live);
+    live.until("every dev node's child, finished", |a| {
+        a.automation
+            .children
+            .ready()
+            .is_some_and(|c| c.len() == dev && c.iter().all(|x| x.status == "Success"))
+            && status(a) == "Success"
+    })
+    .await;
+}

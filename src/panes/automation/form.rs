@@ -13,7 +13,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::aws::automation::{RateControl, RunbookInfo, RunbookParam, StartRequest};
 use crate::model::ContextId;
 use crate::pane::{Loaded, Shared};
-use crate::panes::run_command::compose::{concurrency_ok, errors_ok};
+use crate::panes::run_command::compose::{concurrency_ok, errors_ok, parse_tags};
 use crate::widgets::line_input::{self, Edit};
 
 /// The most values a parameter or a target takes (the service model's
@@ -32,6 +32,8 @@ pub enum Field {
     Mode,
     /// One execution for every node, or one child execution per node.
     RateControl,
+    /// Tag targets instead of nodes (`tag:Env=prod`).
+    Tags,
     /// `MaxConcurrency`.
     Concurrency,
     /// `MaxErrors`.
@@ -59,6 +61,9 @@ pub struct StartForm {
     pub ops_item: Option<String>,
     /// Rate control: one child execution per node.
     pub rate: bool,
+    /// Tag targets as typed (`tag:Env=prod,staging`; one key, the
+    /// model's `AutomationTargets` takes one target), when no nodes.
+    pub tags: String,
     /// `MaxConcurrency` as typed.
     pub concurrency: String,
     /// `MaxErrors` as typed.
@@ -194,6 +199,7 @@ impl StartForm {
             values: Vec::new(),
             interactive: false,
             rate: nodes.len() > 1,
+            tags: String::new(),
             nodes,
             origin,
             ops_item,
@@ -248,12 +254,41 @@ impl StartForm {
         let node = self.info.ready().and_then(|i| node_param(&i.params));
         if node.is_some() && self.nodes.len() > 1 {
             out.push(Field::RateControl);
-            if self.rate {
-                out.push(Field::Concurrency);
-                out.push(Field::Errors);
-            }
+        }
+        if node.is_some() && self.nodes.is_empty() {
+            out.push(Field::Tags);
+        }
+        if self.rate_control() {
+            out.push(Field::Concurrency);
+            out.push(Field::Errors);
         }
         out
+    }
+
+    /// Whether the start is rate-controlled: several nodes with rate
+    /// control on, or tag targets.
+    pub fn rate_control(&self) -> bool {
+        (self.rate && self.nodes.len() > 1)
+            || (self.nodes.is_empty() && !self.tags.trim().is_empty())
+    }
+
+    /// The tag target (`tag:KEY`, values), if typed.
+    ///
+    /// # Errors
+    /// What is wrong with it, and that one key is allowed.
+    fn tag_target(&self) -> Result<Option<(String, Vec<String>)>, String> {
+        if !self.nodes.is_empty() || self.tags.trim().is_empty() {
+            return Ok(None);
+        }
+        let mut t = parse_tags(&self.tags)?;
+        if t.len() > 1 {
+            return Err(format!(
+                "{} tag targets; StartAutomationExecution takes one (tag:Key=V1,V2)",
+                t.len()
+            ));
+        }
+        let (k, v) = t.remove(0);
+        Ok(Some((format!("tag:{k}"), v)))
     }
 
     /// The StartAutomationExecution requests, one per context and at most
@@ -271,9 +306,10 @@ impl StartForm {
             return Err("the runbook's parameters are still being read".into());
         };
         let node = node_param(&info.params);
+        let tag = self.tag_target()?;
         let mut parameters = BTreeMap::new();
         for (i, p) in info.params.iter().enumerate() {
-            if Some(i) == node && !self.nodes.is_empty() {
+            if Some(i) == node && (!self.nodes.is_empty() || tag.is_some()) {
                 continue;
             }
             let text = self.values.get(i).map_or("", |v| v.trim());
@@ -285,7 +321,7 @@ impl StartForm {
             }
             parameters.insert(p.name.clone(), values_of(p, text)?);
         }
-        if self.rate {
+        if self.rate_control() {
             if !concurrency_ok(self.concurrency.trim()) {
                 return Err(format!(
                     "MaxConcurrency {:?}: a number from 1 or a percentage 1%–100%",
@@ -298,6 +334,15 @@ impl StartForm {
                     self.errors
                 ));
             }
+        }
+        if let (Some(ni), Some(target)) = (node, tag) {
+            let rate = RateControl {
+                parameter: info.params[ni].name.clone(),
+                targets: vec![target],
+                max_concurrency: self.concurrency.trim().to_owned(),
+                max_errors: self.errors.trim().to_owned(),
+            };
+            return Ok(vec![(self.ctx, self.request(parameters, Some(rate)))]);
         }
         let Some(ni) = node.filter(|_| !self.nodes.is_empty()) else {
             let req = self.request(parameters, None);
@@ -313,7 +358,7 @@ impl StartForm {
         for (ctx, nodes) in by_ctx {
             for chunk in nodes.chunks(MAX_VALUES) {
                 let mut params = parameters.clone();
-                let rate = if self.rate {
+                let rate = if self.rate_control() {
                     Some(RateControl {
                         parameter: p.name.clone(),
                         targets: vec![("ParameterValues".into(), chunk.to_vec())],
@@ -405,6 +450,20 @@ impl StartForm {
                 self.origin
             ));
         }
+        if let Some(r) = reqs
+            .first()
+            .and_then(|(_, r)| r.rate.as_ref())
+            .filter(|_| self.nodes.is_empty())
+        {
+            for (k, v) in &r.targets {
+                lines.push(format!(
+                    "Targets: {k}={} (AWS resolves them; one execution per node, MaxConcurrency {}, MaxErrors {})",
+                    v.join(","),
+                    r.max_concurrency,
+                    r.max_errors
+                ));
+            }
+        }
         let mut per: BTreeMap<ContextId, usize> = BTreeMap::new();
         for n in &self.nodes {
             *per.entry(shared.node_context(n)).or_default() += 1;
@@ -473,6 +532,7 @@ impl StartForm {
                 None => return,
             },
             Field::Concurrency => &mut self.concurrency,
+            Field::Tags => &mut self.tags,
             Field::Errors => &mut self.errors,
         };
         if let Some(e) = Edit::from_key(k) {
@@ -628,5 +688,23 @@ mod tests {
         assert!(e.contains("InstanceId is required"), "{e}");
         assert!(secret_looking("DbPassword") && secret_looking("apiToken"));
         assert!(!secret_looking("InstanceId"));
+        // Tag targets instead of nodes: rate control on that tag.
+        f.tags = "tag:Env=prod,staging".into();
+        let reqs = f.requests(|_| ContextId::default()).unwrap();
+        let r = reqs[0].1.rate.as_ref().unwrap();
+        assert_eq!(
+            r.targets,
+            vec![(
+                "tag:Env".to_owned(),
+                vec!["prod".to_owned(), "staging".to_owned()]
+            )]
+        );
+        assert!(!reqs[0].1.parameters.contains_key("InstanceId"));
+        f.tags = "Env=prod Role=web".into();
+        assert!(
+            f.requests(|_| ContextId::default())
+                .unwrap_err()
+                .contains("takes one")
+        );
     }
 }

@@ -775,6 +775,28 @@ fn render_form(frame: &mut Frame, area: Rect, f: &StartForm, cx: &RenderContext)
             ));
         }
     }
+    if f.fields().contains(&Field::Tags) {
+        let text = if f.tags.is_empty() && f.focus != Field::Tags {
+            "(none: type tag:Env=prod to run on every node with that tag)".to_owned()
+        } else {
+            focus_text(Field::Tags, &f.tags)
+        };
+        lines.push(form_line("Tag targets", text, f.focus == Field::Tags, t));
+    }
+    if f.rate_control() && !f.fields().contains(&Field::RateControl) {
+        lines.push(form_line(
+            "MaxConcurrency",
+            focus_text(Field::Concurrency, &f.concurrency),
+            f.focus == Field::Concurrency,
+            t,
+        ));
+        lines.push(form_line(
+            "MaxErrors",
+            focus_text(Field::Errors, &f.errors),
+            f.focus == Field::Errors,
+            t,
+        ));
+    }
     if let Some(o) = &f.ops_item {
         lines.push(Line::styled(
             format!("recorded on {o} after the start"),
