@@ -111,6 +111,20 @@ pub struct Compose {
     /// Parameter values to set once the document's parameters are read
     /// (name, value).
     pub presets: Vec<(String, String)>,
+    /// What is typed in the Document field: the documents whose names
+    /// contain it (any case) are the ones Space, Left and Right go through.
+    pub doc_search: String,
+}
+
+impl Compose {
+    /// The documents the Document field's search keeps, in list order.
+    pub fn document_matches(&self) -> Vec<&String> {
+        let q = self.doc_search.to_lowercase();
+        self.documents
+            .iter()
+            .filter(|d| d.to_lowercase().contains(&q))
+            .collect()
+    }
 }
 
 /// SendCommand's and StartAutomationExecution's `MaxConcurrency` as the
@@ -491,6 +505,7 @@ impl CommandsState {
             cursor: None,
             fleet_total: shared.nodes.len(),
             presets: Vec::new(),
+            doc_search: String::new(),
         }
     }
 
@@ -649,23 +664,7 @@ impl CommandsState {
             ComposeField::Commands => {
                 c.commands.input(k);
             }
-            ComposeField::Document => {
-                if matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right)
-                    && !c.documents.is_empty()
-                {
-                    let i = c
-                        .documents
-                        .iter()
-                        .position(|d| *d == c.document)
-                        .map_or(0, |i| (i + 1) % c.documents.len());
-                    c.document = c.documents[i].clone();
-                    c.params.clear();
-                    c.platforms.clear();
-                    cx.job(CommandsJob::DocumentParams {
-                        name: c.document.clone(),
-                    });
-                }
-            }
+            ComposeField::Document => document_key(c, k, cx),
             ComposeField::Param(i) => {
                 if let Some((_, value)) = c.params.get_mut(i)
                     && let Some(e) = Edit::from_key(k)
@@ -701,9 +700,89 @@ impl CommandsState {
     }
 }
 
+/// A key in the Document field: typing searches the document list (the
+/// first match is chosen), Space / Right the next match, Left the one
+/// before; a new choice reads its parameters (DescribeDocument).
+fn document_key(c: &mut Compose, k: KeyEvent, cx: &mut CommandsCx) {
+    let plain = !k
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+    let step: isize = match k.code {
+        KeyCode::Char(' ') | KeyCode::Right => 1,
+        KeyCode::Left => -1,
+        KeyCode::Char(ch) if plain => {
+            c.doc_search.push(ch);
+            0
+        }
+        KeyCode::Backspace => {
+            c.doc_search.pop();
+            0
+        }
+        _ => return,
+    };
+    let matches = c.document_matches();
+    if matches.is_empty() {
+        return;
+    }
+    let at = matches.iter().position(|d| **d == c.document);
+    let next = match (at, step) {
+        (Some(i), 0) => i,
+        (None, _) => 0,
+        (Some(i), s) => (i as isize + s).rem_euclid(matches.len() as isize) as usize,
+    };
+    let chosen = matches[next].clone();
+    if chosen != c.document {
+        c.document = chosen;
+        c.params.clear();
+        c.platforms.clear();
+        cx.job(CommandsJob::DocumentParams {
+            name: c.document.clone(),
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_document_field_searches_the_list_and_cycles_through_the_matches() {
+        let state = CommandsState::default();
+        let shared = Shared::default();
+        let mut c = state.new_compose(vec!["i-1".into()], "x".into(), &shared);
+        c.documents = [
+            "AWS-RunShellScript",
+            "AWS-RunPowerShellScript",
+            "AWS-ConfigureAWSPackage",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut cx = crate::pane::Cx::new(std::time::Instant::now(), shared);
+        for ch in "conf".chars() {
+            document_key(&mut c, KeyEvent::from(KeyCode::Char(ch)), &mut cx);
+        }
+        assert_eq!(c.document, "AWS-ConfigureAWSPackage");
+        for _ in 0..4 {
+            document_key(&mut c, KeyEvent::from(KeyCode::Backspace), &mut cx);
+        }
+        for ch in "run".chars() {
+            document_key(&mut c, KeyEvent::from(KeyCode::Char(ch)), &mut cx);
+        }
+        assert_eq!(c.document_matches().len(), 2);
+        assert_eq!(c.document, "AWS-RunShellScript", "kept: it matches");
+        document_key(&mut c, KeyEvent::from(KeyCode::Right), &mut cx);
+        assert_eq!(c.document, "AWS-RunPowerShellScript");
+        document_key(&mut c, KeyEvent::from(KeyCode::Right), &mut cx);
+        assert_eq!(c.document, "AWS-RunShellScript", "round the matches only");
+        let (jobs, _) = cx.finish();
+        assert!(
+            jobs.iter()
+                .filter(|j| matches!(j, CommandsJob::DocumentParams { .. }))
+                .count()
+                >= 3,
+            "each new choice reads its parameters: {jobs:?}"
+        );
+    }
 
     #[test]
     fn tag_targets_parse_with_clear_errors() {

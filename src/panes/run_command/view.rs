@@ -509,10 +509,15 @@ fn render_compose(frame: &mut Frame, area: Rect, c: &Compose, cx: &RenderContext
         Line::from(vec![
             Span::styled(format!("{label:<18}"), t.style("ui.dim")),
             Span::styled(
+                // Document names, defaults and typed text: no raw control
+                // sequence reaches the terminal.
                 if focused {
-                    crate::widgets::line_input::with_cursor(&value, c.cursor)
+                    crate::widgets::line_input::with_cursor(
+                        &crate::widgets::raw_json::sanitize(&value),
+                        c.cursor,
+                    )
                 } else {
-                    value
+                    crate::widgets::raw_json::sanitize(&value)
                 },
                 if focused {
                     t.style("ui.input")
@@ -550,23 +555,35 @@ fn render_compose(frame: &mut Frame, area: Rect, c: &Compose, cx: &RenderContext
     };
     let top = vec![
         targets,
-        field(
-            ComposeField::Document,
-            "Document",
-            format!("{} (Space changes)", c.document),
-        ),
+        field(ComposeField::Document, "Document", {
+            let n = c.document_matches().len();
+            if c.doc_search.is_empty() {
+                format!(
+                    "{} (type to search {n} documents; Space/←/→ next)",
+                    c.document
+                )
+            } else {
+                format!(
+                    "{} (search \"{}\": {n} match; Space/←/→ next)",
+                    c.document, c.doc_search
+                )
+            }
+        }),
     ];
     let params: Vec<Line> = c
         .params
         .iter()
         .enumerate()
         .map(|(i, (p, v))| {
-            let mut l = field(ComposeField::Param(i), &format!("  {}", p.name), v.clone());
+            let name = crate::widgets::raw_json::sanitize(&p.name);
+            let mut l = field(ComposeField::Param(i), &format!("  {name}"), v.clone());
             l.spans.push(Span::styled(
                 format!(
                     "  {} — {}",
                     p.kind,
-                    p.description.chars().take(60).collect::<String>()
+                    crate::widgets::raw_json::sanitize(
+                        &p.description.chars().take(60).collect::<String>()
+                    )
                 ),
                 t.style("ui.dim"),
             ));
