@@ -760,20 +760,6 @@ fn render_form(frame: &mut Frame, area: Rect, f: &StartForm, cx: &RenderContext)
             f.focus == Field::RateControl,
             t,
         ));
-        if f.rate {
-            lines.push(form_line(
-                "MaxConcurrency",
-                focus_text(Field::Concurrency, &f.concurrency),
-                f.focus == Field::Concurrency,
-                t,
-            ));
-            lines.push(form_line(
-                "MaxErrors",
-                focus_text(Field::Errors, &f.errors),
-                f.focus == Field::Errors,
-                t,
-            ));
-        }
     }
     if f.fields().contains(&Field::Tags) {
         let text = if f.tags.is_empty() && f.focus != Field::Tags {
@@ -783,7 +769,7 @@ fn render_form(frame: &mut Frame, area: Rect, f: &StartForm, cx: &RenderContext)
         };
         lines.push(form_line("Tag targets", text, f.focus == Field::Tags, t));
     }
-    if f.rate_control() && !f.fields().contains(&Field::RateControl) {
+    if f.rate_control() {
         lines.push(form_line(
             "MaxConcurrency",
             focus_text(Field::Concurrency, &f.concurrency),
