@@ -15,8 +15,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ssm::types::{
-    AutomationExecutionFilter, AutomationExecutionFilterKey, DocumentFilter, DocumentFilterKey,
-    DocumentFormat, ExecutionMode, SignalType, StopType, Target,
+    AutomationExecutionFilter, AutomationExecutionFilterKey, DocumentFormat, ExecutionMode,
+    SignalType, StopType, Target,
 };
 use serde::Serialize;
 
@@ -500,31 +500,16 @@ pub async fn children(ctx: &AwsContext, parent: &str) -> Result<Vec<Execution>, 
 /// # Errors
 /// [`AwsError`] for `ssm:ListDocuments`.
 pub async fn runbooks(ctx: &AwsContext) -> Result<Vec<Runbook>, AwsError> {
-    let op = "ssm:ListDocuments";
-    let filter = DocumentFilter::builder()
-        .key(DocumentFilterKey::DocumentType)
-        .value("Automation")
-        .build()
-        .map_err(|e| AwsError::local(op, e))?;
-    let mut pages = ctx
-        .ssm
-        .list_documents()
-        .document_filter_list(filter)
-        .into_paginator()
-        .send();
-    let mut out = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| ctx.error(op, e))?;
-        out.extend(page.document_identifiers().iter().map(|d| Runbook {
-            name: d.name().unwrap_or_default().to_owned(),
-            display_name: d.display_name().unwrap_or_default().to_owned(),
-            owner: d.owner().unwrap_or_default().to_owned(),
-            version: d.document_version().unwrap_or_default().to_owned(),
-        }));
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    out.dedup_by(|a, b| a.name == b.name);
-    Ok(out)
+    let docs = super::documents::list(ctx, Some("Automation"), None).await?;
+    Ok(docs
+        .into_iter()
+        .map(|d| Runbook {
+            name: d.name,
+            display_name: d.display_name,
+            owner: d.owner,
+            version: d.version,
+        })
+        .collect())
 }
 
 /// What the runbook's content says of its parameters beyond
