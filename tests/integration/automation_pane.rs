@@ -312,8 +312,9 @@ async fn an_interactive_run_waits_for_each_step_and_resumes() {
     open_form(&mut live, "Lab-CollectDiagnostics").await;
     live.type_text(&node);
     // Mode is after the parameters.
-    let fields = live.app.automation.form.as_ref().unwrap().fields().len();
-    for _ in 0..fields - 1 {
+    while live.app.automation.form.as_ref().unwrap().focus
+        != ssmdeck::panes::automation::form::Field::Mode
+    {
         live.key(KeyCode::Tab, KeyModifiers::NONE);
     }
     live.key(KeyCode::Char(' '), KeyModifiers::NONE);
