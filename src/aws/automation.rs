@@ -134,9 +134,13 @@ pub struct Step {
 }
 
 impl Step {
-    /// The Run Command command id an `aws:runCommand` step started
-    /// (its `CommandId` output), if any.
+    /// The Run Command command id an `aws:runCommand` step started (its
+    /// `CommandId` output); `None` for every other action, whatever it
+    /// outputs.
     pub fn command_id(&self) -> Option<&str> {
+        if self.action != "aws:runCommand" {
+            return None;
+        }
         self.outputs
             .get("CommandId")
             .and_then(|v| v.first())
@@ -161,6 +165,71 @@ pub struct ExecutionDetail {
     /// A rate-controlled run's counts: total, success, failed,
     /// cancelled, timed out (`ProgressCounters`).
     pub progress: Option<[i32; 5]>,
+}
+
+/// Whether parameter or input `name` looks like it holds a secret
+/// (password, secret, token, credential, private key, API key; any case):
+/// its value is masked wherever the console shows or records it.
+pub fn secret_looking(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "password",
+        "secret",
+        "token",
+        "credential",
+        "privatekey",
+        "apikey",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+/// What a masked value reads as.
+pub const MASK: &str = "••••••";
+
+impl ExecutionDetail {
+    /// The execution as the console keeps it: every secret-looking
+    /// parameter's value masked, and those values masked wherever they
+    /// show again (steps' inputs, outputs, response, failure), so neither
+    /// the views nor the raw JSON view (`y`) nor an export show them.
+    pub fn redacted(mut self) -> ExecutionDetail {
+        let secrets: Vec<String> = self
+            .parameters
+            .iter()
+            .filter(|(k, _)| secret_looking(k))
+            .flat_map(|(_, v)| v.iter().filter(|x| x.len() >= 4).cloned())
+            .collect();
+        let mask = |text: &mut String| {
+            for sec in &secrets {
+                if text.contains(sec.as_str()) {
+                    *text = text.replace(sec.as_str(), MASK);
+                }
+            }
+        };
+        for (k, v) in self.parameters.iter_mut() {
+            if secret_looking(k) {
+                *v = vec![MASK.to_owned()];
+            }
+        }
+        for st in &mut self.steps {
+            for (k, v) in st.inputs.iter_mut() {
+                if secret_looking(k) {
+                    *v = MASK.to_owned();
+                }
+                mask(v);
+            }
+            for v in st.outputs.values_mut().flatten() {
+                mask(v);
+            }
+            mask(&mut st.response);
+            mask(&mut st.failure);
+            st.failure_details.iter_mut().for_each(&mask);
+        }
+        for v in self.outputs.values_mut().flatten() {
+            mask(v);
+        }
+        self
+    }
 }
 
 /// A runbook as listed (`DocumentIdentifier` of an Automation document).
@@ -225,6 +294,32 @@ pub struct StartRequest {
     /// Rate control: the parameter fanned out on and the targets
     /// (`Key=Values`; `ParameterValues` for node ids).
     pub rate: Option<RateControl>,
+}
+
+impl StartRequest {
+    /// What the start covers, for the audit line: the rate control's
+    /// target values (`tag:Env=prod` as one), else the node parameter's
+    /// values (`InstanceId`); ids and tags only, never a parameter value.
+    pub fn covers(&self) -> Vec<String> {
+        if let Some(r) = &self.rate {
+            return r
+                .targets
+                .iter()
+                .flat_map(|(k, v)| {
+                    if k == "ParameterValues" {
+                        v.clone()
+                    } else {
+                        vec![format!("{k}={}", v.join(","))]
+                    }
+                })
+                .collect();
+        }
+        self.parameters
+            .iter()
+            .filter(|(k, _)| k.ends_with("InstanceId") || k.ends_with("InstanceIds"))
+            .flat_map(|(_, v)| v.clone())
+            .collect()
+    }
 }
 
 /// A rate-controlled run's targets and limits.
@@ -768,6 +863,36 @@ mod tests {
         assert_eq!(h["InstanceId"].1, "^i-[a-z0-9]+$");
         assert_eq!(h["Mode"].0, vec!["Scan", "Install"]);
         assert_eq!(content_hints("not json").1, None);
+    }
+
+    #[test]
+    fn secrets_are_masked_in_parameters_and_wherever_their_values_show_again() {
+        let d = ExecutionDetail {
+            parameters: [
+                ("DbPassword".to_owned(), vec!["hunter2-long".to_owned()]),
+                ("InstanceId".to_owned(), vec!["i-1".to_owned()]),
+            ]
+            .into(),
+            steps: vec![Step {
+                inputs: [
+                    (
+                        "Parameters".to_owned(),
+                        r#"{"pw":"hunter2-long"}"#.to_owned(),
+                    ),
+                    ("ApiToken".to_owned(), "abc".to_owned()),
+                ]
+                .into(),
+                response: "connected with hunter2-long".into(),
+                failure: "bad hunter2-long".into(),
+                ..Step::default()
+            }],
+            ..ExecutionDetail::default()
+        }
+        .redacted();
+        let all = serde_json::to_string(&d).unwrap();
+        assert!(!all.contains("hunter2"), "{all}");
+        assert_eq!(d.parameters["InstanceId"], vec!["i-1"]);
+        assert_eq!(d.steps[0].inputs["ApiToken"], MASK);
     }
 
     #[test]

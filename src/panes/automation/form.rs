@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::aws::automation::{RateControl, RunbookInfo, RunbookParam, StartRequest};
+pub use crate::aws::automation::secret_looking;
+use crate::aws::automation::{MASK, RateControl, RunbookInfo, RunbookParam, StartRequest};
 use crate::model::ContextId;
 use crate::pane::{Loaded, Shared};
 use crate::panes::run_command::compose::{concurrency_ok, errors_ok, parse_tags};
@@ -91,21 +92,6 @@ pub fn node_param(params: &[RunbookParam]) -> Option<usize> {
                 .iter()
                 .position(|p| p.name.ends_with("InstanceId") || p.name.ends_with("InstanceIds"))
         })
-}
-
-/// Whether parameter `name`'s value should be masked when shown.
-pub fn secret_looking(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    [
-        "password",
-        "secret",
-        "token",
-        "credential",
-        "privatekey",
-        "apikey",
-    ]
-    .iter()
-    .any(|w| n.contains(w))
 }
 
 /// The values of `text` for parameter `p`: a StringList's items (comma
@@ -349,8 +335,15 @@ impl StartForm {
             return Ok(vec![(self.ctx, req)]);
         };
         let p = &info.params[ni];
+        let nodes = self.node_list();
+        if nodes.is_empty() {
+            return Err(format!(
+                "{}: no node left (the nodes came from {}; type at least one id)",
+                p.name, self.origin
+            ));
+        }
         let mut by_ctx: BTreeMap<ContextId, Vec<String>> = BTreeMap::new();
-        for n in &self.nodes {
+        for n in &nodes {
             check_value(p, n)?;
             by_ctx.entry(node_ctx(n)).or_default().push(n.clone());
         }
@@ -383,6 +376,24 @@ impl StartForm {
             }
         }
         Ok(out)
+    }
+
+    /// The nodes the start goes to: the node parameter's field as it
+    /// reads now (it starts with the nodes the form was opened on; what
+    /// the user deletes or adds there counts), comma separated.
+    pub fn node_list(&self) -> Vec<String> {
+        let Some(i) = self.info.ready().and_then(|info| node_param(&info.params)) else {
+            return self.nodes.clone();
+        };
+        self.values
+            .get(i)
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     fn request(
@@ -426,7 +437,7 @@ impl StartForm {
         if let Some((_, first)) = reqs.first() {
             for (k, v) in &first.parameters {
                 let shown = if secret_looking(k) {
-                    "••••••".to_owned()
+                    MASK.to_owned()
                 } else {
                     v.join(",")
                 };
@@ -443,10 +454,10 @@ impl StartForm {
             } else {
                 "one execution for them all".into()
             };
+            let n = self.node_list().len();
             lines.push(format!(
-                "Targets: {} node{} from {} ({how})",
-                self.nodes.len(),
-                if self.nodes.len() == 1 { "" } else { "s" },
+                "Targets: {n} node{} from {} ({how})",
+                if n == 1 { "" } else { "s" },
                 self.origin
             ));
         }
@@ -464,19 +475,38 @@ impl StartForm {
                 ));
             }
         }
+        // Each call's account and region, from the requests themselves.
         let mut per: BTreeMap<ContextId, usize> = BTreeMap::new();
-        for n in &self.nodes {
-            *per.entry(shared.node_context(n)).or_default() += 1;
+        for (ctx, r) in reqs {
+            *per.entry(*ctx).or_default() += r.covers().len();
         }
         if shared.contexts.len() > 1 {
             for (ctx, n) in &per {
-                lines.push(format!("  in {}: {n} node(s)", shared.context_name(*ctx)));
+                let what = if *n == 0 {
+                    "no node".to_owned()
+                } else {
+                    format!("{n} target(s)")
+                };
+                lines.push(format!("  in {}: {what}", shared.context_name(*ctx)));
             }
         } else {
             lines.push(format!("In {}", shared.where_));
         }
         if reqs.len() > 1 {
-            lines.push(format!("{} StartAutomationExecution calls", reqs.len()));
+            let limits = if self.rate_control() {
+                format!(
+                    ", each with MaxConcurrency {} and MaxErrors {} of its own (up to {}× as many at once across them)",
+                    self.concurrency.trim(),
+                    self.errors.trim(),
+                    reqs.len()
+                )
+            } else {
+                String::new()
+            };
+            lines.push(format!(
+                "{} StartAutomationExecution calls (at most 50 nodes each){limits}",
+                reqs.len()
+            ));
         }
         if let Some(o) = &self.ops_item {
             lines.push(format!(

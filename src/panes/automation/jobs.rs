@@ -62,16 +62,16 @@ pub enum AutomationMsg {
         /// What was read.
         result: Result<RunbookInfo, AwsError>,
     },
-    /// StartAutomationExecution answered in one context.
+    /// Every StartAutomationExecution of a start answered (one per
+    /// context and 50 nodes), in order.
     Started {
-        /// The context it went to.
-        ctx: ContextId,
         /// The runbook.
         runbook: String,
-        /// The OpsItem to record the execution on.
+        /// The OpsItem to record the executions on.
         ops_item: Option<String>,
-        /// The execution id.
-        result: Result<String, AwsError>,
+        /// Each call's context, the nodes or target it covered (for the
+        /// audit line) and the execution id or why not.
+        results: Vec<(ContextId, Vec<String>, Result<String, AwsError>)>,
     },
     /// The execution was recorded on its OpsItem.
     Recorded {
@@ -204,8 +204,13 @@ impl Job for AutomationJob {
             AutomationJob::Start { requests, ops_item } => {
                 let req = &requests.first()?.1;
                 let names: Vec<&str> = req.parameters.keys().map(String::as_str).collect();
+                let calls = if requests.len() > 1 {
+                    format!("{} calls, ", requests.len())
+                } else {
+                    String::new()
+                };
                 let mut detail = format!(
-                    "{}{} parameters [{}]",
+                    "{calls}{}{} parameters [{}]",
                     if req.interactive { "Interactive, " } else { "" },
                     req.rate.as_ref().map_or(String::new(), |r| format!(
                         "rate control on {}, ",
@@ -297,21 +302,20 @@ impl Job for AutomationJob {
                 None
             }
             AutomationJob::Start { requests, ops_item } => {
-                let last = requests.len().saturating_sub(1);
-                for (i, (ctx, req)) in requests.into_iter().enumerate() {
+                let runbook = requests
+                    .first()
+                    .map(|(_, r)| r.runbook.clone())
+                    .unwrap_or_default();
+                let mut results = Vec::new();
+                for (ctx, req) in requests {
                     let result = automation::start(env.contexts.get(ctx), &req).await;
-                    let msg = AutomationMsg::Started {
-                        ctx,
-                        runbook: req.runbook,
-                        ops_item: if i == 0 { ops_item.clone() } else { None },
-                        result,
-                    };
-                    if i == last {
-                        return Some(msg);
-                    }
-                    env.send(msg);
+                    results.push((ctx, req.covers(), result));
                 }
-                None
+                Some(AutomationMsg::Started {
+                    runbook,
+                    ops_item,
+                    results,
+                })
             }
             other => run_one(other, env).await,
         }
@@ -319,13 +323,17 @@ impl Job for AutomationJob {
 
     fn outcomes(msg: &AutomationMsg) -> Vec<Outcome> {
         match msg {
-            AutomationMsg::Started { ctx, result, .. } => {
-                let o = Outcome::of(result).in_context(*ctx);
-                vec![match result {
-                    Ok(id) => o.detail(format!("execution {id}")),
-                    Err(_) => o,
-                }]
-            }
+            AutomationMsg::Started { results, .. } => results
+                .iter()
+                .map(|(ctx, covers, result)| {
+                    let o = Outcome::of(result).in_context(*ctx);
+                    let on = format!("{} target(s): {}", covers.len(), covers.join(","));
+                    match result {
+                        Ok(id) => o.detail(format!("execution {id}, {on}")),
+                        Err(_) => o.detail(on),
+                    }
+                })
+                .collect(),
             AutomationMsg::Recorded { ctx, result, .. }
             | AutomationMsg::Controlled { ctx, result, .. } => {
                 vec![Outcome::of(result).in_context(*ctx)]

@@ -50,5 +50,9 @@ pub const POLL_MAX_MS: u64 = 16_000;
 /// executions runs, milliseconds.
 pub const LIST_POLL_MS: u64 = 10_000;
 
+/// How many times the list is read again (every [`LIST_POLL_MS`]) after a
+/// load while something runs: an hour.
+pub const RELISTS_MAX: u32 = 360;
+
 /// Executions read per context at most (the newest first).
 pub const EXECUTIONS_CAP: usize = 2_000;

@@ -129,6 +129,8 @@ pub struct AutomationState {
     pub oldest_first: bool,
     /// The rows shown: indexes into `executions`.
     pub shown: Vec<usize>,
+    /// Re-reads of the list since the last load.
+    pub relists: u32,
     /// Every context's runbooks, by name (Amazon's once).
     pub runbooks: Vec<(ContextId, Runbook)>,
     /// Generation of the runbook loads.
@@ -175,17 +177,18 @@ pub fn status_named(word: &str) -> Option<&'static str> {
 
 /// Seconds in `24h`, `2d`, `30m`, `1w`.
 fn age_s(text: &str) -> Option<i64> {
-    let (n, unit) = text.split_at(text.len().checked_sub(1)?);
-    let n: i64 = n.parse().ok().filter(|n| *n > 0)?;
-    Some(
-        n * match unit {
-            "m" => 60,
-            "h" => 3_600,
-            "d" => 86_400,
-            "w" => 604_800,
-            _ => return None,
-        },
-    )
+    let unit = text.chars().last()?;
+    let n: i64 = text[..text.len() - unit.len_utf8()]
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)?;
+    n.checked_mul(match unit {
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        'w' => 604_800,
+        _ => return None,
+    })
 }
 
 /// Parses the filter: `status:Failed,Waiting` `runbook:AWS-Restart`
@@ -216,11 +219,20 @@ pub fn parse_filter(text: &str, now_s: i64) -> Result<(ExecutionFilters, String)
                     })?;
                     f.status.push(s.to_owned());
                 }
+                // DescribeAutomationExecutions takes 10 values a filter.
+                if f.status.len() > 10 {
+                    return Err(format!(
+                        "status: names {} statuses; AWS takes at most 10",
+                        f.status.len()
+                    ));
+                }
             }
             "runbook" => f.runbook_prefix = Some(value.to_owned()),
             "since" => {
                 let at = match age_s(value) {
-                    Some(s) => now_s - s,
+                    Some(s) => now_s.checked_sub(s).filter(|t| *t >= 0).ok_or_else(|| {
+                        format!("since:{value} reaches before 1970: use a smaller age")
+                    })?,
                     None => crate::aws::maintenance::parse_iso8601(value).ok_or_else(|| {
                         format!("since:{value} is neither an age (30m, 24h, 7d) nor a time (2026-12-01T08:00Z)")
                     })?,
@@ -263,6 +275,27 @@ impl AutomationState {
                 (n > 0).then_some((*s, n))
             })
             .collect()
+    }
+
+    /// Runs `change` (new rows of a context) with the cursor kept on the
+    /// execution it was on, wherever that row lands.
+    pub fn keeping_cursor(&mut self, change: impl FnOnce(&mut Self)) {
+        let at_id = self
+            .shown
+            .get(self.cursors[0].at)
+            .and_then(|i| self.executions.get(*i))
+            .map(|(c, e)| (*c, e.id.clone()));
+        change(self);
+        if let Some((c, id)) = at_id
+            && let Some(i) = self
+                .shown
+                .iter()
+                .position(|i| self.executions[*i].0 == c && self.executions[*i].1.id == id)
+        {
+            self.cursors[0].at = i;
+            let len = self.shown.len();
+            self.cursors[0].keep_in_view(len, self.page_rows.max(1));
+        }
     }
 
     /// Recomputes the rows shown: the free text, then the order.
@@ -351,6 +384,9 @@ mod tests {
                 .unwrap_err()
                 .contains("needs a value")
         );
+        // Multi-byte text and huge ages are errors, never a panic.
+        assert!(parse_filter("since:5é", now).is_err());
+        assert!(parse_filter("since:99999999999999w", now).is_err());
         let (f, _) = parse_filter("ops:oi-0123456789ab parent:p-1", now).unwrap();
         assert_eq!(f.ops_item.as_deref(), Some("oi-0123456789ab"));
         assert_eq!(f.parent.as_deref(), Some("p-1"));

@@ -7,7 +7,7 @@ use crossterm::event::KeyEvent;
 use super::form::StartForm;
 use super::jobs::{AutomationJob, AutomationMsg};
 use super::state::{AutomationState, Backoff, ExecTab, Inner, StartFrom, TopTab, parse_filter};
-use super::{AutomationAsk, LIST_POLL_MS, POLL_FIRST_MS, POLL_MAX_MS};
+use super::{AutomationAsk, LIST_POLL_MS, POLL_FIRST_MS, POLL_MAX_MS, RELISTS_MAX};
 use crate::aws::automation::{ExecutionDetail, Signal, is_final};
 use crate::config::Layer;
 use crate::keys::{Command, InputKey};
@@ -55,6 +55,7 @@ pub const FILTER_HELP: &str =
 impl AutomationState {
     /// Lists every context's executions again with the current filters.
     fn reload(&mut self, cx: &mut AutomationCx) {
+        self.relists = 0;
         self.generation += 1;
         self.pending = cx.shared.contexts.len().max(1);
         self.failed.clear();
@@ -72,10 +73,17 @@ impl AutomationState {
     /// answered and one of its executions still runs; the rows stay until
     /// each context's new ones arrive.
     fn relist_while_running(&mut self, cx: &mut AutomationCx) {
-        let running = self.executions.iter().any(|(_, e)| !is_final(&e.status));
-        if self.pending > 0 || !running {
+        // Only runs of the last day keep the list moving (a Waiting one
+        // left for a week does not), and at most an hour of re-reads a load.
+        let recent = self.now_s - 86_400;
+        let running = self
+            .executions
+            .iter()
+            .any(|(_, e)| !is_final(&e.status) && e.start_s.is_some_and(|t| t >= recent));
+        if self.pending > 0 || !running || self.relists >= RELISTS_MAX {
             return;
         }
+        self.relists += 1;
         self.generation += 1;
         self.pending = cx.shared.contexts.len().max(1);
         cx.job(AutomationJob::Executions {
@@ -331,9 +339,14 @@ impl AutomationState {
             return;
         };
         if let Some(f) = self.form.as_mut()
-            && f.runbook == r.name
-            && f.nodes == self.start_from.nodes
+            && ((f.runbook == r.name && f.nodes == self.start_from.nodes) || f.touched)
         {
+            if f.runbook != r.name {
+                cx.notice(format!(
+                    "the form for {} holds typed text: start it, or Esc and clear it first",
+                    sanitize(&f.runbook)
+                ));
+            }
             f.shown = true;
             return;
         }
@@ -377,6 +390,47 @@ impl AutomationState {
                 });
             }
         }
+    }
+
+    /// The step the cursor names: the Steps list's row, or the step shown
+    /// (`None` on the other lists).
+    fn step_at_cursor(&self) -> Option<usize> {
+        match self.inner()? {
+            Inner::Execution {
+                tab: ExecTab::Steps,
+                cursors,
+                ..
+            } => Some(cursors[0].at),
+            Inner::Step { index, .. } => Some(*index),
+            Inner::Execution { .. } => None,
+        }
+    }
+
+    /// A read of the execution in view failed: one that was shown and
+    /// still runs stays on screen and is read again (throttling, a dropped
+    /// connection), else the error takes its place.
+    fn read_failed(
+        &mut self,
+        ctx: ContextId,
+        id: String,
+        e: crate::aws::AwsError,
+        cx: &mut AutomationCx,
+    ) {
+        let shown = self
+            .detail
+            .ready()
+            .is_some_and(|d| d.execution.id == id && !is_final(&d.execution.status));
+        if !shown {
+            self.detail = Loaded::Failed(e.to_string());
+            return;
+        }
+        cx.notice(format!("{id} not read again: {e} (retrying)"));
+        self.poll.delay_ms = (self.poll.delay_ms.max(POLL_FIRST_MS) * 2).min(POLL_MAX_MS);
+        cx.job(AutomationJob::Detail {
+            ctx,
+            id,
+            delay_ms: self.poll.delay_ms,
+        });
     }
 
     /// The execution shown, once read and still the one in view.
@@ -424,7 +478,7 @@ impl AutomationState {
         let Some((ctx, id)) = self.execution_in_view() else {
             return cx.notice("open an execution first (Enter)");
         };
-        let at = self.cursor_at();
+        let at = self.step_at_cursor().unwrap_or(usize::MAX);
         let Some(d) = self.detail_in_view() else {
             return;
         };
@@ -492,9 +546,10 @@ impl AutomationState {
         let where_ = cx.shared.context_name(ctx);
         // Resume names the step to go on from (AWS: Payload StepName):
         // the one under the cursor when it waits, else the first waiting.
+        let at = self.step_at_cursor().unwrap_or(usize::MAX);
         let next_step = self.detail_in_view().and_then(|d| {
             d.steps
-                .get(self.cursor_at())
+                .get(at)
                 .filter(|s| s.status == "Pending")
                 .or_else(|| d.steps.iter().find(|s| s.status == "Pending"))
                 .map(|s| s.name.clone())
@@ -634,6 +689,9 @@ impl Pane for AutomationState {
             Command::Create => match self.form.as_mut() {
                 Some(f) if !f.shown => f.shown = true,
                 _ => {
+                    // A start from here is on nothing chosen elsewhere.
+                    self.start_from = StartFrom::default();
+                    self.derive_runbooks();
                     self.stack.clear();
                     self.tab = TopTab::Runbooks;
                     if self.runbooks.is_empty() && self.runbooks_pending == 0 {
@@ -912,17 +970,22 @@ impl AutomationState {
                     return;
                 }
                 self.pending = self.pending.saturating_sub(1);
-                match result {
-                    Ok((rows, more)) => {
-                        if more {
-                            self.capped.push(ctx);
+                // A re-read replaces what the context said last time.
+                self.failed.retain(|(c, _)| *c != ctx);
+                self.capped.retain(|c| *c != ctx);
+                self.keeping_cursor(|s| {
+                    match result {
+                        Ok((rows, more)) => {
+                            if more {
+                                s.capped.push(ctx);
+                            }
+                            s.executions.retain(|(c, _)| *c != ctx);
+                            s.executions.extend(rows.into_iter().map(|e| (ctx, e)));
                         }
-                        self.executions.retain(|(c, _)| *c != ctx);
-                        self.executions.extend(rows.into_iter().map(|e| (ctx, e)));
+                        Err(e) => s.failed.push((ctx, e.to_string())),
                     }
-                    Err(e) => self.failed.push((ctx, e.to_string())),
-                }
-                self.derive();
+                    s.derive();
+                });
                 self.relist_while_running(cx);
             }
             AutomationMsg::Runbooks {
@@ -1003,7 +1066,7 @@ impl AutomationState {
                                 delay_ms: 0,
                             });
                         }
-                        self.detail = Loaded::Ready(*d);
+                        self.detail = Loaded::Ready(d.redacted());
                         if parent_now {
                             self.children = Loaded::Loading;
                             cx.job(AutomationJob::Children {
@@ -1029,7 +1092,7 @@ impl AutomationState {
                             }
                         }
                     }
-                    Err(e) => self.detail = Loaded::Failed(e.to_string()),
+                    Err(e) => self.read_failed(ctx, id, e, cx),
                 }
             }
             AutomationMsg::Children {
@@ -1049,6 +1112,61 @@ impl AutomationState {
         }
     }
 
+    /// Every call of a start answered: the first execution opens, the
+    /// OpsItem records each one, the form (the one the start came from)
+    /// closes when every call went through and otherwise stays, naming
+    /// the calls that failed.
+    fn take_started(
+        &mut self,
+        runbook: String,
+        ops_item: Option<String>,
+        results: Vec<(ContextId, Vec<String>, Result<String, crate::aws::AwsError>)>,
+        cx: &mut AutomationCx,
+    ) {
+        let mut failed = Vec::new();
+        let mut first = None;
+        for (ctx, covers, result) in results {
+            match result {
+                Ok(id) => {
+                    cx.notice(format!("started {} · execution {id}", sanitize(&runbook)));
+                    if let Some(o) = &ops_item {
+                        cx.job(AutomationJob::Record {
+                            ctx,
+                            ops_item: o.clone(),
+                            execution: id.clone(),
+                        });
+                    }
+                    first.get_or_insert((ctx, id));
+                }
+                Err(e) => failed.push(format!("{} target(s): {e}", covers.len())),
+            }
+        }
+        let form = self.form.as_mut().filter(|f| f.runbook == runbook);
+        match (failed.is_empty(), form) {
+            (true, Some(_)) => self.form = None,
+            (false, Some(f)) => {
+                f.error = Some(format!("not started: {}", failed.join(" · ")));
+                f.shown = true;
+            }
+            _ => {}
+        }
+        if !failed.is_empty() {
+            cx.notice(format!(
+                "{} not started: {}",
+                sanitize(&runbook),
+                failed.join(" · ")
+            ));
+        }
+        // Where the next start comes from is chosen again.
+        self.start_from = StartFrom::default();
+        if let Some((ctx, id)) = first {
+            if self.execution_in_view().is_none() {
+                self.open_execution(ctx, id, cx);
+            }
+            self.reload(cx);
+        }
+    }
+
     /// Keeps the list's row of an execution in step with what was read.
     fn update_row(&mut self, ctx: ContextId, d: &ExecutionDetail) {
         if let Some((_, e)) = self
@@ -1063,35 +1181,10 @@ impl AutomationState {
     fn take_write(&mut self, m: AutomationMsg, cx: &mut AutomationCx) {
         match m {
             AutomationMsg::Started {
-                ctx,
                 runbook,
                 ops_item,
-                result,
-            } => match result {
-                Ok(id) => {
-                    cx.notice(format!("started {} · execution {id}", sanitize(&runbook)));
-                    self.form = None;
-                    if let Some(o) = ops_item {
-                        cx.job(AutomationJob::Record {
-                            ctx,
-                            ops_item: o,
-                            execution: id.clone(),
-                        });
-                    }
-                    if self.execution_in_view().is_none() {
-                        self.open_execution(ctx, id, cx);
-                    }
-                    self.reload(cx);
-                }
-                Err(e) => {
-                    let why = e.to_string();
-                    if let Some(f) = self.form.as_mut() {
-                        f.error = Some(format!("not started: {why}"));
-                        f.shown = true;
-                    }
-                    cx.notice(format!("{} not started: {why}", sanitize(&runbook)));
-                }
-            },
+                results,
+            } => self.take_started(runbook, ops_item, results, cx),
             AutomationMsg::Recorded {
                 ops_item, result, ..
             } => match result {
@@ -1408,10 +1501,13 @@ mod tests {
         let (jobs, _) = msg(
             &mut p,
             AutomationMsg::Started {
-                ctx: ContextId::default(),
                 runbook: "AWS-RestartEC2Instance".into(),
                 ops_item: Some("oi-0123456789ab".into()),
-                result: Ok(ID.into()),
+                results: vec![(
+                    ContextId::default(),
+                    vec!["i-0000000000000001".into()],
+                    Ok(ID.into()),
+                )],
             },
         );
         assert!(jobs.iter().any(|j| matches!(j, AutomationJob::Record { ops_item, execution, .. } if ops_item == "oi-0123456789ab" && execution == ID)), "{jobs:?}");

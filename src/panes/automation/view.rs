@@ -440,7 +440,7 @@ fn step_detail(st: &Step) -> String {
         return sanitize(&st.failure);
     }
     if let Some(c) = st.command_id() {
-        return format!("command {c}");
+        return format!("command {}", sanitize(c));
     }
     if st.action == "aws:approve"
         && !crate::aws::automation::is_final(&st.status)
@@ -608,16 +608,17 @@ pub fn step_text(s: &AutomationState) -> Vec<Line<'static>> {
     }
     if let Some(c) = st.command_id() {
         out.push(Line::from(format!(
-            "command {c} (Enter opens it in Run Command)"
+            "command {} (Enter opens it in Run Command)",
+            sanitize(c)
         )));
     }
     if !st.failure.is_empty() {
         out.push(Line::from(""));
         out.push(Line::from("Failure"));
         out.extend(
-            sanitize(&st.failure)
+            st.failure
                 .lines()
-                .map(|l| Line::from(format!("  {l}"))),
+                .map(|l| Line::from(format!("  {}", sanitize(l)))),
         );
         out.extend(
             st.failure_details
@@ -646,9 +647,9 @@ pub fn step_text(s: &AutomationState) -> Vec<Line<'static>> {
     if !st.response.is_empty() {
         out.push(Line::from("Response"));
         out.extend(
-            sanitize(&st.response)
+            st.response
                 .lines()
-                .map(|l| Line::from(format!("  {l}"))),
+                .map(|l| Line::from(format!("  {}", sanitize(l)))),
         );
     }
     if !st.valid_next.is_empty() {
@@ -717,7 +718,7 @@ fn render_form(frame: &mut Frame, area: Rect, f: &StartForm, cx: &RenderContext)
                     shown.push_str(&format!("   one of: {}", sanitize(&p.allowed.join(", "))));
                 }
                 lines.push(form_line(
-                    &format!("{}{req} ({}){role}", p.name, p.kind),
+                    &format!("{}{req} ({}){role}", sanitize(&p.name), sanitize(&p.kind)),
                     shown,
                     f.focus == Field::Param(i),
                     t,

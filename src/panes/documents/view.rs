@@ -232,10 +232,10 @@ fn document_lines_with(s: &DocumentsState, t: &Theme) -> Vec<Line<'static>> {
                 out.push(Line::from(format!("created {}", when(c, s.now_s))));
             }
             out.extend(
-                sanitize(&d.description)
+                d.description
                     .lines()
                     .take(6)
-                    .map(|l| Line::from(l.to_owned())),
+                    .map(|l| Line::from(sanitize(l))),
             );
             if !d.params.is_empty() {
                 out.push(Line::from("Parameters"));
