@@ -621,7 +621,11 @@ mod tests {
         .unwrap();
         assert_eq!(
             names(&old),
-            ["AWS-RunPowerShellScript", "AWS-RunShellScript"]
+            [
+                "AWS-ConfigureAWSPackage",
+                "AWS-RunPowerShellScript",
+                "AWS-RunShellScript"
+            ]
         );
         let own = call(
             "ListDocuments",
@@ -648,8 +652,11 @@ mod tests {
         assert_eq!(
             names(&rest),
             [
+                "AWS-RunShellScript",
                 "AWS-StartEC2Instance",
                 "AWS-StopEC2Instance",
+                "AWSCodeDeployAgent",
+                "AmazonCloudWatchAgent",
                 "Lab-CollectDiagnostics",
                 "prod-change-freeze",
                 "weekend-change-window"
