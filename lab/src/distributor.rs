@@ -14,6 +14,7 @@
 //! InvalidDocument: Document with name NAME does not exist.").
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde_json::{Value, json};
 
@@ -457,10 +458,9 @@ pub(crate) fn check_parameters(parameters: &Value) -> Result<PackageRequest, Api
         values.insert(name, value);
     }
     let name = &values["name"];
-    if !regex::Regex::new(NAME_PATTERN)
-        .expect("the pattern compiles")
-        .is_match(name)
-    {
+    static NAME: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(NAME_PATTERN).expect("the pattern compiles"));
+    if !NAME.is_match(name) {
         return Err(bad(format!(
             "Parameter \"name\" value \"{name}\" does not match the allowed pattern {NAME_PATTERN}."
         )));
