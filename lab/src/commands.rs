@@ -4,7 +4,8 @@
 //! MaxErrors, TimeoutSeconds, executionTimeout and CancelCommand. Output
 //! streams into CloudWatch-Logs-compatible streams while a command runs;
 //! `StandardOutputContent` stays empty until the node finishes and is cut at
-//! 24,000 characters, as in AWS.
+//! 24,000 characters, as in AWS. AWS-ConfigureAWSPackage runs through the
+//! same engine without a process (see `crate::distributor`).
 //!
 //! Statuses follow the user guide's "Understanding command statuses": only
 //! Failed and ExecutionTimedOut invocations count against MaxErrors; past the
@@ -192,6 +193,9 @@ pub struct CommandStore {
     /// The second group of this store's command ids (`lab0` for the first
     /// tenant), so ids never collide across the lab's tenants.
     pub(crate) tag: String,
+    /// Distributor packages installed per node (node id → package name →
+    /// VersionName), kept by AWS-ConfigureAWSPackage.
+    packages: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// One node's part of a command that ran before the lab started.
@@ -298,12 +302,21 @@ pub(crate) fn resolve(nodes: &[LabNode], targets: &Value, account: &str) -> Vec<
     resolve_targets(nodes, &json!({"Targets": targets}), account).unwrap_or_default()
 }
 
+/// The plugin name a document's invocations report (CommandPlugins[].Name,
+/// GetCommandInvocation's PluginName): AWS-RunShellScript's runtime plugin,
+/// or, for the schema 2.2 AWS-ConfigureAWSPackage, its step's name.
 fn plugin_name(document: &str) -> &'static str {
-    if document == "AWS-RunPowerShellScript" {
-        "aws:runPowerShellScript"
-    } else {
-        "aws:runShellScript"
+    match document {
+        "AWS-RunPowerShellScript" => "aws:runPowerShellScript",
+        crate::distributor::CONFIGURE_PACKAGE => "configurePackage",
+        _ => "aws:runShellScript",
     }
+}
+
+/// Whether GetCommandInvocation's `PluginName` names the plugin `reported`
+/// (with or without the `aws:` prefix).
+fn plugin_matches(reported: &str, asked: &str) -> bool {
+    asked.strip_prefix("aws:").unwrap_or(asked) == reported.strip_prefix("aws:").unwrap_or(reported)
 }
 
 /// Parses `N` or `N%` of `total` (at least 1 for concurrency).
@@ -349,6 +362,11 @@ const DOCUMENTS: &[(&str, &[&str], &str)] = &[
         "AWS-RunPowerShellScript",
         &["Windows", "Linux"],
         "Run a PowerShell script or specify the paths to scripts to run.",
+    ),
+    (
+        crate::distributor::CONFIGURE_PACKAGE,
+        crate::distributor::CONFIGURE_PLATFORMS,
+        crate::distributor::CONFIGURE_DESCRIPTION,
     ),
 ];
 
@@ -543,7 +561,7 @@ struct DocumentRow {
 }
 
 /// Every document the tenant sees: the Amazon-owned Command documents,
-/// the runbooks (Amazon's and the tenant's own Automation documents) and
+/// Amazon's Distributor packages, the runbooks (Amazon's and the tenant's own Automation documents) and
 /// the tenant's ChangeCalendar documents.
 fn document_rows(state: &LabState) -> Vec<DocumentRow> {
     let mut rows: Vec<DocumentRow> = DOCUMENTS
@@ -559,6 +577,15 @@ fn document_rows(state: &LabState) -> Vec<DocumentRow> {
             }),
         })
         .collect();
+    for (name, platforms, identifier) in crate::distributor::identifiers() {
+        rows.push(DocumentRow {
+            name,
+            owner: "Amazon".into(),
+            kind: "Package",
+            platforms,
+            identifier,
+        });
+    }
     for rb in crate::automation::docs::runbooks(state) {
         rows.push(DocumentRow {
             identifier: crate::automation::docs::identifier(&rb),
@@ -721,6 +748,9 @@ fn get_document(state: &LabState, body: &Value) -> Result<Value, ApiError> {
     if let Some(r) = crate::automation::docs::get_document(state, name, version, format) {
         return r;
     }
+    if let Some(r) = crate::distributor::get_document(name, version, body) {
+        return r;
+    }
     if let Some(v) = version
         && !["$LATEST", "$DEFAULT", "1"].contains(&v)
     {
@@ -750,11 +780,12 @@ fn get_document(state: &LabState, body: &Value) -> Result<Value, ApiError> {
                     format!("Document with name {raw} does not exist."),
                 )
             })?;
-    Ok(base(
-        "Command",
-        "JSON",
-        command_content(n, platforms, description),
-    ))
+    let content = if *n == crate::distributor::CONFIGURE_PACKAGE {
+        crate::distributor::configure_content()
+    } else {
+        command_content(n, platforms, description)
+    };
+    Ok(base("Command", "JSON", content))
 }
 
 /// DescribeDocument: a runbook's description at `DocumentVersion`
@@ -765,6 +796,9 @@ fn describe_document(state: &LabState, body: &Value) -> Result<Value, ApiError> 
     let name = raw.rsplit_once(":document/").map_or(raw, |(_, n)| n);
     let version = crate::automation::docs::version_selector(body)?;
     if let Some(r) = crate::automation::docs::describe_document(state, name, version) {
+        return r;
+    }
+    if let Some(r) = crate::distributor::describe_document(name, version, body) {
         return r;
     }
     if let Some(v) = version
@@ -785,16 +819,50 @@ fn describe_document(state: &LabState, body: &Value) -> Result<Value, ApiError> 
                     format!("Document with name {name} does not exist."),
                 )
             })?;
+    let parameters = if *n == crate::distributor::CONFIGURE_PACKAGE {
+        json!(crate::distributor::parameter_descriptions())
+    } else {
+        json!([
+            {"Name": "commands", "Type": "StringList", "Description": "(Required) Specify a shell script or a command to run."},
+            {"Name": "workingDirectory", "Type": "String", "Description": "(Optional) The path to the working directory on your instance.", "DefaultValue": ""},
+            {"Name": "executionTimeout", "Type": "String", "Description": "(Optional) The time in seconds for a command to complete before it is considered to have failed. Default is 3600 (1 hour). Maximum is 172800 (48 hours).", "DefaultValue": "3600"},
+        ])
+    };
     Ok(json!({"Document": {
         "Name": n, "Owner": "Amazon", "Status": "Active", "DocumentType": "Command",
         "SchemaVersion": "2.2", "DocumentVersion": "1", "LatestVersion": "1", "DefaultVersion": "1",
         "DocumentFormat": "JSON", "PlatformTypes": platform, "Description": description,
-        "Parameters": [
-            {"Name": "commands", "Type": "StringList", "Description": "(Required) Specify a shell script or a command to run."},
-            {"Name": "workingDirectory", "Type": "String", "Description": "(Optional) The path to the working directory on your instance.", "DefaultValue": ""},
-            {"Name": "executionTimeout", "Type": "String", "Description": "(Optional) The time in seconds for a command to complete before it is considered to have failed. Default is 3600 (1 hour). Maximum is 172800 (48 hours).", "DefaultValue": "3600"},
-        ],
+        "Parameters": parameters,
     }}))
+}
+
+/// The checked inputs of `document` in SendCommand's `parameters`: the
+/// script's commands (none for AWS-ConfigureAWSPackage, whose parameters
+/// are checked against its declaration) and the execution timeout.
+fn document_inputs(document: &str, parameters: &Value) -> Result<(Vec<String>, u64), ApiError> {
+    if document == crate::distributor::CONFIGURE_PACKAGE {
+        crate::distributor::check_parameters(parameters)?;
+        return Ok((Vec::new(), 3_600));
+    }
+    let commands = strings(parameters.get("commands"));
+    if commands.is_empty() {
+        return Err(err(
+            "InvalidParameters",
+            "document parameter 'commands' is required and must list at least one command",
+        ));
+    }
+    let exec_timeout_s = strings(parameters.get("executionTimeout"))
+        .first()
+        .map(|s| s.parse::<u64>())
+        .transpose()
+        .map_err(|_| {
+            err(
+                "InvalidParameters",
+                "executionTimeout must be a number of seconds",
+            )
+        })?
+        .unwrap_or(3_600);
+    Ok((commands, exec_timeout_s))
 }
 
 /// SendCommand: validates `body` (the SendCommand request), stores the
@@ -814,24 +882,7 @@ pub(crate) fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value,
         ));
     }
     let parameters = body.get("Parameters").cloned().unwrap_or_else(|| json!({}));
-    let commands = strings(parameters.get("commands"));
-    if commands.is_empty() {
-        return Err(err(
-            "InvalidParameters",
-            "document parameter 'commands' is required and must list at least one command",
-        ));
-    }
-    let exec_timeout_s = strings(parameters.get("executionTimeout"))
-        .first()
-        .map(|s| s.parse::<u64>())
-        .transpose()
-        .map_err(|_| {
-            err(
-                "InvalidParameters",
-                "executionTimeout must be a number of seconds",
-            )
-        })?
-        .unwrap_or(3_600);
+    let (commands, exec_timeout_s) = document_inputs(&document, &parameters)?;
     let timeout_s = body
         .get("TimeoutSeconds")
         .and_then(Value::as_u64)
@@ -1110,6 +1161,9 @@ async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
     if !deliver(state, command_id, node).await {
         return;
     }
+    if configure_package(state, command_id, node) {
+        return;
+    }
     let (script, document, exec_timeout, log_group, cancel, working_dir) = {
         let store = state.commands.lock().expect("commands lock");
         let Ok(c) = store.find(command_id) else {
@@ -1249,6 +1303,74 @@ async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
         i.response_code = code;
         i.end_s = Some(now_s());
     });
+}
+
+/// Runs an AWS-ConfigureAWSPackage invocation on `node` (no process: the
+/// node's installed packages change, its output is the plugin's); `false`
+/// when the command runs another document.
+fn configure_package(state: &Arc<LabState>, command_id: &str, node: &LabNode) -> bool {
+    let (request, log_group) = {
+        let store = state.commands.lock().expect("commands lock");
+        let Ok(c) = store.find(command_id) else {
+            return true;
+        };
+        if c.document != crate::distributor::CONFIGURE_PACKAGE {
+            return false;
+        }
+        (
+            crate::distributor::check_parameters(&c.parameters),
+            c.log_group.clone(),
+        )
+    };
+    let start = now_s();
+    update_inv(state, command_id, &node.id, |i| {
+        i.status = "InProgress";
+        i.details = "InProgress";
+        i.start_s = Some(start);
+    });
+    let outcome = match request {
+        Ok(r) => {
+            let mut store = state.commands.lock().expect("commands lock");
+            let installed = store.packages.entry(node.id.clone()).or_default();
+            crate::distributor::configure(installed, &r, &node.platform_type)
+        }
+        Err(e) => crate::distributor::Outcome {
+            code: 1,
+            stdout: String::new(),
+            stderr: format!("{}\n", e.message),
+        },
+    };
+    let plugin = plugin_name(crate::distributor::CONFIGURE_PACKAGE);
+    for (kind, text, is_err) in [
+        ("stdout", &outcome.stdout, false),
+        ("stderr", &outcome.stderr, true),
+    ] {
+        let stream = format!("{command_id}/{}/{plugin}/{kind}", node.id);
+        let mut partial = String::new();
+        if !text.is_empty() {
+            record(
+                state,
+                command_id,
+                &node.id,
+                &log_group,
+                &stream,
+                &mut partial,
+                text.as_bytes(),
+                is_err,
+            );
+        }
+        flush_partial(state, &log_group, &stream, &mut partial);
+    }
+    update_inv(state, command_id, &node.id, |i| {
+        (i.status, i.details) = if outcome.code == 0 {
+            ("Success", "Success")
+        } else {
+            ("Failed", "Failed")
+        };
+        i.response_code = outcome.code;
+        i.end_s = Some(now_s());
+    });
+    true
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1495,7 +1617,7 @@ fn get_invocation(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError
     // The name the lab reports (CommandPlugins[].Name), or the document's
     // step name (the same without `aws:`).
     let reported = plugin_name(&c.document);
-    if plugin.is_some_and(|p| p != reported && Some(p) != reported.strip_prefix("aws:")) {
+    if plugin.is_some_and(|p| !plugin_matches(reported, p)) {
         return Err(err("InvalidPluginName", "The plugin name isn't valid."));
     }
     // Output exists only once the node finished, as in AWS.

@@ -12,6 +12,7 @@ mod automation;
 mod calendar;
 mod commands;
 mod cron;
+mod distributor;
 mod ec2;
 pub mod explorer;
 pub mod fleet;

@@ -374,4 +374,45 @@ fn documents(s: &Arc<LabState>) {
         "GetDocument",
         json!({"Name": "AWS-RestartEC2Instance", "DocumentFormat": "YAML"}),
     );
+    packages(s);
+}
+
+/// The Distributor documents: the packages and AWS-ConfigureAWSPackage.
+fn packages(s: &Arc<LabState>) {
+    call(
+        s,
+        "ListDocuments",
+        json!({"Filters": [{"Key": "DocumentType", "Values": ["Package"]}]}),
+    );
+    for name in [
+        "AmazonCloudWatchAgent",
+        "AWSCodeDeployAgent",
+        "AWS-ConfigureAWSPackage",
+    ] {
+        call(s, "ListDocumentVersions", json!({"Name": name}));
+        call(s, "GetDocument", json!({"Name": name}));
+    }
+    for body in [
+        json!({"Name": "AmazonCloudWatchAgent"}),
+        json!({"Name": "AWSCodeDeployAgent", "VersionName": "1.6.0-49"}),
+    ] {
+        call(s, "DescribeDocument", body);
+    }
+    // additionalArguments is a StringMap, which the model's
+    // DocumentParameterType enum (String, StringList) does not list; AWS
+    // reports it all the same. The rest is checked.
+    let d = crate::commands::handle(
+        s,
+        "DescribeDocument",
+        &json!({"Name": "AWS-ConfigureAWSPackage"}),
+    )
+    .unwrap()
+    .unwrap();
+    let mut relaxed = d.clone();
+    for p in relaxed["Document"]["Parameters"].as_array_mut().unwrap() {
+        if p["Type"] == "StringMap" {
+            p["Type"] = json!("String");
+        }
+    }
+    model_shapes::check_output("ssm", "DescribeDocument", &relaxed).unwrap();
 }

@@ -1,7 +1,8 @@
 //! Runbooks as documents: their ListDocuments identifiers, GetDocument
 //! content (JSON, or YAML when asked), DescribeDocument description with
 //! the declared Parameters, and ListDocumentVersions for every document
-//! of the lab (a Command or ChangeCalendar document has one version).
+//! of the lab (a Distributor package lists its versions with their
+//! VersionName; a Command or ChangeCalendar document has one version).
 
 use serde_json::{Value, json};
 
@@ -133,6 +134,8 @@ pub(crate) fn list_document_versions(state: &LabState, body: &Value) -> Result<V
             "Name": d.name, "DocumentVersion": "1", "CreatedDate": d.created,
             "IsDefaultVersion": true, "DocumentFormat": "TEXT", "Status": "Active",
         }));
+    } else if let Some(versions) = crate::distributor::versions(name) {
+        rows = versions;
     } else if crate::commands::document_exists(name) {
         rows.push(json!({
             "Name": name, "DocumentVersion": "1", "CreatedDate": 1_546_300_800.0,
