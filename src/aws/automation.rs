@@ -348,8 +348,7 @@ pub struct ExecutionFilters {
     pub ops_item: Option<String>,
     /// `ParentExecutionId`.
     pub parent: Option<String>,
-    /// `ExecutionId` values (at most 10, the model's cap; the last 10
-    /// are kept).
+    /// `ExecutionId` values (any number: 10 a call, the model's cap).
     pub ids: Vec<String>,
 }
 
@@ -419,8 +418,7 @@ impl ExecutionFilters {
             out.push(filter(K::ExecutionStatus, self.status.clone())?);
         }
         if !self.ids.is_empty() {
-            let from = self.ids.len().saturating_sub(10);
-            out.push(filter(K::ExecutionId, self.ids[from..].to_vec())?);
+            out.push(filter(K::ExecutionId, self.ids.clone())?);
         }
         let one = [
             (K::DocumentNamePrefix, &self.runbook_prefix),
@@ -449,6 +447,31 @@ pub async fn executions(
     filters: &ExecutionFilters,
     cap: usize,
 ) -> Result<(Vec<Execution>, bool), AwsError> {
+    // The ExecutionId filter takes 10 values: more ids, more calls.
+    if filters.ids.len() > 10 {
+        let mut out = Vec::new();
+        let mut more = false;
+        for chunk in filters.ids.chunks(10) {
+            let f = ExecutionFilters {
+                ids: chunk.to_vec(),
+                ..filters.clone()
+            };
+            let (rows, m) = executions_once(ctx, &f, cap).await?;
+            out.extend(rows);
+            more |= m;
+        }
+        out.sort_by(|a, b| b.start_s.cmp(&a.start_s).then_with(|| a.id.cmp(&b.id)));
+        return Ok((out, more));
+    }
+    executions_once(ctx, filters, cap).await
+}
+
+/// One DescribeAutomationExecutions listing (every page, at most `cap`).
+async fn executions_once(
+    ctx: &AwsContext,
+    filters: &ExecutionFilters,
+    cap: usize,
+) -> Result<(Vec<Execution>, bool), AwsError> {
     let op = "ssm:DescribeAutomationExecutions";
     let mut pages = ctx
         .ssm
@@ -465,8 +488,10 @@ pub async fn executions(
                 .map(execution_of),
         );
         if out.len() >= cap {
+            let cut = out.len() > cap;
             out.truncate(cap);
-            return Ok((out, page.next_token().is_some()));
+            out.sort_by(|a, b| b.start_s.cmp(&a.start_s).then_with(|| a.id.cmp(&b.id)));
+            return Ok((out, cut || page.next_token().is_some()));
         }
     }
     out.sort_by(|a, b| b.start_s.cmp(&a.start_s).then_with(|| a.id.cmp(&b.id)));
@@ -829,15 +854,25 @@ pub fn ops_entries(value: &str) -> Vec<String> {
 
 /// `value` (an OpsItem's `/aws/automations`, may be empty) with `id` (an
 /// execution id or runbook name) appended once.
-pub fn ops_entries_with(value: &str, id: &str) -> String {
-    let mut v: Vec<serde_json::Value> = serde_json::from_str(value).unwrap_or_default();
+///
+/// # Errors
+/// A value that is not a JSON list (someone else's data): nothing is
+/// replaced, the caller says why.
+pub fn ops_entries_with(value: &str, id: &str) -> Result<String, String> {
+    let mut v: Vec<serde_json::Value> = if value.trim().is_empty() {
+        Vec::new()
+    } else {
+        serde_json::from_str(value).map_err(|e| {
+            format!("{OPS_KEY} holds something other than a JSON list ({e}); not overwritten")
+        })?
+    };
     if !v.iter().any(|e| e["automationId"] == id) {
         v.push(serde_json::json!({
             "automationType": "AWS::SSM::Automation",
             "automationId": id,
         }));
     }
-    serde_json::Value::Array(v).to_string()
+    Ok(serde_json::Value::Array(v).to_string())
 }
 
 /// Whether `s` looks like an automation execution id (a UUID) rather
@@ -897,10 +932,14 @@ mod tests {
 
     #[test]
     fn ops_entries_round_trip_and_execution_ids_are_told_apart() {
-        let v = ops_entries_with("", "AWS-RestartEC2Instance");
+        let v = ops_entries_with("", "AWS-RestartEC2Instance").unwrap();
         let id = "0b6c2c9e-1f7e-4a58-9c43-5d9a1b2c3d4e";
-        let v = ops_entries_with(&v, id);
-        assert_eq!(ops_entries_with(&v, id), v, "appended once");
+        let v = ops_entries_with(&v, id).unwrap();
+        assert_eq!(ops_entries_with(&v, id).unwrap(), v, "appended once");
+        assert!(
+            ops_entries_with("not a list", id).is_err(),
+            "never overwritten"
+        );
         assert_eq!(ops_entries(&v), vec!["AWS-RestartEC2Instance", id]);
         assert!(is_execution_id(id));
         assert!(!is_execution_id("AWS-RestartEC2Instance"));

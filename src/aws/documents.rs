@@ -223,8 +223,9 @@ pub async fn content(
         .await
         .map_err(|e| ctx.error("ssm:GetDocument", e))?;
     let c = out.content().unwrap_or_default();
-    // JSON is shown indented whatever the service's spacing.
-    Ok(if !yaml && !text {
+    // JSON is shown as its author wrote it; only a one-line document is
+    // indented (its keys then in name order).
+    Ok(if !yaml && !text && !c.trim().contains('\n') {
         serde_json::from_str::<serde_json::Value>(c)
             .ok()
             .and_then(|v| serde_json::to_string_pretty(&v).ok())

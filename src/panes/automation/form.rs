@@ -693,14 +693,19 @@ mod tests {
                 .all(|(_, r)| r.rate.as_ref().unwrap().targets[0].1.len() <= MAX_VALUES)
         );
         assert!(reqs.iter().any(|(c, _)| *c == ContextId(1)));
-        let bad = StartForm {
-            nodes: vec!["mi-0123".into()],
-            ..f.clone()
-        };
+        // The node field is the node list: what is typed there counts.
+        let mut bad = f.clone();
+        bad.values[0] = "mi-0123".into();
         assert!(
             bad.requests(|_| ContextId::default())
                 .unwrap_err()
                 .contains("pattern")
+        );
+        bad.values[0] = " , ".into();
+        assert!(
+            bad.requests(|_| ContextId::default())
+                .unwrap_err()
+                .contains("no node left")
         );
     }
 

@@ -362,7 +362,8 @@ async fn record(
         let change = OpsChange {
             add_data: vec![(
                 automation::OPS_KEY.to_owned(),
-                automation::ops_entries_with(now, execution),
+                automation::ops_entries_with(now, execution)
+                    .map_err(|e| AwsError::local("ssm:UpdateOpsItem", e))?,
                 true,
             )],
             ..Default::default()

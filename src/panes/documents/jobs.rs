@@ -21,6 +21,8 @@ pub enum DocumentsMsg {
     },
     /// A document's description.
     Described {
+        /// Its context.
+        ctx: ContextId,
         /// Its name.
         name: String,
         /// What was read.
@@ -28,6 +30,8 @@ pub enum DocumentsMsg {
     },
     /// A document's content.
     Content {
+        /// Its context.
+        ctx: ContextId,
         /// Its name.
         name: String,
         /// The version read (`None`: the default).
@@ -37,6 +41,8 @@ pub enum DocumentsMsg {
     },
     /// A document's versions.
     Versions {
+        /// Its context.
+        ctx: ContextId,
         /// Its name.
         name: String,
         /// Newest first.
@@ -44,6 +50,8 @@ pub enum DocumentsMsg {
     },
     /// Two versions' content.
     Diff {
+        /// Its context.
+        ctx: ContextId,
         /// Its name.
         name: String,
         /// The versions, older first.
@@ -144,7 +152,7 @@ impl Job for DocumentsJob {
             }
             DocumentsJob::Describe { ctx, name } => {
                 let result = documents::describe(env.contexts.get(ctx), &name).await;
-                DocumentsMsg::Described { name, result }
+                DocumentsMsg::Described { ctx, name, result }
             }
             DocumentsJob::Content {
                 ctx,
@@ -156,6 +164,7 @@ impl Job for DocumentsJob {
                 let aws = env.contexts.get(ctx);
                 let result = documents::content(aws, &name, version.as_deref(), yaml, text).await;
                 DocumentsMsg::Content {
+                    ctx,
                     name,
                     version,
                     result,
@@ -171,7 +180,7 @@ impl Job for DocumentsJob {
                     }
                     r => r,
                 };
-                DocumentsMsg::Versions { name, result }
+                DocumentsMsg::Versions { ctx, name, result }
             }
             DocumentsJob::Diff {
                 ctx,
@@ -189,6 +198,7 @@ impl Job for DocumentsJob {
                     Err(e) => Err(e),
                 };
                 DocumentsMsg::Diff {
+                    ctx,
                     name,
                     versions,
                     result,

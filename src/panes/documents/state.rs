@@ -76,6 +76,8 @@ pub struct DocumentsState {
     pub stack: Vec<Inner>,
     /// The document shown's description.
     pub description: Loaded<Description>,
+    /// Which document (context and name) `description` is about.
+    pub described: Option<(ContextId, String)>,
     /// Its content (the version in view).
     pub content: Loaded<String>,
     /// Its versions.

@@ -68,6 +68,15 @@ impl DocumentsState {
         })
     }
 
+    /// Whether document `name` is a TEXT document (a change calendar):
+    /// GetDocument then asks for TEXT, never JSON or YAML.
+    fn is_text(&self, name: &str) -> bool {
+        self.docs.iter().find(|(_, d)| d.name == name).map_or_else(
+            || self.kind_of(name) == "ChangeCalendar",
+            |(_, d)| d.format == "TEXT",
+        )
+    }
+
     fn kind_of(&self, name: &str) -> String {
         self.description
             .ready()
@@ -92,7 +101,7 @@ impl DocumentsState {
         }) = self.inner().cloned()
         {
             self.content = Loaded::Loading;
-            let text = self.kind_of(&name) == "ChangeCalendar";
+            let text = self.is_text(&name);
             cx.job(DocumentsJob::Content {
                 ctx,
                 name,
@@ -110,7 +119,8 @@ impl DocumentsState {
         version: Option<String>,
         cx: &mut DocumentsCx,
     ) {
-        if self.description.ready().is_none_or(|d| d.name != name) {
+        if self.described != Some((ctx, name.clone())) || self.description.ready().is_none() {
+            self.described = Some((ctx, name.clone()));
             self.description = Loaded::Loading;
             cx.job(DocumentsJob::Describe {
                 ctx,
@@ -216,7 +226,7 @@ impl DocumentsState {
         } else {
             (here, other)
         };
-        let text = self.kind_of(&name) == "ChangeCalendar";
+        let text = self.is_text(&name);
         self.diff = Loaded::Loading;
         cx.job(DocumentsJob::Diff {
             ctx,
@@ -510,39 +520,43 @@ impl DocumentsState {
                     .sort_by(|a, b| a.1.name.cmp(&b.1.name).then(a.0.cmp(&b.0)));
                 self.derive();
             }
-            DocumentsMsg::Described { name, result } => {
-                if self.document().is_some_and(|(_, n)| n == name) {
+            DocumentsMsg::Described { ctx, name, result } => {
+                if self.document() == Some((ctx, name)) {
                     self.description =
                         result.map_or_else(|e| Loaded::Failed(err(e)), Loaded::Ready);
                 }
             }
             DocumentsMsg::Content {
+                ctx,
                 name,
                 version,
                 result,
             } => {
                 if let Some(Inner::Document {
+                    ctx: c,
                     name: n,
                     version: v,
                     ..
                 }) = self.inner()
-                    && *n == name
+                    && (*c, n) == (ctx, &name)
                     && *v == version
                 {
                     self.content = result.map_or_else(|e| Loaded::Failed(err(e)), Loaded::Ready);
                 }
             }
-            DocumentsMsg::Versions { name, result } => {
-                if self.document().is_some_and(|(_, n)| n == name) {
+            DocumentsMsg::Versions { ctx, name, result } => {
+                if self.document() == Some((ctx, name)) {
                     self.versions = result.map_or_else(|e| Loaded::Failed(err(e)), Loaded::Ready);
                 }
             }
             DocumentsMsg::Diff {
+                ctx,
                 name,
                 versions,
                 result,
             } => {
-                if matches!(self.inner(), Some(Inner::Diff { name: n, .. }) if *n == name) {
+                let here = matches!(self.inner(), Some(Inner::Diff { name: n, .. }) if *n == name);
+                if here && self.document().is_some_and(|(c, _)| c == ctx) {
                     self.diff = result
                         .map_or_else(|e| Loaded::Failed(err(e)), |t| Loaded::Ready((versions, t)));
                 }
@@ -689,6 +703,7 @@ mod tests {
         with(&mut p, |p, cx| {
             p.message(
                 DocumentsMsg::Versions {
+                    ctx: ContextId::default(),
                     name: "AWS-RestartEC2Instance".into(),
                     result: Ok(versions),
                 },
@@ -712,6 +727,7 @@ mod tests {
         with(&mut p, |p, cx| {
             p.message(
                 DocumentsMsg::Diff {
+                    ctx: ContextId::default(),
                     name: "AWS-RestartEC2Instance".into(),
                     versions: ("1".into(), "3".into()),
                     result: Ok(("a\nb\n".into(), "a\nc\u{1b}[2J\n".into())),
