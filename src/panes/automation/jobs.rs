@@ -55,6 +55,14 @@ pub enum AutomationMsg {
         /// Its runbooks, by name.
         result: Result<Vec<Runbook>, AwsError>,
     },
+    /// Some runbooks' descriptions (for the search).
+    Descriptions {
+        /// The runbook load it belongs to.
+        generation: u64,
+        /// Runbook name and its description (empty when it could not be
+        /// read).
+        items: Vec<(String, String)>,
+    },
     /// One runbook's parameters.
     Runbook {
         /// The runbook's name.
@@ -130,6 +138,14 @@ pub enum AutomationJob {
         /// Generation tag.
         generation: u64,
     },
+    /// DescribeDocument of each runbook (8 at once), for a search over
+    /// descriptions; reported 25 at a time.
+    Descriptions {
+        /// The runbook load it belongs to.
+        generation: u64,
+        /// Each runbook's context and name.
+        runbooks: Vec<(ContextId, String)>,
+    },
     /// DescribeDocument and GetDocument of one runbook.
     Runbook {
         /// The context to read it in.
@@ -194,6 +210,7 @@ impl Job for AutomationJob {
             AutomationJob::Detail { .. } => "auto-detail".into(),
             AutomationJob::Children { .. } => "auto-children".into(),
             AutomationJob::Runbooks { .. } => "auto-runbooks".into(),
+            AutomationJob::Descriptions { .. } => "auto-descriptions".into(),
             AutomationJob::Runbook { .. } => "auto-runbook".into(),
             _ => return None,
         })
@@ -299,6 +316,23 @@ impl Job for AutomationJob {
                         });
                     })
                     .await;
+                None
+            }
+            AutomationJob::Descriptions {
+                generation,
+                runbooks,
+            } => {
+                use futures::StreamExt;
+                let mut reads = futures::stream::iter(runbooks)
+                    .map(|(ctx, name)| async move {
+                        let d = crate::aws::documents::describe(env.contexts.get(ctx), &name).await;
+                        (name, d.map(|d| d.description).unwrap_or_default())
+                    })
+                    .buffer_unordered(8)
+                    .chunks(25);
+                while let Some(items) = reads.next().await {
+                    env.send(AutomationMsg::Descriptions { generation, items });
+                }
                 None
             }
             AutomationJob::Start { requests, ops_item } => {
@@ -457,6 +491,7 @@ async fn run_one(job: AutomationJob, env: &JobEnv<AutomationMsg>) -> Option<Auto
         }
         AutomationJob::Executions { .. }
         | AutomationJob::Runbooks { .. }
+        | AutomationJob::Descriptions { .. }
         | AutomationJob::Start { .. } => return None,
     })
 }

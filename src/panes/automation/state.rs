@@ -139,8 +139,10 @@ pub struct AutomationState {
     pub runbooks_pending: usize,
     /// Contexts whose runbooks failed.
     pub runbooks_failed: Vec<(ContextId, String)>,
-    /// The runbook search as typed (fuzzy over names).
+    /// The runbook search as typed (fuzzy over names and descriptions).
     pub search: String,
+    /// Runbook descriptions read so far, by name (DescribeDocument).
+    pub descriptions: std::collections::HashMap<String, String>,
     /// The runbooks shown: indexes into `runbooks`, suggested ones first.
     pub runbooks_shown: Vec<usize>,
     /// Where the next start comes from.
@@ -335,7 +337,8 @@ impl AutomationState {
             .iter()
             .enumerate()
             .filter_map(|(i, (_, r))| {
-                let hay = format!("{} {}", r.name, r.display_name);
+                let description = self.descriptions.get(&r.name).map_or("", String::as_str);
+                let hay = format!("{} {} {description}", r.name, r.display_name);
                 let score = if self.search.is_empty() {
                     0
                 } else {

@@ -860,7 +860,10 @@ impl Pane for AutomationState {
     fn filter_line(&self) -> (String, &'static str) {
         match self.tab {
             TopTab::Executions => (self.filter.clone(), FILTER_HELP),
-            TopTab::Runbooks => (self.search.clone(), "fuzzy search over runbook names"),
+            TopTab::Runbooks => (
+                self.search.clone(),
+                "fuzzy search over runbook names and descriptions",
+            ),
         }
     }
 
@@ -1009,6 +1012,24 @@ impl AutomationState {
                     Err(e) => self.runbooks_failed.push((ctx, e.to_string())),
                 }
                 self.derive_runbooks();
+                if self.runbooks_pending == 0 {
+                    // Their descriptions, for the search (ListDocuments
+                    // has none).
+                    cx.job(AutomationJob::Descriptions {
+                        generation,
+                        runbooks: self
+                            .runbooks
+                            .iter()
+                            .map(|(c, r)| (*c, r.name.clone()))
+                            .collect(),
+                    });
+                }
+            }
+            AutomationMsg::Descriptions { generation, items } => {
+                if generation == self.runbook_generation {
+                    self.descriptions.extend(items);
+                    self.derive_runbooks();
+                }
             }
             AutomationMsg::Runbook { name, result } => {
                 if let Some(f) = self.form.as_mut().filter(|f| f.runbook == name) {
@@ -1516,6 +1537,51 @@ mod tests {
             p.execution_in_view(),
             Some((ContextId::default(), ID.to_owned()))
         );
+    }
+
+    #[test]
+    fn the_runbook_search_reaches_descriptions_once_they_are_read() {
+        let mut p = loaded();
+        cmd(&mut p, Command::NextTab);
+        let generation = p.runbook_generation;
+        let (jobs, _) = msg(
+            &mut p,
+            AutomationMsg::Runbooks {
+                generation,
+                ctx: ContextId::default(),
+                result: Ok(["AWS-RestartEC2Instance", "AWSSupport-TroubleshootSSH"]
+                    .map(|n| Runbook {
+                        name: n.into(),
+                        ..Runbook::default()
+                    })
+                    .to_vec()),
+            },
+        );
+        assert!(
+            jobs.iter().any(
+                |j| matches!(j, AutomationJob::Descriptions { runbooks, .. } if runbooks.len() == 2)
+            ),
+            "{jobs:?}"
+        );
+        p.search = "sshd config".into();
+        p.derive_runbooks();
+        assert!(p.runbooks_shown.is_empty(), "no name matches");
+        msg(
+            &mut p,
+            AutomationMsg::Descriptions {
+                generation,
+                items: vec![(
+                    "AWSSupport-TroubleshootSSH".into(),
+                    "Checks the sshd config and the security groups".into(),
+                )],
+            },
+        );
+        let shown: Vec<&str> = p
+            .runbooks_shown
+            .iter()
+            .map(|i| p.runbooks[*i].1.name.as_str())
+            .collect();
+        assert_eq!(shown, ["AWSSupport-TroubleshootSSH"]);
     }
 
     #[test]

@@ -306,7 +306,8 @@ fn render_runbooks(frame: &mut Frame, area: Rect, s: &AutomationState, cx: &Rend
                         .map_or("the OpsItem".into(), sanitize)
                 )
             } else {
-                sanitize(&r.display_name)
+                let d = s.descriptions.get(&r.name).and_then(|d| d.lines().next());
+                sanitize(d.unwrap_or(&r.display_name))
             };
             vec![
                 styled(sanitize(&r.name), t.style("ui.text")),
