@@ -405,6 +405,60 @@ def maintenance_windows_and_calendars():
     assert refused(ssm, "GetCalendarState", "get_calendar_state", CalendarNames=["no-such-calendar"])
 
 
+def automation_and_documents():
+    """The Automation reads and writes the console makes, and the documents
+    browser's reads, parsed by botocore and checked strictly against its
+    model; errors with the codes the model lists."""
+    ssm, rec = strict("ssm")
+    seen = []
+    for page in ssm.get_paginator("describe_automation_executions").paginate(
+        PaginationConfig={"PageSize": 5}
+    ):
+        model_shapes.check_response(ssm, "DescribeAutomationExecutions", rec.bodies["DescribeAutomationExecutions"])
+        seen += page["AutomationExecutionMetadataList"]
+    statuses = {e["AutomationExecutionStatus"] for e in seen}
+    assert {"Success", "Failed"} <= statuses, statuses
+    node = next(
+        n["InstanceId"]
+        for n in ssm.describe_instance_information()["InstanceInformationList"]
+        if n["InstanceId"].startswith("i-")
+    )
+    started = call(
+        ssm, rec, "StartAutomationExecution", "start_automation_execution",
+        DocumentName="AWS-RestartEC2Instance", Parameters={"InstanceId": [node]},
+    )
+    xid = started["AutomationExecutionId"]
+    got = call(ssm, rec, "GetAutomationExecution", "get_automation_execution", AutomationExecutionId=xid)
+    assert got["AutomationExecution"]["DocumentName"] == "AWS-RestartEC2Instance"
+    call(ssm, rec, "DescribeAutomationStepExecutions", "describe_automation_step_executions", AutomationExecutionId=xid)
+    call(ssm, rec, "StopAutomationExecution", "stop_automation_execution", AutomationExecutionId=xid, Type="Cancel")
+    assert refused(
+        ssm, "GetAutomationExecution", "get_automation_execution",
+        AutomationExecutionId="00000000-0000-4000-8000-000000000000",
+    ) == "AutomationExecutionNotFoundException"
+    assert refused(
+        ssm, "StartAutomationExecution", "start_automation_execution",
+        DocumentName="AWS-RestartEC2Instance", Parameters={"Nope": ["x"]},
+    ) == "InvalidAutomationExecutionParametersException"
+    versions = call(ssm, rec, "ListDocumentVersions", "list_document_versions", Name="Lab-CollectDiagnostics")
+    got = sorted(v["DocumentVersion"] for v in versions["DocumentVersions"])
+    assert got == ["1", "2", "3"], got
+    # Lab-CollectDiagnostics declares Integer and Boolean parameters, which
+    # the model's DocumentParameterType (String, StringList) does not name:
+    # the strict check reads a runbook whose parameters it does.
+    desc = call(ssm, rec, "DescribeDocument", "describe_document", Name="AWS-RestartEC2Instance")
+    assert desc["Document"]["DocumentType"] == "Automation", desc["Document"]
+    lab = ssm.describe_document(Name="Lab-CollectDiagnostics")
+    assert lab["Document"]["DefaultVersion"] == "2", lab["Document"]
+    yaml = call(ssm, rec, "GetDocument", "get_document", Name="Lab-CollectDiagnostics", DocumentFormat="YAML")
+    assert "mainSteps" in yaml["Content"]
+    pkg = call(
+        ssm, rec, "ListDocuments", "list_documents",
+        Filters=[{"Key": "DocumentType", "Values": ["Package"]}],
+    )
+    assert {"AmazonCloudWatchAgent", "AWSCodeDeployAgent"} <= {d["Name"] for d in pkg["DocumentIdentifiers"]}
+
+
 for name, fn in [
     ("DescribeInstanceInformation every page", describe_instance_information_pages),
     ("ListTagsForResource ManagedInstance", list_tags_for_hybrid_node),
@@ -419,6 +473,7 @@ for name, fn in [
     ("ListNodes/ListNodesSummary/GetOpsSummary match the model", explorer_shapes),
     ("the model checks catch mismatches", model_checks_catch_mismatches),
     ("maintenance windows and change calendars match the model", maintenance_windows_and_calendars),
+    ("automation executions, signals and documents match the model", automation_and_documents),
 ]:
     check(name, fn)
 
