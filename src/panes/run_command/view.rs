@@ -495,6 +495,31 @@ fn render_history(frame: &mut Frame, area: Rect, st: &CommandsState, cx: &Render
     );
 }
 
+/// One composer field: its label and value, the focused one with the
+/// cursor. Document names, defaults and typed text are sanitized: no raw
+/// control sequence reaches the terminal.
+fn compose_line(
+    c: &Compose,
+    t: &crate::config::Theme,
+    f: ComposeField,
+    label: &str,
+    value: &str,
+) -> Line<'static> {
+    let focused = c.focus == f;
+    let text = crate::widgets::raw_json::sanitize(value);
+    Line::from(vec![
+        Span::styled(format!("{label:<18}"), t.style("ui.dim")),
+        if focused {
+            Span::styled(
+                crate::widgets::line_input::with_cursor(&text, c.cursor),
+                t.style("ui.input"),
+            )
+        } else {
+            Span::styled(text, t.style("ui.text"))
+        },
+    ])
+}
+
 fn render_compose(frame: &mut Frame, area: Rect, c: &Compose, cx: &RenderContext) {
     let t = cx.theme;
     frame.render_widget(Clear, area);
@@ -504,29 +529,7 @@ fn render_compose(frame: &mut Frame, area: Rect, c: &Compose, cx: &RenderContext
     );
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
-    let field = |f: ComposeField, label: &str, value: String| -> Line<'static> {
-        let focused = c.focus == f;
-        Line::from(vec![
-            Span::styled(format!("{label:<18}"), t.style("ui.dim")),
-            Span::styled(
-                // Document names, defaults and typed text: no raw control
-                // sequence reaches the terminal.
-                if focused {
-                    crate::widgets::line_input::with_cursor(
-                        &crate::widgets::raw_json::sanitize(&value),
-                        c.cursor,
-                    )
-                } else {
-                    crate::widgets::raw_json::sanitize(&value)
-                },
-                if focused {
-                    t.style("ui.input")
-                } else {
-                    t.style("ui.text")
-                },
-            ),
-        ])
-    };
+    let field = |f: ComposeField, label: &str, value: String| compose_line(c, t, f, label, &value);
     let targets = if c.nodes.is_empty() {
         field(
             ComposeField::Targets,
