@@ -60,10 +60,27 @@ fn render_list(frame: &mut Frame, area: Rect, s: &DocumentsState, cx: &RenderCon
         Constraint::Min(1),
     ])
     .areas(area);
+    // Below 110 columns the types are shortened and only the shown one
+    // carries its count, so every tab (the shown one above all) fits.
+    let short = area.width < 110;
     let titles: Vec<(String, bool)> = TYPES
         .iter()
         .enumerate()
-        .map(|(i, k)| (format!("{k} {}", s.count(i)), i == s.tab))
+        .map(|(i, k)| {
+            let name = match (short, *k) {
+                (true, "Command") => "Cmd",
+                (true, "Automation") => "Auto",
+                (true, "Package") => "Pkg",
+                (true, "ChangeCalendar") => "Calendar",
+                _ => k,
+            };
+            let title = if short && i != s.tab {
+                name.to_owned()
+            } else {
+                format!("{name} {}", s.count(i))
+            };
+            (title, i == s.tab)
+        })
         .collect();
     frame.render_widget(Paragraph::new(tab_line(&titles, t)), tabs);
     let (text, style) = if !s.failed.is_empty() {
