@@ -660,7 +660,10 @@ impl Pane for AutomationState {
     fn refresh(&mut self, cx: &mut AutomationCx) {
         self.started = true;
         self.reload(cx);
-        if self.tab == TopTab::Runbooks || !self.runbooks.is_empty() || self.runbooks_pending == 0 {
+        // The runbooks are listed once, and again only when `r` is pressed
+        // on their list (a reload of the executions leaves them be).
+        if self.tab == TopTab::Runbooks || (self.runbooks.is_empty() && self.runbooks_pending == 0)
+        {
             self.reload_runbooks(cx);
         }
         self.load_inner(0, cx);
@@ -1015,14 +1018,20 @@ impl AutomationState {
                 if self.runbooks_pending == 0 {
                     // Their descriptions, for the search (ListDocuments
                     // has none).
-                    cx.job(AutomationJob::Descriptions {
-                        generation,
-                        runbooks: self
-                            .runbooks
-                            .iter()
-                            .map(|(c, r)| (*c, r.name.clone()))
-                            .collect(),
-                    });
+                    // Only the ones not read before (a reload of the list
+                    // reads none again).
+                    let runbooks: Vec<(ContextId, String)> = self
+                        .runbooks
+                        .iter()
+                        .filter(|(_, r)| !self.descriptions.contains_key(&r.name))
+                        .map(|(c, r)| (*c, r.name.clone()))
+                        .collect();
+                    if !runbooks.is_empty() {
+                        cx.job(AutomationJob::Descriptions {
+                            generation,
+                            runbooks,
+                        });
+                    }
                 }
             }
             AutomationMsg::Descriptions { generation, items } => {
