@@ -639,8 +639,11 @@ impl LabHandle {
     /// AWS-RestartEC2Instance over tag Env=staging (parent Failed, its
     /// hybrid children Failed) 20 hours ago, Lab-CollectDiagnostics
     /// Cancelled 6 hours ago, and one Lab-CollectDiagnostics (Depth full)
-    /// that really runs now and waits for approval. Returns the ids of
-    /// those waiting executions (one per tenant with a fitting node).
+    /// that really runs now and waits for approval; up to three finished
+    /// children of the rate-controlled run are recorded in the
+    /// `/aws/automations` of an OpsItem about their node, where one names
+    /// it. Returns the ids of those waiting executions (one per tenant
+    /// with a fitting node).
     pub fn seed_automation_history(&self) -> Vec<String> {
         let now = epoch_now() as f64;
         let mut live = Vec::new();
@@ -653,6 +656,21 @@ impl LabHandle {
             if let Some(id) = id {
                 automation::spawn_execution(t, &id);
                 live.push(id);
+            }
+            // Some finished runs are recorded on the OpsItems about their
+            // nodes, as runs started from an OpsItem are.
+            let mut ops = t.ops.lock().expect("ops lock");
+            let mut linked = 0;
+            for e in automation::summaries(t) {
+                if linked == 3 {
+                    break;
+                }
+                if let Some(node) = e.target.as_deref()
+                    && automation::terminal(&e.status)
+                    && ops.link_automation(node, &e.id).is_some()
+                {
+                    linked += 1;
+                }
             }
         }
         live

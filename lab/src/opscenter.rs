@@ -677,6 +677,24 @@ fn seed_hub(
 }
 
 impl OpsStore {
+    /// Records automation execution `execution` on the first OpsItem that
+    /// names managed node `node` in `/aws/resources` and suggests runbooks
+    /// in `/aws/automations` (appended to that list, as the AWS console
+    /// records a run from an OpsItem). Returns the OpsItem id, if any.
+    pub(crate) fn link_automation(&mut self, node: &str, execution: &str) -> Option<String> {
+        let item = self.items.values_mut().find(|i| {
+            i.data
+                .get("/aws/resources")
+                .is_some_and(|d| d.value.contains(node))
+                && i.data.contains_key("/aws/automations")
+        })?;
+        let d = item.data.get_mut("/aws/automations")?;
+        let mut list: Vec<Value> = serde_json::from_str(&d.value).ok()?;
+        list.push(json!({"automationType": "AWS::SSM::Automation", "automationId": execution}));
+        d.value = Value::Array(list).to_string();
+        Some(item.id.clone())
+    }
+
     /// An empty store for `region`.
     pub fn new(region: &str) -> Self {
         OpsStore {

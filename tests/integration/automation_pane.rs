@@ -524,3 +524,48 @@ async fn a_runbook_on_tag_targets_fans_out_over_the_nodes_aws_resolves() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn seeded_runs_are_recorded_on_the_opsitems_about_their_nodes() {
+    let lab = ssmdeck_lab::start(LabConfig {
+        fleet: FleetSpec {
+            nodes: 30,
+            seed: 30,
+            ops_items: 40,
+            ..FleetSpec::demo()
+        },
+        faults: Faults::default(),
+        ..LabConfig::default()
+    })
+    .await
+    .unwrap();
+    lab.seed_automation_history();
+    let (ctx, _) = common::context(&lab).await;
+    let mut items = Vec::new();
+    ssmdeck::aws::opscenter::list_all(&ctx, &[], |page, _| items.extend(page))
+        .await
+        .unwrap();
+    let mut recorded = Vec::new();
+    for i in &items {
+        let item = ssmdeck::aws::opscenter::get(&ctx, &i.id).await.unwrap();
+        if let Some(d) = item.operational_data.get(ssmdeck::aws::automation::OPS_KEY) {
+            recorded.extend(
+                ssmdeck::aws::automation::ops_entries(&d.value)
+                    .into_iter()
+                    .filter(|e| ssmdeck::aws::automation::is_execution_id(e))
+                    .map(|e| (item.related_nodes(), e)),
+            );
+        }
+    }
+    assert!(
+        !recorded.is_empty(),
+        "some seeded run is recorded on an OpsItem"
+    );
+    for (nodes, id) in &recorded {
+        let x = ssmdeck::aws::automation::execution(&ctx, id).await.unwrap();
+        assert!(
+            nodes.contains(&x.execution.target),
+            "{id} ran on the OpsItem's node"
+        );
+    }
+}
