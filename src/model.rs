@@ -956,3 +956,19 @@ pub fn relative(t: i64, now_s: i64) -> String {
         format!("{text} ago")
     }
 }
+
+/// A run's start and duration for the tables: `18:00 (5m ago)` (`—` when
+/// it has not started) and `42s`, or `12s so far` while it runs; times UTC,
+/// `now_s` and both ends epoch seconds.
+pub fn span_text(start: Option<i64>, end: Option<i64>, now_s: i64) -> (String, String) {
+    let started = start.map_or_else(
+        || "—".into(),
+        |x| format!("{} ({})", when(x, now_s), relative(x, now_s)),
+    );
+    let took = match (start, end) {
+        (Some(a), Some(b)) => format!("{}s", b - a),
+        (Some(a), None) => format!("{}s so far", (now_s - a).max(0)),
+        _ => String::new(),
+    };
+    (started, took)
+}

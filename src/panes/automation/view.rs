@@ -14,7 +14,7 @@ use super::form::{Field, StartForm, secret_looking};
 use super::state::{AutomationState, ExecTab, Inner, TopTab};
 use crate::aws::automation::{Execution, ExecutionDetail, Step};
 use crate::config::Theme;
-use crate::model::{relative, when};
+use crate::model::span_text;
 use crate::pane::{Loaded, RenderContext};
 use crate::widgets::line_input::with_cursor;
 use crate::widgets::list::ListCursor;
@@ -160,19 +160,6 @@ fn top_status(s: &AutomationState) -> (String, &'static str) {
             (format!("Enter starts a runbook on {on}{search}"), "ui.dim")
         }
     }
-}
-
-fn span_text(start: Option<i64>, end: Option<i64>, now_s: i64) -> (String, String) {
-    let started = start.map_or_else(
-        || "—".into(),
-        |x| format!("{} ({})", when(x, now_s), relative(x, now_s)),
-    );
-    let took = match (start, end) {
-        (Some(a), Some(b)) => format!("{}s", b - a),
-        (Some(a), None) => format!("{}s so far", (now_s - a).max(0)),
-        _ => String::new(),
-    };
-    (started, took)
 }
 
 fn execution_cells(e: &Execution, ctx: String, now_s: i64, t: &Theme) -> Vec<Cell<'static>> {

@@ -12,6 +12,7 @@ use ratatui::widgets::{Cell, Paragraph, Wrap};
 use super::state::{Inner, Loaded, MaintenanceState, TopTab, WindowTab, relative, when};
 use crate::aws::maintenance::{Window, parse_iso8601};
 use crate::config::Theme;
+use crate::model::span_text;
 use crate::pane::RenderContext;
 use crate::widgets::list::ListCursor;
 use crate::widgets::raw_json::sanitize;
@@ -451,19 +452,6 @@ fn render_window(
         return;
     }
     table(frame, list, &s.hits, (header, widths), rows, cursor, cx);
-}
-
-fn span_text(start: Option<i64>, end: Option<i64>, now_s: i64) -> (String, String) {
-    let started = start.map_or_else(
-        || "—".into(),
-        |x| format!("{} ({})", when(x, now_s), relative(x, now_s)),
-    );
-    let took = match (start, end) {
-        (Some(a), Some(b)) => format!("{}s", b - a),
-        (Some(a), None) => format!("{}s so far", (now_s - a).max(0)),
-        _ => String::new(),
-    };
-    (started, took)
 }
 
 fn executions_table(d: &crate::aws::maintenance::WindowDetails, now_s: i64, t: &Theme) -> Columns {
