@@ -83,6 +83,16 @@ pub enum FleetEvent {
         /// Its windows, or why not.
         result: Result<Vec<super::maintenance::NodeWindow>, AwsError>,
     },
+    /// One part of a node's posture (the node details' tabs ask for it;
+    /// not part of a load).
+    Posture {
+        /// The managed node id.
+        node: String,
+        /// Which part.
+        part: super::posture::PosturePart,
+        /// The part, or why not.
+        result: Result<super::posture::Posture, AwsError>,
+    },
     /// Every page and join finished.
     Done(LoadStats),
     /// A page failed with a passing fault after the SDK's retries: the load

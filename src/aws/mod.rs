@@ -14,6 +14,7 @@ pub mod once;
 pub mod opscenter;
 pub mod org;
 pub mod params;
+pub mod posture;
 pub mod resume;
 mod retry_notice;
 

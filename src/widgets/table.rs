@@ -38,11 +38,11 @@ pub fn tab_line(tabs: &[(String, bool)], t: &Theme) -> Line<'static> {
 /// Draws `rows` under `header` into `area` (the header takes its first
 /// line), the rows around `cursor` shown and its row styled `ui.cursor`;
 /// records the drawn rows in `hits`.
-pub fn table(
+pub fn table<H: Into<Cell<'static>>>(
     frame: &mut Frame,
     area: Rect,
     hits: &RowHits,
-    (header, widths): (Vec<&'static str>, Vec<Constraint>),
+    (header, widths): (Vec<H>, Vec<Constraint>),
     rows: Vec<Vec<Cell<'static>>>,
     cursor: ListCursor,
     cx: &RenderContext,

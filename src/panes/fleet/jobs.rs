@@ -44,6 +44,18 @@ pub enum FleetJob {
         /// The managed node id.
         node: String,
     },
+    /// One part of managed node `node`'s posture (patches, compliance
+    /// items, inventory, associations) for the node details' tab.
+    Posture {
+        /// Generation tag (the fleet load the node belongs to).
+        generation: u64,
+        /// The node's context.
+        ctx: ContextId,
+        /// The managed node id.
+        node: String,
+        /// Which part.
+        part: crate::aws::posture::PosturePart,
+    },
 }
 
 impl Job for FleetJob {
@@ -53,12 +65,17 @@ impl Job for FleetJob {
         match self {
             FleetJob::Load { .. } => Some("fleet".into()),
             FleetJob::NodeWindows { .. } => Some("fleet-node-windows".into()),
+            // One read per part: switching tabs does not cancel the
+            // other tab's read; another node's read of the part does.
+            FleetJob::Posture { part, .. } => Some(format!("fleet-node-posture-{part:?}")),
         }
     }
 
     fn mutation(&self) -> Option<Mutation> {
         match self {
-            FleetJob::Load { .. } | FleetJob::NodeWindows { .. } => None,
+            FleetJob::Load { .. } | FleetJob::NodeWindows { .. } | FleetJob::Posture { .. } => {
+                None
+            }
         }
     }
 
@@ -97,6 +114,19 @@ impl Job for FleetJob {
                     generation,
                     ctx,
                     event: FleetEvent::NodeWindows { node, result },
+                })
+            }
+            FleetJob::Posture {
+                generation,
+                ctx,
+                node,
+                part,
+            } => {
+                let result = crate::aws::posture::read(env.contexts.get(ctx), &node, part).await;
+                Some(FleetMsg {
+                    generation,
+                    ctx,
+                    event: FleetEvent::Posture { node, part, result },
                 })
             }
         }

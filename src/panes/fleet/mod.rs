@@ -5,6 +5,9 @@
 //! DescribeInstances) in [`jobs`].
 
 pub mod jobs;
+pub mod posture;
+mod posture_view;
+mod tabs;
 pub mod state;
 mod update;
 pub mod view;

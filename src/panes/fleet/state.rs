@@ -167,6 +167,11 @@ pub struct FleetState {
     pub sort_desc: bool,
     /// Whether the details panel is open.
     pub details: bool,
+    /// The details' tab (Overview beside the table; a posture tab over
+    /// the whole pane).
+    pub tab: super::posture::DetailTab,
+    /// The posture tabs' answers and view state, about one node.
+    pub posture: super::posture::NodePosture,
     /// The raw JSON view of a node (`y`), drawn over the pane while open.
     pub json: Option<crate::widgets::raw_json::RawJson>,
     /// The details were opened by a jump from another pane
@@ -237,6 +242,8 @@ impl Default for FleetState {
             sort: Column::Name,
             sort_desc: false,
             details: false,
+            tab: Default::default(),
+            posture: Default::default(),
             json: None,
             revealed: false,
             filter_aside: None,
@@ -585,7 +592,7 @@ impl FleetState {
                 self.patch_unavailable = Some(e);
             }
             // Taken by the pane before a load's events (not generation-bound).
-            FleetEvent::NodeWindows { .. } => {}
+            FleetEvent::NodeWindows { .. } | FleetEvent::Posture { .. } => {}
             FleetEvent::Done(stats) => {
                 self.context_loads[ctx.index()] = ContextLoad::Done;
                 add_stats(&mut self.pending_stats, &stats);

@@ -25,6 +25,16 @@ const HINTS: &[(Command, &str)] = &[
     (Command::Quit, "quit"),
 ];
 
+/// The status line's key hints in a posture tab of the node details.
+const TAB_HINTS: &[(Command, &str)] = &[
+    (Command::NextTab, "next tab"),
+    (Command::Filter, "filter"),
+    (Command::OpenDetails, "open"),
+    (Command::RawJson, "json"),
+    (Command::Refresh, "read again"),
+    (Command::Back, "back"),
+];
+
 impl FleetState {
     /// Starts a load of the whole fleet (a newer load makes the older
     /// one's pages stale).
@@ -189,7 +199,10 @@ impl Pane for FleetState {
     }
 
     fn refresh(&mut self, cx: &mut FleetCx) {
-        self.load(cx);
+        match self.posture_part() {
+            Some(part) => self.reread_part(part),
+            None => self.load(cx),
+        }
     }
 
     fn command(&mut self, c: Command, cx: &mut FleetCx) -> Handled {
@@ -201,7 +214,23 @@ impl Pane for FleetState {
         if c != Command::Back {
             self.revealed = false;
         }
+        if let Some(part) = self.posture_part() {
+            return match self.posture_command(part, c, cx) {
+                Handled::Yes => Handled::Yes,
+                Handled::No if c == Command::RunCommand => {
+                    self.compose(cx);
+                    Handled::Yes
+                }
+                Handled::No if c == Command::RunRunbook => {
+                    self.runbook(cx);
+                    Handled::Yes
+                }
+                Handled::No => self.node_command(c, cx),
+            };
+        }
         match c {
+            Command::NextTab => self.switch_tab(1),
+            Command::PrevTab => self.switch_tab(-1),
             Command::SelectNext => self.move_by(1, rows),
             Command::SelectPrev => self.move_by(-1, rows),
             Command::SelectFirst => self.move_to(0, rows),
@@ -248,6 +277,9 @@ impl Pane for FleetState {
             }
             return;
         }
+        if let crate::aws::fleet::FleetEvent::Posture { node, part, result } = m.event {
+            return self.take_posture(&node, part, result);
+        }
         if let Some(text) = self.apply_in(m.generation, m.ctx, m.event, cx.now) {
             cx.notice(text);
         }
@@ -262,13 +294,19 @@ impl Pane for FleetState {
     }
 
     fn hints(&self) -> &'static [(Command, &'static str)] {
-        HINTS
+        if self.posture_part().is_some() {
+            TAB_HINTS
+        } else {
+            HINTS
+        }
     }
 
     fn crumb(&self) -> Option<String> {
-        self.details
-            .then(|| self.current().map(|n| n.name.clone()))
-            .flatten()
+        let name = self.details.then(|| self.current().map(|n| n.name.clone()))??;
+        Some(match self.posture_part() {
+            Some(part) => format!("{name} › {}", part.title()),
+            None => name,
+        })
     }
 
     fn answer(&mut self, ask: Ask, text: String, cx: &mut FleetCx) {
@@ -305,6 +343,9 @@ impl Pane for FleetState {
     }
 
     fn filter_input(&mut self, k: InputKey, cursor: &mut Option<usize>, cx: &mut FleetCx) -> bool {
+        if self.posture_part().is_some() {
+            return self.posture_filter_input(k, cursor);
+        }
         let mut text = self.filter.clone();
         match filter_key(&mut text, cursor, k) {
             FilterStep::Edited => {
@@ -329,6 +370,12 @@ impl Pane for FleetState {
     }
 
     fn filter_line(&self) -> (String, &'static str) {
+        if self.posture_part().is_some() {
+            return (
+                self.posture.filter.clone(),
+                "Enter keeps · Esc restores · words match any column, COLUMN:text one column (state:missing severity:critical)",
+            );
+        }
         static WHAT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             let terms: Vec<String> = TERM_KEYS.iter().map(|k| format!("{k}:")).collect();
             format!(
@@ -345,6 +392,14 @@ impl Pane for FleetState {
 
     fn click(&mut self, column: u16, row: u16, cx: &mut FleetCx) -> Option<Command> {
         let rows = cx.shared.page_rows;
+        if let Some(part) = self.posture_part() {
+            let len = self
+                .posture
+                .table(part)
+                .map_or(0, |t| self.posture.kept(&t).len());
+            let click = self.hits.click(column, row, len, self.posture.cursor.at);
+            return click.act(|i| self.posture.cursor.at = i);
+        }
         let click = self.hits.click(column, row, self.view.len(), self.cursor);
         click.act(|i| self.move_to(i, rows))
     }
@@ -369,6 +424,7 @@ impl Pane for FleetState {
                 node,
             });
         }
+        self.ask_posture(cx);
     }
 }
 
@@ -427,6 +483,103 @@ mod tests {
         let out = with(p, |p, cx| h = p.command(c, cx));
         p.settle(30);
         (h, out)
+    }
+
+    fn patch(state: &str, title: &str) -> crate::aws::posture::NodePatch {
+        crate::aws::posture::NodePatch {
+            title: title.into(),
+            state: state.into(),
+            severity: "Critical".into(),
+            ..Default::default()
+        }
+    }
+
+    fn posture_jobs(out: &Out) -> Vec<(String, crate::aws::posture::PosturePart)> {
+        out.0
+            .iter()
+            .filter_map(|j| match j {
+                FleetJob::Posture { node, part, .. } => Some((node.clone(), *part)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_posture_tab_is_read_once_per_node_and_its_keys_stay_in_it() {
+        use super::super::posture::DetailTab;
+        use crate::aws::posture::{Posture, PosturePart};
+        let mut p = fleet();
+        cmd(&mut p, Command::NextTab);
+        assert!(p.details, "l opens the details");
+        assert_eq!(p.tab, DetailTab::Overview);
+        assert!(posture_jobs(&with(&mut p, |p, cx| Pane::settle(p, cx))).is_empty());
+        cmd(&mut p, Command::NextTab);
+        let asked = posture_jobs(&with(&mut p, |p, cx| Pane::settle(p, cx)));
+        let node = p.current().expect("a node").id.clone();
+        assert_eq!(asked, vec![(node.clone(), PosturePart::Patches)]);
+        assert!(
+            posture_jobs(&with(&mut p, |p, cx| Pane::settle(p, cx))).is_empty(),
+            "asked once"
+        );
+        let answer = Posture::Patches(
+            vec![
+                patch("FAILED", "openssl"),
+                patch("MISSING", "kernel"),
+                patch("INSTALLED", "bash"),
+            ],
+            false,
+        );
+        let m = FleetMsg {
+            generation: p.generation,
+            ctx: Default::default(),
+            event: FleetEvent::Posture {
+                node: node.clone(),
+                part: PosturePart::Patches,
+                result: Ok(answer),
+            },
+        };
+        with(&mut p, |p, cx| p.message(m, cx));
+        assert_eq!(p.crumb().as_deref(), Some("db-1 › Patches"));
+        // Row keys move the tab's cursor; the node under the fleet's stays.
+        cmd(&mut p, Command::SelectNext);
+        assert_eq!(p.posture.cursor.at, 1);
+        assert_eq!(p.current().map(|n| n.id.as_str()), Some(node.as_str()));
+        cmd(&mut p, Command::OpenDetails);
+        let json = p.json.as_ref().expect("the row's JSON");
+        assert!(format!("{json:?}").contains("kernel"), "{json:?}");
+        cmd(&mut p, Command::Back);
+        assert!(p.json.is_none());
+        // `r` reads the tab again, not the fleet.
+        let out = with(&mut p, |p, cx| p.refresh(cx));
+        assert!(!out.0.iter().any(|j| matches!(j, FleetJob::Load { .. })));
+        let asked = posture_jobs(&with(&mut p, |p, cx| Pane::settle(p, cx)));
+        assert_eq!(asked, vec![(node, PosturePart::Patches)]);
+        // Esc goes back to the Overview, h from there closes the details.
+        cmd(&mut p, Command::Back);
+        assert_eq!(p.tab, DetailTab::Overview);
+        assert!(p.details);
+        cmd(&mut p, Command::PrevTab);
+        assert!(!p.details);
+    }
+
+    #[test]
+    fn an_answer_about_an_earlier_node_is_dropped() {
+        use crate::aws::posture::{Posture, PosturePart};
+        let mut p = fleet();
+        cmd(&mut p, Command::NextTab);
+        cmd(&mut p, Command::NextTab);
+        with(&mut p, |p, cx| Pane::settle(p, cx));
+        let m = FleetMsg {
+            generation: p.generation,
+            ctx: Default::default(),
+            event: FleetEvent::Posture {
+                node: "i-0000000000000099".into(),
+                part: PosturePart::Patches,
+                result: Ok(Posture::Patches(Vec::new(), false)),
+            },
+        };
+        with(&mut p, |p, cx| p.message(m, cx));
+        assert_eq!(p.posture.answer(PosturePart::Patches), Some(&None), "still reading");
     }
 
     #[test]

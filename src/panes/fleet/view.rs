@@ -154,6 +154,9 @@ pub fn render(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContext)
         json.render(frame, area, cx);
         return;
     }
+    if let Some(part) = f.posture_part() {
+        return super::posture_view::render(frame, area, f, part, cx);
+    }
     let (table_area, detail_area) = if f.details && area.width >= 100 {
         let [a, b] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
             .areas(area);
@@ -603,15 +606,18 @@ fn render_details(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderCont
             ),
         );
     }
-    let mut lines: Vec<Line> = rows
+    let mut lines: Vec<Line> = vec![
+        crate::widgets::table::tab_line(&super::posture_view::tabs(f), t),
+        Line::styled("l/h: the node's patches, compliance, inventory, associations", t.style("ui.dim")),
+    ];
+    lines.extend(rows
         .into_iter()
         .map(|(k, v)| {
             Line::from(vec![
                 Span::styled(format!("{k:<18}"), t.style("ui.dim")),
                 Span::styled(v, t.style("ui.text")),
             ])
-        })
-        .collect();
+        }));
     lines.push(Line::from(""));
     lines.extend(window_lines(f, &n.id, t));
     lines.push(Line::from(""));
