@@ -65,6 +65,8 @@ pub enum Action {
     Automation(crate::panes::automation::AutomationMsg),
     /// A Documents job reported.
     Documents(crate::panes::documents::DocumentsMsg),
+    /// An Associations job reported.
+    Associations(crate::panes::associations::AssociationsMsg),
     /// Text pasted into the terminal (bracketed paste).
     Paste(String),
     /// A job's report, tagged with the context generation it was started

@@ -158,6 +158,9 @@ pub enum Command {
     RunRunbook,
     /// The Automation executions recorded on the OpsItem.
     Automations,
+    /// Run the State Manager association now, whatever its schedule
+    /// (StartAssociationsOnce; asks first).
+    ApplyNow,
 }
 
 impl Command {
@@ -234,6 +237,7 @@ impl Command {
         Command::Resume,
         Command::RunRunbook,
         Command::Automations,
+        Command::ApplyNow,
         Command::Yes,
         Command::No,
         Command::Pick,

@@ -160,6 +160,14 @@ pub enum Goto {
     },
     /// Automation: the executions with these ids (an OpsItem's).
     Executions(Vec<String>),
+    /// Associations: State Manager association `id` of context `ctx`,
+    /// its settings and executions.
+    Association {
+        /// The context it is in.
+        ctx: crate::model::ContextId,
+        /// The association id.
+        id: String,
+    },
 }
 
 /// What every pane may read of the shell while it updates.

@@ -205,6 +205,7 @@ impl TaskManager {
             Effect::Maintenance(j) => self.spawn(j, Action::Maintenance),
             Effect::Automation(j) => self.spawn(j, Action::Automation),
             Effect::Documents(j) => self.spawn(j, Action::Documents),
+            Effect::Associations(j) => self.spawn(j, Action::Associations),
             Effect::SwitchContext { .. } | Effect::SwitchSet(_) => {
                 // The event loop handles it: it replaces this runner.
             }

@@ -11,8 +11,8 @@ pub use crate::panes::opscenter::state as opscenter;
 pub use crate::panes::parameters::state as params;
 pub use crate::panes::sessions;
 use registry::{
-    AUTOMATION, DOCUMENTS, FLEET, MAINTENANCE, OPS, OVERVIEW, PARAMS, RUN_COMMAND, SESSIONS, Slot,
-    with_slot,
+    ASSOCIATIONS, AUTOMATION, DOCUMENTS, FLEET, MAINTENANCE, OPS, OVERVIEW, PARAMS, RUN_COMMAND,
+    SESSIONS, Slot, with_slot,
 };
 
 use std::time::{Duration, Instant};
@@ -22,6 +22,7 @@ pub use crate::action::{ContextInfo, MouseInput};
 use crate::config::Layer;
 use crate::job::{Job, Mutation};
 use crate::pane::{Cx, Goto, Handled, Pane as PaneTrait, Request, Shared};
+pub use crate::panes::associations::{AssociationsJob, AssociationsState};
 pub use crate::panes::automation::{AutomationAsk, AutomationJob, AutomationState};
 pub use crate::panes::documents::{DocumentsJob, DocumentsState};
 use crate::panes::fleet::Ask as FleetAsk;
@@ -70,6 +71,8 @@ pub enum Pane {
     Automation,
     /// SSM documents, their content and versions.
     Documents,
+    /// State Manager associations, their executions and targets.
+    Associations,
 }
 
 impl Pane {
@@ -247,6 +250,8 @@ pub enum Effect {
     Automation(AutomationJob),
     /// The Documents pane's.
     Documents(DocumentsJob),
+    /// The Associations pane's.
+    Associations(AssociationsJob),
     /// Leave the console (asked for first when sessions or typed text
     /// would go with it). The shell acts on it; it never reaches the runner.
     Quit,
@@ -286,6 +291,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (
         "documents",
         "show SSM documents by type and owner: content, versions, diff",
+    ),
+    (
+        "associations",
+        "show State Manager associations: executions, targets, apply now",
     ),
     ("help", "show the key bindings"),
     ("messages", "show every notice and error so far"),
@@ -334,6 +343,8 @@ pub struct App {
     pub automation: AutomationState,
     /// Documents pane state.
     pub documents: DocumentsState,
+    /// Associations pane state.
+    pub associations: AssociationsState,
     /// AWS context for the header (the set's first context).
     pub context: ContextInfo,
     /// Every context of the set, in order (one entry: the usual console).
@@ -399,6 +410,7 @@ impl App {
         self.maintenance.contexts = labels.clone();
         self.automation.contexts = labels.clone();
         self.documents.contexts = labels.clone();
+        self.associations.contexts = labels.clone();
         self.params.contexts = labels.clone();
         self.params.scope = (labels.len() > 1).then(|| self.params.scope_text());
         self.contexts = labels;
@@ -418,6 +430,7 @@ impl App {
             maintenance: MaintenanceState::default(),
             automation: AutomationState::default(),
             documents: DocumentsState::default(),
+            associations: AssociationsState::default(),
             contexts: vec![crate::model::ContextLabel {
                 profile: context.profile.clone(),
                 region: context.region.clone(),
@@ -817,6 +830,14 @@ impl App {
                 );
                 effects
             }
+            Goto::Association { ctx, id } => {
+                let mut effects = self.show_pane(Pane::Associations);
+                effects.extend(
+                    self.with_pane(ASSOCIATIONS, now, |p, cx| p.open_association(ctx, id, cx))
+                        .1,
+                );
+                effects
+            }
             Goto::Execution { ctx, id } => {
                 let mut effects = self.show_pane(Pane::Automation);
                 effects.extend(
@@ -1063,6 +1084,10 @@ impl App {
             Action::Maintenance(m) => self.with_pane(MAINTENANCE, now, |p, cx| p.message(m, cx)).1,
             Action::Automation(m) => self.with_pane(AUTOMATION, now, |p, cx| p.message(m, cx)).1,
             Action::Documents(m) => self.with_pane(DOCUMENTS, now, |p, cx| p.message(m, cx)).1,
+            Action::Associations(m) => {
+                self.with_pane(ASSOCIATIONS, now, |p, cx| p.message(m, cx))
+                    .1
+            }
             Action::Params(ev) => self.with_pane(PARAMS, now, |p, cx| p.message(ev, cx)).1,
             Action::Commands(ev) => {
                 self.with_pane(RUN_COMMAND, now, |p, cx| p.message(ev, cx))
@@ -1114,6 +1139,7 @@ impl App {
         self.maintenance = MaintenanceState::default();
         self.automation = AutomationState::default();
         self.documents = DocumentsState::default();
+        self.associations = AssociationsState::default();
         self.maintenance.calendars_that_matter = calendars_that_matter;
         // A profile or region switch lands on one context (it
         // leaves a set); the picker's on the set it connected.
@@ -1589,6 +1615,7 @@ impl Effect {
             Effect::Maintenance(j) => j.mutation(),
             Effect::Automation(j) => j.mutation(),
             Effect::Documents(j) => j.mutation(),
+            Effect::Associations(j) => j.mutation(),
             Effect::SwitchContext { .. } | Effect::SwitchSet(_) | Effect::Quit => None,
         }
     }

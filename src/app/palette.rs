@@ -357,7 +357,8 @@ impl App {
             | Pane::Overview
             | Pane::Maintenance
             | Pane::Automation
-            | Pane::Documents => {
+            | Pane::Documents
+            | Pane::Associations => {
                 self.command_error = Some(format!(
                     "the {} pane has no filter to save",
                     self.pane.title()

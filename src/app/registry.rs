@@ -4,8 +4,8 @@
 //! that is not registered does not compile.
 
 use super::{
-    App, AutomationState, CommandsState, DocumentsState, Effect, FleetState, MaintenanceState,
-    OpsState, OverviewState, Pane, ParamsState, PromptPurpose,
+    App, AssociationsState, AutomationState, CommandsState, DocumentsState, Effect, FleetState,
+    MaintenanceState, OpsState, OverviewState, Pane, ParamsState, PromptPurpose,
 };
 use crate::config::Layer;
 use crate::pane::{Pane as PaneTrait, PaneView};
@@ -91,6 +91,13 @@ pub const PANES: &[PaneEntry] = &[
         layer: Layer::Documents,
         command: "documents",
     },
+    PaneEntry {
+        pane: Pane::Associations,
+        title: "Associations",
+        short: "Assoc",
+        layer: Layer::Associations,
+        command: "associations",
+    },
 ];
 
 /// The registry entry of `p`.
@@ -105,6 +112,7 @@ pub fn entry(p: Pane) -> &'static PaneEntry {
         Pane::Maintenance => 6,
         Pane::Automation => 7,
         Pane::Documents => 8,
+        Pane::Associations => 9,
     };
     &PANES[i]
 }
@@ -121,6 +129,7 @@ pub fn view_of(app: &App, p: Pane) -> &dyn PaneView {
         Pane::Maintenance => &app.maintenance,
         Pane::Automation => &app.automation,
         Pane::Documents => &app.documents,
+        Pane::Associations => &app.associations,
     }
 }
 
@@ -163,6 +172,10 @@ macro_rules! with_slot {
             }
             $crate::app::Pane::Documents => {
                 let $slot = $crate::app::registry::DOCUMENTS;
+                $body
+            }
+            $crate::app::Pane::Associations => {
+                let $slot = $crate::app::registry::ASSOCIATIONS;
                 $body
             }
         }
@@ -265,6 +278,14 @@ pub(super) const DOCUMENTS: Slot<DocumentsState> = Slot {
     pane: Pane::Documents,
     state: |a| &mut a.documents,
     job: Effect::Documents,
+    ask: |never| match never {},
+};
+
+/// The Associations pane.
+pub(super) const ASSOCIATIONS: Slot<AssociationsState> = Slot {
+    pane: Pane::Associations,
+    state: |a| &mut a.associations,
+    job: Effect::Associations,
     ask: |never| match never {},
 };
 

@@ -155,10 +155,7 @@ pub async fn node_patches(
             break;
         }
     }
-    out.sort_by(|a, b| {
-        (a.urgency(), &a.title)
-            .cmp(&(b.urgency(), &b.title))
-    });
+    out.sort_by(|a, b| (a.urgency(), &a.title).cmp(&(b.urgency(), &b.title)));
     Ok((out, cut))
 }
 
@@ -208,7 +205,10 @@ pub fn compliance_item_of(c: &aws_sdk_ssm::types::ComplianceItem) -> ComplianceI
         compliance_type: c.compliance_type().unwrap_or_default().to_owned(),
         id: c.id().unwrap_or_default().to_owned(),
         title: c.title().unwrap_or_default().to_owned(),
-        status: c.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        status: c
+            .status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
         severity: c
             .severity()
             .map(|s| s.as_str().to_owned())
@@ -371,7 +371,9 @@ pub async fn node_associations(
             break;
         }
     }
-    out.sort_by(|a, b| (a.status != "Failed", &a.document).cmp(&(b.status != "Failed", &b.document)));
+    out.sort_by(|a, b| {
+        (a.status != "Failed", &a.document).cmp(&(b.status != "Failed", &b.document))
+    });
     Ok((out, cut))
 }
 

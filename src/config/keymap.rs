@@ -46,6 +46,8 @@ pub enum Layer {
     Automation,
     /// The Documents pane.
     Documents,
+    /// The Associations pane.
+    Associations,
     /// A confirmation dialog (`yes`, `no`); nothing else applies there.
     Confirm,
     /// A choice list (`select_next`, `select_prev`, `pick`, `back`; the
@@ -67,6 +69,7 @@ impl Layer {
         Layer::Maintenance,
         Layer::Automation,
         Layer::Documents,
+        Layer::Associations,
         Layer::Confirm,
         Layer::Choice,
     ];
@@ -85,6 +88,7 @@ impl Layer {
             Layer::Maintenance => "maintenance",
             Layer::Automation => "automation",
             Layer::Documents => "documents",
+            Layer::Associations => "associations",
             Layer::Confirm => "confirm",
             Layer::Choice => "choice",
         }
@@ -960,6 +964,7 @@ keymap = [{ on = ["G"], run = "refresh", desc = "x" }]
                     "The Maintenance pane" => Some(Layer::Maintenance),
                     "The Automation pane" => Some(Layer::Automation),
                     "The Documents pane" => Some(Layer::Documents),
+                    "The Associations pane" => Some(Layer::Associations),
                     _ => None,
                 };
                 in_table = false;

@@ -73,9 +73,7 @@ impl Job for FleetJob {
 
     fn mutation(&self) -> Option<Mutation> {
         match self {
-            FleetJob::Load { .. } | FleetJob::NodeWindows { .. } | FleetJob::Posture { .. } => {
-                None
-            }
+            FleetJob::Load { .. } | FleetJob::NodeWindows { .. } | FleetJob::Posture { .. } => None,
         }
     }
 

@@ -7,8 +7,8 @@
 pub mod jobs;
 pub mod posture;
 mod posture_view;
-mod tabs;
 pub mod state;
+mod tabs;
 mod update;
 pub mod view;
 

@@ -115,21 +115,18 @@ impl NodePosture {
             Posture::Compliance(cs, _) => cs
                 .get(row)
                 .and_then(|x| json(format!("{} (ComplianceItem)", x.id), x)),
-            Posture::Associations(a, _) => a.get(row).and_then(|x| {
-                json(
-                    format!("{} (InstanceAssociationStatusInfo)", x.document),
-                    x,
-                )
-            }),
+            Posture::Associations(a, _) => a
+                .get(row)
+                .and_then(|x| json(format!("{} (InstanceAssociationStatusInfo)", x.document), x)),
             Posture::Inventory(ts) => match self.inventory_type {
                 Some(t) => ts.get(t).and_then(|t| {
                     t.entries
                         .get(row)
                         .and_then(|e| json(format!("{} entry", t.type_name), e))
                 }),
-                None => ts
-                    .get(row)
-                    .and_then(|t| json(format!("{} ({} entries)", t.type_name, t.entries.len()), t)),
+                None => ts.get(row).and_then(|t| {
+                    json(format!("{} ({} entries)", t.type_name, t.entries.len()), t)
+                }),
             },
         }
     }
@@ -182,8 +179,7 @@ pub fn table_of(p: &Posture, inventory_type: Option<usize>) -> TabTable {
 }
 
 fn when(s: Option<i64>) -> String {
-    s.map(crate::model::format_epoch)
-        .unwrap_or_default()
+    s.map(crate::model::format_epoch).unwrap_or_default()
 }
 
 /// The token of a patch state.
@@ -230,9 +226,17 @@ fn counts<'a>(values: impl Iterator<Item = &'a str>, cut: bool) -> String {
 
 fn patches_table(ps: &[crate::aws::posture::NodePatch], cut: bool) -> TabTable {
     TabTable {
-        header: ["STATE", "SEVERITY", "CLASSIFICATION", "KB", "TITLE", "INSTALLED", "CVES"]
-            .map(String::from)
-            .to_vec(),
+        header: [
+            "STATE",
+            "SEVERITY",
+            "CLASSIFICATION",
+            "KB",
+            "TITLE",
+            "INSTALLED",
+            "CVES",
+        ]
+        .map(String::from)
+        .to_vec(),
         priority: vec![0, 1, 3, 2, 0, 4, 3],
         rows: ps
             .iter()
@@ -254,9 +258,17 @@ fn patches_table(ps: &[crate::aws::posture::NodePatch], cut: bool) -> TabTable {
 
 fn compliance_table(cs: &[crate::aws::posture::ComplianceItem], cut: bool) -> TabTable {
     TabTable {
-        header: ["STATUS", "SEVERITY", "TYPE", "ID", "TITLE", "RECORDED", "EXECUTION"]
-            .map(String::from)
-            .to_vec(),
+        header: [
+            "STATUS",
+            "SEVERITY",
+            "TYPE",
+            "ID",
+            "TITLE",
+            "RECORDED",
+            "EXECUTION",
+        ]
+        .map(String::from)
+        .to_vec(),
         priority: vec![0, 1, 1, 0, 2, 3, 4],
         rows: cs
             .iter()
@@ -288,9 +300,11 @@ fn compliance_table(cs: &[crate::aws::posture::ComplianceItem], cut: bool) -> Ta
 
 fn associations_table(a: &[crate::aws::posture::NodeAssociation], cut: bool) -> TabTable {
     TabTable {
-        header: ["STATUS", "DOCUMENT", "NAME", "LAST RUN", "DETAIL", "ERROR", "ID", "SUMMARY"]
-            .map(String::from)
-            .to_vec(),
+        header: [
+            "STATUS", "DOCUMENT", "NAME", "LAST RUN", "DETAIL", "ERROR", "ID", "SUMMARY",
+        ]
+        .map(String::from)
+        .to_vec(),
         priority: vec![0, 0, 2, 1, 3, 1, 4, 2],
         rows: a
             .iter()
@@ -335,10 +349,7 @@ fn inventory_types_table(ts: &[crate::aws::posture::InventoryType]) -> TabTable 
                 ]
             })
             .collect(),
-        summary: format!(
-            "{} types with entries · Enter opens a type",
-            ts.len()
-        ),
+        summary: format!("{} types with entries · Enter opens a type", ts.len()),
     }
 }
 
@@ -549,7 +560,10 @@ mod tests {
         assert_eq!(wide, vec![0, 1, 2, 3, 4, 5, 6]);
         let narrow: Vec<usize> = fit(&t, 40).into_iter().map(|(i, _)| i).collect();
         assert!(narrow.contains(&0) && narrow.contains(&4), "{narrow:?}");
-        assert!(!narrow.contains(&5), "the install time gives way first: {narrow:?}");
+        assert!(
+            !narrow.contains(&5),
+            "the install time gives way first: {narrow:?}"
+        );
     }
 
     #[test]

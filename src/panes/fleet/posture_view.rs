@@ -42,7 +42,13 @@ fn count(p: &Posture) -> usize {
 }
 
 /// Draws posture tab `part` of the node under the cursor over `area`.
-pub fn render(frame: &mut Frame, area: Rect, f: &FleetState, part: PosturePart, cx: &RenderContext) {
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    f: &FleetState,
+    part: PosturePart,
+    cx: &RenderContext,
+) {
     let t = cx.theme;
     let title = f.current().map_or_else(String::new, |n| {
         format!(" {} ({}) — Esc back ", sanitize(&n.name), n.id)
@@ -64,7 +70,11 @@ pub fn render(frame: &mut Frame, area: Rect, f: &FleetState, part: PosturePart, 
         None | Some(None) => table::note(
             frame,
             body,
-            format!("reading {} of the node ({})…", part.title().to_lowercase(), part.action()),
+            format!(
+                "reading {} of the node ({})…",
+                part.title().to_lowercase(),
+                part.action()
+            ),
             t.style("ui.dim"),
         ),
         Some(Some(Err(e))) => table::note(

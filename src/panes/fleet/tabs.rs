@@ -72,7 +72,12 @@ impl FleetState {
                 let Some(row) = kept.get(self.posture.cursor.at).copied() else {
                     return Handled::Yes;
                 };
-                if part == PosturePart::Inventory
+                if let Some(goto) = self
+                    .association_of_row(part, row)
+                    .filter(|_| c == Command::OpenDetails)
+                {
+                    cx.request(crate::pane::Request::Open(goto));
+                } else if part == PosturePart::Inventory
                     && self.posture.inventory_type.is_none()
                     && c == Command::OpenDetails
                 {
@@ -87,6 +92,19 @@ impl FleetState {
             _ => return Handled::No,
         }
         Handled::Yes
+    }
+
+    /// In the Associations tab: the association of row `row`, to open in
+    /// the Associations pane.
+    fn association_of_row(&self, part: PosturePart, row: usize) -> Option<crate::pane::Goto> {
+        let Some(Some(Ok(crate::aws::posture::Posture::Associations(a, _)))) =
+            self.posture.answers.get(&part)
+        else {
+            return None;
+        };
+        let ctx = self.current()?.ctx;
+        let id = a.get(row)?.id.clone();
+        Some(crate::pane::Goto::Association { ctx, id })
     }
 
     /// Esc in a posture tab: clears its filter, else leaves an inventory

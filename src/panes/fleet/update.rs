@@ -302,7 +302,9 @@ impl Pane for FleetState {
     }
 
     fn crumb(&self) -> Option<String> {
-        let name = self.details.then(|| self.current().map(|n| n.name.clone()))??;
+        let name = self
+            .details
+            .then(|| self.current().map(|n| n.name.clone()))??;
         Some(match self.posture_part() {
             Some(part) => format!("{name} › {}", part.title()),
             None => name,
@@ -512,13 +514,13 @@ mod tests {
         cmd(&mut p, Command::NextTab);
         assert!(p.details, "l opens the details");
         assert_eq!(p.tab, DetailTab::Overview);
-        assert!(posture_jobs(&with(&mut p, |p, cx| Pane::settle(p, cx))).is_empty());
+        assert!(posture_jobs(&with(&mut p, Pane::settle)).is_empty());
         cmd(&mut p, Command::NextTab);
-        let asked = posture_jobs(&with(&mut p, |p, cx| Pane::settle(p, cx)));
+        let asked = posture_jobs(&with(&mut p, Pane::settle));
         let node = p.current().expect("a node").id.clone();
         assert_eq!(asked, vec![(node.clone(), PosturePart::Patches)]);
         assert!(
-            posture_jobs(&with(&mut p, |p, cx| Pane::settle(p, cx))).is_empty(),
+            posture_jobs(&with(&mut p, Pane::settle)).is_empty(),
             "asked once"
         );
         let answer = Posture::Patches(
@@ -552,7 +554,7 @@ mod tests {
         // `r` reads the tab again, not the fleet.
         let out = with(&mut p, |p, cx| p.refresh(cx));
         assert!(!out.0.iter().any(|j| matches!(j, FleetJob::Load { .. })));
-        let asked = posture_jobs(&with(&mut p, |p, cx| Pane::settle(p, cx)));
+        let asked = posture_jobs(&with(&mut p, Pane::settle));
         assert_eq!(asked, vec![(node, PosturePart::Patches)]);
         // Esc goes back to the Overview, h from there closes the details.
         cmd(&mut p, Command::Back);
@@ -568,7 +570,7 @@ mod tests {
         let mut p = fleet();
         cmd(&mut p, Command::NextTab);
         cmd(&mut p, Command::NextTab);
-        with(&mut p, |p, cx| Pane::settle(p, cx));
+        with(&mut p, Pane::settle);
         let m = FleetMsg {
             generation: p.generation,
             ctx: Default::default(),
@@ -579,7 +581,11 @@ mod tests {
             },
         };
         with(&mut p, |p, cx| p.message(m, cx));
-        assert_eq!(p.posture.answer(PosturePart::Patches), Some(&None), "still reading");
+        assert_eq!(
+            p.posture.answer(PosturePart::Patches),
+            Some(&None),
+            "still reading"
+        );
     }
 
     #[test]

@@ -608,16 +608,17 @@ fn render_details(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderCont
     }
     let mut lines: Vec<Line> = vec![
         crate::widgets::table::tab_line(&super::posture_view::tabs(f), t),
-        Line::styled("l/h: the node's patches, compliance, inventory, associations", t.style("ui.dim")),
+        Line::styled(
+            "l/h: the node's patches, compliance, inventory, associations",
+            t.style("ui.dim"),
+        ),
     ];
-    lines.extend(rows
-        .into_iter()
-        .map(|(k, v)| {
-            Line::from(vec![
-                Span::styled(format!("{k:<18}"), t.style("ui.dim")),
-                Span::styled(v, t.style("ui.text")),
-            ])
-        }));
+    lines.extend(rows.into_iter().map(|(k, v)| {
+        Line::from(vec![
+            Span::styled(format!("{k:<18}"), t.style("ui.dim")),
+            Span::styled(v, t.style("ui.text")),
+        ])
+    }));
     lines.push(Line::from(""));
     lines.extend(window_lines(f, &n.id, t));
     lines.push(Line::from(""));
