@@ -67,6 +67,8 @@ pub enum Action {
     Documents(crate::panes::documents::DocumentsMsg),
     /// An Associations job reported.
     Associations(crate::panes::associations::AssociationsMsg),
+    /// A Compliance job reported.
+    Compliance(crate::panes::compliance::ComplianceMsg),
     /// Text pasted into the terminal (bracketed paste).
     Paste(String),
     /// A job's report, tagged with the context generation it was started

@@ -143,13 +143,17 @@ pub enum Goto {
         /// Runbooks listed first (the OpsItem's `/aws/automations`).
         suggested: Vec<String>,
     },
-    /// Run Command: the composer with `document` on the Fleet selection,
-    /// parameters preset (a Distributor package's `action` and `name`).
+    /// Run Command: the composer with `document`, parameters preset (a
+    /// Distributor package's `action` and `name`, AWS-RunPatchBaseline's
+    /// `Operation`), on `nodes` or else the Fleet selection.
     ComposeDocument {
         /// The document.
         document: String,
         /// Parameter name and value, set once its parameters are read.
         presets: Vec<(String, String)>,
+        /// Managed node ids and where they came from ("2 nodes of the
+        /// Compliance pane"); `None`: the Fleet selection.
+        nodes: Option<(Vec<String>, String)>,
     },
     /// Automation: automation execution `id` of context `ctx`.
     Execution {
@@ -160,6 +164,14 @@ pub enum Goto {
     },
     /// Automation: the executions with these ids (an OpsItem's).
     Executions(Vec<String>),
+    /// Fleet: managed node `id` with its details open on the tab of
+    /// `part` (the Compliance pane's Enter).
+    NodeTab {
+        /// Managed node id.
+        id: String,
+        /// The tab.
+        part: crate::aws::posture::PosturePart,
+    },
     /// Associations: State Manager association `id` of context `ctx`,
     /// its settings and executions.
     Association {

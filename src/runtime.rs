@@ -206,6 +206,7 @@ impl TaskManager {
             Effect::Automation(j) => self.spawn(j, Action::Automation),
             Effect::Documents(j) => self.spawn(j, Action::Documents),
             Effect::Associations(j) => self.spawn(j, Action::Associations),
+            Effect::Compliance(j) => self.spawn(j, Action::Compliance),
             Effect::SwitchContext { .. } | Effect::SwitchSet(_) => {
                 // The event loop handles it: it replaces this runner.
             }

@@ -11,8 +11,8 @@ pub use crate::panes::opscenter::state as opscenter;
 pub use crate::panes::parameters::state as params;
 pub use crate::panes::sessions;
 use registry::{
-    ASSOCIATIONS, AUTOMATION, DOCUMENTS, FLEET, MAINTENANCE, OPS, OVERVIEW, PARAMS, RUN_COMMAND,
-    SESSIONS, Slot, with_slot,
+    ASSOCIATIONS, AUTOMATION, COMPLIANCE, DOCUMENTS, FLEET, MAINTENANCE, OPS, OVERVIEW, PARAMS,
+    RUN_COMMAND, SESSIONS, Slot, with_slot,
 };
 
 use std::time::{Duration, Instant};
@@ -24,6 +24,7 @@ use crate::job::{Job, Mutation};
 use crate::pane::{Cx, Goto, Handled, Pane as PaneTrait, Request, Shared};
 pub use crate::panes::associations::{AssociationsJob, AssociationsState};
 pub use crate::panes::automation::{AutomationAsk, AutomationJob, AutomationState};
+pub use crate::panes::compliance::{ComplianceAsk, ComplianceJob, ComplianceState};
 pub use crate::panes::documents::{DocumentsJob, DocumentsState};
 use crate::panes::fleet::Ask as FleetAsk;
 pub use crate::panes::fleet::{FleetJob, FleetMsg};
@@ -73,6 +74,8 @@ pub enum Pane {
     Documents,
     /// State Manager associations, their executions and targets.
     Associations,
+    /// Compliance by type and the non-compliant nodes.
+    Compliance,
 }
 
 impl Pane {
@@ -149,6 +152,8 @@ pub enum PromptPurpose {
     Maintenance(MaintenanceAsk),
     /// One of the Automation pane's (an approval's comment).
     Automation(AutomationAsk),
+    /// One of the Compliance pane's (how to run the patch baseline).
+    Compliance(ComplianceAsk),
 }
 
 /// A one-line prompt.
@@ -252,6 +257,8 @@ pub enum Effect {
     Documents(DocumentsJob),
     /// The Associations pane's.
     Associations(AssociationsJob),
+    /// The Compliance pane's.
+    Compliance(ComplianceJob),
     /// Leave the console (asked for first when sessions or typed text
     /// would go with it). The shell acts on it; it never reaches the runner.
     Quit,
@@ -295,6 +302,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (
         "associations",
         "show State Manager associations: executions, targets, apply now",
+    ),
+    (
+        "compliance",
+        "show compliance by type and the non-compliant nodes; scan or install patches",
     ),
     ("help", "show the key bindings"),
     ("messages", "show every notice and error so far"),
@@ -345,6 +356,8 @@ pub struct App {
     pub documents: DocumentsState,
     /// Associations pane state.
     pub associations: AssociationsState,
+    /// Compliance pane state.
+    pub compliance: ComplianceState,
     /// AWS context for the header (the set's first context).
     pub context: ContextInfo,
     /// Every context of the set, in order (one entry: the usual console).
@@ -411,6 +424,7 @@ impl App {
         self.automation.contexts = labels.clone();
         self.documents.contexts = labels.clone();
         self.associations.contexts = labels.clone();
+        self.compliance.contexts = labels.clone();
         self.params.contexts = labels.clone();
         self.params.scope = (labels.len() > 1).then(|| self.params.scope_text());
         self.contexts = labels;
@@ -431,6 +445,7 @@ impl App {
             automation: AutomationState::default(),
             documents: DocumentsState::default(),
             associations: AssociationsState::default(),
+            compliance: ComplianceState::default(),
             contexts: vec![crate::model::ContextLabel {
                 profile: context.profile.clone(),
                 region: context.region.clone(),
@@ -820,15 +835,23 @@ impl App {
                 );
                 effects
             }
-            Goto::ComposeDocument { document, presets } => {
+            Goto::ComposeDocument {
+                document,
+                presets,
+                nodes,
+            } => {
                 let mut effects = self.show_pane(Pane::Commands);
                 effects.extend(
                     self.with_pane(RUN_COMMAND, now, |p, cx| {
-                        p.compose_document(document, presets, cx)
+                        p.compose_document(document, presets, nodes, cx)
                     })
                     .1,
                 );
                 effects
+            }
+            Goto::NodeTab { id, part } => {
+                self.with_pane(FLEET, now, |p, cx| p.show_node_tab(&id, part, cx))
+                    .1
             }
             Goto::Association { ctx, id } => {
                 let mut effects = self.show_pane(Pane::Associations);
@@ -1084,6 +1107,7 @@ impl App {
             Action::Maintenance(m) => self.with_pane(MAINTENANCE, now, |p, cx| p.message(m, cx)).1,
             Action::Automation(m) => self.with_pane(AUTOMATION, now, |p, cx| p.message(m, cx)).1,
             Action::Documents(m) => self.with_pane(DOCUMENTS, now, |p, cx| p.message(m, cx)).1,
+            Action::Compliance(m) => self.with_pane(COMPLIANCE, now, |p, cx| p.message(m, cx)).1,
             Action::Associations(m) => {
                 self.with_pane(ASSOCIATIONS, now, |p, cx| p.message(m, cx))
                     .1
@@ -1140,6 +1164,7 @@ impl App {
         self.automation = AutomationState::default();
         self.documents = DocumentsState::default();
         self.associations = AssociationsState::default();
+        self.compliance = ComplianceState::default();
         self.maintenance.calendars_that_matter = calendars_that_matter;
         // A profile or region switch lands on one context (it
         // leaves a set); the picker's on the set it connected.
@@ -1420,6 +1445,10 @@ impl App {
                 self.with_pane(AUTOMATION, now, |p, cx| p.answer(ask, text, cx))
                     .1
             }
+            PromptPurpose::Compliance(ask) => {
+                self.with_pane(COMPLIANCE, now, |p, cx| p.answer(ask, text, cx))
+                    .1
+            }
         }
     }
 
@@ -1616,6 +1645,7 @@ impl Effect {
             Effect::Automation(j) => j.mutation(),
             Effect::Documents(j) => j.mutation(),
             Effect::Associations(j) => j.mutation(),
+            Effect::Compliance(j) => j.mutation(),
             Effect::SwitchContext { .. } | Effect::SwitchSet(_) | Effect::Quit => None,
         }
     }

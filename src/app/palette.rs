@@ -358,7 +358,8 @@ impl App {
             | Pane::Maintenance
             | Pane::Automation
             | Pane::Documents
-            | Pane::Associations => {
+            | Pane::Associations
+            | Pane::Compliance => {
                 self.command_error = Some(format!(
                     "the {} pane has no filter to save",
                     self.pane.title()

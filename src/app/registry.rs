@@ -4,8 +4,9 @@
 //! that is not registered does not compile.
 
 use super::{
-    App, AssociationsState, AutomationState, CommandsState, DocumentsState, Effect, FleetState,
-    MaintenanceState, OpsState, OverviewState, Pane, ParamsState, PromptPurpose,
+    App, AssociationsState, AutomationState, CommandsState, ComplianceState, DocumentsState,
+    Effect, FleetState, MaintenanceState, OpsState, OverviewState, Pane, ParamsState,
+    PromptPurpose,
 };
 use crate::config::Layer;
 use crate::pane::{Pane as PaneTrait, PaneView};
@@ -98,6 +99,13 @@ pub const PANES: &[PaneEntry] = &[
         layer: Layer::Associations,
         command: "associations",
     },
+    PaneEntry {
+        pane: Pane::Compliance,
+        title: "Compliance",
+        short: "Compl",
+        layer: Layer::Compliance,
+        command: "compliance",
+    },
 ];
 
 /// The registry entry of `p`.
@@ -113,6 +121,7 @@ pub fn entry(p: Pane) -> &'static PaneEntry {
         Pane::Automation => 7,
         Pane::Documents => 8,
         Pane::Associations => 9,
+        Pane::Compliance => 10,
     };
     &PANES[i]
 }
@@ -130,6 +139,7 @@ pub fn view_of(app: &App, p: Pane) -> &dyn PaneView {
         Pane::Automation => &app.automation,
         Pane::Documents => &app.documents,
         Pane::Associations => &app.associations,
+        Pane::Compliance => &app.compliance,
     }
 }
 
@@ -176,6 +186,10 @@ macro_rules! with_slot {
             }
             $crate::app::Pane::Associations => {
                 let $slot = $crate::app::registry::ASSOCIATIONS;
+                $body
+            }
+            $crate::app::Pane::Compliance => {
+                let $slot = $crate::app::registry::COMPLIANCE;
                 $body
             }
         }
@@ -287,6 +301,14 @@ pub(super) const ASSOCIATIONS: Slot<AssociationsState> = Slot {
     state: |a| &mut a.associations,
     job: Effect::Associations,
     ask: |never| match never {},
+};
+
+/// The Compliance pane.
+pub(super) const COMPLIANCE: Slot<ComplianceState> = Slot {
+    pane: Pane::Compliance,
+    state: |a| &mut a.compliance,
+    job: Effect::Compliance,
+    ask: PromptPurpose::Compliance,
 };
 
 #[cfg(test)]

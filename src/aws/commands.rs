@@ -20,7 +20,9 @@ pub const IDS_PER_CALL: usize = 50;
 pub struct SendRequest {
     /// Document, e.g. `AWS-RunShellScript`.
     pub document: String,
-    /// The `commands` parameter, one entry per line.
+    /// The `commands` parameter, one entry per line; empty for a
+    /// document without a script (then neither `commands` nor
+    /// `executionTimeout` is sent).
     pub commands: Vec<String>,
     /// Targets.
     pub targets: Targets,
@@ -63,11 +65,15 @@ pub enum Targets {
 /// returned in the error's message so nothing is lost track of.
 pub async fn send(ctx: &AwsContext, req: &SendRequest) -> Result<Vec<String>, AwsError> {
     let mut params = std::collections::HashMap::new();
-    params.insert("commands".to_owned(), req.commands.clone());
-    params.insert(
-        "executionTimeout".to_owned(),
-        vec![req.execution_timeout_s.to_string()],
-    );
+    // A document without a script (AWS-ConfigureAWSPackage,
+    // AWS-RunPatchBaseline) declares neither: AWS refuses both there.
+    if !req.commands.is_empty() {
+        params.insert("commands".to_owned(), req.commands.clone());
+        params.insert(
+            "executionTimeout".to_owned(),
+            vec![req.execution_timeout_s.to_string()],
+        );
+    }
     for (k, v) in &req.extra {
         if !v.is_empty() {
             params.insert(k.clone(), vec![v.clone()]);

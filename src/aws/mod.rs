@@ -4,6 +4,7 @@
 pub mod associations;
 pub mod automation;
 pub mod commands;
+pub mod compliance;
 pub mod contexts;
 pub mod documents;
 pub mod error;

@@ -48,6 +48,8 @@ pub enum Layer {
     Documents,
     /// The Associations pane.
     Associations,
+    /// The Compliance pane.
+    Compliance,
     /// A confirmation dialog (`yes`, `no`); nothing else applies there.
     Confirm,
     /// A choice list (`select_next`, `select_prev`, `pick`, `back`; the
@@ -70,6 +72,7 @@ impl Layer {
         Layer::Automation,
         Layer::Documents,
         Layer::Associations,
+        Layer::Compliance,
         Layer::Confirm,
         Layer::Choice,
     ];
@@ -89,6 +92,7 @@ impl Layer {
             Layer::Automation => "automation",
             Layer::Documents => "documents",
             Layer::Associations => "associations",
+            Layer::Compliance => "compliance",
             Layer::Confirm => "confirm",
             Layer::Choice => "choice",
         }
@@ -965,6 +969,7 @@ keymap = [{ on = ["G"], run = "refresh", desc = "x" }]
                     "The Automation pane" => Some(Layer::Automation),
                     "The Documents pane" => Some(Layer::Documents),
                     "The Associations pane" => Some(Layer::Associations),
+                    "The Compliance pane" => Some(Layer::Compliance),
                     _ => None,
                 };
                 in_table = false;

@@ -5,6 +5,7 @@
 
 pub mod associations;
 pub mod automation;
+pub mod compliance;
 pub mod documents;
 pub mod fleet;
 pub mod maintenance;

@@ -264,10 +264,12 @@ impl DocumentsState {
             (false, "Command") => cx.request(Request::Open(Goto::ComposeDocument {
                 document: name,
                 presets: Vec::new(),
+                nodes: None,
             })),
             (false, "Package") => cx.request(Request::Open(Goto::ComposeDocument {
                 document: "AWS-ConfigureAWSPackage".into(),
                 presets: vec![("action".into(), "Install".into()), ("name".into(), name)],
+                nodes: None,
             })),
             (true, k) | (false, k) => cx.notice(format!(
                 "{} is a {k} document: c runs Command and Package documents, A starts Automation runbooks",
@@ -646,7 +648,7 @@ mod tests {
         );
         let (_, requests) = cmd(&mut p, Command::RunCommand);
         assert!(
-            matches!(&requests[0], Request::Open(Goto::ComposeDocument { document, presets })
+            matches!(&requests[0], Request::Open(Goto::ComposeDocument { document, presets, .. })
                 if document == "AWS-ConfigureAWSPackage"
                     && presets.contains(&("name".to_owned(), "AmazonCloudWatchAgent".to_owned()))
                     && presets.contains(&("action".to_owned(), "Install".to_owned()))),

@@ -78,6 +78,23 @@ impl FleetState {
         cx.request(Request::Show);
     }
 
+    /// [`Goto::NodeTab`]: as [`FleetState::show_node`], on the tab of
+    /// `part` (read when the pane settles).
+    pub fn show_node_tab(
+        &mut self,
+        id: &str,
+        part: crate::aws::posture::PosturePart,
+        cx: &mut FleetCx,
+    ) {
+        self.show_node(id, cx);
+        if self.details {
+            self.tab = super::posture::DetailTab::Part(part);
+            self.posture.cursor = Default::default();
+            self.posture.filter.clear();
+            self.posture.inventory_type = None;
+        }
+    }
+
     fn node_command(&mut self, c: Command, cx: &mut FleetCx) -> Handled {
         let Some(n) = self.current() else {
             return Handled::Yes;

@@ -111,6 +111,11 @@ pub struct Compose {
     /// Parameter values to set once the document's parameters are read
     /// (name, value).
     pub presets: Vec<(String, String)>,
+    /// Whether the document takes a script (`commands`, and with it
+    /// `executionTimeout`): true until its parameters say otherwise
+    /// (AWS-ConfigureAWSPackage and AWS-RunPatchBaseline take neither;
+    /// AWS refuses a parameter a document does not declare).
+    pub script: bool,
     /// What is typed in the Document field: the documents whose names
     /// contain it (any case) are the ones Space, Left and Right go through.
     pub doc_search: String,
@@ -198,7 +203,10 @@ impl Compose {
     pub fn fields(&self) -> Vec<ComposeField> {
         let mut out = Vec::new();
         for f in ComposeField::ALL {
-            out.push(f);
+            let scripted = matches!(f, ComposeField::Commands | ComposeField::ExecutionTimeout);
+            if self.script || !scripted {
+                out.push(f);
+            }
             if f == ComposeField::Commands {
                 out.extend((0..self.params.len()).map(ComposeField::Param));
             }
@@ -226,8 +234,12 @@ impl Compose {
         } else {
             Targets::Nodes(self.nodes.clone())
         };
-        let commands = self.lines();
-        if commands.is_empty() {
+        let commands = if self.script {
+            self.lines()
+        } else {
+            Vec::new()
+        };
+        if self.script && commands.is_empty() {
             return Err("no command to run: type at least one line".into());
         }
         let timeout: i32 = self
@@ -340,6 +352,48 @@ fn platform_warnings(c: &Compose, nodes: &[ManagedNode]) -> Vec<String> {
         ));
     }
     out
+}
+
+/// For AWS-RunPatchBaseline with `Operation=Install` and a reboot
+/// allowed (`RebootOption` not `NoReboot`): how many of the target nodes
+/// may reboot, from their last patch state as the Fleet pane read it
+/// (missing or failed patches, or a reboot pending; never scanned nodes
+/// may too).
+fn reboot_line(req: &SendRequest, nodes: &[ManagedNode]) -> Option<String> {
+    use crate::model::Patch;
+    let param = |name: &str| {
+        req.extra
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let install = param("Operation").is_some_and(|o| o.eq_ignore_ascii_case("Install"));
+    let no_reboot = param("RebootOption").is_some_and(|o| o.eq_ignore_ascii_case("NoReboot"));
+    if req.document != "AWS-RunPatchBaseline" || !install || no_reboot {
+        return None;
+    }
+    let Targets::Nodes(ids) = &req.targets else {
+        return Some(
+            "Reboot: RebootIfNeeded reboots every target node that installs a patch or has one pending.".into(),
+        );
+    };
+    let (mut will, mut unknown) = (0, 0);
+    for id in ids {
+        match nodes.iter().find(|n| n.id == *id).map(|n| &n.patch) {
+            Some(Patch::Scanned(s)) if s.noncompliant() => will += 1,
+            Some(Patch::Scanned(_)) => {}
+            _ => unknown += 1,
+        }
+    }
+    Some(format!(
+        "Reboot: RebootIfNeeded may reboot {will} of the {} nodes (missing or failed patches, or a reboot pending, at their last scan){}; RebootOption=NoReboot installs without rebooting.",
+        ids.len(),
+        if unknown > 0 {
+            format!(", and {unknown} whose patch state is unknown")
+        } else {
+            String::new()
+        }
+    ))
 }
 
 /// The first confirmation lines of a send: what runs, with which
@@ -505,6 +559,7 @@ impl CommandsState {
             cursor: None,
             fleet_total: shared.nodes.len(),
             presets: Vec::new(),
+            script: true,
             doc_search: String::new(),
         }
     }
@@ -521,8 +576,9 @@ impl CommandsState {
         self.compose = Some(compose);
     }
 
-    /// A composer with `document` on the Fleet selection (tag targets when
-    /// nothing is selected), `presets` set once its parameters are read
+    /// A composer with `document` on `targets` (node ids and where they
+    /// came from) or the Fleet selection (tag targets when nothing is
+    /// selected), `presets` set once its parameters are read
     /// ([`Goto::ComposeDocument`](crate::pane::Goto::ComposeDocument): the
     /// Documents pane). A composer already open with typed text is shown
     /// instead, its text kept.
@@ -530,6 +586,7 @@ impl CommandsState {
         &mut self,
         document: String,
         presets: Vec<(String, String)>,
+        targets: Option<(Vec<String>, String)>,
         cx: &mut CommandsCx,
     ) {
         if let Some(c) = self.compose.as_mut()
@@ -539,9 +596,12 @@ impl CommandsState {
             cx.notice("a composer with typed text is open: send or clear it first");
             return;
         }
-        let mut nodes: Vec<String> = cx.shared.selected.iter().cloned().collect();
-        nodes.sort();
-        let mut compose = self.new_compose(nodes, "the Fleet selection".into(), &cx.shared);
+        let (nodes, origin) = targets.unwrap_or_else(|| {
+            let mut nodes: Vec<String> = cx.shared.selected.iter().cloned().collect();
+            nodes.sort();
+            (nodes, "the Fleet selection".into())
+        });
+        let mut compose = self.new_compose(nodes, origin, &cx.shared);
         if compose.nodes.is_empty() {
             compose.focus = ComposeField::Targets;
         }
@@ -638,6 +698,7 @@ impl CommandsState {
                 c.error = None;
                 let mut lines = send_lines(c, &req, &shared);
                 lines.extend(platform_warnings(c, shared.nodes));
+                lines.extend(reboot_line(&req, shared.nodes));
                 let yes = if shared.contexts.len() > 1 {
                     let placements = placements(&req, &shared);
                     lines.push(placement_line(&placements));

@@ -616,6 +616,15 @@ impl CommandsState {
             CommandsEvent::DocumentParams(name, Ok(info)) => {
                 if let Some(c) = self.compose.as_mut().filter(|c| c.document == name) {
                     c.platforms = info.platform_types;
+                    c.script = info.params.iter().any(|p| p.name == "commands");
+                    if !c.script
+                        && matches!(
+                            c.focus,
+                            super::ComposeField::Commands | super::ComposeField::ExecutionTimeout
+                        )
+                    {
+                        c.focus = super::ComposeField::Document;
+                    }
                     c.params = info
                         .params
                         .into_iter()

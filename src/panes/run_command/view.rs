@@ -645,7 +645,11 @@ fn render_compose(frame: &mut Frame, area: Rect, c: &Compose, cx: &RenderContext
             } else {
                 t.style("ui.border")
             })
-            .title(" Commands (one per line) "),
+            .title(if c.script {
+                " Commands (one per line) "
+            } else {
+                " No script: this document runs with the parameters above "
+            }),
     );
     frame.render_widget(&ta, b);
     frame.render_widget(Paragraph::new(bottom), d);
