@@ -68,6 +68,27 @@ pub fn titled_block<'a>(title: String, cx: &RenderContext) -> Block<'a> {
         .title(Span::styled(title, cx.theme.style("ui.title")))
 }
 
+/// Why contexts could not be read, one per line (`123456789012
+/// us-east-1 could not be read: …`), sanitized; `name` names a context.
+pub fn failures_text(
+    failed: &[(crate::model::ContextId, String)],
+    name: impl Fn(crate::model::ContextId) -> String,
+) -> String {
+    failed
+        .iter()
+        .map(|(c, e)| {
+            let who = name(*c);
+            let who = if who.is_empty() {
+                "the account".to_owned()
+            } else {
+                who
+            };
+            format!("{who} could not be read: {}", raw_json::sanitize(e))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// `throttled: page asked again in 4s (round 3/5)`.
 pub fn stall_text(s: &crate::aws::resume::Stall) -> String {
     format!(

@@ -29,5 +29,6 @@ mod navigation;
 mod opscenter_pane;
 mod params_pane;
 mod params_suite;
+mod posture_panes;
 mod safety;
 mod sessions_pane;

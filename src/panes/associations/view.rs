@@ -105,22 +105,21 @@ fn render_list(frame: &mut Frame, area: Rect, s: &AssociationsState, cx: &Render
     if s.pending > 0 {
         line.push_str(&format!(" · loading {} context(s)…", s.pending));
     }
-    for (ctx, e) in &s.failed {
-        line.push_str(&format!(
-            " · {} failed: {}",
-            s.context_name(*ctx),
-            sanitize(e)
-        ));
+    if !s.failed.is_empty() {
+        line.push_str(&format!(" · {} context(s) failed", s.failed.len()));
     }
     frame.render_widget(Line::styled(line, t.style("ui.dim")), status);
     if s.shown.is_empty() {
         let text = match (s.pending > 0, s.rows.is_empty()) {
-            (true, _) => "reading the associations (ListAssociations)…",
-            (false, true) => "no State Manager association in this account and region",
-            (false, false) => "nothing matches the filter (Esc clears it)",
+            (true, _) => "reading the associations (ListAssociations)…".into(),
+            (false, true) if !s.failed.is_empty() => {
+                crate::widgets::failures_text(&s.failed, |c| s.context_name(c))
+            }
+            (false, true) => "no State Manager association in this account and region".into(),
+            (false, false) => "nothing matches the filter (Esc clears it)".into(),
         };
         s.hits.forget();
-        return note(frame, list, text.into(), t.style("ui.dim"));
+        return note(frame, list, text, t.style("ui.dim"));
     }
     let multi = s.multi();
     let rows: Vec<Vec<Cell<'static>>> = s

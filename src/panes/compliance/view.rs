@@ -74,24 +74,25 @@ pub fn render(frame: &mut Frame, area: Rect, s: &ComplianceState, cx: &RenderCon
     if s.pending > 0 {
         line.push_str(&format!(" · loading {} context(s)…", s.pending));
     }
-    for (ctx, e) in &s.failed {
-        line.push_str(&format!(
-            " · {} failed: {}",
-            s.context_name(*ctx),
-            sanitize(e)
-        ));
+    if !s.failed.is_empty() {
+        line.push_str(&format!(" · {} context(s) failed", s.failed.len()));
     }
     frame.render_widget(Line::styled(line, t.style("ui.dim")), status);
     if s.shown.is_empty() {
         s.hits.forget();
-        let text = match (s.pending > 0, s.rows.is_empty() && s.fixed.is_empty()) {
+        let empty = s.rows.is_empty() && s.fixed.is_empty();
+        let text = match (s.pending > 0, empty) {
             (true, _) => {
                 "reading compliance (ListComplianceSummaries, ListResourceComplianceSummaries)…"
+                    .into()
             }
-            (false, true) => "every resource is compliant (or none reports compliance)",
-            (false, false) => "nothing matches the filter (Esc clears it)",
+            (false, true) if !s.failed.is_empty() => {
+                crate::widgets::failures_text(&s.failed, |c| s.context_name(c))
+            }
+            (false, true) => "every resource is compliant (or none reports compliance)".into(),
+            (false, false) => "nothing matches the filter (Esc clears it)".into(),
         };
-        return note(frame, list, text.into(), t.style("ui.dim"));
+        return note(frame, list, text, t.style("ui.dim"));
     }
     let multi = s.multi();
     let rows: Vec<Vec<Cell<'static>>> = s
