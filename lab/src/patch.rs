@@ -170,6 +170,9 @@ pub fn associations_of(n: &LabNode) -> Option<(u32, u32, u32)> {
 }
 
 #[cfg(test)]
+mod store_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::fleet::FleetSpec;

@@ -453,7 +453,12 @@ fn entry(family: Family, k: usize) -> (String, String, &'static str, String) {
         }
         Family::Windows => {
             if let Some((kb, title, class, cves)) = WINDOWS_KNOWN.get(k) {
-                return ((*kb).to_owned(), (*title).to_owned(), class, (*cves).to_owned());
+                let cves = if cves.is_empty() {
+                    synthetic_cve(k)
+                } else {
+                    (*cves).to_owned()
+                };
+                return ((*kb).to_owned(), (*title).to_owned(), class, cves);
             }
             let kind = &WINDOWS_KINDS[k % WINDOWS_KINDS.len()];
             let month = format!("{}-{:02}", 2022 + k / 12 % 3, 1 + k % 12);
