@@ -1193,8 +1193,7 @@ async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
     if !deliver(state, command_id, node).await {
         return;
     }
-    if configure_package(state, command_id, node) || patch_baseline(state, command_id, node).await
-    {
+    if configure_package(state, command_id, node) || patch_baseline(state, command_id, node).await {
         return;
     }
     let (script, document, exec_timeout, log_group, cancel, working_dir) = {

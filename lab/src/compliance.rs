@@ -287,7 +287,9 @@ fn summarize(items: &[Item]) -> Vec<Summary> {
     let mut out: BTreeMap<&str, Summary> = BTreeMap::new();
     for i in items {
         out.entry(&i.compliance_type)
-            .or_insert_with(|| Summary::new(&i.compliance_type, &i.resource_id, i.execution.clone()))
+            .or_insert_with(|| {
+                Summary::new(&i.compliance_type, &i.resource_id, i.execution.clone())
+            })
             .add(i.status == "COMPLIANT", i.severity);
     }
     out.into_values().collect()
@@ -374,7 +376,13 @@ impl Filter {
 
 /// The checked `Filters` of a compliance list call whose keys are `keys`.
 fn filters(body: &Value, keys: &[&str]) -> Result<Vec<Filter>, ApiError> {
-    const TYPES: [&str; 5] = ["EQUAL", "NOT_EQUAL", "BEGIN_WITH", "LESS_THAN", "GREATER_THAN"];
+    const TYPES: [&str; 5] = [
+        "EQUAL",
+        "NOT_EQUAL",
+        "BEGIN_WITH",
+        "LESS_THAN",
+        "GREATER_THAN",
+    ];
     let mut out = Vec::new();
     for (i, f) in body
         .get("Filters")
@@ -484,7 +492,9 @@ fn list_items(state: &LabState, body: &Value, now: f64) -> Result<Value, ApiErro
         if t != "ManagedInstance" {
             return Err(err(
                 "InvalidResourceType",
-                format!("The resource type {t} isn't valid. The only supported resource type is ManagedInstance."),
+                format!(
+                    "The resource type {t} isn't valid. The only supported resource type is ManagedInstance."
+                ),
             ));
         }
     }
@@ -582,12 +592,8 @@ fn list_summaries(state: &LabState, body: &Value, now: f64) -> Result<Value, Api
             e.1[i] += 1;
         }
     }
-    let (page, next) = crate::commands::page(
-        by_type.into_iter().collect(),
-        |(t, _)| t.clone(),
-        body,
-        50,
-    )?;
+    let (page, next) =
+        crate::commands::page(by_type.into_iter().collect(), |(t, _)| t.clone(), body, 50)?;
     let list = page
         .into_iter()
         .map(|(t, (ok, bad))| {
@@ -604,7 +610,11 @@ fn list_summaries(state: &LabState, body: &Value, now: f64) -> Result<Value, Api
             })
         })
         .collect();
-    Ok(crate::commands::listed("ComplianceSummaryItems", list, next))
+    Ok(crate::commands::listed(
+        "ComplianceSummaryItems",
+        list,
+        next,
+    ))
 }
 
 mod put;

@@ -125,6 +125,9 @@ pub(crate) fn derived(n: &LabNode, region: &str, now: f64) -> PatchState {
     }
 }
 
+/// A read of the patch store: (fleet, store, region, request, now).
+type StoreRead = fn(&[LabNode], &mut PatchStore, &str, &Value, f64) -> Result<Value, ApiError>;
+
 /// Handles a Patch Manager read; `None` when `action` is not one.
 /// DescribeInstancePatchStates, DescribeInstancePatchStatesForPatchGroup
 /// and DescribeInstancePatches read the tenant's [`PatchStore`];
@@ -136,7 +139,7 @@ pub(crate) fn handle(
     body: &Value,
 ) -> Option<Result<Value, ApiError>> {
     let region = state.region.as_str();
-    let read = |f: fn(&[LabNode], &mut PatchStore, &str, &Value, f64) -> Result<Value, ApiError>| {
+    let read = |f: StoreRead| {
         let nodes = state.nodes.read().expect("nodes lock");
         let mut store = state.patches.lock().expect("patches lock");
         f(&nodes, &mut store, region, body, crate::params::now_s())

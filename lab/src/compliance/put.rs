@@ -146,7 +146,9 @@ pub(crate) fn put_items(state: &LabState, body: &Value) -> Result<Value, ApiErro
     if rtype != "ManagedInstance" {
         return Err(err(
             "InvalidResourceType",
-            format!("The resource type {rtype} isn't valid. The only supported resource type is ManagedInstance."),
+            format!(
+                "The resource type {rtype} isn't valid. The only supported resource type is ManagedInstance."
+            ),
         ));
     }
     if !state
@@ -164,7 +166,9 @@ pub(crate) fn put_items(state: &LabState, body: &Value) -> Result<Value, ApiErro
     if !ctype.starts_with("Custom:") {
         return Err(err(
             "InvalidItemContentException",
-            format!("The compliance type {ctype} is reported by Systems Manager itself; put items of a Custom:<name> type."),
+            format!(
+                "The compliance type {ctype} is reported by Systems Manager itself; put items of a Custom:<name> type."
+            ),
         ));
     }
     let total = Value::Array(items.clone()).to_string().len();
@@ -180,7 +184,10 @@ pub(crate) fn put_items(state: &LabState, body: &Value) -> Result<Value, ApiErro
         if upload == "PARTIAL" && item.id.is_empty() {
             return Err(err(
                 "InvalidItemContentException",
-                format!("Item {} has no Id; a PARTIAL upload replaces items by Id.", i + 1),
+                format!(
+                    "Item {} has no Id; a PARTIAL upload replaces items by Id.",
+                    i + 1
+                ),
             ));
         }
         checked.push(item);
@@ -212,7 +219,9 @@ fn store_items(
     if !store.custom.contains_key(&key) && types >= CUSTOM_TYPES_PER_RESOURCE {
         return Err(err(
             "ComplianceTypeCountLimitExceededException",
-            format!("Resource {resource} already has {types} custom compliance types, the most it may have."),
+            format!(
+                "Resource {resource} already has {types} custom compliance types, the most it may have."
+            ),
         ));
     }
     if upload == "COMPLETE" && items.is_empty() {

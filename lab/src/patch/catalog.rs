@@ -369,7 +369,11 @@ const MAC_PRODUCTS: &[(&str, &str, bool)] = &[
         "Command Line Tools for Xcode 15.{n}",
         false,
     ),
-    ("XProtectPlistConfigData_10_15-21{n}", "XProtectPlistConfigData 21{n}", true),
+    (
+        "XProtectPlistConfigData_10_15-21{n}",
+        "XProtectPlistConfigData 21{n}",
+        true,
+    ),
     ("MRTConfigData_10_15-1.{n}", "MRTConfigData 1.{n}", true),
     ("BridgeOSUpdateCustomer-21.16.{n}", "BridgeOS 8.{n}", false),
 ];
@@ -419,7 +423,11 @@ fn entry(family: Family, k: usize) -> (String, String, &'static str, String) {
             };
             let kb = format!("{name}.{arch}");
             let title = format!("{kb}:{version}.{release}.0.{}", 1 + k % 14);
-            let other = if k % 3 == 0 { "Enhancement" } else { "Bugfix" };
+            let other = if k.is_multiple_of(3) {
+                "Enhancement"
+            } else {
+                "Bugfix"
+            };
             (kb, title, other, cves)
         }
         Family::Ubuntu => {

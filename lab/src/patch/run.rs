@@ -198,7 +198,10 @@ pub(crate) fn check_parameters(parameters: &Value) -> Result<Request, ApiError> 
         if given.len() > 1 {
             return Err(err(
                 "InvalidParameters",
-                format!("Parameter \"{name}\" of type String takes one value, not {}.", given.len()),
+                format!(
+                    "Parameter \"{name}\" of type String takes one value, not {}.",
+                    given.len()
+                ),
             ));
         }
         let Some(v) = given.first().copied().or(default) else {
@@ -217,11 +220,17 @@ pub(crate) fn check_parameters(parameters: &Value) -> Result<Request, ApiError> 
             ));
         }
         if let Some(p) = pattern {
-            let re = if p == URL_PATTERN { &PATTERNS[0] } else { &PATTERNS[1] };
+            let re = if p == URL_PATTERN {
+                &PATTERNS[0]
+            } else {
+                &PATTERNS[1]
+            };
             if !re.is_match(v) {
                 return Err(err(
                     "InvalidParameters",
-                    format!("Parameter \"{name}\" value \"{v}\" does not match the allowed pattern {p}."),
+                    format!(
+                        "Parameter \"{name}\" value \"{v}\" does not match the allowed pattern {p}."
+                    ),
                 ));
             }
         }
@@ -374,14 +383,19 @@ fn summary_text(node: &LabNode, r: &super::NodePatches, installed: u32, reboot: 
             s.operation, s.baseline_id
         ));
         if s.operation == "Install" {
-            out.push_str(&format!("{stamp} root [INFO]: Installed {installed} updates\n"));
+            out.push_str(&format!(
+                "{stamp} root [INFO]: Installed {installed} updates\n"
+            ));
         }
         if reboot {
             out.push_str(&format!(
                 "{stamp} root [INFO]: Reboot required (RebootOption RebootIfNeeded): rebooting the instance\n"
             ));
         }
-        out.push_str(&format!("{} root [INFO]: Report upload successful.\n", when(s.ran_s.1)));
+        out.push_str(&format!(
+            "{} root [INFO]: Report upload successful.\n",
+            when(s.ran_s.1)
+        ));
     }
     let rows = [
         ("PatchGroup", s.patch_group.clone()),
@@ -394,7 +408,10 @@ fn summary_text(node: &LabNode, r: &super::NodePatches, installed: u32, reboot: 
         ("InstalledCount", s.installed.to_string()),
         ("InstalledOtherCount", s.installed_other.to_string()),
         ("InstalledPendingRebootCount", s.pending_reboot.to_string()),
-        ("InstalledRejectedCount", r.count(ItemState::InstalledRejected).to_string()),
+        (
+            "InstalledRejectedCount",
+            r.count(ItemState::InstalledRejected).to_string(),
+        ),
         ("FailedCount", s.failed.to_string()),
         ("MissingCount", s.missing.to_string()),
         ("NotApplicableCount", s.not_applicable.to_string()),
@@ -438,7 +455,10 @@ mod tests {
             "BaselineOverride": ["https://example.com/baselines.json"],
         }))
         .unwrap();
-        assert_eq!(full.install_override_list.as_deref(), Some("s3://bucket/lists/override.yaml"));
+        assert_eq!(
+            full.install_override_list.as_deref(),
+            Some("s3://bucket/lists/override.yaml")
+        );
         assert!(full.snapshot_id.is_some());
     }
 

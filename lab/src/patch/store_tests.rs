@@ -24,7 +24,11 @@ fn mixed_spec(nodes: usize) -> FleetSpec {
             p("Amazon Linux", "Linux", "2023"),
             p("Amazon Linux", "Linux", "2"),
             p("Ubuntu", "Linux", "22.04"),
-            p("Microsoft Windows Server 2022 Datacenter", "Windows", "10.0.20348"),
+            p(
+                "Microsoft Windows Server 2022 Datacenter",
+                "Windows",
+                "10.0.20348",
+            ),
             p("macOS", "MacOS", "14.4"),
         ],
         ..FleetSpec::demo()
@@ -62,12 +66,17 @@ fn seeded_patches_match_the_derived_counts_exactly() {
         for p in &got.items {
             let installed = matches!(
                 p.state,
-                ItemState::Installed | ItemState::InstalledOther | ItemState::InstalledPendingReboot
+                ItemState::Installed
+                    | ItemState::InstalledOther
+                    | ItemState::InstalledPendingReboot
             );
             assert_eq!(installed, p.installed_s > 0.0, "{}: {p:?}", n.id);
             assert_eq!(p.is_security(), !p.cve_ids.is_empty(), "{p:?}");
             if p.is_security() {
-                assert!(p.cve_ids.split(',').all(|c| c.starts_with("CVE-20")), "{p:?}");
+                assert!(
+                    p.cve_ids.split(',').all(|c| c.starts_with("CVE-20")),
+                    "{p:?}"
+                );
             }
             if p.severity == "Critical" {
                 assert!(p.is_security(), "only security updates are Critical: {p:?}");
@@ -84,7 +93,10 @@ fn seeded_patches_match_the_derived_counts_exactly() {
                 assert!(first.title.starts_with(&format!("{}:amd64 ", first.kb_id)))
             }
             _ => {
-                assert!(first.title.starts_with(&format!("{}:", first.kb_id)), "{first:?}");
+                assert!(
+                    first.title.starts_with(&format!("{}:", first.kb_id)),
+                    "{first:?}"
+                );
                 assert!(first.title.contains(".amzn"), "{first:?}");
             }
         }
@@ -128,7 +140,9 @@ fn call(state: &Arc<LabState>, op: &str, body: Value) -> Result<Value, ApiError>
 
 fn record(state: &LabState, n: &LabNode) -> NodePatches {
     let mut store = state.patches.lock().unwrap();
-    store.scanned(n, &state.region, crate::params::now_s()).clone()
+    store
+        .scanned(n, &state.region, crate::params::now_s())
+        .clone()
 }
 
 #[tokio::test]
@@ -166,7 +180,10 @@ async fn describe_instance_patches_filters_pages_and_refuses() {
     .unwrap();
     let list = missing["Patches"].as_array().unwrap();
     assert_eq!(list.len() as u32, r.state.missing);
-    assert!(list.iter().all(|p| p["State"] == "MISSING" && p["InstalledTime"] == 0.0));
+    assert!(
+        list.iter()
+            .all(|p| p["State"] == "MISSING" && p["InstalledTime"] == 0.0)
+    );
     let kb = list[0]["KBId"].as_str().unwrap();
     let one = call(
         &s,
@@ -176,10 +193,16 @@ async fn describe_instance_patches_filters_pages_and_refuses() {
     .unwrap();
     assert_eq!(one["Patches"].as_array().unwrap().len(), 1);
     for (body, code) in [
-        (json!({"InstanceId": "i-00000000000000000"}), "InvalidInstanceId"),
+        (
+            json!({"InstanceId": "i-00000000000000000"}),
+            "InvalidInstanceId",
+        ),
         (json!({"InstanceId": "node-1"}), "ValidationException"),
         (json!({}), "ValidationException"),
-        (json!({"InstanceId": n.id, "MaxResults": 5}), "ValidationException"),
+        (
+            json!({"InstanceId": n.id, "MaxResults": 5}),
+            "ValidationException",
+        ),
         (
             json!({"InstanceId": n.id, "Filters": [{"Key": "Product", "Values": ["x"]}]}),
             "InvalidFilter",
@@ -188,7 +211,10 @@ async fn describe_instance_patches_filters_pages_and_refuses() {
             json!({"InstanceId": n.id, "Filters": [{"Key": "State", "Values": ["Broken"]}]}),
             "InvalidFilter",
         ),
-        (json!({"InstanceId": n.id, "NextToken": "nope"}), "InvalidNextToken"),
+        (
+            json!({"InstanceId": n.id, "NextToken": "nope"}),
+            "InvalidNextToken",
+        ),
     ] {
         let e = call(&s, "DescribeInstancePatches", body.clone()).unwrap_err();
         assert_eq!(e.code, code, "{body}: {}", e.message);
@@ -216,7 +242,12 @@ fn send(s: &Arc<LabState>, node: &str, params: Value) -> String {
 }
 
 fn invocation(s: &Arc<LabState>, id: &str, node: &str) -> Value {
-    call(s, "GetCommandInvocation", json!({"CommandId": id, "InstanceId": node})).unwrap()
+    call(
+        s,
+        "GetCommandInvocation",
+        json!({"CommandId": id, "InstanceId": node}),
+    )
+    .unwrap()
 }
 
 async fn finished(s: &Arc<LabState>, id: &str, node: &str) -> Value {
@@ -241,7 +272,11 @@ async fn scan_install_reboot_no_reboot_and_a_failing_node() {
     let missing = |n: &&LabNode| state_of(n, "x", 0.0).is_some_and(|st| st.missing > 0);
     let mut healthy = nodes.iter().filter(|n| !n.command_fails).filter(missing);
     let (a, b) = (healthy.next().unwrap(), healthy.next().unwrap());
-    let bad = nodes.iter().filter(|n| n.command_fails).find(missing).unwrap();
+    let bad = nodes
+        .iter()
+        .filter(|n| n.command_fails)
+        .find(missing)
+        .unwrap();
     // Scan: a new Scan operation, the same counts.
     let before = record(&s, a);
     let id = send(&s, &a.id, json!({"Operation": ["Scan"]}));
@@ -249,7 +284,10 @@ async fn scan_install_reboot_no_reboot_and_a_failing_node() {
     assert_eq!(inv["Status"], "Success", "{inv}");
     assert_eq!(inv["PluginName"], run::plugin(&a.platform_type));
     let out = inv["StandardOutputContent"].as_str().unwrap();
-    assert!(out.contains(&format!("MissingCount        : {}", before.state.missing)), "{out}");
+    assert!(
+        out.contains(&format!("MissingCount        : {}", before.state.missing)),
+        "{out}"
+    );
     let scanned = record(&s, a);
     assert_eq!(scanned.state.operation, "Scan");
     assert!(scanned.state.ran_s.0 > before.state.ran_s.1);
@@ -257,25 +295,50 @@ async fn scan_install_reboot_no_reboot_and_a_failing_node() {
     assert_eq!(scanned.execution_id, id);
     // Install with a reboot: ConnectionLost for a moment, then all Installed.
     let id = send(&s, &a.id, json!({"Operation": ["Install"]}));
-    let ping = |id: &str| s.nodes.read().unwrap().iter().find(|n| n.id == id).unwrap().ping;
+    let ping = |id: &str| {
+        s.nodes
+            .read()
+            .unwrap()
+            .iter()
+            .find(|n| n.id == id)
+            .unwrap()
+            .ping
+    };
     until("the reboot", || ping(&a.id) == PingStatus::ConnectionLost).await;
     let inv = finished(&s, &id, &a.id).await;
     assert_eq!(inv["Status"], "Success", "{inv}");
     assert_eq!(ping(&a.id), PingStatus::Online);
     let after = record(&s, a);
-    assert_eq!((after.state.missing, after.state.failed, after.state.pending_reboot), (0, 0, 0));
+    assert_eq!(
+        (
+            after.state.missing,
+            after.state.failed,
+            after.state.pending_reboot
+        ),
+        (0, 0, 0)
+    );
     assert_eq!(
         after.state.installed,
-        before.state.installed + before.state.missing + before.state.failed + before.state.pending_reboot
+        before.state.installed
+            + before.state.missing
+            + before.state.failed
+            + before.state.pending_reboot
     );
     assert_eq!(after.state.operation, "Install");
     // NoReboot: the installs wait for a reboot, the node stays Online.
     let b0 = record(&s, b);
-    let id = send(&s, &b.id, json!({"Operation": ["Install"], "RebootOption": ["NoReboot"]}));
+    let id = send(
+        &s,
+        &b.id,
+        json!({"Operation": ["Install"], "RebootOption": ["NoReboot"]}),
+    );
     let inv = finished(&s, &id, &b.id).await;
     assert_eq!(inv["Status"], "Success", "{inv}");
     let b1 = record(&s, b);
-    assert_eq!(b1.state.pending_reboot, b0.state.pending_reboot + b0.state.missing + b0.state.failed);
+    assert_eq!(
+        b1.state.pending_reboot,
+        b0.state.pending_reboot + b0.state.missing + b0.state.failed
+    );
     assert_eq!(b1.state.missing, 0);
     assert_eq!(b1.reboot_option, "NoReboot");
     assert!(b1.last_no_reboot_s.is_some());
@@ -285,9 +348,16 @@ async fn scan_install_reboot_no_reboot_and_a_failing_node() {
     let inv = finished(&s, &id, &bad.id).await;
     assert_eq!(inv["Status"], "Failed", "{inv}");
     let f1 = record(&s, bad);
-    assert_eq!((f1.state.missing, f1.state.failed), (0, f0.state.missing + f0.state.failed));
+    assert_eq!(
+        (f1.state.missing, f1.state.failed),
+        (0, f0.state.missing + f0.state.failed)
+    );
     // Bad parameters are refused at the send.
-    for p in [json!({}), json!({"Operation": ["Patch"]}), json!({"Operation": ["Scan"], "RebootOption": ["x"]})] {
+    for p in [
+        json!({}),
+        json!({"Operation": ["Patch"]}),
+        json!({"Operation": ["Scan"], "RebootOption": ["x"]}),
+    ] {
         let e = call(
             &s,
             "SendCommand",
@@ -302,15 +372,34 @@ async fn scan_install_reboot_no_reboot_and_a_failing_node() {
 async fn baselines_are_the_aws_defaults_and_states_name_them() {
     let (_h, s) = lab(FleetSpec::small()).await;
     let all = call(&s, "DescribePatchBaselines", json!({})).unwrap();
-    let ids: Vec<&Value> = all["BaselineIdentities"].as_array().unwrap().iter().collect();
+    let ids: Vec<&Value> = all["BaselineIdentities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
     assert_eq!(ids.len(), 17);
     let defaults = ids.iter().filter(|b| b["DefaultBaseline"] == true).count();
-    assert_eq!(defaults, baselines::OPERATING_SYSTEMS.len(), "one default per OS");
+    assert_eq!(
+        defaults,
+        baselines::OPERATING_SYSTEMS.len(),
+        "one default per OS"
+    );
     for n in s.nodes.read().unwrap().clone() {
-        let Some(r) = s.patches.lock().unwrap().record(&n, &s.region, 0.0).cloned() else {
+        let Some(r) = s
+            .patches
+            .lock()
+            .unwrap()
+            .record(&n, &s.region, 0.0)
+            .cloned()
+        else {
             continue;
         };
-        let got = call(&s, "GetPatchBaseline", json!({"BaselineId": r.state.baseline_id})).unwrap();
+        let got = call(
+            &s,
+            "GetPatchBaseline",
+            json!({"BaselineId": r.state.baseline_id}),
+        )
+        .unwrap();
         assert_eq!(got["OperatingSystem"], baselines::os_of(&n));
         let d = call(
             &s,
@@ -334,11 +423,21 @@ async fn baselines_are_the_aws_defaults_and_states_name_them() {
     )
     .unwrap();
     assert!(mine["BaselineIdentities"].as_array().unwrap().is_empty());
-    let e = call(&s, "GetPatchBaseline", json!({"BaselineId": "pb-0123456789abcdef0"})).unwrap_err();
+    let e = call(
+        &s,
+        "GetPatchBaseline",
+        json!({"BaselineId": "pb-0123456789abcdef0"}),
+    )
+    .unwrap_err();
     assert_eq!(e.code, "DoesNotExistException");
     let e = call(&s, "GetPatchBaseline", json!({"BaselineId": "pb-1"})).unwrap_err();
     assert_eq!(e.code, "ValidationException");
-    let e = call(&s, "GetDefaultPatchBaseline", json!({"OperatingSystem": "BEOS"})).unwrap_err();
+    let e = call(
+        &s,
+        "GetDefaultPatchBaseline",
+        json!({"OperatingSystem": "BEOS"}),
+    )
+    .unwrap_err();
     assert_eq!(e.code, "ValidationException");
     let w = call(&s, "GetDefaultPatchBaseline", json!({})).unwrap();
     assert_eq!(w["OperatingSystem"], "WINDOWS");
