@@ -4,8 +4,9 @@
 //! MaxErrors, TimeoutSeconds, executionTimeout and CancelCommand. Output
 //! streams into CloudWatch-Logs-compatible streams while a command runs;
 //! `StandardOutputContent` stays empty until the node finishes and is cut at
-//! 24,000 characters, as in AWS. AWS-ConfigureAWSPackage runs through the
-//! same engine without a process (see `crate::distributor`).
+//! 24,000 characters, as in AWS. AWS-ConfigureAWSPackage and
+//! AWS-RunPatchBaseline run through the same engine without a process (see
+//! `crate::distributor` and `crate::patch::run`).
 //!
 //! Statuses follow the user guide's "Understanding command statuses": only
 //! Failed and ExecutionTimedOut invocations count against MaxErrors; past the
