@@ -100,7 +100,7 @@ def wrong_secret_is_refused():
 def unknown_action_is_aws_error():
     ssm = session().client("ssm")
     try:
-        ssm.describe_patch_baselines()
+        ssm.describe_available_patches()
     except botocore.exceptions.ClientError as e:
         assert e.response["Error"]["Code"] == "UnknownOperationException", e.response
     else:
@@ -459,6 +459,55 @@ def automation_and_documents():
     assert {"AmazonCloudWatchAgent", "AWSCodeDeployAgent"} <= {d["Name"] for d in pkg["DocumentIdentifiers"]}
 
 
+
+def patches_and_compliance():
+    """The patch reads and the compliance lists, paged by botocore's
+    paginators, each raw page checked strictly against the model; errors
+    with the codes the model lists."""
+    ssm, rec = strict("ssm")
+    ids = [n["InstanceId"] for n in ssm.describe_instance_information(MaxResults=50)["InstanceInformationList"]]
+    states = call(ssm, rec, "DescribeInstancePatchStates", "describe_instance_patch_states", InstanceIds=ids, MaxResults=50)
+    scanned = [s for s in states["InstancePatchStates"] if s["MissingCount"] + s["InstalledCount"] > 0]
+    assert scanned, "the small fleet has scanned nodes"
+    node = scanned[0]
+    patches = []
+    for page in ssm.get_paginator("describe_instance_patches").paginate(
+        InstanceId=node["InstanceId"], PaginationConfig={"PageSize": 10}
+    ):
+        model_shapes.check_response(ssm, "DescribeInstancePatches", rec.bodies["DescribeInstancePatches"])
+        patches += page["Patches"]
+    installed = sum(1 for p in patches if p["State"] == "INSTALLED")
+    assert installed == node["InstalledCount"], (installed, node["InstalledCount"])
+    assert len([p for p in patches if p["State"] == "MISSING"]) == node["MissingCount"]
+    assert hasattr(patches[0]["InstalledTime"], "year"), "timestamps parse as datetimes"
+    summaries = []
+    for page in ssm.get_paginator("list_resource_compliance_summaries").paginate(
+        Filters=[{"Key": "ComplianceType", "Values": ["Patch"], "Type": "EQUAL"}],
+        PaginationConfig={"PageSize": 5},
+    ):
+        model_shapes.check_response(
+            ssm, "ListResourceComplianceSummaries", rec.bodies["ListResourceComplianceSummaries"]
+        )
+        summaries += page["ResourceComplianceSummaryItems"]
+    assert len(summaries) == len(scanned), (len(summaries), len(scanned))
+    mine = next(x for x in summaries if x["ResourceId"] == node["InstanceId"])
+    bad = node["MissingCount"] + node["FailedCount"] + node["InstalledPendingRebootCount"]
+    assert mine["NonCompliantSummary"]["NonCompliantCount"] == bad, (mine, node)
+    call(ssm, rec, "ListComplianceSummaries", "list_compliance_summaries")
+    call(ssm, rec, "GetPatchBaseline", "get_patch_baseline", BaselineId=node["BaselineId"])
+    call(ssm, rec, "DescribePatchBaselines", "describe_patch_baselines")
+    assert refused(
+        ssm, "GetPatchBaseline", "get_patch_baseline", BaselineId="pb-0123456789abcdef0"
+    ) == "DoesNotExistException"
+    assert refused(
+        ssm, "DescribeInstancePatches", "describe_instance_patches", InstanceId="i-0123456789abcdef0"
+    ) == "InvalidInstanceId"
+    assert refused(
+        ssm, "ListComplianceItems", "list_compliance_items",
+        Filters=[{"Key": "Colour", "Values": ["red"], "Type": "EQUAL"}],
+    ) == "InvalidFilter"
+
+
 for name, fn in [
     ("DescribeInstanceInformation every page", describe_instance_information_pages),
     ("ListTagsForResource ManagedInstance", list_tags_for_hybrid_node),
@@ -474,6 +523,7 @@ for name, fn in [
     ("the model checks catch mismatches", model_checks_catch_mismatches),
     ("maintenance windows and change calendars match the model", maintenance_windows_and_calendars),
     ("automation executions, signals and documents match the model", automation_and_documents),
+    ("patches, baselines and compliance match the model", patches_and_compliance),
 ]:
     check(name, fn)
 

@@ -623,6 +623,7 @@ mod tests {
             names(&old),
             [
                 "AWS-ConfigureAWSPackage",
+                "AWS-RunPatchBaseline",
                 "AWS-RunPowerShellScript",
                 "AWS-RunShellScript"
             ]

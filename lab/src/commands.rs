@@ -4,8 +4,9 @@
 //! MaxErrors, TimeoutSeconds, executionTimeout and CancelCommand. Output
 //! streams into CloudWatch-Logs-compatible streams while a command runs;
 //! `StandardOutputContent` stays empty until the node finishes and is cut at
-//! 24,000 characters, as in AWS. AWS-ConfigureAWSPackage runs through the
-//! same engine without a process (see `crate::distributor`).
+//! 24,000 characters, as in AWS. AWS-ConfigureAWSPackage and
+//! AWS-RunPatchBaseline run through the same engine without a process (see
+//! `crate::distributor` and `crate::patch::run`).
 //!
 //! Statuses follow the user guide's "Understanding command statuses": only
 //! Failed and ExecutionTimedOut invocations count against MaxErrors; past the
@@ -61,6 +62,8 @@ fn now_s() -> f64 {
 #[derive(Debug, Clone)]
 struct Invocation {
     name: String,
+    /// The plugin that runs on the node (CommandPlugins[].Name, PluginName).
+    plugin: &'static str,
     status: &'static str,
     details: &'static str,
     response_code: i64,
@@ -71,9 +74,10 @@ struct Invocation {
 }
 
 impl Invocation {
-    fn pending(name: &str) -> Invocation {
+    fn pending(node: &LabNode, document: &str) -> Invocation {
         Invocation {
-            name: name.to_owned(),
+            name: node.name.clone(),
+            plugin: plugin_name(document, &node.platform_type),
             status: "Pending",
             details: "Pending",
             response_code: -1,
@@ -276,6 +280,7 @@ impl CommandStore {
                 .map(|i| {
                     let inv = Invocation {
                         name: i.name,
+                        plugin: plugin_name(document, "Linux"),
                         status: i.status,
                         details: i.status,
                         response_code: i.code,
@@ -302,13 +307,18 @@ pub(crate) fn resolve(nodes: &[LabNode], targets: &Value, account: &str) -> Vec<
     resolve_targets(nodes, &json!({"Targets": targets}), account).unwrap_or_default()
 }
 
-/// The plugin name a document's invocations report (CommandPlugins[].Name,
-/// GetCommandInvocation's PluginName): AWS-RunShellScript's runtime plugin,
-/// or, for the schema 2.2 AWS-ConfigureAWSPackage, its step's name.
-fn plugin_name(document: &str) -> &'static str {
+/// The plugin name a document's invocations on a node of `platform`
+/// report (CommandPlugins[].Name, GetCommandInvocation's PluginName):
+/// AWS-RunShellScript's runtime plugin, or, for the schema 2.2
+/// AWS-ConfigureAWSPackage and AWS-RunPatchBaseline, the step that runs
+/// (AWS-RunPatchBaseline: PatchWindows, PatchLinux or PatchMacOS by the
+/// node's platform; the lab reports only that step, not the two skipped
+/// by their preconditions).
+fn plugin_name(document: &str, platform: &str) -> &'static str {
     match document {
         "AWS-RunPowerShellScript" => "aws:runPowerShellScript",
         crate::distributor::CONFIGURE_PACKAGE => "configurePackage",
+        crate::patch::run::DOCUMENT => crate::patch::run::plugin(platform),
         _ => "aws:runShellScript",
     }
 }
@@ -367,6 +377,11 @@ const DOCUMENTS: &[(&str, &[&str], &str)] = &[
         crate::distributor::CONFIGURE_PACKAGE,
         crate::distributor::CONFIGURE_PLATFORMS,
         crate::distributor::CONFIGURE_DESCRIPTION,
+    ),
+    (
+        crate::patch::run::DOCUMENT,
+        crate::patch::run::PLATFORMS,
+        crate::patch::run::DESCRIPTION,
     ),
 ];
 
@@ -782,6 +797,8 @@ fn get_document(state: &LabState, body: &Value) -> Result<Value, ApiError> {
             })?;
     let content = if *n == crate::distributor::CONFIGURE_PACKAGE {
         crate::distributor::configure_content()
+    } else if *n == crate::patch::run::DOCUMENT {
+        crate::patch::run::content()
     } else {
         command_content(n, platforms, description)
     };
@@ -821,6 +838,8 @@ fn describe_document(state: &LabState, body: &Value) -> Result<Value, ApiError> 
             })?;
     let parameters = if *n == crate::distributor::CONFIGURE_PACKAGE {
         json!(crate::distributor::parameter_descriptions())
+    } else if *n == crate::patch::run::DOCUMENT {
+        crate::patch::run::parameter_descriptions()
     } else {
         json!([
             {"Name": "commands", "Type": "StringList", "Description": "(Required) Specify a shell script or a command to run."},
@@ -843,6 +862,10 @@ fn document_inputs(document: &str, parameters: &Value) -> Result<(Vec<String>, u
     if document == crate::distributor::CONFIGURE_PACKAGE {
         crate::distributor::check_parameters(parameters)?;
         return Ok((Vec::new(), 3_600));
+    }
+    if document == crate::patch::run::DOCUMENT {
+        crate::patch::run::check_parameters(parameters)?;
+        return Ok((Vec::new(), 7_200));
     }
     let commands = strings(parameters.get("commands"));
     if commands.is_empty() {
@@ -973,7 +996,7 @@ pub(crate) fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value,
         } else {
             nodes
                 .iter()
-                .map(|n| (n.id.clone(), Invocation::pending(&n.name)))
+                .map(|n| (n.id.clone(), Invocation::pending(n, &document)))
                 .collect()
         },
         cancel_all: false,
@@ -1059,6 +1082,13 @@ async fn run_command(
     if targeted {
         tokio::time::sleep(TARGET_RESOLVE_DELAY).await;
     }
+    let document = {
+        let store = state.commands.lock().expect("commands lock");
+        let Ok(c) = store.find(&command_id) else {
+            return;
+        };
+        c.document.clone()
+    };
     while let Some(chunk) = chunks.next() {
         if targeted {
             let mut store = state.commands.lock().expect("commands lock");
@@ -1067,7 +1097,7 @@ async fn run_command(
             };
             for n in chunk {
                 c.invocations
-                    .insert(n.id.clone(), Invocation::pending(&n.name));
+                    .insert(n.id.clone(), Invocation::pending(n, &document));
             }
         }
         for node in chunk {
@@ -1139,7 +1169,10 @@ async fn deliver(state: &Arc<LabState>, command_id: &str, node: &LabNode) -> boo
         tokio::time::sleep(Duration::from_millis(node.command_delay_ms)).await;
     }
     let no_pwsh = document == "AWS-RunPowerShellScript" && node.platform_type != "Windows";
-    if node.command_fails || no_pwsh {
+    // AWS-RunPatchBaseline fails on such a node in its own way (its
+    // missing patches end Failed): see crate::patch::run.
+    let simulated_failure = node.command_fails && document != crate::patch::run::DOCUMENT;
+    if simulated_failure || no_pwsh {
         update_inv(state, command_id, &node.id, |i| {
             i.status = "Failed";
             i.details = "Failed";
@@ -1161,7 +1194,7 @@ async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
     if !deliver(state, command_id, node).await {
         return;
     }
-    if configure_package(state, command_id, node) {
+    if configure_package(state, command_id, node) || patch_baseline(state, command_id, node).await {
         return;
     }
     let (script, document, exec_timeout, log_group, cancel, working_dir) = {
@@ -1232,7 +1265,7 @@ async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
     if let Some(pg) = pgid {
         state.process_groups.lock().expect("pgids lock").insert(pg);
     }
-    let plugin_stream = plugin_name(&document).replace(':', "-");
+    let plugin_stream = plugin_name(&document, &node.platform_type).replace(':', "-");
     let stream = |kind: &str| format!("{command_id}/{}/{plugin_stream}/{kind}", node.id);
     let mut out = child.stdout.take().expect("piped");
     let mut errp = child.stderr.take().expect("piped");
@@ -1340,7 +1373,63 @@ fn configure_package(state: &Arc<LabState>, command_id: &str, node: &LabNode) ->
             stderr: format!("{}\n", e.message),
         },
     };
-    let plugin = plugin_name(crate::distributor::CONFIGURE_PACKAGE);
+    finish(state, command_id, node, &log_group, &outcome);
+    true
+}
+
+/// Runs an AWS-RunPatchBaseline invocation on `node` (no process: the
+/// node's patch record changes, see `crate::patch::run`); `false` when
+/// the command runs another document.
+async fn patch_baseline(state: &Arc<LabState>, command_id: &str, node: &LabNode) -> bool {
+    let (request, log_group) = {
+        let store = state.commands.lock().expect("commands lock");
+        let Ok(c) = store.find(command_id) else {
+            return true;
+        };
+        if c.document != crate::patch::run::DOCUMENT {
+            return false;
+        }
+        (
+            crate::patch::run::check_parameters(&c.parameters),
+            c.log_group.clone(),
+        )
+    };
+    update_inv(state, command_id, &node.id, |i| {
+        i.status = "InProgress";
+        i.details = "InProgress";
+        i.start_s = Some(now_s());
+    });
+    let outcome = match request {
+        Ok(r) => crate::patch::run::run(state, node, command_id, &r).await,
+        Err(e) => crate::distributor::Outcome {
+            code: 1,
+            stdout: String::new(),
+            stderr: format!("{}\n", e.message),
+        },
+    };
+    finish(state, command_id, node, &log_group, &outcome);
+    true
+}
+
+/// Ends a simulated (process-less) invocation with `outcome`: its output
+/// recorded (and sent to CloudWatch Logs when enabled), Success on code
+/// 0, else Failed.
+fn finish(
+    state: &LabState,
+    command_id: &str,
+    node: &LabNode,
+    log_group: &Option<String>,
+    outcome: &crate::distributor::Outcome,
+) {
+    let plugin = {
+        let store = state.commands.lock().expect("commands lock");
+        store
+            .find(command_id)
+            .ok()
+            .and_then(|c| c.invocations.get(&node.id))
+            .map_or("aws:runShellScript", |i| i.plugin)
+    }
+    .replace(':', "-");
     for (kind, text, is_err) in [
         ("stdout", &outcome.stdout, false),
         ("stderr", &outcome.stderr, true),
@@ -1352,14 +1441,14 @@ fn configure_package(state: &Arc<LabState>, command_id: &str, node: &LabNode) ->
                 state,
                 command_id,
                 &node.id,
-                &log_group,
+                log_group,
                 &stream,
                 &mut partial,
                 text.as_bytes(),
                 is_err,
             );
         }
-        flush_partial(state, &log_group, &stream, &mut partial);
+        flush_partial(state, log_group, &stream, &mut partial);
     }
     update_inv(state, command_id, &node.id, |i| {
         (i.status, i.details) = if outcome.code == 0 {
@@ -1370,7 +1459,6 @@ fn configure_package(state: &Arc<LabState>, command_id: &str, node: &LabNode) ->
         i.response_code = outcome.code;
         i.end_s = Some(now_s());
     });
-    true
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1574,7 +1662,7 @@ fn list_invocations(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiErr
                     String::new()
                 };
                 let mut plugin = json!({
-                    "Name": plugin_name(&c.document),
+                    "Name": i.plugin,
                     "Status": i.status,
                     "StatusDetails": i.details,
                     "ResponseCode": i.response_code,
@@ -1616,7 +1704,7 @@ fn get_invocation(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError
     let i = c.invocations.get(node).ok_or_else(missing)?;
     // The name the lab reports (CommandPlugins[].Name), or the document's
     // step name (the same without `aws:`).
-    let reported = plugin_name(&c.document);
+    let reported = i.plugin;
     if plugin.is_some_and(|p| !plugin_matches(reported, p)) {
         return Err(err("InvalidPluginName", "The plugin name isn't valid."));
     }
@@ -1639,7 +1727,7 @@ fn get_invocation(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError
         "Comment": c.comment,
         "DocumentName": c.document,
         "DocumentVersion": "$DEFAULT",
-        "PluginName": plugin_name(&c.document),
+        "PluginName": i.plugin,
         "ResponseCode": i.response_code,
         "ExecutionElapsedTime": elapsed,
         "Status": i.status,

@@ -11,6 +11,7 @@ pub mod auth;
 mod automation;
 mod calendar;
 mod commands;
+mod compliance;
 mod cron;
 mod distributor;
 mod ec2;
@@ -220,6 +221,10 @@ pub(crate) struct LabState {
     /// Runbooks and Automation executions.
     pub(crate) automation: Mutex<automation::AutomationStore>,
     pub(crate) logs: Mutex<logs::LogStore>,
+    /// Every node's patch state and patches (seeded lazily).
+    pub(crate) patches: Mutex<patch::PatchStore>,
+    /// Custom compliance items (PutComplianceItems).
+    pub(crate) compliance: Mutex<compliance::ComplianceStore>,
     /// Command runners; aborted (their processes killed) on shutdown.
     pub(crate) tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// Per-node working directories live under here (removed on shutdown).
@@ -683,6 +688,35 @@ impl LabHandle {
         }
     }
 
+    /// Timing knob: how long a node reboots after an AWS-RunPatchBaseline
+    /// Install with RebootOption RebootIfNeeded (it is `ConnectionLost`
+    /// meanwhile, its invocation InProgress), in milliseconds, in every
+    /// tenant. The lab starts at 2,000.
+    pub fn set_patch_reboot_ms(&self, ms: u64) {
+        for t in &self.lab.tenants {
+            t.patches.lock().expect("patches lock").reboot_ms = ms;
+        }
+    }
+
+    /// The first tenant's patch record of node `node_id` as
+    /// DescribeInstancePatchStates reads it (seeding it if no call read it
+    /// yet); `None` for a node never scanned or not in the fleet.
+    pub fn patch_state(&self, node_id: &str) -> Option<patch::NodePatches> {
+        let t = self.lab.first();
+        let node = t
+            .nodes
+            .read()
+            .expect("nodes lock")
+            .iter()
+            .find(|n| n.id == node_id)
+            .cloned()?;
+        t.patches
+            .lock()
+            .expect("patches lock")
+            .record(&node, &t.region, params::now_s())
+            .cloned()
+    }
+
     /// A copy of the first tenant's simulated nodes, ordered by id.
     pub fn nodes(&self) -> Vec<LabNode> {
         self.lab.first().nodes.read().expect("nodes lock").clone()
@@ -822,6 +856,8 @@ fn new_tenant(
         region: t.region.to_owned(),
         commands: Mutex::new(history),
         logs: Mutex::new(logs::LogStore::default()),
+        patches: Mutex::new(patch::PatchStore::default()),
+        compliance: Mutex::new(compliance::ComplianceStore::default()),
         maintenance: Mutex::new(maintenance),
         calendars: Mutex::new(calendars),
         automation: Mutex::new(automation),

@@ -1,6 +1,11 @@
 //! Patch Manager's view of the fleet: each managed node's patch state,
-//! derived deterministically from its id (the same every run), and SSM
-//! `DescribeInstancePatchStates`.
+//! derived deterministically from its id (the same every run), the
+//! individual patches behind it (a mutable store, seeded lazily: see
+//! [`store`]), SSM `DescribeInstancePatchStates`,
+//! `DescribeInstancePatches`, `DescribeInstancePatchStatesForPatchGroup`,
+//! the AWS default patch baselines (`DescribePatchBaselines`,
+//! `GetPatchBaseline`, `GetDefaultPatchBaseline`) and the
+//! AWS-RunPatchBaseline document the Run Command engine runs ([`run`]).
 //!
 //! About one node in ten was never scanned (no state: AWS leaves it out of
 //! the answer); the others were last scanned or patched a few days ago
@@ -8,10 +13,18 @@
 //! (some critical or security), a few with failed installs or waiting for
 //! a reboot. `NotApplicable` patches are never non-compliant.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::fleet::LabNode;
-use crate::params::{ApiError, err};
+use crate::params::ApiError;
+
+pub mod baselines;
+pub mod catalog;
+pub(crate) mod run;
+pub mod store;
+
+pub use catalog::{ItemState, PatchItem};
+pub use store::{NodePatches, PatchStore};
 
 /// One node's patch state (the counts of AWS's `InstancePatchState`).
 #[derive(Debug, Clone, PartialEq)]
@@ -44,7 +57,7 @@ pub struct PatchState {
 }
 
 /// A stable number from `id` and `salt` (FNV-1a), for per-node choices.
-fn mix(id: &str, salt: u64) -> u64 {
+pub(crate) fn mix(id: &str, salt: u64) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ salt;
     for b in id.bytes() {
         h ^= u64::from(b);
@@ -53,24 +66,19 @@ fn mix(id: &str, salt: u64) -> u64 {
     h
 }
 
-/// The default patch baseline of a platform, as an id AWS would show
-/// (`arn:aws:ssm:REGION:…:patchbaseline/pb-…`).
-fn baseline(platform: &str, region: &str) -> String {
-    let id = match platform {
-        "Windows" => "pb-016deb48e0d0f4f8c",
-        "MacOS" => "pb-0c6fd1d1b8e2a3f4d",
-        _ => "pb-0c10e65780626b3d4",
-    };
-    format!("arn:aws:ssm:{region}:aws:patchbaseline/{id}")
-}
-
 /// The patch state of `n` in `region` as of `now` (epoch seconds), or
 /// `None` for a node never scanned.
 pub fn state_of(n: &LabNode, region: &str, now: f64) -> Option<PatchState> {
-    let h = mix(&n.id, 0x5eed);
-    if h.is_multiple_of(10) {
+    if mix(&n.id, 0x5eed).is_multiple_of(10) {
         return None;
     }
+    Some(derived(n, region, now))
+}
+
+/// The state [`state_of`] gives `n`, also for a node never scanned (what
+/// its first scan finds).
+pub(crate) fn derived(n: &LabNode, region: &str, now: f64) -> PatchState {
+    let h = mix(&n.id, 0x5eed);
     let pick = |salt: u64, m: u64| (mix(&n.id, salt) % m) as u32;
     let missing = if h.is_multiple_of(3) {
         1 + pick(1, 6)
@@ -97,13 +105,13 @@ pub fn state_of(n: &LabNode, region: &str, now: f64) -> Option<PatchState> {
         .unwrap_or("default")
         .to_owned();
     let end = now - 3_600.0 * f64::from(6 + pick(6, 120));
-    Some(PatchState {
+    PatchState {
         operation: if failed > 0 || pending_reboot > 0 {
             "Install"
         } else {
             "Scan"
         },
-        baseline_id: baseline(&n.platform_type, region),
+        baseline_id: baselines::default_arn(baselines::os_of(n), region),
         patch_group: group,
         installed: 20 + pick(7, 60),
         installed_other: pick(8, 5),
@@ -114,90 +122,37 @@ pub fn state_of(n: &LabNode, region: &str, now: f64) -> Option<PatchState> {
         critical,
         security,
         ran_s: (end - 60.0 - f64::from(pick(10, 600)), end),
-    })
+    }
 }
 
-fn state_json(id: &str, s: &PatchState) -> Value {
-    json!({
-        "InstanceId": id,
-        "PatchGroup": s.patch_group,
-        "BaselineId": s.baseline_id,
-        "OperationStartTime": s.ran_s.0,
-        "OperationEndTime": s.ran_s.1,
-        "Operation": s.operation,
-        "InstalledCount": s.installed,
-        "InstalledOtherCount": s.installed_other,
-        "InstalledPendingRebootCount": s.pending_reboot,
-        "InstalledRejectedCount": 0,
-        "MissingCount": s.missing,
-        "FailedCount": s.failed,
-        "UnreportedNotApplicableCount": 0,
-        "NotApplicableCount": s.not_applicable,
-        "CriticalNonCompliantCount": s.critical,
-        "SecurityNonCompliantCount": s.security,
-        "OtherNonCompliantCount": (s.missing + s.failed).saturating_sub(s.security),
-        "RebootOption": "RebootIfNeeded",
-    })
-}
+/// A read of the patch store: (fleet, store, region, request, now).
+type StoreRead = fn(&[LabNode], &mut PatchStore, &str, &Value, f64) -> Result<Value, ApiError>;
 
-/// SSM `DescribeInstancePatchStates`: `InstanceIds` (required, 0 … 50,
-/// each `i-…`/`mi-…`), `MaxResults` 10 … 100 (default 10), `NextToken`.
-/// Nodes never scanned or not in the fleet are left out, as AWS does.
-///
-/// # Errors
-/// `ValidationException` for a bad request, `InvalidNextToken`.
-pub fn describe_instance_patch_states(
-    nodes: &[LabNode],
-    region: &str,
+/// Handles a Patch Manager read; `None` when `action` is not one.
+/// DescribeInstancePatchStates, DescribeInstancePatchStatesForPatchGroup
+/// and DescribeInstancePatches read the tenant's [`PatchStore`];
+/// DescribePatchBaselines, GetPatchBaseline and GetDefaultPatchBaseline
+/// the AWS baselines.
+pub(crate) fn handle(
+    state: &crate::LabState,
+    action: &str,
     body: &Value,
-    now: f64,
-) -> Result<Value, ApiError> {
-    let Some(ids) = body.get("InstanceIds").and_then(Value::as_array) else {
-        return Err(crate::params::validation(
-            "1 validation error detected: Value null at 'instanceIds' failed to satisfy constraint: Member must not be null",
-        ));
+) -> Option<Result<Value, ApiError>> {
+    let region = state.region.as_str();
+    let read = |f: StoreRead| {
+        let nodes = state.nodes.read().expect("nodes lock");
+        let mut store = state.patches.lock().expect("patches lock");
+        f(&nodes, &mut store, region, body, crate::params::now_s())
     };
-    if ids.len() > 50 {
-        return Err(crate::params::validation(format!(
-            "1 validation error detected: Value '[…{} ids]' at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 50",
-            ids.len()
-        )));
-    }
-    let mut wanted = Vec::with_capacity(ids.len());
-    for (i, v) in ids.iter().enumerate() {
-        let id = v.as_str().unwrap_or("");
-        crate::validate::pattern(
-            &format!("instanceIds.{}.member", i + 1),
-            id,
-            crate::validate::INSTANCE_ID,
-        )?;
-        wanted.push(id.to_owned());
-    }
-    let max = match body.get("MaxResults") {
-        None | Some(Value::Null) => 10,
-        Some(v) => match v.as_u64() {
-            Some(n @ 10..=100) => n as usize,
-            _ => {
-                return Err(crate::params::validation(format!(
-                    "1 validation error detected: Value '{v}' at 'maxResults' failed to satisfy constraint: Member must have value between 10 and 100"
-                )));
-            }
-        },
-    };
-    let states: Vec<(String, PatchState)> = wanted
-        .iter()
-        .filter_map(|id| nodes.iter().find(|n| n.id == *id))
-        .filter_map(|n| state_of(n, region, now).map(|s| (n.id.clone(), s)))
-        .collect();
-    let token = body.get("NextToken").and_then(Value::as_str);
-    let (page, next) = crate::paging::page_by(states, |(id, _)| id.clone(), token, max)
-        .map_err(|_| err("InvalidNextToken", "The specified token isn't valid."))?;
-    let list: Vec<Value> = page.iter().map(|(id, s)| state_json(id, s)).collect();
-    let mut out = json!({ "InstancePatchStates": list });
-    if let Some(t) = next {
-        out["NextToken"] = Value::String(t);
-    }
-    Ok(out)
+    Some(match action {
+        "DescribeInstancePatchStates" => read(store::describe_instance_patch_states),
+        "DescribeInstancePatches" => read(store::describe_instance_patches),
+        "DescribeInstancePatchStatesForPatchGroup" => read(store::describe_for_patch_group),
+        "DescribePatchBaselines" => baselines::describe_patch_baselines(region, body),
+        "GetPatchBaseline" => baselines::get_patch_baseline(region, body),
+        "GetDefaultPatchBaseline" => baselines::get_default_patch_baseline(region, body),
+        _ => return None,
+    })
 }
 
 /// A node's State Manager associations as DescribeInstanceInformation
@@ -216,6 +171,9 @@ pub fn associations_of(n: &LabNode) -> Option<(u32, u32, u32)> {
     let pending = u32::from(h % 13 == 2 && total > failed);
     Some((total - failed - pending, failed, pending))
 }
+
+#[cfg(test)]
+mod store_tests;
 
 #[cfg(test)]
 mod tests {

@@ -14,21 +14,6 @@ pub fn dispatch(state: &std::sync::Arc<LabState>, req: &LabRequest) -> Response 
     match req.action.as_str() {
         "DescribeInstanceInformation" => describe_instance_information(state, &req.json),
         "ListTagsForResource" => list_tags_for_resource(state, &req.json),
-        "DescribeInstancePatchStates" => {
-            let nodes = state.nodes.read().expect("nodes lock");
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_secs_f64());
-            match crate::patch::describe_instance_patch_states(
-                &nodes,
-                &state.region,
-                &req.json,
-                now,
-            ) {
-                Ok(v) => json_response(&v),
-                Err(e) => error_response(Service::Ssm, 400, e.code, &e.message),
-            }
-        }
         "GetCalendarState" => {
             let now = crate::epoch_now();
             let store = state.calendars.lock().expect("calendars lock");
@@ -46,6 +31,14 @@ pub fn dispatch(state: &std::sync::Arc<LabState>, req: &LabRequest) -> Response 
             }
         }
         other => {
+            let patch = crate::patch::handle(state, other, &req.json)
+                .or_else(|| crate::compliance::handle(state, other, &req.json));
+            if let Some(r) = patch {
+                return match r {
+                    Ok(v) => json_response(&v),
+                    Err(e) => error_response(Service::Ssm, 400, e.code, &e.message),
+                };
+            }
             if let Some(r) = crate::automation::handle(state, other, &req.json) {
                 return match r {
                     Ok(v) => json_response(&v),

@@ -34,6 +34,11 @@ pub(crate) const WINDOW_NAME: &str = r"^[a-zA-Z0-9_\-.]{3,128}$";
 pub(crate) const UUID: &str =
     r"^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$";
 
+/// `BaselineId` (a patch baseline's id or ARN).
+pub(crate) const BASELINE_ID: &str = r"^[a-zA-Z0-9_\-:/]{20,128}$";
+/// `ComplianceTypeName` (`Patch`, `Association`, `Custom:…`).
+pub(crate) const COMPLIANCE_TYPE: &str = r"^([A-Za-z0-9_\-]\w+|Custom:[a-zA-Z0-9_\-]\w+)$";
+
 fn compiled(pattern: &str) -> &'static Regex {
     static CACHE: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         [
@@ -46,6 +51,8 @@ fn compiled(pattern: &str) -> &'static Regex {
             WINDOW_ID,
             WINDOW_NAME,
             UUID,
+            BASELINE_ID,
+            COMPLIANCE_TYPE,
         ]
         .into_iter()
         .map(|p| (p, Regex::new(p).expect("model pattern compiles")))

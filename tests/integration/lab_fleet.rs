@@ -388,10 +388,10 @@ async fn unknown_actions_are_aws_errors_not_html() {
     let (ctx, _) = common::context(&lab).await;
     let e = ctx
         .ssm
-        .describe_patch_baselines()
+        .describe_available_patches()
         .send()
         .await
-        .map_err(|e| ctx.error("ssm:DescribePatchBaselines", e))
+        .map_err(|e| ctx.error("ssm:DescribeAvailablePatches", e))
         .unwrap_err();
     assert_eq!(e.code.as_deref(), Some("UnknownOperationException"));
     assert_eq!(e.status, Some(400));

@@ -16,6 +16,7 @@ mod lab_idle;
 mod lab_maintenance;
 mod lab_opscenter;
 mod lab_paging;
+mod lab_patch;
 mod lab_protocols;
 mod lab_sessions;
 mod lab_tenancy;
