@@ -31,7 +31,7 @@ fn time_value(field: &str, v: &str) -> Result<f64, ApiError> {
     if let Ok(n) = v.parse::<f64>() {
         return Ok(n);
     }
-    crate::cron::parse_iso(v.trim_end_matches('Z'), 0)
+    crate::cron::parse_iso(v, 0)
         .map(|t| t as f64)
         .ok_or_else(|| {
             validation(format!(
