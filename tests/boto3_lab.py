@@ -508,6 +508,51 @@ def patches_and_compliance():
     ) == "InvalidFilter"
 
 
+def state_manager_associations():
+    """State Manager: the seeded associations read page by page, their
+    executions and targets, a node's statuses, an apply now and errors
+    with the codes the model lists, each answer strict against botocore's
+    model."""
+    ssm, rec = strict("ssm")
+    seen = []
+    for page in ssm.get_paginator("list_associations").paginate(PaginationConfig={"PageSize": 1}):
+        model_shapes.check_response(ssm, "ListAssociations", rec.bodies["ListAssociations"])
+        seen += page["Associations"]
+    names = [a["Name"] for a in seen]
+    assert {"AWS-GatherSoftwareInventory", "AWS-UpdateSSMAgent", "AWS-ConfigureAWSPackage"} <= set(names), names
+    cw = next(a for a in seen if a["Name"] == "AWS-ConfigureAWSPackage")
+    assert cw["Overview"]["Status"] == "Failed", cw["Overview"]
+    runs = []
+    for page in ssm.get_paginator("describe_association_executions").paginate(
+        AssociationId=cw["AssociationId"], PaginationConfig={"PageSize": 1}
+    ):
+        model_shapes.check_response(ssm, "DescribeAssociationExecutions", rec.bodies["DescribeAssociationExecutions"])
+        runs += page["AssociationExecutions"]
+    assert len(runs) == 3 and runs[0]["ResourceCountByStatus"].startswith("{"), runs
+    targets = call(
+        ssm, rec, "DescribeAssociationExecutionTargets", "describe_association_execution_targets",
+        AssociationId=cw["AssociationId"], ExecutionId=runs[0]["ExecutionId"],
+    )["AssociationExecutionTargets"]
+    assert all(t["OutputSource"]["OutputSourceType"] == "RunCommand" for t in targets), targets
+    failed = next(t["ResourceId"] for t in targets if t["Status"] == "Failed")
+    st = call(
+        ssm, rec, "DescribeInstanceAssociationsStatus", "describe_instance_associations_status",
+        InstanceId=failed,
+    )["InstanceAssociationStatusInfos"]
+    assert any(s["Status"] == "Failed" and "failed to install" in s["ExecutionSummary"] for s in st), st
+    call(ssm, rec, "StartAssociationsOnce", "start_associations_once", AssociationIds=[cw["AssociationId"]])
+    call(ssm, rec, "DescribeAssociation", "describe_association", AssociationId=cw["AssociationId"])
+    call(ssm, rec, "ListAssociationVersions", "list_association_versions", AssociationId=cw["AssociationId"])
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert refused(ssm, "StartAssociationsOnce", "start_associations_once", AssociationIds=[missing]) == "InvalidAssociation"
+    assert refused(ssm, "DescribeAssociation", "describe_association", AssociationId=missing) == "AssociationDoesNotExist"
+    assert refused(
+        ssm, "CreateAssociation", "create_association", Name="AWS-RunShellScript",
+        Targets=[{"Key": "tag:Env", "Values": ["prod"]}], Parameters={"commands": ["true"]},
+        ScheduleExpression="rate(1 minute)",
+    ) == "InvalidSchedule"
+
+
 for name, fn in [
     ("DescribeInstanceInformation every page", describe_instance_information_pages),
     ("ListTagsForResource ManagedInstance", list_tags_for_hybrid_node),
@@ -524,6 +569,7 @@ for name, fn in [
     ("maintenance windows and change calendars match the model", maintenance_windows_and_calendars),
     ("automation executions, signals and documents match the model", automation_and_documents),
     ("patches, baselines and compliance match the model", patches_and_compliance),
+    ("State Manager associations, executions and errors match the model", state_manager_associations),
 ]:
     check(name, fn)
 

@@ -200,6 +200,10 @@ pub struct CommandStore {
     /// Distributor packages installed per node (node id → package name →
     /// VersionName), kept by AWS-ConfigureAWSPackage.
     packages: BTreeMap<String, BTreeMap<String, String>>,
+    /// Nodes on which installing a package fails (node id → package
+    /// name) until the knob clears them: the State Manager seed's broken
+    /// CloudWatch agent installs.
+    package_failures: BTreeMap<String, String>,
 }
 
 /// One node's part of a command that ran before the lab started.
@@ -302,6 +306,74 @@ impl CommandStore {
     }
 }
 
+impl CommandStore {
+    /// Records that `package` is installed at `version` on `node` (a
+    /// seeded install, as AWS-ConfigureAWSPackage would leave it).
+    pub(crate) fn seed_package(&mut self, node: &str, package: &str, version: &str) {
+        self.packages
+            .entry(node.to_owned())
+            .or_default()
+            .insert(package.to_owned(), version.to_owned());
+    }
+
+    /// From now on, installing `package` on `node` fails (see
+    /// [`crate::associations::agent::install_failure`]).
+    pub(crate) fn fail_package(&mut self, node: &str, package: &str) {
+        self.package_failures
+            .insert(node.to_owned(), package.to_owned());
+    }
+
+    /// The nodes whose package installs fail, ordered by id.
+    pub(crate) fn package_failures(&self) -> Vec<String> {
+        self.package_failures.keys().cloned().collect()
+    }
+
+    /// Clears every package failure; returns how many nodes had one.
+    pub(crate) fn clear_package_failures(&mut self) -> usize {
+        std::mem::take(&mut self.package_failures).len()
+    }
+}
+
+/// One node's invocation of a command, as State Manager follows it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct InvocationView {
+    /// The managed node id.
+    pub node: String,
+    /// The invocation's Status (`Pending`, `InProgress`, `Success`, …).
+    pub status: &'static str,
+    /// Its StatusDetails.
+    pub details: &'static str,
+    /// Whether the invocation is final.
+    pub done: bool,
+    /// Exit code (-1: none yet).
+    pub code: i64,
+    /// When it ended, epoch seconds.
+    pub end_s: Option<f64>,
+    /// Standard error so far.
+    pub stderr: String,
+}
+
+/// The invocations of command `id` and whether its tag targets are still
+/// resolving; `None` for an unknown command.
+pub(crate) fn invocations_of(state: &LabState, id: &str) -> Option<(Vec<InvocationView>, bool)> {
+    let store = state.commands.lock().expect("commands lock");
+    let c = store.find(id).ok()?;
+    let list = c
+        .invocations
+        .iter()
+        .map(|(node, i)| InvocationView {
+            node: node.clone(),
+            status: i.status,
+            details: i.details,
+            done: i.done(),
+            code: i.response_code,
+            end_s: i.end_s,
+            stderr: i.stderr.clone(),
+        })
+        .collect();
+    Some((list, c.resolving))
+}
+
 /// The nodes `targets` (SendCommand's `Targets`) select among `nodes`.
 pub(crate) fn resolve(nodes: &[LabNode], targets: &Value, account: &str) -> Vec<LabNode> {
     resolve_targets(nodes, &json!({"Targets": targets}), account).unwrap_or_default()
@@ -313,13 +385,13 @@ pub(crate) fn resolve(nodes: &[LabNode], targets: &Value, account: &str) -> Vec<
 /// AWS-ConfigureAWSPackage and AWS-RunPatchBaseline, the step that runs
 /// (AWS-RunPatchBaseline: PatchWindows, PatchLinux or PatchMacOS by the
 /// node's platform; the lab reports only that step, not the two skipped
-/// by their preconditions).
-fn plugin_name(document: &str, platform: &str) -> &'static str {
+/// by their preconditions), or the State Manager documents' plugin.
+pub(crate) fn plugin_name(document: &str, platform: &str) -> &'static str {
     match document {
         "AWS-RunPowerShellScript" => "aws:runPowerShellScript",
         crate::distributor::CONFIGURE_PACKAGE => "configurePackage",
         crate::patch::run::DOCUMENT => crate::patch::run::plugin(platform),
-        _ => "aws:runShellScript",
+        other => crate::associations::agent::plugin(other).unwrap_or("aws:runShellScript"),
     }
 }
 
@@ -392,6 +464,9 @@ pub(crate) fn document_exists(name: &str) -> bool {
 
 /// Whether `document` may run on a node of `platform`.
 fn platform_ok(document: &str, platform: &str) -> bool {
+    if crate::associations::agent::plugin(document).is_some() {
+        return crate::associations::agent::PLATFORMS.contains(&platform);
+    }
     DOCUMENTS
         .iter()
         .find(|(n, _, _)| *n == document)
@@ -867,6 +942,10 @@ fn document_inputs(document: &str, parameters: &Value) -> Result<(Vec<String>, u
         crate::patch::run::check_parameters(parameters)?;
         return Ok((Vec::new(), 7_200));
     }
+    if crate::associations::agent::plugin(document).is_some() {
+        crate::associations::agent::check_parameters(document, parameters)?;
+        return Ok((Vec::new(), 3_600));
+    }
     let commands = strings(parameters.get("commands"));
     if commands.is_empty() {
         return Err(err(
@@ -898,7 +977,9 @@ pub(crate) fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value,
         .and_then(Value::as_str)
         .ok_or_else(|| err("ValidationException", "DocumentName is required"))?
         .to_owned();
-    if !DOCUMENTS.iter().any(|(n, _, _)| *n == document) {
+    if !DOCUMENTS.iter().any(|(n, _, _)| *n == document)
+        && crate::associations::agent::plugin(&document).is_none()
+    {
         return Err(err(
             "InvalidDocument",
             format!("Document with name {document} does not exist."),
@@ -1338,20 +1419,25 @@ async fn run_on_node(state: &Arc<LabState>, command_id: &str, node: &LabNode) {
     });
 }
 
-/// Runs an AWS-ConfigureAWSPackage invocation on `node` (no process: the
-/// node's installed packages change, its output is the plugin's); `false`
-/// when the command runs another document.
+/// Runs an invocation of a document the lab's agent answers without a
+/// process on `node`: AWS-ConfigureAWSPackage (the node's installed
+/// packages change, unless the node's installs fail), and the State
+/// Manager documents of [`crate::associations::agent`]. Its output is the
+/// plugin's. `false` when the command runs another document.
 fn configure_package(state: &Arc<LabState>, command_id: &str, node: &LabNode) -> bool {
-    let (request, log_group) = {
+    let (document, parameters, log_group) = {
         let store = state.commands.lock().expect("commands lock");
         let Ok(c) = store.find(command_id) else {
             return true;
         };
-        if c.document != crate::distributor::CONFIGURE_PACKAGE {
+        let builtin = c.document == crate::distributor::CONFIGURE_PACKAGE
+            || crate::associations::agent::plugin(&c.document).is_some();
+        if !builtin {
             return false;
         }
         (
-            crate::distributor::check_parameters(&c.parameters),
+            c.document.clone(),
+            c.parameters.clone(),
             c.log_group.clone(),
         )
     };
@@ -1361,17 +1447,26 @@ fn configure_package(state: &Arc<LabState>, command_id: &str, node: &LabNode) ->
         i.details = "InProgress";
         i.start_s = Some(start);
     });
-    let outcome = match request {
-        Ok(r) => {
-            let mut store = state.commands.lock().expect("commands lock");
-            let installed = store.packages.entry(node.id.clone()).or_default();
-            crate::distributor::configure(installed, &r, &node.platform_type)
+    let outcome = if document == crate::distributor::CONFIGURE_PACKAGE {
+        let mut store = state.commands.lock().expect("commands lock");
+        match crate::distributor::check_parameters(&parameters) {
+            Ok(r) => match store.package_failures.get(&node.id) {
+                Some(p) if *p == r.name && r.action == "Install" => {
+                    crate::associations::agent::install_failure(&r.name)
+                }
+                _ => {
+                    let installed = store.packages.entry(node.id.clone()).or_default();
+                    crate::distributor::configure(installed, &r, &node.platform_type)
+                }
+            },
+            Err(e) => crate::distributor::Outcome {
+                code: 1,
+                stdout: String::new(),
+                stderr: format!("{}\n", e.message),
+            },
         }
-        Err(e) => crate::distributor::Outcome {
-            code: 1,
-            stdout: String::new(),
-            stderr: format!("{}\n", e.message),
-        },
+    } else {
+        crate::associations::agent::run(&document, node, &parameters)
     };
     finish(state, command_id, node, &log_group, &outcome);
     true

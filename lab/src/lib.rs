@@ -7,6 +7,7 @@
 //!
 //! The lab binds to 127.0.0.1 only.
 
+mod associations;
 pub mod auth;
 mod automation;
 mod calendar;
@@ -49,6 +50,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 use tokio::sync::oneshot;
 
+pub use associations::InstanceStatus as AssociationStatus;
 pub use automation::AutomationSummary;
 pub use fleet::{FleetSpec, LabNode, PingStatus};
 use protocol::{Service, error_response};
@@ -220,6 +222,8 @@ pub(crate) struct LabState {
     pub(crate) calendars: Mutex<calendar::CalendarStore>,
     /// Runbooks and Automation executions.
     pub(crate) automation: Mutex<automation::AutomationStore>,
+    /// State Manager associations, their executions and node statuses.
+    pub(crate) associations: Mutex<associations::AssociationStore>,
     pub(crate) logs: Mutex<logs::LogStore>,
     /// Every node's patch state and patches (seeded lazily).
     pub(crate) patches: Mutex<patch::PatchStore>,
@@ -717,6 +721,77 @@ impl LabHandle {
             .cloned()
     }
 
+    /// A node's State Manager association counts in the first tenant, as
+    /// DescribeInstanceInformation sums them up
+    /// (`AssociationOverview.InstanceAssociationStatusAggregatedCount`):
+    /// (success, failed, pending), `None` for a node with no association
+    /// status (about one in five of the demo fleet; about one in nine has
+    /// a failed one).
+    pub fn association_counts(&self, node_id: &str) -> Option<(u32, u32, u32)> {
+        let store = self
+            .lab
+            .first()
+            .associations
+            .lock()
+            .expect("associations lock");
+        associations::counts_of(&store, node_id)
+    }
+
+    /// Every association status of `node_id` in the first tenant (what
+    /// DescribeInstanceAssociationsStatus answers), ordered by
+    /// association id.
+    pub fn association_statuses(&self, node_id: &str) -> Vec<AssociationStatus> {
+        let store = self
+            .lab
+            .first()
+            .associations
+            .lock()
+            .expect("associations lock");
+        associations::instance_statuses(&store, node_id)
+    }
+
+    /// The first tenant's nodes on which installing a package fails (the
+    /// seeded `CloudWatchAgent-install` association's failing nodes,
+    /// whatever sends AWS-ConfigureAWSPackage to them), ordered by id;
+    /// empty after [`LabHandle::fix_association_failures`].
+    pub fn association_failing_nodes(&self) -> Vec<String> {
+        self.lab
+            .first()
+            .commands
+            .lock()
+            .expect("commands lock")
+            .package_failures()
+    }
+
+    /// Failure knob: the package installs that fail (see
+    /// [`LabHandle::association_failing_nodes`]) succeed from now on, in
+    /// every tenant; a new run of the association (StartAssociationsOnce,
+    /// the clock) then succeeds. Returns how many nodes were fixed.
+    pub fn fix_association_failures(&self) -> usize {
+        self.lab
+            .tenants
+            .iter()
+            .map(|t| {
+                t.commands
+                    .lock()
+                    .expect("commands lock")
+                    .clear_package_failures()
+            })
+            .sum()
+    }
+
+    /// Timing knob: the State Manager clock's period in milliseconds, in
+    /// every tenant: every period, each association with a
+    /// ScheduleExpression runs once (as if its next time had come) unless
+    /// its previous execution still runs. 0 (the lab's start): no
+    /// scheduled run at all, only CreateAssociation's, UpdateAssociation's
+    /// and StartAssociationsOnce's.
+    pub fn set_association_tick_ms(&self, ms: u64) {
+        for t in &self.lab.tenants {
+            t.associations.lock().expect("associations lock").tick_ms = ms;
+        }
+    }
+
     /// A copy of the first tenant's simulated nodes, ordered by id.
     pub fn nodes(&self) -> Vec<LabNode> {
         self.lab.first().nodes.read().expect("nodes lock").clone()
@@ -820,6 +895,14 @@ fn new_tenant(
     if t.history_commands {
         maintenance.link_history(&nodes, &mut history, t.account);
     }
+    let mut associations = associations::AssociationStore::for_tenant(t.account, t.region);
+    associations::seed::seed(
+        &mut associations,
+        &mut history,
+        &nodes,
+        now as f64,
+        t.history_commands,
+    );
     let mut calendars = calendar::CalendarStore::default();
     if t.change_calendars {
         calendars.seed(now as f64);
@@ -861,6 +944,7 @@ fn new_tenant(
         maintenance: Mutex::new(maintenance),
         calendars: Mutex::new(calendars),
         automation: Mutex::new(automation),
+        associations: Mutex::new(associations),
         tasks: Mutex::new(Vec::new()),
         process_groups: Mutex::new(std::collections::HashSet::new()),
         work_dir: std::env::temp_dir().join(dir),
@@ -937,6 +1021,7 @@ pub async fn start(config: LabConfig) -> Result<LabHandle, LabError> {
             };
             let tenant = Arc::new(new_tenant(&t, &spec, now, &mut seen));
             maintenance::spawn_scheduler(&tenant);
+            associations::spawn_scheduler(&tenant);
             tenants.push(tenant);
         }
     }

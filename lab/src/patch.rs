@@ -155,23 +155,6 @@ pub(crate) fn handle(
     })
 }
 
-/// A node's State Manager associations as DescribeInstanceInformation
-/// sums them up (`AssociationOverview.InstanceAssociationStatusAggregatedCount`):
-/// (success, failed, pending), or `None` for a node with none (about one
-/// in five; AWS then leaves `AssociationStatus` and the overview out).
-/// About one node in nine has a failed association, one in thirteen a
-/// pending one. Deterministic from the node id.
-pub fn associations_of(n: &LabNode) -> Option<(u32, u32, u32)> {
-    let h = mix(&n.id, 0xa550c);
-    if h.is_multiple_of(5) {
-        return None;
-    }
-    let total = 1 + (h / 5 % 3) as u32;
-    let failed = u32::from(h % 9 == 1);
-    let pending = u32::from(h % 13 == 2 && total > failed);
-    Some((total - failed - pending, failed, pending))
-}
-
 #[cfg(test)]
 mod store_tests;
 

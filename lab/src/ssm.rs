@@ -45,6 +45,12 @@ pub fn dispatch(state: &std::sync::Arc<LabState>, req: &LabRequest) -> Response 
                     Err(e) => error_response(Service::Ssm, 400, e.code, &e.message),
                 };
             }
+            if let Some(r) = crate::associations::handle(state, other, &req.json) {
+                return match r {
+                    Ok(v) => json_response(&v),
+                    Err(e) => error_response(Service::Ssm, 400, e.code, &e.message),
+                };
+            }
             match crate::commands::handle(state, other, &req.json) {
                 Some(Ok(v)) => return json_response(&v),
                 Some(Err(e)) => return error_response(Service::Ssm, 400, e.code, &e.message),
@@ -94,7 +100,12 @@ struct NodeFilter {
 }
 
 impl NodeFilter {
-    fn matches(&self, n: &LabNode) -> Result<bool, String> {
+    /// Whether `n` passes; `overview` is its association overview.
+    fn matches(
+        &self,
+        n: &LabNode,
+        overview: Option<&crate::associations::NodeOverview>,
+    ) -> Result<bool, String> {
         let any = |v: &str| self.values.iter().any(|x| x == v);
         Ok(match self.key.as_str() {
             "InstanceIds" => any(&n.id),
@@ -107,12 +118,7 @@ impl NodeFilter {
                 "EC2Instance"
             }),
             "IamRole" => any(&n.iam_role),
-            "AssociationStatus" => match crate::patch::associations_of(n) {
-                Some((_, f, _)) if f > 0 => any("Failed"),
-                Some((_, _, p)) if p > 0 => any("Pending"),
-                Some(_) => any("Success"),
-                None => false,
-            },
+            "AssociationStatus" => overview.is_some_and(|o| any(o.status)),
             "tag-key" => n.tags.iter().any(|(k, _)| any(k)),
             key => match key.strip_prefix("tag:") {
                 Some(tag) => n.tag(tag).is_some_and(any),
@@ -232,12 +238,14 @@ fn describe_instance_information(state: &LabState, body: &Value) -> Response {
         Ok(f) => f,
         Err(e) => return error_response(Service::Ssm, 400, e.code, &e.message),
     };
+    let overviews =
+        crate::associations::node_overviews(&state.associations.lock().expect("associations lock"));
     let nodes = state.nodes.read().expect("nodes lock");
     let mut matching = Vec::new();
     for n in nodes.iter() {
         let mut keep = true;
         for f in &filters {
-            match f.matches(n) {
+            match f.matches(n, overviews.get(&n.id)) {
                 Ok(true) => {}
                 Ok(false) => {
                     keep = false;
@@ -261,7 +269,10 @@ fn describe_instance_information(state: &LabState, body: &Value) -> Response {
             "The specified token isn't valid.",
         );
     };
-    let list: Vec<Value> = page.into_iter().map(node_json).collect();
+    let list: Vec<Value> = page
+        .into_iter()
+        .map(|n| node_json(n, overviews.get(&n.id)))
+        .collect();
     let mut out = json!({ "InstanceInformationList": list });
     if let Some(t) = next {
         out["NextToken"] = Value::String(t);
@@ -298,7 +309,7 @@ fn activation_id(n: &LabNode) -> String {
     )
 }
 
-fn node_json(n: &LabNode) -> Value {
+fn node_json(n: &LabNode, overview: Option<&crate::associations::NodeOverview>) -> Value {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs() as f64);
@@ -317,29 +328,15 @@ fn node_json(n: &LabNode) -> Value {
         "SourceId": n.id,
         "SourceType": if n.is_hybrid() { "AWS::SSM::ManagedInstance" } else { "AWS::EC2::Instance" },
     });
-    if let Some((success, failed, pending)) = crate::patch::associations_of(n) {
-        let status = if failed > 0 {
-            "Failed"
-        } else if pending > 0 {
-            "Pending"
-        } else {
-            "Success"
-        };
-        let mut counts = serde_json::Map::new();
-        for (k, c) in [
-            ("Success", success),
-            ("Failed", failed),
-            ("Pending", pending),
-        ] {
-            if c > 0 {
-                counts.insert(k.into(), json!(c));
-            }
+    if let Some(o) = overview {
+        v["AssociationStatus"] = json!(o.status);
+        v["LastAssociationExecutionDate"] = json!(o.last);
+        if let Some(t) = o.last_success {
+            v["LastSuccessfulAssociationExecutionDate"] = json!(t);
         }
-        v["AssociationStatus"] = json!(status);
-        v["LastAssociationExecutionDate"] = json!((now / 60.0).floor() * 60.0 - 1800.0);
         v["AssociationOverview"] = json!({
-            "DetailedStatus": status,
-            "InstanceAssociationStatusAggregatedCount": counts,
+            "DetailedStatus": o.status,
+            "InstanceAssociationStatusAggregatedCount": o.counts,
         });
     }
     if n.is_hybrid() {

@@ -706,7 +706,7 @@ async fn associations_come_with_the_node_listing_and_the_assoc_column_and_filter
     let expected = lab.nodes();
     let mut failed = 0;
     for n in &expected {
-        let want = ssmdeck_lab::patch::associations_of(n);
+        let want = lab.association_counts(&n.id);
         let have = got[&n.id].map(|a| (a.success, a.failed, a.pending));
         assert_eq!(have, want, "{}", n.id);
         failed += usize::from(want.is_some_and(|(_, f, _)| f > 0));

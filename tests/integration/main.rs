@@ -8,6 +8,7 @@ mod config_check;
 mod contexts;
 mod e2e_tmux;
 mod fleet_pane;
+mod lab_associations;
 mod lab_commands;
 mod lab_demo;
 mod lab_explorer;

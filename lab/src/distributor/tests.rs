@@ -70,6 +70,9 @@ fn node(s: &Arc<LabState>, platform: &str) -> String {
                 && n.platform_type == platform
                 && !n.command_fails
                 && n.command_delay_ms == 0
+                // Not a node of the seeded CloudWatch agent association
+                // (installed there, or failing).
+                && !matches!(n.tag("Role"), Some("web" | "api" | "worker"))
         })
         .unwrap_or_else(|| panic!("the small fleet has a healthy {platform} node"))
         .id
