@@ -44,7 +44,7 @@ pub struct PatchState {
 }
 
 /// A stable number from `id` and `salt` (FNV-1a), for per-node choices.
-fn mix(id: &str, salt: u64) -> u64 {
+pub(crate) fn mix(id: &str, salt: u64) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ salt;
     for b in id.bytes() {
         h ^= u64::from(b);

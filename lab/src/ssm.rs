@@ -46,6 +46,15 @@ pub fn dispatch(state: &std::sync::Arc<LabState>, req: &LabRequest) -> Response 
             }
         }
         other => {
+            let mine = crate::inventory::handle(state, other, &req.json)
+                .or_else(|| crate::hybrid::handle(state, other, &req.json))
+                .or_else(|| crate::properties::handle(state, other, &req.json));
+            if let Some(r) = mine {
+                return match r {
+                    Ok(v) => json_response(&v),
+                    Err(e) => error_response(Service::Ssm, 400, e.code, &e.message),
+                };
+            }
             if let Some(r) = crate::automation::handle(state, other, &req.json) {
                 return match r {
                     Ok(v) => json_response(&v),
@@ -101,10 +110,11 @@ struct NodeFilter {
 }
 
 impl NodeFilter {
-    fn matches(&self, n: &LabNode) -> Result<bool, String> {
+    fn matches(&self, n: &LabNode, activation: Option<&str>) -> Result<bool, String> {
         let any = |v: &str| self.values.iter().any(|x| x == v);
         Ok(match self.key.as_str() {
             "InstanceIds" => any(&n.id),
+            "ActivationIds" => activation.is_some_and(any),
             "PingStatus" => any(n.ping.as_str()),
             "PlatformTypes" => any(&n.platform_type),
             "AgentVersion" => any(&n.agent_version),
@@ -240,11 +250,12 @@ fn describe_instance_information(state: &LabState, body: &Value) -> Response {
         Err(e) => return error_response(Service::Ssm, 400, e.code, &e.message),
     };
     let nodes = state.nodes.read().expect("nodes lock");
+    let activations = state.activations.lock().expect("activations lock");
     let mut matching = Vec::new();
     for n in nodes.iter() {
         let mut keep = true;
         for f in &filters {
-            match f.matches(n) {
+            match f.matches(n, activations.activation_of(&n.id)) {
                 Ok(true) => {}
                 Ok(false) => {
                     keep = false;
@@ -268,7 +279,10 @@ fn describe_instance_information(state: &LabState, body: &Value) -> Response {
             "The specified token isn't valid.",
         );
     };
-    let list: Vec<Value> = page.into_iter().map(node_json).collect();
+    let list: Vec<Value> = page
+        .into_iter()
+        .map(|n| node_json(n, activations.activation_of(&n.id)))
+        .collect();
     let mut out = json!({ "InstanceInformationList": list });
     if let Some(t) = next {
         out["NextToken"] = Value::String(t);
@@ -288,24 +302,9 @@ pub(crate) fn last_ping(n: &LabNode, now: f64) -> f64 {
     }
 }
 
-/// The activation a hybrid node registered with: a UUID, as the model's
-/// `ActivationId` pattern requires (`^[0-9a-f]{8}-[0-9a-f]{4}-…$`), made
-/// from the node id's hex digits so it is the same for every call.
-fn activation_id(n: &LabNode) -> String {
-    let hex: String = n.id.chars().filter(char::is_ascii_hexdigit).collect();
-    let hex = format!("{:0>32}", hex.to_ascii_lowercase());
-    let hex = &hex[hex.len() - 32..];
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
-}
-
-fn node_json(n: &LabNode) -> Value {
+/// A node as DescribeInstanceInformation lists it; `activation` is the
+/// activation a hybrid node registered with (see [`crate::hybrid`]).
+pub(crate) fn node_json(n: &LabNode, activation: Option<&str>) -> Value {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs() as f64);
@@ -353,7 +352,9 @@ fn node_json(n: &LabNode) -> Value {
         v["Name"] = Value::String(n.name.clone());
         v["IamRole"] = Value::String(n.iam_role.clone());
         v["RegistrationDate"] = json!(n.launch_epoch_s as f64);
-        v["ActivationId"] = Value::String(activation_id(n));
+        if let Some(a) = activation {
+            v["ActivationId"] = Value::String(a.to_owned());
+        }
     }
     v
 }
