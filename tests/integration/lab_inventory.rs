@@ -754,7 +754,7 @@ async fn instance_properties_pages_of_1000_match_dii_and_ec2_field_by_field() {
         let got = [
             p["Name"].as_str().unwrap().to_owned(),
             p["InstanceType"].as_str().unwrap().to_owned(),
-            format!("{}", p["InstanceRole"].as_str().unwrap()),
+            p["InstanceRole"].as_str().unwrap().to_owned(),
             p["KeyName"].as_str().unwrap().to_owned(),
             p["InstanceState"].as_str().unwrap().to_owned(),
             p["Architecture"].as_str().unwrap().to_owned(),

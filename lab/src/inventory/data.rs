@@ -21,10 +21,17 @@ use crate::patch::mix;
 /// `number`).
 pub(crate) type Entry = BTreeMap<String, String>;
 
+/// One type's schema: (TypeName, SchemaVersion, [(attribute, DataType)]).
+pub(crate) type Schema = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
 /// The AWS: types the lab collects, with their SchemaVersion and
 /// attributes (name, `string` or `number`), as GetInventorySchema lists
 /// them.
-pub(crate) const SCHEMAS: &[(&str, &str, &[(&str, &str)])] = &[
+pub(crate) const SCHEMAS: &[Schema] = &[
     (
         "AWS:AWSComponent",
         "1.0",
@@ -771,7 +778,7 @@ fn applications(n: &LabNode, installed_s: i64) -> Vec<Entry> {
         "windows" => {
             let mut out = Vec::new();
             for (i, (name, publisher, versions)) in WINDOWS.iter().enumerate() {
-                let keep = i < 8 || mix(&n.id, 0xa99 + i as u64) % 3 != 0;
+                let keep = i < 8 || !mix(&n.id, 0xa99 + i as u64).is_multiple_of(3);
                 if !keep {
                     continue;
                 }
@@ -939,7 +946,7 @@ fn services(n: &LabNode) -> Vec<Entry> {
                 "Spooler",
                 "Print Spooler",
                 "Automatic",
-                mix(&n.id, 0x5b) % 2 == 0,
+                mix(&n.id, 0x5b).is_multiple_of(2),
             ),
             ("EventLog", "Windows Event Log", "Automatic", true),
             ("Dnscache", "DNS Client", "Automatic", true),
@@ -983,7 +990,7 @@ fn services(n: &LabNode) -> Vec<Entry> {
         ("cups.service", "CUPS Scheduler", false),
     ];
     if let Some((u, d)) = role_unit {
-        units.push((u, d, mix(&n.id, 0x7a) % 9 != 0));
+        units.push((u, d, !mix(&n.id, 0x7a).is_multiple_of(9)));
     }
     units
         .iter()
