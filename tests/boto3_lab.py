@@ -553,6 +553,60 @@ def state_manager_associations():
     ) == "InvalidSchedule"
 
 
+def inventory_activations_and_properties():
+    """Issue 15: GetInventory and ListInventoryEntries every page,
+    GetInventorySchema, the activations and DescribeInstanceProperties,
+    parsed by botocore and checked strictly against its model; errors
+    with the codes the model lists."""
+    ssm, rec = strict("ssm")
+    ids = []
+    for page in ssm.get_paginator("get_inventory").paginate(
+        Filters=[{"Key": "AWS:InstanceInformation.PlatformType", "Values": ["Linux", "Windows"], "Type": "Equal"}],
+        PaginationConfig={"PageSize": 5},
+    ):
+        model_shapes.check_response(ssm, "GetInventory", rec.bodies["GetInventory"])
+        ids += [e["Id"] for e in page["Entities"]]
+    assert 15 < len(ids) <= 24 and len(set(ids)) == len(ids), ids
+    linux = next(
+        i for i in ids
+        if ssm.list_inventory_entries(InstanceId=i, TypeName="AWS:InstanceInformation")["Entries"][0]["PlatformType"] == "Linux"
+    )
+    entries, token = [], {}
+    while True:  # botocore has no paginator for ListInventoryEntries
+        page = call(
+            ssm, rec, "ListInventoryEntries", "list_inventory_entries",
+            InstanceId=linux, TypeName="AWS:Application", MaxResults=10, **token,
+        )
+        entries += page["Entries"]
+        if "NextToken" not in page:
+            break
+        token = {"NextToken": page["NextToken"]}
+    assert 30 <= len(entries) <= 60 and any(e["Name"] == "openssl" for e in entries), len(entries)
+    call(ssm, rec, "GetInventorySchema", "get_inventory_schema")
+    assert refused(ssm, "GetInventory", "get_inventory", Filters=[{"Key": "Name", "Values": ["x"]}]) == "InvalidFilter"
+    assert refused(
+        ssm, "ListInventoryEntries", "list_inventory_entries", InstanceId=linux, TypeName="AWS:Nope"
+    ) == "InvalidTypeNameException"
+    made = call(ssm, rec, "CreateActivation", "create_activation", IamRole="SSMServiceRole", RegistrationLimit=3)
+    assert len(made["ActivationCode"]) == 20
+    acts = []
+    for page in ssm.get_paginator("describe_activations").paginate(PaginationConfig={"PageSize": 1}):
+        model_shapes.check_response(ssm, "DescribeActivations", rec.bodies["DescribeActivations"])
+        acts += page["ActivationList"]
+    assert made["ActivationId"] in {a["ActivationId"] for a in acts} and any(a["Expired"] for a in acts)
+    call(ssm, rec, "DeleteActivation", "delete_activation", ActivationId=made["ActivationId"])
+    assert refused(ssm, "DeleteActivation", "delete_activation", ActivationId=made["ActivationId"]) == "InvalidActivation"
+    props = []
+    for page in ssm.get_paginator("describe_instance_properties").paginate(PaginationConfig={"PageSize": 5}):
+        model_shapes.check_response(ssm, "DescribeInstanceProperties", rec.bodies["DescribeInstanceProperties"])
+        props += page["InstanceProperties"]
+    assert len(props) == 24, len(props)
+    assert refused(
+        ssm, "DescribeInstanceProperties", "describe_instance_properties",
+        FiltersWithOperator=[{"Key": "Colour", "Values": ["red"]}],
+    ) == "InvalidFilterKey"
+
+
 for name, fn in [
     ("DescribeInstanceInformation every page", describe_instance_information_pages),
     ("ListTagsForResource ManagedInstance", list_tags_for_hybrid_node),
@@ -570,6 +624,7 @@ for name, fn in [
     ("automation executions, signals and documents match the model", automation_and_documents),
     ("patches, baselines and compliance match the model", patches_and_compliance),
     ("State Manager associations, executions and errors match the model", state_manager_associations),
+    ("inventory, activations and instance properties match the model", inventory_activations_and_properties),
 ]:
     check(name, fn)
 

@@ -232,7 +232,7 @@ fn describe_instances(state: &LabState, req: &LabRequest) -> Response {
 <privateDnsName>{dns}</privateDnsName><privateIpAddress>{ip}</privateIpAddress>\
 <instanceType>{itype}</instanceType><launchTime>{launch}</launchTime>\
 <placement><availabilityZone>{az}</availabilityZone><tenancy>default</tenancy></placement>\
-<platformDetails>{platform}</platformDetails><architecture>x86_64</architecture>\
+<platformDetails>{platform}</platformDetails><architecture>{arch}</architecture><keyName>{key}</keyName>\
 <iamInstanceProfile><arn>arn:aws:iam::{account}:instance-profile/{role}</arn><id>AIPALAB{img}</id></iamInstanceProfile>\
 <tagSet>",
             rid = &n.id[2..],
@@ -245,6 +245,8 @@ fn describe_instances(state: &LabState, req: &LabRequest) -> Response {
             az = xml_escape(&n.availability_zone),
             platform = xml_escape(&n.platform_name),
             role = xml_escape(&n.iam_role),
+            arch = n.architecture(),
+            key = xml_escape(&n.key_name().unwrap_or_default()),
             account = state.account,
         );
         for (k, v) in &n.tags {

@@ -79,6 +79,27 @@ impl LabNode {
         self.id.starts_with("mi-")
     }
 
+    /// The CPU architecture EC2 reports (`architecture`): `arm64` for a
+    /// Graviton instance type (a `g` after the generation digit: `c7g`,
+    /// `t4g`, `m7gd`), else `x86_64` (hybrid nodes too).
+    pub fn architecture(&self) -> &'static str {
+        let family = self.instance_type.split('.').next().unwrap_or("");
+        let after_digit = family
+            .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+            .trim_start_matches(|c: char| c.is_ascii_digit());
+        if !family.is_empty() && after_digit.starts_with('g') {
+            "arm64"
+        } else {
+            "x86_64"
+        }
+    }
+
+    /// The EC2 key pair the node was launched with (`lab-<Env tag>`);
+    /// `None` for hybrid nodes.
+    pub fn key_name(&self) -> Option<String> {
+        (!self.is_hybrid()).then(|| format!("lab-{}", self.tag("Env").unwrap_or("default")))
+    }
+
     /// The value of tag `key`, if set.
     pub fn tag(&self, key: &str) -> Option<&str> {
         self.tags

@@ -18,6 +18,8 @@ mod distributor;
 mod ec2;
 pub mod explorer;
 pub mod fleet;
+mod hybrid;
+mod inventory;
 mod logs;
 mod maintenance;
 pub mod opscenter;
@@ -25,6 +27,7 @@ mod organizations;
 mod paging;
 pub mod params;
 pub mod patch;
+mod properties;
 mod protocol;
 pub mod serve;
 mod sessions;
@@ -229,6 +232,11 @@ pub(crate) struct LabState {
     pub(crate) patches: Mutex<patch::PatchStore>,
     /// Custom compliance items (PutComplianceItems).
     pub(crate) compliance: Mutex<compliance::ComplianceStore>,
+    /// Hybrid activations and which one each `mi-` node registered with
+    /// (lock after `nodes` when both are needed).
+    pub(crate) activations: Mutex<hybrid::ActivationStore>,
+    /// Each node's collected inventory (lock after `nodes`).
+    pub(crate) inventory: Mutex<inventory::InventoryCache>,
     /// Command runners; aborted (their processes killed) on shutdown.
     pub(crate) tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// Per-node working directories live under here (removed on shutdown).
@@ -880,6 +888,8 @@ fn new_tenant(
     // Times relative to the real clock: Online nodes pinged minutes ago.
     let mut nodes = spec.generate_at(now);
     tenancy::unique_ids(&mut nodes, seen, spec.seed);
+    let activations =
+        hybrid::ActivationStore::seed(&mut nodes, now, &format!("{}/{}", t.account, t.region));
     let salt = if t.k == 0 { 0 } else { spec.seed };
     let mut ops = opscenter::OpsStore::for_tenant(t.account, t.region, salt);
     ops.seed(spec.seed, spec.ops_items, &nodes, now as f64);
@@ -941,6 +951,8 @@ fn new_tenant(
         logs: Mutex::new(logs::LogStore::default()),
         patches: Mutex::new(patch::PatchStore::default()),
         compliance: Mutex::new(compliance::ComplianceStore::default()),
+        activations: Mutex::new(activations),
+        inventory: Mutex::new(inventory::InventoryCache::default()),
         maintenance: Mutex::new(maintenance),
         calendars: Mutex::new(calendars),
         automation: Mutex::new(automation),

@@ -31,9 +31,12 @@ pub fn dispatch(state: &std::sync::Arc<LabState>, req: &LabRequest) -> Response 
             }
         }
         other => {
-            let patch = crate::patch::handle(state, other, &req.json)
-                .or_else(|| crate::compliance::handle(state, other, &req.json));
-            if let Some(r) = patch {
+            let mine = crate::patch::handle(state, other, &req.json)
+                .or_else(|| crate::compliance::handle(state, other, &req.json))
+                .or_else(|| crate::inventory::handle(state, other, &req.json))
+                .or_else(|| crate::hybrid::handle(state, other, &req.json))
+                .or_else(|| crate::properties::handle(state, other, &req.json));
+            if let Some(r) = mine {
                 return match r {
                     Ok(v) => json_response(&v),
                     Err(e) => error_response(Service::Ssm, 400, e.code, &e.message),
@@ -100,15 +103,18 @@ struct NodeFilter {
 }
 
 impl NodeFilter {
-    /// Whether `n` passes; `overview` is its association overview.
+    /// Whether `n` passes; `overview` is its association overview,
+    /// `activation` the activation a hybrid node registered with.
     fn matches(
         &self,
         n: &LabNode,
         overview: Option<&crate::associations::NodeOverview>,
+        activation: Option<&str>,
     ) -> Result<bool, String> {
         let any = |v: &str| self.values.iter().any(|x| x == v);
         Ok(match self.key.as_str() {
             "InstanceIds" => any(&n.id),
+            "ActivationIds" => activation.is_some_and(any),
             "PingStatus" => any(n.ping.as_str()),
             "PlatformTypes" => any(&n.platform_type),
             "AgentVersion" => any(&n.agent_version),
@@ -241,11 +247,12 @@ fn describe_instance_information(state: &LabState, body: &Value) -> Response {
     let overviews =
         crate::associations::node_overviews(&state.associations.lock().expect("associations lock"));
     let nodes = state.nodes.read().expect("nodes lock");
+    let activations = state.activations.lock().expect("activations lock");
     let mut matching = Vec::new();
     for n in nodes.iter() {
         let mut keep = true;
         for f in &filters {
-            match f.matches(n, overviews.get(&n.id)) {
+            match f.matches(n, overviews.get(&n.id), activations.activation_of(&n.id)) {
                 Ok(true) => {}
                 Ok(false) => {
                     keep = false;
@@ -271,7 +278,7 @@ fn describe_instance_information(state: &LabState, body: &Value) -> Response {
     };
     let list: Vec<Value> = page
         .into_iter()
-        .map(|n| node_json(n, overviews.get(&n.id)))
+        .map(|n| node_json(n, overviews.get(&n.id), activations.activation_of(&n.id)))
         .collect();
     let mut out = json!({ "InstanceInformationList": list });
     if let Some(t) = next {
@@ -292,24 +299,14 @@ pub(crate) fn last_ping(n: &LabNode, now: f64) -> f64 {
     }
 }
 
-/// The activation a hybrid node registered with: a UUID, as the model's
-/// `ActivationId` pattern requires (`^[0-9a-f]{8}-[0-9a-f]{4}-…$`), made
-/// from the node id's hex digits so it is the same for every call.
-fn activation_id(n: &LabNode) -> String {
-    let hex: String = n.id.chars().filter(char::is_ascii_hexdigit).collect();
-    let hex = format!("{:0>32}", hex.to_ascii_lowercase());
-    let hex = &hex[hex.len() - 32..];
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
-}
-
-fn node_json(n: &LabNode, overview: Option<&crate::associations::NodeOverview>) -> Value {
+/// A node as DescribeInstanceInformation lists it; `overview` is its
+/// association overview, `activation` the activation a hybrid node
+/// registered with (see [`crate::hybrid`]).
+pub(crate) fn node_json(
+    n: &LabNode,
+    overview: Option<&crate::associations::NodeOverview>,
+    activation: Option<&str>,
+) -> Value {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs() as f64);
@@ -343,7 +340,9 @@ fn node_json(n: &LabNode, overview: Option<&crate::associations::NodeOverview>) 
         v["Name"] = Value::String(n.name.clone());
         v["IamRole"] = Value::String(n.iam_role.clone());
         v["RegistrationDate"] = json!(n.launch_epoch_s as f64);
-        v["ActivationId"] = Value::String(activation_id(n));
+        if let Some(a) = activation {
+            v["ActivationId"] = Value::String(a.to_owned());
+        }
     }
     v
 }

@@ -14,6 +14,7 @@ mod lab_demo;
 mod lab_explorer;
 mod lab_fleet;
 mod lab_idle;
+mod lab_inventory;
 mod lab_maintenance;
 mod lab_opscenter;
 mod lab_paging;

@@ -39,8 +39,18 @@ fn bounds(s: &Value, n: usize, path: &str) -> Result<(), String> {
 }
 
 fn pattern_ok(pattern: &str, text: &str) -> bool {
-    // Model patterns are Java regexes; one the regex crate cannot read is skipped.
-    regex::Regex::new(pattern).map_or(true, |r| r.is_match(text))
+    // Model patterns are Java regexes; one the regex crate cannot read is
+    // skipped. Each is compiled once (a page of 1,000 nodes checks tens of
+    // thousands of values).
+    static CACHE: LazyLock<
+        std::sync::Mutex<std::collections::HashMap<String, Option<regex::Regex>>>,
+    > = LazyLock::new(Default::default);
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    cache
+        .entry(pattern.to_owned())
+        .or_insert_with(|| regex::Regex::new(pattern).ok())
+        .as_ref()
+        .is_none_or(|r| r.is_match(text))
 }
 
 fn check(shapes: &Value, name: &str, v: &Value, path: &str) -> Result<(), String> {
