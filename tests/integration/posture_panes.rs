@@ -18,7 +18,14 @@ use ssmdeck_lab::{Faults, FleetSpec, LabConfig, LabHandle};
 use crate::common::{self, live::Live};
 
 async fn lab(nodes: usize) -> LabHandle {
+    lab_with(nodes, false).await
+}
+
+/// The lab; `history` records the seeded history's commands (the seeded
+/// association executions' targets then lead to real invocations).
+async fn lab_with(nodes: usize, history: bool) -> LabHandle {
     ssmdeck_lab::start(LabConfig {
+        history_commands: history,
         fleet: FleetSpec {
             nodes,
             seed: 15,
@@ -34,6 +41,17 @@ async fn lab(nodes: usize) -> LabHandle {
     })
     .await
     .expect("lab starts on loopback")
+}
+
+/// Types `text` into the shown pane's filter and keeps it.
+fn filter(live: &mut Live, text: &str) {
+    live.cmd(Command::Filter);
+    assert_eq!(live.app.mode(), Mode::Filter);
+    for c in text.chars() {
+        live.act(Action::Input(InputKey::Char(c)));
+    }
+    live.act(Action::Input(InputKey::Submit));
+    assert_eq!(live.app.mode(), Mode::Normal);
 }
 
 async fn fleet(live: &mut Live) {
@@ -102,9 +120,7 @@ async fn the_node_details_tabs_read_each_part_of_the_nodes_posture() {
         "{screen}"
     );
     // The tab's filter keeps one column's matches.
-    live.cmd(Command::Filter);
-    live.type_text("state:missing");
-    live.key(KeyCode::Enter, KeyModifiers::NONE);
+    filter(&mut live, "state:missing");
     let table = live.app.fleet.posture.table(PosturePart::Patches).unwrap();
     assert_eq!(live.app.fleet.posture.kept(&table).len(), missing);
     let Posture::Compliance(items, _) = next_tab(&mut live, PosturePart::Compliance).await else {
@@ -158,7 +174,7 @@ async fn the_node_details_tabs_read_each_part_of_the_nodes_posture() {
 
 #[tokio::test]
 async fn a_failed_association_leads_to_its_command_and_applies_again_once_fixed() {
-    let lab = lab(60).await;
+    let lab = lab_with(60, true).await;
     let (ctx, _) = common::context(&lab).await;
     let failing = lab.association_failing_nodes();
     assert!(!failing.is_empty(), "the lab seeds failing installs");
@@ -168,9 +184,7 @@ async fn a_failed_association_leads_to_its_command_and_applies_again_once_fixed(
         a.associations.pending == 0 && !a.associations.rows.is_empty()
     })
     .await;
-    live.cmd(Command::Filter);
-    live.type_text("status:failed");
-    live.key(KeyCode::Enter, KeyModifiers::NONE);
+    filter(&mut live, "status:failed");
     let (_, failed) = live
         .app
         .associations
