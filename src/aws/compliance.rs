@@ -53,6 +53,19 @@ impl Severities {
             .join(", ")
     }
 
+    /// As [`Severities::text`] with short names (`2 crit, 1 high, 3 med,
+    /// 1 low, 1 info, 2 unspec`), for table cells.
+    pub fn short_text(&self) -> String {
+        const SHORT: [&str; 6] = ["crit", "high", "med", "low", "info", "unspec"];
+        self.0
+            .iter()
+            .zip(SHORT)
+            .filter(|(n, _)| **n > 0)
+            .map(|(n, name)| format!("{n} {name}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Adds `other`'s counts.
     pub fn add(&mut self, other: &Severities) {
         for (a, b) in self.0.iter_mut().zip(other.0) {

@@ -44,12 +44,14 @@ pub struct NodePatch {
 
 impl NodePatch {
     /// How much the state needs attention: 0 failed, 1 missing, 2
-    /// pending reboot, 3 anything else (the Patches tab sorts by it).
+    /// pending reboot, 3 installed, 4 not applicable (the Patches tab
+    /// sorts by it).
     pub fn urgency(&self) -> u8 {
         match self.state.as_str() {
             "FAILED" => 0,
             "MISSING" | "AVAILABLE_SECURITY_UPDATE" => 1,
             "INSTALLED_PENDING_REBOOT" => 2,
+            "NOT_APPLICABLE" => 4,
             _ => 3,
         }
     }
@@ -146,7 +148,8 @@ pub async fn node_patches(
             classification: p.classification().to_owned(),
             severity: p.severity().to_owned(),
             state: p.state().as_str().to_owned(),
-            installed_s: epoch_s(Some(p.installed_time())),
+            // Not installed: AWS gives the epoch.
+            installed_s: epoch_s(Some(p.installed_time())).filter(|t| *t > 0),
             cve_ids: p.cve_ids().unwrap_or_default().to_owned(),
         }));
         if out.len() > ROWS_CAP {

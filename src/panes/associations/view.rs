@@ -159,7 +159,7 @@ fn render_list(frame: &mut Frame, area: Rect, s: &AssociationsState, cx: &Render
         Constraint::Length(24),
         Constraint::Length(28),
         Constraint::Length(8),
-        Constraint::Length(20),
+        Constraint::Length(26),
         Constraint::Length(11),
         Constraint::Length(18),
         Constraint::Min(12),
@@ -241,7 +241,8 @@ fn detail_rows(d: &AssociationDetail, now_s: i64) -> Vec<(&'static str, String)>
                     ""
                 },
                 at(a.last_run_s, now_s),
-                at(d.last_success_s, now_s)
+                d.last_success_s
+                    .map_or_else(|| "never".to_owned(), |t| when(t, now_s))
             ),
         ),
         ("Parameters", params.join(" ")),

@@ -122,7 +122,7 @@ pub fn render(frame: &mut Frame, area: Rect, s: &ComplianceState, cx: &RenderCon
                     r.overall_severity.clone(),
                     t.style(severity_token(&r.overall_severity)),
                 ),
-                styled(r.noncompliant.text(), t.style("ui.text")),
+                styled(r.noncompliant.short_text(), t.style("ui.text")),
                 styled(s.change(x), t.style("ui.notice")),
                 styled(
                     r.recorded_s.map(|x| when(x, s.now_s)).unwrap_or_default(),
@@ -147,11 +147,11 @@ pub fn render(frame: &mut Frame, area: Rect, s: &ComplianceState, cx: &RenderCon
     ];
     let mut widths = vec![
         Constraint::Length(21),
-        Constraint::Length(18),
-        Constraint::Length(14),
+        Constraint::Length(20),
+        Constraint::Length(12),
         Constraint::Length(13),
-        Constraint::Length(13),
-        Constraint::Length(24),
+        Constraint::Length(9),
+        Constraint::Length(34),
         Constraint::Length(18),
         Constraint::Min(11),
     ];
@@ -160,14 +160,15 @@ pub fn render(frame: &mut Frame, area: Rect, s: &ComplianceState, cx: &RenderCon
         widths.push(Constraint::Length(24));
     }
     let w = list.width;
+    let changed = s.before.is_some();
     let keep = [
         true,
         w >= 90,
-        true,
+        w >= 100 || !changed,
         w >= 120,
         true,
-        w >= 100,
         true,
+        changed || w >= 110,
         w >= 130,
         true,
     ];

@@ -457,8 +457,9 @@ impl Terms {
 }
 
 /// Which columns of `table` to draw in `width` characters: their widths
-/// from the content (at most 60), the columns with the highest priority
-/// number dropped until the rest fit.
+/// from the content (at most 60), the widest narrowed (to 24 at least),
+/// then the columns with the highest priority number dropped until the
+/// rest fit.
 pub fn fit(table: &TabTable, width: u16) -> Vec<(usize, u16)> {
     let natural: Vec<u16> = (0..table.header.len())
         .map(|i| {
@@ -471,6 +472,14 @@ pub fn fit(table: &TabTable, width: u16) -> Vec<(usize, u16)> {
             content.max(table.header[i].len()).min(60) as u16
         })
         .collect();
+    let mut natural = natural;
+    // The widest column (a title) gives up room first, down to 24.
+    let sum: u16 = natural.iter().map(|w| w + 1).sum();
+    if sum > width
+        && let Some((i, w)) = natural.iter().copied().enumerate().max_by_key(|(_, w)| *w)
+    {
+        natural[i] = w.saturating_sub(sum - width).max(24.min(w));
+    }
     let mut keep: Vec<usize> = (0..natural.len()).collect();
     let total = |k: &[usize]| k.iter().map(|i| natural[*i] + 1).sum::<u16>();
     while total(&keep) > width && keep.len() > 1 {

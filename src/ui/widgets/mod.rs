@@ -114,7 +114,12 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
     let short_titles = width(false) + short.width() as u16 > area.width;
     let tabs_w = width(short_titles);
     let mut spans = Vec::new();
-    for e in crate::app::registry::PANES {
+    let panes = crate::app::registry::PANES;
+    let (first, last) = shown_tabs(area.width, app.pane, short_titles);
+    if first > 0 {
+        spans.push(Span::styled("‹ ", cx.theme.style("ui.dim")));
+    }
+    for e in &panes[first..last] {
         let style = if e.pane == app.pane {
             cx.theme.style("ui.tab_active")
         } else {
@@ -123,6 +128,9 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
         let title = if short_titles { e.short } else { e.title };
         spans.push(Span::styled(format!(" {title} "), style));
         spans.push(Span::raw(" "));
+    }
+    if last < panes.len() {
+        spans.push(Span::styled("› ", cx.theme.style("ui.dim")));
     }
     if !app.fleet.selected.is_empty() {
         spans.push(Span::styled(
@@ -149,6 +157,34 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
     .areas(area);
     frame.render_widget(Paragraph::new(Line::from(spans)), l);
     frame.render_widget(Paragraph::new(right), r);
+}
+
+/// The tabs that fit in `width` columns, as a range of the registry
+/// (first, end): all of them when they fit, else a window that holds the
+/// shown pane `active` (with room for the `‹` and `›` markers).
+fn shown_tabs(width: u16, active: crate::app::Pane, short_titles: bool) -> (usize, usize) {
+    let panes = crate::app::registry::PANES;
+    let w: Vec<u16> = panes
+        .iter()
+        .map(|e| if short_titles { e.short } else { e.title }.chars().count() as u16 + 3)
+        .collect();
+    if w.iter().sum::<u16>() <= width {
+        return (0, panes.len());
+    }
+    let room = width.saturating_sub(4);
+    let at = panes.iter().position(|e| e.pane == active).unwrap_or(0);
+    let (mut first, mut end) = (at, at + 1);
+    let mut used = w[at];
+    // Grow to the left first (the tabs before the shown one), then right.
+    while first > 0 && used + w[first - 1] <= room {
+        first -= 1;
+        used += w[first];
+    }
+    while end < panes.len() && used + w[end] <= room {
+        used += w[end];
+        end += 1;
+    }
+    (first, end)
 }
 
 fn hint(cx: &RenderContext, layer: Layer, command: Command, label: &str) -> Vec<Span<'static>> {
