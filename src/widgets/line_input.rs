@@ -145,6 +145,28 @@ pub enum FilterStep {
     Scroll(isize),
 }
 
+/// A filter of one text whose `before` Esc puts back: applies key `k`
+/// with [`filter_key`], keeping `text` and `before` up to date. Returns
+/// the step and whether the text differs now (after an edit, or Esc back
+/// to a different `before`); Keep clears `before`.
+pub fn plain_filter(
+    text: &mut String,
+    before: &mut Option<String>,
+    cursor: &mut Option<usize>,
+    k: InputKey,
+) -> (FilterStep, bool) {
+    let mut next = text.clone();
+    let step = filter_key(&mut next, cursor, k);
+    match step {
+        FilterStep::Keep => *before = None,
+        FilterStep::Restore => next = before.take().unwrap_or_default(),
+        _ => {}
+    }
+    let changed = next != *text;
+    *text = next;
+    (step, changed)
+}
+
 /// Applies a key to an open filter `text` (see [`FilterStep`]).
 pub fn filter_key(text: &mut String, cursor: &mut Option<usize>, k: InputKey) -> FilterStep {
     match k {

@@ -8,7 +8,7 @@ use crate::config::Layer;
 use crate::keys::{Command, InputKey};
 use crate::model::ContextId;
 use crate::pane::{Cx, Goto, Handled, Loaded, Pane, RenderContext, Request};
-use crate::widgets::line_input::{FilterStep, filter_key};
+use crate::widgets::line_input::{FilterStep, plain_filter};
 use crate::widgets::list::ListCursor;
 use crate::widgets::raw_json::{self, RawJson};
 
@@ -526,29 +526,20 @@ impl Pane for AssociationsState {
         cursor: &mut Option<usize>,
         cx: &mut AssociationsCx,
     ) -> bool {
-        let mut text = self.filter.clone();
-        match filter_key(&mut text, cursor, k) {
-            FilterStep::Edited => {
-                self.filter = text;
-                self.cursor = ListCursor::default();
-                self.derive();
-            }
-            FilterStep::Moved => {}
+        let (step, changed) = plain_filter(&mut self.filter, &mut self.filter_before, cursor, k);
+        if changed {
+            self.cursor = ListCursor::default();
+            self.derive();
+        }
+        match step {
             FilterStep::Scroll(d) => {
                 let len = self.shown.len();
                 self.cursor.step(d, len, cx.shared.page_rows);
+                true
             }
-            FilterStep::Keep => {
-                self.filter_before = None;
-                return false;
-            }
-            FilterStep::Restore => {
-                self.filter = self.filter_before.take().unwrap_or_default();
-                self.derive();
-                return false;
-            }
+            FilterStep::Keep | FilterStep::Restore => false,
+            FilterStep::Edited | FilterStep::Moved => true,
         }
-        true
     }
 
     fn filter_line(&self) -> (String, &'static str) {

@@ -95,46 +95,7 @@ pub fn render(frame: &mut Frame, area: Rect, s: &ComplianceState, cx: &RenderCon
         return note(frame, list, text, t.style("ui.dim"));
     }
     let multi = s.multi();
-    let rows: Vec<Vec<Cell<'static>>> = s
-        .shown
-        .iter()
-        .map(|x| {
-            let ((ctx, r), fixed) = s.row(x);
-            let mark = if s.selected.contains(&(*ctx, r.resource.clone())) {
-                "●"
-            } else {
-                " "
-            };
-            let (status, token) = if fixed {
-                ("COMPLIANT", "status.success")
-            } else {
-                ("NON_COMPLIANT", "status.failed")
-            };
-            let mut row = vec![
-                styled(format!("{mark}{}", r.resource), t.style("ui.key")),
-                styled(
-                    sanitize(s.names.get(&r.resource).map_or("", String::as_str)),
-                    t.style("ui.text"),
-                ),
-                styled(sanitize(&r.compliance_type), t.style("ui.text")),
-                styled(status, t.style(token)),
-                styled(
-                    r.overall_severity.clone(),
-                    t.style(severity_token(&r.overall_severity)),
-                ),
-                styled(r.noncompliant.short_text(), t.style("ui.text")),
-                styled(s.change(x), t.style("ui.notice")),
-                styled(
-                    r.recorded_s.map(|x| when(x, s.now_s)).unwrap_or_default(),
-                    t.style("ui.dim"),
-                ),
-            ];
-            if multi {
-                row.push(styled(s.context_name(*ctx), t.style("ui.dim")));
-            }
-            row
-        })
-        .collect();
+    let rows = rows(s, cx);
     let mut header = vec![
         " NODE",
         "NAME",
@@ -174,4 +135,50 @@ pub fn render(frame: &mut Frame, area: Rect, s: &ComplianceState, cx: &RenderCon
     ];
     let (header, widths, rows) = narrow((header, widths, rows), &keep, w >= 140);
     table(frame, list, &s.hits, (header, widths), rows, s.cursor, cx);
+}
+
+/// The table's rows: the shown resources, marked when selected, with
+/// what changed and their context across a set.
+fn rows(s: &ComplianceState, cx: &RenderContext) -> Vec<Vec<Cell<'static>>> {
+    let t = cx.theme;
+    let multi = s.multi();
+    s.shown
+        .iter()
+        .map(|x| {
+            let ((ctx, r), fixed) = s.row(x);
+            let mark = if s.selected.contains(&(*ctx, r.resource.clone())) {
+                "●"
+            } else {
+                " "
+            };
+            let (status, token) = if fixed {
+                ("COMPLIANT", "status.success")
+            } else {
+                ("NON_COMPLIANT", "status.failed")
+            };
+            let mut row = vec![
+                styled(format!("{mark}{}", r.resource), t.style("ui.key")),
+                styled(
+                    sanitize(s.names.get(&r.resource).map_or("", String::as_str)),
+                    t.style("ui.text"),
+                ),
+                styled(sanitize(&r.compliance_type), t.style("ui.text")),
+                styled(status, t.style(token)),
+                styled(
+                    r.overall_severity.clone(),
+                    t.style(severity_token(&r.overall_severity)),
+                ),
+                styled(r.noncompliant.short_text(), t.style("ui.text")),
+                styled(s.change(x), t.style("ui.notice")),
+                styled(
+                    r.recorded_s.map(|x| when(x, s.now_s)).unwrap_or_default(),
+                    t.style("ui.dim"),
+                ),
+            ];
+            if multi {
+                row.push(styled(s.context_name(*ctx), t.style("ui.dim")));
+            }
+            row
+        })
+        .collect()
 }

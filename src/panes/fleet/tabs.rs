@@ -8,7 +8,7 @@ use super::{FleetCx, FleetJob, FleetState};
 use crate::aws::posture::PosturePart;
 use crate::keys::{Command, InputKey};
 use crate::pane::Handled;
-use crate::widgets::line_input::{FilterStep, filter_key};
+use crate::widgets::line_input::{FilterStep, plain_filter};
 
 /// Rows a posture tab's table has fewer than the pane (its tab line,
 /// summary line, header and borders).
@@ -127,23 +127,12 @@ impl FleetState {
 
     /// A key while the posture tab's filter is typed.
     pub(super) fn posture_filter_input(&mut self, k: InputKey, cursor: &mut Option<usize>) -> bool {
-        let mut text = self.posture.filter.clone();
-        match filter_key(&mut text, cursor, k) {
-            FilterStep::Edited => {
-                self.posture.filter = text;
-                self.posture.cursor = Default::default();
-            }
-            FilterStep::Moved | FilterStep::Scroll(_) => {}
-            FilterStep::Keep => {
-                self.posture.filter_before = None;
-                return false;
-            }
-            FilterStep::Restore => {
-                self.posture.filter = self.posture.filter_before.take().unwrap_or_default();
-                return false;
-            }
+        let p = &mut self.posture;
+        let (step, changed) = plain_filter(&mut p.filter, &mut p.filter_before, cursor, k);
+        if changed {
+            p.cursor = Default::default();
         }
-        true
+        !matches!(step, FilterStep::Keep | FilterStep::Restore)
     }
 
     /// After a batch: the posture tabs follow the node under the cursor
