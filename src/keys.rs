@@ -161,6 +161,9 @@ pub enum Command {
     /// Run the State Manager association now, whatever its schedule
     /// (StartAssociationsOnce; asks first).
     ApplyNow,
+    /// Scan or install patches on the selected nodes (AWS-RunPatchBaseline
+    /// in the Run Command composer; pick the operation first).
+    Patch,
 }
 
 impl Command {
@@ -238,6 +241,7 @@ impl Command {
         Command::RunRunbook,
         Command::Automations,
         Command::ApplyNow,
+        Command::Patch,
         Command::Yes,
         Command::No,
         Command::Pick,

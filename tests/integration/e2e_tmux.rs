@@ -908,3 +908,61 @@ fn from_an_opsitem_restart_its_node_watch_the_steps_and_see_it_online() {
     t.keys(&["q"]);
     t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
 }
+
+#[test]
+#[ignore = "needs tmux: scripts/test runs it"]
+fn filter_patch_critical_install_and_see_the_patch_column_change() {
+    let t = Tmux::start("patch", 200, 50);
+    t.wait_for("the fleet and its PATCH column", |s| {
+        s.contains("24 nodes") && s.contains("loaded in") && s.contains("PATCH")
+    });
+    // Online nodes missing critical patches (the others could not run it).
+    let filter = "patch:critical ping:online";
+    t.keys(&["/"]);
+    t.text(filter);
+    let s = t.wait_for("the filter to apply", |s| {
+        s.contains(&format!("match /{filter}"))
+    });
+    t.keys(&["Enter"]);
+    let before = ids_on_screen(&s);
+    assert!(!before.is_empty(), "the small fleet has such nodes:\n{s}");
+    assert!(s.contains("crit"), "their PATCH cells say so:\n{s}");
+    t.keys(&["a"]);
+    t.wait_for("the selection", |s| {
+        s.contains(&format!("{} selected", before.len()))
+    });
+    t.keys(&["P"]);
+    t.wait_for("the patch choice", |s| {
+        s.contains("AWS-RunPatchBaseline on")
+    });
+    t.keys(&["2"]);
+    t.wait_for("the composer with the patch baseline", |s| {
+        s.contains("Run a command") && s.contains("RebootIfNeeded")
+    });
+    t.keys(&["C-s"]);
+    let s = t.wait_for("the confirmation", |s| s.contains("Send a command"));
+    assert!(
+        s.contains(&format!("may reboot {0} of the {0} nodes", before.len())),
+        "{s}"
+    );
+    t.keys(&["y"]);
+    t.wait_for("the second question", |s| {
+        s.contains("Change freeze: send anyway?")
+    });
+    t.keys(&["Y"]);
+    t.wait_for("every node to finish", |s| {
+        s.contains(&format!("{0}/{0} done", before.len()))
+    });
+    // Back in Fleet, reloaded: none of them misses a critical patch now.
+    t.keys(&["Escape"]);
+    t.keys(&[":"]);
+    t.text("fleet");
+    t.keys(&["Enter"]);
+    t.keys(&["r"]);
+    let s = t.wait_for("the reload to empty the filter", |s| {
+        s.contains(&format!("0 match /{filter}"))
+    });
+    assert!(ids_on_screen(&s).is_empty(), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
+}

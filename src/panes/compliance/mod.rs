@@ -17,6 +17,7 @@ mod view;
 
 pub use jobs::{ComplianceJob, ComplianceMsg};
 pub use state::ComplianceState;
+pub use update::{PATCH_DOCUMENT, patch_goto, patch_options};
 
 /// What the pane's choice lists are for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -28,6 +28,35 @@ const HINTS: &[(Command, &str)] = &[
 /// The document that scans and installs patches.
 pub const PATCH_DOCUMENT: &str = "AWS-RunPatchBaseline";
 
+/// The choice of how to run [`PATCH_DOCUMENT`]: each option's value
+/// (before its two spaces) is what [`patch_goto`] takes.
+pub fn patch_options() -> Vec<String> {
+    vec![
+        "scan  Operation=Scan: report what is missing, change nothing".into(),
+        "install  Operation=Install, RebootOption=RebootIfNeeded".into(),
+        "noreboot  Operation=Install, RebootOption=NoReboot (reboot pending)".into(),
+    ]
+}
+
+/// The Run Command composer with [`PATCH_DOCUMENT`] on `nodes` (from
+/// `origin`), `Operation` and `RebootOption` set from the pick of
+/// [`patch_options`].
+pub fn patch_goto(pick: &str, nodes: Vec<String>, origin: String) -> Goto {
+    let (operation, reboot) = match pick {
+        "scan" => ("Scan", "NoReboot"),
+        "noreboot" => ("Install", "NoReboot"),
+        _ => ("Install", "RebootIfNeeded"),
+    };
+    Goto::ComposeDocument {
+        document: PATCH_DOCUMENT.into(),
+        presets: vec![
+            ("Operation".into(), operation.into()),
+            ("RebootOption".into(), reboot.into()),
+        ],
+        nodes: Some((nodes, origin)),
+    }
+}
+
 impl ComplianceState {
     fn reload(&mut self, cx: &mut ComplianceCx) {
         let previous = (self.started && self.pending == 0).then(|| self.snapshot());
@@ -71,11 +100,7 @@ impl ComplianceState {
         }
         cx.request(Request::Choose {
             title: format!("AWS-RunPatchBaseline on {} node(s)", nodes.len()),
-            options: vec![
-                "scan  Operation=Scan: report what is missing, change nothing".into(),
-                "install  Operation=Install, RebootOption=RebootIfNeeded".into(),
-                "noreboot  Operation=Install, RebootOption=NoReboot (reboot pending)".into(),
-            ],
+            options: patch_options(),
             ask: ComplianceAsk::Patch { nodes },
         });
     }
@@ -236,21 +261,9 @@ impl Pane for ComplianceState {
 
     fn answer(&mut self, ask: ComplianceAsk, text: String, cx: &mut ComplianceCx) {
         let ComplianceAsk::Patch { nodes } = ask;
-        let (operation, reboot) = match text.as_str() {
-            "scan" => ("Scan", "NoReboot"),
-            "noreboot" => ("Install", "NoReboot"),
-            _ => ("Install", "RebootIfNeeded"),
-        };
         self.watching = true;
         let origin = format!("{} node(s) of the Compliance pane", nodes.len());
-        cx.request(Request::Open(Goto::ComposeDocument {
-            document: PATCH_DOCUMENT.into(),
-            presets: vec![
-                ("Operation".into(), operation.into()),
-                ("RebootOption".into(), reboot.into()),
-            ],
-            nodes: Some((nodes, origin)),
-        }));
+        cx.request(Request::Open(patch_goto(&text, nodes, origin)));
     }
 
     fn filter_input(

@@ -24,6 +24,12 @@ pub enum Ask {
         /// Managed node id.
         node: String,
     },
+    /// How to patch managed nodes `nodes`: a pick of
+    /// [`patch_options`](crate::panes::compliance::patch_options).
+    Patch {
+        /// Managed node ids.
+        nodes: Vec<String>,
+    },
     /// The column to sort by: the answer is a column title ([`state::Column::title`]).
     SortBy,
     /// What of node `node` to copy: the answer is `id`, `name` or `ip`.

@@ -157,6 +157,28 @@ impl FleetState {
         }));
     }
 
+    /// `P`: how to run AWS-RunPatchBaseline on the selection (or the node
+    /// under the cursor), then the composer with it.
+    fn patch(&mut self, cx: &mut FleetCx) {
+        let mut nodes: Vec<String> = self.selected.iter().cloned().collect();
+        nodes.sort();
+        if nodes.is_empty() {
+            match self.current() {
+                Some(n) => nodes.push(n.id.clone()),
+                None => return cx.notice("no node to patch"),
+            }
+        }
+        cx.request(Request::Choose {
+            title: format!(
+                "{} on {} node(s)",
+                crate::panes::compliance::PATCH_DOCUMENT,
+                nodes.len()
+            ),
+            options: crate::panes::compliance::patch_options(),
+            ask: Ask::Patch { nodes },
+        });
+    }
+
     /// `A`: the Automation pane's runbooks, to start one on the
     /// selection (or the node under the cursor when nothing is selected).
     fn runbook(&mut self, cx: &mut FleetCx) {
@@ -278,6 +300,7 @@ impl Pane for FleetState {
             Command::SortReverse => self.sort_reverse(),
             Command::RunCommand => self.compose(cx),
             Command::RunRunbook => self.runbook(cx),
+            Command::Patch => self.patch(cx),
             _ => return self.node_command(c, cx),
         }
         Handled::Yes
@@ -342,6 +365,16 @@ impl Pane for FleetState {
                 {
                     self.sort_by(c);
                 }
+            }
+            Ask::Patch { nodes } => {
+                let origin = if nodes.len() == 1 {
+                    format!("the node {}", nodes[0])
+                } else {
+                    "the Fleet selection".into()
+                };
+                cx.request(Request::Open(crate::panes::compliance::patch_goto(
+                    &text, nodes, origin,
+                )));
             }
             Ask::Copy { node } => {
                 let Some(n) = self.node(&node) else {
