@@ -2,6 +2,9 @@
 //! `platform:windows`, `state:running`, `type:t3`, `agent:outdated`,
 //! `patch:missing|failed|reboot|critical|security|never|ok|noncompliant`,
 //! `assoc:failed|pending|ok|none` (State Manager associations),
+//! `compliance:noncompliant|critical|high|medium|low|informational|unspecified`
+//! and `pkg:NAME`, `pkg:PREFIX*`, `pkg:NAME<VERSION` (also `>` and `=`)
+//! — the last two asked of AWS ([`RemoteTerm`]) —
 //! and across a context set
 //! `account:prod` and `region:eu-`) combined with fuzzy text (nucleo) over
 //! name, id, IP and tags.
@@ -22,8 +25,114 @@ use crate::model::{ContextLabel, ManagedNode, PingStatus};
 
 /// Structured filter keys, for help and error messages.
 pub const TERM_KEYS: &[&str] = &[
-    "tag", "ping", "platform", "state", "type", "account", "region", "agent", "patch", "assoc",
+    "tag",
+    "ping",
+    "platform",
+    "state",
+    "type",
+    "account",
+    "region",
+    "agent",
+    "patch",
+    "assoc",
+    "compliance",
+    "pkg",
 ];
+
+/// The values `compliance:` knows: non-compliant on any compliance type,
+/// or non-compliant with that overall severity
+/// (ListResourceComplianceSummaries' `OverallSeverity`).
+pub const COMPLIANCE_STATES: [&str; 7] = [
+    "noncompliant",
+    "critical",
+    "high",
+    "medium",
+    "low",
+    "informational",
+    "unspecified",
+];
+
+/// A filter term another service answers: the managed nodes it holds for
+/// are asked of AWS, per context, when the filter is kept (Enter), and
+/// then matched by node id. Until the answer comes the query matches no
+/// node.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RemoteTerm {
+    /// `compliance:noncompliant` (`None`: any severity) or
+    /// `compliance:critical` (one of [`COMPLIANCE_STATES`] but the first,
+    /// upper-cased as AWS spells it): ListResourceComplianceSummaries
+    /// with `Status=NON_COMPLIANT`, every compliance type.
+    Compliance(Option<&'static str>),
+    /// `pkg:…`: GetInventory with an `AWS:Application.Name` filter
+    /// (`Equal`, or `BeginWith` for `NAME*`) and, with a version, an
+    /// `AWS:Application.Version` one (`LessThan`, `GreaterThan`, `Equal`),
+    /// both held by one application entry and compared by AWS (versions
+    /// as versions, not text). Names are case-sensitive, as in AWS.
+    Package {
+        /// The package name (or its start).
+        name: String,
+        /// `NAME*`: names that begin with `name`.
+        prefix: bool,
+        /// The version test: GetInventory's filter type and the version.
+        version: Option<(&'static str, String)>,
+    },
+}
+
+impl RemoteTerm {
+    /// The term as the user writes it (`pkg:openssl<3.0.7`,
+    /// `compliance:critical`): the key of its answer.
+    pub fn key(&self) -> String {
+        match self {
+            RemoteTerm::Compliance(None) => "compliance:noncompliant".into(),
+            RemoteTerm::Compliance(Some(s)) => format!("compliance:{}", s.to_lowercase()),
+            RemoteTerm::Package {
+                name,
+                prefix,
+                version,
+            } => {
+                let star = if *prefix { "*" } else { "" };
+                let v = version.as_ref().map_or(String::new(), |(op, v)| {
+                    let sign = match *op {
+                        "LessThan" => "<",
+                        "GreaterThan" => ">",
+                        _ => "=",
+                    };
+                    format!("{sign}{v}")
+                });
+                format!("pkg:{name}{star}{v}")
+            }
+        }
+    }
+
+    /// The AWS operation that answers the term, for status lines.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            RemoteTerm::Compliance(_) => "ListResourceComplianceSummaries",
+            RemoteTerm::Package { .. } => "GetInventory",
+        }
+    }
+}
+
+/// The managed node ids a [`RemoteTerm`] holds for, one set per context
+/// (by [`ContextId`](crate::model::ContextId) index).
+pub type RemoteIds = std::sync::Arc<Vec<std::collections::HashSet<String>>>;
+
+/// A remote term's answer bound into a query (compared by identity: a
+/// new answer makes a new query).
+#[derive(Debug, Clone, Default)]
+struct Known(Option<RemoteIds>);
+
+impl PartialEq for Known {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Known {}
 
 /// The values `assoc:` knows: a node with a failed association, one not
 /// run yet, every one succeeded, or none at all (DescribeInstanceInformation's
@@ -105,6 +214,9 @@ enum Test {
     Patch(Vec<&'static str>),
     /// `assoc:` one of [`ASSOC_STATES`] (prefixes allowed).
     Assoc(Vec<&'static str>),
+    /// `compliance:` or `pkg:`, with its answer once bound
+    /// ([`FleetQuery::bind_remote`]).
+    Remote(RemoteTerm, Known),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,11 +292,60 @@ fn example(key: &str) -> &'static str {
         "state" => "state:running,stopped",
         "account" => "account:prod or account:123456789012",
         "region" => "region:eu-west-1,us-east-1",
+        "compliance" => "compliance:noncompliant or compliance:critical",
+        "pkg" => "pkg:openssl, pkg:openssl<3.0.7 or pkg:python3*",
         _ => "type:t3,m6i",
     }
 }
 
+/// `pkg:NAME`, `pkg:PREFIX*`, `pkg:NAME<VERSION`, `pkg:NAME>VERSION` or
+/// `pkg:NAME=VERSION` (case kept: inventory names are case-sensitive).
+fn parse_package(word: &str, value: &str, errors: &mut Vec<String>) -> Option<RemoteTerm> {
+    let bad = |errors: &mut Vec<String>, why: &str| {
+        errors.push(format!("'{word}': {why}, as in {}", example("pkg")));
+        None
+    };
+    if value.contains(',') {
+        return bad(
+            errors,
+            "one package per pkg: term (several terms must all hold)",
+        );
+    }
+    if value.contains("<=") || value.contains(">=") {
+        return bad(errors, "GetInventory compares with <, > or = only");
+    }
+    let (name, version) = match value.find(['<', '>', '=']) {
+        Some(at) => {
+            let op = match &value[at..=at] {
+                "<" => "LessThan",
+                ">" => "GreaterThan",
+                _ => "Equal",
+            };
+            (&value[..at], Some((op, value[at + 1..].to_owned())))
+        }
+        None => (value, None),
+    };
+    if version.as_ref().is_some_and(|(_, v)| v.is_empty()) {
+        return bad(errors, "a version after the comparison");
+    }
+    let (name, prefix) = match name.strip_suffix('*') {
+        Some(start) => (start, true),
+        None => (name, false),
+    };
+    if name.is_empty() || name.contains('*') {
+        return bad(errors, "pkg: needs a package name (a * only at its end)");
+    }
+    Some(RemoteTerm::Package {
+        name: name.to_owned(),
+        prefix,
+        version,
+    })
+}
+
 fn parse_term(word: &str, key: &str, value: &str, errors: &mut Vec<String>) -> Option<Test> {
+    if key == "pkg" && !value.is_empty() {
+        return parse_package(word, value, errors).map(|t| Test::Remote(t, Known::default()));
+    }
     let alts = alternatives(word, key, value, errors)?;
     Some(match key {
         "tag" => {
@@ -241,6 +402,25 @@ fn parse_term(word: &str, key: &str, value: &str, errors: &mut Vec<String>) -> O
             word,
             errors,
         )?),
+        "compliance" => {
+            let wanted = one_of(&alts, &COMPLIANCE_STATES, "compliance state", word, errors)?;
+            if wanted.len() > 1 {
+                errors.push(format!(
+                    "'{word}': one compliance state per term: compliance:noncompliant or one severity"
+                ));
+                return None;
+            }
+            let severity = match wanted[0] {
+                "noncompliant" => None,
+                "critical" => Some("CRITICAL"),
+                "high" => Some("HIGH"),
+                "medium" => Some("MEDIUM"),
+                "low" => Some("LOW"),
+                "informational" => Some("INFORMATIONAL"),
+                _ => Some("UNSPECIFIED"),
+            };
+            Test::Remote(RemoteTerm::Compliance(severity), Known::default())
+        }
         _ => Test::Type(alts),
     })
 }
@@ -339,6 +519,39 @@ impl FleetQuery {
         self
     }
 
+    /// The terms of this query another service answers, in order, each
+    /// once.
+    pub fn remote_terms(&self) -> Vec<RemoteTerm> {
+        let mut out: Vec<RemoteTerm> = Vec::new();
+        for t in &self.terms {
+            if let Test::Remote(r, _) = &t.test
+                && !out.contains(r)
+            {
+                out.push(r.clone());
+            }
+        }
+        out
+    }
+
+    /// Whether a remote term of this query has no answer bound yet (the
+    /// query then matches no node).
+    pub fn awaits_remote(&self) -> bool {
+        self.terms
+            .iter()
+            .any(|t| matches!(&t.test, Test::Remote(_, Known(None))))
+    }
+
+    /// This query with the answers `answer` gives (by [`RemoteTerm`])
+    /// bound to its remote terms; a term without one stays unanswered.
+    pub fn bind_remote(mut self, answer: impl Fn(&RemoteTerm) -> Option<RemoteIds>) -> Self {
+        for t in &mut self.terms {
+            if let Test::Remote(r, known) = &mut t.test {
+                *known = Known(answer(r));
+            }
+        }
+        self
+    }
+
     /// Whether `other` asks exactly what this query asks (same terms,
     /// same text), so its matches can be reused.
     pub fn same_as(&self, other: &FleetQuery) -> bool {
@@ -386,6 +599,9 @@ impl FleetQuery {
         haystack: &Haystack,
         matcher: &mut Matcher,
     ) -> Option<Rank> {
+        if self.awaits_remote() {
+            return None;
+        }
         for t in &self.terms {
             if term_holds(&t.test, node) == t.negated {
                 return None;
@@ -470,6 +686,10 @@ fn term_holds(test: &Test, node: &ManagedNode) -> bool {
             (Some(a), "ok") => a.failed == 0 && a.pending == 0,
             _ => false,
         }),
+        Test::Remote(_, Known(ids)) => ids
+            .as_ref()
+            .and_then(|by_ctx| by_ctx.get(node.ctx.index()))
+            .is_some_and(|set| set.contains(node.id.as_str())),
     }
 }
 
@@ -844,5 +1064,76 @@ mod tests {
         assert!(m("agent:latest", &new) && !m("agent:latest", &old));
         assert!(m("agent:3.1", &old) && !m("agent:3.1", &new));
         assert!(m("!agent:outdated", &new));
+    }
+
+    #[test]
+    fn remote_terms_parse_strictly_and_match_nothing_until_answered() {
+        let q = FleetQuery::parse("pkg:OpenSSL<3.0.7 web");
+        assert_eq!(
+            q.remote_terms(),
+            vec![RemoteTerm::Package {
+                name: "OpenSSL".into(),
+                prefix: false,
+                version: Some(("LessThan", "3.0.7".into())),
+            }],
+            "the name keeps its case"
+        );
+        assert_eq!(q.remote_terms()[0].key(), "pkg:OpenSSL<3.0.7");
+        let star = FleetQuery::parse("pkg:python3* compliance:crit !compliance:noncompliant");
+        let keys: Vec<String> = star.remote_terms().iter().map(RemoteTerm::key).collect();
+        assert_eq!(
+            keys,
+            [
+                "pkg:python3*",
+                "compliance:critical",
+                "compliance:noncompliant"
+            ]
+        );
+        assert_eq!(
+            star.remote_terms()[1],
+            RemoteTerm::Compliance(Some("CRITICAL"))
+        );
+        for (bad, says) in [
+            ("pkg:openssl<=3", "<, > or ="),
+            ("pkg:a,b", "one package per pkg:"),
+            ("pkg:openssl<", "a version after"),
+            ("pkg:*ssl", "a * only at its end"),
+            ("pkg:", "needs a value"),
+            ("compliance:broken", "no compliance state"),
+            ("compliance:high,low", "one compliance state per term"),
+        ] {
+            let q = FleetQuery::parse(bad);
+            assert!(
+                q.errors.len() == 1 && q.errors[0].contains(says),
+                "{bad}: {:?}",
+                q.errors
+            );
+            assert!(q.remote_terms().is_empty(), "{bad}");
+        }
+        let mut web = node("web", PingStatus::Online, "Linux", &[]);
+        web.id = "i-1".into();
+        let mut db = node("db", PingStatus::Online, "Linux", &[]);
+        db.id = "i-2".into();
+        let (mut m1, hay) = (new_matcher(), Haystack::default());
+        let neg = FleetQuery::parse("!pkg:openssl");
+        assert!(neg.awaits_remote());
+        assert!(
+            !neg.matches(&web, &hay, &mut m1) && !neg.matches(&db, &hay, &mut m1),
+            "unanswered, even negated, matches nothing"
+        );
+        let ids: RemoteIds = std::sync::Arc::new(vec![["i-1".to_string()].into()]);
+        let pos = FleetQuery::parse("pkg:openssl").bind_remote(|_| Some(ids.clone()));
+        let neg = neg.bind_remote(|_| Some(ids.clone()));
+        assert!(!pos.awaits_remote());
+        assert!(pos.matches(&web, &hay, &mut m1) && !pos.matches(&db, &hay, &mut m1));
+        assert!(!neg.matches(&web, &hay, &mut m1) && neg.matches(&db, &hay, &mut m1));
+        let mut other_ctx = web.clone();
+        other_ctx.ctx = crate::model::ContextId(1);
+        assert!(
+            !pos.matches(&other_ctx, &hay, &mut m1),
+            "the same id in another context is another node"
+        );
+        let again = FleetQuery::parse("pkg:openssl").bind_remote(|_| Some(ids.clone()));
+        assert!(again.same_as(&pos) && !again.same_as(&FleetQuery::parse("pkg:openssl")));
     }
 }

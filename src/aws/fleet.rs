@@ -93,6 +93,9 @@ pub enum FleetEvent {
         /// The part, or why not.
         result: Result<super::posture::Posture, AwsError>,
     },
+    /// The answers to the filter's remote terms (`pkg:`, `compliance:`),
+    /// every context's (not part of a load).
+    Remote(Vec<super::node_query::TermAnswer>),
     /// Every page and join finished.
     Done(LoadStats),
     /// A page failed with a passing fault after the SDK's retries: the load

@@ -12,6 +12,7 @@ pub mod explorer;
 pub mod fleet;
 pub mod gate;
 pub mod maintenance;
+pub mod node_query;
 pub mod once;
 pub mod opscenter;
 pub mod org;

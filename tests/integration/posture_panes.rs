@@ -358,3 +358,139 @@ async fn patching_from_the_compliance_pane_makes_the_nodes_compliant() {
         .collect();
     assert_eq!(changes, vec!["now compliant".to_owned(); 2], "{changes:?}");
 }
+
+/// The openssl versions of node `id` (ListInventoryEntries, every page).
+async fn openssl_versions(ssm: &aws_sdk_ssm::Client, id: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = ssm
+            .list_inventory_entries()
+            .instance_id(id)
+            .type_name("AWS:Application")
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        for e in page.entries() {
+            if e.get("Name").map(String::as_str) == Some("openssl") {
+                out.push(e["Version"].clone());
+            }
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return out;
+        }
+    }
+}
+
+/// The Fleet view's node ids, sorted.
+fn view_ids(live: &Live) -> Vec<String> {
+    let f = &live.app.fleet;
+    let mut ids: Vec<String> = f.view.iter().map(|&i| f.nodes[i].id.clone()).collect();
+    ids.sort();
+    ids
+}
+
+/// Keeps `text` as the Fleet filter and waits for its remote terms.
+async fn remote_filter(live: &mut Live, text: &str) -> Vec<String> {
+    live.cmd(Command::Filter);
+    live.act(Action::Input(InputKey::Clear));
+    for c in text.chars() {
+        live.act(Action::Input(InputKey::Char(c)));
+    }
+    live.act(Action::Input(InputKey::Submit));
+    assert_eq!(live.app.fleet.filter, text);
+    live.until("the remote terms' answers", |a| {
+        !a.fleet.query.awaits_remote() && a.fleet.remote_asking().is_none()
+    })
+    .await;
+    assert!(
+        live.app.fleet.remote_lines().is_empty(),
+        "{:?}",
+        live.app.fleet.remote_lines()
+    );
+    view_ids(live)
+}
+
+#[tokio::test]
+async fn package_and_compliance_terms_are_answered_by_aws_and_select_like_any_filter() {
+    let lab = lab(40).await;
+    let (ctx, _) = common::context(&lab).await;
+    let ssm = ctx.ssm.clone();
+    let mut live = Live::start(ctx).await;
+    fleet(&mut live).await;
+    let numbers = |v: &str| -> Vec<u64> {
+        v.split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().unwrap())
+            .collect()
+    };
+    let (mut old, mut any) = (Vec::new(), Vec::new());
+    for n in live.app.fleet.nodes.clone() {
+        let versions = openssl_versions(&ssm, &n.id).await;
+        if !versions.is_empty() {
+            any.push(n.id.clone());
+        }
+        if versions.iter().any(|v| numbers(v) < vec![3, 0, 7]) {
+            old.push(n.id.clone());
+        }
+    }
+    old.sort();
+    any.sort();
+    assert!(
+        !old.is_empty() && old.len() < any.len(),
+        "{old:?} of {any:?}"
+    );
+    assert_eq!(remote_filter(&mut live, "pkg:openssl<3.0.7").await, old);
+    // Selecting what the filter keeps feeds Run Command as any selection.
+    live.cmd(Command::SelectAllMatching);
+    let mut selected: Vec<String> = live.app.fleet.selected.iter().cloned().collect();
+    selected.sort();
+    assert_eq!(selected, old);
+    assert_eq!(remote_filter(&mut live, "pkg:openssl").await, any);
+    let rest: Vec<String> = {
+        let mut all: Vec<String> = live.app.fleet.nodes.iter().map(|n| n.id.clone()).collect();
+        all.sort();
+        all.retain(|id| !old.contains(id));
+        all
+    };
+    assert_eq!(remote_filter(&mut live, "!pkg:openssl<3.0.7").await, rest);
+    assert!(
+        remote_filter(&mut live, "pkg:OpenSSL").await.is_empty(),
+        "names are case-sensitive"
+    );
+    assert_eq!(remote_filter(&mut live, "pkg:opens*").await, any);
+    // compliance: the nodes ListResourceComplianceSummaries calls non-compliant.
+    let mut noncompliant: Vec<String> = Vec::new();
+    let mut pages = ssm
+        .list_resource_compliance_summaries()
+        .filters(
+            aws_sdk_ssm::types::ComplianceStringFilter::builder()
+                .key("Status")
+                .values("NON_COMPLIANT")
+                .r#type(aws_sdk_ssm::types::ComplianceQueryOperatorType::Equal)
+                .build(),
+        )
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        for r in page.unwrap().resource_compliance_summary_items() {
+            noncompliant.push(r.resource_id().unwrap().to_owned());
+        }
+    }
+    noncompliant.sort();
+    noncompliant.dedup();
+    assert!(!noncompliant.is_empty());
+    assert_eq!(
+        remote_filter(&mut live, "compliance:noncompliant").await,
+        noncompliant
+    );
+    let both = remote_filter(&mut live, "compliance:noncompliant pkg:openssl<3.0.7").await;
+    let expect: Vec<String> = old
+        .iter()
+        .filter(|id| noncompliant.contains(id))
+        .cloned()
+        .collect();
+    assert_eq!(both, expect);
+}

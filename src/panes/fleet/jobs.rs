@@ -56,6 +56,16 @@ pub enum FleetJob {
         /// Which part.
         part: crate::aws::posture::PosturePart,
     },
+    /// The nodes each of the filter's remote `terms` holds for
+    /// ([`node_ids`](crate::aws::node_query::node_ids)), in every context
+    /// of the set, at most [`CONTEXTS_AT_ONCE`] questions at a time;
+    /// reported once, when all have answered.
+    Remote {
+        /// Generation tag (the fleet load asked for).
+        generation: u64,
+        /// The terms to ask.
+        terms: Vec<crate::filter::RemoteTerm>,
+    },
 }
 
 impl Job for FleetJob {
@@ -68,12 +78,18 @@ impl Job for FleetJob {
             // One read per part: switching tabs does not cancel the
             // other tab's read; another node's read of the part does.
             FleetJob::Posture { part, .. } => Some(format!("fleet-node-posture-{part:?}")),
+            // Each question asks every unanswered term of the query: a
+            // newer one replaces it.
+            FleetJob::Remote { .. } => Some("fleet-remote".into()),
         }
     }
 
     fn mutation(&self) -> Option<Mutation> {
         match self {
-            FleetJob::Load { .. } | FleetJob::NodeWindows { .. } | FleetJob::Posture { .. } => None,
+            FleetJob::Load { .. }
+            | FleetJob::NodeWindows { .. }
+            | FleetJob::Posture { .. }
+            | FleetJob::Remote { .. } => None,
         }
     }
 
@@ -127,12 +143,45 @@ impl Job for FleetJob {
                     event: FleetEvent::Posture { node, part, result },
                 })
             }
+            FleetJob::Remote { generation, terms } => Some(FleetMsg {
+                generation,
+                ctx: ContextId::default(),
+                event: FleetEvent::Remote(ask_remote(&env, terms).await),
+            }),
         }
     }
 
     fn outcomes(_: &FleetMsg) -> Vec<Outcome> {
         Vec::new()
     }
+}
+
+/// Every context's answer to each of `terms`.
+async fn ask_remote(
+    env: &JobEnv<FleetMsg>,
+    terms: Vec<crate::filter::RemoteTerm>,
+) -> Vec<crate::aws::node_query::TermAnswer> {
+    let gate = Arc::new(Semaphore::new(CONTEXTS_AT_ONCE));
+    let mut asks = JoinSet::new();
+    for (ctx_id, ctx) in env.contexts.iter() {
+        for term in &terms {
+            let (gate, ctx, term) = (gate.clone(), ctx.clone(), term.clone());
+            asks.spawn(async move {
+                let _turn = gate.acquire_owned().await.ok()?;
+                let result = crate::aws::node_query::node_ids(&ctx, &term).await;
+                Some(crate::aws::node_query::TermAnswer {
+                    term,
+                    ctx: ctx_id,
+                    result,
+                })
+            });
+        }
+    }
+    let mut out = Vec::new();
+    while let Some(done) = asks.join_next().await {
+        out.extend(done.ok().flatten());
+    }
+    out
 }
 
 /// `event` with its nodes marked as listed in context `id`.

@@ -7,6 +7,7 @@
 pub mod jobs;
 pub mod posture;
 mod posture_view;
+pub mod remote;
 pub mod state;
 mod tabs;
 mod update;

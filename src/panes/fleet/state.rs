@@ -216,6 +216,11 @@ pub struct FleetState {
     pub tag_columns: Vec<String>,
     /// The wall clock at the last settle, epoch seconds (for ping ages).
     pub epoch_s: i64,
+    /// The answers to the filter's remote terms (`pkg:`, `compliance:`).
+    pub remote: HashMap<crate::filter::RemoteTerm, super::remote::RemoteAnswer>,
+    /// The filter's remote terms are to be asked at the next settle
+    /// (the filter was kept, shown by a jump, or the fleet reloaded).
+    pub remote_wanted: bool,
     /// The listing changed since the view was last computed.
     dirty_order: bool,
     dirty_view: bool,
@@ -263,6 +268,8 @@ impl Default for FleetState {
             node_windows: None,
             tag_columns: Vec::new(),
             epoch_s: 0,
+            remote: HashMap::new(),
+            remote_wanted: false,
             dirty_order: false,
             dirty_view: false,
         }
@@ -304,7 +311,10 @@ impl FleetState {
     pub fn set_contexts(&mut self, labels: Vec<ContextLabel>) {
         self.contexts = labels;
         self.query = std::mem::replace(&mut self.query, FleetQuery::parse("")).bind(&self.contexts);
-        self.recent.clear();
+        // Answers of another context set are about other nodes.
+        self.remote.clear();
+        self.remote_wanted = true;
+        self.rebind_remote();
         self.dirty_order = true;
         // Labels set while the first load runs: it loads every context.
         if self.context_loads.len() < self.contexts.len() {
@@ -592,7 +602,8 @@ impl FleetState {
                 self.patch_unavailable = Some(e);
             }
             // Taken by the pane before a load's events (not generation-bound).
-            FleetEvent::NodeWindows { .. } | FleetEvent::Posture { .. } => {}
+            FleetEvent::NodeWindows { .. } | FleetEvent::Posture { .. } | FleetEvent::Remote(_) => {
+            }
             FleetEvent::Done(stats) => {
                 self.context_loads[ctx.index()] = ContextLoad::Done;
                 add_stats(&mut self.pending_stats, &stats);
@@ -714,6 +725,12 @@ impl FleetState {
     pub fn set_filter(&mut self, text: String) {
         self.query = FleetQuery::parse(&text).bind(&self.contexts);
         self.filter = text;
+        self.rebind_remote();
+    }
+
+    /// The view is to be computed afresh (the query's answers changed).
+    pub(super) fn forget_matches(&mut self) {
+        self.recent.clear();
         self.dirty_view = true;
     }
 

@@ -41,6 +41,7 @@ impl FleetState {
     pub fn load(&mut self, cx: &mut FleetCx) {
         let generation = self.begin_load(cx.now);
         cx.job(FleetJob::Load { generation });
+        self.remote_wanted = true;
     }
 
     /// [`Goto::FleetFilter`](crate::pane::Goto::FleetFilter): the nodes
@@ -57,6 +58,7 @@ impl FleetState {
         self.cursor_id = None;
         self.scroll = 0;
         self.set_filter(text);
+        self.remote_wanted = true;
     }
 
     /// [`Goto::Node`]: the details of node `id`, the user's filter and
@@ -320,6 +322,9 @@ impl Pane for FleetState {
         if let crate::aws::fleet::FleetEvent::Posture { node, part, result } = m.event {
             return self.take_posture(&node, part, result);
         }
+        if let crate::aws::fleet::FleetEvent::Remote(answers) = m.event {
+            return self.take_remote(m.generation, answers);
+        }
         if let Some(text) = self.apply_in(m.generation, m.ctx, m.event, cx.now) {
             cx.notice(text);
         }
@@ -407,9 +412,11 @@ impl Pane for FleetState {
             FilterStep::Moved => {}
             FilterStep::Keep => {
                 self.filter_before = None;
+                self.remote_wanted = true;
                 return false;
             }
             FilterStep::Restore => {
+                self.remote_wanted = true;
                 let before = self.filter_before.take().unwrap_or_default();
                 if before != self.filter {
                     self.set_filter(before);
@@ -439,7 +446,13 @@ impl Pane for FleetState {
     }
 
     fn filter_warning(&self) -> Option<String> {
-        self.query.errors.first().cloned()
+        self.query.errors.first().cloned().or_else(|| {
+            let terms = self.query.remote_terms();
+            (!terms.is_empty()).then(|| {
+                let keys: Vec<String> = terms.iter().map(|t| t.key()).collect();
+                format!("{}: asked of AWS when you press Enter", keys.join(" "))
+            })
+        })
     }
 
     fn click(&mut self, column: u16, row: u16, cx: &mut FleetCx) -> Option<Command> {
@@ -477,6 +490,15 @@ impl Pane for FleetState {
             });
         }
         self.ask_posture(cx);
+        if std::mem::take(&mut self.remote_wanted) {
+            let terms = self.remote_to_ask();
+            if !terms.is_empty() {
+                cx.job(FleetJob::Remote {
+                    generation: self.generation,
+                    terms,
+                });
+            }
+        }
     }
 }
 
@@ -742,6 +764,92 @@ mod tests {
         );
         let (_, r) = with(&mut p, |p, cx| p.answer(ask, "eighty".into(), cx));
         assert!(matches!(&r[..], [Request::Notice(_)]), "{r:?}");
+    }
+
+    #[test]
+    fn remote_terms_are_asked_once_on_enter_and_answers_filter_by_node_and_context() {
+        use crate::aws::node_query::TermAnswer;
+        let mut p = fleet();
+        let mut cursor = None;
+        cmd(&mut p, Command::Filter);
+        let mut asked = Vec::new();
+        for ch in "pkg:openssl<3.0.7".chars() {
+            let (jobs, _) = with(&mut p, |p, cx| {
+                p.filter_input(InputKey::Char(ch), &mut cursor, cx);
+                Pane::settle(p, cx);
+            });
+            asked.extend(
+                jobs.into_iter()
+                    .filter(|j| matches!(j, FleetJob::Remote { .. })),
+            );
+        }
+        assert!(asked.is_empty(), "typing asks nothing: {asked:?}");
+        assert!(p.view.is_empty(), "an unanswered term matches no node");
+        assert!(
+            p.filter_warning()
+                .unwrap()
+                .contains("pkg:openssl<3.0.7: asked of AWS when you press Enter")
+        );
+        let (jobs, _) = with(&mut p, |p, cx| {
+            assert!(!p.filter_input(InputKey::Submit, &mut cursor, cx));
+            Pane::settle(p, cx);
+        });
+        let term = crate::filter::FleetQuery::parse("pkg:openssl<3.0.7").remote_terms()[0].clone();
+        assert_eq!(
+            jobs,
+            vec![FleetJob::Remote {
+                generation: p.generation,
+                terms: vec![term.clone()]
+            }]
+        );
+        assert_eq!(
+            p.remote_wait_text().as_deref(),
+            Some("Asking GetInventory for pkg:openssl<3.0.7…")
+        );
+        let (jobs, _) = with(&mut p, Pane::settle);
+        assert!(jobs.is_empty(), "asked once");
+        let answer = |ctx: u16, ids: &[&str]| TermAnswer {
+            term: term.clone(),
+            ctx: crate::model::ContextId(ctx),
+            result: Ok((ids.iter().map(|s| s.to_string()).collect(), false)),
+        };
+        let msg = FleetMsg {
+            generation: p.generation,
+            ctx: Default::default(),
+            event: FleetEvent::Remote(vec![
+                answer(0, &["i-0000000000000003"]),
+                answer(1, &["i-0000000000000001"]),
+            ]),
+        };
+        with(&mut p, |p, cx| p.message(msg, cx));
+        p.settle(30);
+        let names: Vec<&str> = p.view.iter().map(|&i| p.nodes[i].name.as_str()).collect();
+        assert_eq!(names, ["db-1"], "context 1's i-…1 is another node");
+        assert!(p.remote_asking().is_none() && p.remote_lines().is_empty());
+        // A reload asks again and keeps the answer until the new one.
+        let (jobs, _) = with(&mut p, |p, cx| {
+            p.load(cx);
+            Pane::settle(p, cx);
+        });
+        assert!(jobs.iter().any(|j| matches!(j, FleetJob::Remote { .. })));
+        assert!(!p.query.awaits_remote());
+        let failed = FleetMsg {
+            generation: p.generation,
+            ctx: Default::default(),
+            event: FleetEvent::Remote(vec![TermAnswer {
+                term: term.clone(),
+                ctx: Default::default(),
+                result: Err(crate::aws::AwsError::local("ssm:GetInventory", "denied")),
+            }]),
+        };
+        with(&mut p, |p, cx| p.message(failed, cx));
+        let lines = p.remote_lines();
+        assert!(
+            lines.len() == 1
+                && lines[0].starts_with("✗ pkg:openssl<3.0.7: ")
+                && lines[0].contains("denied"),
+            "{lines:?}"
+        );
     }
 
     #[test]

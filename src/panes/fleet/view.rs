@@ -271,6 +271,9 @@ fn title(f: &FleetState, cx: &RenderContext) -> String {
     if !f.filter.is_empty() {
         parts.push(format!("{} match /{}", f.view.len(), f.filter));
     }
+    if let Some(what) = f.remote_asking() {
+        parts.push(format!("asking {what}…"));
+    }
     if !f.selected.is_empty() {
         parts.push(format!("{} selected", f.selected.len()));
     }
@@ -296,7 +299,10 @@ fn title(f: &FleetState, cx: &RenderContext) -> String {
 }
 
 fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContext) {
-    let lines = context_lines(f, usize::from(area.height.saturating_sub(4) / 3));
+    let room = usize::from(area.height.saturating_sub(4) / 3);
+    let mut lines = f.remote_lines();
+    lines.truncate(room);
+    lines.extend(context_lines(f, room - lines.len()));
     let area = if lines.is_empty() {
         area
     } else {
@@ -335,10 +341,9 @@ fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContex
             (None, None, true) => vec![Line::from(
                 "No managed nodes in this account and region. Nodes appear once the SSM Agent registers.",
             )],
-            (None, _, false) => vec![Line::from(format!(
-                "No node matches /{} — Esc clears the filter.",
-                f.filter
-            ))],
+            (None, _, false) => vec![Line::from(f.remote_wait_text().unwrap_or_else(|| {
+                format!("No node matches /{} — Esc clears the filter.", f.filter)
+            }))],
         };
         frame.render_widget(
             Paragraph::new(msg)
