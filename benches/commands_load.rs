@@ -131,7 +131,7 @@ fn main() {
         let ctx = AwsContext::connect(&opts, None).await.unwrap();
         // Online nodes from the lab's own listing.
         let (nodes_tx, mut nodes_rx) = mpsc::unbounded_channel();
-        ssmdeck::aws::fleet::load_fleet(ctx.clone(), move |e| {
+        ssmdeck::aws::fleet::load_fleet(ctx.clone(), Default::default(), move |e| {
             let _ = nodes_tx.send(e);
         })
         .await;

@@ -35,7 +35,10 @@ async fn console(ctx: AwsContext) -> Outcome {
     let t = Instant::now();
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
-    load_fleet(ctx, move |e| sink.lock().unwrap().push(e)).await;
+    load_fleet(ctx, Default::default(), move |e| {
+        sink.lock().unwrap().push(e)
+    })
+    .await;
     let ms = t.elapsed().as_secs_f64() * 1e3;
     let events = Arc::try_unwrap(events).unwrap().into_inner().unwrap();
     let mut ids = std::collections::HashSet::new();

@@ -59,7 +59,10 @@ fn loaded_app() -> App {
         let generation = app.fleet.generation;
         let events = Arc::new(Mutex::new(Vec::new()));
         let sink = events.clone();
-        load_fleet(ctx, move |e| sink.lock().unwrap().push(e)).await;
+        load_fleet(ctx, Default::default(), move |e| {
+            sink.lock().unwrap().push(e)
+        })
+        .await;
         for event in events.lock().unwrap().drain(..) {
             app.update(
                 Action::Fleet {

@@ -48,7 +48,7 @@ fn main() {
             let sink = events.clone();
             let last_page = Arc::new(Mutex::new(Duration::ZERO));
             let lp = last_page.clone();
-            load_fleet(ctx, move |e| {
+            load_fleet(ctx, Default::default(), move |e| {
                 if matches!(e, FleetEvent::Page(_)) {
                     *lp.lock().unwrap() = t.elapsed();
                 }

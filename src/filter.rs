@@ -533,6 +533,21 @@ impl FleetQuery {
         out
     }
 
+    /// Whether the query asks whether agents are the newest release
+    /// (`agent:outdated`, `agent:latest`): DescribeInstanceInformation's
+    /// `IsLatestVersion`, which DescribeInstanceProperties lacks.
+    pub fn asks_agent_currency(&self) -> bool {
+        self.terms.iter().any(|t| match &t.test {
+            Test::Agent(alts) => alts.iter().any(|a| {
+                matches!(
+                    a.as_str(),
+                    "outdated" | "behind" | "old" | "latest" | "current"
+                )
+            }),
+            _ => false,
+        })
+    }
+
     /// Whether a remote term of this query has no answer bound yet (the
     /// query then matches no node).
     pub fn awaits_remote(&self) -> bool {

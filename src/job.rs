@@ -171,6 +171,8 @@ pub struct JobBase {
     pub data_dir: Option<std::path::PathBuf>,
     /// Shells go through this session-manager-plugin instead of the native client.
     pub session_plugin: Option<std::path::PathBuf>,
+    /// How the Fleet load lists managed nodes (config.toml `[fleet] listing`).
+    pub fleet_listing: crate::aws::fleet::Listing,
 }
 
 /// Which context each command id belongs to: filled by the jobs that learn

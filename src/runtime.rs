@@ -88,6 +88,7 @@ impl TaskManager {
                 state_path: None,
                 data_dir: None,
                 session_plugin: None,
+                fleet_listing: Default::default(),
             },
             tx,
             generation: 0,
@@ -116,6 +117,7 @@ impl TaskManager {
         next.base.state_path = self.base.state_path.clone();
         next.base.data_dir = self.base.data_dir.clone();
         next.base.session_plugin = self.base.session_plugin.clone();
+        next.base.fleet_listing = self.base.fleet_listing;
         next.read_only = self.read_only.clone();
         next
     }
@@ -143,6 +145,11 @@ impl TaskManager {
     /// Shells go through `plugin` (session-manager-plugin) from now on.
     pub fn set_session_plugin(&mut self, plugin: Option<std::path::PathBuf>) {
         self.base.session_plugin = plugin;
+    }
+
+    /// The Fleet load lists managed nodes by `listing` from now on.
+    pub fn set_fleet_listing(&mut self, listing: crate::aws::fleet::Listing) {
+        self.base.fleet_listing = listing;
     }
 
     /// Refuses every mutating job, saying `why` (`None`: writes allowed).
@@ -778,6 +785,7 @@ fn first_runner(set: ContextSet, tx: ActionTx, settings: &Settings) -> TaskManag
     tasks.set_state_path(crate::audit::data_dir().map(|d| d.join("state.json")));
     tasks.set_data_dir(crate::audit::data_dir());
     tasks.set_session_plugin(settings.session_plugin.clone());
+    tasks.set_fleet_listing(settings.config.fleet.listing);
     tasks
 }
 
@@ -841,6 +849,7 @@ fn next_runner(
     next.set_context_read_only(settings.context_read_only.clone());
     next.set_audit(audit);
     next.set_session_plugin(settings.session_plugin.clone());
+    next.set_fleet_listing(settings.config.fleet.listing);
     next
 }
 

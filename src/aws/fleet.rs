@@ -2,6 +2,13 @@
 //! every page), joined with EC2 `DescribeInstances` for `i-…` nodes and with
 //! `ListTagsForResource` (`ManagedInstance`) for hybrid `mi-…` nodes.
 //!
+//! Where the endpoint has it, the nodes come from `DescribeInstanceProperties`
+//! instead ([`Listing::Properties`]: 1,000 a page, with the EC2 name, type,
+//! state, zone and IP the console shows before any join); an endpoint that
+//! answers its first page with an unknown operation or access denied is
+//! listed with `DescribeInstanceInformation` (50 a page) from the start.
+//! The EC2 join still runs (tags and AMI), [`EC2_BATCH`] ids a call.
+//!
 //! SSM pages are a sequential cursor; the EC2 join of each page runs alongside
 //! the next page's request (at most [`EC2_CONCURRENCY`] at once), so the join
 //! adds little to the SSM minimum. The patch state of each page's nodes
@@ -21,8 +28,41 @@ use super::resume::{self, Stall};
 use super::{AwsContext, AwsError, ErrorKind};
 use crate::model::{Ec2Details, ManagedNode, PatchSummary, PingStatus};
 
-/// SSM page size (the API's maximum).
+/// DescribeInstanceInformation page size (the API's maximum).
 pub const SSM_PAGE_SIZE: i32 = 50;
+/// DescribeInstanceProperties page size (the API's maximum).
+pub const PROPERTIES_PAGE_SIZE: i32 = 1000;
+/// Instance ids per EC2 DescribeInstances call of the join (the
+/// `instance-id` filter's values).
+pub const EC2_BATCH: usize = 200;
+/// Node ids per DescribeInstancePatchStates call (the API's `InstanceIds`
+/// limit).
+pub const PATCH_BATCH: usize = 50;
+
+/// Which SSM operation lists the managed nodes (config.toml `[fleet]
+/// listing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Listing {
+    /// `DescribeInstanceProperties` (1,000 a page), falling back to
+    /// [`Listing::Information`] where the endpoint lacks it or denies it.
+    /// It does not say whether an agent is the newest (`IsLatestVersion`).
+    #[default]
+    Properties,
+    /// `DescribeInstanceInformation` only (50 a page); it gives
+    /// `IsLatestVersion`, which `agent:outdated` asks.
+    Information,
+}
+
+impl Listing {
+    /// The SSM operation, as IAM names it.
+    pub fn operation(self) -> &'static str {
+        match self {
+            Listing::Properties => "ssm:DescribeInstanceProperties",
+            Listing::Information => "ssm:DescribeInstanceInformation",
+        }
+    }
+}
 /// EC2 join calls in flight at once.
 pub const EC2_CONCURRENCY: usize = 8;
 /// `ListTagsForResource` calls in flight at once.
@@ -34,8 +74,11 @@ pub const PATCH_CONCURRENCY: usize = 8;
 pub struct LoadStats {
     /// Managed nodes received.
     pub nodes: usize,
-    /// `DescribeInstanceInformation` calls made (pages).
+    /// `DescribeInstanceProperties` or `DescribeInstanceInformation`
+    /// calls made (pages, a fallen-back first call included).
     pub ssm_calls: u32,
+    /// The listing the nodes came from (a fallback shows here).
+    pub listing: Listing,
     /// `DescribeInstances` calls made.
     pub ec2_calls: u32,
     /// `ListTagsForResource` calls made.
@@ -145,6 +188,101 @@ fn node_from_sdk(i: InstanceInformation) -> ManagedNode {
             .and_then(|o| o.instance_association_status_aggregated_count.as_ref())
             .map(crate::model::AssociationCounts::from_map),
         id,
+    }
+}
+
+/// A node of DescribeInstanceProperties: the DescribeInstanceInformation
+/// fields but `IsLatestVersion`, and for EC2 nodes the EC2 details it
+/// carries (the AMI comes with the EC2 join).
+fn node_from_property(p: aws_sdk_ssm::types::InstanceProperty) -> ManagedNode {
+    let epoch = |d: Option<aws_sdk_ssm::primitives::DateTime>| d.map(|d| d.secs());
+    let id = p.instance_id.unwrap_or_default();
+    let ip = p.ip_address.unwrap_or_default();
+    let ec2 = id.starts_with("i-").then(|| Ec2Details {
+        instance_type: p.instance_type.unwrap_or_default(),
+        state: p.instance_state.unwrap_or_default(),
+        availability_zone: p.availability_zone.unwrap_or_default(),
+        private_ip: ip.clone(),
+        launch_time_s: epoch(p.launch_time),
+        image_id: String::new(),
+    });
+    ManagedNode {
+        name: p.name.unwrap_or_default(),
+        ping_status: p
+            .ping_status
+            .as_ref()
+            .map_or(PingStatus::Unknown, |s| PingStatus::parse(s.as_str())),
+        last_ping_s: epoch(p.last_ping_date_time),
+        agent_version: p.agent_version.unwrap_or_default(),
+        agent_is_latest: None,
+        platform_type: p
+            .platform_type
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
+        platform_name: p.platform_name.unwrap_or_default(),
+        platform_version: p.platform_version.unwrap_or_default(),
+        ip,
+        computer_name: p.computer_name.unwrap_or_default(),
+        resource_type: p.resource_type.unwrap_or_default(),
+        iam_role: p.iam_role.unwrap_or_default(),
+        association_status: p.association_status.unwrap_or_default(),
+        activation_id: p.activation_id.unwrap_or_default(),
+        registration_s: epoch(p.registration_date),
+        ec2,
+        tags: Vec::new(),
+        ctx: crate::model::ContextId::default(),
+        patch: crate::model::Patch::Unknown,
+        associations: p
+            .association_overview
+            .as_ref()
+            .and_then(|o| o.instance_association_status_aggregated_count.as_ref())
+            .map(crate::model::AssociationCounts::from_map),
+        id,
+    }
+}
+
+/// One page of managed nodes by `listing` from `token`, and the next
+/// page's token.
+///
+/// # Errors
+/// [`AwsError`] for `listing`'s operation.
+async fn list_page(
+    ctx: &AwsContext,
+    listing: Listing,
+    token: Option<String>,
+) -> Result<(Vec<ManagedNode>, Option<String>), AwsError> {
+    let more = |t: Option<String>| t.filter(|t| !t.is_empty());
+    match listing {
+        Listing::Properties => {
+            let out = ctx
+                .ssm
+                .describe_instance_properties()
+                .max_results(PROPERTIES_PAGE_SIZE)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| ctx.error(listing.operation(), e))?;
+            let nodes = out.instance_properties.unwrap_or_default();
+            Ok((
+                nodes.into_iter().map(node_from_property).collect(),
+                more(out.next_token),
+            ))
+        }
+        Listing::Information => {
+            let out = ctx
+                .ssm
+                .describe_instance_information()
+                .max_results(SSM_PAGE_SIZE)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| ctx.error(listing.operation(), e))?;
+            let nodes = out.instance_information_list.unwrap_or_default();
+            Ok((
+                nodes.into_iter().map(node_from_sdk).collect(),
+                more(out.next_token),
+            ))
+        }
     }
 }
 
@@ -283,96 +421,61 @@ pub async fn hybrid_tags(ctx: &AwsContext, id: &str) -> Result<Vec<(String, Stri
         .collect())
 }
 
-/// Loads the whole fleet, reporting through `emit` as pages and joins arrive.
-/// Ends with [`FleetEvent::Done`] or [`FleetEvent::Failed`]. Dropping the
-/// future cancels every call still in flight.
-pub async fn load_fleet<F>(ctx: AwsContext, emit: F)
-where
-    F: Fn(FleetEvent) + Send + Sync + 'static,
-{
-    let emit = Arc::new(emit);
-    let started = Instant::now();
-    // Each join gives way under throttling (fewer at once) and asks a
-    // throttled page again instead of dropping its names and tags.
-    let tag_gate = super::gate::Gate::new(TAG_CONCURRENCY);
-    let ec2 = PageJoin::new(EC2_CONCURRENCY);
-    let patch = PageJoin::new(PATCH_CONCURRENCY);
-    let tag_calls = Arc::new(AtomicU32::new(0));
-    let mut joins = JoinSet::new();
-    let mut tag_joins = JoinSet::new();
-    let mut stats = LoadStats::default();
-    let mut token: Option<String> = None;
-    loop {
-        let calls = &mut stats.ssm_calls;
-        let page = token.clone();
-        let stalled = emit.clone();
-        let resp = resume::again(
-            || {
-                *calls += 1;
-                let request = ctx
-                    .ssm
-                    .describe_instance_information()
-                    .max_results(SSM_PAGE_SIZE)
-                    .set_next_token(page.clone());
-                async {
-                    request
-                        .send()
-                        .await
-                        .map_err(|e| ctx.error("ssm:DescribeInstanceInformation", e))
-                }
-            },
-            stats.nodes > 0,
-            move |s| stalled(FleetEvent::Stalled(s)),
-        )
-        .await;
-        let out = match resp {
-            Ok(out) => out,
-            Err(e) => {
-                joins.abort_all();
-                tag_joins.abort_all();
-                emit(FleetEvent::Failed(e));
-                return;
-            }
-        };
-        let nodes: Vec<ManagedNode> = out
-            .instance_information_list
-            .unwrap_or_default()
-            .into_iter()
-            .map(node_from_sdk)
-            .collect();
-        stats.nodes += nodes.len();
-        let ec2_ids: Vec<String> = nodes
-            .iter()
-            .filter(|n| n.id.starts_with("i-"))
-            .map(|n| n.id.clone())
-            .collect();
-        let hybrid_ids: Vec<String> = nodes
-            .iter()
-            .filter(|n| n.is_hybrid())
-            .map(|n| n.id.clone())
-            .collect();
+/// The joins of one load: EC2 details, patch state and hybrid tags, each
+/// with its gate and call count.
+struct Joins {
+    ec2: PageJoin,
+    patch: PageJoin,
+    tag_gate: Arc<super::gate::Gate>,
+    tag_calls: Arc<AtomicU32>,
+    joins: JoinSet<()>,
+    tag_joins: JoinSet<()>,
+}
+
+impl Joins {
+    fn new() -> Self {
+        // Each join gives way under throttling (fewer at once) and asks a
+        // throttled page again instead of dropping its names and tags.
+        Joins {
+            ec2: PageJoin::new(EC2_CONCURRENCY),
+            patch: PageJoin::new(PATCH_CONCURRENCY),
+            tag_gate: super::gate::Gate::new(TAG_CONCURRENCY),
+            tag_calls: Arc::new(AtomicU32::new(0)),
+            joins: JoinSet::new(),
+            tag_joins: JoinSet::new(),
+        }
+    }
+
+    /// Starts the joins of one page's `nodes`: patch state
+    /// [`PATCH_BATCH`] ids a call, EC2 [`EC2_BATCH`] a call, one tag call
+    /// per hybrid node.
+    fn start<F>(&mut self, ctx: &AwsContext, nodes: &[ManagedNode], emit: &Arc<F>)
+    where
+        F: Fn(FleetEvent) + Send + Sync + 'static,
+    {
         let all_ids: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
-        emit(FleetEvent::Page(nodes));
-        if !all_ids.is_empty() && !patch.is_off() {
-            let (c, ids) = (ctx.clone(), all_ids.clone());
-            joins.spawn(patch.clone().run(
+        let ec2_ids: Vec<String> = all_ids
+            .iter()
+            .filter(|id| id.starts_with("i-"))
+            .cloned()
+            .collect();
+        for ids in all_ids.chunks(PATCH_BATCH).filter(|_| !self.patch.is_off()) {
+            let (c, ids, asked) = (ctx.clone(), ids.to_vec(), ids.to_vec());
+            self.joins.spawn(self.patch.clone().run(
                 move || {
                     let (c, ids) = (c.clone(), ids.clone());
                     async move { describe_patch_states(&c, ids).await }
                 },
-                move |states| FleetEvent::Patch {
-                    asked: all_ids,
-                    states,
-                },
+                move |states| FleetEvent::Patch { asked, states },
                 FleetEvent::PatchUnavailable,
                 emit.clone(),
             ));
         }
-        if !ec2_ids.is_empty() && !ec2.is_off() {
-            let c = ctx.clone();
-            joins.spawn(ec2.clone().run(
+        for ids in ec2_ids.chunks(EC2_BATCH).filter(|_| !self.ec2.is_off()) {
+            let (c, ids) = (ctx.clone(), ids.to_vec());
+            self.joins.spawn(self.ec2.clone().run(
                 move || {
-                    let (c, ids) = (c.clone(), ec2_ids.clone());
+                    let (c, ids) = (c.clone(), ids.clone());
                     async move { describe_ec2(&c, ids).await }
                 },
                 FleetEvent::Ec2,
@@ -380,14 +483,15 @@ where
                 emit.clone(),
             ));
         }
-        for id in hybrid_ids {
-            let (ctx, emit, gate, calls) = (
+        for n in nodes.iter().filter(|n| n.is_hybrid()) {
+            let (ctx, emit, gate, calls, id) = (
                 ctx.clone(),
                 emit.clone(),
-                tag_gate.clone(),
-                tag_calls.clone(),
+                self.tag_gate.clone(),
+                self.tag_calls.clone(),
+                n.id.clone(),
             );
-            tag_joins.spawn(async move {
+            self.tag_joins.spawn(async move {
                 let r = gated(&gate, || {
                     calls.fetch_add(1, Ordering::Relaxed);
                     hybrid_tags(&ctx, &id)
@@ -399,17 +503,71 @@ where
                 }
             });
         }
-        match out.next_token {
-            Some(t) if !t.is_empty() => token = Some(t),
-            _ => break,
+    }
+
+    fn abort(&mut self) {
+        self.joins.abort_all();
+        self.tag_joins.abort_all();
+    }
+}
+
+/// Loads the whole fleet by `listing` (falling back from
+/// [`Listing::Properties`] as the module says), reporting through `emit`
+/// as pages and joins arrive. Ends with [`FleetEvent::Done`] or
+/// [`FleetEvent::Failed`]. Dropping the future cancels every call still
+/// in flight.
+pub async fn load_fleet<F>(ctx: AwsContext, listing: Listing, emit: F)
+where
+    F: Fn(FleetEvent) + Send + Sync + 'static,
+{
+    let emit = Arc::new(emit);
+    let started = Instant::now();
+    let mut joins = Joins::new();
+    let mut stats = LoadStats {
+        listing,
+        ..LoadStats::default()
+    };
+    let mut token: Option<String> = None;
+    loop {
+        let calls = &mut stats.ssm_calls;
+        let (page, listing) = (token.clone(), stats.listing);
+        let stalled = emit.clone();
+        let resp = resume::again(
+            || {
+                *calls += 1;
+                list_page(&ctx, listing, page.clone())
+            },
+            stats.nodes > 0,
+            move |s| stalled(FleetEvent::Stalled(s)),
+        )
+        .await;
+        let (nodes, next) = match resp {
+            Err(e) if listing == Listing::Properties && token.is_none() && is_permanent(&e) => {
+                tracing::info!(error = %e, "DescribeInstanceProperties refused; listing with DescribeInstanceInformation");
+                stats.listing = Listing::Information;
+                continue;
+            }
+            Err(e) => {
+                joins.abort();
+                emit(FleetEvent::Failed(e));
+                return;
+            }
+            Ok(page) => page,
+        };
+        stats.nodes += nodes.len();
+        joins.start(&ctx, &nodes, &emit);
+        emit(FleetEvent::Page(nodes));
+        match next {
+            Some(t) => token = Some(t),
+            None => break,
         }
     }
-    while joins.join_next().await.is_some() {}
+    while joins.joins.join_next().await.is_some() {}
     stats.ec2_done_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    while tag_joins.join_next().await.is_some() {}
-    stats.ec2_calls = ec2.calls.load(Ordering::Relaxed);
-    stats.tag_calls = tag_calls.load(Ordering::Relaxed);
-    stats.patch_calls = patch.calls.load(Ordering::Relaxed);
+    while joins.tag_joins.join_next().await.is_some() {}
+    stats.ec2_calls = joins.ec2.calls.load(Ordering::Relaxed);
+    stats.tag_calls = joins.tag_calls.load(Ordering::Relaxed);
+    stats.patch_calls = joins.patch.calls.load(Ordering::Relaxed);
     stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     emit(FleetEvent::Done(stats));
 }

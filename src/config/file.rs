@@ -348,7 +348,7 @@ fn contexts(r: &mut Reader<'_>, v: Spanned<DeValue<'_>>, config: &mut ConfigFile
     }
 }
 
-/// `[fleet]`: `tag_columns`.
+/// `[fleet]`: `tag_columns`, `listing`.
 fn fleet(r: &mut Reader<'_>, v: Spanned<DeValue<'_>>, fleet: &mut FleetConfig) {
     let Some(t) = table(r, v, "fleet") else {
         return;
@@ -366,7 +366,23 @@ fn fleet(r: &mut Reader<'_>, v: Spanned<DeValue<'_>>, fleet: &mut FleetConfig) {
                     fleet.tag_columns = c;
                 }
             }
-            other => r.unknown("[fleet] ", other, kat, fv.get_ref(), "`tag_columns`"),
+            "listing" => {
+                if let Some(l) = r.read(
+                    "[fleet] ",
+                    "listing",
+                    fv,
+                    "listing = \"properties\" or listing = \"information\"",
+                ) {
+                    fleet.listing = l;
+                }
+            }
+            other => r.unknown(
+                "[fleet] ",
+                other,
+                kat,
+                fv.get_ref(),
+                "`tag_columns` or `listing`",
+            ),
         }
     }
 }

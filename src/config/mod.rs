@@ -103,6 +103,10 @@ pub struct FleetConfig {
     /// Tag keys shown as Fleet columns, in order (exact, case-sensitive
     /// keys as EC2 and SSM return them).
     pub tag_columns: Vec<String>,
+    /// `listing = "properties"` (the default: DescribeInstanceProperties,
+    /// falling back where the endpoint lacks it) or `"information"`
+    /// (DescribeInstanceInformation only, for `agent:outdated`).
+    pub listing: crate::aws::fleet::Listing,
 }
 
 /// Settings that apply while one AWS profile is in use.
@@ -444,6 +448,17 @@ mod tests {
         assert_eq!(c.fleet.tag_columns, ["Env", "Role", "Team"]);
         assert!(ConfigFile::default().fleet.tag_columns.is_empty());
         assert!(toml::from_str::<ConfigFile>("[fleet]\ncolumns = []\n").is_err());
+        use crate::aws::fleet::Listing;
+        assert_eq!(ConfigFile::default().fleet.listing, Listing::Properties);
+        let p = super::file::parse_config("c.toml", "[fleet]\nlisting = \"information\"\n", None);
+        assert_eq!(p.config.fleet.listing, Listing::Information);
+        let p = super::file::parse_config("c.toml", "[fleet]\nlisting = \"fast\"\n", None);
+        assert_eq!(p.config.fleet.listing, Listing::Properties);
+        let text = p.problems[0].to_string();
+        assert!(
+            text.contains("listing = \"properties\" or listing = \"information\""),
+            "{text}"
+        );
     }
 
     /// Issue 18 item 5: 40,000 keymap entries parse (line numbers and

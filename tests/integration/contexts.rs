@@ -138,7 +138,11 @@ async fn a_denied_and_a_throttled_context_do_not_stop_the_others() {
         &accounts[1],
         REGIONS[0],
         Faults {
-            deny: vec!["ssm:DescribeInstanceInformation".into()],
+            // Both listings: the load falls back from the first to the second.
+            deny: vec![
+                "ssm:DescribeInstanceProperties".into(),
+                "ssm:DescribeInstanceInformation".into(),
+            ],
             ..Faults::default()
         },
     );

@@ -135,6 +135,7 @@ impl Harness {
                 ec2_calls: 1,
                 tag_calls: 1,
                 patch_calls: 0,
+                listing: Default::default(),
                 ec2_done_ms: 200,
                 elapsed_ms: 250,
             }),
@@ -613,7 +614,7 @@ fn a_silent_endpoint_is_named_in_the_title_while_the_load_waits() {
     h.act(Action::Tick(h.now));
     let screen = h.screen();
     assert!(
-        screen.contains("waiting for DescribeInstanceInformation at http://127.0.0.1:4566 (12 s)"),
+        screen.contains("waiting for the managed node list at http://127.0.0.1:4566 (12 s)"),
         "{screen}"
     );
     h.fleet_event(1, FleetEvent::Page(fleet()));

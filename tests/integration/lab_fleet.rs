@@ -557,7 +557,11 @@ async fn a_load_throttled_mid_way_resumes_from_the_page_that_failed() {
     let (ctx, _) = common::context_with(opts).await;
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
-    let load = tokio::spawn(load_fleet(ctx, move |e| sink.lock().unwrap().push(e)));
+    let load = tokio::spawn(load_fleet(
+        ctx,
+        ssmdeck::aws::fleet::Listing::Information,
+        move |e| sink.lock().unwrap().push(e),
+    ));
     let count = |pred: &dyn Fn(&FleetEvent) -> bool| {
         events.lock().unwrap().iter().filter(|e| pred(e)).count()
     };
@@ -731,4 +735,101 @@ async fn associations_come_with_the_node_listing_and_the_assoc_column_and_filter
     live.app.settle();
     assert_eq!(live.app.fleet.view.len(), failed);
     assert!(live.screen().contains("1 failed"), "{}", live.screen());
+}
+
+/// `n` without what only DescribeInstanceInformation says
+/// (IsLatestVersion) and its last ping (the lab's nodes ping on between
+/// two loads), for comparing the two listings.
+fn comparable(mut n: ManagedNode) -> ManagedNode {
+    n.agent_is_latest = None;
+    n.last_ping_s = None;
+    n
+}
+
+#[tokio::test]
+async fn properties_list_1000_a_page_and_give_the_same_fleet_as_instance_information() {
+    use ssmdeck::aws::fleet::Listing;
+    let lab = common::lab(1234, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let info_events = common::load_by(&ctx, Listing::Information).await;
+    let info = done(&info_events).clone();
+    let prop_events = common::load_by(&ctx, Listing::Properties).await;
+    let prop = done(&prop_events).clone();
+    assert_eq!(prop.listing, Listing::Properties);
+    assert_eq!((info.nodes, prop.nodes), (1234, 1234));
+    assert_eq!(prop.ssm_calls, 2, "1,234 nodes at 1,000 a page");
+    assert_eq!(info.ssm_calls, 25, "at 50 a page");
+    assert_eq!(
+        prop.patch_calls, info.patch_calls,
+        "patch states stay 50 ids a call"
+    );
+    assert!(
+        prop.ec2_calls * 3 < info.ec2_calls,
+        "EC2 join {} ids a call: {} calls against {}",
+        ssmdeck::aws::fleet::EC2_BATCH,
+        prop.ec2_calls,
+        info.ec2_calls
+    );
+    // Names, types, states and zones arrive with the page, before the join.
+    let first_page = prop_events
+        .iter()
+        .find_map(|e| match e {
+            FleetEvent::Page(nodes) => Some(nodes),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(first_page.len(), 1000);
+    let ec2_node = first_page.iter().find(|n| n.id.starts_with("i-")).unwrap();
+    let details = ec2_node.ec2.as_ref().expect("EC2 details from the page");
+    assert!(!ec2_node.name.is_empty() && !details.instance_type.is_empty());
+    assert!(!details.state.is_empty() && !details.availability_zone.is_empty());
+    let (info_nodes, prop_nodes) = (fold(&info_events), fold(&prop_events));
+    assert_eq!(info_nodes.len(), prop_nodes.len());
+    for (id, n) in info_nodes {
+        let p = prop_nodes
+            .get(&id)
+            .unwrap_or_else(|| panic!("{id} missing"));
+        assert_eq!(comparable(p.clone()), comparable(n), "{id}");
+    }
+}
+
+#[tokio::test]
+async fn an_endpoint_without_properties_or_denying_them_is_listed_by_instance_information() {
+    use ssmdeck::aws::fleet::Listing;
+    for faults in [
+        Faults {
+            unsupported: vec!["ssm:DescribeInstanceProperties".into()],
+            ..Faults::default()
+        },
+        Faults {
+            deny: vec!["ssm:DescribeInstanceProperties".into()],
+            ..Faults::default()
+        },
+    ] {
+        let lab = common::lab(120, faults.clone()).await;
+        let (ctx, _) = common::context(&lab).await;
+        let events = common::load_by(&ctx, Listing::Properties).await;
+        let stats = done(&events).clone();
+        assert_eq!(stats.listing, Listing::Information, "{faults:?}");
+        assert_eq!(stats.nodes, 120);
+        assert_eq!(
+            stats.ssm_calls,
+            1 + 3,
+            "the refused call, then 3 pages of 50"
+        );
+        assert!(fold(&events).values().all(|n| n.agent_is_latest.is_some()));
+    }
+    // A listing DescribeInstanceInformation cannot serve fails as before;
+    // the properties listing does not need it.
+    let lab = common::lab(
+        10,
+        Faults {
+            unsupported: vec!["ssm:DescribeInstanceInformation".into()],
+            ..Faults::default()
+        },
+    )
+    .await;
+    let (ctx, _) = common::context(&lab).await;
+    let stats = done(&common::load_by(&ctx, Listing::Properties).await).clone();
+    assert_eq!((stats.nodes, stats.listing), (10, Listing::Properties));
 }

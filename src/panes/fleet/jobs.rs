@@ -98,13 +98,14 @@ impl Job for FleetJob {
             FleetJob::Load { generation } => {
                 let gate = Arc::new(Semaphore::new(CONTEXTS_AT_ONCE));
                 let mut loads = JoinSet::new();
+                let listing = env.fleet_listing;
                 for (ctx_id, ctx) in env.contexts.iter() {
                     let (send, gate, ctx) = (env.sender(), gate.clone(), ctx.clone());
                     loads.spawn(async move {
                         let Ok(_turn) = gate.acquire_owned().await else {
                             return;
                         };
-                        load_fleet(ctx, move |event| {
+                        load_fleet(ctx, listing, move |event| {
                             send(FleetMsg {
                                 generation,
                                 ctx: ctx_id,

@@ -103,6 +103,15 @@ impl FleetState {
     /// failed or cut answer (`✗ pkg:x: …`), for above the table.
     pub fn remote_lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
+        let by_properties = self
+            .last_stats
+            .as_ref()
+            .is_some_and(|s| s.listing == crate::aws::fleet::Listing::Properties);
+        if by_properties && self.query.asks_agent_currency() {
+            lines.push(
+                "✗ agent:outdated/latest: DescribeInstanceProperties does not say which agents are the newest; set [fleet] listing = \"information\" in config.toml for it (or use agent:3.2 for a version)".into(),
+            );
+        }
         for t in self.query.remote_terms() {
             let Some(a) = self.remote.get(&t) else {
                 continue;

@@ -259,7 +259,7 @@ impl Default for FleetState {
             error: None,
             contexts: Vec::new(),
             context_loads: Vec::new(),
-            pending_stats: LoadStats::default(),
+            pending_stats: no_stats(),
             ec2_unavailable: None,
             endpoint: None,
             patch_known: false,
@@ -288,7 +288,7 @@ impl FleetState {
             last_answer: now,
         });
         self.error = None;
-        self.pending_stats = LoadStats::default();
+        self.pending_stats = no_stats();
         self.context_loads = vec![
             ContextLoad::Loading {
                 pages: 0,
@@ -649,7 +649,7 @@ impl FleetState {
             return;
         }
         self.loaded_at = Some(now);
-        self.last_stats = Some(std::mem::take(&mut self.pending_stats));
+        self.last_stats = Some(std::mem::replace(&mut self.pending_stats, no_stats()));
     }
 
     /// Drops the nodes of context `ctx` not reported by load `generation`
@@ -1095,9 +1095,22 @@ fn ip_key(ip: &str) -> (u8, [u8; 4], &str) {
     }
 }
 
+/// The sum of no context's load.
+fn no_stats() -> LoadStats {
+    LoadStats {
+        listing: crate::aws::fleet::Listing::Information,
+        ..LoadStats::default()
+    }
+}
+
 /// Adds `more` to `sum`: counts and calls summed, wall times the longest
-/// (the contexts load side by side).
+/// (the contexts load side by side); the listing is
+/// [`Listing::Properties`](crate::aws::fleet::Listing) when any context's
+/// was (the sum starts from [`no_stats`]).
 fn add_stats(sum: &mut LoadStats, more: &LoadStats) {
+    if more.listing == crate::aws::fleet::Listing::Properties {
+        sum.listing = more.listing;
+    }
     sum.nodes += more.nodes;
     sum.ssm_calls += more.ssm_calls;
     sum.ec2_calls += more.ec2_calls;

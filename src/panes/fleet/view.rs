@@ -247,7 +247,7 @@ pub fn context_lines(f: &FleetState, room: usize) -> Vec<String> {
     lines
 }
 
-/// `waiting for DescribeInstanceInformation at ENDPOINT (12 s)` once the
+/// `waiting for the managed node list at ENDPOINT (12 s)` once the
 /// load has heard nothing for [`WAITING_AFTER`](super::state::WAITING_AFTER)
 /// (not while a stalled page waits to be asked again: that says so).
 fn waiting_text(f: &FleetState, now: std::time::Instant) -> Option<String> {
@@ -256,7 +256,7 @@ fn waiting_text(f: &FleetState, now: std::time::Instant) -> Option<String> {
     (l.stalled.is_none() && silent >= super::state::WAITING_AFTER).then(|| {
         let at = f.endpoint.clone().unwrap_or_else(|| "AWS".into());
         format!(
-            "waiting for DescribeInstanceInformation at {at} ({} s)",
+            "waiting for the managed node list at {at} ({} s)",
             silent.as_secs()
         )
     })

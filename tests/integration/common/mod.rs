@@ -56,11 +56,18 @@ pub async fn context_with(opts: ConnectOptions) -> (AwsContext, Arc<Mutex<Vec<St
     (ctx, notices)
 }
 
-/// Runs a whole fleet load and returns its events in order.
+/// Runs a whole fleet load listed by DescribeInstanceInformation (50 a
+/// page: the paging, resume and join tests count its pages) and returns
+/// its events in order.
 pub async fn load(ctx: &AwsContext) -> Vec<FleetEvent> {
+    load_by(ctx, ssmdeck::aws::fleet::Listing::Information).await
+}
+
+/// Runs a whole fleet load by `listing` and returns its events in order.
+pub async fn load_by(ctx: &AwsContext, listing: ssmdeck::aws::fleet::Listing) -> Vec<FleetEvent> {
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
-    load_fleet(ctx.clone(), move |e| sink.lock().unwrap().push(e)).await;
+    load_fleet(ctx.clone(), listing, move |e| sink.lock().unwrap().push(e)).await;
     Arc::try_unwrap(events).unwrap().into_inner().unwrap()
 }
 
