@@ -50,7 +50,8 @@ pub enum Listing {
     #[default]
     Properties,
     /// `DescribeInstanceInformation` only (50 a page); it gives
-    /// `IsLatestVersion`, which `agent:outdated` asks.
+    /// `IsLatestVersion`, which `agent:outdated` asks (after a
+    /// [`Listing::Properties`] load, [`agent_currency`] reads it then).
     Information,
 }
 
@@ -139,6 +140,9 @@ pub enum FleetEvent {
     /// The answers to the filter's remote terms (`pkg:`, `compliance:`),
     /// every context's (not part of a load).
     Remote(Vec<super::node_query::TermAnswer>),
+    /// Whether each node's agent is the newest release, or why not
+    /// ([`agent_currency`]; not part of a load).
+    AgentCurrency(Result<Vec<(String, bool)>, AwsError>),
     /// Every page and join finished.
     Done(LoadStats),
     /// A page failed with a passing fault after the SDK's retries: the load
@@ -284,6 +288,32 @@ async fn list_page(
             ))
         }
     }
+}
+
+/// Whether each managed node's SSM Agent is the newest release
+/// (DescribeInstanceInformation's `IsLatestVersion`, every page, 50 a
+/// page): what a [`Listing::Properties`] load lacks, read when the Fleet
+/// filter asks `agent:outdated` or `agent:latest`. `(node id, latest)`.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:DescribeInstanceInformation`.
+pub async fn agent_currency(ctx: &AwsContext) -> Result<Vec<(String, bool)>, AwsError> {
+    let mut pages = ctx
+        .ssm
+        .describe_instance_information()
+        .max_results(SSM_PAGE_SIZE)
+        .into_paginator()
+        .send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| ctx.error("ssm:DescribeInstanceInformation", e))?;
+        out.extend(
+            page.instance_information_list()
+                .iter()
+                .filter_map(|i| Some((i.instance_id.clone()?, i.is_latest_version?))),
+        );
+    }
+    Ok(out)
 }
 
 /// Reads the patch state of `ids` (at most 50, the API's `InstanceIds`

@@ -105,7 +105,8 @@ pub struct FleetConfig {
     pub tag_columns: Vec<String>,
     /// `listing = "properties"` (the default: DescribeInstanceProperties,
     /// falling back where the endpoint lacks it) or `"information"`
-    /// (DescribeInstanceInformation only, for `agent:outdated`).
+    /// (DescribeInstanceInformation only: its `IsLatestVersion` comes with
+    /// every load instead of when `agent:outdated` asks for it).
     pub listing: crate::aws::fleet::Listing,
 }
 

@@ -494,3 +494,55 @@ async fn package_and_compliance_terms_are_answered_by_aws_and_select_like_any_fi
         .collect();
     assert_eq!(both, expect);
 }
+
+#[tokio::test]
+async fn agent_outdated_after_a_properties_listing_asks_instance_information_once() {
+    let lab = lab(60).await;
+    let (ctx, _) = common::context(&lab).await;
+    let ssm = ctx.ssm.clone();
+    let mut live = Live::start(ctx).await;
+    fleet(&mut live).await;
+    let stats = live.app.fleet.last_stats.clone().unwrap();
+    assert_eq!(stats.listing, ssmdeck::aws::fleet::Listing::Properties);
+    assert!(
+        live.app
+            .fleet
+            .nodes
+            .iter()
+            .all(|n| n.agent_is_latest.is_none())
+    );
+    let mut outdated = Vec::new();
+    let mut pages = ssm.describe_instance_information().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for i in page.unwrap().instance_information_list() {
+            if i.is_latest_version == Some(false) {
+                outdated.push(i.instance_id.clone().unwrap());
+            }
+        }
+    }
+    outdated.sort();
+    assert!(!outdated.is_empty() && outdated.len() < 60, "{outdated:?}");
+    lab.reset_calls();
+    // The filter waits for the answer (asking… in the title), then keeps
+    // the nodes DescribeInstanceInformation calls behind.
+    assert_eq!(remote_filter(&mut live, "agent:outdated").await, outdated);
+    assert!(
+        live.app
+            .fleet
+            .agent_currency
+            .is_some_and(|(_, asking)| !asking)
+    );
+    let calls = lab.calls();
+    assert_eq!(
+        calls.get("ssm:DescribeInstanceInformation").copied(),
+        Some(2),
+        "60 nodes at 50 a page, asked once: {calls:?}"
+    );
+    // Asked once per load: filtering again reads nothing more.
+    remote_filter(&mut live, "!agent:latest").await;
+    assert_eq!(view_ids(&live), outdated);
+    assert_eq!(
+        lab.calls().get("ssm:DescribeInstanceInformation").copied(),
+        Some(2)
+    );
+}

@@ -56,6 +56,13 @@ pub enum FleetJob {
         /// Which part.
         part: crate::aws::posture::PosturePart,
     },
+    /// Whether each node's agent is the newest release
+    /// ([`agent_currency`](crate::aws::fleet::agent_currency)), in every
+    /// context; one report per context.
+    AgentCurrency {
+        /// Generation tag (the fleet load asked for).
+        generation: u64,
+    },
     /// The nodes each of the filter's remote `terms` holds for
     /// ([`node_ids`](crate::aws::node_query::node_ids)), in every context
     /// of the set, at most [`CONTEXTS_AT_ONCE`] questions at a time;
@@ -81,6 +88,7 @@ impl Job for FleetJob {
             // Each question asks every unanswered term of the query: a
             // newer one replaces it.
             FleetJob::Remote { .. } => Some("fleet-remote".into()),
+            FleetJob::AgentCurrency { .. } => Some("fleet-agent-currency".into()),
         }
     }
 
@@ -89,7 +97,8 @@ impl Job for FleetJob {
             FleetJob::Load { .. }
             | FleetJob::NodeWindows { .. }
             | FleetJob::Posture { .. }
-            | FleetJob::Remote { .. } => None,
+            | FleetJob::Remote { .. }
+            | FleetJob::AgentCurrency { .. } => None,
         }
     }
 
@@ -143,6 +152,22 @@ impl Job for FleetJob {
                     ctx,
                     event: FleetEvent::Posture { node, part, result },
                 })
+            }
+            FleetJob::AgentCurrency { generation } => {
+                let mut asks = JoinSet::new();
+                for (ctx_id, ctx) in env.contexts.iter() {
+                    let (send, ctx) = (env.sender(), ctx.clone());
+                    asks.spawn(async move {
+                        let result = crate::aws::fleet::agent_currency(&ctx).await;
+                        send(FleetMsg {
+                            generation,
+                            ctx: ctx_id,
+                            event: FleetEvent::AgentCurrency(result),
+                        });
+                    });
+                }
+                while asks.join_next().await.is_some() {}
+                None
             }
             FleetJob::Remote { generation, terms } => Some(FleetMsg {
                 generation,

@@ -99,18 +99,62 @@ impl FleetState {
         self.forget_matches();
     }
 
+    /// Whether the agents' currency must be asked now: the query asks
+    /// `agent:outdated`/`agent:latest`, the last load listed the nodes by
+    /// DescribeInstanceProperties (no `IsLatestVersion`), and it was not
+    /// asked for this load yet. Marks it asked.
+    pub fn agent_currency_to_ask(&mut self) -> bool {
+        let asked = self
+            .agent_currency
+            .is_some_and(|(g, _)| g == self.generation);
+        if !self.listed_by_properties() || asked || !self.query.asks_agent_currency() {
+            return false;
+        }
+        self.agent_currency = Some((self.generation, true));
+        true
+    }
+
+    /// Whether the last load listed some context's nodes by
+    /// DescribeInstanceProperties.
+    fn listed_by_properties(&self) -> bool {
+        self.last_stats
+            .as_ref()
+            .is_some_and(|s| s.listing == crate::aws::fleet::Listing::Properties)
+    }
+
+    /// Takes one context's agents' currency for load `generation`.
+    pub fn take_agent_currency(
+        &mut self,
+        generation: u64,
+        result: Result<Vec<(String, bool)>, crate::aws::AwsError>,
+    ) {
+        if generation != self.generation {
+            return;
+        }
+        if let Some((_, asking)) = &mut self.agent_currency {
+            *asking = false;
+        }
+        match result {
+            Ok(pairs) => {
+                for (id, latest) in pairs {
+                    self.set_agent_latest(&id, latest);
+                }
+                self.agent_currency_error = None;
+            }
+            Err(e) => self.agent_currency_error = Some(e.to_string()),
+        }
+        self.forget_matches();
+    }
+
     /// What the pane says about the query's remote terms: one line per
     /// failed or cut answer (`✗ pkg:x: …`), for above the table.
     pub fn remote_lines(&self) -> Vec<String> {
         let mut lines = Vec::new();
-        let by_properties = self
-            .last_stats
-            .as_ref()
-            .is_some_and(|s| s.listing == crate::aws::fleet::Listing::Properties);
-        if by_properties && self.query.asks_agent_currency() {
-            lines.push(
-                "✗ agent:outdated/latest: DescribeInstanceProperties does not say which agents are the newest; set [fleet] listing = \"information\" in config.toml for it (or use agent:3.2 for a version)".into(),
-            );
+        if self.listed_by_properties()
+            && self.query.asks_agent_currency()
+            && let Some(e) = &self.agent_currency_error
+        {
+            lines.push(format!("✗ agent:outdated: {e}"));
         }
         for t in self.query.remote_terms() {
             let Some(a) = self.remote.get(&t) else {
@@ -132,6 +176,10 @@ impl FleetState {
     /// and the first such term with its AWS operation
     /// (`GetInventory for pkg:openssl<3.0.7`).
     pub fn remote_asking(&self) -> Option<String> {
+        if self.agent_currency.is_some_and(|(_, asking)| asking) && self.query.asks_agent_currency()
+        {
+            return Some("DescribeInstanceInformation for agent:".into());
+        }
         self.query.remote_terms().into_iter().find_map(|t| {
             self.remote
                 .get(&t)

@@ -218,6 +218,12 @@ pub struct FleetState {
     pub epoch_s: i64,
     /// The answers to the filter's remote terms (`pkg:`, `compliance:`).
     pub remote: HashMap<crate::filter::RemoteTerm, super::remote::RemoteAnswer>,
+    /// The load whose agents' currency (`IsLatestVersion`) was asked for
+    /// `agent:outdated` after a DescribeInstanceProperties listing, and
+    /// whether the answer is still on its way.
+    pub agent_currency: Option<(u64, bool)>,
+    /// Why the agents' currency could not be read, if it could not.
+    pub agent_currency_error: Option<String>,
     /// The filter's remote terms are to be asked at the next settle
     /// (the filter was kept, shown by a jump, or the fleet reloaded).
     pub remote_wanted: bool,
@@ -270,6 +276,8 @@ impl Default for FleetState {
             epoch_s: 0,
             remote: HashMap::new(),
             remote_wanted: false,
+            agent_currency: None,
+            agent_currency_error: None,
             dirty_order: false,
             dirty_view: false,
         }
@@ -509,6 +517,11 @@ impl FleetState {
 
     /// Changes a node without touching its fuzzy-search fields (the patch
     /// state is not searched as text).
+    /// Node `id`'s agent is (not) the newest release.
+    pub(super) fn set_agent_latest(&mut self, id: &str, latest: bool) {
+        self.modify_quietly(id, |n| n.agent_is_latest = Some(latest));
+    }
+
     fn modify_quietly(&mut self, id: &str, f: impl FnOnce(&mut ManagedNode)) {
         if let Some(&i) = self.index.get(id) {
             f(&mut self.nodes[i]);
@@ -602,8 +615,10 @@ impl FleetState {
                 self.patch_unavailable = Some(e);
             }
             // Taken by the pane before a load's events (not generation-bound).
-            FleetEvent::NodeWindows { .. } | FleetEvent::Posture { .. } | FleetEvent::Remote(_) => {
-            }
+            FleetEvent::NodeWindows { .. }
+            | FleetEvent::Posture { .. }
+            | FleetEvent::Remote(_)
+            | FleetEvent::AgentCurrency(_) => {}
             FleetEvent::Done(stats) => {
                 self.context_loads[ctx.index()] = ContextLoad::Done;
                 add_stats(&mut self.pending_stats, &stats);

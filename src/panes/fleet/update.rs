@@ -325,6 +325,9 @@ impl Pane for FleetState {
         if let crate::aws::fleet::FleetEvent::Remote(answers) = m.event {
             return self.take_remote(m.generation, answers);
         }
+        if let crate::aws::fleet::FleetEvent::AgentCurrency(result) = m.event {
+            return self.take_agent_currency(m.generation, result);
+        }
         if let Some(text) = self.apply_in(m.generation, m.ctx, m.event, cx.now) {
             cx.notice(text);
         }
@@ -490,6 +493,11 @@ impl Pane for FleetState {
             });
         }
         self.ask_posture(cx);
+        if self.agent_currency_to_ask() {
+            cx.job(FleetJob::AgentCurrency {
+                generation: self.generation,
+            });
+        }
         if std::mem::take(&mut self.remote_wanted) {
             let terms = self.remote_to_ask();
             if !terms.is_empty() {
