@@ -93,6 +93,9 @@ pub enum FleetEvent {
         /// The part, or why not.
         result: Result<super::posture::Posture, AwsError>,
     },
+    /// The deregistration of hybrid nodes answered: each node's context,
+    /// id and result (not part of a load).
+    Deregistered(Vec<(crate::model::ContextId, String, Result<(), AwsError>)>),
     /// Every page and join finished.
     Done(LoadStats),
     /// A page failed with a passing fault after the SDK's retries: the load

@@ -56,6 +56,12 @@ pub enum FleetJob {
         /// Which part.
         part: crate::aws::posture::PosturePart,
     },
+    /// DeregisterManagedInstance of each Inactive hybrid node (context,
+    /// id): see [`super::deregister`].
+    Deregister {
+        /// The nodes, with their contexts.
+        nodes: Vec<(ContextId, String)>,
+    },
 }
 
 impl Job for FleetJob {
@@ -68,17 +74,20 @@ impl Job for FleetJob {
             // One read per part: switching tabs does not cancel the
             // other tab's read; another node's read of the part does.
             FleetJob::Posture { part, .. } => Some(format!("fleet-node-posture-{part:?}")),
+            FleetJob::Deregister { .. } => None,
         }
     }
 
     fn mutation(&self) -> Option<Mutation> {
         match self {
             FleetJob::Load { .. } | FleetJob::NodeWindows { .. } | FleetJob::Posture { .. } => None,
+            FleetJob::Deregister { nodes } => Some(super::deregister::mutation(nodes)),
         }
     }
 
     async fn run(self, env: JobEnv<FleetMsg>) -> Option<FleetMsg> {
         match self {
+            FleetJob::Deregister { nodes } => Some(super::deregister::run(&env, nodes).await),
             FleetJob::Load { generation } => {
                 let gate = Arc::new(Semaphore::new(CONTEXTS_AT_ONCE));
                 let mut loads = JoinSet::new();
@@ -130,8 +139,18 @@ impl Job for FleetJob {
         }
     }
 
-    fn outcomes(_: &FleetMsg) -> Vec<Outcome> {
-        Vec::new()
+    fn outcomes(m: &FleetMsg) -> Vec<Outcome> {
+        match &m.event {
+            FleetEvent::Deregistered(r) => super::deregister::outcomes(r),
+            _ => Vec::new(),
+        }
+    }
+
+    fn writes_to(&self, base: &crate::job::JobBase) -> Vec<ContextId> {
+        match self {
+            FleetJob::Deregister { nodes } => super::deregister::writes_to(nodes, base),
+            _ => vec![ContextId::default()],
+        }
     }
 }
 

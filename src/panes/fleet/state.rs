@@ -592,7 +592,9 @@ impl FleetState {
                 self.patch_unavailable = Some(e);
             }
             // Taken by the pane before a load's events (not generation-bound).
-            FleetEvent::NodeWindows { .. } | FleetEvent::Posture { .. } => {}
+            FleetEvent::NodeWindows { .. }
+            | FleetEvent::Posture { .. }
+            | FleetEvent::Deregistered(_) => {}
             FleetEvent::Done(stats) => {
                 self.context_loads[ctx.index()] = ContextLoad::Done;
                 add_stats(&mut self.pending_stats, &stats);
