@@ -305,3 +305,167 @@ async fn fleet_x_deregisters_an_inactive_hybrid_node_and_refuses_the_others() {
     assert_eq!(lines.len(), 1, "{log}");
     assert!(lines[0].contains(&dead) && !lines[0].contains(&online));
 }
+
+mod snapshots {
+    //! The pane at 120×40 from fixed activations (times relative to the
+    //! wall clock, dates masked); the code panel with a made-up code, so
+    //! no real code can land in a snapshot.
+
+    use std::time::Instant;
+
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ssmdeck::action::{Action, Command, InputKey};
+    use ssmdeck::app::{ActivationsJob, App, ContextInfo, Effect, Pane};
+    use ssmdeck::aws::activations::{Activation, ActivationCode, CreatedActivation};
+    use ssmdeck::config::Settings;
+    use ssmdeck::model::{now_epoch_s, when};
+    use ssmdeck::panes::activations::ActivationsMsg;
+    use ssmdeck::ui::{RenderContext, render};
+
+    const DAY: i64 = 86_400;
+
+    struct Harness {
+        app: App,
+        settings: Settings,
+        effects: Vec<Effect>,
+        masks: Vec<String>,
+    }
+
+    impl Harness {
+        fn act(&mut self, a: Action) {
+            let e = self.app.update(a, Instant::now());
+            self.effects.extend(e);
+            let e = self.app.settle();
+            self.effects.extend(e);
+        }
+
+        fn screen(&self) -> String {
+            let (w, h) = self.app.size;
+            let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+            let cx = RenderContext {
+                theme: &self.settings.theme,
+                keymap: &self.settings.keymap,
+                now: Instant::now(),
+            };
+            t.draw(|f| render(f, &self.app, &cx)).unwrap();
+            let b = t.backend().buffer().clone();
+            let mut text = (0..b.area.height)
+                .map(|y| {
+                    (0..b.area.width)
+                        .map(|x| b[(x, y)].symbol())
+                        .collect::<String>()
+                        .trim_end()
+                        .to_owned()
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            for m in &self.masks {
+                text = text.replace(m, &"#".repeat(m.chars().count()));
+            }
+            text
+        }
+    }
+
+    fn rows(now: i64) -> Vec<Activation> {
+        vec![
+            Activation {
+                id: "5b0e2f7a-41c3-4d2e-9a7b-0c1d2e3f4a5b".into(),
+                description: "On-premises servers, current wave".into(),
+                iam_role: "SSMServiceRole".into(),
+                registrations: 12,
+                limit: 62,
+                expires_s: Some(now + 18 * DAY - 600),
+                created_s: Some(now - 12 * DAY),
+                tags: vec![("Site".into(), "dc-east".into())],
+                ..Activation::default()
+            },
+            Activation {
+                id: "0f6a8c4e-2b1d-4e3f-8a9b-7c6d5e4f3a2b".into(),
+                description: "Edge kiosks".into(),
+                default_instance_name: "kiosk".into(),
+                iam_role: "KioskRole".into(),
+                registrations: 5,
+                limit: 5,
+                expires_s: Some(now + 5 * 3_600 + 600),
+                created_s: Some(now - 3 * DAY),
+                ..Activation::default()
+            },
+            Activation {
+                id: "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a".into(),
+                description: "On-premises servers, wave 1 (closed)".into(),
+                iam_role: "SSMServiceRole".into(),
+                registrations: 9,
+                limit: 10,
+                expires_s: Some(now - 65 * DAY),
+                expired: true,
+                created_s: Some(now - 95 * DAY),
+                tags: vec![("Site".into(), "dc-east".into())],
+                ..Activation::default()
+            },
+        ]
+    }
+
+    fn harness() -> Harness {
+        let (app, _) = App::new(
+            ContextInfo {
+                region: "us-east-1".into(),
+                ..ContextInfo::default()
+            },
+            (120, 40),
+            Instant::now(),
+        );
+        let mut h = Harness {
+            app,
+            settings: Settings::load(None),
+            effects: Vec::new(),
+            masks: Vec::new(),
+        };
+        h.act(Action::Command(Command::CommandLine));
+        for c in "activations".chars() {
+            h.act(Action::Input(InputKey::Char(c)));
+        }
+        h.act(Action::Input(InputKey::Submit));
+        assert_eq!(h.app.pane, Pane::Activations);
+        let Some(Effect::Activations(ActivationsJob::List { generation })) = h.effects.pop() else {
+            panic!("showing the pane loads it: {:?}", h.effects);
+        };
+        let now = now_epoch_s();
+        let rows = rows(now);
+        for a in &rows {
+            for t in [a.created_s, a.expires_s].into_iter().flatten() {
+                // The full date first: the short one is a part of it.
+                h.masks.push(ssmdeck::model::format_epoch(t));
+                h.masks.push(when(t, now));
+            }
+        }
+        h.act(Action::Activations(ActivationsMsg::List {
+            generation,
+            ctx: Default::default(),
+            result: Ok(rows),
+        }));
+        h
+    }
+
+    #[test]
+    fn list_detail_and_code_panel_snapshots() {
+        let mut h = harness();
+        insta::assert_snapshot!("activations_list", h.screen());
+        h.act(Action::Command(Command::OpenDetails));
+        insta::assert_snapshot!("activations_detail", h.screen());
+        h.act(Action::Command(Command::Back));
+        h.act(Action::Activations(ActivationsMsg::Created {
+            ctx: Default::default(),
+            line: "role=SSMServiceRole limit=10 days=7".into(),
+            summary: "role SSMServiceRole · limit 10 · expires in 7 d".into(),
+            result: Ok(CreatedActivation {
+                id: "3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a".into(),
+                // Made up: a real code never reaches a snapshot.
+                code: ActivationCode::new("NOT-A-REAL-CODE-xyz0".into()),
+            }),
+        }));
+        insta::assert_snapshot!("activations_new_code", h.screen());
+        h.act(Action::Command(Command::Back));
+        assert!(!h.screen().contains("NOT-A-REAL-CODE"));
+    }
+}
