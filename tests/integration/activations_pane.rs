@@ -118,7 +118,13 @@ async fn a_new_activations_code_shows_once_and_is_gone_after() {
     answer(&mut live, "role=SSMServiceRole limit=0 colour=red");
     let p = live.app.prompt().expect("asked again");
     assert_eq!(p.text, "role=SSMServiceRole limit=0 colour=red");
-    assert!(p.title.contains("`limit=0`") && p.title.contains("`colour=`: not a field"));
+    let problems = live.app.activations.asking.clone().unwrap().join("\n");
+    assert!(problems.contains("`limit=0`") && problems.contains("`colour=`: not a field"));
+    let screen = live.screen();
+    assert!(
+        screen.contains("`colour=`: not a field"),
+        "shown under the list:\n{screen}"
+    );
     answer(
         &mut live,
         r#"role=SSMServiceRole limit=25 days=3 name=edge desc="branch offices" tag:Site=branch"#,
@@ -451,6 +457,14 @@ mod snapshots {
     fn list_detail_and_code_panel_snapshots() {
         let mut h = harness();
         insta::assert_snapshot!("activations_list", h.screen());
+        // At 80 columns the ids stay whole (columns give way instead).
+        h.app.size = (80, 24);
+        let narrow = h.screen();
+        for a in rows(0) {
+            assert!(narrow.contains(&a.id), "{} whole at 80:\n{narrow}", a.id);
+        }
+        assert!(narrow.contains("expired 2 mo ago"), "{narrow}");
+        h.app.size = (120, 40);
         h.act(Action::Command(Command::OpenDetails));
         insta::assert_snapshot!("activations_detail", h.screen());
         h.act(Action::Command(Command::Back));

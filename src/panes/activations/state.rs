@@ -64,6 +64,10 @@ pub struct ActivationsState {
     pub created: Option<NewCode>,
     /// A CreateActivation on its way.
     pub creating: bool,
+    /// The new activation's line is being asked for: what is wrong with
+    /// the last one (empty: nothing yet). The pane shows the syntax and
+    /// these under the list (the prompt's own line is too short for them).
+    pub asking: Option<Vec<String>>,
     /// The contexts of the set.
     pub contexts: Vec<ContextLabel>,
     /// The raw JSON view, drawn over the pane while open.
@@ -161,11 +165,12 @@ impl ActivationsState {
 pub fn expiry_text(t: i64, now_s: i64) -> String {
     let d = t - now_s;
     let a = d.unsigned_abs();
+    // Rounded: an activation made for 3 days reads `in 3 d`, not `in 2 d`.
     let span = match a {
-        0..=3_599 => format!("{} min", a / 60),
-        3_600..=86_399 => format!("{} h", a / 3_600),
-        86_400..=5_183_999 => format!("{} d", a / 86_400),
-        _ => format!("{} mo", a / (30 * 86_400)),
+        0..=3_599 => format!("{} min", (a + 30) / 60),
+        3_600..=86_399 => format!("{} h", (a + 1_800) / 3_600),
+        86_400..=5_183_999 => format!("{} d", (a + 43_200) / 86_400),
+        _ => format!("{} mo", (a + 15 * 86_400) / (30 * 86_400)),
     };
     if d > 0 {
         format!("in {span}")
@@ -222,6 +227,7 @@ mod tests {
         assert_eq!(expiry_text(now + 5 * 3_600, now), "in 5 h");
         assert_eq!(expiry_text(now - 65 * 86_400, now), "expired 2 mo ago");
         assert_eq!(expiry_text(now - 40 * 60, now), "expired 40 min ago");
+        assert_eq!(expiry_text(now + 3 * 86_400 - 20, now), "in 3 d", "rounded");
     }
 
     #[test]

@@ -75,7 +75,7 @@ impl ActivationsState {
 
     /// `n`: asks for the new activation's line (pre-filled with the
     /// newest activation's role, a limit and a week).
-    fn ask_create(&mut self, text: Option<String>, title: Option<String>, cx: &mut ActivationsCx) {
+    fn ask_create(&mut self, text: Option<String>, problems: Vec<String>, cx: &mut ActivationsCx) {
         if self.creating {
             return cx.notice("an activation is being created: wait for its code");
         }
@@ -89,18 +89,12 @@ impl ActivationsState {
                 .map_or("", |(_, a)| a.iam_role.as_str());
             format!("role={role} limit=10 days=7 ")
         });
-        let place = self.where_of(ctx, cx);
-        let title = title.unwrap_or_else(|| {
-            format!(
-                "New activation{}: {}",
-                if place.is_empty() {
-                    String::new()
-                } else {
-                    format!(" in {place}")
-                },
-                create::SYNTAX
-            )
-        });
+        let title = match (problems.is_empty(), self.multi()) {
+            (false, _) => "Fix the new activation (what is wrong: below)".to_owned(),
+            (true, true) => format!("New activation in {}", self.context_name(ctx)),
+            (true, false) => "New activation".to_owned(),
+        };
+        self.asking = Some(problems);
         cx.request(Request::Prompt {
             title,
             text,
@@ -111,6 +105,7 @@ impl ActivationsState {
     /// The prompt's answer: a CreateActivation job, or the prompt again
     /// with the user's text and what is wrong with it.
     fn answer_create(&mut self, ctx: ContextId, line: String, cx: &mut ActivationsCx) {
+        self.asking = None;
         match create::parse(&line) {
             Ok(spec) => {
                 self.creating = true;
@@ -123,15 +118,11 @@ impl ActivationsState {
                 });
             }
             Err(problems) => {
-                let title = format!(
-                    "Fix and Enter again (Esc drops it): {}",
-                    problems.join("; ")
-                );
                 cx.notice(format!(
                     "the new activation was not sent: {}",
                     problems.join("; ")
                 ));
-                self.ask_create(Some(line), Some(title), cx);
+                self.ask_create(Some(line), problems, cx);
             }
         }
     }
@@ -197,9 +188,8 @@ impl ActivationsState {
                 self.reload(cx);
             }
             Err(e) => {
-                let title =
-                    format!("CreateActivation failed, fix and Enter again (Esc drops it): {e}");
-                self.ask_create(Some(line), Some(title), cx);
+                cx.notice(format!("the new activation was not created: {e}"));
+                self.ask_create(Some(line), vec![e.to_string()], cx);
             }
         }
     }
@@ -276,6 +266,8 @@ impl Pane for ActivationsState {
     }
 
     fn command(&mut self, c: Command, cx: &mut ActivationsCx) -> Handled {
+        // A key here: the prompt is closed (Esc dropped it).
+        self.asking = None;
         if self.created.is_some() {
             return self.code_command(c, cx);
         }
@@ -305,7 +297,7 @@ impl Pane for ActivationsState {
                 self.filter_before = Some(self.filter.clone());
                 cx.request(Request::Filter);
             }
-            Command::Create => self.ask_create(None, None, cx),
+            Command::Create => self.ask_create(None, Vec::new(), cx),
             Command::Delete => self.ask_delete(cx),
             Command::RawJson => self.raw_json(),
             Command::CopyValue => {
@@ -508,12 +500,13 @@ mod tests {
         let prompt = requests
             .iter()
             .find_map(|r| match r {
-                Request::Prompt { title, text, .. } => Some((title, text)),
+                Request::Prompt { text, .. } => Some(text),
                 _ => None,
             })
             .expect("asked again");
-        assert_eq!(prompt.1, "role=R limt=3", "the user's text is kept");
-        assert!(prompt.0.contains("`limt=`: not a field"), "{}", prompt.0);
+        assert_eq!(prompt, "role=R limt=3", "the user's text is kept");
+        let problems = p.asking.clone().expect("shown under the list").join("\n");
+        assert!(problems.contains("`limt=`: not a field"), "{problems}");
         let (jobs, _) = with(&mut p, |p, cx| {
             p.answer(ask, "role=R limit=5 hours=2 tag:Site=x".into(), cx);
         });
@@ -588,8 +581,13 @@ mod tests {
         let (jobs, requests) = with(&mut p, |p, cx| p.message(m, cx));
         assert!(jobs.is_empty());
         assert!(p.created.is_none());
-        assert!(matches!(&requests[0], Request::Prompt { title, text, .. }
-            if text == "role=Nope" && title.contains("no such role")));
+        assert!(
+            requests
+                .iter()
+                .any(|r| matches!(r, Request::Prompt { text, .. } if text == "role=Nope")),
+            "{requests:?}"
+        );
+        assert!(p.asking.as_ref().unwrap()[0].contains("no such role"));
     }
 
     #[test]

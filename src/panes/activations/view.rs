@@ -44,8 +44,46 @@ pub fn render(frame: &mut Frame, area: Rect, s: &ActivationsState, cx: &RenderCo
             }
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         }
-        None => render_list(frame, inner, s, cx),
+        None => match &s.asking {
+            Some(problems) => {
+                let lines = asking_lines(problems, cx.theme);
+                // Rows once wrapped, plus the frame.
+                let w = usize::from(inner.width.saturating_sub(2)).max(1);
+                let rows: usize = lines.iter().map(|l| l.width().div_ceil(w).max(1)).sum();
+                let h = u16::try_from(rows + 2)
+                    .unwrap_or(u16::MAX)
+                    .min(inner.height.saturating_sub(4));
+                let [list, help] =
+                    Layout::vertical([Constraint::Min(3), Constraint::Length(h)]).areas(inner);
+                render_list(frame, list, s, cx);
+                frame.render_widget(
+                    Paragraph::new(lines)
+                        .block(titled_block(" New activation: one line ".into(), cx))
+                        .wrap(Wrap { trim: false }),
+                    help,
+                );
+            }
+            None => render_list(frame, inner, s, cx),
+        },
     }
+}
+
+/// The syntax of the new activation's line and what is wrong with the
+/// last one, under the list while the prompt is open.
+fn asking_lines(problems: &[String], t: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![
+        Line::styled(super::create::SYNTAX, t.style("ui.text")),
+        Line::styled(
+            "e.g. role=SSMServiceRole limit=10 days=7 name=web desc=\"branch offices\" tag:Site=dc-east · Enter sends it (CreateActivation) · Esc drops it",
+            t.style("ui.dim"),
+        ),
+    ];
+    lines.extend(
+        problems
+            .iter()
+            .map(|p| Line::styled(format!("✗ {}", sanitize(p)), t.style("ui.notice"))),
+    );
+    lines
 }
 
 fn row(k: &str, v: String, t: &Theme) -> Line<'static> {
@@ -74,11 +112,7 @@ fn expiry_token(a: &Activation) -> &'static str {
 }
 
 fn detail_lines(a: &Activation, now_s: i64, t: &Theme) -> Vec<Line<'static>> {
-    let at = |x: Option<i64>| {
-        x.map_or_else(String::new, |x| {
-            format!("{} ({})", crate::model::format_epoch(x), when(x, now_s))
-        })
-    };
+    let at = |x: Option<i64>| x.map_or_else(String::new, crate::model::format_epoch);
     let mut lines = vec![
         row("Activation id", a.id.clone(), t),
         row("Description", a.description.clone(), t),
@@ -214,11 +248,11 @@ fn render_list(frame: &mut Frame, area: Rect, s: &ActivationsState, cx: &RenderC
     ];
     let mut widths = vec![
         Constraint::Length(36),
-        Constraint::Min(16),
+        Constraint::Min(10),
         Constraint::Length(14),
         Constraint::Length(18),
         Constraint::Length(11),
-        Constraint::Length(18),
+        Constraint::Length(17),
         Constraint::Length(11),
     ];
     if s.multi() {
