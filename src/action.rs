@@ -69,6 +69,8 @@ pub enum Action {
     Associations(crate::panes::associations::AssociationsMsg),
     /// A Compliance job reported.
     Compliance(crate::panes::compliance::ComplianceMsg),
+    /// An Activations job reported.
+    Activations(crate::panes::activations::ActivationsMsg),
     /// Text pasted into the terminal (bracketed paste).
     Paste(String),
     /// A job's report, tagged with the context generation it was started

@@ -164,6 +164,9 @@ pub enum Command {
     /// Scan or install patches on the selected nodes (AWS-RunPatchBaseline
     /// in the Run Command composer; pick the operation first).
     Patch,
+    /// Deregister the selected Inactive hybrid (`mi-`) nodes
+    /// (DeregisterManagedInstance; asks first).
+    Deregister,
 }
 
 impl Command {
@@ -242,6 +245,7 @@ impl Command {
         Command::Automations,
         Command::ApplyNow,
         Command::Patch,
+        Command::Deregister,
         Command::Yes,
         Command::No,
         Command::Pick,

@@ -214,6 +214,7 @@ impl TaskManager {
             Effect::Documents(j) => self.spawn(j, Action::Documents),
             Effect::Associations(j) => self.spawn(j, Action::Associations),
             Effect::Compliance(j) => self.spawn(j, Action::Compliance),
+            Effect::Activations(j) => self.spawn(j, Action::Activations),
             Effect::SwitchContext { .. } | Effect::SwitchSet(_) => {
                 // The event loop handles it: it replaces this runner.
             }

@@ -11,8 +11,8 @@ pub use crate::panes::opscenter::state as opscenter;
 pub use crate::panes::parameters::state as params;
 pub use crate::panes::sessions;
 use registry::{
-    ASSOCIATIONS, AUTOMATION, COMPLIANCE, DOCUMENTS, FLEET, MAINTENANCE, OPS, OVERVIEW, PARAMS,
-    RUN_COMMAND, SESSIONS, Slot, with_slot,
+    ACTIVATIONS, ASSOCIATIONS, AUTOMATION, COMPLIANCE, DOCUMENTS, FLEET, MAINTENANCE, OPS,
+    OVERVIEW, PARAMS, RUN_COMMAND, SESSIONS, Slot, with_slot,
 };
 
 use std::time::{Duration, Instant};
@@ -22,6 +22,7 @@ pub use crate::action::{ContextInfo, MouseInput};
 use crate::config::Layer;
 use crate::job::{Job, Mutation};
 use crate::pane::{Cx, Goto, Handled, Pane as PaneTrait, Request, Shared};
+pub use crate::panes::activations::{ActivationsAsk, ActivationsJob, ActivationsState};
 pub use crate::panes::associations::{AssociationsJob, AssociationsState};
 pub use crate::panes::automation::{AutomationAsk, AutomationJob, AutomationState};
 pub use crate::panes::compliance::{ComplianceAsk, ComplianceJob, ComplianceState};
@@ -76,6 +77,8 @@ pub enum Pane {
     Associations,
     /// Compliance by type and the non-compliant nodes.
     Compliance,
+    /// Hybrid activations (register `mi-` nodes).
+    Activations,
 }
 
 impl Pane {
@@ -154,6 +157,8 @@ pub enum PromptPurpose {
     Automation(AutomationAsk),
     /// One of the Compliance pane's (how to run the patch baseline).
     Compliance(ComplianceAsk),
+    /// One of the Activations pane's (a new activation's line).
+    Activations(ActivationsAsk),
 }
 
 /// A one-line prompt.
@@ -259,6 +264,8 @@ pub enum Effect {
     Associations(AssociationsJob),
     /// The Compliance pane's.
     Compliance(ComplianceJob),
+    /// The Activations pane's.
+    Activations(ActivationsJob),
     /// Leave the console (asked for first when sessions or typed text
     /// would go with it). The shell acts on it; it never reaches the runner.
     Quit,
@@ -306,6 +313,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (
         "compliance",
         "show compliance by type and the non-compliant nodes; scan or install patches",
+    ),
+    (
+        "activations",
+        "show hybrid activations: registrations, expiry; create, delete",
     ),
     ("help", "show the key bindings"),
     ("messages", "show every notice and error so far"),
@@ -358,6 +369,8 @@ pub struct App {
     pub associations: AssociationsState,
     /// Compliance pane state.
     pub compliance: ComplianceState,
+    /// Activations pane state.
+    pub activations: ActivationsState,
     /// AWS context for the header (the set's first context).
     pub context: ContextInfo,
     /// Every context of the set, in order (one entry: the usual console).
@@ -425,6 +438,7 @@ impl App {
         self.documents.contexts = labels.clone();
         self.associations.contexts = labels.clone();
         self.compliance.contexts = labels.clone();
+        self.activations.contexts = labels.clone();
         self.params.contexts = labels.clone();
         self.params.scope = (labels.len() > 1).then(|| self.params.scope_text());
         self.contexts = labels;
@@ -446,6 +460,7 @@ impl App {
             documents: DocumentsState::default(),
             associations: AssociationsState::default(),
             compliance: ComplianceState::default(),
+            activations: ActivationsState::default(),
             contexts: vec![crate::model::ContextLabel {
                 profile: context.profile.clone(),
                 region: context.region.clone(),
@@ -1108,6 +1123,7 @@ impl App {
             Action::Automation(m) => self.with_pane(AUTOMATION, now, |p, cx| p.message(m, cx)).1,
             Action::Documents(m) => self.with_pane(DOCUMENTS, now, |p, cx| p.message(m, cx)).1,
             Action::Compliance(m) => self.with_pane(COMPLIANCE, now, |p, cx| p.message(m, cx)).1,
+            Action::Activations(m) => self.with_pane(ACTIVATIONS, now, |p, cx| p.message(m, cx)).1,
             Action::Associations(m) => {
                 self.with_pane(ASSOCIATIONS, now, |p, cx| p.message(m, cx))
                     .1
@@ -1165,6 +1181,7 @@ impl App {
         self.documents = DocumentsState::default();
         self.associations = AssociationsState::default();
         self.compliance = ComplianceState::default();
+        self.activations = ActivationsState::default();
         self.maintenance.calendars_that_matter = calendars_that_matter;
         // A profile or region switch lands on one context (it
         // leaves a set); the picker's on the set it connected.
@@ -1449,6 +1466,10 @@ impl App {
                 self.with_pane(COMPLIANCE, now, |p, cx| p.answer(ask, text, cx))
                     .1
             }
+            PromptPurpose::Activations(ask) => {
+                self.with_pane(ACTIVATIONS, now, |p, cx| p.answer(ask, text, cx))
+                    .1
+            }
         }
     }
 
@@ -1612,6 +1633,9 @@ pub fn mutation_of(c: Command, pane: Pane) -> Option<&'static str> {
         (Command::AddLabel, _) => "ssm:LabelParameterVersion",
         (Command::RemoveLabel, _) => "ssm:UnlabelParameterVersion",
         (Command::Create, Pane::OpsCenter) => "ssm:CreateOpsItem",
+        (Command::Create, Pane::Activations) => "ssm:CreateActivation",
+        (Command::Delete, Pane::Activations) => "ssm:DeleteActivation",
+        (Command::Deregister, _) => "ssm:DeregisterManagedInstance",
         (Command::StartSession | Command::ForwardPort, _) => "ssm:StartSession",
         (Command::TerminateSession, _) => "ssm:TerminateSession",
         (
@@ -1646,6 +1670,7 @@ impl Effect {
             Effect::Documents(j) => j.mutation(),
             Effect::Associations(j) => j.mutation(),
             Effect::Compliance(j) => j.mutation(),
+            Effect::Activations(j) => j.mutation(),
             Effect::SwitchContext { .. } | Effect::SwitchSet(_) | Effect::Quit => None,
         }
     }

@@ -359,7 +359,8 @@ impl App {
             | Pane::Automation
             | Pane::Documents
             | Pane::Associations
-            | Pane::Compliance => {
+            | Pane::Compliance
+            | Pane::Activations => {
                 self.command_error = Some(format!(
                     "the {} pane has no filter to save",
                     self.pane.title()

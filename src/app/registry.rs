@@ -4,9 +4,9 @@
 //! that is not registered does not compile.
 
 use super::{
-    App, AssociationsState, AutomationState, CommandsState, ComplianceState, DocumentsState,
-    Effect, FleetState, MaintenanceState, OpsState, OverviewState, Pane, ParamsState,
-    PromptPurpose,
+    ActivationsState, App, AssociationsState, AutomationState, CommandsState, ComplianceState,
+    DocumentsState, Effect, FleetState, MaintenanceState, OpsState, OverviewState, Pane,
+    ParamsState, PromptPurpose,
 };
 use crate::config::Layer;
 use crate::pane::{Pane as PaneTrait, PaneView};
@@ -106,6 +106,13 @@ pub const PANES: &[PaneEntry] = &[
         layer: Layer::Compliance,
         command: "compliance",
     },
+    PaneEntry {
+        pane: Pane::Activations,
+        title: "Activations",
+        short: "Activ",
+        layer: Layer::Activations,
+        command: "activations",
+    },
 ];
 
 /// The registry entry of `p`.
@@ -122,6 +129,7 @@ pub fn entry(p: Pane) -> &'static PaneEntry {
         Pane::Documents => 8,
         Pane::Associations => 9,
         Pane::Compliance => 10,
+        Pane::Activations => 11,
     };
     &PANES[i]
 }
@@ -140,6 +148,7 @@ pub fn view_of(app: &App, p: Pane) -> &dyn PaneView {
         Pane::Documents => &app.documents,
         Pane::Associations => &app.associations,
         Pane::Compliance => &app.compliance,
+        Pane::Activations => &app.activations,
     }
 }
 
@@ -190,6 +199,10 @@ macro_rules! with_slot {
             }
             $crate::app::Pane::Compliance => {
                 let $slot = $crate::app::registry::COMPLIANCE;
+                $body
+            }
+            $crate::app::Pane::Activations => {
+                let $slot = $crate::app::registry::ACTIVATIONS;
                 $body
             }
         }
@@ -309,6 +322,14 @@ pub(super) const COMPLIANCE: Slot<ComplianceState> = Slot {
     state: |a| &mut a.compliance,
     job: Effect::Compliance,
     ask: PromptPurpose::Compliance,
+};
+
+/// The Activations pane.
+pub(super) const ACTIVATIONS: Slot<ActivationsState> = Slot {
+    pane: Pane::Activations,
+    state: |a| &mut a.activations,
+    job: Effect::Activations,
+    ask: PromptPurpose::Activations,
 };
 
 #[cfg(test)]

@@ -143,6 +143,9 @@ pub enum FleetEvent {
     /// Whether each node's agent is the newest release, or why not
     /// ([`agent_currency`]; not part of a load).
     AgentCurrency(Result<Vec<(String, bool)>, AwsError>),
+    /// The deregistration of hybrid nodes answered: each node's context,
+    /// id and result (not part of a load).
+    Deregistered(Vec<(crate::model::ContextId, String, Result<(), AwsError>)>),
     /// Every page and join finished.
     Done(LoadStats),
     /// A page failed with a passing fault after the SDK's retries: the load

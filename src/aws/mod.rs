@@ -1,6 +1,7 @@
 //! AWS access: the client context and one module per service the console
 //! calls. Typed domain structs (`crate::model`) come out; SDK types stay here.
 
+pub mod activations;
 pub mod associations;
 pub mod automation;
 pub mod commands;

@@ -50,6 +50,8 @@ pub enum Layer {
     Associations,
     /// The Compliance pane.
     Compliance,
+    /// The Activations pane.
+    Activations,
     /// A confirmation dialog (`yes`, `no`); nothing else applies there.
     Confirm,
     /// A choice list (`select_next`, `select_prev`, `pick`, `back`; the
@@ -73,6 +75,7 @@ impl Layer {
         Layer::Documents,
         Layer::Associations,
         Layer::Compliance,
+        Layer::Activations,
         Layer::Confirm,
         Layer::Choice,
     ];
@@ -93,6 +96,7 @@ impl Layer {
             Layer::Documents => "documents",
             Layer::Associations => "associations",
             Layer::Compliance => "compliance",
+            Layer::Activations => "activations",
             Layer::Confirm => "confirm",
             Layer::Choice => "choice",
         }
@@ -970,6 +974,7 @@ keymap = [{ on = ["G"], run = "refresh", desc = "x" }]
                     "The Documents pane" => Some(Layer::Documents),
                     "The Associations pane" => Some(Layer::Associations),
                     "The Compliance pane" => Some(Layer::Compliance),
+                    "The Activations pane" => Some(Layer::Activations),
                     _ => None,
                 };
                 in_table = false;

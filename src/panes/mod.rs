@@ -3,6 +3,7 @@
 //! report, and their state, update and view behind the
 //! [`Pane`](crate::pane::Pane) trait.
 
+pub mod activations;
 pub mod associations;
 pub mod automation;
 pub mod compliance;

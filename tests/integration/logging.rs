@@ -149,6 +149,19 @@ async fn trace_scenario() {
         assert!(std::time::Instant::now() < deadline, "no output: {inv:?}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    // A hybrid activation's code (issue 15): returned once, never logged.
+    let made = ssmdeck::aws::activations::create(
+        &ctx,
+        &ssmdeck::aws::activations::NewActivation {
+            iam_role: "SSMServiceRole".into(),
+            limit: Some(2),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let activation_code = made.code.expose().to_owned();
+    assert_eq!(activation_code.len(), 20, "a code to look for");
     let token = typed_in_a_session(&lab, &ctx).await;
     lab.shutdown().await;
     let log = String::from_utf8_lossy(&buf.0.lock().unwrap()).into_owned();
@@ -162,6 +175,10 @@ async fn trace_scenario() {
         "bytes typed in the session are in the log"
     );
     assert!(!log.is_empty(), "trace logging ran");
+    assert!(
+        !log.contains(&activation_code),
+        "the activation code is in the log"
+    );
     assert!(
         !log.contains(secret),
         "the SecureString value is in the log"

@@ -1,6 +1,7 @@
 //! Every integration test in one binary (one link of the AWS SDKs instead of
 //! fifteen): the lab in-process over HTTP, moto, and the real binary in tmux.
 
+mod activations_pane;
 mod automation_pane;
 mod commands_pane;
 mod common;

@@ -114,6 +114,13 @@ fn read_only_blocks_each_mutating_action_and_says_why() {
             Command::CancelCommand,
             "ssm:StopAutomationExecution",
         ),
+        (Pane::Activations, Command::Create, "ssm:CreateActivation"),
+        (Pane::Activations, Command::Delete, "ssm:DeleteActivation"),
+        (
+            Pane::Fleet,
+            Command::Deregister,
+            "ssm:DeregisterManagedInstance",
+        ),
     ];
     for (pane, c, api) in cases {
         let mut app = read_only_app(*pane);

@@ -73,6 +73,12 @@ pub enum FleetJob {
         /// The terms to ask.
         terms: Vec<crate::filter::RemoteTerm>,
     },
+    /// DeregisterManagedInstance of each Inactive hybrid node (context,
+    /// id): see [`super::deregister`].
+    Deregister {
+        /// The nodes, with their contexts.
+        nodes: Vec<(ContextId, String)>,
+    },
 }
 
 impl Job for FleetJob {
@@ -89,6 +95,7 @@ impl Job for FleetJob {
             // newer one replaces it.
             FleetJob::Remote { .. } => Some("fleet-remote".into()),
             FleetJob::AgentCurrency { .. } => Some("fleet-agent-currency".into()),
+            FleetJob::Deregister { .. } => None,
         }
     }
 
@@ -99,11 +106,13 @@ impl Job for FleetJob {
             | FleetJob::Posture { .. }
             | FleetJob::Remote { .. }
             | FleetJob::AgentCurrency { .. } => None,
+            FleetJob::Deregister { nodes } => Some(super::deregister::mutation(nodes)),
         }
     }
 
     async fn run(self, env: JobEnv<FleetMsg>) -> Option<FleetMsg> {
         match self {
+            FleetJob::Deregister { nodes } => Some(super::deregister::run(&env, nodes).await),
             FleetJob::Load { generation } => {
                 let gate = Arc::new(Semaphore::new(CONTEXTS_AT_ONCE));
                 let mut loads = JoinSet::new();
@@ -177,8 +186,18 @@ impl Job for FleetJob {
         }
     }
 
-    fn outcomes(_: &FleetMsg) -> Vec<Outcome> {
-        Vec::new()
+    fn outcomes(m: &FleetMsg) -> Vec<Outcome> {
+        match &m.event {
+            FleetEvent::Deregistered(r) => super::deregister::outcomes(r),
+            _ => Vec::new(),
+        }
+    }
+
+    fn writes_to(&self, base: &crate::job::JobBase) -> Vec<ContextId> {
+        match self {
+            FleetJob::Deregister { nodes } => super::deregister::writes_to(nodes, base),
+            _ => vec![ContextId::default()],
+        }
     }
 }
 

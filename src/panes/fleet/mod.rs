@@ -4,6 +4,7 @@
 //! [`view`], the load (DescribeInstanceInformation joined with EC2
 //! DescribeInstances) in [`jobs`].
 
+pub mod deregister;
 pub mod jobs;
 pub mod posture;
 mod posture_view;

@@ -618,7 +618,8 @@ impl FleetState {
             FleetEvent::NodeWindows { .. }
             | FleetEvent::Posture { .. }
             | FleetEvent::Remote(_)
-            | FleetEvent::AgentCurrency(_) => {}
+            | FleetEvent::AgentCurrency(_)
+            | FleetEvent::Deregistered(_) => {}
             FleetEvent::Done(stats) => {
                 self.context_loads[ctx.index()] = ContextLoad::Done;
                 add_stats(&mut self.pending_stats, &stats);

@@ -303,6 +303,7 @@ impl Pane for FleetState {
             Command::RunCommand => self.compose(cx),
             Command::RunRunbook => self.runbook(cx),
             Command::Patch => self.patch(cx),
+            Command::Deregister => super::deregister::ask(self, cx),
             _ => return self.node_command(c, cx),
         }
         Handled::Yes
@@ -318,6 +319,9 @@ impl Pane for FleetState {
                 *slot = Some(result.map_err(|e| e.to_string()));
             }
             return;
+        }
+        if let crate::aws::fleet::FleetEvent::Deregistered(results) = m.event {
+            return super::deregister::on_result(self, results, cx);
         }
         if let crate::aws::fleet::FleetEvent::Posture { node, part, result } = m.event {
             return self.take_posture(&node, part, result);
