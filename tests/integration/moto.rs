@@ -481,3 +481,135 @@ async fn documents_list_describe_versions_and_content_read_motos_documents() {
     );
     moto.ssm.delete_document().name(&name).send().await.unwrap();
 }
+
+/// Every patch baseline identity of `ctx` (DescribePatchBaselines, every
+/// page, `max` a page when given): (id, name, operating system, default).
+async fn baselines_by_page(
+    ctx: &ssmdeck::aws::AwsContext,
+    max: Option<i32>,
+) -> Vec<(String, String, String, bool)> {
+    let mut out = Vec::new();
+    let mut token = None;
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        let page = ctx
+            .ssm
+            .describe_patch_baselines()
+            .set_max_results(max)
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("DescribePatchBaselines");
+        if let Some(m) = max {
+            assert!(
+                page.baseline_identities().len() <= m as usize,
+                "MaxResults holds"
+            );
+        }
+        for b in page.baseline_identities() {
+            out.push((
+                b.baseline_id().unwrap_or_default().to_owned(),
+                b.baseline_name().unwrap_or_default().to_owned(),
+                b.operating_system()
+                    .map(|o| o.as_str().to_owned())
+                    .unwrap_or_default(),
+                b.default_baseline(),
+            ));
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() || calls > 200 {
+            break;
+        }
+    }
+    out
+}
+
+#[tokio::test]
+#[ignore = "needs moto: scripts/test starts it"]
+async fn patch_baselines_page_and_read_alike_on_moto_and_on_the_lab() {
+    use aws_sdk_ssm::types::{
+        OperatingSystem, PatchFilter, PatchFilterGroup, PatchFilterKey, PatchRule, PatchRuleGroup,
+    };
+    let (moto, _) = common::context_with(moto_options()).await;
+    let rule = PatchRuleGroup::builder()
+        .patch_rules(
+            PatchRule::builder()
+                .patch_filter_group(
+                    PatchFilterGroup::builder()
+                        .patch_filters(
+                            PatchFilter::builder()
+                                .key(PatchFilterKey::Classification)
+                                .values("Security")
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .approve_after_days(7)
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let suffix = std::process::id();
+    for (name, os) in [
+        (
+            format!("deck-al2023-{suffix}"),
+            OperatingSystem::AmazonLinux2023,
+        ),
+        (format!("deck-win-{suffix}"), OperatingSystem::Windows),
+    ] {
+        moto.ssm
+            .create_patch_baseline()
+            .name(name)
+            .operating_system(os)
+            .approval_rules(rule.clone())
+            .send()
+            .await
+            .expect("moto creates a patch baseline");
+    }
+    let lab = common::lab(8, ssmdeck_lab::Faults::default()).await;
+    let (on_lab, _) = common::context(&lab).await;
+    // moto 5.2.5 answers every baseline in one page whatever MaxResults
+    // asks; the lab pages as AWS does, so it is read one a page.
+    let from_moto = baselines_by_page(&moto, None).await;
+    let from_lab = baselines_by_page(&on_lab, Some(1)).await;
+    let ours: Vec<_> = from_moto
+        .iter()
+        .filter(|b| b.1.ends_with(&format!("-{suffix}")))
+        .collect();
+    assert_eq!(ours.len(), 2, "{from_moto:?}");
+    assert!(
+        from_lab.len() >= 5,
+        "the AWS-owned baselines, one a page: {from_lab:?}"
+    );
+    let pb = |id: &str| {
+        let tail = id.rsplit('/').next().unwrap_or_default();
+        tail.len() == 20
+            && tail.starts_with("pb-")
+            && tail[3..].chars().all(|c| c.is_ascii_hexdigit())
+    };
+    for b in ours.iter().copied().chain(&from_lab) {
+        assert!(
+            pb(&b.0),
+            "{b:?}: pb- and 17 hex digits (an ARN for AWS-owned ones)"
+        );
+        assert!(!b.1.is_empty() && !b.2.is_empty(), "{b:?}");
+    }
+    assert!(
+        ours.iter().all(|b| !b.3),
+        "a created baseline is no default"
+    );
+    // The lab's AWS-owned baselines: one default per operating system.
+    let defaults: Vec<&str> = from_lab
+        .iter()
+        .filter(|b| b.3)
+        .map(|b| b.2.as_str())
+        .collect();
+    let mut unique = defaults.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), defaults.len(), "{defaults:?}");
+    assert!(defaults.contains(&"AMAZON_LINUX_2023") && defaults.contains(&"WINDOWS"));
+}
