@@ -6,11 +6,11 @@
 //! - the SSM sequential minimum: paging DescribeInstanceInformation alone
 //!   (50 a page is the API's maximum, and the cursor is sequential);
 //! - the full load through the console's own loader (SSM pages + EC2 join +
-//!   patch states + hybrid tags), wall time and calls, three ways: listed
+//!   patch states + hybrid tags), wall time and calls, four ways: listed
 //!   by DescribeInstanceInformation without the patch join (the load before
 //!   the PATCH column: a lab that denies DescribeInstancePatchStates turns
-//!   the join off after one call), the same with it, and
-//!   listed by DescribeInstanceProperties (1,000 a page) with it;
+//!   the join off after one call), the same with it, and the same two
+//!   listed by DescribeInstanceProperties (1,000 a page);
 //! - the AWS CLI on the same lab: `aws ssm describe-instance-information`
 //!   and `describe-instance-properties` (every page, SSM only), when
 //!   `.venv/bin/aws` (scripts/test installs it) or `aws` on PATH is found;
@@ -18,7 +18,7 @@
 //!   console's state and one frame rendered (the lab's memory is in the
 //!   other process).
 //!
-//! Run: `cargo bench --bench fleet_load`. Bounded: five loads per latency.
+//! Run: `cargo bench --bench fleet_load`. Bounded: six loads per latency.
 
 #[path = "common/lab.rs"]
 mod lab;
@@ -65,13 +65,15 @@ fn main() {
         let ctx_off = rt
             .block_on(AwsContext::connect(&no_patch.options(), None))
             .unwrap();
-        let base = rt.block_on(console_load(ctx_off, Listing::Information, false));
+        let base = rt.block_on(console_load(ctx_off.clone(), Listing::Information, false));
+        let props_off = rt.block_on(console_load(ctx_off, Listing::Properties, false));
         let info = rt.block_on(console_load(ctx.clone(), Listing::Information, false));
         let props = rt.block_on(console_load(ctx, Listing::Properties, latency == 20));
         let base_ms = base.elapsed_ms as f64;
         for (what, s) in [
             ("information, no patch join", &base),
             ("information + PATCH/ASSOC", &info),
+            ("properties, no patch join", &props_off),
             ("properties + PATCH/ASSOC", &props),
         ] {
             println!(

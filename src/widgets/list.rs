@@ -39,6 +39,28 @@ impl ListCursor {
         self.scroll = self.scroll.min(len.saturating_sub(rows));
     }
 
+    /// What a list pane does after its filter took a key (`step` of
+    /// [`plain_filter`](crate::widgets::line_input::plain_filter)) on a
+    /// list now `len` rows long of which `rows` fit: Up/Down move this
+    /// cursor. Returns whether the filter input stays open (not after
+    /// Enter, Tab or Esc).
+    pub fn filter_step(
+        &mut self,
+        step: crate::widgets::line_input::FilterStep,
+        len: usize,
+        rows: usize,
+    ) -> bool {
+        use crate::widgets::line_input::FilterStep;
+        match step {
+            FilterStep::Scroll(d) => {
+                self.step(d, len, rows);
+                true
+            }
+            FilterStep::Keep | FilterStep::Restore => false,
+            FilterStep::Edited | FilterStep::Moved => true,
+        }
+    }
+
     /// A row key (`select_next`, `page_down`, …) on a list of `len` rows
     /// of which `rows` fit; `false` for any other key.
     pub fn command(&mut self, c: Command, len: usize, rows: usize) -> bool {

@@ -8,7 +8,7 @@ use crate::aws::posture::PosturePart;
 use crate::config::Layer;
 use crate::keys::{Command, InputKey};
 use crate::pane::{Cx, Goto, Handled, Pane, RenderContext, Request};
-use crate::widgets::line_input::{FilterStep, plain_filter};
+use crate::widgets::line_input::plain_filter;
 use crate::widgets::list::ListCursor;
 use crate::widgets::raw_json::{self, RawJson};
 
@@ -277,15 +277,8 @@ impl Pane for ComplianceState {
             self.cursor = ListCursor::default();
             self.derive();
         }
-        match step {
-            FilterStep::Scroll(d) => {
-                let len = self.shown.len();
-                self.cursor.step(d, len, cx.shared.page_rows);
-                true
-            }
-            FilterStep::Keep | FilterStep::Restore => false,
-            FilterStep::Edited | FilterStep::Moved => true,
-        }
+        let len = self.shown.len();
+        self.cursor.filter_step(step, len, cx.shared.page_rows)
     }
 
     fn filter_line(&self) -> (String, &'static str) {
