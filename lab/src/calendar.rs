@@ -623,11 +623,37 @@ mod tests {
             names(&old),
             [
                 "AWS-ConfigureAWSPackage",
+                "AWS-GatherSoftwareInventory",
                 "AWS-RunPatchBaseline",
                 "AWS-RunPowerShellScript",
-                "AWS-RunShellScript"
+                "AWS-RunShellScript",
+                "AWS-UpdateSSMAgent"
             ]
         );
+        // The documents the seeded associations run read as AWS's do.
+        for (doc, schema, params) in [
+            ("AWS-GatherSoftwareInventory", "2.0", 11),
+            ("AWS-UpdateSSMAgent", "1.2", 2),
+        ] {
+            let d = call("DescribeDocument", json!({"Name": doc})).unwrap();
+            assert_eq!(d["Document"]["SchemaVersion"], schema, "{doc}");
+            assert_eq!(
+                d["Document"]["Parameters"].as_array().unwrap().len(),
+                params
+            );
+            let c = call("GetDocument", json!({"Name": doc})).unwrap();
+            let content: Value = serde_json::from_str(c["Content"].as_str().unwrap()).unwrap();
+            assert_eq!(content["schemaVersion"], schema);
+            assert_eq!(content["parameters"].as_object().unwrap().len(), params);
+            let listed = old["DocumentIdentifiers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["Name"] == doc)
+                .unwrap()
+                .clone();
+            assert_eq!(listed["SchemaVersion"], schema);
+        }
         let own = call(
             "ListDocuments",
             json!({"Filters": [{"Key": "Owner", "Values": ["Self"]}]}),
@@ -647,7 +673,7 @@ mod tests {
         let token = first["NextToken"].as_str().unwrap();
         let rest = call(
             "ListDocuments",
-            json!({"MaxResults": 10, "NextToken": token}),
+            json!({"MaxResults": 50, "NextToken": token}),
         )
         .unwrap();
         // The second page is the rest of the unpaged list.

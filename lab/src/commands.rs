@@ -455,7 +455,25 @@ const DOCUMENTS: &[(&str, &[&str], &str)] = &[
         crate::patch::run::PLATFORMS,
         crate::patch::run::DESCRIPTION,
     ),
+    (
+        crate::associations::agent::INVENTORY,
+        crate::associations::agent::PLATFORMS,
+        crate::associations::agent::INVENTORY_DESCRIPTION,
+    ),
+    (
+        crate::associations::agent::UPDATE_AGENT,
+        crate::associations::agent::PLATFORMS,
+        crate::associations::agent::UPDATE_DESCRIPTION,
+    ),
 ];
+
+/// The schema version of the built-in Command document `name`.
+fn schema_of(name: &str) -> &'static str {
+    match crate::associations::agent::plugin(name) {
+        Some(_) => crate::associations::agent::schema_version(name),
+        None => "2.2",
+    }
+}
 
 /// Whether the lab has the Command document `name`.
 pub(crate) fn document_exists(name: &str) -> bool {
@@ -663,7 +681,7 @@ fn document_rows(state: &LabState) -> Vec<DocumentRow> {
             platforms: p.iter().map(|x| (*x).to_owned()).collect(),
             identifier: json!({
                 "Name": n, "Owner": "Amazon", "PlatformTypes": p, "DocumentVersion": "1",
-                "DocumentType": "Command", "SchemaVersion": "2.2", "DocumentFormat": "JSON",
+                "DocumentType": "Command", "SchemaVersion": schema_of(n), "DocumentFormat": "JSON",
             }),
         })
         .collect();
@@ -874,6 +892,8 @@ fn get_document(state: &LabState, body: &Value) -> Result<Value, ApiError> {
         crate::distributor::configure_content()
     } else if *n == crate::patch::run::DOCUMENT {
         crate::patch::run::content()
+    } else if crate::associations::agent::plugin(n).is_some() {
+        crate::associations::agent::content(n)
     } else {
         command_content(n, platforms, description)
     };
@@ -915,6 +935,8 @@ fn describe_document(state: &LabState, body: &Value) -> Result<Value, ApiError> 
         json!(crate::distributor::parameter_descriptions())
     } else if *n == crate::patch::run::DOCUMENT {
         crate::patch::run::parameter_descriptions()
+    } else if crate::associations::agent::plugin(n).is_some() {
+        crate::associations::agent::parameter_descriptions(n)
     } else {
         json!([
             {"Name": "commands", "Type": "StringList", "Description": "(Required) Specify a shell script or a command to run."},
@@ -924,7 +946,7 @@ fn describe_document(state: &LabState, body: &Value) -> Result<Value, ApiError> 
     };
     Ok(json!({"Document": {
         "Name": n, "Owner": "Amazon", "Status": "Active", "DocumentType": "Command",
-        "SchemaVersion": "2.2", "DocumentVersion": "1", "LatestVersion": "1", "DefaultVersion": "1",
+        "SchemaVersion": schema_of(n), "DocumentVersion": "1", "LatestVersion": "1", "DefaultVersion": "1",
         "DocumentFormat": "JSON", "PlatformTypes": platform, "Description": description,
         "Parameters": parameters,
     }}))

@@ -3,11 +3,12 @@
 //! (schema 2.0, step `collectSoftwareInventoryItems`, action
 //! `aws:softwareInventory`) and AWS-UpdateSSMAgent (schema 1.2, plugin
 //! `aws:updateSsmAgent`). Run Command's engine accepts them (SendCommand,
-//! and the executions of associations); ListDocuments does not list them
-//! (a departure: AWS does). Also the failure of a package install on the
-//! nodes whose installs are made to fail.
+//! and the executions of associations); ListDocuments, DescribeDocument
+//! and GetDocument show them with their schema versions and declared
+//! parameters. Also the failure of a package install on the nodes whose
+//! installs are made to fail.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::distributor::Outcome;
 use crate::fleet::LabNode;
@@ -19,6 +20,80 @@ pub(crate) const INVENTORY: &str = "AWS-GatherSoftwareInventory";
 pub(crate) const UPDATE_AGENT: &str = "AWS-UpdateSSMAgent";
 /// The platform types both documents declare.
 pub(crate) const PLATFORMS: &[&str] = &["Windows", "Linux", "MacOS"];
+
+/// AWS-GatherSoftwareInventory's description, as AWS gives it.
+pub(crate) const INVENTORY_DESCRIPTION: &str = "Software Inventory Policy Document.";
+/// AWS-UpdateSSMAgent's description, as AWS gives it.
+pub(crate) const UPDATE_DESCRIPTION: &str =
+    "Updates the Amazon SSM Agent to the specified version or the latest version.";
+
+/// The schema version of `document` (one of these two): 2.0 or 1.2.
+pub(crate) fn schema_version(document: &str) -> &'static str {
+    if document == INVENTORY { "2.0" } else { "1.2" }
+}
+
+fn declared(document: &str) -> &'static [(&'static str, &'static [&'static str])] {
+    if document == INVENTORY {
+        INVENTORY_PARAMETERS
+    } else {
+        UPDATE_PARAMETERS
+    }
+}
+
+/// The parameter's default (`Enabled` for inventory switches, `false` for
+/// a downgrade, else empty).
+fn default_of(allowed: &[&str]) -> &'static str {
+    match allowed.first() {
+        Some(&"Enabled") => "Enabled",
+        Some(&"true") => "false",
+        _ => "",
+    }
+}
+
+/// DescribeDocument's `Parameters` of `document` (one of these two).
+pub(crate) fn parameter_descriptions(document: &str) -> Value {
+    Value::Array(
+        declared(document)
+            .iter()
+            .map(|(name, allowed)| {
+                json!({
+                    "Name": name, "Type": "String",
+                    "Description": format!("(Optional) {name}."),
+                    "DefaultValue": default_of(allowed),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// GetDocument's `Content` of `document` (one of these two): its schema,
+/// declared parameters and its one step or plugin.
+pub(crate) fn content(document: &str) -> String {
+    let mut parameters = serde_json::Map::new();
+    for (name, allowed) in declared(document) {
+        let mut p = json!({"type": "String", "default": default_of(allowed), "description": format!("(Optional) {name}.")});
+        if !allowed.is_empty() {
+            p["allowedValues"] = json!(allowed);
+        }
+        parameters.insert((*name).to_owned(), p);
+    }
+    let inputs: serde_json::Map<String, Value> = declared(document)
+        .iter()
+        .map(|(name, _)| ((*name).to_owned(), json!(format!("{{{{ {name} }}}}"))))
+        .collect();
+    let doc = if document == INVENTORY {
+        json!({
+            "schemaVersion": "2.0", "description": INVENTORY_DESCRIPTION, "parameters": parameters,
+            "mainSteps": [{"action": "aws:softwareInventory", "name": "collectSoftwareInventoryItems", "inputs": inputs}],
+        })
+    } else {
+        json!({
+            "schemaVersion": "1.2", "description": UPDATE_DESCRIPTION, "parameters": parameters,
+            "runtimeConfig": {"aws:updateSsmAgent": {"properties": [inputs]}},
+        })
+    };
+    serde_json::to_string_pretty(&doc).expect("JSON")
+}
 
 /// Declared parameters: (name, allowed values; empty: any string).
 const INVENTORY_PARAMETERS: &[(&str, &[&str])] = &[
@@ -51,11 +126,7 @@ pub(crate) fn plugin(document: &str) -> Option<&'static str> {
 /// declared names only, one string each, from the allowed values; else
 /// `InvalidParameters`, worded as for AWS-ConfigureAWSPackage.
 pub(crate) fn check_parameters(document: &str, parameters: &Value) -> Result<(), ApiError> {
-    let declared = if document == INVENTORY {
-        INVENTORY_PARAMETERS
-    } else {
-        UPDATE_PARAMETERS
-    };
+    let declared = declared(document);
     let empty = serde_json::Map::new();
     for (k, v) in parameters.as_object().unwrap_or(&empty) {
         let Some((_, allowed)) = declared.iter().find(|(n, _)| n == k) else {
