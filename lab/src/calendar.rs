@@ -578,6 +578,37 @@ mod tests {
         assert!(listed.iter().any(|c| c == e.code));
     }
 
+    /// The documents the seeded associations run read as AWS's do:
+    /// DescribeDocument, GetDocument and the `listed` identifiers.
+    fn agent_documents_read_as_aws(
+        call: &dyn Fn(&str, Value) -> Result<Value, crate::params::ApiError>,
+        old: &Value,
+    ) {
+        for (doc, schema, params) in [
+            ("AWS-GatherSoftwareInventory", "2.0", 11),
+            ("AWS-UpdateSSMAgent", "1.2", 2),
+        ] {
+            let d = call("DescribeDocument", json!({"Name": doc})).unwrap();
+            assert_eq!(d["Document"]["SchemaVersion"], schema, "{doc}");
+            assert_eq!(
+                d["Document"]["Parameters"].as_array().unwrap().len(),
+                params
+            );
+            let c = call("GetDocument", json!({"Name": doc})).unwrap();
+            let content: Value = serde_json::from_str(c["Content"].as_str().unwrap()).unwrap();
+            assert_eq!(content["schemaVersion"], schema);
+            assert_eq!(content["parameters"].as_object().unwrap().len(), params);
+            let listed = old["DocumentIdentifiers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["Name"] == doc)
+                .unwrap()
+                .clone();
+            assert_eq!(listed["SchemaVersion"], schema);
+        }
+    }
+
     #[tokio::test]
     async fn documents_are_listed_by_type_and_read() {
         let lab = crate::start(crate::LabConfig {
@@ -630,30 +661,7 @@ mod tests {
                 "AWS-UpdateSSMAgent"
             ]
         );
-        // The documents the seeded associations run read as AWS's do.
-        for (doc, schema, params) in [
-            ("AWS-GatherSoftwareInventory", "2.0", 11),
-            ("AWS-UpdateSSMAgent", "1.2", 2),
-        ] {
-            let d = call("DescribeDocument", json!({"Name": doc})).unwrap();
-            assert_eq!(d["Document"]["SchemaVersion"], schema, "{doc}");
-            assert_eq!(
-                d["Document"]["Parameters"].as_array().unwrap().len(),
-                params
-            );
-            let c = call("GetDocument", json!({"Name": doc})).unwrap();
-            let content: Value = serde_json::from_str(c["Content"].as_str().unwrap()).unwrap();
-            assert_eq!(content["schemaVersion"], schema);
-            assert_eq!(content["parameters"].as_object().unwrap().len(), params);
-            let listed = old["DocumentIdentifiers"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|i| i["Name"] == doc)
-                .unwrap()
-                .clone();
-            assert_eq!(listed["SchemaVersion"], schema);
-        }
+        agent_documents_read_as_aws(&call, &old);
         let own = call(
             "ListDocuments",
             json!({"Filters": [{"Key": "Owner", "Values": ["Self"]}]}),
