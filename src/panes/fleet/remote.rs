@@ -88,15 +88,16 @@ impl FleetState {
             known.generation = generation;
         }
         self.rebind_remote();
+        self.forget_matches();
     }
 
     /// The query with the answers known now bound (after an answer, or
-    /// when the filter text changes).
+    /// when the filter text changes). The recent matches stay: a query
+    /// with a new answer is another query to them ([`FleetQuery::same_as`](crate::filter::FleetQuery::same_as)).
     pub(super) fn rebind_remote(&mut self) {
         let remote = &self.remote;
         let query = std::mem::replace(&mut self.query, crate::filter::FleetQuery::parse(""));
         self.query = query.bind_remote(|t| remote.get(t).and_then(|a| a.ids.clone()));
-        self.forget_matches();
     }
 
     /// Whether the agents' currency must be asked now: the query asks

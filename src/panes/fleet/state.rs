@@ -323,6 +323,7 @@ impl FleetState {
         self.remote.clear();
         self.remote_wanted = true;
         self.rebind_remote();
+        self.recent.clear();
         self.dirty_order = true;
         // Labels set while the first load runs: it loads every context.
         if self.context_loads.len() < self.contexts.len() {
@@ -742,6 +743,7 @@ impl FleetState {
         self.query = FleetQuery::parse(&text).bind(&self.contexts);
         self.filter = text;
         self.rebind_remote();
+        self.dirty_view = true;
     }
 
     /// The view is to be computed afresh (the query's answers changed).
