@@ -7,8 +7,10 @@
 //! It reports:
 //! - each context's SSM sequential minimum (DescribeInstanceInformation
 //!   alone, 50 a page, one cursor), the slowest of them, and their sum;
-//! - the console's load of the slowest context alone (its SSM pages, EC2
-//!   joins and hybrid nodes' tags), then its fan-out over the 20 contexts
+//! - for each listing (DescribeInstanceProperties, the default, and
+//!   DescribeInstanceInformation): the console's load of the slowest
+//!   context alone (its SSM pages, EC2 joins, patch states and hybrid
+//!   nodes' tags), then its fan-out over the 20 contexts
 //!   (the Fleet pane's own job, through the console's TaskManager, folded
 //!   into its state): wall time against the slowest context's SSM minimum
 //!   (goal: within 15 %) and against that context alone, calls per context;
@@ -31,6 +33,7 @@ use ratatui::backend::TestBackend;
 use ssmdeck::app::{App, ContextInfo, Effect};
 use ssmdeck::aws::ConnectOptions;
 use ssmdeck::aws::contexts::{ContextSet, pairs};
+use ssmdeck::aws::fleet::Listing;
 use ssmdeck::config::Settings;
 use ssmdeck::panes::fleet::FleetJob;
 use ssmdeck::runtime::TaskManager;
@@ -101,26 +104,28 @@ fn main() {
         // tags of hybrid nodes), the slowest one alone: what the fan-out
         // adds is measured against it.
         let k = minimums.iter().position(|m| *m == slowest).unwrap_or(0);
-        let alone = ContextSet::single(set.get(ssmdeck::model::ContextId(k as u16)).clone());
-        let (alone_wall, alone_calls, _) = console_load(alone).await;
+        for listing in [Listing::Properties, Listing::Information] {
+            let alone = ContextSet::single(set.get(ssmdeck::model::ContextId(k as u16)).clone());
+            let (alone_wall, alone_calls, _) = console_load(alone, listing).await;
+            println!(
+                "{listing:?} listing | console, that slowest context alone: {:.0} ms, {alone_calls} calls",
+                ms(alone_wall)
+            );
+            let (wall, calls, nodes) = console_load(set.clone(), listing).await;
+            assert_eq!(nodes, want, "every node of every context, once");
+            println!(
+                "{listing:?} listing | console, {ACCOUNTS} contexts side by side: {:.0} ms ({:+.1} % over the slowest context's minimum), {calls} calls ({:.0} per context), {nodes} nodes",
+                ms(wall),
+                (ms(wall) / ms(slowest) - 1.0) * 100.0,
+                f64::from(calls) / ACCOUNTS as f64
+            );
+            println!(
+                "{listing:?} listing | fan-out: {ACCOUNTS} contexts side by side take {:+.1} % over that context alone",
+                (ms(wall) / ms(alone_wall) - 1.0) * 100.0
+            );
+        }
         println!(
-            "console, that slowest context alone: {:.0} ms, {alone_calls} calls",
-            ms(alone_wall)
-        );
-        let (wall, calls, nodes) = console_load(set).await;
-        assert_eq!(nodes, want, "every node of every context, once");
-        println!(
-            "console, {ACCOUNTS} contexts side by side: {:.0} ms ({:+.1} % over the slowest context's minimum), {calls} calls ({:.0} per context), {nodes} nodes",
-            ms(wall),
-            (ms(wall) / ms(slowest) - 1.0) * 100.0,
-            f64::from(calls) / ACCOUNTS as f64
-        );
-        println!(
-            "fan-out: {ACCOUNTS} contexts side by side take {:+.1} % over that context alone",
-            (ms(wall) / ms(alone_wall) - 1.0) * 100.0
-        );
-        println!(
-            "peak RSS of the console process with {nodes} nodes loaded and drawn: {:.1} MB",
+            "peak RSS of the console process with {want} nodes loaded and drawn (twice): {:.1} MB",
             lab::vm_hwm_mb()
         );
     });
@@ -135,12 +140,13 @@ fn ms(d: Duration) -> f64 {
 
 /// The Fleet pane's load over `set` as the console runs it: wall time until
 /// the last context finished, API calls, nodes; then one frame.
-async fn console_load(set: ContextSet) -> (Duration, u32, usize) {
+async fn console_load(set: ContextSet, listing: Listing) -> (Duration, u32, usize) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let now = Instant::now();
     let (mut app, _) = App::new(ContextInfo::default(), (200, 50), now);
     app.set_contexts(set.labels().to_vec());
     let mut tasks = TaskManager::for_set(set, tx);
+    tasks.set_fleet_listing(listing);
     let t = Instant::now();
     tasks.run(Effect::Fleet(FleetJob::Load {
         generation: app.fleet.generation,
@@ -170,7 +176,7 @@ async fn console_load(set: ContextSet) -> (Duration, u32, usize) {
     let stats = app.fleet.last_stats.clone().unwrap_or_default();
     (
         wall,
-        stats.ssm_calls + stats.ec2_calls + stats.tag_calls,
+        stats.ssm_calls + stats.ec2_calls + stats.patch_calls + stats.tag_calls,
         app.fleet.nodes.len(),
     )
 }
