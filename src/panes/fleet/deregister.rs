@@ -69,7 +69,7 @@ pub fn ask(p: &FleetState, cx: &mut FleetCx) {
     let mut go: Vec<(ContextId, String)> = Vec::new();
     let mut skipped: Vec<String> = Vec::new();
     for id in &ids {
-        match p.nodes.iter().find(|n| n.id == *id) {
+        match p.node(id) {
             None => skipped.push(format!("{id} is not in the fleet any more")),
             Some(n) => match why_not(n) {
                 None => go.push((n.ctx, n.id.clone())),
@@ -204,11 +204,13 @@ mod tests {
     #[test]
     fn only_inactive_hybrid_nodes_are_asked_about_and_the_others_are_named() {
         let mut p = FleetState::default();
-        p.nodes = vec![
+        let generation = p.begin_load(Instant::now());
+        let nodes = vec![
             node("mi-0000000000000000a", PingStatus::Inactive),
             node("mi-0000000000000000b", PingStatus::Online),
             node("i-0000000000000000c", PingStatus::Inactive),
         ];
+        p.apply(generation, FleetEvent::Page(nodes), Instant::now());
         p.selected = p.nodes.iter().map(|n| n.id.clone()).collect();
         let sel = HashSet::new();
         let shared = Shared {
