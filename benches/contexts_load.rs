@@ -104,6 +104,7 @@ fn main() {
         // tags of hybrid nodes), the slowest one alone: what the fan-out
         // adds is measured against it.
         let k = minimums.iter().position(|m| *m == slowest).unwrap_or(0);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         for listing in [Listing::Properties, Listing::Information] {
             let alone = ContextSet::single(set.get(ssmdeck::model::ContextId(k as u16)).clone());
             let (alone_wall, alone_calls, _) = console_load(alone, listing).await;
@@ -111,13 +112,19 @@ fn main() {
                 "{listing:?} listing | console, that slowest context alone: {:.0} ms, {alone_calls} calls",
                 ms(alone_wall)
             );
+            let (me, lab_cpu) = (lab::cpu_s_of("self"), lab.cpu_s());
             let (wall, calls, nodes) = console_load(set.clone(), listing).await;
+            let (me, lab_cpu) = (lab::cpu_s_of("self") - me, lab.cpu_s() - lab_cpu);
             assert_eq!(nodes, want, "every node of every context, once");
             println!(
                 "{listing:?} listing | console, {ACCOUNTS} contexts side by side: {:.0} ms ({:+.1} % over the slowest context's minimum), {calls} calls ({:.0} per context), {nodes} nodes",
                 ms(wall),
                 (ms(wall) / ms(slowest) - 1.0) * 100.0,
                 f64::from(calls) / ACCOUNTS as f64
+            );
+            println!(
+                "{listing:?} listing | CPU during the fan-out: console {me:.2} s, lab {lab_cpu:.2} s ({:.0} % of the machine's {cores} cores over the wall time)",
+                (me + lab_cpu) / (cores as f64 * wall.as_secs_f64()) * 100.0
             );
             println!(
                 "{listing:?} listing | fan-out: {ACCOUNTS} contexts side by side take {:+.1} % over that context alone",

@@ -44,6 +44,12 @@ impl Lab {
         Lab { child, env }
     }
 
+    /// CPU seconds (user + system) the lab process has used so far.
+    #[allow(dead_code)]
+    pub fn cpu_s(&self) -> f64 {
+        cpu_s_of(&self.child.id().to_string())
+    }
+
     /// One of the printed variables.
     pub fn var(&self, k: &str) -> String {
         self.env.iter().find(|(n, _)| n == k).unwrap().1.clone()
@@ -69,6 +75,23 @@ impl Drop for Lab {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// CPU seconds (user + system) of process `pid` (`self` for this one),
+/// from fields 14 and 15 of `/proc/PID/stat`, in clock ticks of the
+/// kernel's USER_HZ (100 on Linux).
+#[allow(dead_code)]
+pub fn cpu_s_of(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name (field 2) may hold spaces: count fields after its ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    f.iter().sum::<f64>() / 100.0
 }
 
 /// Peak resident set size of this process (VmHWM), in MB.
