@@ -17,7 +17,7 @@ use ratatui::layout::Rect;
 use crate::config::{Keymap, Layer, Theme};
 use crate::job::Job;
 use crate::keys::{Command, InputKey};
-use crate::model::{CallerIdentity, ManagedNode};
+use crate::model::{CallerIdentity, ContextLabel, ManagedNode};
 use crate::session::forward::ForwardSpec;
 
 /// Whether a pane used a key action; `No` lets it bubble to the shell
@@ -324,8 +324,10 @@ pub struct RenderContext<'a> {
     pub now: Instant,
 }
 
-/// A pane: see the module documentation.
-pub trait Pane {
+/// A pane: see the module documentation. Its state starts as
+/// [`Default`] (at start and, unless [`Pane::switch_context`] says
+/// otherwise, after a context switch).
+pub trait Pane: Default {
     /// What its jobs report.
     type Msg: Send + 'static;
     /// Its jobs.
@@ -333,6 +335,38 @@ pub trait Pane {
     /// What its one-line prompts are for (`Infallible` when it asks none).
     type Ask: std::fmt::Debug + Clone + PartialEq + Eq;
 
+    /// The AWS write key action `c` asks for in this pane (`ssm:…`, as
+    /// IAM names the action), if any: in read-only mode the shell refuses
+    /// the key before the pane sees it. Keys that write the same way in
+    /// every pane (send a command, start a session…) are the shell's
+    /// (`app::mutation_of`); the pane's jobs declare their own mutations
+    /// again ([`Job::mutation`]), which the runner's gate checks.
+    fn key_mutation(_c: Command) -> Option<&'static str> {
+        None
+    }
+    /// The context set the console works across is now `labels` (in set
+    /// order; the first is the shell's own context). Panes that show rows
+    /// of several contexts keep them; by default nothing.
+    fn contexts_changed(&mut self, _labels: &[ContextLabel]) {}
+    /// The console connected to another context or set: what the pane
+    /// read belongs to the old one. By default the pane starts again from
+    /// [`Default`]; a pane keeps here what the user chose (columns,
+    /// settings) or what lives on its own context (live sessions).
+    fn switch_context(&mut self) {
+        *self = Self::default();
+    }
+    /// The name `:save NAME` files this pane's filter under in the user
+    /// state (`fleet`, `params`, `ops`); `None` (the default): the pane
+    /// has no filter to save, and [`Pane::filter_text`] and
+    /// [`Pane::apply_filter_text`] are never called.
+    const SAVED_FILTER: Option<&'static str> = None;
+    /// The filter text `:save` keeps (empty: none typed).
+    fn filter_text(&self) -> String {
+        String::new()
+    }
+    /// `:filter NAME`: the saved `text` becomes the pane's filter (the
+    /// shell has shown the pane first).
+    fn apply_filter_text(&mut self, _text: String, _cx: &mut Cx<Self::Job, Self::Ask>) {}
     /// Tab title.
     fn title(&self) -> &'static str;
     /// Its keymap layer (navigation is inherited from the shared layers).

@@ -20,26 +20,23 @@ use std::time::{Duration, Instant};
 use crate::action::{Action, Command, InputKey};
 pub use crate::action::{ContextInfo, MouseInput};
 use crate::config::Layer;
-use crate::job::{Job, Mutation};
 use crate::pane::{Cx, Goto, Handled, Pane as PaneTrait, Request, Shared};
 pub use crate::panes::activations::{ActivationsAsk, ActivationsJob, ActivationsState};
 pub use crate::panes::associations::{AssociationsJob, AssociationsState};
 pub use crate::panes::automation::{AutomationAsk, AutomationJob, AutomationState};
 pub use crate::panes::compliance::{ComplianceAsk, ComplianceJob, ComplianceState};
 pub use crate::panes::documents::{DocumentsJob, DocumentsState};
-use crate::panes::fleet::Ask as FleetAsk;
 pub use crate::panes::fleet::{FleetJob, FleetMsg};
 pub use crate::panes::maintenance::{MaintenanceAsk, MaintenanceJob, MaintenanceState};
-use crate::panes::opscenter::Ask as OpsAsk;
 pub use crate::panes::opscenter::OpsJob;
 pub use crate::panes::overview::{OverviewJob, OverviewState};
-use crate::panes::parameters::Ask as ParamsAsk;
 pub use crate::panes::parameters::ParamsJob;
 pub use crate::panes::run_command::CommandsJob;
 pub use crate::panes::sessions::SessionsJob;
 use crate::widgets::choice::{Choice, ChoiceStep};
 use crate::widgets::line_input::{self, Edit};
 pub use jobs::{ShellJob, ShellMsg};
+pub use registry::{Pane, PromptPurpose};
 
 pub use crate::panes::run_command::CommandsState;
 pub use fleet::FleetState;
@@ -51,35 +48,6 @@ pub const MESSAGES_KEPT: usize = 500;
 
 /// How long a passing notice stays on screen.
 pub const NOTICE_TTL: Duration = Duration::from_secs(5);
-
-/// Panes, in tab order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    /// Managed nodes.
-    Fleet,
-    /// Run Command.
-    Commands,
-    /// Parameter Store.
-    Parameters,
-    /// OpsCenter.
-    OpsCenter,
-    /// Session Manager shells.
-    Sessions,
-    /// Counts across the context set.
-    Overview,
-    /// Maintenance windows and change calendars.
-    Maintenance,
-    /// Automation executions and runbooks.
-    Automation,
-    /// SSM documents, their content and versions.
-    Documents,
-    /// State Manager associations, their executions and targets.
-    Associations,
-    /// Compliance by type and the non-compliant nodes.
-    Compliance,
-    /// Hybrid activations (register `mi-` nodes).
-    Activations,
-}
 
 impl Pane {
     /// Every pane, in tab order (the registry's).
@@ -141,25 +109,6 @@ pub struct Confirm {
 /// The AWS writes a change freeze asks twice about: sends that change
 /// what runs on nodes (Run Command, Automation).
 pub const SENDS: &[&str] = &["ssm:SendCommand", "ssm:StartAutomationExecution"];
-
-/// What a one-line prompt or a choice list is for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PromptPurpose {
-    /// One of the Parameters pane's (labels, copy destination).
-    Parameters(ParamsAsk),
-    /// One of the OpsCenter pane's (note, data, link, triage picks).
-    OpsCenter(OpsAsk),
-    /// One of the Fleet pane's (a port forward).
-    Fleet(FleetAsk),
-    /// One of the Maintenance pane's (a calendar's state at a time).
-    Maintenance(MaintenanceAsk),
-    /// One of the Automation pane's (an approval's comment).
-    Automation(AutomationAsk),
-    /// One of the Compliance pane's (how to run the patch baseline).
-    Compliance(ComplianceAsk),
-    /// One of the Activations pane's (a new activation's line).
-    Activations(ActivationsAsk),
-}
 
 /// A one-line prompt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -428,19 +377,9 @@ impl App {
     /// Sets the context set the console works across (labels in set
     /// order; the first is [`App::context`]'s).
     pub fn set_contexts(&mut self, labels: Vec<crate::model::ContextLabel>) {
-        self.fleet.set_contexts(labels.clone());
-        // Parameters browses one context of the set (`w` picks it); `=`
-        // compares a parameter across the set and copy may go to another.
-        self.ops.set_contexts(labels.clone());
-        self.overview.set_contexts(labels.clone());
-        self.maintenance.contexts = labels.clone();
-        self.automation.contexts = labels.clone();
-        self.documents.contexts = labels.clone();
-        self.associations.contexts = labels.clone();
-        self.compliance.contexts = labels.clone();
-        self.activations.contexts = labels.clone();
-        self.params.contexts = labels.clone();
-        self.params.scope = (labels.len() > 1).then(|| self.params.scope_text());
+        for p in Pane::all() {
+            with_slot!(p, |s| (s.state)(self).contexts_changed(&labels));
+        }
         self.contexts = labels;
     }
 
@@ -1170,19 +1109,10 @@ impl App {
         };
         self.notice(text, now);
         self.context = info;
-        let tag_columns = std::mem::take(&mut self.fleet.tag_columns);
-        self.fleet = FleetState::default();
-        self.fleet.tag_columns = tag_columns;
+        for p in Pane::all() {
+            with_slot!(p, |s| (s.state)(self).switch_context());
+        }
         self.fleet.endpoint = self.context.endpoint.clone();
-        self.overview = OverviewState::default();
-        let calendars_that_matter = std::mem::take(&mut self.maintenance.calendars_that_matter);
-        self.maintenance = MaintenanceState::default();
-        self.automation = AutomationState::default();
-        self.documents = DocumentsState::default();
-        self.associations = AssociationsState::default();
-        self.compliance = ComplianceState::default();
-        self.activations = ActivationsState::default();
-        self.maintenance.calendars_that_matter = calendars_that_matter;
         // A profile or region switch lands on one context (it
         // leaves a set); the picker's on the set it connected.
         let labels = if info_labels.is_empty() {
@@ -1194,9 +1124,6 @@ impl App {
         } else {
             info_labels
         };
-        self.params = ParamsState::default();
-        self.ops = OpsState::default();
-        self.commands = CommandsState::default();
         self.set_contexts(labels);
         // What had the keys is gone with the old context's panes:
         // the next key goes through the keymap again.
@@ -1439,40 +1366,6 @@ impl App {
         Vec::new()
     }
 
-    /// Hands the answer of a prompt or the pick of a choice list to what
-    /// it is for.
-    fn answer(&mut self, purpose: PromptPurpose, text: String, now: Instant) -> Vec<Effect> {
-        match purpose {
-            PromptPurpose::Fleet(ask) => {
-                self.with_pane(FLEET, now, |p, cx| p.answer(ask, text, cx))
-                    .1
-            }
-            PromptPurpose::Parameters(ask) => {
-                self.with_pane(PARAMS, now, |p, cx| p.answer(ask, text, cx))
-                    .1
-            }
-            PromptPurpose::OpsCenter(ask) => {
-                self.with_pane(OPS, now, |p, cx| p.answer(ask, text, cx)).1
-            }
-            PromptPurpose::Maintenance(ask) => {
-                self.with_pane(MAINTENANCE, now, |p, cx| p.answer(ask, text, cx))
-                    .1
-            }
-            PromptPurpose::Automation(ask) => {
-                self.with_pane(AUTOMATION, now, |p, cx| p.answer(ask, text, cx))
-                    .1
-            }
-            PromptPurpose::Compliance(ask) => {
-                self.with_pane(COMPLIANCE, now, |p, cx| p.answer(ask, text, cx))
-                    .1
-            }
-            PromptPurpose::Activations(ask) => {
-                self.with_pane(ACTIVATIONS, now, |p, cx| p.answer(ask, text, cx))
-                    .1
-            }
-        }
-    }
-
     /// A key while a choice list waits ([`Request::Choose`]): the pick
     /// goes to what the list is for.
     fn choice_input(&mut self, k: InputKey, now: Instant) -> Vec<Effect> {
@@ -1607,73 +1500,37 @@ impl App {
     }
 }
 
-/// The AWS action a command leads to when it changes something, by pane;
-/// `None` for commands that only read.
+/// The AWS action a command leads to when it changes something, by pane
+/// (the pane's own [`Pane::key_mutation`](crate::pane::Pane::key_mutation)
+/// first, then the keys that write alike in every pane); `None` for
+/// commands that only read.
 pub fn mutation_of(c: Command, pane: Pane) -> Option<&'static str> {
-    Some(match (c, pane) {
-        (Command::RunCommand, _) => "ssm:SendCommand",
-        (Command::Create, Pane::Commands) | (Command::Rerun, _) => "ssm:SendCommand",
-        (Command::CancelCommand, Pane::Maintenance) => "ssm:CancelMaintenanceWindowExecution",
-        (Command::CancelCommand, Pane::Automation) => "ssm:StopAutomationExecution",
-        (Command::RunRunbook, _) | (Command::Create, Pane::Automation) => {
-            "ssm:StartAutomationExecution"
-        }
-        (Command::Approve | Command::Reject | Command::StartStep | Command::Resume, _) => {
+    if let Some(api) = with_slot!(pane, |s| registry::key_mutation(s, c)) {
+        return Some(api);
+    }
+    Some(match c {
+        Command::RunCommand | Command::Rerun => "ssm:SendCommand",
+        Command::RunRunbook => "ssm:StartAutomationExecution",
+        Command::Approve | Command::Reject | Command::StartStep | Command::Resume => {
             "ssm:SendAutomationSignal"
         }
-        (Command::CancelCommand, _) => "ssm:CancelCommand",
-        (Command::ToggleEnabled, _) => "ssm:UpdateMaintenanceWindow",
-        (Command::Edit | Command::Create | Command::Restore, Pane::Parameters) => {
-            "ssm:PutParameter"
-        }
-        (Command::CopyTree | Command::MoveTree, Pane::Parameters) => {
-            "ssm:PutParameter / ssm:DeleteParameter"
-        }
-        (Command::Delete, Pane::Parameters) => "ssm:DeleteParameter",
-        (Command::AddLabel, _) => "ssm:LabelParameterVersion",
-        (Command::RemoveLabel, _) => "ssm:UnlabelParameterVersion",
-        (Command::Create, Pane::OpsCenter) => "ssm:CreateOpsItem",
-        (Command::Create, Pane::Activations) => "ssm:CreateActivation",
-        (Command::Delete, Pane::Activations) => "ssm:DeleteActivation",
-        (Command::Deregister, _) => "ssm:DeregisterManagedInstance",
-        (Command::StartSession | Command::ForwardPort, _) => "ssm:StartSession",
-        (Command::TerminateSession, _) => "ssm:TerminateSession",
-        (
-            Command::Edit
-            | Command::SetStatus
-            | Command::SetPriority
-            | Command::SetSeverity
-            | Command::AddNote
-            | Command::AddOpsData
-            | Command::RemoveOpsData
-            | Command::LinkItem,
-            _,
-        ) => "ssm:UpdateOpsItem",
+        Command::CancelCommand => "ssm:CancelCommand",
+        Command::ToggleEnabled => "ssm:UpdateMaintenanceWindow",
+        Command::AddLabel => "ssm:LabelParameterVersion",
+        Command::RemoveLabel => "ssm:UnlabelParameterVersion",
+        Command::Deregister => "ssm:DeregisterManagedInstance",
+        Command::StartSession | Command::ForwardPort => "ssm:StartSession",
+        Command::TerminateSession => "ssm:TerminateSession",
+        Command::Edit
+        | Command::SetStatus
+        | Command::SetPriority
+        | Command::SetSeverity
+        | Command::AddNote
+        | Command::AddOpsData
+        | Command::RemoveOpsData
+        | Command::LinkItem => "ssm:UpdateOpsItem",
         _ => return None,
     })
-}
-
-impl Effect {
-    /// The AWS write this effect performs, as its job declares it (for
-    /// read-only mode and the audit log); `None` for reads.
-    pub fn mutation(&self) -> Option<Mutation> {
-        match self {
-            Effect::Shell(j) => j.mutation(),
-            Effect::Fleet(j) => j.mutation(),
-            Effect::Parameters(j) => j.mutation(),
-            Effect::RunCommand(j) => j.mutation(),
-            Effect::OpsCenter(j) => j.mutation(),
-            Effect::Sessions(j) => j.mutation(),
-            Effect::Overview(j) => j.mutation(),
-            Effect::Maintenance(j) => j.mutation(),
-            Effect::Automation(j) => j.mutation(),
-            Effect::Documents(j) => j.mutation(),
-            Effect::Associations(j) => j.mutation(),
-            Effect::Compliance(j) => j.mutation(),
-            Effect::Activations(j) => j.mutation(),
-            Effect::SwitchContext { .. } | Effect::SwitchSet(_) | Effect::Quit => None,
-        }
-    }
 }
 
 /// `:` commands that start with `prefix`.

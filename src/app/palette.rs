@@ -12,9 +12,11 @@ use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Matcher, Utf32Str};
 use serde::{Deserialize, Serialize};
 
+use super::registry::{self, with_slot};
 use super::{App, COMMANDS, Confirm, Effect, Overlay, Pane};
 use crate::action::Command;
 use crate::filter::new_matcher;
+use crate::pane::Pane as _;
 
 /// Entries shown under the command line.
 pub const PALETTE_ROWS: usize = 8;
@@ -348,26 +350,14 @@ impl App {
 
     /// `:save NAME`: save the current pane's filter under `name`.
     fn save_filter(&mut self, arg: &str, now: Instant) -> Vec<Effect> {
-        let (pane, text) = match self.pane {
-            Pane::Fleet => ("fleet", self.fleet.filter.clone()),
-            Pane::Parameters => ("params", self.params.search.clone().unwrap_or_default()),
-            Pane::OpsCenter => ("ops", self.ops.filter.clone()),
-            Pane::Commands
-            | Pane::Sessions
-            | Pane::Overview
-            | Pane::Maintenance
-            | Pane::Automation
-            | Pane::Documents
-            | Pane::Associations
-            | Pane::Compliance
-            | Pane::Activations => {
-                self.command_error = Some(format!(
-                    "the {} pane has no filter to save",
-                    self.pane.title()
-                ));
-                return Vec::new();
-            }
+        let Some(pane) = with_slot!(self.pane, |s| registry::saved_filter_name(s)) else {
+            self.command_error = Some(format!(
+                "the {} pane has no filter to save",
+                self.pane.title()
+            ));
+            return Vec::new();
         };
+        let text = with_slot!(self.pane, |s| (s.state)(self).filter_text());
         if text.is_empty() {
             self.command_error = Some(format!("the {pane} filter is empty: type one with / first"));
             return Vec::new();
@@ -404,25 +394,22 @@ impl App {
             });
             return Vec::new();
         };
-        match f.pane.as_str() {
-            "fleet" => {
-                let e = self.show_pane(Pane::Fleet);
-                self.fleet.set_filter(f.text);
-                e
-            }
-            "params" => {
-                let e = self.show_pane(Pane::Parameters);
-                self.params.set_search(Some(f.text));
-                e
-            }
-            _ => {
-                let mut e = self.show_pane(Pane::OpsCenter);
-                let (_, more) =
-                    self.with_pane(super::OPS, self.clock, |p, cx| p.apply_filter(f.text, cx));
-                e.extend(more);
-                e
-            }
-        }
+        let Some(pane) = Pane::all()
+            .find(|p| with_slot!(*p, |s| registry::saved_filter_name(s)) == Some(f.pane.as_str()))
+        else {
+            self.command_error = Some(format!(
+                "saved filter '{arg}' is for '{}', which is no pane with a filter (fleet, params, ops): save it again",
+                f.pane
+            ));
+            return Vec::new();
+        };
+        let mut e = self.show_pane(pane);
+        let clock = self.clock;
+        with_slot!(pane, |s| e.extend(
+            self.with_pane(s, clock, |p, cx| p.apply_filter_text(f.text, cx))
+                .1
+        ));
+        e
     }
 
     /// `:profile NAME` / `:region NAME` (`word` says which): switch the AWS

@@ -5,8 +5,7 @@
 
 use super::{
     ActivationsState, App, AssociationsState, AutomationState, CommandsState, ComplianceState,
-    DocumentsState, Effect, FleetState, MaintenanceState, OpsState, OverviewState, Pane,
-    ParamsState, PromptPurpose,
+    DocumentsState, Effect, FleetState, MaintenanceState, OpsState, OverviewState, ParamsState,
 };
 use crate::config::Layer;
 use crate::pane::{Pane as PaneTrait, PaneView};
@@ -27,188 +26,199 @@ pub struct PaneEntry {
     pub command: &'static str,
 }
 
-/// Every pane, in tab order.
-pub const PANES: &[PaneEntry] = &[
-    PaneEntry {
-        pane: Pane::Fleet,
-        title: "Fleet",
-        short: "Fleet",
-        layer: Layer::Fleet,
-        command: "fleet",
-    },
-    PaneEntry {
-        pane: Pane::Commands,
-        title: "Run Command",
-        short: "Run",
-        layer: Layer::Commands,
-        command: "commands",
-    },
-    PaneEntry {
-        pane: Pane::Parameters,
-        title: "Parameters",
-        short: "Params",
-        layer: Layer::Parameters,
-        command: "params",
-    },
-    PaneEntry {
-        pane: Pane::OpsCenter,
-        title: "OpsCenter",
-        short: "Ops",
-        layer: Layer::OpsCenter,
-        command: "ops",
-    },
-    PaneEntry {
-        pane: Pane::Sessions,
-        title: "Sessions",
-        short: "Sessions",
-        layer: Layer::Sessions,
-        command: "sessions",
-    },
-    PaneEntry {
-        pane: Pane::Overview,
-        title: "Overview",
-        short: "Overview",
-        layer: Layer::Overview,
-        command: "overview",
-    },
-    PaneEntry {
-        pane: Pane::Maintenance,
-        title: "Maintenance",
-        short: "Maint",
-        layer: Layer::Maintenance,
-        command: "maintenance",
-    },
-    PaneEntry {
-        pane: Pane::Automation,
-        title: "Automation",
-        short: "Auto",
-        layer: Layer::Automation,
-        command: "automation",
-    },
-    PaneEntry {
-        pane: Pane::Documents,
-        title: "Documents",
-        short: "Docs",
-        layer: Layer::Documents,
-        command: "documents",
-    },
-    PaneEntry {
-        pane: Pane::Associations,
-        title: "Associations",
-        short: "Assoc",
-        layer: Layer::Associations,
-        command: "associations",
-    },
-    PaneEntry {
-        pane: Pane::Compliance,
-        title: "Compliance",
-        short: "Compl",
-        layer: Layer::Compliance,
-        command: "compliance",
-    },
-    PaneEntry {
-        pane: Pane::Activations,
-        title: "Activations",
-        short: "Activ",
-        layer: Layer::Activations,
-        command: "activations",
-    },
-];
+/// Writes the registry from its table (below): [`Pane`], [`PANES`], [`entry`],
+/// [`view_of`], one [`Slot`] constant per pane, [`PromptPurpose`],
+/// `App::answer`, [`Effect::mutation`] and the `with_slot!` macro.
+/// Every generated match covers every listed pane, so a [`Pane`] left out
+/// of the table does not compile. `$d` is a `$` for the inner macro.
+macro_rules! registry {
+    ($d:tt $(
+        #[doc = $doc:literal]
+        $pane:ident {
+            slot: $slot:ident, state: $state:ty, field: $field:ident,
+            title: $title:literal, short: $short:literal, layer: $layer:ident, command: $command:literal,
+            job: $job:ident $(,)?
+        }
+    )*) => {
+        /// Panes, in tab order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Pane {
+            $(
+                #[doc = $doc]
+                $pane,
+            )*
+        }
 
-/// The registry entry of `p`.
-pub fn entry(p: Pane) -> &'static PaneEntry {
-    let i = match p {
-        Pane::Fleet => 0,
-        Pane::Commands => 1,
-        Pane::Parameters => 2,
-        Pane::OpsCenter => 3,
-        Pane::Sessions => 4,
-        Pane::Overview => 5,
-        Pane::Maintenance => 6,
-        Pane::Automation => 7,
-        Pane::Documents => 8,
-        Pane::Associations => 9,
-        Pane::Compliance => 10,
-        Pane::Activations => 11,
-    };
-    &PANES[i]
-}
+        /// Every pane, in tab order.
+        pub const PANES: &[PaneEntry] = &[$(
+            PaneEntry {
+                pane: Pane::$pane,
+                title: $title,
+                short: $short,
+                layer: Layer::$layer,
+                command: $command,
+            },
+        )*];
 
-/// The shown-pane view of pane `p` (what the shell and the renderer read).
-pub fn view_of(app: &App, p: Pane) -> &dyn PaneView {
-    match p {
-        Pane::Fleet => &app.fleet,
-        Pane::Commands => &app.commands,
-        Pane::Parameters => &app.params,
-        Pane::OpsCenter => &app.ops,
-        Pane::Sessions => &app.sessions,
-        Pane::Overview => &app.overview,
-        Pane::Maintenance => &app.maintenance,
-        Pane::Automation => &app.automation,
-        Pane::Documents => &app.documents,
-        Pane::Associations => &app.associations,
-        Pane::Compliance => &app.compliance,
-        Pane::Activations => &app.activations,
-    }
-}
+        /// The registry entry of `p`.
+        pub fn entry(p: Pane) -> &'static PaneEntry {
+            PANES
+                .iter()
+                .find(|e| e.pane == p)
+                .expect("every pane is in PANES: view_of matches them all")
+        }
 
-/// Runs `$body` with `$slot` bound to the [`Slot`] of pane `$pane`: with
-/// [`view_of`] and [`entry`], the only matches over every pane.
-macro_rules! with_slot {
-    ($pane:expr, |$slot:ident| $body:expr) => {
-        match $pane {
-            $crate::app::Pane::Fleet => {
-                let $slot = $crate::app::registry::FLEET;
-                $body
-            }
-            $crate::app::Pane::Commands => {
-                let $slot = $crate::app::registry::RUN_COMMAND;
-                $body
-            }
-            $crate::app::Pane::Parameters => {
-                let $slot = $crate::app::registry::PARAMS;
-                $body
-            }
-            $crate::app::Pane::OpsCenter => {
-                let $slot = $crate::app::registry::OPS;
-                $body
-            }
-            $crate::app::Pane::Sessions => {
-                let $slot = $crate::app::registry::SESSIONS;
-                $body
-            }
-            $crate::app::Pane::Overview => {
-                let $slot = $crate::app::registry::OVERVIEW;
-                $body
-            }
-            $crate::app::Pane::Maintenance => {
-                let $slot = $crate::app::registry::MAINTENANCE;
-                $body
-            }
-            $crate::app::Pane::Automation => {
-                let $slot = $crate::app::registry::AUTOMATION;
-                $body
-            }
-            $crate::app::Pane::Documents => {
-                let $slot = $crate::app::registry::DOCUMENTS;
-                $body
-            }
-            $crate::app::Pane::Associations => {
-                let $slot = $crate::app::registry::ASSOCIATIONS;
-                $body
-            }
-            $crate::app::Pane::Compliance => {
-                let $slot = $crate::app::registry::COMPLIANCE;
-                $body
-            }
-            $crate::app::Pane::Activations => {
-                let $slot = $crate::app::registry::ACTIVATIONS;
-                $body
+        /// The shown-pane view of pane `p` (what the shell and the renderer read).
+        pub fn view_of(app: &App, p: Pane) -> &dyn PaneView {
+            match p {
+                $(Pane::$pane => &app.$field,)*
             }
         }
+
+        $(
+            #[doc = concat!("The ", $title, " pane.")]
+            pub(super) const $slot: Slot<$state> = Slot {
+                pane: Pane::$pane,
+                state: |a| &mut a.$field,
+                job: Effect::$job,
+                ask: PromptPurpose::$pane,
+            };
+        )*
+
+        /// What a one-line prompt or a choice list is for: one of a pane's
+        /// asks ([`PaneTrait::Ask`]; `Infallible` for a pane that asks none).
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum PromptPurpose {
+            $(
+                #[doc = concat!("One of the ", $title, " pane's.")]
+                $pane(<$state as PaneTrait>::Ask),
+            )*
+        }
+
+        impl App {
+            /// Hands the answer of a prompt or the pick of a choice list to
+            /// the pane it is for.
+            pub(super) fn answer(
+                &mut self,
+                purpose: PromptPurpose,
+                text: String,
+                now: std::time::Instant,
+            ) -> Vec<Effect> {
+                match purpose {
+                    $(PromptPurpose::$pane(ask) => {
+                        self.with_pane($slot, now, |p, cx| p.answer(ask, text, cx)).1
+                    })*
+                }
+            }
+        }
+
+        impl Effect {
+            /// The AWS write this effect performs, as its job declares it
+            /// (for read-only mode and the audit log); `None` for reads.
+            pub fn mutation(&self) -> Option<crate::job::Mutation> {
+                use crate::job::Job as _;
+                match self {
+                    Effect::Shell(j) => j.mutation(),
+                    Effect::SwitchContext { .. } | Effect::SwitchSet(_) | Effect::Quit => None,
+                    $(Effect::$job(j) => j.mutation(),)*
+                }
+            }
+        }
+
+        /// Runs `$body` with `$slot` bound to the [`Slot`] of pane `$pane`:
+        /// with [`view_of`] and [`entry`], the only matches over every pane.
+        macro_rules! with_slot {
+            ($d p:expr, |$d s:ident| $d body:expr) => {
+                match $d p {
+                    $($crate::app::Pane::$pane => {
+                        let $d s = $crate::app::registry::$slot;
+                        $d body
+                    })*
+                }
+            };
+        }
+        pub(crate) use with_slot;
     };
 }
-pub(crate) use with_slot;
+
+// The table: one entry per pane, in tab order. `slot` names its [`Slot`]
+// constant, `field` its state in the [`App`], `layer` its keymap layer,
+// `command` the `:` command that shows it, `job` the [`Effect`] that
+// carries its jobs.
+registry! { $
+    /// Managed nodes.
+    Fleet {
+        slot: FLEET, state: FleetState, field: fleet,
+        title: "Fleet", short: "Fleet", layer: Fleet, command: "fleet",
+        job: Fleet,
+    }
+    /// Run Command.
+    Commands {
+        slot: RUN_COMMAND, state: CommandsState, field: commands,
+        title: "Run Command", short: "Run", layer: Commands, command: "commands",
+        job: RunCommand,
+    }
+    /// Parameter Store.
+    Parameters {
+        slot: PARAMS, state: ParamsState, field: params,
+        title: "Parameters", short: "Params", layer: Parameters, command: "params",
+        job: Parameters,
+    }
+    /// OpsCenter.
+    OpsCenter {
+        slot: OPS, state: OpsState, field: ops,
+        title: "OpsCenter", short: "Ops", layer: OpsCenter, command: "ops",
+        job: OpsCenter,
+    }
+    /// Session Manager shells.
+    Sessions {
+        slot: SESSIONS, state: SessionsState, field: sessions,
+        title: "Sessions", short: "Sessions", layer: Sessions, command: "sessions",
+        job: Sessions,
+    }
+    /// Counts across the context set.
+    Overview {
+        slot: OVERVIEW, state: OverviewState, field: overview,
+        title: "Overview", short: "Overview", layer: Overview, command: "overview",
+        job: Overview,
+    }
+    /// Maintenance windows and change calendars.
+    Maintenance {
+        slot: MAINTENANCE, state: MaintenanceState, field: maintenance,
+        title: "Maintenance", short: "Maint", layer: Maintenance, command: "maintenance",
+        job: Maintenance,
+    }
+    /// Automation executions and runbooks.
+    Automation {
+        slot: AUTOMATION, state: AutomationState, field: automation,
+        title: "Automation", short: "Auto", layer: Automation, command: "automation",
+        job: Automation,
+    }
+    /// SSM documents, their content and versions.
+    Documents {
+        slot: DOCUMENTS, state: DocumentsState, field: documents,
+        title: "Documents", short: "Docs", layer: Documents, command: "documents",
+        job: Documents,
+    }
+    /// State Manager associations, their executions and targets.
+    Associations {
+        slot: ASSOCIATIONS, state: AssociationsState, field: associations,
+        title: "Associations", short: "Assoc", layer: Associations, command: "associations",
+        job: Associations,
+    }
+    /// Compliance by type and the non-compliant nodes.
+    Compliance {
+        slot: COMPLIANCE, state: ComplianceState, field: compliance,
+        title: "Compliance", short: "Compl", layer: Compliance, command: "compliance",
+        job: Compliance,
+    }
+    /// Hybrid activations (register `mi-` nodes).
+    Activations {
+        slot: ACTIVATIONS, state: ActivationsState, field: activations,
+        title: "Activations", short: "Activ", layer: Activations, command: "activations",
+        job: Activations,
+    }
+}
 
 /// The pane a `:` command shows, if it is one.
 pub fn by_command(word: &str) -> Option<Pane> {
@@ -236,101 +246,20 @@ impl<P: PaneTrait> Clone for Slot<P> {
 
 impl<P: PaneTrait> Copy for Slot<P> {}
 
-/// The Fleet pane.
-pub(super) const FLEET: Slot<FleetState> = Slot {
-    pane: Pane::Fleet,
-    state: |a| &mut a.fleet,
-    job: Effect::Fleet,
-    ask: PromptPurpose::Fleet,
-};
+/// The write key action `c` asks for in the pane of `_slot`
+/// ([`PaneTrait::key_mutation`]).
+pub(super) fn key_mutation<P: PaneTrait>(
+    _slot: Slot<P>,
+    c: crate::keys::Command,
+) -> Option<&'static str> {
+    P::key_mutation(c)
+}
 
-/// The Parameters pane.
-pub(super) const PARAMS: Slot<ParamsState> = Slot {
-    pane: Pane::Parameters,
-    state: |a| &mut a.params,
-    job: Effect::Parameters,
-    ask: PromptPurpose::Parameters,
-};
-
-/// The Run Command pane.
-pub(super) const RUN_COMMAND: Slot<CommandsState> = Slot {
-    pane: Pane::Commands,
-    state: |a| &mut a.commands,
-    job: Effect::RunCommand,
-    ask: |never| match never {},
-};
-
-/// The OpsCenter pane.
-pub(super) const OPS: Slot<OpsState> = Slot {
-    pane: Pane::OpsCenter,
-    state: |a| &mut a.ops,
-    job: Effect::OpsCenter,
-    ask: PromptPurpose::OpsCenter,
-};
-
-/// The Sessions pane.
-pub(super) const SESSIONS: Slot<SessionsState> = Slot {
-    pane: Pane::Sessions,
-    state: |a| &mut a.sessions,
-    job: Effect::Sessions,
-    ask: |never| match never {},
-};
-
-/// The Overview pane.
-pub(super) const OVERVIEW: Slot<OverviewState> = Slot {
-    pane: Pane::Overview,
-    state: |a| &mut a.overview,
-    job: Effect::Overview,
-    ask: |never| match never {},
-};
-
-/// The Maintenance pane.
-pub(super) const MAINTENANCE: Slot<MaintenanceState> = Slot {
-    pane: Pane::Maintenance,
-    state: |a| &mut a.maintenance,
-    job: Effect::Maintenance,
-    ask: PromptPurpose::Maintenance,
-};
-
-/// The Automation pane.
-pub(super) const AUTOMATION: Slot<AutomationState> = Slot {
-    pane: Pane::Automation,
-    state: |a| &mut a.automation,
-    job: Effect::Automation,
-    ask: PromptPurpose::Automation,
-};
-
-/// The Documents pane.
-pub(super) const DOCUMENTS: Slot<DocumentsState> = Slot {
-    pane: Pane::Documents,
-    state: |a| &mut a.documents,
-    job: Effect::Documents,
-    ask: |never| match never {},
-};
-
-/// The Associations pane.
-pub(super) const ASSOCIATIONS: Slot<AssociationsState> = Slot {
-    pane: Pane::Associations,
-    state: |a| &mut a.associations,
-    job: Effect::Associations,
-    ask: |never| match never {},
-};
-
-/// The Compliance pane.
-pub(super) const COMPLIANCE: Slot<ComplianceState> = Slot {
-    pane: Pane::Compliance,
-    state: |a| &mut a.compliance,
-    job: Effect::Compliance,
-    ask: PromptPurpose::Compliance,
-};
-
-/// The Activations pane.
-pub(super) const ACTIVATIONS: Slot<ActivationsState> = Slot {
-    pane: Pane::Activations,
-    state: |a| &mut a.activations,
-    job: Effect::Activations,
-    ask: PromptPurpose::Activations,
-};
+/// The name pane `_slot`'s filter is saved under, if it has one
+/// ([`PaneTrait::SAVED_FILTER`]).
+pub(super) fn saved_filter_name<P: PaneTrait>(_slot: Slot<P>) -> Option<&'static str> {
+    P::SAVED_FILTER
+}
 
 #[cfg(test)]
 mod tests {
@@ -348,7 +277,64 @@ mod tests {
             );
         }
         let mut titles: Vec<_> = PANES.iter().map(|e| e.title).collect();
+        titles.sort_unstable();
         titles.dedup();
         assert_eq!(titles.len(), PANES.len());
+    }
+
+    /// The shell reaches every pane through the trait: the context set
+    /// reaches each pane, a switch starts each again from its default but
+    /// for what the pane keeps (the user's Fleet tag columns and calendars
+    /// that matter, live sessions), and write keys are each pane's own.
+    #[test]
+    fn context_changes_and_write_keys_go_through_each_panes_trait() {
+        use crate::action::{Action, ContextInfo};
+        use crate::keys::Command;
+        use crate::model::{ContextId, ContextLabel};
+        let now = std::time::Instant::now();
+        let (mut app, _) = App::new(ContextInfo::default(), (120, 40), now);
+        let labels: Vec<ContextLabel> = (0..2)
+            .map(|i| ContextLabel {
+                id: ContextId(i),
+                region: format!("eu-west-{}", i + 1),
+                ..Default::default()
+            })
+            .collect();
+        app.set_contexts(labels.clone());
+        assert_eq!(app.fleet.contexts, labels);
+        assert_eq!(app.activations.contexts, labels);
+        assert_eq!(app.compliance.contexts, labels);
+        assert!(app.params.scope.is_some(), "two contexts: Parameters names its own");
+        app.fleet.tag_columns = vec!["Env".into()];
+        app.maintenance
+            .calendars_that_matter
+            .insert("default".into(), vec!["freeze".into()]);
+        app.activations.filter = "expired".into();
+        app.update(
+            Action::ContextSwitched(Ok(ContextInfo {
+                region: "us-east-1".into(),
+                ..Default::default()
+            })),
+            now,
+        );
+        assert_eq!(app.fleet.tag_columns, ["Env"], "the user's columns stay");
+        assert_eq!(app.maintenance.calendars_that_matter.len(), 1);
+        assert_eq!(app.activations.filter, "", "what was read there is gone");
+        assert_eq!(app.fleet.contexts.len(), 1, "a region switch leaves the set");
+        assert_eq!(app.fleet.contexts[0].region, "us-east-1");
+        assert_eq!(
+            super::super::mutation_of(Command::Delete, Pane::Activations),
+            Some("ssm:DeleteActivation")
+        );
+        assert_eq!(
+            super::super::mutation_of(Command::Delete, Pane::Parameters),
+            Some("ssm:DeleteParameter")
+        );
+        assert_eq!(super::super::mutation_of(Command::Delete, Pane::Fleet), None);
+        assert_eq!(
+            super::super::mutation_of(Command::StartSession, Pane::Documents),
+            Some("ssm:StartSession"),
+            "the shell's keys write alike in every pane"
+        );
     }
 }

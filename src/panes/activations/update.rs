@@ -247,6 +247,18 @@ impl Pane for ActivationsState {
     type Job = ActivationsJob;
     type Ask = ActivationsAsk;
 
+    fn key_mutation(c: Command) -> Option<&'static str> {
+        Some(match c {
+            Command::Create => "ssm:CreateActivation",
+            Command::Delete => "ssm:DeleteActivation",
+            _ => return None,
+        })
+    }
+
+    fn contexts_changed(&mut self, labels: &[crate::model::ContextLabel]) {
+        self.contexts = labels.to_vec();
+    }
+
     fn title(&self) -> &'static str {
         "Activations"
     }

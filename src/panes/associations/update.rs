@@ -399,6 +399,10 @@ impl Pane for AssociationsState {
     type Job = AssociationsJob;
     type Ask = std::convert::Infallible;
 
+    fn contexts_changed(&mut self, labels: &[crate::model::ContextLabel]) {
+        self.contexts = labels.to_vec();
+    }
+
     fn title(&self) -> &'static str {
         "Associations"
     }

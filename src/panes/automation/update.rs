@@ -642,6 +642,18 @@ impl Pane for AutomationState {
     type Job = AutomationJob;
     type Ask = AutomationAsk;
 
+    fn key_mutation(c: Command) -> Option<&'static str> {
+        Some(match c {
+            Command::CancelCommand => "ssm:StopAutomationExecution",
+            Command::Create => "ssm:StartAutomationExecution",
+            _ => return None,
+        })
+    }
+
+    fn contexts_changed(&mut self, labels: &[crate::model::ContextLabel]) {
+        self.contexts = labels.to_vec();
+    }
+
     fn title(&self) -> &'static str {
         "Automation"
     }

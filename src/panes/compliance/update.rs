@@ -161,6 +161,10 @@ impl Pane for ComplianceState {
     type Job = ComplianceJob;
     type Ask = ComplianceAsk;
 
+    fn contexts_changed(&mut self, labels: &[crate::model::ContextLabel]) {
+        self.contexts = labels.to_vec();
+    }
+
     fn title(&self) -> &'static str {
         "Compliance"
     }

@@ -340,6 +340,10 @@ impl Pane for DocumentsState {
     type Job = DocumentsJob;
     type Ask = std::convert::Infallible;
 
+    fn contexts_changed(&mut self, labels: &[crate::model::ContextLabel]) {
+        self.contexts = labels.to_vec();
+    }
+
     fn title(&self) -> &'static str {
         "Documents"
     }

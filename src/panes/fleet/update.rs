@@ -231,6 +231,27 @@ impl Pane for FleetState {
     type Job = FleetJob;
     type Ask = Ask;
 
+    const SAVED_FILTER: Option<&'static str> = Some("fleet");
+
+    fn filter_text(&self) -> String {
+        self.filter.clone()
+    }
+
+    fn apply_filter_text(&mut self, text: String, _cx: &mut FleetCx) {
+        self.set_filter(text);
+    }
+
+    fn contexts_changed(&mut self, labels: &[crate::model::ContextLabel]) {
+        self.set_contexts(labels.to_vec());
+    }
+
+    fn switch_context(&mut self) {
+        // The tag columns are the user's choice (config), not the context's.
+        let tag_columns = std::mem::take(&mut self.tag_columns);
+        *self = FleetState::default();
+        self.tag_columns = tag_columns;
+    }
+
     fn title(&self) -> &'static str {
         "Fleet"
     }

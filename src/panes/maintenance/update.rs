@@ -514,6 +514,24 @@ impl Pane for MaintenanceState {
     type Job = MaintenanceJob;
     type Ask = MaintenanceAsk;
 
+    fn key_mutation(c: Command) -> Option<&'static str> {
+        Some(match c {
+            Command::CancelCommand => "ssm:CancelMaintenanceWindowExecution",
+            _ => return None,
+        })
+    }
+
+    fn contexts_changed(&mut self, labels: &[crate::model::ContextLabel]) {
+        self.contexts = labels.to_vec();
+    }
+
+    fn switch_context(&mut self) {
+        // Which calendars matter is the user's setting, not the context's.
+        let calendars_that_matter = std::mem::take(&mut self.calendars_that_matter);
+        *self = MaintenanceState::default();
+        self.calendars_that_matter = calendars_that_matter;
+    }
+
     fn title(&self) -> &'static str {
         "Maintenance"
     }

@@ -41,6 +41,28 @@ impl Pane for OpsState {
     type Job = OpsJob;
     type Ask = Ask;
 
+    fn key_mutation(c: Command) -> Option<&'static str> {
+        Some(match c {
+            Command::Create => "ssm:CreateOpsItem",
+            _ => return None,
+        })
+    }
+
+    const SAVED_FILTER: Option<&'static str> = Some("ops");
+
+    fn filter_text(&self) -> String {
+        self.filter.clone()
+    }
+
+    fn apply_filter_text(&mut self, text: String, cx: &mut OpsCx) {
+        // A bad saved filter says why in the pane, as typing it would.
+        let _ = self.apply_filter(text, cx);
+    }
+
+    fn contexts_changed(&mut self, labels: &[crate::model::ContextLabel]) {
+        self.set_contexts(labels.to_vec());
+    }
+
     fn title(&self) -> &'static str {
         "OpsCenter"
     }

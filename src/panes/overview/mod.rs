@@ -63,6 +63,10 @@ impl Pane for OverviewState {
     type Job = OverviewJob;
     type Ask = std::convert::Infallible;
 
+    fn contexts_changed(&mut self, labels: &[crate::model::ContextLabel]) {
+        self.set_contexts(labels.to_vec());
+    }
+
     fn title(&self) -> &'static str {
         "Overview"
     }

@@ -35,6 +35,32 @@ impl Pane for ParamsState {
     type Job = ParamsJob;
     type Ask = Ask;
 
+    fn key_mutation(c: Command) -> Option<&'static str> {
+        Some(match c {
+            Command::Edit | Command::Create | Command::Restore => "ssm:PutParameter",
+            Command::CopyTree | Command::MoveTree => "ssm:PutParameter / ssm:DeleteParameter",
+            Command::Delete => "ssm:DeleteParameter",
+            _ => return None,
+        })
+    }
+
+    const SAVED_FILTER: Option<&'static str> = Some("params");
+
+    fn filter_text(&self) -> String {
+        self.search.clone().unwrap_or_default()
+    }
+
+    fn apply_filter_text(&mut self, text: String, _cx: &mut ParamsCx) {
+        self.set_search(Some(text));
+    }
+
+    fn contexts_changed(&mut self, labels: &[crate::model::ContextLabel]) {
+        // Parameters browses one context of the set (`w` picks it); `=`
+        // compares a parameter across the set and copy may go to another.
+        self.contexts = labels.to_vec();
+        self.scope = (labels.len() > 1).then(|| self.scope_text());
+    }
+
     fn title(&self) -> &'static str {
         "Parameters"
     }

@@ -40,6 +40,13 @@ impl Pane for CommandsState {
     type Job = CommandsJob;
     type Ask = Infallible;
 
+    fn key_mutation(c: Command) -> Option<&'static str> {
+        Some(match c {
+            Command::Create => "ssm:SendCommand",
+            _ => return None,
+        })
+    }
+
     fn title(&self) -> &'static str {
         "Run Command"
     }

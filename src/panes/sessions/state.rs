@@ -366,6 +366,10 @@ impl Pane for SessionsState {
     type Job = SessionsJob;
     type Ask = std::convert::Infallible;
 
+    fn switch_context(&mut self) {
+        // Live shells and port forwards keep running on their own context.
+    }
+
     fn title(&self) -> &'static str {
         "Sessions"
     }
