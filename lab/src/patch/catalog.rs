@@ -547,7 +547,9 @@ fn grade(
 pub fn patches_for(n: &LabNode, s: &super::PatchState) -> Vec<PatchItem> {
     let fam = family(n);
     let mut order: Vec<usize> = (0..CATALOG).collect();
-    order.sort_by_key(|k| mix(&n.id, 0x9a7c_0000 + *k as u64));
+    // Each key once (a hash of the id): re-hashing it per comparison made
+    // seeding a node's patches the lab's costliest work. Same stable order.
+    order.sort_by_cached_key(|k| mix(&n.id, 0x9a7c_0000 + *k as u64));
     let plan = [
         (ItemState::Missing, s.missing),
         (ItemState::Failed, s.failed),
