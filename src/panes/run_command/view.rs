@@ -116,11 +116,12 @@ fn elapsed(run: &Run, start: Option<f64>, end: Option<f64>, now: Instant) -> Str
     }
 }
 
-/// `45s`, `3m 04s`, `2h 05m`: a duration as the run's timer shows it.
+/// `0.4s`, `45s`, `3m 04s`, `2h 05m`: a duration as the run's timer shows it.
 pub fn human(d: Duration) -> String {
     let s = d.as_secs();
     match s {
-        0..60 => format!("{s}s"),
+        0..10 => format!("{:.1}s", d.as_secs_f64()),
+        10..60 => format!("{s}s"),
         60..3600 => format!("{}m {:02}s", s / 60, s % 60),
         _ => format!("{}h {:02}m", s / 3600, (s / 60) % 60),
     }
