@@ -753,6 +753,7 @@ fn start_app(
     let (mut app, effects) = App::new(info, size, now);
     app.read_only = settings.read_only.clone();
     app.fleet.tag_columns = settings.config.fleet.tag_columns.clone();
+    app.commands.remember_command_text = settings.config.run_command.remember_command_text;
     app.maintenance.calendars_that_matter = settings
         .config
         .profiles

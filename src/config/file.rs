@@ -125,7 +125,7 @@ pub(super) fn parse_config(file: &str, text: &str, profile: Option<&str>) -> Par
             };
         }
     };
-    const EXPECTED: &str = "`theme`, `refresh_interval_secs`, `keymap`, `read_only`, `mouse`, `session_plugin`, `profiles` or `fleet`";
+    const EXPECTED: &str = "`theme`, `refresh_interval_secs`, `keymap`, `read_only`, `mouse`, `session_plugin`, `profiles`, `fleet`, `run_command` or `contexts`";
     for (k, v) in root {
         let at = k.span().start;
         let key = k.get_ref().as_ref();
@@ -174,6 +174,7 @@ pub(super) fn parse_config(file: &str, text: &str, profile: Option<&str>) -> Par
             }
             "profiles" => profiles(&mut r, v, profile, &mut config),
             "fleet" => fleet(&mut r, v, &mut config.fleet),
+            "run_command" => run_command(&mut r, v, &mut config.run_command),
             "contexts" => contexts(&mut r, v, &mut config),
             other => r.unknown("", other, at, v.get_ref(), EXPECTED),
         }
@@ -382,6 +383,35 @@ fn fleet(r: &mut Reader<'_>, v: Spanned<DeValue<'_>>, fleet: &mut FleetConfig) {
                 kat,
                 fv.get_ref(),
                 "`tag_columns` or `listing`",
+            ),
+        }
+    }
+}
+
+/// `[run_command]`: `remember_command_text`.
+fn run_command(r: &mut Reader<'_>, v: Spanned<DeValue<'_>>, rc: &mut super::RunCommandConfig) {
+    let Some(t) = table(r, v, "run_command") else {
+        return;
+    };
+    for (k, fv) in t {
+        let kat = k.span().start;
+        match k.get_ref().as_ref() {
+            "remember_command_text" => {
+                if let Some(b) = r.read(
+                    "[run_command] ",
+                    "remember_command_text",
+                    fv,
+                    "remember_command_text = true or remember_command_text = false",
+                ) {
+                    rc.remember_command_text = b;
+                }
+            }
+            other => r.unknown(
+                "[run_command] ",
+                other,
+                kat,
+                fv.get_ref(),
+                "`remember_command_text`",
             ),
         }
     }

@@ -74,6 +74,8 @@ pub struct ConfigFile {
     pub profiles: std::collections::BTreeMap<String, ProfileConfig>,
     /// The Fleet pane: `[fleet] tag_columns = ["Env", "Role", "Team"]`.
     pub fleet: FleetConfig,
+    /// The Run Command pane: `[run_command] remember_command_text = true`.
+    pub run_command: RunCommandConfig,
     /// Named context sets for `--contexts NAME`:
     /// `[contexts.prod] profiles = ["prod-a", "prod-b"], regions = ["us-east-1", "eu-west-1"]`.
     pub contexts: std::collections::BTreeMap<String, ContextsConfig>,
@@ -110,6 +112,18 @@ pub struct FleetConfig {
     pub listing: crate::aws::fleet::Listing,
 }
 
+/// `[run_command]` in `config.toml`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunCommandConfig {
+    /// Whether the command text of each send and the composer's previous
+    /// commands (Ctrl-P/Ctrl-N) are kept in `<data dir>/run_command.json`
+    /// across restarts. Off by default: command lines can carry secrets
+    /// (tokens in a `curl` header, passwords); the ids, context, document,
+    /// time and node count of each send are kept either way.
+    pub remember_command_text: bool,
+}
+
 /// Settings that apply while one AWS profile is in use.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -135,6 +149,7 @@ impl Default for ConfigFile {
             session_plugin: String::new(),
             profiles: std::collections::BTreeMap::new(),
             fleet: FleetConfig::default(),
+            run_command: RunCommandConfig::default(),
             contexts: std::collections::BTreeMap::new(),
         }
     }
@@ -440,6 +455,35 @@ mod tests {
         assert_eq!(dev.theme.name, "light");
         assert_eq!(dev.read_only, None);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Issue 13 item 13: `[run_command] remember_command_text`, off by
+    /// default; a bad value names the key and the values it takes.
+    #[test]
+    fn remember_command_text_is_off_unless_set_and_a_bad_value_says_so() {
+        assert!(!ConfigFile::default().run_command.remember_command_text);
+        let p = super::file::parse_config(
+            "c.toml",
+            "[run_command]\nremember_command_text = true\n",
+            None,
+        );
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        assert!(p.config.run_command.remember_command_text);
+        let p = super::file::parse_config(
+            "c.toml",
+            "[run_command]\nremember_command_text = \"yes\"\n",
+            None,
+        );
+        assert!(!p.config.run_command.remember_command_text);
+        let text = p.problems[0].to_string();
+        assert!(
+            text.contains("[run_command] remember_command_text")
+                && text.contains("remember_command_text = true or remember_command_text = false"),
+            "{text}"
+        );
+        let p = super::file::parse_config("c.toml", "[run_command]\nremember = true\n", None);
+        let text = p.problems[0].to_string();
+        assert!(text.contains("`remember_command_text`"), "{text}");
     }
 
     #[test]

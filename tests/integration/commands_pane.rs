@@ -600,3 +600,133 @@ async fn output_cut_is_marked_with_the_reason_when_logs_denies_the_read() {
         "{note}"
     );
 }
+
+/// Issue 13 item 13: groups whose output differs only late ("tick 1",
+/// "tick 2", then each node's role) show the line that tells them apart
+/// and how many nodes and which; a node that ran and failed shows its
+/// first stderr line, read with GetCommandInvocation where the plugin
+/// output (2,500 characters) cut it off.
+#[tokio::test]
+async fn groups_that_differ_late_show_the_differing_line_and_failures_their_stderr() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    let ids = online(&lab, 6);
+    live.select(&ids).await;
+    let script = format!(
+        "echo tick 1; echo tick 2; case \"$SSM_NODE_ID\" in {a}|{b}) echo role a;; {f}) seq 1 1000; echo 'disk full on /var' >&2; exit 3;; *) echo role c;; esac",
+        a = ids[0],
+        b = ids[1],
+        f = ids[2]
+    );
+    live.run(&script).await;
+    let failed = ids[2].clone();
+    live.until("the failed node's stderr (GetCommandInvocation)", |a| {
+        a.commands
+            .run()
+            .is_some_and(|r| r.nodes[&failed].stderr_line.is_some())
+    })
+    .await;
+    let run = live.app.commands.run().unwrap();
+    assert!(
+        !run.nodes[&failed]
+            .inv
+            .output
+            .contains(ssmdeck::panes::run_command::state::ERROR_MARKER),
+        "the plugin output is cut before stderr"
+    );
+    let s = live.screen();
+    assert!(s.contains("stderr: disk full on /var"), "{s}");
+    live.cmd(Command::ToggleGroups);
+    let s = live.screen();
+    let row = |want: &[&str]| s.lines().any(|l| want.iter().all(|w| l.contains(w)));
+    assert!(row(&["3 nodes: ", "Success", "L3 role c"]), "{s}");
+    assert!(row(&["2 nodes: ", "Success", "L3 role a"]), "{s}");
+    assert!(
+        row(&["1 node: ", "Failed", "exit 3", "stderr: disk full on /var"]),
+        "{s}"
+    );
+    assert!(
+        s.contains("OUTPUT (Ln: from the first line that differs)"),
+        "{s}"
+    );
+    assert!(
+        !s.lines()
+            .any(|l| l.contains(" node") && l.contains("tick 1")),
+        "the shared first line is not what the group rows show:\n{s}"
+    );
+    assert!(s.contains("— finished in "), "the timer stopped: {s}");
+}
+
+/// Issue 13 item 13: an 89-node send is two SendCommand calls (two
+/// command ids) and showed twice in history; it is one row with the node
+/// total, and history and the composer's previous commands survive a
+/// restart (the file 0600, command text as the config allows).
+#[tokio::test]
+async fn an_89_node_send_is_once_in_history_and_survives_a_restart() {
+    let lab = common::lab(200, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx.clone()).await;
+    live.app.commands.remember_command_text = true;
+    let ids = online(&lab, 89);
+    assert_eq!(ids.len(), 89);
+    live.show(Pane::Commands);
+    live.select(&ids).await;
+    live.run("echo once").await;
+    assert_eq!(live.app.commands.run().unwrap().command_ids.len(), 2);
+    live.cmd(Command::History);
+    live.until("history", |a| a.commands.history.is_some())
+        .await;
+    let ours = |a: &ssmdeck::app::App| {
+        a.commands
+            .history_view()
+            .into_iter()
+            .filter(|r| r.summary.commands == ["echo once"])
+            .collect::<Vec<_>>()
+    };
+    let rows = ours(&live.app);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].command_ids.len(), 2);
+    assert_eq!(rows[0].summary.target_count, 89);
+    assert!(
+        live.screen().contains("89/89 (0 errors) · 2 commands"),
+        "{}",
+        live.screen()
+    );
+
+    let file = live.data_dir.join("run_command.json");
+    live.until("the file", |_| file.exists()).await;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "private");
+    }
+    // A restart: a new console on the same data directory.
+    let dir = live.data_dir.clone();
+    drop(live);
+    let mut again = Live::start(ctx).await;
+    again.tasks.set_data_dir(Some(dir.clone()));
+    again.app.commands.remember_command_text = true;
+    again.show(Pane::Commands);
+    again
+        .until("the remembered sends", |a| !a.commands.sends.is_empty())
+        .await;
+    assert_eq!(again.app.commands.sends[0].nodes, 89);
+    again.cmd(Command::History);
+    again
+        .until("history", |a| a.commands.history.is_some())
+        .await;
+    let rows = ours(&again.app);
+    assert_eq!(rows.len(), 1, "still once after a restart: {rows:?}");
+    assert_eq!(rows[0].summary.target_count, 89);
+    again.cmd(Command::Back);
+    again.cmd(Command::Create);
+    again.key(KeyCode::Char('p'), KeyModifiers::CONTROL);
+    assert_eq!(
+        again.app.commands.compose.as_ref().unwrap().lines(),
+        vec!["echo once".to_string()],
+        "the previous command survived (remember_command_text = true)"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -42,12 +42,21 @@ pub enum CommandsEvent {
     Live(usize, String, Result<LiveRead, AwsError>),
     /// Full output of one node of run `.0`, node `.1`.
     Output(usize, String, Result<FullOutput, AwsError>),
+    /// First stderr lines of run `.0`'s failed nodes (GetCommandInvocation):
+    /// per node id, its first non-empty `StandardErrorContent` line ("" when
+    /// none) or why it could not be read.
+    Stderr(usize, Vec<(String, Result<String, AwsError>)>),
     /// CancelCommand answered.
     Cancelled(Result<(), AwsError>),
     /// Past commands.
     History(Result<Vec<CommandSummary>, AwsError>),
     /// Export finished: the file written, or why not.
     Exported(Result<String, String>),
+    /// The pane's file in the data directory read: its text (`None`: no
+    /// file or no data directory), or why it could not be read.
+    MemoryRead(Result<Option<String>, String>),
+    /// The pane's file written, or why not.
+    MemorySaved(Result<(), String>),
 }
 
 /// One context's part of a send across several ([`CommandsJob::SendAcross`]).
@@ -130,6 +139,14 @@ pub enum CommandsJob {
         /// Node id.
         instance_id: String,
     },
+    /// Read the first stderr line of each of `invocations` (command id,
+    /// node id) of run `run`: GetCommandInvocation, 8 at once.
+    Stderr {
+        /// Run number.
+        run: usize,
+        /// (command id, node id) of nodes that ran and failed.
+        invocations: Vec<(String, String)>,
+    },
     /// CancelCommand for these commands (only `instance_ids` when not empty).
     Cancel {
         /// Command ids.
@@ -139,6 +156,15 @@ pub enum CommandsJob {
     },
     /// ListCommands.
     History,
+    /// Read `<data dir>/run_command.json` ([`MEMORY_FILE`](super::memory::MEMORY_FILE)).
+    ReadMemory,
+    /// Write `json` to `<data dir>/run_command.json`, readable by the user
+    /// only (0600): a temporary file, then a rename, so a reader never sees
+    /// half a file. Latest wins.
+    SaveMemory {
+        /// The whole file.
+        json: String,
+    },
     /// Write a run's results as JSON (fetches every node's output) to
     /// `<data dir>/exports/<file>`, readable by the user only (0600).
     Export {
@@ -159,11 +185,14 @@ impl Job for CommandsJob {
                 run, command_id, ..
             } => Some(format!("cmd-live:{run}:{command_id}")),
             CommandsJob::History => Some("cmd-history".into()),
+            CommandsJob::SaveMemory { .. } => Some("cmd-memory-save".into()),
             CommandsJob::Documents
+            | CommandsJob::ReadMemory
             | CommandsJob::DocumentParams { .. }
             | CommandsJob::Send(_)
             | CommandsJob::SendAcross { .. }
             | CommandsJob::Output { .. }
+            | CommandsJob::Stderr { .. }
             | CommandsJob::Cancel { .. }
             | CommandsJob::Export { .. } => None,
         }
@@ -188,7 +217,10 @@ impl Job for CommandsJob {
             | CommandsJob::Poll { .. }
             | CommandsJob::LiveOutput { .. }
             | CommandsJob::Output { .. }
+            | CommandsJob::Stderr { .. }
             | CommandsJob::History
+            | CommandsJob::ReadMemory
+            | CommandsJob::SaveMemory { .. }
             | CommandsJob::Export { .. } => None,
             CommandsJob::SendAcross { req, placements } => Some(Mutation::new(
                 "ssm:SendCommand",
@@ -305,6 +337,9 @@ impl Job for CommandsJob {
                 let r = commands::full_output(ctx, &command_id, &instance_id).await;
                 CommandsEvent::Output(run, instance_id, r)
             }
+            CommandsJob::Stderr { run, invocations } => {
+                CommandsEvent::Stderr(run, stderr_lines(&env, invocations).await)
+            }
             CommandsJob::Cancel {
                 command_ids,
                 instance_ids,
@@ -319,6 +354,25 @@ impl Job for CommandsJob {
                 CommandsEvent::Cancelled(result)
             }
             CommandsJob::History => CommandsEvent::History(history(&env).await),
+            CommandsJob::ReadMemory => {
+                let path = env
+                    .data_dir
+                    .as_ref()
+                    .map(|d| d.join(super::memory::MEMORY_FILE));
+                CommandsEvent::MemoryRead(match path {
+                    None => Ok(None),
+                    Some(p) => match tokio::fs::read_to_string(&p).await {
+                        Ok(text) => Ok(Some(text)),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                        Err(e) => Err(format!("cannot read {}: {e}", p.display())),
+                    },
+                })
+            }
+            // No await: a later save (latest wins) never cuts this one short.
+            CommandsJob::SaveMemory { json } => CommandsEvent::MemorySaved(match &env.data_dir {
+                None => Ok(()),
+                Some(dir) => save_memory(dir, &json),
+            }),
             CommandsJob::Export { command_ids, file } => {
                 let Some(dir) = env.data_dir.clone() else {
                     return Some(CommandsEvent::Exported(Err(
@@ -372,6 +426,9 @@ impl Job for CommandsJob {
             | CommandsEvent::Polled(..)
             | CommandsEvent::Live(..)
             | CommandsEvent::Output(..)
+            | CommandsEvent::Stderr(..)
+            | CommandsEvent::MemoryRead(_)
+            | CommandsEvent::MemorySaved(_)
             | CommandsEvent::History(_)
             | CommandsEvent::Exported(_) => Vec::new(),
         }
@@ -396,6 +453,47 @@ async fn poll(env: &JobEnv<CommandsEvent>, command_ids: &[String]) -> Result<Pol
         }
     }
     Ok(out)
+}
+
+/// Writes the pane's file in `dir`: 0600, through a temporary file and a
+/// rename.
+fn save_memory(dir: &std::path::Path, json: &str) -> Result<(), String> {
+    let path = dir.join(super::memory::MEMORY_FILE);
+    let tmp = dir.join(format!("{}.tmp", super::memory::MEMORY_FILE));
+    crate::audit::write_private(&tmp, json)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Most characters of a stderr line kept for the grid.
+const STDERR_LINE_MAX: usize = 500;
+
+/// The first non-empty stderr line of each invocation (GetCommandInvocation
+/// `StandardErrorContent`, each asked in its command's context, 8 at once).
+async fn stderr_lines(
+    env: &JobEnv<CommandsEvent>,
+    invocations: Vec<(String, String)>,
+) -> Vec<(String, Result<String, AwsError>)> {
+    use futures::StreamExt;
+    futures::stream::iter(invocations)
+        .map(|(command_id, instance_id)| async move {
+            let ctx = env.command_context(&command_id);
+            let r = commands::output(ctx, &command_id, &instance_id)
+                .await
+                .map(|(_, err)| {
+                    err.lines()
+                        .find(|l| !l.trim().is_empty())
+                        .unwrap_or("")
+                        .trim_end()
+                        .chars()
+                        .take(STDERR_LINE_MAX)
+                        .collect()
+                });
+            (instance_id, r)
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await
 }
 
 /// Past commands of every context, newest first; each id recorded in its

@@ -16,6 +16,12 @@ pub const LIVE_KEEP_BYTES: usize = 64 * 1024;
 pub const POLL_MIN: Duration = Duration::from_millis(500);
 /// See [`POLL_MIN`].
 pub const POLL_MAX: Duration = Duration::from_secs(5);
+/// The longest poll delay while the end may be near: live output came
+/// within [`OUTPUT_RECENT`], or all but a few nodes are final. A finished
+/// command then shows as finished within about a second.
+pub const POLL_SOON: Duration = Duration::from_millis(700);
+/// Live output this recent counts as "still arriving".
+pub const OUTPUT_RECENT: Duration = Duration::from_secs(3);
 
 /// Live output of one node: the lines in one buffer (each ends with `\n`)
 /// and, per line, where it starts and whether it came from stderr. One
@@ -99,6 +105,61 @@ pub struct NodeRun {
     /// Full output once fetched (GetCommandInvocation, completed from
     /// CloudWatch Logs where it was cut).
     pub full: Option<FullOutput>,
+    /// The first non-empty line of `StandardErrorContent`
+    /// (GetCommandInvocation), read for a node that ran and failed when its
+    /// plugin output does not carry it; `Some("")`: no error output.
+    pub stderr_line: Option<String>,
+    /// GetCommandInvocation was asked for `stderr_line` (once per node).
+    pub stderr_asked: bool,
+}
+
+/// The marker AWS puts between stdout and stderr in a plugin's `Output`
+/// (ListCommandInvocations with Details, at most 2,500 characters).
+pub const ERROR_MARKER: &str = "----------ERROR-------";
+
+/// Whether invocation `inv` ran its script and failed (`Failed`,
+/// `TimedOut` in execution): it may have written to stderr. Not the ones
+/// that never ran (`Undeliverable`, `DeliveryTimedOut`, `InvalidPlatform`,
+/// `Terminated` by MaxErrors).
+pub fn ran_and_failed(inv: &CommandInvocation) -> bool {
+    matches!(
+        inv.status,
+        InvocationStatus::Failed | InvocationStatus::TimedOut
+    ) && !matches!(
+        inv.details.as_str(),
+        "Undeliverable" | "DeliveryTimedOut" | "InvalidPlatform" | "Terminated"
+    )
+}
+
+/// The first non-empty line of `text`, trimmed of trailing blanks.
+fn first_non_empty(text: &str) -> Option<&str> {
+    text.lines()
+        .map(str::trim_end)
+        .find(|l| !l.trim().is_empty())
+}
+
+impl NodeRun {
+    /// The first non-empty stderr line, when known: from the fetched full
+    /// output, else GetCommandInvocation's `StandardErrorContent`, else
+    /// the part of the plugin output after [`ERROR_MARKER`]. `Some("")`:
+    /// known to be empty.
+    pub fn stderr_first(&self) -> Option<&str> {
+        if let Some(f) = &self.full {
+            return Some(first_non_empty(&f.stderr).unwrap_or(""));
+        }
+        if let Some(l) = &self.stderr_line {
+            return Some(l);
+        }
+        let (_, err) = self.inv.output.split_once(ERROR_MARKER)?;
+        first_non_empty(err)
+    }
+
+    /// Whether GetCommandInvocation should be asked for this node's stderr:
+    /// it ran and failed, nothing says its first stderr line yet, and it
+    /// was not asked before.
+    pub fn wants_stderr(&self) -> bool {
+        ran_and_failed(&self.inv) && !self.stderr_asked && self.stderr_first().is_none()
+    }
 }
 
 /// One sent command (possibly several command ids, 50 nodes each).
@@ -135,9 +196,75 @@ pub struct Run {
     pub gone: bool,
     /// Each command's own status and TargetCount (ListCommands), by id.
     pub summaries: BTreeMap<String, CommandSummary>,
+    /// The wall clock when the run opened (epoch seconds, as the shell
+    /// passed it) and the instant of that update: maps node start times
+    /// (epoch) onto the render's `now`. `None`: unknown (tests, epoch 0).
+    pub clock: Option<(i64, Instant)>,
+    /// When live output last brought lines (polls come sooner while it does).
+    pub last_output: Option<Instant>,
+    /// When AWS says the command was requested (ListCommands, epoch
+    /// seconds), for a run reopened from history: its timer counts from
+    /// then, and a finished one's runs to its last node's end. `None` for
+    /// a run sent here (it counts from the send to when a poll found it done).
+    pub requested_s: Option<f64>,
 }
 
 impl Run {
+    /// The wall clock at `now`, epoch seconds, from [`Run::clock`].
+    pub fn epoch_at(&self, now: Instant) -> Option<f64> {
+        let (epoch, at) = self.clock?;
+        Some(epoch as f64 + now.saturating_duration_since(at).as_secs_f64())
+    }
+
+    /// How long the run took once finished: for a run reopened from
+    /// history, from its request to its last node's end (AWS's times);
+    /// else from the send to the poll that found it done.
+    pub fn took(&self) -> Option<Duration> {
+        let end = self.finished?;
+        let last = self
+            .nodes
+            .values()
+            .filter_map(|n| n.inv.end_s)
+            .fold(None, |m: Option<f64>, e| Some(m.map_or(e, |m| m.max(e))));
+        Some(match (self.requested_s, last) {
+            (Some(r), Some(e)) => Duration::from_secs_f64((e - r).max(0.0)),
+            _ => end.saturating_duration_since(self.started),
+        })
+    }
+
+    /// Whether all but a few listed nodes are final (at least one is, and
+    /// at most 3 or a tenth are not): the end is near.
+    pub fn near_end(&self) -> bool {
+        let total = self.nodes.len();
+        let left = self
+            .nodes
+            .values()
+            .filter(|n| !n.inv.status.is_final())
+            .count();
+        left > 0 && left < total && left <= (total / 10).max(3)
+    }
+
+    /// The delay before the next status poll after one that answered:
+    /// [`POLL_MIN`] after a change; else doubling up to [`POLL_MAX`], but
+    /// never more than a quarter of the time the run has taken (a short
+    /// command's end is not left waiting on a long back-off) and never more
+    /// than [`POLL_SOON`] while live output still arrives or all but a few
+    /// nodes are done. Never below [`POLL_MIN`]: no busy loop.
+    pub fn next_poll_delay(&self, changed: bool, now: Instant) -> Duration {
+        if changed {
+            return POLL_MIN;
+        }
+        let share = (now.saturating_duration_since(self.started) / 4).max(POLL_MIN);
+        let mut d = (self.poll_delay * 2).min(POLL_MAX).min(share);
+        let output = self
+            .last_output
+            .is_some_and(|t| now.saturating_duration_since(t) < OUTPUT_RECENT);
+        if output || self.near_end() {
+            d = d.min(POLL_SOON);
+        }
+        d.max(POLL_MIN)
+    }
+
     /// Counts by status, in a stable order.
     pub fn counts(&self) -> Vec<(InvocationStatus, usize)> {
         let mut m: BTreeMap<InvocationStatus, usize> = BTreeMap::new();
@@ -287,6 +414,50 @@ impl Run {
         groups
     }
 
+    /// "3 nodes: web-1, web-2, web-3" or "40 nodes: web-1, web-2 +38 more":
+    /// how many nodes the group has and the first of them by name (the node
+    /// id where SSM knows no name), as many as fit in `width` characters.
+    /// Names are AWS's data: escaped.
+    pub fn group_label(&self, g: &Group, width: usize) -> String {
+        let n = g.nodes.len();
+        let head = if n == 1 {
+            "1 node".to_owned()
+        } else {
+            format!("{n} nodes")
+        };
+        let mut names: Vec<String> = g
+            .nodes
+            .iter()
+            .map(|id| {
+                let name = self
+                    .nodes
+                    .get(id)
+                    .map_or("", |r| r.inv.instance_name.as_str());
+                crate::widgets::raw_json::sanitize(if name.is_empty() { id } else { name })
+            })
+            .collect();
+        names.sort();
+        let mut out = format!("{head}:");
+        for (i, name) in names.iter().enumerate() {
+            let left = n - i - 1;
+            let more = if left > 0 {
+                format!(" +{left} more")
+            } else {
+                String::new()
+            };
+            let sep = if i == 0 { " " } else { ", " };
+            let fits = out.chars().count() + sep.len() + name.chars().count() + more.len() <= width;
+            // The first name always: a cut name still says which node.
+            if !fits && i > 0 {
+                out.push_str(&format!(" +{} more", n - i));
+                return out;
+            }
+            out.push_str(sep);
+            out.push_str(name);
+        }
+        out
+    }
+
     /// Applies live lines, keeping at most [`LIVE_KEEP_BYTES`] per node.
     pub fn add_live(&mut self, lines: Vec<LiveLine>) {
         for l in lines {
@@ -295,6 +466,40 @@ impl Run {
             n.dropped_bytes += n.live.trim(LIVE_KEEP_BYTES);
         }
     }
+}
+
+/// For each of `groups` (same order), the index of the first output line
+/// that tells it apart from the group whose output is most like its own:
+/// the number of leading lines it shares with that group. 0 when its
+/// output differs from every other from the first line on, or when no
+/// other group has a different output (groups that differ only by status
+/// or exit code). Four groups that all print `tick 1` … `tick 3` and then
+/// their role get 3 each. Distinct outputs sorted by their lines: the
+/// longest shared prefix is with a neighbour, so O(G log G) comparisons.
+pub fn differing_lines(groups: &[Group]) -> Vec<usize> {
+    let lines: Vec<Vec<&str>> = groups.iter().map(|g| g.output.lines().collect()).collect();
+    let mut distinct: Vec<&Vec<&str>> = lines.iter().collect();
+    distinct.sort();
+    distinct.dedup();
+    let shared = |a: &[&str], b: &[&str]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let mut at: BTreeMap<&Vec<&str>, usize> = BTreeMap::new();
+    for (i, d) in distinct.iter().enumerate() {
+        let before = i.checked_sub(1).map_or(0, |j| shared(d, distinct[j]));
+        let after = distinct.get(i + 1).map_or(0, |n| shared(d, n));
+        at.insert(d, before.max(after));
+    }
+    lines
+        .iter()
+        .map(|l| at.get(l).copied().unwrap_or(0))
+        .collect()
+}
+
+/// What a group row says of its output: from line `index` (0-based, see
+/// [`differing_lines`]) on, at most `max` lines; `None` when the output
+/// ends before that line (it is the other group's output cut short).
+pub fn lines_from(output: &str, index: usize, max: usize) -> Option<Vec<&str>> {
+    let rest: Vec<&str> = output.lines().skip(index).take(max).collect();
+    (!rest.is_empty() || index == 0).then_some(rest)
 }
 
 /// Nodes that ended the same way.
@@ -347,6 +552,29 @@ pub struct CommandsState {
     pub documents: Vec<String>,
     /// A send in flight (SendCommand asked, not answered yet).
     pub sending: bool,
+    /// Every send remembered (the file's, then this run's), oldest first:
+    /// history shows each once, however many command ids it took.
+    pub sends: Vec<super::memory::SentRecord>,
+    /// Where reading [`super::memory::MEMORY_FILE`] stands.
+    pub memory: MemoryLoad,
+    /// A send came before the file was read: write it once read.
+    pub memory_dirty: bool,
+    /// `[run_command] remember_command_text` (config.toml): the command
+    /// text goes to the file too (off: ids, context, document, time and
+    /// node count only).
+    pub remember_command_text: bool,
+}
+
+/// Reading the pane's file in the data directory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MemoryLoad {
+    /// Not asked yet (the pane has not shown).
+    #[default]
+    NotAsked,
+    /// Being read.
+    Asked,
+    /// Read (or absent, or unreadable: then the next save rewrites it).
+    Loaded,
 }
 
 impl CommandsState {
@@ -370,10 +598,20 @@ impl CommandsState {
         ids.into_iter().map(|n| n.inv.instance_id.clone()).collect()
     }
 
+    /// The history view's rows: one per send (see
+    /// [`history_rows`](super::memory::history_rows)); empty until
+    /// ListCommands answered.
+    pub fn history_view(&self) -> Vec<super::memory::HistoryRow> {
+        self.history
+            .as_ref()
+            .map(|h| super::memory::history_rows(h, &self.sends))
+            .unwrap_or_default()
+    }
+
     /// Rows in the current view.
     pub fn rows(&self) -> usize {
         if self.show_history {
-            self.history.as_ref().map_or(0, Vec::len)
+            self.history_view().len()
         } else if self.grouped {
             self.run().map_or(0, |r| r.groups().len())
         } else {
@@ -448,6 +686,9 @@ impl CommandsState {
             error: None,
             gone: false,
             summaries: BTreeMap::new(),
+            clock: None,
+            last_output: None,
+            requested_s: None,
         });
         self.current = Some(self.runs.len() - 1);
         self.cursor = 0;

@@ -1,6 +1,8 @@
 //! The Run Command pane: per-node grid (or groups of identical results),
 //! the followed node's output, history, and the composer.
 
+use std::time::{Duration, Instant};
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -101,15 +103,43 @@ pub fn render(frame: &mut Frame, area: Rect, st: &CommandsState, cx: &RenderCont
     }
 }
 
-fn elapsed(start: Option<f64>, end: Option<f64>) -> String {
+/// A node's TIME cell: how long it ran, or, while it runs, how long so
+/// far (`12s…`, from the run's wall-clock anchor and the render's `now`;
+/// `…` when the anchor is unknown).
+fn elapsed(run: &Run, start: Option<f64>, end: Option<f64>, now: Instant) -> String {
     match (start, end) {
         (Some(s), Some(e)) => format!("{:.1}s", e - s),
-        (Some(_), None) => "…".into(),
+        (Some(s), None) => run
+            .epoch_at(now)
+            .map_or_else(|| "…".into(), |n| format!("{:.0}s…", (n - s).max(0.0))),
         _ => String::new(),
     }
 }
 
-fn title(run: &Run) -> String {
+/// `0.4s`, `45s`, `3m 04s`, `2h 05m`: a duration as the run's timer shows it.
+pub fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..10 => format!("{:.1}s", d.as_secs_f64()),
+        10..60 => format!("{s}s"),
+        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, (s / 60) % 60),
+    }
+}
+
+/// The run's timer: `running 12s` (live: from the send to the render's
+/// `now`) or `finished in 14s` (to when the last poll found it done).
+pub fn timer(run: &Run, now: Instant) -> String {
+    match run.took() {
+        Some(d) => format!("finished in {}", human(d)),
+        None => format!(
+            "running {}",
+            human(now.saturating_duration_since(run.started))
+        ),
+    }
+}
+
+fn title(run: &Run, now: Instant) -> String {
     if run.gone {
         // Short: the cause comes first (a command older than Run
         // Command's 30 days, or of another account or region).
@@ -120,8 +150,9 @@ fn title(run: &Run) -> String {
     }
     if let Some(e) = &run.error {
         return format!(
-            " Run #{} — status poll failed, retrying with backoff: {e} ",
-            run.number
+            " Run #{} — {} — status poll failed, retrying with backoff: {e} ",
+            run.number,
+            timer(run, now)
         );
     }
     let total = run.nodes.len();
@@ -162,8 +193,9 @@ fn title(run: &Run) -> String {
         |c| format!("`{}`", crate::widgets::raw_json::sanitize(c)),
     );
     format!(
-        " Run #{} — {what} — {}{command} — {done}/{total} done — {counts} — {} polls, {} status calls/cycle{} ",
+        " Run #{} — {} — {what} — {}{command} — {done}/{total} done — {counts} — {} polls, {} status calls/cycle{} ",
         run.number,
+        timer(run, now),
         crate::widgets::raw_json::sanitize(&run.document),
         run.polls,
         run.last_poll_calls,
@@ -180,65 +212,7 @@ fn render_run(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: 
     let h = usize::from(area.height.saturating_sub(3));
     let header_style = t.style("ui.table_header");
     if st.grouped {
-        st.hits.record(table_rows(area), st.scroll);
-        let groups = run.groups();
-        let rows: Vec<Row> = groups
-            .iter()
-            .enumerate()
-            .skip(st.scroll)
-            .take(h)
-            .map(|(i, g)| {
-                let first = g.output.lines().next().unwrap_or("").to_owned();
-                let first = if g.nodes.iter().any(|id| run.truncated(id)) {
-                    Line::from(vec![
-                        Span::styled("✂ truncated · ", t.style("ui.notice")),
-                        Span::raw(first),
-                    ])
-                } else {
-                    Line::from(first)
-                };
-                let label = if groups.len() == 1 {
-                    "all nodes: same result".to_string()
-                } else {
-                    format!("{} nodes", g.nodes.len())
-                };
-                let row = Row::new(vec![
-                    Cell::from(label),
-                    Cell::from(Span::styled(
-                        g.status.as_str(),
-                        t.style(status_token(g.status)),
-                    )),
-                    Cell::from(if g.code >= 0 {
-                        format!("exit {}", g.code)
-                    } else {
-                        String::new()
-                    }),
-                    Cell::from(first),
-                ]);
-                if i == st.cursor {
-                    row.style(t.style("ui.cursor"))
-                } else {
-                    row
-                }
-            })
-            .collect();
-        frame.render_widget(
-            Table::new(
-                rows,
-                [
-                    Constraint::Length(24),
-                    Constraint::Length(11),
-                    Constraint::Length(8),
-                    Constraint::Min(10),
-                ],
-            )
-            .header(
-                Row::new(vec!["GROUP", "STATUS", "EXIT", "OUTPUT (first line)"])
-                    .style(header_style),
-            )
-            .block(block(title(run), cx)),
-            area,
-        );
+        render_groups(frame, area, st, run, cx);
         return;
     }
     st.hits.record(table_rows(area), st.scroll);
@@ -254,7 +228,10 @@ fn render_run(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: 
         .map(|(i, id)| {
             let n = &run.nodes[id];
             let chosen = st.chosen.contains(id);
-            let first = if run.truncated(id) {
+            let failed = super::state::ran_and_failed(&n.inv);
+            let first = if let Some(err) = n.stderr_first().filter(|e| failed && !e.is_empty()) {
+                stderr_line(err, t)
+            } else if run.truncated(id) {
                 Line::from(vec![
                     Span::styled("✂ truncated · ", t.style("ui.notice")),
                     Span::raw(run.first_line(id).to_owned()),
@@ -282,7 +259,7 @@ fn render_run(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: 
                 } else {
                     String::new()
                 }),
-                Cell::from(elapsed(n.inv.start_s, n.inv.end_s)),
+                Cell::from(elapsed(run, n.inv.start_s, n.inv.end_s, cx.now)),
                 Cell::from(first),
             ];
             if narrow {
@@ -300,9 +277,137 @@ fn render_run(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: 
     frame.render_widget(
         Table::new(rows, widths)
             .header(Row::new(header).style(header_style))
-            .block(block(title(run), cx)),
+            .block(block(title(run, cx.now), cx)),
         area,
     );
+}
+
+/// How many output lines a group row strings together from its first
+/// differing line.
+const GROUP_LINES: usize = 3;
+
+/// The groups view (`o`): each group's node count and first nodes, its
+/// status and exit code, and its output from the first line that tells it
+/// apart from the others (`L4 tick 4 · web`), else its first line.
+fn render_groups(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, cx: &RenderContext) {
+    let t = cx.theme;
+    let h = usize::from(area.height.saturating_sub(3));
+    st.hits.record(table_rows(area), st.scroll);
+    let groups = run.groups();
+    let from = super::state::differing_lines(&groups);
+    let label_w: u16 = if area.width >= 120 { 44 } else { 26 };
+    let rows: Vec<Row> = groups
+        .iter()
+        .zip(&from)
+        .enumerate()
+        .skip(st.scroll)
+        .take(h)
+        .map(|(i, (g, &at))| {
+            let mut spans = Vec::new();
+            if g.nodes.iter().any(|id| run.truncated(id)) {
+                spans.push(Span::styled("✂ truncated · ", t.style("ui.notice")));
+            }
+            spans.extend(group_output(run, g, at, t));
+            let label = if groups.len() == 1 {
+                format!("all {}", run.group_label(g, usize::from(label_w) - 4))
+            } else {
+                run.group_label(g, usize::from(label_w))
+            };
+            let row = Row::new(vec![
+                Cell::from(label),
+                Cell::from(Span::styled(
+                    g.status.as_str(),
+                    t.style(status_token(g.status)),
+                )),
+                Cell::from(if g.code >= 0 {
+                    format!("exit {}", g.code)
+                } else {
+                    String::new()
+                }),
+                Cell::from(Line::from(spans)),
+            ]);
+            if i == st.cursor {
+                row.style(t.style("ui.cursor"))
+            } else {
+                row
+            }
+        })
+        .collect();
+    let header = if from.iter().any(|&k| k > 0) {
+        "OUTPUT (Ln: from the first line that differs)"
+    } else {
+        "OUTPUT (first line)"
+    };
+    frame.render_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(label_w),
+                Constraint::Length(11),
+                Constraint::Length(8),
+                Constraint::Min(10),
+            ],
+        )
+        .header(Row::new(vec!["GROUP", "STATUS", "EXIT", header]).style(t.style("ui.table_header")))
+        .block(block(title(run, cx.now), cx)),
+        area,
+    );
+}
+
+/// A group row's output cell: from line `at` on (with its number) when
+/// the groups share their first lines, else the first line; lines
+/// joined with ` ⏎ `, escaped.
+fn group_output(
+    run: &Run,
+    g: &super::state::Group,
+    at: usize,
+    t: &crate::config::Theme,
+) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    // A group that ran and failed says why: its first stderr line.
+    let err = g
+        .nodes
+        .first()
+        .and_then(|id| run.nodes.get(id))
+        .filter(|n| super::state::ran_and_failed(&n.inv))
+        .and_then(|n| n.stderr_first())
+        .filter(|e| !e.is_empty());
+    if let Some(err) = err {
+        return stderr_line(err, t).spans;
+    }
+    match super::state::lines_from(&g.output, at, GROUP_LINES) {
+        None => {
+            spans.push(Span::styled(format!("L{} ", at + 1), t.style("ui.dim")));
+            spans.push(Span::styled(
+                format!("(output ends after line {at})"),
+                t.style("ui.dim"),
+            ));
+        }
+        Some(lines) => {
+            if at > 0 {
+                spans.push(Span::styled(format!("L{} ", at + 1), t.style("ui.dim")));
+            }
+            let text = lines
+                .iter()
+                .map(|l| crate::widgets::raw_json::sanitize(l))
+                .collect::<Vec<_>>()
+                .join(" ⏎ ");
+            spans.push(Span::raw(text));
+        }
+    }
+    spans
+}
+
+/// `stderr: <line>`: the first stderr line of a node that ran and failed,
+/// escaped, in the failed colour.
+fn stderr_line(err: &str, t: &crate::config::Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::styled("stderr: ", t.style("ui.dim")),
+        Span::styled(
+            crate::widgets::raw_json::sanitize(err),
+            t.style("status.failed"),
+        ),
+    ])
 }
 
 /// The grid's column widths and titles; `narrow` leaves TIME out.
@@ -420,40 +525,61 @@ fn render_output(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, c
     );
 }
 
+/// The history view: one row per send (its command ids added up), the
+/// remembered sends ListCommands does not list last. Command text and
+/// document names are AWS's (or the file's) data: escaped.
 fn render_history(frame: &mut Frame, area: Rect, st: &CommandsState, cx: &RenderContext) {
     let t = cx.theme;
-    let Some(h) = &st.history else {
+    if st.history.is_none() {
         frame.render_widget(
             Paragraph::new("Loading past commands (ListCommands)…")
                 .block(block(" History ".into(), cx)),
             area,
         );
         return;
-    };
+    }
+    let h = st.history_view();
+    let sanitize = crate::widgets::raw_json::sanitize;
     let rows: Vec<Row> = h
         .iter()
         .enumerate()
-        .map(|(i, c)| {
+        .map(|(i, r)| {
+            let c = &r.summary;
+            let status = if r.listed {
+                Span::styled(c.status.as_str(), t.style(command_status_token(c.status)))
+            } else {
+                Span::styled("not listed", t.style("ui.dim"))
+            };
+            let mut done = if !r.listed {
+                format!("{} nodes", c.target_count)
+            } else if c.delivery_timed_out > 0 {
+                format!(
+                    "{}/{} ({} errors, {} not delivered)",
+                    c.completed, c.target_count, c.errors, c.delivery_timed_out
+                )
+            } else {
+                format!("{}/{} ({} errors)", c.completed, c.target_count, c.errors)
+            };
+            if r.command_ids.len() > 1 {
+                done.push_str(&format!(" · {} commands", r.command_ids.len()));
+            }
+            let mut command = c.commands.first().map(|l| sanitize(l)).unwrap_or_default();
+            if !r.listed {
+                command = format!(
+                    "[{}] {command}",
+                    sanitize(r.context.as_deref().unwrap_or(""))
+                );
+            }
             let row = Row::new(vec![
                 Cell::from(
                     c.requested_s
                         .map(|s| format_epoch(s as i64))
                         .unwrap_or_default(),
                 ),
-                Cell::from(Span::styled(
-                    c.status.as_str(),
-                    t.style(command_status_token(c.status)),
-                )),
-                Cell::from(if c.delivery_timed_out > 0 {
-                    format!(
-                        "{}/{} ({} errors, {} not delivered)",
-                        c.completed, c.target_count, c.errors, c.delivery_timed_out
-                    )
-                } else {
-                    format!("{}/{} ({} errors)", c.completed, c.target_count, c.errors)
-                }),
-                Cell::from(c.document.clone()),
-                Cell::from(c.commands.first().cloned().unwrap_or_default()),
+                Cell::from(status),
+                Cell::from(done),
+                Cell::from(sanitize(&c.document)),
+                Cell::from(command),
             ]);
             if i == st.history_cursor {
                 row.style(t.style("ui.cursor"))
@@ -462,6 +588,7 @@ fn render_history(frame: &mut Frame, area: Rect, st: &CommandsState, cx: &Render
             }
         })
         .collect();
+    let listed = h.iter().filter(|r| r.listed);
     frame.render_widget(
         Table::new(
             rows,
@@ -485,9 +612,9 @@ fn render_history(frame: &mut Frame, area: Rect, st: &CommandsState, cx: &Render
         )
         .block(block(
             format!(
-                " History — {} commands: {} — Enter reopens · Esc back ",
+                " History — {} sends: {} — Enter reopens · Esc back ",
                 h.len(),
-                command_status_counts(h.iter().map(|c| c.status))
+                command_status_counts(listed.map(|r| r.summary.status))
             ),
             cx,
         )),
