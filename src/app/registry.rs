@@ -304,7 +304,10 @@ mod tests {
         assert_eq!(app.fleet.contexts, labels);
         assert_eq!(app.activations.contexts, labels);
         assert_eq!(app.compliance.contexts, labels);
-        assert!(app.params.scope.is_some(), "two contexts: Parameters names its own");
+        assert!(
+            app.params.scope.is_some(),
+            "two contexts: Parameters names its own"
+        );
         app.fleet.tag_columns = vec!["Env".into()];
         app.maintenance
             .calendars_that_matter
@@ -320,7 +323,11 @@ mod tests {
         assert_eq!(app.fleet.tag_columns, ["Env"], "the user's columns stay");
         assert_eq!(app.maintenance.calendars_that_matter.len(), 1);
         assert_eq!(app.activations.filter, "", "what was read there is gone");
-        assert_eq!(app.fleet.contexts.len(), 1, "a region switch leaves the set");
+        assert_eq!(
+            app.fleet.contexts.len(),
+            1,
+            "a region switch leaves the set"
+        );
         assert_eq!(app.fleet.contexts[0].region, "us-east-1");
         assert_eq!(
             super::super::mutation_of(Command::Delete, Pane::Activations),
@@ -330,7 +337,10 @@ mod tests {
             super::super::mutation_of(Command::Delete, Pane::Parameters),
             Some("ssm:DeleteParameter")
         );
-        assert_eq!(super::super::mutation_of(Command::Delete, Pane::Fleet), None);
+        assert_eq!(
+            super::super::mutation_of(Command::Delete, Pane::Fleet),
+            None
+        );
         assert_eq!(
             super::super::mutation_of(Command::StartSession, Pane::Documents),
             Some("ssm:StartSession"),
