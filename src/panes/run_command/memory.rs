@@ -151,7 +151,8 @@ pub fn combined_status(statuses: &[CommandStatus]) -> CommandStatus {
 /// History rows from ListCommands (`listed`, newest first, possibly with
 /// the same id twice when two contexts answer for one account and region)
 /// and the remembered sends: one row per send, at the place of its newest
-/// command; each command id once; remembered sends ListCommands does not
+/// command (the chunks of a send no one remembers told by [`same_send`]);
+/// each command id once; remembered sends ListCommands does not
 /// list last, newest first.
 pub fn history_rows(listed: &[CommandSummary], sends: &[SentRecord]) -> Vec<HistoryRow> {
     let send_of: BTreeMap<&str, usize> = sends
@@ -167,7 +168,13 @@ pub fn history_rows(listed: &[CommandSummary], sends: &[SentRecord]) -> Vec<Hist
             continue;
         }
         let send = send_of.get(c.command_id.as_str()).copied();
-        if let Some(r) = send.and_then(|s| row_of_send.get(&s)) {
+        let row = match send {
+            Some(s) => row_of_send.get(&s).copied(),
+            None => rows
+                .iter()
+                .position(|(r, _)| r.context.is_none() && same_send(&r.summary, c)),
+        };
+        if let Some(r) = row.as_ref() {
             let (row, statuses) = &mut rows[*r];
             add_up(&mut row.summary, c);
             row.command_ids.push(c.command_id.clone());
@@ -214,6 +221,22 @@ pub fn history_rows(listed: &[CommandSummary], sends: &[SentRecord]) -> Vec<Hist
     }
     out
 }
+
+/// Whether listed command `c`, of no send this console remembers, is a
+/// chunk of the same send as the row `sum` (sent by another console or
+/// tool, 50 nodes a call): the same document, comment and commands,
+/// requested within [`SAME_SEND_S`] of it.
+fn same_send(sum: &CommandSummary, c: &CommandSummary) -> bool {
+    let near = match (sum.requested_s, c.requested_s) {
+        (Some(a), Some(b)) => (a - b).abs() <= SAME_SEND_S,
+        _ => false,
+    };
+    near && sum.document == c.document && sum.comment == c.comment && sum.commands == c.commands
+}
+
+/// How far apart (seconds) the chunks of one send of no remembered send
+/// may be requested (SendCommand calls one after the other).
+pub const SAME_SEND_S: f64 = 2.0;
 
 /// Adds command `c`'s counts to a send's summary (the earliest request
 /// time; the command text of the first that has one).
@@ -288,8 +311,18 @@ mod tests {
         assert_eq!(two.requested_s, Some(200.0));
         assert_eq!(two.status, CommandStatus::Incomplete, "one chunk failed");
         assert_eq!(rows[1].context.as_deref(), Some("account 1, region r"));
-        // Without the record each chunk is its own row, each id once.
-        assert_eq!(history_rows(&l, &[]).len(), 4);
+        // Without the record the chunks are told by their document,
+        // commands and request times (half a second apart); each id once.
+        let rows = history_rows(&l, &[]);
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert_eq!(rows[1].command_ids, ["c-2", "c-1"]);
+        let mut other = l.clone();
+        other[1].commands = vec!["hostname".into()];
+        assert_eq!(
+            history_rows(&other, &[]).len(),
+            4,
+            "another command is another send"
+        );
     }
 
     #[test]

@@ -595,7 +595,7 @@ fn render_history(frame: &mut Frame, area: Rect, st: &CommandsState, cx: &Render
             [
                 Constraint::Length(20),
                 Constraint::Length(11),
-                Constraint::Length(32),
+                Constraint::Length(46),
                 Constraint::Length(24),
                 Constraint::Min(10),
             ],
