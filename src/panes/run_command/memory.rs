@@ -201,6 +201,12 @@ pub fn history_rows(listed: &[CommandSummary], sends: &[SentRecord]) -> Vec<Hist
             row
         })
         .collect();
+    // Newest first, whatever order the contexts' ListCommands pages came
+    // in (stable: rows requested at the same second keep their order).
+    out.sort_by(|a, b| {
+        let at = |r: &HistoryRow| r.summary.requested_s.unwrap_or(f64::NEG_INFINITY);
+        at(b).total_cmp(&at(a))
+    });
     for (i, s) in sends.iter().enumerate().rev() {
         if row_of_send.contains_key(&i) || s.command_ids.is_empty() {
             continue;
@@ -323,6 +329,18 @@ mod tests {
             4,
             "another command is another send"
         );
+    }
+
+    #[test]
+    fn listed_sends_come_newest_first_whatever_order_they_were_listed_in() {
+        let listed = vec![
+            listed("c-old", CommandStatus::Success, 1, 1_000.0),
+            listed("c-new", CommandStatus::Success, 1, 3_000.0),
+            listed("c-mid", CommandStatus::Success, 1, 2_000.0),
+        ];
+        let rows = history_rows(&listed, &[]);
+        let ids: Vec<&str> = rows.iter().map(|r| r.command_ids[0].as_str()).collect();
+        assert_eq!(ids, ["c-new", "c-mid", "c-old"]);
     }
 
     #[test]
