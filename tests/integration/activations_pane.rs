@@ -65,16 +65,6 @@ fn with_audit(live: &mut Live) -> std::path::PathBuf {
     path
 }
 
-/// Types `line` into the open prompt (its text cleared first) and Enter.
-fn answer(live: &mut Live, line: &str) {
-    assert_eq!(live.app.mode(), Mode::Prompt);
-    live.act(Action::Input(InputKey::Clear));
-    for c in line.chars() {
-        live.act(Action::Input(InputKey::Char(c)));
-    }
-    live.act(Action::Input(InputKey::Submit));
-}
-
 #[tokio::test]
 async fn the_pane_lists_the_seeded_activations_with_registrations_limit_and_expiry() {
     let lab = lab().await;
@@ -115,7 +105,7 @@ async fn a_new_activations_code_shows_once_and_is_gone_after() {
     let before = activations(&ctx).await.len();
     live.cmd(Command::Create);
     // A bad line is asked again with its text and what is wrong.
-    answer(&mut live, "role=SSMServiceRole limit=0 colour=red");
+    live.answer("role=SSMServiceRole limit=0 colour=red");
     let p = live.app.prompt().expect("asked again");
     assert_eq!(p.text, "role=SSMServiceRole limit=0 colour=red");
     let problems = live.app.activations.asking.clone().unwrap().join("\n");
@@ -125,8 +115,7 @@ async fn a_new_activations_code_shows_once_and_is_gone_after() {
         screen.contains("`colour=`: not a field"),
         "shown under the list:\n{screen}"
     );
-    answer(
-        &mut live,
+    live.answer(
         r#"role=SSMServiceRole limit=25 days=3 name=edge desc="branch offices" tag:Site=branch"#,
     );
     live.until("the new activation", |a| a.activations.created.is_some())
@@ -234,7 +223,7 @@ async fn read_only_refuses_create_and_delete() {
     live.tasks.set_read_only(Some("--read-only".into()));
     live.app.read_only = None;
     live.cmd(Command::Create);
-    answer(&mut live, "role=SSMServiceRole");
+    live.answer("role=SSMServiceRole");
     live.until("the refusal", |a| {
         a.notices
             .iter()

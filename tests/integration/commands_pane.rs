@@ -195,8 +195,13 @@ async fn tag_targets_validation_history_and_export() {
         .await;
     assert_eq!(live.app.commands.run().unwrap().nodes.len(), want);
 
-    // Export writes every node's result.
+    // Export asks where, starting in the data directory; Enter writes
+    // every node's result there.
     live.cmd(Command::Export);
+    let cid = live.app.commands.run().unwrap().command_ids[0].clone();
+    let asked = live.app.prompt().expect("asked where").text.clone();
+    assert_eq!(asked, format!("exports/run-{cid}.json"));
+    live.answer(&asked);
     live.until("the export", |a| {
         a.notices
             .iter()
@@ -211,9 +216,8 @@ async fn tag_targets_validation_history_and_export() {
         .unwrap()
         .0
         .clone();
-    let path = note.trim_start_matches("results written to ").to_owned();
+    let path = exported_path(&note);
     // In the data directory, readable by the user only; the notice names it.
-    let cid = live.app.commands.run().unwrap().command_ids[0].clone();
     assert_eq!(
         std::path::Path::new(&path),
         live.data_dir
@@ -228,9 +232,10 @@ async fn tag_targets_validation_history_and_export() {
     }
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let _ = std::fs::remove_dir_all(&live.data_dir);
     assert_eq!(json.as_array().unwrap().len(), want);
     assert!(json[0]["stdout"].as_str().is_some());
+    export_elsewhere(&mut live, want).await;
+    let _ = std::fs::remove_dir_all(&live.data_dir);
 
     // History lists it; Enter reopens it as a new run view.
     live.cmd(Command::History);
@@ -495,9 +500,50 @@ async fn long_output_run(
     (lab, live, ids[0].clone())
 }
 
+/// The path a "results written to" notice names.
+fn exported_path(note: &str) -> String {
+    note.trim_start_matches("results written to ")
+        .trim_end_matches(" (mode 0600)")
+        .to_owned()
+}
+
+/// Exports the run on screen to a path the user gives outside the data
+/// directory; the same path again is refused (a file the console did not
+/// write is never overwritten) and asked again with the user's text.
+async fn export_elsewhere(live: &mut Live, want: usize) {
+    let dir = live.data_dir.join("elsewhere");
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("mine.json").display().to_string();
+    for round in 0..2 {
+        live.app.notices.clear();
+        live.cmd(Command::Export);
+        live.answer(&target);
+        live.until("the export's answer", |a| {
+            a.notices
+                .iter()
+                .any(|(n, _)| n.starts_with("results written to") || n.starts_with("export failed"))
+        })
+        .await;
+        let note = live.app.notices.last().unwrap().0.clone();
+        if round == 0 {
+            assert_eq!(exported_path(&note), target, "{note}");
+            let json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
+            assert_eq!(json.as_array().unwrap().len(), want);
+        } else {
+            assert!(note.contains("exists: give another path"), "{note}");
+            let p = live.app.prompt().expect("asked again");
+            assert_eq!(p.text, target, "the user's text is kept");
+            live.act(Action::Input(InputKey::Cancel));
+        }
+    }
+}
+
 /// Exports the run on screen and returns the JSON written.
 async fn export_json(live: &mut Live) -> serde_json::Value {
     live.cmd(Command::Export);
+    let asked = live.app.prompt().expect("asked where").text.clone();
+    live.answer(&asked);
     live.until("the export", |a| {
         a.notices
             .iter()
@@ -512,7 +558,7 @@ async fn export_json(live: &mut Live) -> serde_json::Value {
         .unwrap()
         .0
         .clone();
-    let path = note.trim_start_matches("results written to ").to_owned();
+    let path = exported_path(&note);
     let json = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let _ = std::fs::remove_file(&path);
     json

@@ -50,8 +50,15 @@ pub enum CommandsEvent {
     Cancelled(Result<(), AwsError>),
     /// Past commands.
     History(Result<Vec<CommandSummary>, AwsError>),
-    /// Export finished: the file written, or why not.
-    Exported(Result<String, String>),
+    /// Export finished.
+    Exported {
+        /// The file written, or why not.
+        result: Result<String, String>,
+        /// The path as the user gave it (asked again with it on failure).
+        asked: String,
+        /// The run's command ids (to ask again).
+        command_ids: Vec<String>,
+    },
     /// The pane's file in the data directory read: its text (`None`: no
     /// file or no data directory), or why it could not be read.
     MemoryRead(Result<Option<String>, String>),
@@ -166,12 +173,14 @@ pub enum CommandsJob {
         json: String,
     },
     /// Write a run's results as JSON (fetches every node's output) to
-    /// `<data dir>/exports/<file>`, readable by the user only (0600).
+    /// `path`, readable by the user only (0600; see [`export_path`] for how
+    /// the path is read). An existing file is refused unless it is in the
+    /// data directory's `exports` folder (the console's own exports).
     Export {
         /// Command ids.
         command_ids: Vec<String>,
-        /// File name in the data directory's `exports` folder.
-        file: String,
+        /// The path as the user typed it.
+        path: String,
     },
 }
 
@@ -373,23 +382,24 @@ impl Job for CommandsJob {
                 None => Ok(()),
                 Some(dir) => save_memory(dir, &json),
             }),
-            CommandsJob::Export { command_ids, file } => {
-                let Some(dir) = env.data_dir.clone() else {
-                    return Some(CommandsEvent::Exported(Err(
-                        "no data directory (set SSMDECK_DATA_DIR)".into(),
-                    )));
-                };
-                let path = dir.join("exports").join(file);
+            CommandsJob::Export { command_ids, path } => {
                 let home = command_ids
                     .first()
                     .map_or(ctx, |id| env.command_context(id));
-                let written = match commands::export(home, &command_ids).await {
-                    Ok(text) => crate::audit::write_private(&path, &text)
-                        .map(|()| path.display().to_string())
-                        .map_err(|e| format!("cannot write {}: {e}", path.display())),
+                let result = match export_path(&path, env.data_dir.as_deref()) {
                     Err(e) => Err(e),
+                    Ok(file) => match commands::export(home, &command_ids).await {
+                        Ok(text) => crate::audit::write_private(&file, &text)
+                            .map(|()| file.display().to_string())
+                            .map_err(|e| format!("cannot write {}: {e}", file.display())),
+                        Err(e) => Err(e),
+                    },
                 };
-                CommandsEvent::Exported(written)
+                CommandsEvent::Exported {
+                    result,
+                    asked: path,
+                    command_ids,
+                }
             }
         })
     }
@@ -430,7 +440,7 @@ impl Job for CommandsJob {
             | CommandsEvent::MemoryRead(_)
             | CommandsEvent::MemorySaved(_)
             | CommandsEvent::History(_)
-            | CommandsEvent::Exported(_) => Vec::new(),
+            | CommandsEvent::Exported { .. } => Vec::new(),
         }
     }
 }
@@ -457,6 +467,57 @@ async fn poll(env: &JobEnv<CommandsEvent>, command_ids: &[String]) -> Result<Pol
 
 /// Writes the pane's file in `dir`: 0600, through a temporary file and a
 /// rename.
+/// Where an export typed as `typed` goes: `~/…` is under `$HOME`, an
+/// absolute path is itself, a relative one is in `data_dir`.
+///
+/// Errors (each names the path and what to do): an empty path, a relative
+/// path without a data directory, `~` without `$HOME`, a directory, a
+/// missing folder outside the data directory (folders in it are made), and
+/// an existing file anywhere but the data directory's `exports` folder
+/// (nothing of the user's is overwritten; the console's own exports are).
+pub fn export_path(
+    typed: &str,
+    data_dir: Option<&std::path::Path>,
+) -> Result<std::path::PathBuf, String> {
+    use std::path::{Path, PathBuf};
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Err("give a path for the export (relative paths are in the data directory)".into());
+    }
+    let (file, ours): (PathBuf, bool) = if let Some(rest) = typed.strip_prefix("~/") {
+        let home = std::env::var_os("HOME")
+            .ok_or("`~` needs $HOME, which is not set: give an absolute path")?;
+        (Path::new(&home).join(rest), false)
+    } else if Path::new(typed).is_absolute() {
+        (PathBuf::from(typed), false)
+    } else {
+        let dir = data_dir.ok_or(
+            "no data directory for a relative path: give an absolute path or set SSMDECK_DATA_DIR",
+        )?;
+        (dir.join(typed), true)
+    };
+    let shown = file.display();
+    if file.is_dir() {
+        return Err(format!("{shown} is a folder: add a file name"));
+    }
+    let in_exports = data_dir.is_some_and(|d| file.parent() == Some(d.join("exports").as_path()));
+    if file.exists() && !in_exports {
+        return Err(format!(
+            "{shown} exists: give another path (only the data directory's exports are overwritten)"
+        ));
+    }
+    if !ours
+        && let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(format!(
+            "folder {} does not exist: make it or give another path",
+            parent.display()
+        ));
+    }
+    Ok(file)
+}
+
 fn save_memory(dir: &std::path::Path, json: &str) -> Result<(), String> {
     let path = dir.join(super::memory::MEMORY_FILE);
     let tmp = dir.join(format!("{}.tmp", super::memory::MEMORY_FILE));
@@ -527,4 +588,50 @@ async fn history(env: &JobEnv<CommandsEvent>) -> Result<Vec<CommandSummary>, Aws
         });
     }
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::export_path;
+
+    #[test]
+    fn an_export_path_is_read_as_typed_and_never_overwrites_the_users_files() {
+        let dir = std::env::temp_dir().join(format!("ssmdeck-export-{}", std::process::id()));
+        let data = dir.join("data");
+        std::fs::create_dir_all(data.join("exports")).unwrap();
+        let d = Some(data.as_path());
+        // Relative: in the data directory, folders made when written.
+        assert_eq!(
+            export_path(" exports/run-1.json ", d).unwrap(),
+            data.join("exports/run-1.json")
+        );
+        assert_eq!(
+            export_path("new/x.json", d).unwrap(),
+            data.join("new/x.json")
+        );
+        // The console's own export is written over; the user's file is not.
+        std::fs::write(data.join("exports/run-1.json"), "old").unwrap();
+        assert!(export_path("exports/run-1.json", d).is_ok());
+        let mine = dir.join("mine.json");
+        std::fs::write(&mine, "mine").unwrap();
+        let e = export_path(mine.to_str().unwrap(), d).unwrap_err();
+        assert!(e.contains("exists: give another path"), "{e}");
+        // Absolute: its folder must exist; a folder is not a file.
+        let e = export_path(dir.join("nope/x.json").to_str().unwrap(), d).unwrap_err();
+        assert!(e.contains("does not exist"), "{e}");
+        let e = export_path(dir.to_str().unwrap(), d).unwrap_err();
+        assert!(e.contains("is a folder"), "{e}");
+        assert_eq!(
+            export_path(dir.join("y.json").to_str().unwrap(), d).unwrap(),
+            dir.join("y.json")
+        );
+        // Nothing to go on.
+        assert!(export_path("  ", d).unwrap_err().contains("give a path"));
+        assert!(
+            export_path("x.json", None)
+                .unwrap_err()
+                .contains("SSMDECK_DATA_DIR")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -20,5 +20,17 @@ pub use state::{
     POLL_SOON, Run,
 };
 
-/// The pane's side of one update (it asks no one-line prompts).
-pub type CommandsCx<'a> = crate::pane::Cx<'a, CommandsJob>;
+/// The pane's side of one update.
+pub type CommandsCx<'a> = crate::pane::Cx<'a, CommandsJob, CommandsAsk>;
+
+/// What the pane's one-line prompts are for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandsAsk {
+    /// Where to write a run's results. The answer is a path: `~/` is the
+    /// home directory, a relative path is in the data directory (the
+    /// prompt starts at `exports/run-<command id>.json`).
+    ExportPath {
+        /// The run's command ids (one per context and chunk of 50 nodes).
+        command_ids: Vec<String>,
+    },
+}

@@ -375,7 +375,9 @@ impl Run {
         n.live.iter().next().map_or("", |(_, l)| l)
     }
 
-    /// Nodes grouped by (status, exit code, output), largest group first.
+    /// Nodes grouped by (status, status details, exit code, output),
+    /// largest group first: an `InvalidPlatform` node is not grouped with
+    /// one whose script failed without output.
     ///
     /// The output compared is the plugin output ListCommandInvocations
     /// gives every node alike (stdout, then AWS's `----------ERROR-------`
@@ -383,7 +385,8 @@ impl Run {
     /// fetches its stdout and stderr apart) must not move it into a group
     /// of its own. Nodes without plugin output compare what they show.
     pub fn groups(&self) -> Vec<Group> {
-        let mut m: BTreeMap<(InvocationStatus, i32, String), Vec<String>> = BTreeMap::new();
+        type Key = (InvocationStatus, String, i32, String);
+        let mut m: BTreeMap<Key, Vec<String>> = BTreeMap::new();
         for (id, n) in &self.nodes {
             let out = if !n.inv.status.is_final() {
                 String::new()
@@ -392,14 +395,20 @@ impl Run {
             } else {
                 self.output_of(id)
             };
-            m.entry((n.inv.status, n.inv.response_code, out))
-                .or_default()
-                .push(id.clone());
+            m.entry((
+                n.inv.status,
+                n.inv.details.clone(),
+                n.inv.response_code,
+                out,
+            ))
+            .or_default()
+            .push(id.clone());
         }
         let mut groups: Vec<Group> = m
             .into_iter()
-            .map(|((status, code, output), nodes)| Group {
+            .map(|((status, details, code, output), nodes)| Group {
                 status,
+                details,
                 code,
                 output,
                 nodes,
@@ -446,14 +455,24 @@ impl Run {
                 String::new()
             };
             let sep = if i == 0 { " " } else { ", " };
-            let fits = out.chars().count() + sep.len() + name.chars().count() + more.len() <= width;
-            // The first name always: a cut name still says which node.
-            if !fits && i > 0 {
+            let used = out.chars().count() + sep.len() + more.len();
+            if used + name.chars().count() <= width {
+                out.push_str(sep);
+                out.push_str(name);
+                continue;
+            }
+            if i > 0 {
                 out.push_str(&format!(" +{} more", n - i));
                 return out;
             }
-            out.push_str(sep);
-            out.push_str(name);
+            // The first name, cut with an ellipsis so the count still
+            // shows; where not even 4 characters of it fit, the count alone.
+            let room = width.saturating_sub(used);
+            if room < 4 {
+                return head;
+            }
+            let cut: String = name.chars().take(room - 1).collect();
+            return format!("{out} {cut}…{more}");
         }
         out
     }
@@ -507,6 +526,8 @@ pub fn lines_from(output: &str, index: usize, max: usize) -> Option<Vec<&str>> {
 pub struct Group {
     /// Status.
     pub status: InvocationStatus,
+    /// StatusDetails (`InvalidPlatform`, `DeliveryTimedOut`…; AWS's text).
+    pub details: String,
     /// Exit code.
     pub code: i32,
     /// Output (plugin output or fetched).

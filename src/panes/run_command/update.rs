@@ -4,7 +4,6 @@
 //! the grid. Pure: effects are the jobs and requests collected in the
 //! [`Cx`](crate::pane::Cx).
 
-use std::convert::Infallible;
 use std::time::Instant;
 
 use crossterm::event::KeyEvent;
@@ -15,7 +14,7 @@ use ratatui_textarea::TextArea;
 use super::jobs::ContextSend;
 use super::memory::{Memory, SentRecord};
 use super::state::{CommandsState, MemoryLoad, POLL_MAX, POLL_SOON};
-use super::{CommandsCx, CommandsEvent, CommandsJob, LiveRead, PollResult};
+use super::{CommandsAsk, CommandsCx, CommandsEvent, CommandsJob, LiveRead, PollResult};
 use crate::aws::AwsError;
 use crate::aws::commands::{SendRequest, Targets};
 use crate::config::Layer;
@@ -39,7 +38,7 @@ const HINTS: &[(Command, &str)] = &[
 impl Pane for CommandsState {
     type Msg = CommandsEvent;
     type Job = CommandsJob;
-    type Ask = Infallible;
+    type Ask = CommandsAsk;
 
     fn key_mutation(c: Command) -> Option<&'static str> {
         Some(match c {
@@ -155,6 +154,15 @@ impl Pane for CommandsState {
 
     fn hints(&self) -> &'static [(Command, &'static str)] {
         HINTS
+    }
+
+    fn answer(&mut self, ask: CommandsAsk, text: String, cx: &mut CommandsCx) {
+        match ask {
+            CommandsAsk::ExportPath { command_ids } => cx.job(CommandsJob::Export {
+                command_ids,
+                path: text,
+            }),
+        }
     }
 
     fn crumb(&self) -> Option<String> {
@@ -320,20 +328,18 @@ impl CommandsState {
         self.reopen(vec![id], (document, Vec::new(), None), Some(ctx), cx);
     }
 
-    /// Writes the results of the run on screen to a JSON file in the data
-    /// directory (`exports/run-<command id>.json`, mode 0600).
+    /// Asks where to write the results of the run on screen (JSON, mode
+    /// 0600), starting at `exports/run-<command id>.json` in the data
+    /// directory.
     fn export(&self, cx: &mut CommandsCx) {
         let Some(run) = self.run() else {
-            return;
+            return cx.notice("no run on screen to export");
         };
-        let file = format!(
-            "run-{}.json",
+        let path = format!(
+            "exports/run-{}.json",
             run.command_ids.first().cloned().unwrap_or_default()
         );
-        cx.job(CommandsJob::Export {
-            command_ids: run.command_ids.clone(),
-            file,
-        });
+        ask_export_path(run.command_ids.clone(), path, cx);
     }
 
     /// Ask to cancel the run on screen (on the chosen nodes, or all of it).
@@ -833,10 +839,30 @@ impl CommandsState {
             CommandsEvent::MemorySaved(Err(e)) => {
                 cx.notice(format!("Run Command history not saved: {e}"));
             }
-            CommandsEvent::Exported(Ok(path)) => cx.notice(format!("results written to {path}")),
-            CommandsEvent::Exported(Err(e)) => cx.notice(format!("export failed: {e}")),
+            CommandsEvent::Exported {
+                result: Ok(path), ..
+            } => cx.notice(format!("results written to {path} (mode 0600)")),
+            CommandsEvent::Exported {
+                result: Err(e),
+                asked,
+                command_ids,
+            } => {
+                cx.notice(format!("export failed: {e}"));
+                ask_export_path(command_ids, asked, cx);
+            }
         }
     }
+}
+
+/// Asks where to write the export of `command_ids`, the line starting at
+/// `path` (the default, or the user's text asked again after a failure).
+fn ask_export_path(command_ids: Vec<String>, path: String, cx: &mut CommandsCx) {
+    cx.request(Request::Prompt {
+        title: "Export the results to (JSON, mode 0600; relative paths are in the data directory)"
+            .into(),
+        text: path,
+        ask: CommandsAsk::ExportPath { command_ids },
+    });
 }
 
 #[cfg(test)]
@@ -855,7 +881,7 @@ mod tests {
     use crate::pane::{Cx, Shared};
     use crate::panes::run_command::ComposeField;
 
-    type Requests = Vec<Request<CommandsJob, Infallible>>;
+    type Requests = Vec<Request<CommandsJob, CommandsAsk>>;
 
     fn node(id: &str, name: &str, platform: &str, role: &str) -> ManagedNode {
         ManagedNode {
@@ -1306,6 +1332,38 @@ mod tests {
         }
     }
 
+    /// A node where the document cannot run is its own group, which says
+    /// so (StatusDetails InvalidPlatform), not a silent "Failed" shared
+    /// with a script that failed without output.
+    #[test]
+    fn a_group_that_never_ran_says_why() {
+        use InvocationStatus::Failed;
+        let mut p = CommandsState::default();
+        run_of(
+            &mut p,
+            Instant::now(),
+            &[
+                ("i-1", "web-1", Failed, 1, ""),
+                ("i-2", "win-1", Failed, -1, ""),
+            ],
+        );
+        p.run_mut(1)
+            .unwrap()
+            .nodes
+            .get_mut("i-2")
+            .unwrap()
+            .inv
+            .details = "InvalidPlatform".into();
+        p.grouped = true;
+        let groups = p.run().unwrap().groups();
+        assert_eq!(groups.len(), 2, "{groups:?}");
+        let s = screen(&p);
+        assert!(
+            s.contains("InvalidPlatform: the document does not run"),
+            "{s}"
+        );
+    }
+
     /// Issue 13 item 13: four groups all read "tick 1": each group now
     /// says how many nodes and which, and shows the first line that
     /// tells it apart from the others.
@@ -1337,7 +1395,10 @@ mod tests {
             run.group_label(&groups[0], 44),
             "3 nodes: web-1, web-2, web-3"
         );
-        assert_eq!(run.group_label(&groups[0], 20), "3 nodes: web-1 +2 more");
+        assert_eq!(run.group_label(&groups[0], 22), "3 nodes: web-1 +2 more");
+        // Narrower: the first name gives way, never the count of the rest.
+        assert_eq!(run.group_label(&groups[0], 21), "3 nodes: web… +2 more");
+        assert_eq!(run.group_label(&groups[0], 20), "3 nodes");
         let s = screen(&p);
         assert!(
             s.contains("OUTPUT (Ln: from the first line that differs)"),

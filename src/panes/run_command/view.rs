@@ -354,9 +354,22 @@ fn render_groups(frame: &mut Frame, area: Rect, st: &CommandsState, run: &Run, c
     );
 }
 
+/// What a StatusDetails of an invocation that never ran its script means
+/// (AWS's "Understanding command statuses"), `None` for the others.
+fn never_ran(details: &str) -> Option<&'static str> {
+    Some(match details {
+        "InvalidPlatform" => "the document does not run on this node's platform",
+        "Undeliverable" => "not delivered (node gone, or not a managed node)",
+        "DeliveryTimedOut" => "not delivered before the delivery timeout",
+        "Terminated" => "not started: the command reached its MaxErrors",
+        _ => return None,
+    })
+}
+
 /// A group row's output cell: from line `at` on (with its number) when
 /// the groups share their first lines, else the first line; lines
-/// joined with ` ⏎ `, escaped.
+/// joined with ` ⏎ `, escaped; a group that never ran says
+/// why (its StatusDetails).
 fn group_output(
     run: &Run,
     g: &super::state::Group,
@@ -374,6 +387,14 @@ fn group_output(
         .filter(|e| !e.is_empty());
     if let Some(err) = err {
         return stderr_line(err, t).spans;
+    }
+    if g.output.is_empty()
+        && let Some(why) = never_ran(&g.details)
+    {
+        return vec![Span::styled(
+            format!("{}: {why}", crate::widgets::raw_json::sanitize(&g.details)),
+            t.style("ui.notice"),
+        )];
     }
     match super::state::lines_from(&g.output, at, GROUP_LINES) {
         None => {

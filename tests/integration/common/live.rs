@@ -114,6 +114,17 @@ impl Live {
         self.act(Action::Key(KeyEvent::new(code, mods)));
     }
 
+    /// Types `line` into the open prompt (its text cleared first) and
+    /// Enter; panics when no prompt is open.
+    pub fn answer(&mut self, line: &str) {
+        assert!(self.app.prompt().is_some(), "no prompt open");
+        self.act(Action::Input(ssmdeck::action::InputKey::Clear));
+        for c in line.chars() {
+            self.act(Action::Input(ssmdeck::action::InputKey::Char(c)));
+        }
+        self.act(Action::Input(ssmdeck::action::InputKey::Submit));
+    }
+
     pub fn type_text(&mut self, s: &str) {
         for c in s.chars() {
             self.key(KeyCode::Char(c), KeyModifiers::NONE);
