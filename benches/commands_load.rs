@@ -110,6 +110,7 @@ fn request(nodes: Vec<String>, script: &str, cloudwatch: bool) -> SendRequest {
         max_errors: "100%".into(),
         comment: "commands_load bench".into(),
         cloudwatch_group: cloudwatch.then(String::new),
+        output_s3: None,
         extra: Vec::new(),
     }
 }

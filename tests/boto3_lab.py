@@ -607,6 +607,58 @@ def inventory_activations_and_properties():
     ) == "InvalidFilterKey"
 
 
+def run_command_output_in_s3():
+    """SendCommand with OutputS3BucketName: boto3's S3 client (path-style
+    against the loopback endpoint) lists and reads the whole output at the
+    key the invocation's StandardOutputUrl names; S3's errors parse."""
+    import time
+    from urllib.parse import urlparse
+
+    sess = session()
+    ssm, s3 = sess.client("ssm"), sess.client("s3")
+    node = next(
+        n["InstanceId"]
+        for n in ssm.describe_instance_information(MaxResults=50)["InstanceInformationList"]
+        if n["PingStatus"] == "Online" and n["PlatformType"] == "Linux"
+    )
+    cmd = ssm.send_command(
+        DocumentName="AWS-RunShellScript", InstanceIds=[node],
+        Parameters={"commands": ["seq 1 20000"]},
+        OutputS3BucketName="ssmdeck-lab-output", OutputS3KeyPrefix="boto3 runs",
+    )["Command"]["CommandId"]
+    deadline = time.monotonic() + 60
+    while True:
+        inv = ssm.get_command_invocation(CommandId=cmd, InstanceId=node)
+        if inv["Status"] not in ("Pending", "InProgress", "Delayed"):
+            break
+        assert time.monotonic() < deadline, inv["Status"]
+        time.sleep(0.05)
+    assert inv["Status"] == "Success", inv["Status"]
+    assert len(inv["StandardOutputContent"]) == 24000
+    key = urlparse(inv["StandardOutputUrl"]).path.split("/", 2)[2]
+    assert key == f"boto3 runs/{cmd}/{node}/awsrunShellScript/0.awsrunShellScript/stdout", key
+    keys = [
+        o["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket="ssmdeck-lab-output", Prefix="boto3 runs/", PaginationConfig={"PageSize": 1}
+        )
+        for o in page.get("Contents", [])
+    ]
+    assert keys == [key[: -len("stdout")] + "stderr", key], keys
+    body = s3.get_object(Bucket="ssmdeck-lab-output", Key=key)["Body"].read().decode()
+    assert body == "".join(f"{i}\n" for i in range(1, 20001)), len(body)
+    try:
+        s3.get_object(Bucket="ssmdeck-lab-output", Key="no/such/key")
+        raise AssertionError("a missing key was read")
+    except s3.exceptions.NoSuchKey:
+        pass
+    try:
+        s3.head_object(Bucket="ssmdeck-lab-output", Key="no/such/key")
+        raise AssertionError("a missing key was found")
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "404", e.response["Error"]
+
+
 for name, fn in [
     ("DescribeInstanceInformation every page", describe_instance_information_pages),
     ("ListTagsForResource ManagedInstance", list_tags_for_hybrid_node),
@@ -625,6 +677,7 @@ for name, fn in [
     ("patches, baselines and compliance match the model", patches_and_compliance),
     ("State Manager associations, executions and errors match the model", state_manager_associations),
     ("inventory, activations and instance properties match the model", inventory_activations_and_properties),
+    ("Run Command output in S3: list, read, errors", run_command_output_in_s3),
 ]:
     check(name, fn)
 

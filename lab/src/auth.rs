@@ -8,7 +8,10 @@
 use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::http_request::{
+    PercentEncodingMode, SignableBody, SignableRequest, SigningSettings, UriPathNormalizationMode,
+    sign,
+};
 use aws_sigv4::sign::v4;
 use http::HeaderMap;
 
@@ -234,6 +237,19 @@ pub fn verify(
     let identity = Credentials::new(access_key, secret_key, None, None, "ssmdeck-lab").into();
     let mut settings = SigningSettings::default();
     settings.excluded_headers = None;
+    // S3 signs its path as sent (one encoding, no normalisation) and names
+    // the payload's hash in x-amz-content-sha256 (a signed header).
+    let mut signable = SignableBody::Bytes(body);
+    if auth.service == "s3" {
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        if headers
+            .get("x-amz-content-sha256")
+            .is_some_and(|v| v == "UNSIGNED-PAYLOAD")
+        {
+            signable = SignableBody::UnsignedPayload;
+        }
+    }
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(&auth.region)
@@ -243,7 +259,7 @@ pub fn verify(
         .build()
         .map_err(|e| AuthError::Malformed(e.to_string()))?
         .into();
-    let request = SignableRequest::new(method, uri, signed.into_iter(), SignableBody::Bytes(body))
+    let request = SignableRequest::new(method, uri, signed.into_iter(), signable)
         .map_err(|e| AuthError::Malformed(e.to_string()))?;
     let output = sign(request, &params).map_err(|e| AuthError::Malformed(e.to_string()))?;
     if output.signature() != auth.signature {

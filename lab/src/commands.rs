@@ -42,6 +42,19 @@ pub const STDERR_LIMIT: usize = 8_000;
 pub const PLUGIN_OUTPUT_LIMIT: usize = 2_500;
 /// Output the lab keeps per invocation in memory (bytes); CloudWatch gets all.
 const KEEP_BYTES: usize = 256 * 1024;
+/// … and of a command whose output goes to S3, which holds the whole
+/// output (the rest of a bigger output is not kept: a lab limit).
+const S3_KEEP_BYTES: usize = 16 * 1024 * 1024;
+
+/// Where a command's output goes in S3 (SendCommand's `OutputS3BucketName`,
+/// `OutputS3KeyPrefix`; `OutputS3Region` is echoed, and ignored as AWS
+/// now ignores it).
+#[derive(Debug, Clone)]
+struct S3Output {
+    bucket: String,
+    prefix: String,
+    region: String,
+}
 /// How long a ConnectionLost node takes to time out in the lab (AWS waits
 /// for TimeoutSeconds; the lab is quicker so tests stay short).
 const LAB_DELIVERY_TIMEOUT: Duration = Duration::from_millis(800);
@@ -71,6 +84,8 @@ struct Invocation {
     stderr: String,
     start_s: Option<f64>,
     end_s: Option<f64>,
+    /// Most bytes of each stream kept ([`KEEP_BYTES`] or [`S3_KEEP_BYTES`]).
+    keep_bytes: usize,
 }
 
 impl Invocation {
@@ -85,7 +100,14 @@ impl Invocation {
             stderr: String::new(),
             start_s: None,
             end_s: None,
+            keep_bytes: KEEP_BYTES,
         }
+    }
+
+    /// The same, keeping up to `keep_bytes` of each stream.
+    fn keeping(mut self, keep_bytes: usize) -> Invocation {
+        self.keep_bytes = keep_bytes;
+        self
     }
 
     fn done(&self) -> bool {
@@ -126,6 +148,8 @@ struct Command {
     timeout_s: u64,
     exec_timeout_s: u64,
     log_group: Option<String>,
+    /// Where output goes in S3, when it does.
+    s3: Option<S3Output>,
     status: &'static str,
     details: &'static str,
     invocations: BTreeMap<String, Invocation>,
@@ -135,6 +159,32 @@ struct Command {
 }
 
 impl Command {
+    /// How much of each stream an invocation keeps.
+    fn keep_bytes(&self) -> usize {
+        if self.s3.is_some() {
+            S3_KEEP_BYTES
+        } else {
+            KEEP_BYTES
+        }
+    }
+
+    /// `StandardOutputUrl` and `StandardErrorUrl` of the invocation on
+    /// `node`: the S3 objects' URLs once it has ended after running, else
+    /// empty (AWS: "If execution isn't yet complete, then this string is
+    /// empty"; empty too when no bucket was given).
+    fn output_urls(&self, node: &str, i: &Invocation, region: &str) -> (String, String) {
+        match &self.s3 {
+            Some(o) if i.done() && i.start_s.is_some() => {
+                let url = |stream| {
+                    let key = crate::s3::output_key(&o.prefix, &self.id, node, i.plugin, stream);
+                    crate::s3::object_url(region, &o.bucket, &key)
+                };
+                (url("stdout"), url("stderr"))
+            }
+            _ => (String::new(), String::new()),
+        }
+    }
+
     /// Invocations that count against MaxErrors.
     fn errors(&self) -> usize {
         self.invocations.values().filter(|i| i.is_error()).count()
@@ -277,6 +327,7 @@ impl CommandStore {
             timeout_s: 600,
             exec_timeout_s: 3600,
             log_group: None,
+            s3: None,
             status: "Success",
             details: "Success",
             invocations: invocations
@@ -292,6 +343,7 @@ impl CommandStore {
                         stderr: i.stderr,
                         start_s: Some(start + 1.0),
                         end_s: Some(end - 1.0),
+                        keep_bytes: KEEP_BYTES,
                     };
                     (i.node, inv)
                 })
@@ -634,6 +686,11 @@ impl CommandStore {
                 json!({"CloudWatchLogGroupName": g, "CloudWatchOutputEnabled": true});
         } else {
             out["CloudWatchOutputConfig"] = json!({"CloudWatchOutputEnabled": false});
+        }
+        if let Some(o) = &c.s3 {
+            out["OutputS3BucketName"] = json!(o.bucket);
+            out["OutputS3KeyPrefix"] = json!(o.prefix);
+            out["OutputS3Region"] = json!(o.region);
         }
         out
     }
@@ -1058,6 +1115,12 @@ pub(crate) fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value,
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("/aws/ssm/{document}"))
         });
+    let s3 = s3_output(body)?;
+    let keep_bytes = if s3.is_some() {
+        S3_KEEP_BYTES
+    } else {
+        KEEP_BYTES
+    };
     let mut store = state.commands.lock().expect("commands lock");
     let id = store.new_id();
     let now = now_s();
@@ -1092,6 +1155,7 @@ pub(crate) fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value,
         timeout_s,
         exec_timeout_s,
         log_group,
+        s3,
         status: "Pending",
         details: "Pending",
         invocations: if targeted {
@@ -1099,7 +1163,10 @@ pub(crate) fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value,
         } else {
             nodes
                 .iter()
-                .map(|n| (n.id.clone(), Invocation::pending(n, &document)))
+                .map(|n| {
+                    let inv = Invocation::pending(n, &document).keeping(keep_bytes);
+                    (n.id.clone(), inv)
+                })
                 .collect()
         },
         cancel_all: false,
@@ -1114,16 +1181,71 @@ pub(crate) fn send_command(state: &Arc<LabState>, body: &Value) -> Result<Value,
     Ok(json!({"Command": out}))
 }
 
-/// Updates one invocation (and the command's status).
-fn update_inv(state: &LabState, command_id: &str, node: &str, f: impl FnOnce(&mut Invocation)) {
-    let mut store = state.commands.lock().expect("commands lock");
-    let Ok(c) = store.find_mut(command_id) else {
-        return;
-    };
-    if let Some(inv) = c.invocations.get_mut(node) {
-        f(inv);
+/// SendCommand's S3 output: `OutputS3BucketName` (3–63 characters),
+/// `OutputS3KeyPrefix` (at most 500) and `OutputS3Region` (3–20), as the
+/// model bounds them; `None` without a bucket.
+fn s3_output(body: &Value) -> Result<Option<S3Output>, ApiError> {
+    let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    let (bucket, prefix, region) = (
+        text("OutputS3BucketName"),
+        text("OutputS3KeyPrefix"),
+        text("OutputS3Region"),
+    );
+    if body.get("OutputS3BucketName").is_none() {
+        return Ok(None);
     }
-    c.refresh_status();
+    crate::validate::length("outputS3BucketName", &bucket, 3, 63)?;
+    crate::validate::length("outputS3KeyPrefix", &prefix, 0, 500)?;
+    if body.get("OutputS3Region").is_some() {
+        crate::validate::length("outputS3Region", &region, 3, 20)?;
+    }
+    Ok(Some(S3Output {
+        bucket,
+        prefix,
+        region,
+    }))
+}
+
+/// Updates one invocation (and the command's status).
+/// When an invocation that ran ends and its command sends output to S3,
+/// its stdout and stderr are written to the bucket ([`crate::s3::output_key`]),
+/// as the agent uploads them; nothing is written when the bucket does not
+/// exist (the agent's upload fails).
+fn update_inv(state: &LabState, command_id: &str, node: &str, f: impl FnOnce(&mut Invocation)) {
+    let upload = {
+        let mut store = state.commands.lock().expect("commands lock");
+        let Ok(c) = store.find_mut(command_id) else {
+            return;
+        };
+        let mut upload = None;
+        if let Some(inv) = c.invocations.get_mut(node) {
+            let was_done = inv.done();
+            f(inv);
+            if let Some(o) = &c.s3
+                && !was_done
+                && inv.done()
+                && inv.start_s.is_some()
+            {
+                let key =
+                    |stream| crate::s3::output_key(&o.prefix, &c.id, node, inv.plugin, stream);
+                upload = Some((
+                    o.bucket.clone(),
+                    [
+                        (key("stdout"), inv.stdout.clone().into_bytes()),
+                        (key("stderr"), inv.stderr.clone().into_bytes()),
+                    ],
+                ));
+            }
+        }
+        c.refresh_status();
+        upload
+    };
+    if let Some((bucket, objects)) = upload {
+        let mut s3 = state.s3.lock().expect("s3 lock");
+        for (key, body) in objects {
+            s3.put(&bucket, &key, body);
+        }
+    }
 }
 
 fn cancelled(state: &LabState, command_id: &str, node: &str) -> bool {
@@ -1198,9 +1320,12 @@ async fn run_command(
             let Ok(c) = store.find_mut(&command_id) else {
                 return;
             };
+            let keep = c.keep_bytes();
             for n in chunk {
-                c.invocations
-                    .insert(n.id.clone(), Invocation::pending(n, &document));
+                c.invocations.insert(
+                    n.id.clone(),
+                    Invocation::pending(n, &document).keeping(keep),
+                );
             }
         }
         for node in chunk {
@@ -1592,7 +1717,7 @@ fn record(
     let text = String::from_utf8_lossy(bytes);
     update_inv(state, command_id, node, |i| {
         let buf = if stderr { &mut i.stderr } else { &mut i.stdout };
-        if buf.len() < KEEP_BYTES {
+        if buf.len() < i.keep_bytes {
             buf.push_str(&text);
         }
     });
@@ -1749,6 +1874,7 @@ fn list_invocations(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiErr
             if instance.is_some_and(|x| x != node) {
                 continue;
             }
+            let (out_url, err_url) = c.output_urls(node, i, &state.region);
             let mut v = json!({
                 "CommandId": c.id,
                 "InstanceId": node,
@@ -1759,8 +1885,8 @@ fn list_invocations(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiErr
                 "RequestedDateTime": c.requested_s,
                 "Status": i.status,
                 "StatusDetails": i.details,
-                "StandardOutputUrl": "",
-                "StandardErrorUrl": "",
+                "StandardOutputUrl": out_url,
+                "StandardErrorUrl": err_url,
                 "ServiceRole": "",
             });
             if let Some(g) = &c.log_group {
@@ -1784,9 +1910,14 @@ fn list_invocations(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiErr
                     "StatusDetails": i.details,
                     "ResponseCode": i.response_code,
                     "Output": output,
-                    "StandardOutputUrl": "",
-                    "StandardErrorUrl": "",
+                    "StandardOutputUrl": out_url,
+                    "StandardErrorUrl": err_url,
                 });
+                if let Some(o) = &c.s3 {
+                    plugin["OutputS3BucketName"] = json!(o.bucket);
+                    plugin["OutputS3KeyPrefix"] = json!(o.prefix);
+                    plugin["OutputS3Region"] = json!(o.region);
+                }
                 if let Some(s) = i.start_s {
                     plugin["ResponseStartDateTime"] = json!(s);
                 }
@@ -1838,6 +1969,7 @@ fn get_invocation(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError
         (Some(s), Some(e)) => format!("PT{:.3}S", e - s),
         _ => String::new(),
     };
+    let (out_url, err_url) = c.output_urls(node, i, &state.region);
     let mut out = json!({
         "CommandId": c.id,
         "InstanceId": node,
@@ -1850,9 +1982,9 @@ fn get_invocation(state: &Arc<LabState>, body: &Value) -> Result<Value, ApiError
         "Status": i.status,
         "StatusDetails": i.details,
         "StandardOutputContent": stdout,
-        "StandardOutputUrl": "",
+        "StandardOutputUrl": out_url,
         "StandardErrorContent": stderr,
-        "StandardErrorUrl": "",
+        "StandardErrorUrl": err_url,
         "CloudWatchOutputConfig": {"CloudWatchLogGroupName": c.log_group.clone().unwrap_or_default(), "CloudWatchOutputEnabled": c.log_group.is_some()},
     });
     if let Some(s) = i.start_s {

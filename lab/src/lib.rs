@@ -29,6 +29,7 @@ pub mod params;
 pub mod patch;
 mod properties;
 mod protocol;
+mod s3;
 pub mod serve;
 mod sessions;
 #[cfg(test)]
@@ -228,6 +229,9 @@ pub(crate) struct LabState {
     /// State Manager associations, their executions and node statuses.
     pub(crate) associations: Mutex<associations::AssociationStore>,
     pub(crate) logs: Mutex<logs::LogStore>,
+    /// Buckets Run Command writes output to (lock after `commands` when
+    /// both are needed).
+    pub(crate) s3: Mutex<s3::S3Store>,
     /// Every node's patch state and patches (seeded lazily).
     pub(crate) patches: Mutex<patch::PatchStore>,
     /// Custom compliance items (PutComplianceItems).
@@ -949,6 +953,7 @@ fn new_tenant(
         region: t.region.to_owned(),
         commands: Mutex::new(history),
         logs: Mutex::new(logs::LogStore::default()),
+        s3: Mutex::new(s3::S3Store::default()),
         patches: Mutex::new(patch::PatchStore::default()),
         compliance: Mutex::new(compliance::ComplianceStore::default()),
         activations: Mutex::new(activations),
@@ -1144,6 +1149,9 @@ async fn handle(
             Ok(x) => x,
             Err(resp) => return *resp,
         };
+    if service == Service::S3 {
+        return serve_s3(&state, &method, &uri, &headers).await;
+    }
     let request = match protocol::LabRequest::parse(service, target.as_deref(), uri.query(), &body)
     {
         Ok(r) => r,
@@ -1216,6 +1224,35 @@ async fn handle(
     handled
 }
 
+/// An S3 request of a tenant: counted (`s3:<Operation>`), delayed by the
+/// latency knob, refused by the deny knob, then answered from the
+/// tenant's buckets (see [`s3`]).
+async fn serve_s3(state: &LabState, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
+    let op = s3::operation(method, uri);
+    *state
+        .calls
+        .lock()
+        .expect("calls lock")
+        .entry(format!("s3:{op}"))
+        .or_default() += 1;
+    let latency = state.faults.read().expect("faults lock").latency_ms;
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    let faults = state.faults.read().expect("faults lock").clone();
+    if Faults::matches(&faults.deny, "s3", op) {
+        return protocol::access_denied(Service::S3, op, &state.caller_arn());
+    }
+    s3::serve(
+        &mut state.s3.lock().expect("s3 lock"),
+        &state.region,
+        &state.account,
+        method,
+        uri,
+        headers,
+    )
+}
+
 /// The answer to a request whose signature is refused, in the service's
 /// protocol. A signature whose X-Amz-Date is more than 5 minutes off the
 /// lab's clock is refused as each service refuses it: JSON services
@@ -1262,7 +1299,7 @@ fn dispatch(
         }
         Service::Ec2 => ec2::dispatch(state, request),
         Service::Sts => sts::dispatch(&state.account, caller, request),
-        Service::Organizations => protocol::unknown_action(service, &request.action),
+        Service::Organizations | Service::S3 => protocol::unknown_action(service, &request.action),
         Service::Other => protocol::unknown_service("other", true),
     }
 }

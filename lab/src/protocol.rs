@@ -14,6 +14,8 @@ pub enum Service {
     Logs,
     /// AWS Organizations (JSON 1.1, `AWSOrganizationsV20161128.<Action>`).
     Organizations,
+    /// Amazon S3 (REST-XML, path-style; see [`crate::s3`]).
+    S3,
     Other,
 }
 
@@ -25,6 +27,7 @@ impl Service {
             "sts" => Service::Sts,
             "logs" => Service::Logs,
             "organizations" => Service::Organizations,
+            "s3" => Service::S3,
             _ => Service::Other,
         }
     }
@@ -36,6 +39,7 @@ impl Service {
             Service::Sts => "sts",
             Service::Logs => "logs",
             Service::Organizations => "organizations",
+            Service::S3 => "s3",
             Service::Other => "other",
         }
     }
@@ -197,6 +201,14 @@ pub fn error_response(service: Service, status: u16, code: &str, message: &str) 
                 xml_escape(message)
             ),
         ),
+        Service::S3 => (
+            "application/xml",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><RequestId>{rid}</RequestId><HostId>lab</HostId></Error>",
+                xml_escape(code),
+                xml_escape(message)
+            ),
+        ),
         Service::Sts => (
             "text/xml;charset=UTF-8",
             format!(
@@ -227,7 +239,7 @@ pub fn error_response(service: Service, status: u16, code: &str, message: &str) 
 /// `ErrorResponse`; the SDKs of either protocol read the code and message.
 pub fn unknown_service(scope: &str, json: bool) -> Response {
     let message = format!(
-        "The service {scope} is not available at this endpoint; the lab serves ssm, ec2, sts, logs and organizations."
+        "The service {scope} is not available at this endpoint; the lab serves ssm, ec2, sts, logs, organizations and s3 (Run Command output)."
     );
     if json {
         return error_response(Service::Other, 400, "UnknownOperationException", &message);
@@ -250,6 +262,7 @@ pub fn validation(service: Service, message: &str) -> Response {
             "ValidationException"
         }
         Service::Ec2 | Service::Sts => "InvalidParameterValue",
+        Service::S3 => "InvalidArgument",
     };
     error_response(service, 400, code, message)
 }
@@ -261,6 +274,12 @@ pub fn unknown_action(service: Service, action: &str) -> Response {
             400,
             "UnknownOperationException",
             &format!("the lab does not implement {action}"),
+        ),
+        Service::S3 => error_response(
+            service,
+            501,
+            "NotImplemented",
+            &format!("the lab's S3 does not implement {action}"),
         ),
         Service::Ec2 | Service::Sts => error_response(
             service,
@@ -290,6 +309,7 @@ pub fn throttled(service: Service) -> Response {
             "Request limit exceeded.",
         ),
         Service::Sts => error_response(service, 400, "Throttling", "Rate exceeded"),
+        Service::S3 => error_response(service, 503, "SlowDown", "Please reduce your request rate."),
     }
 }
 
@@ -320,6 +340,12 @@ pub fn server_error(service: Service) -> Response {
             "InternalFailure",
             "An internal error occurred (injected by the lab)",
         ),
+        Service::S3 => error_response(
+            service,
+            500,
+            "InternalError",
+            "We encountered an internal error. Please try again. (injected by the lab)",
+        ),
     }
 }
 
@@ -341,11 +367,14 @@ pub fn access_denied(service: Service, action: &str, who: &str) -> Response {
             "UnauthorizedOperation",
             "You are not authorized to perform this operation.",
         ),
-        Service::Sts => error_response(
+        Service::Sts | Service::S3 => error_response(
             service,
             403,
             "AccessDenied",
-            &format!("User: {who} is not authorized to perform: sts:{action}"),
+            &format!(
+                "User: {who} is not authorized to perform: {}:{action}",
+                service.scope_name()
+            ),
         ),
     }
 }
@@ -367,6 +396,12 @@ pub fn region_not_enabled(service: Service) -> Response {
             "AWS was not able to validate the provided access credentials",
         ),
         Service::Sts => error_response(service, 403, "InvalidClientTokenId", INVALID),
+        Service::S3 => error_response(
+            service,
+            403,
+            "InvalidAccessKeyId",
+            "The AWS Access Key Id you provided does not exist in our records.",
+        ),
         _ => error_response(service, 403, "UnrecognizedClientException", INVALID),
     }
 }
@@ -379,7 +414,7 @@ pub fn expired_token(service: Service) -> Response {
     const EXPIRED: &str = "The security token included in the request is expired";
     match service {
         Service::Ec2 => error_response(service, 400, "RequestExpired", "Request has expired."),
-        Service::Sts => error_response(service, 400, "ExpiredToken", EXPIRED),
+        Service::Sts | Service::S3 => error_response(service, 400, "ExpiredToken", EXPIRED),
         _ => error_response(service, 403, "ExpiredTokenException", EXPIRED),
     }
 }

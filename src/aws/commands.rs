@@ -38,8 +38,22 @@ pub struct SendRequest {
     pub comment: String,
     /// CloudWatch output: `None` off, `Some("")` default group, else the group.
     pub cloudwatch_group: Option<String>,
+    /// S3 output (`OutputS3BucketName`, `OutputS3KeyPrefix`): `None` off.
+    pub output_s3: Option<OutputS3>,
     /// Other document parameters (name, value), from DescribeDocument's schema.
     pub extra: Vec<(String, String)>,
+}
+
+/// Where Run Command writes each invocation's whole output in S3: the
+/// agent puts `<prefix>/<CommandId>/<InstanceId>/<plugin>/…/stdout|stderr`
+/// in `bucket` once the invocation ends (SendCommand `OutputS3BucketName`,
+/// 3–63 characters; `OutputS3KeyPrefix`, at most 500).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputS3 {
+    /// Bucket name.
+    pub bucket: String,
+    /// Key prefix (may be empty).
+    pub prefix: String,
 }
 
 /// Where a command goes.
@@ -97,6 +111,13 @@ pub async fn send(ctx: &AwsContext, req: &SendRequest) -> Result<Vec<String>, Aw
             .max_errors(&req.max_errors)
             .comment(&req.comment)
             .set_cloud_watch_output_config(cw.clone())
+            .set_output_s3_bucket_name(req.output_s3.as_ref().map(|o| o.bucket.clone()))
+            .set_output_s3_key_prefix(
+                req.output_s3
+                    .as_ref()
+                    .map(|o| o.prefix.clone())
+                    .filter(|p| !p.is_empty()),
+            )
     };
     let calls: Vec<Sent> = match &req.targets {
         Targets::Nodes(nodes) => nodes
@@ -360,8 +381,8 @@ pub const STDERR_CAP: usize = 8_000;
 pub const LOGS_READ_MAX_BYTES: usize = 16 * 1024 * 1024;
 
 /// One finished node's whole output: GetCommandInvocation's, or, where
-/// that was cut at its cap and the command sent output to CloudWatch Logs,
-/// the streams read back from Logs.
+/// that was cut at its cap, the streams read back from the command's S3
+/// output or from CloudWatch Logs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FullOutput {
     /// Standard output.
@@ -375,7 +396,10 @@ pub struct FullOutput {
     pub stderr_cut: bool,
     /// At least one stream was read from CloudWatch Logs.
     pub from_logs: bool,
-    /// Why CloudWatch Logs could not supply the rest, when it was tried.
+    /// At least one stream was read from the command's S3 output.
+    pub from_s3: bool,
+    /// Why S3 or CloudWatch Logs could not supply the rest, when they were
+    /// tried ("S3: …", "CloudWatch Logs: …", `; ` between them).
     pub logs_error: Option<String>,
 }
 
@@ -398,7 +422,7 @@ impl FullOutput {
         let why = self
             .logs_error
             .as_ref()
-            .map(|e| format!(" (CloudWatch Logs: {e})"))
+            .map(|e| format!(" ({e})"))
             .unwrap_or_default();
         Some(format!(
             "… {what} by GetCommandInvocation; the rest is in CloudWatch Logs / S3 when configured{why}"
@@ -407,27 +431,43 @@ impl FullOutput {
 
     /// Where the text came from, for a title.
     pub fn source(&self) -> &'static str {
-        if self.from_logs {
-            "full output (CloudWatch Logs)"
-        } else {
-            "full output (GetCommandInvocation)"
+        match (self.from_s3, self.from_logs) {
+            (true, _) => "full output (S3)",
+            (false, true) => "full output (CloudWatch Logs)",
+            (false, false) => "full output (GetCommandInvocation)",
+        }
+    }
+
+    /// Notes why a source could not give the rest.
+    fn failed(&mut self, why: String) {
+        match &mut self.logs_error {
+            Some(e) => {
+                e.push_str("; ");
+                e.push_str(&why);
+            }
+            None => self.logs_error = Some(why),
         }
     }
 }
 
 /// A finished node's whole output. GetCommandInvocation first; a stream it
-/// cut at its cap ([`STDOUT_CAP`], [`STDERR_CAP`]) is read again from
-/// CloudWatch Logs when the command had CloudWatch output on (group
-/// `CloudWatchLogGroupName`, default `/aws/ssm/<DocumentName>`; stream
-/// `<CommandId>/<InstanceId>/<PluginName with : as ->/stdout|stderr`, read
-/// from the head with GetLogEvents's paginator). When Logs is off, fails
-/// (access denied, no such stream) or holds less than GetCommandInvocation
-/// gave (not uploaded yet), the cut text stays and [`FullOutput::marker`]
-/// says so.
+/// cut at its cap ([`STDOUT_CAP`], [`STDERR_CAP`]) is read again
+/// - from S3 when the command had an output bucket: the object at the
+///   invocation's `StandardOutputUrl` / `StandardErrorUrl` (GetObject,
+///   at most [`LOGS_READ_MAX_BYTES`]), see [`s3_location`];
+/// - else, or when that fails, from CloudWatch Logs when the command had
+///   CloudWatch output on (group `CloudWatchLogGroupName`, default
+///   `/aws/ssm/<DocumentName>`; stream `<CommandId>/<InstanceId>/<PluginName
+///   with : as ->/stdout|stderr`, read from the head with GetLogEvents's
+///   paginator).
+///
+/// When neither is on, both fail (access denied, no such object) or hold
+/// less than GetCommandInvocation gave (not uploaded yet), the cut text
+/// stays and [`FullOutput::marker`] says so and why.
 ///
 /// # Errors
-/// [`AwsError`] for `ssm:GetCommandInvocation` only; a Logs failure is
-/// reported in [`FullOutput::logs_error`].
+/// [`AwsError`] for `ssm:GetCommandInvocation` only; an S3 or Logs failure
+/// is reported in [`FullOutput::logs_error`].
 pub async fn full_output(
     ctx: &AwsContext,
     command_id: &str,
@@ -451,7 +491,7 @@ pub async fn full_output(
     if !full.truncated() {
         return Ok(full);
     }
-    let Some(group) = out
+    let group = out
         .cloud_watch_output_config
         .as_ref()
         .filter(|c| c.cloud_watch_output_enabled)
@@ -461,10 +501,7 @@ pub async fn full_output(
                 "/aws/ssm/{}",
                 out.document_name.as_deref().unwrap_or_default()
             ),
-        })
-    else {
-        return Ok(full);
-    };
+        });
     let plugin = out
         .plugin_name
         .as_deref()
@@ -472,34 +509,156 @@ pub async fn full_output(
         .replace(':', "-");
     let prefix = format!("{command_id}/{instance_id}/{plugin}");
     for stderr in [false, true] {
-        let (cut, text) = if stderr {
-            (full.stderr_cut, &mut full.stderr)
+        let cut = if stderr {
+            full.stderr_cut
         } else {
-            (full.stdout_cut, &mut full.stdout)
+            full.stdout_cut
         };
         if !cut {
             continue;
         }
+        let url = if stderr {
+            out.standard_error_url.as_deref()
+        } else {
+            out.standard_output_url.as_deref()
+        };
         let kind = if stderr { "stderr" } else { "stdout" };
-        match read_stream(ctx, &group, &format!("{prefix}/{kind}")).await {
-            Ok((logs, capped)) if logs.chars().count() > text.chars().count() => {
-                *text = logs;
-                full.from_logs = true;
-                if stderr {
-                    full.stderr_cut = capped;
-                } else {
-                    full.stdout_cut = capped;
-                }
-            }
-            Ok(_) => {
-                full.logs_error = Some(format!(
-                    "stream {prefix}/{kind} holds no more than GetCommandInvocation gave"
-                ));
-            }
-            Err(e) => full.logs_error = Some(e.to_string()),
+        let mut done = false;
+        if let Some(url) = url.filter(|u| !u.is_empty()) {
+            let read = match s3_location(url) {
+                Some((bucket, key)) => read_object(ctx, &bucket, &key)
+                    .await
+                    .map_err(|e| e.to_string()),
+                None => Err(format!("{url} is not an S3 object URL")),
+            };
+            done = take_rest(&mut full, stderr, read, "S3", url, true);
+        }
+        if !done && let Some(group) = &group {
+            let stream = format!("{prefix}/{kind}");
+            let read = read_stream(ctx, group, &stream)
+                .await
+                .map_err(|e| e.to_string());
+            take_rest(&mut full, stderr, read, "CloudWatch Logs", &stream, false);
         }
     }
     Ok(full)
+}
+
+/// Takes the text a source read for one stream when it holds more than
+/// GetCommandInvocation gave; else notes why not. Returns whether it did.
+fn take_rest(
+    full: &mut FullOutput,
+    stderr: bool,
+    read: Result<(String, bool), String>,
+    source: &str,
+    what: &str,
+    s3: bool,
+) -> bool {
+    let text = if stderr { &full.stderr } else { &full.stdout };
+    match read {
+        Ok((rest, capped)) if rest.chars().count() > text.chars().count() => {
+            if stderr {
+                (full.stderr, full.stderr_cut) = (rest, capped);
+            } else {
+                (full.stdout, full.stdout_cut) = (rest, capped);
+            }
+            if s3 {
+                full.from_s3 = true;
+            } else {
+                full.from_logs = true;
+            }
+            true
+        }
+        Ok(_) => {
+            full.failed(format!(
+                "{source}: {what} holds no more than GetCommandInvocation gave"
+            ));
+            false
+        }
+        Err(e) => {
+            full.failed(format!("{source}: {e}"));
+            false
+        }
+    }
+}
+
+/// The bucket and key of an S3 object URL as Run Command gives it
+/// (`StandardOutputUrl`): path-style `https://s3[.<region>].amazonaws.com/<bucket>/<key>`
+/// (also `s3-<region>`, and any host when the path holds both, as a
+/// compatible endpoint writes it) or virtual-hosted
+/// `https://<bucket>.s3[.<region>].amazonaws.com/<key>`; the key
+/// percent-decoded. `None` when the URL names no bucket and key.
+pub fn s3_location(url: &str) -> Option<(String, String)> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let (host, path) = rest.split_once('/')?;
+    let host = host.split(':').next().unwrap_or(host);
+    let decode = |s: &str| percent_decode(s);
+    let virtual_bucket = host
+        .find(".s3.")
+        .or_else(|| host.find(".s3-"))
+        .filter(|_| host.ends_with(".amazonaws.com"))
+        .map(|i| &host[..i]);
+    match virtual_bucket {
+        Some(b) if !b.is_empty() && !path.is_empty() => Some((b.to_owned(), decode(path))),
+        _ => {
+            let (bucket, key) = path.split_once('/')?;
+            (!bucket.is_empty() && !key.is_empty()).then(|| (decode(bucket), decode(key)))
+        }
+    }
+}
+
+/// `%XX` escapes decoded (invalid ones kept as written).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// One S3 object as text (GetObject, streamed), at most
+/// [`LOGS_READ_MAX_BYTES`]; returns the text and whether that cap stopped
+/// the read. Invalid UTF-8 is replaced (U+FFFD), as the output view shows it.
+async fn read_object(
+    ctx: &AwsContext,
+    bucket: &str,
+    key: &str,
+) -> Result<(String, bool), AwsError> {
+    let out = ctx
+        .s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| ctx.error("s3:GetObject", e))?;
+    let mut body = out.body;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body
+        .try_next()
+        .await
+        .map_err(|e| AwsError::local("s3:GetObject", format!("s3://{bucket}/{key}: {e}")))?
+    {
+        if bytes.len() + chunk.len() > LOGS_READ_MAX_BYTES {
+            let room = LOGS_READ_MAX_BYTES - bytes.len();
+            bytes.extend_from_slice(&chunk[..room]);
+            return Ok((String::from_utf8_lossy(&bytes).into_owned(), true));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok((String::from_utf8_lossy(&bytes).into_owned(), false))
 }
 
 /// One log stream from its head (GetLogEvents, `startFromHead`, every page
@@ -845,7 +1004,7 @@ pub async fn export(ctx: &AwsContext, command_ids: &[String]) -> Result<String, 
                 "exit_code": i.response_code,
                 "stdout": full.stdout,
                 "stderr": full.stderr,
-                "output_source": if full.from_logs { "CloudWatch Logs" } else { "GetCommandInvocation" },
+                "output_source": full.source().trim_start_matches("full output (").trim_end_matches(')'),
             });
             if let Some(m) = full.marker() {
                 v["stdout_truncated"] = full.stdout_cut.into();
@@ -858,4 +1017,49 @@ pub async fn export(ctx: &AwsContext, command_ids: &[String]) -> Result<String, 
         .collect()
         .await;
     serde_json::to_string_pretty(&results).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_object_urls_name_their_bucket_and_key() {
+        let key = "runs/c1/i-1/awsrunShellScript/0.awsrunShellScript/stdout";
+        for url in [
+            format!("https://s3.eu-west-1.amazonaws.com/my-bucket/{key}"),
+            format!("https://s3.amazonaws.com/my-bucket/{key}"),
+            format!("https://my-bucket.s3.eu-west-1.amazonaws.com/{key}"),
+            format!("https://my-bucket.s3-eu-west-1.amazonaws.com/{key}"),
+            format!("http://127.0.0.1:4566/my-bucket/{key}"),
+        ] {
+            assert_eq!(
+                s3_location(&url),
+                Some(("my-bucket".into(), key.into())),
+                "{url}"
+            );
+        }
+        assert_eq!(
+            s3_location("https://s3.amazonaws.com/b/a%20b/stdout"),
+            Some(("b".into(), "a b/stdout".into()))
+        );
+        assert_eq!(s3_location("https://s3.amazonaws.com/bucket-only"), None);
+        assert_eq!(s3_location("not a url"), None);
+    }
+
+    #[test]
+    fn the_marker_names_each_source_that_could_not_give_the_rest() {
+        let mut f = FullOutput {
+            stdout_cut: true,
+            ..Default::default()
+        };
+        f.failed("S3: NoSuchBucket".into());
+        f.failed("CloudWatch Logs: AccessDenied".into());
+        let m = f.marker().unwrap();
+        assert!(
+            m.ends_with("(S3: NoSuchBucket; CloudWatch Logs: AccessDenied)"),
+            "{m}"
+        );
+        assert_eq!(f.source(), "full output (GetCommandInvocation)");
+    }
 }

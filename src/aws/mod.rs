@@ -183,6 +183,10 @@ pub struct AwsContext {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     /// Organizations client (`--org`: the accounts of the organization).
     pub org: aws_sdk_organizations::Client,
+    /// S3 client (the rest of a Run Command output that GetCommandInvocation
+    /// cut, from the command's output bucket); path-style addressing
+    /// against an endpoint override, as a compatible endpoint serves it.
+    pub s3: aws_sdk_s3::Client,
     /// The options it was built from (a profile or region switch starts from them).
     pub options: ConnectOptions,
 }
@@ -319,6 +323,12 @@ impl AwsContext {
                 .interceptor(interceptor.clone())
                 .build(),
         );
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .interceptor(interceptor.clone())
+                .force_path_style(endpoint.is_some())
+                .build(),
+        );
         let org = aws_sdk_organizations::Client::from_conf(
             aws_sdk_organizations::config::Builder::from(&sdk)
                 .interceptor(interceptor)
@@ -334,6 +344,7 @@ impl AwsContext {
             sts,
             logs,
             org,
+            s3,
             options: opts.clone(),
         })
     }

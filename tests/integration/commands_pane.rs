@@ -465,9 +465,13 @@ async fn the_composer_warns_when_the_document_does_not_fit_the_nodes_platform() 
 /// returns) on one node, with CloudWatch output `cloudwatch`, follows the
 /// node until its full output is read and returns the lab (keep it: it
 /// stops when dropped), the console and the node.
+/// Runs `seq 1 10000` on one node, with CloudWatch output on or off and
+/// the composer's S3 output field set to `s3` (empty: none), and opens its
+/// output in the follow view.
 async fn long_output_run(
     faults: Faults,
     cloudwatch: bool,
+    s3: &str,
 ) -> (ssmdeck_lab::LabHandle, Live, String) {
     let lab = common::lab(24, faults).await;
     let (ctx, _) = common::context(&lab).await;
@@ -475,7 +479,9 @@ async fn long_output_run(
     let ids = online(&lab, 1);
     live.select(&ids).await;
     live.cmd(Command::RunCommand);
-    live.app.commands.compose.as_mut().unwrap().cloudwatch = cloudwatch;
+    let compose = live.app.commands.compose.as_mut().unwrap();
+    compose.cloudwatch = cloudwatch;
+    compose.s3_output = s3.into();
     live.type_text("seq 1 10000");
     live.key(KeyCode::Char('s'), KeyModifiers::CONTROL);
     assert_eq!(live.app.mode(), Mode::Confirm);
@@ -570,7 +576,7 @@ fn all_lines() -> String {
 
 #[tokio::test]
 async fn output_past_24000_characters_is_read_whole_from_cloudwatch_logs() {
-    let (_lab, mut live, id) = long_output_run(Faults::default(), true).await;
+    let (_lab, mut live, id) = long_output_run(Faults::default(), true, "").await;
     let full = live.app.commands.run().unwrap().nodes[&id]
         .full
         .clone()
@@ -626,7 +632,7 @@ async fn assert_marked(live: &mut Live, id: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn output_cut_by_get_command_invocation_is_marked_when_cloudwatch_is_off() {
-    let (_lab, mut live, id) = long_output_run(Faults::default(), false).await;
+    let (_lab, mut live, id) = long_output_run(Faults::default(), false, "").await;
     let json = assert_marked(&mut live, &id).await;
     assert_eq!(json[0]["truncated"].as_str(), Some(MARKER));
     assert_eq!(json[0]["output_source"], "GetCommandInvocation");
@@ -638,11 +644,63 @@ async fn output_cut_is_marked_with_the_reason_when_logs_denies_the_read() {
         deny: vec!["logs:GetLogEvents".into()],
         ..Faults::default()
     };
-    let (_lab, mut live, id) = long_output_run(faults, true).await;
+    let (_lab, mut live, id) = long_output_run(faults, true, "").await;
     let json = assert_marked(&mut live, &id).await;
     let note = json[0]["truncated"].as_str().unwrap();
     assert!(
         note.contains("(CloudWatch Logs: ") && note.contains("AccessDenied"),
+        "{note}"
+    );
+}
+
+/// Issue 12 item 3: with the composer's S3 output set, the follow view and
+/// the export hold the whole output, read back from the bucket
+/// (GetObject on the invocation's StandardOutputUrl).
+#[tokio::test]
+async fn output_past_24000_characters_is_read_whole_from_the_s3_output() {
+    let (_lab, mut live, id) =
+        long_output_run(Faults::default(), false, "s3://ssmdeck-lab-output/deck/").await;
+    let full = live.app.commands.run().unwrap().nodes[&id]
+        .full
+        .clone()
+        .unwrap();
+    assert!(full.from_s3, "{:?}", full.logs_error);
+    assert!(!full.truncated(), "{:?}", full.marker());
+    assert_eq!(full.stdout, all_lines());
+    let screen = live.screen();
+    assert!(screen.contains("full output (S3)"), "{screen}");
+    assert!(!screen.contains("truncated"), "{screen}");
+    let json = export_json(&mut live).await;
+    assert_eq!(json[0]["stdout"].as_str(), Some(all_lines().as_str()));
+    assert_eq!(json[0]["output_source"], "S3");
+}
+
+/// An output bucket that does not exist (the agent's upload failed):
+/// the rest comes from CloudWatch Logs when it is on, and without it the
+/// cut output is marked with S3's reason.
+#[tokio::test]
+async fn a_missing_output_bucket_falls_back_to_cloudwatch_or_says_why() {
+    let (_lab, live, id) = long_output_run(Faults::default(), true, "no-such-output-bucket").await;
+    let full = live.app.commands.run().unwrap().nodes[&id]
+        .full
+        .clone()
+        .unwrap();
+    assert!(full.from_logs && !full.from_s3, "{full:?}");
+    assert!(!full.truncated());
+    assert!(
+        full.logs_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("S3: ") && e.contains("NoSuchBucket")),
+        "{:?}",
+        full.logs_error
+    );
+    drop(live);
+    let (_lab, mut live, id) =
+        long_output_run(Faults::default(), false, "no-such-output-bucket").await;
+    let json = assert_marked(&mut live, &id).await;
+    let note = json[0]["truncated"].as_str().unwrap();
+    assert!(
+        note.contains("(S3: ") && note.contains("NoSuchBucket"),
         "{note}"
     );
 }

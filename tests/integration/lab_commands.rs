@@ -21,6 +21,7 @@ fn request(targets: Targets, script: &[&str]) -> SendRequest {
         max_errors: "100%".into(),
         comment: "ssmdeck test".into(),
         cloudwatch_group: None,
+        output_s3: None,
         extra: Vec::new(),
     }
 }

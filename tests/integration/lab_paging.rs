@@ -290,6 +290,7 @@ async fn the_loaders_read_every_item_once_through_short_and_empty_pages() {
             max_errors: "100%".into(),
             comment: "paging".into(),
             cloudwatch_group: None,
+            output_s3: None,
             extra: Vec::new(),
         };
         sent.extend(commands::send(&ctx, &req).await.unwrap());

@@ -35,7 +35,7 @@ pub(crate) fn model_errors() -> HashMap<String, HashMap<String, Vec<String>>> {
     let text = include_str!("../fixtures/model-errors.json");
     let v: Value = serde_json::from_str(text).expect("fixture is JSON");
     let mut out = HashMap::new();
-    for svc in ["ssm", "logs", "sts", "organizations"] {
+    for svc in ["ssm", "logs", "sts", "organizations", "s3"] {
         let ops: HashMap<String, Vec<String>> =
             serde_json::from_value(v[svc].clone()).expect("op -> [code]");
         out.insert(svc.to_owned(), ops);
@@ -81,6 +81,20 @@ pub(crate) async fn signed_by(
     body: &str,
     time: SystemTime,
 ) -> (u16, String) {
+    let (status, _, body) =
+        signed_response(lab, creds, (method, uri, service), target, body, time).await;
+    (status, body)
+}
+
+/// [`signed_by`], also giving the answer's headers (name, value) as sent.
+pub(crate) async fn signed_response(
+    lab: &LabHandle,
+    creds: &ssmdeck_lab::LabCredentials,
+    (method, uri, service): (&str, &str, &str),
+    target: Option<&str>,
+    body: &str,
+    time: SystemTime,
+) -> (u16, Vec<(String, String)>, String) {
     let host = lab.addr().to_string();
     let content_type = if target.is_some() {
         "application/x-amz-json-1.1"
@@ -129,8 +143,14 @@ pub(crate) async fn signed_by(
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
     let status = out[9..12].parse().unwrap();
-    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
-    (status, body)
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
 }
 
 /// A JSON call (`AmazonSSM.<action>` or `Logs_20140328.<action>`).

@@ -126,6 +126,7 @@ async fn trace_scenario() {
             max_errors: "0".into(),
             comment: "log test".into(),
             cloudwatch_group: None,
+            output_s3: None,
             extra: Vec::new(),
         },
     )

@@ -21,6 +21,7 @@ mod lab_opscenter;
 mod lab_paging;
 mod lab_patch;
 mod lab_protocols;
+mod lab_s3;
 mod lab_sessions;
 mod lab_tenancy;
 mod lab_validation;

@@ -282,6 +282,133 @@ fn xml_value(shapes: &Value, name: &str, e: &Elem, path: &str) -> Result<Value, 
     })
 }
 
+/// The typed JSON form of a scalar's text (REST-XML body or header) under
+/// shape `s`: integers, booleans, timestamps (ISO 8601 in bodies, HTTP
+/// dates in headers, as the S3 model's defaults) as epoch seconds.
+fn rest_scalar(s: &Value, text: &str, header: bool, path: &str) -> Result<Value, String> {
+    Ok(match s["type"].as_str().unwrap_or("") {
+        "integer" | "long" => serde_json::json!(
+            text.parse::<i64>()
+                .map_err(|_| format!("{path}: {text:?} is not an integer"))?
+        ),
+        "boolean" => serde_json::json!(
+            text.parse::<bool>()
+                .map_err(|_| format!("{path}: {text:?} is not a boolean"))?
+        ),
+        "timestamp" => {
+            use aws_smithy_types::date_time::Format;
+            let format = if header {
+                Format::HttpDate
+            } else {
+                Format::DateTime
+            };
+            let d = aws_smithy_types::DateTime::from_str(text, format)
+                .map_err(|_| format!("{path}: {text:?} is not a {format:?} time"))?;
+            serde_json::json!(d.secs())
+        }
+        _ => Value::String(text.to_owned()),
+    })
+}
+
+/// The JSON form of a REST-XML element `e` under shape `name` (S3):
+/// members found by their element name (`locationName`, else the member
+/// name), a flattened list's entries as repeated elements, a wrapped
+/// list's under its member element name.
+fn rest_xml_value(shapes: &Value, name: &str, e: &Elem, path: &str) -> Result<Value, String> {
+    let s = &shapes[name];
+    if s["type"] != "structure" {
+        return rest_scalar(s, &e.text, false, path);
+    }
+    let mut m = serde_json::Map::new();
+    let members = s["members"].as_object().cloned().unwrap_or_default();
+    let element_of = |member: &str| {
+        s["locations"][member]["locationName"]
+            .as_str()
+            .unwrap_or(member)
+            .to_owned()
+    };
+    for c in &e.children {
+        let (member, shape) = members
+            .iter()
+            .find(|(k, _)| {
+                element_of(k) == c.name && s["locations"][k.as_str()]["location"].is_null()
+            })
+            .ok_or_else(|| format!("{path}: element {} is not a member of {name}", c.name))?;
+        let shape = shape.as_str().unwrap_or("");
+        let sub = &shapes[shape];
+        let at = format!("{path}.{member}");
+        if sub["type"] == "list" {
+            let item = sub["member"].as_str().unwrap_or("");
+            let entries: Vec<&Elem> = if sub["flattened"] == true {
+                vec![c]
+            } else {
+                let inner = sub["memberName"].as_str().unwrap_or("member");
+                if let Some(x) = c.children.iter().find(|x| x.name != inner) {
+                    return Err(format!("{at}: list entry <{}> is not <{inner}>", x.name));
+                }
+                c.children.iter().collect()
+            };
+            let list = m
+                .entry(member.clone())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            for x in entries {
+                let v = rest_xml_value(shapes, item, x, &at)?;
+                list.as_array_mut().expect("a list").push(v);
+            }
+        } else {
+            if m.contains_key(member) {
+                return Err(format!("{at}: element {} twice", c.name));
+            }
+            m.insert(member.clone(), rest_xml_value(shapes, shape, c, &at)?);
+        }
+    }
+    Ok(Value::Object(m))
+}
+
+/// Checks a REST-XML answer of `service`'s `operation` (S3): the body
+/// (`xml`, empty for an operation whose output has no XML payload) against
+/// the output shape's body members, and each header the shape places in a
+/// header (`location: header`, by its `locationName`, case-insensitive)
+/// against its member's type; `headers` are (name, value) as received.
+pub(crate) fn check_rest_xml_output(
+    service: &str,
+    operation: &str,
+    xml: &str,
+    headers: &[(String, String)],
+) -> Result<(), String> {
+    let svc = &MODEL[service];
+    let shapes = &svc["shapes"];
+    let name = svc["operations"][operation]
+        .as_str()
+        .ok_or_else(|| format!("{service}:{operation} is not in the fixture"))?;
+    let s = &shapes[name];
+    let mut v = if xml.trim().is_empty() {
+        serde_json::Map::new()
+    } else {
+        let root = parse_xml(xml)?;
+        match rest_xml_value(shapes, name, &root, &root.name)? {
+            Value::Object(m) => m,
+            _ => unreachable!("a structure"),
+        }
+    };
+    for (member, shape) in s["members"].as_object().into_iter().flatten() {
+        let loc = &s["locations"][member];
+        if loc["location"] != "header" {
+            continue;
+        }
+        let header = loc["locationName"].as_str().unwrap_or(member);
+        if let Some((_, text)) = headers.iter().find(|(h, _)| h.eq_ignore_ascii_case(header)) {
+            let shape = shape.as_str().unwrap_or("");
+            let at = format!("header {header}");
+            v.insert(
+                member.clone(),
+                rest_scalar(&shapes[shape], text, true, &at)?,
+            );
+        }
+    }
+    check(shapes, name, &Value::Object(v), operation)
+}
+
 /// Checks `xml`, the answer of STS `operation`: root `<{operation}Response>`
 /// holding `<{operation}Result>` (checked as the output shape) and
 /// `<ResponseMetadata>`, nothing else.
@@ -381,4 +508,42 @@ fn the_checks_catch_what_a_parser_would_let_through() {
         check_output("organizations", "ListAccounts", &account).is_err(),
         "Id is 12 digits"
     );
+}
+
+#[test]
+fn the_rest_xml_checks_catch_what_an_s3_parser_would_let_through() {
+    let entry = "<Contents><Key>a/b</Key><LastModified>2026-01-02T03:04:05.000Z</LastModified><ETag>\"x\"</ETag><Size>3</Size><StorageClass>STANDARD</StorageClass></Contents>";
+    let list = |inner: &str| {
+        format!(
+            "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>b</Name><KeyCount>2</KeyCount><IsTruncated>false</IsTruncated>{inner}</ListBucketResult>"
+        )
+    };
+    let two = list(&format!("{entry}{entry}"));
+    assert_eq!(
+        check_rest_xml_output("s3", "ListObjectsV2", &two, &[]),
+        Ok(())
+    );
+    for (what, xml) in [
+        ("unknown element", list("<Colour>red</Colour>")),
+        ("enum", list(&entry.replace("STANDARD", "CHEAP"))),
+        ("integer", list(&entry.replace("<Size>3", "<Size>three"))),
+        (
+            "timestamp",
+            list(&entry.replace("2026-01-02T03:04:05.000Z", "yesterday")),
+        ),
+        ("scalar twice", list("<Name>c</Name>")),
+    ] {
+        assert!(
+            check_rest_xml_output("s3", "ListObjectsV2", &xml, &[]).is_err(),
+            "{what} passed"
+        );
+    }
+    let buckets = "<ListAllMyBucketsResult><Buckets><Thing><Name>b</Name></Thing></Buckets></ListAllMyBucketsResult>";
+    assert!(check_rest_xml_output("s3", "ListBuckets", buckets, &[]).is_err());
+    let header = |v: &str| vec![("Last-Modified".to_owned(), v.to_owned())];
+    let good = header("Mon, 07 Dec 2026 17:00:00 GMT");
+    assert_eq!(check_rest_xml_output("s3", "HeadObject", "", &good), Ok(()));
+    assert!(check_rest_xml_output("s3", "HeadObject", "", &header("2026-12-07")).is_err());
+    let length = vec![("content-length".to_owned(), "six".to_owned())];
+    assert!(check_rest_xml_output("s3", "GetObject", "", &length).is_err());
 }

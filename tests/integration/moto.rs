@@ -236,6 +236,7 @@ async fn parameters_ec2_and_send_command_stay_in_their_context_on_moto() {
         max_errors: "0".into(),
         comment: "ssmdeck cross-context".into(),
         cloudwatch_group: None,
+        output_s3: None,
         extra: Vec::new(),
     };
     let sent = commands::send(away, &req).await.expect("sent away");

@@ -249,6 +249,7 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
         max_errors: "0".into(),
         comment: "audit test".into(),
         cloudwatch_group: None,
+        output_s3: None,
         extra: Vec::new(),
     })));
     let sent = wait(1).await;

@@ -192,7 +192,12 @@ pub(super) fn send_body(task: &Task, targets: &Value) -> Value {
         "MaxErrors": task.max_errors.clone().unwrap_or_else(|| "0".into()),
         "Comment": task.run_option("Comment").cloned().unwrap_or_else(|| json!("")),
     });
-    for k in ["TimeoutSeconds", "CloudWatchOutputConfig"] {
+    for k in [
+        "TimeoutSeconds",
+        "CloudWatchOutputConfig",
+        "OutputS3BucketName",
+        "OutputS3KeyPrefix",
+    ] {
         if let Some(v) = task.run_option(k) {
             body[k] = v.clone();
         }

@@ -40,11 +40,13 @@ pub enum ComposeField {
     CloudWatch,
     /// Log group (empty: `/aws/ssm/<document>`).
     LogGroup,
+    /// S3 output, `bucket[/prefix]` (empty: off).
+    S3Output,
 }
 
 impl ComposeField {
     /// Every field in order.
-    pub const ALL: [ComposeField; 10] = [
+    pub const ALL: [ComposeField; 11] = [
         ComposeField::Targets,
         ComposeField::Document,
         ComposeField::Commands,
@@ -55,10 +57,10 @@ impl ComposeField {
         ComposeField::Comment,
         ComposeField::CloudWatch,
         ComposeField::LogGroup,
+        ComposeField::S3Output,
     ];
 }
 
-/// The composer.
 /// The composer.
 #[derive(Debug)]
 pub struct Compose {
@@ -90,6 +92,9 @@ pub struct Compose {
     pub cloudwatch: bool,
     /// Log group (empty: the default).
     pub log_group: String,
+    /// S3 output as typed: `bucket[/prefix]` or `s3://bucket[/prefix]`
+    /// (empty: no S3 output).
+    pub s3_output: String,
     /// Focused field.
     pub focus: ComposeField,
     /// What is wrong, after a send attempt.
@@ -276,6 +281,7 @@ impl Compose {
         if self.comment.chars().count() > 100 {
             return Err("the comment is longer than 100 characters".into());
         }
+        let output_s3 = parse_s3_output(&self.s3_output)?;
         Ok(SendRequest {
             document: self.document.clone(),
             commands,
@@ -286,6 +292,7 @@ impl Compose {
             max_errors: self.errors.trim().to_owned(),
             comment: self.comment.clone(),
             cloudwatch_group: self.cloudwatch.then(|| self.log_group.trim().to_owned()),
+            output_s3,
             extra: self
                 .params
                 .iter()
@@ -293,6 +300,44 @@ impl Compose {
                 .collect(),
         })
     }
+}
+
+/// The composer's S3 output field: `bucket[/prefix]`, `s3://` allowed,
+/// empty for none. The bucket must follow S3's naming rules (3–63
+/// lowercase letters, digits, `.` and `-`, a letter or digit at each end;
+/// SendCommand itself only bounds its length to 3–63) and the prefix is at
+/// most 500 characters (`OutputS3KeyPrefix`).
+///
+/// # Errors
+/// A message naming what is wrong and an example of what works.
+pub fn parse_s3_output(typed: &str) -> Result<Option<crate::aws::commands::OutputS3>, String> {
+    let t = typed.trim();
+    let t = t.strip_prefix("s3://").unwrap_or(t);
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let (bucket, prefix) = t.split_once('/').unwrap_or((t, ""));
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && edge(bucket.chars().next())
+        && edge(bucket.chars().last())
+        && !bucket.contains("..");
+    if !ok {
+        return Err(format!(
+            "S3 output bucket '{}' is not a bucket name: 3 to 63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit (such as my-ssm-output/runs)",
+            crate::widgets::raw_json::sanitize(bucket)
+        ));
+    }
+    if prefix.chars().count() > 500 {
+        return Err("the S3 output key prefix is longer than 500 characters".into());
+    }
+    Ok(Some(crate::aws::commands::OutputS3 {
+        bucket: bucket.to_owned(),
+        prefix: prefix.to_owned(),
+    }))
 }
 
 /// Nodes of the loaded fleet matching tag targets (every key, any of its
@@ -509,6 +554,14 @@ fn send_lines(c: &Compose, req: &SendRequest, shared: &Shared) -> Vec<String> {
                 "off"
             }
         ),
+        match &req.output_s3 {
+            Some(o) => format!(
+                "Whole output to s3://{}/{}.",
+                crate::widgets::raw_json::sanitize(&o.bucket),
+                crate::widgets::raw_json::sanitize(&o.prefix)
+            ),
+            None => "No S3 output.".into(),
+        },
         format!("In {}.", shared.where_),
     ]
 }
@@ -550,6 +603,7 @@ impl CommandsState {
             comment: String::new(),
             cloudwatch: true,
             log_group: String::new(),
+            s3_output: String::new(),
             focus: ComposeField::Commands,
             error: None,
             recent_index: None,
@@ -746,6 +800,7 @@ impl CommandsState {
                     ComposeField::Concurrency => &mut c.concurrency,
                     ComposeField::Errors => &mut c.errors,
                     ComposeField::Comment => &mut c.comment,
+                    ComposeField::S3Output => &mut c.s3_output,
                     _ => &mut c.log_group,
                 };
                 if let Some(e) = Edit::from_key(k) {
@@ -805,6 +860,36 @@ fn document_key(c: &mut Compose, k: KeyEvent, cx: &mut CommandsCx) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_s3_output_field_takes_bucket_and_prefix_and_names_a_bad_bucket() {
+        assert_eq!(parse_s3_output("  "), Ok(None));
+        let o = parse_s3_output("s3://my-ssm-output/runs/web")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (o.bucket.as_str(), o.prefix.as_str()),
+            ("my-ssm-output", "runs/web")
+        );
+        let o = parse_s3_output("my-ssm-output").unwrap().unwrap();
+        assert_eq!(
+            (o.bucket.as_str(), o.prefix.as_str()),
+            ("my-ssm-output", "")
+        );
+        for bad in ["My_Bucket/x", "ab", "-abc", "a..b"] {
+            let e = parse_s3_output(bad).unwrap_err();
+            assert!(
+                e.contains("is not a bucket name") && e.contains("such as"),
+                "{e}"
+            );
+        }
+        let long = format!("b-1/{}", "p".repeat(501));
+        assert!(
+            parse_s3_output(&long)
+                .unwrap_err()
+                .contains("longer than 500")
+        );
+    }
 
     #[test]
     fn the_document_field_searches_the_list_and_cycles_through_the_matches() {

@@ -772,6 +772,15 @@ fn render_compose(frame: &mut Frame, area: Rect, c: &Compose, cx: &RenderContext
                 c.log_group.clone()
             },
         ),
+        field(
+            ComposeField::S3Output,
+            "S3 output",
+            if c.s3_output.is_empty() && c.focus != ComposeField::S3Output {
+                "off (bucket/prefix: the whole output there)".into()
+            } else {
+                c.s3_output.clone()
+            },
+        ),
     ];
     let err_h = u16::from(c.error.is_some()) * 2;
     let [a, b, p, d, e] = Layout::vertical([
