@@ -532,7 +532,7 @@ fn send_lines(c: &Compose, req: &SendRequest, shared: &Shared) -> Vec<String> {
             if count > 5 { ", …" } else { "" }
         )
     };
-    vec![
+    let mut lines = vec![
         format!(
             "Run `{first}`{} with {} on {targets}.",
             if more > 0 {
@@ -554,16 +554,19 @@ fn send_lines(c: &Compose, req: &SendRequest, shared: &Shared) -> Vec<String> {
                 "off"
             }
         ),
-        match &req.output_s3 {
-            Some(o) => format!(
+        format!("In {}.", shared.where_),
+    ];
+    if let Some(o) = &req.output_s3 {
+        lines.insert(
+            2,
+            format!(
                 "Whole output to s3://{}/{}.",
                 crate::widgets::raw_json::sanitize(&o.bucket),
                 crate::widgets::raw_json::sanitize(&o.prefix)
             ),
-            None => "No S3 output.".into(),
-        },
-        format!("In {}.", shared.where_),
-    ]
+        );
+    }
+    lines
 }
 
 impl CommandsState {
