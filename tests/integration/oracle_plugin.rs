@@ -53,7 +53,10 @@ impl PluginTerm {
         response: &serde_json::Value,
         request: &serde_json::Value,
     ) -> PluginTerm {
-        let socket = format!("ssmdeck-oracle-{name}-{}", std::process::id());
+        // One tmux server per run, whatever tests run at once.
+        static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("ssmdeck-oracle-{name}-{}-{n}", std::process::id());
         let log = std::env::temp_dir().join(format!("{socket}.log"));
         let _ = std::fs::remove_file(&log);
         let creds = lab.credentials();
