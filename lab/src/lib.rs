@@ -85,7 +85,9 @@ pub struct Faults {
     /// pairs (the second before the first), as a network may reorder them.
     pub session_reorder: bool,
     /// Port sessions behave as agents before 3.0.196.0: no smux, one raw
-    /// connection at a time, closed by the client's DisconnectToPort flag.
+    /// connection at a time, closed by the client's DisconnectToPort flag;
+    /// the handshake names agent version 3.0.161.0 and the document's
+    /// properties as they are (`type: LocalPortForwarding` included).
     pub session_legacy_port: bool,
     /// Session Manager data channel: each websocket is closed after it has
     /// been open this long, milliseconds (0: never), as a flaky network

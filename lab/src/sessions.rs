@@ -813,15 +813,21 @@ impl Agent {
                 .map(|n| n.agent_version.clone())
                 .unwrap_or_else(|| "3.3.1142.0".into())
         };
-        let session_type = match (&self.port, self.legacy) {
-            (None, _) => json!({"SessionType": self.shell_type(), "Properties": {}}),
-            (Some(p), legacy) => {
-                let mut props = json!({"portNumber": p.port.to_string(), "host": p.host});
+        // The properties are the document's (`type` comes from
+        // AWS-StartPortForwardingSession itself, whatever the agent's age):
+        // the plugin listens locally only with `type: LocalPortForwarding`,
+        // and without it forwards its stdin and stdout (AWS-StartSSHSession).
+        // An old agent differs in its version alone, which turns smux off.
+        let session_type = match &self.port {
+            None => json!({"SessionType": self.shell_type(), "Properties": {}}),
+            Some(p) => {
+                let mut props = json!({
+                    "portNumber": p.port.to_string(),
+                    "host": p.host,
+                    "type": "LocalPortForwarding",
+                });
                 if let Some(l) = &p.local {
                     props["localPortNumber"] = json!(l);
-                }
-                if !legacy {
-                    props["type"] = json!("LocalPortForwarding");
                 }
                 json!({"SessionType": "Port", "Properties": props})
             }

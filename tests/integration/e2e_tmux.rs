@@ -577,6 +577,70 @@ fn a_shell_inside_the_console_answers_and_ends() {
     );
 }
 
+/// The console's `session_plugin` with the official plugin (its path in
+/// `SSMDECK_TEST_SESSION_PLUGIN`): three shells from the Fleet pane, each
+/// `seq 1 2000; exit`, each showing line 2000 and no exit-code `0` after it,
+/// and ending as the plugin exits.
+#[test]
+#[ignore = "needs the official session-manager-plugin: SSMDECK_TEST_SESSION_PLUGIN=PATH cargo test --test integration oracle_ -- --ignored"]
+fn oracle_a_console_shell_through_the_plugin_shows_the_last_line() {
+    let plugin = crate::oracle_plugin::plugin();
+    let node = FleetSpec::small()
+        .generate()
+        .into_iter()
+        .find(|n| n.ping == ssmdeck_lab::PingStatus::Online)
+        .unwrap();
+    let config = format!("session_plugin = \"{}\"\n", plugin.display());
+    let t = Tmux::start_with("oracle", 140, 60, Some(&config));
+    t.wait_for("the fleet to load", |s| s.contains("loaded in"));
+    t.keys(&["/"]);
+    t.text(&node.id);
+    t.keys(&["Enter"]);
+    let prompt = format!("{}$ ", node.name);
+    // The lines inside the tab's borders.
+    let inner = |s: &str| -> Vec<String> {
+        s.lines()
+            .map(|l| {
+                l.trim_start_matches('│')
+                    .trim_end()
+                    .trim_end_matches('│')
+                    .trim()
+                    .to_owned()
+            })
+            .collect()
+    };
+    for run in 1..=3 {
+        t.wait_for("the node alone", |s| s.contains("1 match"));
+        t.keys(&["t"]);
+        t.wait_for("the plugin's shell", |s| {
+            s.contains("Starting session with SessionId") && s.contains(&prompt)
+        });
+        t.text("seq 1 2000; exit");
+        t.keys(&["Enter"]);
+        let s = t.wait_for("the plugin to exit", |s| {
+            s.contains("Session ended: ")
+                && s.contains("session-manager-plugin exited (exit code 0)")
+        });
+        let lines = inner(&s);
+        let last = lines
+            .iter()
+            .rposition(|l| l == "2000")
+            .unwrap_or_else(|| panic!("run {run}: no line 2000 on screen:\n{s}"));
+        assert_eq!(lines[last - 1], "1999", "run {run}:\n{s}");
+        assert!(
+            !lines[last + 1..].iter().any(|l| l == "0"),
+            "run {run}: a stray exit code after the output:\n{s}"
+        );
+        t.keys(&["d"]);
+        t.wait_for("the tab closed", |s| !s.contains("Session ended"));
+        t.keys(&[":"]);
+        t.text("fleet");
+        t.keys(&["Enter"]);
+    }
+    t.keys(&["q"]);
+    t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
+}
+
 #[test]
 #[ignore = "needs tmux: scripts/test runs it"]
 fn the_demo_across_two_accounts_and_two_regions_filters_by_region() {

@@ -606,12 +606,17 @@ async fn a_refused_destination_sends_the_connection_failed_flag() {
     lab.shutdown().await;
 }
 
-#[tokio::test]
-async fn the_port_handshake_names_the_local_port_asked_for() {
+/// The handshake request of a port session to 5432 asking for local port
+/// 15432, with the old-agent knob set or not, and the node's agent version.
+async fn port_handshake(legacy: bool) -> (ssmdeck::session::protocol::HandshakeRequest, String) {
     use futures::StreamExt;
-    use ssmdeck::session::protocol::{ClientMessage, HandshakeRequest, PayloadType};
+    use ssmdeck::session::protocol::{ClientMessage, PayloadType};
     use tokio_tungstenite::tungstenite::Message;
     let lab = common::lab(12, Faults::default()).await;
+    lab.set_faults(Faults {
+        session_legacy_port: legacy,
+        ..Faults::default()
+    });
     let (ctx, _) = common::context(&lab).await;
     let node = lab
         .nodes()
@@ -637,13 +642,35 @@ async fn the_port_handshake_names_the_local_port_asked_for() {
         }
     };
     assert_eq!(first.payload_type, PayloadType::HandshakeRequest);
-    let req: HandshakeRequest = serde_json::from_slice(&first.payload).unwrap();
-    assert_eq!(req.agent_version, node.agent_version);
+    lab.shutdown().await;
+    (
+        serde_json::from_slice(&first.payload).unwrap(),
+        node.agent_version,
+    )
+}
+
+#[tokio::test]
+async fn the_port_handshake_names_the_local_port_asked_for() {
+    let (req, node_version) = port_handshake(false).await;
+    assert_eq!(req.agent_version, node_version);
     let props = &req.actions[0].parameters["Properties"];
     assert_eq!(props["localPortNumber"], "15432", "{props}");
     assert_eq!(props["portNumber"], "5432", "{props}");
     assert_eq!(props["type"], "LocalPortForwarding", "{props}");
-    lab.shutdown().await;
+}
+
+/// An old agent echoes the document's properties as a new one does: the
+/// official plugin listens on a local port only with `type:
+/// LocalPortForwarding` (without it, it forwards its stdin and stdout, as for
+/// AWS-StartSSHSession), and picks basic mode from the version alone.
+#[tokio::test]
+async fn an_old_agent_port_handshake_keeps_the_document_type() {
+    let (req, _) = port_handshake(true).await;
+    assert_eq!(req.agent_version, "3.0.161.0");
+    assert!(!client::uses_smux(&req), "basic mode, from the version");
+    let props = &req.actions[0].parameters["Properties"];
+    assert_eq!(props["type"], "LocalPortForwarding", "{props}");
+    assert_eq!(props["localPortNumber"], "15432", "{props}");
 }
 
 #[tokio::test]

@@ -32,6 +32,7 @@ mod model_shapes;
 mod moto;
 mod navigation;
 mod opscenter_pane;
+mod oracle_plugin;
 mod params_pane;
 mod params_suite;
 mod posture_panes;
