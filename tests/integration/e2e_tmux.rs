@@ -924,8 +924,10 @@ fn from_an_opsitem_restart_its_node_watch_the_steps_and_see_it_online() {
     assert!(s.contains("recorded on oi-"), "{s}");
     t.keys(&["y"]);
     // During a change freeze the demo asks a second time (capital Y).
-    std::thread::sleep(Duration::from_millis(300));
-    if t.screen().contains("send anyway?") {
+    let s = t.wait_for("the second question or the run", |s| {
+        s.contains("send anyway?") || s.contains("stopInstances")
+    });
+    if s.contains("send anyway?") {
         t.keys(&["Y"]);
     }
     t.wait_for("the steps", |s| {
@@ -967,7 +969,9 @@ fn from_an_opsitem_restart_its_node_watch_the_steps_and_see_it_online() {
     });
     assert!(s.contains(&node), "{s}");
     t.keys(&["Escape"]);
-    std::thread::sleep(Duration::from_millis(200));
+    t.wait_for("the node's details to close", |s| {
+        !s.contains("Node ID           ")
+    });
     t.keys(&["q"]);
     t.wait_for("ssmdeck to exit", |s| s.contains("EXIT:0"));
 }
@@ -1002,6 +1006,9 @@ fn filter_patch_critical_install_and_see_the_patch_column_change() {
     t.wait_for("the composer with the patch baseline", |s| {
         s.contains("Run a command") && s.contains("RebootIfNeeded")
     });
+    // Ctrl-S once DescribeDocument has told the composer this document
+    // takes no script.
+    t.wait_for("the document's parameters", |s| s.contains("No script"));
     t.keys(&["C-s"]);
     let s = t.wait_for("the confirmation", |s| s.contains("Send a command"));
     assert!(

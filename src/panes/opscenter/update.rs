@@ -182,8 +182,8 @@ impl Pane for OpsState {
             },
             Ask::Link { id, expected } => {
                 let other = text.trim().to_owned();
-                if !other.starts_with("oi-") || other.len() < 4 {
-                    return cx.notice(format!("'{other}' is not an OpsItem id (oi-…)"));
+                if !is_ops_item_id(&other) {
+                    return cx.notice(not_an_ops_item_id(&other));
                 }
                 if other == id {
                     return cx.notice("an OpsItem can't be related to itself");
@@ -320,6 +320,25 @@ fn data_entry(text: &str) -> Result<(String, String, bool), String> {
     Ok((k.to_owned(), v.trim().to_owned(), true))
 }
 
+/// Whether `id` is an OpsItem id as AWS checks it before any call
+/// (OpsItemId pattern `^(oi)-[0-9a-f]{12}$`, SSM API reference).
+pub fn is_ops_item_id(id: &str) -> bool {
+    id.strip_prefix("oi-").is_some_and(|hex| {
+        hex.len() == 12
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// What is wrong with `id`, and what an OpsItem id looks like.
+fn not_an_ops_item_id(id: &str) -> String {
+    format!(
+        "'{}' is not an OpsItem id: oi- and 12 lowercase hexadecimal digits (oi-0123456789ab)",
+        crate::widgets::raw_json::sanitize(id)
+    )
+}
+
 impl OpsState {
     /// `:ops ARG` (the palette): open OpsItem `oi-…`, or filter the list
     /// with `arg`.
@@ -329,6 +348,9 @@ impl OpsState {
     pub fn palette_open(&mut self, arg: &str, cx: &mut OpsCx) -> Result<(), String> {
         if !arg.starts_with("oi-") || arg.contains(' ') {
             return self.apply_filter(arg.to_owned(), cx);
+        }
+        if !is_ops_item_id(arg) {
+            return Err(not_an_ops_item_id(arg));
         }
         self.detail = Some(OpsDetail {
             id: arg.to_owned(),
@@ -1123,11 +1145,27 @@ mod tests {
             ),
             (
                 Ask::Link {
+                    id: "oi-0123456789ab".into(),
+                    expected: 1,
+                },
+                "oi-0123456789ab",
+                "related to itself",
+            ),
+            (
+                Ask::Link {
                     id: "oi-1".into(),
                     expected: 1,
                 },
-                "oi-1",
-                "related to itself",
+                "oi-XYZ",
+                "oi- and 12 lowercase hexadecimal digits",
+            ),
+            (
+                Ask::Link {
+                    id: "oi-1".into(),
+                    expected: 1,
+                },
+                "oi-0123456789AB",
+                "not an OpsItem id",
             ),
         ] {
             let (jobs, requests) = with(&mut o, |o, cx| o.answer(ask, text.into(), cx));
@@ -1137,6 +1175,35 @@ mod tests {
                 "{text}: {requests:?}"
             );
         }
+    }
+
+    /// `:ops oi-…` opens only what AWS would take as an OpsItem id; a
+    /// malformed one is named, not sent.
+    #[test]
+    fn the_palette_opens_only_a_well_formed_ops_item_id() {
+        assert!(is_ops_item_id("oi-0123456789ab"));
+        for bad in [
+            "oi-1",
+            "oi-0123456789AB",
+            "oi-0123456789abc",
+            "io-0123456789ab",
+        ] {
+            assert!(!is_ops_item_id(bad), "{bad}");
+        }
+        let mut o = loaded(vec![item(1, &[])]);
+        let mut r = Ok(());
+        let (jobs, _) = with(&mut o, |o, cx| r = o.palette_open("oi-XYZ", cx));
+        assert!(r.unwrap_err().contains("is not an OpsItem id"));
+        assert!(jobs.is_empty(), "{jobs:?}");
+        let mut r = Err(String::new());
+        let (jobs, _) = with(&mut o, |o, cx| r = o.palette_open("oi-0123456789ab", cx));
+        assert!(r.is_ok());
+        assert_eq!(
+            jobs,
+            [OpsJob::Detail {
+                id: "oi-0123456789ab".into()
+            }]
+        );
     }
 
     #[test]

@@ -121,6 +121,9 @@ pub struct Compose {
     /// (AWS-ConfigureAWSPackage and AWS-RunPatchBaseline take neither;
     /// AWS refuses a parameter a document does not declare).
     pub script: bool,
+    /// Whether DescribeDocument's parameters have arrived (until then
+    /// `script` is a guess).
+    pub params_read: bool,
     /// What is typed in the Document field: the documents whose names
     /// contain it (any case) are the ones Space, Left and Right go through.
     pub doc_search: String,
@@ -244,6 +247,12 @@ impl Compose {
         } else {
             Vec::new()
         };
+        if self.script && commands.is_empty() && !self.params_read {
+            return Err(format!(
+                "the parameters of {} are still being read (DescribeDocument): press Ctrl-S again once they show",
+                crate::widgets::raw_json::sanitize(&self.document)
+            ));
+        }
         if self.script && commands.is_empty() {
             return Err("no command to run: type at least one line".into());
         }
@@ -617,6 +626,7 @@ impl CommandsState {
             fleet_total: shared.nodes.len(),
             presets: Vec::new(),
             script: true,
+            params_read: false,
             doc_search: String::new(),
         }
     }

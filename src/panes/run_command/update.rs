@@ -757,6 +757,7 @@ impl CommandsState {
                 if let Some(c) = self.compose.as_mut().filter(|c| c.document == name) {
                     c.platforms = info.platform_types;
                     c.script = info.params.iter().any(|p| p.name == "commands");
+                    c.params_read = true;
                     if !c.script
                         && matches!(
                             c.focus,
@@ -780,7 +781,13 @@ impl CommandsState {
                         .collect();
                 }
             }
-            CommandsEvent::DocumentParams(_, Err(e)) => cx.notice(e.to_string()),
+            CommandsEvent::DocumentParams(name, Err(e)) => {
+                // Without the schema, the composer keeps its guess (a script).
+                if let Some(c) = self.compose.as_mut().filter(|c| c.document == name) {
+                    c.params_read = true;
+                }
+                cx.notice(e.to_string());
+            }
             CommandsEvent::Sent(Err(e), _) => {
                 self.sending = false;
                 if let Some(c) = self.compose.as_mut() {
@@ -982,6 +989,47 @@ mod tests {
             status,
             ..Default::default()
         }
+    }
+
+    /// Ctrl-S before DescribeDocument has answered does not call an empty
+    /// script "no command": it says the parameters are being read; once
+    /// they say the document takes none, the same keys go to the
+    /// confirmation.
+    #[test]
+    fn ctrl_s_before_the_documents_parameters_arrive_says_so() {
+        let mut p = CommandsState::default();
+        with(&mut p, &["i-1"], |p, cx| {
+            p.compose_document("AWS-RunPatchBaseline".into(), vec![], None, cx)
+        });
+        let (jobs, requests) = key(&mut p, KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert!(jobs.is_empty() && requests.is_empty(), "{requests:?}");
+        let e = p
+            .compose
+            .as_ref()
+            .unwrap()
+            .error
+            .clone()
+            .unwrap_or_default();
+        assert!(e.contains("still being read (DescribeDocument)"), "{e}");
+        let info = crate::model::DocumentInfo {
+            params: vec![crate::model::DocumentParam {
+                name: "Operation".into(),
+                default: "Scan".into(),
+                ..Default::default()
+            }],
+            platform_types: vec!["Linux".into()],
+        };
+        with(&mut p, &[], |p, cx| {
+            p.message(
+                CommandsEvent::DocumentParams("AWS-RunPatchBaseline".into(), Ok(info)),
+                cx,
+            )
+        });
+        let (_, requests) = key(&mut p, KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert!(
+            matches!(requests.as_slice(), [Request::Confirm { .. }]),
+            "{requests:?}"
+        );
     }
 
     #[test]
