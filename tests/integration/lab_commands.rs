@@ -266,10 +266,17 @@ async fn cancel_mid_run_and_execution_timeout() {
     assert_eq!(by[&nodes[1]], InvocationStatus::InProgress);
     let started = Instant::now();
     commands::cancel(&ctx, &id, Vec::new()).await.unwrap();
-    let (all, _) = wait_final(&ctx, &[id]).await;
+    let (all, _) = wait_final(&ctx, &[id.clone()]).await;
     assert!(
         all.values()
             .all(|i| i.status == InvocationStatus::Cancelled)
+    );
+    // CancelCommand, and only it, ends the command itself Cancelled.
+    let cmd = commands::command(&ctx, &id).await.unwrap().expect("listed");
+    assert_eq!(
+        cmd.status,
+        ssmdeck::model::CommandStatus::Cancelled,
+        "{cmd:?}"
     );
     assert!(
         started.elapsed() < Duration::from_secs(25),
