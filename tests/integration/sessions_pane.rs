@@ -100,6 +100,13 @@ async fn open_type_resize_unfocus_and_terminate() {
             .is_some_and(|t| t.parser.screen().contents().contains(&want))
     })
     .await;
+    // At 80x24 the chord still shows: it leads the title (issue 13 item 8).
+    live.act(Action::Resize(80, 24));
+    let s = live.screen_at(80, 24);
+    assert!(
+        s.contains("keys go to the shell · <C-]> gives them back"),
+        "{s}"
+    );
     // Arrow keys follow the remote's cursor mode: history recall works.
     live.type_text("echo up-$((1+1))");
     live.key(KeyCode::Enter, KeyModifiers::NONE);

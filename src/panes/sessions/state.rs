@@ -229,7 +229,12 @@ impl SessionsState {
                     .map_or(String::new(), |f| format!(" {}", f.spec.remote_port));
                 cx.notice(format!("{}: connection to port{port} failed", t.node));
             }
-            SessionEvent::Ready | SessionEvent::Resumed => t.state = TabState::Ready,
+            SessionEvent::Ready | SessionEvent::Resumed => {
+                if t.state == TabState::Starting {
+                    cx.notice(format!("session on {} open", t.node));
+                }
+                t.state = TabState::Ready;
+            }
             SessionEvent::Reconnecting(n) => t.state = TabState::Reconnecting(n),
             SessionEvent::Closed { reason, exit_code } => {
                 let text = format!(
@@ -586,6 +591,24 @@ mod tests {
         let t = p.current().unwrap();
         assert_eq!((t.name.as_str(), &t.state), ("web-01", &TabState::Starting));
         assert_eq!(p.crumb().as_deref(), Some("web-01"));
+    }
+
+    /// The footer's "opening a session…" gives way once the shell is
+    /// ready; a resume after a drop says nothing new.
+    #[test]
+    fn a_shell_that_opens_says_so_once() {
+        let mut p = opened();
+        let ready =
+            |p: &mut SessionsState, ev| with(p, |p, cx| p.message(SessionsMsg::Event(1, ev), cx)).2;
+        assert_eq!(
+            ready(&mut p, SessionEvent::Ready),
+            [Request::Notice(
+                "session on i-0123456789abcdef0 open".into()
+            )]
+        );
+        assert_eq!(p.current().unwrap().state, TabState::Ready);
+        ready(&mut p, SessionEvent::Reconnecting(1));
+        assert!(ready(&mut p, SessionEvent::Resumed).is_empty());
     }
 
     #[test]

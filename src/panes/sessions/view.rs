@@ -111,8 +111,9 @@ pub fn render(frame: &mut Frame, area: Rect, s: &SessionsState, cx: &RenderConte
     } else {
         String::new()
     };
+    // The chord first: on a narrow terminal the session id gives way.
     let title = format!(
-        " {} on {} {} — {focus}{scrolled} ",
+        " {focus}{scrolled} — {} on {} {} ",
         tab.session_id.as_deref().unwrap_or("(starting)"),
         tab.node,
         tab.name

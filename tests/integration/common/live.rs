@@ -144,7 +144,13 @@ impl Live {
 
     /// The screen as text, one line per row.
     pub fn screen(&self) -> String {
-        let mut t = Terminal::new(TestBackend::new(SIZE.0, SIZE.1)).unwrap();
+        self.screen_at(SIZE.0, SIZE.1)
+    }
+
+    /// The screen drawn at `width` x `height` cells (the app's own size
+    /// should match: [`Action::Resize`] first).
+    pub fn screen_at(&self, width: u16, height: u16) -> String {
+        let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
         let cx = RenderContext {
             theme: &self.settings.theme,
             keymap: &self.settings.keymap,
