@@ -266,7 +266,7 @@ async fn cancel_mid_run_and_execution_timeout() {
     assert_eq!(by[&nodes[1]], InvocationStatus::InProgress);
     let started = Instant::now();
     commands::cancel(&ctx, &id, Vec::new()).await.unwrap();
-    let (all, _) = wait_final(&ctx, &[id.clone()]).await;
+    let (all, _) = wait_final(&ctx, std::slice::from_ref(&id)).await;
     assert!(
         all.values()
             .all(|i| i.status == InvocationStatus::Cancelled)
