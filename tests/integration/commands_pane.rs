@@ -653,6 +653,33 @@ async fn output_cut_is_marked_with_the_reason_when_logs_denies_the_read() {
     );
 }
 
+/// Issue 13 item 7: `y` on a node of a run shows its command invocation
+/// as JSON (read-only), as it does for nodes and OpsItems.
+#[tokio::test]
+async fn y_shows_the_command_invocation_under_the_cursor_as_json() {
+    let lab = common::lab(24, Faults::default()).await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    let ids = online(&lab, 1);
+    live.select(&ids).await;
+    live.run("echo json-me").await;
+    live.until("the run to finish", |a| {
+        a.commands.run().is_some_and(|r| r.done())
+    })
+    .await;
+    live.cmd(Command::RawJson);
+    let json = live.app.commands.json.as_ref().expect("the JSON view");
+    let body = json.lines.join("\n");
+    assert!(
+        body.contains(&format!("\"instance_id\": \"{}\"", ids[0])),
+        "{body}"
+    );
+    assert!(body.contains("\"status\": \"Success\""), "{body}");
+    assert!(body.contains("json-me"), "{body}");
+    let screen = live.screen();
+    assert!(screen.contains("(CommandInvocation)"), "{screen}");
+}
+
 /// Issue 12 item 3: with the composer's S3 output set, the follow view and
 /// the export hold the whole output, read back from the bucket
 /// (GetObject on the invocation's StandardOutputUrl).

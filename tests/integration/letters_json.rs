@@ -69,20 +69,24 @@ async fn fleet_sorts_by_a_picked_column_copies_and_shows_raw_json() {
     assert_eq!(ips, sorted, "sorted by IP (numerically) in one step");
     assert!(live.screen().contains("sort ip ▲"), "{}", live.screen());
 
-    // Y: copy the node's IP (OSC 52 through the shell's clipboard job).
+    // Y: copy the node's id, name or IP (OSC 52 through the shell's
+    // clipboard job).
     let node = live.app.fleet.current().unwrap().clone();
     let y = bound(&live, Layer::Fleet, "Y");
-    live.cmd(y);
-    assert_eq!(live.app.mode(), Mode::Choose);
-    let effects = live
-        .app
-        .update(Action::Input(InputKey::Char('3')), Instant::now());
-    assert_eq!(
-        effects,
-        vec![Effect::Shell(ShellJob::Clipboard(
-            ssmdeck::app::SecretText(node.ip.clone())
-        ))]
-    );
+    for (digit, want) in [('1', &node.id), ('2', &node.name), ('3', &node.ip)] {
+        live.cmd(y);
+        assert_eq!(live.app.mode(), Mode::Choose);
+        let effects = live
+            .app
+            .update(Action::Input(InputKey::Char(digit)), Instant::now());
+        assert_eq!(
+            effects,
+            vec![Effect::Shell(ShellJob::Clipboard(
+                ssmdeck::app::SecretText(want.clone())
+            ))],
+            "choice {digit}"
+        );
+    }
 
     // y: the node as JSON, with its tags; j scrolls; Esc closes.
     assert_eq!(bound(&live, Layer::Fleet, "y"), Command::RawJson);
