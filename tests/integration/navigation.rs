@@ -826,3 +826,38 @@ keymap = [{ on = ["o"], run = "yes", desc = "ok" }, { on = ["y"], run = "unbind"
         "q does not quit from a dialog"
     );
 }
+
+/// Issue 13 item 1: `:params PATH` runs at once only for a level or a
+/// parameter that exists by that exact name (`/prod/api` never opens
+/// `/prod/api-1/…`); anything else fills the line with the candidate.
+#[test]
+fn params_in_the_palette_prefer_the_exact_level_or_parameter() {
+    let mut app = app();
+    for name in ["/prod/api/url", "/prod/api-1/allowed_hosts", "/prod/db"] {
+        app.params.known.insert(
+            name.into(),
+            ssmdeck::model::ParameterMeta {
+                name: name.into(),
+                ..Default::default()
+            },
+        );
+    }
+    // A level: Enter opens it at once, and only it.
+    let e = format!("{:?}", palette(&mut app, "params /prod/api"));
+    assert_eq!(app.mode(), Mode::Normal, "{}", app.command_line);
+    assert_eq!(app.pane, Pane::Parameters);
+    assert!(e.contains("path: \"/prod/api\""), "{e}");
+    assert!(!e.contains("api-1"), "{e}");
+    // A parameter by its whole name: at once too.
+    palette(&mut app, "params /prod/db");
+    assert_eq!(app.mode(), Mode::Normal, "{}", app.command_line);
+    // Neither: the line shows the candidate, nothing runs.
+    let e = palette(&mut app, "params /prod/ap");
+    assert!(e.is_empty(), "{e:?}");
+    assert_eq!(app.mode(), Mode::CommandLine);
+    assert!(
+        app.command_line.starts_with("params /prod/"),
+        "{}",
+        app.command_line
+    );
+}
