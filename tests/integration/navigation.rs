@@ -861,3 +861,27 @@ fn params_in_the_palette_prefer_the_exact_level_or_parameter() {
         app.command_line
     );
 }
+
+/// Issue 13 item 2: an open parameter editor and OpsItem form hold text
+/// too: `q` names both and quits only on `y`.
+#[test]
+fn quit_names_an_open_parameter_editor_and_opsitem_form() {
+    let mut app = app();
+    palette(&mut app, "params");
+    assert_eq!(app.pane, Pane::Parameters);
+    cmd(&mut app, Command::Create);
+    assert!(app.params.editor.is_some(), "n opens the create form");
+    app.ops.form = Some(ssmdeck::panes::opscenter::form::OpsForm::new(None));
+    cmd(&mut app, Command::Quit);
+    assert!(!app.quit);
+    assert_eq!(app.mode(), Mode::Confirm);
+    let lines = app.confirm().unwrap().lines.join("\n");
+    assert!(lines.contains("the parameter editor"), "{lines}");
+    assert!(lines.contains("the OpsItem form"), "{lines}");
+    app.update(
+        Action::Input(ssmdeck::action::InputKey::Char('n')),
+        Instant::now(),
+    );
+    assert!(!app.quit, "n keeps the console and the text");
+    assert!(app.params.editor.is_some() && app.ops.form.is_some());
+}
