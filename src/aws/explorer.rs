@@ -36,38 +36,65 @@ pub async fn open_ops_by_severity(
     ctx: &AwsContext,
     sync: Option<&str>,
 ) -> Result<SeverityCounts, AwsError> {
-    let op = "ssm:GetOpsSummary";
     let status = OpsFilter::builder()
         .key("AWS:OpsItem.Status")
         .values("Open")
         .values("InProgress")
         .r#type(OpsFilterOperatorType::Equal)
         .build()
-        .map_err(|e| AwsError::local(op, e))?;
-    let by_severity = OpsAggregator::builder()
+        .map_err(|e| AwsError::local("ssm:GetOpsSummary", e))?;
+    let mut counts = [0u64; 4];
+    for (sev, n) in ops_counted_by(ctx, sync, Some(status), "Severity").await? {
+        let k = sev.parse::<usize>().unwrap_or(4).clamp(1, 4);
+        counts[k - 1] += n;
+    }
+    Ok(counts)
+}
+
+/// Every OpsItem of the caller's account and region counted by status
+/// (GetOpsSummary, paginated, count aggregator on `AWS:OpsItem` `Status`):
+/// `Open`, `InProgress`, `Resolved`, … to their numbers, whatever list
+/// filter the OpsCenter pane has loaded.
+///
+/// # Errors
+/// [`AwsError`] for `ssm:GetOpsSummary`.
+pub async fn ops_by_status(ctx: &AwsContext) -> Result<BTreeMap<String, u64>, AwsError> {
+    ops_counted_by(ctx, None, None, "Status").await
+}
+
+/// OpsItems counted by `attribute` (GetOpsSummary through its paginator,
+/// count aggregator on `AWS:OpsItem`), with `filter` and `sync` when given:
+/// attribute value to count, summed over pages.
+async fn ops_counted_by(
+    ctx: &AwsContext,
+    sync: Option<&str>,
+    filter: Option<OpsFilter>,
+    attribute: &str,
+) -> Result<BTreeMap<String, u64>, AwsError> {
+    let op = "ssm:GetOpsSummary";
+    let aggregator = OpsAggregator::builder()
         .aggregator_type("count")
         .type_name("AWS:OpsItem")
-        .attribute_name("Severity")
+        .attribute_name(attribute)
         .build();
     let mut pages = ctx
         .ssm
         .get_ops_summary()
         .set_sync_name(sync.map(str::to_owned))
-        .filters(status)
-        .aggregators(by_severity)
+        .set_filters(filter.map(|f| vec![f]))
+        .aggregators(aggregator)
         .into_paginator()
         .send();
-    let mut counts = [0u64; 4];
+    let mut counts = BTreeMap::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| ctx.error(op, e))?;
         for entity in page.entities() {
             for item in entity.data().into_iter().flat_map(|d| d.values()) {
                 for row in item.content() {
-                    let (Some(sev), Some(n)) = (row.get("Severity"), count_of(row)) else {
+                    let (Some(value), Some(n)) = (row.get(attribute), count_of(row)) else {
                         continue;
                     };
-                    let k = sev.parse::<usize>().unwrap_or(4).clamp(1, 4);
-                    counts[k - 1] += n;
+                    *counts.entry(value.clone()).or_insert(0) += n;
                 }
             }
         }

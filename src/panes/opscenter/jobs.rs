@@ -63,6 +63,17 @@ pub enum OpsCenterEvent {
     },
     /// CreateOpsItem answered with the new id.
     Created(Result<String, AwsError>),
+    /// One context's OpsItems counted by status (GetOpsSummary), read
+    /// beside a list whose filter leaves some statuses out, so the header
+    /// gives their numbers too.
+    StatusTotals {
+        /// The load it belongs to.
+        generation: u64,
+        /// The context counted.
+        ctx: ContextId,
+        /// Status (`Open`, `InProgress`, `Resolved`, …) to its count.
+        result: Result<std::collections::BTreeMap<String, u64>, AwsError>,
+    },
 }
 
 /// Work of the OpsCenter pane.
@@ -142,8 +153,25 @@ impl Job for OpsJob {
                 filters,
             } => {
                 let filters = &filters;
+                let env = &env;
+                // A status filter hides the other statuses' items: their
+                // numbers come from GetOpsSummary, beside the pages.
+                let by_status = filters
+                    .iter()
+                    .any(|f| matches!(f, ServerFilter::Text { key, .. } if key == "Status"));
                 env.contexts
-                    .for_each_capped(|id, ctx| list_one(&env, generation, id, ctx, filters))
+                    .for_each_capped(|id, ctx| async move {
+                        let totals = async {
+                            if by_status {
+                                env.send(OpsCenterEvent::StatusTotals {
+                                    generation,
+                                    ctx: id,
+                                    result: crate::aws::explorer::ops_by_status(ctx).await,
+                                });
+                            }
+                        };
+                        tokio::join!(list_one(env, generation, id, ctx, filters), totals);
+                    })
                     .await;
                 None
             }
@@ -222,7 +250,8 @@ impl Job for OpsJob {
             | OpsCenterEvent::Stalled { .. }
             | OpsCenterEvent::Item { .. }
             | OpsCenterEvent::Events { .. }
-            | OpsCenterEvent::Related { .. } => Vec::new(),
+            | OpsCenterEvent::Related { .. }
+            | OpsCenterEvent::StatusTotals { .. } => Vec::new(),
         }
     }
 }

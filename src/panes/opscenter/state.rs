@@ -4,7 +4,7 @@
 //! of an item (for the lost-update guard). The create/edit form is in
 //! `form`, the behaviour in `update`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use nucleo_matcher::Utf32String;
 
@@ -154,6 +154,9 @@ pub struct OpsState {
     pub json: Option<crate::widgets::raw_json::RawJson>,
     /// The open create/edit form.
     pub form: Option<OpsForm>,
+    /// Every OpsItem counted by status across the contexts (GetOpsSummary,
+    /// read beside a load whose filter leaves statuses out).
+    pub status_totals: BTreeMap<String, u64>,
     pub(super) dirty: bool,
     pub(super) dirty_order: bool,
 }
@@ -190,6 +193,7 @@ impl Default for OpsState {
             detail: None,
             json: None,
             form: None,
+            status_totals: BTreeMap::new(),
             dirty: true,
             dirty_order: true,
         }
@@ -219,6 +223,7 @@ impl OpsState {
         self.items.clear();
         self.index.clear();
         self.haystacks.clear();
+        self.status_totals.clear();
         self.loaded_filters = self.query.server.clone();
         self.dirty_order = true;
         OpsJob::List {

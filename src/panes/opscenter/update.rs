@@ -745,6 +745,19 @@ impl OpsState {
                     self.stalled = Some(stall);
                 }
             }
+            OpsCenterEvent::StatusTotals {
+                generation, result, ..
+            } => {
+                // Without the count (moto has no GetOpsSummary, a denied
+                // call) the header keeps saying "not loaded".
+                if generation == self.generation
+                    && let Ok(counts) = result
+                {
+                    for (status, n) in counts {
+                        *self.status_totals.entry(status).or_insert(0) += n;
+                    }
+                }
+            }
             OpsCenterEvent::Item { id, result } => match result {
                 Ok(item) => {
                     if self.index.contains_key(&id) {

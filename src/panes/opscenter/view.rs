@@ -129,6 +129,12 @@ fn counts_line(o: &OpsState, t: &Theme) -> Line<'static> {
                 format!(" {name} {} ", status[i]),
                 t.style(status_token(name)),
             ));
+        } else if let Some(n) = o.status_totals.get(*name) {
+            // Not in the list (its filter), counted by GetOpsSummary.
+            spans.push(Span::styled(
+                format!(" {name} {n} (not listed) "),
+                t.style("ui.dim"),
+            ));
         } else {
             spans.push(Span::styled(
                 format!(" {name} not loaded "),
