@@ -9,6 +9,7 @@ pub mod automation;
 pub mod compliance;
 pub mod documents;
 pub mod fleet;
+pub mod harness;
 pub mod maintenance;
 pub mod opscenter;
 pub mod overview;

@@ -746,8 +746,9 @@ fn the_overview_at_80_columns_counts_each_context_and_jumps_to_its_nodes() {
 }
 
 /// Issue 13 items 1 and 2, as a user types them: with a live shell open,
-/// `:ssm` (a fuzzy match of nothing exact) does not run anything, `q` and
-/// `:quit` ask before ending the session, `n` keeps everything, `y` quits.
+/// `:ssm` (a fuzzy match of nothing exact) does not run anything, `q` asks
+/// before ending the session, `n` keeps everything; with a port forward
+/// open beside it, `:quit` names both, `y` ends both (each audited) and quits.
 #[test]
 #[ignore = "needs tmux: scripts/test runs it"]
 fn the_palette_never_guesses_and_quitting_with_a_live_shell_asks_first() {
@@ -788,22 +789,35 @@ fn the_palette_never_guesses_and_quitting_with_a_live_shell_asks_first() {
     t.wait_for("still running", |s| {
         !s.contains("Quit ssmdeck?") && s.contains("Sessions")
     });
-    // :quit asks the same; y ends the session and the console.
+    // A port forward beside the shell: Esc back to Fleet, `p`, a free
+    // local port (0) to the node's port 80.
+    t.keys(&["Escape"]);
+    t.wait_for("back in Fleet", |s| s.contains("1 match"));
+    t.keys(&["p"]);
+    t.wait_for("the forward prompt", |s| s.contains("LOCAL:REMOTE"));
+    t.text("0:80");
+    t.keys(&["Enter"]);
+    t.wait_for("the forward listening", |s| {
+        s.contains("Forward ") && s.contains("through") && !s.contains("(binding")
+    });
+    // :quit asks the same, naming both; y ends them and the console.
     t.keys(&[":"]);
     t.text("quit");
     t.keys(&["Enter"]);
-    t.wait_for("the quit confirmation again", |s| {
+    let s = t.wait_for("the quit confirmation again", |s| {
         s.contains("Quit ssmdeck?")
     });
+    assert!(s.contains("1 shell session and 1 port forward open"), "{s}");
     t.keys(&["y"]);
     let s = t.wait_for("ssmdeck to exit", |s| {
         s.contains("EXIT:") && s.contains("icanon")
     });
     assert!(s.contains("EXIT:0"), "{s}");
     let audit = std::fs::read_to_string(t.dir.join("data/audit.jsonl")).unwrap();
-    assert!(
-        audit.contains("\"action\":\"ssm:TerminateSession\""),
-        "quitting ended the session: {audit}"
+    assert_eq!(
+        audit.matches("\"action\":\"ssm:TerminateSession\"").count(),
+        2,
+        "quitting ended the shell and the port forward, each audited: {audit}"
     );
 }
 

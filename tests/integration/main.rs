@@ -36,5 +36,6 @@ mod oracle_plugin;
 mod params_pane;
 mod params_suite;
 mod posture_panes;
+mod readme_keys;
 mod safety;
 mod sessions_pane;

@@ -455,9 +455,8 @@ mod tests {
             epoch_s: 1_800_000_000,
             ..Shared::default()
         };
-        let mut cx = Cx::new(Instant::now(), shared);
-        f(p, &mut cx);
-        cx.finish()
+        let ((), jobs, requests) = crate::panes::harness::run(p, shared, Instant::now(), f);
+        (jobs, requests)
     }
 
     fn loaded() -> ActivationsState {

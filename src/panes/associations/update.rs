@@ -582,9 +582,8 @@ mod tests {
             page_rows: 30,
             ..Shared::default()
         };
-        let mut cx = Cx::new(Instant::now(), shared);
-        f(p, &mut cx);
-        cx.finish()
+        let ((), jobs, requests) = crate::panes::harness::run(p, shared, Instant::now(), f);
+        (jobs, requests)
     }
 
     fn loaded() -> AssociationsState {

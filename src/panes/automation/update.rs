@@ -1272,10 +1272,7 @@ mod tests {
             epoch_s: NOW,
             ..Shared::default()
         };
-        let mut cx = Cx::new(Instant::now(), shared);
-        let r = f(p, &mut cx);
-        let (jobs, requests) = cx.finish();
-        (r, jobs, requests)
+        crate::panes::harness::run(p, shared, Instant::now(), f)
     }
 
     fn cmd(p: &mut AutomationState, c: Command) -> (Vec<AutomationJob>, Requests) {
@@ -1633,24 +1630,7 @@ mod tests {
     }
 
     fn screen(p: &AutomationState, w: u16) -> String {
-        let settings = crate::config::Settings::load(None);
-        let rcx = RenderContext {
-            theme: &settings.theme,
-            keymap: &settings.keymap,
-            now: Instant::now(),
-        };
-        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, 20)).unwrap();
-        term.draw(|f| p.view(f, ratatui::layout::Rect::new(0, 0, w, 20), &rcx))
-            .unwrap();
-        let b = term.backend().buffer().clone();
-        (0..b.area.height)
-            .map(|y| {
-                (0..b.area.width)
-                    .map(|x| b[(x, y)].symbol())
-                    .collect::<String>()
-                    + "\n"
-            })
-            .collect()
+        crate::panes::harness::screen(p, w, 20, Instant::now())
     }
 
     #[test]

@@ -589,10 +589,7 @@ mod tests {
             page_rows: 30,
             ..Shared::default()
         };
-        let mut cx = Cx::new(Instant::now(), shared);
-        let r = f(p, &mut cx);
-        let (jobs, requests) = cx.finish();
-        (r, jobs, requests)
+        crate::panes::harness::run(p, shared, Instant::now(), f)
     }
 
     fn cmd(p: &mut DocumentsState, c: Command) -> (Vec<DocumentsJob>, Requests) {

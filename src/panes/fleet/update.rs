@@ -543,7 +543,7 @@ mod tests {
     use super::*;
     use crate::aws::fleet::FleetEvent;
     use crate::model::ManagedNode;
-    use crate::pane::{Cx, Shared};
+    use crate::pane::Shared;
 
     type Out = (Vec<FleetJob>, Vec<Request<FleetJob, Ask>>);
 
@@ -557,9 +557,8 @@ mod tests {
             page_rows: 30,
             ..Shared::default()
         };
-        let mut cx = Cx::new(Instant::now(), shared);
-        f(p, &mut cx);
-        cx.finish()
+        let ((), jobs, requests) = crate::panes::harness::run(p, shared, Instant::now(), f);
+        (jobs, requests)
     }
 
     /// A loaded fleet of `web-1`, `web-2`, `db-1` (ids `i-…1`, `i-…2`, `i-…3`).
@@ -1133,19 +1132,9 @@ mod tests {
 
     /// The table drawn at `width`×12, as text lines.
     fn screen(p: &FleetState, width: u16) -> Vec<String> {
-        let settings = crate::config::Settings::load(None);
-        let rcx = RenderContext {
-            theme: &settings.theme,
-            keymap: &settings.keymap,
-            now: Instant::now(),
-        };
-        let mut term =
-            ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, 12)).unwrap();
-        term.draw(|f| p.view(f, Rect::new(0, 0, width, 12), &rcx))
-            .unwrap();
-        let b = term.backend().buffer().clone();
-        (0..b.area.height)
-            .map(|y| (0..b.area.width).map(|x| b[(x, y)].symbol()).collect())
+        crate::panes::harness::screen(p, width, 12, Instant::now())
+            .lines()
+            .map(str::to_owned)
             .collect()
     }
 

@@ -1002,7 +1002,7 @@ mod tests {
 
     use super::*;
     use crate::model::{CallerIdentity, ManagedNode, OpsData};
-    use crate::pane::{Cx, Shared};
+    use crate::pane::Shared;
 
     type Out = (Vec<OpsJob>, Vec<Request<OpsJob, Ask>>);
 
@@ -1031,9 +1031,8 @@ mod tests {
             region: "us-east-1",
             ..Shared::default()
         };
-        let mut cx = Cx::new(Instant::now(), shared);
-        f(o, &mut cx);
-        cx.finish()
+        let ((), jobs, requests) = crate::panes::harness::run(o, shared, Instant::now(), f);
+        (jobs, requests)
     }
 
     /// An OpsItem `oi-N` naming `nodes` in /aws/resources.

@@ -828,7 +828,7 @@ mod tests {
 
     use super::*;
     use crate::model::{ParameterMeta, ParameterValue};
-    use crate::pane::{Cx, Shared};
+    use crate::pane::Shared;
 
     type Out = (Vec<ParamsJob>, Vec<Request<ParamsJob, Ask>>);
 
@@ -842,9 +842,8 @@ mod tests {
             page_rows: 30,
             ..Shared::default()
         };
-        let mut cx = Cx::new(Instant::now(), shared);
-        f(p, &mut cx);
-        cx.finish()
+        let ((), jobs, requests) = crate::panes::harness::run(p, shared, Instant::now(), f);
+        (jobs, requests)
     }
 
     /// A pane that knows one parameter `/db` of `kind`, cursor on it.

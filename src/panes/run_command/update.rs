@@ -881,11 +881,11 @@ mod tests {
     use super::*;
     use crate::aws::commands::Targets;
     use crate::aws::error::ErrorKind;
-    use crate::config::Settings;
+
     use crate::model::{
         CommandInvocation, CommandStatus, CommandSummary, InvocationStatus, ManagedNode,
     };
-    use crate::pane::{Cx, Shared};
+    use crate::pane::Shared;
     use crate::panes::run_command::ComposeField;
 
     type Requests = Vec<Request<CommandsJob, CommandsAsk>>;
@@ -921,10 +921,7 @@ mod tests {
             page_rows: 30,
             ..Shared::default()
         };
-        let mut cx = Cx::new(Instant::now(), shared);
-        let r = f(p, &mut cx);
-        let (jobs, requests) = cx.finish();
-        (r, jobs, requests)
+        crate::panes::harness::run(p, shared, Instant::now(), f)
     }
 
     fn key(
@@ -950,24 +947,7 @@ mod tests {
 
     /// [`screen`] with the render's clock at `now`.
     fn screen_at(p: &CommandsState, now: Instant) -> String {
-        let settings = Settings::load(None);
-        let rcx = RenderContext {
-            theme: &settings.theme,
-            keymap: &settings.keymap,
-            now,
-        };
-        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 20)).unwrap();
-        term.draw(|f| p.view(f, Rect::new(0, 0, 120, 20), &rcx))
-            .unwrap();
-        let b = term.backend().buffer().clone();
-        (0..b.area.height)
-            .map(|y| {
-                (0..b.area.width)
-                    .map(|x| b[(x, y)].symbol())
-                    .collect::<String>()
-                    + "\n"
-            })
-            .collect()
+        crate::panes::harness::screen(p, 120, 20, now)
     }
 
     fn error() -> AwsError {

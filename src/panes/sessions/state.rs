@@ -559,10 +559,7 @@ mod tests {
             page_rows: 24,
             ..Shared::default()
         };
-        let mut cx = Cx::new(Instant::now(), shared);
-        let r = f(p, &mut cx);
-        let (jobs, requests) = cx.finish();
-        (r, jobs, requests)
+        crate::panes::harness::run(p, shared, Instant::now(), f)
     }
 
     fn opened() -> SessionsState {
