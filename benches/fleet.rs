@@ -65,11 +65,11 @@ fn loaded_app() -> App {
         .await;
         for event in events.lock().unwrap().drain(..) {
             app.update(
-                Action::Fleet {
+                Action::Fleet(ssmdeck::app::FleetMsg {
                     generation,
                     ctx: Default::default(),
                     event,
-                },
+                }),
                 now,
             );
         }
@@ -352,19 +352,19 @@ fn fleet_100k(c: &mut Criterion) {
             })
             .collect();
         app.update(
-            Action::Fleet {
+            Action::Fleet(ssmdeck::app::FleetMsg {
                 generation,
                 ctx: ContextId(k),
                 event: FleetEvent::Page(nodes),
-            },
+            }),
             now,
         );
         app.update(
-            Action::Fleet {
+            Action::Fleet(ssmdeck::app::FleetMsg {
                 generation,
                 ctx: ContextId(k),
                 event: FleetEvent::Done(Default::default()),
-            },
+            }),
             now,
         );
     }

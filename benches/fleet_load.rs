@@ -127,11 +127,11 @@ async fn console_load(ctx: AwsContext, listing: Listing, render_it: bool) -> Loa
         for event in events {
             let ctx = Default::default();
             app.update(
-                Action::Fleet {
+                Action::Fleet(ssmdeck::app::FleetMsg {
                     generation,
                     ctx,
                     event,
-                },
+                }),
                 now,
             );
         }

@@ -6,7 +6,6 @@ use std::time::Instant;
 pub use crate::keys::{Command, InputKey};
 
 use crate::aws::AwsError;
-use crate::aws::fleet::FleetEvent;
 use crate::model::CallerIdentity;
 
 /// Everything `update` consumes.
@@ -24,15 +23,8 @@ pub enum Action {
     IdentityLoaded(Result<CallerIdentity, AwsError>),
     /// STS GetCallerIdentity of one context of the set answered.
     ContextIdentity(crate::model::ContextId, Result<CallerIdentity, AwsError>),
-    /// A fleet load reported; `generation` tells stale loads apart.
-    Fleet {
-        /// The load this event belongs to.
-        generation: u64,
-        /// The context it is about.
-        ctx: crate::model::ContextId,
-        /// What happened.
-        event: FleetEvent,
-    },
+    /// A fleet load reported (its `generation` tells stale loads apart).
+    Fleet(crate::panes::fleet::FleetMsg),
     /// A passing notice (throttling, retries), shown for a few seconds.
     Notice(String, Instant),
     /// A write did not succeed (its audit outcome): kept on screen until

@@ -20,7 +20,6 @@ use crate::config::Settings;
 use crate::config::keymap::{KeySpec, Resolved};
 use crate::job::{AuditScope, AuditWhen, Job, JobBase, JobEnv, Mutation};
 use crate::model::ContextId;
-use crate::panes::fleet::FleetMsg;
 use crate::panes::sessions::SessionsJob;
 use crate::session::hub::SessionHub;
 use crate::tui::TerminalGuard;
@@ -190,14 +189,6 @@ impl TaskManager {
     pub fn run(&mut self, effect: Effect) {
         match effect {
             Effect::Shell(j) => self.spawn(j, shell_action),
-            Effect::Fleet(j) => self.spawn(j, |m: FleetMsg| Action::Fleet {
-                generation: m.generation,
-                ctx: m.ctx,
-                event: m.event,
-            }),
-            Effect::Parameters(j) => self.spawn(j, Action::Params),
-            Effect::RunCommand(j) => self.spawn(j, Action::Commands),
-            Effect::OpsCenter(j) => self.spawn(j, Action::Ops),
             Effect::Sessions(j @ SessionsJob::Input { .. }) => {
                 // Input is a send on the session's channel, not work to
                 // spawn: it goes now, so keys keep their order.
@@ -207,20 +198,15 @@ impl TaskManager {
                     self.base.sessions.send(tab, input);
                 }
             }
-            Effect::Sessions(j) => self.spawn(j, Action::Sessions),
-            Effect::Overview(j) => self.spawn(j, Action::Overview),
-            Effect::Maintenance(j) => self.spawn(j, Action::Maintenance),
-            Effect::Automation(j) => self.spawn(j, Action::Automation),
-            Effect::Documents(j) => self.spawn(j, Action::Documents),
-            Effect::Associations(j) => self.spawn(j, Action::Associations),
-            Effect::Compliance(j) => self.spawn(j, Action::Compliance),
-            Effect::Activations(j) => self.spawn(j, Action::Activations),
             Effect::SwitchContext { .. } | Effect::SwitchSet(_) => {
                 // The event loop handles it: it replaces this runner.
             }
             Effect::Quit => {
                 // The shell acts on it when the user says yes.
             }
+            // Every pane's job: spawned, its messages carried back in its
+            // pane's Action (the registry's table says which).
+            pane => crate::app::registry::with_pane_job!(pane, |j, report| self.spawn(j, report)),
         }
     }
 

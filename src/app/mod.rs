@@ -11,8 +11,8 @@ pub use crate::panes::opscenter::state as opscenter;
 pub use crate::panes::parameters::state as params;
 pub use crate::panes::sessions;
 use registry::{
-    ACTIVATIONS, ASSOCIATIONS, AUTOMATION, COMPLIANCE, DOCUMENTS, FLEET, MAINTENANCE, OPS,
-    OVERVIEW, PARAMS, RUN_COMMAND, SESSIONS, Slot, with_slot,
+    ASSOCIATIONS, AUTOMATION, FLEET, MAINTENANCE, OPS, PARAMS, RUN_COMMAND, SESSIONS, Slot,
+    with_slot,
 };
 
 use std::time::{Duration, Instant};
@@ -36,7 +36,7 @@ pub use crate::panes::sessions::SessionsJob;
 use crate::widgets::choice::{Choice, ChoiceStep};
 use crate::widgets::line_input::{self, Edit};
 pub use jobs::{ShellJob, ShellMsg};
-pub use registry::{Pane, PromptPurpose};
+pub use registry::{COMMANDS, Effect, Pane, PromptPurpose};
 
 pub use crate::panes::run_command::CommandsState;
 pub use fleet::FleetState;
@@ -184,108 +184,6 @@ impl Overlay {
         }
     }
 }
-
-/// Work for the job runner: one variant per pane (its typed job) and the
-/// shell's. A pane's jobs live in its folder under `src/panes/`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
-    /// The shell's own work (identity, user state, clipboard).
-    Shell(ShellJob),
-    /// The Fleet pane's.
-    Fleet(FleetJob),
-    /// The Parameters pane's.
-    Parameters(ParamsJob),
-    /// The Run Command pane's.
-    RunCommand(CommandsJob),
-    /// The OpsCenter pane's.
-    OpsCenter(OpsJob),
-    /// The Sessions pane's.
-    Sessions(SessionsJob),
-    /// The Overview pane's.
-    Overview(OverviewJob),
-    /// The Maintenance pane's.
-    Maintenance(MaintenanceJob),
-    /// The Automation pane's.
-    Automation(AutomationJob),
-    /// The Documents pane's.
-    Documents(DocumentsJob),
-    /// The Associations pane's.
-    Associations(AssociationsJob),
-    /// The Compliance pane's.
-    Compliance(ComplianceJob),
-    /// The Activations pane's.
-    Activations(ActivationsJob),
-    /// Leave the console (asked for first when sessions or typed text
-    /// would go with it). The shell acts on it; it never reaches the runner.
-    Quit,
-    /// Connect to this context set (the `:contexts` picker); the panes
-    /// reload on success, live sessions keep running (the event loop does
-    /// it: it replaces the runner).
-    SwitchSet(Vec<crate::aws::contexts::ContextSpec>),
-    /// Connect to another profile and/or region; the panes reload on success
-    /// (the event loop does it: it replaces the runner).
-    SwitchContext {
-        /// New profile (`None`: keep).
-        profile: Option<String>,
-        /// New region (`None`: keep, or the new profile's).
-        region: Option<String>,
-    },
-}
-
-/// The `:` commands and what they do.
-pub const COMMANDS: &[(&str, &str)] = &[
-    ("fleet", "show the Fleet pane"),
-    ("commands", "show the Run Command pane"),
-    ("params", "show the Parameters pane"),
-    ("ops", "show the OpsCenter pane"),
-    ("sessions", "show the Sessions pane"),
-    (
-        "overview",
-        "show the Overview: nodes and open OpsItems per account and region",
-    ),
-    (
-        "maintenance",
-        "show maintenance windows, the next 7 days' runs and change calendars",
-    ),
-    (
-        "automation",
-        "show Automation executions and runbooks (start, approve, stop)",
-    ),
-    (
-        "documents",
-        "show SSM documents by type and owner: content, versions, diff",
-    ),
-    (
-        "associations",
-        "show State Manager associations: executions, targets, apply now",
-    ),
-    (
-        "compliance",
-        "show compliance by type and the non-compliant nodes; scan or install patches",
-    ),
-    (
-        "activations",
-        "show hybrid activations: registrations, expiry; create, delete",
-    ),
-    ("help", "show the key bindings"),
-    ("messages", "show every notice and error so far"),
-    (
-        "contexts",
-        "show every account and region of the set and how its loads stand",
-    ),
-    ("quit", "leave ssmdeck"),
-    ("refresh", "reload the current pane"),
-    ("node", "show a managed node: :node web-0042"),
-    ("params", "show a parameter or level: :params /prod/api"),
-    (
-        "ops",
-        "open an OpsItem or filter OpsCenter: :ops oi-… or :ops sev:1",
-    ),
-    ("save", "save the current pane's filter: :save NAME"),
-    ("filter", "apply a saved filter: :filter NAME"),
-    ("profile", "switch AWS profile: :profile NAME"),
-    ("region", "switch AWS region: :region eu-west-1"),
-];
 
 /// The whole console state.
 #[derive(Debug)]
@@ -1015,18 +913,6 @@ impl App {
                 self.context.identity_error = Some(e);
                 Vec::new()
             }
-            Action::Fleet {
-                generation,
-                ctx,
-                event,
-            } => {
-                let m = FleetMsg {
-                    generation,
-                    ctx,
-                    event,
-                };
-                self.with_pane(FLEET, now, |p, cx| p.message(m, cx)).1
-            }
             Action::Notice(text, at) => {
                 self.notice(text, at);
                 Vec::new()
@@ -1056,23 +942,7 @@ impl App {
                     .1)
             }
             Action::Paste(_) => Vec::new(),
-            Action::Sessions(m) => self.with_sessions(now, |p, cx| p.message(m, cx)).1,
-            Action::Overview(m) => self.with_pane(OVERVIEW, now, |p, cx| p.message(m, cx)).1,
-            Action::Maintenance(m) => self.with_pane(MAINTENANCE, now, |p, cx| p.message(m, cx)).1,
-            Action::Automation(m) => self.with_pane(AUTOMATION, now, |p, cx| p.message(m, cx)).1,
-            Action::Documents(m) => self.with_pane(DOCUMENTS, now, |p, cx| p.message(m, cx)).1,
-            Action::Compliance(m) => self.with_pane(COMPLIANCE, now, |p, cx| p.message(m, cx)).1,
-            Action::Activations(m) => self.with_pane(ACTIVATIONS, now, |p, cx| p.message(m, cx)).1,
-            Action::Associations(m) => {
-                self.with_pane(ASSOCIATIONS, now, |p, cx| p.message(m, cx))
-                    .1
-            }
-            Action::Params(ev) => self.with_pane(PARAMS, now, |p, cx| p.message(ev, cx)).1,
-            Action::Commands(ev) => {
-                self.with_pane(RUN_COMMAND, now, |p, cx| p.message(ev, cx))
-                    .1
-            }
-            Action::Ops(ev) => self.with_pane(OPS, now, |p, cx| p.message(ev, cx)).1,
+            a @ registry::pane_messages!() => self.pane_message(a, now),
             Action::Mouse(m) => self.mouse(m, now),
             Action::ProfilesLoaded(p) => {
                 self.profiles = p;

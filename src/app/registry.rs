@@ -5,8 +5,9 @@
 
 use super::{
     ActivationsState, App, AssociationsState, AutomationState, CommandsState, ComplianceState,
-    DocumentsState, Effect, FleetState, MaintenanceState, OpsState, OverviewState, ParamsState,
+    DocumentsState, FleetState, MaintenanceState, OpsState, OverviewState, ParamsState,
 };
+use crate::action::Action;
 use crate::config::Layer;
 use crate::pane::{Pane as PaneTrait, PaneView};
 use crate::panes::sessions::SessionsState;
@@ -37,9 +38,102 @@ macro_rules! registry {
         $pane:ident {
             slot: $slot:ident, state: $state:ty, field: $field:ident,
             title: $title:literal, short: $short:literal, layer: $layer:ident, command: $command:literal,
-            job: $job:ident $(,)?
+            about: $about:literal, job: $job:ident, msg: $msg:ident $(,)?
         }
     )*) => {
+        /// Work for the job runner: one variant per pane (its typed job,
+        /// [`PaneTrait::Job`], from its folder under `src/panes/`) and the
+        /// shell's.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Effect {
+            /// The shell's own work (identity, user state, clipboard).
+            Shell(super::ShellJob),
+            $(
+                #[doc = concat!("The ", $title, " pane's.")]
+                $job(<$state as PaneTrait>::Job),
+            )*
+            /// Leave the console (asked for first when sessions or typed text
+            /// would go with it). The shell acts on it; it never reaches the runner.
+            Quit,
+            /// Connect to this context set (the `:contexts` picker); the panes
+            /// reload on success, live sessions keep running (the event loop does
+            /// it: it replaces the runner).
+            SwitchSet(Vec<crate::aws::contexts::ContextSpec>),
+            /// Connect to another profile and/or region; the panes reload on success
+            /// (the event loop does it: it replaces the runner).
+            SwitchContext {
+                /// New profile (`None`: keep).
+                profile: Option<String>,
+                /// New region (`None`: keep, or the new profile's).
+                region: Option<String>,
+            },
+        }
+
+        /// The `:` commands and what they do: each pane's (from the table)
+        /// then the shell's.
+        pub const COMMANDS: &[(&str, &str)] = &[
+            $(($command, $about),)*
+            ("help", "show the key bindings"),
+            ("messages", "show every notice and error so far"),
+            (
+                "contexts",
+                "show every account and region of the set and how its loads stand",
+            ),
+            ("quit", "leave ssmdeck"),
+            ("refresh", "reload the current pane"),
+            ("node", "show a managed node: :node web-0042"),
+            ("params", "show a parameter or level: :params /prod/api"),
+            (
+                "ops",
+                "open an OpsItem or filter OpsCenter: :ops oi-… or :ops sev:1",
+            ),
+            ("save", "save the current pane's filter: :save NAME"),
+            ("filter", "apply a saved filter: :filter NAME"),
+            ("profile", "switch AWS profile: :profile NAME"),
+            ("region", "switch AWS region: :region eu-west-1"),
+        ];
+
+        impl App {
+            /// Hands a pane's report ([`PaneTrait::Msg`], an action that
+            /// [`pane_messages!`] matches) to its pane.
+            pub(super) fn pane_message(&mut self, action: Action, now: std::time::Instant) -> Vec<Effect> {
+                match action {
+                    $(Action::$msg(m) => self.with_pane($slot, now, |p, cx| p.message(m, cx)).1,)*
+                    other => unreachable!("{other:?} is not a pane's report: see pane_messages!"),
+                }
+            }
+        }
+
+        /// The pattern of every pane's report in an [`Action`] (one variant
+        /// per pane, carrying its [`PaneTrait::Msg`]), for `App::update`'s
+        /// match to hand them to [`App::pane_message`] and stay exhaustive.
+        macro_rules! pane_messages {
+            () => { $($crate::action::Action::$msg(_))|* };
+        }
+        pub(crate) use pane_messages;
+
+        /// Runs `$body` with `$j` bound to the job of a pane's effect and
+        /// `$report` to the [`Action`] constructor that carries its
+        /// messages back (for the runner). `$e` must be a pane's effect
+        /// (not [`Effect::Shell`], `Quit` or a switch).
+        macro_rules! with_pane_job {
+            ($d e:expr, |$d j:ident, $d report:ident| $d body:expr) => {
+                match $d e {
+                    $($crate::app::Effect::$job($d j) => {
+                        let $d report = $crate::action::Action::$msg;
+                        $d body
+                    })*
+                    other @ ($crate::app::Effect::Shell(_)
+                    | $crate::app::Effect::Quit
+                    | $crate::app::Effect::SwitchSet(_)
+                    | $crate::app::Effect::SwitchContext { .. }) => {
+                        unreachable!("{other:?} is the shell's, not a pane's effect")
+                    }
+                }
+            };
+        }
+        pub(crate) use with_pane_job;
+
         /// Panes, in tab order.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Pane {
@@ -150,73 +244,85 @@ registry! { $
     Fleet {
         slot: FLEET, state: FleetState, field: fleet,
         title: "Fleet", short: "Fleet", layer: Fleet, command: "fleet",
-        job: Fleet,
+        about: "show the Fleet pane",
+        job: Fleet, msg: Fleet,
     }
     /// Run Command.
     Commands {
         slot: RUN_COMMAND, state: CommandsState, field: commands,
         title: "Run Command", short: "Run", layer: Commands, command: "commands",
-        job: RunCommand,
+        about: "show the Run Command pane",
+        job: RunCommand, msg: Commands,
     }
     /// Parameter Store.
     Parameters {
         slot: PARAMS, state: ParamsState, field: params,
         title: "Parameters", short: "Params", layer: Parameters, command: "params",
-        job: Parameters,
+        about: "show the Parameters pane",
+        job: Parameters, msg: Params,
     }
     /// OpsCenter.
     OpsCenter {
         slot: OPS, state: OpsState, field: ops,
         title: "OpsCenter", short: "Ops", layer: OpsCenter, command: "ops",
-        job: OpsCenter,
+        about: "show the OpsCenter pane",
+        job: OpsCenter, msg: Ops,
     }
     /// Session Manager shells.
     Sessions {
         slot: SESSIONS, state: SessionsState, field: sessions,
         title: "Sessions", short: "Sessions", layer: Sessions, command: "sessions",
-        job: Sessions,
+        about: "show the Sessions pane",
+        job: Sessions, msg: Sessions,
     }
     /// Counts across the context set.
     Overview {
         slot: OVERVIEW, state: OverviewState, field: overview,
         title: "Overview", short: "Overview", layer: Overview, command: "overview",
-        job: Overview,
+        about: "show the Overview: nodes and open OpsItems per account and region",
+        job: Overview, msg: Overview,
     }
     /// Maintenance windows and change calendars.
     Maintenance {
         slot: MAINTENANCE, state: MaintenanceState, field: maintenance,
         title: "Maintenance", short: "Maint", layer: Maintenance, command: "maintenance",
-        job: Maintenance,
+        about: "show maintenance windows, the next 7 days' runs and change calendars",
+        job: Maintenance, msg: Maintenance,
     }
     /// Automation executions and runbooks.
     Automation {
         slot: AUTOMATION, state: AutomationState, field: automation,
         title: "Automation", short: "Auto", layer: Automation, command: "automation",
-        job: Automation,
+        about: "show Automation executions and runbooks (start, approve, stop)",
+        job: Automation, msg: Automation,
     }
     /// SSM documents, their content and versions.
     Documents {
         slot: DOCUMENTS, state: DocumentsState, field: documents,
         title: "Documents", short: "Docs", layer: Documents, command: "documents",
-        job: Documents,
+        about: "show SSM documents by type and owner: content, versions, diff",
+        job: Documents, msg: Documents,
     }
     /// State Manager associations, their executions and targets.
     Associations {
         slot: ASSOCIATIONS, state: AssociationsState, field: associations,
         title: "Associations", short: "Assoc", layer: Associations, command: "associations",
-        job: Associations,
+        about: "show State Manager associations: executions, targets, apply now",
+        job: Associations, msg: Associations,
     }
     /// Compliance by type and the non-compliant nodes.
     Compliance {
         slot: COMPLIANCE, state: ComplianceState, field: compliance,
         title: "Compliance", short: "Compl", layer: Compliance, command: "compliance",
-        job: Compliance,
+        about: "show compliance by type and the non-compliant nodes; scan or install patches",
+        job: Compliance, msg: Compliance,
     }
     /// Hybrid activations (register `mi-` nodes).
     Activations {
         slot: ACTIVATIONS, state: ActivationsState, field: activations,
         title: "Activations", short: "Activ", layer: Activations, command: "activations",
-        job: Activations,
+        about: "show hybrid activations: registrations, expiry; create, delete",
+        job: Activations, msg: Activations,
     }
 }
 
@@ -270,6 +376,11 @@ mod tests {
         for e in PANES {
             assert_eq!(entry(e.pane), e, "{:?} is at the wrong place", e.pane);
             assert_eq!(by_command(e.command), Some(e.pane));
+            assert!(
+                Layer::ALL.contains(&e.layer),
+                "[{}] is not in Layer::ALL: user keymaps could not name it",
+                e.layer.name()
+            );
             assert!(
                 super::super::COMMANDS.iter().any(|(c, _)| *c == e.command),
                 ":{} is not among the : commands",

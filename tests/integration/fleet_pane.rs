@@ -154,11 +154,11 @@ impl Harness {
     }
 
     fn fleet_event(&mut self, generation: u64, event: FleetEvent) {
-        self.act(Action::Fleet {
+        self.act(Action::Fleet(ssmdeck::app::FleetMsg {
             generation,
             ctx: Default::default(),
             event,
-        });
+        }));
     }
 
     fn typed(&mut self, s: &str) {
@@ -604,6 +604,42 @@ fn at_80_columns_every_tab_shows_and_the_ping_counts_shorten() {
     assert!(line.contains("● ") && line.contains("Compl"), "{narrow}");
     let wide = Harness::loaded(200, 30).screen();
     assert!(wide.lines().nth(1).unwrap().contains("Online"), "{wide}");
+}
+
+/// Issue 13 item 8: at 80x24 the shown tab is always on the tabs line,
+/// drawn as the active tab, whichever pane it is: walking every pane with
+/// Shift-Tab (Fleet, then the last tab, Activations, down to Run Command),
+/// the tabs before it give way (`‹`) rather than the shown one.
+#[test]
+fn at_80_columns_the_shown_tab_stays_visible_for_every_pane() {
+    let mut h = Harness::loaded(80, 24);
+    let panes = ssmdeck::app::registry::PANES;
+    for _ in 0..panes.len() {
+        h.cmd(Command::PrevPane);
+        let entry = panes.iter().find(|e| e.pane == h.app.pane).unwrap();
+        let b = h.buffer();
+        let row: String = (0..b.area.width).map(|x| b[(x, 1)].symbol()).collect();
+        let label = format!(" {} ", entry.short);
+        let at = row
+            .find(&label)
+            .unwrap_or_else(|| panic!("{} is not on the tabs line: {row}", entry.short));
+        let x = row[..at].chars().count() as u16 + 1;
+        let active = h.settings.theme.style("ui.tab_active");
+        assert_eq!(
+            b[(x, 1)].style().bg,
+            active.bg,
+            "{} is shown but not drawn as the active tab: {row}",
+            entry.short
+        );
+        assert!(active.bg.is_some(), "the active tab has a background");
+        if entry.pane == panes[panes.len() - 1].pane {
+            assert!(
+                row.contains('‹'),
+                "the hidden tabs on the left are marked: {row}"
+            );
+        }
+    }
+    assert_eq!(h.app.pane, panes[0].pane, "the walk went round");
 }
 
 #[test]

@@ -22,11 +22,11 @@ fn app() -> App {
         })
         .collect();
     app.update(
-        Action::Fleet {
+        Action::Fleet(ssmdeck::app::FleetMsg {
             ctx: Default::default(),
             generation,
             event: FleetEvent::Page(nodes),
-        },
+        }),
         Instant::now(),
     );
     app.settle();
@@ -884,4 +884,159 @@ fn quit_names_an_open_parameter_editor_and_opsitem_form() {
     );
     assert!(!app.quit, "n keeps the console and the text");
     assert!(app.params.editor.is_some() && app.ops.form.is_some());
+}
+
+/// The app on the OpsCenter pane with OpsItem `id` about Fleet node
+/// `index` loaded and its detail open.
+fn on_an_opsitem_about(index: usize, id: &str) -> App {
+    let mut app = app();
+    let node = app.fleet.nodes[index].id.clone();
+    let mut item = OpsItem {
+        id: id.into(),
+        status: "Open".into(),
+        ..OpsItem::default()
+    };
+    item.operational_data.insert(
+        "/aws/resources".into(),
+        ssmdeck::model::OpsData {
+            value: format!(r#"[{{"arn":"arn:aws:ec2:us-east-1:123456789012:instance/{node}"}}]"#),
+            searchable: false,
+        },
+    );
+    while app.pane != Pane::OpsCenter {
+        cmd(&mut app, Command::NextPane);
+    }
+    let generation = app.ops.generation;
+    app.update(
+        Action::Ops(OpsCenterEvent::Page {
+            ctx: Default::default(),
+            generation,
+            result: Ok(vec![item]),
+            done: true,
+        }),
+        Instant::now(),
+    );
+    app.settle();
+    cmd(&mut app, Command::OpenDetails);
+    assert_eq!(app.ops.detail.as_ref().map(|d| d.id.as_str()), Some(id));
+    app.back.clear();
+    app
+}
+
+/// Issue 13 item 5: `T` (a shell on the OpsItem's node), `:node` and `c`
+/// (Run Command from the OpsItem) each push a route, and Esc walks back to
+/// the OpsItem; the composer says on screen where its targets came from.
+#[test]
+fn t_node_and_c_from_an_opsitem_return_to_it_on_esc() {
+    // T: a shell on the node, in its own tab; Esc (the shell not typing)
+    // returns to the OpsItem.
+    let mut app = on_an_opsitem_about(5, "oi-0000000000a5");
+    let node = app.fleet.nodes[5].id.clone();
+    let effects = cmd(&mut app, Command::StartSession);
+    assert_eq!(app.pane, Pane::Sessions);
+    assert!(
+        effects.iter().any(|e| matches!(e,
+            Effect::Sessions(ssmdeck::panes::sessions::jobs::SessionsJob::Shell { target, .. })
+                if *target == node)),
+        "{effects:?}"
+    );
+    assert_eq!(app.back.last(), Some(&Pane::OpsCenter));
+    cmd(&mut app, Command::TerminalUnfocus);
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.pane, Pane::OpsCenter);
+    assert_eq!(
+        app.ops.detail.as_ref().map(|d| d.id.as_str()),
+        Some("oi-0000000000a5")
+    );
+
+    // :node NAME: the node's details in Fleet; one Esc closes them and
+    // returns to the OpsItem.
+    let mut app = on_an_opsitem_about(5, "oi-0000000000a5");
+    app.fleet.set_filter("web-1".into());
+    app.settle();
+    palette(&mut app, "node web-05");
+    assert_eq!(app.pane, Pane::Fleet);
+    assert!(app.fleet.details);
+    assert_eq!(app.fleet.current().map(|n| n.name.as_str()), Some("web-05"));
+    assert_eq!(app.back.last(), Some(&Pane::OpsCenter));
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.pane, Pane::OpsCenter);
+    assert_eq!(app.fleet.filter, "web-1", "the user's Fleet filter is kept");
+    assert!(app.ops.detail.is_some());
+
+    // c: the composer on the OpsItem's node says so; Esc closes the
+    // untouched composer, the next Esc returns to the OpsItem.
+    let mut app = on_an_opsitem_about(5, "oi-0000000000a5");
+    cmd(&mut app, Command::RunCommand);
+    assert_eq!(app.pane, Pane::Commands);
+    let s = screen(&app);
+    assert!(s.contains("1 node from OpsItem oi-0000000000a5"), "{s}");
+    assert!(
+        app.fleet.selected.is_empty(),
+        "the Fleet selection is untouched"
+    );
+    // The composer has the keys: a raw Esc closes it.
+    key(&mut app, crossterm::event::KeyCode::Esc);
+    app.settle();
+    assert!(app.commands.compose.as_ref().is_none_or(|c| !c.shown));
+    assert_eq!(app.pane, Pane::Commands);
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.pane, Pane::OpsCenter);
+    assert_eq!(
+        app.ops.detail.as_ref().map(|d| d.id.as_str()),
+        Some("oi-0000000000a5")
+    );
+}
+
+/// Issue 13 item 15: the README's sentences about the tab order ("`Tab`
+/// from Parameters", "`Shift-Tab` from Sessions", "`Shift-Tab` from Fleet
+/// opens the last tab, Activations") say what Tab and Shift-Tab do.
+#[test]
+fn the_readmes_tab_order_sentences_are_what_tab_and_shift_tab_do() {
+    let readme = include_str!("../../README.md");
+    let mut checked = 0;
+    let mut section = None;
+    for line in readme.lines() {
+        if let Some(t) = line.strip_prefix("## The ") {
+            section = t.strip_suffix(" pane").map(str::to_owned);
+            continue;
+        }
+        for (phrase, next) in [
+            ("`Tab` from ", Command::NextPane),
+            ("`Shift-Tab` from ", Command::PrevPane),
+        ] {
+            for rest in line.split(phrase).skip(1) {
+                let from: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == ' ')
+                    .collect();
+                let from = from.split(" opens").next().unwrap().trim().to_owned();
+                let opens = match rest.split_once("opens the last tab, ") {
+                    Some((_, name)) if rest.starts_with(&format!("{from} opens")) => name
+                        .split(|c: char| !c.is_alphanumeric())
+                        .next()
+                        .unwrap()
+                        .to_owned(),
+                    _ => section
+                        .clone()
+                        .expect("a tab sentence inside a pane section"),
+                };
+                let mut app = app();
+                for _ in 0..ssmdeck::app::registry::PANES.len() {
+                    if app.pane.title() == from {
+                        break;
+                    }
+                    cmd(&mut app, Command::NextPane);
+                }
+                assert_eq!(app.pane.title(), from, "no tab is called {from}");
+                cmd(&mut app, next);
+                assert_eq!(app.pane.title(), opens, "{phrase}{from} ({line})");
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(
+        checked, 3,
+        "the README's three tab-order sentences were read"
+    );
 }

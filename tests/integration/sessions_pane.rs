@@ -426,11 +426,11 @@ async fn a_context_switch_keeps_open_sessions_and_drops_stale_reports() {
     };
     live.act(Action::Reported {
         context: generation,
-        action: Box::new(Action::Fleet {
+        action: Box::new(Action::Fleet(ssmdeck::app::FleetMsg {
             ctx: Default::default(),
             generation: live.app.fleet.generation,
             event: ssmdeck::aws::fleet::FleetEvent::Page(vec![stale]),
-        }),
+        })),
     });
     assert!(
         !live
