@@ -23,6 +23,9 @@ pub enum Action {
     IdentityLoaded(Result<CallerIdentity, AwsError>),
     /// STS GetCallerIdentity of one context of the set answered.
     ContextIdentity(crate::model::ContextId, Result<CallerIdentity, AwsError>),
+    /// The IAM alias of one context's account (ListAccountAliases):
+    /// context, alias.
+    AccountAlias(crate::model::ContextId, String),
     /// A fleet load reported (its `generation` tells stale loads apart).
     Fleet(crate::panes::fleet::FleetMsg),
     /// A passing notice (throttling, retries), shown for a few seconds.

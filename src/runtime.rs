@@ -63,6 +63,7 @@ fn shell_action(m: ShellMsg) -> Action {
     match m {
         ShellMsg::Identity(r) => Action::IdentityLoaded(r),
         ShellMsg::ContextIdentity(id, r) => Action::ContextIdentity(id, r),
+        ShellMsg::AccountAlias(id, alias) => Action::AccountAlias(id, alias),
         ShellMsg::Notice(text) => Action::Notice(text, Instant::now()),
     }
 }

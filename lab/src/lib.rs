@@ -19,6 +19,7 @@ mod ec2;
 pub mod explorer;
 pub mod fleet;
 mod hybrid;
+mod iam;
 mod inventory;
 mod logs;
 mod maintenance;
@@ -1124,7 +1125,10 @@ fn authenticate(
         return Err(Box::new(protocol::expired_token(service)));
     }
     let tenant = lab.tenant(account, &auth.region).or_else(|| {
-        let global = matches!(service, Service::Sts | Service::Organizations);
+        let global = matches!(
+            service,
+            Service::Sts | Service::Organizations | Service::Iam
+        );
         (lab.any_region || (global && auth.region == "us-east-1"))
             .then(|| lab.tenant(account, &lab.regions[0]))
             .flatten()
@@ -1215,6 +1219,9 @@ async fn handle(
             organizations::dispatch(&lab.accounts, &state.account, &request)
         });
     }
+    if service == Service::Iam {
+        return iam::dispatch(&lab.accounts, &state.account, &request);
+    }
     if service == Service::Ssm && explorer::handles(&request.action) {
         return paging::scoped(scope, || explorer::dispatch(&lab, &state, &request));
     }
@@ -1265,7 +1272,9 @@ fn refusal(service: Service, e: &auth::AuthError) -> Response {
     if e.is_clock_skew() {
         return match service {
             Service::Ec2 => error_response(service, 400, "RequestExpired", "Request has expired."),
-            Service::Sts => error_response(service, 403, "SignatureDoesNotMatch", &e.to_string()),
+            Service::Sts | Service::Iam => {
+                error_response(service, 403, "SignatureDoesNotMatch", &e.to_string())
+            }
             _ => error_response(service, 400, "InvalidSignatureException", &e.to_string()),
         };
     }
@@ -1301,7 +1310,9 @@ fn dispatch(
         }
         Service::Ec2 => ec2::dispatch(state, request),
         Service::Sts => sts::dispatch(&state.account, caller, request),
-        Service::Organizations | Service::S3 => protocol::unknown_action(service, &request.action),
+        Service::Organizations | Service::S3 | Service::Iam => {
+            protocol::unknown_action(service, &request.action)
+        }
         Service::Other => protocol::unknown_service("other", true),
     }
 }

@@ -12,7 +12,7 @@ const ORG: &str = "o-lab0000001";
 const JOINED: f64 = 1_704_067_200.0;
 
 /// The account name of the `k`-th account (`management`, `prod-a`, …).
-fn name(k: usize) -> String {
+pub(crate) fn name(k: usize) -> String {
     const NAMES: [&str; 6] = [
         "management",
         "prod-a",

@@ -16,6 +16,8 @@ pub enum Service {
     Organizations,
     /// Amazon S3 (REST-XML, path-style; see [`crate::s3`]).
     S3,
+    /// IAM (query protocol; `ListAccountAliases`, see [`crate::iam`]).
+    Iam,
     Other,
 }
 
@@ -28,6 +30,7 @@ impl Service {
             "logs" => Service::Logs,
             "organizations" => Service::Organizations,
             "s3" => Service::S3,
+            "iam" => Service::Iam,
             _ => Service::Other,
         }
     }
@@ -40,6 +43,7 @@ impl Service {
             Service::Logs => "logs",
             Service::Organizations => "organizations",
             Service::S3 => "s3",
+            Service::Iam => "iam",
             Service::Other => "other",
         }
     }
@@ -209,10 +213,15 @@ pub fn error_response(service: Service, status: u16, code: &str, message: &str) 
                 xml_escape(message)
             ),
         ),
-        Service::Sts => (
+        Service::Sts | Service::Iam => (
             "text/xml;charset=UTF-8",
             format!(
-                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>",
+                "<ErrorResponse xmlns=\"{}\"><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>",
+                if service == Service::Iam {
+                    "https://iam.amazonaws.com/doc/2010-05-08/"
+                } else {
+                    "https://sts.amazonaws.com/doc/2011-06-15/"
+                },
                 if status.is_server_error() {
                     "Receiver"
                 } else {
@@ -239,7 +248,7 @@ pub fn error_response(service: Service, status: u16, code: &str, message: &str) 
 /// `ErrorResponse`; the SDKs of either protocol read the code and message.
 pub fn unknown_service(scope: &str, json: bool) -> Response {
     let message = format!(
-        "The service {scope} is not available at this endpoint; the lab serves ssm, ec2, sts, logs, organizations and s3 (Run Command output)."
+        "The service {scope} is not available at this endpoint; the lab serves ssm, ec2, sts, logs, organizations, iam (account aliases) and s3 (Run Command output)."
     );
     if json {
         return error_response(Service::Other, 400, "UnknownOperationException", &message);
@@ -261,7 +270,7 @@ pub fn validation(service: Service, message: &str) -> Response {
         Service::Ssm | Service::Logs | Service::Organizations | Service::Other => {
             "ValidationException"
         }
-        Service::Ec2 | Service::Sts => "InvalidParameterValue",
+        Service::Ec2 | Service::Sts | Service::Iam => "InvalidParameterValue",
         Service::S3 => "InvalidArgument",
     };
     error_response(service, 400, code, message)
@@ -281,7 +290,7 @@ pub fn unknown_action(service: Service, action: &str) -> Response {
             "NotImplemented",
             &format!("the lab's S3 does not implement {action}"),
         ),
-        Service::Ec2 | Service::Sts => error_response(
+        Service::Ec2 | Service::Sts | Service::Iam => error_response(
             service,
             400,
             "InvalidAction",
@@ -308,7 +317,7 @@ pub fn throttled(service: Service) -> Response {
             "RequestLimitExceeded",
             "Request limit exceeded.",
         ),
-        Service::Sts => error_response(service, 400, "Throttling", "Rate exceeded"),
+        Service::Sts | Service::Iam => error_response(service, 400, "Throttling", "Rate exceeded"),
         Service::S3 => error_response(service, 503, "SlowDown", "Please reduce your request rate."),
     }
 }
@@ -346,6 +355,13 @@ pub fn server_error(service: Service) -> Response {
             "InternalError",
             "We encountered an internal error. Please try again. (injected by the lab)",
         ),
+        // The code IAM's model lists (ServiceFailureException).
+        Service::Iam => error_response(
+            service,
+            500,
+            "ServiceFailure",
+            "The request processing has failed because of an unknown error, exception or failure (injected by the lab).",
+        ),
     }
 }
 
@@ -367,7 +383,7 @@ pub fn access_denied(service: Service, action: &str, who: &str) -> Response {
             "UnauthorizedOperation",
             "You are not authorized to perform this operation.",
         ),
-        Service::Sts | Service::S3 => error_response(
+        Service::Sts | Service::Iam | Service::S3 => error_response(
             service,
             403,
             "AccessDenied",
@@ -395,7 +411,9 @@ pub fn region_not_enabled(service: Service) -> Response {
             "AuthFailure",
             "AWS was not able to validate the provided access credentials",
         ),
-        Service::Sts => error_response(service, 403, "InvalidClientTokenId", INVALID),
+        Service::Sts | Service::Iam => {
+            error_response(service, 403, "InvalidClientTokenId", INVALID)
+        }
         Service::S3 => error_response(
             service,
             403,
@@ -414,7 +432,9 @@ pub fn expired_token(service: Service) -> Response {
     const EXPIRED: &str = "The security token included in the request is expired";
     match service {
         Service::Ec2 => error_response(service, 400, "RequestExpired", "Request has expired."),
-        Service::Sts | Service::S3 => error_response(service, 400, "ExpiredToken", EXPIRED),
+        Service::Sts | Service::Iam | Service::S3 => {
+            error_response(service, 400, "ExpiredToken", EXPIRED)
+        }
         _ => error_response(service, 403, "ExpiredTokenException", EXPIRED),
     }
 }

@@ -14,6 +14,9 @@ pub enum ShellMsg {
     Identity(Result<CallerIdentity, AwsError>),
     /// STS GetCallerIdentity of one context of a set of several answered.
     ContextIdentity(ContextId, Result<CallerIdentity, AwsError>),
+    /// The IAM alias of a context's account (ListAccountAliases), where it
+    /// has one and the identity may read it.
+    AccountAlias(ContextId, String),
     /// Something to tell the user (a file that could not be written).
     Notice(String),
 }
@@ -23,7 +26,9 @@ pub enum ShellMsg {
 pub enum ShellJob {
     /// STS GetCallerIdentity of every context, at most
     /// `contexts::CONTEXTS_AT_ONCE` at a time (the first context's also
-    /// names the identity in the audit log).
+    /// names the identity in the audit log), each followed by its
+    /// account's IAM alias (ListAccountAliases; a refusal is logged, not
+    /// shown: the account is then named by its id).
     Identity,
     /// Write the user state (saved filters, recent targets) as this JSON,
     /// 0600, where the runtime says (nowhere in tests).
@@ -52,31 +57,42 @@ impl Job for ShellJob {
     async fn run(self, env: JobEnv<ShellMsg>) -> Option<ShellMsg> {
         match self {
             ShellJob::Identity => {
-                let r = env.ctx.caller_identity().await;
-                if let (Some(a), Ok(id)) = (env.audit.log(), &r) {
+                use futures::StreamExt;
+                let first = env.ctx.caller_identity().await;
+                if let (Some(a), Ok(id)) = (env.audit.log(), &first) {
                     a.set_identity(id.clone());
                 }
-                if env.contexts.len() > 1 {
-                    use futures::StreamExt;
-                    env.send(ShellMsg::Identity(r.clone()));
-                    env.send(ShellMsg::ContextIdentity(ContextId(0), r.clone()));
-                    let others: Vec<_> = env
-                        .contexts
-                        .iter()
-                        .skip(1)
-                        .map(|(id, ctx)| (id, ctx.clone()))
-                        .collect();
-                    let calls = others
-                        .into_iter()
-                        .map(|(id, ctx)| async move { (id, ctx.caller_identity().await) });
-                    let mut answers = futures::stream::iter(calls)
-                        .buffer_unordered(crate::aws::contexts::CONTEXTS_AT_ONCE);
-                    while let Some((id, r)) = answers.next().await {
-                        env.send(ShellMsg::ContextIdentity(id, r));
-                    }
+                // The first account's alias before its identity, so the
+                // header names it as soon as it shows the account.
+                if first.is_ok() {
+                    send_alias(&env, ContextId(0), env.ctx.account_alias().await);
+                }
+                env.send(ShellMsg::Identity(first.clone()));
+                if env.contexts.len() < 2 {
                     return None;
                 }
-                Some(ShellMsg::Identity(r))
+                env.send(ShellMsg::ContextIdentity(ContextId(0), first));
+                let others: Vec<_> = env
+                    .contexts
+                    .iter()
+                    .skip(1)
+                    .map(|(id, ctx)| (id, ctx.clone()))
+                    .collect();
+                let calls = others.into_iter().map(|(id, ctx)| async move {
+                    let who = ctx.caller_identity().await;
+                    let alias = match &who {
+                        Ok(_) => ctx.account_alias().await,
+                        Err(e) => Err(e.clone()),
+                    };
+                    (id, who, alias)
+                });
+                let mut answers = futures::stream::iter(calls)
+                    .buffer_unordered(crate::aws::contexts::CONTEXTS_AT_ONCE);
+                while let Some((id, who, alias)) = answers.next().await {
+                    env.send(ShellMsg::ContextIdentity(id, who));
+                    send_alias(&env, id, alias);
+                }
+                None
             }
             ShellJob::SaveUserState(json) => {
                 let path = env.state_path.clone()?;
@@ -107,5 +123,16 @@ impl Job for ShellJob {
 
     fn outcomes(_: &ShellMsg) -> Vec<Outcome> {
         Vec::new()
+    }
+}
+
+/// Sends a context's account alias where it has one; a refusal (no
+/// `iam:ListAccountAliases`) is logged, not shown: the account is then
+/// named by its id.
+fn send_alias(env: &JobEnv<ShellMsg>, id: ContextId, alias: Result<Option<String>, AwsError>) {
+    match alias {
+        Ok(Some(a)) => env.send(ShellMsg::AccountAlias(id, a)),
+        Ok(None) => {}
+        Err(e) => tracing::debug!(context = id.index(), error = %e, "no account alias"),
     }
 }

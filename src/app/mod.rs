@@ -909,6 +909,18 @@ impl App {
                 self.context_identity(id, r, now);
                 Vec::new()
             }
+            Action::AccountAlias(id, alias) => {
+                // An Organizations name (`--org`) stays; the alias is
+                // AWS's text: never raw control characters.
+                let mut labels = self.contexts.clone();
+                if let Some(l) = labels.get_mut(id.index())
+                    && l.account_name.is_none()
+                {
+                    l.account_name = Some(crate::widgets::raw_json::sanitize(&alias));
+                    self.set_contexts(labels);
+                }
+                Vec::new()
+            }
             Action::IdentityLoaded(Err(e)) => {
                 self.context.identity_error = Some(e);
                 Vec::new()

@@ -183,6 +183,9 @@ pub struct AwsContext {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     /// Organizations client (`--org`: the accounts of the organization).
     pub org: aws_sdk_organizations::Client,
+    /// IAM client (the account's alias), in IAM's global region of the
+    /// context's partition ([`iam_region`]).
+    pub iam: aws_sdk_iam::Client,
     /// S3 client (the rest of a Run Command output that GetCommandInvocation
     /// cut, from the command's output bucket); path-style addressing
     /// against an endpoint override, as a compatible endpoint serves it.
@@ -331,7 +334,13 @@ impl AwsContext {
         );
         let org = aws_sdk_organizations::Client::from_conf(
             aws_sdk_organizations::config::Builder::from(&sdk)
+                .interceptor(interceptor.clone())
+                .build(),
+        );
+        let iam = aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::config::Builder::from(&sdk)
                 .interceptor(interceptor)
+                .region(aws_sdk_iam::config::Region::new(iam_region(&region)))
                 .build(),
         );
         Ok(AwsContext {
@@ -344,6 +353,7 @@ impl AwsContext {
             sts,
             logs,
             org,
+            iam,
             s3,
             options: opts.clone(),
         })
@@ -367,6 +377,23 @@ impl AwsContext {
         })
     }
 
+    /// The account's alias (IAM `ListAccountAliases`: an account has at
+    /// most one), `None` when it has none.
+    ///
+    /// # Errors
+    /// [`AwsError`] for `iam:ListAccountAliases`: typically
+    /// `AccessDenied` where the identity may not call it (the console then
+    /// names the account by its id).
+    pub async fn account_alias(&self) -> Result<Option<String>, AwsError> {
+        let out = self
+            .iam
+            .list_account_aliases()
+            .send()
+            .await
+            .map_err(|e| self.error("iam:ListAccountAliases", e))?;
+        Ok(out.account_aliases.into_iter().next())
+    }
+
     /// Converts an SDK error into the one-line error the console shows,
     /// with the profile and endpoint of this context.
     pub fn error<E>(&self, operation: &str, err: SdkError<E>) -> AwsError
@@ -374,6 +401,19 @@ impl AwsContext {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         AwsError::from_sdk(operation, err, self)
+    }
+}
+
+/// The region IAM (a global service) signs in for a context in `region`:
+/// `cn-north-1` in the China partition, `us-gov-west-1` in GovCloud, else
+/// `us-east-1` (AWS General Reference, IAM endpoints).
+pub fn iam_region(region: &str) -> String {
+    if region.starts_with("cn-") {
+        "cn-north-1".into()
+    } else if region.starts_with("us-gov-") {
+        "us-gov-west-1".into()
+    } else {
+        "us-east-1".into()
     }
 }
 

@@ -90,6 +90,19 @@ pub fn note(frame: &mut Frame, area: Rect, text: String, style: Style) {
     );
 }
 
+/// `text` in at most `width` characters: cut with a trailing `…` when
+/// longer, so a cut name (an account name or alias in a 14-cell column)
+/// shows that it was cut. Ids are never given to it: their columns are as
+/// wide as the longest id.
+pub fn ellipsize(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// A cell of `text` in `style`.
 pub fn styled(text: impl Into<String>, style: Style) -> Cell<'static> {
     Cell::from(Span::styled(text.into(), style))

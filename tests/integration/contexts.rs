@@ -61,11 +61,26 @@ fn lab_ids(lab: &LabHandle, account: &str, region: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Waits for every context's fleet, account id and account name (its IAM
+/// alias: the lab gives each account one).
 async fn loaded(live: &mut Live) {
     live.until("the fleet of every context", |a| {
-        a.fleet.loading.is_none() && a.contexts.iter().all(|l| l.account.is_some())
+        a.fleet.loading.is_none()
+            && a.contexts
+                .iter()
+                .all(|l| l.account.is_some() && l.account_name.is_some())
     })
     .await;
+}
+
+/// The name the console shows for `account` (its alias, once [`loaded`]).
+fn shown(live: &Live, account: &str) -> String {
+    live.app
+        .contexts
+        .iter()
+        .find(|l| l.account.as_deref() == Some(account))
+        .and_then(|l| l.account_name.clone())
+        .unwrap_or_else(|| panic!("no name for {account}"))
 }
 
 #[tokio::test]
@@ -104,7 +119,26 @@ async fn every_row_of_a_three_by_two_set_comes_once_with_its_context() {
         .filter_map(|l| l.account.clone())
         .collect();
     assert_eq!(accounts, lab.accounts().into_iter().collect());
+    // No --org here: each account is named by its IAM alias
+    // (ListAccountAliases in its own account), in the ACCOUNT column too.
+    live.until("every account's alias", |a| {
+        a.contexts.iter().all(|l| l.account_name.is_some())
+    })
+    .await;
+    let names = ["acme-management", "acme-prod-a", "acme-prod-b"];
+    for l in &live.app.contexts {
+        let k = lab
+            .accounts()
+            .iter()
+            .position(|a| Some(a) == l.account.as_ref())
+            .unwrap();
+        assert_eq!(l.account_name.as_deref(), Some(names[k]), "{l:?}");
+    }
     let screen = live.screen();
+    assert!(screen.contains("acme-prod-b"), "{screen}");
+    // A name longer than the 14-cell column ends in `…`, never cut bare.
+    assert!(screen.contains("acme-manageme…"), "{screen}");
+    assert!(!screen.contains("acme-managemen "), "{screen}");
     assert!(screen.contains("3 accounts × 2 regions"), "{screen}");
     assert!(
         screen.contains("ACCOUNT") && screen.contains("REGION"),
@@ -192,7 +226,7 @@ async fn a_denied_and_a_throttled_context_do_not_stop_the_others() {
     let screen = live.screen();
     assert!(screen.contains("1 of 6 contexts failed"), "{screen}");
     assert!(
-        screen.contains(&format!("✗ {} {}", accounts[1], REGIONS[0])),
+        screen.contains(&format!("✗ {} {}", shown(&live, &accounts[1]), REGIONS[0])),
         "{screen}"
     );
 }
@@ -232,6 +266,7 @@ async fn a_send_across_three_contexts_lands_in_each_with_its_nodes() {
     assert_eq!(live.app.mode(), Mode::Confirm);
     let confirm = live.app.confirm().expect("a confirmation").lines.join("\n");
     for (account, region, _) in &chosen {
+        let account = shown(&live, account);
         assert!(
             confirm.contains(&format!("2 nodes in {account} {region}"))
                 || confirm.contains(&format!("2 in {account} {region}")),
@@ -561,7 +596,13 @@ async fn a_parameter_compares_across_contexts_and_a_level_copies_to_another() {
     assert!(lines.contains("1 to overwrite"), "{lines}");
     assert!(lines.contains("1 to create"), "{lines}");
     assert!(
-        lines.contains(&format!("From {a} {} to {c} {}", REGIONS[0], REGIONS[1])),
+        lines.contains(&format!(
+            "From {} {} to {} {}",
+            shown(&live, a),
+            REGIONS[0],
+            shown(&live, c),
+            REGIONS[1]
+        )),
         "{lines}"
     );
     live.act(Action::Input(InputKey::Char('y')));
@@ -947,7 +988,11 @@ async fn parameters_browse_another_context_and_write_there() {
     );
     let scope = live.app.params.scope.clone().unwrap_or_default();
     assert!(
-        scope.contains(&format!("browsing {} {}", accounts[1], REGIONS[0])),
+        scope.contains(&format!(
+            "browsing {} {}",
+            shown(&live, &accounts[1]),
+            REGIONS[0]
+        )),
         "{scope}"
     );
     assert!(live.screen().contains("browsing"));
@@ -979,7 +1024,7 @@ async fn parameters_browse_another_context_and_write_there() {
     live.cmd(Command::Delete);
     let confirm = live.app.confirm().expect("a confirmation").lines.join("\n");
     assert!(
-        confirm.contains(&format!("In {} {}", accounts[1], REGIONS[0])),
+        confirm.contains(&format!("In {} {}", shown(&live, &accounts[1]), REGIONS[0])),
         "{confirm}"
     );
     live.act(Action::Input(InputKey::Char('y')));
@@ -1025,7 +1070,7 @@ async fn maintenance_windows_list_every_context_and_a_write_goes_to_its_own() {
     let lines = live.app.confirm().unwrap().lines.join("\n");
     let (account, region) = homes(&live)[&ctx].clone();
     assert!(
-        lines.contains(&account) && lines.contains(&region),
+        lines.contains(&shown(&live, &account)) && lines.contains(&region),
         "{lines}"
     );
     live.act(Action::Input(InputKey::Char('y')));

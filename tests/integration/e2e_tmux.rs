@@ -151,7 +151,7 @@ fn filter_narrows_rows_and_quit_restores_the_terminal() {
     let s = t.wait_for("the fleet to load", |s| {
         s.contains("24 nodes") && s.contains("loaded in")
     });
-    assert!(s.contains("account 123456789012"), "{s}");
+    assert!(s.contains("account 123456789012 (acme-management)"), "{s}");
     assert_eq!(ids_on_screen(&s).len(), 24, "all nodes fit:\n{s}");
 
     // What the filter should keep, computed from the lab's own fleet.

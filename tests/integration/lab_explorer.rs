@@ -614,7 +614,7 @@ async fn ops_items_of_every_tenant_carry_its_account() {
 /// (XML), checked strictly against botocore's output shapes
 /// (tests/integration/model_shapes.rs).
 #[tokio::test]
-async fn explorer_organizations_and_sts_answers_have_the_model_shapes() {
+async fn explorer_organizations_sts_and_iam_answers_have_the_model_shapes() {
     use crate::lab_validation::{json_call, signed_raw};
     use crate::model_shapes::check_output;
     use serde_json::json;
@@ -708,6 +708,21 @@ async fn explorer_organizations_and_sts_answers_have_the_model_shapes() {
         crate::model_shapes::check_query_output("sts", op, &text)
             .unwrap_or_else(|e| panic!("{op}: {e}"));
     }
+    // IAM: each account's alias.
+    let (status, text) = signed_raw(
+        &lab,
+        "POST",
+        "/",
+        "iam",
+        None,
+        "Action=ListAccountAliases&Version=2010-05-08&MaxItems=10",
+        std::time::SystemTime::now(),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("<member>acme-management</member>"), "{text}");
+    crate::model_shapes::check_query_output("iam", "ListAccountAliases", &text)
+        .unwrap_or_else(|e| panic!("ListAccountAliases: {e}"));
     lab.shutdown().await;
 }
 

@@ -35,7 +35,7 @@ pub(crate) fn model_errors() -> HashMap<String, HashMap<String, Vec<String>>> {
     let text = include_str!("../fixtures/model-errors.json");
     let v: Value = serde_json::from_str(text).expect("fixture is JSON");
     let mut out = HashMap::new();
-    for svc in ["ssm", "logs", "sts", "organizations", "s3"] {
+    for svc in ["ssm", "logs", "sts", "organizations", "s3", "iam"] {
         let ops: HashMap<String, Vec<String>> =
             serde_json::from_value(v[svc].clone()).expect("op -> [code]");
         out.insert(svc.to_owned(), ops);
@@ -565,8 +565,8 @@ fn xml_code(body: &str) -> String {
         .unwrap_or_default()
 }
 
-/// STS and Organizations: every refusal (bad input, a member account, the
-/// fault knobs) carries a code that botocore's model lists for that
+/// STS, Organizations and IAM: every refusal (bad input, a member account,
+/// the fault knobs) carries a code that botocore's model lists for that
 /// operation, or a common error of the protocol.
 #[tokio::test]
 async fn sts_and_organizations_refuse_with_codes_from_the_model() {
@@ -604,6 +604,33 @@ async fn sts_and_organizations_refuse_with_codes_from_the_model() {
             "{body}: {text}"
         );
         seen.push(("sts", *op, code));
+    }
+    // IAM (the account alias): a page size out of 1 … 1,000, an unknown action.
+    for (op, body, want) in [
+        (
+            "ListAccountAliases",
+            "Action=ListAccountAliases&Version=2010-05-08&MaxItems=0",
+            "ValidationError",
+        ),
+        (
+            "ListAccountAliases",
+            "Action=ListAccountAliases&Version=2010-05-08&MaxItems=1001",
+            "ValidationError",
+        ),
+        (
+            "CreateAccountAlias",
+            "Action=CreateAccountAlias&Version=2010-05-08&AccountAlias=x",
+            "InvalidAction",
+        ),
+    ] {
+        let (status, text) = signed_by(&lab, &mgmt, "POST", "/", "iam", None, body, now()).await;
+        let code = xml_code(&text);
+        assert_eq!((status, code.as_str()), (400, want), "{body}: {text}");
+        assert!(
+            text.contains("https://iam.amazonaws.com/doc/2010-05-08/"),
+            "{text}"
+        );
+        seen.push(("iam", op, code));
     }
     let org = |action: &str| format!("AWSOrganizationsV20161128.{action}");
     let org_cases: [(&str, &str, &ssmdeck_lab::LabCredentials, &str); 5] = [
@@ -704,7 +731,11 @@ async fn sts_and_organizations_refuse_with_codes_from_the_model() {
     }
     for (svc, op, code) in &seen {
         let listed = &model[*svc][*op];
-        let common: &[&str] = if *svc == "sts" { COMMON_QUERY } else { COMMON };
+        let common: &[&str] = if matches!(*svc, "sts" | "iam") {
+            COMMON_QUERY
+        } else {
+            COMMON
+        };
         assert!(
             listed.iter().any(|l| l == code) || common.contains(&code.as_str()),
             "{svc}:{op}: {code} is not in the model's errors ({listed:?}) nor a common error"

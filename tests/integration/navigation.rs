@@ -1040,3 +1040,54 @@ fn the_readmes_tab_order_sentences_are_what_tab_and_shift_tab_do() {
         "the README's three tab-order sentences were read"
     );
 }
+
+/// Issue 14 (account names): an account's IAM alias names it where
+/// Organizations did not (an Organizations name stays), as AWS text
+/// without control characters, and the one-context header shows it beside
+/// the account id.
+#[test]
+fn an_account_alias_names_the_account_unless_organizations_did() {
+    use ssmdeck::model::{CallerIdentity, ContextId, ContextLabel};
+    let mut app = app();
+    app.update(
+        Action::IdentityLoaded(Ok(CallerIdentity {
+            account: "123456789012".into(),
+            arn: "arn:aws:iam::123456789012:user/me".into(),
+        })),
+        Instant::now(),
+    );
+    app.update(
+        Action::AccountAlias(ContextId(0), "acme-\u{1b}[2Jprod".into()),
+        Instant::now(),
+    );
+    let name = app.contexts[0].account_name.clone().unwrap();
+    assert!(
+        !name.contains('\u{1b}') && name.starts_with("acme-"),
+        "{name:?}"
+    );
+    let top = screen(&app).lines().next().unwrap().to_owned();
+    assert!(top.contains(&format!("123456789012 ({name})")), "{top}");
+    // With two contexts, the second named by Organizations: its name stays.
+    let labels: Vec<ContextLabel> = (0..2)
+        .map(|i| ContextLabel {
+            id: ContextId(i),
+            region: "eu-west-1".into(),
+            account_name: (i == 1).then(|| "prod-a".to_owned()),
+            ..Default::default()
+        })
+        .collect();
+    app.set_contexts(labels);
+    app.update(
+        Action::AccountAlias(ContextId(1), "acme-prod-a".into()),
+        Instant::now(),
+    );
+    app.update(
+        Action::AccountAlias(ContextId(0), "acme-management".into()),
+        Instant::now(),
+    );
+    assert_eq!(app.contexts[1].account_name.as_deref(), Some("prod-a"));
+    assert_eq!(
+        app.contexts[0].account_name.as_deref(),
+        Some("acme-management")
+    );
+}

@@ -195,7 +195,12 @@ async fn the_audit_log_records_each_mutation_and_never_a_value() {
         got
     };
     tasks.run(Effect::Shell(ShellJob::Identity));
-    wait(1).await;
+    // The account's alias (IAM), then its identity (STS).
+    let first = wait(2).await;
+    assert!(
+        matches!(first[1], Action::IdentityLoaded(Ok(_))),
+        "{first:?}"
+    );
     let put = |name: &str, value: &str| PutRequest {
         name: name.into(),
         value: value.into(),

@@ -14,6 +14,7 @@ use crate::keys::Command;
 use crate::model::{ManagedNode, format_epoch};
 use crate::pane::RenderContext;
 use crate::widgets::hits::table_rows;
+use crate::widgets::table::ellipsize;
 use crate::widgets::{highlighted, ping_token, stall_text, thousands, with_cursor};
 
 /// Width of a column in cells (the name column's minimum).
@@ -410,6 +411,10 @@ fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContex
                 )),
                 Column::Patch => patch_cell(n, t),
                 Column::Assoc => assoc_cell(n, t),
+                Column::Account => Cell::from(Span::styled(
+                    ellipsize(&f.cell_text(n, *c), usize::from(width(*c))),
+                    base,
+                )),
                 c => Cell::from(Span::styled(f.cell_text(n, *c), base)),
             }));
             let row = Row::new(cells);

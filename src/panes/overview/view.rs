@@ -82,9 +82,15 @@ fn load_text(o: &OverviewState, i: usize) -> (String, &'static str) {
     }
 }
 
+/// Width of the ACCOUNT column in cells (a longer name ends in `…`).
+const ACCOUNT_WIDTH: usize = 14;
+
 fn label_cells(o: &OverviewState, i: usize) -> [String; 2] {
     match o.contexts.get(i) {
-        Some(l) => [sanitize(l.account_text()), l.region.clone()],
+        Some(l) => [
+            crate::widgets::table::ellipsize(&sanitize(l.account_text()), ACCOUNT_WIDTH),
+            l.region.clone(),
+        ],
         None if i == 0 => ["this account".into(), String::new()],
         None => ["all".into(), String::new()],
     }
@@ -204,7 +210,10 @@ pub fn render(frame: &mut Frame, area: Rect, o: &OverviewState, cx: &RenderConte
             .map(|m| Cell::from(Line::from(m.title()).right_aligned())),
     );
     header.push(Cell::from("STATE"));
-    let mut widths = vec![Constraint::Length(14), Constraint::Length(14)];
+    let mut widths = vec![
+        Constraint::Length(ACCOUNT_WIDTH as u16),
+        Constraint::Length(14),
+    ];
     widths.extend(cols.iter().map(|_| Constraint::Length(NUMBER)));
     widths.push(Constraint::Min(6));
     let shown = Metric::ALL[o.col.min(Metric::ALL.len() - 1)];

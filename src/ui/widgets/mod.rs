@@ -23,8 +23,13 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
     let label = t.style("ui.header_label");
     let value = t.style("ui.header_value");
     let c = &app.context;
+    let alias = app.contexts.first().and_then(|l| l.account_name.as_deref());
     let account = match (&c.identity, &c.identity_error) {
-        (Some(id), _) => id.account.clone(),
+        (Some(id), _) => match alias {
+            // The id first: on a narrow terminal the alias gives way.
+            Some(a) => format!("{} ({a})", id.account),
+            None => id.account.clone(),
+        },
         (None, Some(_)) => "unknown".into(),
         (None, None) => "…".into(),
     };
