@@ -1171,3 +1171,35 @@ async fn a_window_command_of_another_account_opens_and_polls_in_that_account() {
         run.nodes.keys()
     );
 }
+
+/// Issue 14 (account names): where the identity may not call
+/// `iam:ListAccountAliases`, the account is named by its id and nothing
+/// else changes: no notice, the fleet loads, the header shows the id alone.
+#[tokio::test]
+async fn a_refused_alias_leaves_the_account_named_by_its_id() {
+    let lab = common::lab(
+        12,
+        Faults {
+            deny: vec!["iam:ListAccountAliases".into()],
+            ..Faults::default()
+        },
+    )
+    .await;
+    let (ctx, _) = common::context(&lab).await;
+    let mut live = Live::start(ctx).await;
+    live.until("the identity and the fleet", |a| {
+        a.context.identity.is_some() && a.fleet.loading.is_none()
+    })
+    .await;
+    assert_eq!(
+        lab.calls().get("iam:ListAccountAliases"),
+        Some(&1),
+        "asked once"
+    );
+    assert_eq!(live.app.contexts[0].account_name, None);
+    assert!(live.app.notices.is_empty(), "{:?}", live.app.notices);
+    let top = live.screen().lines().next().unwrap().to_owned();
+    let account = lab.accounts()[0].clone();
+    assert!(top.contains(&format!("account {account}  ")), "{top}");
+    assert_eq!(live.app.fleet.nodes.len(), 12);
+}
