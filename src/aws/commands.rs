@@ -238,28 +238,29 @@ async fn find_sent(
         filter(CommandFilterKey::InvokedAfter, &iso)?,
         filter(CommandFilterKey::DocumentName, &req.document)?,
     ];
-    let mut token = None;
+    let mut pages = ctx
+        .ssm
+        .list_commands()
+        .set_filters(Some(filters))
+        .max_results(50)
+        .into_paginator()
+        .send();
+    // At most 5 pages, and none past the first page reaching older sends.
     for _ in 0..5 {
-        let resp = ctx
-            .ssm
-            .list_commands()
-            .set_filters(Some(filters.clone()))
-            .max_results(50)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| ctx.error("ssm:ListCommands", e))?;
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        let page = page.map_err(|e| ctx.error("ssm:ListCommands", e))?;
         let mut older = false;
-        for c in resp.commands.unwrap_or_default() {
+        for c in page.commands.unwrap_or_default() {
             let at = c.requested_date_time.map_or(i64::MAX, |d| d.secs());
             older |= at < after;
             if at >= after && is_sent(&c, req, sent) {
                 return Ok(c.command_id);
             }
         }
-        match resp.next_token.filter(|t| !t.is_empty()) {
-            Some(t) if !older => token = Some(t),
-            _ => break,
+        if older {
+            break;
         }
     }
     Ok(None)
@@ -311,20 +312,18 @@ pub async fn invocations(
     command_id: &str,
 ) -> Result<(Vec<CommandInvocation>, u32), AwsError> {
     let mut out = Vec::new();
-    let mut token = None;
     let mut calls = 0;
-    loop {
+    let mut pages = ctx
+        .ssm
+        .list_command_invocations()
+        .command_id(command_id)
+        .details(true)
+        .max_results(50)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
         calls += 1;
-        let resp = ctx
-            .ssm
-            .list_command_invocations()
-            .command_id(command_id)
-            .details(true)
-            .max_results(50)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| ctx.error("ssm:ListCommandInvocations", e))?;
+        let resp = page.map_err(|e| ctx.error("ssm:ListCommandInvocations", e))?;
         for i in resp.command_invocations.unwrap_or_default() {
             let plugin = i.command_plugins.as_ref().and_then(|p| p.first());
             out.push(CommandInvocation {
@@ -338,10 +337,6 @@ pub async fn invocations(
                 start_s: plugin.and_then(|p| secs(p.response_start_date_time)),
                 end_s: plugin.and_then(|p| secs(p.response_finish_date_time)),
             });
-        }
-        match resp.next_token.filter(|t| !t.is_empty()) {
-            Some(t) => token = Some(t),
-            None => break,
         }
     }
     Ok((out, calls))
@@ -884,21 +879,17 @@ pub async fn command(
 /// [`AwsError`] for `ssm:ListCommands`.
 pub async fn history(ctx: &AwsContext, limit: usize) -> Result<Vec<CommandSummary>, AwsError> {
     let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let resp = ctx
-            .ssm
-            .list_commands()
-            .max_results(50)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| ctx.error("ssm:ListCommands", e))?;
-        out.extend(resp.commands.unwrap_or_default().into_iter().map(summary));
-        match resp.next_token.filter(|t| !t.is_empty()) {
-            Some(t) if out.len() < limit => token = Some(t),
-            _ => break,
-        }
+    let mut pages = ctx
+        .ssm
+        .list_commands()
+        .max_results(50)
+        .into_paginator()
+        .send();
+    while out.len() < limit
+        && let Some(page) = pages.next().await
+    {
+        let page = page.map_err(|e| ctx.error("ssm:ListCommands", e))?;
+        out.extend(page.commands.unwrap_or_default().into_iter().map(summary));
     }
     out.truncate(limit);
     Ok(out)

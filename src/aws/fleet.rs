@@ -331,19 +331,17 @@ pub async fn describe_patch_states(
     ids: Vec<String>,
 ) -> Result<(Vec<(String, PatchSummary)>, u32), AwsError> {
     let mut out = Vec::with_capacity(ids.len());
-    let mut token: Option<String> = None;
     let mut calls = 0;
-    loop {
+    let mut pages = ctx
+        .ssm
+        .describe_instance_patch_states()
+        .set_instance_ids(Some(ids))
+        .max_results(50)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
         calls += 1;
-        let resp = ctx
-            .ssm
-            .describe_instance_patch_states()
-            .set_instance_ids(Some(ids.clone()))
-            .max_results(50)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| ctx.error("ssm:DescribeInstancePatchStates", e))?;
+        let resp = page.map_err(|e| ctx.error("ssm:DescribeInstancePatchStates", e))?;
         for p in resp.instance_patch_states.unwrap_or_default() {
             let count = |c: Option<i32>| u32::try_from(c.unwrap_or(0)).unwrap_or(0);
             let summary = PatchSummary {
@@ -357,10 +355,6 @@ pub async fn describe_patch_states(
                 ended_s: Some(p.operation_end_time.secs()),
             };
             out.push((p.instance_id, summary));
-        }
-        match resp.next_token {
-            Some(t) if !t.is_empty() => token = Some(t),
-            _ => break,
         }
     }
     Ok((out, calls))
@@ -376,23 +370,21 @@ pub async fn describe_ec2(
     ids: Vec<String>,
 ) -> Result<(Vec<Ec2Join>, u32), AwsError> {
     let mut out = Vec::with_capacity(ids.len());
-    let mut token: Option<String> = None;
     let mut calls = 0;
-    loop {
+    let mut pages = ctx
+        .ec2
+        .describe_instances()
+        .filters(
+            Filter::builder()
+                .name("instance-id")
+                .set_values(Some(ids))
+                .build(),
+        )
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
         calls += 1;
-        let resp = ctx
-            .ec2
-            .describe_instances()
-            .filters(
-                Filter::builder()
-                    .name("instance-id")
-                    .set_values(Some(ids.clone()))
-                    .build(),
-            )
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| ctx.error("ec2:DescribeInstances", e))?;
+        let resp = page.map_err(|e| ctx.error("ec2:DescribeInstances", e))?;
         for r in resp.reservations.unwrap_or_default() {
             for i in r.instances.unwrap_or_default() {
                 let details = Ec2Details {
@@ -424,10 +416,6 @@ pub async fn describe_ec2(
                     .collect();
                 out.push((i.instance_id.unwrap_or_default(), details, tags));
             }
-        }
-        match resp.next_token {
-            Some(t) if !t.is_empty() => token = Some(t),
-            _ => break,
         }
     }
     Ok((out, calls))

@@ -57,22 +57,8 @@ pub async fn describe_page(
     path: Option<&str>,
     token: Option<String>,
 ) -> Result<(Vec<ParameterMeta>, Option<String>), AwsError> {
-    let mut req = ctx
-        .ssm
-        .describe_parameters()
-        .max_results(DESCRIBE_PAGE)
-        .set_next_token(token);
-    if let Some(p) = path {
-        req = req.parameter_filters(
-            ParameterStringFilter::builder()
-                .key("Path")
-                .option("OneLevel")
-                .values(p)
-                .build()
-                .map_err(|e| AwsError::local("ssm:DescribeParameters", e))?,
-        );
-    }
-    let out = req
+    let out = describe_request(ctx, path)?
+        .set_next_token(token)
         .send()
         .await
         .map_err(|e| ctx.error("ssm:DescribeParameters", e))?;
@@ -83,6 +69,29 @@ pub async fn describe_page(
             .map(meta)
             .collect(),
         out.next_token.filter(|t| !t.is_empty()),
+    ))
+}
+
+/// DescribeParameters, [`DESCRIBE_PAGE`] a page, restricted to one level
+/// of `path` where given (`Path` filter, `OneLevel`).
+fn describe_request(
+    ctx: &AwsContext,
+    path: Option<&str>,
+) -> Result<
+    aws_sdk_ssm::operation::describe_parameters::builders::DescribeParametersFluentBuilder,
+    AwsError,
+> {
+    let req = ctx.ssm.describe_parameters().max_results(DESCRIBE_PAGE);
+    let Some(p) = path else {
+        return Ok(req);
+    };
+    Ok(req.parameter_filters(
+        ParameterStringFilter::builder()
+            .key("Path")
+            .option("OneLevel")
+            .values(p)
+            .build()
+            .map_err(|e| AwsError::local("ssm:DescribeParameters", e))?,
     ))
 }
 
@@ -211,16 +220,12 @@ pub async fn list_level(
     path: &str,
 ) -> Result<(Vec<ParameterMeta>, u32), AwsError> {
     let mut all = Vec::new();
-    let mut token = None;
     let mut calls = 0;
-    loop {
+    let mut pages = describe_request(ctx, Some(path))?.into_paginator().send();
+    while let Some(page) = pages.next().await {
         calls += 1;
-        let (page, next) = describe_page(ctx, Some(path), token).await?;
-        all.extend(page);
-        match next {
-            Some(t) => token = Some(t),
-            None => break,
-        }
+        let page = page.map_err(|e| ctx.error("ssm:DescribeParameters", e))?;
+        all.extend(page.parameters.unwrap_or_default().into_iter().map(meta));
     }
     Ok((all, calls))
 }

@@ -64,10 +64,14 @@ impl ParamsLive for Live {
         assert_eq!(first.as_deref(), Some(name), "search puts {name} first");
         self.cmd(Command::OpenDetails);
         let want = name.to_owned();
-        self.until("the parameter in the tree with its value", move |a| {
-            matches!(a.params.current(), Some(TreeRow::Param { name, .. }) if *name == want)
-                && a.params.values.contains_key(&want)
-        })
+        self.until(
+            "the parameter in the tree with its value, every level read",
+            move |a| {
+                matches!(a.params.current(), Some(TreeRow::Param { name, .. }) if *name == want)
+                    && a.params.values.contains_key(&want)
+                    && a.params.levels_loading.is_empty()
+            },
+        )
         .await;
     }
 }
