@@ -8,76 +8,72 @@ pub use crate::keys::{Command, InputKey};
 use crate::aws::AwsError;
 use crate::model::CallerIdentity;
 
-/// Everything `update` consumes.
-#[derive(Debug, Clone)]
-pub enum Action {
-    /// A bound command.
-    Command(Command),
-    /// A key typed while a text input (filter, command line) has focus.
-    Input(InputKey),
-    /// Periodic tick carrying the current time (expires notices).
-    Tick(Instant),
-    /// The terminal was resized to columns × rows (characters).
-    Resize(u16, u16),
-    /// STS `GetCallerIdentity` answered.
-    IdentityLoaded(Result<CallerIdentity, AwsError>),
-    /// STS GetCallerIdentity of one context of the set answered.
-    ContextIdentity(crate::model::ContextId, Result<CallerIdentity, AwsError>),
-    /// The IAM alias of one context's account (ListAccountAliases):
-    /// context, alias.
-    AccountAlias(crate::model::ContextId, String),
-    /// A fleet load reported (its `generation` tells stale loads apart).
-    Fleet(crate::panes::fleet::FleetMsg),
-    /// A passing notice (throttling, retries), shown for a few seconds.
-    Notice(String, Instant),
-    /// A write did not succeed (its audit outcome): kept on screen until
-    /// acknowledged, and in `:messages`.
-    WriteFailed(String),
-    /// Configuration problems found at start, shown in the status line.
-    ConfigProblems(Vec<String>),
-    /// A raw key for the editor (it handles its own keys).
-    Key(crossterm::event::KeyEvent),
-    /// A Parameter Store task reported.
-    Params(ParamsEvent),
-    /// A Run Command task reported.
-    Commands(CommandsEvent),
-    /// An OpsCenter task reported.
-    Ops(OpsCenterEvent),
-    /// Mouse input (only sent when mouse support is on).
-    Mouse(MouseInput),
-    /// A profile or region switch finished: the new context, or why not
-    /// (the old one stays).
-    ContextSwitched(Result<ContextInfo, String>),
-    /// Profiles found in the shared AWS config files.
-    ProfilesLoaded(Vec<String>),
-    /// A Sessions job reported (by tab).
-    Sessions(crate::panes::sessions::SessionsMsg),
-    /// An Overview job reported.
-    Overview(crate::panes::overview::OverviewMsg),
-    /// A Maintenance job reported.
-    Maintenance(crate::panes::maintenance::MaintenanceMsg),
-    /// An Automation job reported.
-    Automation(crate::panes::automation::AutomationMsg),
-    /// A Documents job reported.
-    Documents(crate::panes::documents::DocumentsMsg),
-    /// An Associations job reported.
-    Associations(crate::panes::associations::AssociationsMsg),
-    /// A Compliance job reported.
-    Compliance(crate::panes::compliance::ComplianceMsg),
-    /// An Activations job reported.
-    Activations(crate::panes::activations::ActivationsMsg),
-    /// Text pasted into the terminal (bracketed paste).
-    Paste(String),
-    /// A job's report, tagged with the context generation it was started
-    /// under: `update` drops reports of an older context (a profile or
-    /// region switch), except a session's, which lives on its own context.
-    Reported {
-        /// The context generation ([`ContextInfo::generation`]).
-        context: u64,
-        /// The report.
-        action: Box<Action>,
-    },
+/// Writes [`Action`] from the pane table ([`pane_table!`](crate::pane_table)):
+/// the shell's variants, and one per pane (`msg`) carrying its reports.
+macro_rules! action_enum {
+    ($d:tt $(
+        #[doc = $doc:literal]
+        $pane:ident {
+            module: $module:ident, state: $state:ident, field: $field:ident, slot: $slot:ident,
+            title: $title:literal, short: $short:literal, layer: $layer:ident, keys: $keys:literal,
+            command: $command:literal, about: $about:literal,
+            job: $job:ident, msg: $msg:ident $(,)?
+        }
+    )*) => {
+        /// Everything `update` consumes.
+        #[derive(Debug, Clone)]
+        pub enum Action {
+            /// A bound command.
+            Command(Command),
+            /// A key typed while a text input (filter, command line) has focus.
+            Input(InputKey),
+            /// Periodic tick carrying the current time (expires notices).
+            Tick(Instant),
+            /// The terminal was resized to columns × rows (characters).
+            Resize(u16, u16),
+            /// STS `GetCallerIdentity` answered.
+            IdentityLoaded(Result<CallerIdentity, AwsError>),
+            /// STS GetCallerIdentity of one context of the set answered.
+            ContextIdentity(crate::model::ContextId, Result<CallerIdentity, AwsError>),
+            /// The IAM alias of one context's account (ListAccountAliases):
+            /// context, alias.
+            AccountAlias(crate::model::ContextId, String),
+            /// A passing notice (throttling, retries), shown for a few seconds.
+            Notice(String, Instant),
+            /// A write did not succeed (its audit outcome): kept on screen until
+            /// acknowledged, and in `:messages`.
+            WriteFailed(String),
+            /// Configuration problems found at start, shown in the status line.
+            ConfigProblems(Vec<String>),
+            /// A raw key for the editor (it handles its own keys).
+            Key(crossterm::event::KeyEvent),
+            /// Mouse input (only sent when mouse support is on).
+            Mouse(MouseInput),
+            /// A profile or region switch finished: the new context, or why not
+            /// (the old one stays).
+            ContextSwitched(Result<ContextInfo, String>),
+            /// Profiles found in the shared AWS config files.
+            ProfilesLoaded(Vec<String>),
+            $(
+                #[doc = concat!("A report of the ", $title, " pane's jobs ([`Pane::Msg`](crate::pane::Pane::Msg)).")]
+                $msg(<crate::panes::$module::$state as crate::pane::Pane>::Msg),
+            )*
+            /// Text pasted into the terminal (bracketed paste).
+            Paste(String),
+            /// A job's report, tagged with the context generation it was started
+            /// under: `update` drops reports of an older context (a profile or
+            /// region switch), except a session's, which lives on its own context.
+            Reported {
+                /// The context generation ([`ContextInfo::generation`]).
+                context: u64,
+                /// The report.
+                action: Box<Action>,
+            },
+        }
+    };
 }
+
+crate::pane_table!(action_enum $);
 
 impl Action {
     /// The report inside [`Action::Reported`] (any other action as it is).

@@ -185,88 +185,119 @@ impl Overlay {
     }
 }
 
-/// The whole console state.
-#[derive(Debug)]
-pub struct App {
-    /// Current pane.
-    pub pane: Pane,
-    /// What sits over the panes and has the keys, topmost last; the key
-    /// layer ([`App::mode`]) is derived from it and the shown pane.
-    pub overlays: Vec<Overlay>,
-    /// Fleet pane.
-    pub fleet: FleetState,
-    /// Parameters pane.
-    pub params: ParamsState,
-    /// Run Command pane.
-    pub commands: CommandsState,
-    /// OpsCenter pane.
-    pub ops: OpsState,
-    /// Sessions pane.
-    pub sessions: sessions::SessionsState,
-    /// Overview pane state.
-    pub overview: OverviewState,
-    /// Maintenance pane state (also the change calendars behind the
-    /// header's freeze badge and a send's second question).
-    pub maintenance: MaintenanceState,
-    /// Automation pane state.
-    pub automation: AutomationState,
-    /// Documents pane state.
-    pub documents: DocumentsState,
-    /// Associations pane state.
-    pub associations: AssociationsState,
-    /// Compliance pane state.
-    pub compliance: ComplianceState,
-    /// Activations pane state.
-    pub activations: ActivationsState,
-    /// AWS context for the header (the set's first context).
-    pub context: ContextInfo,
-    /// Every context of the set, in order (one entry: the usual console).
-    pub contexts: Vec<crate::model::ContextLabel>,
-    /// Passing notices with their expiry.
-    pub notices: Vec<(String, Instant)>,
-    /// Every notice so far, oldest first, with when it came (at most
-    /// [`MESSAGES_KEPT`]): `:messages` shows them.
-    pub messages: Vec<(Instant, String)>,
-    /// A write that failed: shown until Esc acknowledges it.
-    pub write_failure: Option<String>,
-    /// Configuration problems (shown until dismissed by a key).
-    pub config_problems: Vec<String>,
-    /// The `:` line.
-    pub command_line: String,
-    /// Where the cursor stands in the open single-line input (filter, `:`
-    /// line, prompt), in characters; `None`: at the end. Reset whenever
-    /// the input mode changes.
-    pub line_cursor: Option<usize>,
-    /// Result of the last `:` command, when it failed.
-    pub command_error: Option<String>,
-    /// Terminal size, columns × rows.
-    pub size: (u16, u16),
-    /// Set when the user asked to quit.
-    pub quit: bool,
-    /// Why mutating actions are disabled (`--read-only`, config), if they are.
-    pub read_only: Option<String>,
-    /// Panes shown before this one, most recent last (Esc walks back).
-    pub back: Vec<Pane>,
-    /// Saved filters and recent targets (kept between runs).
-    pub user: palette::UserState,
-    /// Palette entries for the typed `:` line, best first.
-    pub palette: Vec<palette::PaletteEntry>,
-    /// The highlighted palette entry (Up/Down), if any.
-    pub palette_cursor: Option<usize>,
-    /// Profiles in the shared AWS config files, for `:profile`.
-    pub profiles: Vec<String>,
-    /// Bound actions for the palette: pane (`None`: global), keys, action, description.
-    pub keyhelp: Vec<(Option<Pane>, String, Command, String)>,
-    /// The effective keymap (the runtime sets the one it routes keys
-    /// with): the help overlay lists and scrolls its lines.
-    pub keymap: crate::config::Keymap,
-    /// The pane did not use the last Esc ([`Handled::No`]): walk back
-    /// through the route stack.
-    pub walk_back: bool,
-    /// The injected clock as of the last update (what [`App::settle`] hands
-    /// the panes).
-    pub clock: Instant,
+/// Writes [`App`] from the pane table ([`pane_table!`](crate::pane_table)):
+/// the shell's fields, and each pane's state (`field`), at its default in
+/// a fresh console.
+macro_rules! app_struct {
+    ($d:tt $(
+        #[doc = $doc:literal]
+        $pane:ident {
+            module: $module:ident, state: $state:ident, field: $field:ident, slot: $slot:ident,
+            title: $title:literal, $($rest:tt)*
+        }
+    )*) => {
+        /// The whole console state.
+        #[derive(Debug)]
+        pub struct App {
+            /// Current pane.
+            pub pane: Pane,
+            /// What sits over the panes and has the keys, topmost last; the key
+            /// layer ([`App::mode`]) is derived from it and the shown pane.
+            pub overlays: Vec<Overlay>,
+            $(
+                #[doc = concat!("The ", $title, " pane's state:", $doc)]
+                pub $field: crate::panes::$module::$state,
+            )*
+            /// AWS context for the header (the set's first context).
+            pub context: ContextInfo,
+            /// Every context of the set, in order (one entry: the usual console).
+            pub contexts: Vec<crate::model::ContextLabel>,
+            /// Passing notices with their expiry.
+            pub notices: Vec<(String, Instant)>,
+            /// Every notice so far, oldest first, with when it came (at most
+            /// [`MESSAGES_KEPT`]): `:messages` shows them.
+            pub messages: Vec<(Instant, String)>,
+            /// A write that failed: shown until Esc acknowledges it.
+            pub write_failure: Option<String>,
+            /// Configuration problems (shown until dismissed by a key).
+            pub config_problems: Vec<String>,
+            /// The `:` line.
+            pub command_line: String,
+            /// Where the cursor stands in the open single-line input (filter, `:`
+            /// line, prompt), in characters; `None`: at the end. Reset whenever
+            /// the input mode changes.
+            pub line_cursor: Option<usize>,
+            /// Result of the last `:` command, when it failed.
+            pub command_error: Option<String>,
+            /// Terminal size, columns × rows.
+            pub size: (u16, u16),
+            /// Set when the user asked to quit.
+            pub quit: bool,
+            /// Why mutating actions are disabled (`--read-only`, config), if they are.
+            pub read_only: Option<String>,
+            /// Panes shown before this one, most recent last (Esc walks back).
+            pub back: Vec<Pane>,
+            /// Saved filters and recent targets (kept between runs).
+            pub user: palette::UserState,
+            /// Palette entries for the typed `:` line, best first.
+            pub palette: Vec<palette::PaletteEntry>,
+            /// The highlighted palette entry (Up/Down), if any.
+            pub palette_cursor: Option<usize>,
+            /// Profiles in the shared AWS config files, for `:profile`.
+            pub profiles: Vec<String>,
+            /// Bound actions for the palette: pane (`None`: global), keys, action, description.
+            pub keyhelp: Vec<(Option<Pane>, String, Command, String)>,
+            /// The effective keymap (the runtime sets the one it routes keys
+            /// with): the help overlay lists and scrolls its lines.
+            pub keymap: crate::config::Keymap,
+            /// The pane did not use the last Esc ([`Handled::No`]): walk back
+            /// through the route stack.
+            pub walk_back: bool,
+            /// The injected clock as of the last update (what [`App::settle`] hands
+            /// the panes).
+            pub clock: Instant,
+        }
+
+        impl App {
+            /// Every pane at its default, the first context's label, nothing
+            /// open (what [`App::new`] starts from).
+            fn fresh(context: ContextInfo, size: (u16, u16), now: Instant) -> App {
+                App {
+                    pane: Pane::Fleet,
+                    overlays: Vec::new(),
+                    $($field: Default::default(),)*
+                    contexts: vec![crate::model::ContextLabel {
+                        profile: context.profile.clone(),
+                        region: context.region.clone(),
+                        ..Default::default()
+                    }],
+                    context,
+                    notices: Vec::new(),
+                    messages: Vec::new(),
+                    write_failure: None,
+                    config_problems: Vec::new(),
+                    command_line: String::new(),
+                    line_cursor: None,
+                    command_error: None,
+                    size,
+                    quit: false,
+                    read_only: None,
+                    back: Vec::new(),
+                    user: palette::UserState::default(),
+                    palette: Vec::new(),
+                    palette_cursor: None,
+                    profiles: Vec::new(),
+                    keyhelp: Vec::new(),
+                    keymap: crate::config::Keymap::load(None, &mut Vec::new()),
+                    walk_back: false,
+                    clock: now,
+                }
+            }
+        }
+    };
 }
+
+crate::pane_table!(app_struct $);
 
 /// Panes kept on the back stack.
 pub const BACK_STACK: usize = 16;
@@ -283,47 +314,7 @@ impl App {
 
     /// A fresh state and the effects that start the first loads.
     pub fn new(context: ContextInfo, size: (u16, u16), now: Instant) -> (App, Vec<Effect>) {
-        let mut app = App {
-            pane: Pane::Fleet,
-            overlays: Vec::new(),
-            fleet: FleetState::default(),
-            params: ParamsState::default(),
-            commands: CommandsState::default(),
-            ops: OpsState::default(),
-            sessions: sessions::SessionsState::default(),
-            overview: OverviewState::default(),
-            maintenance: MaintenanceState::default(),
-            automation: AutomationState::default(),
-            documents: DocumentsState::default(),
-            associations: AssociationsState::default(),
-            compliance: ComplianceState::default(),
-            activations: ActivationsState::default(),
-            contexts: vec![crate::model::ContextLabel {
-                profile: context.profile.clone(),
-                region: context.region.clone(),
-                ..Default::default()
-            }],
-            context,
-            notices: Vec::new(),
-            messages: Vec::new(),
-            write_failure: None,
-            config_problems: Vec::new(),
-            command_line: String::new(),
-            line_cursor: None,
-            command_error: None,
-            size,
-            quit: false,
-            read_only: None,
-            back: Vec::new(),
-            user: palette::UserState::default(),
-            palette: Vec::new(),
-            palette_cursor: None,
-            profiles: Vec::new(),
-            keyhelp: Vec::new(),
-            keymap: crate::config::Keymap::load(None, &mut Vec::new()),
-            walk_back: false,
-            clock: now,
-        };
+        let mut app = App::fresh(context, size, now);
         app.fleet.endpoint = app.context.endpoint.clone();
         let generation = app.fleet.begin_load(now);
         let mut effects = vec![

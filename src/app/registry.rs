@@ -1,16 +1,13 @@
-//! The pane registry: one entry per pane, in tab order. The tab line, the
-//! `:` command that shows a pane, its keymap layer and its title all come
-//! from here; [`entry`] matches every [`Pane`] exhaustively, so a new pane
-//! that is not registered does not compile.
+//! The pane registry, generated from the pane table
+//! ([`pane_table!`](crate::pane_table), one entry per pane, in tab order).
+//! The tab line, the `:` command that shows a pane, its keymap layer and its
+//! title all come from here; [`entry`] matches every [`Pane`] exhaustively,
+//! so a new pane that is not registered does not compile.
 
-use super::{
-    ActivationsState, App, AssociationsState, AutomationState, CommandsState, ComplianceState,
-    DocumentsState, FleetState, MaintenanceState, OpsState, OverviewState, ParamsState,
-};
+use super::App;
 use crate::action::Action;
 use crate::config::Layer;
 use crate::pane::{Pane as PaneTrait, PaneView};
-use crate::panes::sessions::SessionsState;
 
 /// What the shell knows of a pane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +24,7 @@ pub struct PaneEntry {
     pub command: &'static str,
 }
 
-/// Writes the registry from its table (below): [`Pane`], [`PANES`], [`entry`],
+/// Writes the registry from the pane table: [`Pane`], [`PANES`], [`entry`],
 /// [`view_of`], one [`Slot`] constant per pane, [`PromptPurpose`],
 /// `App::answer`, [`Effect::mutation`] and the `with_slot!` macro.
 /// Every generated match covers every listed pane, so a [`Pane`] left out
@@ -36,9 +33,10 @@ macro_rules! registry {
     ($d:tt $(
         #[doc = $doc:literal]
         $pane:ident {
-            slot: $slot:ident, state: $state:ty, field: $field:ident,
-            title: $title:literal, short: $short:literal, layer: $layer:ident, command: $command:literal,
-            about: $about:literal, job: $job:ident, msg: $msg:ident $(,)?
+            module: $module:ident, state: $state:ident, field: $field:ident, slot: $slot:ident,
+            title: $title:literal, short: $short:literal, layer: $layer:ident, keys: $keys:literal,
+            command: $command:literal, about: $about:literal,
+            job: $job:ident, msg: $msg:ident $(,)?
         }
     )*) => {
         /// Work for the job runner: one variant per pane (its typed job,
@@ -50,7 +48,7 @@ macro_rules! registry {
             Shell(super::ShellJob),
             $(
                 #[doc = concat!("The ", $title, " pane's.")]
-                $job(<$state as PaneTrait>::Job),
+                $job(<crate::panes::$module::$state as PaneTrait>::Job),
             )*
             /// Leave the console (asked for first when sessions or typed text
             /// would go with it). The shell acts on it; it never reaches the runner.
@@ -171,7 +169,7 @@ macro_rules! registry {
 
         $(
             #[doc = concat!("The ", $title, " pane.")]
-            pub(super) const $slot: Slot<$state> = Slot {
+            pub(super) const $slot: Slot<crate::panes::$module::$state> = Slot {
                 pane: Pane::$pane,
                 state: |a| &mut a.$field,
                 job: Effect::$job,
@@ -185,7 +183,7 @@ macro_rules! registry {
         pub enum PromptPurpose {
             $(
                 #[doc = concat!("One of the ", $title, " pane's.")]
-                $pane(<$state as PaneTrait>::Ask),
+                $pane(<crate::panes::$module::$state as PaneTrait>::Ask),
             )*
         }
 
@@ -235,96 +233,9 @@ macro_rules! registry {
     };
 }
 
-// The table: one entry per pane, in tab order. `slot` names its [`Slot`]
-// constant, `field` its state in the [`App`], `layer` its keymap layer,
-// `command` the `:` command that shows it, `job` the [`Effect`] that
-// carries its jobs.
-registry! { $
-    /// Managed nodes.
-    Fleet {
-        slot: FLEET, state: FleetState, field: fleet,
-        title: "Fleet", short: "Fleet", layer: Fleet, command: "fleet",
-        about: "show the Fleet pane",
-        job: Fleet, msg: Fleet,
-    }
-    /// Run Command.
-    Commands {
-        slot: RUN_COMMAND, state: CommandsState, field: commands,
-        title: "Run Command", short: "Run", layer: Commands, command: "commands",
-        about: "show the Run Command pane",
-        job: RunCommand, msg: Commands,
-    }
-    /// Parameter Store.
-    Parameters {
-        slot: PARAMS, state: ParamsState, field: params,
-        title: "Parameters", short: "Params", layer: Parameters, command: "params",
-        about: "show the Parameters pane",
-        job: Parameters, msg: Params,
-    }
-    /// OpsCenter.
-    OpsCenter {
-        slot: OPS, state: OpsState, field: ops,
-        title: "OpsCenter", short: "Ops", layer: OpsCenter, command: "ops",
-        about: "show the OpsCenter pane",
-        job: OpsCenter, msg: Ops,
-    }
-    /// Session Manager shells.
-    Sessions {
-        slot: SESSIONS, state: SessionsState, field: sessions,
-        title: "Sessions", short: "Sessions", layer: Sessions, command: "sessions",
-        about: "show the Sessions pane",
-        job: Sessions, msg: Sessions,
-    }
-    /// Counts across the context set.
-    Overview {
-        slot: OVERVIEW, state: OverviewState, field: overview,
-        title: "Overview", short: "Overview", layer: Overview, command: "overview",
-        about: "show the Overview: nodes and open OpsItems per account and region",
-        job: Overview, msg: Overview,
-    }
-    /// Maintenance windows and change calendars.
-    Maintenance {
-        slot: MAINTENANCE, state: MaintenanceState, field: maintenance,
-        title: "Maintenance", short: "Maint", layer: Maintenance, command: "maintenance",
-        about: "show maintenance windows, the next 7 days' runs and change calendars",
-        job: Maintenance, msg: Maintenance,
-    }
-    /// Automation executions and runbooks.
-    Automation {
-        slot: AUTOMATION, state: AutomationState, field: automation,
-        title: "Automation", short: "Auto", layer: Automation, command: "automation",
-        about: "show Automation executions and runbooks (start, approve, stop)",
-        job: Automation, msg: Automation,
-    }
-    /// SSM documents, their content and versions.
-    Documents {
-        slot: DOCUMENTS, state: DocumentsState, field: documents,
-        title: "Documents", short: "Docs", layer: Documents, command: "documents",
-        about: "show SSM documents by type and owner: content, versions, diff",
-        job: Documents, msg: Documents,
-    }
-    /// State Manager associations, their executions and targets.
-    Associations {
-        slot: ASSOCIATIONS, state: AssociationsState, field: associations,
-        title: "Associations", short: "Assoc", layer: Associations, command: "associations",
-        about: "show State Manager associations: executions, targets, apply now",
-        job: Associations, msg: Associations,
-    }
-    /// Compliance by type and the non-compliant nodes.
-    Compliance {
-        slot: COMPLIANCE, state: ComplianceState, field: compliance,
-        title: "Compliance", short: "Compl", layer: Compliance, command: "compliance",
-        about: "show compliance by type and the non-compliant nodes; scan or install patches",
-        job: Compliance, msg: Compliance,
-    }
-    /// Hybrid activations (register `mi-` nodes).
-    Activations {
-        slot: ACTIVATIONS, state: ActivationsState, field: activations,
-        title: "Activations", short: "Activ", layer: Activations, command: "activations",
-        about: "show hybrid activations: registrations, expiry; create, delete",
-        job: Activations, msg: Activations,
-    }
-}
+// One entry per pane, in tab order: the table is `crate::pane_table!`
+// (src/panes/mod.rs).
+crate::pane_table!(registry $);
 
 /// The pane a `:` command shows, if it is one.
 pub fn by_command(word: &str) -> Option<Pane> {

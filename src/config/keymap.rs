@@ -20,88 +20,64 @@ pub const BUNDLED_KEYMAPS: &[(&str, &str)] = &[
     ("emacs", include_str!("../../keymaps/emacs.toml")),
 ];
 
-/// A keymap layer: `global` applies everywhere, the others in their pane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Layer {
-    /// Everywhere.
-    Global,
-    /// Every list pane (Fleet, Run Command, Parameters, OpsCenter):
-    /// moving through rows, inherited below the pane's own table.
-    List,
-    /// The Fleet pane.
-    Fleet,
-    /// The Run Command pane.
-    Commands,
-    /// The Parameters pane.
-    Parameters,
-    /// The OpsCenter pane.
-    OpsCenter,
-    /// The Sessions pane.
-    Sessions,
-    /// The Overview pane.
-    Overview,
-    /// The Maintenance pane.
-    Maintenance,
-    /// The Automation pane.
-    Automation,
-    /// The Documents pane.
-    Documents,
-    /// The Associations pane.
-    Associations,
-    /// The Compliance pane.
-    Compliance,
-    /// The Activations pane.
-    Activations,
-    /// A confirmation dialog (`yes`, `no`); nothing else applies there.
-    Confirm,
-    /// A choice list (`select_next`, `select_prev`, `pick`, `back`; the
-    /// digits 1–9 always pick the option they number).
-    Choice,
+/// Writes [`Layer`] from the pane table ([`pane_table!`](crate::pane_table)):
+/// `global` and `list`, one layer per pane (its `layer`, TOML table
+/// `keys`), then `confirm` and `choice`.
+macro_rules! layers {
+    ($d:tt $(
+        #[doc = $doc:literal]
+        $pane:ident {
+            module: $module:ident, state: $state:ident, field: $field:ident, slot: $slot:ident,
+            title: $title:literal, short: $short:literal, layer: $layer:ident, keys: $keys:literal,
+            $($rest:tt)*
+        }
+    )*) => {
+        /// A keymap layer: `global` applies everywhere, the others in their pane.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Layer {
+            /// Everywhere.
+            Global,
+            /// Every list pane (Fleet, Run Command, Parameters, OpsCenter):
+            /// moving through rows, inherited below the pane's own table.
+            List,
+            $(
+                #[doc = concat!("The ", $title, " pane.")]
+                $layer,
+            )*
+            /// A confirmation dialog (`yes`, `no`); nothing else applies there.
+            Confirm,
+            /// A choice list (`select_next`, `select_prev`, `pick`, `back`; the
+            /// digits 1–9 always pick the option they number).
+            Choice,
+        }
+
+        impl Layer {
+            /// Every layer, in help order.
+            pub const ALL: &'static [Layer] = &[
+                Layer::Global,
+                Layer::List,
+                $(Layer::$layer,)*
+                Layer::Confirm,
+                Layer::Choice,
+            ];
+
+            /// The TOML table name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    Layer::Global => "global",
+                    Layer::List => "list",
+                    $(Layer::$layer => $keys,)*
+                    Layer::Confirm => "confirm",
+                    Layer::Choice => "choice",
+                }
+            }
+        }
+    };
 }
 
+crate::pane_table!(layers $);
+
 impl Layer {
-    /// Every layer, in help order.
-    pub const ALL: &'static [Layer] = &[
-        Layer::Global,
-        Layer::List,
-        Layer::Fleet,
-        Layer::Commands,
-        Layer::Parameters,
-        Layer::OpsCenter,
-        Layer::Sessions,
-        Layer::Overview,
-        Layer::Maintenance,
-        Layer::Automation,
-        Layer::Documents,
-        Layer::Associations,
-        Layer::Compliance,
-        Layer::Activations,
-        Layer::Confirm,
-        Layer::Choice,
-    ];
-
-    /// The TOML table name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Layer::Global => "global",
-            Layer::List => "list",
-            Layer::Fleet => "fleet",
-            Layer::Commands => "commands",
-            Layer::Parameters => "parameters",
-            Layer::OpsCenter => "opscenter",
-            Layer::Sessions => "sessions",
-            Layer::Overview => "overview",
-            Layer::Maintenance => "maintenance",
-            Layer::Automation => "automation",
-            Layer::Documents => "documents",
-            Layer::Associations => "associations",
-            Layer::Compliance => "compliance",
-            Layer::Activations => "activations",
-            Layer::Confirm => "confirm",
-            Layer::Choice => "choice",
-        }
-    }
-
     fn from_name(s: &str) -> Option<Layer> {
         Layer::ALL.iter().copied().find(|l| l.name() == s)
     }
