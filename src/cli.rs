@@ -507,7 +507,9 @@ pub async fn org_specs(
                 region: Some(region.clone()),
                 role_arn: (a.id != me.account).then(|| role_arn(role, &a.id)),
                 account: Some(a.id.clone()),
-                account_name: (!a.name.is_empty()).then(|| a.name.clone()),
+                // AWS's text: never raw control characters.
+                account_name: (!a.name.is_empty())
+                    .then(|| crate::widgets::raw_json::sanitize(&a.name)),
             });
         }
     }

@@ -681,7 +681,7 @@ fn the_demo_across_two_accounts_and_two_regions_filters_by_region() {
         .lines()
         .filter(|l| {
             // Each account by its IAM alias (the demo's accounts have one).
-            (l.contains("│acme-manage") || l.contains("│acme-prod-a ")) && l.contains(" ok ")
+            (l.contains("│acme-manageme… ") || l.contains("│acme-prod-a ")) && l.contains(" ok ")
         })
         .count();
     assert_eq!(ok, 4, "four contexts, each loaded:\n{s}");

@@ -642,6 +642,34 @@ fn at_80_columns_the_shown_tab_stays_visible_for_every_pane() {
     assert_eq!(h.app.pane, panes[0].pane, "the walk went round");
 }
 
+/// The route after the tabs (`Fleet › Overview › NODES`) shows whole where it
+/// fits (200 columns) and not at all where it does not (80): never cut
+/// to `Flee`.
+#[test]
+fn the_route_beside_the_tabs_shows_whole_or_not_at_all() {
+    for (w, h) in [(200, 50), (80, 24)] {
+        let mut harness = Harness::loaded(w, h);
+        harness.cmd(Command::CommandLine);
+        for c in "overview".chars() {
+            harness.act(Action::Input(InputKey::Char(c)));
+        }
+        harness.act(Action::Input(InputKey::Submit));
+        assert_eq!(harness.app.breadcrumbs(), ["Fleet", "Overview", "NODES"]);
+        let b = harness.buffer();
+        let row: String = (0..b.area.width).map(|x| b[(x, 1)].symbol()).collect();
+        if w == 200 {
+            assert!(row.contains(" Fleet › Overview › NODES "), "{row}");
+        } else {
+            // After the hidden-tabs marker: only the short ping counts.
+            let (_, after) = row.split_once('›').expect("tabs hidden at 80 columns");
+            assert!(
+                !after.chars().any(char::is_alphabetic),
+                "a cut route: {row}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_silent_endpoint_is_named_in_the_title_while_the_load_waits() {
     let (mut h, _) = Harness::new(160, 20);

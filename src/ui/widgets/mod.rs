@@ -143,18 +143,35 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App, cx: &RenderContext) {
             cx.theme.style("ui.selected"),
         ));
     }
+    // Beside the tabs: the route (`Fleet › Overview`) and the ping counts,
+    // each whole or not at all (never cut to `Flee` or mid-id): the
+    // longest route that fits (its first steps give way to `…`), with the
+    // long counts, else the short ones; else the counts alone.
     let crumbs = app.breadcrumbs();
-    if crumbs.len() > 1 {
-        spans.push(Span::styled(
-            format!(" {} ", crumbs.join(" › ")),
-            cx.theme.style("ui.dim"),
-        ));
+    let routes: Vec<String> = (0..crumbs.len())
+        .filter(|_| crumbs.len() > 1)
+        .map(|k| {
+            let tail = crumbs[k..].join(" › ");
+            if k == 0 {
+                format!(" {tail} ")
+            } else {
+                format!(" … › {tail} ")
+            }
+        })
+        .collect();
+    let used: usize = spans.iter().map(Span::width).sum();
+    let fits =
+        |route: &str, l: &Line| used + route.chars().count() + l.width() <= usize::from(area.width);
+    let (route, right) = routes
+        .iter()
+        .map(String::as_str)
+        .chain([""])
+        .flat_map(|r| [(r, &long), (r, &short)])
+        .find(|(r, l)| fits(r, l))
+        .map_or(("", Line::default()), |(r, l)| (r, l.clone()));
+    if !route.is_empty() {
+        spans.push(Span::styled(route.to_owned(), cx.theme.style("ui.dim")));
     }
-    let room = area.width.saturating_sub(tabs_w);
-    let right = [long, short]
-        .into_iter()
-        .find(|l| l.width() as u16 <= room)
-        .unwrap_or_default();
     let [l, r] = Layout::horizontal([
         Constraint::Min(tabs_w.min(area.width)),
         Constraint::Length(right.width() as u16),
@@ -523,7 +540,11 @@ pub fn contexts_overlay(frame: &mut Frame, area: Rect, app: &App, cx: &RenderCon
             .or_else(|| l.profile.clone())
             .unwrap_or_else(|| "default".into());
         rows.push(context_row(
-            [l.account_text().to_owned(), l.region.clone(), via],
+            [
+                crate::widgets::table::ellipsize(l.account_text(), 14),
+                l.region.clone(),
+                via,
+            ],
             c,
             sev,
             (state, style),
