@@ -1,14 +1,15 @@
 //! Widgets shared by every pane and the shell. Today: the single-line text
 //! input and the one filter rule, the choice list, the titled block, fuzzy
-//! match highlighting, the cursor and ping styles; the list state, sortable
-//! table, other dialogs and hit map move here next (issue "One pane, one
-//! module").
+//! match highlighting, the cursor and ping styles, the list cursor, the
+//! table and its hit map, the sort order; other dialogs move here next
+//! (issue "One pane, one module").
 
 pub mod choice;
 pub mod hits;
 pub mod line_input;
 pub mod list;
 pub mod raw_json;
+pub mod sort;
 pub mod table;
 
 use ratatui::style::Style;

@@ -140,7 +140,10 @@ async fn opscenter_letters_mean_what_they_mean_in_fleet() {
         .unwrap();
     let digit = char::from_digit(u32::try_from(pick + 1).unwrap(), 10).unwrap();
     live.act(Action::Input(InputKey::Char(digit)));
-    assert_eq!(live.app.ops.sort, ssmdeck::app::opscenter::OpsColumn::Title);
+    assert_eq!(
+        live.app.ops.sort.column,
+        ssmdeck::app::opscenter::OpsColumn::Title
+    );
 
     let id = live.app.ops.current().unwrap().id.clone();
     live.cmd(Command::RawJson);

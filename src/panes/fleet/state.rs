@@ -10,6 +10,7 @@ use crate::aws::fleet::{FleetEvent, LoadStats};
 
 use crate::filter::{FleetQuery, Haystack, Rank, haystack, new_matcher};
 use crate::model::{ContextId, ContextLabel, ManagedNode, Patch, PingStatus};
+use crate::widgets::sort::SortOrder;
 
 /// Sortable columns, in display order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,10 +162,8 @@ pub struct FleetState {
     pub query: FleetQuery,
     /// Selected node ids (the Run Command target set).
     pub selected: HashSet<String>,
-    /// Sort column.
-    pub sort: Column,
-    /// Descending order.
-    pub sort_desc: bool,
+    /// The sort: column and direction.
+    pub sort: SortOrder<Column>,
     /// Whether the details panel is open.
     pub details: bool,
     /// The details' tab (Overview beside the table; a posture tab over
@@ -250,8 +249,7 @@ impl Default for FleetState {
             filter_before: None,
             query: FleetQuery::parse(""),
             selected: HashSet::new(),
-            sort: Column::Name,
-            sort_desc: false,
+            sort: SortOrder::by(Column::Name),
             details: false,
             tab: Default::default(),
             posture: Default::default(),
@@ -754,10 +752,7 @@ impl FleetState {
 
     /// Sets the sort; the view follows on the next [`FleetState::settle`].
     pub fn sort_next(&mut self) {
-        let cols = self.columns();
-        let i = cols.iter().position(|c| *c == self.sort).unwrap_or(0);
-        self.sort = cols[(i + 1) % cols.len()];
-        self.sort_desc = false;
+        self.sort.next_of(&self.columns());
         self.dirty_order = true;
     }
 
@@ -769,14 +764,13 @@ impl FleetState {
     /// Sorts by `column` (ascending; picking the current column again
     /// reverses it).
     pub fn sort_by(&mut self, column: Column) {
-        self.sort_desc = self.sort == column && !self.sort_desc;
-        self.sort = column;
+        self.sort.choose(column);
         self.dirty_order = true;
     }
 
     /// Reverses the sort order.
     pub fn sort_reverse(&mut self) {
-        self.sort_desc = !self.sort_desc;
+        self.sort.reverse();
         self.dirty_order = true;
     }
 
@@ -856,7 +850,7 @@ impl FleetState {
         if ex != ey {
             return ex.cmp(&ey);
         }
-        let primary = match self.sort {
+        let primary = match self.sort.column {
             Column::LastPing => y.last_ping_s.cmp(&x.last_ping_s),
             Column::Tag(i) => {
                 let k = self.tag_columns.get(i).map_or("", String::as_str);
@@ -866,8 +860,8 @@ impl FleetState {
             Column::Name => x.name.cmp(&y.name),
             Column::Id => x.id.cmp(&y.id),
             Column::Account | Column::Region => self
-                .cell_text(x, self.sort)
-                .cmp(&self.cell_text(y, self.sort))
+                .cell_text(x, self.sort.column)
+                .cmp(&self.cell_text(y, self.sort.column))
                 .then(x.ctx.cmp(&y.ctx)),
             Column::Ping => x.ping_status.cmp(&y.ping_status),
             Column::Platform => (&x.platform_name, &x.platform_version)
@@ -880,17 +874,12 @@ impl FleetState {
             Column::Type => x.instance_type().cmp(y.instance_type()),
             Column::State => x.state().cmp(y.state()),
         };
-        let primary = if self.sort_desc {
-            primary.reverse()
-        } else {
-            primary
-        };
-        primary.then_with(|| x.id.cmp(&y.id))
+        self.sort.apply(primary).then_with(|| x.id.cmp(&y.id))
     }
 
     /// Whether a node has no value in the sort column yet.
     fn lacks(&self, n: &ManagedNode) -> bool {
-        match self.sort {
+        match self.sort.column {
             Column::Id | Column::Ping | Column::Account | Column::Region => false,
             Column::LastPing => n.last_ping_s.is_none(),
             Column::Agent => n.agent_version.is_empty(),

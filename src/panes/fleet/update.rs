@@ -1084,8 +1084,7 @@ mod tests {
             .collect();
         assert_eq!(stale, [false, true, true, false]);
         let order = |p: &mut FleetState, c: Column| -> Vec<String> {
-            p.sort = c;
-            p.sort_desc = false;
+            p.sort = crate::widgets::sort::SortOrder::by(c);
             p.sort_reverse();
             p.sort_reverse();
             p.settle(30);
@@ -1099,9 +1098,9 @@ mod tests {
         );
         assert_eq!(order(&mut p, Column::Zone), ["n2", "n4", "n1", "n3"]);
         // `s` walks every column, the tag columns included.
-        p.sort = Column::LastPing;
+        p.sort.column = Column::LastPing;
         p.sort_next();
-        assert_eq!(p.sort, Column::Tag(0));
+        assert_eq!(p.sort.column, Column::Tag(0));
     }
 
     #[test]

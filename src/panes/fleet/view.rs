@@ -280,8 +280,8 @@ fn title(f: &FleetState, cx: &RenderContext) -> String {
     }
     parts.push(format!(
         "sort {} {}",
-        f.heading(f.sort).to_lowercase(),
-        if f.sort_desc { "▼" } else { "▲" }
+        f.heading(f.sort.column).to_lowercase(),
+        f.sort.arrow()
     ));
     if let Some(l) = &f.loading {
         parts.push(format!("loading… page {}", l.pages));
@@ -359,10 +359,9 @@ fn render_table(frame: &mut Frame, area: Rect, f: &FleetState, cx: &RenderContex
     let columns = fit(area.width.saturating_sub(2), f.columns());
     let header = Row::new(
         std::iter::once(Cell::from(" ")).chain(columns.iter().map(|c| {
-            let mark = if *c == f.sort {
-                if f.sort_desc { " ▼" } else { " ▲" }
-            } else {
-                ""
+            let mark = match f.sort.mark(*c) {
+                "" => String::new(),
+                arrow => format!(" {arrow}"),
             };
             Cell::from(format!("{}{mark}", f.heading(*c)))
         })),

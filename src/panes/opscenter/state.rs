@@ -144,10 +144,8 @@ pub struct OpsState {
     pub(super) pending: usize,
     /// Selected item ids (bulk triage).
     pub selected: BTreeSet<String>,
-    /// Sort column.
-    pub sort: OpsColumn,
-    /// Descending.
-    pub sort_desc: bool,
+    /// The sort: column and direction.
+    pub sort: crate::widgets::sort::SortOrder<OpsColumn>,
     /// The open detail.
     pub detail: Option<OpsDetail>,
     /// The raw JSON view of an OpsItem (`y`), drawn over the pane while open.
@@ -188,8 +186,7 @@ impl Default for OpsState {
             context_errors: Vec::new(),
             pending: 0,
             selected: BTreeSet::new(),
-            sort: OpsColumn::Severity,
-            sort_desc: false,
+            sort: crate::widgets::sort::SortOrder::by(OpsColumn::Severity),
             detail: None,
             json: None,
             form: None,
@@ -385,7 +382,7 @@ impl OpsState {
     fn compare(&self, a: usize, b: usize) -> std::cmp::Ordering {
         let (x, y) = (&self.items[a], &self.items[b]);
         let newest = y.created_ms.cmp(&x.created_ms);
-        let primary = match self.sort {
+        let primary = match self.sort.column {
             OpsColumn::Severity => severity_rank(x.severity.as_deref())
                 .cmp(&severity_rank(y.severity.as_deref()))
                 .then(x.priority.unwrap_or(9).cmp(&y.priority.unwrap_or(9))),
@@ -399,11 +396,7 @@ impl OpsState {
             OpsColumn::Modified => y.last_modified_ms.cmp(&x.last_modified_ms),
             OpsColumn::Context => x.ctx.cmp(&y.ctx),
         };
-        let primary = if self.sort_desc {
-            primary.reverse()
-        } else {
-            primary
-        };
+        let primary = self.sort.apply(primary);
         primary.then(newest).then_with(|| x.id.cmp(&y.id))
     }
 

@@ -210,8 +210,7 @@ impl Pane for OpsState {
             Ask::JumpToNode => return cx.request(Request::Open(Goto::Node(text))),
             Ask::SortBy => {
                 if let Some(c) = OpsColumn::ALL.iter().find(|c| c.title() == text) {
-                    self.sort_desc = self.sort == *c && !self.sort_desc;
-                    self.sort = *c;
+                    self.sort.choose(*c);
                     self.dirty_order = true;
                 }
                 return;
@@ -445,16 +444,11 @@ impl OpsState {
                 ask: Ask::SortBy,
             }),
             Command::SortNext => {
-                let i = OpsColumn::ALL
-                    .iter()
-                    .position(|x| *x == self.sort)
-                    .unwrap_or(0);
-                self.sort = OpsColumn::ALL[(i + 1) % OpsColumn::ALL.len()];
-                self.sort_desc = false;
+                self.sort.next_of(&OpsColumn::ALL);
                 self.dirty_order = true;
             }
             Command::SortReverse => {
-                self.sort_desc = !self.sort_desc;
+                self.sort.reverse();
                 self.dirty_order = true;
             }
             Command::Filter => {

@@ -209,8 +209,8 @@ fn title(o: &OpsState, refresh_key: &str) -> String {
     }
     parts.push(format!(
         "sort {} {}",
-        o.sort.title().to_lowercase(),
-        if o.sort_desc { "▼" } else { "▲" }
+        o.sort.column.title().to_lowercase(),
+        o.sort.arrow()
     ));
     if o.loading {
         parts.push(format!("loading… {} pages", o.pages));
@@ -275,11 +275,7 @@ fn render_table(frame: &mut Frame, area: Rect, o: &OpsState, cx: &RenderContext)
     let columns = visible_columns(table_area.width.saturating_sub(2), o.multi_context());
     let header = Row::new(
         std::iter::once(Cell::from(" ")).chain(columns.iter().map(|c| {
-            let mark = if *c == o.sort {
-                if o.sort_desc { "▼" } else { "▲" }
-            } else {
-                ""
-            };
+            let mark = o.sort.mark(*c);
             Cell::from(format!("{}{mark}", c.title()))
         })),
     )
