@@ -264,7 +264,7 @@ async fn forward_to(
 }
 
 /// A loopback echo server for the forwarding tests; returns its port.
-async fn echo_server() -> u16 {
+pub(crate) async fn echo_server() -> u16 {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = l.local_addr().unwrap().port();
     tokio::spawn(async move {

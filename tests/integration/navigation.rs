@@ -409,32 +409,7 @@ fn a_jump_from_an_opsitem_keeps_the_fleet_filter_and_selection() {
             .iter()
             .all(|i| app.fleet.nodes[*i].id != node)
     );
-    let mut item = OpsItem {
-        id: "oi-000000000008".into(),
-        status: "Open".into(),
-        ..OpsItem::default()
-    };
-    item.operational_data.insert(
-        "/aws/resources".into(),
-        ssmdeck::model::OpsData {
-            value: format!(r#"[{{"arn":"arn:aws:ec2:us-east-1:123456789012:instance/{node}"}}]"#),
-            searchable: false,
-        },
-    );
-    while app.pane != Pane::OpsCenter {
-        cmd(&mut app, Command::NextPane);
-    }
-    let generation = app.ops.generation;
-    app.update(
-        Action::Ops(OpsCenterEvent::Page {
-            ctx: Default::default(),
-            generation,
-            result: Ok(vec![item]),
-            done: true,
-        }),
-        Instant::now(),
-    );
-    app.settle();
+    list_opsitem_about(&mut app, &node, "oi-000000000008");
     cmd(&mut app, Command::JumpToNode);
     assert_eq!(app.pane, Pane::Fleet);
     assert_eq!(app.fleet.current().map(|n| n.id.clone()), Some(node));
@@ -886,11 +861,9 @@ fn quit_names_an_open_parameter_editor_and_opsitem_form() {
     assert!(app.params.editor.is_some() && app.ops.form.is_some());
 }
 
-/// The app on the OpsCenter pane with OpsItem `id` about Fleet node
-/// `index` loaded and its detail open.
-fn on_an_opsitem_about(index: usize, id: &str) -> App {
-    let mut app = app();
-    let node = app.fleet.nodes[index].id.clone();
+/// Shows OpsCenter listing one Open OpsItem `id` whose
+/// `/aws/resources` names EC2 instance `node`.
+fn list_opsitem_about(app: &mut App, node: &str, id: &str) {
     let mut item = OpsItem {
         id: id.into(),
         status: "Open".into(),
@@ -904,7 +877,7 @@ fn on_an_opsitem_about(index: usize, id: &str) -> App {
         },
     );
     while app.pane != Pane::OpsCenter {
-        cmd(&mut app, Command::NextPane);
+        cmd(app, Command::NextPane);
     }
     let generation = app.ops.generation;
     app.update(
@@ -917,6 +890,14 @@ fn on_an_opsitem_about(index: usize, id: &str) -> App {
         Instant::now(),
     );
     app.settle();
+}
+
+/// The app on the OpsCenter pane with OpsItem `id` about Fleet node
+/// `index` loaded and its detail open.
+fn on_an_opsitem_about(index: usize, id: &str) -> App {
+    let mut app = app();
+    let node = app.fleet.nodes[index].id.clone();
+    list_opsitem_about(&mut app, &node, id);
     cmd(&mut app, Command::OpenDetails);
     assert_eq!(app.ops.detail.as_ref().map(|d| d.id.as_str()), Some(id));
     app.back.clear();

@@ -8,6 +8,7 @@
 //! `SSMDECK_TEST_SESSION_PLUGIN=PATH cargo test --test integration oracle_ -- --ignored`.
 
 use crate::common;
+use crate::lab_sessions::echo_server;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -290,21 +291,6 @@ async fn oracle_the_plugin_gets_every_line_through_delayed_and_swapped_frames() 
     println!("oracle shell, delay 200 ms and reorder: {runs:?}");
     assert!(runs.iter().all(ShellRun::ok), "{runs:#?}");
     lab.shutdown().await;
-}
-
-async fn echo_server() -> u16 {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((c, _)) = l.accept().await {
-            tokio::spawn(async move {
-                let (mut r, mut w) = c.into_split();
-                let _ = tokio::io::copy(&mut r, &mut w).await;
-                let _ = w.shutdown().await;
-            });
-        }
-    });
-    port
 }
 
 /// A loopback port nothing listens on (bound, then released).
