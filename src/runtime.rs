@@ -29,8 +29,15 @@ use crate::ui::{RenderContext, render};
 /// time-to-first-frame measurement.
 pub static PROCESS_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
 
-/// Minimum time between two draws (about 60 frames a second at most).
+/// Minimum time between two draws after the user's input (about 60
+/// frames a second at most).
 pub const FRAME: Duration = Duration::from_millis(16);
+
+/// Minimum time between two draws when only jobs reported (a load's pages,
+/// joins and polls: 20 frames a second at most), so a load that streams a
+/// thousand answers does not settle and redraw the whole table for each
+/// (issue 13 item 11: CPU grew with the latency per call).
+pub const BACKGROUND_FRAME: Duration = Duration::from_millis(50);
 
 /// Sends actions from tasks to the loop.
 pub type ActionTx = mpsc::UnboundedSender<Action>;
@@ -614,9 +621,12 @@ pub async fn run_console(
     let mut sigquit = tokio::signal::unix::signal(SignalKind::quit())?;
     let mut sigusr1 = tokio::signal::unix::signal(SignalKind::user_defined1())?;
     let mut dirty = false;
+    // The user typed, clicked or resized since the last draw: draw sooner.
+    let mut input = false;
     let mut last_draw = Instant::now();
     loop {
-        let frame_due = tokio::time::sleep(FRAME.saturating_sub(last_draw.elapsed()));
+        let frame = if input { FRAME } else { BACKGROUND_FRAME };
+        let frame_due = tokio::time::sleep(frame.saturating_sub(last_draw.elapsed()));
         let refresh_due = async {
             match next_refresh {
                 Some(at) => tokio::time::sleep_until(at).await,
@@ -626,7 +636,10 @@ pub async fn run_console(
         let mut batch: Vec<Action> = Vec::new();
         tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(ev)) => batch.extend(terminal_action(ev, &mut router, &app, &settings)),
+                Some(Ok(ev)) => {
+                    input = true;
+                    batch.extend(terminal_action(ev, &mut router, &app, &settings));
+                }
                 Some(Err(e)) => return Err(e.into()),
                 None => break,
             },
@@ -687,13 +700,15 @@ pub async fn run_console(
         if app.quit {
             break;
         }
-        if dirty && last_draw.elapsed() >= FRAME {
+        let due = if input { FRAME } else { BACKGROUND_FRAME };
+        if dirty && last_draw.elapsed() >= due {
             for e in app.settle() {
                 tasks.run(e);
             }
             draw(&mut guard, &app, &settings)?;
             last_draw = Instant::now();
             dirty = false;
+            input = false;
         }
     }
     // Restore the terminal first, then end the open sessions (bounded).
