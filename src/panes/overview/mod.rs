@@ -143,6 +143,13 @@ impl Pane for OverviewState {
         view::render(frame, area, self, rcx);
     }
 
+    /// A click on a context's row (or the total row) puts the cursor
+    /// there; a click on the cursor's row opens its number, as Enter does.
+    fn click(&mut self, column: u16, row: u16, _cx: &mut OverviewCx) -> Option<Command> {
+        let click = self.hits.click(column, row, self.rows(), self.row);
+        click.act(|i| self.row = i)
+    }
+
     fn hints(&self) -> &'static [(Command, &'static str)] {
         HINTS
     }
@@ -165,5 +172,47 @@ fn org_reason(e: &crate::aws::AwsError) -> String {
             crate::aws::explorer::QUICK_SETUP_SYNC
         ),
         _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::model::{ContextId, ContextLabel};
+    use crate::pane::Shared;
+    use crate::panes::harness;
+
+    /// Mouse from the last draw's rows (issue 11): a click on a context's
+    /// row moves the cursor there, a second click opens it as Enter does,
+    /// a click on the header does nothing.
+    #[test]
+    fn a_click_on_a_row_moves_the_cursor_and_a_second_opens_it() {
+        let mut s = OverviewState::default();
+        s.set_contexts(
+            (0..3)
+                .map(|i| ContextLabel {
+                    id: ContextId(i),
+                    region: format!("eu-west-{}", i + 1),
+                    account: Some(format!("11111111111{i}")),
+                    ..ContextLabel::default()
+                })
+                .collect(),
+        );
+        let screen = harness::screen(&s, 120, 20, Instant::now());
+        let at = |text: &str| screen.lines().position(|l| l.contains(text)).unwrap() as u16;
+        let click = |s: &mut OverviewState, y: u16| {
+            harness::run(s, Shared::default(), Instant::now(), |p, cx| {
+                p.click(5, y, cx)
+            })
+            .0
+        };
+        assert_eq!(s.row, 0);
+        assert_eq!(click(&mut s, at("eu-west-3")), None);
+        assert_eq!(s.row, 2, "{screen}");
+        assert_eq!(click(&mut s, at("eu-west-3")), Some(Command::OpenDetails));
+        assert_eq!(click(&mut s, at("ACCOUNT")), None);
+        assert_eq!(s.row, 2, "the header is not a row");
     }
 }

@@ -234,6 +234,9 @@ pub struct OverviewState {
     pub row: usize,
     /// Cursor column, in [`Metric::ALL`].
     pub col: usize,
+    /// The rows the last draw put on screen (a click moves the cursor
+    /// there).
+    pub hits: crate::widgets::hits::RowHits,
     /// Number of nodes the counts were made from (recount when it moves).
     counted: Option<(usize, usize)>,
 }

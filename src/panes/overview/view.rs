@@ -203,6 +203,8 @@ pub fn render(frame: &mut Frame, area: Rect, o: &OverviewState, cx: &RenderConte
     ])
     .areas(area);
     let inner = table_area.width.saturating_sub(2);
+    // The table draws from its first row (it does not scroll).
+    o.hits.record(crate::widgets::hits::table_rows(table_area), 0);
     let cols = metrics_that_fit(inner, super::LABELS);
     let mut header: Vec<Cell> = vec![Cell::from("ACCOUNT"), Cell::from("REGION")];
     header.extend(
