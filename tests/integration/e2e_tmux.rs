@@ -674,22 +674,30 @@ fn the_demo_across_two_accounts_and_two_regions_filters_by_region() {
     // `@` (the header says so) opens the contexts and the picker.
     assert!(s.contains("(@ or :contexts)"), "{s}");
     t.keys(&["@"]);
-    let s = t.wait_for("the contexts list", |s| {
-        s.contains("Contexts — 2 accounts × 2 regions")
+    // Each account by its IAM alias (the demo's accounts have one).
+    let loaded_rows = |s: &str| {
+        s.lines()
+            .filter(|l| {
+                (l.contains("│acme-manageme… ") || l.contains("│acme-prod-a "))
+                    && l.contains(" ok ")
+            })
+            .count()
+    };
+    // Waited for whole: a capture while the overlay is being written can
+    // hold part of it.
+    let s = t.wait_for("the contexts list, four contexts each loaded", |s| {
+        s.contains("Contexts — 2 accounts × 2 regions") && loaded_rows(s) == 4
     });
-    let ok = s
-        .lines()
-        .filter(|l| {
-            // Each account by its IAM alias (the demo's accounts have one).
-            (l.contains("│acme-manageme… ") || l.contains("│acme-prod-a ")) && l.contains(" ok ")
-        })
-        .count();
-    assert_eq!(ok, 4, "four contexts, each loaded:\n{s}");
+    assert_eq!(loaded_rows(&s), 4, "four contexts, each loaded:\n{s}");
     assert!(s.contains("[x] role ssmdeck-demo in 210001000003"), "{s}");
     // The picker: to the regions, drop eu-west-1 (the second), connect.
     t.keys(&["Tab", "j", "Space", "Enter"]);
-    let s = t.wait_for("the set without eu-west-1", |s| {
-        s.contains("contexts 2 accounts × 1 region") && s.contains("nodes in 2 contexts")
+    // Once the new set's load is done: a capture while a frame is being
+    // written can hold the rows of the frame before it.
+    let s = t.wait_for("the set without eu-west-1, loaded", |s| {
+        s.contains("contexts 2 accounts × 1 region")
+            && s.contains("nodes in 2 contexts")
+            && s.contains("loaded in")
     });
     assert!(
         !s.contains("eu-west-1  "),
